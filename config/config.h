@@ -1,0 +1,81 @@
+/* config.h — kiosk.ini loaded into one validated struct.
+ *
+ * config_default() fills every key with its documented default (design.md §9, brochure rules,
+ * 2023-24 term dates); config_load() overlays a file on top of that. Unknown sections and keys,
+ * and values that fail validation, are errors: each is reported through the report callback as
+ * one line "FILE:LINE: [section] key: expected …, got "…"" and config_load() returns
+ * CONFIG_EINVALID after reading the whole file (so every problem is listed, not just the
+ * first). The struct is plain data, owned by the caller; no allocation. Not thread-safe. */
+#ifndef CPD_CONFIG_H
+#define CPD_CONFIG_H
+
+#include <stdbool.h>
+
+#include "../core/rules.h"
+
+#define CONFIG_PATH_MAX 512
+#define CONFIG_TEXT_MAX 128
+
+enum config_error {
+    CONFIG_OK = 0,
+    CONFIG_ENOENT = -1,   /* file could not be opened */
+    CONFIG_EINVALID = -2, /* one or more bad lines, each reported */
+    CONFIG_ENOMEM = -3,
+};
+
+enum reader_driver { READER_DRIVER_LIBNFC, READER_DRIVER_KEYBOARD, READER_DRIVER_SIM };
+enum uid_format { UID_FORMAT_AUTO, UID_FORMAT_HEX, UID_FORMAT_DECIMAL };
+enum uid_byte_order { UID_ORDER_MSB_FIRST, UID_ORDER_LSB_FIRST };
+
+struct config_kiosk {
+    char id[CONFIG_TEXT_MAX];          /* kiosk id in the ledger, [A-Za-z0-9_-], e.g. "central-1" */
+    char site[CONFIG_TEXT_MAX];        /* shown on screen, default location of sessions */
+    char timezone[CONFIG_TEXT_MAX];    /* IANA name, e.g. "Europe/London" */
+    char database[CONFIG_PATH_MAX];    /* SQLite file */
+    char key_file[CONFIG_PATH_MAX];    /* Ed25519 signing key; "" = next to the database */
+    char site_key_file[CONFIG_PATH_MAX]; /* badge hashing key; "" = next to the database */
+    char log_file[CONFIG_PATH_MAX];    /* "" = stderr */
+};
+
+struct config_reader {
+    enum reader_driver driver;
+    char connstring[CONFIG_PATH_MAX]; /* libnfc, e.g. "pn532_uart:/dev/ttyUSB0" */
+    char script[CONFIG_PATH_MAX];     /* sim: script file or FIFO */
+    int poll_ms;                      /* pause between select rounds, 10–1000 */
+    int debounce_ms;                  /* same UID ignored this long after removal, 0–10000 */
+    enum uid_format keyboard_format;
+    enum uid_byte_order keyboard_byte_order;
+};
+
+struct config_display {
+    bool fullscreen;
+    char font[CONFIG_TEXT_MAX]; /* fontconfig pattern, "DejaVu Sans" */
+    bool sound;
+    int result_seconds; /* a result screen stays this long, 2–30 */
+};
+
+struct config_sync {
+    char conninfo[CONFIG_PATH_MAX];      /* libpq conninfo without password */
+    char password_file[CONFIG_PATH_MAX]; /* must be 0600 */
+    int batch;                           /* events per push batch, 1–100000 */
+    int connect_timeout_s;               /* 1–120 */
+    int clock_warn_s;                    /* warn on screen past this offset, 1–3600 */
+};
+
+struct config {
+    char source[CONFIG_PATH_MAX]; /* file loaded, "" for the embedded defaults */
+    struct config_kiosk kiosk;
+    struct config_reader reader;
+    struct rules rules; /* [rules] and [terms] */
+    struct config_display display;
+    struct config_sync sync;
+};
+
+/* One problem found while loading; file and line name where it is. */
+typedef void (*config_report_fn)(void *ctx, const char *file, int line, const char *message);
+
+void config_default(struct config *cfg);
+int config_load(struct config *cfg, const char *path, config_report_fn report, void *ctx);
+const char *config_strerror(int err);
+
+#endif
