@@ -12,6 +12,7 @@
 #include <stdbool.h>
 
 #include "../core/rules.h"
+#include "../core/uid.h"
 
 #define CONFIG_PATH_MAX 512
 #define CONFIG_TEXT_MAX 128
@@ -24,8 +25,6 @@ enum config_error {
 };
 
 enum reader_driver { READER_DRIVER_LIBNFC, READER_DRIVER_KEYBOARD, READER_DRIVER_SIM };
-enum uid_format { UID_FORMAT_AUTO, UID_FORMAT_HEX, UID_FORMAT_DECIMAL };
-enum uid_byte_order { UID_ORDER_MSB_FIRST, UID_ORDER_LSB_FIRST };
 
 struct config_kiosk {
     char id[CONFIG_TEXT_MAX];          /* kiosk id in the ledger, [A-Za-z0-9_-], e.g. "central-1" */
@@ -43,7 +42,7 @@ struct config_reader {
     char script[CONFIG_PATH_MAX];     /* sim: script file or FIFO */
     int poll_ms;                      /* pause between select rounds, 10–1000 */
     int debounce_ms;                  /* same UID ignored this long after removal, 0–10000 */
-    enum uid_format keyboard_format;
+    enum uid_text_format keyboard_format; /* hex | decimal | auto */
     enum uid_byte_order keyboard_byte_order;
 };
 
