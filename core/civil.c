@@ -121,12 +121,15 @@ void civil_format_date(civil_day day, char out[CIVIL_DATE_LEN])
 {
     int y, m, d;
     civil_to_ymd(day, &y, &m, &d);
-    snprintf(out, CIVIL_DATE_LEN, "%04d-%02d-%02d", y % 10000, m, d);
+    char tmp[48]; /* room for any int, so the compiler can prove no truncation */
+    snprintf(tmp, sizeof(tmp), "%04d-%02d-%02d", y, m, d);
+    snprintf(out, CIVIL_DATE_LEN, "%.10s", tmp);
 }
 
 void civil_format_short(civil_day day, char out[16])
 {
     int y, m, d;
     civil_to_ymd(day, &y, &m, &d);
-    snprintf(out, 16, "%s %d %s", civil_weekday_abbr(civil_weekday(day)), d, civil_month_abbr(m));
+    snprintf(out, 16, "%s %d %s", civil_weekday_abbr(civil_weekday(day)), d % 100,
+             civil_month_abbr(m));
 }
