@@ -1,0 +1,29 @@
+/* csvfile.h — a CSV file read whole into rows that remember their line numbers (libcsv; the
+ * only file including csv.h). Strict RFC 4180 quoting; blank lines are skipped; a UTF-8 BOM is
+ * dropped. The table owns every string; csvfile_free releases it all. */
+#ifndef CPD_CSVFILE_H
+#define CPD_CSVFILE_H
+
+#include <stddef.h>
+
+struct csv_row {
+    int line; /* 1-based line the row starts on */
+    char **fields;
+    size_t n_fields;
+};
+
+struct csv_table {
+    struct csv_row *rows; /* rows[0] is the header */
+    size_t n_rows;
+};
+
+enum csvfile_error { CSVFILE_OK = 0, CSVFILE_EOPEN = -1, CSVFILE_EPARSE = -2,
+                     CSVFILE_ENOMEM = -3, CSVFILE_EEMPTY = -4 };
+
+/* On failure why gets "cannot open: No such file" or "line 7: unterminated quote". */
+int csvfile_read(const char *path, struct csv_table *out, char *why, size_t why_cap);
+void csvfile_free(struct csv_table *table);
+/* Index of the header column called name, or -1. */
+int csvfile_column(const struct csv_table *table, const char *name);
+
+#endif
