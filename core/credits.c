@@ -118,8 +118,10 @@ static void count_packages(const struct credits_input *in, struct credit_summary
         p->sessions_total++;
         if (s->credits_q > p->credits_q)
             p->credits_q = s->credits_q;
-        if (s->date > in->today && (!p->next || s->start_us < p->next->start_us))
-            p->next = s;
+        if (s->date > in->today && (!p->has_next || s->start_us < p->next.start_us)) {
+            p->next = *s;
+            p->has_next = true;
+        }
     }
     for (size_t i = 0; i < in->n_rows; i++) {
         const struct session *s = &in->sessions[i];

@@ -49,7 +49,8 @@ struct package_progress {
     bool online_done;
     bool awarded;
     int credits_q;                /* the package's credits (13 for CPI, 10 for MAPA) */
-    const struct session *next;   /* the group's next session after today, NULL if none */
+    bool has_next;
+    struct session next; /* the group's next session after today (a copy) */
 };
 
 enum due_status { DUE_OK, DUE_SOON, DUE_OVERDUE, DUE_NEVER };

@@ -14,6 +14,7 @@
 #define DOMAIN_CODE_MAX  64
 #define DOMAIN_TITLE_MAX 192
 #define DOMAIN_NAME_MAX  96
+#define DOMAIN_NOTE_MAX  512
 
 enum course_kind {
     KIND_SINGLE,

@@ -66,6 +66,12 @@ static void check_period(struct import_ctx *c, const struct prow *p)
                        rules_half_term_name(actual_half), rules_half_term_name(half));
         return;
     }
+    bool teaching = false;
+    for (int i = 0; i < HALF_COUNT; i++)
+        teaching |= p->date >= terms->half[i].first && p->date <= terms->half[i].last;
+    if (!teaching)
+        import_warning(c, p->line, "date %s falls in a school holiday (after %s)", date,
+                       rules_half_term_name(actual_half));
     for (int t = 0; t < TERM_COUNT; t++) {
         char lower[16];
         snprintf(lower, sizeof(lower), "%s", rules_term_name(t));

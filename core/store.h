@@ -84,8 +84,8 @@ struct course_row {
     int credits_q; /* -1 when none printed */
     char group[DOMAIN_CODE_MAX];
     enum frequency frequency;
-    char due[DOMAIN_TITLE_MAX];
-    char note[DOMAIN_TITLE_MAX];
+    char due[DOMAIN_NOTE_MAX];
+    char note[DOMAIN_NOTE_MAX];
 };
 int store_course_upsert(struct store *store, const struct course_row *course, int64_t *id_out);
 int store_course_by_code(struct store *store, const char *code, struct course_row *out,
@@ -116,7 +116,7 @@ struct external_row {
     int credits_q;
     char certificate[DOMAIN_CODE_MAX];
     bool directed;
-    char note[DOMAIN_TITLE_MAX];
+    char note[DOMAIN_NOTE_MAX];
 };
 int store_external_upsert(struct store *store, const struct external_row *row);
 int store_external_for(struct store *store, int64_t person_id, struct external_credit *out,

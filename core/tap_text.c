@@ -42,8 +42,8 @@ static void session_line(struct tap_text *t, const struct session *s)
 void tap_text_package(const struct package_progress *p, int in_progress, char *out, size_t cap)
 {
     char next[32] = "";
-    if (p->next)
-        zone_format_day_time(p->next->start_us, next);
+    if (p->has_next)
+        zone_format_day_time(p->next.start_us, next);
     const char *name = p->kind == KIND_CPI_INITIAL ? "CPI" : "MAPA";
     int done = p->sessions_done + in_progress;
     if (p->awarded)

@@ -1,0 +1,111 @@
+/* cpd-admin: the kiosk's command-line tool for installers, trainers and the office. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "admin.h"
+#include "crypto.h"
+#include "zone.h"
+
+static const char usage[] =
+    "usage: cpd-admin [--config FILE] [--database FILE] COMMAND [ARGS]\n"
+    "\n"
+    "  kiosk init [--site-key HEX]    create the database and this kiosk's keys\n"
+    "  import KIND FILE [--dry-run]   import programme | roster | bookings | credits (CSV)\n"
+    "  people                         list people\n"
+    "  badges                         list enrolled badges (last 4 hex digits only)\n"
+    "  tap --badge UID [--at TIME] [--session CODE]\n"
+    "                                 tap a badge: decide, commit, print what the screen says\n"
+    "  credits STAFF_NO [--at TIME]   a person's credits: terms, caps, CPI/MAPA, what is due\n"
+    "  events [--from SEQ]            list the event log\n"
+    "  verify                         check the event chain and signatures\n"
+    "  rebuild                        rebuild attendance from the events\n"
+    "\n"
+    "The database is --database, else $CPD_KIOSK_DB, else [kiosk] database of the config\n"
+    "(--config, else $CPD_KIOSK_CONFIG, else built-in defaults). TIME is local\n"
+    "\"YYYY-MM-DD HH:MM[:SS]\". Every command takes --help. Exit status: 0 ok, 1 failure,\n"
+    "2 usage.\n";
+
+struct command {
+    const char *name;
+    int (*run)(struct admin *a, int argc, char **argv);
+};
+
+static const struct command commands[] = {
+    {"kiosk", cmd_kiosk},   {"import", cmd_import},   {"people", cmd_people},
+    {"badges", cmd_badges}, {"tap", cmd_tap},         {"credits", cmd_credits},
+    {"events", cmd_events}, {"verify", cmd_verify},   {"rebuild", cmd_rebuild},
+};
+
+static void print_config_problem(void *ctx, const char *file, int line, const char *message)
+{
+    (void)ctx;
+    (void)file;
+    (void)line;
+    fprintf(stderr, "cpd-admin: %s\n", message);
+}
+
+/* Global options come before the command; returns the index of the command or -1. */
+static int parse_globals(int argc, char **argv, const char **config, const char **database)
+{
+    int i = 1;
+    for (; i < argc && argv[i][0] == '-'; i++) {
+        if ((strcmp(argv[i], "--config") == 0 || strcmp(argv[i], "--database") == 0) &&
+            i + 1 < argc) {
+            *(strcmp(argv[i], "--config") == 0 ? config : database) = argv[i + 1];
+            i++;
+        } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            fputs(usage, stdout);
+            exit(0);
+        } else {
+            admin_error("unknown option %s (see cpd-admin --help)", argv[i]);
+            return -1;
+        }
+    }
+    return i < argc ? i : -1;
+}
+
+int main(int argc, char **argv)
+{
+    const char *config_path = getenv("CPD_KIOSK_CONFIG");
+    const char *database = getenv("CPD_KIOSK_DB");
+    int at = parse_globals(argc, argv, &config_path, &database);
+    if (at < 0) {
+        if (argc == 1)
+            fputs(usage, stderr);
+        return EXIT_USAGE;
+    }
+    struct admin *a = calloc(1, sizeof(*a));
+    if (!a || crypto_init() != CRYPTO_OK) {
+        admin_error("cannot initialise (out of memory or no entropy)");
+        return 1;
+    }
+    int status = 1;
+    config_default(&a->cfg);
+    if (config_path && config_path[0] &&
+        config_load(&a->cfg, config_path, print_config_problem, NULL) != CONFIG_OK)
+        goto out;
+    if (database && database[0])
+        snprintf(a->cfg.kiosk.database, sizeof(a->cfg.kiosk.database), "%s", database);
+    if (zone_set(a->cfg.kiosk.timezone) != ZONE_OK) {
+        admin_error("unknown time zone \"%s\"", a->cfg.kiosk.timezone);
+        goto out;
+    }
+    keys_resolve(a->cfg.kiosk.key_file, a->cfg.kiosk.database, "kiosk.key", a->sign_key_path,
+                 sizeof(a->sign_key_path));
+    keys_resolve(a->cfg.kiosk.site_key_file, a->cfg.kiosk.database, "site.key",
+                 a->site_key_path, sizeof(a->site_key_path));
+    status = EXIT_USAGE;
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+        if (strcmp(argv[at], commands[i].name) == 0)
+            status = commands[i].run(a, argc - at, argv + at);
+    }
+    if (status == EXIT_USAGE && a->store == NULL && !admin_wants_help(argc - at, argv + at))
+        admin_error("unknown command or bad arguments: %s (see cpd-admin --help)", argv[at]);
+out:
+    store_close(a->store);
+    keys_wipe(&a->keys);
+    free(a);
+    return status;
+}
