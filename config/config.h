@@ -27,21 +27,21 @@ enum config_error {
 enum reader_driver { READER_DRIVER_LIBNFC, READER_DRIVER_KEYBOARD, READER_DRIVER_SIM };
 
 struct config_kiosk {
-    char id[CONFIG_TEXT_MAX];          /* kiosk id in the ledger, [A-Za-z0-9_-], e.g. "central-1" */
-    char site[CONFIG_TEXT_MAX];        /* shown on screen, default location of sessions */
-    char timezone[CONFIG_TEXT_MAX];    /* IANA name, e.g. "Europe/London" */
-    char database[CONFIG_PATH_MAX];    /* SQLite file */
-    char key_file[CONFIG_PATH_MAX];    /* Ed25519 signing key; "" = next to the database */
+    char id[CONFIG_TEXT_MAX];       /* kiosk id in the ledger, [A-Za-z0-9_-], e.g. "central-1" */
+    char site[CONFIG_TEXT_MAX];     /* shown on screen, default location of sessions */
+    char timezone[CONFIG_TEXT_MAX]; /* IANA name, e.g. "Europe/London" */
+    char database[CONFIG_PATH_MAX]; /* SQLite file */
+    char key_file[CONFIG_PATH_MAX]; /* Ed25519 signing key; "" = next to the database */
     char site_key_file[CONFIG_PATH_MAX]; /* badge hashing key; "" = next to the database */
-    char log_file[CONFIG_PATH_MAX];    /* "" = stderr */
+    char log_file[CONFIG_PATH_MAX];      /* "" = stderr */
 };
 
 struct config_reader {
     enum reader_driver driver;
-    char connstring[CONFIG_PATH_MAX]; /* libnfc, e.g. "pn532_uart:/dev/ttyUSB0" */
-    char script[CONFIG_PATH_MAX];     /* sim: script file or FIFO */
-    int poll_ms;                      /* pause between select rounds, 10–1000 */
-    int debounce_ms;                  /* same UID ignored this long after removal, 0–10000 */
+    char connstring[CONFIG_PATH_MAX];     /* libnfc, e.g. "pn532_uart:/dev/ttyUSB0" */
+    char script[CONFIG_PATH_MAX];         /* sim: script file or FIFO */
+    int poll_ms;                          /* pause between select rounds, 10–1000 */
+    int debounce_ms;                      /* same UID ignored this long after removal, 0–10000 */
     enum uid_text_format keyboard_format; /* hex | decimal | auto */
     enum uid_byte_order keyboard_byte_order;
 };

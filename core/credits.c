@@ -7,7 +7,7 @@
 
 const char *credits_item_status_name(enum item_status status)
 {
-    static const char *const names[] = {"counted", "review",  "0 credits", "pending",
+    static const char *const names[] = {"counted", "review",      "0 credits", "pending",
                                         "capped",  "not counted", "signed in"};
     return status <= ITEM_OPEN ? names[status] : "?";
 }
@@ -143,8 +143,7 @@ static void count_packages(const struct credits_input *in, struct credit_summary
 }
 
 /* At most one CPI Initial and one MAPA award a year, whichever package completed first. */
-static const struct package_progress *award_for(struct credit_summary *out,
-                                                enum course_kind kind)
+static const struct package_progress *award_for(struct credit_summary *out, enum course_kind kind)
 {
     for (size_t i = 0; i < out->n_packages; i++) {
         struct package_progress *p = &out->packages[i];
@@ -216,9 +215,10 @@ static void add_session_items(const struct credits_input *in, struct credit_summ
                     classroom_q -= in->external[i].credits_q;
             }
         }
-        struct credit_item *it = add_item(out, last_session_date(in, p->group), p->group,
-                                          p->kind == KIND_CPI_INITIAL ? "CPI Initial Training (all 4 sessions)"
-                                                                      : "MAPA Refresher (block + online)");
+        struct credit_item *it =
+            add_item(out, last_session_date(in, p->group), p->group,
+                     p->kind == KIND_CPI_INITIAL ? "CPI Initial Training (all 4 sessions)"
+                                                 : "MAPA Refresher (block + online)");
         if (!it)
             return;
         it->credits_q = classroom_q > 0 ? classroom_q : 0;
@@ -325,7 +325,8 @@ static void list_due(const struct credits_input *in, struct credit_summary *out)
         d->status = DUE_NEVER;
         for (size_t i = 0; i < in->n_external; i++) {
             const struct external_credit *x = &in->external[i];
-            if (x->course_id == c->course_id && (d->status == DUE_NEVER || x->date > d->last_done)) {
+            if (x->course_id == c->course_id &&
+                (d->status == DUE_NEVER || x->date > d->last_done)) {
                 d->last_done = x->date;
                 d->status = DUE_OK;
             }

@@ -13,9 +13,9 @@
 #include "domain.h"
 #include "rules.h"
 
-#define CREDITS_MAX_ITEMS    256
-#define CREDITS_MAX_PACKAGES 16
-#define CREDITS_MAX_DUE      32
+#define CREDITS_MAX_ITEMS     256
+#define CREDITS_MAX_PACKAGES  16
+#define CREDITS_MAX_DUE       32
 #define CREDITS_DUE_SOON_DAYS 30
 
 enum item_status {
@@ -48,7 +48,7 @@ struct package_progress {
     bool online_needed;  /* MAPA: the online part is required */
     bool online_done;
     bool awarded;
-    int credits_q;                /* the package's credits (13 for CPI, 10 for MAPA) */
+    int credits_q; /* the package's credits (13 for CPI, 10 for MAPA) */
     bool has_next;
     struct session next; /* the group's next session after today (a copy) */
 };

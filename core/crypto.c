@@ -29,8 +29,7 @@ void crypto_sign_keypair_new(uint8_t pk[CRYPTO_SIGN_PK_BYTES], uint8_t sk[CRYPTO
     crypto_sign_ed25519_keypair(pk, sk);
 }
 
-void crypto_sign_public_of(const uint8_t sk[CRYPTO_SIGN_SK_BYTES],
-                           uint8_t pk[CRYPTO_SIGN_PK_BYTES])
+void crypto_sign_public_of(const uint8_t sk[CRYPTO_SIGN_SK_BYTES], uint8_t pk[CRYPTO_SIGN_PK_BYTES])
 {
     crypto_sign_ed25519_sk_to_pk(pk, sk);
 }
@@ -44,8 +43,7 @@ void crypto_sign_digest(uint8_t sig[CRYPTO_SIG_BYTES], const uint8_t *msg, size_
 int crypto_verify_digest(const uint8_t sig[CRYPTO_SIG_BYTES], const uint8_t *msg, size_t len,
                          const uint8_t pk[CRYPTO_SIGN_PK_BYTES])
 {
-    return crypto_sign_ed25519_verify_detached(sig, msg, len, pk) == 0 ? CRYPTO_OK
-                                                                       : CRYPTO_EBADSIG;
+    return crypto_sign_ed25519_verify_detached(sig, msg, len, pk) == 0 ? CRYPTO_OK : CRYPTO_EBADSIG;
 }
 
 void crypto_badge_hash(uint8_t out[CRYPTO_BADGE_HASH_BYTES], const char *uid_hex,

@@ -17,8 +17,13 @@ struct csv_table {
     size_t n_rows;
 };
 
-enum csvfile_error { CSVFILE_OK = 0, CSVFILE_EOPEN = -1, CSVFILE_EPARSE = -2,
-                     CSVFILE_ENOMEM = -3, CSVFILE_EEMPTY = -4 };
+enum csvfile_error {
+    CSVFILE_OK = 0,
+    CSVFILE_EOPEN = -1,
+    CSVFILE_EPARSE = -2,
+    CSVFILE_ENOMEM = -3,
+    CSVFILE_EEMPTY = -4
+};
 
 /* On failure why gets "cannot open: No such file" or "line 7: unterminated quote". */
 int csvfile_read(const char *path, struct csv_table *out, char *why, size_t why_cap);

@@ -2,8 +2,8 @@
 
 #include <string.h>
 
-static const char *const kind_codes[KIND_COUNT] = {
-    "single", "cpi_initial", "mapa_block", "hub", "department", "prerecorded", "mandatory"};
+static const char *const kind_codes[KIND_COUNT] = {"single",     "cpi_initial", "mapa_block", "hub",
+                                                   "department", "prerecorded", "mandatory"};
 static const char *const delivery_codes[DELIVERY_COUNT] = {"face-to-face", "live-teams",
                                                            "prerecorded"};
 static const char *const delivery_names[DELIVERY_COUNT] = {"Face to face", "Live Teams",

@@ -13,15 +13,18 @@ struct format {
 };
 
 static const char *const programme_columns[] = {
-    "id",   "period", "category", "title", "delivery", "credits",   "date", "weekday",
-    "start", "end",   "location", "kind",  "group",    "frequency", "due",  "note"};
+    "id",    "period", "category", "title", "delivery", "credits",   "date", "weekday",
+    "start", "end",    "location", "kind",  "group",    "frequency", "due",  "note"};
 static const char *const roster_columns[] = {"staff_no", "name",   "academy",
                                              "role",     "active", "badge_uid"};
 static const char *const bookings_columns[] = {"staff_no", "session"};
 static const char *const credits_columns[] = {"staff_no", "source",      "programme", "date",
                                               "credits",  "certificate", "directed",  "note"};
 
-#define FORMAT(name, cols, fn) {name, cols, sizeof(cols) / sizeof(cols[0]), fn}
+#define FORMAT(name, cols, fn)                                                                     \
+    {                                                                                              \
+        name, cols, sizeof(cols) / sizeof(cols[0]), fn                                             \
+    }
 static const struct format formats[] = {
     [IMPORT_PROGRAMME] = FORMAT("programme", programme_columns, import_programme_rows),
     [IMPORT_ROSTER] = FORMAT("roster", roster_columns, import_roster_rows),
@@ -170,8 +173,8 @@ int import_file(struct store *store, enum import_kind kind, const char *path,
     struct csv_table table;
     char why[256] = "";
     memset(result, 0, sizeof(*result));
-    struct import_ctx c = {.path = path, .table = &table, .opt = opt, .result = result,
-                           .store = store};
+    struct import_ctx c = {
+        .path = path, .table = &table, .opt = opt, .result = result, .store = store};
     if ((size_t)kind >= sizeof(formats) / sizeof(formats[0]))
         return IMPORT_EINVALID;
     if (kind == IMPORT_ROSTER && !opt->site_key) {

@@ -7,8 +7,24 @@
 #include "import_internal.h"
 #include "zone.h"
 
-enum { C_ID, C_PERIOD, C_CATEGORY, C_TITLE, C_DELIVERY, C_CREDITS, C_DATE, C_WEEKDAY, C_START,
-       C_END, C_LOCATION, C_KIND, C_GROUP, C_FREQUENCY, C_DUE, C_NOTE };
+enum {
+    C_ID,
+    C_PERIOD,
+    C_CATEGORY,
+    C_TITLE,
+    C_DELIVERY,
+    C_CREDITS,
+    C_DATE,
+    C_WEEKDAY,
+    C_START,
+    C_END,
+    C_LOCATION,
+    C_KIND,
+    C_GROUP,
+    C_FREQUENCY,
+    C_DUE,
+    C_NOTE
+};
 
 /* Hub and department meetings print only a start: they last an hour. */
 #define MEETING_MINUTES 60
@@ -16,9 +32,10 @@ enum { C_ID, C_PERIOD, C_CATEGORY, C_TITLE, C_DELIVERY, C_CREDITS, C_DATE, C_WEE
 #define MAPA_DAY_START   (15 * 60 + 15)
 #define MAPA_DAY_MINUTES 195
 
-static const char *const categories[] = {"teaching-learning", "leadership", "hr-admin",
-                                         "behaviour-safeguarding", "flexible-online", "cpi",
-                                         "mandatory", "hub", "department"};
+static const char *const categories[] = {
+    "teaching-learning", "leadership", "hr-admin",  "behaviour-safeguarding",
+    "flexible-online",   "cpi",        "mandatory", "hub",
+    "department"};
 
 struct prow {
     int line;
@@ -77,8 +94,10 @@ static void check_period(struct import_ctx *c, const struct prow *p)
         snprintf(lower, sizeof(lower), "%s", rules_term_name(t));
         lower[0] = (char)(lower[0] - 'A' + 'a');
         if (strcmp(period, lower) == 0 && rules_term_of(terms, p->date) != t)
-            import_warning(c, p->line, "date %s falls in the %s term, not in the %s term where "
-                           "it is printed", date, rules_term_name(rules_term_of(terms, p->date)),
+            import_warning(c, p->line,
+                           "date %s falls in the %s term, not in the %s term where "
+                           "it is printed",
+                           date, rules_term_name(rules_term_of(terms, p->date)),
                            rules_term_name(t));
     }
 }
@@ -86,8 +105,7 @@ static void check_period(struct import_ctx *c, const struct prow *p)
 static bool valid_period(const char *text)
 {
     return rules_half_term_parse(text) >= 0 || strcmp(text, "autumn") == 0 ||
-           strcmp(text, "spring") == 0 || strcmp(text, "summer") == 0 ||
-           strcmp(text, "year") == 0;
+           strcmp(text, "spring") == 0 || strcmp(text, "summer") == 0 || strcmp(text, "year") == 0;
 }
 
 /* The fields that name things: id, period, category, delivery, kind, frequency. */
@@ -100,8 +118,10 @@ static void parse_names(struct import_ctx *c, const struct csv_row *row, struct 
     import_copy(c, p->line, "id", k->code, sizeof(k->code), id);
     const char *period = import_field(c, row, C_PERIOD);
     if (!valid_period(period))
-        import_error(c, p->line, "period: expected autumn1 … summer2, autumn, spring, summer or "
-                     "year, got \"%s\"", period);
+        import_error(c, p->line,
+                     "period: expected autumn1 … summer2, autumn, spring, summer or "
+                     "year, got \"%s\"",
+                     period);
     import_copy(c, p->line, "period", k->period, sizeof(k->period), period);
     const char *category = import_field(c, row, C_CATEGORY);
     if (!known_category(category))
@@ -113,18 +133,24 @@ static void parse_names(struct import_ctx *c, const struct csv_row *row, struct 
     import_copy(c, p->line, "title", k->title, sizeof(k->title), title);
     int delivery = domain_delivery_parse(import_field(c, row, C_DELIVERY));
     if (delivery < 0)
-        import_error(c, p->line, "unknown delivery \"%s\" (expected face-to-face, live-teams or "
-                     "prerecorded)", import_field(c, row, C_DELIVERY));
+        import_error(c, p->line,
+                     "unknown delivery \"%s\" (expected face-to-face, live-teams or "
+                     "prerecorded)",
+                     import_field(c, row, C_DELIVERY));
     k->delivery = delivery < 0 ? DELIVERY_FACE_TO_FACE : (enum delivery)delivery;
     int kind = domain_kind_parse(import_field(c, row, C_KIND));
     if (kind < 0)
-        import_error(c, p->line, "unknown kind \"%s\" (expected single, cpi_initial, mapa_block, "
-                     "hub, department, prerecorded or mandatory)", import_field(c, row, C_KIND));
+        import_error(c, p->line,
+                     "unknown kind \"%s\" (expected single, cpi_initial, mapa_block, "
+                     "hub, department, prerecorded or mandatory)",
+                     import_field(c, row, C_KIND));
     k->kind = kind < 0 ? KIND_SINGLE : (enum course_kind)kind;
     int freq = domain_frequency_parse(import_field(c, row, C_FREQUENCY));
     if (freq < 0)
-        import_error(c, p->line, "unknown frequency \"%s\" (expected annual, 2-yearly, 3-yearly "
-                     "or initial-then-annual)", import_field(c, row, C_FREQUENCY));
+        import_error(c, p->line,
+                     "unknown frequency \"%s\" (expected annual, 2-yearly, 3-yearly "
+                     "or initial-then-annual)",
+                     import_field(c, row, C_FREQUENCY));
     k->frequency = freq < 0 ? FREQ_NONE : (enum frequency)freq;
     if (k->kind == KIND_MANDATORY && k->frequency == FREQ_NONE && freq >= 0)
         import_warning(c, p->line, "mandatory training without a frequency: no renewal date");
@@ -145,8 +171,10 @@ static void parse_credits(struct import_ctx *c, const struct csv_row *row, struc
     const char *credits = import_field(c, row, C_CREDITS);
     p->course.credits_q = -1;
     if (credits[0] && rules_parse_quarters(credits, &p->course.credits_q) != 0)
-        import_error(c, p->line, "credits: expected a number of credits in quarters (1.5), got "
-                     "\"%s\"", credits);
+        import_error(c, p->line,
+                     "credits: expected a number of credits in quarters (1.5), got "
+                     "\"%s\"",
+                     credits);
     else if (!credits[0] && !domain_kind_zero_credit(p->course.kind))
         import_warning(c, p->line, "no credits printed for \"%s\"", p->course.title);
 }
@@ -172,8 +200,10 @@ static void parse_when(struct import_ctx *c, const struct csv_row *row, struct p
         import_error(c, p->line, "weekday: expected a day name, got \"%s\"", weekday);
     if (!p->dated) {
         if (p->course.kind != KIND_PRERECORDED && p->course.kind != KIND_MANDATORY)
-            import_warning(c, p->line, "no date printed for \"%s\": stored as a course, the kiosk "
-                           "cannot record it", p->course.title);
+            import_warning(c, p->line,
+                           "no date printed for \"%s\": stored as a course, the kiosk "
+                           "cannot record it",
+                           p->course.title);
         return;
     }
     if (printed >= 0 && printed != civil_weekday(p->date))
@@ -186,11 +216,14 @@ static void parse_when(struct import_ctx *c, const struct csv_row *row, struct p
     } else if (!start[0] && !end[0] && p->course.kind == KIND_MAPA_BLOCK) {
         p->start = MAPA_DAY_START;
         p->end = MAPA_DAY_START + MAPA_DAY_MINUTES;
-        import_warning(c, p->line, "no time printed: assumed 15:15–18:30 (6.5 classroom hours "
+        import_warning(c, p->line,
+                       "no time printed: assumed 15:15–18:30 (6.5 classroom hours "
                        "over 2 sessions)");
     } else if (!start[0] || !end[0]) {
-        import_warning(c, p->line, "no %s time printed: stored as a course, the kiosk cannot "
-                       "record it", start[0] ? "end" : "start");
+        import_warning(c, p->line,
+                       "no %s time printed: stored as a course, the kiosk cannot "
+                       "record it",
+                       start[0] ? "end" : "start");
         return;
     }
     if (p->end <= p->start) {
@@ -209,8 +242,8 @@ static void check_duration(struct import_ctx *c, const struct prow *p)
     char credits[16], length[24];
     rules_format_quarters(p->course.credits_q, credits);
     format_minutes(minutes, length);
-    import_warning(c, p->line, "%s credits printed for a %s session (%02d:%02d–%02d:%02d)",
-                   credits, length, p->start / 60, p->start % 60, p->end / 60, p->end % 60);
+    import_warning(c, p->line, "%s credits printed for a %s session (%02d:%02d–%02d:%02d)", credits,
+                   length, p->start / 60, p->start % 60, p->end / 60, p->end % 60);
 }
 
 static void check_duplicates(struct import_ctx *c, const struct prow *rows, size_t n)
@@ -255,15 +288,18 @@ static void check_groups(struct import_ctx *c, const struct prow *rows, size_t n
                                p->course.group, first->line);
         }
         int extra = kind == KIND_MAPA_BLOCK ? online_q : 0;
-        if (seen || first->course.credits_q < 0 || minutes + extra * 15 == first->course.credits_q * 15)
+        if (seen || first->course.credits_q < 0 ||
+            minutes + extra * 15 == first->course.credits_q * 15)
             continue;
         char credits[16], length[24], online[16];
         rules_format_quarters(first->course.credits_q, credits);
         format_minutes(minutes, length);
         rules_format_quarters(extra, online);
-        import_warning(c, first->line, "%s: %d sessions give %s in the classroom%s%s%s but %s "
-                       "credits are printed", first->course.group, sessions, length,
-                       extra ? " + " : "", extra ? online : "", extra ? " h online" : "", credits);
+        import_warning(c, first->line,
+                       "%s: %d sessions give %s in the classroom%s%s%s but %s "
+                       "credits are printed",
+                       first->course.group, sessions, length, extra ? " + " : "",
+                       extra ? online : "", extra ? " h online" : "", credits);
     }
 }
 

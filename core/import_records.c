@@ -108,8 +108,10 @@ static bool parse_credit(struct import_ctx *c, const struct csv_row *row, struct
         import_error(c, line, "date: expected a real date YYYY-MM-DD, got \"%s\"", date);
     const char *credits = import_field(c, row, X_CREDITS);
     if (rules_parse_quarters(credits, &x->credits_q) != 0)
-        import_error(c, line, "credits: expected a number of credits in quarters (1.5), got "
-                     "\"%s\"", credits);
+        import_error(c, line,
+                     "credits: expected a number of credits in quarters (1.5), got "
+                     "\"%s\"",
+                     credits);
     import_copy(c, line, "certificate", x->certificate, sizeof(x->certificate),
                 import_field(c, row, X_CERTIFICATE));
     int directed = import_yes_no(import_field(c, row, X_DIRECTED));
@@ -137,8 +139,7 @@ static void warn_credit(struct import_ctx *c, int line, const struct external_ro
                        domain_delivery_name(course->delivery));
     if (course->credits_q >= 0 && x->credits_q > course->credits_q &&
         course->kind != KIND_MANDATORY && strcmp(course->group, "mapa") != 0)
-        import_warning(c, line, "more credits than the programme prints for \"%s\"",
-                       course->code);
+        import_warning(c, line, "more credits than the programme prints for \"%s\"", course->code);
 }
 
 void import_credits_rows(struct import_ctx *c)
@@ -161,8 +162,10 @@ void import_credits_rows(struct import_ctx *c)
         int first = find_repeat(keys, i, key);
         keys[i] = strdup(key);
         if (first >= 0) {
-            import_error(c, row->line, "duplicate: the same person, programme id and date as "
-                         "line %d", c->table->rows[first + 1].line);
+            import_error(c, row->line,
+                         "duplicate: the same person, programme id and date as "
+                         "line %d",
+                         c->table->rows[first + 1].line);
             continue;
         }
         warn_credit(c, row->line, &x, &course);

@@ -22,8 +22,10 @@ static void parse_row(struct import_ctx *c, const struct csv_row *row, struct rr
     struct person *p = &r->person;
     const char *staff_no = import_field(c, row, C_STAFF_NO);
     if (!import_is_code(staff_no, "_"))
-        import_error(c, r->line, "staff_no: expected 1–63 letters, digits, '-' or '_', got "
-                     "\"%s\"", staff_no);
+        import_error(c, r->line,
+                     "staff_no: expected 1–63 letters, digits, '-' or '_', got "
+                     "\"%s\"",
+                     staff_no);
     import_copy(c, r->line, "staff_no", p->staff_no, sizeof(p->staff_no), staff_no);
     if (!import_field(c, row, C_NAME)[0])
         import_error(c, r->line, "name: missing");
@@ -48,7 +50,8 @@ static void parse_row(struct import_ctx *c, const struct csv_row *row, struct rr
         return;
     }
     if (uid_is_random(&r->uid) && !c->opt->rules->accept_random_uids) {
-        import_error(c, r->line, "badge_uid: a random UID (08…) changes at every tap and cannot "
+        import_error(c, r->line,
+                     "badge_uid: a random UID (08…) changes at every tap and cannot "
                      "be a badge");
         return;
     }

@@ -55,8 +55,8 @@ bool projection_apply(struct attendance *row, const struct event *e)
             row->out_us = 0;
             row->flags &= ~(unsigned)(ATT_EARLY | ATT_NO_SIGNOUT | ATT_MANUAL_OUT);
         }
-        row->flags = (row->flags & ~(unsigned)ATT_LATE) | ATT_MANUAL_IN |
-                     payload_flag(e, "late", ATT_LATE);
+        row->flags =
+            (row->flags & ~(unsigned)ATT_LATE) | ATT_MANUAL_IN | payload_flag(e, "late", ATT_LATE);
         break;
     case EV_SIGN_OUT:
         row->out_us = e->wall_us;

@@ -55,10 +55,10 @@ void rules_default(struct rules *rules);
 int rules_half_term_of(const struct terms *terms, civil_day day);
 int rules_term_of(const struct terms *terms, civil_day day);
 
-const char *rules_half_term_name(int half);   /* "Autumn 1" */
-const char *rules_half_term_code(int half);   /* "autumn1" */
-const char *rules_term_name(int term);        /* "Autumn" */
-int rules_half_term_parse(const char *code);  /* "autumn1" → HALF_AUTUMN1, -1 if unknown */
+const char *rules_half_term_name(int half);  /* "Autumn 1" */
+const char *rules_half_term_code(int half);  /* "autumn1" */
+const char *rules_term_name(int term);       /* "Autumn" */
+int rules_half_term_parse(const char *code); /* "autumn1" → HALF_AUTUMN1, -1 if unknown */
 
 /* "7.5", "16", "0.25": quarters written as the shortest decimal. */
 void rules_format_quarters(int quarters, char out[16]);

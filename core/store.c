@@ -112,13 +112,13 @@ _Static_assert(N_MIGRATIONS == STORE_SCHEMA_VERSION, "schema version and migrati
 
 /* ---- prepared statements ----------------------------------------------------------------- */
 
-#define PERSON_COLS  "p.id, p.staff_no, p.name, p.academy, p.role, p.active"
+#define PERSON_COLS "p.id, p.staff_no, p.name, p.academy, p.role, p.active"
 #define SESSION_COLS                                                                               \
     "s.id, c.code, c.title, s.location, c.grp, c.kind, c.delivery, coalesce(c.credits_q, -1), "    \
     "s.date, s.start_min, s.end_min, s.start_us, s.end_us"
 #define SESSION_FROM " FROM sessions s JOIN courses c ON c.id = s.course_id"
 #define EVENT_COLS                                                                                 \
-    "seq, uuid, kiosk, type, person, session, wall_us, mono_us, clock, payload, prev_hash, "      \
+    "seq, uuid, kiosk, type, person, session, wall_us, mono_us, clock, payload, prev_hash, "       \
     "hash, sig"
 #define ATT_COLS "a.person_id, a.session_id, a.in_us, a.out_us, a.flags, a.override_q"
 
@@ -193,9 +193,9 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_SESSION_BY_CODE] = "SELECT " SESSION_COLS SESSION_FROM " WHERE c.code = ?1",
     [ST_SESSION_BY_ID] = "SELECT " SESSION_COLS SESSION_FROM " WHERE s.id = ?1",
     /* Sessions last less than a day: bound the index range by it. */
-    [ST_SESSIONS_BETWEEN] = "SELECT " SESSION_COLS SESSION_FROM
-                            " WHERE s.start_us BETWEEN ?1 - 86400000000 AND ?2"
-                            " AND s.end_us >= ?1 ORDER BY s.start_us, c.code",
+    [ST_SESSIONS_BETWEEN] =
+        "SELECT " SESSION_COLS SESSION_FROM " WHERE s.start_us BETWEEN ?1 - 86400000000 AND ?2"
+        " AND s.end_us >= ?1 ORDER BY s.start_us, c.code",
     [ST_NEXT_SESSION] = "SELECT " SESSION_COLS SESSION_FROM
                         " WHERE s.start_us >= ?1 AND c.delivery = 'face-to-face'"
                         " ORDER BY s.start_us, c.code LIMIT 1",
@@ -796,8 +796,8 @@ static int64_t wall_now_us(void)
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-int store_badge_add(struct store *s, int64_t person_id,
-                    const uint8_t hash[CRYPTO_BADGE_HASH_BYTES], const char *last4)
+int store_badge_add(struct store *s, int64_t person_id, const uint8_t hash[CRYPTO_BADGE_HASH_BYTES],
+                    const char *last4)
 {
     int64_t owner = 0;
     int err = store_badge_lookup(s, hash, &owner);
@@ -856,8 +856,7 @@ int store_course_upsert(struct store *s, const struct course_row *c, int64_t *id
     return run_returning_id(s, st, id_out);
 }
 
-int store_course_by_code(struct store *s, const char *code, struct course_row *c,
-                         int64_t *id_out)
+int store_course_by_code(struct store *s, const char *code, struct course_row *c, int64_t *id_out)
 {
     sqlite3_stmt *st = NULL;
     char text[32];
@@ -875,7 +874,8 @@ int store_course_by_code(struct store *s, const char *code, struct course_row *c
     column_text(st, 3, c->category, sizeof(c->category));
     column_text(st, 4, c->title, sizeof(c->title));
     column_text(st, 5, text, sizeof(text));
-    c->delivery = (enum delivery)(domain_delivery_parse(text) < 0 ? 0 : domain_delivery_parse(text));
+    c->delivery =
+        (enum delivery)(domain_delivery_parse(text) < 0 ? 0 : domain_delivery_parse(text));
     column_text(st, 6, text, sizeof(text));
     c->kind = (enum course_kind)(domain_kind_parse(text) < 0 ? 0 : domain_kind_parse(text));
     c->credits_q = sqlite3_column_int(st, 7);
@@ -1088,8 +1088,8 @@ static int external_row(sqlite3_stmt *st, struct external_credit *out, size_t ca
     return 0;
 }
 
-int store_external_for(struct store *s, int64_t person_id, struct external_credit *out,
-                       size_t cap, size_t *n)
+int store_external_for(struct store *s, int64_t person_id, struct external_credit *out, size_t cap,
+                       size_t *n)
 {
     sqlite3_stmt *st = NULL;
     int err = prepare(s, ST_EXTERNAL_FOR, &st);

@@ -96,8 +96,8 @@ int store_session_upsert(struct store *store, int64_t course_id, const struct se
 int store_session_by_code(struct store *store, const char *code, struct session *out);
 int store_session_by_id(struct store *store, int64_t id, struct session *out);
 /* Sessions with start_us ≤ to_us and end_us ≥ from_us, by start; *n ≤ cap. */
-int store_sessions_between(struct store *store, int64_t from_us, int64_t to_us,
-                           struct session *out, size_t cap, size_t *n);
+int store_sessions_between(struct store *store, int64_t from_us, int64_t to_us, struct session *out,
+                           size_t cap, size_t *n);
 /* The first session starting at or after from_us that the kiosk records. */
 int store_next_session(struct store *store, int64_t from_us, struct session *out);
 int store_package_sessions(struct store *store, struct session *out, size_t cap, size_t *n);
@@ -139,15 +139,14 @@ int store_attendance_get(struct store *store, int64_t person_id, int64_t session
 int store_attendance_of(struct store *store, int64_t person_id, struct session *sessions,
                         struct attendance *rows, size_t cap, size_t *n);
 /* Signed in, not out, at sessions that ended at or before ended_before_us. */
-typedef int (*store_open_fn)(void *ctx, const struct person *person,
-                             const struct session *session, const struct attendance *row);
+typedef int (*store_open_fn)(void *ctx, const struct person *person, const struct session *session,
+                             const struct attendance *row);
 int store_open_attendance_each(struct store *store, int64_t ended_before_us, store_open_fn fn,
                                void *ctx);
 /* Everyone at a session, for registers. */
 typedef int (*store_register_fn)(void *ctx, const struct person *person,
                                  const struct attendance *row);
-int store_register_each(struct store *store, int64_t session_id, store_register_fn fn,
-                        void *ctx);
+int store_register_each(struct store *store, int64_t session_id, store_register_fn fn, void *ctx);
 /* Empties attendance and folds every event again, in one transaction. */
 int store_rebuild_projections(struct store *store);
 

@@ -6,8 +6,8 @@
 const char *tap_outcome_code(enum tap_outcome outcome)
 {
     static const char *const codes[TAP_OUTCOME_COUNT] = {
-        "signed_in",     "signed_out",    "already_in", "already_out", "confirm_leave", "choose",
-        "no_session",    "unknown_badge", "random_uid", "inactive",    "trainer"};
+        "signed_in",  "signed_out",    "already_in", "already_out", "confirm_leave", "choose",
+        "no_session", "unknown_badge", "random_uid", "inactive",    "trainer"};
     return outcome < TAP_OUTCOME_COUNT ? codes[outcome] : "?";
 }
 
@@ -64,7 +64,8 @@ static const struct session *current_session(const struct tap_facts *f,
     for (size_t i = 0; i < f->n_sessions; i++) {
         const struct session *s = &f->sessions[i];
         const struct attendance *row = row_for(f, s->id);
-        if (!row || row->in_us == 0 || row->out_us != 0 || tap_is_forgotten(f->rules, s, row, f->now_us))
+        if (!row || row->in_us == 0 || row->out_us != 0 ||
+            tap_is_forgotten(f->rules, s, row, f->now_us))
             continue;
         if (!best || row->in_us > (*row_out)->in_us) {
             best = s;

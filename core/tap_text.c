@@ -15,7 +15,8 @@ const char *tap_text_tone_name(enum tap_tone tone)
 #if defined(__GNUC__)
 __attribute__((format(printf, 2, 3)))
 #endif
-static void add_line(struct tap_text *t, const char *fmt, ...)
+static void
+add_line(struct tap_text *t, const char *fmt, ...)
 {
     if (t->n_lines == TAP_TEXT_LINES)
         return;

@@ -129,8 +129,7 @@ static int decide(const struct tapflow *f, const struct uid *uid, int64_t chosen
     uid_to_hex(uid, hex);
     uid_last4(uid, r->last4);
     crypto_badge_hash(hash, hex, f->site_key);
-    struct tap_facts facts = {.rules = f->rules, .now_us = r->now_us,
-                              .chosen_session_id = chosen};
+    struct tap_facts facts = {.rules = f->rules, .now_us = r->now_us, .chosen_session_id = chosen};
     if (uid_is_random(uid) && !f->rules->accept_random_uids) {
         facts.badge = BADGE_RANDOM;
         tap_decide(&facts, &r->decision);
@@ -268,13 +267,16 @@ int tapflow_summary(struct store *store, const struct rules *rules, int64_t pers
     struct summary_inputs *in = calloc(1, sizeof(*in));
     if (!in)
         return STORE_ENOMEM;
-    struct credits_input ci = {.rules = rules, .sessions = in->sessions, .rows = in->rows,
-                               .external = in->external, .package_sessions = in->package,
+    struct credits_input ci = {.rules = rules,
+                               .sessions = in->sessions,
+                               .rows = in->rows,
+                               .external = in->external,
+                               .package_sessions = in->package,
                                .mandatory = in->mandatory};
     int minutes = 0;
     zone_utc_to_local(now_us, &ci.today, &minutes, NULL);
-    int err = store_attendance_of(store, person_id, in->sessions, in->rows, MAX_ATTENDANCE,
-                                  &ci.n_rows);
+    int err =
+        store_attendance_of(store, person_id, in->sessions, in->rows, MAX_ATTENDANCE, &ci.n_rows);
     if (err == STORE_OK)
         err = store_external_for(store, person_id, in->external, MAX_EXTERNAL, &ci.n_external);
     if (err == STORE_OK)

@@ -38,8 +38,8 @@ struct tap_result {
 };
 
 /* chosen_session_id: the session picked on the choose screen, 0 for a plain tap. */
-int tapflow_tap(const struct tapflow *flow, const struct uid *uid, int64_t now_us,
-                int64_t mono_us, int64_t chosen_session_id, struct tap_result *out);
+int tapflow_tap(const struct tapflow *flow, const struct uid *uid, int64_t now_us, int64_t mono_us,
+                int64_t chosen_session_id, struct tap_result *out);
 /* Auto-closes forgotten sign-outs whose checkout window has passed; *closed counts them. */
 int tapflow_sweep(const struct tapflow *flow, int64_t now_us, int64_t mono_us, int *closed);
 /* A person's credit summary as of now. */

@@ -21,11 +21,9 @@ static void test_round_trip_and_weekdays(void **state)
     /* Brochure: "Wednesday 13th ... September" 2023 (CPI), "Thursday 5.10.23" (hub). */
     assert_string_equal(civil_weekday_name(civil_weekday(civil_from_ymd(2023, 9, 13))),
                         "Wednesday");
-    assert_string_equal(civil_weekday_name(civil_weekday(civil_from_ymd(2023, 10, 5))),
-                        "Thursday");
+    assert_string_equal(civil_weekday_name(civil_weekday(civil_from_ymd(2023, 10, 5))), "Thursday");
     /* The brochure prints "Wednesday 12.5.24": it was a Sunday. */
-    assert_string_equal(civil_weekday_name(civil_weekday(civil_from_ymd(2024, 5, 12))),
-                        "Sunday");
+    assert_string_equal(civil_weekday_name(civil_weekday(civil_from_ymd(2024, 5, 12))), "Sunday");
     char buf[16];
     civil_format_short(civil_from_ymd(2023, 9, 21), buf);
     assert_string_equal(buf, "Thu 21 Sep");

@@ -87,7 +87,7 @@ static void kiosk_open(struct kiosk *k, const char *parent, const char *name)
 
 static const char *const badges[] = {"04:5A:2B:72:1C:6E:80", "3F:22:91:0C", "A7C41E92",
                                      "04-3B-19-D2-6A-71-81", "5d e1 07 b4", "C2:7F:3A:E5",
-                                     "04D7E2A2B95C81", "9b1f6c3d", "04:11:22:33:44:55:66"};
+                                     "04D7E2A2B95C81",       "9b1f6c3d",    "04:11:22:33:44:55:66"};
 
 /* Taps and bare commits interleaved, so both see the same machine. */
 static double bench_taps(struct kiosk *k, const char *parent, int n, double *ratio_p50)
@@ -116,7 +116,8 @@ static double bench_taps(struct kiosk *k, const char *parent, int n, double *rat
             die("bare commit", -1);
         bare_ns[i] = now_ns() - start;
     }
-    double tap50 = percentile_us(tap_ns, (size_t)n, 0.50), tap99 = percentile_us(tap_ns, (size_t)n, 0.99);
+    double tap50 = percentile_us(tap_ns, (size_t)n, 0.50),
+           tap99 = percentile_us(tap_ns, (size_t)n, 0.99);
     double bare50 = percentile_us(bare_ns, (size_t)n, 0.50),
            bare99 = percentile_us(bare_ns, (size_t)n, 0.99);
     printf("tap → decided + committed (%d taps): p50 %8.1f µs   p99 %8.1f µs\n", n, tap50, tap99);
@@ -228,7 +229,8 @@ int main(void)
     char plan[4096];
     store_explain_summary(big.store, plan, sizeof(plan));
     printf("summary with %lld events / with 1,000: %.2f × (query plan: %s)\n", (long long)events,
-           big50 / small50, strstr(plan, "SCAN a") || strstr(plan, "SCAN events") ? "SCAN!" : "indexed");
+           big50 / small50,
+           strstr(plan, "SCAN a") || strstr(plan, "SCAN events") ? "SCAN!" : "indexed");
     store_close(small.store);
     store_close(big.store);
     nftw(parent, remove_entry, 16, FTW_DEPTH | FTW_PHYS);

@@ -39,8 +39,7 @@ static void print_items(const struct credit_summary *s)
         rules_format_quarters(it->credits_q, credits);
         printf("  %s  %-6s %-7s %-11s %.60s%s%s\n", date, credits,
                it->term >= 0 ? rules_term_name(it->term) : "-",
-               credits_item_status_name(it->status), it->title, it->note[0] ? " — " : "",
-               it->note);
+               credits_item_status_name(it->status), it->title, it->note[0] ? " — " : "", it->note);
     }
     if (s->items_truncated)
         printf("  (more items than shown)\n");
@@ -75,7 +74,8 @@ static void print_summary(const struct person *p, const struct credit_summary *s
     for (int t = 0; t < TERM_COUNT; t++) {
         if (s->term_breach[t])
             printf("BREACH: the %s term ended with 0 credits (credits must be spread over the "
-                   "three terms)\n", rules_term_name(t));
+                   "three terms)\n",
+                   rules_term_name(t));
     }
     rules_format_quarters(s->prerecorded_counted_q, counted);
     rules_format_quarters(s->prerecorded_claimed_q, claimed);
@@ -91,9 +91,8 @@ static void print_summary(const struct person *p, const struct credit_summary *s
 
 int cmd_credits(struct admin *a, int argc, char **argv)
 {
-    static const struct option options[] = {{"at", required_argument, NULL, 'a'},
-                                            {"help", no_argument, NULL, 'h'},
-                                            {NULL, 0, NULL, 0}};
+    static const struct option options[] = {
+        {"at", required_argument, NULL, 'a'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
     const char *at = NULL;
     int opt;
     optind = 0;

@@ -47,8 +47,8 @@ int cmd_events(struct admin *a, int argc, char **argv)
     }
     if (admin_open_store(a) != 0)
         return 1;
-    printf("%6s  %-16s  %-15s %-10s %-24s %s\n", "SEQ", "LOCAL TIME", "TYPE", "PERSON",
-           "SESSION", "PAYLOAD");
+    printf("%6s  %-16s  %-15s %-10s %-24s %s\n", "SEQ", "LOCAL TIME", "TYPE", "PERSON", "SESSION",
+           "PAYLOAD");
     int err = store_events_each(a->store, from, print_event, NULL);
     if (err != STORE_OK)
         admin_error("%s", store_strerror(err));

@@ -20,9 +20,8 @@ static void print_problem(void *ctx, const char *line)
 
 int cmd_import(struct admin *a, int argc, char **argv)
 {
-    static const struct option options[] = {{"dry-run", no_argument, NULL, 'n'},
-                                            {"help", no_argument, NULL, 'h'},
-                                            {NULL, 0, NULL, 0}};
+    static const struct option options[] = {
+        {"dry-run", no_argument, NULL, 'n'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
     bool dry_run = false;
     int opt;
     optind = 0;

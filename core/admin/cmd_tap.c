@@ -93,7 +93,9 @@ int cmd_tap(struct admin *a, int argc, char **argv)
         admin_error("out of memory");
         return 1;
     }
-    struct tapflow flow = {.store = a->store, .rules = &a->cfg.rules, .site_key = a->keys.site,
+    struct tapflow flow = {.store = a->store,
+                           .rules = &a->cfg.rules,
+                           .site_key = a->keys.site,
                            .clock_state = at ? "set:--at" : "unsynced"};
     err = tapflow_tap(&flow, &uid, now, zone_monotonic_us(), chosen, r);
     if (err != STORE_OK) {

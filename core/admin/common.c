@@ -40,8 +40,10 @@ int admin_open_store(struct admin *a)
         return 1;
     }
     if (!store_dir_private(a->store))
-        fprintf(stderr, "cpd-admin: warning: the directory of %s is open to other users; "
-                        "keep kiosk data in a 0700 directory\n", path);
+        fprintf(stderr,
+                "cpd-admin: warning: the directory of %s is open to other users; "
+                "keep kiosk data in a 0700 directory\n",
+                path);
     return 0;
 }
 

@@ -33,9 +33,9 @@ struct command {
 };
 
 static const struct command commands[] = {
-    {"kiosk", cmd_kiosk},   {"import", cmd_import},   {"people", cmd_people},
-    {"badges", cmd_badges}, {"tap", cmd_tap},         {"credits", cmd_credits},
-    {"events", cmd_events}, {"verify", cmd_verify},   {"rebuild", cmd_rebuild},
+    {"kiosk", cmd_kiosk},   {"import", cmd_import}, {"people", cmd_people},
+    {"badges", cmd_badges}, {"tap", cmd_tap},       {"credits", cmd_credits},
+    {"events", cmd_events}, {"verify", cmd_verify}, {"rebuild", cmd_rebuild},
 };
 
 static void print_config_problem(void *ctx, const char *file, int line, const char *message)
@@ -94,8 +94,8 @@ int main(int argc, char **argv)
     }
     keys_resolve(a->cfg.kiosk.key_file, a->cfg.kiosk.database, "kiosk.key", a->sign_key_path,
                  sizeof(a->sign_key_path));
-    keys_resolve(a->cfg.kiosk.site_key_file, a->cfg.kiosk.database, "site.key",
-                 a->site_key_path, sizeof(a->site_key_path));
+    keys_resolve(a->cfg.kiosk.site_key_file, a->cfg.kiosk.database, "site.key", a->site_key_path,
+                 sizeof(a->site_key_path));
     status = EXIT_USAGE;
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
         if (strcmp(argv[at], commands[i].name) == 0)

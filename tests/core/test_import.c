@@ -13,10 +13,10 @@
 #include "testutil.h"
 
 #define PROGRAMME_HEADER                                                                           \
-    "id,period,category,title,delivery,credits,date,weekday,start,end,location,kind,group,"       \
+    "id,period,category,title,delivery,credits,date,weekday,start,end,location,kind,group,"        \
     "frequency,due,note\n"
 #define GOOD_ROW                                                                                   \
-    "au1-curriculum,autumn1,teaching-learning,Preparing for a curriculum conversation,"           \
+    "au1-curriculum,autumn1,teaching-learning,Preparing for a curriculum conversation,"            \
     "face-to-face,1.5,2023-09-25,,15:45,17:15,,single,,,,\n"
 
 struct capture {
@@ -91,26 +91,26 @@ static int64_t count(struct fixture *f, const char *table)
 static void test_programme_errors_name_their_lines(void **state)
 {
     struct fixture *f = *state;
-    const char *csv =
-        PROGRAMME_HEADER GOOD_ROW
-        /* 3 */ "x1,autumn1,teaching-learning,Bad date,face-to-face,1,2023-02-30,,15:45,16:45,,"
-                "single,,,,\n"
+    const char *csv = PROGRAMME_HEADER GOOD_ROW
+        /* 3 */
+        "x1,autumn1,teaching-learning,Bad date,face-to-face,1,2023-02-30,,15:45,16:45,,"
+        "single,,,,\n"
         /* 4 */ "x2,autumn1,teaching-learning,End first,face-to-face,1,2023-09-26,,17:00,16:00,,"
-                "single,,,,\n"
+        "single,,,,\n"
         /* 5 */ "x3,autumn1,cooking,Bad category,face-to-face,1,2023-09-26,,16:00,17:00,,single,"
-                ",,,\n"
+        ",,,\n"
         /* 6 */ "x4,autumn1,leadership,Bad delivery,carrier-pigeon,1,2023-09-26,,16:00,17:00,,"
-                "single,,,,\n"
+        "single,,,,\n"
         /* 7 */ "x5,autumn1,leadership,Bad kind,face-to-face,1,2023-09-26,,16:00,17:00,,seminar,"
-                ",,,\n"
+        ",,,\n"
         /* 8 */ "au1-curriculum,autumn1,leadership,Duplicate id,face-to-face,1,2023-09-27,,16:00,"
-                "17:00,,single,,,,\n"
+        "17:00,,single,,,,\n"
         /* 9 */ "x6,autumn1,leadership,Bad time,face-to-face,1,2023-09-26,,4pm,17:00,,single,,,,"
-                "\n"
+        "\n"
         /* 10 */ "x7,autumn7,leadership,Bad period,face-to-face,1,2023-09-26,,16:00,17:00,,"
-                 "single,,,,\n"
+        "single,,,,\n"
         /* 11 */ "x8,autumn1,leadership,Bad credits,face-to-face,1.3,2023-09-26,,16:00,17:00,,"
-                 "single,,,,\n"
+        "single,,,,\n"
         /* 12 */ "x9,autumn1,leadership,,face-to-face,1,2023-09-26,,16:00,17:00,,single,,,,\n"
         /* 13 */ "x10,autumn1,leadership,Short row,face-to-face,1\n";
     assert_int_equal(run_import(f, IMPORT_PROGRAMME, csv, false), IMPORT_EINVALID);
@@ -140,18 +140,18 @@ static void test_programme_errors_name_their_lines(void **state)
 static void test_programme_warnings_keep_the_brochure(void **state)
 {
     struct fixture *f = *state;
-    const char *csv =
-        PROGRAMME_HEADER
-        /* 2 */ "a,autumn1,hr-admin,Absence,live-teams,1.5,2023-11-27,,15:45,17:15,,single,,,,\n"
+    const char *csv = PROGRAMME_HEADER
+        /* 2 */
+        "a,autumn1,hr-admin,Absence,live-teams,1.5,2023-11-27,,15:45,17:15,,single,,,,\n"
         /* 3 */ "b,spring1,hr-admin,Grievance,live-teams,2,2024-02-01,,15:35,17:45,,single,,,,\n"
         /* 4 */ "c,summer1,hr-admin,HR processes,live-teams,,,,16:00,17:00,,single,,,,\n"
         /* 5 */ "d,summer,department,Vocational Studies,face-to-face,,2024-05-12,Wednesday,"
-                "15:30,,Central Office,department,,,,\n"
+        "15:30,,Central Office,department,,,,\n"
         /* 6 */ "e,summer1,cpi,MAPA day,face-to-face,10,2024-04-26,,,,,mapa_block,mapa-1,,,\n"
         /* 7 */ "f,summer1,cpi,MAPA day,face-to-face,10,2024-04-27,,,,,mapa_block,mapa-1,,,\n"
         /* 8 */ "g,summer1,cpi,MAPA online,prerecorded,3.5,,,,,,prerecorded,mapa,,,\n"
         /* 9 */ "h,spring,department,SEN,face-to-face,,2024-02-13,Tuesday,16:30,,,department,,,,"
-                "\n";
+        "\n";
     assert_int_equal(run_import(f, IMPORT_PROGRAMME, csv, false), IMPORT_OK);
     assert_reported(f, 2, "warning", "2023-11-27 falls in Autumn 2, not in Autumn 1");
     assert_reported(f, 3, "warning", "2 credits printed for a 2 h 10 min session (15:35–17:45)");
@@ -199,8 +199,7 @@ static void test_shipped_programme_imports_with_the_brochures_warnings(void **st
 {
     struct fixture *f = *state;
     memset(&f->out, 0, sizeof(f->out));
-    struct import_options o = {.rules = &f->k.rules, .report = capture_line,
-                               .report_ctx = &f->out};
+    struct import_options o = {.rules = &f->k.rules, .report = capture_line, .report_ctx = &f->out};
     char path[512];
     snprintf(path, sizeof(path), "%s/programme-2023-24.csv", CPD_DATA_DIR);
     assert_int_equal(import_file(f->k.store, IMPORT_PROGRAMME, path, &o, &f->result), IMPORT_OK);
@@ -230,13 +229,13 @@ static void test_roster_errors_and_badge_conflicts(void **state)
     struct fixture *f = *state;
     const char *bad = ROSTER_HEADER
         /* 2 */ "S1,Ann,Riverside,staff,yes,04A1B2C3\n"
-        /* 3 */ "S2,Bob,Riverside,teacher,yes,\n"
-        /* 4 */ "S3,Cat,Riverside,staff,maybe,\n"
-        /* 5 */ "S4,Dan,Riverside,staff,yes,04A1B2\n"
-        /* 6 */ "S5,Eve,Riverside,staff,yes,08:12:34:56\n"
-        /* 7 */ "S1,Fay,Riverside,staff,yes,\n"
-        /* 8 */ "S6,Gus,Riverside,staff,yes,04:a1:b2:c3\n"
-        /* 9 */ "S 7,Hal,Riverside,staff,yes,zz\n";
+                /* 3 */ "S2,Bob,Riverside,teacher,yes,\n"
+                /* 4 */ "S3,Cat,Riverside,staff,maybe,\n"
+                /* 5 */ "S4,Dan,Riverside,staff,yes,04A1B2\n"
+                /* 6 */ "S5,Eve,Riverside,staff,yes,08:12:34:56\n"
+                /* 7 */ "S1,Fay,Riverside,staff,yes,\n"
+                /* 8 */ "S6,Gus,Riverside,staff,yes,04:a1:b2:c3\n"
+                /* 9 */ "S 7,Hal,Riverside,staff,yes,zz\n";
     assert_int_equal(run_import(f, IMPORT_ROSTER, bad, false), IMPORT_EINVALID);
     assert_reported(f, 3, "error", "role: expected staff or trainer, got \"teacher\"");
     assert_reported(f, 4, "error", "active: expected yes or no, got \"maybe\"");
@@ -248,14 +247,16 @@ static void test_roster_errors_and_badge_conflicts(void **state)
     assert_reported(f, 9, "error", "badge_uid: not a hex or decimal UID");
     assert_int_equal(count(f, "people"), 0);
 
-    assert_int_equal(run_import(f, IMPORT_ROSTER, ROSTER_HEADER "S1,Ann,Riverside,staff,yes,"
-                                                                "04A1B2C3\n",
+    assert_int_equal(run_import(f, IMPORT_ROSTER,
+                                ROSTER_HEADER "S1,Ann,Riverside,staff,yes,"
+                                              "04A1B2C3\n",
                                 false),
                      IMPORT_OK);
     /* The same badge for somebody else in a later import: refused, nothing written. */
-    assert_int_equal(run_import(f, IMPORT_ROSTER, ROSTER_HEADER "S9,Zed,Hillside,staff,yes,\n"
-                                                                "S2,Bob,Riverside,staff,yes,"
-                                                                "04-a1-b2-c3\n",
+    assert_int_equal(run_import(f, IMPORT_ROSTER,
+                                ROSTER_HEADER "S9,Zed,Hillside,staff,yes,\n"
+                                              "S2,Bob,Riverside,staff,yes,"
+                                              "04-a1-b2-c3\n",
                                 false),
                      IMPORT_EINVALID);
     assert_reported(f, 3, "error", "badge …B2C3 is already enrolled to S1");
@@ -268,8 +269,7 @@ static void test_roster_needs_the_site_key(void **state)
     struct fixture *f = *state;
     test_write_file(f->k.dir, "r.csv", ROSTER_HEADER "S1,Ann,R,staff,yes,\n", f->path,
                     sizeof(f->path));
-    struct import_options o = {.rules = &f->k.rules, .report = capture_line,
-                               .report_ctx = &f->out};
+    struct import_options o = {.rules = &f->k.rules, .report = capture_line, .report_ctx = &f->out};
     assert_int_equal(import_file(f->k.store, IMPORT_ROSTER, f->path, &o, &f->result),
                      IMPORT_ENOKEY);
 }
@@ -283,9 +283,9 @@ static void load_small_world(struct fixture *f)
                                 "undated,summer1,hr-admin,HR,live-teams,1,,,,,,single,,,,\n",
                                 false),
                      IMPORT_OK);
-    assert_int_equal(run_import(f, IMPORT_ROSTER, ROSTER_HEADER "S1,Ann,Riverside,staff,yes,\n",
-                                false),
-                     IMPORT_OK);
+    assert_int_equal(
+        run_import(f, IMPORT_ROSTER, ROSTER_HEADER "S1,Ann,Riverside,staff,yes,\n", false),
+        IMPORT_OK);
 }
 
 static void test_bookings_refer_to_known_people_and_sessions(void **state)
@@ -304,8 +304,7 @@ static void test_bookings_refer_to_known_people_and_sessions(void **state)
     assert_reported(f, 5, "error", "not a dated session");
     assert_reported(f, 6, "warning", "the same booking as line 2");
     assert_int_equal(count(f, "bookings"), 0);
-    assert_int_equal(run_import(f, IMPORT_BOOKINGS, "staff_no,session\nS1,au1-curriculum\n",
-                                false),
+    assert_int_equal(run_import(f, IMPORT_BOOKINGS, "staff_no,session\nS1,au1-curriculum\n", false),
                      IMPORT_OK);
     assert_int_equal(count(f, "bookings"), 1);
 }
@@ -340,8 +339,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_programme_errors_name_their_lines, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_programme_warnings_keep_the_brochure, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_programme_warnings_keep_the_brochure, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dry_run_writes_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_header_must_match, setup, teardown),
         cmocka_unit_test_setup_teardown(test_shipped_programme_imports_with_the_brochures_warnings,

@@ -110,10 +110,10 @@ static void test_events_are_append_only(void **state)
     append(&k, EV_SIGN_IN, "BIT0004", "cpi-autumn-1", t);
     append(&k, EV_SIGN_OUT, "BIT0004", "cpi-autumn-1", t + INT64_C(3) * 3600 * 1000000);
     char out[512];
-    assert_int_not_equal(
-        sqlite_shell(k.db_path, "UPDATE events SET person = 'BIT0001' WHERE seq = 1;", out,
-                     sizeof(out)),
-        0);
+    assert_int_not_equal(sqlite_shell(k.db_path,
+                                      "UPDATE events SET person = 'BIT0001' WHERE seq = 1;", out,
+                                      sizeof(out)),
+                         0);
     assert_non_null(strstr(out, "append-only"));
     assert_int_not_equal(sqlite_shell(k.db_path, "DELETE FROM events;", out, sizeof(out)), 0);
     assert_non_null(strstr(out, "append-only"));
@@ -156,10 +156,10 @@ static void test_an_edited_row_breaks_verify(void **state)
     assert_int_equal(r.error, EVENT_ESIG);
     testkiosk_close(&other);
     /* A deleted event breaks the chain at the next one. */
-    assert_int_equal(sqlite_shell(k.db_path,
-                                  "DROP TRIGGER events_no_delete; DELETE FROM events WHERE seq = 2;",
-                                  out, sizeof(out)),
-                     0);
+    assert_int_equal(
+        sqlite_shell(k.db_path, "DROP TRIGGER events_no_delete; DELETE FROM events WHERE seq = 2;",
+                     out, sizeof(out)),
+        0);
     assert_int_equal(store_verify(k.store, k.keys.sign_pk, &r), STORE_OK);
     assert_int_equal(r.first_bad_seq, 3);
     assert_int_equal(r.error, EVENT_ESEQ);
@@ -225,9 +225,8 @@ static void test_badges_belong_to_one_person(void **state)
     assert_int_equal(store_badge_add(k.store, sarah.id, hash, "5C81"), STORE_ECONSTRAINT);
     /* The UID itself is nowhere in the file. */
     char out[4096];
-    assert_int_equal(sqlite_shell(k.db_path, "SELECT hex(uid_hash), last4 FROM badges;", out,
-                                  sizeof(out)),
-                     0);
+    assert_int_equal(
+        sqlite_shell(k.db_path, "SELECT hex(uid_hash), last4 FROM badges;", out, sizeof(out)), 0);
     assert_null(strstr(out, "04D7E2A2B95C81"));
     assert_non_null(strstr(out, "5C81"));
     testkiosk_close(&k);

@@ -70,8 +70,8 @@ void testkiosk_open(struct testkiosk *k, bool with_data)
     assert_int_equal(store_open(k->db_path, &k->store, why, sizeof(why)), STORE_OK);
     assert_int_equal(store_set_signer(k->store, "test-kiosk", k->keys.sign_sk), STORE_OK);
     rules_default(&k->rules);
-    k->flow = (struct tapflow){.store = k->store, .rules = &k->rules, .site_key = k->keys.site,
-                               .clock_state = "synced"};
+    k->flow = (struct tapflow){
+        .store = k->store, .rules = &k->rules, .site_key = k->keys.site, .clock_state = "synced"};
     if (!with_data)
         return;
     import_data(k, IMPORT_PROGRAMME, "programme-2023-24.csv");

@@ -36,7 +36,6 @@ int64_t test_at(const char *local);
 enum tap_outcome test_tap(struct testkiosk *k, const char *uid_text, const char *local,
                           const char *chosen_code, struct tap_result *out);
 /* Writes text to dir/name and returns the path in out. */
-void test_write_file(const char *dir, const char *name, const char *text, char *out,
-                     size_t cap);
+void test_write_file(const char *dir, const char *name, const char *text, char *out, size_t cap);
 
 #endif
