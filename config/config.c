@@ -1,9 +1,128 @@
 #include "config.h"
 
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <unistd.h>
 
-/* Transitional: config_load is being written (see issue 4); only the defaults exist yet. */
+#include <ini.h>
+
+enum value_type { V_TEXT, V_PATH, V_INT, V_BOOL, V_ENUM, V_DATE, V_CREDITS };
+
+struct enum_name {
+    const char *name;
+    int value;
+};
+
+static const struct enum_name drivers[] = {{"libnfc", READER_DRIVER_LIBNFC},
+                                           {"keyboard", READER_DRIVER_KEYBOARD},
+                                           {"sim", READER_DRIVER_SIM},
+                                           {NULL, 0}};
+static const struct enum_name formats[] = {
+    {"hex", UID_TEXT_HEX}, {"decimal", UID_TEXT_DECIMAL}, {"auto", UID_TEXT_AUTO}, {NULL, 0}};
+static const struct enum_name orders[] = {
+    {"msb-first", UID_ORDER_MSB_FIRST}, {"lsb-first", UID_ORDER_LSB_FIRST}, {NULL, 0}};
+
+/* One key of kiosk.ini: where it lives in struct config and what it accepts. */
+struct key_spec {
+    const char *section;
+    const char *key;
+    enum value_type type;
+    size_t offset; /* into struct config */
+    size_t size;   /* V_TEXT / V_PATH buffer size */
+    int min, max;  /* V_INT range; V_CREDITS range in whole credits */
+    const char *unit;
+    const struct enum_name *names;
+};
+
+#define OFF(field) offsetof(struct config, field)
+#define SZ(field)  sizeof(((struct config *)0)->field)
+#define TEXT(s, k, f)                                                                              \
+    {                                                                                              \
+        s, k, V_TEXT, OFF(f), SZ(f), 0, 0, NULL, NULL                                              \
+    }
+#define PATH(s, k, f)                                                                              \
+    {                                                                                              \
+        s, k, V_PATH, OFF(f), SZ(f), 0, 0, NULL, NULL                                              \
+    }
+#define INT(s, k, f, lo, hi, unit)                                                                 \
+    {                                                                                              \
+        s, k, V_INT, OFF(f), 0, lo, hi, unit, NULL                                                 \
+    }
+#define BOOL(s, k, f)                                                                              \
+    {                                                                                              \
+        s, k, V_BOOL, OFF(f), 0, 0, 0, NULL, NULL                                                  \
+    }
+#define ENUM(s, k, f, names)                                                                       \
+    {                                                                                              \
+        s, k, V_ENUM, OFF(f), 0, 0, 0, NULL, names                                                 \
+    }
+#define DATE(s, k, f)                                                                              \
+    {                                                                                              \
+        s, k, V_DATE, OFF(f), 0, 0, 0, NULL, NULL                                                  \
+    }
+#define CREDITS(s, k, f, hi)                                                                       \
+    {                                                                                              \
+        s, k, V_CREDITS, OFF(f), 0, 0, hi, NULL, NULL                                              \
+    }
+
+static const struct key_spec keys[] = {
+    TEXT("kiosk", "id", kiosk.id),
+    TEXT("kiosk", "site", kiosk.site),
+    TEXT("kiosk", "timezone", kiosk.timezone),
+    PATH("kiosk", "database", kiosk.database),
+    PATH("kiosk", "key_file", kiosk.key_file),
+    PATH("kiosk", "site_key_file", kiosk.site_key_file),
+    PATH("kiosk", "log_file", kiosk.log_file),
+    ENUM("reader", "driver", reader.driver, drivers),
+    TEXT("reader", "connstring", reader.connstring),
+    PATH("reader", "script", reader.script),
+    INT("reader", "poll_ms", reader.poll_ms, 10, 1000, "milliseconds"),
+    INT("reader", "debounce_ms", reader.debounce_ms, 0, 10000, "milliseconds"),
+    ENUM("reader", "keyboard_format", reader.keyboard_format, formats),
+    ENUM("reader", "keyboard_byte_order", reader.keyboard_byte_order, orders),
+    BOOL("reader", "accept_random_uids", rules.accept_random_uids),
+    INT("rules", "open_before_min", rules.open_before_min, 0, 240, "minutes"),
+    INT("rules", "late_after_min", rules.late_after_min, 0, 120, "minutes"),
+    INT("rules", "early_before_min", rules.early_before_min, 0, 120, "minutes"),
+    INT("rules", "checkout_after_min", rules.checkout_after_min, 0, 480, "minutes"),
+    INT("rules", "repeat_tap_s", rules.repeat_tap_s, 0, 600, "seconds"),
+    INT("rules", "confirm_leave_s", rules.confirm_leave_s, 3, 60, "seconds"),
+    CREDITS("rules", "target_credits", rules.target_quarters, 100),
+    CREDITS("rules", "prerecorded_cap_credits", rules.prerecorded_cap_quarters, 100),
+    DATE("terms", "year_start", rules.terms.year.first),
+    DATE("terms", "year_end", rules.terms.year.last),
+    DATE("terms", "autumn1_start", rules.terms.half[HALF_AUTUMN1].first),
+    DATE("terms", "autumn1_end", rules.terms.half[HALF_AUTUMN1].last),
+    DATE("terms", "autumn2_start", rules.terms.half[HALF_AUTUMN2].first),
+    DATE("terms", "autumn2_end", rules.terms.half[HALF_AUTUMN2].last),
+    DATE("terms", "spring1_start", rules.terms.half[HALF_SPRING1].first),
+    DATE("terms", "spring1_end", rules.terms.half[HALF_SPRING1].last),
+    DATE("terms", "spring2_start", rules.terms.half[HALF_SPRING2].first),
+    DATE("terms", "spring2_end", rules.terms.half[HALF_SPRING2].last),
+    DATE("terms", "summer1_start", rules.terms.half[HALF_SUMMER1].first),
+    DATE("terms", "summer1_end", rules.terms.half[HALF_SUMMER1].last),
+    DATE("terms", "summer2_start", rules.terms.half[HALF_SUMMER2].first),
+    DATE("terms", "summer2_end", rules.terms.half[HALF_SUMMER2].last),
+    BOOL("display", "fullscreen", display.fullscreen),
+    TEXT("display", "font", display.font),
+    BOOL("display", "sound", display.sound),
+    INT("display", "result_seconds", display.result_seconds, 2, 30, "seconds"),
+    TEXT("sync", "conninfo", sync.conninfo),
+    PATH("sync", "password_file", sync.password_file),
+    INT("sync", "batch", sync.batch, 1, 100000, "events"),
+    INT("sync", "connect_timeout_s", sync.connect_timeout_s, 1, 120, "seconds"),
+    INT("sync", "clock_warn_s", sync.clock_warn_s, 1, 3600, "seconds"),
+};
+#define N_KEYS (sizeof(keys) / sizeof(keys[0]))
+
+static const char *const sections[] = {"kiosk", "reader", "rules", "terms", "display", "sync"};
+
 void config_default(struct config *cfg)
 {
     memset(cfg, 0, sizeof(*cfg));
@@ -27,15 +146,6 @@ void config_default(struct config *cfg)
     cfg->sync.clock_warn_s = 60;
 }
 
-int config_load(struct config *cfg, const char *path, config_report_fn report, void *ctx)
-{
-    (void)cfg;
-    (void)path;
-    (void)report;
-    (void)ctx;
-    return CONFIG_EINVALID;
-}
-
 const char *config_strerror(int err)
 {
     switch (err) {
@@ -50,4 +160,360 @@ const char *config_strerror(int err)
     default:
         return "unknown configuration error";
     }
+}
+
+/* ---- loading ----------------------------------------------------------------------------- */
+
+struct loader {
+    struct config cfg; /* loaded into a copy: the caller's is replaced only on success */
+    const char *path;
+    config_report_fn report;
+    void *ctx;
+    int errors;
+    int line_of[N_KEYS]; /* where each key was set, 0 = default */
+    FILE *file;
+    int line;         /* the line being parsed: Debian's inih does not pass it to the handler */
+    char section[64]; /* the current [section], as read_line saw it */
+    bool section_known;
+};
+
+#if defined(__GNUC__)
+__attribute__((format(printf, 3, 4)))
+#endif
+static void
+problem(struct loader *L, int line, const char *fmt, ...)
+{
+    char message[512], full[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(message, sizeof(message), fmt, ap);
+    va_end(ap);
+    if (line > 0)
+        snprintf(full, sizeof(full), "%s:%d: %s", L->path, line, message);
+    else
+        snprintf(full, sizeof(full), "%s: %s", L->path, message);
+    L->errors++;
+    if (L->report)
+        L->report(L->ctx, L->path, line, full);
+}
+
+static const char *enum_list(const struct enum_name *names, char *buf, size_t cap)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (int i = 0; names[i].name; i++) {
+        int n = snprintf(buf + used, cap - used, "%s%s",
+                         i ? (names[i + 1].name ? ", " : " or ") : "", names[i].name);
+        if (n < 0 || (size_t)n >= cap - used)
+            break;
+        used += (size_t)n;
+    }
+    return buf;
+}
+
+static bool parse_int(const char *text, long *out)
+{
+    char *end = NULL;
+    errno = 0;
+    long v = strtol(text, &end, 10);
+    if (errno || end == text || *end != '\0' ||
+        !(isdigit((unsigned char)text[0]) || text[0] == '-'))
+        return false;
+    *out = v;
+    return true;
+}
+
+static int parse_bool(const char *text)
+{
+    static const char *const yes[] = {"true", "yes", "on", "1"};
+    static const char *const no[] = {"false", "no", "off", "0"};
+    for (int i = 0; i < 4; i++) {
+        if (strcasecmp(text, yes[i]) == 0)
+            return 1;
+        if (strcasecmp(text, no[i]) == 0)
+            return 0;
+    }
+    return -1;
+}
+
+static bool printable(const char *text)
+{
+    for (; *text; text++) {
+        if ((unsigned char)*text < 0x20 || *text == 0x7F)
+            return false;
+    }
+    return true;
+}
+
+/* Key-specific checks on text values; NULL when fine, else what was expected. */
+static const char *check_text(const struct key_spec *k, const char *value)
+{
+    if (strcmp(k->key, "id") == 0) {
+        size_t n = strlen(value);
+        if (n == 0 || n > 63)
+            return "1–63 characters A-Z a-z 0-9 _ -";
+        for (size_t i = 0; i < n; i++) {
+            if (!isalnum((unsigned char)value[i]) && value[i] != '_' && value[i] != '-')
+                return "1–63 characters A-Z a-z 0-9 _ -";
+        }
+    }
+    if ((strcmp(k->key, "site") == 0 || strcmp(k->key, "font") == 0 ||
+         strcmp(k->key, "database") == 0) &&
+        value[0] == '\0')
+        return "a value";
+    if (strcmp(k->key, "timezone") == 0) {
+        char path[512];
+        snprintf(path, sizeof(path), "/usr/share/zoneinfo/%s", value);
+        if (!value[0] || strstr(value, "..") || value[0] == '/' ||
+            (strcmp(value, "UTC") != 0 && access(path, R_OK) != 0))
+            return "a time zone name from /usr/share/zoneinfo, e.g. Europe/London";
+    }
+    if (strcmp(k->key, "conninfo") == 0 && strstr(value, "password"))
+        return "a libpq conninfo without a password (put it in password_file)";
+    if (!printable(value))
+        return "printable text";
+    return NULL;
+}
+
+static void set_value(struct loader *L, const struct key_spec *k, const char *value, int line)
+{
+    char *field = (char *)&L->cfg + k->offset;
+    char expected[256];
+    long n = 0;
+    int b, q;
+    civil_day d;
+    switch (k->type) {
+    case V_TEXT:
+    case V_PATH: {
+        const char *why = check_text(k, value);
+        if (strlen(value) >= k->size)
+            problem(L, line, "[%s] %s: expected at most %zu characters, got %zu", k->section,
+                    k->key, k->size - 1, strlen(value));
+        else if (why)
+            problem(L, line, "[%s] %s: expected %s, got \"%s\"", k->section, k->key, why, value);
+        else
+            memcpy(field, value, strlen(value) + 1);
+        return;
+    }
+    case V_INT:
+        if (!parse_int(value, &n) || n < k->min || n > k->max)
+            problem(L, line, "[%s] %s: expected %d–%d %s, got \"%s\"", k->section, k->key, k->min,
+                    k->max, k->unit, value);
+        else
+            *(int *)field = (int)n;
+        return;
+    case V_BOOL:
+        b = parse_bool(value);
+        if (b < 0)
+            problem(L, line, "[%s] %s: expected true or false (yes/no, on/off, 1/0), got \"%s\"",
+                    k->section, k->key, value);
+        else
+            *(bool *)field = b == 1;
+        return;
+    case V_ENUM:
+        for (int i = 0; k->names[i].name; i++) {
+            if (strcmp(value, k->names[i].name) == 0) {
+                *(int *)field = k->names[i].value;
+                return;
+            }
+        }
+        problem(L, line, "[%s] %s: expected %s, got \"%s\"", k->section, k->key,
+                enum_list(k->names, expected, sizeof(expected)), value);
+        return;
+    case V_DATE:
+        if (civil_parse_date(value, &d) != 0)
+            problem(L, line, "[%s] %s: expected a real date YYYY-MM-DD, got \"%s\"", k->section,
+                    k->key, value);
+        else
+            *(civil_day *)field = d;
+        return;
+    case V_CREDITS:
+        if (rules_parse_quarters(value, &q) != 0 || q > k->max * QUARTERS_PER_CREDIT)
+            problem(L, line, "[%s] %s: expected 0–%d credits in steps of 0.25, got \"%s\"",
+                    k->section, k->key, k->max, value);
+        else
+            *(int *)field = q;
+        return;
+    }
+}
+
+static int on_entry(void *user, const char *section, const char *name, const char *value)
+{
+    struct loader *L = user;
+    int line = L->line;
+    (void)section; /* the section line was seen (and checked) by read_line */
+    if (!L->section[0]) {
+        problem(L, line, "%s: a key outside any section (start with [kiosk], …)", name);
+        return 1;
+    }
+    if (!L->section_known)
+        return 1; /* already reported on the section line */
+    char unquoted[CONFIG_PATH_MAX + 2];
+    size_t n = strlen(value);
+    if (n >= 2 && value[0] == '"' && value[n - 1] == '"')
+        snprintf(unquoted, sizeof(unquoted), "%.*s", (int)(n - 2), value + 1);
+    else
+        snprintf(unquoted, sizeof(unquoted), "%s", value);
+    if (n > CONFIG_PATH_MAX) {
+        problem(L, line, "[%s] %s: value longer than %d characters", section, name,
+                CONFIG_PATH_MAX - 1);
+        return 1;
+    }
+    for (size_t i = 0; i < N_KEYS; i++) {
+        if (strcmp(keys[i].section, section) != 0 || strcmp(keys[i].key, name) != 0)
+            continue;
+        if (L->line_of[i])
+            problem(L, line, "[%s] %s: set twice (first on line %d)", section, name, L->line_of[i]);
+        else
+            set_value(L, &keys[i], unquoted, line);
+        L->line_of[i] = line;
+        return 1;
+    }
+    problem(L, line, "[%s] %s: unknown key", section, name);
+    return 1;
+}
+
+static int key_index(const char *section, const char *key)
+{
+    for (size_t i = 0; i < N_KEYS; i++) {
+        if (strcmp(keys[i].section, section) == 0 && strcmp(keys[i].key, key) == 0)
+            return (int)i;
+    }
+    return -1;
+}
+
+/* The line to blame for a rule between two keys: the later one set in the file. */
+static int blame(const struct loader *L, const char *section, const char *a, const char *b)
+{
+    int la = L->line_of[key_index(section, a)], lb = L->line_of[key_index(section, b)];
+    return la > lb ? la : lb;
+}
+
+static void check_terms(struct loader *L)
+{
+    static const char *const names[HALF_COUNT] = {"autumn1", "autumn2", "spring1",
+                                                  "spring2", "summer1", "summer2"};
+    const struct terms *t = &L->cfg.rules.terms;
+    if (t->year.last <= t->year.first || t->year.last - t->year.first > 366)
+        problem(L, blame(L, "terms", "year_start", "year_end"),
+                "[terms] year_end: expected a day after year_start and at most 366 days later");
+    for (int i = 0; i < HALF_COUNT; i++) {
+        char start[32], end[32], prev_end[32];
+        snprintf(start, sizeof(start), "%s_start", names[i]);
+        snprintf(end, sizeof(end), "%s_end", names[i]);
+        if (t->half[i].last < t->half[i].first)
+            problem(L, blame(L, "terms", start, end), "[terms] %s: expected on or after %s", end,
+                    start);
+        if (t->half[i].first < t->year.first || t->half[i].last > t->year.last)
+            problem(L, blame(L, "terms", start, end),
+                    "[terms] %s: expected within year_start–year_end", names[i]);
+        if (i > 0 && t->half[i].first <= t->half[i - 1].last) {
+            snprintf(prev_end, sizeof(prev_end), "%s_end", names[i - 1]);
+            problem(L, blame(L, "terms", start, prev_end),
+                    "[terms] %s: expected after %s (half-terms in order, not overlapping)", start,
+                    prev_end);
+        }
+    }
+}
+
+static void check_reader(struct loader *L)
+{
+    const struct config_reader *r = &L->cfg.reader;
+    int driver_line = L->line_of[key_index("reader", "driver")];
+    if (r->driver == READER_DRIVER_SIM && !r->script[0])
+        problem(L, blame(L, "reader", "driver", "script"),
+                "[reader] script: expected a script file or FIFO when driver = sim");
+    if (r->driver != READER_DRIVER_LIBNFC)
+        return;
+    const char *colon = strchr(r->connstring, ':');
+    const char *path = colon ? colon + 1 : "";
+    const char *baud = strchr(path, ':');
+    bool baud_ok = true;
+    for (const char *p = baud ? baud + 1 : ""; *p; p++)
+        baud_ok &= isdigit((unsigned char)*p) != 0;
+    if (!colon || colon == r->connstring || !path[0] || (baud && (!baud[1] || !baud_ok))) {
+        int line = L->line_of[key_index("reader", "connstring")];
+        problem(L, line ? line : driver_line,
+                "[reader] connstring: expected \"driver:device[:baud]\" (the device path may not "
+                "contain ':'), got \"%s\"",
+                r->connstring);
+    }
+}
+
+/* inih's rule for a line it cannot parse, applied here where the line's text is at hand. */
+static void check_syntax(struct loader *L, const char *raw)
+{
+    char text[256];
+    snprintf(text, sizeof(text), "%s", raw);
+    text[strcspn(text, "\r\n")] = '\0';
+    const char *s = text;
+    while (isspace((unsigned char)*s))
+        s++;
+    const char *close = *s == '[' ? strchr(s, ']') : NULL;
+    if (close) {
+        snprintf(L->section, sizeof(L->section), "%.*s", (int)(close - s - 1), s + 1);
+        L->section_known = false;
+        for (size_t i = 0; i < sizeof(sections) / sizeof(sections[0]); i++)
+            L->section_known |= strcmp(L->section, sections[i]) == 0;
+        if (!L->section_known)
+            problem(L, L->line,
+                    "[%s]: unknown section (expected kiosk, reader, rules, terms, "
+                    "display or sync)",
+                    L->section);
+        return;
+    }
+    bool bad = *s == '[' || (*s && *s != ';' && *s != '#' && !strpbrk(s, "=:"));
+    if (bad)
+        problem(L, L->line,
+                "syntax error: expected \"key = value\" or \"[section]\", got "
+                "\"%s\"",
+                s);
+}
+
+/* inih's line reader, counting lines. */
+static char *read_line(char *buf, int size, void *stream)
+{
+    struct loader *L = stream;
+    char *got = fgets(buf, size, L->file);
+    if (got) {
+        L->line++;
+        check_syntax(L, got);
+    }
+    return got;
+}
+
+int config_load(struct config *cfg, const char *path, config_report_fn report, void *ctx)
+{
+    struct loader *L = calloc(1, sizeof(*L));
+    if (!L)
+        return CONFIG_ENOMEM;
+    L->cfg = *cfg;
+    L->path = path;
+    L->report = report;
+    L->ctx = ctx;
+    int rc = CONFIG_OK;
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        problem(L, 0, "cannot open: %s", strerror(errno));
+        rc = CONFIG_ENOENT;
+        goto out;
+    }
+    L->file = f;
+    int parsed = ini_parse_stream(read_line, L, on_entry, L);
+    fclose(f);
+    if (parsed < 0) {
+        rc = CONFIG_ENOMEM;
+        goto out;
+    }
+    check_terms(L);
+    check_reader(L);
+    if (L->errors) {
+        rc = CONFIG_EINVALID;
+        goto out;
+    }
+    snprintf(L->cfg.source, sizeof(L->cfg.source), "%s", path);
+    *cfg = L->cfg;
+out:
+    free(L);
+    return rc;
 }

@@ -1,0 +1,272 @@
+/* kiosk.ini: defaults, the documented example, and every class of bad input named by line. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "config.h"
+#include "testutil.h"
+
+static char dir[256];
+static char reports[8192];
+static int n_reports;
+
+static void capture(void *ctx, const char *file, int line, const char *message)
+{
+    (void)ctx;
+    (void)file;
+    (void)line;
+    size_t used = strlen(reports);
+    snprintf(reports + used, sizeof(reports) - used, "%s\n", message);
+    n_reports++;
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    test_tempdir(dir, sizeof(dir));
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    test_rmtree(dir);
+    return 0;
+}
+
+/* Loads text as kiosk.ini into cfg (starting from the defaults). */
+static int load(struct config *cfg, const char *text, char *path, size_t cap)
+{
+    reports[0] = '\0';
+    n_reports = 0;
+    test_write_file(dir, "kiosk.ini", text, path, cap);
+    config_default(cfg);
+    return config_load(cfg, path, capture, NULL);
+}
+
+/* The report has exactly "PATH:LINE: rest". */
+static void assert_report(const char *path, int line, const char *rest)
+{
+    char want[1024];
+    snprintf(want, sizeof(want), "%s:%d: %s\n", path, line, rest);
+    if (!strstr(reports, want))
+        fail_msg("expected \"%s\" in:\n%s", want, reports);
+}
+
+static void test_defaults(void **state)
+{
+    (void)state;
+    struct config c;
+    config_default(&c);
+    assert_string_equal(c.kiosk.id, "central-1");
+    assert_string_equal(c.kiosk.timezone, "Europe/London");
+    assert_int_equal(c.reader.driver, READER_DRIVER_LIBNFC);
+    assert_string_equal(c.reader.connstring, "pn532_uart:/dev/ttyUSB0");
+    assert_int_equal(c.reader.poll_ms, 50);
+    assert_int_equal(c.rules.open_before_min, 30);
+    assert_int_equal(c.rules.late_after_min, 10);
+    assert_int_equal(c.rules.early_before_min, 10);
+    assert_int_equal(c.rules.checkout_after_min, 60);
+    assert_int_equal(c.rules.target_quarters, 64);
+    assert_int_equal(c.rules.prerecorded_cap_quarters, 32);
+    assert_false(c.rules.accept_random_uids);
+    assert_int_equal(c.rules.terms.half[HALF_AUTUMN1].first, civil_from_ymd(2023, 9, 4));
+    assert_int_equal(c.rules.terms.half[HALF_SUMMER2].last, civil_from_ymd(2024, 7, 19));
+    assert_true(c.display.fullscreen);
+    assert_string_equal(c.display.font, "DejaVu Sans");
+    assert_int_equal(c.sync.batch, 1000);
+}
+
+static void test_example_documents_the_defaults(void **state)
+{
+    (void)state;
+    char path[512];
+    snprintf(path, sizeof(path), "%s/deploy/kiosk.ini.example", CPD_SOURCE_DIR);
+    struct config loaded, defaults;
+    config_default(&loaded);
+    config_default(&defaults);
+    reports[0] = '\0';
+    assert_int_equal(config_load(&loaded, path, capture, NULL), CONFIG_OK);
+    assert_string_equal(reports, "");
+    assert_string_equal(loaded.source, path);
+    memset(loaded.source, 0, sizeof(loaded.source));
+    assert_memory_equal(&loaded, &defaults, sizeof(loaded));
+}
+
+static void test_overrides_every_section(void **state)
+{
+    (void)state;
+    char path[512];
+    struct config c;
+    assert_int_equal(load(&c,
+                          "# comment\n[kiosk]\nid = hall-2\nsite = \"Main Hall\"\ntimezone = UTC\n"
+                          "database = /srv/k.db\n[reader]\ndriver = keyboard\n"
+                          "keyboard_format = decimal\nkeyboard_byte_order = lsb-first\n"
+                          "accept_random_uids = yes\npoll_ms = 100\n[rules]\n"
+                          "late_after_min = 5\ntarget_credits = 17.5\n[terms]\n"
+                          "summer2_end = 2024-07-23\n[display]\nfullscreen = off\n"
+                          "sound = 0\nresult_seconds = 8\n[sync]\n"
+                          "conninfo = host=ledger dbname=cpd sslmode=verify-full\nbatch = 500\n",
+                          path, sizeof(path)),
+                     CONFIG_OK);
+    assert_string_equal(reports, "");
+    assert_string_equal(c.kiosk.id, "hall-2");
+    assert_string_equal(c.kiosk.site, "Main Hall");
+    assert_int_equal(c.reader.driver, READER_DRIVER_KEYBOARD);
+    assert_int_equal(c.reader.keyboard_format, UID_TEXT_DECIMAL);
+    assert_int_equal(c.reader.keyboard_byte_order, UID_ORDER_LSB_FIRST);
+    assert_true(c.rules.accept_random_uids);
+    assert_int_equal(c.reader.poll_ms, 100);
+    assert_int_equal(c.rules.late_after_min, 5);
+    assert_int_equal(c.rules.target_quarters, 70);
+    assert_int_equal(c.rules.terms.half[HALF_SUMMER2].last, civil_from_ymd(2024, 7, 23));
+    assert_false(c.display.fullscreen);
+    assert_false(c.display.sound);
+    assert_int_equal(c.display.result_seconds, 8);
+    assert_string_equal(c.sync.conninfo, "host=ledger dbname=cpd sslmode=verify-full");
+    assert_int_equal(c.sync.batch, 500);
+}
+
+static void test_every_bad_value_class_is_named_by_line(void **state)
+{
+    (void)state;
+    char path[512];
+    struct config c;
+    const char *text = "[kiosk]\n"                            /* 1 */
+                       "id = central 1\n"                     /* 2 */
+                       "timezone = Mars/Olympus\n"            /* 3 */
+                       "[rules]\n"                            /* 4 */
+                       "late_after_min = ten\n"               /* 5 */
+                       "early_before_min = 500\n"             /* 6 */
+                       "target_credits = 16.3\n"              /* 7 */
+                       "colour = blue\n"                      /* 8 */
+                       "late_after_min = 5\n"                 /* 9 */
+                       "[reader]\n"                           /* 10 */
+                       "driver = bluetooth\n"                 /* 11 */
+                       "accept_random_uids = perhaps\n"       /* 12 */
+                       "poll_ms = 50ms\n"                     /* 13 */
+                       "[terms]\n"                            /* 14 */
+                       "autumn1_start = 2023-02-30\n"         /* 15 */
+                       "autumn2_start = 4th Sept\n"           /* 16 */
+                       "[sounds]\n"                           /* 17 */
+                       "volume = 11\n"                        /* 18 */
+                       "[sync]\n"                             /* 19 */
+                       "conninfo = host=x password=hunter2\n" /* 20 */
+                       "this line has no equals sign\n";      /* 21 */
+    assert_int_equal(load(&c, text, path, sizeof(path)), CONFIG_EINVALID);
+    assert_report(path, 2,
+                  "[kiosk] id: expected 1–63 characters A-Z a-z 0-9 _ -, got "
+                  "\"central 1\"");
+    assert_report(path, 3,
+                  "[kiosk] timezone: expected a time zone name from "
+                  "/usr/share/zoneinfo, e.g. Europe/London, got \"Mars/Olympus\"");
+    assert_report(path, 5, "[rules] late_after_min: expected 0–120 minutes, got \"ten\"");
+    assert_report(path, 6, "[rules] early_before_min: expected 0–120 minutes, got \"500\"");
+    assert_report(path, 7,
+                  "[rules] target_credits: expected 0–100 credits in steps of 0.25, "
+                  "got \"16.3\"");
+    assert_report(path, 8, "[rules] colour: unknown key");
+    assert_report(path, 9, "[rules] late_after_min: set twice (first on line 5)");
+    assert_report(path, 11,
+                  "[reader] driver: expected libnfc, keyboard or sim, got "
+                  "\"bluetooth\"");
+    assert_report(path, 12,
+                  "[reader] accept_random_uids: expected true or false (yes/no, "
+                  "on/off, 1/0), got \"perhaps\"");
+    assert_report(path, 13, "[reader] poll_ms: expected 10–1000 milliseconds, got \"50ms\"");
+    assert_report(path, 15,
+                  "[terms] autumn1_start: expected a real date YYYY-MM-DD, got "
+                  "\"2023-02-30\"");
+    assert_report(path, 16,
+                  "[terms] autumn2_start: expected a real date YYYY-MM-DD, got "
+                  "\"4th Sept\"");
+    assert_report(path, 17,
+                  "[sounds]: unknown section (expected kiosk, reader, rules, terms, "
+                  "display or sync)");
+    assert_report(path, 20,
+                  "[sync] conninfo: expected a libpq conninfo without a password (put "
+                  "it in password_file), got \"host=x password=hunter2\"");
+    assert_report(path, 21,
+                  "syntax error: expected \"key = value\" or \"[section]\", got "
+                  "\"this line has no equals sign\"");
+    assert_int_equal(n_reports, 15); /* volume under the unknown section is not repeated */
+}
+
+static void test_cross_key_rules(void **state)
+{
+    (void)state;
+    char path[512];
+    struct config c;
+    assert_int_equal(load(&c,
+                          "[terms]\n"
+                          "autumn1_end = 2023-11-01\n" /* 2: overlaps autumn2 */
+                          "spring1_start = 2024-03-01\n"
+                          "spring1_end = 2024-02-01\n" /* 4: end before start */
+                          "[reader]\n"
+                          "connstring = pn532_uart:/dev/serial/by-id/usb:1-port0\n" /* 6 */
+                          "[kiosk]\nsite =\n",                                      /* 8 */
+                          path, sizeof(path)),
+                     CONFIG_EINVALID);
+    assert_report(path, 2,
+                  "[terms] autumn2_start: expected after autumn1_end (half-terms in "
+                  "order, not overlapping)");
+    assert_report(path, 4, "[terms] spring1_end: expected on or after spring1_start");
+    assert_report(path, 6,
+                  "[reader] connstring: expected \"driver:device[:baud]\" (the device "
+                  "path may not contain ':'), got \"pn532_uart:/dev/serial/by-id/usb:1-port0\"");
+    assert_report(path, 8, "[kiosk] site: expected a value, got \"\"");
+    assert_int_equal(load(&c, "[reader]\ndriver = sim\n", path, sizeof(path)), CONFIG_EINVALID);
+    assert_report(path, 2, "[reader] script: expected a script file or FIFO when driver = sim");
+    assert_int_equal(
+        load(&c, "[reader]\nconnstring = pn532_uart:/dev/ttyS0:115200\n", path, sizeof(path)),
+        CONFIG_OK);
+}
+
+static void test_too_long_and_missing_files(void **state)
+{
+    (void)state;
+    char path[512];
+    struct config c;
+    char text[400];
+    snprintf(text, sizeof(text), "[kiosk]\nid = %0150d\n", 7);
+    assert_int_equal(load(&c, text, path, sizeof(path)), CONFIG_EINVALID);
+    assert_report(path, 2, "[kiosk] id: expected at most 127 characters, got 150");
+    reports[0] = '\0';
+    config_default(&c);
+    assert_int_equal(config_load(&c, "/nonexistent/kiosk.ini", capture, NULL), CONFIG_ENOENT);
+    assert_non_null(strstr(reports, "/nonexistent/kiosk.ini: cannot open: No such file"));
+}
+
+static void test_failed_load_leaves_config_unchanged(void **state)
+{
+    (void)state;
+    char path[512];
+    struct config before, c;
+    config_default(&before);
+    assert_int_equal(
+        load(&c, "[kiosk]\nid = good-id\n[rules]\nlate_after_min = -1\n", path, sizeof(path)),
+        CONFIG_EINVALID);
+    assert_memory_equal(&c, &before, sizeof(c));
+    assert_string_equal(config_strerror(CONFIG_EINVALID), "invalid configuration");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_defaults),
+        cmocka_unit_test_setup_teardown(test_example_documents_the_defaults, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_overrides_every_section, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_every_bad_value_class_is_named_by_line, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_cross_key_rules, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_too_long_and_missing_files, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_failed_load_leaves_config_unchanged, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
