@@ -116,33 +116,40 @@ static const struct attendance *recent_sign_out(const struct tap_facts *f,
     return best;
 }
 
+/* Someone who just signed out is not signed into another session by accident: a tap within
+ * the repeat window is "already signed out", and later only a booking or an explicit choice
+ * moves them to another open session. */
 static void decide_sign_in(const struct tap_facts *f, struct tap_decision *d)
 {
     const struct session *open[TAP_MAX_CHOICES];
     const struct session *booked[TAP_MAX_CHOICES];
     size_t n_open = 0, n_booked = 0;
-    for (size_t i = 0; i < f->n_sessions && n_open < TAP_MAX_CHOICES; i++) {
+    bool chosen = false;
+    for (size_t i = 0; i < f->n_sessions && n_open < TAP_MAX_CHOICES && !chosen; i++) {
         const struct session *s = &f->sessions[i];
         const struct attendance *row = row_for(f, s->id);
         if (!tap_session_open(f->rules, s, f->now_us) || (row && row->in_us != 0))
             continue;
-        if (f->chosen_session_id == s->id) {
-            open[0] = s;
-            n_open = 1;
-            n_booked = 0;
-            break;
-        }
+        chosen = f->chosen_session_id == s->id;
+        if (chosen)
+            n_open = n_booked = 0;
         open[n_open++] = s;
         if (is_booked(f, s->id))
             booked[n_booked++] = s;
     }
-    const struct session *pick = n_open == 1 ? open[0] : n_booked == 1 ? booked[0] : NULL;
-    if (pick) {
+    const struct session *done = NULL;
+    const struct attendance *out_row = recent_sign_out(f, &done);
+    bool just_out = out_row && f->now_us - out_row->out_us < f->rules->repeat_tap_s * US_PER_S;
+    const struct session *pick = chosen                    ? open[0]
+                                 : n_booked == 1           ? booked[0]
+                                 : n_open == 1 && !out_row ? open[0]
+                                                           : NULL;
+    if (pick && !(just_out && !chosen)) {
         set(d, TAP_SIGNED_IN, EV_SIGN_IN, pick);
         d->late = f->now_us > pick->start_us + f->rules->late_after_min * US_PER_MIN;
         return;
     }
-    if (n_open > 1) {
+    if (n_open > 0 && !just_out) {
         set(d, TAP_CHOOSE, EV_CHOOSE_PROMPT, NULL);
         const struct session **from = n_booked > 1 ? booked : open;
         d->n_choices = n_booked > 1 ? n_booked : n_open;
@@ -150,8 +157,6 @@ static void decide_sign_in(const struct tap_facts *f, struct tap_decision *d)
             d->choices[i] = from[i];
         return;
     }
-    const struct session *done = NULL;
-    const struct attendance *out_row = recent_sign_out(f, &done);
     if (out_row) {
         set(d, TAP_ALREADY_OUT, EV_ALREADY_OUT, done);
         d->since_us = out_row->out_us;
