@@ -106,6 +106,14 @@ static const char *const migrations[] = {
     "CREATE INDEX attendance_session ON attendance(session_id);"
     "CREATE INDEX attendance_open ON attendance(session_id) WHERE in_us <> 0 AND out_us = 0;"
     "CREATE INDEX external_person ON external_credits(person_id);",
+    /* 2: trainer PINs (argon2id hashes) and their lockout, kept across restarts */
+    "CREATE TABLE trainer_pins("
+    "  person_id INTEGER PRIMARY KEY REFERENCES people(id),"
+    "  pin_hash TEXT NOT NULL,"
+    "  failures INTEGER NOT NULL DEFAULT 0,"
+    "  locked_until_us INTEGER NOT NULL DEFAULT 0,"
+    "  set_us INTEGER NOT NULL);"
+    "CREATE INDEX bookings_session ON bookings(session_id);",
 };
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 _Static_assert(N_MIGRATIONS == STORE_SCHEMA_VERSION, "schema version and migrations disagree");
@@ -154,6 +162,10 @@ enum stmt_id {
     ST_ATT_OF,
     ST_ATT_OPEN,
     ST_REGISTER,
+    ST_BOOKINGS_OF,
+    ST_PIN_GET,
+    ST_PIN_SET,
+    ST_PIN_ATTEMPTS,
     ST_COUNT
 };
 
@@ -237,6 +249,17 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_REGISTER] = "SELECT " PERSON_COLS ", " ATT_COLS " FROM attendance a"
                     " JOIN people p ON p.id = a.person_id WHERE a.session_id = ?1"
                     " ORDER BY p.name",
+    [ST_BOOKINGS_OF] = "SELECT " PERSON_COLS " FROM bookings b JOIN people p ON p.id = b.person_id"
+                       " WHERE b.session_id = ?1 ORDER BY p.name",
+    [ST_PIN_GET] = "SELECT pin_hash, failures, locked_until_us FROM trainer_pins"
+                   " WHERE person_id = ?1",
+    [ST_PIN_SET] =
+        "INSERT INTO trainer_pins(person_id, pin_hash, failures, locked_until_us, set_us)"
+        " VALUES (?1, ?2, 0, 0, ?3) ON CONFLICT(person_id) DO UPDATE SET"
+        " pin_hash = excluded.pin_hash, failures = 0, locked_until_us = 0,"
+        " set_us = excluded.set_us",
+    [ST_PIN_ATTEMPTS] = "UPDATE trainer_pins SET failures = ?2, locked_until_us = ?3"
+                        " WHERE person_id = ?1",
 };
 
 struct store {
@@ -1195,6 +1218,65 @@ int store_register_each(struct store *s, int64_t session_id, store_register_fn f
         return err;
     sqlite3_bind_int64(st, 1, session_id);
     FOR_EACH_ROW(s, st, register_row(st, fn, ctx));
+}
+
+static int booking_row(sqlite3_stmt *st, store_person_fn fn, void *ctx)
+{
+    struct person p;
+    read_person(st, 0, &p);
+    return fn(ctx, &p, 0);
+}
+
+int store_bookings_of(struct store *s, int64_t session_id, store_person_fn fn, void *ctx)
+{
+    sqlite3_stmt *st = NULL;
+    int err = prepare(s, ST_BOOKINGS_OF, &st);
+    if (err != STORE_OK)
+        return err;
+    sqlite3_bind_int64(st, 1, session_id);
+    FOR_EACH_ROW(s, st, booking_row(st, fn, ctx));
+}
+
+/* ---- trainer PINs ------------------------------------------------------------------------ */
+
+int store_pin_get(struct store *s, int64_t person_id, struct pin_record *out)
+{
+    sqlite3_stmt *st = NULL;
+    int err = prepare(s, ST_PIN_GET, &st);
+    if (err != STORE_OK)
+        return err;
+    sqlite3_bind_int64(st, 1, person_id);
+    if ((err = step_one(s, st)) != STORE_OK)
+        return err;
+    column_text(st, 0, out->hash, sizeof(out->hash));
+    out->failures = sqlite3_column_int(st, 1);
+    out->locked_until_us = sqlite3_column_int64(st, 2);
+    done(st);
+    return STORE_OK;
+}
+
+int store_pin_set(struct store *s, int64_t person_id, const char *hash, int64_t now_us)
+{
+    sqlite3_stmt *st = NULL;
+    int err = prepare(s, ST_PIN_SET, &st);
+    if (err != STORE_OK)
+        return err;
+    sqlite3_bind_int64(st, 1, person_id);
+    bind_text(st, 2, hash);
+    sqlite3_bind_int64(st, 3, now_us);
+    return run(s, st);
+}
+
+int store_pin_attempts(struct store *s, int64_t person_id, int failures, int64_t locked_until_us)
+{
+    sqlite3_stmt *st = NULL;
+    int err = prepare(s, ST_PIN_ATTEMPTS, &st);
+    if (err != STORE_OK)
+        return err;
+    sqlite3_bind_int64(st, 1, person_id);
+    sqlite3_bind_int(st, 2, failures);
+    sqlite3_bind_int64(st, 3, locked_until_us);
+    return run(s, st);
 }
 
 /* Folds one event into the attendance row it concerns. Events about people or sessions this

@@ -37,7 +37,7 @@ enum store_error {
     STORE_EINTERNAL = -12,
 };
 
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 
 struct store;
 
@@ -147,8 +147,21 @@ int store_open_attendance_each(struct store *store, int64_t ended_before_us, sto
 typedef int (*store_register_fn)(void *ctx, const struct person *person,
                                  const struct attendance *row);
 int store_register_each(struct store *store, int64_t session_id, store_register_fn fn, void *ctx);
+/* Everyone booked on a session, by name (the person callback's badges argument is 0). */
+int store_bookings_of(struct store *store, int64_t session_id, store_person_fn fn, void *ctx);
 /* Empties attendance and folds every event again, in one transaction. */
 int store_rebuild_projections(struct store *store);
+
+/* Trainer PINs: argon2id hashes and the lockout state (kept so a restart does not reset it). */
+struct pin_record {
+    char hash[CRYPTO_PIN_HASH_MAX];
+    int failures;
+    int64_t locked_until_us;
+};
+int store_pin_get(struct store *store, int64_t person_id, struct pin_record *out);
+int store_pin_set(struct store *store, int64_t person_id, const char *hash, int64_t now_us);
+int store_pin_attempts(struct store *store, int64_t person_id, int failures,
+                       int64_t locked_until_us);
 
 /* Chain and signature check of every event. first_bad_seq is 0 when all is well. */
 struct store_verify_report {

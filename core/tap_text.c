@@ -76,8 +76,9 @@ static void person_lines(const struct tap_result *r, struct tap_text *t, int in_
         tap_text_package(p, in_progress, line, sizeof(line));
         add_line(t, "%s", line);
     }
-    if (r->has_summary) {
+    if (r->has_summary && t->n_lines < TAP_TEXT_LINES) {
         tap_text_credits(&r->summary, line, sizeof(line));
+        t->credits_line = t->n_lines;
         add_line(t, "%s", line);
     }
 }
@@ -104,6 +105,7 @@ static void signed_out(const struct tap_result *r, struct tap_text *t)
 void tap_text_build(const struct tap_result *r, struct tap_text *t)
 {
     memset(t, 0, sizeof(*t));
+    t->credits_line = -1;
     const struct tap_decision *d = &r->decision;
     char when[6] = "";
     switch (d->outcome) {

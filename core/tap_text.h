@@ -15,6 +15,7 @@ struct tap_text {
     char headline[TAP_TEXT_LEN]; /* "Signed in" */
     char lines[TAP_TEXT_LINES][TAP_TEXT_LEN];
     int n_lines;
+    int credits_line; /* index of the "… / 16 credits this year" line, -1 when none */
 };
 
 void tap_text_build(const struct tap_result *result, struct tap_text *out);

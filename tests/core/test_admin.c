@@ -112,6 +112,20 @@ static void test_a_kiosk_from_init_to_verify(void **state)
     assert_int_equal(admin("credits NOBODY"), 1);
     assert_output_has("cpd-admin: no person with staff number \"NOBODY\"");
 
+    assert_int_equal(admin("trainer pin BIT0010 < /dev/null"), 1);
+    assert_output_has("no PIN given on standard input");
+    char pinfile[512], args[700];
+    test_write_file(dir, "short.pin", "12\n", pinfile, sizeof(pinfile));
+    snprintf(args, sizeof(args), "trainer pin BIT0010 < '%s'", pinfile);
+    assert_int_equal(admin(args), 1);
+    assert_output_has("a PIN is 4 to 6 digits");
+    test_write_file(dir, "good.pin", "2468\n", pinfile, sizeof(pinfile));
+    snprintf(args, sizeof(args), "trainer pin BIT0001 < '%s'", pinfile);
+    assert_int_equal(admin(args), 1);
+    assert_output_has("BIT0001 (Sarah Whitworth) is not an active trainer");
+    snprintf(args, sizeof(args), "trainer pin BIT0010 < '%s'", pinfile);
+    assert_int_equal(admin(args), 0);
+    assert_output_has("PIN set for Rachel Greenhalgh (BIT0010)");
     assert_int_equal(admin("events"), 0);
     assert_output_has("random_uid");
     assert_int_equal(admin("verify"), 0);
