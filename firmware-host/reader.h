@@ -1,0 +1,63 @@
+/* reader.h — one interface for every badge reader backend.
+ *
+ *   libnfc   — a PN532/PN533 on a serial line or USB (reader_libnfc.c; issue 7)
+ *   keyboard — a USB reader that types the UID and Enter: the UI feeds each typed line
+ *   sim      — a script of place/remove/unplug/replug/sleep lines from a file or FIFO
+ *
+ * Events are delivered through the callback given to reader_open(), ON THE READER'S THREAD
+ * (for keyboard: on the thread calling reader_feed). The callback must be quick and thread-safe
+ * (the kiosk copies the event into a queue and wakes its UI thread). No SDL or SQLite here.
+ * The caller owns the struct reader; reader_close() stops the thread first. */
+#ifndef CPD_READER_H
+#define CPD_READER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../config/config.h"
+#include "uid.h"
+
+enum reader_event_kind {
+    READER_CARD,     /* a card was presented: uid (normalised), random flag */
+    READER_REMOVED,  /* the card was taken away */
+    READER_UP,       /* the reader answers (again) */
+    READER_DOWN,     /* the reader is gone or failing: reason */
+    READER_REJECTED, /* input that is not a UID (keyboard readers): reason */
+};
+
+struct reader_event {
+    enum reader_event_kind kind;
+    struct uid uid;
+    bool random;
+    char reason[160];
+    int64_t mono_us; /* when it happened (CLOCK_MONOTONIC) */
+};
+
+typedef void (*reader_event_fn)(void *ctx, const struct reader_event *event);
+
+enum reader_error {
+    READER_OK = 0,
+    READER_EOPEN = -1,    /* cannot open the device or script */
+    READER_EBUSY = -2,    /* another process holds the device */
+    READER_ENOMEM = -3,
+    READER_ETHREAD = -4,
+    READER_EINVAL = -5,   /* bad configuration, or the call does not apply to this backend */
+    READER_ENODRIVER = -6 /* this build has no such backend */
+};
+
+struct reader;
+
+/* Opens the configured backend; why (may be NULL) gets a one-line reason on failure. */
+int reader_open(const struct config_reader *cfg, bool accept_random, reader_event_fn fn, void *ctx,
+                struct reader **out, char *why, size_t why_cap);
+/* Starts the reader's thread (keyboard: nothing to start). */
+int reader_start(struct reader *reader);
+/* Keyboard backend: one line the reader typed (without the Enter). */
+int reader_feed(struct reader *reader, const char *line);
+/* Stops the thread (promptly: an I/O in flight is aborted) and frees everything. */
+void reader_close(struct reader *reader);
+const char *reader_strerror(int err);
+const char *reader_driver_name(enum reader_driver driver);
+
+#endif

@@ -1,0 +1,38 @@
+/* USB keyboard-wedge readers: they type the UID and Enter into whatever has focus. The kiosk's
+ * UI takes the typed text and feeds each line here; the same normalisation as every reader,
+ * with the configured format (hex/decimal) and byte order. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "reader_impl.h"
+
+static int keyboard_start(struct reader *r)
+{
+    reader_emit(r, READER_UP, NULL, NULL);
+    return READER_OK;
+}
+
+static int keyboard_feed(struct reader *r, const char *line)
+{
+    struct uid uid;
+    int err = uid_parse(line, r->cfg.keyboard_format, r->cfg.keyboard_byte_order, &uid);
+    if (err != UID_OK) {
+        char reason[160];
+        snprintf(reason, sizeof(reason), "keyboard reader: %s (got \"%.40s\")", uid_strerror(err),
+                 line);
+        reader_emit(r, READER_REJECTED, NULL, reason);
+        return READER_EINVAL;
+    }
+    reader_emit(r, READER_CARD, &uid, NULL);
+    return READER_OK;
+}
+
+static const struct reader_ops keyboard_ops = {keyboard_start, keyboard_feed, NULL, NULL};
+
+int reader_keyboard_open(struct reader *r, char *why, size_t cap)
+{
+    (void)why;
+    (void)cap;
+    r->ops = &keyboard_ops;
+    return READER_OK;
+}

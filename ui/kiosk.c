@@ -1,0 +1,553 @@
+#include "kiosk_internal.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crypto.h"
+#include "pin.h"
+#include "screens.h"
+#include "tap_text.h"
+#include "utf8.h"
+#include "zone.h"
+
+#define US_PER_S   INT64_C(1000000)
+#define US_PER_MIN (60 * US_PER_S)
+
+int kiosk_new(const struct kiosk_options *o, struct kiosk **out)
+{
+    struct kiosk *k = calloc(1, sizeof(*k));
+    struct tap_result *tap = malloc(sizeof(*tap));
+    struct kiosk_item *items = calloc(KIOSK_LIST_MAX, sizeof(*items));
+    if (!k || !tap || !items) {
+        free(k);
+        free(tap);
+        free(items);
+        return STORE_ENOMEM;
+    }
+    k->opt = *o;
+    k->tap = tap;
+    k->items = items;
+    k->flow = (struct tapflow){.store = o->store,
+                               .rules = &o->cfg->rules,
+                               .site_key = o->site_key,
+                               .clock_state = o->clock_state};
+    k->status.reader_up = true;
+    snprintf(k->status.reader_text, sizeof(k->status.reader_text), "Reader ready");
+    snprintf(k->status.sync_text, sizeof(k->status.sync_text), "Sync not set up");
+    k->status.sync_tone = TONE_V_NEUTRAL;
+    k->status.clock_ok = true;
+    snprintf(k->status.clock_text, sizeof(k->status.clock_text), "Clock OK");
+    k->idle_minute = -1;
+    *out = k;
+    return STORE_OK;
+}
+
+void kiosk_free(struct kiosk *k)
+{
+    if (!k)
+        return;
+    crypto_wipe(k->pin, sizeof(k->pin));
+    free(k->tap);
+    free(k->items);
+    free(k);
+}
+
+void kiosk_format_time(int64_t utc_us, char out[8])
+{
+    zone_format_hhmm(utc_us, out);
+}
+
+void kiosk_enter(struct kiosk *k, enum kiosk_mode mode, int64_t until_us)
+{
+    k->mode = mode;
+    k->until_us = until_us;
+}
+
+void kiosk_store_failed(struct kiosk *k, int err, const char *what)
+{
+    k->store_failed = true;
+    snprintf(k->store_text, sizeof(k->store_text), "%s: %s%s%s", what, store_strerror(err),
+             store_message(k->opt.store)[0] ? " — " : "", store_message(k->opt.store));
+    fprintf(stderr, "cpd-kiosk: %s\n", k->store_text);
+}
+
+void kiosk_store_ok(struct kiosk *k)
+{
+    k->store_failed = false;
+}
+
+void kiosk_message(struct kiosk *k, enum view_tone tone, const char *head, int64_t now_us)
+{
+    k->msg_tone = tone;
+    snprintf(k->msg_head, sizeof(k->msg_head), "%s", head);
+    k->n_msg = 0;
+    k->n_buttons = 0;
+    kiosk_enter(k, KM_MESSAGE, now_us + KIOSK_TRAINER_IDLE_US);
+}
+
+void kiosk_message_line(struct kiosk *k, const char *fmt, ...)
+{
+    if (k->n_msg == VIEW_LINES)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(k->msg_lines[k->n_msg++], VIEW_TEXT, fmt, ap);
+    va_end(ap);
+}
+
+void kiosk_set_status(struct kiosk *k, const struct kiosk_status *status)
+{
+    k->status = *status;
+}
+
+void kiosk_set_notice(struct kiosk *k, enum view_tone tone, const char *text)
+{
+    k->notice_tone = tone;
+    snprintf(k->notice, sizeof(k->notice), "%s", text);
+}
+
+enum kiosk_sound kiosk_take_sound(struct kiosk *k)
+{
+    enum kiosk_sound s = k->sound;
+    k->sound = KIOSK_SOUND_NONE;
+    return s;
+}
+
+enum view_screen kiosk_screen(const struct kiosk *k)
+{
+    switch (k->mode) {
+    case KM_IDLE:
+        return SCREEN_IDLE;
+    case KM_RESULT:
+        return SCREEN_RESULT;
+    case KM_CHOOSE:
+    case KM_BUTTONS:
+        return SCREEN_CHOOSE;
+    case KM_PIN:
+        return SCREEN_PIN;
+    case KM_MENU:
+        return SCREEN_MENU;
+    case KM_LIST:
+        return SCREEN_TABLE;
+    default:
+        return SCREEN_MESSAGE;
+    }
+}
+
+bool kiosk_take_sync_request(struct kiosk *k)
+{
+    bool r = k->sync_requested;
+    k->sync_requested = false;
+    return r;
+}
+
+/* ---- taps -------------------------------------------------------------------------------- */
+
+static enum kiosk_sound sound_of(enum tap_tone tone)
+{
+    switch (tone) {
+    case TONE_OK:
+    case TONE_INFO:
+        return KIOSK_SOUND_OK;
+    case TONE_WARNING:
+        return KIOSK_SOUND_WARNING;
+    default:
+        return KIOSK_SOUND_ERROR;
+    }
+}
+
+static void start_pin(struct kiosk *k, const struct person *trainer, int64_t now)
+{
+    k->trainer = *trainer;
+    k->unlocked = false;
+    k->pin_len = 0;
+    crypto_wipe(k->pin, sizeof(k->pin));
+    snprintf(k->pin_message, sizeof(k->pin_message), " ");
+    kiosk_enter(k, KM_PIN, now + KIOSK_PROMPT_US);
+}
+
+/* One tap through tapflow; chosen is the session picked on the choose screen (0: none). */
+static void tap(struct kiosk *k, const struct uid *uid, int64_t chosen, int64_t now, int64_t mono)
+{
+    int err = tapflow_tap(&k->flow, uid, now, mono, chosen, k->tap);
+    k->tap_failed = err != STORE_OK;
+    if (k->tap_failed) {
+        kiosk_store_failed(k, err, "the tap was not recorded");
+        snprintf(k->fail_text, sizeof(k->fail_text), "%s", store_strerror(err));
+        k->sound = KIOSK_SOUND_ERROR;
+        kiosk_enter(k, KM_RESULT, now + (int64_t)k->opt.cfg->display.result_seconds * 2 * US_PER_S);
+        return;
+    }
+    kiosk_store_ok(k);
+    const struct tap_decision *d = &k->tap->decision;
+    struct tap_text t;
+    tap_text_build(k->tap, &t);
+    k->sound = sound_of(t.tone);
+    if (d->outcome == TAP_TRAINER) {
+        start_pin(k, &k->tap->person, now);
+        return;
+    }
+    if (d->outcome == TAP_CHOOSE) {
+        k->tap_uid = *uid;
+        kiosk_enter(k, KM_CHOOSE, now + KIOSK_PROMPT_US);
+        return;
+    }
+    /* A leaving-early prompt stays exactly as long as its confirming tap may come. */
+    int64_t stay = d->outcome == TAP_CONFIRM_LEAVE
+                       ? (int64_t)k->opt.cfg->rules.confirm_leave_s * US_PER_S
+                       : (int64_t)k->opt.cfg->display.result_seconds * US_PER_S;
+    kiosk_enter(k, KM_RESULT, now + stay);
+}
+
+void kiosk_badge(struct kiosk *k, const struct uid *uid, int64_t now, int64_t mono)
+{
+    if (k->unlocked && trainer_badge(k, uid, now, mono))
+        return;
+    trainer_lock(k); /* a badge in the middle of trainer mode ends it: the kiosk is public */
+    tap(k, uid, 0, now, mono);
+}
+
+/* ---- PIN pad ----------------------------------------------------------------------------- */
+
+static void pin_ok(struct kiosk *k, int64_t now)
+{
+    struct pin_record rec;
+    char until[8];
+    k->pin[k->pin_len] = '\0';
+    if (k->pin_len < PIN_MIN_DIGITS) {
+        snprintf(k->pin_message, sizeof(k->pin_message), "Enter %d to %d digits", PIN_MIN_DIGITS,
+                 PIN_MAX_DIGITS);
+        return;
+    }
+    int err = store_pin_get(k->opt.store, k->trainer.id, &rec);
+    if (err == STORE_ENOTFOUND) {
+        snprintf(k->pin_message, sizeof(k->pin_message),
+                 "No PIN is set for you: ask the office (cpd-admin trainer pin)");
+        return;
+    }
+    if (err != STORE_OK) {
+        kiosk_store_failed(k, err, "cannot check the PIN");
+        snprintf(k->pin_message, sizeof(k->pin_message), "Cannot check the PIN: %s",
+                 store_strerror(err));
+        return;
+    }
+    bool matches = !pin_locked(&rec, now) && crypto_pin_verify(rec.hash, k->pin) == CRYPTO_OK;
+    enum pin_verdict verdict = pin_judge(&rec, matches, now);
+    store_pin_attempts(k->opt.store, k->trainer.id, rec.failures, rec.locked_until_us);
+    k->pin_len = 0;
+    crypto_wipe(k->pin, sizeof(k->pin));
+    kiosk_format_time(rec.locked_until_us, until);
+    switch (verdict) {
+    case PIN_ACCEPTED:
+        k->unlocked = true;
+        k->trainer_seen_us = now;
+        k->sound = KIOSK_SOUND_OK;
+        trainer_open_menu(k, now);
+        return;
+    case PIN_REJECTED:
+        snprintf(k->pin_message, sizeof(k->pin_message), "Wrong PIN — %d %s left",
+                 pin_attempts_left(&rec), pin_attempts_left(&rec) == 1 ? "try" : "tries");
+        break;
+    case PIN_LOCKED:
+        snprintf(k->pin_message, sizeof(k->pin_message),
+                 "Too many wrong PINs: trainer mode locked until %s", until);
+        break;
+    }
+    k->sound = KIOSK_SOUND_ERROR;
+    k->until_us = now + KIOSK_PROMPT_US;
+}
+
+static void pin_action(struct kiosk *k, struct view_action a, int64_t now)
+{
+    k->until_us = now + KIOSK_PROMPT_US;
+    switch (a.kind) {
+    case ACT_DIGIT:
+        if (k->pin_len < PIN_MAX_DIGITS)
+            k->pin[k->pin_len++] = (char)('0' + a.index);
+        break;
+    case ACT_ERASE:
+        if (k->pin_len > 0)
+            k->pin[--k->pin_len] = '\0';
+        break;
+    case ACT_OK:
+        pin_ok(k, now);
+        break;
+    case ACT_BACK:
+        trainer_lock(k);
+        kiosk_enter(k, KM_IDLE, 0);
+        break;
+    default:
+        break;
+    }
+}
+
+/* ---- actions, keys, time ----------------------------------------------------------------- */
+
+void kiosk_action(struct kiosk *k, struct view_action a, int64_t now, int64_t mono)
+{
+    if (a.kind == ACT_NONE)
+        return;
+    switch (k->mode) {
+    case KM_RESULT:
+        kiosk_enter(k, KM_IDLE, 0);
+        break;
+    case KM_CHOOSE:
+        if (a.kind == ACT_BUTTON && a.index < (int)k->tap->decision.n_choices)
+            tap(k, &k->tap_uid, k->tap->choices[a.index].id, now, mono);
+        else if (a.kind == ACT_BACK)
+            kiosk_enter(k, KM_IDLE, 0);
+        break;
+    case KM_PIN:
+        pin_action(k, a, now);
+        break;
+    case KM_IDLE:
+        break;
+    default:
+        if (k->unlocked) {
+            k->trainer_seen_us = now;
+            trainer_action(k, a, now, mono);
+        }
+        break;
+    }
+}
+
+struct view_action kiosk_key_action(const struct kiosk *k, enum gfx_key key, char ch)
+{
+    struct view_action none = {ACT_NONE, 0};
+    switch (key) {
+    case KEY_ESCAPE:
+        return (struct view_action){ACT_BACK, 0};
+    case KEY_ENTER:
+        return k->mode == KM_PIN || k->mode == KM_RESULT ? (struct view_action){ACT_OK, 0} : none;
+    case KEY_BACKSPACE:
+        return k->mode == KM_PIN ? (struct view_action){ACT_ERASE, 0} : none;
+    case KEY_PAGE_UP:
+        return (struct view_action){ACT_PAGE_UP, 0};
+    case KEY_PAGE_DOWN:
+        return (struct view_action){ACT_PAGE_DOWN, 0};
+    case KEY_CHAR:
+        if (ch < '0' || ch > '9')
+            return none;
+        if (k->mode == KM_PIN)
+            return (struct view_action){ACT_DIGIT, ch - '0'};
+        if (ch >= '1' && (k->mode == KM_CHOOSE || k->mode == KM_MENU || k->mode == KM_BUTTONS))
+            return (struct view_action){ACT_BUTTON, ch - '1'};
+        if (ch >= '1' && k->mode == KM_LIST)
+            return (struct view_action){ACT_ROW, k->first + ch - '1'};
+        return none;
+    default:
+        return none;
+    }
+}
+
+static void refresh_idle(struct kiosk *k, int64_t now)
+{
+    struct session found[16];
+    size_t n = 0;
+    k->n_idle = 0;
+    int err = store_sessions_between(k->opt.store, now, now + 12 * 60 * US_PER_MIN, found, 16, &n);
+    if (err != STORE_OK) {
+        kiosk_store_failed(k, err, "cannot read the programme");
+        return;
+    }
+    civil_day today, day;
+    int minute;
+    zone_utc_to_local(now, &today, &minute, NULL);
+    for (size_t i = 0; i < n && k->n_idle < VIEW_SESSIONS; i++) {
+        const struct session *s = &found[i];
+        zone_utc_to_local(s->start_us, &day, &minute, NULL);
+        if (!domain_session_recordable(s) || day != today)
+            continue;
+        struct view_session *v = &k->idle[k->n_idle++];
+        char a[8], b[8];
+        kiosk_format_time(s->start_us, a);
+        kiosk_format_time(s->end_us, b);
+        v->open = tap_session_open(&k->opt.cfg->rules, s, now);
+        snprintf(v->when, sizeof(v->when), "%s–%s", a, b);
+        snprintf(v->title, sizeof(v->title), "%s", s->title);
+        utf8_copy(v->room, sizeof(v->room), s->location[0] ? s->location : k->opt.cfg->kiosk.site);
+    }
+    if (k->n_idle > 0)
+        return;
+    struct session next;
+    if (store_next_session(k->opt.store, now, &next) == STORE_OK) {
+        struct view_session *v = &k->idle[k->n_idle++];
+        char when[32];
+        zone_format_day_time(next.start_us, when);
+        v->open = false;
+        snprintf(v->when, sizeof(v->when), "%s", when);
+        snprintf(v->title, sizeof(v->title), "%s", next.title);
+        utf8_copy(v->room, sizeof(v->room),
+                  next.location[0] ? next.location : k->opt.cfg->kiosk.site);
+    }
+}
+
+void kiosk_tick(struct kiosk *k, int64_t now, int64_t mono)
+{
+    if (k->unlocked && now - k->trainer_seen_us >= KIOSK_TRAINER_IDLE_US) {
+        trainer_lock(k);
+        kiosk_enter(k, KM_IDLE, 0);
+    }
+    if (k->until_us && now >= k->until_us) {
+        if (k->unlocked && k->mode != KM_MENU)
+            trainer_open_menu(k, now);
+        else {
+            trainer_lock(k);
+            kiosk_enter(k, KM_IDLE, 0);
+        }
+    }
+    int64_t minute = now / US_PER_MIN;
+    if (minute != k->idle_minute) {
+        k->idle_minute = minute;
+        int closed = 0;
+        int err = tapflow_sweep(&k->flow, now, mono, &closed);
+        if (err != STORE_OK)
+            kiosk_store_failed(k, err, "cannot close forgotten sign-outs");
+        refresh_idle(k, now);
+    }
+}
+
+int64_t kiosk_deadline(const struct kiosk *k, int64_t now)
+{
+    int64_t next = (now / US_PER_MIN + 1) * US_PER_MIN;
+    if (k->until_us && k->until_us < next)
+        next = k->until_us;
+    if (k->unlocked && k->trainer_seen_us + KIOSK_TRAINER_IDLE_US < next)
+        next = k->trainer_seen_us + KIOSK_TRAINER_IDLE_US;
+    /* Count down the seconds on a result screen. */
+    if (k->mode == KM_RESULT && now + US_PER_S < next)
+        next = (now / US_PER_S + 1) * US_PER_S;
+    return next;
+}
+
+/* ---- the view ---------------------------------------------------------------------------- */
+
+static enum view_tone view_tone_of(enum tap_tone t)
+{
+    static const enum view_tone map[] = {TONE_V_OK, TONE_V_INFO, TONE_V_WARNING, TONE_V_ERROR};
+    return t <= TONE_ERROR ? map[t] : TONE_V_NEUTRAL;
+}
+
+static void result_view(const struct kiosk *k, int64_t now, struct view *v)
+{
+    v->screen = SCREEN_RESULT;
+    if (k->tap_failed) {
+        v->tone = TONE_V_ERROR;
+        snprintf(v->headline, sizeof(v->headline), "Not recorded — please tap again");
+        snprintf(v->lines[0], VIEW_TEXT, "The kiosk could not save your tap: %.120s.",
+                 k->fail_text);
+        snprintf(v->lines[1], VIEW_TEXT, "If it happens again, ask a trainer to sign you in.");
+        v->n_lines = 2;
+    } else {
+        struct tap_text t;
+        tap_text_build(k->tap, &t);
+        v->tone = view_tone_of(t.tone);
+        snprintf(v->headline, sizeof(v->headline), "%s", t.headline);
+        for (int i = 0; i < t.n_lines && v->n_lines < VIEW_LINES; i++) {
+            if (i != t.credits_line)
+                snprintf(v->lines[v->n_lines++], VIEW_TEXT, "%s", t.lines[i]);
+        }
+        if (t.credits_line >= 0) {
+            v->show_credits = true;
+            v->credits_q = k->tap->summary.total_q;
+            v->target_q = k->tap->summary.target_q;
+            for (int i = 0; i < 3; i++)
+                v->term_q[i] = k->tap->summary.term_q[i];
+        }
+    }
+    int64_t left = k->until_us - now;
+    v->seconds_left = left > 0 ? (int)((left + US_PER_S - 1) / US_PER_S) : 0;
+}
+
+static void choose_view(const struct kiosk *k, struct view *v)
+{
+    v->screen = SCREEN_CHOOSE;
+    snprintf(v->title, sizeof(v->title), "Which session are you here for, %s?",
+             k->tap->person.name);
+    snprintf(v->subtitle, sizeof(v->subtitle), "Touch it, or press its number");
+    for (size_t i = 0; i < k->tap->decision.n_choices && i < VIEW_BUTTONS; i++) {
+        const struct session *s = &k->tap->choices[i];
+        struct view_button *b = &v->buttons[v->n_buttons++];
+        char a[8], z[8];
+        kiosk_format_time(s->start_us, a);
+        kiosk_format_time(s->end_us, z);
+        snprintf(b->label, sizeof(b->label), "%s", s->title);
+        snprintf(b->detail, sizeof(b->detail), "%s–%s  ·  %s", a, z,
+                 s->location[0] ? s->location : k->opt.cfg->kiosk.site);
+        b->enabled = true;
+        b->tone = TONE_V_INFO;
+    }
+}
+
+static void status_chips(const struct kiosk *k, struct view *v)
+{
+    v->reader.tone = k->status.reader_up ? TONE_V_OK : TONE_V_ERROR;
+    snprintf(v->reader.text, sizeof(v->reader.text), "%s", k->status.reader_text);
+    v->sync.tone = k->status.sync_tone;
+    snprintf(v->sync.text, sizeof(v->sync.text), "%s", k->status.sync_text);
+    v->time_status.tone = k->status.clock_ok ? TONE_V_OK : TONE_V_WARNING;
+    snprintf(v->time_status.text, sizeof(v->time_status.text), "%s", k->status.clock_text);
+    /* The most serious problem gets the banner. */
+    if (k->store_failed) {
+        v->has_banner = true;
+        v->banner_tone = TONE_V_ERROR;
+        snprintf(v->banner, sizeof(v->banner), "Database problem — %s", k->store_text);
+    } else if (!k->status.reader_up) {
+        v->has_banner = true;
+        v->banner_tone = TONE_V_ERROR;
+        snprintf(v->banner, sizeof(v->banner), "%s — a trainer can still sign people in by hand",
+                 k->status.reader_text);
+    } else if (k->notice[0]) {
+        v->has_banner = true;
+        v->banner_tone = k->notice_tone;
+        snprintf(v->banner, sizeof(v->banner), "%s", k->notice);
+    } else if (!k->status.clock_ok) {
+        v->has_banner = true;
+        v->banner_tone = TONE_V_WARNING;
+        snprintf(v->banner, sizeof(v->banner), "%s: times may be wrong", k->status.clock_text);
+    }
+}
+
+void kiosk_view(struct kiosk *k, int64_t now, int width, int height, struct view *v)
+{
+    memset(v, 0, sizeof(*v));
+    v->width = width;
+    v->height = height;
+    civil_day day;
+    int minute;
+    zone_utc_to_local(now, &day, &minute, NULL);
+    kiosk_format_time(now, v->clock);
+    int y, m, d;
+    civil_to_ymd(day, &y, &m, &d);
+    snprintf(v->date, sizeof(v->date), "%s %d %s %d", civil_weekday_name(civil_weekday(day)), d,
+             civil_month_abbr(m), y);
+    utf8_copy(v->site, sizeof(v->site), k->opt.cfg->kiosk.site);
+    k->per_page = screens_rows_per_page(width, height);
+    status_chips(k, v);
+    switch (k->mode) {
+    case KM_IDLE:
+        v->screen = SCREEN_IDLE;
+        snprintf(v->prompt, sizeof(v->prompt), "Tap your badge");
+        memcpy(v->sessions, k->idle, sizeof(v->sessions));
+        v->n_sessions = k->n_idle;
+        break;
+    case KM_RESULT:
+        result_view(k, now, v);
+        break;
+    case KM_CHOOSE:
+        choose_view(k, v);
+        break;
+    case KM_PIN:
+        v->screen = SCREEN_PIN;
+        snprintf(v->title, sizeof(v->title), "Trainer mode: %s", k->trainer.name);
+        snprintf(v->subtitle, sizeof(v->subtitle), "Enter your PIN");
+        v->pin_digits = k->pin_len;
+        snprintf(v->pin_message, sizeof(v->pin_message), "%s", k->pin_message);
+        break;
+    default:
+        trainer_view(k, v);
+        break;
+    }
+}

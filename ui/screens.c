@@ -1,0 +1,531 @@
+#include "screens.h"
+
+#include "utf8.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+static const struct rgba page_bg = {245, 246, 248, 255};
+static const struct rgba ink = {26, 29, 33, 255};
+static const struct rgba ink_soft = {74, 80, 89, 255};
+static const struct rgba panel = {255, 255, 255, 255};
+static const struct rgba rule = {200, 205, 212, 255};
+static const struct rgba bar_bg = {38, 42, 48, 255};
+static const struct rgba white = {255, 255, 255, 255};
+static const struct rgba disabled = {160, 166, 174, 255};
+
+struct rgba screens_tone_fill(enum view_tone tone)
+{
+    switch (tone) {
+    case TONE_V_OK:
+        return (struct rgba){27, 122, 52, 255}; /* green */
+    case TONE_V_INFO:
+        return (struct rgba){30, 94, 168, 255}; /* blue */
+    case TONE_V_WARNING:
+        return (struct rgba){242, 183, 5, 255}; /* amber: dark text */
+    case TONE_V_ERROR:
+        return (struct rgba){179, 38, 30, 255}; /* red */
+    default:
+        return (struct rgba){70, 76, 86, 255};
+    }
+}
+
+struct rgba screens_tone_text(enum view_tone tone)
+{
+    return tone == TONE_V_WARNING ? ink : white;
+}
+
+const char *screens_tone_icon(enum view_tone tone)
+{
+    switch (tone) {
+    case TONE_V_OK:
+        return "\u2714";
+    case TONE_V_INFO:
+        return "\u2139";
+    case TONE_V_WARNING:
+        return "\u26A0";
+    case TONE_V_ERROR:
+        return "\u2716";
+    default:
+        return "\u2022";
+    }
+}
+
+const char *screens_tone_word(enum view_tone tone)
+{
+    static const char *const words[] = {"OK", "Info", "Warning", "Error", ""};
+    return tone <= TONE_V_NEUTRAL ? words[tone] : "";
+}
+
+static double channel(uint8_t c)
+{
+    double s = c / 255.0;
+    return s <= 0.03928 ? s / 12.92 : pow((s + 0.055) / 1.055, 2.4);
+}
+
+static double luminance(struct rgba c)
+{
+    return 0.2126 * channel(c.r) + 0.7152 * channel(c.g) + 0.0722 * channel(c.b);
+}
+
+double screens_contrast(struct rgba a, struct rgba b)
+{
+    double la = luminance(a), lb = luminance(b);
+    return la > lb ? (la + 0.05) / (lb + 0.05) : (lb + 0.05) / (la + 0.05);
+}
+
+int screens_body_px(int height)
+{
+    int px = height * 45 / 1000; /* 4.5 %: comfortably above the 4 % floor */
+    return px < 16 ? 16 : px;
+}
+
+/* ---- building blocks --------------------------------------------------------------------- */
+
+struct layout {
+    struct screen_out *out;
+    int w, h;
+    int body;   /* body text px */
+    int margin; /* page margin px */
+    int top;    /* height of the top bar */
+};
+
+static struct draw_cmd *add(struct layout *L, enum draw_kind kind, struct rect box,
+                            struct rgba color)
+{
+    struct draw_list *d = &L->out->draw;
+    if (d->n == DRAW_MAX_CMDS) {
+        d->overflow = true;
+        return NULL;
+    }
+    struct draw_cmd *c = &d->cmds[d->n++];
+    memset(c, 0, sizeof(*c));
+    c->kind = kind;
+    c->box = box;
+    c->color = color;
+    return c;
+}
+
+static void fill(struct layout *L, struct rect box, struct rgba color, int radius)
+{
+    struct draw_cmd *c = add(L, DRAW_FILL, box, color);
+    if (c)
+        c->px = radius;
+}
+
+static void frame(struct layout *L, struct rect box, struct rgba color, int thickness)
+{
+    struct draw_cmd *c = add(L, DRAW_FRAME, box, color);
+    if (c)
+        c->px = thickness;
+}
+
+static void text(struct layout *L, struct rect box, const char *s, int px, struct rgba color,
+                 enum draw_align align, bool bold)
+{
+    if (!s || !s[0])
+        return;
+    struct draw_cmd *c = add(L, DRAW_TEXT, box, color);
+    if (!c)
+        return;
+    c->px = px;
+    c->align = align;
+    c->bold = bold;
+    utf8_copy(c->text, sizeof(c->text), s);
+}
+
+static void hot(struct layout *L, struct rect box, enum view_action_kind kind, int index)
+{
+    struct screen_out *o = L->out;
+    if (o->n_hot < SCREENS_MAX_HOT)
+        o->hot[o->n_hot++] = (struct hot_zone){box, {kind, index}};
+}
+
+static struct rect R(int x, int y, int w, int h) {
+    return (struct rect){x, y, w, h};
+}
+
+/* Icon in a circle, the tone's colour: one of the three cues (colour, icon, word). */
+static void
+tone_badge(struct layout *L, struct rect box, enum view_tone tone)
+{
+    struct draw_cmd *c = add(L, DRAW_CIRCLE, box, screens_tone_text(tone));
+    (void)c;
+    text(L, box, screens_tone_icon(tone), box.h * 62 / 100, screens_tone_fill(tone), ALIGN_CENTER,
+         true);
+}
+
+static void chip(struct layout *L, int x, int y, int w, int h, const struct view_status *s)
+{
+    fill(L, R(x, y, w, h), screens_tone_fill(s->tone), h / 4);
+    char label[96];
+    snprintf(label, sizeof(label), "%s %s", screens_tone_icon(s->tone), s->text);
+    text(L, R(x + h / 4, y, w - h / 2, h), label, h * 55 / 100, screens_tone_text(s->tone),
+         ALIGN_CENTER, false);
+}
+
+/* The bar on every screen: site, status chips (reader, sync, clock), the time. */
+static void top_bar(struct layout *L, const struct view *v)
+{
+    int h = L->top, m = L->margin;
+    fill(L, R(0, 0, L->w, h), bar_bg, 0);
+    int px = h * 42 / 100;
+    text(L, R(m, 0, L->w / 4, h), v->site, px, white, ALIGN_LEFT, true);
+    int chip_h = h * 60 / 100, chip_y = (h - chip_h) / 2;
+    int clock_w = L->w / 10;
+    int chip_w = (L->w - L->w / 4 - clock_w - 4 * m) / 3;
+    int x = L->w / 4 + m;
+    const struct view_status *chips[3] = {&v->reader, &v->sync, &v->time_status};
+    for (int i = 0; i < 3; i++, x += chip_w + m / 2)
+        chip(L, x, chip_y, chip_w, chip_h, chips[i]);
+    if (v->screen != SCREEN_IDLE)
+        text(L, R(L->w - m - clock_w, 0, clock_w, h), v->clock, px, white, ALIGN_RIGHT, true);
+}
+
+static int banner(struct layout *L, const struct view *v, int y)
+{
+    if (!v->has_banner)
+        return y;
+    int h = L->body * 2;
+    fill(L, R(0, y, L->w, h), screens_tone_fill(v->banner_tone), 0);
+    tone_badge(L, R(L->margin, y + h / 8, h * 3 / 4, h * 3 / 4), v->banner_tone);
+    char s[VIEW_TEXT + 16];
+    snprintf(s, sizeof(s), "%s: %s", screens_tone_word(v->banner_tone), v->banner);
+    text(L, R(L->margin + h, y, L->w - 2 * L->margin - h, h), s, L->body,
+         screens_tone_text(v->banner_tone), ALIGN_LEFT, true);
+    return y + h;
+}
+
+static void legend(struct layout *L, const struct view *v)
+{
+    if (v->n_legend == 0)
+        return;
+    int px = L->h * 26 / 1000 < 12 ? 12 : L->h * 26 / 1000;
+    int per_row = (v->n_legend + 1) / 2;
+    int line = px * 14 / 10;
+    int y = L->h - 2 * line - L->margin / 2;
+    fill(L, R(0, y - line / 4, L->w, 2 * line + L->margin / 2 + line / 4),
+         (struct rgba){226, 230, 235, 255}, 0);
+    int col_w = (L->w - 2 * L->margin) / per_row;
+    for (int i = 0; i < v->n_legend; i++) {
+        int row = i / per_row, col = i % per_row;
+        text(L, R(L->margin + col * col_w, y + row * line, col_w, line), v->legend[i], px, ink_soft,
+             ALIGN_LEFT, false);
+    }
+}
+
+/* ---- screens ----------------------------------------------------------------------------- */
+
+static void idle(struct layout *L, const struct view *v, int y)
+{
+    int clock_px = L->h * 20 / 100;
+    text(L, R(0, y + L->h / 40, L->w, clock_px * 12 / 10), v->clock, clock_px, ink, ALIGN_CENTER,
+         true);
+    y += L->h / 40 + clock_px * 12 / 10;
+    text(L, R(0, y, L->w, L->body * 14 / 10), v->date, L->body, ink_soft, ALIGN_CENTER, false);
+    y += L->body * 16 / 10;
+    int prompt_px = L->h * 6 / 100;
+    fill(L, R(L->w / 5, y, L->w * 3 / 5, prompt_px * 17 / 10), screens_tone_fill(TONE_V_INFO),
+         prompt_px / 3);
+    text(L, R(L->w / 5, y, L->w * 3 / 5, prompt_px * 17 / 10), v->prompt, prompt_px, white,
+         ALIGN_CENTER, true);
+    y += prompt_px * 2;
+    int line = L->body * 15 / 10;
+    int x = L->margin * 2, w = L->w - 4 * L->margin;
+    for (int i = 0; i < v->n_sessions; i++, y += line) {
+        const struct view_session *s = &v->sessions[i];
+        struct view_status tag = {s->open ? TONE_V_OK : TONE_V_NEUTRAL, ""};
+        snprintf(tag.text, sizeof(tag.text), "%s", s->open ? "Open" : "Next");
+        chip(L, x, y + line / 10, w / 9, line * 8 / 10, &tag);
+        text(L, R(x + w / 9 + L->margin / 2, y, w / 5, line), s->when, L->body, ink, ALIGN_LEFT,
+             true);
+        char what[VIEW_TEXT + 80];
+        snprintf(what, sizeof(what), "%s%s%s", s->title, s->room[0] ? "  ·  " : "", s->room);
+        text(L, R(x + w / 9 + w / 5 + L->margin, y, w - w / 9 - w / 5 - L->margin, line), what,
+             L->body, ink, ALIGN_LEFT, false);
+    }
+}
+
+/* The tone band: icon, word and headline, large. */
+static int tone_band(struct layout *L, enum view_tone tone, const char *headline, int y)
+{
+    int h = L->h * 20 / 100;
+    fill(L, R(0, y, L->w, h), screens_tone_fill(tone), 0);
+    int icon = h * 70 / 100;
+    tone_badge(L, R(L->margin * 2, y + (h - icon) / 2, icon, icon), tone);
+    int x = L->margin * 3 + icon;
+    text(L, R(x, y + h / 10, L->w - x - L->margin, h * 62 / 100), headline, h * 36 / 100,
+         screens_tone_text(tone), ALIGN_LEFT, true);
+    text(L, R(x, y + h * 70 / 100, L->w - x - L->margin, h * 26 / 100), screens_tone_word(tone),
+         h * 18 / 100, screens_tone_text(tone), ALIGN_LEFT, false);
+    return y + h;
+}
+
+static int credits_bar(struct layout *L, const struct view *v, int y)
+{
+    char total[16], target[16], label[96], terms[128];
+    int q = v->credits_q, t = v->target_q > 0 ? v->target_q : 1;
+    snprintf(total, sizeof(total), "%d%s", q / 4, (const char *[]){"", ".25", ".5", ".75"}[q % 4]);
+    snprintf(target, sizeof(target), "%d%s", t / 4,
+             (const char *[]){"", ".25", ".5", ".75"}[t % 4]);
+    snprintf(label, sizeof(label), "%s / %s credits this year", total, target);
+    int x = L->margin * 2, w = L->w - 4 * L->margin, h = L->body * 12 / 10;
+    text(L, R(x, y, w, L->body * 14 / 10), label, L->body, ink, ALIGN_LEFT, true);
+    y += L->body * 14 / 10;
+    fill(L, R(x, y, w, h), (struct rgba){222, 226, 231, 255}, h / 2);
+    int done = q >= t ? w : (int)((long long)w * q / t);
+    if (done > 0)
+        fill(L, R(x, y, done < h ? h : done, h), screens_tone_fill(TONE_V_OK), h / 2);
+    frame(L, R(x, y, w, h), ink_soft, 1);
+    y += h + L->body / 3;
+    char a[16], s[16], u[16];
+    const char *frac[] = {"", ".25", ".5", ".75"};
+    snprintf(a, sizeof(a), "%d%s", v->term_q[0] / 4, frac[v->term_q[0] % 4]);
+    snprintf(s, sizeof(s), "%d%s", v->term_q[1] / 4, frac[v->term_q[1] % 4]);
+    snprintf(u, sizeof(u), "%d%s", v->term_q[2] / 4, frac[v->term_q[2] % 4]);
+    snprintf(terms, sizeof(terms), "Autumn %s  ·  Spring %s  ·  Summer %s", a, s, u);
+    text(L, R(x, y, w, L->body * 13 / 10), terms, L->body * 85 / 100, ink_soft, ALIGN_LEFT, false);
+    return y + L->body * 14 / 10;
+}
+
+static void lines_block(struct layout *L, const struct view *v, int y)
+{
+    int x = L->margin * 2, w = L->w - 4 * L->margin;
+    for (int i = 0; i < v->n_lines; i++) {
+        int px = i == 0 ? L->body * 13 / 10 : L->body;
+        text(L, R(x, y, w, px * 14 / 10), v->lines[i], px, ink, ALIGN_LEFT, i == 0);
+        y += px * 14 / 10;
+    }
+    if (v->show_credits)
+        credits_bar(L, v, y + L->body / 3);
+    if (v->seconds_left > 0) {
+        char s[32];
+        snprintf(s, sizeof(s), "%d s", v->seconds_left);
+        text(L, R(L->w - L->margin - L->w / 8, L->h - L->body * 2, L->w / 8, L->body * 3 / 2), s,
+             L->body * 8 / 10, ink_soft, ALIGN_RIGHT, false);
+    }
+}
+
+static void button(struct layout *L, struct rect box, const struct view_button *b, int index,
+                   bool numbered)
+{
+    struct rgba bg = b->enabled ? panel : (struct rgba){232, 234, 237, 255};
+    fill(L, box, bg, L->body / 3);
+    frame(L, box, b->enabled ? screens_tone_fill(b->tone) : disabled, L->body / 8 + 1);
+    char label[128];
+    if (numbered)
+        snprintf(label, sizeof(label), "%d.  %s", index + 1, b->label);
+    else
+        snprintf(label, sizeof(label), "%s", b->label);
+    int pad = L->body / 2;
+    bool two = b->detail[0] != '\0';
+    int top_h = two ? box.h * 55 / 100 : box.h;
+    text(L, R(box.x + pad, box.y, box.w - 2 * pad, top_h), label, L->body,
+         b->enabled ? ink : disabled, ALIGN_LEFT, true);
+    if (two)
+        text(L, R(box.x + pad, box.y + top_h - box.h / 12, box.w - 2 * pad, box.h - top_h),
+             b->detail, L->body * 75 / 100, b->enabled ? ink_soft : disabled, ALIGN_LEFT, false);
+    if (b->enabled)
+        hot(L, box, ACT_BUTTON, index);
+}
+
+static int title_block(struct layout *L, const struct view *v, int y)
+{
+    int px = L->body * 14 / 10;
+    text(L, R(L->margin * 2, y, L->w - 4 * L->margin, px * 14 / 10), v->title, px, ink, ALIGN_LEFT,
+         true);
+    y += px * 14 / 10;
+    if (v->subtitle[0]) {
+        text(L, R(L->margin * 2, y, L->w - 4 * L->margin, L->body * 13 / 10), v->subtitle,
+             L->body * 85 / 100, ink_soft, ALIGN_LEFT, false);
+        y += L->body * 13 / 10;
+    }
+    return y + L->body / 3;
+}
+
+static void back_button(struct layout *L, const char *label)
+{
+    int h = L->body * 2, w = L->w / 5;
+    struct rect box = R(L->w - L->margin - w, L->h - h - L->margin, w, h);
+    fill(L, box, (struct rgba){70, 76, 86, 255}, L->body / 3);
+    text(L, box, label, L->body, white, ALIGN_CENTER, true);
+    hot(L, box, ACT_BACK, 0);
+}
+
+static void buttons_screen(struct layout *L, const struct view *v, int y, bool numbered)
+{
+    y = title_block(L, v, y);
+    int cols = v->screen == SCREEN_MENU && v->n_buttons > 4 ? 2 : 1;
+    int bottom = L->h - L->body * 3 - L->margin;
+    int rows = (v->n_buttons + cols - 1) / cols;
+    int gap = L->body / 2;
+    int bh = rows ? (bottom - y - gap * rows) / rows : 0;
+    if (bh > L->body * 3)
+        bh = L->body * 3;
+    int bw = (L->w - 4 * L->margin - (cols - 1) * gap) / cols;
+    for (int i = 0; i < v->n_buttons; i++) {
+        int r = i / cols, c = i % cols;
+        button(L, R(L->margin * 2 + c * (bw + gap), y + r * (bh + gap), bw, bh), &v->buttons[i], i,
+               numbered);
+    }
+    back_button(L, v->screen == SCREEN_MENU ? "Lock" : "Cancel");
+}
+
+int screens_rows_per_page(int width, int height)
+{
+    (void)width;
+    int body = screens_body_px(height);
+    int top = height * 8 / 100;
+    int usable = height - top - body * 14 / 10 * 2 - body * 3 - body * 3;
+    int n = usable / (body * 15 / 10);
+    return n < 3 ? 3 : n > VIEW_ROWS ? VIEW_ROWS : n;
+}
+
+static void table_screen(struct layout *L, const struct view *v, int y)
+{
+    y = title_block(L, v, y);
+    int x = L->margin * 2, w = L->w - 4 * L->margin;
+    int line = L->body * 15 / 10;
+    int ncol = v->n_columns > 0 ? v->n_columns : 1;
+    /* The first column (a name) gets twice the room of the others. */
+    int unit = w / (ncol + 1);
+    fill(L, R(x, y, w, line), (struct rgba){226, 230, 235, 255}, 0);
+    for (int c = 0; c < v->n_columns; c++) {
+        int cx = x + (c == 0 ? 0 : unit * (c + 1)), cw = c == 0 ? 2 * unit : unit;
+        text(L, R(cx + L->body / 3, y, cw - L->body / 3, line), v->columns[c], L->body * 85 / 100,
+             ink, ALIGN_LEFT, true);
+    }
+    y += line;
+    int per_page = screens_rows_per_page(L->w, L->h);
+    for (int i = 0; i < v->n_rows && i < per_page; i++, y += line) {
+        const struct view_row *row = &v->rows[i];
+        bool flagged = row->tone != TONE_V_NEUTRAL;
+        fill(L, R(x, y, w, line), i % 2 ? page_bg : panel, 0);
+        if (flagged)
+            fill(L, R(x, y, L->body / 3, line), screens_tone_fill(row->tone), 0);
+        for (int c = 0; c < v->n_columns; c++) {
+            int cx = x + (c == 0 ? 0 : unit * (c + 1)), cw = c == 0 ? 2 * unit : unit;
+            text(L, R(cx + L->body * 2 / 3, y, cw - L->body * 2 / 3, line), row->cells[c], L->body,
+                 ink, ALIGN_LEFT, c == 0);
+        }
+        frame(L, R(x, y + line - 1, w, 1), rule, 1);
+        if (row->selectable)
+            hot(L, R(x, y, w, line), ACT_ROW, v->first_row + i);
+    }
+    if (v->n_rows == 0)
+        text(L, R(x, y, w, line), "Nobody here yet", L->body, ink_soft, ALIGN_LEFT, false);
+    int h = L->body * 2, bw = L->w / 6;
+    int by = L->h - h - L->margin;
+    if (v->first_row > 0) {
+        struct rect up = R(L->margin * 2, by, bw, h);
+        frame(L, up, ink_soft, 2);
+        text(L, up, "\u25B2 Previous", L->body * 85 / 100, ink, ALIGN_CENTER, false);
+        hot(L, up, ACT_PAGE_UP, 0);
+    }
+    if (v->first_row + v->n_rows < v->total_rows) {
+        struct rect down = R(L->margin * 3 + bw, by, bw, h);
+        frame(L, down, ink_soft, 2);
+        text(L, down, "\u25BC Next", L->body * 85 / 100, ink, ALIGN_CENTER, false);
+        hot(L, down, ACT_PAGE_DOWN, 0);
+    }
+    char count[48];
+    snprintf(count, sizeof(count), "%d of %d", v->total_rows ? v->first_row + 1 : 0, v->total_rows);
+    text(L, R(L->margin * 4 + 2 * bw, by, bw, h), count, L->body * 8 / 10, ink_soft, ALIGN_LEFT,
+         false);
+    back_button(L, "Back");
+}
+
+static void pin_screen(struct layout *L, const struct view *v, int y)
+{
+    y = title_block(L, v, y);
+    int dot = L->body;
+    int dots_w = 6 * dot * 2;
+    int dx = (L->w - dots_w) / 2;
+    for (int i = 0; i < 6; i++) {
+        struct rect box = R(dx + i * dot * 2, y, dot, dot);
+        if (i < v->pin_digits)
+            add(L, DRAW_CIRCLE, box, ink);
+        else
+            frame(L, box, ink_soft, 2);
+    }
+    y += dot * 2;
+    text(L, R(0, y, L->w, L->body * 14 / 10), v->pin_message, L->body * 9 / 10,
+         screens_tone_fill(TONE_V_ERROR), ALIGN_CENTER, true);
+    y += L->body * 16 / 10;
+    int bottom = L->h - L->margin;
+    int key_h = (bottom - y) / 4 - L->body / 4;
+    int key_w = key_h * 2;
+    if (key_w * 3 > L->w / 2)
+        key_w = L->w / 6;
+    int kx = (L->w - 3 * key_w - 2 * (L->body / 4)) / 2;
+    static const char *const labels[12] = {"1", "2", "3", "4",      "5", "6",
+                                           "7", "8", "9", "\u232B", "0", "OK"};
+    for (int i = 0; i < 12; i++) {
+        int r = i / 3, c = i % 3;
+        struct rect box =
+            R(kx + c * (key_w + L->body / 4), y + r * (key_h + L->body / 4), key_w, key_h);
+        bool ok = i == 11;
+        fill(L, box, ok ? screens_tone_fill(TONE_V_OK) : panel, L->body / 3);
+        frame(L, box, ink_soft, 2);
+        text(L, box, labels[i], key_h * 45 / 100, ok ? white : ink, ALIGN_CENTER, true);
+        if (i == 9)
+            hot(L, box, ACT_ERASE, 0);
+        else if (ok)
+            hot(L, box, ACT_OK, 0);
+        else
+            hot(L, box, ACT_DIGIT, i == 10 ? 0 : i + 1);
+    }
+    back_button(L, "Cancel");
+}
+
+void screens_build(const struct view *v, struct screen_out *out)
+{
+    memset(out, 0, sizeof(*out));
+    struct layout L = {.out = out, .w = v->width, .h = v->height};
+    L.body = screens_body_px(v->height);
+    L.margin = v->width / 48;
+    L.top = v->height * 8 / 100;
+    out->draw.background = page_bg;
+    top_bar(&L, v);
+    int y = banner(&L, v, L.top);
+    switch (v->screen) {
+    case SCREEN_IDLE:
+        idle(&L, v, y);
+        legend(&L, v);
+        break;
+    case SCREEN_RESULT:
+    case SCREEN_MESSAGE:
+    case SCREEN_FATAL:
+        y = tone_band(&L, v->tone, v->headline, y);
+        lines_block(&L, v, y + L.body / 2);
+        if (v->screen == SCREEN_MESSAGE && v->n_buttons == 0)
+            back_button(&L, "Cancel");
+        if (v->screen == SCREEN_RESULT)
+            hot(&L, R(0, L.top, L.w, L.h - L.top), ACT_OK, 0);
+        break;
+    case SCREEN_CHOOSE:
+    case SCREEN_MENU:
+        buttons_screen(&L, v, y + L.body / 2, v->screen == SCREEN_CHOOSE);
+        break;
+    case SCREEN_TABLE:
+        table_screen(&L, v, y + L.body / 2);
+        break;
+    case SCREEN_PIN:
+        pin_screen(&L, v, y + L.body / 2);
+        break;
+    default:
+        break;
+    }
+}
+
+struct view_action screens_hit(const struct screen_out *out, int x, int y)
+{
+    /* Later zones are drawn on top: search from the end. */
+    for (int i = out->n_hot - 1; i >= 0; i--) {
+        const struct rect *b = &out->hot[i].box;
+        if (x >= b->x && x < b->x + b->w && y >= b->y && y < b->y + b->h)
+            return out->hot[i].action;
+    }
+    return (struct view_action){ACT_NONE, 0};
+}
