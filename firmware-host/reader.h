@@ -38,8 +38,8 @@ typedef void (*reader_event_fn)(void *ctx, const struct reader_event *event);
 
 enum reader_error {
     READER_OK = 0,
-    READER_EOPEN = -1,    /* cannot open the device or script */
-    READER_EBUSY = -2,    /* another process holds the device */
+    READER_EOPEN = -1, /* cannot open the device or script */
+    READER_EBUSY = -2, /* another process holds the device */
     READER_ENOMEM = -3,
     READER_ETHREAD = -4,
     READER_EINVAL = -5,   /* bad configuration, or the call does not apply to this backend */

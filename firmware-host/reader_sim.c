@@ -107,8 +107,8 @@ static void run_line(struct reader *r, struct sim *s, char *text)
                  arg);
     } else {
         snprintf(reason, sizeof(reason),
-                 "%s: unknown command \"%s\" (expected place, remove, unplug, replug, sleep)", where,
-                 text);
+                 "%s: unknown command \"%s\" (expected place, remove, unplug, replug, sleep)",
+                 where, text);
     }
     reader_emit(r, READER_REJECTED, NULL, reason);
 }

@@ -132,17 +132,15 @@ static void update_status(struct app *a)
     snprintf(s->sync_text, sizeof(s->sync_text), "Sync not set up");
     s->sync_available = false;
     snprintf(s->sync_why, sizeof(s->sync_why), "%s",
-             a->opt->cfg.sync.conninfo[0]
-                 ? "Syncing to head office is not part of this build yet"
-                 : "Sync to head office is not set up ([sync] conninfo)");
+             a->opt->cfg.sync.conninfo[0] ? "Syncing to head office is not part of this build yet"
+                                          : "Sync to head office is not set up ([sync] conninfo)");
     kiosk_set_status(a->kiosk, s);
 }
 
 static void reader_state(struct app *a, bool up, const char *why)
 {
     a->status.reader_up = up;
-    snprintf(a->status.reader_text, sizeof(a->status.reader_text), "%s",
-             up ? "Reader ready" : why);
+    snprintf(a->status.reader_text, sizeof(a->status.reader_text), "%s", up ? "Reader ready" : why);
     if (!up)
         fprintf(stderr, "cpd-kiosk: reader down: %s\n", why);
     kiosk_set_status(a->kiosk, &a->status);
@@ -243,10 +241,10 @@ static bool demo_key(struct app *a, const struct gfx_input *in)
 
 static void demo_legend(const struct app *a, struct view *v)
 {
-    static const char *const keys[] = {"1–9  tap a demo badge",  "0  trainer badge, PIN " DEMO_PIN,
-                                       "U  unknown badge",       "R  phone (random UID)",
-                                       "N  +5 minutes",          "H  +1 hour",
-                                       "J  next session",        "F10  quit the demo"};
+    static const char *const keys[] = {"1–9  tap a demo badge", "0  trainer badge, PIN " DEMO_PIN,
+                                       "U  unknown badge",      "R  phone (random UID)",
+                                       "N  +5 minutes",         "H  +1 hour",
+                                       "J  next session",       "F10  quit the demo"};
     if (!a->opt->demo || (v->screen != SCREEN_IDLE))
         return;
     for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]) && v->n_legend < VIEW_LEGEND; i++)
@@ -392,8 +390,9 @@ int app_run(struct app_options *opt)
     struct kiosk_options ko = {.store = opt->store,
                                .cfg = &opt->cfg,
                                .site_key = opt->keys->site,
-                               .clock_state = opt->demo ? "demo" : clock_synced() ? "synced"
-                                                                                  : "unsynced"};
+                               .clock_state = opt->demo        ? "demo"
+                                              : clock_synced() ? "synced"
+                                                               : "unsynced"};
     if (kiosk_new(&ko, &a->kiosk) != STORE_OK)
         goto out;
     if (opt->demo)

@@ -30,12 +30,10 @@ static void print_config_problem(void *ctx, const char *file, int line, const ch
 
 static int parse(int argc, char **argv, struct app_options *o, const char **config)
 {
-    static const struct option options[] = {{"config", required_argument, NULL, 'c'},
-                                            {"windowed", no_argument, NULL, 'w'},
-                                            {"size", required_argument, NULL, 's'},
-                                            {"demo", no_argument, NULL, 'd'},
-                                            {"help", no_argument, NULL, 'h'},
-                                            {NULL, 0, NULL, 0}};
+    static const struct option options[] = {
+        {"config", required_argument, NULL, 'c'}, {"windowed", no_argument, NULL, 'w'},
+        {"size", required_argument, NULL, 's'},   {"demo", no_argument, NULL, 'd'},
+        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
     int opt;
     while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
         switch (opt) {

@@ -430,7 +430,9 @@ static void table_screen(struct layout *L, const struct view *v, int y)
         hot(L, down, ACT_PAGE_DOWN, 0);
     }
     char count[48];
-    snprintf(count, sizeof(count), "%d of %d", v->total_rows ? v->first_row + 1 : 0, v->total_rows);
+    int last = v->first_row + (v->n_rows < per_page ? v->n_rows : per_page);
+    snprintf(count, sizeof(count), "%d–%d of %d", v->total_rows ? v->first_row + 1 : 0, last,
+             v->total_rows);
     text(L, R(L->margin * 4 + 2 * bw, by, bw, h), count, L->body * 8 / 10, ink_soft, ALIGN_LEFT,
          false);
     back_button(L, "Back");

@@ -1,0 +1,398 @@
+/* The kiosk's behaviour on a real store with the brochure data, the clock injected: taps and
+ * their screens, the choose screen, the PIN lockout, auto-lock, and trainer mode's actions
+ * recorded as events with the trainer and the reason. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "kiosk.h"
+#include "payload.h"
+#include "pin.h"
+#include "testutil.h"
+
+#define GARETH "04-3B-19-D2-6A-71-81"
+#define TOM    "04D7E2A2B95C81"
+#define RACHEL "04:B2:5E:1A:83:4C:80"
+#define S      INT64_C(1000000)
+
+struct fixture {
+    struct testkiosk k;
+    struct config cfg;
+    struct kiosk *kiosk;
+    struct view v;
+    int64_t now;
+};
+
+static int setup(void **state)
+{
+    struct fixture *f = calloc(1, sizeof(*f));
+    testkiosk_open(&f->k, true);
+    config_default(&f->cfg);
+    struct kiosk_options o = {
+        .store = f->k.store, .cfg = &f->cfg, .site_key = f->k.keys.site, .clock_state = "synced"};
+    assert_int_equal(kiosk_new(&o, &f->kiosk), STORE_OK);
+    /* Rachel's PIN is 2468. */
+    struct person rachel;
+    char hash[CRYPTO_PIN_HASH_MAX];
+    assert_int_equal(store_person_by_staff_no(f->k.store, "BIT0010", &rachel), STORE_OK);
+    assert_int_equal(crypto_pin_hash(hash, "2468"), CRYPTO_OK);
+    assert_int_equal(store_pin_set(f->k.store, rachel.id, hash, 1), STORE_OK);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *f = *state;
+    kiosk_free(f->kiosk);
+    testkiosk_close(&f->k);
+    free(f);
+    return 0;
+}
+
+static void at(struct fixture *f, const char *local)
+{
+    f->now = test_at(local);
+    kiosk_tick(f->kiosk, f->now, f->now);
+}
+
+static void later(struct fixture *f, int64_t us)
+{
+    f->now += us;
+    kiosk_tick(f->kiosk, f->now, f->now);
+}
+
+static const struct view *view(struct fixture *f)
+{
+    kiosk_view(f->kiosk, f->now, 1280, 800, &f->v);
+    return &f->v;
+}
+
+static void badge(struct fixture *f, const char *text)
+{
+    struct uid u;
+    assert_int_equal(uid_parse(text, UID_TEXT_AUTO, UID_ORDER_MSB_FIRST, &u), UID_OK);
+    kiosk_badge(f->kiosk, &u, f->now, f->now);
+}
+
+static void act(struct fixture *f, enum view_action_kind kind, int index)
+{
+    kiosk_action(f->kiosk, (struct view_action){kind, index}, f->now, f->now);
+}
+
+static int button(struct fixture *f, const char *label)
+{
+    const struct view *v = view(f);
+    for (int i = 0; i < v->n_buttons; i++) {
+        if (strstr(v->buttons[i].label, label))
+            return i;
+    }
+    fail_msg("no button \"%s\" on screen %d", label, v->screen);
+    return -1;
+}
+
+static int row(struct fixture *f, const char *name)
+{
+    const struct view *v = view(f);
+    for (int i = 0; i < v->n_rows; i++) {
+        if (strstr(v->rows[i].cells[0], name))
+            return v->first_row + i;
+    }
+    fail_msg("no row \"%s\"", name);
+    return -1;
+}
+
+static void type_pin(struct fixture *f, const char *pin)
+{
+    for (const char *p = pin; *p; p++)
+        act(f, ACT_DIGIT, *p - '0');
+    act(f, ACT_OK, 0);
+}
+
+static void unlock(struct fixture *f)
+{
+    badge(f, RACHEL);
+    assert_int_equal(view(f)->screen, SCREEN_PIN);
+    type_pin(f, "2468");
+    assert_int_equal(view(f)->screen, SCREEN_MENU);
+}
+
+static void test_tap_shows_result_then_idle(void **state)
+{
+    struct fixture *f = *state;
+    at(f, "2023-09-13 15:00");
+    assert_int_equal(view(f)->screen, SCREEN_IDLE);
+    assert_int_equal(f->v.n_sessions, 1);
+    assert_true(f->v.sessions[0].open);
+    assert_string_equal(f->v.sessions[0].title, "CPI Initial Training");
+    badge(f, GARETH);
+    const struct view *v = view(f);
+    assert_int_equal(v->screen, SCREEN_RESULT);
+    assert_int_equal(v->tone, TONE_V_OK);
+    assert_string_equal(v->headline, "Signed in");
+    assert_string_equal(v->lines[0], "Gareth Lomax");
+    assert_string_equal(v->lines[2], "CPI 1 of 4 — next Thu 14 Sep 15:15");
+    assert_true(v->show_credits);
+    assert_int_equal(v->target_q, 64);
+    assert_int_equal(v->seconds_left, 5);
+    assert_int_equal(kiosk_take_sound(f->kiosk), KIOSK_SOUND_OK);
+    assert_int_equal(kiosk_take_sound(f->kiosk), KIOSK_SOUND_NONE);
+    assert_int_equal(kiosk_deadline(f->kiosk, f->now), f->now + 1 * S);
+    later(f, 4 * S);
+    assert_int_equal(view(f)->screen, SCREEN_RESULT);
+    later(f, 1 * S);
+    assert_int_equal(view(f)->screen, SCREEN_IDLE);
+}
+
+static void test_choose_by_touch(void **state)
+{
+    struct fixture *f = *state;
+    at(f, "2023-11-27 15:36");
+    badge(f, TOM);
+    assert_int_equal(view(f)->screen, SCREEN_CHOOSE);
+    assert_int_equal(f->v.n_buttons, 2);
+    act(f, ACT_BUTTON, button(f, "Effective school evaluation"));
+    assert_int_equal(view(f)->screen, SCREEN_RESULT);
+    assert_string_equal(f->v.headline, "Signed in");
+    assert_non_null(strstr(f->v.lines[1], "Effective school evaluation"));
+    /* Unanswered, the choose screen gives up after 30 s. */
+    at(f, "2023-11-27 15:40");
+    badge(f, "04:5A:2B:72:1C:6E:80"); /* Sarah: booked, no question */
+    assert_int_equal(view(f)->screen, SCREEN_RESULT);
+}
+
+static void test_pin_lockout(void **state)
+{
+    struct fixture *f = *state;
+    at(f, "2023-09-13 15:00");
+    badge(f, RACHEL);
+    assert_int_equal(view(f)->screen, SCREEN_PIN);
+    for (int i = 1; i < PIN_MAX_FAILURES; i++) {
+        type_pin(f, "1111");
+        assert_int_equal(view(f)->screen, SCREEN_PIN);
+        assert_non_null(strstr(f->v.pin_message, "Wrong PIN"));
+    }
+    type_pin(f, "1111");
+    assert_non_null(strstr(view(f)->pin_message, "locked until 15:05"));
+    assert_int_equal(kiosk_take_sound(f->kiosk), KIOSK_SOUND_ERROR);
+    /* The right PIN does nothing while locked, even after leaving and coming back. */
+    act(f, ACT_BACK, 0);
+    later(f, 60 * S);
+    badge(f, RACHEL);
+    type_pin(f, "2468");
+    assert_int_equal(view(f)->screen, SCREEN_PIN);
+    assert_non_null(strstr(f->v.pin_message, "locked until 15:05"));
+    later(f, 4 * 60 * S);
+    badge(f, RACHEL);
+    type_pin(f, "2468");
+    assert_int_equal(view(f)->screen, SCREEN_MENU);
+}
+
+static void test_trainer_mode_locks_after_a_minute(void **state)
+{
+    struct fixture *f = *state;
+    at(f, "2023-09-13 15:00");
+    unlock(f);
+    later(f, 30 * S);
+    act(f, ACT_BUTTON, button(f, "Evacuation list"));
+    assert_int_equal(view(f)->screen, SCREEN_TABLE);
+    later(f, 59 * S);
+    assert_int_equal(view(f)->screen, SCREEN_TABLE); /* a touch 59 s ago */
+    later(f, 2 * S);
+    assert_int_equal(view(f)->screen, SCREEN_IDLE);
+    /* Locked: touches no longer reach trainer mode. */
+    act(f, ACT_BUTTON, 0);
+    assert_int_equal(view(f)->screen, SCREEN_IDLE);
+    /* And a badge tapped in trainer mode ends it too (the kiosk is public). */
+    unlock(f);
+    badge(f, GARETH);
+    assert_int_equal(view(f)->screen, SCREEN_RESULT);
+    act(f, ACT_OK, 0);
+    act(f, ACT_BUTTON, 0);
+    assert_int_equal(view(f)->screen, SCREEN_IDLE);
+}
+
+static void test_manual_sign_in_is_its_own_event(void **state)
+{
+    struct fixture *f = *state;
+    at(f, "2023-09-13 15:20");
+    unlock(f);
+    act(f, ACT_BUTTON, button(f, "Sign someone in"));
+    assert_int_equal(view(f)->screen, SCREEN_TABLE);
+    assert_non_null(strstr(f->v.title, "CPI Initial Training"));
+    /* Booked people first: Chloe (no badge) is booked on the CPI cohort. */
+    assert_string_equal(f->v.rows[0].cells[2], "Booked");
+    act(f, ACT_ROW, row(f, "Chloe Barlow"));
+    assert_int_equal(view(f)->screen, SCREEN_CHOOSE);
+    act(f, ACT_BUTTON, button(f, "Forgot badge"));
+    assert_int_equal(view(f)->screen, SCREEN_MESSAGE);
+    assert_string_equal(f->v.headline, "Signed in by hand");
+    struct event e;
+    assert_int_equal(store_last_event_of(f->k.store, "BIT0012", &e), STORE_OK);
+    assert_int_equal(e.type, EV_MANUAL_SIGN_IN);
+    assert_string_equal(e.session, "cpi-autumn-1");
+    char trainer[32], reason[64];
+    int64_t at_us = 0;
+    bool late = true;
+    assert_int_equal(payload_get_str(e.payload, "trainer", trainer, sizeof(trainer)), PAYLOAD_OK);
+    assert_string_equal(trainer, "BIT0010");
+    assert_int_equal(payload_get_str(e.payload, "reason", reason, sizeof(reason)), PAYLOAD_OK);
+    assert_string_equal(reason, "Forgot badge");
+    assert_int_equal(payload_get_int(e.payload, "at_us", &at_us), PAYLOAD_OK);
+    assert_int_equal(at_us, f->now);
+    assert_int_equal(payload_get_bool(e.payload, "late", &late), PAYLOAD_OK);
+    assert_false(late);
+    struct person chloe;
+    struct session s;
+    struct attendance a;
+    store_person_by_staff_no(f->k.store, "BIT0012", &chloe);
+    store_session_by_code(f->k.store, "cpi-autumn-1", &s);
+    assert_int_equal(store_attendance_get(f->k.store, chloe.id, s.id, &a), STORE_OK);
+    assert_int_equal(a.in_us, f->now);
+    assert_true(a.flags & ATT_MANUAL_IN);
+    /* She is now on the register and the evacuation list; and can be signed out by hand. */
+    act(f, ACT_OK, 0);
+    act(f, ACT_BUTTON, button(f, "Register"));
+    row(f, "Chloe Barlow");
+    act(f, ACT_BACK, 0);
+    act(f, ACT_BUTTON, button(f, "Evacuation list"));
+    row(f, "Chloe Barlow");
+    act(f, ACT_BACK, 0);
+    later(f, 30 * S);
+    act(f, ACT_BUTTON, button(f, "Sign someone out"));
+    act(f, ACT_ROW, row(f, "Chloe Barlow"));
+    act(f, ACT_BUTTON, button(f, "Reader not working"));
+    assert_string_equal(view(f)->headline, "Signed out by hand");
+    assert_int_equal(store_last_event_of(f->k.store, "BIT0012", &e), STORE_OK);
+    assert_int_equal(e.type, EV_MANUAL_SIGN_OUT);
+    assert_int_equal(payload_get_bool(e.payload, "early", &late), PAYLOAD_OK);
+    assert_true(late);
+}
+
+static void test_enrol_a_badge_on_the_spot(void **state)
+{
+    struct fixture *f = *state;
+    at(f, "2023-09-13 15:10");
+    badge(f, "04:11:22:33:44:55:66");
+    assert_string_equal(view(f)->headline, "Badge not recognised — ask a trainer");
+    assert_string_equal(f->v.lines[0], "Badge …5566");
+    unlock(f);
+    act(f, ACT_BUTTON, button(f, "Enrol a badge"));
+    assert_string_equal(view(f)->headline, "Tap the new badge on the reader");
+    badge(f, GARETH); /* already someone's */
+    assert_string_equal(view(f)->headline, "This badge is already enrolled");
+    act(f, ACT_OK, 0);
+    act(f, ACT_BUTTON, button(f, "Enrol a badge"));
+    badge(f, "04:11:22:33:44:55:66");
+    assert_int_equal(view(f)->screen, SCREEN_TABLE);
+    assert_non_null(strstr(f->v.title, "…5566"));
+    act(f, ACT_ROW, row(f, "Chloe Barlow"));
+    assert_string_equal(view(f)->headline, "Badge enrolled");
+    struct event e;
+    assert_int_equal(store_last_event_of(f->k.store, "BIT0012", &e), STORE_OK);
+    assert_int_equal(e.type, EV_BADGE_ENROLLED);
+    /* Locked again, the badge signs Chloe in. */
+    act(f, ACT_OK, 0);
+    act(f, ACT_BACK, 0);
+    badge(f, "04:11:22:33:44:55:66");
+    assert_string_equal(view(f)->headline, "Signed in");
+    assert_string_equal(f->v.lines[0], "Chloe Barlow");
+}
+
+static void test_cpi_grid_and_verification(void **state)
+{
+    struct fixture *f = *state;
+    at(f, "2023-09-13 15:30"); /* Gareth 15 minutes late */
+    badge(f, GARETH);
+    at(f, "2023-09-13 18:10");
+    badge(f, GARETH);
+    at(f, "2023-09-14 15:00");
+    unlock(f);
+    act(f, ACT_BUTTON, button(f, "CPI grid"));
+    int r = row(f, "Gareth Lomax");
+    const struct view_row *gareth = &f->v.rows[r - f->v.first_row];
+    assert_non_null(strstr(gareth->cells[1], "review"));
+    assert_int_equal(gareth->tone, TONE_V_WARNING);
+    assert_true(gareth->selectable);
+    /* Megan was booked on session 1 and never came: at risk. */
+    const struct view_row *megan = &f->v.rows[row(f, "Megan Crompton") - f->v.first_row];
+    assert_non_null(strstr(megan->cells[1], "missed"));
+    assert_int_equal(megan->tone, TONE_V_ERROR);
+    act(f, ACT_ROW, r);
+    assert_string_equal(view(f)->headline, "Verified");
+    struct event e;
+    assert_int_equal(store_last_event_of(f->k.store, "BIT0004", &e), STORE_OK);
+    assert_int_equal(e.type, EV_APPROVE);
+    act(f, ACT_OK, 0);
+    act(f, ACT_BUTTON, button(f, "CPI grid"));
+    gareth = &f->v.rows[row(f, "Gareth Lomax") - f->v.first_row];
+    assert_string_equal(gareth->cells[1], "\u2714");
+}
+
+static void test_a_tap_that_cannot_be_saved_says_so(void **state)
+{
+    struct fixture *f = *state;
+    at(f, "2023-09-13 15:00");
+    /* Another process holds the write lock longer than the busy timeout. */
+    struct store *other = NULL;
+    char why[256];
+    assert_int_equal(store_open(f->k.db_path, &other, why, sizeof(why)), STORE_OK);
+    assert_int_equal(store_begin(other), STORE_OK);
+    badge(f, GARETH);
+    const struct view *v = view(f);
+    assert_int_equal(v->screen, SCREEN_RESULT);
+    assert_int_equal(v->tone, TONE_V_ERROR);
+    assert_string_equal(v->headline, "Not recorded — please tap again");
+    assert_true(v->has_banner);
+    assert_non_null(strstr(v->banner, "Database problem"));
+    assert_int_equal(kiosk_take_sound(f->kiosk), KIOSK_SOUND_ERROR);
+    store_rollback(other);
+    store_close(other);
+    int64_t n = -1;
+    assert_int_equal(store_count(f->k.store, "events", &n), STORE_OK);
+    assert_int_equal(n, 0);
+    /* It works again, and the banner goes. */
+    badge(f, GARETH);
+    assert_string_equal(view(f)->headline, "Signed in");
+    assert_false(f->v.has_banner);
+}
+
+static void test_keys(void **state)
+{
+    struct fixture *f = *state;
+    at(f, "2023-11-27 15:36");
+    badge(f, TOM);
+    struct view_action a = kiosk_key_action(f->kiosk, KEY_CHAR, '2');
+    assert_int_equal(a.kind, ACT_BUTTON);
+    assert_int_equal(a.index, 1);
+    assert_int_equal(kiosk_key_action(f->kiosk, KEY_ESCAPE, 0).kind, ACT_BACK);
+    badge(f, RACHEL);
+    a = kiosk_key_action(f->kiosk, KEY_CHAR, '7');
+    assert_int_equal(a.kind, ACT_DIGIT);
+    assert_int_equal(a.index, 7);
+    assert_int_equal(kiosk_key_action(f->kiosk, KEY_BACKSPACE, 0).kind, ACT_ERASE);
+    assert_int_equal(kiosk_key_action(f->kiosk, KEY_ENTER, 0).kind, ACT_OK);
+}
+
+int main(void)
+{
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+    const struct CMUnitTest tests[] = {
+        T(test_tap_shows_result_then_idle),
+        T(test_choose_by_touch),
+        T(test_pin_lockout),
+        T(test_trainer_mode_locks_after_a_minute),
+        T(test_manual_sign_in_is_its_own_event),
+        T(test_enrol_a_badge_on_the_spot),
+        T(test_cpi_grid_and_verification),
+        T(test_a_tap_that_cannot_be_saved_says_so),
+        T(test_keys),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
