@@ -77,7 +77,7 @@ double screens_contrast(struct rgba a, struct rgba b)
 
 int screens_body_px(int height)
 {
-    int px = height * 45 / 1000; /* 4.5 %: comfortably above the 4 % floor */
+    int px = height * 50 / 1000; /* 5 %: secondary text at 85 % stays above the 4 % floor */
     return px < 16 ? 16 : px;
 }
 

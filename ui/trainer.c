@@ -299,13 +299,15 @@ static struct kiosk_item *cpi_person(struct cpi_ctx *c, const struct person *p)
     /* One row per person and cohort: ids are person ids, the cohort is in cells[0]. */
     for (int i = 0; i < c->k->n_items; i++) {
         struct kiosk_item *it = &c->k->items[i];
-        if (it->id == p->id && strstr(it->cells[0], c->group))
+        const char *cohort = strncmp(c->group, "cpi-", 4) == 0 ? c->group + 4 : c->group;
+        if (it->id == p->id && strstr(it->cells[0], cohort))
             return it;
     }
     struct kiosk_item *it = list_add(c->k, p->id);
     if (!it)
         return NULL;
-    snprintf(it->cells[0], sizeof(it->cells[0]), "%s · %s", p->name, c->group);
+    const char *cohort = strncmp(c->group, "cpi-", 4) == 0 ? c->group + 4 : c->group;
+    snprintf(it->cells[0], sizeof(it->cells[0]), "%s (%s)", p->name, cohort);
     for (int s = 1; s <= 4; s++)
         snprintf(it->cells[s], sizeof(it->cells[s]), "–");
     return it;
@@ -346,22 +348,22 @@ static void cpi_status(struct kiosk_item *it)
     }
     it->selectable = review > 0;
     if (done == 4) {
-        snprintf(it->cells[5], sizeof(it->cells[5]), "Complete: 13 credits");
+        snprintf(it->cells[5], sizeof(it->cells[5]), "Complete");
         it->tone = TONE_V_OK;
     } else if (missed) {
-        snprintf(it->cells[5], sizeof(it->cells[5]), "At risk: %d missed", missed);
+        snprintf(it->cells[5], sizeof(it->cells[5]), "At risk");
         it->tone = TONE_V_ERROR;
     } else if (review) {
-        snprintf(it->cells[5], sizeof(it->cells[5]), "Verify %d (touch)", review);
+        snprintf(it->cells[5], sizeof(it->cells[5]), "Verify %d", review);
         it->tone = TONE_V_WARNING;
     } else {
-        snprintf(it->cells[5], sizeof(it->cells[5]), "%d of 4 so far", done);
+        snprintf(it->cells[5], sizeof(it->cells[5]), "%d of 4", done);
     }
 }
 
 static void show_cpi(struct kiosk *k, int64_t now)
 {
-    static const char *const cols[] = {"Name · cohort", "1", "2", "3", "4", "Status"};
+    static const char *const cols[] = {"Name (cohort)", "1", "2", "3", "4", "Status"};
     list_start(k, "CPI Initial Training: 4 sessions, all needed for 13 credits", cols, 6);
     struct session sessions[64];
     size_t n = 0;
