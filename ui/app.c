@@ -68,6 +68,7 @@ struct app {
     struct signals signals;
     bool dirty;
     bool quit;
+    char font_notice[256];
 };
 
 /* Call before any other thread starts, so that they all inherit the blocked signal. */
@@ -343,14 +344,18 @@ static void frame(struct app *a, int64_t now)
 
 static int open_window(struct app *a)
 {
-    char regular[1024], bold[1024], why[512] = "";
+    char regular[1024], bold[1024], why[512] = "", used[128] = "";
     const char *family = a->opt->cfg.display.font;
     if (fontfind(family, false, regular, sizeof(regular)) != 0) {
-        fprintf(stderr,
-                "cpd-kiosk: font \"%s\" is not installed ([display] font; Debian: "
-                "fonts-dejavu-core)\n",
-                family);
-        return 1;
+        /* Legible in some other face, and saying so, beats a kiosk that does not start. */
+        if (fontfind_any(false, regular, sizeof(regular), used, sizeof(used)) != 0) {
+            fprintf(stderr, "cpd-kiosk: no font at all is installed (Debian: fonts-dejavu-core)\n");
+            return 1;
+        }
+        snprintf(a->font_notice, sizeof(a->font_notice),
+                 "Font \"%s\" is not installed: showing %s ([display] font)", family, used);
+        fprintf(stderr, "cpd-kiosk: %s\n", a->font_notice);
+        family = used;
     }
     if (fontfind(family, true, bold, sizeof(bold)) != 0)
         snprintf(bold, sizeof(bold), "%s", regular);
@@ -376,6 +381,84 @@ static int open_window(struct app *a)
     return 0;
 }
 
+/* The database and the keys; why says what is wrong (for the screen and the log). */
+static int open_data(struct app_options *o, char *why, size_t cap)
+{
+    char reason[400] = "", sign[CONFIG_PATH_MAX], site[CONFIG_PATH_MAX];
+    const char *db = o->cfg.kiosk.database;
+    int err = store_open(db, &o->store, reason, sizeof(reason));
+    if (err != STORE_OK) {
+        snprintf(why, cap, "Database %s: %s%s%s", db, store_strerror(err), reason[0] ? ": " : "",
+                 reason);
+        return -1;
+    }
+    keys_resolve(o->cfg.kiosk.key_file, db, "kiosk.key", sign, sizeof(sign));
+    keys_resolve(o->cfg.kiosk.site_key_file, db, "site.key", site, sizeof(site));
+    err = keys_load_sign(sign, o->keys);
+    if (err == KEYS_OK)
+        err = keys_load_site(site, o->keys);
+    if (err == KEYS_OK && store_set_signer(o->store, o->cfg.kiosk.id, o->keys->sign_sk) != STORE_OK)
+        err = KEYS_EFORMAT;
+    if (err != KEYS_OK) {
+        snprintf(why, cap, "Kiosk key %s: %s", err == KEYS_ENOENT ? sign : site,
+                 keys_strerror(err));
+        goto fail;
+    }
+    if (o->demo &&
+        demo_seed(&o->demo_state, o->store, &o->cfg, o->keys->site, reason, sizeof(reason)) != 0) {
+        snprintf(why, cap, "Demo data: %s", reason);
+        goto fail;
+    }
+    if (o->demo)
+        fprintf(stderr, "cpd-kiosk: demo database %s\n", db);
+    return 0;
+fail:
+    store_close(o->store);
+    o->store = NULL;
+    return -1;
+}
+
+/* Without its database or keys the kiosk cannot record a tap: it says so on the screen (and in
+ * the log) and tries again every 30 seconds, instead of crashing or vanishing. */
+static bool wait_for_data(struct app *a)
+{
+    char why[600];
+    while (open_data(a->opt, why, sizeof(why)) != 0) {
+        fprintf(stderr, "cpd-kiosk: cannot start: %s\n", why);
+        int w = 0, h = 0;
+        gfx_size(a->gfx, &w, &h);
+        struct view *v = &a->view;
+        memset(v, 0, sizeof(*v));
+        v->screen = SCREEN_FATAL;
+        v->width = w;
+        v->height = h;
+        v->tone = TONE_V_ERROR;
+        zone_format_hhmm(zone_now_us(), v->clock);
+        snprintf(v->site, sizeof(v->site), "%s", a->opt->cfg.kiosk.site);
+        v->reader = (struct view_status){TONE_V_NEUTRAL, "Reader idle"};
+        v->sync = (struct view_status){TONE_V_NEUTRAL, "Sync idle"};
+        v->time_status = (struct view_status){TONE_V_NEUTRAL, "Clock"};
+        snprintf(v->headline, sizeof(v->headline), "Out of order — taps cannot be recorded");
+        snprintf(v->lines[0], VIEW_TEXT, "%s", why);
+        snprintf(v->lines[1], VIEW_TEXT, "Please sign the paper register and tell the office.");
+        snprintf(v->lines[2], VIEW_TEXT, "Trying again every 30 seconds.");
+        v->n_lines = 3;
+        screens_build(v, &a->screen);
+        gfx_present(a->gfx, &a->screen.draw);
+        int64_t until = zone_monotonic_us() + 30 * US_PER_S;
+        for (int64_t left; (left = until - zone_monotonic_us()) > 0;) {
+            struct gfx_input in;
+            if (gfx_wait(a->gfx, (int)(left / 1000) + 1, &in) && in.kind == INPUT_QUIT)
+                return false;
+            if (a->signals.screenshot) {
+                a->signals.screenshot = 0;
+                save_screenshot(a);
+            }
+        }
+    }
+    return true;
+}
+
 int app_run(struct app_options *opt)
 {
     struct app *a = calloc(1, sizeof(*a));
@@ -387,6 +470,12 @@ int app_run(struct app_options *opt)
     int status = 1;
     if (open_window(a) != 0)
         goto out;
+    a->signals.gfx = a->gfx;
+    a->signals.running = pthread_create(&a->signals.thread, NULL, signal_thread, &a->signals) == 0;
+    if (!wait_for_data(a)) {
+        status = 0;
+        goto out;
+    }
     struct kiosk_options ko = {.store = opt->store,
                                .cfg = &opt->cfg,
                                .site_key = opt->keys->site,
@@ -397,9 +486,9 @@ int app_run(struct app_options *opt)
         goto out;
     if (opt->demo)
         a->clock_offset_us = opt->demo_state.start_us - zone_now_us();
-    a->signals.gfx = a->gfx;
-    a->signals.running = pthread_create(&a->signals.thread, NULL, signal_thread, &a->signals) == 0;
     update_status(a);
+    if (a->font_notice[0])
+        kiosk_set_notice(a->kiosk, TONE_V_WARNING, a->font_notice);
     open_reader(a);
     a->dirty = true;
     int64_t last_status = 0;

@@ -5,7 +5,21 @@
 
 #include <fontconfig/fontconfig.h>
 
+static int find(const char *family, bool bold, bool exact, char *path, size_t cap, char *family_out,
+                size_t family_cap);
+
 int fontfind(const char *family, bool bold, char *path, size_t cap)
+{
+    return find(family, bold, true, path, cap, NULL, 0);
+}
+
+int fontfind_any(bool bold, char *path, size_t cap, char *family_out, size_t family_cap)
+{
+    return find("sans-serif", bold, false, path, cap, family_out, family_cap);
+}
+
+static int find(const char *family, bool bold, bool exact, char *path, size_t cap, char *family_out,
+                size_t family_cap)
 {
     int rc = -1;
     FcConfig *config = FcInitLoadConfigAndFonts();
@@ -24,9 +38,11 @@ int fontfind(const char *family, bool bold, char *path, size_t cap)
     if (!match || FcPatternGetString(match, FC_FILE, 0, &file) != FcResultMatch ||
         FcPatternGetString(match, FC_FAMILY, 0, &found_family) != FcResultMatch)
         goto out;
-    if (strcasecmp((const char *)found_family, family) != 0)
+    if (exact && strcasecmp((const char *)found_family, family) != 0)
         goto out;
     snprintf(path, cap, "%s", (const char *)file);
+    if (family_out)
+        snprintf(family_out, family_cap, "%s", (const char *)found_family);
     rc = 0;
 out:
     if (match)

@@ -9,5 +9,8 @@
  * installed font has that family (fontconfig's nearest substitute is not accepted: a kiosk must
  * say its font is missing rather than render in something unreadable). */
 int fontfind(const char *family, bool bold, char *path, size_t cap);
+/* Whatever fontconfig offers for a sans-serif face (the family it is goes into family_out):
+ * the fallback when the configured font is missing, with a banner saying so. */
+int fontfind_any(bool bold, char *path, size_t cap, char *family_out, size_t family_cap);
 
 #endif

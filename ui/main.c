@@ -70,41 +70,6 @@ static int parse(int argc, char **argv, struct app_options *o, const char **conf
     return 0;
 }
 
-static int open_store(struct app_options *o, struct kiosk_keys *keys)
-{
-    char why[512] = "", sign[CONFIG_PATH_MAX], site[CONFIG_PATH_MAX];
-    if (o->demo && demo_prepare(&o->demo_state, &o->cfg, why, sizeof(why)) != 0) {
-        fprintf(stderr, "cpd-kiosk: demo: %s\n", why);
-        return 1;
-    }
-    const char *db = o->cfg.kiosk.database;
-    int err = store_open(db, &o->store, why, sizeof(why));
-    if (err != STORE_OK) {
-        fprintf(stderr, "cpd-kiosk: %s: %s%s%s\n", db, store_strerror(err), why[0] ? ": " : "",
-                why);
-        return 1;
-    }
-    keys_resolve(o->cfg.kiosk.key_file, db, "kiosk.key", sign, sizeof(sign));
-    keys_resolve(o->cfg.kiosk.site_key_file, db, "site.key", site, sizeof(site));
-    err = keys_load_sign(sign, keys);
-    if (err == KEYS_OK)
-        err = keys_load_site(site, keys);
-    if (err != KEYS_OK) {
-        fprintf(stderr, "cpd-kiosk: %s: %s\n", err == KEYS_ENOENT ? sign : site,
-                keys_strerror(err));
-        return 1;
-    }
-    if (store_set_signer(o->store, o->cfg.kiosk.id, keys->sign_sk) != STORE_OK)
-        return 1;
-    if (o->demo && demo_seed(&o->demo_state, o->store, &o->cfg, keys->site, why, sizeof(why))) {
-        fprintf(stderr, "cpd-kiosk: demo: %s\n", why);
-        return 1;
-    }
-    if (o->demo)
-        fprintf(stderr, "cpd-kiosk: demo database %s\n", db);
-    return 0;
-}
-
 int main(int argc, char **argv)
 {
     struct app_options *o = calloc(1, sizeof(*o));
@@ -136,8 +101,12 @@ int main(int argc, char **argv)
         goto out;
     }
     o->keys = keys;
-    if (open_store(o, keys) == 0)
-        status = app_run(o);
+    char why[512];
+    if (o->demo && demo_prepare(&o->demo_state, &o->cfg, why, sizeof(why)) != 0) {
+        fprintf(stderr, "cpd-kiosk: demo: %s\n", why);
+        goto out;
+    }
+    status = app_run(o);
 out:
     store_close(o->store);
     if (o->demo)

@@ -195,10 +195,87 @@ static void test_demo_kiosk_under_xvfb(void **state)
     assert_int_not_equal(stat(db, &st), 0); /* the demo cleaned up its temporary database */
 }
 
+/* Starts the kiosk with an ini, takes a screenshot once `ready` is in its log, stops it, and
+ * returns the colour just under the top bar at the right edge (banner or tone band). */
+static uint32_t run_and_look(const char *ini_text, bool demo, const char *ready, char *log_out,
+                             size_t cap)
+{
+    char ini[512], log[512], shot[512];
+    test_write_file(dir, "case.ini", ini_text, ini, sizeof(ini));
+    snprintf(log, sizeof(log), "%s/case.log", dir);
+    snprintf(shot, sizeof(shot), "%s/case.png", dir);
+    unlink(shot);
+    char kiosk_bin[512], env_display[32], env_shot[600], env_tmp[300];
+    snprintf(kiosk_bin, sizeof(kiosk_bin), "%s/cpd-kiosk", CPD_BINARY_DIR);
+    snprintf(env_display, sizeof(env_display), "DISPLAY=:%d", display);
+    snprintf(env_shot, sizeof(env_shot), "CPD_KIOSK_SCREENSHOT=%s", shot);
+    snprintf(env_tmp, sizeof(env_tmp), "TMPDIR=%s", dir);
+    char *argv[] = {kiosk_bin, "--windowed", "--config", ini, demo ? "--demo" : NULL, NULL};
+    char *env[] = {env_display,          env_shot, env_tmp, "SDL_AUDIODRIVER=dummy",
+                   "PATH=/usr/bin:/bin", NULL};
+    kiosk = spawn(argv, env, log);
+    if (!wait_for(log, ready, 20000, log_out, cap))
+        fail_msg("\"%s\" not in %s", ready, log);
+    sleep_ms(300);
+    assert_int_equal(kill(kiosk, SIGUSR1), 0);
+    assert_true(wait_for(log, "screenshot ", 10000, NULL, 0));
+    cairo_surface_t *png = cairo_image_surface_create_from_png(shot);
+    assert_int_equal(cairo_surface_status(png), CAIRO_STATUS_SUCCESS);
+    int w = cairo_image_surface_get_width(png), h = cairo_image_surface_get_height(png);
+    const unsigned char *data = cairo_image_surface_get_data(png);
+    int stride = cairo_image_surface_get_stride(png);
+    uint32_t colour = *(const uint32_t *)(data + (size_t)(h * 8 / 100 + 6) * stride + (w - 6) * 4);
+    cairo_surface_destroy(png);
+    kill(kiosk, SIGTERM);
+    int status = 0;
+    assert_int_equal(waitpid(kiosk, &status, 0), kiosk);
+    kiosk = 0;
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    return colour & 0xFFFFFF;
+}
+
+static void test_no_database_says_out_of_order(void **state)
+{
+    (void)state;
+    char line[512];
+    uint32_t c =
+        run_and_look("[kiosk]\ndatabase = /proc/version/kiosk.db\n[reader]\n"
+                     "driver = keyboard\n[display]\nsound = false\n",
+                     false, "cannot start: Database /proc/version/kiosk.db", line, sizeof(line));
+    assert_int_equal(c, 0xB3261E); /* the red band of "Out of order" */
+}
+
+static void test_missing_font_falls_back_with_a_banner(void **state)
+{
+    (void)state;
+    char line[512];
+    uint32_t c = run_and_look("[display]\nfont = No Such Font Family\nsound = false\n"
+                              "[reader]\ndriver = keyboard\n",
+                              true, "is not installed: showing", line, sizeof(line));
+    assert_non_null(strstr(line, "Font \"No Such Font Family\" is not installed"));
+    assert_int_equal(c, 0xF2B705); /* the amber warning banner */
+}
+
+static void test_reader_script_missing_shows_reader_down(void **state)
+{
+    (void)state;
+    char line[512];
+    uint32_t c =
+        run_and_look("[reader]\ndriver = sim\nscript = /nonexistent/reader.fifo\n"
+                     "[display]\nsound = false\n",
+                     true, "reader down: Reader: cannot open the reader", line, sizeof(line));
+    assert_int_equal(c, 0xB3261E); /* the red reader banner */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_demo_kiosk_under_xvfb, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_no_database_says_out_of_order, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_missing_font_falls_back_with_a_banner, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_reader_script_missing_shows_reader_down, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
