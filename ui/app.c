@@ -69,6 +69,7 @@ struct app {
     bool dirty;
     bool quit;
     char font_notice[256];
+    long frames;
 };
 
 /* Call before any other thread starts, so that they all inherit the blocked signal. */
@@ -335,6 +336,9 @@ static void frame(struct app *a, int64_t now)
     gfx_present(a->gfx, &a->screen.draw);
     a->last = a->view;
     a->dirty = false;
+    if (a->frames++ == 0)
+        fprintf(stderr, "cpd-kiosk: first frame after %lld ms\n",
+                (long long)(zone_monotonic_us() - a->opt->started_mono_us) / 1000);
     static const enum gfx_tone tones[] = {GFX_TONE_OK, GFX_TONE_OK, GFX_TONE_WARNING,
                                           GFX_TONE_ERROR};
     enum kiosk_sound sound = kiosk_take_sound(a->kiosk);

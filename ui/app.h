@@ -21,6 +21,7 @@ struct app_options {
     struct kiosk_keys *keys;
     bool fullscreen;
     int width, height;
+    int64_t started_mono_us; /* when main() began: "first frame after … ms" is logged */
 };
 
 /* Runs until the window is closed or SIGTERM/SIGINT; returns the exit status. */

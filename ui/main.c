@@ -79,6 +79,7 @@ int main(int argc, char **argv)
         return 1;
     }
     const char *config = getenv("CPD_KIOSK_CONFIG");
+    o->started_mono_us = zone_monotonic_us();
     config_default(&o->cfg);
     o->width = 1280;
     o->height = 800;

@@ -94,7 +94,12 @@ int gfx_open(const struct gfx_options *o, struct gfx **out, char *why, size_t ca
         goto fail;
     }
     err = GFX_ERENDER;
-    g->renderer = SDL_CreateRenderer(g->window, -1, SDL_RENDERER_ACCELERATED);
+    /* Software rendering by default: frames are drawn only when something changes, a 1080p
+     * frame takes a few milliseconds, and no GL stack (~90 MB with llvmpipe) is loaded. The
+     * SDL_RENDER_DRIVER environment variable still picks another renderer. */
+    SDL_SetHintWithPriority(SDL_HINT_RENDER_DRIVER, "software", SDL_HINT_DEFAULT);
+    SDL_SetHintWithPriority(SDL_HINT_FRAMEBUFFER_ACCELERATION, "0", SDL_HINT_DEFAULT);
+    g->renderer = SDL_CreateRenderer(g->window, -1, 0);
     if (!g->renderer)
         g->renderer = SDL_CreateRenderer(g->window, -1, SDL_RENDERER_SOFTWARE);
     if (!g->renderer) {
