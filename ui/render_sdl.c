@@ -486,10 +486,10 @@ bool gfx_has_audio(const struct gfx *g)
     return g->audio != 0;
 }
 
-void gfx_tone(struct gfx *g, enum gfx_tone tone)
+int gfx_tone(struct gfx *g, enum gfx_tone tone)
 {
     if (!g->sound || !g->audio)
-        return;
+        return 0;
     /* ok: rising pair; warning: two level beeps; error: one long low tone. */
     static const struct {
         float hz[2];
@@ -510,7 +510,9 @@ void gfx_tone(struct gfx *g, enum gfx_tone tone)
             buf[n++] = 0;
     }
     SDL_ClearQueuedAudio(g->audio);
-    SDL_QueueAudio(g->audio, buf, (Uint32)(n * sizeof(buf[0])));
+    if (SDL_QueueAudio(g->audio, buf, (Uint32)(n * sizeof(buf[0]))) != 0)
+        return 0;
+    return (int)(n * sizeof(buf[0]));
 }
 
 int gfx_read_pixels(struct gfx *g, uint32_t **pixels, int *w, int *h)

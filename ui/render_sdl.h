@@ -75,8 +75,9 @@ int gfx_present(struct gfx *gfx, const struct draw_list *list);
 int gfx_wait(struct gfx *gfx, int timeout_ms, struct gfx_input *in);
 /* Any thread: makes gfx_wait return INPUT_WAKE. */
 void gfx_wake(struct gfx *gfx);
-/* A short tone (ignored when sound is off or there is no audio device). */
-void gfx_tone(struct gfx *gfx, enum gfx_tone tone);
+/* A short tone; returns the bytes of audio queued (0 when sound is off or there is no audio
+ * device: the kiosk works silently then, and said why in the log). */
+int gfx_tone(struct gfx *gfx, enum gfx_tone tone);
 bool gfx_has_audio(const struct gfx *gfx);
 /* The last presented frame as 0xAARRGGBB pixels (malloc'd; caller frees). */
 int gfx_read_pixels(struct gfx *gfx, uint32_t **pixels, int *w, int *h);

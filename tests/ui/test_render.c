@@ -287,9 +287,34 @@ static void test_800x480(void **state)
     test_every_screen_at(2);
 }
 
+/* The three tones, generated and queued on SDL's (dummy) audio device; silence when muted. */
+static void test_tones(void **state)
+{
+    (void)state;
+    char regular[1024], why[256];
+    assert_int_equal(fontfind("DejaVu Sans", false, regular, sizeof(regular)), 0);
+    for (int sound = 0; sound < 2; sound++) {
+        struct gfx *g = NULL;
+        struct gfx_options o = {
+            .width = 320, .height = 240, .font_regular = regular, .sound = sound == 1};
+        assert_int_equal(gfx_open(&o, &g, why, sizeof(why)), GFX_OK);
+        int ok = gfx_tone(g, GFX_TONE_OK), warn = gfx_tone(g, GFX_TONE_WARNING),
+            err = gfx_tone(g, GFX_TONE_ERROR);
+        if (sound) {
+            assert_true(gfx_has_audio(g));
+            assert_true(ok > 0 && warn > 0 && err > 0);
+            assert_true(ok != warn && warn != err); /* distinct shapes */
+        } else {
+            assert_int_equal(ok + warn + err, 0);
+        }
+        gfx_close(g);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_tones),
         cmocka_unit_test(test_1280x800),
         cmocka_unit_test(test_1920x1080),
         cmocka_unit_test(test_800x480),
