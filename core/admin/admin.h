@@ -32,6 +32,12 @@ void admin_error(const char *fmt, ...) ADMIN_PRINTF(1, 2);
 int admin_open_store(struct admin *a);
 /* Loads the signing key (and tells the store) and/or the site key; 0 or 1 after saying why. */
 int admin_load_keys(struct admin *a, bool sign, bool site);
+/* Parses a subcommand's argv with one option (name, with a value or not) and --help. Returns 0
+ * with *value = its value ("" for a flag given, NULL when absent) and *first = the index of the
+ * first positional argument; -1 after printing help on stdout; EXIT_USAGE after the help on
+ * stderr. */
+int admin_one_option(int argc, char **argv, const char *name, bool has_value, const char *help,
+                     const char **value, int *first);
 /* True when argv asks for help ("-h" / "--help") anywhere. */
 bool admin_wants_help(int argc, char **argv);
 /* Looks a person up by staff number, saying so when unknown. */

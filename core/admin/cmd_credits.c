@@ -1,5 +1,4 @@
 /* cpd-admin credits STAFF_NO: a person's year, as the office supervisor needs it. */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,23 +90,12 @@ static void print_summary(const struct person *p, const struct credit_summary *s
 
 int cmd_credits(struct admin *a, int argc, char **argv)
 {
-    static const struct option options[] = {
-        {"at", required_argument, NULL, 'a'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
     const char *at = NULL;
-    int opt;
-    optind = 0;
-    while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
-        if (opt == 'h') {
-            fputs(help, stdout);
-            return 0;
-        }
-        if (opt != 'a') {
-            fputs(help, stderr);
-            return EXIT_USAGE;
-        }
-        at = optarg;
-    }
-    if (optind != argc - 1) {
+    int first = 0;
+    int rc = admin_one_option(argc, argv, "at", true, help, &at, &first);
+    if (rc != 0)
+        return rc < 0 ? 0 : rc;
+    if (first != argc - 1) {
         fputs(help, stderr);
         return EXIT_USAGE;
     }
@@ -117,7 +105,7 @@ int cmd_credits(struct admin *a, int argc, char **argv)
         return EXIT_USAGE;
     }
     struct person p;
-    if (admin_open_store(a) != 0 || admin_person(a, argv[optind], &p) != 0)
+    if (admin_open_store(a) != 0 || admin_person(a, argv[first], &p) != 0)
         return 1;
     struct credit_summary *s = malloc(sizeof(*s));
     int err = s ? tapflow_summary(a->store, &a->cfg.rules, p.id, now, s) : STORE_ENOMEM;

@@ -1,5 +1,4 @@
 /* cpd-admin events, verify, rebuild: the event log and its integrity. */
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,26 +21,14 @@ int cmd_events(struct admin *a, int argc, char **argv)
 {
     static const char help[] = "usage: cpd-admin events [--from SEQ]\n"
                                "Lists the append-only event log from SEQ (default 1).\n";
-    static const struct option options[] = {{"from", required_argument, NULL, 'f'},
-                                            {"help", no_argument, NULL, 'h'},
-                                            {NULL, 0, NULL, 0}};
-    long long from = 1;
-    int opt;
-    optind = 0;
-    while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
-        char *end = NULL;
-        if (opt == 'h') {
-            fputs(help, stdout);
-            return 0;
-        }
-        if (opt == 'f')
-            from = strtoll(optarg, &end, 10);
-        if (opt != 'f' || !end || *end || from < 1) {
-            fputs(help, stderr);
-            return EXIT_USAGE;
-        }
-    }
-    if (optind != argc) {
+    const char *value = NULL;
+    int first = 0;
+    int rc = admin_one_option(argc, argv, "from", true, help, &value, &first);
+    if (rc != 0)
+        return rc < 0 ? 0 : rc;
+    char *end = NULL;
+    long long from = value ? strtoll(value, &end, 10) : 1;
+    if (first != argc || (value && (*end || from < 1))) {
         fputs(help, stderr);
         return EXIT_USAGE;
     }

@@ -1,5 +1,4 @@
 /* cpd-admin import KIND FILE [--dry-run] */
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -20,28 +19,18 @@ static void print_problem(void *ctx, const char *line)
 
 int cmd_import(struct admin *a, int argc, char **argv)
 {
-    static const struct option options[] = {
-        {"dry-run", no_argument, NULL, 'n'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
-    bool dry_run = false;
-    int opt;
-    optind = 0;
-    while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
-        if (opt == 'h') {
-            fputs(help, stdout);
-            return 0;
-        }
-        if (opt != 'n') {
-            fputs(help, stderr);
-            return EXIT_USAGE;
-        }
-        dry_run = true;
-    }
-    int kind = optind + 2 == argc ? import_kind_parse(argv[optind]) : -1;
+    const char *flag = NULL;
+    int first = 0;
+    int rc = admin_one_option(argc, argv, "dry-run", false, help, &flag, &first);
+    if (rc != 0)
+        return rc < 0 ? 0 : rc;
+    bool dry_run = flag != NULL;
+    int kind = first + 2 == argc ? import_kind_parse(argv[first]) : -1;
     if (kind < 0) {
         fputs(help, stderr);
         return EXIT_USAGE;
     }
-    const char *path = argv[optind + 1];
+    const char *path = argv[first + 1];
     if (admin_open_store(a) != 0)
         return 1;
     if (kind == IMPORT_ROSTER && admin_load_keys(a, false, true) != 0)

@@ -1,5 +1,4 @@
 /* cpd-admin kiosk init: the database and this kiosk's keys. */
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -14,24 +13,12 @@ static const char help[] =
 
 int cmd_kiosk(struct admin *a, int argc, char **argv)
 {
-    static const struct option options[] = {{"site-key", required_argument, NULL, 's'},
-                                            {"help", no_argument, NULL, 'h'},
-                                            {NULL, 0, NULL, 0}};
     const char *site_key = NULL;
-    int opt;
-    optind = 0;
-    while ((opt = getopt_long(argc, argv, "+h", options, NULL)) != -1) {
-        if (opt == 'h') {
-            fputs(help, stdout);
-            return 0;
-        }
-        if (opt != 's') {
-            fputs(help, stderr);
-            return EXIT_USAGE;
-        }
-        site_key = optarg;
-    }
-    if (optind != argc - 1 || strcmp(argv[optind], "init") != 0) {
+    int first = 0;
+    int rc = admin_one_option(argc, argv, "site-key", true, help, &site_key, &first);
+    if (rc != 0)
+        return rc < 0 ? 0 : rc;
+    if (first != argc - 1 || strcmp(argv[first], "init") != 0) {
         fputs(help, stderr);
         return EXIT_USAGE;
     }

@@ -1,3 +1,4 @@
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -74,4 +75,28 @@ int admin_person(struct admin *a, const char *staff_no, struct person *out)
     else if (err != STORE_OK)
         admin_error("%s", store_strerror(err));
     return err == STORE_OK ? 0 : 1;
+}
+
+int admin_one_option(int argc, char **argv, const char *name, bool has_value, const char *help,
+                     const char **value, int *first)
+{
+    const struct option options[] = {{name, has_value ? required_argument : no_argument, NULL, 'o'},
+                                     {"help", no_argument, NULL, 'h'},
+                                     {NULL, 0, NULL, 0}};
+    int opt;
+    *value = NULL;
+    optind = 0; /* GNU getopt: start afresh for each subcommand */
+    while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+        if (opt == 'h') {
+            fputs(help, stdout);
+            return -1;
+        }
+        if (opt != 'o') {
+            fputs(help, stderr);
+            return EXIT_USAGE;
+        }
+        *value = has_value ? optarg : "";
+    }
+    *first = optind;
+    return 0;
 }
