@@ -38,6 +38,8 @@ int admin_load_keys(struct admin *a, bool sign, bool site);
  * stderr. */
 int admin_one_option(int argc, char **argv, const char *name, bool has_value, const char *help,
                      const char **value, int *first);
+/* A usage error: the help's first line, as one line on stderr. */
+void admin_usage(const char *help);
 /* True when argv asks for help ("-h" / "--help") anywhere. */
 bool admin_wants_help(int argc, char **argv);
 /* Looks a person up by staff number, saying so when unknown. */

@@ -96,7 +96,7 @@ int cmd_credits(struct admin *a, int argc, char **argv)
     if (rc != 0)
         return rc < 0 ? 0 : rc;
     if (first != argc - 1) {
-        fputs(help, stderr);
+        admin_usage(help);
         return EXIT_USAGE;
     }
     int64_t now = zone_now_us();

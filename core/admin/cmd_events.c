@@ -29,7 +29,7 @@ int cmd_events(struct admin *a, int argc, char **argv)
     char *end = NULL;
     long long from = value ? strtoll(value, &end, 10) : 1;
     if (first != argc || (value && (*end || from < 1))) {
-        fputs(help, stderr);
+        admin_usage(help);
         return EXIT_USAGE;
     }
     if (admin_open_store(a) != 0)
@@ -77,7 +77,7 @@ int cmd_verify(struct admin *a, int argc, char **argv)
         return 0;
     }
     if (argc != 1) {
-        fputs(help, stderr);
+        admin_usage(help);
         return EXIT_USAGE;
     }
     uint8_t pk[CRYPTO_SIGN_PK_BYTES];
@@ -107,7 +107,7 @@ int cmd_rebuild(struct admin *a, int argc, char **argv)
         return 0;
     }
     if (argc != 1) {
-        fputs(help, stderr);
+        admin_usage(help);
         return EXIT_USAGE;
     }
     if (admin_open_store(a) != 0)

@@ -27,7 +27,7 @@ int cmd_import(struct admin *a, int argc, char **argv)
     bool dry_run = flag != NULL;
     int kind = first + 2 == argc ? import_kind_parse(argv[first]) : -1;
     if (kind < 0) {
-        fputs(help, stderr);
+        admin_usage(help);
         return EXIT_USAGE;
     }
     const char *path = argv[first + 1];

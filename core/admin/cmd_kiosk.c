@@ -19,7 +19,7 @@ int cmd_kiosk(struct admin *a, int argc, char **argv)
     if (rc != 0)
         return rc < 0 ? 0 : rc;
     if (first != argc - 1 || strcmp(argv[first], "init") != 0) {
-        fputs(help, stderr);
+        admin_usage(help);
         return EXIT_USAGE;
     }
     if (admin_open_store(a) != 0)

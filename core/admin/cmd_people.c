@@ -20,7 +20,7 @@ static int simple(struct admin *a, int argc, char **argv, const char *help)
         return -1;
     }
     if (argc != 1) {
-        fputs(help, stderr);
+        admin_usage(help);
         return EXIT_USAGE;
     }
     return admin_open_store(a);

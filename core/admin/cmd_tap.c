@@ -24,6 +24,7 @@ static int parse_args(int argc, char **argv, const char **badge, const char **at
                                             {NULL, 0, NULL, 0}};
     int opt;
     optind = 0;
+    opterr = 0;
     while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
         switch (opt) {
         case 'b':
@@ -39,12 +40,12 @@ static int parse_args(int argc, char **argv, const char **badge, const char **at
             fputs(help, stdout);
             return -1;
         default:
-            fputs(help, stderr);
+            admin_usage(help);
             return EXIT_USAGE;
         }
     }
     if (!*badge || optind != argc) {
-        fputs(help, stderr);
+        admin_usage(help);
         return EXIT_USAGE;
     }
     return 0;

@@ -44,7 +44,7 @@ int cmd_trainer(struct admin *a, int argc, char **argv)
         return 0;
     }
     if (argc != 3 || strcmp(argv[1], "pin") != 0) {
-        fputs(help, stderr);
+        admin_usage(help);
         return EXIT_USAGE;
     }
     struct person p;

@@ -77,6 +77,12 @@ int admin_person(struct admin *a, const char *staff_no, struct person *out)
     return err == STORE_OK ? 0 : 1;
 }
 
+void admin_usage(const char *help)
+{
+    size_t n = strcspn(help, "\n");
+    fprintf(stderr, "cpd-admin: %.*s (see --help)\n", (int)n, help);
+}
+
 int admin_one_option(int argc, char **argv, const char *name, bool has_value, const char *help,
                      const char **value, int *first)
 {
@@ -86,13 +92,14 @@ int admin_one_option(int argc, char **argv, const char *name, bool has_value, co
     int opt;
     *value = NULL;
     optind = 0; /* GNU getopt: start afresh for each subcommand */
+    opterr = 0; /* one line of our own instead of getopt's */
     while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
         if (opt == 'h') {
             fputs(help, stdout);
             return -1;
         }
         if (opt != 'o') {
-            fputs(help, stderr);
+            admin_usage(help);
             return EXIT_USAGE;
         }
         *value = has_value ? optarg : "";

@@ -75,7 +75,7 @@ int main(int argc, char **argv)
     int at = parse_globals(argc, argv, &config_path, &database);
     if (at < 0) {
         if (argc == 1)
-            fputs(usage, stderr);
+            admin_usage(usage);
         return EXIT_USAGE;
     }
     struct admin *a = calloc(1, sizeof(*a));
@@ -99,12 +99,15 @@ int main(int argc, char **argv)
     keys_resolve(a->cfg.kiosk.site_key_file, a->cfg.kiosk.database, "site.key", a->site_key_path,
                  sizeof(a->site_key_path));
     status = EXIT_USAGE;
+    bool known = false;
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
-        if (strcmp(argv[at], commands[i].name) == 0)
+        if (strcmp(argv[at], commands[i].name) == 0) {
+            known = true;
             status = commands[i].run(a, argc - at, argv + at);
+        }
     }
-    if (status == EXIT_USAGE && a->store == NULL && !admin_wants_help(argc - at, argv + at))
-        admin_error("unknown command or bad arguments: %s (see cpd-admin --help)", argv[at]);
+    if (!known)
+        admin_error("unknown command: %s (see cpd-admin --help)", argv[at]);
 out:
     store_close(a->store);
     keys_wipe(&a->keys);

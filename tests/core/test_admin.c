@@ -57,7 +57,7 @@ static void test_usage_and_help(void **state)
     assert_output_has("usage: cpd-admin");
     assert_int_equal(admin(""), 2);
     assert_int_equal(admin("frobnicate"), 2);
-    assert_output_has("cpd-admin: unknown command or bad arguments: frobnicate");
+    assert_output_has("cpd-admin: unknown command: frobnicate (see cpd-admin --help)\n");
     static const char *const commands[] = {"kiosk",   "import", "people", "badges", "tap",
                                            "credits", "events", "verify", "rebuild"};
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
@@ -70,6 +70,11 @@ static void test_usage_and_help(void **state)
     assert_int_equal(admin("tap --badge zz:yy"), 2);
     assert_output_has("cpd-admin: --badge \"zz:yy\": not a hex or decimal UID");
     assert_int_equal(admin("import sausages x.csv"), 2);
+    assert_output_has("cpd-admin: usage: cpd-admin import programme|roster|bookings|credits FILE");
+    assert_int_equal(admin("events --from 0"), 2);
+    assert_int_equal(admin("events --database x.db"), 2);
+    /* Usage errors are one line. */
+    assert_int_equal((int)(strchr(output, '\n') - output + 1), (int)strlen(output));
 }
 
 static void test_a_kiosk_from_init_to_verify(void **state)
