@@ -90,12 +90,7 @@ int reader_open(const struct config_reader *cfg, bool accept_random, reader_even
         err = reader_keyboard_open(r, why, cap);
         break;
     default:
-#ifdef CPD_HAVE_LIBNFC
         err = reader_libnfc_open(r, why, cap);
-#else
-        snprintf(why, cap, "this build has no libnfc reader support");
-        err = READER_ENODRIVER;
-#endif
         break;
     }
     if (err != READER_OK) {

@@ -55,5 +55,6 @@ int cmd_events(struct admin *a, int argc, char **argv);
 int cmd_verify(struct admin *a, int argc, char **argv);
 int cmd_rebuild(struct admin *a, int argc, char **argv);
 int cmd_trainer(struct admin *a, int argc, char **argv);
+int cmd_reader_test(struct admin *a, int argc, char **argv);
 
 #endif

@@ -22,6 +22,7 @@ static const char usage[] =
     "  verify                         check the event chain and signatures\n"
     "  rebuild                        rebuild attendance from the events\n"
     "  trainer pin STAFF_NO           set a trainer's PIN (read from standard input)\n"
+    "  reader-test [--seconds N]      print the configured reader's events live\n"
     "\n"
     "The database is --database, else $CPD_KIOSK_DB, else [kiosk] database of the config\n"
     "(--config, else $CPD_KIOSK_CONFIG, else built-in defaults). TIME is local\n"
@@ -34,10 +35,17 @@ struct command {
 };
 
 static const struct command commands[] = {
-    {"kiosk", cmd_kiosk},     {"import", cmd_import}, {"people", cmd_people},
-    {"badges", cmd_badges},   {"tap", cmd_tap},       {"credits", cmd_credits},
-    {"events", cmd_events},   {"verify", cmd_verify}, {"rebuild", cmd_rebuild},
+    {"kiosk", cmd_kiosk},
+    {"import", cmd_import},
+    {"people", cmd_people},
+    {"badges", cmd_badges},
+    {"tap", cmd_tap},
+    {"credits", cmd_credits},
+    {"events", cmd_events},
+    {"verify", cmd_verify},
+    {"rebuild", cmd_rebuild},
     {"trainer", cmd_trainer},
+    {"reader-test", cmd_reader_test},
 };
 
 static void print_config_problem(void *ctx, const char *file, int line, const char *message)

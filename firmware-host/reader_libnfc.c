@@ -1,0 +1,295 @@
+/* The libnfc backend (the only file that includes nfc/nfc.h): a PN532 (or PN533) polled from its
+ * own thread — select without infinite select, a pause of poll_ms between rounds, presence checks
+ * until the card is gone, one event per presentation, debounce, and reconnection with backoff
+ * when the reader stops answering or disappears. Never InAutoPoll: it cannot be aborted before
+ * its ACK. An exclusive flock on the device, because libnfc's own check does not work on Linux. */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <nfc/nfc.h>
+
+#include "reader_impl.h"
+
+#define BACKOFF_MIN_MS     250
+#define BACKOFF_MAX_MS     2000
+#define ERRORS_BEFORE_DOWN 3
+
+struct nfcr {
+    pthread_t thread;
+    bool running;
+    pthread_mutex_t lock; /* guards dev (for abort) and stopping */
+    pthread_cond_t wake;
+    bool stopping;
+    nfc_context *context;
+    nfc_device *dev;
+    int lock_fd;
+    int state;               /* the last state reported: 1 up, 0 down, -1 none yet */
+    struct uid last_uid;     /* the last card removed … */
+    int64_t last_removed_us; /* … and when */
+    char device_path[CONFIG_PATH_MAX];
+};
+
+static bool stopping(struct nfcr *n)
+{
+    pthread_mutex_lock(&n->lock);
+    bool stop = n->stopping;
+    pthread_mutex_unlock(&n->lock);
+    return stop;
+}
+
+/* Waits ms, or less when stopped; false when stopping. */
+static bool pause_ms(struct nfcr *n, int ms)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_MONOTONIC, &until);
+    until.tv_sec += ms / 1000;
+    until.tv_nsec += (ms % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&n->lock);
+    while (!n->stopping && pthread_cond_timedwait(&n->wake, &n->lock, &until) != ETIMEDOUT)
+        ;
+    bool go_on = !n->stopping;
+    pthread_mutex_unlock(&n->lock);
+    return go_on;
+}
+
+static void report(struct reader *r, bool up, const char *reason)
+{
+    struct nfcr *n = r->backend;
+    if (n->state == (up ? 1 : 0))
+        return; /* one event per change: the reason of the first failure is the useful one */
+    n->state = up ? 1 : 0;
+    reader_emit(r, up ? READER_UP : READER_DOWN, NULL, reason);
+}
+
+/* "pn532_uart:/dev/ttyUSB0[:115200]" → "/dev/ttyUSB0"; "" when the driver has no device path. */
+static void device_path_of(const char *connstring, char *out, size_t cap)
+{
+    const char *colon = strchr(connstring, ':');
+    out[0] = '\0';
+    if (!colon || colon[1] != '/')
+        return;
+    snprintf(out, cap, "%.*s", (int)strcspn(colon + 1, ":"), colon + 1);
+}
+
+static void close_device(struct nfcr *n)
+{
+    pthread_mutex_lock(&n->lock);
+    nfc_device *dev = n->dev;
+    n->dev = NULL;
+    pthread_mutex_unlock(&n->lock);
+    if (dev)
+        nfc_close(dev);
+    if (n->lock_fd >= 0)
+        close(n->lock_fd);
+    n->lock_fd = -1;
+}
+
+static int open_device(struct reader *r, char *why, size_t cap)
+{
+    struct nfcr *n = r->backend;
+    if (n->device_path[0]) {
+        n->lock_fd = open(n->device_path, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+        if (n->lock_fd < 0) {
+            snprintf(why, cap, "%s: %s", n->device_path, strerror(errno));
+            return READER_EOPEN;
+        }
+        if (flock(n->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+            snprintf(why, cap,
+                     "%s is in use by another process (another cpd-kiosk, or "
+                     "cpd-admin reader-test?)",
+                     n->device_path);
+            close(n->lock_fd);
+            n->lock_fd = -1;
+            return READER_EBUSY;
+        }
+    }
+    nfc_connstring connstring; /* libnfc's own buffer size */
+    snprintf(connstring, sizeof(connstring), "%s", r->cfg.connstring);
+    nfc_device *dev = nfc_open(n->context, connstring);
+    if (!dev) {
+        snprintf(why, cap, "no answer from %s", r->cfg.connstring);
+        close_device(n);
+        return READER_EOPEN;
+    }
+    if (nfc_initiator_init(dev) < 0 ||
+        nfc_device_set_property_bool(dev, NP_INFINITE_SELECT, false) < 0 ||
+        nfc_device_set_property_bool(dev, NP_AUTO_ISO14443_4, false) < 0) {
+        snprintf(why, cap, "%s: %s", r->cfg.connstring, nfc_strerror(dev));
+        nfc_close(dev);
+        close_device(n);
+        return READER_EOPEN;
+    }
+    pthread_mutex_lock(&n->lock);
+    n->dev = dev;
+    pthread_mutex_unlock(&n->lock);
+    return READER_OK;
+}
+
+/* Follows one card until it is taken away. Returns false when the reader failed. */
+static bool follow_card(struct reader *r, const nfc_target *target)
+{
+    struct nfcr *n = r->backend;
+    struct uid uid;
+    const nfc_iso14443a_info *info = &target->nti.nai;
+    if (uid_from_bytes(info->abtUid, info->szUidLen, &uid) != UID_OK) {
+        char reason[96];
+        snprintf(reason, sizeof(reason), "a card with a %zu-byte UID (not 4, 7 or 10)",
+                 info->szUidLen);
+        reader_emit(r, READER_REJECTED, NULL, reason);
+    } else {
+        bool bounce = uid.len == n->last_uid.len &&
+                      memcmp(uid.bytes, n->last_uid.bytes, uid.len) == 0 &&
+                      reader_now_us() - n->last_removed_us < (int64_t)r->cfg.debounce_ms * 1000;
+        if (!bounce)
+            reader_emit(r, READER_CARD, &uid, NULL);
+    }
+    int errors = 0;
+    while (pause_ms(n, r->cfg.poll_ms)) {
+        int rc = nfc_initiator_target_is_present(n->dev, target);
+        if (rc == NFC_SUCCESS) {
+            errors = 0;
+            continue;
+        }
+        if (rc == NFC_ETGRELEASED) {
+            n->last_uid = uid;
+            n->last_removed_us = reader_now_us();
+            reader_emit(r, READER_REMOVED, &uid, NULL);
+            return true;
+        }
+        if (rc == NFC_EOPABORTED || ++errors >= ERRORS_BEFORE_DOWN || rc == NFC_ENOTSUCHDEV)
+            return rc == NFC_EOPABORTED;
+    }
+    return true;
+}
+
+/* Polls an open device until it fails or the reader is stopped. */
+static void poll_device(struct reader *r, char *why, size_t cap)
+{
+    struct nfcr *n = r->backend;
+    const nfc_modulation iso14443a = {.nmt = NMT_ISO14443A, .nbr = NBR_106};
+    int errors = 0;
+    while (!stopping(n)) {
+        nfc_target target;
+        int rc = nfc_initiator_select_passive_target(n->dev, iso14443a, NULL, 0, &target);
+        if (rc > 0) {
+            errors = 0;
+            if (!follow_card(r, &target)) {
+                snprintf(why, cap, "%s stopped answering", r->cfg.connstring);
+                return;
+            }
+        } else if (rc == 0 || rc == NFC_EOPABORTED) {
+            errors = 0;
+        } else if (++errors >= ERRORS_BEFORE_DOWN || rc == NFC_ENOTSUCHDEV) {
+            snprintf(why, cap, "%s: %s", r->cfg.connstring, nfc_strerror(n->dev));
+            return;
+        }
+        if (!pause_ms(n, r->cfg.poll_ms))
+            return;
+    }
+}
+
+static void *nfc_thread(void *arg)
+{
+    struct reader *r = arg;
+    struct nfcr *n = r->backend;
+    int backoff = BACKOFF_MIN_MS;
+    char why[CONFIG_PATH_MAX + 128];
+    n->state = -1;
+    while (!stopping(n)) {
+        int64_t attempt = reader_now_us();
+        int err = open_device(r, why, sizeof(why));
+        if (err == READER_OK) {
+            report(r, true, NULL);
+            backoff = BACKOFF_MIN_MS;
+            poll_device(r, why, sizeof(why));
+            close_device(n);
+            if (stopping(n))
+                break;
+            report(r, false, why);
+            continue; /* reopen at once: a glitch may be over already */
+        }
+        report(r, false, why);
+        /* The backoff counts from the start of the failed attempt, so a reader that answers
+         * again is back within one backoff plus one open. */
+        int waited = (int)((reader_now_us() - attempt) / 1000);
+        if (backoff > waited && !pause_ms(n, backoff - waited))
+            break;
+        backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
+    }
+    close_device(n);
+    return NULL;
+}
+
+static int nfc_start(struct reader *r)
+{
+    struct nfcr *n = r->backend;
+    if (pthread_create(&n->thread, NULL, nfc_thread, r) != 0)
+        return READER_ETHREAD;
+    n->running = true;
+    return READER_OK;
+}
+
+static void nfc_stop(struct reader *r)
+{
+    struct nfcr *n = r->backend;
+    pthread_mutex_lock(&n->lock);
+    n->stopping = true;
+    pthread_cond_broadcast(&n->wake);
+    if (n->dev)
+        nfc_abort_command(n->dev); /* a select in flight returns NFC_EOPABORTED */
+    pthread_mutex_unlock(&n->lock);
+    if (n->running)
+        pthread_join(n->thread, NULL);
+    n->running = false;
+}
+
+static void nfc_destroy(struct reader *r)
+{
+    struct nfcr *n = r->backend;
+    close_device(n);
+    if (n->context)
+        nfc_exit(n->context);
+    pthread_mutex_destroy(&n->lock);
+    pthread_cond_destroy(&n->wake);
+    free(n);
+}
+
+static const struct reader_ops nfc_ops = {nfc_start, NULL, nfc_stop, nfc_destroy};
+
+int reader_libnfc_open(struct reader *r, char *why, size_t cap)
+{
+    struct nfcr *n = calloc(1, sizeof(*n));
+    if (!n)
+        return READER_ENOMEM;
+    n->lock_fd = -1;
+    pthread_mutex_init(&n->lock, NULL);
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&n->wake, &attr);
+    pthread_condattr_destroy(&attr);
+    r->backend = n;
+    /* Only the configured device: never scan the system for others. */
+    setenv("LIBNFC_AUTO_SCAN", "false", 0);
+    setenv("LIBNFC_INTRUSIVE_SCAN", "false", 0);
+    nfc_init(&n->context);
+    if (!n->context) {
+        snprintf(why, cap, "libnfc could not start (out of memory?)");
+        nfc_destroy(r);
+        return READER_ENOMEM;
+    }
+    device_path_of(r->cfg.connstring, n->device_path, sizeof(n->device_path));
+    r->ops = &nfc_ops;
+    return READER_OK;
+}

@@ -1,0 +1,280 @@
+/* The libnfc reader end to end: real libnfc (Debian's 1.8) talking to the PN532 emulator on a
+ * pty, no hardware. Each test runs in its own process (ctest passes its name). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "events.h"
+#include "pn532_emu.h"
+#include "reader.h"
+
+struct fixture {
+    char dir[128];
+    char link[256];
+    struct pn532_emu *emu;
+    struct events ev;
+    struct reader *reader;
+    struct config_reader cfg;
+};
+
+static int setup(void **state)
+{
+    struct fixture *f = calloc(1, sizeof(*f));
+    snprintf(f->dir, sizeof(f->dir), "/tmp/cpd-nfc-XXXXXX");
+    assert_non_null(mkdtemp(f->dir));
+    snprintf(f->link, sizeof(f->link), "%s/pn532", f->dir);
+    assert_int_equal(pn532_emu_start(f->link, &f->emu), 0);
+    events_init(&f->ev);
+    f->cfg.driver = READER_DRIVER_LIBNFC;
+    snprintf(f->cfg.connstring, sizeof(f->cfg.connstring), "pn532_uart:%s", f->link);
+    f->cfg.poll_ms = 50;
+    f->cfg.debounce_ms = 600;
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *f = *state;
+    reader_close(f->reader);
+    pn532_emu_stop(f->emu);
+    rmdir(f->dir);
+    free(f);
+    return 0;
+}
+
+static void start(struct fixture *f)
+{
+    char why[256];
+    assert_int_equal(reader_open(&f->cfg, false, events_on, &f->ev, &f->reader, why, sizeof(why)),
+                     READER_OK);
+    assert_int_equal(reader_start(f->reader), READER_OK);
+    assert_true(events_wait(&f->ev, READER_UP, 0, 5000, NULL));
+}
+
+static void place(struct fixture *f, struct pn532_card c)
+{
+    pn532_emu_place(f->emu, &c);
+}
+
+static void hex_of(const struct reader_event *e, char out[UID_HEX_LEN])
+{
+    uid_to_hex(&e->uid, out);
+}
+
+static void test_one_event_per_presentation(void **state)
+{
+    struct fixture *f = *state;
+    start(f);
+    place(f, pn532_card_classic("04A23B1C5D6E80"));
+    struct reader_event e;
+    assert_true(events_wait(&f->ev, READER_CARD, 0, 3000, &e));
+    char hex[UID_HEX_LEN];
+    hex_of(&e, hex);
+    assert_string_equal(hex, "04A23B1C5D6E80");
+    assert_false(e.random);
+    events_sleep_ms(800); /* held on the reader: presence checks, no second event */
+    assert_int_equal(events_count(&f->ev, READER_CARD), 1);
+    assert_int_equal(events_count(&f->ev, READER_REMOVED), 0);
+    struct pn532_stats s;
+    pn532_emu_stats(f->emu, &s);
+    assert_true(s.presence_checks >= 5);
+    pn532_emu_remove(f->emu);
+    assert_true(events_wait(&f->ev, READER_REMOVED, 0, 3000, NULL));
+    events_sleep_ms(300);
+    assert_int_equal(events_count(&f->ev, READER_REMOVED), 1);
+    assert_int_equal(events_count(&f->ev, READER_CARD), 1);
+    assert_int_equal(s.unknown, 0);
+}
+
+static void test_uid_lengths_kinds_and_random(void **state)
+{
+    struct fixture *f = *state;
+    f->cfg.debounce_ms = 0;
+    start(f);
+    static const struct {
+        const char *uid;
+        int kind; /* 0 classic, 1 ISO14443-4, 2 ultralight */
+        bool random;
+    } cases[] = {{"3F22910C", 0, false},
+                 {"04A23B1C5D6E80", 2, false},
+                 {"0102030405060708090A", 1, false},
+                 {"08123456", 0, true}};
+    for (int i = 0; i < 4; i++) {
+        struct pn532_card c = cases[i].kind == 1   ? pn532_card_iso14443_4(cases[i].uid)
+                              : cases[i].kind == 2 ? pn532_card_ultralight(cases[i].uid)
+                                                   : pn532_card_classic(cases[i].uid);
+        place(f, c);
+        struct reader_event e;
+        assert_true(events_wait(&f->ev, READER_CARD, i, 3000, &e));
+        char hex[UID_HEX_LEN];
+        hex_of(&e, hex);
+        assert_string_equal(hex, cases[i].uid);
+        assert_int_equal(e.random, cases[i].random);
+        pn532_emu_remove(f->emu);
+        assert_true(events_wait(&f->ev, READER_REMOVED, i, 3000, NULL)); /* per card type */
+    }
+}
+
+static void test_debounce(void **state)
+{
+    struct fixture *f = *state;
+    start(f);
+    struct pn532_card c = pn532_card_classic("3F22910C");
+    place(f, c);
+    assert_true(events_wait(&f->ev, READER_CARD, 0, 3000, NULL));
+    pn532_emu_remove(f->emu);
+    assert_true(events_wait(&f->ev, READER_REMOVED, 0, 3000, NULL));
+    place(f, c); /* back within debounce_ms (600): ignored */
+    events_sleep_ms(300);
+    assert_int_equal(events_count(&f->ev, READER_CARD), 1);
+    pn532_emu_remove(f->emu);
+    events_sleep_ms(800);
+    place(f, c); /* after it: a new presentation */
+    assert_true(events_wait(&f->ev, READER_CARD, 1, 3000, NULL));
+    /* Another card is never debounced. */
+    pn532_emu_remove(f->emu);
+    assert_true(events_wait(&f->ev, READER_REMOVED, 1, 3000, NULL));
+    place(f, pn532_card_classic("A7C41E92"));
+    assert_true(events_wait(&f->ev, READER_CARD, 2, 3000, NULL));
+}
+
+static void test_silent_reader_goes_down_and_comes_back(void **state)
+{
+    struct fixture *f = *state;
+    start(f);
+    pn532_emu_silent(f->emu, true);
+    struct reader_event e;
+    assert_true(events_wait(&f->ev, READER_DOWN, 0, 5000, &e));
+    assert_true(strlen(e.reason) > 0);
+    events_sleep_ms(2500); /* let the backoff reach its ceiling */
+    pn532_emu_silent(f->emu, false);
+    int64_t back = events_now_us();
+    assert_true(events_wait(&f->ev, READER_UP, 1, 4000, &e));
+    int64_t ms = (e.mono_us - back) / 1000;
+    print_message("answering again → reader up in %lld ms\n", (long long)ms);
+    assert_true(ms <= 2500);
+    place(f, pn532_card_classic("3F22910C"));
+    assert_true(events_wait(&f->ev, READER_CARD, 0, 3000, NULL));
+}
+
+static void test_unplugged_and_replugged(void **state)
+{
+    struct fixture *f = *state;
+    start(f);
+    pn532_emu_hangup(f->emu);
+    struct reader_event e;
+    assert_true(events_wait(&f->ev, READER_DOWN, 0, 5000, &e));
+    assert_int_equal(pn532_emu_replug(f->emu), 0);
+    int64_t back = events_now_us();
+    assert_true(events_wait(&f->ev, READER_UP, 1, 4000, &e));
+    assert_true((e.mono_us - back) / 1000 <= 2500);
+    place(f, pn532_card_classic("3F22910C"));
+    assert_true(events_wait(&f->ev, READER_CARD, 0, 3000, NULL));
+}
+
+static void test_corrupt_frame_and_slow_reply_survived(void **state)
+{
+    struct fixture *f = *state;
+    start(f);
+    for (int i = 0; i < 3; i++) {
+        pn532_emu_corrupt_next(f->emu);
+        events_sleep_ms(200);
+    }
+    pn532_emu_slow(f->emu, 200); /* slower than usual, within libnfc's timeouts */
+    events_sleep_ms(400);
+    pn532_emu_slow(f->emu, 0);
+    place(f, pn532_card_classic("3F22910C"));
+    assert_true(events_wait(&f->ev, READER_CARD, 0, 3000, NULL));
+    assert_int_equal(events_count(&f->ev, READER_DOWN), 0);
+    pn532_emu_slow(f->emu, 500); /* one reply too late (libnfc waits 350 ms): survived */
+    events_sleep_ms(60);
+    pn532_emu_slow(f->emu, 0);
+    events_sleep_ms(1000);
+    pn532_emu_remove(f->emu);
+    assert_true(events_wait(&f->ev, READER_REMOVED, 0, 3000, NULL));
+    assert_int_equal(events_count(&f->ev, READER_DOWN), 0);
+}
+
+static void test_clean_stop_during_a_select(void **state)
+{
+    struct fixture *f = *state;
+    start(f);
+    pn532_emu_slow(f->emu, 300); /* every command in flight for 300 ms */
+    events_sleep_ms(450);
+    int64_t t0 = events_now_us();
+    reader_close(f->reader);
+    f->reader = NULL;
+    int64_t ms = (events_now_us() - t0) / 1000;
+    print_message("stop took %lld ms\n", (long long)ms);
+    assert_true(ms < 1000);
+}
+
+static void test_a_second_process_is_refused(void **state)
+{
+    struct fixture *f = *state;
+    start(f);
+    struct events other;
+    events_init(&other);
+    struct reader *second = NULL;
+    char why[256];
+    assert_int_equal(reader_open(&f->cfg, false, events_on, &other, &second, why, sizeof(why)),
+                     READER_OK);
+    assert_int_equal(reader_start(second), READER_OK);
+    struct reader_event e;
+    assert_true(events_wait(&other, READER_DOWN, 0, 3000, &e));
+    assert_non_null(strstr(e.reason, "is in use by another process"));
+    reader_close(second);
+    /* The first one is undisturbed. */
+    place(f, pn532_card_classic("3F22910C"));
+    assert_true(events_wait(&f->ev, READER_CARD, 0, 3000, NULL));
+}
+
+static void test_nfc_list_sees_the_emulated_card(void **state)
+{
+    struct fixture *f = *state;
+    if (access("/usr/bin/nfc-list", X_OK) != 0)
+        fail_msg("nfc-list is not installed (Debian: libnfc-bin)");
+    place(f, pn532_card_classic("04A23B1C5D6E80"));
+    char cmd[512], out[4096];
+    snprintf(cmd, sizeof(cmd), "LIBNFC_DEFAULT_DEVICE='pn532_uart:%s' /usr/bin/nfc-list 2>&1",
+             f->link);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    size_t n = fread(out, 1, sizeof(out) - 1, p);
+    out[n] = '\0';
+    assert_int_equal(pclose(p), 0);
+    if (!strstr(out, "04  a2  3b  1c  5d  6e  80"))
+        fail_msg("nfc-list did not list the card:\n%s", out);
+    assert_non_null(strstr(out, "1 ISO14443A passive target(s) found"));
+    struct pn532_stats s;
+    pn532_emu_stats(f->emu, &s);
+    assert_int_equal(s.unknown, 0);
+}
+
+int main(int argc, char **argv)
+{
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+    const struct CMUnitTest tests[] = {
+        T(test_one_event_per_presentation),
+        T(test_uid_lengths_kinds_and_random),
+        T(test_debounce),
+        T(test_silent_reader_goes_down_and_comes_back),
+        T(test_unplugged_and_replugged),
+        T(test_corrupt_frame_and_slow_reply_survived),
+        T(test_clean_stop_during_a_select),
+        T(test_a_second_process_is_refused),
+        T(test_nfc_list_sees_the_emulated_card),
+    };
+    if (argc > 1)
+        cmocka_set_test_filter(argv[1]);
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
