@@ -166,6 +166,14 @@ enum stmt_id {
     ST_PIN_GET,
     ST_PIN_SET,
     ST_PIN_ATTEMPTS,
+    ST_BADGE_PUT,
+    ST_BADGE_DELETE,
+    ST_BOOKING_DELETE,
+    ST_EXTERNAL_DELETE,
+    ST_COURSES_ALL,
+    ST_BADGES_ALL,
+    ST_BOOKINGS_ALL,
+    ST_EXTERNAL_ALL,
     ST_COUNT
 };
 
@@ -260,6 +268,24 @@ static const char *const stmt_sql[ST_COUNT] = {
         " set_us = excluded.set_us",
     [ST_PIN_ATTEMPTS] = "UPDATE trainer_pins SET failures = ?2, locked_until_us = ?3"
                         " WHERE person_id = ?1",
+    [ST_BADGE_PUT] = "INSERT INTO badges(uid_hash, last4, person_id, added_us) VALUES (?1, ?2, ?3, ?4)"
+                     " ON CONFLICT(uid_hash) DO UPDATE SET last4 = excluded.last4,"
+                     " person_id = excluded.person_id",
+    [ST_BADGE_DELETE] = "DELETE FROM badges WHERE uid_hash = ?1",
+    [ST_BOOKING_DELETE] = "DELETE FROM bookings WHERE person_id = ?1 AND session_id = ?2",
+    [ST_EXTERNAL_DELETE] = "DELETE FROM external_credits"
+                           " WHERE person_id = ?1 AND course_id = ?2 AND date = ?3",
+    [ST_COURSES_ALL] = "SELECT c.code, s.id FROM courses c LEFT JOIN sessions s ON s.course_id = c.id"
+                       " ORDER BY c.id",
+    [ST_BADGES_ALL] = "SELECT b.uid_hash, b.last4, p.staff_no FROM badges b"
+                      " JOIN people p ON p.id = b.person_id ORDER BY b.id",
+    [ST_BOOKINGS_ALL] = "SELECT p.staff_no, c.code FROM bookings b JOIN people p ON p.id = b.person_id"
+                        " JOIN sessions s ON s.id = b.session_id JOIN courses c ON c.id = s.course_id"
+                        " ORDER BY p.staff_no, c.code",
+    [ST_EXTERNAL_ALL] = "SELECT p.staff_no, c.code, x.source, x.date, x.credits_q, x.certificate,"
+                        " x.directed, x.note FROM external_credits x"
+                        " JOIN people p ON p.id = x.person_id JOIN courses c ON c.id = x.course_id"
+                        " ORDER BY x.id",
 };
 
 struct store {
@@ -1235,6 +1261,140 @@ int store_bookings_of(struct store *s, int64_t session_id, store_person_fn fn, v
         return err;
     sqlite3_bind_int64(st, 1, session_id);
     FOR_EACH_ROW(s, st, booking_row(st, fn, ctx));
+}
+
+/* ---- what head office sends (sync) and exports (ledger import) --------------------------- */
+
+int store_badge_put(struct store *s, const uint8_t hash[CRYPTO_BADGE_HASH_BYTES],
+                    const char *last4, int64_t person_id)
+{
+    sqlite3_stmt *st = NULL;
+    int err = prepare(s, ST_BADGE_PUT, &st);
+    if (err != STORE_OK)
+        return err;
+    sqlite3_bind_blob(st, 1, hash, CRYPTO_BADGE_HASH_BYTES, SQLITE_TRANSIENT);
+    bind_text(st, 2, last4);
+    sqlite3_bind_int64(st, 3, person_id);
+    sqlite3_bind_int64(st, 4, wall_now_us());
+    return run(s, st);
+}
+
+int store_badge_remove(struct store *s, const uint8_t hash[CRYPTO_BADGE_HASH_BYTES])
+{
+    sqlite3_stmt *st = NULL;
+    int err = prepare(s, ST_BADGE_DELETE, &st);
+    if (err != STORE_OK)
+        return err;
+    sqlite3_bind_blob(st, 1, hash, CRYPTO_BADGE_HASH_BYTES, SQLITE_TRANSIENT);
+    return run(s, st);
+}
+
+int store_booking_remove(struct store *s, int64_t person_id, int64_t session_id)
+{
+    sqlite3_stmt *st = NULL;
+    int err = prepare(s, ST_BOOKING_DELETE, &st);
+    if (err != STORE_OK)
+        return err;
+    sqlite3_bind_int64(st, 1, person_id);
+    sqlite3_bind_int64(st, 2, session_id);
+    return run(s, st);
+}
+
+int store_external_remove(struct store *s, int64_t person_id, int64_t course_id, civil_day date)
+{
+    sqlite3_stmt *st = NULL;
+    int err = prepare(s, ST_EXTERNAL_DELETE, &st);
+    if (err != STORE_OK)
+        return err;
+    sqlite3_bind_int64(st, 1, person_id);
+    sqlite3_bind_int64(st, 2, course_id);
+    sqlite3_bind_int(st, 3, date);
+    return run(s, st);
+}
+
+static int course_row_cb(struct store *s, sqlite3_stmt *st, store_course_fn fn, void *ctx)
+{
+    char code[DOMAIN_CODE_MAX];
+    struct course_row c;
+    struct session x;
+    column_text(st, 0, code, sizeof(code));
+    bool dated = sqlite3_column_type(st, 1) != SQLITE_NULL;
+    /* Separate statements: ST_COURSES_ALL stays on its row meanwhile. */
+    if (store_course_by_code(s, code, &c, NULL) != STORE_OK ||
+        (dated && store_session_by_id(s, sqlite3_column_int64(st, 1), &x) != STORE_OK))
+        return STORE_EINTERNAL;
+    return fn(ctx, &c, dated ? &x : NULL);
+}
+
+int store_courses_each(struct store *s, store_course_fn fn, void *ctx)
+{
+    sqlite3_stmt *st = NULL;
+    int err = prepare(s, ST_COURSES_ALL, &st);
+    if (err != STORE_OK)
+        return err;
+    FOR_EACH_ROW(s, st, course_row_cb(s, st, fn, ctx));
+}
+
+static int badge_all_cb(sqlite3_stmt *st, store_badge_hash_fn fn, void *ctx)
+{
+    uint8_t hash[CRYPTO_BADGE_HASH_BYTES];
+    char last4[8], staff_no[DOMAIN_CODE_MAX];
+    column_blob(st, 0, hash, sizeof(hash));
+    column_text(st, 1, last4, sizeof(last4));
+    column_text(st, 2, staff_no, sizeof(staff_no));
+    return fn(ctx, hash, last4, staff_no);
+}
+
+int store_badge_hashes_each(struct store *s, store_badge_hash_fn fn, void *ctx)
+{
+    sqlite3_stmt *st = NULL;
+    int err = prepare(s, ST_BADGES_ALL, &st);
+    if (err != STORE_OK)
+        return err;
+    FOR_EACH_ROW(s, st, badge_all_cb(st, fn, ctx));
+}
+
+static int booking_all_cb(sqlite3_stmt *st, store_booking_fn fn, void *ctx)
+{
+    char staff_no[DOMAIN_CODE_MAX], code[DOMAIN_CODE_MAX];
+    column_text(st, 0, staff_no, sizeof(staff_no));
+    column_text(st, 1, code, sizeof(code));
+    return fn(ctx, staff_no, code);
+}
+
+int store_bookings_each(struct store *s, store_booking_fn fn, void *ctx)
+{
+    sqlite3_stmt *st = NULL;
+    int err = prepare(s, ST_BOOKINGS_ALL, &st);
+    if (err != STORE_OK)
+        return err;
+    FOR_EACH_ROW(s, st, booking_all_cb(st, fn, ctx));
+}
+
+static int external_all_cb(sqlite3_stmt *st, store_external_fn fn, void *ctx)
+{
+    char staff_no[DOMAIN_CODE_MAX], code[DOMAIN_CODE_MAX], source[32];
+    struct external_row x = {0};
+    column_text(st, 0, staff_no, sizeof(staff_no));
+    column_text(st, 1, code, sizeof(code));
+    column_text(st, 2, source, sizeof(source));
+    int src = domain_source_parse(source);
+    x.source = src < 0 ? SOURCE_LIVE_TEAMS : (enum external_source)src;
+    x.date = (civil_day)sqlite3_column_int(st, 3);
+    x.credits_q = sqlite3_column_int(st, 4);
+    column_text(st, 5, x.certificate, sizeof(x.certificate));
+    x.directed = sqlite3_column_int(st, 6) != 0;
+    column_text(st, 7, x.note, sizeof(x.note));
+    return fn(ctx, staff_no, code, &x);
+}
+
+int store_external_each(struct store *s, store_external_fn fn, void *ctx)
+{
+    sqlite3_stmt *st = NULL;
+    int err = prepare(s, ST_EXTERNAL_ALL, &st);
+    if (err != STORE_OK)
+        return err;
+    FOR_EACH_ROW(s, st, external_all_cb(st, fn, ctx));
 }
 
 /* ---- trainer PINs ------------------------------------------------------------------------ */

@@ -152,6 +152,26 @@ int store_bookings_of(struct store *store, int64_t session_id, store_person_fn f
 /* Empties attendance and folds every event again, in one transaction. */
 int store_rebuild_projections(struct store *store);
 
+/* What head office sends (sync) and what the ledger import exports. */
+int store_badge_put(struct store *store, const uint8_t hash[CRYPTO_BADGE_HASH_BYTES],
+                    const char *last4, int64_t person_id);
+int store_badge_remove(struct store *store, const uint8_t hash[CRYPTO_BADGE_HASH_BYTES]);
+int store_booking_remove(struct store *store, int64_t person_id, int64_t session_id);
+int store_external_remove(struct store *store, int64_t person_id, int64_t course_id,
+                          civil_day date);
+/* Every course, with its session when it is dated (NULL otherwise). */
+typedef int (*store_course_fn)(void *ctx, const struct course_row *course,
+                               const struct session *session);
+int store_courses_each(struct store *store, store_course_fn fn, void *ctx);
+typedef int (*store_badge_hash_fn)(void *ctx, const uint8_t hash[CRYPTO_BADGE_HASH_BYTES],
+                                   const char *last4, const char *staff_no);
+int store_badge_hashes_each(struct store *store, store_badge_hash_fn fn, void *ctx);
+typedef int (*store_booking_fn)(void *ctx, const char *staff_no, const char *session_code);
+int store_bookings_each(struct store *store, store_booking_fn fn, void *ctx);
+typedef int (*store_external_fn)(void *ctx, const char *staff_no, const char *course_code,
+                                 const struct external_row *row);
+int store_external_each(struct store *store, store_external_fn fn, void *ctx);
+
 /* Trainer PINs: argon2id hashes and the lockout state (kept so a restart does not reset it). */
 struct pin_record {
     char hash[CRYPTO_PIN_HASH_MAX];

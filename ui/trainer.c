@@ -604,14 +604,19 @@ static void enrol(struct kiosk *k, int64_t now, int64_t mono)
     uid_to_hex(&k->enrol_uid, hex);
     uid_last4(&k->enrol_uid, last4);
     crypto_badge_hash(hash, hex, k->opt.site_key);
+    char hash_hex[2 * CRYPTO_BADGE_HASH_BYTES + 1];
+    crypto_hex(hash_hex, hash, sizeof(hash));
+    /* The keyed hash travels in the event so that head office can add the badge to the
+     * roster (it never sees the UID). */
     struct payload_field f[] = {PAYLOAD_STR_FIELD("trainer", k->trainer.staff_no),
-                                PAYLOAD_STR_FIELD("badge", last4)};
+                                PAYLOAD_STR_FIELD("badge", last4),
+                                PAYLOAD_STR_FIELD("badge_hash", hash_hex)};
     /* The badge and its event together, or neither. */
     int err = store_begin(k->opt.store);
     if (err == STORE_OK)
         err = store_badge_add(k->opt.store, k->person.id, hash, last4);
     if (err == STORE_OK)
-        err = append(k, EV_BADGE_ENROLLED, &k->person, NULL, f, 2, now, mono);
+        err = append(k, EV_BADGE_ENROLLED, &k->person, NULL, f, 3, now, mono);
     if (err == STORE_OK)
         err = store_commit(k->opt.store);
     else

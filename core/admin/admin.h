@@ -56,5 +56,8 @@ int cmd_verify(struct admin *a, int argc, char **argv);
 int cmd_rebuild(struct admin *a, int argc, char **argv);
 int cmd_trainer(struct admin *a, int argc, char **argv);
 int cmd_reader_test(struct admin *a, int argc, char **argv);
+int cmd_sync(struct admin *a, int argc, char **argv);
+int cmd_ledger(struct admin *a, int argc, char **argv);
+int cmd_verify_ledger(struct admin *a, int argc, char **argv);
 
 #endif

@@ -69,6 +69,10 @@ static int public_key(struct admin *a, uint8_t pk[CRYPTO_SIGN_PK_BYTES])
 
 int cmd_verify(struct admin *a, int argc, char **argv)
 {
+    for (int i = 1; i < argc; i++) {
+        if (strncmp(argv[i], "--ledger", 8) == 0)
+            return cmd_verify_ledger(a, argc, argv);
+    }
     static const char help[] =
         "usage: cpd-admin verify\n"
         "Checks every event's hash chain and Ed25519 signature; names the first bad event.\n";

@@ -19,10 +19,13 @@ static const char usage[] =
     "                                 tap a badge: decide, commit, print what the screen says\n"
     "  credits STAFF_NO [--at TIME]   a person's credits: terms, caps, CPI/MAPA, what is due\n"
     "  events [--from SEQ]            list the event log\n"
-    "  verify                         check the event chain and signatures\n"
+    "  verify [--ledger CONNINFO]     check the event chain and signatures (here, or of every\n"
+    "                                 kiosk in the central ledger)\n"
     "  rebuild                        rebuild attendance from the events\n"
     "  trainer pin STAFF_NO           set a trainer's PIN (read from standard input)\n"
     "  reader-test [--seconds N]      print the configured reader's events live\n"
+    "  sync                           sync with the central ledger ([sync] in kiosk.ini)\n"
+    "  ledger init|add-kiosk|import   set up and feed the central ledger (head office)\n"
     "\n"
     "The database is --database, else $CPD_KIOSK_DB, else [kiosk] database of the config\n"
     "(--config, else $CPD_KIOSK_CONFIG, else built-in defaults). TIME is local\n"
@@ -46,6 +49,8 @@ static const struct command commands[] = {
     {"rebuild", cmd_rebuild},
     {"trainer", cmd_trainer},
     {"reader-test", cmd_reader_test},
+    {"sync", cmd_sync},
+    {"ledger", cmd_ledger},
 };
 
 static void print_config_problem(void *ctx, const char *file, int line, const char *message)

@@ -1,0 +1,523 @@
+#include "sync.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "crypto.h"
+#include "sync_pg.h"
+#include "zone.h"
+
+#define FIELDS       12
+#define META_ACKED   "ledger_acked_seq"
+#define META_CURSOR  "ledger_pull_cursor"
+#define META_SUCCESS "sync_last_success_us"
+#define META_OFFSET  "clock_offset_ms"
+#define META_ERROR   "sync_last_error"
+
+const char *sync_strerror(int err)
+{
+    switch (err) {
+    case SYNC_OK:
+        return "ok";
+    case SYNC_EUNREACHABLE:
+        return "the ledger did not answer";
+    case SYNC_EAUTH:
+        return "the ledger refused the login";
+    case SYNC_ESCHEMA:
+        return "the ledger's schema does not match this kiosk";
+    case SYNC_ETAMPER:
+        return "TAMPERING: an event in the ledger differs from the kiosk's copy";
+    case SYNC_EREJECTED:
+        return "the ledger refused an event";
+    case SYNC_ESTORE:
+        return "the local database failed";
+    case SYNC_ECONFIG:
+        return "sync is not set up";
+    case SYNC_EPERM:
+        return "permission denied by the ledger";
+    default:
+        return "the ledger reported an error";
+    }
+}
+
+int sync_read_password(const char *path, char *out, size_t cap, char *why, size_t why_cap)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        snprintf(why, why_cap, "%s: %s", path, strerror(errno));
+        return SYNC_ECONFIG;
+    }
+    struct stat st;
+    int err = SYNC_OK;
+    if (fstat(fd, &st) != 0 || (st.st_mode & 0077)) {
+        snprintf(why, why_cap, "%s: readable by others (chmod 600 it)", path);
+        err = SYNC_ECONFIG;
+    } else {
+        ssize_t n = read(fd, out, cap - 1);
+        if (n < 0) {
+            snprintf(why, why_cap, "%s: %s", path, strerror(errno));
+            err = SYNC_ECONFIG;
+        } else {
+            out[n] = '\0';
+            out[strcspn(out, "\r\n")] = '\0';
+        }
+    }
+    close(fd);
+    return err;
+}
+
+int sync_from_pg(int err, const struct pg *pg)
+{
+    switch (err) {
+    case PG_OK:
+        return SYNC_OK;
+    case PG_EUNREACHABLE:
+        return SYNC_EUNREACHABLE;
+    case PG_EAUTH:
+        return SYNC_EAUTH;
+    case PG_EPERM:
+        return SYNC_EPERM;
+    default:
+        break;
+    }
+    const char *state = pg ? pg_sqlstate(pg) : "";
+    if (strcmp(state, "CP001") == 0)
+        return SYNC_ETAMPER;
+    if (strncmp(state, "CP", 2) == 0)
+        return SYNC_EREJECTED;
+    if (strcmp(state, "3F000") == 0 || strcmp(state, "42883") == 0)
+        return SYNC_ESCHEMA; /* no cpd schema, or no such function: not a ledger (yet) */
+    return SYNC_EQUERY;
+}
+
+static int64_t meta_int(struct store *s, const char *key)
+{
+    char v[64];
+    return store_meta_get(s, key, v, sizeof(v)) == STORE_OK ? strtoll(v, NULL, 10) : 0;
+}
+
+static int meta_put_int(struct store *s, const char *key, int64_t value)
+{
+    char v[32];
+    snprintf(v, sizeof(v), "%" PRId64, value);
+    return store_meta_set(s, key, v);
+}
+
+int sync_state_read(struct store *s, struct sync_state *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->last_success_us = meta_int(s, META_SUCCESS);
+    out->acked_seq = meta_int(s, META_ACKED);
+    out->clock_offset_ms = meta_int(s, META_OFFSET);
+    if (store_meta_get(s, META_ERROR, out->last_error, sizeof(out->last_error)) != STORE_OK)
+        out->last_error[0] = '\0';
+    return STORE_OK;
+}
+
+/* ---- schema and clock -------------------------------------------------------------------- */
+
+static int check_schema(struct pg *pg, struct sync_report *r, char *why, size_t cap)
+{
+    struct pg_result *res = NULL;
+    int err = pg_exec(pg, "SELECT cpd.schema()", 0, NULL, &res, why, cap);
+    if (err != PG_OK) {
+        int e = sync_from_pg(err, pg);
+        if (e == SYNC_ESCHEMA)
+            snprintf(why, cap, "no ledger schema on this server (run: cpd-admin ledger init)");
+        return e;
+    }
+    r->schema = atoi(pg_value(res, 0, 0));
+    pg_clear(res);
+    if (r->schema < LEDGER_SCHEMA_VERSION) {
+        snprintf(why, cap,
+                 "ledger schema %d is too old for this kiosk (needs %d): run "
+                 "cpd-admin ledger init",
+                 r->schema, LEDGER_SCHEMA_VERSION);
+        return SYNC_ESCHEMA;
+    }
+    if (r->schema > LEDGER_SCHEMA_VERSION) {
+        snprintf(why, cap,
+                 "ledger schema %d is newer than this kiosk knows (%d): update the "
+                 "kiosk",
+                 r->schema, LEDGER_SCHEMA_VERSION);
+        return SYNC_ESCHEMA;
+    }
+    return SYNC_OK;
+}
+
+/* The ledger's clock against ours, measured at the middle of one round trip. */
+static int clock_offset(struct pg *pg, struct sync_report *r, char *why, size_t cap)
+{
+    struct pg_result *res = NULL;
+    int64_t before = zone_now_us();
+    int err = pg_exec(pg, "SELECT cpd.server_time_us()", 0, NULL, &res, why, cap);
+    int64_t after = zone_now_us();
+    if (err != PG_OK)
+        return sync_from_pg(err, pg);
+    int64_t server = strtoll(pg_value(res, 0, 0), NULL, 10);
+    pg_clear(res);
+    r->clock_offset_ms = (server - (before + after) / 2) / 1000;
+    return SYNC_OK;
+}
+
+/* ---- push -------------------------------------------------------------------------------- */
+
+struct batch {
+    int limit, n;
+    int64_t last_seq;
+    char *text[FIELDS];
+    size_t len[FIELDS], cap[FIELDS];
+    int err;
+};
+
+static void hex_field(char *out, const uint8_t *bytes, size_t n)
+{
+    out[0] = '\\';
+    out[1] = 'x';
+    crypto_hex(out + 2, bytes, n);
+}
+
+static int collect(void *ctx, const struct event *e)
+{
+    struct batch *b = ctx;
+    char seq[24], wall[24], mono[24];
+    char prev[2 * CRYPTO_HASH_BYTES + 3], hash[2 * CRYPTO_HASH_BYTES + 3];
+    char sig[2 * CRYPTO_SIG_BYTES + 3];
+    snprintf(seq, sizeof(seq), "%" PRId64, e->seq);
+    snprintf(wall, sizeof(wall), "%" PRId64, e->wall_us);
+    snprintf(mono, sizeof(mono), "%" PRId64, e->mono_us);
+    hex_field(prev, e->prev_hash, CRYPTO_HASH_BYTES);
+    hex_field(hash, e->hash, CRYPTO_HASH_BYTES);
+    hex_field(sig, e->sig, CRYPTO_SIG_BYTES);
+    const char *fields[FIELDS] = {seq,       e->uuid,    event_type_code(e->type),
+                                  e->person, e->session, wall,
+                                  mono,      e->clock,   e->payload,
+                                  prev,      hash,       sig};
+    for (int i = 0; i < FIELDS; i++) {
+        if (pg_array_append(&b->text[i], &b->len[i], &b->cap[i], fields[i], b->n == 0) != PG_OK) {
+            b->err = SYNC_ESTORE;
+            return 1;
+        }
+    }
+    b->n++;
+    b->last_seq = e->seq;
+    return b->n == b->limit ? 1 : 0;
+}
+
+static const char push_sql[] =
+    "SELECT cpd.push_events($1::bigint[], $2::uuid[], $3::text[], $4::text[], $5::text[],"
+    " $6::bigint[], $7::bigint[], $8::text[], $9::text[], $10::bytea[], $11::bytea[],"
+    " $12::bytea[])";
+
+/* Sends the batch (empty arrays ask only for the acknowledgement); *acked gets the reply. */
+static int send_batch(struct pg *pg, struct batch *b, int64_t *acked, char *why, size_t cap)
+{
+    const char *values[FIELDS];
+    for (int i = 0; i < FIELDS; i++)
+        values[i] = b->n ? b->text[i] : "{}";
+    struct pg_result *res = NULL;
+    int err = pg_exec(pg, push_sql, FIELDS, values, &res, why, cap);
+    if (err != PG_OK)
+        return sync_from_pg(err, pg);
+    *acked = strtoll(pg_value(res, 0, 0), NULL, 10);
+    pg_clear(res);
+    return SYNC_OK;
+}
+
+static int push(struct pg *pg, struct store *s, int limit, sync_progress_fn progress, void *ctx,
+                struct sync_report *r, char *why, size_t cap)
+{
+    struct batch b = {.limit = limit > 0 ? limit : 1000};
+    int64_t acked = 0, total = 0;
+    /* The ledger says where it is: after a restore it may be behind our record, after a kill
+     * ahead of it. Either way we send from there. */
+    int err = send_batch(pg, &b, &acked, why, cap);
+    int64_t start = acked;
+    if (err == SYNC_OK && store_count(s, "events", &total) != STORE_OK)
+        err = SYNC_ESTORE;
+    while (err == SYNC_OK && acked < total) {
+        b.n = 0;
+        memset(b.len, 0, sizeof(b.len)); /* the buffers are reused, not their text */
+        int rc = store_events_each(s, acked + 1, collect, &b);
+        if (b.err || (rc != STORE_OK && rc != 1)) {
+            err = SYNC_ESTORE;
+            break;
+        }
+        if (b.n == 0)
+            break;
+        int64_t sent_to = b.last_seq;
+        err = send_batch(pg, &b, &acked, why, cap);
+        if (err == SYNC_OK && acked < sent_to) {
+            snprintf(why, cap, "the ledger kept events only up to seq %" PRId64 " of %" PRId64,
+                     acked, sent_to);
+            err = SYNC_EREJECTED;
+        }
+        if (err == SYNC_OK && meta_put_int(s, META_ACKED, acked) != STORE_OK)
+            err = SYNC_ESTORE;
+        if (progress)
+            progress(ctx, acked - start, total - start);
+    }
+    if (err == SYNC_OK && meta_put_int(s, META_ACKED, acked) != STORE_OK)
+        err = SYNC_ESTORE;
+    r->pushed = acked - start;
+    r->acked_seq = acked;
+    r->waiting = total > acked ? total - acked : 0;
+    for (int i = 0; i < FIELDS; i++)
+        free(b.text[i]);
+    return err;
+}
+
+/* ---- pull -------------------------------------------------------------------------------- */
+
+enum {
+    PULL_PEOPLE,
+    PULL_BADGES,
+    PULL_COURSES,
+    PULL_SESSIONS,
+    PULL_BOOKINGS,
+    PULL_CREDITS,
+    PULL_KINDS
+};
+
+static const char *const pull_sql[PULL_KINDS] = {
+    "SELECT * FROM cpd.pull_people($1::xid8, $2::xid8)",
+    "SELECT encode(uid_hash, 'hex'), last4, staff_no, active FROM cpd.pull_badges($1::xid8, "
+    "$2::xid8)",
+    "SELECT * FROM cpd.pull_courses($1::xid8, $2::xid8)",
+    "SELECT * FROM cpd.pull_sessions($1::xid8, $2::xid8)",
+    "SELECT * FROM cpd.pull_bookings($1::xid8, $2::xid8)",
+    "SELECT * FROM cpd.pull_external_credits($1::xid8, $2::xid8)",
+};
+
+static bool yes(const char *v)
+{
+    return v[0] == 't';
+}
+
+static int person_id(struct store *s, const char *staff_no, int64_t *id)
+{
+    struct person p;
+    int err = store_person_by_staff_no(s, staff_no, &p);
+    if (err == STORE_OK)
+        *id = p.id;
+    return err;
+}
+
+static int apply_people(struct store *s, const struct pg_result *res)
+{
+    int err = STORE_OK;
+    for (int i = 0; i < pg_rows(res) && err == STORE_OK; i++) {
+        struct person p = {0};
+        snprintf(p.staff_no, sizeof(p.staff_no), "%s", pg_value(res, i, 0));
+        snprintf(p.name, sizeof(p.name), "%s", pg_value(res, i, 1));
+        snprintf(p.academy, sizeof(p.academy), "%s", pg_value(res, i, 2));
+        p.trainer = strcmp(pg_value(res, i, 3), "trainer") == 0;
+        p.active = yes(pg_value(res, i, 4));
+        int64_t id;
+        err = store_person_upsert(s, &p, &id);
+    }
+    return err;
+}
+
+static int apply_badges(struct store *s, const struct pg_result *res)
+{
+    int err = STORE_OK;
+    for (int i = 0; i < pg_rows(res) && err == STORE_OK; i++) {
+        uint8_t hash[CRYPTO_BADGE_HASH_BYTES];
+        int64_t id = 0;
+        if (crypto_unhex(hash, sizeof(hash), pg_value(res, i, 0)) != 0)
+            return STORE_EINVALID;
+        if (!yes(pg_value(res, i, 3)))
+            err = store_badge_remove(s, hash);
+        else if ((err = person_id(s, pg_value(res, i, 2), &id)) == STORE_OK)
+            err = store_badge_put(s, hash, pg_value(res, i, 1), id);
+    }
+    return err;
+}
+
+static int apply_courses(struct store *s, const struct pg_result *res)
+{
+    int err = STORE_OK;
+    for (int i = 0; i < pg_rows(res) && err == STORE_OK; i++) {
+        struct course_row c = {0};
+        snprintf(c.code, sizeof(c.code), "%s", pg_value(res, i, 0));
+        snprintf(c.period, sizeof(c.period), "%s", pg_value(res, i, 1));
+        snprintf(c.category, sizeof(c.category), "%s", pg_value(res, i, 2));
+        snprintf(c.title, sizeof(c.title), "%s", pg_value(res, i, 3));
+        int delivery = domain_delivery_parse(pg_value(res, i, 4));
+        int kind = domain_kind_parse(pg_value(res, i, 5));
+        int freq = domain_frequency_parse(pg_value(res, i, 8));
+        if (delivery < 0 || kind < 0 || freq < 0)
+            return STORE_EINVALID;
+        c.delivery = (enum delivery)delivery;
+        c.kind = (enum course_kind)kind;
+        c.frequency = (enum frequency)freq;
+        c.credits_q = pg_null(res, i, 6) ? -1 : atoi(pg_value(res, i, 6));
+        snprintf(c.group, sizeof(c.group), "%s", pg_value(res, i, 7));
+        snprintf(c.due, sizeof(c.due), "%s", pg_value(res, i, 9));
+        snprintf(c.note, sizeof(c.note), "%s", pg_value(res, i, 10));
+        int64_t id;
+        err = store_course_upsert(s, &c, &id);
+    }
+    return err;
+}
+
+static int apply_sessions(struct store *s, const struct pg_result *res)
+{
+    int err = STORE_OK;
+    for (int i = 0; i < pg_rows(res) && err == STORE_OK; i++) {
+        struct session x = {0};
+        struct course_row c;
+        int64_t course_id = 0;
+        snprintf(x.code, sizeof(x.code), "%s", pg_value(res, i, 0));
+        snprintf(x.location, sizeof(x.location), "%s", pg_value(res, i, 4));
+        if (civil_parse_date(pg_value(res, i, 1), &x.date) != 0 ||
+            civil_parse_hhmm(pg_value(res, i, 2), &x.start_min) != 0 ||
+            civil_parse_hhmm(pg_value(res, i, 3), &x.end_min) != 0 ||
+            zone_local_to_utc(x.date, x.start_min, &x.start_us) != ZONE_OK ||
+            zone_local_to_utc(x.date, x.end_min, &x.end_us) != ZONE_OK)
+            return STORE_EINVALID;
+        err = store_course_by_code(s, x.code, &c, &course_id);
+        int64_t id;
+        if (err == STORE_OK)
+            err = store_session_upsert(s, course_id, &x, &id);
+    }
+    return err;
+}
+
+static int apply_bookings(struct store *s, const struct pg_result *res)
+{
+    int err = STORE_OK;
+    for (int i = 0; i < pg_rows(res) && err == STORE_OK; i++) {
+        int64_t pid = 0;
+        struct session x;
+        err = person_id(s, pg_value(res, i, 0), &pid);
+        if (err == STORE_OK)
+            err = store_session_by_code(s, pg_value(res, i, 1), &x);
+        if (err == STORE_OK)
+            err = yes(pg_value(res, i, 2)) ? store_booking_add(s, pid, x.id)
+                                           : store_booking_remove(s, pid, x.id);
+    }
+    return err;
+}
+
+static int apply_credits(struct store *s, const struct pg_result *res)
+{
+    int err = STORE_OK;
+    for (int i = 0; i < pg_rows(res) && err == STORE_OK; i++) {
+        struct external_row x = {0};
+        struct course_row c;
+        int source = domain_source_parse(pg_value(res, i, 3));
+        if (source < 0 || civil_parse_date(pg_value(res, i, 2), &x.date) != 0)
+            return STORE_EINVALID;
+        x.source = (enum external_source)source;
+        x.credits_q = atoi(pg_value(res, i, 4));
+        snprintf(x.certificate, sizeof(x.certificate), "%s", pg_value(res, i, 5));
+        x.directed = yes(pg_value(res, i, 6));
+        snprintf(x.note, sizeof(x.note), "%s", pg_value(res, i, 7));
+        err = person_id(s, pg_value(res, i, 0), &x.person_id);
+        if (err == STORE_OK)
+            err = store_course_by_code(s, pg_value(res, i, 1), &c, &x.course_id);
+        if (err == STORE_OK)
+            err = yes(pg_value(res, i, 8))
+                      ? store_external_upsert(s, &x)
+                      : store_external_remove(s, x.person_id, x.course_id, x.date);
+    }
+    return err;
+}
+
+static int apply(struct store *s, struct pg_result *const *res, const char *upto)
+{
+    static int (*const appliers[PULL_KINDS])(struct store *, const struct pg_result *) = {
+        apply_people, apply_badges, apply_courses, apply_sessions, apply_bookings, apply_credits};
+    int err = store_begin(s);
+    for (int k = 0; k < PULL_KINDS && err == STORE_OK; k++)
+        err = appliers[k](s, res[k]);
+    if (err == STORE_OK)
+        err = store_meta_set(s, META_CURSOR, upto);
+    if (err == STORE_OK)
+        return store_commit(s);
+    store_rollback(s);
+    return err;
+}
+
+int sync_pull(struct pg *pg, struct store *s, struct sync_report *r, char *why, size_t cap)
+{
+    char since[32] = "0", upto[32];
+    struct pg_result *res[PULL_KINDS] = {0}, *bound = NULL;
+    if (store_meta_get(s, META_CURSOR, since, sizeof(since)) != STORE_OK)
+        snprintf(since, sizeof(since), "0");
+    int err =
+        pg_exec(pg, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0, NULL, NULL, why, cap);
+    if (err == PG_OK)
+        err = pg_exec(pg, "SELECT cpd.pull_upto()::text", 0, NULL, &bound, why, cap);
+    if (err == PG_OK)
+        snprintf(upto, sizeof(upto), "%s", pg_value(bound, 0, 0));
+    const char *params[2] = {since, upto};
+    for (int k = 0; k < PULL_KINDS && err == PG_OK; k++)
+        err = pg_exec(pg, pull_sql[k], 2, params, &res[k], why, cap);
+    int result = sync_from_pg(err, pg);
+    pg_exec(pg, err == PG_OK ? "COMMIT" : "ROLLBACK", 0, NULL, NULL, why, err == PG_OK ? cap : 0);
+    if (result == SYNC_OK) {
+        int store_err = apply(s, res, upto);
+        if (store_err != STORE_OK) {
+            snprintf(why, cap, "applying what the ledger sent: %s", store_strerror(store_err));
+            result = SYNC_ESTORE;
+        }
+        for (int k = 0; k < PULL_KINDS; k++)
+            r->pulled[k] = pg_rows(res[k]);
+    }
+    for (int k = 0; k < PULL_KINDS; k++)
+        pg_clear(res[k]);
+    pg_clear(bound);
+    return result;
+}
+
+/* ---- the whole sync ---------------------------------------------------------------------- */
+
+int sync_run(const struct config *cfg, struct store *s, sync_progress_fn progress, void *ctx,
+             struct sync_report *r, char *why, size_t cap)
+{
+    memset(r, 0, sizeof(*r));
+    why[0] = '\0';
+    if (!cfg->sync.conninfo[0]) {
+        snprintf(why, cap, "no [sync] conninfo in the configuration");
+        return SYNC_ECONFIG;
+    }
+    char password[256] = "";
+    int err = SYNC_OK;
+    if (cfg->sync.password_file[0])
+        err = sync_read_password(cfg->sync.password_file, password, sizeof(password), why, cap);
+    struct pg *pg = NULL;
+    if (err == SYNC_OK)
+        err = sync_from_pg(pg_connect(cfg->sync.conninfo, password[0] ? password : NULL,
+                                      cfg->sync.connect_timeout_s, &pg, why, cap),
+                           NULL);
+    crypto_wipe(password, sizeof(password));
+    if (err == SYNC_OK)
+        err = check_schema(pg, r, why, cap);
+    if (err == SYNC_OK)
+        err = clock_offset(pg, r, why, cap);
+    if (err == SYNC_OK)
+        meta_put_int(s, META_OFFSET, r->clock_offset_ms);
+    if (err == SYNC_OK)
+        err = push(pg, s, cfg->sync.batch, progress, ctx, r, why, cap);
+    if (err == SYNC_OK)
+        err = sync_pull(pg, s, r, why, cap);
+    pg_close(pg);
+    if (err == SYNC_OK) {
+        meta_put_int(s, META_SUCCESS, zone_now_us());
+        store_meta_set(s, META_ERROR, "");
+    } else {
+        char line[200];
+        snprintf(line, sizeof(line), "%s: %.150s", sync_strerror(err), why);
+        store_meta_set(s, META_ERROR, line);
+    }
+    return err;
+}

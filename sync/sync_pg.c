@@ -1,0 +1,185 @@
+#include "sync_pg.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libpq-fe.h>
+
+struct pg {
+    PGconn *conn;
+    char sqlstate[6];
+};
+
+struct pg_result {
+    PGresult *res;
+};
+
+/* libpq gives connection failures no SQLSTATE: its message says which kind it was. */
+static int classify_connect(const char *message)
+{
+    static const char *const auth[] = {"authentication failed", "no password supplied",
+                                       "password is required", "role \"", "pg_hba.conf"};
+    for (size_t i = 0; i < sizeof(auth) / sizeof(auth[0]); i++) {
+        if (strstr(message, auth[i]))
+            return PG_EAUTH;
+    }
+    return PG_EUNREACHABLE;
+}
+
+static void one_line(char *why, size_t cap, const char *message)
+{
+    snprintf(why, cap, "%s", message ? message : "");
+    for (char *p = why; *p; p++) {
+        if (*p == '\n')
+            *p = p[1] ? ' ' : '\0';
+    }
+}
+
+int pg_connect(const char *conninfo, const char *password, int timeout_s, struct pg **out,
+               char *why, size_t cap)
+{
+    *out = NULL;
+    struct pg *pg = calloc(1, sizeof(*pg));
+    if (!pg)
+        return PG_ENOMEM;
+    char timeout[16];
+    snprintf(timeout, sizeof(timeout), "%d", timeout_s > 0 ? timeout_s : 10);
+    const char *keys[] = {"dbname", "password", "connect_timeout", "application_name", NULL};
+    const char *values[] = {conninfo, password, timeout, "cpd-kiosk", NULL};
+    if (!password) {
+        keys[1] = "connect_timeout";
+        values[1] = timeout;
+        keys[2] = "application_name";
+        values[2] = "cpd-kiosk";
+        keys[3] = values[3] = NULL;
+    }
+    /* expand_dbname: the conninfo string is parsed; later keys override what it says. */
+    pg->conn = PQconnectdbParams(keys, values, 1);
+    if (!pg->conn || PQstatus(pg->conn) != CONNECTION_OK) {
+        const char *msg = pg->conn ? PQerrorMessage(pg->conn) : "out of memory";
+        one_line(why, cap, msg);
+        int err = pg->conn ? classify_connect(msg) : PG_ENOMEM;
+        pg_close(pg);
+        return err;
+    }
+    *out = pg;
+    return PG_OK;
+}
+
+void pg_close(struct pg *pg)
+{
+    if (!pg)
+        return;
+    PQfinish(pg->conn);
+    free(pg);
+}
+
+int pg_exec(struct pg *pg, const char *sql, int n, const char *const *values,
+            struct pg_result **out, char *why, size_t cap)
+{
+    if (out)
+        *out = NULL;
+    pg->sqlstate[0] = '\0';
+    PGresult *res = PQexecParams(pg->conn, sql, n, NULL, values, NULL, NULL, 0);
+    ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+        const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+        snprintf(pg->sqlstate, sizeof(pg->sqlstate), "%s", state ? state : "");
+        const char *primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+        one_line(why, cap, primary ? primary : PQerrorMessage(pg->conn));
+        PQclear(res);
+        if (PQstatus(pg->conn) != CONNECTION_OK)
+            return PG_EUNREACHABLE;
+        return strcmp(pg->sqlstate, "42501") == 0 ? PG_EPERM : PG_EQUERY;
+    }
+    if (!out) {
+        PQclear(res);
+        return PG_OK;
+    }
+    struct pg_result *r = malloc(sizeof(*r));
+    if (!r) {
+        PQclear(res);
+        return PG_ENOMEM;
+    }
+    r->res = res;
+    *out = r;
+    return PG_OK;
+}
+
+int pg_exec_script(struct pg *pg, const char *sql, char *why, size_t cap)
+{
+    pg->sqlstate[0] = '\0';
+    PGresult *res = PQexec(pg->conn, sql);
+    ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+    int err = PG_OK;
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+        const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+        snprintf(pg->sqlstate, sizeof(pg->sqlstate), "%s", state ? state : "");
+        one_line(why, cap, PQerrorMessage(pg->conn));
+        err = PQstatus(pg->conn) != CONNECTION_OK  ? PG_EUNREACHABLE
+              : strcmp(pg->sqlstate, "42501") == 0 ? PG_EPERM
+                                                   : PG_EQUERY;
+    }
+    PQclear(res);
+    return err;
+}
+
+const char *pg_sqlstate(const struct pg *pg)
+{
+    return pg->sqlstate;
+}
+
+int pg_rows(const struct pg_result *r)
+{
+    return PQntuples(r->res);
+}
+
+const char *pg_value(const struct pg_result *r, int row, int col)
+{
+    return PQgetvalue(r->res, row, col);
+}
+
+bool pg_null(const struct pg_result *r, int row, int col)
+{
+    return PQgetisnull(r->res, row, col) != 0;
+}
+
+void pg_clear(struct pg_result *r)
+{
+    if (!r)
+        return;
+    PQclear(r->res);
+    free(r);
+}
+
+int pg_array_append(char **buf, size_t *len, size_t *cap, const char *value, bool first)
+{
+    size_t need = *len + 2 * strlen(value) + 8;
+    if (need > *cap) {
+        size_t grown = *cap ? *cap : 4096;
+        while (grown < need)
+            grown *= 2;
+        char *b = realloc(*buf, grown);
+        if (!b)
+            return PG_ENOMEM;
+        *buf = b;
+        *cap = grown;
+    }
+    char *p = *buf + *len;
+    if (first)
+        *p++ = '{';
+    else
+        p[-1] = ','; /* replaces the closing brace */
+    *p++ = '"';
+    for (const char *v = value; *v; v++) {
+        if (*v == '"' || *v == '\\')
+            *p++ = '\\';
+        *p++ = *v;
+    }
+    *p++ = '"';
+    *p++ = '}';
+    *p = '\0';
+    *len = (size_t)(p - *buf);
+    return PG_OK;
+}

@@ -1,0 +1,42 @@
+/* sync_pg.h — a thin wrapper over libpq (sync_pg.c is the only file that includes libpq-fe.h):
+ * connect with a timeout and a password from a file, run parameterised statements, read rows.
+ * One struct pg per thread. Every function returns PG_OK or a negative PG_E* code and, on
+ * failure, one line in why. Results are owned by the caller (pg_clear). */
+#ifndef CPD_SYNC_PG_H
+#define CPD_SYNC_PG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum pg_error {
+    PG_OK = 0,
+    PG_EUNREACHABLE = -1, /* no server answered (down, wrong host, firewall, timeout) */
+    PG_EAUTH = -2,        /* the server refused the login */
+    PG_EQUERY = -3,       /* a statement failed (pg_sqlstate says how) */
+    PG_EPERM = -4,        /* permission denied (SQLSTATE 42501) */
+    PG_ENOMEM = -5,
+};
+
+struct pg;
+struct pg_result;
+
+/* conninfo: a libpq connection string without the password; password may be NULL. */
+int pg_connect(const char *conninfo, const char *password, int timeout_s, struct pg **out,
+               char *why, size_t cap);
+void pg_close(struct pg *pg);
+/* Runs sql with text parameters (values[i] NULL for SQL NULL); *out may be NULL to discard. */
+int pg_exec(struct pg *pg, const char *sql, int n, const char *const *values,
+            struct pg_result **out, char *why, size_t cap);
+/* Runs a script of several statements in one implicit transaction (migrations). */
+int pg_exec_script(struct pg *pg, const char *sql, char *why, size_t cap);
+/* The SQLSTATE of the last failed statement ("" when none). */
+const char *pg_sqlstate(const struct pg *pg);
+int pg_rows(const struct pg_result *r);
+const char *pg_value(const struct pg_result *r, int row, int col);
+bool pg_null(const struct pg_result *r, int row, int col);
+void pg_clear(struct pg_result *r);
+/* Quotes a literal for an array constructor element: "…" with \ and " escaped. */
+int pg_array_append(char **buf, size_t *len, size_t *cap, const char *value, bool first);
+
+#endif

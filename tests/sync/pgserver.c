@@ -1,0 +1,139 @@
+#define _XOPEN_SOURCE 700 /* nftw */
+#include "pgserver.h"
+
+#include <ftw.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define PGBIN "/usr/lib/postgresql/15/bin"
+
+/* Runs a shell command as the postgres user when we are root; returns its exit status. */
+static int as_postgres(const char *cmd)
+{
+    char full[2048];
+    if (geteuid() == 0)
+        snprintf(full, sizeof(full), "runuser -u postgres -- sh -c '%s' >/dev/null 2>&1", cmd);
+    else
+        snprintf(full, sizeof(full), "sh -c '%s' >/dev/null 2>&1", cmd);
+    int status = system(full);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static int start_server(struct pgserver *pg)
+{
+    char cmd[1024];
+    snprintf(cmd, sizeof(cmd),
+             PGBIN "/pg_ctl -D %s/data -l %s/server.log -w -t 60 -o \"-p %d -k %s "
+                   "-c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=50\" start",
+             pg->dir, pg->dir, pg->port, pg->dir);
+    return as_postgres(cmd) == 0 ? 0 : -1;
+}
+
+int pgserver_start(struct pgserver *pg)
+{
+    memset(pg, 0, sizeof(*pg));
+    snprintf(pg->dir, sizeof(pg->dir), "/tmp/cpd-pg-XXXXXX");
+    if (!mkdtemp(pg->dir))
+        return -1;
+    chmod(pg->dir, 0755);
+    struct passwd *pw = geteuid() == 0 ? getpwnam("postgres") : NULL;
+    if (geteuid() == 0 && (!pw || chown(pg->dir, pw->pw_uid, pw->pw_gid) != 0)) {
+        fprintf(stderr, "pgserver: no postgres user (Debian: postgresql-15)\n");
+        return -1;
+    }
+    snprintf(pg->password, sizeof(pg->password), "admin-%d", (int)getpid());
+    char pwfile[300];
+    snprintf(pwfile, sizeof(pwfile), "%s/initdb.pw", pg->dir);
+    FILE *f = fopen(pwfile, "w");
+    if (!f)
+        return -1;
+    fprintf(f, "%s\n", pg->password);
+    fclose(f);
+    if (pw && chown(pwfile, pw->pw_uid, pw->pw_gid) != 0)
+        return -1;
+    char cmd[1024];
+    snprintf(cmd, sizeof(cmd),
+             PGBIN "/initdb -D %s/data -U cpd_admin -A scram-sha-256 --pwfile=%s --no-sync "
+                   "-E UTF8 --locale=C.UTF-8",
+             pg->dir, pwfile);
+    if (as_postgres(cmd) != 0) {
+        fprintf(stderr, "pgserver: initdb failed (Debian: postgresql-15)\n");
+        return -1;
+    }
+    unlink(pwfile);
+    for (int attempt = 0; attempt < 10; attempt++) {
+        pg->port = 20000 + (int)((getpid() * 7 + attempt * 131) % 30000);
+        if (start_server(pg) == 0)
+            break;
+        pg->port = 0;
+    }
+    if (!pg->port) {
+        fprintf(stderr, "pgserver: the server did not start (see %s/server.log)\n", pg->dir);
+        return -1;
+    }
+    snprintf(pg->conninfo, sizeof(pg->conninfo),
+             "host=127.0.0.1 port=%d dbname=postgres user=cpd_admin", pg->port);
+    snprintf(pg->password_file, sizeof(pg->password_file), "%s/admin.pw", pg->dir);
+    f = fopen(pg->password_file, "w");
+    if (!f)
+        return -1;
+    fprintf(f, "%s\n", pg->password);
+    fclose(f);
+    chmod(pg->password_file, 0600);
+    return 0;
+}
+
+int pgserver_stop_server(struct pgserver *pg)
+{
+    char cmd[512];
+    snprintf(cmd, sizeof(cmd), PGBIN "/pg_ctl -D %s/data -m fast -w stop", pg->dir);
+    return as_postgres(cmd) == 0 ? 0 : -1;
+}
+
+int pgserver_restart(struct pgserver *pg)
+{
+    return start_server(pg);
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+void pgserver_destroy(struct pgserver *pg)
+{
+    if (!pg->dir[0])
+        return;
+    pgserver_stop_server(pg);
+    nftw(pg->dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+int pgserver_psql(const struct pgserver *pg, const char *sql, char *out, size_t cap)
+{
+    char path[512], cmd[1024];
+    snprintf(path, sizeof(path), "%s/query.sql", pg->dir);
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return -1;
+    fputs(sql, f);
+    fclose(f);
+    snprintf(cmd, sizeof(cmd),
+             "PGPASSWORD='%s' psql -X -q -At -v ON_ERROR_STOP=1 -h 127.0.0.1 -p %d -U cpd_admin "
+             "-d postgres -f '%s' 2>&1",
+             pg->password, pg->port, path);
+    FILE *p = popen(cmd, "r");
+    if (!p)
+        return -1;
+    size_t n = fread(out, 1, cap - 1, p);
+    out[n] = '\0';
+    int status = pclose(p);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
