@@ -13,6 +13,8 @@
 #include "reader.h"
 #include "render_sdl.h"
 #include "screens.h"
+#include "sync.h"
+#include "sync_status.h"
 #include "zone.h"
 
 #define QUEUE_SIZE 64
@@ -45,6 +47,19 @@ static void *signal_thread(void *arg)
     return NULL;
 }
 
+/* A sync runs on its own thread, with its own connection to the store: the screen never
+ * freezes while head office is slow. */
+struct syncer {
+    pthread_t thread;
+    bool running;
+    volatile bool finished;
+    int err;
+    char why[256];
+    struct sync_report report;
+    const struct config *cfg;
+    struct gfx *gfx;
+};
+
 /* Reader events, from the reader's thread to the UI thread. */
 struct queue {
     pthread_mutex_t lock;
@@ -70,6 +85,7 @@ struct app {
     bool quit;
     char font_notice[256];
     long frames;
+    struct syncer syncer;
 };
 
 /* Call before any other thread starts, so that they all inherit the blocked signal. */
@@ -130,13 +146,66 @@ static void update_status(struct app *a)
         snprintf(s->clock_text, sizeof(s->clock_text), "%s",
                  s->clock_ok ? "Clock synced" : "Clock not synced");
     }
-    s->sync_tone = TONE_V_NEUTRAL;
-    snprintf(s->sync_text, sizeof(s->sync_text), "Sync not set up");
-    s->sync_available = false;
-    snprintf(s->sync_why, sizeof(s->sync_why), "%s",
-             a->opt->cfg.sync.conninfo[0] ? "Syncing to head office is not part of this build yet"
-                                          : "Sync to head office is not set up ([sync] conninfo)");
+    struct sync_state st;
+    struct sync_facts f = {.configured = a->opt->cfg.sync.conninfo[0] != '\0',
+                           .running = a->syncer.running,
+                           .clock_warn_s = a->opt->cfg.sync.clock_warn_s};
+    int64_t events = 0;
+    if (sync_state_read(a->opt->store, &st) == STORE_OK &&
+        store_count(a->opt->store, "events", &events) == STORE_OK) {
+        f.last_success_us = st.last_success_us;
+        f.waiting = events > st.acked_seq ? events - st.acked_seq : 0;
+        snprintf(f.last_error, sizeof(f.last_error), "%s", st.last_error);
+        f.has_offset = st.last_success_us != 0 && !a->opt->demo;
+        f.clock_offset_ms = st.clock_offset_ms;
+    }
+    sync_status_fill(&f, zone_now_us(), s);
     kiosk_set_status(a->kiosk, s);
+}
+
+static void *sync_thread(void *arg)
+{
+    struct syncer *y = arg;
+    struct store *store = NULL;
+    y->err = store_open(y->cfg->kiosk.database, &store, y->why, sizeof(y->why)) == STORE_OK
+                 ? sync_run(y->cfg, store, NULL, NULL, &y->report, y->why, sizeof(y->why))
+                 : SYNC_ESTORE;
+    store_close(store);
+    y->finished = true;
+    gfx_wake(y->gfx);
+    return NULL;
+}
+
+static void start_sync(struct app *a)
+{
+    struct syncer *y = &a->syncer;
+    if (y->running || !a->opt->cfg.sync.conninfo[0] || a->opt->demo)
+        return;
+    y->cfg = &a->opt->cfg;
+    y->gfx = a->gfx;
+    y->finished = false;
+    y->running = pthread_create(&y->thread, NULL, sync_thread, y) == 0;
+    update_status(a);
+}
+
+static void sync_finished(struct app *a)
+{
+    struct syncer *y = &a->syncer;
+    if (!y->running || !y->finished)
+        return;
+    pthread_join(y->thread, NULL);
+    y->running = false;
+    char text[VIEW_TEXT];
+    if (y->err == SYNC_OK) {
+        snprintf(text, sizeof(text), "Sync done: %lld events sent to head office",
+                 (long long)y->report.pushed);
+        kiosk_set_notice(a->kiosk, TONE_V_OK, "");
+    } else {
+        snprintf(text, sizeof(text), "Sync failed: %s — %s", sync_strerror(y->err), y->why);
+        kiosk_set_notice(a->kiosk, TONE_V_ERROR, text);
+    }
+    fprintf(stderr, "cpd-kiosk: %s\n", text);
+    update_status(a);
 }
 
 static void reader_state(struct app *a, bool up, const char *why)
@@ -280,6 +349,7 @@ static void handle(struct app *a, const struct gfx_input *in)
         break;
     case INPUT_WAKE:
         drain_reader(a);
+        sync_finished(a);
         break;
     case INPUT_TEXT:
         typed_text(a, in->text);
@@ -494,6 +564,7 @@ int app_run(struct app_options *opt)
     if (a->font_notice[0])
         kiosk_set_notice(a->kiosk, TONE_V_WARNING, a->font_notice);
     open_reader(a);
+    start_sync(a); /* catch up at start: the kiosk may have been off for days */
     a->dirty = true;
     int64_t last_status = 0;
     while (!a->quit) {
@@ -502,6 +573,10 @@ int app_run(struct app_options *opt)
         if (now - last_status >= US_PER_MIN) {
             update_status(a);
             last_status = now;
+        }
+        if (kiosk_take_sync_request(a->kiosk)) {
+            kiosk_set_notice(a->kiosk, TONE_V_INFO, "");
+            start_sync(a);
         }
         frame(a, now);
         if (a->signals.screenshot) {
@@ -517,6 +592,8 @@ int app_run(struct app_options *opt)
     status = 0;
 out:
     reader_close(a->reader); /* stops its thread before the queue goes away */
+    if (a->syncer.running)
+        pthread_join(a->syncer.thread, NULL); /* a sync in flight ends within its timeouts */
     if (a->signals.running) {
         a->signals.stop = true;
         pthread_kill(a->signals.thread, SIGUSR1);

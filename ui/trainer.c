@@ -676,7 +676,10 @@ static void menu_action(struct kiosk *k, int item, int64_t now)
         break;
     case M_SYNC:
         k->sync_requested = true;
-        kiosk_set_notice(k, TONE_V_INFO, "Sync started…");
+        kiosk_message(k, TONE_V_INFO, "Sync started", now);
+        kiosk_message_line(k, "Events go to head office and the roster comes back, in the "
+                              "background: the kiosk keeps working.");
+        kiosk_message_line(k, "The sync chip at the top shows how it went.");
         break;
     default:
         trainer_lock(k);

@@ -377,6 +377,22 @@ static void test_failures_lose_nothing(void **state)
     assert_int_equal(store_count(k.store, "events", &local), STORE_OK);
     assert_int_equal(local, 40);
     assert_int_equal(ledger_events("failures"), 0);
+    /* cpd-admin sync says so too, with its exit status. */
+    char ini[512], cmd[1200], text[1200];
+    snprintf(text, sizeof(text),
+             "[kiosk]\nid = failures\n[sync]\nconninfo = %s\npassword_file = "
+             "%s\nconnect_timeout_s = 2\n",
+             k.cfg.sync.conninfo, k.cfg.sync.password_file);
+    test_write_file(k.dir, "kiosk.ini", text, ini, sizeof(ini));
+    snprintf(cmd, sizeof(cmd), "'%s/cpd-admin' --config '%s' --database '%s' sync 2>&1",
+             CPD_BINARY_DIR, ini, k.cfg.kiosk.database);
+    assert_int_equal(pgserver_stop_server(&server), 0);
+    FILE *p = popen(cmd, "r");
+    size_t n = fread(text, 1, sizeof(text) - 1, p);
+    text[n] = '\0';
+    assert_int_equal(WEXITSTATUS(pclose(p)), 3);
+    assert_non_null(strstr(text, "cpd-admin: the ledger did not answer: "));
+    assert_int_equal(pgserver_restart(&server), 0);
     /* The next sync catches up. */
     must_sync(&k, &r);
     assert_int_equal(r.pushed, 40);

@@ -14,6 +14,7 @@
 #include "kiosk.h"
 #include "payload.h"
 #include "pin.h"
+#include "sync_status.h"
 #include "testutil.h"
 
 #define GARETH "04-3B-19-D2-6A-71-81"
@@ -380,6 +381,55 @@ static void test_keys(void **state)
     assert_int_equal(kiosk_key_action(f->kiosk, KEY_ENTER, 0).kind, ACT_OK);
 }
 
+static void test_sync_status(void **state)
+{
+    (void)state;
+    struct kiosk_status s = {.clock_ok = true};
+    int64_t now = test_at("2023-09-14 09:00");
+    struct sync_facts f = {.configured = false};
+    sync_status_fill(&f, now, &s);
+    assert_string_equal(s.sync_text, "Sync not set up");
+    assert_false(s.sync_available);
+    assert_non_null(strstr(s.sync_why, "[sync] conninfo"));
+    f = (struct sync_facts){.configured = true, .waiting = 3};
+    sync_status_fill(&f, now, &s);
+    assert_string_equal(s.sync_text, "Never synced · 3 waiting");
+    assert_int_equal(s.sync_tone, TONE_V_WARNING);
+    assert_true(s.sync_available);
+    f.last_success_us = test_at("2023-09-14 02:14");
+    f.waiting = 0;
+    sync_status_fill(&f, now, &s);
+    assert_string_equal(s.sync_text, "Synced 02:14");
+    assert_int_equal(s.sync_tone, TONE_V_OK);
+    f.last_success_us = test_at("2023-09-11 02:14");
+    sync_status_fill(&f, now, &s);
+    assert_string_equal(s.sync_text, "Synced 3 days ago");
+    assert_int_equal(s.sync_tone, TONE_V_WARNING);
+    snprintf(f.last_error, sizeof(f.last_error), "the ledger did not answer");
+    f.waiting = 12;
+    sync_status_fill(&f, now, &s);
+    assert_string_equal(s.sync_text, "Sync failed · 12 waiting");
+    assert_int_equal(s.sync_tone, TONE_V_ERROR);
+    f.running = true;
+    sync_status_fill(&f, now, &s);
+    assert_false(s.sync_available);
+    assert_string_equal(s.sync_why, "A sync is running");
+    /* The ledger's clock 75 s ahead of ours, warn past 60 s. */
+    f = (struct sync_facts){.configured = true,
+                            .has_offset = true,
+                            .clock_offset_ms = 75000,
+                            .clock_warn_s = 60,
+                            .last_success_us = now};
+    s.clock_ok = true;
+    sync_status_fill(&f, now, &s);
+    assert_false(s.clock_ok);
+    assert_string_equal(s.clock_text, "Clock 75 s behind the ledger");
+    f.clock_offset_ms = 59000;
+    s.clock_ok = true;
+    sync_status_fill(&f, now, &s);
+    assert_true(s.clock_ok);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -393,6 +443,7 @@ int main(void)
         T(test_cpi_grid_and_verification),
         T(test_a_tap_that_cannot_be_saved_says_so),
         T(test_keys),
+        cmocka_unit_test(test_sync_status),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
