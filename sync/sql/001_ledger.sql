@@ -153,10 +153,12 @@ CREATE FUNCTION cpd.schema() RETURNS integer LANGUAGE sql STABLE
     SELECT version FROM cpd.schema_version
 $$;
 
--- Push: the kiosk's events, in seq order. An event already in the ledger is skipped when it is
--- identical and refused as tampering when it is not; a new one must continue the kiosk's chain
--- (seq, prev_hash), hash to its hash and carry the kiosk's signature. Returns the highest seq the
--- ledger holds for the kiosk: the kiosk's acknowledgement.
+-- Push: the kiosk's events, in seq order, checked as one set (fast: no row-by-row loop).
+-- Events the ledger already holds are skipped when identical and refused as tampering when not;
+-- the new ones must continue the kiosk's chain (seq, prev_hash) and hash to their hash; and the
+-- newest one must carry the kiosk's Ed25519 signature — which covers the whole batch, since each
+-- hash commits to every event before it. (cpd-admin verify --ledger checks every signature.)
+-- Returns the highest seq the ledger holds for the kiosk: the kiosk's acknowledgement.
 CREATE FUNCTION cpd.push_events(p_seq bigint[], p_uuid uuid[], p_type text[], p_person text[],
                                 p_session text[], p_wall bigint[], p_mono bigint[],
                                 p_clock text[], p_payload text[], p_prev bytea[], p_hash bytea[],
@@ -164,50 +166,73 @@ CREATE FUNCTION cpd.push_events(p_seq bigint[], p_uuid uuid[], p_type text[], p_
     RETURNS bigint LANGUAGE plpgsql SECURITY DEFINER SET search_path = cpd, pg_temp AS $$
 DECLARE
     k cpd.kiosks;
-    old cpd.events;
-    i integer;
-    h bytea;
+    bad record;
+    tip record;
 BEGIN
     k := cpd.calling_kiosk();
-    PERFORM 1 FROM cpd.kiosks WHERE id = k.id FOR UPDATE; -- one push per kiosk at a time
-    SELECT * INTO k FROM cpd.kiosks WHERE id = k.id;
-    FOR i IN 1 .. coalesce(array_length(p_seq, 1), 0) LOOP
-        SELECT * INTO old FROM cpd.events WHERE uuid = p_uuid[i];
-        IF FOUND THEN
-            IF old.kiosk <> k.id OR old.seq <> p_seq[i] OR old.type <> p_type[i]
-               OR old.person <> p_person[i] OR old.session <> p_session[i]
-               OR old.wall_us <> p_wall[i] OR old.mono_us <> p_mono[i]
-               OR old.clock <> p_clock[i] OR old.payload <> p_payload[i]
-               OR old.prev_hash <> p_prev[i] OR old.hash <> p_hash[i] OR old.sig <> p_sig[i] THEN
-                RAISE EXCEPTION 'tampering: event % (seq %) differs from the copy in the ledger',
-                    p_uuid[i], p_seq[i] USING ERRCODE = 'CP001';
-            END IF;
-            CONTINUE;
-        END IF;
-        IF p_seq[i] <> k.last_seq + 1 OR p_prev[i] <> k.last_hash THEN
-            RAISE EXCEPTION 'chain break: event seq % does not follow seq % of kiosk %',
-                p_seq[i], k.last_seq, k.id USING ERRCODE = 'CP002';
-        END IF;
-        h := cpd.event_hash(p_prev[i], k.id, p_seq[i], p_uuid[i], p_type[i], p_person[i],
-                            p_session[i], p_wall[i], p_mono[i], p_clock[i], p_payload[i]);
-        IF h <> p_hash[i] THEN
-            RAISE EXCEPTION 'event seq %: hash does not match its content', p_seq[i]
-                USING ERRCODE = 'CP003';
-        END IF;
-        IF NOT cpd.ed25519_verify(p_sig[i], h, k.public_key) THEN
-            RAISE EXCEPTION 'event seq %: signature is not kiosk %''s', p_seq[i], k.id
-                USING ERRCODE = 'CP004';
-        END IF;
-        INSERT INTO cpd.events (kiosk, seq, uuid, type, person, session, wall_us, mono_us,
-                                clock, payload, prev_hash, hash, sig)
-        VALUES (k.id, p_seq[i], p_uuid[i], p_type[i], p_person[i], p_session[i], p_wall[i],
-                p_mono[i], p_clock[i], p_payload[i], p_prev[i], p_hash[i], p_sig[i]);
-        k.last_seq := p_seq[i];
-        k.last_hash := h;
-    END LOOP;
-    UPDATE cpd.kiosks SET last_seq = k.last_seq, last_hash = k.last_hash, last_push_at = now()
-        WHERE id = k.id;
-    RETURN k.last_seq;
+    SELECT * INTO k FROM cpd.kiosks WHERE id = k.id FOR UPDATE; -- one push per kiosk at a time
+    -- What the ledger already holds must be exactly what the kiosk holds.
+    SELECT b.seq, b.uuid INTO bad
+      FROM unnest(p_seq, p_uuid, p_type, p_person, p_session, p_wall, p_mono, p_clock, p_payload,
+                  p_prev, p_hash, p_sig)
+           AS b(seq, uuid, type, person, session, wall_us, mono_us, clock, payload, prev_hash,
+                hash, sig)
+      LEFT JOIN cpd.events e ON e.uuid = b.uuid
+     WHERE (e.uuid IS NOT NULL
+            AND (e.kiosk, e.seq, e.type, e.person, e.session, e.wall_us, e.mono_us, e.clock,
+                 e.payload, e.prev_hash, e.hash, e.sig)
+                IS DISTINCT FROM (k.id, b.seq, b.type, b.person, b.session, b.wall_us,
+                                  b.mono_us, b.clock, b.payload, b.prev_hash, b.hash, b.sig))
+        OR (e.uuid IS NULL AND b.seq <= k.last_seq)
+     LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'tampering: event % (seq %) differs from what the ledger holds for kiosk %',
+            bad.uuid, bad.seq, k.id USING ERRCODE = 'CP001';
+    END IF;
+    -- The new ones continue the chain and hash to their hashes.
+    SELECT c.seq, c.problem INTO bad FROM (
+        SELECT b.seq,
+               CASE WHEN b.seq <> k.last_seq + row_number() OVER w
+                      OR b.prev_hash <> coalesce(lag(b.hash) OVER w, k.last_hash)
+                    THEN 'chain'
+                    WHEN cpd.event_hash(b.prev_hash, k.id, b.seq, b.uuid, b.type, b.person,
+                                        b.session, b.wall_us, b.mono_us, b.clock, b.payload)
+                         <> b.hash
+                    THEN 'hash' END AS problem
+          FROM unnest(p_seq, p_uuid, p_type, p_person, p_session, p_wall, p_mono, p_clock,
+                      p_payload, p_prev, p_hash)
+               AS b(seq, uuid, type, person, session, wall_us, mono_us, clock, payload,
+                    prev_hash, hash)
+         WHERE b.seq > k.last_seq
+        WINDOW w AS (ORDER BY b.seq)) c
+     WHERE c.problem IS NOT NULL ORDER BY c.seq LIMIT 1;
+    IF FOUND AND bad.problem = 'chain' THEN
+        RAISE EXCEPTION 'chain break: event seq % does not follow seq % of kiosk %',
+            bad.seq, k.last_seq, k.id USING ERRCODE = 'CP002';
+    ELSIF FOUND THEN
+        RAISE EXCEPTION 'event seq %: hash does not match its content', bad.seq
+            USING ERRCODE = 'CP003';
+    END IF;
+    SELECT t.seq, t.hash, t.sig INTO tip FROM unnest(p_seq, p_hash, p_sig) AS t(seq, hash, sig)
+     WHERE t.seq > k.last_seq ORDER BY t.seq DESC LIMIT 1;
+    IF NOT FOUND THEN
+        UPDATE cpd.kiosks SET last_push_at = now() WHERE id = k.id;
+        RETURN k.last_seq;
+    END IF;
+    IF NOT cpd.ed25519_verify(tip.sig, tip.hash, k.public_key) THEN
+        RAISE EXCEPTION 'event seq %: signature is not kiosk %''s', tip.seq, k.id
+            USING ERRCODE = 'CP004';
+    END IF;
+    INSERT INTO cpd.events (kiosk, seq, uuid, type, person, session, wall_us, mono_us, clock,
+                            payload, prev_hash, hash, sig)
+    SELECT k.id, b.* FROM unnest(p_seq, p_uuid, p_type, p_person, p_session, p_wall, p_mono,
+                                 p_clock, p_payload, p_prev, p_hash, p_sig)
+                          AS b(seq, uuid, type, person, session, wall_us, mono_us, clock,
+                               payload, prev_hash, hash, sig)
+     WHERE b.seq > k.last_seq;
+    UPDATE cpd.kiosks SET last_seq = tip.seq, last_hash = tip.hash, last_push_at = now()
+     WHERE id = k.id;
+    RETURN tip.seq;
 END $$;
 
 -- Pull: everything written by transactions in [since, upto), where upto is the oldest

@@ -478,6 +478,28 @@ static void test_kiosk_roles_can_only_push_and_pull_their_own(void **state)
     kiosk_close(&b);
 }
 
+static void test_a_kiosk_signing_with_another_key_is_refused(void **state)
+{
+    (void)state;
+    struct tkiosk k;
+    kiosk_open(&k, "wrong-key");
+    add_events(&k, 5);
+    /* Head office holds a different public key for it (re-keying is allowed before any push). */
+    uint8_t pk[CRYPTO_SIGN_PK_BYTES], sk[CRYPTO_SIGN_SK_BYTES];
+    crypto_sign_keypair_new(pk, sk);
+    char hex[2 * CRYPTO_SIGN_PK_BYTES + 1], why[512], role[128];
+    crypto_hex(hex, pk, sizeof(pk));
+    struct ledger_target t = admin();
+    assert_int_equal(ledger_add_kiosk(&t, "wrong-key", hex, k.kiosk_password, role, sizeof(role),
+                                      why, sizeof(why)),
+                     SYNC_OK);
+    struct sync_report r;
+    assert_int_equal(sync_now(&k, &r, why, sizeof(why)), SYNC_EREJECTED);
+    assert_non_null(strstr(why, "signature is not kiosk wrong-key's"));
+    assert_int_equal(ledger_events("wrong-key"), 0);
+    kiosk_close(&k);
+}
+
 struct racer {
     struct tkiosk *k;
     int err;
@@ -561,6 +583,7 @@ int main(void)
         cmocka_unit_test(test_failures_lose_nothing),
         cmocka_unit_test(test_an_edited_event_is_found),
         cmocka_unit_test(test_kiosk_roles_can_only_push_and_pull_their_own),
+        cmocka_unit_test(test_a_kiosk_signing_with_another_key_is_refused),
         cmocka_unit_test(test_two_kiosks_at_once),
         cmocka_unit_test(test_pull_never_skips_a_late_commit),
     };
