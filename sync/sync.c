@@ -87,8 +87,8 @@ int sync_from_pg(int err, const struct pg *pg)
         break;
     }
     const char *state = pg ? pg_sqlstate(pg) : "";
-    if (strcmp(state, "CP001") == 0)
-        return SYNC_ETAMPER;
+    if (strcmp(state, "CP001") == 0 || strcmp(state, "23505") == 0)
+        return SYNC_ETAMPER; /* 23505: a uuid the ledger already holds under another seq */
     if (strncmp(state, "CP", 2) == 0)
         return SYNC_EREJECTED;
     if (strcmp(state, "3F000") == 0 || strcmp(state, "42883") == 0)
@@ -258,12 +258,12 @@ static int push(struct pg *pg, struct store *s, int limit, sync_progress_fn prog
                      acked, sent_to);
             err = SYNC_EREJECTED;
         }
-        if (err == SYNC_OK && meta_put_int(s, META_ACKED, acked) != STORE_OK)
-            err = SYNC_ESTORE;
         if (progress)
             progress(ctx, acked - start, total - start);
     }
-    if (err == SYNC_OK && meta_put_int(s, META_ACKED, acked) != STORE_OK)
+    /* Once, not per batch (each local write is an fsync): the ledger's own record is what the
+     * next push starts from; this copy only feeds the "events waiting" on screen. */
+    if (meta_put_int(s, META_ACKED, acked) != STORE_OK && err == SYNC_OK)
         err = SYNC_ESTORE;
     r->pushed = acked - start;
     r->acked_seq = acked;
