@@ -2,7 +2,23 @@
 #ifndef CPD_READER_IMPL_H
 #define CPD_READER_IMPL_H
 
+#include <pthread.h>
+
 #include "reader.h"
+
+/* How a backend's thread sleeps between rounds and is told to stop: a timed wait on a condition
+ * variable (monotonic clock), so that a stop is immediate and nothing polls. */
+struct reader_stop {
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    bool stopping;
+};
+void reader_stop_init(struct reader_stop *s);
+void reader_stop_destroy(struct reader_stop *s);
+bool reader_stopping(struct reader_stop *s);
+/* Waits ms, or less when stopped; false when stopping. */
+bool reader_nap(struct reader_stop *s, long ms);
+void reader_stop_signal(struct reader_stop *s);
 
 struct reader_ops {
     int (*start)(struct reader *r);

@@ -24,9 +24,8 @@
 struct nfcr {
     pthread_t thread;
     bool running;
-    pthread_mutex_t lock; /* guards dev (for abort) and stopping */
-    pthread_cond_t wake;
-    bool stopping;
+    struct reader_stop stop;
+    pthread_mutex_t dev_lock; /* guards dev: stop aborts the command in flight on it */
     nfc_context *context;
     nfc_device *dev;
     int lock_fd;
@@ -35,33 +34,6 @@ struct nfcr {
     int64_t last_removed_us; /* … and when */
     char device_path[CONFIG_PATH_MAX];
 };
-
-static bool stopping(struct nfcr *n)
-{
-    pthread_mutex_lock(&n->lock);
-    bool stop = n->stopping;
-    pthread_mutex_unlock(&n->lock);
-    return stop;
-}
-
-/* Waits ms, or less when stopped; false when stopping. */
-static bool pause_ms(struct nfcr *n, int ms)
-{
-    struct timespec until;
-    clock_gettime(CLOCK_MONOTONIC, &until);
-    until.tv_sec += ms / 1000;
-    until.tv_nsec += (ms % 1000) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
-    pthread_mutex_lock(&n->lock);
-    while (!n->stopping && pthread_cond_timedwait(&n->wake, &n->lock, &until) != ETIMEDOUT)
-        ;
-    bool go_on = !n->stopping;
-    pthread_mutex_unlock(&n->lock);
-    return go_on;
-}
 
 static void report(struct reader *r, bool up, const char *reason)
 {
@@ -84,10 +56,10 @@ static void device_path_of(const char *connstring, char *out, size_t cap)
 
 static void close_device(struct nfcr *n)
 {
-    pthread_mutex_lock(&n->lock);
+    pthread_mutex_lock(&n->dev_lock);
     nfc_device *dev = n->dev;
     n->dev = NULL;
-    pthread_mutex_unlock(&n->lock);
+    pthread_mutex_unlock(&n->dev_lock);
     if (dev)
         nfc_close(dev);
     if (n->lock_fd >= 0)
@@ -130,9 +102,9 @@ static int open_device(struct reader *r, char *why, size_t cap)
         close_device(n);
         return READER_EOPEN;
     }
-    pthread_mutex_lock(&n->lock);
+    pthread_mutex_lock(&n->dev_lock);
     n->dev = dev;
-    pthread_mutex_unlock(&n->lock);
+    pthread_mutex_unlock(&n->dev_lock);
     return READER_OK;
 }
 
@@ -155,7 +127,7 @@ static bool follow_card(struct reader *r, const nfc_target *target)
             reader_emit(r, READER_CARD, &uid, NULL);
     }
     int errors = 0;
-    while (pause_ms(n, r->cfg.poll_ms)) {
+    while (reader_nap(&n->stop, r->cfg.poll_ms)) {
         int rc = nfc_initiator_target_is_present(n->dev, target);
         if (rc == NFC_SUCCESS) {
             errors = 0;
@@ -179,7 +151,7 @@ static void poll_device(struct reader *r, char *why, size_t cap)
     struct nfcr *n = r->backend;
     const nfc_modulation iso14443a = {.nmt = NMT_ISO14443A, .nbr = NBR_106};
     int errors = 0;
-    while (!stopping(n)) {
+    while (!reader_stopping(&n->stop)) {
         nfc_target target;
         int rc = nfc_initiator_select_passive_target(n->dev, iso14443a, NULL, 0, &target);
         if (rc > 0) {
@@ -194,7 +166,7 @@ static void poll_device(struct reader *r, char *why, size_t cap)
             snprintf(why, cap, "%s: %s", r->cfg.connstring, nfc_strerror(n->dev));
             return;
         }
-        if (!pause_ms(n, r->cfg.poll_ms))
+        if (!reader_nap(&n->stop, r->cfg.poll_ms))
             return;
     }
 }
@@ -206,7 +178,7 @@ static void *nfc_thread(void *arg)
     int backoff = BACKOFF_MIN_MS;
     char why[CONFIG_PATH_MAX + 128];
     n->state = -1;
-    while (!stopping(n)) {
+    while (!reader_stopping(&n->stop)) {
         int64_t attempt = reader_now_us();
         int err = open_device(r, why, sizeof(why));
         if (err == READER_OK) {
@@ -214,7 +186,7 @@ static void *nfc_thread(void *arg)
             backoff = BACKOFF_MIN_MS;
             poll_device(r, why, sizeof(why));
             close_device(n);
-            if (stopping(n))
+            if (reader_stopping(&n->stop))
                 break;
             report(r, false, why);
             continue; /* reopen at once: a glitch may be over already */
@@ -223,7 +195,7 @@ static void *nfc_thread(void *arg)
         /* The backoff counts from the start of the failed attempt, so a reader that answers
          * again is back within one backoff plus one open. */
         int waited = (int)((reader_now_us() - attempt) / 1000);
-        if (backoff > waited && !pause_ms(n, backoff - waited))
+        if (backoff > waited && !reader_nap(&n->stop, backoff - waited))
             break;
         backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
     }
@@ -243,12 +215,11 @@ static int nfc_start(struct reader *r)
 static void nfc_stop(struct reader *r)
 {
     struct nfcr *n = r->backend;
-    pthread_mutex_lock(&n->lock);
-    n->stopping = true;
-    pthread_cond_broadcast(&n->wake);
+    reader_stop_signal(&n->stop);
+    pthread_mutex_lock(&n->dev_lock);
     if (n->dev)
         nfc_abort_command(n->dev); /* a select in flight returns NFC_EOPABORTED */
-    pthread_mutex_unlock(&n->lock);
+    pthread_mutex_unlock(&n->dev_lock);
     if (n->running)
         pthread_join(n->thread, NULL);
     n->running = false;
@@ -260,8 +231,8 @@ static void nfc_destroy(struct reader *r)
     close_device(n);
     if (n->context)
         nfc_exit(n->context);
-    pthread_mutex_destroy(&n->lock);
-    pthread_cond_destroy(&n->wake);
+    reader_stop_destroy(&n->stop);
+    pthread_mutex_destroy(&n->dev_lock);
     free(n);
 }
 
@@ -273,12 +244,8 @@ int reader_libnfc_open(struct reader *r, char *why, size_t cap)
     if (!n)
         return READER_ENOMEM;
     n->lock_fd = -1;
-    pthread_mutex_init(&n->lock, NULL);
-    pthread_condattr_t attr;
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    pthread_cond_init(&n->wake, &attr);
-    pthread_condattr_destroy(&attr);
+    reader_stop_init(&n->stop);
+    pthread_mutex_init(&n->dev_lock, NULL);
     r->backend = n;
     /* Only the configured device: never scan the system for others. */
     setenv("LIBNFC_AUTO_SCAN", "false", 0);

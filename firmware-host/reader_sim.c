@@ -27,42 +27,13 @@
 struct sim {
     pthread_t thread;
     bool running;
-    pthread_mutex_t lock;
-    pthread_cond_t wake;
-    bool stopping;
+    struct reader_stop stop;
     bool fifo;
     int fd;
     int line;
     char buf[1024];
     size_t used;
 };
-
-static bool stopping(struct sim *s)
-{
-    pthread_mutex_lock(&s->lock);
-    bool stop = s->stopping;
-    pthread_mutex_unlock(&s->lock);
-    return stop;
-}
-
-/* Sleeps ms unless stopped first; false when stopped. */
-static bool nap(struct sim *s, long ms)
-{
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += ms / 1000;
-    until.tv_nsec += (ms % 1000) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
-    pthread_mutex_lock(&s->lock);
-    while (!s->stopping && pthread_cond_timedwait(&s->wake, &s->lock, &until) != ETIMEDOUT)
-        ;
-    bool go_on = !s->stopping;
-    pthread_mutex_unlock(&s->lock);
-    return go_on;
-}
 
 static void run_line(struct reader *r, struct sim *s, char *text)
 {
@@ -100,7 +71,7 @@ static void run_line(struct reader *r, struct sim *s, char *text)
         char *end = NULL;
         long ms = strtol(arg, &end, 10);
         if (end != arg && !*end && ms >= 0 && ms <= 3600000) {
-            nap(s, ms);
+            reader_nap(&s->stop, ms);
             return;
         }
         snprintf(reason, sizeof(reason), "%s: sleep: expected milliseconds, got \"%s\"", where,
@@ -148,7 +119,7 @@ static void *sim_thread(void *arg)
     struct reader *r = arg;
     struct sim *s = r->backend;
     reader_emit(r, READER_UP, NULL, NULL);
-    while (!stopping(s)) {
+    while (!reader_stopping(&s->stop)) {
         struct pollfd p = {.fd = s->fd, .events = POLLIN};
         int n = poll(&p, 1, POLL_MS);
         if (n <= 0)
@@ -161,7 +132,7 @@ static void *sim_thread(void *arg)
             run_lines(r, s, true);
             if (!s->fifo) {
                 /* The script is over: the reader stays up, with nothing more to say. */
-                while (nap(s, 1000))
+                while (reader_nap(&s->stop, 1000))
                     ;
                 break;
             }
@@ -171,7 +142,7 @@ static void *sim_thread(void *arg)
                 reader_emit(r, READER_DOWN, NULL, "the simulated reader's FIFO is gone");
                 break;
             }
-            nap(s, POLL_MS);
+            reader_nap(&s->stop, POLL_MS);
         }
     }
     return NULL;
@@ -189,10 +160,7 @@ static int sim_start(struct reader *r)
 static void sim_stop(struct reader *r)
 {
     struct sim *s = r->backend;
-    pthread_mutex_lock(&s->lock);
-    s->stopping = true;
-    pthread_cond_broadcast(&s->wake);
-    pthread_mutex_unlock(&s->lock);
+    reader_stop_signal(&s->stop);
     if (s->running)
         pthread_join(s->thread, NULL);
     s->running = false;
@@ -203,8 +171,7 @@ static void sim_destroy(struct reader *r)
     struct sim *s = r->backend;
     if (s->fd >= 0)
         close(s->fd);
-    pthread_mutex_destroy(&s->lock);
-    pthread_cond_destroy(&s->wake);
+    reader_stop_destroy(&s->stop);
     free(s);
 }
 
@@ -216,8 +183,7 @@ int reader_sim_open(struct reader *r, char *why, size_t cap)
     if (!s)
         return READER_ENOMEM;
     s->fd = -1;
-    pthread_mutex_init(&s->lock, NULL);
-    pthread_cond_init(&s->wake, NULL);
+    reader_stop_init(&s->stop);
     struct stat st;
     if (!r->cfg.script[0] || open_script(r, s) != 0 || fstat(s->fd, &st) != 0) {
         snprintf(why, cap, "%s: %s", r->cfg.script[0] ? r->cfg.script : "(no script)",
