@@ -268,20 +268,23 @@ static const char *const stmt_sql[ST_COUNT] = {
         " set_us = excluded.set_us",
     [ST_PIN_ATTEMPTS] = "UPDATE trainer_pins SET failures = ?2, locked_until_us = ?3"
                         " WHERE person_id = ?1",
-    [ST_BADGE_PUT] = "INSERT INTO badges(uid_hash, last4, person_id, added_us) VALUES (?1, ?2, ?3, ?4)"
-                     " ON CONFLICT(uid_hash) DO UPDATE SET last4 = excluded.last4,"
-                     " person_id = excluded.person_id",
+    [ST_BADGE_PUT] =
+        "INSERT INTO badges(uid_hash, last4, person_id, added_us) VALUES (?1, ?2, ?3, ?4)"
+        " ON CONFLICT(uid_hash) DO UPDATE SET last4 = excluded.last4,"
+        " person_id = excluded.person_id",
     [ST_BADGE_DELETE] = "DELETE FROM badges WHERE uid_hash = ?1",
     [ST_BOOKING_DELETE] = "DELETE FROM bookings WHERE person_id = ?1 AND session_id = ?2",
     [ST_EXTERNAL_DELETE] = "DELETE FROM external_credits"
                            " WHERE person_id = ?1 AND course_id = ?2 AND date = ?3",
-    [ST_COURSES_ALL] = "SELECT c.code, s.id FROM courses c LEFT JOIN sessions s ON s.course_id = c.id"
-                       " ORDER BY c.id",
+    [ST_COURSES_ALL] =
+        "SELECT c.code, s.id FROM courses c LEFT JOIN sessions s ON s.course_id = c.id"
+        " ORDER BY c.id",
     [ST_BADGES_ALL] = "SELECT b.uid_hash, b.last4, p.staff_no FROM badges b"
                       " JOIN people p ON p.id = b.person_id ORDER BY b.id",
-    [ST_BOOKINGS_ALL] = "SELECT p.staff_no, c.code FROM bookings b JOIN people p ON p.id = b.person_id"
-                        " JOIN sessions s ON s.id = b.session_id JOIN courses c ON c.id = s.course_id"
-                        " ORDER BY p.staff_no, c.code",
+    [ST_BOOKINGS_ALL] =
+        "SELECT p.staff_no, c.code FROM bookings b JOIN people p ON p.id = b.person_id"
+        " JOIN sessions s ON s.id = b.session_id JOIN courses c ON c.id = s.course_id"
+        " ORDER BY p.staff_no, c.code",
     [ST_EXTERNAL_ALL] = "SELECT p.staff_no, c.code, x.source, x.date, x.credits_q, x.certificate,"
                         " x.directed, x.note FROM external_credits x"
                         " JOIN people p ON p.id = x.person_id JOIN courses c ON c.id = x.course_id"
@@ -1265,8 +1268,8 @@ int store_bookings_of(struct store *s, int64_t session_id, store_person_fn fn, v
 
 /* ---- what head office sends (sync) and exports (ledger import) --------------------------- */
 
-int store_badge_put(struct store *s, const uint8_t hash[CRYPTO_BADGE_HASH_BYTES],
-                    const char *last4, int64_t person_id)
+int store_badge_put(struct store *s, const uint8_t hash[CRYPTO_BADGE_HASH_BYTES], const char *last4,
+                    int64_t person_id)
 {
     sqlite3_stmt *st = NULL;
     int err = prepare(s, ST_BADGE_PUT, &st);
