@@ -3,6 +3,7 @@
  * with the configured format (hex/decimal) and byte order. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "reader_impl.h"
 
@@ -17,9 +18,11 @@ static int keyboard_feed(struct reader *r, const char *line)
     struct uid uid;
     int err = uid_parse(line, r->cfg.keyboard_format, r->cfg.keyboard_byte_order, &uid);
     if (err != UID_OK) {
+        /* The log never gets a whole UID: only the length and the last 4 characters. */
         char reason[160];
-        snprintf(reason, sizeof(reason), "keyboard reader: %s (got \"%.40s\")", uid_strerror(err),
-                 line);
+        size_t n = strlen(line);
+        snprintf(reason, sizeof(reason), "keyboard reader: %s (%zu characters, ending \"%s\")",
+                 uid_strerror(err), n, n > 4 ? line + n - 4 : line);
         reader_emit(r, READER_REJECTED, NULL, reason);
         return READER_EINVAL;
     }
