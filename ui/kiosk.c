@@ -36,6 +36,8 @@ int kiosk_new(const struct kiosk_options *o, struct kiosk **out)
     k->status.reader_up = true;
     snprintf(k->status.reader_text, sizeof(k->status.reader_text), "Reader ready");
     snprintf(k->status.sync_text, sizeof(k->status.sync_text), "Sync not set up");
+    snprintf(k->status.sync_why, sizeof(k->status.sync_why),
+             "Sync to head office is not set up ([sync] conninfo)");
     k->status.sync_tone = TONE_V_NEUTRAL;
     k->status.clock_ok = true;
     snprintf(k->status.clock_text, sizeof(k->status.clock_text), "Clock OK");

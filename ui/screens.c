@@ -13,7 +13,18 @@ static const struct rgba panel = {255, 255, 255, 255};
 static const struct rgba rule = {200, 205, 212, 255};
 static const struct rgba bar_bg = {38, 42, 48, 255};
 static const struct rgba white = {255, 255, 255, 255};
-static const struct rgba disabled = {160, 166, 174, 255};
+/* Greyed out, yet readable: 4.6:1 on the disabled button's grey (WCAG AA). */
+static const struct rgba disabled = {98, 104, 112, 255};
+
+struct rgba screens_disabled_text(void)
+{
+    return disabled;
+}
+
+struct rgba screens_disabled_fill(void)
+{
+    return (struct rgba){232, 234, 237, 255};
+}
 
 struct rgba screens_tone_fill(enum view_tone tone)
 {
@@ -310,7 +321,7 @@ static void lines_block(struct layout *L, const struct view *v, int y)
 static void button(struct layout *L, struct rect box, const struct view_button *b, int index,
                    bool numbered)
 {
-    struct rgba bg = b->enabled ? panel : (struct rgba){232, 234, 237, 255};
+    struct rgba bg = b->enabled ? panel : screens_disabled_fill();
     fill(L, box, bg, L->body / 3);
     frame(L, box, b->enabled ? screens_tone_fill(b->tone) : disabled, L->body / 8 + 1);
     char label[128];

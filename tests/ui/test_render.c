@@ -239,6 +239,7 @@ static void every_screen(void)
                               .reader_text = "Reader not answering (ttyUSB0 unplugged?)",
                               .sync_tone = TONE_V_NEUTRAL,
                               .sync_text = "Sync not set up",
+                              .sync_why = "Sync to head office is not set up ([sync] conninfo)",
                               .clock_ok = true,
                               .clock_text = "Clock synced"};
     kiosk_set_status(F->kiosk, &st);
