@@ -274,13 +274,15 @@ static bool is_prerecorded_item(const struct credits_input *in, const struct cre
     return false;
 }
 
-/* The cap applies in date order: the credit that crosses it counts in part. */
+/* The cap applies in date order: the credit that crosses it counts in part. Certificates from
+ * other years (kept for renewals) are not this year's and do not use its cap. */
 static void apply_prerecorded_cap(const struct credits_input *in, struct credit_summary *out)
 {
     int left = in->rules->prerecorded_cap_quarters;
     for (size_t i = 0; i < out->n_items; i++) {
         struct credit_item *it = &out->items[i];
-        if (it->status != ITEM_COUNTED || !is_prerecorded_item(in, it))
+        if (it->status != ITEM_COUNTED || !is_prerecorded_item(in, it) ||
+            rules_term_of(&in->rules->terms, it->date) < 0)
             continue;
         out->prerecorded_claimed_q += it->credits_q;
         if (it->credits_q > left) {
@@ -331,9 +333,11 @@ static void list_due(const struct credits_input *in, struct credit_summary *out)
                 d->status = DUE_OK;
             }
         }
-        if (d->status == DUE_NEVER)
+        d->due = d->last_done;
+        int months = domain_frequency_months(c->frequency);
+        if (d->status == DUE_NEVER || months == 0) /* no renewal cycle: done is done */
             continue;
-        d->due = credits_add_months(d->last_done, domain_frequency_months(c->frequency));
+        d->due = credits_add_months(d->last_done, months);
         if (in->today > d->due)
             d->status = DUE_OVERDUE;
         else if (d->due - in->today <= CREDITS_DUE_SOON_DAYS)

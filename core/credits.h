@@ -59,7 +59,7 @@ struct due_item {
     char title[DOMAIN_TITLE_MAX];
     enum frequency frequency;
     civil_day last_done; /* valid when status != DUE_NEVER */
-    civil_day due;       /* valid when status != DUE_NEVER */
+    civil_day due;       /* valid when status != DUE_NEVER; = last_done without a cycle */
     enum due_status status;
 };
 

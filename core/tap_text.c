@@ -90,11 +90,20 @@ static void signed_out(const struct tap_result *r, struct tap_text *t)
     add_line(t, "%s", r->person.name);
     session_line(t, &r->session);
     char earned[32] = "0";
+    const struct package_progress *p = tapflow_package_of(r);
     for (size_t i = 0; r->has_summary && i < r->summary.n_items; i++) {
         if (strcmp(r->summary.items[i].code, r->session.code) == 0) {
             rules_format_quarters(r->summary.items[i].credits_q, earned);
-            if (r->summary.items[i].status == ITEM_PENDING)
+            if (r->summary.items[i].status != ITEM_PENDING)
+                continue;
+            if (p && p->awarded) { /* this sign-out completed the course */
+                char credits[16];
+                rules_format_quarters(p->credits_q, credits);
+                snprintf(earned, sizeof(earned), "%s (%s complete)", credits,
+                         p->kind == KIND_CPI_INITIAL ? "CPI" : "MAPA");
+            } else {
                 snprintf(earned, sizeof(earned), "counts at completion");
+            }
         }
     }
     add_line(t, "%d minutes attended — credits earned: %s%s", d->minutes, earned,

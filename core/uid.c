@@ -59,15 +59,22 @@ static int parse_hex(const char *s, struct uid *out)
     uint8_t bytes[UID_MAX_BYTES + 1];
     size_t nbytes = 0;
     int nibbles = 0;
+    int group = 0; /* hex digits since the last separator */
     unsigned value = 0;
     for (; *s; s++) {
         if (is_separator(*s)) {
-            if (nibbles == 1) /* "4:A2" — a lone nibble before a separator is its own byte */
+            /* "4:A2" — a lone nibble before a separator is its own byte; "A23:" is a typo
+             * (an odd group of 3+ digits), not two bytes. */
+            if (group > 1 && group % 2 != 0)
+                return UID_ELENGTH;
+            if (nibbles == 1)
                 nibbles = 2;
+            group = 0;
         } else if (isxdigit((unsigned char)*s)) {
             int c = toupper((unsigned char)*s);
             value = (value << 4) | (unsigned)(isdigit(c) ? c - '0' : c - 'A' + 10);
             nibbles++;
+            group++;
         } else {
             return UID_ECHAR;
         }
