@@ -118,6 +118,9 @@ static const struct key_spec keys[] = {
     INT("sync", "batch", sync.batch, 1, 100000, "events"),
     INT("sync", "connect_timeout_s", sync.connect_timeout_s, 1, 120, "seconds"),
     INT("sync", "clock_warn_s", sync.clock_warn_s, 1, 3600, "seconds"),
+    TEXT("sync", "sslmode", sync.sslmode),
+    PATH("sync", "sslrootcert", sync.sslrootcert),
+    TEXT("sync", "channel_binding", sync.channel_binding),
 };
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
 
@@ -144,6 +147,8 @@ void config_default(struct config *cfg)
     cfg->sync.batch = 1000;
     cfg->sync.connect_timeout_s = 10;
     cfg->sync.clock_warn_s = 60;
+    snprintf(cfg->sync.sslmode, sizeof(cfg->sync.sslmode), "verify-full");
+    snprintf(cfg->sync.channel_binding, sizeof(cfg->sync.channel_binding), "prefer");
 }
 
 const char *config_strerror(int err)
@@ -245,6 +250,19 @@ static bool printable(const char *text)
     return true;
 }
 
+/* value is one of the space-separated words. */
+static bool one_of(const char *value, const char *words)
+{
+    size_t n = strlen(value);
+    for (const char *w = words; n && *w;) {
+        size_t len = strcspn(w, " ");
+        if (len == n && strncmp(w, value, n) == 0)
+            return true;
+        w += len + (w[len] == ' ');
+    }
+    return false;
+}
+
 /* Key-specific checks on text values; NULL when fine, else what was expected. */
 static const char *check_text(const struct key_spec *k, const char *value)
 {
@@ -270,6 +288,11 @@ static const char *check_text(const struct key_spec *k, const char *value)
     }
     if (strcmp(k->key, "conninfo") == 0 && strstr(value, "password"))
         return "a libpq conninfo without a password (put it in password_file)";
+    if (strcmp(k->key, "sslmode") == 0 &&
+        !one_of(value, "disable allow prefer require verify-ca verify-full"))
+        return "disable, allow, prefer, require, verify-ca or verify-full";
+    if (strcmp(k->key, "channel_binding") == 0 && !one_of(value, "disable prefer require"))
+        return "disable, prefer or require";
     if (!printable(value))
         return "printable text";
     return NULL;
@@ -289,6 +312,9 @@ static void set_value(struct loader *L, const struct key_spec *k, const char *va
         if (strlen(value) >= k->size)
             problem(L, line, "[%s] %s: expected at most %zu characters, got %zu", k->section,
                     k->key, k->size - 1, strlen(value));
+        else if (why && strstr(value, "password"))
+            problem(L, line, "[%s] %s: expected %s, got a value with a password (not shown)",
+                    k->section, k->key, why);
         else if (why)
             problem(L, line, "[%s] %s: expected %s, got \"%s\"", k->section, k->key, why, value);
         else

@@ -59,6 +59,9 @@ struct config_sync {
     int batch;                           /* events per push batch, 1–100000 */
     int connect_timeout_s;               /* 1–120 */
     int clock_warn_s;                    /* warn on screen past this offset, 1–3600 */
+    char sslmode[16];                    /* libpq sslmode; verify-full by default */
+    char sslrootcert[CONFIG_PATH_MAX];   /* the CA of the ledger's certificate ("": libpq's) */
+    char channel_binding[16];            /* disable | prefer | require */
 };
 
 struct config {

@@ -1551,6 +1551,44 @@ int store_append_event(struct store *s, struct event *e)
     return err;
 }
 
+int store_signer(const struct store *s, char *kiosk, size_t cap, uint8_t pk[CRYPTO_SIGN_PK_BYTES])
+{
+    if (!s->has_signer)
+        return STORE_ENOSIGNER;
+    if (strlen(s->kiosk) >= cap)
+        return STORE_EINVALID;
+    memcpy(kiosk, s->kiosk, strlen(s->kiosk) + 1);
+    crypto_sign_public_of(s->sk, pk);
+    return STORE_OK;
+}
+
+int store_chain_tip(struct store *s, int64_t *seq, uint8_t hash[CRYPTO_HASH_BYTES])
+{
+    return chain_tip(s, seq, hash);
+}
+
+int store_adopt_event(struct store *s, const struct event *e,
+                      const uint8_t pk[CRYPTO_SIGN_PK_BYTES])
+{
+    if (!s->has_signer || strcmp(e->kiosk, s->kiosk) != 0)
+        return STORE_ENOSIGNER;
+    int err = store_begin(s);
+    if (err != STORE_OK)
+        return err;
+    struct event_chain chain;
+    err = chain_tip(s, &chain.last_seq, chain.last_hash);
+    if (err == STORE_OK && event_chain_next(&chain, e, pk) != EVENT_OK)
+        err = STORE_EINVALID;
+    if (err == STORE_OK)
+        err = insert_event(s, e);
+    if (err == STORE_OK)
+        err = project(s, e);
+    if (err == STORE_OK)
+        return store_commit(s);
+    store_rollback(s);
+    return err;
+}
+
 static int event_row(sqlite3_stmt *st, store_event_fn fn, void *ctx)
 {
     struct event e;

@@ -127,6 +127,16 @@ int store_set_signer(struct store *store, const char *kiosk,
                      const uint8_t sk[CRYPTO_SIGN_SK_BYTES]);
 /* Fills seq, kiosk, prev_hash, hash and sig (and uuid when empty), appends, projects. */
 int store_append_event(struct store *store, struct event *event);
+/* The signer's kiosk id and public key. */
+int store_signer(const struct store *store, char *kiosk, size_t cap,
+                 uint8_t pk[CRYPTO_SIGN_PK_BYTES]);
+/* The newest event's seq and hash (0 and zeros when there is none). */
+int store_chain_tip(struct store *store, int64_t *seq, uint8_t hash[CRYPTO_HASH_BYTES]);
+/* Appends an event this kiosk sealed earlier and lost (taken back from the ledger after a
+ * restore from an old backup): it must be this kiosk's, continue the chain and verify with pk;
+ * STORE_EINVALID otherwise. Projected like any other. */
+int store_adopt_event(struct store *store, const struct event *event,
+                      const uint8_t pk[CRYPTO_SIGN_PK_BYTES]);
 typedef int (*store_event_fn)(void *ctx, const struct event *event);
 int store_events_each(struct store *store, int64_t from_seq, store_event_fn fn, void *ctx);
 /* The person's most recent event (any type). */

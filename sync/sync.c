@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "crypto.h"
+#include "strcopy.h"
 #include "sync_pg.h"
 #include "zone.h"
 
@@ -19,6 +20,8 @@
 #define META_SUCCESS "sync_last_success_us"
 #define META_OFFSET  "clock_offset_ms"
 #define META_ERROR   "sync_last_error"
+#define META_LEDGER  "ledger_identity"
+#define HEAL_PAGE    1000
 
 const char *sync_strerror(int err)
 {
@@ -41,6 +44,10 @@ const char *sync_strerror(int err)
         return "sync is not set up";
     case SYNC_EPERM:
         return "permission denied by the ledger";
+    case SYNC_EDIVERGED:
+        return "DIVERGED: the ledger holds another event at a seq this kiosk has";
+    case SYNC_ETLS:
+        return "the ledger's TLS certificate or host name did not check out";
     default:
         return "the ledger reported an error";
     }
@@ -55,8 +62,17 @@ int sync_read_password(const char *path, char *out, size_t cap, char *why, size_
     }
     struct stat st;
     int err = SYNC_OK;
-    if (fstat(fd, &st) != 0 || (st.st_mode & 0077)) {
-        snprintf(why, why_cap, "%s: readable by others (chmod 600 it)", path);
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        snprintf(why, why_cap, "%s: not a regular file", path);
+        err = SYNC_ECONFIG;
+    } else if (st.st_uid != geteuid()) {
+        snprintf(why, why_cap, "%s: owned by uid %u, not by this user (uid %u)", path,
+                 (unsigned)st.st_uid, (unsigned)geteuid());
+        err = SYNC_ECONFIG;
+    } else if (st.st_mode & 0177) {
+        snprintf(why, why_cap,
+                 "%s: mode %03o, expected 0600 or 0400 (readable by others? chmod 600 it)", path,
+                 (unsigned)(st.st_mode & 0777));
         err = SYNC_ECONFIG;
     } else {
         ssize_t n = read(fd, out, cap - 1);
@@ -83,6 +99,8 @@ int sync_from_pg(int err, const struct pg *pg)
         return SYNC_EAUTH;
     case PG_EPERM:
         return SYNC_EPERM;
+    case PG_ETLS:
+        return SYNC_ETLS;
     default:
         break;
     }
@@ -230,16 +248,167 @@ static int send_batch(struct pg *pg, struct batch *b, int64_t *acked, char *why,
     return SYNC_OK;
 }
 
-static int push(struct pg *pg, struct store *s, int limit, sync_progress_fn progress, void *ctx,
-                struct sync_report *r, char *why, size_t cap)
+/* The ledger's view of this kiosk (cpd.kiosk_status) and which ledger it is. */
+struct ledger_status {
+    int64_t last_seq;
+    uint8_t last_hash[CRYPTO_HASH_BYTES];
+    char identity[128]; /* "<ledger uuid>/<cluster id>" */
+};
+
+static int ledger_status(struct pg *pg, struct ledger_status *st, char *why, size_t cap)
+{
+    struct pg_result *res = NULL;
+    int err = pg_exec(pg,
+                      "SELECT last_seq, encode(last_hash, 'hex'), ledger_id || '/' || cluster_id"
+                      " FROM cpd.kiosk_status()",
+                      0, NULL, &res, why, cap);
+    if (err != PG_OK)
+        return sync_from_pg(err, pg);
+    st->last_seq = strtoll(pg_value(res, 0, 0), NULL, 10);
+    int bad = crypto_unhex(st->last_hash, sizeof(st->last_hash), pg_value(res, 0, 1)) != 0 ||
+              strlen(pg_value(res, 0, 2)) >= sizeof(st->identity);
+    if (!bad)
+        memcpy(st->identity, pg_value(res, 0, 2), strlen(pg_value(res, 0, 2)) + 1);
+    pg_clear(res);
+    if (bad) {
+        snprintf(why, cap, "the ledger's chain tip for this kiosk is malformed");
+        return SYNC_EQUERY;
+    }
+    return SYNC_OK;
+}
+
+static int take_first(void *ctx, const struct event *e)
+{
+    memcpy(ctx, e, sizeof(*e));
+    return 1;
+}
+
+/* This kiosk's own event at seq. */
+static int local_event(struct store *s, int64_t seq, struct event *e)
+{
+    e->seq = 0;
+    int rc = store_events_each(s, seq, take_first, e);
+    if (rc != STORE_OK && rc != 1)
+        return rc;
+    return e->seq == seq ? STORE_OK : STORE_ENOTFOUND;
+}
+
+int sync_event_from_row(const struct pg_result *r, int i, const char *kiosk, struct event *e)
+{
+    memset(e, 0, sizeof(*e));
+    e->seq = strtoll(pg_value(r, i, 0), NULL, 10);
+    int type = event_type_parse(pg_value(r, i, 2));
+    e->type = type < 0 ? EV_TYPE_COUNT : (enum event_type)type;
+    e->wall_us = strtoll(pg_value(r, i, 5), NULL, 10);
+    e->mono_us = strtoll(pg_value(r, i, 6), NULL, 10);
+    return type < 0 || strcopy(e->uuid, sizeof(e->uuid), pg_value(r, i, 1)) ||
+                   strcopy(e->kiosk, sizeof(e->kiosk), kiosk) ||
+                   strcopy(e->person, sizeof(e->person), pg_value(r, i, 3)) ||
+                   strcopy(e->session, sizeof(e->session), pg_value(r, i, 4)) ||
+                   strcopy(e->clock, sizeof(e->clock), pg_value(r, i, 7)) ||
+                   strcopy(e->payload, sizeof(e->payload), pg_value(r, i, 8)) ||
+                   crypto_unhex(e->prev_hash, sizeof(e->prev_hash), pg_value(r, i, 9)) != 0 ||
+                   crypto_unhex(e->hash, sizeof(e->hash), pg_value(r, i, 10)) != 0 ||
+                   crypto_unhex(e->sig, sizeof(e->sig), pg_value(r, i, 11)) != 0
+               ? -1
+               : 0;
+}
+
+/* A kiosk restored from an old backup: the ledger holds its events from..to that the store
+ * lost. They are taken back, each checked to continue the local chain and to carry this
+ * kiosk's own signature, in one local transaction; the chain then goes on from there. */
+static int heal(struct pg *pg, struct store *s, const char *kiosk, const uint8_t pk[], int64_t from,
+                int64_t to, struct sync_report *r, char *why, size_t cap)
+{
+    int err = store_begin(s) == STORE_OK ? SYNC_OK : SYNC_ESTORE;
+    for (int64_t next = from; err == SYNC_OK && next <= to;) {
+        char after[24], page[16];
+        snprintf(after, sizeof(after), "%" PRId64, next - 1);
+        snprintf(page, sizeof(page), "%d", HEAL_PAGE);
+        const char *params[2] = {after, page};
+        struct pg_result *res = NULL;
+        err = sync_from_pg(pg_exec(pg,
+                                   "SELECT seq, uuid, type, person, session, wall_us, mono_us,"
+                                   " clock, payload, encode(prev_hash, 'hex'),"
+                                   " encode(hash, 'hex'), encode(sig, 'hex')"
+                                   " FROM cpd.pull_own_events($1::bigint, $2::integer)",
+                                   2, params, &res, why, cap),
+                           pg);
+        int n = err == SYNC_OK ? pg_rows(res) : 0;
+        if (err == SYNC_OK && n == 0) {
+            snprintf(why, cap, "the ledger said it holds seq %" PRId64 " but sent none after %s",
+                     to, after);
+            err = SYNC_EREJECTED;
+        }
+        for (int i = 0; err == SYNC_OK && i < n && next <= to; i++, next++) {
+            struct event e;
+            int bad = sync_event_from_row(res, i, kiosk, &e);
+            if (bad || store_adopt_event(s, &e, pk) != STORE_OK) {
+                snprintf(why, cap,
+                         "taking back seq %" PRId64 " from the ledger: it does not continue this "
+                         "kiosk's chain or is not signed by its key",
+                         e.seq);
+                err = SYNC_ETAMPER;
+            }
+            r->healed += err == SYNC_OK;
+        }
+        pg_clear(res);
+    }
+    if (err == SYNC_OK)
+        return store_commit(s) == STORE_OK ? SYNC_OK : SYNC_ESTORE;
+    store_rollback(s);
+    r->healed = 0;
+    return err;
+}
+
+/* Compares the ledger's chain tip with the store before anything is pushed: ahead (this kiosk
+ * was restored from an old backup) heals; behind what it acknowledged (the ledger was restored
+ * or lost events) is re-sent and reported; the same seq with another hash (a cloned kiosk, or
+ * tampering) stops everything. */
+static int reconcile(struct pg *pg, struct store *s, const struct ledger_status *st,
+                     const char *kiosk, const uint8_t pk[], struct sync_report *r, char *why,
+                     size_t cap)
+{
+    int64_t local_seq = 0;
+    uint8_t local_hash[CRYPTO_HASH_BYTES];
+    if (store_chain_tip(s, &local_seq, local_hash) != STORE_OK)
+        return SYNC_ESTORE;
+    if (st->last_seq > 0 && st->last_seq <= local_seq) {
+        struct event e;
+        if (local_event(s, st->last_seq, &e) != STORE_OK)
+            return SYNC_ESTORE;
+        if (memcmp(e.hash, st->last_hash, CRYPTO_HASH_BYTES) != 0) {
+            char ours[2 * CRYPTO_HASH_BYTES + 1], theirs[2 * CRYPTO_HASH_BYTES + 1];
+            crypto_hex(ours, e.hash, CRYPTO_HASH_BYTES);
+            crypto_hex(theirs, st->last_hash, CRYPTO_HASH_BYTES);
+            snprintf(why, cap,
+                     "seq %" PRId64 ": the ledger holds hash %s, this kiosk %s (a cloned kiosk "
+                     "or an edited store: stop both and ask head office)",
+                     st->last_seq, theirs, ours);
+            return SYNC_EDIVERGED;
+        }
+    }
+    if (st->last_seq > local_seq)
+        return heal(pg, s, kiosk, pk, local_seq + 1, st->last_seq, r, why, cap);
+    int64_t acked = meta_int(s, META_ACKED);
+    char known[128] = "";
+    store_meta_get(s, META_LEDGER, known, sizeof(known));
+    bool same_ledger = known[0] == '\0' || strcmp(known, st->identity) == 0;
+    if (same_ledger && st->last_seq < acked) {
+        r->resent_from = st->last_seq + 1;
+        r->resent_to = acked;
+    }
+    return SYNC_OK;
+}
+
+static int push(struct pg *pg, struct store *s, const struct ledger_status *st, int limit,
+                sync_progress_fn progress, void *ctx, struct sync_report *r, char *why, size_t cap)
 {
     struct batch b = {.limit = limit > 0 ? limit : 1000};
-    int64_t acked = 0, total = 0;
-    /* The ledger says where it is: after a restore it may be behind our record, after a kill
-     * ahead of it. Either way we send from there. */
-    int err = send_batch(pg, &b, &acked, why, cap);
+    int64_t acked = st->last_seq, total = 0;
     int64_t start = acked;
-    if (err == SYNC_OK && store_count(s, "events", &total) != STORE_OK)
+    int err = SYNC_OK;
+    if (store_count(s, "events", &total) != STORE_OK)
         err = SYNC_ESTORE;
     while (err == SYNC_OK && acked < total) {
         b.n = 0;
@@ -262,7 +431,8 @@ static int push(struct pg *pg, struct store *s, int limit, sync_progress_fn prog
             progress(ctx, acked - start, total - start);
     }
     /* Once, not per batch (each local write is an fsync): the ledger's own record is what the
-     * next push starts from; this copy only feeds the "events waiting" on screen. */
+     * next push starts from; this copy feeds the "events waiting" on screen and tells the next
+     * sync whether the ledger lost what it had acknowledged. */
     if (meta_put_int(s, META_ACKED, acked) != STORE_OK && err == SYNC_OK)
         err = SYNC_ESTORE;
     r->pushed = acked - start;
@@ -407,6 +577,9 @@ static int apply_bookings(struct store *s, const struct pg_result *res)
     return err;
 }
 
+/* A kiosk gets whether there is a certificate, never its number (cpd.pull_external_credits). */
+#define CERTIFICATE_AT_HEAD_OFFICE "held at head office"
+
 static int apply_credits(struct store *s, const struct pg_result *res)
 {
     int err = STORE_OK;
@@ -418,21 +591,22 @@ static int apply_credits(struct store *s, const struct pg_result *res)
             return STORE_EINVALID;
         x.source = (enum external_source)source;
         x.credits_q = atoi(pg_value(res, i, 4));
-        snprintf(x.certificate, sizeof(x.certificate), "%s", pg_value(res, i, 5));
+        if (yes(pg_value(res, i, 5)))
+            strcopy(x.certificate, sizeof(x.certificate), CERTIFICATE_AT_HEAD_OFFICE);
         x.directed = yes(pg_value(res, i, 6));
-        snprintf(x.note, sizeof(x.note), "%s", pg_value(res, i, 7));
         err = person_id(s, pg_value(res, i, 0), &x.person_id);
         if (err == STORE_OK)
             err = store_course_by_code(s, pg_value(res, i, 1), &c, &x.course_id);
         if (err == STORE_OK)
-            err = yes(pg_value(res, i, 8))
+            err = yes(pg_value(res, i, 7))
                       ? store_external_upsert(s, &x)
                       : store_external_remove(s, x.person_id, x.course_id, x.date);
     }
     return err;
 }
 
-static int apply(struct store *s, struct pg_result *const *res, const char *upto)
+static int apply(struct store *s, struct pg_result *const *res, const char *identity,
+                 const char *upto)
 {
     static int (*const appliers[PULL_KINDS])(struct store *, const struct pg_result *) = {
         apply_people, apply_badges, apply_courses, apply_sessions, apply_bookings, apply_credits};
@@ -441,31 +615,51 @@ static int apply(struct store *s, struct pg_result *const *res, const char *upto
         err = appliers[k](s, res[k]);
     if (err == STORE_OK)
         err = store_meta_set(s, META_CURSOR, upto);
+    if (err == STORE_OK && identity)
+        err = store_meta_set(s, META_LEDGER, identity);
     if (err == STORE_OK)
         return store_commit(s);
     store_rollback(s);
     return err;
 }
 
-int sync_pull(struct pg *pg, struct store *s, struct sync_report *r, char *why, size_t cap)
+/* Where the pull starts: the stored cursor, unless it belongs to another ledger or cluster
+ * (a logical restore gives the same rows other transaction ids) or is ahead of the server. */
+static void pull_start(struct store *s, const char *identity, char *since, size_t cap, bool *full)
 {
-    char since[32] = "0", upto[32];
+    char known[128] = "";
+    if (store_meta_get(s, META_CURSOR, since, cap) != STORE_OK)
+        strcopy(since, cap, "0");
+    if (identity && store_meta_get(s, META_LEDGER, known, sizeof(known)) == STORE_OK && known[0] &&
+        strcmp(known, identity) != 0) {
+        strcopy(since, cap, "0");
+        *full = true;
+    }
+}
+
+int sync_pull(struct pg *pg, struct store *s, const char *identity, struct sync_report *r,
+              char *why, size_t cap)
+{
+    char since[32] = "0", upto[32] = "0";
     struct pg_result *res[PULL_KINDS] = {0}, *bound = NULL;
-    if (store_meta_get(s, META_CURSOR, since, sizeof(since)) != STORE_OK)
-        snprintf(since, sizeof(since), "0");
+    pull_start(s, identity, since, sizeof(since), &r->full_pull);
     int err =
         pg_exec(pg, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0, NULL, NULL, why, cap);
     if (err == PG_OK)
         err = pg_exec(pg, "SELECT cpd.pull_upto()::text", 0, NULL, &bound, why, cap);
-    if (err == PG_OK)
-        snprintf(upto, sizeof(upto), "%s", pg_value(bound, 0, 0));
+    if (err == PG_OK && strcopy(upto, sizeof(upto), pg_value(bound, 0, 0)) != 0)
+        err = PG_EQUERY;
+    if (err == PG_OK && strtoull(since, NULL, 10) > strtoull(upto, NULL, 10)) {
+        strcopy(since, sizeof(since), "0"); /* the server is behind our cursor: restored */
+        r->full_pull = true;
+    }
     const char *params[2] = {since, upto};
     for (int k = 0; k < PULL_KINDS && err == PG_OK; k++)
         err = pg_exec(pg, pull_sql[k], 2, params, &res[k], why, cap);
     int result = sync_from_pg(err, pg);
     pg_exec(pg, err == PG_OK ? "COMMIT" : "ROLLBACK", 0, NULL, NULL, why, err == PG_OK ? cap : 0);
     if (result == SYNC_OK) {
-        int store_err = apply(s, res, upto);
+        int store_err = apply(s, res, identity, upto);
         if (store_err != STORE_OK) {
             snprintf(why, cap, "applying what the ledger sent: %s", store_strerror(store_err));
             result = SYNC_ESTORE;
@@ -481,43 +675,67 @@ int sync_pull(struct pg *pg, struct store *s, struct sync_report *r, char *why, 
 
 /* ---- the whole sync ---------------------------------------------------------------------- */
 
-int sync_run(const struct config *cfg, struct store *s, sync_progress_fn progress, void *ctx,
-             struct sync_report *r, char *why, size_t cap)
+int sync_connect(const struct config_sync *c, struct pg **pg, char *why, size_t cap)
 {
-    memset(r, 0, sizeof(*r));
-    why[0] = '\0';
-    if (!cfg->sync.conninfo[0]) {
+    if (!c->conninfo[0]) {
         snprintf(why, cap, "no [sync] conninfo in the configuration");
         return SYNC_ECONFIG;
     }
     char password[256] = "";
     int err = SYNC_OK;
-    if (cfg->sync.password_file[0])
-        err = sync_read_password(cfg->sync.password_file, password, sizeof(password), why, cap);
-    struct pg *pg = NULL;
+    if (c->password_file[0])
+        err = sync_read_password(c->password_file, password, sizeof(password), why, cap);
+    struct pg_options o = {.password = password,
+                           .timeout_s = c->connect_timeout_s,
+                           .sslmode = c->sslmode,
+                           .sslrootcert = c->sslrootcert,
+                           .channel_binding = c->channel_binding};
     if (err == SYNC_OK)
-        err = sync_from_pg(pg_connect(cfg->sync.conninfo, password[0] ? password : NULL,
-                                      cfg->sync.connect_timeout_s, &pg, why, cap),
-                           NULL);
+        err = sync_from_pg(pg_connect(c->conninfo, &o, pg, why, cap), NULL);
     crypto_wipe(password, sizeof(password));
+    return err;
+}
+
+int sync_run(const struct config *cfg, struct store *s, sync_progress_fn progress, void *ctx,
+             struct sync_report *r, char *why, size_t cap)
+{
+    memset(r, 0, sizeof(*r));
+    why[0] = '\0';
+    struct pg *pg = NULL;
+    struct ledger_status st = {0};
+    uint8_t pk[CRYPTO_SIGN_PK_BYTES];
+    char kiosk[EVENT_KIOSK_MAX];
+    int err = sync_connect(&cfg->sync, &pg, why, cap);
     if (err == SYNC_OK)
         err = check_schema(pg, r, why, cap);
     if (err == SYNC_OK)
         err = clock_offset(pg, r, why, cap);
+    if (err == SYNC_OK && meta_put_int(s, META_OFFSET, r->clock_offset_ms) != STORE_OK)
+        err = SYNC_ESTORE;
     if (err == SYNC_OK)
-        meta_put_int(s, META_OFFSET, r->clock_offset_ms);
+        err = ledger_status(pg, &st, why, cap);
+    if (err == SYNC_OK && store_signer(s, kiosk, sizeof(kiosk), pk) != STORE_OK)
+        err = SYNC_ESTORE;
     if (err == SYNC_OK)
-        err = push(pg, s, cfg->sync.batch, progress, ctx, r, why, cap);
+        err = reconcile(pg, s, &st, kiosk, pk, r, why, cap);
     if (err == SYNC_OK)
-        err = sync_pull(pg, s, r, why, cap);
+        err = push(pg, s, &st, cfg->sync.batch, progress, ctx, r, why, cap);
+    if (err == SYNC_OK)
+        err = sync_pull(pg, s, st.identity, r, why, cap);
     pg_close(pg);
+    int meta = STORE_OK;
     if (err == SYNC_OK) {
-        meta_put_int(s, META_SUCCESS, zone_now_us());
-        store_meta_set(s, META_ERROR, "");
+        meta = meta_put_int(s, META_SUCCESS, zone_now_us());
+        if (meta == STORE_OK)
+            meta = store_meta_set(s, META_ERROR, "");
     } else {
         char line[200];
         snprintf(line, sizeof(line), "%s: %.150s", sync_strerror(err), why);
-        store_meta_set(s, META_ERROR, line);
+        meta = store_meta_set(s, META_ERROR, line);
+    }
+    if (meta != STORE_OK && err == SYNC_OK) {
+        snprintf(why, cap, "recording the sync locally: %s", store_strerror(meta));
+        err = SYNC_ESTORE;
     }
     return err;
 }

@@ -7,6 +7,7 @@
 #ifndef CPD_SYNC_H
 #define CPD_SYNC_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "../config/config.h"
@@ -25,6 +26,8 @@ enum sync_error {
     SYNC_ECONFIG = -7,      /* [sync] not set up, or the password file is unusable */
     SYNC_EPERM = -8,        /* permission denied (not a registered kiosk role?) */
     SYNC_EQUERY = -9,       /* any other ledger error */
+    SYNC_EDIVERGED = -10,   /* the ledger holds another event at a seq this kiosk has (clone) */
+    SYNC_ETLS = -11,        /* the ledger's certificate or host name did not check out */
 };
 
 struct sync_report {
@@ -34,6 +37,10 @@ struct sync_report {
     int64_t acked_seq;       /* the highest seq the ledger holds */
     int64_t waiting;         /* local events it does not hold yet */
     int pulled[6];           /* people, badges, courses, sessions, bookings, credits */
+    int64_t healed;          /* own events taken back from the ledger (restored kiosk) */
+    int64_t resent_from;     /* > 0: the ledger had lost seqs resent_from..resent_to, */
+    int64_t resent_to;       /*      which this sync sent again */
+    bool full_pull;          /* another ledger, or a restored one: everything was pulled */
 };
 
 typedef void (*sync_progress_fn)(void *ctx, int64_t done, int64_t total);
@@ -41,14 +48,25 @@ typedef void (*sync_progress_fn)(void *ctx, int64_t done, int64_t total);
 int sync_run(const struct config *cfg, struct store *store, sync_progress_fn progress, void *ctx,
              struct sync_report *report, char *why, size_t cap);
 const char *sync_strerror(int err);
-/* Reads the password file, refusing one that others can read. */
+/* Reads the password file, refusing one that is not a regular file owned by this user with
+ * mode 0600 or 0400. */
 int sync_read_password(const char *path, char *out, size_t cap, char *why, size_t why_cap);
 /* Pulls everything the ledger holds since the store's cursor into the store (one local
  * transaction). For ledger_import's scratch store; sync_run does it for kiosks. */
 struct pg;
-int sync_pull(struct pg *pg, struct store *store, struct sync_report *report, char *why,
-              size_t cap);
+/* identity: the ledger's (from cpd.kiosk_status), remembered with the cursor; NULL for a
+ * scratch store. */
+int sync_pull(struct pg *pg, struct store *store, const char *identity, struct sync_report *report,
+              char *why, size_t cap);
+/* Connects as [sync] says: password from its file, TLS options, timeout. */
+int sync_connect(const struct config_sync *sync, struct pg **pg, char *why, size_t cap);
 int sync_from_pg(int pg_error, const struct pg *pg);
+/* Row i of a query returning seq, uuid, type, person, session, wall_us, mono_us, clock,
+ * payload, prev_hash, hash, sig (the three in hex) as kiosk's event: 0, or -1 when a field is
+ * unknown or does not fit. */
+struct pg_result;
+struct event;
+int sync_event_from_row(const struct pg_result *r, int i, const char *kiosk, struct event *e);
 /* What the last sync left in the store's meta table, for the screen and cpd-admin. */
 struct sync_state {
     int64_t last_success_us; /* 0: never */

@@ -18,11 +18,18 @@ struct pg_result {
 /* libpq gives connection failures no SQLSTATE: its message says which kind it was. */
 static int classify_connect(const char *message)
 {
+    static const char *const tls[] = {"certificate",      "does not match host name",
+                                      "SSL was required", "SSL error",
+                                      "channel binding",  "root certificate file"};
     static const char *const auth[] = {"authentication failed", "no password supplied",
                                        "password is required", "role \"", "pg_hba.conf"};
     for (size_t i = 0; i < sizeof(auth) / sizeof(auth[0]); i++) {
         if (strstr(message, auth[i]))
             return PG_EAUTH;
+    }
+    for (size_t i = 0; i < sizeof(tls) / sizeof(tls[0]); i++) {
+        if (strstr(message, tls[i]))
+            return PG_ETLS;
     }
     return PG_EUNREACHABLE;
 }
@@ -36,25 +43,35 @@ static void one_line(char *why, size_t cap, const char *message)
     }
 }
 
-int pg_connect(const char *conninfo, const char *password, int timeout_s, struct pg **out,
-               char *why, size_t cap)
+int pg_connect(const char *conninfo, const struct pg_options *o, struct pg **out, char *why,
+               size_t cap)
 {
     *out = NULL;
     struct pg *pg = calloc(1, sizeof(*pg));
     if (!pg)
         return PG_ENOMEM;
     char timeout[16];
-    snprintf(timeout, sizeof(timeout), "%d", timeout_s > 0 ? timeout_s : 10);
-    const char *keys[] = {"dbname", "password", "connect_timeout", "application_name", NULL};
-    const char *values[] = {conninfo, password, timeout, "cpd-kiosk", NULL};
-    if (!password) {
-        keys[1] = "connect_timeout";
-        values[1] = timeout;
-        keys[2] = "application_name";
-        values[2] = "cpd-kiosk";
-        keys[3] = values[3] = NULL;
+    snprintf(timeout, sizeof(timeout), "%d", o && o->timeout_s > 0 ? o->timeout_s : 10);
+    /* expand_dbname: the conninfo string is parsed; the keys after it override what it says.
+     * Only the keys given a value are passed. */
+    const char *all_keys[] = {"dbname",  "connect_timeout", "application_name", "password",
+                              "sslmode", "sslrootcert",     "channel_binding"};
+    const char *all_values[] = {conninfo,
+                                timeout,
+                                "cpd-kiosk",
+                                o ? o->password : NULL,
+                                o ? o->sslmode : NULL,
+                                o ? o->sslrootcert : NULL,
+                                o ? o->channel_binding : NULL};
+    const char *keys[8], *values[8];
+    int n = 0;
+    for (size_t i = 0; i < sizeof(all_keys) / sizeof(all_keys[0]); i++) {
+        if (all_values[i] && all_values[i][0]) {
+            keys[n] = all_keys[i];
+            values[n++] = all_values[i];
+        }
     }
-    /* expand_dbname: the conninfo string is parsed; later keys override what it says. */
+    keys[n] = values[n] = NULL;
     pg->conn = PQconnectdbParams(keys, values, 1);
     if (!pg->conn || PQstatus(pg->conn) != CONNECTION_OK) {
         const char *msg = pg->conn ? PQerrorMessage(pg->conn) : "out of memory";
@@ -65,6 +82,21 @@ int pg_connect(const char *conninfo, const char *password, int timeout_s, struct
     }
     *out = pg;
     return PG_OK;
+}
+
+int pg_scram_verifier(struct pg *pg, const char *role, const char *password, char *out, size_t cap,
+                      char *why, size_t why_cap)
+{
+    char *v = PQencryptPasswordConn(pg->conn, password, role, "scram-sha-256");
+    if (!v) {
+        one_line(why, why_cap, PQerrorMessage(pg->conn));
+        return PG_EQUERY;
+    }
+    int err = strlen(v) < cap ? PG_OK : PG_ENOMEM;
+    if (err == PG_OK)
+        memcpy(out, v, strlen(v) + 1);
+    PQfreemem(v);
+    return err;
 }
 
 void pg_close(struct pg *pg)

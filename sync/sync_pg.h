@@ -16,14 +16,28 @@ enum pg_error {
     PG_EQUERY = -3,       /* a statement failed (pg_sqlstate says how) */
     PG_EPERM = -4,        /* permission denied (SQLSTATE 42501) */
     PG_ENOMEM = -5,
+    PG_ETLS = -6, /* TLS failed: the server's certificate or host name did not check out */
+};
+
+/* How to reach the ledger beyond the conninfo; NULL or "" fields leave libpq's defaults. */
+struct pg_options {
+    const char *password; /* never logged, never echoed */
+    int timeout_s;
+    const char *sslmode;         /* verify-full in production */
+    const char *sslrootcert;     /* the CA that signed the ledger's certificate */
+    const char *channel_binding; /* require: SCRAM bound to the TLS channel */
 };
 
 struct pg;
 struct pg_result;
 
-/* conninfo: a libpq connection string without the password; password may be NULL. */
-int pg_connect(const char *conninfo, const char *password, int timeout_s, struct pg **out,
-               char *why, size_t cap);
+/* conninfo: a libpq connection string without the password; options may be NULL. */
+int pg_connect(const char *conninfo, const struct pg_options *options, struct pg **out, char *why,
+               size_t cap);
+/* The SCRAM-SHA-256 verifier of a password for a role, computed here: a password never
+ * travels to the server in clear text (CREATE/ALTER ROLE … PASSWORD takes the verifier). */
+int pg_scram_verifier(struct pg *pg, const char *role, const char *password, char *out, size_t cap,
+                      char *why, size_t why_cap);
 void pg_close(struct pg *pg);
 /* Runs sql with text parameters (values[i] NULL for SQL NULL); *out may be NULL to discard. */
 int pg_exec(struct pg *pg, const char *sql, int n, const char *const *values,

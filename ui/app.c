@@ -57,6 +57,7 @@ struct syncer {
     char why[256];
     struct sync_report report;
     const struct config *cfg;
+    const struct kiosk_keys *keys;
     struct gfx *gfx;
 };
 
@@ -167,7 +168,9 @@ static void *sync_thread(void *arg)
 {
     struct syncer *y = arg;
     struct store *store = NULL;
-    y->err = store_open(y->cfg->kiosk.database, &store, y->why, sizeof(y->why)) == STORE_OK
+    /* Its own connection, signed as this kiosk: a sync may take back this kiosk's own events. */
+    y->err = store_open(y->cfg->kiosk.database, &store, y->why, sizeof(y->why)) == STORE_OK &&
+                     store_set_signer(store, y->cfg->kiosk.id, y->keys->sign_sk) == STORE_OK
                  ? sync_run(y->cfg, store, NULL, NULL, &y->report, y->why, sizeof(y->why))
                  : SYNC_ESTORE;
     store_close(store);
@@ -182,6 +185,7 @@ static void start_sync(struct app *a)
     if (y->running || !a->opt->cfg.sync.conninfo[0] || a->opt->demo)
         return;
     y->cfg = &a->opt->cfg;
+    y->keys = a->opt->keys;
     y->gfx = a->gfx;
     y->finished = false;
     y->running = pthread_create(&y->thread, NULL, sync_thread, y) == 0;

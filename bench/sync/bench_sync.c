@@ -60,7 +60,7 @@ int main(void)
         die("setup", "PostgreSQL did not start");
     struct ledger_target admin = {pg.conninfo, pg.password, 10};
     int from, to;
-    if (ledger_init(&admin, CPD_BINARY_DIR "/cpd_ledger.so", &from, &to, why, sizeof(why)))
+    if (ledger_init(&admin, &from, &to, why, sizeof(why)))
         die("ledger init", why);
     char dir[] = "/tmp/cpd-bench-sync-XXXXXX", db[128], sign[128], site[128], pw[128];
     mkdtemp(dir);
@@ -75,7 +75,8 @@ int main(void)
         die("kiosk", why);
     char pk[65];
     crypto_hex(pk, keys.sign_pk, 32);
-    if (ledger_add_kiosk(&admin, "bench", pk, "bench-pw", role, sizeof(role), why, sizeof(why)))
+    if (ledger_add_kiosk(&admin, &(struct ledger_kiosk){"bench", pk, "bench-pw", 600, 30, 2}, role,
+                         sizeof(role), why, sizeof(why)))
         die("add kiosk", why);
     store_begin(s);
     for (int i = 0; i < n; i++) {
@@ -93,13 +94,14 @@ int main(void)
     struct config cfg;
     config_default(&cfg);
     snprintf(cfg.sync.conninfo, sizeof(cfg.sync.conninfo),
-             "host=127.0.0.1 port=%d dbname=postgres user=%s", pg.port, role);
+             "host=127.0.0.1 port=%d dbname=cpd user=%s", pg.port, role);
     snprintf(pw, sizeof(pw), "%s/ledger.pw", dir);
     FILE *f = fopen(pw, "w");
     fputs("bench-pw", f);
     fclose(f);
     chmod(pw, 0600);
     snprintf(cfg.sync.password_file, sizeof(cfg.sync.password_file), "%s", pw);
+    snprintf(cfg.sync.sslmode, sizeof(cfg.sync.sslmode), "disable");
     cfg.sync.batch = getenv("CPD_BENCH_BATCH") ? atoi(getenv("CPD_BENCH_BATCH")) : 10000;
     struct sync_report r;
     double t0 = now_s();

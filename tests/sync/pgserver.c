@@ -34,7 +34,68 @@ static int start_server(struct pgserver *pg)
     return as_postgres(cmd) == 0 ? 0 : -1;
 }
 
+static int run_capture(const char *cmd, char *out, size_t cap)
+{
+    FILE *p = popen(cmd, "r");
+    if (!p)
+        return -1;
+    size_t n = fread(out, 1, cap - 1, p);
+    out[n] = '\0';
+    int status = pclose(p);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+int pgserver_shell_super(const struct pgserver *pg, const char *cmd, char *out, size_t cap)
+{
+    char script[512], full[1024];
+    snprintf(script, sizeof(script), "%s/super-%d.sh", pg->dir, (int)getpid());
+    FILE *f = fopen(script, "w");
+    if (!f)
+        return -1;
+    fprintf(f, "%s\n", cmd);
+    fclose(f);
+    snprintf(full, sizeof(full),
+             "PGHOST=127.0.0.1 PGPORT=%d PGUSER=cpd_admin PGPASSWORD='%s' PGDATABASE=postgres "
+             "sh '%s' 2>&1",
+             pg->port, pg->super_password, script);
+    int rc = run_capture(full, out, cap);
+    unlink(script);
+    return rc;
+}
+
 int pgserver_start(struct pgserver *pg)
+{
+    if (pgserver_start_empty(pg) != 0)
+        return -1;
+    /* docs/head-office.md, "Setting it up", the superuser's step, word for word. */
+    char cmd[1024], out[2048];
+    snprintf(cmd, sizeof(cmd),
+             "psql -X -q -v owner=cpd_owner -v db=cpd -f %s/sync/pg_ext/ledger-superuser.sql",
+             CPD_SOURCE_DIR);
+    if (pgserver_shell_super(pg, cmd, out, sizeof(out)) != 0) {
+        fprintf(stderr, "pgserver: the superuser step failed: %s\n", out);
+        return -1;
+    }
+    snprintf(pg->password, sizeof(pg->password), "owner-%d", (int)getpid());
+    snprintf(cmd, sizeof(cmd), "psql -X -q -c \"ALTER ROLE cpd_owner PASSWORD '%s'\"",
+             pg->password);
+    if (pgserver_shell_super(pg, cmd, out, sizeof(out)) != 0) {
+        fprintf(stderr, "pgserver: setting the owner's password failed: %s\n", out);
+        return -1;
+    }
+    snprintf(pg->conninfo, sizeof(pg->conninfo),
+             "host=127.0.0.1 port=%d dbname=cpd user=cpd_owner sslmode=disable", pg->port);
+    snprintf(pg->password_file, sizeof(pg->password_file), "%s/owner.pw", pg->dir);
+    FILE *f = fopen(pg->password_file, "w");
+    if (!f)
+        return -1;
+    fprintf(f, "%s\n", pg->password);
+    fclose(f);
+    chmod(pg->password_file, 0600);
+    return 0;
+}
+
+int pgserver_start_empty(struct pgserver *pg)
 {
     memset(pg, 0, sizeof(*pg));
     snprintf(pg->dir, sizeof(pg->dir), "/tmp/cpd-pg-XXXXXX");
@@ -46,13 +107,13 @@ int pgserver_start(struct pgserver *pg)
         fprintf(stderr, "pgserver: no postgres user (Debian: postgresql-15)\n");
         return -1;
     }
-    snprintf(pg->password, sizeof(pg->password), "admin-%d", (int)getpid());
+    snprintf(pg->super_password, sizeof(pg->super_password), "admin-%d", (int)getpid());
     char pwfile[300];
     snprintf(pwfile, sizeof(pwfile), "%s/initdb.pw", pg->dir);
     FILE *f = fopen(pwfile, "w");
     if (!f)
         return -1;
-    fprintf(f, "%s\n", pg->password);
+    fprintf(f, "%s\n", pg->super_password);
     fclose(f);
     if (pw && chown(pwfile, pw->pw_uid, pw->pw_gid) != 0)
         return -1;
@@ -76,15 +137,8 @@ int pgserver_start(struct pgserver *pg)
         fprintf(stderr, "pgserver: the server did not start (see %s/server.log)\n", pg->dir);
         return -1;
     }
-    snprintf(pg->conninfo, sizeof(pg->conninfo),
-             "host=127.0.0.1 port=%d dbname=postgres user=cpd_admin", pg->port);
-    snprintf(pg->password_file, sizeof(pg->password_file), "%s/admin.pw", pg->dir);
-    f = fopen(pg->password_file, "w");
-    if (!f)
-        return -1;
-    fprintf(f, "%s\n", pg->password);
-    fclose(f);
-    chmod(pg->password_file, 0600);
+    snprintf(pg->super_conninfo, sizeof(pg->super_conninfo),
+             "host=127.0.0.1 port=%d dbname=postgres user=cpd_admin sslmode=disable", pg->port);
     return 0;
 }
 
@@ -116,24 +170,26 @@ void pgserver_destroy(struct pgserver *pg)
     nftw(pg->dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
-int pgserver_psql(const struct pgserver *pg, const char *sql, char *out, size_t cap)
+int pgserver_psql_as(const struct pgserver *pg, const char *user, const char *password,
+                     const char *sql, char *out, size_t cap)
 {
     char path[512], cmd[1024];
-    snprintf(path, sizeof(path), "%s/query.sql", pg->dir);
+    snprintf(path, sizeof(path), "%s/query-%d.sql", pg->dir, (int)getpid());
     FILE *f = fopen(path, "w");
     if (!f)
         return -1;
     fputs(sql, f);
     fclose(f);
     snprintf(cmd, sizeof(cmd),
-             "PGPASSWORD='%s' psql -X -q -At -v ON_ERROR_STOP=1 -h 127.0.0.1 -p %d -U cpd_admin "
-             "-d postgres -f '%s' 2>&1",
-             pg->password, pg->port, path);
-    FILE *p = popen(cmd, "r");
-    if (!p)
-        return -1;
-    size_t n = fread(out, 1, cap - 1, p);
-    out[n] = '\0';
-    int status = pclose(p);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+             "PGPASSWORD='%s' psql -X -q -At -v ON_ERROR_STOP=1 -h 127.0.0.1 -p %d -U %s "
+             "-d cpd -f '%s' 2>&1",
+             password, pg->port, user, path);
+    int rc = run_capture(cmd, out, cap);
+    unlink(path);
+    return rc;
+}
+
+int pgserver_psql(const struct pgserver *pg, const char *sql, char *out, size_t cap)
+{
+    return pgserver_psql_as(pg, "cpd_owner", pg->password, sql, out, cap);
 }

@@ -10,17 +10,31 @@
 struct pgserver {
     char dir[256];
     int port;
-    char conninfo[256];      /* the admin (superuser) connection, without the password */
-    char password_file[300]; /* the admin password, 0600 */
+    char super_conninfo[256]; /* the superuser: for the documented superuser step only */
+    char super_password[32];
+    /* The ledger's owner (neither superuser nor CREATEROLE) on database cpd, set up exactly
+     * as docs/head-office.md says: what every test uses. */
+    char conninfo[256];
+    char password_file[300]; /* 0600 */
     char password[32];
 };
 
-/* 0 or -1 (with the reason on stderr). */
+/* Starts a cluster and performs the documented superuser step (ledger-superuser.sql, the
+ * owner's password); 0 or -1 (with the reason on stderr). */
 int pgserver_start(struct pgserver *pg);
+/* The cluster alone, no ledger database (for a restore target). */
+int pgserver_start_empty(struct pgserver *pg);
+/* Runs a shell command with PGHOST/PGPORT/PGUSER/PGPASSWORD of the superuser set; its exit
+ * status; output in out. For the documented restore procedure. */
+int pgserver_shell_super(const struct pgserver *pg, const char *cmd, char *out, size_t cap);
 int pgserver_stop_server(struct pgserver *pg); /* the server only: for "ledger down" tests */
 int pgserver_restart(struct pgserver *pg);
 void pgserver_destroy(struct pgserver *pg);
-/* Runs SQL as the admin through psql; returns its exit status; output (stdout+stderr) in out. */
+/* Runs SQL as the ledger's owner on cpd through psql; returns its exit status; output
+ * (stdout+stderr) in out. */
 int pgserver_psql(const struct pgserver *pg, const char *sql, char *out, size_t cap);
+/* The same as another login (user, password). */
+int pgserver_psql_as(const struct pgserver *pg, const char *user, const char *password,
+                     const char *sql, char *out, size_t cap);
 
 #endif

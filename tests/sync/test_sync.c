@@ -26,6 +26,7 @@
 static struct pgserver server;
 static char site_key_hex[2 * CRYPTO_SITE_KEY_BYTES + 1];
 static char office_dir[256];
+static char keyring[300];
 
 struct tkiosk {
     char id[32];
@@ -57,12 +58,13 @@ static int group_setup(void **state)
     char why[512];
     int from = 0, to = 0;
     struct ledger_target t = admin();
-    if (ledger_init(&t, CPD_BINARY_DIR "/cpd_ledger.so", &from, &to, why, sizeof(why)) != 0) {
+    if (ledger_init(&t, &from, &to, why, sizeof(why)) != 0) {
         fprintf(stderr, "ledger init: %s\n", why);
         return -1;
     }
     /* Head office: the site key, and the demo roster and programme in the ledger. */
     test_tempdir(office_dir, sizeof(office_dir));
+    snprintf(keyring, sizeof(keyring), "%s/keyring", office_dir);
     char sign[300], site[300];
     snprintf(sign, sizeof(sign), "%s/office.key", office_dir);
     snprintf(site, sizeof(site), "%s/site.key", office_dir);
@@ -118,11 +120,15 @@ static void kiosk_open(struct tkiosk *k, const char *id)
     char pk[2 * CRYPTO_SIGN_PK_BYTES + 1];
     crypto_hex(pk, k->keys.sign_pk, CRYPTO_SIGN_PK_BYTES);
     struct ledger_target t = admin();
-    assert_int_equal(
-        ledger_add_kiosk(&t, id, pk, k->kiosk_password, role, sizeof(role), why, sizeof(why)),
-        SYNC_OK);
+    struct ledger_kiosk lk = {id, pk, k->kiosk_password, 60, 30, 4};
+    int err = ledger_add_kiosk(&t, &lk, role, sizeof(role), why, sizeof(why));
+    if (err != SYNC_OK)
+        fail_msg("add-kiosk %s: %s", id, why);
+    assert_int_equal(ledger_keyring_append(keyring, id, 1, pk, "registered", why, sizeof(why)),
+                     SYNC_OK);
     snprintf(k->cfg.sync.conninfo, sizeof(k->cfg.sync.conninfo),
-             "host=127.0.0.1 port=%d dbname=postgres user=%s", server.port, role);
+             "host=127.0.0.1 port=%d dbname=cpd user=%s", server.port, role);
+    snprintf(k->cfg.sync.sslmode, sizeof(k->cfg.sync.sslmode), "disable");
     char pwpath[512];
     test_write_file(k->dir, "ledger.pw", k->kiosk_password, pwpath, sizeof(pwpath));
     chmod(pwpath, 0600);
@@ -182,13 +188,32 @@ static long ledger_events(const char *kiosk)
     return count;
 }
 
+static void print_finding(void *ctx, const char *line, bool bad)
+{
+    (void)ctx;
+    if (bad)
+        fprintf(stderr, "verify: %s\n", line);
+}
+
 static void assert_ledger_verifies(void)
 {
     struct ledger_target t = admin();
     struct ledger_verify_report r;
+    struct ledger_keyring ring;
     char why[512];
-    assert_int_equal(ledger_verify(&t, NULL, NULL, &r, why, sizeof(why)), SYNC_OK);
+    assert_int_equal(ledger_keyring_load(keyring, &ring, why, sizeof(why)), SYNC_OK);
+    int err = ledger_verify(&t, &ring, NULL, print_finding, NULL, &r, why, sizeof(why));
+    if (err != SYNC_OK)
+        fail_msg("verify: %s", why);
+    ledger_keyring_free(&ring);
     assert_int_equal(r.bad_kiosks, 0);
+}
+
+static int connect_as(const char *conninfo, const char *password, struct pg **pg, char *why,
+                      size_t cap)
+{
+    struct pg_options o = {.password = password, .timeout_s = 5, .sslmode = "disable"};
+    return pg_connect(conninfo, &o, pg, why, cap);
 }
 
 static void test_round_trip(void **state)
@@ -256,7 +281,7 @@ static int push_raw(struct tkiosk *k, const char *role_conninfo, const char *pas
                     const char *override_person, char *why, size_t cap, long *acked)
 {
     struct pg *pg = NULL;
-    int err = pg_connect(role_conninfo, password, 5, &pg, why, cap);
+    int err = connect_as(role_conninfo, password, &pg, why, cap);
     if (err != PG_OK)
         return err;
     char *text[12] = {0};
@@ -418,8 +443,9 @@ static void test_an_edited_event_is_found(void **state)
                      0);
     /* cpd-admin verify --ledger, as the office would run it. */
     char cmd[1024];
-    snprintf(cmd, sizeof(cmd), "'%s/cpd-admin' verify --ledger '%s' --password-file '%s' 2>&1",
-             CPD_BINARY_DIR, server.conninfo, server.password_file);
+    snprintf(cmd, sizeof(cmd),
+             "'%s/cpd-admin' verify --ledger '%s' --password-file '%s' --keyring '%s' 2>&1",
+             CPD_BINARY_DIR, server.conninfo, server.password_file, keyring);
     FILE *p = popen(cmd, "r");
     size_t n = fread(out, 1, sizeof(out) - 1, p);
     out[n] = '\0';
@@ -453,7 +479,7 @@ static void test_kiosk_roles_can_only_push_and_pull_their_own(void **state)
     add_events(&a, 3);
     char why[512];
     struct pg *pg = NULL;
-    assert_int_equal(pg_connect(b.cfg.sync.conninfo, b.kiosk_password, 5, &pg, why, sizeof(why)),
+    assert_int_equal(connect_as(b.cfg.sync.conninfo, b.kiosk_password, &pg, why, sizeof(why)),
                      PG_OK);
     static const char *const forbidden[] = {
         "SELECT count(*) FROM cpd.events",
@@ -461,7 +487,13 @@ static void test_kiosk_roles_can_only_push_and_pull_their_own(void **state)
         "UPDATE cpd.kiosks SET last_seq = 0",
         "DELETE FROM cpd.events",
         "INSERT INTO cpd.people (staff_no, name, academy, role) VALUES ('X', 'X', 'X', 'staff')",
-        "SELECT cpd.register_kiosk('evil', decode(repeat('00', 32), 'hex'), 'x')"};
+        "SELECT cpd.register_kiosk('evil', decode(repeat('00', 32), 'hex'), 'x')",
+        "SELECT cpd.rotate_key('role-a', decode(repeat('00', 32), 'hex'), 'x', NULL)",
+        "SELECT cpd_ledger.create_login('kiosk', 'cpd_kiosk_evil', 'x')",
+        "SELECT cpd_ledger.cluster_id()",
+        "SELECT * FROM cpd.office_people",
+        "CREATE TEMP TABLE t (x int)",
+        "CREATE TABLE public.t (x int)"};
     for (size_t i = 0; i < sizeof(forbidden) / sizeof(forbidden[0]); i++) {
         assert_int_equal(pg_exec(pg, forbidden[i], 0, NULL, NULL, why, sizeof(why)), PG_EPERM);
         assert_non_null(strstr(why, "permission denied"));
@@ -484,15 +516,30 @@ static void test_a_kiosk_signing_with_another_key_is_refused(void **state)
     struct tkiosk k;
     kiosk_open(&k, "wrong-key");
     add_events(&k, 5);
-    /* Head office holds a different public key for it (re-keying is allowed before any push). */
+    /* Another key for a registered kiosk is refused by add-kiosk; head office can only change
+     * it with rotate-key and a reason — and then this kiosk's own signatures no longer pass. */
     uint8_t pk[CRYPTO_SIGN_PK_BYTES], sk[CRYPTO_SIGN_SK_BYTES];
     crypto_sign_keypair_new(pk, sk);
     char hex[2 * CRYPTO_SIGN_PK_BYTES + 1], why[512], role[128];
     crypto_hex(hex, pk, sizeof(pk));
     struct ledger_target t = admin();
-    assert_int_equal(ledger_add_kiosk(&t, "wrong-key", hex, k.kiosk_password, role, sizeof(role),
-                                      why, sizeof(why)),
+    struct ledger_kiosk lk = {"wrong-key", hex, k.kiosk_password, 60, 30, 2};
+    assert_int_equal(ledger_add_kiosk(&t, &lk, role, sizeof(role), why, sizeof(why)),
+                     SYNC_EREJECTED);
+    assert_non_null(strstr(why, "registered with another key"));
+    int64_t from = 0;
+    int err = ledger_rotate_key(&t, "wrong-key", hex, "", 0, &from, why, sizeof(why));
+    if (err != SYNC_EREJECTED)
+        fail_msg("rotate-key without a reason: %d %s", err, why);
+    assert_non_null(strstr(why, "needs a reason"));
+    err = ledger_rotate_key(&t, "wrong-key", hex, "test: key swapped", 0, &from, why, sizeof(why));
+    if (err != SYNC_OK)
+        fail_msg("rotate-key: %s", why);
+    /* verify would name the swap until the keyring says so too (cpd-admin writes both). */
+    assert_int_equal(ledger_keyring_append(keyring, "wrong-key", from, hex, "test: key swapped",
+                                           why, sizeof(why)),
                      SYNC_OK);
+    assert_int_equal(from, 1);
     struct sync_report r;
     assert_int_equal(sync_now(&k, &r, why, sizeof(why)), SYNC_EREJECTED);
     assert_non_null(strstr(why, "signature is not kiosk wrong-key's"));
@@ -548,8 +595,8 @@ static void test_pull_never_skips_a_late_commit(void **state)
     must_sync(&k, NULL);
     /* T1 starts first (older transaction id) and writes Late; T2 writes Early and commits. */
     struct pg *t1 = NULL, *t2 = NULL;
-    assert_int_equal(pg_connect(server.conninfo, server.password, 5, &t1, why, sizeof(why)), PG_OK);
-    assert_int_equal(pg_connect(server.conninfo, server.password, 5, &t2, why, sizeof(why)), PG_OK);
+    assert_int_equal(connect_as(server.conninfo, server.password, &t1, why, sizeof(why)), PG_OK);
+    assert_int_equal(connect_as(server.conninfo, server.password, &t2, why, sizeof(why)), PG_OK);
     assert_int_equal(pg_exec(t1, "BEGIN", 0, NULL, NULL, why, sizeof(why)), PG_OK);
     assert_int_equal(pg_exec(t1,
                              "INSERT INTO cpd.people (staff_no, name, academy, role)"

@@ -46,9 +46,7 @@ static void test_sigkill_during_sync_loses_and_doubles_nothing(void **state)
     struct ledger_target admin = {server.conninfo, server.password, 10};
     char why[512], role[128];
     int from, to;
-    assert_int_equal(
-        ledger_init(&admin, CPD_BINARY_DIR "/cpd_ledger.so", &from, &to, why, sizeof(why)),
-        SYNC_OK);
+    assert_int_equal(ledger_init(&admin, &from, &to, why, sizeof(why)), SYNC_OK);
     char dir[256], db[300], sign[300], site[300], pw[512];
     test_tempdir(dir, sizeof(dir));
     snprintf(db, sizeof(db), "%s/kiosk.db", dir);
@@ -60,17 +58,19 @@ static void test_sigkill_during_sync_loses_and_doubles_nothing(void **state)
     assert_int_equal(keys_load_sign(sign, &keys), KEYS_OK);
     char pk[2 * CRYPTO_SIGN_PK_BYTES + 1];
     crypto_hex(pk, keys.sign_pk, CRYPTO_SIGN_PK_BYTES);
-    assert_int_equal(
-        ledger_add_kiosk(&admin, "killed", pk, "kill-pw", role, sizeof(role), why, sizeof(why)),
-        SYNC_OK);
+    assert_int_equal(ledger_add_kiosk(&admin,
+                                      &(struct ledger_kiosk){"killed", pk, "kill-pw", 60, 30, 2},
+                                      role, sizeof(role), why, sizeof(why)),
+                     SYNC_OK);
     struct config cfg;
     config_default(&cfg);
     snprintf(cfg.kiosk.id, sizeof(cfg.kiosk.id), "killed");
     snprintf(cfg.sync.conninfo, sizeof(cfg.sync.conninfo),
-             "host=127.0.0.1 port=%d dbname=postgres user=%s", server.port, role);
+             "host=127.0.0.1 port=%d dbname=cpd user=%s", server.port, role);
     test_write_file(dir, "ledger.pw", "kill-pw", pw, sizeof(pw));
     chmod(pw, 0600);
     snprintf(cfg.sync.password_file, sizeof(cfg.sync.password_file), "%s", pw);
+    snprintf(cfg.sync.sslmode, sizeof(cfg.sync.sslmode), "disable");
     cfg.sync.batch = 25;
 
     struct store *s = NULL;
@@ -89,7 +89,8 @@ static void test_sigkill_during_sync_loses_and_doubles_nothing(void **state)
             struct store *mine = NULL;
             struct sync_report r;
             char w[512];
-            if (store_open(db, &mine, w, sizeof(w)) != STORE_OK)
+            if (store_open(db, &mine, w, sizeof(w)) != STORE_OK ||
+                store_set_signer(mine, "killed", keys.sign_sk) != STORE_OK)
                 _exit(3);
             _exit(sync_run(&cfg, mine, NULL, NULL, &r, w, sizeof(w)) == SYNC_OK ? 0 : 4);
         }
@@ -123,7 +124,14 @@ static void test_sigkill_during_sync_loses_and_doubles_nothing(void **state)
     assert_int_equal(max, local);
     assert_true(killed_mid_sync > 0);
     struct ledger_verify_report vr;
-    assert_int_equal(ledger_verify(&admin, NULL, NULL, &vr, why, sizeof(why)), SYNC_OK);
+    struct ledger_keyring ring = {0};
+    struct ledger_key key = {.from_seq = 1};
+    snprintf(key.kiosk, sizeof(key.kiosk), "killed");
+    memcpy(key.pk, keys.sign_pk, sizeof(key.pk));
+    ring.keys = &key;
+    ring.n = ring.cap = 1;
+    assert_int_equal(ledger_verify(&admin, &ring, NULL, NULL, NULL, &vr, why, sizeof(why)),
+                     SYNC_OK);
     assert_int_equal(vr.bad_kiosks, 0);
     assert_int_equal(vr.events, local);
     store_close(s);

@@ -1,0 +1,117 @@
+-- cpd_ledger 1.0, run by CREATE EXTENSION as a superuser. Everything here is either pure (the
+-- checks) or deliberately narrow (the two login functions): the ledger's owner needs neither
+-- superuser nor CREATEROLE. Why each SECURITY DEFINER function is safe: docs/threat-model.md.
+\echo Use "CREATE EXTENSION cpd_ledger" to load this file. \quit
+
+CREATE FUNCTION @extschema@.ed25519_verify(sig bytea, msg bytea, pk bytea) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'cpd_ed25519_verify' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION @extschema@.event_hash(prev bytea, kiosk text, seq bigint, uuid text, type text,
+                                       person text, session text, wall_us bigint, mono_us bigint,
+                                       clock text, payload text)
+    RETURNS bytea AS 'MODULE_PATHNAME', 'cpd_event_hash' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION @extschema@.check_events(kiosk text, last_seq bigint, last_hash bytea,
+                                         key_from bigint[], keys bytea[], seq bigint[],
+                                         uuid text[], type text[], person text[], session text[],
+                                         wall_us bigint[], mono_us bigint[], clock text[],
+                                         payload text[], prev_hash bytea[], hash bytea[],
+                                         sig bytea[])
+    RETURNS integer AS 'MODULE_PATHNAME', 'cpd_check_events' LANGUAGE C IMMUTABLE STRICT;
+
+-- The cluster this database lives in (initdb's system identifier): a logical restore into
+-- another cluster changes it, so kiosks know their transaction-id pull cursor means nothing
+-- there. pg_control_system() is for superusers only; this exposes the one number.
+CREATE FUNCTION @extschema@.cluster_id() RETURNS text LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp AS $$
+    SELECT system_identifier::text FROM pg_catalog.pg_control_system()
+$$;
+
+-- The group roles every ledger database shares (roles are cluster-wide).
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'cpd_kiosk') THEN
+        CREATE ROLE cpd_kiosk NOLOGIN;
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'cpd_office') THEN
+        CREATE ROLE cpd_office NOLOGIN;
+    END IF;
+END $$;
+
+-- A login for one kiosk or one office user, and nothing more: the name must carry its
+-- prefix, the role may only ever be a plain member of its group, its password arrives already
+-- SCRAM-hashed (never in clear text, never in a log), and its limits are set with it. An
+-- existing role is changed only when it is already exactly such a login (a password or limit
+-- change); any other role of that name is refused. Executable by the database's owner only.
+CREATE FUNCTION @extschema@.create_login(kind text, login name, scram_verifier text,
+                                         statement_timeout_s integer DEFAULT 60,
+                                         idle_in_transaction_s integer DEFAULT 30,
+                                         connections integer DEFAULT 2)
+    RETURNS name LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    grp name;
+    r pg_catalog.pg_roles;
+BEGIN
+    IF kind = 'kiosk' THEN
+        grp := 'cpd_kiosk';
+    ELSIF kind = 'office' THEN
+        grp := 'cpd_office';
+    ELSE
+        RAISE EXCEPTION 'create_login: kind must be kiosk or office' USING ERRCODE = '22023';
+    END IF;
+    IF login !~ ('^' || grp || '_[a-z0-9_]{1,40}$') THEN
+        RAISE EXCEPTION 'create_login: % is not a % login name (%_…)', login, kind, grp
+            USING ERRCODE = '22023';
+    END IF;
+    IF scram_verifier !~ '^SCRAM-SHA-256\$[0-9]+:[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+:[A-Za-z0-9+/=]+$' THEN
+        RAISE EXCEPTION 'create_login: the password must arrive SCRAM-hashed'
+            USING ERRCODE = '22023';
+    END IF;
+    IF statement_timeout_s NOT BETWEEN 1 AND 3600 OR idle_in_transaction_s NOT BETWEEN 1 AND 3600
+       OR connections NOT BETWEEN 1 AND 20 THEN
+        RAISE EXCEPTION 'create_login: limits out of range' USING ERRCODE = '22023';
+    END IF;
+    SELECT * INTO r FROM pg_catalog.pg_roles WHERE rolname = login;
+    IF NOT FOUND THEN
+        EXECUTE pg_catalog.format('CREATE ROLE %I LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE '
+                                  'NOREPLICATION NOBYPASSRLS INHERIT', login);
+        EXECUTE pg_catalog.format('GRANT %I TO %I', grp, login);
+    ELSIF r.rolsuper OR r.rolcreaterole OR r.rolcreatedb OR r.rolreplication OR r.rolbypassrls
+          OR (SELECT pg_catalog.array_agg(g.rolname) FROM pg_catalog.pg_auth_members m
+                JOIN pg_catalog.pg_roles g ON g.oid = m.roleid WHERE m.member = r.oid)
+             IS DISTINCT FROM ARRAY[grp]
+          OR EXISTS (SELECT 1 FROM pg_catalog.pg_auth_members m WHERE m.roleid = r.oid) THEN
+        RAISE EXCEPTION 'create_login: role % exists and is not a plain % login', login, kind
+            USING ERRCODE = '42501';
+    END IF;
+    EXECUTE pg_catalog.format('ALTER ROLE %I PASSWORD %L CONNECTION LIMIT %s', login,
+                              scram_verifier, connections);
+    EXECUTE pg_catalog.format('ALTER ROLE %I SET statement_timeout = %L', login,
+                              statement_timeout_s || 's');
+    EXECUTE pg_catalog.format('ALTER ROLE %I SET idle_in_transaction_session_timeout = %L',
+                              login, idle_in_transaction_s || 's');
+    EXECUTE pg_catalog.format('ALTER ROLE %I SET search_path = pg_catalog', login);
+    RETURN login;
+END $$;
+
+-- Turns a kiosk or office login off (NOLOGIN), for a retired kiosk or a lost password.
+CREATE FUNCTION @extschema@.disable_login(login name) RETURNS void LANGUAGE plpgsql
+    SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF login !~ '^cpd_(kiosk|office)_[a-z0-9_]{1,40}$' OR NOT EXISTS (
+           SELECT 1 FROM pg_catalog.pg_auth_members m
+             JOIN pg_catalog.pg_roles g ON g.oid = m.roleid
+             JOIN pg_catalog.pg_roles u ON u.oid = m.member
+            WHERE u.rolname = login AND g.rolname IN ('cpd_kiosk', 'cpd_office')) THEN
+        RAISE EXCEPTION 'disable_login: % is not a kiosk or office login', login
+            USING ERRCODE = '42501';
+    END IF;
+    EXECUTE pg_catalog.format('ALTER ROLE %I NOLOGIN', login);
+END $$;
+
+REVOKE ALL ON FUNCTION @extschema@.create_login(text, name, text, integer, integer, integer),
+    @extschema@.disable_login(name), @extschema@.cluster_id() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.create_login(text, name, text, integer, integer, integer),
+    @extschema@.disable_login(name), @extschema@.cluster_id() TO pg_database_owner;
+GRANT USAGE ON SCHEMA @extschema@ TO PUBLIC;
