@@ -314,6 +314,33 @@ int sync_event_from_row(const struct pg_result *r, int i, const char *kiosk, str
                : 0;
 }
 
+static void diverged(char *why, size_t cap, int64_t seq, const uint8_t *ledger,
+                     const uint8_t *kiosk)
+{
+    char theirs[2 * CRYPTO_HASH_BYTES + 1], ours[2 * CRYPTO_HASH_BYTES + 1];
+    crypto_hex(theirs, ledger, CRYPTO_HASH_BYTES);
+    crypto_hex(ours, kiosk, CRYPTO_HASH_BYTES);
+    snprintf(why, cap,
+             "seq %" PRId64 ": the ledger holds hash %s, this kiosk %s (a cloned kiosk or an "
+             "edited store: stop both and ask head office)",
+             seq, theirs, ours);
+}
+
+/* The ledger's next event must grow from this store's tip: otherwise another store with this
+ * kiosk's id wrote the ledger's history from there (a clone). */
+static int continues_from(struct store *s, const struct event *next, char *why, size_t cap)
+{
+    int64_t seq = 0;
+    uint8_t tip[CRYPTO_HASH_BYTES];
+    if (store_chain_tip(s, &seq, tip) != STORE_OK)
+        return SYNC_ESTORE;
+    if (seq > 0 && memcmp(next->prev_hash, tip, CRYPTO_HASH_BYTES) != 0) {
+        diverged(why, cap, seq, next->prev_hash, tip);
+        return SYNC_EDIVERGED;
+    }
+    return SYNC_OK;
+}
+
 /* A kiosk restored from an old backup: the ledger holds its events from..to that the store
  * lost. They are taken back, each checked to continue the local chain and to carry this
  * kiosk's own signature, in one local transaction; the chain then goes on from there. */
@@ -343,6 +370,10 @@ static int heal(struct pg *pg, struct store *s, const char *kiosk, const uint8_t
         for (int i = 0; err == SYNC_OK && i < n && next <= to; i++, next++) {
             struct event e;
             int bad = sync_event_from_row(res, i, kiosk, &e);
+            if (!bad && next == from)
+                err = continues_from(s, &e, why, cap);
+            if (err != SYNC_OK)
+                break;
             if (bad || store_adopt_event(s, &e, pk) != STORE_OK) {
                 snprintf(why, cap,
                          "taking back seq %" PRId64 " from the ledger: it does not continue this "
@@ -378,13 +409,7 @@ static int reconcile(struct pg *pg, struct store *s, const struct ledger_status 
         if (local_event(s, st->last_seq, &e) != STORE_OK)
             return SYNC_ESTORE;
         if (memcmp(e.hash, st->last_hash, CRYPTO_HASH_BYTES) != 0) {
-            char ours[2 * CRYPTO_HASH_BYTES + 1], theirs[2 * CRYPTO_HASH_BYTES + 1];
-            crypto_hex(ours, e.hash, CRYPTO_HASH_BYTES);
-            crypto_hex(theirs, st->last_hash, CRYPTO_HASH_BYTES);
-            snprintf(why, cap,
-                     "seq %" PRId64 ": the ledger holds hash %s, this kiosk %s (a cloned kiosk "
-                     "or an edited store: stop both and ask head office)",
-                     st->last_seq, theirs, ours);
+            diverged(why, cap, st->last_seq, st->last_hash, e.hash);
             return SYNC_EDIVERGED;
         }
     }

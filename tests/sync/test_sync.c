@@ -18,203 +18,11 @@
 #include "crypto.h"
 #include "keys.h"
 #include "ledger.h"
+#include "ledgerfix.h"
 #include "pgserver.h"
 #include "sync_pg.h"
 #include "testutil.h"
 #include "zone.h"
-
-static struct pgserver server;
-static char site_key_hex[2 * CRYPTO_SITE_KEY_BYTES + 1];
-static char office_dir[256];
-static char keyring[300];
-
-struct tkiosk {
-    char id[32];
-    char dir[256];
-    struct store *store;
-    struct kiosk_keys keys;
-    struct config cfg;
-    char kiosk_password[32];
-};
-
-static struct ledger_target admin(void)
-{
-    return (struct ledger_target){server.conninfo, server.password, 10};
-}
-
-static void quiet(void *ctx, const char *line)
-{
-    (void)ctx;
-    (void)line;
-}
-
-static int group_setup(void **state)
-{
-    (void)state;
-    assert_int_equal(crypto_init(), CRYPTO_OK);
-    assert_int_equal(zone_set("Europe/London"), ZONE_OK);
-    if (pgserver_start(&server) != 0)
-        return -1;
-    char why[512];
-    int from = 0, to = 0;
-    struct ledger_target t = admin();
-    if (ledger_init(&t, &from, &to, why, sizeof(why)) != 0) {
-        fprintf(stderr, "ledger init: %s\n", why);
-        return -1;
-    }
-    /* Head office: the site key, and the demo roster and programme in the ledger. */
-    test_tempdir(office_dir, sizeof(office_dir));
-    snprintf(keyring, sizeof(keyring), "%s/keyring", office_dir);
-    char sign[300], site[300];
-    snprintf(sign, sizeof(sign), "%s/office.key", office_dir);
-    snprintf(site, sizeof(site), "%s/site.key", office_dir);
-    bool a, b;
-    struct kiosk_keys keys;
-    assert_int_equal(keys_init(sign, site, NULL, &a, &b), KEYS_OK);
-    assert_int_equal(keys_load_site(site, &keys), KEYS_OK);
-    crypto_hex(site_key_hex, keys.site, CRYPTO_SITE_KEY_BYTES);
-    struct rules rules;
-    rules_default(&rules);
-    static const char *const files[] = {"programme-2023-24.csv", "demo-roster.csv",
-                                        "demo-bookings.csv", "demo-credits.csv"};
-    for (int k = 0; k < 4; k++) {
-        char path[512];
-        snprintf(path, sizeof(path), "%s/%s", CPD_DATA_DIR, files[k]);
-        struct import_options o = {.rules = &rules, .site_key = keys.site, .report = quiet};
-        struct import_result r;
-        if (ledger_import(&t, (enum import_kind)k, path, &o, &r, why, sizeof(why)) != SYNC_OK) {
-            fprintf(stderr, "ledger import %s: %s\n", files[k], why);
-            return -1;
-        }
-    }
-    return 0;
-}
-
-static int group_teardown(void **state)
-{
-    (void)state;
-    pgserver_destroy(&server);
-    test_rmtree(office_dir);
-    return 0;
-}
-
-static void kiosk_open(struct tkiosk *k, const char *id)
-{
-    memset(k, 0, sizeof(*k));
-    snprintf(k->id, sizeof(k->id), "%s", id);
-    test_tempdir(k->dir, sizeof(k->dir));
-    char db[300], sign[300], site[300], why[512], role[128];
-    snprintf(db, sizeof(db), "%s/kiosk.db", k->dir);
-    snprintf(sign, sizeof(sign), "%s/kiosk.key", k->dir);
-    snprintf(site, sizeof(site), "%s/site.key", k->dir);
-    bool a, b;
-    assert_int_equal(keys_init(sign, site, site_key_hex, &a, &b), KEYS_OK);
-    assert_int_equal(keys_load_sign(sign, &k->keys), KEYS_OK);
-    assert_int_equal(keys_load_site(site, &k->keys), KEYS_OK);
-    assert_int_equal(store_open(db, &k->store, why, sizeof(why)), STORE_OK);
-    assert_int_equal(store_set_signer(k->store, id, k->keys.sign_sk), STORE_OK);
-    config_default(&k->cfg);
-    snprintf(k->cfg.kiosk.id, sizeof(k->cfg.kiosk.id), "%s", id);
-    snprintf(k->cfg.kiosk.database, sizeof(k->cfg.kiosk.database), "%s", db);
-    snprintf(k->kiosk_password, sizeof(k->kiosk_password), "pw-%s", id);
-    char pk[2 * CRYPTO_SIGN_PK_BYTES + 1];
-    crypto_hex(pk, k->keys.sign_pk, CRYPTO_SIGN_PK_BYTES);
-    struct ledger_target t = admin();
-    struct ledger_kiosk lk = {id, pk, k->kiosk_password, 60, 30, 4};
-    int err = ledger_add_kiosk(&t, &lk, role, sizeof(role), why, sizeof(why));
-    if (err != SYNC_OK)
-        fail_msg("add-kiosk %s: %s", id, why);
-    assert_int_equal(ledger_keyring_append(keyring, id, 1, pk, "registered", why, sizeof(why)),
-                     SYNC_OK);
-    snprintf(k->cfg.sync.conninfo, sizeof(k->cfg.sync.conninfo),
-             "host=127.0.0.1 port=%d dbname=cpd user=%s", server.port, role);
-    snprintf(k->cfg.sync.sslmode, sizeof(k->cfg.sync.sslmode), "disable");
-    char pwpath[512];
-    test_write_file(k->dir, "ledger.pw", k->kiosk_password, pwpath, sizeof(pwpath));
-    chmod(pwpath, 0600);
-    snprintf(k->cfg.sync.password_file, sizeof(k->cfg.sync.password_file), "%s", pwpath);
-    k->cfg.sync.batch = 100;
-}
-
-static void kiosk_close(struct tkiosk *k)
-{
-    store_close(k->store);
-    keys_wipe(&k->keys);
-    test_rmtree(k->dir);
-}
-
-static int sync_now(struct tkiosk *k, struct sync_report *r, char *why, size_t cap)
-{
-    struct sync_report local;
-    char scratch[512];
-    return sync_run(&k->cfg, k->store, NULL, NULL, r ? r : &local, why ? why : scratch,
-                    why ? cap : sizeof(scratch));
-}
-
-static void must_sync(struct tkiosk *k, struct sync_report *r)
-{
-    char why[512];
-    int err = sync_now(k, r, why, sizeof(why));
-    if (err != SYNC_OK)
-        fail_msg("sync of %s: %s: %s", k->id, sync_strerror(err), why);
-}
-
-/* n events that change nothing but the chain: enough to exercise pushing. */
-static void add_events(struct tkiosk *k, int n)
-{
-    int64_t t = test_at("2023-09-13 12:00");
-    assert_int_equal(store_begin(k->store), STORE_OK);
-    for (int i = 0; i < n; i++) {
-        struct event e = {.type = EV_NO_SESSION, .wall_us = t + i * 1000000, .mono_us = i};
-        snprintf(e.person, sizeof(e.person), "BIT%04d", 1 + i % 9);
-        snprintf(e.clock, sizeof(e.clock), "synced");
-        assert_int_equal(store_append_event(k->store, &e), STORE_OK);
-    }
-    assert_int_equal(store_commit(k->store), STORE_OK);
-}
-
-static long ledger_events(const char *kiosk)
-{
-    char sql[256], out[256];
-    snprintf(sql, sizeof(sql),
-             "SELECT count(*) || ' ' || count(DISTINCT seq) || ' ' || coalesce(max(seq), 0)"
-             " FROM cpd.events WHERE kiosk = '%s';",
-             kiosk);
-    assert_int_equal(pgserver_psql(&server, sql, out, sizeof(out)), 0);
-    long count = 0, distinct = 0, max = 0;
-    assert_int_equal(sscanf(out, "%ld %ld %ld", &count, &distinct, &max), 3);
-    assert_int_equal(count, distinct); /* no event twice */
-    assert_int_equal(count, max);      /* no gap */
-    return count;
-}
-
-static void print_finding(void *ctx, const char *line, bool bad)
-{
-    (void)ctx;
-    if (bad)
-        fprintf(stderr, "verify: %s\n", line);
-}
-
-static void assert_ledger_verifies(void)
-{
-    struct ledger_target t = admin();
-    struct ledger_verify_report r;
-    struct ledger_keyring ring;
-    char why[512];
-    assert_int_equal(ledger_keyring_load(keyring, &ring, why, sizeof(why)), SYNC_OK);
-    int err = ledger_verify(&t, &ring, NULL, print_finding, NULL, &r, why, sizeof(why));
-    if (err != SYNC_OK)
-        fail_msg("verify: %s", why);
-    ledger_keyring_free(&ring);
-    assert_int_equal(r.bad_kiosks, 0);
-}
-
-static int connect_as(const char *conninfo, const char *password, struct pg **pg, char *why,
-                      size_t cap)
-{
-    struct pg_options o = {.password = password, .timeout_s = 5, .sslmode = "disable"};
-    return pg_connect(conninfo, &o, pg, why, cap);
-}
 
 static void test_round_trip(void **state)
 {
@@ -270,69 +78,6 @@ static void test_round_trip(void **state)
     kiosk_close(&k);
 }
 
-static int take_event(void *ctx, const struct event *e)
-{
-    memcpy(ctx, e, sizeof(*e));
-    return 1; /* the first one only */
-}
-
-/* Pushes this kiosk's events 1..n as the kiosk role, raw: for the exactly-once checks. */
-static int push_raw(struct tkiosk *k, const char *role_conninfo, const char *password,
-                    const char *override_person, char *why, size_t cap, long *acked)
-{
-    struct pg *pg = NULL;
-    int err = connect_as(role_conninfo, password, &pg, why, cap);
-    if (err != PG_OK)
-        return err;
-    char *text[12] = {0};
-    size_t len[12] = {0}, capa[12] = {0};
-    /* Events 1..3 as text arrays. */
-    struct {
-        char seq[24], wall[24], mono[24], prev[70], hash[70], sig[140];
-    } f[3];
-    for (int i = 0; i < 3; i++) {
-        struct event e;
-        memset(&e, 0, sizeof(e));
-        store_events_each(k->store, i + 1, take_event, &e);
-        snprintf(f[i].seq, sizeof(f[i].seq), "%lld", (long long)e.seq);
-        snprintf(f[i].wall, sizeof(f[i].wall), "%lld", (long long)e.wall_us);
-        snprintf(f[i].mono, sizeof(f[i].mono), "%lld", (long long)e.mono_us);
-        strcpy(f[i].prev, "\\x");
-        crypto_hex(f[i].prev + 2, e.prev_hash, 32);
-        strcpy(f[i].hash, "\\x");
-        crypto_hex(f[i].hash + 2, e.hash, 32);
-        strcpy(f[i].sig, "\\x");
-        crypto_hex(f[i].sig + 2, e.sig, 64);
-        const char *fields[12] = {f[i].seq,
-                                  e.uuid,
-                                  event_type_code(e.type),
-                                  override_person ? override_person : e.person,
-                                  e.session,
-                                  f[i].wall,
-                                  f[i].mono,
-                                  e.clock,
-                                  e.payload,
-                                  f[i].prev,
-                                  f[i].hash,
-                                  f[i].sig};
-        for (int c = 0; c < 12; c++)
-            pg_array_append(&text[c], &len[c], &capa[c], fields[c], i == 0);
-    }
-    struct pg_result *res = NULL;
-    err = pg_exec(pg,
-                  "SELECT cpd.push_events($1::bigint[], $2::uuid[], $3::text[], $4::text[],"
-                  " $5::text[], $6::bigint[], $7::bigint[], $8::text[], $9::text[], $10::bytea[],"
-                  " $11::bytea[], $12::bytea[])",
-                  12, (const char *const *)text, &res, why, cap);
-    if (err == PG_OK)
-        *acked = atol(pg_value(res, 0, 0));
-    pg_clear(res);
-    pg_close(pg);
-    for (int c = 0; c < 12; c++)
-        free(text[c]);
-    return err;
-}
-
 static void test_same_batch_twice_is_stored_once(void **state)
 {
     (void)state;
@@ -342,15 +87,15 @@ static void test_same_batch_twice_is_stored_once(void **state)
     char why[512];
     long acked = 0;
     for (int round = 0; round < 2; round++) {
-        assert_int_equal(
-            push_raw(&k, k.cfg.sync.conninfo, k.kiosk_password, NULL, why, sizeof(why), &acked),
-            PG_OK);
+        assert_int_equal(push_events_of(&k, k.cfg.sync.conninfo, k.kiosk_password, 1, 3, NULL,
+                                        &acked, why, sizeof(why)),
+                         PG_OK);
         assert_int_equal(acked, 3);
         assert_int_equal(ledger_events("twice"), 3);
     }
     /* The same uuids with different content: tampering, and nothing changes. */
-    int err =
-        push_raw(&k, k.cfg.sync.conninfo, k.kiosk_password, "BIT0001", why, sizeof(why), &acked);
+    int err = push_events_of(&k, k.cfg.sync.conninfo, k.kiosk_password, 1, 3, "BIT0001", &acked,
+                             why, sizeof(why));
     assert_int_equal(err, PG_EQUERY);
     assert_non_null(strstr(why, "tampering"));
     assert_int_equal(ledger_events("twice"), 3);
@@ -501,7 +246,8 @@ static void test_kiosk_roles_can_only_push_and_pull_their_own(void **state)
     pg_close(pg);
     /* Kiosk b pushing kiosk a's events: stored as b's they would not hash, so they are refused. */
     long acked = 0;
-    int err = push_raw(&a, b.cfg.sync.conninfo, b.kiosk_password, NULL, why, sizeof(why), &acked);
+    int err = push_events_of(&a, b.cfg.sync.conninfo, b.kiosk_password, 1, 3, NULL, &acked, why,
+                             sizeof(why));
     assert_int_equal(err, PG_EQUERY);
     assert_non_null(strstr(why, "hash does not match"));
     assert_int_equal(ledger_events("role-a"), 0);
@@ -634,5 +380,5 @@ int main(void)
         cmocka_unit_test(test_two_kiosks_at_once),
         cmocka_unit_test(test_pull_never_skips_a_late_commit),
     };
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    return cmocka_run_group_tests(tests, ledgerfix_setup, ledgerfix_teardown);
 }
