@@ -95,6 +95,35 @@ int pgserver_start(struct pgserver *pg)
     return 0;
 }
 
+int pgserver_enable_tls(struct pgserver *pg, const char *host_name)
+{
+    char cmd[2048], out[2048];
+    snprintf(cmd, sizeof(cmd),
+             "cd %s && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes"
+             " -keyout ca.key -out ca.crt -days 2 -subj /CN=cpd-test-ca 2>/dev/null &&"
+             " openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes"
+             " -keyout data/server.key -out server.csr -subj /CN=%s 2>/dev/null &&"
+             " printf 'subjectAltName=DNS:%s\\n' > san.ext &&"
+             " openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial"
+             " -out data/server.crt -days 2 -extfile san.ext 2>/dev/null &&"
+             " chmod 600 data/server.key && chmod 644 ca.crt",
+             pg->dir, host_name, host_name);
+    if (run_capture(cmd, out, sizeof(out)) != 0)
+        return -1;
+    struct passwd *pw = geteuid() == 0 ? getpwnam("postgres") : NULL;
+    char key[512], crt[512];
+    snprintf(key, sizeof(key), "%s/data/server.key", pg->dir);
+    snprintf(crt, sizeof(crt), "%s/data/server.crt", pg->dir);
+    if (pw && (chown(key, pw->pw_uid, pw->pw_gid) != 0 || chown(crt, pw->pw_uid, pw->pw_gid) != 0))
+        return -1;
+    return pgserver_shell_super(pg,
+                                "psql -X -q -c 'ALTER SYSTEM SET ssl = on' &&"
+                                " psql -X -q -c 'SELECT pg_reload_conf()' >/dev/null && sleep 0.5",
+                                out, sizeof(out)) == 0
+               ? 0
+               : -1;
+}
+
 int pgserver_start_empty(struct pgserver *pg)
 {
     memset(pg, 0, sizeof(*pg));

@@ -22,6 +22,9 @@ struct pgserver {
 /* Starts a cluster and performs the documented superuser step (ledger-superuser.sql, the
  * owner's password); 0 or -1 (with the reason on stderr). */
 int pgserver_start(struct pgserver *pg);
+/* Turns TLS on with a certificate for host_name signed by a test CA, written to dir/ca.crt
+ * (the file a kiosk's sslrootcert names); 0 or -1. */
+int pgserver_enable_tls(struct pgserver *pg, const char *host_name);
 /* The cluster alone, no ledger database (for a restore target). */
 int pgserver_start_empty(struct pgserver *pg);
 /* Runs a shell command with PGHOST/PGPORT/PGUSER/PGPASSWORD of the superuser set; its exit

@@ -867,6 +867,60 @@ static void test_kiosks_pull_only_what_they_show_and_the_office_reads_views(void
     kiosk_close(&k);
 }
 
+/* ---- the way to the ledger ------------------------------------------------------------- */
+
+static void test_tls_failures_are_named(void **state)
+{
+    (void)state;
+    assert_int_equal(pgserver_enable_tls(&server, "ledger.test"), 0);
+    struct tkiosk k;
+    kiosk_open(&k, "tls");
+    add_events(&k, 1);
+    char ca[300], why[512];
+    snprintf(ca, sizeof(ca), "%s/ca.crt", server.dir);
+    snprintf(k.cfg.sync.sslmode, sizeof(k.cfg.sync.sslmode), "verify-full");
+    snprintf(k.cfg.sync.channel_binding, sizeof(k.cfg.sync.channel_binding), "require");
+    snprintf(k.cfg.sync.sslrootcert, sizeof(k.cfg.sync.sslrootcert), "%s", ca);
+    /* The certificate names ledger.test, the kiosk dials 127.0.0.1. */
+    struct sync_report r;
+    assert_int_equal(sync_now(&k, &r, why, sizeof(why)), SYNC_ETLS);
+    assert_non_null(strstr(why, "does not match host name"));
+    /* A root certificate that did not sign the server's. */
+    char other[512];
+    test_write_file(k.dir, "other-ca.crt", "", other, sizeof(other));
+    char cmd[1200];
+    snprintf(cmd, sizeof(cmd),
+             "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout"
+             " /dev/null -out '%s' -days 1 -subj /CN=impostor 2>/dev/null",
+             other);
+    assert_int_equal(system(cmd), 0);
+    snprintf(k.cfg.sync.conninfo, sizeof(k.cfg.sync.conninfo),
+             "host=ledger.test hostaddr=127.0.0.1 port=%d dbname=cpd user=cpd_kiosk_tls",
+             server.port);
+    snprintf(k.cfg.sync.sslrootcert, sizeof(k.cfg.sync.sslrootcert), "%s", other);
+    assert_int_equal(sync_now(&k, &r, why, sizeof(why)), SYNC_ETLS);
+    assert_non_null(strstr(why, "certificate verify failed"));
+    /* cpd-admin says which it is, with its own exit status. */
+    char ini[512], args[1024], out[2048], text[4096];
+    snprintf(text, sizeof(text),
+             "[kiosk]\nid = tls\ndatabase = %s\n[sync]\nconninfo = %s\npassword_file = %s\n"
+             "sslmode = verify-full\nsslrootcert = %s\nchannel_binding = require\n",
+             k.cfg.kiosk.database, k.cfg.sync.conninfo, k.cfg.sync.password_file, other);
+    test_write_file(k.dir, "kiosk.ini", text, ini, sizeof(ini));
+    snprintf(args, sizeof(args), "--config '%s' sync", ini);
+    assert_int_equal(run_admin(args, out, sizeof(out)), 7);
+    assert_non_null(strstr(out, "TLS certificate or host name did not check out"));
+    /* The right root and the right name: through, with SCRAM bound to the channel. */
+    snprintf(k.cfg.sync.sslrootcert, sizeof(k.cfg.sync.sslrootcert), "%s", ca);
+    must_sync(&k, &r);
+    assert_int_equal(r.pushed, 1);
+    /* Channel binding required without TLS is refused, not silently dropped. */
+    snprintf(k.cfg.sync.sslmode, sizeof(k.cfg.sync.sslmode), "disable");
+    assert_int_equal(sync_now(&k, &r, why, sizeof(why)), SYNC_ETLS);
+    assert_non_null(strstr(why, "channel binding"));
+    kiosk_close(&k);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -886,6 +940,7 @@ int main(void)
         cmocka_unit_test(test_dump_and_restore_keeps_pulls_flowing),
         cmocka_unit_test(test_an_enrolment_reaches_every_kiosk),
         cmocka_unit_test(test_kiosks_pull_only_what_they_show_and_the_office_reads_views),
+        cmocka_unit_test(test_tls_failures_are_named),
     };
     return cmocka_run_group_tests(tests, ledgerfix_setup, ledgerfix_teardown);
 }
