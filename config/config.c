@@ -148,7 +148,7 @@ void config_default(struct config *cfg)
     cfg->sync.connect_timeout_s = 10;
     cfg->sync.clock_warn_s = 60;
     snprintf(cfg->sync.sslmode, sizeof(cfg->sync.sslmode), "verify-full");
-    snprintf(cfg->sync.channel_binding, sizeof(cfg->sync.channel_binding), "prefer");
+    snprintf(cfg->sync.channel_binding, sizeof(cfg->sync.channel_binding), "require");
 }
 
 const char *config_strerror(int err)

@@ -61,7 +61,7 @@ struct config_sync {
     int clock_warn_s;                    /* warn on screen past this offset, 1–3600 */
     char sslmode[16];                    /* libpq sslmode; verify-full by default */
     char sslrootcert[CONFIG_PATH_MAX];   /* the CA of the ledger's certificate ("": libpq's) */
-    char channel_binding[16];            /* disable | prefer | require */
+    char channel_binding[16];            /* disable | prefer | require (default) */
 };
 
 struct config {

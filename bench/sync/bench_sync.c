@@ -102,6 +102,7 @@ int main(void)
     chmod(pw, 0600);
     snprintf(cfg.sync.password_file, sizeof(cfg.sync.password_file), "%s", pw);
     snprintf(cfg.sync.sslmode, sizeof(cfg.sync.sslmode), "disable");
+    snprintf(cfg.sync.channel_binding, sizeof(cfg.sync.channel_binding), "disable");
     cfg.sync.batch = getenv("CPD_BENCH_BATCH") ? atoi(getenv("CPD_BENCH_BATCH")) : 10000;
     struct sync_report r;
     double t0 = now_s();

@@ -516,7 +516,7 @@ static void kiosk_ini(struct tkiosk *k, char *path, size_t cap)
     char text[4096];
     snprintf(text, sizeof(text),
              "[kiosk]\nid = %s\ndatabase = %s\n[sync]\nconninfo = %s\npassword_file = %s\n"
-             "sslmode = disable\nconnect_timeout_s = 5\n",
+             "sslmode = disable\nchannel_binding = disable\nconnect_timeout_s = 5\n",
              k->id, k->cfg.kiosk.database, k->cfg.sync.conninfo, k->cfg.sync.password_file);
     test_write_file(k->dir, "kiosk.ini", text, path, cap);
 }

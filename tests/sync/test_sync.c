@@ -151,7 +151,7 @@ static void test_failures_lose_nothing(void **state)
     char ini[512], cmd[1200], text[1200];
     snprintf(text, sizeof(text),
              "[kiosk]\nid = failures\n[sync]\nconninfo = %s\npassword_file = "
-             "%s\nconnect_timeout_s = 2\n",
+             "%s\nconnect_timeout_s = 2\nsslmode = disable\nchannel_binding = disable\n",
              k.cfg.sync.conninfo, k.cfg.sync.password_file);
     test_write_file(k.dir, "kiosk.ini", text, ini, sizeof(ini));
     snprintf(cmd, sizeof(cmd), "'%s/cpd-admin' --config '%s' --database '%s' sync 2>&1",
