@@ -867,6 +867,35 @@ static void test_kiosks_pull_only_what_they_show_and_the_office_reads_views(void
     kiosk_close(&k);
 }
 
+static void test_a_login_can_be_given_a_new_password_or_turned_off(void **state)
+{
+    (void)state;
+    struct tkiosk k;
+    kiosk_open(&k, "lost-pw");
+    must_sync(&k, NULL);
+    /* A new password: add-kiosk again with the same key. */
+    char pk[65], why[512], role[96];
+    crypto_hex(pk, k.keys.sign_pk, sizeof(k.keys.sign_pk));
+    struct ledger_target t = admin();
+    struct ledger_kiosk lk = {k.id, pk, "a-new-password", 60, 30, 2};
+    assert_int_equal(ledger_add_kiosk(&t, &lk, role, sizeof(role), why, sizeof(why)), SYNC_OK);
+    struct sync_report r;
+    assert_int_equal(sync_now(&k, &r, why, sizeof(why)), SYNC_EAUTH);
+    char pwpath[512];
+    test_write_file(k.dir, "ledger.pw", "a-new-password", pwpath, sizeof(pwpath));
+    chmod(pwpath, 0600);
+    must_sync(&k, NULL);
+    /* Turned off: no login at all. The owner cannot turn off anything else this way. */
+    owner_sql("SELECT cpd_ledger.disable_login('cpd_kiosk_lost_pw');");
+    assert_int_equal(sync_now(&k, &r, why, sizeof(why)), SYNC_EAUTH);
+    char out[1024];
+    assert_int_not_equal(
+        pgserver_psql(&server, "SELECT cpd_ledger.disable_login('cpd_owner');", out, sizeof(out)),
+        0);
+    assert_non_null(strstr(out, "is not a kiosk or office login"));
+    kiosk_close(&k);
+}
+
 /* ---- the way to the ledger ------------------------------------------------------------- */
 
 static void test_tls_failures_are_named(void **state)
@@ -940,6 +969,7 @@ int main(void)
         cmocka_unit_test(test_dump_and_restore_keeps_pulls_flowing),
         cmocka_unit_test(test_an_enrolment_reaches_every_kiosk),
         cmocka_unit_test(test_kiosks_pull_only_what_they_show_and_the_office_reads_views),
+        cmocka_unit_test(test_a_login_can_be_given_a_new_password_or_turned_off),
         cmocka_unit_test(test_tls_failures_are_named),
     };
     return cmocka_run_group_tests(tests, ledgerfix_setup, ledgerfix_teardown);
