@@ -49,6 +49,12 @@ static int dump_event(void *ctx, const struct event *e)
     return 0;
 }
 
+static int take_one(void *ctx, const struct event *e)
+{
+    memcpy(ctx, e, sizeof(*e));
+    return 1;
+}
+
 int main(void)
 {
     int n = getenv("CPD_BENCH_EVENTS") ? atoi(getenv("CPD_BENCH_EVENTS")) : 100000;
@@ -146,6 +152,21 @@ int main(void)
         die("pull", why);
     double pull = now_s() - t0;
 
+    /* The floor: one Ed25519 verification per event (libsodium), which the server now does for
+     * every event of every push, against \copy's whole cost per row. */
+    struct event probe;
+    store_events_each(s, 1, take_one, &probe);
+    int probes = 2000;
+    t0 = now_s();
+    int ok = 0;
+    for (int i = 0; i < probes; i++)
+        ok += crypto_verify_digest(probe.sig, probe.hash, CRYPTO_HASH_BYTES, keys.sign_pk) ==
+              CRYPTO_OK;
+    double verify_us = (now_s() - t0) / probes * 1e6;
+    double copy_us = copy / n * 1e6;
+    printf("Ed25519 verification alone: %.1f µs an event (%d/%d verified); \\copy: %.1f µs a row;"
+           " so at most %.2f × \\copy on one core while every signature is checked\n",
+           verify_us, ok, probes, copy_us, copy_us / verify_us);
     printf("push of %d events: %.2f s (%.0f events/s), psql \\copy of the same rows: %.2f s "
            "(%.0f rows/s)\n",
            n, ours, n / ours, copy, n / copy);

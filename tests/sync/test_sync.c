@@ -123,6 +123,21 @@ static void test_failures_lose_nothing(void **state)
     chmod(bad, 0644);
     assert_int_equal(sync_now(&k, &r, why, sizeof(why)), SYNC_ECONFIG);
     assert_non_null(strstr(why, "readable by others"));
+    /* So is one owned by someone else (as root here: hand it to nobody), or not a file. */
+    chmod(bad, 0600);
+    if (geteuid() == 0) {
+        assert_int_equal(chown(bad, 65534, 65534), 0);
+        assert_int_equal(sync_now(&k, &r, why, sizeof(why)), SYNC_ECONFIG);
+        assert_non_null(strstr(why, "not by this user"));
+        assert_int_equal(chown(bad, 0, 0), 0);
+    }
+    snprintf(k.cfg.sync.password_file, sizeof(k.cfg.sync.password_file), "%s", k.dir);
+    assert_int_equal(sync_now(&k, &r, why, sizeof(why)), SYNC_ECONFIG);
+    assert_non_null(strstr(why, "not a regular file"));
+    /* 0400 is fine: the wrong password is then what the ledger refuses. */
+    snprintf(k.cfg.sync.password_file, sizeof(k.cfg.sync.password_file), "%s", bad);
+    chmod(bad, 0400);
+    assert_int_equal(sync_now(&k, &r, why, sizeof(why)), SYNC_EAUTH);
     snprintf(k.cfg.sync.password_file, sizeof(k.cfg.sync.password_file), "%s", saved);
     /* The wrong schema version, both ways. */
     assert_int_equal(
