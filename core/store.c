@@ -1520,6 +1520,20 @@ static int insert_event(struct store *s, const struct event *e)
     return run(s, st);
 }
 
+/* Inside the transaction the caller began: the sealed event and its projection, committed
+ * together, or (err set, or either failing) neither. */
+static int store_and_project(struct store *s, const struct event *e, int err)
+{
+    if (err == STORE_OK)
+        err = insert_event(s, e);
+    if (err == STORE_OK)
+        err = project(s, e);
+    if (err == STORE_OK)
+        return store_commit(s);
+    store_rollback(s);
+    return err;
+}
+
 int store_append_event(struct store *s, struct event *e)
 {
     if (!s->has_signer)
@@ -1541,14 +1555,7 @@ int store_append_event(struct store *s, struct event *e)
         e->seq = last_seq + 1;
         err = event_seal(e, prev, s->sk) == EVENT_OK ? STORE_OK : STORE_EINVALID;
     }
-    if (err == STORE_OK)
-        err = insert_event(s, e);
-    if (err == STORE_OK)
-        err = project(s, e);
-    if (err == STORE_OK)
-        return store_commit(s);
-    store_rollback(s);
-    return err;
+    return store_and_project(s, e, err);
 }
 
 int store_signer(const struct store *s, char *kiosk, size_t cap, uint8_t pk[CRYPTO_SIGN_PK_BYTES])
@@ -1579,14 +1586,7 @@ int store_adopt_event(struct store *s, const struct event *e,
     err = chain_tip(s, &chain.last_seq, chain.last_hash);
     if (err == STORE_OK && event_chain_next(&chain, e, pk) != EVENT_OK)
         err = STORE_EINVALID;
-    if (err == STORE_OK)
-        err = insert_event(s, e);
-    if (err == STORE_OK)
-        err = project(s, e);
-    if (err == STORE_OK)
-        return store_commit(s);
-    store_rollback(s);
-    return err;
+    return store_and_project(s, e, err);
 }
 
 static int event_row(sqlite3_stmt *st, store_event_fn fn, void *ctx)

@@ -279,13 +279,8 @@ void raw_free(struct raw_batch *b)
     memset(b, 0, sizeof(*b));
 }
 
-int raw_push(const char *conninfo, const char *password, struct raw_batch *b, long *acked,
-             char *why, size_t cap)
+int raw_push_in(struct pg *pg, struct raw_batch *b, long *acked, char *why, size_t cap)
 {
-    struct pg *pg = NULL;
-    int err = connect_as(conninfo, password, &pg, why, cap);
-    if (err != PG_OK)
-        return err;
     char *closed[RAW_FIELDS];
     for (int c = 0; c < RAW_FIELDS; c++) {
         closed[c] = malloc(b->len[c] + 3);
@@ -293,16 +288,26 @@ int raw_push(const char *conninfo, const char *password, struct raw_batch *b, lo
         snprintf(closed[c], b->len[c] + 3, "%s}", b->n ? b->text[c] : "{");
     }
     struct pg_result *res = NULL;
-    err = pg_exec(pg,
-                  "SELECT cpd.push_events($1::bigint[], $2::uuid[], $3::text[], $4::text[],"
-                  " $5::text[], $6::bigint[], $7::bigint[], $8::text[], $9::text[], $10::bytea[],"
-                  " $11::bytea[], $12::bytea[])",
-                  RAW_FIELDS, (const char *const *)closed, &res, why, cap);
+    int err = pg_exec(pg,
+                      "SELECT cpd.push_events($1::bigint[], $2::uuid[], $3::text[], $4::text[],"
+                      " $5::text[], $6::bigint[], $7::bigint[], $8::text[], $9::text[],"
+                      " $10::bytea[], $11::bytea[], $12::bytea[])",
+                      RAW_FIELDS, (const char *const *)closed, &res, why, cap);
     for (int c = 0; c < RAW_FIELDS; c++)
         free(closed[c]);
     if (err == PG_OK && acked)
         *acked = atol(pg_value(res, 0, 0));
     pg_clear(res);
+    return err;
+}
+
+int raw_push(const char *conninfo, const char *password, struct raw_batch *b, long *acked,
+             char *why, size_t cap)
+{
+    struct pg *pg = NULL;
+    int err = connect_as(conninfo, password, &pg, why, cap);
+    if (err == PG_OK)
+        err = raw_push_in(pg, b, acked, why, cap);
     pg_close(pg);
     return err;
 }

@@ -68,7 +68,9 @@ void raw_add(struct raw_batch *b, const struct event *e);
 /* One more element in column c only (arrays of different lengths); NULL for SQL NULL. */
 void raw_append_element(struct raw_batch *b, int c, const char *value);
 void raw_free(struct raw_batch *b);
-/* Calls cpd.push_events with the batch as the given login; *acked (may be NULL) its reply. */
+/* Calls cpd.push_events with the batch in an open session; *acked (may be NULL) its reply. */
+int raw_push_in(struct pg *pg, struct raw_batch *b, long *acked, char *why, size_t cap);
+/* The same as the given login, in a session of its own. */
 int raw_push(const char *conninfo, const char *password, struct raw_batch *b, long *acked,
              char *why, size_t cap);
 /* Pushes the store's events first..last (person replaced when override_person is set). */

@@ -140,18 +140,7 @@ static void test_temp_objects_cannot_run_as_the_owner(void **state)
         local_event(&k, seq, &e);
         raw_add(&b, &e);
     }
-    char *closed[RAW_FIELDS];
-    for (int c = 0; c < RAW_FIELDS; c++) {
-        closed[c] = malloc(b.len[c] + 2);
-        snprintf(closed[c], b.len[c] + 2, "%s}", b.text[c]);
-    }
-    int err = pg_exec(pg,
-                      "SELECT cpd.push_events($1::bigint[], $2::uuid[], $3::text[], $4::text[],"
-                      " $5::text[], $6::bigint[], $7::bigint[], $8::text[], $9::text[],"
-                      " $10::bytea[], $11::bytea[], $12::bytea[])",
-                      RAW_FIELDS, (const char *const *)closed, NULL, why, sizeof(why));
-    for (int c = 0; c < RAW_FIELDS; c++)
-        free(closed[c]);
+    int err = raw_push_in(pg, &b, NULL, why, sizeof(why));
     raw_free(&b);
     if (err != PG_OK)
         fail_msg("push with temp objects around: %s", why);
@@ -632,19 +621,7 @@ static void test_a_kiosk_holding_a_transaction_stalls_no_one_for_long(void **sta
     struct event e;
     local_event(&slow, 1, &e);
     raw_add(&b, &e);
-    char *closed[RAW_FIELDS];
-    for (int c = 0; c < RAW_FIELDS; c++) {
-        closed[c] = malloc(b.len[c] + 2);
-        snprintf(closed[c], b.len[c] + 2, "%s}", b.text[c]);
-    }
-    assert_int_equal(pg_exec(pg,
-                             "SELECT cpd.push_events($1::bigint[], $2::uuid[], $3::text[],"
-                             " $4::text[], $5::text[], $6::bigint[], $7::bigint[], $8::text[],"
-                             " $9::text[], $10::bytea[], $11::bytea[], $12::bytea[])",
-                             RAW_FIELDS, (const char *const *)closed, NULL, why, sizeof(why)),
-                     PG_OK);
-    for (int c = 0; c < RAW_FIELDS; c++)
-        free(closed[c]);
+    assert_int_equal(raw_push_in(pg, &b, NULL, why, sizeof(why)), PG_OK);
     raw_free(&b);
     /* Head office adds someone; the other kiosk cannot see past the open transaction yet. */
     owner_sql("INSERT INTO cpd.people (staff_no, name, academy, role)"
