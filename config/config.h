@@ -11,8 +11,8 @@
 
 #include <stdbool.h>
 
-#include "../core/rules.h"
-#include "../core/uid.h"
+#include "core/domain/rules.h"
+#include "core/domain/uid.h"
 
 #define CONFIG_PATH_MAX 512
 #define CONFIG_TEXT_MAX 128

@@ -1,4 +1,4 @@
-#include "reader_impl.h"
+#include "firmware-host/reader_impl.h"
 
 #include <errno.h>
 

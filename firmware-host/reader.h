@@ -15,8 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../config/config.h"
-#include "uid.h"
+#include "config/config.h"
+#include "core/domain/uid.h"
 
 enum reader_event_kind {
     READER_CARD,     /* a card was presented: uid (normalised), random flag */

@@ -4,7 +4,7 @@
 
 #include <pthread.h>
 
-#include "reader.h"
+#include "firmware-host/reader.h"
 
 /* How a backend's thread sleeps between rounds and is told to stop: a timed wait on a condition
  * variable (monotonic clock), so that a stop is immediate and nothing polls. */

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "reader_impl.h"
+#include "firmware-host/reader_impl.h"
 
 static int keyboard_start(struct reader *r)
 {

@@ -15,7 +15,7 @@
 
 #include <nfc/nfc.h>
 
-#include "reader_impl.h"
+#include "firmware-host/reader_impl.h"
 
 #define BACKOFF_MIN_MS     250
 #define BACKOFF_MAX_MS     2000

@@ -20,7 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "reader_impl.h"
+#include "firmware-host/reader_impl.h"
 
 #define POLL_MS 100
 

@@ -1,4 +1,4 @@
-#include "sync.h"
+#include "sync/sync.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -9,10 +9,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "crypto.h"
-#include "strcopy.h"
-#include "sync_pg.h"
-#include "zone.h"
+#include "core/domain/crypto.h"
+#include "core/base/strcopy.h"
+#include "sync/sync_pg.h"
+#include "core/base/zone.h"
 
 #define FIELDS       12
 #define META_ACKED   "ledger_acked_seq"

@@ -10,8 +10,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "../config/config.h"
-#include "store.h"
+#include "config/config.h"
+#include "core/store/store.h"
 
 #define LEDGER_SCHEMA_VERSION 1
 

@@ -1,4 +1,4 @@
-#include "sync_pg.h"
+#include "sync/sync_pg.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,16 +1,16 @@
-#include "kiosk_internal.h"
+#include "ui/kiosk_internal.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "crypto.h"
-#include "pin.h"
-#include "screens.h"
-#include "tap_text.h"
-#include "utf8.h"
-#include "zone.h"
+#include "core/domain/crypto.h"
+#include "core/domain/pin.h"
+#include "ui/screens.h"
+#include "core/domain/tap_text.h"
+#include "core/base/utf8.h"
+#include "core/base/zone.h"
 
 #define US_PER_S   INT64_C(1000000)
 #define US_PER_MIN (60 * US_PER_S)

@@ -10,11 +10,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "../config/config.h"
-#include "render_sdl.h"
-#include "store.h"
-#include "uid.h"
-#include "view.h"
+#include "config/config.h"
+#include "ui/sdl/render_sdl.h"
+#include "core/store/store.h"
+#include "core/domain/uid.h"
+#include "ui/view.h"
 
 #define KIOSK_TRAINER_IDLE_US (INT64_C(60) * 1000000) /* trainer mode locks after 60 s idle */
 #define KIOSK_PROMPT_US       (INT64_C(30) * 1000000) /* PIN pad, choose screen: give up */

@@ -3,8 +3,8 @@
 #ifndef CPD_KIOSK_INTERNAL_H
 #define CPD_KIOSK_INTERNAL_H
 
-#include "kiosk.h"
-#include "tapflow.h"
+#include "ui/kiosk.h"
+#include "core/services/tapflow.h"
 
 #define KIOSK_LIST_MAX 512
 

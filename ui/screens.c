@@ -1,6 +1,6 @@
-#include "screens.h"
+#include "ui/screens.h"
 
-#include "utf8.h"
+#include "core/base/utf8.h"
 
 #include <math.h>
 #include <stdio.h>

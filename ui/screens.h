@@ -4,8 +4,8 @@
 #ifndef CPD_SCREENS_H
 #define CPD_SCREENS_H
 
-#include "draw.h"
-#include "view.h"
+#include "ui/draw.h"
+#include "ui/view.h"
 
 #define SCREENS_MAX_HOT 64
 

@@ -1,9 +1,9 @@
-#include "sync_status.h"
+#include "ui/sync_status.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "zone.h"
+#include "core/base/zone.h"
 
 #define US_PER_HOUR (INT64_C(3600) * 1000000)
 

@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "kiosk.h"
+#include "ui/kiosk.h"
 
 struct sync_facts {
     bool configured;

@@ -4,12 +4,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "crypto.h"
-#include "credits.h"
-#include "kiosk_internal.h"
-#include "payload.h"
-#include "tap.h"
-#include "zone.h"
+#include "core/domain/crypto.h"
+#include "core/domain/credits.h"
+#include "ui/kiosk_internal.h"
+#include "core/domain/payload.h"
+#include "core/domain/tap.h"
+#include "core/base/zone.h"
 
 #define US_PER_MIN INT64_C(60000000)
 

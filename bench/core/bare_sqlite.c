@@ -1,5 +1,5 @@
 /* The baseline measures SQLite itself, so it talks to SQLite directly (bench code only). */
-#include "bare_sqlite.h"
+#include "bench/core/bare_sqlite.h"
 
 #include <stdlib.h>
 

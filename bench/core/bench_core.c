@@ -7,13 +7,13 @@
 #include <string.h>
 #include <time.h>
 
-#include "bare_sqlite.h"
-#include "crypto.h"
-#include "import.h"
-#include "keys.h"
-#include "store.h"
-#include "tapflow.h"
-#include "zone.h"
+#include "bench/core/bare_sqlite.h"
+#include "core/domain/crypto.h"
+#include "core/services/import.h"
+#include "core/services/keys.h"
+#include "core/store/store.h"
+#include "core/services/tapflow.h"
+#include "core/base/zone.h"
 
 #define US_PER_S INT64_C(1000000)
 

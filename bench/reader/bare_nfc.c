@@ -1,4 +1,4 @@
-#include "bare_nfc.h"
+#include "bench/reader/bare_nfc.h"
 
 #include <pthread.h>
 #include <stdbool.h>

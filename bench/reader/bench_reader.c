@@ -10,8 +10,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "bare_nfc.h"
-#include "reader.h"
+#include "bench/reader/bare_nfc.h"
+#include "firmware-host/reader.h"
 
 struct sync_point {
     pthread_mutex_t lock;

@@ -8,12 +8,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "crypto.h"
-#include "keys.h"
-#include "ledger.h"
-#include "pgserver.h"
-#include "sync_pg.h"
-#include "zone.h"
+#include "core/domain/crypto.h"
+#include "core/services/keys.h"
+#include "sync/ledger/ledger.h"
+#include "tests/support/pgserver.h"
+#include "sync/sync_pg.h"
+#include "core/base/zone.h"
 
 static double now_s(void)
 {

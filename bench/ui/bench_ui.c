@@ -10,16 +10,16 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "bare_sqlite.h"
-#include "crypto.h"
-#include "fontfind.h"
-#include "import.h"
-#include "keys.h"
-#include "kiosk.h"
-#include "reader.h"
-#include "render_sdl.h"
-#include "screens.h"
-#include "zone.h"
+#include "bench/core/bare_sqlite.h"
+#include "core/domain/crypto.h"
+#include "ui/sdl/fontfind.h"
+#include "core/services/import.h"
+#include "core/services/keys.h"
+#include "ui/kiosk.h"
+#include "firmware-host/reader.h"
+#include "ui/sdl/render_sdl.h"
+#include "ui/screens.h"
+#include "core/base/zone.h"
 
 struct waiter {
     pthread_mutex_t lock;

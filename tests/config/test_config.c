@@ -9,8 +9,8 @@
 
 #include <cmocka.h>
 
-#include "config.h"
-#include "testutil.h"
+#include "config/config.h"
+#include "tests/support/testutil.h"
 
 static char dir[256];
 static char reports[8192];

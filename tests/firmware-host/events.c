@@ -1,4 +1,4 @@
-#include "events.h"
+#include "tests/firmware-host/events.h"
 
 #include <errno.h>
 #include <string.h>

@@ -5,7 +5,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 
-#include "reader.h"
+#include "firmware-host/reader.h"
 
 #define EVENTS_MAX 256
 

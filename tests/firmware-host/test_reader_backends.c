@@ -12,8 +12,8 @@
 
 #include <cmocka.h>
 
-#include "events.h"
-#include "reader.h"
+#include "tests/firmware-host/events.h"
+#include "firmware-host/reader.h"
 
 static struct events ev;
 

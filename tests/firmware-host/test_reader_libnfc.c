@@ -12,9 +12,9 @@
 
 #include <cmocka.h>
 
-#include "events.h"
-#include "pn532_emu.h"
-#include "reader.h"
+#include "tests/firmware-host/events.h"
+#include "tests/pn532/pn532_emu.h"
+#include "firmware-host/reader.h"
 
 struct fixture {
     char dir[128];

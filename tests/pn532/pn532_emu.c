@@ -1,5 +1,5 @@
 #define _GNU_SOURCE /* posix_openpt, ptsname_r */
-#include "pn532_emu.h"
+#include "tests/pn532/pn532_emu.h"
 
 #include <errno.h>
 #include <fcntl.h>

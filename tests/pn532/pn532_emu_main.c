@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pn532_emu.h"
+#include "tests/pn532/pn532_emu.h"
 
 int main(int argc, char **argv)
 {

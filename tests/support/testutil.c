@@ -1,5 +1,5 @@
 #define _XOPEN_SOURCE 700 /* nftw */
-#include "testutil.h"
+#include "tests/support/testutil.h"
 
 #include <ftw.h>
 #include <setjmp.h>
@@ -12,9 +12,9 @@
 
 #include <cmocka.h>
 
-#include "crypto.h"
-#include "import.h"
-#include "zone.h"
+#include "core/domain/crypto.h"
+#include "core/services/import.h"
+#include "core/base/zone.h"
 
 void test_tempdir(char *out, size_t cap)
 {

@@ -6,10 +6,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "keys.h"
-#include "rules.h"
-#include "store.h"
-#include "tapflow.h"
+#include "core/services/keys.h"
+#include "core/domain/rules.h"
+#include "core/store/store.h"
+#include "core/services/tapflow.h"
 
 struct testkiosk {
     char dir[256];

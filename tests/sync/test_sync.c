@@ -15,14 +15,14 @@
 
 #include <cmocka.h>
 
-#include "crypto.h"
-#include "keys.h"
-#include "ledger.h"
-#include "ledgerfix.h"
-#include "pgserver.h"
-#include "sync_pg.h"
-#include "testutil.h"
-#include "zone.h"
+#include "core/domain/crypto.h"
+#include "core/services/keys.h"
+#include "sync/ledger/ledger.h"
+#include "tests/support/ledgerfix.h"
+#include "tests/support/pgserver.h"
+#include "sync/sync_pg.h"
+#include "tests/support/testutil.h"
+#include "core/base/zone.h"
 
 static void test_round_trip(void **state)
 {

@@ -16,12 +16,12 @@
 
 #include <cmocka.h>
 
-#include "crypto.h"
-#include "keys.h"
-#include "ledger.h"
-#include "pgserver.h"
-#include "testutil.h"
-#include "zone.h"
+#include "core/domain/crypto.h"
+#include "core/services/keys.h"
+#include "sync/ledger/ledger.h"
+#include "tests/support/pgserver.h"
+#include "tests/support/testutil.h"
+#include "core/base/zone.h"
 
 static struct pgserver server;
 

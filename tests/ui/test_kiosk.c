@@ -11,11 +11,11 @@
 
 #include <cmocka.h>
 
-#include "kiosk.h"
-#include "payload.h"
-#include "pin.h"
-#include "sync_status.h"
-#include "testutil.h"
+#include "ui/kiosk.h"
+#include "core/domain/payload.h"
+#include "core/domain/pin.h"
+#include "ui/sync_status.h"
+#include "tests/support/testutil.h"
 
 #define GARETH "04-3B-19-D2-6A-71-81"
 #define TOM    "04D7E2A2B95C81"

@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "screens.h"
+#include "ui/screens.h"
 
 static const int sizes[3][2] = {{1920, 1080}, {1280, 800}, {800, 480}};
 static struct screen_out out;

@@ -1,0 +1,63 @@
+/* admin.h — what cpd-admin's subcommands share: the loaded config, the store, the keys.
+ *
+ * Each subcommand is `int cmd_x(struct admin *a, int argc, char **argv)` returning the exit
+ * status: 0 ok, 1 failure, 2 usage. Errors are one line on stderr, prefixed "cpd-admin: ". */
+#ifndef CPD_ADMIN_H
+#define CPD_ADMIN_H
+
+#include <stdbool.h>
+
+#include "config/config.h"
+#include "core/services/keys.h"
+#include "core/store/store.h"
+
+#define EXIT_USAGE 2
+
+struct admin {
+    struct config cfg;
+    struct store *store;
+    struct kiosk_keys keys;
+    char sign_key_path[CONFIG_PATH_MAX];
+    char site_key_path[CONFIG_PATH_MAX];
+};
+
+#if defined(__GNUC__)
+#define ADMIN_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define ADMIN_PRINTF(a, b)
+#endif
+
+void admin_error(const char *fmt, ...) ADMIN_PRINTF(1, 2);
+/* Opens the configured database (creating and migrating it); 0 or 1 after saying why. */
+int admin_open_store(struct admin *a);
+/* Loads the signing key (and tells the store) and/or the site key; 0 or 1 after saying why. */
+int admin_load_keys(struct admin *a, bool sign, bool site);
+/* Parses a subcommand's argv with one option (name, with a value or not) and --help. Returns 0
+ * with *value = its value ("" for a flag given, NULL when absent) and *first = the index of the
+ * first positional argument; -1 after printing help on stdout; EXIT_USAGE after the help on
+ * stderr. */
+int admin_one_option(int argc, char **argv, const char *name, bool has_value, const char *help,
+                     const char **value, int *first);
+/* A usage error: the help's first line, as one line on stderr. */
+void admin_usage(const char *help);
+/* True when argv asks for help ("-h" / "--help") anywhere. */
+bool admin_wants_help(int argc, char **argv);
+/* Looks a person up by staff number, saying so when unknown. */
+int admin_person(struct admin *a, const char *staff_no, struct person *out);
+
+int cmd_kiosk(struct admin *a, int argc, char **argv);
+int cmd_import(struct admin *a, int argc, char **argv);
+int cmd_people(struct admin *a, int argc, char **argv);
+int cmd_badges(struct admin *a, int argc, char **argv);
+int cmd_tap(struct admin *a, int argc, char **argv);
+int cmd_credits(struct admin *a, int argc, char **argv);
+int cmd_events(struct admin *a, int argc, char **argv);
+int cmd_verify(struct admin *a, int argc, char **argv);
+int cmd_rebuild(struct admin *a, int argc, char **argv);
+int cmd_trainer(struct admin *a, int argc, char **argv);
+int cmd_reader_test(struct admin *a, int argc, char **argv);
+int cmd_sync(struct admin *a, int argc, char **argv);
+int cmd_ledger(struct admin *a, int argc, char **argv);
+int cmd_verify_ledger(struct admin *a, int argc, char **argv);
+
+#endif

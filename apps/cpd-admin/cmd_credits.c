@@ -1,0 +1,118 @@
+/* cpd-admin credits STAFF_NO: a person's year, as the office supervisor needs it. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "apps/cpd-admin/admin.h"
+#include "core/domain/tap_text.h"
+#include "core/services/tapflow.h"
+#include "core/base/zone.h"
+
+static const char help[] =
+    "usage: cpd-admin credits STAFF_NO [--at \"YYYY-MM-DD HH:MM\"]\n"
+    "A person's credits this year: total against the target, the per-term split (a term that\n"
+    "ended with 0 credits is flagged), the pre-recorded cap, CPI Initial and MAPA progress,\n"
+    "every item and why it counts or not, and the mandatory training due.\n";
+
+static void print_packages(const struct credit_summary *s)
+{
+    for (size_t i = 0; i < s->n_packages; i++) {
+        const struct package_progress *p = &s->packages[i];
+        if (p->sessions_done + p->sessions_review == 0 && !p->awarded)
+            continue;
+        char line[256], credits[16];
+        tap_text_package(p, 0, line, sizeof(line));
+        rules_format_quarters(p->credits_q, credits);
+        printf("%-12s %s — %s credits %s\n", p->group, line, credits,
+               p->awarded ? "awarded" : "when complete");
+    }
+}
+
+static void print_items(const struct credit_summary *s)
+{
+    printf("\nItems:\n");
+    for (size_t i = 0; i < s->n_items; i++) {
+        const struct credit_item *it = &s->items[i];
+        char date[CIVIL_DATE_LEN], credits[16];
+        civil_format_date(it->date, date);
+        rules_format_quarters(it->credits_q, credits);
+        printf("  %s  %-6s %-7s %-11s %.60s%s%s\n", date, credits,
+               it->term >= 0 ? rules_term_name(it->term) : "-",
+               credits_item_status_name(it->status), it->title, it->note[0] ? " — " : "", it->note);
+    }
+    if (s->items_truncated)
+        printf("  (more items than shown)\n");
+}
+
+static void print_due(const struct credit_summary *s)
+{
+    if (s->n_due == 0)
+        return;
+    printf("\nMandatory training:\n");
+    for (size_t i = 0; i < s->n_due; i++) {
+        const struct due_item *d = &s->due[i];
+        char last[CIVIL_DATE_LEN] = "-", due[CIVIL_DATE_LEN] = "-";
+        if (d->status != DUE_NEVER) {
+            civil_format_date(d->last_done, last);
+            civil_format_date(d->due, due);
+        }
+        printf("  %-44.44s %-20s done %-10s due %-10s %s\n", d->title,
+               domain_frequency_code(d->frequency), last, due, credits_due_status_name(d->status));
+    }
+}
+
+static void print_summary(const struct person *p, const struct credit_summary *s, int64_t now,
+                          int cap_q)
+{
+    char line[256], counted[16], claimed[16], cap[16];
+    char today[32];
+    zone_format_day_time(now, today);
+    printf("%s (%s), %s — as of %s\n", p->name, p->staff_no, p->academy, today);
+    tap_text_credits(s, line, sizeof(line));
+    printf("%s\n", line);
+    for (int t = 0; t < TERM_COUNT; t++) {
+        if (s->term_breach[t])
+            printf("BREACH: the %s term ended with 0 credits (credits must be spread over the "
+                   "three terms)\n",
+                   rules_term_name(t));
+    }
+    rules_format_quarters(s->prerecorded_counted_q, counted);
+    rules_format_quarters(s->prerecorded_claimed_q, claimed);
+    rules_format_quarters(cap_q, cap);
+    printf("Pre-recorded: %s claimed, %s counted (at most %s a year)%s\n", claimed, counted, cap,
+           s->prerecorded_claimed_q > s->prerecorded_counted_q ? ": cap reached" : "");
+    print_packages(s);
+    if (s->review_count)
+        printf("%d item(s) need a trainer's review\n", s->review_count);
+    print_items(s);
+    print_due(s);
+}
+
+int cmd_credits(struct admin *a, int argc, char **argv)
+{
+    const char *at = NULL;
+    int first = 0;
+    int rc = admin_one_option(argc, argv, "at", true, help, &at, &first);
+    if (rc != 0)
+        return rc < 0 ? 0 : rc;
+    if (first != argc - 1) {
+        admin_usage(help);
+        return EXIT_USAGE;
+    }
+    int64_t now = zone_now_us();
+    if (at && zone_parse_local(at, &now) != ZONE_OK) {
+        admin_error("--at \"%s\": expected local time YYYY-MM-DD HH:MM", at);
+        return EXIT_USAGE;
+    }
+    struct person p;
+    if (admin_open_store(a) != 0 || admin_person(a, argv[first], &p) != 0)
+        return 1;
+    struct credit_summary *s = malloc(sizeof(*s));
+    int err = s ? tapflow_summary(a->store, &a->cfg.rules, p.id, now, s) : STORE_ENOMEM;
+    if (err == STORE_OK)
+        print_summary(&p, s, now, a->cfg.rules.prerecorded_cap_quarters);
+    else
+        admin_error("%s", store_strerror(err));
+    free(s);
+    return err == STORE_OK ? 0 : 1;
+}

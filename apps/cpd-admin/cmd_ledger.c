@@ -1,0 +1,412 @@
+/* cpd-admin sync, ledger init|add-kiosk|import, and verify --ledger: the central ledger. */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sync/ledger/ledger.h"
+#include "apps/cpd-admin/admin.h"
+#include "core/domain/crypto.h"
+
+/* Exit statuses of sync and the ledger commands, beyond 0/1/2. */
+enum {
+    EXIT_UNREACHABLE = 3,
+    EXIT_AUTH = 4,
+    EXIT_SCHEMA = 5,
+    EXIT_TAMPER = 6,
+    EXIT_TLS = 7,
+    EXIT_RESENT = 8
+};
+
+static int exit_status(int err)
+{
+    switch (err) {
+    case SYNC_OK:
+        return 0;
+    case SYNC_EUNREACHABLE:
+        return EXIT_UNREACHABLE;
+    case SYNC_EAUTH:
+        return EXIT_AUTH;
+    case SYNC_ESCHEMA:
+        return EXIT_SCHEMA;
+    case SYNC_ETAMPER:
+    case SYNC_EREJECTED:
+    case SYNC_EDIVERGED:
+        return EXIT_TAMPER;
+    case SYNC_ETLS:
+        return EXIT_TLS;
+    default:
+        return 1;
+    }
+}
+
+static int fail(int err, const char *why)
+{
+    admin_error("%s%s%s", sync_strerror(err), why[0] ? ": " : "", why);
+    return exit_status(err);
+}
+
+/* ---- sync -------------------------------------------------------------------------------- */
+
+static void progress_bar(void *ctx, int64_t done, int64_t total)
+{
+    (void)ctx;
+    int width = 40, filled = total > 0 ? (int)(done * width / total) : width;
+    fprintf(stderr, "\rpushing events [%.*s%*s] %" PRId64 "/%" PRId64, filled,
+            "########################################", width - filled, "", done, total);
+    if (done >= total)
+        fputc('\n', stderr);
+}
+
+static const char sync_help[] =
+    "usage: cpd-admin sync\n"
+    "Syncs with the central ledger ([sync] in kiosk.ini): pushes this kiosk's events (exactly\n"
+    "once, resumable), pulls the roster, badges, programme, bookings and external credits, and\n"
+    "records the ledger's clock offset. A progress bar on a terminal, quiet when piped.\n"
+    "Before pushing it compares the ledger's chain tip with its own: a kiosk restored from an\n"
+    "old backup takes its own events back; a ledger that lost events gets them again (exit 8);\n"
+    "the same seq with another hash (a cloned kiosk) stops with exit 6.\n"
+    "Exit status: 0 ok, 1 failure, 2 usage, 3 ledger unreachable, 4 login refused, 5 schema\n"
+    "too old or too new, 6 tampering, divergence or an event refused by the ledger, 7 TLS\n"
+    "certificate or host name failure, 8 synced after re-sending events the ledger had lost.\n";
+
+int cmd_sync(struct admin *a, int argc, char **argv)
+{
+    if (admin_wants_help(argc, argv)) {
+        fputs(sync_help, stdout);
+        return 0;
+    }
+    if (argc != 1) {
+        admin_usage(sync_help);
+        return EXIT_USAGE;
+    }
+    if (admin_open_store(a) != 0 || admin_load_keys(a, true, false) != 0)
+        return 1;
+    struct sync_report r;
+    char why[512];
+    int err = sync_run(&a->cfg, a->store, isatty(STDERR_FILENO) ? progress_bar : NULL, NULL, &r,
+                       why, sizeof(why));
+    if (err != SYNC_OK)
+        return fail(err, why);
+    if (r.healed)
+        printf("restored: took back %" PRId64 " of this kiosk's own events from the ledger "
+               "(this store was behind it); the chain goes on from seq %" PRId64 "\n",
+               r.healed, r.acked_seq);
+    if (r.full_pull)
+        printf("pulled everything again: the ledger was restored or is another one\n");
+    printf("synced: %" PRId64 " events pushed (ledger holds up to seq %" PRId64 ", %" PRId64
+           " waiting); pulled %d people, %d badges, %d courses, %d sessions, %d bookings, %d "
+           "credits; ledger clock %+" PRId64 " ms\n",
+           r.pushed, r.acked_seq, r.waiting, r.pulled[0], r.pulled[1], r.pulled[2], r.pulled[3],
+           r.pulled[4], r.pulled[5], r.clock_offset_ms);
+    if (r.resent_from) {
+        admin_error("WARNING: the ledger had lost seqs %" PRId64 "–%" PRId64
+                    " that it had acknowledged (restored from a backup, or events removed): "
+                    "re-sent them; tell head office",
+                    r.resent_from, r.resent_to);
+        return EXIT_RESENT;
+    }
+    return 0;
+}
+
+/* ---- ledger ------------------------------------------------------------------------------ */
+
+static const char ledger_help[] =
+    "usage: cpd-admin ledger init|add-kiosk|rotate-key|checkpoint|import --conninfo CONNINFO "
+    "[...]\n"
+    "  ledger init                        create or migrate the ledger schema (as its owner,\n"
+    "                                     after a superuser's CREATE EXTENSION cpd_ledger)\n"
+    "  ledger add-kiosk ID --public-key HEX --kiosk-password-file FILE --keyring FILE\n"
+    "       [--statement-timeout S] [--idle-timeout S] [--connections N]\n"
+    "                                     register a kiosk, its key and its login role\n"
+    "  ledger rotate-key ID --public-key HEX --reason TEXT --keyring FILE [--from-seq N]\n"
+    "                                     a new key for the kiosk's events from N on\n"
+    "  ledger checkpoint                  print each kiosk's last seq and hash (keep it apart)\n"
+    "  ledger import KIND FILE [--dry-run] import programme | roster | bookings | credits\n"
+    "Connect as the ledger's owner; --password-file FILE (mode 0600) for the password.\n"
+    "The keyring (written 0600, appended to) is the trust anchor of verify --ledger: keep it\n"
+    "away from the database server. Exit status as for sync.\n";
+
+struct ledger_args {
+    const char *conninfo, *password_file, *public_key, *kiosk_password_file, *keyring;
+    const char *checkpoints, *reason, *from_seq;
+    int statement_timeout_s, idle_timeout_s, connections;
+    bool dry_run;
+    int first;
+};
+
+/* A whole number in [min, max]; -1 when it is not. */
+static int number(const char *s, int min, int max)
+{
+    char *end = NULL;
+    long v = strtol(s, &end, 10);
+    return *s && !*end && v >= min && v <= max ? (int)v : -1;
+}
+
+static int ledger_args(int argc, char **argv, struct ledger_args *o)
+{
+    static const struct option options[] = {{"conninfo", required_argument, NULL, 'c'},
+                                            {"password-file", required_argument, NULL, 'p'},
+                                            {"public-key", required_argument, NULL, 'k'},
+                                            {"kiosk-password-file", required_argument, NULL, 'K'},
+                                            {"keyring", required_argument, NULL, 'r'},
+                                            {"checkpoints", required_argument, NULL, 'C'},
+                                            {"reason", required_argument, NULL, 'R'},
+                                            {"from-seq", required_argument, NULL, 'f'},
+                                            {"statement-timeout", required_argument, NULL, 's'},
+                                            {"idle-timeout", required_argument, NULL, 'i'},
+                                            {"connections", required_argument, NULL, 'n'},
+                                            {"ledger", required_argument, NULL, 'c'},
+                                            {"dry-run", no_argument, NULL, 'd'},
+                                            {"help", no_argument, NULL, 'h'},
+                                            {NULL, 0, NULL, 0}};
+    int opt;
+    optind = 0;
+    opterr = 0;
+    o->statement_timeout_s = 60;
+    o->idle_timeout_s = 30;
+    o->connections = 2;
+    while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+        switch (opt) {
+        case 'c':
+            o->conninfo = optarg;
+            break;
+        case 'p':
+            o->password_file = optarg;
+            break;
+        case 'k':
+            o->public_key = optarg;
+            break;
+        case 'K':
+            o->kiosk_password_file = optarg;
+            break;
+        case 'r':
+            o->keyring = optarg;
+            break;
+        case 'C':
+            o->checkpoints = optarg;
+            break;
+        case 'R':
+            o->reason = optarg;
+            break;
+        case 'f':
+            o->from_seq = optarg;
+            break;
+        case 's':
+            if ((o->statement_timeout_s = number(optarg, 1, 3600)) < 0)
+                return EXIT_USAGE;
+            break;
+        case 'i':
+            if ((o->idle_timeout_s = number(optarg, 1, 3600)) < 0)
+                return EXIT_USAGE;
+            break;
+        case 'n':
+            if ((o->connections = number(optarg, 1, 20)) < 0)
+                return EXIT_USAGE;
+            break;
+        case 'd':
+            o->dry_run = true;
+            break;
+        case 'h':
+            return -1;
+        default:
+            return EXIT_USAGE;
+        }
+    }
+    o->first = optind;
+    return o->conninfo ? 0 : EXIT_USAGE;
+}
+
+static int target_of(struct admin *a, const struct ledger_args *o, struct ledger_target *t,
+                     char *password, size_t cap)
+{
+    char why[300];
+    t->conninfo = o->conninfo;
+    t->password = NULL;
+    t->timeout_s = a->cfg.sync.connect_timeout_s;
+    if (!o->password_file)
+        return 0;
+    int err = sync_read_password(o->password_file, password, cap, why, sizeof(why));
+    if (err != SYNC_OK)
+        return fail(err, why);
+    t->password = password;
+    return 0;
+}
+
+static void print_problem(void *ctx, const char *line)
+{
+    (void)ctx;
+    fprintf(stderr, "%s\n", line);
+}
+
+static int ledger_import_cmd(struct admin *a, const struct ledger_target *t, int kind,
+                             const char *path, bool dry_run)
+{
+    char why[512];
+    if (kind == IMPORT_ROSTER && admin_load_keys(a, false, true) != 0)
+        return 1;
+    struct import_options o = {.dry_run = dry_run,
+                               .rules = &a->cfg.rules,
+                               .site_key = kind == IMPORT_ROSTER ? a->keys.site : NULL,
+                               .report = print_problem};
+    struct import_result r;
+    int err = ledger_import(t, (enum import_kind)kind, path, &o, &r, why, sizeof(why));
+    if (err != SYNC_OK && err != SYNC_ECONFIG)
+        return fail(err, why);
+    printf("%s: %d rows, %d errors, %d warnings: %s\n", path, r.rows, r.errors, r.warnings,
+           err != SYNC_OK ? "nothing imported"
+           : dry_run      ? "dry run, nothing written"
+                          : "imported into the ledger");
+    return err == SYNC_OK ? 0 : 1;
+}
+
+static bool public_key_ok(const char *hex)
+{
+    uint8_t pk[CRYPTO_SIGN_PK_BYTES];
+    if (hex && strlen(hex) == 2 * CRYPTO_SIGN_PK_BYTES && crypto_unhex(pk, sizeof(pk), hex) == 0)
+        return true;
+    admin_error("--public-key: expected 64 hex digits (cpd-admin kiosk init prints it)");
+    return false;
+}
+
+static int add_kiosk(const struct ledger_target *t, const struct ledger_args *o, const char *id,
+                     char *why, size_t cap)
+{
+    char kiosk_password[256], role[128];
+    if (!public_key_ok(o->public_key))
+        return EXIT_USAGE;
+    int err = sync_read_password(o->kiosk_password_file, kiosk_password, sizeof(kiosk_password),
+                                 why, cap);
+    struct ledger_kiosk k = {.id = id,
+                             .public_key_hex = o->public_key,
+                             .password = kiosk_password,
+                             .statement_timeout_s = o->statement_timeout_s,
+                             .idle_in_transaction_s = o->idle_timeout_s,
+                             .connections = o->connections};
+    if (err == SYNC_OK)
+        err = ledger_add_kiosk(t, &k, role, sizeof(role), why, cap);
+    crypto_wipe(kiosk_password, sizeof(kiosk_password));
+    if (err == SYNC_OK)
+        err = ledger_keyring_append(o->keyring, id, 1, o->public_key, "registered", why, cap);
+    if (err != SYNC_OK)
+        return fail(err, why);
+    printf("kiosk %s registered; its login role is %s; its key is in %s\n", id, role, o->keyring);
+    return 0;
+}
+
+static int rotate_key(const struct ledger_target *t, const struct ledger_args *o, const char *id,
+                      char *why, size_t cap)
+{
+    int64_t from = 0, applies = 0;
+    if (!public_key_ok(o->public_key))
+        return EXIT_USAGE;
+    if (o->from_seq && (from = strtoll(o->from_seq, NULL, 10)) < 1) {
+        admin_error("--from-seq: expected a seq of 1 or more");
+        return EXIT_USAGE;
+    }
+    int err = ledger_rotate_key(t, id, o->public_key, o->reason, from, &applies, why, cap);
+    if (err == SYNC_OK)
+        err = ledger_keyring_append(o->keyring, id, applies, o->public_key, o->reason, why, cap);
+    if (err != SYNC_OK)
+        return fail(err, why);
+    printf("kiosk %s: events from seq %" PRId64 " on are checked with the new key (%s); "
+           "recorded in the ledger and in %s\n",
+           id, applies, o->reason, o->keyring);
+    return 0;
+}
+
+static void print_line(void *ctx, const char *line, bool bad)
+{
+    (void)ctx;
+    (void)bad;
+    printf("%s\n", line);
+}
+
+/* Which subcommands take which arguments: n positional words, and what must be given. */
+static bool ledger_usage_ok(const char *what, int n, const struct ledger_args *o)
+{
+    if (strcmp(what, "init") == 0 || strcmp(what, "checkpoint") == 0)
+        return n == 1;
+    if (strcmp(what, "add-kiosk") == 0)
+        return n == 2 && o->public_key && o->kiosk_password_file && o->keyring;
+    if (strcmp(what, "rotate-key") == 0)
+        return n == 2 && o->public_key && o->reason && o->reason[0] && o->keyring;
+    return strcmp(what, "import") == 0 && n == 3;
+}
+
+int cmd_ledger(struct admin *a, int argc, char **argv)
+{
+    struct ledger_args o = {0};
+    int rc = ledger_args(argc, argv, &o);
+    if (rc < 0) {
+        fputs(ledger_help, stdout);
+        return 0;
+    }
+    const char *what = o.first < argc ? argv[o.first] : "";
+    if (rc != 0 || !ledger_usage_ok(what, argc - o.first, &o)) {
+        admin_usage(ledger_help);
+        return EXIT_USAGE;
+    }
+    struct ledger_target t;
+    char password[256] = "", why[512] = "";
+    if ((rc = target_of(a, &o, &t, password, sizeof(password))) != 0)
+        return rc;
+    int err = SYNC_OK;
+    if (strcmp(what, "init") == 0) {
+        int from = 0, to = 0;
+        err = ledger_init(&t, &from, &to, why, sizeof(why));
+        if (err == SYNC_OK)
+            printf("ledger schema %d%s%d\n", from, from == to ? " is current: " : " → ", to);
+        rc = err == SYNC_OK ? 0 : fail(err, why);
+    } else if (strcmp(what, "add-kiosk") == 0) {
+        rc = add_kiosk(&t, &o, argv[o.first + 1], why, sizeof(why));
+    } else if (strcmp(what, "rotate-key") == 0) {
+        rc = rotate_key(&t, &o, argv[o.first + 1], why, sizeof(why));
+    } else if (strcmp(what, "checkpoint") == 0) {
+        printf("# cpd-admin ledger checkpoint: kiosk last_seq last_hash when (keep apart from "
+               "the ledger)\n");
+        err = ledger_checkpoint(&t, print_line, NULL, why, sizeof(why));
+        rc = err == SYNC_OK ? 0 : fail(err, why);
+    } else {
+        int kind = import_kind_parse(argv[o.first + 1]);
+        rc = kind < 0 ? (admin_usage(ledger_help), EXIT_USAGE)
+                      : ledger_import_cmd(a, &t, kind, argv[o.first + 2], o.dry_run);
+    }
+    crypto_wipe(password, sizeof(password));
+    return rc;
+}
+
+/* ---- verify --ledger --------------------------------------------------------------------- */
+
+int cmd_verify_ledger(struct admin *a, int argc, char **argv)
+{
+    struct ledger_args o = {0};
+    int rc = ledger_args(argc, argv, &o);
+    if (rc != 0 || o.first != argc || !o.keyring) {
+        admin_usage("usage: cpd-admin verify --ledger CONNINFO --keyring FILE [--checkpoints FILE]"
+                    " [--password-file FILE]");
+        return EXIT_USAGE;
+    }
+    struct ledger_target t;
+    struct ledger_keyring ring;
+    char password[256] = "", why[512] = "";
+    if ((rc = target_of(a, &o, &t, password, sizeof(password))) != 0)
+        return rc;
+    int err = ledger_keyring_load(o.keyring, &ring, why, sizeof(why));
+    struct ledger_verify_report r = {0};
+    if (err == SYNC_OK)
+        err = ledger_verify(&t, &ring, o.checkpoints, print_line, NULL, &r, why, sizeof(why));
+    crypto_wipe(password, sizeof(password));
+    ledger_keyring_free(&ring);
+    if (err != SYNC_OK)
+        return fail(err, why);
+    if (r.bad_kiosks) {
+        admin_error("%d of %d kiosks' records in the ledger do not verify", r.bad_kiosks, r.kiosks);
+        return EXIT_TAMPER;
+    }
+    printf("%d kiosks, %" PRId64 " events, %d checkpoints: all verified against the keyring\n",
+           r.kiosks, r.events, r.checkpoints);
+    return 0;
+}

@@ -1,0 +1,124 @@
+/* cpd-admin reader-test: the configured reader's events, live, for an installer fitting one. */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "firmware-host/reader.h"
+#include "apps/cpd-admin/admin.h"
+
+static const char help[] =
+    "usage: cpd-admin reader-test [--seconds N] [--full-uid]\n"
+    "Opens the configured reader ([reader] in kiosk.ini) and prints its events as they come —\n"
+    "card present (UID masked to its last 4 hex digits unless --full-uid), card removed,\n"
+    "reader up, reader down with the reason — until Ctrl-C (or N seconds). Stop the kiosk\n"
+    "first: the reader can only be open in one process.\n";
+
+struct printer {
+    bool full_uid;
+};
+
+static void stamp(char out[32])
+{
+    struct timespec ts;
+    struct tm tm;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    localtime_r(&ts.tv_sec, &tm);
+    snprintf(out, 32, "%02d:%02d:%02d.%03ld", tm.tm_hour % 24, tm.tm_min % 60, tm.tm_sec % 61,
+             ts.tv_nsec / 1000000 % 1000);
+}
+
+static void print_event(void *ctx, const struct reader_event *e)
+{
+    const struct printer *p = ctx;
+    char when[32], hex[UID_HEX_LEN], last4[5];
+    stamp(when);
+    switch (e->kind) {
+    case READER_CARD:
+        uid_to_hex(&e->uid, hex);
+        uid_last4(&e->uid, last4);
+        printf("%s  card     %s%s (%d bytes)%s\n", when, p->full_uid ? "" : "…",
+               p->full_uid ? hex : last4, e->uid.len,
+               e->random ? "  RANDOM UID: a phone or bank card, not a badge" : "");
+        break;
+    case READER_REMOVED:
+        printf("%s  removed\n", when);
+        break;
+    case READER_UP:
+        printf("%s  reader up\n", when);
+        break;
+    case READER_DOWN:
+        printf("%s  reader DOWN: %s\n", when, e->reason);
+        break;
+    case READER_REJECTED:
+        printf("%s  ignored: %s\n", when, e->reason);
+        break;
+    }
+    fflush(stdout);
+}
+
+int cmd_reader_test(struct admin *a, int argc, char **argv)
+{
+    static const struct option options[] = {{"seconds", required_argument, NULL, 's'},
+                                            {"full-uid", no_argument, NULL, 'f'},
+                                            {"help", no_argument, NULL, 'h'},
+                                            {NULL, 0, NULL, 0}};
+    struct printer p = {false};
+    long seconds = 0;
+    int opt;
+    optind = 0;
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+        char *end = NULL;
+        if (opt == 'h') {
+            fputs(help, stdout);
+            return 0;
+        } else if (opt == 'f') {
+            p.full_uid = true;
+        } else if (opt == 's' && (seconds = strtol(optarg, &end, 10)) > 0 && !*end) {
+            continue;
+        } else {
+            admin_usage(help);
+            return EXIT_USAGE;
+        }
+    }
+    if (optind != argc) {
+        admin_usage(help);
+        return EXIT_USAGE;
+    }
+    const struct config_reader *cfg = &a->cfg.reader;
+    if (cfg->driver == READER_DRIVER_KEYBOARD) {
+        admin_error("a keyboard reader types into the kiosk's window: test it in a text editor");
+        return 1;
+    }
+    sigset_t stop;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGINT);
+    sigaddset(&stop, SIGTERM);
+    sigaddset(&stop, SIGALRM);
+    pthread_sigmask(SIG_BLOCK, &stop, NULL); /* before the reader's thread starts */
+    struct reader *r = NULL;
+    char why[512] = "";
+    int err =
+        reader_open(cfg, a->cfg.rules.accept_random_uids, print_event, &p, &r, why, sizeof(why));
+    if (err == READER_OK)
+        err = reader_start(r);
+    if (err != READER_OK) {
+        admin_error("%s reader: %s%s%s", reader_driver_name(cfg->driver), reader_strerror(err),
+                    why[0] ? ": " : "", why);
+        reader_close(r);
+        return 1;
+    }
+    printf("%s reader %s — tap a badge; Ctrl-C to stop\n", reader_driver_name(cfg->driver),
+           cfg->driver == READER_DRIVER_SIM ? cfg->script : cfg->connstring);
+    fflush(stdout);
+    if (seconds > 0)
+        alarm((unsigned)seconds);
+    int sig = 0;
+    sigwait(&stop, &sig);
+    reader_close(r);
+    return 0;
+}

@@ -1,0 +1,109 @@
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "apps/cpd-admin/admin.h"
+
+void admin_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("cpd-admin: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+bool admin_wants_help(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+            return true;
+    }
+    return false;
+}
+
+int admin_open_store(struct admin *a)
+{
+    char why[256];
+    const char *path = a->cfg.kiosk.database;
+    int err = store_open(path, &a->store, why, sizeof(why));
+    if (err != STORE_OK) {
+        admin_error("%s: %s%s%s", path, store_strerror(err), why[0] ? ": " : "", why);
+        return 1;
+    }
+    char kiosk[CONFIG_TEXT_MAX];
+    if (store_meta_get(a->store, "kiosk_id", kiosk, sizeof(kiosk)) == STORE_OK &&
+        strcmp(kiosk, a->cfg.kiosk.id) != 0) {
+        admin_error("%s belongs to kiosk \"%s\" but the configuration says \"%s\"", path, kiosk,
+                    a->cfg.kiosk.id);
+        return 1;
+    }
+    if (!store_dir_private(a->store))
+        fprintf(stderr,
+                "cpd-admin: warning: the directory of %s is open to other users; "
+                "keep kiosk data in a 0700 directory\n",
+                path);
+    return 0;
+}
+
+int admin_load_keys(struct admin *a, bool sign, bool site)
+{
+    int err = sign ? keys_load_sign(a->sign_key_path, &a->keys) : KEYS_OK;
+    if (err != KEYS_OK) {
+        admin_error("%s: %s", a->sign_key_path, keys_strerror(err));
+        return 1;
+    }
+    if (sign && store_set_signer(a->store, a->cfg.kiosk.id, a->keys.sign_sk) != STORE_OK) {
+        admin_error("bad kiosk id \"%s\"", a->cfg.kiosk.id);
+        return 1;
+    }
+    err = site ? keys_load_site(a->site_key_path, &a->keys) : KEYS_OK;
+    if (err != KEYS_OK) {
+        admin_error("%s: %s", a->site_key_path, keys_strerror(err));
+        return 1;
+    }
+    return 0;
+}
+
+int admin_person(struct admin *a, const char *staff_no, struct person *out)
+{
+    int err = store_person_by_staff_no(a->store, staff_no, out);
+    if (err == STORE_ENOTFOUND)
+        admin_error("no person with staff number \"%s\"", staff_no);
+    else if (err != STORE_OK)
+        admin_error("%s", store_strerror(err));
+    return err == STORE_OK ? 0 : 1;
+}
+
+void admin_usage(const char *help)
+{
+    size_t n = strcspn(help, "\n");
+    fprintf(stderr, "cpd-admin: %.*s (see --help)\n", (int)n, help);
+}
+
+int admin_one_option(int argc, char **argv, const char *name, bool has_value, const char *help,
+                     const char **value, int *first)
+{
+    const struct option options[] = {{name, has_value ? required_argument : no_argument, NULL, 'o'},
+                                     {"help", no_argument, NULL, 'h'},
+                                     {NULL, 0, NULL, 0}};
+    int opt;
+    *value = NULL;
+    optind = 0; /* GNU getopt: start afresh for each subcommand */
+    opterr = 0; /* one line of our own instead of getopt's */
+    while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+        if (opt == 'h') {
+            fputs(help, stdout);
+            return -1;
+        }
+        if (opt != 'o') {
+            admin_usage(help);
+            return EXIT_USAGE;
+        }
+        *value = has_value ? optarg : "";
+    }
+    *first = optind;
+    return 0;
+}

@@ -1,0 +1,131 @@
+/* cpd-admin: the kiosk's command-line tool for installers, trainers and the office. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "apps/cpd-admin/admin.h"
+#include "core/domain/crypto.h"
+#include "core/base/zone.h"
+
+static const char usage[] =
+    "usage: cpd-admin [--config FILE] [--database FILE] COMMAND [ARGS]\n"
+    "\n"
+    "  kiosk init [--site-key HEX]    create the database and this kiosk's keys\n"
+    "  import KIND FILE [--dry-run]   import programme | roster | bookings | credits (CSV)\n"
+    "  people                         list people\n"
+    "  badges                         list enrolled badges (last 4 hex digits only)\n"
+    "  tap --badge UID [--at TIME] [--session CODE]\n"
+    "                                 tap a badge: decide, commit, print what the screen says\n"
+    "  credits STAFF_NO [--at TIME]   a person's credits: terms, caps, CPI/MAPA, what is due\n"
+    "  events [--from SEQ]            list the event log\n"
+    "  verify [--ledger CONNINFO --keyring FILE [--checkpoints FILE]]\n"
+    "                                 check the event chain and signatures (here, or of every\n"
+    "                                 kiosk in the central ledger against head office's keyring)\n"
+    "  rebuild                        rebuild attendance from the events\n"
+    "  trainer pin STAFF_NO           set a trainer's PIN (read from standard input)\n"
+    "  reader-test [--seconds N]      print the configured reader's events live\n"
+    "  sync                           sync with the central ledger ([sync] in kiosk.ini)\n"
+    "  ledger init|add-kiosk|rotate-key|checkpoint|import\n"
+    "                                 set up, feed and anchor the central ledger (head office)\n"
+    "\n"
+    "The database is --database, else $CPD_KIOSK_DB, else [kiosk] database of the config\n"
+    "(--config, else $CPD_KIOSK_CONFIG, else built-in defaults). TIME is local\n"
+    "\"YYYY-MM-DD HH:MM[:SS]\". Every command takes --help. Exit status: 0 ok, 1 failure,\n"
+    "2 usage.\n";
+
+struct command {
+    const char *name;
+    int (*run)(struct admin *a, int argc, char **argv);
+};
+
+static const struct command commands[] = {
+    {"kiosk", cmd_kiosk},
+    {"import", cmd_import},
+    {"people", cmd_people},
+    {"badges", cmd_badges},
+    {"tap", cmd_tap},
+    {"credits", cmd_credits},
+    {"events", cmd_events},
+    {"verify", cmd_verify},
+    {"rebuild", cmd_rebuild},
+    {"trainer", cmd_trainer},
+    {"reader-test", cmd_reader_test},
+    {"sync", cmd_sync},
+    {"ledger", cmd_ledger},
+};
+
+static void print_config_problem(void *ctx, const char *file, int line, const char *message)
+{
+    (void)ctx;
+    (void)file;
+    (void)line;
+    fprintf(stderr, "cpd-admin: %s\n", message);
+}
+
+/* Global options come before the command; returns the index of the command or -1. */
+static int parse_globals(int argc, char **argv, const char **config, const char **database)
+{
+    int i = 1;
+    for (; i < argc && argv[i][0] == '-'; i++) {
+        if ((strcmp(argv[i], "--config") == 0 || strcmp(argv[i], "--database") == 0) &&
+            i + 1 < argc) {
+            *(strcmp(argv[i], "--config") == 0 ? config : database) = argv[i + 1];
+            i++;
+        } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            fputs(usage, stdout);
+            exit(0);
+        } else {
+            admin_error("unknown option %s (see cpd-admin --help)", argv[i]);
+            return -1;
+        }
+    }
+    return i < argc ? i : -1;
+}
+
+int main(int argc, char **argv)
+{
+    const char *config_path = getenv("CPD_KIOSK_CONFIG");
+    const char *database = getenv("CPD_KIOSK_DB");
+    int at = parse_globals(argc, argv, &config_path, &database);
+    if (at < 0) {
+        if (argc == 1)
+            admin_usage(usage);
+        return EXIT_USAGE;
+    }
+    struct admin *a = calloc(1, sizeof(*a));
+    if (!a || crypto_init() != CRYPTO_OK) {
+        admin_error("cannot initialise (out of memory or no entropy)");
+        return 1;
+    }
+    int status = 1;
+    config_default(&a->cfg);
+    if (config_path && config_path[0] &&
+        config_load(&a->cfg, config_path, print_config_problem, NULL) != CONFIG_OK)
+        goto out;
+    if (database && database[0])
+        snprintf(a->cfg.kiosk.database, sizeof(a->cfg.kiosk.database), "%s", database);
+    if (zone_set(a->cfg.kiosk.timezone) != ZONE_OK) {
+        admin_error("unknown time zone \"%s\"", a->cfg.kiosk.timezone);
+        goto out;
+    }
+    keys_resolve(a->cfg.kiosk.key_file, a->cfg.kiosk.database, "kiosk.key", a->sign_key_path,
+                 sizeof(a->sign_key_path));
+    keys_resolve(a->cfg.kiosk.site_key_file, a->cfg.kiosk.database, "site.key", a->site_key_path,
+                 sizeof(a->site_key_path));
+    status = EXIT_USAGE;
+    bool known = false;
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+        if (strcmp(argv[at], commands[i].name) == 0) {
+            known = true;
+            status = commands[i].run(a, argc - at, argv + at);
+        }
+    }
+    if (!known)
+        admin_error("unknown command: %s (see cpd-admin --help)", argv[at]);
+out:
+    store_close(a->store);
+    keys_wipe(&a->keys);
+    free(a);
+    return status;
+}

@@ -1,0 +1,611 @@
+#include "apps/cpd-kiosk/app.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/timex.h>
+
+#include "ui/sdl/fontfind.h"
+#include "ui/kiosk.h"
+#include "ui/sdl/png.h"
+#include "firmware-host/reader.h"
+#include "ui/sdl/render_sdl.h"
+#include "ui/screens.h"
+#include "sync/sync.h"
+#include "ui/sync_status.h"
+#include "core/base/zone.h"
+
+#define QUEUE_SIZE 64
+#define US_PER_S   INT64_C(1000000)
+#define US_PER_MIN (60 * US_PER_S)
+
+/* SIGUSR1 asks for a screenshot (support, tests). A thread waits for it with sigwait and wakes
+ * the UI: no polling, and nothing unsafe in a signal handler. */
+struct signals {
+    pthread_t thread;
+    bool running;
+    volatile bool stop;
+    volatile sig_atomic_t screenshot;
+    struct gfx *gfx;
+};
+
+static void *signal_thread(void *arg)
+{
+    struct signals *s = arg;
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGUSR1);
+    while (!s->stop) {
+        int sig = 0;
+        if (sigwait(&set, &sig) == 0 && !s->stop) {
+            s->screenshot = 1;
+            gfx_wake(s->gfx);
+        }
+    }
+    return NULL;
+}
+
+/* A sync runs on its own thread, with its own connection to the store: the screen never
+ * freezes while head office is slow. */
+struct syncer {
+    pthread_t thread;
+    bool running;
+    volatile bool finished;
+    int err;
+    char why[256];
+    struct sync_report report;
+    const struct config *cfg;
+    const struct kiosk_keys *keys;
+    struct gfx *gfx;
+};
+
+/* Reader events, from the reader's thread to the UI thread. */
+struct queue {
+    pthread_mutex_t lock;
+    struct reader_event events[QUEUE_SIZE];
+    int head, count;
+    struct gfx *gfx;
+};
+
+struct app {
+    struct app_options *opt;
+    struct gfx *gfx;
+    struct kiosk *kiosk;
+    struct reader *reader;
+    struct queue queue;
+    struct kiosk_status status;
+    int64_t clock_offset_us; /* demo clock: wall = real + offset */
+    char typed[128];         /* keyboard-wedge reader: what it has typed so far */
+    size_t typed_len;
+    struct view view, last;
+    struct screen_out screen;
+    struct signals signals;
+    bool dirty;
+    bool quit;
+    char font_notice[256];
+    long frames;
+    struct syncer syncer;
+};
+
+/* Call before any other thread starts, so that they all inherit the blocked signal. */
+static void block_sigusr1(void)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGUSR1);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+}
+
+static void on_reader_event(void *ctx, const struct reader_event *e)
+{
+    struct queue *q = ctx;
+    pthread_mutex_lock(&q->lock);
+    if (q->count < QUEUE_SIZE) {
+        q->events[(q->head + q->count) % QUEUE_SIZE] = *e;
+        q->count++;
+    }
+    pthread_mutex_unlock(&q->lock);
+    if (q->gfx)
+        gfx_wake(q->gfx);
+}
+
+static bool queue_pop(struct queue *q, struct reader_event *out)
+{
+    pthread_mutex_lock(&q->lock);
+    bool got = q->count > 0;
+    if (got) {
+        *out = q->events[q->head];
+        q->head = (q->head + 1) % QUEUE_SIZE;
+        q->count--;
+    }
+    pthread_mutex_unlock(&q->lock);
+    return got;
+}
+
+static int64_t app_now(const struct app *a)
+{
+    return zone_now_us() + a->clock_offset_us;
+}
+
+/* Is the system clock disciplined by NTP? (adjtimex says TIME_ERROR when it is not.) */
+static bool clock_synced(void)
+{
+    struct timex tx = {0};
+    return adjtimex(&tx) != TIME_ERROR;
+}
+
+static void update_status(struct app *a)
+{
+    struct kiosk_status *s = &a->status;
+    if (a->opt->demo) {
+        s->clock_ok = true;
+        snprintf(s->clock_text, sizeof(s->clock_text), "Demo clock");
+    } else {
+        s->clock_ok = clock_synced();
+        snprintf(s->clock_text, sizeof(s->clock_text), "%s",
+                 s->clock_ok ? "Clock synced" : "Clock not synced");
+    }
+    struct sync_state st;
+    struct sync_facts f = {.configured = a->opt->cfg.sync.conninfo[0] != '\0',
+                           .running = a->syncer.running,
+                           .clock_warn_s = a->opt->cfg.sync.clock_warn_s};
+    int64_t events = 0;
+    if (sync_state_read(a->opt->store, &st) == STORE_OK &&
+        store_count(a->opt->store, "events", &events) == STORE_OK) {
+        f.last_success_us = st.last_success_us;
+        f.waiting = events > st.acked_seq ? events - st.acked_seq : 0;
+        snprintf(f.last_error, sizeof(f.last_error), "%s", st.last_error);
+        f.has_offset = st.last_success_us != 0 && !a->opt->demo;
+        f.clock_offset_ms = st.clock_offset_ms;
+    }
+    sync_status_fill(&f, zone_now_us(), s);
+    kiosk_set_status(a->kiosk, s);
+}
+
+static void *sync_thread(void *arg)
+{
+    struct syncer *y = arg;
+    struct store *store = NULL;
+    /* Its own connection, signed as this kiosk: a sync may take back this kiosk's own events. */
+    y->err = store_open(y->cfg->kiosk.database, &store, y->why, sizeof(y->why)) == STORE_OK &&
+                     store_set_signer(store, y->cfg->kiosk.id, y->keys->sign_sk) == STORE_OK
+                 ? sync_run(y->cfg, store, NULL, NULL, &y->report, y->why, sizeof(y->why))
+                 : SYNC_ESTORE;
+    store_close(store);
+    y->finished = true;
+    gfx_wake(y->gfx);
+    return NULL;
+}
+
+static void start_sync(struct app *a)
+{
+    struct syncer *y = &a->syncer;
+    if (y->running || !a->opt->cfg.sync.conninfo[0] || a->opt->demo)
+        return;
+    y->cfg = &a->opt->cfg;
+    y->keys = a->opt->keys;
+    y->gfx = a->gfx;
+    y->finished = false;
+    y->running = pthread_create(&y->thread, NULL, sync_thread, y) == 0;
+    update_status(a);
+}
+
+static void sync_finished(struct app *a)
+{
+    struct syncer *y = &a->syncer;
+    if (!y->running || !y->finished)
+        return;
+    pthread_join(y->thread, NULL);
+    y->running = false;
+    char text[VIEW_TEXT];
+    if (y->err == SYNC_OK) {
+        snprintf(text, sizeof(text), "Sync done: %lld events sent to head office",
+                 (long long)y->report.pushed);
+        kiosk_set_notice(a->kiosk, TONE_V_OK, "");
+    } else {
+        snprintf(text, sizeof(text), "Sync failed: %s — %s", sync_strerror(y->err), y->why);
+        kiosk_set_notice(a->kiosk, TONE_V_ERROR, text);
+    }
+    fprintf(stderr, "cpd-kiosk: %s\n", text);
+    update_status(a);
+}
+
+static void reader_state(struct app *a, bool up, const char *why)
+{
+    a->status.reader_up = up;
+    snprintf(a->status.reader_text, sizeof(a->status.reader_text), "%s", up ? "Reader ready" : why);
+    if (!up)
+        fprintf(stderr, "cpd-kiosk: reader down: %s\n", why);
+    kiosk_set_status(a->kiosk, &a->status);
+}
+
+static void open_reader(struct app *a)
+{
+    const struct config *cfg = &a->opt->cfg;
+    char why[256] = "";
+    a->queue.gfx = a->gfx;
+    bool none = a->opt->demo && cfg->source[0] == '\0';
+    if (none) { /* the demo without a config: the keys are the reader */
+        reader_state(a, true, "");
+        snprintf(a->status.reader_text, sizeof(a->status.reader_text), "Demo keys");
+        kiosk_set_status(a->kiosk, &a->status);
+        return;
+    }
+    int err = reader_open(&cfg->reader, cfg->rules.accept_random_uids, on_reader_event, &a->queue,
+                          &a->reader, why, sizeof(why));
+    if (err == READER_OK)
+        err = reader_start(a->reader);
+    if (err != READER_OK) {
+        char text[300];
+        snprintf(text, sizeof(text), "Reader: %s%s%s", reader_strerror(err), why[0] ? ": " : "",
+                 why);
+        reader_state(a, false, text);
+    }
+}
+
+static void drain_reader(struct app *a)
+{
+    struct reader_event e;
+    while (queue_pop(&a->queue, &e)) {
+        int64_t now = app_now(a);
+        switch (e.kind) {
+        case READER_CARD:
+            kiosk_badge(a->kiosk, &e.uid, now, e.mono_us);
+            break;
+        case READER_UP:
+            reader_state(a, true, "");
+            break;
+        case READER_DOWN:
+            reader_state(a, false, e.reason[0] ? e.reason : "Reader not answering");
+            break;
+        case READER_REJECTED:
+            fprintf(stderr, "cpd-kiosk: reader input ignored: %s\n", e.reason);
+            break;
+        default:
+            break;
+        }
+    }
+}
+
+/* ---- the demo's keys --------------------------------------------------------------------- */
+
+static bool demo_key(struct app *a, const struct gfx_input *in)
+{
+    struct demo *d = &a->opt->demo_state;
+    enum view_screen screen = kiosk_screen(a->kiosk);
+    bool tapping = screen == SCREEN_IDLE || screen == SCREEN_RESULT;
+    int64_t now = app_now(a), mono = zone_monotonic_us();
+    if (in->key == KEY_F1 + 9) { /* F10 */
+        a->quit = true;
+        return true;
+    }
+    if (in->key != KEY_CHAR)
+        return false;
+    char c = in->ch;
+    if (tapping && c >= '1' && c <= '9') {
+        kiosk_badge(a->kiosk, &d->badges[c - '1'], now, mono);
+        return true;
+    }
+    switch (c) {
+    case '0':
+        if (!tapping)
+            return false;
+        kiosk_badge(a->kiosk, &d->trainer, now, mono);
+        return true;
+    case 'u':
+        kiosk_badge(a->kiosk, &d->unknown, now, mono);
+        return true;
+    case 'r':
+        kiosk_badge(a->kiosk, &d->phone, now, mono);
+        return true;
+    case 'n':
+        a->clock_offset_us += 5 * US_PER_MIN;
+        return true;
+    case 'h':
+        a->clock_offset_us += 60 * US_PER_MIN;
+        return true;
+    case 'j':
+        a->clock_offset_us += demo_next_session(a->opt->store, now) - now;
+        return true;
+    default:
+        return false;
+    }
+}
+
+static void demo_legend(const struct app *a, struct view *v)
+{
+    static const char *const keys[] = {"1–9  tap a demo badge", "0  trainer badge, PIN " DEMO_PIN,
+                                       "U  unknown badge",      "R  phone (random UID)",
+                                       "N  +5 minutes",         "H  +1 hour",
+                                       "J  next session",       "F10  quit the demo"};
+    if (!a->opt->demo || (v->screen != SCREEN_IDLE))
+        return;
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]) && v->n_legend < VIEW_LEGEND; i++)
+        snprintf(v->legend[v->n_legend++], sizeof(v->legend[0]), "%s", keys[i]);
+}
+
+/* ---- input ------------------------------------------------------------------------------- */
+
+static void typed_text(struct app *a, const char *text)
+{
+    if (!a->reader || a->opt->cfg.reader.driver != READER_DRIVER_KEYBOARD)
+        return;
+    size_t n = strlen(text);
+    if (a->typed_len + n < sizeof(a->typed)) {
+        memcpy(a->typed + a->typed_len, text, n);
+        a->typed_len += n;
+        a->typed[a->typed_len] = '\0';
+    }
+}
+
+static void handle(struct app *a, const struct gfx_input *in)
+{
+    int64_t now = app_now(a), mono = zone_monotonic_us();
+    switch (in->kind) {
+    case INPUT_QUIT:
+        a->quit = true;
+        break;
+    case INPUT_RESIZE:
+    case INPUT_EXPOSE:
+        a->dirty = true;
+        break;
+    case INPUT_WAKE:
+        drain_reader(a);
+        sync_finished(a);
+        break;
+    case INPUT_TEXT:
+        typed_text(a, in->text);
+        break;
+    case INPUT_POINTER:
+        kiosk_action(a->kiosk, screens_hit(&a->screen, in->x, in->y), now, mono);
+        break;
+    case INPUT_KEY:
+        if (in->key == KEY_ENTER && a->typed_len > 0) {
+            /* A keyboard-wedge reader ends each UID with Enter. */
+            reader_feed(a->reader, a->typed);
+            a->typed_len = 0;
+            a->typed[0] = '\0';
+            drain_reader(a);
+            break;
+        }
+        if (a->typed_len > 0)
+            break; /* the reader is still typing */
+        if (a->opt->demo && demo_key(a, in))
+            break;
+        kiosk_action(a->kiosk, kiosk_key_action(a->kiosk, in->key, in->ch), now, mono);
+        break;
+    }
+}
+
+/* ---- frames ------------------------------------------------------------------------------ */
+
+static void save_screenshot(struct app *a)
+{
+    char path[CONFIG_PATH_MAX + 32];
+    const char *env = getenv("CPD_KIOSK_SCREENSHOT");
+    if (env && env[0])
+        snprintf(path, sizeof(path), "%s", env);
+    else
+        keys_resolve("", a->opt->cfg.kiosk.database, "screen.png", path, sizeof(path));
+    uint32_t *pixels = NULL;
+    int w = 0, h = 0;
+    if (gfx_read_pixels(a->gfx, &pixels, &w, &h) == GFX_OK && png_write(path, pixels, w, h) == 0)
+        fprintf(stderr, "cpd-kiosk: screenshot %s (%dx%d)\n", path, w, h);
+    else
+        fprintf(stderr, "cpd-kiosk: cannot write a screenshot to %s\n", path);
+    free(pixels);
+}
+
+static void frame(struct app *a, int64_t now)
+{
+    int w = 0, h = 0;
+    gfx_size(a->gfx, &w, &h);
+    kiosk_view(a->kiosk, now, w, h, &a->view);
+    demo_legend(a, &a->view);
+    if (!a->dirty && memcmp(&a->view, &a->last, sizeof(a->view)) == 0)
+        return;
+    screens_build(&a->view, &a->screen);
+    gfx_present(a->gfx, &a->screen.draw);
+    a->last = a->view;
+    a->dirty = false;
+    if (a->frames++ == 0)
+        fprintf(stderr, "cpd-kiosk: first frame after %lld ms\n",
+                (long long)(zone_monotonic_us() - a->opt->started_mono_us) / 1000);
+    static const enum gfx_tone tones[] = {GFX_TONE_OK, GFX_TONE_OK, GFX_TONE_WARNING,
+                                          GFX_TONE_ERROR};
+    enum kiosk_sound sound = kiosk_take_sound(a->kiosk);
+    if (sound != KIOSK_SOUND_NONE)
+        gfx_tone(a->gfx, tones[sound]);
+}
+
+static int open_window(struct app *a)
+{
+    char regular[1024], bold[1024], why[512] = "", used[128] = "";
+    const char *family = a->opt->cfg.display.font;
+    if (fontfind(family, false, regular, sizeof(regular)) != 0) {
+        /* Legible in some other face, and saying so, beats a kiosk that does not start. */
+        if (fontfind_any(false, regular, sizeof(regular), used, sizeof(used)) != 0) {
+            fprintf(stderr, "cpd-kiosk: no font at all is installed (Debian: fonts-dejavu-core)\n");
+            return 1;
+        }
+        snprintf(a->font_notice, sizeof(a->font_notice),
+                 "Font \"%s\" is not installed: showing %s ([display] font)", family, used);
+        fprintf(stderr, "cpd-kiosk: %s\n", a->font_notice);
+        family = used;
+    }
+    if (fontfind(family, true, bold, sizeof(bold)) != 0)
+        snprintf(bold, sizeof(bold), "%s", regular);
+    struct gfx_options o = {.fullscreen = a->opt->fullscreen,
+                            .width = a->opt->width,
+                            .height = a->opt->height,
+                            .font_regular = regular,
+                            .font_bold = bold,
+                            .sound = a->opt->cfg.display.sound,
+                            .title = "CPD Kiosk"};
+    int err = gfx_open(&o, &a->gfx, why, sizeof(why));
+    if (err == GFX_ENODISPLAY) {
+        fprintf(stderr,
+                "cpd-kiosk: no display (%s). Run it on the kiosk's screen, or under a virtual "
+                "one: xvfb-run -a cpd-kiosk --demo\n",
+                why);
+        return 1;
+    }
+    if (err != GFX_OK) {
+        fprintf(stderr, "cpd-kiosk: %s: %s\n", gfx_strerror(err), why);
+        return 1;
+    }
+    return 0;
+}
+
+/* The database and the keys; why says what is wrong (for the screen and the log). */
+static int open_data(struct app_options *o, char *why, size_t cap)
+{
+    char reason[400] = "", sign[CONFIG_PATH_MAX], site[CONFIG_PATH_MAX];
+    const char *db = o->cfg.kiosk.database;
+    int err = store_open(db, &o->store, reason, sizeof(reason));
+    if (err != STORE_OK) {
+        snprintf(why, cap, "Database %s: %s%s%s", db, store_strerror(err), reason[0] ? ": " : "",
+                 reason);
+        return -1;
+    }
+    keys_resolve(o->cfg.kiosk.key_file, db, "kiosk.key", sign, sizeof(sign));
+    keys_resolve(o->cfg.kiosk.site_key_file, db, "site.key", site, sizeof(site));
+    err = keys_load_sign(sign, o->keys);
+    if (err == KEYS_OK)
+        err = keys_load_site(site, o->keys);
+    if (err == KEYS_OK && store_set_signer(o->store, o->cfg.kiosk.id, o->keys->sign_sk) != STORE_OK)
+        err = KEYS_EFORMAT;
+    if (err != KEYS_OK) {
+        snprintf(why, cap, "Kiosk key %s: %s", err == KEYS_ENOENT ? sign : site,
+                 keys_strerror(err));
+        goto fail;
+    }
+    if (o->demo &&
+        demo_seed(&o->demo_state, o->store, &o->cfg, o->keys->site, reason, sizeof(reason)) != 0) {
+        snprintf(why, cap, "Demo data: %s", reason);
+        goto fail;
+    }
+    if (o->demo)
+        fprintf(stderr, "cpd-kiosk: demo database %s\n", db);
+    return 0;
+fail:
+    store_close(o->store);
+    o->store = NULL;
+    return -1;
+}
+
+/* Without its database or keys the kiosk cannot record a tap: it says so on the screen (and in
+ * the log) and tries again every 30 seconds, instead of crashing or vanishing. */
+static bool wait_for_data(struct app *a)
+{
+    char why[600];
+    while (open_data(a->opt, why, sizeof(why)) != 0) {
+        fprintf(stderr, "cpd-kiosk: cannot start: %s\n", why);
+        int w = 0, h = 0;
+        gfx_size(a->gfx, &w, &h);
+        struct view *v = &a->view;
+        memset(v, 0, sizeof(*v));
+        v->screen = SCREEN_FATAL;
+        v->width = w;
+        v->height = h;
+        v->tone = TONE_V_ERROR;
+        zone_format_hhmm(zone_now_us(), v->clock);
+        snprintf(v->site, sizeof(v->site), "%s", a->opt->cfg.kiosk.site);
+        v->reader = (struct view_status){TONE_V_NEUTRAL, "Reader idle"};
+        v->sync = (struct view_status){TONE_V_NEUTRAL, "Sync idle"};
+        v->time_status = (struct view_status){TONE_V_NEUTRAL, "Clock"};
+        snprintf(v->headline, sizeof(v->headline), "Out of order — taps cannot be recorded");
+        snprintf(v->lines[0], VIEW_TEXT, "%s", why);
+        snprintf(v->lines[1], VIEW_TEXT, "Please sign the paper register and tell the office.");
+        snprintf(v->lines[2], VIEW_TEXT, "Trying again every 30 seconds.");
+        v->n_lines = 3;
+        screens_build(v, &a->screen);
+        gfx_present(a->gfx, &a->screen.draw);
+        int64_t until = zone_monotonic_us() + 30 * US_PER_S;
+        for (int64_t left; (left = until - zone_monotonic_us()) > 0;) {
+            struct gfx_input in;
+            if (gfx_wait(a->gfx, (int)(left / 1000) + 1, &in) && in.kind == INPUT_QUIT)
+                return false;
+            if (a->signals.screenshot) {
+                a->signals.screenshot = 0;
+                save_screenshot(a);
+            }
+        }
+    }
+    return true;
+}
+
+int app_run(struct app_options *opt)
+{
+    struct app *a = calloc(1, sizeof(*a));
+    if (!a)
+        return 1;
+    a->opt = opt;
+    block_sigusr1();
+    pthread_mutex_init(&a->queue.lock, NULL);
+    int status = 1;
+    if (open_window(a) != 0)
+        goto out;
+    a->signals.gfx = a->gfx;
+    a->signals.running = pthread_create(&a->signals.thread, NULL, signal_thread, &a->signals) == 0;
+    if (!wait_for_data(a)) {
+        status = 0;
+        goto out;
+    }
+    struct kiosk_options ko = {.store = opt->store,
+                               .cfg = &opt->cfg,
+                               .site_key = opt->keys->site,
+                               .clock_state = opt->demo        ? "demo"
+                                              : clock_synced() ? "synced"
+                                                               : "unsynced"};
+    if (kiosk_new(&ko, &a->kiosk) != STORE_OK)
+        goto out;
+    if (opt->demo)
+        a->clock_offset_us = opt->demo_state.start_us - zone_now_us();
+    update_status(a);
+    if (a->font_notice[0])
+        kiosk_set_notice(a->kiosk, TONE_V_WARNING, a->font_notice);
+    open_reader(a);
+    start_sync(a); /* catch up at start: the kiosk may have been off for days */
+    a->dirty = true;
+    int64_t last_status = 0;
+    while (!a->quit) {
+        int64_t now = app_now(a);
+        kiosk_tick(a->kiosk, now, zone_monotonic_us());
+        if (now - last_status >= US_PER_MIN) {
+            update_status(a);
+            last_status = now;
+        }
+        if (kiosk_take_sync_request(a->kiosk)) {
+            kiosk_set_notice(a->kiosk, TONE_V_INFO, "");
+            start_sync(a);
+        }
+        frame(a, now);
+        if (a->signals.screenshot) {
+            a->signals.screenshot = 0;
+            save_screenshot(a);
+        }
+        int64_t wait_us = kiosk_deadline(a->kiosk, now) - now;
+        int timeout_ms = wait_us <= 0 ? 0 : (int)(wait_us / 1000) + 1;
+        struct gfx_input in;
+        if (gfx_wait(a->gfx, timeout_ms, &in))
+            handle(a, &in);
+    }
+    status = 0;
+out:
+    reader_close(a->reader); /* stops its thread before the queue goes away */
+    if (a->syncer.running)
+        pthread_join(a->syncer.thread, NULL); /* a sync in flight ends within its timeouts */
+    if (a->signals.running) {
+        a->signals.stop = true;
+        pthread_kill(a->signals.thread, SIGUSR1);
+        pthread_join(a->signals.thread, NULL);
+    }
+    kiosk_free(a->kiosk);
+    gfx_close(a->gfx);
+    pthread_mutex_destroy(&a->queue.lock);
+    free(a);
+    return status;
+}

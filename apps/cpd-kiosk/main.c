@@ -1,0 +1,119 @@
+/* cpd-kiosk: the full-screen badge sign-in terminal. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "apps/cpd-kiosk/app.h"
+#include "core/domain/crypto.h"
+#include "core/base/zone.h"
+
+static const char usage[] =
+    "usage: cpd-kiosk [--config FILE] [--windowed] [--size WxH] [--demo]\n"
+    "\n"
+    "  --config FILE   kiosk.ini (default: $CPD_KIOSK_CONFIG, else built-in defaults)\n"
+    "  --windowed      a window instead of full screen (default size 1280x800)\n"
+    "  --size WxH      the window's size, e.g. 800x480\n"
+    "  --demo          a temporary database with the 2023-24 programme and a demo roster,\n"
+    "                  demo badges on keys 1-9 and a demo clock (see the key legend)\n"
+    "\n"
+    "Needs a display (or: xvfb-run -a cpd-kiosk --demo). SIGUSR1 writes a screenshot PNG next\n"
+    "to the database (or to $CPD_KIOSK_SCREENSHOT). Exit status: 0 ok, 1 failure, 2 usage.\n";
+
+static void print_config_problem(void *ctx, const char *file, int line, const char *message)
+{
+    (void)ctx;
+    (void)file;
+    (void)line;
+    fprintf(stderr, "cpd-kiosk: %s\n", message);
+}
+
+static int parse(int argc, char **argv, struct app_options *o, const char **config)
+{
+    static const struct option options[] = {
+        {"config", required_argument, NULL, 'c'}, {"windowed", no_argument, NULL, 'w'},
+        {"size", required_argument, NULL, 's'},   {"demo", no_argument, NULL, 'd'},
+        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
+    int opt;
+    while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+        switch (opt) {
+        case 'c':
+            *config = optarg;
+            break;
+        case 'w':
+            o->fullscreen = false;
+            break;
+        case 's':
+            if (sscanf(optarg, "%dx%d", &o->width, &o->height) != 2 || o->width < 320 ||
+                o->height < 240 || o->width > 7680 || o->height > 4320) {
+                fprintf(stderr, "cpd-kiosk: --size: expected WxH like 1280x800, got \"%s\"\n",
+                        optarg);
+                return 2;
+            }
+            o->fullscreen = false;
+            break;
+        case 'd':
+            o->demo = true;
+            break;
+        case 'h':
+            fputs(usage, stdout);
+            return -1;
+        default:
+            fputs(usage, stderr);
+            return 2;
+        }
+    }
+    if (optind != argc) {
+        fputs(usage, stderr);
+        return 2;
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    struct app_options *o = calloc(1, sizeof(*o));
+    struct kiosk_keys *keys = calloc(1, sizeof(*keys));
+    if (!o || !keys || crypto_init() != CRYPTO_OK) {
+        fprintf(stderr, "cpd-kiosk: cannot initialise (out of memory or no entropy)\n");
+        return 1;
+    }
+    const char *config = getenv("CPD_KIOSK_CONFIG");
+    o->started_mono_us = zone_monotonic_us();
+    config_default(&o->cfg);
+    o->width = 1280;
+    o->height = 800;
+    o->fullscreen = true;
+    int status = parse(argc, argv, o, &config);
+    bool windowed_flag = !o->fullscreen;
+    if (status != 0)
+        goto out;
+    status = 1;
+    if (config && config[0] &&
+        config_load(&o->cfg, config, print_config_problem, NULL) != CONFIG_OK)
+        goto out;
+    o->fullscreen = windowed_flag ? false : o->cfg.display.fullscreen;
+    if (o->cfg.kiosk.log_file[0] && !freopen(o->cfg.kiosk.log_file, "a", stderr)) {
+        fprintf(stdout, "cpd-kiosk: cannot open log file %s\n", o->cfg.kiosk.log_file);
+        goto out;
+    }
+    if (zone_set(o->cfg.kiosk.timezone) != ZONE_OK) {
+        fprintf(stderr, "cpd-kiosk: unknown time zone \"%s\"\n", o->cfg.kiosk.timezone);
+        goto out;
+    }
+    o->keys = keys;
+    char why[512];
+    if (o->demo && demo_prepare(&o->demo_state, &o->cfg, why, sizeof(why)) != 0) {
+        fprintf(stderr, "cpd-kiosk: demo: %s\n", why);
+        goto out;
+    }
+    status = app_run(o);
+out:
+    store_close(o->store);
+    if (o->demo)
+        demo_remove(&o->demo_state);
+    keys_wipe(keys);
+    free(keys);
+    free(o);
+    return status < 0 ? 0 : status;
+}

@@ -1,0 +1,29 @@
+/* zone.h — local civil time ↔ UTC for the configured time zone (Europe/London by default).
+ *
+ * The one place that consults the system's zone database (through the C library's TZ).
+ * zone_set() changes the process's TZ: call it once at start-up, before other threads. */
+#ifndef CPD_ZONE_H
+#define CPD_ZONE_H
+
+#include <stdint.h>
+
+#include "core/domain/civil.h"
+
+enum zone_error { ZONE_OK = 0, ZONE_EUNKNOWN = -1, ZONE_ERANGE = -2 };
+
+int zone_set(const char *tz_name);
+/* A local date and minute of the day to UTC µs (the later instant if it falls twice, the
+ * shifted one if it falls into a spring-forward gap). */
+int zone_local_to_utc(civil_day day, int minutes, int64_t *utc_us);
+void zone_utc_to_local(int64_t utc_us, civil_day *day, int *minutes, int *seconds);
+/* "15:45" */
+void zone_format_hhmm(int64_t utc_us, char out[6]);
+/* "Thu 21 Sep 15:15" */
+void zone_format_day_time(int64_t utc_us, char out[32]);
+/* Parses "YYYY-MM-DD HH:MM" or "YYYY-MM-DDTHH:MM[:SS]" local time. */
+int zone_parse_local(const char *text, int64_t *utc_us);
+/* CLOCK_REALTIME and CLOCK_MONOTONIC in µs: the only clock reads of the core. */
+int64_t zone_now_us(void);
+int64_t zone_monotonic_us(void);
+
+#endif

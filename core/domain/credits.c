@@ -1,0 +1,364 @@
+#include "core/domain/credits.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define US_PER_MIN INT64_C(60000000)
+
+const char *credits_item_status_name(enum item_status status)
+{
+    static const char *const names[] = {"counted", "review",      "0 credits", "pending",
+                                        "capped",  "not counted", "signed in"};
+    return status <= ITEM_OPEN ? names[status] : "?";
+}
+
+const char *credits_due_status_name(enum due_status status)
+{
+    static const char *const names[] = {"ok", "due soon", "overdue", "not recorded"};
+    return status <= DUE_NEVER ? names[status] : "?";
+}
+
+civil_day credits_add_months(civil_day day, int months)
+{
+    int y, m, d;
+    civil_to_ymd(day, &y, &m, &d);
+    int index = y * 12 + (m - 1) + months;
+    y = index / 12;
+    m = index % 12 + 1;
+    while (d > 28 && !civil_ymd_valid(y, m, d))
+        d--;
+    return civil_from_ymd(y, m, d);
+}
+
+static bool within_windows(const struct rules *r, const struct session *s,
+                           const struct attendance *row)
+{
+    return row->in_us <= s->start_us + r->late_after_min * US_PER_MIN &&
+           row->out_us >= s->end_us - r->early_before_min * US_PER_MIN &&
+           !(row->flags & ATT_NO_SIGNOUT);
+}
+
+bool credits_attendance_complete(const struct rules *r, const struct session *s,
+                                 const struct attendance *row)
+{
+    if (row->in_us == 0 || row->out_us == 0)
+        return false;
+    return (row->flags & ATT_APPROVED) || within_windows(r, s, row);
+}
+
+int credits_for_attendance(const struct rules *r, const struct session *s,
+                           const struct attendance *row, bool *review)
+{
+    *review = false;
+    if (row->override_q >= 0)
+        return row->override_q;
+    if (s->credits_q < 0 || row->in_us == 0 || row->out_us == 0)
+        return 0;
+    if (credits_attendance_complete(r, s, row))
+        return s->credits_q;
+    *review = true;
+    /* A forgotten sign-out was closed at the end: full credits if they arrived in time. */
+    if ((row->flags & ATT_NO_SIGNOUT) && row->in_us <= s->start_us + r->late_after_min * US_PER_MIN)
+        return s->credits_q;
+    int minutes = 0;
+    int64_t from = row->in_us > s->start_us ? row->in_us : s->start_us;
+    int64_t to = row->out_us < s->end_us ? row->out_us : s->end_us;
+    if (to > from)
+        minutes = (int)((to - from) / US_PER_MIN);
+    int q = minutes * QUARTERS_PER_CREDIT / 60; /* rounded down to the quarter hour */
+    return q < s->credits_q ? q : s->credits_q;
+}
+
+static struct credit_item *add_item(struct credit_summary *out, civil_day date, const char *code,
+                                    const char *title)
+{
+    if (out->n_items == CREDITS_MAX_ITEMS) {
+        out->items_truncated = true;
+        return NULL;
+    }
+    struct credit_item *it = &out->items[out->n_items++];
+    memset(it, 0, sizeof(*it));
+    it->date = date;
+    snprintf(it->code, sizeof(it->code), "%s", code);
+    snprintf(it->title, sizeof(it->title), "%s", title);
+    it->note = "";
+    return it;
+}
+
+static struct package_progress *package_for(struct credit_summary *out, const struct session *s)
+{
+    for (size_t i = 0; i < out->n_packages; i++) {
+        if (strcmp(out->packages[i].group, s->group) == 0)
+            return &out->packages[i];
+    }
+    if (out->n_packages == CREDITS_MAX_PACKAGES)
+        return NULL;
+    struct package_progress *p = &out->packages[out->n_packages++];
+    memset(p, 0, sizeof(*p));
+    snprintf(p->group, sizeof(p->group), "%s", s->group);
+    snprintf(p->title, sizeof(p->title), "%s", s->title);
+    p->kind = s->kind;
+    p->online_needed = s->kind == KIND_MAPA_BLOCK;
+    return p;
+}
+
+static bool is_package(const struct session *s)
+{
+    return (s->kind == KIND_CPI_INITIAL || s->kind == KIND_MAPA_BLOCK) && s->group[0] != '\0';
+}
+
+/* Every CPI cohort and MAPA block of the programme, with the person's progress in it. */
+static void count_packages(const struct credits_input *in, struct credit_summary *out)
+{
+    for (size_t i = 0; i < in->n_package_sessions; i++) {
+        const struct session *s = &in->package_sessions[i];
+        struct package_progress *p = is_package(s) ? package_for(out, s) : NULL;
+        if (!p)
+            continue;
+        p->sessions_total++;
+        if (s->credits_q > p->credits_q)
+            p->credits_q = s->credits_q;
+        if (s->date > in->today && (!p->has_next || s->start_us < p->next.start_us)) {
+            p->next = *s;
+            p->has_next = true;
+        }
+    }
+    for (size_t i = 0; i < in->n_rows; i++) {
+        const struct session *s = &in->sessions[i];
+        struct package_progress *p = is_package(s) ? package_for(out, s) : NULL;
+        if (!p || in->rows[i].in_us == 0)
+            continue;
+        if (credits_attendance_complete(in->rules, s, &in->rows[i]))
+            p->sessions_done++;
+        else if (in->rows[i].out_us != 0)
+            p->sessions_review++;
+    }
+    for (size_t i = 0; i < in->n_external; i++) {
+        const struct external_credit *x = &in->external[i];
+        if (strcmp(x->group, "mapa") == 0 && x->has_certificate) {
+            for (size_t k = 0; k < out->n_packages; k++)
+                out->packages[k].online_done |= out->packages[k].kind == KIND_MAPA_BLOCK;
+        }
+    }
+}
+
+/* At most one CPI Initial and one MAPA award a year, whichever package completed first. */
+static const struct package_progress *award_for(struct credit_summary *out, enum course_kind kind)
+{
+    for (size_t i = 0; i < out->n_packages; i++) {
+        struct package_progress *p = &out->packages[i];
+        if (p->kind == kind && p->sessions_total > 0 && p->sessions_done == p->sessions_total &&
+            (!p->online_needed || p->online_done)) {
+            p->awarded = true;
+            return p;
+        }
+    }
+    return NULL;
+}
+
+static civil_day last_session_date(const struct credits_input *in, const char *group)
+{
+    civil_day last = 0;
+    for (size_t i = 0; i < in->n_rows; i++) {
+        if (strcmp(in->sessions[i].group, group) == 0 && in->sessions[i].date > last)
+            last = in->sessions[i].date;
+    }
+    return last;
+}
+
+static void add_session_items(const struct credits_input *in, struct credit_summary *out)
+{
+    const struct package_progress *cpi = award_for(out, KIND_CPI_INITIAL);
+    const struct package_progress *mapa = award_for(out, KIND_MAPA_BLOCK);
+    for (size_t i = 0; i < in->n_rows; i++) {
+        const struct session *s = &in->sessions[i];
+        const struct attendance *row = &in->rows[i];
+        if (row->in_us == 0)
+            continue;
+        struct credit_item *it = add_item(out, s->date, s->code, s->title);
+        if (!it)
+            return;
+        bool review = false;
+        if (row->out_us == 0 && row->override_q < 0) {
+            it->status = ITEM_OPEN;
+        } else if (domain_kind_zero_credit(s->kind)) {
+            it->status = ITEM_ZERO;
+            it->note = "directed meeting";
+        } else if (is_package(s)) {
+            it->status = ITEM_PENDING;
+            bool complete = credits_attendance_complete(in->rules, s, row);
+            it->note = complete ? "counts when the course is complete"
+                                : "needs a trainer's review to count";
+            review = !complete;
+        } else if (s->credits_q < 0 && row->override_q < 0) {
+            it->status = ITEM_NOT_COUNTED;
+            it->note = "no credits printed for this session";
+        } else {
+            it->credits_q = credits_for_attendance(in->rules, s, row, &review);
+            it->status = review ? ITEM_REVIEW : ITEM_COUNTED;
+            it->note = review ? (row->flags & ATT_NO_SIGNOUT ? "no sign-out"
+                                                             : "partial: late or left early")
+                              : "";
+        }
+        out->review_count += review;
+    }
+    /* The package awards, dated when the last of their sessions was attended. */
+    const struct package_progress *awards[2] = {cpi, mapa};
+    for (int k = 0; k < 2; k++) {
+        const struct package_progress *p = awards[k];
+        if (!p)
+            continue;
+        int classroom_q = p->credits_q;
+        if (p->kind == KIND_MAPA_BLOCK) {
+            for (size_t i = 0; i < in->n_external; i++) {
+                if (strcmp(in->external[i].group, "mapa") == 0)
+                    classroom_q -= in->external[i].credits_q;
+            }
+        }
+        struct credit_item *it =
+            add_item(out, last_session_date(in, p->group), p->group,
+                     p->kind == KIND_CPI_INITIAL ? "CPI Initial Training (all 4 sessions)"
+                                                 : "MAPA Refresher (block + online)");
+        if (!it)
+            return;
+        it->credits_q = classroom_q > 0 ? classroom_q : 0;
+        it->status = ITEM_COUNTED;
+    }
+}
+
+static void add_external_items(const struct credits_input *in, struct credit_summary *out,
+                               const struct package_progress *mapa_award)
+{
+    for (size_t i = 0; i < in->n_external; i++) {
+        const struct external_credit *x = &in->external[i];
+        struct credit_item *it = add_item(out, x->date, x->course_code, x->title);
+        if (!it)
+            return;
+        it->credits_q = x->credits_q;
+        it->status = ITEM_COUNTED;
+        if (strcmp(x->group, "mapa") == 0 && !mapa_award) {
+            it->credits_q = 0;
+            it->status = ITEM_PENDING;
+            it->note = "counts when a MAPA block is complete";
+        } else if (x->source == SOURCE_MANDATORY && !x->directed) {
+            it->credits_q = 0;
+            it->status = ITEM_NOT_COUNTED;
+            it->note = "mandatory training not directed outside hours";
+        } else if (x->source == SOURCE_PRERECORDED && !x->has_certificate) {
+            it->credits_q = 0;
+            it->status = ITEM_NOT_COUNTED;
+            it->note = "no certificate";
+            out->review_count++;
+        }
+    }
+}
+
+static void sort_items_by_date(struct credit_summary *out)
+{
+    for (size_t i = 1; i < out->n_items; i++) {
+        struct credit_item key = out->items[i];
+        size_t j = i;
+        for (; j > 0 && out->items[j - 1].date > key.date; j--)
+            out->items[j] = out->items[j - 1];
+        out->items[j] = key;
+    }
+}
+
+static bool is_prerecorded_item(const struct credits_input *in, const struct credit_item *it)
+{
+    for (size_t i = 0; i < in->n_external; i++) {
+        if (in->external[i].source == SOURCE_PRERECORDED &&
+            strcmp(in->external[i].course_code, it->code) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* The cap applies in date order: the credit that crosses it counts in part. Certificates from
+ * other years (kept for renewals) are not this year's and do not use its cap. */
+static void apply_prerecorded_cap(const struct credits_input *in, struct credit_summary *out)
+{
+    int left = in->rules->prerecorded_cap_quarters;
+    for (size_t i = 0; i < out->n_items; i++) {
+        struct credit_item *it = &out->items[i];
+        if (it->status != ITEM_COUNTED || !is_prerecorded_item(in, it) ||
+            rules_term_of(&in->rules->terms, it->date) < 0)
+            continue;
+        out->prerecorded_claimed_q += it->credits_q;
+        if (it->credits_q > left) {
+            it->credits_q = left;
+            it->status = ITEM_CAPPED;
+            it->note = "over the pre-recorded cap";
+        }
+        left -= it->credits_q;
+        out->prerecorded_counted_q += it->credits_q;
+    }
+}
+
+static void total_by_term(const struct credits_input *in, struct credit_summary *out)
+{
+    const struct terms *terms = &in->rules->terms;
+    for (size_t i = 0; i < out->n_items; i++) {
+        struct credit_item *it = &out->items[i];
+        it->term = rules_term_of(terms, it->date);
+        if (it->term < 0 && it->credits_q > 0) {
+            it->credits_q = 0;
+            it->status = ITEM_NOT_COUNTED;
+            it->note = "outside the credit year";
+        }
+        if (it->term >= 0)
+            out->term_q[it->term] += it->credits_q;
+        out->total_q += it->credits_q;
+    }
+    for (int t = 0; t < TERM_COUNT; t++) {
+        out->term_ended[t] = in->today > terms->half[2 * t + 1].last;
+        out->term_breach[t] = out->term_ended[t] && out->term_q[t] == 0;
+    }
+}
+
+static void list_due(const struct credits_input *in, struct credit_summary *out)
+{
+    for (size_t m = 0; m < in->n_mandatory && out->n_due < CREDITS_MAX_DUE; m++) {
+        const struct mandatory_course *c = &in->mandatory[m];
+        struct due_item *d = &out->due[out->n_due++];
+        memset(d, 0, sizeof(*d));
+        snprintf(d->title, sizeof(d->title), "%s", c->title);
+        d->frequency = c->frequency;
+        d->status = DUE_NEVER;
+        for (size_t i = 0; i < in->n_external; i++) {
+            const struct external_credit *x = &in->external[i];
+            if (x->course_id == c->course_id &&
+                (d->status == DUE_NEVER || x->date > d->last_done)) {
+                d->last_done = x->date;
+                d->status = DUE_OK;
+            }
+        }
+        d->due = d->last_done;
+        int months = domain_frequency_months(c->frequency);
+        if (d->status == DUE_NEVER || months == 0) /* no renewal cycle: done is done */
+            continue;
+        d->due = credits_add_months(d->last_done, months);
+        if (in->today > d->due)
+            d->status = DUE_OVERDUE;
+        else if (d->due - in->today <= CREDITS_DUE_SOON_DAYS)
+            d->status = DUE_SOON;
+    }
+}
+
+void credits_summarise(const struct credits_input *in, struct credit_summary *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->target_q = in->rules->target_quarters;
+    count_packages(in, out);
+    add_session_items(in, out);
+    const struct package_progress *mapa = NULL;
+    for (size_t i = 0; i < out->n_packages; i++) {
+        if (out->packages[i].kind == KIND_MAPA_BLOCK && out->packages[i].awarded)
+            mapa = &out->packages[i];
+    }
+    add_external_items(in, out, mapa);
+    sort_items_by_date(out);
+    apply_prerecorded_cap(in, out);
+    total_by_term(in, out);
+    list_due(in, out);
+}

@@ -1,0 +1,112 @@
+/* credits.h — the credits engine: one person's year, from attendance and external credits.
+ *
+ * Pure: the caller passes the person's attendance (with its sessions), their external credits,
+ * the programme's package sessions (CPI Initial cohorts, MAPA blocks) and mandatory courses, and
+ * today's date. The rules (brochure, design.md §2–3) live here and nowhere else: head-office
+ * reports run this same code. The summary is caller-owned (it is large: allocate it). */
+#ifndef CPD_CREDITS_H
+#define CPD_CREDITS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "core/domain/domain.h"
+#include "core/domain/rules.h"
+
+#define CREDITS_MAX_ITEMS     256
+#define CREDITS_MAX_PACKAGES  16
+#define CREDITS_MAX_DUE       32
+#define CREDITS_DUE_SOON_DAYS 30
+
+enum item_status {
+    ITEM_COUNTED,     /* full credits */
+    ITEM_REVIEW,      /* counted as computed, flagged for a trainer (partial, no sign-out) */
+    ITEM_ZERO,        /* hub / department meeting: recorded, 0 credits */
+    ITEM_PENDING,     /* part of a CPI / MAPA package not yet complete */
+    ITEM_CAPPED,      /* pre-recorded beyond the yearly cap: (partly) not counted */
+    ITEM_NOT_COUNTED, /* no certificate, not directed, no credits printed, outside the year */
+    ITEM_OPEN,        /* still signed in */
+};
+
+struct credit_item {
+    civil_day date;
+    char code[DOMAIN_CODE_MAX];
+    char title[DOMAIN_TITLE_MAX];
+    int credits_q; /* what counts towards the total */
+    int term;      /* TERM_*, -1 outside the year */
+    enum item_status status;
+    const char *note; /* static text: why not counted / flagged, "" otherwise */
+};
+
+struct package_progress {
+    char group[DOMAIN_CODE_MAX];
+    enum course_kind kind; /* KIND_CPI_INITIAL or KIND_MAPA_BLOCK */
+    char title[DOMAIN_TITLE_MAX];
+    int sessions_total;
+    int sessions_done;   /* attended within the windows or approved by a trainer */
+    int sessions_review; /* attended but flagged: counts once a trainer approves */
+    bool online_needed;  /* MAPA: the online part is required */
+    bool online_done;
+    bool awarded;
+    int credits_q; /* the package's credits (13 for CPI, 10 for MAPA) */
+    bool has_next;
+    struct session next; /* the group's next session after today (a copy) */
+};
+
+enum due_status { DUE_OK, DUE_SOON, DUE_OVERDUE, DUE_NEVER };
+
+struct due_item {
+    char title[DOMAIN_TITLE_MAX];
+    enum frequency frequency;
+    civil_day last_done; /* valid when status != DUE_NEVER */
+    civil_day due;       /* valid when status != DUE_NEVER; = last_done without a cycle */
+    enum due_status status;
+};
+
+struct credit_summary {
+    int target_q;
+    int total_q;
+    int term_q[TERM_COUNT];
+    bool term_ended[TERM_COUNT];
+    bool term_breach[TERM_COUNT]; /* ended with 0 credits: reported to the office */
+    int prerecorded_claimed_q;    /* certified pre-recorded credits claimed this year */
+    int prerecorded_counted_q;    /* … of which count (≤ the cap) */
+    int review_count;             /* items a trainer should look at */
+    struct credit_item items[CREDITS_MAX_ITEMS];
+    size_t n_items;
+    bool items_truncated;
+    struct package_progress packages[CREDITS_MAX_PACKAGES];
+    size_t n_packages;
+    struct due_item due[CREDITS_MAX_DUE];
+    size_t n_due;
+};
+
+struct credits_input {
+    const struct rules *rules;
+    civil_day today;
+    /* rows[i] is the person's attendance at sessions[i]. */
+    const struct session *sessions;
+    const struct attendance *rows;
+    size_t n_rows;
+    const struct external_credit *external;
+    size_t n_external;
+    /* Every CPI Initial and MAPA block session of the programme (any person). */
+    const struct session *package_sessions;
+    size_t n_package_sessions;
+    const struct mandatory_course *mandatory;
+    size_t n_mandatory;
+};
+
+void credits_summarise(const struct credits_input *in, struct credit_summary *out);
+
+/* Credits of one attendance at a single session, and whether it needs a trainer's review. */
+int credits_for_attendance(const struct rules *rules, const struct session *session,
+                           const struct attendance *row, bool *review);
+/* Within the late and early windows, or approved by a trainer. */
+bool credits_attendance_complete(const struct rules *rules, const struct session *session,
+                                 const struct attendance *row);
+civil_day credits_add_months(civil_day day, int months);
+const char *credits_item_status_name(enum item_status status);
+const char *credits_due_status_name(enum due_status status);
+
+#endif

@@ -1,0 +1,79 @@
+/* tap.h — what one badge tap means: the decision of design.md §3, as a pure function.
+ *
+ * The caller gathers the facts (who the badge belongs to, the sessions around now, the person's
+ * attendance and bookings, their last leaving-early prompt) and passes the time in; tap_decide
+ * returns exactly one outcome and the event to append for it. Nothing is read or written here. */
+#ifndef CPD_TAP_H
+#define CPD_TAP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/domain/domain.h"
+#include "core/domain/event.h"
+#include "core/domain/rules.h"
+
+#define TAP_MAX_CHOICES 8
+
+enum badge_state { BADGE_KNOWN, BADGE_UNKNOWN, BADGE_RANDOM };
+
+enum tap_outcome {
+    TAP_SIGNED_IN,
+    TAP_SIGNED_OUT,
+    TAP_ALREADY_IN,
+    TAP_ALREADY_OUT,
+    TAP_CONFIRM_LEAVE,
+    TAP_CHOOSE,
+    TAP_NO_SESSION,
+    TAP_UNKNOWN_BADGE,
+    TAP_RANDOM_UID,
+    TAP_INACTIVE,
+    TAP_TRAINER,
+    TAP_OUTCOME_COUNT
+};
+
+struct tap_facts {
+    const struct rules *rules;
+    int64_t now_us;
+    enum badge_state badge;
+    const struct person *person; /* BADGE_KNOWN only */
+    /* Recordable sessions whose sign-in or checkout window may contain now. */
+    const struct session *sessions;
+    size_t n_sessions;
+    /* The person's attendance rows for those sessions (any order; missing = never in). */
+    const struct attendance *attendance;
+    size_t n_attendance;
+    const int64_t *booked_session_ids;
+    size_t n_booked;
+    /* The person's last leaving-early prompt (session id 0 when none). */
+    int64_t prompt_session_id;
+    int64_t prompt_at_us;
+    /* The session picked on the choose screen, 0 for a plain tap. */
+    int64_t chosen_session_id;
+};
+
+struct tap_decision {
+    enum tap_outcome outcome;
+    enum event_type event_type;
+    const struct session *session; /* the session concerned, NULL when none */
+    bool late;                     /* TAP_SIGNED_IN */
+    bool early;                    /* TAP_SIGNED_OUT */
+    int minutes;                   /* TAP_SIGNED_OUT: minutes attended within the session */
+    int64_t since_us;              /* TAP_ALREADY_IN / TAP_ALREADY_OUT: when that happened */
+    const struct session *choices[TAP_MAX_CHOICES];
+    size_t n_choices;
+};
+
+void tap_decide(const struct tap_facts *facts, struct tap_decision *out);
+
+/* Is this session open for sign-in at now (start − open window ≤ now < end)? */
+bool tap_session_open(const struct rules *rules, const struct session *session, int64_t now_us);
+/* Signed in, never out, and the checkout window (end + checkout) has passed. */
+bool tap_is_forgotten(const struct rules *rules, const struct session *session,
+                      const struct attendance *row, int64_t now_us);
+/* Minutes of [in, out] that fall within [start, end]. */
+int tap_minutes_within(const struct session *session, int64_t in_us, int64_t out_us);
+const char *tap_outcome_code(enum tap_outcome outcome);
+
+#endif

@@ -1,0 +1,147 @@
+#include "core/services/csvfile.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <csv.h>
+
+struct reader {
+    struct csv_table *table;
+    struct csv_row row; /* the row being assembled */
+    size_t row_cap;
+    int line;      /* line being fed */
+    int row_start; /* line of the current row's first field, 0 before it */
+    int failed;
+};
+
+static void on_field(void *data, size_t len, void *priv)
+{
+    struct reader *r = priv;
+    if (r->failed)
+        return;
+    if (r->row.n_fields == 0 && r->row_start == 0)
+        r->row_start = r->line;
+    if (r->row.n_fields == r->row_cap) {
+        size_t cap = r->row_cap ? 2 * r->row_cap : 16;
+        char **grown = realloc(r->row.fields, cap * sizeof(*grown));
+        if (!grown) {
+            r->failed = CSVFILE_ENOMEM;
+            return;
+        }
+        r->row.fields = grown;
+        r->row_cap = cap;
+    }
+    char *copy = malloc(len + 1);
+    if (!copy) {
+        r->failed = CSVFILE_ENOMEM;
+        return;
+    }
+    memcpy(copy, data, len);
+    copy[len] = '\0';
+    r->row.fields[r->row.n_fields++] = copy;
+}
+
+static void on_row(int terminator, void *priv)
+{
+    struct reader *r = priv;
+    (void)terminator;
+    if (r->failed)
+        return;
+    struct csv_table *t = r->table;
+    struct csv_row *grown = realloc(t->rows, (t->n_rows + 1) * sizeof(*grown));
+    if (!grown) {
+        r->failed = CSVFILE_ENOMEM;
+        return;
+    }
+    t->rows = grown;
+    r->row.line = r->row_start ? r->row_start : r->line;
+    t->rows[t->n_rows++] = r->row;
+    memset(&r->row, 0, sizeof(r->row));
+    r->row_cap = 0;
+    r->row_start = 0;
+}
+
+static void free_row(struct csv_row *row)
+{
+    for (size_t i = 0; i < row->n_fields; i++)
+        free(row->fields[i]);
+    free(row->fields);
+}
+
+void csvfile_free(struct csv_table *t)
+{
+    for (size_t i = 0; i < t->n_rows; i++)
+        free_row(&t->rows[i]);
+    free(t->rows);
+    t->rows = NULL;
+    t->n_rows = 0;
+}
+
+int csvfile_read(const char *path, struct csv_table *out, char *why, size_t why_cap)
+{
+    memset(out, 0, sizeof(*out));
+    struct reader r = {.table = out};
+    struct csv_parser parser;
+    char *line = NULL;
+    size_t line_cap = 0;
+    int err = CSVFILE_OK;
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        snprintf(why, why_cap, "cannot open: %s", strerror(errno));
+        return CSVFILE_EOPEN;
+    }
+    if (csv_init(&parser, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL) != 0) {
+        fclose(f);
+        return CSVFILE_ENOMEM;
+    }
+    ssize_t n;
+    /* Fed a line at a time so that each row knows the line it starts on. */
+    while (!r.failed && (n = getline(&line, &line_cap, f)) >= 0) {
+        r.line++;
+        const char *start = line;
+        if (r.line == 1 && n >= 3 && memcmp(line, "\xEF\xBB\xBF", 3) == 0) {
+            start += 3;
+            n -= 3;
+        }
+        if (csv_parse(&parser, start, (size_t)n, on_field, on_row, &r) != (size_t)n) {
+            snprintf(why, why_cap, "line %d: %s", r.line, csv_strerror(csv_error(&parser)));
+            err = CSVFILE_EPARSE;
+            goto out;
+        }
+    }
+    if (!r.failed && csv_fini(&parser, on_field, on_row, &r) != 0) {
+        snprintf(why, why_cap, "line %d: %s", r.line, csv_strerror(csv_error(&parser)));
+        err = CSVFILE_EPARSE;
+        goto out;
+    }
+    if (r.failed) {
+        snprintf(why, why_cap, "out of memory");
+        err = r.failed;
+        goto out;
+    }
+    if (out->n_rows == 0) {
+        snprintf(why, why_cap, "empty file: expected a header line");
+        err = CSVFILE_EEMPTY;
+    }
+out:
+    free_row(&r.row);
+    free(line);
+    csv_free(&parser);
+    fclose(f);
+    if (err != CSVFILE_OK)
+        csvfile_free(out);
+    return err;
+}
+
+int csvfile_column(const struct csv_table *t, const char *name)
+{
+    if (t->n_rows == 0)
+        return -1;
+    for (size_t i = 0; i < t->rows[0].n_fields; i++) {
+        if (strcmp(t->rows[0].fields[i], name) == 0)
+            return (int)i;
+    }
+    return -1;
+}

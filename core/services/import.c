@@ -1,0 +1,211 @@
+#include "core/services/import_internal.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+struct format {
+    const char *name;
+    const char *const *columns;
+    size_t n_columns;
+    void (*rows)(struct import_ctx *c);
+};
+
+static const char *const programme_columns[] = {
+    "id",    "period", "category", "title", "delivery", "credits",   "date", "weekday",
+    "start", "end",    "location", "kind",  "group",    "frequency", "due",  "note"};
+static const char *const roster_columns[] = {"staff_no", "name",   "academy",
+                                             "role",     "active", "badge_uid"};
+static const char *const bookings_columns[] = {"staff_no", "session"};
+static const char *const credits_columns[] = {"staff_no", "source",      "programme", "date",
+                                              "credits",  "certificate", "directed",  "note"};
+
+#define FORMAT(name, cols, fn)                                                                     \
+    {                                                                                              \
+        name, cols, sizeof(cols) / sizeof(cols[0]), fn                                             \
+    }
+static const struct format formats[] = {
+    [IMPORT_PROGRAMME] = FORMAT("programme", programme_columns, import_programme_rows),
+    [IMPORT_ROSTER] = FORMAT("roster", roster_columns, import_roster_rows),
+    [IMPORT_BOOKINGS] = FORMAT("bookings", bookings_columns, import_bookings_rows),
+    [IMPORT_CREDITS] = FORMAT("credits", credits_columns, import_credits_rows),
+};
+
+int import_kind_parse(const char *name)
+{
+    for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++) {
+        if (strcmp(formats[i].name, name) == 0)
+            return (int)i;
+    }
+    return -1;
+}
+
+const char *import_strerror(int err)
+{
+    switch (err) {
+    case IMPORT_OK:
+        return "ok";
+    case IMPORT_EINVALID:
+        return "the file has errors; nothing was imported";
+    case IMPORT_ENOFILE:
+        return "cannot read the file as CSV";
+    case IMPORT_ENOKEY:
+        return "no site key (run: cpd-admin kiosk init)";
+    default:
+        return store_strerror(err);
+    }
+}
+
+static void report(struct import_ctx *c, int line, const char *severity, const char *fmt,
+                   va_list ap)
+{
+    char message[512];
+    char out[1024];
+    vsnprintf(message, sizeof(message), fmt, ap);
+    if (line > 0)
+        snprintf(out, sizeof(out), "%s:%d: %s: %s", c->path, line, severity, message);
+    else
+        snprintf(out, sizeof(out), "%s: %s: %s", c->path, severity, message);
+    if (c->opt->report)
+        c->opt->report(c->opt->report_ctx, out);
+}
+
+void import_error(struct import_ctx *c, int line, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    report(c, line, "error", fmt, ap);
+    va_end(ap);
+    c->result->errors++;
+}
+
+void import_warning(struct import_ctx *c, int line, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    report(c, line, "warning", fmt, ap);
+    va_end(ap);
+    c->result->warnings++;
+}
+
+const char *import_field(const struct import_ctx *c, const struct csv_row *row, int i)
+{
+    int col = c->col[i];
+    return col >= 0 && (size_t)col < row->n_fields ? row->fields[col] : "";
+}
+
+int import_store_failed(struct import_ctx *c, int line, int err, const char *what)
+{
+    import_error(c, line, "%s: %s%s%s", what, store_strerror(err),
+                 store_message(c->store)[0] ? ": " : "", store_message(c->store));
+    if (!c->store_error && err != STORE_ECONSTRAINT)
+        c->store_error = err;
+    return err;
+}
+
+int import_yes_no(const char *text)
+{
+    if (strcmp(text, "yes") == 0)
+        return 1;
+    if (strcmp(text, "no") == 0)
+        return 0;
+    return -1;
+}
+
+bool import_copy(struct import_ctx *c, int line, const char *column, char *out, size_t cap,
+                 const char *text)
+{
+    if (strlen(text) >= cap) {
+        import_error(c, line, "%s: longer than %zu characters", column, cap - 1);
+        out[0] = '\0';
+        return false;
+    }
+    memcpy(out, text, strlen(text) + 1);
+    return true;
+}
+
+bool import_is_code(const char *text, const char *extra)
+{
+    size_t n = strlen(text);
+    if (n == 0 || n > 63)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)text[i];
+        if (!isalnum(ch) && ch != '-' && !(extra && strchr(extra, ch)))
+            return false;
+    }
+    return true;
+}
+
+/* The header must name exactly the format's columns, in any order. */
+static void map_columns(struct import_ctx *c, const struct format *f)
+{
+    const struct csv_row *header = &c->table->rows[0];
+    for (size_t i = 0; i < f->n_columns; i++) {
+        c->col[i] = csvfile_column(c->table, f->columns[i]);
+        if (c->col[i] < 0)
+            import_error(c, header->line, "missing column \"%s\"", f->columns[i]);
+    }
+    for (size_t k = 0; k < header->n_fields; k++) {
+        bool known = false;
+        for (size_t i = 0; i < f->n_columns; i++)
+            known |= strcmp(header->fields[k], f->columns[i]) == 0;
+        if (!known)
+            import_error(c, header->line, "unknown column \"%s\"", header->fields[k]);
+    }
+}
+
+static void check_widths(struct import_ctx *c)
+{
+    size_t width = c->table->rows[0].n_fields;
+    for (size_t r = 1; r < c->table->n_rows; r++) {
+        const struct csv_row *row = &c->table->rows[r];
+        if (row->n_fields != width)
+            import_error(c, row->line, "expected %zu fields as in the header, found %zu", width,
+                         row->n_fields);
+    }
+}
+
+int import_file(struct store *store, enum import_kind kind, const char *path,
+                const struct import_options *opt, struct import_result *result)
+{
+    struct csv_table table;
+    char why[256] = "";
+    memset(result, 0, sizeof(*result));
+    struct import_ctx c = {
+        .path = path, .table = &table, .opt = opt, .result = result, .store = store};
+    if ((size_t)kind >= sizeof(formats) / sizeof(formats[0]))
+        return IMPORT_EINVALID;
+    if (kind == IMPORT_ROSTER && !opt->site_key) {
+        import_error(&c, 0, "%s", import_strerror(IMPORT_ENOKEY));
+        return IMPORT_ENOKEY;
+    }
+    if (csvfile_read(path, &table, why, sizeof(why)) != CSVFILE_OK) {
+        import_error(&c, 0, "%s", why);
+        return IMPORT_ENOFILE;
+    }
+    result->rows = (int)table.n_rows - 1;
+    int err = store_begin(store);
+    if (err != STORE_OK) {
+        import_store_failed(&c, 0, err, "cannot start a transaction");
+        goto out;
+    }
+    map_columns(&c, &formats[kind]);
+    check_widths(&c);
+    if (result->errors == 0)
+        formats[kind].rows(&c);
+    if (result->errors == 0 && !opt->dry_run) {
+        err = store_commit(store);
+        if (err != STORE_OK)
+            import_store_failed(&c, 0, err, "cannot commit");
+        else
+            result->written = result->rows;
+    } else {
+        store_rollback(store);
+    }
+    err = c.store_error ? c.store_error : result->errors ? IMPORT_EINVALID : IMPORT_OK;
+out:
+    csvfile_free(&table);
+    return err;
+}

@@ -1,0 +1,119 @@
+/* The roster importer: people and their badges (stored as keyed hashes only). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/domain/crypto.h"
+#include "core/services/import_internal.h"
+#include "core/domain/uid.h"
+
+enum { C_STAFF_NO, C_NAME, C_ACADEMY, C_ROLE, C_ACTIVE, C_BADGE };
+
+struct rrow {
+    int line;
+    struct person person;
+    bool has_badge;
+    struct uid uid;
+    uint8_t hash[CRYPTO_BADGE_HASH_BYTES];
+};
+
+static void parse_row(struct import_ctx *c, const struct csv_row *row, struct rrow *r)
+{
+    struct person *p = &r->person;
+    const char *staff_no = import_field(c, row, C_STAFF_NO);
+    if (!import_is_code(staff_no, "_"))
+        import_error(c, r->line,
+                     "staff_no: expected 1–63 letters, digits, '-' or '_', got "
+                     "\"%s\"",
+                     staff_no);
+    import_copy(c, r->line, "staff_no", p->staff_no, sizeof(p->staff_no), staff_no);
+    if (!import_field(c, row, C_NAME)[0])
+        import_error(c, r->line, "name: missing");
+    import_copy(c, r->line, "name", p->name, sizeof(p->name), import_field(c, row, C_NAME));
+    import_copy(c, r->line, "academy", p->academy, sizeof(p->academy),
+                import_field(c, row, C_ACADEMY));
+    const char *role = import_field(c, row, C_ROLE);
+    if (strcmp(role, "staff") != 0 && strcmp(role, "trainer") != 0)
+        import_error(c, r->line, "role: expected staff or trainer, got \"%s\"", role);
+    p->trainer = strcmp(role, "trainer") == 0;
+    int active = import_yes_no(import_field(c, row, C_ACTIVE));
+    if (active < 0)
+        import_error(c, r->line, "active: expected yes or no, got \"%s\"",
+                     import_field(c, row, C_ACTIVE));
+    p->active = active == 1;
+    const char *badge = import_field(c, row, C_BADGE);
+    if (!badge[0])
+        return;
+    int err = uid_parse(badge, UID_TEXT_AUTO, UID_ORDER_MSB_FIRST, &r->uid);
+    if (err != UID_OK) {
+        import_error(c, r->line, "badge_uid: %s, got \"%s\"", uid_strerror(err), badge);
+        return;
+    }
+    if (uid_is_random(&r->uid) && !c->opt->rules->accept_random_uids) {
+        import_error(c, r->line,
+                     "badge_uid: a random UID (08…) changes at every tap and cannot "
+                     "be a badge");
+        return;
+    }
+    char hex[UID_HEX_LEN];
+    uid_to_hex(&r->uid, hex);
+    crypto_badge_hash(r->hash, hex, c->opt->site_key);
+    r->has_badge = true;
+}
+
+static void check_duplicates(struct import_ctx *c, const struct rrow *rows, size_t n)
+{
+    const struct rrow *r = &rows[n];
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(r->person.staff_no, rows[i].person.staff_no) == 0)
+            import_error(c, r->line, "duplicate staff_no \"%s\" (first on line %d)",
+                         r->person.staff_no, rows[i].line);
+        if (r->has_badge && rows[i].has_badge &&
+            memcmp(r->hash, rows[i].hash, sizeof(r->hash)) == 0)
+            import_error(c, r->line, "badge_uid: the same badge as line %d", rows[i].line);
+    }
+}
+
+static void write_row(struct import_ctx *c, const struct rrow *r)
+{
+    int64_t id = 0;
+    int err = store_person_upsert(c->store, &r->person, &id);
+    if (err != STORE_OK) {
+        import_store_failed(c, r->line, err, "cannot store the person");
+        return;
+    }
+    if (!r->has_badge)
+        return;
+    char last4[5];
+    uid_last4(&r->uid, last4);
+    err = store_badge_add(c->store, id, r->hash, last4);
+    if (err == STORE_ECONSTRAINT) {
+        int64_t owner = 0;
+        struct person holder = {0};
+        if (store_badge_lookup(c->store, r->hash, &owner) == STORE_OK)
+            store_person_by_id(c->store, owner, &holder);
+        import_error(c, r->line, "badge_uid: badge …%s is already enrolled to %s", last4,
+                     holder.staff_no[0] ? holder.staff_no : "someone else");
+    } else if (err != STORE_OK) {
+        import_store_failed(c, r->line, err, "cannot store the badge");
+    }
+}
+
+void import_roster_rows(struct import_ctx *c)
+{
+    size_t n = c->table->n_rows - 1;
+    struct rrow *rows = calloc(n ? n : 1, sizeof(*rows));
+    if (!rows) {
+        import_error(c, 0, "out of memory");
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        rows[i].line = c->table->rows[i + 1].line;
+        parse_row(c, &c->table->rows[i + 1], &rows[i]);
+        check_duplicates(c, rows, i);
+    }
+    for (size_t i = 0; i < n && c->result->errors == 0; i++)
+        write_row(c, &rows[i]);
+    crypto_wipe(rows, n * sizeof(*rows));
+    free(rows);
+}

@@ -1,0 +1,301 @@
+#include "core/services/tapflow.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/domain/payload.h"
+#include "core/base/zone.h"
+
+#define US_PER_MIN     INT64_C(60000000)
+#define MAX_NEAR       32
+#define MAX_ATTENDANCE 512
+#define MAX_EXTERNAL   256
+#define MAX_PACKAGE    64
+#define MAX_MANDATORY  CREDITS_MAX_DUE
+
+/* The facts tap_decide needs, loaded from the store. */
+struct near {
+    struct session sessions[MAX_NEAR];
+    size_t n_sessions;
+    struct attendance rows[MAX_NEAR];
+    size_t n_rows;
+    int64_t booked[MAX_NEAR];
+    size_t n_booked;
+};
+
+static int load_near(const struct tapflow *f, const struct person *p, int64_t now,
+                     struct near *near)
+{
+    struct session all[MAX_NEAR];
+    size_t n = 0;
+    int64_t from = now - f->rules->checkout_after_min * US_PER_MIN;
+    int64_t to = now + f->rules->open_before_min * US_PER_MIN;
+    int err = store_sessions_between(f->store, from, to, all, MAX_NEAR, &n);
+    for (size_t i = 0; i < n && err == STORE_OK; i++) {
+        if (!domain_session_recordable(&all[i]))
+            continue;
+        near->sessions[near->n_sessions++] = all[i];
+        struct attendance row;
+        err = store_attendance_get(f->store, p->id, all[i].id, &row);
+        if (err == STORE_OK)
+            near->rows[near->n_rows++] = row;
+        if (err == STORE_ENOTFOUND)
+            err = STORE_OK;
+        bool booked = false;
+        if (err == STORE_OK)
+            err = store_booked(f->store, p->id, all[i].id, &booked);
+        if (booked)
+            near->booked[near->n_booked++] = all[i].id;
+    }
+    return err;
+}
+
+static void copy_sessions(struct tap_result *r)
+{
+    if (r->decision.session) {
+        r->session = *r->decision.session;
+        r->decision.session = &r->session;
+    }
+    for (size_t i = 0; i < r->decision.n_choices; i++) {
+        r->choices[i] = *r->decision.choices[i];
+        r->decision.choices[i] = &r->choices[i];
+    }
+}
+
+static int write_payload(const struct tap_result *r, const uint8_t *badge_hash, char *out,
+                         size_t cap)
+{
+    const struct tap_decision *d = &r->decision;
+    char hash_hex[2 * CRYPTO_BADGE_HASH_BYTES + 1];
+    char choices[TAP_MAX_CHOICES * DOMAIN_CODE_MAX] = "";
+    struct payload_field fields[4];
+    size_t n = 0;
+    switch (d->outcome) {
+    case TAP_SIGNED_IN:
+        fields[n++] = PAYLOAD_BOOL_FIELD("late", d->late);
+        break;
+    case TAP_SIGNED_OUT:
+        fields[n++] = PAYLOAD_BOOL_FIELD("early", d->early);
+        fields[n++] = PAYLOAD_INT_FIELD("minutes", d->minutes);
+        break;
+    case TAP_ALREADY_IN:
+    case TAP_ALREADY_OUT:
+        fields[n++] = PAYLOAD_INT_FIELD("since_us", d->since_us);
+        break;
+    case TAP_CHOOSE:
+        for (size_t i = 0; i < d->n_choices; i++) {
+            strcat(choices, i ? "," : "");
+            strcat(choices, d->choices[i]->code);
+        }
+        fields[n++] = PAYLOAD_STR_FIELD("choices", choices);
+        break;
+    case TAP_UNKNOWN_BADGE:
+        crypto_hex(hash_hex, badge_hash, CRYPTO_BADGE_HASH_BYTES);
+        fields[n++] = PAYLOAD_STR_FIELD("badge", r->last4);
+        fields[n++] = PAYLOAD_STR_FIELD("badge_hash", hash_hex);
+        break;
+    default:
+        break;
+    }
+    return payload_write(out, cap, fields, n) == PAYLOAD_OK ? STORE_OK : STORE_EINVALID;
+}
+
+static int commit_event(const struct tapflow *f, struct tap_result *r, const uint8_t *badge_hash,
+                        int64_t mono)
+{
+    struct event e;
+    memset(&e, 0, sizeof(e));
+    e.type = r->decision.event_type;
+    e.wall_us = r->now_us;
+    e.mono_us = mono;
+    snprintf(e.clock, sizeof(e.clock), "%s", f->clock_state ? f->clock_state : "unsynced");
+    if (r->has_person)
+        snprintf(e.person, sizeof(e.person), "%s", r->person.staff_no);
+    if (r->decision.session)
+        snprintf(e.session, sizeof(e.session), "%s", r->decision.session->code);
+    int err = write_payload(r, badge_hash, e.payload, sizeof(e.payload));
+    if (err == STORE_OK)
+        err = store_append_event(f->store, &e);
+    r->seq = e.seq;
+    return err;
+}
+
+/* Finds who the badge belongs to and what the tap means; fills r->decision. */
+static int decide(const struct tapflow *f, const struct uid *uid, int64_t chosen,
+                  struct tap_result *r, uint8_t hash[CRYPTO_BADGE_HASH_BYTES], struct near *near)
+{
+    char hex[UID_HEX_LEN];
+    uid_to_hex(uid, hex);
+    uid_last4(uid, r->last4);
+    crypto_badge_hash(hash, hex, f->site_key);
+    struct tap_facts facts = {.rules = f->rules, .now_us = r->now_us, .chosen_session_id = chosen};
+    if (uid_is_random(uid) && !f->rules->accept_random_uids) {
+        facts.badge = BADGE_RANDOM;
+        tap_decide(&facts, &r->decision);
+        return STORE_OK;
+    }
+    int64_t person_id = 0;
+    int err = store_badge_lookup(f->store, hash, &person_id);
+    if (err == STORE_OK)
+        err = store_person_by_id(f->store, person_id, &r->person);
+    if (err == STORE_ENOTFOUND) {
+        facts.badge = BADGE_UNKNOWN;
+        tap_decide(&facts, &r->decision);
+        return STORE_OK;
+    }
+    if (err != STORE_OK)
+        return err;
+    r->has_person = true;
+    facts.badge = BADGE_KNOWN;
+    facts.person = &r->person;
+    if ((err = load_near(f, &r->person, r->now_us, near)) != STORE_OK)
+        return err;
+    facts.sessions = near->sessions;
+    facts.n_sessions = near->n_sessions;
+    facts.attendance = near->rows;
+    facts.n_attendance = near->n_rows;
+    facts.booked_session_ids = near->booked;
+    facts.n_booked = near->n_booked;
+    struct event last;
+    err = store_last_event_of(f->store, r->person.staff_no, &last);
+    if (err == STORE_OK && last.type == EV_LEAVE_PROMPT) {
+        struct session s;
+        if (store_session_by_code(f->store, last.session, &s) == STORE_OK) {
+            facts.prompt_session_id = s.id;
+            facts.prompt_at_us = last.wall_us;
+        }
+    } else if (err != STORE_OK && err != STORE_ENOTFOUND) {
+        return err;
+    }
+    tap_decide(&facts, &r->decision);
+    return STORE_OK;
+}
+
+int tapflow_tap(const struct tapflow *f, const struct uid *uid, int64_t now_us, int64_t mono_us,
+                int64_t chosen_session_id, struct tap_result *r)
+{
+    memset(r, 0, sizeof(*r));
+    r->now_us = now_us;
+    uint8_t hash[CRYPTO_BADGE_HASH_BYTES];
+    struct near *near = calloc(1, sizeof(*near));
+    if (!near)
+        return STORE_ENOMEM;
+    int closed = 0;
+    int err = tapflow_sweep(f, now_us, mono_us, &closed);
+    if (err == STORE_OK)
+        err = decide(f, uid, chosen_session_id, r, hash, near);
+    if (err == STORE_OK) {
+        copy_sessions(r);
+        err = commit_event(f, r, hash, mono_us);
+    }
+    free(near);
+    if (err != STORE_OK)
+        return err;
+    /* After the commit: what the screen shows besides the outcome. A failure here does not
+     * undo the tap; the screen shows the outcome without the summary. */
+    if (r->decision.outcome == TAP_NO_SESSION)
+        r->has_next = store_next_session(f->store, now_us, &r->next) == STORE_OK;
+    if (r->has_person && !r->person.trainer && r->person.active)
+        r->has_summary =
+            tapflow_summary(f->store, f->rules, r->person.id, now_us, &r->summary) == STORE_OK;
+    return STORE_OK;
+}
+
+struct sweep_ctx {
+    const struct tapflow *flow;
+    int64_t now, mono;
+    int closed;
+    int err;
+    struct event events[16];
+    size_t n;
+};
+
+static int collect_forgotten(void *ctx, const struct person *p, const struct session *s,
+                             const struct attendance *row)
+{
+    struct sweep_ctx *c = ctx;
+    if (!tap_is_forgotten(c->flow->rules, s, row, c->now))
+        return 0;
+    if (c->n == sizeof(c->events) / sizeof(c->events[0]))
+        return 1; /* the rest on the next sweep */
+    struct event *e = &c->events[c->n++];
+    memset(e, 0, sizeof(*e));
+    e->type = EV_AUTO_CLOSE;
+    e->wall_us = c->now;
+    e->mono_us = c->mono;
+    snprintf(e->clock, sizeof(e->clock), "%s",
+             c->flow->clock_state ? c->flow->clock_state : "unsynced");
+    snprintf(e->person, sizeof(e->person), "%s", p->staff_no);
+    snprintf(e->session, sizeof(e->session), "%s", s->code);
+    struct payload_field fields[] = {PAYLOAD_INT_FIELD("closed_us", s->end_us),
+                                     PAYLOAD_STR_FIELD("reason", "no_sign_out")};
+    payload_write(e->payload, sizeof(e->payload), fields, 2);
+    return 0;
+}
+
+int tapflow_sweep(const struct tapflow *f, int64_t now_us, int64_t mono_us, int *closed)
+{
+    struct sweep_ctx *c = calloc(1, sizeof(*c));
+    if (!c)
+        return STORE_ENOMEM;
+    c->flow = f;
+    c->now = now_us;
+    c->mono = mono_us;
+    int64_t cutoff = now_us - f->rules->checkout_after_min * US_PER_MIN;
+    int err = store_open_attendance_each(f->store, cutoff, collect_forgotten, c);
+    if (err == 1)
+        err = STORE_OK;
+    for (size_t i = 0; i < c->n && err == STORE_OK; i++)
+        err = store_append_event(f->store, &c->events[i]);
+    *closed = err == STORE_OK ? (int)c->n : 0;
+    free(c);
+    return err;
+}
+
+struct summary_inputs {
+    struct session sessions[MAX_ATTENDANCE];
+    struct attendance rows[MAX_ATTENDANCE];
+    struct external_credit external[MAX_EXTERNAL];
+    struct session package[MAX_PACKAGE];
+    struct mandatory_course mandatory[MAX_MANDATORY];
+};
+
+int tapflow_summary(struct store *store, const struct rules *rules, int64_t person_id,
+                    int64_t now_us, struct credit_summary *out)
+{
+    struct summary_inputs *in = calloc(1, sizeof(*in));
+    if (!in)
+        return STORE_ENOMEM;
+    struct credits_input ci = {.rules = rules,
+                               .sessions = in->sessions,
+                               .rows = in->rows,
+                               .external = in->external,
+                               .package_sessions = in->package,
+                               .mandatory = in->mandatory};
+    int minutes = 0;
+    zone_utc_to_local(now_us, &ci.today, &minutes, NULL);
+    int err =
+        store_attendance_of(store, person_id, in->sessions, in->rows, MAX_ATTENDANCE, &ci.n_rows);
+    if (err == STORE_OK)
+        err = store_external_for(store, person_id, in->external, MAX_EXTERNAL, &ci.n_external);
+    if (err == STORE_OK)
+        err = store_package_sessions(store, in->package, MAX_PACKAGE, &ci.n_package_sessions);
+    if (err == STORE_OK)
+        err = store_mandatory_courses(store, in->mandatory, MAX_MANDATORY, &ci.n_mandatory);
+    if (err == STORE_OK)
+        credits_summarise(&ci, out);
+    free(in);
+    return err;
+}
+
+const struct package_progress *tapflow_package_of(const struct tap_result *r)
+{
+    if (!r->has_summary || !r->decision.session || !r->decision.session->group[0])
+        return NULL;
+    for (size_t i = 0; i < r->summary.n_packages; i++) {
+        if (strcmp(r->summary.packages[i].group, r->decision.session->group) == 0)
+            return &r->summary.packages[i];
+    }
+    return NULL;
+}

@@ -1,0 +1,51 @@
+/* tapflow.h — one tap from badge to committed event: gathers the facts from the store, asks the
+ * pure tap decision, appends its event (durably: synchronous=FULL) and gathers what the screen
+ * shows. Used by cpd-kiosk and `cpd-admin tap` alike. When tapflow_tap returns an error nothing
+ * was committed and the caller must say so, never "signed in".
+ *
+ * struct tap_result is large (it holds a credit summary): allocate it. */
+#ifndef CPD_TAPFLOW_H
+#define CPD_TAPFLOW_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/domain/credits.h"
+#include "core/store/store.h"
+#include "core/domain/tap.h"
+#include "core/domain/uid.h"
+
+struct tapflow {
+    struct store *store;
+    const struct rules *rules;
+    const uint8_t *site_key; /* CRYPTO_SITE_KEY_BYTES */
+    const char *clock_state; /* written into each event: "synced", "unsynced", … */
+};
+
+struct tap_result {
+    struct tap_decision decision; /* its session pointers point into this struct */
+    bool has_person;
+    struct person person;
+    char last4[5];
+    struct session session; /* decision.session, copied */
+    struct session choices[TAP_MAX_CHOICES];
+    bool has_next; /* the next session the kiosk records (no session open) */
+    struct session next;
+    int64_t seq; /* the committed event */
+    int64_t now_us;
+    bool has_summary;
+    struct credit_summary summary; /* staff taps: the person's year */
+};
+
+/* chosen_session_id: the session picked on the choose screen, 0 for a plain tap. */
+int tapflow_tap(const struct tapflow *flow, const struct uid *uid, int64_t now_us, int64_t mono_us,
+                int64_t chosen_session_id, struct tap_result *out);
+/* Auto-closes forgotten sign-outs whose checkout window has passed; *closed counts them. */
+int tapflow_sweep(const struct tapflow *flow, int64_t now_us, int64_t mono_us, int *closed);
+/* A person's credit summary as of now. */
+int tapflow_summary(struct store *store, const struct rules *rules, int64_t person_id,
+                    int64_t now_us, struct credit_summary *out);
+/* The package (CPI / MAPA) the session belongs to, in the summary; NULL if none. */
+const struct package_progress *tapflow_package_of(const struct tap_result *result);
+
+#endif

@@ -1,0 +1,208 @@
+/* store.h — the kiosk's local SQLite store (store.c is the only file that includes sqlite3.h).
+ *
+ * One struct store per thread: a connection with WAL, synchronous=FULL (a commit is on disk
+ * before it returns), foreign keys and a busy timeout; migrations by PRAGMA user_version, each
+ * in one transaction; the file 0600 and `PRAGMA quick_check` at open. SQL only through prepared
+ * statements. Every function returns STORE_OK or a negative STORE_E* code; store_message()
+ * gives SQLite's text of the last failure for the log. Records are copied into caller-owned
+ * structs; the store keeps no pointer to them.
+ *
+ * events is append-only (triggers refuse UPDATE and DELETE); store_append_event() seals each
+ * event into the hash chain and folds it into the attendance projection in the same
+ * transaction. */
+#ifndef CPD_STORE_H
+#define CPD_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/domain/crypto.h"
+#include "core/domain/domain.h"
+#include "core/domain/event.h"
+
+enum store_error {
+    STORE_OK = 0,
+    STORE_ENOMEM = -1,
+    STORE_EIO = -2,         /* disk I/O error */
+    STORE_ECORRUPT = -3,    /* not a database, or quick_check failed */
+    STORE_EFULL = -4,       /* disk full */
+    STORE_EPERM = -5,       /* cannot open or write: permissions, read-only file */
+    STORE_EBUSY = -6,       /* locked by another process beyond the busy timeout */
+    STORE_ENOTFOUND = -7,   /* no such row */
+    STORE_ECONSTRAINT = -8, /* a uniqueness or reference rule refused the change */
+    STORE_EVERSION = -9,    /* the file's schema is newer than this program */
+    STORE_ENOSIGNER = -10,  /* appending an event needs the kiosk's signing key */
+    STORE_EINVALID = -11,   /* a value out of range for its column */
+    STORE_EINTERNAL = -12,
+};
+
+#define STORE_SCHEMA_VERSION 2
+
+struct store;
+
+/* On failure why (may be NULL) receives SQLite's or the system's reason, for the log. */
+int store_open(const char *path, struct store **out, char *why, size_t why_cap);
+void store_close(struct store *store);
+const char *store_strerror(int err);
+const char *store_message(const struct store *store);
+/* false when the directory holding the file is readable or writable by others. */
+bool store_dir_private(const struct store *store);
+int store_schema_version(struct store *store, int *version);
+
+/* Explicit transactions (BEGIN IMMEDIATE); store calls inside one join it. */
+int store_begin(struct store *store);
+int store_commit(struct store *store);
+int store_rollback(struct store *store);
+
+int store_meta_get(struct store *store, const char *key, char *out, size_t cap);
+int store_meta_set(struct store *store, const char *key, const char *value);
+
+/* People and badges. */
+int store_person_upsert(struct store *store, const struct person *person, int64_t *id_out);
+int store_person_by_staff_no(struct store *store, const char *staff_no, struct person *out);
+int store_person_by_id(struct store *store, int64_t id, struct person *out);
+typedef int (*store_person_fn)(void *ctx, const struct person *person, int badges);
+int store_people_each(struct store *store, store_person_fn fn, void *ctx);
+/* STORE_ECONSTRAINT when the badge belongs to someone else; STORE_OK if already theirs. */
+int store_badge_add(struct store *store, int64_t person_id,
+                    const uint8_t hash[CRYPTO_BADGE_HASH_BYTES], const char *last4);
+int store_badge_lookup(struct store *store, const uint8_t hash[CRYPTO_BADGE_HASH_BYTES],
+                       int64_t *person_id);
+typedef int (*store_badge_fn)(void *ctx, const struct person *person, const char *last4,
+                              int64_t added_us);
+int store_badges_each(struct store *store, store_badge_fn fn, void *ctx);
+
+/* The programme: every row of the programme CSV is a course; dated ones have a session. */
+struct course_row {
+    char code[DOMAIN_CODE_MAX];
+    char period[16];
+    char category[32];
+    char title[DOMAIN_TITLE_MAX];
+    enum delivery delivery;
+    enum course_kind kind;
+    int credits_q; /* -1 when none printed */
+    char group[DOMAIN_CODE_MAX];
+    enum frequency frequency;
+    char due[DOMAIN_NOTE_MAX];
+    char note[DOMAIN_NOTE_MAX];
+};
+int store_course_upsert(struct store *store, const struct course_row *course, int64_t *id_out);
+int store_course_by_code(struct store *store, const char *code, struct course_row *out,
+                         int64_t *id_out);
+/* Inserts or updates the session of course_id; session->code must equal the course's code. */
+int store_session_upsert(struct store *store, int64_t course_id, const struct session *session,
+                         int64_t *id_out);
+int store_session_by_code(struct store *store, const char *code, struct session *out);
+int store_session_by_id(struct store *store, int64_t id, struct session *out);
+/* Sessions with start_us ≤ to_us and end_us ≥ from_us, by start; *n ≤ cap. */
+int store_sessions_between(struct store *store, int64_t from_us, int64_t to_us, struct session *out,
+                           size_t cap, size_t *n);
+/* The first session starting at or after from_us that the kiosk records. */
+int store_next_session(struct store *store, int64_t from_us, struct session *out);
+int store_package_sessions(struct store *store, struct session *out, size_t cap, size_t *n);
+int store_mandatory_courses(struct store *store, struct mandatory_course *out, size_t cap,
+                            size_t *n);
+int store_count(struct store *store, const char *table, int64_t *n);
+
+/* Bookings and external credits. */
+int store_booking_add(struct store *store, int64_t person_id, int64_t session_id);
+int store_booked(struct store *store, int64_t person_id, int64_t session_id, bool *booked);
+struct external_row {
+    int64_t person_id;
+    int64_t course_id;
+    enum external_source source;
+    civil_day date;
+    int credits_q;
+    char certificate[DOMAIN_CODE_MAX];
+    bool directed;
+    char note[DOMAIN_NOTE_MAX];
+};
+int store_external_upsert(struct store *store, const struct external_row *row);
+int store_external_for(struct store *store, int64_t person_id, struct external_credit *out,
+                       size_t cap, size_t *n);
+
+/* Events. The signer is needed to append; kiosk is the id written into each event. */
+int store_set_signer(struct store *store, const char *kiosk,
+                     const uint8_t sk[CRYPTO_SIGN_SK_BYTES]);
+/* Fills seq, kiosk, prev_hash, hash and sig (and uuid when empty), appends, projects. */
+int store_append_event(struct store *store, struct event *event);
+/* The signer's kiosk id and public key. */
+int store_signer(const struct store *store, char *kiosk, size_t cap,
+                 uint8_t pk[CRYPTO_SIGN_PK_BYTES]);
+/* The newest event's seq and hash (0 and zeros when there is none). */
+int store_chain_tip(struct store *store, int64_t *seq, uint8_t hash[CRYPTO_HASH_BYTES]);
+/* Appends an event this kiosk sealed earlier and lost (taken back from the ledger after a
+ * restore from an old backup): it must be this kiosk's, continue the chain and verify with pk;
+ * STORE_EINVALID otherwise. Projected like any other. */
+int store_adopt_event(struct store *store, const struct event *event,
+                      const uint8_t pk[CRYPTO_SIGN_PK_BYTES]);
+typedef int (*store_event_fn)(void *ctx, const struct event *event);
+int store_events_each(struct store *store, int64_t from_seq, store_event_fn fn, void *ctx);
+/* The person's most recent event (any type). */
+int store_last_event_of(struct store *store, const char *staff_no, struct event *out);
+
+/* The attendance projection. */
+int store_attendance_get(struct store *store, int64_t person_id, int64_t session_id,
+                         struct attendance *out);
+/* rows[i] at sessions[i], every session the person has a row for, by date; *n ≤ cap. */
+int store_attendance_of(struct store *store, int64_t person_id, struct session *sessions,
+                        struct attendance *rows, size_t cap, size_t *n);
+/* Signed in, not out, at sessions that ended at or before ended_before_us. */
+typedef int (*store_open_fn)(void *ctx, const struct person *person, const struct session *session,
+                             const struct attendance *row);
+int store_open_attendance_each(struct store *store, int64_t ended_before_us, store_open_fn fn,
+                               void *ctx);
+/* Everyone at a session, for registers. */
+typedef int (*store_register_fn)(void *ctx, const struct person *person,
+                                 const struct attendance *row);
+int store_register_each(struct store *store, int64_t session_id, store_register_fn fn, void *ctx);
+/* Everyone booked on a session, by name (the person callback's badges argument is 0). */
+int store_bookings_of(struct store *store, int64_t session_id, store_person_fn fn, void *ctx);
+/* Empties attendance and folds every event again, in one transaction. */
+int store_rebuild_projections(struct store *store);
+
+/* What head office sends (sync) and what the ledger import exports. */
+int store_badge_put(struct store *store, const uint8_t hash[CRYPTO_BADGE_HASH_BYTES],
+                    const char *last4, int64_t person_id);
+int store_badge_remove(struct store *store, const uint8_t hash[CRYPTO_BADGE_HASH_BYTES]);
+int store_booking_remove(struct store *store, int64_t person_id, int64_t session_id);
+int store_external_remove(struct store *store, int64_t person_id, int64_t course_id,
+                          civil_day date);
+/* Every course, with its session when it is dated (NULL otherwise). */
+typedef int (*store_course_fn)(void *ctx, const struct course_row *course,
+                               const struct session *session);
+int store_courses_each(struct store *store, store_course_fn fn, void *ctx);
+typedef int (*store_badge_hash_fn)(void *ctx, const uint8_t hash[CRYPTO_BADGE_HASH_BYTES],
+                                   const char *last4, const char *staff_no);
+int store_badge_hashes_each(struct store *store, store_badge_hash_fn fn, void *ctx);
+typedef int (*store_booking_fn)(void *ctx, const char *staff_no, const char *session_code);
+int store_bookings_each(struct store *store, store_booking_fn fn, void *ctx);
+typedef int (*store_external_fn)(void *ctx, const char *staff_no, const char *course_code,
+                                 const struct external_row *row);
+int store_external_each(struct store *store, store_external_fn fn, void *ctx);
+
+/* Trainer PINs: argon2id hashes and the lockout state (kept so a restart does not reset it). */
+struct pin_record {
+    char hash[CRYPTO_PIN_HASH_MAX];
+    int failures;
+    int64_t locked_until_us;
+};
+int store_pin_get(struct store *store, int64_t person_id, struct pin_record *out);
+int store_pin_set(struct store *store, int64_t person_id, const char *hash, int64_t now_us);
+int store_pin_attempts(struct store *store, int64_t person_id, int failures,
+                       int64_t locked_until_us);
+
+/* Chain and signature check of every event. first_bad_seq is 0 when all is well. */
+struct store_verify_report {
+    int64_t events;
+    int64_t first_bad_seq;
+    int error; /* EVENT_E* for the first bad event */
+};
+int store_verify(struct store *store, const uint8_t pk[CRYPTO_SIGN_PK_BYTES],
+                 struct store_verify_report *report);
+int store_quick_check(struct store *store);
+/* EXPLAIN QUERY PLAN of the queries behind a credit summary, one line each, for tests. */
+int store_explain_summary(struct store *store, char *out, size_t cap);
+
+#endif

@@ -1,0 +1,697 @@
+#define _XOPEN_SOURCE 700 /* nftw */
+#include "sync/ledger/ledger.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdarg.h>
+#include <time.h>
+#include <unistd.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/domain/crypto.h"
+#include "core/domain/event.h"
+#include "core/base/strcopy.h"
+#include "sync/sync_pg.h"
+
+static int connect_to(const struct ledger_target *t, struct pg **pg, char *why, size_t cap)
+{
+    struct pg_options o = {.password = t->password, .timeout_s = t->timeout_s};
+    return sync_from_pg(pg_connect(t->conninfo, &o, pg, why, cap), NULL);
+}
+
+static int exec(struct pg *pg, const char *sql, int n, const char *const *values,
+                struct pg_result **out, char *why, size_t cap)
+{
+    return sync_from_pg(pg_exec(pg, sql, n, values, out, why, cap), pg);
+}
+
+/* Ends the transaction: COMMIT when all went well, ROLLBACK (keeping the first reason) when
+ * not. */
+static int finish(struct pg *pg, int err, char *why, size_t cap)
+{
+    if (err == SYNC_OK)
+        return exec(pg, "COMMIT", 0, NULL, NULL, why, cap);
+    char ignored[64];
+    pg_exec(pg, "ROLLBACK", 0, NULL, NULL, ignored, sizeof(ignored));
+    return err;
+}
+
+/* ---- init -------------------------------------------------------------------------------- */
+
+static int current_version(struct pg *pg, int *version, char *why, size_t cap)
+{
+    struct pg_result *r = NULL;
+    int err =
+        exec(pg, "SELECT to_regclass('cpd.schema_version') IS NOT NULL", 0, NULL, &r, why, cap);
+    if (err != SYNC_OK)
+        return err;
+    bool exists = pg_value(r, 0, 0)[0] == 't';
+    pg_clear(r);
+    *version = 0;
+    if (!exists)
+        return SYNC_OK;
+    err = exec(pg, "SELECT version FROM cpd.schema_version", 0, NULL, &r, why, cap);
+    if (err != SYNC_OK)
+        return err;
+    *version = atoi(pg_value(r, 0, 0));
+    pg_clear(r);
+    return SYNC_OK;
+}
+
+int ledger_init(const struct ledger_target *t, int *from, int *to, char *why, size_t cap)
+{
+    struct pg *pg = NULL;
+    int err = connect_to(t, &pg, why, cap);
+    if (err == SYNC_OK)
+        err = current_version(pg, from, why, cap);
+    *to = *from;
+    if (err == SYNC_OK && *from > ledger_migration_count) {
+        snprintf(why, cap, "the ledger is at schema %d, newer than this program (%d)", *from,
+                 ledger_migration_count);
+        err = SYNC_ESCHEMA;
+    }
+    for (int v = *from + 1; err == SYNC_OK && v <= ledger_migration_count; v++) {
+        err = sync_from_pg(pg_exec_script(pg, ledger_migrations[v - 1], why, cap), pg);
+        if (err == SYNC_OK)
+            *to = v;
+    }
+    pg_close(pg);
+    return err;
+}
+
+/* ---- kiosks and their keys --------------------------------------------------------------- */
+
+int ledger_kiosk_role(const char *id, char *out, size_t cap)
+{
+    size_t n = strlen(id);
+    if (n == 0 || n > LEDGER_KIOSK_ID_MAX || snprintf(out, cap, "cpd_kiosk_%s", id) >= (int)cap)
+        return SYNC_ECONFIG;
+    for (char *p = out + strlen("cpd_kiosk_"); *p; p++) {
+        if (*p == '-')
+            *p = '_';
+        else if (isupper((unsigned char)*p))
+            *p = (char)tolower((unsigned char)*p);
+        else if (!islower((unsigned char)*p) && !isdigit((unsigned char)*p) && *p != '_')
+            return SYNC_ECONFIG;
+    }
+    return SYNC_OK;
+}
+
+int ledger_add_kiosk(const struct ledger_target *t, const struct ledger_kiosk *k, char *role_out,
+                     size_t role_cap, char *why, size_t cap)
+{
+    char role[96], verifier[512], limits[3][16];
+    if (ledger_kiosk_role(k->id, role, sizeof(role)) != SYNC_OK || strlen(role) >= role_cap) {
+        snprintf(why, cap, "a kiosk id is 1–%d characters A-Z a-z 0-9 _ -", LEDGER_KIOSK_ID_MAX);
+        return SYNC_ECONFIG;
+    }
+    snprintf(limits[0], sizeof(limits[0]), "%d", k->statement_timeout_s);
+    snprintf(limits[1], sizeof(limits[1]), "%d", k->idle_in_transaction_s);
+    snprintf(limits[2], sizeof(limits[2]), "%d", k->connections);
+    struct pg *pg = NULL;
+    int err = connect_to(t, &pg, why, cap);
+    if (err == SYNC_OK)
+        err = sync_from_pg(
+            pg_scram_verifier(pg, role, k->password, verifier, sizeof(verifier), why, cap), pg);
+    if (err == SYNC_OK)
+        err = exec(pg, "BEGIN", 0, NULL, NULL, why, cap);
+    if (err == SYNC_OK) {
+        const char *v[] = {k->id, k->public_key_hex, role};
+        err =
+            exec(pg, "SELECT cpd.register_kiosk($1, decode($2, 'hex'), $3)", 3, v, NULL, why, cap);
+        if (err == SYNC_OK) {
+            const char *l[] = {role, verifier, limits[0], limits[1], limits[2]};
+            err = exec(pg,
+                       "SELECT cpd_ledger.create_login('kiosk', $1, $2, $3::integer,"
+                       " $4::integer, $5::integer)",
+                       5, l, NULL, why, cap);
+        }
+        err = finish(pg, err, why, cap);
+    }
+    crypto_wipe(verifier, sizeof(verifier));
+    if (err == SYNC_OK)
+        snprintf(role_out, role_cap, "%s", role);
+    pg_close(pg);
+    return err;
+}
+
+int ledger_rotate_key(const struct ledger_target *t, const char *id, const char *public_key_hex,
+                      const char *reason, int64_t from_seq, int64_t *applies_from, char *why,
+                      size_t cap)
+{
+    char from[24];
+    snprintf(from, sizeof(from), "%" PRId64, from_seq);
+    const char *v[] = {id, public_key_hex, reason, from_seq > 0 ? from : NULL};
+    struct pg *pg = NULL;
+    struct pg_result *r = NULL;
+    int err = connect_to(t, &pg, why, cap);
+    if (err == SYNC_OK)
+        err = exec(pg, "SELECT cpd.rotate_key($1, decode($2, 'hex'), $3, $4::bigint)", 4, v, &r,
+                   why, cap);
+    if (err == SYNC_OK)
+        *applies_from = strtoll(pg_value(r, 0, 0), NULL, 10);
+    pg_clear(r);
+    pg_close(pg);
+    return err;
+}
+
+int ledger_checkpoint(const struct ledger_target *t, ledger_line_fn fn, void *ctx, char *why,
+                      size_t cap)
+{
+    struct pg *pg = NULL;
+    struct pg_result *r = NULL;
+    int err = connect_to(t, &pg, why, cap);
+    if (err == SYNC_OK)
+        err = exec(pg,
+                   "SELECT id || ' ' || last_seq || ' ' || encode(last_hash, 'hex') || ' ' ||"
+                   " to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+                   " FROM cpd.kiosks ORDER BY id",
+                   0, NULL, &r, why, cap);
+    for (int i = 0; err == SYNC_OK && i < pg_rows(r); i++)
+        fn(ctx, pg_value(r, i, 0), false);
+    pg_clear(r);
+    pg_close(pg);
+    return err;
+}
+
+/* ---- import ------------------------------------------------------------------------------ */
+
+struct writer {
+    struct pg *pg;
+    char *why;
+    size_t cap;
+    int err;
+    int rows;
+};
+
+static int put(struct writer *w, const char *sql, int n, const char *const *values)
+{
+    int err = pg_exec(w->pg, sql, n, values, NULL, w->why, w->cap);
+    if (err != PG_OK) {
+        w->err = sync_from_pg(err, w->pg);
+        return 1;
+    }
+    w->rows++;
+    return 0;
+}
+
+static int put_course(void *ctx, const struct course_row *c, const struct session *s)
+{
+    char credits[16], date[CIVIL_DATE_LEN], start[8], end[8];
+    snprintf(credits, sizeof(credits), "%d", c->credits_q);
+    const char *course[] = {c->code,
+                            c->period,
+                            c->category,
+                            c->title,
+                            domain_delivery_code(c->delivery),
+                            domain_kind_code(c->kind),
+                            c->credits_q >= 0 ? credits : NULL,
+                            c->group,
+                            domain_frequency_code(c->frequency),
+                            c->due,
+                            c->note};
+    if (put(ctx,
+            "INSERT INTO cpd.courses (code, period, category, title, delivery, kind, credits_q,"
+            " grp, frequency, due, note) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+            " ON CONFLICT (code) DO UPDATE SET period = excluded.period,"
+            " category = excluded.category, title = excluded.title, delivery = excluded.delivery,"
+            " kind = excluded.kind, credits_q = excluded.credits_q, grp = excluded.grp,"
+            " frequency = excluded.frequency, due = excluded.due, note = excluded.note"
+            " WHERE (cpd.courses.period, cpd.courses.category, cpd.courses.title,"
+            " cpd.courses.delivery, cpd.courses.kind, cpd.courses.credits_q, cpd.courses.grp,"
+            " cpd.courses.frequency, cpd.courses.due, cpd.courses.note) IS DISTINCT FROM"
+            " (excluded.period, excluded.category, excluded.title, excluded.delivery,"
+            " excluded.kind, excluded.credits_q, excluded.grp, excluded.frequency, excluded.due,"
+            " excluded.note)",
+            11, course))
+        return 1;
+    if (!s)
+        return 0;
+    civil_format_date(s->date, date);
+    snprintf(start, sizeof(start), "%02d:%02d", s->start_min / 60 % 24, s->start_min % 60);
+    snprintf(end, sizeof(end), "%02d:%02d", s->end_min / 60 % 24, s->end_min % 60);
+    const char *session[] = {c->code, date, start, end, s->location};
+    return put(ctx,
+               "INSERT INTO cpd.sessions (code, date, start_time, end_time, location)"
+               " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (code) DO UPDATE SET date = excluded.date,"
+               " start_time = excluded.start_time, end_time = excluded.end_time,"
+               " location = excluded.location WHERE (cpd.sessions.date, cpd.sessions.start_time,"
+               " cpd.sessions.end_time, cpd.sessions.location) IS DISTINCT FROM (excluded.date,"
+               " excluded.start_time, excluded.end_time, excluded.location)",
+               5, session);
+}
+
+static int put_person(void *ctx, const struct person *p, int badges)
+{
+    (void)badges;
+    const char *v[] = {p->staff_no, p->name, p->academy, p->trainer ? "trainer" : "staff",
+                       p->active ? "true" : "false"};
+    return put(ctx,
+               "INSERT INTO cpd.people (staff_no, name, academy, role, active)"
+               " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (staff_no) DO UPDATE SET"
+               " name = excluded.name, academy = excluded.academy, role = excluded.role,"
+               " active = excluded.active WHERE (cpd.people.name, cpd.people.academy,"
+               " cpd.people.role, cpd.people.active) IS DISTINCT FROM (excluded.name,"
+               " excluded.academy, excluded.role, excluded.active)",
+               5, v);
+}
+
+static int put_badge(void *ctx, const uint8_t hash[CRYPTO_BADGE_HASH_BYTES], const char *last4,
+                     const char *staff_no)
+{
+    char hex[2 * CRYPTO_BADGE_HASH_BYTES + 1];
+    crypto_hex(hex, hash, CRYPTO_BADGE_HASH_BYTES);
+    const char *v[] = {hex, last4, staff_no};
+    return put(ctx,
+               "INSERT INTO cpd.badges (uid_hash, last4, staff_no) VALUES (decode($1, 'hex'), $2,"
+               " $3) ON CONFLICT (uid_hash) DO UPDATE SET last4 = excluded.last4,"
+               " staff_no = excluded.staff_no, active = true WHERE (cpd.badges.staff_no,"
+               " cpd.badges.active) IS DISTINCT FROM (excluded.staff_no, true)",
+               3, v);
+}
+
+static int put_booking(void *ctx, const char *staff_no, const char *session)
+{
+    const char *v[] = {staff_no, session};
+    return put(ctx,
+               "INSERT INTO cpd.bookings (staff_no, session) VALUES ($1, $2)"
+               " ON CONFLICT (staff_no, session) DO UPDATE SET active = true"
+               " WHERE NOT cpd.bookings.active",
+               2, v);
+}
+
+static int put_credit(void *ctx, const char *staff_no, const char *code,
+                      const struct external_row *x)
+{
+    char date[CIVIL_DATE_LEN], credits[16];
+    civil_format_date(x->date, date);
+    snprintf(credits, sizeof(credits), "%d", x->credits_q);
+    const char *v[] = {staff_no,
+                       code,
+                       date,
+                       domain_source_code(x->source),
+                       credits,
+                       x->certificate,
+                       x->directed ? "true" : "false",
+                       x->note};
+    return put(ctx,
+               "INSERT INTO cpd.external_credits (staff_no, programme, date, source, credits_q,"
+               " certificate, directed, note) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+               " ON CONFLICT (staff_no, programme, date) DO UPDATE SET source = excluded.source,"
+               " credits_q = excluded.credits_q, certificate = excluded.certificate,"
+               " directed = excluded.directed, note = excluded.note, active = true",
+               8, v);
+}
+
+static int remove_tree(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+/* Writes what the scratch store holds of this kind into the ledger, in one transaction. */
+static int write_kind(struct pg *pg, struct store *scratch, enum import_kind kind, char *why,
+                      size_t cap, int *rows)
+{
+    struct writer w = {.pg = pg, .why = why, .cap = cap};
+    int err = sync_from_pg(pg_exec(pg, "BEGIN", 0, NULL, NULL, why, cap), pg);
+    int rc = STORE_OK;
+    if (err == SYNC_OK) {
+        switch (kind) {
+        case IMPORT_PROGRAMME:
+            rc = store_courses_each(scratch, put_course, &w);
+            break;
+        case IMPORT_ROSTER:
+            rc = store_people_each(scratch, put_person, &w);
+            if (rc == STORE_OK)
+                rc = store_badge_hashes_each(scratch, put_badge, &w);
+            break;
+        case IMPORT_BOOKINGS:
+            rc = store_bookings_each(scratch, put_booking, &w);
+            break;
+        case IMPORT_CREDITS:
+            rc = store_external_each(scratch, put_credit, &w);
+            break;
+        }
+        err = w.err ? w.err : rc != STORE_OK && rc != 1 ? SYNC_ESTORE : SYNC_OK;
+    }
+    pg_exec(pg, err == SYNC_OK ? "COMMIT" : "ROLLBACK", 0, NULL, NULL, err == SYNC_OK ? why : NULL,
+            err == SYNC_OK ? cap : 0);
+    *rows = w.rows;
+    return err;
+}
+
+int ledger_import(const struct ledger_target *t, enum import_kind kind, const char *path,
+                  const struct import_options *options, struct import_result *result, char *why,
+                  size_t cap)
+{
+    char dir[] = "/tmp/cpd-ledger-import-XXXXXX", db[64];
+    struct store *scratch = NULL;
+    struct pg *pg = NULL;
+    struct sync_report report;
+    memset(result, 0, sizeof(*result));
+    if (!mkdtemp(dir)) {
+        snprintf(why, cap, "cannot make a scratch directory");
+        return SYNC_ESTORE;
+    }
+    snprintf(db, sizeof(db), "%s/scratch.db", dir);
+    int err = store_open(db, &scratch, why, cap) == STORE_OK ? SYNC_OK : SYNC_ESTORE;
+    if (err == SYNC_OK)
+        err = connect_to(t, &pg, why, cap);
+    /* The ledger's people and programme first: the file is checked against them. */
+    if (err == SYNC_OK)
+        err = sync_pull(pg, scratch, NULL, &report, why, cap);
+    if (err == SYNC_OK) {
+        int rc = import_file(scratch, kind, path, options, result);
+        if (rc != IMPORT_OK) {
+            snprintf(why, cap, "%s", import_strerror(rc));
+            err = SYNC_ECONFIG;
+        }
+    }
+    /* Rows already in the ledger are rewritten only where something changed. */
+    int rows = 0;
+    if (err == SYNC_OK && !options->dry_run)
+        err = write_kind(pg, scratch, kind, why, cap, &rows);
+    result->written = options->dry_run ? 0 : rows;
+    pg_close(pg);
+    store_close(scratch);
+    nftw(dir, remove_tree, 8, FTW_DEPTH | FTW_PHYS);
+    return err;
+}
+
+/* ---- the keyring: kiosk keys kept outside the database --------------------------------- */
+
+void ledger_keyring_free(struct ledger_keyring *k)
+{
+    free(k->keys);
+    memset(k, 0, sizeof(*k));
+}
+
+static int keyring_add(struct ledger_keyring *k, const struct ledger_key *key)
+{
+    if (k->n == k->cap) {
+        size_t cap = k->cap ? 2 * k->cap : 16;
+        struct ledger_key *grown = realloc(k->keys, cap * sizeof(*grown));
+        if (!grown)
+            return SYNC_ESTORE;
+        k->keys = grown;
+        k->cap = cap;
+    }
+    k->keys[k->n++] = *key;
+    return SYNC_OK;
+}
+
+/* "<kiosk> <from_seq> <public key hex> <when> <reason…>"; '#' starts a comment line. */
+static int keyring_line(char *line, struct ledger_key *key)
+{
+    char *save = NULL, *id = strtok_r(line, " \t", &save), *from = strtok_r(NULL, " \t", &save);
+    char *pk = strtok_r(NULL, " \t\r\n", &save), *end = NULL;
+    if (!id || !from || !pk || strcopy(key->kiosk, sizeof(key->kiosk), id) != 0)
+        return -1;
+    key->from_seq = strtoll(from, &end, 10);
+    if (*end || key->from_seq < 1 || crypto_unhex(key->pk, sizeof(key->pk), pk) != 0)
+        return -1;
+    return 0;
+}
+
+int ledger_keyring_load(const char *path, struct ledger_keyring *k, char *why, size_t cap)
+{
+    memset(k, 0, sizeof(*k));
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        snprintf(why, cap, "%s: %s", path, strerror(errno));
+        return SYNC_ECONFIG;
+    }
+    char line[1024];
+    int err = SYNC_OK;
+    for (int no = 1; err == SYNC_OK && fgets(line, sizeof(line), f); no++) {
+        struct ledger_key key;
+        if (!strchr(line, '\n') && !feof(f)) {
+            snprintf(why, cap, "%s:%d: line too long", path, no);
+            err = SYNC_ECONFIG;
+        } else if (line[0] == '#' || strspn(line, " \t\r\n") == strlen(line)) {
+            continue;
+        } else if (keyring_line(line, &key) != 0) {
+            snprintf(why, cap, "%s:%d: expected \"KIOSK FROM_SEQ PUBLIC_KEY_HEX WHEN REASON\"",
+                     path, no);
+            err = SYNC_ECONFIG;
+        } else {
+            err = keyring_add(k, &key);
+        }
+    }
+    fclose(f);
+    if (err != SYNC_OK)
+        ledger_keyring_free(k);
+    return err;
+}
+
+int ledger_keyring_append(const char *path, const char *kiosk, int64_t from_seq,
+                          const char *public_key_hex, const char *reason, char *why, size_t cap)
+{
+    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        snprintf(why, cap, "%s: %s", path, strerror(errno));
+        return SYNC_ECONFIG;
+    }
+    char line[1024], when[32];
+    time_t now = time(NULL);
+    struct tm tm;
+    strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
+    int n = snprintf(line, sizeof(line), "%s %" PRId64 " %s %s %s\n", kiosk, from_seq,
+                     public_key_hex, when, reason);
+    int err = SYNC_OK;
+    if (n < 0 || (size_t)n >= sizeof(line) || strchr(reason, '\n')) {
+        snprintf(why, cap, "%s: the reason is too long or spans lines", path);
+        err = SYNC_ECONFIG;
+    } else if (write(fd, line, (size_t)n) != n || fsync(fd) != 0) {
+        snprintf(why, cap, "%s: %s", path, strerror(errno));
+        err = SYNC_ECONFIG;
+    }
+    close(fd);
+    return err;
+}
+
+/* The key the keyring holds for kiosk at seq; NULL when it has none. */
+static const uint8_t *keyring_key(const struct ledger_keyring *k, const char *kiosk, int64_t seq)
+{
+    const struct ledger_key *best = NULL;
+    for (size_t i = 0; i < k->n; i++) {
+        const struct ledger_key *key = &k->keys[i];
+        if (strcmp(key->kiosk, kiosk) == 0 && key->from_seq <= seq &&
+            (!best || key->from_seq >= best->from_seq))
+            best = key;
+    }
+    return best ? best->pk : NULL;
+}
+
+static bool keyring_has(const struct ledger_keyring *k, const char *kiosk)
+{
+    return keyring_key(k, kiosk, INT64_MAX) != NULL;
+}
+
+/* ---- verify ------------------------------------------------------------------------------ */
+
+struct verifier {
+    struct pg *pg;
+    const struct ledger_keyring *ring;
+    ledger_line_fn fn;
+    void *ctx;
+    struct ledger_verify_report *report;
+    bool kiosk_bad;
+};
+
+static void say(struct verifier *v, bool bad, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void say(struct verifier *v, bool bad, const char *fmt, ...)
+{
+    char line[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof(line), fmt, ap);
+    va_end(ap);
+    v->kiosk_bad |= bad;
+    if (v->fn)
+        v->fn(v->ctx, line, bad);
+}
+
+/* One kiosk's chain, a page at a time, each event against the keyring's key for its seq. */
+static int verify_chain(struct verifier *v, const char *kiosk, struct event_chain *chain, char *why,
+                        size_t cap)
+{
+    char after[24] = "0";
+    event_chain_start(chain);
+    for (;;) {
+        const char *params[2] = {kiosk, after};
+        struct pg_result *r = NULL;
+        int err = exec(v->pg,
+                       "SELECT seq, uuid::text, type, person, session, wall_us, mono_us,"
+                       " clock, payload, encode(prev_hash, 'hex'), encode(hash, 'hex'),"
+                       " encode(sig, 'hex') FROM cpd.events WHERE kiosk = $1 AND seq > $2"
+                       " ORDER BY seq LIMIT 10000",
+                       2, params, &r, why, cap);
+        if (err != SYNC_OK)
+            return err;
+        int n = pg_rows(r);
+        for (int i = 0; i < n; i++) {
+            struct event e;
+            int bad = 0;
+            bad = sync_event_from_row(r, i, kiosk, &e);
+            const uint8_t *pk = keyring_key(v->ring, kiosk, e.seq);
+            int rc = bad ? EVENT_EHASH : !pk ? EVENT_ESIG : event_chain_next(chain, &e, pk);
+            v->report->events++;
+            if (rc != EVENT_OK) {
+                say(v, true, "kiosk %s: event %" PRId64 ": %s (after %" PRId64 " good events)",
+                    kiosk, e.seq ? e.seq : chain->last_seq + 1,
+                    !pk && !bad ? "no key in the keyring for this seq" : event_strerror(rc),
+                    chain->last_seq);
+                pg_clear(r);
+                return SYNC_OK;
+            }
+            snprintf(after, sizeof(after), "%" PRId64, e.seq);
+        }
+        pg_clear(r);
+        if (n < 10000)
+            return SYNC_OK;
+    }
+}
+
+/* The ledger's own record of the kiosk: its key against the keyring, its last_seq and hash
+ * against the chain. */
+static int verify_record(struct verifier *v, const struct pg_result *k, int i,
+                         const struct event_chain *chain)
+{
+    const char *kiosk = pg_value(k, i, 0);
+    uint8_t pk[CRYPTO_SIGN_PK_BYTES], last_hash[CRYPTO_HASH_BYTES];
+    int64_t last_seq = strtoll(pg_value(k, i, 2), NULL, 10);
+    if (crypto_unhex(pk, sizeof(pk), pg_value(k, i, 1)) != 0 ||
+        crypto_unhex(last_hash, sizeof(last_hash), pg_value(k, i, 3)) != 0) {
+        say(v, true, "kiosk %s: its record in the ledger is malformed", kiosk);
+        return SYNC_OK;
+    }
+    const uint8_t *ring = keyring_key(v->ring, kiosk, INT64_MAX);
+    if (ring && memcmp(ring, pk, sizeof(pk)) != 0)
+        say(v, true, "kiosk %s: the ledger's public key differs from the keyring's", kiosk);
+    if (chain->last_seq < last_seq)
+        say(v, true,
+            "kiosk %s: the chain ends at seq %" PRId64 " but the ledger recorded last_seq %" PRId64
+            ": events %" PRId64 "–%" PRId64 " are missing",
+            kiosk, chain->last_seq, last_seq, chain->last_seq + 1, last_seq);
+    else if (chain->last_seq > last_seq ||
+             (last_seq > 0 && memcmp(chain->last_hash, last_hash, sizeof(last_hash)) != 0))
+        say(v, true, "kiosk %s: the chain's tip (seq %" PRId64 ") is not the ledger's record of it",
+            kiosk, chain->last_seq);
+    return SYNC_OK;
+}
+
+/* A checkpoint line "<kiosk> <seq> <hash> <when>" against the ledger. */
+static int verify_checkpoint(struct verifier *v, const char *path, int no, char *line, char *why,
+                             size_t cap)
+{
+    char *save = NULL, *kiosk = strtok_r(line, " \t", &save), *seq = strtok_r(NULL, " \t", &save);
+    char *hash = strtok_r(NULL, " \t\r\n", &save), *when = strtok_r(NULL, " \t\r\n", &save);
+    uint8_t want[CRYPTO_HASH_BYTES];
+    if (!kiosk || !seq || !hash || crypto_unhex(want, sizeof(want), hash) != 0) {
+        snprintf(why, cap, "%s:%d: expected \"KIOSK SEQ HASH_HEX WHEN\"", path, no);
+        return SYNC_ECONFIG;
+    }
+    if (strtoll(seq, NULL, 10) == 0)
+        return SYNC_OK;
+    const char *params[2] = {kiosk, seq};
+    struct pg_result *r = NULL;
+    int err = exec(v->pg,
+                   "SELECT encode(hash, 'hex'), (SELECT max(seq) FROM cpd.events WHERE kiosk = $1)"
+                   " FROM (SELECT 1) one LEFT JOIN cpd.events ON kiosk = $1 AND seq = $2::bigint",
+                   2, params, &r, why, cap);
+    if (err != SYNC_OK)
+        return err;
+    const char *have = pg_value(r, 0, 0);
+    v->kiosk_bad = false;
+    if (pg_null(r, 0, 0))
+        say(v, true,
+            "kiosk %s: event %s of the checkpoint of %s is missing (the ledger's chain ends at %s)",
+            kiosk, seq, when ? when : "?", pg_null(r, 0, 1) ? "0" : pg_value(r, 0, 1));
+    else if (strcmp(have, hash) != 0)
+        say(v, true, "kiosk %s: event %s differs from the checkpoint of %s (rewritten)", kiosk, seq,
+            when ? when : "?");
+    v->report->bad_kiosks += v->kiosk_bad;
+    pg_clear(r);
+    return SYNC_OK;
+}
+
+static int verify_checkpoints(struct verifier *v, const char *path, char *why, size_t cap)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        snprintf(why, cap, "%s: %s", path, strerror(errno));
+        return SYNC_ECONFIG;
+    }
+    char line[512];
+    int err = SYNC_OK;
+    for (int no = 1; err == SYNC_OK && fgets(line, sizeof(line), f); no++) {
+        if (line[0] != '#' && strspn(line, " \t\r\n") != strlen(line))
+            err = verify_checkpoint(v, path, no, line, why, cap);
+        v->report->checkpoints += err == SYNC_OK && line[0] != '#';
+    }
+    fclose(f);
+    return err;
+}
+
+int ledger_verify(const struct ledger_target *t, const struct ledger_keyring *ring,
+                  const char *checkpoints, ledger_line_fn fn, void *ctx,
+                  struct ledger_verify_report *report, char *why, size_t cap)
+{
+    memset(report, 0, sizeof(*report));
+    struct verifier v = {.ring = ring, .fn = fn, .ctx = ctx, .report = report};
+    struct pg_result *k = NULL;
+    int err = connect_to(t, &v.pg, why, cap);
+    /* Every kiosk the ledger has a record or events of. */
+    if (err == SYNC_OK)
+        err = exec(
+            v.pg,
+            "SELECT id, encode(public_key, 'hex'), last_seq, encode(last_hash, 'hex'),"
+            " true FROM cpd.kiosks UNION ALL SELECT DISTINCT kiosk, NULL, NULL::bigint, NULL, false"
+            " FROM cpd.events WHERE kiosk NOT IN (SELECT id FROM cpd.kiosks) ORDER BY 1",
+            0, NULL, &k, why, cap);
+    for (int i = 0; err == SYNC_OK && i < pg_rows(k); i++) {
+        const char *kiosk = pg_value(k, i, 0);
+        struct event_chain chain;
+        v.kiosk_bad = false;
+        report->kiosks++;
+        if (!keyring_has(ring, kiosk))
+            say(&v, true, "kiosk %s: %s but not in the keyring", kiosk,
+                pg_value(k, i, 4)[0] == 't' ? "registered in the ledger" : "has events");
+        err = verify_chain(&v, kiosk, &chain, why, cap);
+        if (err == SYNC_OK && pg_value(k, i, 4)[0] == 't')
+            err = verify_record(&v, k, i, &chain);
+        if (err == SYNC_OK && !v.kiosk_bad)
+            say(&v, false, "kiosk %s: %" PRId64 " events: chain and signatures verified", kiosk,
+                chain.last_seq);
+        report->bad_kiosks += v.kiosk_bad;
+    }
+    for (size_t i = 0; err == SYNC_OK && i < ring->n; i++) {
+        bool seen = false;
+        for (size_t j = 0; j < i && !seen; j++)
+            seen = strcmp(ring->keys[j].kiosk, ring->keys[i].kiosk) == 0;
+        for (int j = 0; j < pg_rows(k) && !seen; j++)
+            seen = strcmp(pg_value(k, j, 0), ring->keys[i].kiosk) == 0;
+        if (!seen) {
+            v.kiosk_bad = false;
+            say(&v, true, "kiosk %s: in the keyring but unknown to the ledger",
+                ring->keys[i].kiosk);
+            report->bad_kiosks++;
+        }
+    }
+    if (err == SYNC_OK && checkpoints)
+        err = verify_checkpoints(&v, checkpoints, why, cap);
+    pg_clear(k);
+    pg_close(v.pg);
+    return err;
+}

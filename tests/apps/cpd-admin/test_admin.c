@@ -1,0 +1,178 @@
+/* cpd-admin as its users run it: exit codes 0/1/2, one-line errors, and the commands working
+ * together on a real database. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include <cmocka.h>
+
+#include "tests/support/testutil.h"
+
+static char dir[256];
+static char output[65536];
+
+/* Runs cpd-admin with CPD_KIOSK_DB in the test directory; output holds stdout + stderr. */
+static int admin(const char *args)
+{
+    char cmd[4096];
+    snprintf(cmd, sizeof(cmd), "cd '%s' && CPD_KIOSK_DB='%s/kiosk.db' '%s/cpd-admin' %s 2>&1",
+             CPD_SOURCE_DIR, dir, CPD_BINARY_DIR, args);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    size_t n = fread(output, 1, sizeof(output) - 1, p);
+    output[n] = '\0';
+    int status = pclose(p);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+#define assert_output_has(text)                                                                    \
+    do {                                                                                           \
+        if (!strstr(output, (text)))                                                               \
+            fail_msg("expected \"%s\" in:\n%s", (text), output);                                   \
+    } while (0)
+
+static int setup(void **state)
+{
+    (void)state;
+    test_tempdir(dir, sizeof(dir));
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    test_rmtree(dir);
+    return 0;
+}
+
+static void test_usage_and_help(void **state)
+{
+    (void)state;
+    assert_int_equal(admin("--help"), 0);
+    assert_output_has("usage: cpd-admin");
+    assert_int_equal(admin(""), 2);
+    assert_int_equal(admin("frobnicate"), 2);
+    assert_output_has("cpd-admin: unknown command: frobnicate (see cpd-admin --help)\n");
+    static const char *const commands[] = {"kiosk",   "import", "people", "badges", "tap",
+                                           "credits", "events", "verify", "rebuild"};
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+        char args[64];
+        snprintf(args, sizeof(args), "%s --help", commands[i]);
+        assert_int_equal(admin(args), 0);
+        assert_output_has("usage: cpd-admin ");
+    }
+    assert_int_equal(admin("tap"), 2);
+    assert_int_equal(admin("tap --badge zz:yy"), 2);
+    assert_output_has("cpd-admin: --badge \"zz:yy\": not a hex or decimal UID");
+    assert_int_equal(admin("import sausages x.csv"), 2);
+    assert_output_has("cpd-admin: usage: cpd-admin import programme|roster|bookings|credits FILE");
+    assert_int_equal(admin("events --from 0"), 2);
+    assert_int_equal(admin("events --database x.db"), 2);
+    /* Usage errors are one line. */
+    assert_int_equal((int)(strchr(output, '\n') - output + 1), (int)strlen(output));
+}
+
+static void test_a_kiosk_from_init_to_verify(void **state)
+{
+    (void)state;
+    assert_int_equal(admin("kiosk init"), 0);
+    assert_output_has("signing key: ");
+    assert_output_has("(created)");
+    assert_int_equal(admin("kiosk init"), 0); /* idempotent: keys kept */
+    assert_output_has("(kept)");
+    assert_int_equal(admin("import programme data/programme-2023-24.csv --dry-run"), 0);
+    assert_output_has("dry run, nothing written");
+    assert_int_equal(admin("import programme data/programme-2023-24.csv"), 0);
+    assert_output_has("data/programme-2023-24.csv:116: warning: printed weekday Wednesday but "
+                      "2024-05-12 is a Sunday");
+    assert_int_equal(admin("import roster data/demo-roster.csv"), 0);
+    assert_int_equal(admin("import bookings data/demo-bookings.csv"), 0);
+    assert_int_equal(admin("import credits data/demo-credits.csv"), 0);
+    assert_int_equal(admin("people"), 0);
+    assert_output_has("Sarah Whitworth");
+    assert_int_equal(admin("badges"), 0);
+    assert_output_has("…6E80");
+    assert_null(strstr(output, "045A2B721C6E80")); /* never the whole UID */
+
+    assert_int_equal(admin("tap --badge 04:5A:2B:72:1C:6E:80 --at '2023-11-27 15:20'"), 0);
+    assert_output_has("Signed in  [ok, event 1]");
+    assert_output_has("The role of the in class support, 15:45–17:15");
+    assert_int_equal(admin("tap --badge 04D7E2A2B95C81 --at '2023-11-27 15:36'"), 0);
+    assert_output_has("Which session are you here for?");
+    assert_int_equal(admin("tap --badge 04D7E2A2B95C81 --at '2023-11-27 15:36:10' --session nope"),
+                     1);
+    assert_output_has("--session \"nope\": no such session");
+    assert_int_equal(admin("tap --badge 08:A1:B2:C3 --at '2023-11-27 15:37'"), 0);
+    assert_output_has("This card changes its number");
+    assert_int_equal(admin("tap --badge 04:5A:2B:72:1C:6E:80 --at 'yesterday'"), 2);
+
+    assert_int_equal(admin("credits BIT0003 --at '2024-07-20 09:00'"), 0);
+    assert_output_has("8 / 16 credits this year");
+    assert_output_has("9 claimed, 8 counted");
+    assert_int_equal(admin("credits NOBODY"), 1);
+    assert_output_has("cpd-admin: no person with staff number \"NOBODY\"");
+
+    assert_int_equal(admin("trainer pin BIT0010 < /dev/null"), 1);
+    assert_output_has("no PIN given on standard input");
+    char pinfile[512], args[700];
+    test_write_file(dir, "short.pin", "12\n", pinfile, sizeof(pinfile));
+    snprintf(args, sizeof(args), "trainer pin BIT0010 < '%s'", pinfile);
+    assert_int_equal(admin(args), 1);
+    assert_output_has("a PIN is 4 to 6 digits");
+    test_write_file(dir, "good.pin", "2468\n", pinfile, sizeof(pinfile));
+    snprintf(args, sizeof(args), "trainer pin BIT0001 < '%s'", pinfile);
+    assert_int_equal(admin(args), 1);
+    assert_output_has("BIT0001 (Sarah Whitworth) is not an active trainer");
+    snprintf(args, sizeof(args), "trainer pin BIT0010 < '%s'", pinfile);
+    assert_int_equal(admin(args), 0);
+    assert_output_has("PIN set for Rachel Greenhalgh (BIT0010)");
+    assert_int_equal(admin("events"), 0);
+    assert_output_has("random_uid");
+    assert_int_equal(admin("verify"), 0);
+    assert_output_has("3 events: hash chain and signatures verified");
+    assert_int_equal(admin("rebuild"), 0);
+    assert_output_has("attendance rebuilt from the events: 1 rows");
+
+    char cmd[1024];
+    snprintf(cmd, sizeof(cmd),
+             "sqlite3 '%s/kiosk.db' \"DROP TRIGGER events_no_update;"
+             " UPDATE events SET payload = '{\\\"late\\\":false}' WHERE seq = 3;\"",
+             dir);
+    assert_int_equal(system(cmd), 0);
+    assert_int_equal(admin("verify"), 1);
+    assert_output_has("cpd-admin: event 3: hash does not match the event's content");
+}
+
+static void test_bad_input_fails_cleanly(void **state)
+{
+    (void)state;
+    assert_int_equal(admin("kiosk init"), 0);
+    char path[512], args[600];
+    test_write_file(dir, "bad.csv", "staff_no,session\nX,y\n", path, sizeof(path));
+    snprintf(args, sizeof(args), "import bookings '%s'", path);
+    assert_int_equal(admin(args), 1);
+    assert_output_has("bad.csv:2: error: staff_no: unknown person \"X\"");
+    assert_output_has("nothing imported");
+    assert_int_equal(admin("import credits /nonexistent.csv"), 1);
+    assert_output_has("/nonexistent.csv: error: cannot open: No such file or directory");
+    test_write_file(dir, "kiosk.ini", "[kiosk]\nid = other-kiosk\n", path, sizeof(path));
+    snprintf(args, sizeof(args), "--config '%s' people", path);
+    assert_int_equal(admin(args), 1);
+    assert_output_has("belongs to kiosk \"central-1\" but the configuration says "
+                      "\"other-kiosk\"");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_usage_and_help, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_a_kiosk_from_init_to_verify, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bad_input_fails_cleanly, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

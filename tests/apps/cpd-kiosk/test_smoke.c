@@ -1,0 +1,324 @@
+/* The whole program as it runs on a kiosk: cpd-kiosk --demo in a real X window (Xvfb), a badge
+ * tapped through the simulated reader (a FIFO), the tap found in the database, a screenshot of
+ * the window checked, and a clean stop on SIGTERM. */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cairo.h>
+#include <cmocka.h>
+
+#include "tests/pn532/pn532_emu.h"
+#include "tests/support/testutil.h"
+
+static char dir[256];
+static pid_t xvfb, kiosk;
+static int display;
+
+static void sleep_ms(int ms)
+{
+    struct timespec t = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&t, NULL);
+}
+
+static pid_t spawn(char *const argv[], char *const env[], const char *log)
+{
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        dup2(fd, 1);
+        dup2(fd, 2);
+        execve(argv[0], argv, env);
+        _exit(127);
+    }
+    return pid;
+}
+
+/* Waits up to ms for path to exist (and hold text, when text is not NULL). */
+static bool wait_for(const char *path, const char *text, int ms, char *line, size_t cap)
+{
+    for (int waited = 0; waited < ms; waited += 50, sleep_ms(50)) {
+        struct stat st;
+        if (!text && stat(path, &st) == 0)
+            return true; /* existence is enough (and a socket cannot be fopen'd) */
+        FILE *f = text ? fopen(path, "r") : NULL;
+        if (!f)
+            continue;
+        char buf[512];
+        bool found = text == NULL;
+        while (!found && fgets(buf, sizeof(buf), f)) {
+            if (strstr(buf, text)) {
+                found = true;
+                if (line)
+                    snprintf(line, cap, "%s", buf);
+            }
+        }
+        fclose(f);
+        if (found)
+            return true;
+    }
+    return false;
+}
+
+static int start_xvfb(void)
+{
+    const char *xvfb_bin = "/usr/bin/Xvfb";
+    if (access(xvfb_bin, X_OK) != 0)
+        fail_msg("Xvfb is not installed (Debian: xvfb)");
+    display = 90 + getpid() % 100;
+    char disp[16], log[512], sock[64];
+    snprintf(disp, sizeof(disp), ":%d", display);
+    snprintf(log, sizeof(log), "%s/xvfb.log", dir);
+    snprintf(sock, sizeof(sock), "/tmp/.X11-unix/X%d", display);
+    char *argv[] = {(char *)xvfb_bin, disp,        "-screen", "0",
+                    "1280x800x24",    "-nolisten", "tcp",     NULL};
+    char *env[] = {"PATH=/usr/bin:/bin", NULL};
+    xvfb = spawn(argv, env, log);
+    assert_true(wait_for(sock, NULL, 10000, NULL, 0));
+    return 0;
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    test_tempdir(dir, sizeof(dir));
+    return start_xvfb();
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    if (kiosk > 0)
+        kill(kiosk, SIGKILL);
+    if (xvfb > 0) {
+        kill(xvfb, SIGTERM);
+        waitpid(xvfb, NULL, 0);
+    }
+    test_rmtree(dir);
+    return 0;
+}
+
+static int64_t count_sign_ins(const char *db)
+{
+    struct store *s = NULL;
+    char why[256];
+    if (store_open(db, &s, why, sizeof(why)) != STORE_OK)
+        return -1;
+    struct event e;
+    int64_t n = store_last_event_of(s, "BIT0004", &e) == STORE_OK && e.type == EV_SIGN_IN;
+    store_close(s);
+    return n;
+}
+
+static void test_demo_kiosk_under_xvfb(void **state)
+{
+    (void)state;
+    char fifo[512], ini[512], log[512], shot[512], text[1024];
+    snprintf(fifo, sizeof(fifo), "%s/reader.fifo", dir);
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    snprintf(text, sizeof(text),
+             "[reader]\ndriver = sim\nscript = %s\n[display]\nsound = false\nfullscreen = false\n",
+             fifo);
+    test_write_file(dir, "smoke.ini", text, ini, sizeof(ini));
+    snprintf(log, sizeof(log), "%s/kiosk.log", dir);
+    snprintf(shot, sizeof(shot), "%s/screen.png", dir);
+    char kiosk_bin[512], env_display[32], env_shot[600], env_tmp[300];
+    snprintf(kiosk_bin, sizeof(kiosk_bin), "%s/cpd-kiosk", CPD_BINARY_DIR);
+    snprintf(env_display, sizeof(env_display), "DISPLAY=:%d", display);
+    snprintf(env_shot, sizeof(env_shot), "CPD_KIOSK_SCREENSHOT=%s", shot);
+    snprintf(env_tmp, sizeof(env_tmp), "TMPDIR=%s", dir);
+    char *argv[] = {kiosk_bin, "--demo", "--windowed", "--config", ini, NULL};
+    char *env[] = {env_display,          env_shot, env_tmp, "SDL_AUDIODRIVER=dummy",
+                   "PATH=/usr/bin:/bin", NULL};
+    kiosk = spawn(argv, env, log);
+
+    char line[512] = "";
+    if (!wait_for(log, "demo database ", 20000, line, sizeof(line)))
+        fail_msg("the kiosk did not start; its log:\n%s", log);
+    char db[512];
+    snprintf(db, sizeof(db), "%s", strstr(line, "demo database ") + strlen("demo database "));
+    db[strcspn(db, "\n")] = '\0';
+
+    /* Tap Gareth's badge on the simulated reader. */
+    int fd = -1;
+    for (int waited = 0; fd < 0 && waited < 10000; waited += 50) {
+        fd = open(fifo, O_WRONLY | O_NONBLOCK);
+        if (fd < 0)
+            sleep_ms(50);
+    }
+    assert_true(fd >= 0);
+    const char *script = "place 04-3B-19-D2-6A-71-81\nsleep 200\nremove\n";
+    assert_int_equal(write(fd, script, strlen(script)), (ssize_t)strlen(script));
+    close(fd);
+    int64_t n = 0;
+    for (int waited = 0; n != 1 && waited < 10000; waited += 100, sleep_ms(100))
+        n = count_sign_ins(db);
+    assert_int_equal(n, 1);
+
+    /* What is on the screen now: the green "Signed in" band. */
+    assert_int_equal(kill(kiosk, SIGUSR1), 0);
+    assert_true(wait_for(log, "screenshot ", 10000, NULL, 0));
+    cairo_surface_t *png = cairo_image_surface_create_from_png(shot);
+    assert_int_equal(cairo_surface_status(png), CAIRO_STATUS_SUCCESS);
+    int w = cairo_image_surface_get_width(png), h = cairo_image_surface_get_height(png);
+    int stride = cairo_image_surface_get_stride(png);
+    const unsigned char *data = cairo_image_surface_get_data(png);
+    uint32_t band = *(const uint32_t *)(data + (size_t)(h * 8 / 100 + 6) * stride + (w - 6) * 4);
+    cairo_surface_destroy(png);
+    assert_int_equal(band & 0xFFFFFF, 0x1B7A34); /* screens_tone_fill(TONE_V_OK) */
+    char keep[600];
+    snprintf(keep, sizeof(keep), "%s/smoke-signed-in.png", CPD_BINARY_DIR);
+    rename(shot, keep);
+
+    /* A clean stop. */
+    assert_int_equal(kill(kiosk, SIGTERM), 0);
+    int status = 0;
+    pid_t done = 0;
+    for (int waited = 0; done == 0 && waited < 10000; waited += 50, sleep_ms(50))
+        done = waitpid(kiosk, &status, WNOHANG);
+    assert_int_equal(done, kiosk);
+    kiosk = 0;
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    struct stat st;
+    assert_int_not_equal(stat(db, &st), 0); /* the demo cleaned up its temporary database */
+}
+
+static int count_lines(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "r");
+    char buf[512];
+    int n = 0;
+    while (f && fgets(buf, sizeof(buf), f))
+        n += strstr(buf, text) != NULL;
+    if (f)
+        fclose(f);
+    return n;
+}
+
+/* The colour just under the top bar at the right edge (a banner or the tone band) of a fresh
+ * screenshot. */
+static uint32_t look(const char *log, const char *shot)
+{
+    int before = count_lines(log, "screenshot ");
+    assert_int_equal(kill(kiosk, SIGUSR1), 0);
+    for (int waited = 0; count_lines(log, "screenshot ") == before && waited < 10000; waited += 50)
+        sleep_ms(50);
+    cairo_surface_t *png = cairo_image_surface_create_from_png(shot);
+    assert_int_equal(cairo_surface_status(png), CAIRO_STATUS_SUCCESS);
+    int w = cairo_image_surface_get_width(png), h = cairo_image_surface_get_height(png);
+    const unsigned char *data = cairo_image_surface_get_data(png);
+    int stride = cairo_image_surface_get_stride(png);
+    uint32_t colour = *(const uint32_t *)(data + (size_t)(h * 8 / 100 + 6) * stride + (w - 6) * 4);
+    cairo_surface_destroy(png);
+    return colour & 0xFFFFFF;
+}
+
+/* Starts the kiosk with an ini; once `ready` is in its log, looks at the screen until it shows
+ * `want` there (up to 10 s: machines are slow sometimes), stops it and returns what it saw. */
+static uint32_t run_and_look(const char *ini_text, bool demo, const char *ready, uint32_t want,
+                             char *log_out, size_t cap)
+{
+    char ini[512], log[512], shot[512];
+    test_write_file(dir, "case.ini", ini_text, ini, sizeof(ini));
+    snprintf(log, sizeof(log), "%s/case.log", dir);
+    snprintf(shot, sizeof(shot), "%s/case.png", dir);
+    unlink(shot);
+    char kiosk_bin[512], env_display[32], env_shot[600], env_tmp[300];
+    snprintf(kiosk_bin, sizeof(kiosk_bin), "%s/cpd-kiosk", CPD_BINARY_DIR);
+    snprintf(env_display, sizeof(env_display), "DISPLAY=:%d", display);
+    snprintf(env_shot, sizeof(env_shot), "CPD_KIOSK_SCREENSHOT=%s", shot);
+    snprintf(env_tmp, sizeof(env_tmp), "TMPDIR=%s", dir);
+    char *argv[] = {kiosk_bin, "--windowed", "--config", ini, demo ? "--demo" : NULL, NULL};
+    char *env[] = {env_display,          env_shot, env_tmp, "SDL_AUDIODRIVER=dummy",
+                   "PATH=/usr/bin:/bin", NULL};
+    kiosk = spawn(argv, env, log);
+    if (!wait_for(log, ready, 20000, log_out, cap))
+        fail_msg("\"%s\" not in %s", ready, log);
+    uint32_t colour = 0;
+    for (int tries = 0; tries < 50 && (colour = look(log, shot)) != want; tries++)
+        sleep_ms(200);
+    kill(kiosk, SIGTERM);
+    int status = 0;
+    assert_int_equal(waitpid(kiosk, &status, 0), kiosk);
+    kiosk = 0;
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    return colour;
+}
+
+static void test_no_database_says_out_of_order(void **state)
+{
+    (void)state;
+    char line[512];
+    uint32_t c = run_and_look("[kiosk]\ndatabase = /proc/version/kiosk.db\n[reader]\n"
+                              "driver = keyboard\n[display]\nsound = false\n",
+                              false, "cannot start: Database /proc/version/kiosk.db", 0xB3261E,
+                              line, sizeof(line));
+    assert_int_equal(c, 0xB3261E); /* the red band of "Out of order" */
+}
+
+static void test_missing_font_falls_back_with_a_banner(void **state)
+{
+    (void)state;
+    char line[512];
+    uint32_t c = run_and_look("[display]\nfont = No Such Font Family\nsound = false\n"
+                              "[reader]\ndriver = keyboard\n",
+                              true, "is not installed: showing", 0xF2B705, line, sizeof(line));
+    assert_non_null(strstr(line, "Font \"No Such Font Family\" is not installed"));
+    assert_int_equal(c, 0xF2B705); /* the amber warning banner */
+}
+
+static void test_reader_script_missing_shows_reader_down(void **state)
+{
+    (void)state;
+    char line[512];
+    uint32_t c = run_and_look("[reader]\ndriver = sim\nscript = /nonexistent/reader.fifo\n"
+                              "[display]\nsound = false\n",
+                              true, "reader down: Reader: cannot open the reader", 0xB3261E, line,
+                              sizeof(line));
+    assert_int_equal(c, 0xB3261E); /* the red reader banner */
+}
+
+/* The real reader path: libnfc and the PN532 emulator, into the kiosk, into the database. */
+static void test_kiosk_with_a_libnfc_reader(void **state)
+{
+    (void)state;
+    char link[512], ini[1024], line[512];
+    snprintf(link, sizeof(link), "%s/pn532", dir);
+    struct pn532_emu *emu = NULL;
+    assert_int_equal(pn532_emu_start(link, &emu), 0);
+    snprintf(ini, sizeof(ini),
+             "[reader]\ndriver = libnfc\nconnstring = pn532_uart:%s\n[display]\nsound = false\n",
+             link);
+    struct pn532_card gareth = pn532_card_iso14443_4("04:3B:19:D2:6A:71:81");
+    pn532_emu_place(emu, &gareth);
+    uint32_t c = run_and_look(ini, true, "demo database ", 0x1B7A34, line, sizeof(line));
+    pn532_emu_stop(emu);
+    assert_int_equal(c, 0x1B7A34); /* green: signed in */
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_demo_kiosk_under_xvfb, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_no_database_says_out_of_order, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_missing_font_falls_back_with_a_banner, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_reader_script_missing_shows_reader_down, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_kiosk_with_a_libnfc_reader, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,354 @@
+/* The CSV importers: every error class reported with its line, nothing written on failure. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "core/services/import.h"
+#include "tests/support/testutil.h"
+
+#define PROGRAMME_HEADER                                                                           \
+    "id,period,category,title,delivery,credits,date,weekday,start,end,location,kind,group,"        \
+    "frequency,due,note\n"
+#define GOOD_ROW                                                                                   \
+    "au1-curriculum,autumn1,teaching-learning,Preparing for a curriculum conversation,"            \
+    "face-to-face,1.5,2023-09-25,,15:45,17:15,,single,,,,\n"
+
+struct capture {
+    char text[16384];
+    int lines;
+};
+
+static void capture_line(void *ctx, const char *line)
+{
+    struct capture *c = ctx;
+    size_t used = strlen(c->text);
+    snprintf(c->text + used, sizeof(c->text) - used, "%s\n", line);
+    c->lines++;
+}
+
+struct fixture {
+    struct testkiosk k;
+    struct capture out;
+    struct import_result result;
+    char path[512];
+};
+
+static int setup(void **state)
+{
+    struct fixture *f = calloc(1, sizeof(*f));
+    testkiosk_open(&f->k, false);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *f = *state;
+    testkiosk_close(&f->k);
+    free(f);
+    return 0;
+}
+
+static int run_import(struct fixture *f, enum import_kind kind, const char *csv, bool dry_run)
+{
+    memset(&f->out, 0, sizeof(f->out));
+    test_write_file(f->k.dir, "input.csv", csv, f->path, sizeof(f->path));
+    struct import_options o = {.dry_run = dry_run,
+                               .rules = &f->k.rules,
+                               .site_key = f->k.keys.site,
+                               .report = capture_line,
+                               .report_ctx = &f->out};
+    return import_file(f->k.store, kind, f->path, &o, &f->result);
+}
+
+/* The report holds "input.csv:LINE: severity: …" containing needle. */
+static void assert_reported(struct fixture *f, int line, const char *severity, const char *needle)
+{
+    char prefix[600];
+    snprintf(prefix, sizeof(prefix), "%s:%d: %s: ", f->path, line, severity);
+    for (const char *p = f->out.text; (p = strstr(p, prefix)) != NULL; p++) {
+        const char *end = strchr(p, '\n');
+        const char *hit = strstr(p, needle);
+        if (hit && (!end || hit < end))
+            return;
+    }
+    fail_msg("expected \"%s…%s\" in:\n%s", prefix, needle, f->out.text);
+}
+
+static int64_t count(struct fixture *f, const char *table)
+{
+    int64_t n = -1;
+    assert_int_equal(store_count(f->k.store, table, &n), STORE_OK);
+    return n;
+}
+
+static void test_programme_errors_name_their_lines(void **state)
+{
+    struct fixture *f = *state;
+    const char *csv = PROGRAMME_HEADER GOOD_ROW
+        /* 3 */
+        "x1,autumn1,teaching-learning,Bad date,face-to-face,1,2023-02-30,,15:45,16:45,,"
+        "single,,,,\n"
+        /* 4 */ "x2,autumn1,teaching-learning,End first,face-to-face,1,2023-09-26,,17:00,16:00,,"
+        "single,,,,\n"
+        /* 5 */ "x3,autumn1,cooking,Bad category,face-to-face,1,2023-09-26,,16:00,17:00,,single,"
+        ",,,\n"
+        /* 6 */ "x4,autumn1,leadership,Bad delivery,carrier-pigeon,1,2023-09-26,,16:00,17:00,,"
+        "single,,,,\n"
+        /* 7 */ "x5,autumn1,leadership,Bad kind,face-to-face,1,2023-09-26,,16:00,17:00,,seminar,"
+        ",,,\n"
+        /* 8 */ "au1-curriculum,autumn1,leadership,Duplicate id,face-to-face,1,2023-09-27,,16:00,"
+        "17:00,,single,,,,\n"
+        /* 9 */ "x6,autumn1,leadership,Bad time,face-to-face,1,2023-09-26,,4pm,17:00,,single,,,,"
+        "\n"
+        /* 10 */ "x7,autumn7,leadership,Bad period,face-to-face,1,2023-09-26,,16:00,17:00,,"
+        "single,,,,\n"
+        /* 11 */ "x8,autumn1,leadership,Bad credits,face-to-face,1.3,2023-09-26,,16:00,17:00,,"
+        "single,,,,\n"
+        /* 12 */ "x9,autumn1,leadership,,face-to-face,1,2023-09-26,,16:00,17:00,,single,,,,\n"
+        /* 13 */ "x10,autumn1,leadership,Short row,face-to-face,1\n";
+    assert_int_equal(run_import(f, IMPORT_PROGRAMME, csv, false), IMPORT_EINVALID);
+    assert_int_equal(f->result.errors, 1); /* the short row stops it before the rest */
+    assert_reported(f, 13, "error", "expected 16 fields as in the header, found 6");
+    /* Without the short row every row-level error is listed, each with its line. */
+    char *full = strdup(csv);
+    *strstr(full, "x10,") = '\0';
+    assert_int_equal(run_import(f, IMPORT_PROGRAMME, full, false), IMPORT_EINVALID);
+    free(full);
+    assert_reported(f, 3, "error", "date: expected a real date YYYY-MM-DD, got \"2023-02-30\"");
+    assert_reported(f, 4, "error", "end 16:00 is not after start 17:00");
+    assert_reported(f, 5, "error", "unknown category \"cooking\"");
+    assert_reported(f, 6, "error", "unknown delivery \"carrier-pigeon\"");
+    assert_reported(f, 7, "error", "unknown kind \"seminar\"");
+    assert_reported(f, 8, "error", "duplicate id \"au1-curriculum\" (first on line 2)");
+    assert_reported(f, 9, "error", "start: expected HH:MM, got \"4pm\"");
+    assert_reported(f, 10, "error", "period: expected autumn1");
+    assert_reported(f, 11, "error", "credits: expected a number of credits in quarters");
+    assert_reported(f, 12, "error", "title: missing");
+    assert_int_equal(f->result.errors, 10);
+    /* All or nothing: the good row was not written either. */
+    assert_int_equal(count(f, "courses"), 0);
+    assert_int_equal(count(f, "sessions"), 0);
+}
+
+static void test_programme_warnings_keep_the_brochure(void **state)
+{
+    struct fixture *f = *state;
+    const char *csv = PROGRAMME_HEADER
+        /* 2 */
+        "a,autumn1,hr-admin,Absence,live-teams,1.5,2023-11-27,,15:45,17:15,,single,,,,\n"
+        /* 3 */ "b,spring1,hr-admin,Grievance,live-teams,2,2024-02-01,,15:35,17:45,,single,,,,\n"
+        /* 4 */ "c,summer1,hr-admin,HR processes,live-teams,,,,16:00,17:00,,single,,,,\n"
+        /* 5 */ "d,summer,department,Vocational Studies,face-to-face,,2024-05-12,Wednesday,"
+        "15:30,,Central Office,department,,,,\n"
+        /* 6 */ "e,summer1,cpi,MAPA day,face-to-face,10,2024-04-26,,,,,mapa_block,mapa-1,,,\n"
+        /* 7 */ "f,summer1,cpi,MAPA day,face-to-face,10,2024-04-27,,,,,mapa_block,mapa-1,,,\n"
+        /* 8 */ "g,summer1,cpi,MAPA online,prerecorded,3.5,,,,,,prerecorded,mapa,,,\n"
+        /* 9 */ "h,spring,department,SEN,face-to-face,,2024-02-13,Tuesday,16:30,,,department,,,,"
+        "\n";
+    assert_int_equal(run_import(f, IMPORT_PROGRAMME, csv, false), IMPORT_OK);
+    assert_reported(f, 2, "warning", "2023-11-27 falls in Autumn 2, not in Autumn 1");
+    assert_reported(f, 3, "warning", "2 credits printed for a 2 h 10 min session (15:35–17:45)");
+    assert_reported(f, 4, "warning", "no credits printed");
+    assert_reported(f, 4, "warning", "no date printed");
+    assert_reported(f, 5, "warning", "printed weekday Wednesday but 2024-05-12 is a Sunday");
+    assert_reported(f, 6, "warning", "no time printed: assumed 15:15–18:30");
+    assert_reported(f, 9, "warning", "falls in a school holiday");
+    assert_int_equal(f->result.errors, 0);
+    assert_int_equal(f->result.warnings, 8);
+    assert_int_equal(count(f, "courses"), 8);
+    assert_int_equal(count(f, "sessions"), 6); /* c and g have no date */
+    struct session s;
+    assert_int_equal(store_session_by_code(f->k.store, "d", &s), STORE_OK);
+    assert_int_equal(s.end_min - s.start_min, 60); /* meetings last an hour */
+}
+
+static void test_dry_run_writes_nothing(void **state)
+{
+    struct fixture *f = *state;
+    assert_int_equal(run_import(f, IMPORT_PROGRAMME, PROGRAMME_HEADER GOOD_ROW, true), IMPORT_OK);
+    assert_int_equal(f->result.written, 0);
+    assert_int_equal(count(f, "courses"), 0);
+    assert_int_equal(run_import(f, IMPORT_PROGRAMME, PROGRAMME_HEADER GOOD_ROW, false), IMPORT_OK);
+    assert_int_equal(count(f, "courses"), 1);
+    assert_int_equal(count(f, "sessions"), 1);
+}
+
+static void test_header_must_match(void **state)
+{
+    struct fixture *f = *state;
+    assert_int_equal(run_import(f, IMPORT_BOOKINGS, "staff_no,sesion,colour\nA,b,c\n", false),
+                     IMPORT_EINVALID);
+    assert_reported(f, 1, "error", "missing column \"session\"");
+    assert_reported(f, 1, "error", "unknown column \"sesion\"");
+    assert_reported(f, 1, "error", "unknown column \"colour\"");
+    assert_int_equal(run_import(f, IMPORT_BOOKINGS, "", false), IMPORT_ENOFILE);
+    assert_non_null(strstr(f->out.text, "empty file"));
+    assert_int_equal(run_import(f, IMPORT_BOOKINGS, "staff_no,session\n\"A,b\n", false),
+                     IMPORT_ENOFILE);
+    assert_non_null(strstr(f->out.text, "line 2"));
+}
+
+static void test_shipped_programme_imports_with_the_brochures_warnings(void **state)
+{
+    struct fixture *f = *state;
+    memset(&f->out, 0, sizeof(f->out));
+    struct import_options o = {.rules = &f->k.rules, .report = capture_line, .report_ctx = &f->out};
+    char path[512];
+    snprintf(path, sizeof(path), "%s/programme-2023-24.csv", CPD_DATA_DIR);
+    assert_int_equal(import_file(f->k.store, IMPORT_PROGRAMME, path, &o, &f->result), IMPORT_OK);
+    assert_int_equal(f->result.errors, 0);
+    /* The brochure's own problems, reported, not fixed. */
+    assert_non_null(strstr(f->out.text, "2023-11-27 falls in Autumn 2, not in Autumn 1"));
+    assert_non_null(strstr(f->out.text, "2023-09-25 falls in Autumn 1, not in Autumn 2"));
+    assert_non_null(strstr(f->out.text, "printed weekday Wednesday but 2024-05-12 is a Sunday"));
+    assert_non_null(strstr(f->out.text, "2 credits printed for a 2 h 10 min session"));
+    assert_non_null(strstr(f->out.text, "no credits printed for \"General BIT HR processes\""));
+    assert_non_null(strstr(f->out.text, "cpi-autumn: 4 sessions give 12 h in the classroom but "
+                                        "13 credits are printed"));
+    assert_true(f->result.warnings >= 10);
+    assert_int_equal(count(f, "courses"), f->result.rows);
+    struct session s;
+    assert_int_equal(store_session_by_code(f->k.store, "cpi-autumn-1", &s), STORE_OK);
+    assert_int_equal(s.kind, KIND_CPI_INITIAL);
+    assert_int_equal(s.credits_q, 13 * 4);
+    assert_int_equal(s.start_min, 15 * 60 + 15);
+    assert_int_equal(s.end_us - s.start_us, INT64_C(3) * 3600 * 1000000);
+}
+
+#define ROSTER_HEADER "staff_no,name,academy,role,active,badge_uid\n"
+
+static void test_roster_errors_and_badge_conflicts(void **state)
+{
+    struct fixture *f = *state;
+    const char *bad = ROSTER_HEADER
+        /* 2 */ "S1,Ann,Riverside,staff,yes,04A1B2C3\n"
+                /* 3 */ "S2,Bob,Riverside,teacher,yes,\n"
+                /* 4 */ "S3,Cat,Riverside,staff,maybe,\n"
+                /* 5 */ "S4,Dan,Riverside,staff,yes,04A1B2\n"
+                /* 6 */ "S5,Eve,Riverside,staff,yes,08:12:34:56\n"
+                /* 7 */ "S1,Fay,Riverside,staff,yes,\n"
+                /* 8 */ "S6,Gus,Riverside,staff,yes,04:a1:b2:c3\n"
+                /* 9 */ "S 7,Hal,Riverside,staff,yes,zz\n";
+    assert_int_equal(run_import(f, IMPORT_ROSTER, bad, false), IMPORT_EINVALID);
+    assert_reported(f, 3, "error", "role: expected staff or trainer, got \"teacher\"");
+    assert_reported(f, 4, "error", "active: expected yes or no, got \"maybe\"");
+    assert_reported(f, 5, "error", "badge_uid: a UID has 4, 7 or 10 bytes");
+    assert_reported(f, 6, "error", "random UID");
+    assert_reported(f, 7, "error", "duplicate staff_no \"S1\" (first on line 2)");
+    assert_reported(f, 8, "error", "the same badge as line 2");
+    assert_reported(f, 9, "error", "staff_no: expected");
+    assert_reported(f, 9, "error", "badge_uid: not a hex or decimal UID");
+    assert_int_equal(count(f, "people"), 0);
+
+    assert_int_equal(run_import(f, IMPORT_ROSTER,
+                                ROSTER_HEADER "S1,Ann,Riverside,staff,yes,"
+                                              "04A1B2C3\n",
+                                false),
+                     IMPORT_OK);
+    /* The same badge for somebody else in a later import: refused, nothing written. */
+    assert_int_equal(run_import(f, IMPORT_ROSTER,
+                                ROSTER_HEADER "S9,Zed,Hillside,staff,yes,\n"
+                                              "S2,Bob,Riverside,staff,yes,"
+                                              "04-a1-b2-c3\n",
+                                false),
+                     IMPORT_EINVALID);
+    assert_reported(f, 3, "error", "badge …B2C3 is already enrolled to S1");
+    assert_int_equal(count(f, "people"), 1);
+    assert_int_equal(count(f, "badges"), 1);
+}
+
+static void test_roster_needs_the_site_key(void **state)
+{
+    struct fixture *f = *state;
+    test_write_file(f->k.dir, "r.csv", ROSTER_HEADER "S1,Ann,R,staff,yes,\n", f->path,
+                    sizeof(f->path));
+    struct import_options o = {.rules = &f->k.rules, .report = capture_line, .report_ctx = &f->out};
+    assert_int_equal(import_file(f->k.store, IMPORT_ROSTER, f->path, &o, &f->result),
+                     IMPORT_ENOKEY);
+}
+
+static void load_small_world(struct fixture *f)
+{
+    assert_int_equal(run_import(f, IMPORT_PROGRAMME,
+                                PROGRAMME_HEADER GOOD_ROW
+                                "ace,autumn1,flexible-online,ACEs,prerecorded,2,,,,,,prerecorded,,"
+                                ",,\n"
+                                "undated,summer1,hr-admin,HR,live-teams,1,,,,,,single,,,,\n",
+                                false),
+                     IMPORT_OK);
+    assert_int_equal(
+        run_import(f, IMPORT_ROSTER, ROSTER_HEADER "S1,Ann,Riverside,staff,yes,\n", false),
+        IMPORT_OK);
+}
+
+static void test_bookings_refer_to_known_people_and_sessions(void **state)
+{
+    struct fixture *f = *state;
+    load_small_world(f);
+    const char *csv = "staff_no,session\n"
+                      /* 2 */ "S1,au1-curriculum\n"
+                      /* 3 */ "S404,au1-curriculum\n"
+                      /* 4 */ "S1,no-such-session\n"
+                      /* 5 */ "S1,undated\n"
+                      /* 6 */ "S1,au1-curriculum\n";
+    assert_int_equal(run_import(f, IMPORT_BOOKINGS, csv, false), IMPORT_EINVALID);
+    assert_reported(f, 3, "error", "unknown person \"S404\"");
+    assert_reported(f, 4, "error", "unknown session \"no-such-session\"");
+    assert_reported(f, 5, "error", "not a dated session");
+    assert_reported(f, 6, "warning", "the same booking as line 2");
+    assert_int_equal(count(f, "bookings"), 0);
+    assert_int_equal(run_import(f, IMPORT_BOOKINGS, "staff_no,session\nS1,au1-curriculum\n", false),
+                     IMPORT_OK);
+    assert_int_equal(count(f, "bookings"), 1);
+}
+
+static void test_external_credits_are_checked(void **state)
+{
+    struct fixture *f = *state;
+    load_small_world(f);
+    const char *csv = "staff_no,source,programme,date,credits,certificate,directed,note\n"
+                      /* 2 */ "S1,prerecorded,ace,2023-10-03,2,TES-1,no,\n"
+                      /* 3 */ "S1,prerecorded,ace,2023-10-03,2,TES-1,no,\n"
+                      /* 4 */ "S2,prerecorded,ace,2023-10-04,2,TES-2,no,\n"
+                      /* 5 */ "S1,prerecorded,nope,2023-10-05,2,TES-3,no,\n"
+                      /* 6 */ "S1,prerecorded,ace,2023-13-01,2,TES-4,no,\n"
+                      /* 7 */ "S1,prerecorded,ace,2023-10-07,two,TES-5,no,\n"
+                      /* 8 */ "S1,webinar,ace,2023-10-08,2,TES-6,no,\n"
+                      /* 9 */ "S1,prerecorded,ace,2023-10-09,2,TES-7,perhaps,\n"
+                      /* 10 */ "S1,prerecorded,ace,2023-10-10,2,,no,\n";
+    assert_int_equal(run_import(f, IMPORT_CREDITS, csv, false), IMPORT_EINVALID);
+    assert_reported(f, 3, "error", "duplicate: the same person, programme id and date as line 2");
+    assert_reported(f, 4, "error", "unknown person \"S2\"");
+    assert_reported(f, 5, "error", "unknown programme id \"nope\"");
+    assert_reported(f, 6, "error", "date: expected a real date");
+    assert_reported(f, 7, "error", "credits: expected a number of credits");
+    assert_reported(f, 8, "error", "source: expected live-teams, prerecorded or mandatory");
+    assert_reported(f, 9, "error", "directed: expected yes or no");
+    assert_reported(f, 10, "warning", "without a certificate will not count");
+    assert_int_equal(count(f, "external_credits"), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_programme_errors_name_their_lines, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_programme_warnings_keep_the_brochure, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_dry_run_writes_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_header_must_match, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_shipped_programme_imports_with_the_brochures_warnings,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_roster_errors_and_badge_conflicts, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_roster_needs_the_site_key, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bookings_refer_to_known_people_and_sessions, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_external_credits_are_checked, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

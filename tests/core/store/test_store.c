@@ -1,0 +1,273 @@
+/* The SQLite store on real files: migrations, file modes, append-only events, verify, damage. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <cmocka.h>
+
+#include "core/domain/payload.h"
+#include "tests/support/testutil.h"
+
+/* Runs the sqlite3 shell on a database, as an administrator (or an attacker) would. */
+static int sqlite_shell(const char *db, const char *sql, char *out, size_t cap)
+{
+    char cmd[2048];
+    snprintf(cmd, sizeof(cmd), "sqlite3 '%s' \"%s\" 2>&1", db, sql);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    size_t n = fread(out, 1, cap - 1, p);
+    out[n] = '\0';
+    int status = pclose(p);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static void append(struct testkiosk *k, enum event_type type, const char *person,
+                   const char *session, int64_t wall_us)
+{
+    struct event e = {.type = type, .wall_us = wall_us, .mono_us = 1};
+    snprintf(e.person, sizeof(e.person), "%s", person);
+    snprintf(e.session, sizeof(e.session), "%s", session);
+    snprintf(e.clock, sizeof(e.clock), "synced");
+    assert_int_equal(store_append_event(k->store, &e), STORE_OK);
+}
+
+static void test_migrates_empty_file_with_private_modes(void **state)
+{
+    (void)state;
+    char dir[256], path[512], why[256];
+    test_tempdir(dir, sizeof(dir));
+    snprintf(path, sizeof(path), "%s/kiosk/data.db", dir);
+    struct store *s = NULL;
+    assert_int_equal(store_open(path, &s, why, sizeof(why)), STORE_OK);
+    int version = 0;
+    assert_int_equal(store_schema_version(s, &version), STORE_OK);
+    assert_int_equal(version, STORE_SCHEMA_VERSION);
+    assert_true(store_dir_private(s));
+    int64_t n = -1;
+    assert_int_equal(store_count(s, "events", &n), STORE_OK);
+    assert_int_equal(n, 0);
+    assert_int_equal(store_count(s, "events; DROP TABLE people", &n), STORE_EINVALID);
+    store_close(s);
+
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+    char sub[512];
+    snprintf(sub, sizeof(sub), "%s/kiosk", dir);
+    assert_int_equal(stat(sub, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0700);
+    char wal[600];
+    snprintf(wal, sizeof(wal), "%s-wal", path);
+    if (stat(wal, &st) == 0)
+        assert_int_equal(st.st_mode & 0777, 0600);
+
+    /* Opening again migrates nothing and keeps the data. */
+    assert_int_equal(store_open(path, &s, why, sizeof(why)), STORE_OK);
+    assert_int_equal(store_schema_version(s, &version), STORE_OK);
+    assert_int_equal(version, STORE_SCHEMA_VERSION);
+    store_close(s);
+
+    char out[512];
+    assert_int_equal(sqlite_shell(path, "PRAGMA journal_mode;", out, sizeof(out)), 0);
+    assert_string_equal(out, "wal\n");
+    test_rmtree(dir);
+}
+
+static void test_newer_schema_and_damage_are_refused(void **state)
+{
+    (void)state;
+    struct testkiosk k;
+    testkiosk_open(&k, false);
+    store_close(k.store);
+    k.store = NULL;
+    char out[512], why[256];
+    assert_int_equal(sqlite_shell(k.db_path, "PRAGMA user_version = 99;", out, sizeof(out)), 0);
+    struct store *s = NULL;
+    assert_int_equal(store_open(k.db_path, &s, why, sizeof(why)), STORE_EVERSION);
+    assert_null(s);
+    assert_non_null(strstr(why, "99"));
+
+    char junk[512];
+    test_write_file(k.dir, "junk.db", "this is not a database, it is a shopping list\n", junk,
+                    sizeof(junk));
+    assert_int_equal(store_open(junk, &s, why, sizeof(why)), STORE_ECORRUPT);
+    assert_null(s);
+    testkiosk_close(&k);
+}
+
+static void test_events_are_append_only(void **state)
+{
+    (void)state;
+    struct testkiosk k;
+    testkiosk_open(&k, true);
+    int64_t t = test_at("2023-09-13 15:00");
+    append(&k, EV_SIGN_IN, "BIT0004", "cpi-autumn-1", t);
+    append(&k, EV_SIGN_OUT, "BIT0004", "cpi-autumn-1", t + INT64_C(3) * 3600 * 1000000);
+    char out[512];
+    assert_int_not_equal(sqlite_shell(k.db_path,
+                                      "UPDATE events SET person = 'BIT0001' WHERE seq = 1;", out,
+                                      sizeof(out)),
+                         0);
+    assert_non_null(strstr(out, "append-only"));
+    assert_int_not_equal(sqlite_shell(k.db_path, "DELETE FROM events;", out, sizeof(out)), 0);
+    assert_non_null(strstr(out, "append-only"));
+    struct store_verify_report r;
+    assert_int_equal(store_verify(k.store, k.keys.sign_pk, &r), STORE_OK);
+    assert_int_equal(r.events, 2);
+    assert_int_equal(r.first_bad_seq, 0);
+    testkiosk_close(&k);
+}
+
+static void test_an_edited_row_breaks_verify(void **state)
+{
+    (void)state;
+    struct testkiosk k;
+    testkiosk_open(&k, true);
+    int64_t t = test_at("2023-09-13 15:00");
+    for (int i = 0; i < 5; i++)
+        append(&k, EV_ALREADY_IN, "BIT0004", "cpi-autumn-1", t + i * 1000000);
+    char out[512];
+    /* Someone with the file drops the trigger and edits event 3. */
+    assert_int_equal(sqlite_shell(k.db_path,
+                                  "DROP TRIGGER events_no_update;"
+                                  " UPDATE events SET wall_us = wall_us + 60000000 WHERE seq = 3;",
+                                  out, sizeof(out)),
+                     0);
+    struct store_verify_report r;
+    assert_int_equal(store_verify(k.store, k.keys.sign_pk, &r), STORE_OK);
+    assert_int_equal(r.first_bad_seq, 3);
+    assert_int_equal(r.error, EVENT_EHASH);
+
+    /* Re-hashing the edit is not enough: the signature (and the next link) give it away. */
+    testkiosk_close(&k);
+    testkiosk_open(&k, true);
+    for (int i = 0; i < 3; i++)
+        append(&k, EV_ALREADY_IN, "BIT0004", "cpi-autumn-1", t + i * 1000000);
+    struct testkiosk other;
+    testkiosk_open(&other, false);
+    assert_int_equal(store_verify(k.store, other.keys.sign_pk, &r), STORE_OK);
+    assert_int_equal(r.first_bad_seq, 1);
+    assert_int_equal(r.error, EVENT_ESIG);
+    testkiosk_close(&other);
+    /* A deleted event breaks the chain at the next one. */
+    assert_int_equal(
+        sqlite_shell(k.db_path, "DROP TRIGGER events_no_delete; DELETE FROM events WHERE seq = 2;",
+                     out, sizeof(out)),
+        0);
+    assert_int_equal(store_verify(k.store, k.keys.sign_pk, &r), STORE_OK);
+    assert_int_equal(r.first_bad_seq, 3);
+    assert_int_equal(r.error, EVENT_ESEQ);
+    testkiosk_close(&k);
+}
+
+static void test_projection_rebuilds_from_events(void **state)
+{
+    (void)state;
+    struct testkiosk k;
+    testkiosk_open(&k, true);
+    int64_t t = test_at("2023-09-13 15:00");
+    append(&k, EV_SIGN_IN, "BIT0004", "cpi-autumn-1", t);
+    append(&k, EV_SIGN_IN, "BIT0007", "cpi-autumn-1", t + 600 * INT64_C(1000000));
+    append(&k, EV_SIGN_OUT, "BIT0004", "cpi-autumn-1", t + 11000 * INT64_C(1000000));
+    struct person p;
+    struct session s;
+    assert_int_equal(store_person_by_staff_no(k.store, "BIT0004", &p), STORE_OK);
+    assert_int_equal(store_session_by_code(k.store, "cpi-autumn-1", &s), STORE_OK);
+    struct attendance before, after;
+    assert_int_equal(store_attendance_get(k.store, p.id, s.id, &before), STORE_OK);
+    assert_int_equal(before.in_us, t);
+    assert_int_equal(before.out_us, t + 11000 * INT64_C(1000000));
+    assert_int_equal(store_rebuild_projections(k.store), STORE_OK);
+    assert_int_equal(store_attendance_get(k.store, p.id, s.id, &after), STORE_OK);
+    assert_memory_equal(&before, &after, sizeof(before));
+    int64_t rows = 0;
+    assert_int_equal(store_count(k.store, "attendance", &rows), STORE_OK);
+    assert_int_equal(rows, 2);
+    testkiosk_close(&k);
+}
+
+static void test_summary_queries_use_indexes(void **state)
+{
+    (void)state;
+    struct testkiosk k;
+    testkiosk_open(&k, true);
+    char plan[4096];
+    assert_int_equal(store_explain_summary(k.store, plan, sizeof(plan)), STORE_OK);
+    /* No full scan of the big tables; package sessions scan the small courses table. */
+    assert_null(strstr(plan, "SCAN a"));
+    assert_null(strstr(plan, "SCAN x"));
+    assert_null(strstr(plan, "SCAN events"));
+    assert_null(strstr(plan, "SCAN badges"));
+    assert_non_null(strstr(plan, "USING"));
+    testkiosk_close(&k);
+}
+
+static void test_badges_belong_to_one_person(void **state)
+{
+    (void)state;
+    struct testkiosk k;
+    testkiosk_open(&k, true);
+    uint8_t hash[CRYPTO_BADGE_HASH_BYTES];
+    crypto_badge_hash(hash, "04D7E2A2B95C81", k.keys.site); /* Tom's badge */
+    struct person tom, sarah;
+    assert_int_equal(store_person_by_staff_no(k.store, "BIT0008", &tom), STORE_OK);
+    assert_int_equal(store_person_by_staff_no(k.store, "BIT0001", &sarah), STORE_OK);
+    int64_t owner = 0;
+    assert_int_equal(store_badge_lookup(k.store, hash, &owner), STORE_OK);
+    assert_int_equal(owner, tom.id);
+    assert_int_equal(store_badge_add(k.store, tom.id, hash, "5C81"), STORE_OK);
+    assert_int_equal(store_badge_add(k.store, sarah.id, hash, "5C81"), STORE_ECONSTRAINT);
+    /* The UID itself is nowhere in the file. */
+    char out[4096];
+    assert_int_equal(
+        sqlite_shell(k.db_path, "SELECT hex(uid_hash), last4 FROM badges;", out, sizeof(out)), 0);
+    assert_null(strstr(out, "04D7E2A2B95C81"));
+    assert_non_null(strstr(out, "5C81"));
+    testkiosk_close(&k);
+}
+
+static void test_append_needs_a_signer_and_valid_event(void **state)
+{
+    (void)state;
+    char dir[256], path[512], why[256];
+    test_tempdir(dir, sizeof(dir));
+    snprintf(path, sizeof(path), "%s/k.db", dir);
+    struct store *s = NULL;
+    assert_int_equal(store_open(path, &s, why, sizeof(why)), STORE_OK);
+    struct event e = {.type = EV_NO_SESSION, .wall_us = 1};
+    assert_int_equal(store_append_event(s, &e), STORE_ENOSIGNER);
+    uint8_t pk[CRYPTO_SIGN_PK_BYTES], sk[CRYPTO_SIGN_SK_BYTES];
+    crypto_sign_keypair_new(pk, sk);
+    assert_int_equal(store_set_signer(s, "", sk), STORE_EINVALID);
+    assert_int_equal(store_set_signer(s, "k1", sk), STORE_OK);
+    e.wall_us = 0;
+    assert_int_equal(store_append_event(s, &e), STORE_EINVALID);
+    e.wall_us = 5;
+    assert_int_equal(store_append_event(s, &e), STORE_OK);
+    assert_int_equal(e.seq, 1);
+    assert_string_equal(e.kiosk, "k1");
+    assert_string_equal(e.payload, "{}");
+    store_close(s);
+    test_rmtree(dir);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_migrates_empty_file_with_private_modes),
+        cmocka_unit_test(test_newer_schema_and_damage_are_refused),
+        cmocka_unit_test(test_events_are_append_only),
+        cmocka_unit_test(test_an_edited_row_breaks_verify),
+        cmocka_unit_test(test_projection_rebuilds_from_events),
+        cmocka_unit_test(test_summary_queries_use_indexes),
+        cmocka_unit_test(test_badges_belong_to_one_person),
+        cmocka_unit_test(test_append_needs_a_signer_and_valid_event),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,953 @@
+/* Attacks on the ledger, each its own test, against a real PostgreSQL 15 set up as
+ * docs/head-office.md says (a non-superuser owner): a kiosk login trying to run code as the
+ * owner or to push what its kiosk never signed, an owner rewriting history behind the
+ * keyring's and the checkpoints' back, kiosks and ledgers restored from backups, a cloned
+ * kiosk, a kiosk holding a transaction open, and the roster flowing on after a restore. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "tests/support/ledgerfix.h"
+#include "tests/support/testutil.h"
+
+static void owner_sql(const char *sql)
+{
+    char out[2048];
+    if (pgserver_psql(&server, sql, out, sizeof(out)) != 0)
+        fail_msg("as the owner: %s\n%s", sql, out);
+}
+
+static long owner_count(const char *sql)
+{
+    char out[256];
+    if (pgserver_psql(&server, sql, out, sizeof(out)) != 0)
+        fail_msg("as the owner: %s\n%s", sql, out);
+    return atol(out);
+}
+
+/* What verify --ledger (against the keyring, and the checkpoints file when given) says. */
+static char findings[16384];
+
+static void collect(void *ctx, const char *line, bool bad)
+{
+    (void)ctx;
+    size_t used = strlen(findings);
+    snprintf(findings + used, sizeof(findings) - used, "%s %s\n", bad ? "BAD" : "ok ", line);
+}
+
+static int verify_all(const char *checkpoints)
+{
+    struct ledger_target t = admin();
+    struct ledger_keyring ring;
+    struct ledger_verify_report r;
+    char why[512];
+    findings[0] = '\0';
+    assert_int_equal(ledger_keyring_load(keyring, &ring, why, sizeof(why)), SYNC_OK);
+    int err = ledger_verify(&t, &ring, checkpoints, collect, NULL, &r, why, sizeof(why));
+    ledger_keyring_free(&ring);
+    if (err != SYNC_OK)
+        fail_msg("verify: %s", why);
+    return r.bad_kiosks;
+}
+
+static void assert_finding(const char *text)
+{
+    if (!strstr(findings, text)) {
+        fprintf(stderr, "expected \"%s\" in:\n%s", text, findings);
+        fail();
+    }
+}
+
+/* A session as the kiosk's login. */
+static struct pg *as_kiosk(struct tkiosk *k)
+{
+    struct pg *pg = NULL;
+    char why[512];
+    if (connect_as(k->cfg.sync.conninfo, k->kiosk_password, &pg, why, sizeof(why)) != PG_OK)
+        fail_msg("login as %s: %s", k->id, why);
+    return pg;
+}
+
+static void push_expecting(struct tkiosk *k, struct raw_batch *b, const char *error)
+{
+    char why[512];
+    int err = raw_push(k->cfg.sync.conninfo, k->kiosk_password, b, NULL, why, sizeof(why));
+    if (err == PG_OK || !strstr(why, error))
+        fail_msg("push: expected \"%s\", got %d \"%s\"", error, err, why);
+    raw_free(b);
+}
+
+/* ---- a kiosk login against the owner's rights --------------------------------------------- */
+
+static void test_temp_objects_cannot_run_as_the_owner(void **state)
+{
+    (void)state;
+    struct tkiosk k;
+    kiosk_open(&k, "temp-attack");
+    add_events(&k, 2);
+    char why[512], role[96];
+    assert_int_equal(ledger_kiosk_role(k.id, role, sizeof(role)), SYNC_OK);
+    /* First line of defence: no TEMP for PUBLIC, no CREATE on public. */
+    struct pg *pg = as_kiosk(&k);
+    assert_int_equal(
+        pg_exec(pg, "CREATE TEMP TABLE push_batch (n bigint)", 0, NULL, NULL, why, sizeof(why)),
+        PG_EPERM);
+    assert_int_equal(
+        pg_exec(pg, "CREATE TABLE public.kiosks (x int)", 0, NULL, NULL, why, sizeof(why)),
+        PG_EPERM);
+    pg_close(pg);
+    /* Second: even with TEMP granted, nothing the login creates is used by the functions. A
+     * trigger that would make the login a trainer, temp tables named like ours, and temp
+     * functions named like built-ins. */
+    char grant[256];
+    snprintf(grant, sizeof(grant), "GRANT TEMPORARY ON DATABASE cpd TO %s;", role);
+    owner_sql(grant);
+    pg = as_kiosk(&k);
+    static const char *const setup[] = {
+        "CREATE FUNCTION pg_temp.evil() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+        " INSERT INTO cpd.people (staff_no, name, academy, role)"
+        " VALUES ('EVIL', 'Evil', 'X', 'trainer'); RETURN NULL; END $$",
+        "CREATE TEMP TABLE push_batch (n bigint, seq bigint, uuid uuid, type text, person text,"
+        " session text, wall_us bigint, mono_us bigint, clock text, payload text,"
+        " prev_hash bytea, hash bytea, sig bytea)",
+        "CREATE TRIGGER evil AFTER INSERT ON pg_temp.push_batch FOR EACH STATEMENT"
+        " EXECUTE FUNCTION pg_temp.evil()",
+        "CREATE TEMP TABLE kiosks (id text, role name, last_seq bigint)",
+        "CREATE TEMP TABLE events (kiosk text, seq bigint)",
+        "CREATE TRIGGER evil AFTER INSERT ON pg_temp.events FOR EACH STATEMENT"
+        " EXECUTE FUNCTION pg_temp.evil()",
+        "CREATE FUNCTION pg_temp.now() RETURNS timestamptz LANGUAGE sql AS"
+        " $$ SELECT 'epoch'::timestamptz $$",
+        "CREATE FUNCTION pg_temp.array_agg(bigint) RETURNS bigint LANGUAGE sql AS $$ SELECT 1 $$",
+    };
+    for (size_t i = 0; i < sizeof(setup) / sizeof(setup[0]); i++) {
+        if (pg_exec(pg, setup[i], 0, NULL, NULL, why, sizeof(why)) != PG_OK)
+            fail_msg("%s: %s", setup[i], why);
+    }
+    /* The push goes through and stores the events; the trap never fires. */
+    struct raw_batch b = {0};
+    for (int seq = 1; seq <= 2; seq++) {
+        struct event e;
+        local_event(&k, seq, &e);
+        raw_add(&b, &e);
+    }
+    int err = raw_push_in(pg, &b, NULL, why, sizeof(why));
+    raw_free(&b);
+    if (err != PG_OK)
+        fail_msg("push with temp objects around: %s", why);
+    pg_close(pg);
+    snprintf(grant, sizeof(grant), "REVOKE TEMPORARY ON DATABASE cpd FROM %s;", role);
+    owner_sql(grant);
+    assert_int_equal(owner_count("SELECT count(*) FROM cpd.people WHERE staff_no = 'EVIL';"), 0);
+    assert_int_equal(ledger_events("temp-attack"), 2);
+    kiosk_close(&k);
+}
+
+static void test_every_security_definer_function_pins_its_search_path(void **state)
+{
+    (void)state;
+    /* The rule, checked on the catalogue: every SECURITY DEFINER function of ours (schema cpd
+     * and the extension's) sets search_path to pg_catalog first and pg_temp last. */
+    char out[4096];
+    assert_int_equal(pgserver_psql(&server,
+                                   "SELECT p.oid::regprocedure || ' ' ||"
+                                   " coalesce(array_to_string(p.proconfig, ';'), '(none)')"
+                                   " FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace"
+                                   " WHERE p.prosecdef AND n.nspname IN ('cpd', 'cpd_ledger')"
+                                   " AND NOT (p.proconfig @> ARRAY["
+                                   "'search_path=pg_catalog, cpd, pg_temp']"
+                                   " OR p.proconfig @> ARRAY['search_path=pg_catalog, pg_temp']);",
+                                   out, sizeof(out)),
+                     0);
+    if (out[0])
+        fail_msg("SECURITY DEFINER functions without a pinned search_path:\n%s", out);
+    /* And there are such functions to check (the query is not vacuous). */
+    assert_true(owner_count("SELECT count(*) FROM pg_proc p JOIN pg_namespace n ON n.oid ="
+                            " p.pronamespace WHERE p.prosecdef AND n.nspname = 'cpd';") >= 10);
+}
+
+static void test_a_kiosk_cannot_read_or_push_for_another(void **state)
+{
+    (void)state;
+    struct tkiosk a, b;
+    kiosk_open(&a, "own-a");
+    kiosk_open(&b, "own-b");
+    add_events(&a, 3);
+    must_sync(&a, NULL);
+    /* b asks for its own events back: it gets b's (none), never a's. */
+    struct pg *pg = as_kiosk(&b);
+    struct pg_result *r = NULL;
+    char why[512];
+    assert_int_equal(pg_exec(pg, "SELECT count(*) FROM cpd.pull_own_events(0, 1000)", 0, NULL, &r,
+                             why, sizeof(why)),
+                     PG_OK);
+    assert_string_equal(pg_value(r, 0, 0), "0");
+    pg_clear(r);
+    /* Its status is its own. */
+    assert_int_equal(pg_exec(pg, "SELECT kiosk, last_seq FROM cpd.kiosk_status()", 0, NULL, &r, why,
+                             sizeof(why)),
+                     PG_OK);
+    assert_string_equal(pg_value(r, 0, 0), "own-b");
+    assert_string_equal(pg_value(r, 0, 1), "0");
+    pg_clear(r);
+    pg_close(pg);
+    /* a's events pushed by b are b's to the ledger: they do not hash as b's. */
+    long acked = 0;
+    int err = push_events_of(&a, b.cfg.sync.conninfo, b.kiosk_password, 1, 3, NULL, &acked, why,
+                             sizeof(why));
+    assert_int_equal(err, PG_EQUERY);
+    assert_non_null(strstr(why, "hash does not match"));
+    assert_int_equal(ledger_events("own-b"), 0);
+    kiosk_close(&a);
+    kiosk_close(&b);
+}
+
+/* ---- what a kiosk login pushes ------------------------------------------------------------ */
+
+/* Events 1..n of the kiosk, sealed again with another key (as someone with the kiosk's
+ * password but not its key would). */
+static void forged(struct tkiosk *k, int n, struct event *out)
+{
+    uint8_t pk[CRYPTO_SIGN_PK_BYTES], sk[CRYPTO_SIGN_SK_BYTES];
+    crypto_sign_keypair_new(pk, sk);
+    for (int i = 0; i < n; i++) {
+        local_event(k, i + 1, &out[i]);
+        assert_int_equal(event_seal(&out[i], out[i].prev_hash, sk), EVENT_OK);
+    }
+}
+
+static void test_forged_and_malformed_events_are_refused(void **state)
+{
+    (void)state;
+    struct tkiosk k;
+    kiosk_open(&k, "forged");
+    add_events(&k, 3);
+    struct event e[3], f[3];
+    for (int i = 0; i < 3; i++)
+        local_event(&k, i + 1, &e[i]);
+    forged(&k, 3, f);
+    struct raw_batch b = {0};
+    struct raw_fields x;
+
+    /* Signed with another key. */
+    raw_add(&b, &f[0]);
+    push_expecting(&k, &b, "event seq 1: signature is not kiosk forged's");
+    /* A good tip over a forged middle event (the old check looked at the tip only). */
+    raw_add(&b, &e[0]);
+    raw_add(&b, &f[1]);
+    raw_add(&b, &e[2]);
+    push_expecting(&k, &b, "event seq 2: signature is not kiosk forged's");
+    /* No signature at all: NULL, and all zeros. */
+    raw_event_fields(&e[0], &x);
+    x.v[11] = NULL;
+    raw_add_fields(&b, x.v);
+    push_expecting(&k, &b, "is NULL");
+    raw_event_fields(&e[0], &x);
+    char zeros[140] = "\\x";
+    memset(zeros + 2, '0', 128);
+    x.v[11] = zeros;
+    raw_add_fields(&b, x.v);
+    push_expecting(&k, &b, "signature is not");
+    /* Reordered, and with a gap. */
+    raw_add(&b, &e[1]);
+    raw_add(&b, &e[0]);
+    push_expecting(&k, &b, "chain break");
+    raw_add(&b, &e[0]);
+    raw_add(&b, &e[2]);
+    push_expecting(&k, &b, "chain break: event seq 3 does not follow seq 1");
+    /* An event type no kiosk writes. */
+    raw_event_fields(&e[0], &x);
+    x.v[2] = "grant_trainer";
+    raw_add_fields(&b, x.v);
+    push_expecting(&k, &b, "malformed type (unknown)");
+    /* A 5 MB payload. */
+    char *big = malloc(5 * 1024 * 1024 + 1);
+    memset(big, 'x', 5 * 1024 * 1024);
+    big[5 * 1024 * 1024] = '\0';
+    raw_event_fields(&e[0], &x);
+    x.v[8] = big;
+    raw_add_fields(&b, x.v);
+    push_expecting(&k, &b, "malformed payload (too long)");
+    free(big);
+    /* Content changed under a valid signature: the hash gives it away. */
+    raw_event_fields(&e[0], &x);
+    x.v[3] = "BIT0099";
+    raw_add_fields(&b, x.v);
+    push_expecting(&k, &b, "hash does not match");
+    /* Arrays of different lengths; more events than a batch may carry. */
+    raw_add(&b, &e[0]);
+    raw_append_element(&b, 0, "2");
+    push_expecting(&k, &b, "the arrays differ in length");
+    for (int i = 0; i < 10001; i++)
+        raw_add(&b, &e[0]);
+    push_expecting(&k, &b, "10001 events in one batch");
+    /* Nothing of it was stored; the kiosk's own sync still works. */
+    assert_int_equal(ledger_events("forged"), 0);
+    must_sync(&k, NULL);
+    assert_int_equal(ledger_events("forged"), 3);
+    kiosk_close(&k);
+}
+
+/* ---- an owner rewriting history ----------------------------------------------------------- */
+
+static void test_truncate_is_refused(void **state)
+{
+    (void)state;
+    char out[1024];
+    assert_int_not_equal(pgserver_psql(&server, "TRUNCATE cpd.events;", out, sizeof(out)), 0);
+    assert_non_null(strstr(out, "events is append-only"));
+}
+
+static void to_file(void *ctx, const char *line, bool bad)
+{
+    (void)bad;
+    fprintf(ctx, "%s\n", line);
+}
+
+/* What a head office keeps nightly, apart from the ledger. */
+static void write_checkpoints(const char *path)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    struct ledger_target t = admin();
+    char why[512];
+    assert_int_equal(ledger_checkpoint(&t, to_file, f, why, sizeof(why)), SYNC_OK);
+    fclose(f);
+}
+
+static void test_tail_and_middle_deletions_are_named(void **state)
+{
+    (void)state;
+    struct tkiosk k;
+    kiosk_open(&k, "tail");
+    add_events(&k, 10);
+    must_sync(&k, NULL);
+    char cp[512];
+    snprintf(cp, sizeof(cp), "%s/checkpoints", k.dir);
+    write_checkpoints(cp);
+    verify_all(cp);
+    assert_finding("ok  kiosk tail: 10 events: chain and signatures verified");
+    /* The owner deletes the last three events behind the trigger's back. */
+    owner_sql("ALTER TABLE cpd.events DISABLE TRIGGER append_only;"
+              " DELETE FROM cpd.events WHERE kiosk = 'tail' AND seq > 7;"
+              " ALTER TABLE cpd.events ENABLE TRIGGER append_only;");
+    verify_all(cp);
+    assert_finding("BAD kiosk tail: the chain ends at seq 7 but the ledger recorded last_seq 10:"
+                   " events 8–10 are missing");
+    assert_finding("BAD kiosk tail: event 10 of the checkpoint of ");
+    /* ... and covers it up in the kiosk's record too: the checkpoint still knows. */
+    owner_sql("UPDATE cpd.kiosks SET last_seq = 7, last_hash = (SELECT hash FROM cpd.events"
+              " WHERE kiosk = 'tail' AND seq = 7) WHERE id = 'tail';");
+    verify_all(NULL);
+    assert_finding("ok  kiosk tail: 7 events");
+    verify_all(cp);
+    assert_finding("BAD kiosk tail: event 10 of the checkpoint of ");
+    assert_finding("is missing (the ledger's chain ends at 7)");
+    /* A hole in the middle. */
+    owner_sql("ALTER TABLE cpd.events DISABLE TRIGGER append_only;"
+              " DELETE FROM cpd.events WHERE kiosk = 'tail' AND seq = 4;"
+              " ALTER TABLE cpd.events ENABLE TRIGGER append_only;");
+    verify_all(NULL);
+    assert_finding("BAD kiosk tail: event 5: sequence gap (after 3 good events)");
+    kiosk_close(&k);
+}
+
+static void test_a_swapped_key_is_named(void **state)
+{
+    (void)state;
+    struct tkiosk k;
+    kiosk_open(&k, "swapped");
+    add_events(&k, 4);
+    must_sync(&k, NULL);
+    /* The owner re-signs the history with a key of their own, consistently everywhere in the
+     * database: only the keyring outside it tells. */
+    struct event f[4];
+    forged(&k, 4, f);
+    char sql[4096] = "ALTER TABLE cpd.events DISABLE TRIGGER append_only;", hex[140];
+    for (int i = 0; i < 4; i++) {
+        crypto_hex(hex, f[i].sig, 64);
+        size_t used = strlen(sql);
+        snprintf(sql + used, sizeof(sql) - used,
+                 " UPDATE cpd.events SET sig = decode('%s', 'hex') WHERE kiosk = 'swapped'"
+                 " AND seq = %d;",
+                 hex, i + 1);
+    }
+    strcat(sql, " ALTER TABLE cpd.events ENABLE TRIGGER append_only;");
+    owner_sql(sql);
+    verify_all(NULL);
+    assert_finding("BAD kiosk swapped: event 1: signature does not verify");
+    kiosk_close(&k);
+}
+
+static void test_a_key_changed_in_the_database_is_named(void **state)
+{
+    (void)state;
+    struct tkiosk k;
+    kiosk_open(&k, "rekeyed");
+    add_events(&k, 2);
+    must_sync(&k, NULL);
+    owner_sql("UPDATE cpd.kiosks SET public_key = decode(repeat('ab', 32), 'hex')"
+              " WHERE id = 'rekeyed';"
+              " UPDATE cpd.kiosk_keys SET public_key = decode(repeat('ab', 32), 'hex')"
+              " WHERE kiosk = 'rekeyed';");
+    verify_all(NULL);
+    assert_finding("BAD kiosk rekeyed: the ledger's public key differs from the keyring's");
+    kiosk_close(&k);
+}
+
+static void test_ghost_kiosks_are_named(void **state)
+{
+    (void)state;
+    /* A kiosk registered in the database only, and events of a kiosk that was never
+     * registered anywhere. */
+    struct tkiosk g;
+    kiosk_open(&g, "ghost-src");
+    add_events(&g, 1);
+    struct event e;
+    local_event(&g, 1, &e);
+    char hash[65], prev[65], sig[129], sql[2048];
+    crypto_hex(hash, e.hash, 32);
+    crypto_hex(prev, e.prev_hash, 32);
+    crypto_hex(sig, e.sig, 64);
+    owner_sql("INSERT INTO cpd.kiosks (id, public_key, role) VALUES ('ghost',"
+              " decode(repeat('cd', 32), 'hex'), 'cpd_kiosk_ghost');");
+    snprintf(sql, sizeof(sql),
+             "INSERT INTO cpd.events (kiosk, seq, uuid, type, person, session, wall_us, mono_us,"
+             " clock, payload, prev_hash, hash, sig) VALUES ('phantom', 1,"
+             " gen_random_uuid(), 'sign_in', 'BIT0001', '', 1, 1, 'synced', '{}',"
+             " decode('%s', 'hex'), decode('%s', 'hex'), decode('%s', 'hex'));",
+             prev, hash, sig);
+    owner_sql(sql);
+    verify_all(NULL);
+    assert_finding("BAD kiosk ghost: registered in the ledger but not in the keyring");
+    assert_finding("BAD kiosk phantom: has events but not in the keyring");
+    /* And a kiosk in the keyring that the ledger forgot. */
+    char why[512];
+    assert_int_equal(ledger_keyring_append(keyring, "forgotten", 1, hash, "test", why, sizeof(why)),
+                     SYNC_OK);
+    verify_all(NULL);
+    assert_finding("BAD kiosk forgotten: in the keyring but unknown to the ledger");
+    kiosk_close(&g);
+}
+
+/* ---- backups ------------------------------------------------------------------------------ */
+
+static void copy_file(const char *from, const char *to)
+{
+    char cmd[4096];
+    snprintf(cmd, sizeof(cmd), "cp '%s' '%s' && rm -f '%s-wal' '%s-shm'", from, to, to, to);
+    assert_int_equal(system(cmd), 0);
+}
+
+static void reopen(struct tkiosk *k)
+{
+    char why[512];
+    assert_int_equal(store_open(k->cfg.kiosk.database, &k->store, why, sizeof(why)), STORE_OK);
+    assert_int_equal(store_set_signer(k->store, k->id, k->keys.sign_sk), STORE_OK);
+}
+
+static void test_a_kiosk_restored_from_an_old_backup_heals(void **state)
+{
+    (void)state;
+    struct tkiosk k;
+    kiosk_open(&k, "restored");
+    add_events(&k, 2);
+    char backup[512];
+    snprintf(backup, sizeof(backup), "%s/backup.db", k.dir);
+    store_close(k.store);
+    copy_file(k.cfg.kiosk.database, backup);
+    reopen(&k);
+    add_events(&k, 2);
+    must_sync(&k, NULL);
+    assert_int_equal(ledger_events("restored"), 4);
+    /* The disk dies; last week's backup goes back in. */
+    store_close(k.store);
+    copy_file(backup, k.cfg.kiosk.database);
+    reopen(&k);
+    struct sync_report r;
+    must_sync(&k, &r);
+    assert_int_equal(r.healed, 2);
+    assert_int_equal(r.pushed, 0);
+    struct store_verify_report v;
+    assert_int_equal(store_verify(k.store, k.keys.sign_pk, &v), STORE_OK);
+    assert_int_equal(v.events, 4);
+    assert_int_equal(v.first_bad_seq, 0);
+    /* The next tap continues the chain, and its sync succeeds. */
+    add_events(&k, 1);
+    must_sync(&k, &r);
+    assert_int_equal(r.pushed, 1);
+    assert_int_equal(ledger_events("restored"), 5);
+    kiosk_close(&k);
+}
+
+static int run_admin(const char *args, char *out, size_t cap)
+{
+    char cmd[2048];
+    snprintf(cmd, sizeof(cmd), "'%s/cpd-admin' %s 2>&1", CPD_BINARY_DIR, args);
+    FILE *p = popen(cmd, "r");
+    size_t n = fread(out, 1, cap - 1, p);
+    out[n] = '\0';
+    int status = pclose(p);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static void kiosk_ini(struct tkiosk *k, char *path, size_t cap)
+{
+    char text[4096];
+    snprintf(text, sizeof(text),
+             "[kiosk]\nid = %s\ndatabase = %s\n[sync]\nconninfo = %s\npassword_file = %s\n"
+             "sslmode = disable\nchannel_binding = disable\nconnect_timeout_s = 5\n",
+             k->id, k->cfg.kiosk.database, k->cfg.sync.conninfo, k->cfg.sync.password_file);
+    test_write_file(k->dir, "kiosk.ini", text, path, cap);
+}
+
+static void test_a_ledger_that_lost_events_is_fed_again_loudly(void **state)
+{
+    (void)state;
+    struct tkiosk k;
+    kiosk_open(&k, "refed");
+    add_events(&k, 10);
+    must_sync(&k, NULL);
+    /* The ledger comes back from a backup taken after seq 5. */
+    owner_sql("ALTER TABLE cpd.events DISABLE TRIGGER append_only;"
+              " DELETE FROM cpd.events WHERE kiosk = 'refed' AND seq > 5;"
+              " ALTER TABLE cpd.events ENABLE TRIGGER append_only;"
+              " UPDATE cpd.kiosks SET last_seq = 5, last_hash = (SELECT hash FROM cpd.events"
+              " WHERE kiosk = 'refed' AND seq = 5) WHERE id = 'refed';");
+    char ini[512], args[1024], out[2048];
+    kiosk_ini(&k, ini, sizeof(ini));
+    snprintf(args, sizeof(args), "--config '%s' sync", ini);
+    assert_int_equal(run_admin(args, out, sizeof(out)), 8);
+    if (!strstr(out, "WARNING: the ledger had lost seqs 6–10 that it had acknowledged"))
+        fail_msg("cpd-admin sync said:\n%s", out);
+    assert_int_equal(ledger_events("refed"), 10);
+    /* Whole again: the next sync is quiet. */
+    assert_int_equal(run_admin(args, out, sizeof(out)), 0);
+    kiosk_close(&k);
+}
+
+static void test_a_cloned_kiosk_is_named(void **state)
+{
+    (void)state;
+    struct tkiosk a;
+    kiosk_open(&a, "cloned");
+    add_events(&a, 3);
+    must_sync(&a, NULL);
+    /* Someone copies the kiosk's disk — store, keys and password — to a second machine. */
+    struct tkiosk b = a;
+    test_tempdir(b.dir, sizeof(b.dir));
+    snprintf(b.cfg.kiosk.database, sizeof(b.cfg.kiosk.database), "%s/kiosk.db", b.dir);
+    store_close(a.store);
+    copy_file(a.cfg.kiosk.database, b.cfg.kiosk.database);
+    char from[300], to[300];
+    snprintf(from, sizeof(from), "%s/kiosk.key", a.dir);
+    snprintf(to, sizeof(to), "%s/kiosk.key", b.dir);
+    copy_file(from, to);
+    reopen(&a);
+    reopen(&b);
+    /* Both go on tapping, differently. */
+    add_events(&a, 2);
+    add_events(&b, 3);
+    must_sync(&a, NULL);
+    char why[512];
+    struct sync_report r;
+    assert_int_equal(sync_now(&b, &r, why, sizeof(why)), SYNC_EDIVERGED);
+    struct event ea, eb;
+    char ha[65], hb[65];
+    local_event(&a, 5, &ea);
+    local_event(&b, 5, &eb);
+    crypto_hex(ha, ea.hash, 32);
+    crypto_hex(hb, eb.hash, 32);
+    char want[300];
+    snprintf(want, sizeof(want), "seq 5: the ledger holds hash %s, this kiosk %s", ha, hb);
+    if (!strstr(why, want))
+        fail_msg("expected \"%s\" in \"%s\"", want, why);
+    /* The clone that is behind is named too (at the seq where the chains part). */
+    must_sync(&a, NULL);
+    add_events(&a, 3); /* a at 8 in the ledger, b at 6 */
+    must_sync(&a, NULL);
+    store_close(b.store);
+    store_close(a.store);
+    copy_file(a.cfg.kiosk.database, b.cfg.kiosk.database);
+    reopen(&a);
+    reopen(&b);
+    add_events(&a, 1);
+    must_sync(&a, NULL);
+    add_events(&b, 1); /* both at 9 locally, different 9s; then a pushes 10 */
+    add_events(&a, 1);
+    must_sync(&a, NULL);
+    assert_int_equal(sync_now(&b, &r, why, sizeof(why)), SYNC_EDIVERGED);
+    if (!strstr(why, "seq 9: the ledger holds hash"))
+        fail_msg("the clone behind: %s", why);
+    assert_int_equal(ledger_events("cloned"), 10);
+    /* cpd-admin sync says so with exit status 6. */
+    char ini[512], args[1024], out[2048];
+    kiosk_ini(&b, ini, sizeof(ini));
+    snprintf(args, sizeof(args), "--config '%s' sync", ini);
+    int status = run_admin(args, out, sizeof(out));
+    if (status != 6 || !strstr(out, "DIVERGED"))
+        fail_msg("cpd-admin sync of the clone: %d %s", status, out);
+    store_close(b.store);
+    test_rmtree(b.dir);
+    kiosk_close(&a);
+}
+
+/* ---- limits -------------------------------------------------------------------------------- */
+
+static void test_a_kiosk_holding_a_transaction_stalls_no_one_for_long(void **state)
+{
+    (void)state;
+    struct tkiosk slow, other;
+    kiosk_idle_timeout_s = 2;
+    kiosk_open(&slow, "holder");
+    kiosk_idle_timeout_s = 30;
+    kiosk_open(&other, "waiter");
+    add_events(&slow, 1);
+    must_sync(&other, NULL);
+    /* The holder takes a transaction id and sits on it. */
+    struct pg *pg = as_kiosk(&slow);
+    char why[512];
+    assert_int_equal(pg_exec(pg, "BEGIN", 0, NULL, NULL, why, sizeof(why)), PG_OK);
+    struct raw_batch b = {0};
+    struct event e;
+    local_event(&slow, 1, &e);
+    raw_add(&b, &e);
+    assert_int_equal(raw_push_in(pg, &b, NULL, why, sizeof(why)), PG_OK);
+    raw_free(&b);
+    /* Head office adds someone; the other kiosk cannot see past the open transaction yet. */
+    owner_sql("INSERT INTO cpd.people (staff_no, name, academy, role)"
+              " VALUES ('STALL1', 'Stella Hold', 'Riverside Academy', 'staff');");
+    struct person p;
+    must_sync(&other, NULL);
+    assert_int_equal(store_person_by_staff_no(other.store, "STALL1", &p), STORE_ENOTFOUND);
+    /* The server ends the idle transaction after its limit; the pull flows again. */
+    sleep(3);
+    must_sync(&other, NULL);
+    assert_int_equal(store_person_by_staff_no(other.store, "STALL1", &p), STORE_OK);
+    assert_int_not_equal(pg_exec(pg, "SELECT 1", 0, NULL, NULL, why, sizeof(why)), PG_OK);
+    pg_close(pg);
+    assert_int_equal(ledger_events("holder"), 0); /* rolled back */
+    /* Every kiosk login carries its limits. */
+    char out[1024];
+    assert_int_equal(pgserver_psql(&server,
+                                   "SELECT r.rolconnlimit || ' ' || array_to_string(s.setconfig,"
+                                   " ',') FROM pg_roles r JOIN pg_db_role_setting s ON"
+                                   " s.setrole = r.oid WHERE r.rolname = 'cpd_kiosk_waiter';",
+                                   out, sizeof(out)),
+                     0);
+    assert_non_null(strstr(out, "statement_timeout=60s"));
+    assert_non_null(strstr(out, "idle_in_transaction_session_timeout=30s"));
+    assert_int_equal(atoi(out), 4);
+    kiosk_close(&slow);
+    kiosk_close(&other);
+}
+
+static void test_dump_and_restore_keeps_pulls_flowing(void **state)
+{
+    (void)state;
+    struct tkiosk k;
+    kiosk_open(&k, "survivor");
+    add_events(&k, 5);
+    must_sync(&k, NULL);
+    /* docs/head-office.md, "Backups": the roles, then the database. */
+    char dir[256], cmd[2048], out[4096];
+    test_tempdir(dir, sizeof(dir));
+    chmod(dir, 0777);
+    snprintf(cmd, sizeof(cmd),
+             "pg_dumpall --globals-only -f %s/globals.sql &&"
+             " PGUSER=cpd_owner PGPASSWORD='%s' pg_dump -Fc -d cpd -f %s/cpd.dump",
+             dir, server.password, dir);
+    if (pgserver_shell_super(&server, cmd, out, sizeof(out)) != 0)
+        fail_msg("backup: %s", out);
+    struct pgserver fresh;
+    assert_int_equal(pgserver_start_empty(&fresh), 0);
+    snprintf(cmd, sizeof(cmd),
+             "psql -X -q -f %s/globals.sql >/dev/null 2>&1;"
+             " pg_restore --create -d postgres %s/cpd.dump",
+             dir, dir);
+    if (pgserver_shell_super(&fresh, cmd, out, sizeof(out)) != 0)
+        fail_msg("restore: %s", out);
+    /* The kiosk is pointed at the new server. */
+    snprintf(k.cfg.sync.conninfo, sizeof(k.cfg.sync.conninfo),
+             "host=127.0.0.1 port=%d dbname=cpd user=cpd_kiosk_survivor", fresh.port);
+    struct sync_report r;
+    must_sync(&k, &r);
+    assert_true(r.full_pull);
+    assert_int_equal(r.pushed, 0);
+    /* A change at head office after the restore reaches the kiosk. */
+    char sql[512];
+    snprintf(sql, sizeof(sql),
+             "UPDATE cpd.people SET name = 'Gareth Restored' WHERE staff_no = 'BIT0004';");
+    assert_int_equal(pgserver_psql_as(&fresh, "cpd_owner", server.password, sql, out, sizeof(out)),
+                     0);
+    must_sync(&k, &r);
+    assert_false(r.full_pull);
+    assert_int_equal(r.pulled[0], 1);
+    struct person p;
+    assert_int_equal(store_person_by_staff_no(k.store, "BIT0004", &p), STORE_OK);
+    assert_string_equal(p.name, "Gareth Restored");
+    /* The restored ledger takes new events and verifies against the keyring. */
+    add_events(&k, 2);
+    must_sync(&k, &r);
+    assert_int_equal(r.pushed, 2);
+    struct ledger_target t = {fresh.conninfo, server.password, 10};
+    snprintf(cmd, sizeof(cmd), "host=127.0.0.1 port=%d dbname=cpd user=cpd_owner sslmode=disable",
+             fresh.port);
+    t.conninfo = cmd;
+    struct ledger_keyring ring;
+    struct ledger_verify_report v;
+    char why[512];
+    assert_int_equal(ledger_keyring_load(keyring, &ring, why, sizeof(why)), SYNC_OK);
+    findings[0] = '\0';
+    assert_int_equal(ledger_verify(&t, &ring, NULL, collect, NULL, &v, why, sizeof(why)), SYNC_OK);
+    ledger_keyring_free(&ring);
+    assert_finding("ok  kiosk survivor: 7 events: chain and signatures verified");
+    /* The restored database keeps its hardening. */
+    assert_int_equal(pgserver_psql_as(&fresh, "cpd_kiosk_survivor", k.kiosk_password,
+                                      "CREATE TEMP TABLE x (y int);", out, sizeof(out)) != 0,
+                     true);
+    assert_non_null(strstr(out, "permission denied"));
+    pgserver_destroy(&fresh);
+    test_rmtree(dir);
+    kiosk_close(&k);
+}
+
+/* ---- what flows ----------------------------------------------------------------------------- */
+
+static void test_an_enrolment_reaches_every_kiosk(void **state)
+{
+    (void)state;
+    struct tkiosk a, b;
+    kiosk_open(&a, "enrol-a");
+    kiosk_open(&b, "enrol-b");
+    must_sync(&a, NULL);
+    must_sync(&b, NULL);
+    /* A trainer at kiosk a enrols a new badge for Gareth (BIT0004). */
+    uint8_t hash[CRYPTO_BADGE_HASH_BYTES];
+    crypto_badge_hash(hash, "04AABBCCDDEEFF", a.keys.site);
+    char hex[65];
+    crypto_hex(hex, hash, sizeof(hash));
+    struct event e = {.type = EV_BADGE_ENROLLED, .wall_us = test_at("2023-09-13 15:05")};
+    snprintf(e.person, sizeof(e.person), "BIT0004");
+    snprintf(e.clock, sizeof(e.clock), "synced");
+    snprintf(e.payload, sizeof(e.payload),
+             "{\"trainer\":\"BIT0012\",\"badge\":\"EEFF\",\"badge_hash\":\"%s\"}", hex);
+    assert_int_equal(store_append_event(a.store, &e), STORE_OK);
+    must_sync(&a, NULL);
+    struct sync_report r;
+    must_sync(&b, &r);
+    assert_int_equal(r.pulled[1], 1);
+    int64_t id = 0;
+    struct person p;
+    assert_int_equal(store_badge_lookup(b.store, hash, &id), STORE_OK);
+    assert_int_equal(store_person_by_staff_no(b.store, "BIT0004", &p), STORE_OK);
+    assert_int_equal(id, p.id);
+    /* Head office's own change to that badge supersedes the enrolment. */
+    char sql[512];
+    snprintf(sql, sizeof(sql),
+             "UPDATE cpd.badges SET staff_no = 'BIT0005', enrolled_by = NULL"
+             " WHERE uid_hash = decode('%s', 'hex');",
+             hex);
+    owner_sql(sql);
+    must_sync(&b, NULL);
+    assert_int_equal(store_badge_lookup(b.store, hash, &id), STORE_OK);
+    assert_int_equal(store_person_by_staff_no(b.store, "BIT0005", &p), STORE_OK);
+    assert_int_equal(id, p.id);
+    /* An enrolment of a badge head office already gave someone changes nothing. */
+    e = (struct event){.type = EV_BADGE_ENROLLED, .wall_us = test_at("2023-09-13 15:06")};
+    snprintf(e.person, sizeof(e.person), "BIT0006");
+    snprintf(e.clock, sizeof(e.clock), "synced");
+    snprintf(e.payload, sizeof(e.payload),
+             "{\"trainer\":\"BIT0012\",\"badge\":\"EEFF\",\"badge_hash\":\"%s\"}", hex);
+    assert_int_equal(store_append_event(a.store, &e), STORE_OK);
+    must_sync(&a, NULL);
+    snprintf(sql, sizeof(sql),
+             "SELECT count(*) FROM cpd.badges WHERE uid_hash = decode('%s', 'hex')"
+             " AND staff_no = 'BIT0005';",
+             hex);
+    assert_int_equal(owner_count(sql), 1);
+    kiosk_close(&a);
+    kiosk_close(&b);
+}
+
+static void test_kiosks_pull_only_what_they_show_and_the_office_reads_views(void **state)
+{
+    (void)state;
+    struct tkiosk k;
+    kiosk_open(&k, "minimal");
+    must_sync(&k, NULL);
+    struct pg *pg = as_kiosk(&k);
+    char why[512];
+    assert_int_equal(pg_exec(pg, "SELECT certificate FROM cpd.pull_external_credits('0', '0')", 0,
+                             NULL, NULL, why, sizeof(why)),
+                     PG_EQUERY);
+    assert_int_equal(pg_exec(pg, "SELECT note FROM cpd.pull_external_credits('0', '0')", 0, NULL,
+                             NULL, why, sizeof(why)),
+                     PG_EQUERY);
+    pg_close(pg);
+    /* The demo credits have certificate numbers at head office; the kiosk knows only that
+     * there is one. */
+    char out[1024];
+    assert_true(owner_count("SELECT count(*) FROM cpd.external_credits WHERE certificate <> '';") >
+                0);
+    struct person p;
+    struct external_credit x[64];
+    size_t n = 0;
+    assert_int_equal(store_person_by_staff_no(k.store, "BIT0003", &p), STORE_OK);
+    assert_int_equal(store_external_for(k.store, p.id, x, 64, &n), STORE_OK);
+    assert_true(n > 0);
+    for (size_t i = 0; i < n; i++)
+        assert_true(x[i].has_certificate || x[i].source != SOURCE_PRERECORDED);
+    /* An office login reads the report views and nothing else. */
+    pg = NULL;
+    char verifier[512];
+    assert_int_equal(connect_as(server.conninfo, server.password, &pg, why, sizeof(why)), PG_OK);
+    assert_int_equal(pg_scram_verifier(pg, "cpd_office_reports", "office-pw", verifier,
+                                       sizeof(verifier), why, sizeof(why)),
+                     PG_OK);
+    const char *v[] = {verifier};
+    assert_int_equal(pg_exec(pg,
+                             "SELECT cpd_ledger.create_login('office', 'cpd_office_reports', $1)",
+                             1, v, NULL, why, sizeof(why)),
+                     PG_OK);
+    /* The same function refuses to touch a role that is not such a login. */
+    assert_int_equal(pg_exec(pg, "SELECT cpd_ledger.create_login('office', 'cpd_owner', $1)", 1, v,
+                             NULL, why, sizeof(why)),
+                     PG_EQUERY);
+    assert_int_equal(pg_exec(pg, "SELECT cpd_ledger.create_login('kiosk', 'cpd_kiosk_x', 'plain')",
+                             0, NULL, NULL, why, sizeof(why)),
+                     PG_EQUERY);
+    assert_non_null(strstr(why, "SCRAM-hashed"));
+    pg_close(pg);
+    assert_int_equal(pgserver_psql_as(&server, "cpd_office_reports", "office-pw",
+                                      "SELECT count(*) FROM cpd.office_people;", out, sizeof(out)),
+                     0);
+    assert_true(atoi(out) >= 13);
+    static const char *const closed[] = {
+        "SELECT count(*) FROM cpd.people;", "SELECT count(*) FROM cpd.badges;",
+        "SELECT count(*) FROM cpd.events;", "SELECT count(*) FROM cpd.kiosks;"};
+    for (size_t i = 0; i < sizeof(closed) / sizeof(closed[0]); i++) {
+        assert_int_not_equal(pgserver_psql_as(&server, "cpd_office_reports", "office-pw", closed[i],
+                                              out, sizeof(out)),
+                             0);
+        assert_non_null(strstr(out, "permission denied"));
+    }
+    kiosk_close(&k);
+}
+
+static void test_a_login_can_be_given_a_new_password_or_turned_off(void **state)
+{
+    (void)state;
+    struct tkiosk k;
+    kiosk_open(&k, "lost-pw");
+    must_sync(&k, NULL);
+    /* A new password: add-kiosk again with the same key. */
+    char pk[65], why[512], role[96];
+    crypto_hex(pk, k.keys.sign_pk, sizeof(k.keys.sign_pk));
+    struct ledger_target t = admin();
+    struct ledger_kiosk lk = {k.id, pk, "a-new-password", 60, 30, 2};
+    assert_int_equal(ledger_add_kiosk(&t, &lk, role, sizeof(role), why, sizeof(why)), SYNC_OK);
+    struct sync_report r;
+    assert_int_equal(sync_now(&k, &r, why, sizeof(why)), SYNC_EAUTH);
+    char pwpath[512];
+    test_write_file(k.dir, "ledger.pw", "a-new-password", pwpath, sizeof(pwpath));
+    chmod(pwpath, 0600);
+    must_sync(&k, NULL);
+    /* Turned off: no login at all. The owner cannot turn off anything else this way. */
+    owner_sql("SELECT cpd_ledger.disable_login('cpd_kiosk_lost_pw');");
+    assert_int_equal(sync_now(&k, &r, why, sizeof(why)), SYNC_EAUTH);
+    char out[1024];
+    assert_int_not_equal(
+        pgserver_psql(&server, "SELECT cpd_ledger.disable_login('cpd_owner');", out, sizeof(out)),
+        0);
+    assert_non_null(strstr(out, "is not a kiosk or office login"));
+    kiosk_close(&k);
+}
+
+/* ---- the way to the ledger ------------------------------------------------------------- */
+
+static void test_tls_failures_are_named(void **state)
+{
+    (void)state;
+    assert_int_equal(pgserver_enable_tls(&server, "ledger.test"), 0);
+    struct tkiosk k;
+    kiosk_open(&k, "tls");
+    add_events(&k, 1);
+    char ca[300], why[512];
+    snprintf(ca, sizeof(ca), "%s/ca.crt", server.dir);
+    snprintf(k.cfg.sync.sslmode, sizeof(k.cfg.sync.sslmode), "verify-full");
+    snprintf(k.cfg.sync.channel_binding, sizeof(k.cfg.sync.channel_binding), "require");
+    snprintf(k.cfg.sync.sslrootcert, sizeof(k.cfg.sync.sslrootcert), "%s", ca);
+    /* The certificate names ledger.test, the kiosk dials 127.0.0.1. */
+    struct sync_report r;
+    assert_int_equal(sync_now(&k, &r, why, sizeof(why)), SYNC_ETLS);
+    assert_non_null(strstr(why, "does not match host name"));
+    /* A root certificate that did not sign the server's. */
+    char other[512];
+    test_write_file(k.dir, "other-ca.crt", "", other, sizeof(other));
+    char cmd[1200];
+    snprintf(cmd, sizeof(cmd),
+             "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout"
+             " /dev/null -out '%s' -days 1 -subj /CN=impostor 2>/dev/null",
+             other);
+    assert_int_equal(system(cmd), 0);
+    snprintf(k.cfg.sync.conninfo, sizeof(k.cfg.sync.conninfo),
+             "host=ledger.test hostaddr=127.0.0.1 port=%d dbname=cpd user=cpd_kiosk_tls",
+             server.port);
+    snprintf(k.cfg.sync.sslrootcert, sizeof(k.cfg.sync.sslrootcert), "%s", other);
+    assert_int_equal(sync_now(&k, &r, why, sizeof(why)), SYNC_ETLS);
+    assert_non_null(strstr(why, "certificate verify failed"));
+    /* cpd-admin says which it is, with its own exit status. */
+    char ini[512], args[1024], out[2048], text[4096];
+    snprintf(text, sizeof(text),
+             "[kiosk]\nid = tls\ndatabase = %s\n[sync]\nconninfo = %s\npassword_file = %s\n"
+             "sslmode = verify-full\nsslrootcert = %s\nchannel_binding = require\n",
+             k.cfg.kiosk.database, k.cfg.sync.conninfo, k.cfg.sync.password_file, other);
+    test_write_file(k.dir, "kiosk.ini", text, ini, sizeof(ini));
+    snprintf(args, sizeof(args), "--config '%s' sync", ini);
+    assert_int_equal(run_admin(args, out, sizeof(out)), 7);
+    assert_non_null(strstr(out, "TLS certificate or host name did not check out"));
+    /* The right root and the right name: through, with SCRAM bound to the channel. */
+    snprintf(k.cfg.sync.sslrootcert, sizeof(k.cfg.sync.sslrootcert), "%s", ca);
+    must_sync(&k, &r);
+    assert_int_equal(r.pushed, 1);
+    /* Channel binding required without TLS is refused, not silently dropped. */
+    snprintf(k.cfg.sync.sslmode, sizeof(k.cfg.sync.sslmode), "disable");
+    assert_int_equal(sync_now(&k, &r, why, sizeof(why)), SYNC_ETLS);
+    assert_non_null(strstr(why, "channel binding"));
+    kiosk_close(&k);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_temp_objects_cannot_run_as_the_owner),
+        cmocka_unit_test(test_every_security_definer_function_pins_its_search_path),
+        cmocka_unit_test(test_a_kiosk_cannot_read_or_push_for_another),
+        cmocka_unit_test(test_forged_and_malformed_events_are_refused),
+        cmocka_unit_test(test_truncate_is_refused),
+        cmocka_unit_test(test_tail_and_middle_deletions_are_named),
+        cmocka_unit_test(test_a_swapped_key_is_named),
+        cmocka_unit_test(test_a_key_changed_in_the_database_is_named),
+        cmocka_unit_test(test_ghost_kiosks_are_named),
+        cmocka_unit_test(test_a_kiosk_restored_from_an_old_backup_heals),
+        cmocka_unit_test(test_a_ledger_that_lost_events_is_fed_again_loudly),
+        cmocka_unit_test(test_a_cloned_kiosk_is_named),
+        cmocka_unit_test(test_a_kiosk_holding_a_transaction_stalls_no_one_for_long),
+        cmocka_unit_test(test_dump_and_restore_keeps_pulls_flowing),
+        cmocka_unit_test(test_an_enrolment_reaches_every_kiosk),
+        cmocka_unit_test(test_kiosks_pull_only_what_they_show_and_the_office_reads_views),
+        cmocka_unit_test(test_a_login_can_be_given_a_new_password_or_turned_off),
+        cmocka_unit_test(test_tls_failures_are_named),
+    };
+    return cmocka_run_group_tests(tests, ledgerfix_setup, ledgerfix_teardown);
+}
