@@ -444,7 +444,7 @@ static void check_terms(struct loader *L)
 
 static void check_reader(struct loader *L)
 {
-    const struct config_reader *r = &L->cfg.reader;
+    const struct reader_options *r = &L->cfg.reader;
     int driver_line = L->line_of[key_index("reader", "driver")];
     if (r->driver == READER_DRIVER_SIM && !r->script[0])
         problem(L, blame(L, "reader", "driver", "script"),

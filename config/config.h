@@ -13,6 +13,8 @@
 
 #include "core/domain/rules.h"
 #include "core/domain/uid.h"
+#include "firmware-host/reader.h"
+#include "sync/sync_options.h"
 
 #define CONFIG_PATH_MAX 512
 #define CONFIG_TEXT_MAX 128
@@ -24,8 +26,6 @@ enum config_error {
     CONFIG_ENOMEM = -3,
 };
 
-enum reader_driver { READER_DRIVER_LIBNFC, READER_DRIVER_KEYBOARD, READER_DRIVER_SIM };
-
 struct config_kiosk {
     char id[CONFIG_TEXT_MAX];       /* kiosk id in the ledger, [A-Za-z0-9_-], e.g. "central-1" */
     char site[CONFIG_TEXT_MAX];     /* shown on screen, default location of sessions */
@@ -36,16 +36,6 @@ struct config_kiosk {
     char log_file[CONFIG_PATH_MAX];      /* "" = stderr */
 };
 
-struct config_reader {
-    enum reader_driver driver;
-    char connstring[CONFIG_PATH_MAX];     /* libnfc, e.g. "pn532_uart:/dev/ttyUSB0" */
-    char script[CONFIG_PATH_MAX];         /* sim: script file or FIFO */
-    int poll_ms;                          /* pause between select rounds, 10–1000 */
-    int debounce_ms;                      /* same UID ignored this long after removal, 0–10000 */
-    enum uid_text_format keyboard_format; /* hex | decimal | auto */
-    enum uid_byte_order keyboard_byte_order;
-};
-
 struct config_display {
     bool fullscreen;
     char font[CONFIG_TEXT_MAX]; /* fontconfig pattern, "DejaVu Sans" */
@@ -53,24 +43,13 @@ struct config_display {
     int result_seconds; /* a result screen stays this long, 2–30 */
 };
 
-struct config_sync {
-    char conninfo[CONFIG_PATH_MAX];      /* libpq conninfo without password */
-    char password_file[CONFIG_PATH_MAX]; /* must be 0600 */
-    int batch;                           /* events per push batch, 1–100000 */
-    int connect_timeout_s;               /* 1–120 */
-    int clock_warn_s;                    /* warn on screen past this offset, 1–3600 */
-    char sslmode[16];                    /* libpq sslmode; verify-full by default */
-    char sslrootcert[CONFIG_PATH_MAX];   /* the CA of the ledger's certificate ("": libpq's) */
-    char channel_binding[16];            /* disable | prefer | require (default) */
-};
-
 struct config {
     char source[CONFIG_PATH_MAX]; /* file loaded, "" for the embedded defaults */
     struct config_kiosk kiosk;
-    struct config_reader reader;
+    struct reader_options reader;
     struct rules rules; /* [rules] and [terms] */
     struct config_display display;
-    struct config_sync sync;
+    struct sync_options sync;
 };
 
 /* One problem found while loading; file and line name where it is. */

@@ -117,7 +117,7 @@ const char *reader_driver_name(enum reader_driver driver)
     }
 }
 
-int reader_open(const struct config_reader *cfg, bool accept_random, reader_event_fn fn, void *ctx,
+int reader_open(const struct reader_options *cfg, bool accept_random, reader_event_fn fn, void *ctx,
                 struct reader **out, char *why, size_t cap)
 {
     char scratch[8];

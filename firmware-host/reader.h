@@ -15,8 +15,22 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "config/config.h"
 #include "core/domain/uid.h"
+
+#define READER_PATH_MAX 512
+
+enum reader_driver { READER_DRIVER_LIBNFC, READER_DRIVER_KEYBOARD, READER_DRIVER_SIM };
+
+/* What [reader] in kiosk.ini sets (config/ fills it; the reader never reads the config). */
+struct reader_options {
+    enum reader_driver driver;
+    char connstring[READER_PATH_MAX];     /* libnfc, e.g. "pn532_uart:/dev/ttyUSB0" */
+    char script[READER_PATH_MAX];         /* sim: script file or FIFO */
+    int poll_ms;                          /* pause between select rounds, 10–1000 */
+    int debounce_ms;                      /* same UID ignored this long after removal, 0–10000 */
+    enum uid_text_format keyboard_format; /* hex | decimal | auto */
+    enum uid_byte_order keyboard_byte_order;
+};
 
 enum reader_event_kind {
     READER_CARD,     /* a card was presented: uid (normalised), random flag */
@@ -49,7 +63,7 @@ enum reader_error {
 struct reader;
 
 /* Opens the configured backend; why (may be NULL) gets a one-line reason on failure. */
-int reader_open(const struct config_reader *cfg, bool accept_random, reader_event_fn fn, void *ctx,
+int reader_open(const struct reader_options *cfg, bool accept_random, reader_event_fn fn, void *ctx,
                 struct reader **out, char *why, size_t why_cap);
 /* Starts the reader's thread (keyboard: nothing to start). */
 int reader_start(struct reader *reader);

@@ -29,7 +29,7 @@ struct reader_ops {
 
 struct reader {
     const struct reader_ops *ops;
-    struct config_reader cfg;
+    struct reader_options cfg;
     bool accept_random;
     reader_event_fn emit_fn;
     void *emit_ctx;

@@ -32,7 +32,7 @@ struct nfcr {
     int state;               /* the last state reported: 1 up, 0 down, -1 none yet */
     struct uid last_uid;     /* the last card removed … */
     int64_t last_removed_us; /* … and when */
-    char device_path[CONFIG_PATH_MAX];
+    char device_path[READER_PATH_MAX];
 };
 
 static void report(struct reader *r, bool up, const char *reason)
@@ -176,7 +176,7 @@ static void *nfc_thread(void *arg)
     struct reader *r = arg;
     struct nfcr *n = r->backend;
     int backoff = BACKOFF_MIN_MS;
-    char why[CONFIG_PATH_MAX + 128];
+    char why[READER_PATH_MAX + 128];
     n->state = -1;
     while (!reader_stopping(&n->stop)) {
         int64_t attempt = reader_now_us();

@@ -37,7 +37,7 @@ struct sim {
 
 static void run_line(struct reader *r, struct sim *s, char *text)
 {
-    char where[CONFIG_PATH_MAX + 64];
+    char where[READER_PATH_MAX + 64];
     snprintf(where, sizeof(where), "%s:%d", r->cfg.script, s->line);
     while (isspace((unsigned char)*text))
         text++;
@@ -49,7 +49,7 @@ static void run_line(struct reader *r, struct sim *s, char *text)
         *arg++ = '\0';
     while (isspace((unsigned char)*arg))
         arg++;
-    char reason[CONFIG_PATH_MAX + 160];
+    char reason[READER_PATH_MAX + 160];
     if (strcmp(text, "place") == 0) {
         struct uid uid;
         int err = uid_parse(arg, UID_TEXT_AUTO, UID_ORDER_MSB_FIRST, &uid);

@@ -700,7 +700,7 @@ int sync_pull(struct pg *pg, struct store *s, const char *identity, struct sync_
 
 /* ---- the whole sync ---------------------------------------------------------------------- */
 
-int sync_connect(const struct config_sync *c, struct pg **pg, char *why, size_t cap)
+int sync_connect(const struct sync_options *c, struct pg **pg, char *why, size_t cap)
 {
     if (!c->conninfo[0]) {
         snprintf(why, cap, "no [sync] conninfo in the configuration");
@@ -721,7 +721,7 @@ int sync_connect(const struct config_sync *c, struct pg **pg, char *why, size_t 
     return err;
 }
 
-int sync_run(const struct config *cfg, struct store *s, sync_progress_fn progress, void *ctx,
+int sync_run(const struct sync_options *o, struct store *s, sync_progress_fn progress, void *ctx,
              struct sync_report *r, char *why, size_t cap)
 {
     memset(r, 0, sizeof(*r));
@@ -730,7 +730,7 @@ int sync_run(const struct config *cfg, struct store *s, sync_progress_fn progres
     struct ledger_status st = {0};
     uint8_t pk[CRYPTO_SIGN_PK_BYTES];
     char kiosk[EVENT_KIOSK_MAX];
-    int err = sync_connect(&cfg->sync, &pg, why, cap);
+    int err = sync_connect(o, &pg, why, cap);
     if (err == SYNC_OK)
         err = check_schema(pg, r, why, cap);
     if (err == SYNC_OK)
@@ -744,7 +744,7 @@ int sync_run(const struct config *cfg, struct store *s, sync_progress_fn progres
     if (err == SYNC_OK)
         err = reconcile(pg, s, &st, kiosk, pk, r, why, cap);
     if (err == SYNC_OK)
-        err = push(pg, s, &st, cfg->sync.batch, progress, ctx, r, why, cap);
+        err = push(pg, s, &st, o->batch, progress, ctx, r, why, cap);
     if (err == SYNC_OK)
         err = sync_pull(pg, s, st.identity, r, why, cap);
     pg_close(pg);

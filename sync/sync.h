@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "config/config.h"
+#include "sync/sync_options.h"
 #include "core/store/store.h"
 
 #define LEDGER_SCHEMA_VERSION 1
@@ -45,8 +45,8 @@ struct sync_report {
 
 typedef void (*sync_progress_fn)(void *ctx, int64_t done, int64_t total);
 
-int sync_run(const struct config *cfg, struct store *store, sync_progress_fn progress, void *ctx,
-             struct sync_report *report, char *why, size_t cap);
+int sync_run(const struct sync_options *options, struct store *store, sync_progress_fn progress,
+             void *ctx, struct sync_report *report, char *why, size_t cap);
 const char *sync_strerror(int err);
 /* Reads the password file, refusing one that is not a regular file owned by this user with
  * mode 0600 or 0400. */
@@ -59,7 +59,7 @@ struct pg;
 int sync_pull(struct pg *pg, struct store *store, const char *identity, struct sync_report *report,
               char *why, size_t cap);
 /* Connects as [sync] says: password from its file, TLS options, timeout. */
-int sync_connect(const struct config_sync *sync, struct pg **pg, char *why, size_t cap);
+int sync_connect(const struct sync_options *sync, struct pg **pg, char *why, size_t cap);
 int sync_from_pg(int pg_error, const struct pg *pg);
 /* Row i of a query returning seq, uuid, type, person, session, wall_us, mono_us, clock,
  * payload, prev_hash, hash, sig (the three in hex) as kiosk's event: 0, or -1 when a field is

@@ -8,7 +8,7 @@
 #include "core/domain/crypto.h"
 #include "core/domain/pin.h"
 #include "ui/screens.h"
-#include "core/domain/tap_text.h"
+#include "core/services/tap_text.h"
 #include "core/base/utf8.h"
 #include "core/base/zone.h"
 
@@ -30,7 +30,7 @@ int kiosk_new(const struct kiosk_options *o, struct kiosk **out)
     k->tap = tap;
     k->items = items;
     k->flow = (struct tapflow){.store = o->store,
-                               .rules = &o->cfg->rules,
+                               .rules = o->rules,
                                .site_key = o->site_key,
                                .clock_state = o->clock_state};
     k->status.reader_up = true;
@@ -179,7 +179,7 @@ static void tap(struct kiosk *k, const struct uid *uid, int64_t chosen, int64_t 
         kiosk_store_failed(k, err, "the tap was not recorded");
         snprintf(k->fail_text, sizeof(k->fail_text), "%s", store_strerror(err));
         k->sound = KIOSK_SOUND_ERROR;
-        kiosk_enter(k, KM_RESULT, now + (int64_t)k->opt.cfg->display.result_seconds * 2 * US_PER_S);
+        kiosk_enter(k, KM_RESULT, now + (int64_t)k->opt.result_seconds * 2 * US_PER_S);
         return;
     }
     kiosk_store_ok(k);
@@ -198,8 +198,8 @@ static void tap(struct kiosk *k, const struct uid *uid, int64_t chosen, int64_t 
     }
     /* A leaving-early prompt stays exactly as long as its confirming tap may come. */
     int64_t stay = d->outcome == TAP_CONFIRM_LEAVE
-                       ? (int64_t)k->opt.cfg->rules.confirm_leave_s * US_PER_S
-                       : (int64_t)k->opt.cfg->display.result_seconds * US_PER_S;
+                       ? (int64_t)k->opt.rules->confirm_leave_s * US_PER_S
+                       : (int64_t)k->opt.result_seconds * US_PER_S;
     kiosk_enter(k, KM_RESULT, now + stay);
 }
 
@@ -366,10 +366,10 @@ static void refresh_idle(struct kiosk *k, int64_t now)
         char a[8], b[8];
         kiosk_format_time(s->start_us, a);
         kiosk_format_time(s->end_us, b);
-        v->open = tap_session_open(&k->opt.cfg->rules, s, now);
+        v->open = tap_session_open(k->opt.rules, s, now);
         snprintf(v->when, sizeof(v->when), "%s–%s", a, b);
         snprintf(v->title, sizeof(v->title), "%s", s->title);
-        utf8_copy(v->room, sizeof(v->room), s->location[0] ? s->location : k->opt.cfg->kiosk.site);
+        utf8_copy(v->room, sizeof(v->room), s->location[0] ? s->location : k->opt.site);
     }
     if (k->n_idle > 0)
         return;
@@ -381,8 +381,7 @@ static void refresh_idle(struct kiosk *k, int64_t now)
         v->open = false;
         snprintf(v->when, sizeof(v->when), "%s", when);
         snprintf(v->title, sizeof(v->title), "%s", next.title);
-        utf8_copy(v->room, sizeof(v->room),
-                  next.location[0] ? next.location : k->opt.cfg->kiosk.site);
+        utf8_copy(v->room, sizeof(v->room), next.location[0] ? next.location : k->opt.site);
     }
 }
 
@@ -477,7 +476,7 @@ static void choose_view(const struct kiosk *k, struct view *v)
         kiosk_format_time(s->end_us, z);
         snprintf(b->label, sizeof(b->label), "%s", s->title);
         snprintf(b->detail, sizeof(b->detail), "%s–%s  ·  %s", a, z,
-                 s->location[0] ? s->location : k->opt.cfg->kiosk.site);
+                 s->location[0] ? s->location : k->opt.site);
         b->enabled = true;
         b->tone = TONE_V_INFO;
     }
@@ -525,7 +524,7 @@ void kiosk_view(struct kiosk *k, int64_t now, int width, int height, struct view
     civil_to_ymd(day, &y, &m, &d);
     snprintf(v->date, sizeof(v->date), "%s %d %s %d", civil_weekday_name(civil_weekday(day)), d,
              civil_month_abbr(m), y);
-    utf8_copy(v->site, sizeof(v->site), k->opt.cfg->kiosk.site);
+    utf8_copy(v->site, sizeof(v->site), k->opt.site);
     k->per_page = screens_rows_per_page(width, height);
     status_chips(k, v);
     switch (k->mode) {

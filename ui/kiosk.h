@@ -10,10 +10,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "config/config.h"
-#include "ui/sdl/render_sdl.h"
-#include "core/store/store.h"
+#include "core/domain/rules.h"
 #include "core/domain/uid.h"
+#include "core/store/store.h"
+#include "ui/input.h"
 #include "ui/view.h"
 
 #define KIOSK_TRAINER_IDLE_US (INT64_C(60) * 1000000) /* trainer mode locks after 60 s idle */
@@ -21,7 +21,9 @@
 
 struct kiosk_options {
     struct store *store;
-    const struct config *cfg;
+    const struct rules *rules;
+    const char *site;   /* shown on screen, and where a session without a location is */
+    int result_seconds; /* a result stays up this long */
     const uint8_t *site_key;
     const char *clock_state; /* written into events: "synced", "unsynced", "demo" */
 };

@@ -117,7 +117,7 @@ static int current_sessions(struct kiosk *k, int64_t now, struct session *out, i
 {
     struct session found[16];
     size_t n = 0;
-    const struct rules *r = &k->opt.cfg->rules;
+    const struct rules *r = k->opt.rules;
     int err = store_sessions_between(k->opt.store, now - r->checkout_after_min * US_PER_MIN,
                                      now + r->open_before_min * US_PER_MIN, found, 16, &n);
     if (err != STORE_OK) {
@@ -145,7 +145,7 @@ static void start_flow(struct kiosk *k, enum kiosk_flow flow, int64_t now)
         kiosk_message_line(k,
                            "Sessions open %d minutes before they start and close %d minutes "
                            "after they end.",
-                           k->opt.cfg->rules.open_before_min, k->opt.cfg->rules.checkout_after_min);
+                           k->opt.rules->open_before_min, k->opt.rules->checkout_after_min);
         return;
     }
     if (n == 1) {
@@ -264,8 +264,7 @@ static int evacuation_row(void *ctx, const struct person *p, const struct sessio
     snprintf(it->cells[0], sizeof(it->cells[0]), "%s", p->name);
     snprintf(it->cells[1], sizeof(it->cells[1]), "%s", s->title);
     snprintf(it->cells[2], sizeof(it->cells[2]), "since %s", in);
-    snprintf(it->cells[3], sizeof(it->cells[3]), "%s",
-             s->location[0] ? s->location : k->opt.cfg->kiosk.site);
+    snprintf(it->cells[3], sizeof(it->cells[3]), "%s", s->location[0] ? s->location : k->opt.site);
     it->tone = TONE_V_WARNING;
     return 0;
 }
@@ -320,7 +319,7 @@ static int cpi_attended(void *ctx, const struct person *p, const struct attendan
     if (!it || c->column > 4)
         return 0;
     const char *mark = a->out_us == 0 ? "\u25CF in"
-                       : credits_attendance_complete(&c->k->opt.cfg->rules, c->session, a)
+                       : credits_attendance_complete(c->k->opt.rules, c->session, a)
                            ? "\u2714"
                            : "\u26A0 review";
     snprintf(it->cells[c->column], sizeof(it->cells[c->column]), "%s", mark);
@@ -430,7 +429,7 @@ static void approve_cpi(struct kiosk *k, int64_t person_id, int64_t now, int64_t
         struct attendance a;
         if (sessions[i].kind != KIND_CPI_INITIAL ||
             store_attendance_get(k->opt.store, person_id, sessions[i].id, &a) != STORE_OK ||
-            a.out_us == 0 || credits_attendance_complete(&k->opt.cfg->rules, &sessions[i], &a))
+            a.out_us == 0 || credits_attendance_complete(k->opt.rules, &sessions[i], &a))
             continue;
         struct payload_field f[] = {PAYLOAD_STR_FIELD("trainer", k->trainer.staff_no),
                                     PAYLOAD_STR_FIELD("reason", "verified by the trainer")};
@@ -538,7 +537,7 @@ static void ask_reason(struct kiosk *k, int64_t now)
 
 static void record_by_hand(struct kiosk *k, int reason, int64_t now, int64_t mono)
 {
-    const struct rules *r = &k->opt.cfg->rules;
+    const struct rules *r = k->opt.rules;
     bool in = k->flow_kind == FLOW_SIGN_IN;
     bool flag = in ? now > k->session.start_us + r->late_after_min * US_PER_MIN
                    : now < k->session.end_us - r->early_before_min * US_PER_MIN;
@@ -574,7 +573,7 @@ bool trainer_badge(struct kiosk *k, const struct uid *uid, int64_t now, int64_t 
     k->trainer_seen_us = now;
     char last4[5];
     uid_last4(uid, last4);
-    if (uid_is_random(uid) && !k->opt.cfg->rules.accept_random_uids) {
+    if (uid_is_random(uid) && !k->opt.rules->accept_random_uids) {
         kiosk_message(k, TONE_V_ERROR, "This card changes its number", now);
         kiosk_message_line(k, "It cannot be a badge: use a staff badge.");
         return true;

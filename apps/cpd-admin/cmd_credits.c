@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "apps/cpd-admin/admin.h"
-#include "core/domain/tap_text.h"
+#include "core/services/tap_text.h"
 #include "core/services/tapflow.h"
 #include "core/base/zone.h"
 

@@ -86,8 +86,8 @@ int cmd_sync(struct admin *a, int argc, char **argv)
         return 1;
     struct sync_report r;
     char why[512];
-    int err = sync_run(&a->cfg, a->store, isatty(STDERR_FILENO) ? progress_bar : NULL, NULL, &r,
-                       why, sizeof(why));
+    int err = sync_run(&a->cfg.sync, a->store, isatty(STDERR_FILENO) ? progress_bar : NULL, NULL,
+                       &r, why, sizeof(why));
     if (err != SYNC_OK)
         return fail(err, why);
     if (r.healed)

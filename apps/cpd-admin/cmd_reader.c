@@ -89,7 +89,7 @@ int cmd_reader_test(struct admin *a, int argc, char **argv)
         admin_usage(help);
         return EXIT_USAGE;
     }
-    const struct config_reader *cfg = &a->cfg.reader;
+    const struct reader_options *cfg = &a->cfg.reader;
     if (cfg->driver == READER_DRIVER_KEYBOARD) {
         admin_error("a keyboard reader types into the kiosk's window: test it in a text editor");
         return 1;

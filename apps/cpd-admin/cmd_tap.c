@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "apps/cpd-admin/admin.h"
-#include "core/domain/tap_text.h"
+#include "core/services/tap_text.h"
 #include "core/base/zone.h"
 
 static const char help[] =

@@ -171,7 +171,7 @@ static void *sync_thread(void *arg)
     /* Its own connection, signed as this kiosk: a sync may take back this kiosk's own events. */
     y->err = store_open(y->cfg->kiosk.database, &store, y->why, sizeof(y->why)) == STORE_OK &&
                      store_set_signer(store, y->cfg->kiosk.id, y->keys->sign_sk) == STORE_OK
-                 ? sync_run(y->cfg, store, NULL, NULL, &y->report, y->why, sizeof(y->why))
+                 ? sync_run(&y->cfg->sync, store, NULL, NULL, &y->report, y->why, sizeof(y->why))
                  : SYNC_ESTORE;
     store_close(store);
     y->finished = true;
@@ -555,7 +555,9 @@ int app_run(struct app_options *opt)
         goto out;
     }
     struct kiosk_options ko = {.store = opt->store,
-                               .cfg = &opt->cfg,
+                               .rules = &opt->cfg.rules,
+                               .site = opt->cfg.kiosk.site,
+                               .result_seconds = opt->cfg.display.result_seconds,
                                .site_key = opt->keys->site,
                                .clock_state = opt->demo        ? "demo"
                                               : clock_synced() ? "synced"

@@ -121,7 +121,7 @@ int main(void)
     struct run ours = {calloc(n, 8), calloc(n, 8)}, bare = {calloc(n, 8), calloc(n, 8)};
 
     struct sync_point s = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, 0};
-    struct config_reader cfg = {.driver = READER_DRIVER_LIBNFC, .poll_ms = poll_ms};
+    struct reader_options cfg = {.driver = READER_DRIVER_LIBNFC, .poll_ms = poll_ms};
     snprintf(cfg.connstring, sizeof(cfg.connstring), "%s", connstring);
     struct reader *r = NULL;
     if (reader_open(&cfg, false, on_reader, &s, &r, NULL, 0) != READER_OK ||

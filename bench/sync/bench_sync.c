@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "config/config.h"
 #include "core/domain/crypto.h"
 #include "core/services/keys.h"
 #include "sync/ledger/ledger.h"
@@ -112,7 +113,7 @@ int main(void)
     cfg.sync.batch = getenv("CPD_BENCH_BATCH") ? atoi(getenv("CPD_BENCH_BATCH")) : 10000;
     struct sync_report r;
     double t0 = now_s();
-    if (sync_run(&cfg, s, NULL, NULL, &r, why, sizeof(why)) != SYNC_OK)
+    if (sync_run(&cfg.sync, s, NULL, NULL, &r, why, sizeof(why)) != SYNC_OK)
         die("sync", why);
     double ours = now_s() - t0;
 
@@ -148,7 +149,7 @@ int main(void)
     if (pgserver_psql(&pg, sql, out, sizeof(out)) != 0)
         die("people", out);
     t0 = now_s();
-    if (sync_run(&cfg, s, NULL, NULL, &r, why, sizeof(why)) != SYNC_OK)
+    if (sync_run(&cfg.sync, s, NULL, NULL, &r, why, sizeof(why)) != SYNC_OK)
         die("pull", why);
     double pull = now_s() - t0;
 

@@ -15,6 +15,7 @@
 #include "ui/sdl/fontfind.h"
 #include "core/services/import.h"
 #include "core/services/keys.h"
+#include "config/config.h"
 #include "ui/kiosk.h"
 #include "firmware-host/reader.h"
 #include "ui/sdl/render_sdl.h"
@@ -114,8 +115,12 @@ int main(void)
     if (gfx_open(&go, &gfx, why, sizeof(why)) != GFX_OK)
         die(why);
     struct kiosk *kiosk = NULL;
-    struct kiosk_options ko = {
-        .store = store, .cfg = &cfg, .site_key = keys.site, .clock_state = "synced"};
+    struct kiosk_options ko = {.store = store,
+                               .rules = &cfg.rules,
+                               .site = cfg.kiosk.site,
+                               .result_seconds = cfg.display.result_seconds,
+                               .site_key = keys.site,
+                               .clock_state = "synced"};
     kiosk_new(&ko, &kiosk);
     /* The simulated reader on a FIFO. */
     char fifo[300];

@@ -7,7 +7,7 @@
 
 #include <stdint.h>
 
-#include "core/domain/civil.h"
+#include "core/base/civil.h"
 
 enum zone_error { ZONE_OK = 0, ZONE_EUNKNOWN = -1, ZONE_ERANGE = -2 };
 

@@ -9,7 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "core/domain/civil.h"
+#include "core/base/civil.h"
 
 #define DOMAIN_CODE_MAX  64
 #define DOMAIN_TITLE_MAX 192

@@ -6,12 +6,19 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "core/store/store.h"
+#include "core/domain/crypto.h"
 
 #define PIN_MIN_DIGITS   4
 #define PIN_MAX_DIGITS   6
 #define PIN_MAX_FAILURES 5
 #define PIN_LOCK_US      (INT64_C(5) * 60 * 1000000)
+
+/* A trainer's PIN as stored: its argon2id hash and the lockout state. */
+struct pin_record {
+    char hash[CRYPTO_PIN_HASH_MAX];
+    int failures;
+    int64_t locked_until_us;
+};
 
 enum pin_verdict { PIN_ACCEPTED, PIN_REJECTED, PIN_LOCKED };
 

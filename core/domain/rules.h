@@ -8,7 +8,7 @@
 
 #include <stdbool.h>
 
-#include "core/domain/civil.h"
+#include "core/base/civil.h"
 
 #define QUARTERS_PER_CREDIT 4
 

@@ -20,6 +20,7 @@
 #include "core/domain/crypto.h"
 #include "core/domain/domain.h"
 #include "core/domain/event.h"
+#include "core/domain/pin.h"
 
 enum store_error {
     STORE_OK = 0,
@@ -183,11 +184,6 @@ typedef int (*store_external_fn)(void *ctx, const char *staff_no, const char *co
 int store_external_each(struct store *store, store_external_fn fn, void *ctx);
 
 /* Trainer PINs: argon2id hashes and the lockout state (kept so a restart does not reset it). */
-struct pin_record {
-    char hash[CRYPTO_PIN_HASH_MAX];
-    int failures;
-    int64_t locked_until_us;
-};
 int store_pin_get(struct store *store, int64_t person_id, struct pin_record *out);
 int store_pin_set(struct store *store, int64_t person_id, const char *hash, int64_t now_us);
 int store_pin_attempts(struct store *store, int64_t person_id, int failures,

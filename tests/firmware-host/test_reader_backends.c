@@ -19,7 +19,7 @@ static struct events ev;
 
 static struct reader *keyboard(enum uid_text_format format, enum uid_byte_order order)
 {
-    struct config_reader cfg = {
+    struct reader_options cfg = {
         .driver = READER_DRIVER_KEYBOARD, .keyboard_format = format, .keyboard_byte_order = order};
     struct reader *r = NULL;
     events_init(&ev);
@@ -87,7 +87,7 @@ static struct reader *sim(const char *script_text, char *path, size_t cap)
     assert_non_null(f);
     fputs(script_text, f);
     fclose(f);
-    struct config_reader cfg = {.driver = READER_DRIVER_SIM};
+    struct reader_options cfg = {.driver = READER_DRIVER_SIM};
     snprintf(cfg.script, sizeof(cfg.script), "%s", path);
     struct reader *r = NULL;
     events_init(&ev);
@@ -155,7 +155,7 @@ static void test_sim_fifo_and_missing_script(void **state)
     snprintf(fifo, sizeof(fifo), "/tmp/cpd-sim-%d.fifo", (int)getpid());
     unlink(fifo);
     assert_int_equal(mkfifo(fifo, 0600), 0);
-    struct config_reader cfg = {.driver = READER_DRIVER_SIM};
+    struct reader_options cfg = {.driver = READER_DRIVER_SIM};
     snprintf(cfg.script, sizeof(cfg.script), "%s", fifo);
     struct reader *r = NULL;
     events_init(&ev);

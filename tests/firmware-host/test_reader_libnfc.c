@@ -22,7 +22,7 @@ struct fixture {
     struct pn532_emu *emu;
     struct events ev;
     struct reader *reader;
-    struct config_reader cfg;
+    struct reader_options cfg;
 };
 
 static int setup(void **state)

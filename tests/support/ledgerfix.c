@@ -133,7 +133,7 @@ int sync_now(struct tkiosk *k, struct sync_report *r, char *why, size_t cap)
 {
     struct sync_report local;
     char scratch[512];
-    return sync_run(&k->cfg, k->store, NULL, NULL, r ? r : &local, why ? why : scratch,
+    return sync_run(&k->cfg.sync, k->store, NULL, NULL, r ? r : &local, why ? why : scratch,
                     why ? cap : sizeof(scratch));
 }
 

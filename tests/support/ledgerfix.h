@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "config/config.h"
 #include "core/domain/crypto.h"
 #include "core/services/keys.h"
 #include "sync/ledger/ledger.h"

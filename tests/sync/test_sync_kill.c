@@ -16,6 +16,7 @@
 
 #include <cmocka.h>
 
+#include "config/config.h"
 #include "core/domain/crypto.h"
 #include "core/services/keys.h"
 #include "sync/ledger/ledger.h"
@@ -93,7 +94,7 @@ static void test_sigkill_during_sync_loses_and_doubles_nothing(void **state)
             if (store_open(db, &mine, w, sizeof(w)) != STORE_OK ||
                 store_set_signer(mine, "killed", keys.sign_sk) != STORE_OK)
                 _exit(3);
-            _exit(sync_run(&cfg, mine, NULL, NULL, &r, w, sizeof(w)) == SYNC_OK ? 0 : 4);
+            _exit(sync_run(&cfg.sync, mine, NULL, NULL, &r, w, sizeof(w)) == SYNC_OK ? 0 : 4);
         }
         struct timespec pause = {0, (2 + rand() % 40) * 1000000L};
         nanosleep(&pause, NULL);
@@ -105,7 +106,7 @@ static void test_sigkill_during_sync_loses_and_doubles_nothing(void **state)
     }
     /* One clean sync at the end catches up. */
     struct sync_report r;
-    int err = sync_run(&cfg, s, NULL, NULL, &r, why, sizeof(why));
+    int err = sync_run(&cfg.sync, s, NULL, NULL, &r, why, sizeof(why));
     if (err != SYNC_OK)
         fail_msg("final sync: %s: %s", sync_strerror(err), why);
     int64_t local = 0;

@@ -11,6 +11,7 @@
 
 #include <cmocka.h>
 
+#include "config/config.h"
 #include "ui/kiosk.h"
 #include "core/domain/payload.h"
 #include "core/domain/pin.h"
@@ -35,8 +36,12 @@ static int setup(void **state)
     struct fixture *f = calloc(1, sizeof(*f));
     testkiosk_open(&f->k, true);
     config_default(&f->cfg);
-    struct kiosk_options o = {
-        .store = f->k.store, .cfg = &f->cfg, .site_key = f->k.keys.site, .clock_state = "synced"};
+    struct kiosk_options o = {.store = f->k.store,
+                              .rules = &f->cfg.rules,
+                              .site = f->cfg.kiosk.site,
+                              .result_seconds = f->cfg.display.result_seconds,
+                              .site_key = f->k.keys.site,
+                              .clock_state = "synced"};
     assert_int_equal(kiosk_new(&o, &f->kiosk), STORE_OK);
     /* Rachel's PIN is 2468. */
     struct person rachel;

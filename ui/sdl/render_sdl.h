@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "ui/draw.h"
+#include "ui/input.h"
 
 struct gfx_options {
     bool fullscreen;
@@ -27,20 +28,6 @@ enum gfx_error {
     GFX_EFONT = -2,
     GFX_ERENDER = -3,
     GFX_ENOMEM = -4
-};
-
-enum gfx_key {
-    KEY_NONE,
-    KEY_ENTER,
-    KEY_ESCAPE,
-    KEY_BACKSPACE,
-    KEY_UP,
-    KEY_DOWN,
-    KEY_PAGE_UP,
-    KEY_PAGE_DOWN,
-    KEY_TAB,
-    KEY_CHAR,     /* a printable key: gfx_input.ch */
-    KEY_F1 = 100, /* F1 … F12 are KEY_F1 + 0 … 11 */
 };
 
 enum gfx_input_kind {

@@ -11,7 +11,7 @@
 #include <cmocka.h>
 
 #include "core/domain/payload.h"
-#include "core/domain/tap_text.h"
+#include "core/services/tap_text.h"
 #include "tests/support/testutil.h"
 
 /* Demo badges (data/demo-roster.csv). */

@@ -12,7 +12,7 @@
 #include <cmocka.h>
 
 #include "core/domain/payload.h"
-#include "core/domain/tap_text.h"
+#include "core/services/tap_text.h"
 #include "tests/support/testutil.h"
 #include "core/base/zone.h"
 

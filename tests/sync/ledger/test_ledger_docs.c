@@ -15,6 +15,7 @@
 
 #include <cmocka.h>
 
+#include "config/config.h"
 #include "core/services/keys.h"
 #include "sync/ledger/ledger.h"
 #include "tests/support/pgserver.h"
@@ -157,7 +158,7 @@ static void test_the_documented_setup_works_as_written(void **state)
     snprintf(cfg.sync.sslmode, sizeof(cfg.sync.sslmode), "disable");
     snprintf(cfg.sync.channel_binding, sizeof(cfg.sync.channel_binding), "disable");
     struct sync_report r;
-    int err = sync_run(&cfg, s, NULL, NULL, &r, why, sizeof(why));
+    int err = sync_run(&cfg.sync, s, NULL, NULL, &r, why, sizeof(why));
     if (err != SYNC_OK)
         fail_msg("the kiosk's sync: %s", why);
     assert_int_equal(r.pushed, 1);

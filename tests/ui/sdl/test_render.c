@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "ui/sdl/fontfind.h"
+#include "config/config.h"
 #include "ui/kiosk.h"
 #include "ui/sdl/png.h"
 #include "ui/sdl/render_sdl.h"
@@ -123,8 +124,12 @@ static int open_fixture(int size)
     F->size = size;
     testkiosk_open(&F->k, true);
     config_default(&F->cfg);
-    struct kiosk_options o = {
-        .store = F->k.store, .cfg = &F->cfg, .site_key = F->k.keys.site, .clock_state = "synced"};
+    struct kiosk_options o = {.store = F->k.store,
+                              .rules = &F->cfg.rules,
+                              .site = F->cfg.kiosk.site,
+                              .result_seconds = F->cfg.display.result_seconds,
+                              .site_key = F->k.keys.site,
+                              .clock_state = "synced"};
     assert_int_equal(kiosk_new(&o, &F->kiosk), STORE_OK);
     struct person rachel;
     char hash[CRYPTO_PIN_HASH_MAX];

@@ -6,7 +6,7 @@
 
 #include <cmocka.h>
 
-#include "core/domain/civil.h"
+#include "core/base/civil.h"
 #include "core/domain/rules.h"
 
 static void test_round_trip_and_weekdays(void **state)

@@ -1,4 +1,4 @@
-#include "core/domain/civil.h"
+#include "core/base/civil.h"
 
 #include <ctype.h>
 #include <stdio.h>

@@ -1,4 +1,4 @@
-#include "core/domain/tap_text.h"
+#include "core/services/tap_text.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -1,0 +1,19 @@
+/* sync_options.h — what [sync] in kiosk.ini sets for the sync (config/ fills it; the sync never
+ * reads the config). Plain data. */
+#ifndef CPD_SYNC_OPTIONS_H
+#define CPD_SYNC_OPTIONS_H
+
+#define SYNC_PATH_MAX 512
+
+struct sync_options {
+    char conninfo[SYNC_PATH_MAX];      /* libpq conninfo without password */
+    char password_file[SYNC_PATH_MAX]; /* owned by the kiosk's user, 0600 or 0400 */
+    int batch;                         /* events per push batch, 1–100000 */
+    int connect_timeout_s;             /* 1–120 */
+    int clock_warn_s;                  /* warn on screen past this offset, 1–3600 */
+    char sslmode[16];                  /* libpq sslmode; verify-full by default */
+    char sslrootcert[SYNC_PATH_MAX];   /* the CA of the ledger's certificate ("": libpq's) */
+    char channel_binding[16];          /* disable | prefer | require (default) */
+};
+
+#endif
