@@ -11,6 +11,7 @@
 
 #include "core/domain/crypto.h"
 #include "core/base/strcopy.h"
+#include "core/base/utf8.h"
 #include "sync/sync_pg.h"
 #include "core/base/zone.h"
 
@@ -481,9 +482,9 @@ enum {
 };
 
 static const char *const pull_sql[PULL_KINDS] = {
-    "SELECT * FROM cpd.pull_people($1::xid8, $2::xid8)",
-    "SELECT encode(uid_hash, 'hex'), last4, staff_no, active FROM cpd.pull_badges($1::xid8, "
-    "$2::xid8)",
+    [PULL_PEOPLE] = "SELECT * FROM cpd.pull_people($1::xid8, $2::xid8)",
+    [PULL_BADGES] = ("SELECT encode(uid_hash, 'hex'), last4, staff_no, active"
+                     " FROM cpd.pull_badges($1::xid8, $2::xid8)"),
     "SELECT * FROM cpd.pull_courses($1::xid8, $2::xid8)",
     "SELECT * FROM cpd.pull_sessions($1::xid8, $2::xid8)",
     "SELECT * FROM cpd.pull_bookings($1::xid8, $2::xid8)",
@@ -754,9 +755,11 @@ int sync_run(const struct sync_options *o, struct store *s, sync_progress_fn pro
         if (meta == STORE_OK)
             meta = store_meta_set(s, META_ERROR, "");
     } else {
-        char line[200];
-        snprintf(line, sizeof(line), "%s: %.150s", sync_strerror(err), why);
-        meta = store_meta_set(s, META_ERROR, line);
+        /* For the screen's status chip: cut on purpose, on a whole character. */
+        char line[1024], shown[160];
+        snprintf(line, sizeof(line), "%s: %s", sync_strerror(err), why);
+        utf8_copy(shown, sizeof(shown), line);
+        meta = store_meta_set(s, META_ERROR, shown);
     }
     if (meta != STORE_OK && err == SYNC_OK) {
         snprintf(why, cap, "recording the sync locally: %s", store_strerror(meta));

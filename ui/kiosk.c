@@ -34,13 +34,13 @@ int kiosk_new(const struct kiosk_options *o, struct kiosk **out)
                                .site_key = o->site_key,
                                .clock_state = o->clock_state};
     k->status.reader_up = true;
-    snprintf(k->status.reader_text, sizeof(k->status.reader_text), "Reader ready");
-    snprintf(k->status.sync_text, sizeof(k->status.sync_text), "Sync not set up");
-    snprintf(k->status.sync_why, sizeof(k->status.sync_why),
-             "Sync to head office is not set up ([sync] conninfo)");
+    utf8_printf(k->status.reader_text, sizeof(k->status.reader_text), "Reader ready");
+    utf8_printf(k->status.sync_text, sizeof(k->status.sync_text), "Sync not set up");
+    utf8_printf(k->status.sync_why, sizeof(k->status.sync_why),
+                "Sync to head office is not set up ([sync] conninfo)");
     k->status.sync_tone = TONE_V_NEUTRAL;
     k->status.clock_ok = true;
-    snprintf(k->status.clock_text, sizeof(k->status.clock_text), "Clock OK");
+    utf8_printf(k->status.clock_text, sizeof(k->status.clock_text), "Clock OK");
     k->idle_minute = -1;
     *out = k;
     return STORE_OK;
@@ -70,8 +70,8 @@ void kiosk_enter(struct kiosk *k, enum kiosk_mode mode, int64_t until_us)
 void kiosk_store_failed(struct kiosk *k, int err, const char *what)
 {
     k->store_failed = true;
-    snprintf(k->store_text, sizeof(k->store_text), "%s: %s%s%s", what, store_strerror(err),
-             store_message(k->opt.store)[0] ? " — " : "", store_message(k->opt.store));
+    utf8_printf(k->store_text, sizeof(k->store_text), "%s: %s%s%s", what, store_strerror(err),
+                store_message(k->opt.store)[0] ? " — " : "", store_message(k->opt.store));
     fprintf(stderr, "cpd-kiosk: %s\n", k->store_text);
 }
 
@@ -83,7 +83,7 @@ void kiosk_store_ok(struct kiosk *k)
 void kiosk_message(struct kiosk *k, enum view_tone tone, const char *head, int64_t now_us)
 {
     k->msg_tone = tone;
-    snprintf(k->msg_head, sizeof(k->msg_head), "%s", head);
+    utf8_printf(k->msg_head, sizeof(k->msg_head), "%s", head);
     k->n_msg = 0;
     k->n_buttons = 0;
     kiosk_enter(k, KM_MESSAGE, now_us + KIOSK_TRAINER_IDLE_US);
@@ -107,7 +107,7 @@ void kiosk_set_status(struct kiosk *k, const struct kiosk_status *status)
 void kiosk_set_notice(struct kiosk *k, enum view_tone tone, const char *text)
 {
     k->notice_tone = tone;
-    snprintf(k->notice, sizeof(k->notice), "%s", text);
+    utf8_printf(k->notice, sizeof(k->notice), "%s", text);
 }
 
 enum kiosk_sound kiosk_take_sound(struct kiosk *k)
@@ -166,7 +166,7 @@ static void start_pin(struct kiosk *k, const struct person *trainer, int64_t now
     k->unlocked = false;
     k->pin_len = 0;
     crypto_wipe(k->pin, sizeof(k->pin));
-    snprintf(k->pin_message, sizeof(k->pin_message), " ");
+    utf8_printf(k->pin_message, sizeof(k->pin_message), " ");
     kiosk_enter(k, KM_PIN, now + KIOSK_PROMPT_US);
 }
 
@@ -177,7 +177,7 @@ static void tap(struct kiosk *k, const struct uid *uid, int64_t chosen, int64_t 
     k->tap_failed = err != STORE_OK;
     if (k->tap_failed) {
         kiosk_store_failed(k, err, "the tap was not recorded");
-        snprintf(k->fail_text, sizeof(k->fail_text), "%s", store_strerror(err));
+        utf8_printf(k->fail_text, sizeof(k->fail_text), "%s", store_strerror(err));
         k->sound = KIOSK_SOUND_ERROR;
         kiosk_enter(k, KM_RESULT, now + (int64_t)k->opt.result_seconds * 2 * US_PER_S);
         return;
@@ -219,20 +219,20 @@ static void pin_ok(struct kiosk *k, int64_t now)
     char until[8];
     k->pin[k->pin_len] = '\0';
     if (k->pin_len < PIN_MIN_DIGITS) {
-        snprintf(k->pin_message, sizeof(k->pin_message), "Enter %d to %d digits", PIN_MIN_DIGITS,
-                 PIN_MAX_DIGITS);
+        utf8_printf(k->pin_message, sizeof(k->pin_message), "Enter %d to %d digits", PIN_MIN_DIGITS,
+                    PIN_MAX_DIGITS);
         return;
     }
     int err = store_pin_get(k->opt.store, k->trainer.id, &rec);
     if (err == STORE_ENOTFOUND) {
-        snprintf(k->pin_message, sizeof(k->pin_message),
-                 "No PIN is set for you: ask the office (cpd-admin trainer pin)");
+        utf8_printf(k->pin_message, sizeof(k->pin_message),
+                    "No PIN is set for you: ask the office (cpd-admin trainer pin)");
         return;
     }
     if (err != STORE_OK) {
         kiosk_store_failed(k, err, "cannot check the PIN");
-        snprintf(k->pin_message, sizeof(k->pin_message), "Cannot check the PIN: %s",
-                 store_strerror(err));
+        utf8_printf(k->pin_message, sizeof(k->pin_message), "Cannot check the PIN: %s",
+                    store_strerror(err));
         return;
     }
     bool matches = !pin_locked(&rec, now) && crypto_pin_verify(rec.hash, k->pin) == CRYPTO_OK;
@@ -249,12 +249,12 @@ static void pin_ok(struct kiosk *k, int64_t now)
         trainer_open_menu(k, now);
         return;
     case PIN_REJECTED:
-        snprintf(k->pin_message, sizeof(k->pin_message), "Wrong PIN — %d %s left",
-                 pin_attempts_left(&rec), pin_attempts_left(&rec) == 1 ? "try" : "tries");
+        utf8_printf(k->pin_message, sizeof(k->pin_message), "Wrong PIN — %d %s left",
+                    pin_attempts_left(&rec), pin_attempts_left(&rec) == 1 ? "try" : "tries");
         break;
     case PIN_LOCKED:
-        snprintf(k->pin_message, sizeof(k->pin_message),
-                 "Too many wrong PINs: trainer mode locked until %s", until);
+        utf8_printf(k->pin_message, sizeof(k->pin_message),
+                    "Too many wrong PINs: trainer mode locked until %s", until);
         break;
     }
     k->sound = KIOSK_SOUND_ERROR;
@@ -367,8 +367,8 @@ static void refresh_idle(struct kiosk *k, int64_t now)
         kiosk_format_time(s->start_us, a);
         kiosk_format_time(s->end_us, b);
         v->open = tap_session_open(k->opt.rules, s, now);
-        snprintf(v->when, sizeof(v->when), "%s–%s", a, b);
-        snprintf(v->title, sizeof(v->title), "%s", s->title);
+        utf8_printf(v->when, sizeof(v->when), "%s–%s", a, b);
+        utf8_printf(v->title, sizeof(v->title), "%s", s->title);
         utf8_copy(v->room, sizeof(v->room), s->location[0] ? s->location : k->opt.site);
     }
     if (k->n_idle > 0)
@@ -379,8 +379,8 @@ static void refresh_idle(struct kiosk *k, int64_t now)
         char when[32];
         zone_format_day_time(next.start_us, when);
         v->open = false;
-        snprintf(v->when, sizeof(v->when), "%s", when);
-        snprintf(v->title, sizeof(v->title), "%s", next.title);
+        utf8_printf(v->when, sizeof(v->when), "%s", when);
+        utf8_printf(v->title, sizeof(v->title), "%s", next.title);
         utf8_copy(v->room, sizeof(v->room), next.location[0] ? next.location : k->opt.site);
     }
 }
@@ -436,19 +436,19 @@ static void result_view(const struct kiosk *k, int64_t now, struct view *v)
     v->screen = SCREEN_RESULT;
     if (k->tap_failed) {
         v->tone = TONE_V_ERROR;
-        snprintf(v->headline, sizeof(v->headline), "Not recorded — please tap again");
-        snprintf(v->lines[0], VIEW_TEXT, "The kiosk could not save your tap: %.120s.",
-                 k->fail_text);
-        snprintf(v->lines[1], VIEW_TEXT, "If it happens again, ask a trainer to sign you in.");
+        utf8_printf(v->headline, sizeof(v->headline), "Not recorded — please tap again");
+        utf8_printf(v->lines[0], VIEW_TEXT, "The kiosk could not save your tap: %.120s.",
+                    k->fail_text);
+        utf8_printf(v->lines[1], VIEW_TEXT, "If it happens again, ask a trainer to sign you in.");
         v->n_lines = 2;
     } else {
         struct tap_text t;
         tap_text_build(k->tap, &t);
         v->tone = view_tone_of(t.tone);
-        snprintf(v->headline, sizeof(v->headline), "%s", t.headline);
+        utf8_printf(v->headline, sizeof(v->headline), "%s", t.headline);
         for (int i = 0; i < t.n_lines && v->n_lines < VIEW_LINES; i++) {
             if (i != t.credits_line)
-                snprintf(v->lines[v->n_lines++], VIEW_TEXT, "%s", t.lines[i]);
+                utf8_printf(v->lines[v->n_lines++], VIEW_TEXT, "%s", t.lines[i]);
         }
         if (t.credits_line >= 0) {
             v->show_credits = true;
@@ -465,18 +465,18 @@ static void result_view(const struct kiosk *k, int64_t now, struct view *v)
 static void choose_view(const struct kiosk *k, struct view *v)
 {
     v->screen = SCREEN_CHOOSE;
-    snprintf(v->title, sizeof(v->title), "Which session are you here for, %s?",
-             k->tap->person.name);
-    snprintf(v->subtitle, sizeof(v->subtitle), "Touch it, or press its number");
+    utf8_printf(v->title, sizeof(v->title), "Which session are you here for, %s?",
+                k->tap->person.name);
+    utf8_printf(v->subtitle, sizeof(v->subtitle), "Touch it, or press its number");
     for (size_t i = 0; i < k->tap->decision.n_choices && i < VIEW_BUTTONS; i++) {
         const struct session *s = &k->tap->choices[i];
         struct view_button *b = &v->buttons[v->n_buttons++];
         char a[8], z[8];
         kiosk_format_time(s->start_us, a);
         kiosk_format_time(s->end_us, z);
-        snprintf(b->label, sizeof(b->label), "%s", s->title);
-        snprintf(b->detail, sizeof(b->detail), "%s–%s  ·  %s", a, z,
-                 s->location[0] ? s->location : k->opt.site);
+        utf8_printf(b->label, sizeof(b->label), "%s", s->title);
+        utf8_printf(b->detail, sizeof(b->detail), "%s–%s  ·  %s", a, z,
+                    s->location[0] ? s->location : k->opt.site);
         b->enabled = true;
         b->tone = TONE_V_INFO;
     }
@@ -485,29 +485,29 @@ static void choose_view(const struct kiosk *k, struct view *v)
 static void status_chips(const struct kiosk *k, struct view *v)
 {
     v->reader.tone = k->status.reader_up ? TONE_V_OK : TONE_V_ERROR;
-    snprintf(v->reader.text, sizeof(v->reader.text), "%s", k->status.reader_text);
+    utf8_printf(v->reader.text, sizeof(v->reader.text), "%s", k->status.reader_text);
     v->sync.tone = k->status.sync_tone;
-    snprintf(v->sync.text, sizeof(v->sync.text), "%s", k->status.sync_text);
+    utf8_printf(v->sync.text, sizeof(v->sync.text), "%s", k->status.sync_text);
     v->time_status.tone = k->status.clock_ok ? TONE_V_OK : TONE_V_WARNING;
-    snprintf(v->time_status.text, sizeof(v->time_status.text), "%s", k->status.clock_text);
+    utf8_printf(v->time_status.text, sizeof(v->time_status.text), "%s", k->status.clock_text);
     /* The most serious problem gets the banner. */
     if (k->store_failed) {
         v->has_banner = true;
         v->banner_tone = TONE_V_ERROR;
-        snprintf(v->banner, sizeof(v->banner), "Database problem — %s", k->store_text);
+        utf8_printf(v->banner, sizeof(v->banner), "Database problem — %s", k->store_text);
     } else if (!k->status.reader_up) {
         v->has_banner = true;
         v->banner_tone = TONE_V_ERROR;
-        snprintf(v->banner, sizeof(v->banner), "%s — a trainer can still sign people in by hand",
-                 k->status.reader_text);
+        utf8_printf(v->banner, sizeof(v->banner), "%s — a trainer can still sign people in by hand",
+                    k->status.reader_text);
     } else if (k->notice[0]) {
         v->has_banner = true;
         v->banner_tone = k->notice_tone;
-        snprintf(v->banner, sizeof(v->banner), "%s", k->notice);
+        utf8_printf(v->banner, sizeof(v->banner), "%s", k->notice);
     } else if (!k->status.clock_ok) {
         v->has_banner = true;
         v->banner_tone = TONE_V_WARNING;
-        snprintf(v->banner, sizeof(v->banner), "%s: times may be wrong", k->status.clock_text);
+        utf8_printf(v->banner, sizeof(v->banner), "%s: times may be wrong", k->status.clock_text);
     }
 }
 
@@ -522,15 +522,15 @@ void kiosk_view(struct kiosk *k, int64_t now, int width, int height, struct view
     kiosk_format_time(now, v->clock);
     int y, m, d;
     civil_to_ymd(day, &y, &m, &d);
-    snprintf(v->date, sizeof(v->date), "%s %d %s %d", civil_weekday_name(civil_weekday(day)), d,
-             civil_month_abbr(m), y);
+    utf8_printf(v->date, sizeof(v->date), "%s %d %s %d", civil_weekday_name(civil_weekday(day)), d,
+                civil_month_abbr(m), y);
     utf8_copy(v->site, sizeof(v->site), k->opt.site);
     k->per_page = screens_rows_per_page(width, height);
     status_chips(k, v);
     switch (k->mode) {
     case KM_IDLE:
         v->screen = SCREEN_IDLE;
-        snprintf(v->prompt, sizeof(v->prompt), "Tap your badge");
+        utf8_printf(v->prompt, sizeof(v->prompt), "Tap your badge");
         memcpy(v->sessions, k->idle, sizeof(v->sessions));
         v->n_sessions = k->n_idle;
         break;
@@ -542,10 +542,10 @@ void kiosk_view(struct kiosk *k, int64_t now, int width, int height, struct view
         break;
     case KM_PIN:
         v->screen = SCREEN_PIN;
-        snprintf(v->title, sizeof(v->title), "Trainer mode: %s", k->trainer.name);
-        snprintf(v->subtitle, sizeof(v->subtitle), "Enter your PIN");
+        utf8_printf(v->title, sizeof(v->title), "Trainer mode: %s", k->trainer.name);
+        utf8_printf(v->subtitle, sizeof(v->subtitle), "Enter your PIN");
         v->pin_digits = k->pin_len;
-        snprintf(v->pin_message, sizeof(v->pin_message), "%s", k->pin_message);
+        utf8_printf(v->pin_message, sizeof(v->pin_message), "%s", k->pin_message);
         break;
     default:
         trainer_view(k, v);

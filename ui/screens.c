@@ -171,7 +171,7 @@ static void chip(struct layout *L, int x, int y, int w, int h, const struct view
 {
     fill(L, R(x, y, w, h), screens_tone_fill(s->tone), h / 4);
     char label[96];
-    snprintf(label, sizeof(label), "%s %s", screens_tone_icon(s->tone), s->text);
+    utf8_printf(label, sizeof(label), "%s %s", screens_tone_icon(s->tone), s->text);
     text(L, R(x + h / 4, y, w - h / 2, h), label, h * 55 / 100, screens_tone_text(s->tone),
          ALIGN_CENTER, false);
 }
@@ -202,7 +202,7 @@ static int banner(struct layout *L, const struct view *v, int y)
     fill(L, R(0, y, L->w, h), screens_tone_fill(v->banner_tone), 0);
     tone_badge(L, R(L->margin, y + h / 8, h * 3 / 4, h * 3 / 4), v->banner_tone);
     char s[VIEW_TEXT + 16];
-    snprintf(s, sizeof(s), "%s: %s", screens_tone_word(v->banner_tone), v->banner);
+    utf8_printf(s, sizeof(s), "%s: %s", screens_tone_word(v->banner_tone), v->banner);
     text(L, R(L->margin + h, y, L->w - 2 * L->margin - h, h), s, L->body,
          screens_tone_text(v->banner_tone), ALIGN_LEFT, true);
     return y + h;
@@ -247,12 +247,12 @@ static void idle(struct layout *L, const struct view *v, int y)
     for (int i = 0; i < v->n_sessions; i++, y += line) {
         const struct view_session *s = &v->sessions[i];
         struct view_status tag = {s->open ? TONE_V_OK : TONE_V_NEUTRAL, ""};
-        snprintf(tag.text, sizeof(tag.text), "%s", s->open ? "Open" : "Next");
+        utf8_printf(tag.text, sizeof(tag.text), "%s", s->open ? "Open" : "Next");
         chip(L, x, y + line / 10, w / 9, line * 8 / 10, &tag);
         text(L, R(x + w / 9 + L->margin / 2, y, w / 5, line), s->when, L->body, ink, ALIGN_LEFT,
              true);
         char what[VIEW_TEXT + 80];
-        snprintf(what, sizeof(what), "%s%s%s", s->title, s->room[0] ? "  ·  " : "", s->room);
+        utf8_printf(what, sizeof(what), "%s%s%s", s->title, s->room[0] ? "  ·  " : "", s->room);
         text(L, R(x + w / 9 + w / 5 + L->margin, y, w - w / 9 - w / 5 - L->margin, line), what,
              L->body, ink, ALIGN_LEFT, false);
     }
@@ -277,10 +277,11 @@ static int credits_bar(struct layout *L, const struct view *v, int y)
 {
     char total[16], target[16], label[96], terms[128];
     int q = v->credits_q, t = v->target_q > 0 ? v->target_q : 1;
-    snprintf(total, sizeof(total), "%d%s", q / 4, (const char *[]){"", ".25", ".5", ".75"}[q % 4]);
-    snprintf(target, sizeof(target), "%d%s", t / 4,
-             (const char *[]){"", ".25", ".5", ".75"}[t % 4]);
-    snprintf(label, sizeof(label), "%s / %s credits this year", total, target);
+    utf8_printf(total, sizeof(total), "%d%s", q / 4,
+                (const char *[]){"", ".25", ".5", ".75"}[q % 4]);
+    utf8_printf(target, sizeof(target), "%d%s", t / 4,
+                (const char *[]){"", ".25", ".5", ".75"}[t % 4]);
+    utf8_printf(label, sizeof(label), "%s / %s credits this year", total, target);
     int x = L->margin * 2, w = L->w - 4 * L->margin, h = L->body * 12 / 10;
     text(L, R(x, y, w, L->body * 14 / 10), label, L->body, ink, ALIGN_LEFT, true);
     y += L->body * 14 / 10;
@@ -292,10 +293,10 @@ static int credits_bar(struct layout *L, const struct view *v, int y)
     y += h + L->body / 3;
     char a[16], s[16], u[16];
     const char *frac[] = {"", ".25", ".5", ".75"};
-    snprintf(a, sizeof(a), "%d%s", v->term_q[0] / 4, frac[v->term_q[0] % 4]);
-    snprintf(s, sizeof(s), "%d%s", v->term_q[1] / 4, frac[v->term_q[1] % 4]);
-    snprintf(u, sizeof(u), "%d%s", v->term_q[2] / 4, frac[v->term_q[2] % 4]);
-    snprintf(terms, sizeof(terms), "Autumn %s  ·  Spring %s  ·  Summer %s", a, s, u);
+    utf8_printf(a, sizeof(a), "%d%s", v->term_q[0] / 4, frac[v->term_q[0] % 4]);
+    utf8_printf(s, sizeof(s), "%d%s", v->term_q[1] / 4, frac[v->term_q[1] % 4]);
+    utf8_printf(u, sizeof(u), "%d%s", v->term_q[2] / 4, frac[v->term_q[2] % 4]);
+    utf8_printf(terms, sizeof(terms), "Autumn %s  ·  Spring %s  ·  Summer %s", a, s, u);
     text(L, R(x, y, w, L->body * 13 / 10), terms, L->body * 85 / 100, ink_soft, ALIGN_LEFT, false);
     return y + L->body * 14 / 10;
 }
@@ -312,7 +313,7 @@ static void lines_block(struct layout *L, const struct view *v, int y)
         credits_bar(L, v, y + L->body / 3);
     if (v->seconds_left > 0) {
         char s[32];
-        snprintf(s, sizeof(s), "%d s", v->seconds_left);
+        utf8_printf(s, sizeof(s), "%d s", v->seconds_left);
         text(L, R(L->w - L->margin - L->w / 8, L->h - L->body * 2, L->w / 8, L->body * 3 / 2), s,
              L->body * 8 / 10, ink_soft, ALIGN_RIGHT, false);
     }
@@ -326,9 +327,9 @@ static void button(struct layout *L, struct rect box, const struct view_button *
     frame(L, box, b->enabled ? screens_tone_fill(b->tone) : disabled, L->body / 8 + 1);
     char label[128];
     if (numbered)
-        snprintf(label, sizeof(label), "%d.  %s", index + 1, b->label);
+        utf8_printf(label, sizeof(label), "%d.  %s", index + 1, b->label);
     else
-        snprintf(label, sizeof(label), "%s", b->label);
+        utf8_printf(label, sizeof(label), "%s", b->label);
     int pad = L->body / 2;
     bool two = b->detail[0] != '\0';
     int top_h = two ? box.h * 55 / 100 : box.h;
@@ -442,8 +443,8 @@ static void table_screen(struct layout *L, const struct view *v, int y)
     }
     char count[48];
     int last = v->first_row + (v->n_rows < per_page ? v->n_rows : per_page);
-    snprintf(count, sizeof(count), "%d–%d of %d", v->total_rows ? v->first_row + 1 : 0, last,
-             v->total_rows);
+    utf8_printf(count, sizeof(count), "%d–%d of %d", v->total_rows ? v->first_row + 1 : 0, last,
+                v->total_rows);
     text(L, R(L->margin * 4 + 2 * bw, by, bw, h), count, L->body * 8 / 10, ink_soft, ALIGN_LEFT,
          false);
     back_button(L, "Back");

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/base/utf8.h"
 #include "core/domain/crypto.h"
 #include "core/domain/credits.h"
 #include "ui/kiosk_internal.h"
@@ -39,8 +40,8 @@ static void button(struct kiosk *k, int64_t id, const char *label, const char *d
     if (k->n_buttons == VIEW_BUTTONS)
         return;
     struct view_button *b = &k->buttons[k->n_buttons];
-    snprintf(b->label, sizeof(b->label), "%s", label);
-    snprintf(b->detail, sizeof(b->detail), "%s", detail);
+    utf8_printf(b->label, sizeof(b->label), "%s", label);
+    utf8_printf(b->detail, sizeof(b->detail), "%s", detail);
     b->enabled = enabled;
     b->tone = tone;
     k->button_ids[k->n_buttons++] = id;
@@ -60,8 +61,8 @@ void trainer_open_menu(struct kiosk *k, int64_t now)
     k->flow_kind = FLOW_NONE;
     k->step = STEP_NONE;
     k->n_buttons = 0;
-    snprintf(k->title, sizeof(k->title), "Trainer mode — %s", k->trainer.name);
-    snprintf(k->subtitle, sizeof(k->subtitle), "Locks after 60 seconds without a touch");
+    utf8_printf(k->title, sizeof(k->title), "Trainer mode — %s", k->trainer.name);
+    utf8_printf(k->subtitle, sizeof(k->subtitle), "Locks after 60 seconds without a touch");
     button(k, M_REGISTER, "Register", "Who is here for tonight's session", true, TONE_V_INFO);
     button(k, M_CPI, "CPI grid", "Cohorts × 4 sessions: verify, see who is at risk", true,
            TONE_V_INFO);
@@ -81,11 +82,11 @@ void trainer_open_menu(struct kiosk *k, int64_t now)
 
 static void list_start(struct kiosk *k, const char *title, const char *const *columns, int n)
 {
-    snprintf(k->title, sizeof(k->title), "%s", title);
+    utf8_printf(k->title, sizeof(k->title), "%s", title);
     k->subtitle[0] = '\0';
     k->n_columns = n;
     for (int i = 0; i < n; i++)
-        snprintf(k->columns[i], sizeof(k->columns[i]), "%s", columns[i]);
+        utf8_printf(k->columns[i], sizeof(k->columns[i]), "%s", columns[i]);
     k->n_items = 0;
     k->first = 0;
 }
@@ -160,13 +161,13 @@ static void ask_session(struct kiosk *k, const struct session *s, int n, int64_t
 {
     k->step = STEP_SESSION;
     k->n_buttons = 0;
-    snprintf(k->title, sizeof(k->title), "Which session?");
+    utf8_printf(k->title, sizeof(k->title), "Which session?");
     k->subtitle[0] = '\0';
     for (int i = 0; i < n; i++) {
         char a[8], z[8], detail[VIEW_TEXT];
         kiosk_format_time(s[i].start_us, a);
         kiosk_format_time(s[i].end_us, z);
-        snprintf(detail, sizeof(detail), "%s–%s", a, z);
+        utf8_printf(detail, sizeof(detail), "%s–%s", a, z);
         button(k, s[i].id, s[i].title, detail, true, TONE_V_INFO);
     }
     kiosk_enter(k, KM_BUTTONS, now + KIOSK_TRAINER_IDLE_US);
@@ -182,15 +183,15 @@ static void describe(const struct attendance *a, char *status, size_t cap, enum 
     const char *by_hand = a->flags & (ATT_MANUAL_IN | ATT_MANUAL_OUT) ? ", by hand" : "";
     *tone = TONE_V_OK;
     if (a->out_us == 0) {
-        snprintf(status, cap, "In %s%s%s", in, a->flags & ATT_LATE ? " (late)" : "", by_hand);
+        utf8_printf(status, cap, "In %s%s%s", in, a->flags & ATT_LATE ? " (late)" : "", by_hand);
         if (a->flags & ATT_LATE)
             *tone = TONE_V_WARNING;
     } else if (a->flags & ATT_NO_SIGNOUT) {
-        snprintf(status, cap, "In %s, no sign-out", in);
+        utf8_printf(status, cap, "In %s, no sign-out", in);
         *tone = TONE_V_WARNING;
     } else {
-        snprintf(status, cap, "%s %s%s%s", a->flags & ATT_EARLY ? "Left early" : "Out", out,
-                 a->flags & ATT_LATE ? " (came late)" : "", by_hand);
+        utf8_printf(status, cap, "%s %s%s%s", a->flags & ATT_EARLY ? "Left early" : "Out", out,
+                    a->flags & ATT_LATE ? " (came late)" : "", by_hand);
         if (a->flags & (ATT_EARLY | ATT_LATE))
             *tone = TONE_V_WARNING;
     }
@@ -202,9 +203,9 @@ static int register_row(void *ctx, const struct person *p, const struct attendan
     struct kiosk_item *it = list_add(k, p->id);
     if (!it)
         return 1;
-    snprintf(it->cells[0], sizeof(it->cells[0]), "%s", p->name);
+    utf8_printf(it->cells[0], sizeof(it->cells[0]), "%s", p->name);
     describe(a, it->cells[1], sizeof(it->cells[1]), &it->tone);
-    snprintf(it->cells[2], sizeof(it->cells[2]), "%s", p->academy);
+    utf8_printf(it->cells[2], sizeof(it->cells[2]), "%s", p->academy);
     it->selectable = k->flow_kind == FLOW_SIGN_OUT && a->in_us != 0 && a->out_us == 0;
     return 0;
 }
@@ -218,9 +219,9 @@ static int booked_row(void *ctx, const struct person *p, int unused)
     struct kiosk_item *it = list_add(k, p->id);
     if (!it)
         return 1;
-    snprintf(it->cells[0], sizeof(it->cells[0]), "%s", p->name);
-    snprintf(it->cells[1], sizeof(it->cells[1]), "Booked — not here");
-    snprintf(it->cells[2], sizeof(it->cells[2]), "%s", p->academy);
+    utf8_printf(it->cells[0], sizeof(it->cells[0]), "%s", p->name);
+    utf8_printf(it->cells[1], sizeof(it->cells[1]), "Booked — not here");
+    utf8_printf(it->cells[2], sizeof(it->cells[2]), "%s", p->academy);
     it->tone = TONE_V_INFO;
     return 0;
 }
@@ -231,7 +232,7 @@ static void show_register(struct kiosk *k, int64_t now)
     char title[VIEW_TEXT], a[8], z[8];
     kiosk_format_time(k->session.start_us, a);
     kiosk_format_time(k->session.end_us, z);
-    snprintf(title, sizeof(title), "Register: %s, %s–%s", k->session.title, a, z);
+    utf8_printf(title, sizeof(title), "Register: %s, %s–%s", k->session.title, a, z);
     list_start(k, title, cols, 3);
     int err = store_register_each(k->opt.store, k->session.id, register_row, k);
     if (err == STORE_OK || err == 1)
@@ -244,8 +245,8 @@ static void show_register(struct kiosk *k, int64_t now)
         late += strstr(k->items[i].cells[1], "late") != NULL;
         missing += strncmp(k->items[i].cells[1], "Booked", 6) == 0;
     }
-    snprintf(k->subtitle, sizeof(k->subtitle), "%d in now · %d late · %d booked but not here", in,
-             late, missing);
+    utf8_printf(k->subtitle, sizeof(k->subtitle), "%d in now · %d late · %d booked but not here",
+                in, late, missing);
     k->step = STEP_NONE;
     kiosk_enter(k, KM_LIST, now + KIOSK_TRAINER_IDLE_US);
 }
@@ -261,10 +262,11 @@ static int evacuation_row(void *ctx, const struct person *p, const struct sessio
         return 1;
     char in[8];
     kiosk_format_time(a->in_us, in);
-    snprintf(it->cells[0], sizeof(it->cells[0]), "%s", p->name);
-    snprintf(it->cells[1], sizeof(it->cells[1]), "%s", s->title);
-    snprintf(it->cells[2], sizeof(it->cells[2]), "since %s", in);
-    snprintf(it->cells[3], sizeof(it->cells[3]), "%s", s->location[0] ? s->location : k->opt.site);
+    utf8_printf(it->cells[0], sizeof(it->cells[0]), "%s", p->name);
+    utf8_printf(it->cells[1], sizeof(it->cells[1]), "%s", s->title);
+    utf8_printf(it->cells[2], sizeof(it->cells[2]), "since %s", in);
+    utf8_printf(it->cells[3], sizeof(it->cells[3]), "%s",
+                s->location[0] ? s->location : k->opt.site);
     it->tone = TONE_V_WARNING;
     return 0;
 }
@@ -278,8 +280,8 @@ static void show_evacuation(struct kiosk *k, int64_t now)
         kiosk_store_failed(k, err, "cannot read who is in");
     char at[8];
     kiosk_format_time(now, at);
-    snprintf(k->subtitle, sizeof(k->subtitle), "%d people in the building for CPD at %s",
-             k->n_items, at);
+    utf8_printf(k->subtitle, sizeof(k->subtitle), "%d people in the building for CPD at %s",
+                k->n_items, at);
     kiosk_enter(k, KM_LIST, now + KIOSK_TRAINER_IDLE_US);
 }
 
@@ -306,9 +308,9 @@ static struct kiosk_item *cpi_person(struct cpi_ctx *c, const struct person *p)
     if (!it)
         return NULL;
     const char *cohort = strncmp(c->group, "cpi-", 4) == 0 ? c->group + 4 : c->group;
-    snprintf(it->cells[0], sizeof(it->cells[0]), "%s (%s)", p->name, cohort);
+    utf8_printf(it->cells[0], sizeof(it->cells[0]), "%s (%s)", p->name, cohort);
     for (int s = 1; s <= 4; s++)
-        snprintf(it->cells[s], sizeof(it->cells[s]), "–");
+        utf8_printf(it->cells[s], sizeof(it->cells[s]), "–");
     return it;
 }
 
@@ -322,7 +324,7 @@ static int cpi_attended(void *ctx, const struct person *p, const struct attendan
                        : credits_attendance_complete(c->k->opt.rules, c->session, a)
                            ? "\u2714"
                            : "\u26A0 review";
-    snprintf(it->cells[c->column], sizeof(it->cells[c->column]), "%s", mark);
+    utf8_printf(it->cells[c->column], sizeof(it->cells[c->column]), "%s", mark);
     return 0;
 }
 
@@ -332,8 +334,8 @@ static int cpi_booked(void *ctx, const struct person *p, int unused)
     struct cpi_ctx *c = ctx;
     struct kiosk_item *it = cpi_person(c, p);
     if (it && c->column <= 4 && strcmp(it->cells[c->column], "–") == 0)
-        snprintf(it->cells[c->column], sizeof(it->cells[c->column]), "%s",
-                 c->session->end_us < c->now ? "\u2716 missed" : "booked");
+        utf8_printf(it->cells[c->column], sizeof(it->cells[c->column]), "%s",
+                    c->session->end_us < c->now ? "\u2716 missed" : "booked");
     return 0;
 }
 
@@ -347,16 +349,16 @@ static void cpi_status(struct kiosk_item *it)
     }
     it->selectable = review > 0;
     if (done == 4) {
-        snprintf(it->cells[5], sizeof(it->cells[5]), "Complete");
+        utf8_printf(it->cells[5], sizeof(it->cells[5]), "Complete");
         it->tone = TONE_V_OK;
     } else if (missed) {
-        snprintf(it->cells[5], sizeof(it->cells[5]), "At risk");
+        utf8_printf(it->cells[5], sizeof(it->cells[5]), "At risk");
         it->tone = TONE_V_ERROR;
     } else if (review) {
-        snprintf(it->cells[5], sizeof(it->cells[5]), "Verify %d", review);
+        utf8_printf(it->cells[5], sizeof(it->cells[5]), "Verify %d", review);
         it->tone = TONE_V_WARNING;
     } else {
-        snprintf(it->cells[5], sizeof(it->cells[5]), "%d of 4", done);
+        utf8_printf(it->cells[5], sizeof(it->cells[5]), "%d of 4", done);
     }
 }
 
@@ -373,9 +375,9 @@ static void show_cpi(struct kiosk *k, int64_t now)
         if (sessions[i].kind != KIND_CPI_INITIAL)
             continue;
         column = strcmp(last_group, sessions[i].group) == 0 ? column + 1 : 1;
-        snprintf(last_group, sizeof(last_group), "%s", sessions[i].group);
+        utf8_printf(last_group, sizeof(last_group), "%s", sessions[i].group);
         struct cpi_ctx c = {.k = k, .column = column, .session = &sessions[i], .now = now};
-        snprintf(c.group, sizeof(c.group), "%s", sessions[i].group);
+        utf8_printf(c.group, sizeof(c.group), "%s", sessions[i].group);
         err = store_register_each(k->opt.store, sessions[i].id, cpi_attended, &c);
         if (err == STORE_OK)
             err = store_bookings_of(k->opt.store, sessions[i].id, cpi_booked, &c);
@@ -388,9 +390,9 @@ static void show_cpi(struct kiosk *k, int64_t now)
         at_risk += k->items[i].tone == TONE_V_ERROR;
         complete += k->items[i].tone == TONE_V_OK;
     }
-    snprintf(k->subtitle, sizeof(k->subtitle),
-             "%d complete · %d at risk of missing their 13 credits · touch a row to verify",
-             complete, at_risk);
+    utf8_printf(k->subtitle, sizeof(k->subtitle),
+                "%d complete · %d at risk of missing their 13 credits · touch a row to verify",
+                complete, at_risk);
     k->flow_kind = FLOW_CPI;
     k->step = STEP_CONFIRM;
     kiosk_enter(k, KM_LIST, now + KIOSK_TRAINER_IDLE_US);
@@ -407,10 +409,11 @@ static int append(struct kiosk *k, enum event_type type, const struct person *p,
     e.type = type;
     e.wall_us = now;
     e.mono_us = mono;
-    snprintf(e.clock, sizeof(e.clock), "%s", k->opt.clock_state ? k->opt.clock_state : "unsynced");
-    snprintf(e.person, sizeof(e.person), "%s", p->staff_no);
+    utf8_printf(e.clock, sizeof(e.clock), "%s",
+                k->opt.clock_state ? k->opt.clock_state : "unsynced");
+    utf8_printf(e.person, sizeof(e.person), "%s", p->staff_no);
     if (s)
-        snprintf(e.session, sizeof(e.session), "%s", s->code);
+        utf8_printf(e.session, sizeof(e.session), "%s", s->code);
     if (payload_write(e.payload, sizeof(e.payload), fields, n) != PAYLOAD_OK)
         return STORE_EINVALID;
     return store_append_event(k->opt.store, &e);
@@ -463,12 +466,13 @@ static int person_row(void *ctx, const struct person *p, int badges)
     struct kiosk_item *it = list_add(k, p->id);
     if (!it)
         return 1;
-    snprintf(it->cells[0], sizeof(it->cells[0]), "%s", p->name);
-    snprintf(it->cells[1], sizeof(it->cells[1]), "%s", p->academy);
+    utf8_printf(it->cells[0], sizeof(it->cells[0]), "%s", p->name);
+    utf8_printf(it->cells[1], sizeof(it->cells[1]), "%s", p->academy);
     if (k->flow_kind == FLOW_ENROL)
-        snprintf(it->cells[2], sizeof(it->cells[2]), "%d badge%s", badges, badges == 1 ? "" : "s");
+        utf8_printf(it->cells[2], sizeof(it->cells[2]), "%d badge%s", badges,
+                    badges == 1 ? "" : "s");
     else
-        snprintf(it->cells[2], sizeof(it->cells[2]), "%s", booked ? "Booked" : "");
+        utf8_printf(it->cells[2], sizeof(it->cells[2]), "%s", booked ? "Booked" : "");
     it->tone = booked ? TONE_V_INFO : TONE_V_NEUTRAL;
     it->selectable = true;
     return 0;
@@ -490,7 +494,7 @@ static void ask_person(struct kiosk *k, int64_t now)
     char title[VIEW_TEXT];
     k->step = STEP_PERSON;
     if (k->flow_kind == FLOW_SIGN_OUT) {
-        snprintf(title, sizeof(title), "Sign out by hand: %s", k->session.title);
+        utf8_printf(title, sizeof(title), "Sign out by hand: %s", k->session.title);
         static const char *const out_cols[] = {"Name", "Status", "Academy"};
         list_start(k, title, out_cols, 3);
         int err = store_register_each(k->opt.store, k->session.id, register_row, k);
@@ -502,24 +506,24 @@ static void ask_person(struct kiosk *k, int64_t now)
                 k->items[keep++] = k->items[i];
         }
         k->n_items = keep;
-        snprintf(k->subtitle, sizeof(k->subtitle), "Touch the person who is leaving");
+        utf8_printf(k->subtitle, sizeof(k->subtitle), "Touch the person who is leaving");
     } else {
         if (k->flow_kind == FLOW_ENROL)
-            snprintf(title, sizeof(title), "Enrol badge …%s: whose is it?",
-                     (char[5]){0}); /* filled below */
+            utf8_printf(title, sizeof(title), "Enrol badge …%s: whose is it?",
+                        (char[5]){0}); /* filled below */
         else
-            snprintf(title, sizeof(title), "Sign in by hand: %s", k->session.title);
+            utf8_printf(title, sizeof(title), "Sign in by hand: %s", k->session.title);
         list_start(k, title, cols, 3);
         if (k->flow_kind == FLOW_ENROL) {
             char last4[5];
             uid_last4(&k->enrol_uid, last4);
-            snprintf(k->title, sizeof(k->title), "Enrol badge …%s: whose is it?", last4);
+            utf8_printf(k->title, sizeof(k->title), "Enrol badge …%s: whose is it?", last4);
         }
         int err = store_people_each(k->opt.store, person_row, k);
         if (err != STORE_OK && err != 1)
             kiosk_store_failed(k, err, "cannot read the roster");
         qsort(k->items, (size_t)k->n_items, sizeof(k->items[0]), booked_first);
-        snprintf(k->subtitle, sizeof(k->subtitle), "Touch the person (booked people first)");
+        utf8_printf(k->subtitle, sizeof(k->subtitle), "Touch the person (booked people first)");
     }
     kiosk_enter(k, KM_LIST, now + KIOSK_TRAINER_IDLE_US);
 }
@@ -528,8 +532,8 @@ static void ask_reason(struct kiosk *k, int64_t now)
 {
     k->step = STEP_REASON;
     k->n_buttons = 0;
-    snprintf(k->title, sizeof(k->title), "Why by hand? %s", k->person.name);
-    snprintf(k->subtitle, sizeof(k->subtitle), "%s by %s", k->session.title, k->trainer.name);
+    utf8_printf(k->title, sizeof(k->title), "Why by hand? %s", k->person.name);
+    utf8_printf(k->subtitle, sizeof(k->subtitle), "%s by %s", k->session.title, k->trainer.name);
     for (int i = 0; i < N_REASONS; i++)
         button(k, i, reasons[i], "", true, TONE_V_INFO);
     kiosk_enter(k, KM_BUTTONS, now + KIOSK_TRAINER_IDLE_US);
@@ -749,8 +753,8 @@ void trainer_action(struct kiosk *k, struct view_action a, int64_t now, int64_t 
 
 void trainer_view(const struct kiosk *k, struct view *v)
 {
-    snprintf(v->title, sizeof(v->title), "%s", k->title);
-    snprintf(v->subtitle, sizeof(v->subtitle), "%s", k->subtitle);
+    utf8_printf(v->title, sizeof(v->title), "%s", k->title);
+    utf8_printf(v->subtitle, sizeof(v->subtitle), "%s", k->subtitle);
     switch (k->mode) {
     case KM_MENU:
     case KM_BUTTONS:
@@ -774,9 +778,9 @@ void trainer_view(const struct kiosk *k, struct view *v)
     default:
         v->screen = SCREEN_MESSAGE;
         v->tone = k->msg_tone;
-        snprintf(v->headline, sizeof(v->headline), "%s", k->msg_head);
+        utf8_printf(v->headline, sizeof(v->headline), "%s", k->msg_head);
         for (int i = 0; i < k->n_msg; i++)
-            snprintf(v->lines[i], VIEW_TEXT, "%s", k->msg_lines[i]);
+            utf8_printf(v->lines[i], VIEW_TEXT, "%s", k->msg_lines[i]);
         v->n_lines = k->n_msg;
         break;
     }

@@ -1,5 +1,8 @@
 #include "apps/cpd-kiosk/app.h"
 
+#include "core/base/strcopy.h"
+#include "core/base/utf8.h"
+
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -141,11 +144,11 @@ static void update_status(struct app *a)
     struct kiosk_status *s = &a->status;
     if (a->opt->demo) {
         s->clock_ok = true;
-        snprintf(s->clock_text, sizeof(s->clock_text), "Demo clock");
+        utf8_printf(s->clock_text, sizeof(s->clock_text), "Demo clock");
     } else {
         s->clock_ok = clock_synced();
-        snprintf(s->clock_text, sizeof(s->clock_text), "%s",
-                 s->clock_ok ? "Clock synced" : "Clock not synced");
+        utf8_printf(s->clock_text, sizeof(s->clock_text), "%s",
+                    s->clock_ok ? "Clock synced" : "Clock not synced");
     }
     struct sync_state st;
     struct sync_facts f = {.configured = a->opt->cfg.sync.conninfo[0] != '\0',
@@ -156,7 +159,7 @@ static void update_status(struct app *a)
         store_count(a->opt->store, "events", &events) == STORE_OK) {
         f.last_success_us = st.last_success_us;
         f.waiting = events > st.acked_seq ? events - st.acked_seq : 0;
-        snprintf(f.last_error, sizeof(f.last_error), "%s", st.last_error);
+        utf8_printf(f.last_error, sizeof(f.last_error), "%s", st.last_error);
         f.has_offset = st.last_success_us != 0 && !a->opt->demo;
         f.clock_offset_ms = st.clock_offset_ms;
     }
@@ -201,11 +204,11 @@ static void sync_finished(struct app *a)
     y->running = false;
     char text[VIEW_TEXT];
     if (y->err == SYNC_OK) {
-        snprintf(text, sizeof(text), "Sync done: %lld events sent to head office",
-                 (long long)y->report.pushed);
+        utf8_printf(text, sizeof(text), "Sync done: %lld events sent to head office",
+                    (long long)y->report.pushed);
         kiosk_set_notice(a->kiosk, TONE_V_OK, "");
     } else {
-        snprintf(text, sizeof(text), "Sync failed: %s — %s", sync_strerror(y->err), y->why);
+        utf8_printf(text, sizeof(text), "Sync failed: %s — %s", sync_strerror(y->err), y->why);
         kiosk_set_notice(a->kiosk, TONE_V_ERROR, text);
     }
     fprintf(stderr, "cpd-kiosk: %s\n", text);
@@ -215,7 +218,8 @@ static void sync_finished(struct app *a)
 static void reader_state(struct app *a, bool up, const char *why)
 {
     a->status.reader_up = up;
-    snprintf(a->status.reader_text, sizeof(a->status.reader_text), "%s", up ? "Reader ready" : why);
+    utf8_printf(a->status.reader_text, sizeof(a->status.reader_text), "%s",
+                up ? "Reader ready" : why);
     if (!up)
         fprintf(stderr, "cpd-kiosk: reader down: %s\n", why);
     kiosk_set_status(a->kiosk, &a->status);
@@ -229,7 +233,7 @@ static void open_reader(struct app *a)
     bool none = a->opt->demo && cfg->source[0] == '\0';
     if (none) { /* the demo without a config: the keys are the reader */
         reader_state(a, true, "");
-        snprintf(a->status.reader_text, sizeof(a->status.reader_text), "Demo keys");
+        utf8_printf(a->status.reader_text, sizeof(a->status.reader_text), "Demo keys");
         kiosk_set_status(a->kiosk, &a->status);
         return;
     }
@@ -239,8 +243,8 @@ static void open_reader(struct app *a)
         err = reader_start(a->reader);
     if (err != READER_OK) {
         char text[300];
-        snprintf(text, sizeof(text), "Reader: %s%s%s", reader_strerror(err), why[0] ? ": " : "",
-                 why);
+        utf8_printf(text, sizeof(text), "Reader: %s%s%s", reader_strerror(err), why[0] ? ": " : "",
+                    why);
         reader_state(a, false, text);
     }
 }
@@ -316,14 +320,14 @@ static bool demo_key(struct app *a, const struct gfx_input *in)
 
 static void demo_legend(const struct app *a, struct view *v)
 {
-    static const char *const keys[] = {"1–9  tap a demo badge", "0  trainer badge, PIN " DEMO_PIN,
+    static const char *const keys[] = {"1–9  tap a demo badge", ("0  trainer badge, PIN " DEMO_PIN),
                                        "U  unknown badge",      "R  phone (random UID)",
                                        "N  +5 minutes",         "H  +1 hour",
                                        "J  next session",       "F10  quit the demo"};
     if (!a->opt->demo || (v->screen != SCREEN_IDLE))
         return;
     for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]) && v->n_legend < VIEW_LEGEND; i++)
-        snprintf(v->legend[v->n_legend++], sizeof(v->legend[0]), "%s", keys[i]);
+        utf8_printf(v->legend[v->n_legend++], sizeof(v->legend[0]), "%s", keys[i]);
 }
 
 /* ---- input ------------------------------------------------------------------------------- */
@@ -385,9 +389,11 @@ static void save_screenshot(struct app *a)
 {
     char path[CONFIG_PATH_MAX + 32];
     const char *env = getenv("CPD_KIOSK_SCREENSHOT");
-    if (env && env[0])
-        snprintf(path, sizeof(path), "%s", env);
-    else
+    if (env && env[0] && strcopy(path, sizeof(path), env) != 0) {
+        fprintf(stderr, "cpd-kiosk: CPD_KIOSK_SCREENSHOT: path too long\n");
+        return;
+    }
+    if (!(env && env[0]))
         keys_resolve("", a->opt->cfg.kiosk.database, "screen.png", path, sizeof(path));
     uint32_t *pixels = NULL;
     int w = 0, h = 0;
@@ -430,13 +436,13 @@ static int open_window(struct app *a)
             fprintf(stderr, "cpd-kiosk: no font at all is installed (Debian: fonts-dejavu-core)\n");
             return 1;
         }
-        snprintf(a->font_notice, sizeof(a->font_notice),
-                 "Font \"%s\" is not installed: showing %s ([display] font)", family, used);
+        utf8_printf(a->font_notice, sizeof(a->font_notice),
+                    "Font \"%s\" is not installed: showing %s ([display] font)", family, used);
         fprintf(stderr, "cpd-kiosk: %s\n", a->font_notice);
         family = used;
     }
     if (fontfind(family, true, bold, sizeof(bold)) != 0)
-        snprintf(bold, sizeof(bold), "%s", regular);
+        memcpy(bold, regular, sizeof(bold)); /* the same size: a regular face for bold too */
     struct gfx_options o = {.fullscreen = a->opt->fullscreen,
                             .width = a->opt->width,
                             .height = a->opt->height,
@@ -466,8 +472,8 @@ static int open_data(struct app_options *o, char *why, size_t cap)
     const char *db = o->cfg.kiosk.database;
     int err = store_open(db, &o->store, reason, sizeof(reason));
     if (err != STORE_OK) {
-        snprintf(why, cap, "Database %s: %s%s%s", db, store_strerror(err), reason[0] ? ": " : "",
-                 reason);
+        utf8_printf(why, cap, "Database %s: %s%s%s", db, store_strerror(err), reason[0] ? ": " : "",
+                    reason);
         return -1;
     }
     keys_resolve(o->cfg.kiosk.key_file, db, "kiosk.key", sign, sizeof(sign));
@@ -478,13 +484,13 @@ static int open_data(struct app_options *o, char *why, size_t cap)
     if (err == KEYS_OK && store_set_signer(o->store, o->cfg.kiosk.id, o->keys->sign_sk) != STORE_OK)
         err = KEYS_EFORMAT;
     if (err != KEYS_OK) {
-        snprintf(why, cap, "Kiosk key %s: %s", err == KEYS_ENOENT ? sign : site,
-                 keys_strerror(err));
+        utf8_printf(why, cap, "Kiosk key %s: %s", err == KEYS_ENOENT ? sign : site,
+                    keys_strerror(err));
         goto fail;
     }
     if (o->demo &&
         demo_seed(&o->demo_state, o->store, &o->cfg, o->keys->site, reason, sizeof(reason)) != 0) {
-        snprintf(why, cap, "Demo data: %s", reason);
+        utf8_printf(why, cap, "Demo data: %s", reason);
         goto fail;
     }
     if (o->demo)
@@ -512,14 +518,14 @@ static bool wait_for_data(struct app *a)
         v->height = h;
         v->tone = TONE_V_ERROR;
         zone_format_hhmm(zone_now_us(), v->clock);
-        snprintf(v->site, sizeof(v->site), "%s", a->opt->cfg.kiosk.site);
+        utf8_printf(v->site, sizeof(v->site), "%s", a->opt->cfg.kiosk.site);
         v->reader = (struct view_status){TONE_V_NEUTRAL, "Reader idle"};
         v->sync = (struct view_status){TONE_V_NEUTRAL, "Sync idle"};
         v->time_status = (struct view_status){TONE_V_NEUTRAL, "Clock"};
-        snprintf(v->headline, sizeof(v->headline), "Out of order — taps cannot be recorded");
-        snprintf(v->lines[0], VIEW_TEXT, "%s", why);
-        snprintf(v->lines[1], VIEW_TEXT, "Please sign the paper register and tell the office.");
-        snprintf(v->lines[2], VIEW_TEXT, "Trying again every 30 seconds.");
+        utf8_printf(v->headline, sizeof(v->headline), "Out of order — taps cannot be recorded");
+        utf8_printf(v->lines[0], VIEW_TEXT, "%s", why);
+        utf8_printf(v->lines[1], VIEW_TEXT, "Please sign the paper register and tell the office.");
+        utf8_printf(v->lines[2], VIEW_TEXT, "Trying again every 30 seconds.");
         v->n_lines = 3;
         screens_build(v, &a->screen);
         gfx_present(a->gfx, &a->screen.draw);

@@ -16,6 +16,7 @@
 struct app_options {
     struct config cfg;
     bool demo;
+    const char *data_dir;   /* --data-dir, or NULL */
     struct demo demo_state; /* when demo */
     struct store *store;
     struct kiosk_keys *keys;

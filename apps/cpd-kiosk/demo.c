@@ -5,22 +5,57 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "core/base/strcopy.h"
+#include "core/base/utf8.h"
 #include "core/domain/crypto.h"
 #include "core/services/csvfile.h"
 #include "core/services/import.h"
 #include "core/services/keys.h"
 #include "core/base/zone.h"
 
-const char *demo_data_dir(void)
+static bool holds_programme(const char *dir)
 {
-    const char *env = getenv("CPD_DATA_DIR");
-    return env && env[0] ? env : CPD_DATA_DIR;
+    char path[1024];
+    return dir && dir[0] &&
+           snprintf(path, sizeof(path), "%s/programme-2023-24.csv", dir) < (int)sizeof(path) &&
+           access(path, R_OK) == 0;
 }
 
-int demo_prepare(struct demo *d, struct config *cfg, char *why, size_t cap)
+int demo_find_data(const char *given, char *out, size_t cap, char *why, size_t why_cap)
+{
+    char beside[1024] = "";
+    ssize_t n = readlink("/proc/self/exe", beside, sizeof(beside) - 8);
+    if (n > 0) {
+        beside[n] = '\0';
+        char *slash = strrchr(beside, '/');
+        if (slash)
+            strcpy(slash, "/data"); /* room kept above */
+    }
+    const char *env = getenv("CPD_DATA_DIR");
+    const char *const places[] = {given, env, beside, CPD_INSTALLED_DATA_DIR};
+    for (size_t i = 0; i < sizeof(places) / sizeof(places[0]); i++) {
+        if (given && i > 0)
+            break; /* an explicit --data-dir is the only place looked at */
+        if (holds_programme(places[i]))
+            return strcopy(out, cap, places[i]) == 0 ? 0 : -1;
+    }
+    utf8_printf(why, why_cap,
+                "the demo data (programme-2023-24.csv) is not in %s%s%s%s%s (use --data-dir DIR)",
+                given           ? given
+                : env && env[0] ? env
+                                : "",
+                given || !(env && env[0]) ? "" : " ($CPD_DATA_DIR), ", given ? "" : beside,
+                given ? "" : " or ", given ? "" : CPD_INSTALLED_DATA_DIR);
+    return -1;
+}
+
+int demo_prepare(struct demo *d, struct config *cfg, const char *data_dir, char *why, size_t cap)
 {
     memset(d, 0, sizeof(*d));
+    if (demo_find_data(data_dir, d->data_dir, sizeof(d->data_dir), why, cap) != 0)
+        return -1;
     const char *tmp = getenv("TMPDIR");
     snprintf(d->dir, sizeof(d->dir), "%s/cpd-kiosk-demo-XXXXXX", tmp && tmp[0] ? tmp : "/tmp");
     if (!mkdtemp(d->dir)) {
@@ -113,7 +148,7 @@ int demo_seed(struct demo *d, struct store *s, const struct config *cfg, const u
     for (int i = 0; i < 4; i++) {
         char path[1024];
         struct import_result r;
-        snprintf(path, sizeof(path), "%s/%s", demo_data_dir(), files[i]);
+        snprintf(path, sizeof(path), "%s/%s", d->data_dir, files[i]);
         int err = import_file(s, (enum import_kind)i, path, &o, &r);
         if (err != IMPORT_OK) {
             snprintf(why, cap, "%s: %s", path, import_strerror(err));
@@ -121,7 +156,7 @@ int demo_seed(struct demo *d, struct store *s, const struct config *cfg, const u
         }
     }
     char roster[1024];
-    snprintf(roster, sizeof(roster), "%s/demo-roster.csv", demo_data_dir());
+    snprintf(roster, sizeof(roster), "%s/demo-roster.csv", d->data_dir);
     if (read_badges(d, roster, why, cap) != 0)
         return -1;
     return set_trainer_pins(s, why, cap);

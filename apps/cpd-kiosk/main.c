@@ -9,13 +9,15 @@
 #include "core/base/zone.h"
 
 static const char usage[] =
-    "usage: cpd-kiosk [--config FILE] [--windowed] [--size WxH] [--demo]\n"
+    "usage: cpd-kiosk [--config FILE] [--windowed] [--size WxH] [--demo [--data-dir DIR]]\n"
     "\n"
     "  --config FILE   kiosk.ini (default: $CPD_KIOSK_CONFIG, else built-in defaults)\n"
     "  --windowed      a window instead of full screen (default size 1280x800)\n"
     "  --size WxH      the window's size, e.g. 800x480\n"
     "  --demo          a temporary database with the 2023-24 programme and a demo roster,\n"
     "                  demo badges on keys 1-9 and a demo clock (see the key legend)\n"
+    "  --data-dir DIR  where the demo's data files are (default: $CPD_DATA_DIR, else data/\n"
+    "                  next to the program, else the installed share/cpd-kiosk/data)\n"
     "\n"
     "Needs a display (or: xvfb-run -a cpd-kiosk --demo). SIGUSR1 writes a screenshot PNG next\n"
     "to the database (or to $CPD_KIOSK_SCREENSHOT). Exit status: 0 ok, 1 failure, 2 usage.\n";
@@ -30,10 +32,13 @@ static void print_config_problem(void *ctx, const char *file, int line, const ch
 
 static int parse(int argc, char **argv, struct app_options *o, const char **config)
 {
-    static const struct option options[] = {
-        {"config", required_argument, NULL, 'c'}, {"windowed", no_argument, NULL, 'w'},
-        {"size", required_argument, NULL, 's'},   {"demo", no_argument, NULL, 'd'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
+    static const struct option options[] = {{"config", required_argument, NULL, 'c'},
+                                            {"windowed", no_argument, NULL, 'w'},
+                                            {"size", required_argument, NULL, 's'},
+                                            {"demo", no_argument, NULL, 'd'},
+                                            {"data-dir", required_argument, NULL, 'D'},
+                                            {"help", no_argument, NULL, 'h'},
+                                            {NULL, 0, NULL, 0}};
     int opt;
     while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
         switch (opt) {
@@ -54,6 +59,9 @@ static int parse(int argc, char **argv, struct app_options *o, const char **conf
             break;
         case 'd':
             o->demo = true;
+            break;
+        case 'D':
+            o->data_dir = optarg;
             break;
         case 'h':
             fputs(usage, stdout);
@@ -103,7 +111,7 @@ int main(int argc, char **argv)
     }
     o->keys = keys;
     char why[512];
-    if (o->demo && demo_prepare(&o->demo_state, &o->cfg, why, sizeof(why)) != 0) {
+    if (o->demo && demo_prepare(&o->demo_state, &o->cfg, o->data_dir, why, sizeof(why)) != 0) {
         fprintf(stderr, "cpd-kiosk: demo: %s\n", why);
         goto out;
     }

@@ -70,7 +70,8 @@ int main(void)
     if (ledger_init(&admin, &from, &to, why, sizeof(why)))
         die("ledger init", why);
     char dir[] = "/tmp/cpd-bench-sync-XXXXXX", db[128], sign[128], site[128], pw[128];
-    mkdtemp(dir);
+    if (!mkdtemp(dir))
+        die("mkdtemp", dir);
     snprintf(db, sizeof(db), "%s/kiosk.db", dir);
     snprintf(sign, sizeof(sign), "%s/kiosk.key", dir);
     snprintf(site, sizeof(site), "%s/site.key", dir);

@@ -1,5 +1,7 @@
 #include "core/base/utf8.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 static bool continuation(unsigned char c)
@@ -56,5 +58,23 @@ bool utf8_valid(const char *s)
         }
         p += len;
     }
+    return true;
+}
+
+bool utf8_printf(char *dst, size_t cap, const char *fmt, ...)
+{
+    if (cap == 0)
+        return true;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(dst, cap, fmt, ap);
+    va_end(ap);
+    if (n < 0) {
+        dst[0] = '\0';
+        return true;
+    }
+    if ((size_t)n < cap)
+        return false;
+    utf8_fix_tail(dst);
     return true;
 }

@@ -58,6 +58,9 @@ const char *import_strerror(int err)
 }
 
 static void report(struct import_ctx *c, int line, const char *severity, const char *fmt,
+                   va_list ap) __attribute__((format(printf, 4, 0)));
+
+static void report(struct import_ctx *c, int line, const char *severity, const char *fmt,
                    va_list ap)
 {
     char message[512];
