@@ -103,6 +103,13 @@ const char *reader_strerror(int err)
     }
 }
 
+void reader_prepare_process(void)
+{
+    /* Only the configured device: never scan the system for others. */
+    setenv("LIBNFC_AUTO_SCAN", "false", 0);
+    setenv("LIBNFC_INTRUSIVE_SCAN", "false", 0);
+}
+
 const char *reader_driver_name(enum reader_driver driver)
 {
     switch (driver) {

@@ -62,6 +62,9 @@ enum reader_error {
 
 struct reader;
 
+/* Sets what libnfc reads from the environment (never scan for other devices): call once at
+ * the start of main(), before any thread exists (setenv is not thread-safe). */
+void reader_prepare_process(void);
 /* Opens the configured backend; why (may be NULL) gets a one-line reason on failure. */
 int reader_open(const struct reader_options *cfg, bool accept_random, reader_event_fn fn, void *ctx,
                 struct reader **out, char *why, size_t why_cap);

@@ -247,9 +247,6 @@ int reader_libnfc_open(struct reader *r, char *why, size_t cap)
     reader_stop_init(&n->stop);
     pthread_mutex_init(&n->dev_lock, NULL);
     r->backend = n;
-    /* Only the configured device: never scan the system for others. */
-    setenv("LIBNFC_AUTO_SCAN", "false", 0);
-    setenv("LIBNFC_INTRUSIVE_SCAN", "false", 0);
     nfc_init(&n->context);
     if (!n->context) {
         snprintf(why, cap, "libnfc could not start (out of memory?)");

@@ -237,9 +237,19 @@ static void pin_ok(struct kiosk *k, int64_t now)
     }
     bool matches = !pin_locked(&rec, now) && crypto_pin_verify(rec.hash, k->pin) == CRYPTO_OK;
     enum pin_verdict verdict = pin_judge(&rec, matches, now);
-    store_pin_attempts(k->opt.store, k->trainer.id, rec.failures, rec.locked_until_us);
+    /* The attempt is on disk before it counts, or it does not count: a lockout a restart could
+     * forget would let someone guess on (a full disk must not open trainer mode). */
+    err = store_pin_attempts(k->opt.store, k->trainer.id, rec.failures, rec.locked_until_us);
     k->pin_len = 0;
     crypto_wipe(k->pin, sizeof(k->pin));
+    if (err != STORE_OK) {
+        kiosk_store_failed(k, err, "cannot record the PIN attempt");
+        utf8_printf(k->pin_message, sizeof(k->pin_message),
+                    "Cannot record the PIN attempt (%s): trainer mode stays locked",
+                    store_strerror(err));
+        k->sound = KIOSK_SOUND_ERROR;
+        return;
+    }
     kiosk_format_time(rec.locked_until_us, until);
     switch (verdict) {
     case PIN_ACCEPTED:

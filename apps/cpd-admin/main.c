@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "apps/cpd-admin/admin.h"
+#include "firmware-host/reader.h"
 #include "core/domain/crypto.h"
 #include "core/base/zone.h"
 
@@ -85,6 +86,7 @@ static int parse_globals(int argc, char **argv, const char **config, const char 
 
 int main(int argc, char **argv)
 {
+    reader_prepare_process(); /* before any thread */
     const char *config_path = getenv("CPD_KIOSK_CONFIG");
     const char *database = getenv("CPD_KIOSK_DB");
     int at = parse_globals(argc, argv, &config_path, &database);

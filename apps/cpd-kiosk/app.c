@@ -5,6 +5,7 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,8 +30,8 @@
 struct signals {
     pthread_t thread;
     bool running;
-    volatile bool stop;
-    volatile sig_atomic_t screenshot;
+    atomic_bool stop;
+    atomic_bool screenshot;
     struct gfx *gfx;
 };
 
@@ -55,7 +56,7 @@ static void *signal_thread(void *arg)
 struct syncer {
     pthread_t thread;
     bool running;
-    volatile bool finished;
+    atomic_bool finished;
     int err;
     char why[256];
     struct sync_report report;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "apps/cpd-kiosk/app.h"
+#include "firmware-host/reader.h"
 #include "core/domain/crypto.h"
 #include "core/base/zone.h"
 
@@ -80,6 +81,7 @@ static int parse(int argc, char **argv, struct app_options *o, const char **conf
 
 int main(int argc, char **argv)
 {
+    reader_prepare_process(); /* before any thread */
     struct app_options *o = calloc(1, sizeof(*o));
     struct kiosk_keys *keys = calloc(1, sizeof(*keys));
     if (!o || !keys || crypto_init() != CRYPTO_OK) {

@@ -103,6 +103,7 @@ static double cpu_seconds(void)
 
 int main(void)
 {
+    reader_prepare_process(); /* before any thread */
     int n = getenv("CPD_BENCH_PRESENTATIONS") ? atoi(getenv("CPD_BENCH_PRESENTATIONS")) : 500;
     int idle_s = getenv("CPD_BENCH_IDLE_S") ? atoi(getenv("CPD_BENCH_IDLE_S")) : 60;
     const int poll_ms = 50;

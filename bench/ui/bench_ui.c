@@ -75,6 +75,7 @@ static int rm(const char *p, const struct stat *s, int f, struct FTW *w)
 
 int main(void)
 {
+    reader_prepare_process(); /* before any thread */
     int taps = getenv("CPD_BENCH_TAPS") ? atoi(getenv("CPD_BENCH_TAPS")) : 1000;
     char dir[] = "/tmp/cpd-bench-ui-XXXXXX";
     if (crypto_init() != CRYPTO_OK || zone_set("Europe/London") != ZONE_OK || !mkdtemp(dir))

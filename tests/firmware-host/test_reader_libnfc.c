@@ -262,6 +262,7 @@ static void test_nfc_list_sees_the_emulated_card(void **state)
 
 int main(int argc, char **argv)
 {
+    reader_prepare_process(); /* before any thread */
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
     const struct CMUnitTest tests[] = {
         T(test_one_event_per_presentation),

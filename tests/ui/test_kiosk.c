@@ -369,6 +369,28 @@ static void test_a_tap_that_cannot_be_saved_says_so(void **state)
     assert_false(f->v.has_banner);
 }
 
+static void test_a_pin_attempt_that_cannot_be_saved_opens_nothing(void **state)
+{
+    struct fixture *f = *state;
+    at(f, "2023-09-13 15:00");
+    badge(f, RACHEL);
+    assert_int_equal(view(f)->screen, SCREEN_PIN);
+    /* The store cannot record the attempt: even the right PIN does not open trainer mode
+     * (a lockout that a failed write forgets would let someone guess on). */
+    struct store *other = NULL;
+    char why[256];
+    assert_int_equal(store_open(f->k.db_path, &other, why, sizeof(why)), STORE_OK);
+    assert_int_equal(store_begin(other), STORE_OK);
+    type_pin(f, "2468");
+    assert_int_equal(view(f)->screen, SCREEN_PIN);
+    assert_non_null(strstr(f->v.pin_message, "Cannot record the PIN attempt"));
+    assert_int_equal(kiosk_take_sound(f->kiosk), KIOSK_SOUND_ERROR);
+    store_rollback(other);
+    store_close(other);
+    type_pin(f, "2468");
+    assert_int_equal(view(f)->screen, SCREEN_MENU);
+}
+
 static void test_keys(void **state)
 {
     struct fixture *f = *state;
@@ -447,6 +469,7 @@ int main(void)
         T(test_enrol_a_badge_on_the_spot),
         T(test_cpi_grid_and_verification),
         T(test_a_tap_that_cannot_be_saved_says_so),
+        T(test_a_pin_attempt_that_cannot_be_saved_opens_nothing),
         T(test_keys),
         cmocka_unit_test(test_sync_status),
     };
