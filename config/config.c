@@ -250,6 +250,19 @@ static bool printable(const char *text)
     return true;
 }
 
+/* postgresql://user:secret@host/… — the password part of a connection URI. */
+static bool uri_has_password(const char *value)
+{
+    const char *rest = strncmp(value, "postgresql://", 13) == 0 ? value + 13
+                       : strncmp(value, "postgres://", 11) == 0 ? value + 11
+                                                                : NULL;
+    if (!rest)
+        return false;
+    const char *at = strchr(rest, '@'), *slash = strchr(rest, '/');
+    const char *colon = strchr(rest, ':');
+    return at && (!slash || at < slash) && colon && colon < at;
+}
+
 /* value is one of the space-separated words. */
 static bool one_of(const char *value, const char *words)
 {
@@ -268,11 +281,11 @@ static const char *check_text(const struct key_spec *k, const char *value)
 {
     if (strcmp(k->key, "id") == 0) {
         size_t n = strlen(value);
-        if (n == 0 || n > 63)
-            return "1–63 characters A-Z a-z 0-9 _ -";
+        if (n == 0 || n > 40)
+            return "1–40 characters A-Z a-z 0-9 _ -";
         for (size_t i = 0; i < n; i++) {
             if (!isalnum((unsigned char)value[i]) && value[i] != '_' && value[i] != '-')
-                return "1–63 characters A-Z a-z 0-9 _ -";
+                return "1–40 characters A-Z a-z 0-9 _ -";
         }
     }
     if ((strcmp(k->key, "site") == 0 || strcmp(k->key, "font") == 0 ||
@@ -286,7 +299,7 @@ static const char *check_text(const struct key_spec *k, const char *value)
             (strcmp(value, "UTC") != 0 && access(path, R_OK) != 0))
             return "a time zone name from /usr/share/zoneinfo, e.g. Europe/London";
     }
-    if (strcmp(k->key, "conninfo") == 0 && strstr(value, "password"))
+    if (strcmp(k->key, "conninfo") == 0 && (strstr(value, "password") || uri_has_password(value)))
         return "a libpq conninfo without a password (put it in password_file)";
     if (strcmp(k->key, "sslmode") == 0 &&
         !one_of(value, "disable allow prefer require verify-ca verify-full"))
@@ -312,7 +325,7 @@ static void set_value(struct loader *L, const struct key_spec *k, const char *va
         if (strlen(value) >= k->size)
             problem(L, line, "[%s] %s: expected at most %zu characters, got %zu", k->section,
                     k->key, k->size - 1, strlen(value));
-        else if (why && strstr(value, "password"))
+        else if (why && (strstr(value, "password") || uri_has_password(value)))
             problem(L, line, "[%s] %s: expected %s, got a value with a password (not shown)",
                     k->section, k->key, why);
         else if (why)

@@ -42,7 +42,7 @@ const char *sync_strerror(int err)
     case SYNC_ESTORE:
         return "the local database failed";
     case SYNC_ECONFIG:
-        return "sync is not set up";
+        return "a setting or a file cannot be used";
     case SYNC_EPERM:
         return "permission denied by the ledger";
     case SYNC_EDIVERGED:
@@ -56,7 +56,8 @@ const char *sync_strerror(int err)
 
 int sync_read_password(const char *path, char *out, size_t cap, char *why, size_t why_cap)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: a FIFO must be refused, not waited on (the mode check below refuses it). */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {
         snprintf(why, why_cap, "%s: %s", path, strerror(errno));
         return SYNC_ECONFIG;
@@ -83,6 +84,10 @@ int sync_read_password(const char *path, char *out, size_t cap, char *why, size_
         } else {
             out[n] = '\0';
             out[strcspn(out, "\r\n")] = '\0';
+            if (!out[0]) {
+                snprintf(why, why_cap, "%s: empty (the password is its first line)", path);
+                err = SYNC_ECONFIG;
+            }
         }
     }
     close(fd);
@@ -251,6 +256,7 @@ static int send_batch(struct pg *pg, struct batch *b, int64_t *acked, char *why,
 
 /* The ledger's view of this kiosk (cpd.kiosk_status) and which ledger it is. */
 struct ledger_status {
+    char kiosk[EVENT_KIOSK_MAX]; /* whose login this is */
     int64_t last_seq;
     uint8_t last_hash[CRYPTO_HASH_BYTES];
     char identity[128]; /* "<ledger uuid>/<cluster id>" */
@@ -260,16 +266,15 @@ static int ledger_status(struct pg *pg, struct ledger_status *st, char *why, siz
 {
     struct pg_result *res = NULL;
     int err = pg_exec(pg,
-                      "SELECT last_seq, encode(last_hash, 'hex'), ledger_id || '/' || cluster_id"
-                      " FROM cpd.kiosk_status()",
+                      "SELECT last_seq, encode(last_hash, 'hex'), ledger_id || '/' || cluster_id,"
+                      " kiosk FROM cpd.kiosk_status()",
                       0, NULL, &res, why, cap);
     if (err != PG_OK)
         return sync_from_pg(err, pg);
     st->last_seq = strtoll(pg_value(res, 0, 0), NULL, 10);
     int bad = crypto_unhex(st->last_hash, sizeof(st->last_hash), pg_value(res, 0, 1)) != 0 ||
-              strlen(pg_value(res, 0, 2)) >= sizeof(st->identity);
-    if (!bad)
-        memcpy(st->identity, pg_value(res, 0, 2), strlen(pg_value(res, 0, 2)) + 1);
+              strcopy(st->identity, sizeof(st->identity), pg_value(res, 0, 2)) != 0 ||
+              strcopy(st->kiosk, sizeof(st->kiosk), pg_value(res, 0, 3)) != 0;
     pg_clear(res);
     if (bad) {
         snprintf(why, cap, "the ledger's chain tip for this kiosk is malformed");
@@ -401,6 +406,13 @@ static int reconcile(struct pg *pg, struct store *s, const struct ledger_status 
                      const char *kiosk, const uint8_t pk[], struct sync_report *r, char *why,
                      size_t cap)
 {
+    if (strcmp(st->kiosk, kiosk) != 0) {
+        snprintf(why, cap,
+                 "this login is kiosk %s's in the ledger, but this kiosk is %s: check [sync] "
+                 "conninfo's user",
+                 st->kiosk, kiosk);
+        return SYNC_ECONFIG;
+    }
     int64_t local_seq = 0;
     uint8_t local_hash[CRYPTO_HASH_BYTES];
     if (store_chain_tip(s, &local_seq, local_hash) != STORE_OK)

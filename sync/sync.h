@@ -23,7 +23,7 @@ enum sync_error {
     SYNC_ETAMPER = -4,      /* an event in the ledger differs from the kiosk's copy */
     SYNC_EREJECTED = -5,    /* the ledger refused an event (chain, hash or signature) */
     SYNC_ESTORE = -6,       /* the local database failed */
-    SYNC_ECONFIG = -7,      /* [sync] not set up, or the password file is unusable */
+    SYNC_ECONFIG = -7,      /* a setting or a file (password, keyring, checkpoints) is unusable */
     SYNC_EPERM = -8,        /* permission denied (not a registered kiosk role?) */
     SYNC_EQUERY = -9,       /* any other ledger error */
     SYNC_EDIVERGED = -10,   /* the ledger holds another event at a seq this kiosk has (clone) */

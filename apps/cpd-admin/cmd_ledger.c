@@ -286,10 +286,8 @@ static int add_kiosk(const struct ledger_target *t, const struct ledger_args *o,
                              .idle_in_transaction_s = o->idle_timeout_s,
                              .connections = o->connections};
     if (err == SYNC_OK)
-        err = ledger_add_kiosk(t, &k, role, sizeof(role), why, cap);
+        err = ledger_add_kiosk(t, &k, o->keyring, role, sizeof(role), why, cap);
     crypto_wipe(kiosk_password, sizeof(kiosk_password));
-    if (err == SYNC_OK)
-        err = ledger_keyring_append(o->keyring, id, 1, o->public_key, "registered", why, cap);
     if (err != SYNC_OK)
         return fail(err, why);
     printf("kiosk %s registered; its login role is %s; its key is in %s\n", id, role, o->keyring);
@@ -306,9 +304,8 @@ static int rotate_key(const struct ledger_target *t, const struct ledger_args *o
         admin_error("--from-seq: expected a seq of 1 or more");
         return EXIT_USAGE;
     }
-    int err = ledger_rotate_key(t, id, o->public_key, o->reason, from, &applies, why, cap);
-    if (err == SYNC_OK)
-        err = ledger_keyring_append(o->keyring, id, applies, o->public_key, o->reason, why, cap);
+    int err =
+        ledger_rotate_key(t, id, o->public_key, o->reason, from, o->keyring, &applies, why, cap);
     if (err != SYNC_OK)
         return fail(err, why);
     printf("kiosk %s: events from seq %" PRId64 " on are checked with the new key (%s); "
@@ -365,8 +362,6 @@ int cmd_ledger(struct admin *a, int argc, char **argv)
     } else if (strcmp(what, "rotate-key") == 0) {
         rc = rotate_key(&t, &o, argv[o.first + 1], why, sizeof(why));
     } else if (strcmp(what, "checkpoint") == 0) {
-        printf("# cpd-admin ledger checkpoint: kiosk last_seq last_hash when (keep apart from "
-               "the ledger)\n");
         err = ledger_checkpoint(&t, print_line, NULL, why, sizeof(why));
         rc = err == SYNC_OK ? 0 : fail(err, why);
     } else {

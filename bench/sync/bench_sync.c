@@ -83,8 +83,8 @@ int main(void)
         die("kiosk", why);
     char pk[65];
     crypto_hex(pk, keys.sign_pk, 32);
-    if (ledger_add_kiosk(&admin, &(struct ledger_kiosk){"bench", pk, "bench-pw", 600, 30, 2}, role,
-                         sizeof(role), why, sizeof(why)))
+    if (ledger_add_kiosk(&admin, &(struct ledger_kiosk){"bench", pk, "bench-pw", 600, 30, 2}, NULL,
+                         role, sizeof(role), why, sizeof(why)))
         die("add kiosk", why);
     store_begin(s);
     for (int i = 0; i < n; i++) {

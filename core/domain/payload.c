@@ -83,6 +83,14 @@ int payload_get_str(const char *payload, const char *key, char *out, size_t cap)
     return rc;
 }
 
+int payload_check_object(const char *payload)
+{
+    json_t *root = json_loads(payload, JSON_REJECT_DUPLICATES, NULL);
+    int rc = root && json_is_object(root) ? PAYLOAD_OK : PAYLOAD_EINVALID;
+    json_decref(root);
+    return rc;
+}
+
 int payload_check(const char *payload)
 {
     json_t *root = json_loads(payload, JSON_REJECT_DUPLICATES, NULL);

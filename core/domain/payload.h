@@ -37,5 +37,8 @@ int payload_get_bool(const char *payload, const char *key, bool *out);
 int payload_get_str(const char *payload, const char *key, char *out, size_t cap);
 /* PAYLOAD_OK when text is a JSON object in canonical spelling. */
 int payload_check(const char *payload);
+/* PAYLOAD_OK when text is a JSON object without duplicate keys (any spelling): what the ledger
+ * accepts from a kiosk. */
+int payload_check_object(const char *payload);
 
 #endif

@@ -63,6 +63,18 @@ static int current_version(struct pg *pg, int *version, char *why, size_t cap)
     return SYNC_OK;
 }
 
+/* Applied by every init, whatever the schema: a restore into a new database, or someone's
+ * GRANT, may have undone it. Nobody but the owner makes objects here (no temp tables to shadow
+ * ours, nothing in public); only kiosk and office logins connect. */
+static const char harden_sql[] =
+    "DO $$ BEGIN"
+    " EXECUTE pg_catalog.format('REVOKE TEMPORARY, CONNECT ON DATABASE %I FROM PUBLIC',"
+    "  pg_catalog.current_database());"
+    " EXECUTE pg_catalog.format('GRANT CONNECT ON DATABASE %I TO cpd_kiosk, cpd_office',"
+    "  pg_catalog.current_database());"
+    " REVOKE CREATE ON SCHEMA public FROM PUBLIC;"
+    " END $$";
+
 int ledger_init(const struct ledger_target *t, int *from, int *to, char *why, size_t cap)
 {
     struct pg *pg = NULL;
@@ -80,6 +92,8 @@ int ledger_init(const struct ledger_target *t, int *from, int *to, char *why, si
         if (err == SYNC_OK)
             *to = v;
     }
+    if (err == SYNC_OK)
+        err = sync_from_pg(pg_exec_script(pg, harden_sql, why, cap), pg);
     pg_close(pg);
     return err;
 }
@@ -102,8 +116,8 @@ int ledger_kiosk_role(const char *id, char *out, size_t cap)
     return SYNC_OK;
 }
 
-int ledger_add_kiosk(const struct ledger_target *t, const struct ledger_kiosk *k, char *role_out,
-                     size_t role_cap, char *why, size_t cap)
+int ledger_add_kiosk(const struct ledger_target *t, const struct ledger_kiosk *k,
+                     const char *keyring, char *role_out, size_t role_cap, char *why, size_t cap)
 {
     char role[96], verifier[512], limits[3][16];
     if (ledger_kiosk_role(k->id, role, sizeof(role)) != SYNC_OK || strlen(role) >= role_cap) {
@@ -131,6 +145,10 @@ int ledger_add_kiosk(const struct ledger_target *t, const struct ledger_kiosk *k
                        " $4::integer, $5::integer)",
                        5, l, NULL, why, cap);
         }
+        /* The keyring before the commit: a key the ledger has, the keyring has too. */
+        if (err == SYNC_OK && keyring)
+            err =
+                ledger_keyring_append(keyring, k->id, 1, k->public_key_hex, "registered", why, cap);
         err = finish(pg, err, why, cap);
     }
     crypto_wipe(verifier, sizeof(verifier));
@@ -141,20 +159,32 @@ int ledger_add_kiosk(const struct ledger_target *t, const struct ledger_kiosk *k
 }
 
 int ledger_rotate_key(const struct ledger_target *t, const char *id, const char *public_key_hex,
-                      const char *reason, int64_t from_seq, int64_t *applies_from, char *why,
-                      size_t cap)
+                      const char *reason, int64_t from_seq, const char *keyring,
+                      int64_t *applies_from, char *why, size_t cap)
 {
     char from[24];
     snprintf(from, sizeof(from), "%" PRId64, from_seq);
     const char *v[] = {id, public_key_hex, reason, from_seq > 0 ? from : NULL};
+    if (!reason[0] || strlen(reason) > 500 || strpbrk(reason, "\r\n")) {
+        snprintf(why, cap, "--reason: one line of 1–500 characters");
+        return SYNC_ECONFIG;
+    }
     struct pg *pg = NULL;
     struct pg_result *r = NULL;
     int err = connect_to(t, &pg, why, cap);
     if (err == SYNC_OK)
+        err = exec(pg, "BEGIN", 0, NULL, NULL, why, cap);
+    if (err == SYNC_OK) {
         err = exec(pg, "SELECT cpd.rotate_key($1, decode($2, 'hex'), $3, $4::bigint)", 4, v, &r,
                    why, cap);
-    if (err == SYNC_OK)
-        *applies_from = strtoll(pg_value(r, 0, 0), NULL, 10);
+        if (err == SYNC_OK)
+            *applies_from = strtoll(pg_value(r, 0, 0), NULL, 10);
+        /* The keyring before the commit: a key the ledger has, the keyring has too. */
+        if (err == SYNC_OK && keyring)
+            err =
+                ledger_keyring_append(keyring, id, *applies_from, public_key_hex, reason, why, cap);
+        err = finish(pg, err, why, cap);
+    }
     pg_clear(r);
     pg_close(pg);
     return err;
@@ -172,6 +202,11 @@ int ledger_checkpoint(const struct ledger_target *t, ledger_line_fn fn, void *ct
                    " to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
                    " FROM cpd.kiosks ORDER BY id",
                    0, NULL, &r, why, cap);
+    if (err == SYNC_OK)
+        fn(ctx,
+           "# cpd-admin ledger checkpoint: kiosk last_seq last_hash when (keep apart from the"
+           " ledger)",
+           false);
     for (int i = 0; err == SYNC_OK && i < pg_rows(r); i++)
         fn(ctx, pg_value(r, i, 0), false);
     pg_clear(r);
@@ -394,8 +429,16 @@ void ledger_keyring_free(struct ledger_keyring *k)
     memset(k, 0, sizeof(*k));
 }
 
+/* A key from a seq on replaces the kiosk's keys from that seq on, as cpd.rotate_key does in
+ * the ledger: the keyring file is a history, this is what it says now. */
 static int keyring_add(struct ledger_keyring *k, const struct ledger_key *key)
 {
+    size_t kept = 0;
+    for (size_t i = 0; i < k->n; i++) {
+        if (strcmp(k->keys[i].kiosk, key->kiosk) != 0 || k->keys[i].from_seq < key->from_seq)
+            k->keys[kept++] = k->keys[i];
+    }
+    k->n = kept;
     if (k->n == k->cap) {
         size_t cap = k->cap ? 2 * k->cap : 16;
         struct ledger_key *grown = realloc(k->keys, cap * sizeof(*grown));
@@ -452,9 +495,29 @@ int ledger_keyring_load(const char *path, struct ledger_keyring *k, char *why, s
     return err;
 }
 
+/* The keyring already says this kiosk's key from this seq is this one. */
+static bool keyring_holds(const char *path, const char *kiosk, int64_t from_seq,
+                          const char *public_key_hex)
+{
+    struct ledger_keyring ring;
+    char ignored[256];
+    uint8_t pk[CRYPTO_SIGN_PK_BYTES];
+    if (crypto_unhex(pk, sizeof(pk), public_key_hex) != 0 ||
+        ledger_keyring_load(path, &ring, ignored, sizeof(ignored)) != SYNC_OK)
+        return false;
+    bool held = false;
+    for (size_t i = 0; i < ring.n && !held; i++)
+        held = strcmp(ring.keys[i].kiosk, kiosk) == 0 && ring.keys[i].from_seq == from_seq &&
+               memcmp(ring.keys[i].pk, pk, sizeof(pk)) == 0;
+    ledger_keyring_free(&ring);
+    return held;
+}
+
 int ledger_keyring_append(const char *path, const char *kiosk, int64_t from_seq,
                           const char *public_key_hex, const char *reason, char *why, size_t cap)
 {
+    if (keyring_holds(path, kiosk, from_seq, public_key_hex))
+        return SYNC_OK; /* add-kiosk again (a new password): nothing new to anchor */
     int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
     if (fd < 0) {
         snprintf(why, cap, "%s: %s", path, strerror(errno));
@@ -498,6 +561,13 @@ static bool keyring_has(const struct ledger_keyring *k, const char *kiosk)
 
 /* ---- verify ------------------------------------------------------------------------------ */
 
+struct checkpoint {
+    char kiosk[64];
+    int64_t seq;
+    char hash[2 * CRYPTO_HASH_BYTES + 1];
+    char when[32];
+};
+
 struct verifier {
     struct pg *pg;
     const struct ledger_keyring *ring;
@@ -505,11 +575,15 @@ struct verifier {
     void *ctx;
     struct ledger_verify_report *report;
     bool kiosk_bad;
+    struct checkpoint *checkpoints;
+    size_t n_checkpoints;
 };
 
 static void say(struct verifier *v, bool bad, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* One line to the caller; control characters (a kiosk id written by the owner, say) are shown
+ * as '?', so no value can forge a line of the report. */
 static void say(struct verifier *v, bool bad, const char *fmt, ...)
 {
     char line[512];
@@ -517,17 +591,23 @@ static void say(struct verifier *v, bool bad, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(line, sizeof(line), fmt, ap);
     va_end(ap);
+    for (char *p = line; *p; p++) {
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            *p = '?';
+    }
     v->kiosk_bad |= bad;
     if (v->fn)
         v->fn(v->ctx, line, bad);
 }
 
-/* One kiosk's chain, a page at a time, each event against the keyring's key for its seq. */
-static int verify_chain(struct verifier *v, const char *kiosk, struct event_chain *chain, char *why,
-                        size_t cap)
+/* One kiosk's chain, a page at a time, each event against the keyring's key for its seq.
+ * *broken: the walk stopped at a bad event. */
+static int verify_chain(struct verifier *v, const char *kiosk, struct event_chain *chain,
+                        bool *broken, char *why, size_t cap)
 {
     char after[24] = "0";
     event_chain_start(chain);
+    *broken = false;
     for (;;) {
         const char *params[2] = {kiosk, after};
         struct pg_result *r = NULL;
@@ -542,8 +622,7 @@ static int verify_chain(struct verifier *v, const char *kiosk, struct event_chai
         int n = pg_rows(r);
         for (int i = 0; i < n; i++) {
             struct event e;
-            int bad = 0;
-            bad = sync_event_from_row(r, i, kiosk, &e);
+            int bad = sync_event_from_row(r, i, kiosk, &e);
             const uint8_t *pk = keyring_key(v->ring, kiosk, e.seq);
             int rc = bad ? EVENT_EHASH : !pk ? EVENT_ESIG : event_chain_next(chain, &e, pk);
             v->report->events++;
@@ -552,6 +631,7 @@ static int verify_chain(struct verifier *v, const char *kiosk, struct event_chai
                     kiosk, e.seq ? e.seq : chain->last_seq + 1,
                     !pk && !bad ? "no key in the keyring for this seq" : event_strerror(rc),
                     chain->last_seq);
+                *broken = true;
                 pg_clear(r);
                 return SYNC_OK;
             }
@@ -563,10 +643,10 @@ static int verify_chain(struct verifier *v, const char *kiosk, struct event_chai
     }
 }
 
-/* The ledger's own record of the kiosk: its key against the keyring, its last_seq and hash
- * against the chain. */
+/* The ledger's own record of the kiosk — its current key, its key history and its last seq
+ * and hash — against the keyring and the chain. */
 static int verify_record(struct verifier *v, const struct pg_result *k, int i,
-                         const struct event_chain *chain)
+                         const struct event_chain *chain, bool broken, char *why, size_t cap)
 {
     const char *kiosk = pg_value(k, i, 0);
     uint8_t pk[CRYPTO_SIGN_PK_BYTES], last_hash[CRYPTO_HASH_BYTES];
@@ -579,6 +659,35 @@ static int verify_record(struct verifier *v, const struct pg_result *k, int i,
     const uint8_t *ring = keyring_key(v->ring, kiosk, INT64_MAX);
     if (ring && memcmp(ring, pk, sizeof(pk)) != 0)
         say(v, true, "kiosk %s: the ledger's public key differs from the keyring's", kiosk);
+    /* Every key the ledger checks pushes with, from the seq it applies, is the keyring's. */
+    const char *params[1] = {kiosk};
+    struct pg_result *r = NULL;
+    int err = exec(v->pg,
+                   "SELECT from_seq, encode(public_key, 'hex') FROM cpd.kiosk_keys"
+                   " WHERE kiosk = $1 ORDER BY from_seq",
+                   1, params, &r, why, cap);
+    if (err != SYNC_OK)
+        return err;
+    size_t in_ledger = (size_t)pg_rows(r);
+    for (size_t j = 0; j < in_ledger; j++) {
+        int64_t from = strtoll(pg_value(r, (int)j, 0), NULL, 10);
+        uint8_t key[CRYPTO_SIGN_PK_BYTES];
+        const uint8_t *ours = keyring_key(v->ring, kiosk, from);
+        bool same = crypto_unhex(key, sizeof(key), pg_value(r, (int)j, 1)) == 0 && ours &&
+                    memcmp(ours, key, sizeof(key)) == 0;
+        if (!same)
+            say(v, true, "kiosk %s: the ledger's key from seq %" PRId64 " is not the keyring's",
+                kiosk, from);
+    }
+    size_t in_ring = 0;
+    for (size_t q = 0; q < v->ring->n; q++)
+        in_ring += strcmp(v->ring->keys[q].kiosk, kiosk) == 0;
+    if (in_ring != in_ledger)
+        say(v, true, "kiosk %s: the keyring holds %zu keys for it, the ledger %zu", kiosk, in_ring,
+            in_ledger);
+    pg_clear(r);
+    if (broken)
+        return SYNC_OK; /* the bad event is the finding; what follows it is not "missing" */
     if (chain->last_seq < last_seq)
         say(v, true,
             "kiosk %s: the chain ends at seq %" PRId64 " but the ledger recorded last_seq %" PRId64
@@ -591,42 +700,9 @@ static int verify_record(struct verifier *v, const struct pg_result *k, int i,
     return SYNC_OK;
 }
 
-/* A checkpoint line "<kiosk> <seq> <hash> <when>" against the ledger. */
-static int verify_checkpoint(struct verifier *v, const char *path, int no, char *line, char *why,
-                             size_t cap)
-{
-    char *save = NULL, *kiosk = strtok_r(line, " \t", &save), *seq = strtok_r(NULL, " \t", &save);
-    char *hash = strtok_r(NULL, " \t\r\n", &save), *when = strtok_r(NULL, " \t\r\n", &save);
-    uint8_t want[CRYPTO_HASH_BYTES];
-    if (!kiosk || !seq || !hash || crypto_unhex(want, sizeof(want), hash) != 0) {
-        snprintf(why, cap, "%s:%d: expected \"KIOSK SEQ HASH_HEX WHEN\"", path, no);
-        return SYNC_ECONFIG;
-    }
-    if (strtoll(seq, NULL, 10) == 0)
-        return SYNC_OK;
-    const char *params[2] = {kiosk, seq};
-    struct pg_result *r = NULL;
-    int err = exec(v->pg,
-                   "SELECT encode(hash, 'hex'), (SELECT max(seq) FROM cpd.events WHERE kiosk = $1)"
-                   " FROM (SELECT 1) one LEFT JOIN cpd.events ON kiosk = $1 AND seq = $2::bigint",
-                   2, params, &r, why, cap);
-    if (err != SYNC_OK)
-        return err;
-    const char *have = pg_value(r, 0, 0);
-    v->kiosk_bad = false;
-    if (pg_null(r, 0, 0))
-        say(v, true,
-            "kiosk %s: event %s of the checkpoint of %s is missing (the ledger's chain ends at %s)",
-            kiosk, seq, when ? when : "?", pg_null(r, 0, 1) ? "0" : pg_value(r, 0, 1));
-    else if (strcmp(have, hash) != 0)
-        say(v, true, "kiosk %s: event %s differs from the checkpoint of %s (rewritten)", kiosk, seq,
-            when ? when : "?");
-    v->report->bad_kiosks += v->kiosk_bad;
-    pg_clear(r);
-    return SYNC_OK;
-}
-
-static int verify_checkpoints(struct verifier *v, const char *path, char *why, size_t cap)
+/* The checkpoints file, read whole before anything is verified: "<kiosk> <seq> <hash> <when>"
+ * lines, '#' comments. */
+static int load_checkpoints(struct verifier *v, const char *path, char *why, size_t cap)
 {
     FILE *f = fopen(path, "r");
     if (!f) {
@@ -635,13 +711,103 @@ static int verify_checkpoints(struct verifier *v, const char *path, char *why, s
     }
     char line[512];
     int err = SYNC_OK;
+    size_t room = 0;
     for (int no = 1; err == SYNC_OK && fgets(line, sizeof(line), f); no++) {
-        if (line[0] != '#' && strspn(line, " \t\r\n") != strlen(line))
-            err = verify_checkpoint(v, path, no, line, why, cap);
-        v->report->checkpoints += err == SYNC_OK && line[0] != '#';
+        if (line[0] == '#' || strspn(line, " \t\r\n") == strlen(line))
+            continue;
+        char *save = NULL, *kiosk = strtok_r(line, " \t", &save);
+        char *seq = strtok_r(NULL, " \t", &save), *hash = strtok_r(NULL, " \t\r\n", &save);
+        char *when = strtok_r(NULL, " \t\r\n", &save), *end = NULL;
+        uint8_t bytes[CRYPTO_HASH_BYTES];
+        struct checkpoint c = {0};
+        if (!kiosk || !seq || !hash || (c.seq = strtoll(seq, &end, 10)) < 0 || *end ||
+            crypto_unhex(bytes, sizeof(bytes), hash) != 0 ||
+            strcopy(c.kiosk, sizeof(c.kiosk), kiosk) != 0 ||
+            strcopy(c.hash, sizeof(c.hash), hash) != 0 ||
+            strcopy(c.when, sizeof(c.when), when ? when : "?") != 0) {
+            snprintf(why, cap, "%s:%d: expected \"KIOSK SEQ HASH_HEX WHEN\"", path, no);
+            err = SYNC_ECONFIG;
+            break;
+        }
+        if (v->n_checkpoints == room) {
+            room = room ? 2 * room : 64;
+            struct checkpoint *grown = realloc(v->checkpoints, room * sizeof(*grown));
+            if (!grown) {
+                err = SYNC_ESTORE;
+                break;
+            }
+            v->checkpoints = grown;
+        }
+        v->checkpoints[v->n_checkpoints++] = c;
     }
     fclose(f);
     return err;
+}
+
+/* This kiosk's checkpoints against the ledger: each event a checkpoint saw must still be there
+ * with the same hash. */
+static int verify_checkpoints_of(struct verifier *v, const char *kiosk, char *why, size_t cap)
+{
+    for (size_t i = 0; i < v->n_checkpoints; i++) {
+        const struct checkpoint *c = &v->checkpoints[i];
+        if (strcmp(c->kiosk, kiosk) != 0 || c->seq == 0)
+            continue;
+        char seq[24];
+        snprintf(seq, sizeof(seq), "%" PRId64, c->seq);
+        const char *params[2] = {kiosk, seq};
+        struct pg_result *r = NULL;
+        int err = exec(v->pg,
+                       "SELECT encode(hash, 'hex'), (SELECT max(seq) FROM cpd.events WHERE"
+                       " kiosk = $1) FROM (SELECT 1) one LEFT JOIN cpd.events ON kiosk = $1"
+                       " AND seq = $2::bigint",
+                       2, params, &r, why, cap);
+        if (err != SYNC_OK)
+            return err;
+        v->report->checkpoints++;
+        if (pg_null(r, 0, 0))
+            say(v, true,
+                "kiosk %s: event %s of the checkpoint of %s is missing (the ledger's chain ends"
+                " at %s)",
+                kiosk, seq, c->when, pg_null(r, 0, 1) ? "0" : pg_value(r, 0, 1));
+        else if (strcmp(pg_value(r, 0, 0), c->hash) != 0)
+            say(v, true, "kiosk %s: event %s differs from the checkpoint of %s (rewritten)", kiosk,
+                seq, c->when);
+        pg_clear(r);
+    }
+    return SYNC_OK;
+}
+
+static bool listed(const struct pg_result *k, const char *kiosk)
+{
+    for (int j = 0; j < pg_rows(k); j++) {
+        if (strcmp(pg_value(k, j, 0), kiosk) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* Kiosks the keyring or the checkpoints name that the ledger has nothing of. */
+static void verify_unknown(struct verifier *v, const struct pg_result *k)
+{
+    for (size_t i = 0; i < v->ring->n; i++) {
+        const char *kiosk = v->ring->keys[i].kiosk;
+        bool seen = listed(k, kiosk);
+        for (size_t j = 0; j < i && !seen; j++)
+            seen = strcmp(v->ring->keys[j].kiosk, kiosk) == 0;
+        if (!seen) {
+            v->kiosk_bad = false;
+            say(v, true, "kiosk %s: in the keyring but unknown to the ledger", kiosk);
+            v->report->bad_kiosks++;
+        }
+    }
+    for (size_t i = 0; i < v->n_checkpoints; i++) {
+        const struct checkpoint *c = &v->checkpoints[i];
+        if (c->seq > 0 && !listed(k, c->kiosk) && !keyring_has(v->ring, c->kiosk)) {
+            v->kiosk_bad = false;
+            say(v, true, "kiosk %s: in the checkpoints but unknown to the ledger", c->kiosk);
+            v->report->bad_kiosks++;
+        }
+    }
 }
 
 int ledger_verify(const struct ledger_target *t, const struct ledger_keyring *ring,
@@ -651,46 +817,41 @@ int ledger_verify(const struct ledger_target *t, const struct ledger_keyring *ri
     memset(report, 0, sizeof(*report));
     struct verifier v = {.ring = ring, .fn = fn, .ctx = ctx, .report = report};
     struct pg_result *k = NULL;
-    int err = connect_to(t, &v.pg, why, cap);
+    int err = checkpoints ? load_checkpoints(&v, checkpoints, why, cap) : SYNC_OK;
+    if (err == SYNC_OK)
+        err = connect_to(t, &v.pg, why, cap);
     /* Every kiosk the ledger has a record or events of. */
     if (err == SYNC_OK)
-        err = exec(
-            v.pg,
-            "SELECT id, encode(public_key, 'hex'), last_seq, encode(last_hash, 'hex'),"
-            " true FROM cpd.kiosks UNION ALL SELECT DISTINCT kiosk, NULL, NULL::bigint, NULL, false"
-            " FROM cpd.events WHERE kiosk NOT IN (SELECT id FROM cpd.kiosks) ORDER BY 1",
-            0, NULL, &k, why, cap);
+        err = exec(v.pg,
+                   "SELECT id, encode(public_key, 'hex'), last_seq, encode(last_hash, 'hex'),"
+                   " true FROM cpd.kiosks UNION ALL SELECT DISTINCT kiosk, NULL, NULL::bigint,"
+                   " NULL, false FROM cpd.events WHERE kiosk NOT IN (SELECT id FROM cpd.kiosks)"
+                   " ORDER BY 1",
+                   0, NULL, &k, why, cap);
     for (int i = 0; err == SYNC_OK && i < pg_rows(k); i++) {
         const char *kiosk = pg_value(k, i, 0);
+        bool registered = pg_value(k, i, 4)[0] == 't', broken = false;
         struct event_chain chain;
         v.kiosk_bad = false;
         report->kiosks++;
         if (!keyring_has(ring, kiosk))
             say(&v, true, "kiosk %s: %s but not in the keyring", kiosk,
-                pg_value(k, i, 4)[0] == 't' ? "registered in the ledger" : "has events");
-        err = verify_chain(&v, kiosk, &chain, why, cap);
-        if (err == SYNC_OK && pg_value(k, i, 4)[0] == 't')
-            err = verify_record(&v, k, i, &chain);
+                registered ? "registered in the ledger" : "has events");
+        else if (!registered)
+            say(&v, true, "kiosk %s: has events but no record in the ledger (cpd.kiosks)", kiosk);
+        err = verify_chain(&v, kiosk, &chain, &broken, why, cap);
+        if (err == SYNC_OK && registered)
+            err = verify_record(&v, k, i, &chain, broken, why, cap);
+        if (err == SYNC_OK)
+            err = verify_checkpoints_of(&v, kiosk, why, cap);
         if (err == SYNC_OK && !v.kiosk_bad)
             say(&v, false, "kiosk %s: %" PRId64 " events: chain and signatures verified", kiosk,
                 chain.last_seq);
         report->bad_kiosks += v.kiosk_bad;
     }
-    for (size_t i = 0; err == SYNC_OK && i < ring->n; i++) {
-        bool seen = false;
-        for (size_t j = 0; j < i && !seen; j++)
-            seen = strcmp(ring->keys[j].kiosk, ring->keys[i].kiosk) == 0;
-        for (int j = 0; j < pg_rows(k) && !seen; j++)
-            seen = strcmp(pg_value(k, j, 0), ring->keys[i].kiosk) == 0;
-        if (!seen) {
-            v.kiosk_bad = false;
-            say(&v, true, "kiosk %s: in the keyring but unknown to the ledger",
-                ring->keys[i].kiosk);
-            report->bad_kiosks++;
-        }
-    }
-    if (err == SYNC_OK && checkpoints)
-        err = verify_checkpoints(&v, checkpoints, why, cap);
+    if (err == SYNC_OK)
+        verify_unknown(&v, k);
+    free(v.checkpoints);
     pg_clear(k);
     pg_close(v.pg);
     return err;

@@ -38,13 +38,15 @@ struct ledger_kiosk {
 /* Registers a kiosk with its first key and creates (or re-passwords) its login role, in one
  * transaction. Another key for an existing id is refused (rotate-key is the way). */
 int ledger_add_kiosk(const struct ledger_target *t, const struct ledger_kiosk *kiosk,
-                     char *role_out, size_t role_cap, char *why, size_t cap);
-/* A new key for events from from_seq on (0: after what the ledger holds), with a reason. */
+                     const char *keyring, char *role_out, size_t role_cap, char *why, size_t cap);
+/* A new key for events from from_seq on (0: after what the ledger holds), with a reason (one
+ * line). Both write the key into the keyring file (NULL: none) before their transaction
+ * commits, so the ledger never holds a key the keyring lacks. */
 int ledger_rotate_key(const struct ledger_target *t, const char *id, const char *public_key_hex,
-                      const char *reason, int64_t from_seq, int64_t *applies_from, char *why,
-                      size_t cap);
-/* One line per kiosk: "<kiosk> <last_seq> <last_hash> <UTC time>", to keep outside the
- * ledger and give to verify --checkpoints later. */
+                      const char *reason, int64_t from_seq, const char *keyring,
+                      int64_t *applies_from, char *why, size_t cap);
+/* A header, then one line per kiosk: "<kiosk> <last_seq> <last_hash> <UTC time>", to keep
+ * outside the ledger and give to verify --checkpoints later; nothing when it fails. */
 int ledger_checkpoint(const struct ledger_target *t, ledger_line_fn fn, void *ctx, char *why,
                       size_t cap);
 /* Imports a CSV (docs/data-formats.md) into the ledger: checked by the kiosk's own importer in a
@@ -54,7 +56,8 @@ int ledger_import(const struct ledger_target *t, enum import_kind kind, const ch
                   size_t cap);
 
 /* The keyring: every kiosk key head office has registered, in a file kept apart from the
- * database (written by add-kiosk and rotate-key), the trust anchor of verify. */
+ * database (written by add-kiosk and rotate-key), the trust anchor of verify. Loaded, a key
+ * from a seq on replaces that kiosk's keys from that seq on (as rotate-key does). */
 struct ledger_key {
     char kiosk[64];
     int64_t from_seq;

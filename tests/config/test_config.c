@@ -165,7 +165,7 @@ static void test_every_bad_value_class_is_named_by_line(void **state)
                        "this line has no equals sign\n";      /* 23 */
     assert_int_equal(load(&c, text, path, sizeof(path)), CONFIG_EINVALID);
     assert_report(path, 2,
-                  "[kiosk] id: expected 1–63 characters A-Z a-z 0-9 _ -, got "
+                  "[kiosk] id: expected 1–40 characters A-Z a-z 0-9 _ -, got "
                   "\"central 1\"");
     assert_report(path, 3,
                   "[kiosk] timezone: expected a time zone name from "
@@ -204,6 +204,18 @@ static void test_every_bad_value_class_is_named_by_line(void **state)
                   "verify-full, got \"verify-all\"");
     assert_report(path, 22,
                   "[sync] channel_binding: expected disable, prefer or require, got \"maybe\"");
+    /* A password in a connection URI is refused too, and not shown. */
+    struct config c2;
+    char path2[512];
+    assert_int_equal(load(&c2, "[sync]\nconninfo = postgresql://cpd_kiosk_x:hunter3@ledger/cpd\n",
+                          path2, sizeof(path2)),
+                     CONFIG_EINVALID);
+    assert_non_null(strstr(reports, "got a value with a password (not shown)"));
+    assert_null(strstr(reports, "hunter3"));
+    assert_int_equal(
+        load(&c2, "[sync]\nconninfo = postgresql://cpd_kiosk_x@ledger/cpd\n", path2, sizeof(path2)),
+        CONFIG_OK);
+    assert_int_equal(load(&c, text, path, sizeof(path)), CONFIG_EINVALID);
     /* A secret is never echoed, in any report. */
     assert_null(strstr(reports, "hunter2"));
     assert_int_equal(n_reports, 17); /* volume under the unknown section is not repeated */

@@ -105,11 +105,9 @@ void kiosk_open(struct tkiosk *k, const char *id)
     crypto_hex(pk, k->keys.sign_pk, CRYPTO_SIGN_PK_BYTES);
     struct ledger_target t = admin();
     struct ledger_kiosk lk = {id, pk, k->kiosk_password, 60, kiosk_idle_timeout_s, 4};
-    int err = ledger_add_kiosk(&t, &lk, role, sizeof(role), why, sizeof(why));
+    int err = ledger_add_kiosk(&t, &lk, keyring, role, sizeof(role), why, sizeof(why));
     if (err != SYNC_OK)
         fail_msg("add-kiosk %s: %s", id, why);
-    assert_int_equal(ledger_keyring_append(keyring, id, 1, pk, "registered", why, sizeof(why)),
-                     SYNC_OK);
     snprintf(k->cfg.sync.conninfo, sizeof(k->cfg.sync.conninfo),
              "host=127.0.0.1 port=%d dbname=cpd user=%s", server.port, role);
     /* Loopback without TLS here; the TLS test turns it on. */

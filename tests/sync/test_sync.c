@@ -134,6 +134,18 @@ static void test_failures_lose_nothing(void **state)
     snprintf(k.cfg.sync.password_file, sizeof(k.cfg.sync.password_file), "%s", k.dir);
     assert_int_equal(sync_now(&k, &r, why, sizeof(why)), SYNC_ECONFIG);
     assert_non_null(strstr(why, "not a regular file"));
+    /* A FIFO is refused at once, not waited on; an empty file is named. */
+    char fifo[300], empty[512];
+    snprintf(fifo, sizeof(fifo), "%s/pw.fifo", k.dir);
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    snprintf(k.cfg.sync.password_file, sizeof(k.cfg.sync.password_file), "%s", fifo);
+    assert_int_equal(sync_now(&k, &r, why, sizeof(why)), SYNC_ECONFIG);
+    assert_non_null(strstr(why, "not a regular file"));
+    test_write_file(k.dir, "empty.pw", "", empty, sizeof(empty));
+    chmod(empty, 0600);
+    snprintf(k.cfg.sync.password_file, sizeof(k.cfg.sync.password_file), "%s", empty);
+    assert_int_equal(sync_now(&k, &r, why, sizeof(why)), SYNC_ECONFIG);
+    assert_non_null(strstr(why, "empty"));
     /* 0400 is fine: the wrong password is then what the ledger refuses. */
     snprintf(k.cfg.sync.password_file, sizeof(k.cfg.sync.password_file), "%s", bad);
     chmod(bad, 0400);
@@ -285,21 +297,21 @@ static void test_a_kiosk_signing_with_another_key_is_refused(void **state)
     crypto_hex(hex, pk, sizeof(pk));
     struct ledger_target t = admin();
     struct ledger_kiosk lk = {"wrong-key", hex, k.kiosk_password, 60, 30, 2};
-    assert_int_equal(ledger_add_kiosk(&t, &lk, role, sizeof(role), why, sizeof(why)),
+    assert_int_equal(ledger_add_kiosk(&t, &lk, keyring, role, sizeof(role), why, sizeof(why)),
                      SYNC_EREJECTED);
     assert_non_null(strstr(why, "registered with another key"));
     int64_t from = 0;
-    int err = ledger_rotate_key(&t, "wrong-key", hex, "", 0, &from, why, sizeof(why));
-    if (err != SYNC_EREJECTED)
+    int err = ledger_rotate_key(&t, "wrong-key", hex, "", 0, keyring, &from, why, sizeof(why));
+    if (err != SYNC_ECONFIG)
         fail_msg("rotate-key without a reason: %d %s", err, why);
-    assert_non_null(strstr(why, "needs a reason"));
-    err = ledger_rotate_key(&t, "wrong-key", hex, "test: key swapped", 0, &from, why, sizeof(why));
+    assert_non_null(strstr(why, "--reason: one line"));
+    /* A reason on two lines would not fit the keyring: refused before anything changes. */
+    err = ledger_rotate_key(&t, "wrong-key", hex, "a\nb", 0, keyring, &from, why, sizeof(why));
+    assert_int_equal(err, SYNC_ECONFIG);
+    err = ledger_rotate_key(&t, "wrong-key", hex, "test: key swapped", 0, keyring, &from, why,
+                            sizeof(why));
     if (err != SYNC_OK)
         fail_msg("rotate-key: %s", why);
-    /* verify would name the swap until the keyring says so too (cpd-admin writes both). */
-    assert_int_equal(ledger_keyring_append(keyring, "wrong-key", from, hex, "test: key swapped",
-                                           why, sizeof(why)),
-                     SYNC_OK);
     assert_int_equal(from, 1);
     struct sync_report r;
     assert_int_equal(sync_now(&k, &r, why, sizeof(why)), SYNC_EREJECTED);

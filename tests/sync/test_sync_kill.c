@@ -61,7 +61,7 @@ static void test_sigkill_during_sync_loses_and_doubles_nothing(void **state)
     crypto_hex(pk, keys.sign_pk, CRYPTO_SIGN_PK_BYTES);
     assert_int_equal(ledger_add_kiosk(&admin,
                                       &(struct ledger_kiosk){"killed", pk, "kill-pw", 60, 30, 2},
-                                      role, sizeof(role), why, sizeof(why)),
+                                      NULL, role, sizeof(role), why, sizeof(why)),
                      SYNC_OK);
     struct config cfg;
     config_default(&cfg);

@@ -17,7 +17,7 @@ CREATE FUNCTION @extschema@.check_events(kiosk text, last_seq bigint, last_hash 
                                          wall_us bigint[], mono_us bigint[], clock text[],
                                          payload text[], prev_hash bytea[], hash bytea[],
                                          sig bytea[])
-    RETURNS integer AS 'MODULE_PATHNAME', 'cpd_check_events' LANGUAGE C IMMUTABLE STRICT;
+    RETURNS integer AS 'MODULE_PATHNAME', 'cpd_check_events' LANGUAGE C IMMUTABLE;
 
 -- The cluster this database lives in (initdb's system identifier): a logical restore into
 -- another cluster changes it, so kiosks know their transaction-id pull cursor means nothing
@@ -26,6 +26,33 @@ CREATE FUNCTION @extschema@.cluster_id() RETURNS text LANGUAGE sql STABLE SECURI
     SET search_path = pg_catalog, pg_temp AS $$
     SELECT system_identifier::text FROM pg_catalog.pg_control_system()
 $$;
+
+-- Ends kiosk sessions of this database that have held a transaction id for longer than
+-- max_age_s: the kiosks' pull cursor waits for the oldest running transaction, so a kiosk
+-- login sitting in one (whatever it set its own timeouts to) would hold back every kiosk's
+-- pull. Only sessions of cpd_kiosk_… logins, never the caller's own. Called by
+-- cpd.kiosk_status at the start of every sync. Returns how many it ended.
+CREATE FUNCTION @extschema@.end_stalled_kiosk_sessions(max_age_s integer) RETURNS integer
+    LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+    SELECT count(*)::integer FROM (
+        SELECT pg_catalog.pg_terminate_backend(a.pid)
+          FROM pg_catalog.pg_stat_activity a
+         WHERE a.datname = pg_catalog.current_database()
+           AND a.pid <> pg_catalog.pg_backend_pid()
+           AND a.backend_xid IS NOT NULL
+           AND a.xact_start < pg_catalog.now() - pg_catalog.make_interval(secs => max_age_s)
+           AND a.usename ~ '^cpd_kiosk_[a-z0-9_]+$'
+           AND pg_catalog.pg_has_role(a.usename, 'cpd_kiosk', 'MEMBER')) ended
+$$;
+
+-- Nobody in this database but its owner takes a transaction id or a large object outside our
+-- functions: a login with only EXECUTE on the push and pull functions cannot hold back the
+-- pull cursor or fill the disk.
+REVOKE EXECUTE ON FUNCTION pg_catalog.pg_current_xact_id(), pg_catalog.txid_current(),
+    pg_catalog.lo_create(oid), pg_catalog.lo_creat(integer), pg_catalog.lo_from_bytea(oid, bytea),
+    pg_catalog.lo_open(oid, integer), pg_catalog.lo_put(oid, bigint, bytea) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pg_catalog.pg_current_xact_id(), pg_catalog.txid_current()
+    TO pg_database_owner;
 
 -- The group roles every ledger database shares (roles are cluster-wide).
 DO $$
@@ -77,6 +104,9 @@ BEGIN
         EXECUTE pg_catalog.format('CREATE ROLE %I LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE '
                                   'NOREPLICATION NOBYPASSRLS INHERIT', login);
         EXECUTE pg_catalog.format('GRANT %I TO %I', grp, login);
+        -- Roles are cluster-wide: the login belongs to this ledger database only.
+        EXECUTE pg_catalog.format('COMMENT ON ROLE %I IS %L', login,
+                                  'cpd ledger: ' || pg_catalog.current_database());
     ELSIF r.rolsuper OR r.rolcreaterole OR r.rolcreatedb OR r.rolreplication OR r.rolbypassrls
           OR (SELECT pg_catalog.array_agg(g.rolname) FROM pg_catalog.pg_auth_members m
                 JOIN pg_catalog.pg_roles g ON g.oid = m.roleid WHERE m.member = r.oid)
@@ -84,8 +114,16 @@ BEGIN
           OR EXISTS (SELECT 1 FROM pg_catalog.pg_auth_members m WHERE m.roleid = r.oid) THEN
         RAISE EXCEPTION 'create_login: role % exists and is not a plain % login', login, kind
             USING ERRCODE = '42501';
+    ELSIF pg_catalog.shobj_description(r.oid, 'pg_authid')
+          IS DISTINCT FROM 'cpd ledger: ' || pg_catalog.current_database() THEN
+        RAISE EXCEPTION 'create_login: % belongs to another ledger database (%)', login,
+            coalesce(pg_catalog.shobj_description(r.oid, 'pg_authid'), 'none')
+            USING ERRCODE = '42501';
     END IF;
-    EXECUTE pg_catalog.format('ALTER ROLE %I PASSWORD %L CONNECTION LIMIT %s', login,
+    -- Whatever the login set for itself goes; only our settings stay. LOGIN again: a login
+    -- disabled before is enabled by being given a new password.
+    EXECUTE pg_catalog.format('ALTER ROLE %I RESET ALL', login);
+    EXECUTE pg_catalog.format('ALTER ROLE %I LOGIN PASSWORD %L CONNECTION LIMIT %s', login,
                               scram_verifier, connections);
     EXECUTE pg_catalog.format('ALTER ROLE %I SET statement_timeout = %L', login,
                               statement_timeout_s || 's');
@@ -103,15 +141,33 @@ BEGIN
            SELECT 1 FROM pg_catalog.pg_auth_members m
              JOIN pg_catalog.pg_roles g ON g.oid = m.roleid
              JOIN pg_catalog.pg_roles u ON u.oid = m.member
-            WHERE u.rolname = login AND g.rolname IN ('cpd_kiosk', 'cpd_office')) THEN
+            WHERE u.rolname = login AND g.rolname IN ('cpd_kiosk', 'cpd_office')
+              AND pg_catalog.shobj_description(u.oid, 'pg_authid')
+                  = 'cpd ledger: ' || pg_catalog.current_database()) THEN
         RAISE EXCEPTION 'disable_login: % is not a kiosk or office login', login
             USING ERRCODE = '42501';
     END IF;
     EXECUTE pg_catalog.format('ALTER ROLE %I NOLOGIN', login);
 END $$;
 
+-- Everything here is for the database's owner (who runs the push and pull functions as their
+-- definer), nobody else.
 REVOKE ALL ON FUNCTION @extschema@.create_login(text, name, text, integer, integer, integer),
-    @extschema@.disable_login(name), @extschema@.cluster_id() FROM PUBLIC;
+    @extschema@.disable_login(name), @extschema@.cluster_id(),
+    @extschema@.end_stalled_kiosk_sessions(integer),
+    @extschema@.check_events(text, bigint, bytea, bigint[], bytea[], bigint[], text[], text[],
+                             text[], text[], bigint[], bigint[], text[], text[], bytea[], bytea[],
+                             bytea[]),
+    @extschema@.event_hash(bytea, text, bigint, text, text, text, text, bigint, bigint, text,
+                           text),
+    @extschema@.ed25519_verify(bytea, bytea, bytea) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION @extschema@.create_login(text, name, text, integer, integer, integer),
-    @extschema@.disable_login(name), @extschema@.cluster_id() TO pg_database_owner;
+    @extschema@.disable_login(name), @extschema@.cluster_id(),
+    @extschema@.end_stalled_kiosk_sessions(integer),
+    @extschema@.check_events(text, bigint, bytea, bigint[], bytea[], bigint[], text[], text[],
+                             text[], text[], bigint[], bigint[], text[], text[], bytea[], bytea[],
+                             bytea[]),
+    @extschema@.event_hash(bytea, text, bigint, text, text, text, text, bigint, bigint, text,
+                           text),
+    @extschema@.ed25519_verify(bytea, bytea, bytea) TO pg_database_owner;
 GRANT USAGE ON SCHEMA @extschema@ TO PUBLIC;

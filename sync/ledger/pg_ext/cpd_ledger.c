@@ -11,6 +11,7 @@
 
 #include "core/domain/crypto.h"
 #include "core/domain/event.h"
+#include "core/domain/payload.h"
 
 PG_MODULE_MAGIC;
 
@@ -128,27 +129,34 @@ struct columns {
 static const Oid column_type[C_COUNT] = {INT8OID, TEXTOID, TEXTOID, TEXTOID,  TEXTOID,  INT8OID,
                                          INT8OID, TEXTOID, TEXTOID, BYTEAOID, BYTEAOID, BYTEAOID};
 
-/* Unpacks the twelve parallel arrays; every one one-dimensional, the same length, no NULL. */
+/* One array argument: one-dimensional, of the expected type, no NULL element; ereports what is
+ * not. */
+static void unpack_array(FunctionCallInfo fcinfo, int arg, Oid type, Datum **values, int *n)
+{
+    if (PG_ARGISNULL(arg))
+        ereport(ERROR, (errcode(CP_MALFORMED), errmsg("push: argument %d is NULL", arg + 1)));
+    ArrayType *a = PG_GETARG_ARRAYTYPE_P(arg);
+    bool *nulls = NULL;
+    if (ARR_NDIM(a) > 1 || ARR_ELEMTYPE(a) != type)
+        ereport(ERROR, (errcode(CP_MALFORMED), errmsg("push: argument %d is malformed", arg + 1)));
+    if (type == INT8OID)
+        deconstruct_array(a, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, values, &nulls, n);
+    else
+        deconstruct_array(a, type, -1, false, TYPALIGN_INT, values, &nulls, n);
+    for (int k = 0; k < *n; k++) {
+        if (nulls[k])
+            ereport(ERROR, (errcode(CP_MALFORMED),
+                            errmsg("push: element %d of argument %d is NULL", k + 1, arg + 1)));
+    }
+}
+
+/* Unpacks the twelve parallel arrays; every one the same length. */
 static void unpack(FunctionCallInfo fcinfo, int first_arg, struct columns *c)
 {
     c->n = -1;
     for (int i = 0; i < C_COUNT; i++) {
-        ArrayType *a = PG_GETARG_ARRAYTYPE_P(first_arg + i);
-        bool *nulls = NULL;
         int n = 0;
-        if (ARR_NDIM(a) > 1 || ARR_ELEMTYPE(a) != column_type[i])
-            ereport(ERROR, (errcode(CP_MALFORMED), errmsg("push: array %d is malformed", i + 1)));
-        if (column_type[i] == INT8OID)
-            deconstruct_array(a, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &c->values[i],
-                              &nulls, &n);
-        else
-            deconstruct_array(a, column_type[i], -1, false, TYPALIGN_INT, &c->values[i], &nulls,
-                              &n);
-        for (int k = 0; k < n; k++) {
-            if (nulls[k])
-                ereport(ERROR, (errcode(CP_MALFORMED),
-                                errmsg("push: element %d of array %d is NULL", k + 1, i + 1)));
-        }
+        unpack_array(fcinfo, first_arg + i, column_type[i], &c->values[i], &n);
         if (c->n >= 0 && n != c->n)
             ereport(ERROR, (errcode(CP_MALFORMED), errmsg("push: the arrays differ in length")));
         c->n = n;
@@ -184,6 +192,8 @@ static void event_at(const struct columns *c, int k, const char *kiosk, struct e
                                                                                        : NULL;
 #undef TEXT_AT
 #undef BYTES_AT
+    if (!bad && payload_check_object(e->payload) != PAYLOAD_OK)
+        bad = "payload (not a JSON object)";
     if (bad)
         ereport(ERROR, (errcode(CP_MALFORMED),
                         errmsg("event seq %lld: malformed %s", (long long)e->seq, bad)));
@@ -218,6 +228,11 @@ PG_FUNCTION_INFO_V1(cpd_check_events);
 Datum cpd_check_events(PG_FUNCTION_ARGS)
 {
     char kiosk[EVENT_KIOSK_MAX];
+    /* Not STRICT: a NULL anywhere is an error, never a skipped check. */
+    for (int arg = 0; arg < PG_NARGS(); arg++) {
+        if (PG_ARGISNULL(arg))
+            ereport(ERROR, (errcode(CP_MALFORMED), errmsg("push: argument %d is NULL", arg + 1)));
+    }
     if (!copy_text(kiosk, sizeof(kiosk), PG_GETARG_TEXT_PP(0)))
         ereport(ERROR, (errcode(CP_MALFORMED), errmsg("push: kiosk id too long")));
     int64 last_seq = PG_GETARG_INT64(1);
@@ -226,12 +241,9 @@ Datum cpd_check_events(PG_FUNCTION_ARGS)
         ereport(ERROR,
                 (errcode(CP_MALFORMED), errmsg("push: the ledger's chain tip is malformed")));
     Datum *froms, *keys;
-    bool *nulls;
     int n_from, n_keys;
-    deconstruct_array(PG_GETARG_ARRAYTYPE_P(3), INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE,
-                      &froms, &nulls, &n_from);
-    deconstruct_array(PG_GETARG_ARRAYTYPE_P(4), BYTEAOID, -1, false, TYPALIGN_INT, &keys, &nulls,
-                      &n_keys);
+    unpack_array(fcinfo, 3, INT8OID, &froms, &n_from);
+    unpack_array(fcinfo, 4, BYTEAOID, &keys, &n_keys);
     if (n_from != n_keys)
         ereport(ERROR, (errcode(CP_MALFORMED), errmsg("push: key ranges are malformed")));
     struct columns c;

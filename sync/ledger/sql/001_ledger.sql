@@ -14,11 +14,9 @@ BEGIN
                         'CREATE EXTENSION cpd_ledger first (docs/head-office.md)'
             USING ERRCODE = 'CP010';
     END IF;
-    -- Nobody but the owner makes objects here: no temp tables to shadow ours, nothing in public.
-    EXECUTE pg_catalog.format('REVOKE TEMPORARY ON DATABASE %I FROM PUBLIC',
-                              pg_catalog.current_database());
-    REVOKE CREATE ON SCHEMA public FROM PUBLIC;
 END $$;
+-- (The database-wide hardening — TEMPORARY, CREATE on public, CONNECT — is applied by every
+-- `ledger init`, current schema or not: sync/ledger/ledger.c, harden_sql.)
 
 CREATE SCHEMA cpd;
 
@@ -28,7 +26,9 @@ INSERT INTO cpd.schema_version VALUES (0);
 -- Which ledger this is: kiosks remember it, and start their pull afresh when it changes.
 CREATE TABLE cpd.ledger (
     id uuid NOT NULL DEFAULT pg_catalog.gen_random_uuid(),
-    created_at timestamptz NOT NULL DEFAULT pg_catalog.now()
+    created_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    -- a kiosk session holding a transaction longer than this is ended by the next sync
+    stall_limit_s integer NOT NULL DEFAULT 60 CHECK (stall_limit_s BETWEEN 1 AND 3600)
 );
 INSERT INTO cpd.ledger DEFAULT VALUES;
 
@@ -60,7 +60,7 @@ CREATE TABLE cpd.kiosk_keys (
 CREATE TABLE cpd.events (
     kiosk text NOT NULL,
     seq bigint NOT NULL CHECK (seq > 0),
-    uuid uuid NOT NULL UNIQUE,
+    uuid uuid NOT NULL, -- unique per kiosk: one kiosk cannot take another's next uuid
     -- the types a kiosk writes (core/event.c); the module refuses any other too
     type text NOT NULL CHECK (type IN ('sign_in', 'sign_out', 'auto_close', 'already_in',
         'already_out', 'leave_prompt', 'choose_prompt', 'no_session', 'unknown_badge',
@@ -76,7 +76,8 @@ CREATE TABLE cpd.events (
     hash bytea NOT NULL CHECK (length(hash) = 32),
     sig bytea NOT NULL CHECK (length(sig) = 64),
     received_at timestamptz NOT NULL DEFAULT now(),
-    PRIMARY KEY (kiosk, seq)
+    PRIMARY KEY (kiosk, seq),
+    UNIQUE (kiosk, uuid)
 );
 CREATE INDEX events_person ON cpd.events (person, wall_us);
 
@@ -169,12 +170,24 @@ CREATE FUNCTION cpd.schema() RETURNS integer LANGUAGE sql STABLE
     SELECT version FROM cpd.schema_version
 $$;
 
+-- Whether the caller may pull: a registered kiosk (a member of cpd_kiosk that is not — a login
+-- of another ledger database in the same cluster — is refused), or the owner (imports).
+CREATE FUNCTION cpd.may_pull() RETURNS boolean LANGUAGE sql STABLE
+    SET search_path = pg_catalog, cpd, pg_temp AS $$
+    SELECT NOT pg_catalog.pg_has_role(session_user, 'cpd_kiosk', 'MEMBER')
+        OR EXISTS (SELECT 1 FROM cpd.kiosks k WHERE k.role = session_user)
+$$;
+
 -- The calling kiosk's chain tip in the ledger and which ledger this is: what the kiosk
--- compares with its own store before pushing (design.md §8, divergence).
+-- compares with its own store before pushing (design.md §8, divergence). First it ends other
+-- kiosk sessions that have sat on a transaction for longer than cpd.ledger.stall_limit_s (a
+-- minute: they would hold back this kiosk's pull, whatever timeouts they set themselves).
 CREATE FUNCTION cpd.kiosk_status()
     RETURNS TABLE (kiosk text, last_seq bigint, last_hash bytea, ledger_id text, cluster_id text)
-    LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, cpd, pg_temp AS $$
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, cpd, pg_temp AS $$
 BEGIN
+    PERFORM cpd_ledger.end_stalled_kiosk_sessions((SELECT l.stall_limit_s FROM cpd.ledger l
+                                                    LIMIT 1));
     RETURN QUERY SELECT k.id, k.last_seq, k.last_hash,
                         (SELECT l.id::text FROM cpd.ledger l LIMIT 1), cpd_ledger.cluster_id()
                    FROM cpd.kiosks k WHERE k.role = session_user;
@@ -257,7 +270,8 @@ BEGIN
     SELECT b.hash INTO tip FROM ROWS FROM (pg_catalog.unnest(p_seq),
                                            pg_catalog.unnest(p_hash)) AS b(seq, hash)
      WHERE b.seq = k.last_seq + fresh;
-    -- Enrolments made on this kiosk join the roster; head office's own badge rows win.
+    -- Enrolments made on this kiosk join the roster — staff only: a trainer's badge opens
+    -- trainer mode, so only head office gives one; head office's own badge rows win.
     IF 'badge_enrolled' = ANY (p_type) THEN
         INSERT INTO cpd.badges (uid_hash, last4, staff_no, enrolled_by)
         SELECT DISTINCT ON (x.uid_hash) x.uid_hash, x.last4, x.person, k.id
@@ -269,7 +283,7 @@ BEGIN
                                AS b(seq, type, person, payload)
                          WHERE b.seq > k.last_seq AND b.type = 'badge_enrolled') j
                  WHERE (j.p ->> 'badge_hash') ~ '^[0-9a-f]{64}$' AND (j.p ->> 'badge') IS NOT NULL) x
-          JOIN cpd.people p ON p.staff_no = x.person
+          JOIN cpd.people p ON p.staff_no = x.person AND p.role = 'staff'
         ON CONFLICT (uid_hash) DO NOTHING;
     END IF;
     UPDATE cpd.kiosks SET last_seq = k.last_seq + fresh, last_hash = tip,
@@ -302,33 +316,33 @@ CREATE FUNCTION cpd.pull_people(since xid8, upto xid8)
     RETURNS TABLE (staff_no text, name text, academy text, role text, active boolean)
     LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, cpd, pg_temp AS $$
     SELECT staff_no, name, academy, role, active FROM cpd.people
-     WHERE txid >= since AND txid < upto ORDER BY staff_no
+     WHERE txid >= since AND txid < upto AND cpd.may_pull() ORDER BY staff_no
 $$;
 CREATE FUNCTION cpd.pull_badges(since xid8, upto xid8)
     RETURNS TABLE (uid_hash bytea, last4 text, staff_no text, active boolean)
     LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, cpd, pg_temp AS $$
     SELECT uid_hash, last4, staff_no, active FROM cpd.badges
-     WHERE txid >= since AND txid < upto ORDER BY uid_hash
+     WHERE txid >= since AND txid < upto AND cpd.may_pull() ORDER BY uid_hash
 $$;
 CREATE FUNCTION cpd.pull_courses(since xid8, upto xid8)
     RETURNS TABLE (code text, period text, category text, title text, delivery text, kind text,
                    credits_q integer, grp text, frequency text, due text, note text)
     LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, cpd, pg_temp AS $$
     SELECT code, period, category, title, delivery, kind, credits_q, grp, frequency, due, note
-      FROM cpd.courses WHERE txid >= since AND txid < upto ORDER BY code
+      FROM cpd.courses WHERE txid >= since AND txid < upto AND cpd.may_pull() ORDER BY code
 $$;
 CREATE FUNCTION cpd.pull_sessions(since xid8, upto xid8)
     RETURNS TABLE (code text, date text, start_time text, end_time text, location text)
     LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, cpd, pg_temp AS $$
     SELECT code, pg_catalog.to_char(date, 'YYYY-MM-DD'), pg_catalog.to_char(start_time, 'HH24:MI'),
            pg_catalog.to_char(end_time, 'HH24:MI'), location
-      FROM cpd.sessions WHERE txid >= since AND txid < upto ORDER BY code
+      FROM cpd.sessions WHERE txid >= since AND txid < upto AND cpd.may_pull() ORDER BY code
 $$;
 CREATE FUNCTION cpd.pull_bookings(since xid8, upto xid8)
     RETURNS TABLE (staff_no text, session text, active boolean)
     LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, cpd, pg_temp AS $$
     SELECT staff_no, session, active FROM cpd.bookings
-     WHERE txid >= since AND txid < upto ORDER BY staff_no, session
+     WHERE txid >= since AND txid < upto AND cpd.may_pull() ORDER BY staff_no, session
 $$;
 -- Credits earned elsewhere, as much as a kiosk shows: whether there is a certificate, never
 -- its number, and no free-text note.
@@ -338,7 +352,7 @@ CREATE FUNCTION cpd.pull_external_credits(since xid8, upto xid8)
     LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, cpd, pg_temp AS $$
     SELECT staff_no, programme, pg_catalog.to_char(date, 'YYYY-MM-DD'), source, credits_q,
            certificate <> '', directed, active
-      FROM cpd.external_credits WHERE txid >= since AND txid < upto
+      FROM cpd.external_credits WHERE txid >= since AND txid < upto AND cpd.may_pull()
      ORDER BY staff_no, programme, date
 $$;
 CREATE FUNCTION cpd.server_time_us() RETURNS bigint LANGUAGE sql VOLATILE
@@ -361,6 +375,11 @@ BEGIN
     ELSIF FOUND THEN
         RAISE EXCEPTION 'kiosk % is registered with another key: a key change is '
                         'cpd-admin ledger rotate-key, with a reason', p_id
+            USING ERRCODE = 'CP006';
+    END IF;
+    IF EXISTS (SELECT 1 FROM cpd.kiosks WHERE role = p_role) THEN
+        RAISE EXCEPTION 'kiosk id % gives the login role %, which kiosk % already has: choose '
+                        'another id', p_id, p_role, (SELECT id FROM cpd.kiosks WHERE role = p_role)
             USING ERRCODE = 'CP006';
     END IF;
     INSERT INTO cpd.kiosks (id, public_key, role) VALUES (p_id, p_public_key, p_role);

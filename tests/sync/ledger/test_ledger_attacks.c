@@ -855,7 +855,8 @@ static void test_a_login_can_be_given_a_new_password_or_turned_off(void **state)
     crypto_hex(pk, k.keys.sign_pk, sizeof(k.keys.sign_pk));
     struct ledger_target t = admin();
     struct ledger_kiosk lk = {k.id, pk, "a-new-password", 60, 30, 2};
-    assert_int_equal(ledger_add_kiosk(&t, &lk, role, sizeof(role), why, sizeof(why)), SYNC_OK);
+    assert_int_equal(ledger_add_kiosk(&t, &lk, keyring, role, sizeof(role), why, sizeof(why)),
+                     SYNC_OK);
     struct sync_report r;
     assert_int_equal(sync_now(&k, &r, why, sizeof(why)), SYNC_EAUTH);
     char pwpath[512];
@@ -865,11 +866,229 @@ static void test_a_login_can_be_given_a_new_password_or_turned_off(void **state)
     /* Turned off: no login at all. The owner cannot turn off anything else this way. */
     owner_sql("SELECT cpd_ledger.disable_login('cpd_kiosk_lost_pw');");
     assert_int_equal(sync_now(&k, &r, why, sizeof(why)), SYNC_EAUTH);
+    /* A new password turns it on again. */
+    assert_int_equal(ledger_add_kiosk(&t, &lk, keyring, role, sizeof(role), why, sizeof(why)),
+                     SYNC_OK);
+    must_sync(&k, NULL);
+    owner_sql("SELECT cpd_ledger.disable_login('cpd_kiosk_lost_pw');");
     char out[1024];
     assert_int_not_equal(
         pgserver_psql(&server, "SELECT cpd_ledger.disable_login('cpd_owner');", out, sizeof(out)),
         0);
     assert_non_null(strstr(out, "is not a kiosk or office login"));
+    kiosk_close(&k);
+}
+
+static void test_the_extension_is_the_owners_and_refuses_nulls(void **state)
+{
+    (void)state;
+    struct tkiosk k;
+    kiosk_open(&k, "ext-nulls");
+    char why[512];
+    struct pg *pg = as_kiosk(&k);
+    /* The batch check took a NULL key array and crashed the server; now nobody but the owner
+     * may call it, and it refuses NULLs. */
+    static const char *const call =
+        "SELECT cpd_ledger.check_events('x', 0, decode(repeat('00', 32), 'hex'), '{1}',"
+        " ARRAY[NULL]::bytea[], '{1}', '{u}', '{sign_in}', '{p}', '{s}', '{1}', '{1}', '{c}',"
+        " '{x}', ARRAY[decode(repeat('00', 32), 'hex')], ARRAY[decode(repeat('00', 32), 'hex')],"
+        " ARRAY[decode(repeat('00', 64), 'hex')])";
+    assert_int_equal(pg_exec(pg, call, 0, NULL, NULL, why, sizeof(why)), PG_EPERM);
+    /* No transaction id and no large objects outside our functions either. */
+    assert_int_equal(pg_exec(pg, "SELECT pg_current_xact_id()", 0, NULL, NULL, why, sizeof(why)),
+                     PG_EPERM);
+    assert_int_equal(pg_exec(pg, "SELECT lo_from_bytea(0, 'x')", 0, NULL, NULL, why, sizeof(why)),
+                     PG_EPERM);
+    assert_int_equal(pg_exec(pg, "SELECT lo_create(0)", 0, NULL, NULL, why, sizeof(why)), PG_EPERM);
+    pg_close(pg);
+    char out[1024], sql[1200];
+    snprintf(sql, sizeof(sql), "%s;", call);
+    assert_int_not_equal(pgserver_psql(&server, sql, out, sizeof(out)), 0);
+    assert_non_null(strstr(out, "is NULL"));
+    assert_int_not_equal(
+        pgserver_psql(&server,
+                      "SELECT cpd_ledger.check_events(NULL, 0, NULL, NULL, NULL, NULL, NULL, NULL,"
+                      " NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL);",
+                      out, sizeof(out)),
+        0);
+    assert_non_null(strstr(out, "is NULL"));
+    /* The server is still up. */
+    assert_int_equal(owner_count("SELECT 1;"), 1);
+    kiosk_close(&k);
+}
+
+static void test_a_kiosk_that_turns_off_its_own_limits_is_ended(void **state)
+{
+    (void)state;
+    struct tkiosk slow, other;
+    kiosk_open(&slow, "limitless");
+    kiosk_open(&other, "patient");
+    add_events(&slow, 1);
+    must_sync(&other, NULL);
+    owner_sql("UPDATE cpd.ledger SET stall_limit_s = 2;");
+    /* The holder switches its timeouts off, takes a transaction id through a push and sits. */
+    struct pg *pg = as_kiosk(&slow);
+    char why[512];
+    static const char *const own[] = {"SET statement_timeout = 0",
+                                      "SET idle_in_transaction_session_timeout = 0", "BEGIN"};
+    for (size_t i = 0; i < sizeof(own) / sizeof(own[0]); i++)
+        assert_int_equal(pg_exec(pg, own[i], 0, NULL, NULL, why, sizeof(why)), PG_OK);
+    struct raw_batch b = {0};
+    struct event e;
+    local_event(&slow, 1, &e);
+    raw_add(&b, &e);
+    assert_int_equal(raw_push_in(pg, &b, NULL, why, sizeof(why)), PG_OK);
+    raw_free(&b);
+    owner_sql("INSERT INTO cpd.people (staff_no, name, academy, role)"
+              " VALUES ('STALL2', 'Sid Limitless', 'Riverside Academy', 'staff');");
+    struct person p;
+    must_sync(&other, NULL);
+    assert_int_equal(store_person_by_staff_no(other.store, "STALL2", &p), STORE_ENOTFOUND);
+    /* Past the ledger's limit, the next sync of any kiosk ends the holder; its own pull then
+     * flows (the one after, since this one's snapshot was taken before). */
+    sleep(3);
+    must_sync(&other, NULL);
+    must_sync(&other, NULL);
+    assert_int_equal(store_person_by_staff_no(other.store, "STALL2", &p), STORE_OK);
+    assert_int_not_equal(pg_exec(pg, "SELECT 1", 0, NULL, NULL, why, sizeof(why)), PG_OK);
+    pg_close(pg);
+    owner_sql("UPDATE cpd.ledger SET stall_limit_s = 60;");
+    kiosk_close(&slow);
+    kiosk_close(&other);
+}
+
+static void test_what_a_login_sets_for_itself_goes_with_add_kiosk(void **state)
+{
+    (void)state;
+    struct tkiosk k;
+    kiosk_open(&k, "self-set");
+    char why[512], role[96];
+    struct pg *pg = as_kiosk(&k);
+    assert_int_equal(pg_exec(pg,
+                             "ALTER ROLE cpd_kiosk_self_set SET default_transaction_read_only"
+                             " = on",
+                             0, NULL, NULL, why, sizeof(why)),
+                     PG_OK);
+    pg_close(pg);
+    add_events(&k, 1);
+    struct sync_report r;
+    assert_int_not_equal(sync_now(&k, &r, why, sizeof(why)), SYNC_OK);
+    assert_non_null(strstr(why, "read-only transaction"));
+    /* Head office's remedy: add-kiosk again (same key, same or new password). */
+    char pk[65];
+    crypto_hex(pk, k.keys.sign_pk, sizeof(k.keys.sign_pk));
+    struct ledger_target t = admin();
+    struct ledger_kiosk lk = {k.id, pk, k.kiosk_password, 60, 30, 4};
+    assert_int_equal(ledger_add_kiosk(&t, &lk, keyring, role, sizeof(role), why, sizeof(why)),
+                     SYNC_OK);
+    must_sync(&k, NULL);
+    kiosk_close(&k);
+}
+
+static void test_another_ledger_in_the_cluster_cannot_touch_our_logins(void **state)
+{
+    (void)state;
+    struct tkiosk k;
+    kiosk_open(&k, "ours");
+    char cmd[1024], out[4096];
+    /* A second ledger database in the same cluster, with an owner of its own. */
+    snprintf(
+        cmd, sizeof(cmd),
+        "psql -X -q -v owner=other_owner -v db=cpd2 -f %s/sync/ledger/pg_ext/ledger-superuser.sql"
+        " && psql -X -q -c \"ALTER ROLE other_owner PASSWORD 'other-pw'\"",
+        CPD_SOURCE_DIR);
+    if (pgserver_shell_super(&server, cmd, out, sizeof(out)) != 0)
+        fail_msg("second ledger: %s", out);
+    snprintf(cmd, sizeof(cmd),
+             "PGPASSWORD=other-pw psql -X -q -At -h 127.0.0.1 -p %d -U other_owner -d cpd2 -c"
+             " \"SELECT cpd_ledger.create_login('kiosk', 'cpd_kiosk_ours',"
+             " 'SCRAM-SHA-256\\$4096:c2FsdA==\\$a2V5:c2VydmVy')\" 2>&1",
+             server.port);
+    FILE *p = popen(cmd, "r");
+    size_t n = fread(out, 1, sizeof(out) - 1, p);
+    out[n] = '\0';
+    assert_int_not_equal(WEXITSTATUS(pclose(p)), 0);
+    if (!strstr(out, "belongs to another ledger database"))
+        fail_msg("the other ledger's owner re-passworded our kiosk: %s", out);
+    snprintf(cmd, sizeof(cmd),
+             "PGPASSWORD=other-pw psql -X -q -At -h 127.0.0.1 -p %d -U other_owner -d cpd2 -c"
+             " \"SELECT cpd_ledger.disable_login('cpd_kiosk_ours')\" 2>&1",
+             server.port);
+    p = popen(cmd, "r");
+    n = fread(out, 1, sizeof(out) - 1, p);
+    out[n] = '\0';
+    assert_int_not_equal(WEXITSTATUS(pclose(p)), 0);
+    assert_non_null(strstr(out, "is not a kiosk or office login"));
+    must_sync(&k, NULL); /* untouched */
+    kiosk_close(&k);
+}
+
+static void test_a_stolen_key_still_cannot_do_everything(void **state)
+{
+    (void)state;
+    struct tkiosk a, b;
+    kiosk_open(&a, "thief");
+    kiosk_open(&b, "victim");
+    /* A badge "enrolled" for a trainer (Rachel, BIT0010) by a kiosk: not taken into the roster
+     * (a trainer's badge opens trainer mode; head office gives those). */
+    uint8_t hash[CRYPTO_BADGE_HASH_BYTES];
+    crypto_badge_hash(hash, "04CAFEBABE0001", a.keys.site);
+    char hex[65], sql[512];
+    crypto_hex(hex, hash, sizeof(hash));
+    struct event e = {.type = EV_BADGE_ENROLLED, .wall_us = test_at("2023-09-13 15:05")};
+    snprintf(e.person, sizeof(e.person), "BIT0010");
+    snprintf(e.clock, sizeof(e.clock), "synced");
+    snprintf(e.payload, sizeof(e.payload),
+             "{\"trainer\":\"BIT0011\",\"badge\":\"0001\",\"badge_hash\":\"%s\"}", hex);
+    assert_int_equal(store_append_event(a.store, &e), STORE_OK);
+    must_sync(&a, NULL);
+    snprintf(sql, sizeof(sql),
+             "SELECT count(*) FROM cpd.badges WHERE uid_hash = decode('%s', 'hex');", hex);
+    assert_int_equal(owner_count(sql), 0);
+    /* An event whose payload is not a JSON object. */
+    struct event bad = {.type = EV_NO_SESSION, .wall_us = test_at("2023-09-13 15:06")};
+    snprintf(bad.clock, sizeof(bad.clock), "synced");
+    snprintf(bad.payload, sizeof(bad.payload), "xxxx");
+    assert_int_equal(store_append_event(a.store, &bad), STORE_OK);
+    char why[512];
+    struct sync_report r;
+    assert_int_equal(sync_now(&a, &r, why, sizeof(why)), SYNC_EREJECTED);
+    assert_non_null(strstr(why, "payload (not a JSON object)"));
+    /* Taking the victim's next uuid blocks nobody: uuids are unique per kiosk. */
+    add_events(&b, 1);
+    struct event next;
+    local_event(&b, 1, &next);
+    struct tkiosk c;
+    kiosk_open(&c, "squatter");
+    struct event squat = {.type = EV_NO_SESSION, .wall_us = test_at("2023-09-13 15:07")};
+    snprintf(squat.uuid, sizeof(squat.uuid), "%s", next.uuid);
+    snprintf(squat.clock, sizeof(squat.clock), "synced");
+    assert_int_equal(store_append_event(c.store, &squat), STORE_OK);
+    must_sync(&c, NULL);
+    must_sync(&b, &r);
+    assert_int_equal(r.pushed, 1);
+    kiosk_close(&a);
+    kiosk_close(&b);
+    kiosk_close(&c);
+}
+
+static void test_a_hidden_key_row_is_named(void **state)
+{
+    (void)state;
+    struct tkiosk k;
+    kiosk_open(&k, "hidden-key");
+    add_events(&k, 2);
+    must_sync(&k, NULL);
+    owner_sql("INSERT INTO cpd.kiosk_keys (kiosk, from_seq, public_key, reason) VALUES"
+              " ('hidden-key', 11, decode(repeat('ef', 32), 'hex'), 'quietly');");
+    verify_all(NULL);
+    assert_finding("BAD kiosk hidden-key: the ledger's key from seq 11 is not the keyring's");
+    assert_finding("BAD kiosk hidden-key: the keyring holds 1 keys for it, the ledger 2");
+    /* A kiosk whose record was removed while its events stay. */
+    owner_sql("DELETE FROM cpd.kiosk_keys WHERE kiosk = 'hidden-key';"
+              " DELETE FROM cpd.kiosks WHERE id = 'hidden-key';");
+    verify_all(NULL);
+    assert_finding("BAD kiosk hidden-key: has events but no record in the ledger (cpd.kiosks)");
     kiosk_close(&k);
 }
 
@@ -947,6 +1166,12 @@ int main(void)
         cmocka_unit_test(test_an_enrolment_reaches_every_kiosk),
         cmocka_unit_test(test_kiosks_pull_only_what_they_show_and_the_office_reads_views),
         cmocka_unit_test(test_a_login_can_be_given_a_new_password_or_turned_off),
+        cmocka_unit_test(test_the_extension_is_the_owners_and_refuses_nulls),
+        cmocka_unit_test(test_a_kiosk_that_turns_off_its_own_limits_is_ended),
+        cmocka_unit_test(test_what_a_login_sets_for_itself_goes_with_add_kiosk),
+        cmocka_unit_test(test_another_ledger_in_the_cluster_cannot_touch_our_logins),
+        cmocka_unit_test(test_a_stolen_key_still_cannot_do_everything),
+        cmocka_unit_test(test_a_hidden_key_row_is_named),
         cmocka_unit_test(test_tls_failures_are_named),
     };
     return cmocka_run_group_tests(tests, ledgerfix_setup, ledgerfix_teardown);
