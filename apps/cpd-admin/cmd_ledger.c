@@ -121,6 +121,8 @@ static const char ledger_help[] =
     "  ledger add-kiosk ID --public-key HEX --kiosk-password-file FILE --keyring FILE\n"
     "       [--statement-timeout S] [--idle-timeout S] [--connections N]\n"
     "                                     register a kiosk, its key and its login role\n"
+    "  ledger add-office NAME --office-password-file FILE\n"
+    "                                     an office login (cpd_office_NAME) for reports\n"
     "  ledger rotate-key ID --public-key HEX --reason TEXT --keyring FILE [--from-seq N]\n"
     "                                     a new key for the kiosk's events from N on\n"
     "  ledger checkpoint                  print each kiosk's last seq and hash (keep it apart)\n"
@@ -131,7 +133,7 @@ static const char ledger_help[] =
 
 struct ledger_args {
     const char *conninfo, *password_file, *public_key, *kiosk_password_file, *keyring;
-    const char *checkpoints, *reason, *from_seq;
+    const char *checkpoints, *reason, *from_seq, *office_password_file;
     int statement_timeout_s, idle_timeout_s, connections;
     bool dry_run;
     int first;
@@ -151,6 +153,7 @@ static int ledger_args(int argc, char **argv, struct ledger_args *o)
                                             {"password-file", required_argument, NULL, 'p'},
                                             {"public-key", required_argument, NULL, 'k'},
                                             {"kiosk-password-file", required_argument, NULL, 'K'},
+                                            {"office-password-file", required_argument, NULL, 'O'},
                                             {"keyring", required_argument, NULL, 'r'},
                                             {"checkpoints", required_argument, NULL, 'C'},
                                             {"reason", required_argument, NULL, 'R'},
@@ -181,6 +184,9 @@ static int ledger_args(int argc, char **argv, struct ledger_args *o)
             break;
         case 'K':
             o->kiosk_password_file = optarg;
+            break;
+        case 'O':
+            o->office_password_file = optarg;
             break;
         case 'r':
             o->keyring = optarg;
@@ -294,6 +300,20 @@ static int add_kiosk(const struct ledger_target *t, const struct ledger_args *o,
     return 0;
 }
 
+static int add_office(const struct ledger_target *t, const struct ledger_args *o, const char *name,
+                      char *why, size_t cap)
+{
+    char password[256], role[128];
+    int err = sync_read_password(o->office_password_file, password, sizeof(password), why, cap);
+    if (err == SYNC_OK)
+        err = ledger_add_office(t, name, password, role, sizeof(role), why, cap);
+    crypto_wipe(password, sizeof(password));
+    if (err != SYNC_OK)
+        return fail(err, why);
+    printf("office login %s created: it reads the cpd.office_* views\n", role);
+    return 0;
+}
+
 static int rotate_key(const struct ledger_target *t, const struct ledger_args *o, const char *id,
                       char *why, size_t cap)
 {
@@ -328,6 +348,8 @@ static bool ledger_usage_ok(const char *what, int n, const struct ledger_args *o
         return n == 1;
     if (strcmp(what, "add-kiosk") == 0)
         return n == 2 && o->public_key && o->kiosk_password_file && o->keyring;
+    if (strcmp(what, "add-office") == 0)
+        return n == 2 && o->office_password_file;
     if (strcmp(what, "rotate-key") == 0)
         return n == 2 && o->public_key && o->reason && o->reason[0] && o->keyring;
     return strcmp(what, "import") == 0 && n == 3;
@@ -359,6 +381,8 @@ int cmd_ledger(struct admin *a, int argc, char **argv)
         rc = err == SYNC_OK ? 0 : fail(err, why);
     } else if (strcmp(what, "add-kiosk") == 0) {
         rc = add_kiosk(&t, &o, argv[o.first + 1], why, sizeof(why));
+    } else if (strcmp(what, "add-office") == 0) {
+        rc = add_office(&t, &o, argv[o.first + 1], why, sizeof(why));
     } else if (strcmp(what, "rotate-key") == 0) {
         rc = rotate_key(&t, &o, argv[o.first + 1], why, sizeof(why));
     } else if (strcmp(what, "checkpoint") == 0) {

@@ -158,6 +158,34 @@ int ledger_add_kiosk(const struct ledger_target *t, const struct ledger_kiosk *k
     return err;
 }
 
+int ledger_add_office(const struct ledger_target *t, const char *name, const char *password,
+                      char *role_out, size_t role_cap, char *why, size_t cap)
+{
+    char role[96], verifier[512];
+    int n = snprintf(role, sizeof(role), "cpd_office_%s", name);
+    bool ok = n > 11 && (size_t)n < sizeof(role) && strlen(name) <= LEDGER_KIOSK_ID_MAX;
+    for (const char *p = name; ok && *p; p++)
+        ok = islower((unsigned char)*p) || isdigit((unsigned char)*p) || *p == '_';
+    if (!ok || strlen(role) >= role_cap) {
+        snprintf(why, cap, "an office login name is 1–%d characters a-z 0-9 _",
+                 LEDGER_KIOSK_ID_MAX);
+        return SYNC_ECONFIG;
+    }
+    struct pg *pg = NULL;
+    int err = connect_to(t, &pg, why, cap);
+    if (err == SYNC_OK)
+        err = sync_from_pg(
+            pg_scram_verifier(pg, role, password, verifier, sizeof(verifier), why, cap), pg);
+    const char *v[] = {role, verifier};
+    if (err == SYNC_OK)
+        err = exec(pg, "SELECT cpd_ledger.create_login('office', $1, $2)", 2, v, NULL, why, cap);
+    crypto_wipe(verifier, sizeof(verifier));
+    if (err == SYNC_OK)
+        snprintf(role_out, role_cap, "%s", role);
+    pg_close(pg);
+    return err;
+}
+
 int ledger_rotate_key(const struct ledger_target *t, const char *id, const char *public_key_hex,
                       const char *reason, int64_t from_seq, const char *keyring,
                       int64_t *applies_from, char *why, size_t cap)

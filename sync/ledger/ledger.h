@@ -39,6 +39,9 @@ struct ledger_kiosk {
  * transaction. Another key for an existing id is refused (rotate-key is the way). */
 int ledger_add_kiosk(const struct ledger_target *t, const struct ledger_kiosk *kiosk,
                      const char *keyring, char *role_out, size_t role_cap, char *why, size_t cap);
+/* An office login cpd_office_<name> that reads the report views (name: a-z 0-9 _). */
+int ledger_add_office(const struct ledger_target *t, const char *name, const char *password,
+                      char *role_out, size_t role_cap, char *why, size_t cap);
 /* A new key for events from from_seq on (0: after what the ledger holds), with a reason (one
  * line). Both write the key into the keyring file (NULL: none) before their transaction
  * commits, so the ledger never holds a key the keyring lacks. */

@@ -1,25 +1,32 @@
 #!/bin/sh
-# docs/head-office.md, "Setting it up", steps 2-5, in that order, as test_ledger_docs runs them
-# against a fresh PostgreSQL 15. Every line that starts with cpd-admin or $SUPERUSER_PSQL must
-# stand in that page word for word ($SUPERUSER_PSQL is `sudo -u postgres psql` there, $SHARE
-# is /usr/local/share/cpd-kiosk); the test checks it. Run in a directory holding the CSV files,
-# site.ini, site.key and central-1.pw; environment: SUPERUSER_PSQL, SHARE, OWNER_PASSWORD,
-# LEDGER, KIOSK_KEY, and cpd-admin on PATH.
-set -eu
+# docs/head-office.md, "Setting it up", steps 3-7 and 9, in that order, as test_ledger_docs runs them
+# against a fresh PostgreSQL 15. Every line below stands in that page word for word, after
+# these substitutions: $SUPERUSER_PSQL is `runuser -u postgres -- psql` there, $SHARE is
+# /usr/local/share/cpd-kiosk, $KIOSK_INI is /etc/cpd-kiosk/kiosk.ini and "$SITE_KEY" is 5be1… —
+# except the lines marked "# test:", which do non-interactively what the page has a person do.
+# Run in a directory holding the CSV files and central-1.pw; environment: SUPERUSER_PSQL,
+# SHARE, OWNER_PASSWORD, LEDGER, KIOSK_INI, and cpd-admin on PATH.
+set -eu # test:
 
-# 2. The one superuser step (the page's \password, non-interactively).
+# 3. The one superuser step.
 $SUPERUSER_PSQL -v owner=cpd_owner -v db=cpd -f $SHARE/ledger-superuser.sql
-$SUPERUSER_PSQL -q -c "ALTER ROLE cpd_owner PASSWORD '$OWNER_PASSWORD'"
-
-# 3. As the owner.
-install -m 0600 /dev/null owner.pw && printf '%s\n' "$OWNER_PASSWORD" >owner.pw
+$SUPERUSER_PSQL -q -c "ALTER ROLE cpd_owner PASSWORD '$OWNER_PASSWORD'" # test: \password
+# 4. As the owner.
+install -m 0600 /dev/null owner.pw && printf '%s\n' "$OWNER_PASSWORD" >owner.pw # test: nano
 cpd-admin ledger init --conninfo "$LEDGER" --password-file owner.pw
-
-# 4. The data.
+# 5. The site key.
+install -m 0600 /dev/null site.key && openssl rand -hex 32 > site.key
+printf '[kiosk]\nsite_key_file = %s/site.key\n' "$PWD" > site.ini
+# 6. The data.
 cpd-admin ledger import programme programme-2023-24.csv --conninfo "$LEDGER" --password-file owner.pw
 cpd-admin --config site.ini ledger import roster roster.csv --conninfo "$LEDGER" --password-file owner.pw
 cpd-admin ledger import bookings bookings.csv --conninfo "$LEDGER" --password-file owner.pw
 cpd-admin ledger import credits credits.csv --conninfo "$LEDGER" --password-file owner.pw
-
-# 5. A kiosk.
+# 7. A kiosk: its keys on the kiosk, its registration at head office.
+SITE_KEY=$(cat site.key) # test: a person copies it
+cpd-admin --config $KIOSK_INI kiosk init --site-key "$SITE_KEY"
+KIOSK_KEY=$(cpd-admin --config $KIOSK_INI kiosk init --site-key "$SITE_KEY" | sed -n 's/^public key: *//p') # test: a person copies it
 cpd-admin ledger add-kiosk central-1 --public-key "$KIOSK_KEY" --kiosk-password-file central-1.pw --keyring keyring --conninfo "$LEDGER" --password-file owner.pw
+# 9. An office login.
+install -m 0600 /dev/null jane.pw && printf 'office-secret\n' >jane.pw # test: a person writes it
+cpd-admin ledger add-office jane --office-password-file jane.pw --conninfo "$LEDGER" --password-file owner.pw

@@ -33,7 +33,22 @@ static char *read_all(const char *path)
     return strdup(buf);
 }
 
-/* Each cpd-admin or superuser line of the script, as the page writes it, is in the page. */
+/* Replaces every from in line (cap bytes) with to. */
+static void replace_all(char *line, size_t cap, const char *from, const char *to)
+{
+    char out[2048] = "", *p = line, *hit;
+    while ((hit = strstr(p, from))) {
+        strncat(out, p, (size_t)(hit - p));
+        strncat(out, to, sizeof(out) - strlen(out) - 1);
+        p = hit + strlen(from);
+    }
+    strncat(out, p, sizeof(out) - strlen(out) - 1);
+    assert_true(strlen(out) < cap);
+    strcpy(line, out);
+}
+
+/* Every line of the script, but its comments and the lines marked "# test:", stands in the
+ * page word for word (after the substitutions the script's header names). */
 static void assert_script_is_documented(void)
 {
     char *page = read_all(CPD_SOURCE_DIR "/docs/head-office.md");
@@ -41,26 +56,19 @@ static void assert_script_is_documented(void)
     int checked = 0;
     char *save = NULL;
     for (char *line = strtok_r(script, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-        char want[1024] = "";
-        if (strncmp(line, "cpd-admin ", 10) == 0)
-            snprintf(want, sizeof(want), "%s", line);
-        else if (strncmp(line, "$SUPERUSER_PSQL -v", 18) == 0)
-            snprintf(want, sizeof(want), "sudo -u postgres psql%s",
-                     line + strlen("$SUPERUSER_PSQL"));
-        if (!want[0])
+        if (line[0] == '#' || strstr(line, "# test:"))
             continue;
-        char *share = strstr(want, "$SHARE");
-        if (share) {
-            char rest[1024];
-            snprintf(rest, sizeof(rest), "%s", share + strlen("$SHARE"));
-            snprintf(share, sizeof(want) - (size_t)(share - want), "/usr/local/share/cpd-kiosk%s",
-                     rest);
-        }
+        char want[2048];
+        snprintf(want, sizeof(want), "%s", line);
+        replace_all(want, sizeof(want), "$SUPERUSER_PSQL", "runuser -u postgres -- psql");
+        replace_all(want, sizeof(want), "$SHARE", "/usr/local/share/cpd-kiosk");
+        replace_all(want, sizeof(want), "$KIOSK_INI", "/etc/cpd-kiosk/kiosk.ini");
+        replace_all(want, sizeof(want), "\"$SITE_KEY\"", "5be1…");
         if (!strstr(page, want))
             fail_msg("docs/head-office.md lacks the step:\n%s", want);
         checked++;
     }
-    assert_int_equal(checked, 7);
+    assert_int_equal(checked, 11);
     free(page);
     free(script);
 }
@@ -97,41 +105,28 @@ static void test_the_documented_setup_works_as_written(void **state)
     copy_data(dir, "demo-roster.csv", "roster.csv");
     copy_data(dir, "demo-bookings.csv", "bookings.csv");
     copy_data(dir, "demo-credits.csv", "credits.csv");
-    char office_sign[300], site[300], text[700];
-    snprintf(office_sign, sizeof(office_sign), "%s/office.key", dir);
-    snprintf(site, sizeof(site), "%s/site.key", dir);
-    bool made_a, made_b;
-    struct kiosk_keys office;
-    assert_int_equal(keys_init(office_sign, site, NULL, &made_a, &made_b), KEYS_OK);
-    assert_int_equal(keys_load_site(site, &office), KEYS_OK);
-    snprintf(text, sizeof(text), "[kiosk]\nsite_key_file = %s\n", site);
-    test_write_file(dir, "site.ini", text, path, sizeof(path));
     test_write_file(dir, "central-1.pw", "kiosk-secret-1", path, sizeof(path));
     chmod(path, 0600);
-    /* The kiosk: cpd-admin kiosk init's keys, the site's key. */
-    char sign[300], kiosk_site[300], site_hex[65], pk[65];
-    snprintf(sign, sizeof(sign), "%s/kiosk.key", kiosk_dir);
-    snprintf(kiosk_site, sizeof(kiosk_site), "%s/site.key", kiosk_dir);
-    crypto_hex(site_hex, office.site, sizeof(office.site));
-    struct kiosk_keys keys;
-    assert_int_equal(keys_init(sign, kiosk_site, site_hex, &made_a, &made_b), KEYS_OK);
-    assert_int_equal(keys_load_sign(sign, &keys), KEYS_OK);
-    assert_int_equal(keys_load_site(kiosk_site, &keys), KEYS_OK);
-    crypto_hex(pk, keys.sign_pk, sizeof(keys.sign_pk));
-    /* Steps 2–5. */
+    /* The kiosk's kiosk.ini: its id and database (its keys next to it). */
+    char kiosk_ini[600], text[900], db[300];
+    snprintf(db, sizeof(db), "%s/kiosk.db", kiosk_dir);
+    snprintf(text, sizeof(text), "[kiosk]\nid = central-1\ndatabase = %s\n", db);
+    test_write_file(kiosk_dir, "kiosk.ini", text, kiosk_ini, sizeof(kiosk_ini));
+    /* Steps 3–7. */
     char ledger[256];
     snprintf(ledger, sizeof(ledger),
              "host=127.0.0.1 port=%d dbname=cpd user=cpd_owner sslmode=disable", pg.port);
     snprintf(cmd, sizeof(cmd),
              "cd '%s' && SUPERUSER_PSQL='env PGPASSWORD=%s psql -X -h 127.0.0.1 -p %d -U cpd_admin"
-             " -d postgres' SHARE='%s' OWNER_PASSWORD='owner-secret' LEDGER='%s' KIOSK_KEY=%s"
+             " -d postgres' SHARE='%s' OWNER_PASSWORD='owner-secret' LEDGER='%s' KIOSK_INI='%s'"
              " PATH='%s':\"$PATH\" sh '%s/tests/sync/ledger/documented_setup.sh' 2>&1",
-             dir, pg.super_password, pg.port, CPD_INSTALL_SHARE, ledger, pk, CPD_BINARY_DIR,
+             dir, pg.super_password, pg.port, CPD_INSTALL_SHARE, ledger, kiosk_ini, CPD_BINARY_DIR,
              CPD_SOURCE_DIR);
     if (run(cmd, out, sizeof(out)) != 0)
         fail_msg("the documented setup failed:\n%s", out);
     assert_non_null(
         strstr(out, "kiosk central-1 registered; its login role is cpd_kiosk_central_1"));
+    assert_non_null(strstr(out, "office login cpd_office_jane created"));
     /* The owner really is neither superuser nor CREATEROLE. */
     snprintf(cmd, sizeof(cmd),
              "PGPASSWORD=owner-secret psql -X -At -h 127.0.0.1 -p %d -U cpd_owner -d cpd -c"
@@ -140,9 +135,12 @@ static void test_the_documented_setup_works_as_written(void **state)
              pg.port);
     assert_int_equal(run(cmd, out, sizeof(out)), 0);
     assert_string_equal(out, "falsefalse\n");
-    /* The kiosk syncs with its login, as its kiosk.ini would say. */
-    char db[300], why[512];
-    snprintf(db, sizeof(db), "%s/kiosk.db", kiosk_dir);
+    /* The kiosk syncs with its login, as its kiosk.ini would say, with the keys kiosk init
+     * made. */
+    char sign[300], why[512];
+    struct kiosk_keys keys;
+    snprintf(sign, sizeof(sign), "%s/kiosk.key", kiosk_dir);
+    assert_int_equal(keys_load_sign(sign, &keys), KEYS_OK);
     struct store *s = NULL;
     assert_int_equal(store_open(db, &s, why, sizeof(why)), STORE_OK);
     assert_int_equal(store_set_signer(s, "central-1", keys.sign_sk), STORE_OK);
