@@ -71,6 +71,7 @@ struct kiosk {
     int n_columns;
     struct kiosk_item *items;
     int n_items;
+    int n_cut; /* rows that did not fit KIOSK_LIST_MAX: the list says so */
     int first;
     int per_page; /* rows per page at the current window size */
     struct view_button buttons[VIEW_BUTTONS];

@@ -88,13 +88,16 @@ static void list_start(struct kiosk *k, const char *title, const char *const *co
     for (int i = 0; i < n; i++)
         utf8_printf(k->columns[i], sizeof(k->columns[i]), "%s", columns[i]);
     k->n_items = 0;
+    k->n_cut = 0;
     k->first = 0;
 }
 
 static struct kiosk_item *list_add(struct kiosk *k, int64_t id)
 {
-    if (k->n_items == KIOSK_LIST_MAX)
+    if (k->n_items == KIOSK_LIST_MAX) {
+        k->n_cut++;
         return NULL;
+    }
     struct kiosk_item *it = &k->items[k->n_items++];
     memset(it, 0, sizeof(*it));
     it->id = id;
@@ -281,7 +284,7 @@ static void show_evacuation(struct kiosk *k, int64_t now)
     char at[8];
     kiosk_format_time(now, at);
     utf8_printf(k->subtitle, sizeof(k->subtitle), "%d people in the building for CPD at %s",
-                k->n_items, at);
+                k->n_items + k->n_cut, at);
     kiosk_enter(k, KM_LIST, now + KIOSK_TRAINER_IDLE_US);
 }
 
@@ -754,7 +757,11 @@ void trainer_action(struct kiosk *k, struct view_action a, int64_t now, int64_t 
 void trainer_view(const struct kiosk *k, struct view *v)
 {
     utf8_printf(v->title, sizeof(v->title), "%s", k->title);
-    utf8_printf(v->subtitle, sizeof(v->subtitle), "%s", k->subtitle);
+    if (k->n_cut && k->mode == KM_LIST)
+        utf8_printf(v->subtitle, sizeof(v->subtitle), "%s — only the first %d shown, %d more",
+                    k->subtitle, k->n_items, k->n_cut);
+    else
+        utf8_printf(v->subtitle, sizeof(v->subtitle), "%s", k->subtitle);
     switch (k->mode) {
     case KM_MENU:
     case KM_BUTTONS:

@@ -7,12 +7,10 @@
 #include "core/domain/payload.h"
 #include "core/base/zone.h"
 
-#define US_PER_MIN     INT64_C(60000000)
-#define MAX_NEAR       32
-#define MAX_ATTENDANCE 512
-#define MAX_EXTERNAL   256
-#define MAX_PACKAGE    64
-#define MAX_MANDATORY  CREDITS_MAX_DUE
+#define US_PER_MIN    INT64_C(60000000)
+#define MAX_NEAR      32
+#define MAX_PACKAGE   64
+#define MAX_MANDATORY CREDITS_MAX_DUE
 
 /* The facts tap_decide needs, loaded from the store. */
 struct near {
@@ -253,13 +251,51 @@ int tapflow_sweep(const struct tapflow *f, int64_t now_us, int64_t mono_us, int 
     return err;
 }
 
+/* What a credit summary reads. A person's attendance and credits recorded elsewhere grow with
+ * the years: those lists grow until they hold everything (never the oldest-first cut that would
+ * lose this year); the programme-wide lists are bounded and an overflow is an error. */
 struct summary_inputs {
-    struct session sessions[MAX_ATTENDANCE];
-    struct attendance rows[MAX_ATTENDANCE];
-    struct external_credit external[MAX_EXTERNAL];
+    struct session *sessions;
+    struct attendance *rows;
+    size_t rows_cap;
+    struct external_credit *external;
+    size_t external_cap;
     struct session package[MAX_PACKAGE];
     struct mandatory_course mandatory[MAX_MANDATORY];
 };
+
+static int read_attendance(struct store *store, int64_t person_id, struct summary_inputs *in,
+                           size_t *n)
+{
+    int err = STORE_ETOOMANY;
+    for (size_t cap = 128; err == STORE_ETOOMANY; cap *= 2) {
+        struct session *sessions = realloc(in->sessions, cap * sizeof(*sessions));
+        if (sessions)
+            in->sessions = sessions;
+        struct attendance *rows = sessions ? realloc(in->rows, cap * sizeof(*rows)) : NULL;
+        if (!rows)
+            return STORE_ENOMEM;
+        in->rows = rows;
+        in->rows_cap = cap;
+        err = store_attendance_of(store, person_id, in->sessions, in->rows, cap, n);
+    }
+    return err;
+}
+
+static int read_external(struct store *store, int64_t person_id, struct summary_inputs *in,
+                         size_t *n)
+{
+    int err = STORE_ETOOMANY;
+    for (size_t cap = 64; err == STORE_ETOOMANY; cap *= 2) {
+        struct external_credit *x = realloc(in->external, cap * sizeof(*x));
+        if (!x)
+            return STORE_ENOMEM;
+        in->external = x;
+        in->external_cap = cap;
+        err = store_external_for(store, person_id, in->external, cap, n);
+    }
+    return err;
+}
 
 int tapflow_summary(struct store *store, const struct rules *rules, int64_t person_id,
                     int64_t now_us, struct credit_summary *out)
@@ -267,24 +303,26 @@ int tapflow_summary(struct store *store, const struct rules *rules, int64_t pers
     struct summary_inputs *in = calloc(1, sizeof(*in));
     if (!in)
         return STORE_ENOMEM;
-    struct credits_input ci = {.rules = rules,
-                               .sessions = in->sessions,
-                               .rows = in->rows,
-                               .external = in->external,
-                               .package_sessions = in->package,
-                               .mandatory = in->mandatory};
+    struct credits_input ci = {
+        .rules = rules, .package_sessions = in->package, .mandatory = in->mandatory};
     int minutes = 0;
     zone_utc_to_local(now_us, &ci.today, &minutes, NULL);
-    int err =
-        store_attendance_of(store, person_id, in->sessions, in->rows, MAX_ATTENDANCE, &ci.n_rows);
+    int err = read_attendance(store, person_id, in, &ci.n_rows);
     if (err == STORE_OK)
-        err = store_external_for(store, person_id, in->external, MAX_EXTERNAL, &ci.n_external);
+        err = read_external(store, person_id, in, &ci.n_external);
     if (err == STORE_OK)
         err = store_package_sessions(store, in->package, MAX_PACKAGE, &ci.n_package_sessions);
     if (err == STORE_OK)
         err = store_mandatory_courses(store, in->mandatory, MAX_MANDATORY, &ci.n_mandatory);
-    if (err == STORE_OK)
+    if (err == STORE_OK) {
+        ci.sessions = in->sessions;
+        ci.rows = in->rows;
+        ci.external = in->external;
         credits_summarise(&ci, out);
+    }
+    free(in->sessions);
+    free(in->rows);
+    free(in->external);
     free(in);
     return err;
 }

@@ -331,6 +331,8 @@ const char *store_strerror(int err)
         return "no kiosk signing key loaded (run cpd-admin kiosk init)";
     case STORE_EINVALID:
         return "invalid value";
+    case STORE_ETOOMANY:
+        return "more rows than the list holds";
     default:
         return "internal database error";
     }
@@ -1002,7 +1004,7 @@ static int session_list(struct store *s, sqlite3_stmt *st, struct session *out, 
                         size_t *n)
 {
     *n = 0;
-    FOR_EACH_ROW(s, st, (*n < cap ? (read_session(st, 0, &out[(*n)++]), 0) : 0));
+    FOR_EACH_ROW(s, st, (*n < cap ? (read_session(st, 0, &out[(*n)++]), 0) : STORE_ETOOMANY));
 }
 
 int store_sessions_between(struct store *s, int64_t from_us, int64_t to_us, struct session *out,
@@ -1029,7 +1031,7 @@ int store_package_sessions(struct store *s, struct session *out, size_t cap, siz
 static int mandatory_row(sqlite3_stmt *st, struct mandatory_course *out, size_t cap, size_t *n)
 {
     if (*n >= cap)
-        return 0;
+        return STORE_ETOOMANY;
     struct mandatory_course *m = &out[(*n)++];
     char freq[32];
     m->course_id = sqlite3_column_int64(st, 0);
@@ -1122,7 +1124,7 @@ int store_external_upsert(struct store *s, const struct external_row *x)
 static int external_row(sqlite3_stmt *st, struct external_credit *out, size_t cap, size_t *n)
 {
     if (*n >= cap)
-        return 0;
+        return STORE_ETOOMANY;
     struct external_credit *x = &out[(*n)++];
     char source[32];
     memset(x, 0, sizeof(*x));
@@ -1189,7 +1191,7 @@ static int attendance_row(sqlite3_stmt *st, struct session *sessions, struct att
                           size_t cap, size_t *n)
 {
     if (*n >= cap)
-        return 0;
+        return STORE_ETOOMANY;
     read_session(st, 0, &sessions[*n]);
     read_attendance(st, SESSION_NCOLS, &rows[*n]);
     (*n)++;

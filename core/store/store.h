@@ -36,6 +36,7 @@ enum store_error {
     STORE_ENOSIGNER = -10,  /* appending an event needs the kiosk's signing key */
     STORE_EINVALID = -11,   /* a value out of range for its column */
     STORE_EINTERNAL = -12,
+    STORE_ETOOMANY = -13, /* more rows than the caller's list holds: it was filled, not cut */
 };
 
 #define STORE_SCHEMA_VERSION 2
@@ -96,6 +97,8 @@ int store_session_upsert(struct store *store, int64_t course_id, const struct se
                          int64_t *id_out);
 int store_session_by_code(struct store *store, const char *code, struct session *out);
 int store_session_by_id(struct store *store, int64_t id, struct session *out);
+/* The list functions below fill out[0..cap) and return STORE_ETOOMANY when there are more rows
+ * than that (never a silently shorter list): the caller grows its list or says so. */
 /* Sessions with start_us ≤ to_us and end_us ≥ from_us, by start; *n ≤ cap. */
 int store_sessions_between(struct store *store, int64_t from_us, int64_t to_us, struct session *out,
                            size_t cap, size_t *n);

@@ -192,6 +192,30 @@ static void test_projection_rebuilds_from_events(void **state)
     testkiosk_close(&k);
 }
 
+static void test_a_list_that_does_not_fit_says_so(void **state)
+{
+    (void)state;
+    struct testkiosk k;
+    testkiosk_open(&k, true);
+    static const char *const codes[] = {"cpi-autumn-1", "cpi-autumn-2", "cpi-autumn-3"};
+    static const char *const days[] = {"2023-09-13 15:10", "2023-09-14 15:10", "2023-09-20 15:10"};
+    for (int i = 0; i < 3; i++)
+        append(&k, EV_SIGN_IN, "BIT0004", codes[i], test_at(days[i]));
+    struct person p;
+    assert_int_equal(store_person_by_staff_no(k.store, "BIT0004", &p), STORE_OK);
+    struct session sessions[3];
+    struct attendance rows[3];
+    size_t n = 0;
+    /* Two places for three rows: filled, and told — never a silently shorter list. */
+    assert_int_equal(store_attendance_of(k.store, p.id, sessions, rows, 2, &n), STORE_ETOOMANY);
+    assert_int_equal(n, 2);
+    assert_int_equal(store_attendance_of(k.store, p.id, sessions, rows, 3, &n), STORE_OK);
+    assert_int_equal(n, 3);
+    struct session near[1];
+    assert_int_equal(store_package_sessions(k.store, near, 1, &n), STORE_ETOOMANY);
+    testkiosk_close(&k);
+}
+
 static void test_summary_queries_use_indexes(void **state)
 {
     (void)state;
@@ -265,6 +289,7 @@ int main(void)
         cmocka_unit_test(test_events_are_append_only),
         cmocka_unit_test(test_an_edited_row_breaks_verify),
         cmocka_unit_test(test_projection_rebuilds_from_events),
+        cmocka_unit_test(test_a_list_that_does_not_fit_says_so),
         cmocka_unit_test(test_summary_queries_use_indexes),
         cmocka_unit_test(test_badges_belong_to_one_person),
         cmocka_unit_test(test_append_needs_a_signer_and_valid_event),
