@@ -250,6 +250,16 @@ static bool printable(const char *text)
     return true;
 }
 
+/* "password" in any case: libpq's keywords are case-insensitive. */
+static bool mentions_password(const char *value)
+{
+    for (const char *p = value; *p; p++) {
+        if (strncasecmp(p, "password", 8) == 0)
+            return true;
+    }
+    return false;
+}
+
 /* postgresql://user:secret@host/… — the password part of a connection URI. */
 static bool uri_has_password(const char *value)
 {
@@ -299,7 +309,7 @@ static const char *check_text(const struct key_spec *k, const char *value)
             (strcmp(value, "UTC") != 0 && access(path, R_OK) != 0))
             return "a time zone name from /usr/share/zoneinfo, e.g. Europe/London";
     }
-    if (strcmp(k->key, "conninfo") == 0 && (strstr(value, "password") || uri_has_password(value)))
+    if (strcmp(k->key, "conninfo") == 0 && (mentions_password(value) || uri_has_password(value)))
         return "a libpq conninfo without a password (put it in password_file)";
     if (strcmp(k->key, "sslmode") == 0 &&
         !one_of(value, "disable allow prefer require verify-ca verify-full"))
@@ -325,7 +335,7 @@ static void set_value(struct loader *L, const struct key_spec *k, const char *va
         if (strlen(value) >= k->size)
             problem(L, line, "[%s] %s: expected at most %zu characters, got %zu", k->section,
                     k->key, k->size - 1, strlen(value));
-        else if (why && (strstr(value, "password") || uri_has_password(value)))
+        else if (why && (mentions_password(value) || uri_has_password(value)))
             problem(L, line, "[%s] %s: expected %s, got a value with a password (not shown)",
                     k->section, k->key, why);
         else if (why)

@@ -49,6 +49,8 @@ const char *sync_strerror(int err)
         return "DIVERGED: the ledger holds another event at a seq this kiosk has";
     case SYNC_ETLS:
         return "the ledger's TLS certificate or host name did not check out";
+    case SYNC_EREFUSED:
+        return "the ledger refused the change";
     default:
         return "the ledger reported an error";
     }
@@ -113,6 +115,8 @@ int sync_from_pg(int err, const struct pg *pg)
     const char *state = pg ? pg_sqlstate(pg) : "";
     if (strcmp(state, "CP001") == 0 || strcmp(state, "23505") == 0)
         return SYNC_ETAMPER; /* 23505: a uuid the ledger already holds under another seq */
+    if (strcmp(state, "CP006") == 0 || strcmp(state, "CP007") == 0)
+        return SYNC_EREFUSED; /* register_kiosk, rotate_key */
     if (strncmp(state, "CP", 2) == 0)
         return SYNC_EREJECTED;
     if (strcmp(state, "3F000") == 0 || strcmp(state, "42883") == 0)

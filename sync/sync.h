@@ -28,6 +28,7 @@ enum sync_error {
     SYNC_EQUERY = -9,       /* any other ledger error */
     SYNC_EDIVERGED = -10,   /* the ledger holds another event at a seq this kiosk has (clone) */
     SYNC_ETLS = -11,        /* the ledger's certificate or host name did not check out */
+    SYNC_EREFUSED = -12,    /* the ledger refused a head-office change (a kiosk's key or id) */
 };
 
 struct sync_report {

@@ -298,7 +298,7 @@ static void test_a_kiosk_signing_with_another_key_is_refused(void **state)
     struct ledger_target t = admin();
     struct ledger_kiosk lk = {"wrong-key", hex, k.kiosk_password, 60, 30, 2};
     assert_int_equal(ledger_add_kiosk(&t, &lk, keyring, role, sizeof(role), why, sizeof(why)),
-                     SYNC_EREJECTED);
+                     SYNC_EREFUSED);
     assert_non_null(strstr(why, "registered with another key"));
     int64_t from = 0;
     int err = ledger_rotate_key(&t, "wrong-key", hex, "", 0, keyring, &from, why, sizeof(why));
