@@ -151,22 +151,6 @@ void config_default(struct config *cfg)
     snprintf(cfg->sync.channel_binding, sizeof(cfg->sync.channel_binding), "require");
 }
 
-const char *config_strerror(int err)
-{
-    switch (err) {
-    case CONFIG_OK:
-        return "ok";
-    case CONFIG_ENOENT:
-        return "cannot open the configuration file";
-    case CONFIG_EINVALID:
-        return "invalid configuration";
-    case CONFIG_ENOMEM:
-        return "out of memory";
-    default:
-        return "unknown configuration error";
-    }
-}
-
 /* ---- loading ----------------------------------------------------------------------------- */
 
 struct loader {

@@ -11,6 +11,8 @@
 
 #include <stdbool.h>
 
+#include "core/base/error.h"
+
 #include "core/domain/rules.h"
 #include "core/domain/uid.h"
 #include "firmware-host/reader.h"
@@ -18,13 +20,6 @@
 
 #define CONFIG_PATH_MAX 512
 #define CONFIG_TEXT_MAX 128
-
-enum config_error {
-    CONFIG_OK = 0,
-    CONFIG_ENOENT = -1,   /* file could not be opened */
-    CONFIG_EINVALID = -2, /* one or more bad lines, each reported */
-    CONFIG_ENOMEM = -3,
-};
 
 struct config_kiosk {
     char id[CONFIG_TEXT_MAX];       /* kiosk id in the ledger, [A-Za-z0-9_-], e.g. "central-1" */
@@ -57,6 +52,5 @@ typedef void (*config_report_fn)(void *ctx, const char *file, int line, const ch
 
 void config_default(struct config *cfg);
 int config_load(struct config *cfg, const char *path, config_report_fn report, void *ctx);
-const char *config_strerror(int err);
 
 #endif

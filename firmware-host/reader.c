@@ -81,28 +81,6 @@ void reader_emit(struct reader *r, enum reader_event_kind kind, const struct uid
     r->emit_fn(r->emit_ctx, &e);
 }
 
-const char *reader_strerror(int err)
-{
-    switch (err) {
-    case READER_OK:
-        return "ok";
-    case READER_EOPEN:
-        return "cannot open the reader";
-    case READER_EBUSY:
-        return "the reader is in use by another process";
-    case READER_ENOMEM:
-        return "out of memory";
-    case READER_ETHREAD:
-        return "cannot start the reader thread";
-    case READER_EINVAL:
-        return "invalid reader configuration";
-    case READER_ENODRIVER:
-        return "this build has no such reader driver";
-    default:
-        return "unknown reader error";
-    }
-}
-
 void reader_prepare_process(void)
 {
     /* Only the configured device: never scan the system for others. */

@@ -15,6 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/base/error.h"
+
 #include "core/domain/uid.h"
 
 #define READER_PATH_MAX 512
@@ -50,16 +52,6 @@ struct reader_event {
 
 typedef void (*reader_event_fn)(void *ctx, const struct reader_event *event);
 
-enum reader_error {
-    READER_OK = 0,
-    READER_EOPEN = -1, /* cannot open the device or script */
-    READER_EBUSY = -2, /* another process holds the device */
-    READER_ENOMEM = -3,
-    READER_ETHREAD = -4,
-    READER_EINVAL = -5,   /* bad configuration, or the call does not apply to this backend */
-    READER_ENODRIVER = -6 /* this build has no such backend */
-};
-
 struct reader;
 
 /* Sets what libnfc reads from the environment (never scan for other devices): call once at
@@ -74,7 +66,6 @@ int reader_start(struct reader *reader);
 int reader_feed(struct reader *reader, const char *line);
 /* Stops the thread (promptly: an I/O in flight is aborted) and frees everything. */
 void reader_close(struct reader *reader);
-const char *reader_strerror(int err);
 const char *reader_driver_name(enum reader_driver driver);
 
 #endif

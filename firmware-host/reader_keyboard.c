@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/base/error.h"
 #include "firmware-host/reader_impl.h"
 
 static int keyboard_start(struct reader *r)
@@ -22,7 +23,7 @@ static int keyboard_feed(struct reader *r, const char *line)
         char reason[160];
         size_t n = strlen(line);
         snprintf(reason, sizeof(reason), "keyboard reader: %s (%zu characters, ending \"%s\")",
-                 uid_strerror(err), n, n > 4 ? line + n - 4 : line);
+                 cpd_strerror(err), n, n > 4 ? line + n - 4 : line);
         reader_emit(r, READER_REJECTED, NULL, reason);
         return READER_EINVAL;
     }

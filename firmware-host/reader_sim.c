@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/base/error.h"
 #include "firmware-host/reader_impl.h"
 
 #define POLL_MS 100
@@ -57,7 +58,7 @@ static void run_line(struct reader *r, struct sim *s, char *text)
             reader_emit(r, READER_CARD, &uid, NULL);
             return;
         }
-        snprintf(reason, sizeof(reason), "%s: place: %s", where, uid_strerror(err));
+        snprintf(reason, sizeof(reason), "%s: place: %s", where, cpd_strerror(err));
     } else if (strcmp(text, "remove") == 0 && !*arg) {
         reader_emit(r, READER_REMOVED, NULL, NULL);
         return;

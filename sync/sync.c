@@ -1,3 +1,4 @@
+#include "core/base/error.h"
 #include "sync/sync.h"
 
 #include <errno.h>
@@ -23,38 +24,6 @@
 #define META_ERROR   "sync_last_error"
 #define META_LEDGER  "ledger_identity"
 #define HEAL_PAGE    1000
-
-const char *sync_strerror(int err)
-{
-    switch (err) {
-    case SYNC_OK:
-        return "ok";
-    case SYNC_EUNREACHABLE:
-        return "the ledger did not answer";
-    case SYNC_EAUTH:
-        return "the ledger refused the login";
-    case SYNC_ESCHEMA:
-        return "the ledger's schema does not match this kiosk";
-    case SYNC_ETAMPER:
-        return "TAMPERING: an event in the ledger differs from the kiosk's copy";
-    case SYNC_EREJECTED:
-        return "the ledger refused an event";
-    case SYNC_ESTORE:
-        return "the local database failed";
-    case SYNC_ECONFIG:
-        return "a setting or a file cannot be used";
-    case SYNC_EPERM:
-        return "permission denied by the ledger";
-    case SYNC_EDIVERGED:
-        return "DIVERGED: the ledger holds another event at a seq this kiosk has";
-    case SYNC_ETLS:
-        return "the ledger's TLS certificate or host name did not check out";
-    case SYNC_EREFUSED:
-        return "the ledger refused the change";
-    default:
-        return "the ledger reported an error";
-    }
-}
 
 int sync_read_password(const char *path, char *out, size_t cap, char *why, size_t why_cap)
 {
@@ -230,12 +199,12 @@ static int collect(void *ctx, const struct event *e)
     for (int i = 0; i < FIELDS; i++) {
         if (pg_array_append(&b->text[i], &b->len[i], &b->cap[i], fields[i], b->n == 0) != PG_OK) {
             b->err = SYNC_ESTORE;
-            return 1;
+            return CPD_STOP;
         }
     }
     b->n++;
     b->last_seq = e->seq;
-    return b->n == b->limit ? 1 : 0;
+    return b->n == b->limit ? CPD_STOP : 0;
 }
 
 static const char push_sql[] =
@@ -290,7 +259,7 @@ static int ledger_status(struct pg *pg, struct ledger_status *st, char *why, siz
 static int take_first(void *ctx, const struct event *e)
 {
     memcpy(ctx, e, sizeof(*e));
-    return 1;
+    return CPD_STOP;
 }
 
 /* This kiosk's own event at seq. */
@@ -298,7 +267,7 @@ static int local_event(struct store *s, int64_t seq, struct event *e)
 {
     e->seq = 0;
     int rc = store_events_each(s, seq, take_first, e);
-    if (rc != STORE_OK && rc != 1)
+    if (rc != STORE_OK && rc != CPD_STOP)
         return rc;
     return e->seq == seq ? STORE_OK : STORE_ENOTFOUND;
 }
@@ -456,7 +425,7 @@ static int push(struct pg *pg, struct store *s, const struct ledger_status *st, 
         b.n = 0;
         memset(b.len, 0, sizeof(b.len)); /* the buffers are reused, not their text */
         int rc = store_events_each(s, acked + 1, collect, &b);
-        if (b.err || (rc != STORE_OK && rc != 1)) {
+        if (b.err || (rc != STORE_OK && rc != CPD_STOP)) {
             err = SYNC_ESTORE;
             break;
         }
@@ -703,7 +672,7 @@ int sync_pull(struct pg *pg, struct store *s, const char *identity, struct sync_
     if (result == SYNC_OK) {
         int store_err = apply(s, res, identity, upto);
         if (store_err != STORE_OK) {
-            snprintf(why, cap, "applying what the ledger sent: %s", store_strerror(store_err));
+            snprintf(why, cap, "applying what the ledger sent: %s", cpd_strerror(store_err));
             result = SYNC_ESTORE;
         }
         for (int k = 0; k < PULL_KINDS; k++)
@@ -773,12 +742,12 @@ int sync_run(const struct sync_options *o, struct store *s, sync_progress_fn pro
     } else {
         /* For the screen's status chip: cut on purpose, on a whole character. */
         char line[1024], shown[160];
-        snprintf(line, sizeof(line), "%s: %s", sync_strerror(err), why);
+        snprintf(line, sizeof(line), "%s: %s", cpd_strerror(err), why);
         utf8_copy(shown, sizeof(shown), line);
         meta = store_meta_set(s, META_ERROR, shown);
     }
     if (meta != STORE_OK && err == SYNC_OK) {
-        snprintf(why, cap, "recording the sync locally: %s", store_strerror(meta));
+        snprintf(why, cap, "recording the sync locally: %s", cpd_strerror(meta));
         err = SYNC_ESTORE;
     }
     return err;

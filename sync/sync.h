@@ -10,26 +10,12 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "core/base/error.h"
+
 #include "sync/sync_options.h"
 #include "core/store/store.h"
 
 #define LEDGER_SCHEMA_VERSION 1
-
-enum sync_error {
-    SYNC_OK = 0,
-    SYNC_EUNREACHABLE = -1, /* the ledger did not answer */
-    SYNC_EAUTH = -2,        /* the ledger refused the login */
-    SYNC_ESCHEMA = -3,      /* the ledger's schema is too old or too new for this kiosk */
-    SYNC_ETAMPER = -4,      /* an event in the ledger differs from the kiosk's copy */
-    SYNC_EREJECTED = -5,    /* the ledger refused an event (chain, hash or signature) */
-    SYNC_ESTORE = -6,       /* the local database failed */
-    SYNC_ECONFIG = -7,      /* a setting or a file (password, keyring, checkpoints) is unusable */
-    SYNC_EPERM = -8,        /* permission denied (not a registered kiosk role?) */
-    SYNC_EQUERY = -9,       /* any other ledger error */
-    SYNC_EDIVERGED = -10,   /* the ledger holds another event at a seq this kiosk has (clone) */
-    SYNC_ETLS = -11,        /* the ledger's certificate or host name did not check out */
-    SYNC_EREFUSED = -12,    /* the ledger refused a head-office change (a kiosk's key or id) */
-};
 
 struct sync_report {
     int schema;
@@ -48,7 +34,6 @@ typedef void (*sync_progress_fn)(void *ctx, int64_t done, int64_t total);
 
 int sync_run(const struct sync_options *options, struct store *store, sync_progress_fn progress,
              void *ctx, struct sync_report *report, char *why, size_t cap);
-const char *sync_strerror(int err);
 /* Reads the password file, refusing one that is not a regular file owned by this user with
  * mode 0600 or 0400. */
 int sync_read_password(const char *path, char *out, size_t cap, char *why, size_t why_cap);

@@ -9,15 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum pg_error {
-    PG_OK = 0,
-    PG_EUNREACHABLE = -1, /* no server answered (down, wrong host, firewall, timeout) */
-    PG_EAUTH = -2,        /* the server refused the login */
-    PG_EQUERY = -3,       /* a statement failed (pg_sqlstate says how) */
-    PG_EPERM = -4,        /* permission denied (SQLSTATE 42501) */
-    PG_ENOMEM = -5,
-    PG_ETLS = -6, /* TLS failed: the server's certificate or host name did not check out */
-};
+#include "core/base/error.h"
 
 /* How to reach the ledger beyond the conninfo; NULL or "" fields leave libpq's defaults. */
 struct pg_options {

@@ -1,3 +1,4 @@
+#include "core/base/error.h"
 #include "ui/kiosk_internal.h"
 
 #include <stdarg.h>
@@ -70,7 +71,7 @@ void kiosk_enter(struct kiosk *k, enum kiosk_mode mode, int64_t until_us)
 void kiosk_store_failed(struct kiosk *k, int err, const char *what)
 {
     k->store_failed = true;
-    utf8_printf(k->store_text, sizeof(k->store_text), "%s: %s%s%s", what, store_strerror(err),
+    utf8_printf(k->store_text, sizeof(k->store_text), "%s: %s%s%s", what, cpd_strerror(err),
                 store_message(k->opt.store)[0] ? " — " : "", store_message(k->opt.store));
     fprintf(stderr, "cpd-kiosk: %s\n", k->store_text);
 }
@@ -177,7 +178,7 @@ static void tap(struct kiosk *k, const struct uid *uid, int64_t chosen, int64_t 
     k->tap_failed = err != STORE_OK;
     if (k->tap_failed) {
         kiosk_store_failed(k, err, "the tap was not recorded");
-        utf8_printf(k->fail_text, sizeof(k->fail_text), "%s", store_strerror(err));
+        utf8_printf(k->fail_text, sizeof(k->fail_text), "%s", cpd_strerror(err));
         k->sound = KIOSK_SOUND_ERROR;
         kiosk_enter(k, KM_RESULT, now + (int64_t)k->opt.result_seconds * 2 * US_PER_S);
         return;
@@ -232,7 +233,7 @@ static void pin_ok(struct kiosk *k, int64_t now)
     if (err != STORE_OK) {
         kiosk_store_failed(k, err, "cannot check the PIN");
         utf8_printf(k->pin_message, sizeof(k->pin_message), "Cannot check the PIN: %s",
-                    store_strerror(err));
+                    cpd_strerror(err));
         return;
     }
     bool matches = !pin_locked(&rec, now) && crypto_pin_verify(rec.hash, k->pin) == CRYPTO_OK;
@@ -246,7 +247,7 @@ static void pin_ok(struct kiosk *k, int64_t now)
         kiosk_store_failed(k, err, "cannot record the PIN attempt");
         utf8_printf(k->pin_message, sizeof(k->pin_message),
                     "Cannot record the PIN attempt (%s): trainer mode stays locked",
-                    store_strerror(err));
+                    cpd_strerror(err));
         k->sound = KIOSK_SOUND_ERROR;
         return;
     }

@@ -205,7 +205,7 @@ static int register_row(void *ctx, const struct person *p, const struct attendan
     struct kiosk *k = ctx;
     struct kiosk_item *it = list_add(k, p->id);
     if (!it)
-        return 1;
+        return 0; /* counted in n_cut: the list says how many it could not show */
     utf8_printf(it->cells[0], sizeof(it->cells[0]), "%s", p->name);
     describe(a, it->cells[1], sizeof(it->cells[1]), &it->tone);
     utf8_printf(it->cells[2], sizeof(it->cells[2]), "%s", p->academy);
@@ -221,7 +221,7 @@ static int booked_row(void *ctx, const struct person *p, int unused)
         return 0;
     struct kiosk_item *it = list_add(k, p->id);
     if (!it)
-        return 1;
+        return 0; /* counted in n_cut: the list says how many it could not show */
     utf8_printf(it->cells[0], sizeof(it->cells[0]), "%s", p->name);
     utf8_printf(it->cells[1], sizeof(it->cells[1]), "Booked — not here");
     utf8_printf(it->cells[2], sizeof(it->cells[2]), "%s", p->academy);
@@ -238,9 +238,9 @@ static void show_register(struct kiosk *k, int64_t now)
     utf8_printf(title, sizeof(title), "Register: %s, %s–%s", k->session.title, a, z);
     list_start(k, title, cols, 3);
     int err = store_register_each(k->opt.store, k->session.id, register_row, k);
-    if (err == STORE_OK || err == 1)
+    if (err == STORE_OK || err == CPD_STOP)
         err = store_bookings_of(k->opt.store, k->session.id, booked_row, k);
-    if (err != STORE_OK && err != 1)
+    if (err != STORE_OK && err != CPD_STOP)
         kiosk_store_failed(k, err, "cannot read the register");
     int in = 0, late = 0, missing = 0;
     for (int i = 0; i < k->n_items; i++) {
@@ -262,7 +262,7 @@ static int evacuation_row(void *ctx, const struct person *p, const struct sessio
     struct kiosk *k = ctx;
     struct kiosk_item *it = list_add(k, p->id);
     if (!it)
-        return 1;
+        return 0; /* counted in n_cut: the list says how many it could not show */
     char in[8];
     kiosk_format_time(a->in_us, in);
     utf8_printf(it->cells[0], sizeof(it->cells[0]), "%s", p->name);
@@ -279,7 +279,7 @@ static void show_evacuation(struct kiosk *k, int64_t now)
     static const char *const cols[] = {"Name", "Session", "Signed in", "Room"};
     list_start(k, "Evacuation list: everyone signed in now", cols, 4);
     int err = store_open_attendance_each(k->opt.store, INT64_MAX, evacuation_row, k);
-    if (err != STORE_OK && err != 1)
+    if (err != STORE_OK && err != CPD_STOP)
         kiosk_store_failed(k, err, "cannot read who is in");
     char at[8];
     kiosk_format_time(now, at);
@@ -468,7 +468,7 @@ static int person_row(void *ctx, const struct person *p, int badges)
     }
     struct kiosk_item *it = list_add(k, p->id);
     if (!it)
-        return 1;
+        return 0; /* counted in n_cut: the list says how many it could not show */
     utf8_printf(it->cells[0], sizeof(it->cells[0]), "%s", p->name);
     utf8_printf(it->cells[1], sizeof(it->cells[1]), "%s", p->academy);
     if (k->flow_kind == FLOW_ENROL)
@@ -501,7 +501,7 @@ static void ask_person(struct kiosk *k, int64_t now)
         static const char *const out_cols[] = {"Name", "Status", "Academy"};
         list_start(k, title, out_cols, 3);
         int err = store_register_each(k->opt.store, k->session.id, register_row, k);
-        if (err != STORE_OK && err != 1)
+        if (err != STORE_OK && err != CPD_STOP)
             kiosk_store_failed(k, err, "cannot read the register");
         int keep = 0;
         for (int i = 0; i < k->n_items; i++) {
@@ -523,7 +523,7 @@ static void ask_person(struct kiosk *k, int64_t now)
             utf8_printf(k->title, sizeof(k->title), "Enrol badge …%s: whose is it?", last4);
         }
         int err = store_people_each(k->opt.store, person_row, k);
-        if (err != STORE_OK && err != 1)
+        if (err != STORE_OK && err != CPD_STOP)
             kiosk_store_failed(k, err, "cannot read the roster");
         qsort(k->items, (size_t)k->n_items, sizeof(k->items[0]), booked_first);
         utf8_printf(k->subtitle, sizeof(k->subtitle), "Touch the person (booked people first)");

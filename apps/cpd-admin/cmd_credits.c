@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/base/error.h"
 #include "apps/cpd-admin/admin.h"
 #include "core/services/tap_text.h"
 #include "core/services/tapflow.h"
@@ -112,7 +113,7 @@ int cmd_credits(struct admin *a, int argc, char **argv)
     if (err == STORE_OK)
         print_summary(&p, s, now, a->cfg.rules.prerecorded_cap_quarters);
     else
-        admin_error("%s", store_strerror(err));
+        admin_error("%s", cpd_strerror(err));
     free(s);
     return err == STORE_OK ? 0 : 1;
 }

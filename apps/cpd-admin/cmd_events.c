@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/base/error.h"
 #include "apps/cpd-admin/admin.h"
 #include "core/base/zone.h"
 
@@ -38,7 +39,7 @@ int cmd_events(struct admin *a, int argc, char **argv)
            "PAYLOAD");
     int err = store_events_each(a->store, from, print_event, NULL);
     if (err != STORE_OK)
-        admin_error("%s", store_strerror(err));
+        admin_error("%s", cpd_strerror(err));
     return err == STORE_OK ? 0 : 1;
 }
 
@@ -63,7 +64,7 @@ static int public_key(struct admin *a, uint8_t pk[CRYPTO_SIGN_PK_BYTES])
         memcpy(pk, recorded, CRYPTO_SIGN_PK_BYTES);
         return 0;
     }
-    admin_error("%s: %s", a->sign_key_path, keys_strerror(err));
+    admin_error("%s: %s", a->sign_key_path, cpd_strerror(err));
     return 1;
 }
 
@@ -90,12 +91,12 @@ int cmd_verify(struct admin *a, int argc, char **argv)
     struct store_verify_report r;
     int err = store_verify(a->store, pk, &r);
     if (err != STORE_OK) {
-        admin_error("%s", store_strerror(err));
+        admin_error("%s", cpd_strerror(err));
         return 1;
     }
     if (r.first_bad_seq) {
         admin_error("event %" PRId64 ": %s (of %" PRId64 " events checked)", r.first_bad_seq,
-                    event_strerror(r.error), r.events);
+                    cpd_strerror(r.error), r.events);
         return 1;
     }
     printf("%" PRId64 " events: hash chain and signatures verified\n", r.events);
@@ -118,7 +119,7 @@ int cmd_rebuild(struct admin *a, int argc, char **argv)
         return 1;
     int err = store_rebuild_projections(a->store);
     if (err != STORE_OK) {
-        admin_error("%s", store_strerror(err));
+        admin_error("%s", cpd_strerror(err));
         return 1;
     }
     int64_t n = 0;

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/base/error.h"
 #include "apps/cpd-admin/admin.h"
 #include "core/services/import.h"
 
@@ -48,6 +49,6 @@ int cmd_import(struct admin *a, int argc, char **argv)
            : dry_run        ? "dry run, nothing written"
                             : "imported");
     if (err != IMPORT_OK && err != IMPORT_EINVALID)
-        admin_error("%s", import_strerror(err));
+        admin_error("%s", cpd_strerror(err));
     return err == IMPORT_OK ? 0 : 1;
 }

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/base/error.h"
 #include "apps/cpd-admin/admin.h"
 
 static const char help[] =
@@ -28,7 +29,7 @@ int cmd_kiosk(struct admin *a, int argc, char **argv)
     int err = keys_init(a->sign_key_path, a->site_key_path, site_key, &made_sign, &made_site);
     if (err != KEYS_OK) {
         admin_error("%s: %s", err == KEYS_EEXIST ? a->site_key_path : a->sign_key_path,
-                    keys_strerror(err));
+                    cpd_strerror(err));
         return 1;
     }
     if (admin_load_keys(a, true, true) != 0)
@@ -39,7 +40,7 @@ int cmd_kiosk(struct admin *a, int argc, char **argv)
     if (err == STORE_OK)
         err = store_meta_set(a->store, "public_key", pk);
     if (err != STORE_OK) {
-        admin_error("cannot record the kiosk in the database: %s", store_strerror(err));
+        admin_error("cannot record the kiosk in the database: %s", cpd_strerror(err));
         return 1;
     }
     printf("kiosk:       %s\n", a->cfg.kiosk.id);

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/base/error.h"
 #include "sync/ledger/ledger.h"
 #include "apps/cpd-admin/admin.h"
 #include "core/domain/crypto.h"
@@ -44,7 +45,7 @@ static int exit_status(int err)
 
 static int fail(int err, const char *why)
 {
-    admin_error("%s%s%s", sync_strerror(err), why[0] ? ": " : "", why);
+    admin_error("%s%s%s", cpd_strerror(err), why[0] ? ": " : "", why);
     return exit_status(err);
 }
 

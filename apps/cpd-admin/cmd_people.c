@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "core/base/error.h"
 #include "apps/cpd-admin/admin.h"
 #include "core/base/zone.h"
 
@@ -35,7 +36,7 @@ int cmd_people(struct admin *a, int argc, char **argv)
            "BADGES");
     int err = store_people_each(a->store, print_person, NULL);
     if (err != STORE_OK)
-        admin_error("%s", store_strerror(err));
+        admin_error("%s", cpd_strerror(err));
     return err == STORE_OK ? 0 : 1;
 }
 
@@ -58,6 +59,6 @@ int cmd_badges(struct admin *a, int argc, char **argv)
     printf("%-7s %-10s %-28s %s\n", "BADGE", "STAFF NO", "NAME", "ENROLLED");
     int err = store_badges_each(a->store, print_badge, NULL);
     if (err != STORE_OK)
-        admin_error("%s", store_strerror(err));
+        admin_error("%s", cpd_strerror(err));
     return err == STORE_OK ? 0 : 1;
 }

@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/base/error.h"
 #include "firmware-host/reader.h"
 #include "apps/cpd-admin/admin.h"
 
@@ -107,7 +108,7 @@ int cmd_reader_test(struct admin *a, int argc, char **argv)
     if (err == READER_OK)
         err = reader_start(r);
     if (err != READER_OK) {
-        admin_error("%s reader: %s%s%s", reader_driver_name(cfg->driver), reader_strerror(err),
+        admin_error("%s reader: %s%s%s", reader_driver_name(cfg->driver), cpd_strerror(err),
                     why[0] ? ": " : "", why);
         reader_close(r);
         return 1;

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/base/error.h"
 #include "apps/cpd-admin/admin.h"
 #include "core/services/tap_text.h"
 #include "core/base/zone.h"
@@ -70,7 +71,7 @@ int cmd_tap(struct admin *a, int argc, char **argv)
     struct uid uid;
     int err = uid_parse(badge, UID_TEXT_AUTO, UID_ORDER_MSB_FIRST, &uid);
     if (err != UID_OK) {
-        admin_error("--badge \"%s\": %s", badge, uid_strerror(err));
+        admin_error("--badge \"%s\": %s", badge, cpd_strerror(err));
         return EXIT_USAGE;
     }
     int64_t now = zone_now_us();
@@ -100,7 +101,7 @@ int cmd_tap(struct admin *a, int argc, char **argv)
                            .clock_state = at ? "set:--at" : "unsynced"};
     err = tapflow_tap(&flow, &uid, now, zone_monotonic_us(), chosen, r);
     if (err != STORE_OK) {
-        admin_error("tap not recorded: %s%s%s", store_strerror(err),
+        admin_error("tap not recorded: %s%s%s", cpd_strerror(err),
                     store_message(a->store)[0] ? ": " : "", store_message(a->store));
     } else {
         char when[6];

@@ -4,6 +4,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "core/base/error.h"
 #include "apps/cpd-admin/admin.h"
 #include "core/domain/pin.h"
 #include "core/base/zone.h"
@@ -76,7 +77,7 @@ int cmd_trainer(struct admin *a, int argc, char **argv)
     }
     int err = store_pin_set(a->store, p.id, hash, zone_now_us());
     if (err != STORE_OK) {
-        admin_error("%s", store_strerror(err));
+        admin_error("%s", cpd_strerror(err));
         goto out;
     }
     printf("PIN set for %s (%s)\n", p.name, p.staff_no);

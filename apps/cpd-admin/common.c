@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/base/error.h"
 #include "apps/cpd-admin/admin.h"
 
 void admin_error(const char *fmt, ...)
@@ -30,7 +31,7 @@ int admin_open_store(struct admin *a)
     const char *path = a->cfg.kiosk.database;
     int err = store_open(path, &a->store, why, sizeof(why));
     if (err != STORE_OK) {
-        admin_error("%s: %s%s%s", path, store_strerror(err), why[0] ? ": " : "", why);
+        admin_error("%s: %s%s%s", path, cpd_strerror(err), why[0] ? ": " : "", why);
         return 1;
     }
     char kiosk[CONFIG_TEXT_MAX];
@@ -52,7 +53,7 @@ int admin_load_keys(struct admin *a, bool sign, bool site)
 {
     int err = sign ? keys_load_sign(a->sign_key_path, &a->keys) : KEYS_OK;
     if (err != KEYS_OK) {
-        admin_error("%s: %s", a->sign_key_path, keys_strerror(err));
+        admin_error("%s: %s", a->sign_key_path, cpd_strerror(err));
         return 1;
     }
     if (sign && store_set_signer(a->store, a->cfg.kiosk.id, a->keys.sign_sk) != STORE_OK) {
@@ -61,7 +62,7 @@ int admin_load_keys(struct admin *a, bool sign, bool site)
     }
     err = site ? keys_load_site(a->site_key_path, &a->keys) : KEYS_OK;
     if (err != KEYS_OK) {
-        admin_error("%s: %s", a->site_key_path, keys_strerror(err));
+        admin_error("%s: %s", a->site_key_path, cpd_strerror(err));
         return 1;
     }
     return 0;
@@ -73,7 +74,7 @@ int admin_person(struct admin *a, const char *staff_no, struct person *out)
     if (err == STORE_ENOTFOUND)
         admin_error("no person with staff number \"%s\"", staff_no);
     else if (err != STORE_OK)
-        admin_error("%s", store_strerror(err));
+        admin_error("%s", cpd_strerror(err));
     return err == STORE_OK ? 0 : 1;
 }
 

@@ -1,3 +1,4 @@
+#include "core/base/error.h"
 #include "apps/cpd-kiosk/app.h"
 
 #include "core/base/strcopy.h"
@@ -209,7 +210,7 @@ static void sync_finished(struct app *a)
                     (long long)y->report.pushed);
         kiosk_set_notice(a->kiosk, TONE_V_OK, "");
     } else {
-        utf8_printf(text, sizeof(text), "Sync failed: %s — %s", sync_strerror(y->err), y->why);
+        utf8_printf(text, sizeof(text), "Sync failed: %s — %s", cpd_strerror(y->err), y->why);
         kiosk_set_notice(a->kiosk, TONE_V_ERROR, text);
     }
     fprintf(stderr, "cpd-kiosk: %s\n", text);
@@ -244,7 +245,7 @@ static void open_reader(struct app *a)
         err = reader_start(a->reader);
     if (err != READER_OK) {
         char text[300];
-        utf8_printf(text, sizeof(text), "Reader: %s%s%s", reader_strerror(err), why[0] ? ": " : "",
+        utf8_printf(text, sizeof(text), "Reader: %s%s%s", cpd_strerror(err), why[0] ? ": " : "",
                     why);
         reader_state(a, false, text);
     }
@@ -460,7 +461,7 @@ static int open_window(struct app *a)
         return 1;
     }
     if (err != GFX_OK) {
-        fprintf(stderr, "cpd-kiosk: %s: %s\n", gfx_strerror(err), why);
+        fprintf(stderr, "cpd-kiosk: %s: %s\n", cpd_strerror(err), why);
         return 1;
     }
     return 0;
@@ -473,7 +474,7 @@ static int open_data(struct app_options *o, char *why, size_t cap)
     const char *db = o->cfg.kiosk.database;
     int err = store_open(db, &o->store, reason, sizeof(reason));
     if (err != STORE_OK) {
-        utf8_printf(why, cap, "Database %s: %s%s%s", db, store_strerror(err), reason[0] ? ": " : "",
+        utf8_printf(why, cap, "Database %s: %s%s%s", db, cpd_strerror(err), reason[0] ? ": " : "",
                     reason);
         return -1;
     }
@@ -486,7 +487,7 @@ static int open_data(struct app_options *o, char *why, size_t cap)
         err = KEYS_EFORMAT;
     if (err != KEYS_OK) {
         utf8_printf(why, cap, "Kiosk key %s: %s", err == KEYS_ENOENT ? sign : site,
-                    keys_strerror(err));
+                    cpd_strerror(err));
         goto fail;
     }
     if (o->demo &&

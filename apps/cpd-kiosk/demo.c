@@ -1,4 +1,5 @@
 #define _XOPEN_SOURCE 700 /* nftw */
+#include "core/base/error.h"
 #include "apps/cpd-kiosk/demo.h"
 
 #include <ftw.h>
@@ -70,7 +71,7 @@ int demo_prepare(struct demo *d, struct config *cfg, const char *data_dir, char 
     bool a, b;
     int err = keys_init(sign, site, NULL, &a, &b);
     if (err != KEYS_OK) {
-        snprintf(why, cap, "demo keys: %s", keys_strerror(err));
+        snprintf(why, cap, "demo keys: %s", cpd_strerror(err));
         return -1;
     }
     uid_parse("04:11:22:33:44:55:66", UID_TEXT_HEX, UID_ORDER_MSB_FIRST, &d->unknown);
@@ -151,7 +152,7 @@ int demo_seed(struct demo *d, struct store *s, const struct config *cfg, const u
         snprintf(path, sizeof(path), "%s/%s", d->data_dir, files[i]);
         int err = import_file(s, (enum import_kind)i, path, &o, &r);
         if (err != IMPORT_OK) {
-            snprintf(why, cap, "%s: %s", path, import_strerror(err));
+            snprintf(why, cap, "%s: %s", path, cpd_strerror(err));
             return -1;
         }
     }

@@ -7,9 +7,9 @@
 
 #include <stdint.h>
 
-#include "core/base/civil.h"
+#include "core/base/error.h"
 
-enum zone_error { ZONE_OK = 0, ZONE_EUNKNOWN = -1, ZONE_ERANGE = -2 };
+#include "core/base/civil.h"
 
 int zone_set(const char *tz_name);
 /* A local date and minute of the day to UTC µs (the later instant if it falls twice, the

@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/base/error.h"
+
 #define CRYPTO_HASH_BYTES       32 /* SHA-256 */
 #define CRYPTO_SIGN_PK_BYTES    32 /* Ed25519 public key */
 #define CRYPTO_SIGN_SK_BYTES    64 /* Ed25519 secret key (seed + public key) */
@@ -14,8 +16,6 @@
 #define CRYPTO_SITE_KEY_BYTES   32 /* key of the badge UID hash */
 #define CRYPTO_BADGE_HASH_BYTES 32
 #define CRYPTO_PIN_HASH_MAX     128
-
-enum crypto_error { CRYPTO_OK = 0, CRYPTO_EINIT = -1, CRYPTO_EBADSIG = -2, CRYPTO_ENOMEM = -3 };
 
 int crypto_init(void);
 void crypto_random(void *buf, size_t len);

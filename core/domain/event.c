@@ -24,26 +24,6 @@ int event_type_parse(const char *code)
     return -1;
 }
 
-const char *event_strerror(int err)
-{
-    switch (err) {
-    case EVENT_OK:
-        return "ok";
-    case EVENT_ETOOBIG:
-        return "event too large";
-    case EVENT_EHASH:
-        return "hash does not match the event's content";
-    case EVENT_ESIG:
-        return "signature does not verify";
-    case EVENT_ECHAIN:
-        return "chain broken: prev_hash is not the previous event's hash";
-    case EVENT_ESEQ:
-        return "sequence gap";
-    default:
-        return "unknown event error";
-    }
-}
-
 void event_new_uuid(char out[EVENT_UUID_LEN])
 {
     uint8_t b[16];

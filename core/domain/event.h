@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/base/error.h"
+
 #include "core/domain/crypto.h"
 #include "core/domain/domain.h"
 
@@ -61,19 +63,8 @@ struct event {
     uint8_t sig[CRYPTO_SIG_BYTES];
 };
 
-enum event_error {
-    EVENT_OK = 0,
-    EVENT_ETOOBIG = -1, /* a field does not fit the canonical buffer */
-    EVENT_EHASH = -2,   /* hash does not match prev_hash + content */
-    EVENT_ESIG = -3,    /* signature does not verify */
-    EVENT_ECHAIN = -4,  /* prev_hash is not the previous event's hash */
-    EVENT_ESEQ = -5,    /* seq is not the previous seq + 1 */
-};
-
 const char *event_type_code(enum event_type type); /* "sign_in" */
-int event_type_parse(const char *code);            /* -1 when unknown */
-const char *event_strerror(int err);
-
+int event_type_parse(const char *code);
 /* Fresh random (version 4) UUID. */
 void event_new_uuid(char out[EVENT_UUID_LEN]);
 /* The canonical bytes; returns their length, or EVENT_ETOOBIG. */

@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/base/error.h"
+
 enum payload_type { PAYLOAD_INT, PAYLOAD_BOOL, PAYLOAD_STR };
 
 struct payload_field {
@@ -22,13 +24,6 @@ struct payload_field {
 #define PAYLOAD_INT_FIELD(k, v)  ((struct payload_field){(k), PAYLOAD_INT, (v), NULL})
 #define PAYLOAD_BOOL_FIELD(k, v) ((struct payload_field){(k), PAYLOAD_BOOL, (v) ? 1 : 0, NULL})
 #define PAYLOAD_STR_FIELD(k, v)  ((struct payload_field){(k), PAYLOAD_STR, 0, (v)})
-
-enum payload_error {
-    PAYLOAD_OK = 0,
-    PAYLOAD_ETOOBIG = -1,
-    PAYLOAD_EINVALID = -2,
-    PAYLOAD_ENOTFOUND = -3
-};
 
 /* Writes {"a":1,"b":"x"} into out; PAYLOAD_ETOOBIG when it does not fit. */
 int payload_write(char *out, size_t cap, const struct payload_field *fields, size_t n);

@@ -161,21 +161,3 @@ bool uid_is_random(const struct uid *uid)
 {
     return uid->len == 4 && uid->bytes[0] == 0x08;
 }
-
-const char *uid_strerror(int err)
-{
-    switch (err) {
-    case UID_OK:
-        return "ok";
-    case UID_EEMPTY:
-        return "no UID given";
-    case UID_ECHAR:
-        return "not a hex or decimal UID";
-    case UID_ELENGTH:
-        return "a UID has 4, 7 or 10 bytes";
-    case UID_ERANGE:
-        return "decimal UID too large for 7 bytes";
-    default:
-        return "unknown UID error";
-    }
-}

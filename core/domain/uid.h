@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/base/error.h"
+
 #define UID_MAX_BYTES 10
 #define UID_HEX_LEN   (UID_MAX_BYTES * 2 + 1)
 
@@ -28,14 +30,6 @@ enum uid_byte_order {
     UID_ORDER_LSB_FIRST, /* reversed: what many USB keyboard-wedge readers type */
 };
 
-enum uid_error {
-    UID_OK = 0,
-    UID_EEMPTY = -1,  /* nothing but blanks */
-    UID_ECHAR = -2,   /* a character that is not a digit, hex digit or separator */
-    UID_ELENGTH = -3, /* not 4, 7 or 10 bytes */
-    UID_ERANGE = -4,  /* a decimal number too large for a 7-byte UID */
-};
-
 int uid_parse(const char *text, enum uid_text_format format, enum uid_byte_order order,
               struct uid *out);
 int uid_from_bytes(const uint8_t *bytes, size_t len, struct uid *out);
@@ -44,6 +38,5 @@ void uid_to_hex(const struct uid *uid, char out[UID_HEX_LEN]);
 void uid_last4(const struct uid *uid, char out[5]);
 /* 4-byte UIDs starting 08 are random per ISO 14443-3: phones, some bank cards. */
 bool uid_is_random(const struct uid *uid);
-const char *uid_strerror(int err);
 
 #endif

@@ -6,6 +6,8 @@
 
 #include <stddef.h>
 
+#include "core/base/error.h"
+
 struct csv_row {
     int line; /* 1-based line the row starts on */
     char **fields;
@@ -15,14 +17,6 @@ struct csv_row {
 struct csv_table {
     struct csv_row *rows; /* rows[0] is the header */
     size_t n_rows;
-};
-
-enum csvfile_error {
-    CSVFILE_OK = 0,
-    CSVFILE_EOPEN = -1,
-    CSVFILE_EPARSE = -2,
-    CSVFILE_ENOMEM = -3,
-    CSVFILE_EEMPTY = -4
 };
 
 /* On failure why gets "cannot open: No such file" or "line 7: unterminated quote". */

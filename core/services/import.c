@@ -1,3 +1,4 @@
+#include "core/base/error.h"
 #include "core/services/import_internal.h"
 
 #include <ctype.h>
@@ -39,22 +40,6 @@ int import_kind_parse(const char *name)
             return (int)i;
     }
     return -1;
-}
-
-const char *import_strerror(int err)
-{
-    switch (err) {
-    case IMPORT_OK:
-        return "ok";
-    case IMPORT_EINVALID:
-        return "the file has errors; nothing was imported";
-    case IMPORT_ENOFILE:
-        return "cannot read the file as CSV";
-    case IMPORT_ENOKEY:
-        return "no site key (run: cpd-admin kiosk init)";
-    default:
-        return store_strerror(err);
-    }
 }
 
 static void report(struct import_ctx *c, int line, const char *severity, const char *fmt,
@@ -100,7 +85,7 @@ const char *import_field(const struct import_ctx *c, const struct csv_row *row, 
 
 int import_store_failed(struct import_ctx *c, int line, int err, const char *what)
 {
-    import_error(c, line, "%s: %s%s%s", what, store_strerror(err),
+    import_error(c, line, "%s: %s%s%s", what, cpd_strerror(err),
                  store_message(c->store)[0] ? ": " : "", store_message(c->store));
     if (!c->store_error && err != STORE_ECONSTRAINT)
         c->store_error = err;
@@ -181,7 +166,7 @@ int import_file(struct store *store, enum import_kind kind, const char *path,
     if ((size_t)kind >= sizeof(formats) / sizeof(formats[0]))
         return IMPORT_EINVALID;
     if (kind == IMPORT_ROSTER && !opt->site_key) {
-        import_error(&c, 0, "%s", import_strerror(IMPORT_ENOKEY));
+        import_error(&c, 0, "%s", cpd_strerror(IMPORT_ENOKEY));
         return IMPORT_ENOKEY;
     }
     if (csvfile_read(path, &table, why, sizeof(why)) != CSVFILE_OK) {

@@ -10,18 +10,13 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "core/base/error.h"
+
 #include "core/domain/crypto.h"
 #include "core/domain/rules.h"
 #include "core/store/store.h"
 
 enum import_kind { IMPORT_PROGRAMME, IMPORT_ROSTER, IMPORT_BOOKINGS, IMPORT_CREDITS };
-
-enum import_error {
-    IMPORT_OK = 0,
-    IMPORT_EINVALID = -100, /* the file had errors: each was reported; nothing written */
-    IMPORT_ENOFILE = -101,  /* cannot open or parse the file as CSV (reported) */
-    IMPORT_ENOKEY = -102,   /* the roster needs the site key */
-};
 
 typedef void (*import_report_fn)(void *ctx, const char *line);
 
@@ -43,7 +38,5 @@ struct import_result {
 /* Returns IMPORT_OK, IMPORT_E*, or a STORE_E* code from the database. */
 int import_file(struct store *store, enum import_kind kind, const char *path,
                 const struct import_options *options, struct import_result *result);
-int import_kind_parse(const char *name); /* "programme" → IMPORT_PROGRAMME, -1 if unknown */
-const char *import_strerror(int err);
-
+int import_kind_parse(const char *name);
 #endif

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/base/error.h"
 #include "core/domain/crypto.h"
 #include "core/services/import_internal.h"
 #include "core/domain/uid.h"
@@ -46,7 +47,7 @@ static void parse_row(struct import_ctx *c, const struct csv_row *row, struct rr
         return;
     int err = uid_parse(badge, UID_TEXT_AUTO, UID_ORDER_MSB_FIRST, &r->uid);
     if (err != UID_OK) {
-        import_error(c, r->line, "badge_uid: %s, got \"%s\"", uid_strerror(err), badge);
+        import_error(c, r->line, "badge_uid: %s, got \"%s\"", cpd_strerror(err), badge);
         return;
     }
     if (uid_is_random(&r->uid) && !c->opt->rules->accept_random_uids) {

@@ -21,24 +21,6 @@ void keys_resolve(const char *configured, const char *database, const char *file
         snprintf(out, cap, "%.*s/%s", (int)(slash - database), database, file_name);
 }
 
-const char *keys_strerror(int err)
-{
-    switch (err) {
-    case KEYS_OK:
-        return "ok";
-    case KEYS_ENOENT:
-        return "key file missing (run: cpd-admin kiosk init)";
-    case KEYS_EFORMAT:
-        return "key file is not a key of the right length";
-    case KEYS_EMODE:
-        return "key file is readable by others (chmod 600 it)";
-    case KEYS_EEXIST:
-        return "a different key is already installed";
-    default:
-        return "cannot read or write the key file";
-    }
-}
-
 /* Reads exactly len bytes of hex from a 0600 file. */
 static int read_hex_file(const char *path, uint8_t *out, size_t len)
 {

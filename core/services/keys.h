@@ -13,16 +13,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/domain/crypto.h"
+#include "core/base/error.h"
 
-enum keys_error {
-    KEYS_OK = 0,
-    KEYS_ENOENT = -1,  /* no key file: run cpd-admin kiosk init */
-    KEYS_EFORMAT = -2, /* not a key of the right length */
-    KEYS_EMODE = -3,   /* readable by others */
-    KEYS_EIO = -4,
-    KEYS_EEXIST = -5, /* init would overwrite a different key */
-};
+#include "core/domain/crypto.h"
 
 struct kiosk_keys {
     uint8_t sign_sk[CRYPTO_SIGN_SK_BYTES];
@@ -39,6 +32,5 @@ int keys_init(const char *sign_path, const char *site_path, const char *site_key
 int keys_load_sign(const char *path, struct kiosk_keys *keys);
 int keys_load_site(const char *path, struct kiosk_keys *keys);
 void keys_wipe(struct kiosk_keys *keys);
-const char *keys_strerror(int err);
 
 #endif

@@ -216,7 +216,7 @@ static int collect_forgotten(void *ctx, const struct person *p, const struct ses
     if (!tap_is_forgotten(c->flow->rules, s, row, c->now))
         return 0;
     if (c->n == sizeof(c->events) / sizeof(c->events[0]))
-        return 1; /* the rest on the next sweep */
+        return CPD_STOP; /* the rest on the next sweep */
     struct event *e = &c->events[c->n++];
     memset(e, 0, sizeof(*e));
     e->type = EV_AUTO_CLOSE;
@@ -242,7 +242,7 @@ int tapflow_sweep(const struct tapflow *f, int64_t now_us, int64_t mono_us, int 
     c->mono = mono_us;
     int64_t cutoff = now_us - f->rules->checkout_after_min * US_PER_MIN;
     int err = store_open_attendance_each(f->store, cutoff, collect_forgotten, c);
-    if (err == 1)
+    if (err == CPD_STOP)
         err = STORE_OK;
     for (size_t i = 0; i < c->n && err == STORE_OK; i++)
         err = store_append_event(f->store, &c->events[i]);

@@ -304,40 +304,6 @@ struct store {
 
 /* ---- errors ------------------------------------------------------------------------------ */
 
-const char *store_strerror(int err)
-{
-    switch (err) {
-    case STORE_OK:
-        return "ok";
-    case STORE_ENOMEM:
-        return "out of memory";
-    case STORE_EIO:
-        return "disk I/O error";
-    case STORE_ECORRUPT:
-        return "database is damaged (integrity check failed)";
-    case STORE_EFULL:
-        return "disk is full";
-    case STORE_EPERM:
-        return "cannot write the database (permissions or read-only)";
-    case STORE_EBUSY:
-        return "database is locked by another process";
-    case STORE_ENOTFOUND:
-        return "not found";
-    case STORE_ECONSTRAINT:
-        return "refused: it would break a uniqueness or reference rule";
-    case STORE_EVERSION:
-        return "database was written by a newer version of this program";
-    case STORE_ENOSIGNER:
-        return "no kiosk signing key loaded (run cpd-admin kiosk init)";
-    case STORE_EINVALID:
-        return "invalid value";
-    case STORE_ETOOMANY:
-        return "more rows than the list holds";
-    default:
-        return "internal database error";
-    }
-}
-
 const char *store_message(const struct store *store)
 {
     return store ? store->message : "";

@@ -17,27 +17,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/base/error.h"
+
 #include "core/domain/crypto.h"
 #include "core/domain/domain.h"
 #include "core/domain/event.h"
 #include "core/domain/pin.h"
-
-enum store_error {
-    STORE_OK = 0,
-    STORE_ENOMEM = -1,
-    STORE_EIO = -2,         /* disk I/O error */
-    STORE_ECORRUPT = -3,    /* not a database, or quick_check failed */
-    STORE_EFULL = -4,       /* disk full */
-    STORE_EPERM = -5,       /* cannot open or write: permissions, read-only file */
-    STORE_EBUSY = -6,       /* locked by another process beyond the busy timeout */
-    STORE_ENOTFOUND = -7,   /* no such row */
-    STORE_ECONSTRAINT = -8, /* a uniqueness or reference rule refused the change */
-    STORE_EVERSION = -9,    /* the file's schema is newer than this program */
-    STORE_ENOSIGNER = -10,  /* appending an event needs the kiosk's signing key */
-    STORE_EINVALID = -11,   /* a value out of range for its column */
-    STORE_EINTERNAL = -12,
-    STORE_ETOOMANY = -13, /* more rows than the caller's list holds: it was filled, not cut */
-};
 
 #define STORE_SCHEMA_VERSION 2
 
@@ -46,7 +31,6 @@ struct store;
 /* On failure why (may be NULL) receives SQLite's or the system's reason, for the log. */
 int store_open(const char *path, struct store **out, char *why, size_t why_cap);
 void store_close(struct store *store);
-const char *store_strerror(int err);
 const char *store_message(const struct store *store);
 /* false when the directory holding the file is readable or writable by others. */
 bool store_dir_private(const struct store *store);

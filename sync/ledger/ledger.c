@@ -1,4 +1,5 @@
 #define _XOPEN_SOURCE 700 /* nftw */
+#include "core/base/error.h"
 #include "sync/ledger/ledger.h"
 
 #include <ctype.h>
@@ -257,7 +258,7 @@ static int put(struct writer *w, const char *sql, int n, const char *const *valu
     int err = pg_exec(w->pg, sql, n, values, NULL, w->why, w->cap);
     if (err != PG_OK) {
         w->err = sync_from_pg(err, w->pg);
-        return 1;
+        return CPD_STOP;
     }
     w->rows++;
     return 0;
@@ -292,7 +293,7 @@ static int put_course(void *ctx, const struct course_row *c, const struct sessio
             " excluded.kind, excluded.credits_q, excluded.grp, excluded.frequency, excluded.due,"
             " excluded.note)",
             11, course))
-        return 1;
+        return CPD_STOP;
     if (!s)
         return 0;
     civil_format_date(s->date, date);
@@ -403,7 +404,7 @@ static int write_kind(struct pg *pg, struct store *scratch, enum import_kind kin
             rc = store_external_each(scratch, put_credit, &w);
             break;
         }
-        err = w.err ? w.err : rc != STORE_OK && rc != 1 ? SYNC_ESTORE : SYNC_OK;
+        err = w.err ? w.err : rc != STORE_OK && rc != CPD_STOP ? SYNC_ESTORE : SYNC_OK;
     }
     pg_exec(pg, err == SYNC_OK ? "COMMIT" : "ROLLBACK", 0, NULL, NULL, err == SYNC_OK ? why : NULL,
             err == SYNC_OK ? cap : 0);
@@ -434,7 +435,7 @@ int ledger_import(const struct ledger_target *t, enum import_kind kind, const ch
     if (err == SYNC_OK) {
         int rc = import_file(scratch, kind, path, options, result);
         if (rc != IMPORT_OK) {
-            snprintf(why, cap, "%s", import_strerror(rc));
+            snprintf(why, cap, "%s", cpd_strerror(rc));
             err = SYNC_ECONFIG;
         }
     }
@@ -657,7 +658,7 @@ static int verify_chain(struct verifier *v, const char *kiosk, struct event_chai
             if (rc != EVENT_OK) {
                 say(v, true, "kiosk %s: event %" PRId64 ": %s (after %" PRId64 " good events)",
                     kiosk, e.seq ? e.seq : chain->last_seq + 1,
-                    !pk && !bad ? "no key in the keyring for this seq" : event_strerror(rc),
+                    !pk && !bad ? "no key in the keyring for this seq" : cpd_strerror(rc),
                     chain->last_seq);
                 *broken = true;
                 pg_clear(r);

@@ -9,6 +9,7 @@
 
 #include <cmocka.h>
 
+#include "core/base/error.h"
 #include "config/config.h"
 #include "tests/support/testutil.h"
 
@@ -276,7 +277,7 @@ static void test_failed_load_leaves_config_unchanged(void **state)
         load(&c, "[kiosk]\nid = good-id\n[rules]\nlate_after_min = -1\n", path, sizeof(path)),
         CONFIG_EINVALID);
     assert_memory_equal(&c, &before, sizeof(c));
-    assert_string_equal(config_strerror(CONFIG_EINVALID), "invalid configuration");
+    assert_string_equal(cpd_strerror(CONFIG_EINVALID), "invalid configuration");
 }
 
 int main(void)

@@ -1,4 +1,5 @@
 /* ledgerfix.c — see ledgerfix.h. */
+#include "core/base/error.h"
 #include "tests/support/ledgerfix.h"
 
 #include <setjmp.h>
@@ -140,7 +141,7 @@ void must_sync(struct tkiosk *k, struct sync_report *r)
     char why[512];
     int err = sync_now(k, r, why, sizeof(why));
     if (err != SYNC_OK)
-        fail_msg("sync of %s: %s: %s", k->id, sync_strerror(err), why);
+        fail_msg("sync of %s: %s: %s", k->id, cpd_strerror(err), why);
 }
 
 /* n events that change nothing but the chain: enough to exercise pushing. */

@@ -16,6 +16,7 @@
 
 #include <cmocka.h>
 
+#include "core/base/error.h"
 #include "config/config.h"
 #include "core/domain/crypto.h"
 #include "core/services/keys.h"
@@ -108,7 +109,7 @@ static void test_sigkill_during_sync_loses_and_doubles_nothing(void **state)
     struct sync_report r;
     int err = sync_run(&cfg.sync, s, NULL, NULL, &r, why, sizeof(why));
     if (err != SYNC_OK)
-        fail_msg("final sync: %s: %s", sync_strerror(err), why);
+        fail_msg("final sync: %s: %s", cpd_strerror(err), why);
     int64_t local = 0;
     assert_int_equal(store_count(s, "events", &local), STORE_OK);
     char out[256];

@@ -41,22 +41,6 @@ struct gfx {
     bool sound;
 };
 
-const char *gfx_strerror(int err)
-{
-    switch (err) {
-    case GFX_OK:
-        return "ok";
-    case GFX_ENODISPLAY:
-        return "no display";
-    case GFX_EFONT:
-        return "font not usable";
-    case GFX_ERENDER:
-        return "renderer failed";
-    default:
-        return "out of memory";
-    }
-}
-
 static void open_audio(struct gfx *g)
 {
     if (SDL_InitSubSystem(SDL_INIT_AUDIO) != 0) {

@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/base/error.h"
+
 #include "ui/draw.h"
 #include "ui/input.h"
 
@@ -20,14 +22,6 @@ struct gfx_options {
     const char *font_bold;
     bool sound;
     const char *title;
-};
-
-enum gfx_error {
-    GFX_OK = 0,
-    GFX_ENODISPLAY = -1,
-    GFX_EFONT = -2,
-    GFX_ERENDER = -3,
-    GFX_ENOMEM = -4
 };
 
 enum gfx_input_kind {
@@ -70,6 +64,5 @@ bool gfx_has_audio(const struct gfx *gfx);
 int gfx_read_pixels(struct gfx *gfx, uint32_t **pixels, int *w, int *h);
 /* Text textures held in the cache (for tests and the bench). */
 int gfx_cached_textures(const struct gfx *gfx);
-const char *gfx_strerror(int err);
 
 #endif

@@ -8,6 +8,7 @@
 
 #include <cmocka.h>
 
+#include "core/base/error.h"
 #include "core/domain/event.h"
 #include "core/domain/payload.h"
 
@@ -282,9 +283,9 @@ static void test_chain_detects_breaks(void **state)
     event_chain_start(&c);
     assert_int_equal(event_chain_next(&c, &ev[0], pk), EVENT_OK);
     assert_int_equal(event_chain_next(&c, &badsig, pk), EVENT_ESIG);
-    assert_string_equal(event_strerror(EVENT_ECHAIN),
+    assert_string_equal(cpd_strerror(EVENT_ECHAIN),
                         "chain broken: prev_hash is not the previous event's hash");
-    assert_string_equal(event_strerror(EVENT_ESEQ), "sequence gap");
+    assert_string_equal(cpd_strerror(EVENT_ESEQ), "sequence gap");
 }
 
 static void test_uuid_v4(void **state)

@@ -7,6 +7,7 @@
 
 #include <cmocka.h>
 
+#include "core/base/error.h"
 #include "core/domain/uid.h"
 
 static void assert_normal(const char *text, enum uid_text_format format, enum uid_byte_order order,
@@ -16,7 +17,7 @@ static void assert_normal(const char *text, enum uid_text_format format, enum ui
     char hex[UID_HEX_LEN];
     int rc = uid_parse(text, format, order, &u);
     if (rc != UID_OK)
-        fail_msg("\"%s\": %s", text, uid_strerror(rc));
+        fail_msg("\"%s\": %s", text, cpd_strerror(rc));
     uid_to_hex(&u, hex);
     assert_string_equal(hex, want);
     assert_int_equal(u.len, strlen(want) / 2);
@@ -27,8 +28,8 @@ static void assert_refused(const char *text, enum uid_text_format format, int wa
     struct uid u = {.len = 99};
     int rc = uid_parse(text, format, UID_ORDER_MSB_FIRST, &u);
     if (rc != want)
-        fail_msg("\"%s\": got %d (%s), want %d (%s)", text, rc, uid_strerror(rc), want,
-                 uid_strerror(want));
+        fail_msg("\"%s\": got %d (%s), want %d (%s)", text, rc, cpd_strerror(rc), want,
+                 cpd_strerror(want));
     assert_int_equal(u.len, 99); /* untouched */
 }
 
@@ -165,12 +166,13 @@ static void test_empty(void **state)
     assert_refused("", UID_TEXT_AUTO, UID_EEMPTY);
     assert_refused("   ", UID_TEXT_HEX, UID_EEMPTY);
     assert_refused(" \t\r\n", UID_TEXT_DECIMAL, UID_EEMPTY);
-    assert_string_equal(uid_strerror(UID_EEMPTY), "no UID given");
-    assert_string_equal(uid_strerror(UID_ECHAR), "not a hex or decimal UID");
-    assert_string_equal(uid_strerror(UID_ELENGTH), "a UID has 4, 7 or 10 bytes");
-    assert_string_equal(uid_strerror(UID_ERANGE), "decimal UID too large for 7 bytes");
-    assert_string_equal(uid_strerror(UID_OK), "ok");
-    assert_string_equal(uid_strerror(-99), "unknown UID error");
+    assert_string_equal(cpd_strerror(UID_EEMPTY), "no UID given");
+    assert_string_equal(cpd_strerror(UID_ECHAR), "not a hex or decimal UID");
+    assert_string_equal(cpd_strerror(UID_ELENGTH), "a UID has 4, 7 or 10 bytes");
+    assert_string_equal(cpd_strerror(UID_ERANGE), "decimal UID too large for 7 bytes");
+    assert_string_equal(cpd_strerror(UID_OK), "ok");
+    assert_string_equal(cpd_strerror(CPD_UID_BASE - 99), "unknown UID error");
+    assert_string_equal(cpd_strerror(-99), "unknown error"); /* no module's code */
 }
 
 static void test_from_bytes(void **state)

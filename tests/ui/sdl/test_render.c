@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "core/base/error.h"
 #include "ui/sdl/fontfind.h"
 #include "config/config.h"
 #include "ui/kiosk.h"
@@ -145,7 +146,7 @@ static int open_fixture(int size)
                             .font_bold = bold};
     int err = gfx_open(&g, &F->gfx, why, sizeof(why));
     if (err != GFX_OK)
-        fail_msg("gfx_open: %s: %s", gfx_strerror(err), why);
+        fail_msg("gfx_open: %s: %s", cpd_strerror(err), why);
     const char *dir = getenv("CPD_SCREENS_DIR");
     snprintf(F->dir, sizeof(F->dir), "%s", dir && dir[0] ? dir : CPD_BINARY_DIR "/screens");
     mkdir(F->dir, 0755);
