@@ -7,6 +7,7 @@
 #include "core/base/utf8.h"
 #include "core/domain/crypto.h"
 #include "core/domain/credits.h"
+#include "core/services/trainer_ops.h"
 #include "ui/kiosk_internal.h"
 #include "core/domain/payload.h"
 #include "core/domain/tap.h"
@@ -403,45 +404,25 @@ static void show_cpi(struct kiosk *k, int64_t now)
 
 /* ---- events by hand ---------------------------------------------------------------------- */
 
-static int append(struct kiosk *k, enum event_type type, const struct person *p,
-                  const struct session *s, const struct payload_field *fields, size_t n,
-                  int64_t now, int64_t mono)
+/* The trainer, now, acting through the services (trainer_ops.h). */
+static struct trainer_act act(const struct kiosk *k, int64_t now, int64_t mono)
 {
-    struct event e;
-    memset(&e, 0, sizeof(e));
-    e.type = type;
-    e.wall_us = now;
-    e.mono_us = mono;
-    utf8_printf(e.clock, sizeof(e.clock), "%s",
-                k->opt.clock_state ? k->opt.clock_state : "unsynced");
-    utf8_printf(e.person, sizeof(e.person), "%s", p->staff_no);
-    if (s)
-        utf8_printf(e.session, sizeof(e.session), "%s", s->code);
-    if (payload_write(e.payload, sizeof(e.payload), fields, n) != PAYLOAD_OK)
-        return STORE_EINVALID;
-    return store_append_event(k->opt.store, &e);
+    return (struct trainer_act){.store = k->opt.store,
+                                .rules = k->opt.rules,
+                                .trainer = &k->trainer,
+                                .clock_state = k->opt.clock_state,
+                                .now_us = now,
+                                .mono_us = mono};
 }
 
 static void approve_cpi(struct kiosk *k, int64_t person_id, int64_t now, int64_t mono)
 {
     struct person p;
-    struct session sessions[64];
-    size_t n = 0;
     int approved = 0;
+    struct trainer_act a = act(k, now, mono);
     int err = store_person_by_id(k->opt.store, person_id, &p);
     if (err == STORE_OK)
-        err = store_package_sessions(k->opt.store, sessions, 64, &n);
-    for (size_t i = 0; i < n && err == STORE_OK; i++) {
-        struct attendance a;
-        if (sessions[i].kind != KIND_CPI_INITIAL ||
-            store_attendance_get(k->opt.store, person_id, sessions[i].id, &a) != STORE_OK ||
-            a.out_us == 0 || credits_attendance_complete(k->opt.rules, &sessions[i], &a))
-            continue;
-        struct payload_field f[] = {PAYLOAD_STR_FIELD("trainer", k->trainer.staff_no),
-                                    PAYLOAD_STR_FIELD("reason", "verified by the trainer")};
-        err = append(k, EV_APPROVE, &p, &sessions[i], f, 2, now, mono);
-        approved += err == STORE_OK;
-    }
+        err = trainer_approve_cpi(&a, &p, &approved);
     if (err != STORE_OK) {
         kiosk_store_failed(k, err, "the approval was not recorded");
         kiosk_message(k, TONE_V_ERROR, "Not recorded", now);
@@ -544,16 +525,9 @@ static void ask_reason(struct kiosk *k, int64_t now)
 
 static void record_by_hand(struct kiosk *k, int reason, int64_t now, int64_t mono)
 {
-    const struct rules *r = k->opt.rules;
-    bool in = k->flow_kind == FLOW_SIGN_IN;
-    bool flag = in ? now > k->session.start_us + r->late_after_min * US_PER_MIN
-                   : now < k->session.end_us - r->early_before_min * US_PER_MIN;
-    struct payload_field f[] = {PAYLOAD_INT_FIELD("at_us", now),
-                                PAYLOAD_STR_FIELD("trainer", k->trainer.staff_no),
-                                PAYLOAD_STR_FIELD("reason", reasons[reason]),
-                                PAYLOAD_BOOL_FIELD(in ? "late" : "early", flag)};
-    int err = append(k, in ? EV_MANUAL_SIGN_IN : EV_MANUAL_SIGN_OUT, &k->person, &k->session, f, 4,
-                     now, mono);
+    bool in = k->flow_kind == FLOW_SIGN_IN, flag = false;
+    struct trainer_act a = act(k, now, mono);
+    int err = trainer_sign_by_hand(&a, in, &k->person, &k->session, reasons[reason], &flag);
     if (err != STORE_OK) {
         kiosk_store_failed(k, err, "the sign-in by hand was not recorded");
         kiosk_message(k, TONE_V_ERROR, "Not recorded", now);
@@ -605,28 +579,9 @@ bool trainer_badge(struct kiosk *k, const struct uid *uid, int64_t now, int64_t 
 
 static void enrol(struct kiosk *k, int64_t now, int64_t mono)
 {
-    char hex[UID_HEX_LEN], last4[5];
-    uint8_t hash[CRYPTO_BADGE_HASH_BYTES];
-    uid_to_hex(&k->enrol_uid, hex);
-    uid_last4(&k->enrol_uid, last4);
-    crypto_badge_hash(hash, hex, k->opt.site_key);
-    char hash_hex[2 * CRYPTO_BADGE_HASH_BYTES + 1];
-    crypto_hex(hash_hex, hash, sizeof(hash));
-    /* The keyed hash travels in the event so that head office can add the badge to the
-     * roster (it never sees the UID). */
-    struct payload_field f[] = {PAYLOAD_STR_FIELD("trainer", k->trainer.staff_no),
-                                PAYLOAD_STR_FIELD("badge", last4),
-                                PAYLOAD_STR_FIELD("badge_hash", hash_hex)};
-    /* The badge and its event together, or neither. */
-    int err = store_begin(k->opt.store);
-    if (err == STORE_OK)
-        err = store_badge_add(k->opt.store, k->person.id, hash, last4);
-    if (err == STORE_OK)
-        err = append(k, EV_BADGE_ENROLLED, &k->person, NULL, f, 3, now, mono);
-    if (err == STORE_OK)
-        err = store_commit(k->opt.store);
-    else
-        store_rollback(k->opt.store);
+    char last4[5];
+    struct trainer_act a = act(k, now, mono);
+    int err = trainer_enrol_badge(&a, &k->person, &k->enrol_uid, k->opt.site_key, last4);
     if (err != STORE_OK) {
         kiosk_store_failed(k, err, "the badge was not enrolled");
         kiosk_message(k, TONE_V_ERROR, "Not enrolled", now);

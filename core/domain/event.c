@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/base/strcopy.h"
+
 static const char *const type_codes[EV_TYPE_COUNT] = {
     "sign_in",        "sign_out",      "auto_close",     "already_in",      "already_out",
     "leave_prompt",   "choose_prompt", "no_session",     "unknown_badge",   "random_uid",
@@ -22,6 +24,20 @@ int event_type_parse(const char *code)
             return i;
     }
     return -1;
+}
+
+int event_make(struct event *e, enum event_type type, const char *person, const char *session,
+               int64_t wall_us, int64_t mono_us, const char *clock, const char *payload)
+{
+    memset(e, 0, sizeof(*e));
+    e->type = type;
+    e->wall_us = wall_us;
+    e->mono_us = mono_us;
+    bool fits = strcopy(e->person, sizeof(e->person), person ? person : "") == 0 &&
+                strcopy(e->session, sizeof(e->session), session ? session : "") == 0 &&
+                strcopy(e->clock, sizeof(e->clock), clock ? clock : "unsynced") == 0 &&
+                strcopy(e->payload, sizeof(e->payload), payload ? payload : "{}") == 0;
+    return fits ? EVENT_OK : EVENT_ETOOBIG;
 }
 
 void event_new_uuid(char out[EVENT_UUID_LEN])

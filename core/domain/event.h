@@ -65,6 +65,11 @@ struct event {
 
 const char *event_type_code(enum event_type type); /* "sign_in" */
 int event_type_parse(const char *code);
+/* A new event, before the store seals it (seq, uuid, hashes, signature): every field copied
+ * whole, or EVENT_ETOOBIG when one does not fit (never cut). person, session: NULL or "" for
+ * none; clock NULL for "unsynced"; payload NULL for "{}". The one way events are made. */
+int event_make(struct event *event, enum event_type type, const char *person, const char *session,
+               int64_t wall_us, int64_t mono_us, const char *clock, const char *payload);
 /* Fresh random (version 4) UUID. */
 void event_new_uuid(char out[EVENT_UUID_LEN]);
 /* The canonical bytes; returns their length, or EVENT_ETOOBIG. */

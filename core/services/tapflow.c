@@ -102,20 +102,17 @@ static int write_payload(const struct tap_result *r, const uint8_t *badge_hash, 
 static int commit_event(const struct tapflow *f, struct tap_result *r, const uint8_t *badge_hash,
                         int64_t mono)
 {
+    char payload[EVENT_PAYLOAD_MAX];
     struct event e;
-    memset(&e, 0, sizeof(e));
-    e.type = r->decision.event_type;
-    e.wall_us = r->now_us;
-    e.mono_us = mono;
-    snprintf(e.clock, sizeof(e.clock), "%s", f->clock_state ? f->clock_state : "unsynced");
-    if (r->has_person)
-        snprintf(e.person, sizeof(e.person), "%s", r->person.staff_no);
-    if (r->decision.session)
-        snprintf(e.session, sizeof(e.session), "%s", r->decision.session->code);
-    int err = write_payload(r, badge_hash, e.payload, sizeof(e.payload));
+    int err = write_payload(r, badge_hash, payload, sizeof(payload));
+    if (err == STORE_OK &&
+        event_make(&e, r->decision.event_type, r->has_person ? r->person.staff_no : NULL,
+                   r->decision.session ? r->decision.session->code : NULL, r->now_us, mono,
+                   f->clock_state, payload) != EVENT_OK)
+        err = STORE_EINVALID;
     if (err == STORE_OK)
         err = store_append_event(f->store, &e);
-    r->seq = e.seq;
+    r->seq = err == STORE_OK ? e.seq : 0;
     return err;
 }
 
@@ -217,18 +214,16 @@ static int collect_forgotten(void *ctx, const struct person *p, const struct ses
         return 0;
     if (c->n == sizeof(c->events) / sizeof(c->events[0]))
         return CPD_STOP; /* the rest on the next sweep */
-    struct event *e = &c->events[c->n++];
-    memset(e, 0, sizeof(*e));
-    e->type = EV_AUTO_CLOSE;
-    e->wall_us = c->now;
-    e->mono_us = c->mono;
-    snprintf(e->clock, sizeof(e->clock), "%s",
-             c->flow->clock_state ? c->flow->clock_state : "unsynced");
-    snprintf(e->person, sizeof(e->person), "%s", p->staff_no);
-    snprintf(e->session, sizeof(e->session), "%s", s->code);
     struct payload_field fields[] = {PAYLOAD_INT_FIELD("closed_us", s->end_us),
                                      PAYLOAD_STR_FIELD("reason", "no_sign_out")};
-    payload_write(e->payload, sizeof(e->payload), fields, 2);
+    char payload[EVENT_PAYLOAD_MAX];
+    if (payload_write(payload, sizeof(payload), fields, 2) != PAYLOAD_OK ||
+        event_make(&c->events[c->n], EV_AUTO_CLOSE, p->staff_no, s->code, c->now, c->mono,
+                   c->flow->clock_state, payload) != EVENT_OK) {
+        c->err = STORE_EINVALID;
+        return CPD_STOP;
+    }
+    c->n++;
     return 0;
 }
 
@@ -243,7 +238,7 @@ int tapflow_sweep(const struct tapflow *f, int64_t now_us, int64_t mono_us, int 
     int64_t cutoff = now_us - f->rules->checkout_after_min * US_PER_MIN;
     int err = store_open_attendance_each(f->store, cutoff, collect_forgotten, c);
     if (err == CPD_STOP)
-        err = STORE_OK;
+        err = c->err;
     for (size_t i = 0; i < c->n && err == STORE_OK; i++)
         err = store_append_event(f->store, &c->events[i]);
     *closed = err == STORE_OK ? (int)c->n : 0;
