@@ -1,5 +1,7 @@
 #include "config/config.h"
 
+#include "core/base/names.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
@@ -14,20 +16,6 @@
 
 enum value_type { V_TEXT, V_PATH, V_INT, V_BOOL, V_ENUM, V_DATE, V_CREDITS };
 
-struct enum_name {
-    const char *name;
-    int value;
-};
-
-static const struct enum_name drivers[] = {{"libnfc", READER_DRIVER_LIBNFC},
-                                           {"keyboard", READER_DRIVER_KEYBOARD},
-                                           {"sim", READER_DRIVER_SIM},
-                                           {NULL, 0}};
-static const struct enum_name formats[] = {
-    {"hex", UID_TEXT_HEX}, {"decimal", UID_TEXT_DECIMAL}, {"auto", UID_TEXT_AUTO}, {NULL, 0}};
-static const struct enum_name orders[] = {
-    {"msb-first", UID_ORDER_MSB_FIRST}, {"lsb-first", UID_ORDER_LSB_FIRST}, {NULL, 0}};
-
 /* One key of kiosk.ini: where it lives in struct config and what it accepts. */
 struct key_spec {
     const char *section;
@@ -37,38 +25,39 @@ struct key_spec {
     size_t size;   /* V_TEXT / V_PATH buffer size */
     int min, max;  /* V_INT range; V_CREDITS range in whole credits */
     const char *unit;
-    const struct enum_name *names;
+    const char *const *names; /* V_ENUM: the value's names (core/base/names.h), n_names of them */
+    int n_names;
 };
 
 #define OFF(field) offsetof(struct config, field)
 #define SZ(field)  sizeof(((struct config *)0)->field)
 #define TEXT(s, k, f)                                                                              \
     {                                                                                              \
-        s, k, V_TEXT, OFF(f), SZ(f), 0, 0, NULL, NULL                                              \
+        s, k, V_TEXT, OFF(f), SZ(f), 0, 0, NULL, NULL, 0                                           \
     }
 #define PATH(s, k, f)                                                                              \
     {                                                                                              \
-        s, k, V_PATH, OFF(f), SZ(f), 0, 0, NULL, NULL                                              \
+        s, k, V_PATH, OFF(f), SZ(f), 0, 0, NULL, NULL, 0                                           \
     }
 #define INT(s, k, f, lo, hi, unit)                                                                 \
     {                                                                                              \
-        s, k, V_INT, OFF(f), 0, lo, hi, unit, NULL                                                 \
+        s, k, V_INT, OFF(f), 0, lo, hi, unit, NULL, 0                                              \
     }
 #define BOOL(s, k, f)                                                                              \
     {                                                                                              \
-        s, k, V_BOOL, OFF(f), 0, 0, 0, NULL, NULL                                                  \
+        s, k, V_BOOL, OFF(f), 0, 0, 0, NULL, NULL, 0                                               \
     }
-#define ENUM(s, k, f, names)                                                                       \
+#define ENUM(s, k, f, names, n)                                                                    \
     {                                                                                              \
-        s, k, V_ENUM, OFF(f), 0, 0, 0, NULL, names                                                 \
+        s, k, V_ENUM, OFF(f), 0, 0, 0, NULL, names, n                                              \
     }
 #define DATE(s, k, f)                                                                              \
     {                                                                                              \
-        s, k, V_DATE, OFF(f), 0, 0, 0, NULL, NULL                                                  \
+        s, k, V_DATE, OFF(f), 0, 0, 0, NULL, NULL, 0                                               \
     }
 #define CREDITS(s, k, f, hi)                                                                       \
     {                                                                                              \
-        s, k, V_CREDITS, OFF(f), 0, 0, hi, NULL, NULL                                              \
+        s, k, V_CREDITS, OFF(f), 0, 0, hi, NULL, NULL, 0                                           \
     }
 
 static const struct key_spec keys[] = {
@@ -79,13 +68,15 @@ static const struct key_spec keys[] = {
     PATH("kiosk", "key_file", kiosk.key_file),
     PATH("kiosk", "site_key_file", kiosk.site_key_file),
     PATH("kiosk", "log_file", kiosk.log_file),
-    ENUM("reader", "driver", reader.driver, drivers),
+    ENUM("reader", "driver", reader.driver, reader_driver_names, READER_DRIVER_COUNT),
     TEXT("reader", "connstring", reader.connstring),
     PATH("reader", "script", reader.script),
     INT("reader", "poll_ms", reader.poll_ms, 10, 1000, "milliseconds"),
     INT("reader", "debounce_ms", reader.debounce_ms, 0, 10000, "milliseconds"),
-    ENUM("reader", "keyboard_format", reader.keyboard_format, formats),
-    ENUM("reader", "keyboard_byte_order", reader.keyboard_byte_order, orders),
+    ENUM("reader", "keyboard_format", reader.keyboard_format, uid_text_format_names,
+         UID_TEXT_COUNT),
+    ENUM("reader", "keyboard_byte_order", reader.keyboard_byte_order, uid_byte_order_names,
+         UID_ORDER_COUNT),
     BOOL("reader", "accept_random_uids", rules.accept_random_uids),
     INT("rules", "open_before_min", rules.open_before_min, 0, 240, "minutes"),
     INT("rules", "late_after_min", rules.late_after_min, 0, 120, "minutes"),
@@ -184,20 +175,6 @@ problem(struct loader *L, int line, const char *fmt, ...)
     L->errors++;
     if (L->report)
         L->report(L->ctx, L->path, line, full);
-}
-
-static const char *enum_list(const struct enum_name *names, char *buf, size_t cap)
-{
-    size_t used = 0;
-    buf[0] = '\0';
-    for (int i = 0; names[i].name; i++) {
-        int n = snprintf(buf + used, cap - used, "%s%s",
-                         i ? (names[i + 1].name ? ", " : " or ") : "", names[i].name);
-        if (n < 0 || (size_t)n >= cap - used)
-            break;
-        used += (size_t)n;
-    }
-    return buf;
 }
 
 static bool parse_int(const char *text, long *out)
@@ -343,16 +320,16 @@ static void set_value(struct loader *L, const struct key_spec *k, const char *va
         else
             *(bool *)field = b == 1;
         return;
-    case V_ENUM:
-        for (int i = 0; k->names[i].name; i++) {
-            if (strcmp(value, k->names[i].name) == 0) {
-                *(int *)field = k->names[i].value;
-                return;
-            }
+    case V_ENUM: {
+        int v = names_parse(k->names, k->n_names, value);
+        if (v >= 0) {
+            *(int *)field = v;
+            return;
         }
         problem(L, line, "[%s] %s: expected %s, got \"%s\"", k->section, k->key,
-                enum_list(k->names, expected, sizeof(expected)), value);
+                names_list(k->names, k->n_names, expected, sizeof(expected)), value);
         return;
+    }
     case V_DATE:
         if (civil_parse_date(value, &d) != 0)
             problem(L, line, "[%s] %s: expected a real date YYYY-MM-DD, got \"%s\"", k->section,

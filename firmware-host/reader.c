@@ -1,5 +1,7 @@
 #include "firmware-host/reader_impl.h"
 
+#include "core/base/names.h"
+
 #include <errno.h>
 
 #include <stdio.h>
@@ -88,18 +90,11 @@ void reader_prepare_process(void)
     setenv("LIBNFC_INTRUSIVE_SCAN", "false", 0);
 }
 
+const char *const reader_driver_names[READER_DRIVER_COUNT] = {"libnfc", "keyboard", "sim"};
+
 const char *reader_driver_name(enum reader_driver driver)
 {
-    switch (driver) {
-    case READER_DRIVER_LIBNFC:
-        return "libnfc";
-    case READER_DRIVER_KEYBOARD:
-        return "keyboard";
-    case READER_DRIVER_SIM:
-        return "sim";
-    default:
-        return "?";
-    }
+    return names_of(reader_driver_names, READER_DRIVER_COUNT, (int)driver);
 }
 
 int reader_open(const struct reader_options *cfg, bool accept_random, reader_event_fn fn, void *ctx,
@@ -127,8 +122,12 @@ int reader_open(const struct reader_options *cfg, bool accept_random, reader_eve
     case READER_DRIVER_KEYBOARD:
         err = reader_keyboard_open(r, why, cap);
         break;
-    default:
+    case READER_DRIVER_LIBNFC:
         err = reader_libnfc_open(r, why, cap);
+        break;
+    default: /* never a silent fall-back to some other driver */
+        snprintf(why, cap, "unknown reader driver %d", (int)cfg->driver);
+        err = READER_ENODRIVER;
         break;
     }
     if (err != READER_OK) {

@@ -21,7 +21,14 @@
 
 #define READER_PATH_MAX 512
 
-enum reader_driver { READER_DRIVER_LIBNFC, READER_DRIVER_KEYBOARD, READER_DRIVER_SIM };
+enum reader_driver {
+    READER_DRIVER_LIBNFC,
+    READER_DRIVER_KEYBOARD,
+    READER_DRIVER_SIM,
+    READER_DRIVER_COUNT
+};
+/* Their names in kiosk.ini's [reader] driver (core/base/names.h). */
+extern const char *const reader_driver_names[READER_DRIVER_COUNT];
 
 /* What [reader] in kiosk.ini sets (config/ fills it; the reader never reads the config). */
 struct reader_options {

@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+#include "core/base/names.h"
+
 static const char *const kind_codes[KIND_COUNT] = {"single",     "cpi_initial", "mapa_block", "hub",
                                                    "department", "prerecorded", "mandatory"};
 static const char *const delivery_codes[DELIVERY_COUNT] = {"face-to-face", "live-teams",
@@ -12,48 +14,39 @@ static const char *const frequency_codes[] = {"", "annual", "2-yearly", "3-yearl
                                               "initial-then-annual"};
 static const char *const source_codes[SOURCE_COUNT] = {"live-teams", "prerecorded", "mandatory"};
 
-static int lookup(const char *const *table, int n, const char *code)
-{
-    for (int i = 0; i < n; i++) {
-        if (strcmp(table[i], code) == 0)
-            return i;
-    }
-    return -1;
-}
-
 const char *domain_kind_code(enum course_kind kind)
 {
-    return kind < KIND_COUNT ? kind_codes[kind] : "?";
+    return names_of(kind_codes, KIND_COUNT, (int)kind);
 }
 
 int domain_kind_parse(const char *code)
 {
-    return lookup(kind_codes, KIND_COUNT, code);
+    return names_parse(kind_codes, KIND_COUNT, code);
 }
 
 const char *domain_delivery_code(enum delivery delivery)
 {
-    return delivery < DELIVERY_COUNT ? delivery_codes[delivery] : "?";
+    return names_of(delivery_codes, DELIVERY_COUNT, (int)delivery);
 }
 
 const char *domain_delivery_name(enum delivery delivery)
 {
-    return delivery < DELIVERY_COUNT ? delivery_names[delivery] : "?";
+    return names_of(delivery_names, DELIVERY_COUNT, (int)delivery);
 }
 
 int domain_delivery_parse(const char *code)
 {
-    return lookup(delivery_codes, DELIVERY_COUNT, code);
+    return names_parse(delivery_codes, DELIVERY_COUNT, code);
 }
 
 const char *domain_frequency_code(enum frequency frequency)
 {
-    return frequency <= FREQ_INITIAL_ANNUAL ? frequency_codes[frequency] : "?";
+    return names_of(frequency_codes, FREQ_INITIAL_ANNUAL + 1, (int)frequency);
 }
 
 int domain_frequency_parse(const char *code)
 {
-    return lookup(frequency_codes, FREQ_INITIAL_ANNUAL + 1, code);
+    return names_parse(frequency_codes, FREQ_INITIAL_ANNUAL + 1, code);
 }
 
 int domain_frequency_months(enum frequency frequency)
@@ -73,12 +66,12 @@ int domain_frequency_months(enum frequency frequency)
 
 const char *domain_source_code(enum external_source source)
 {
-    return source < SOURCE_COUNT ? source_codes[source] : "?";
+    return names_of(source_codes, SOURCE_COUNT, (int)source);
 }
 
 int domain_source_parse(const char *code)
 {
-    return lookup(source_codes, SOURCE_COUNT, code);
+    return names_parse(source_codes, SOURCE_COUNT, code);
 }
 
 bool domain_session_recordable(const struct session *session)

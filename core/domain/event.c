@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/base/names.h"
 #include "core/base/strcopy.h"
 
 static const char *const type_codes[EV_TYPE_COUNT] = {
@@ -14,16 +15,12 @@ static const char *const type_codes[EV_TYPE_COUNT] = {
 
 const char *event_type_code(enum event_type type)
 {
-    return type < EV_TYPE_COUNT ? type_codes[type] : "?";
+    return names_of(type_codes, EV_TYPE_COUNT, (int)type);
 }
 
 int event_type_parse(const char *code)
 {
-    for (int i = 0; i < EV_TYPE_COUNT; i++) {
-        if (strcmp(type_codes[i], code) == 0)
-            return i;
-    }
-    return -1;
+    return names_parse(type_codes, EV_TYPE_COUNT, code);
 }
 
 int event_make(struct event *e, enum event_type type, const char *person, const char *session,

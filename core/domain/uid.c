@@ -4,6 +4,9 @@
 #include <stdio.h>
 #include <string.h>
 
+const char *const uid_text_format_names[UID_TEXT_COUNT] = {"auto", "hex", "decimal"};
+const char *const uid_byte_order_names[UID_ORDER_COUNT] = {"msb-first", "lsb-first"};
+
 static bool valid_len(size_t len)
 {
     return len == 4 || len == 7 || len == 10;

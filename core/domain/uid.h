@@ -23,12 +23,18 @@ enum uid_text_format {
     UID_TEXT_AUTO,    /* hex if it has separators, a-f, "0x", or exactly 8/14/20 digits */
     UID_TEXT_HEX,     /* "04:A2:3B:1C", "04a23b1c", "04-A2-3B-1C", "04 a2 3b 1c" */
     UID_TEXT_DECIMAL, /* "1261711131": the UID as one unsigned number (4 or 7 bytes) */
+    UID_TEXT_COUNT
 };
 
 enum uid_byte_order {
     UID_ORDER_MSB_FIRST, /* the text's first byte is the UID's first byte */
     UID_ORDER_LSB_FIRST, /* reversed: what many USB keyboard-wedge readers type */
+    UID_ORDER_COUNT
 };
+/* Their names in kiosk.ini (core/base/names.h): "auto", "hex", "decimal"; "msb-first",
+ * "lsb-first". */
+extern const char *const uid_text_format_names[UID_TEXT_COUNT];
+extern const char *const uid_byte_order_names[UID_ORDER_COUNT];
 
 int uid_parse(const char *text, enum uid_text_format format, enum uid_byte_order order,
               struct uid *out);

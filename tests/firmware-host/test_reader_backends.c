@@ -177,6 +177,20 @@ static void test_sim_fifo_and_missing_script(void **state)
     assert_string_equal(why, "/nonexistent/script: No such file or directory");
 }
 
+static void test_an_unknown_driver_is_refused(void **state)
+{
+    (void)state;
+    /* Never a silent fall-back to libnfc (or anything else). */
+    struct reader_options cfg = {.driver = READER_DRIVER_COUNT};
+    struct reader *r = NULL;
+    char why[128];
+    assert_int_equal(reader_open(&cfg, false, NULL, NULL, &r, why, sizeof(why)), READER_ENODRIVER);
+    assert_null(r);
+    assert_non_null(strstr(why, "unknown reader driver"));
+    assert_string_equal(reader_driver_name(READER_DRIVER_SIM), "sim");
+    assert_string_equal(reader_driver_name(READER_DRIVER_COUNT), "?");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -185,6 +199,7 @@ int main(void)
         cmocka_unit_test(test_sim_script),
         cmocka_unit_test(test_sim_errors_name_the_line),
         cmocka_unit_test(test_sim_fifo_and_missing_script),
+        cmocka_unit_test(test_an_unknown_driver_is_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
