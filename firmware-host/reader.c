@@ -1,3 +1,4 @@
+#include "core/base/clock.h"
 #include "firmware-host/reader_impl.h"
 
 #include "core/base/names.h"
@@ -36,14 +37,7 @@ bool reader_stopping(struct reader_stop *s)
 
 bool reader_nap(struct reader_stop *s, long ms)
 {
-    struct timespec until;
-    clock_gettime(CLOCK_MONOTONIC, &until);
-    until.tv_sec += ms / 1000;
-    until.tv_nsec += (ms % 1000) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
+    struct timespec until = clock_monotonic_after((int64_t)ms * 1000);
     pthread_mutex_lock(&s->lock);
     while (!s->stopping && pthread_cond_timedwait(&s->wake, &s->lock, &until) != ETIMEDOUT)
         ;
@@ -60,20 +54,13 @@ void reader_stop_signal(struct reader_stop *s)
     pthread_mutex_unlock(&s->lock);
 }
 
-int64_t reader_now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 void reader_emit(struct reader *r, enum reader_event_kind kind, const struct uid *uid,
                  const char *reason)
 {
     struct reader_event e;
     memset(&e, 0, sizeof(e));
     e.kind = kind;
-    e.mono_us = reader_now_us();
+    e.mono_us = clock_monotonic_us();
     if (uid) {
         e.uid = *uid;
         e.random = uid_is_random(uid);

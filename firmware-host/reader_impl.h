@@ -36,7 +36,6 @@ struct reader {
     void *backend;
 };
 
-int64_t reader_now_us(void);
 /* Fills and delivers an event. */
 void reader_emit(struct reader *r, enum reader_event_kind kind, const struct uid *uid,
                  const char *reason);

@@ -15,6 +15,7 @@
 
 #include <nfc/nfc.h>
 
+#include "core/base/clock.h"
 #include "firmware-host/reader_impl.h"
 
 #define BACKOFF_MIN_MS     250
@@ -120,9 +121,9 @@ static bool follow_card(struct reader *r, const nfc_target *target)
                  info->szUidLen);
         reader_emit(r, READER_REJECTED, NULL, reason);
     } else {
-        bool bounce = uid.len == n->last_uid.len &&
-                      memcmp(uid.bytes, n->last_uid.bytes, uid.len) == 0 &&
-                      reader_now_us() - n->last_removed_us < (int64_t)r->cfg.debounce_ms * 1000;
+        bool bounce =
+            uid.len == n->last_uid.len && memcmp(uid.bytes, n->last_uid.bytes, uid.len) == 0 &&
+            clock_monotonic_us() - n->last_removed_us < (int64_t)r->cfg.debounce_ms * 1000;
         if (!bounce)
             reader_emit(r, READER_CARD, &uid, NULL);
     }
@@ -135,7 +136,7 @@ static bool follow_card(struct reader *r, const nfc_target *target)
         }
         if (rc == NFC_ETGRELEASED) {
             n->last_uid = uid;
-            n->last_removed_us = reader_now_us();
+            n->last_removed_us = clock_monotonic_us();
             reader_emit(r, READER_REMOVED, &uid, NULL);
             return true;
         }
@@ -179,7 +180,7 @@ static void *nfc_thread(void *arg)
     char why[READER_PATH_MAX + 128];
     n->state = -1;
     while (!reader_stopping(&n->stop)) {
-        int64_t attempt = reader_now_us();
+        int64_t attempt = clock_monotonic_us();
         int err = open_device(r, why, sizeof(why));
         if (err == READER_OK) {
             report(r, true, NULL);
@@ -194,7 +195,7 @@ static void *nfc_thread(void *arg)
         report(r, false, why);
         /* The backoff counts from the start of the failed attempt, so a reader that answers
          * again is back within one backoff plus one open. */
-        int waited = (int)((reader_now_us() - attempt) / 1000);
+        int waited = (int)((clock_monotonic_us() - attempt) / 1000);
         if (backoff > waited && !reader_nap(&n->stop, backoff - waited))
             break;
         backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;

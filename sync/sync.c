@@ -1,3 +1,4 @@
+#include "core/base/clock.h"
 #include "core/base/error.h"
 #include "sync/sync.h"
 
@@ -152,9 +153,9 @@ static int check_schema(struct pg *pg, struct sync_report *r, char *why, size_t 
 static int clock_offset(struct pg *pg, struct sync_report *r, char *why, size_t cap)
 {
     struct pg_result *res = NULL;
-    int64_t before = zone_now_us();
+    int64_t before = clock_wall_us();
     int err = pg_exec(pg, "SELECT cpd.server_time_us()", 0, NULL, &res, why, cap);
-    int64_t after = zone_now_us();
+    int64_t after = clock_wall_us();
     if (err != PG_OK)
         return sync_from_pg(err, pg);
     int64_t server = strtoll(pg_value(res, 0, 0), NULL, 10);
@@ -736,7 +737,7 @@ int sync_run(const struct sync_options *o, struct store *s, sync_progress_fn pro
     pg_close(pg);
     int meta = STORE_OK;
     if (err == SYNC_OK) {
-        meta = meta_put_int(s, META_SUCCESS, zone_now_us());
+        meta = meta_put_int(s, META_SUCCESS, clock_wall_us());
         if (meta == STORE_OK)
             meta = store_meta_set(s, META_ERROR, "");
     } else {

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/base/clock.h"
 #include "core/base/error.h"
 #include "apps/cpd-admin/admin.h"
 #include "core/services/tap_text.h"
@@ -100,7 +101,7 @@ int cmd_credits(struct admin *a, int argc, char **argv)
         admin_usage(help);
         return EXIT_USAGE;
     }
-    int64_t now = zone_now_us();
+    int64_t now = clock_wall_us();
     if (at && zone_parse_local(at, &now) != ZONE_OK) {
         admin_error("--at \"%s\": expected local time YYYY-MM-DD HH:MM", at);
         return EXIT_USAGE;

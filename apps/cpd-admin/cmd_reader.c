@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/base/clock.h"
 #include "core/base/error.h"
 #include "firmware-host/reader.h"
 #include "apps/cpd-admin/admin.h"
@@ -24,12 +25,12 @@ struct printer {
 
 static void stamp(char out[32])
 {
-    struct timespec ts;
+    int64_t now = clock_wall_us();
+    time_t secs = (time_t)(now / 1000000);
     struct tm tm;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    localtime_r(&ts.tv_sec, &tm);
-    snprintf(out, 32, "%02d:%02d:%02d.%03ld", tm.tm_hour % 24, tm.tm_min % 60, tm.tm_sec % 61,
-             ts.tv_nsec / 1000000 % 1000);
+    localtime_r(&secs, &tm);
+    snprintf(out, 32, "%02d:%02d:%02d.%03d", tm.tm_hour % 24, tm.tm_min % 60, tm.tm_sec % 61,
+             (int)(now / 1000 % 1000));
 }
 
 static void print_event(void *ctx, const struct reader_event *e)

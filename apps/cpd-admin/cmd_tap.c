@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/base/clock.h"
 #include "core/base/error.h"
 #include "apps/cpd-admin/admin.h"
 #include "core/services/tap_text.h"
@@ -74,7 +75,7 @@ int cmd_tap(struct admin *a, int argc, char **argv)
         admin_error("--badge \"%s\": %s", badge, cpd_strerror(err));
         return EXIT_USAGE;
     }
-    int64_t now = zone_now_us();
+    int64_t now = clock_wall_us();
     if (at && zone_parse_local(at, &now) != ZONE_OK) {
         admin_error("--at \"%s\": expected local time YYYY-MM-DD HH:MM[:SS]", at);
         return EXIT_USAGE;
@@ -99,7 +100,7 @@ int cmd_tap(struct admin *a, int argc, char **argv)
                            .rules = &a->cfg.rules,
                            .site_key = a->keys.site,
                            .clock_state = at ? "set:--at" : "unsynced"};
-    err = tapflow_tap(&flow, &uid, now, zone_monotonic_us(), chosen, r);
+    err = tapflow_tap(&flow, &uid, now, clock_monotonic_us(), chosen, r);
     if (err != STORE_OK) {
         admin_error("tap not recorded: %s%s%s", cpd_strerror(err),
                     store_message(a->store)[0] ? ": " : "", store_message(a->store));

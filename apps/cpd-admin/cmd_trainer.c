@@ -4,6 +4,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "core/base/clock.h"
 #include "core/base/error.h"
 #include "apps/cpd-admin/admin.h"
 #include "core/domain/pin.h"
@@ -75,7 +76,7 @@ int cmd_trainer(struct admin *a, int argc, char **argv)
         admin_error("cannot hash the PIN (out of memory)");
         goto out;
     }
-    int err = store_pin_set(a->store, p.id, hash, zone_now_us());
+    int err = store_pin_set(a->store, p.id, hash, clock_wall_us());
     if (err != STORE_OK) {
         admin_error("%s", cpd_strerror(err));
         goto out;

@@ -1,3 +1,4 @@
+#include "core/base/clock.h"
 #include "core/base/error.h"
 #include "apps/cpd-kiosk/app.h"
 
@@ -131,7 +132,7 @@ static bool queue_pop(struct queue *q, struct reader_event *out)
 
 static int64_t app_now(const struct app *a)
 {
-    return zone_now_us() + a->clock_offset_us;
+    return clock_wall_us() + a->clock_offset_us;
 }
 
 /* Is the system clock disciplined by NTP? (adjtimex says TIME_ERROR when it is not.) */
@@ -165,7 +166,7 @@ static void update_status(struct app *a)
         f.has_offset = st.last_success_us != 0 && !a->opt->demo;
         f.clock_offset_ms = st.clock_offset_ms;
     }
-    sync_status_fill(&f, zone_now_us(), s);
+    sync_status_fill(&f, clock_wall_us(), s);
     kiosk_set_status(a->kiosk, s);
 }
 
@@ -282,7 +283,7 @@ static bool demo_key(struct app *a, const struct gfx_input *in)
     struct demo *d = &a->opt->demo_state;
     enum view_screen screen = kiosk_screen(a->kiosk);
     bool tapping = screen == SCREEN_IDLE || screen == SCREEN_RESULT;
-    int64_t now = app_now(a), mono = zone_monotonic_us();
+    int64_t now = app_now(a), mono = clock_monotonic_us();
     if (in->key == KEY_F1 + 9) { /* F10 */
         a->quit = true;
         return true;
@@ -348,7 +349,7 @@ static void typed_text(struct app *a, const char *text)
 
 static void handle(struct app *a, const struct gfx_input *in)
 {
-    int64_t now = app_now(a), mono = zone_monotonic_us();
+    int64_t now = app_now(a), mono = clock_monotonic_us();
     switch (in->kind) {
     case INPUT_QUIT:
         a->quit = true;
@@ -420,7 +421,7 @@ static void frame(struct app *a, int64_t now)
     a->dirty = false;
     if (a->frames++ == 0)
         fprintf(stderr, "cpd-kiosk: first frame after %lld ms\n",
-                (long long)(zone_monotonic_us() - a->opt->started_mono_us) / 1000);
+                (long long)(clock_monotonic_us() - a->opt->started_mono_us) / 1000);
     static const enum gfx_tone tones[] = {GFX_TONE_OK, GFX_TONE_OK, GFX_TONE_WARNING,
                                           GFX_TONE_ERROR};
     enum kiosk_sound sound = kiosk_take_sound(a->kiosk);
@@ -519,7 +520,7 @@ static bool wait_for_data(struct app *a)
         v->width = w;
         v->height = h;
         v->tone = TONE_V_ERROR;
-        zone_format_hhmm(zone_now_us(), v->clock);
+        zone_format_hhmm(clock_wall_us(), v->clock);
         utf8_printf(v->site, sizeof(v->site), "%s", a->opt->cfg.kiosk.site);
         v->reader = (struct view_status){TONE_V_NEUTRAL, "Reader idle"};
         v->sync = (struct view_status){TONE_V_NEUTRAL, "Sync idle"};
@@ -531,8 +532,8 @@ static bool wait_for_data(struct app *a)
         v->n_lines = 3;
         screens_build(v, &a->screen);
         gfx_present(a->gfx, &a->screen.draw);
-        int64_t until = zone_monotonic_us() + 30 * US_PER_S;
-        for (int64_t left; (left = until - zone_monotonic_us()) > 0;) {
+        int64_t until = clock_monotonic_us() + 30 * US_PER_S;
+        for (int64_t left; (left = until - clock_monotonic_us()) > 0;) {
             struct gfx_input in;
             if (gfx_wait(a->gfx, (int)(left / 1000) + 1, &in) && in.kind == INPUT_QUIT)
                 return false;
@@ -573,7 +574,7 @@ int app_run(struct app_options *opt)
     if (kiosk_new(&ko, &a->kiosk) != STORE_OK)
         goto out;
     if (opt->demo)
-        a->clock_offset_us = opt->demo_state.start_us - zone_now_us();
+        a->clock_offset_us = opt->demo_state.start_us - clock_wall_us();
     update_status(a);
     if (a->font_notice[0])
         kiosk_set_notice(a->kiosk, TONE_V_WARNING, a->font_notice);
@@ -583,7 +584,7 @@ int app_run(struct app_options *opt)
     int64_t last_status = 0;
     while (!a->quit) {
         int64_t now = app_now(a);
-        kiosk_tick(a->kiosk, now, zone_monotonic_us());
+        kiosk_tick(a->kiosk, now, clock_monotonic_us());
         if (now - last_status >= US_PER_MIN) {
             update_status(a);
             last_status = now;

@@ -1,4 +1,5 @@
 #define _XOPEN_SOURCE 700 /* nftw */
+#include "core/base/clock.h"
 #include "core/base/error.h"
 #include "apps/cpd-kiosk/demo.h"
 
@@ -132,7 +133,7 @@ static int set_trainer_pins(struct store *s, char *why, size_t cap)
     for (int i = 0; i < 2; i++) {
         struct person p;
         if (store_person_by_staff_no(s, trainers[i], &p) == STORE_OK &&
-            store_pin_set(s, p.id, hash, zone_now_us()) != STORE_OK) {
+            store_pin_set(s, p.id, hash, clock_wall_us()) != STORE_OK) {
             snprintf(why, cap, "cannot store the demo PIN");
             return -1;
         }

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/base/clock.h"
 #include "apps/cpd-kiosk/app.h"
 #include "firmware-host/reader.h"
 #include "core/domain/crypto.h"
@@ -89,7 +90,7 @@ int main(int argc, char **argv)
         return 1;
     }
     const char *config = getenv("CPD_KIOSK_CONFIG");
-    o->started_mono_us = zone_monotonic_us();
+    o->started_mono_us = clock_monotonic_us();
     config_default(&o->cfg);
     o->width = 1280;
     o->height = 800;

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/base/clock.h"
 #include "bench/core/bare_sqlite.h"
 #include "core/domain/crypto.h"
 #include "ui/sdl/fontfind.h"
@@ -152,7 +153,7 @@ int main(void)
     static struct screen_out out;
     for (int i = 0; i < taps; i++) {
         int64_t now = t0 + (int64_t)(i / 9) * 20 * 1000000;
-        int64_t start = zone_monotonic_us();
+        int64_t start = clock_monotonic_us();
         pthread_mutex_lock(&w.lock);
         int before = w.cards;
         pthread_mutex_unlock(&w.lock);
@@ -166,11 +167,11 @@ int main(void)
         kiosk_view(kiosk, now, 1280, 800, &view);
         screens_build(&view, &out);
         gfx_present(gfx, &out.draw);
-        lat[i] = zone_monotonic_us() - start;
-        start = zone_monotonic_us();
+        lat[i] = clock_monotonic_us() - start;
+        start = clock_monotonic_us();
         if (bare_commit_one(bare, i) != 0)
             die("bare commit");
-        base[i] = zone_monotonic_us() - start;
+        base[i] = clock_monotonic_us() - start;
         kiosk_action(kiosk, (struct view_action){ACT_OK, 0}, now, now); /* back to idle */
     }
     double p50 = pct(lat, taps, 0.5), p99 = pct(lat, taps, 0.99);

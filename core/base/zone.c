@@ -94,20 +94,3 @@ int zone_parse_local(const char *text, int64_t *utc_us)
         *utc_us += seconds * US_PER_S;
     return rc;
 }
-
-static int64_t clock_us(clockid_t id)
-{
-    struct timespec ts;
-    clock_gettime(id, &ts);
-    return (int64_t)ts.tv_sec * US_PER_S + ts.tv_nsec / 1000;
-}
-
-int64_t zone_now_us(void)
-{
-    return clock_us(CLOCK_REALTIME);
-}
-
-int64_t zone_monotonic_us(void)
-{
-    return clock_us(CLOCK_MONOTONIC);
-}

@@ -22,8 +22,5 @@ void zone_format_hhmm(int64_t utc_us, char out[6]);
 void zone_format_day_time(int64_t utc_us, char out[32]);
 /* Parses "YYYY-MM-DD HH:MM" or "YYYY-MM-DDTHH:MM[:SS]" local time. */
 int zone_parse_local(const char *text, int64_t *utc_us);
-/* CLOCK_REALTIME and CLOCK_MONOTONIC in µs: the only clock reads of the core. */
-int64_t zone_now_us(void);
-int64_t zone_monotonic_us(void);
 
 #endif

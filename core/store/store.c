@@ -1,5 +1,7 @@
 #include "core/store/store.h"
 
+#include "core/base/clock.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -809,13 +811,6 @@ int store_badge_lookup(struct store *s, const uint8_t hash[CRYPTO_BADGE_HASH_BYT
     return STORE_OK;
 }
 
-static int64_t wall_now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 int store_badge_add(struct store *s, int64_t person_id, const uint8_t hash[CRYPTO_BADGE_HASH_BYTES],
                     const char *last4)
 {
@@ -831,7 +826,7 @@ int store_badge_add(struct store *s, int64_t person_id, const uint8_t hash[CRYPT
     sqlite3_bind_blob(st, 1, hash, CRYPTO_BADGE_HASH_BYTES, SQLITE_TRANSIENT);
     bind_text(st, 2, last4);
     sqlite3_bind_int64(st, 3, person_id);
-    sqlite3_bind_int64(st, 4, wall_now_us());
+    sqlite3_bind_int64(st, 4, clock_wall_us());
     return run(s, st);
 }
 
@@ -1246,7 +1241,7 @@ int store_badge_put(struct store *s, const uint8_t hash[CRYPTO_BADGE_HASH_BYTES]
     sqlite3_bind_blob(st, 1, hash, CRYPTO_BADGE_HASH_BYTES, SQLITE_TRANSIENT);
     bind_text(st, 2, last4);
     sqlite3_bind_int64(st, 3, person_id);
-    sqlite3_bind_int64(st, 4, wall_now_us());
+    sqlite3_bind_int64(st, 4, clock_wall_us());
     return run(s, st);
 }
 

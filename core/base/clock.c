@@ -1,0 +1,28 @@
+#include "core/base/clock.h"
+
+#define US_PER_S INT64_C(1000000)
+
+static int64_t read_us(clockid_t id)
+{
+    struct timespec ts;
+    clock_gettime(id, &ts);
+    return (int64_t)ts.tv_sec * US_PER_S + ts.tv_nsec / 1000;
+}
+
+int64_t clock_wall_us(void)
+{
+    return read_us(CLOCK_REALTIME);
+}
+
+int64_t clock_monotonic_us(void)
+{
+    return read_us(CLOCK_MONOTONIC);
+}
+
+struct timespec clock_monotonic_after(int64_t us)
+{
+    int64_t at = read_us(CLOCK_MONOTONIC) + us;
+    struct timespec ts = {.tv_sec = (time_t)(at / US_PER_S),
+                          .tv_nsec = (long)(at % US_PER_S) * 1000};
+    return ts;
+}

@@ -1,0 +1,15 @@
+/* clock.h — the two clocks, in µs: the wall clock (UTC since the epoch: what events record)
+ * and the monotonic one (orders events, times waits; never jumps). The one place that reads
+ * them. Thread-safe. */
+#ifndef CPD_CLOCK_H
+#define CPD_CLOCK_H
+
+#include <stdint.h>
+#include <time.h>
+
+int64_t clock_wall_us(void);
+int64_t clock_monotonic_us(void);
+/* The monotonic time us from now, for pthread_cond_timedwait on a CLOCK_MONOTONIC condition. */
+struct timespec clock_monotonic_after(int64_t us);
+
+#endif
