@@ -101,6 +101,7 @@ int reader_open(const struct reader_options *cfg, bool accept_random, reader_eve
     r->accept_random = accept_random;
     r->emit_fn = fn;
     r->emit_ctx = ctx;
+    reader_stop_init(&r->stop);
     int err;
     switch (cfg->driver) {
     case READER_DRIVER_SIM:
@@ -118,6 +119,7 @@ int reader_open(const struct reader_options *cfg, bool accept_random, reader_eve
         break;
     }
     if (err != READER_OK) {
+        reader_stop_destroy(&r->stop);
         free(r);
         return err;
     }
@@ -125,9 +127,23 @@ int reader_open(const struct reader_options *cfg, bool accept_random, reader_eve
     return READER_OK;
 }
 
+static void *reader_thread(void *arg)
+{
+    struct reader *r = arg;
+    r->ops->run(r);
+    return NULL;
+}
+
 int reader_start(struct reader *r)
 {
-    return r->ops->start ? r->ops->start(r) : READER_OK;
+    if (!r->ops->run)
+        return r->ops->start ? r->ops->start(r) : READER_OK;
+    if (r->running)
+        return READER_OK;
+    if (pthread_create(&r->thread, NULL, reader_thread, r) != 0)
+        return READER_ETHREAD;
+    r->running = true;
+    return READER_OK;
 }
 
 int reader_feed(struct reader *r, const char *line)
@@ -139,9 +155,14 @@ void reader_close(struct reader *r)
 {
     if (!r)
         return;
-    if (r->ops->stop)
-        r->ops->stop(r);
+    reader_stop_signal(&r->stop);
+    if (r->ops->interrupt)
+        r->ops->interrupt(r);
+    if (r->running)
+        pthread_join(r->thread, NULL);
+    r->running = false;
     if (r->ops->destroy)
         r->ops->destroy(r);
+    reader_stop_destroy(&r->stop);
     free(r);
 }

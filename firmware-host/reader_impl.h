@@ -20,11 +20,14 @@ bool reader_stopping(struct reader_stop *s);
 bool reader_nap(struct reader_stop *s, long ms);
 void reader_stop_signal(struct reader_stop *s);
 
+/* A backend: reader.c owns its thread (start, stop, join) and its stop signal; the backend
+ * gives the thread's body and what to do about an I/O in flight when asked to stop. */
 struct reader_ops {
-    int (*start)(struct reader *r);
-    int (*feed)(struct reader *r, const char *line);
-    void (*stop)(struct reader *r);    /* ask the thread to stop, join it */
-    void (*destroy)(struct reader *r); /* free the backend's state */
+    void (*run)(struct reader *r);                   /* the thread's body; NULL: no thread */
+    int (*start)(struct reader *r);                  /* no thread: what starting means */
+    int (*feed)(struct reader *r, const char *line); /* keyboard */
+    void (*interrupt)(struct reader *r);             /* after the stop signal, before the join */
+    void (*destroy)(struct reader *r);               /* free the backend's state */
 };
 
 struct reader {
@@ -34,6 +37,9 @@ struct reader {
     reader_event_fn emit_fn;
     void *emit_ctx;
     void *backend;
+    struct reader_stop stop; /* the thread naps on it and is told to stop through it */
+    pthread_t thread;
+    bool running;
 };
 
 /* Fills and delivers an event. */

@@ -31,7 +31,7 @@ static int keyboard_feed(struct reader *r, const char *line)
     return READER_OK;
 }
 
-static const struct reader_ops keyboard_ops = {keyboard_start, keyboard_feed, NULL, NULL};
+static const struct reader_ops keyboard_ops = {.start = keyboard_start, .feed = keyboard_feed};
 
 int reader_keyboard_open(struct reader *r, char *why, size_t cap)
 {

@@ -23,9 +23,6 @@
 #define ERRORS_BEFORE_DOWN 3
 
 struct nfcr {
-    pthread_t thread;
-    bool running;
-    struct reader_stop stop;
     pthread_mutex_t dev_lock; /* guards dev: stop aborts the command in flight on it */
     nfc_context *context;
     nfc_device *dev;
@@ -128,7 +125,7 @@ static bool follow_card(struct reader *r, const nfc_target *target)
             reader_emit(r, READER_CARD, &uid, NULL);
     }
     int errors = 0;
-    while (reader_nap(&n->stop, r->cfg.poll_ms)) {
+    while (reader_nap(&r->stop, r->cfg.poll_ms)) {
         int rc = nfc_initiator_target_is_present(n->dev, target);
         if (rc == NFC_SUCCESS) {
             errors = 0;
@@ -152,7 +149,7 @@ static void poll_device(struct reader *r, char *why, size_t cap)
     struct nfcr *n = r->backend;
     const nfc_modulation iso14443a = {.nmt = NMT_ISO14443A, .nbr = NBR_106};
     int errors = 0;
-    while (!reader_stopping(&n->stop)) {
+    while (!reader_stopping(&r->stop)) {
         nfc_target target;
         int rc = nfc_initiator_select_passive_target(n->dev, iso14443a, NULL, 0, &target);
         if (rc > 0) {
@@ -167,19 +164,18 @@ static void poll_device(struct reader *r, char *why, size_t cap)
             snprintf(why, cap, "%s: %s", r->cfg.connstring, nfc_strerror(n->dev));
             return;
         }
-        if (!reader_nap(&n->stop, r->cfg.poll_ms))
+        if (!reader_nap(&r->stop, r->cfg.poll_ms))
             return;
     }
 }
 
-static void *nfc_thread(void *arg)
+static void nfc_run(struct reader *r)
 {
-    struct reader *r = arg;
     struct nfcr *n = r->backend;
     int backoff = BACKOFF_MIN_MS;
     char why[READER_PATH_MAX + 128];
     n->state = -1;
-    while (!reader_stopping(&n->stop)) {
+    while (!reader_stopping(&r->stop)) {
         int64_t attempt = clock_monotonic_us();
         int err = open_device(r, why, sizeof(why));
         if (err == READER_OK) {
@@ -187,7 +183,7 @@ static void *nfc_thread(void *arg)
             backoff = BACKOFF_MIN_MS;
             poll_device(r, why, sizeof(why));
             close_device(n);
-            if (reader_stopping(&n->stop))
+            if (reader_stopping(&r->stop))
                 break;
             report(r, false, why);
             continue; /* reopen at once: a glitch may be over already */
@@ -196,34 +192,20 @@ static void *nfc_thread(void *arg)
         /* The backoff counts from the start of the failed attempt, so a reader that answers
          * again is back within one backoff plus one open. */
         int waited = (int)((clock_monotonic_us() - attempt) / 1000);
-        if (backoff > waited && !reader_nap(&n->stop, backoff - waited))
+        if (backoff > waited && !reader_nap(&r->stop, backoff - waited))
             break;
         backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
     }
     close_device(n);
-    return NULL;
 }
 
-static int nfc_start(struct reader *r)
+static void nfc_interrupt(struct reader *r)
 {
     struct nfcr *n = r->backend;
-    if (pthread_create(&n->thread, NULL, nfc_thread, r) != 0)
-        return READER_ETHREAD;
-    n->running = true;
-    return READER_OK;
-}
-
-static void nfc_stop(struct reader *r)
-{
-    struct nfcr *n = r->backend;
-    reader_stop_signal(&n->stop);
     pthread_mutex_lock(&n->dev_lock);
     if (n->dev)
         nfc_abort_command(n->dev); /* a select in flight returns NFC_EOPABORTED */
     pthread_mutex_unlock(&n->dev_lock);
-    if (n->running)
-        pthread_join(n->thread, NULL);
-    n->running = false;
 }
 
 static void nfc_destroy(struct reader *r)
@@ -232,12 +214,12 @@ static void nfc_destroy(struct reader *r)
     close_device(n);
     if (n->context)
         nfc_exit(n->context);
-    reader_stop_destroy(&n->stop);
     pthread_mutex_destroy(&n->dev_lock);
     free(n);
 }
 
-static const struct reader_ops nfc_ops = {nfc_start, NULL, nfc_stop, nfc_destroy};
+static const struct reader_ops nfc_ops = {
+    .run = nfc_run, .interrupt = nfc_interrupt, .destroy = nfc_destroy};
 
 int reader_libnfc_open(struct reader *r, char *why, size_t cap)
 {
@@ -245,7 +227,6 @@ int reader_libnfc_open(struct reader *r, char *why, size_t cap)
     if (!n)
         return READER_ENOMEM;
     n->lock_fd = -1;
-    reader_stop_init(&n->stop);
     pthread_mutex_init(&n->dev_lock, NULL);
     r->backend = n;
     nfc_init(&n->context);

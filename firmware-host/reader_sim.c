@@ -26,9 +26,6 @@
 #define POLL_MS 100
 
 struct sim {
-    pthread_t thread;
-    bool running;
-    struct reader_stop stop;
     bool fifo;
     int fd;
     int line;
@@ -72,7 +69,7 @@ static void run_line(struct reader *r, struct sim *s, char *text)
         char *end = NULL;
         long ms = strtol(arg, &end, 10);
         if (end != arg && !*end && ms >= 0 && ms <= 3600000) {
-            reader_nap(&s->stop, ms);
+            reader_nap(&r->stop, ms);
             return;
         }
         snprintf(reason, sizeof(reason), "%s: sleep: expected milliseconds, got \"%s\"", where,
@@ -115,12 +112,11 @@ static int open_script(struct reader *r, struct sim *s)
     return s->fd < 0 ? -1 : 0;
 }
 
-static void *sim_thread(void *arg)
+static void sim_run(struct reader *r)
 {
-    struct reader *r = arg;
     struct sim *s = r->backend;
     reader_emit(r, READER_UP, NULL, NULL);
-    while (!reader_stopping(&s->stop)) {
+    while (!reader_stopping(&r->stop)) {
         struct pollfd p = {.fd = s->fd, .events = POLLIN};
         int n = poll(&p, 1, POLL_MS);
         if (n <= 0)
@@ -133,7 +129,7 @@ static void *sim_thread(void *arg)
             run_lines(r, s, true);
             if (!s->fifo) {
                 /* The script is over: the reader stays up, with nothing more to say. */
-                while (reader_nap(&s->stop, 1000))
+                while (reader_nap(&r->stop, 1000))
                     ;
                 break;
             }
@@ -143,28 +139,9 @@ static void *sim_thread(void *arg)
                 reader_emit(r, READER_DOWN, NULL, "the simulated reader's FIFO is gone");
                 break;
             }
-            reader_nap(&s->stop, POLL_MS);
+            reader_nap(&r->stop, POLL_MS);
         }
     }
-    return NULL;
-}
-
-static int sim_start(struct reader *r)
-{
-    struct sim *s = r->backend;
-    if (pthread_create(&s->thread, NULL, sim_thread, r) != 0)
-        return READER_ETHREAD;
-    s->running = true;
-    return READER_OK;
-}
-
-static void sim_stop(struct reader *r)
-{
-    struct sim *s = r->backend;
-    reader_stop_signal(&s->stop);
-    if (s->running)
-        pthread_join(s->thread, NULL);
-    s->running = false;
 }
 
 static void sim_destroy(struct reader *r)
@@ -172,11 +149,10 @@ static void sim_destroy(struct reader *r)
     struct sim *s = r->backend;
     if (s->fd >= 0)
         close(s->fd);
-    reader_stop_destroy(&s->stop);
     free(s);
 }
 
-static const struct reader_ops sim_ops = {sim_start, NULL, sim_stop, sim_destroy};
+static const struct reader_ops sim_ops = {.run = sim_run, .destroy = sim_destroy};
 
 int reader_sim_open(struct reader *r, char *why, size_t cap)
 {
@@ -184,7 +160,6 @@ int reader_sim_open(struct reader *r, char *why, size_t cap)
     if (!s)
         return READER_ENOMEM;
     s->fd = -1;
-    reader_stop_init(&s->stop);
     struct stat st;
     if (!r->cfg.script[0] || open_script(r, s) != 0 || fstat(s->fd, &st) != 0) {
         snprintf(why, cap, "%s: %s", r->cfg.script[0] ? r->cfg.script : "(no script)",
