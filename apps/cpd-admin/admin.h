@@ -32,6 +32,18 @@ void admin_error(const char *fmt, ...) ADMIN_PRINTF(1, 2);
 int admin_open_store(struct admin *a);
 /* Loads the signing key (and tells the store) and/or the site key; 0 or 1 after saying why. */
 int admin_load_keys(struct admin *a, bool sign, bool site);
+/* One option of a subcommand: --name, with a value or not; *value gets it ("" for a flag given,
+ * NULL when absent). A table ends with a NULL name. */
+struct admin_option {
+    const char *name;
+    bool has_value;
+    const char **value;
+};
+/* Parses a subcommand's argv by the table and --help: 0 with *first = the first positional
+ * argument; -1 after printing help on stdout; EXIT_USAGE after a one-line usage on stderr
+ * (help NULL: nothing printed, the caller says it). */
+int admin_options(int argc, char **argv, const struct admin_option *table, const char *help,
+                  int *first);
 /* Parses a subcommand's argv with one option (name, with a value or not) and --help. Returns 0
  * with *value = its value ("" for a flag given, NULL when absent) and *first = the index of the
  * first positional argument; -1 after printing help on stdout; EXIT_USAGE after the help on

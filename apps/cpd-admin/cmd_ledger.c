@@ -1,5 +1,4 @@
 /* cpd-admin sync, ledger init|add-kiosk|import, and verify --ledger: the central ledger. */
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -115,8 +114,8 @@ int cmd_sync(struct admin *a, int argc, char **argv)
 /* ---- ledger ------------------------------------------------------------------------------ */
 
 static const char ledger_help[] =
-    "usage: cpd-admin ledger init|add-kiosk|rotate-key|checkpoint|import --conninfo CONNINFO "
-    "[...]\n"
+    "usage: cpd-admin ledger init|add-kiosk|add-office|rotate-key|checkpoint|import --conninfo "
+    "CONNINFO [...]\n"
     "  ledger init                        create or migrate the ledger schema (as its owner,\n"
     "                                     after a superuser's CREATE EXTENSION cpd_ledger)\n"
     "  ledger add-kiosk ID --public-key HEX --kiosk-password-file FILE --keyring FILE\n"
@@ -150,79 +149,35 @@ static int number(const char *s, int min, int max)
 
 static int ledger_args(int argc, char **argv, struct ledger_args *o)
 {
-    static const struct option options[] = {{"conninfo", required_argument, NULL, 'c'},
-                                            {"password-file", required_argument, NULL, 'p'},
-                                            {"public-key", required_argument, NULL, 'k'},
-                                            {"kiosk-password-file", required_argument, NULL, 'K'},
-                                            {"office-password-file", required_argument, NULL, 'O'},
-                                            {"keyring", required_argument, NULL, 'r'},
-                                            {"checkpoints", required_argument, NULL, 'C'},
-                                            {"reason", required_argument, NULL, 'R'},
-                                            {"from-seq", required_argument, NULL, 'f'},
-                                            {"statement-timeout", required_argument, NULL, 's'},
-                                            {"idle-timeout", required_argument, NULL, 'i'},
-                                            {"connections", required_argument, NULL, 'n'},
-                                            {"ledger", required_argument, NULL, 'c'},
-                                            {"dry-run", no_argument, NULL, 'd'},
-                                            {"help", no_argument, NULL, 'h'},
-                                            {NULL, 0, NULL, 0}};
-    int opt;
-    optind = 0;
-    opterr = 0;
-    o->statement_timeout_s = 60;
-    o->idle_timeout_s = 30;
-    o->connections = 2;
-    while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
-        switch (opt) {
-        case 'c':
-            o->conninfo = optarg;
-            break;
-        case 'p':
-            o->password_file = optarg;
-            break;
-        case 'k':
-            o->public_key = optarg;
-            break;
-        case 'K':
-            o->kiosk_password_file = optarg;
-            break;
-        case 'O':
-            o->office_password_file = optarg;
-            break;
-        case 'r':
-            o->keyring = optarg;
-            break;
-        case 'C':
-            o->checkpoints = optarg;
-            break;
-        case 'R':
-            o->reason = optarg;
-            break;
-        case 'f':
-            o->from_seq = optarg;
-            break;
-        case 's':
-            if ((o->statement_timeout_s = number(optarg, 1, 3600)) < 0)
-                return EXIT_USAGE;
-            break;
-        case 'i':
-            if ((o->idle_timeout_s = number(optarg, 1, 3600)) < 0)
-                return EXIT_USAGE;
-            break;
-        case 'n':
-            if ((o->connections = number(optarg, 1, 20)) < 0)
-                return EXIT_USAGE;
-            break;
-        case 'd':
-            o->dry_run = true;
-            break;
-        case 'h':
-            return -1;
-        default:
-            return EXIT_USAGE;
-        }
-    }
-    o->first = optind;
+    const char *statement = NULL, *idle = NULL, *connections = NULL, *dry_run = NULL,
+               *ledger = NULL;
+    const struct admin_option table[] = {{"conninfo", true, &o->conninfo},
+                                         {"ledger", true, &ledger},
+                                         {"password-file", true, &o->password_file},
+                                         {"public-key", true, &o->public_key},
+                                         {"kiosk-password-file", true, &o->kiosk_password_file},
+                                         {"office-password-file", true, &o->office_password_file},
+                                         {"keyring", true, &o->keyring},
+                                         {"checkpoints", true, &o->checkpoints},
+                                         {"reason", true, &o->reason},
+                                         {"from-seq", true, &o->from_seq},
+                                         {"statement-timeout", true, &statement},
+                                         {"idle-timeout", true, &idle},
+                                         {"connections", true, &connections},
+                                         {"dry-run", false, &dry_run},
+                                         {NULL, false, NULL}};
+    /* Help and usage errors are printed by the caller, with the right text. */
+    int rc = admin_options(argc, argv, table, NULL, &o->first);
+    if (rc != 0)
+        return rc < 0 ? -1 : EXIT_USAGE;
+    if (ledger)
+        o->conninfo = ledger;
+    o->dry_run = dry_run != NULL;
+    o->statement_timeout_s = statement ? number(statement, 1, 3600) : 60;
+    o->idle_timeout_s = idle ? number(idle, 1, 3600) : 30;
+    o->connections = connections ? number(connections, 1, 20) : 2;
+    if (o->statement_timeout_s < 0 || o->idle_timeout_s < 0 || o->connections < 0)
+        return EXIT_USAGE;
     return o->conninfo ? 0 : EXIT_USAGE;
 }
 

@@ -1,5 +1,4 @@
 /* cpd-admin reader-test: the configured reader's events, live, for an installer fitting one. */
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,33 +63,22 @@ static void print_event(void *ctx, const struct reader_event *e)
 
 int cmd_reader_test(struct admin *a, int argc, char **argv)
 {
-    static const struct option options[] = {{"seconds", required_argument, NULL, 's'},
-                                            {"full-uid", no_argument, NULL, 'f'},
-                                            {"help", no_argument, NULL, 'h'},
-                                            {NULL, 0, NULL, 0}};
     struct printer p = {false};
+    const char *seconds_text = NULL, *full_uid = NULL;
+    const struct admin_option table[] = {
+        {"seconds", true, &seconds_text}, {"full-uid", false, &full_uid}, {NULL, false, NULL}};
+    int first = 0;
+    int rc = admin_options(argc, argv, table, help, &first);
+    if (rc != 0)
+        return rc < 0 ? 0 : rc;
     long seconds = 0;
-    int opt;
-    optind = 0;
-    opterr = 0;
-    while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
-        char *end = NULL;
-        if (opt == 'h') {
-            fputs(help, stdout);
-            return 0;
-        } else if (opt == 'f') {
-            p.full_uid = true;
-        } else if (opt == 's' && (seconds = strtol(optarg, &end, 10)) > 0 && !*end) {
-            continue;
-        } else {
-            admin_usage(help);
-            return EXIT_USAGE;
-        }
-    }
-    if (optind != argc) {
+    char *end = NULL;
+    if (first != argc ||
+        (seconds_text && ((seconds = strtol(seconds_text, &end, 10)) <= 0 || *end))) {
         admin_usage(help);
         return EXIT_USAGE;
     }
+    p.full_uid = full_uid != NULL;
     const struct reader_options *cfg = &a->cfg.reader;
     if (cfg->driver == READER_DRIVER_KEYBOARD) {
         admin_error("a keyboard reader types into the kiosk's window: test it in a text editor");

@@ -1,5 +1,4 @@
 /* cpd-admin tap: one real tap, decided, committed and described as the screen would. */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,34 +18,13 @@ static const char help[] =
 static int parse_args(int argc, char **argv, const char **badge, const char **at,
                       const char **session)
 {
-    static const struct option options[] = {{"badge", required_argument, NULL, 'b'},
-                                            {"at", required_argument, NULL, 'a'},
-                                            {"session", required_argument, NULL, 's'},
-                                            {"help", no_argument, NULL, 'h'},
-                                            {NULL, 0, NULL, 0}};
-    int opt;
-    optind = 0;
-    opterr = 0;
-    while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
-        switch (opt) {
-        case 'b':
-            *badge = optarg;
-            break;
-        case 'a':
-            *at = optarg;
-            break;
-        case 's':
-            *session = optarg;
-            break;
-        case 'h':
-            fputs(help, stdout);
-            return -1;
-        default:
-            admin_usage(help);
-            return EXIT_USAGE;
-        }
-    }
-    if (!*badge || optind != argc) {
+    const struct admin_option table[] = {
+        {"badge", true, badge}, {"at", true, at}, {"session", true, session}, {NULL, false, NULL}};
+    int first = 0;
+    int rc = admin_options(argc, argv, table, help, &first);
+    if (rc != 0)
+        return rc;
+    if (!*badge || first != argc) {
         admin_usage(help);
         return EXIT_USAGE;
     }

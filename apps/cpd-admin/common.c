@@ -84,27 +84,47 @@ void admin_usage(const char *help)
     fprintf(stderr, "cpd-admin: %.*s (see --help)\n", (int)n, help);
 }
 
-int admin_one_option(int argc, char **argv, const char *name, bool has_value, const char *help,
-                     const char **value, int *first)
+int admin_options(int argc, char **argv, const struct admin_option *table, const char *help,
+                  int *first)
 {
-    const struct option options[] = {{name, has_value ? required_argument : no_argument, NULL, 'o'},
-                                     {"help", no_argument, NULL, 'h'},
-                                     {NULL, 0, NULL, 0}};
-    int opt;
-    *value = NULL;
+    enum { MAX_OPTIONS = 24, FIRST_VAL = 256 };
+    struct option options[MAX_OPTIONS + 2];
+    int n = 0;
+    for (; table[n].name; n++) {
+        if (n == MAX_OPTIONS) {
+            admin_error("internal: too many options");
+            return 1;
+        }
+        options[n] =
+            (struct option){table[n].name, table[n].has_value ? required_argument : no_argument,
+                            NULL, FIRST_VAL + n};
+        *table[n].value = NULL;
+    }
+    options[n] = (struct option){"help", no_argument, NULL, 'h'};
+    options[n + 1] = (struct option){NULL, 0, NULL, 0};
     optind = 0; /* GNU getopt: start afresh for each subcommand */
     opterr = 0; /* one line of our own instead of getopt's */
+    int opt;
     while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
         if (opt == 'h') {
-            fputs(help, stdout);
+            if (help)
+                fputs(help, stdout);
             return -1;
         }
-        if (opt != 'o') {
-            admin_usage(help);
+        if (opt < FIRST_VAL || opt >= FIRST_VAL + n) {
+            if (help)
+                admin_usage(help);
             return EXIT_USAGE;
         }
-        *value = has_value ? optarg : "";
+        *table[opt - FIRST_VAL].value = table[opt - FIRST_VAL].has_value ? optarg : "";
     }
     *first = optind;
     return 0;
+}
+
+int admin_one_option(int argc, char **argv, const char *name, bool has_value, const char *help,
+                     const char **value, int *first)
+{
+    const struct admin_option table[] = {{name, has_value, value}, {NULL, false, NULL}};
+    return admin_options(argc, argv, table, help, first);
 }
