@@ -495,10 +495,13 @@ static int apply_people(struct store *s, const struct pg_result *res)
 {
     int err = STORE_OK;
     for (int i = 0; i < pg_rows(res) && err == STORE_OK; i++) {
+        bool bad = false; /* a ledger value too long for its field: refused, never cut */
         struct person p = {0};
-        snprintf(p.staff_no, sizeof(p.staff_no), "%s", pg_value(res, i, 0));
-        snprintf(p.name, sizeof(p.name), "%s", pg_value(res, i, 1));
-        snprintf(p.academy, sizeof(p.academy), "%s", pg_value(res, i, 2));
+        bad |= strcopy(p.staff_no, sizeof(p.staff_no), pg_value(res, i, 0)) != 0;
+        utf8_copy(p.name, sizeof(p.name), pg_value(res, i, 1));       /* display text */
+        utf8_copy(p.academy, sizeof(p.academy), pg_value(res, i, 2)); /* display text */
+        if (bad)
+            return STORE_EINVALID;
         p.trainer = strcmp(pg_value(res, i, 3), "trainer") == 0;
         p.active = yes(pg_value(res, i, 4));
         int64_t id;
@@ -527,11 +530,14 @@ static int apply_courses(struct store *s, const struct pg_result *res)
 {
     int err = STORE_OK;
     for (int i = 0; i < pg_rows(res) && err == STORE_OK; i++) {
+        bool bad = false; /* a ledger value too long for its field: refused, never cut */
         struct course_row c = {0};
-        snprintf(c.code, sizeof(c.code), "%s", pg_value(res, i, 0));
-        snprintf(c.period, sizeof(c.period), "%s", pg_value(res, i, 1));
-        snprintf(c.category, sizeof(c.category), "%s", pg_value(res, i, 2));
-        snprintf(c.title, sizeof(c.title), "%s", pg_value(res, i, 3));
+        bad |= strcopy(c.code, sizeof(c.code), pg_value(res, i, 0)) != 0;
+        utf8_copy(c.period, sizeof(c.period), pg_value(res, i, 1));     /* display text */
+        utf8_copy(c.category, sizeof(c.category), pg_value(res, i, 2)); /* display text */
+        utf8_copy(c.title, sizeof(c.title), pg_value(res, i, 3));       /* display text */
+        if (bad)
+            return STORE_EINVALID;
         int delivery = domain_delivery_parse(pg_value(res, i, 4));
         int kind = domain_kind_parse(pg_value(res, i, 5));
         int freq = domain_frequency_parse(pg_value(res, i, 8));
@@ -541,9 +547,11 @@ static int apply_courses(struct store *s, const struct pg_result *res)
         c.kind = (enum course_kind)kind;
         c.frequency = (enum frequency)freq;
         c.credits_q = pg_null(res, i, 6) ? -1 : atoi(pg_value(res, i, 6));
-        snprintf(c.group, sizeof(c.group), "%s", pg_value(res, i, 7));
-        snprintf(c.due, sizeof(c.due), "%s", pg_value(res, i, 9));
-        snprintf(c.note, sizeof(c.note), "%s", pg_value(res, i, 10));
+        bad |= strcopy(c.group, sizeof(c.group), pg_value(res, i, 7)) != 0;
+        utf8_copy(c.due, sizeof(c.due), pg_value(res, i, 9));    /* display text */
+        utf8_copy(c.note, sizeof(c.note), pg_value(res, i, 10)); /* display text */
+        if (bad)
+            return STORE_EINVALID;
         int64_t id;
         err = store_course_upsert(s, &c, &id);
     }
@@ -554,12 +562,13 @@ static int apply_sessions(struct store *s, const struct pg_result *res)
 {
     int err = STORE_OK;
     for (int i = 0; i < pg_rows(res) && err == STORE_OK; i++) {
+        bool bad = false; /* a ledger value too long for its field: refused, never cut */
         struct session x = {0};
         struct course_row c;
         int64_t course_id = 0;
-        snprintf(x.code, sizeof(x.code), "%s", pg_value(res, i, 0));
-        snprintf(x.location, sizeof(x.location), "%s", pg_value(res, i, 4));
-        if (civil_parse_date(pg_value(res, i, 1), &x.date) != 0 ||
+        bad |= strcopy(x.code, sizeof(x.code), pg_value(res, i, 0)) != 0;
+        utf8_copy(x.location, sizeof(x.location), pg_value(res, i, 4)); /* display text */
+        if (bad || civil_parse_date(pg_value(res, i, 1), &x.date) != 0 ||
             civil_parse_hhmm(pg_value(res, i, 2), &x.start_min) != 0 ||
             civil_parse_hhmm(pg_value(res, i, 3), &x.end_min) != 0 ||
             zone_local_to_utc(x.date, x.start_min, &x.start_us) != ZONE_OK ||

@@ -16,6 +16,7 @@
 
 #include <cmocka.h>
 
+#include "core/base/utf8.h"
 #include "tests/support/ledgerfix.h"
 #include "tests/support/testutil.h"
 
@@ -1092,6 +1093,33 @@ static void test_a_hidden_key_row_is_named(void **state)
     kiosk_close(&k);
 }
 
+static void test_rows_from_the_ledger_are_checked_not_cut(void **state)
+{
+    (void)state;
+    struct tkiosk k;
+    kiosk_open(&k, "rows");
+    must_sync(&k, NULL);
+    /* A display name longer than the kiosk keeps: shown cut, on a whole character. */
+    owner_sql("INSERT INTO cpd.people (staff_no, name, academy, role) VALUES ('LONG1',"
+              " repeat('Ä', 300), 'Riverside Academy', 'staff');");
+    must_sync(&k, NULL);
+    struct person p;
+    assert_int_equal(store_person_by_staff_no(k.store, "LONG1", &p), STORE_OK);
+    assert_true(strlen(p.name) > 0 && strlen(p.name) < sizeof(p.name));
+    assert_true(utf8_valid(p.name));
+    /* A key longer than the kiosk keeps cannot be cut (it would name someone else): the pull
+     * is refused whole, and says so. */
+    owner_sql("INSERT INTO cpd.people (staff_no, name, academy, role) VALUES (repeat('X', 100),"
+              " 'Too Long', 'Riverside Academy', 'staff');");
+    char why[512];
+    struct sync_report r;
+    assert_int_equal(sync_now(&k, &r, why, sizeof(why)), SYNC_ESTORE);
+    assert_non_null(strstr(why, "applying what the ledger sent"));
+    owner_sql("DELETE FROM cpd.people WHERE staff_no = repeat('X', 100);");
+    must_sync(&k, NULL);
+    kiosk_close(&k);
+}
+
 /* ---- the way to the ledger ------------------------------------------------------------- */
 
 static void test_tls_failures_are_named(void **state)
@@ -1172,6 +1200,7 @@ int main(void)
         cmocka_unit_test(test_another_ledger_in_the_cluster_cannot_touch_our_logins),
         cmocka_unit_test(test_a_stolen_key_still_cannot_do_everything),
         cmocka_unit_test(test_a_hidden_key_row_is_named),
+        cmocka_unit_test(test_rows_from_the_ledger_are_checked_not_cut),
         cmocka_unit_test(test_tls_failures_are_named),
     };
     return cmocka_run_group_tests(tests, ledgerfix_setup, ledgerfix_teardown);
