@@ -29,7 +29,7 @@ allowed() {
 # The one file of the product allowed to include each external library's header.
 owner_of() {
     case "$1" in
-    sqlite3.h) echo "core/store/store.c" ;;
+    sqlite3.h) echo "core/store/store_internal.h" ;;
     sodium.h) echo "core/domain/crypto.c" ;;
     jansson.h) echo "core/domain/payload.c" ;;
     csv.h) echo "core/services/csvfile.c" ;;

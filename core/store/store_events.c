@@ -1,0 +1,372 @@
+#include "core/store/store_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/base/clock.h"
+#include "core/domain/projection.h"
+
+/* ---- attendance projection --------------------------------------------------------------- */
+
+int store_attendance_get(struct store *s, int64_t person_id, int64_t session_id,
+                         struct attendance *out)
+{
+    sqlite3_stmt *st = NULL;
+    int err = st_prepare(s, ST_ATT_GET, &st);
+    if (err != STORE_OK)
+        return err;
+    sqlite3_bind_int64(st, 1, person_id);
+    sqlite3_bind_int64(st, 2, session_id);
+    if ((err = st_step_one(s, st)) != STORE_OK)
+        return err;
+    st_read_attendance(st, 0, out);
+    st_done(st);
+    return STORE_OK;
+}
+
+static int attendance_put(struct store *s, const struct attendance *a)
+{
+    sqlite3_stmt *st = NULL;
+    int err = st_prepare(s, ST_ATT_PUT, &st);
+    if (err != STORE_OK)
+        return err;
+    sqlite3_bind_int64(st, 1, a->person_id);
+    sqlite3_bind_int64(st, 2, a->session_id);
+    sqlite3_bind_int64(st, 3, a->in_us);
+    sqlite3_bind_int64(st, 4, a->out_us);
+    sqlite3_bind_int(st, 5, (int)a->flags);
+    sqlite3_bind_int(st, 6, a->override_q);
+    return st_run(s, st);
+}
+
+static int attendance_row(sqlite3_stmt *st, struct session *sessions, struct attendance *rows,
+                          size_t cap, size_t *n)
+{
+    if (*n >= cap)
+        return STORE_ETOOMANY;
+    st_read_session(st, 0, &sessions[*n]);
+    st_read_attendance(st, SESSION_NCOLS, &rows[*n]);
+    (*n)++;
+    return 0;
+}
+
+int store_attendance_of(struct store *s, int64_t person_id, struct session *sessions,
+                        struct attendance *rows, size_t cap, size_t *n)
+{
+    sqlite3_stmt *st = NULL;
+    int err = st_prepare(s, ST_ATT_OF, &st);
+    if (err != STORE_OK)
+        return err;
+    sqlite3_bind_int64(st, 1, person_id);
+    *n = 0;
+    FOR_EACH_ROW(s, st, attendance_row(st, sessions, rows, cap, n));
+}
+
+static int open_row(sqlite3_stmt *st, store_open_fn fn, void *ctx)
+{
+    struct person p;
+    struct session x;
+    struct attendance a;
+    st_read_person(st, 0, &p);
+    st_read_session(st, PERSON_NCOLS, &x);
+    st_read_attendance(st, PERSON_NCOLS + SESSION_NCOLS, &a);
+    return fn(ctx, &p, &x, &a);
+}
+
+int store_open_attendance_each(struct store *s, int64_t ended_before_us, store_open_fn fn,
+                               void *ctx)
+{
+    sqlite3_stmt *st = NULL;
+    int err = st_prepare(s, ST_ATT_OPEN, &st);
+    if (err != STORE_OK)
+        return err;
+    sqlite3_bind_int64(st, 1, ended_before_us);
+    FOR_EACH_ROW(s, st, open_row(st, fn, ctx));
+}
+
+static int register_row(sqlite3_stmt *st, store_register_fn fn, void *ctx)
+{
+    struct person p;
+    struct attendance a;
+    st_read_person(st, 0, &p);
+    st_read_attendance(st, PERSON_NCOLS, &a);
+    return fn(ctx, &p, &a);
+}
+
+int store_register_each(struct store *s, int64_t session_id, store_register_fn fn, void *ctx)
+{
+    sqlite3_stmt *st = NULL;
+    int err = st_prepare(s, ST_REGISTER, &st);
+    if (err != STORE_OK)
+        return err;
+    sqlite3_bind_int64(st, 1, session_id);
+    FOR_EACH_ROW(s, st, register_row(st, fn, ctx));
+}
+
+static int booking_row(sqlite3_stmt *st, store_person_fn fn, void *ctx)
+{
+    struct person p;
+    st_read_person(st, 0, &p);
+    return fn(ctx, &p, 0);
+}
+
+int store_bookings_of(struct store *s, int64_t session_id, store_person_fn fn, void *ctx)
+{
+    sqlite3_stmt *st = NULL;
+    int err = st_prepare(s, ST_BOOKINGS_OF, &st);
+    if (err != STORE_OK)
+        return err;
+    sqlite3_bind_int64(st, 1, session_id);
+    FOR_EACH_ROW(s, st, booking_row(st, fn, ctx));
+}
+
+/* Folds one event into the attendance row it concerns. Events about people or sessions this
+ * store does not know (yet) change no row: the event itself is still the record. */
+static int project(struct store *s, const struct event *e)
+{
+    if (!projection_affects(e->type))
+        return STORE_OK;
+    struct person p;
+    struct session x;
+    int err = store_person_by_staff_no(s, e->person, &p);
+    if (err == STORE_OK)
+        err = store_session_by_code(s, e->session, &x);
+    if (err == STORE_ENOTFOUND)
+        return STORE_OK;
+    if (err != STORE_OK)
+        return err;
+    struct attendance row;
+    err = store_attendance_get(s, p.id, x.id, &row);
+    if (err == STORE_ENOTFOUND)
+        projection_row_init(&row, p.id, x.id);
+    else if (err != STORE_OK)
+        return err;
+    return projection_apply(&row, e) ? attendance_put(s, &row) : STORE_OK;
+}
+
+/* ---- events ------------------------------------------------------------------------------ */
+
+int store_set_signer(struct store *s, const char *kiosk, const uint8_t sk[CRYPTO_SIGN_SK_BYTES])
+{
+    if (strlen(kiosk) >= sizeof(s->kiosk) || kiosk[0] == '\0')
+        return STORE_EINVALID;
+    snprintf(s->kiosk, sizeof(s->kiosk), "%s", kiosk);
+    memcpy(s->sk, sk, CRYPTO_SIGN_SK_BYTES);
+    s->has_signer = true;
+    return STORE_OK;
+}
+
+static int chain_tip(struct store *s, int64_t *seq, uint8_t hash[CRYPTO_HASH_BYTES])
+{
+    sqlite3_stmt *st = NULL;
+    int err = st_prepare(s, ST_LAST_EVENT, &st);
+    if (err != STORE_OK)
+        return err;
+    err = st_step_one(s, st);
+    if (err == STORE_ENOTFOUND) {
+        *seq = 0;
+        memset(hash, 0, CRYPTO_HASH_BYTES);
+        return STORE_OK;
+    }
+    if (err != STORE_OK)
+        return err;
+    *seq = sqlite3_column_int64(st, 0);
+    st_column_blob(st, 1, hash, CRYPTO_HASH_BYTES);
+    st_done(st);
+    return STORE_OK;
+}
+
+static int insert_event(struct store *s, const struct event *e)
+{
+    sqlite3_stmt *st = NULL;
+    int err = st_prepare(s, ST_EVENT_INSERT, &st);
+    if (err != STORE_OK)
+        return err;
+    sqlite3_bind_int64(st, 1, e->seq);
+    st_bind_text(st, 2, e->uuid);
+    st_bind_text(st, 3, e->kiosk);
+    st_bind_text(st, 4, event_type_code(e->type));
+    st_bind_text(st, 5, e->person);
+    st_bind_text(st, 6, e->session);
+    sqlite3_bind_int64(st, 7, e->wall_us);
+    sqlite3_bind_int64(st, 8, e->mono_us);
+    st_bind_text(st, 9, e->clock);
+    st_bind_text(st, 10, e->payload);
+    sqlite3_bind_blob(st, 11, e->prev_hash, CRYPTO_HASH_BYTES, SQLITE_TRANSIENT);
+    sqlite3_bind_blob(st, 12, e->hash, CRYPTO_HASH_BYTES, SQLITE_TRANSIENT);
+    sqlite3_bind_blob(st, 13, e->sig, CRYPTO_SIG_BYTES, SQLITE_TRANSIENT);
+    return st_run(s, st);
+}
+
+/* Inside the transaction the caller began: the sealed event and its projection, committed
+ * together, or (err set, or either failing) neither. */
+static int store_and_project(struct store *s, const struct event *e, int err)
+{
+    if (err == STORE_OK)
+        err = insert_event(s, e);
+    if (err == STORE_OK)
+        err = project(s, e);
+    if (err == STORE_OK)
+        return store_commit(s);
+    store_rollback(s);
+    return err;
+}
+
+int store_append_event(struct store *s, struct event *e)
+{
+    if (!s->has_signer)
+        return STORE_ENOSIGNER;
+    if (e->type >= EV_TYPE_COUNT || e->wall_us <= 0)
+        return STORE_EINVALID;
+    if (e->payload[0] == '\0')
+        snprintf(e->payload, sizeof(e->payload), "{}");
+    if (e->uuid[0] == '\0')
+        event_new_uuid(e->uuid);
+    snprintf(e->kiosk, sizeof(e->kiosk), "%s", s->kiosk);
+    int err = store_begin(s);
+    if (err != STORE_OK)
+        return err;
+    uint8_t prev[CRYPTO_HASH_BYTES];
+    int64_t last_seq = 0;
+    err = chain_tip(s, &last_seq, prev);
+    if (err == STORE_OK) {
+        e->seq = last_seq + 1;
+        err = event_seal(e, prev, s->sk) == EVENT_OK ? STORE_OK : STORE_EINVALID;
+    }
+    return store_and_project(s, e, err);
+}
+
+int store_signer(const struct store *s, char *kiosk, size_t cap, uint8_t pk[CRYPTO_SIGN_PK_BYTES])
+{
+    if (!s->has_signer)
+        return STORE_ENOSIGNER;
+    if (strlen(s->kiosk) >= cap)
+        return STORE_EINVALID;
+    memcpy(kiosk, s->kiosk, strlen(s->kiosk) + 1);
+    crypto_sign_public_of(s->sk, pk);
+    return STORE_OK;
+}
+
+int store_chain_tip(struct store *s, int64_t *seq, uint8_t hash[CRYPTO_HASH_BYTES])
+{
+    return chain_tip(s, seq, hash);
+}
+
+int store_adopt_event(struct store *s, const struct event *e,
+                      const uint8_t pk[CRYPTO_SIGN_PK_BYTES])
+{
+    if (!s->has_signer || strcmp(e->kiosk, s->kiosk) != 0)
+        return STORE_ENOSIGNER;
+    int err = store_begin(s);
+    if (err != STORE_OK)
+        return err;
+    struct event_chain chain;
+    err = chain_tip(s, &chain.last_seq, chain.last_hash);
+    if (err == STORE_OK && event_chain_next(&chain, e, pk) != EVENT_OK)
+        err = STORE_EINVALID;
+    return store_and_project(s, e, err);
+}
+
+static int event_row(sqlite3_stmt *st, store_event_fn fn, void *ctx)
+{
+    struct event e;
+    st_read_event(st, &e);
+    return fn(ctx, &e);
+}
+
+int store_events_each(struct store *s, int64_t from_seq, store_event_fn fn, void *ctx)
+{
+    sqlite3_stmt *st = NULL;
+    int err = st_prepare(s, ST_EVENTS_FROM, &st);
+    if (err != STORE_OK)
+        return err;
+    sqlite3_bind_int64(st, 1, from_seq);
+    FOR_EACH_ROW(s, st, event_row(st, fn, ctx));
+}
+
+int store_last_event_of(struct store *s, const char *staff_no, struct event *out)
+{
+    sqlite3_stmt *st = NULL;
+    int err = st_prepare(s, ST_LAST_EVENT_OF, &st);
+    if (err != STORE_OK)
+        return err;
+    st_bind_text(st, 1, staff_no);
+    if ((err = st_step_one(s, st)) != STORE_OK)
+        return err;
+    st_read_event(st, out);
+    st_done(st);
+    return STORE_OK;
+}
+
+/* ---- rebuild and verify ------------------------------------------------------------------ */
+
+static int rebuild_one(void *ctx, const struct event *e)
+{
+    return project(ctx, e);
+}
+
+int store_rebuild_projections(struct store *s)
+{
+    int err = store_begin(s);
+    if (err != STORE_OK)
+        return err;
+    err = st_exec(s, "DELETE FROM attendance");
+    /* A second statement object: ST_EVENTS_FROM stays busy while project() runs others. */
+    sqlite3_stmt *st = NULL;
+    if (err == STORE_OK) {
+        int rc = sqlite3_prepare_v2(s->db, stmt_sql[ST_EVENTS_FROM], -1, &st, NULL);
+        err = rc == SQLITE_OK ? STORE_OK : st_fail(s, rc);
+    }
+    if (err == STORE_OK) {
+        sqlite3_bind_int64(st, 1, 1);
+        int rc;
+        while (err == STORE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+            struct event e;
+            st_read_event(st, &e);
+            err = rebuild_one(s, &e);
+        }
+        if (err == STORE_OK && rc != SQLITE_DONE)
+            err = st_fail(s, rc);
+    }
+    sqlite3_finalize(st);
+    if (err == STORE_OK)
+        return store_commit(s);
+    store_rollback(s);
+    return err;
+}
+
+struct verify_ctx {
+    struct event_chain chain;
+    const uint8_t *pk;
+    struct store_verify_report *report;
+};
+
+static int verify_one(void *ctx, const struct event *e)
+{
+    struct verify_ctx *v = ctx;
+    v->report->events++;
+    int err = e->type >= EV_TYPE_COUNT ? EVENT_EHASH : event_chain_next(&v->chain, e, v->pk);
+    if (err != EVENT_OK) {
+        v->report->first_bad_seq = e->seq;
+        v->report->error = err;
+        return 1; /* stop: everything after the first bad event is suspect */
+    }
+    return 0;
+}
+
+int store_verify(struct store *s, const uint8_t pk[CRYPTO_SIGN_PK_BYTES],
+                 struct store_verify_report *report)
+{
+    memset(report, 0, sizeof(*report));
+    struct verify_ctx v = {.pk = pk, .report = report};
+    event_chain_start(&v.chain);
+    int err = store_events_each(s, 1, verify_one, &v);
+    return err == 1 ? STORE_OK : err;
+}

@@ -1,0 +1,113 @@
+/* store_internal.h — what the store's files share (core/store/ only): the connection and its
+ * prepared statements, the row readers, and the one place that includes sqlite3.h. */
+#ifndef CPD_STORE_INTERNAL_H
+#define CPD_STORE_INTERNAL_H
+
+#include <sqlite3.h>
+
+#include "core/store/store.h"
+
+#define BUSY_TIMEOUT_MS 5000
+
+#define PERSON_COLS "p.id, p.staff_no, p.name, p.academy, p.role, p.active"
+#define SESSION_COLS                                                                               \
+    "s.id, c.code, c.title, s.location, c.grp, c.kind, c.delivery, coalesce(c.credits_q, -1), "    \
+    "s.date, s.start_min, s.end_min, s.start_us, s.end_us"
+#define SESSION_FROM " FROM sessions s JOIN courses c ON c.id = s.course_id"
+#define EVENT_COLS                                                                                 \
+    "seq, uuid, kiosk, type, person, session, wall_us, mono_us, clock, payload, prev_hash, "       \
+    "hash, sig"
+#define ATT_COLS "a.person_id, a.session_id, a.in_us, a.out_us, a.flags, a.override_q"
+
+enum stmt_id {
+    ST_META_GET,
+    ST_META_SET,
+    ST_PERSON_UPSERT,
+    ST_PERSON_BY_STAFF,
+    ST_PERSON_BY_ID,
+    ST_PEOPLE,
+    ST_BADGE_OWNER,
+    ST_BADGE_INSERT,
+    ST_BADGES,
+    ST_COURSE_UPSERT,
+    ST_COURSE_BY_CODE,
+    ST_SESSION_UPSERT,
+    ST_SESSION_BY_CODE,
+    ST_SESSION_BY_ID,
+    ST_SESSIONS_BETWEEN,
+    ST_NEXT_SESSION,
+    ST_PACKAGE_SESSIONS,
+    ST_MANDATORY,
+    ST_BOOKING_ADD,
+    ST_BOOKED,
+    ST_EXTERNAL_UPSERT,
+    ST_EXTERNAL_FOR,
+    ST_LAST_EVENT,
+    ST_EVENT_INSERT,
+    ST_EVENTS_FROM,
+    ST_LAST_EVENT_OF,
+    ST_ATT_GET,
+    ST_ATT_PUT,
+    ST_ATT_OF,
+    ST_ATT_OPEN,
+    ST_REGISTER,
+    ST_BOOKINGS_OF,
+    ST_PIN_GET,
+    ST_PIN_SET,
+    ST_PIN_ATTEMPTS,
+    ST_BADGE_PUT,
+    ST_BADGE_DELETE,
+    ST_BOOKING_DELETE,
+    ST_EXTERNAL_DELETE,
+    ST_COURSES_ALL,
+    ST_BADGES_ALL,
+    ST_BOOKINGS_ALL,
+    ST_EXTERNAL_ALL,
+    ST_COUNT
+};
+
+struct store {
+    sqlite3 *db;
+    sqlite3_stmt *stmts[ST_COUNT];
+    int txn_depth;
+    bool dir_private;
+    bool has_signer;
+    char kiosk[EVENT_KIOSK_MAX];
+    uint8_t sk[CRYPTO_SIGN_SK_BYTES];
+    char message[256];
+};
+
+/* The SQL of each statement (store_open.c). */
+extern const char *const stmt_sql[ST_COUNT];
+
+#define PERSON_NCOLS  6
+#define SESSION_NCOLS 13
+
+#define FOR_EACH_ROW(s, st, body)                                                                  \
+    do {                                                                                           \
+        int rc_;                                                                                   \
+        int stop_ = 0;                                                                             \
+        while (!stop_ && (rc_ = sqlite3_step(st)) == SQLITE_ROW) {                                 \
+            stop_ = (body);                                                                        \
+        }                                                                                          \
+        int err_ = stop_ ? stop_ : (rc_ == SQLITE_DONE ? STORE_OK : st_fail((s), rc_));            \
+        st_done(st);                                                                               \
+        return err_;                                                                               \
+    } while (0)
+
+void st_bind_text(sqlite3_stmt *st, int i, const char *text);
+void st_column_blob(sqlite3_stmt *st, int i, uint8_t *out, size_t len);
+void st_column_text(sqlite3_stmt *st, int i, char *out, size_t cap);
+void st_done(sqlite3_stmt *st);
+int st_exec(struct store *s, const char *sql);
+int st_fail(struct store *s, int rc);
+int st_prepare(struct store *s, enum stmt_id id, sqlite3_stmt **out);
+void st_read_attendance(sqlite3_stmt *st, int c, struct attendance *a);
+void st_read_event(sqlite3_stmt *st, struct event *e);
+void st_read_person(sqlite3_stmt *st, int c, struct person *p);
+void st_read_session(sqlite3_stmt *st, int c, struct session *x);
+int st_run(struct store *s, sqlite3_stmt *st);
+int st_run_returning_id(struct store *s, sqlite3_stmt *st, int64_t *id_out);
+int st_step_one(struct store *s, sqlite3_stmt *st);
+
+#endif

@@ -1,0 +1,677 @@
+#include "core/store/store_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/base/clock.h"
+#include "core/domain/projection.h"
+
+/* ---- schema ------------------------------------------------------------------------------ */
+
+/* Migration N takes user_version from N-1 to N; each runs in one transaction. Never edit a
+ * shipped migration: add the next one. */
+static const char *const migrations[] = {
+    /* 1: the foundation */
+    "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE people("
+    "  id INTEGER PRIMARY KEY,"
+    "  staff_no TEXT NOT NULL UNIQUE,"
+    "  name TEXT NOT NULL,"
+    "  academy TEXT NOT NULL,"
+    "  role TEXT NOT NULL CHECK (role IN ('staff', 'trainer')),"
+    "  active INTEGER NOT NULL CHECK (active IN (0, 1)));"
+    "CREATE TABLE badges("
+    "  id INTEGER PRIMARY KEY,"
+    "  uid_hash BLOB NOT NULL UNIQUE CHECK (length(uid_hash) = 32),"
+    "  last4 TEXT NOT NULL,"
+    "  person_id INTEGER NOT NULL REFERENCES people(id),"
+    "  added_us INTEGER NOT NULL);"
+    "CREATE INDEX badges_person ON badges(person_id);"
+    "CREATE TABLE courses("
+    "  id INTEGER PRIMARY KEY,"
+    "  code TEXT NOT NULL UNIQUE,"
+    "  period TEXT NOT NULL,"
+    "  category TEXT NOT NULL,"
+    "  title TEXT NOT NULL,"
+    "  delivery TEXT NOT NULL,"
+    "  kind TEXT NOT NULL,"
+    "  credits_q INTEGER CHECK (credits_q IS NULL OR credits_q >= 0),"
+    "  grp TEXT NOT NULL DEFAULT '',"
+    "  frequency TEXT NOT NULL DEFAULT '',"
+    "  due TEXT NOT NULL DEFAULT '',"
+    "  note TEXT NOT NULL DEFAULT '');"
+    "CREATE TABLE sessions("
+    "  id INTEGER PRIMARY KEY,"
+    "  course_id INTEGER NOT NULL UNIQUE REFERENCES courses(id),"
+    "  date INTEGER NOT NULL,"
+    "  start_min INTEGER NOT NULL,"
+    "  end_min INTEGER NOT NULL,"
+    "  start_us INTEGER NOT NULL,"
+    "  end_us INTEGER NOT NULL,"
+    "  location TEXT NOT NULL DEFAULT '',"
+    "  CHECK (end_us > start_us));"
+    "CREATE INDEX sessions_start ON sessions(start_us);"
+    "CREATE TABLE bookings("
+    "  person_id INTEGER NOT NULL REFERENCES people(id),"
+    "  session_id INTEGER NOT NULL REFERENCES sessions(id),"
+    "  PRIMARY KEY (person_id, session_id)) WITHOUT ROWID;"
+    "CREATE TABLE external_credits("
+    "  id INTEGER PRIMARY KEY,"
+    "  person_id INTEGER NOT NULL REFERENCES people(id),"
+    "  course_id INTEGER NOT NULL REFERENCES courses(id),"
+    "  source TEXT NOT NULL,"
+    "  date INTEGER NOT NULL,"
+    "  credits_q INTEGER NOT NULL CHECK (credits_q >= 0),"
+    "  certificate TEXT NOT NULL DEFAULT '',"
+    "  directed INTEGER NOT NULL DEFAULT 0,"
+    "  note TEXT NOT NULL DEFAULT '',"
+    "  UNIQUE (person_id, course_id, date));"
+    "CREATE TABLE events("
+    "  seq INTEGER PRIMARY KEY,"
+    "  uuid TEXT NOT NULL UNIQUE,"
+    "  kiosk TEXT NOT NULL,"
+    "  type TEXT NOT NULL,"
+    "  person TEXT NOT NULL,"
+    "  session TEXT NOT NULL,"
+    "  wall_us INTEGER NOT NULL,"
+    "  mono_us INTEGER NOT NULL,"
+    "  clock TEXT NOT NULL,"
+    "  payload TEXT NOT NULL,"
+    "  prev_hash BLOB NOT NULL,"
+    "  hash BLOB NOT NULL,"
+    "  sig BLOB NOT NULL);"
+    "CREATE INDEX events_person ON events(person, seq);"
+    "CREATE TRIGGER events_no_update BEFORE UPDATE ON events"
+    "  BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;"
+    "CREATE TRIGGER events_no_delete BEFORE DELETE ON events"
+    "  BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;"
+    "CREATE TABLE attendance("
+    "  person_id INTEGER NOT NULL REFERENCES people(id),"
+    "  session_id INTEGER NOT NULL REFERENCES sessions(id),"
+    "  in_us INTEGER NOT NULL,"
+    "  out_us INTEGER NOT NULL,"
+    "  flags INTEGER NOT NULL,"
+    "  override_q INTEGER NOT NULL,"
+    "  PRIMARY KEY (person_id, session_id)) WITHOUT ROWID;"
+    "CREATE INDEX attendance_session ON attendance(session_id);"
+    "CREATE INDEX attendance_open ON attendance(session_id) WHERE in_us <> 0 AND out_us = 0;"
+    "CREATE INDEX external_person ON external_credits(person_id);",
+    /* 2: trainer PINs (argon2id hashes) and their lockout, kept across restarts */
+    "CREATE TABLE trainer_pins("
+    "  person_id INTEGER PRIMARY KEY REFERENCES people(id),"
+    "  pin_hash TEXT NOT NULL,"
+    "  failures INTEGER NOT NULL DEFAULT 0,"
+    "  locked_until_us INTEGER NOT NULL DEFAULT 0,"
+    "  set_us INTEGER NOT NULL);"
+    "CREATE INDEX bookings_session ON bookings(session_id);",
+};
+#define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
+_Static_assert(N_MIGRATIONS == STORE_SCHEMA_VERSION, "schema version and migrations disagree");
+
+const char *const stmt_sql[ST_COUNT] = {
+    [ST_META_GET] = "SELECT value FROM meta WHERE key = ?1",
+    [ST_META_SET] = "INSERT INTO meta(key, value) VALUES (?1, ?2)"
+                    " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+    [ST_PERSON_UPSERT] =
+        "INSERT INTO people(staff_no, name, academy, role, active) VALUES (?1, ?2, ?3, ?4, ?5)"
+        " ON CONFLICT(staff_no) DO UPDATE SET name = excluded.name, academy = excluded.academy,"
+        " role = excluded.role, active = excluded.active RETURNING id",
+    [ST_PERSON_BY_STAFF] = "SELECT " PERSON_COLS " FROM people p WHERE p.staff_no = ?1",
+    [ST_PERSON_BY_ID] = "SELECT " PERSON_COLS " FROM people p WHERE p.id = ?1",
+    [ST_PEOPLE] = "SELECT " PERSON_COLS ", (SELECT count(*) FROM badges b WHERE b.person_id = p.id)"
+                  " FROM people p ORDER BY p.name, p.staff_no",
+    [ST_BADGE_OWNER] = "SELECT person_id FROM badges WHERE uid_hash = ?1",
+    [ST_BADGE_INSERT] =
+        "INSERT INTO badges(uid_hash, last4, person_id, added_us) VALUES (?1, ?2, ?3, ?4)",
+    [ST_BADGES] = "SELECT " PERSON_COLS ", b.last4, b.added_us FROM badges b"
+                  " JOIN people p ON p.id = b.person_id ORDER BY p.name, b.id",
+    [ST_COURSE_UPSERT] =
+        "INSERT INTO courses(code, period, category, title, delivery, kind, credits_q, grp,"
+        " frequency, due, note) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+        " ON CONFLICT(code) DO UPDATE SET period = excluded.period, category = excluded.category,"
+        " title = excluded.title, delivery = excluded.delivery, kind = excluded.kind,"
+        " credits_q = excluded.credits_q, grp = excluded.grp, frequency = excluded.frequency,"
+        " due = excluded.due, note = excluded.note RETURNING id",
+    [ST_COURSE_BY_CODE] = "SELECT id, code, period, category, title, delivery, kind,"
+                          " coalesce(credits_q, -1), grp, frequency, due, note"
+                          " FROM courses WHERE code = ?1",
+    [ST_SESSION_UPSERT] =
+        "INSERT INTO sessions(course_id, date, start_min, end_min, start_us, end_us, location)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT(course_id) DO UPDATE SET"
+        " date = excluded.date, start_min = excluded.start_min, end_min = excluded.end_min,"
+        " start_us = excluded.start_us, end_us = excluded.end_us, location = excluded.location"
+        " RETURNING id",
+    [ST_SESSION_BY_CODE] = "SELECT " SESSION_COLS SESSION_FROM " WHERE c.code = ?1",
+    [ST_SESSION_BY_ID] = "SELECT " SESSION_COLS SESSION_FROM " WHERE s.id = ?1",
+    /* Sessions last less than a day: bound the index range by it. */
+    [ST_SESSIONS_BETWEEN] =
+        "SELECT " SESSION_COLS SESSION_FROM " WHERE s.start_us BETWEEN ?1 - 86400000000 AND ?2"
+        " AND s.end_us >= ?1 ORDER BY s.start_us, c.code",
+    [ST_NEXT_SESSION] = "SELECT " SESSION_COLS SESSION_FROM
+                        " WHERE s.start_us >= ?1 AND c.delivery = 'face-to-face'"
+                        " ORDER BY s.start_us, c.code LIMIT 1",
+    [ST_PACKAGE_SESSIONS] = "SELECT " SESSION_COLS SESSION_FROM
+                            " WHERE c.kind IN ('cpi_initial', 'mapa_block') ORDER BY s.start_us",
+    [ST_MANDATORY] = "SELECT id, title, frequency FROM courses WHERE kind = 'mandatory'"
+                     " ORDER BY id",
+    [ST_BOOKING_ADD] = "INSERT OR IGNORE INTO bookings(person_id, session_id) VALUES (?1, ?2)",
+    [ST_BOOKED] = "SELECT 1 FROM bookings WHERE person_id = ?1 AND session_id = ?2",
+    [ST_EXTERNAL_UPSERT] =
+        "INSERT INTO external_credits(person_id, course_id, source, date, credits_q, certificate,"
+        " directed, note) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+        " ON CONFLICT(person_id, course_id, date) DO UPDATE SET source = excluded.source,"
+        " credits_q = excluded.credits_q, certificate = excluded.certificate,"
+        " directed = excluded.directed, note = excluded.note",
+    [ST_EXTERNAL_FOR] = "SELECT x.course_id, c.code, c.title, c.grp, x.source, x.date,"
+                        " x.credits_q, x.certificate <> '', x.directed"
+                        " FROM external_credits x JOIN courses c ON c.id = x.course_id"
+                        " WHERE x.person_id = ?1 ORDER BY x.date, x.id",
+    [ST_LAST_EVENT] = "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1",
+    [ST_EVENT_INSERT] = "INSERT INTO events(" EVENT_COLS ")"
+                        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+    [ST_EVENTS_FROM] = "SELECT " EVENT_COLS " FROM events WHERE seq >= ?1 ORDER BY seq",
+    [ST_LAST_EVENT_OF] = "SELECT " EVENT_COLS " FROM events WHERE person = ?1"
+                         " ORDER BY seq DESC LIMIT 1",
+    [ST_ATT_GET] = "SELECT " ATT_COLS " FROM attendance a"
+                   " WHERE a.person_id = ?1 AND a.session_id = ?2",
+    [ST_ATT_PUT] = "INSERT INTO attendance(person_id, session_id, in_us, out_us, flags, override_q)"
+                   " VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(person_id, session_id) DO UPDATE"
+                   " SET in_us = excluded.in_us, out_us = excluded.out_us, flags = excluded.flags,"
+                   " override_q = excluded.override_q",
+    [ST_ATT_OF] = "SELECT " SESSION_COLS ", " ATT_COLS " FROM attendance a"
+                  " JOIN sessions s ON s.id = a.session_id JOIN courses c ON c.id = s.course_id"
+                  " WHERE a.person_id = ?1 ORDER BY s.start_us",
+    [ST_ATT_OPEN] = "SELECT " PERSON_COLS ", " SESSION_COLS ", " ATT_COLS " FROM attendance a"
+                    " JOIN sessions s ON s.id = a.session_id JOIN courses c ON c.id = s.course_id"
+                    " JOIN people p ON p.id = a.person_id"
+                    " WHERE a.in_us <> 0 AND a.out_us = 0 AND s.end_us <= ?1 ORDER BY s.end_us",
+    [ST_REGISTER] = "SELECT " PERSON_COLS ", " ATT_COLS " FROM attendance a"
+                    " JOIN people p ON p.id = a.person_id WHERE a.session_id = ?1"
+                    " ORDER BY p.name",
+    [ST_BOOKINGS_OF] = "SELECT " PERSON_COLS " FROM bookings b JOIN people p ON p.id = b.person_id"
+                       " WHERE b.session_id = ?1 ORDER BY p.name",
+    [ST_PIN_GET] = "SELECT pin_hash, failures, locked_until_us FROM trainer_pins"
+                   " WHERE person_id = ?1",
+    [ST_PIN_SET] =
+        "INSERT INTO trainer_pins(person_id, pin_hash, failures, locked_until_us, set_us)"
+        " VALUES (?1, ?2, 0, 0, ?3) ON CONFLICT(person_id) DO UPDATE SET"
+        " pin_hash = excluded.pin_hash, failures = 0, locked_until_us = 0,"
+        " set_us = excluded.set_us",
+    [ST_PIN_ATTEMPTS] = "UPDATE trainer_pins SET failures = ?2, locked_until_us = ?3"
+                        " WHERE person_id = ?1",
+    [ST_BADGE_PUT] =
+        "INSERT INTO badges(uid_hash, last4, person_id, added_us) VALUES (?1, ?2, ?3, ?4)"
+        " ON CONFLICT(uid_hash) DO UPDATE SET last4 = excluded.last4,"
+        " person_id = excluded.person_id",
+    [ST_BADGE_DELETE] = "DELETE FROM badges WHERE uid_hash = ?1",
+    [ST_BOOKING_DELETE] = "DELETE FROM bookings WHERE person_id = ?1 AND session_id = ?2",
+    [ST_EXTERNAL_DELETE] = "DELETE FROM external_credits"
+                           " WHERE person_id = ?1 AND course_id = ?2 AND date = ?3",
+    [ST_COURSES_ALL] =
+        "SELECT c.code, s.id FROM courses c LEFT JOIN sessions s ON s.course_id = c.id"
+        " ORDER BY c.id",
+    [ST_BADGES_ALL] = "SELECT b.uid_hash, b.last4, p.staff_no FROM badges b"
+                      " JOIN people p ON p.id = b.person_id ORDER BY b.id",
+    [ST_BOOKINGS_ALL] =
+        "SELECT p.staff_no, c.code FROM bookings b JOIN people p ON p.id = b.person_id"
+        " JOIN sessions s ON s.id = b.session_id JOIN courses c ON c.id = s.course_id"
+        " ORDER BY p.staff_no, c.code",
+    [ST_EXTERNAL_ALL] = "SELECT p.staff_no, c.code, x.source, x.date, x.credits_q, x.certificate,"
+                        " x.directed, x.note FROM external_credits x"
+                        " JOIN people p ON p.id = x.person_id JOIN courses c ON c.id = x.course_id"
+                        " ORDER BY x.id",
+};
+
+/* ---- errors ------------------------------------------------------------------------------ */
+
+const char *store_message(const struct store *store)
+{
+    return store ? store->message : "";
+}
+
+bool store_dir_private(const struct store *store)
+{
+    return store->dir_private;
+}
+
+static int map_sqlite(int rc)
+{
+    switch (rc & 0xFF) {
+    case SQLITE_OK:
+    case SQLITE_DONE:
+    case SQLITE_ROW:
+        return STORE_OK;
+    case SQLITE_NOMEM:
+        return STORE_ENOMEM;
+    case SQLITE_IOERR:
+        return STORE_EIO;
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+        return STORE_ECORRUPT;
+    case SQLITE_FULL:
+        return STORE_EFULL;
+    case SQLITE_PERM:
+    case SQLITE_READONLY:
+    case SQLITE_CANTOPEN:
+    case SQLITE_AUTH:
+        return STORE_EPERM;
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+        return STORE_EBUSY;
+    case SQLITE_CONSTRAINT:
+        return STORE_ECONSTRAINT;
+    case SQLITE_RANGE:
+    case SQLITE_MISMATCH:
+    case SQLITE_TOOBIG:
+        return STORE_EINVALID;
+    default:
+        return STORE_EINTERNAL;
+    }
+}
+
+/* Records SQLite's message for the log and maps the code. */
+int st_fail(struct store *s, int rc)
+{
+    snprintf(s->message, sizeof(s->message), "%s", s->db ? sqlite3_errmsg(s->db) : "");
+    return map_sqlite(rc);
+}
+
+/* ---- statement helpers ------------------------------------------------------------------- */
+
+int st_prepare(struct store *s, enum stmt_id id, sqlite3_stmt **out)
+{
+    if (!s->stmts[id]) {
+        int rc = sqlite3_prepare_v3(s->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT,
+                                    &s->stmts[id], NULL);
+        if (rc != SQLITE_OK)
+            return st_fail(s, rc);
+    }
+    *out = s->stmts[id];
+    return STORE_OK;
+}
+
+/* Steps to the end; the statement is reset either way. */
+int st_run(struct store *s, sqlite3_stmt *st)
+{
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        ;
+    int err = rc == SQLITE_DONE ? STORE_OK : st_fail(s, rc);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return err;
+}
+
+void st_done(sqlite3_stmt *st)
+{
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+}
+
+void st_bind_text(sqlite3_stmt *st, int i, const char *text)
+{
+    sqlite3_bind_text(st, i, text, -1, SQLITE_TRANSIENT);
+}
+
+void st_column_text(sqlite3_stmt *st, int i, char *out, size_t cap)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    snprintf(out, cap, "%s", t ? (const char *)t : "");
+}
+
+void st_read_person(sqlite3_stmt *st, int c, struct person *p)
+{
+    memset(p, 0, sizeof(*p));
+    p->id = sqlite3_column_int64(st, c);
+    st_column_text(st, c + 1, p->staff_no, sizeof(p->staff_no));
+    st_column_text(st, c + 2, p->name, sizeof(p->name));
+    st_column_text(st, c + 3, p->academy, sizeof(p->academy));
+    p->trainer = strcmp((const char *)sqlite3_column_text(st, c + 4), "trainer") == 0;
+    p->active = sqlite3_column_int(st, c + 5) != 0;
+}
+
+void st_read_session(sqlite3_stmt *st, int c, struct session *x)
+{
+    char code[32];
+    memset(x, 0, sizeof(*x));
+    x->id = sqlite3_column_int64(st, c);
+    st_column_text(st, c + 1, x->code, sizeof(x->code));
+    st_column_text(st, c + 2, x->title, sizeof(x->title));
+    st_column_text(st, c + 3, x->location, sizeof(x->location));
+    st_column_text(st, c + 4, x->group, sizeof(x->group));
+    st_column_text(st, c + 5, code, sizeof(code));
+    int kind = domain_kind_parse(code);
+    x->kind = kind < 0 ? KIND_SINGLE : (enum course_kind)kind;
+    st_column_text(st, c + 6, code, sizeof(code));
+    int delivery = domain_delivery_parse(code);
+    x->delivery = delivery < 0 ? DELIVERY_FACE_TO_FACE : (enum delivery)delivery;
+    x->credits_q = sqlite3_column_int(st, c + 7);
+    x->date = (civil_day)sqlite3_column_int(st, c + 8);
+    x->start_min = sqlite3_column_int(st, c + 9);
+    x->end_min = sqlite3_column_int(st, c + 10);
+    x->start_us = sqlite3_column_int64(st, c + 11);
+    x->end_us = sqlite3_column_int64(st, c + 12);
+}
+
+void st_read_attendance(sqlite3_stmt *st, int c, struct attendance *a)
+{
+    a->person_id = sqlite3_column_int64(st, c);
+    a->session_id = sqlite3_column_int64(st, c + 1);
+    a->in_us = sqlite3_column_int64(st, c + 2);
+    a->out_us = sqlite3_column_int64(st, c + 3);
+    a->flags = (unsigned)sqlite3_column_int(st, c + 4);
+    a->override_q = sqlite3_column_int(st, c + 5);
+}
+
+void st_column_blob(sqlite3_stmt *st, int i, uint8_t *out, size_t len)
+{
+    const void *b = sqlite3_column_blob(st, i);
+    memset(out, 0, len);
+    if (b && (size_t)sqlite3_column_bytes(st, i) == len)
+        memcpy(out, b, len);
+}
+
+void st_read_event(sqlite3_stmt *st, struct event *e)
+{
+    char type[32];
+    memset(e, 0, sizeof(*e));
+    e->seq = sqlite3_column_int64(st, 0);
+    st_column_text(st, 1, e->uuid, sizeof(e->uuid));
+    st_column_text(st, 2, e->kiosk, sizeof(e->kiosk));
+    st_column_text(st, 3, type, sizeof(type));
+    int t = event_type_parse(type);
+    e->type = t < 0 ? EV_TYPE_COUNT : (enum event_type)t;
+    st_column_text(st, 4, e->person, sizeof(e->person));
+    st_column_text(st, 5, e->session, sizeof(e->session));
+    e->wall_us = sqlite3_column_int64(st, 6);
+    e->mono_us = sqlite3_column_int64(st, 7);
+    st_column_text(st, 8, e->clock, sizeof(e->clock));
+    st_column_text(st, 9, e->payload, sizeof(e->payload));
+    st_column_blob(st, 10, e->prev_hash, sizeof(e->prev_hash));
+    st_column_blob(st, 11, e->hash, sizeof(e->hash));
+    st_column_blob(st, 12, e->sig, sizeof(e->sig));
+}
+
+/* Steps a statement expected to give at most one row: STORE_ENOTFOUND when none. */
+int st_step_one(struct store *s, sqlite3_stmt *st)
+{
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        return STORE_OK;
+    int err = rc == SQLITE_DONE ? STORE_ENOTFOUND : st_fail(s, rc);
+    st_done(st);
+    return err;
+}
+
+/* ---- open, migrate, close ---------------------------------------------------------------- */
+
+int st_exec(struct store *s, const char *sql)
+{
+    char *msg = NULL;
+    int rc = sqlite3_exec(s->db, sql, NULL, NULL, &msg);
+    if (rc != SQLITE_OK) {
+        snprintf(s->message, sizeof(s->message), "%s", msg ? msg : sqlite3_errmsg(s->db));
+        sqlite3_free(msg);
+        return map_sqlite(rc);
+    }
+    return STORE_OK;
+}
+
+static int read_user_version(struct store *s, int *version)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return st_fail(s, rc);
+    rc = sqlite3_step(st);
+    int err = rc == SQLITE_ROW ? STORE_OK : st_fail(s, rc);
+    if (err == STORE_OK)
+        *version = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return err;
+}
+
+static int migrate(struct store *s)
+{
+    int version = 0;
+    int err = read_user_version(s, &version);
+    if (err != STORE_OK)
+        return err;
+    if (version > N_MIGRATIONS) {
+        snprintf(s->message, sizeof(s->message), "schema version %d, this program knows %d",
+                 version, N_MIGRATIONS);
+        return STORE_EVERSION;
+    }
+    for (int v = version + 1; v <= N_MIGRATIONS; v++) {
+        char bump[64];
+        snprintf(bump, sizeof(bump), "PRAGMA user_version = %d", v);
+        err = st_exec(s, "BEGIN IMMEDIATE");
+        if (err == STORE_OK)
+            err = st_exec(s, migrations[v - 1]);
+        if (err == STORE_OK)
+            err = st_exec(s, bump);
+        if (err == STORE_OK)
+            err = st_exec(s, "COMMIT");
+        if (err != STORE_OK) {
+            sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+            return err;
+        }
+    }
+    return STORE_OK;
+}
+
+int store_quick_check(struct store *s)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(s->db, "PRAGMA quick_check", -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return st_fail(s, rc);
+    int err = STORE_OK;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *line = (const char *)sqlite3_column_text(st, 0);
+        if (!line || strcmp(line, "ok") != 0) {
+            snprintf(s->message, sizeof(s->message), "quick_check: %s", line ? line : "?");
+            err = STORE_ECORRUPT;
+            break;
+        }
+    }
+    if (err == STORE_OK && rc != SQLITE_DONE)
+        err = st_fail(s, rc);
+    sqlite3_finalize(st);
+    return err;
+}
+
+/* The file is created 0600 before SQLite opens it (SQLite gives -wal and -shm the same mode);
+ * a missing directory is created 0700. */
+static int prepare_file(struct store *s, const char *path)
+{
+    char copy[4096];
+    snprintf(copy, sizeof(copy), "%s", path);
+    const char *dir = dirname(copy);
+    struct stat st;
+    if (stat(dir, &st) != 0) {
+        if (errno != ENOENT || mkdir(dir, 0700) != 0) {
+            snprintf(s->message, sizeof(s->message), "%s: %s", dir, strerror(errno));
+            return errno == EACCES || errno == EROFS ? STORE_EPERM : STORE_EIO;
+        }
+        stat(dir, &st);
+    }
+    s->dir_private = (st.st_mode & 0077) == 0;
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        snprintf(s->message, sizeof(s->message), "%s: %s", path, strerror(errno));
+        return errno == EACCES || errno == EROFS ? STORE_EPERM : STORE_EIO;
+    }
+    int err = fchmod(fd, 0600) == 0 || errno == EPERM ? STORE_OK : STORE_EIO;
+    close(fd);
+    return err;
+}
+
+int store_open(const char *path, struct store **out, char *why, size_t why_cap)
+{
+    *out = NULL;
+    if (why && why_cap)
+        why[0] = '\0';
+    struct store *s = calloc(1, sizeof(*s));
+    if (!s)
+        return STORE_ENOMEM;
+    int err = prepare_file(s, path);
+    if (err != STORE_OK)
+        goto fail;
+    int rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
+    if (rc != SQLITE_OK) {
+        err = st_fail(s, rc);
+        goto fail;
+    }
+    sqlite3_extended_result_codes(s->db, 1);
+    sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
+    err = store_quick_check(s);
+    if (err == STORE_OK)
+        err = st_exec(s, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
+                         " PRAGMA foreign_keys = ON; PRAGMA trusted_schema = OFF;");
+    if (err == STORE_OK)
+        err = migrate(s);
+    if (err != STORE_OK)
+        goto fail;
+    *out = s;
+    return STORE_OK;
+fail:
+    if (err == STORE_EINTERNAL || err == STORE_OK)
+        err = STORE_EIO;
+    if (why && why_cap)
+        snprintf(why, why_cap, "%s", s->message);
+    store_close(s);
+    return err;
+}
+
+void store_close(struct store *s)
+{
+    if (!s)
+        return;
+    for (int i = 0; i < ST_COUNT; i++)
+        sqlite3_finalize(s->stmts[i]);
+    sqlite3_close_v2(s->db);
+    crypto_wipe(s->sk, sizeof(s->sk));
+    free(s);
+}
+
+int store_schema_version(struct store *s, int *version)
+{
+    return read_user_version(s, version);
+}
+
+/* ---- transactions ------------------------------------------------------------------------ */
+
+int store_begin(struct store *s)
+{
+    if (s->txn_depth++ > 0)
+        return STORE_OK;
+    int err = st_exec(s, "BEGIN IMMEDIATE");
+    if (err != STORE_OK)
+        s->txn_depth = 0;
+    return err;
+}
+
+int store_commit(struct store *s)
+{
+    if (s->txn_depth == 0)
+        return STORE_EINTERNAL;
+    if (--s->txn_depth > 0)
+        return STORE_OK;
+    int err = st_exec(s, "COMMIT");
+    if (err != STORE_OK)
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    return err;
+}
+
+int store_rollback(struct store *s)
+{
+    if (s->txn_depth == 0)
+        return STORE_EINTERNAL;
+    s->txn_depth = 0;
+    return st_exec(s, "ROLLBACK");
+}
+
+/* ---- meta -------------------------------------------------------------------------------- */
+
+int store_meta_get(struct store *s, const char *key, char *out, size_t cap)
+{
+    sqlite3_stmt *st = NULL;
+    int err = st_prepare(s, ST_META_GET, &st);
+    if (err != STORE_OK)
+        return err;
+    st_bind_text(st, 1, key);
+    err = st_step_one(s, st);
+    if (err != STORE_OK)
+        return err;
+    st_column_text(st, 0, out, cap);
+    st_done(st);
+    return STORE_OK;
+}
+
+int store_meta_set(struct store *s, const char *key, const char *value)
+{
+    sqlite3_stmt *st = NULL;
+    int err = st_prepare(s, ST_META_SET, &st);
+    if (err != STORE_OK)
+        return err;
+    st_bind_text(st, 1, key);
+    st_bind_text(st, 2, value);
+    return st_run(s, st);
+}
+
+int store_count(struct store *s, const char *table, int64_t *n)
+{
+    static const char *const allowed[] = {"people",   "badges",           "courses", "sessions",
+                                          "bookings", "external_credits", "events",  "attendance"};
+    char sql[96];
+    bool ok = false;
+    for (size_t i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++)
+        ok |= strcmp(table, allowed[i]) == 0;
+    if (!ok)
+        return STORE_EINVALID;
+    /* The table name comes from the fixed list above, never from input. */
+    snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s", table);
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return st_fail(s, rc);
+    rc = sqlite3_step(st);
+    int err = rc == SQLITE_ROW ? STORE_OK : st_fail(s, rc);
+    if (err == STORE_OK)
+        *n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return err;
+}
+
+int store_explain_summary(struct store *s, char *out, size_t cap)
+{
+    static const enum stmt_id ids[] = {ST_ATT_OF, ST_EXTERNAL_FOR, ST_PACKAGE_SESSIONS,
+                                       ST_LAST_EVENT_OF, ST_BADGE_OWNER};
+    size_t used = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+        char sql[2048];
+        snprintf(sql, sizeof(sql), "EXPLAIN QUERY PLAN %s", stmt_sql[ids[i]]);
+        sqlite3_stmt *st = NULL;
+        int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+        if (rc != SQLITE_OK)
+            return st_fail(s, rc);
+        while (sqlite3_step(st) == SQLITE_ROW && used + 1 < cap) {
+            int n = snprintf(out + used, cap - used, "%d: %s\n", (int)i,
+                             (const char *)sqlite3_column_text(st, 3));
+            used += n > 0 ? (size_t)n : 0;
+            if (used >= cap)
+                used = cap - 1;
+        }
+        sqlite3_finalize(st);
+    }
+    return STORE_OK;
+}
