@@ -176,14 +176,22 @@ int tapflow_tap(const struct tapflow *f, const struct uid *uid, int64_t now_us, 
     struct near *near = calloc(1, sizeof(*near));
     if (!near)
         return STORE_ENOMEM;
+    /* One transaction from the sweep to the event: the tap is decided on what it sees, and
+     * the store takes one lock and one sync instead of one per statement. */
     int closed = 0;
-    int err = tapflow_sweep(f, now_us, mono_us, &closed);
+    int err = store_begin(f->store);
+    if (err == STORE_OK)
+        err = tapflow_sweep(f, now_us, mono_us, &closed);
     if (err == STORE_OK)
         err = decide(f, uid, chosen_session_id, r, hash, near);
     if (err == STORE_OK) {
         copy_sessions(r);
         err = commit_event(f, r, hash, mono_us);
     }
+    if (err == STORE_OK)
+        err = store_commit(f->store);
+    else
+        store_rollback(f->store);
     free(near);
     if (err != STORE_OK)
         return err;
