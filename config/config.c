@@ -106,7 +106,7 @@ static const struct key_spec keys[] = {
     INT("display", "result_seconds", display.result_seconds, 2, 30, "seconds"),
     TEXT("sync", "conninfo", sync.conninfo),
     PATH("sync", "password_file", sync.password_file),
-    INT("sync", "batch", sync.batch, 1, 100000, "events"),
+    INT("sync", "batch", sync.batch, 1, 10000, "events"), /* the ledger takes 10,000 at most */
     INT("sync", "connect_timeout_s", sync.connect_timeout_s, 1, 120, "seconds"),
     INT("sync", "clock_warn_s", sync.clock_warn_s, 1, 3600, "seconds"),
     TEXT("sync", "sslmode", sync.sslmode),

@@ -8,7 +8,7 @@
 struct sync_options {
     char conninfo[SYNC_PATH_MAX];      /* libpq conninfo without password */
     char password_file[SYNC_PATH_MAX]; /* owned by the kiosk's user, 0600 or 0400 */
-    int batch;                         /* events per push batch, 1–100000 */
+    int batch;                         /* events per push batch, 1–10000 (the ledger's limit) */
     int connect_timeout_s;             /* 1–120 */
     int clock_warn_s;                  /* warn on screen past this offset, 1–3600 */
     char sslmode[16];                  /* libpq sslmode; verify-full by default */

@@ -40,6 +40,8 @@ static void one_line(char *why, size_t cap, const char *message)
     for (char *p = why; *p; p++) {
         if (*p == '\n')
             *p = p[1] ? ' ' : '\0';
+        else if ((unsigned char)*p < 0x20)
+            *p = ' '; /* a tab inside libpq's message, say: one plain line */
     }
 }
 
@@ -54,16 +56,21 @@ int pg_connect(const char *conninfo, const struct pg_options *o, struct pg **out
     snprintf(timeout, sizeof(timeout), "%d", o && o->timeout_s > 0 ? o->timeout_s : 10);
     /* expand_dbname: the conninfo string is parsed; the keys after it override what it says.
      * Only the keys given a value are passed. */
-    const char *all_keys[] = {"dbname",  "connect_timeout", "application_name", "password",
-                              "sslmode", "sslrootcert",     "channel_binding"};
+    /* Our own session settings, whatever the role was given: a login that set itself
+     * read-only or another encoding must not break or garble the sync. */
+    const char *all_keys[] = {"dbname",          "connect_timeout", "application_name",
+                              "client_encoding", "options",         "password",
+                              "sslmode",         "sslrootcert",     "channel_binding"};
     const char *all_values[] = {conninfo,
                                 timeout,
                                 "cpd-kiosk",
+                                "UTF8",
+                                "-c default_transaction_read_only=off",
                                 o ? o->password : NULL,
                                 o ? o->sslmode : NULL,
                                 o ? o->sslrootcert : NULL,
                                 o ? o->channel_binding : NULL};
-    const char *keys[8], *values[8];
+    const char *keys[10], *values[10];
     int n = 0;
     for (size_t i = 0; i < sizeof(all_keys) / sizeof(all_keys[0]); i++) {
         if (all_values[i] && all_values[i][0]) {

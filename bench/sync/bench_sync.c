@@ -83,8 +83,9 @@ int main(void)
         die("kiosk", why);
     char pk[65];
     crypto_hex(pk, keys.sign_pk, 32);
-    if (ledger_add_kiosk(&admin, &(struct ledger_kiosk){"bench", pk, "bench-pw", 600, 30, 2}, NULL,
-                         role, sizeof(role), why, sizeof(why)))
+    if (ledger_add_kiosk(&admin,
+                         &(struct ledger_kiosk){"bench", pk, "bench-pw-0123456789", 600, 30, 2},
+                         NULL, role, sizeof(role), why, sizeof(why)))
         die("add kiosk", why);
     store_begin(s);
     for (int i = 0; i < n; i++) {
@@ -105,7 +106,7 @@ int main(void)
              "host=127.0.0.1 port=%d dbname=cpd user=%s", pg.port, role);
     snprintf(pw, sizeof(pw), "%s/ledger.pw", dir);
     FILE *f = fopen(pw, "w");
-    fputs("bench-pw", f);
+    fputs("bench-pw-0123456789", f);
     fclose(f);
     chmod(pw, 0600);
     snprintf(cfg.sync.password_file, sizeof(cfg.sync.password_file), "%s", pw);

@@ -66,13 +66,12 @@ static int current_version(struct pg *pg, int *version, char *why, size_t cap)
 
 /* Applied by every init, whatever the schema: a restore into a new database, or someone's
  * GRANT, may have undone it. Nobody but the owner makes objects here (no temp tables to shadow
- * ours, nothing in public); only kiosk and office logins connect. */
+ * ours, nothing in public); only this ledger's own kiosk and office logins connect (each is
+ * given CONNECT by create_login; the groups are shared with other ledgers of the cluster). */
 static const char harden_sql[] =
     "DO $$ BEGIN"
-    " EXECUTE pg_catalog.format('REVOKE TEMPORARY, CONNECT ON DATABASE %I FROM PUBLIC',"
-    "  pg_catalog.current_database());"
-    " EXECUTE pg_catalog.format('GRANT CONNECT ON DATABASE %I TO cpd_kiosk, cpd_office',"
-    "  pg_catalog.current_database());"
+    " EXECUTE pg_catalog.format('REVOKE TEMPORARY, CONNECT ON DATABASE %I FROM PUBLIC,"
+    "  cpd_kiosk, cpd_office', pg_catalog.current_database());"
     " REVOKE CREATE ON SCHEMA public FROM PUBLIC;"
     " END $$";
 
@@ -121,6 +120,13 @@ int ledger_add_kiosk(const struct ledger_target *t, const struct ledger_kiosk *k
                      const char *keyring, char *role_out, size_t role_cap, char *why, size_t cap)
 {
     char role[96], verifier[512], limits[3][16];
+    if (strlen(k->password) < LEDGER_PASSWORD_MIN) {
+        snprintf(why, cap,
+                 "a kiosk's ledger password is at least %d characters (a random one: "
+                 "openssl rand -base64 24)",
+                 LEDGER_PASSWORD_MIN);
+        return SYNC_ECONFIG;
+    }
     if (ledger_kiosk_role(k->id, role, sizeof(role)) != SYNC_OK || strlen(role) >= role_cap) {
         snprintf(why, cap, "a kiosk id is 1–%d characters A-Z a-z 0-9 _ -", LEDGER_KIOSK_ID_MAX);
         return SYNC_ECONFIG;
@@ -163,6 +169,11 @@ int ledger_add_office(const struct ledger_target *t, const char *name, const cha
                       char *role_out, size_t role_cap, char *why, size_t cap)
 {
     char role[96], verifier[512];
+    if (strlen(password) < LEDGER_PASSWORD_MIN) {
+        snprintf(why, cap, "an office login's password is at least %d characters",
+                 LEDGER_PASSWORD_MIN);
+        return SYNC_ECONFIG;
+    }
     int n = snprintf(role, sizeof(role), "cpd_office_%s", name);
     bool ok = n > 11 && (size_t)n < sizeof(role) && strlen(name) <= LEDGER_KIOSK_ID_MAX;
     for (const char *p = name; ok && *p; p++)
@@ -839,6 +850,41 @@ static void verify_unknown(struct verifier *v, const struct pg_result *k)
     }
 }
 
+/* Rows no chain walk reaches (no kiosk, or a seq below 1: only possible once the owner dropped
+ * a constraint) are invented history too; and each kiosk's rows must be exactly its chain. */
+static int verify_strays(struct verifier *v, char *why, size_t cap)
+{
+    struct pg_result *r = NULL;
+    int err = exec(v->pg,
+                   "SELECT coalesce(kiosk, '(none)'), count(*) FROM cpd.events"
+                   " WHERE kiosk IS NULL OR seq IS NULL OR seq < 1 GROUP BY kiosk ORDER BY 1",
+                   0, NULL, &r, why, cap);
+    if (err != SYNC_OK)
+        return err;
+    for (int i = 0; i < pg_rows(r); i++) {
+        v->kiosk_bad = false;
+        say(v, true, "kiosk %s: %s events outside any chain (no kiosk or no valid seq)",
+            pg_value(r, i, 0), pg_value(r, i, 1));
+        v->report->bad_kiosks++;
+    }
+    pg_clear(r);
+    err = exec(v->pg,
+               "SELECT kiosk, count(*), count(DISTINCT seq), max(seq) FROM cpd.events"
+               " WHERE kiosk IS NOT NULL GROUP BY kiosk HAVING count(*) <> count(DISTINCT seq)"
+               " OR count(*) <> max(seq)",
+               0, NULL, &r, why, cap);
+    if (err != SYNC_OK)
+        return err;
+    for (int i = 0; i < pg_rows(r); i++) {
+        v->kiosk_bad = false;
+        say(v, true, "kiosk %s: %s rows for a chain of %s events", pg_value(r, i, 0),
+            pg_value(r, i, 1), pg_value(r, i, 3));
+        v->report->bad_kiosks++;
+    }
+    pg_clear(r);
+    return SYNC_OK;
+}
+
 int ledger_verify(const struct ledger_target *t, const struct ledger_keyring *ring,
                   const char *checkpoints, ledger_line_fn fn, void *ctx,
                   struct ledger_verify_report *report, char *why, size_t cap)
@@ -880,6 +926,8 @@ int ledger_verify(const struct ledger_target *t, const struct ledger_keyring *ri
     }
     if (err == SYNC_OK)
         verify_unknown(&v, k);
+    if (err == SYNC_OK)
+        err = verify_strays(&v, why, cap);
     free(v.checkpoints);
     pg_clear(k);
     pg_close(v.pg);

@@ -26,6 +26,7 @@ typedef void (*ledger_line_fn)(void *ctx, const char *line, bool bad);
 int ledger_init(const struct ledger_target *t, int *from, int *to, char *why, size_t cap);
 
 #define LEDGER_KIOSK_ID_MAX 40 /* the login role is cpd_kiosk_<id> */
+#define LEDGER_PASSWORD_MIN 12 /* a login's password, at the least */
 /* The login role of a kiosk id: cpd_kiosk_ + the id in lower case, '-' as '_'. */
 int ledger_kiosk_role(const char *id, char *out, size_t cap);
 

@@ -101,7 +101,7 @@ void kiosk_open(struct tkiosk *k, const char *id)
     config_default(&k->cfg);
     snprintf(k->cfg.kiosk.id, sizeof(k->cfg.kiosk.id), "%s", id);
     snprintf(k->cfg.kiosk.database, sizeof(k->cfg.kiosk.database), "%s", db);
-    snprintf(k->kiosk_password, sizeof(k->kiosk_password), "pw-%s", id);
+    snprintf(k->kiosk_password, sizeof(k->kiosk_password), "pw-%s-0123456789", id);
     char pk[2 * CRYPTO_SIGN_PK_BYTES + 1];
     crypto_hex(pk, k->keys.sign_pk, CRYPTO_SIGN_PK_BYTES);
     struct ledger_target t = admin();

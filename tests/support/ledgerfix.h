@@ -28,7 +28,7 @@ struct tkiosk {
     struct store *store;
     struct kiosk_keys keys;
     struct config cfg;
-    char kiosk_password[32];
+    char kiosk_password[64];
 };
 
 /* cmocka group setup and teardown: the server, the schema, the data. */

@@ -60,16 +60,17 @@ static void test_sigkill_during_sync_loses_and_doubles_nothing(void **state)
     assert_int_equal(keys_load_sign(sign, &keys), KEYS_OK);
     char pk[2 * CRYPTO_SIGN_PK_BYTES + 1];
     crypto_hex(pk, keys.sign_pk, CRYPTO_SIGN_PK_BYTES);
-    assert_int_equal(ledger_add_kiosk(&admin,
-                                      &(struct ledger_kiosk){"killed", pk, "kill-pw", 60, 30, 2},
-                                      NULL, role, sizeof(role), why, sizeof(why)),
-                     SYNC_OK);
+    assert_int_equal(
+        ledger_add_kiosk(&admin,
+                         &(struct ledger_kiosk){"killed", pk, "kill-pw-0123456789", 60, 30, 2},
+                         NULL, role, sizeof(role), why, sizeof(why)),
+        SYNC_OK);
     struct config cfg;
     config_default(&cfg);
     snprintf(cfg.kiosk.id, sizeof(cfg.kiosk.id), "killed");
     snprintf(cfg.sync.conninfo, sizeof(cfg.sync.conninfo),
              "host=127.0.0.1 port=%d dbname=cpd user=%s", server.port, role);
-    test_write_file(dir, "ledger.pw", "kill-pw", pw, sizeof(pw));
+    test_write_file(dir, "ledger.pw", "kill-pw-0123456789", pw, sizeof(pw));
     chmod(pw, 0600);
     snprintf(cfg.sync.password_file, sizeof(cfg.sync.password_file), "%s", pw);
     snprintf(cfg.sync.sslmode, sizeof(cfg.sync.sslmode), "disable");

@@ -27,11 +27,11 @@ CREATE FUNCTION @extschema@.cluster_id() RETURNS text LANGUAGE sql STABLE SECURI
     SELECT system_identifier::text FROM pg_catalog.pg_control_system()
 $$;
 
--- Ends kiosk sessions of this database that have held a transaction id for longer than
--- max_age_s: the kiosks' pull cursor waits for the oldest running transaction, so a kiosk
+-- Ends kiosk and office sessions of this database whose transaction has lasted longer than
+-- max_age_s: the kiosks' pull cursor waits for the oldest transaction writing here, and a
 -- login sitting in one (whatever it set its own timeouts to) would hold back every kiosk's
--- pull. Only sessions of cpd_kiosk_… logins, never the caller's own. Called by
--- cpd.kiosk_status at the start of every sync. Returns how many it ended.
+-- pull, or a notification queue. Only sessions of cpd_kiosk_…/cpd_office_… logins, never the
+-- caller's own. Called by cpd.kiosk_status at the start of every sync. Returns how many.
 CREATE FUNCTION @extschema@.end_stalled_kiosk_sessions(max_age_s integer) RETURNS integer
     LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
     SELECT count(*)::integer FROM (
@@ -39,10 +39,11 @@ CREATE FUNCTION @extschema@.end_stalled_kiosk_sessions(max_age_s integer) RETURN
           FROM pg_catalog.pg_stat_activity a
          WHERE a.datname = pg_catalog.current_database()
            AND a.pid <> pg_catalog.pg_backend_pid()
-           AND a.backend_xid IS NOT NULL
            AND a.xact_start < pg_catalog.now() - pg_catalog.make_interval(secs => max_age_s)
-           AND a.usename ~ '^cpd_kiosk_[a-z0-9_]+$'
-           AND pg_catalog.pg_has_role(a.usename, 'cpd_kiosk', 'MEMBER')) ended
+           AND ((a.usename ~ '^cpd_kiosk_[a-z0-9_]+$'
+                 AND pg_catalog.pg_has_role(a.usename, 'cpd_kiosk', 'MEMBER'))
+             OR (a.usename ~ '^cpd_office_[a-z0-9_]+$'
+                 AND pg_catalog.pg_has_role(a.usename, 'cpd_office', 'MEMBER')))) ended
 $$;
 
 -- Nobody in this database but its owner takes a transaction id or a large object outside our
@@ -50,9 +51,30 @@ $$;
 -- pull cursor or fill the disk.
 REVOKE EXECUTE ON FUNCTION pg_catalog.pg_current_xact_id(), pg_catalog.txid_current(),
     pg_catalog.lo_create(oid), pg_catalog.lo_creat(integer), pg_catalog.lo_from_bytea(oid, bytea),
-    pg_catalog.lo_open(oid, integer), pg_catalog.lo_put(oid, bigint, bytea) FROM PUBLIC;
+    pg_catalog.lo_open(oid, integer), pg_catalog.lo_put(oid, bigint, bytea),
+    pg_catalog.pg_logical_emit_message(boolean, text, text),
+    pg_catalog.pg_logical_emit_message(boolean, text, bytea),
+    pg_catalog.pg_notify(text, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION pg_catalog.pg_current_xact_id(), pg_catalog.txid_current()
     TO pg_database_owner;
+-- No anonymous code blocks (DO) or functions in plpgsql but the owner's.
+REVOKE USAGE ON LANGUAGE plpgsql FROM PUBLIC;
+GRANT USAGE ON LANGUAGE plpgsql TO pg_database_owner;
+
+-- The oldest transaction id still running in this database (or the next one to be given out):
+-- rows of the ledger are written only here, so a transaction of another database in the
+-- cluster must not hold back the kiosks' pull cursor. A transaction counts by its top-level id,
+-- as pg_stat_activity shows it.
+CREATE FUNCTION @extschema@.database_xmin() RETURNS xid8 LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp AS $$
+    SELECT coalesce(
+        (SELECT pg_catalog.min(x)
+           FROM pg_catalog.pg_snapshot_xip(pg_catalog.pg_current_snapshot()) AS x
+          WHERE (x::text::numeric % 4294967296) IN (
+                SELECT a.backend_xid::text::numeric FROM pg_catalog.pg_stat_activity a
+                 WHERE a.datname = pg_catalog.current_database() AND a.backend_xid IS NOT NULL)),
+        pg_catalog.pg_snapshot_xmax(pg_catalog.pg_current_snapshot()))
+$$;
 
 -- The group roles every ledger database shares (roles are cluster-wide).
 DO $$
@@ -63,6 +85,21 @@ BEGIN
     IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'cpd_office') THEN
         CREATE ROLE cpd_office NOLOGIN;
     END IF;
+END $$;
+
+-- Resets the login's settings in every database (ALTER ROLE … IN DATABASE … SET survives
+-- ALTER ROLE … RESET ALL).
+CREATE FUNCTION @extschema@.reset_everywhere(login name) RETURNS void LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    d name;
+BEGIN
+    FOR d IN SELECT db.datname FROM pg_catalog.pg_db_role_setting s
+               JOIN pg_catalog.pg_database db ON db.oid = s.setdatabase
+               JOIN pg_catalog.pg_roles r ON r.oid = s.setrole
+              WHERE r.rolname = login LOOP
+        EXECUTE pg_catalog.format('ALTER ROLE %I IN DATABASE %I RESET ALL', login, d);
+    END LOOP;
 END $$;
 
 -- A login for one kiosk or one office user, and nothing more: the name must carry its
@@ -80,6 +117,10 @@ DECLARE
     grp name;
     r pg_catalog.pg_roles;
 BEGIN
+    IF kind IS NULL OR login IS NULL OR scram_verifier IS NULL OR statement_timeout_s IS NULL
+       OR idle_in_transaction_s IS NULL OR connections IS NULL THEN
+        RAISE EXCEPTION 'create_login: no argument may be NULL' USING ERRCODE = '22023';
+    END IF;
     IF kind = 'kiosk' THEN
         grp := 'cpd_kiosk';
     ELSIF kind = 'office' THEN
@@ -120,9 +161,15 @@ BEGIN
             coalesce(pg_catalog.shobj_description(r.oid, 'pg_authid'), 'none')
             USING ERRCODE = '42501';
     END IF;
-    -- Whatever the login set for itself goes; only our settings stay. LOGIN again: a login
+    -- Whatever the login set for itself goes, everywhere; only our settings stay. Its open
+    -- sessions end (someone holding them would keep the real kiosk out). LOGIN again: a login
     -- disabled before is enabled by being given a new password.
     EXECUTE pg_catalog.format('ALTER ROLE %I RESET ALL', login);
+    PERFORM @extschema@.reset_everywhere(login);
+    PERFORM pg_catalog.pg_terminate_backend(a.pid) FROM pg_catalog.pg_stat_activity a
+      WHERE a.usename = login;
+    EXECUTE pg_catalog.format('GRANT CONNECT ON DATABASE %I TO %I', pg_catalog.current_database(),
+                              login);
     EXECUTE pg_catalog.format('ALTER ROLE %I LOGIN PASSWORD %L CONNECTION LIMIT %s', login,
                               scram_verifier, connections);
     EXECUTE pg_catalog.format('ALTER ROLE %I SET statement_timeout = %L', login,
@@ -148,12 +195,15 @@ BEGIN
             USING ERRCODE = '42501';
     END IF;
     EXECUTE pg_catalog.format('ALTER ROLE %I NOLOGIN', login);
+    PERFORM pg_catalog.pg_terminate_backend(a.pid) FROM pg_catalog.pg_stat_activity a
+      WHERE a.usename = login;
 END $$;
 
 -- Everything here is for the database's owner (who runs the push and pull functions as their
 -- definer), nobody else.
+REVOKE ALL ON FUNCTION @extschema@.reset_everywhere(name) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.create_login(text, name, text, integer, integer, integer),
-    @extschema@.disable_login(name), @extschema@.cluster_id(),
+    @extschema@.disable_login(name), @extschema@.cluster_id(), @extschema@.database_xmin(),
     @extschema@.end_stalled_kiosk_sessions(integer),
     @extschema@.check_events(text, bigint, bytea, bigint[], bytea[], bigint[], text[], text[],
                              text[], text[], bigint[], bigint[], text[], text[], bytea[], bytea[],
@@ -162,7 +212,7 @@ REVOKE ALL ON FUNCTION @extschema@.create_login(text, name, text, integer, integ
                            text),
     @extschema@.ed25519_verify(bytea, bytea, bytea) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION @extschema@.create_login(text, name, text, integer, integer, integer),
-    @extschema@.disable_login(name), @extschema@.cluster_id(),
+    @extschema@.disable_login(name), @extschema@.cluster_id(), @extschema@.database_xmin(),
     @extschema@.end_stalled_kiosk_sessions(integer),
     @extschema@.check_events(text, bigint, bytea, bigint[], bytea[], bigint[], text[], text[],
                              text[], text[], bigint[], bigint[], text[], text[], bytea[], bytea[],

@@ -216,6 +216,11 @@ DECLARE
     key_from bigint[];
     keys bytea[];
 BEGIN
+    -- The batch's size before anything else is done with it.
+    IF coalesce(pg_catalog.cardinality(p_seq), 0) > 10000 THEN
+        RAISE EXCEPTION 'push: % events in one batch (at most 10000)',
+            pg_catalog.cardinality(p_seq) USING ERRCODE = 'CP005';
+    END IF;
     SELECT * INTO k FROM cpd.kiosks WHERE role = session_user FOR UPDATE; -- one push at a time
     IF NOT FOUND THEN
         RAISE EXCEPTION 'role % is not a registered kiosk', session_user USING ERRCODE = '42501';
@@ -282,7 +287,8 @@ BEGIN
                                           pg_catalog.unnest(p_person), pg_catalog.unnest(p_payload))
                                AS b(seq, type, person, payload)
                          WHERE b.seq > k.last_seq AND b.type = 'badge_enrolled') j
-                 WHERE (j.p ->> 'badge_hash') ~ '^[0-9a-f]{64}$' AND (j.p ->> 'badge') IS NOT NULL) x
+                 WHERE (j.p ->> 'badge_hash') ~ '^[0-9a-f]{64}$'
+                   AND (j.p ->> 'badge') ~ '^[0-9A-F]{4}$') x
           JOIN cpd.people p ON p.staff_no = x.person AND p.role = 'staff'
         ON CONFLICT (uid_hash) DO NOTHING;
     END IF;
@@ -308,9 +314,11 @@ $$;
 -- Pull: everything written by transactions in [since, upto), where upto is the oldest
 -- transaction still running when this snapshot was taken. Call pull_upto() first, in the same
 -- REPEATABLE READ transaction; the next pull starts from it.
+-- (The oldest transaction of this database, not of the cluster: another database's open
+-- transaction cannot hold back the ledger's kiosks.)
 CREATE FUNCTION cpd.pull_upto() RETURNS xid8 LANGUAGE sql STABLE
     SECURITY DEFINER SET search_path = pg_catalog, cpd, pg_temp AS $$
-    SELECT pg_catalog.pg_snapshot_xmin(pg_catalog.pg_current_snapshot())
+    SELECT cpd_ledger.database_xmin()
 $$;
 CREATE FUNCTION cpd.pull_people(since xid8, upto xid8)
     RETURNS TABLE (staff_no text, name text, academy text, role text, active boolean)
@@ -377,6 +385,11 @@ BEGIN
                         'cpd-admin ledger rotate-key, with a reason', p_id
             USING ERRCODE = 'CP006';
     END IF;
+    IF EXISTS (SELECT 1 FROM cpd.kiosk_keys WHERE public_key = p_public_key) THEN
+        RAISE EXCEPTION 'this public key is already kiosk %''s: every kiosk has its own',
+            (SELECT kiosk FROM cpd.kiosk_keys WHERE public_key = p_public_key LIMIT 1)
+            USING ERRCODE = 'CP006';
+    END IF;
     IF EXISTS (SELECT 1 FROM cpd.kiosks WHERE role = p_role) THEN
         RAISE EXCEPTION 'kiosk id % gives the login role %, which kiosk % already has: choose '
                         'another id', p_id, p_role, (SELECT id FROM cpd.kiosks WHERE role = p_role)
@@ -406,6 +419,11 @@ BEGIN
     END IF;
     IF coalesce(p_reason, '') = '' THEN
         RAISE EXCEPTION 'a key change needs a reason' USING ERRCODE = 'CP007';
+    END IF;
+    IF EXISTS (SELECT 1 FROM cpd.kiosk_keys WHERE public_key = p_public_key) THEN
+        RAISE EXCEPTION 'that key is already in use (kiosk %): a new key is a new key',
+            (SELECT kiosk FROM cpd.kiosk_keys WHERE public_key = p_public_key LIMIT 1)
+            USING ERRCODE = 'CP007';
     END IF;
     DELETE FROM cpd.kiosk_keys kk WHERE kk.kiosk = p_id AND kk.from_seq >= v_from;
     INSERT INTO cpd.kiosk_keys (kiosk, from_seq, public_key, reason)
