@@ -1140,6 +1140,132 @@ static void test_rows_from_the_ledger_are_checked_not_cut(void **state)
     kiosk_close(&k);
 }
 
+static void test_no_login_can_fill_the_disk_or_hold_back_the_pull(void **state)
+{
+    (void)state;
+    struct tkiosk k, other;
+    kiosk_open(&k, "flooder");
+    kiosk_open(&other, "bystander");
+    must_sync(&other, NULL);
+    char why[512], verifier[512];
+    struct pg *pg = as_kiosk(&k);
+    static const char *const refused[] = {
+        "SELECT pg_logical_emit_message(true, 'x', 'y')",
+        "SELECT pg_logical_emit_message(false, 'x', convert_to('y', 'UTF8'))",
+        "SELECT pg_notify('c', 'x')", "DO $$ BEGIN PERFORM 1; END $$"};
+    for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+        if (pg_exec(pg, refused[i], 0, NULL, NULL, why, sizeof(why)) != PG_EPERM)
+            fail_msg("%s: allowed (%s)", refused[i], why);
+    }
+    pg_close(pg);
+    /* An office login sitting in a transaction is ended by the next sync past the limit. */
+    struct pg *owner = NULL;
+    assert_int_equal(connect_as(server.conninfo, server.password, &owner, why, sizeof(why)), PG_OK);
+    assert_int_equal(pg_scram_verifier(owner, "cpd_office_sitter", "sitter-pw-0123456789", verifier,
+                                       sizeof(verifier), why, sizeof(why)),
+                     PG_OK);
+    const char *v[] = {verifier};
+    assert_int_equal(pg_exec(owner,
+                             "SELECT cpd_ledger.create_login('office', 'cpd_office_sitter', $1)", 1,
+                             v, NULL, why, sizeof(why)),
+                     PG_OK);
+    pg_close(owner);
+    owner_sql("UPDATE cpd.ledger SET stall_limit_s = 2;");
+    char office[300];
+    snprintf(office, sizeof(office), "host=127.0.0.1 port=%d dbname=cpd user=cpd_office_sitter",
+             server.port);
+    struct pg *sitter = NULL;
+    assert_int_equal(connect_as(office, "sitter-pw-0123456789", &sitter, why, sizeof(why)), PG_OK);
+    assert_int_equal(pg_exec(sitter, "SET idle_in_transaction_session_timeout = 0", 0, NULL, NULL,
+                             why, sizeof(why)),
+                     PG_OK);
+    assert_int_equal(pg_exec(sitter, "BEGIN", 0, NULL, NULL, why, sizeof(why)), PG_OK);
+    assert_int_equal(
+        pg_exec(sitter, "SELECT count(*) FROM cpd.office_people", 0, NULL, NULL, why, sizeof(why)),
+        PG_OK);
+    sleep(3);
+    must_sync(&other, NULL);
+    assert_int_not_equal(pg_exec(sitter, "SELECT 1", 0, NULL, NULL, why, sizeof(why)), PG_OK);
+    pg_close(sitter);
+    owner_sql("UPDATE cpd.ledger SET stall_limit_s = 60;");
+    /* A transaction in another database of the cluster does not hold back our pull. */
+    char cmd[1024], out[2048];
+    snprintf(cmd, sizeof(cmd),
+             "psql -X -q -c 'CREATE DATABASE elsewhere' && psql -X -q -d elsewhere -c"
+             " 'CREATE TABLE t (x int)' && (psql -X -q -d elsewhere -c 'BEGIN' -c"
+             " 'INSERT INTO t VALUES (1)' -c 'SELECT pg_sleep(8)' >/dev/null 2>&1 &) && sleep 1");
+    if (pgserver_shell_super(&server, cmd, out, sizeof(out)) != 0)
+        fail_msg("elsewhere: %s", out);
+    owner_sql("INSERT INTO cpd.people (staff_no, name, academy, role)"
+              " VALUES ('ELSE1', 'Elsa Where', 'Riverside Academy', 'staff');");
+    must_sync(&other, NULL);
+    struct person p;
+    assert_int_equal(store_person_by_staff_no(other.store, "ELSE1", &p), STORE_OK);
+    kiosk_close(&k);
+    kiosk_close(&other);
+}
+
+static void test_held_sessions_end_with_add_kiosk(void **state)
+{
+    (void)state;
+    struct tkiosk k;
+    kiosk_open(&k, "crowded"); /* 4 connections */
+    char why[512], role[96];
+    struct pg *held[4];
+    for (int i = 0; i < 4; i++)
+        held[i] = as_kiosk(&k);
+    struct sync_report r;
+    assert_int_equal(sync_now(&k, &r, why, sizeof(why)), SYNC_EAUTH);
+    assert_non_null(strstr(why, "too many connections"));
+    char pk[65];
+    crypto_hex(pk, k.keys.sign_pk, sizeof(k.keys.sign_pk));
+    struct ledger_target t = admin();
+    struct ledger_kiosk lk = {k.id, pk, k.kiosk_password, 60, 30, 4};
+    assert_int_equal(ledger_add_kiosk(&t, &lk, keyring, role, sizeof(role), why, sizeof(why)),
+                     SYNC_OK);
+    must_sync(&k, NULL);
+    for (int i = 0; i < 4; i++)
+        pg_close(held[i]);
+    kiosk_close(&k);
+}
+
+static void test_stray_rows_and_shared_keys_are_named(void **state)
+{
+    (void)state;
+    struct tkiosk k;
+    kiosk_open(&k, "strays");
+    add_events(&k, 2);
+    must_sync(&k, NULL);
+    /* One key, two kiosks: refused. */
+    char pk[65], why[512], role[96];
+    crypto_hex(pk, k.keys.sign_pk, sizeof(k.keys.sign_pk));
+    struct ledger_target t = admin();
+    struct ledger_kiosk twin = {"strays-twin", pk, "twin-pw-0123456789", 60, 30, 2};
+    assert_int_equal(ledger_add_kiosk(&t, &twin, keyring, role, sizeof(role), why, sizeof(why)),
+                     SYNC_EREFUSED);
+    assert_non_null(strstr(why, "already kiosk strays's"));
+    int64_t from = 0;
+    assert_int_equal(
+        ledger_rotate_key(&t, "strays", pk, "same key", 0, keyring, &from, why, sizeof(why)),
+        SYNC_EREFUSED);
+    /* A weak password is refused before anything is sent. */
+    struct ledger_kiosk weak = {"strays-weak", "ab", "short", 60, 30, 2};
+    assert_int_equal(ledger_add_kiosk(&t, &weak, keyring, role, sizeof(role), why, sizeof(why)),
+                     SYNC_ECONFIG);
+    /* The owner slips in a row no chain walk would reach. */
+    owner_sql("ALTER TABLE cpd.events DROP CONSTRAINT events_seq_check;"
+              " INSERT INTO cpd.events SELECT kiosk, 0, gen_random_uuid(), type, person, session,"
+              " wall_us, mono_us, clock, payload, prev_hash, hash, sig FROM cpd.events"
+              " WHERE kiosk = 'strays' AND seq = 1;");
+    verify_all(NULL);
+    assert_finding("BAD kiosk strays: 1 events outside any chain (no kiosk or no valid seq)");
+    assert_finding("BAD kiosk strays: 3 rows for a chain of 2 events");
+    owner_sql("ALTER TABLE cpd.events DISABLE TRIGGER append_only;"
+              " DELETE FROM cpd.events WHERE kiosk = 'strays' AND seq = 0;"
+              " ALTER TABLE cpd.events ENABLE TRIGGER append_only;");
+    kiosk_close(&k);
+}
+
 /* ---- the way to the ledger ------------------------------------------------------------- */
 
 static void test_tls_failures_are_named(void **state)
@@ -1221,6 +1347,9 @@ int main(void)
         cmocka_unit_test(test_a_stolen_key_still_cannot_do_everything),
         cmocka_unit_test(test_a_hidden_key_row_is_named),
         cmocka_unit_test(test_rows_from_the_ledger_are_checked_not_cut),
+        cmocka_unit_test(test_no_login_can_fill_the_disk_or_hold_back_the_pull),
+        cmocka_unit_test(test_held_sessions_end_with_add_kiosk),
+        cmocka_unit_test(test_stray_rows_and_shared_keys_are_named),
         cmocka_unit_test(test_tls_failures_are_named),
     };
     return cmocka_run_group_tests(tests, ledgerfix_setup, ledgerfix_teardown);
