@@ -116,7 +116,7 @@ int cmd_sync(struct admin *a, int argc, char **argv)
 static const char ledger_help[] =
     "usage: cpd-admin ledger init|add-kiosk|add-office|rotate-key|checkpoint|import --conninfo "
     "CONNINFO [...]\n"
-    "  ledger init                        create or migrate the ledger schema (as its owner,\n"
+    "  ledger init [--keyring FILE]       create or migrate the ledger schema (as its owner,\n"
     "                                     after a superuser's CREATE EXTENSION cpd_ledger)\n"
     "  ledger add-kiosk ID --public-key HEX --kiosk-password-file FILE --keyring FILE\n"
     "       [--statement-timeout S] [--idle-timeout S] [--connections N]\n"
@@ -331,9 +331,13 @@ int cmd_ledger(struct admin *a, int argc, char **argv)
     int err = SYNC_OK;
     if (strcmp(what, "init") == 0) {
         int from = 0, to = 0;
-        err = ledger_init(&t, &from, &to, why, sizeof(why));
-        if (err == SYNC_OK)
-            printf("ledger schema %d%s%d\n", from, from == to ? " is current: " : " → ", to);
+        err = ledger_init(&t, o.keyring, &from, &to, why, sizeof(why));
+        if (err == SYNC_OK && from == to)
+            printf("ledger schema %d is current; hardening re-applied\n", to);
+        else if (err == SYNC_OK)
+            printf("ledger schema %d → %d; hardening applied\n", from, to);
+        if (err == SYNC_OK && o.keyring)
+            printf("the schema's digest is in %s\n", o.keyring);
         rc = err == SYNC_OK ? 0 : fail(err, why);
     } else if (strcmp(what, "add-kiosk") == 0) {
         rc = add_kiosk(&t, &o, argv[o.first + 1], why, sizeof(why));

@@ -75,7 +75,48 @@ static const char harden_sql[] =
     " REVOKE CREATE ON SCHEMA public FROM PUBLIC;"
     " END $$";
 
-int ledger_init(const struct ledger_target *t, int *from, int *to, char *why, size_t cap)
+/* A digest of the rules the ledger's schema enforces — its tables' columns and constraints,
+ * views, functions and their privileges, triggers and whether they are on, indexes — so that an
+ * owner who drops a CHECK, redefines a view or edits a function is found by verify. Privileges
+ * are spelt out (a default ACL as what it means) and sorted, so a dump and restore keeps it. */
+static const char fingerprint_sql[] =
+    "SELECT encode(sha256(convert_to(string_agg(x, E'\\n' ORDER BY x), 'UTF8')), 'hex') FROM ("
+    " SELECT 'rel ' || c.relname || ' ' || c.relkind::text || ' ' ||"
+    "  coalesce(pg_get_viewdef(c.oid), '')"
+    "  || ' ' || coalesce((SELECT string_agg(a::text, ',' ORDER BY a::text)"
+    "  FROM unnest(coalesce(c.relacl, acldefault('r', c.relowner))) a), '')"
+    "  FROM pg_class c WHERE c.relnamespace = 'cpd'::regnamespace AND c.relkind IN ('r', 'v')"
+    " UNION ALL SELECT 'col ' || c.relname || ' ' || a.attname || ' ' ||"
+    "  format_type(a.atttypid, a.atttypmod) || ' ' || a.attnotnull::text || ' ' ||"
+    "  coalesce(pg_get_expr(d.adbin, d.adrelid), '')"
+    "  FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid"
+    "  LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum"
+    "  WHERE c.relnamespace = 'cpd'::regnamespace AND a.attnum > 0 AND NOT a.attisdropped"
+    "  AND c.relkind IN ('r', 'v')"
+    " UNION ALL SELECT 'con ' || conrelid::regclass::text || ' ' || conname || ' ' ||"
+    "  pg_get_constraintdef(oid) FROM pg_constraint WHERE connamespace = 'cpd'::regnamespace"
+    " UNION ALL SELECT 'trg ' || pg_get_triggerdef(t.oid) || ' ' || t.tgenabled::text"
+    "  FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid"
+    "  WHERE c.relnamespace = 'cpd'::regnamespace AND NOT t.tgisinternal"
+    " UNION ALL SELECT 'fn ' || pg_get_functiondef(p.oid) || ' ' ||"
+    "  coalesce((SELECT string_agg(a::text, ',' ORDER BY a::text)"
+    "  FROM unnest(coalesce(p.proacl, acldefault('f', p.proowner))) a), '')"
+    "  FROM pg_proc p WHERE p.pronamespace = 'cpd'::regnamespace"
+    " UNION ALL SELECT 'idx ' || pg_get_indexdef(i.indexrelid) FROM pg_index i"
+    "  JOIN pg_class c ON c.oid = i.indrelid WHERE c.relnamespace = 'cpd'::regnamespace) s(x)";
+
+static int schema_fingerprint(struct pg *pg, char out[65], char *why, size_t cap)
+{
+    struct pg_result *r = NULL;
+    int err = exec(pg, fingerprint_sql, 0, NULL, &r, why, cap);
+    if (err == SYNC_OK && strcopy(out, 65, pg_value(r, 0, 0)) != 0)
+        err = SYNC_EQUERY;
+    pg_clear(r);
+    return err;
+}
+
+int ledger_init(const struct ledger_target *t, const char *keyring, int *from, int *to, char *why,
+                size_t cap)
 {
     struct pg *pg = NULL;
     int err = connect_to(t, &pg, why, cap);
@@ -94,6 +135,12 @@ int ledger_init(const struct ledger_target *t, int *from, int *to, char *why, si
     }
     if (err == SYNC_OK)
         err = sync_from_pg(pg_exec_script(pg, harden_sql, why, cap), pg);
+    /* The schema as init left it, anchored in the keyring. */
+    char fingerprint[65];
+    if (err == SYNC_OK && keyring)
+        err = schema_fingerprint(pg, fingerprint, why, cap);
+    if (err == SYNC_OK && keyring)
+        err = ledger_keyring_append(keyring, "@schema", 0, fingerprint, "ledger init", why, cap);
     pg_close(pg);
     return err;
 }
@@ -491,7 +538,8 @@ static int keyring_add(struct ledger_keyring *k, const struct ledger_key *key)
     return SYNC_OK;
 }
 
-/* "<kiosk> <from_seq> <public key hex> <when> <reason…>"; '#' starts a comment line. */
+/* "<kiosk> <from_seq> <public key hex> <when> <reason…>", or "@schema 0 <digest> <when> …"
+ * (the schema as ledger init left it); '#' starts a comment line. */
 static int keyring_line(char *line, struct ledger_key *key)
 {
     char *save = NULL, *id = strtok_r(line, " \t", &save), *from = strtok_r(NULL, " \t", &save);
@@ -521,6 +569,13 @@ int ledger_keyring_load(const char *path, struct ledger_keyring *k, char *why, s
             err = SYNC_ECONFIG;
         } else if (line[0] == '#' || strspn(line, " \t\r\n") == strlen(line)) {
             continue;
+        } else if (strncmp(line, "@schema 0 ", 10) == 0) {
+            char *digest = line + 10;
+            digest[strcspn(digest, " \t\r\n")] = '\0';
+            if (strlen(digest) != 64 || strcopy(k->schema, sizeof(k->schema), digest) != 0) {
+                snprintf(why, cap, "%s:%d: a schema line needs its 64-digit digest", path, no);
+                err = SYNC_ECONFIG;
+            }
         } else if (keyring_line(line, &key) != 0) {
             snprintf(why, cap, "%s:%d: expected \"KIOSK FROM_SEQ PUBLIC_KEY_HEX WHEN REASON\"",
                      path, no);
@@ -556,7 +611,16 @@ static bool keyring_holds(const char *path, const char *kiosk, int64_t from_seq,
 int ledger_keyring_append(const char *path, const char *kiosk, int64_t from_seq,
                           const char *public_key_hex, const char *reason, char *why, size_t cap)
 {
-    if (keyring_holds(path, kiosk, from_seq, public_key_hex))
+    if (strcmp(kiosk, "@schema") == 0) {
+        struct ledger_keyring ring;
+        char ignored[256];
+        bool same = ledger_keyring_load(path, &ring, ignored, sizeof(ignored)) == SYNC_OK &&
+                    strcmp(ring.schema, public_key_hex) == 0;
+        if (ring.keys || ring.schema[0])
+            ledger_keyring_free(&ring);
+        if (same)
+            return SYNC_OK;
+    } else if (keyring_holds(path, kiosk, from_seq, public_key_hex))
         return SYNC_OK; /* add-kiosk again (a new password): nothing new to anchor */
     int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
     if (fd < 0) {
@@ -928,6 +992,20 @@ int ledger_verify(const struct ledger_target *t, const struct ledger_keyring *ri
         verify_unknown(&v, k);
     if (err == SYNC_OK)
         err = verify_strays(&v, why, cap);
+    char fingerprint[65];
+    if (err == SYNC_OK)
+        err = schema_fingerprint(v.pg, fingerprint, why, cap);
+    if (err == SYNC_OK && !ring->schema[0]) {
+        v.kiosk_bad = false;
+        say(&v, false, "schema: the keyring holds no digest of it (run ledger init --keyring)");
+    } else if (err == SYNC_OK && strcmp(fingerprint, ring->schema) != 0) {
+        v.kiosk_bad = false;
+        say(&v, true,
+            "schema: its rules (constraints, views, functions, triggers, indexes) are not what "
+            "ledger init left (digest %.12s…, the keyring's %.12s…)",
+            fingerprint, ring->schema);
+        report->bad_kiosks++;
+    }
     free(v.checkpoints);
     pg_clear(k);
     pg_close(v.pg);

@@ -22,8 +22,10 @@ struct ledger_target {
 typedef void (*ledger_line_fn)(void *ctx, const char *line, bool bad);
 
 /* Applies the migrations the ledger lacks, each in one transaction, as the ledger's owner (the
- * cpd_ledger extension must exist: a superuser's CREATE EXTENSION, docs/head-office.md). */
-int ledger_init(const struct ledger_target *t, int *from, int *to, char *why, size_t cap);
+ * cpd_ledger extension must exist: a superuser's CREATE EXTENSION, docs/head-office.md), then
+ * the hardening, and writes the digest of the schema's rules into the keyring (NULL: none). */
+int ledger_init(const struct ledger_target *t, const char *keyring, int *from, int *to, char *why,
+                size_t cap);
 
 #define LEDGER_KIOSK_ID_MAX 40 /* the login role is cpd_kiosk_<id> */
 #define LEDGER_PASSWORD_MIN 12 /* a login's password, at the least */
@@ -70,6 +72,7 @@ struct ledger_key {
 struct ledger_keyring {
     struct ledger_key *keys;
     size_t n, cap;
+    char schema[65]; /* the digest of the schema's rules ledger init left ("": none yet) */
 };
 int ledger_keyring_load(const char *path, struct ledger_keyring *ring, char *why, size_t cap);
 void ledger_keyring_free(struct ledger_keyring *ring);

@@ -43,13 +43,13 @@ int ledgerfix_setup(void **state)
     char why[512];
     int from = 0, to = 0;
     struct ledger_target t = admin();
-    if (ledger_init(&t, &from, &to, why, sizeof(why)) != 0) {
+    /* Head office: its keyring, the site key, and the demo roster and programme. */
+    test_tempdir(office_dir, sizeof(office_dir));
+    snprintf(keyring, sizeof(keyring), "%s/keyring", office_dir);
+    if (ledger_init(&t, keyring, &from, &to, why, sizeof(why)) != 0) {
         fprintf(stderr, "ledger init: %s\n", why);
         return -1;
     }
-    /* Head office: the site key, and the demo roster and programme in the ledger. */
-    test_tempdir(office_dir, sizeof(office_dir));
-    snprintf(keyring, sizeof(keyring), "%s/keyring", office_dir);
     char sign[300], site[300];
     snprintf(sign, sizeof(sign), "%s/office.key", office_dir);
     snprintf(site, sizeof(site), "%s/site.key", office_dir);

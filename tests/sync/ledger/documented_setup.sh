@@ -13,7 +13,7 @@ $SUPERUSER_PSQL -v owner=cpd_owner -v db=cpd -f $SHARE/ledger-superuser.sql
 $SUPERUSER_PSQL -q -c "ALTER ROLE cpd_owner PASSWORD '$OWNER_PASSWORD'" # test: \password
 # 4. As the owner.
 install -m 0600 /dev/null owner.pw && printf '%s\n' "$OWNER_PASSWORD" >owner.pw # test: nano
-cpd-admin ledger init --conninfo "$LEDGER" --password-file owner.pw
+cpd-admin ledger init --conninfo "$LEDGER" --password-file owner.pw --keyring keyring
 # 5. The site key.
 install -m 0600 /dev/null site.key && openssl rand -hex 32 > site.key
 printf '[kiosk]\nsite_key_file = %s/site.key\n' "$PWD" > site.ini

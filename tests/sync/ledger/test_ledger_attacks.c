@@ -716,6 +716,8 @@ static void test_dump_and_restore_keeps_pulls_flowing(void **state)
     assert_int_equal(ledger_verify(&t, &ring, NULL, collect, NULL, &v, why, sizeof(why)), SYNC_OK);
     ledger_keyring_free(&ring);
     assert_finding("ok  kiosk survivor: 7 events: chain and signatures verified");
+    if (strstr(findings, "BAD schema"))
+        fail_msg("the restored schema does not match its digest:\n%s", findings);
     /* The restored database keeps its hardening. */
     assert_int_equal(pgserver_psql_as(&fresh, "cpd_kiosk_survivor", k.kiosk_password,
                                       "CREATE TEMP TABLE x (y int);", out, sizeof(out)) != 0,
@@ -1266,6 +1268,27 @@ static void test_stray_rows_and_shared_keys_are_named(void **state)
     kiosk_close(&k);
 }
 
+static void test_a_changed_rule_of_the_schema_is_named(void **state)
+{
+    (void)state;
+    verify_all(NULL);
+    if (strstr(findings, "BAD schema"))
+        fail_msg("the schema was already flagged:\n%s", findings);
+    /* The owner makes the office's view show sign-ins that are in no chain. */
+    owner_sql("CREATE OR REPLACE VIEW cpd.office_events AS SELECT kiosk, seq, uuid, type, person,"
+              " session, wall_us, clock, payload, received_at FROM cpd.events UNION ALL SELECT"
+              " 'north-2', 4, gen_random_uuid(), 'sign_in', 'BIT0006', 'cpi-autumn-1', 1, 'synced',"
+              " '{}', now();");
+    verify_all(NULL);
+    assert_finding("BAD schema: its rules (constraints, views, functions, triggers, indexes) are"
+                   " not what ledger init left");
+    /* Put back exactly as init made it: the digest is whole again. */
+    owner_sql("CREATE OR REPLACE VIEW cpd.office_events AS SELECT kiosk, seq, uuid, type, person,"
+              " session, wall_us, clock, payload, received_at FROM cpd.events;");
+    verify_all(NULL);
+    assert_null(strstr(findings, "BAD schema"));
+}
+
 /* ---- the way to the ledger ------------------------------------------------------------- */
 
 static void test_tls_failures_are_named(void **state)
@@ -1323,6 +1346,7 @@ static void test_tls_failures_are_named(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_a_changed_rule_of_the_schema_is_named),
         cmocka_unit_test(test_temp_objects_cannot_run_as_the_owner),
         cmocka_unit_test(test_every_security_definer_function_pins_its_search_path),
         cmocka_unit_test(test_a_kiosk_cannot_read_or_push_for_another),
