@@ -321,13 +321,54 @@ static int continues_from(struct store *s, const struct event *next, char *why, 
     return SYNC_OK;
 }
 
+/* This kiosk's keys by seq, as the ledger has registered them (cpd.own_keys); the current key
+ * when the ledger lists none. */
+struct own_keys {
+    int64_t from[16];
+    uint8_t pk[16][CRYPTO_SIGN_PK_BYTES];
+    int n;
+};
+
+static int read_own_keys(struct pg *pg, struct own_keys *k, char *why, size_t cap)
+{
+    struct pg_result *res = NULL;
+    int err = sync_from_pg(pg_exec(pg,
+                                   "SELECT from_seq, encode(public_key, 'hex')"
+                                   " FROM cpd.own_keys() ORDER BY from_seq DESC LIMIT 16",
+                                   0, NULL, &res, why, cap),
+                           pg);
+    k->n = 0;
+    for (int i = 0; err == SYNC_OK && i < pg_rows(res); i++) {
+        k->from[k->n] = strtoll(pg_value(res, i, 0), NULL, 10);
+        if (crypto_unhex(k->pk[k->n], CRYPTO_SIGN_PK_BYTES, pg_value(res, i, 1)) == 0)
+            k->n++;
+    }
+    pg_clear(res);
+    return err;
+}
+
+static const uint8_t *own_key_for(const struct own_keys *k, int64_t seq, const uint8_t *current)
+{
+    for (int i = 0; i < k->n; i++) { /* newest first */
+        if (k->from[i] <= seq)
+            return k->pk[i];
+    }
+    return current;
+}
+
 /* A kiosk restored from an old backup: the ledger holds its events from..to that the store
- * lost. They are taken back, each checked to continue the local chain and to carry this
- * kiosk's own signature, in one local transaction; the chain then goes on from there. */
+ * lost. They are taken back, each checked to continue the local chain and to carry the
+ * signature of this kiosk's key for its seq (after a key change, the keys the ledger has
+ * registered for it), in one local transaction; the chain then goes on from there. */
 static int heal(struct pg *pg, struct store *s, const char *kiosk, const uint8_t pk[], int64_t from,
                 int64_t to, struct sync_report *r, char *why, size_t cap)
 {
-    int err = store_begin(s) == STORE_OK ? SYNC_OK : SYNC_ESTORE;
+    struct own_keys keys;
+    int err = read_own_keys(pg, &keys, why, cap);
+    if (err != SYNC_OK)
+        return err;
+    if (store_begin(s) != STORE_OK)
+        return SYNC_ESTORE;
     for (int64_t next = from; err == SYNC_OK && next <= to;) {
         char after[24], page[16];
         snprintf(after, sizeof(after), "%" PRId64, next - 1);
@@ -354,7 +395,7 @@ static int heal(struct pg *pg, struct store *s, const char *kiosk, const uint8_t
                 err = continues_from(s, &e, why, cap);
             if (err != SYNC_OK)
                 break;
-            if (bad || store_adopt_event(s, &e, pk) != STORE_OK) {
+            if (bad || store_adopt_event(s, &e, own_key_for(&keys, e.seq, pk)) != STORE_OK) {
                 snprintf(why, cap,
                          "taking back seq %" PRId64 " from the ledger: it does not continue this "
                          "kiosk's chain or is not signed by its key",

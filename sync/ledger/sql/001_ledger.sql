@@ -311,6 +311,14 @@ CREATE FUNCTION cpd.pull_own_events(after bigint, max_rows integer)
      ORDER BY e.seq LIMIT least(greatest(max_rows, 1), 10000)
 $$;
 
+-- The calling kiosk's keys, from the seq each signs: what a restored kiosk checks its own
+-- events against when it takes them back after a key change.
+CREATE FUNCTION cpd.own_keys() RETURNS TABLE (from_seq bigint, public_key bytea)
+    LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, cpd, pg_temp AS $$
+    SELECT kk.from_seq, kk.public_key FROM cpd.kiosk_keys kk JOIN cpd.kiosks k ON k.id = kk.kiosk
+     WHERE k.role = session_user ORDER BY kk.from_seq
+$$;
+
 -- Pull: everything written by transactions in [since, upto), where upto is the oldest
 -- transaction still running when this snapshot was taken. Call pull_upto() first, in the same
 -- REPEATABLE READ transaction; the next pull starts from it.
@@ -461,7 +469,7 @@ GRANT USAGE ON SCHEMA cpd TO cpd_kiosk, cpd_office;
 GRANT EXECUTE ON FUNCTION cpd.schema(), cpd.kiosk_status(),
     cpd.push_events(bigint[], uuid[], text[], text[], text[], bigint[], bigint[], text[], text[],
                     bytea[], bytea[], bytea[]),
-    cpd.pull_own_events(bigint, integer), cpd.pull_upto(),
+    cpd.pull_own_events(bigint, integer), cpd.own_keys(), cpd.pull_upto(),
     cpd.pull_people(xid8, xid8), cpd.pull_badges(xid8, xid8), cpd.pull_courses(xid8, xid8),
     cpd.pull_sessions(xid8, xid8), cpd.pull_bookings(xid8, xid8),
     cpd.pull_external_credits(xid8, xid8), cpd.server_time_us() TO cpd_kiosk;

@@ -1289,6 +1289,43 @@ static void test_a_changed_rule_of_the_schema_is_named(void **state)
     assert_null(strstr(findings, "BAD schema"));
 }
 
+static void test_a_new_disk_after_a_key_change_takes_its_history_back(void **state)
+{
+    (void)state;
+    struct tkiosk k;
+    kiosk_open(&k, "new-disk");
+    add_events(&k, 3);
+    must_sync(&k, NULL);
+    /* The disk dies; the new one has an empty store and a new key, which head office
+     * registers from the ledger's next seq. */
+    store_close(k.store);
+    char db[300], why[512];
+    snprintf(db, sizeof(db), "%s/new.db", k.dir);
+    assert_int_equal(store_open(db, &k.store, why, sizeof(why)), STORE_OK);
+    snprintf(k.cfg.kiosk.database, sizeof(k.cfg.kiosk.database), "%s", db);
+    uint8_t pk[CRYPTO_SIGN_PK_BYTES], sk[CRYPTO_SIGN_SK_BYTES];
+    crypto_sign_keypair_new(pk, sk);
+    assert_int_equal(store_set_signer(k.store, k.id, sk), STORE_OK);
+    char hex[65];
+    crypto_hex(hex, pk, sizeof(pk));
+    struct ledger_target t = admin();
+    int64_t from = 0;
+    assert_int_equal(
+        ledger_rotate_key(&t, k.id, hex, "disk replaced", 0, keyring, &from, why, sizeof(why)),
+        SYNC_OK);
+    assert_int_equal(from, 4);
+    /* It takes its old events back (signed with the old key) and goes on with the new. */
+    struct sync_report r;
+    must_sync(&k, &r);
+    assert_int_equal(r.healed, 3);
+    add_events(&k, 1);
+    must_sync(&k, &r);
+    assert_int_equal(r.pushed, 1);
+    verify_all(NULL);
+    assert_finding("ok  kiosk new-disk: 4 events: chain and signatures verified");
+    kiosk_close(&k);
+}
+
 /* ---- the way to the ledger ------------------------------------------------------------- */
 
 static void test_tls_failures_are_named(void **state)
@@ -1374,6 +1411,7 @@ int main(void)
         cmocka_unit_test(test_no_login_can_fill_the_disk_or_hold_back_the_pull),
         cmocka_unit_test(test_held_sessions_end_with_add_kiosk),
         cmocka_unit_test(test_stray_rows_and_shared_keys_are_named),
+        cmocka_unit_test(test_a_new_disk_after_a_key_change_takes_its_history_back),
         cmocka_unit_test(test_tls_failures_are_named),
     };
     return cmocka_run_group_tests(tests, ledgerfix_setup, ledgerfix_teardown);
