@@ -567,9 +567,9 @@ bool trainer_badge(struct kiosk *k, const struct uid *uid, int64_t now, int64_t 
     int err = store_badge_lookup(k->opt.store, hash, &owner);
     if (err == STORE_OK) {
         struct person p = {0};
-        store_person_by_id(k->opt.store, owner, &p);
+        bool known = store_person_by_id(k->opt.store, owner, &p) == STORE_OK;
         kiosk_message(k, TONE_V_WARNING, "This badge is already enrolled", now);
-        kiosk_message_line(k, "Badge …%s belongs to %s.", last4, p.name);
+        kiosk_message_line(k, "Badge …%s belongs to %s.", last4, known ? p.name : "someone else");
         return true;
     }
     k->enrol_uid = *uid;

@@ -91,8 +91,9 @@ static void write_row(struct import_ctx *c, const struct rrow *r)
     if (err == STORE_ECONSTRAINT) {
         int64_t owner = 0;
         struct person holder = {0};
-        if (store_badge_lookup(c->store, r->hash, &owner) == STORE_OK)
-            store_person_by_id(c->store, owner, &holder);
+        if (store_badge_lookup(c->store, r->hash, &owner) != STORE_OK ||
+            store_person_by_id(c->store, owner, &holder) != STORE_OK)
+            holder.staff_no[0] = '\0'; /* named as "someone else" */
         import_error(c, r->line, "badge_uid: badge …%s is already enrolled to %s", last4,
                      holder.staff_no[0] ? holder.staff_no : "someone else");
     } else if (err != STORE_OK) {
