@@ -608,6 +608,35 @@ static void test_a_cloned_kiosk_is_named(void **state)
 
 /* ---- limits -------------------------------------------------------------------------------- */
 
+/* The holder's login pushes its first event inside a transaction it keeps open (its own
+ * timeouts off, if asked); head office adds staff_no; the waiter's pull cannot see it yet. */
+static struct pg *hold_a_push_open(struct tkiosk *holder, struct tkiosk *waiter, bool no_limits,
+                                   const char *staff_no)
+{
+    char why[512], sql[256];
+    struct pg *pg = as_kiosk(holder);
+    static const char *const own[] = {"SET statement_timeout = 0",
+                                      "SET idle_in_transaction_session_timeout = 0"};
+    for (size_t i = 0; no_limits && i < sizeof(own) / sizeof(own[0]); i++)
+        assert_int_equal(pg_exec(pg, own[i], 0, NULL, NULL, why, sizeof(why)), PG_OK);
+    assert_int_equal(pg_exec(pg, "BEGIN", 0, NULL, NULL, why, sizeof(why)), PG_OK);
+    struct raw_batch b = {0};
+    struct event e;
+    local_event(holder, 1, &e);
+    raw_add(&b, &e);
+    assert_int_equal(raw_push_in(pg, &b, NULL, why, sizeof(why)), PG_OK);
+    raw_free(&b);
+    snprintf(sql, sizeof(sql),
+             "INSERT INTO cpd.people (staff_no, name, academy, role)"
+             " VALUES ('%s', 'Stella Hold', 'Riverside Academy', 'staff');",
+             staff_no);
+    owner_sql(sql);
+    struct person p;
+    must_sync(waiter, NULL);
+    assert_int_equal(store_person_by_staff_no(waiter->store, staff_no, &p), STORE_ENOTFOUND);
+    return pg;
+}
+
 static void test_a_kiosk_holding_a_transaction_stalls_no_one_for_long(void **state)
 {
     (void)state;
@@ -618,22 +647,10 @@ static void test_a_kiosk_holding_a_transaction_stalls_no_one_for_long(void **sta
     kiosk_open(&other, "waiter");
     add_events(&slow, 1);
     must_sync(&other, NULL);
-    /* The holder takes a transaction id and sits on it. */
-    struct pg *pg = as_kiosk(&slow);
+    /* The holder takes a transaction id and sits on it; the other kiosk cannot see past it. */
     char why[512];
-    assert_int_equal(pg_exec(pg, "BEGIN", 0, NULL, NULL, why, sizeof(why)), PG_OK);
-    struct raw_batch b = {0};
-    struct event e;
-    local_event(&slow, 1, &e);
-    raw_add(&b, &e);
-    assert_int_equal(raw_push_in(pg, &b, NULL, why, sizeof(why)), PG_OK);
-    raw_free(&b);
-    /* Head office adds someone; the other kiosk cannot see past the open transaction yet. */
-    owner_sql("INSERT INTO cpd.people (staff_no, name, academy, role)"
-              " VALUES ('STALL1', 'Stella Hold', 'Riverside Academy', 'staff');");
+    struct pg *pg = hold_a_push_open(&slow, &other, false, "STALL1");
     struct person p;
-    must_sync(&other, NULL);
-    assert_int_equal(store_person_by_staff_no(other.store, "STALL1", &p), STORE_ENOTFOUND);
     /* The server ends the idle transaction after its limit; the pull flows again. */
     sleep(3);
     must_sync(&other, NULL);
@@ -934,23 +951,9 @@ static void test_a_kiosk_that_turns_off_its_own_limits_is_ended(void **state)
     must_sync(&other, NULL);
     owner_sql("UPDATE cpd.ledger SET stall_limit_s = 2;");
     /* The holder switches its timeouts off, takes a transaction id through a push and sits. */
-    struct pg *pg = as_kiosk(&slow);
     char why[512];
-    static const char *const own[] = {"SET statement_timeout = 0",
-                                      "SET idle_in_transaction_session_timeout = 0", "BEGIN"};
-    for (size_t i = 0; i < sizeof(own) / sizeof(own[0]); i++)
-        assert_int_equal(pg_exec(pg, own[i], 0, NULL, NULL, why, sizeof(why)), PG_OK);
-    struct raw_batch b = {0};
-    struct event e;
-    local_event(&slow, 1, &e);
-    raw_add(&b, &e);
-    assert_int_equal(raw_push_in(pg, &b, NULL, why, sizeof(why)), PG_OK);
-    raw_free(&b);
-    owner_sql("INSERT INTO cpd.people (staff_no, name, academy, role)"
-              " VALUES ('STALL2', 'Sid Limitless', 'Riverside Academy', 'staff');");
+    struct pg *pg = hold_a_push_open(&slow, &other, true, "STALL2");
     struct person p;
-    must_sync(&other, NULL);
-    assert_int_equal(store_person_by_staff_no(other.store, "STALL2", &p), STORE_ENOTFOUND);
     /* Past the ledger's limit, the next sync of any kiosk ends the holder; its own pull then
      * flows (the one after, since this one's snapshot was taken before). */
     sleep(3);
