@@ -385,7 +385,8 @@ int cmd_verify_ledger(struct admin *a, int argc, char **argv)
         admin_error("%d of %d kiosks' records in the ledger do not verify", r.bad_kiosks, r.kiosks);
         return EXIT_TAMPER;
     }
-    printf("%d kiosks, %" PRId64 " events, %d checkpoints: all verified against the keyring\n",
-           r.kiosks, r.events, r.checkpoints);
+    printf("%d kiosk%s, %" PRId64 " event%s, %d checkpoint%s: all verified against the keyring\n",
+           r.kiosks, r.kiosks == 1 ? "" : "s", r.events, r.events == 1 ? "" : "s", r.checkpoints,
+           r.checkpoints == 1 ? "" : "s");
     return 0;
 }

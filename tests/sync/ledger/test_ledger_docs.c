@@ -170,7 +170,7 @@ static void test_the_documented_setup_works_as_written(void **state)
     if (run(cmd, out, sizeof(out)) != 0)
         fail_msg("verify: %s", out);
     assert_non_null(
-        strstr(out, "1 kiosks, 1 events, 1 checkpoints: all verified against the keyring"));
+        strstr(out, "1 kiosk, 1 event, 1 checkpoint: all verified against the keyring"));
     store_close(s);
     keys_wipe(&keys);
     test_rmtree(dir);
