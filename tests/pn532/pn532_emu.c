@@ -26,6 +26,7 @@ struct pn532_emu {
     bool silent;
     bool corrupt_next;
     int slow_ms;
+    bool hold;
     struct pn532_stats stats;
     uint8_t regs[65536];
     uint8_t in[1024];
@@ -158,10 +159,16 @@ static void reply(struct pn532_emu *e, const uint8_t *data, size_t n)
     bool corrupt = e->corrupt_next;
     e->corrupt_next = false;
     int slow = e->slow_ms;
+    bool hold = e->hold;
     int fd = e->master;
     e->stats.commands++;
+    e->stats.held += hold;
     pthread_mutex_unlock(&e->lock);
     memcpy(out, ack, sizeof(ack));
+    if (hold) { /* acknowledged, never answered: only the host's abort ends it */
+        write_all(fd, out, sizeof(ack));
+        return;
+    }
     size_t len = sizeof(ack) + build_frame(out + sizeof(ack), data, n, corrupt);
     if (slow > 0) {
         write_all(fd, out, sizeof(ack));
@@ -520,6 +527,13 @@ void pn532_emu_slow(struct pn532_emu *e, int delay_ms)
 {
     pthread_mutex_lock(&e->lock);
     e->slow_ms = delay_ms;
+    pthread_mutex_unlock(&e->lock);
+}
+
+void pn532_emu_hold(struct pn532_emu *e, bool hold)
+{
+    pthread_mutex_lock(&e->lock);
+    e->hold = hold;
     pthread_mutex_unlock(&e->lock);
 }
 

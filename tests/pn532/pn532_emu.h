@@ -5,7 +5,8 @@
  *
  * The emulator runs its own thread. Controls are thread-safe: place/remove a card, go silent
  * (an unplugged reader that still has its device node), hang up (the device node is gone),
- * replug (a new pty, with the link repointed), corrupt the next reply's checksum, reply slowly.
+ * replug (a new pty, with the link repointed), corrupt the next reply's checksum, reply slowly or
+ * not at all.
  * The device is reached through a symlink (link_path) so that a replug keeps the same path. */
 #ifndef CPD_PN532_EMU_H
 #define CPD_PN532_EMU_H
@@ -35,14 +36,18 @@ void pn532_emu_hangup(struct pn532_emu *emu);
 int pn532_emu_replug(struct pn532_emu *emu);
 void pn532_emu_corrupt_next(struct pn532_emu *emu);
 void pn532_emu_slow(struct pn532_emu *emu, int delay_ms);
+/* Acknowledges every command and never answers it, as a wedged chip does. */
+void pn532_emu_hold(struct pn532_emu *emu, bool hold);
 
-/* Counters, for tests: commands answered, selects (InListPassiveTarget), unknown commands. */
+/* Counters, for tests: commands answered, selects (InListPassiveTarget), unknown commands,
+ * host aborts (a bare ACK from the host), commands held unanswered. */
 struct pn532_stats {
     long commands;
     long selects;
     long presence_checks;
     long unknown;
     long aborts;
+    long held;
 };
 void pn532_emu_stats(struct pn532_emu *emu, struct pn532_stats *out);
 
