@@ -108,6 +108,17 @@ static bool valid_period(const char *text)
            strcmp(text, "spring") == 0 || strcmp(text, "summer") == 0 || strcmp(text, "year") == 0;
 }
 
+/* One of a fixed set of words; a word outside it is reported with the set. Returns -1 then. */
+static int parse_choice(struct import_ctx *c, const struct csv_row *row, int line, int column,
+                        int (*parse)(const char *), const char *field, const char *expected)
+{
+    const char *value = import_field(c, row, column);
+    int choice = parse(value);
+    if (choice < 0)
+        import_error(c, line, "unknown %s \"%s\" (expected %s)", field, value, expected);
+    return choice;
+}
+
 /* The fields that name things: id, period, category, delivery, kind, frequency. */
 static void parse_names(struct import_ctx *c, const struct csv_row *row, struct prow *p)
 {
@@ -131,26 +142,15 @@ static void parse_names(struct import_ctx *c, const struct csv_row *row, struct 
     if (!title[0])
         import_error(c, p->line, "title: missing");
     import_copy(c, p->line, "title", k->title, sizeof(k->title), title);
-    int delivery = domain_delivery_parse(import_field(c, row, C_DELIVERY));
-    if (delivery < 0)
-        import_error(c, p->line,
-                     "unknown delivery \"%s\" (expected face-to-face, live-teams or "
-                     "prerecorded)",
-                     import_field(c, row, C_DELIVERY));
+    int delivery = parse_choice(c, row, p->line, C_DELIVERY, domain_delivery_parse, "delivery",
+                                "face-to-face, live-teams or prerecorded");
     k->delivery = delivery < 0 ? DELIVERY_FACE_TO_FACE : (enum delivery)delivery;
-    int kind = domain_kind_parse(import_field(c, row, C_KIND));
-    if (kind < 0)
-        import_error(c, p->line,
-                     "unknown kind \"%s\" (expected single, cpi_initial, mapa_block, "
-                     "hub, department, prerecorded or mandatory)",
-                     import_field(c, row, C_KIND));
+    int kind = parse_choice(c, row, p->line, C_KIND, domain_kind_parse, "kind",
+                            "single, cpi_initial, mapa_block, hub, department, prerecorded or "
+                            "mandatory");
     k->kind = kind < 0 ? KIND_SINGLE : (enum course_kind)kind;
-    int freq = domain_frequency_parse(import_field(c, row, C_FREQUENCY));
-    if (freq < 0)
-        import_error(c, p->line,
-                     "unknown frequency \"%s\" (expected annual, 2-yearly, 3-yearly "
-                     "or initial-then-annual)",
-                     import_field(c, row, C_FREQUENCY));
+    int freq = parse_choice(c, row, p->line, C_FREQUENCY, domain_frequency_parse, "frequency",
+                            "annual, 2-yearly, 3-yearly or initial-then-annual");
     k->frequency = freq < 0 ? FREQ_NONE : (enum frequency)freq;
     if (k->kind == KIND_MANDATORY && k->frequency == FREQ_NONE && freq >= 0)
         import_warning(c, p->line, "mandatory training without a frequency: no renewal date");
