@@ -1,35 +1,89 @@
-#include "core/base/error.h"
-#include "ui/kiosk_internal.h"
+/* The kiosk's behaviour: taps through tapflow, the choose screen, the PIN pad and the idle
+ * screen; trainer mode (trainer.c) once a PIN is accepted. */
+#include "ui/kiosk.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/domain/crypto.h"
-#include "core/domain/pin.h"
-#include "ui/screens.h"
-#include "core/services/tap_text.h"
+#include "core/base/error.h"
 #include "core/base/utf8.h"
 #include "core/base/zone.h"
+#include "core/domain/crypto.h"
+#include "core/domain/pin.h"
+#include "core/services/tap_text.h"
+#include "core/services/tapflow.h"
+#include "ui/panel.h"
+#include "ui/screens.h"
+#include "ui/store_fault.h"
+#include "ui/trainer.h"
 
 #define US_PER_S   INT64_C(1000000)
 #define US_PER_MIN (60 * US_PER_S)
+
+enum kiosk_mode {
+    KM_IDLE,
+    KM_RESULT,  /* a tap's outcome */
+    KM_CHOOSE,  /* which of the open sessions */
+    KM_PIN,     /* trainer PIN pad */
+    KM_TRAINER, /* trainer mode: trainer.c has the screen */
+};
+
+struct kiosk {
+    struct kiosk_options opt;
+    struct tapflow flow;
+    struct trainer *trainer;
+    enum kiosk_mode mode;
+    int64_t until_us; /* the mode ends (back to idle) at this time; 0 = never */
+
+    struct tap_result *tap; /* the last tap's result */
+    bool tap_failed;
+    char fail_text[160];
+    struct uid tap_uid;  /* the badge of the choose screen */
+    struct panel choose; /* its buttons: ids are indexes into tap->choices */
+
+    /* The PIN pad. */
+    struct person pin_person;
+    char pin[8];
+    int pin_len;
+    char pin_message[160];
+
+    /* Idle: the sessions around now, refreshed each minute. */
+    struct view_session idle[VIEW_SESSIONS];
+    int n_idle;
+    int64_t idle_minute;
+
+    struct kiosk_status status;
+    enum view_tone notice_tone;
+    char notice[VIEW_TEXT];
+    struct store_fault fault;
+    enum kiosk_sound sound;
+};
 
 int kiosk_new(const struct kiosk_options *o, struct kiosk **out)
 {
     struct kiosk *k = calloc(1, sizeof(*k));
     struct tap_result *tap = malloc(sizeof(*tap));
-    struct kiosk_item *items = calloc(KIOSK_LIST_MAX, sizeof(*items));
-    if (!k || !tap || !items) {
+    if (!k || !tap) {
         free(k);
         free(tap);
-        free(items);
         return STORE_ENOMEM;
     }
     k->opt = *o;
     k->tap = tap;
-    k->items = items;
+    struct trainer_options to = {.store = o->store,
+                                 .rules = o->rules,
+                                 .site = o->site,
+                                 .site_key = o->site_key,
+                                 .clock_state = o->clock_state,
+                                 .fault = &k->fault};
+    int err = panel_init(&k->choose, 0);
+    if (err == STORE_OK)
+        err = trainer_new(&to, &k->trainer);
+    if (err != STORE_OK) {
+        kiosk_free(k);
+        return err;
+    }
     k->flow = (struct tapflow){.store = o->store,
                                .rules = o->rules,
                                .site_key = o->site_key,
@@ -42,6 +96,7 @@ int kiosk_new(const struct kiosk_options *o, struct kiosk **out)
     k->status.sync_tone = TONE_V_NEUTRAL;
     k->status.clock_ok = true;
     utf8_printf(k->status.clock_text, sizeof(k->status.clock_text), "Clock OK");
+    trainer_set_sync(k->trainer, k->status.sync_available, k->status.sync_why);
     k->idle_minute = -1;
     *out = k;
     return STORE_OK;
@@ -52,57 +107,35 @@ void kiosk_free(struct kiosk *k)
     if (!k)
         return;
     crypto_wipe(k->pin, sizeof(k->pin));
+    trainer_free(k->trainer);
+    panel_free(&k->choose);
     free(k->tap);
-    free(k->items);
     free(k);
 }
 
-void kiosk_format_time(int64_t utc_us, char out[8])
+static void format_time(int64_t utc_us, char out[8])
 {
     zone_format_hhmm(utc_us, out);
 }
 
-void kiosk_enter(struct kiosk *k, enum kiosk_mode mode, int64_t until_us)
+static void kiosk_enter(struct kiosk *k, enum kiosk_mode mode, int64_t until_us)
 {
     k->mode = mode;
     k->until_us = until_us;
 }
 
-void kiosk_store_failed(struct kiosk *k, int err, const char *what)
+/* Leaves the PIN pad and trainer mode: whatever was typed or in progress is dropped. */
+static void lock(struct kiosk *k)
 {
-    k->store_failed = true;
-    utf8_printf(k->store_text, sizeof(k->store_text), "%s: %s%s%s", what, cpd_strerror(err),
-                store_message(k->opt.store)[0] ? " — " : "", store_message(k->opt.store));
-    fprintf(stderr, "cpd-kiosk: %s\n", k->store_text);
-}
-
-void kiosk_store_ok(struct kiosk *k)
-{
-    k->store_failed = false;
-}
-
-void kiosk_message(struct kiosk *k, enum view_tone tone, const char *head, int64_t now_us)
-{
-    k->msg_tone = tone;
-    utf8_printf(k->msg_head, sizeof(k->msg_head), "%s", head);
-    k->n_msg = 0;
-    k->n_buttons = 0;
-    kiosk_enter(k, KM_MESSAGE, now_us + KIOSK_TRAINER_IDLE_US);
-}
-
-void kiosk_message_line(struct kiosk *k, const char *fmt, ...)
-{
-    if (k->n_msg == VIEW_LINES)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(k->msg_lines[k->n_msg++], VIEW_TEXT, fmt, ap);
-    va_end(ap);
+    trainer_close(k->trainer);
+    k->pin_len = 0;
+    crypto_wipe(k->pin, sizeof(k->pin));
 }
 
 void kiosk_set_status(struct kiosk *k, const struct kiosk_status *status)
 {
     k->status = *status;
+    trainer_set_sync(k->trainer, status->sync_available, status->sync_why);
 }
 
 void kiosk_set_notice(struct kiosk *k, enum view_tone tone, const char *text)
@@ -126,24 +159,17 @@ enum view_screen kiosk_screen(const struct kiosk *k)
     case KM_RESULT:
         return SCREEN_RESULT;
     case KM_CHOOSE:
-    case KM_BUTTONS:
         return SCREEN_CHOOSE;
     case KM_PIN:
         return SCREEN_PIN;
-    case KM_MENU:
-        return SCREEN_MENU;
-    case KM_LIST:
-        return SCREEN_TABLE;
     default:
-        return SCREEN_MESSAGE;
+        return trainer_screen(k->trainer);
     }
 }
 
 bool kiosk_take_sync_request(struct kiosk *k)
 {
-    bool r = k->sync_requested;
-    k->sync_requested = false;
-    return r;
+    return trainer_take_sync_request(k->trainer);
 }
 
 /* ---- taps -------------------------------------------------------------------------------- */
@@ -163,12 +189,27 @@ static enum kiosk_sound sound_of(enum tap_tone tone)
 
 static void start_pin(struct kiosk *k, const struct person *trainer, int64_t now)
 {
-    k->trainer = *trainer;
-    k->unlocked = false;
-    k->pin_len = 0;
-    crypto_wipe(k->pin, sizeof(k->pin));
+    lock(k);
+    k->pin_person = *trainer;
     utf8_printf(k->pin_message, sizeof(k->pin_message), " ");
     kiosk_enter(k, KM_PIN, now + KIOSK_PROMPT_US);
+}
+
+/* The open sessions of the last tap, as buttons. */
+static void start_choose(struct kiosk *k)
+{
+    char title[VIEW_TEXT];
+    utf8_printf(title, sizeof(title), "Which session are you here for, %s?", k->tap->person.name);
+    panel_buttons(&k->choose, PANEL_BUTTONS, title, "Touch it, or press its number");
+    for (size_t i = 0; i < k->tap->decision.n_choices; i++) {
+        const struct session *s = &k->tap->choices[i];
+        char a[8], z[8], detail[VIEW_TEXT];
+        format_time(s->start_us, a);
+        format_time(s->end_us, z);
+        utf8_printf(detail, sizeof(detail), "%s–%s  ·  %s", a, z,
+                    s->location[0] ? s->location : k->opt.site);
+        panel_button(&k->choose, (int64_t)i, s->title, detail, true, TONE_V_INFO);
+    }
 }
 
 /* One tap through tapflow; chosen is the session picked on the choose screen (0: none). */
@@ -177,13 +218,13 @@ static void tap(struct kiosk *k, const struct uid *uid, int64_t chosen, int64_t 
     int err = tapflow_tap(&k->flow, uid, now, mono, chosen, k->tap);
     k->tap_failed = err != STORE_OK;
     if (k->tap_failed) {
-        kiosk_store_failed(k, err, "the tap was not recorded");
+        store_fault_set(&k->fault, k->opt.store, err, "the tap was not recorded");
         utf8_printf(k->fail_text, sizeof(k->fail_text), "%s", cpd_strerror(err));
         k->sound = KIOSK_SOUND_ERROR;
         kiosk_enter(k, KM_RESULT, now + (int64_t)k->opt.result_seconds * 2 * US_PER_S);
         return;
     }
-    kiosk_store_ok(k);
+    store_fault_clear(&k->fault);
     const struct tap_decision *d = &k->tap->decision;
     struct tap_text t;
     tap_text_build(k->tap, &t);
@@ -194,6 +235,7 @@ static void tap(struct kiosk *k, const struct uid *uid, int64_t chosen, int64_t 
     }
     if (d->outcome == TAP_CHOOSE) {
         k->tap_uid = *uid;
+        start_choose(k);
         kiosk_enter(k, KM_CHOOSE, now + KIOSK_PROMPT_US);
         return;
     }
@@ -206,9 +248,9 @@ static void tap(struct kiosk *k, const struct uid *uid, int64_t chosen, int64_t 
 
 void kiosk_badge(struct kiosk *k, const struct uid *uid, int64_t now, int64_t mono)
 {
-    if (k->unlocked && trainer_badge(k, uid, now, mono))
+    if (k->mode == KM_TRAINER && trainer_badge(k->trainer, uid, now))
         return;
-    trainer_lock(k); /* a badge in the middle of trainer mode ends it: the kiosk is public */
+    lock(k); /* a badge in the middle of trainer mode ends it: the kiosk is public */
     tap(k, uid, 0, now, mono);
 }
 
@@ -224,14 +266,14 @@ static void pin_ok(struct kiosk *k, int64_t now)
                     PIN_MAX_DIGITS);
         return;
     }
-    int err = store_pin_get(k->opt.store, k->trainer.id, &rec);
+    int err = store_pin_get(k->opt.store, k->pin_person.id, &rec);
     if (err == STORE_ENOTFOUND) {
         utf8_printf(k->pin_message, sizeof(k->pin_message),
                     "No PIN is set for you: ask the office (cpd-admin trainer pin)");
         return;
     }
     if (err != STORE_OK) {
-        kiosk_store_failed(k, err, "cannot check the PIN");
+        store_fault_set(&k->fault, k->opt.store, err, "cannot check the PIN");
         utf8_printf(k->pin_message, sizeof(k->pin_message), "Cannot check the PIN: %s",
                     cpd_strerror(err));
         return;
@@ -240,24 +282,23 @@ static void pin_ok(struct kiosk *k, int64_t now)
     enum pin_verdict verdict = pin_judge(&rec, matches, now);
     /* The attempt is on disk before it counts, or it does not count: a lockout a restart could
      * forget would let someone guess on (a full disk must not open trainer mode). */
-    err = store_pin_attempts(k->opt.store, k->trainer.id, rec.failures, rec.locked_until_us);
+    err = store_pin_attempts(k->opt.store, k->pin_person.id, rec.failures, rec.locked_until_us);
     k->pin_len = 0;
     crypto_wipe(k->pin, sizeof(k->pin));
     if (err != STORE_OK) {
-        kiosk_store_failed(k, err, "cannot record the PIN attempt");
+        store_fault_set(&k->fault, k->opt.store, err, "cannot record the PIN attempt");
         utf8_printf(k->pin_message, sizeof(k->pin_message),
                     "Cannot record the PIN attempt (%s): trainer mode stays locked",
                     cpd_strerror(err));
         k->sound = KIOSK_SOUND_ERROR;
         return;
     }
-    kiosk_format_time(rec.locked_until_us, until);
+    format_time(rec.locked_until_us, until);
     switch (verdict) {
     case PIN_ACCEPTED:
-        k->unlocked = true;
-        k->trainer_seen_us = now;
         k->sound = KIOSK_SOUND_OK;
-        trainer_open_menu(k, now);
+        kiosk_enter(k, KM_TRAINER, 0);
+        trainer_open(k->trainer, &k->pin_person, now);
         return;
     case PIN_REJECTED:
         utf8_printf(k->pin_message, sizeof(k->pin_message), "Wrong PIN — %d %s left",
@@ -288,7 +329,7 @@ static void pin_action(struct kiosk *k, struct view_action a, int64_t now)
         pin_ok(k, now);
         break;
     case ACT_BACK:
-        trainer_lock(k);
+        lock(k);
         kiosk_enter(k, KM_IDLE, 0);
         break;
     default:
@@ -300,6 +341,7 @@ static void pin_action(struct kiosk *k, struct view_action a, int64_t now)
 
 void kiosk_action(struct kiosk *k, struct view_action a, int64_t now, int64_t mono)
 {
+    int64_t choice;
     if (a.kind == ACT_NONE)
         return;
     switch (k->mode) {
@@ -307,8 +349,8 @@ void kiosk_action(struct kiosk *k, struct view_action a, int64_t now, int64_t mo
         kiosk_enter(k, KM_IDLE, 0);
         break;
     case KM_CHOOSE:
-        if (a.kind == ACT_BUTTON && a.index < (int)k->tap->decision.n_choices)
-            tap(k, &k->tap_uid, k->tap->choices[a.index].id, now, mono);
+        if (a.kind == ACT_BUTTON && panel_button_id(&k->choose, a.index, &choice))
+            tap(k, &k->tap_uid, k->tap->choices[choice].id, now, mono);
         else if (a.kind == ACT_BACK)
             kiosk_enter(k, KM_IDLE, 0);
         break;
@@ -317,11 +359,10 @@ void kiosk_action(struct kiosk *k, struct view_action a, int64_t now, int64_t mo
         break;
     case KM_IDLE:
         break;
-    default:
-        if (k->unlocked) {
-            k->trainer_seen_us = now;
-            trainer_action(k, a, now, mono);
-        }
+    case KM_TRAINER:
+        trainer_action(k->trainer, a, now, mono);
+        if (!trainer_is_open(k->trainer))
+            kiosk_enter(k, KM_IDLE, 0);
         break;
     }
 }
@@ -329,6 +370,10 @@ void kiosk_action(struct kiosk *k, struct view_action a, int64_t now, int64_t mo
 struct view_action kiosk_key_action(const struct kiosk *k, enum gfx_key key, char ch)
 {
     struct view_action none = {ACT_NONE, 0};
+    if (k->mode == KM_TRAINER)
+        return trainer_key_action(k->trainer, key, ch);
+    if (k->mode == KM_CHOOSE)
+        return panel_key_action(&k->choose, key, ch);
     switch (key) {
     case KEY_ESCAPE:
         return (struct view_action){ACT_BACK, 0};
@@ -341,14 +386,8 @@ struct view_action kiosk_key_action(const struct kiosk *k, enum gfx_key key, cha
     case KEY_PAGE_DOWN:
         return (struct view_action){ACT_PAGE_DOWN, 0};
     case KEY_CHAR:
-        if (ch < '0' || ch > '9')
-            return none;
-        if (k->mode == KM_PIN)
+        if (k->mode == KM_PIN && ch >= '0' && ch <= '9')
             return (struct view_action){ACT_DIGIT, ch - '0'};
-        if (ch >= '1' && (k->mode == KM_CHOOSE || k->mode == KM_MENU || k->mode == KM_BUTTONS))
-            return (struct view_action){ACT_BUTTON, ch - '1'};
-        if (ch >= '1' && k->mode == KM_LIST)
-            return (struct view_action){ACT_ROW, k->first + ch - '1'};
         return none;
     default:
         return none;
@@ -362,7 +401,7 @@ static void refresh_idle(struct kiosk *k, int64_t now)
     k->n_idle = 0;
     int err = store_sessions_between(k->opt.store, now, now + 12 * 60 * US_PER_MIN, found, 16, &n);
     if (err != STORE_OK) {
-        kiosk_store_failed(k, err, "cannot read the programme");
+        store_fault_set(&k->fault, k->opt.store, err, "cannot read the programme");
         return;
     }
     civil_day today, day;
@@ -375,8 +414,8 @@ static void refresh_idle(struct kiosk *k, int64_t now)
             continue;
         struct view_session *v = &k->idle[k->n_idle++];
         char a[8], b[8];
-        kiosk_format_time(s->start_us, a);
-        kiosk_format_time(s->end_us, b);
+        format_time(s->start_us, a);
+        format_time(s->end_us, b);
         v->open = tap_session_open(k->opt.rules, s, now);
         utf8_printf(v->when, sizeof(v->when), "%s–%s", a, b);
         utf8_printf(v->title, sizeof(v->title), "%s", s->title);
@@ -398,17 +437,13 @@ static void refresh_idle(struct kiosk *k, int64_t now)
 
 void kiosk_tick(struct kiosk *k, int64_t now, int64_t mono)
 {
-    if (k->unlocked && now - k->trainer_seen_us >= KIOSK_TRAINER_IDLE_US) {
-        trainer_lock(k);
-        kiosk_enter(k, KM_IDLE, 0);
-    }
-    if (k->until_us && now >= k->until_us) {
-        if (k->unlocked && k->mode != KM_MENU)
-            trainer_open_menu(k, now);
-        else {
-            trainer_lock(k);
+    if (k->mode == KM_TRAINER) {
+        trainer_tick(k->trainer, now);
+        if (!trainer_is_open(k->trainer))
             kiosk_enter(k, KM_IDLE, 0);
-        }
+    } else if (k->until_us && now >= k->until_us) {
+        lock(k);
+        kiosk_enter(k, KM_IDLE, 0);
     }
     int64_t minute = now / US_PER_MIN;
     if (minute != k->idle_minute) {
@@ -416,7 +451,7 @@ void kiosk_tick(struct kiosk *k, int64_t now, int64_t mono)
         int closed = 0;
         int err = tapflow_sweep(&k->flow, now, mono, &closed);
         if (err != STORE_OK)
-            kiosk_store_failed(k, err, "cannot close forgotten sign-outs");
+            store_fault_set(&k->fault, k->opt.store, err, "cannot close forgotten sign-outs");
         refresh_idle(k, now);
     }
 }
@@ -426,8 +461,8 @@ int64_t kiosk_deadline(const struct kiosk *k, int64_t now)
     int64_t next = (now / US_PER_MIN + 1) * US_PER_MIN;
     if (k->until_us && k->until_us < next)
         next = k->until_us;
-    if (k->unlocked && k->trainer_seen_us + KIOSK_TRAINER_IDLE_US < next)
-        next = k->trainer_seen_us + KIOSK_TRAINER_IDLE_US;
+    if (k->mode == KM_TRAINER)
+        next = trainer_deadline(k->trainer, next);
     /* Count down the seconds on a result screen. */
     if (k->mode == KM_RESULT && now + US_PER_S < next)
         next = (now / US_PER_S + 1) * US_PER_S;
@@ -473,26 +508,6 @@ static void result_view(const struct kiosk *k, int64_t now, struct view *v)
     v->seconds_left = left > 0 ? (int)((left + US_PER_S - 1) / US_PER_S) : 0;
 }
 
-static void choose_view(const struct kiosk *k, struct view *v)
-{
-    v->screen = SCREEN_CHOOSE;
-    utf8_printf(v->title, sizeof(v->title), "Which session are you here for, %s?",
-                k->tap->person.name);
-    utf8_printf(v->subtitle, sizeof(v->subtitle), "Touch it, or press its number");
-    for (size_t i = 0; i < k->tap->decision.n_choices && i < VIEW_BUTTONS; i++) {
-        const struct session *s = &k->tap->choices[i];
-        struct view_button *b = &v->buttons[v->n_buttons++];
-        char a[8], z[8];
-        kiosk_format_time(s->start_us, a);
-        kiosk_format_time(s->end_us, z);
-        utf8_printf(b->label, sizeof(b->label), "%s", s->title);
-        utf8_printf(b->detail, sizeof(b->detail), "%s–%s  ·  %s", a, z,
-                    s->location[0] ? s->location : k->opt.site);
-        b->enabled = true;
-        b->tone = TONE_V_INFO;
-    }
-}
-
 static void status_chips(const struct kiosk *k, struct view *v)
 {
     v->reader.tone = k->status.reader_up ? TONE_V_OK : TONE_V_ERROR;
@@ -502,10 +517,10 @@ static void status_chips(const struct kiosk *k, struct view *v)
     v->time_status.tone = k->status.clock_ok ? TONE_V_OK : TONE_V_WARNING;
     utf8_printf(v->time_status.text, sizeof(v->time_status.text), "%s", k->status.clock_text);
     /* The most serious problem gets the banner. */
-    if (k->store_failed) {
+    if (k->fault.failed) {
         v->has_banner = true;
         v->banner_tone = TONE_V_ERROR;
-        utf8_printf(v->banner, sizeof(v->banner), "Database problem — %s", k->store_text);
+        utf8_printf(v->banner, sizeof(v->banner), "Database problem — %s", k->fault.text);
     } else if (!k->status.reader_up) {
         v->has_banner = true;
         v->banner_tone = TONE_V_ERROR;
@@ -530,13 +545,12 @@ void kiosk_view(struct kiosk *k, int64_t now, int width, int height, struct view
     civil_day day;
     int minute;
     zone_utc_to_local(now, &day, &minute, NULL);
-    kiosk_format_time(now, v->clock);
+    format_time(now, v->clock);
     int y, m, d;
     civil_to_ymd(day, &y, &m, &d);
     utf8_printf(v->date, sizeof(v->date), "%s %d %s %d", civil_weekday_name(civil_weekday(day)), d,
                 civil_month_abbr(m), y);
     utf8_copy(v->site, sizeof(v->site), k->opt.site);
-    k->per_page = screens_rows_per_page(width, height);
     status_chips(k, v);
     switch (k->mode) {
     case KM_IDLE:
@@ -549,17 +563,17 @@ void kiosk_view(struct kiosk *k, int64_t now, int width, int height, struct view
         result_view(k, now, v);
         break;
     case KM_CHOOSE:
-        choose_view(k, v);
+        panel_view(&k->choose, v);
         break;
     case KM_PIN:
         v->screen = SCREEN_PIN;
-        utf8_printf(v->title, sizeof(v->title), "Trainer mode: %s", k->trainer.name);
+        utf8_printf(v->title, sizeof(v->title), "Trainer mode: %s", k->pin_person.name);
         utf8_printf(v->subtitle, sizeof(v->subtitle), "Enter your PIN");
         v->pin_digits = k->pin_len;
         utf8_printf(v->pin_message, sizeof(v->pin_message), "%s", k->pin_message);
         break;
-    default:
-        trainer_view(k, v);
+    case KM_TRAINER:
+        trainer_view(k->trainer, v);
         break;
     }
 }

@@ -16,8 +16,7 @@
 #include "ui/input.h"
 #include "ui/view.h"
 
-#define KIOSK_TRAINER_IDLE_US (INT64_C(60) * 1000000) /* trainer mode locks after 60 s idle */
-#define KIOSK_PROMPT_US       (INT64_C(30) * 1000000) /* PIN pad, choose screen: give up */
+#define KIOSK_PROMPT_US (INT64_C(30) * 1000000) /* PIN pad, choose screen: give up */
 
 struct kiosk_options {
     struct store *store;

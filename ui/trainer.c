@@ -1,19 +1,21 @@
 /* Trainer mode: the menu, the register, the CPI grid, signing in and out by hand, enrolling a
  * badge, the evacuation list. Every change is an event with the trainer's identity and reason. */
+#include "ui/trainer.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/base/utf8.h"
-#include "core/domain/crypto.h"
-#include "core/domain/credits.h"
-#include "core/services/trainer_ops.h"
-#include "ui/kiosk_internal.h"
-#include "core/domain/payload.h"
-#include "core/domain/tap.h"
 #include "core/base/zone.h"
+#include "core/domain/credits.h"
+#include "core/domain/crypto.h"
+#include "core/domain/tap.h"
+#include "core/services/trainer_ops.h"
+#include "ui/panel.h"
 
 #define US_PER_MIN INT64_C(60000000)
+#define LIST_MAX   512 /* rows a list holds; beyond that it says how many more there are */
 
 enum menu_item {
     M_REGISTER,
@@ -27,6 +29,38 @@ enum menu_item {
     M_COUNT
 };
 
+/* What a trainer is in the middle of. */
+enum flow {
+    FLOW_NONE,
+    FLOW_REGISTER,
+    FLOW_CPI,
+    FLOW_EVACUATION,
+    FLOW_SIGN_IN,  /* session → person → reason */
+    FLOW_SIGN_OUT, /* session → person → reason */
+    FLOW_ENROL,    /* badge → person */
+};
+
+enum step { STEP_NONE, STEP_SESSION, STEP_PERSON, STEP_REASON, STEP_BADGE, STEP_CONFIRM };
+
+struct trainer {
+    struct trainer_options opt;
+    struct panel panel;
+    bool open;
+    struct person who; /* the trainer */
+    int64_t seen_us;   /* the last touch */
+    int64_t until_us;  /* this screen goes back to the menu (or locks) at this time */
+
+    enum flow flow;
+    enum step step;
+    struct session session; /* the flow's session */
+    struct person person;   /* the flow's person */
+    struct uid enrol_uid;
+
+    bool sync_available;
+    char sync_why[128];
+    bool sync_requested;
+};
+
 static const char *const reasons[] = {"Forgot badge",
                                       "Badge not working",
                                       "Reader not working",
@@ -35,98 +69,120 @@ static const char *const reasons[] = {"Forgot badge",
                                       "Other (trainer's note)"};
 #define N_REASONS ((int)(sizeof(reasons) / sizeof(reasons[0])))
 
-static void button(struct kiosk *k, int64_t id, const char *label, const char *detail, bool enabled,
-                   enum view_tone tone)
+int trainer_new(const struct trainer_options *o, struct trainer **out)
 {
-    if (k->n_buttons == VIEW_BUTTONS)
+    struct trainer *t = calloc(1, sizeof(*t));
+    if (!t)
+        return STORE_ENOMEM;
+    int err = panel_init(&t->panel, LIST_MAX);
+    if (err != STORE_OK) {
+        free(t);
+        return err;
+    }
+    t->opt = *o;
+    *out = t;
+    return STORE_OK;
+}
+
+void trainer_free(struct trainer *t)
+{
+    if (!t)
         return;
-    struct view_button *b = &k->buttons[k->n_buttons];
-    utf8_printf(b->label, sizeof(b->label), "%s", label);
-    utf8_printf(b->detail, sizeof(b->detail), "%s", detail);
-    b->enabled = enabled;
-    b->tone = tone;
-    k->button_ids[k->n_buttons++] = id;
+    panel_free(&t->panel);
+    free(t);
 }
 
-void trainer_lock(struct kiosk *k)
+bool trainer_is_open(const struct trainer *t)
 {
-    k->unlocked = false;
-    k->flow_kind = FLOW_NONE;
-    k->step = STEP_NONE;
-    k->pin_len = 0;
-    crypto_wipe(k->pin, sizeof(k->pin));
+    return t->open;
 }
 
-void trainer_open_menu(struct kiosk *k, int64_t now)
+void trainer_set_sync(struct trainer *t, bool available, const char *why)
 {
-    k->flow_kind = FLOW_NONE;
-    k->step = STEP_NONE;
-    k->n_buttons = 0;
-    utf8_printf(k->title, sizeof(k->title), "Trainer mode — %s", k->trainer.name);
-    utf8_printf(k->subtitle, sizeof(k->subtitle), "Locks after 60 seconds without a touch");
-    button(k, M_REGISTER, "Register", "Who is here for tonight's session", true, TONE_V_INFO);
-    button(k, M_CPI, "CPI grid", "Cohorts × 4 sessions: verify, see who is at risk", true,
-           TONE_V_INFO);
-    button(k, M_SIGN_IN, "Sign someone in", "By hand, with a reason", true, TONE_V_INFO);
-    button(k, M_SIGN_OUT, "Sign someone out", "By hand, with a reason", true, TONE_V_INFO);
-    button(k, M_ENROL, "Enrol a badge", "Tap the new badge, pick the person", true, TONE_V_INFO);
-    button(k, M_EVACUATION, "Evacuation list", "Everyone signed in now", true, TONE_V_WARNING);
-    button(k, M_SYNC, "Sync now",
-           k->status.sync_available ? "Send events to head office, fetch the roster"
-                                    : k->status.sync_why,
-           k->status.sync_available, TONE_V_INFO);
-    button(k, M_LOCK, "Lock", "Leave trainer mode", true, TONE_V_NEUTRAL);
-    kiosk_enter(k, KM_MENU, now + KIOSK_TRAINER_IDLE_US);
+    t->sync_available = available;
+    utf8_printf(t->sync_why, sizeof(t->sync_why), "%s", why);
 }
 
-/* ---- lists ------------------------------------------------------------------------------- */
-
-static void list_start(struct kiosk *k, const char *title, const char *const *columns, int n)
+bool trainer_take_sync_request(struct trainer *t)
 {
-    utf8_printf(k->title, sizeof(k->title), "%s", title);
-    k->subtitle[0] = '\0';
-    k->n_columns = n;
-    for (int i = 0; i < n; i++)
-        utf8_printf(k->columns[i], sizeof(k->columns[i]), "%s", columns[i]);
-    k->n_items = 0;
-    k->n_cut = 0;
-    k->first = 0;
+    bool r = t->sync_requested;
+    t->sync_requested = false;
+    return r;
 }
 
-static struct kiosk_item *list_add(struct kiosk *k, int64_t id)
+static void fail(struct trainer *t, int err, const char *what)
 {
-    if (k->n_items == KIOSK_LIST_MAX) {
-        k->n_cut++;
-        return NULL;
-    }
-    struct kiosk_item *it = &k->items[k->n_items++];
-    memset(it, 0, sizeof(*it));
-    it->id = id;
-    it->tone = TONE_V_NEUTRAL;
-    return it;
+    store_fault_set(t->opt.fault, t->opt.store, err, what);
 }
 
-static struct kiosk_item *list_find(struct kiosk *k, int64_t id)
+/* A screen stays up until the trainer moves on, or a minute without a touch. */
+static void stay(struct trainer *t, int64_t now)
 {
-    for (int i = 0; i < k->n_items; i++) {
-        if (k->items[i].id == id)
-            return &k->items[i];
-    }
-    return NULL;
+    t->until_us = now + TRAINER_IDLE_US;
+}
+
+static void message(struct trainer *t, enum view_tone tone, const char *head, int64_t now)
+{
+    panel_message(&t->panel, tone, head);
+    stay(t, now);
+}
+
+static void format_time(int64_t utc_us, char out[8])
+{
+    zone_format_hhmm(utc_us, out);
+}
+
+void trainer_close(struct trainer *t)
+{
+    t->open = false;
+    t->flow = FLOW_NONE;
+    t->step = STEP_NONE;
+}
+
+static void open_menu(struct trainer *t, int64_t now)
+{
+    struct panel *p = &t->panel;
+    t->flow = FLOW_NONE;
+    t->step = STEP_NONE;
+    char title[VIEW_TEXT];
+    utf8_printf(title, sizeof(title), "Trainer mode — %s", t->who.name);
+    panel_buttons(p, PANEL_MENU, title, "Locks after 60 seconds without a touch");
+    panel_button(p, M_REGISTER, "Register", "Who is here for tonight's session", true, TONE_V_INFO);
+    panel_button(p, M_CPI, "CPI grid", "Cohorts × 4 sessions: verify, see who is at risk", true,
+                 TONE_V_INFO);
+    panel_button(p, M_SIGN_IN, "Sign someone in", "By hand, with a reason", true, TONE_V_INFO);
+    panel_button(p, M_SIGN_OUT, "Sign someone out", "By hand, with a reason", true, TONE_V_INFO);
+    panel_button(p, M_ENROL, "Enrol a badge", "Tap the new badge, pick the person", true,
+                 TONE_V_INFO);
+    panel_button(p, M_EVACUATION, "Evacuation list", "Everyone signed in now", true,
+                 TONE_V_WARNING);
+    panel_button(p, M_SYNC, "Sync now",
+                 t->sync_available ? "Send events to head office, fetch the roster" : t->sync_why,
+                 t->sync_available, TONE_V_INFO);
+    panel_button(p, M_LOCK, "Lock", "Leave trainer mode", true, TONE_V_NEUTRAL);
+    stay(t, now);
+}
+
+void trainer_open(struct trainer *t, const struct person *who, int64_t now)
+{
+    t->who = *who;
+    t->open = true;
+    t->seen_us = now;
+    open_menu(t, now);
 }
 
 /* ---- which session ----------------------------------------------------------------------- */
 
 /* Today's recordable sessions whose sign-in or checkout window is open now. */
-static int current_sessions(struct kiosk *k, int64_t now, struct session *out, int cap)
+static int current_sessions(struct trainer *t, int64_t now, struct session *out, int cap)
 {
     struct session found[16];
     size_t n = 0;
-    const struct rules *r = k->opt.rules;
-    int err = store_sessions_between(k->opt.store, now - r->checkout_after_min * US_PER_MIN,
+    const struct rules *r = t->opt.rules;
+    int err = store_sessions_between(t->opt.store, now - r->checkout_after_min * US_PER_MIN,
                                      now + r->open_before_min * US_PER_MIN, found, 16, &n);
     if (err != STORE_OK) {
-        kiosk_store_failed(k, err, "cannot read the programme");
+        fail(t, err, "cannot read the programme");
         return 0;
     }
     int m = 0;
@@ -137,44 +193,42 @@ static int current_sessions(struct kiosk *k, int64_t now, struct session *out, i
     return m;
 }
 
-static void ask_session(struct kiosk *k, const struct session *s, int n, int64_t now);
-static void after_session(struct kiosk *k, int64_t now);
+static void ask_session(struct trainer *t, const struct session *s, int n, int64_t now);
+static void after_session(struct trainer *t, int64_t now);
 
-static void start_flow(struct kiosk *k, enum kiosk_flow flow, int64_t now)
+static void start_flow(struct trainer *t, enum flow flow, int64_t now)
 {
     struct session s[VIEW_BUTTONS];
-    k->flow_kind = flow;
-    int n = current_sessions(k, now, s, VIEW_BUTTONS);
+    t->flow = flow;
+    int n = current_sessions(t, now, s, VIEW_BUTTONS);
     if (n == 0) {
-        kiosk_message(k, TONE_V_INFO, "No session is open now", now);
-        kiosk_message_line(k,
+        message(t, TONE_V_INFO, "No session is open now", now);
+        panel_message_line(&t->panel,
                            "Sessions open %d minutes before they start and close %d minutes "
                            "after they end.",
-                           k->opt.rules->open_before_min, k->opt.rules->checkout_after_min);
+                           t->opt.rules->open_before_min, t->opt.rules->checkout_after_min);
         return;
     }
     if (n == 1) {
-        k->session = s[0];
-        after_session(k, now);
+        t->session = s[0];
+        after_session(t, now);
         return;
     }
-    ask_session(k, s, n, now);
+    ask_session(t, s, n, now);
 }
 
-static void ask_session(struct kiosk *k, const struct session *s, int n, int64_t now)
+static void ask_session(struct trainer *t, const struct session *s, int n, int64_t now)
 {
-    k->step = STEP_SESSION;
-    k->n_buttons = 0;
-    utf8_printf(k->title, sizeof(k->title), "Which session?");
-    k->subtitle[0] = '\0';
+    t->step = STEP_SESSION;
+    panel_buttons(&t->panel, PANEL_BUTTONS, "Which session?", "");
     for (int i = 0; i < n; i++) {
         char a[8], z[8], detail[VIEW_TEXT];
-        kiosk_format_time(s[i].start_us, a);
-        kiosk_format_time(s[i].end_us, z);
+        format_time(s[i].start_us, a);
+        format_time(s[i].end_us, z);
         utf8_printf(detail, sizeof(detail), "%s–%s", a, z);
-        button(k, s[i].id, s[i].title, detail, true, TONE_V_INFO);
+        panel_button(&t->panel, s[i].id, s[i].title, detail, true, TONE_V_INFO);
     }
-    kiosk_enter(k, KM_BUTTONS, now + KIOSK_TRAINER_IDLE_US);
+    stay(t, now);
 }
 
 /* ---- register ---------------------------------------------------------------------------- */
@@ -182,8 +236,8 @@ static void ask_session(struct kiosk *k, const struct session *s, int n, int64_t
 static void describe(const struct attendance *a, char *status, size_t cap, enum view_tone *tone)
 {
     char in[8], out[8];
-    kiosk_format_time(a->in_us, in);
-    kiosk_format_time(a->out_us, out);
+    format_time(a->in_us, in);
+    format_time(a->out_us, out);
     const char *by_hand = a->flags & (ATT_MANUAL_IN | ATT_MANUAL_OUT) ? ", by hand" : "";
     *tone = TONE_V_OK;
     if (a->out_us == 0) {
@@ -203,24 +257,24 @@ static void describe(const struct attendance *a, char *status, size_t cap, enum 
 
 static int register_row(void *ctx, const struct person *p, const struct attendance *a)
 {
-    struct kiosk *k = ctx;
-    struct kiosk_item *it = list_add(k, p->id);
+    struct trainer *t = ctx;
+    struct panel_item *it = panel_list_add(&t->panel, p->id);
     if (!it)
         return 0; /* counted in n_cut: the list says how many it could not show */
     utf8_printf(it->cells[0], sizeof(it->cells[0]), "%s", p->name);
     describe(a, it->cells[1], sizeof(it->cells[1]), &it->tone);
     utf8_printf(it->cells[2], sizeof(it->cells[2]), "%s", p->academy);
-    it->selectable = k->flow_kind == FLOW_SIGN_OUT && a->in_us != 0 && a->out_us == 0;
+    it->selectable = t->flow == FLOW_SIGN_OUT && a->in_us != 0 && a->out_us == 0;
     return 0;
 }
 
 static int booked_row(void *ctx, const struct person *p, int unused)
 {
     (void)unused;
-    struct kiosk *k = ctx;
-    if (list_find(k, p->id))
+    struct trainer *t = ctx;
+    if (panel_list_find(&t->panel, p->id))
         return 0;
-    struct kiosk_item *it = list_add(k, p->id);
+    struct panel_item *it = panel_list_add(&t->panel, p->id);
     if (!it)
         return 0; /* counted in n_cut: the list says how many it could not show */
     utf8_printf(it->cells[0], sizeof(it->cells[0]), "%s", p->name);
@@ -230,29 +284,29 @@ static int booked_row(void *ctx, const struct person *p, int unused)
     return 0;
 }
 
-static void show_register(struct kiosk *k, int64_t now)
+static void show_register(struct trainer *t, int64_t now)
 {
     static const char *const cols[] = {"Name", "Status", "Academy"};
     char title[VIEW_TEXT], a[8], z[8];
-    kiosk_format_time(k->session.start_us, a);
-    kiosk_format_time(k->session.end_us, z);
-    utf8_printf(title, sizeof(title), "Register: %s, %s–%s", k->session.title, a, z);
-    list_start(k, title, cols, 3);
-    int err = store_register_each(k->opt.store, k->session.id, register_row, k);
+    format_time(t->session.start_us, a);
+    format_time(t->session.end_us, z);
+    utf8_printf(title, sizeof(title), "Register: %s, %s–%s", t->session.title, a, z);
+    panel_list(&t->panel, title, cols, 3);
+    int err = store_register_each(t->opt.store, t->session.id, register_row, t);
     if (err == STORE_OK || err == CPD_STOP)
-        err = store_bookings_of(k->opt.store, k->session.id, booked_row, k);
+        err = store_bookings_of(t->opt.store, t->session.id, booked_row, t);
     if (err != STORE_OK && err != CPD_STOP)
-        kiosk_store_failed(k, err, "cannot read the register");
+        fail(t, err, "cannot read the register");
     int in = 0, late = 0, missing = 0;
-    for (int i = 0; i < k->n_items; i++) {
-        in += strncmp(k->items[i].cells[1], "In ", 3) == 0;
-        late += strstr(k->items[i].cells[1], "late") != NULL;
-        missing += strncmp(k->items[i].cells[1], "Booked", 6) == 0;
+    for (int i = 0; i < t->panel.n_items; i++) {
+        in += strncmp(t->panel.items[i].cells[1], "In ", 3) == 0;
+        late += strstr(t->panel.items[i].cells[1], "late") != NULL;
+        missing += strncmp(t->panel.items[i].cells[1], "Booked", 6) == 0;
     }
-    utf8_printf(k->subtitle, sizeof(k->subtitle), "%d in now · %d late · %d booked but not here",
-                in, late, missing);
-    k->step = STEP_NONE;
-    kiosk_enter(k, KM_LIST, now + KIOSK_TRAINER_IDLE_US);
+    utf8_printf(t->panel.subtitle, sizeof(t->panel.subtitle),
+                "%d in now · %d late · %d booked but not here", in, late, missing);
+    t->step = STEP_NONE;
+    stay(t, now);
 }
 
 /* ---- evacuation -------------------------------------------------------------------------- */
@@ -260,55 +314,55 @@ static void show_register(struct kiosk *k, int64_t now)
 static int evacuation_row(void *ctx, const struct person *p, const struct session *s,
                           const struct attendance *a)
 {
-    struct kiosk *k = ctx;
-    struct kiosk_item *it = list_add(k, p->id);
+    struct trainer *t = ctx;
+    struct panel_item *it = panel_list_add(&t->panel, p->id);
     if (!it)
         return 0; /* counted in n_cut: the list says how many it could not show */
     char in[8];
-    kiosk_format_time(a->in_us, in);
+    format_time(a->in_us, in);
     utf8_printf(it->cells[0], sizeof(it->cells[0]), "%s", p->name);
     utf8_printf(it->cells[1], sizeof(it->cells[1]), "%s", s->title);
     utf8_printf(it->cells[2], sizeof(it->cells[2]), "since %s", in);
     utf8_printf(it->cells[3], sizeof(it->cells[3]), "%s",
-                s->location[0] ? s->location : k->opt.site);
+                s->location[0] ? s->location : t->opt.site);
     it->tone = TONE_V_WARNING;
     return 0;
 }
 
-static void show_evacuation(struct kiosk *k, int64_t now)
+static void show_evacuation(struct trainer *t, int64_t now)
 {
     static const char *const cols[] = {"Name", "Session", "Signed in", "Room"};
-    list_start(k, "Evacuation list: everyone signed in now", cols, 4);
-    int err = store_open_attendance_each(k->opt.store, INT64_MAX, evacuation_row, k);
+    panel_list(&t->panel, "Evacuation list: everyone signed in now", cols, 4);
+    int err = store_open_attendance_each(t->opt.store, INT64_MAX, evacuation_row, t);
     if (err != STORE_OK && err != CPD_STOP)
-        kiosk_store_failed(k, err, "cannot read who is in");
+        fail(t, err, "cannot read who is in");
     char at[8];
-    kiosk_format_time(now, at);
-    utf8_printf(k->subtitle, sizeof(k->subtitle), "%d people in the building for CPD at %s",
-                k->n_items + k->n_cut, at);
-    kiosk_enter(k, KM_LIST, now + KIOSK_TRAINER_IDLE_US);
+    format_time(now, at);
+    utf8_printf(t->panel.subtitle, sizeof(t->panel.subtitle),
+                "%d people in the building for CPD at %s", t->panel.n_items + t->panel.n_cut, at);
+    stay(t, now);
 }
 
 /* ---- CPI grid ---------------------------------------------------------------------------- */
 
 struct cpi_ctx {
-    struct kiosk *k;
+    struct trainer *t;
     int column; /* which of the cohort's sessions, 1–4 */
     const struct session *session;
     int64_t now;
     char group[DOMAIN_CODE_MAX];
 };
 
-static struct kiosk_item *cpi_person(struct cpi_ctx *c, const struct person *p)
+static struct panel_item *cpi_person(struct cpi_ctx *c, const struct person *p)
 {
     /* One row per person and cohort: ids are person ids, the cohort is in cells[0]. */
-    for (int i = 0; i < c->k->n_items; i++) {
-        struct kiosk_item *it = &c->k->items[i];
+    for (int i = 0; i < c->t->panel.n_items; i++) {
+        struct panel_item *it = &c->t->panel.items[i];
         const char *cohort = strncmp(c->group, "cpi-", 4) == 0 ? c->group + 4 : c->group;
         if (it->id == p->id && strstr(it->cells[0], cohort))
             return it;
     }
-    struct kiosk_item *it = list_add(c->k, p->id);
+    struct panel_item *it = panel_list_add(&c->t->panel, p->id);
     if (!it)
         return NULL;
     const char *cohort = strncmp(c->group, "cpi-", 4) == 0 ? c->group + 4 : c->group;
@@ -321,11 +375,11 @@ static struct kiosk_item *cpi_person(struct cpi_ctx *c, const struct person *p)
 static int cpi_attended(void *ctx, const struct person *p, const struct attendance *a)
 {
     struct cpi_ctx *c = ctx;
-    struct kiosk_item *it = cpi_person(c, p);
+    struct panel_item *it = cpi_person(c, p);
     if (!it || c->column > 4)
         return 0;
     const char *mark = a->out_us == 0 ? "\u25CF in"
-                       : credits_attendance_complete(c->k->opt.rules, c->session, a)
+                       : credits_attendance_complete(c->t->opt.rules, c->session, a)
                            ? "\u2714"
                            : "\u26A0 review";
     utf8_printf(it->cells[c->column], sizeof(it->cells[c->column]), "%s", mark);
@@ -336,14 +390,14 @@ static int cpi_booked(void *ctx, const struct person *p, int unused)
 {
     (void)unused;
     struct cpi_ctx *c = ctx;
-    struct kiosk_item *it = cpi_person(c, p);
+    struct panel_item *it = cpi_person(c, p);
     if (it && c->column <= 4 && strcmp(it->cells[c->column], "–") == 0)
         utf8_printf(it->cells[c->column], sizeof(it->cells[c->column]), "%s",
                     c->session->end_us < c->now ? "\u2716 missed" : "booked");
     return 0;
 }
 
-static void cpi_status(struct kiosk_item *it)
+static void cpi_status(struct panel_item *it)
 {
     int done = 0, review = 0, missed = 0;
     for (int s = 1; s <= 4; s++) {
@@ -366,13 +420,13 @@ static void cpi_status(struct kiosk_item *it)
     }
 }
 
-static void show_cpi(struct kiosk *k, int64_t now)
+static void show_cpi(struct trainer *t, int64_t now)
 {
     static const char *const cols[] = {"Name (cohort)", "1", "2", "3", "4", "Status"};
-    list_start(k, "CPI Initial Training: 4 sessions, all needed for 13 credits", cols, 6);
+    panel_list(&t->panel, "CPI Initial Training: 4 sessions, all needed for 13 credits", cols, 6);
     struct session sessions[64];
     size_t n = 0;
-    int err = store_package_sessions(k->opt.store, sessions, 64, &n);
+    int err = store_package_sessions(t->opt.store, sessions, 64, &n);
     char last_group[DOMAIN_CODE_MAX] = "";
     int column = 0;
     for (size_t i = 0; i < n && err == STORE_OK; i++) {
@@ -380,79 +434,79 @@ static void show_cpi(struct kiosk *k, int64_t now)
             continue;
         column = strcmp(last_group, sessions[i].group) == 0 ? column + 1 : 1;
         utf8_printf(last_group, sizeof(last_group), "%s", sessions[i].group);
-        struct cpi_ctx c = {.k = k, .column = column, .session = &sessions[i], .now = now};
+        struct cpi_ctx c = {.t = t, .column = column, .session = &sessions[i], .now = now};
         utf8_printf(c.group, sizeof(c.group), "%s", sessions[i].group);
-        err = store_register_each(k->opt.store, sessions[i].id, cpi_attended, &c);
+        err = store_register_each(t->opt.store, sessions[i].id, cpi_attended, &c);
         if (err == STORE_OK)
-            err = store_bookings_of(k->opt.store, sessions[i].id, cpi_booked, &c);
+            err = store_bookings_of(t->opt.store, sessions[i].id, cpi_booked, &c);
     }
     if (err != STORE_OK)
-        kiosk_store_failed(k, err, "cannot read the CPI sessions");
+        fail(t, err, "cannot read the CPI sessions");
     int at_risk = 0, complete = 0;
-    for (int i = 0; i < k->n_items; i++) {
-        cpi_status(&k->items[i]);
-        at_risk += k->items[i].tone == TONE_V_ERROR;
-        complete += k->items[i].tone == TONE_V_OK;
+    for (int i = 0; i < t->panel.n_items; i++) {
+        cpi_status(&t->panel.items[i]);
+        at_risk += t->panel.items[i].tone == TONE_V_ERROR;
+        complete += t->panel.items[i].tone == TONE_V_OK;
     }
-    utf8_printf(k->subtitle, sizeof(k->subtitle),
+    utf8_printf(t->panel.subtitle, sizeof(t->panel.subtitle),
                 "%d complete · %d at risk of missing their 13 credits · touch a row to verify",
                 complete, at_risk);
-    k->flow_kind = FLOW_CPI;
-    k->step = STEP_CONFIRM;
-    kiosk_enter(k, KM_LIST, now + KIOSK_TRAINER_IDLE_US);
+    t->flow = FLOW_CPI;
+    t->step = STEP_CONFIRM;
+    stay(t, now);
 }
 
 /* ---- events by hand ---------------------------------------------------------------------- */
 
 /* The trainer, now, acting through the services (trainer_ops.h). */
-static struct trainer_act act(const struct kiosk *k, int64_t now, int64_t mono)
+static struct trainer_act act(const struct trainer *t, int64_t now, int64_t mono)
 {
-    return (struct trainer_act){.store = k->opt.store,
-                                .rules = k->opt.rules,
-                                .trainer = &k->trainer,
-                                .clock_state = k->opt.clock_state,
+    return (struct trainer_act){.store = t->opt.store,
+                                .rules = t->opt.rules,
+                                .trainer = &t->who,
+                                .clock_state = t->opt.clock_state,
                                 .now_us = now,
                                 .mono_us = mono};
 }
 
-static void approve_cpi(struct kiosk *k, int64_t person_id, int64_t now, int64_t mono)
+static void approve_cpi(struct trainer *t, int64_t person_id, int64_t now, int64_t mono)
 {
     struct person p;
     int approved = 0;
-    struct trainer_act a = act(k, now, mono);
-    int err = store_person_by_id(k->opt.store, person_id, &p);
+    struct trainer_act a = act(t, now, mono);
+    int err = store_person_by_id(t->opt.store, person_id, &p);
     if (err == STORE_OK)
         err = trainer_approve_cpi(&a, &p, &approved);
     if (err != STORE_OK) {
-        kiosk_store_failed(k, err, "the approval was not recorded");
-        kiosk_message(k, TONE_V_ERROR, "Not recorded", now);
-        kiosk_message_line(k, "%s", k->store_text);
+        fail(t, err, "the approval was not recorded");
+        message(t, TONE_V_ERROR, "Not recorded", now);
+        panel_message_line(&t->panel, "%s", t->opt.fault->text);
         return;
     }
-    kiosk_message(k, TONE_V_OK, "Verified", now);
-    kiosk_message_line(k, "%s: %d CPI session%s approved by %s.", p.name, approved,
-                       approved == 1 ? "" : "s", k->trainer.name);
+    message(t, TONE_V_OK, "Verified", now);
+    panel_message_line(&t->panel, "%s: %d CPI session%s approved by %s.", p.name, approved,
+                       approved == 1 ? "" : "s", t->who.name);
 }
 
 static int person_row(void *ctx, const struct person *p, int badges)
 {
-    struct kiosk *k = ctx;
+    struct trainer *t = ctx;
     if (!p->active)
         return 0;
     bool booked = false;
     struct attendance a;
-    if (k->flow_kind == FLOW_SIGN_IN) {
-        if (store_attendance_get(k->opt.store, p->id, k->session.id, &a) == STORE_OK &&
+    if (t->flow == FLOW_SIGN_IN) {
+        if (store_attendance_get(t->opt.store, p->id, t->session.id, &a) == STORE_OK &&
             a.in_us != 0 && a.out_us == 0)
             return 0; /* already in */
-        store_booked(k->opt.store, p->id, k->session.id, &booked);
+        store_booked(t->opt.store, p->id, t->session.id, &booked);
     }
-    struct kiosk_item *it = list_add(k, p->id);
+    struct panel_item *it = panel_list_add(&t->panel, p->id);
     if (!it)
         return 0; /* counted in n_cut: the list says how many it could not show */
     utf8_printf(it->cells[0], sizeof(it->cells[0]), "%s", p->name);
     utf8_printf(it->cells[1], sizeof(it->cells[1]), "%s", p->academy);
-    if (k->flow_kind == FLOW_ENROL)
+    if (t->flow == FLOW_ENROL)
         utf8_printf(it->cells[2], sizeof(it->cells[2]), "%d badge%s", badges,
                     badges == 1 ? "" : "s");
     else
@@ -465,285 +519,292 @@ static int person_row(void *ctx, const struct person *p, int badges)
 /* Booked people first, then by name (the store gives them by name). */
 static int booked_first(const void *a, const void *b)
 {
-    const struct kiosk_item *x = a, *y = b;
+    const struct panel_item *x = a, *y = b;
     bool bx = x->cells[2][0] == 'B', by = y->cells[2][0] == 'B';
     if (bx != by)
         return bx ? -1 : 1;
     return strcmp(x->cells[0], y->cells[0]);
 }
 
-static void ask_person(struct kiosk *k, int64_t now)
+/* Who is signed in now at the flow's session: the people a trainer may sign out. */
+static void ask_leaver(struct trainer *t)
+{
+    static const char *const cols[] = {"Name", "Status", "Academy"};
+    struct panel *p = &t->panel;
+    char title[VIEW_TEXT];
+    utf8_printf(title, sizeof(title), "Sign out by hand: %s", t->session.title);
+    panel_list(p, title, cols, 3);
+    int err = store_register_each(t->opt.store, t->session.id, register_row, t);
+    if (err != STORE_OK && err != CPD_STOP)
+        fail(t, err, "cannot read the register");
+    int keep = 0;
+    for (int i = 0; i < p->n_items; i++) {
+        if (p->items[i].selectable)
+            p->items[keep++] = p->items[i];
+    }
+    p->n_items = keep;
+    utf8_printf(p->subtitle, sizeof(p->subtitle), "Touch the person who is leaving");
+}
+
+static void ask_person(struct trainer *t, int64_t now)
 {
     static const char *const cols[] = {"Name", "Academy", ""};
-    char title[VIEW_TEXT];
-    k->step = STEP_PERSON;
-    if (k->flow_kind == FLOW_SIGN_OUT) {
-        utf8_printf(title, sizeof(title), "Sign out by hand: %s", k->session.title);
-        static const char *const out_cols[] = {"Name", "Status", "Academy"};
-        list_start(k, title, out_cols, 3);
-        int err = store_register_each(k->opt.store, k->session.id, register_row, k);
-        if (err != STORE_OK && err != CPD_STOP)
-            kiosk_store_failed(k, err, "cannot read the register");
-        int keep = 0;
-        for (int i = 0; i < k->n_items; i++) {
-            if (k->items[i].selectable)
-                k->items[keep++] = k->items[i];
-        }
-        k->n_items = keep;
-        utf8_printf(k->subtitle, sizeof(k->subtitle), "Touch the person who is leaving");
-    } else {
-        if (k->flow_kind == FLOW_ENROL)
-            utf8_printf(title, sizeof(title), "Enrol badge …%s: whose is it?",
-                        (char[5]){0}); /* filled below */
-        else
-            utf8_printf(title, sizeof(title), "Sign in by hand: %s", k->session.title);
-        list_start(k, title, cols, 3);
-        if (k->flow_kind == FLOW_ENROL) {
-            char last4[5];
-            uid_last4(&k->enrol_uid, last4);
-            utf8_printf(k->title, sizeof(k->title), "Enrol badge …%s: whose is it?", last4);
-        }
-        int err = store_people_each(k->opt.store, person_row, k);
-        if (err != STORE_OK && err != CPD_STOP)
-            kiosk_store_failed(k, err, "cannot read the roster");
-        qsort(k->items, (size_t)k->n_items, sizeof(k->items[0]), booked_first);
-        utf8_printf(k->subtitle, sizeof(k->subtitle), "Touch the person (booked people first)");
-    }
-    kiosk_enter(k, KM_LIST, now + KIOSK_TRAINER_IDLE_US);
-}
-
-static void ask_reason(struct kiosk *k, int64_t now)
-{
-    k->step = STEP_REASON;
-    k->n_buttons = 0;
-    utf8_printf(k->title, sizeof(k->title), "Why by hand? %s", k->person.name);
-    utf8_printf(k->subtitle, sizeof(k->subtitle), "%s by %s", k->session.title, k->trainer.name);
-    for (int i = 0; i < N_REASONS; i++)
-        button(k, i, reasons[i], "", true, TONE_V_INFO);
-    kiosk_enter(k, KM_BUTTONS, now + KIOSK_TRAINER_IDLE_US);
-}
-
-static void record_by_hand(struct kiosk *k, int reason, int64_t now, int64_t mono)
-{
-    bool in = k->flow_kind == FLOW_SIGN_IN, flag = false;
-    struct trainer_act a = act(k, now, mono);
-    int err = trainer_sign_by_hand(&a, in, &k->person, &k->session, reasons[reason], &flag);
-    if (err != STORE_OK) {
-        kiosk_store_failed(k, err, "the sign-in by hand was not recorded");
-        kiosk_message(k, TONE_V_ERROR, "Not recorded", now);
-        kiosk_message_line(k, "%s", k->store_text);
+    struct panel *p = &t->panel;
+    char title[VIEW_TEXT], last4[5];
+    t->step = STEP_PERSON;
+    if (t->flow == FLOW_SIGN_OUT) {
+        ask_leaver(t);
+        stay(t, now);
         return;
     }
-    kiosk_store_ok(k);
+    if (t->flow == FLOW_ENROL) {
+        uid_last4(&t->enrol_uid, last4);
+        utf8_printf(title, sizeof(title), "Enrol badge …%s: whose is it?", last4);
+    } else {
+        utf8_printf(title, sizeof(title), "Sign in by hand: %s", t->session.title);
+    }
+    panel_list(p, title, cols, 3);
+    int err = store_people_each(t->opt.store, person_row, t);
+    if (err != STORE_OK && err != CPD_STOP)
+        fail(t, err, "cannot read the roster");
+    qsort(p->items, (size_t)p->n_items, sizeof(p->items[0]), booked_first);
+    utf8_printf(p->subtitle, sizeof(p->subtitle), "Touch the person (booked people first)");
+    stay(t, now);
+}
+
+static void ask_reason(struct trainer *t, int64_t now)
+{
+    t->step = STEP_REASON;
+    char title[VIEW_TEXT], subtitle[VIEW_TEXT];
+    utf8_printf(title, sizeof(title), "Why by hand? %s", t->person.name);
+    utf8_printf(subtitle, sizeof(subtitle), "%s by %s", t->session.title, t->who.name);
+    panel_buttons(&t->panel, PANEL_BUTTONS, title, subtitle);
+    for (int i = 0; i < N_REASONS; i++)
+        panel_button(&t->panel, i, reasons[i], "", true, TONE_V_INFO);
+    stay(t, now);
+}
+
+static void record_by_hand(struct trainer *t, int reason, int64_t now, int64_t mono)
+{
+    bool in = t->flow == FLOW_SIGN_IN, flag = false;
+    struct trainer_act a = act(t, now, mono);
+    int err = trainer_sign_by_hand(&a, in, &t->person, &t->session, reasons[reason], &flag);
+    if (err != STORE_OK) {
+        fail(t, err, "the sign-in by hand was not recorded");
+        message(t, TONE_V_ERROR, "Not recorded", now);
+        panel_message_line(&t->panel, "%s", t->opt.fault->text);
+        return;
+    }
+    store_fault_clear(t->opt.fault);
     char at[8];
-    kiosk_format_time(now, at);
-    kiosk_message(k, TONE_V_OK, in ? "Signed in by hand" : "Signed out by hand", now);
-    kiosk_message_line(k, "%s", k->person.name);
-    kiosk_message_line(k, "%s, at %s%s", k->session.title, at,
+    format_time(now, at);
+    message(t, TONE_V_OK, in ? "Signed in by hand" : "Signed out by hand", now);
+    panel_message_line(&t->panel, "%s", t->person.name);
+    panel_message_line(&t->panel, "%s, at %s%s", t->session.title, at,
                        flag ? (in ? " (late)" : " (early)") : "");
-    kiosk_message_line(k, "Reason: %s — recorded by %s", reasons[reason], k->trainer.name);
+    panel_message_line(&t->panel, "Reason: %s — recorded by %s", reasons[reason], t->who.name);
 }
 
 /* ---- enrolling a badge ------------------------------------------------------------------- */
 
-bool trainer_badge(struct kiosk *k, const struct uid *uid, int64_t now, int64_t mono)
+bool trainer_badge(struct trainer *t, const struct uid *uid, int64_t now)
 {
-    (void)mono;
-    if (k->flow_kind != FLOW_ENROL || k->step != STEP_BADGE)
+    if (!t->open || t->flow != FLOW_ENROL || t->step != STEP_BADGE)
         return false;
-    k->trainer_seen_us = now;
+    t->seen_us = now;
     char last4[5];
     uid_last4(uid, last4);
-    if (uid_is_random(uid) && !k->opt.rules->accept_random_uids) {
-        kiosk_message(k, TONE_V_ERROR, "This card changes its number", now);
-        kiosk_message_line(k, "It cannot be a badge: use a staff badge.");
+    if (uid_is_random(uid) && !t->opt.rules->accept_random_uids) {
+        message(t, TONE_V_ERROR, "This card changes its number", now);
+        panel_message_line(&t->panel, "It cannot be a badge: use a staff badge.");
         return true;
     }
     char hex[UID_HEX_LEN];
     uint8_t hash[CRYPTO_BADGE_HASH_BYTES];
     uid_to_hex(uid, hex);
-    crypto_badge_hash(hash, hex, k->opt.site_key);
+    crypto_badge_hash(hash, hex, t->opt.site_key);
     int64_t owner = 0;
-    int err = store_badge_lookup(k->opt.store, hash, &owner);
+    int err = store_badge_lookup(t->opt.store, hash, &owner);
     if (err == STORE_OK) {
         struct person p = {0};
-        bool known = store_person_by_id(k->opt.store, owner, &p) == STORE_OK;
-        kiosk_message(k, TONE_V_WARNING, "This badge is already enrolled", now);
-        kiosk_message_line(k, "Badge …%s belongs to %s.", last4, known ? p.name : "someone else");
+        bool known = store_person_by_id(t->opt.store, owner, &p) == STORE_OK;
+        message(t, TONE_V_WARNING, "This badge is already enrolled", now);
+        panel_message_line(&t->panel, "Badge …%s belongs to %s.", last4,
+                           known ? p.name : "someone else");
         return true;
     }
-    k->enrol_uid = *uid;
-    ask_person(k, now);
+    t->enrol_uid = *uid;
+    ask_person(t, now);
     return true;
 }
 
-static void enrol(struct kiosk *k, int64_t now, int64_t mono)
+static void enrol(struct trainer *t, int64_t now, int64_t mono)
 {
     char last4[5];
-    struct trainer_act a = act(k, now, mono);
-    int err = trainer_enrol_badge(&a, &k->person, &k->enrol_uid, k->opt.site_key, last4);
+    struct trainer_act a = act(t, now, mono);
+    int err = trainer_enrol_badge(&a, &t->person, &t->enrol_uid, t->opt.site_key, last4);
     if (err != STORE_OK) {
-        kiosk_store_failed(k, err, "the badge was not enrolled");
-        kiosk_message(k, TONE_V_ERROR, "Not enrolled", now);
-        kiosk_message_line(k, "%s", k->store_text);
+        fail(t, err, "the badge was not enrolled");
+        message(t, TONE_V_ERROR, "Not enrolled", now);
+        panel_message_line(&t->panel, "%s", t->opt.fault->text);
         return;
     }
-    kiosk_message(k, TONE_V_OK, "Badge enrolled", now);
-    kiosk_message_line(k, "Badge …%s now signs in %s.", last4, k->person.name);
+    message(t, TONE_V_OK, "Badge enrolled", now);
+    panel_message_line(&t->panel, "Badge …%s now signs in %s.", last4, t->person.name);
 }
 
 /* ---- dispatch ---------------------------------------------------------------------------- */
 
-static void after_session(struct kiosk *k, int64_t now)
+static void after_session(struct trainer *t, int64_t now)
 {
-    switch (k->flow_kind) {
+    switch (t->flow) {
     case FLOW_REGISTER:
-        show_register(k, now);
+        show_register(t, now);
         break;
     case FLOW_SIGN_IN:
     case FLOW_SIGN_OUT:
-        ask_person(k, now);
+        ask_person(t, now);
         break;
     default:
-        trainer_open_menu(k, now);
+        open_menu(t, now);
         break;
     }
 }
 
-static void menu_action(struct kiosk *k, int item, int64_t now)
+static void menu_action(struct trainer *t, int item, int64_t now)
 {
     switch (item) {
     case M_REGISTER:
-        start_flow(k, FLOW_REGISTER, now);
+        start_flow(t, FLOW_REGISTER, now);
         break;
     case M_CPI:
-        show_cpi(k, now);
+        show_cpi(t, now);
         break;
     case M_SIGN_IN:
-        start_flow(k, FLOW_SIGN_IN, now);
+        start_flow(t, FLOW_SIGN_IN, now);
         break;
     case M_SIGN_OUT:
-        start_flow(k, FLOW_SIGN_OUT, now);
+        start_flow(t, FLOW_SIGN_OUT, now);
         break;
     case M_ENROL:
-        k->flow_kind = FLOW_ENROL;
-        k->step = STEP_BADGE;
-        kiosk_message(k, TONE_V_INFO, "Tap the new badge on the reader", now);
-        kiosk_message_line(k, "Then pick the person it belongs to.");
+        t->flow = FLOW_ENROL;
+        t->step = STEP_BADGE;
+        message(t, TONE_V_INFO, "Tap the new badge on the reader", now);
+        panel_message_line(&t->panel, "Then pick the person it belongs to.");
         break;
     case M_EVACUATION:
-        k->flow_kind = FLOW_EVACUATION;
-        show_evacuation(k, now);
+        t->flow = FLOW_EVACUATION;
+        show_evacuation(t, now);
         break;
     case M_SYNC:
-        k->sync_requested = true;
-        kiosk_message(k, TONE_V_INFO, "Sync started", now);
-        kiosk_message_line(k, "Events go to head office and the roster comes back, in the "
-                              "background: the kiosk keeps working.");
-        kiosk_message_line(k, "The sync chip at the top shows how it went.");
+        t->sync_requested = true;
+        message(t, TONE_V_INFO, "Sync started", now);
+        panel_message_line(&t->panel, "Events go to head office and the roster comes back, in the "
+                                      "background: the kiosk keeps working.");
+        panel_message_line(&t->panel, "The sync chip at the top shows how it went.");
         break;
     default:
-        trainer_lock(k);
-        kiosk_enter(k, KM_IDLE, 0);
+        trainer_close(t);
         break;
     }
 }
 
-static void list_action(struct kiosk *k, struct view_action a, int64_t now, int64_t mono)
+static void list_action(struct trainer *t, struct view_action a, int64_t now, int64_t mono)
 {
-    int page = k->per_page > 0 ? k->per_page : 8;
-    if (a.kind == ACT_PAGE_DOWN && k->first + page < k->n_items)
-        k->first += page;
-    else if (a.kind == ACT_PAGE_UP)
-        k->first = k->first > page ? k->first - page : 0;
-    if (a.kind != ACT_ROW || a.index < 0 || a.index >= k->n_items || !k->items[a.index].selectable)
+    panel_page(&t->panel, a.kind);
+    const struct panel_item *it = a.kind == ACT_ROW ? panel_selectable(&t->panel, a.index) : NULL;
+    if (!it)
         return;
-    const struct kiosk_item *it = &k->items[a.index];
-    if (k->flow_kind == FLOW_CPI) {
-        approve_cpi(k, it->id, now, mono);
+    if (t->flow == FLOW_CPI) {
+        approve_cpi(t, it->id, now, mono);
         return;
     }
-    if (k->step != STEP_PERSON || store_person_by_id(k->opt.store, it->id, &k->person) != STORE_OK)
+    if (t->step != STEP_PERSON || store_person_by_id(t->opt.store, it->id, &t->person) != STORE_OK)
         return;
-    if (k->flow_kind == FLOW_ENROL)
-        enrol(k, now, mono);
+    if (t->flow == FLOW_ENROL)
+        enrol(t, now, mono);
     else
-        ask_reason(k, now);
+        ask_reason(t, now);
 }
 
-void trainer_action(struct kiosk *k, struct view_action a, int64_t now, int64_t mono)
+static void buttons_action(struct trainer *t, struct view_action a, int64_t now, int64_t mono)
 {
-    k->until_us = now + KIOSK_TRAINER_IDLE_US;
+    int64_t id;
+    if (a.kind != ACT_BUTTON || !panel_button_id(&t->panel, a.index, &id))
+        return;
+    if (t->panel.kind == PANEL_MENU)
+        menu_action(t, (int)id, now);
+    else if (t->step == STEP_SESSION &&
+             store_session_by_id(t->opt.store, id, &t->session) == STORE_OK)
+        after_session(t, now);
+    else if (t->step == STEP_REASON)
+        record_by_hand(t, (int)id, now, mono);
+}
+
+void trainer_action(struct trainer *t, struct view_action a, int64_t now, int64_t mono)
+{
+    if (!t->open || a.kind == ACT_NONE)
+        return;
+    t->seen_us = now;
+    stay(t, now);
     if (a.kind == ACT_BACK) {
-        if (k->mode == KM_MENU) {
-            trainer_lock(k);
-            kiosk_enter(k, KM_IDLE, 0);
-        } else {
-            trainer_open_menu(k, now);
-        }
+        if (t->panel.kind == PANEL_MENU)
+            trainer_close(t);
+        else
+            open_menu(t, now);
         return;
     }
-    switch (k->mode) {
-    case KM_MENU:
-        if (a.kind == ACT_BUTTON && a.index < k->n_buttons && k->buttons[a.index].enabled)
-            menu_action(k, (int)k->button_ids[a.index], now);
+    switch (t->panel.kind) {
+    case PANEL_MENU:
+    case PANEL_BUTTONS:
+        buttons_action(t, a, now, mono);
         break;
-    case KM_BUTTONS:
-        if (a.kind != ACT_BUTTON || a.index >= k->n_buttons)
-            break;
-        if (k->step == STEP_SESSION &&
-            store_session_by_id(k->opt.store, k->button_ids[a.index], &k->session) == STORE_OK)
-            after_session(k, now);
-        else if (k->step == STEP_REASON)
-            record_by_hand(k, (int)k->button_ids[a.index], now, mono);
+    case PANEL_LIST:
+        list_action(t, a, now, mono);
         break;
-    case KM_LIST:
-        list_action(k, a, now, mono);
-        break;
-    case KM_MESSAGE:
+    case PANEL_MESSAGE:
         if (a.kind == ACT_OK || a.kind == ACT_BUTTON)
-            trainer_open_menu(k, now);
-        break;
-    default:
+            open_menu(t, now);
         break;
     }
 }
 
-void trainer_view(const struct kiosk *k, struct view *v)
+struct view_action trainer_key_action(const struct trainer *t, enum gfx_key key, char ch)
 {
-    utf8_printf(v->title, sizeof(v->title), "%s", k->title);
-    if (k->n_cut && k->mode == KM_LIST)
-        utf8_printf(v->subtitle, sizeof(v->subtitle), "%s — only the first %d shown, %d more",
-                    k->subtitle, k->n_items, k->n_cut);
-    else
-        utf8_printf(v->subtitle, sizeof(v->subtitle), "%s", k->subtitle);
-    switch (k->mode) {
-    case KM_MENU:
-    case KM_BUTTONS:
-        v->screen = k->mode == KM_MENU ? SCREEN_MENU : SCREEN_CHOOSE;
-        memcpy(v->buttons, k->buttons, sizeof(v->buttons));
-        v->n_buttons = k->n_buttons;
-        break;
-    case KM_LIST:
-        v->screen = SCREEN_TABLE;
-        v->n_columns = k->n_columns;
-        memcpy(v->columns, k->columns, sizeof(v->columns));
-        v->first_row = k->first;
-        v->total_rows = k->n_items;
-        for (int i = k->first; i < k->n_items && v->n_rows < VIEW_ROWS; i++) {
-            struct view_row *row = &v->rows[v->n_rows++];
-            memcpy(row->cells, k->items[i].cells, sizeof(row->cells));
-            row->tone = k->items[i].tone;
-            row->selectable = k->items[i].selectable;
-        }
-        break;
-    default:
-        v->screen = SCREEN_MESSAGE;
-        v->tone = k->msg_tone;
-        utf8_printf(v->headline, sizeof(v->headline), "%s", k->msg_head);
-        for (int i = 0; i < k->n_msg; i++)
-            utf8_printf(v->lines[i], VIEW_TEXT, "%s", k->msg_lines[i]);
-        v->n_lines = k->n_msg;
-        break;
+    return panel_key_action(&t->panel, key, ch);
+}
+
+void trainer_tick(struct trainer *t, int64_t now)
+{
+    if (!t->open)
+        return;
+    if (now - t->seen_us >= TRAINER_IDLE_US)
+        trainer_close(t);
+    else if (t->until_us && now >= t->until_us) {
+        if (t->panel.kind != PANEL_MENU)
+            open_menu(t, now);
+        else
+            trainer_close(t);
     }
+}
+
+int64_t trainer_deadline(const struct trainer *t, int64_t next)
+{
+    if (!t->open)
+        return next;
+    if (t->until_us && t->until_us < next)
+        next = t->until_us;
+    if (t->seen_us + TRAINER_IDLE_US < next)
+        next = t->seen_us + TRAINER_IDLE_US;
+    return next;
+}
+
+enum view_screen trainer_screen(const struct trainer *t)
+{
+    return panel_screen(&t->panel);
+}
+
+void trainer_view(struct trainer *t, struct view *v)
+{
+    panel_view(&t->panel, v);
 }

@@ -1,0 +1,57 @@
+/* trainer.h — trainer mode, once the PIN pad (kiosk.c) has let a trainer in: the menu, the
+ * register, the CPI grid, signing in and out by hand, enrolling a badge, the evacuation list.
+ * Its own state and its own panel; what it changes it changes through core/services
+ * (trainer_ops.h), so cpd-admin can do the same. Time is passed in; one thread. */
+#ifndef CPD_TRAINER_H
+#define CPD_TRAINER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/domain/rules.h"
+#include "core/domain/uid.h"
+#include "core/store/store.h"
+#include "ui/input.h"
+#include "ui/store_fault.h"
+#include "ui/view.h"
+
+#define TRAINER_IDLE_US (INT64_C(60) * 1000000) /* trainer mode locks after 60 s idle */
+
+struct trainer_options {
+    struct store *store;
+    const struct rules *rules;
+    const char *site; /* where a session without a location is */
+    const uint8_t *site_key;
+    const char *clock_state;   /* written into events: "synced", "unsynced", "demo" */
+    struct store_fault *fault; /* where a store failure is reported (the kiosk's banner) */
+};
+
+struct trainer;
+
+int trainer_new(const struct trainer_options *options, struct trainer **out);
+void trainer_free(struct trainer *trainer);
+
+/* Opens trainer mode for this trainer (their PIN was accepted): the menu. */
+void trainer_open(struct trainer *trainer, const struct person *who, int64_t now_us);
+/* Locks it: whatever was in progress is dropped. */
+void trainer_close(struct trainer *trainer);
+bool trainer_is_open(const struct trainer *trainer);
+
+void trainer_action(struct trainer *trainer, struct view_action action, int64_t now_us,
+                    int64_t mono_us);
+/* A badge tapped while a flow waits for one (enrol); false if it did not want it. */
+bool trainer_badge(struct trainer *trainer, const struct uid *uid, int64_t now_us);
+struct view_action trainer_key_action(const struct trainer *trainer, enum gfx_key key, char ch);
+/* Locks after TRAINER_IDLE_US without a touch; a finished screen goes back to the menu. */
+void trainer_tick(struct trainer *trainer, int64_t now_us);
+/* The earlier of next and the time trainer mode changes by itself. */
+int64_t trainer_deadline(const struct trainer *trainer, int64_t next_us);
+enum view_screen trainer_screen(const struct trainer *trainer);
+void trainer_view(struct trainer *trainer, struct view *v);
+
+/* Whether "Sync now" can run, and why not (shown on the greyed-out button). */
+void trainer_set_sync(struct trainer *trainer, bool available, const char *why);
+/* True once the trainer pressed "Sync now" (cleared by reading). */
+bool trainer_take_sync_request(struct trainer *trainer);
+
+#endif
