@@ -63,7 +63,7 @@ struct kiosk {
 int kiosk_new(const struct kiosk_options *o, struct kiosk **out)
 {
     struct kiosk *k = calloc(1, sizeof(*k));
-    struct tap_result *tap = malloc(sizeof(*tap));
+    struct tap_result *tap = calloc(1, sizeof(*tap));
     if (!k || !tap) {
         free(k);
         free(tap);
@@ -109,6 +109,7 @@ void kiosk_free(struct kiosk *k)
     crypto_wipe(k->pin, sizeof(k->pin));
     trainer_free(k->trainer);
     panel_free(&k->choose);
+    tapflow_result_free(k->tap);
     free(k->tap);
     free(k);
 }

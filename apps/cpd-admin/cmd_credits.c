@@ -42,8 +42,6 @@ static void print_items(const struct credit_summary *s)
                it->term >= 0 ? rules_term_name(it->term) : "-",
                credits_item_status_name(it->status), it->title, it->note[0] ? " — " : "", it->note);
     }
-    if (s->items_truncated)
-        printf("  (more items than shown)\n");
 }
 
 static void print_due(const struct credit_summary *s)
@@ -109,12 +107,14 @@ int cmd_credits(struct admin *a, int argc, char **argv)
     struct person p;
     if (admin_open_store(a) != 0 || admin_person(a, argv[first], &p) != 0)
         return 1;
-    struct credit_summary *s = malloc(sizeof(*s));
+    struct credit_summary *s = calloc(1, sizeof(*s));
     int err = s ? tapflow_summary(a->store, &a->cfg.rules, p.id, now, s) : STORE_ENOMEM;
     if (err == STORE_OK)
         print_summary(&p, s, now, a->cfg.rules.prerecorded_cap_quarters);
     else
         admin_error("%s", cpd_strerror(err));
+    if (s)
+        credits_summary_free(s);
     free(s);
     return err == STORE_OK ? 0 : 1;
 }

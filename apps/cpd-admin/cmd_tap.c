@@ -69,7 +69,7 @@ int cmd_tap(struct admin *a, int argc, char **argv)
         }
         chosen = s.id;
     }
-    struct tap_result *r = malloc(sizeof(*r));
+    struct tap_result *r = calloc(1, sizeof(*r));
     if (!r) {
         admin_error("out of memory");
         return 1;
@@ -87,6 +87,7 @@ int cmd_tap(struct admin *a, int argc, char **argv)
         zone_format_hhmm(now, when);
         print_result(r, when);
     }
+    tapflow_result_free(r);
     free(r);
     return err == STORE_OK ? 0 : 1;
 }

@@ -89,47 +89,66 @@ static const char *const badges[] = {"04:5A:2B:72:1C:6E:80", "3F:22:91:0C", "A7C
                                      "04-3B-19-D2-6A-71-81", "5d e1 07 b4", "C2:7F:3A:E5",
                                      "04D7E2A2B95C81",       "9b1f6c3d",    "04:11:22:33:44:55:66"};
 
+struct tap_ratios {
+    double commit50, commit99; /* decided + committed / bare commit */
+    double whole50, whole99;   /* … and described (the screen's summary) / bare commit */
+};
+
 /* Taps and bare commits interleaved, so both see the same machine. */
-static double bench_taps(struct kiosk *k, const char *parent, int n, double *ratio_p50)
+static void bench_taps(struct kiosk *k, const char *parent, int n, struct tap_ratios *out)
 {
     char path[512];
     snprintf(path, sizeof(path), "%s/bare.db", parent);
     struct bare *bare = NULL;
     if (bare_open(path, &bare) != 0)
         die("bare sqlite", -1);
-    int64_t *tap_ns = malloc((size_t)n * sizeof(int64_t));
+    int64_t *commit_ns = malloc((size_t)n * sizeof(int64_t));
+    int64_t *whole_ns = malloc((size_t)n * sizeof(int64_t));
     int64_t *bare_ns = malloc((size_t)n * sizeof(int64_t));
-    struct tap_result *r = malloc(sizeof(*r));
+    struct tap_result *r = calloc(1, sizeof(*r));
+    if (!commit_ns || !whole_ns || !bare_ns || !r)
+        die("memory", -1);
     int64_t t0 = 0;
     zone_parse_local("2023-09-13 14:50", &t0);
     for (int i = 0; i < n; i++) {
         struct uid uid;
         uid_parse(badges[i % 9], UID_TEXT_AUTO, UID_ORDER_MSB_FIRST, &uid);
         int64_t at = t0 + (int64_t)(i / 9) * 20 * US_PER_S;
+        /* tapflow_tap, in its two halves: the tap is durable after the first. */
         int64_t start = now_ns();
-        int err = tapflow_tap(&k->flow, &uid, at, at, 0, r);
-        tap_ns[i] = now_ns() - start;
+        int err = tapflow_commit(&k->flow, &uid, at, at, 0, r);
+        int64_t committed = now_ns();
         if (err != STORE_OK)
             die("tap", err);
+        tapflow_describe(&k->flow, r);
+        int64_t described = now_ns();
+        commit_ns[i] = committed - start;
+        whole_ns[i] = described - start;
         start = now_ns();
         if (bare_commit_one(bare, i) != 0)
             die("bare commit", -1);
         bare_ns[i] = now_ns() - start;
     }
-    double tap50 = percentile_us(tap_ns, (size_t)n, 0.50),
-           tap99 = percentile_us(tap_ns, (size_t)n, 0.99);
-    double bare50 = percentile_us(bare_ns, (size_t)n, 0.50),
-           bare99 = percentile_us(bare_ns, (size_t)n, 0.99);
-    printf("tap → decided + committed (%d taps): p50 %8.1f µs   p99 %8.1f µs\n", n, tap50, tap99);
-    printf("bare SQLite FULL insert commit:      p50 %8.1f µs   p99 %8.1f µs\n", bare50, bare99);
-    printf("ratio tap / bare commit:             p50 %8.2f ×    p99 %8.2f ×\n", tap50 / bare50,
-           tap99 / bare99);
+    double c50 = percentile_us(commit_ns, (size_t)n, 0.50),
+           c99 = percentile_us(commit_ns, (size_t)n, 0.99);
+    double w50 = percentile_us(whole_ns, (size_t)n, 0.50),
+           w99 = percentile_us(whole_ns, (size_t)n, 0.99);
+    double b50 = percentile_us(bare_ns, (size_t)n, 0.50),
+           b99 = percentile_us(bare_ns, (size_t)n, 0.99);
+    printf("tap → decided + committed (%d taps): p50 %8.1f µs   p99 %8.1f µs\n", n, c50, c99);
+    printf("tap → … + the screen's summary:      p50 %8.1f µs   p99 %8.1f µs\n", w50, w99);
+    printf("bare SQLite FULL insert commit:      p50 %8.1f µs   p99 %8.1f µs\n", b50, b99);
+    printf("ratio decided + committed / bare:    p50 %8.2f ×    p99 %8.2f ×\n", c50 / b50,
+           c99 / b99);
+    printf("ratio with the summary / bare:       p50 %8.2f ×    p99 %8.2f ×\n", w50 / b50,
+           w99 / b99);
     bare_close(bare);
-    free(tap_ns);
+    free(commit_ns);
+    free(whole_ns);
     free(bare_ns);
+    tapflow_result_free(r);
     free(r);
-    *ratio_p50 = tap50 / bare50;
-    return tap99 / bare99;
+    *out = (struct tap_ratios){c50 / b50, c99 / b99, w50 / b50, w99 / b99};
 }
 
 /* Bulk events: most are repeat taps (no projection change), one sign-in/out pair per person
@@ -175,7 +194,7 @@ static void fill_events(struct kiosk *k, int64_t total)
 static double bench_summary(struct kiosk *k, const char *label, int calls)
 {
     int64_t *ns = malloc((size_t)calls * sizeof(int64_t));
-    struct credit_summary *s = malloc(sizeof(*s));
+    struct credit_summary *s = calloc(1, sizeof(*s));
     int64_t at = 0;
     zone_parse_local("2024-07-20 09:00", &at);
     for (int i = 0; i < calls; i++) {
@@ -193,6 +212,8 @@ static double bench_summary(struct kiosk *k, const char *label, int calls)
     printf("credit summary, %-22s p50 %8.1f µs   p99 %8.1f µs\n", label, p50,
            percentile_us(ns, (size_t)calls, 0.99));
     free(ns);
+    if (s)
+        credits_summary_free(s);
     free(s);
     return p50;
 }
@@ -214,8 +235,8 @@ int main(void)
         die("setup", -1);
     struct kiosk tapk, small, big;
     kiosk_open(&tapk, parent, "taps");
-    double ratio50 = 0;
-    double ratio99 = bench_taps(&tapk, parent, taps, &ratio50);
+    struct tap_ratios ratio;
+    bench_taps(&tapk, parent, taps, &ratio);
     store_close(tapk.store);
 
     kiosk_open(&small, parent, "small");
@@ -234,7 +255,8 @@ int main(void)
     store_close(small.store);
     store_close(big.store);
     nftw(parent, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-    printf("headline: a tap costs %.2f × a bare SQLite FULL commit at p99 (%.2f × at p50)\n",
-           ratio99, ratio50);
+    printf("headline: a tap decided + committed costs %.2f × a bare SQLite FULL commit at p50 "
+           "(%.2f × at p99; %.2f × with the screen's summary)\n",
+           ratio.commit50, ratio.commit99, ratio.whole50);
     return 0;
 }

@@ -161,6 +161,7 @@ const char *cpd_strerror(int err)
     case PG_ETLS:
         return "the ledger's TLS certificate or host name did not check out";
     case GFX_ENOMEM:
+    case CREDITS_ENOMEM:
         return "out of memory";
     default:
         break;

@@ -24,6 +24,7 @@ enum cpd_error_block {
     CPD_SYNC_BASE = -1200,
     CPD_CONFIG_BASE = -1300,
     CPD_GFX_BASE = -1400,
+    CPD_CREDITS_BASE = -1500,
 };
 
 enum cpd_error {
@@ -128,6 +129,9 @@ enum cpd_error {
     GFX_EFONT = -1402,
     GFX_ERENDER = -1403,
     GFX_ENOMEM = -1404,
+    /* core/domain/credits.c: the credits engine */
+    CREDITS_OK = 0,
+    CREDITS_ENOMEM = -1501,
 };
 
 /* A short, plain description of any code (also "ok" for 0 and one for a code no module owns). */

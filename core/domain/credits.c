@@ -1,7 +1,10 @@
 #include "core/domain/credits.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "core/base/error.h"
 
 #define US_PER_MIN INT64_C(60000000)
 
@@ -69,13 +72,10 @@ int credits_for_attendance(const struct rules *r, const struct session *s,
     return q < s->credits_q ? q : s->credits_q;
 }
 
+/* reserve_all made room for every item the input can give. */
 static struct credit_item *add_item(struct credit_summary *out, civil_day date, const char *code,
                                     const char *title)
 {
-    if (out->n_items == CREDITS_MAX_ITEMS) {
-        out->items_truncated = true;
-        return NULL;
-    }
     struct credit_item *it = &out->items[out->n_items++];
     memset(it, 0, sizeof(*it));
     it->date = date;
@@ -91,8 +91,6 @@ static struct package_progress *package_for(struct credit_summary *out, const st
         if (strcmp(out->packages[i].group, s->group) == 0)
             return &out->packages[i];
     }
-    if (out->n_packages == CREDITS_MAX_PACKAGES)
-        return NULL;
     struct package_progress *p = &out->packages[out->n_packages++];
     memset(p, 0, sizeof(*p));
     snprintf(p->group, sizeof(p->group), "%s", s->group);
@@ -176,8 +174,6 @@ static void add_session_items(const struct credits_input *in, struct credit_summ
         if (row->in_us == 0)
             continue;
         struct credit_item *it = add_item(out, s->date, s->code, s->title);
-        if (!it)
-            return;
         bool review = false;
         if (row->out_us == 0 && row->override_q < 0) {
             it->status = ITEM_OPEN;
@@ -219,8 +215,6 @@ static void add_session_items(const struct credits_input *in, struct credit_summ
             add_item(out, last_session_date(in, p->group), p->group,
                      p->kind == KIND_CPI_INITIAL ? "CPI Initial Training (all 4 sessions)"
                                                  : "MAPA Refresher (block + online)");
-        if (!it)
-            return;
         it->credits_q = classroom_q > 0 ? classroom_q : 0;
         it->status = ITEM_COUNTED;
     }
@@ -232,8 +226,6 @@ static void add_external_items(const struct credits_input *in, struct credit_sum
     for (size_t i = 0; i < in->n_external; i++) {
         const struct external_credit *x = &in->external[i];
         struct credit_item *it = add_item(out, x->date, x->course_code, x->title);
-        if (!it)
-            return;
         it->credits_q = x->credits_q;
         it->status = ITEM_COUNTED;
         if (strcmp(x->group, "mapa") == 0 && !mapa_award) {
@@ -318,7 +310,7 @@ static void total_by_term(const struct credits_input *in, struct credit_summary 
 
 static void list_due(const struct credits_input *in, struct credit_summary *out)
 {
-    for (size_t m = 0; m < in->n_mandatory && out->n_due < CREDITS_MAX_DUE; m++) {
+    for (size_t m = 0; m < in->n_mandatory; m++) {
         const struct mandatory_course *c = &in->mandatory[m];
         struct due_item *d = &out->due[out->n_due++];
         memset(d, 0, sizeof(*d));
@@ -345,9 +337,41 @@ static void list_due(const struct credits_input *in, struct credit_summary *out)
     }
 }
 
-void credits_summarise(const struct credits_input *in, struct credit_summary *out)
+static int reserve(void **array, size_t *cap, size_t need, size_t size)
 {
-    memset(out, 0, sizeof(*out));
+    if (need <= *cap)
+        return CREDITS_OK;
+    void *grown = realloc(*array, need * size);
+    if (!grown)
+        return CREDITS_ENOMEM;
+    *array = grown;
+    *cap = need;
+    return CREDITS_OK;
+}
+
+/* Room for the most the input can give: an item per attendance and per external credit plus
+ * the two package awards, a package per group, a renewal per mandatory course. Reserved up
+ * front, so no step below can run out of room. */
+static int reserve_all(const struct credits_input *in, struct credit_summary *out)
+{
+    size_t items = in->n_rows + in->n_external + 2;
+    size_t packages = in->n_package_sessions + in->n_rows + 1;
+    size_t due = in->n_mandatory + 1;
+    int err = reserve((void **)&out->items, &out->items_cap, items, sizeof(*out->items));
+    if (err == CREDITS_OK)
+        err =
+            reserve((void **)&out->packages, &out->packages_cap, packages, sizeof(*out->packages));
+    if (err == CREDITS_OK)
+        err = reserve((void **)&out->due, &out->due_cap, due, sizeof(*out->due));
+    return err;
+}
+
+int credits_summarise(const struct credits_input *in, struct credit_summary *out)
+{
+    credits_summary_clear(out);
+    int err = reserve_all(in, out);
+    if (err != CREDITS_OK)
+        return err;
     out->target_q = in->rules->target_quarters;
     count_packages(in, out);
     add_session_items(in, out);
@@ -361,4 +385,25 @@ void credits_summarise(const struct credits_input *in, struct credit_summary *ou
     apply_prerecorded_cap(in, out);
     total_by_term(in, out);
     list_due(in, out);
+    return CREDITS_OK;
+}
+
+void credits_summary_clear(struct credit_summary *s)
+{
+    struct credit_summary keep = *s;
+    memset(s, 0, sizeof(*s));
+    s->items = keep.items;
+    s->items_cap = keep.items_cap;
+    s->packages = keep.packages;
+    s->packages_cap = keep.packages_cap;
+    s->due = keep.due;
+    s->due_cap = keep.due_cap;
+}
+
+void credits_summary_free(struct credit_summary *s)
+{
+    free(s->items);
+    free(s->packages);
+    free(s->due);
+    memset(s, 0, sizeof(*s));
 }

@@ -3,7 +3,9 @@
  * Pure: the caller passes the person's attendance (with its sessions), their external credits,
  * the programme's package sessions (CPI Initial cohorts, MAPA blocks) and mandatory courses, and
  * today's date. The rules (brochure, design.md §2–3) live here and nowhere else: head-office
- * reports run this same code. The summary is caller-owned (it is large: allocate it). */
+ * reports run this same code. The summary is caller-owned and holds every item, package and
+ * renewal of the year however many there are (its lists grow; none is ever cut): start it
+ * zeroed, reuse it as often as you like, release it with credits_summary_free. */
 #ifndef CPD_CREDITS_H
 #define CPD_CREDITS_H
 
@@ -13,9 +15,6 @@
 #include "core/domain/domain.h"
 #include "core/domain/rules.h"
 
-#define CREDITS_MAX_ITEMS     256
-#define CREDITS_MAX_PACKAGES  16
-#define CREDITS_MAX_DUE       32
 #define CREDITS_DUE_SOON_DAYS 30
 
 enum item_status {
@@ -72,13 +71,13 @@ struct credit_summary {
     int prerecorded_claimed_q;    /* certified pre-recorded credits claimed this year */
     int prerecorded_counted_q;    /* … of which count (≤ the cap) */
     int review_count;             /* items a trainer should look at */
-    struct credit_item items[CREDITS_MAX_ITEMS];
+    struct credit_item *items;    /* by date */
     size_t n_items;
-    bool items_truncated;
-    struct package_progress packages[CREDITS_MAX_PACKAGES];
+    struct package_progress *packages;
     size_t n_packages;
-    struct due_item due[CREDITS_MAX_DUE];
+    struct due_item *due;
     size_t n_due;
+    size_t items_cap, packages_cap, due_cap; /* allocated, kept for the next summary */
 };
 
 struct credits_input {
@@ -97,7 +96,11 @@ struct credits_input {
     size_t n_mandatory;
 };
 
-void credits_summarise(const struct credits_input *in, struct credit_summary *out);
+/* CREDITS_OK, or CREDITS_ENOMEM with out emptied (n_* 0, totals 0): never half a year. */
+int credits_summarise(const struct credits_input *in, struct credit_summary *out);
+/* Empties a summary (nothing counted) and keeps its memory for the next one. */
+void credits_summary_clear(struct credit_summary *summary);
+void credits_summary_free(struct credit_summary *summary);
 
 /* Credits of one attendance at a single session, and whether it needs a trainer's review. */
 int credits_for_attendance(const struct rules *rules, const struct session *session,

@@ -10,7 +10,7 @@
 #define US_PER_MIN    INT64_C(60000000)
 #define MAX_NEAR      32
 #define MAX_PACKAGE   64
-#define MAX_MANDATORY CREDITS_MAX_DUE
+#define MAX_MANDATORY 64
 
 /* The facts tap_decide needs, loaded from the store. */
 struct near {
@@ -167,10 +167,13 @@ static int decide(const struct tapflow *f, const struct uid *uid, int64_t chosen
     return STORE_OK;
 }
 
-int tapflow_tap(const struct tapflow *f, const struct uid *uid, int64_t now_us, int64_t mono_us,
-                int64_t chosen_session_id, struct tap_result *r)
+int tapflow_commit(const struct tapflow *f, const struct uid *uid, int64_t now_us, int64_t mono_us,
+                   int64_t chosen_session_id, struct tap_result *r)
 {
+    struct credit_summary summary = r->summary; /* its memory, kept for this tap's summary */
+    credits_summary_clear(&summary);
     memset(r, 0, sizeof(*r));
+    r->summary = summary;
     r->now_us = now_us;
     uint8_t hash[CRYPTO_BADGE_HASH_BYTES];
     struct near *near = calloc(1, sizeof(*near));
@@ -193,16 +196,25 @@ int tapflow_tap(const struct tapflow *f, const struct uid *uid, int64_t now_us, 
     else
         store_rollback(f->store);
     free(near);
-    if (err != STORE_OK)
-        return err;
-    /* After the commit: what the screen shows besides the outcome. A failure here does not
-     * undo the tap; the screen shows the outcome without the summary. */
+    return err;
+}
+
+void tapflow_describe(const struct tapflow *f, struct tap_result *r)
+{
     if (r->decision.outcome == TAP_NO_SESSION)
-        r->has_next = store_next_session(f->store, now_us, &r->next) == STORE_OK;
+        r->has_next = store_next_session(f->store, r->now_us, &r->next) == STORE_OK;
     if (r->has_person && !r->person.trainer && r->person.active)
         r->has_summary =
-            tapflow_summary(f->store, f->rules, r->person.id, now_us, &r->summary) == STORE_OK;
-    return STORE_OK;
+            tapflow_summary(f->store, f->rules, r->person.id, r->now_us, &r->summary) == STORE_OK;
+}
+
+int tapflow_tap(const struct tapflow *f, const struct uid *uid, int64_t now_us, int64_t mono_us,
+                int64_t chosen_session_id, struct tap_result *r)
+{
+    int err = tapflow_commit(f, uid, now_us, mono_us, chosen_session_id, r);
+    if (err == STORE_OK)
+        tapflow_describe(f, r);
+    return err;
 }
 
 struct sweep_ctx {
@@ -303,6 +315,7 @@ static int read_external(struct store *store, int64_t person_id, struct summary_
 int tapflow_summary(struct store *store, const struct rules *rules, int64_t person_id,
                     int64_t now_us, struct credit_summary *out)
 {
+    credits_summary_clear(out);
     struct summary_inputs *in = calloc(1, sizeof(*in));
     if (!in)
         return STORE_ENOMEM;
@@ -321,13 +334,19 @@ int tapflow_summary(struct store *store, const struct rules *rules, int64_t pers
         ci.sessions = in->sessions;
         ci.rows = in->rows;
         ci.external = in->external;
-        credits_summarise(&ci, out);
+        err = credits_summarise(&ci, out);
     }
     free(in->sessions);
     free(in->rows);
     free(in->external);
     free(in);
     return err;
+}
+
+void tapflow_result_free(struct tap_result *r)
+{
+    if (r)
+        credits_summary_free(&r->summary);
 }
 
 const struct package_progress *tapflow_package_of(const struct tap_result *r)

@@ -37,12 +37,22 @@ struct tap_result {
     struct credit_summary summary; /* staff taps: the person's year */
 };
 
-/* chosen_session_id: the session picked on the choose screen, 0 for a plain tap. */
+/* chosen_session_id: the session picked on the choose screen, 0 for a plain tap. out: zeroed
+ * before its first tap ({0} or calloc), reused for any number, released with
+ * tapflow_result_free. */
 int tapflow_tap(const struct tapflow *flow, const struct uid *uid, int64_t now_us, int64_t mono_us,
                 int64_t chosen_session_id, struct tap_result *out);
+/* tapflow_tap's two halves. commit: decided and committed (durable when it returns STORE_OK);
+ * describe: after the commit, what the screen shows besides the outcome (the next session,
+ * the person's year). A failure in describe does not undo the tap: the screen shows the
+ * outcome without the summary. */
+int tapflow_commit(const struct tapflow *flow, const struct uid *uid, int64_t now_us,
+                   int64_t mono_us, int64_t chosen_session_id, struct tap_result *out);
+void tapflow_describe(const struct tapflow *flow, struct tap_result *out);
 /* Auto-closes forgotten sign-outs whose checkout window has passed; *closed counts them. */
 int tapflow_sweep(const struct tapflow *flow, int64_t now_us, int64_t mono_us, int *closed);
-/* A person's credit summary as of now. */
+void tapflow_result_free(struct tap_result *result);
+/* A person's credit summary as of now (out: as credits_summarise's). */
 int tapflow_summary(struct store *store, const struct rules *rules, int64_t person_id,
                     int64_t now_us, struct credit_summary *out);
 /* The package (CPI / MAPA) the session belongs to, in the summary; NULL if none. */

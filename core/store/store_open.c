@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "core/base/clock.h"
+#include "core/base/utf8.h"
 #include "core/domain/projection.h"
 
 /* ---- schema ------------------------------------------------------------------------------ */
@@ -111,6 +112,9 @@ static const char *const migrations[] = {
     "  locked_until_us INTEGER NOT NULL DEFAULT 0,"
     "  set_us INTEGER NOT NULL);"
     "CREATE INDEX bookings_session ON bookings(session_id);",
+    /* 3: the programme by kind — every tap's summary reads the CPI and MAPA sessions and the
+     * mandatory courses, which were full scans of the programme */
+    "CREATE INDEX courses_kind ON courses(kind, id);",
 };
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 _Static_assert(N_MIGRATIONS == STORE_SCHEMA_VERSION, "schema version and migrations disagree");
@@ -322,8 +326,17 @@ void st_bind_text(sqlite3_stmt *st, int i, const char *text)
 
 void st_column_text(sqlite3_stmt *st, int i, char *out, size_t cap)
 {
+    /* Every row of every list comes through here: a copy, not a format. */
     const unsigned char *t = sqlite3_column_text(st, i);
-    snprintf(out, cap, "%s", t ? (const char *)t : "");
+    size_t n = t ? (size_t)sqlite3_column_bytes(st, i) : 0;
+    bool cut = n >= cap;
+    if (cut)
+        n = cap - 1;
+    if (n > 0)
+        memcpy(out, t, n);
+    out[n] = '\0';
+    if (cut)
+        utf8_fix_tail(out);
 }
 
 void st_read_person(sqlite3_stmt *st, int c, struct person *p)

@@ -106,13 +106,15 @@ enum tap_outcome test_tap(struct testkiosk *k, const char *uid_text, const char 
         assert_int_equal(store_session_by_code(k->store, chosen_code, &s), STORE_OK);
         chosen = s.id;
     }
-    struct tap_result *r = out ? out : malloc(sizeof(*r));
+    struct tap_result *r = out ? out : calloc(1, sizeof(*r));
     assert_non_null(r);
     int64_t now = test_at(local);
     assert_int_equal(tapflow_tap(&k->flow, &uid, now, now, chosen, r), STORE_OK);
     enum tap_outcome outcome = r->decision.outcome;
-    if (!out)
+    if (!out) {
+        tapflow_result_free(r);
         free(r);
+    }
     return outcome;
 }
 

@@ -40,12 +40,13 @@ static void test_round_trip(void **state)
     assert_true(r.clock_offset_ms > -5000 && r.clock_offset_ms < 5000);
     /* The pulled roster works: a demo badge signs its owner in. */
     struct tapflow flow = {k.store, &k.cfg.rules, k.keys.site, "synced"};
-    struct tap_result *tr = malloc(sizeof(*tr));
+    struct tap_result *tr = calloc(1, sizeof(*tr));
     struct uid uid;
     uid_parse("04-3B-19-D2-6A-71-81", UID_TEXT_AUTO, UID_ORDER_MSB_FIRST, &uid);
     int64_t now = test_at("2023-09-13 15:00");
     assert_int_equal(tapflow_tap(&flow, &uid, now, now, 0, tr), STORE_OK);
     assert_int_equal(tr->decision.outcome, TAP_SIGNED_IN);
+    tapflow_result_free(tr);
     free(tr);
     add_events(&k, 250);
     must_sync(&k, &r);

@@ -25,7 +25,7 @@ static int setup(void **state)
     (void)state;
     assert_int_equal(zone_set("Europe/London"), ZONE_OK);
     rules_default(&rules);
-    memset(&summary, 0, sizeof(summary));
+    credits_summary_free(&summary); /* the previous test's; zeroes it */
     return 0;
 }
 
@@ -145,7 +145,7 @@ static void summarise(const struct session *sessions, const struct attendance *r
                                .n_external = n_ext,
                                .package_sessions = packages,
                                .n_package_sessions = n_packages};
-    credits_summarise(&in, &summary);
+    assert_int_equal(credits_summarise(&in, &summary), CREDITS_OK);
 }
 
 static const struct credit_item *item(const char *code)
@@ -823,6 +823,64 @@ static void test_mandatory_without_a_cycle_is_never_overdue(void **state)
     assert_int_equal(summary.due[0].status, DUE_NEVER);
 }
 
+/* Hundreds of small items — a person who attended a quarter-hour briefing every day for years,
+ * plus as many directed mandatory credits — are all counted: no list is cut, so no credit is
+ * lost, and the same summary reused for a shorter year holds just that year. */
+static void test_hundreds_of_items_are_all_counted(void **state)
+{
+    (void)state;
+    enum { N = 300 };
+    struct session *s = calloc(N, sizeof(*s));
+    struct attendance *a = calloc(N, sizeof(*a));
+    struct external_credit *x = calloc(N, sizeof(*x));
+    struct mandatory_course *m = calloc(N, sizeof(*m));
+    assert_true(s && a && x && m);
+    civil_day day = D(2023, 9, 1);
+    for (int i = 0; i < N; i++) {
+        char code[32];
+        snprintf(code, sizeof(code), "brief-%d", i);
+        /* Two a day, on the days inside the year's terms. */
+        while (i % 2 == 0 && rules_term_of(&rules.terms, ++day) < 0)
+            ;
+        s[i] = session(1000 + i, code, KIND_SINGLE, "", Q(0.25), day, HM(15, 45), HM(16, 0));
+        a[i] = attended(&s[i], 0, 0);
+        x[i] = external(code, "", SOURCE_MANDATORY, day, Q(0.25), true, true);
+        x[i].course_id = 5000 + i;
+        m[i] = (struct mandatory_course){.course_id = 5000 + i, .frequency = FREQ_ANNUAL};
+        snprintf(m[i].title, sizeof(m[i].title), "%s", code);
+    }
+    struct credits_input in = {.rules = &rules,
+                               .today = D(2024, 8, 31),
+                               .sessions = s,
+                               .rows = a,
+                               .n_rows = N,
+                               .external = x,
+                               .n_external = N,
+                               .mandatory = m,
+                               .n_mandatory = N};
+    assert_int_equal(credits_summarise(&in, &summary), CREDITS_OK);
+    assert_int_equal(summary.n_items, 2 * N);
+    assert_int_equal(summary.total_q, 2 * N * Q(0.25)); /* 150 credits, not a cut 64 */
+    assert_int_equal(summary.n_due, N);
+    int sum = 0;
+    for (int t = 0; t < TERM_COUNT; t++)
+        sum += summary.term_q[t];
+    assert_int_equal(sum, summary.total_q);
+    for (size_t i = 1; i < summary.n_items; i++)
+        assert_true(summary.items[i - 1].date <= summary.items[i].date);
+    in.n_rows = 3;
+    in.n_external = 0;
+    in.n_mandatory = 0;
+    assert_int_equal(credits_summarise(&in, &summary), CREDITS_OK);
+    assert_int_equal(summary.n_items, 3);
+    assert_int_equal(summary.total_q, 3 * Q(0.25));
+    assert_int_equal(summary.n_due, 0);
+    free(s);
+    free(a);
+    free(x);
+    free(m);
+}
+
 static void test_add_months(void **state)
 {
     (void)state;
@@ -876,8 +934,11 @@ int main(void)
         T(test_a_term_ended_with_nothing_is_a_breach),
         T(test_renewal_due_dates),
         T(test_mandatory_without_a_cycle_is_never_overdue),
+        T(test_hundreds_of_items_are_all_counted),
         T(test_add_months),
         T(test_status_names),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    int failed = cmocka_run_group_tests(tests, NULL, NULL);
+    credits_summary_free(&summary);
+    return failed;
 }

@@ -41,6 +41,8 @@ static int teardown(void **state)
 {
     struct fixture *f = *state;
     testkiosk_close(&f->k);
+    tapflow_result_free(&f->r);
+    credits_summary_free(&f->s);
     free(f);
     return 0;
 }

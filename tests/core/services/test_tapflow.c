@@ -48,6 +48,8 @@ static int teardown(void **state)
 {
     struct fixture *f = *state;
     testkiosk_close(&f->k);
+    tapflow_result_free(&f->r);
+    credits_summary_free(&f->s);
     free(f);
     return 0;
 }
@@ -271,6 +273,30 @@ static void test_ninth_prerecorded_credit_does_not_count(void **state)
     assert_int_equal(test_tap(&f->k, PRIYA, "2024-07-20 09:00", NULL, &f->r), TAP_NO_SESSION);
     assert_string_equal(text(f), "No session open now");
     expect_line(&f->t, "8 / 16 credits this year (Autumn 7 · Spring 1 · Summer 0)");
+}
+
+/* The tap in its two halves: committed first (the event is on disk, nothing described yet),
+ * then described; a result reused for the next tap starts from nothing of the last one. */
+static void test_commit_then_describe(void **state)
+{
+    struct fixture *f = *state;
+    struct uid uid;
+    assert_int_equal(uid_parse(SARAH, UID_TEXT_AUTO, UID_ORDER_MSB_FIRST, &uid), UID_OK);
+    int64_t before = events(f), at = test_at("2023-11-27 15:40");
+    assert_int_equal(tapflow_commit(&f->k.flow, &uid, at, at, 0, &f->r), STORE_OK);
+    assert_int_equal(f->r.decision.outcome, TAP_SIGNED_IN);
+    assert_int_equal(events(f), before + 1);
+    assert_false(f->r.has_summary);
+    tapflow_describe(&f->k.flow, &f->r);
+    assert_true(f->r.has_summary);
+    assert_true(f->r.summary.n_items > 0);
+    /* A trainer's tap reuses the result: no summary, and none of Sarah's left in it. */
+    assert_int_equal(uid_parse(RACHEL, UID_TEXT_AUTO, UID_ORDER_MSB_FIRST, &uid), UID_OK);
+    assert_int_equal(tapflow_tap(&f->k.flow, &uid, at + 1000000, at + 1000000, 0, &f->r), STORE_OK);
+    assert_int_equal(f->r.decision.outcome, TAP_TRAINER);
+    assert_false(f->r.has_summary);
+    assert_int_equal(f->r.summary.n_items, 0);
+    assert_int_equal(f->r.summary.total_q, 0);
 }
 
 static void test_concurrent_27_november_booked(void **state)
@@ -699,6 +725,7 @@ int main(void)
         T(test_cpi_three_of_four_is_nothing_four_is_thirteen),
         T(test_a_missed_cpi_session_is_not_made_up_by_the_other_cohort),
         T(test_ninth_prerecorded_credit_does_not_count),
+        T(test_commit_then_describe),
         T(test_concurrent_27_november_booked),
         T(test_concurrent_27_november_not_booked),
         T(test_repeat_tap_changes_nothing),

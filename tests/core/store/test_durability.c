@@ -43,7 +43,7 @@ static void child_taps(const struct testkiosk *k, int fd, int round)
         _exit(3);
     struct tapflow flow = k->flow;
     flow.store = s;
-    struct tap_result *r = malloc(sizeof(*r));
+    struct tap_result *r = calloc(1, sizeof(*r));
     int64_t base = test_at("2023-09-13 15:00") + (int64_t)round * 600 * 1000000;
     for (int i = 0;; i++) {
         struct uid uid;
