@@ -133,7 +133,9 @@ static void count_packages(const struct credits_input *in, struct credit_summary
     }
     for (size_t i = 0; i < in->n_external; i++) {
         const struct external_credit *x = &in->external[i];
-        if (strcmp(x->group, "mapa") == 0 && x->has_certificate) {
+        const char *why;
+        if (strcmp(x->group, "mapa") == 0 && x->has_certificate &&
+            credits_external_acceptable(x, &why)) {
             for (size_t k = 0; k < out->n_packages; k++)
                 out->packages[k].online_done |= out->packages[k].kind == KIND_MAPA_BLOCK;
         }
@@ -204,11 +206,12 @@ static void add_session_items(const struct credits_input *in, struct credit_summ
         const struct package_progress *p = awards[k];
         if (!p)
             continue;
+        /* MAPA's award is its classroom part: the online part is its own item. */
         int classroom_q = p->credits_q;
-        if (p->kind == KIND_MAPA_BLOCK) {
-            for (size_t i = 0; i < in->n_external; i++) {
-                if (strcmp(in->external[i].group, "mapa") == 0)
-                    classroom_q -= in->external[i].credits_q;
+        for (size_t i = 0; p->kind == KIND_MAPA_BLOCK && i < in->n_external; i++) {
+            if (strcmp(in->external[i].group, "mapa") == 0 && in->external[i].printed_q > 0) {
+                classroom_q -= in->external[i].printed_q;
+                break;
             }
         }
         struct credit_item *it =
@@ -220,28 +223,93 @@ static void add_session_items(const struct credits_input *in, struct credit_summ
     }
 }
 
+bool credits_external_acceptable(const struct external_credit *x, const char **why)
+{
+    bool mandatory = x->kind == KIND_MANDATORY;
+    *why = "";
+    if (x->kind == KIND_CPI_INITIAL || x->kind == KIND_MAPA_BLOCK)
+        *why = "a CPI or MAPA classroom session counts as attendance (the kiosk, or a trainer "
+               "by hand), not as a credit from elsewhere";
+    else if (x->delivery == DELIVERY_FACE_TO_FACE && !mandatory)
+        *why = "a face-to-face session counts as attendance (the kiosk, or a trainer by hand), "
+               "not as a credit from elsewhere";
+    else if ((x->source == SOURCE_MANDATORY) != mandatory)
+        *why = mandatory ? "mandatory training is recorded with source mandatory"
+                         : "source mandatory, but the course is not mandatory training";
+    else if (x->source == SOURCE_LIVE_TEAMS && x->delivery != DELIVERY_LIVE_TEAMS)
+        *why = "source live-teams, but the course is not delivered on Live Teams";
+    else if (x->source == SOURCE_PRERECORDED && x->delivery != DELIVERY_PRERECORDED)
+        *why = "source prerecorded, but the course is not pre-recorded";
+    else if (domain_kind_zero_credit(x->kind) && x->credits_q > 0)
+        *why = "a hub or department meeting is directed time: 0 credits";
+    else if (x->printed_q < 0 && !x->has_reason)
+        *why = "the programme prints no credits for this course: give the reason in the note";
+    else if (x->printed_q >= 0 && x->credits_q > x->printed_q)
+        *why = "more credits than the programme prints for the course";
+    else if (x->has_session && x->date != x->session_date)
+        *why = "not the date of the course's session";
+    return (*why)[0] == '\0';
+}
+
+static bool in_year(const struct credits_input *in, civil_day day)
+{
+    return rules_term_of(&in->rules->terms, day) >= 0;
+}
+
+/* A course done twice in a year counts once (the "Any 1 hour" items excepted): the earlier
+ * record that counts. "Before" is by date, then by input order. */
+static bool counted_before(const struct credits_input *in, const struct credit_item *items,
+                           size_t i)
+{
+    const struct external_credit *x = &in->external[i];
+    if (x->repeatable || !in_year(in, x->date))
+        return false;
+    for (size_t j = 0; j < in->n_external; j++) {
+        const struct external_credit *y = &in->external[j];
+        bool before = y->date < x->date || (y->date == x->date && j < i);
+        if (before && items[j].status == ITEM_COUNTED && in_year(in, y->date) &&
+            strcmp(y->title, x->title) == 0)
+            return true;
+    }
+    return false;
+}
+
 static void add_external_items(const struct credits_input *in, struct credit_summary *out,
                                const struct package_progress *mapa_award)
 {
+    struct credit_item *items = &out->items[out->n_items]; /* items[i] is external[i]'s */
     for (size_t i = 0; i < in->n_external; i++) {
         const struct external_credit *x = &in->external[i];
         struct credit_item *it = add_item(out, x->date, x->course_code, x->title);
+        const char *why = "";
         it->credits_q = x->credits_q;
         it->status = ITEM_COUNTED;
-        if (strcmp(x->group, "mapa") == 0 && !mapa_award) {
-            it->credits_q = 0;
+        it->prerecorded = x->delivery == DELIVERY_PRERECORDED;
+        if (!credits_external_acceptable(x, &why)) {
+            it->status = ITEM_NOT_COUNTED;
+            it->note = why;
+            out->review_count++;
+        } else if (strcmp(x->group, "mapa") == 0 && !mapa_award) {
             it->status = ITEM_PENDING;
             it->note = "counts when a MAPA block is complete";
         } else if (x->source == SOURCE_MANDATORY && !x->directed) {
-            it->credits_q = 0;
             it->status = ITEM_NOT_COUNTED;
             it->note = "mandatory training not directed outside hours";
-        } else if (x->source == SOURCE_PRERECORDED && !x->has_certificate) {
-            it->credits_q = 0;
+        } else if (it->prerecorded && !x->has_certificate) {
             it->status = ITEM_NOT_COUNTED;
             it->note = "no certificate";
             out->review_count++;
         }
+    }
+    for (size_t i = 0; i < in->n_external; i++) {
+        if (items[i].status == ITEM_COUNTED && counted_before(in, items, i)) {
+            items[i].status = ITEM_NOT_COUNTED;
+            items[i].note = "already counted this year: the same course done again";
+        }
+    }
+    for (size_t i = 0; i < in->n_external; i++) {
+        if (items[i].status != ITEM_COUNTED && items[i].status != ITEM_CAPPED)
+            items[i].credits_q = 0;
     }
 }
 
@@ -256,16 +324,6 @@ static void sort_items_by_date(struct credit_summary *out)
     }
 }
 
-static bool is_prerecorded_item(const struct credits_input *in, const struct credit_item *it)
-{
-    for (size_t i = 0; i < in->n_external; i++) {
-        if (in->external[i].source == SOURCE_PRERECORDED &&
-            strcmp(in->external[i].course_code, it->code) == 0)
-            return true;
-    }
-    return false;
-}
-
 /* The cap applies in date order: the credit that crosses it counts in part. Certificates from
  * other years (kept for renewals) are not this year's and do not use its cap. */
 static void apply_prerecorded_cap(const struct credits_input *in, struct credit_summary *out)
@@ -273,7 +331,7 @@ static void apply_prerecorded_cap(const struct credits_input *in, struct credit_
     int left = in->rules->prerecorded_cap_quarters;
     for (size_t i = 0; i < out->n_items; i++) {
         struct credit_item *it = &out->items[i];
-        if (it->status != ITEM_COUNTED || !is_prerecorded_item(in, it) ||
+        if (it->status != ITEM_COUNTED || !it->prerecorded ||
             rules_term_of(&in->rules->terms, it->date) < 0)
             continue;
         out->prerecorded_claimed_q += it->credits_q;

@@ -35,6 +35,7 @@ struct credit_item {
     int term;      /* TERM_*, -1 outside the year */
     enum item_status status;
     const char *note; /* static text: why not counted / flagged, "" otherwise */
+    bool prerecorded; /* pre-recorded training: needs a certificate, counts against the cap */
 };
 
 struct package_progress {
@@ -101,6 +102,14 @@ int credits_summarise(const struct credits_input *in, struct credit_summary *out
 /* Empties a summary (nothing counted) and keeps its memory for the next one. */
 void credits_summary_clear(struct credit_summary *summary);
 void credits_summary_free(struct credit_summary *summary);
+
+/* Whether a credit recorded elsewhere (not at the kiosk) can stand, judged against its course
+ * in the programme: the right source for the course's delivery, no more than its printed
+ * credits, 0 for meetings, a reason where nothing is printed, the session's own date, and
+ * never a classroom session (those are attendance: the kiosk, or a trainer by hand). The
+ * importer refuses what this refuses, on the kiosk and on the ledger alike; the engine, handed
+ * one anyway (an older store, a ledger row), does not count it. *why: static text. */
+bool credits_external_acceptable(const struct external_credit *x, const char **why);
 
 /* Credits of one attendance at a single session, and whether it needs a trainer's review. */
 int credits_for_attendance(const struct rules *rules, const struct session *session,

@@ -84,3 +84,8 @@ bool domain_kind_zero_credit(enum course_kind kind)
 {
     return kind == KIND_HUB || kind == KIND_DEPARTMENT;
 }
+
+bool domain_category_repeatable(const char *category)
+{
+    return strcmp(category, "flexible-online") == 0;
+}

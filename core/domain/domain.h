@@ -87,6 +87,14 @@ struct external_credit {
     int credits_q;
     bool has_certificate;
     bool directed;
+    bool has_reason; /* the record's note says why (needed where the programme is silent) */
+    /* What the programme says of the course: the engine judges the record against it. */
+    enum course_kind kind;
+    enum delivery delivery;
+    int printed_q;          /* the course's printed credits, -1 when none */
+    bool repeatable;        /* "Any 1 hour of TES training": each hour its own credit */
+    bool has_session;       /* the course is a dated session … */
+    civil_day session_date; /* … on this day */
 };
 
 /* A mandatory course of the programme and when the person last completed it. */
@@ -111,5 +119,7 @@ int domain_source_parse(const char *code);
 bool domain_session_recordable(const struct session *session);
 /* Hubs and department meetings: directed attendance, recorded with 0 credits. */
 bool domain_kind_zero_credit(enum course_kind kind);
+/* The programme's category whose pre-recorded items repeat ("Any 1 hour of TES training"). */
+bool domain_category_repeatable(const char *category);
 
 #endif

@@ -38,7 +38,7 @@ void rules_default(struct rules *rules)
 
 int rules_half_term_of(const struct terms *terms, civil_day day)
 {
-    if (day < terms->year.first || day > terms->year.last)
+    if (day < terms->year.first || day > terms->year.last || day > terms->half[HALF_COUNT - 1].last)
         return -1;
     int found = HALF_AUTUMN1;
     for (int i = 0; i < HALF_COUNT; i++) {

@@ -51,7 +51,8 @@ struct rules {
 void rules_default(struct rules *rules);
 
 /* Which half-term or term a date belongs to. Holidays belong to the half-term before them;
- * dates in the credit year before the first half-term belong to it. -1 outside the year. */
+ * dates in the credit year before the first half-term belong to it. -1 outside the year, and
+ * after the summer term's last day: the summer holiday is not the year's to count. */
 int rules_half_term_of(const struct terms *terms, civil_day day);
 int rules_term_of(const struct terms *terms, civil_day day);
 

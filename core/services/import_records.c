@@ -5,6 +5,9 @@
 
 #include "core/services/import_internal.h"
 
+#include "core/base/utf8.h"
+#include "core/domain/credits.h"
+
 /* The person named in a row, reported when unknown. */
 static bool find_person(struct import_ctx *c, int line, const char *staff_no, struct person *out)
 {
@@ -123,23 +126,120 @@ static bool parse_credit(struct import_ctx *c, const struct csv_row *row, struct
     return c->result->errors == errors;
 }
 
-static void warn_credit(struct import_ctx *c, int line, const struct external_row *x,
-                        const struct course_row *course)
+/* The record as the engine will see it: the row and what the programme says of its course. */
+static int as_credit(struct import_ctx *c, const struct external_row *x,
+                     const struct course_row *course, struct external_credit *out)
+{
+    struct session s;
+    memset(out, 0, sizeof(*out));
+    out->course_id = x->course_id;
+    utf8_copy(out->course_code, sizeof(out->course_code), course->code);
+    utf8_copy(out->title, sizeof(out->title), course->title);
+    utf8_copy(out->group, sizeof(out->group), course->group);
+    out->source = x->source;
+    out->date = x->date;
+    out->credits_q = x->credits_q;
+    out->has_certificate = x->certificate[0] != '\0';
+    out->directed = x->directed;
+    out->has_reason = x->note[0] != '\0';
+    out->kind = course->kind;
+    out->delivery = course->delivery;
+    out->printed_q = course->credits_q;
+    out->repeatable = domain_category_repeatable(course->category);
+    int err = store_session_by_code(c->store, course->code, &s);
+    out->has_session = err == STORE_OK;
+    out->session_date = out->has_session ? s.date : 0;
+    return err == STORE_ENOTFOUND ? STORE_OK : err;
+}
+
+/* What the engine would refuse is refused here, naming the course as the programme has it. */
+static void check_credit(struct import_ctx *c, int line, const struct external_credit *x)
+{
+    const char *why = "";
+    if (credits_external_acceptable(x, &why))
+        return;
+    char printed[16] = "none";
+    if (x->printed_q >= 0)
+        rules_format_quarters(x->printed_q, printed);
+    import_error(c, line, "programme: \"%s\" (%s, credits printed: %s): %s", x->course_code,
+                 domain_delivery_name(x->delivery), printed, why);
+}
+
+static void warn_credit(struct import_ctx *c, int line, const struct external_credit *x)
 {
     const struct terms *terms = &c->opt->rules->terms;
-    if (x->date < terms->year.first || x->date > terms->year.last)
-        import_warning(c, line, "date is outside the credit year: it will not count");
-    if (x->source == SOURCE_PRERECORDED && !x->certificate[0])
-        import_warning(c, line, "pre-recorded training without a certificate will not count");
-    if (x->source == SOURCE_MANDATORY && course->kind != KIND_MANDATORY)
-        import_warning(c, line, "source mandatory but \"%s\" is not mandatory training",
-                       course->code);
-    if (x->source == SOURCE_LIVE_TEAMS && course->delivery != DELIVERY_LIVE_TEAMS)
-        import_warning(c, line, "source live-teams but \"%s\" is delivered %s", course->code,
-                       domain_delivery_name(course->delivery));
-    if (course->credits_q >= 0 && x->credits_q > course->credits_q &&
-        course->kind != KIND_MANDATORY && strcmp(course->group, "mapa") != 0)
-        import_warning(c, line, "more credits than the programme prints for \"%s\"", course->code);
+    if (rules_term_of(terms, x->date) < 0)
+        import_warning(c, line, "date: outside the credit year's terms: it will not count");
+    if (x->delivery == DELIVERY_PRERECORDED && !x->has_certificate &&
+        (x->source != SOURCE_MANDATORY || x->directed))
+        import_warning(c, line,
+                       "certificate: pre-recorded training without a certificate will "
+                       "not count");
+    if (x->source == SOURCE_MANDATORY && !x->directed)
+        import_warning(c, line,
+                       "directed: mandatory training not directed outside hours will "
+                       "not count");
+}
+
+/* A course counts once a credit year ("Any 1 hour" items and dated sessions aside): a second
+ * record of it — in this file or already stored, under any of its half-term ids — is an
+ * error, not a silent zero. */
+struct seen_credit {
+    int64_t person_id;
+    int line;
+    struct external_credit x;
+};
+
+static bool same_course_this_year(const struct import_ctx *c, const struct external_credit *a,
+                                  const struct external_credit *b)
+{
+    const struct terms *terms = &c->opt->rules->terms;
+    return !a->repeatable && !a->has_session && strcmp(a->title, b->title) == 0 &&
+           rules_term_of(terms, a->date) >= 0 && rules_term_of(terms, b->date) >= 0 &&
+           !(a->course_id == b->course_id && a->date == b->date);
+}
+
+static void check_once_a_year(struct import_ctx *c, int line, int64_t person_id,
+                              const struct external_credit *x, const struct seen_credit *seen,
+                              size_t n_seen)
+{
+    char day[16];
+    for (size_t i = 0; i < n_seen; i++) {
+        if (seen[i].person_id == person_id && same_course_this_year(c, x, &seen[i].x)) {
+            import_error(c, line,
+                         "programme: \"%s\" is the course of line %d (%s): a course "
+                         "counts once a year",
+                         x->course_code, seen[i].line, seen[i].x.course_code);
+            return;
+        }
+    }
+    struct external_credit *stored = NULL;
+    size_t n = 0;
+    int err = STORE_ETOOMANY;
+    for (size_t cap = 32; err == STORE_ETOOMANY; cap *= 2) {
+        struct external_credit *grown = realloc(stored, cap * sizeof(*stored));
+        if (!grown) {
+            err = STORE_ENOMEM;
+            break;
+        }
+        stored = grown;
+        err = store_external_for(c->store, person_id, stored, cap, &n);
+    }
+    if (err != STORE_OK) {
+        import_store_failed(c, line, err, "cannot read the person's credits");
+        n = 0;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (same_course_this_year(c, x, &stored[i])) {
+            civil_format_date(stored[i].date, day);
+            import_error(c, line,
+                         "programme: \"%s\" is already recorded this year (%s on %s): "
+                         "a course counts once a year",
+                         x->course_code, stored[i].course_code, day);
+            break;
+        }
+    }
+    free(stored);
 }
 
 void import_credits_rows(struct import_ctx *c)
@@ -150,12 +250,25 @@ void import_credits_rows(struct import_ctx *c)
         import_error(c, 0, "out of memory");
         return;
     }
+    struct seen_credit *seen = calloc(n ? n : 1, sizeof(*seen));
+    size_t n_seen = 0;
+    if (!seen) {
+        free(keys);
+        import_error(c, 0, "out of memory");
+        return;
+    }
     for (size_t i = 0; i < n && !c->store_error; i++) {
         const struct csv_row *row = &c->table->rows[i + 1];
         struct external_row x = {0};
         struct course_row course;
+        struct external_credit credit;
         if (!parse_credit(c, row, &x, &course))
             continue;
+        int err = as_credit(c, &x, &course, &credit);
+        if (err != STORE_OK) {
+            import_store_failed(c, row->line, err, "cannot look up the session");
+            continue;
+        }
         char key[200];
         snprintf(key, sizeof(key), "%s\x1f%s\x1f%s", import_field(c, row, X_STAFF_NO),
                  import_field(c, row, X_PROGRAMME), import_field(c, row, X_DATE));
@@ -168,12 +281,18 @@ void import_credits_rows(struct import_ctx *c)
                          c->table->rows[first + 1].line);
             continue;
         }
-        warn_credit(c, row->line, &x, &course);
+        int errors = c->result->errors;
+        check_credit(c, row->line, &credit);
+        check_once_a_year(c, row->line, x.person_id, &credit, seen, n_seen);
+        if (c->result->errors == errors)
+            warn_credit(c, row->line, &credit);
+        seen[n_seen++] = (struct seen_credit){x.person_id, row->line, credit};
         if (c->result->errors == 0) {
-            int err = store_external_upsert(c->store, &x);
+            err = store_external_upsert(c->store, &x);
             if (err != STORE_OK)
                 import_store_failed(c, row->line, err, "cannot store the credit");
         }
     }
+    free(seen);
     free_keys(keys, n);
 }

@@ -174,8 +174,10 @@ const char *const stmt_sql[ST_COUNT] = {
         " credits_q = excluded.credits_q, certificate = excluded.certificate,"
         " directed = excluded.directed, note = excluded.note",
     [ST_EXTERNAL_FOR] = "SELECT x.course_id, c.code, c.title, c.grp, x.source, x.date,"
-                        " x.credits_q, x.certificate <> '', x.directed"
+                        " x.credits_q, x.certificate <> '', x.directed, x.note <> '', c.kind,"
+                        " c.delivery, coalesce(c.credits_q, -1), c.category, s.date"
                         " FROM external_credits x JOIN courses c ON c.id = x.course_id"
+                        " LEFT JOIN sessions s ON s.course_id = c.id"
                         " WHERE x.person_id = ?1 ORDER BY x.date, x.id",
     [ST_LAST_EVENT] = "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1",
     [ST_EVENT_INSERT] = "INSERT INTO events(" EVENT_COLS ")"

@@ -241,6 +241,19 @@ static int external_row(sqlite3_stmt *st, struct external_credit *out, size_t ca
     x->credits_q = sqlite3_column_int(st, 6);
     x->has_certificate = sqlite3_column_int(st, 7) != 0;
     x->directed = sqlite3_column_int(st, 8) != 0;
+    x->has_reason = sqlite3_column_int(st, 9) != 0;
+    char code[32];
+    st_column_text(st, 10, code, sizeof(code));
+    int kind = domain_kind_parse(code);
+    x->kind = kind < 0 ? KIND_SINGLE : (enum course_kind)kind;
+    st_column_text(st, 11, code, sizeof(code));
+    int delivery = domain_delivery_parse(code);
+    x->delivery = delivery < 0 ? DELIVERY_FACE_TO_FACE : (enum delivery)delivery;
+    x->printed_q = sqlite3_column_int(st, 12);
+    st_column_text(st, 13, code, sizeof(code));
+    x->repeatable = domain_category_repeatable(code);
+    x->has_session = sqlite3_column_type(st, 14) != SQLITE_NULL;
+    x->session_date = (civil_day)sqlite3_column_int(st, 14);
     return 0;
 }
 

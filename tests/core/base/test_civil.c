@@ -82,7 +82,10 @@ static void test_terms(void **state)
     assert_int_equal(rules_half_term_of(&r.terms, civil_from_ymd(2023, 10, 25)), HALF_AUTUMN1);
     assert_int_equal(rules_half_term_of(&r.terms, civil_from_ymd(2023, 12, 27)), HALF_AUTUMN2);
     assert_int_equal(rules_term_of(&r.terms, civil_from_ymd(2024, 3, 25)), TERM_SPRING);
-    assert_int_equal(rules_term_of(&r.terms, civil_from_ymd(2024, 8, 20)), TERM_SUMMER);
+    assert_int_equal(rules_term_of(&r.terms, civil_from_ymd(2024, 7, 19)), TERM_SUMMER);
+    /* The summer holiday is after the summer term: not the year's. */
+    assert_int_equal(rules_term_of(&r.terms, civil_from_ymd(2024, 7, 20)), -1);
+    assert_int_equal(rules_term_of(&r.terms, civil_from_ymd(2024, 8, 20)), -1);
     assert_int_equal(rules_term_of(&r.terms, civil_from_ymd(2024, 9, 2)), -1);
     assert_int_equal(rules_half_term_parse("spring2"), HALF_SPRING2);
     assert_int_equal(rules_half_term_parse("spring"), -1);

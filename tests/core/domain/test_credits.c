@@ -121,11 +121,24 @@ static struct external_credit external(const char *code, const char *group,
                                        enum external_source source, civil_day day, int credits_q,
                                        bool certificate, bool directed)
 {
+    /* The course as the programme has it: the delivery the source implies, the credits as
+     * printed (tests of the checks change these). */
+    static const enum delivery delivery[SOURCE_COUNT] = {[SOURCE_LIVE_TEAMS] = DELIVERY_LIVE_TEAMS,
+                                                         [SOURCE_PRERECORDED] =
+                                                             DELIVERY_PRERECORDED,
+                                                         [SOURCE_MANDATORY] = DELIVERY_PRERECORDED};
+    static const enum course_kind kind[SOURCE_COUNT] = {[SOURCE_LIVE_TEAMS] = KIND_SINGLE,
+                                                        [SOURCE_PRERECORDED] = KIND_PRERECORDED,
+                                                        [SOURCE_MANDATORY] = KIND_MANDATORY};
     struct external_credit x = {.source = source,
                                 .date = day,
                                 .credits_q = credits_q,
                                 .has_certificate = certificate,
-                                .directed = directed};
+                                .directed = directed,
+                                .kind = kind[source],
+                                .delivery = delivery[source],
+                                .printed_q = credits_q,
+                                .repeatable = strstr(code, "any-tes-hour") != NULL};
     snprintf(x.course_code, sizeof(x.course_code), "%s", code);
     snprintf(x.title, sizeof(x.title), "%s", code);
     snprintf(x.group, sizeof(x.group), "%s", group);
@@ -667,8 +680,168 @@ static void test_mandatory_counts_only_when_directed(void **state)
     assert_int_equal(item("mand-kcsie")->credits_q, 0);
     assert_string_equal(item("mand-kcsie")->note, "mandatory training not directed outside hours");
     assert_int_equal(item("au2-window-of-tolerance")->status, ITEM_COUNTED);
-    /* Directed mandatory training is not pre-recorded for the cap. */
-    assert_int_equal(summary.prerecorded_claimed_q, 0);
+    /* Pre-recorded mandatory training is pre-recorded training: it uses the cap. */
+    assert_int_equal(summary.prerecorded_claimed_q, Q(3));
+}
+
+/* ---- credits recorded elsewhere, judged against the programme ---- */
+
+static struct external_credit titled(struct external_credit x, const char *title)
+{
+    snprintf(x.title, sizeof(x.title), "%s", title);
+    return x;
+}
+
+/* Each anomaly found importing brochure sessions: refused by the check the importer uses, and
+ * not counted by the engine if it got into a store anyway. */
+static void test_external_credits_are_held_to_the_programme(void **state)
+{
+    (void)state;
+    const char *why = "";
+    /* "The window of tolerance": Live Teams, 1 credit; 5 typed. */
+    struct external_credit window = external("au2-window-of-tolerance", "", SOURCE_LIVE_TEAMS,
+                                             D(2023, 11, 29), Q(5), false, false);
+    window.printed_q = Q(1);
+    window.has_session = true;
+    window.session_date = D(2023, 11, 29);
+    assert_false(credits_external_acceptable(&window, &why));
+    assert_string_equal(why, "more credits than the programme prints for the course");
+    window.credits_q = Q(1);
+    assert_true(credits_external_acceptable(&window, &why));
+    assert_string_equal(why, "");
+    /* The grievance session (1 Feb) recorded on another date too. */
+    struct external_credit grievance = external("sp1-grievance-disciplinary", "", SOURCE_LIVE_TEAMS,
+                                                D(2024, 2, 8), Q(2), false, false);
+    grievance.has_session = true;
+    grievance.session_date = D(2024, 2, 1);
+    assert_false(credits_external_acceptable(&grievance, &why));
+    assert_string_equal(why, "not the date of the course's session");
+    /* A hub meeting (face to face, 0 credits) sent in as Live Teams. */
+    struct external_credit hub =
+        external("hub-safeguarding", "", SOURCE_LIVE_TEAMS, D(2024, 1, 24), Q(1), false, false);
+    hub.kind = KIND_HUB;
+    hub.delivery = DELIVERY_FACE_TO_FACE;
+    hub.printed_q = 0;
+    assert_false(credits_external_acceptable(&hub, &why));
+    hub.delivery = DELIVERY_LIVE_TEAMS; /* a hub held on Teams still gives nothing */
+    assert_false(credits_external_acceptable(&hub, &why));
+    assert_string_equal(why, "a hub or department meeting is directed time: 0 credits");
+    /* A face-to-face session (the kiosk's to record) sent in as well. */
+    struct external_credit f2f = external("au2-in-class-support", "", SOURCE_LIVE_TEAMS,
+                                          D(2023, 11, 27), Q(1.5), false, false);
+    f2f.delivery = DELIVERY_FACE_TO_FACE;
+    assert_false(credits_external_acceptable(&f2f, &why));
+    f2f.kind = KIND_CPI_INITIAL;
+    assert_false(credits_external_acceptable(&f2f, &why));
+    /* Sources that do not match the course. */
+    struct external_credit ace =
+        external("au1-aces", "", SOURCE_LIVE_TEAMS, D(2023, 10, 3), Q(2), true, false);
+    ace.delivery = DELIVERY_PRERECORDED;
+    assert_false(credits_external_acceptable(&ace, &why));
+    struct external_credit kcsie =
+        external("mand-kcsie", "", SOURCE_PRERECORDED, D(2023, 9, 14), Q(1), true, true);
+    kcsie.kind = KIND_MANDATORY;
+    assert_false(credits_external_acceptable(&kcsie, &why));
+    assert_string_equal(why, "mandatory training is recorded with source mandatory");
+    struct external_credit notmand =
+        external("au1-aces", "", SOURCE_MANDATORY, D(2023, 10, 3), Q(2), true, true);
+    notmand.kind = KIND_PRERECORDED;
+    assert_false(credits_external_acceptable(&notmand, &why));
+    /* A course printed without credits: only with a reason. */
+    struct external_credit level1 = external("mand-level1-safeguarding-f2f", "", SOURCE_MANDATORY,
+                                             D(2023, 9, 5), Q(2.5), false, true);
+    level1.delivery = DELIVERY_FACE_TO_FACE;
+    level1.printed_q = -1;
+    assert_false(credits_external_acceptable(&level1, &why));
+    level1.has_reason = true;
+    assert_true(credits_external_acceptable(&level1, &why));
+    /* MAPA's online part is 3.5 in the programme; 10 typed. */
+    struct external_credit online =
+        external("mapa-online", "mapa", SOURCE_PRERECORDED, D(2024, 4, 20), Q(10), true, false);
+    online.printed_q = Q(3.5);
+    assert_false(credits_external_acceptable(&online, &why));
+
+    /* The engine, handed them all (as a ledger row or an older store might): none counts, the
+     * office is told why, and the acceptable ones count. */
+    struct external_credit all[] = {window, grievance, hub, f2f, ace, kcsie, notmand, online};
+    all[0].credits_q = Q(5);
+    summarise(NULL, NULL, 0, all, 8, NULL, 0, D(2024, 7, 1));
+    assert_int_equal(summary.total_q, 0);
+    assert_int_equal(summary.review_count, 8);
+    for (size_t i = 0; i < summary.n_items; i++) {
+        assert_int_equal(summary.items[i].status, ITEM_NOT_COUNTED);
+        assert_int_equal(summary.items[i].credits_q, 0);
+        assert_true(summary.items[i].note[0] != '\0');
+    }
+}
+
+/* Adverse Childhood Experiences is listed each half-term: done three times, it counts once.
+ * "Any 1 hour of TES training" is each hour its own credit. */
+static void test_a_course_done_again_counts_once_a_year(void **state)
+{
+    (void)state;
+    struct external_credit x[] = {
+        titled(external("au1-aces", "", SOURCE_PRERECORDED, D(2023, 10, 3), Q(2), true, false),
+               "Adverse Childhood Experiences"),
+        titled(external("au2-aces", "", SOURCE_PRERECORDED, D(2023, 11, 7), Q(2), true, false),
+               "Adverse Childhood Experiences"),
+        titled(external("sp1-aces", "", SOURCE_PRERECORDED, D(2024, 1, 9), Q(2), true, false),
+               "Adverse Childhood Experiences"),
+        titled(
+            external("au1-any-tes-hour", "", SOURCE_PRERECORDED, D(2023, 10, 4), Q(1), true, false),
+            "Any 1 hour of TES training"),
+        titled(
+            external("au2-any-tes-hour", "", SOURCE_PRERECORDED, D(2023, 11, 8), Q(1), true, false),
+            "Any 1 hour of TES training"),
+    };
+    summarise(NULL, NULL, 0, x, 5, NULL, 0, D(2024, 7, 1));
+    assert_int_equal(summary.total_q, Q(4)); /* 2 + 1 + 1, not 8 */
+    assert_int_equal(item("au1-aces")->status, ITEM_COUNTED);
+    assert_int_equal(item("au2-aces")->status, ITEM_NOT_COUNTED);
+    assert_string_equal(item("au2-aces")->note,
+                        "already counted this year: the same course done again");
+    assert_int_equal(item("sp1-aces")->credits_q, 0);
+    assert_int_equal(item("au2-any-tes-hour")->status, ITEM_COUNTED);
+    /* Whichever order they come in, the earliest one counts. */
+    struct external_credit rev[] = {x[2], x[1], x[0]};
+    summarise(NULL, NULL, 0, rev, 3, NULL, 0, D(2024, 7, 1));
+    assert_int_equal(summary.total_q, Q(2));
+    assert_int_equal(item("au1-aces")->status, ITEM_COUNTED);
+    /* The first one without its certificate does not count, so the next one does. */
+    x[0].has_certificate = false;
+    summarise(NULL, NULL, 0, x, 3, NULL, 0, D(2024, 7, 1));
+    assert_int_equal(item("au1-aces")->status, ITEM_NOT_COUNTED);
+    assert_int_equal(item("au2-aces")->status, ITEM_COUNTED);
+    assert_int_equal(summary.total_q, Q(2));
+    /* Last year's ACEs (kept for the record) do not stop this year's. */
+    x[0].has_certificate = true;
+    x[0].date = D(2023, 3, 1);
+    summarise(NULL, NULL, 0, x, 2, NULL, 0, D(2024, 7, 1));
+    assert_int_equal(item("au2-aces")->status, ITEM_COUNTED);
+}
+
+/* Online items alone cannot make the year: pre-recorded mandatory training needs its
+ * certificate and uses the 8-credit cap like any pre-recorded course; Live Teams does not. */
+static void test_online_items_cannot_make_the_year_alone(void **state)
+{
+    (void)state;
+    struct external_credit x[] = {
+        external("mand-online-safety", "", SOURCE_MANDATORY, D(2023, 10, 17), Q(3), true, true),
+        external("mand-fgm", "", SOURCE_MANDATORY, D(2023, 10, 18), Q(1), false, true),
+        external("au1-aces", "", SOURCE_PRERECORDED, D(2023, 10, 3), Q(2), true, false),
+        external("au1-lgbt", "", SOURCE_PRERECORDED, D(2023, 10, 10), Q(1), true, false),
+        external("au2-cpi-online", "", SOURCE_PRERECORDED, D(2023, 11, 14), Q(3), true, false),
+        external("mand-level1-safeguarding-online", "", SOURCE_MANDATORY, D(2023, 9, 20), Q(2),
+                 true, true),
+        external("mand-gdpr", "", SOURCE_MANDATORY, D(2024, 2, 1), Q(1), false, true),
+    };
+    x[6].delivery = DELIVERY_LIVE_TEAMS; /* GDPR is on Live Teams: no certificate, no cap */
+    summarise(NULL, NULL, 0, x, 7, NULL, 0, D(2024, 7, 1));
+    assert_string_equal(item("mand-fgm")->note, "no certificate");
+    assert_int_equal(summary.prerecorded_claimed_q, Q(11)); /* 2 + 2 + 1 + 3 + 3 */
+    assert_int_equal(summary.prerecorded_counted_q, Q(8));
+    assert_int_equal(summary.total_q, Q(9)); /* 8 capped + GDPR */
+    assert_int_equal(item("mand-gdpr")->status, ITEM_COUNTED);
 }
 
 /* ---- terms ---- */
@@ -682,7 +855,7 @@ static void test_per_term_split(void **state)
         external("c", "", SOURCE_LIVE_TEAMS, D(2023, 12, 27), Q(0.25), false, false), /* Xmas */
         external("d", "", SOURCE_LIVE_TEAMS, D(2024, 1, 4), Q(2), false, false),
         external("e", "", SOURCE_LIVE_TEAMS, D(2024, 4, 2), Q(1), false, false), /* Easter */
-        external("f", "", SOURCE_LIVE_TEAMS, D(2024, 8, 31), Q(0.75), false, false)};
+        external("f", "", SOURCE_LIVE_TEAMS, D(2024, 7, 19), Q(0.75), false, false)};
     summarise(NULL, NULL, 0, x, 6, NULL, 0, D(2024, 8, 31));
     assert_int_equal(summary.term_q[TERM_AUTUMN], Q(2.75));
     assert_int_equal(summary.term_q[TERM_SPRING], Q(3));
@@ -695,6 +868,13 @@ static void test_per_term_split(void **state)
         assert_true(summary.term_ended[t]);
         assert_false(summary.term_breach[t]);
     }
+    /* The summer holiday is after the summer term: recorded, not counted for the year. */
+    x[5].date = D(2024, 7, 20);
+    summarise(NULL, NULL, 0, x, 6, NULL, 0, D(2024, 8, 31));
+    assert_int_equal(summary.term_q[TERM_SUMMER], 0);
+    assert_int_equal(item("f")->status, ITEM_NOT_COUNTED);
+    assert_int_equal(item("f")->term, -1);
+    x[5].date = D(2024, 7, 19);
     /* Outside the credit year: recorded, not counted. */
     x[0].date = D(2024, 9, 2);
     summarise(NULL, NULL, 0, x, 1, NULL, 0, D(2024, 4, 2));
@@ -844,7 +1024,7 @@ static void test_hundreds_of_items_are_all_counted(void **state)
             ;
         s[i] = session(1000 + i, code, KIND_SINGLE, "", Q(0.25), day, HM(15, 45), HM(16, 0));
         a[i] = attended(&s[i], 0, 0);
-        x[i] = external(code, "", SOURCE_MANDATORY, day, Q(0.25), true, true);
+        x[i] = external(code, "", SOURCE_LIVE_TEAMS, day, Q(0.25), false, false);
         x[i].course_id = 5000 + i;
         m[i] = (struct mandatory_course){.course_id = 5000 + i, .frequency = FREQ_ANNUAL};
         snprintf(m[i].title, sizeof(m[i].title), "%s", code);
@@ -930,6 +1110,9 @@ int main(void)
         T(test_prerecorded_crossing_item_counts_in_part),
         T(test_prerecorded_from_another_year_does_not_use_the_cap),
         T(test_mandatory_counts_only_when_directed),
+        T(test_external_credits_are_held_to_the_programme),
+        T(test_a_course_done_again_counts_once_a_year),
+        T(test_online_items_cannot_make_the_year_alone),
         T(test_per_term_split),
         T(test_a_term_ended_with_nothing_is_a_breach),
         T(test_renewal_due_dates),

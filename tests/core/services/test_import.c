@@ -9,7 +9,9 @@
 
 #include <cmocka.h>
 
+#include "core/domain/credits.h"
 #include "core/services/import.h"
+#include "core/services/tapflow.h"
 #include "tests/support/testutil.h"
 
 #define PROGRAMME_HEADER                                                                           \
@@ -335,6 +337,84 @@ static void test_external_credits_are_checked(void **state)
     assert_int_equal(count(f, "external_credits"), 0);
 }
 
+static void import_shipped(struct fixture *f, const char *file, enum import_kind kind)
+{
+    struct import_options o = {.rules = &f->k.rules, .site_key = f->k.keys.site};
+    char path[512];
+    snprintf(path, sizeof(path), "%s/%s", CPD_DATA_DIR, file);
+    assert_int_equal(import_file(f->k.store, kind, path, &o, &f->result), IMPORT_OK);
+}
+
+/* Every anomaly found importing brochure sessions, each refused with its line, and nothing of
+ * the file stored; then the same person's credits as the brochure allows them. */
+static void test_credits_are_held_to_the_brochure(void **state)
+{
+    struct fixture *f = *state;
+    import_shipped(f, "programme-2023-24.csv", IMPORT_PROGRAMME);
+    import_shipped(f, "demo-roster.csv", IMPORT_ROSTER);
+    const char *csv =
+        "staff_no,source,programme,date,credits,certificate,directed,note\n"
+        /* 2 */ "BIT0001,live-teams,au2-window-of-tolerance,2023-11-29,5,,no,\n"
+        /* 3 */ "BIT0001,live-teams,sp1-grievance-disciplinary,2024-02-01,2,,no,\n"
+        /* 4 */ "BIT0001,live-teams,sp1-grievance-disciplinary,2024-02-08,2,,no,\n"
+        /* 5 */ "BIT0001,live-teams,au2-in-class-support,2023-11-27,1.5,,no,\n"
+        /* 6 */ "BIT0001,prerecorded,au1-aces,2023-10-03,2,TES-1,no,\n"
+        /* 7 */ "BIT0001,prerecorded,au2-aces,2023-11-07,2,TES-2,no,\n"
+        /* 8 */ "BIT0001,prerecorded,mapa-online,2024-04-20,10,MAPA-1,no,\n"
+        /* 9 */ "BIT0001,prerecorded,mand-kcsie,2023-09-14,1,SN-1,yes,\n"
+        /* 10 */ "BIT0001,mandatory,mand-level1-safeguarding-f2f,2023-09-05,2.5,,yes,\n"
+        /* 11 */ "BIT0001,live-teams,cpi-autumn-1,2023-09-13,13,,no,\n"
+        /* 12 */ "BIT0001,prerecorded,au1-any-tes-hour,2023-10-04,1,TES-3,no,\n"
+        /* 13 */ "BIT0001,prerecorded,au2-any-tes-hour,2023-11-08,1,TES-4,no,\n"
+        /* 14 */ "BIT0001,live-teams,au2-window-of-tolerance,2024-07-25,1,,no,\n"
+        /* 15 */ "BIT0001,mandatory,mand-gdpr,2024-02-01,1,,yes,\n"
+        /* 16 */ "BIT0001,live-teams,hub-safeguarding-2023-10-05,2023-10-05,1,,no,\n";
+    assert_int_equal(run_import(f, IMPORT_CREDITS, csv, false), IMPORT_EINVALID);
+    assert_reported(f, 2, "error", "more credits than the programme prints");
+    assert_reported(f, 2, "error", "credits printed: 1");
+    assert_reported(f, 4, "error", "not the date of the course's session");
+    assert_reported(f, 5, "error", "a face-to-face session counts as attendance");
+    assert_reported(f, 7, "error",
+                    "is the course of line 6 (au1-aces): a course counts once a year");
+    assert_reported(f, 8, "error", "credits printed: 3.5");
+    assert_reported(f, 9, "error", "mandatory training is recorded with source mandatory");
+    assert_reported(f, 10, "error", "the programme prints no credits for this course");
+    assert_reported(f, 11, "error", "a CPI or MAPA classroom session counts as attendance");
+    assert_reported(f, 14, "error", "not the date of the course's session");
+    assert_reported(f, 16, "error", "a face-to-face session counts as attendance");
+    assert_int_equal(f->result.errors, 10);
+    assert_int_equal(count(f, "external_credits"), 0);
+
+    /* The good rows, the Level 1 course with its reason: 2 + 2 + 1 + 1 + 2.5 + 1. */
+    csv = "staff_no,source,programme,date,credits,certificate,directed,note\n"
+          "BIT0001,live-teams,sp1-grievance-disciplinary,2024-02-01,2,,no,\n"
+          "BIT0001,prerecorded,au1-aces,2023-10-03,2,TES-1,no,\n"
+          "BIT0001,prerecorded,au1-any-tes-hour,2023-10-04,1,TES-3,no,\n"
+          "BIT0001,prerecorded,au2-any-tes-hour,2023-11-08,1,TES-4,no,\n"
+          "BIT0001,mandatory,mand-level1-safeguarding-f2f,2023-09-05,2.5,,yes,"
+          "half-day course at the academy: 2.5 h after school\n"
+          "BIT0001,mandatory,mand-gdpr,2024-02-01,1,,yes,directed\n";
+    assert_int_equal(run_import(f, IMPORT_CREDITS, csv, false), IMPORT_OK);
+    assert_int_equal(count(f, "external_credits"), 6);
+    /* Importing the same file again changes nothing; ACEs under another half-term's id, in a
+     * later file, is still the same course. */
+    assert_int_equal(run_import(f, IMPORT_CREDITS, csv, false), IMPORT_OK);
+    assert_int_equal(count(f, "external_credits"), 6);
+    assert_int_equal(run_import(f, IMPORT_CREDITS,
+                                "staff_no,source,programme,date,credits,certificate,directed,note\n"
+                                "BIT0001,prerecorded,sp1-aces,2024-01-09,2,TES-9,no,\n",
+                                false),
+                     IMPORT_EINVALID);
+    assert_reported(f, 2, "error", "already recorded this year (au1-aces on 2023-10-03)");
+    struct person p;
+    assert_int_equal(store_person_by_staff_no(f->k.store, "BIT0001", &p), STORE_OK);
+    struct credit_summary s = {0};
+    assert_int_equal(
+        tapflow_summary(f->k.store, &f->k.rules, p.id, test_at("2024-07-01 12:00"), &s), STORE_OK);
+    assert_int_equal(s.total_q, 38); /* 9.5 credits */
+    credits_summary_free(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -349,6 +429,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bookings_refer_to_known_people_and_sessions, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_external_credits_are_checked, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_credits_are_held_to_the_brochure, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
