@@ -99,7 +99,8 @@ int cmd_verify(struct admin *a, int argc, char **argv)
                     cpd_strerror(r.error), r.events);
         return 1;
     }
-    printf("%" PRId64 " events: hash chain and signatures verified\n", r.events);
+    printf("%" PRId64 " event%s: hash chain and signatures verified\n", r.events,
+           r.events == 1 ? "" : "s");
     return 0;
 }
 

@@ -1,6 +1,7 @@
 /* cpd-admin kiosk init: the database and this kiosk's keys. */
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/base/error.h"
 #include "apps/cpd-admin/admin.h"
@@ -8,9 +9,52 @@
 static const char help[] =
     "usage: cpd-admin kiosk init [--site-key HEX]\n"
     "Creates the database (0600, in a 0700 directory) and, where missing, the kiosk's Ed25519\n"
-    "signing key and the site's badge key (hex files, 0600). Never overwrites a key. Give the\n"
-    "site key head office issued with --site-key so every kiosk of the site hashes badges\n"
-    "alike. Prints the public key to register in the ledger.\n";
+    "signing key and the site's badge key (hex files, 0600). Never overwrites a key, and never\n"
+    "makes a new one for a database whose events or badges were made with the old one (restore\n"
+    "that from backup: docs/keys.md). Give the site key head office issued with --site-key so\n"
+    "every kiosk of the site hashes badges alike. Prints the public key to register in the\n"
+    "ledger.\n";
+
+/* A lost key is restored, never replaced: a new signing key would leave every signed event
+ * unverifiable, a new site key every enrolled badge unrecognised. */
+static int refuse_new_keys(struct admin *a, const char *site_key_hex)
+{
+    int64_t events = 0, badges = 0;
+    uint8_t site[CRYPTO_SITE_KEY_BYTES];
+    int err = store_count(a->store, "events", &events);
+    if (err == STORE_OK)
+        err = store_count(a->store, "badges", &badges);
+    if (err != STORE_OK) {
+        admin_error("cannot read the database: %s", cpd_strerror(err));
+        return 1;
+    }
+    if (access(a->sign_key_path, F_OK) != 0 && events > 0) {
+        admin_error("%s is missing, but this database holds %lld signed event%s: a new key "
+                    "would leave them unverifiable. Restore the key file from backup; if it is "
+                    "lost for good, retire this kiosk id and start a new one (docs/keys.md). No "
+                    "key was made.",
+                    a->sign_key_path, (long long)events, events == 1 ? "" : "s");
+        return 1;
+    }
+    if (site_key_hex && crypto_unhex(site, sizeof(site), site_key_hex) == CRYPTO_OK &&
+        store_site_key_check(a->store, site, false) != STORE_OK) {
+        crypto_wipe(site, sizeof(site));
+        admin_error("--site-key: not the site key this database's %lld badges were enrolled "
+                    "with. No key was written.",
+                    (long long)badges);
+        return 1;
+    }
+    crypto_wipe(site, sizeof(site));
+    if (access(a->site_key_path, F_OK) != 0 && !site_key_hex && badges > 0) {
+        admin_error("%s is missing, but %lld badge%s here %s enrolled with it: a new key would "
+                    "make every one \"not recognised\". Restore it from backup, or give head "
+                    "office's site key with --site-key (docs/keys.md). No key was made.",
+                    a->site_key_path, (long long)badges, badges == 1 ? "" : "s",
+                    badges == 1 ? "was" : "were");
+        return 1;
+    }
+    return 0;
+}
 
 int cmd_kiosk(struct admin *a, int argc, char **argv)
 {
@@ -23,13 +67,27 @@ int cmd_kiosk(struct admin *a, int argc, char **argv)
         admin_usage(help);
         return EXIT_USAGE;
     }
-    if (admin_open_store(a) != 0)
+    if (admin_open_store(a) != 0 || refuse_new_keys(a, site_key) != 0)
         return 1;
     bool made_sign = false, made_site = false;
     int err = keys_init(a->sign_key_path, a->site_key_path, site_key, &made_sign, &made_site);
     if (err != KEYS_OK) {
         admin_error("%s: %s", err == KEYS_EEXIST ? a->site_key_path : a->sign_key_path,
                     cpd_strerror(err));
+        return 1;
+    }
+    /* A database without events takes a new signing key in place of the one on record. */
+    if (made_sign && keys_load_sign(a->sign_key_path, &a->keys) == KEYS_OK) {
+        char fresh[2 * CRYPTO_SIGN_PK_BYTES + 1];
+        crypto_hex(fresh, a->keys.sign_pk, CRYPTO_SIGN_PK_BYTES);
+        if (store_meta_set(a->store, "public_key", fresh) != STORE_OK) {
+            admin_error("cannot record the kiosk's key in the database");
+            return 1;
+        }
+    }
+    /* … and a new site key (none was enrolled with the old one) replaces its record. */
+    if (made_site && store_meta_set(a->store, "site_key_check", "") != STORE_OK) {
+        admin_error("cannot record the site key in the database");
         return 1;
     }
     if (admin_load_keys(a, true, true) != 0)

@@ -56,13 +56,28 @@ int admin_load_keys(struct admin *a, bool sign, bool site)
         admin_error("%s: %s", a->sign_key_path, cpd_strerror(err));
         return 1;
     }
-    if (sign && store_set_signer(a->store, a->cfg.kiosk.id, a->keys.sign_sk) != STORE_OK) {
+    err = sign ? store_set_signer(a->store, a->cfg.kiosk.id, a->keys.sign_sk) : STORE_OK;
+    if (err == STORE_EINVALID) {
         admin_error("bad kiosk id \"%s\"", a->cfg.kiosk.id);
+        return 1;
+    }
+    if (err != STORE_OK) {
+        admin_error("%s: %s (%s); nothing was signed. Restore the kiosk's own key file from "
+                    "backup (see docs/keys.md)",
+                    a->sign_key_path, cpd_strerror(err), store_message(a->store));
         return 1;
     }
     err = site ? keys_load_site(a->site_key_path, &a->keys) : KEYS_OK;
     if (err != KEYS_OK) {
         admin_error("%s: %s", a->site_key_path, cpd_strerror(err));
+        return 1;
+    }
+    /* Head office's commands have no kiosk store to check the key against. */
+    err = site && a->store ? store_site_key_check(a->store, a->keys.site, sign) : STORE_OK;
+    if (err != STORE_OK) {
+        admin_error("%s: %s (%s). Restore the site key from backup or ask head office for it "
+                    "(see docs/keys.md)",
+                    a->site_key_path, cpd_strerror(err), store_message(a->store));
         return 1;
     }
     return 0;

@@ -482,13 +482,26 @@ static int open_data(struct app_options *o, char *why, size_t cap)
     keys_resolve(o->cfg.kiosk.key_file, db, "kiosk.key", sign, sizeof(sign));
     keys_resolve(o->cfg.kiosk.site_key_file, db, "site.key", site, sizeof(site));
     err = keys_load_sign(sign, o->keys);
-    if (err == KEYS_OK)
+    const char *which = sign;
+    if (err == KEYS_OK) {
         err = keys_load_site(site, o->keys);
-    if (err == KEYS_OK && store_set_signer(o->store, o->cfg.kiosk.id, o->keys->sign_sk) != STORE_OK)
-        err = KEYS_EFORMAT;
+        which = site;
+    }
     if (err != KEYS_OK) {
-        utf8_printf(why, cap, "Kiosk key %s: %s", err == KEYS_ENOENT ? sign : site,
-                    cpd_strerror(err));
+        utf8_printf(why, cap, "Kiosk key %s: %s", which, cpd_strerror(err));
+        goto fail;
+    }
+    /* Never sign with a key that is not this store's, nor on top of an edited chain; never
+     * hash badges with a site key they were not enrolled with. */
+    err = store_set_signer(o->store, o->cfg.kiosk.id, o->keys->sign_sk);
+    which = sign;
+    if (err == STORE_OK) {
+        err = store_site_key_check(o->store, o->keys->site, true);
+        which = site;
+    }
+    if (err != STORE_OK) {
+        utf8_printf(why, cap, "Kiosk key %s: %s (%s). Restore it from backup (docs/keys.md)", which,
+                    cpd_strerror(err), store_message(o->store));
         goto fail;
     }
     if (o->demo &&

@@ -64,6 +64,10 @@ const char *cpd_strerror(int err)
         return "invalid value";
     case STORE_ETOOMANY:
         return "more rows than the list holds";
+    case STORE_EKEY:
+        return "not the key this kiosk's records were made with";
+    case STORE_ETAMPERED:
+        return "the newest events do not verify: the database was changed outside the kiosk";
     case IMPORT_EINVALID:
         return "the file has errors; nothing was imported";
     case IMPORT_ENOFILE:

@@ -69,7 +69,9 @@ enum cpd_error {
     STORE_ENOSIGNER = -610,   /* appending an event needs the kiosk's signing key */
     STORE_EINVALID = -611,    /* a value out of range for its column */
     STORE_EINTERNAL = -612,
-    STORE_ETOOMANY = -613, /* more rows than the caller's list holds: it was filled, not cut */
+    STORE_ETOOMANY = -613,  /* more rows than the caller's list holds: it was filled, not cut */
+    STORE_EKEY = -614,      /* a key that is not the one this store's records were made with */
+    STORE_ETAMPERED = -615, /* the newest events do not verify: changed outside the kiosk */
     /* core/services/csvfile.c: CSV files */
     CSVFILE_OK = 0,
     CSVFILE_EOPEN = -701,

@@ -115,14 +115,20 @@ int event_seal(struct event *e, const uint8_t prev_hash[CRYPTO_HASH_BYTES],
     return EVENT_OK;
 }
 
-int event_check(const struct event *e, const uint8_t pk[CRYPTO_SIGN_PK_BYTES])
+int event_check_hash(const struct event *e)
 {
     uint8_t digest[CRYPTO_HASH_BYTES];
     int rc = event_digest(e, e->prev_hash, digest);
     if (rc != EVENT_OK)
         return rc;
-    if (memcmp(digest, e->hash, CRYPTO_HASH_BYTES) != 0)
-        return EVENT_EHASH;
+    return memcmp(digest, e->hash, CRYPTO_HASH_BYTES) == 0 ? EVENT_OK : EVENT_EHASH;
+}
+
+int event_check(const struct event *e, const uint8_t pk[CRYPTO_SIGN_PK_BYTES])
+{
+    int rc = event_check_hash(e);
+    if (rc != EVENT_OK)
+        return rc;
     if (crypto_verify_digest(e->sig, e->hash, CRYPTO_HASH_BYTES, pk) != CRYPTO_OK)
         return EVENT_ESIG;
     return EVENT_OK;

@@ -79,6 +79,8 @@ int event_seal(struct event *event, const uint8_t prev_hash[CRYPTO_HASH_BYTES],
                const uint8_t sk[CRYPTO_SIGN_SK_BYTES]);
 /* EVENT_OK when hash and signature are right for this event and its own prev_hash. */
 int event_check(const struct event *event, const uint8_t pk[CRYPTO_SIGN_PK_BYTES]);
+/* The hash alone (an event signed with a key not at hand: an earlier key of the kiosk). */
+int event_check_hash(const struct event *event);
 
 /* Walks a chain one event at a time: feed events in seq order. */
 struct event_chain {

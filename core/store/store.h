@@ -110,9 +110,16 @@ int store_external_upsert(struct store *store, const struct external_row *row);
 int store_external_for(struct store *store, int64_t person_id, struct external_credit *out,
                        size_t cap, size_t *n);
 
-/* Events. The signer is needed to append; kiosk is the id written into each event. */
+/* Events. The signer is needed to append; kiosk is the id written into each event. The key
+ * must be the store's recorded key (recorded at first use) and the newest events must verify
+ * with it: STORE_EKEY for another key, STORE_ETAMPERED for an edited chain (store_message says
+ * which event) — nothing is ever signed on top of either. */
 int store_set_signer(struct store *store, const char *kiosk,
                      const uint8_t sk[CRYPTO_SIGN_SK_BYTES]);
+/* STORE_EKEY when the site key is not the one this store's badges were enrolled with; the
+ * first key seen is recorded (a digest of it) when record is set. */
+int store_site_key_check(struct store *store, const uint8_t key[CRYPTO_SITE_KEY_BYTES],
+                         bool record);
 /* Fills seq, kiosk, prev_hash, hash and sig (and uuid when empty), appends, projects. */
 int store_append_event(struct store *store, struct event *event);
 /* The signer's kiosk id and public key. */

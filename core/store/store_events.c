@@ -153,10 +153,114 @@ static int project(struct store *s, const struct event *e)
 
 /* ---- events ------------------------------------------------------------------------------ */
 
+static int chain_tip(struct store *s, int64_t *seq, uint8_t hash[CRYPTO_HASH_BYTES]);
+
+int store_site_key_check(struct store *s, const uint8_t key[CRYPTO_SITE_KEY_BYTES], bool record)
+{
+    /* A digest of the key, never the key: enough to tell the right key from another. */
+    static const char label[] = "cpd-kiosk site key check v1";
+    uint8_t digest[CRYPTO_HASH_BYTES];
+    char hex[2 * CRYPTO_HASH_BYTES + 1], recorded[2 * CRYPTO_HASH_BYTES + 8];
+    crypto_sha256(digest, key, CRYPTO_SITE_KEY_BYTES, label, sizeof(label) - 1);
+    crypto_hex(hex, digest, CRYPTO_HASH_BYTES);
+    int err = store_meta_get(s, "site_key_check", recorded, sizeof(recorded));
+    bool none = err == STORE_ENOTFOUND || (err == STORE_OK && recorded[0] == '\0');
+    if (err == STORE_OK && !none && strcmp(recorded, hex) != 0) {
+        snprintf(s->message, sizeof(s->message),
+                 "the badges here were enrolled with another site key");
+        return STORE_EKEY;
+    }
+    if (none)
+        return record ? store_meta_set(s, "site_key_check", hex) : STORE_OK;
+    return err;
+}
+
+/* The newest events, each linked to the one before and signed with pk: a store edited
+ * outside the kiosk, or a key that is not the one its events were signed with, is found
+ * before anything is signed on top of it. */
+#define TIP_EVENTS 8
+
+struct tip_ctx {
+    const uint8_t *pk;
+    int64_t key_from; /* events before this seq carry an earlier key's signature */
+    struct event_chain chain;
+    bool started;
+    int64_t bad_seq;
+};
+
+static int tip_one(void *ctx, const struct event *e)
+{
+    struct tip_ctx *t = ctx;
+    int err = EVENT_EHASH;
+    bool linked = !t->started || (e->seq == t->chain.last_seq + 1 &&
+                                  memcmp(e->prev_hash, t->chain.last_hash, CRYPTO_HASH_BYTES) == 0);
+    if (e->type < EV_TYPE_COUNT && linked)
+        err = e->seq >= t->key_from ? event_check(e, t->pk) : event_check_hash(e);
+    if (err != EVENT_OK) {
+        t->bad_seq = e->seq;
+        return CPD_STOP;
+    }
+    t->started = true;
+    t->chain.last_seq = e->seq;
+    memcpy(t->chain.last_hash, e->hash, CRYPTO_HASH_BYTES);
+    return 0;
+}
+
+/* STORE_ETAMPERED when one does not verify; *at_first: already the oldest of them. */
+static int64_t key_from_seq(struct store *s)
+{
+    char text[32];
+    return store_meta_get(s, "key_from_seq", text, sizeof(text)) == STORE_OK ? atoll(text) : 1;
+}
+
+static int check_tip(struct store *s, const uint8_t pk[CRYPTO_SIGN_PK_BYTES], bool *at_first)
+{
+    int64_t tip = 0;
+    uint8_t hash[CRYPTO_HASH_BYTES];
+    int err = chain_tip(s, &tip, hash);
+    if (err != STORE_OK || tip == 0)
+        return err;
+    struct tip_ctx t = {.pk = pk, .key_from = key_from_seq(s)};
+    err = store_events_each(s, tip > TIP_EVENTS ? tip - TIP_EVENTS + 1 : 1, tip_one, &t);
+    if (err == CPD_STOP) {
+        *at_first = !t.started;
+        snprintf(s->message, sizeof(s->message), "event %lld does not verify",
+                 (long long)t.bad_seq);
+        return STORE_ETAMPERED;
+    }
+    return err;
+}
+
 int store_set_signer(struct store *s, const char *kiosk, const uint8_t sk[CRYPTO_SIGN_SK_BYTES])
 {
     if (strlen(kiosk) >= sizeof(s->kiosk) || kiosk[0] == '\0')
         return STORE_EINVALID;
+    uint8_t pk[CRYPTO_SIGN_PK_BYTES];
+    char hex[2 * CRYPTO_SIGN_PK_BYTES + 1], recorded[2 * CRYPTO_SIGN_PK_BYTES + 8];
+    crypto_sign_public_of(sk, pk);
+    crypto_hex(hex, pk, CRYPTO_SIGN_PK_BYTES);
+    int err = store_meta_get(s, "public_key", recorded, sizeof(recorded));
+    bool known = err == STORE_OK;
+    if (known && strcmp(recorded, hex) != 0) {
+        snprintf(s->message, sizeof(s->message),
+                 "this store's events are signed with public key %.16s…, the key file's is %.16s…",
+                 recorded, hex);
+        return STORE_EKEY;
+    }
+    if (err != STORE_OK && err != STORE_ENOTFOUND)
+        return err;
+    bool at_first = false;
+    err = check_tip(s, pk, &at_first);
+    if (err == STORE_ETAMPERED && !known && at_first) {
+        /* No key on record (a store older than the record) and even the oldest of the newest
+         * events is not this key's: a foreign key, not an edit. */
+        snprintf(s->message, sizeof(s->message), "the events are not signed with this key");
+        return STORE_EKEY;
+    }
+    if (err == STORE_OK && !known)
+        err = store_meta_set(s, "public_key", hex);
+    if (err != STORE_OK)
+        return err;
     snprintf(s->kiosk, sizeof(s->kiosk), "%s", kiosk);
     memcpy(s->sk, sk, CRYPTO_SIGN_SK_BYTES);
     s->has_signer = true;
@@ -268,9 +372,19 @@ int store_adopt_event(struct store *s, const struct event *e,
     if (err != STORE_OK)
         return err;
     struct event_chain chain;
+    uint8_t own[CRYPTO_SIGN_PK_BYTES];
     err = chain_tip(s, &chain.last_seq, chain.last_hash);
     if (err == STORE_OK && event_chain_next(&chain, e, pk) != EVENT_OK)
         err = STORE_EINVALID;
+    /* Signed with an earlier key of this kiosk (a new disk after a key change): the store's
+     * own key signs only what comes after it. */
+    crypto_sign_public_of(s->sk, own);
+    if (err == STORE_OK && memcmp(own, pk, CRYPTO_SIGN_PK_BYTES) != 0 &&
+        e->seq >= key_from_seq(s)) {
+        char text[32];
+        snprintf(text, sizeof(text), "%lld", (long long)(e->seq + 1));
+        err = store_meta_set(s, "key_from_seq", text);
+    }
     return store_and_project(s, e, err);
 }
 
@@ -356,7 +470,7 @@ static int verify_one(void *ctx, const struct event *e)
     if (err != EVENT_OK) {
         v->report->first_bad_seq = e->seq;
         v->report->error = err;
-        return 1; /* stop: everything after the first bad event is suspect */
+        return CPD_STOP; /* everything after the first bad event is suspect */
     }
     return 0;
 }
@@ -368,5 +482,5 @@ int store_verify(struct store *s, const uint8_t pk[CRYPTO_SIGN_PK_BYTES],
     struct verify_ctx v = {.pk = pk, .report = report};
     event_chain_start(&v.chain);
     int err = store_events_each(s, 1, verify_one, &v);
-    return err == 1 ? STORE_OK : err;
+    return err == CPD_STOP ? STORE_OK : err;
 }

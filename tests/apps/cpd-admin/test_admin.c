@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/wait.h>
 
 #include <cmocka.h>
@@ -167,12 +168,103 @@ static void test_bad_input_fails_cleanly(void **state)
                       "\"other-kiosk\"");
 }
 
+/* Runs a shell command in the test directory; it must succeed. */
+static void sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void sh(const char *fmt, ...)
+{
+    char cmd[2048], line[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof(line), fmt, ap);
+    va_end(ap);
+    snprintf(cmd, sizeof(cmd), "cd '%s' && %s", dir, line);
+    assert_int_equal(system(cmd), 0);
+}
+
+static bool exists(const char *name)
+{
+    char path[512];
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    return access(path, F_OK) == 0;
+}
+
+#define TAP "tap --badge 04:5A:2B:72:1C:6E:80 --at '2023-11-27 15:20'"
+
+/* A lost key is restored, never replaced: following the tool's own advice must never leave
+ * the history unverifiable or the badges unrecognised, and no other key signs. */
+static void test_lost_keys_are_restored_never_replaced(void **state)
+{
+    (void)state;
+    assert_int_equal(admin("kiosk init"), 0);
+    assert_int_equal(admin("import programme data/programme-2023-24.csv"), 0);
+    assert_int_equal(admin("import roster data/demo-roster.csv"), 0);
+    assert_int_equal(admin(TAP), 0);
+    sh("cp kiosk.key kiosk.key.bak && cp site.key site.key.bak");
+
+    /* The signing key lost: init refuses to make a new one, and says what to do. */
+    sh("rm kiosk.key");
+    assert_int_equal(admin("kiosk init"), 1);
+    assert_output_has("kiosk.key is missing, but this database holds 1 signed event");
+    assert_output_has("Restore the key file from backup");
+    assert_false(exists("kiosk.key"));
+    sh("cp kiosk.key.bak kiosk.key");
+    assert_int_equal(admin("verify"), 0);
+
+    /* Another kiosk's key in its place: refused before anything is signed. */
+    sh("mkdir other && CPD_KIOSK_DB=\"$PWD/other/k.db\" '%s/cpd-admin' kiosk init >/dev/null && "
+       "cp other/kiosk.key kiosk.key",
+       CPD_BINARY_DIR);
+    assert_int_equal(admin(TAP), 1);
+    assert_output_has("not the key this kiosk's records were made with");
+    assert_output_has("nothing was signed");
+    /* … even with the record of the key removed: the events themselves say whose they are. */
+    sh("sqlite3 kiosk.db \"DELETE FROM meta WHERE key = 'public_key'\"");
+    assert_int_equal(admin(TAP), 1);
+    assert_output_has("the events are not signed with this key");
+    sh("cp kiosk.key.bak kiosk.key");
+    assert_int_equal(admin("verify"), 0);
+    assert_output_has("1 event: hash chain and signatures verified"); /* nothing signed */
+
+    assert_int_equal(admin(TAP), 0); /* its own key: signs again (and is on record again) */
+
+    /* An edited newest event: nothing is signed on top of it. */
+    sh("sqlite3 kiosk.db \"DROP TRIGGER events_no_update;"
+       " UPDATE events SET wall_us = wall_us + 1 WHERE seq = 2;\"");
+    assert_int_equal(admin(TAP), 1);
+    assert_output_has("the newest events do not verify");
+    assert_output_has("event 2 does not verify");
+    sh("sqlite3 kiosk.db \"UPDATE events SET wall_us = wall_us - 1 WHERE seq = 2;\"");
+    assert_int_equal(admin(TAP), 0);
+
+    /* The site key lost: badges were enrolled with it. */
+    sh("rm site.key");
+    assert_int_equal(admin("kiosk init"), 1);
+    assert_output_has("site.key is missing, but 12 badges here were enrolled with it");
+    assert_false(exists("site.key"));
+    assert_int_equal(admin("kiosk init --site-key "
+                           "00000000000000000000000000000000000000000000000000000000000000aa"),
+                     1);
+    assert_output_has("not the site key this database's 12 badges were enrolled with");
+    assert_false(exists("site.key"));
+    sh("cp other/site.key site.key");
+    assert_int_equal(admin(TAP), 1);
+    assert_output_has("enrolled with another site key");
+    sh("rm site.key && '%s/cpd-admin' --database kiosk.db kiosk init --site-key \"$(cat "
+       "site.key.bak)\" >/dev/null",
+       CPD_BINARY_DIR);
+    assert_int_equal(admin("tap --badge 04:5A:2B:72:1C:6E:80 --at '2023-11-27 17:20'"), 0);
+    assert_output_has("Sarah");
+    assert_int_equal(admin("verify"), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_usage_and_help, setup, teardown),
         cmocka_unit_test_setup_teardown(test_a_kiosk_from_init_to_verify, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_input_fails_cleanly, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_lost_keys_are_restored_never_replaced, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
