@@ -100,6 +100,16 @@ static int64_t meta_int(struct store *s, const char *key)
     return store_meta_get(s, key, v, sizeof(v)) == STORE_OK ? strtoll(v, NULL, 10) : 0;
 }
 
+/* A number kept in the store's metadata (0 when never written); the store's error when it
+ * cannot be read — a decision must not be taken on a 0 that was really a failed read. */
+static int meta_int_checked(struct store *s, const char *key, int64_t *out)
+{
+    char v[64];
+    int err = store_meta_get(s, key, v, sizeof(v));
+    *out = err == STORE_OK ? strtoll(v, NULL, 10) : 0;
+    return err == STORE_ENOTFOUND ? STORE_OK : err;
+}
+
 static int meta_put_int(struct store *s, const char *key, int64_t value)
 {
     char v[32];
@@ -443,9 +453,17 @@ static int reconcile(struct pg *pg, struct store *s, const struct ledger_status 
     }
     if (st->last_seq > local_seq)
         return heal(pg, s, kiosk, pk, local_seq + 1, st->last_seq, r, why, cap);
-    int64_t acked = meta_int(s, META_ACKED);
+    int64_t acked = 0;
     char known[128] = "";
-    store_meta_get(s, META_LEDGER, known, sizeof(known));
+    int meta = meta_int_checked(s, META_ACKED, &acked);
+    if (meta == STORE_OK) {
+        meta = store_meta_get(s, META_LEDGER, known, sizeof(known));
+        meta = meta == STORE_ENOTFOUND ? STORE_OK : meta;
+    }
+    if (meta != STORE_OK) {
+        snprintf(why, cap, "cannot read what the ledger acknowledged: %s", cpd_strerror(meta));
+        return SYNC_ESTORE;
+    }
     bool same_ledger = known[0] == '\0' || strcmp(known, st->identity) == 0;
     if (same_ledger && st->last_seq < acked) {
         r->resent_from = st->last_seq + 1;

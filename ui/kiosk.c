@@ -11,6 +11,7 @@
 #include "core/base/zone.h"
 #include "core/domain/crypto.h"
 #include "core/domain/pin.h"
+#include "core/services/lists.h"
 #include "core/services/tap_text.h"
 #include "core/services/tapflow.h"
 #include "ui/panel.h"
@@ -397,11 +398,12 @@ struct view_action kiosk_key_action(const struct kiosk *k, enum gfx_key key, cha
 
 static void refresh_idle(struct kiosk *k, int64_t now)
 {
-    struct session found[16];
+    struct session *found = NULL;
     size_t n = 0;
     k->n_idle = 0;
-    int err = store_sessions_between(k->opt.store, now, now + 12 * 60 * US_PER_MIN, found, 16, &n);
+    int err = lists_sessions_between(k->opt.store, now, now + 12 * 60 * US_PER_MIN, &found, &n);
     if (err != STORE_OK) {
+        free(found);
         store_fault_set(&k->fault, k->opt.store, err, "cannot read the programme");
         return;
     }
@@ -422,6 +424,7 @@ static void refresh_idle(struct kiosk *k, int64_t now)
         utf8_printf(v->title, sizeof(v->title), "%s", s->title);
         utf8_copy(v->room, sizeof(v->room), s->location[0] ? s->location : k->opt.site);
     }
+    free(found);
     if (k->n_idle > 0)
         return;
     struct session next;

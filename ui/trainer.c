@@ -11,6 +11,7 @@
 #include "core/domain/credits.h"
 #include "core/domain/crypto.h"
 #include "core/domain/tap.h"
+#include "core/services/lists.h"
 #include "core/services/trainer_ops.h"
 #include "ui/panel.h"
 
@@ -176,20 +177,19 @@ void trainer_open(struct trainer *t, const struct person *who, int64_t now)
 /* Today's recordable sessions whose sign-in or checkout window is open now. */
 static int current_sessions(struct trainer *t, int64_t now, struct session *out, int cap)
 {
-    struct session found[16];
+    struct session *found = NULL;
     size_t n = 0;
     const struct rules *r = t->opt.rules;
-    int err = store_sessions_between(t->opt.store, now - r->checkout_after_min * US_PER_MIN,
-                                     now + r->open_before_min * US_PER_MIN, found, 16, &n);
-    if (err != STORE_OK) {
+    int err = lists_sessions_between(t->opt.store, now - r->checkout_after_min * US_PER_MIN,
+                                     now + r->open_before_min * US_PER_MIN, &found, &n);
+    if (err != STORE_OK)
         fail(t, err, "cannot read the programme");
-        return 0;
-    }
     int m = 0;
-    for (size_t i = 0; i < n && m < cap; i++) {
+    for (size_t i = 0; i < n && m < cap && err == STORE_OK; i++) {
         if (domain_session_recordable(&found[i]))
             out[m++] = found[i];
     }
+    free(found);
     return m;
 }
 
@@ -336,10 +336,19 @@ static void show_evacuation(struct trainer *t, int64_t now)
     int err = store_open_attendance_each(t->opt.store, INT64_MAX, evacuation_row, t);
     if (err != STORE_OK && err != CPD_STOP)
         fail(t, err, "cannot read who is in");
+    /* People, not rows: someone signed into two sessions is one person in the building. */
+    int people = 0;
+    for (int i = 0; i < t->panel.n_items; i++) {
+        bool seen = false;
+        for (int j = 0; j < i && !seen; j++)
+            seen = t->panel.items[j].id == t->panel.items[i].id;
+        people += !seen;
+    }
     char at[8];
     format_time(now, at);
     utf8_printf(t->panel.subtitle, sizeof(t->panel.subtitle),
-                "%d people in the building for CPD at %s", t->panel.n_items + t->panel.n_cut, at);
+                "%s%d %s in the building for CPD at %s", t->panel.n_cut ? "at least " : "", people,
+                people == 1 ? "person" : "people", at);
     stay(t, now);
 }
 
@@ -424,9 +433,9 @@ static void show_cpi(struct trainer *t, int64_t now)
 {
     static const char *const cols[] = {"Name (cohort)", "1", "2", "3", "4", "Status"};
     panel_list(&t->panel, "CPI Initial Training: 4 sessions, all needed for 13 credits", cols, 6);
-    struct session sessions[64];
+    struct session *sessions = NULL;
     size_t n = 0;
-    int err = store_package_sessions(t->opt.store, sessions, 64, &n);
+    int err = lists_package_sessions(t->opt.store, &sessions, &n);
     char last_group[DOMAIN_CODE_MAX] = "";
     int column = 0;
     for (size_t i = 0; i < n && err == STORE_OK; i++) {
@@ -440,6 +449,7 @@ static void show_cpi(struct trainer *t, int64_t now)
         if (err == STORE_OK)
             err = store_bookings_of(t->opt.store, sessions[i].id, cpi_booked, &c);
     }
+    free(sessions);
     if (err != STORE_OK)
         fail(t, err, "cannot read the CPI sessions");
     int at_risk = 0, complete = 0;

@@ -7,6 +7,7 @@
 #include "apps/cpd-admin/admin.h"
 #include "firmware-host/reader.h"
 #include "core/domain/crypto.h"
+#include "core/base/strcopy.h"
 #include "core/base/zone.h"
 
 static const char usage[] =
@@ -105,16 +106,23 @@ int main(int argc, char **argv)
     if (config_path && config_path[0] &&
         config_load(&a->cfg, config_path, print_config_problem, NULL) != CONFIG_OK)
         goto out;
-    if (database && database[0])
-        snprintf(a->cfg.kiosk.database, sizeof(a->cfg.kiosk.database), "%s", database);
+    if (database && database[0] &&
+        strcopy(a->cfg.kiosk.database, sizeof(a->cfg.kiosk.database), database) != 0) {
+        admin_error("the database path is longer than %zu bytes",
+                    sizeof(a->cfg.kiosk.database) - 1);
+        goto out;
+    }
     if (zone_set(a->cfg.kiosk.timezone) != ZONE_OK) {
         admin_error("unknown time zone \"%s\"", a->cfg.kiosk.timezone);
         goto out;
     }
-    keys_resolve(a->cfg.kiosk.key_file, a->cfg.kiosk.database, "kiosk.key", a->sign_key_path,
-                 sizeof(a->sign_key_path));
-    keys_resolve(a->cfg.kiosk.site_key_file, a->cfg.kiosk.database, "site.key", a->site_key_path,
-                 sizeof(a->site_key_path));
+    if (keys_resolve(a->cfg.kiosk.key_file, a->cfg.kiosk.database, "kiosk.key", a->sign_key_path,
+                     sizeof(a->sign_key_path)) != KEYS_OK ||
+        keys_resolve(a->cfg.kiosk.site_key_file, a->cfg.kiosk.database, "site.key",
+                     a->site_key_path, sizeof(a->site_key_path)) != KEYS_OK) {
+        admin_error("the key files' paths are too long (next to %s)", a->cfg.kiosk.database);
+        goto out;
+    }
     status = EXIT_USAGE;
     bool known = false;
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {

@@ -396,8 +396,11 @@ static void save_screenshot(struct app *a)
         fprintf(stderr, "cpd-kiosk: CPD_KIOSK_SCREENSHOT: path too long\n");
         return;
     }
-    if (!(env && env[0]))
-        keys_resolve("", a->opt->cfg.kiosk.database, "screen.png", path, sizeof(path));
+    if (!(env && env[0]) &&
+        keys_resolve("", a->opt->cfg.kiosk.database, "screen.png", path, sizeof(path)) != KEYS_OK) {
+        fprintf(stderr, "cpd-kiosk: screenshot: path too long\n");
+        return;
+    }
     uint32_t *pixels = NULL;
     int w = 0, h = 0;
     if (gfx_read_pixels(a->gfx, &pixels, &w, &h) == GFX_OK && png_write(path, pixels, w, h) == 0)
@@ -479,9 +482,11 @@ static int open_data(struct app_options *o, char *why, size_t cap)
                     reason);
         return -1;
     }
-    keys_resolve(o->cfg.kiosk.key_file, db, "kiosk.key", sign, sizeof(sign));
-    keys_resolve(o->cfg.kiosk.site_key_file, db, "site.key", site, sizeof(site));
-    err = keys_load_sign(sign, o->keys);
+    err = keys_resolve(o->cfg.kiosk.key_file, db, "kiosk.key", sign, sizeof(sign));
+    if (err == KEYS_OK)
+        err = keys_resolve(o->cfg.kiosk.site_key_file, db, "site.key", site, sizeof(site));
+    if (err == KEYS_OK)
+        err = keys_load_sign(sign, o->keys);
     const char *which = sign;
     if (err == KEYS_OK) {
         err = keys_load_site(site, o->keys);

@@ -67,10 +67,12 @@ int demo_prepare(struct demo *d, struct config *cfg, const char *data_dir, char 
     snprintf(cfg->kiosk.database, sizeof(cfg->kiosk.database), "%s/kiosk.db", d->dir);
     cfg->kiosk.key_file[0] = cfg->kiosk.site_key_file[0] = '\0';
     char sign[512], site[512];
-    keys_resolve("", cfg->kiosk.database, "kiosk.key", sign, sizeof(sign));
-    keys_resolve("", cfg->kiosk.database, "site.key", site, sizeof(site));
     bool a, b;
-    int err = keys_init(sign, site, NULL, &a, &b);
+    int err = keys_resolve("", cfg->kiosk.database, "kiosk.key", sign, sizeof(sign));
+    if (err == KEYS_OK)
+        err = keys_resolve("", cfg->kiosk.database, "site.key", site, sizeof(site));
+    if (err == KEYS_OK)
+        err = keys_init(sign, site, NULL, &a, &b);
     if (err != KEYS_OK) {
         snprintf(why, cap, "demo keys: %s", cpd_strerror(err));
         return -1;

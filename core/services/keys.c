@@ -7,18 +7,23 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-void keys_resolve(const char *configured, const char *database, const char *file_name, char *out,
-                  size_t cap)
+int keys_resolve(const char *configured, const char *database, const char *file_name, char *out,
+                 size_t cap)
 {
-    if (configured && configured[0]) {
-        snprintf(out, cap, "%s", configured);
-        return;
-    }
+    int n;
     const char *slash = strrchr(database, '/');
-    if (!slash)
-        snprintf(out, cap, "%s", file_name);
+    if (configured && configured[0])
+        n = snprintf(out, cap, "%s", configured);
+    else if (!slash)
+        n = snprintf(out, cap, "%s", file_name);
     else
-        snprintf(out, cap, "%.*s/%s", (int)(slash - database), database, file_name);
+        n = snprintf(out, cap, "%.*s/%s", (int)(slash - database), database, file_name);
+    if (n < 0 || (size_t)n >= cap) {
+        if (cap > 0)
+            out[0] = '\0';
+        return KEYS_ETOOLONG;
+    }
+    return KEYS_OK;
 }
 
 /* Reads exactly len bytes of hex from a 0600 file. */

@@ -23,8 +23,10 @@ struct kiosk_keys {
     uint8_t site[CRYPTO_SITE_KEY_BYTES];
 };
 
-void keys_resolve(const char *configured, const char *database, const char *file_name, char *out,
-                  size_t cap);
+/* The key file's path: configured, or file_name next to the database. KEYS_ETOOLONG (out
+ * empty) when it does not fit cap: never a cut path, which would name another file. */
+int keys_resolve(const char *configured, const char *database, const char *file_name, char *out,
+                 size_t cap);
 /* Creates the missing key files (never overwrites). site_key_hex, when not NULL, is the site
  * key to install instead of a fresh one (KEYS_EEXIST if a different one is there). */
 int keys_init(const char *sign_path, const char *site_path, const char *site_key_hex,

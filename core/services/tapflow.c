@@ -5,31 +5,47 @@
 #include <string.h>
 
 #include "core/domain/payload.h"
+#include "core/services/lists.h"
 #include "core/base/zone.h"
 
 #define US_PER_MIN    INT64_C(60000000)
-#define MAX_NEAR      32
-#define MAX_PACKAGE   64
 #define MAX_MANDATORY 64
 
 /* The facts tap_decide needs, loaded from the store. */
 struct near {
-    struct session sessions[MAX_NEAR];
+    struct session *all; /* every session around now; the recordable ones copied below */
+    struct session *sessions;
     size_t n_sessions;
-    struct attendance rows[MAX_NEAR];
+    struct attendance *rows;
     size_t n_rows;
-    int64_t booked[MAX_NEAR];
+    int64_t *booked;
     size_t n_booked;
 };
 
+static void free_near(struct near *near)
+{
+    free(near->all);
+    free(near->sessions);
+    free(near->rows);
+    free(near->booked);
+}
+
+/* However many sessions are on around now: the list grows, the tap is never refused for it. */
 static int load_near(const struct tapflow *f, const struct person *p, int64_t now,
                      struct near *near)
 {
-    struct session all[MAX_NEAR];
     size_t n = 0;
     int64_t from = now - f->rules->checkout_after_min * US_PER_MIN;
     int64_t to = now + f->rules->open_before_min * US_PER_MIN;
-    int err = store_sessions_between(f->store, from, to, all, MAX_NEAR, &n);
+    int err = lists_sessions_between(f->store, from, to, &near->all, &n);
+    const struct session *all = near->all;
+    if (err == STORE_OK && n > 0) {
+        near->sessions = calloc(n, sizeof(*near->sessions));
+        near->rows = calloc(n, sizeof(*near->rows));
+        near->booked = calloc(n, sizeof(*near->booked));
+        if (!near->sessions || !near->rows || !near->booked)
+            err = STORE_ENOMEM;
+    }
     for (size_t i = 0; i < n && err == STORE_OK; i++) {
         if (!domain_session_recordable(&all[i]))
             continue;
@@ -195,6 +211,7 @@ int tapflow_commit(const struct tapflow *f, const struct uid *uid, int64_t now_u
         err = store_commit(f->store);
     else
         store_rollback(f->store);
+    free_near(near);
     free(near);
     return err;
 }
@@ -267,15 +284,16 @@ int tapflow_sweep(const struct tapflow *f, int64_t now_us, int64_t mono_us, int 
 }
 
 /* What a credit summary reads. A person's attendance and credits recorded elsewhere grow with
- * the years: those lists grow until they hold everything (never the oldest-first cut that would
- * lose this year); the programme-wide lists are bounded and an overflow is an error. */
+ * the years, the programme's packages with its cohorts: those lists grow until they hold
+ * everything (never the oldest-first cut that would lose this year); the mandatory courses are
+ * bounded and an overflow is an error. */
 struct summary_inputs {
     struct session *sessions;
     struct attendance *rows;
     size_t rows_cap;
     struct external_credit *external;
     size_t external_cap;
-    struct session package[MAX_PACKAGE];
+    struct session *package;
     struct mandatory_course mandatory[MAX_MANDATORY];
 };
 
@@ -319,18 +337,18 @@ int tapflow_summary(struct store *store, const struct rules *rules, int64_t pers
     struct summary_inputs *in = calloc(1, sizeof(*in));
     if (!in)
         return STORE_ENOMEM;
-    struct credits_input ci = {
-        .rules = rules, .package_sessions = in->package, .mandatory = in->mandatory};
+    struct credits_input ci = {.rules = rules, .mandatory = in->mandatory};
     int minutes = 0;
     zone_utc_to_local(now_us, &ci.today, &minutes, NULL);
     int err = read_attendance(store, person_id, in, &ci.n_rows);
     if (err == STORE_OK)
         err = read_external(store, person_id, in, &ci.n_external);
     if (err == STORE_OK)
-        err = store_package_sessions(store, in->package, MAX_PACKAGE, &ci.n_package_sessions);
+        err = lists_package_sessions(store, &in->package, &ci.n_package_sessions);
     if (err == STORE_OK)
         err = store_mandatory_courses(store, in->mandatory, MAX_MANDATORY, &ci.n_mandatory);
     if (err == STORE_OK) {
+        ci.package_sessions = in->package;
         ci.sessions = in->sessions;
         ci.rows = in->rows;
         ci.external = in->external;
@@ -339,6 +357,7 @@ int tapflow_summary(struct store *store, const struct rules *rules, int64_t pers
     free(in->sessions);
     free(in->rows);
     free(in->external);
+    free(in->package);
     free(in);
     return err;
 }

@@ -1,13 +1,14 @@
 #include "core/services/trainer_ops.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/domain/credits.h"
 #include "core/domain/crypto.h"
 #include "core/domain/payload.h"
+#include "core/services/lists.h"
 
-#define US_PER_MIN       INT64_C(60000000)
-#define CPI_SESSIONS_MAX 64
+#define US_PER_MIN INT64_C(60000000)
 
 /* One event by the trainer about person (at session, when not NULL). */
 static int record(const struct trainer_act *a, enum event_type type, const struct person *person,
@@ -37,10 +38,10 @@ int trainer_sign_by_hand(const struct trainer_act *a, bool sign_in, const struct
 
 int trainer_approve_cpi(const struct trainer_act *a, const struct person *person, int *approved)
 {
-    struct session sessions[CPI_SESSIONS_MAX];
+    struct session *sessions = NULL;
     size_t n = 0;
     *approved = 0;
-    int err = store_package_sessions(a->store, sessions, CPI_SESSIONS_MAX, &n);
+    int err = lists_package_sessions(a->store, &sessions, &n);
     for (size_t i = 0; i < n && err == STORE_OK; i++) {
         struct attendance at;
         if (sessions[i].kind != KIND_CPI_INITIAL ||
@@ -52,6 +53,7 @@ int trainer_approve_cpi(const struct trainer_act *a, const struct person *person
         err = record(a, EV_APPROVE, person, &sessions[i], f, 2);
         *approved += err == STORE_OK;
     }
+    free(sessions);
     return err;
 }
 

@@ -166,6 +166,14 @@ static void test_bad_input_fails_cleanly(void **state)
     assert_int_equal(admin(args), 1);
     assert_output_has("belongs to kiosk \"central-1\" but the configuration says "
                       "\"other-kiosk\"");
+    /* A path that does not fit is refused, never cut to name another file. */
+    char longdb[700] = "";
+    snprintf(longdb, sizeof(longdb), "--database '%s/", dir);
+    while (strlen(longdb) < 600)
+        strcat(longdb, "d");
+    strcat(longdb, "/kiosk.db' kiosk init");
+    assert_int_equal(admin(longdb), 1);
+    assert_output_has("the database path is longer than");
 }
 
 /* Runs a shell command in the test directory; it must succeed. */

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "core/domain/payload.h"
+#include "core/services/lists.h"
 #include "core/services/tap_text.h"
 #include "tests/support/testutil.h"
 #include "core/base/zone.h"
@@ -297,6 +298,26 @@ static void test_commit_then_describe(void **state)
     assert_false(f->r.has_summary);
     assert_int_equal(f->r.summary.n_items, 0);
     assert_int_equal(f->r.summary.total_q, 0);
+}
+
+/* The programme's lists come whole, however long (the brochure has 82 sessions; the list
+ * starts at 16 and grows). */
+static void test_programme_lists_are_whole(void **state)
+{
+    struct fixture *f = *state;
+    struct session *all = NULL, *packages = NULL;
+    size_t n = 0, n_packages = 0;
+    int64_t sessions = 0;
+    assert_int_equal(store_count(f->k.store, "sessions", &sessions), STORE_OK);
+    assert_int_equal(lists_sessions_between(f->k.store, 0, INT64_MAX / 2, &all, &n), STORE_OK);
+    assert_true(sessions > 16);
+    assert_int_equal((int64_t)n, sessions);
+    for (size_t i = 1; i < n; i++)
+        assert_true(all[i - 1].start_us <= all[i].start_us);
+    assert_int_equal(lists_package_sessions(f->k.store, &packages, &n_packages), STORE_OK);
+    assert_int_equal(n_packages, 16); /* 2 CPI cohorts × 4, 4 MAPA blocks × 2 */
+    free(all);
+    free(packages);
 }
 
 static void test_concurrent_27_november_booked(void **state)
@@ -726,6 +747,7 @@ int main(void)
         T(test_a_missed_cpi_session_is_not_made_up_by_the_other_cohort),
         T(test_ninth_prerecorded_credit_does_not_count),
         T(test_commit_then_describe),
+        T(test_programme_lists_are_whole),
         T(test_concurrent_27_november_booked),
         T(test_concurrent_27_november_not_booked),
         T(test_repeat_tap_changes_nothing),

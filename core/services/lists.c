@@ -1,0 +1,42 @@
+#include "core/services/lists.h"
+
+#include <stdlib.h>
+
+typedef int (*fill_fn)(struct store *store, int64_t from_us, int64_t to_us, struct session *out,
+                       size_t cap, size_t *n);
+
+/* Doubles the list until the store says it all fitted. */
+static int grow(struct store *store, fill_fn fill, int64_t from_us, int64_t to_us,
+                struct session **out, size_t *n)
+{
+    int err = STORE_ETOOMANY;
+    *out = NULL;
+    *n = 0;
+    for (size_t cap = 16; err == STORE_ETOOMANY; cap *= 2) {
+        struct session *grown = realloc(*out, cap * sizeof(**out));
+        if (!grown)
+            return STORE_ENOMEM;
+        *out = grown;
+        err = fill(store, from_us, to_us, *out, cap, n);
+    }
+    return err;
+}
+
+int lists_sessions_between(struct store *store, int64_t from_us, int64_t to_us,
+                           struct session **out, size_t *n)
+{
+    return grow(store, store_sessions_between, from_us, to_us, out, n);
+}
+
+static int package_fill(struct store *store, int64_t from_us, int64_t to_us, struct session *out,
+                        size_t cap, size_t *n)
+{
+    (void)from_us;
+    (void)to_us;
+    return store_package_sessions(store, out, cap, n);
+}
+
+int lists_package_sessions(struct store *store, struct session **out, size_t *n)
+{
+    return grow(store, package_fill, 0, 0, out, n);
+}

@@ -1,0 +1,18 @@
+/* lists.h — the store's programme lists, whole: they grow until they hold every row, so a busy
+ * evening or a long programme is never a fault and never a cut list. The caller frees *out
+ * (also on failure, when it is NULL). Store codes as errors. */
+#ifndef CPD_LISTS_H
+#define CPD_LISTS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/store/store.h"
+
+/* store_sessions_between, every row. */
+int lists_sessions_between(struct store *store, int64_t from_us, int64_t to_us,
+                           struct session **out, size_t *n);
+/* store_package_sessions, every row. */
+int lists_package_sessions(struct store *store, struct session **out, size_t *n);
+
+#endif
