@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/base/error.h"
+#include "core/domain/tap.h"
 
 #define US_PER_MIN INT64_C(60000000)
 
@@ -105,6 +106,19 @@ static bool is_package(const struct session *s)
     return (s->kind == KIND_CPI_INITIAL || s->kind == KIND_MAPA_BLOCK) && s->group[0] != '\0';
 }
 
+/* rows[i] as of in->now_us: a forgotten sign-out closed at the end, as the sweep closes it. */
+static const struct attendance *row_as_of(const struct credits_input *in, size_t i,
+                                          struct attendance *copy)
+{
+    const struct attendance *row = &in->rows[i];
+    if (in->now_us == 0 || !tap_is_forgotten(in->rules, &in->sessions[i], row, in->now_us))
+        return row;
+    *copy = *row;
+    copy->out_us = in->sessions[i].end_us;
+    copy->flags |= ATT_NO_SIGNOUT;
+    return copy;
+}
+
 /* Every CPI cohort and MAPA block of the programme, with the person's progress in it. */
 static void count_packages(const struct credits_input *in, struct credit_summary *out)
 {
@@ -124,11 +138,13 @@ static void count_packages(const struct credits_input *in, struct credit_summary
     for (size_t i = 0; i < in->n_rows; i++) {
         const struct session *s = &in->sessions[i];
         struct package_progress *p = is_package(s) ? package_for(out, s) : NULL;
-        if (!p || in->rows[i].in_us == 0)
+        struct attendance closed;
+        const struct attendance *row = row_as_of(in, i, &closed);
+        if (!p || row->in_us == 0)
             continue;
-        if (credits_attendance_complete(in->rules, s, &in->rows[i]))
+        if (credits_attendance_complete(in->rules, s, row))
             p->sessions_done++;
-        else if (in->rows[i].out_us != 0)
+        else if (row->out_us != 0)
             p->sessions_review++;
     }
     for (size_t i = 0; i < in->n_external; i++) {
@@ -172,7 +188,8 @@ static void add_session_items(const struct credits_input *in, struct credit_summ
     const struct package_progress *mapa = award_for(out, KIND_MAPA_BLOCK);
     for (size_t i = 0; i < in->n_rows; i++) {
         const struct session *s = &in->sessions[i];
-        const struct attendance *row = &in->rows[i];
+        struct attendance closed;
+        const struct attendance *row = row_as_of(in, i, &closed);
         if (row->in_us == 0)
             continue;
         struct credit_item *it = add_item(out, s->date, s->code, s->title);
@@ -289,6 +306,10 @@ static void add_external_items(const struct credits_input *in, struct credit_sum
             it->status = ITEM_NOT_COUNTED;
             it->note = why;
             out->review_count++;
+        } else if (!in_year(in, x->date)) {
+            /* First: a 2020 record is "outside the credit year", whatever else it lacks. */
+            it->status = ITEM_NOT_COUNTED;
+            it->note = "outside the credit year";
         } else if (strcmp(x->group, "mapa") == 0 && !mapa_award) {
             it->status = ITEM_PENDING;
             it->note = "counts when a MAPA block is complete";
@@ -377,7 +398,11 @@ static void list_due(const struct credits_input *in, struct credit_summary *out)
         d->status = DUE_NEVER;
         for (size_t i = 0; i < in->n_external; i++) {
             const struct external_credit *x = &in->external[i];
-            if (x->course_id == c->course_id &&
+            /* The course itself, or one of its group (the Prevent refresher renews the
+             * awareness course it follows). */
+            bool renews = x->course_id == c->course_id ||
+                          (c->group[0] && x->kind == KIND_MANDATORY && strcmp(x->group, c->group) == 0);
+            if (renews &&
                 (d->status == DUE_NEVER || x->date > d->last_done)) {
                 d->last_done = x->date;
                 d->status = DUE_OK;

@@ -84,6 +84,10 @@ struct credit_summary {
 struct credits_input {
     const struct rules *rules;
     civil_day today;
+    /* The time asked about (UTC µs; 0: not given). A sign-out forgotten by then — the checkout
+     * window has passed — counts as the kiosk's sweep will record it: closed at the end,
+     * flagged, whether or not the sweep has run yet. */
+    int64_t now_us;
     /* rows[i] is the person's attendance at sessions[i]. */
     const struct session *sessions;
     const struct attendance *rows;

@@ -340,6 +340,7 @@ int tapflow_summary(struct store *store, const struct rules *rules, int64_t pers
     struct credits_input ci = {.rules = rules, .mandatory = in->mandatory};
     int minutes = 0;
     zone_utc_to_local(now_us, &ci.today, &minutes, NULL);
+    ci.now_us = now_us;
     int err = read_attendance(store, person_id, in, &ci.n_rows);
     if (err == STORE_OK)
         err = read_external(store, person_id, in, &ci.n_external);

@@ -163,7 +163,7 @@ const char *const stmt_sql[ST_COUNT] = {
                         " ORDER BY s.start_us, c.code LIMIT 1",
     [ST_PACKAGE_SESSIONS] = "SELECT " SESSION_COLS SESSION_FROM
                             " WHERE c.kind IN ('cpi_initial', 'mapa_block') ORDER BY s.start_us",
-    [ST_MANDATORY] = "SELECT id, title, frequency FROM courses WHERE kind = 'mandatory'"
+    [ST_MANDATORY] = "SELECT id, title, frequency, grp FROM courses WHERE kind = 'mandatory'"
                      " ORDER BY id",
     [ST_BOOKING_ADD] = "INSERT OR IGNORE INTO bookings(person_id, session_id) VALUES (?1, ?2)",
     [ST_BOOKED] = "SELECT 1 FROM bookings WHERE person_id = ?1 AND session_id = ?2",

@@ -165,6 +165,7 @@ static int mandatory_row(sqlite3_stmt *st, struct mandatory_course *out, size_t 
     st_column_text(st, 2, freq, sizeof(freq));
     int f = domain_frequency_parse(freq);
     m->frequency = f < 0 ? FREQ_NONE : (enum frequency)f;
+    st_column_text(st, 3, m->group, sizeof(m->group));
     return 0;
 }
 

@@ -284,6 +284,34 @@ static void test_no_sign_out(void **state)
     assert_true(review);
 }
 
+/* A forgotten sign-out is shown closed and flagged in a statement asked after its checkout
+ * window, before any tap has made the kiosk's sweep run; while the window is open it is
+ * "still signed in". */
+static void test_a_forgotten_sign_out_shows_closed_without_a_tap(void **state)
+{
+    (void)state;
+    struct session s = in_class();
+    struct attendance a = attended(&s, 0, 0);
+    a.out_us = 0; /* never signed out, never swept */
+    struct credits_input in = {.rules = &rules,
+                               .today = s.date,
+                               .sessions = &s,
+                               .rows = &a,
+                               .n_rows = 1,
+                               .now_us = s.end_us + 30 * 60 * US_PER_S};
+    assert_int_equal(credits_summarise(&in, &summary), CREDITS_OK);
+    assert_int_equal(item("au2-in-class-support")->status, ITEM_OPEN);
+    in.now_us = s.end_us + 61 * 60 * US_PER_S; /* the checkout window (60 min) has passed */
+    assert_int_equal(credits_summarise(&in, &summary), CREDITS_OK);
+    assert_int_equal(item("au2-in-class-support")->status, ITEM_REVIEW);
+    assert_string_equal(item("au2-in-class-support")->note, "no sign-out");
+    assert_int_equal(summary.total_q, Q(1.5));
+    assert_int_equal(summary.review_count, 1);
+    in.now_us = 0; /* no time given: as recorded */
+    assert_int_equal(credits_summarise(&in, &summary), CREDITS_OK);
+    assert_int_equal(item("au2-in-class-support")->status, ITEM_OPEN);
+}
+
 static void test_nothing_to_count(void **state)
 {
     (void)state;
@@ -682,6 +710,10 @@ static void test_mandatory_counts_only_when_directed(void **state)
     assert_int_equal(item("au2-window-of-tolerance")->status, ITEM_COUNTED);
     /* Pre-recorded mandatory training is pre-recorded training: it uses the cap. */
     assert_int_equal(summary.prerecorded_claimed_q, Q(3));
+    /* A record from 2020 is outside the year before it is anything else. */
+    x[1].date = D(2020, 9, 14);
+    summarise(NULL, NULL, 0, x, 3, NULL, 0, D(2023, 12, 1));
+    assert_string_equal(item("mand-kcsie")->note, "outside the credit year");
 }
 
 /* ---- credits recorded elsewhere, judged against the programme ---- */
@@ -980,6 +1012,40 @@ static void test_renewal_due_dates(void **state)
     assert_string_equal(credits_due_status_name(DUE_NEVER), "not recorded");
 }
 
+/* Prevent Awareness is "initial then refresher annually": once the refresher is done, the
+ * awareness course is not overdue — the refresher renews it. */
+static void test_the_prevent_refresher_renews_the_awareness_course(void **state)
+{
+    (void)state;
+    struct mandatory_course m[2] = {
+        {.course_id = 5, .title = "Prevent Awareness", .frequency = FREQ_INITIAL_ANNUAL},
+        {.course_id = 6, .title = "Prevent Refresher", .frequency = FREQ_ANNUAL}};
+    snprintf(m[0].group, sizeof(m[0].group), "prevent");
+    snprintf(m[1].group, sizeof(m[1].group), "prevent");
+    struct external_credit x[2] = {
+        external("mand-prevent-awareness", "prevent", SOURCE_MANDATORY, D(2022, 9, 10), Q(0.5),
+                 true, false),
+        external("mand-prevent-refresher", "prevent", SOURCE_MANDATORY, D(2023, 9, 12), Q(0.5),
+                 true, false)};
+    x[0].course_id = 5;
+    x[1].course_id = 6;
+    struct credits_input in = {.rules = &rules,
+                               .today = D(2024, 8, 15),
+                               .external = x,
+                               .n_external = 2,
+                               .mandatory = m,
+                               .n_mandatory = 2};
+    assert_int_equal(credits_summarise(&in, &summary), CREDITS_OK);
+    assert_int_equal(summary.due[0].last_done, D(2023, 9, 12));
+    assert_int_equal(summary.due[0].due, D(2024, 9, 12));
+    assert_int_equal(summary.due[0].status, DUE_SOON); /* 28 days away: not overdue */
+    assert_int_equal(summary.due[1].status, DUE_SOON);
+    /* Without the group (as before), the awareness course alone is overdue. */
+    m[0].group[0] = '\0';
+    assert_int_equal(credits_summarise(&in, &summary), CREDITS_OK);
+    assert_int_equal(summary.due[0].status, DUE_OVERDUE);
+}
+
 static void test_mandatory_without_a_cycle_is_never_overdue(void **state)
 {
     (void)state;
@@ -1096,6 +1162,7 @@ int main(void)
         T(test_early_leave_rounds_down_to_the_quarter),
         T(test_trainer_approval_and_correction),
         T(test_no_sign_out),
+        T(test_a_forgotten_sign_out_shows_closed_without_a_tap),
         T(test_nothing_to_count),
         T(test_non_default_windows),
         T(test_summary_items),
@@ -1116,6 +1183,7 @@ int main(void)
         T(test_per_term_split),
         T(test_a_term_ended_with_nothing_is_a_breach),
         T(test_renewal_due_dates),
+        T(test_the_prevent_refresher_renews_the_awareness_course),
         T(test_mandatory_without_a_cycle_is_never_overdue),
         T(test_hundreds_of_items_are_all_counted),
         T(test_add_months),
