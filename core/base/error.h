@@ -89,7 +89,7 @@ enum cpd_error {
     KEYS_EFORMAT = -902, /* not a key of the right length */
     KEYS_EMODE = -903,   /* readable by others */
     KEYS_EIO = -904,
-    KEYS_EEXIST = -905, /* init would overwrite a different key */
+    KEYS_EEXIST = -905,   /* init would overwrite a different key */
     KEYS_ETOOLONG = -906, /* the key file's path does not fit */
     /* firmware-host/: badge readers */
     READER_OK = 0,

@@ -400,10 +400,10 @@ static void list_due(const struct credits_input *in, struct credit_summary *out)
             const struct external_credit *x = &in->external[i];
             /* The course itself, or one of its group (the Prevent refresher renews the
              * awareness course it follows). */
-            bool renews = x->course_id == c->course_id ||
-                          (c->group[0] && x->kind == KIND_MANDATORY && strcmp(x->group, c->group) == 0);
-            if (renews &&
-                (d->status == DUE_NEVER || x->date > d->last_done)) {
+            bool renews =
+                x->course_id == c->course_id ||
+                (c->group[0] && x->kind == KIND_MANDATORY && strcmp(x->group, c->group) == 0);
+            if (renews && (d->status == DUE_NEVER || x->date > d->last_done)) {
                 d->last_done = x->date;
                 d->status = DUE_OK;
             }

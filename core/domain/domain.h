@@ -102,7 +102,8 @@ struct mandatory_course {
     int64_t course_id;
     char title[DOMAIN_TITLE_MAX];
     enum frequency frequency;
-    char group[DOMAIN_CODE_MAX]; /* courses that renew one another (Prevent: awareness, refresher) */
+    char
+        group[DOMAIN_CODE_MAX]; /* courses that renew one another (Prevent: awareness, refresher) */
 };
 
 const char *domain_kind_code(enum course_kind kind); /* "cpi_initial" */

@@ -1022,11 +1022,10 @@ static void test_the_prevent_refresher_renews_the_awareness_course(void **state)
         {.course_id = 6, .title = "Prevent Refresher", .frequency = FREQ_ANNUAL}};
     snprintf(m[0].group, sizeof(m[0].group), "prevent");
     snprintf(m[1].group, sizeof(m[1].group), "prevent");
-    struct external_credit x[2] = {
-        external("mand-prevent-awareness", "prevent", SOURCE_MANDATORY, D(2022, 9, 10), Q(0.5),
-                 true, false),
-        external("mand-prevent-refresher", "prevent", SOURCE_MANDATORY, D(2023, 9, 12), Q(0.5),
-                 true, false)};
+    struct external_credit x[2] = {external("mand-prevent-awareness", "prevent", SOURCE_MANDATORY,
+                                            D(2022, 9, 10), Q(0.5), true, false),
+                                   external("mand-prevent-refresher", "prevent", SOURCE_MANDATORY,
+                                            D(2023, 9, 12), Q(0.5), true, false)};
     x[0].course_id = 5;
     x[1].course_id = 6;
     struct credits_input in = {.rules = &rules,
