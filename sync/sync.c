@@ -802,6 +802,12 @@ int sync_run(const struct sync_options *o, struct store *s, sync_progress_fn pro
         err = push(pg, s, &st, o->batch, progress, ctx, r, why, cap);
     if (err == SYNC_OK)
         err = sync_pull(pg, s, st.identity, r, why, cap);
+    /* Events taken back before the roster and programme arrived (a new disk) changed no
+     * attendance then: fold them in now that the people and sessions are known. */
+    if (err == SYNC_OK && r->healed > 0 && store_rebuild_projections(s) != STORE_OK) {
+        snprintf(why, cap, "cannot rebuild attendance from the events taken back");
+        err = SYNC_ESTORE;
+    }
     pg_close(pg);
     int meta = STORE_OK;
     if (err == SYNC_OK) {

@@ -15,7 +15,7 @@
 #include "sync/sync_options.h"
 #include "core/store/store.h"
 
-#define LEDGER_SCHEMA_VERSION 1
+#define LEDGER_SCHEMA_VERSION 2
 
 struct sync_report {
     int schema;

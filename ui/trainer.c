@@ -240,7 +240,10 @@ static void describe(const struct attendance *a, char *status, size_t cap, enum 
     format_time(a->out_us, out);
     const char *by_hand = a->flags & (ATT_MANUAL_IN | ATT_MANUAL_OUT) ? ", by hand" : "";
     *tone = TONE_V_OK;
-    if (a->out_us == 0) {
+    if (a->flags & ATT_VOID) {
+        utf8_printf(status, cap, "Voided (a correction)");
+        *tone = TONE_V_NEUTRAL;
+    } else if (a->out_us == 0) {
         utf8_printf(status, cap, "In %s%s%s", in, a->flags & ATT_LATE ? " (late)" : "", by_hand);
         if (a->flags & ATT_LATE)
             *tone = TONE_V_WARNING;

@@ -63,6 +63,7 @@ int cmd_people(struct admin *a, int argc, char **argv);
 int cmd_badges(struct admin *a, int argc, char **argv);
 int cmd_tap(struct admin *a, int argc, char **argv);
 int cmd_credits(struct admin *a, int argc, char **argv);
+int cmd_correct(struct admin *a, int argc, char **argv);
 int cmd_events(struct admin *a, int argc, char **argv);
 int cmd_verify(struct admin *a, int argc, char **argv);
 int cmd_rebuild(struct admin *a, int argc, char **argv);

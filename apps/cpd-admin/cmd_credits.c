@@ -6,6 +6,7 @@
 #include "core/base/clock.h"
 #include "core/base/error.h"
 #include "apps/cpd-admin/admin.h"
+#include "core/domain/payload.h"
 #include "core/services/tap_text.h"
 #include "core/services/tapflow.h"
 #include "core/base/zone.h"
@@ -61,6 +62,25 @@ static void print_due(const struct credit_summary *s)
     }
 }
 
+/* Who put the record right, and why: the statement shows every correction and entry by hand. */
+static int print_correction(void *ctx, const struct event *e)
+{
+    int *n = ctx;
+    if (e->type != EV_MANUAL_SIGN_IN && e->type != EV_MANUAL_SIGN_OUT && e->type != EV_APPROVE &&
+        e->type != EV_CORRECTION && e->type != EV_VOID_ATTENDANCE)
+        return 0;
+    char by[DOMAIN_NAME_MAX] = "", reason[256] = "", when[32];
+    if (payload_get_str(e->payload, "by", by, sizeof(by)) != PAYLOAD_OK)
+        payload_get_str(e->payload, "trainer", by, sizeof(by));
+    payload_get_str(e->payload, "reason", reason, sizeof(reason));
+    zone_format_day_time(e->wall_us, when);
+    if ((*n)++ == 0)
+        printf("\nCorrections and entries by hand:\n");
+    printf("  %-24s %-16s %-26s by %s: %s\n", e->session, event_type_code(e->type), when,
+           by[0] ? by : "?", reason[0] ? reason : "(no reason given)");
+    return 0;
+}
+
 static void print_summary(const struct person *p, const struct credit_summary *s, int64_t now,
                           int cap_q)
 {
@@ -88,6 +108,12 @@ static void print_summary(const struct person *p, const struct credit_summary *s
     print_due(s);
 }
 
+static int print_corrections(struct admin *a, const struct person *p)
+{
+    int n = 0;
+    return store_events_of(a->store, p->staff_no, print_correction, &n);
+}
+
 int cmd_credits(struct admin *a, int argc, char **argv)
 {
     const char *at = NULL;
@@ -111,7 +137,9 @@ int cmd_credits(struct admin *a, int argc, char **argv)
     int err = s ? tapflow_summary(a->store, &a->cfg.rules, p.id, now, s) : STORE_ENOMEM;
     if (err == STORE_OK)
         print_summary(&p, s, now, a->cfg.rules.prerecorded_cap_quarters);
-    else
+    if (err == STORE_OK)
+        err = print_corrections(a, &p);
+    if (err != STORE_OK)
         admin_error("%s", cpd_strerror(err));
     if (s)
         credits_summary_free(s);

@@ -45,7 +45,7 @@ static bool within_windows(const struct rules *r, const struct session *s,
 bool credits_attendance_complete(const struct rules *r, const struct session *s,
                                  const struct attendance *row)
 {
-    if (row->in_us == 0 || row->out_us == 0)
+    if (row->in_us == 0 || row->out_us == 0 || (row->flags & ATT_VOID))
         return false;
     return (row->flags & ATT_APPROVED) || within_windows(r, s, row);
 }
@@ -54,6 +54,8 @@ int credits_for_attendance(const struct rules *r, const struct session *s,
                            const struct attendance *row, bool *review)
 {
     *review = false;
+    if (row->flags & ATT_VOID)
+        return 0;
     if (row->override_q >= 0)
         return row->override_q;
     if (s->credits_q < 0 || row->in_us == 0 || row->out_us == 0)
@@ -194,7 +196,10 @@ static void add_session_items(const struct credits_input *in, struct credit_summ
             continue;
         struct credit_item *it = add_item(out, s->date, s->code, s->title);
         bool review = false;
-        if (row->out_us == 0 && row->override_q < 0) {
+        if (row->flags & ATT_VOID) {
+            it->status = ITEM_NOT_COUNTED;
+            it->note = "voided by a correction";
+        } else if (row->out_us == 0 && row->override_q < 0) {
             it->status = ITEM_OPEN;
         } else if (domain_kind_zero_credit(s->kind)) {
             it->status = ITEM_ZERO;

@@ -62,6 +62,7 @@ enum attendance_flag {
     ATT_MANUAL_IN = 1u << 3,  /* signed in by a trainer */
     ATT_MANUAL_OUT = 1u << 4, /* signed out by a trainer */
     ATT_APPROVED = 1u << 5,   /* a trainer approved full credit despite the flags */
+    ATT_VOID = 1u << 6,       /* recorded by mistake: a correction voided it, it counts nothing */
 };
 
 /* One person's presence at one session: a projection of events (projection.c). */

@@ -44,6 +44,7 @@ enum event_type {
     EV_APPROVE,         /* a trainer approved full credit for a flagged attendance */
     EV_CORRECTION,      /* a trainer set the credits of an attendance (payload: credits_q) */
     EV_BADGE_ENROLLED,  /* a badge enrolled on the spot (payload: trainer, last4) */
+    EV_VOID_ATTENDANCE, /* an attendance recorded by mistake counts nothing (payload: by, reason) */
     EV_TYPE_COUNT
 };
 

@@ -12,6 +12,7 @@ bool projection_affects(enum event_type type)
     case EV_MANUAL_SIGN_OUT:
     case EV_APPROVE:
     case EV_CORRECTION:
+    case EV_VOID_ATTENDANCE:
         return true;
     default:
         return false;
@@ -41,6 +42,9 @@ bool projection_apply(struct attendance *row, const struct event *e)
 {
     const struct attendance before = *row;
     int64_t q = -1;
+    /* A sign-in after a void starts the attendance afresh: the voided one is gone. */
+    if ((row->flags & ATT_VOID) && (e->type == EV_SIGN_IN || e->type == EV_MANUAL_SIGN_IN))
+        projection_row_init(row, row->person_id, row->session_id);
     switch (e->type) {
     case EV_SIGN_IN:
         if (row->in_us == 0)
@@ -77,6 +81,12 @@ bool projection_apply(struct attendance *row, const struct event *e)
     case EV_CORRECTION:
         if (payload_get_int(e->payload, "credits_q", &q) == PAYLOAD_OK && q >= 0 && q <= 4000)
             row->override_q = (int)q;
+        break;
+    case EV_VOID_ATTENDANCE:
+        /* Closed, so the person is not "in the building" and no sweep closes it again. */
+        if (row->in_us != 0 && row->out_us == 0)
+            row->out_us = e->wall_us;
+        row->flags |= ATT_VOID;
         break;
     default:
         break;

@@ -52,7 +52,7 @@ static int load_near(const struct tapflow *f, const struct person *p, int64_t no
         near->sessions[near->n_sessions++] = all[i];
         struct attendance row;
         err = store_attendance_get(f->store, p->id, all[i].id, &row);
-        if (err == STORE_OK)
+        if (err == STORE_OK && !(row.flags & ATT_VOID)) /* a voided one is as if never made */
             near->rows[near->n_rows++] = row;
         if (err == STORE_ENOTFOUND)
             err = STORE_OK;

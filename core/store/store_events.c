@@ -405,6 +405,16 @@ int store_events_each(struct store *s, int64_t from_seq, store_event_fn fn, void
     FOR_EACH_ROW(s, st, event_row(st, fn, ctx));
 }
 
+int store_events_of(struct store *s, const char *staff_no, store_event_fn fn, void *ctx)
+{
+    sqlite3_stmt *st = NULL;
+    int err = st_prepare(s, ST_EVENTS_OF, &st);
+    if (err != STORE_OK)
+        return err;
+    st_bind_text(st, 1, staff_no);
+    FOR_EACH_ROW(s, st, event_row(st, fn, ctx));
+}
+
 int store_last_event_of(struct store *s, const char *staff_no, struct event *out)
 {
     sqlite3_stmt *st = NULL;

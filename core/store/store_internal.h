@@ -46,6 +46,7 @@ enum stmt_id {
     ST_EVENT_INSERT,
     ST_EVENTS_FROM,
     ST_LAST_EVENT_OF,
+    ST_EVENTS_OF,
     ST_ATT_GET,
     ST_ATT_PUT,
     ST_ATT_OF,

@@ -185,6 +185,7 @@ const char *const stmt_sql[ST_COUNT] = {
     [ST_EVENTS_FROM] = "SELECT " EVENT_COLS " FROM events WHERE seq >= ?1 ORDER BY seq",
     [ST_LAST_EVENT_OF] = "SELECT " EVENT_COLS " FROM events WHERE person = ?1"
                          " ORDER BY seq DESC LIMIT 1",
+    [ST_EVENTS_OF] = "SELECT " EVENT_COLS " FROM events WHERE person = ?1 ORDER BY seq",
     [ST_ATT_GET] = "SELECT " ATT_COLS " FROM attendance a"
                    " WHERE a.person_id = ?1 AND a.session_id = ?2",
     [ST_ATT_PUT] = "INSERT INTO attendance(person_id, session_id, in_us, out_us, flags, override_q)"

@@ -18,6 +18,8 @@
 #include "core/domain/crypto.h"
 #include "core/services/keys.h"
 #include "sync/ledger/ledger.h"
+#include "core/domain/credits.h"
+#include "core/services/corrections.h"
 #include "tests/support/ledgerfix.h"
 #include "tests/support/pgserver.h"
 #include "sync/sync_pg.h"
@@ -76,6 +78,83 @@ static void test_round_trip(void **state)
     assert_int_equal(store_person_by_staff_no(k.store, "BIT0004", &p), STORE_OK);
     assert_string_equal(p.name, "Gareth Lomax-Hart");
     assert_ledger_verifies();
+    kiosk_close(&k);
+}
+
+static int64_t year_of(struct tkiosk *k, const char *staff_no)
+{
+    struct person p;
+    struct credit_summary s = {0};
+    assert_int_equal(store_person_by_staff_no(k->store, staff_no, &p), STORE_OK);
+    assert_int_equal(
+        tapflow_summary(k->store, &k->cfg.rules, p.id, test_at("2024-07-20 09:00"), &s), STORE_OK);
+    int64_t total = s.total_q;
+    credits_summary_free(&s);
+    return total;
+}
+
+/* Corrections are events like any other: they go to head office (schema 2 takes the void
+ * event), and a new disk that takes the kiosk's history back has the same corrected year. */
+static void test_corrections_reach_the_ledger_and_come_back(void **state)
+{
+    (void)state;
+    struct tkiosk k;
+    kiosk_open(&k, "corrections");
+    must_sync(&k, NULL);
+    struct tapflow flow = {k.store, &k.cfg.rules, k.keys.site, "synced"};
+    struct tap_result *tr = calloc(1, sizeof(*tr));
+    struct uid uid;
+    uid_parse("04:5A:2B:72:1C:6E:80", UID_TEXT_AUTO, UID_ORDER_MSB_FIRST, &uid); /* Sarah */
+    int64_t at = test_at("2023-11-27 15:40");
+    assert_int_equal(tapflow_tap(&flow, &uid, at, at, 0, tr), STORE_OK);
+    uid_parse("3F:22:91:0C", UID_TEXT_AUTO, UID_ORDER_MSB_FIRST, &uid); /* Daniel */
+    assert_int_equal(tapflow_tap(&flow, &uid, at, at, 0, tr), STORE_OK);
+    tapflow_result_free(tr);
+    free(tr);
+    struct person sarah, daniel, tom;
+    struct session in_class, evaluation;
+    assert_int_equal(store_person_by_staff_no(k.store, "BIT0001", &sarah), STORE_OK);
+    assert_int_equal(store_person_by_staff_no(k.store, "BIT0002", &daniel), STORE_OK);
+    assert_int_equal(store_person_by_staff_no(k.store, "BIT0008", &tom), STORE_OK);
+    assert_int_equal(store_session_by_code(k.store, "au2-in-class-support", &in_class), STORE_OK);
+    assert_int_equal(store_session_by_code(k.store, "au2-school-evaluation", &evaluation),
+                     STORE_OK);
+    struct correction c = {.store = k.store,
+                           .rules = &k.cfg.rules,
+                           .by = "J Smith (office)",
+                           .reason = "paper register, 27 Nov",
+                           .clock_state = "synced",
+                           .now_us = test_at("2023-11-28 09:00"),
+                           .mono_us = test_at("2023-11-28 09:00")};
+    const char *why = "";
+    assert_int_equal(correct_sign_out(&c, &sarah, &in_class, test_at("2023-11-27 17:15"), &why),
+                     STORE_OK);
+    assert_int_equal(correct_void(&c, &daniel, &evaluation, &why), STORE_OK);
+    assert_int_equal(correct_sign_in(&c, &tom, &in_class, test_at("2023-11-27 15:45"),
+                                     test_at("2023-11-27 17:15"), &why),
+                     STORE_OK);
+    assert_int_equal(correct_credits(&c, &tom, &in_class, 4, &why), STORE_OK);
+    int64_t before[3] = {year_of(&k, "BIT0001"), year_of(&k, "BIT0002"), year_of(&k, "BIT0008")};
+    assert_int_equal(before[0], 10); /* 1.5 + her Live Teams credit */
+    assert_int_equal(before[1], 0);  /* voided */
+    assert_int_equal(before[2], 4);  /* set to 1 */
+    struct sync_report r;
+    must_sync(&k, &r);
+    assert_int_equal(r.pushed, 7);
+    assert_int_equal(ledger_events("corrections"), 7);
+    assert_ledger_verifies();
+    /* The disk dies; a new one, with the kiosk's key restored, takes its history back. */
+    store_close(k.store);
+    char db[300], err[512];
+    snprintf(db, sizeof(db), "%s/new.db", k.dir);
+    assert_int_equal(store_open(db, &k.store, err, sizeof(err)), STORE_OK);
+    snprintf(k.cfg.kiosk.database, sizeof(k.cfg.kiosk.database), "%s", db);
+    assert_int_equal(store_set_signer(k.store, k.id, k.keys.sign_sk), STORE_OK);
+    must_sync(&k, &r);
+    assert_int_equal(r.healed, 7);
+    assert_int_equal(year_of(&k, "BIT0001"), before[0]);
+    assert_int_equal(year_of(&k, "BIT0002"), before[1]);
+    assert_int_equal(year_of(&k, "BIT0008"), before[2]);
     kiosk_close(&k);
 }
 
@@ -157,12 +236,15 @@ static void test_failures_lose_nothing(void **state)
         pgserver_psql(&server, "UPDATE cpd.schema_version SET version = 99;", out, sizeof(out)), 0);
     assert_int_equal(sync_now(&k, &r, why, sizeof(why)), SYNC_ESCHEMA);
     assert_non_null(strstr(why, "newer than this kiosk knows"));
-    assert_int_equal(
-        pgserver_psql(&server, "UPDATE cpd.schema_version SET version = 0;", out, sizeof(out)), 0);
+    char older[96], current[96];
+    snprintf(older, sizeof(older), "UPDATE cpd.schema_version SET version = %d;",
+             LEDGER_SCHEMA_VERSION - 1);
+    snprintf(current, sizeof(current), "UPDATE cpd.schema_version SET version = %d;",
+             LEDGER_SCHEMA_VERSION);
+    assert_int_equal(pgserver_psql(&server, older, out, sizeof(out)), 0);
     assert_int_equal(sync_now(&k, &r, why, sizeof(why)), SYNC_ESCHEMA);
     assert_non_null(strstr(why, "too old"));
-    assert_int_equal(
-        pgserver_psql(&server, "UPDATE cpd.schema_version SET version = 1;", out, sizeof(out)), 0);
+    assert_int_equal(pgserver_psql(&server, current, out, sizeof(out)), 0);
     /* The server down: a clear error, quickly, and the events are still here. */
     assert_int_equal(pgserver_stop_server(&server), 0);
     k.cfg.sync.connect_timeout_s = 2;
@@ -400,6 +482,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_round_trip),
+        cmocka_unit_test(test_corrections_reach_the_ledger_and_come_back),
         cmocka_unit_test(test_same_batch_twice_is_stored_once),
         cmocka_unit_test(test_failures_lose_nothing),
         cmocka_unit_test(test_an_edited_event_is_found),

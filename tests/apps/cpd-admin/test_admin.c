@@ -265,6 +265,76 @@ static void test_lost_keys_are_restored_never_replaced(void **state)
     assert_int_equal(admin("verify"), 0);
 }
 
+/* The office puts records right with cpd-admin correct: each an event with who and why, shown
+ * in the statement, the same after rebuild; nonsense is refused with a reason and nothing is
+ * written. */
+static void test_corrections_from_the_office(void **state)
+{
+    (void)state;
+    assert_int_equal(admin("kiosk init"), 0);
+    assert_int_equal(admin("import programme data/programme-2023-24.csv"), 0);
+    assert_int_equal(admin("import roster data/demo-roster.csv"), 0);
+    assert_int_equal(admin("import bookings data/demo-bookings.csv"), 0);
+    assert_int_equal(admin(TAP), 0); /* Sarah in at 15:20, never out */
+    assert_int_equal(admin("tap --badge 3F:22:91:0C --at '2023-11-27 15:36'"), 0); /* Daniel */
+#define BY " --by 'J Smith (office)' --reason 'paper register, 27 Nov'"
+    assert_int_equal(
+        admin("correct sign-out BIT0001 au2-in-class-support --at '2023-11-27 17:15'" BY), 0);
+    assert_output_has("sign-out Sarah Whitworth at au2-in-class-support: corrected by J Smith");
+    assert_int_equal(admin("correct void BIT0002 au2-school-evaluation" BY), 0);
+    assert_int_equal(admin("correct sign-in BIT0008 au2-in-class-support --at '2023-11-27 15:45'"
+                           " --out '2023-11-27 17:15'" BY),
+                     0);
+    assert_int_equal(admin("correct credits BIT0008 au2-in-class-support --credits 1" BY), 0);
+    assert_int_equal(admin("correct approve BIT0008 au2-in-class-support" BY), 0);
+
+    /* Refused, each with its reason, and nothing written. */
+    assert_int_equal(admin("verify"), 0);
+    assert_output_has("8 events: hash chain and signatures verified");
+    assert_int_equal(admin("correct credits BIT0008 au2-in-class-support --credits 5" BY), 1);
+    assert_output_has("more credits than the programme prints");
+    assert_int_equal(admin("correct void BIT0008 au2-in-class-support --by 'J Smith'"), 1);
+    assert_output_has("needs its reason");
+    assert_int_equal(admin("correct void BIT0008 au2-in-class-support --reason x"), 1);
+    assert_output_has("say who corrects it");
+    assert_int_equal(
+        admin("correct sign-in BIT0007 au2-in-class-support --at '2023-11-27 09:00'" BY), 1);
+    assert_output_has("not within the session's sign-in and checkout windows");
+    assert_int_equal(
+        admin("correct sign-in BIT0001 au2-in-class-support --at '2023-11-27 15:45'" BY), 1);
+    assert_output_has("already signed in");
+    assert_int_equal(admin("correct approve BIT0007 au2-in-class-support" BY), 1);
+    assert_output_has("no attendance of this person");
+    assert_int_equal(admin("correct credits BIT0004 cpi-autumn-1 --credits 3" BY), 1);
+    assert_output_has("approve it instead");
+    assert_int_equal(admin("correct void BIT0008 au2-in-class-support --by x --reason $'a\nb'"), 1);
+    assert_output_has("one line");
+    assert_int_equal(
+        admin("correct sign-in BIT0008 sp1-grievance-disciplinary --at '2024-02-01 15:40'" BY), 1);
+    assert_output_has("not a session the kiosk records");
+    assert_int_equal(admin("correct frobnicate BIT0008 au2-in-class-support" BY), 2);
+    assert_int_equal(admin("verify"), 0);
+    assert_output_has("8 events: hash chain and signatures verified");
+
+    /* The statements show them: who, why, and what counts. */
+    assert_int_equal(admin("credits BIT0002 --at '2024-07-20 09:00'"), 0);
+    assert_output_has("voided by a correction");
+    assert_output_has("void_attendance");
+    assert_output_has("by J Smith (office): paper register, 27 Nov");
+    assert_int_equal(admin("credits BIT0008 --at '2024-07-20 09:00'"), 0);
+    assert_output_has("1 / 16 credits this year");
+    assert_output_has("manual_sign_in");
+    char before[sizeof(output)];
+    assert_int_equal(admin("credits BIT0001 --at '2024-07-20 09:00'"), 0);
+    assert_output_has("1.5 / 16 credits this year");
+    memcpy(before, output, sizeof(output));
+    /* Rebuilt from the events alone: the same year. */
+    assert_int_equal(admin("rebuild"), 0);
+    assert_int_equal(admin("credits BIT0001 --at '2024-07-20 09:00'"), 0);
+    assert_string_equal(output, before);
+#undef BY
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -273,6 +343,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bad_input_fails_cleanly, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lost_keys_are_restored_never_replaced, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_corrections_from_the_office, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

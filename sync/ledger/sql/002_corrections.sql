@@ -1,0 +1,12 @@
+-- Ledger schema version 2: corrections. A kiosk or the office voids an attendance recorded by
+-- mistake with its own event type, void_attendance (core/domain/event.c); the events table
+-- takes it like every other type the kiosk writes. Applied by `cpd-admin ledger init` on a
+-- version 1 ledger, as its owner, in one transaction.
+
+ALTER TABLE cpd.events DROP CONSTRAINT events_type_check;
+ALTER TABLE cpd.events ADD CONSTRAINT events_type_check CHECK (type IN ('sign_in', 'sign_out',
+    'auto_close', 'already_in', 'already_out', 'leave_prompt', 'choose_prompt', 'no_session',
+    'unknown_badge', 'random_uid', 'inactive_badge', 'trainer_badge', 'manual_sign_in',
+    'manual_sign_out', 'approve', 'correction', 'badge_enrolled', 'void_attendance'));
+
+UPDATE cpd.schema_version SET version = 2;
