@@ -160,17 +160,29 @@ static int check_schema(struct pg *pg, struct sync_report *r, char *why, size_t 
 }
 
 /* The ledger's clock against ours, measured at the middle of one round trip. */
-static int clock_offset(struct pg *pg, struct sync_report *r, char *why, size_t cap)
+/* The ledger's clock against ours. The ledger's time, with our monotonic time at that moment,
+ * is kept as the evidence the kiosk's clock check trusts most (core/domain/clockcheck.h). */
+static int clock_offset(struct pg *pg, struct store *s, struct sync_report *r, char *why,
+                        size_t cap)
 {
     struct pg_result *res = NULL;
-    int64_t before = clock_wall_us();
+    int64_t before = clock_wall_us(), mono_before = clock_monotonic_us();
     int err = pg_exec(pg, "SELECT cpd.server_time_us()", 0, NULL, &res, why, cap);
-    int64_t after = clock_wall_us();
+    int64_t after = clock_wall_us(), mono_after = clock_monotonic_us();
     if (err != PG_OK)
         return sync_from_pg(err, pg);
     int64_t server = strtoll(pg_value(res, 0, 0), NULL, 10);
     pg_clear(res);
     r->clock_offset_ms = (server - (before + after) / 2) / 1000;
+    char boot[CLOCK_BOOT_ID_LEN], reading[128];
+    clock_boot_id(boot);
+    snprintf(reading, sizeof(reading), "%s %" PRId64 " %" PRId64, boot[0] ? boot : "-", server,
+             (mono_before + mono_after) / 2);
+    if (meta_put_int(s, META_OFFSET, r->clock_offset_ms) != STORE_OK ||
+        store_meta_set(s, STORE_META_CLOCK_LEDGER, reading) != STORE_OK) {
+        snprintf(why, cap, "cannot record the ledger's clock in the database");
+        return SYNC_ESTORE;
+    }
     return SYNC_OK;
 }
 
@@ -789,9 +801,7 @@ int sync_run(const struct sync_options *o, struct store *s, sync_progress_fn pro
     if (err == SYNC_OK)
         err = check_schema(pg, r, why, cap);
     if (err == SYNC_OK)
-        err = clock_offset(pg, r, why, cap);
-    if (err == SYNC_OK && meta_put_int(s, META_OFFSET, r->clock_offset_ms) != STORE_OK)
-        err = SYNC_ESTORE;
+        err = clock_offset(pg, s, r, why, cap);
     if (err == SYNC_OK)
         err = ledger_status(pg, &st, why, cap);
     if (err == SYNC_OK && store_signer(s, kiosk, sizeof(kiosk), pk) != STORE_OK)

@@ -58,6 +58,7 @@ struct kiosk {
     enum view_tone notice_tone;
     char notice[VIEW_TEXT];
     struct store_fault fault;
+    enum clock_verdict clock; /* checked each minute: taps are refused while it is not OK */
     enum kiosk_sound sound;
 };
 
@@ -88,7 +89,8 @@ int kiosk_new(const struct kiosk_options *o, struct kiosk **out)
     k->flow = (struct tapflow){.store = o->store,
                                .rules = o->rules,
                                .site_key = o->site_key,
-                               .clock_state = o->clock_state};
+                               .clock_state = o->clock_state,
+                               .boot_id = o->boot_id};
     k->status.reader_up = true;
     utf8_printf(k->status.reader_text, sizeof(k->status.reader_text), "Reader ready");
     utf8_printf(k->status.sync_text, sizeof(k->status.sync_text), "Sync not set up");
@@ -231,6 +233,7 @@ static void tap(struct kiosk *k, const struct uid *uid, int64_t chosen, int64_t 
     struct tap_text t;
     tap_text_build(k->tap, &t);
     k->sound = sound_of(t.tone);
+    k->clock = k->tap->clock;
     if (d->outcome == TAP_TRAINER) {
         start_pin(k, &k->tap->person, now);
         return;
@@ -453,6 +456,7 @@ void kiosk_tick(struct kiosk *k, int64_t now, int64_t mono)
     if (minute != k->idle_minute) {
         k->idle_minute = minute;
         int closed = 0;
+        tapflow_clock(&k->flow, now, mono, &k->clock);
         int err = tapflow_sweep(&k->flow, now, mono, &closed);
         if (err != STORE_OK)
             store_fault_set(&k->fault, k->opt.store, err, "cannot close forgotten sign-outs");
@@ -520,11 +524,22 @@ static void status_chips(const struct kiosk *k, struct view *v)
     utf8_printf(v->sync.text, sizeof(v->sync.text), "%s", k->status.sync_text);
     v->time_status.tone = k->status.clock_ok ? TONE_V_OK : TONE_V_WARNING;
     utf8_printf(v->time_status.text, sizeof(v->time_status.text), "%s", k->status.clock_text);
+    if (k->clock != CLOCK_OK) {
+        v->time_status.tone = TONE_V_ERROR;
+        utf8_printf(v->time_status.text, sizeof(v->time_status.text), "Clock wrong");
+    }
     /* The most serious problem gets the banner. */
     if (k->fault.failed) {
         v->has_banner = true;
         v->banner_tone = TONE_V_ERROR;
         utf8_printf(v->banner, sizeof(v->banner), "Database problem — %s", k->fault.text);
+    } else if (k->clock != CLOCK_OK) {
+        v->has_banner = true;
+        v->banner_tone = TONE_V_ERROR;
+        utf8_printf(v->banner, sizeof(v->banner),
+                    "The kiosk's clock is wrong: taps are not counted — sign the paper register "
+                    "(%s)",
+                    clock_verdict_text(k->clock));
     } else if (!k->status.reader_up) {
         v->has_banner = true;
         v->banner_tone = TONE_V_ERROR;

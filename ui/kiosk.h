@@ -25,6 +25,7 @@ struct kiosk_options {
     int result_seconds; /* a result stays up this long */
     const uint8_t *site_key;
     const char *clock_state; /* written into events: "synced", "unsynced", "demo" */
+    const char *boot_id;     /* this boot's (clock_boot_id), for the clock check; "" in the demo */
 };
 
 /* What the app knows about the world outside: shown in the status chips and banners. */

@@ -4,7 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/base/clock.h"
 #include "core/base/error.h"
+#include "core/services/tapflow.h"
 #include "apps/cpd-admin/admin.h"
 #include "core/base/zone.h"
 
@@ -101,6 +103,14 @@ int cmd_verify(struct admin *a, int argc, char **argv)
     }
     printf("%" PRId64 " event%s: hash chain and signatures verified\n", r.events,
            r.events == 1 ? "" : "s");
+    /* The clock this machine would tap with, judged as the kiosk judges it. */
+    char boot[CLOCK_BOOT_ID_LEN];
+    clock_boot_id(boot);
+    struct tapflow flow = {.store = a->store, .rules = &a->cfg.rules, .boot_id = boot};
+    enum clock_verdict clock = CLOCK_OK;
+    if (tapflow_clock(&flow, clock_wall_us(), clock_monotonic_us(), &clock) == STORE_OK)
+        printf("clock: %s%s\n", clock_verdict_text(clock),
+               clock == CLOCK_OK ? "" : " — taps are refused until it is put right");
     return 0;
 }
 

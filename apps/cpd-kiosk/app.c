@@ -581,7 +581,12 @@ int app_run(struct app_options *opt)
         status = 0;
         goto out;
     }
+    /* The demo moves its clock on by keys: its monotonic time is not compared with it. */
+    char boot_id[CLOCK_BOOT_ID_LEN] = "";
+    if (!opt->demo)
+        clock_boot_id(boot_id);
     struct kiosk_options ko = {.store = opt->store,
+                               .boot_id = boot_id,
                                .rules = &opt->cfg.rules,
                                .site = opt->cfg.kiosk.site,
                                .result_seconds = opt->cfg.display.result_seconds,

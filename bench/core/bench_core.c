@@ -73,7 +73,7 @@ static void kiosk_open(struct kiosk *k, const char *parent, const char *name)
         die("keys", -1);
     store_set_signer(k->store, "bench", k->keys.sign_sk);
     rules_default(&k->rules);
-    k->flow = (struct tapflow){k->store, &k->rules, k->keys.site, "synced"};
+    k->flow = (struct tapflow){k->store, &k->rules, k->keys.site, "synced", NULL};
     struct import_options o = {.rules = &k->rules, .site_key = k->keys.site, .report = quiet};
     struct import_result r;
     const char *files[] = {"programme-2023-24.csv", "demo-roster.csv", "demo-bookings.csv",

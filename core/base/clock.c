@@ -1,5 +1,8 @@
 #include "core/base/clock.h"
 
+#include <stdio.h>
+#include <string.h>
+
 #define US_PER_S INT64_C(1000000)
 
 static int64_t read_us(clockid_t id)
@@ -17,6 +20,18 @@ int64_t clock_wall_us(void)
 int64_t clock_monotonic_us(void)
 {
     return read_us(CLOCK_MONOTONIC);
+}
+
+void clock_boot_id(char out[CLOCK_BOOT_ID_LEN])
+{
+    out[0] = '\0';
+    FILE *f = fopen("/proc/sys/kernel/random/boot_id", "re");
+    if (!f)
+        return;
+    if (!fgets(out, CLOCK_BOOT_ID_LEN, f))
+        out[0] = '\0';
+    out[strcspn(out, "\n")] = '\0';
+    fclose(f);
 }
 
 struct timespec clock_monotonic_after(int64_t us)

@@ -45,6 +45,7 @@ enum event_type {
     EV_CORRECTION,      /* a trainer set the credits of an attendance (payload: credits_q) */
     EV_BADGE_ENROLLED,  /* a badge enrolled on the spot (payload: trainer, last4) */
     EV_VOID_ATTENDANCE, /* an attendance recorded by mistake counts nothing (payload: by, reason) */
+    EV_CLOCK_REFUSED,   /* a tap refused: the clock cannot be believed (payload: clock, badge) */
     EV_TYPE_COUNT
 };
 

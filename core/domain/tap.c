@@ -7,7 +7,7 @@ const char *tap_outcome_code(enum tap_outcome outcome)
 {
     static const char *const codes[TAP_OUTCOME_COUNT] = {
         "signed_in",  "signed_out",    "already_in", "already_out", "confirm_leave", "choose",
-        "no_session", "unknown_badge", "random_uid", "inactive",    "trainer"};
+        "no_session", "unknown_badge", "random_uid", "inactive",    "trainer",       "clock_wrong"};
     return outcome < TAP_OUTCOME_COUNT ? codes[outcome] : "?";
 }
 
@@ -168,6 +168,11 @@ static void decide_sign_in(const struct tap_facts *f, struct tap_decision *d)
 void tap_decide(const struct tap_facts *f, struct tap_decision *d)
 {
     *d = (struct tap_decision){0};
+    /* A wrong clock would put the tap in the wrong session, or none: decide nothing. */
+    if (f->clock != CLOCK_OK) {
+        set(d, TAP_CLOCK_WRONG, EV_CLOCK_REFUSED, NULL);
+        return;
+    }
     if (f->badge == BADGE_RANDOM && !f->rules->accept_random_uids) {
         set(d, TAP_RANDOM_UID, EV_RANDOM_UID, NULL);
         return;

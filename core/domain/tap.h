@@ -12,6 +12,7 @@
 
 #include "core/domain/domain.h"
 #include "core/domain/event.h"
+#include "core/domain/clockcheck.h"
 #include "core/domain/rules.h"
 
 #define TAP_MAX_CHOICES 8
@@ -30,6 +31,7 @@ enum tap_outcome {
     TAP_RANDOM_UID,
     TAP_INACTIVE,
     TAP_TRAINER,
+    TAP_CLOCK_WRONG, /* the kiosk's clock cannot be believed: nothing decided */
     TAP_OUTCOME_COUNT
 };
 
@@ -51,6 +53,8 @@ struct tap_facts {
     int64_t prompt_at_us;
     /* The session picked on the choose screen, 0 for a plain tap. */
     int64_t chosen_session_id;
+    /* Whether now can be believed (clockcheck.h): when not, nothing else counts. */
+    enum clock_verdict clock;
 };
 
 struct tap_decision {

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/domain/payload.h"
+#include "core/base/clock.h"
 #include "core/services/lists.h"
 #include "core/base/zone.h"
 
@@ -109,6 +110,14 @@ static int write_payload(const struct tap_result *r, const uint8_t *badge_hash, 
         fields[n++] = PAYLOAD_STR_FIELD("badge", r->last4);
         fields[n++] = PAYLOAD_STR_FIELD("badge_hash", hash_hex);
         break;
+    case TAP_CLOCK_WRONG:
+        /* Both clocks are in the event itself; the badge, so the paper register can be
+         * matched to it. */
+        crypto_hex(hash_hex, badge_hash, CRYPTO_BADGE_HASH_BYTES);
+        fields[n++] = PAYLOAD_STR_FIELD("clock", clock_verdict_code(r->clock));
+        fields[n++] = PAYLOAD_STR_FIELD("badge", r->last4);
+        fields[n++] = PAYLOAD_STR_FIELD("badge_hash", hash_hex);
+        break;
     default:
         break;
     }
@@ -132,16 +141,55 @@ static int commit_event(const struct tapflow *f, struct tap_result *r, const uin
     return err;
 }
 
+/* ---- the clock ---------------------------------------------------------------------------- */
+
+static void read_reading(const struct tapflow *f, const char *key, struct clock_reading *out)
+{
+    char text[128], boot[CLOCK_BOOT_ID_LEN];
+    long long wall = 0, mono = 0;
+    *out = (struct clock_reading){0};
+    if (store_meta_get(f->store, key, text, sizeof(text)) != STORE_OK ||
+        sscanf(text, "%39s %lld %lld", boot, &wall, &mono) != 3)
+        return;
+    out->known = true;
+    out->this_boot = f->boot_id && f->boot_id[0] && strcmp(boot, f->boot_id) == 0;
+    out->wall_us = wall;
+    out->mono_us = mono;
+}
+
+int tapflow_clock(const struct tapflow *f, int64_t now_us, int64_t mono_us,
+                  enum clock_verdict *verdict)
+{
+    struct clock_evidence ev = {.rules = f->rules};
+    read_reading(f, STORE_META_CLOCK_TAP, &ev.last_tap);
+    read_reading(f, STORE_META_CLOCK_LEDGER, &ev.ledger);
+    *verdict = clock_check(&ev, now_us, mono_us);
+    return STORE_OK;
+}
+
+/* The tap just decided on a believed clock: the next one is checked against it. */
+static int remember_reading(const struct tapflow *f, int64_t now_us, int64_t mono_us)
+{
+    char text[128];
+    snprintf(text, sizeof(text), "%s %lld %lld", f->boot_id && f->boot_id[0] ? f->boot_id : "-",
+             (long long)now_us, (long long)mono_us);
+    return store_meta_set(f->store, STORE_META_CLOCK_TAP, text);
+}
+
+/* ---- deciding ------------------------------------------------------------------------------ */
+
 /* Finds who the badge belongs to and what the tap means; fills r->decision. */
 static int decide(const struct tapflow *f, const struct uid *uid, int64_t chosen,
-                  struct tap_result *r, uint8_t hash[CRYPTO_BADGE_HASH_BYTES], struct near *near)
+                  enum clock_verdict clock, struct tap_result *r,
+                  uint8_t hash[CRYPTO_BADGE_HASH_BYTES], struct near *near)
 {
     char hex[UID_HEX_LEN];
     uid_to_hex(uid, hex);
     uid_last4(uid, r->last4);
     crypto_badge_hash(hash, hex, f->site_key);
-    struct tap_facts facts = {.rules = f->rules, .now_us = r->now_us, .chosen_session_id = chosen};
-    if (uid_is_random(uid) && !f->rules->accept_random_uids) {
+    struct tap_facts facts = {
+        .rules = f->rules, .now_us = r->now_us, .chosen_session_id = chosen, .clock = clock};
+    if (clock != CLOCK_OK || (uid_is_random(uid) && !f->rules->accept_random_uids)) {
         facts.badge = BADGE_RANDOM;
         tap_decide(&facts, &r->decision);
         return STORE_OK;
@@ -183,6 +231,8 @@ static int decide(const struct tapflow *f, const struct uid *uid, int64_t chosen
     return STORE_OK;
 }
 
+static int sweep(const struct tapflow *f, int64_t now_us, int64_t mono_us, int *closed);
+
 int tapflow_commit(const struct tapflow *f, const struct uid *uid, int64_t now_us, int64_t mono_us,
                    int64_t chosen_session_id, struct tap_result *r)
 {
@@ -200,13 +250,19 @@ int tapflow_commit(const struct tapflow *f, const struct uid *uid, int64_t now_u
     int closed = 0;
     int err = store_begin(f->store);
     if (err == STORE_OK)
-        err = tapflow_sweep(f, now_us, mono_us, &closed);
+        err = tapflow_clock(f, now_us, mono_us, &r->clock);
+    /* A wrong clock closes nobody's attendance: the sweep runs on a believed clock only. */
+    if (err == STORE_OK && r->clock == CLOCK_OK)
+        err = sweep(f, now_us, mono_us, &closed);
     if (err == STORE_OK)
-        err = decide(f, uid, chosen_session_id, r, hash, near);
+        err = decide(f, uid, chosen_session_id, r->clock, r, hash, near);
     if (err == STORE_OK) {
         copy_sessions(r);
         err = commit_event(f, r, hash, mono_us);
     }
+    /* Only a tap on this machine's own clock is a reading (not cpd-admin tap --at). */
+    if (err == STORE_OK && r->clock == CLOCK_OK && f->boot_id)
+        err = remember_reading(f, now_us, mono_us);
     if (err == STORE_OK)
         err = store_commit(f->store);
     else
@@ -264,7 +320,7 @@ static int collect_forgotten(void *ctx, const struct person *p, const struct ses
     return 0;
 }
 
-int tapflow_sweep(const struct tapflow *f, int64_t now_us, int64_t mono_us, int *closed)
+static int sweep(const struct tapflow *f, int64_t now_us, int64_t mono_us, int *closed)
 {
     struct sweep_ctx *c = calloc(1, sizeof(*c));
     if (!c)
@@ -281,6 +337,14 @@ int tapflow_sweep(const struct tapflow *f, int64_t now_us, int64_t mono_us, int 
     *closed = err == STORE_OK ? (int)c->n : 0;
     free(c);
     return err;
+}
+
+int tapflow_sweep(const struct tapflow *f, int64_t now_us, int64_t mono_us, int *closed)
+{
+    enum clock_verdict clock = CLOCK_OK;
+    *closed = 0;
+    int err = tapflow_clock(f, now_us, mono_us, &clock);
+    return err == STORE_OK && clock == CLOCK_OK ? sweep(f, now_us, mono_us, closed) : err;
 }
 
 /* What a credit summary reads. A person's attendance and credits recorded elsewhere grow with

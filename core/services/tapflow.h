@@ -20,6 +20,9 @@ struct tapflow {
     const struct rules *rules;
     const uint8_t *site_key; /* CRYPTO_SITE_KEY_BYTES */
     const char *clock_state; /* written into each event: "synced", "unsynced", … */
+    /* This boot's id (clock_boot_id; "" when unknown, as in the demo). NULL: the times given
+     * are not this machine's clocks (cpd-admin tap --at): checked, never kept as a reading. */
+    const char *boot_id;
 };
 
 struct tap_result {
@@ -31,7 +34,8 @@ struct tap_result {
     struct session choices[TAP_MAX_CHOICES];
     bool has_next; /* the next session the kiosk records (no session open) */
     struct session next;
-    int64_t seq; /* the committed event */
+    int64_t seq;              /* the committed event */
+    enum clock_verdict clock; /* what the clock check said (not CLOCK_OK: TAP_CLOCK_WRONG) */
     int64_t now_us;
     bool has_summary;
     struct credit_summary summary; /* staff taps: the person's year */
@@ -52,6 +56,10 @@ void tapflow_describe(const struct tapflow *flow, struct tap_result *out);
 /* Auto-closes forgotten sign-outs whose checkout window has passed; *closed counts them. */
 int tapflow_sweep(const struct tapflow *flow, int64_t now_us, int64_t mono_us, int *closed);
 void tapflow_result_free(struct tap_result *result);
+/* Whether the clock can be believed now (core/domain/clockcheck.h), from the store's record of
+ * the last believed tap and the last sync. Taps and the sweep use it; so can a status line. */
+int tapflow_clock(const struct tapflow *flow, int64_t now_us, int64_t mono_us,
+                  enum clock_verdict *verdict);
 /* A person's credit summary as of now (out: as credits_summarise's). */
 int tapflow_summary(struct store *store, const struct rules *rules, int64_t person_id,
                     int64_t now_us, struct credit_summary *out);

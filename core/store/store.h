@@ -42,6 +42,11 @@ int store_commit(struct store *store);
 int store_rollback(struct store *store);
 
 int store_meta_get(struct store *store, const char *key, char *out, size_t cap);
+/* The clock readings the store keeps as evidence (core/domain/clockcheck.h), each
+ * "BOOT_ID WALL_US MONO_US": the last tap decided on a believed clock, and the last sync (the
+ * ledger's time then). */
+#define STORE_META_CLOCK_TAP    "clock_last_tap"
+#define STORE_META_CLOCK_LEDGER "clock_last_ledger"
 int store_meta_set(struct store *store, const char *key, const char *value);
 
 /* People and badges. */

@@ -41,7 +41,7 @@ static void test_round_trip(void **state)
     assert_int_equal(r.pulled[5], 11);
     assert_true(r.clock_offset_ms > -5000 && r.clock_offset_ms < 5000);
     /* The pulled roster works: a demo badge signs its owner in. */
-    struct tapflow flow = {k.store, &k.cfg.rules, k.keys.site, "synced"};
+    struct tapflow flow = {k.store, &k.cfg.rules, k.keys.site, "synced", NULL};
     struct tap_result *tr = calloc(1, sizeof(*tr));
     struct uid uid;
     uid_parse("04-3B-19-D2-6A-71-81", UID_TEXT_AUTO, UID_ORDER_MSB_FIRST, &uid);
@@ -101,7 +101,7 @@ static void test_corrections_reach_the_ledger_and_come_back(void **state)
     struct tkiosk k;
     kiosk_open(&k, "corrections");
     must_sync(&k, NULL);
-    struct tapflow flow = {k.store, &k.cfg.rules, k.keys.site, "synced"};
+    struct tapflow flow = {k.store, &k.cfg.rules, k.keys.site, "synced", NULL};
     struct tap_result *tr = calloc(1, sizeof(*tr));
     struct uid uid;
     uid_parse("04:5A:2B:72:1C:6E:80", UID_TEXT_AUTO, UID_ORDER_MSB_FIRST, &uid); /* Sarah */

@@ -41,7 +41,8 @@ static int setup(void **state)
                               .site = f->cfg.kiosk.site,
                               .result_seconds = f->cfg.display.result_seconds,
                               .site_key = f->k.keys.site,
-                              .clock_state = "synced"};
+                              .clock_state = "synced",
+                              .boot_id = "test-boot"};
     assert_int_equal(kiosk_new(&o, &f->kiosk), STORE_OK);
     /* Rachel's PIN is 2468. */
     struct person rachel;
@@ -391,6 +392,31 @@ static void test_a_pin_attempt_that_cannot_be_saved_opens_nothing(void **state)
     assert_int_equal(view(f)->screen, SCREEN_MENU);
 }
 
+/* A tap on a clock that jumped to 2099: the screen says the clock is wrong and what to do,
+ * never "signed in", and the banner stays until the clock is right again. */
+static void test_a_wrong_clock_is_said_in_plain_words(void **state)
+{
+    struct fixture *f = *state;
+    at(f, "2023-09-13 15:20");
+    badge(f, GARETH);
+    assert_string_equal(view(f)->headline, "Signed in");
+    at(f, "2099-09-13 15:21");
+    badge(f, GARETH);
+    const struct view *v = view(f);
+    assert_int_equal(v->screen, SCREEN_RESULT);
+    assert_int_equal(v->tone, TONE_V_ERROR);
+    assert_string_equal(v->headline, "The kiosk's clock is wrong");
+    assert_string_equal(v->lines[0], "Please sign the paper register and tell a trainer.");
+    assert_true(v->has_banner);
+    assert_non_null(strstr(v->banner, "taps are not counted"));
+    assert_string_equal(v->time_status.text, "Clock wrong");
+    assert_int_equal(kiosk_take_sound(f->kiosk), KIOSK_SOUND_ERROR);
+    at(f, "2023-09-13 15:23");
+    assert_false(view(f)->has_banner);
+    badge(f, GARETH); /* in mid-session: the real answer again, not the clock */
+    assert_string_equal(view(f)->headline, "Leaving early? Tap again to sign out");
+}
+
 static void test_keys(void **state)
 {
     struct fixture *f = *state;
@@ -470,6 +496,7 @@ int main(void)
         T(test_cpi_grid_and_verification),
         T(test_a_tap_that_cannot_be_saved_says_so),
         T(test_a_pin_attempt_that_cannot_be_saved_opens_nothing),
+        T(test_a_wrong_clock_is_said_in_plain_words),
         T(test_keys),
         cmocka_unit_test(test_sync_status),
     };

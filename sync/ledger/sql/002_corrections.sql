@@ -1,12 +1,14 @@
--- Ledger schema version 2: corrections. A kiosk or the office voids an attendance recorded by
--- mistake with its own event type, void_attendance (core/domain/event.c); the events table
--- takes it like every other type the kiosk writes. Applied by `cpd-admin ledger init` on a
+-- Ledger schema version 2: corrections and clock integrity. A kiosk or the office voids an
+-- attendance recorded by mistake (void_attendance); a kiosk refuses a tap on a clock it cannot
+-- believe and records it (clock_refused) — core/domain/event.c. The events table takes both
+-- like every other type the kiosk writes. Applied by `cpd-admin ledger init` on a
 -- version 1 ledger, as its owner, in one transaction.
 
 ALTER TABLE cpd.events DROP CONSTRAINT events_type_check;
 ALTER TABLE cpd.events ADD CONSTRAINT events_type_check CHECK (type IN ('sign_in', 'sign_out',
     'auto_close', 'already_in', 'already_out', 'leave_prompt', 'choose_prompt', 'no_session',
     'unknown_badge', 'random_uid', 'inactive_badge', 'trainer_badge', 'manual_sign_in',
-    'manual_sign_out', 'approve', 'correction', 'badge_enrolled', 'void_attendance'));
+    'manual_sign_out', 'approve', 'correction', 'badge_enrolled', 'void_attendance',
+    'clock_refused'));
 
 UPDATE cpd.schema_version SET version = 2;

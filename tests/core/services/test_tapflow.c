@@ -320,6 +320,65 @@ static void test_programme_lists_are_whole(void **state)
     free(packages);
 }
 
+/* A tap with both clocks given (test_tap gives the wall time as the monotonic one too). */
+static enum tap_outcome tap_clocks(struct fixture *f, const char *badge, int64_t wall, int64_t mono,
+                                   const char *chosen)
+{
+    struct uid uid;
+    assert_int_equal(uid_parse(badge, UID_TEXT_AUTO, UID_ORDER_MSB_FIRST, &uid), UID_OK);
+    int64_t chosen_id = chosen ? session(f, chosen).id : 0;
+    assert_int_equal(tapflow_tap(&f->k.flow, &uid, wall, mono, chosen_id, &f->r), STORE_OK);
+    return f->r.decision.outcome;
+}
+
+#define MINUTES(n) ((int64_t)(n)*60 * 1000000)
+
+/* One tap on a clock jumped to 2099 must not close everyone's attendance, nor be decided;
+ * the next tap on the right clock carries on as if it never happened. A dead real-time clock
+ * (1970) records every tap as refused, not as "no session". */
+static void test_a_wrong_clock_decides_nothing_and_closes_nobody(void **state)
+{
+    struct fixture *f = *state;
+    f->k.flow.boot_id = "boot-1";
+    int64_t in = test_at("2024-01-24 15:05"), mono = INT64_C(3600) * 1000000;
+    assert_int_equal(tap_clocks(f, JOANNE, in, mono, NULL), TAP_CHOOSE);
+    assert_int_equal(tap_clocks(f, JOANNE, in + 5000000, mono + 5000000, "cpi-spring-3"),
+                     TAP_SIGNED_IN);
+    int64_t before = events(f);
+    /* Megan taps at 15:10 by the monotonic clock, 2099 by the wall clock. */
+    int64_t jumped = test_at("2099-01-24 15:10");
+    assert_int_equal(tap_clocks(f, MEGAN, jumped, mono + MINUTES(5), NULL), TAP_CLOCK_WRONG);
+    assert_int_equal(events(f), before + 1); /* the refusal itself, and nothing else */
+    struct event e;
+    assert_int_equal(store_last_event_of(f->k.store, "", &e), STORE_OK);
+    assert_int_equal(e.type, EV_CLOCK_REFUSED);
+    assert_int_equal(e.wall_us, jumped);
+    char clock[32];
+    assert_int_equal(payload_get_str(e.payload, "clock", clock, sizeof(clock)), PAYLOAD_OK);
+    assert_string_equal(clock, "far_ahead");
+    struct tap_text t;
+    tap_text_build(&f->r, &t);
+    assert_string_equal(t.headline, "The kiosk's clock is wrong");
+    assert_string_equal(t.lines[0], "Please sign the paper register and tell a trainer.");
+    /* Joanne is still in: nobody was auto-closed by 2099. */
+    struct attendance a = attendance(f, "BIT0009", "cpi-spring-3");
+    assert_int_equal(a.out_us, 0);
+    int closed = -1;
+    assert_int_equal(tapflow_sweep(&f->k.flow, jumped, mono + MINUTES(6), &closed), STORE_OK);
+    assert_int_equal(closed, 0);
+    assert_int_equal(attendance(f, "BIT0009", "cpi-spring-3").out_us, 0);
+    /* An hour fast in mid-session: not far ahead, but the clocks disagree. */
+    assert_int_equal(tap_clocks(f, JOANNE, in + MINUTES(70), mono + MINUTES(7), NULL),
+                     TAP_CLOCK_WRONG);
+    /* The clock put right: her tap at 15:13 is a repeat tap, as it should be. */
+    assert_int_equal(tap_clocks(f, JOANNE, in + MINUTES(8), mono + MINUTES(8), NULL),
+                     TAP_ALREADY_IN);
+    /* A reboot with a dead clock: 1970. Refused, not "no session". */
+    f->k.flow.boot_id = "boot-2";
+    assert_int_equal(tap_clocks(f, MEGAN, 5 * 1000000, 5 * 1000000, NULL), TAP_CLOCK_WRONG);
+    assert_int_equal(f->r.clock, CLOCK_BEFORE_YEAR);
+}
+
 static void test_concurrent_27_november_booked(void **state)
 {
     struct fixture *f = *state;
@@ -748,6 +807,7 @@ int main(void)
         T(test_ninth_prerecorded_credit_does_not_count),
         T(test_commit_then_describe),
         T(test_programme_lists_are_whole),
+        T(test_a_wrong_clock_decides_nothing_and_closes_nobody),
         T(test_concurrent_27_november_booked),
         T(test_concurrent_27_november_not_booked),
         T(test_repeat_tap_changes_nothing),
