@@ -1,4 +1,4 @@
-/* cpd-admin import KIND FILE [--dry-run] */
+/* cpd-admin import KIND FILE [--dry-run] [--accept-changes] */
 #include <stdio.h>
 #include <string.h>
 
@@ -7,10 +7,13 @@
 #include "core/services/import.h"
 
 static const char help[] =
-    "usage: cpd-admin import programme|roster|bookings|credits FILE [--dry-run]\n"
+    "usage: cpd-admin import programme|roster|bookings|credits FILE [--dry-run] "
+    "[--accept-changes]\n"
     "Imports a CSV file (formats: docs/data-formats.md) in one transaction: all of it or, when\n"
     "any line has an error, nothing. Every problem is printed as FILE:LINE: error|warning: ...\n"
-    "--dry-run checks everything and writes nothing. Exit status 1 when there is any error.\n";
+    "--dry-run checks everything and writes nothing. A programme that changes the times or\n"
+    "credits of a session people attended names them and is refused unless --accept-changes.\n"
+    "Exit status 1 when there is any error.\n";
 
 static void print_problem(void *ctx, const char *line)
 {
@@ -20,9 +23,11 @@ static void print_problem(void *ctx, const char *line)
 
 int cmd_import(struct admin *a, int argc, char **argv)
 {
-    const char *flag = NULL;
+    const char *flag = NULL, *accept = NULL;
+    const struct admin_option table[] = {
+        {"dry-run", false, &flag}, {"accept-changes", false, &accept}, {NULL, false, NULL}};
     int first = 0;
-    int rc = admin_one_option(argc, argv, "dry-run", false, help, &flag, &first);
+    int rc = admin_options(argc, argv, table, help, &first);
     if (rc != 0)
         return rc < 0 ? 0 : rc;
     bool dry_run = flag != NULL;
@@ -37,6 +42,7 @@ int cmd_import(struct admin *a, int argc, char **argv)
     if (kind == IMPORT_ROSTER && admin_load_keys(a, false, true) != 0)
         return 1;
     struct import_options o = {.dry_run = dry_run,
+                               .accept_changes = accept != NULL,
                                .rules = &a->cfg.rules,
                                .site_key = kind == IMPORT_ROSTER ? a->keys.site : NULL,
                                .report = print_problem};

@@ -18,6 +18,7 @@ void civil_to_ymd(civil_day day, int *year, int *month, int *mday);
 bool civil_ymd_valid(int year, int month, int day);
 
 /* 0 = Monday … 6 = Sunday. */
+enum { CIVIL_MONDAY, CIVIL_SATURDAY = 5, CIVIL_SUNDAY = 6 };
 int civil_weekday(civil_day day);
 const char *civil_weekday_name(int weekday); /* "Monday" */
 const char *civil_weekday_abbr(int weekday); /* "Mon" */

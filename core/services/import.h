@@ -22,6 +22,9 @@ typedef void (*import_report_fn)(void *ctx, const char *line);
 
 struct import_options {
     bool dry_run;
+    /* Programme: a change to the times or credits of a session people already attended
+     * changes what they earned; refused (with who) unless accepted. */
+    bool accept_changes;
     const struct rules *rules;
     const uint8_t *site_key; /* CRYPTO_SITE_KEY_BYTES; roster only */
     import_report_fn report;

@@ -216,9 +216,14 @@ static void parse_when(struct import_ctx *c, const struct csv_row *row, struct p
     } else if (!start[0] && !end[0] && p->course.kind == KIND_MAPA_BLOCK) {
         p->start = MAPA_DAY_START;
         p->end = MAPA_DAY_START + MAPA_DAY_MINUTES;
+        /* A twilight time is a weekday's: on a weekend day it is surely not the real one. */
+        int wd = civil_weekday(p->date);
+        bool weekend = wd == CIVIL_SATURDAY || wd == CIVIL_SUNDAY;
         import_warning(c, p->line,
                        "no time printed: assumed 15:15–18:30 (6.5 classroom hours "
-                       "over 2 sessions)");
+                       "over 2 sessions)%s%s%s",
+                       weekend ? " — but it is a " : "", weekend ? civil_weekday_name(wd) : "",
+                       weekend ? ": put the real time in the file" : "");
     } else if (!start[0] || !end[0]) {
         import_warning(c, p->line,
                        "no %s time printed: stored as a course, the kiosk cannot "
@@ -303,6 +308,80 @@ static void check_groups(struct import_ctx *c, const struct prow *rows, size_t n
     }
 }
 
+/* Two sessions at the same time: someone booked on both can attend only one (CPI on 20 Sep
+ * against the Science department meeting). Said once, on the later line. */
+static void check_clashes(struct import_ctx *c, const struct prow *rows, size_t n)
+{
+    for (size_t j = 0; j < n; j++) {
+        const struct prow *b = &rows[j];
+        for (size_t i = 0; i < j && b->timed; i++) {
+            const struct prow *a = &rows[i];
+            if (!a->timed || a->date != b->date || a->start >= b->end || b->start >= a->end)
+                continue;
+            import_warning(c, b->line,
+                           "clashes with line %d, \"%s\" (%02d:%02d–%02d:%02d): someone booked "
+                           "on both can attend only one",
+                           a->line, a->course.title, a->start / 60, a->start % 60, a->end / 60,
+                           a->end % 60);
+        }
+    }
+}
+
+/* Who attended a session whose times or credits the file changes: their credits change. */
+struct affected {
+    char names[512];
+    int n;
+};
+
+static int note_attendee(void *ctx, const struct person *p, const struct attendance *a)
+{
+    struct affected *x = ctx;
+    if (a->in_us == 0 || (a->flags & ATT_VOID))
+        return 0;
+    size_t used = strlen(x->names);
+    /* A cut list says it was cut: the count is whole, the names stop at ten. */
+    if (x->n < 10)
+        snprintf(x->names + used, sizeof(x->names) - used, "%s%s", x->n ? ", " : "", p->name);
+    x->n++;
+    return 0;
+}
+
+static void check_change(struct import_ctx *c, const struct prow *p)
+{
+    struct session old;
+    int64_t start = 0, end = 0;
+    if (!p->timed || store_session_by_code(c->store, p->course.code, &old) != STORE_OK ||
+        zone_local_to_utc(p->date, p->start, &start) != ZONE_OK ||
+        zone_local_to_utc(p->date, p->end, &end) != ZONE_OK)
+        return;
+    bool times = old.start_us != start || old.end_us != end;
+    bool credits = old.credits_q != p->course.credits_q;
+    if (!times && !credits)
+        return;
+    struct affected x = {.n = 0};
+    int err = store_register_each(c->store, old.id, note_attendee, &x);
+    if (err != STORE_OK && err != CPD_STOP) {
+        import_store_failed(c, p->line, err, "cannot read who attended the session");
+        return;
+    }
+    if (x.n == 0)
+        return;
+    char more[32] = "";
+    if (x.n > 10)
+        snprintf(more, sizeof(more), " and %d more", x.n - 10);
+    const char *what = times && credits ? "times and credits" : times ? "times" : "credits";
+    if (c->opt->accept_changes)
+        import_warning(c, p->line,
+                       "%s: its %s change, and with them the credits of %d %s who "
+                       "attended: %s%s (accepted)",
+                       p->course.code, what, x.n, x.n == 1 ? "person" : "people", x.names, more);
+    else
+        import_error(c, p->line,
+                     "%s: its %s would change the credits of %d %s who attended: "
+                     "%s%s — import with --accept-changes if that is right",
+                     p->course.code, what, x.n, x.n == 1 ? "person" : "people", x.names, more);
+}
+
 static void write_row(struct import_ctx *c, const struct prow *p)
 {
     int64_t course_id = 0;
@@ -346,6 +425,9 @@ void import_programme_rows(struct import_ctx *c)
         check_duplicates(c, rows, i);
     }
     check_groups(c, rows, n);
+    check_clashes(c, rows, n);
+    for (size_t i = 0; i < n && !c->store_error; i++)
+        check_change(c, &rows[i]);
     for (size_t i = 0; i < n && c->result->errors == 0; i++)
         write_row(c, &rows[i]);
     free(rows);
