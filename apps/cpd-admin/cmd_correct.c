@@ -19,7 +19,9 @@ static const char help[] =
     "                              attended, as a paper register shows\n"
     "  sign-out  --at TIME         a missed sign-out\n"
     "  void                        recorded by mistake (the wrong session): counts nothing\n"
-    "SESSION is the programme id; TIME is local \"YYYY-MM-DD HH:MM\". --by names who makes the\n"
+    "  badge     (LAST4 for SESSION) a lost or replaced badge: refused from now on\n"
+    "SESSION is the programme id (for badge: the badge's last 4 hex digits, cpd-admin badges); "
+    "TIME is local \"YYYY-MM-DD HH:MM\". --by names who makes the\n"
     "correction; --reason is one line. The statement (cpd-admin credits) shows it at once;\n"
     "the next sync sends it to head office.\n";
 
@@ -82,7 +84,8 @@ int cmd_correct(struct admin *a, int argc, char **argv)
     if (admin_open_store(a) != 0 || admin_load_keys(a, true, false) != 0 ||
         admin_person(a, staff_no, &p) != 0)
         return 1;
-    int err = store_session_by_code(a->store, code, &s);
+    bool badge = strcmp(kind, "badge") == 0;
+    int err = badge ? STORE_OK : store_session_by_code(a->store, code, &s);
     if (err != STORE_OK) {
         admin_error("%s: %s", code,
                     err == STORE_ENOTFOUND ? "no dated session with this programme id"
@@ -97,13 +100,14 @@ int cmd_correct(struct admin *a, int argc, char **argv)
                            .now_us = clock_wall_us(),
                            .mono_us = clock_monotonic_us()};
     const char *why = "";
-    err = run(kind, &c, &p, &s, &o, &why);
+    err = badge ? correct_revoke_badge(&c, &p, code, &why) : run(kind, &c, &p, &s, &o, &why);
     if (err == EXIT_USAGE)
         return EXIT_USAGE;
     if (err != STORE_OK) {
         admin_error("%s %s %s: %s", kind, staff_no, code, why[0] ? why : cpd_strerror(err));
         return 1;
     }
-    printf("%s %s at %s: corrected by %s (%s)\n", kind, p.name, s.code, o.by, o.reason);
+    printf("%s %s at %s: corrected by %s (%s)\n", kind, p.name, badge ? code : s.code, o.by,
+           o.reason);
     return 0;
 }

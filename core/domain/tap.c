@@ -6,8 +6,9 @@
 const char *tap_outcome_code(enum tap_outcome outcome)
 {
     static const char *const codes[TAP_OUTCOME_COUNT] = {
-        "signed_in",  "signed_out",    "already_in", "already_out", "confirm_leave", "choose",
-        "no_session", "unknown_badge", "random_uid", "inactive",    "trainer",       "clock_wrong"};
+        "signed_in", "signed_out",  "already_in",    "already_out", "confirm_leave",
+        "choose",    "no_session",  "unknown_badge", "random_uid",  "inactive",
+        "trainer",   "clock_wrong", "revoked"};
     return outcome < TAP_OUTCOME_COUNT ? codes[outcome] : "?";
 }
 
@@ -175,6 +176,10 @@ void tap_decide(const struct tap_facts *f, struct tap_decision *d)
     }
     if (f->badge == BADGE_RANDOM && !f->rules->accept_random_uids) {
         set(d, TAP_RANDOM_UID, EV_RANDOM_UID, NULL);
+        return;
+    }
+    if (f->badge == BADGE_REVOKED) {
+        set(d, TAP_REVOKED, EV_INACTIVE_BADGE, NULL);
         return;
     }
     if (f->badge != BADGE_KNOWN || !f->person) {

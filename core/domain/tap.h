@@ -17,7 +17,7 @@
 
 #define TAP_MAX_CHOICES 8
 
-enum badge_state { BADGE_KNOWN, BADGE_UNKNOWN, BADGE_RANDOM };
+enum badge_state { BADGE_KNOWN, BADGE_UNKNOWN, BADGE_RANDOM, BADGE_REVOKED };
 
 enum tap_outcome {
     TAP_SIGNED_IN,
@@ -32,6 +32,7 @@ enum tap_outcome {
     TAP_INACTIVE,
     TAP_TRAINER,
     TAP_CLOCK_WRONG, /* the kiosk's clock cannot be believed: nothing decided */
+    TAP_REVOKED,     /* a badge reported lost or replaced */
     TAP_OUTCOME_COUNT
 };
 

@@ -1,8 +1,12 @@
 #include "core/services/corrections.h"
 
+#include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
+#include "core/base/error.h"
 #include "core/domain/credits.h"
+#include "core/domain/crypto.h"
 #include "core/domain/payload.h"
 
 #define US_PER_MIN INT64_C(60000000)
@@ -57,8 +61,8 @@ static int make(const struct correction *c, enum event_type type, const struct p
     f[n++] = PAYLOAD_STR_FIELD("reason", c->reason);
     char payload[EVENT_PAYLOAD_MAX];
     if (payload_write(payload, sizeof(payload), f, n) != PAYLOAD_OK ||
-        event_make(out, type, person->staff_no, session->code, c->now_us, c->mono_us,
-                   c->clock_state, payload) != EVENT_OK)
+        event_make(out, type, person->staff_no, session ? session->code : NULL, c->now_us,
+                   c->mono_us, c->clock_state, payload) != EVENT_OK)
         return STORE_EINVALID;
     return STORE_OK;
 }
@@ -202,5 +206,55 @@ int correct_void(const struct correction *c, const struct person *person,
     struct event e;
     if (err == STORE_OK)
         err = make(c, EV_VOID_ATTENDANCE, person, session, NULL, 0, &e);
+    return err == STORE_OK ? commit(c, &e, 1) : err;
+}
+
+struct badge_search {
+    const char *staff_no, *last4;
+    uint8_t hash[CRYPTO_BADGE_HASH_BYTES];
+    char last4_found[8];
+    int n;
+};
+
+static int match_badge(void *ctx, const uint8_t hash[CRYPTO_BADGE_HASH_BYTES], const char *last4,
+                       const char *staff_no)
+{
+    struct badge_search *b = ctx;
+    if (strcmp(staff_no, b->staff_no) != 0 || strcasecmp(last4, b->last4) != 0)
+        return 0;
+    memcpy(b->hash, hash, CRYPTO_BADGE_HASH_BYTES);
+    snprintf(b->last4_found, sizeof(b->last4_found), "%s", last4);
+    b->n++;
+    return 0;
+}
+
+int correct_revoke_badge(const struct correction *c, const struct person *person, const char *last4,
+                         const char **why)
+{
+    struct badge_search b = {.staff_no = person->staff_no, .last4 = last4};
+    bool revoked = false;
+    *why = "";
+    if (!who_and_why(c, why))
+        return STORE_EINVALID;
+    int err = store_badge_hashes_each(c->store, match_badge, &b);
+    if (err != STORE_OK && err != CPD_STOP)
+        return err;
+    if (b.n != 1) {
+        *why = b.n == 0 ? "no badge of this person ends in these 4 hex digits (cpd-admin badges)"
+                        : "more than one badge of this person ends so: ask head office";
+        return STORE_EINVALID;
+    }
+    if ((err = store_badge_revoked(c->store, b.hash, &revoked)) != STORE_OK)
+        return err;
+    if (revoked) {
+        *why = "this badge is already revoked";
+        return STORE_EINVALID;
+    }
+    char hex[2 * CRYPTO_BADGE_HASH_BYTES + 1];
+    crypto_hex(hex, b.hash, sizeof(b.hash));
+    struct payload_field f[] = {PAYLOAD_STR_FIELD("badge", b.last4_found),
+                                PAYLOAD_STR_FIELD("badge_hash", hex)};
+    struct event e;
+    err = make(c, EV_BADGE_REVOKED, person, NULL, f, 2, &e);
     return err == STORE_OK ? commit(c, &e, 1) : err;
 }

@@ -37,4 +37,9 @@ int correct_sign_out(const struct correction *c, const struct person *person,
 int correct_void(const struct correction *c, const struct person *person,
                  const struct session *session, const char **why);
 
+/* A badge reported lost or replaced (last4 as cpd-admin badges shows it): refused from now on
+ * with "This badge was replaced — ask a trainer"; enrol the new one as usual. */
+int correct_revoke_badge(const struct correction *c, const struct person *person, const char *last4,
+                         const char **why);
+
 #endif

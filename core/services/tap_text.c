@@ -181,6 +181,10 @@ void tap_text_build(const struct tap_result *r, struct tap_text *t)
         head(t, TONE_INFO, "Trainer badge — enter your PIN");
         add_line(t, "%s", r->person.name);
         break;
+    case TAP_REVOKED:
+        head(t, TONE_ERROR, "This badge was replaced — ask a trainer");
+        add_line(t, "Badge …%s", r->last4);
+        break;
     case TAP_CLOCK_WRONG:
         head(t, TONE_ERROR, "The kiosk's clock is wrong");
         add_line(t, "Please sign the paper register and tell a trainer.");

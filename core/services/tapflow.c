@@ -110,6 +110,10 @@ static int write_payload(const struct tap_result *r, const uint8_t *badge_hash, 
         fields[n++] = PAYLOAD_STR_FIELD("badge", r->last4);
         fields[n++] = PAYLOAD_STR_FIELD("badge_hash", hash_hex);
         break;
+    case TAP_REVOKED:
+        fields[n++] = PAYLOAD_STR_FIELD("badge", r->last4);
+        fields[n++] = PAYLOAD_BOOL_FIELD("revoked", true);
+        break;
     case TAP_CLOCK_WRONG:
         /* Both clocks are in the event itself; the badge, so the paper register can be
          * matched to it. */
@@ -195,7 +199,15 @@ static int decide(const struct tapflow *f, const struct uid *uid, int64_t chosen
         return STORE_OK;
     }
     int64_t person_id = 0;
-    int err = store_badge_lookup(f->store, hash, &person_id);
+    bool revoked = false;
+    int err = store_badge_revoked(f->store, hash, &revoked);
+    if (err == STORE_OK && revoked) {
+        facts.badge = BADGE_REVOKED;
+        tap_decide(&facts, &r->decision);
+        return STORE_OK;
+    }
+    if (err == STORE_OK)
+        err = store_badge_lookup(f->store, hash, &person_id);
     if (err == STORE_OK)
         err = store_person_by_id(f->store, person_id, &r->person);
     if (err == STORE_ENOTFOUND) {

@@ -24,7 +24,7 @@
 #include "core/domain/event.h"
 #include "core/domain/pin.h"
 
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 
 struct store;
 
@@ -60,6 +60,9 @@ int store_badge_add(struct store *store, int64_t person_id,
                     const uint8_t hash[CRYPTO_BADGE_HASH_BYTES], const char *last4);
 int store_badge_lookup(struct store *store, const uint8_t hash[CRYPTO_BADGE_HASH_BYTES],
                        int64_t *person_id);
+/* True when a badge_revoked event refused this badge (lost, replaced). */
+int store_badge_revoked(struct store *store, const uint8_t hash[CRYPTO_BADGE_HASH_BYTES],
+                        bool *revoked);
 typedef int (*store_badge_fn)(void *ctx, const struct person *person, const char *last4,
                               int64_t added_us);
 int store_badges_each(struct store *store, store_badge_fn fn, void *ctx);

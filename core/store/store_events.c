@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "core/base/clock.h"
+#include "core/domain/payload.h"
 #include "core/domain/projection.h"
 
 /* ---- attendance projection --------------------------------------------------------------- */
@@ -129,8 +130,28 @@ int store_bookings_of(struct store *s, int64_t session_id, store_person_fn fn, v
 
 /* Folds one event into the attendance row it concerns. Events about people or sessions this
  * store does not know (yet) change no row: the event itself is still the record. */
+/* A revoked badge, from its event: refused from then on, whatever the roster says. */
+static int project_revocation(struct store *s, const struct event *e)
+{
+    char hex[2 * CRYPTO_BADGE_HASH_BYTES + 1];
+    uint8_t hash[CRYPTO_BADGE_HASH_BYTES];
+    if (payload_get_str(e->payload, "badge_hash", hex, sizeof(hex)) != PAYLOAD_OK ||
+        crypto_unhex(hash, sizeof(hash), hex) != CRYPTO_OK)
+        return STORE_OK; /* a malformed one revokes nothing (verify still checks its seal) */
+    sqlite3_stmt *st = NULL;
+    int err = st_prepare(s, ST_REVOCATION_PUT, &st);
+    if (err != STORE_OK)
+        return err;
+    sqlite3_bind_blob(st, 1, hash, sizeof(hash), SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 2, e->seq);
+    sqlite3_bind_int64(st, 3, e->wall_us);
+    return st_run(s, st);
+}
+
 static int project(struct store *s, const struct event *e)
 {
+    if (e->type == EV_BADGE_REVOKED)
+        return project_revocation(s, e);
     if (!projection_affects(e->type))
         return STORE_OK;
     struct person p;
@@ -442,6 +463,8 @@ int store_rebuild_projections(struct store *s)
     if (err != STORE_OK)
         return err;
     err = st_exec(s, "DELETE FROM attendance");
+    if (err == STORE_OK)
+        err = st_exec(s, "DELETE FROM badge_revocations");
     /* A second statement object: ST_EVENTS_FROM stays busy while project() runs others. */
     sqlite3_stmt *st = NULL;
     if (err == STORE_OK) {

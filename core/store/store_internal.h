@@ -47,6 +47,8 @@ enum stmt_id {
     ST_EVENTS_FROM,
     ST_LAST_EVENT_OF,
     ST_EVENTS_OF,
+    ST_REVOCATION_PUT,
+    ST_REVOKED,
     ST_ATT_GET,
     ST_ATT_PUT,
     ST_ATT_OF,

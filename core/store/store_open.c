@@ -115,6 +115,12 @@ static const char *const migrations[] = {
     /* 3: the programme by kind — every tap's summary reads the CPI and MAPA sessions and the
      * mandatory courses, which were full scans of the programme */
     "CREATE INDEX courses_kind ON courses(kind, id);",
+    /* 4: badges reported lost or replaced, projected from badge_revoked events (kept apart
+     * from badges, which the roster pull rewrites) */
+    "CREATE TABLE badge_revocations("
+    "  uid_hash BLOB PRIMARY KEY CHECK (length(uid_hash) = 32),"
+    "  seq INTEGER NOT NULL,"
+    "  revoked_us INTEGER NOT NULL) WITHOUT ROWID;",
 };
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 _Static_assert(N_MIGRATIONS == STORE_SCHEMA_VERSION, "schema version and migrations disagree");
@@ -186,6 +192,9 @@ const char *const stmt_sql[ST_COUNT] = {
     [ST_LAST_EVENT_OF] = "SELECT " EVENT_COLS " FROM events WHERE person = ?1"
                          " ORDER BY seq DESC LIMIT 1",
     [ST_EVENTS_OF] = "SELECT " EVENT_COLS " FROM events WHERE person = ?1 ORDER BY seq",
+    [ST_REVOCATION_PUT] =
+        "INSERT OR IGNORE INTO badge_revocations(uid_hash, seq, revoked_us) VALUES (?1, ?2, ?3)",
+    [ST_REVOKED] = "SELECT 1 FROM badge_revocations WHERE uid_hash = ?1",
     [ST_ATT_GET] = "SELECT " ATT_COLS " FROM attendance a"
                    " WHERE a.person_id = ?1 AND a.session_id = ?2",
     [ST_ATT_PUT] = "INSERT INTO attendance(person_id, session_id, in_us, out_us, flags, override_q)"

@@ -146,6 +146,20 @@ int store_badges_each(struct store *s, store_badge_fn fn, void *ctx)
     FOR_EACH_ROW(s, st, badge_row(st, fn, ctx));
 }
 
+int store_badge_revoked(struct store *s, const uint8_t hash[CRYPTO_BADGE_HASH_BYTES], bool *revoked)
+{
+    sqlite3_stmt *st = NULL;
+    int err = st_prepare(s, ST_REVOKED, &st);
+    if (err != STORE_OK)
+        return err;
+    sqlite3_bind_blob(st, 1, hash, CRYPTO_BADGE_HASH_BYTES, SQLITE_TRANSIENT);
+    err = st_step_one(s, st);
+    *revoked = err == STORE_OK;
+    if (err == STORE_OK)
+        st_done(st);
+    return err == STORE_ENOTFOUND ? STORE_OK : err;
+}
+
 /* ---- trainer PINs ------------------------------------------------------------------------ */
 
 int store_pin_get(struct store *s, int64_t person_id, struct pin_record *out)

@@ -134,14 +134,15 @@ static void test_corrections_reach_the_ledger_and_come_back(void **state)
                                      test_at("2023-11-27 17:15"), &why),
                      STORE_OK);
     assert_int_equal(correct_credits(&c, &tom, &in_class, 4, &why), STORE_OK);
+    assert_int_equal(correct_revoke_badge(&c, &daniel, "910C", &why), STORE_OK);
     int64_t before[3] = {year_of(&k, "BIT0001"), year_of(&k, "BIT0002"), year_of(&k, "BIT0008")};
     assert_int_equal(before[0], 10); /* 1.5 + her Live Teams credit */
     assert_int_equal(before[1], 0);  /* voided */
     assert_int_equal(before[2], 4);  /* set to 1 */
     struct sync_report r;
     must_sync(&k, &r);
-    assert_int_equal(r.pushed, 7);
-    assert_int_equal(ledger_events("corrections"), 7);
+    assert_int_equal(r.pushed, 8);
+    assert_int_equal(ledger_events("corrections"), 8);
     assert_ledger_verifies();
     /* The disk dies; a new one, with the kiosk's key restored, takes its history back. */
     store_close(k.store);
@@ -151,7 +152,12 @@ static void test_corrections_reach_the_ledger_and_come_back(void **state)
     snprintf(k.cfg.kiosk.database, sizeof(k.cfg.kiosk.database), "%s", db);
     assert_int_equal(store_set_signer(k.store, k.id, k.keys.sign_sk), STORE_OK);
     must_sync(&k, &r);
-    assert_int_equal(r.healed, 7);
+    assert_int_equal(r.healed, 8);
+    uint8_t hash[CRYPTO_BADGE_HASH_BYTES];
+    bool revoked = false;
+    crypto_badge_hash(hash, "3F22910C", k.keys.site);
+    assert_int_equal(store_badge_revoked(k.store, hash, &revoked), STORE_OK);
+    assert_true(revoked);
     assert_int_equal(year_of(&k, "BIT0001"), before[0]);
     assert_int_equal(year_of(&k, "BIT0002"), before[1]);
     assert_int_equal(year_of(&k, "BIT0008"), before[2]);

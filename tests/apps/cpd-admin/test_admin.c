@@ -328,10 +328,28 @@ static void test_corrections_from_the_office(void **state)
     assert_int_equal(admin("credits BIT0001 --at '2024-07-20 09:00'"), 0);
     assert_output_has("1.5 / 16 credits this year");
     memcpy(before, output, sizeof(output));
+    /* Sarah's badge is lost: refused from now on, also after a rebuild and a roster re-import
+     * (the roster still lists it: the revocation is an event, not a roster row). */
+    assert_int_equal(admin("correct badge BIT0001 6E80 --by 'J Smith (office)' --reason 'lost'"),
+                     0);
+    assert_int_equal(admin("correct badge BIT0001 6E80 --by x --reason again"), 1);
+    assert_output_has("already revoked");
+    assert_int_equal(admin("correct badge BIT0001 ffff --by x --reason y"), 1);
+    assert_output_has("no badge of this person ends in these 4 hex digits");
+    assert_int_equal(admin("tap --badge 04:5A:2B:72:1C:6E:80 --at '2023-11-28 15:20'"), 0);
+    assert_output_has("This badge was replaced — ask a trainer");
+    assert_int_equal(admin("import roster data/demo-roster.csv"), 0);
+    assert_int_equal(admin("tap --badge 04:5A:2B:72:1C:6E:80 --at '2023-11-28 15:21'"), 0);
+    assert_output_has("This badge was replaced — ask a trainer");
+    assert_int_equal(admin("credits BIT0001 --at '2024-07-20 09:00'"), 0);
+    assert_output_has("badge_revoked");
+    memcpy(before, output, sizeof(output));
     /* Rebuilt from the events alone: the same year. */
     assert_int_equal(admin("rebuild"), 0);
     assert_int_equal(admin("credits BIT0001 --at '2024-07-20 09:00'"), 0);
     assert_string_equal(output, before);
+    assert_int_equal(admin("tap --badge 04:5A:2B:72:1C:6E:80 --at '2023-11-28 15:22'"), 0);
+    assert_output_has("This badge was replaced — ask a trainer");
 #undef BY
 }
 
