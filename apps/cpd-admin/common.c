@@ -62,9 +62,13 @@ int admin_load_keys(struct admin *a, bool sign, bool site)
         return 1;
     }
     if (err != STORE_OK) {
-        admin_error("%s: %s (%s); nothing was signed. Restore the kiosk's own key file from "
-                    "backup (see docs/keys.md)",
-                    a->sign_key_path, cpd_strerror(err), store_message(a->store));
+        admin_error("%s: %s (%s); nothing was signed. %s (docs/keys.md)",
+                    err == STORE_ETAMPERED ? a->cfg.kiosk.database : a->sign_key_path,
+                    cpd_strerror(err), store_message(a->store),
+                    err == STORE_ETAMPERED
+                        ? "The database was changed outside the kiosk: restore it from backup, "
+                          "or keep it as evidence and retire this kiosk id"
+                        : "Restore the kiosk's own key file from backup");
         return 1;
     }
     err = site ? keys_load_site(a->site_key_path, &a->keys) : KEYS_OK;

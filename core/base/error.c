@@ -77,7 +77,8 @@ const char *cpd_strerror(int err)
     case IMPORT_ENOKEY:
         return "no site key (run: cpd-admin kiosk init)";
     case KEYS_ENOENT:
-        return "key file missing (run: cpd-admin kiosk init)";
+        return "key file missing (restore it from backup: docs/keys.md; a new kiosk: cpd-admin "
+               "kiosk init)";
     case KEYS_EFORMAT:
         return "key file is not a key of the right length";
     case KEYS_EMODE:

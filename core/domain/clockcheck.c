@@ -27,6 +27,8 @@ enum clock_verdict clock_check(const struct clock_evidence *ev, int64_t wall_us,
     int64_t newest = ev->last_tap.known ? ev->last_tap.wall_us : 0;
     if (ev->ledger.known && ev->ledger.wall_us > newest)
         newest = ev->ledger.wall_us;
+    if (ev->newest_event_wall_us > newest)
+        newest = ev->newest_event_wall_us;
     if (newest && wall_us > newest + CLOCK_AHEAD_DAYS * US_PER_DAY)
         return CLOCK_FAR_AHEAD;
     const struct clock_reading *r = latest(ev, mono_us);

@@ -28,6 +28,7 @@ struct clock_evidence {
     const struct rules *rules;
     struct clock_reading last_tap; /* the last tap decided on a believed clock */
     struct clock_reading ledger;   /* the last sync: the ledger's time then */
+    int64_t newest_event_wall_us;  /* the newest event not refused for its clock (0: none) */
 };
 
 enum clock_verdict { CLOCK_OK, CLOCK_BEFORE_YEAR, CLOCK_FAR_AHEAD, CLOCK_DISAGREES };

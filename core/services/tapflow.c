@@ -167,8 +167,9 @@ int tapflow_clock(const struct tapflow *f, int64_t now_us, int64_t mono_us,
     struct clock_evidence ev = {.rules = f->rules};
     read_reading(f, STORE_META_CLOCK_TAP, &ev.last_tap);
     read_reading(f, STORE_META_CLOCK_LEDGER, &ev.ledger);
+    int err = store_newest_believed_wall(f->store, &ev.newest_event_wall_us);
     *verdict = clock_check(&ev, now_us, mono_us);
-    return STORE_OK;
+    return err;
 }
 
 /* The tap just decided on a believed clock: the next one is checked against it. */

@@ -142,6 +142,8 @@ int store_adopt_event(struct store *store, const struct event *event,
                       const uint8_t pk[CRYPTO_SIGN_PK_BYTES]);
 typedef int (*store_event_fn)(void *ctx, const struct event *event);
 int store_events_each(struct store *store, int64_t from_seq, store_event_fn fn, void *ctx);
+/* The wall time of the newest event that was not a refused tap (0 when none). */
+int store_newest_believed_wall(struct store *store, int64_t *wall_us);
 /* The person's events, oldest first. */
 int store_events_of(struct store *store, const char *staff_no, store_event_fn fn, void *ctx);
 /* The person's most recent event (any type). */

@@ -348,7 +348,8 @@ int store_append_event(struct store *s, struct event *e)
 {
     if (!s->has_signer)
         return STORE_ENOSIGNER;
-    if (e->type >= EV_TYPE_COUNT || e->wall_us <= 0)
+    /* A refused tap records the clock as it read, 1970 included. */
+    if (e->type >= EV_TYPE_COUNT || (e->wall_us <= 0 && e->type != EV_CLOCK_REFUSED))
         return STORE_EINVALID;
     if (e->payload[0] == '\0')
         snprintf(e->payload, sizeof(e->payload), "{}");
@@ -424,6 +425,21 @@ int store_events_each(struct store *s, int64_t from_seq, store_event_fn fn, void
         return err;
     sqlite3_bind_int64(st, 1, from_seq);
     FOR_EACH_ROW(s, st, event_row(st, fn, ctx));
+}
+
+int store_newest_believed_wall(struct store *s, int64_t *wall_us)
+{
+    sqlite3_stmt *st = NULL;
+    int err = st_prepare(s, ST_NEWEST_BELIEVED, &st);
+    if (err != STORE_OK)
+        return err;
+    *wall_us = 0;
+    err = st_step_one(s, st);
+    if (err != STORE_OK)
+        return err == STORE_ENOTFOUND ? STORE_OK : err;
+    *wall_us = sqlite3_column_int64(st, 0);
+    st_done(st);
+    return STORE_OK;
 }
 
 int store_events_of(struct store *s, const char *staff_no, store_event_fn fn, void *ctx)

@@ -48,6 +48,7 @@ enum stmt_id {
     ST_LAST_EVENT_OF,
     ST_EVENTS_OF,
     ST_REVOCATION_PUT,
+    ST_NEWEST_BELIEVED,
     ST_REVOKED,
     ST_ATT_GET,
     ST_ATT_PUT,

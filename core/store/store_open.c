@@ -195,6 +195,8 @@ const char *const stmt_sql[ST_COUNT] = {
     [ST_REVOCATION_PUT] =
         "INSERT OR IGNORE INTO badge_revocations(uid_hash, seq, revoked_us) VALUES (?1, ?2, ?3)",
     [ST_REVOKED] = "SELECT 1 FROM badge_revocations WHERE uid_hash = ?1",
+    [ST_NEWEST_BELIEVED] = "SELECT wall_us FROM events WHERE type <> 'clock_refused'"
+                           " ORDER BY seq DESC LIMIT 1",
     [ST_ATT_GET] = "SELECT " ATT_COLS " FROM attendance a"
                    " WHERE a.person_id = ?1 AND a.session_id = ?2",
     [ST_ATT_PUT] = "INSERT INTO attendance(person_id, session_id, in_us, out_us, flags, override_q)"

@@ -353,6 +353,30 @@ static void test_corrections_from_the_office(void **state)
 #undef BY
 }
 
+/* The issue's own scenario through cpd-admin tap: one tap at 2099 closes nobody, and a dead
+ * real-time clock (1970) is recorded as refused, not lost. */
+static void test_a_jumped_clock_closes_nobody(void **state)
+{
+    (void)state;
+    assert_int_equal(admin("kiosk init"), 0);
+    assert_int_equal(admin("import programme data/programme-2023-24.csv"), 0);
+    assert_int_equal(admin("import roster data/demo-roster.csv"), 0);
+    assert_int_equal(admin("import bookings data/demo-bookings.csv"), 0);
+    assert_int_equal(admin("tap --badge 04-3B-19-D2-6A-71-81 --at '2023-09-13 15:10'"), 0);
+    assert_output_has("Signed in");
+    assert_int_equal(admin("tap --badge 9b1f6c3d --at '2099-09-13 15:12'"), 0);
+    assert_output_has("The kiosk's clock is wrong");
+    assert_int_equal(admin("events"), 0);
+    assert_output_has("clock_refused");
+    assert_null(strstr(output, "auto_close"));
+    assert_int_equal(admin("tap --badge 04-3B-19-D2-6A-71-81 --at '2023-09-13 18:10'"), 0);
+    assert_output_has("Signed out");
+    assert_null(strstr(output, "Already signed out"));
+    assert_int_equal(admin("tap --badge 9b1f6c3d --at '1970-01-01 01:00'"), 0); /* epoch 0 */
+    assert_output_has("The kiosk's clock is wrong");
+    assert_int_equal(admin("verify"), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -362,6 +386,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_lost_keys_are_restored_never_replaced, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_corrections_from_the_office, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_a_jumped_clock_closes_nobody, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
