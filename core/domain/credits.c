@@ -205,10 +205,13 @@ static void add_session_items(const struct credits_input *in, struct credit_summ
             it->status = ITEM_ZERO;
             it->note = "directed meeting";
         } else if (is_package(s)) {
-            it->status = ITEM_PENDING;
             bool complete = credits_attendance_complete(in->rules, s, row);
-            it->note = complete ? "counts when the course is complete"
-                                : "needs a trainer's review to count";
+            bool awarded = (cpi && strcmp(cpi->group, s->group) == 0) ||
+                           (mapa && strcmp(mapa->group, s->group) == 0);
+            it->status = awarded ? ITEM_ZERO : ITEM_PENDING;
+            it->note = awarded    ? "counted in the course's award"
+                       : complete ? "counts when the course is complete"
+                                  : "needs a trainer's review to count";
             review = !complete;
         } else if (s->credits_q < 0 && row->override_q < 0) {
             it->status = ITEM_NOT_COUNTED;
@@ -266,6 +269,10 @@ bool credits_external_acceptable(const struct external_credit *x, const char **w
         *why = "a hub or department meeting is directed time: 0 credits";
     else if (x->printed_q < 0 && !x->has_reason)
         *why = "the programme prints no credits for this course: give the reason in the note";
+    else if (x->printed_q < 0 && x->credits_q > CREDITS_UNPRINTED_MAX_Q)
+        *why = "more than a day's training (8 credits) for a course printed without credits";
+    else if (strcmp(x->group, "mapa") == 0 && x->credits_q != x->printed_q)
+        *why = "MAPA's online part is the programme's credits, no more and no less";
     else if (x->printed_q >= 0 && x->credits_q > x->printed_q)
         *why = "more credits than the programme prints for the course";
     else if (x->has_session && x->date != x->session_date)
@@ -377,6 +384,12 @@ static void total_by_term(const struct credits_input *in, struct credit_summary 
     for (size_t i = 0; i < out->n_items; i++) {
         struct credit_item *it = &out->items[i];
         it->term = rules_term_of(terms, it->date);
+        if (it->date > in->today && it->credits_q > 0) {
+            /* As of the date asked: what came later is not there yet. */
+            it->credits_q = 0;
+            it->status = ITEM_NOT_COUNTED;
+            it->note = "after the date asked";
+        }
         if (it->term < 0 && it->credits_q > 0) {
             it->credits_q = 0;
             it->status = ITEM_NOT_COUNTED;
@@ -406,8 +419,9 @@ static void list_due(const struct credits_input *in, struct credit_summary *out)
             /* The course itself, or one of its group (the Prevent refresher renews the
              * awareness course it follows). */
             bool renews =
-                x->course_id == c->course_id ||
-                (c->group[0] && x->kind == KIND_MANDATORY && strcmp(x->group, c->group) == 0);
+                x->date <= in->today &&
+                (x->course_id == c->course_id ||
+                 (c->group[0] && x->kind == KIND_MANDATORY && strcmp(x->group, c->group) == 0));
             if (renews && (d->status == DUE_NEVER || x->date > d->last_done)) {
                 d->last_done = x->date;
                 d->status = DUE_OK;

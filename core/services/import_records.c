@@ -5,7 +5,9 @@
 
 #include "core/services/import_internal.h"
 
+#include "core/base/clock.h"
 #include "core/base/utf8.h"
+#include "core/base/zone.h"
 #include "core/domain/credits.h"
 
 /* The person named in a row, reported when unknown. */
@@ -107,8 +109,13 @@ static bool parse_credit(struct import_ctx *c, const struct csv_row *row, struct
     else if (err != STORE_OK)
         import_store_failed(c, line, err, "cannot look up the programme");
     const char *date = import_field(c, row, X_DATE);
+    civil_day today = 0;
+    int minute = 0;
+    zone_utc_to_local(clock_wall_us(), &today, &minute, NULL);
     if (civil_parse_date(date, &x->date) != 0)
         import_error(c, line, "date: expected a real date YYYY-MM-DD, got \"%s\"", date);
+    else if (x->date > today + 1) /* a day's grace for time zones */
+        import_error(c, line, "date: %s is in the future: training is recorded once done", date);
     const char *credits = import_field(c, row, X_CREDITS);
     if (rules_parse_quarters(credits, &x->credits_q) != 0)
         import_error(c, line,
@@ -181,6 +188,41 @@ static void warn_credit(struct import_ctx *c, int line, const struct external_cr
                        "not count");
 }
 
+/* The same person, course and date imported again with other values would change a record
+ * without a word: refused (naming what changes) unless the import accepts changes. */
+static void check_overwrite(struct import_ctx *c, int line, const struct external_row *x)
+{
+    struct external_row old;
+    int err = store_external_get(c->store, x->person_id, x->course_id, x->date, &old);
+    if (err == STORE_ENOTFOUND)
+        return;
+    if (err != STORE_OK) {
+        import_store_failed(c, line, err, "cannot read the stored credit");
+        return;
+    }
+    const char *what = old.credits_q != x->credits_q                  ? "credits"
+                       : strcmp(old.certificate, x->certificate) != 0 ? "certificate"
+                       : old.source != x->source                      ? "source"
+                       : old.directed != x->directed                  ? "directed"
+                       : strcmp(old.note, x->note) != 0               ? "note"
+                                                                      : NULL;
+    if (!what)
+        return;
+    char was[16], now[16];
+    rules_format_quarters(old.credits_q, was);
+    rules_format_quarters(x->credits_q, now);
+    if (c->opt->accept_changes)
+        import_warning(c, line,
+                       "%s: replaces the recorded %s credits (certificate \"%s\") with %s "
+                       "(\"%s\") (accepted)",
+                       what, was, old.certificate, now, x->certificate);
+    else
+        import_error(c, line,
+                     "%s: already recorded with %s credits (certificate \"%s\"); this "
+                     "row would change it — import with --accept-changes if that is right",
+                     what, was, old.certificate);
+}
+
 /* A course counts once a credit year ("Any 1 hour" items and dated sessions aside): a second
  * record of it — in this file or already stored, under any of its half-term ids — is an
  * error, not a silent zero. */
@@ -188,6 +230,7 @@ struct seen_credit {
     int64_t person_id;
     int line;
     struct external_credit x;
+    char certificate[DOMAIN_CODE_MAX];
 };
 
 static bool same_course_this_year(const struct import_ctx *c, const struct external_credit *a,
@@ -242,6 +285,30 @@ static void check_once_a_year(struct import_ctx *c, int line, int64_t person_id,
     free(stored);
 }
 
+/* A repeatable item ("Any 1 hour of TES training") is listed per half-term: each hour under
+ * the listing of its own half-term, each with a certificate of its own. */
+static void check_repeatable(struct import_ctx *c, int line, const struct external_credit *x,
+                             const struct course_row *course, const struct external_row *row,
+                             const struct seen_credit *seen, size_t n_seen)
+{
+    if (!x->repeatable)
+        return;
+    int half = rules_half_term_parse(course->period);
+    int actual = rules_half_term_of(&c->opt->rules->terms, x->date);
+    if (half >= 0 && actual >= 0 && half != actual)
+        import_error(c, line, "date: in %s, but \"%s\" is the %s listing: use %s's",
+                     rules_half_term_name(actual), course->code, rules_half_term_name(half),
+                     rules_half_term_name(actual));
+    for (size_t i = 0; row->certificate[0] && i < n_seen; i++) {
+        if (seen[i].person_id == row->person_id && seen[i].x.repeatable &&
+            strcmp(seen[i].certificate, row->certificate) == 0) {
+            import_error(c, line, "certificate: \"%s\" is already line %d's: each hour has its own",
+                         row->certificate, seen[i].line);
+            return;
+        }
+    }
+}
+
 void import_credits_rows(struct import_ctx *c)
 {
     size_t n = c->table->n_rows - 1;
@@ -284,9 +351,12 @@ void import_credits_rows(struct import_ctx *c)
         int errors = c->result->errors;
         check_credit(c, row->line, &credit);
         check_once_a_year(c, row->line, x.person_id, &credit, seen, n_seen);
+        check_repeatable(c, row->line, &credit, &course, &x, seen, n_seen);
+        check_overwrite(c, row->line, &x);
         if (c->result->errors == errors)
             warn_credit(c, row->line, &credit);
-        seen[n_seen++] = (struct seen_credit){x.person_id, row->line, credit};
+        seen[n_seen] = (struct seen_credit){x.person_id, row->line, credit, ""};
+        utf8_copy(seen[n_seen++].certificate, sizeof(seen[0].certificate), x.certificate);
         if (c->result->errors == 0) {
             err = store_external_upsert(c->store, &x);
             if (err != STORE_OK)

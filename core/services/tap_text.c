@@ -94,7 +94,7 @@ static void signed_out(const struct tap_result *r, struct tap_text *t)
     for (size_t i = 0; r->has_summary && i < r->summary.n_items; i++) {
         if (strcmp(r->summary.items[i].code, r->session.code) == 0) {
             rules_format_quarters(r->summary.items[i].credits_q, earned);
-            if (r->summary.items[i].status != ITEM_PENDING)
+            if (!p) /* a single session: its own credits */
                 continue;
             if (p && p->awarded) { /* this sign-out completed the course */
                 char credits[16];

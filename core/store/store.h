@@ -115,6 +115,9 @@ struct external_row {
     char note[DOMAIN_NOTE_MAX];
 };
 int store_external_upsert(struct store *store, const struct external_row *row);
+/* The stored record of this person, course and date; STORE_ENOTFOUND when there is none. */
+int store_external_get(struct store *store, int64_t person_id, int64_t course_id, civil_day date,
+                       struct external_row *out);
 int store_external_for(struct store *store, int64_t person_id, struct external_credit *out,
                        size_t cap, size_t *n);
 

@@ -171,6 +171,9 @@ const char *const stmt_sql[ST_COUNT] = {
                             " WHERE c.kind IN ('cpi_initial', 'mapa_block') ORDER BY s.start_us",
     [ST_MANDATORY] = "SELECT id, title, frequency, grp FROM courses WHERE kind = 'mandatory'"
                      " ORDER BY id",
+    [ST_EXTERNAL_GET] =
+        "SELECT source, credits_q, certificate, directed, note FROM external_credits"
+        " WHERE person_id = ?1 AND course_id = ?2 AND date = ?3",
     [ST_BOOKING_ADD] = "INSERT OR IGNORE INTO bookings(person_id, session_id) VALUES (?1, ?2)",
     [ST_BOOKED] = "SELECT 1 FROM bookings WHERE person_id = ?1 AND session_id = ?2",
     [ST_EXTERNAL_UPSERT] =

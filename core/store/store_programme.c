@@ -224,6 +224,34 @@ int store_external_upsert(struct store *s, const struct external_row *x)
     return st_run(s, st);
 }
 
+int store_external_get(struct store *s, int64_t person_id, int64_t course_id, civil_day date,
+                       struct external_row *out)
+{
+    sqlite3_stmt *st = NULL;
+    int err = st_prepare(s, ST_EXTERNAL_GET, &st);
+    if (err != STORE_OK)
+        return err;
+    sqlite3_bind_int64(st, 1, person_id);
+    sqlite3_bind_int64(st, 2, course_id);
+    sqlite3_bind_int(st, 3, date);
+    if ((err = st_step_one(s, st)) != STORE_OK)
+        return err;
+    char source[32];
+    memset(out, 0, sizeof(*out));
+    out->person_id = person_id;
+    out->course_id = course_id;
+    out->date = date;
+    st_column_text(st, 0, source, sizeof(source));
+    int src = domain_source_parse(source);
+    out->source = src < 0 ? SOURCE_LIVE_TEAMS : (enum external_source)src;
+    out->credits_q = sqlite3_column_int(st, 1);
+    st_column_text(st, 2, out->certificate, sizeof(out->certificate));
+    out->directed = sqlite3_column_int(st, 3) != 0;
+    st_column_text(st, 4, out->note, sizeof(out->note));
+    st_done(st);
+    return STORE_OK;
+}
+
 static int external_row(sqlite3_stmt *st, struct external_credit *out, size_t cap, size_t *n)
 {
     if (*n >= cap)

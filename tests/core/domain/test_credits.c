@@ -555,6 +555,15 @@ static void test_mapa_block_and_online_part_give_ten(void **state)
     assert_int_equal(item("mapa-online")->status, ITEM_COUNTED);
     assert_int_equal(summary.prerecorded_counted_q, Q(3.5));
     assert_int_equal(summary.term_q[TERM_SUMMER], Q(10));
+    /* The day rows say where their credits went. */
+    assert_string_equal(item("mapa-1-day1")->note, "counted in the course's award");
+    /* The online part typed as 1 credit is not the programme's 3.5: refused, and so the block
+     * is not complete (it would otherwise say "10 awarded" while counting 7.5). */
+    struct external_credit short_online = online;
+    short_online.credits_q = Q(1);
+    summarise(mapa, a, 2, &short_online, 1, mapa, 8, D(2024, 5, 1));
+    assert_false(package("mapa-1")->awarded);
+    assert_int_equal(summary.total_q, 0);
     /* A later block works the same way. */
     struct attendance b[2] = {attended(&mapa[6], 0, 0), attended(&mapa[7], 0, 0)};
     summarise(&mapa[6], b, 2, &online, 1, mapa, 8, D(2024, 5, 20));
@@ -805,6 +814,41 @@ static void test_external_credits_are_held_to_the_programme(void **state)
         assert_int_equal(summary.items[i].credits_q, 0);
         assert_true(summary.items[i].note[0] != '\0');
     }
+}
+
+/* A course printed without credits takes at most a day's; a statement as of a date counts
+ * nothing dated after it, and a completion dated later renews nothing yet. */
+static void test_bounds_and_the_date_asked(void **state)
+{
+    (void)state;
+    const char *why = "";
+    struct external_credit level1 = external("mand-level1-safeguarding-f2f", "", SOURCE_MANDATORY,
+                                             D(2023, 9, 5), Q(50), false, true);
+    level1.delivery = DELIVERY_FACE_TO_FACE;
+    level1.printed_q = -1;
+    level1.has_reason = true;
+    assert_false(credits_external_acceptable(&level1, &why));
+    assert_non_null(strstr(why, "8 credits"));
+    level1.credits_q = Q(8);
+    assert_true(credits_external_acceptable(&level1, &why));
+    struct mandatory_course m = {.course_id = 9, .frequency = FREQ_ANNUAL};
+    struct external_credit x[2] = {
+        external("window", "", SOURCE_LIVE_TEAMS, D(2023, 11, 29), Q(1), false, false),
+        external("mand-equality", "", SOURCE_MANDATORY, D(2099, 1, 1), Q(1), true, true)};
+    x[1].course_id = 9;
+    struct credits_input in = {.rules = &rules,
+                               .today = D(2023, 10, 1),
+                               .external = x,
+                               .n_external = 2,
+                               .mandatory = &m,
+                               .n_mandatory = 1};
+    assert_int_equal(credits_summarise(&in, &summary), CREDITS_OK);
+    assert_int_equal(summary.total_q, 0);
+    assert_string_equal(item("window")->note, "after the date asked");
+    assert_int_equal(summary.due[0].status, DUE_NEVER); /* 2099 is no completion yet */
+    in.today = D(2023, 12, 1);
+    assert_int_equal(credits_summarise(&in, &summary), CREDITS_OK);
+    assert_int_equal(summary.total_q, Q(1));
 }
 
 /* Adverse Childhood Experiences is listed each half-term: done three times, it counts once.
@@ -1178,6 +1222,7 @@ int main(void)
         T(test_mandatory_counts_only_when_directed),
         T(test_external_credits_are_held_to_the_programme),
         T(test_a_course_done_again_counts_once_a_year),
+        T(test_bounds_and_the_date_asked),
         T(test_online_items_cannot_make_the_year_alone),
         T(test_per_term_split),
         T(test_a_term_ended_with_nothing_is_a_breach),

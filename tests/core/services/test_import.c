@@ -425,6 +425,40 @@ static void test_credits_are_held_to_the_brochure(void **state)
     credits_summary_free(&s);
 }
 
+/* Found by an outside attack: a re-import that silently rewrote a stored credit, TES hours
+ * with one certificate or under another half-term's listing, and completions dated in the
+ * future. */
+static void test_credits_cannot_be_rewritten_or_doubled_quietly(void **state)
+{
+    struct fixture *f = *state;
+    import_shipped(f, "programme-2023-24.csv", IMPORT_PROGRAMME);
+    import_shipped(f, "demo-roster.csv", IMPORT_ROSTER);
+    const char *head = "staff_no,source,programme,date,credits,certificate,directed,note\n";
+    char csv[2048];
+    snprintf(csv, sizeof(csv), "%s%s", head,
+             "BIT0003,prerecorded,au1-aces,2023-10-03,2,TES-1,no,\n");
+    assert_int_equal(run_import(f, IMPORT_CREDITS, csv, false), IMPORT_OK);
+    snprintf(csv, sizeof(csv), "%s%s", head,
+             "BIT0003,prerecorded,au1-aces,2023-10-03,1,OTHER,no,\n");
+    assert_int_equal(run_import(f, IMPORT_CREDITS, csv, false), IMPORT_EINVALID);
+    assert_reported(f, 2, "error",
+                    "credits: already recorded with 2 credits (certificate \"TES-1\")");
+    f->accept_changes = true;
+    assert_int_equal(run_import(f, IMPORT_CREDITS, csv, false), IMPORT_OK);
+    assert_reported(f, 2, "warning", "replaces the recorded 2 credits");
+    f->accept_changes = false;
+    snprintf(csv, sizeof(csv), "%s%s%s%s%s", head,
+             /* 2 */ "BIT0003,prerecorded,au1-any-tes-hour,2023-10-04,1,T2,no,\n",
+             /* 3 */ "BIT0003,prerecorded,au2-any-tes-hour,2023-11-08,1,T2,no,\n",
+             /* 4 */ "BIT0003,prerecorded,sp1-any-tes-hour,2023-10-04,1,T3,no,\n",
+             /* 5 */ "BIT0003,mandatory,mand-equality,2099-01-01,1,EQ-1,yes,\n");
+    assert_int_equal(run_import(f, IMPORT_CREDITS, csv, false), IMPORT_EINVALID);
+    assert_reported(f, 3, "error", "certificate: \"T2\" is already line 2's");
+    assert_reported(f, 4, "error",
+                    "date: in Autumn 1, but \"sp1-any-tes-hour\" is the Spring 1 listing");
+    assert_reported(f, 5, "error", "date: 2099-01-01 is in the future");
+}
+
 /* Re-importing the programme with a session moved changes the credits of the people who
  * attended it: they are named, and nothing changes unless that is accepted. */
 static void test_a_changed_session_names_who_it_affects(void **state)
@@ -486,6 +520,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_external_credits_are_checked, setup, teardown),
         cmocka_unit_test_setup_teardown(test_credits_are_held_to_the_brochure, setup, teardown),
         cmocka_unit_test_setup_teardown(test_a_changed_session_names_who_it_affects, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_credits_cannot_be_rewritten_or_doubled_quietly, setup,
                                         teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
