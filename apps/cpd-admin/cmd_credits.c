@@ -81,13 +81,38 @@ static int print_correction(void *ctx, const struct event *e)
     return 0;
 }
 
-static void print_summary(const struct person *p, const struct credit_summary *s, int64_t now,
-                          int cap_q)
+/* Which year the figures are: the one configured ([terms]), said outright when the date asked
+ * is not in it. */
+static void print_year(const struct terms *terms, int64_t now)
 {
+    char first[CIVIL_DATE_LEN], last[CIVIL_DATE_LEN];
+    civil_day day;
+    int minute, y1, y2, m, d;
+    zone_utc_to_local(now, &day, &minute, NULL);
+    civil_format_date(terms->year.first, first);
+    civil_format_date(terms->year.last, last);
+    civil_to_ymd(terms->year.first, &y1, &m, &d);
+    civil_to_ymd(terms->year.last, &y2, &m, &d);
+    printf("Credit year %d-%02d (%s to %s)\n", y1, y2 % 100, first, last);
+    if (day < terms->year.first || day > terms->year.last)
+        printf("NOTE: the date asked is outside this credit year: the figures are %d-%02d's, "
+               "not the year of the date (set [terms] in kiosk.ini for another year)\n",
+               y1, y2 % 100);
+}
+
+static void print_summary(const struct person *p, const struct credit_summary *s, int64_t now,
+                          const struct rules *rules)
+{
+    int cap_q = rules->prerecorded_cap_quarters;
     char line[256], counted[16], claimed[16], cap[16];
-    char today[32];
-    zone_format_day_time(now, today);
-    printf("%s (%s), %s — as of %s\n", p->name, p->staff_no, p->academy, today);
+    char date[CIVIL_DATE_LEN], hhmm[8];
+    civil_day day;
+    int minute;
+    zone_utc_to_local(now, &day, &minute, NULL);
+    civil_format_date(day, date);
+    zone_format_hhmm(now, hhmm);
+    printf("%s (%s), %s — as of %s %s\n", p->name, p->staff_no, p->academy, date, hhmm);
+    print_year(&rules->terms, now);
     tap_text_credits(s, line, sizeof(line));
     printf("%s\n", line);
     for (int t = 0; t < TERM_COUNT; t++) {
@@ -136,7 +161,7 @@ int cmd_credits(struct admin *a, int argc, char **argv)
     struct credit_summary *s = calloc(1, sizeof(*s));
     int err = s ? tapflow_summary(a->store, &a->cfg.rules, p.id, now, s) : STORE_ENOMEM;
     if (err == STORE_OK)
-        print_summary(&p, s, now, a->cfg.rules.prerecorded_cap_quarters);
+        print_summary(&p, s, now, &a->cfg.rules);
     if (err == STORE_OK)
         err = print_corrections(a, &p);
     if (err != STORE_OK)

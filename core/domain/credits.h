@@ -15,9 +15,10 @@
 #include "core/domain/domain.h"
 #include "core/domain/rules.h"
 
-#define CREDITS_DUE_SOON_DAYS   30
-#define CREDITS_UNPRINTED_MAX_Q (8 * QUARTERS_PER_CREDIT) /* a day, for a course without credits   \
-                                                           */
+#define CREDITS_DUE_SOON_DAYS 30
+#define CREDITS_UNPRINTED_MAX_Q                                                                    \
+    (8 * QUARTERS_PER_CREDIT) /* a day, for a course without credits                               \
+                               */
 
 enum item_status {
     ITEM_COUNTED,     /* full credits */

@@ -1,10 +1,12 @@
 #include "core/services/corrections.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "core/base/error.h"
+#include "core/base/utf8.h"
 #include "core/domain/credits.h"
 #include "core/domain/crypto.h"
 #include "core/domain/payload.h"
@@ -12,13 +14,22 @@
 #define US_PER_MIN INT64_C(60000000)
 #define REASON_MAX 200
 
+/* One line of plain text: valid UTF-8, no control characters, no bidirectional overrides or
+ * isolates (which make a printed line read otherwise than it is), and not blank. */
 static bool one_line(const char *text)
 {
+    bool visible = false;
+    if (!utf8_valid(text))
+        return false;
     for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
         if (*p < 0x20 || *p == 0x7f)
             return false;
+        if (p[0] == 0xE2 && ((p[1] == 0x80 && p[2] >= 0xAA && p[2] <= 0xAE) ||
+                             (p[1] == 0x81 && p[2] >= 0xA6 && p[2] <= 0xA9)))
+            return false;
+        visible |= *p != ' ';
     }
-    return true;
+    return visible;
 }
 
 /* Who and why are the point of a correction: both present, each one plain line. */
@@ -29,7 +40,7 @@ static bool who_and_why(const struct correction *c, const char **why)
     else if (!c->reason || !c->reason[0])
         *why = "a correction needs its reason (--reason)";
     else if (strlen(c->reason) > REASON_MAX || !one_line(c->reason))
-        *why = "the reason is one line of at most 200 characters";
+        *why = "the reason is one line of plain text, at most 200 characters";
     else
         return true;
     return false;
@@ -91,6 +102,10 @@ int correct_credits(const struct correction *c, const struct person *person,
         *why = "a CPI or MAPA session counts as part of its course: approve it instead";
         return STORE_EINVALID;
     }
+    if (domain_kind_zero_credit(session->kind)) {
+        *why = "a hub or department meeting is directed time: 0 credits";
+        return STORE_EINVALID;
+    }
     if (credits_q < 0 || (session->credits_q >= 0 && credits_q > session->credits_q)) {
         *why = "more credits than the programme prints for the session";
         return STORE_EINVALID;
@@ -116,6 +131,10 @@ int correct_approve(const struct correction *c, const struct person *person,
         *why = "still signed in: record the sign-out first";
         err = STORE_EINVALID;
     }
+    if (err == STORE_OK && domain_kind_zero_credit(session->kind)) {
+        *why = "a hub or department meeting is directed time: nothing to approve";
+        err = STORE_EINVALID;
+    }
     struct event e;
     if (err == STORE_OK)
         err = make(c, EV_APPROVE, person, session, NULL, 0, &e);
@@ -128,6 +147,42 @@ static bool within_session(const struct correction *c, const struct session *s, 
     const struct rules *r = c->rules;
     return at >= s->start_us - r->open_before_min * US_PER_MIN &&
            at <= s->end_us + r->checkout_after_min * US_PER_MIN;
+}
+
+/* Someone is in one place at a time: the person's other attendance over [in, out]. */
+static int overlaps_another(const struct correction *c, const struct person *person,
+                            const struct session *session, int64_t in_us, int64_t out_us,
+                            const char **why)
+{
+    struct session *sessions = NULL;
+    struct attendance *rows = NULL;
+    size_t n = 0;
+    int err = STORE_ETOOMANY;
+    for (size_t cap = 64; err == STORE_ETOOMANY; cap *= 2) {
+        struct session *s = realloc(sessions, cap * sizeof(*s));
+        struct attendance *r = s ? realloc(rows, cap * sizeof(*r)) : NULL;
+        if (s)
+            sessions = s;
+        if (!r) {
+            err = STORE_ENOMEM;
+            break;
+        }
+        rows = r;
+        err = store_attendance_of(c->store, person->id, sessions, rows, cap, &n);
+    }
+    int64_t until = out_us ? out_us : session->end_us;
+    for (size_t i = 0; i < n && err == STORE_OK; i++) {
+        const struct attendance *a = &rows[i];
+        int64_t a_until = a->out_us ? a->out_us : sessions[i].end_us;
+        if (sessions[i].id == session->id || a->in_us == 0 || (a->flags & ATT_VOID) ||
+            a->in_us >= until || in_us >= a_until)
+            continue;
+        *why = "the person was at another session then (void that one first if it was wrong)";
+        err = STORE_EINVALID;
+    }
+    free(sessions);
+    free(rows);
+    return err;
 }
 
 int correct_sign_in(const struct correction *c, const struct person *person,
@@ -158,6 +213,8 @@ int correct_sign_in(const struct correction *c, const struct person *person,
         return STORE_EINVALID;
     }
     if (err != STORE_OK && err != STORE_ENOTFOUND)
+        return err;
+    if ((err = overlaps_another(c, person, session, in_us, out_us, why)) != STORE_OK)
         return err;
     struct payload_field in[] = {
         PAYLOAD_INT_FIELD("at_us", in_us),

@@ -116,6 +116,11 @@ static void test_a_kiosk_from_init_to_verify(void **state)
     assert_output_has("8 / 16 credits this year");
     assert_output_has("9 claimed, 8 counted");
     assert_int_equal(admin("credits NOBODY"), 1);
+    /* Asked about 2025, the figures are 2023-24's, and the statement says so. */
+    assert_int_equal(admin("credits BIT0003 --at '2025-03-01 09:00'"), 0);
+    assert_output_has("as of 2025-03-01 09:00");
+    assert_output_has("Credit year 2023-24 (2023-09-01 to 2024-08-31)");
+    assert_output_has("NOTE: the date asked is outside this credit year");
     assert_output_has("cpd-admin: no person with staff number \"NOBODY\"");
 
     assert_int_equal(admin("trainer pin BIT0010 < /dev/null"), 1);
@@ -313,6 +318,17 @@ static void test_corrections_from_the_office(void **state)
         admin("correct sign-in BIT0008 sp1-grievance-disciplinary --at '2024-02-01 15:40'" BY), 1);
     assert_output_has("not a session the kiosk records");
     assert_int_equal(admin("correct frobnicate BIT0008 au2-in-class-support" BY), 2);
+    assert_int_equal(admin("correct sign-in BIT0008 au2-school-evaluation --at '2023-11-27 16:00'"
+                           " --out '2023-11-27 17:00'" BY),
+                     1);
+    assert_output_has("at another session then");
+    assert_int_equal(admin("correct credits BIT0002 hub-exams-2023-09-12 --credits 1" BY), 1);
+    assert_output_has("directed time");
+    assert_int_equal(admin("correct void BIT0008 au2-in-class-support --by x --reason '   '"), 1);
+    assert_output_has("one line of plain text");
+    assert_int_equal(
+        admin("correct void BIT0008 au2-in-class-support --by x --reason $'ok \u202e gnorw'"), 1);
+    assert_output_has("one line of plain text");
     assert_int_equal(admin("verify"), 0);
     assert_output_has("8 events: hash chain and signatures verified");
 
