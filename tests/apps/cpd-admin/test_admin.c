@@ -116,12 +116,12 @@ static void test_a_kiosk_from_init_to_verify(void **state)
     assert_output_has("8 / 16 credits this year");
     assert_output_has("9 claimed, 8 counted");
     assert_int_equal(admin("credits NOBODY"), 1);
+    assert_output_has("cpd-admin: no person with staff number \"NOBODY\"");
     /* Asked about 2025, the figures are 2023-24's, and the statement says so. */
     assert_int_equal(admin("credits BIT0003 --at '2025-03-01 09:00'"), 0);
     assert_output_has("as of 2025-03-01 09:00");
     assert_output_has("Credit year 2023-24 (2023-09-01 to 2024-08-31)");
     assert_output_has("NOTE: the date asked is outside this credit year");
-    assert_output_has("cpd-admin: no person with staff number \"NOBODY\"");
 
     assert_int_equal(admin("trainer pin BIT0010 < /dev/null"), 1);
     assert_output_has("no PIN given on standard input");
