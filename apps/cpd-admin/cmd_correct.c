@@ -20,13 +20,15 @@ static const char help[] =
     "  sign-out  --at TIME         a missed sign-out\n"
     "  void                        recorded by mistake (the wrong session): counts nothing\n"
     "  badge     (LAST4 for SESSION) a lost or replaced badge: refused from now on\n"
+    "  credit    (PROGRAMME for SESSION) --date DATE\n"
+    "                              void a credit recorded elsewhere (as imported)\n"
     "SESSION is the programme id (for badge: the badge's last 4 hex digits, cpd-admin badges); "
     "TIME is local \"YYYY-MM-DD HH:MM\". --by names who makes the\n"
     "correction; --reason is one line. The statement (cpd-admin credits) shows it at once;\n"
     "the next sync sends it to head office.\n";
 
 struct correct_options {
-    const char *by, *reason, *credits, *at, *out;
+    const char *by, *reason, *credits, *at, *out, *date;
 };
 
 static int parse_time(const char *option, const char *text, int64_t *out)
@@ -67,9 +69,10 @@ static int run(const char *kind, const struct correction *c, const struct person
 int cmd_correct(struct admin *a, int argc, char **argv)
 {
     struct correct_options o = {0};
-    const struct admin_option table[] = {{"by", true, &o.by},           {"reason", true, &o.reason},
-                                         {"credits", true, &o.credits}, {"at", true, &o.at},
-                                         {"out", true, &o.out},         {NULL, false, NULL}};
+    const struct admin_option table[] = {
+        {"by", true, &o.by}, {"reason", true, &o.reason}, {"credits", true, &o.credits},
+        {"at", true, &o.at}, {"out", true, &o.out},       {"date", true, &o.date},
+        {NULL, false, NULL}};
     int first = 0;
     int rc = admin_options(argc, argv, table, help, &first);
     if (rc != 0)
@@ -84,8 +87,13 @@ int cmd_correct(struct admin *a, int argc, char **argv)
     if (admin_open_store(a) != 0 || admin_load_keys(a, true, false) != 0 ||
         admin_person(a, staff_no, &p) != 0)
         return 1;
-    bool badge = strcmp(kind, "badge") == 0;
-    int err = badge ? STORE_OK : store_session_by_code(a->store, code, &s);
+    bool badge = strcmp(kind, "badge") == 0, credit = strcmp(kind, "credit") == 0;
+    civil_day date = 0;
+    if (credit && (!o.date || civil_parse_date(o.date, &date) != 0)) {
+        admin_error("--date: expected the credit's date YYYY-MM-DD");
+        return EXIT_USAGE;
+    }
+    int err = badge || credit ? STORE_OK : store_session_by_code(a->store, code, &s);
     if (err != STORE_OK) {
         admin_error("%s: %s", code,
                     err == STORE_ENOTFOUND ? "no dated session with this programme id"
@@ -100,14 +108,16 @@ int cmd_correct(struct admin *a, int argc, char **argv)
                            .now_us = clock_wall_us(),
                            .mono_us = clock_monotonic_us()};
     const char *why = "";
-    err = badge ? correct_revoke_badge(&c, &p, code, &why) : run(kind, &c, &p, &s, &o, &why);
+    err = badge    ? correct_revoke_badge(&c, &p, code, &why)
+          : credit ? correct_void_credit(&c, &p, code, date, &why)
+                   : run(kind, &c, &p, &s, &o, &why);
     if (err == EXIT_USAGE)
         return EXIT_USAGE;
     if (err != STORE_OK) {
         admin_error("%s %s %s: %s", kind, staff_no, code, why[0] ? why : cpd_strerror(err));
         return 1;
     }
-    printf("%s %s at %s: corrected by %s (%s)\n", kind, p.name, badge ? code : s.code, o.by,
-           o.reason);
+    printf("%s %s at %s: corrected by %s (%s)\n", kind, p.name, badge || credit ? code : s.code,
+           o.by, o.reason);
     return 0;
 }

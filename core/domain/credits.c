@@ -314,7 +314,10 @@ static void add_external_items(const struct credits_input *in, struct credit_sum
         it->credits_q = x->credits_q;
         it->status = ITEM_COUNTED;
         it->prerecorded = x->delivery == DELIVERY_PRERECORDED;
-        if (!credits_external_acceptable(x, &why)) {
+        if (x->voided) {
+            it->status = ITEM_NOT_COUNTED;
+            it->note = "voided by a correction";
+        } else if (!credits_external_acceptable(x, &why)) {
             it->status = ITEM_NOT_COUNTED;
             it->note = why;
             out->review_count++;

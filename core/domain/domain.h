@@ -89,6 +89,7 @@ struct external_credit {
     bool has_certificate;
     bool directed;
     bool has_reason; /* the record's note says why (needed where the programme is silent) */
+    bool voided;     /* a correction voided it: it counts nothing */
     /* What the programme says of the course: the engine judges the record against it. */
     enum course_kind kind;
     enum delivery delivery;

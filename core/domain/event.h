@@ -47,6 +47,7 @@ enum event_type {
     EV_VOID_ATTENDANCE, /* an attendance recorded by mistake counts nothing (payload: by, reason) */
     EV_CLOCK_REFUSED,   /* a tap refused: the clock cannot be believed (payload: clock, badge) */
     EV_BADGE_REVOKED,   /* a lost or replaced badge refused from now on (badge_hash, by, reason) */
+    EV_CREDIT_VOIDED,   /* a credit recorded elsewhere counts nothing (programme, date, by, why) */
     EV_TYPE_COUNT
 };
 

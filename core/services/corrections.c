@@ -315,3 +315,60 @@ int correct_revoke_badge(const struct correction *c, const struct person *person
     err = make(c, EV_BADGE_REVOKED, person, NULL, f, 2, &e);
     return err == STORE_OK ? commit(c, &e, 1) : err;
 }
+
+/* Whether the stored credit of this course and date is voided already. */
+static int credit_voided(const struct correction *c, const struct person *person, int64_t course_id,
+                         civil_day date, bool *voided)
+{
+    struct external_credit *list = NULL;
+    size_t n = 0;
+    int err = STORE_ETOOMANY;
+    *voided = false;
+    for (size_t cap = 32; err == STORE_ETOOMANY; cap *= 2) {
+        struct external_credit *grown = realloc(list, cap * sizeof(*list));
+        if (!grown) {
+            err = STORE_ENOMEM;
+            break;
+        }
+        list = grown;
+        err = store_external_for(c->store, person->id, list, cap, &n);
+    }
+    for (size_t i = 0; i < n && err == STORE_OK; i++)
+        *voided |= list[i].course_id == course_id && list[i].date == date && list[i].voided;
+    free(list);
+    return err;
+}
+
+int correct_void_credit(const struct correction *c, const struct person *person,
+                        const char *programme, civil_day date, const char **why)
+{
+    struct course_row course;
+    struct external_row row;
+    int64_t course_id = 0;
+    bool voided = false;
+    *why = "";
+    if (!who_and_why(c, why))
+        return STORE_EINVALID;
+    int err = store_course_by_code(c->store, programme, &course, &course_id);
+    if (err == STORE_OK)
+        err = store_external_get(c->store, person->id, course_id, date, &row);
+    if (err == STORE_ENOTFOUND) {
+        *why = "no credit of this person for this programme id on this date (cpd-admin credits)";
+        return STORE_EINVALID;
+    }
+    if (err == STORE_OK)
+        err = credit_voided(c, person, course_id, date, &voided);
+    if (err == STORE_OK && voided) {
+        *why = "this credit is already voided";
+        err = STORE_EINVALID;
+    }
+    if (err != STORE_OK)
+        return err;
+    char day[CIVIL_DATE_LEN];
+    civil_format_date(date, day);
+    struct payload_field f[] = {PAYLOAD_STR_FIELD("programme", course.code),
+                                PAYLOAD_STR_FIELD("date", day)};
+    struct event e;
+    err = make(c, EV_CREDIT_VOIDED, person, NULL, f, 2, &e);
+    return err == STORE_OK ? commit(c, &e, 1) : err;
+}

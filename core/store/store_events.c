@@ -148,10 +148,32 @@ static int project_revocation(struct store *s, const struct event *e)
     return st_run(s, st);
 }
 
+/* A voided credit, from its event, by the ids an import keeps: programme id and date. */
+static int project_credit_void(struct store *s, const struct event *e)
+{
+    char code[DOMAIN_CODE_MAX], date[CIVIL_DATE_LEN + 4];
+    civil_day day;
+    if (payload_get_str(e->payload, "programme", code, sizeof(code)) != PAYLOAD_OK ||
+        payload_get_str(e->payload, "date", date, sizeof(date)) != PAYLOAD_OK ||
+        civil_parse_date(date, &day) != 0)
+        return STORE_OK; /* a malformed one voids nothing (verify still checks its seal) */
+    sqlite3_stmt *st = NULL;
+    int err = st_prepare(s, ST_CREDIT_VOID_PUT, &st);
+    if (err != STORE_OK)
+        return err;
+    st_bind_text(st, 1, e->person);
+    st_bind_text(st, 2, code);
+    sqlite3_bind_int(st, 3, day);
+    sqlite3_bind_int64(st, 4, e->seq);
+    return st_run(s, st);
+}
+
 static int project(struct store *s, const struct event *e)
 {
     if (e->type == EV_BADGE_REVOKED)
         return project_revocation(s, e);
+    if (e->type == EV_CREDIT_VOIDED)
+        return project_credit_void(s, e);
     if (!projection_affects(e->type))
         return STORE_OK;
     struct person p;
@@ -481,6 +503,8 @@ int store_rebuild_projections(struct store *s)
     err = st_exec(s, "DELETE FROM attendance");
     if (err == STORE_OK)
         err = st_exec(s, "DELETE FROM badge_revocations");
+    if (err == STORE_OK)
+        err = st_exec(s, "DELETE FROM credit_voids");
     /* A second statement object: ST_EVENTS_FROM stays busy while project() runs others. */
     sqlite3_stmt *st = NULL;
     if (err == STORE_OK) {

@@ -50,6 +50,7 @@ enum stmt_id {
     ST_EVENTS_OF,
     ST_REVOCATION_PUT,
     ST_NEWEST_BELIEVED,
+    ST_CREDIT_VOID_PUT,
     ST_REVOKED,
     ST_ATT_GET,
     ST_ATT_PUT,

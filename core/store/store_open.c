@@ -121,6 +121,14 @@ static const char *const migrations[] = {
     "  uid_hash BLOB PRIMARY KEY CHECK (length(uid_hash) = 32),"
     "  seq INTEGER NOT NULL,"
     "  revoked_us INTEGER NOT NULL) WITHOUT ROWID;",
+    /* 5: credits recorded elsewhere that a correction voided, projected from credit_voided
+     * events by the stable ids (staff number, programme id, date): an import never undoes it */
+    "CREATE TABLE credit_voids("
+    "  staff_no TEXT NOT NULL,"
+    "  course_code TEXT NOT NULL,"
+    "  date INTEGER NOT NULL,"
+    "  seq INTEGER NOT NULL,"
+    "  PRIMARY KEY (staff_no, course_code, date)) WITHOUT ROWID;",
 };
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 _Static_assert(N_MIGRATIONS == STORE_SCHEMA_VERSION, "schema version and migrations disagree");
@@ -184,7 +192,10 @@ const char *const stmt_sql[ST_COUNT] = {
         " directed = excluded.directed, note = excluded.note",
     [ST_EXTERNAL_FOR] = "SELECT x.course_id, c.code, c.title, c.grp, x.source, x.date,"
                         " x.credits_q, x.certificate <> '', x.directed, x.note <> '', c.kind,"
-                        " c.delivery, coalesce(c.credits_q, -1), c.category, s.date"
+                        " c.delivery, coalesce(c.credits_q, -1), c.category, s.date,"
+                        " EXISTS (SELECT 1 FROM credit_voids v JOIN people p ON p.id = x.person_id"
+                        "  WHERE v.staff_no = p.staff_no AND v.course_code = c.code"
+                        "  AND v.date = x.date)"
                         " FROM external_credits x JOIN courses c ON c.id = x.course_id"
                         " LEFT JOIN sessions s ON s.course_id = c.id"
                         " WHERE x.person_id = ?1 ORDER BY x.date, x.id",
@@ -198,6 +209,8 @@ const char *const stmt_sql[ST_COUNT] = {
     [ST_REVOCATION_PUT] =
         "INSERT OR IGNORE INTO badge_revocations(uid_hash, seq, revoked_us) VALUES (?1, ?2, ?3)",
     [ST_REVOKED] = "SELECT 1 FROM badge_revocations WHERE uid_hash = ?1",
+    [ST_CREDIT_VOID_PUT] = "INSERT OR IGNORE INTO credit_voids(staff_no, course_code, date, seq)"
+                           " VALUES (?1, ?2, ?3, ?4)",
     [ST_NEWEST_BELIEVED] = "SELECT wall_us FROM events WHERE type <> 'clock_refused'"
                            " ORDER BY seq DESC LIMIT 1",
     [ST_ATT_GET] = "SELECT " ATT_COLS " FROM attendance a"

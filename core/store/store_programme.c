@@ -283,6 +283,7 @@ static int external_row(sqlite3_stmt *st, struct external_credit *out, size_t ca
     x->repeatable = domain_category_repeatable(code);
     x->has_session = sqlite3_column_type(st, 14) != SQLITE_NULL;
     x->session_date = (civil_day)sqlite3_column_int(st, 14);
+    x->voided = sqlite3_column_int(st, 15) != 0;
     return 0;
 }
 

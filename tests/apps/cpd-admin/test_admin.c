@@ -359,6 +359,27 @@ static void test_corrections_from_the_office(void **state)
     assert_output_has("This badge was replaced — ask a trainer");
     assert_int_equal(admin("credits BIT0001 --at '2024-07-20 09:00'"), 0);
     assert_output_has("badge_revoked");
+    /* A credit recorded elsewhere, voided: it counts nothing, and importing the file again does
+     * not bring it back. */
+    assert_int_equal(admin("import credits data/demo-credits.csv"), 0);
+    assert_int_equal(admin("credits BIT0003 --at '2024-07-20 09:00'"), 0);
+    assert_output_has("8 / 16 credits this year");
+    assert_int_equal(admin("correct credit BIT0003 au1-aces --date 2023-10-03" BY), 0);
+    assert_int_equal(admin("correct credit BIT0003 au1-aces --date 2023-10-03" BY), 1);
+    assert_output_has("already voided");
+    assert_int_equal(admin("correct credit BIT0003 au1-aces --date 2023-10-04" BY), 1);
+    assert_output_has("no credit of this person for this programme id on this date");
+    assert_int_equal(admin("import credits data/demo-credits.csv"), 0);
+    assert_int_equal(admin("credits BIT0003 --at '2024-07-20 09:00'"), 0);
+    assert_output_has("7 / 16 credits this year");
+    assert_output_has("voided by a correction");
+    assert_output_has("credit_voided");
+    char priya[sizeof(output)];
+    memcpy(priya, output, sizeof(output));
+    assert_int_equal(admin("rebuild"), 0);
+    assert_int_equal(admin("credits BIT0003 --at '2024-07-20 09:00'"), 0);
+    assert_string_equal(output, priya);
+    assert_int_equal(admin("credits BIT0001 --at '2024-07-20 09:00'"), 0);
     memcpy(before, output, sizeof(output));
     /* Rebuilt from the events alone: the same year. */
     assert_int_equal(admin("rebuild"), 0);
