@@ -19,6 +19,7 @@ static const char help[] =
     "                              attended, as a paper register shows\n"
     "  sign-out  --at TIME         a missed sign-out\n"
     "  void                        recorded by mistake (the wrong session): counts nothing\n"
+    "  unbook                      cancel a booking that no longer holds\n"
     "  badge     (LAST4 for SESSION) a lost or replaced badge: refused from now on\n"
     "  credit    (PROGRAMME for SESSION) --date DATE\n"
     "                              void a credit recorded elsewhere (as imported)\n"
@@ -55,6 +56,8 @@ static int run(const char *kind, const struct correction *c, const struct person
         return correct_approve(c, p, s, why);
     if (strcmp(kind, "void") == 0)
         return correct_void(c, p, s, why);
+    if (strcmp(kind, "unbook") == 0)
+        return correct_cancel_booking(c, p, s, why);
     if (strcmp(kind, "sign-out") == 0)
         return parse_time("at", o->at, &out) ? EXIT_USAGE : correct_sign_out(c, p, s, out, why);
     if (strcmp(kind, "sign-in") == 0) {

@@ -68,7 +68,7 @@ static int print_correction(void *ctx, const struct event *e)
     int *n = ctx;
     if (e->type != EV_MANUAL_SIGN_IN && e->type != EV_MANUAL_SIGN_OUT && e->type != EV_APPROVE &&
         e->type != EV_CORRECTION && e->type != EV_VOID_ATTENDANCE && e->type != EV_BADGE_REVOKED &&
-        e->type != EV_CREDIT_VOIDED)
+        e->type != EV_CREDIT_VOIDED && e->type != EV_BOOKING_CANCELLED)
         return 0;
     char by[DOMAIN_NAME_MAX] = "", reason[256] = "", when[32];
     if (payload_get_str(e->payload, "by", by, sizeof(by)) != PAYLOAD_OK)

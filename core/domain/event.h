@@ -48,6 +48,7 @@ enum event_type {
     EV_CLOCK_REFUSED,   /* a tap refused: the clock cannot be believed (payload: clock, badge) */
     EV_BADGE_REVOKED,   /* a lost or replaced badge refused from now on (badge_hash, by, reason) */
     EV_CREDIT_VOIDED,   /* a credit recorded elsewhere counts nothing (programme, date, by, why) */
+    EV_BOOKING_CANCELLED, /* a booking that no longer holds (by, reason) */
     EV_TYPE_COUNT
 };
 

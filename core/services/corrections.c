@@ -372,3 +372,21 @@ int correct_void_credit(const struct correction *c, const struct person *person,
     err = make(c, EV_CREDIT_VOIDED, person, NULL, f, 2, &e);
     return err == STORE_OK ? commit(c, &e, 1) : err;
 }
+
+int correct_cancel_booking(const struct correction *c, const struct person *person,
+                           const struct session *session, const char **why)
+{
+    bool booked = false;
+    *why = "";
+    if (!who_and_why(c, why))
+        return STORE_EINVALID;
+    int err = store_booked(c->store, person->id, session->id, &booked);
+    if (err == STORE_OK && !booked) {
+        *why = "no booking of this person on this session (or it is cancelled already)";
+        err = STORE_EINVALID;
+    }
+    struct event e;
+    if (err == STORE_OK)
+        err = make(c, EV_BOOKING_CANCELLED, person, session, NULL, 0, &e);
+    return err == STORE_OK ? commit(c, &e, 1) : err;
+}

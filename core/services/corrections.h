@@ -41,6 +41,10 @@ int correct_void(const struct correction *c, const struct person *person,
  * and importing the same row again does not bring it back. */
 int correct_void_credit(const struct correction *c, const struct person *person,
                         const char *programme, civil_day date, const char **why);
+/* A booking that no longer holds: the person is not expected at the session (the register
+ * stops listing them as "booked — not here"); a bookings import does not bring it back. */
+int correct_cancel_booking(const struct correction *c, const struct person *person,
+                           const struct session *session, const char **why);
 /* A badge reported lost or replaced (last4 as cpd-admin badges shows it): refused from now on
  * with "This badge was replaced — ask a trainer"; enrol the new one as usual. */
 int correct_revoke_badge(const struct correction *c, const struct person *person, const char *last4,

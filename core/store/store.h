@@ -24,7 +24,7 @@
 #include "core/domain/event.h"
 #include "core/domain/pin.h"
 
-#define STORE_SCHEMA_VERSION 5
+#define STORE_SCHEMA_VERSION 6
 
 struct store;
 

@@ -168,8 +168,22 @@ static int project_credit_void(struct store *s, const struct event *e)
     return st_run(s, st);
 }
 
+static int project_booking_cancel(struct store *s, const struct event *e)
+{
+    sqlite3_stmt *st = NULL;
+    int err = st_prepare(s, ST_BOOKING_CANCEL_PUT, &st);
+    if (err != STORE_OK)
+        return err;
+    st_bind_text(st, 1, e->person);
+    st_bind_text(st, 2, e->session);
+    sqlite3_bind_int64(st, 3, e->seq);
+    return st_run(s, st);
+}
+
 static int project(struct store *s, const struct event *e)
 {
+    if (e->type == EV_BOOKING_CANCELLED)
+        return project_booking_cancel(s, e);
     if (e->type == EV_BADGE_REVOKED)
         return project_revocation(s, e);
     if (e->type == EV_CREDIT_VOIDED)
@@ -505,6 +519,8 @@ int store_rebuild_projections(struct store *s)
         err = st_exec(s, "DELETE FROM badge_revocations");
     if (err == STORE_OK)
         err = st_exec(s, "DELETE FROM credit_voids");
+    if (err == STORE_OK)
+        err = st_exec(s, "DELETE FROM booking_cancellations");
     /* A second statement object: ST_EVENTS_FROM stays busy while project() runs others. */
     sqlite3_stmt *st = NULL;
     if (err == STORE_OK) {

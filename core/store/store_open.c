@@ -129,6 +129,13 @@ static const char *const migrations[] = {
     "  date INTEGER NOT NULL,"
     "  seq INTEGER NOT NULL,"
     "  PRIMARY KEY (staff_no, course_code, date)) WITHOUT ROWID;",
+    /* 6: bookings a correction cancelled, projected from booking_cancelled events by staff
+     * number and programme id: a bookings import never brings one back */
+    "CREATE TABLE booking_cancellations("
+    "  staff_no TEXT NOT NULL,"
+    "  session_code TEXT NOT NULL,"
+    "  seq INTEGER NOT NULL,"
+    "  PRIMARY KEY (staff_no, session_code)) WITHOUT ROWID;",
 };
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 _Static_assert(N_MIGRATIONS == STORE_SCHEMA_VERSION, "schema version and migrations disagree");
@@ -183,7 +190,11 @@ const char *const stmt_sql[ST_COUNT] = {
         "SELECT source, credits_q, certificate, directed, note FROM external_credits"
         " WHERE person_id = ?1 AND course_id = ?2 AND date = ?3",
     [ST_BOOKING_ADD] = "INSERT OR IGNORE INTO bookings(person_id, session_id) VALUES (?1, ?2)",
-    [ST_BOOKED] = "SELECT 1 FROM bookings WHERE person_id = ?1 AND session_id = ?2",
+    [ST_BOOKED] = "SELECT 1 FROM bookings b JOIN people p ON p.id = b.person_id"
+                  " JOIN sessions s ON s.id = b.session_id JOIN courses c ON c.id = s.course_id"
+                  " WHERE b.person_id = ?1 AND b.session_id = ?2 AND NOT EXISTS (SELECT 1 FROM"
+                  " booking_cancellations x WHERE x.staff_no = p.staff_no"
+                  " AND x.session_code = c.code)",
     [ST_EXTERNAL_UPSERT] =
         "INSERT INTO external_credits(person_id, course_id, source, date, credits_q, certificate,"
         " directed, note) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
@@ -209,6 +220,8 @@ const char *const stmt_sql[ST_COUNT] = {
     [ST_REVOCATION_PUT] =
         "INSERT OR IGNORE INTO badge_revocations(uid_hash, seq, revoked_us) VALUES (?1, ?2, ?3)",
     [ST_REVOKED] = "SELECT 1 FROM badge_revocations WHERE uid_hash = ?1",
+    [ST_BOOKING_CANCEL_PUT] = "INSERT OR IGNORE INTO booking_cancellations(staff_no,"
+                              " session_code, seq) VALUES (?1, ?2, ?3)",
     [ST_CREDIT_VOID_PUT] = "INSERT OR IGNORE INTO credit_voids(staff_no, course_code, date, seq)"
                            " VALUES (?1, ?2, ?3, ?4)",
     [ST_NEWEST_BELIEVED] = "SELECT wall_us FROM events WHERE type <> 'clock_refused'"
@@ -229,8 +242,12 @@ const char *const stmt_sql[ST_COUNT] = {
     [ST_REGISTER] = "SELECT " PERSON_COLS ", " ATT_COLS " FROM attendance a"
                     " JOIN people p ON p.id = a.person_id WHERE a.session_id = ?1"
                     " ORDER BY p.name",
-    [ST_BOOKINGS_OF] = "SELECT " PERSON_COLS " FROM bookings b JOIN people p ON p.id = b.person_id"
-                       " WHERE b.session_id = ?1 ORDER BY p.name",
+    [ST_BOOKINGS_OF] =
+        "SELECT " PERSON_COLS " FROM bookings b JOIN people p ON p.id = b.person_id"
+        " JOIN sessions s ON s.id = b.session_id JOIN courses c ON c.id = s.course_id"
+        " WHERE b.session_id = ?1 AND NOT EXISTS (SELECT 1 FROM"
+        " booking_cancellations x WHERE x.staff_no = p.staff_no"
+        " AND x.session_code = c.code) ORDER BY p.name",
     [ST_PIN_GET] = "SELECT pin_hash, failures, locked_until_us FROM trainer_pins"
                    " WHERE person_id = ?1",
     [ST_PIN_SET] =

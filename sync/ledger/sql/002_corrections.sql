@@ -1,6 +1,6 @@
 -- Ledger schema version 2: corrections and clock integrity. A kiosk or the office voids an
 -- attendance recorded by mistake (void_attendance), a credit recorded elsewhere
--- (credit_voided), or revokes a lost badge (badge_revoked); a
+-- (credit_voided) or a booking (booking_cancelled), or revokes a lost badge (badge_revoked); a
 -- kiosk refuses a tap on a clock it cannot believe and records it (clock_refused) —
 -- core/domain/event.c. The events table takes both
 -- like every other type the kiosk writes. Applied by `cpd-admin ledger init` on a
@@ -11,6 +11,6 @@ ALTER TABLE cpd.events ADD CONSTRAINT events_type_check CHECK (type IN ('sign_in
     'auto_close', 'already_in', 'already_out', 'leave_prompt', 'choose_prompt', 'no_session',
     'unknown_badge', 'random_uid', 'inactive_badge', 'trainer_badge', 'manual_sign_in',
     'manual_sign_out', 'approve', 'correction', 'badge_enrolled', 'void_attendance',
-    'clock_refused', 'badge_revoked', 'credit_voided'));
+    'clock_refused', 'badge_revoked', 'credit_voided', 'booking_cancelled'));
 
 UPDATE cpd.schema_version SET version = 2;

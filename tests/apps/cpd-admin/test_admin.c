@@ -379,6 +379,16 @@ static void test_corrections_from_the_office(void **state)
     assert_int_equal(admin("rebuild"), 0);
     assert_int_equal(admin("credits BIT0003 --at '2024-07-20 09:00'"), 0);
     assert_string_equal(output, priya);
+    /* Sarah's booking on the 27 Nov in-class session no longer holds: cancelled, and the
+     * bookings file imported again does not bring it back. Tom was never booked on it. */
+    assert_int_equal(admin("correct unbook BIT0008 au2-in-class-support" BY), 1);
+    assert_output_has("no booking of this person");
+    assert_int_equal(admin("correct unbook BIT0001 au2-in-class-support" BY), 0);
+    assert_int_equal(admin("import bookings data/demo-bookings.csv"), 0);
+    assert_int_equal(admin("correct unbook BIT0001 au2-in-class-support" BY), 1);
+    assert_output_has("cancelled already");
+    assert_int_equal(admin("events"), 0);
+    assert_output_has("booking_cancelled");
     assert_int_equal(admin("credits BIT0001 --at '2024-07-20 09:00'"), 0);
     memcpy(before, output, sizeof(output));
     /* Rebuilt from the events alone: the same year. */
