@@ -8,11 +8,13 @@
 
 static const char help[] =
     "usage: cpd-admin import programme|roster|bookings|credits FILE [--dry-run] "
-    "[--accept-changes]\n"
+    "[--accept-changes] [--replace]\n"
     "Imports a CSV file (formats: docs/data-formats.md) in one transaction: all of it or, when\n"
     "any line has an error, nothing. Every problem is printed as FILE:LINE: error|warning: ...\n"
     "--dry-run checks everything and writes nothing. A programme that changes the times or\n"
     "credits of a session people attended names them and is refused unless --accept-changes.\n"
+    "--replace (bookings, credits): the file is the whole record; what the store holds and the\n"
+    "file no longer does is cancelled or voided by a correction event naming the file.\n"
     "Exit status 1 when there is any error.\n";
 
 static void print_problem(void *ctx, const char *line)
@@ -23,9 +25,11 @@ static void print_problem(void *ctx, const char *line)
 
 int cmd_import(struct admin *a, int argc, char **argv)
 {
-    const char *flag = NULL, *accept = NULL;
-    const struct admin_option table[] = {
-        {"dry-run", false, &flag}, {"accept-changes", false, &accept}, {NULL, false, NULL}};
+    const char *flag = NULL, *accept = NULL, *replace = NULL;
+    const struct admin_option table[] = {{"dry-run", false, &flag},
+                                         {"accept-changes", false, &accept},
+                                         {"replace", false, &replace},
+                                         {NULL, false, NULL}};
     int first = 0;
     int rc = admin_options(argc, argv, table, help, &first);
     if (rc != 0)
@@ -39,10 +43,13 @@ int cmd_import(struct admin *a, int argc, char **argv)
     const char *path = argv[first + 1];
     if (admin_open_store(a) != 0)
         return 1;
-    if (kind == IMPORT_ROSTER && admin_load_keys(a, false, true) != 0)
+    /* --replace writes correction events: the kiosk's key signs them. */
+    if ((kind == IMPORT_ROSTER || replace) &&
+        admin_load_keys(a, replace != NULL, kind == IMPORT_ROSTER) != 0)
         return 1;
     struct import_options o = {.dry_run = dry_run,
                                .accept_changes = accept != NULL,
+                               .replace = replace != NULL,
                                .rules = &a->cfg.rules,
                                .site_key = kind == IMPORT_ROSTER ? a->keys.site : NULL,
                                .report = print_problem};

@@ -25,6 +25,10 @@ struct import_options {
     /* Programme: a change to the times or credits of a session people already attended
      * changes what they earned; refused (with who) unless accepted. */
     bool accept_changes;
+    /* Bookings, credits: the file is the whole record. A stored row it no longer has is
+     * cancelled or voided by a correction event naming the file (the store needs its signer);
+     * without it such rows are only counted in a warning. */
+    bool replace;
     const struct rules *rules;
     const uint8_t *site_key; /* CRYPTO_SITE_KEY_BYTES; roster only */
     import_report_fn report;

@@ -9,6 +9,7 @@
 #include "core/base/utf8.h"
 #include "core/base/zone.h"
 #include "core/domain/credits.h"
+#include "core/services/corrections.h"
 
 /* The person named in a row, reported when unknown. */
 static bool find_person(struct import_ctx *c, int line, const char *staff_no, struct person *out)
@@ -40,6 +41,7 @@ static void free_keys(char **keys, size_t n)
 }
 
 enum { B_STAFF_NO, B_SESSION };
+static void apply_missing(struct import_ctx *c, bool credits);
 
 void import_bookings_rows(struct import_ctx *c)
 {
@@ -84,6 +86,8 @@ void import_bookings_rows(struct import_ctx *c)
         }
     }
     free_keys(keys, n);
+    if (c->result->errors == 0 && !c->store_error)
+        apply_missing(c, false);
 }
 
 enum { X_STAFF_NO, X_SOURCE, X_PROGRAMME, X_DATE, X_CREDITS, X_CERTIFICATE, X_DIRECTED, X_NOTE };
@@ -363,6 +367,124 @@ void import_credits_rows(struct import_ctx *c)
                 import_store_failed(c, row->line, err, "cannot store the credit");
         }
     }
+    if (c->result->errors == 0 && !c->store_error)
+        apply_missing(c, true);
     free(seen);
     free_keys(keys, n);
+}
+
+/* ---- the file as the whole record ----------------------------------------------------------- */
+
+struct stored_key {
+    char staff_no[DOMAIN_CODE_MAX];
+    char code[DOMAIN_CODE_MAX];
+    civil_day date;
+};
+
+struct stored_keys {
+    struct stored_key *keys;
+    size_t n, cap;
+    int err;
+};
+
+static int keep_key(struct stored_keys *k, const char *staff_no, const char *code, civil_day date)
+{
+    if (k->n == k->cap) {
+        size_t cap = k->cap ? 2 * k->cap : 64;
+        struct stored_key *grown = realloc(k->keys, cap * sizeof(*grown));
+        if (!grown) {
+            k->err = STORE_ENOMEM;
+            return CPD_STOP;
+        }
+        k->keys = grown;
+        k->cap = cap;
+    }
+    struct stored_key *key = &k->keys[k->n++];
+    utf8_copy(key->staff_no, sizeof(key->staff_no), staff_no);
+    utf8_copy(key->code, sizeof(key->code), code);
+    key->date = date;
+    return 0;
+}
+
+static int keep_credit(void *ctx, const char *staff_no, const char *code,
+                       const struct external_row *row)
+{
+    return keep_key(ctx, staff_no, code, row->date);
+}
+
+static int keep_booking(void *ctx, const char *staff_no, const char *code)
+{
+    return keep_key(ctx, staff_no, code, 0);
+}
+
+static bool in_file(const struct import_ctx *c, const struct stored_key *key, bool dated)
+{
+    enum { STAFF, CODE, DATE };
+    int cols[3] = {dated ? X_STAFF_NO : B_STAFF_NO, dated ? X_PROGRAMME : B_SESSION, X_DATE};
+    for (size_t i = 1; i < c->table->n_rows; i++) {
+        const struct csv_row *row = &c->table->rows[i];
+        civil_day date = 0;
+        if (strcmp(import_field(c, row, cols[STAFF]), key->staff_no) == 0 &&
+            strcmp(import_field(c, row, cols[CODE]), key->code) == 0 &&
+            (!dated ||
+             (civil_parse_date(import_field(c, row, cols[DATE]), &date) == 0 && date == key->date)))
+            return true;
+    }
+    return false;
+}
+
+/* What the store holds that the file no longer does: cancelled or voided with the file as the
+ * reason (--replace), or counted in a warning. */
+static void apply_missing(struct import_ctx *c, bool credits)
+{
+    struct stored_keys k = {0};
+    int err = credits ? store_external_each(c->store, keep_credit, &k)
+                      : store_bookings_each(c->store, keep_booking, &k);
+    if (k.err)
+        err = k.err;
+    const char *base = strrchr(c->path, '/');
+    char reason[256];
+    snprintf(reason, sizeof(reason), "not in %s (the file is the whole record)",
+             base ? base + 1 : c->path);
+    struct correction fix = {.store = c->store,
+                             .rules = c->opt->rules,
+                             .by = "import",
+                             .reason = reason,
+                             .clock_state = "unsynced",
+                             .now_us = clock_wall_us(),
+                             .mono_us = clock_monotonic_us()};
+    int missing = 0;
+    for (size_t i = 0; i < k.n && (err == STORE_OK || err == CPD_STOP); i++) {
+        const struct stored_key *key = &k.keys[i];
+        struct person p;
+        struct session s;
+        const char *why = "";
+        if (in_file(c, key, credits) || store_person_by_staff_no(c->store, key->staff_no, &p))
+            continue;
+        if (!c->opt->replace || c->opt->dry_run) {
+            missing++;
+            continue;
+        }
+        int rc = credits ? correct_void_credit(&fix, &p, key->code, key->date, &why)
+                 : store_session_by_code(c->store, key->code, &s) == STORE_OK
+                     ? correct_cancel_booking(&fix, &p, &s, &why)
+                     : STORE_OK;
+        if (rc == STORE_EINVALID) /* voided or cancelled already */
+            continue;
+        if (rc != STORE_OK) {
+            import_store_failed(c, 0, rc,
+                                credits ? "cannot void a credit the file no longer has"
+                                        : "cannot cancel a booking the file no longer has");
+            break;
+        }
+        missing++;
+    }
+    if (missing && (!c->opt->replace || c->opt->dry_run))
+        import_warning(c, 0, "%d stored %s not in this file: import with --replace to %s them",
+                       missing, credits ? "credits are" : "bookings are",
+                       credits ? "void" : "cancel");
+    else if (missing)
+        import_warning(c, 0, "%d stored %s not in this file: %s by a correction naming it", missing,
+                       credits ? "credits" : "bookings", credits ? "voided" : "cancelled");
+    free(k.keys);
 }

@@ -273,10 +273,13 @@ const char *const stmt_sql[ST_COUNT] = {
     [ST_BOOKINGS_ALL] =
         "SELECT p.staff_no, c.code FROM bookings b JOIN people p ON p.id = b.person_id"
         " JOIN sessions s ON s.id = b.session_id JOIN courses c ON c.id = s.course_id"
-        " ORDER BY p.staff_no, c.code",
+        " WHERE NOT EXISTS (SELECT 1 FROM booking_cancellations x WHERE x.staff_no = p.staff_no"
+        " AND x.session_code = c.code) ORDER BY p.staff_no, c.code",
     [ST_EXTERNAL_ALL] = "SELECT p.staff_no, c.code, x.source, x.date, x.credits_q, x.certificate,"
                         " x.directed, x.note FROM external_credits x"
                         " JOIN people p ON p.id = x.person_id JOIN courses c ON c.id = x.course_id"
+                        " WHERE NOT EXISTS (SELECT 1 FROM credit_voids v WHERE v.staff_no ="
+                        " p.staff_no AND v.course_code = c.code AND v.date = x.date)"
                         " ORDER BY x.id",
 };
 

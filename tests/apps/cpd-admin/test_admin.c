@@ -424,6 +424,43 @@ static void test_a_jumped_clock_closes_nobody(void **state)
     assert_int_equal(admin("verify"), 0);
 }
 
+/* Head office's file as the whole record: a row it no longer has is voided (or the booking
+ * cancelled) by a correction event naming the file — only when asked to (--replace); without
+ * it, a warning counts them. */
+static void test_a_file_as_the_whole_record(void **state)
+{
+    (void)state;
+    assert_int_equal(admin("kiosk init"), 0);
+    assert_int_equal(admin("import programme data/programme-2023-24.csv"), 0);
+    assert_int_equal(admin("import roster data/demo-roster.csv"), 0);
+    assert_int_equal(admin("import bookings data/demo-bookings.csv"), 0);
+    assert_int_equal(admin("import credits data/demo-credits.csv"), 0);
+    /* The same files without Priya's ACEs and without the first booking. */
+    sh("grep -v au1-aces '%s/data/demo-credits.csv' > credits.csv && "
+       "sed 2d '%s/data/demo-bookings.csv' > bookings.csv",
+       CPD_SOURCE_DIR, CPD_SOURCE_DIR);
+    char args[1024];
+    snprintf(args, sizeof(args), "import credits '%s/credits.csv'", dir);
+    assert_int_equal(admin(args), 0);
+    assert_output_has("1 stored credits are not in this file: import with --replace to void them");
+    assert_int_equal(admin("credits BIT0003 --at '2024-07-20 09:00'"), 0);
+    assert_output_has("8 / 16 credits this year");
+    snprintf(args, sizeof(args), "import credits '%s/credits.csv' --replace", dir);
+    assert_int_equal(admin(args), 0);
+    assert_output_has("1 stored credits not in this file: voided by a correction naming it");
+    assert_int_equal(admin("credits BIT0003 --at '2024-07-20 09:00'"), 0);
+    assert_output_has("7 / 16 credits this year");
+    assert_output_has("by import: not in credits.csv (the file is the whole record)");
+    assert_int_equal(admin(args), 0); /* again: nothing more to void */
+    assert_null(strstr(output, "not in this file"));
+    snprintf(args, sizeof(args), "import bookings '%s/bookings.csv' --replace", dir);
+    assert_int_equal(admin(args), 0);
+    assert_output_has("1 stored bookings not in this file: cancelled by a correction naming it");
+    assert_int_equal(admin("events"), 0);
+    assert_output_has("booking_cancelled");
+    assert_int_equal(admin("verify"), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -434,6 +471,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_corrections_from_the_office, setup, teardown),
         cmocka_unit_test_setup_teardown(test_a_jumped_clock_closes_nobody, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_a_file_as_the_whole_record, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
