@@ -212,6 +212,10 @@ static int project(struct store *s, const struct event *e)
 
 static int chain_tip(struct store *s, int64_t *seq, uint8_t hash[CRYPTO_HASH_BYTES]);
 
+/* The highest seq this store ever wrote, kept beside the chain: newest events deleted (a
+ * truncated or half-restored file) leave the tip below it, which the next open notices. */
+#define META_HIGH_WATER "events_high_water"
+
 int store_site_key_check(struct store *s, const uint8_t key[CRYPTO_SITE_KEY_BYTES], bool record)
 {
     /* A digest of the key, never the key: enough to tell the right key from another. */
@@ -274,7 +278,15 @@ static int check_tip(struct store *s, const uint8_t pk[CRYPTO_SIGN_PK_BYTES], bo
 {
     int64_t tip = 0;
     uint8_t hash[CRYPTO_HASH_BYTES];
+    char text[32];
     int err = chain_tip(s, &tip, hash);
+    if (err == STORE_OK && store_meta_get(s, META_HIGH_WATER, text, sizeof(text)) == STORE_OK &&
+        atoll(text) > tip) {
+        *at_first = false;
+        snprintf(s->message, sizeof(s->message), "events after seq %lld are missing (it wrote %s)",
+                 (long long)tip, text);
+        return STORE_ETAMPERED;
+    }
     if (err != STORE_OK || tip == 0)
         return err;
     struct tip_ctx t = {.pk = pk, .key_from = key_from_seq(s)};
@@ -368,12 +380,21 @@ static int insert_event(struct store *s, const struct event *e)
 
 /* Inside the transaction the caller began: the sealed event and its projection, committed
  * together, or (err set, or either failing) neither. */
+static int raise_high_water(struct store *s, int64_t seq)
+{
+    char text[32];
+    snprintf(text, sizeof(text), "%lld", (long long)seq);
+    return store_meta_set(s, META_HIGH_WATER, text);
+}
+
 static int store_and_project(struct store *s, const struct event *e, int err)
 {
     if (err == STORE_OK)
         err = insert_event(s, e);
     if (err == STORE_OK)
         err = project(s, e);
+    if (err == STORE_OK)
+        err = raise_high_water(s, e->seq);
     if (err == STORE_OK)
         return store_commit(s);
     store_rollback(s);

@@ -248,6 +248,12 @@ static void test_lost_keys_are_restored_never_replaced(void **state)
     assert_output_has("event 2 does not verify");
     sh("sqlite3 kiosk.db \"UPDATE events SET wall_us = wall_us - 1 WHERE seq = 2;\"");
     assert_int_equal(admin(TAP), 0);
+    /* The newest event deleted: the next seq would be reused over it. */
+    sh("sqlite3 kiosk.db \"DROP TRIGGER events_no_delete; DELETE FROM events WHERE seq = 3;\"");
+    assert_int_equal(admin(TAP), 1);
+    assert_output_has("events after seq 2 are missing");
+    sh("sqlite3 kiosk.db \"UPDATE meta SET value = '2' WHERE key = 'events_high_water';\"");
+    assert_int_equal(admin(TAP), 0);
 
     /* The site key lost: badges were enrolled with it. */
     sh("rm site.key");
