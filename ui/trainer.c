@@ -509,10 +509,15 @@ static int person_row(void *ctx, const struct person *p, int badges)
     bool booked = false;
     struct attendance a;
     if (t->flow == FLOW_SIGN_IN) {
-        if (store_attendance_get(t->opt.store, p->id, t->session.id, &a) == STORE_OK &&
-            a.in_us != 0 && a.out_us == 0)
+        int err = store_attendance_get(t->opt.store, p->id, t->session.id, &a);
+        if (err == STORE_OK && a.in_us != 0 && a.out_us == 0 && !(a.flags & ATT_VOID))
             return 0; /* already in */
-        store_booked(t->opt.store, p->id, t->session.id, &booked);
+        if (err == STORE_OK || err == STORE_ENOTFOUND)
+            err = store_booked(t->opt.store, p->id, t->session.id, &booked);
+        if (err != STORE_OK) {
+            fail(t, err, "cannot read the register");
+            return CPD_STOP; /* the list is cut: the banner says why */
+        }
     }
     struct panel_item *it = panel_list_add(&t->panel, p->id);
     if (!it)

@@ -5,7 +5,7 @@
 
 #include <stddef.h>
 
-#define STRCOPY_ETRUNC (-1)
+#include "core/base/error.h" /* STRCOPY_ETRUNC */
 
 /* Copies src into dst (cap bytes with the NUL): 0, or STRCOPY_ETRUNC when src is too long
  * (dst then holds the empty string, so a cut value can never be used by mistake). */
