@@ -143,6 +143,21 @@ static void test_corrections_reach_the_ledger_and_come_back(void **state)
     must_sync(&k, &r);
     assert_int_equal(r.pushed, 8);
     assert_int_equal(ledger_events("corrections"), 8);
+    /* The revoked badge is inactive in the roster every kiosk pulls. */
+    char out[256];
+    assert_int_equal(pgserver_psql(&server,
+                                   "SELECT active FROM cpd.badges WHERE staff_no = 'BIT0002';", out,
+                                   sizeof(out)),
+                     0);
+    assert_non_null(strstr(out, "f"));
+    struct tkiosk other;
+    kiosk_open(&other, "corrections-2");
+    must_sync(&other, NULL);
+    uint8_t daniel_hash[CRYPTO_BADGE_HASH_BYTES];
+    int64_t owner = 0;
+    crypto_badge_hash(daniel_hash, "3F22910C", other.keys.site);
+    assert_int_equal(store_badge_lookup(other.store, daniel_hash, &owner), STORE_ENOTFOUND);
+    kiosk_close(&other);
     assert_ledger_verifies();
     /* The disk dies; a new one, with the kiosk's key restored, takes its history back. */
     store_close(k.store);

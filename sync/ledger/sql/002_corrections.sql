@@ -13,4 +13,22 @@ ALTER TABLE cpd.events ADD CONSTRAINT events_type_check CHECK (type IN ('sign_in
     'manual_sign_out', 'approve', 'correction', 'badge_enrolled', 'void_attendance',
     'clock_refused', 'badge_revoked', 'credit_voided', 'booking_cancelled'));
 
+-- A badge a kiosk revoked (reported lost or replaced) goes inactive in the roster every kiosk
+-- pulls, so it is refused on all of them — only a badge of the person the event names. The
+-- insert is push_events' (the owner's), so the trigger runs with the owner's rights and needs
+-- none of its own; the search path is pinned like every function here.
+CREATE FUNCTION cpd.apply_revocation() RETURNS trigger LANGUAGE plpgsql
+    SET search_path = pg_catalog, cpd, pg_temp AS $$
+BEGIN
+    IF (NEW.payload::jsonb ->> 'badge_hash') ~ '^[0-9a-f]{64}$' THEN
+        UPDATE cpd.badges SET active = false
+         WHERE uid_hash = pg_catalog.decode(NEW.payload::jsonb ->> 'badge_hash', 'hex')
+           AND staff_no = NEW.person AND active;
+    END IF;
+    RETURN NULL;
+END $$;
+REVOKE ALL ON FUNCTION cpd.apply_revocation() FROM PUBLIC;
+CREATE TRIGGER apply_revocation AFTER INSERT ON cpd.events FOR EACH ROW
+    WHEN (NEW.type = 'badge_revoked') EXECUTE FUNCTION cpd.apply_revocation();
+
 UPDATE cpd.schema_version SET version = 2;
