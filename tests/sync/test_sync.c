@@ -135,14 +135,24 @@ static void test_corrections_reach_the_ledger_and_come_back(void **state)
                      STORE_OK);
     assert_int_equal(correct_credits(&c, &tom, &in_class, 4, &why), STORE_OK);
     assert_int_equal(correct_revoke_badge(&c, &daniel, "910C", &why), STORE_OK);
-    int64_t before[3] = {year_of(&k, "BIT0001"), year_of(&k, "BIT0002"), year_of(&k, "BIT0008")};
+    struct person priya;
+    assert_int_equal(store_person_by_staff_no(k.store, "BIT0003", &priya), STORE_OK);
+    int64_t priya_before = year_of(&k, "BIT0003");
+    assert_int_equal(correct_void_credit(&c, &priya, "au1-aces", civil_from_ymd(2023, 10, 3), &why),
+                     STORE_OK);
+    assert_int_equal(correct_cancel_booking(&c, &sarah, &in_class, &why), STORE_OK);
+    int64_t before[4] = {year_of(&k, "BIT0001"), year_of(&k, "BIT0002"), year_of(&k, "BIT0008"),
+                         year_of(&k, "BIT0003")};
+    /* The 2-credit ACE voided: 9 claimed (8 counted, the cap) becomes 7. */
+    assert_int_equal(priya_before, 4 * 8);
+    assert_int_equal(before[3], 4 * 7);
     assert_int_equal(before[0], 10); /* 1.5 + her Live Teams credit */
     assert_int_equal(before[1], 0);  /* voided */
     assert_int_equal(before[2], 4);  /* set to 1 */
     struct sync_report r;
     must_sync(&k, &r);
-    assert_int_equal(r.pushed, 8);
-    assert_int_equal(ledger_events("corrections"), 8);
+    assert_int_equal(r.pushed, 10);
+    assert_int_equal(ledger_events("corrections"), 10);
     /* The revoked badge is inactive in the roster every kiosk pulls. */
     char out[256];
     assert_int_equal(pgserver_psql(&server,
@@ -167,7 +177,11 @@ static void test_corrections_reach_the_ledger_and_come_back(void **state)
     snprintf(k.cfg.kiosk.database, sizeof(k.cfg.kiosk.database), "%s", db);
     assert_int_equal(store_set_signer(k.store, k.id, k.keys.sign_sk), STORE_OK);
     must_sync(&k, &r);
-    assert_int_equal(r.healed, 8);
+    assert_int_equal(r.healed, 10);
+    assert_int_equal(year_of(&k, "BIT0003"), before[3]);
+    bool booked = true;
+    assert_int_equal(store_booked(k.store, sarah.id, in_class.id, &booked), STORE_OK);
+    assert_false(booked);
     uint8_t hash[CRYPTO_BADGE_HASH_BYTES];
     bool revoked = false;
     crypto_badge_hash(hash, "3F22910C", k.keys.site);
