@@ -269,6 +269,32 @@ static void test_no_database_says_out_of_order(void **state)
     assert_int_equal(c, 0xB3261E); /* the red band of "Out of order" */
 }
 
+/* Another kiosk's key in place of this one's: out of order with the reason, nothing signed. */
+static void test_a_foreign_key_says_out_of_order(void **state)
+{
+    (void)state;
+    char cmd[2048], line[512], ini_text[600];
+    snprintf(cmd, sizeof(cmd),
+             "cd '%s' && mkdir -m 700 k other && A='%s/cpd-admin' && "
+             "$A --database k/kiosk.db kiosk init >/dev/null && "
+             "$A --database k/kiosk.db import programme '%s/data/programme-2023-24.csv' "
+             ">/dev/null 2>&1 && $A --database k/kiosk.db import roster "
+             "'%s/data/demo-roster.csv' >/dev/null 2>&1 && "
+             "$A --database k/kiosk.db tap --badge 04:5A:2B:72:1C:6E:80 --at '2023-11-27 15:40' "
+             ">/dev/null && $A --database other/kiosk.db kiosk init >/dev/null && "
+             "cp other/kiosk.key k/kiosk.key",
+             dir, CPD_BINARY_DIR, CPD_SOURCE_DIR, CPD_SOURCE_DIR);
+    assert_int_equal(system(cmd), 0);
+    snprintf(ini_text, sizeof(ini_text),
+             "[kiosk]\ndatabase = %s/k/kiosk.db\n[reader]\ndriver = keyboard\n"
+             "[display]\nsound = false\n",
+             dir);
+    uint32_t c = run_and_look(ini_text, false, "not the key this kiosk's records were made with",
+                              0xB3261E, line, sizeof(line));
+    assert_int_equal(c, 0xB3261E); /* the red band of "Out of order" */
+    assert_non_null(strstr(line, "Restore it from backup"));
+}
+
 static void test_missing_font_falls_back_with_a_banner(void **state)
 {
     (void)state;
@@ -314,6 +340,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_demo_kiosk_under_xvfb, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_database_says_out_of_order, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_a_foreign_key_says_out_of_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_missing_font_falls_back_with_a_banner, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_reader_script_missing_shows_reader_down, setup,
