@@ -64,6 +64,7 @@ int cmd_badges(struct admin *a, int argc, char **argv);
 int cmd_tap(struct admin *a, int argc, char **argv);
 int cmd_credits(struct admin *a, int argc, char **argv);
 int cmd_correct(struct admin *a, int argc, char **argv);
+int cmd_report(struct admin *a, int argc, char **argv);
 int cmd_events(struct admin *a, int argc, char **argv);
 int cmd_verify(struct admin *a, int argc, char **argv);
 int cmd_rebuild(struct admin *a, int argc, char **argv);

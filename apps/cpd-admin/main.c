@@ -23,6 +23,8 @@ static const char usage[] =
     "  correct KIND STAFF_NO SESSION --by WHO --reason TEXT\n"
     "                                 put a record right: credits, approve, sign-in, sign-out,\n"
     "                                 void (each an event with who and why)\n"
+    "  report register --session ID [--format text|csv] [--output FILE]\n"
+    "                                 a session's register, for the trainer and the office\n"
     "  events [--from SEQ]            list the event log\n"
     "  verify [--ledger CONNINFO --keyring FILE [--checkpoints FILE]]\n"
     "                                 check the event chain and signatures (here, or of every\n"
@@ -45,11 +47,21 @@ struct command {
 };
 
 static const struct command commands[] = {
-    {"kiosk", cmd_kiosk},     {"import", cmd_import},   {"people", cmd_people},
-    {"badges", cmd_badges},   {"tap", cmd_tap},         {"credits", cmd_credits},
-    {"correct", cmd_correct}, {"events", cmd_events},   {"verify", cmd_verify},
-    {"rebuild", cmd_rebuild}, {"trainer", cmd_trainer}, {"reader-test", cmd_reader_test},
-    {"sync", cmd_sync},       {"ledger", cmd_ledger},
+    {"kiosk", cmd_kiosk},
+    {"import", cmd_import},
+    {"people", cmd_people},
+    {"badges", cmd_badges},
+    {"tap", cmd_tap},
+    {"credits", cmd_credits},
+    {"correct", cmd_correct},
+    {"report", cmd_report},
+    {"events", cmd_events},
+    {"verify", cmd_verify},
+    {"rebuild", cmd_rebuild},
+    {"trainer", cmd_trainer},
+    {"reader-test", cmd_reader_test},
+    {"sync", cmd_sync},
+    {"ledger", cmd_ledger},
 };
 
 static void print_config_problem(void *ctx, const char *file, int line, const char *message)

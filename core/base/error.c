@@ -64,6 +64,8 @@ const char *cpd_strerror(int err)
         return "invalid value";
     case STORE_ETOOMANY:
         return "more rows than the list holds";
+    case CSVFILE_EIO:
+        return "cannot write the file";
     case STRCOPY_ETRUNC:
         return "too long for its field";
     case KEYS_ETOOLONG:

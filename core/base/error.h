@@ -80,6 +80,7 @@ enum cpd_error {
     CSVFILE_EPARSE = -702,
     CSVFILE_ENOMEM = -703,
     CSVFILE_EEMPTY = -704,
+    CSVFILE_EIO = -705, /* a CSV could not be written */
     /* core/services/import*.c: imports */
     IMPORT_OK = 0,
     IMPORT_EINVALID = -801, /* the file had errors: each was reported; nothing written */

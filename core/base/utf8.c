@@ -78,3 +78,11 @@ bool utf8_printf(char *dst, size_t cap, const char *fmt, ...)
     utf8_fix_tail(dst);
     return true;
 }
+
+int utf8_width(const char *s)
+{
+    int n = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        n += (*p & 0xC0) != 0x80;
+    return n;
+}

@@ -11,6 +11,9 @@ void utf8_copy(char *dst, size_t cap, const char *src);
 /* Drops a partial character left at the end of s (after a truncating snprintf). */
 void utf8_fix_tail(char *s);
 bool utf8_valid(const char *s);
+/* Characters in s (code points, not bytes): the columns it takes on a terminal, near enough
+ * for the Latin text of names and titles. */
+int utf8_width(const char *s);
 /* Display text only: formats into dst, cut on purpose to fit cap and ending on a whole
  * character; true when it was cut. Never for text a cut would change the meaning of (event
  * fields, paths, keys, messages to the ledger: core/base/strcopy.h). */

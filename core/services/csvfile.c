@@ -145,3 +145,13 @@ int csvfile_column(const struct csv_table *t, const char *name)
     }
     return -1;
 }
+
+int csvfile_write_row(FILE *out, const char *const *fields, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const char *f = fields[i] ? fields[i] : "";
+        if ((i > 0 && fputc(',', out) == EOF) || csv_fwrite(out, f, strlen(f)) != 0)
+            return CSVFILE_EIO;
+    }
+    return fputs("\r\n", out) == EOF ? CSVFILE_EIO : CSVFILE_OK;
+}

@@ -5,6 +5,7 @@
 #define CPD_CSVFILE_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "core/base/error.h"
 
@@ -24,5 +25,8 @@ int csvfile_read(const char *path, struct csv_table *out, char *why, size_t why_
 void csvfile_free(struct csv_table *table);
 /* Index of the header column called name, or -1. */
 int csvfile_column(const struct csv_table *table, const char *name);
+/* Writes one row, each field quoted (libcsv's csv_fwrite), CRLF-terminated as RFC 4180 and
+ * Excel want. CSVFILE_EIO when the write fails. */
+int csvfile_write_row(FILE *out, const char *const *fields, size_t n);
 
 #endif

@@ -395,6 +395,21 @@ static void test_corrections_from_the_office(void **state)
     assert_output_has("cancelled already");
     assert_int_equal(admin("events"), 0);
     assert_output_has("booking_cancelled");
+    /* The register of the evening, for the trainer and the office. */
+    assert_int_equal(admin("report register --session au2-in-class-support"), 0);
+    assert_output_has("Register: The role of the in class support");
+    assert_output_has("came without booking");
+    char report[600];
+    snprintf(report, sizeof(report),
+             "report register --session au2-in-class-support --format csv --output '%s/r.csv'",
+             dir);
+    assert_int_equal(admin(report), 0);
+    sh("head -c 3 r.csv | od -An -tx1 | grep -q 'ef bb bf' && grep -q 'J Smith (office)' r.csv");
+    assert_int_equal(admin("report register --session nope"), 1);
+    assert_output_has("--session nope: no dated session with this programme id");
+    assert_int_equal(admin("report register"), 2);
+    assert_int_equal(admin("report register --session au2-in-class-support --format pdf"), 2);
+    assert_int_equal(admin("report frobnicate --session au2-in-class-support"), 2);
     assert_int_equal(admin("credits BIT0001 --at '2024-07-20 09:00'"), 0);
     memcpy(before, output, sizeof(output));
     /* Rebuilt from the events alone: the same year. */

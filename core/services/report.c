@@ -1,0 +1,308 @@
+#include "core/services/report.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/base/utf8.h"
+#include "core/base/zone.h"
+#include "core/domain/credits.h"
+#include "core/domain/payload.h"
+#include "core/services/csvfile.h"
+
+#define US_PER_MIN INT64_C(60000000)
+
+void report_free(struct report *r)
+{
+    free(r->rows);
+    memset(r, 0, sizeof(*r));
+}
+
+static struct report_row *add_row(struct report *r)
+{
+    if (r->n_rows == r->cap_rows) {
+        size_t cap = r->cap_rows ? 2 * r->cap_rows : 32;
+        struct report_row *grown = realloc(r->rows, cap * sizeof(*grown));
+        if (!grown)
+            return NULL;
+        r->rows = grown;
+        r->cap_rows = cap;
+    }
+    struct report_row *row = &r->rows[r->n_rows++];
+    memset(row, 0, sizeof(*row));
+    return row;
+}
+
+static void add_line(struct report *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void add_line(struct report *r, const char *fmt, ...)
+{
+    if (r->n_lines == REPORT_LINES)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(r->lines[r->n_lines], REPORT_CELL, fmt, ap);
+    va_end(ap);
+    utf8_fix_tail(r->lines[r->n_lines++]);
+}
+
+/* "2023-11-27 15:40", or "" for no time. */
+static void local_time(int64_t utc_us, char *out, size_t cap)
+{
+    civil_day day;
+    int minute;
+    char date[CIVIL_DATE_LEN], hhmm[8];
+    if (utc_us == 0) {
+        out[0] = '\0';
+        return;
+    }
+    zone_utc_to_local(utc_us, &day, &minute, NULL);
+    civil_format_date(day, date);
+    zone_format_hhmm(utc_us, hhmm);
+    snprintf(out, cap, "%s %s", date, hhmm);
+}
+
+/* ---- the register -------------------------------------------------------------------------- */
+
+enum { R_NAME, R_STAFF, R_ACADEMY, R_BOOKED, R_IN, R_OUT, R_FLAGS, R_CREDITS, R_BY_HAND };
+
+struct register_ctx {
+    struct store *store;
+    const struct rules *rules;
+    const struct session *session;
+    struct report *report;
+    int attended, absent, unbooked;
+    int err;
+};
+
+/* Entries by hand and corrections at this session, "who: why; …", from the person's events. */
+struct by_hand {
+    const char *session;
+    char text[REPORT_CELL];
+};
+
+static int note_by_hand(void *ctx, const struct event *e)
+{
+    struct by_hand *b = ctx;
+    if (strcmp(e->session, b->session) != 0 ||
+        (e->type != EV_MANUAL_SIGN_IN && e->type != EV_MANUAL_SIGN_OUT && e->type != EV_APPROVE &&
+         e->type != EV_CORRECTION && e->type != EV_VOID_ATTENDANCE &&
+         e->type != EV_BOOKING_CANCELLED))
+        return 0;
+    char who[DOMAIN_NAME_MAX] = "", why[REPORT_CELL] = "";
+    if (payload_get_str(e->payload, "by", who, sizeof(who)) != PAYLOAD_OK)
+        payload_get_str(e->payload, "trainer", who, sizeof(who));
+    payload_get_str(e->payload, "reason", why, sizeof(why));
+    size_t used = strlen(b->text);
+    snprintf(b->text + used, sizeof(b->text) - used, "%s%s by %s: %s", used ? "; " : "",
+             event_type_code(e->type), who[0] ? who : "?", why);
+    utf8_fix_tail(b->text);
+    return 0;
+}
+
+/* Appends "; "-separated text (display text: cut on purpose if it ever overflows). */
+static void append(char *text, size_t cap, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void append(char *text, size_t cap, const char *fmt, ...)
+{
+    size_t used = strlen(text);
+    if (used && used + 2 < cap) {
+        memcpy(text + used, "; ", 3);
+        used += 2;
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text + used, cap - used, fmt, ap);
+    va_end(ap);
+    utf8_fix_tail(text);
+}
+
+static void flags_of(const struct register_ctx *c, const struct attendance *a, bool booked,
+                     char *out, size_t cap)
+{
+    const struct session *s = c->session;
+    out[0] = '\0';
+    if (a->flags & ATT_VOID)
+        append(out, cap, "voided");
+    if (a->flags & ATT_LATE)
+        append(out, cap, "late %d min", (int)((a->in_us - s->start_us) / US_PER_MIN));
+    if (a->out_us == 0 && !(a->flags & ATT_VOID))
+        append(out, cap, "still signed in");
+    else if (a->flags & ATT_NO_SIGNOUT)
+        append(out, cap, "no sign-out (closed at the end)");
+    else if (a->flags & ATT_EARLY)
+        append(out, cap, "left early %d min", (int)((s->end_us - a->out_us) / US_PER_MIN));
+    if (a->flags & ATT_APPROVED)
+        append(out, cap, "approved");
+    if (!booked)
+        append(out, cap, "came without booking");
+}
+
+static void credits_of(const struct register_ctx *c, const struct attendance *a, char *out,
+                       size_t cap)
+{
+    const struct session *s = c->session;
+    bool review = false;
+    char q[16];
+    if (a->flags & ATT_VOID) {
+        snprintf(out, cap, "0");
+    } else if (s->kind == KIND_CPI_INITIAL || s->kind == KIND_MAPA_BLOCK) {
+        snprintf(out, cap, "%s",
+                 credits_attendance_complete(c->rules, s, a) ? "with the course"
+                                                             : "with the course, once reviewed");
+    } else if (a->out_us == 0) {
+        snprintf(out, cap, "-");
+    } else {
+        rules_format_quarters(credits_for_attendance(c->rules, s, a, &review), q);
+        snprintf(out, cap, "%s%s", q, review ? " (review)" : "");
+    }
+}
+
+static struct report_row *person_row(struct register_ctx *c, const struct person *p, bool booked)
+{
+    struct report_row *row = add_row(c->report);
+    if (!row) {
+        c->err = STORE_ENOMEM;
+        return NULL;
+    }
+    utf8_copy(row->cells[R_NAME], REPORT_CELL, p->name);
+    utf8_copy(row->cells[R_STAFF], REPORT_CELL, p->staff_no);
+    utf8_copy(row->cells[R_ACADEMY], REPORT_CELL, p->academy);
+    snprintf(row->cells[R_BOOKED], REPORT_CELL, "%s", booked ? "yes" : "no");
+    struct by_hand b = {.session = c->session->code};
+    int err = store_events_of(c->store, p->staff_no, note_by_hand, &b);
+    if (err != STORE_OK && err != CPD_STOP)
+        c->err = err;
+    utf8_copy(row->cells[R_BY_HAND], REPORT_CELL, b.text);
+    return row;
+}
+
+static int attended_row(void *ctx, const struct person *p, const struct attendance *a)
+{
+    struct register_ctx *c = ctx;
+    bool booked = false;
+    if (a->in_us == 0)
+        return 0;
+    int err = store_booked(c->store, p->id, c->session->id, &booked);
+    struct report_row *row = err == STORE_OK ? person_row(c, p, booked) : NULL;
+    if (!row) {
+        c->err = err != STORE_OK ? err : c->err;
+        return CPD_STOP;
+    }
+    local_time(a->in_us, row->cells[R_IN], REPORT_CELL);
+    local_time(a->out_us, row->cells[R_OUT], REPORT_CELL);
+    flags_of(c, a, booked, row->cells[R_FLAGS], REPORT_CELL);
+    credits_of(c, a, row->cells[R_CREDITS], REPORT_CELL);
+    c->attended += !(a->flags & ATT_VOID);
+    c->unbooked += !booked && !(a->flags & ATT_VOID);
+    return 0;
+}
+
+static int booked_row(void *ctx, const struct person *p, int unused)
+{
+    (void)unused;
+    struct register_ctx *c = ctx;
+    struct attendance a;
+    int err = store_attendance_get(c->store, p->id, c->session->id, &a);
+    if (err == STORE_OK && a.in_us != 0)
+        return 0; /* in the list already */
+    if (err != STORE_OK && err != STORE_ENOTFOUND) {
+        c->err = err;
+        return CPD_STOP;
+    }
+    struct report_row *row = person_row(c, p, true);
+    if (!row)
+        return CPD_STOP;
+    snprintf(row->cells[R_FLAGS], REPORT_CELL, "booked, absent");
+    snprintf(row->cells[R_CREDITS], REPORT_CELL, "0");
+    c->absent++;
+    return 0;
+}
+
+int report_register(struct store *store, const struct rules *rules, const char *site,
+                    const char *session_code, struct report *out)
+{
+    static const char *const columns[] = {"Name",   "Staff no", "Academy",
+                                          "Booked", "In",       "Out",
+                                          "Flags",  "Credits",  "By hand and corrections"};
+    struct session s;
+    memset(out, 0, sizeof(*out));
+    int err = store_session_by_code(store, session_code, &s);
+    if (err != STORE_OK)
+        return err;
+    struct register_ctx c = {.store = store, .rules = rules, .session = &s, .report = out};
+    out->n_columns = (int)(sizeof(columns) / sizeof(columns[0]));
+    memcpy(out->columns, columns, sizeof(columns));
+    char start[24], end[8], credits[16] = "none printed";
+    local_time(s.start_us, start, sizeof(start));
+    zone_format_hhmm(s.end_us, end);
+    if (s.credits_q >= 0)
+        rules_format_quarters(s.credits_q, credits);
+    utf8_printf(out->title, sizeof(out->title), "Register: %s", s.title);
+    add_line(out, "Session %s, %s–%s, %s (%s credits)", s.code, start, end,
+             s.location[0] ? s.location : site, credits);
+    err = store_register_each(store, s.id, attended_row, &c);
+    if (err == STORE_OK || err == CPD_STOP)
+        err = c.err ? c.err : store_bookings_of(store, s.id, booked_row, &c);
+    if (err == CPD_STOP)
+        err = c.err;
+    if (err != STORE_OK) {
+        report_free(out);
+        return err;
+    }
+    add_line(out, "%d attended (%d without a booking) · %d booked but absent", c.attended,
+             c.unbooked, c.absent);
+    return STORE_OK;
+}
+
+/* ---- writing ------------------------------------------------------------------------------- */
+
+static int column_width(const struct report *r, int col)
+{
+    int w = utf8_width(r->columns[col]);
+    for (size_t i = 0; i < r->n_rows; i++) {
+        int cw = utf8_width(r->rows[i].cells[col]);
+        w = cw > w ? cw : w;
+    }
+    return w;
+}
+
+static void padded(FILE *out, const char *text, int width, bool last)
+{
+    fputs(text, out);
+    for (int i = utf8_width(text); !last && i < width + 2; i++)
+        fputc(' ', out);
+}
+
+int report_write_text(const struct report *r, FILE *out)
+{
+    int widths[REPORT_COLUMNS];
+    fprintf(out, "%s\n", r->title);
+    for (int i = 0; i < r->n_lines; i++)
+        fprintf(out, "%s\n", r->lines[i]);
+    fputc('\n', out);
+    for (int c = 0; c < r->n_columns; c++) {
+        widths[c] = column_width(r, c);
+        padded(out, r->columns[c], widths[c], c == r->n_columns - 1);
+    }
+    fputc('\n', out);
+    for (size_t i = 0; i < r->n_rows; i++) {
+        for (int c = 0; c < r->n_columns; c++)
+            padded(out, r->rows[i].cells[c], widths[c], c == r->n_columns - 1);
+        fputc('\n', out);
+    }
+    return ferror(out) ? CSVFILE_EIO : STORE_OK;
+}
+
+int report_write_csv(const struct report *r, FILE *out)
+{
+    const char *cells[REPORT_COLUMNS];
+    if (fputs("\xEF\xBB\xBF", out) == EOF) /* the BOM: Excel reads UTF-8 */
+        return CSVFILE_EIO;
+    int err = csvfile_write_row(out, r->columns, (size_t)r->n_columns);
+    for (size_t i = 0; i < r->n_rows && err == CSVFILE_OK; i++) {
+        for (int c = 0; c < r->n_columns; c++)
+            cells[c] = r->rows[i].cells[c];
+        err = csvfile_write_row(out, cells, (size_t)r->n_columns);
+    }
+    return err == CSVFILE_OK ? STORE_OK : err;
+}

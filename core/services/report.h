@@ -1,0 +1,46 @@
+/* report.h — reports for trainers, the office and head office, as tables: a title, a few
+ * lines about it, columns and rows. Every figure comes from the credits engine (credits.h),
+ * never from a second implementation; report_write_* turn a table into text or CSV. The table
+ * owns its rows; report_free releases them. Store codes as errors. */
+#ifndef CPD_REPORT_H
+#define CPD_REPORT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "core/domain/rules.h"
+#include "core/store/store.h"
+
+#define REPORT_COLUMNS 10
+#define REPORT_CELL    192
+#define REPORT_LINES   6
+
+struct report_row {
+    char cells[REPORT_COLUMNS][REPORT_CELL];
+};
+
+struct report {
+    char title[REPORT_CELL];
+    char lines[REPORT_LINES][REPORT_CELL]; /* about the report: when, what, the counts */
+    int n_lines;
+    const char *columns[REPORT_COLUMNS];
+    int n_columns;
+    struct report_row *rows;
+    size_t n_rows, cap_rows;
+};
+
+void report_free(struct report *report);
+
+/* A session's register: everyone who attended (times in and out, late / early / no sign-out
+ * with minutes, entries by hand and corrections with who and why, the credits), everyone
+ * booked who did not come, and who came without a booking; the counts. */
+int report_register(struct store *store, const struct rules *rules, const char *site,
+                    const char *session_code, struct report *out);
+
+/* Plain text for a terminal: the title, the lines, aligned columns. */
+int report_write_text(const struct report *report, FILE *out);
+/* CSV that opens right in Excel: UTF-8 with a BOM, one header row, ISO dates. */
+int report_write_csv(const struct report *report, FILE *out);
+
+#endif

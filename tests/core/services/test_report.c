@@ -1,0 +1,93 @@
+/* Reports against brochure sessions: the register of 27 Nov 2023's in-class support session,
+ * golden, in CSV (as Excel reads it) and as text. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "core/services/corrections.h"
+#include "core/services/report.h"
+#include "tests/support/testutil.h"
+
+#define SARAH "04:5A:2B:72:1C:6E:80" /* BIT0001, booked */
+#define TOM   "04D7E2A2B95C81"       /* BIT0008, not booked */
+
+static char *write_all(const struct report *r, bool csv)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+    assert_non_null(out);
+    assert_int_equal(csv ? report_write_csv(r, out) : report_write_text(r, out), STORE_OK);
+    fclose(out);
+    return text;
+}
+
+static void test_register_golden(void **state)
+{
+    (void)state;
+    struct testkiosk k;
+    testkiosk_open(&k, true);
+    /* Sarah late at 15:58, never out (the office corrects it); Tom unbooked, leaves at 16:50 and
+     * confirms; Hannah and Priya booked, absent. */
+    assert_int_equal(test_tap(&k, SARAH, "2023-11-27 15:58", NULL, NULL), TAP_SIGNED_IN);
+    assert_int_equal(test_tap(&k, TOM, "2023-11-27 15:40", "au2-in-class-support", NULL),
+                     TAP_SIGNED_IN);
+    assert_int_equal(test_tap(&k, TOM, "2023-11-27 16:50", NULL, NULL), TAP_CONFIRM_LEAVE);
+    assert_int_equal(test_tap(&k, TOM, "2023-11-27 16:50:05", NULL, NULL), TAP_SIGNED_OUT);
+    struct person sarah;
+    struct session s;
+    assert_int_equal(store_person_by_staff_no(k.store, "BIT0001", &sarah), STORE_OK);
+    assert_int_equal(store_session_by_code(k.store, "au2-in-class-support", &s), STORE_OK);
+    struct correction c = {.store = k.store,
+                           .rules = &k.rules,
+                           .by = "J Smith (office)",
+                           .reason = "forgot to tap, left at the end",
+                           .now_us = test_at("2023-11-28 09:00"),
+                           .mono_us = test_at("2023-11-28 09:00")};
+    const char *why = "";
+    assert_int_equal(correct_sign_out(&c, &sarah, &s, test_at("2023-11-27 17:15"), &why), STORE_OK);
+
+    struct report r;
+    assert_int_equal(
+        report_register(k.store, &k.rules, "Central Office", "au2-in-class-support", &r), STORE_OK);
+    char *csv = write_all(&r, true);
+    const char *golden =
+        "\xEF\xBB\xBF"
+        "\"Name\",\"Staff no\",\"Academy\",\"Booked\",\"In\",\"Out\",\"Flags\",\"Credits\","
+        "\"By hand and corrections\"\r\n"
+        "\"Sarah Whitworth\",\"BIT0001\",\"Riverside Academy\",\"yes\",\"2023-11-27 15:58\","
+        "\"2023-11-27 17:15\",\"late 13 min\",\"1.25 (review)\","
+        "\"manual_sign_out by J Smith (office): forgot to tap, left at the end\"\r\n"
+        "\"Tom Haslam\",\"BIT0008\",\"Kingsway Academy\",\"no\",\"2023-11-27 15:40\","
+        "\"2023-11-27 16:50\",\"left early 24 min; came without booking\",\"1 (review)\",\"\"\r\n"
+        "\"Hannah Pickering\",\"BIT0005\",\"Riverside Academy\",\"yes\",\"\",\"\","
+        "\"booked, absent\",\"0\",\"\"\r\n"
+        "\"Priya Chaudhry\",\"BIT0003\",\"Hollins Brook Academy\",\"yes\",\"\",\"\","
+        "\"booked, absent\",\"0\",\"\"\r\n";
+    assert_string_equal(csv, golden);
+    char *text = write_all(&r, false);
+    assert_non_null(strstr(text, "Register: The role of the in class support\n"
+                                 "Session au2-in-class-support, 2023-11-27 15:45–17:15, Central "
+                                 "Office (1.5 credits)\n"
+                                 "2 attended (1 without a booking) · 2 booked but absent\n"));
+    free(csv);
+    free(text);
+    report_free(&r);
+    assert_int_equal(report_register(k.store, &k.rules, "x", "no-such-session", &r),
+                     STORE_ENOTFOUND);
+    testkiosk_close(&k);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_register_golden),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
