@@ -3,23 +3,30 @@
 #include <string.h>
 
 #include "apps/cpd-admin/admin.h"
+#include "core/base/clock.h"
 #include "core/base/error.h"
+#include "core/base/zone.h"
 #include "core/services/report.h"
 
 static const char help[] =
-    "usage: cpd-admin report register --session ID [--format text|csv] [--output FILE]\n"
+    "usage: cpd-admin report register --session ID | evacuation [--at TIME] "
+    "[--format text|csv] [--output FILE]\n"
     "Reports from the kiosk's records, every figure from the credits engine:\n"
     "  register --session ID   everyone who attended the session (in, out, late / left early /\n"
     "                          no sign-out with minutes, entries by hand and corrections with\n"
     "                          who and why, credits), who was booked but absent, who came\n"
     "                          without a booking, and the counts\n"
+    "  evacuation [--at TIME]  everyone in the building for CPD by the kiosk's records, by\n"
+    "                          surname, with session, room and since when; the count (TIME:\n"
+    "                          local \"YYYY-MM-DD HH:MM\", default now)\n"
     "--format text (the default) or csv (UTF-8 with a BOM, one header row: opens in Excel);\n"
     "--output FILE writes there instead of standard output.\n";
 
 int cmd_report(struct admin *a, int argc, char **argv)
 {
-    const char *session = NULL, *format = NULL, *output = NULL;
+    const char *session = NULL, *format = NULL, *output = NULL, *at = NULL;
     const struct admin_option table[] = {{"session", true, &session},
+                                         {"at", true, &at},
                                          {"format", true, &format},
                                          {"output", true, &output},
                                          {NULL, false, NULL}};
@@ -28,15 +35,22 @@ int cmd_report(struct admin *a, int argc, char **argv)
     if (rc != 0)
         return rc < 0 ? 0 : rc;
     bool csv = format && strcmp(format, "csv") == 0;
-    if (first + 1 != argc || strcmp(argv[first], "register") != 0 || !session ||
-        (format && !csv && strcmp(format, "text") != 0)) {
+    const char *kind = first + 1 == argc ? argv[first] : "";
+    bool reg = strcmp(kind, "register") == 0, evac = strcmp(kind, "evacuation") == 0;
+    if ((!reg && !evac) || (reg && !session) || (format && !csv && strcmp(format, "text") != 0)) {
         admin_usage(help);
+        return EXIT_USAGE;
+    }
+    int64_t when = clock_wall_us();
+    if (at && zone_parse_local(at, &when) != ZONE_OK) {
+        admin_error("--at \"%s\": expected local time YYYY-MM-DD HH:MM", at);
         return EXIT_USAGE;
     }
     if (admin_open_store(a) != 0)
         return 1;
     struct report r;
-    int err = report_register(a->store, &a->cfg.rules, a->cfg.kiosk.site, session, &r);
+    int err = reg ? report_register(a->store, &a->cfg.rules, a->cfg.kiosk.site, session, &r)
+                  : report_evacuation(a->store, &a->cfg.rules, a->cfg.kiosk.site, when, &r);
     if (err == STORE_ENOTFOUND) {
         admin_error("--session %s: no dated session with this programme id", session);
         return 1;

@@ -9,6 +9,7 @@
 #include "core/domain/credits.h"
 #include "core/domain/payload.h"
 #include "core/services/csvfile.h"
+#include "core/services/lists.h"
 
 #define US_PER_MIN INT64_C(60000000)
 
@@ -251,6 +252,98 @@ int report_register(struct store *store, const struct rules *rules, const char *
     }
     add_line(out, "%d attended (%d without a booking) · %d booked but absent", c.attended,
              c.unbooked, c.absent);
+    return STORE_OK;
+}
+
+/* ---- the evacuation list ------------------------------------------------------------------- */
+
+enum { E_NAME, E_STAFF, E_ROLE, E_SESSION, E_ROOM, E_SINCE };
+
+struct evacuation_ctx {
+    const struct session *session;
+    const char *site;
+    int64_t at;
+    struct report *report;
+    int err;
+};
+
+static int in_building(void *ctx, const struct person *p, const struct attendance *a)
+{
+    struct evacuation_ctx *c = ctx;
+    if (a->in_us == 0 || a->in_us > c->at || (a->out_us != 0 && a->out_us <= c->at) ||
+        (a->flags & ATT_VOID))
+        return 0;
+    struct report_row *row = add_row(c->report);
+    if (!row) {
+        c->err = STORE_ENOMEM;
+        return CPD_STOP;
+    }
+    utf8_copy(row->cells[E_NAME], REPORT_CELL, p->name);
+    utf8_copy(row->cells[E_STAFF], REPORT_CELL, p->staff_no);
+    snprintf(row->cells[E_ROLE], REPORT_CELL, "%s", p->trainer ? "trainer" : "staff");
+    utf8_copy(row->cells[E_SESSION], REPORT_CELL, c->session->title);
+    utf8_copy(row->cells[E_ROOM], REPORT_CELL,
+              c->session->location[0] ? c->session->location : c->site);
+    local_time(a->in_us, row->cells[E_SINCE], REPORT_CELL);
+    return 0;
+}
+
+/* "Anne Marie Smith-Jones" sorts under "Smith-Jones", then the whole name. */
+static const char *surname(const char *name)
+{
+    const char *space = strrchr(name, ' ');
+    return space ? space + 1 : name;
+}
+
+static int by_surname(const void *a, const void *b)
+{
+    const struct report_row *x = a, *y = b;
+    int c = strcoll(surname(x->cells[E_NAME]), surname(y->cells[E_NAME]));
+    return c ? c : strcoll(x->cells[E_NAME], y->cells[E_NAME]);
+}
+
+int report_evacuation(struct store *store, const struct rules *rules, const char *site,
+                      int64_t at_us, struct report *out)
+{
+    static const char *const columns[] = {"Name",    "Staff no", "Role",
+                                          "Session", "Room",     "Signed in"};
+    struct session *sessions = NULL;
+    size_t n = 0;
+    memset(out, 0, sizeof(*out));
+    out->n_columns = (int)(sizeof(columns) / sizeof(columns[0]));
+    memcpy(out->columns, columns, sizeof(columns));
+    /* Every session someone could still be in at that time. */
+    int64_t day = INT64_C(24) * 60 * US_PER_MIN;
+    int err = lists_sessions_between(store, at_us - day,
+                                     at_us + rules->open_before_min * US_PER_MIN, &sessions, &n);
+    for (size_t i = 0; i < n && err == STORE_OK; i++) {
+        struct evacuation_ctx c = {
+            .session = &sessions[i], .site = site, .at = at_us, .report = out};
+        err = store_register_each(store, sessions[i].id, in_building, &c);
+        if (err == CPD_STOP || c.err)
+            err = c.err ? c.err : STORE_OK;
+    }
+    free(sessions);
+    if (err != STORE_OK) {
+        report_free(out);
+        return err;
+    }
+    qsort(out->rows, out->n_rows, sizeof(out->rows[0]), by_surname);
+    /* One line a person, even signed into two sessions at once. */
+    size_t keep = 0;
+    for (size_t i = 0; i < out->n_rows; i++) {
+        bool seen = false;
+        for (size_t j = 0; j < keep && !seen; j++)
+            seen = strcmp(out->rows[j].cells[E_STAFF], out->rows[i].cells[E_STAFF]) == 0;
+        if (!seen)
+            out->rows[keep++] = out->rows[i];
+    }
+    out->n_rows = keep;
+    char when[24];
+    local_time(at_us, when, sizeof(when));
+    snprintf(out->title, sizeof(out->title), "Evacuation list: %s", site);
+    add_line(out, "Everyone signed in for CPD by the kiosk's records at %s", when);
+    add_line(out, "%zu %s in the building", out->n_rows, out->n_rows == 1 ? "person" : "people");
     return STORE_OK;
 }
 

@@ -38,6 +38,11 @@ void report_free(struct report *report);
 int report_register(struct store *store, const struct rules *rules, const char *site,
                     const char *session_code, struct report *out);
 
+/* Everyone in the building for CPD at at_us by the kiosk's records (signed in, not yet out,
+ * by badge or by hand, trainers too), by surname, with the session and room, and the count. */
+int report_evacuation(struct store *store, const struct rules *rules, const char *site,
+                      int64_t at_us, struct report *out);
+
 /* Plain text for a terminal: the title, the lines, aligned columns. */
 int report_write_text(const struct report *report, FILE *out);
 /* CSV that opens right in Excel: UTF-8 with a BOM, one header row, ISO dates. */

@@ -81,6 +81,28 @@ static void test_register_golden(void **state)
     report_free(&r);
     assert_int_equal(report_register(k.store, &k.rules, "x", "no-such-session", &r),
                      STORE_ENOTFOUND);
+
+    /* The evacuation list at 16:00: both, by surname; at 16:55 Tom has gone. */
+    assert_int_equal(
+        report_evacuation(k.store, &k.rules, "Central Office", test_at("2023-11-27 16:00"), &r),
+        STORE_OK);
+    csv = write_all(&r, true);
+    assert_string_equal(csv, "\xEF\xBB\xBF\"Name\",\"Staff no\",\"Role\",\"Session\",\"Room\","
+                             "\"Signed in\"\r\n"
+                             "\"Tom Haslam\",\"BIT0008\",\"staff\",\"The role of the in class "
+                             "support\",\"Central Office\",\"2023-11-27 15:40\"\r\n"
+                             "\"Sarah Whitworth\",\"BIT0001\",\"staff\",\"The role of the in "
+                             "class support\",\"Central Office\",\"2023-11-27 15:58\"\r\n");
+    assert_string_equal(r.lines[1], "2 people in the building");
+    free(csv);
+    report_free(&r);
+    assert_int_equal(
+        report_evacuation(k.store, &k.rules, "Central Office", test_at("2023-11-27 16:55"), &r),
+        STORE_OK);
+    assert_int_equal(r.n_rows, 1);
+    assert_string_equal(r.rows[0].cells[0], "Sarah Whitworth");
+    assert_string_equal(r.lines[1], "1 person in the building");
+    report_free(&r);
     testkiosk_close(&k);
 }
 
