@@ -1,5 +1,6 @@
 /* cpd-admin report KIND: reports as text (a terminal) or CSV (Excel) — core/services/report.h. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "apps/cpd-admin/admin.h"
@@ -9,8 +10,8 @@
 #include "core/services/report.h"
 
 static const char help[] =
-    "usage: cpd-admin report register --session ID | evacuation [--at TIME] "
-    "[--format text|csv] [--output FILE]\n"
+    "usage: cpd-admin report register --session ID | evacuation | due [--within DAYS] | "
+    "statements [--term T] [--summary] [--at TIME] [--format text|csv] [--output FILE]\n"
     "Reports from the kiosk's records, every figure from the credits engine:\n"
     "  register --session ID   everyone who attended the session (in, out, late / left early /\n"
     "                          no sign-out with minutes, entries by hand and corrections with\n"
@@ -19,17 +20,23 @@ static const char help[] =
     "  evacuation [--at TIME]  everyone in the building for CPD by the kiosk's records, by\n"
     "                          surname, with session, room and since when; the count (TIME:\n"
     "                          local \"YYYY-MM-DD HH:MM\", default now)\n"
+    "  due [--within DAYS]     mandatory training due within DAYS (30), overdue or not\n"
+    "                          recorded, per active person, by academy\n"
+    "  statements [--term autumn|spring|summer|year] [--summary]\n"
+    "                          every active person's items of the term (or year) as of --at;\n"
+    "                          --summary: one row a person (credits, each term with BREACH\n"
+    "                          for an ended term at 0, items to review, still needed)\n"
     "--format text (the default) or csv (UTF-8 with a BOM, one header row: opens in Excel);\n"
     "--output FILE writes there instead of standard output.\n";
 
 int cmd_report(struct admin *a, int argc, char **argv)
 {
-    const char *session = NULL, *format = NULL, *output = NULL, *at = NULL;
-    const struct admin_option table[] = {{"session", true, &session},
-                                         {"at", true, &at},
-                                         {"format", true, &format},
-                                         {"output", true, &output},
-                                         {NULL, false, NULL}};
+    const char *session = NULL, *format = NULL, *output = NULL, *at = NULL, *within = NULL,
+               *term_name = NULL, *summary = NULL;
+    const struct admin_option table[] = {{"session", true, &session},  {"at", true, &at},
+                                         {"within", true, &within},    {"term", true, &term_name},
+                                         {"summary", false, &summary}, {"format", true, &format},
+                                         {"output", true, &output},    {NULL, false, NULL}};
     int first = 0;
     int rc = admin_options(argc, argv, table, help, &first);
     if (rc != 0)
@@ -37,8 +44,24 @@ int cmd_report(struct admin *a, int argc, char **argv)
     bool csv = format && strcmp(format, "csv") == 0;
     const char *kind = first + 1 == argc ? argv[first] : "";
     bool reg = strcmp(kind, "register") == 0, evac = strcmp(kind, "evacuation") == 0;
-    if ((!reg && !evac) || (reg && !session) || (format && !csv && strcmp(format, "text") != 0)) {
+    bool due = strcmp(kind, "due") == 0, statements = strcmp(kind, "statements") == 0;
+    if ((!reg && !evac && !due && !statements) || (reg && !session) ||
+        (format && !csv && strcmp(format, "text") != 0)) {
         admin_usage(help);
+        return EXIT_USAGE;
+    }
+    char *end = NULL;
+    long days = within ? strtol(within, &end, 10) : 30;
+    if (within && (*end != '\0' || days < 0 || days > 3650)) {
+        admin_error("--within \"%s\": expected a number of days (0–3650)", within);
+        return EXIT_USAGE;
+    }
+    static const char *const terms[] = {"autumn", "spring", "summer", "year"};
+    int term = -1;
+    for (int t = 0; term_name && t < 4; t++)
+        term = strcmp(term_name, terms[t]) == 0 ? (t == 3 ? -2 : t) : term;
+    if (term_name && term == -1) {
+        admin_error("--term \"%s\": expected autumn, spring, summer or year", term_name);
         return EXIT_USAGE;
     }
     int64_t when = clock_wall_us();
@@ -49,8 +72,11 @@ int cmd_report(struct admin *a, int argc, char **argv)
     if (admin_open_store(a) != 0)
         return 1;
     struct report r;
-    int err = reg ? report_register(a->store, &a->cfg.rules, a->cfg.kiosk.site, session, &r)
-                  : report_evacuation(a->store, &a->cfg.rules, a->cfg.kiosk.site, when, &r);
+    int err = reg    ? report_register(a->store, &a->cfg.rules, a->cfg.kiosk.site, session, &r)
+              : evac ? report_evacuation(a->store, &a->cfg.rules, a->cfg.kiosk.site, when, &r)
+              : due  ? report_due(a->store, &a->cfg.rules, when, (int)days, &r)
+                     : report_statements(a->store, &a->cfg.rules, when, term < 0 ? -1 : term,
+                                         summary != NULL, &r);
     if (err == STORE_ENOTFOUND) {
         admin_error("--session %s: no dated session with this programme id", session);
         return 1;

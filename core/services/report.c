@@ -10,6 +10,7 @@
 #include "core/domain/payload.h"
 #include "core/services/csvfile.h"
 #include "core/services/lists.h"
+#include "core/services/tapflow.h"
 
 #define US_PER_MIN INT64_C(60000000)
 
@@ -344,6 +345,200 @@ int report_evacuation(struct store *store, const struct rules *rules, const char
     snprintf(out->title, sizeof(out->title), "Evacuation list: %s", site);
     add_line(out, "Everyone signed in for CPD by the kiosk's records at %s", when);
     add_line(out, "%zu %s in the building", out->n_rows, out->n_rows == 1 ? "person" : "people");
+    return STORE_OK;
+}
+
+/* ---- every person's year ----------------------------------------------------------------- */
+
+struct people {
+    struct person *list;
+    size_t n, cap;
+    int err;
+};
+
+static int keep_person(void *ctx, const struct person *p, int badges)
+{
+    (void)badges;
+    struct people *ps = ctx;
+    if (!p->active)
+        return 0;
+    if (ps->n == ps->cap) {
+        size_t cap = ps->cap ? 2 * ps->cap : 64;
+        struct person *grown = realloc(ps->list, cap * sizeof(*grown));
+        if (!grown) {
+            ps->err = STORE_ENOMEM;
+            return CPD_STOP;
+        }
+        ps->list = grown;
+        ps->cap = cap;
+    }
+    ps->list[ps->n++] = *p;
+    return 0;
+}
+
+static int by_academy(const void *a, const void *b)
+{
+    const struct person *x = a, *y = b;
+    int c = strcoll(x->academy, y->academy);
+    return c ? c : strcoll(x->name, y->name);
+}
+
+/* The active people, by academy then name. */
+static int active_people(struct store *store, struct people *ps)
+{
+    int err = store_people_each(store, keep_person, ps);
+    if (err == CPD_STOP || ps->err)
+        err = ps->err;
+    if (err == STORE_OK && ps->n)
+        qsort(ps->list, ps->n, sizeof(ps->list[0]), by_academy);
+    return err;
+}
+
+static void quarters(int q, char *out)
+{
+    rules_format_quarters(q, out);
+}
+
+int report_due(struct store *store, const struct rules *rules, int64_t at_us, int within_days,
+               struct report *out)
+{
+    static const char *const columns[] = {"Academy",   "Name",      "Staff no", "Course",
+                                          "Frequency", "Last done", "Due",      "Status"};
+    struct people ps = {0};
+    struct credit_summary s = {0};
+    civil_day today;
+    int minute;
+    memset(out, 0, sizeof(*out));
+    out->n_columns = (int)(sizeof(columns) / sizeof(columns[0]));
+    memcpy(out->columns, columns, sizeof(columns));
+    zone_utc_to_local(at_us, &today, &minute, NULL);
+    int err = active_people(store, &ps);
+    for (size_t i = 0; i < ps.n && err == STORE_OK; i++) {
+        err = tapflow_summary(store, rules, ps.list[i].id, at_us, &s);
+        for (size_t d = 0; d < s.n_due && err == STORE_OK; d++) {
+            const struct due_item *due = &s.due[d];
+            bool shown = due->status == DUE_OVERDUE || due->status == DUE_NEVER ||
+                         (due->status != DUE_NEVER && due->due - today <= within_days);
+            if (!shown)
+                continue;
+            struct report_row *row = add_row(out);
+            if (!row) {
+                err = STORE_ENOMEM;
+                break;
+            }
+            utf8_copy(row->cells[0], REPORT_CELL, ps.list[i].academy);
+            utf8_copy(row->cells[1], REPORT_CELL, ps.list[i].name);
+            utf8_copy(row->cells[2], REPORT_CELL, ps.list[i].staff_no);
+            utf8_copy(row->cells[3], REPORT_CELL, due->title);
+            snprintf(row->cells[4], REPORT_CELL, "%s", domain_frequency_code(due->frequency));
+            if (due->status != DUE_NEVER) {
+                civil_format_date(due->last_done, row->cells[5]);
+                civil_format_date(due->due, row->cells[6]);
+            }
+            if (due->status == DUE_OVERDUE || due->status == DUE_NEVER)
+                snprintf(row->cells[7], REPORT_CELL, "%s", credits_due_status_name(due->status));
+            else
+                snprintf(row->cells[7], REPORT_CELL, "due in %d days", (int)(due->due - today));
+        }
+    }
+    credits_summary_free(&s);
+    free(ps.list);
+    if (err != STORE_OK) {
+        report_free(out);
+        return err;
+    }
+    char date[CIVIL_DATE_LEN];
+    civil_format_date(today, date);
+    snprintf(out->title, sizeof(out->title), "Mandatory training due");
+    add_line(out, "As of %s: due within %d days, overdue, or not recorded", date, within_days);
+    add_line(out, "%zu %s", out->n_rows, out->n_rows == 1 ? "renewal" : "renewals");
+    return STORE_OK;
+}
+
+static void summary_row(struct report_row *row, const struct person *p,
+                        const struct credit_summary *s)
+{
+    char q[16];
+    utf8_copy(row->cells[0], REPORT_CELL, p->academy);
+    utf8_copy(row->cells[1], REPORT_CELL, p->name);
+    utf8_copy(row->cells[2], REPORT_CELL, p->staff_no);
+    quarters(s->total_q, q);
+    snprintf(row->cells[3], REPORT_CELL, "%s", q);
+    for (int t = 0; t < TERM_COUNT; t++) {
+        quarters(s->term_q[t], q);
+        snprintf(row->cells[4 + t], REPORT_CELL, "%s%s", q, s->term_breach[t] ? " BREACH" : "");
+    }
+    snprintf(row->cells[7], REPORT_CELL, "%d", s->review_count);
+    quarters(s->target_q > s->total_q ? s->target_q - s->total_q : 0, q);
+    snprintf(row->cells[8], REPORT_CELL, "%s", q);
+}
+
+static int item_rows(struct report *out, const struct person *p, const struct credit_summary *s,
+                     int term)
+{
+    for (size_t i = 0; i < s->n_items; i++) {
+        const struct credit_item *it = &s->items[i];
+        if (term >= 0 && it->term != term)
+            continue;
+        struct report_row *row = add_row(out);
+        if (!row)
+            return STORE_ENOMEM;
+        char q[16];
+        utf8_copy(row->cells[0], REPORT_CELL, p->academy);
+        utf8_copy(row->cells[1], REPORT_CELL, p->name);
+        utf8_copy(row->cells[2], REPORT_CELL, p->staff_no);
+        civil_format_date(it->date, row->cells[3]);
+        utf8_copy(row->cells[4], REPORT_CELL, it->title);
+        snprintf(row->cells[5], REPORT_CELL, "%s", it->term >= 0 ? rules_term_name(it->term) : "");
+        quarters(it->credits_q, q);
+        snprintf(row->cells[6], REPORT_CELL, "%s", q);
+        snprintf(row->cells[7], REPORT_CELL, "%s", credits_item_status_name(it->status));
+        utf8_copy(row->cells[8], REPORT_CELL, it->note);
+    }
+    return STORE_OK;
+}
+
+int report_statements(struct store *store, const struct rules *rules, int64_t at_us, int term,
+                      bool summary, struct report *out)
+{
+    static const char *const per_person[] = {"Academy", "Name",      "Staff no",
+                                             "Credits", "Autumn",    "Spring",
+                                             "Summer",  "To review", "Still needed"};
+    static const char *const per_item[] = {"Academy", "Name",    "Staff no", "Date", "Item",
+                                           "Term",    "Credits", "Status",   "Note"};
+    struct people ps = {0};
+    struct credit_summary s = {0};
+    memset(out, 0, sizeof(*out));
+    out->n_columns = 9;
+    memcpy(out->columns, summary ? per_person : per_item, sizeof(per_person));
+    int err = active_people(store, &ps);
+    int behind = 0;
+    for (size_t i = 0; i < ps.n && err == STORE_OK; i++) {
+        err = tapflow_summary(store, rules, ps.list[i].id, at_us, &s);
+        if (err == STORE_OK && summary) {
+            struct report_row *row = add_row(out);
+            if (!row)
+                err = STORE_ENOMEM;
+            else
+                summary_row(row, &ps.list[i], &s);
+        } else if (err == STORE_OK) {
+            err = item_rows(out, &ps.list[i], &s, term);
+        }
+        behind += err == STORE_OK && s.total_q < s.target_q;
+    }
+    credits_summary_free(&s);
+    size_t people = ps.n;
+    free(ps.list);
+    if (err != STORE_OK) {
+        report_free(out);
+        return err;
+    }
+    char when[24];
+    local_time(at_us, when, sizeof(when));
+    snprintf(out->title, sizeof(out->title), "Statements: %s",
+             term >= 0 ? rules_term_name(term) : "the year");
+    add_line(out, "As of %s, every figure from the credits engine", when);
+    add_line(out, "%zu people, %d below the target so far", people, behind);
     return STORE_OK;
 }
 

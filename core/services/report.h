@@ -43,6 +43,17 @@ int report_register(struct store *store, const struct rules *rules, const char *
 int report_evacuation(struct store *store, const struct rules *rules, const char *site,
                       int64_t at_us, struct report *out);
 
+/* Mandatory training due within `within_days` of at_us, overdue, or never recorded, for every
+ * active person, by academy then name (the renewal cycles of the brochure, from the engine). */
+int report_due(struct store *store, const struct rules *rules, int64_t at_us, int within_days,
+               struct report *out);
+
+/* The year for every active person as of at_us, from the engine: one row per person (summary:
+ * credits, each term, breaches, items to review) or one row per item of the term asked
+ * (term: TERM_* or -1 for the whole year). */
+int report_statements(struct store *store, const struct rules *rules, int64_t at_us, int term,
+                      bool summary, struct report *out);
+
 /* Plain text for a terminal: the title, the lines, aligned columns. */
 int report_write_text(const struct report *report, FILE *out);
 /* CSV that opens right in Excel: UTF-8 with a BOM, one header row, ISO dates. */

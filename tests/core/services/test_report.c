@@ -106,10 +106,44 @@ static void test_register_golden(void **state)
     testkiosk_close(&k);
 }
 
+/* Statements and renewals for everyone, from the engine: Priya over the pre-recorded cap with
+ * an empty summer (a breach), her items of the autumn; who is due. */
+static void test_statements_and_due(void **state)
+{
+    (void)state;
+    struct testkiosk k;
+    testkiosk_open(&k, true);
+    struct report r;
+    int64_t at = test_at("2024-07-20 09:00");
+    assert_int_equal(report_statements(k.store, &k.rules, at, -1, true, &r), STORE_OK);
+    char *csv = write_all(&r, true);
+    assert_non_null(strstr(csv, "\"Hollins Brook Academy\",\"Priya Chaudhry\",\"BIT0003\","
+                                "\"8\",\"7\",\"1\",\"0 BREACH\",\"0\",\"8\"\r\n"));
+    assert_string_equal(r.lines[1], "12 people, 12 below the target so far");
+    free(csv);
+    report_free(&r);
+    assert_int_equal(report_statements(k.store, &k.rules, at, TERM_AUTUMN, false, &r), STORE_OK);
+    csv = write_all(&r, true);
+    assert_non_null(strstr(csv, "\"Priya Chaudhry\",\"BIT0003\",\"2023-10-03\",\"Adverse "
+                                "Childhood Experiences\",\"Autumn\",\"2\",\"counted\",\"\"\r\n"));
+    assert_null(strstr(csv, "2024-01-22")); /* her spring hour is not in the autumn */
+    free(csv);
+    report_free(&r);
+    /* Dan's KCSIE of 14 Sep 2023 is due on 14 Sep 2024: 30 days from 15 Aug. */
+    assert_int_equal(report_due(k.store, &k.rules, test_at("2024-08-15 09:00"), 30, &r), STORE_OK);
+    csv = write_all(&r, true);
+    assert_non_null(strstr(csv, "\"BIT0002\",\"KCSIE Knowledge check\",\"annual\",\"2023-09-14\","
+                                "\"2024-09-14\",\"due in 30 days\"\r\n"));
+    free(csv);
+    report_free(&r);
+    testkiosk_close(&k);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_register_golden),
+        cmocka_unit_test(test_statements_and_due),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
