@@ -11,7 +11,8 @@
 
 static const char help[] =
     "usage: cpd-admin report register --session ID | evacuation | due [--within DAYS] | "
-    "statements [--term T] [--summary] [--at TIME] [--format text|csv] [--output FILE]\n"
+    "statements [--term T] [--summary] | completion --course cpi|mapa [--at TIME] "
+    "[--format text|csv] [--output FILE]\n"
     "Reports from the kiosk's records, every figure from the credits engine:\n"
     "  register --session ID   everyone who attended the session (in, out, late / left early /\n"
     "                          no sign-out with minutes, entries by hand and corrections with\n"
@@ -26,17 +27,22 @@ static const char help[] =
     "                          every active person's items of the term (or year) as of --at;\n"
     "                          --summary: one row a person (credits, each term with BREACH\n"
     "                          for an ended term at 0, items to review, still needed)\n"
+    "  completion --course cpi|mapa\n"
+    "                          each person × cohort (block): every session done, to review\n"
+    "                          (why), missed or booked; credits awarded; where one who missed\n"
+    "                          a session can still complete\n"
     "--format text (the default) or csv (UTF-8 with a BOM, one header row: opens in Excel);\n"
     "--output FILE writes there instead of standard output.\n";
 
 int cmd_report(struct admin *a, int argc, char **argv)
 {
     const char *session = NULL, *format = NULL, *output = NULL, *at = NULL, *within = NULL,
-               *term_name = NULL, *summary = NULL;
+               *term_name = NULL, *summary = NULL, *course = NULL;
     const struct admin_option table[] = {{"session", true, &session},  {"at", true, &at},
                                          {"within", true, &within},    {"term", true, &term_name},
-                                         {"summary", false, &summary}, {"format", true, &format},
-                                         {"output", true, &output},    {NULL, false, NULL}};
+                                         {"summary", false, &summary}, {"course", true, &course},
+                                         {"format", true, &format},    {"output", true, &output},
+                                         {NULL, false, NULL}};
     int first = 0;
     int rc = admin_options(argc, argv, table, help, &first);
     if (rc != 0)
@@ -45,8 +51,10 @@ int cmd_report(struct admin *a, int argc, char **argv)
     const char *kind = first + 1 == argc ? argv[first] : "";
     bool reg = strcmp(kind, "register") == 0, evac = strcmp(kind, "evacuation") == 0;
     bool due = strcmp(kind, "due") == 0, statements = strcmp(kind, "statements") == 0;
-    if ((!reg && !evac && !due && !statements) || (reg && !session) ||
-        (format && !csv && strcmp(format, "text") != 0)) {
+    bool completion = strcmp(kind, "completion") == 0;
+    bool cpi = course && strcmp(course, "cpi") == 0, mapa = course && strcmp(course, "mapa") == 0;
+    if ((!reg && !evac && !due && !statements && !completion) || (reg && !session) ||
+        (completion && !cpi && !mapa) || (format && !csv && strcmp(format, "text") != 0)) {
         admin_usage(help);
         return EXIT_USAGE;
     }
@@ -75,8 +83,10 @@ int cmd_report(struct admin *a, int argc, char **argv)
     int err = reg    ? report_register(a->store, &a->cfg.rules, a->cfg.kiosk.site, session, &r)
               : evac ? report_evacuation(a->store, &a->cfg.rules, a->cfg.kiosk.site, when, &r)
               : due  ? report_due(a->store, &a->cfg.rules, when, (int)days, &r)
-                     : report_statements(a->store, &a->cfg.rules, when, term < 0 ? -1 : term,
-                                         summary != NULL, &r);
+              : completion ? report_completion(a->store, &a->cfg.rules,
+                                               cpi ? KIND_CPI_INITIAL : KIND_MAPA_BLOCK, when, &r)
+                           : report_statements(a->store, &a->cfg.rules, when, term < 0 ? -1 : term,
+                                               summary != NULL, &r);
     if (err == STORE_ENOTFOUND) {
         admin_error("--session %s: no dated session with this programme id", session);
         return 1;

@@ -542,6 +542,213 @@ int report_statements(struct store *store, const struct rules *rules, int64_t at
     return STORE_OK;
 }
 
+/* ---- CPI and MAPA completion ----------------------------------------------------------------- */
+
+#define PART_MAX 4 /* sessions a cohort or block has at most: CPI 4, MAPA 2 */
+
+struct completion_ctx {
+    struct store *store;
+    const struct rules *rules;
+    enum course_kind kind;
+    int64_t at;
+    const struct session *sessions; /* the kind's sessions, by start */
+    size_t n_sessions;
+    struct report *report;
+    int err;
+};
+
+/* The row of person × group, made on first sight. cells: 0 name, 1 staff, 2 group, 3.. marks. */
+static struct report_row *completion_row(struct completion_ctx *c, const struct person *p,
+                                         const char *group)
+{
+    for (size_t i = 0; i < c->report->n_rows; i++) {
+        struct report_row *r = &c->report->rows[i];
+        if (strcmp(r->cells[1], p->staff_no) == 0 && strcmp(r->cells[2], group) == 0)
+            return r;
+    }
+    struct report_row *r = add_row(c->report);
+    if (!r) {
+        c->err = STORE_ENOMEM;
+        return NULL;
+    }
+    utf8_copy(r->cells[0], REPORT_CELL, p->name);
+    utf8_copy(r->cells[1], REPORT_CELL, p->staff_no);
+    utf8_copy(r->cells[2], REPORT_CELL, group);
+    for (int k = 0; k < PART_MAX; k++)
+        snprintf(r->cells[3 + k], REPORT_CELL, "-");
+    return r;
+}
+
+/* Which of its group's sessions this one is (0-based). */
+static int part_of(const struct completion_ctx *c, const struct session *s)
+{
+    int part = 0;
+    for (size_t i = 0; i < c->n_sessions && c->sessions[i].id != s->id; i++)
+        part += strcmp(c->sessions[i].group, s->group) == 0;
+    return part < PART_MAX ? part : PART_MAX - 1;
+}
+
+struct completion_visit {
+    struct completion_ctx *c;
+    const struct session *session;
+};
+
+static int completion_attended(void *ctx, const struct person *p, const struct attendance *a)
+{
+    struct completion_visit *v = ctx;
+    const struct session *s = v->session;
+    struct report_row *r =
+        a->in_us && !(a->flags & ATT_VOID) ? completion_row(v->c, p, s->group) : NULL;
+    if (!r)
+        return v->c->err ? CPD_STOP : 0;
+    char *cell = r->cells[3 + part_of(v->c, s)];
+    if (credits_attendance_complete(v->c->rules, s, a))
+        snprintf(cell, REPORT_CELL, "done");
+    else if (a->out_us == 0)
+        snprintf(cell, REPORT_CELL, "signed in");
+    else if (a->flags & ATT_NO_SIGNOUT)
+        snprintf(cell, REPORT_CELL, "review: no sign-out");
+    else if (a->flags & ATT_LATE)
+        snprintf(cell, REPORT_CELL, "review: late %d min",
+                 (int)((a->in_us - s->start_us) / US_PER_MIN));
+    else
+        snprintf(cell, REPORT_CELL, "review: left early %d min",
+                 (int)((s->end_us - a->out_us) / US_PER_MIN));
+    return 0;
+}
+
+static int completion_booked(void *ctx, const struct person *p, int unused)
+{
+    (void)unused;
+    struct completion_visit *v = ctx;
+    struct report_row *r = completion_row(v->c, p, v->session->group);
+    if (!r)
+        return CPD_STOP;
+    char *cell = r->cells[3 + part_of(v->c, v->session)];
+    if (strcmp(cell, "-") == 0)
+        snprintf(cell, REPORT_CELL, "%s", v->session->end_us < v->c->at ? "missed" : "booked");
+    return 0;
+}
+
+/* The later groups of the kind that have not started by then: where one can still complete. */
+static void later_groups(const struct completion_ctx *c, const char *group, char *out, size_t cap)
+{
+    out[0] = '\0';
+    for (size_t i = 0; i < c->n_sessions; i++) {
+        const struct session *s = &c->sessions[i];
+        bool first_of_group = true;
+        for (size_t j = 0; j < i && first_of_group; j++)
+            first_of_group = strcmp(c->sessions[j].group, s->group) != 0;
+        if (first_of_group && strcmp(s->group, group) != 0 && s->start_us > c->at)
+            append(out, cap, "%s", s->group);
+    }
+}
+
+static void completion_status(struct completion_ctx *c, struct report_row *r,
+                              struct credit_summary *s)
+{
+    const struct package_progress *p = NULL;
+    bool awarded_elsewhere = false;
+    for (size_t i = 0; i < s->n_packages; i++) {
+        if (strcmp(s->packages[i].group, r->cells[2]) == 0)
+            p = &s->packages[i];
+        else if (s->packages[i].kind == c->kind && s->packages[i].awarded)
+            awarded_elsewhere = true;
+    }
+    int parts = c->kind == KIND_MAPA_BLOCK ? 2 : 4;
+    char *status = r->cells[3 + PART_MAX], *award = r->cells[4 + PART_MAX],
+         *later = r->cells[5 + PART_MAX];
+    if (c->kind == KIND_MAPA_BLOCK)
+        snprintf(r->cells[3 + parts], REPORT_CELL, "%s", p && p->online_done ? "done" : "-");
+    bool missed = false, review = false;
+    for (int k = 0; k < parts; k++) {
+        missed |= strcmp(r->cells[3 + k], "missed") == 0;
+        review |= strncmp(r->cells[3 + k], "review", 6) == 0;
+    }
+    char q[16] = "0";
+    if (p && p->awarded)
+        rules_format_quarters(p->credits_q, q);
+    snprintf(status, REPORT_CELL, "%s",
+             p && p->awarded ? "complete"
+             : missed        ? "missing a session"
+             : review        ? "needs review"
+                             : "in progress");
+    snprintf(award, REPORT_CELL, "%s", q);
+    if (!(p && p->awarded) && !awarded_elsewhere && missed)
+        later_groups(c, r->cells[2], later, REPORT_CELL);
+}
+
+int report_completion(struct store *store, const struct rules *rules, enum course_kind kind,
+                      int64_t at_us, struct report *out)
+{
+    static const char *const cpi[] = {
+        "Name",      "Staff no",  "Cohort", "Session 1",       "Session 2",
+        "Session 3", "Session 4", "Status", "Credits awarded", "Can still complete in"};
+    static const char *const mapa[] = {"Name",   "Staff no",        "Block",
+                                       "Day 1",  "Day 2",           "Online part",
+                                       "Status", "Credits awarded", "Can still complete in",
+                                       ""};
+    struct session *all = NULL;
+    struct credit_summary s = {0};
+    size_t n = 0;
+    memset(out, 0, sizeof(*out));
+    out->n_columns = REPORT_COLUMNS;
+    memcpy(out->columns, kind == KIND_MAPA_BLOCK ? mapa : cpi, sizeof(cpi));
+    int err = lists_package_sessions(store, &all, &n);
+    size_t m = 0; /* the kind's sessions only, in place */
+    for (size_t i = 0; i < n; i++) {
+        if (all[i].kind == kind)
+            all[m++] = all[i];
+    }
+    struct completion_ctx c = {.store = store,
+                               .rules = rules,
+                               .kind = kind,
+                               .at = at_us,
+                               .sessions = all,
+                               .n_sessions = m,
+                               .report = out};
+    for (size_t i = 0; i < m && err == STORE_OK; i++) {
+        struct completion_visit v = {&c, &all[i]};
+        err = store_register_each(store, all[i].id, completion_attended, &v);
+        if (err == STORE_OK || err == CPD_STOP)
+            err = c.err ? c.err : store_bookings_of(store, all[i].id, completion_booked, &v);
+        if (err == CPD_STOP)
+            err = c.err;
+    }
+    for (size_t i = 0; i < out->n_rows && err == STORE_OK; i++) {
+        struct person p;
+        err = store_person_by_staff_no(store, out->rows[i].cells[1], &p);
+        if (err == STORE_OK)
+            err = tapflow_summary(store, rules, p.id, at_us, &s);
+        if (err == STORE_OK)
+            completion_status(&c, &out->rows[i], &s);
+    }
+    credits_summary_free(&s);
+    free(all);
+    if (err != STORE_OK) {
+        report_free(out);
+        return err;
+    }
+    /* MAPA has two days and the online part: the fourth session's column goes. */
+    for (size_t i = 0; kind == KIND_MAPA_BLOCK && i < out->n_rows; i++)
+        memmove(out->rows[i].cells[6], out->rows[i].cells[7], 3 * REPORT_CELL);
+    if (kind == KIND_MAPA_BLOCK)
+        out->n_columns = REPORT_COLUMNS - 1;
+    int complete = 0, status = kind == KIND_MAPA_BLOCK ? 6 : 3 + PART_MAX;
+    for (size_t i = 0; i < out->n_rows; i++)
+        complete += strcmp(out->rows[i].cells[status], "complete") == 0;
+    char when[24];
+    local_time(at_us, when, sizeof(when));
+    snprintf(out->title, sizeof(out->title), "%s completion",
+             kind == KIND_MAPA_BLOCK ? "MAPA Refresher" : "CPI Initial Training");
+    add_line(out, "As of %s: %s", when,
+             kind == KIND_MAPA_BLOCK ? "a block of 2 days and the online part give 10 credits"
+                                     : "all 4 sessions of one cohort give 13 credits");
+    add_line(out, "%zu %s × %s, %d complete", out->n_rows, out->n_rows == 1 ? "person" : "people",
+             kind == KIND_MAPA_BLOCK ? "block" : "cohort", complete);
+    return STORE_OK;
+}
+
 /* ---- writing ------------------------------------------------------------------------------- */
 
 static int column_width(const struct report *r, int col)

@@ -54,6 +54,13 @@ int report_due(struct store *store, const struct rules *rules, int64_t at_us, in
 int report_statements(struct store *store, const struct rules *rules, int64_t at_us, int term,
                       bool summary, struct report *out);
 
+/* CPI Initial (kind KIND_CPI_INITIAL) or MAPA (KIND_MAPA_BLOCK) completion as of at_us: each
+ * person × cohort (block) they attended or were booked on, each session done, needing review
+ * (with why), missed or booked (MAPA: and the online part), whether the course's credits are
+ * awarded, and which later cohort or block they could still complete. */
+int report_completion(struct store *store, const struct rules *rules, enum course_kind kind,
+                      int64_t at_us, struct report *out);
+
 /* Plain text for a terminal: the title, the lines, aligned columns. */
 int report_write_text(const struct report *report, FILE *out);
 /* CSV that opens right in Excel: UTF-8 with a BOM, one header row, ISO dates. */

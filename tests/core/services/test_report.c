@@ -139,11 +139,52 @@ static void test_statements_and_due(void **state)
     testkiosk_close(&k);
 }
 
+/* CPI: Joanne attends all four autumn sessions (13 credits); Megan misses the fourth and can
+ * still complete in the spring cohort; Gareth came late to one (a trainer should look). */
+static void test_cpi_completion(void **state)
+{
+    (void)state;
+    struct testkiosk k;
+    testkiosk_open(&k, true);
+    const char *days[4] = {"2023-09-13", "2023-09-14", "2023-09-20", "2023-09-21"};
+    char in[32], out[32];
+    for (int d = 0; d < 4; d++) {
+        snprintf(in, sizeof(in), "%s 15:10", days[d]);
+        snprintf(out, sizeof(out), "%s 18:16", days[d]);
+        assert_int_equal(test_tap(&k, "9b1f6c3d", in, NULL, NULL), TAP_SIGNED_IN);
+        assert_int_equal(test_tap(&k, "9b1f6c3d", out, NULL, NULL), TAP_SIGNED_OUT);
+        if (d < 3) {
+            assert_int_equal(test_tap(&k, "C2:7F:3A:E5", in, NULL, NULL), TAP_SIGNED_IN);
+            assert_int_equal(test_tap(&k, "C2:7F:3A:E5", out, NULL, NULL), TAP_SIGNED_OUT);
+        }
+    }
+    snprintf(in, sizeof(in), "%s 15:40", days[0]);
+    snprintf(out, sizeof(out), "%s 18:16", days[0]);
+    assert_int_equal(test_tap(&k, "04-3B-19-D2-6A-71-81", in, NULL, NULL), TAP_SIGNED_IN);
+    assert_int_equal(test_tap(&k, "04-3B-19-D2-6A-71-81", out, NULL, NULL), TAP_SIGNED_OUT);
+    struct report r;
+    assert_int_equal(
+        report_completion(k.store, &k.rules, KIND_CPI_INITIAL, test_at("2023-09-22 09:00"), &r),
+        STORE_OK);
+    char *csv = write_all(&r, true);
+    assert_non_null(strstr(csv, "\"Joanne Tattersall\",\"BIT0009\",\"cpi-autumn\",\"done\","
+                                "\"done\",\"done\",\"done\",\"complete\",\"13\",\"\"\r\n"));
+    assert_non_null(strstr(csv, "\"Megan Crompton\",\"BIT0007\",\"cpi-autumn\",\"done\","
+                                "\"done\",\"done\",\"missed\",\"missing a session\",\"0\","
+                                "\"cpi-spring\"\r\n"));
+    assert_non_null(strstr(csv, "\"Gareth Lomax\",\"BIT0004\",\"cpi-autumn\",\"review: late "
+                                "25 min\""));
+    free(csv);
+    report_free(&r);
+    testkiosk_close(&k);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_register_golden),
         cmocka_unit_test(test_statements_and_due),
+        cmocka_unit_test(test_cpi_completion),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
