@@ -11,7 +11,7 @@
 
 static const char help[] =
     "usage: cpd-admin report register --session ID | evacuation | due [--within DAYS] | "
-    "statements [--term T] [--summary] | completion --course cpi|mapa [--at TIME] "
+    "statements [--term T] [--summary] | completion --course cpi|mapa | at-risk [--at TIME] "
     "[--format text|csv] [--output FILE]\n"
     "Reports from the kiosk's records, every figure from the credits engine:\n"
     "  register --session ID   everyone who attended the session (in, out, late / left early /\n"
@@ -31,6 +31,9 @@ static const char help[] =
     "                          each person × cohort (block): every session done, to review\n"
     "                          (why), missed or booked; credits awarded; where one who missed\n"
     "                          a session can still complete\n"
+    "  at-risk                 who can no longer reach 16, and who ends this term at 0\n"
+    "                          unless they attend, most urgent first, each with the fewest\n"
+    "                          sessions that would do it\n"
     "--format text (the default) or csv (UTF-8 with a BOM, one header row: opens in Excel);\n"
     "--output FILE writes there instead of standard output.\n";
 
@@ -51,9 +54,9 @@ int cmd_report(struct admin *a, int argc, char **argv)
     const char *kind = first + 1 == argc ? argv[first] : "";
     bool reg = strcmp(kind, "register") == 0, evac = strcmp(kind, "evacuation") == 0;
     bool due = strcmp(kind, "due") == 0, statements = strcmp(kind, "statements") == 0;
-    bool completion = strcmp(kind, "completion") == 0;
+    bool completion = strcmp(kind, "completion") == 0, at_risk = strcmp(kind, "at-risk") == 0;
     bool cpi = course && strcmp(course, "cpi") == 0, mapa = course && strcmp(course, "mapa") == 0;
-    if ((!reg && !evac && !due && !statements && !completion) || (reg && !session) ||
+    if ((!reg && !evac && !due && !statements && !completion && !at_risk) || (reg && !session) ||
         (completion && !cpi && !mapa) || (format && !csv && strcmp(format, "text") != 0)) {
         admin_usage(help);
         return EXIT_USAGE;
@@ -80,13 +83,22 @@ int cmd_report(struct admin *a, int argc, char **argv)
     if (admin_open_store(a) != 0)
         return 1;
     struct report r;
-    int err = reg    ? report_register(a->store, &a->cfg.rules, a->cfg.kiosk.site, session, &r)
-              : evac ? report_evacuation(a->store, &a->cfg.rules, a->cfg.kiosk.site, when, &r)
-              : due  ? report_due(a->store, &a->cfg.rules, when, (int)days, &r)
-              : completion ? report_completion(a->store, &a->cfg.rules,
-                                               cpi ? KIND_CPI_INITIAL : KIND_MAPA_BLOCK, when, &r)
-                           : report_statements(a->store, &a->cfg.rules, when, term < 0 ? -1 : term,
-                                               summary != NULL, &r);
+    const struct rules *rules = &a->cfg.rules;
+    const char *site = a->cfg.kiosk.site;
+    int err;
+    if (reg)
+        err = report_register(a->store, rules, site, session, &r);
+    else if (evac)
+        err = report_evacuation(a->store, rules, site, when, &r);
+    else if (due)
+        err = report_due(a->store, rules, when, (int)days, &r);
+    else if (completion)
+        err =
+            report_completion(a->store, rules, cpi ? KIND_CPI_INITIAL : KIND_MAPA_BLOCK, when, &r);
+    else if (at_risk)
+        err = report_at_risk(a->store, rules, when, &r);
+    else
+        err = report_statements(a->store, rules, when, term < 0 ? -1 : term, summary != NULL, &r);
     if (err == STORE_ENOTFOUND) {
         admin_error("--session %s: no dated session with this programme id", session);
         return 1;

@@ -512,3 +512,64 @@ void credits_summary_free(struct credit_summary *s)
     free(s->due);
     memset(s, 0, sizeof(*s));
 }
+
+static bool overlaps(const struct session *a, const struct session *b)
+{
+    return a->date == b->date && a->start_us < b->end_us && b->start_us < a->end_us;
+}
+
+static bool counts_for_forecast(const struct session *s)
+{
+    return s->credits_q > 0 && !domain_kind_zero_credit(s->kind) && !is_package(s) &&
+           s->kind != KIND_PRERECORDED && s->kind != KIND_MANDATORY;
+}
+
+void credits_forecast(const struct forecast_input *in, struct forecast *out)
+{
+    const struct credit_summary *s = in->summary;
+    const struct terms *terms = &in->rules->terms;
+    memset(out, 0, sizeof(*out));
+    out->term_at_risk = -1;
+    out->needed_q = s->target_q > s->total_q ? s->target_q - s->total_q : 0;
+    /* The most still possible: one of any overlapping sessions, the headroom, the packages. */
+    int possible = 0;
+    for (size_t i = 0; i < in->n_coming; i++) {
+        const struct session *x = &in->coming[i];
+        bool clash = false;
+        for (size_t j = 0; j < i && !clash; j++)
+            clash = counts_for_forecast(&in->coming[j]) && overlaps(x, &in->coming[j]);
+        if (counts_for_forecast(x) && !clash && rules_term_of(terms, x->date) >= 0)
+            possible += x->credits_q;
+    }
+    int headroom = in->rules->prerecorded_cap_quarters - s->prerecorded_counted_q;
+    possible += headroom > 0 ? headroom : 0;
+    possible += in->cpi_open ? 13 * QUARTERS_PER_CREDIT : 0;
+    possible += in->mapa_open ? 10 * QUARTERS_PER_CREDIT : 0;
+    out->reachable_q = s->total_q + possible;
+    out->cannot_reach = out->reachable_q < s->target_q;
+    int now = rules_term_of(terms, in->today);
+    if (now >= 0 && !s->term_ended[now] && s->term_q[now] == 0)
+        out->term_at_risk = now;
+    /* The way back: the biggest non-clashing sessions first, until the need is met (or, for a
+     * term at 0, the first one of that term). */
+    int covered = 0;
+    for (size_t round = 0; round < CREDITS_WAY_BACK_MAX && covered < out->needed_q; round++) {
+        size_t best = in->n_coming;
+        for (size_t i = 0; i < in->n_coming; i++) {
+            const struct session *x = &in->coming[i];
+            bool clash = false; /* with one taken already (itself included) */
+            for (size_t j = 0; j < out->n_way_back && !clash; j++)
+                clash = out->way_back[j] == i || overlaps(x, &in->coming[out->way_back[j]]);
+            if (!clash && counts_for_forecast(x) && rules_term_of(terms, x->date) >= 0 &&
+                (out->term_at_risk < 0 || out->n_way_back > 0 ||
+                 rules_term_of(terms, x->date) == out->term_at_risk) &&
+                (best == in->n_coming || x->credits_q > in->coming[best].credits_q))
+                best = i;
+        }
+        if (best == in->n_coming)
+            break;
+        out->way_back[out->n_way_back++] = best;
+        covered += in->coming[best].credits_q;
+    }
+    out->way_back_cut = covered < out->needed_q && out->n_way_back == CREDITS_WAY_BACK_MAX;
+}

@@ -125,6 +125,29 @@ int credits_for_attendance(const struct rules *rules, const struct session *sess
 bool credits_attendance_complete(const struct rules *rules, const struct session *session,
                                  const struct attendance *row);
 civil_day credits_add_months(civil_day day, int months);
+
+/* The forecast: what a person can still earn this year, from their summary and what is still to
+ * come — dated sessions with credits (one of any that overlap), the pre-recorded headroom under
+ * the cap, a CPI cohort or MAPA block not started yet. */
+#define CREDITS_WAY_BACK_MAX 8
+struct forecast_input {
+    const struct rules *rules;
+    civil_day today;
+    const struct credit_summary *summary;
+    const struct session *coming; /* after now, by start: the sessions one could attend */
+    size_t n_coming;
+    bool cpi_open, mapa_open; /* a cohort / block not started yet, and no award this year */
+};
+struct forecast {
+    int needed_q;                          /* to the target */
+    int reachable_q;                       /* the most the year can still come to */
+    bool cannot_reach;                     /* reachable below the target */
+    int term_at_risk;                      /* a term still running at 0 credits (TERM_*), -1 none */
+    size_t way_back[CREDITS_WAY_BACK_MAX]; /* indexes into coming: the fewest sessions that do */
+    size_t n_way_back;
+    bool way_back_cut; /* more are needed than listed */
+};
+void credits_forecast(const struct forecast_input *in, struct forecast *out);
 const char *credits_item_status_name(enum item_status status);
 const char *credits_due_status_name(enum due_status status);
 

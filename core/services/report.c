@@ -749,6 +749,184 @@ int report_completion(struct store *store, const struct rules *rules, enum cours
     return STORE_OK;
 }
 
+/* ---- at risk -------------------------------------------------------------------------------- */
+
+/* A package course with a cohort or block that has not started by then. */
+static bool package_open(const struct session *all, size_t n, enum course_kind kind, int64_t at)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (all[i].kind != kind || all[i].start_us <= at)
+            continue;
+        bool started = false;
+        for (size_t j = 0; j < n && !started; j++)
+            started = strcmp(all[j].group, all[i].group) == 0 && all[j].start_us <= at;
+        if (!started)
+            return true;
+    }
+    return false;
+}
+
+static bool awarded(const struct credit_summary *s, enum course_kind kind)
+{
+    for (size_t i = 0; i < s->n_packages; i++) {
+        if (s->packages[i].kind == kind && s->packages[i].awarded)
+            return true;
+    }
+    return false;
+}
+
+/* Adds ", TITLE DAY" to a list when it fits with room left to say what did not; false when
+ * not (the caller then says how many more). */
+static bool list_item(char *out, size_t cap, const struct session *s)
+{
+    char item[REPORT_CELL], day[16];
+    civil_format_short(s->date, day);
+    size_t used = strlen(out);
+    bool first = used == 0 || out[used - 1] == ' ';
+    int n = snprintf(item, sizeof(item), "%s%s %s", first ? "" : ", ", s->title, day);
+    if (n < 0 || used + (size_t)n + 16 >= cap) /* 16: room for " and 99 more" */
+        return false;
+    memcpy(out + used, item, (size_t)n + 1);
+    return true;
+}
+
+static void more(char *out, size_t cap, int left)
+{
+    size_t used = strlen(out);
+    if (left > 0)
+        snprintf(out + used, cap - used, " and %d more", left);
+}
+
+static void way_back_text(const struct forecast *f, const struct session *coming, char *out,
+                          size_t cap)
+{
+    out[0] = '\0';
+    if (f->n_way_back == 0)
+        return;
+    int left = 0;
+    if (f->cannot_reach)
+        snprintf(out, cap, "the most left: ");
+    else
+        snprintf(out, cap, "attend %zu%s: ", f->n_way_back, f->way_back_cut ? " or more" : "");
+    for (size_t i = 0; i < f->n_way_back; i++)
+        left += left > 0 || !list_item(out, cap, &coming[f->way_back[i]]);
+    more(out, cap, left);
+}
+
+/* "the Spring term ends at 0 unless they attend one of: A Mon 29 Jan, B Tue 30 Jan, …" */
+static void term_risk_text(const struct rules *rules, const struct forecast *f,
+                           const struct session *coming, size_t n, char *out, size_t cap)
+{
+    int left = 0;
+    snprintf(out, cap,
+             "the %s term ends at 0 unless they attend one of: ", rules_term_name(f->term_at_risk));
+    for (size_t i = 0; i < n; i++) {
+        const struct session *s = &coming[i];
+        if (rules_term_of(&rules->terms, s->date) != f->term_at_risk || s->credits_q <= 0 ||
+            domain_kind_zero_credit(s->kind) || s->kind == KIND_CPI_INITIAL ||
+            s->kind == KIND_MAPA_BLOCK)
+            continue;
+        left += left > 0 || !list_item(out, cap, s);
+    }
+    more(out, cap, left);
+}
+
+static int by_urgency(const void *a, const void *b)
+{
+    const struct report_row *x = a, *y = b;
+    int c = strcmp(x->cells[0], y->cells[0]);
+    return c ? c : strcoll(x->cells[2], y->cells[2]);
+}
+
+int report_at_risk(struct store *store, const struct rules *rules, int64_t at_us,
+                   struct report *out)
+{
+    static const char *const columns[] = {"Urgency",       "Academy", "Name",
+                                          "Staff no",      "Credits", "Needed",
+                                          "Most possible", "Risk",    "The way back"};
+    struct people ps = {0};
+    struct credit_summary s = {0};
+    struct session *coming = NULL, *packages = NULL;
+    size_t n_coming = 0, n_packages = 0;
+    civil_day today;
+    int minute;
+    int64_t year_end = 0;
+    memset(out, 0, sizeof(*out));
+    out->n_columns = (int)(sizeof(columns) / sizeof(columns[0]));
+    memcpy(out->columns, columns, sizeof(columns));
+    zone_utc_to_local(at_us, &today, &minute, NULL);
+    zone_local_to_utc(rules->terms.year.last, 24 * 60 - 1, &year_end);
+    int err = active_people(store, &ps);
+    if (err == STORE_OK)
+        err = lists_sessions_between(store, at_us, year_end, &coming, &n_coming);
+    if (err == STORE_OK)
+        err = lists_package_sessions(store, &packages, &n_packages);
+    size_t m = 0; /* still to start */
+    for (size_t i = 0; i < n_coming; i++) {
+        if (coming[i].start_us > at_us)
+            coming[m++] = coming[i];
+    }
+    for (size_t i = 0; i < ps.n && err == STORE_OK; i++) {
+        err = tapflow_summary(store, rules, ps.list[i].id, at_us, &s);
+        if (err != STORE_OK)
+            break;
+        struct forecast_input fi = {
+            .rules = rules,
+            .today = today,
+            .summary = &s,
+            .coming = coming,
+            .n_coming = m,
+            .cpi_open = !awarded(&s, KIND_CPI_INITIAL) &&
+                        package_open(packages, n_packages, KIND_CPI_INITIAL, at_us),
+            .mapa_open = !awarded(&s, KIND_MAPA_BLOCK) &&
+                         package_open(packages, n_packages, KIND_MAPA_BLOCK, at_us)};
+        struct forecast f;
+        credits_forecast(&fi, &f);
+        if (!f.cannot_reach && f.term_at_risk < 0)
+            continue;
+        struct report_row *row = add_row(out);
+        if (!row) {
+            err = STORE_ENOMEM;
+            break;
+        }
+        char q[16];
+        snprintf(row->cells[0], REPORT_CELL, "%d", f.cannot_reach ? 1 : 2);
+        utf8_copy(row->cells[1], REPORT_CELL, ps.list[i].academy);
+        utf8_copy(row->cells[2], REPORT_CELL, ps.list[i].name);
+        utf8_copy(row->cells[3], REPORT_CELL, ps.list[i].staff_no);
+        rules_format_quarters(s.total_q, q);
+        snprintf(row->cells[4], REPORT_CELL, "%s", q);
+        rules_format_quarters(f.needed_q, q);
+        snprintf(row->cells[5], REPORT_CELL, "%s", q);
+        rules_format_quarters(f.reachable_q, q);
+        snprintf(row->cells[6], REPORT_CELL, "%s", q);
+        if (f.cannot_reach)
+            snprintf(row->cells[7], REPORT_CELL, "cannot reach %d this year",
+                     rules->target_quarters / QUARTERS_PER_CREDIT);
+        else
+            term_risk_text(rules, &f, coming, m, row->cells[7], REPORT_CELL);
+        way_back_text(&f, coming, row->cells[8], REPORT_CELL);
+    }
+    credits_summary_free(&s);
+    free(ps.list);
+    free(coming);
+    free(packages);
+    if (err != STORE_OK) {
+        report_free(out);
+        return err;
+    }
+    qsort(out->rows, out->n_rows, sizeof(out->rows[0]), by_urgency);
+    char when[24];
+    local_time(at_us, when, sizeof(when));
+    snprintf(out->title, sizeof(out->title), "Who is at risk");
+    add_line(out,
+             "As of %s, with the sessions still to come this year, the pre-recorded "
+             "headroom and the CPI and MAPA courses not started yet",
+             when);
+    add_line(out, "%zu at risk (1: cannot reach the target; 2: a term ending at 0)", out->n_rows);
+    return STORE_OK;
+}
+
 /* ---- writing ------------------------------------------------------------------------------- */
 
 static int column_width(const struct report *r, int col)

@@ -13,7 +13,7 @@
 #include "core/store/store.h"
 
 #define REPORT_COLUMNS 10
-#define REPORT_CELL    192
+#define REPORT_CELL    320
 #define REPORT_LINES   6
 
 struct report_row {
@@ -60,6 +60,12 @@ int report_statements(struct store *store, const struct rules *rules, int64_t at
  * awarded, and which later cohort or block they could still complete. */
 int report_completion(struct store *store, const struct rules *rules, enum course_kind kind,
                       int64_t at_us, struct report *out);
+
+/* Who is at risk as of at_us, most urgent first: who can no longer reach the target with what
+ * is still to come, and who will end the current term at 0 unless they attend one of its
+ * remaining sessions — each with the fewest sessions that would do it. */
+int report_at_risk(struct store *store, const struct rules *rules, int64_t at_us,
+                   struct report *out);
 
 /* Plain text for a terminal: the title, the lines, aligned columns. */
 int report_write_text(const struct report *report, FILE *out);

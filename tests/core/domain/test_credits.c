@@ -1170,6 +1170,39 @@ static void test_hundreds_of_items_are_all_counted(void **state)
     free(m);
 }
 
+/* The forecast: what can still be earned — one of two sessions that overlap, the pre-recorded
+ * headroom, a CPI cohort not started — and the fewest sessions that get there. */
+static void test_the_forecast(void **state)
+{
+    (void)state;
+    struct credit_summary s = {0};
+    s.target_q = Q(16);
+    s.total_q = Q(12);
+    s.term_q[TERM_SPRING] = 0;
+    s.prerecorded_counted_q = Q(8); /* no headroom */
+    struct session coming[3] = {
+        session(1, "a", KIND_SINGLE, "", Q(1.5), D(2024, 1, 29), HM(15, 45), HM(17, 15)),
+        session(2, "b", KIND_SINGLE, "", Q(1), D(2024, 1, 29), HM(16, 0), HM(17, 0)),
+        session(3, "c", KIND_SINGLE, "", Q(2), D(2024, 2, 1), HM(15, 35), HM(17, 45))};
+    struct forecast_input in = {
+        .rules = &rules, .today = D(2024, 1, 10), .summary = &s, .coming = coming, .n_coming = 3};
+    struct forecast f;
+    credits_forecast(&in, &f);
+    assert_int_equal(f.needed_q, Q(4));
+    assert_int_equal(f.reachable_q, Q(15.5)); /* 12 + 1.5 + 2: b overlaps a */
+    assert_true(f.cannot_reach);
+    assert_int_equal(f.term_at_risk, TERM_SPRING);
+    assert_int_equal(f.n_way_back, 2); /* c then a: b clashes with a */
+    assert_int_equal(f.way_back[0], 2);
+    assert_int_equal(f.way_back[1], 0);
+    in.cpi_open = true; /* a spring cohort still to come: 13 more possible */
+    credits_forecast(&in, &f);
+    assert_false(f.cannot_reach);
+    s.term_q[TERM_SPRING] = Q(1);
+    credits_forecast(&in, &f);
+    assert_int_equal(f.term_at_risk, -1);
+}
+
 static void test_add_months(void **state)
 {
     (void)state;
@@ -1230,6 +1263,7 @@ int main(void)
         T(test_the_prevent_refresher_renews_the_awareness_course),
         T(test_mandatory_without_a_cycle_is_never_overdue),
         T(test_hundreds_of_items_are_all_counted),
+        T(test_the_forecast),
         T(test_add_months),
         T(test_status_names),
     };

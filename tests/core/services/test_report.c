@@ -179,12 +179,39 @@ static void test_cpi_completion(void **state)
     testkiosk_close(&k);
 }
 
+static void test_at_risk(void **state)
+{
+    (void)state;
+    struct testkiosk k;
+    testkiosk_open(&k, true);
+    struct report r;
+    assert_int_equal(report_at_risk(k.store, &k.rules, test_at("2024-06-01 09:00"), &r), STORE_OK);
+    char *csv = write_all(&r, true);
+    /* In June nobody with nothing yet can make 16 from what is left. */
+    assert_non_null(strstr(csv, "\"1\",\"Kingsway Academy\",\"Chloe Barlow\",\"BIT0012\",\"0\","
+                                "\"16\",\"12.5\",\"cannot reach 16 this year\",\"the most left: "));
+    free(csv);
+    report_free(&r);
+    /* In January it is the spring term at 0 that comes first, with its sessions named. */
+    assert_int_equal(report_at_risk(k.store, &k.rules, test_at("2024-01-10 09:00"), &r), STORE_OK);
+    csv = write_all(&r, true);
+    assert_non_null(strstr(csv,
+                           "\"2\",\"Kingsway Academy\",\"Chloe Barlow\",\"BIT0012\",\"0\","
+                           "\"16\",\"52.5\",\"the Spring term ends at 0 unless they attend one "
+                           "of: Creating a culture of wellbeing Mon 29 Jan,"));
+    assert_non_null(strstr(csv, " and 5 more\""));
+    free(csv);
+    report_free(&r);
+    testkiosk_close(&k);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_register_golden),
         cmocka_unit_test(test_statements_and_due),
         cmocka_unit_test(test_cpi_completion),
+        cmocka_unit_test(test_at_risk),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
