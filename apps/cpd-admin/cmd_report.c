@@ -34,17 +34,19 @@ static const char help[] =
     "  at-risk                 who can no longer reach 16, and who ends this term at 0\n"
     "                          unless they attend, most urgent first, each with the fewest\n"
     "                          sessions that would do it\n"
+    "--person STAFF_NO, --academy NAME (due, statements, at-risk): only them.\n"
     "--format text (the default) or csv (UTF-8 with a BOM, one header row: opens in Excel);\n"
     "--output FILE writes there instead of standard output.\n";
 
 int cmd_report(struct admin *a, int argc, char **argv)
 {
     const char *session = NULL, *format = NULL, *output = NULL, *at = NULL, *within = NULL,
-               *term_name = NULL, *summary = NULL, *course = NULL;
+               *term_name = NULL, *summary = NULL, *course = NULL, *person = NULL, *academy = NULL;
     const struct admin_option table[] = {{"session", true, &session},  {"at", true, &at},
                                          {"within", true, &within},    {"term", true, &term_name},
                                          {"summary", false, &summary}, {"course", true, &course},
                                          {"format", true, &format},    {"output", true, &output},
+                                         {"person", true, &person},    {"academy", true, &academy},
                                          {NULL, false, NULL}};
     int first = 0;
     int rc = admin_options(argc, argv, table, help, &first);
@@ -84,6 +86,7 @@ int cmd_report(struct admin *a, int argc, char **argv)
         return 1;
     struct report r;
     const struct rules *rules = &a->cfg.rules;
+    const struct report_filter filter = {.staff_no = person, .academy = academy};
     const char *site = a->cfg.kiosk.site;
     int err;
     if (reg)
@@ -91,14 +94,15 @@ int cmd_report(struct admin *a, int argc, char **argv)
     else if (evac)
         err = report_evacuation(a->store, rules, site, when, &r);
     else if (due)
-        err = report_due(a->store, rules, when, (int)days, &r);
+        err = report_due(a->store, rules, when, (int)days, &filter, &r);
     else if (completion)
         err =
             report_completion(a->store, rules, cpi ? KIND_CPI_INITIAL : KIND_MAPA_BLOCK, when, &r);
     else if (at_risk)
-        err = report_at_risk(a->store, rules, when, &r);
+        err = report_at_risk(a->store, rules, when, &filter, &r);
     else
-        err = report_statements(a->store, rules, when, term < 0 ? -1 : term, summary != NULL, &r);
+        err = report_statements(a->store, rules, when, term < 0 ? -1 : term, summary != NULL,
+                                &filter, &r);
     if (err == STORE_ENOTFOUND) {
         admin_error("--session %s: no dated session with this programme id", session);
         return 1;

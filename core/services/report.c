@@ -351,6 +351,7 @@ int report_evacuation(struct store *store, const struct rules *rules, const char
 /* ---- every person's year ----------------------------------------------------------------- */
 
 struct people {
+    const struct report_filter *filter;
     struct person *list;
     size_t n, cap;
     int err;
@@ -360,7 +361,9 @@ static int keep_person(void *ctx, const struct person *p, int badges)
 {
     (void)badges;
     struct people *ps = ctx;
-    if (!p->active)
+    const struct report_filter *f = ps->filter;
+    if (!p->active || (f && f->staff_no && strcmp(p->staff_no, f->staff_no) != 0) ||
+        (f && f->academy && strcmp(p->academy, f->academy) != 0))
         return 0;
     if (ps->n == ps->cap) {
         size_t cap = ps->cap ? 2 * ps->cap : 64;
@@ -400,11 +403,11 @@ static void quarters(int q, char *out)
 }
 
 int report_due(struct store *store, const struct rules *rules, int64_t at_us, int within_days,
-               struct report *out)
+               const struct report_filter *filter, struct report *out)
 {
     static const char *const columns[] = {"Academy",   "Name",      "Staff no", "Course",
                                           "Frequency", "Last done", "Due",      "Status"};
-    struct people ps = {0};
+    struct people ps = {.filter = filter};
     struct credit_summary s = {0};
     civil_day today;
     int minute;
@@ -499,14 +502,14 @@ static int item_rows(struct report *out, const struct person *p, const struct cr
 }
 
 int report_statements(struct store *store, const struct rules *rules, int64_t at_us, int term,
-                      bool summary, struct report *out)
+                      bool summary, const struct report_filter *filter, struct report *out)
 {
     static const char *const per_person[] = {"Academy", "Name",      "Staff no",
                                              "Credits", "Autumn",    "Spring",
                                              "Summer",  "To review", "Still needed"};
     static const char *const per_item[] = {"Academy", "Name",    "Staff no", "Date", "Item",
                                            "Term",    "Credits", "Status",   "Note"};
-    struct people ps = {0};
+    struct people ps = {.filter = filter};
     struct credit_summary s = {0};
     memset(out, 0, sizeof(*out));
     out->n_columns = 9;
@@ -538,7 +541,8 @@ int report_statements(struct store *store, const struct rules *rules, int64_t at
     snprintf(out->title, sizeof(out->title), "Statements: %s",
              term >= 0 ? rules_term_name(term) : "the year");
     add_line(out, "As of %s, every figure from the credits engine", when);
-    add_line(out, "%zu people, %d below the target so far", people, behind);
+    add_line(out, "%zu %s, %d below the target so far", people, people == 1 ? "person" : "people",
+             behind);
     return STORE_OK;
 }
 
@@ -839,12 +843,12 @@ static int by_urgency(const void *a, const void *b)
 }
 
 int report_at_risk(struct store *store, const struct rules *rules, int64_t at_us,
-                   struct report *out)
+                   const struct report_filter *filter, struct report *out)
 {
     static const char *const columns[] = {"Urgency",       "Academy", "Name",
                                           "Staff no",      "Credits", "Needed",
                                           "Most possible", "Risk",    "The way back"};
-    struct people ps = {0};
+    struct people ps = {.filter = filter};
     struct credit_summary s = {0};
     struct session *coming = NULL, *packages = NULL;
     size_t n_coming = 0, n_packages = 0;

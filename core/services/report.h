@@ -32,6 +32,12 @@ struct report {
 
 void report_free(struct report *report);
 
+/* Whom a report about people covers: one person, one academy, or (both NULL) everyone. */
+struct report_filter {
+    const char *staff_no;
+    const char *academy;
+};
+
 /* A session's register: everyone who attended (times in and out, late / early / no sign-out
  * with minutes, entries by hand and corrections with who and why, the credits), everyone
  * booked who did not come, and who came without a booking; the counts. */
@@ -46,13 +52,13 @@ int report_evacuation(struct store *store, const struct rules *rules, const char
 /* Mandatory training due within `within_days` of at_us, overdue, or never recorded, for every
  * active person, by academy then name (the renewal cycles of the brochure, from the engine). */
 int report_due(struct store *store, const struct rules *rules, int64_t at_us, int within_days,
-               struct report *out);
+               const struct report_filter *filter, struct report *out);
 
 /* The year for every active person as of at_us, from the engine: one row per person (summary:
  * credits, each term, breaches, items to review) or one row per item of the term asked
  * (term: TERM_* or -1 for the whole year). */
 int report_statements(struct store *store, const struct rules *rules, int64_t at_us, int term,
-                      bool summary, struct report *out);
+                      bool summary, const struct report_filter *filter, struct report *out);
 
 /* CPI Initial (kind KIND_CPI_INITIAL) or MAPA (KIND_MAPA_BLOCK) completion as of at_us: each
  * person × cohort (block) they attended or were booked on, each session done, needing review
@@ -65,7 +71,7 @@ int report_completion(struct store *store, const struct rules *rules, enum cours
  * is still to come, and who will end the current term at 0 unless they attend one of its
  * remaining sessions — each with the fewest sessions that would do it. */
 int report_at_risk(struct store *store, const struct rules *rules, int64_t at_us,
-                   struct report *out);
+                   const struct report_filter *filter, struct report *out);
 
 /* Plain text for a terminal: the title, the lines, aligned columns. */
 int report_write_text(const struct report *report, FILE *out);

@@ -410,6 +410,12 @@ static void test_corrections_from_the_office(void **state)
     assert_int_equal(admin("report register"), 2);
     assert_int_equal(admin("report register --session au2-in-class-support --format pdf"), 2);
     assert_int_equal(admin("report frobnicate --session au2-in-class-support"), 2);
+    assert_int_equal(admin("report statements --summary --person BIT0001 --at '2024-07-20 09:00'"),
+                     0);
+    assert_output_has("1 person, 1 below the target so far");
+    assert_output_has("Sarah Whitworth");
+    assert_int_equal(admin("report statements --term winter"), 2);
+    assert_output_has("--term \"winter\": expected autumn, spring, summer or year");
     assert_int_equal(admin("credits BIT0001 --at '2024-07-20 09:00'"), 0);
     memcpy(before, output, sizeof(output));
     /* Rebuilt from the events alone: the same year. */
