@@ -10,6 +10,7 @@
 #include "bench/core/bare_sqlite.h"
 #include "core/domain/crypto.h"
 #include "core/services/import.h"
+#include "core/services/report.h"
 #include "core/services/keys.h"
 #include "core/store/store.h"
 #include "core/services/tapflow.h"
@@ -218,6 +219,60 @@ static double bench_summary(struct kiosk *k, const char *label, int calls)
     return p50;
 }
 
+struct all_summaries {
+    struct kiosk *k;
+    int64_t at;
+    struct credit_summary *s;
+    int n;
+};
+
+static int summarise_one(void *ctx, const struct person *p, int n_badges)
+{
+    (void)n_badges;
+    struct all_summaries *a = ctx;
+    if (!p->active)
+        return 0;
+    if (tapflow_summary(a->k->store, &a->k->rules, p->id, a->at, a->s) != STORE_OK)
+        die("summary", -1);
+    a->n++;
+    return 0;
+}
+
+/* Reports for everyone against their baseline in the same run: one credit summary per person,
+ * which every figure of a statement or a forecast comes from. */
+static void bench_reports(struct kiosk *k)
+{
+    int64_t at = 0;
+    zone_parse_local("2024-01-10 09:00", &at);
+    struct credit_summary s = {0};
+    struct all_summaries all = {k, at, &s, 0};
+    int64_t t0 = now_ns();
+    if (store_people_each(k->store, summarise_one, &all) != STORE_OK)
+        die("people", -1);
+    int64_t base = now_ns() - t0;
+    credits_summary_free(&s);
+    FILE *null = fopen("/dev/null", "w");
+    struct report r;
+    t0 = now_ns();
+    if (!null || report_statements(k->store, &k->rules, at, -1, true, NULL, &r) != STORE_OK ||
+        report_write_csv(&r, null) != STORE_OK)
+        die("statements", -1);
+    int64_t statements = now_ns() - t0;
+    report_free(&r);
+    t0 = now_ns();
+    if (report_at_risk(k->store, &k->rules, at, NULL, &r) != STORE_OK ||
+        report_write_csv(&r, null) != STORE_OK)
+        die("at-risk", -1);
+    int64_t at_risk = now_ns() - t0;
+    report_free(&r);
+    fclose(null);
+    printf("one summary per person (%d people):  %8.1f ms\n", all.n, (double)base / 1e6);
+    printf("statements CSV, everyone:           %8.1f ms  (%.2f × the summaries)\n",
+           (double)statements / 1e6, (double)statements / (double)base);
+    printf("at-risk CSV, everyone:              %8.1f ms  (%.2f × the summaries)\n",
+           (double)at_risk / 1e6, (double)at_risk / (double)base);
+}
+
 static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
     (void)st;
@@ -242,6 +297,7 @@ int main(void)
     kiosk_open(&small, parent, "small");
     fill_events(&small, 1000);
     double small50 = bench_summary(&small, "1,000 events:", 1000);
+    bench_reports(&small);
     kiosk_open(&big, parent, "big");
     fill_events(&big, events);
     char label[64];
