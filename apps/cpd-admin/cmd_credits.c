@@ -66,14 +66,10 @@ static void print_due(const struct credit_summary *s)
 static int print_correction(void *ctx, const struct event *e)
 {
     int *n = ctx;
-    if (e->type != EV_MANUAL_SIGN_IN && e->type != EV_MANUAL_SIGN_OUT && e->type != EV_APPROVE &&
-        e->type != EV_CORRECTION && e->type != EV_VOID_ATTENDANCE && e->type != EV_BADGE_REVOKED &&
-        e->type != EV_CREDIT_VOIDED && e->type != EV_BOOKING_CANCELLED)
+    if (!event_by_hand(e->type))
         return 0;
-    char by[DOMAIN_NAME_MAX] = "", reason[256] = "", when[32];
-    if (payload_get_str(e->payload, "by", by, sizeof(by)) != PAYLOAD_OK)
-        payload_get_str(e->payload, "trainer", by, sizeof(by));
-    payload_get_str(e->payload, "reason", reason, sizeof(reason));
+    char by[DOMAIN_NAME_MAX], reason[256], when[32];
+    event_who_and_why(e, by, sizeof(by), reason, sizeof(reason));
     zone_format_day_time(e->wall_us, when);
     if ((*n)++ == 0)
         printf("\nCorrections and entries by hand:\n");

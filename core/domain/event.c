@@ -6,6 +6,7 @@
 
 #include "core/base/names.h"
 #include "core/base/strcopy.h"
+#include "core/domain/payload.h"
 
 static const char *const type_codes[EV_TYPE_COUNT] = {
     "sign_in",        "sign_out",         "auto_close",      "already_in",      "already_out",
@@ -22,6 +23,32 @@ const char *event_type_code(enum event_type type)
 int event_type_parse(const char *code)
 {
     return names_parse(type_codes, EV_TYPE_COUNT, code);
+}
+
+bool event_by_hand(enum event_type type)
+{
+    switch (type) {
+    case EV_MANUAL_SIGN_IN:
+    case EV_MANUAL_SIGN_OUT:
+    case EV_APPROVE:
+    case EV_CORRECTION:
+    case EV_VOID_ATTENDANCE:
+    case EV_BADGE_REVOKED:
+    case EV_CREDIT_VOIDED:
+    case EV_BOOKING_CANCELLED:
+        return true;
+    default:
+        return false;
+    }
+}
+
+void event_who_and_why(const struct event *e, char *who, size_t who_cap, char *why, size_t why_cap)
+{
+    if (payload_get_str(e->payload, "by", who, who_cap) != PAYLOAD_OK &&
+        payload_get_str(e->payload, "trainer", who, who_cap) != PAYLOAD_OK)
+        who[0] = '\0';
+    if (payload_get_str(e->payload, "reason", why, why_cap) != PAYLOAD_OK)
+        why[0] = '\0';
 }
 
 int event_make(struct event *e, enum event_type type, const char *person, const char *session,

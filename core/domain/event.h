@@ -70,6 +70,11 @@ struct event {
 
 const char *event_type_code(enum event_type type); /* "sign_in" */
 int event_type_parse(const char *code);
+/* An entry by hand or a correction: an event someone made on purpose, naming who and why. */
+bool event_by_hand(enum event_type type);
+/* Its who ("by", or the trainer's staff number) and why ("reason"); "" for what it lacks. */
+void event_who_and_why(const struct event *event, char *who, size_t who_cap, char *why,
+                       size_t why_cap);
 /* A new event, before the store seals it (seq, uuid, hashes, signature): every field copied
  * whole, or EVENT_ETOOBIG when one does not fit (never cut). person, session: NULL or "" for
  * none; clock NULL for "unsynced"; payload NULL for "{}". The one way events are made. */

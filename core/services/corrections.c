@@ -10,6 +10,7 @@
 #include "core/domain/credits.h"
 #include "core/domain/crypto.h"
 #include "core/domain/payload.h"
+#include "core/services/lists.h"
 
 #define US_PER_MIN INT64_C(60000000)
 #define REASON_MAX 200
@@ -157,19 +158,7 @@ static int overlaps_another(const struct correction *c, const struct person *per
     struct session *sessions = NULL;
     struct attendance *rows = NULL;
     size_t n = 0;
-    int err = STORE_ETOOMANY;
-    for (size_t cap = 64; err == STORE_ETOOMANY; cap *= 2) {
-        struct session *s = realloc(sessions, cap * sizeof(*s));
-        struct attendance *r = s ? realloc(rows, cap * sizeof(*r)) : NULL;
-        if (s)
-            sessions = s;
-        if (!r) {
-            err = STORE_ENOMEM;
-            break;
-        }
-        rows = r;
-        err = store_attendance_of(c->store, person->id, sessions, rows, cap, &n);
-    }
+    int err = lists_attendance_of(c->store, person->id, &sessions, &rows, &n);
     int64_t until = out_us ? out_us : session->end_us;
     for (size_t i = 0; i < n && err == STORE_OK; i++) {
         const struct attendance *a = &rows[i];
@@ -322,17 +311,8 @@ static int credit_voided(const struct correction *c, const struct person *person
 {
     struct external_credit *list = NULL;
     size_t n = 0;
-    int err = STORE_ETOOMANY;
     *voided = false;
-    for (size_t cap = 32; err == STORE_ETOOMANY; cap *= 2) {
-        struct external_credit *grown = realloc(list, cap * sizeof(*list));
-        if (!grown) {
-            err = STORE_ENOMEM;
-            break;
-        }
-        list = grown;
-        err = store_external_for(c->store, person->id, list, cap, &n);
-    }
+    int err = lists_external_for(c->store, person->id, &list, &n);
     for (size_t i = 0; i < n && err == STORE_OK; i++)
         *voided |= list[i].course_id == course_id && list[i].date == date && list[i].voided;
     free(list);

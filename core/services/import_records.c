@@ -10,6 +10,7 @@
 #include "core/base/zone.h"
 #include "core/domain/credits.h"
 #include "core/services/corrections.h"
+#include "core/services/lists.h"
 
 /* The person named in a row, reported when unknown. */
 static bool find_person(struct import_ctx *c, int line, const char *staff_no, struct person *out)
@@ -262,16 +263,7 @@ static void check_once_a_year(struct import_ctx *c, int line, int64_t person_id,
     }
     struct external_credit *stored = NULL;
     size_t n = 0;
-    int err = STORE_ETOOMANY;
-    for (size_t cap = 32; err == STORE_ETOOMANY; cap *= 2) {
-        struct external_credit *grown = realloc(stored, cap * sizeof(*stored));
-        if (!grown) {
-            err = STORE_ENOMEM;
-            break;
-        }
-        stored = grown;
-        err = store_external_for(c->store, person_id, stored, cap, &n);
-    }
+    int err = lists_external_for(c->store, person_id, &stored, &n);
     if (err != STORE_OK) {
         import_store_failed(c, line, err, "cannot read the person's credits");
         n = 0;

@@ -40,3 +40,39 @@ int lists_package_sessions(struct store *store, struct session **out, size_t *n)
 {
     return grow(store, package_fill, 0, 0, out, n);
 }
+
+int lists_attendance_of(struct store *store, int64_t person_id, struct session **sessions,
+                        struct attendance **rows, size_t *n)
+{
+    int err = STORE_ETOOMANY;
+    *sessions = NULL;
+    *rows = NULL;
+    *n = 0;
+    for (size_t cap = 64; err == STORE_ETOOMANY; cap *= 2) {
+        struct session *s = realloc(*sessions, cap * sizeof(**sessions));
+        if (s)
+            *sessions = s;
+        struct attendance *r = s ? realloc(*rows, cap * sizeof(**rows)) : NULL;
+        if (!r)
+            return STORE_ENOMEM;
+        *rows = r;
+        err = store_attendance_of(store, person_id, *sessions, *rows, cap, n);
+    }
+    return err;
+}
+
+int lists_external_for(struct store *store, int64_t person_id, struct external_credit **out,
+                       size_t *n)
+{
+    int err = STORE_ETOOMANY;
+    *out = NULL;
+    *n = 0;
+    for (size_t cap = 32; err == STORE_ETOOMANY; cap *= 2) {
+        struct external_credit *grown = realloc(*out, cap * sizeof(**out));
+        if (!grown)
+            return STORE_ENOMEM;
+        *out = grown;
+        err = store_external_for(store, person_id, *out, cap, n);
+    }
+    return err;
+}

@@ -1,4 +1,4 @@
-/* lists.h — the store's programme lists, whole: they grow until they hold every row, so a busy
+/* lists.h — the store's lists, whole: they grow until they hold every row, so a busy
  * evening or a long programme is never a fault and never a cut list. The caller frees *out
  * (also on failure, when it is NULL). Store codes as errors. */
 #ifndef CPD_LISTS_H
@@ -14,5 +14,11 @@ int lists_sessions_between(struct store *store, int64_t from_us, int64_t to_us,
                            struct session **out, size_t *n);
 /* store_package_sessions, every row. */
 int lists_package_sessions(struct store *store, struct session **out, size_t *n);
+/* store_attendance_of, every row: the caller frees *sessions and *rows. */
+int lists_attendance_of(struct store *store, int64_t person_id, struct session **sessions,
+                        struct attendance **rows, size_t *n);
+/* store_external_for, every row. */
+int lists_external_for(struct store *store, int64_t person_id, struct external_credit **out,
+                       size_t *n);
 
 #endif

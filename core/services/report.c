@@ -85,15 +85,10 @@ struct by_hand {
 static int note_by_hand(void *ctx, const struct event *e)
 {
     struct by_hand *b = ctx;
-    if (strcmp(e->session, b->session) != 0 ||
-        (e->type != EV_MANUAL_SIGN_IN && e->type != EV_MANUAL_SIGN_OUT && e->type != EV_APPROVE &&
-         e->type != EV_CORRECTION && e->type != EV_VOID_ATTENDANCE &&
-         e->type != EV_BOOKING_CANCELLED))
+    if (strcmp(e->session, b->session) != 0 || !event_by_hand(e->type))
         return 0;
-    char who[DOMAIN_NAME_MAX] = "", why[REPORT_CELL] = "";
-    if (payload_get_str(e->payload, "by", who, sizeof(who)) != PAYLOAD_OK)
-        payload_get_str(e->payload, "trainer", who, sizeof(who));
-    payload_get_str(e->payload, "reason", why, sizeof(why));
+    char who[DOMAIN_NAME_MAX], why[REPORT_CELL];
+    event_who_and_why(e, who, sizeof(who), why, sizeof(why));
     size_t used = strlen(b->text);
     snprintf(b->text + used, sizeof(b->text) - used, "%s%s by %s: %s", used ? "; " : "",
              event_type_code(e->type), who[0] ? who : "?", why);

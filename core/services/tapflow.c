@@ -367,45 +367,10 @@ int tapflow_sweep(const struct tapflow *f, int64_t now_us, int64_t mono_us, int 
 struct summary_inputs {
     struct session *sessions;
     struct attendance *rows;
-    size_t rows_cap;
     struct external_credit *external;
-    size_t external_cap;
     struct session *package;
     struct mandatory_course mandatory[MAX_MANDATORY];
 };
-
-static int read_attendance(struct store *store, int64_t person_id, struct summary_inputs *in,
-                           size_t *n)
-{
-    int err = STORE_ETOOMANY;
-    for (size_t cap = 128; err == STORE_ETOOMANY; cap *= 2) {
-        struct session *sessions = realloc(in->sessions, cap * sizeof(*sessions));
-        if (sessions)
-            in->sessions = sessions;
-        struct attendance *rows = sessions ? realloc(in->rows, cap * sizeof(*rows)) : NULL;
-        if (!rows)
-            return STORE_ENOMEM;
-        in->rows = rows;
-        in->rows_cap = cap;
-        err = store_attendance_of(store, person_id, in->sessions, in->rows, cap, n);
-    }
-    return err;
-}
-
-static int read_external(struct store *store, int64_t person_id, struct summary_inputs *in,
-                         size_t *n)
-{
-    int err = STORE_ETOOMANY;
-    for (size_t cap = 64; err == STORE_ETOOMANY; cap *= 2) {
-        struct external_credit *x = realloc(in->external, cap * sizeof(*x));
-        if (!x)
-            return STORE_ENOMEM;
-        in->external = x;
-        in->external_cap = cap;
-        err = store_external_for(store, person_id, in->external, cap, n);
-    }
-    return err;
-}
 
 int tapflow_summary(struct store *store, const struct rules *rules, int64_t person_id,
                     int64_t now_us, struct credit_summary *out)
@@ -418,9 +383,9 @@ int tapflow_summary(struct store *store, const struct rules *rules, int64_t pers
     int minutes = 0;
     zone_utc_to_local(now_us, &ci.today, &minutes, NULL);
     ci.now_us = now_us;
-    int err = read_attendance(store, person_id, in, &ci.n_rows);
+    int err = lists_attendance_of(store, person_id, &in->sessions, &in->rows, &ci.n_rows);
     if (err == STORE_OK)
-        err = read_external(store, person_id, in, &ci.n_external);
+        err = lists_external_for(store, person_id, &in->external, &ci.n_external);
     if (err == STORE_OK)
         err = lists_package_sessions(store, &in->package, &ci.n_package_sessions);
     if (err == STORE_OK)
