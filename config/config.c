@@ -63,6 +63,7 @@ struct key_spec {
 static const struct key_spec keys[] = {
     TEXT("kiosk", "id", kiosk.id),
     TEXT("kiosk", "site", kiosk.site),
+    TEXT("kiosk", "trust", kiosk.trust),
     TEXT("kiosk", "timezone", kiosk.timezone),
     PATH("kiosk", "database", kiosk.database),
     PATH("kiosk", "key_file", kiosk.key_file),
@@ -122,6 +123,7 @@ void config_default(struct config *cfg)
     memset(cfg, 0, sizeof(*cfg));
     snprintf(cfg->kiosk.id, sizeof(cfg->kiosk.id), "central-1");
     snprintf(cfg->kiosk.site, sizeof(cfg->kiosk.site), "Central Office");
+    snprintf(cfg->kiosk.trust, sizeof(cfg->kiosk.trust), "Bolton Impact Trust");
     snprintf(cfg->kiosk.timezone, sizeof(cfg->kiosk.timezone), "Europe/London");
     snprintf(cfg->kiosk.database, sizeof(cfg->kiosk.database), "/var/lib/cpd-kiosk/kiosk.db");
     cfg->reader.driver = READER_DRIVER_LIBNFC;
@@ -259,8 +261,8 @@ static const char *check_text(const struct key_spec *k, const char *value)
                 return "1–40 characters A-Z a-z 0-9 _ -";
         }
     }
-    if ((strcmp(k->key, "site") == 0 || strcmp(k->key, "font") == 0 ||
-         strcmp(k->key, "database") == 0) &&
+    if ((strcmp(k->key, "site") == 0 || strcmp(k->key, "trust") == 0 ||
+         strcmp(k->key, "font") == 0 || strcmp(k->key, "database") == 0) &&
         value[0] == '\0')
         return "a value";
     if (strcmp(k->key, "timezone") == 0) {

@@ -24,6 +24,7 @@
 struct config_kiosk {
     char id[CONFIG_TEXT_MAX];       /* kiosk id in the ledger, [A-Za-z0-9_-], e.g. "central-1" */
     char site[CONFIG_TEXT_MAX];     /* shown on screen, default location of sessions */
+    char trust[CONFIG_TEXT_MAX];    /* the trust's name, at the top of every printed report */
     char timezone[CONFIG_TEXT_MAX]; /* IANA name, e.g. "Europe/London" */
     char database[CONFIG_PATH_MAX]; /* SQLite file */
     char key_file[CONFIG_PATH_MAX]; /* Ed25519 signing key; "" = next to the database */

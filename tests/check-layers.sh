@@ -19,10 +19,10 @@ allowed() {
     firmware-host/*) echo "core/base core/domain firmware-host" ;;
     sync/ledger/*) echo "core/base core/domain core/store core/services sync" ;;
     sync/*) echo "core/base core/domain core/store core/services sync/." ;;
-    ui/sdl/*) echo "core/base core/domain ui" ;;
+    ui/sdl/*) echo "core/base core/domain core/services/report.h ui" ;;
     ui/*) echo "core/base core/domain core/store core/services ui/." ;;
     config/*) echo "core/base core/domain firmware-host/reader.h sync/sync_options.h config" ;;
-    apps/cpd-admin/*) echo "core config firmware-host sync apps/cpd-admin" ;;
+    apps/cpd-admin/*) echo "core config firmware-host sync ui/sdl/paper.h apps/cpd-admin" ;;
     apps/cpd-kiosk/*) echo "core config firmware-host sync ui apps/cpd-kiosk" ;;
     tests/* | bench/*) echo "*" ;;
     *) echo "?" ;; # a folder this script does not know: it must be placed in a layer first
@@ -41,7 +41,7 @@ owner_of() {
     libpq-fe.h) echo "sync/sync_pg.c" ;;
     SDL.h | SDL_ttf.h | SDL2/SDL.h | SDL2/SDL_ttf.h) echo "ui/sdl/render_sdl.c" ;;
     fontconfig/fontconfig.h) echo "ui/sdl/fontfind.c" ;;
-    cairo.h) echo "ui/sdl/png.c" ;;
+    cairo.h | cairo-pdf.h) echo "ui/sdl/paper.c" ;;
     *) echo "" ;;
     esac
 }

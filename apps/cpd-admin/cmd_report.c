@@ -2,17 +2,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "apps/cpd-admin/admin.h"
 #include "core/base/clock.h"
 #include "core/base/error.h"
 #include "core/base/zone.h"
 #include "core/services/report.h"
+#include "ui/sdl/paper.h"
 
 static const char help[] =
     "usage: cpd-admin report register --session ID | evacuation | due [--within DAYS] | "
     "statements [--term T] [--summary] | completion --course cpi|mapa | at-risk [--at TIME] "
-    "[--format text|csv] [--output FILE]\n"
+    "[--format text|csv|pdf] [--output FILE]\n"
     "Reports from the kiosk's records, every figure from the credits engine:\n"
     "  register --session ID   everyone who attended the session (in, out, late / left early /\n"
     "                          no sign-out with minutes, entries by hand and corrections with\n"
@@ -35,7 +37,9 @@ static const char help[] =
     "                          unless they attend, most urgent first, each with the fewest\n"
     "                          sessions that would do it\n"
     "--person STAFF_NO, --academy NAME (due, statements, at-risk): only them.\n"
-    "--format text (the default) or csv (UTF-8 with a BOM, one header row: opens in Excel);\n"
+    "--format text (the default), csv (UTF-8 with a BOM, one header row: opens in Excel) or\n"
+    "pdf (A4 with the trust, site, time generated and page numbers; statements a person a\n"
+    "page with a chart of credits by term; registers with a signature line);\n"
     "--output FILE writes there instead of standard output.\n";
 
 int cmd_report(struct admin *a, int argc, char **argv)
@@ -52,14 +56,14 @@ int cmd_report(struct admin *a, int argc, char **argv)
     int rc = admin_options(argc, argv, table, help, &first);
     if (rc != 0)
         return rc < 0 ? 0 : rc;
-    bool csv = format && strcmp(format, "csv") == 0;
+    bool csv = format && strcmp(format, "csv") == 0, pdf = format && strcmp(format, "pdf") == 0;
     const char *kind = first + 1 == argc ? argv[first] : "";
     bool reg = strcmp(kind, "register") == 0, evac = strcmp(kind, "evacuation") == 0;
     bool due = strcmp(kind, "due") == 0, statements = strcmp(kind, "statements") == 0;
     bool completion = strcmp(kind, "completion") == 0, at_risk = strcmp(kind, "at-risk") == 0;
     bool cpi = course && strcmp(course, "cpi") == 0, mapa = course && strcmp(course, "mapa") == 0;
     if ((!reg && !evac && !due && !statements && !completion && !at_risk) || (reg && !session) ||
-        (completion && !cpi && !mapa) || (format && !csv && strcmp(format, "text") != 0)) {
+        (completion && !cpi && !mapa) || (format && !csv && !pdf && strcmp(format, "text") != 0)) {
         admin_usage(help);
         return EXIT_USAGE;
     }
@@ -80,6 +84,10 @@ int cmd_report(struct admin *a, int argc, char **argv)
     int64_t when = clock_wall_us();
     if (at && zone_parse_local(at, &when) != ZONE_OK) {
         admin_error("--at \"%s\": expected local time YYYY-MM-DD HH:MM", at);
+        return EXIT_USAGE;
+    }
+    if (pdf && !output && isatty(STDOUT_FILENO)) {
+        admin_error("--format pdf: give --output FILE (a PDF is not for a terminal)");
         return EXIT_USAGE;
     }
     if (admin_open_store(a) != 0)
@@ -117,7 +125,15 @@ int cmd_report(struct admin *a, int argc, char **argv)
         report_free(&r);
         return 1;
     }
-    err = csv ? report_write_csv(&r, out) : report_write_text(&r, out);
+    if (pdf) {
+        char generated[24];
+        zone_format_local(clock_wall_us(), generated);
+        const struct paper_header header = {
+            .trust = a->cfg.kiosk.trust, .site = site, .generated = generated};
+        err = paper_write_pdf(&r, &header, out, NULL);
+    } else {
+        err = csv ? report_write_csv(&r, out) : report_write_text(&r, out);
+    }
     if (output && fclose(out) != 0 && err == STORE_OK)
         err = CSVFILE_EIO;
     report_free(&r);

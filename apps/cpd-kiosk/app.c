@@ -15,7 +15,7 @@
 
 #include "ui/sdl/fontfind.h"
 #include "ui/kiosk.h"
-#include "ui/sdl/png.h"
+#include "ui/sdl/paper.h"
 #include "firmware-host/reader.h"
 #include "ui/sdl/render_sdl.h"
 #include "ui/screens.h"
@@ -403,7 +403,8 @@ static void save_screenshot(struct app *a)
     }
     uint32_t *pixels = NULL;
     int w = 0, h = 0;
-    if (gfx_read_pixels(a->gfx, &pixels, &w, &h) == GFX_OK && png_write(path, pixels, w, h) == 0)
+    if (gfx_read_pixels(a->gfx, &pixels, &w, &h) == GFX_OK &&
+        paper_write_png(path, pixels, w, h) == 0)
         fprintf(stderr, "cpd-kiosk: screenshot %s (%dx%d)\n", path, w, h);
     else
         fprintf(stderr, "cpd-kiosk: cannot write a screenshot to %s\n", path);

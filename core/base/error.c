@@ -174,6 +174,10 @@ const char *cpd_strerror(int err)
     case GFX_ENOMEM:
     case CREDITS_ENOMEM:
         return "out of memory";
+    case PAPER_EWRITE:
+        return "could not write the document";
+    case PAPER_EFONT:
+        return "no font to print with (fonts-dejavu-core)";
     default:
         break;
     }

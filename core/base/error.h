@@ -25,6 +25,7 @@ enum cpd_error_block {
     CPD_CONFIG_BASE = -1300,
     CPD_GFX_BASE = -1400,
     CPD_CREDITS_BASE = -1500,
+    CPD_PAPER_BASE = -1600,
 };
 
 enum cpd_error {
@@ -138,6 +139,10 @@ enum cpd_error {
     /* core/domain/credits.c: the credits engine */
     CREDITS_OK = 0,
     CREDITS_ENOMEM = -1501,
+    /* ui/sdl/paper.c: PNG and PDF */
+    PAPER_OK = 0,
+    PAPER_EWRITE = -1601, /* cairo could not write the file or stream */
+    PAPER_EFONT = -1602,  /* no font to print with */
 };
 
 /* A short, plain description of any code (also "ok" for 0 and one for a code no module owns). */

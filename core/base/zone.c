@@ -68,6 +68,20 @@ void zone_format_day_time(int64_t utc_us, char out[32])
     snprintf(out, 32, "%s %02d:%02d", date, (minutes / 60) % 24, minutes % 60);
 }
 
+void zone_format_local(int64_t utc_us, char out[24])
+{
+    civil_day day;
+    int minutes;
+    char date[CIVIL_DATE_LEN];
+    if (utc_us == 0) {
+        out[0] = '\0';
+        return;
+    }
+    zone_utc_to_local(utc_us, &day, &minutes, NULL);
+    civil_format_date(day, date);
+    snprintf(out, 24, "%s %02d:%02d", date, (minutes / 60) % 24, minutes % 60);
+}
+
 int zone_parse_local(const char *text, int64_t *utc_us)
 {
     char date[11];

@@ -20,6 +20,8 @@ void zone_utc_to_local(int64_t utc_us, civil_day *day, int *minutes, int *second
 void zone_format_hhmm(int64_t utc_us, char out[6]);
 /* "Thu 21 Sep 15:15" */
 void zone_format_day_time(int64_t utc_us, char out[32]);
+/* "2023-11-27 15:40" (what zone_parse_local reads), or "" for 0: no time. */
+void zone_format_local(int64_t utc_us, char out[24]);
 /* Parses "YYYY-MM-DD HH:MM" or "YYYY-MM-DDTHH:MM[:SS]" local time. */
 int zone_parse_local(const char *text, int64_t *utc_us);
 

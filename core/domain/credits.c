@@ -195,6 +195,7 @@ static void add_session_items(const struct credits_input *in, struct credit_summ
         if (row->in_us == 0)
             continue;
         struct credit_item *it = add_item(out, s->date, s->code, s->title);
+        it->delivery = s->delivery;
         bool review = false;
         if (row->flags & ATT_VOID) {
             it->status = ITEM_NOT_COUNTED;
@@ -314,6 +315,7 @@ static void add_external_items(const struct credits_input *in, struct credit_sum
         it->credits_q = x->credits_q;
         it->status = ITEM_COUNTED;
         it->prerecorded = x->delivery == DELIVERY_PRERECORDED;
+        it->delivery = x->delivery;
         if (x->voided) {
             it->status = ITEM_NOT_COUNTED;
             it->note = "voided by a correction";

@@ -39,6 +39,7 @@ struct credit_item {
     enum item_status status;
     const char *note; /* static text: why not counted / flagged, "" otherwise */
     bool prerecorded; /* pre-recorded training: needs a certificate, counts against the cap */
+    enum delivery delivery;
 };
 
 struct package_progress {

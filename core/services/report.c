@@ -17,6 +17,7 @@
 void report_free(struct report *r)
 {
     free(r->rows);
+    free(r->sections);
     memset(r, 0, sizeof(*r));
 }
 
@@ -35,32 +36,50 @@ static struct report_row *add_row(struct report *r)
     return row;
 }
 
+static struct report_section *add_section(struct report *r)
+{
+    if (r->n_sections == r->cap_sections) {
+        size_t cap = r->cap_sections ? 2 * r->cap_sections : 16;
+        struct report_section *grown = realloc(r->sections, cap * sizeof(*grown));
+        if (!grown)
+            return NULL;
+        r->sections = grown;
+        r->cap_sections = cap;
+    }
+    struct report_section *section = &r->sections[r->n_sections++];
+    memset(section, 0, sizeof(*section));
+    section->first_row = r->n_rows;
+    return section;
+}
+
+/* Lines are a fixed few, written by this file: one more than fits is a bug, so it shows. */
+static void vline(char lines[][REPORT_LINE], int *n, const char *fmt, va_list ap)
+{
+    if (*n == REPORT_LINES) {
+        snprintf(lines[REPORT_LINES - 1], REPORT_LINE, "(more lines than a report holds)");
+        return;
+    }
+    vsnprintf(lines[*n], REPORT_LINE, fmt, ap);
+    utf8_fix_tail(lines[(*n)++]);
+}
+
 static void add_line(struct report *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void add_line(struct report *r, const char *fmt, ...)
 {
-    if (r->n_lines == REPORT_LINES)
-        return;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(r->lines[r->n_lines], REPORT_CELL, fmt, ap);
+    vline(r->lines, &r->n_lines, fmt, ap);
     va_end(ap);
-    utf8_fix_tail(r->lines[r->n_lines++]);
 }
 
-/* "2023-11-27 15:40", or "" for no time. */
-static void local_time(int64_t utc_us, char *out, size_t cap)
+static void section_line(struct report_section *section, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void section_line(struct report_section *section, const char *fmt, ...)
 {
-    civil_day day;
-    int minute;
-    char date[CIVIL_DATE_LEN], hhmm[8];
-    if (utc_us == 0) {
-        out[0] = '\0';
-        return;
-    }
-    zone_utc_to_local(utc_us, &day, &minute, NULL);
-    civil_format_date(day, date);
-    zone_format_hhmm(utc_us, hhmm);
-    snprintf(out, cap, "%s %s", date, hhmm);
+    va_list ap;
+    va_start(ap, fmt);
+    vline(section->lines, &section->n_lines, fmt, ap);
+    va_end(ap);
 }
 
 /* ---- the register -------------------------------------------------------------------------- */
@@ -185,8 +204,8 @@ static int attended_row(void *ctx, const struct person *p, const struct attendan
         c->err = err != STORE_OK ? err : c->err;
         return CPD_STOP;
     }
-    local_time(a->in_us, row->cells[R_IN], REPORT_CELL);
-    local_time(a->out_us, row->cells[R_OUT], REPORT_CELL);
+    zone_format_local(a->in_us, row->cells[R_IN]);
+    zone_format_local(a->out_us, row->cells[R_OUT]);
     flags_of(c, a, booked, row->cells[R_FLAGS], REPORT_CELL);
     credits_of(c, a, row->cells[R_CREDITS], REPORT_CELL);
     c->attended += !(a->flags & ATT_VOID);
@@ -227,10 +246,11 @@ int report_register(struct store *store, const struct rules *rules, const char *
     if (err != STORE_OK)
         return err;
     struct register_ctx c = {.store = store, .rules = rules, .session = &s, .report = out};
+    out->wide = out->signature = true;
     out->n_columns = (int)(sizeof(columns) / sizeof(columns[0]));
     memcpy(out->columns, columns, sizeof(columns));
     char start[24], end[8], credits[16] = "none printed";
-    local_time(s.start_us, start, sizeof(start));
+    zone_format_local(s.start_us, start);
     zone_format_hhmm(s.end_us, end);
     if (s.credits_q >= 0)
         rules_format_quarters(s.credits_q, credits);
@@ -280,7 +300,7 @@ static int in_building(void *ctx, const struct person *p, const struct attendanc
     utf8_copy(row->cells[E_SESSION], REPORT_CELL, c->session->title);
     utf8_copy(row->cells[E_ROOM], REPORT_CELL,
               c->session->location[0] ? c->session->location : c->site);
-    local_time(a->in_us, row->cells[E_SINCE], REPORT_CELL);
+    zone_format_local(a->in_us, row->cells[E_SINCE]);
     return 0;
 }
 
@@ -336,7 +356,7 @@ int report_evacuation(struct store *store, const struct rules *rules, const char
     }
     out->n_rows = keep;
     char when[24];
-    local_time(at_us, when, sizeof(when));
+    zone_format_local(at_us, when);
     snprintf(out->title, sizeof(out->title), "Evacuation list: %s", site);
     add_line(out, "Everyone signed in for CPD by the kiosk's records at %s", when);
     add_line(out, "%zu %s in the building", out->n_rows, out->n_rows == 1 ? "person" : "people");
@@ -448,6 +468,7 @@ int report_due(struct store *store, const struct rules *rules, int64_t at_us, in
     char date[CIVIL_DATE_LEN];
     civil_format_date(today, date);
     snprintf(out->title, sizeof(out->title), "Mandatory training due");
+    out->wide = true;
     add_line(out, "As of %s: due within %d days, overdue, or not recorded", date, within_days);
     add_line(out, "%zu %s", out->n_rows, out->n_rows == 1 ? "renewal" : "renewals");
     return STORE_OK;
@@ -471,11 +492,75 @@ static void summary_row(struct report_row *row, const struct person *p,
     snprintf(row->cells[8], REPORT_CELL, "%s", q);
 }
 
+/* The person's page: the totals, each term, the pre-recorded cap, what awaits review, CPI and
+ * MAPA progress and the mandatory training due, with the chart's figures. */
+static void statement_section(struct report_section *sec, const struct person *p,
+                              const struct credit_summary *s, civil_day today)
+{
+    char q[16], need[16], line[REPORT_LINE] = "";
+    utf8_printf(sec->heading, sizeof(sec->heading), "%s — %s, %s", p->name, p->staff_no,
+                p->academy);
+    quarters(s->total_q, q);
+    quarters(s->target_q > s->total_q ? s->target_q - s->total_q : 0, need);
+    rules_format_quarters(s->target_q, line);
+    section_line(sec, "Credits this year: %s of %s (%s still needed)", q, line, need);
+    line[0] = '\0';
+    for (int t = 0; t < TERM_COUNT; t++) {
+        quarters(s->term_q[t], q);
+        append(line, sizeof(line), "%s %s%s", rules_term_name(t), q,
+               s->term_breach[t] ? " (BREACH: ended at 0)" : "");
+        sec->term_q[t] = s->term_q[t];
+        sec->term_breach[t] = s->term_breach[t];
+    }
+    section_line(sec, "%s", line);
+    sec->total_q = s->total_q;
+    sec->target_q = s->target_q;
+    if (s->prerecorded_claimed_q > 0) {
+        char counted[16];
+        quarters(s->prerecorded_claimed_q, q);
+        quarters(s->prerecorded_counted_q, counted);
+        section_line(sec, "Pre-recorded: %s claimed, %s counted (the cap applied)", q, counted);
+    }
+    line[0] = '\0';
+    for (size_t i = 0; i < s->n_packages; i++) {
+        const struct package_progress *pk = &s->packages[i];
+        if (pk->sessions_done + pk->sessions_review == 0 && !pk->awarded)
+            continue; /* a cohort or block they never came to */
+        append(line, sizeof(line), "%s %d of %d%s%s", pk->title, pk->sessions_done,
+               pk->sessions_total,
+               pk->online_needed ? (pk->online_done ? " + online" : " (online part missing)") : "",
+               pk->awarded ? " — awarded" : "");
+    }
+    if (line[0])
+        section_line(sec, "%s", line);
+    section_line(sec, "Awaiting review: %d %s", s->review_count,
+                 s->review_count == 1 ? "item" : "items");
+    /* Mandatory training: overdue and due soon by name and date; never recorded as one list. */
+    char never[REPORT_LINE] = "";
+    line[0] = '\0';
+    for (size_t d = 0; d < s->n_due; d++) {
+        const struct due_item *due = &s->due[d];
+        char date[CIVIL_DATE_LEN];
+        civil_format_date(due->due, date);
+        if (due->status == DUE_NEVER)
+            append(never, sizeof(never), "%s", due->title);
+        else if (due->status == DUE_OVERDUE)
+            append(line, sizeof(line), "%s (overdue since %s)", due->title, date);
+        else if (due->due - today <= 30)
+            append(line, sizeof(line), "%s (due %s)", due->title, date);
+    }
+    section_line(sec, "Mandatory training due: %s", line[0] ? line : "none within 30 days");
+    if (never[0])
+        section_line(sec, "Mandatory training not recorded: %s", never);
+}
+
 static int item_rows(struct report *out, const struct person *p, const struct credit_summary *s,
                      int term)
 {
+    int running_q = 0;
     for (size_t i = 0; i < s->n_items; i++) {
         const struct credit_item *it = &s->items[i];
+        running_q += it->credits_q;
         if (term >= 0 && it->term != term)
             continue;
         struct report_row *row = add_row(out);
@@ -487,11 +572,14 @@ static int item_rows(struct report *out, const struct person *p, const struct cr
         utf8_copy(row->cells[2], REPORT_CELL, p->staff_no);
         civil_format_date(it->date, row->cells[3]);
         utf8_copy(row->cells[4], REPORT_CELL, it->title);
-        snprintf(row->cells[5], REPORT_CELL, "%s", it->term >= 0 ? rules_term_name(it->term) : "");
+        snprintf(row->cells[5], REPORT_CELL, "%s", domain_delivery_name(it->delivery));
+        snprintf(row->cells[6], REPORT_CELL, "%s", it->term >= 0 ? rules_term_name(it->term) : "");
         quarters(it->credits_q, q);
-        snprintf(row->cells[6], REPORT_CELL, "%s", q);
-        snprintf(row->cells[7], REPORT_CELL, "%s", credits_item_status_name(it->status));
-        utf8_copy(row->cells[8], REPORT_CELL, it->note);
+        snprintf(row->cells[7], REPORT_CELL, "%s", q);
+        quarters(running_q, q);
+        snprintf(row->cells[8], REPORT_CELL, "%s", q);
+        snprintf(row->cells[9], REPORT_CELL, "%s", credits_item_status_name(it->status));
+        utf8_copy(row->cells[10], REPORT_CELL, it->note);
     }
     return STORE_OK;
 }
@@ -502,13 +590,24 @@ int report_statements(struct store *store, const struct rules *rules, int64_t at
     static const char *const per_person[] = {"Academy", "Name",      "Staff no",
                                              "Credits", "Autumn",    "Spring",
                                              "Summer",  "To review", "Still needed"};
-    static const char *const per_item[] = {"Academy", "Name",    "Staff no", "Date", "Item",
-                                           "Term",    "Credits", "Status",   "Note"};
+    static const char *const per_item[] = {"Academy", "Name",     "Staff no", "Date",
+                                           "Item",    "Delivery", "Term",     "Credits",
+                                           "Total",   "Status",   "Note"};
     struct people ps = {.filter = filter};
     struct credit_summary s = {0};
+    civil_day today;
+    int minute;
     memset(out, 0, sizeof(*out));
-    out->n_columns = 9;
-    memcpy(out->columns, summary ? per_person : per_item, sizeof(per_person));
+    zone_utc_to_local(at_us, &today, &minute, NULL);
+    if (summary) {
+        out->n_columns = (int)(sizeof(per_person) / sizeof(per_person[0]));
+        memcpy(out->columns, per_person, sizeof(per_person));
+        out->wide = true;
+    } else {
+        out->n_columns = (int)(sizeof(per_item) / sizeof(per_item[0]));
+        memcpy(out->columns, per_item, sizeof(per_item));
+        out->section_columns = 3;
+    }
     int err = active_people(store, &ps);
     int behind = 0;
     for (size_t i = 0; i < ps.n && err == STORE_OK; i++) {
@@ -520,7 +619,12 @@ int report_statements(struct store *store, const struct rules *rules, int64_t at
             else
                 summary_row(row, &ps.list[i], &s);
         } else if (err == STORE_OK) {
-            err = item_rows(out, &ps.list[i], &s, term);
+            struct report_section *sec = add_section(out);
+            err = sec ? item_rows(out, &ps.list[i], &s, term) : STORE_ENOMEM;
+            if (err == STORE_OK) {
+                sec->n_rows = out->n_rows - sec->first_row;
+                statement_section(sec, &ps.list[i], &s, today);
+            }
         }
         behind += err == STORE_OK && s.total_q < s.target_q;
     }
@@ -532,7 +636,7 @@ int report_statements(struct store *store, const struct rules *rules, int64_t at
         return err;
     }
     char when[24];
-    local_time(at_us, when, sizeof(when));
+    zone_format_local(at_us, when);
     snprintf(out->title, sizeof(out->title), "Statements: %s",
              term >= 0 ? rules_term_name(term) : "the year");
     add_line(out, "As of %s, every figure from the credits engine", when);
@@ -691,7 +795,8 @@ int report_completion(struct store *store, const struct rules *rules, enum cours
     struct credit_summary s = {0};
     size_t n = 0;
     memset(out, 0, sizeof(*out));
-    out->n_columns = REPORT_COLUMNS;
+    int columns = (int)(sizeof(cpi) / sizeof(cpi[0]));
+    out->n_columns = columns;
     memcpy(out->columns, kind == KIND_MAPA_BLOCK ? mapa : cpi, sizeof(cpi));
     int err = lists_package_sessions(store, &all, &n);
     size_t m = 0; /* the kind's sessions only, in place */
@@ -732,12 +837,13 @@ int report_completion(struct store *store, const struct rules *rules, enum cours
     for (size_t i = 0; kind == KIND_MAPA_BLOCK && i < out->n_rows; i++)
         memmove(out->rows[i].cells[6], out->rows[i].cells[7], 3 * REPORT_CELL);
     if (kind == KIND_MAPA_BLOCK)
-        out->n_columns = REPORT_COLUMNS - 1;
+        out->n_columns = columns - 1;
     int complete = 0, status = kind == KIND_MAPA_BLOCK ? 6 : 3 + PART_MAX;
     for (size_t i = 0; i < out->n_rows; i++)
         complete += strcmp(out->rows[i].cells[status], "complete") == 0;
     char when[24];
-    local_time(at_us, when, sizeof(when));
+    zone_format_local(at_us, when);
+    out->wide = true;
     snprintf(out->title, sizeof(out->title), "%s completion",
              kind == KIND_MAPA_BLOCK ? "MAPA Refresher" : "CPI Initial Training");
     add_line(out, "As of %s: %s", when,
@@ -916,8 +1022,9 @@ int report_at_risk(struct store *store, const struct rules *rules, int64_t at_us
     }
     qsort(out->rows, out->n_rows, sizeof(out->rows[0]), by_urgency);
     char when[24];
-    local_time(at_us, when, sizeof(when));
+    zone_format_local(at_us, when);
     snprintf(out->title, sizeof(out->title), "Who is at risk");
+    out->wide = true;
     add_line(out,
              "As of %s, with the sessions still to come this year, the pre-recorded "
              "headroom and the CPI and MAPA courses not started yet",

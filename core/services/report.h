@@ -12,22 +12,42 @@
 #include "core/domain/rules.h"
 #include "core/store/store.h"
 
-#define REPORT_COLUMNS 10
+#define REPORT_COLUMNS 12
 #define REPORT_CELL    320
+#define REPORT_LINE    640 /* a line about the report or a section */
 #define REPORT_LINES   6
 
 struct report_row {
     char cells[REPORT_COLUMNS][REPORT_CELL];
 };
 
+/* A run of rows about one person (statements): printed on a page of its own with a heading,
+ * a few lines and the credits by term as a chart; text and CSV ignore it. */
+struct report_section {
+    size_t first_row, n_rows;
+    char heading[REPORT_CELL];
+    char lines[REPORT_LINES][REPORT_LINE];
+    int n_lines;
+    int term_q[TERM_COUNT]; /* the chart: credits by term against the target */
+    bool term_breach[TERM_COUNT];
+    int total_q, target_q;
+};
+
 struct report {
     char title[REPORT_CELL];
-    char lines[REPORT_LINES][REPORT_CELL]; /* about the report: when, what, the counts */
+    char lines[REPORT_LINES][REPORT_LINE]; /* about the report: when, what, the counts */
     int n_lines;
     const char *columns[REPORT_COLUMNS];
     int n_columns;
     struct report_row *rows;
     size_t n_rows, cap_rows;
+    /* How it prints: across the page; a signature line at the end (registers); sections,
+     * whose first `section_columns` columns their heading already says. */
+    bool wide;
+    bool signature;
+    struct report_section *sections;
+    size_t n_sections, cap_sections;
+    int section_columns;
 };
 
 void report_free(struct report *report);

@@ -191,7 +191,8 @@ static void sh(const char *fmt, ...)
     vsnprintf(line, sizeof(line), fmt, ap);
     va_end(ap);
     snprintf(cmd, sizeof(cmd), "cd '%s' && %s", dir, line);
-    assert_int_equal(system(cmd), 0);
+    if (system(cmd) != 0)
+        fail_msg("failed: %s", line);
 }
 
 static bool exists(const char *name)
@@ -408,7 +409,27 @@ static void test_corrections_from_the_office(void **state)
     assert_int_equal(admin("report register --session nope"), 1);
     assert_output_has("--session nope: no dated session with this programme id");
     assert_int_equal(admin("report register"), 2);
-    assert_int_equal(admin("report register --session au2-in-class-support --format pdf"), 2);
+    /* The same register printed: A4 across, the trust and site, the people and their flags, a
+     * line for the trainer to sign; statements a person a page. */
+    snprintf(report, sizeof(report),
+             "report register --session au2-in-class-support --format pdf --output '%s/r.pdf'",
+             dir);
+    assert_int_equal(admin(report), 0);
+    sh("pdfinfo r.pdf | grep -q '^Pages: *1$' && pdfinfo r.pdf | grep -q '841.89 x 595.276' && "
+       "pdftotext -layout r.pdf r.txt && grep -q 'Bolton Impact Trust · Central Office' r.txt && "
+       "grep -q 'Tom Haslam' r.txt && grep -q 'came without booking' r.txt && "
+       "grep -q 'J Smith (office)' r.txt && grep -q 'Signature' r.txt");
+    snprintf(report, sizeof(report),
+             "report statements --at '2024-07-20 09:00' --format pdf --output '%s/s.pdf'", dir);
+    assert_int_equal(admin(report), 0);
+    sh("pdftotext -layout s.pdf s.txt && "
+       "test \"$(pdfinfo s.pdf | sed -n 's/^Pages: *//p')\" = \"$(grep -c ' — BIT' s.txt)\" && "
+       "grep -q 'Priya Chaudhry — BIT0003, Hollins Brook Academy' s.txt && "
+       "grep -q 'voided by a correction' s.txt && grep -q 'Credits this year: 7 of 16' s.txt");
+    assert_int_equal(admin("report register --session au2-in-class-support --format pdf "
+                           "--output /nonexistent/r.pdf"),
+                     1);
+    assert_output_has("--output /nonexistent/r.pdf: cannot write there");
     assert_int_equal(admin("report frobnicate --session au2-in-class-support"), 2);
     assert_int_equal(admin("report statements --summary --person BIT0001 --at '2024-07-20 09:00'"),
                      0);

@@ -126,7 +126,8 @@ static void test_statements_and_due(void **state)
                      STORE_OK);
     csv = write_all(&r, true);
     assert_non_null(strstr(csv, "\"Priya Chaudhry\",\"BIT0003\",\"2023-10-03\",\"Adverse "
-                                "Childhood Experiences\",\"Autumn\",\"2\",\"counted\",\"\"\r\n"));
+                                "Childhood Experiences\",\"Pre-recorded\",\"Autumn\",\"2\",\"2\","
+                                "\"counted\",\"\"\r\n"));
     assert_null(strstr(csv, "2024-01-22")); /* her spring hour is not in the autumn */
     free(csv);
     report_free(&r);

@@ -17,7 +17,7 @@
 #include "ui/sdl/fontfind.h"
 #include "config/config.h"
 #include "ui/kiosk.h"
-#include "ui/sdl/png.h"
+#include "ui/sdl/paper.h"
 #include "ui/sdl/render_sdl.h"
 #include "ui/screens.h"
 #include "tests/support/testutil.h"
@@ -110,7 +110,7 @@ static void shoot(const char *name, const char *caption)
     }
     char path[1024];
     snprintf(path, sizeof(path), "%s/%s-%dx%d.png", F->dir, name, w, h);
-    assert_int_equal(png_write(path, px, w, h), 0);
+    assert_int_equal(paper_write_png(path, px, w, h), 0);
     free(px);
     if (F->index && F->size == 1)
         fprintf(F->index,
