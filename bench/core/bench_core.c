@@ -11,6 +11,7 @@
 #include "core/domain/crypto.h"
 #include "core/services/import.h"
 #include "core/services/report.h"
+#include "ui/sdl/paper.h"
 #include "core/services/keys.h"
 #include "core/store/store.h"
 #include "core/services/tapflow.h"
@@ -265,12 +266,29 @@ static void bench_reports(struct kiosk *k)
         die("at-risk", -1);
     int64_t at_risk = now_ns() - t0;
     report_free(&r);
+    /* Statements printed: a person a page (or more), against the same items as CSV. */
+    if (report_statements(k->store, &k->rules, at, -1, false, NULL, &r) != STORE_OK)
+        die("statements", -1);
+    t0 = now_ns();
+    if (report_write_csv(&r, null) != STORE_OK)
+        die("statements csv", -1);
+    int64_t items_csv = now_ns() - t0;
+    const struct paper_header header = {"Bolton Impact Trust", "Central Office", "now"};
+    int pages = 0;
+    t0 = now_ns();
+    if (paper_write_pdf(&r, &header, null, &pages) != PAPER_OK)
+        die("statements pdf", -1);
+    int64_t pdf = now_ns() - t0;
+    report_free(&r);
     fclose(null);
     printf("one summary per person (%d people):  %8.1f ms\n", all.n, (double)base / 1e6);
     printf("statements CSV, everyone:           %8.1f ms  (%.2f × the summaries)\n",
            (double)statements / 1e6, (double)statements / (double)base);
     printf("at-risk CSV, everyone:              %8.1f ms  (%.2f × the summaries)\n",
            (double)at_risk / 1e6, (double)at_risk / (double)base);
+    printf(
+        "statements PDF, everyone:           %8.1f ms  %d pages, %.0f pages/s (%.1f × their CSV)\n",
+        (double)pdf / 1e6, pages, pages / ((double)pdf / 1e9), (double)pdf / (double)items_csv);
 }
 
 static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
