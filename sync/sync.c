@@ -671,6 +671,8 @@ static int apply_bookings(struct store *s, const struct pg_result *res)
 
 /* A kiosk gets whether there is a certificate, never its number (cpd.pull_external_credits). */
 #define CERTIFICATE_AT_HEAD_OFFICE "held at head office"
+/* … nor the note, only that it says why (which an unprinted course needs to count). */
+#define REASON_AT_HEAD_OFFICE "reason held at head office"
 
 static int apply_credits(struct store *s, const struct pg_result *res)
 {
@@ -686,6 +688,8 @@ static int apply_credits(struct store *s, const struct pg_result *res)
         if (yes(pg_value(res, i, 5)))
             strcopy(x.certificate, sizeof(x.certificate), CERTIFICATE_AT_HEAD_OFFICE);
         x.directed = yes(pg_value(res, i, 6));
+        if (pg_columns(res) > 8 && yes(pg_value(res, i, 8)))
+            strcopy(x.note, sizeof(x.note), REASON_AT_HEAD_OFFICE);
         err = person_id(s, pg_value(res, i, 0), &x.person_id);
         if (err == STORE_OK)
             err = store_course_by_code(s, pg_value(res, i, 1), &c, &x.course_id);
@@ -762,6 +766,98 @@ int sync_pull(struct pg *pg, struct store *s, const char *identity, struct sync_
     for (int k = 0; k < PULL_KINDS; k++)
         pg_clear(res[k]);
     pg_clear(bound);
+    return result;
+}
+
+/* ---- a copy for reports ------------------------------------------------------------------- */
+
+/* What the office's report views hold, shaped as the kiosk's pulls (badges: none, reports do
+ * not need them), and every kiosk's events as sync_event_from_row reads them plus the kiosk:
+ * the hashes and signatures were checked by the ledger on push and are not copied. */
+static const char *const copy_sql[PULL_KINDS] = {
+    "SELECT staff_no, name, academy, role, active FROM cpd.office_people ORDER BY staff_no",
+    "SELECT NULL WHERE false",
+    ("SELECT code, period, category, title, delivery, kind, credits_q, grp, frequency, due, note"
+     " FROM cpd.office_courses ORDER BY code"),
+    ("SELECT code, to_char(date, 'YYYY-MM-DD'), to_char(start_time, 'HH24:MI'),"
+     " to_char(end_time, 'HH24:MI'), location FROM cpd.office_sessions ORDER BY code"),
+    "SELECT staff_no, session, active FROM cpd.office_bookings ORDER BY staff_no, session",
+    ("SELECT staff_no, programme, to_char(date, 'YYYY-MM-DD'), source, credits_q,"
+     " certificate <> '', directed, active, note <> '' FROM cpd.office_external_credits"
+     " ORDER BY staff_no, programme, date"),
+};
+static const char copy_events_sql[] =
+    "SELECT seq, uuid, type, person, session, wall_us, 0, clock, payload, repeat('00', 32),"
+    " repeat('00', 32), repeat('00', 64), kiosk FROM cpd.office_events ORDER BY kiosk, seq";
+
+/* Each kiosk's events in its own order, merged by wall time (a kiosk's clock may have been
+ * wrong, so its seq order is kept and only the kiosks are interleaved). */
+static int merge_kiosks(const struct pg_result *res, struct event *out, char *why, size_t cap)
+{
+    int n = pg_rows(res), streams = 0;
+    int *head = calloc((size_t)n + 1, sizeof(int)), *end = calloc((size_t)n + 1, sizeof(int));
+    int err = head && end ? SYNC_OK : SYNC_ESTORE;
+    for (int i = 0; i < n && err == SYNC_OK; i++) {
+        if (i == 0 || strcmp(pg_value(res, i, 12), pg_value(res, i - 1, 12)) != 0)
+            head[streams++] = i;
+        end[streams - 1] = i + 1;
+    }
+    for (int k = 0; k < n && err == SYNC_OK; k++) {
+        int best = -1;
+        int64_t best_wall = 0;
+        for (int st = 0; st < streams; st++) {
+            if (head[st] == end[st])
+                continue;
+            int64_t wall = strtoll(pg_value(res, head[st], 5), NULL, 10);
+            if (best < 0 || wall < best_wall) {
+                best = st;
+                best_wall = wall;
+            }
+        }
+        int row = head[best]++;
+        if (sync_event_from_row(res, row, pg_value(res, row, 12), &out[k]) != 0) {
+            snprintf(why, cap, "the ledger's event %s seq %s does not fit an event",
+                     pg_value(res, row, 12), pg_value(res, row, 0));
+            err = SYNC_EQUERY;
+        }
+    }
+    free(head);
+    free(end);
+    return err;
+}
+
+int sync_copy_for_reports(struct pg *pg, struct store *s, char *why, size_t cap)
+{
+    struct pg_result *res[PULL_KINDS] = {0}, *events = NULL;
+    struct event *list = NULL;
+    int err =
+        pg_exec(pg, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0, NULL, NULL, why, cap);
+    for (int k = 0; k < PULL_KINDS && err == PG_OK; k++)
+        err = pg_exec(pg, copy_sql[k], 0, NULL, &res[k], why, cap);
+    if (err == PG_OK)
+        err = pg_exec(pg, copy_events_sql, 0, NULL, &events, why, cap);
+    int result = sync_from_pg(err, pg);
+    pg_exec(pg, err == PG_OK ? "COMMIT" : "ROLLBACK", 0, NULL, NULL, why, err == PG_OK ? cap : 0);
+    int store_err = STORE_OK;
+    if (result == SYNC_OK)
+        store_err = apply(s, res, NULL, "0");
+    if (result == SYNC_OK && store_err == STORE_OK) {
+        list = calloc((size_t)pg_rows(events) + 1, sizeof(*list));
+        result = list ? merge_kiosks(events, list, why, cap) : SYNC_ESTORE;
+        if (!list)
+            snprintf(why, cap, "out of memory for %d events", pg_rows(events));
+    }
+    if (result == SYNC_OK && store_err == STORE_OK)
+        store_err = store_copy_events(s, list, (size_t)pg_rows(events));
+    if (store_err != STORE_OK) {
+        snprintf(why, cap, "copying the ledger into the report's store: %s",
+                 cpd_strerror(store_err));
+        result = SYNC_ESTORE;
+    }
+    free(list);
+    for (int k = 0; k < PULL_KINDS; k++)
+        pg_clear(res[k]);
+    pg_clear(events);
     return result;
 }
 

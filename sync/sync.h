@@ -15,7 +15,7 @@
 #include "sync/sync_options.h"
 #include "core/store/store.h"
 
-#define LEDGER_SCHEMA_VERSION 2
+#define LEDGER_SCHEMA_VERSION 3
 
 struct sync_report {
     int schema;
@@ -44,6 +44,10 @@ struct pg;
  * scratch store. */
 int sync_pull(struct pg *pg, struct store *store, const char *identity, struct sync_report *report,
               char *why, size_t cap);
+/* Copies what head office's report views hold (roster, programme, bookings, credits and every
+ * kiosk's events) into an empty store, in one local transaction, for cpd-admin report --ledger:
+ * the same reports, trust-wide. */
+int sync_copy_for_reports(struct pg *pg, struct store *store, char *why, size_t cap);
 /* Connects as [sync] says: password from its file, TLS options, timeout. */
 int sync_connect(const struct sync_options *sync, struct pg **pg, char *why, size_t cap);
 int sync_from_pg(int pg_error, const struct pg *pg);

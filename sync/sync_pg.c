@@ -174,6 +174,11 @@ int pg_rows(const struct pg_result *r)
     return PQntuples(r->res);
 }
 
+int pg_columns(const struct pg_result *r)
+{
+    return PQnfields(r->res);
+}
+
 const char *pg_value(const struct pg_result *r, int row, int col)
 {
     return PQgetvalue(r->res, row, col);

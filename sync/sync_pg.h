@@ -39,6 +39,7 @@ int pg_exec_script(struct pg *pg, const char *sql, char *why, size_t cap);
 /* The SQLSTATE of the last failed statement ("" when none). */
 const char *pg_sqlstate(const struct pg *pg);
 int pg_rows(const struct pg_result *r);
+int pg_columns(const struct pg_result *r);
 const char *pg_value(const struct pg_result *r, int row, int col);
 bool pg_null(const struct pg_result *r, int row, int col);
 void pg_clear(struct pg_result *r);

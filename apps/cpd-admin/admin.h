@@ -6,12 +6,22 @@
 #define CPD_ADMIN_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "config/config.h"
 #include "core/services/keys.h"
 #include "core/store/store.h"
 
 #define EXIT_USAGE 2
+/* Exit statuses of sync, the ledger commands and --ledger, beyond 0/1/2. */
+enum {
+    EXIT_UNREACHABLE = 3,
+    EXIT_AUTH = 4,
+    EXIT_SCHEMA = 5,
+    EXIT_TAMPER = 6,
+    EXIT_TLS = 7,
+    EXIT_RESENT = 8
+};
 
 struct admin {
     struct config cfg;
@@ -54,6 +64,11 @@ int admin_one_option(int argc, char **argv, const char *name, bool has_value, co
 void admin_usage(const char *help);
 /* True when argv asks for help ("-h" / "--help") anywhere. */
 bool admin_wants_help(int argc, char **argv);
+/* A ledger failure as one line; the exit status (3 unreachable, 4 login refused, 5 schema, 6
+ * tampering or divergence, 7 TLS, 1 otherwise). */
+int admin_ledger_fail(int err, const char *why);
+/* "what [####    ] done/total" on stderr when it is a terminal, quiet when piped. */
+void admin_progress(const char *what, int64_t done, int64_t total);
 /* Looks a person up by staff number, saying so when unknown. */
 int admin_person(struct admin *a, const char *staff_no, struct person *out);
 

@@ -10,42 +10,9 @@
 #include "apps/cpd-admin/admin.h"
 #include "core/domain/crypto.h"
 
-/* Exit statuses of sync and the ledger commands, beyond 0/1/2. */
-enum {
-    EXIT_UNREACHABLE = 3,
-    EXIT_AUTH = 4,
-    EXIT_SCHEMA = 5,
-    EXIT_TAMPER = 6,
-    EXIT_TLS = 7,
-    EXIT_RESENT = 8
-};
-
-static int exit_status(int err)
-{
-    switch (err) {
-    case SYNC_OK:
-        return 0;
-    case SYNC_EUNREACHABLE:
-        return EXIT_UNREACHABLE;
-    case SYNC_EAUTH:
-        return EXIT_AUTH;
-    case SYNC_ESCHEMA:
-        return EXIT_SCHEMA;
-    case SYNC_ETAMPER:
-    case SYNC_EREJECTED:
-    case SYNC_EDIVERGED:
-        return EXIT_TAMPER;
-    case SYNC_ETLS:
-        return EXIT_TLS;
-    default:
-        return 1;
-    }
-}
-
 static int fail(int err, const char *why)
 {
-    admin_error("%s%s%s", cpd_strerror(err), why[0] ? ": " : "", why);
-    return exit_status(err);
+    return admin_ledger_fail(err, why);
 }
 
 /* ---- sync -------------------------------------------------------------------------------- */
@@ -53,11 +20,7 @@ static int fail(int err, const char *why)
 static void progress_bar(void *ctx, int64_t done, int64_t total)
 {
     (void)ctx;
-    int width = 40, filled = total > 0 ? (int)(done * width / total) : width;
-    fprintf(stderr, "\rpushing events [%.*s%*s] %" PRId64 "/%" PRId64, filled,
-            "########################################", width - filled, "", done, total);
-    if (done >= total)
-        fputc('\n', stderr);
+    admin_progress("pushing events", done, total);
 }
 
 static const char sync_help[] =

@@ -8,13 +8,15 @@
 #include "core/base/clock.h"
 #include "core/base/error.h"
 #include "core/base/zone.h"
+#include "core/domain/crypto.h"
 #include "core/services/report.h"
+#include "sync/ledger/ledger.h"
 #include "ui/sdl/paper.h"
 
 static const char help[] =
     "usage: cpd-admin report register --session ID | evacuation | due [--within DAYS] | "
     "statements [--term T] [--summary] | completion --course cpi|mapa | at-risk [--at TIME] "
-    "[--format text|csv|pdf] [--output FILE]\n"
+    "[--format text|csv|pdf] [--output FILE] [--ledger CONNINFO [--password-file FILE]]\n"
     "Reports from the kiosk's records, every figure from the credits engine:\n"
     "  register --session ID   everyone who attended the session (in, out, late / left early /\n"
     "                          no sign-out with minutes, entries by hand and corrections with\n"
@@ -40,18 +42,50 @@ static const char help[] =
     "--format text (the default), csv (UTF-8 with a BOM, one header row: opens in Excel) or\n"
     "pdf (A4 with the trust, site, time generated and page numbers; statements a person a\n"
     "page with a chart of credits by term; registers with a signature line);\n"
-    "--output FILE writes there instead of standard output.\n";
+    "--output FILE writes there instead of standard output.\n"
+    "--ledger CONNINFO runs the report trust-wide on head office's ledger (an office login,\n"
+    "cpd-admin ledger add-office; --password-file FILE, mode 0600, for its password): what\n"
+    "its report views hold is copied into a temporary local store first. Exit status 0 ok,\n"
+    "1 failure, 2 usage, 3-7 as for sync when the ledger fails.\n"
+    "A progress bar on a terminal for reports over everyone, quiet when piped.\n";
+
+static void progress(void *ctx, size_t done, size_t total)
+{
+    (void)ctx;
+    if (total >= 200) /* a bar only for runs long enough to wonder about */
+        admin_progress("people", (int64_t)done, (int64_t)total);
+}
+
+/* The ledger's report views, copied into a temporary store: 0, or the exit status. */
+static int copy_ledger(struct admin *a, const char *conninfo, const char *password_file,
+                       struct ledger_copy *copy)
+{
+    char password[256] = "", why[512] = "";
+    struct ledger_target t = {.conninfo = conninfo, .timeout_s = a->cfg.sync.connect_timeout_s};
+    int err = SYNC_OK;
+    if (password_file) {
+        err = sync_read_password(password_file, password, sizeof(password), why, sizeof(why));
+        t.password = password;
+    }
+    if (err == SYNC_OK)
+        err = ledger_copy_open(&t, copy, why, sizeof(why));
+    crypto_wipe(password, sizeof(password));
+    return err == SYNC_OK ? 0 : admin_ledger_fail(err, why);
+}
 
 int cmd_report(struct admin *a, int argc, char **argv)
 {
     const char *session = NULL, *format = NULL, *output = NULL, *at = NULL, *within = NULL,
-               *term_name = NULL, *summary = NULL, *course = NULL, *person = NULL, *academy = NULL;
-    const struct admin_option table[] = {{"session", true, &session},  {"at", true, &at},
-                                         {"within", true, &within},    {"term", true, &term_name},
-                                         {"summary", false, &summary}, {"course", true, &course},
-                                         {"format", true, &format},    {"output", true, &output},
-                                         {"person", true, &person},    {"academy", true, &academy},
-                                         {NULL, false, NULL}};
+               *term_name = NULL, *summary = NULL, *course = NULL, *person = NULL, *academy = NULL,
+               *ledger = NULL, *password_file = NULL;
+    const struct admin_option table[] = {
+        {"session", true, &session},  {"at", true, &at},
+        {"within", true, &within},    {"term", true, &term_name},
+        {"summary", false, &summary}, {"course", true, &course},
+        {"format", true, &format},    {"output", true, &output},
+        {"person", true, &person},    {"academy", true, &academy},
+        {"ledger", true, &ledger},    {"password-file", true, &password_file},
+        {NULL, false, NULL}};
     int first = 0;
     int rc = admin_options(argc, argv, table, help, &first);
     if (rc != 0)
@@ -90,27 +124,40 @@ int cmd_report(struct admin *a, int argc, char **argv)
         admin_error("--format pdf: give --output FILE (a PDF is not for a terminal)");
         return EXIT_USAGE;
     }
-    if (admin_open_store(a) != 0)
+    if (password_file && !ledger) {
+        admin_error("--password-file is for --ledger");
+        return EXIT_USAGE;
+    }
+    struct ledger_copy copy = {0};
+    const char *site = a->cfg.kiosk.site;
+    if (ledger) {
+        rc = copy_ledger(a, ledger, password_file, &copy);
+        if (rc != 0)
+            return rc;
+        site = "the central ledger (every kiosk)";
+    } else if (admin_open_store(a) != 0) {
         return 1;
+    }
+    struct store *store = ledger ? copy.store : a->store;
     struct report r;
     const struct rules *rules = &a->cfg.rules;
-    const struct report_filter filter = {.staff_no = person, .academy = academy};
-    const char *site = a->cfg.kiosk.site;
+    const struct report_filter filter = {
+        .staff_no = person, .academy = academy, .progress = progress};
     int err;
     if (reg)
-        err = report_register(a->store, rules, site, session, &r);
+        err = report_register(store, rules, site, session, &r);
     else if (evac)
-        err = report_evacuation(a->store, rules, site, when, &r);
+        err = report_evacuation(store, rules, site, when, &r);
     else if (due)
-        err = report_due(a->store, rules, when, (int)days, &filter, &r);
+        err = report_due(store, rules, when, (int)days, &filter, &r);
     else if (completion)
-        err =
-            report_completion(a->store, rules, cpi ? KIND_CPI_INITIAL : KIND_MAPA_BLOCK, when, &r);
+        err = report_completion(store, rules, cpi ? KIND_CPI_INITIAL : KIND_MAPA_BLOCK, when, &r);
     else if (at_risk)
-        err = report_at_risk(a->store, rules, when, &filter, &r);
+        err = report_at_risk(store, rules, when, &filter, &r);
     else
-        err = report_statements(a->store, rules, when, term < 0 ? -1 : term, summary != NULL,
-                                &filter, &r);
+        err = report_statements(store, rules, when, term < 0 ? -1 : term, summary != NULL, &filter,
+                                &r);
+    ledger_copy_close(&copy);
     if (err == STORE_ENOTFOUND) {
         admin_error("--session %s: no dated session with this programme id", session);
         return 1;

@@ -1,7 +1,9 @@
 #include <getopt.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/base/error.h"
 #include "apps/cpd-admin/admin.h"
@@ -146,4 +148,36 @@ int admin_one_option(int argc, char **argv, const char *name, bool has_value, co
 {
     const struct admin_option table[] = {{name, has_value, value}, {NULL, false, NULL}};
     return admin_options(argc, argv, table, help, first);
+}
+
+int admin_ledger_fail(int err, const char *why)
+{
+    admin_error("%s%s%s", cpd_strerror(err), why[0] ? ": " : "", why);
+    switch (err) {
+    case SYNC_EUNREACHABLE:
+        return EXIT_UNREACHABLE;
+    case SYNC_EAUTH:
+        return EXIT_AUTH;
+    case SYNC_ESCHEMA:
+        return EXIT_SCHEMA;
+    case SYNC_ETAMPER:
+    case SYNC_EREJECTED:
+    case SYNC_EDIVERGED:
+        return EXIT_TAMPER;
+    case SYNC_ETLS:
+        return EXIT_TLS;
+    default:
+        return 1;
+    }
+}
+
+void admin_progress(const char *what, int64_t done, int64_t total)
+{
+    if (!isatty(STDERR_FILENO))
+        return;
+    int width = 40, filled = total > 0 ? (int)(done * width / total) : width;
+    fprintf(stderr, "\r%s [%.*s%*s] %" PRId64 "/%" PRId64, what, filled,
+            "########################################", width - filled, "", done, total);
+    if (done >= total)
+        fputc('\n', stderr);
 }

@@ -402,6 +402,13 @@ static int by_academy(const void *a, const void *b)
 }
 
 /* The active people, by academy then name. */
+/* How far a report over everyone has got, for a progress bar (done == total at the end). */
+static void told(const struct report_filter *filter, size_t done, size_t total)
+{
+    if (filter && filter->progress && (done % 64 == 0 || done + 1 == total))
+        filter->progress(filter->progress_ctx, done + 1 == total ? total : done, total);
+}
+
 static int active_people(struct store *store, struct people *ps)
 {
     int err = store_people_each(store, keep_person, ps);
@@ -432,6 +439,7 @@ int report_due(struct store *store, const struct rules *rules, int64_t at_us, in
     zone_utc_to_local(at_us, &today, &minute, NULL);
     int err = active_people(store, &ps);
     for (size_t i = 0; i < ps.n && err == STORE_OK; i++) {
+        told(filter, i, ps.n);
         err = tapflow_summary(store, rules, ps.list[i].id, at_us, &s);
         for (size_t d = 0; d < s.n_due && err == STORE_OK; d++) {
             const struct due_item *due = &s.due[d];
@@ -611,6 +619,7 @@ int report_statements(struct store *store, const struct rules *rules, int64_t at
     int err = active_people(store, &ps);
     int behind = 0;
     for (size_t i = 0; i < ps.n && err == STORE_OK; i++) {
+        told(filter, i, ps.n);
         err = tapflow_summary(store, rules, ps.list[i].id, at_us, &s);
         if (err == STORE_OK && summary) {
             struct report_row *row = add_row(out);
@@ -972,6 +981,7 @@ int report_at_risk(struct store *store, const struct rules *rules, int64_t at_us
             coming[m++] = coming[i];
     }
     for (size_t i = 0; i < ps.n && err == STORE_OK; i++) {
+        told(filter, i, ps.n);
         err = tapflow_summary(store, rules, ps.list[i].id, at_us, &s);
         if (err != STORE_OK)
             break;

@@ -52,10 +52,13 @@ struct report {
 
 void report_free(struct report *report);
 
-/* Whom a report about people covers: one person, one academy, or (both NULL) everyone. */
+/* Whom a report about people covers: one person, one academy, or (both NULL) everyone; and
+ * whom to tell how far it has got (NULL: nobody). */
 struct report_filter {
     const char *staff_no;
     const char *academy;
+    void (*progress)(void *ctx, size_t done, size_t total);
+    void *progress_ctx;
 };
 
 /* A session's register: everyone who attended (times in and out, late / early / no sign-out

@@ -143,6 +143,11 @@ int store_chain_tip(struct store *store, int64_t *seq, uint8_t hash[CRYPTO_HASH_
  * STORE_EINVALID otherwise. Projected like any other. */
 int store_adopt_event(struct store *store, const struct event *event,
                       const uint8_t pk[CRYPTO_SIGN_PK_BYTES]);
+/* A copy of the central ledger made for reports (cpd-admin report --ledger): every kiosk's
+ * events as the ledger holds them (verified there when pushed), folded in the order given, in
+ * one transaction. The copy numbers them itself and holds no chain, so it can never sign:
+ * store_set_signer refuses it from then on. STORE_EINVALID on a store that signs. */
+int store_copy_events(struct store *store, const struct event *events, size_t n);
 typedef int (*store_event_fn)(void *ctx, const struct event *event);
 int store_events_each(struct store *store, int64_t from_seq, store_event_fn fn, void *ctx);
 /* The wall time of the newest event that was not a refused tap (0 when none). */

@@ -215,6 +215,8 @@ static int chain_tip(struct store *s, int64_t *seq, uint8_t hash[CRYPTO_HASH_BYT
 /* The highest seq this store ever wrote, kept beside the chain: newest events deleted (a
  * truncated or half-restored file) leave the tip below it, which the next open notices. */
 #define META_HIGH_WATER "events_high_water"
+/* Set in a copy of the ledger made for reports: it holds every kiosk's events, no chain. */
+#define META_LEDGER_COPY "ledger_copy"
 
 int store_site_key_check(struct store *s, const uint8_t key[CRYPTO_SITE_KEY_BYTES], bool record)
 {
@@ -304,6 +306,12 @@ int store_set_signer(struct store *s, const char *kiosk, const uint8_t sk[CRYPTO
 {
     if (strlen(kiosk) >= sizeof(s->kiosk) || kiosk[0] == '\0')
         return STORE_EINVALID;
+    char copy[8];
+    if (store_meta_get(s, META_LEDGER_COPY, copy, sizeof(copy)) == STORE_OK) {
+        snprintf(s->message, sizeof(s->message),
+                 "a copy of the ledger made for reports holds no chain: it never signs");
+        return STORE_EINVALID;
+    }
     uint8_t pk[CRYPTO_SIGN_PK_BYTES];
     char hex[2 * CRYPTO_SIGN_PK_BYTES + 1], recorded[2 * CRYPTO_SIGN_PK_BYTES + 8];
     crypto_sign_public_of(sk, pk);
@@ -440,6 +448,31 @@ int store_signer(const struct store *s, char *kiosk, size_t cap, uint8_t pk[CRYP
 int store_chain_tip(struct store *s, int64_t *seq, uint8_t hash[CRYPTO_HASH_BYTES])
 {
     return chain_tip(s, seq, hash);
+}
+
+int store_copy_events(struct store *s, const struct event *events, size_t n)
+{
+    if (s->has_signer)
+        return STORE_EINVALID;
+    int err = store_begin(s);
+    if (err != STORE_OK)
+        return err;
+    uint8_t tip[CRYPTO_HASH_BYTES];
+    int64_t seq = 0;
+    err = store_meta_set(s, META_LEDGER_COPY, "1");
+    if (err == STORE_OK)
+        err = chain_tip(s, &seq, tip);
+    for (size_t i = 0; i < n && err == STORE_OK; i++) {
+        struct event e = events[i];
+        e.seq = ++seq; /* the copy's own order; each event keeps its kiosk */
+        err = insert_event(s, &e);
+        if (err == STORE_OK)
+            err = project(s, &e);
+    }
+    if (err == STORE_OK)
+        return store_commit(s);
+    store_rollback(s);
+    return err;
 }
 
 int store_adopt_event(struct store *s, const struct event *e,

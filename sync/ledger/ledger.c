@@ -508,6 +508,37 @@ int ledger_import(const struct ledger_target *t, enum import_kind kind, const ch
     return err;
 }
 
+int ledger_copy_open(const struct ledger_target *t, struct ledger_copy *copy, char *why, size_t cap)
+{
+    char db[sizeof(copy->dir) + 16];
+    struct pg *pg = NULL;
+    memset(copy, 0, sizeof(*copy));
+    strcopy(copy->dir, sizeof(copy->dir), "/tmp/cpd-report-XXXXXX");
+    if (!mkdtemp(copy->dir)) {
+        snprintf(why, cap, "cannot make a scratch directory in /tmp");
+        copy->dir[0] = '\0';
+        return SYNC_ESTORE;
+    }
+    snprintf(db, sizeof(db), "%s/ledger.db", copy->dir);
+    int err = store_open(db, &copy->store, why, cap) == STORE_OK ? SYNC_OK : SYNC_ESTORE;
+    if (err == SYNC_OK)
+        err = connect_to(t, &pg, why, cap);
+    if (err == SYNC_OK)
+        err = sync_copy_for_reports(pg, copy->store, why, cap);
+    pg_close(pg);
+    if (err != SYNC_OK)
+        ledger_copy_close(copy);
+    return err;
+}
+
+void ledger_copy_close(struct ledger_copy *copy)
+{
+    store_close(copy->store);
+    if (copy->dir[0])
+        nftw(copy->dir, remove_tree, 8, FTW_DEPTH | FTW_PHYS);
+    memset(copy, 0, sizeof(*copy));
+}
+
 /* ---- the keyring: kiosk keys kept outside the database --------------------------------- */
 
 void ledger_keyring_free(struct ledger_keyring *k)

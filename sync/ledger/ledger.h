@@ -61,6 +61,18 @@ int ledger_import(const struct ledger_target *t, enum import_kind kind, const ch
                   const struct import_options *options, struct import_result *result, char *why,
                   size_t cap);
 
+/* A temporary local store (0700 directory under /tmp) holding what the ledger's report views
+ * hold — roster, programme, bookings, credits, every kiosk's events — so that the kiosk's own
+ * reports run trust-wide (cpd-admin report --ledger). Read with an office login or the
+ * owner's; ledger_copy_close removes it. */
+struct ledger_copy {
+    char dir[64];
+    struct store *store;
+};
+int ledger_copy_open(const struct ledger_target *t, struct ledger_copy *copy, char *why,
+                     size_t cap);
+void ledger_copy_close(struct ledger_copy *copy);
+
 /* The keyring: every kiosk key head office has registered, in a file kept apart from the
  * database (written by add-kiosk and rotate-key), the trust anchor of verify. Loaded, a key
  * from a seq on replaces that kiosk's keys from that seq on (as rotate-key does). */

@@ -17,6 +17,7 @@
 
 #include "core/domain/crypto.h"
 #include "core/services/keys.h"
+#include "core/services/report.h"
 #include "sync/ledger/ledger.h"
 #include "core/domain/credits.h"
 #include "core/services/corrections.h"
@@ -38,7 +39,7 @@ static void test_round_trip(void **state)
     assert_int_equal(r.pulled[1], 12); /* badges */
     assert_int_equal(r.pulled[2], 118);
     assert_int_equal(r.pulled[4], 29);
-    assert_int_equal(r.pulled[5], 11);
+    assert_int_equal(r.pulled[5], 12); /* the demo's 11, and test_reports_from_the_ledger's */
     assert_true(r.clock_offset_ms > -5000 && r.clock_offset_ms < 5000);
     /* The pulled roster works: a demo badge signs its owner in. */
     struct tapflow flow = {k.store, &k.cfg.rules, k.keys.site, "synced", NULL};
@@ -191,6 +192,164 @@ static void test_corrections_reach_the_ledger_and_come_back(void **state)
     assert_int_equal(year_of(&k, "BIT0002"), before[1]);
     assert_int_equal(year_of(&k, "BIT0008"), before[2]);
     kiosk_close(&k);
+}
+
+static char *statements_csv(struct store *store, const struct rules *rules)
+{
+    struct report r;
+    char *text = NULL;
+    size_t len = 0;
+    assert_int_equal(
+        report_statements(store, rules, test_at("2024-07-20 09:00"), -1, true, NULL, &r), STORE_OK);
+    FILE *out = open_memstream(&text, &len);
+    assert_int_equal(report_write_csv(&r, out), STORE_OK);
+    fclose(out);
+    report_free(&r);
+    return text;
+}
+
+/* The CSV line of a staff number. */
+static void csv_line_of(const char *csv, const char *staff_no, char out[512])
+{
+    char key[32];
+    snprintf(key, sizeof(key), "\"%s\"", staff_no);
+    const char *at = strstr(csv, key);
+    assert_non_null(at);
+    while (at > csv && at[-1] != '\n')
+        at--;
+    size_t n = strcspn(at, "\r\n");
+    assert_true(n < 512);
+    memcpy(out, at, n);
+    out[n] = '\0';
+}
+
+#define HANNAH "5D:E1:07:B4" /* BIT0005 */
+
+static void tap_at(struct tkiosk *k, const char *badge, const char *when, enum tap_outcome want)
+{
+    struct tapflow flow = {k->store, &k->cfg.rules, k->keys.site, "synced", NULL};
+    struct tap_result *tr = calloc(1, sizeof(*tr));
+    struct uid uid;
+    uid_parse(badge, UID_TEXT_AUTO, UID_ORDER_MSB_FIRST, &uid);
+    int64_t at = test_at(when);
+    assert_int_equal(tapflow_tap(&flow, &uid, at, at, 0, tr), STORE_OK);
+    if (tr->decision.outcome != want)
+        fail_msg("%s at %s: outcome %d, expected %d", badge, when, tr->decision.outcome, want);
+    tapflow_result_free(tr);
+    free(tr);
+}
+
+/* cpd-admin report --ledger: head office's office login copies what the report views hold into
+ * a scratch store, and the reports come out as the kiosk's own for the same events — then,
+ * trust-wide, with a second kiosk's sign-out the first kiosk never saw. Runs first, on a ledger
+ * no other kiosk has written to yet. */
+static void test_reports_from_the_ledger(void **state)
+{
+    (void)state;
+    struct tkiosk a, b;
+    kiosk_open(&a, "report-a");
+    /* Head office records Megan's HR briefing (a course with no credits printed: it counts
+     * only with a reason, and kiosks learn that there is one, never what it says). */
+    char path[512], why_import[512];
+    test_write_file(a.dir, "hr.csv",
+                    "staff_no,source,programme,date,credits,certificate,directed,note\n"
+                    "BIT0007,live-teams,su1-hr-processes,2024-05-14,1,,no,HR briefing on Teams\n",
+                    path, sizeof(path));
+    struct import_options io = {.rules = &a.cfg.rules, .report = NULL};
+    struct import_result ir;
+    struct ledger_target owner = admin();
+    assert_int_equal(
+        ledger_import(&owner, IMPORT_CREDITS, path, &io, &ir, why_import, sizeof(why_import)),
+        SYNC_OK);
+    must_sync(&a, NULL);
+    tap_at(&a, "04:5A:2B:72:1C:6E:80", "2023-11-27 15:40", TAP_SIGNED_IN); /* Sarah */
+    tap_at(&a, "3F:22:91:0C", "2023-11-27 15:41", TAP_SIGNED_IN);          /* Daniel */
+    tap_at(&a, "3F:22:91:0C", "2023-11-27 17:20", TAP_SIGNED_OUT);
+    tap_at(&a, "A7C41E92", "2024-01-29 16:00", TAP_SIGNED_IN); /* Priya, late */
+    struct person daniel;
+    struct session in_class;
+    assert_int_equal(store_person_by_staff_no(a.store, "BIT0002", &daniel), STORE_OK);
+    assert_int_equal(store_session_by_code(a.store, "au2-school-evaluation", &in_class), STORE_OK);
+    struct correction c = {.store = a.store,
+                           .rules = &a.cfg.rules,
+                           .by = "J Smith (office)",
+                           .reason = "left at 16:30 by the register",
+                           .clock_state = "synced",
+                           .now_us = test_at("2023-11-28 09:00"),
+                           .mono_us = test_at("2023-11-28 09:00")};
+    const char *why = "";
+    assert_int_equal(correct_credits(&c, &daniel, &in_class, 3, &why), STORE_OK);
+    must_sync(&a, NULL);
+    /* The office's login, as docs/head-office.md makes it. */
+    char role[96], err[512];
+    assert_int_equal(ledger_add_office(&owner, "statements", "office-pw-0123456789", role,
+                                       sizeof(role), err, sizeof(err)),
+                     SYNC_OK);
+    char conninfo[256];
+    snprintf(conninfo, sizeof(conninfo), "host=127.0.0.1 port=%d dbname=cpd user=%s", server.port,
+             role);
+    struct ledger_target office = {conninfo, "office-pw-0123456789", 10};
+    struct ledger_copy copy;
+    assert_int_equal(ledger_copy_open(&office, &copy, err, sizeof(err)), SYNC_OK);
+    char *from_kiosk = statements_csv(a.store, &a.cfg.rules);
+    char *from_ledger = statements_csv(copy.store, &a.cfg.rules);
+    assert_string_equal(from_ledger, from_kiosk);
+    assert_non_null(strstr(from_ledger, "\"Daniel Ashworth\",\"BIT0002\",\"0.75\""));
+    assert_non_null(strstr(from_ledger, "\"Megan Crompton\",\"BIT0007\",\"1\""));
+    free(from_ledger);
+    /* The copy is for reading: it can never become a kiosk's store and sign. */
+    assert_int_equal(store_set_signer(copy.store, "report-a", a.keys.sign_sk), STORE_EINVALID);
+    char dir[sizeof(copy.dir)];
+    snprintf(dir, sizeof(dir), "%s", copy.dir);
+    ledger_copy_close(&copy);
+    struct stat st;
+    assert_int_equal(stat(dir, &st), -1); /* removed */
+    /* Hannah's evening is recorded at the other kiosk: trust-wide, each person's year is the
+     * one their kiosk's events give — Daniel's from the first, Hannah's from the second. */
+    kiosk_open(&b, "report-b");
+    must_sync(&b, NULL);
+    tap_at(&b, HANNAH, "2023-11-27 15:44", TAP_SIGNED_IN);
+    tap_at(&b, HANNAH, "2023-11-27 17:16", TAP_SIGNED_OUT);
+    must_sync(&b, NULL);
+    assert_int_equal(ledger_copy_open(&office, &copy, err, sizeof(err)), SYNC_OK);
+    from_ledger = statements_csv(copy.store, &a.cfg.rules);
+    ledger_copy_close(&copy);
+    char *from_b = statements_csv(b.store, &b.cfg.rules);
+    char line[3][512];
+    csv_line_of(from_ledger, "BIT0005", line[0]);
+    csv_line_of(from_b, "BIT0005", line[1]);
+    csv_line_of(from_kiosk, "BIT0005", line[2]);
+    assert_string_equal(line[0], line[1]);
+    assert_string_not_equal(line[0], line[2]);
+    csv_line_of(from_ledger, "BIT0002", line[0]);
+    csv_line_of(from_kiosk, "BIT0002", line[2]);
+    assert_string_equal(line[0], line[2]);
+    free(from_b);
+    free(from_kiosk);
+    free(from_ledger);
+    /* The same through cpd-admin, as head office runs it; a wrong password is exit 4. */
+    char cmd[2048], out[8192];
+    test_write_file(a.dir, "office.pw", "office-pw-0123456789", err, sizeof(err));
+    chmod(err, 0600);
+    snprintf(cmd, sizeof(cmd),
+             "CPD_KIOSK_DB=/nonexistent/k.db '%s/cpd-admin' report statements --summary "
+             "--at '2024-07-20 09:00' --ledger '%s' --password-file '%s' 2>&1",
+             CPD_BINARY_DIR, conninfo, err);
+    FILE *p = popen(cmd, "r");
+    size_t n = fread(out, 1, sizeof(out) - 1, p);
+    out[n] = '\0';
+    assert_int_equal(pclose(p), 0);
+    assert_non_null(strstr(out, "Daniel Ashworth"));
+    test_write_file(a.dir, "wrong.pw", "not-the-password-0", err, sizeof(err));
+    chmod(err, 0600);
+    snprintf(cmd, sizeof(cmd),
+             "CPD_KIOSK_DB=/nonexistent/k.db '%s/cpd-admin' report statements --ledger '%s' "
+             "--password-file '%s' >/dev/null 2>&1",
+             CPD_BINARY_DIR, conninfo, err);
+    int status = system(cmd);
+    assert_int_equal(WEXITSTATUS(status), 4);
+    kiosk_close(&a);
+    kiosk_close(&b);
 }
 
 static void test_same_batch_twice_is_stored_once(void **state)
@@ -516,6 +675,7 @@ static void test_pull_never_skips_a_late_commit(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_reports_from_the_ledger),
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_corrections_reach_the_ledger_and_come_back),
         cmocka_unit_test(test_same_batch_twice_is_stored_once),

@@ -1,11 +1,11 @@
 #!/bin/sh
-# docs/head-office.md, "Setting it up", steps 3-7 and 9, in that order, as test_ledger_docs runs them
+# docs/head-office.md, "Setting it up", steps 3-7, 9 and 10, in that order, as test_ledger_docs runs them
 # against a fresh PostgreSQL 15. Every line below stands in that page word for word, after
 # these substitutions: $SUPERUSER_PSQL is `runuser -u postgres -- psql` there, $SHARE is
 # /usr/local/share/cpd-kiosk, $KIOSK_INI is /etc/cpd-kiosk/kiosk.ini and "$SITE_KEY" is 5be1… —
 # except the lines marked "# test:", which do non-interactively what the page has a person do.
 # Run in a directory holding the CSV files and central-1.pw; environment: SUPERUSER_PSQL,
-# SHARE, OWNER_PASSWORD, LEDGER, KIOSK_INI, and cpd-admin on PATH.
+# SHARE, OWNER_PASSWORD, LEDGER, OFFICE_LEDGER, KIOSK_INI, and cpd-admin on PATH.
 set -eu # test:
 
 # 3. The one superuser step.
@@ -30,3 +30,5 @@ cpd-admin ledger add-kiosk central-1 --public-key "$KIOSK_KEY" --kiosk-password-
 # 9. An office login.
 install -m 0600 /dev/null jane.pw && printf 'office-secret\n' >jane.pw # test: a person writes it
 cpd-admin ledger add-office jane --office-password-file jane.pw --conninfo "$LEDGER" --password-file owner.pw
+# 10. Reports trust-wide, as the office login.
+cpd-admin report statements --summary --ledger "$OFFICE_LEDGER" --password-file jane.pw

@@ -68,7 +68,7 @@ static void assert_script_is_documented(void)
             fail_msg("docs/head-office.md lacks the step:\n%s", want);
         checked++;
     }
-    assert_int_equal(checked, 11);
+    assert_int_equal(checked, 12);
     free(page);
     free(script);
 }
@@ -121,15 +121,18 @@ static void test_the_documented_setup_works_as_written(void **state)
     snprintf(text, sizeof(text), "[kiosk]\nid = central-1\ndatabase = %s\n", db);
     test_write_file(kiosk_dir, "kiosk.ini", text, kiosk_ini, sizeof(kiosk_ini));
     /* Steps 3–7. */
-    char ledger[256];
+    char ledger[256], office[256];
     snprintf(ledger, sizeof(ledger),
              "host=127.0.0.1 port=%d dbname=cpd user=cpd_owner sslmode=disable", pg.port);
+    snprintf(office, sizeof(office),
+             "host=127.0.0.1 port=%d dbname=cpd user=cpd_office_jane sslmode=disable", pg.port);
     snprintf(cmd, sizeof(cmd),
              "cd '%s' && SUPERUSER_PSQL='env PGPASSWORD=%s psql -X -h 127.0.0.1 -p %d -U cpd_admin"
              " -d postgres' SHARE='%s' OWNER_PASSWORD='owner-secret' LEDGER='%s' KIOSK_INI='%s'"
-             " PATH='%s':\"$PATH\" sh '%s/tests/sync/ledger/documented_setup.sh' 2>&1",
-             dir, pg.super_password, pg.port, CPD_INSTALL_SHARE, ledger, kiosk_ini, CPD_BINARY_DIR,
-             CPD_SOURCE_DIR);
+             " OFFICE_LEDGER='%s' PATH='%s':\"$PATH\" sh '%s/tests/sync/ledger/documented_setup.sh'"
+             " 2>&1",
+             dir, pg.super_password, pg.port, CPD_INSTALL_SHARE, ledger, kiosk_ini, office,
+             CPD_BINARY_DIR, CPD_SOURCE_DIR);
     if (run(cmd, out, sizeof(out)) != 0) {
         size_t len = strlen(out);
         fail_msg("the documented setup failed (its last lines):\n%s",
@@ -138,6 +141,9 @@ static void test_the_documented_setup_works_as_written(void **state)
     assert_non_null(
         strstr(out, "kiosk central-1 registered; its login role is cpd_kiosk_central_1"));
     assert_non_null(strstr(out, "office login cpd_office_jane created"));
+    /* Step 10: the office's statements, from the ledger (no events yet: the imports alone). */
+    assert_non_null(strstr(out, "Statements: the year"));
+    assert_non_null(strstr(out, "Priya Chaudhry"));
     /* The owner really is neither superuser nor CREATEROLE. */
     snprintf(cmd, sizeof(cmd),
              "PGPASSWORD=owner-secret psql -X -At -h 127.0.0.1 -p %d -U cpd_owner -d cpd -c"
