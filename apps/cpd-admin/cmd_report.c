@@ -15,7 +15,8 @@
 
 static const char help[] =
     "usage: cpd-admin report register --session ID | evacuation | due [--within DAYS] | "
-    "statements [--term T] [--summary] | completion --course cpi|mapa | at-risk [--at TIME] "
+    "statements [--term T] [--summary] | completion --course cpi|mapa [--cohort ID] | at-risk "
+    "[--at TIME] "
     "[--format text|csv|pdf] [--output FILE] [--ledger CONNINFO [--password-file FILE]]\n"
     "Reports from the kiosk's records, every figure from the credits engine:\n"
     "  register --session ID   everyone who attended the session (in, out, late / left early /\n"
@@ -31,7 +32,7 @@ static const char help[] =
     "                          every active person's items of the term (or year) as of --at;\n"
     "                          --summary: one row a person (credits, each term with BREACH\n"
     "                          for an ended term at 0, items to review, still needed)\n"
-    "  completion --course cpi|mapa\n"
+    "  completion --course cpi|mapa [--cohort ID]\n"
     "                          each person × cohort (block): every session done, to review\n"
     "                          (why), missed or booked; credits awarded; where one who missed\n"
     "                          a session can still complete\n"
@@ -77,7 +78,7 @@ int cmd_report(struct admin *a, int argc, char **argv)
 {
     const char *session = NULL, *format = NULL, *output = NULL, *at = NULL, *within = NULL,
                *term_name = NULL, *summary = NULL, *course = NULL, *person = NULL, *academy = NULL,
-               *ledger = NULL, *password_file = NULL;
+               *ledger = NULL, *password_file = NULL, *cohort = NULL;
     const struct admin_option table[] = {
         {"session", true, &session},  {"at", true, &at},
         {"within", true, &within},    {"term", true, &term_name},
@@ -85,7 +86,7 @@ int cmd_report(struct admin *a, int argc, char **argv)
         {"format", true, &format},    {"output", true, &output},
         {"person", true, &person},    {"academy", true, &academy},
         {"ledger", true, &ledger},    {"password-file", true, &password_file},
-        {NULL, false, NULL}};
+        {"cohort", true, &cohort},    {NULL, false, NULL}};
     int first = 0;
     int rc = admin_options(argc, argv, table, help, &first);
     if (rc != 0)
@@ -151,13 +152,19 @@ int cmd_report(struct admin *a, int argc, char **argv)
     else if (due)
         err = report_due(store, rules, when, (int)days, &filter, &r);
     else if (completion)
-        err = report_completion(store, rules, cpi ? KIND_CPI_INITIAL : KIND_MAPA_BLOCK, when, &r);
+        err = report_completion(store, rules, cpi ? KIND_CPI_INITIAL : KIND_MAPA_BLOCK, cohort,
+                                when, &r);
     else if (at_risk)
         err = report_at_risk(store, rules, when, &filter, &r);
     else
         err = report_statements(store, rules, when, term < 0 ? -1 : term, summary != NULL, &filter,
                                 &r);
     ledger_copy_close(&copy);
+    if (err == STORE_ENOTFOUND && cohort) {
+        admin_error("--cohort %s: no %s with this programme id", cohort,
+                    cpi ? "CPI cohort" : "MAPA block");
+        return 1;
+    }
     if (err == STORE_ENOTFOUND) {
         admin_error("--session %s: no dated session with this programme id", session);
         return 1;

@@ -791,7 +791,7 @@ static void completion_status(struct completion_ctx *c, struct report_row *r,
 }
 
 int report_completion(struct store *store, const struct rules *rules, enum course_kind kind,
-                      int64_t at_us, struct report *out)
+                      const char *group, int64_t at_us, struct report *out)
 {
     static const char *const cpi[] = {
         "Name",      "Staff no",  "Cohort", "Session 1",       "Session 2",
@@ -809,10 +809,15 @@ int report_completion(struct store *store, const struct rules *rules, enum cours
     memcpy(out->columns, kind == KIND_MAPA_BLOCK ? mapa : cpi, sizeof(cpi));
     int err = lists_package_sessions(store, &all, &n);
     size_t m = 0; /* the kind's sessions only, in place */
+    bool group_known = group == NULL;
     for (size_t i = 0; i < n; i++) {
         if (all[i].kind == kind)
             all[m++] = all[i];
+        if (group && all[i].kind == kind && strcmp(all[i].group, group) == 0)
+            group_known = true;
     }
+    if (err == STORE_OK && !group_known)
+        err = STORE_ENOTFOUND;
     struct completion_ctx c = {.store = store,
                                .rules = rules,
                                .kind = kind,
@@ -842,6 +847,13 @@ int report_completion(struct store *store, const struct rules *rules, enum cours
         report_free(out);
         return err;
     }
+    /* One cohort (block) asked for: the others go, after they told where one could complete. */
+    size_t kept = 0;
+    for (size_t i = 0; i < out->n_rows; i++) {
+        if (!group || strcmp(out->rows[i].cells[2], group) == 0)
+            out->rows[kept++] = out->rows[i];
+    }
+    out->n_rows = kept;
     /* MAPA has two days and the online part: the fourth session's column goes. */
     for (size_t i = 0; kind == KIND_MAPA_BLOCK && i < out->n_rows; i++)
         memmove(out->rows[i].cells[6], out->rows[i].cells[7], 3 * REPORT_CELL);

@@ -86,9 +86,11 @@ int report_statements(struct store *store, const struct rules *rules, int64_t at
 /* CPI Initial (kind KIND_CPI_INITIAL) or MAPA (KIND_MAPA_BLOCK) completion as of at_us: each
  * person × cohort (block) they attended or were booked on, each session done, needing review
  * (with why), missed or booked (MAPA: and the online part), whether the course's credits are
- * awarded, and which later cohort or block they could still complete. */
+ * awarded, and which later cohort or block they could still complete. group: one cohort or
+ * block only (its programme id, e.g. "cpi-autumn"; STORE_ENOTFOUND when there is none), or
+ * NULL for all. */
 int report_completion(struct store *store, const struct rules *rules, enum course_kind kind,
-                      int64_t at_us, struct report *out);
+                      const char *group, int64_t at_us, struct report *out);
 
 /* Who is at risk as of at_us, most urgent first: who can no longer reach the target with what
  * is still to come, and who will end the current term at 0 unless they attend one of its

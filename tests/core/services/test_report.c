@@ -177,9 +177,9 @@ static void test_cpi_completion(void **state)
     assert_int_equal(test_tap(&k, "04-3B-19-D2-6A-71-81", in, NULL, NULL), TAP_SIGNED_IN);
     assert_int_equal(test_tap(&k, "04-3B-19-D2-6A-71-81", out, NULL, NULL), TAP_SIGNED_OUT);
     struct report r;
-    assert_int_equal(
-        report_completion(k.store, &k.rules, KIND_CPI_INITIAL, test_at("2023-09-22 09:00"), &r),
-        STORE_OK);
+    assert_int_equal(report_completion(k.store, &k.rules, KIND_CPI_INITIAL, NULL,
+                                       test_at("2023-09-22 09:00"), &r),
+                     STORE_OK);
     char *csv = write_all(&r, true);
     assert_non_null(strstr(csv, "\"Joanne Tattersall\",\"BIT0009\",\"cpi-autumn\",\"done\","
                                 "\"done\",\"done\",\"done\",\"complete\",\"13\",\"\"\r\n"));
@@ -190,6 +190,22 @@ static void test_cpi_completion(void **state)
                                 "25 min\""));
     free(csv);
     report_free(&r);
+    /* One cohort: only its rows; a cohort the programme does not have is not found. */
+    assert_int_equal(report_completion(k.store, &k.rules, KIND_CPI_INITIAL, "cpi-spring",
+                                       test_at("2023-09-22 09:00"), &r),
+                     STORE_OK);
+    for (size_t i = 0; i < r.n_rows; i++)
+        assert_string_equal(r.rows[i].cells[2], "cpi-spring");
+    assert_false(r.n_rows > 0 && strcmp(r.rows[0].cells[1], "BIT0009") == 0);
+    report_free(&r);
+    assert_int_equal(report_completion(k.store, &k.rules, KIND_CPI_INITIAL, "cpi-autumn",
+                                       test_at("2023-09-22 09:00"), &r),
+                     STORE_OK);
+    assert_true(r.n_rows >= 3);
+    report_free(&r);
+    assert_int_equal(report_completion(k.store, &k.rules, KIND_CPI_INITIAL, "mapa-1",
+                                       test_at("2023-09-22 09:00"), &r),
+                     STORE_ENOTFOUND);
     testkiosk_close(&k);
 }
 
