@@ -20,7 +20,7 @@ enum panel_kind {
 
 struct panel_item {
     int64_t id; /* whatever the owner keeps per row: a person or session id */
-    char cells[VIEW_COLUMNS][96];
+    char cells[VIEW_COLUMNS][VIEW_CELL];
     enum view_tone tone;
     bool selectable;
 };

@@ -435,14 +435,15 @@ static void table_screen(struct layout *L, const struct view *v, int y)
         text(L, up, "\u25B2 Previous", L->body * 85 / 100, ink, ALIGN_CENTER, false);
         hot(L, up, ACT_PAGE_UP, 0);
     }
-    if (v->first_row + v->n_rows < v->total_rows) {
+    int shown = v->n_rows < per_page ? v->n_rows : per_page; /* rows that fit, not rows given */
+    if (v->first_row + shown < v->total_rows) {
         struct rect down = R(L->margin * 3 + bw, by, bw, h);
         frame(L, down, ink_soft, 2);
         text(L, down, "\u25BC Next", L->body * 85 / 100, ink, ALIGN_CENTER, false);
         hot(L, down, ACT_PAGE_DOWN, 0);
     }
     char count[48];
-    int last = v->first_row + (v->n_rows < per_page ? v->n_rows : per_page);
+    int last = v->first_row + shown;
     utf8_printf(count, sizeof(count), "%d–%d of %d", v->total_rows ? v->first_row + 1 : 0, last,
                 v->total_rows);
     text(L, R(L->margin * 4 + 2 * bw, by, bw, h), count, L->body * 8 / 10, ink_soft, ALIGN_LEFT,

@@ -12,6 +12,7 @@
 #include "core/domain/crypto.h"
 #include "core/domain/tap.h"
 #include "core/services/lists.h"
+#include "core/services/report.h"
 #include "core/services/trainer_ops.h"
 #include "ui/panel.h"
 
@@ -21,6 +22,7 @@
 enum menu_item {
     M_REGISTER,
     M_CPI,
+    M_AT_RISK,
     M_SIGN_IN,
     M_SIGN_OUT,
     M_ENROL,
@@ -36,6 +38,7 @@ enum flow {
     FLOW_REGISTER,
     FLOW_CPI,
     FLOW_EVACUATION,
+    FLOW_AT_RISK,
     FLOW_SIGN_IN,  /* session → person → reason */
     FLOW_SIGN_OUT, /* session → person → reason */
     FLOW_ENROL,    /* badge → person */
@@ -60,6 +63,8 @@ struct trainer {
     bool sync_available;
     char sync_why[128];
     bool sync_requested;
+
+    struct report risk; /* the at-risk list on screen: a touched row shows its whole text */
 };
 
 static const char *const reasons[] = {"Forgot badge",
@@ -90,6 +95,7 @@ void trainer_free(struct trainer *t)
     if (!t)
         return;
     panel_free(&t->panel);
+    report_free(&t->risk);
     free(t);
 }
 
@@ -135,6 +141,7 @@ static void format_time(int64_t utc_us, char out[8])
 
 void trainer_close(struct trainer *t)
 {
+    report_free(&t->risk);
     t->open = false;
     t->flow = FLOW_NONE;
     t->step = STEP_NONE;
@@ -150,6 +157,9 @@ static void open_menu(struct trainer *t, int64_t now)
     panel_buttons(p, PANEL_MENU, title, "Locks after 60 seconds without a touch");
     panel_button(p, M_REGISTER, "Register", "Who is here for tonight's session", true, TONE_V_INFO);
     panel_button(p, M_CPI, "CPI grid", "Cohorts × 4 sessions: verify, see who is at risk", true,
+                 TONE_V_INFO);
+    panel_button(p, M_AT_RISK, "Who is at risk",
+                 "Today's people who may not reach 16 credits, and the way back", true,
                  TONE_V_INFO);
     panel_button(p, M_SIGN_IN, "Sign someone in", "By hand, with a reason", true, TONE_V_INFO);
     panel_button(p, M_SIGN_OUT, "Sign someone out", "By hand, with a reason", true, TONE_V_INFO);
@@ -352,6 +362,182 @@ static void show_evacuation(struct trainer *t, int64_t now)
     utf8_printf(t->panel.subtitle, sizeof(t->panel.subtitle),
                 "%s%d %s in the building for CPD at %s", t->panel.n_cut ? "at least " : "", people,
                 people == 1 ? "person" : "people", at);
+    stay(t, now);
+}
+
+/* ---- at risk ----------------------------------------------------------------------------- */
+
+/* Everyone at or booked on today's sessions, once each. */
+struct today {
+    int64_t *ids;
+    size_t n, cap;
+    int err;
+};
+
+static int today_add(struct today *d, int64_t id)
+{
+    for (size_t i = 0; i < d->n; i++) {
+        if (d->ids[i] == id)
+            return 0;
+    }
+    if (d->n == d->cap) {
+        size_t cap = d->cap ? 2 * d->cap : 32;
+        int64_t *grown = realloc(d->ids, cap * sizeof(*grown));
+        if (!grown) {
+            d->err = STORE_ENOMEM;
+            return CPD_STOP;
+        }
+        d->ids = grown;
+        d->cap = cap;
+    }
+    d->ids[d->n++] = id;
+    return 0;
+}
+
+static int today_attended(void *ctx, const struct person *p, const struct attendance *a)
+{
+    (void)a;
+    return today_add(ctx, p->id);
+}
+
+static int today_booked(void *ctx, const struct person *p, int unused)
+{
+    (void)unused;
+    return today_add(ctx, p->id);
+}
+
+static int people_today(struct trainer *t, int64_t now, struct today *d, int *sessions)
+{
+    civil_day day;
+    int minute;
+    int64_t from = 0, to = 0;
+    struct session *found = NULL;
+    size_t n = 0;
+    zone_utc_to_local(now, &day, &minute, NULL);
+    zone_local_to_utc(day, 0, &from);
+    zone_local_to_utc(day, 24 * 60 - 1, &to);
+    int err = lists_sessions_between(t->opt.store, from, to, &found, &n);
+    *sessions = 0;
+    for (size_t i = 0; i < n && err == STORE_OK; i++) {
+        if (!domain_session_recordable(&found[i]))
+            continue;
+        (*sessions)++;
+        err = store_register_each(t->opt.store, found[i].id, today_attended, d);
+        if (err == STORE_OK)
+            err = store_bookings_of(t->opt.store, found[i].id, today_booked, d);
+        err = err == CPD_STOP || err == STORE_OK ? d->err : err;
+    }
+    free(found);
+    return err;
+}
+
+/* The at-risk report (core/services/report.c) for the people of today's sessions. */
+/* The words that fit a row: "Cannot reach 16", "Spring term at 0". */
+static void short_risk(const struct rules *rules, const char *urgency, const char *risk, char *out,
+                       size_t cap)
+{
+    char term[16] = "";
+    if (strcmp(urgency, "1") == 0 || sscanf(risk, "the %15s term ends", term) != 1)
+        utf8_printf(out, cap, "Cannot reach %d", rules->target_quarters / QUARTERS_PER_CREDIT);
+    else
+        utf8_printf(out, cap, "%s term at 0", term);
+}
+
+/* "the Spring term ends at 0 unless they attend one of: A Mon 29 Jan, B Tue 30 Jan and 3 more"
+ * as rows: the label and the words before the colon, then each session, then "and 3 more". */
+static void text_rows(struct panel *p, const char *label, const char *text)
+{
+    char first[REPORT_CELL];
+    const char *colon = strstr(text, ": ");
+    const char *items = colon ? colon + 2 : "";
+    utf8_printf(first, sizeof(first), "%s%.*s", label,
+                colon ? (int)(colon - text) + 1 : (int)strlen(text), text);
+    first[0] = (char)(first[0] >= 'a' && first[0] <= 'z' ? first[0] - 'a' + 'A' : first[0]);
+    struct panel_item *it = panel_list_add(p, -1);
+    if (!it)
+        return;
+    utf8_printf(it->cells[0], sizeof(it->cells[0]), "%s", first);
+    it->tone = TONE_V_NEUTRAL;
+    while (*items) {
+        size_t n = strcspn(items, ",");
+        if (items[n] == '\0') { /* the last: "B Tue 30 Jan and 3 more" is two rows */
+            const char *more = NULL;
+            for (const char *at = strstr(items, " and "); at; at = strstr(at + 1, " and "))
+                more = at;
+            int count = 0, used = 0;
+            if (more && sscanf(more, " and %d more%n", &count, &used) == 1 && more[used] == '\0')
+                n = (size_t)(more - items);
+        }
+        if (!(it = panel_list_add(p, -1)))
+            return;
+        utf8_printf(it->cells[0], sizeof(it->cells[0]), "    %.*s", (int)n, items);
+        it->tone = TONE_V_INFO;
+        items += n;
+        while (*items == ',' || *items == ' ')
+            items++;
+    }
+}
+
+/* A person touched: the risk and the way back, a session a row. */
+static void show_risk_detail(struct trainer *t, size_t row, int64_t now)
+{
+    if (row >= t->risk.n_rows)
+        return;
+    static const char *const cols[] = {"What would do it"};
+    const struct report_row *x = &t->risk.rows[row];
+    char title[VIEW_TEXT];
+    utf8_printf(title, sizeof(title), "%s: %s of 16 credits so far", x->cells[2], x->cells[4]);
+    panel_list(&t->panel, title, cols, 1);
+    text_rows(&t->panel, "", x->cells[7]);
+    text_rows(&t->panel, "The way back: ", x->cells[8]);
+    utf8_printf(t->panel.subtitle, sizeof(t->panel.subtitle), "%s, %s", x->cells[1],
+                strcmp(x->cells[0], "1") == 0 ? "cannot reach the target this year"
+                                              : "a term would end at 0");
+    t->step = STEP_CONFIRM;
+    stay(t, now);
+}
+
+static void show_at_risk(struct trainer *t, int64_t now)
+{
+    static const char *const cols[] = {"Name", "Credits", "Risk"};
+    struct today d = {0};
+    int sessions = 0;
+    int err = people_today(t, now, &d, &sessions);
+    if (err == STORE_OK && sessions == 0) {
+        free(d.ids);
+        message(t, TONE_V_INFO, "No session today", now);
+        panel_message_line(&t->panel, "The list is of the people at today's sessions; the office "
+                                      "has the whole trust's (cpd-admin report at-risk).");
+        return;
+    }
+    struct report *r = &t->risk;
+    struct report_filter f = {.person_ids = d.ids, .n_person_ids = d.n};
+    report_free(r);
+    if (err == STORE_OK)
+        err = report_at_risk(t->opt.store, t->opt.rules, now, &f, r);
+    panel_list(&t->panel, "Who is at risk: the people at today's sessions", cols, 3);
+    char target[16];
+    rules_format_quarters(t->opt.rules->target_quarters, target);
+    for (size_t i = 0; i < r->n_rows && err == STORE_OK; i++) {
+        struct panel_item *it = panel_list_add(&t->panel, (int64_t)i);
+        if (!it)
+            break; /* counted in n_cut: the list says how many it could not show */
+        const struct report_row *x = &r->rows[i];
+        utf8_printf(it->cells[0], sizeof(it->cells[0]), "%s", x->cells[2]);
+        utf8_printf(it->cells[1], sizeof(it->cells[1]), "%s of %s", x->cells[4], target);
+        short_risk(t->opt.rules, x->cells[0], x->cells[7], it->cells[2], sizeof(it->cells[2]));
+        it->tone = strcmp(x->cells[0], "1") == 0 ? TONE_V_ERROR : TONE_V_WARNING;
+        it->selectable = true;
+    }
+    if (err != STORE_OK)
+        fail(t, err, "cannot work out who is at risk");
+    utf8_printf(t->panel.subtitle, sizeof(t->panel.subtitle),
+                "%zu of the %zu people at today's sessions %s at risk · touch a name for the way "
+                "back",
+                r->n_rows, d.n, r->n_rows == 1 ? "is" : "are");
+    free(d.ids);
+    t->flow = FLOW_AT_RISK;
+    t->step = STEP_PERSON;
     stay(t, now);
 }
 
@@ -698,6 +884,9 @@ static void menu_action(struct trainer *t, int item, int64_t now)
     case M_CPI:
         show_cpi(t, now);
         break;
+    case M_AT_RISK:
+        show_at_risk(t, now);
+        break;
     case M_SIGN_IN:
         start_flow(t, FLOW_SIGN_IN, now);
         break;
@@ -737,6 +926,10 @@ static void list_action(struct trainer *t, struct view_action a, int64_t now, in
         approve_cpi(t, it->id, now, mono);
         return;
     }
+    if (t->flow == FLOW_AT_RISK && t->step == STEP_PERSON) {
+        show_risk_detail(t, (size_t)it->id, now);
+        return;
+    }
     if (t->step != STEP_PERSON || store_person_by_id(t->opt.store, it->id, &t->person) != STORE_OK)
         return;
     if (t->flow == FLOW_ENROL)
@@ -765,6 +958,10 @@ void trainer_action(struct trainer *t, struct view_action a, int64_t now, int64_
         return;
     t->seen_us = now;
     stay(t, now);
+    if (a.kind == ACT_BACK && t->flow == FLOW_AT_RISK && t->step == STEP_CONFIRM) {
+        show_at_risk(t, now); /* back to the list the person was picked from */
+        return;
+    }
     if (a.kind == ACT_BACK) {
         if (t->panel.kind == PANEL_MENU)
             trainer_close(t);

@@ -15,6 +15,7 @@
 #define VIEW_COLUMNS  6
 #define VIEW_LEGEND   8
 #define VIEW_TEXT     192
+#define VIEW_CELL     160 /* a table cell: a session title with its date fits */
 
 enum view_screen {
     SCREEN_IDLE,
@@ -50,7 +51,7 @@ struct view_button {
 };
 
 struct view_row {
-    char cells[VIEW_COLUMNS][96];
+    char cells[VIEW_COLUMNS][VIEW_CELL];
     enum view_tone tone;
     bool selectable;
 };

@@ -380,6 +380,11 @@ static int keep_person(void *ctx, const struct person *p, int badges)
     if (!p->active || (f && f->staff_no && strcmp(p->staff_no, f->staff_no) != 0) ||
         (f && f->academy && strcmp(p->academy, f->academy) != 0))
         return 0;
+    bool listed = !f || !f->person_ids;
+    for (size_t i = 0; !listed && i < f->n_person_ids; i++)
+        listed = f->person_ids[i] == p->id;
+    if (!listed)
+        return 0;
     if (ps->n == ps->cap) {
         size_t cap = ps->cap ? 2 * ps->cap : 64;
         struct person *grown = realloc(ps->list, cap * sizeof(*grown));

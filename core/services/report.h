@@ -52,11 +52,14 @@ struct report {
 
 void report_free(struct report *report);
 
-/* Whom a report about people covers: one person, one academy, or (both NULL) everyone; and
+/* Whom a report about people covers: one person, one academy, a list of people, or (all NULL)
+ * everyone; and
  * whom to tell how far it has got (NULL: nobody). */
 struct report_filter {
     const char *staff_no;
     const char *academy;
+    const int64_t *person_ids; /* only these (n_person_ids of them), when not NULL */
+    size_t n_person_ids;
     void (*progress)(void *ctx, size_t done, size_t total);
     void *progress_ctx;
 };

@@ -282,6 +282,62 @@ static void test_manual_sign_in_is_its_own_event(void **state)
     assert_true(late);
 }
 
+/* The at-risk forecast for the people of today's sessions, most urgent first, with the way
+ * back; on a day without a session it says so. */
+static void test_who_is_at_risk_tonight(void **state)
+{
+    struct fixture *f = *state;
+    at(f, "2024-01-29 15:30");
+    unlock(f);
+    act(f, ACT_BUTTON, button(f, "Who is at risk"));
+    assert_int_equal(view(f)->screen, SCREEN_TABLE);
+    assert_string_equal(f->v.title, "Who is at risk: the people at today's sessions");
+    /* Daniel, booked tonight, has nothing this spring: tonight's session is his way out. */
+    assert_int_equal(f->v.total_rows, 1);
+    assert_string_equal(f->v.rows[0].cells[0], "Daniel Ashworth");
+    assert_string_equal(f->v.rows[0].cells[1], "0 of 16");
+    assert_string_equal(f->v.rows[0].cells[2], "Spring term at 0");
+    assert_int_equal(f->v.rows[0].tone, TONE_V_WARNING);
+    assert_string_equal(f->v.subtitle, "1 of the 1 people at today's sessions is at risk · touch "
+                                       "a name for the way back");
+    /* Touched: the whole of it, a session a row; Back goes back to the list. */
+    act(f, ACT_ROW, row(f, "Daniel Ashworth"));
+    assert_int_equal(view(f)->screen, SCREEN_TABLE);
+    assert_string_equal(f->v.title, "Daniel Ashworth: 0 of 16 credits so far");
+    assert_string_equal(f->v.rows[0].cells[0],
+                        "The Spring term ends at 0 unless they attend one of:");
+    assert_string_equal(f->v.rows[1].cells[0], "    Creating a culture of wellbeing Mon 29 Jan");
+    bool way_back = false, more = false;
+    for (int i = 0; i < f->v.n_rows; i++) {
+        way_back |= strcmp(f->v.rows[i].cells[0], "The way back: attend 8 or more:") == 0;
+        if (strstr(f->v.rows[i].cells[0], "Feedback and questioning"))
+            assert_non_null(strstr(f->v.rows[i].cells[0], " Thu 8 Feb")); /* never cut */
+        more |= strstr(f->v.rows[i].cells[0], " and ") == f->v.rows[i].cells[0] + 3;
+        assert_null(strstr(f->v.rows[i].cells[0], ", ")); /* one session a row */
+    }
+    assert_true(way_back);
+    assert_true(more); /* "and 5 more" on its own row */
+    act(f, ACT_BACK, 0);
+    assert_int_equal(view(f)->screen, SCREEN_TABLE);
+    assert_string_equal(f->v.title, "Who is at risk: the people at today's sessions");
+    /* Once he is signed in and out tonight, his spring is not at 0 any more. */
+    act(f, ACT_BACK, 0);
+    act(f, ACT_BUTTON, button(f, "Lock"));
+    badge(f, "3F:22:91:0C");
+    at(f, "2024-01-29 17:16");
+    badge(f, "3F:22:91:0C");
+    unlock(f);
+    act(f, ACT_BUTTON, button(f, "Who is at risk"));
+    assert_int_equal(view(f)->screen, SCREEN_TABLE);
+    assert_int_equal(f->v.total_rows, 0);
+    assert_string_equal(f->v.subtitle, "0 of the 1 people at today's sessions are at risk · touch "
+                                       "a name for the way back");
+    act(f, ACT_BACK, 0);
+    at(f, "2024-01-27 15:30"); /* a Saturday */
+    act(f, ACT_BUTTON, button(f, "Who is at risk"));
+    assert_string_equal(view(f)->headline, "No session today");
+}
+
 static void test_enrol_a_badge_on_the_spot(void **state)
 {
     struct fixture *f = *state;
@@ -492,6 +548,7 @@ int main(void)
         T(test_pin_lockout),
         T(test_trainer_mode_locks_after_a_minute),
         T(test_manual_sign_in_is_its_own_event),
+        T(test_who_is_at_risk_tonight),
         T(test_enrol_a_badge_on_the_spot),
         T(test_cpi_grid_and_verification),
         T(test_a_tap_that_cannot_be_saved_says_so),

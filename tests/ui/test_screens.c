@@ -252,6 +252,27 @@ static void test_tables_page(void **state)
         for (int i = 0; i < out.n_hot; i++)
             row0 |= out.hot[i].action.kind == ACT_ROW && out.hot[i].action.index == per_page;
         assert_true(row0);
+        /* The first page of a list longer than a screen, as the panel gives it (every row from
+         * first on): Next is there to touch, and the count says how many are shown. */
+        v.first_row = 0;
+        v.total_rows = per_page + 4;
+        v.n_rows = per_page + 4;
+        for (int i = 0; i < v.n_rows; i++)
+            snprintf(v.rows[i].cells[0], sizeof(v.rows[i].cells[0]), "Person %d", i);
+        screens_build(&v, &out);
+        assert_null(find_text("Previous"));
+        assert_non_null(find_text("Next"));
+        bool next = false;
+        for (int i = 0; i < out.n_hot; i++)
+            next |= out.hot[i].action.kind == ACT_PAGE_DOWN;
+        assert_true(next);
+        snprintf(count, sizeof(count), "1–%d of %d", per_page, per_page + 4);
+        assert_non_null(find_text(count));
+        /* The last page: no Next. */
+        v.first_row = per_page;
+        v.n_rows = 4;
+        screens_build(&v, &out);
+        assert_null(find_text("Next"));
     }
 }
 
