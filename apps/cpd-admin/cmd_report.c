@@ -121,6 +121,20 @@ int cmd_report(struct admin *a, int argc, char **argv)
         admin_error("--at \"%s\": expected local time YYYY-MM-DD HH:MM", at);
         return EXIT_USAGE;
     }
+    /* The year's reports are about the credit year: a time outside it is a mistake. */
+    const struct date_range *year = &a->cfg.rules.terms.year;
+    civil_day day;
+    int minute;
+    zone_utc_to_local(when, &day, &minute, NULL);
+    if (at && (statements || at_risk || completion || due) &&
+        (day < year->first || day > year->last)) {
+        char from[CIVIL_DATE_LEN], to[CIVIL_DATE_LEN];
+        civil_format_date(year->first, from);
+        civil_format_date(year->last, to);
+        admin_error("--at \"%s\": outside the credit year %s – %s ([terms] in kiosk.ini)", at, from,
+                    to);
+        return EXIT_USAGE;
+    }
     if (pdf && !output && isatty(STDOUT_FILENO)) {
         admin_error("--format pdf: give --output FILE (a PDF is not for a terminal)");
         return EXIT_USAGE;

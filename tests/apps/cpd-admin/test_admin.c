@@ -435,6 +435,11 @@ static void test_corrections_from_the_office(void **state)
                      0);
     assert_output_has("1 person, 1 below the target so far");
     assert_output_has("Sarah Whitworth");
+    assert_int_equal(admin("report statements --summary --at '2030-01-01 09:00'"), 2);
+    assert_output_has("--at \"2030-01-01 09:00\": outside the credit year 2023-09-01 – 2024-08-31");
+    assert_int_equal(admin("report at-risk --at '2023-08-31 23:00'"), 2);
+    assert_int_equal(admin("report completion --course cpi --cohort nope"), 1);
+    assert_output_has("--cohort nope: no CPI cohort with this programme id");
     assert_int_equal(admin("report statements --term winter"), 2);
     assert_output_has("--term \"winter\": expected autumn, spring, summer or year");
     assert_int_equal(admin("credits BIT0001 --at '2024-07-20 09:00'"), 0);
