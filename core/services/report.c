@@ -567,18 +567,79 @@ static void statement_section(struct report_section *sec, const struct person *p
         section_line(sec, "Mandatory training not recorded: %s", never);
 }
 
-static int item_rows(struct report *out, const struct person *p, const struct credit_summary *s,
-                     int term)
+/* A person's entries by hand and corrections, for the items they are about: a session (by its
+ * code) or a credit recorded elsewhere (its programme code and date). */
+struct corrections_of {
+    struct correction_note {
+        char code[DOMAIN_CODE_MAX];
+        civil_day date; /* 0: about a session */
+        char text[REPORT_CELL];
+    } * list;
+    size_t n, cap;
+    int err;
+};
+
+static int collect_correction(void *ctx, const struct event *e)
 {
+    struct corrections_of *c = ctx;
+    if (!event_by_hand(e->type) || e->type == EV_BADGE_REVOKED)
+        return 0;
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? 2 * c->cap : 8;
+        struct correction_note *grown = realloc(c->list, cap * sizeof(*grown));
+        if (!grown) {
+            c->err = STORE_ENOMEM;
+            return CPD_STOP;
+        }
+        c->list = grown;
+        c->cap = cap;
+    }
+    struct correction_note *note = &c->list[c->n];
+    memset(note, 0, sizeof(*note));
+    utf8_copy(note->code, sizeof(note->code), e->session);
+    char date[CIVIL_DATE_LEN + 4];
+    if (e->type == EV_CREDIT_VOIDED &&
+        (payload_get_str(e->payload, "programme", note->code, sizeof(note->code)) != PAYLOAD_OK ||
+         payload_get_str(e->payload, "date", date, sizeof(date)) != PAYLOAD_OK ||
+         civil_parse_date(date, &note->date) != 0))
+        return 0; /* a malformed one is about nothing (verify still checks its seal) */
+    char who[DOMAIN_NAME_MAX], why[REPORT_CELL];
+    event_who_and_why(e, who, sizeof(who), why, sizeof(why));
+    utf8_printf(note->text, sizeof(note->text), "%s by %s: %s", event_type_code(e->type),
+                who[0] ? who : "?", why);
+    c->n++;
+    return 0;
+}
+
+/* The item's note: why the engine counted it so, then the corrections about it. */
+static void item_note(const struct corrections_of *c, const struct credit_item *it, char *out)
+{
+    utf8_copy(out, REPORT_CELL, it->note);
+    for (size_t i = 0; i < c->n; i++) {
+        const struct correction_note *note = &c->list[i];
+        bool about = strcmp(note->code, it->code) == 0 && (!note->date || note->date == it->date);
+        if (about)
+            append(out, REPORT_CELL, "%s", note->text);
+    }
+}
+
+static int item_rows(struct report *out, struct store *store, const struct person *p,
+                     const struct credit_summary *s, int term)
+{
+    struct corrections_of c = {0};
+    int err = store_events_of(store, p->staff_no, collect_correction, &c);
+    err = err == CPD_STOP || err == STORE_OK ? c.err : err;
     int running_q = 0;
     for (size_t i = 0; i < s->n_items; i++) {
         const struct credit_item *it = &s->items[i];
         running_q += it->credits_q;
         if (term >= 0 && it->term != term)
             continue;
-        struct report_row *row = add_row(out);
-        if (!row)
-            return STORE_ENOMEM;
+        struct report_row *row = err == STORE_OK ? add_row(out) : NULL;
+        if (!row) {
+            err = err == STORE_OK ? STORE_ENOMEM : err;
+            break;
+        }
         char q[16];
         utf8_copy(row->cells[0], REPORT_CELL, p->academy);
         utf8_copy(row->cells[1], REPORT_CELL, p->name);
@@ -592,9 +653,10 @@ static int item_rows(struct report *out, const struct person *p, const struct cr
         quarters(running_q, q);
         snprintf(row->cells[8], REPORT_CELL, "%s", q);
         snprintf(row->cells[9], REPORT_CELL, "%s", credits_item_status_name(it->status));
-        utf8_copy(row->cells[10], REPORT_CELL, it->note);
+        item_note(&c, it, row->cells[10]);
     }
-    return STORE_OK;
+    free(c.list);
+    return err;
 }
 
 int report_statements(struct store *store, const struct rules *rules, int64_t at_us, int term,
@@ -634,7 +696,7 @@ int report_statements(struct store *store, const struct rules *rules, int64_t at
                 summary_row(row, &ps.list[i], &s);
         } else if (err == STORE_OK) {
             struct report_section *sec = add_section(out);
-            err = sec ? item_rows(out, &ps.list[i], &s, term) : STORE_ENOMEM;
+            err = sec ? item_rows(out, store, &ps.list[i], &s, term) : STORE_ENOMEM;
             if (err == STORE_OK) {
                 sec->n_rows = out->n_rows - sec->first_row;
                 statement_section(sec, &ps.list[i], &s, today);

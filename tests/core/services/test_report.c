@@ -237,10 +237,128 @@ static void test_at_risk(void **state)
     testkiosk_close(&k);
 }
 
+/* The file's text, or "" when it does not exist yet. */
+static char *read_golden(const char *name)
+{
+    char path[512];
+    snprintf(path, sizeof(path), "%s/tests/data/golden/%s", CPD_SOURCE_DIR, name);
+    FILE *f = fopen(path, "rb");
+    char *text = calloc(1, 1 << 16);
+    assert_non_null(text);
+    if (f) {
+        size_t n = fread(text, 1, (1 << 16) - 1, f);
+        text[n] = '\0';
+        fclose(f);
+    }
+    return text;
+}
+
+/* Compares a report's CSV with its golden file; CPD_WRITE_GOLDEN=1 rewrites the file instead
+ * (then read it, line by line, before committing it). */
+static void assert_golden(const struct report *r, const char *name)
+{
+    char *csv = write_all(r, true);
+    if (getenv("CPD_WRITE_GOLDEN")) {
+        char path[512];
+        snprintf(path, sizeof(path), "%s/tests/data/golden/%s", CPD_SOURCE_DIR, name);
+        FILE *f = fopen(path, "wb");
+        assert_non_null(f);
+        fputs(csv, f);
+        fclose(f);
+    }
+    char *golden = read_golden(name);
+    if (strcmp(csv, golden) != 0)
+        fail_msg("%s differs from tests/data/golden/%s:\n%s", name, name, csv);
+    free(golden);
+    free(csv);
+}
+
+/* A year built from the brochure's sessions through the real tap flow, corrections and the demo
+ * files, and its reports compared whole with golden CSVs: Joanne completes CPI (13 credits);
+ * Megan misses the fourth session; Priya goes over the pre-recorded cap; Sarah forgets to sign
+ * out and the office corrects it; Tom's credits are set by hand; most have a term at 0; Chloe
+ * can no longer reach 16 by June, but in January could by attending named sessions. */
+static void test_a_seeded_year_golden(void **state)
+{
+    (void)state;
+    struct testkiosk k;
+    testkiosk_open(&k, true);
+    const char *days[4] = {"2023-09-13", "2023-09-14", "2023-09-20", "2023-09-21"};
+    char in[32], out[32];
+    for (int d = 0; d < 4; d++) {
+        snprintf(in, sizeof(in), "%s 15:10", days[d]);
+        snprintf(out, sizeof(out), "%s 18:16", days[d]);
+        assert_int_equal(test_tap(&k, "9b1f6c3d", in, NULL, NULL), TAP_SIGNED_IN);
+        assert_int_equal(test_tap(&k, "9b1f6c3d", out, NULL, NULL), TAP_SIGNED_OUT);
+        if (d < 3) {
+            assert_int_equal(test_tap(&k, "C2:7F:3A:E5", in, NULL, NULL), TAP_SIGNED_IN);
+            assert_int_equal(test_tap(&k, "C2:7F:3A:E5", out, NULL, NULL), TAP_SIGNED_OUT);
+        }
+    }
+    assert_int_equal(test_tap(&k, SARAH, "2023-11-27 15:40", NULL, NULL), TAP_SIGNED_IN);
+    assert_int_equal(test_tap(&k, TOM, "2023-11-27 15:40", "au2-in-class-support", NULL),
+                     TAP_SIGNED_IN);
+    assert_int_equal(test_tap(&k, TOM, "2023-11-27 17:16", NULL, NULL), TAP_SIGNED_OUT);
+    assert_int_equal(test_tap(&k, "3F:22:91:0C", "2024-01-29 15:40", NULL, NULL), TAP_SIGNED_IN);
+    assert_int_equal(test_tap(&k, "3F:22:91:0C", "2024-01-29 17:16", NULL, NULL), TAP_SIGNED_OUT);
+    struct person sarah, tom;
+    struct session s;
+    assert_int_equal(store_person_by_staff_no(k.store, "BIT0001", &sarah), STORE_OK);
+    assert_int_equal(store_person_by_staff_no(k.store, "BIT0008", &tom), STORE_OK);
+    assert_int_equal(store_session_by_code(k.store, "au2-in-class-support", &s), STORE_OK);
+    struct correction c = {.store = k.store,
+                           .rules = &k.rules,
+                           .by = "J Smith (office)",
+                           .reason = "paper register, 27 Nov",
+                           .now_us = test_at("2023-11-28 09:00"),
+                           .mono_us = test_at("2023-11-28 09:00")};
+    const char *why = "";
+    assert_int_equal(correct_sign_out(&c, &sarah, &s, test_at("2023-11-27 17:15"), &why), STORE_OK);
+    assert_int_equal(correct_credits(&c, &tom, &s, 4, &why), STORE_OK);
+    /* Imran's Teams credit was someone else's report: voided, with who and why. */
+    struct person imran;
+    assert_int_equal(store_person_by_staff_no(k.store, "BIT0006", &imran), STORE_OK);
+    c.reason = "Teams report was another person's";
+    c.now_us = c.mono_us = test_at("2024-02-05 09:00");
+    assert_int_equal(correct_void_credit(&c, &imran, "sp1-grievance-disciplinary",
+                                         civil_from_ymd(2024, 2, 1), &why),
+                     STORE_OK);
+    struct report r;
+    assert_int_equal(
+        report_statements(k.store, &k.rules, test_at("2024-07-20 09:00"), -1, true, NULL, &r),
+        STORE_OK);
+    assert_golden(&r, "statements-summary-2024-07-20.csv");
+    report_free(&r);
+    assert_int_equal(
+        report_statements(k.store, &k.rules, test_at("2024-07-20 09:00"), -1, false, NULL, &r),
+        STORE_OK);
+    assert_golden(&r, "statements-items-2024-07-20.csv");
+    report_free(&r);
+    assert_int_equal(report_completion(k.store, &k.rules, KIND_CPI_INITIAL, NULL,
+                                       test_at("2023-09-22 09:00"), &r),
+                     STORE_OK);
+    assert_golden(&r, "completion-cpi-2023-09-22.csv");
+    report_free(&r);
+    assert_int_equal(report_at_risk(k.store, &k.rules, test_at("2024-01-10 09:00"), NULL, &r),
+                     STORE_OK);
+    assert_golden(&r, "at-risk-2024-01-10.csv");
+    report_free(&r);
+    assert_int_equal(report_at_risk(k.store, &k.rules, test_at("2024-06-01 09:00"), NULL, &r),
+                     STORE_OK);
+    assert_golden(&r, "at-risk-2024-06-01.csv");
+    report_free(&r);
+    assert_int_equal(report_due(k.store, &k.rules, test_at("2024-07-20 09:00"), 60, NULL, &r),
+                     STORE_OK);
+    assert_golden(&r, "due-2024-07-20.csv");
+    report_free(&r);
+    testkiosk_close(&k);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_register_golden),
+        cmocka_unit_test(test_a_seeded_year_golden),
         cmocka_unit_test(test_statements_and_due),
         cmocka_unit_test(test_cpi_completion),
         cmocka_unit_test(test_at_risk),
