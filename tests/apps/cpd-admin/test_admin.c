@@ -514,6 +514,29 @@ static void test_a_file_as_the_whole_record(void **state)
     assert_int_equal(admin("verify"), 0);
 }
 
+/* A report over many people shows a progress bar on a terminal (script(1) gives it one) and
+ * nothing of it when piped; the report itself is the same. */
+static void test_a_long_report_shows_progress_on_a_terminal(void **state)
+{
+    (void)state;
+    assert_int_equal(admin("kiosk init"), 0);
+    assert_int_equal(admin("import programme data/programme-2023-24.csv"), 0);
+    sh("{ echo staff_no,name,academy,role,active,badge_uid; i=0; while [ $i -lt 250 ]; do "
+       "printf 'P%%04d,Person %%d,Kingsway Academy,staff,yes,\\n' $i $i; i=$((i+1)); done; } "
+       "> roster.csv");
+    char args[1024];
+    snprintf(args, sizeof(args), "import roster '%s/roster.csv'", dir);
+    assert_int_equal(admin(args), 0);
+    sh("CPD_KIOSK_DB=\"$PWD/kiosk.db\" script -qec \"'%s/cpd-admin' report statements --summary "
+       "--output piped.txt\" /dev/null > tty.txt 2>&1 && grep -q 'people \\[#' tty.txt && "
+       "grep -q '250/250' tty.txt",
+       CPD_BINARY_DIR);
+    assert_int_equal(admin("report statements --summary"), 0);
+    assert_null(strstr(output, "people ["));
+    assert_output_has("250 people, 250 below the target so far");
+    sh("grep -q '250 people, 250 below the target so far' piped.txt");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -525,6 +548,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_corrections_from_the_office, setup, teardown),
         cmocka_unit_test_setup_teardown(test_a_jumped_clock_closes_nobody, setup, teardown),
         cmocka_unit_test_setup_teardown(test_a_file_as_the_whole_record, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_a_long_report_shows_progress_on_a_terminal, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
