@@ -674,7 +674,9 @@ static int apply_bookings(struct store *s, const struct pg_result *res)
 /* … nor the note, only that it says why (which an unprinted course needs to count). */
 #define REASON_AT_HEAD_OFFICE "reason held at head office"
 
-static int apply_credits(struct store *s, const struct pg_result *res)
+/* full: head office's own rows (certificate and note as they are); otherwise a kiosk's pull
+ * (whether there is a certificate, whether the note says why). */
+static int apply_credits(struct store *s, const struct pg_result *res, bool full)
 {
     int err = STORE_OK;
     for (int i = 0; i < pg_rows(res) && err == STORE_OK; i++) {
@@ -685,11 +687,18 @@ static int apply_credits(struct store *s, const struct pg_result *res)
             return STORE_EINVALID;
         x.source = (enum external_source)source;
         x.credits_q = atoi(pg_value(res, i, 4));
-        if (yes(pg_value(res, i, 5)))
+        bool bad = false; /* a ledger value too long for its field: refused, never cut */
+        if (full)
+            bad |= strcopy(x.certificate, sizeof(x.certificate), pg_value(res, i, 5)) != 0;
+        else if (yes(pg_value(res, i, 5)))
             strcopy(x.certificate, sizeof(x.certificate), CERTIFICATE_AT_HEAD_OFFICE);
         x.directed = yes(pg_value(res, i, 6));
-        if (pg_columns(res) > 8 && yes(pg_value(res, i, 8)))
+        if (full)
+            utf8_copy(x.note, sizeof(x.note), pg_value(res, i, 8)); /* display text */
+        else if (pg_columns(res) > 8 && yes(pg_value(res, i, 8)))
             strcopy(x.note, sizeof(x.note), REASON_AT_HEAD_OFFICE);
+        if (bad)
+            return STORE_EINVALID;
         err = person_id(s, pg_value(res, i, 0), &x.person_id);
         if (err == STORE_OK)
             err = store_course_by_code(s, pg_value(res, i, 1), &c, &x.course_id);
@@ -701,14 +710,16 @@ static int apply_credits(struct store *s, const struct pg_result *res)
     return err;
 }
 
-static int apply(struct store *s, struct pg_result *const *res, const char *identity,
-                 const char *upto)
+static int apply(struct store *s, struct pg_result *const *res, bool full_credits,
+                 const char *identity, const char *upto)
 {
-    static int (*const appliers[PULL_KINDS])(struct store *, const struct pg_result *) = {
-        apply_people, apply_badges, apply_courses, apply_sessions, apply_bookings, apply_credits};
+    static int (*const appliers[PULL_CREDITS])(struct store *, const struct pg_result *) = {
+        apply_people, apply_badges, apply_courses, apply_sessions, apply_bookings};
     int err = store_begin(s);
-    for (int k = 0; k < PULL_KINDS && err == STORE_OK; k++)
+    for (int k = 0; k < PULL_CREDITS && err == STORE_OK; k++)
         err = appliers[k](s, res[k]);
+    if (err == STORE_OK)
+        err = apply_credits(s, res[PULL_CREDITS], full_credits);
     if (err == STORE_OK)
         err = store_meta_set(s, META_CURSOR, upto);
     if (err == STORE_OK && identity)
@@ -733,8 +744,10 @@ static void pull_start(struct store *s, const char *identity, char *since, size_
     }
 }
 
-int sync_pull(struct pg *pg, struct store *s, const char *identity, struct sync_report *r,
-              char *why, size_t cap)
+/* Pulls everything the ledger holds since the store's cursor into the store (one local
+ * transaction). identity: the ledger's (from cpd.kiosk_status), remembered with the cursor. */
+static int sync_pull(struct pg *pg, struct store *s, const char *identity, struct sync_report *r,
+                     char *why, size_t cap)
 {
     char since[32] = "0", upto[32] = "0";
     struct pg_result *res[PULL_KINDS] = {0}, *bound = NULL;
@@ -755,7 +768,7 @@ int sync_pull(struct pg *pg, struct store *s, const char *identity, struct sync_
     int result = sync_from_pg(err, pg);
     pg_exec(pg, err == PG_OK ? "COMMIT" : "ROLLBACK", 0, NULL, NULL, why, err == PG_OK ? cap : 0);
     if (result == SYNC_OK) {
-        int store_err = apply(s, res, identity, upto);
+        int store_err = apply(s, res, false, identity, upto);
         if (store_err != STORE_OK) {
             snprintf(why, cap, "applying what the ledger sent: %s", cpd_strerror(store_err));
             result = SYNC_ESTORE;
@@ -771,21 +784,24 @@ int sync_pull(struct pg *pg, struct store *s, const char *identity, struct sync_
 
 /* ---- a copy for reports ------------------------------------------------------------------- */
 
-/* What the office's report views hold, shaped as the kiosk's pulls (badges: none, reports do
- * not need them), and every kiosk's events as sync_event_from_row reads them plus the kiosk:
- * the hashes and signatures were checked by the ledger on push and are not copied. */
+/* What head office holds, for a store of its own: the report views (every certificate and note
+ * as they are, a voided credit kept so its credit_voided event shows it with who and why), the
+ * badges only for head office's own imports (the owner's login; reports do not need them),
+ * and, for reports, every kiosk's events as sync_event_from_row reads them plus the kiosk: the
+ * hashes and signatures were checked by the ledger on push and are not copied. */
 static const char *const copy_sql[PULL_KINDS] = {
     "SELECT staff_no, name, academy, role, active FROM cpd.office_people ORDER BY staff_no",
-    "SELECT NULL WHERE false",
+    "SELECT encode(uid_hash, 'hex'), last4, staff_no, active FROM cpd.badges ORDER BY uid_hash",
     ("SELECT code, period, category, title, delivery, kind, credits_q, grp, frequency, due, note"
      " FROM cpd.office_courses ORDER BY code"),
     ("SELECT code, to_char(date, 'YYYY-MM-DD'), to_char(start_time, 'HH24:MI'),"
      " to_char(end_time, 'HH24:MI'), location FROM cpd.office_sessions ORDER BY code"),
     "SELECT staff_no, session, active FROM cpd.office_bookings ORDER BY staff_no, session",
-    ("SELECT staff_no, programme, to_char(date, 'YYYY-MM-DD'), source, credits_q,"
-     " certificate <> '', directed, active, note <> '' FROM cpd.office_external_credits"
+    ("SELECT staff_no, programme, to_char(date, 'YYYY-MM-DD'), source, credits_q, certificate,"
+     " directed, active OR voided, note FROM cpd.office_external_credits"
      " ORDER BY staff_no, programme, date"),
 };
+static const char no_badges_sql[] = "SELECT NULL WHERE false";
 static const char copy_events_sql[] =
     "SELECT seq, uuid, type, person, session, wall_us, 0, clock, payload, repeat('00', 32),"
     " repeat('00', 32), repeat('00', 64), kiosk FROM cpd.office_events ORDER BY kiosk, seq";
@@ -826,28 +842,31 @@ static int merge_kiosks(const struct pg_result *res, struct event *out, char *wh
     return err;
 }
 
-int sync_copy_for_reports(struct pg *pg, struct store *s, char *why, size_t cap)
+int sync_copy(struct pg *pg, struct store *s, enum sync_copy_for purpose, char *why, size_t cap)
 {
     struct pg_result *res[PULL_KINDS] = {0}, *events = NULL;
     struct event *list = NULL;
+    bool reports = purpose == SYNC_COPY_FOR_REPORTS;
     int err =
         pg_exec(pg, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0, NULL, NULL, why, cap);
     for (int k = 0; k < PULL_KINDS && err == PG_OK; k++)
-        err = pg_exec(pg, copy_sql[k], 0, NULL, &res[k], why, cap);
+        err = pg_exec(pg, reports && k == PULL_BADGES ? no_badges_sql : copy_sql[k], 0, NULL,
+                      &res[k], why, cap);
     if (err == PG_OK)
-        err = pg_exec(pg, copy_events_sql, 0, NULL, &events, why, cap);
+        err = pg_exec(pg, reports ? copy_events_sql : "SELECT NULL WHERE false", 0, NULL, &events,
+                      why, cap);
     int result = sync_from_pg(err, pg);
     pg_exec(pg, err == PG_OK ? "COMMIT" : "ROLLBACK", 0, NULL, NULL, why, err == PG_OK ? cap : 0);
     int store_err = STORE_OK;
     if (result == SYNC_OK)
-        store_err = apply(s, res, NULL, "0");
-    if (result == SYNC_OK && store_err == STORE_OK) {
+        store_err = apply(s, res, true, NULL, "0");
+    if (result == SYNC_OK && store_err == STORE_OK && reports) {
         list = calloc((size_t)pg_rows(events) + 1, sizeof(*list));
         result = list ? merge_kiosks(events, list, why, cap) : SYNC_ESTORE;
         if (!list)
             snprintf(why, cap, "out of memory for %d events", pg_rows(events));
     }
-    if (result == SYNC_OK && store_err == STORE_OK)
+    if (result == SYNC_OK && store_err == STORE_OK && reports)
         store_err = store_copy_events(s, list, (size_t)pg_rows(events));
     if (store_err != STORE_OK) {
         snprintf(why, cap, "copying the ledger into the report's store: %s",

@@ -15,7 +15,7 @@
 #include "sync/sync_options.h"
 #include "core/store/store.h"
 
-#define LEDGER_SCHEMA_VERSION 3
+#define LEDGER_SCHEMA_VERSION 4
 
 struct sync_report {
     int schema;
@@ -37,17 +37,15 @@ int sync_run(const struct sync_options *options, struct store *store, sync_progr
 /* Reads the password file, refusing one that is not a regular file owned by this user with
  * mode 0600 or 0400. */
 int sync_read_password(const char *path, char *out, size_t cap, char *why, size_t why_cap);
-/* Pulls everything the ledger holds since the store's cursor into the store (one local
- * transaction). For ledger_import's scratch store; sync_run does it for kiosks. */
 struct pg;
-/* identity: the ledger's (from cpd.kiosk_status), remembered with the cursor; NULL for a
- * scratch store. */
-int sync_pull(struct pg *pg, struct store *store, const char *identity, struct sync_report *report,
-              char *why, size_t cap);
-/* Copies what head office's report views hold (roster, programme, bookings, credits and every
- * kiosk's events) into an empty store, in one local transaction, for cpd-admin report --ledger:
- * the same reports, trust-wide. */
-int sync_copy_for_reports(struct pg *pg, struct store *store, char *why, size_t cap);
+/* Copies what head office holds into an empty store, in one local transaction, with every
+ * certificate and note as it is: for head office's imports (roster with its badges, programme,
+ * bookings, credits: the owner's login), checked there by the kiosk's own importer; for
+ * cpd-admin report --ledger (the same without badges, and every kiosk's events: an office
+ * login is enough), the same reports trust-wide. */
+enum sync_copy_for { SYNC_COPY_FOR_IMPORT, SYNC_COPY_FOR_REPORTS };
+int sync_copy(struct pg *pg, struct store *store, enum sync_copy_for purpose, char *why,
+              size_t cap);
 /* Connects as [sync] says: password from its file, TLS options, timeout. */
 int sync_connect(const struct sync_options *sync, struct pg **pg, char *why, size_t cap);
 int sync_from_pg(int pg_error, const struct pg *pg);

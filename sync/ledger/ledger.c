@@ -401,7 +401,10 @@ static int put_booking(void *ctx, const char *staff_no, const char *session)
 {
     const char *v[] = {staff_no, session};
     return put(ctx,
-               "INSERT INTO cpd.bookings (staff_no, session) VALUES ($1, $2)"
+               /* a booking a kiosk cancelled is not brought back (schema 4) */
+               "INSERT INTO cpd.bookings (staff_no, session) SELECT $1::text, $2::text"
+               " WHERE NOT EXISTS (SELECT 1 FROM cpd.cancelled_bookings c"
+               " WHERE c.staff_no = $1::text AND c.session = $2::text)"
                " ON CONFLICT (staff_no, session) DO UPDATE SET active = true"
                " WHERE NOT cpd.bookings.active",
                2, v);
@@ -422,11 +425,15 @@ static int put_credit(void *ctx, const char *staff_no, const char *code,
                        x->directed ? "true" : "false",
                        x->note};
     return put(ctx,
+               /* a credit a kiosk voided is stored as sent but stays inactive (schema 4) */
                "INSERT INTO cpd.external_credits (staff_no, programme, date, source, credits_q,"
-               " certificate, directed, note) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+               " certificate, directed, note, active) SELECT $1::text, $2::text, $3::date,"
+               " $4::text, $5::integer, $6::text, $7::boolean, $8::text, NOT EXISTS (SELECT 1"
+               " FROM cpd.voided_credits v WHERE v.staff_no = $1::text AND v.programme = $2::text"
+               " AND v.date = $3::date)"
                " ON CONFLICT (staff_no, programme, date) DO UPDATE SET source = excluded.source,"
                " credits_q = excluded.credits_q, certificate = excluded.certificate,"
-               " directed = excluded.directed, note = excluded.note, active = true",
+               " directed = excluded.directed, note = excluded.note, active = excluded.active",
                8, v);
 }
 
@@ -477,7 +484,6 @@ int ledger_import(const struct ledger_target *t, enum import_kind kind, const ch
     char dir[] = "/tmp/cpd-ledger-import-XXXXXX", db[64];
     struct store *scratch = NULL;
     struct pg *pg = NULL;
-    struct sync_report report;
     memset(result, 0, sizeof(*result));
     if (!mkdtemp(dir)) {
         snprintf(why, cap, "cannot make a scratch directory");
@@ -489,7 +495,7 @@ int ledger_import(const struct ledger_target *t, enum import_kind kind, const ch
         err = connect_to(t, &pg, why, cap);
     /* The ledger's people and programme first: the file is checked against them. */
     if (err == SYNC_OK)
-        err = sync_pull(pg, scratch, NULL, &report, why, cap);
+        err = sync_copy(pg, scratch, SYNC_COPY_FOR_IMPORT, why, cap);
     if (err == SYNC_OK) {
         int rc = import_file(scratch, kind, path, options, result);
         if (rc != IMPORT_OK) {
@@ -524,7 +530,7 @@ int ledger_copy_open(const struct ledger_target *t, struct ledger_copy *copy, ch
     if (err == SYNC_OK)
         err = connect_to(t, &pg, why, cap);
     if (err == SYNC_OK)
-        err = sync_copy_for_reports(pg, copy->store, why, cap);
+        err = sync_copy(pg, copy->store, SYNC_COPY_FOR_REPORTS, why, cap);
     pg_close(pg);
     if (err != SYNC_OK)
         ledger_copy_close(copy);

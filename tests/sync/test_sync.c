@@ -82,6 +82,12 @@ static void test_round_trip(void **state)
     kiosk_close(&k);
 }
 
+static void print_line(void *ctx, const char *line)
+{
+    (void)ctx;
+    fprintf(stderr, "%s\n", line);
+}
+
 static int64_t year_of(struct tkiosk *k, const char *staff_no)
 {
     struct person p;
@@ -168,6 +174,36 @@ static void test_corrections_reach_the_ledger_and_come_back(void **state)
     int64_t owner = 0;
     crypto_badge_hash(daniel_hash, "3F22910C", other.keys.site);
     assert_int_equal(store_badge_lookup(other.store, daniel_hash, &owner), STORE_ENOTFOUND);
+    /* So are the voided credit and the cancelled booking (schema 4): Priya's year is the
+     * same there, and Sarah is not booked there either — even after head office imports its
+     * credits and bookings files again. */
+    assert_int_equal(year_of(&other, "BIT0003"), before[3]);
+    bool booked_there = true;
+    struct person sarah_there;
+    struct session in_class_there;
+    assert_int_equal(store_person_by_staff_no(other.store, "BIT0001", &sarah_there), STORE_OK);
+    assert_int_equal(store_session_by_code(other.store, "au2-in-class-support", &in_class_there),
+                     STORE_OK);
+    assert_int_equal(store_booked(other.store, sarah_there.id, in_class_there.id, &booked_there),
+                     STORE_OK);
+    assert_false(booked_there);
+    struct ledger_target head_office = admin();
+    struct import_options io = {.rules = &other.cfg.rules, .report = print_line};
+    struct import_result ir;
+    char path[512], why_import[512];
+    static const char *const again[] = {"demo-credits.csv", "demo-bookings.csv"};
+    for (int i = 0; i < 2; i++) {
+        snprintf(path, sizeof(path), "%s/%s", CPD_DATA_DIR, again[i]);
+        int rc = ledger_import(&head_office, i ? IMPORT_BOOKINGS : IMPORT_CREDITS, path, &io, &ir,
+                               why_import, sizeof(why_import));
+        if (rc != SYNC_OK)
+            fail_msg("%s: %s", again[i], why_import);
+    }
+    must_sync(&other, NULL);
+    assert_int_equal(year_of(&other, "BIT0003"), before[3]);
+    assert_int_equal(store_booked(other.store, sarah_there.id, in_class_there.id, &booked_there),
+                     STORE_OK);
+    assert_false(booked_there);
     kiosk_close(&other);
     assert_ledger_verifies();
     /* The disk dies; a new one, with the kiosk's key restored, takes its history back. */
