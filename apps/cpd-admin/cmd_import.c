@@ -13,8 +13,10 @@ static const char help[] =
     "any line has an error, nothing. Every problem is printed as FILE:LINE: error|warning: ...\n"
     "--dry-run checks everything and writes nothing. A programme that changes the times or\n"
     "credits of a session people attended names them and is refused unless --accept-changes.\n"
-    "--replace (bookings, credits): the file is the whole record; what the store holds and the\n"
-    "file no longer does is cancelled or voided by a correction event naming the file.\n"
+    "--replace: the file is the whole record. Bookings and credits the store holds and the\n"
+    "file no longer does are cancelled or voided by a correction event naming the file; active\n"
+    "people a roster no longer has are marked inactive as leavers (their records are kept).\n"
+    "Without it, they are only counted (and named) in a warning.\n"
     "Exit status 1 when there is any error.\n";
 
 static void print_problem(void *ctx, const char *line)

@@ -101,6 +101,95 @@ static void write_row(struct import_ctx *c, const struct rrow *r)
     }
 }
 
+/* Active people the store has and the file does not: leavers, when the file is the whole
+ * roster (--replace), marked inactive (their records stay); otherwise named in a warning. */
+struct leavers {
+    const char **in_file; /* the file's staff numbers, sorted */
+    size_t n_rows;
+    struct person *list;
+    size_t n, cap;
+    int err;
+};
+
+static int by_text(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static int by_staff_no(const void *a, const void *b)
+{
+    return strcmp(((const struct person *)a)->staff_no, ((const struct person *)b)->staff_no);
+}
+
+static int note_leaver(void *ctx, const struct person *p, int badges)
+{
+    (void)badges;
+    struct leavers *l = ctx;
+    if (!p->active)
+        return 0;
+    const char *key = p->staff_no;
+    if (bsearch(&key, l->in_file, l->n_rows, sizeof(*l->in_file), by_text))
+        return 0;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? 2 * l->cap : 16;
+        struct person *grown = realloc(l->list, cap * sizeof(*grown));
+        if (!grown) {
+            l->err = STORE_ENOMEM;
+            return CPD_STOP;
+        }
+        l->list = grown;
+        l->cap = cap;
+    }
+    l->list[l->n++] = *p;
+    return 0;
+}
+
+static void apply_leavers(struct import_ctx *c, const struct rrow *rows, size_t n)
+{
+    struct leavers l = {.in_file = calloc(n ? n : 1, sizeof(*l.in_file)), .n_rows = n};
+    if (!l.in_file) {
+        import_error(c, 0, "out of memory");
+        return;
+    }
+    for (size_t i = 0; i < n; i++)
+        l.in_file[i] = rows[i].person.staff_no;
+    qsort(l.in_file, n, sizeof(*l.in_file), by_text);
+    int err = store_people_each(c->store, note_leaver, &l);
+    err = err == STORE_OK || err == CPD_STOP ? l.err : err;
+    if (l.n > 1)
+        qsort(l.list, l.n, sizeof(*l.list), by_staff_no);
+    bool replace = c->opt->replace && !c->opt->dry_run;
+    char names[256] = "";
+    size_t shown = 0;
+    for (size_t i = 0; i < l.n && err == STORE_OK; i++) {
+        size_t used = strlen(names);
+        if (used + strlen(l.list[i].staff_no) + 8 < sizeof(names)) {
+            snprintf(names + used, sizeof(names) - used, "%s%s", used ? ", " : "",
+                     l.list[i].staff_no);
+            shown++;
+        }
+        if (replace) {
+            int64_t id = 0;
+            l.list[i].active = false;
+            err = store_person_upsert(c->store, &l.list[i], &id);
+        }
+    }
+    if (err != STORE_OK)
+        import_store_failed(c, 0, err, "cannot mark a leaver inactive");
+    else if (l.n && !replace)
+        import_warning(c, 0,
+                       "%zu active people are not in this file (%s%s): import with --replace "
+                       "if it is the whole roster, to mark them as leavers",
+                       l.n, names, shown < l.n ? ", …" : "");
+    else if (l.n)
+        import_warning(c, 0,
+                       "%zu people not in this file marked inactive as leavers (%s%s); their "
+                       "records are kept",
+                       l.n, names, shown < l.n ? ", …" : "");
+    free(l.list);
+    free(l.in_file);
+}
+
 void import_roster_rows(struct import_ctx *c)
 {
     size_t n = c->table->n_rows - 1;
@@ -116,6 +205,8 @@ void import_roster_rows(struct import_ctx *c)
     }
     for (size_t i = 0; i < n && c->result->errors == 0; i++)
         write_row(c, &rows[i]);
+    if (c->result->errors == 0)
+        apply_leavers(c, rows, n);
     crypto_wipe(rows, n * sizeof(*rows));
     free(rows);
 }

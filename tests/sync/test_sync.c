@@ -708,6 +708,38 @@ static void test_pull_never_skips_a_late_commit(void **state)
     kiosk_close(&k);
 }
 
+/* Head office's roster as the whole record: a person it no longer has becomes a leaver in the
+ * ledger (inactive, kept), and every kiosk refuses their badge after its next sync. Last: it
+ * changes the roster the other tests pull. */
+static void test_a_roster_as_the_whole_record_on_the_ledger(void **state)
+{
+    (void)state;
+    struct tkiosk k;
+    kiosk_open(&k, "leavers");
+    must_sync(&k, NULL);
+    char path[512], why[512], out[256];
+    snprintf(path, sizeof(path), "%s/roster.csv", k.dir);
+    char cmd[1200];
+    snprintf(cmd, sizeof(cmd), "grep -v BIT0013 '%s/demo-roster.csv' | grep -v BIT0004 > '%s'",
+             CPD_DATA_DIR, path);
+    assert_int_equal(system(cmd), 0);
+    struct ledger_target owner = admin();
+    struct import_options io = {.rules = &k.cfg.rules, .site_key = k.keys.site, .replace = true};
+    struct import_result ir;
+    assert_int_equal(ledger_import(&owner, IMPORT_ROSTER, path, &io, &ir, why, sizeof(why)),
+                     SYNC_OK);
+    assert_int_equal(pgserver_psql(&server,
+                                   "SELECT staff_no, active FROM cpd.people WHERE staff_no IN "
+                                   "('BIT0004', 'BIT0001') ORDER BY 1;",
+                                   out, sizeof(out)),
+                     0);
+    assert_non_null(strstr(out, "BIT0001|t"));
+    assert_non_null(strstr(out, "BIT0004|f"));
+    must_sync(&k, NULL);
+    tap_at(&k, "04-3B-19-D2-6A-71-81", "2023-09-13 15:00", TAP_INACTIVE); /* Gareth */
+    kiosk_close(&k);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -721,6 +753,7 @@ int main(void)
         cmocka_unit_test(test_a_kiosk_signing_with_another_key_is_refused),
         cmocka_unit_test(test_two_kiosks_at_once),
         cmocka_unit_test(test_pull_never_skips_a_late_commit),
+        cmocka_unit_test(test_a_roster_as_the_whole_record_on_the_ledger),
     };
     return cmocka_run_group_tests(tests, ledgerfix_setup, ledgerfix_teardown);
 }

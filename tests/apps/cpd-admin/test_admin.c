@@ -511,6 +511,27 @@ static void test_a_file_as_the_whole_record(void **state)
     assert_output_has("1 stored bookings not in this file: cancelled by a correction naming it");
     assert_int_equal(admin("events"), 0);
     assert_output_has("booking_cancelled");
+    /* A roster without Martin (a leaver) and Chloe: named, then marked inactive with
+     * --replace; their records stay, and Martin's badge no longer signs anyone in. */
+    sh("grep -v -e BIT0011 -e BIT0012 '%s/data/demo-roster.csv' > roster.csv", CPD_SOURCE_DIR);
+    snprintf(args, sizeof(args), "import roster '%s/roster.csv'", dir);
+    assert_int_equal(admin(args), 0);
+    assert_output_has("2 active people are not in this file (BIT0011, BIT0012): import with "
+                      "--replace if it is the whole roster, to mark them as leavers");
+    snprintf(args, sizeof(args), "import roster '%s/roster.csv' --replace --dry-run", dir);
+    assert_int_equal(admin(args), 0);
+    assert_int_equal(admin("people"), 0);
+    assert_output_has("Martin Entwistle             Riverside Academy        trainer  active");
+    snprintf(args, sizeof(args), "import roster '%s/roster.csv' --replace", dir);
+    assert_int_equal(admin(args), 0);
+    assert_output_has("2 people not in this file marked inactive as leavers (BIT0011, BIT0012); "
+                      "their records are kept");
+    assert_int_equal(admin("people"), 0);
+    assert_output_has("Martin Entwistle             Riverside Academy        trainer  inactive");
+    assert_int_equal(admin("tap --badge E4:0D:77:A9 --at '2024-01-29 15:40'"), 0);
+    assert_output_has("Badge not active — ask a trainer");
+    assert_int_equal(admin(args), 0); /* again: nobody more */
+    assert_null(strstr(output, "not in this file"));
     assert_int_equal(admin("verify"), 0);
 }
 
