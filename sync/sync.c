@@ -847,26 +847,27 @@ int sync_copy(struct pg *pg, struct store *s, enum sync_copy_for purpose, char *
     struct pg_result *res[PULL_KINDS] = {0}, *events = NULL;
     struct event *list = NULL;
     bool reports = purpose == SYNC_COPY_FOR_REPORTS;
+    bool events_too = purpose != SYNC_COPY_FOR_IMPORT;
     int err =
         pg_exec(pg, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0, NULL, NULL, why, cap);
     for (int k = 0; k < PULL_KINDS && err == PG_OK; k++)
         err = pg_exec(pg, reports && k == PULL_BADGES ? no_badges_sql : copy_sql[k], 0, NULL,
                       &res[k], why, cap);
     if (err == PG_OK)
-        err = pg_exec(pg, reports ? copy_events_sql : "SELECT NULL WHERE false", 0, NULL, &events,
-                      why, cap);
+        err = pg_exec(pg, events_too ? copy_events_sql : "SELECT NULL WHERE false", 0, NULL,
+                      &events, why, cap);
     int result = sync_from_pg(err, pg);
     pg_exec(pg, err == PG_OK ? "COMMIT" : "ROLLBACK", 0, NULL, NULL, why, err == PG_OK ? cap : 0);
     int store_err = STORE_OK;
     if (result == SYNC_OK)
         store_err = apply(s, res, true, NULL, "0");
-    if (result == SYNC_OK && store_err == STORE_OK && reports) {
+    if (result == SYNC_OK && store_err == STORE_OK && events_too) {
         list = calloc((size_t)pg_rows(events) + 1, sizeof(*list));
         result = list ? merge_kiosks(events, list, why, cap) : SYNC_ESTORE;
         if (!list)
             snprintf(why, cap, "out of memory for %d events", pg_rows(events));
     }
-    if (result == SYNC_OK && store_err == STORE_OK && reports)
+    if (result == SYNC_OK && store_err == STORE_OK && events_too)
         store_err = store_copy_events(s, list, (size_t)pg_rows(events));
     if (store_err != STORE_OK) {
         snprintf(why, cap, "copying the ledger into the report's store: %s",

@@ -40,10 +40,15 @@ int sync_read_password(const char *path, char *out, size_t cap, char *why, size_
 struct pg;
 /* Copies what head office holds into an empty store, in one local transaction, with every
  * certificate and note as it is: for head office's imports (roster with its badges, programme,
- * bookings, credits: the owner's login), checked there by the kiosk's own importer; for
+ * bookings, credits: the owner's login), checked there by the kiosk's own importer (with the
+ * events for a programme, whose changes name the people they affect); for
  * cpd-admin report --ledger (the same without badges, and every kiosk's events: an office
  * login is enough), the same reports trust-wide. */
-enum sync_copy_for { SYNC_COPY_FOR_IMPORT, SYNC_COPY_FOR_REPORTS };
+enum sync_copy_for {
+    SYNC_COPY_FOR_IMPORT,    /* the records with badges (the owner's login) */
+    SYNC_COPY_FOR_PROGRAMME, /* … and every kiosk's events: who attended what a change moves */
+    SYNC_COPY_FOR_REPORTS,   /* the records without badges, and the events (an office login) */
+};
 int sync_copy(struct pg *pg, struct store *store, enum sync_copy_for purpose, char *why,
               size_t cap);
 /* Connects as [sync] says: password from its file, TLS options, timeout. */

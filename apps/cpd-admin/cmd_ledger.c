@@ -89,9 +89,11 @@ static const char ledger_help[] =
     "  ledger rotate-key ID --public-key HEX --reason TEXT --keyring FILE [--from-seq N]\n"
     "                                     a new key for the kiosk's events from N on\n"
     "  ledger checkpoint                  print each kiosk's last seq and hash (keep it apart)\n"
-    "  ledger import KIND FILE [--dry-run] [--replace]\n"
+    "  ledger import KIND FILE [--dry-run] [--replace] [--accept-changes]\n"
     "                                     import programme | roster | bookings | credits;\n"
-    "                                     --replace (roster): people not in it become leavers\n"
+    "                                     --replace (roster): people not in it become leavers;\n"
+    "                                     --accept-changes: as for a kiosk's import (a programme\n"
+    "                                     change to what people attended names them)\n"
     "Connect as the ledger's owner; --password-file FILE (mode 0600) for the password.\n"
     "The keyring (written 0600, appended to) is the trust anchor of verify --ledger: keep it\n"
     "away from the database server. Exit status as for sync.\n";
@@ -100,7 +102,7 @@ struct ledger_args {
     const char *conninfo, *password_file, *public_key, *kiosk_password_file, *keyring;
     const char *checkpoints, *reason, *from_seq, *office_password_file;
     int statement_timeout_s, idle_timeout_s, connections;
-    bool dry_run, replace;
+    bool dry_run, replace, accept_changes;
     int first;
 };
 
@@ -115,7 +117,7 @@ static int number(const char *s, int min, int max)
 static int ledger_args(int argc, char **argv, struct ledger_args *o)
 {
     const char *statement = NULL, *idle = NULL, *connections = NULL, *dry_run = NULL,
-               *replace = NULL, *ledger = NULL;
+               *replace = NULL, *accept = NULL, *ledger = NULL;
     const struct admin_option table[] = {{"conninfo", true, &o->conninfo},
                                          {"ledger", true, &ledger},
                                          {"password-file", true, &o->password_file},
@@ -131,6 +133,7 @@ static int ledger_args(int argc, char **argv, struct ledger_args *o)
                                          {"connections", true, &connections},
                                          {"dry-run", false, &dry_run},
                                          {"replace", false, &replace},
+                                         {"accept-changes", false, &accept},
                                          {NULL, false, NULL}};
     /* Help and usage errors are printed by the caller, with the right text. */
     int rc = admin_options(argc, argv, table, NULL, &o->first);
@@ -140,6 +143,7 @@ static int ledger_args(int argc, char **argv, struct ledger_args *o)
         o->conninfo = ledger;
     o->dry_run = dry_run != NULL;
     o->replace = replace != NULL;
+    o->accept_changes = accept != NULL;
     o->statement_timeout_s = statement ? number(statement, 1, 3600) : 60;
     o->idle_timeout_s = idle ? number(idle, 1, 3600) : 30;
     o->connections = connections ? number(connections, 1, 20) : 2;
@@ -171,8 +175,9 @@ static void print_problem(void *ctx, const char *line)
 }
 
 static int ledger_import_cmd(struct admin *a, const struct ledger_target *t, int kind,
-                             const char *path, bool dry_run, bool replace)
+                             const char *path, const struct ledger_args *args)
 {
+    bool dry_run = args->dry_run, replace = args->replace;
     char why[512];
     if (replace && kind != IMPORT_ROSTER) {
         admin_error("--replace on the ledger: the roster only (a kiosk's corrections void "
@@ -183,6 +188,7 @@ static int ledger_import_cmd(struct admin *a, const struct ledger_target *t, int
         return 1;
     struct import_options o = {.dry_run = dry_run,
                                .replace = replace,
+                               .accept_changes = args->accept_changes,
                                .rules = &a->cfg.rules,
                                .site_key = kind == IMPORT_ROSTER ? a->keys.site : NULL,
                                .report = print_problem};
@@ -324,7 +330,7 @@ int cmd_ledger(struct admin *a, int argc, char **argv)
     } else {
         int kind = import_kind_parse(argv[o.first + 1]);
         rc = kind < 0 ? (admin_usage(ledger_help), EXIT_USAGE)
-                      : ledger_import_cmd(a, &t, kind, argv[o.first + 2], o.dry_run, o.replace);
+                      : ledger_import_cmd(a, &t, kind, argv[o.first + 2], &o);
     }
     crypto_wipe(password, sizeof(password));
     return rc;

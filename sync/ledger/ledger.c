@@ -495,7 +495,9 @@ int ledger_import(const struct ledger_target *t, enum import_kind kind, const ch
         err = connect_to(t, &pg, why, cap);
     /* The ledger's people and programme first: the file is checked against them. */
     if (err == SYNC_OK)
-        err = sync_copy(pg, scratch, SYNC_COPY_FOR_IMPORT, why, cap);
+        err = sync_copy(pg, scratch,
+                        kind == IMPORT_PROGRAMME ? SYNC_COPY_FOR_PROGRAMME : SYNC_COPY_FOR_IMPORT,
+                        why, cap);
     if (err == SYNC_OK) {
         int rc = import_file(scratch, kind, path, options, result);
         if (rc != IMPORT_OK) {

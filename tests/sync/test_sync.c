@@ -708,6 +708,15 @@ static void test_pull_never_skips_a_late_commit(void **state)
     kiosk_close(&k);
 }
 
+static char collected[8192];
+
+static void collect_line(void *ctx, const char *line)
+{
+    (void)ctx;
+    size_t used = strlen(collected);
+    snprintf(collected + used, sizeof(collected) - used, "%s\n", line);
+}
+
 /* Head office's roster as the whole record: a person it no longer has becomes a leaver in the
  * ledger (inactive, kept), and every kiosk refuses their badge after its next sync. Last: it
  * changes the roster the other tests pull. */
@@ -737,6 +746,33 @@ static void test_a_roster_as_the_whole_record_on_the_ledger(void **state)
     assert_non_null(strstr(out, "BIT0004|f"));
     must_sync(&k, NULL);
     tap_at(&k, "04-3B-19-D2-6A-71-81", "2023-09-13 15:00", TAP_INACTIVE); /* Gareth */
+    /* Hannah attends 27 Nov at this kiosk; head office then moves the session's start: the
+     * ledger's import names her (from the kiosks' events it holds) and needs
+     * --accept-changes, as a kiosk's import would. */
+    tap_at(&k, "5D:E1:07:B4", "2023-11-27 15:44", TAP_SIGNED_IN);
+    tap_at(&k, "5D:E1:07:B4", "2023-11-27 17:16", TAP_SIGNED_OUT);
+    must_sync(&k, NULL);
+    snprintf(path, sizeof(path), "%s/programme.csv", k.dir);
+    snprintf(cmd, sizeof(cmd),
+             "sed 's/^\\(au2-in-class-support,.*\\),15:45,17:15,/\\1,16:00,17:15,/' "
+             "'%s/programme-2023-24.csv' > '%s' && grep -q '2023-11-27,,16:00,17:15' '%s'",
+             CPD_DATA_DIR, path, path);
+    assert_int_equal(system(cmd), 0);
+    struct import_options po = {.rules = &k.cfg.rules, .report = collect_line};
+    collected[0] = '\0';
+    assert_int_equal(ledger_import(&owner, IMPORT_PROGRAMME, path, &po, &ir, why, sizeof(why)),
+                     SYNC_ECONFIG);
+    if (!strstr(collected, "Hannah Pickering") || !strstr(collected, "--accept-changes"))
+        fail_msg("expected Hannah named, in:\n%s", collected);
+    po.accept_changes = true;
+    assert_int_equal(ledger_import(&owner, IMPORT_PROGRAMME, path, &po, &ir, why, sizeof(why)),
+                     SYNC_OK);
+    assert_int_equal(pgserver_psql(&server,
+                                   "SELECT to_char(start_time, 'HH24:MI') FROM cpd.sessions "
+                                   "WHERE code = 'au2-in-class-support';",
+                                   out, sizeof(out)),
+                     0);
+    assert_non_null(strstr(out, "16:00"));
     kiosk_close(&k);
 }
 
