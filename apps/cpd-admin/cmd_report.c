@@ -7,6 +7,7 @@
 #include "apps/cpd-admin/admin.h"
 #include "core/base/clock.h"
 #include "core/base/error.h"
+#include "core/base/safefile.h"
 #include "core/base/zone.h"
 #include "core/domain/crypto.h"
 #include "core/services/report.h"
@@ -187,12 +188,14 @@ int cmd_report(struct admin *a, int argc, char **argv)
         admin_error("%s", cpd_strerror(err));
         return 1;
     }
-    FILE *out = output ? fopen(output, "w") : stdout;
-    if (!out) {
+    /* A file is written beside its name and renamed into place only once whole. */
+    struct safefile file;
+    if (output && safefile_open(&file, output) != SAFEFILE_OK) {
         admin_error("--output %s: cannot write there", output);
         report_free(&r);
         return 1;
     }
+    FILE *out = output ? file.f : stdout;
     if (pdf) {
         char generated[24];
         zone_format_local(clock_wall_us(), generated);
@@ -202,8 +205,10 @@ int cmd_report(struct admin *a, int argc, char **argv)
     } else {
         err = csv ? report_write_csv(&r, out) : report_write_text(&r, out);
     }
-    if (output && fclose(out) != 0 && err == STORE_OK)
-        err = CSVFILE_EIO;
+    if (!output && err == STORE_OK && (fflush(stdout) != 0 || ferror(stdout)))
+        err = SAFEFILE_EWRITE;
+    int closed = output ? safefile_close(&file, err == STORE_OK) : SAFEFILE_OK;
+    err = err == STORE_OK ? closed : err;
     report_free(&r);
     if (err != STORE_OK) {
         admin_error("%s: %s", output ? output : "standard output", cpd_strerror(err));

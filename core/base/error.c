@@ -176,6 +176,10 @@ const char *cpd_strerror(int err)
         return "out of memory";
     case PAPER_EWRITE:
         return "could not write the document";
+    case SAFEFILE_EOPEN:
+        return "cannot create a file there";
+    case SAFEFILE_EWRITE:
+        return "could not write it all (disk full?)";
     case PAPER_EFONT:
         return "no font to print with (fonts-dejavu-core)";
     default:

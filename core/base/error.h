@@ -26,6 +26,7 @@ enum cpd_error_block {
     CPD_GFX_BASE = -1400,
     CPD_CREDITS_BASE = -1500,
     CPD_PAPER_BASE = -1600,
+    CPD_FILE_BASE = -1700,
 };
 
 enum cpd_error {
@@ -143,6 +144,10 @@ enum cpd_error {
     PAPER_OK = 0,
     PAPER_EWRITE = -1601, /* cairo could not write the file or stream */
     PAPER_EFONT = -1602,  /* no font to print with */
+    /* core/base/safefile.c: files written whole or not at all */
+    SAFEFILE_OK = 0,
+    SAFEFILE_EOPEN = -1701,  /* cannot create a file there */
+    SAFEFILE_EWRITE = -1702, /* writing, flushing or renaming it failed (disk full?) */
 };
 
 /* A short, plain description of any code (also "ok" for 0 and one for a code no module owns). */

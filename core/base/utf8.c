@@ -61,6 +61,65 @@ bool utf8_valid(const char *s)
     return true;
 }
 
+/* A control character (C0, DEL, C1) or a bidirectional override or isolate, at p (whole). */
+static size_t hidden_len(const unsigned char *p, size_t len)
+{
+    if ((len == 1 && (*p < 0x20 || *p == 0x7f)) || (len == 2 && p[0] == 0xC2 && p[1] < 0xA0))
+        return len;
+    if (len == 3 && p[0] == 0xE2 &&
+        ((p[1] == 0x80 && p[2] >= 0xAA && p[2] <= 0xAE) ||
+         (p[1] == 0x81 && p[2] >= 0xA6 && p[2] <= 0xA9)))
+        return len;
+    return 0;
+}
+
+/* The length of the valid character at p, or 0. */
+static size_t valid_len(const unsigned char *p)
+{
+    size_t len = char_len(*p);
+    for (size_t i = 1; i < len; i++) {
+        if (!continuation(p[i]))
+            return 0;
+    }
+    return len;
+}
+
+bool utf8_plain(const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p;) {
+        size_t len = valid_len(p);
+        if (len == 0 || hidden_len(p, len))
+            return false;
+        p += len;
+    }
+    return true;
+}
+
+bool utf8_printable(char *dst, size_t cap, const char *src)
+{
+    static const char replacement[] = "\xEF\xBF\xBD"; /* U+FFFD */
+    size_t used = 0;
+    bool changed = false;
+    if (cap == 0)
+        return true;
+    for (const unsigned char *p = (const unsigned char *)src; *p;) {
+        size_t len = valid_len(p);
+        bool bad = len == 0 || hidden_len(p, len);
+        const char *piece = bad ? replacement : (const char *)p;
+        size_t n = bad ? 3 : len;
+        changed |= bad;
+        if (used + n >= cap) {
+            changed = true;
+            break;
+        }
+        memcpy(dst + used, piece, n);
+        used += n;
+        p += bad ? (len ? len : 1) : len;
+    }
+    dst[used] = '\0';
+    return changed;
+}
+
 bool utf8_printf(char *dst, size_t cap, const char *fmt, ...)
 {
     if (cap == 0)

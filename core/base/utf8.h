@@ -11,6 +11,13 @@ void utf8_copy(char *dst, size_t cap, const char *src);
 /* Drops a partial character left at the end of s (after a truncating snprintf). */
 void utf8_fix_tail(char *s);
 bool utf8_valid(const char *s);
+/* Plain text: valid UTF-8 with no control character (C0, DEL, C1) and no bidirectional
+ * override or isolate (which make a line read otherwise than it is). */
+bool utf8_plain(const char *s);
+/* Copies src for a terminal, a CSV or a page: every invalid byte, control character and
+ * bidirectional override replaced by U+FFFD (so it shows, and does nothing), cut to cap on a
+ * whole character; true when anything was replaced or cut. */
+bool utf8_printable(char *dst, size_t cap, const char *src);
 /* Characters in s (code points, not bytes): the columns it takes on a terminal, near enough
  * for the Latin text of names and titles. */
 int utf8_width(const char *s);

@@ -19,18 +19,7 @@
  * isolates (which make a printed line read otherwise than it is), and not blank. */
 static bool one_line(const char *text)
 {
-    bool visible = false;
-    if (!utf8_valid(text))
-        return false;
-    for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
-        if (*p < 0x20 || *p == 0x7f)
-            return false;
-        if (p[0] == 0xE2 && ((p[1] == 0x80 && p[2] >= 0xAA && p[2] <= 0xAE) ||
-                             (p[1] == 0x81 && p[2] >= 0xA6 && p[2] <= 0xA9)))
-            return false;
-        visible |= *p != ' ';
-    }
-    return visible;
+    return utf8_plain(text) && text[strspn(text, " ")] != '\0';
 }
 
 /* Who and why are the point of a correction: both present, each one plain line. */

@@ -1,4 +1,5 @@
 #include "core/base/error.h"
+#include "core/base/utf8.h"
 #include "core/services/import_internal.h"
 
 #include <ctype.h>
@@ -106,6 +107,15 @@ bool import_copy(struct import_ctx *c, int line, const char *column, char *out, 
 {
     if (strlen(text) >= cap) {
         import_error(c, line, "%s: longer than %zu characters", column, cap - 1);
+        out[0] = '\0';
+        return false;
+    }
+    if (!utf8_plain(text)) {
+        /* Names and notes reach terminals, spreadsheets and printed pages. */
+        import_error(c, line,
+                     "%s: not plain text (an invalid UTF-8 byte, a control character such as "
+                     "a line break or ESC, or a bidirectional override)",
+                     column);
         out[0] = '\0';
         return false;
     }

@@ -1134,9 +1134,17 @@ static int column_width(const struct report *r, int col)
     return w;
 }
 
+/* Text as a terminal should get it: nothing in a name can move the cursor or retitle it. */
+static void put_printable(FILE *out, const char *text)
+{
+    char safe[REPORT_LINE * 3];
+    utf8_printable(safe, sizeof(safe), text);
+    fputs(safe, out);
+}
+
 static void padded(FILE *out, const char *text, int width, bool last)
 {
-    fputs(text, out);
+    put_printable(out, text);
     for (int i = utf8_width(text); !last && i < width + 2; i++)
         fputc(' ', out);
 }
@@ -1144,9 +1152,12 @@ static void padded(FILE *out, const char *text, int width, bool last)
 int report_write_text(const struct report *r, FILE *out)
 {
     int widths[REPORT_COLUMNS];
-    fprintf(out, "%s\n", r->title);
-    for (int i = 0; i < r->n_lines; i++)
-        fprintf(out, "%s\n", r->lines[i]);
+    put_printable(out, r->title);
+    fputc('\n', out);
+    for (int i = 0; i < r->n_lines; i++) {
+        put_printable(out, r->lines[i]);
+        fputc('\n', out);
+    }
     fputc('\n', out);
     for (int c = 0; c < r->n_columns; c++) {
         widths[c] = column_width(r, c);
@@ -1161,16 +1172,35 @@ int report_write_text(const struct report *r, FILE *out)
     return ferror(out) ? CSVFILE_EIO : STORE_OK;
 }
 
+/* A cell as a spreadsheet should get it: printable, and never a formula — text starting with
+ * = + - @ (or a tab or carriage return) gets a leading apostrophe, which Excel and LibreOffice
+ * show as text (OWASP's advice), unless it is a plain number like "-1.5". */
+static void csv_cell(const char *text, char out[REPORT_CELL * 3 + 2])
+{
+    char safe[REPORT_CELL * 3];
+    utf8_printable(safe, sizeof(safe), text);
+    bool formula = strchr("=+-@\t\r", safe[0]) && safe[0] != '\0';
+    if (formula && (safe[0] == '-' || safe[0] == '+')) {
+        char *end = NULL;
+        strtod(safe, &end);
+        formula = (end == safe || *end != '\0') && strcmp(safe, "-") != 0;
+    }
+    snprintf(out, REPORT_CELL * 3 + 2, "%s%s", formula ? "'" : "", safe);
+}
+
 int report_write_csv(const struct report *r, FILE *out)
 {
-    const char *cells[REPORT_COLUMNS];
+    char cells[REPORT_COLUMNS][REPORT_CELL * 3 + 2];
+    const char *row[REPORT_COLUMNS];
     if (fputs("\xEF\xBB\xBF", out) == EOF) /* the BOM: Excel reads UTF-8 */
         return CSVFILE_EIO;
     int err = csvfile_write_row(out, r->columns, (size_t)r->n_columns);
     for (size_t i = 0; i < r->n_rows && err == CSVFILE_OK; i++) {
-        for (int c = 0; c < r->n_columns; c++)
-            cells[c] = r->rows[i].cells[c];
-        err = csvfile_write_row(out, cells, (size_t)r->n_columns);
+        for (int c = 0; c < r->n_columns; c++) {
+            csv_cell(r->rows[i].cells[c], cells[c]);
+            row[c] = cells[c];
+        }
+        err = csvfile_write_row(out, row, (size_t)r->n_columns);
     }
     return err == CSVFILE_OK ? STORE_OK : err;
 }

@@ -56,8 +56,10 @@ static void font(cairo_t *cr, double size, bool bold)
 
 static double text_width(cairo_t *cr, const char *text)
 {
+    char safe[REPORT_LINE * 3];
     cairo_text_extents_t e;
-    cairo_text_extents(cr, text, &e);
+    utf8_printable(safe, sizeof(safe), text);
+    cairo_text_extents(cr, safe, &e);
     return e.x_advance;
 }
 
@@ -65,8 +67,10 @@ static void show(struct sheet *s, double x, double y, const char *text)
 {
     if (!s->draw)
         return;
+    char safe[REPORT_LINE * 3];
+    utf8_printable(safe, sizeof(safe), text); /* cairo refuses invalid UTF-8: a blank page */
     cairo_move_to(s->cr, x, y);
-    cairo_show_text(s->cr, text);
+    cairo_show_text(s->cr, safe);
 }
 
 static bool fits(cairo_t *cr, char *buf, const char *text, size_t n, double width)
@@ -109,9 +113,11 @@ static size_t fitting(cairo_t *cr, const char *text, double width)
 }
 
 /* Draws text wrapped to width from (x, y baseline); the number of lines it takes. */
-static int wrapped(struct sheet *s, const char *text, double x, double y, double width, double lead)
+static int wrapped(struct sheet *s, const char *raw, double x, double y, double width, double lead)
 {
-    char line[REPORT_LINE];
+    char line[REPORT_LINE], safe[REPORT_LINE];
+    utf8_printable(safe, sizeof(safe), raw);
+    const char *text = safe;
     int lines = 0;
     while (*text) {
         size_t n = fitting(s->cr, text, width);
@@ -436,6 +442,9 @@ int paper_write_pdf(const struct report *report, const struct paper_header *head
         s.draw = true;
         lay_out(&s);
         cairo_show_page(cr);
+        /* cairo stops drawing at its first error: a page it gave up on is not a page. */
+        if (cairo_status(cr) != CAIRO_STATUS_SUCCESS)
+            err = PAPER_EWRITE;
     }
     cairo_destroy(cr);
     cairo_surface_finish(surface);

@@ -164,6 +164,22 @@ static void test_bad_input_fails_cleanly(void **state)
     assert_int_equal(admin(args), 1);
     assert_output_has("bad.csv:2: error: staff_no: unknown person \"X\"");
     assert_output_has("nothing imported");
+    /* Names reach terminals, spreadsheets and paper: no control character, no invalid UTF-8,
+     * no bidirectional override gets in — the line and the column are named. */
+    static const char *const hostile[] = {"Eve \x1b]0;pwned\x07", "Bad \xff byte",
+                                          "Line\u2028\x0abreak", "Mallory \xe2\x80\xae"};
+    for (int i = 0; i < 4; i++) {
+        char roster[256];
+        snprintf(roster, sizeof(roster),
+                 "staff_no,name,academy,role,active,badge_uid\nBIT9000,\"%s\",Kingsway,staff,"
+                 "yes,\n",
+                 hostile[i]);
+        test_write_file(dir, "hostile.csv", roster, path, sizeof(path));
+        snprintf(args, sizeof(args), "import roster '%s'", path);
+        assert_int_equal(admin(args), 1);
+        assert_output_has("hostile.csv:2: error: name: not plain text");
+        assert_output_has("nothing imported");
+    }
     assert_int_equal(admin("import credits /nonexistent.csv"), 1);
     assert_output_has("/nonexistent.csv: error: cannot open: No such file or directory");
     test_write_file(dir, "kiosk.ini", "[kiosk]\nid = other-kiosk\n", path, sizeof(path));
@@ -426,6 +442,13 @@ static void test_corrections_from_the_office(void **state)
        "test \"$(pdfinfo s.pdf | sed -n 's/^Pages: *//p')\" = \"$(grep -c ' — BIT' s.txt)\" && "
        "grep -q 'Priya Chaudhry — BIT0003, Hollins Brook Academy' s.txt && "
        "grep -q 'voided by a correction' s.txt && grep -q 'Credits this year: 7 of 16' s.txt");
+    /* A report that cannot be written: one line, exit 1 (the file itself: test_safefile). */
+    sh("CPD_KIOSK_DB='%s/kiosk.db' '%s/cpd-admin' report statements --summary > /dev/full "
+       "2> err.txt; test $? = 1 && grep -qx 'cpd-admin: standard output: could not write it all "
+       "(disk full?)' err.txt",
+       dir, CPD_BINARY_DIR);
+    assert_int_equal(admin("report statements --summary --format csv --output /dev/full"), 1);
+    sh("test -c /dev/full"); /* a device is written to, never replaced */
     assert_int_equal(admin("report register --session au2-in-class-support --format pdf "
                            "--output /nonexistent/r.pdf"),
                      1);

@@ -237,6 +237,42 @@ static void test_at_risk(void **state)
     testkiosk_close(&k);
 }
 
+/* Whatever a record holds (a ledger row, an old store), what the report writes is inert: no
+ * formula for a spreadsheet, no escape sequence for a terminal. */
+static void test_writers_make_hostile_text_inert(void **state)
+{
+    (void)state;
+    static const char *const cols[] = {"Name", "Credits"};
+    struct report r = {.n_columns = 2};
+    memcpy(r.columns, cols, sizeof(cols));
+    snprintf(r.title, sizeof(r.title), "Title \x1b[2J");
+    static const char *const names[] = {"=cmd|' /C calc'!A0",   "+SUM(A1)",     "@SUM(A1)", "-2+3",
+                                        "Eve \x1b]0;pwned\x07", "Bad \xff byte"};
+    static const char *const credits[] = {"-1.5", "-", "1", "+2", "\t3", "0"};
+    r.rows = calloc(6, sizeof(*r.rows));
+    r.n_rows = r.cap_rows = 6;
+    for (int i = 0; i < 6; i++) {
+        snprintf(r.rows[i].cells[0], REPORT_CELL, "%s", names[i]);
+        snprintf(r.rows[i].cells[1], REPORT_CELL, "%s", credits[i]);
+    }
+    char *csv = write_all(&r, true);
+    assert_non_null(strstr(csv, "\"'=cmd|' /C calc'!A0\",\"-1.5\"\r\n"));
+    assert_non_null(strstr(csv, "\"'+SUM(A1)\",\"-\"\r\n"));
+    assert_non_null(strstr(csv, "\"'@SUM(A1)\",\"1\"\r\n"));
+    assert_non_null(strstr(csv, "\"'-2+3\",\"+2\"\r\n"));
+    assert_non_null(strstr(csv, "\"Eve \xEF\xBF\xBD]0;pwned\xEF\xBF\xBD\",\"\xEF\xBF\xBD"
+                                "3\"\r\n"));
+    assert_non_null(strstr(csv, "\"Bad \xEF\xBF\xBD byte\",\"0\"\r\n"));
+    assert_null(strchr(csv, '\x1b'));
+    char *text = write_all(&r, false);
+    assert_null(strchr(text, '\x1b'));
+    assert_null(strchr(text, '\x07'));
+    assert_null(strstr(text, "\xff"));
+    free(csv);
+    free(text);
+    report_free(&r);
+}
+
 /* The file's text, or "" when it does not exist yet. */
 static char *read_golden(const char *name)
 {
@@ -359,6 +395,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_register_golden),
         cmocka_unit_test(test_a_seeded_year_golden),
+        cmocka_unit_test(test_writers_make_hostile_text_inert),
         cmocka_unit_test(test_statements_and_due),
         cmocka_unit_test(test_cpi_completion),
         cmocka_unit_test(test_at_risk),

@@ -252,6 +252,23 @@ static void test_sections_and_signature(void **state)
     report_free(&r);
 }
 
+/* A name with a byte cairo would refuse prints as the rest of the page does: the page is
+ * not blank and the write succeeds. */
+static void test_a_bad_byte_does_not_blank_the_page(void **state)
+{
+    (void)state;
+    struct report r;
+    evacuation(&r, 3);
+    snprintf(r.rows[1].cells[0], REPORT_CELL, "Bad \xff byte \x1b[2J Name");
+    assert_int_equal(write_pdf(&r, "bad"), 1);
+    poppler("pdftotext -layout", "bad");
+    assert_text_has("Person Number000");
+    assert_text_has("Person Number002");
+    assert_text_has("byte");
+    assert_text_has("Name");
+    report_free(&r);
+}
+
 static void test_a_failed_write_says_so(void **state)
 {
     (void)state;
@@ -273,6 +290,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_evacuation_fits_sixty_on_a_page, setup, teardown),
         cmocka_unit_test_setup_teardown(test_long_text_wraps_never_cut, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sections_and_signature, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_a_bad_byte_does_not_blank_the_page, setup, teardown),
         cmocka_unit_test_setup_teardown(test_a_failed_write_says_so, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
