@@ -36,8 +36,8 @@ int safefile_close(struct safefile *sf, bool ok)
     if (!sf->f)
         return SAFEFILE_EWRITE;
     bool direct = sf->tmp[0] == '\0';
-    bool written = ok && fflush(sf->f) == 0 && !ferror(sf->f) &&
-                   (direct || fsync(fileno(sf->f)) == 0);
+    bool written =
+        ok && fflush(sf->f) == 0 && !ferror(sf->f) && (direct || fsync(fileno(sf->f)) == 0);
     written = fclose(sf->f) == 0 && written;
     sf->f = NULL;
     if (direct)

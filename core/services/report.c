@@ -8,6 +8,7 @@
 #include "core/base/zone.h"
 #include "core/domain/credits.h"
 #include "core/domain/payload.h"
+#include "core/domain/tap.h"
 #include "core/services/csvfile.h"
 #include "core/services/lists.h"
 #include "core/services/tapflow.h"
@@ -90,6 +91,7 @@ struct register_ctx {
     struct store *store;
     const struct rules *rules;
     const struct session *session;
+    int64_t at; /* as of */
     struct report *report;
     int attended, absent, unbooked;
     int err;
@@ -192,12 +194,27 @@ static struct report_row *person_row(struct register_ctx *c, const struct person
     return row;
 }
 
-static int attended_row(void *ctx, const struct person *p, const struct attendance *a)
+/* The attendance as it stands at `at`: a sign-out forgotten by then closed at the end and
+ * flagged, as the kiosk's sweep will record it (core/domain/credits.c does the same). */
+static struct attendance as_of(const struct rules *rules, const struct session *s,
+                               const struct attendance *a, int64_t at)
+{
+    struct attendance row = *a;
+    if (tap_is_forgotten(rules, s, a, at)) {
+        row.out_us = s->end_us;
+        row.flags |= ATT_NO_SIGNOUT;
+    }
+    return row;
+}
+
+static int attended_row(void *ctx, const struct person *p, const struct attendance *stored)
 {
     struct register_ctx *c = ctx;
     bool booked = false;
-    if (a->in_us == 0)
+    if (stored->in_us == 0 || stored->in_us > c->at)
         return 0;
+    struct attendance now = as_of(c->rules, c->session, stored, c->at);
+    const struct attendance *a = &now;
     int err = store_booked(c->store, p->id, c->session->id, &booked);
     struct report_row *row = err == STORE_OK ? person_row(c, p, booked) : NULL;
     if (!row) {
@@ -235,7 +252,7 @@ static int booked_row(void *ctx, const struct person *p, int unused)
 }
 
 int report_register(struct store *store, const struct rules *rules, const char *site,
-                    const char *session_code, struct report *out)
+                    const char *session_code, int64_t at_us, struct report *out)
 {
     static const char *const columns[] = {"Name",   "Staff no", "Academy",
                                           "Booked", "In",       "Out",
@@ -245,7 +262,8 @@ int report_register(struct store *store, const struct rules *rules, const char *
     int err = store_session_by_code(store, session_code, &s);
     if (err != STORE_OK)
         return err;
-    struct register_ctx c = {.store = store, .rules = rules, .session = &s, .report = out};
+    struct register_ctx c = {
+        .store = store, .rules = rules, .session = &s, .at = at_us, .report = out};
     out->wide = out->signature = true;
     out->n_columns = (int)(sizeof(columns) / sizeof(columns[0]));
     memcpy(out->columns, columns, sizeof(columns));
@@ -276,6 +294,7 @@ int report_register(struct store *store, const struct rules *rules, const char *
 enum { E_NAME, E_STAFF, E_ROLE, E_SESSION, E_ROOM, E_SINCE };
 
 struct evacuation_ctx {
+    const struct rules *rules;
     const struct session *session;
     const char *site;
     int64_t at;
@@ -286,8 +305,10 @@ struct evacuation_ctx {
 static int in_building(void *ctx, const struct person *p, const struct attendance *a)
 {
     struct evacuation_ctx *c = ctx;
+    /* A sign-out forgotten by then (the checkout window has passed) is closed by the kiosk's
+     * sweep: that person left, as in every other report. */
     if (a->in_us == 0 || a->in_us > c->at || (a->out_us != 0 && a->out_us <= c->at) ||
-        (a->flags & ATT_VOID))
+        (a->flags & ATT_VOID) || tap_is_forgotten(c->rules, c->session, a, c->at))
         return 0;
     struct report_row *row = add_row(c->report);
     if (!row) {
@@ -334,7 +355,7 @@ int report_evacuation(struct store *store, const struct rules *rules, const char
                                      at_us + rules->open_before_min * US_PER_MIN, &sessions, &n);
     for (size_t i = 0; i < n && err == STORE_OK; i++) {
         struct evacuation_ctx c = {
-            .session = &sessions[i], .site = site, .at = at_us, .report = out};
+            .rules = rules, .session = &sessions[i], .site = site, .at = at_us, .report = out};
         err = store_register_each(store, sessions[i].id, in_building, &c);
         if (err == CPD_STOP || c.err)
             err = c.err ? c.err : STORE_OK;

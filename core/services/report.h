@@ -64,11 +64,12 @@ struct report_filter {
     void *progress_ctx;
 };
 
-/* A session's register: everyone who attended (times in and out, late / early / no sign-out
+/* A session's register as of at_us (a sign-out forgotten by then closed at the end, as the
+ * kiosk's sweep will): everyone who attended (times in and out, late / early / no sign-out
  * with minutes, entries by hand and corrections with who and why, the credits), everyone
  * booked who did not come, and who came without a booking; the counts. */
 int report_register(struct store *store, const struct rules *rules, const char *site,
-                    const char *session_code, struct report *out);
+                    const char *session_code, int64_t at_us, struct report *out);
 
 /* Everyone in the building for CPD at at_us by the kiosk's records (signed in, not yet out,
  * by badge or by hand, trainers too), by surname, with the session and room, and the count. */

@@ -463,6 +463,35 @@ static void test_corrections_from_the_office(void **state)
     assert_int_equal(admin("report at-risk --at '2023-08-31 23:00'"), 2);
     assert_int_equal(admin("report completion --course cpi --cohort nope"), 1);
     assert_output_has("--cohort nope: no CPI cohort with this programme id");
+    /* Every mistake in one line that names it. */
+    static const struct {
+        const char *args, *said;
+        int status;
+    } mistakes[] = {
+        {"report frobnicate", "unknown report \"frobnicate\": expected register, evacuation", 2},
+        {"report statements --format xml", "--format \"xml\": expected text, csv or pdf", 2},
+        {"report completion --course xyz", "--course \"xyz\": expected cpi or mapa", 2},
+        {"report register", "report register: give --session ID", 2},
+        {"report evacuation --person BIT0001", "--person does not apply to report evacuation", 2},
+        {"report completion --course cpi --person BIT0004",
+         "--person does not apply to report completion", 2},
+        {"report statements --cohort cpi-autumn", "--cohort does not apply to report statements",
+         2},
+        {"report statements --person NOPE", "--person NOPE: no active person with this staff", 1},
+        {"report due --academy 'No Such Academy'",
+         "--academy \"No Such Academy\": no active person at this academy", 1},
+        {"report statements --ledger ''", "--ledger: give the ledger's connection", 2},
+        {"report statements --at '2024-03-31 01:30'", "that time does not exist here", 2},
+    };
+    for (size_t i = 0; i < sizeof(mistakes) / sizeof(mistakes[0]); i++) {
+        assert_int_equal(admin(mistakes[i].args), mistakes[i].status);
+        assert_output_has(mistakes[i].said);
+        assert_int_equal((int)(strchr(output, '\n') - output + 1), (int)strlen(output));
+    }
+    /* Asked now, long after the 2023-24 year: the year as it ended, and said so. */
+    assert_int_equal(admin("report statements --summary"), 0);
+    assert_output_has("As of 2024-08-31 23:59");
+    assert_output_has("The credit year 2023-09-01 – 2024-08-31 has ended");
     assert_int_equal(admin("report statements --term winter"), 2);
     assert_output_has("--term \"winter\": expected autumn, spring, summer or year");
     assert_int_equal(admin("credits BIT0001 --at '2024-07-20 09:00'"), 0);

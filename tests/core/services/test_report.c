@@ -54,8 +54,9 @@ static void test_register_golden(void **state)
     assert_int_equal(correct_sign_out(&c, &sarah, &s, test_at("2023-11-27 17:15"), &why), STORE_OK);
 
     struct report r;
-    assert_int_equal(
-        report_register(k.store, &k.rules, "Central Office", "au2-in-class-support", &r), STORE_OK);
+    assert_int_equal(report_register(k.store, &k.rules, "Central Office", "au2-in-class-support",
+                                     test_at("2024-07-20 09:00"), &r),
+                     STORE_OK);
     char *csv = write_all(&r, true);
     const char *golden =
         "\xEF\xBB\xBF"
@@ -79,7 +80,7 @@ static void test_register_golden(void **state)
     free(csv);
     free(text);
     report_free(&r);
-    assert_int_equal(report_register(k.store, &k.rules, "x", "no-such-session", &r),
+    assert_int_equal(report_register(k.store, &k.rules, "x", "no-such-session", 0, &r),
                      STORE_ENOTFOUND);
 
     /* The evacuation list at 16:00: both, by surname; at 16:55 Tom has gone. */
@@ -102,6 +103,48 @@ static void test_register_golden(void **state)
     assert_int_equal(r.n_rows, 1);
     assert_string_equal(r.rows[0].cells[0], "Sarah Whitworth");
     assert_string_equal(r.lines[1], "1 person in the building");
+    report_free(&r);
+    testkiosk_close(&k);
+}
+
+/* A forgotten sign-out, as of different times: in the building and "still signed in" during
+ * the checkout window; after it, gone from the evacuation list and "no sign-out (closed at the
+ * end)" on the register, whether or not the kiosk's sweep has run. */
+static void test_a_forgotten_sign_out_as_of_then(void **state)
+{
+    (void)state;
+    struct testkiosk k;
+    testkiosk_open(&k, true);
+    assert_int_equal(test_tap(&k, "5D:E1:07:B4", "2023-11-27 15:44", NULL, NULL), TAP_SIGNED_IN);
+    struct report r;
+    assert_int_equal(report_register(k.store, &k.rules, "Central Office", "au2-in-class-support",
+                                     test_at("2023-11-27 16:30"), &r),
+                     STORE_OK);
+    assert_string_equal(r.rows[0].cells[0], "Hannah Pickering");
+    assert_string_equal(r.rows[0].cells[6], "still signed in");
+    report_free(&r);
+    assert_int_equal(report_register(k.store, &k.rules, "Central Office", "au2-in-class-support",
+                                     test_at("2023-11-28 09:00"), &r),
+                     STORE_OK);
+    assert_string_equal(r.rows[0].cells[5], "2023-11-27 17:15");
+    assert_string_equal(r.rows[0].cells[6], "no sign-out (closed at the end)");
+    assert_non_null(strstr(r.rows[0].cells[7], "review"));
+    report_free(&r);
+    /* Before she came, she is not on it at all (only as booked). */
+    assert_int_equal(report_register(k.store, &k.rules, "Central Office", "au2-in-class-support",
+                                     test_at("2023-11-27 15:00"), &r),
+                     STORE_OK);
+    assert_string_equal(r.rows[0].cells[6], "booked, absent");
+    report_free(&r);
+    assert_int_equal(
+        report_evacuation(k.store, &k.rules, "Central Office", test_at("2023-11-27 18:10"), &r),
+        STORE_OK);
+    assert_int_equal(r.n_rows, 1);
+    report_free(&r);
+    assert_int_equal(
+        report_evacuation(k.store, &k.rules, "Central Office", test_at("2023-11-27 18:20"), &r),
+        STORE_OK);
+    assert_int_equal(r.n_rows, 0);
     report_free(&r);
     testkiosk_close(&k);
 }
@@ -395,6 +438,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_register_golden),
         cmocka_unit_test(test_a_seeded_year_golden),
+        cmocka_unit_test(test_a_forgotten_sign_out_as_of_then),
         cmocka_unit_test(test_writers_make_hostile_text_inert),
         cmocka_unit_test(test_statements_and_due),
         cmocka_unit_test(test_cpi_completion),
