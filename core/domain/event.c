@@ -25,6 +25,30 @@ int event_type_parse(const char *code)
     return names_parse(type_codes, EV_TYPE_COUNT, code);
 }
 
+const char *event_by_hand_words(enum event_type type)
+{
+    switch (type) {
+    case EV_MANUAL_SIGN_IN:
+        return "signed in by hand";
+    case EV_MANUAL_SIGN_OUT:
+        return "signed out by hand";
+    case EV_APPROVE:
+        return "approved";
+    case EV_CORRECTION:
+        return "credits set";
+    case EV_VOID_ATTENDANCE:
+        return "attendance voided";
+    case EV_BADGE_REVOKED:
+        return "badge revoked";
+    case EV_CREDIT_VOIDED:
+        return "credit voided";
+    case EV_BOOKING_CANCELLED:
+        return "booking cancelled";
+    default:
+        return "";
+    }
+}
+
 bool event_by_hand(enum event_type type)
 {
     switch (type) {

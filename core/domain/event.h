@@ -72,6 +72,8 @@ const char *event_type_code(enum event_type type); /* "sign_in" */
 int event_type_parse(const char *code);
 /* An entry by hand or a correction: an event someone made on purpose, naming who and why. */
 bool event_by_hand(enum event_type type);
+/* What it did, in words for a report: "signed in by hand", "credit voided"; "" otherwise. */
+const char *event_by_hand_words(enum event_type type);
 /* Its who ("by", or the trainer's staff number) and why ("reason"); "" for what it lacks. */
 void event_who_and_why(const struct event *event, char *who, size_t who_cap, char *why,
                        size_t why_cap);

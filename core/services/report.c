@@ -83,6 +83,20 @@ static void section_line(struct report_section *section, const char *fmt, ...)
     va_end(ap);
 }
 
+/* "Anne Marie Smith-Jones" sorts under "Smith-Jones", then the whole name. */
+static const char *surname(const char *name)
+{
+    const char *space = strrchr(name, ' ');
+    return space ? space + 1 : name;
+}
+
+static int by_surname(const void *a, const void *b)
+{
+    const struct report_row *x = a, *y = b;
+    int c = strcoll(surname(x->cells[0]), surname(y->cells[0])); /* the name is first */
+    return c ? c : strcoll(x->cells[0], y->cells[0]);
+}
+
 /* ---- the register -------------------------------------------------------------------------- */
 
 enum { R_NAME, R_STAFF, R_ACADEMY, R_BOOKED, R_IN, R_OUT, R_FLAGS, R_CREDITS, R_BY_HAND };
@@ -112,7 +126,7 @@ static int note_by_hand(void *ctx, const struct event *e)
     event_who_and_why(e, who, sizeof(who), why, sizeof(why));
     size_t used = strlen(b->text);
     snprintf(b->text + used, sizeof(b->text) - used, "%s%s by %s: %s", used ? "; " : "",
-             event_type_code(e->type), who[0] ? who : "?", why);
+             event_by_hand_words(e->type), who[0] ? who : "?", why);
     utf8_fix_tail(b->text);
     return 0;
 }
@@ -273,9 +287,11 @@ int report_register(struct store *store, const struct rules *rules, const char *
     if (s.credits_q >= 0)
         rules_format_quarters(s.credits_q, credits);
     utf8_printf(out->title, sizeof(out->title), "Register: %s", s.title);
-    add_line(out, "Session %s, %s–%s, %s (%s credits)", s.code, start, end,
-             s.location[0] ? s.location : site, credits);
+    add_line(out, "Session %s, %s–%s, %s (%s %s)", s.code, start, end,
+             s.location[0] ? s.location : site, credits,
+             s.credits_q == QUARTERS_PER_CREDIT ? "credit" : "credits");
     err = store_register_each(store, s.id, attended_row, &c);
+    size_t attended_rows = out->n_rows;
     if (err == STORE_OK || err == CPD_STOP)
         err = c.err ? c.err : store_bookings_of(store, s.id, booked_row, &c);
     if (err == CPD_STOP)
@@ -284,6 +300,10 @@ int report_register(struct store *store, const struct rules *rules, const char *
         report_free(out);
         return err;
     }
+    /* Those who came, then those booked who did not, each by surname as on a paper register. */
+    qsort(out->rows, attended_rows, sizeof(out->rows[0]), by_surname);
+    qsort(out->rows + attended_rows, out->n_rows - attended_rows, sizeof(out->rows[0]),
+          by_surname);
     add_line(out, "%d attended (%d without a booking) · %d booked but absent", c.attended,
              c.unbooked, c.absent);
     return STORE_OK;
@@ -325,25 +345,12 @@ static int in_building(void *ctx, const struct person *p, const struct attendanc
     return 0;
 }
 
-/* "Anne Marie Smith-Jones" sorts under "Smith-Jones", then the whole name. */
-static const char *surname(const char *name)
-{
-    const char *space = strrchr(name, ' ');
-    return space ? space + 1 : name;
-}
-
-static int by_surname(const void *a, const void *b)
-{
-    const struct report_row *x = a, *y = b;
-    int c = strcoll(surname(x->cells[E_NAME]), surname(y->cells[E_NAME]));
-    return c ? c : strcoll(x->cells[E_NAME], y->cells[E_NAME]);
-}
-
 int report_evacuation(struct store *store, const struct rules *rules, const char *site,
                       int64_t at_us, struct report *out)
 {
-    static const char *const columns[] = {"Name",    "Staff no", "Role",
-                                          "Session", "Room",     "Signed in"};
+    /* The last column is for the fire warden's tick, on paper. */
+    static const char *const columns[] = {"Name", "Staff no",  "Role",         "Session",
+                                          "Room", "Signed in", "Accounted for"};
     struct session *sessions = NULL;
     size_t n = 0;
     memset(out, 0, sizeof(*out));
@@ -626,7 +633,7 @@ static int collect_correction(void *ctx, const struct event *e)
         return 0; /* a malformed one is about nothing (verify still checks its seal) */
     char who[DOMAIN_NAME_MAX], why[REPORT_CELL];
     event_who_and_why(e, who, sizeof(who), why, sizeof(why));
-    utf8_printf(note->text, sizeof(note->text), "%s by %s: %s", event_type_code(e->type),
+    utf8_printf(note->text, sizeof(note->text), "%s by %s: %s", event_by_hand_words(e->type),
                 who[0] ? who : "?", why);
     c->n++;
     return 0;

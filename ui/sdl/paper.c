@@ -154,7 +154,10 @@ static void shade(struct sheet *s, double y, double height, double grey)
     cairo_set_source_rgb(s->cr, 0, 0, 0);
 }
 
-/* The band every page has: trust and site, generated at, the title; "page N of M" below. */
+static void report_lines(struct sheet *s);
+
+/* The band every page has: trust and site, generated at, the title and the report's lines;
+ * "page N of M" below. */
 static void new_page(struct sheet *s)
 {
     if (s->page > 0 && s->draw)
@@ -172,6 +175,7 @@ static void new_page(struct sheet *s)
     s->y += (wrapped(s, s->report->title, MARGIN, s->y, s->w - 2 * MARGIN, 17) - 1) * 17;
     rule(s, s->y + 5, 0, 0.8);
     s->y += 5 + 14;
+    report_lines(s); /* when, what and the counts: on every page, each may be read alone */
     font(s->cr, 7.5, false);
     snprintf(text, sizeof(text), "Page %d of %d", s->page, s->pages);
     show(s, s->w - MARGIN - text_width(s->cr, text), s->h - MARGIN + 10, text);
@@ -398,7 +402,6 @@ static void lay_out(struct sheet *s)
     s->page = 0;
     s->section = NULL;
     new_page(s);
-    report_lines(s);
     if (r->n_sections == 0) {
         table_header(s);
         table_rows(s, 0, r->n_rows);

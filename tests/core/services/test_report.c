@@ -62,14 +62,14 @@ static void test_register_golden(void **state)
         "\xEF\xBB\xBF"
         "\"Name\",\"Staff no\",\"Academy\",\"Booked\",\"In\",\"Out\",\"Flags\",\"Credits\","
         "\"By hand and corrections\"\r\n"
-        "\"Sarah Whitworth\",\"BIT0001\",\"Riverside Academy\",\"yes\",\"2023-11-27 15:58\","
-        "\"2023-11-27 17:15\",\"late 13 min\",\"1.25 (review)\","
-        "\"manual_sign_out by J Smith (office): forgot to tap, left at the end\"\r\n"
         "\"Tom Haslam\",\"BIT0008\",\"Kingsway Academy\",\"no\",\"2023-11-27 15:40\","
         "\"2023-11-27 16:50\",\"left early 24 min; came without booking\",\"1 (review)\",\"\"\r\n"
-        "\"Hannah Pickering\",\"BIT0005\",\"Riverside Academy\",\"yes\",\"\",\"\","
-        "\"booked, absent\",\"0\",\"\"\r\n"
+        "\"Sarah Whitworth\",\"BIT0001\",\"Riverside Academy\",\"yes\",\"2023-11-27 15:58\","
+        "\"2023-11-27 17:15\",\"late 13 min\",\"1.25 (review)\","
+        "\"signed out by hand by J Smith (office): forgot to tap, left at the end\"\r\n"
         "\"Priya Chaudhry\",\"BIT0003\",\"Hollins Brook Academy\",\"yes\",\"\",\"\","
+        "\"booked, absent\",\"0\",\"\"\r\n"
+        "\"Hannah Pickering\",\"BIT0005\",\"Riverside Academy\",\"yes\",\"\",\"\","
         "\"booked, absent\",\"0\",\"\"\r\n";
     assert_string_equal(csv, golden);
     char *text = write_all(&r, false);
@@ -89,11 +89,11 @@ static void test_register_golden(void **state)
         STORE_OK);
     csv = write_all(&r, true);
     assert_string_equal(csv, "\xEF\xBB\xBF\"Name\",\"Staff no\",\"Role\",\"Session\",\"Room\","
-                             "\"Signed in\"\r\n"
+                             "\"Signed in\",\"Accounted for\"\r\n"
                              "\"Tom Haslam\",\"BIT0008\",\"staff\",\"The role of the in class "
-                             "support\",\"Central Office\",\"2023-11-27 15:40\"\r\n"
+                             "support\",\"Central Office\",\"2023-11-27 15:40\",\"\"\r\n"
                              "\"Sarah Whitworth\",\"BIT0001\",\"staff\",\"The role of the in "
-                             "class support\",\"Central Office\",\"2023-11-27 15:58\"\r\n");
+                             "class support\",\"Central Office\",\"2023-11-27 15:58\",\"\"\r\n");
     assert_string_equal(r.lines[1], "2 people in the building");
     free(csv);
     report_free(&r);
