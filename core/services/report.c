@@ -302,8 +302,7 @@ int report_register(struct store *store, const struct rules *rules, const char *
     }
     /* Those who came, then those booked who did not, each by surname as on a paper register. */
     qsort(out->rows, attended_rows, sizeof(out->rows[0]), by_surname);
-    qsort(out->rows + attended_rows, out->n_rows - attended_rows, sizeof(out->rows[0]),
-          by_surname);
+    qsort(out->rows + attended_rows, out->n_rows - attended_rows, sizeof(out->rows[0]), by_surname);
     add_line(out, "%d attended (%d without a booking) · %d booked but absent", c.attended,
              c.unbooked, c.absent);
     return STORE_OK;
@@ -800,12 +799,14 @@ struct completion_visit {
     const struct session *session;
 };
 
-static int completion_attended(void *ctx, const struct person *p, const struct attendance *a)
+static int completion_attended(void *ctx, const struct person *p, const struct attendance *stored)
 {
     struct completion_visit *v = ctx;
     const struct session *s = v->session;
-    struct report_row *r =
-        a->in_us && !(a->flags & ATT_VOID) ? completion_row(v->c, p, s->group) : NULL;
+    struct attendance now = as_of(v->c->rules, s, stored, v->c->at);
+    const struct attendance *a = &now;
+    bool counts = a->in_us && a->in_us <= v->c->at && !(a->flags & ATT_VOID);
+    struct report_row *r = counts ? completion_row(v->c, p, s->group) : NULL;
     if (!r)
         return v->c->err ? CPD_STOP : 0;
     char *cell = r->cells[3 + part_of(v->c, s)];
@@ -867,6 +868,15 @@ static void completion_status(struct completion_ctx *c, struct report_row *r,
          *later = r->cells[5 + PART_MAX];
     if (c->kind == KIND_MAPA_BLOCK)
         snprintf(r->cells[3 + parts], REPORT_CELL, "%s", p && p->online_done ? "done" : "-");
+    /* A session of their cohort that is over and they did not attend is missed, booked or not:
+     * the cohort can no longer be completed. */
+    for (size_t i = 0; i < c->n_sessions; i++) {
+        const struct session *x = &c->sessions[i];
+        char *cell = r->cells[3 + part_of(c, x)];
+        if (strcmp(x->group, r->cells[2]) == 0 && x->end_us <= c->at &&
+            (strcmp(cell, "-") == 0 || strcmp(cell, "booked") == 0))
+            snprintf(cell, REPORT_CELL, "missed");
+    }
     bool missed = false, review = false;
     for (int k = 0; k < parts; k++) {
         missed |= strcmp(r->cells[3 + k], "missed") == 0;

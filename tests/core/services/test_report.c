@@ -233,6 +233,27 @@ static void test_cpi_completion(void **state)
                                 "25 min\""));
     free(csv);
     report_free(&r);
+    /* Joanne also comes to the spring cohort's third session only: its first two are over, so
+     * that cohort cannot be completed — missed, booked or not. As of before she came, her
+     * spring row does not exist yet. */
+    assert_int_equal(test_tap(&k, "9b1f6c3d", "2024-01-24 15:10", "cpi-spring-3", NULL),
+                     TAP_SIGNED_IN);
+    assert_int_equal(test_tap(&k, "9b1f6c3d", "2024-01-24 18:16", NULL, NULL), TAP_SIGNED_OUT);
+    assert_int_equal(report_completion(k.store, &k.rules, KIND_CPI_INITIAL, "cpi-spring",
+                                       test_at("2024-01-24 19:00"), &r),
+                     STORE_OK);
+    csv = write_all(&r, true);
+    assert_non_null(strstr(csv, "\"Joanne Tattersall\",\"BIT0009\",\"cpi-spring\",\"missed\","
+                                "\"missed\",\"done\",\"-\",\"missing a session\",\"0\",\"\"\r\n"));
+    free(csv);
+    report_free(&r);
+    assert_int_equal(report_completion(k.store, &k.rules, KIND_CPI_INITIAL, "cpi-spring",
+                                       test_at("2024-01-20 09:00"), &r),
+                     STORE_OK);
+    csv = write_all(&r, true);
+    assert_null(strstr(csv, "Joanne Tattersall"));
+    free(csv);
+    report_free(&r);
     /* One cohort: only its rows; a cohort the programme does not have is not found. */
     assert_int_equal(report_completion(k.store, &k.rules, KIND_CPI_INITIAL, "cpi-spring",
                                        test_at("2023-09-22 09:00"), &r),
