@@ -445,9 +445,14 @@ static void short_risk(const struct rules *rules, const char *urgency, const cha
 
 /* "the Spring term ends at 0 unless they attend one of: A Mon 29 Jan, B Tue 30 Jan and 3 more"
  * as rows: the label and the words before the colon, then each session, then "and 3 more". */
-static void text_rows(struct panel *p, const char *label, const char *text)
+static void text_rows(struct panel *p, const char *label, const char *whole)
 {
-    char first[REPORT_CELL];
+    /* "…; or CPI Initial Training from Wed 17 Jan (4 sessions, 13 credits); …": the other
+     * ways back, a row each, after the sessions. */
+    char text[REPORT_CELL], first[REPORT_CELL];
+    const char *others = strstr(whole, "; ");
+    utf8_printf(text, sizeof(text), "%.*s", others ? (int)(others - whole) : (int)strlen(whole),
+                whole);
     const char *colon = strstr(text, ": ");
     const char *items = colon ? colon + 2 : "";
     utf8_printf(first, sizeof(first), "%s%.*s", label,
@@ -475,6 +480,18 @@ static void text_rows(struct panel *p, const char *label, const char *text)
         items += n;
         while (*items == ',' || *items == ' ')
             items++;
+    }
+    while (others) {
+        const char *next = strstr(others + 2, "; ");
+        if (!(it = panel_list_add(p, -1)))
+            return;
+        utf8_printf(it->cells[0], sizeof(it->cells[0]), "%.*s",
+                    next ? (int)(next - others - 2) : (int)strlen(others + 2), others + 2);
+        it->cells[0][0] =
+            (char)(it->cells[0][0] >= 'a' && it->cells[0][0] <= 'z' ? it->cells[0][0] - 'a' + 'A'
+                                                                    : it->cells[0][0]);
+        it->tone = TONE_V_OK;
+        others = next;
     }
 }
 

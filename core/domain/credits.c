@@ -526,6 +526,8 @@ static bool counts_for_forecast(const struct session *s)
            s->kind != KIND_PRERECORDED && s->kind != KIND_MANDATORY;
 }
 
+#define MAPA_ONLINE_Q 14 /* the brochure's 3.5 credits for MAPA's online part */
+
 void credits_forecast(const struct forecast_input *in, struct forecast *out)
 {
     const struct credit_summary *s = in->summary;
@@ -546,7 +548,9 @@ void credits_forecast(const struct forecast_input *in, struct forecast *out)
     int headroom = in->rules->prerecorded_cap_quarters - s->prerecorded_counted_q;
     possible += headroom > 0 ? headroom : 0;
     possible += in->cpi_open ? 13 * QUARTERS_PER_CREDIT : 0;
-    possible += in->mapa_open ? 10 * QUARTERS_PER_CREDIT : 0;
+    /* MAPA's 10 are the block's 6.5 and the 3.5 online part, a pre-recorded course whose
+     * credits come out of the headroom above. */
+    possible += in->mapa_open ? 10 * QUARTERS_PER_CREDIT - MAPA_ONLINE_Q : 0;
     out->reachable_q = s->total_q + possible;
     out->cannot_reach = out->reachable_q < s->target_q;
     int now = rules_term_of(terms, in->today);

@@ -983,7 +983,9 @@ int report_completion(struct store *store, const struct rules *rules, enum cours
 /* ---- at risk -------------------------------------------------------------------------------- */
 
 /* A package course with a cohort or block that has not started by then. */
-static bool package_open(const struct session *all, size_t n, enum course_kind kind, int64_t at)
+/* The first session of the next cohort or block of the kind not started by then, or NULL. */
+static const struct session *package_next(const struct session *all, size_t n,
+                                          enum course_kind kind, int64_t at)
 {
     for (size_t i = 0; i < n; i++) {
         if (all[i].kind != kind || all[i].start_us <= at)
@@ -992,9 +994,14 @@ static bool package_open(const struct session *all, size_t n, enum course_kind k
         for (size_t j = 0; j < n && !started; j++)
             started = strcmp(all[j].group, all[i].group) == 0 && all[j].start_us <= at;
         if (!started)
-            return true;
+            return &all[i];
     }
-    return false;
+    return NULL;
+}
+
+static bool package_open(const struct session *all, size_t n, enum course_kind kind, int64_t at)
+{
+    return package_next(all, n, kind, at) != NULL;
 }
 
 static bool awarded(const struct credit_summary *s, enum course_kind kind)
@@ -1028,12 +1035,38 @@ static void more(char *out, size_t cap, int left)
         snprintf(out + used, cap - used, " and %d more", left);
 }
 
-static void way_back_text(const struct forecast *f, const struct session *coming, char *out,
-                          size_t cap)
+/* The other ways: a CPI cohort or MAPA block still to start (4 or 2 sessions for 13 or 10
+ * credits — fewer evenings than single sessions), and the pre-recorded headroom. */
+static void other_ways(const struct rules *rules, const struct credit_summary *s,
+                       const struct session *cpi, const struct session *mapa, char *out, size_t cap)
+{
+    char day[16], q[16];
+    out[0] = '\0';
+    if (cpi) {
+        civil_format_short(cpi->date, day);
+        append(out, cap, "or CPI Initial Training from %s (4 sessions, 13 credits)", day);
+    }
+    if (mapa) {
+        civil_format_short(mapa->date, day);
+        append(out, cap, "or MAPA Refresher from %s (2 days and the online part, 10 credits)", day);
+    }
+    int headroom = rules->prerecorded_cap_quarters - s->prerecorded_counted_q;
+    if (headroom > 0) {
+        rules_format_quarters(headroom, q);
+        append(out, cap, "pre-recorded training: up to %s more", q);
+    }
+}
+
+static void way_back_text(const struct forecast *f, const struct session *coming,
+                          const char *others, char *out, size_t cap)
 {
     out[0] = '\0';
-    if (f->n_way_back == 0)
+    size_t room = cap > strlen(others) + 3 ? cap - strlen(others) - 3 : 0;
+    if (f->n_way_back == 0 || room == 0) {
+        utf8_copy(out, cap, others);
         return;
+    }
+    cap = room;
     int left = 0;
     if (f->cannot_reach)
         snprintf(out, cap, "the most left: ");
@@ -1042,6 +1075,10 @@ static void way_back_text(const struct forecast *f, const struct session *coming
     for (size_t i = 0; i < f->n_way_back; i++)
         left += left > 0 || !list_item(out, cap, &coming[f->way_back[i]]);
     more(out, cap, left);
+    if (others[0]) {
+        size_t used = strlen(out);
+        snprintf(out + used, room + 3 + strlen(others) - used, "; %s", others);
+    }
 }
 
 /* "the Spring term ends at 0 unless they attend one of: A Mon 29 Jan, B Tue 30 Jan, …" */
@@ -1137,7 +1174,12 @@ int report_at_risk(struct store *store, const struct rules *rules, int64_t at_us
                      rules->target_quarters / QUARTERS_PER_CREDIT);
         else
             term_risk_text(rules, &f, coming, m, row->cells[7], REPORT_CELL);
-        way_back_text(&f, coming, row->cells[8], REPORT_CELL);
+        char others[REPORT_CELL];
+        other_ways(rules, &s,
+                   fi.cpi_open ? package_next(packages, n_packages, KIND_CPI_INITIAL, at_us) : NULL,
+                   fi.mapa_open ? package_next(packages, n_packages, KIND_MAPA_BLOCK, at_us) : NULL,
+                   others, sizeof(others));
+        way_back_text(&f, coming, others, row->cells[8], REPORT_CELL);
     }
     credits_summary_free(&s);
     free(ps.list);
