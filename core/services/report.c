@@ -456,6 +456,15 @@ static void quarters(int q, char *out)
     rules_format_quarters(q, out);
 }
 
+static int by_academy_name_course(const void *a, const void *b)
+{
+    const struct report_row *x = a, *y = b;
+    int c = strcoll(x->cells[0], y->cells[0]);
+    c = c ? c : strcoll(x->cells[1], y->cells[1]);
+    c = c ? c : strcmp(x->cells[2], y->cells[2]);
+    return c ? c : strcoll(x->cells[3], y->cells[3]);
+}
+
 int report_due(struct store *store, const struct rules *rules, int64_t at_us, int within_days,
                const struct report_filter *filter, struct report *out)
 {
@@ -505,6 +514,8 @@ int report_due(struct store *store, const struct rules *rules, int64_t at_us, in
         report_free(out);
         return err;
     }
+    /* By academy, name and course: the same order here and on the ledger's copy. */
+    qsort(out->rows, out->n_rows, sizeof(out->rows[0]), by_academy_name_course);
     char date[CIVIL_DATE_LEN];
     civil_format_date(today, date);
     snprintf(out->title, sizeof(out->title), "Mandatory training due");
@@ -514,8 +525,26 @@ int report_due(struct store *store, const struct rules *rules, int64_t at_us, in
     return STORE_OK;
 }
 
+/* What the rest of the year offers everyone as of a time (still_to_come_load). */
+struct still_to_come {
+    int64_t at;
+    civil_day today;
+    struct session *coming, *packages;
+    size_t n_coming, n_packages;
+};
+
+static int still_to_come_load(struct store *store, const struct rules *rules, int64_t at,
+                              struct still_to_come *c);
+static void still_to_come_free(struct still_to_come *c);
+static void forecast_of(const struct rules *rules, const struct still_to_come *c,
+                        const struct credit_summary *s, struct forecast_input *fi,
+                        struct forecast *f);
+
+/* One row a person: figures in columns of their own (so a spreadsheet can add them up), the
+ * terms that ended at 0 by name, and the forecast's risk in a few words. */
 static void summary_row(struct report_row *row, const struct person *p,
-                        const struct credit_summary *s)
+                        const struct credit_summary *s, const struct forecast *f,
+                        const struct rules *rules)
 {
     char q[16];
     utf8_copy(row->cells[0], REPORT_CELL, p->academy);
@@ -525,11 +554,18 @@ static void summary_row(struct report_row *row, const struct person *p,
     snprintf(row->cells[3], REPORT_CELL, "%s", q);
     for (int t = 0; t < TERM_COUNT; t++) {
         quarters(s->term_q[t], q);
-        snprintf(row->cells[4 + t], REPORT_CELL, "%s%s", q, s->term_breach[t] ? " BREACH" : "");
+        snprintf(row->cells[4 + t], REPORT_CELL, "%s", q);
+        if (s->term_breach[t])
+            append(row->cells[7], REPORT_CELL, "%s", rules_term_name(t));
     }
-    snprintf(row->cells[7], REPORT_CELL, "%d", s->review_count);
+    snprintf(row->cells[8], REPORT_CELL, "%d", s->review_count);
     quarters(s->target_q > s->total_q ? s->target_q - s->total_q : 0, q);
-    snprintf(row->cells[8], REPORT_CELL, "%s", q);
+    snprintf(row->cells[9], REPORT_CELL, "%s", q);
+    if (f->cannot_reach)
+        snprintf(row->cells[10], REPORT_CELL, "cannot reach %d",
+                 rules->target_quarters / QUARTERS_PER_CREDIT);
+    else if (f->term_at_risk >= 0)
+        snprintf(row->cells[10], REPORT_CELL, "%s term at 0", rules_term_name(f->term_at_risk));
 }
 
 /* The person's page: the totals, each term, the pre-recorded cap, what awaits review, CPI and
@@ -689,9 +725,9 @@ static int item_rows(struct report *out, struct store *store, const struct perso
 int report_statements(struct store *store, const struct rules *rules, int64_t at_us, int term,
                       bool summary, const struct report_filter *filter, struct report *out)
 {
-    static const char *const per_person[] = {"Academy", "Name",      "Staff no",
-                                             "Credits", "Autumn",    "Spring",
-                                             "Summer",  "To review", "Still needed"};
+    static const char *const per_person[] = {"Academy",   "Name",         "Staff no", "Credits",
+                                             "Autumn",    "Spring",       "Summer",   "Breaches",
+                                             "To review", "Still needed", "At risk"};
     static const char *const per_item[] = {"Academy", "Name",     "Staff no", "Date",
                                            "Item",    "Delivery", "Term",     "Credits",
                                            "Total",   "Status",   "Note"};
@@ -710,17 +746,23 @@ int report_statements(struct store *store, const struct rules *rules, int64_t at
         memcpy(out->columns, per_item, sizeof(per_item));
         out->section_columns = 3;
     }
-    int err = active_people(store, &ps);
+    struct still_to_come later = {0};
+    int err = summary ? still_to_come_load(store, rules, at_us, &later) : STORE_OK;
+    if (err == STORE_OK)
+        err = active_people(store, &ps);
     int behind = 0;
     for (size_t i = 0; i < ps.n && err == STORE_OK; i++) {
         told(filter, i, ps.n);
         err = tapflow_summary(store, rules, ps.list[i].id, at_us, &s);
         if (err == STORE_OK && summary) {
             struct report_row *row = add_row(out);
+            struct forecast_input fi;
+            struct forecast f;
+            forecast_of(rules, &later, &s, &fi, &f);
             if (!row)
                 err = STORE_ENOMEM;
             else
-                summary_row(row, &ps.list[i], &s);
+                summary_row(row, &ps.list[i], &s, &f, rules);
         } else if (err == STORE_OK) {
             struct report_section *sec = add_section(out);
             err = sec ? item_rows(out, store, &ps.list[i], &s, term) : STORE_ENOMEM;
@@ -732,6 +774,7 @@ int report_statements(struct store *store, const struct rules *rules, int64_t at
         behind += err == STORE_OK && s.total_q < s.target_q;
     }
     credits_summary_free(&s);
+    still_to_come_free(&later);
     size_t people = ps.n;
     free(ps.list);
     if (err != STORE_OK) {
@@ -1106,6 +1149,56 @@ static int by_urgency(const void *a, const void *b)
     return c ? c : strcoll(x->cells[2], y->cells[2]);
 }
 
+static void still_to_come_free(struct still_to_come *c)
+{
+    free(c->coming);
+    free(c->packages);
+    memset(c, 0, sizeof(*c));
+}
+
+/* What the rest of the year offers everyone as of at: the sessions still to start, and the
+ * CPI and MAPA sessions (for the cohorts and blocks not started yet). */
+static int still_to_come_load(struct store *store, const struct rules *rules, int64_t at,
+                              struct still_to_come *c)
+{
+    int64_t year_end = 0;
+    int minute;
+    memset(c, 0, sizeof(*c));
+    c->at = at;
+    zone_utc_to_local(at, &c->today, &minute, NULL);
+    zone_local_to_utc(rules->terms.year.last, 24 * 60 - 1, &year_end);
+    int err = lists_sessions_between(store, at, year_end, &c->coming, &c->n_coming);
+    if (err == STORE_OK)
+        err = lists_package_sessions(store, &c->packages, &c->n_packages);
+    size_t m = 0; /* still to start */
+    for (size_t i = 0; i < c->n_coming; i++) {
+        if (c->coming[i].start_us > at)
+            c->coming[m++] = c->coming[i];
+    }
+    c->n_coming = m;
+    if (err != STORE_OK)
+        still_to_come_free(c);
+    return err;
+}
+
+/* The engine's forecast for one person's summary. */
+static void forecast_of(const struct rules *rules, const struct still_to_come *c,
+                        const struct credit_summary *s, struct forecast_input *fi,
+                        struct forecast *f)
+{
+    *fi = (struct forecast_input){
+        .rules = rules,
+        .today = c->today,
+        .summary = s,
+        .coming = c->coming,
+        .n_coming = c->n_coming,
+        .cpi_open = !awarded(s, KIND_CPI_INITIAL) &&
+                    package_open(c->packages, c->n_packages, KIND_CPI_INITIAL, c->at),
+        .mapa_open = !awarded(s, KIND_MAPA_BLOCK) &&
+                     package_open(c->packages, c->n_packages, KIND_MAPA_BLOCK, c->at)};
+    credits_forecast(fi, f);
+}
+
 int report_at_risk(struct store *store, const struct rules *rules, int64_t at_us,
                    const struct report_filter *filter, struct report *out)
 {
@@ -1114,43 +1207,23 @@ int report_at_risk(struct store *store, const struct rules *rules, int64_t at_us
                                           "Most possible", "Risk",    "The way back"};
     struct people ps = {.filter = filter};
     struct credit_summary s = {0};
-    struct session *coming = NULL, *packages = NULL;
-    size_t n_coming = 0, n_packages = 0;
-    civil_day today;
-    int minute;
-    int64_t year_end = 0;
+    struct still_to_come later;
     memset(out, 0, sizeof(*out));
     out->n_columns = (int)(sizeof(columns) / sizeof(columns[0]));
     memcpy(out->columns, columns, sizeof(columns));
-    zone_utc_to_local(at_us, &today, &minute, NULL);
-    zone_local_to_utc(rules->terms.year.last, 24 * 60 - 1, &year_end);
-    int err = active_people(store, &ps);
+    int err = still_to_come_load(store, rules, at_us, &later);
     if (err == STORE_OK)
-        err = lists_sessions_between(store, at_us, year_end, &coming, &n_coming);
-    if (err == STORE_OK)
-        err = lists_package_sessions(store, &packages, &n_packages);
-    size_t m = 0; /* still to start */
-    for (size_t i = 0; i < n_coming; i++) {
-        if (coming[i].start_us > at_us)
-            coming[m++] = coming[i];
-    }
+        err = active_people(store, &ps);
+    const struct session *coming = later.coming, *packages = later.packages;
+    size_t m = later.n_coming, n_packages = later.n_packages;
     for (size_t i = 0; i < ps.n && err == STORE_OK; i++) {
         told(filter, i, ps.n);
         err = tapflow_summary(store, rules, ps.list[i].id, at_us, &s);
         if (err != STORE_OK)
             break;
-        struct forecast_input fi = {
-            .rules = rules,
-            .today = today,
-            .summary = &s,
-            .coming = coming,
-            .n_coming = m,
-            .cpi_open = !awarded(&s, KIND_CPI_INITIAL) &&
-                        package_open(packages, n_packages, KIND_CPI_INITIAL, at_us),
-            .mapa_open = !awarded(&s, KIND_MAPA_BLOCK) &&
-                         package_open(packages, n_packages, KIND_MAPA_BLOCK, at_us)};
+        struct forecast_input fi;
         struct forecast f;
-        credits_forecast(&fi, &f);
+        forecast_of(rules, &later, &s, &fi, &f);
         if (!f.cannot_reach && f.term_at_risk < 0)
             continue;
         struct report_row *row = add_row(out);
@@ -1183,8 +1256,7 @@ int report_at_risk(struct store *store, const struct rules *rules, int64_t at_us
     }
     credits_summary_free(&s);
     free(ps.list);
-    free(coming);
-    free(packages);
+    still_to_come_free(&later);
     if (err != STORE_OK) {
         report_free(out);
         return err;
