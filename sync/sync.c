@@ -79,6 +79,8 @@ int sync_from_pg(int err, const struct pg *pg)
         return SYNC_EPERM;
     case PG_ETLS:
         return SYNC_ETLS;
+    case PG_ECONNINFO:
+        return SYNC_ECONFIG;
     default:
         break;
     }

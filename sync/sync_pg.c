@@ -49,6 +49,15 @@ int pg_connect(const char *conninfo, const struct pg_options *o, struct pg **out
                size_t cap)
 {
     *out = NULL;
+    /* A malformed string is the caller's mistake, not an unreachable server. */
+    char *parse_error = NULL;
+    PQconninfoOption *parsed = PQconninfoParse(conninfo, &parse_error);
+    if (!parsed) {
+        one_line(why, cap, parse_error ? parse_error : "out of memory");
+        PQfreemem(parse_error);
+        return parse_error ? PG_ECONNINFO : PG_ENOMEM;
+    }
+    PQconninfoFree(parsed);
     struct pg *pg = calloc(1, sizeof(*pg));
     if (!pg)
         return PG_ENOMEM;

@@ -169,6 +169,8 @@ const char *cpd_strerror(int err)
         return "permission denied by the ledger";
     case PG_ENOMEM:
         return "out of memory";
+    case PG_ECONNINFO:
+        return "not a valid connection string (key=value pairs, e.g. host=… dbname=cpd user=…)";
     case PG_ETLS:
         return "the ledger's TLS certificate or host name did not check out";
     case GFX_ENOMEM:

@@ -111,7 +111,8 @@ enum cpd_error {
     PG_EQUERY = -1103,       /* a statement failed (pg_sqlstate says how) */
     PG_EPERM = -1104,        /* permission denied (SQLSTATE 42501) */
     PG_ENOMEM = -1105,
-    PG_ETLS = -1106, /* TLS failed: the server's certificate or host name did not check out */
+    PG_ETLS = -1106,      /* TLS failed: the server's certificate or host name did not check out */
+    PG_ECONNINFO = -1107, /* the connection string itself is not valid */
     /* sync/: the ledger */
     SYNC_OK = 0,
     SYNC_EUNREACHABLE = -1201, /* the ledger did not answer */
