@@ -65,6 +65,11 @@ struct trainer {
     bool sync_requested;
 
     struct report risk; /* the at-risk list on screen: a touched row shows its whole text */
+
+    struct report roll;              /* the roll call's list */
+    char (*ticked)[DOMAIN_CODE_MAX]; /* staff numbers ticked as here, until trainer mode locks */
+    size_t n_ticked, cap_ticked;
+    int64_t idle_us; /* how long a screen stays without a touch */
 };
 
 static const char *const reasons[] = {"Forgot badge",
@@ -96,6 +101,8 @@ void trainer_free(struct trainer *t)
         return;
     panel_free(&t->panel);
     report_free(&t->risk);
+    report_free(&t->roll);
+    free(t->ticked);
     free(t);
 }
 
@@ -125,7 +132,7 @@ static void fail(struct trainer *t, int err, const char *what)
 /* A screen stays up until the trainer moves on, or a minute without a touch. */
 static void stay(struct trainer *t, int64_t now)
 {
-    t->until_us = now + TRAINER_IDLE_US;
+    t->until_us = now + (t->idle_us ? t->idle_us : TRAINER_IDLE_US);
 }
 
 static void message(struct trainer *t, enum view_tone tone, const char *head, int64_t now)
@@ -142,6 +149,9 @@ static void format_time(int64_t utc_us, char out[8])
 void trainer_close(struct trainer *t)
 {
     report_free(&t->risk);
+    report_free(&t->roll);
+    t->n_ticked = 0;
+    t->idle_us = 0;
     t->open = false;
     t->flow = FLOW_NONE;
     t->step = STEP_NONE;
@@ -152,6 +162,7 @@ static void open_menu(struct trainer *t, int64_t now)
     struct panel *p = &t->panel;
     t->flow = FLOW_NONE;
     t->step = STEP_NONE;
+    t->idle_us = 0;
     char title[VIEW_TEXT];
     utf8_printf(title, sizeof(title), "Trainer mode — %s", t->who.name);
     panel_buttons(p, PANEL_MENU, title, "Locks after 60 seconds without a touch");
@@ -165,8 +176,8 @@ static void open_menu(struct trainer *t, int64_t now)
     panel_button(p, M_SIGN_OUT, "Sign someone out", "By hand, with a reason", true, TONE_V_INFO);
     panel_button(p, M_ENROL, "Enrol a badge", "Tap the new badge, pick the person", true,
                  TONE_V_INFO);
-    panel_button(p, M_EVACUATION, "Evacuation list", "Everyone signed in now", true,
-                 TONE_V_WARNING);
+    panel_button(p, M_EVACUATION, "Evacuation list",
+                 "Roll call: everyone in the building, ticked off by touch", true, TONE_V_WARNING);
     panel_button(p, M_SYNC, "Sync now",
                  t->sync_available ? "Send events to head office, fetch the roster" : t->sync_why,
                  t->sync_available, TONE_V_INFO);
@@ -324,44 +335,89 @@ static void show_register(struct trainer *t, int64_t now)
 
 /* ---- evacuation -------------------------------------------------------------------------- */
 
-static int evacuation_row(void *ctx, const struct person *p, const struct session *s,
-                          const struct attendance *a)
+/* The roll call: the evacuation report's list (the same as cpd-admin report evacuation: by
+ * surname, once a person, forgotten sign-outs gone), the trainer taking it at the top, a name
+ * ticked when touched; it stays up for ROLL_CALL_IDLE_US, as long as a drill can take. */
+static bool ticked(const struct trainer *t, const char *staff_no)
 {
-    struct trainer *t = ctx;
-    struct panel_item *it = panel_list_add(&t->panel, p->id);
+    for (size_t i = 0; i < t->n_ticked; i++) {
+        if (strcmp(t->ticked[i], staff_no) == 0)
+            return true;
+    }
+    return false;
+}
+
+static void toggle_tick(struct trainer *t, const char *staff_no)
+{
+    for (size_t i = 0; i < t->n_ticked; i++) {
+        if (strcmp(t->ticked[i], staff_no) == 0) {
+            memmove(&t->ticked[i], &t->ticked[i + 1], (t->n_ticked - i - 1) * sizeof(t->ticked[0]));
+            t->n_ticked--;
+            return;
+        }
+    }
+    if (t->n_ticked == t->cap_ticked) {
+        size_t cap = t->cap_ticked ? 2 * t->cap_ticked : 32;
+        char(*grown)[DOMAIN_CODE_MAX] = realloc(t->ticked, cap * sizeof(*grown));
+        if (!grown) {
+            fail(t, STORE_ENOMEM, "cannot tick the name");
+            return;
+        }
+        t->ticked = grown;
+        t->cap_ticked = cap;
+    }
+    utf8_printf(t->ticked[t->n_ticked++], DOMAIN_CODE_MAX, "%s", staff_no);
+}
+
+static void roll_row(struct trainer *t, int64_t id, const char *name, const char *session,
+                     const char *since, const char *room, bool accounted)
+{
+    struct panel_item *it = panel_list_add(&t->panel, id);
     if (!it)
-        return 0; /* counted in n_cut: the list says how many it could not show */
-    char in[8];
-    format_time(a->in_us, in);
-    utf8_printf(it->cells[0], sizeof(it->cells[0]), "%s", p->name);
-    utf8_printf(it->cells[1], sizeof(it->cells[1]), "%s", s->title);
-    utf8_printf(it->cells[2], sizeof(it->cells[2]), "since %s", in);
-    utf8_printf(it->cells[3], sizeof(it->cells[3]), "%s",
-                s->location[0] ? s->location : t->opt.site);
-    it->tone = TONE_V_WARNING;
-    return 0;
+        return; /* counted in n_cut: the list says how many it could not show */
+    utf8_printf(it->cells[0], sizeof(it->cells[0]), "%s", name);
+    utf8_printf(it->cells[1], sizeof(it->cells[1]), "%s", session);
+    utf8_printf(it->cells[2], sizeof(it->cells[2]), "%s", since);
+    utf8_printf(it->cells[3], sizeof(it->cells[3]), "%s", room);
+    utf8_printf(it->cells[4], sizeof(it->cells[4]), "%s", accounted ? "\u2714 here" : "");
+    it->tone = accounted ? TONE_V_OK : TONE_V_NEUTRAL;
+    it->selectable = id >= 0;
 }
 
 static void show_evacuation(struct trainer *t, int64_t now)
 {
-    static const char *const cols[] = {"Name", "Session", "Signed in", "Room"};
-    panel_list(&t->panel, "Evacuation list: everyone signed in now", cols, 4);
-    int err = store_open_attendance_each(t->opt.store, INT64_MAX, evacuation_row, t);
-    if (err != STORE_OK && err != CPD_STOP)
+    static const char *const cols[] = {"Name", "Session", "Signed in", "Room", "Accounted"};
+    struct report *r = &t->roll;
+    report_free(r);
+    int err = report_evacuation(t->opt.store, t->opt.rules, t->opt.site, now, r);
+    if (err != STORE_OK)
         fail(t, err, "cannot read who is in");
-    /* People, not rows: someone signed into two sessions is one person in the building. */
-    int people = 0;
-    for (int i = 0; i < t->panel.n_items; i++) {
-        bool seen = false;
-        for (int j = 0; j < i && !seen; j++)
-            seen = t->panel.items[j].id == t->panel.items[i].id;
-        people += !seen;
+    int first = t->flow == FLOW_EVACUATION && t->panel.kind == PANEL_LIST ? t->panel.first : 0;
+    panel_list(&t->panel, "Roll call: everyone in the building for CPD", cols, 5);
+    char who[VIEW_CELL];
+    utf8_printf(who, sizeof(who), "%s (taking the roll call)", t->who.name);
+    roll_row(t, -1, who, "", "", "", true);
+    int accounted = 1, people = 1;
+    for (size_t i = 0; i < r->n_rows; i++) {
+        const struct report_row *x = &r->rows[i];
+        if (strcmp(x->cells[1], t->who.staff_no) == 0)
+            continue; /* the trainer is on the first row */
+        bool here = ticked(t, x->cells[1]);
+        char since[16] = "";
+        if (strlen(x->cells[5]) >= 16)
+            utf8_printf(since, sizeof(since), "since %s", x->cells[5] + 11);
+        roll_row(t, (int64_t)i, x->cells[0], x->cells[3], since, x->cells[4], here);
+        accounted += here;
+        people++;
     }
     char at[8];
     format_time(now, at);
     utf8_printf(t->panel.subtitle, sizeof(t->panel.subtitle),
-                "%s%d %s in the building for CPD at %s", t->panel.n_cut ? "at least " : "", people,
-                people == 1 ? "person" : "people", at);
+                "%s%d in the building at %s · %d accounted for · %d still to find — touch a name "
+                "to tick it",
+                t->panel.n_cut ? "at least " : "", people, at, accounted, people - accounted);
+    t->panel.first = first < t->panel.n_items ? first : 0; /* a tick keeps the page */
+    t->idle_us = ROLL_CALL_IDLE_US;
     stay(t, now);
 }
 
@@ -943,6 +999,13 @@ static void list_action(struct trainer *t, struct view_action a, int64_t now, in
         approve_cpi(t, it->id, now, mono);
         return;
     }
+    if (t->flow == FLOW_EVACUATION) {
+        if (it->id >= 0 && (size_t)it->id < t->roll.n_rows) {
+            toggle_tick(t, t->roll.rows[it->id].cells[1]);
+            show_evacuation(t, now);
+        }
+        return;
+    }
     if (t->flow == FLOW_AT_RISK && t->step == STEP_PERSON) {
         show_risk_detail(t, (size_t)it->id, now);
         return;
@@ -1010,7 +1073,7 @@ void trainer_tick(struct trainer *t, int64_t now)
 {
     if (!t->open)
         return;
-    if (now - t->seen_us >= TRAINER_IDLE_US)
+    if (now - t->seen_us >= (t->idle_us ? t->idle_us : TRAINER_IDLE_US))
         trainer_close(t);
     else if (t->until_us && now >= t->until_us) {
         if (t->panel.kind != PANEL_MENU)
@@ -1026,8 +1089,9 @@ int64_t trainer_deadline(const struct trainer *t, int64_t next)
         return next;
     if (t->until_us && t->until_us < next)
         next = t->until_us;
-    if (t->seen_us + TRAINER_IDLE_US < next)
-        next = t->seen_us + TRAINER_IDLE_US;
+    int64_t idle = t->idle_us ? t->idle_us : TRAINER_IDLE_US;
+    if (t->seen_us + idle < next)
+        next = t->seen_us + idle;
     return next;
 }
 

@@ -15,7 +15,8 @@
 #include "ui/store_fault.h"
 #include "ui/view.h"
 
-#define TRAINER_IDLE_US (INT64_C(60) * 1000000) /* trainer mode locks after 60 s idle */
+#define TRAINER_IDLE_US   (INT64_C(60) * 1000000)      /* trainer mode locks after 60 s idle */
+#define ROLL_CALL_IDLE_US (INT64_C(30) * 60 * 1000000) /* a roll call stays up 30 min */
 
 struct trainer_options {
     struct store *store;

@@ -1,5 +1,6 @@
 /* cpd-admin report KIND: reports as text (a terminal), CSV (Excel) or PDF (paper), from this
  * kiosk's store or head office's ledger — core/services/report.h, ui/sdl/paper.h. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -265,6 +266,7 @@ static int write_out(struct admin *a, const struct request *q, const struct repo
     }
     FILE *out = q->output ? file.f : stdout;
     int err;
+    errno = 0;
     if (q->pdf) {
         char generated[24];
         zone_format_local(clock_wall_us(), generated);
@@ -276,12 +278,18 @@ static int write_out(struct admin *a, const struct request *q, const struct repo
     } else {
         err = q->csv ? report_write_csv(r, out) : report_write_text(r, out);
     }
-    if (!q->output && err == STORE_OK && (fflush(stdout) != 0 || ferror(stdout)))
+    int writer_errno = errno; /* what the failing write said, before anything else runs */
+    errno = 0;
+    bool stream_failed = fflush(out) != 0 || ferror(out);
+    int os_error = stream_failed ? (errno ? errno : writer_errno ? writer_errno : EIO) : 0;
+    if (stream_failed) /* the disk said no, whatever the writer made of it */
         err = SAFEFILE_EWRITE;
     int closed = q->output ? safefile_close(&file, err == STORE_OK) : SAFEFILE_OK;
+    os_error = os_error ? os_error : (q->output ? file.os_error : 0);
     err = err == STORE_OK ? closed : err;
     if (err != STORE_OK) {
-        admin_error("%s: %s", q->output ? q->output : "standard output", cpd_strerror(err));
+        admin_error("%s: %s%s%s", q->output ? q->output : "standard output", cpd_strerror(err),
+                    os_error ? ": " : "", os_error ? strerror(os_error) : "");
         return 1;
     }
     return 0;

@@ -1,5 +1,6 @@
 /* cpd-admin: the kiosk's command-line tool for installers, trainers and the office. */
 #include <stdarg.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,6 +97,9 @@ static int parse_globals(int argc, char **argv, const char **config, const char 
 int main(int argc, char **argv)
 {
     reader_prepare_process(); /* before any thread */
+    /* A file size limit makes a write fail (EFBIG) rather than kill us mid-file: the file is
+     * then removed and the failure said. */
+    signal(SIGXFSZ, SIG_IGN);
     const char *config_path = getenv("CPD_KIOSK_CONFIG");
     const char *database = getenv("CPD_KIOSK_DB");
     int at = parse_globals(argc, argv, &config_path, &database);

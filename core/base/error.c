@@ -182,6 +182,8 @@ const char *cpd_strerror(int err)
         return "cannot create a file there";
     case SAFEFILE_EWRITE:
         return "could not write it all (disk full?)";
+    case PAPER_EDRAW:
+        return "could not draw the document (a bug: please report it with the report's name)";
     case PAPER_EFONT:
         return "no font to print with (fonts-dejavu-core)";
     default:

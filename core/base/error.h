@@ -145,6 +145,7 @@ enum cpd_error {
     PAPER_OK = 0,
     PAPER_EWRITE = -1601, /* cairo could not write the file or stream */
     PAPER_EFONT = -1602,  /* no font to print with */
+    PAPER_EDRAW = -1603,  /* cairo could not lay out or draw the document */
     /* core/base/safefile.c: files written whole or not at all */
     SAFEFILE_OK = 0,
     SAFEFILE_EOPEN = -1701,  /* cannot create a file there */

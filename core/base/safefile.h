@@ -14,6 +14,7 @@ struct safefile {
     FILE *f; /* write here */
     char path[1024];
     char tmp[1040]; /* "" when written straight to */
+    int os_error;   /* after a failed close: the system's errno (ENOSPC, EFBIG, EIO …) */
 };
 
 /* SAFEFILE_OK, or SAFEFILE_EOPEN (the path too long, or no file can be created there). */

@@ -19,6 +19,22 @@ static size_t char_len(unsigned char c)
                                 : 0;
 }
 
+/* The length of the well-formed character at p (RFC 3629: no overlong form, no surrogate,
+ * nothing above U+10FFFF), or 0. */
+static size_t valid_len(const unsigned char *p)
+{
+    size_t len = char_len(*p);
+    for (size_t i = 1; i < len; i++) {
+        if (!continuation(p[i]))
+            return 0;
+    }
+    bool ok = len == 1 || (len == 2 && p[0] >= 0xC2) ||
+              (len == 3 && !(p[0] == 0xE0 && p[1] < 0xA0) && !(p[0] == 0xED && p[1] >= 0xA0)) ||
+              (len == 4 && p[0] <= 0xF4 && !(p[0] == 0xF0 && p[1] < 0x90) &&
+               !(p[0] == 0xF4 && p[1] >= 0x90));
+    return ok ? len : 0;
+}
+
 void utf8_fix_tail(char *s)
 {
     size_t n = strlen(s);
@@ -49,13 +65,9 @@ bool utf8_valid(const char *s)
 {
     const unsigned char *p = (const unsigned char *)s;
     while (*p) {
-        size_t len = char_len(*p);
+        size_t len = valid_len(p);
         if (len == 0)
             return false;
-        for (size_t i = 1; i < len; i++) {
-            if (!continuation(p[i]))
-                return false;
-        }
         p += len;
     }
     return true;
@@ -66,22 +78,15 @@ static size_t hidden_len(const unsigned char *p, size_t len)
 {
     if ((len == 1 && (*p < 0x20 || *p == 0x7f)) || (len == 2 && p[0] == 0xC2 && p[1] < 0xA0))
         return len;
+    /* U+200E/200F marks, U+2028/2029 separators, U+202A–202E overrides, U+2066–2069
+     * isolates; U+061C the Arabic letter mark. */
     if (len == 3 && p[0] == 0xE2 &&
-        ((p[1] == 0x80 && p[2] >= 0xAA && p[2] <= 0xAE) ||
+        ((p[1] == 0x80 && (p[2] == 0x8E || p[2] == 0x8F || (p[2] >= 0xA8 && p[2] <= 0xAE))) ||
          (p[1] == 0x81 && p[2] >= 0xA6 && p[2] <= 0xA9)))
         return len;
+    if (len == 2 && p[0] == 0xD8 && p[1] == 0x9C)
+        return len;
     return 0;
-}
-
-/* The length of the valid character at p, or 0. */
-static size_t valid_len(const unsigned char *p)
-{
-    size_t len = char_len(*p);
-    for (size_t i = 1; i < len; i++) {
-        if (!continuation(p[i]))
-            return 0;
-    }
-    return len;
 }
 
 bool utf8_plain(const char *s)

@@ -108,16 +108,13 @@ static bool is_package(const struct session *s)
     return (s->kind == KIND_CPI_INITIAL || s->kind == KIND_MAPA_BLOCK) && s->group[0] != '\0';
 }
 
-/* rows[i] as of in->now_us: a forgotten sign-out closed at the end, as the sweep closes it. */
+/* rows[i] as of in->now_us (tap_attendance_as_of). */
 static const struct attendance *row_as_of(const struct credits_input *in, size_t i,
                                           struct attendance *copy)
 {
-    const struct attendance *row = &in->rows[i];
-    if (in->now_us == 0 || !tap_is_forgotten(in->rules, &in->sessions[i], row, in->now_us))
-        return row;
-    *copy = *row;
-    copy->out_us = in->sessions[i].end_us;
-    copy->flags |= ATT_NO_SIGNOUT;
+    if (in->now_us == 0)
+        return &in->rows[i];
+    *copy = tap_attendance_as_of(in->rules, &in->sessions[i], &in->rows[i], in->now_us);
     return copy;
 }
 
@@ -545,8 +542,10 @@ void credits_forecast(const struct forecast_input *in, struct forecast *out)
         if (counts_for_forecast(x) && !clash && rules_term_of(terms, x->date) >= 0)
             possible += x->credits_q;
     }
+    /* Pre-recorded training can be done any day until the summer term ends, not after. */
     int headroom = in->rules->prerecorded_cap_quarters - s->prerecorded_counted_q;
-    possible += headroom > 0 ? headroom : 0;
+    if (rules_term_of(terms, in->today) >= 0)
+        possible += headroom > 0 ? headroom : 0;
     possible += in->cpi_open ? 13 * QUARTERS_PER_CREDIT : 0;
     /* MAPA's 10 are the block's 6.5 and the 3.5 online part, a pre-recorded course whose
      * credits come out of the headroom above. */

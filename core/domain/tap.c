@@ -24,6 +24,26 @@ bool tap_is_forgotten(const struct rules *rules, const struct session *s,
            now >= s->end_us + rules->checkout_after_min * US_PER_MIN;
 }
 
+struct attendance tap_attendance_as_of(const struct rules *rules, const struct session *s,
+                                       const struct attendance *row, int64_t at)
+{
+    struct attendance then = *row;
+    if (then.in_us > at) {
+        then.in_us = then.out_us = 0; /* not there yet */
+        return then;
+    }
+    int64_t window_end = s->end_us + rules->checkout_after_min * US_PER_MIN;
+    if (then.out_us > at || ((then.flags & ATT_NO_SIGNOUT) && at < window_end)) {
+        then.out_us = 0; /* signed out (or closed by the sweep) only later */
+        then.flags &= ~(unsigned)(ATT_NO_SIGNOUT | ATT_EARLY | ATT_MANUAL_OUT);
+    }
+    if (tap_is_forgotten(rules, s, &then, at)) {
+        then.out_us = s->end_us;
+        then.flags |= ATT_NO_SIGNOUT;
+    }
+    return then;
+}
+
 int tap_minutes_within(const struct session *s, int64_t in_us, int64_t out_us)
 {
     int64_t from = in_us > s->start_us ? in_us : s->start_us;

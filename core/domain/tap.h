@@ -77,6 +77,12 @@ bool tap_session_open(const struct rules *rules, const struct session *session, 
 /* Signed in, never out, and the checkout window (end + checkout) has passed. */
 bool tap_is_forgotten(const struct rules *rules, const struct session *session,
                       const struct attendance *row, int64_t now_us);
+/* The attendance as it stood at `at`: a sign-in made later not made yet (in_us 0); a sign-out
+ * made later — or the sweep's close of a forgotten one while its checkout window was still
+ * open — not made yet; then a sign-out forgotten by then closed at the end and flagged, as the
+ * sweep will record it. Corrections stay: they are the truth about then. */
+struct attendance tap_attendance_as_of(const struct rules *rules, const struct session *session,
+                                       const struct attendance *row, int64_t at);
 /* Minutes of [in, out] that fall within [start, end]. */
 int tap_minutes_within(const struct session *session, int64_t in_us, int64_t out_us);
 const char *tap_outcome_code(enum tap_outcome outcome);

@@ -40,6 +40,11 @@ static void on_field(void *data, size_t len, void *priv)
     }
     memcpy(copy, data, len);
     copy[len] = '\0';
+    /* A NUL would end the text early, silently: it becomes DEL, which every field's check
+     * refuses as a control character, so the line is named instead. */
+    for (char *nul = memchr(copy, '\0', len); nul;
+         nul = memchr(nul, '\0', len - (size_t)(nul - copy)))
+        *nul = '\x7f';
     r->row.fields[r->row.n_fields++] = copy;
 }
 

@@ -55,6 +55,8 @@ static struct report_section *add_section(struct report *r)
 
 /* Lines are a fixed few, written by this file: one more than fits is a bug, so it shows. */
 static void vline(char lines[][REPORT_LINE], int *n, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+static void vline(char lines[][REPORT_LINE], int *n, const char *fmt, va_list ap)
 {
     if (*n == REPORT_LINES) {
         snprintf(lines[REPORT_LINES - 1], REPORT_LINE, "(more lines than a report holds)");
@@ -208,17 +210,10 @@ static struct report_row *person_row(struct register_ctx *c, const struct person
     return row;
 }
 
-/* The attendance as it stands at `at`: a sign-out forgotten by then closed at the end and
- * flagged, as the kiosk's sweep will record it (core/domain/credits.c does the same). */
 static struct attendance as_of(const struct rules *rules, const struct session *s,
                                const struct attendance *a, int64_t at)
 {
-    struct attendance row = *a;
-    if (tap_is_forgotten(rules, s, a, at)) {
-        row.out_us = s->end_us;
-        row.flags |= ATT_NO_SIGNOUT;
-    }
-    return row;
+    return tap_attendance_as_of(rules, s, a, at);
 }
 
 static int attended_row(void *ctx, const struct person *p, const struct attendance *stored)
@@ -281,7 +276,7 @@ int report_register(struct store *store, const struct rules *rules, const char *
     out->wide = out->signature = true;
     out->n_columns = (int)(sizeof(columns) / sizeof(columns[0]));
     memcpy(out->columns, columns, sizeof(columns));
-    char start[24], end[8], credits[16] = "none printed";
+    char start[24], end[8], credits[16] = "no";
     zone_format_local(s.start_us, start);
     zone_format_hhmm(s.end_us, end);
     if (s.credits_q >= 0)
@@ -289,7 +284,7 @@ int report_register(struct store *store, const struct rules *rules, const char *
     utf8_printf(out->title, sizeof(out->title), "Register: %s", s.title);
     add_line(out, "Session %s, %s–%s, %s (%s %s)", s.code, start, end,
              s.location[0] ? s.location : site, credits,
-             s.credits_q == QUARTERS_PER_CREDIT ? "credit" : "credits");
+             s.credits_q == QUARTERS_PER_CREDIT ? "credit printed" : "credits printed");
     err = store_register_each(store, s.id, attended_row, &c);
     size_t attended_rows = out->n_rows;
     if (err == STORE_OK || err == CPD_STOP)
@@ -326,8 +321,8 @@ static int in_building(void *ctx, const struct person *p, const struct attendanc
     struct evacuation_ctx *c = ctx;
     /* A sign-out forgotten by then (the checkout window has passed) is closed by the kiosk's
      * sweep: that person left, as in every other report. */
-    if (a->in_us == 0 || a->in_us > c->at || (a->out_us != 0 && a->out_us <= c->at) ||
-        (a->flags & ATT_VOID) || tap_is_forgotten(c->rules, c->session, a, c->at))
+    struct attendance then = tap_attendance_as_of(c->rules, c->session, a, c->at);
+    if (then.in_us == 0 || then.out_us != 0 || (then.flags & ATT_VOID))
         return 0;
     struct report_row *row = add_row(c->report);
     if (!row) {
@@ -1080,7 +1075,7 @@ static void more(char *out, size_t cap, int left)
 
 /* The other ways: a CPI cohort or MAPA block still to start (4 or 2 sessions for 13 or 10
  * credits — fewer evenings than single sessions), and the pre-recorded headroom. */
-static void other_ways(const struct rules *rules, const struct credit_summary *s,
+static void other_ways(const struct rules *rules, civil_day today, const struct credit_summary *s,
                        const struct session *cpi, const struct session *mapa, char *out, size_t cap)
 {
     char day[16], q[16];
@@ -1094,7 +1089,7 @@ static void other_ways(const struct rules *rules, const struct credit_summary *s
         append(out, cap, "or MAPA Refresher from %s (2 days and the online part, 10 credits)", day);
     }
     int headroom = rules->prerecorded_cap_quarters - s->prerecorded_counted_q;
-    if (headroom > 0) {
+    if (headroom > 0 && rules_term_of(&rules->terms, today) >= 0) {
         rules_format_quarters(headroom, q);
         append(out, cap, "pre-recorded training: up to %s more", q);
     }
@@ -1248,7 +1243,7 @@ int report_at_risk(struct store *store, const struct rules *rules, int64_t at_us
         else
             term_risk_text(rules, &f, coming, m, row->cells[7], REPORT_CELL);
         char others[REPORT_CELL];
-        other_ways(rules, &s,
+        other_ways(rules, later.today, &s,
                    fi.cpi_open ? package_next(packages, n_packages, KIND_CPI_INITIAL, at_us) : NULL,
                    fi.mapa_open ? package_next(packages, n_packages, KIND_MAPA_BLOCK, at_us) : NULL,
                    others, sizeof(others));
@@ -1324,6 +1319,15 @@ int report_write_text(const struct report *r, FILE *out)
     return ferror(out) ? CSVFILE_EIO : STORE_OK;
 }
 
+/* Digits with at most one decimal point ("1.5"), nothing else: no inf, nan or hex. */
+static bool plain_number(const char *t)
+{
+    size_t digits = strspn(t, "0123456789");
+    if (t[digits] == '.')
+        digits += 1 + strspn(t + digits + 1, "0123456789");
+    return digits > 0 && t[digits] == '\0' && strcmp(t, ".") != 0;
+}
+
 /* A cell as a spreadsheet should get it: printable, and never a formula — text starting with
  * = + - @ (or a tab or carriage return) gets a leading apostrophe, which Excel and LibreOffice
  * show as text (OWASP's advice), unless it is a plain number like "-1.5". */
@@ -1332,11 +1336,8 @@ static void csv_cell(const char *text, char out[REPORT_CELL * 3 + 2])
     char safe[REPORT_CELL * 3];
     utf8_printable(safe, sizeof(safe), text);
     bool formula = strchr("=+-@\t\r", safe[0]) && safe[0] != '\0';
-    if (formula && (safe[0] == '-' || safe[0] == '+')) {
-        char *end = NULL;
-        strtod(safe, &end);
-        formula = (end == safe || *end != '\0') && strcmp(safe, "-") != 0;
-    }
+    if (formula && (safe[0] == '-' || safe[0] == '+'))
+        formula = !plain_number(safe + 1) && strcmp(safe, "-") != 0;
     snprintf(out, REPORT_CELL * 3 + 2, "%s%s", formula ? "'" : "", safe);
 }
 

@@ -207,7 +207,7 @@ static void test_trainer_mode_locks_after_a_minute(void **state)
     at(f, "2023-09-13 15:00");
     unlock(f);
     later(f, 30 * S);
-    act(f, ACT_BUTTON, button(f, "Evacuation list"));
+    act(f, ACT_BUTTON, button(f, "CPI grid")); /* (the roll call stays longer: below) */
     assert_int_equal(view(f)->screen, SCREEN_TABLE);
     later(f, 59 * S);
     assert_int_equal(view(f)->screen, SCREEN_TABLE); /* a touch 59 s ago */
@@ -341,6 +341,44 @@ static void test_who_is_at_risk_tonight(void **state)
     at(f, "2024-01-27 15:30"); /* a Saturday */
     act(f, ACT_BUTTON, button(f, "Who is at risk"));
     assert_string_equal(view(f)->headline, "No session today");
+}
+
+/* A fire drill: the roll call lists everyone in the building by surname (the trainer taking it
+ * first, accounted for), a touch ticks a name and the counts follow, and it stays up while
+ * the warden works through it (not the menu's 60 seconds). */
+static void test_a_roll_call(void **state)
+{
+    struct fixture *f = *state;
+    at(f, "2023-09-13 15:10");
+    badge(f, GARETH);
+    badge(f, "9b1f6c3d"); /* Joanne */
+    at(f, "2023-09-13 15:30");
+    unlock(f);
+    act(f, ACT_BUTTON, button(f, "Evacuation list"));
+    assert_int_equal(view(f)->screen, SCREEN_TABLE);
+    assert_string_equal(f->v.title, "Roll call: everyone in the building for CPD");
+    assert_string_equal(f->v.rows[0].cells[0], "Rachel Greenhalgh (taking the roll call)");
+    assert_string_equal(f->v.rows[1].cells[0], "Gareth Lomax");
+    assert_string_equal(f->v.rows[2].cells[0], "Joanne Tattersall");
+    assert_string_equal(f->v.rows[1].cells[2], "since 15:10");
+    assert_int_equal(f->v.rows[1].tone, TONE_V_NEUTRAL);
+    assert_non_null(strstr(f->v.subtitle, "3 in the building at 15:30 · 1 accounted for · 2 "
+                                          "still to find"));
+    act(f, ACT_ROW, row(f, "Joanne Tattersall"));
+    assert_int_equal(view(f)->screen, SCREEN_TABLE);
+    assert_non_null(strstr(f->v.subtitle, "2 accounted for · 1 still to find"));
+    assert_string_equal(f->v.rows[2].cells[4], "\u2714 here");
+    assert_int_equal(f->v.rows[2].tone, TONE_V_OK);
+    /* Five minutes without a touch: still the roll call, ticks kept. */
+    later(f, 5 * 60 * S);
+    assert_int_equal(view(f)->screen, SCREEN_TABLE);
+    assert_non_null(strstr(f->v.subtitle, "2 accounted for"));
+    /* A second touch unticks (a mistaken tick is put right). */
+    act(f, ACT_ROW, row(f, "Joanne Tattersall"));
+    assert_non_null(strstr(view(f)->subtitle, "1 accounted for · 2 still to find"));
+    /* Half an hour untouched: it locks like any trainer screen, and the ticks go with it. */
+    later(f, 31 * 60 * S);
+    assert_false(view(f)->screen == SCREEN_TABLE);
 }
 
 static void test_enrol_a_badge_on_the_spot(void **state)
@@ -554,6 +592,7 @@ int main(void)
         T(test_trainer_mode_locks_after_a_minute),
         T(test_manual_sign_in_is_its_own_event),
         T(test_who_is_at_risk_tonight),
+        T(test_a_roll_call),
         T(test_enrol_a_badge_on_the_spot),
         T(test_cpi_grid_and_verification),
         T(test_a_tap_that_cannot_be_saved_says_so),

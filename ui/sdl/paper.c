@@ -446,13 +446,15 @@ int paper_write_pdf(const struct report *report, const struct paper_header *head
         lay_out(&s);
         cairo_show_page(cr);
         /* cairo stops drawing at its first error: a page it gave up on is not a page. */
-        if (cairo_status(cr) != CAIRO_STATUS_SUCCESS)
-            err = PAPER_EWRITE;
+        cairo_status_t status = cairo_status(cr);
+        if (status != CAIRO_STATUS_SUCCESS)
+            err = status == CAIRO_STATUS_WRITE_ERROR ? PAPER_EWRITE : PAPER_EDRAW;
     }
     cairo_destroy(cr);
     cairo_surface_finish(surface);
-    if (err == PAPER_OK && cairo_surface_status(surface) != CAIRO_STATUS_SUCCESS)
-        err = PAPER_EWRITE;
+    cairo_status_t status = cairo_surface_status(surface);
+    if (err == PAPER_OK && status != CAIRO_STATUS_SUCCESS)
+        err = status == CAIRO_STATUS_WRITE_ERROR ? PAPER_EWRITE : PAPER_EDRAW;
     cairo_surface_destroy(surface);
     if (pages)
         *pages = err == PAPER_OK ? s.pages : 0;

@@ -31,6 +31,8 @@ static int admin(const char *args)
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+static void sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 #define assert_output_has(text)                                                                    \
     do {                                                                                           \
         if (!strstr(output, (text)))                                                               \
@@ -166,9 +168,11 @@ static void test_bad_input_fails_cleanly(void **state)
     assert_output_has("nothing imported");
     /* Names reach terminals, spreadsheets and paper: no control character, no invalid UTF-8,
      * no bidirectional override gets in — the line and the column are named. */
-    static const char *const hostile[] = {"Eve \x1b]0;pwned\x07", "Bad \xff byte",
-                                          "Line\u2028\x0abreak", "Mallory \xe2\x80\xae"};
-    for (int i = 0; i < 4; i++) {
+    static const char *const hostile[] = {"Eve \x1b]0;pwned\x07",    "Bad \xff byte",
+                                          "Line\u2028\x0abreak",     "Mallory \xe2\x80\xae",
+                                          "Over\xc0\xaflong",        "Surrogate \xed\xa0\x80",
+                                          "Beyond \xf4\x90\x80\x80", "Mark \xe2\x80\x8f"};
+    for (int i = 0; i < 8; i++) {
         char roster[256];
         snprintf(roster, sizeof(roster),
                  "staff_no,name,academy,role,active,badge_uid\nBIT9000,\"%s\",Kingsway,staff,"
@@ -180,6 +184,12 @@ static void test_bad_input_fails_cleanly(void **state)
         assert_output_has("hostile.csv:2: error: name: not plain text");
         assert_output_has("nothing imported");
     }
+    /* A NUL would cut the name short without a word: it is refused like any control. */
+    sh("printf 'staff_no,name,academy,role,active,badge_uid\\nBIT9000,Nul\\000x Brown,Kingsway,"
+       "staff,yes,\\n' > nul.csv");
+    snprintf(args, sizeof(args), "import roster '%s/nul.csv'", dir);
+    assert_int_equal(admin(args), 1);
+    assert_output_has("nul.csv:2: error: name: not plain text");
     assert_int_equal(admin("import credits /nonexistent.csv"), 1);
     assert_output_has("/nonexistent.csv: error: cannot open: No such file or directory");
     test_write_file(dir, "kiosk.ini", "[kiosk]\nid = other-kiosk\n", path, sizeof(path));
@@ -445,7 +455,7 @@ static void test_corrections_from_the_office(void **state)
     /* A report that cannot be written: one line, exit 1 (the file itself: test_safefile). */
     sh("CPD_KIOSK_DB='%s/kiosk.db' '%s/cpd-admin' report statements --summary > /dev/full "
        "2> err.txt; test $? = 1 && grep -qx 'cpd-admin: standard output: could not write it all "
-       "(disk full?)' err.txt",
+       "(disk full?): No space left on device' err.txt",
        dir, CPD_BINARY_DIR);
     assert_int_equal(admin("report statements --summary --format csv --output /dev/full"), 1);
     sh("test -c /dev/full"); /* a device is written to, never replaced */

@@ -12,6 +12,7 @@
 
 #include "core/services/corrections.h"
 #include "core/services/report.h"
+#include "core/services/tapflow.h"
 #include "tests/support/testutil.h"
 
 #define SARAH "04:5A:2B:72:1C:6E:80" /* BIT0001, booked */
@@ -75,7 +76,7 @@ static void test_register_golden(void **state)
     char *text = write_all(&r, false);
     assert_non_null(strstr(text, "Register: The role of the in class support\n"
                                  "Session au2-in-class-support, 2023-11-27 15:45–17:15, Central "
-                                 "Office (1.5 credits)\n"
+                                 "Office (1.5 credits printed)\n"
                                  "2 attended (1 without a booking) · 2 booked but absent\n"));
     free(csv);
     free(text);
@@ -146,6 +147,47 @@ static void test_a_forgotten_sign_out_as_of_then(void **state)
         STORE_OK);
     assert_int_equal(r.n_rows, 0);
     report_free(&r);
+    /* Sarah signs out at 17:16; the next day's tap runs the kiosk's sweep, which closes
+     * Hannah's attendance. Asked about the evening, neither later fact is there yet: at 16:30
+     * both are still signed in, at 17:30 Hannah is still in the building. */
+    assert_int_equal(test_tap(&k, SARAH, "2023-11-27 15:58", NULL, NULL), TAP_SIGNED_IN);
+    assert_int_equal(test_tap(&k, SARAH, "2023-11-27 17:16", NULL, NULL), TAP_SIGNED_OUT);
+    assert_int_equal(test_tap(&k, TOM, "2023-11-28 15:40", NULL, NULL), TAP_NO_SESSION);
+    struct attendance swept;
+    struct person hannah;
+    struct session in_class;
+    assert_int_equal(store_person_by_staff_no(k.store, "BIT0005", &hannah), STORE_OK);
+    assert_int_equal(store_session_by_code(k.store, "au2-in-class-support", &in_class), STORE_OK);
+    assert_int_equal(store_attendance_get(k.store, hannah.id, in_class.id, &swept), STORE_OK);
+    assert_true(swept.flags & ATT_NO_SIGNOUT); /* the sweep ran */
+    assert_int_equal(report_register(k.store, &k.rules, "Central Office", "au2-in-class-support",
+                                     test_at("2023-11-27 16:30"), &r),
+                     STORE_OK);
+    assert_int_equal(r.n_rows, 3); /* and Priya, booked, absent */
+    for (size_t i = 0; i < r.n_rows; i++) {
+        if (strcmp(r.rows[i].cells[1], "BIT0003") == 0)
+            continue;
+        assert_string_equal(r.rows[i].cells[5], ""); /* no sign-out yet */
+        assert_string_equal(r.rows[i].cells[6], strcmp(r.rows[i].cells[0], "Sarah Whitworth")
+                                                    ? "still signed in"
+                                                    : "late 13 min; still signed in");
+    }
+    report_free(&r);
+    assert_int_equal(
+        report_evacuation(k.store, &k.rules, "Central Office", test_at("2023-11-27 17:30"), &r),
+        STORE_OK);
+    assert_int_equal(r.n_rows, 1);
+    assert_string_equal(r.rows[0].cells[0], "Hannah Pickering");
+    report_free(&r);
+    /* The evening's credits as of 16:30 are not yet counted; at the end of the year they are. */
+    struct credit_summary sum = {0};
+    assert_int_equal(
+        tapflow_summary(k.store, &k.rules, hannah.id, test_at("2023-11-27 16:30"), &sum), STORE_OK);
+    assert_int_equal(sum.total_q, 12); /* her Online Safety certificate only */
+    assert_int_equal(
+        tapflow_summary(k.store, &k.rules, hannah.id, test_at("2024-07-20 09:00"), &sum), STORE_OK);
+    assert_int_equal(sum.total_q, 12 + 6);
+    credits_summary_free(&sum);
     testkiosk_close(&k);
 }
 
@@ -312,7 +354,7 @@ static void test_writers_make_hostile_text_inert(void **state)
     snprintf(r.title, sizeof(r.title), "Title \x1b[2J");
     static const char *const names[] = {"=cmd|' /C calc'!A0",   "+SUM(A1)",     "@SUM(A1)", "-2+3",
                                         "Eve \x1b]0;pwned\x07", "Bad \xff byte"};
-    static const char *const credits[] = {"-1.5", "-", "1", "+2", "\t3", "0"};
+    static const char *const credits[] = {"-1.5", "-", "1", "+2", "\t3", "-inf"};
     r.rows = calloc(6, sizeof(*r.rows));
     r.n_rows = r.cap_rows = 6;
     for (int i = 0; i < 6; i++) {
@@ -326,7 +368,7 @@ static void test_writers_make_hostile_text_inert(void **state)
     assert_non_null(strstr(csv, "\"'-2+3\",\"+2\"\r\n"));
     assert_non_null(strstr(csv, "\"Eve \xEF\xBF\xBD]0;pwned\xEF\xBF\xBD\",\"\xEF\xBF\xBD"
                                 "3\"\r\n"));
-    assert_non_null(strstr(csv, "\"Bad \xEF\xBF\xBD byte\",\"0\"\r\n"));
+    assert_non_null(strstr(csv, "\"Bad \xEF\xBF\xBD byte\",\"'-inf\"\r\n"));
     assert_null(strchr(csv, '\x1b'));
     char *text = write_all(&r, false);
     assert_null(strchr(text, '\x1b'));

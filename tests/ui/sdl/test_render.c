@@ -231,8 +231,8 @@ static void every_screen(void)
     shoot("at-risk", "Who is at risk: today's people who may not reach 16 credits");
     act(ACT_ROW, 0);
     shoot("at-risk-detail", "Who is at risk: a person touched, the whole risk and the way back");
-    act(ACT_OK, 0);
-    act(ACT_BACK, 0);
+    act(ACT_BACK, 0); /* to the list */
+    act(ACT_BACK, 0); /* to the menu */
     act(ACT_BUTTON, 3);
     shoot("manual-pick-person", "Sign in by hand: pick the person (booked people first)");
     act(ACT_ROW, 0);
@@ -241,7 +241,9 @@ static void every_screen(void)
     shoot("manual-done", "Signed in by hand");
     act(ACT_OK, 0);
     act(ACT_BUTTON, 6);
-    shoot("evacuation", "Evacuation list: everyone signed in now");
+    shoot("evacuation", "Roll call: everyone in the building, the trainer first, by surname");
+    act(ACT_ROW, 1);
+    shoot("evacuation-ticked", "Roll call: a name touched is ticked, and the counts follow");
     act(ACT_BACK, 0);
     act(ACT_BUTTON, 5);
     shoot("enrol-wait", "Enrol a badge: tap it");
