@@ -515,7 +515,7 @@ void screens_build(const struct view *v, struct screen_out *out)
         y = tone_band(&L, v->tone, v->headline, y);
         lines_block(&L, v, y + L.body / 2);
         if (v->screen == SCREEN_MESSAGE && v->n_buttons == 0)
-            back_button(&L, "Cancel");
+            back_button(&L, "Done"); /* what is done is done: nothing here undoes it */
         if (v->screen == SCREEN_RESULT)
             hot(&L, R(0, L.top, L.w, L.h - L.top), ACT_OK, 0);
         break;

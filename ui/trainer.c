@@ -44,7 +44,15 @@ enum flow {
     FLOW_ENROL,    /* badge → person */
 };
 
-enum step { STEP_NONE, STEP_SESSION, STEP_PERSON, STEP_REASON, STEP_BADGE, STEP_CONFIRM };
+enum step {
+    STEP_NONE,
+    STEP_SESSION,
+    STEP_PERSON,
+    STEP_REASON,
+    STEP_BADGE,
+    STEP_CONFIRM,
+    STEP_APPROVE, /* the CPI sessions to approve, with why each was flagged: yes or not now */
+};
 
 struct trainer {
     struct trainer_options opt;
@@ -616,6 +624,8 @@ static void show_at_risk(struct trainer *t, int64_t now)
 
 /* ---- CPI grid ---------------------------------------------------------------------------- */
 
+#define CPI_MARK 1 /* cells[CPI_MARK + 1 … 4]: the cohort's sessions; + 5: the status */
+
 struct cpi_ctx {
     struct trainer *t;
     int column; /* which of the cohort's sessions, 1–4 */
@@ -626,20 +636,20 @@ struct cpi_ctx {
 
 static struct panel_item *cpi_person(struct cpi_ctx *c, const struct person *p)
 {
-    /* One row per person and cohort: ids are person ids, the cohort is in cells[0]. */
+    /* One row per person and cohort: ids are person ids, the cohort has its own column. */
+    const char *cohort = strncmp(c->group, "cpi-", 4) == 0 ? c->group + 4 : c->group;
     for (int i = 0; i < c->t->panel.n_items; i++) {
         struct panel_item *it = &c->t->panel.items[i];
-        const char *cohort = strncmp(c->group, "cpi-", 4) == 0 ? c->group + 4 : c->group;
-        if (it->id == p->id && strstr(it->cells[0], cohort))
+        if (it->id == p->id && strcmp(it->cells[1], cohort) == 0)
             return it;
     }
     struct panel_item *it = panel_list_add(&c->t->panel, p->id);
     if (!it)
         return NULL;
-    const char *cohort = strncmp(c->group, "cpi-", 4) == 0 ? c->group + 4 : c->group;
-    utf8_printf(it->cells[0], sizeof(it->cells[0]), "%s (%s)", p->name, cohort);
+    utf8_printf(it->cells[0], sizeof(it->cells[0]), "%s", p->name);
+    utf8_printf(it->cells[1], sizeof(it->cells[1]), "%s", cohort);
     for (int s = 1; s <= 4; s++)
-        utf8_printf(it->cells[s], sizeof(it->cells[s]), "–");
+        utf8_printf(it->cells[CPI_MARK + s], sizeof(it->cells[0]), "–");
     return it;
 }
 
@@ -653,7 +663,7 @@ static int cpi_attended(void *ctx, const struct person *p, const struct attendan
                        : credits_attendance_complete(c->t->opt.rules, c->session, a)
                            ? "\u2714"
                            : "\u26A0 review";
-    utf8_printf(it->cells[c->column], sizeof(it->cells[c->column]), "%s", mark);
+    utf8_printf(it->cells[CPI_MARK + c->column], sizeof(it->cells[0]), "%s", mark);
     return 0;
 }
 
@@ -662,8 +672,8 @@ static int cpi_booked(void *ctx, const struct person *p, int unused)
     (void)unused;
     struct cpi_ctx *c = ctx;
     struct panel_item *it = cpi_person(c, p);
-    if (it && c->column <= 4 && strcmp(it->cells[c->column], "–") == 0)
-        utf8_printf(it->cells[c->column], sizeof(it->cells[c->column]), "%s",
+    if (it && c->column <= 4 && strcmp(it->cells[CPI_MARK + c->column], "–") == 0)
+        utf8_printf(it->cells[CPI_MARK + c->column], sizeof(it->cells[0]), "%s",
                     c->session->end_us < c->now ? "\u2716 missed" : "booked");
     return 0;
 }
@@ -672,29 +682,42 @@ static void cpi_status(struct panel_item *it)
 {
     int done = 0, review = 0, missed = 0;
     for (int s = 1; s <= 4; s++) {
-        done += strcmp(it->cells[s], "\u2714") == 0;
-        review += strstr(it->cells[s], "review") != NULL;
-        missed += strstr(it->cells[s], "missed") != NULL;
+        done += strcmp(it->cells[CPI_MARK + s], "\u2714") == 0;
+        review += strstr(it->cells[CPI_MARK + s], "review") != NULL;
+        missed += strstr(it->cells[CPI_MARK + s], "missed") != NULL;
     }
+    char *status = it->cells[CPI_MARK + 5];
     it->selectable = review > 0;
     if (done == 4) {
-        utf8_printf(it->cells[5], sizeof(it->cells[5]), "Complete");
+        utf8_printf(status, sizeof(it->cells[0]), "Complete");
         it->tone = TONE_V_OK;
     } else if (missed) {
-        utf8_printf(it->cells[5], sizeof(it->cells[5]), "At risk");
+        utf8_printf(status, sizeof(it->cells[0]), "At risk");
         it->tone = TONE_V_ERROR;
     } else if (review) {
-        utf8_printf(it->cells[5], sizeof(it->cells[5]), "Verify %d", review);
+        utf8_printf(status, sizeof(it->cells[0]), "Verify %d", review);
         it->tone = TONE_V_WARNING;
     } else {
-        utf8_printf(it->cells[5], sizeof(it->cells[5]), "%d of 4", done);
+        utf8_printf(status, sizeof(it->cells[0]), "%d of 4", done);
     }
+}
+
+static int urgency(enum view_tone tone)
+{
+    return tone == TONE_V_ERROR ? 0 : tone == TONE_V_WARNING ? 1 : 2;
+}
+
+static int by_urgency(const void *a, const void *b)
+{
+    const struct panel_item *x = a, *y = b;
+    int c = urgency(x->tone) - urgency(y->tone);
+    return c ? c : strcoll(x->cells[0], y->cells[0]);
 }
 
 static void show_cpi(struct trainer *t, int64_t now)
 {
-    static const char *const cols[] = {"Name (cohort)", "1", "2", "3", "4", "Status"};
-    panel_list(&t->panel, "CPI Initial Training: 4 sessions, all needed for 13 credits", cols, 6);
+    static const char *const cols[] = {"Name", "Cohort", "1", "2", "3", "4", "Status"};
+    panel_list(&t->panel, "CPI Initial Training: 4 sessions, all needed for 13 credits", cols, 7);
     struct session *sessions = NULL;
     size_t n = 0;
     int err = lists_package_sessions(t->opt.store, &sessions, &n);
@@ -720,6 +743,8 @@ static void show_cpi(struct trainer *t, int64_t now)
         at_risk += t->panel.items[i].tone == TONE_V_ERROR;
         complete += t->panel.items[i].tone == TONE_V_OK;
     }
+    /* What needs the trainer first: at risk, then to verify, then the rest, by name. */
+    qsort(t->panel.items, (size_t)t->panel.n_items, sizeof(t->panel.items[0]), by_urgency);
     utf8_printf(t->panel.subtitle, sizeof(t->panel.subtitle),
                 "%d complete · %d at risk of missing their 13 credits · touch a row to verify",
                 complete, at_risk);
@@ -739,6 +764,43 @@ static struct trainer_act act(const struct trainer *t, int64_t now, int64_t mono
                                 .clock_state = t->opt.clock_state,
                                 .now_us = now,
                                 .mono_us = mono};
+}
+
+/* Before one touch counts someone's sessions in full: which ones, and why each was flagged. */
+static void confirm_cpi(struct trainer *t, int64_t person_id, int64_t now)
+{
+    struct session *sessions = NULL;
+    size_t n = 0;
+    char why[VIEW_TEXT] = "", title[VIEW_TEXT];
+    int err = store_person_by_id(t->opt.store, person_id, &t->person);
+    if (err == STORE_OK)
+        err = lists_package_sessions(t->opt.store, &sessions, &n);
+    for (size_t i = 0; i < n && err == STORE_OK; i++) {
+        struct attendance a;
+        if (sessions[i].kind != KIND_CPI_INITIAL ||
+            store_attendance_get(t->opt.store, person_id, sessions[i].id, &a) != STORE_OK ||
+            a.in_us == 0 || a.out_us == 0 || (a.flags & ATT_VOID) ||
+            credits_attendance_complete(t->opt.rules, &sessions[i], &a))
+            continue;
+        char day[16], status[96];
+        enum view_tone tone;
+        civil_format_short(sessions[i].date, day);
+        describe(&a, status, sizeof(status), &tone);
+        size_t used = strlen(why);
+        utf8_printf(why + used, sizeof(why) - used, "%s%s: %s", used ? "; " : "", day, status);
+    }
+    free(sessions);
+    if (err != STORE_OK) {
+        fail(t, err, "cannot read the CPI sessions");
+        return;
+    }
+    utf8_printf(title, sizeof(title), "Verify %s's CPI sessions?", t->person.name);
+    panel_buttons(&t->panel, PANEL_BUTTONS, title,
+                  "Approving counts each in full, recorded with your name");
+    panel_button(&t->panel, 1, "Approve", why, true, TONE_V_OK);
+    panel_button(&t->panel, 0, "Not now", "Nothing is recorded", true, TONE_V_NEUTRAL);
+    t->step = STEP_APPROVE;
+    stay(t, now);
 }
 
 static void approve_cpi(struct trainer *t, int64_t person_id, int64_t now, int64_t mono)
@@ -996,7 +1058,7 @@ static void list_action(struct trainer *t, struct view_action a, int64_t now, in
     if (!it)
         return;
     if (t->flow == FLOW_CPI) {
-        approve_cpi(t, it->id, now, mono);
+        confirm_cpi(t, it->id, now);
         return;
     }
     if (t->flow == FLOW_EVACUATION) {
@@ -1030,6 +1092,10 @@ static void buttons_action(struct trainer *t, struct view_action a, int64_t now,
         after_session(t, now);
     else if (t->step == STEP_REASON)
         record_by_hand(t, (int)id, now, mono);
+    else if (t->step == STEP_APPROVE && id == 1)
+        approve_cpi(t, t->person.id, now, mono);
+    else if (t->step == STEP_APPROVE)
+        show_cpi(t, now); /* not now: back to the grid, nothing recorded */
 }
 
 void trainer_action(struct trainer *t, struct view_action a, int64_t now, int64_t mono)

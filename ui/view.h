@@ -12,7 +12,7 @@
 #define VIEW_SESSIONS 5
 #define VIEW_BUTTONS  10
 #define VIEW_ROWS     48
-#define VIEW_COLUMNS  6
+#define VIEW_COLUMNS  7
 #define VIEW_LEGEND   8
 #define VIEW_TEXT     192
 #define VIEW_CELL     160 /* a table cell: a session title with its date fits */

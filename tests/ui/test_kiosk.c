@@ -423,22 +423,36 @@ static void test_cpi_grid_and_verification(void **state)
     act(f, ACT_BUTTON, button(f, "CPI grid"));
     int r = row(f, "Gareth Lomax");
     const struct view_row *gareth = &f->v.rows[r - f->v.first_row];
-    assert_non_null(strstr(gareth->cells[1], "review"));
+    assert_non_null(strstr(gareth->cells[2], "review"));
+    assert_string_equal(gareth->cells[1], "autumn");
     assert_int_equal(gareth->tone, TONE_V_WARNING);
     assert_true(gareth->selectable);
     /* Megan was booked on session 1 and never came: at risk. */
     const struct view_row *megan = &f->v.rows[row(f, "Megan Crompton") - f->v.first_row];
-    assert_non_null(strstr(megan->cells[1], "missed"));
+    assert_non_null(strstr(megan->cells[2], "missed"));
+    assert_true(row(f, "Megan Crompton") < row(f, "Gareth Lomax")); /* at risk first */
     assert_int_equal(megan->tone, TONE_V_ERROR);
+    /* A touch asks first, saying which session and why it was flagged; "Not now" records
+     * nothing. */
     act(f, ACT_ROW, r);
-    assert_string_equal(view(f)->headline, "Verified");
+    assert_int_equal(view(f)->screen, SCREEN_CHOOSE);
+    assert_string_equal(f->v.title, "Verify Gareth Lomax's CPI sessions?");
+    assert_string_equal(f->v.buttons[0].label, "Approve");
+    assert_string_equal(f->v.buttons[0].detail, "Wed 13 Sep: Out 18:10 (came late)");
+    act(f, ACT_BUTTON, button(f, "Not now"));
+    assert_int_equal(view(f)->screen, SCREEN_TABLE);
     struct event e;
+    assert_int_equal(store_last_event_of(f->k.store, "BIT0004", &e), STORE_OK);
+    assert_int_not_equal(e.type, EV_APPROVE);
+    act(f, ACT_ROW, row(f, "Gareth Lomax"));
+    act(f, ACT_BUTTON, button(f, "Approve"));
+    assert_string_equal(view(f)->headline, "Verified");
     assert_int_equal(store_last_event_of(f->k.store, "BIT0004", &e), STORE_OK);
     assert_int_equal(e.type, EV_APPROVE);
     act(f, ACT_OK, 0);
     act(f, ACT_BUTTON, button(f, "CPI grid"));
     gareth = &f->v.rows[row(f, "Gareth Lomax") - f->v.first_row];
-    assert_string_equal(gareth->cells[1], "\u2714");
+    assert_string_equal(gareth->cells[2], "\u2714");
 }
 
 static void test_a_tap_that_cannot_be_saved_says_so(void **state)
