@@ -744,7 +744,8 @@ static void show_cpi(struct trainer *t, int64_t now)
         complete += t->panel.items[i].tone == TONE_V_OK;
     }
     /* What needs the trainer first: at risk, then to verify, then the rest, by name. */
-    qsort(t->panel.items, (size_t)t->panel.n_items, sizeof(t->panel.items[0]), by_urgency);
+    if (t->panel.n_items > 1)
+        qsort(t->panel.items, (size_t)t->panel.n_items, sizeof(t->panel.items[0]), by_urgency);
     utf8_printf(t->panel.subtitle, sizeof(t->panel.subtitle),
                 "%d complete · %d at risk of missing their 13 credits · touch a row to verify",
                 complete, at_risk);

@@ -153,7 +153,8 @@ static void apply_leavers(struct import_ctx *c, const struct rrow *rows, size_t 
     }
     for (size_t i = 0; i < n; i++)
         l.in_file[i] = rows[i].person.staff_no;
-    qsort(l.in_file, n, sizeof(*l.in_file), by_text);
+    if (n > 1)
+        qsort(l.in_file, n, sizeof(*l.in_file), by_text);
     int err = store_people_each(c->store, note_leaver, &l);
     err = err == STORE_OK || err == CPD_STOP ? l.err : err;
     if (l.n > 1)

@@ -296,8 +296,11 @@ int report_register(struct store *store, const struct rules *rules, const char *
         return err;
     }
     /* Those who came, then those booked who did not, each by surname as on a paper register. */
-    qsort(out->rows, attended_rows, sizeof(out->rows[0]), by_surname);
-    qsort(out->rows + attended_rows, out->n_rows - attended_rows, sizeof(out->rows[0]), by_surname);
+    if (attended_rows > 1)
+        qsort(out->rows, attended_rows, sizeof(out->rows[0]), by_surname);
+    if (out->n_rows - attended_rows > 1)
+        qsort(out->rows + attended_rows, out->n_rows - attended_rows, sizeof(out->rows[0]),
+              by_surname);
     add_line(out, "%d attended (%d without a booking) · %d booked but absent", c.attended,
              c.unbooked, c.absent);
     return STORE_OK;
@@ -366,7 +369,8 @@ int report_evacuation(struct store *store, const struct rules *rules, const char
         report_free(out);
         return err;
     }
-    qsort(out->rows, out->n_rows, sizeof(out->rows[0]), by_surname);
+    if (out->n_rows > 1)
+        qsort(out->rows, out->n_rows, sizeof(out->rows[0]), by_surname);
     /* One line a person, even signed into two sessions at once. */
     size_t keep = 0;
     for (size_t i = 0; i < out->n_rows; i++) {
@@ -510,7 +514,8 @@ int report_due(struct store *store, const struct rules *rules, int64_t at_us, in
         return err;
     }
     /* By academy, name and course: the same order here and on the ledger's copy. */
-    qsort(out->rows, out->n_rows, sizeof(out->rows[0]), by_academy_name_course);
+    if (out->n_rows > 1)
+        qsort(out->rows, out->n_rows, sizeof(out->rows[0]), by_academy_name_course);
     char date[CIVIL_DATE_LEN];
     civil_format_date(today, date);
     snprintf(out->title, sizeof(out->title), "Mandatory training due");
@@ -1256,7 +1261,8 @@ int report_at_risk(struct store *store, const struct rules *rules, int64_t at_us
         report_free(out);
         return err;
     }
-    qsort(out->rows, out->n_rows, sizeof(out->rows[0]), by_urgency);
+    if (out->n_rows > 1)
+        qsort(out->rows, out->n_rows, sizeof(out->rows[0]), by_urgency);
     char when[24];
     zone_format_local(at_us, when);
     snprintf(out->title, sizeof(out->title), "Who is at risk");
