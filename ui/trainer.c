@@ -11,6 +11,7 @@
 #include "core/domain/credits.h"
 #include "core/domain/crypto.h"
 #include "core/domain/tap.h"
+#include "core/services/corrections.h"
 #include "core/services/lists.h"
 #include "core/services/report.h"
 #include "core/services/trainer_ops.h"
@@ -52,7 +53,11 @@ enum step {
     STEP_BADGE,
     STEP_CONFIRM,
     STEP_APPROVE, /* the CPI sessions to approve, with why each was flagged: yes or not now */
+    STEP_FIX,     /* a register row touched: approve, the missed sign-out, void, or not now */
 };
+
+/* What a trainer can put right on a register row (button ids). */
+enum fix { FIX_NONE, FIX_APPROVE, FIX_OUT_AT_END, FIX_OUT_NOW, FIX_VOID };
 
 struct trainer {
     struct trainer_options opt;
@@ -296,7 +301,8 @@ static int register_row(void *ctx, const struct person *p, const struct attendan
     utf8_printf(it->cells[0], sizeof(it->cells[0]), "%s", p->name);
     describe(a, it->cells[1], sizeof(it->cells[1]), &it->tone);
     utf8_printf(it->cells[2], sizeof(it->cells[2]), "%s", p->academy);
-    it->selectable = t->flow == FLOW_SIGN_OUT && a->in_us != 0 && a->out_us == 0;
+    it->selectable = (t->flow == FLOW_SIGN_OUT && a->in_us != 0 && a->out_us == 0) ||
+                     (t->flow == FLOW_REGISTER && a->in_us != 0 && !(a->flags & ATT_VOID));
     return 0;
 }
 
@@ -336,9 +342,85 @@ static void show_register(struct trainer *t, int64_t now)
         missing += strncmp(t->panel.items[i].cells[1], "Booked", 6) == 0;
     }
     utf8_printf(t->panel.subtitle, sizeof(t->panel.subtitle),
-                "%d in now · %d late · %d booked but not here", in, late, missing);
+                "%d in now · %d late · %d booked but not here · touch a name to put it right", in,
+                late, missing);
     t->step = STEP_NONE;
     stay(t, now);
+}
+
+/* A register row touched: what can be put right, each a correction event with the trainer's
+ * name and the reason the button says. */
+static void ask_fix(struct trainer *t, int64_t person_id, int64_t now)
+{
+    struct attendance a;
+    if (store_person_by_id(t->opt.store, person_id, &t->person) != STORE_OK ||
+        store_attendance_get(t->opt.store, person_id, t->session.id, &a) != STORE_OK)
+        return;
+    char title[VIEW_TEXT], status[96], end[8], at[8], label[96];
+    enum view_tone tone;
+    describe(&a, status, sizeof(status), &tone);
+    format_time(t->session.end_us, end);
+    format_time(now, at);
+    utf8_printf(title, sizeof(title), "Put right: %s", t->person.name);
+    panel_buttons(&t->panel, PANEL_BUTTONS, title, status);
+    bool open = a.out_us == 0 || (a.flags & ATT_NO_SIGNOUT);
+    bool flagged = !credits_attendance_complete(t->opt.rules, &t->session, &a);
+    panel_button(&t->panel, FIX_APPROVE, "Approve in full", "Seen in the session by you",
+                 a.out_us != 0 && flagged && !(a.flags & ATT_APPROVED), TONE_V_OK);
+    utf8_printf(label, sizeof(label), "Signed out at the end (%s)", end);
+    panel_button(&t->panel, FIX_OUT_AT_END, label, "Left at the end without tapping out", open,
+                 TONE_V_INFO);
+    utf8_printf(label, sizeof(label), "Signed out now (%s)", at);
+    panel_button(&t->panel, FIX_OUT_NOW, label, "Leaving now without tapping out",
+                 open && now <= t->session.end_us + t->opt.rules->checkout_after_min * US_PER_MIN,
+                 TONE_V_INFO);
+    panel_button(&t->panel, FIX_VOID, "Recorded by mistake",
+                 "Tapped into the wrong session: "
+                 "it counts nothing",
+                 true, TONE_V_WARNING);
+    panel_button(&t->panel, FIX_NONE, "Not now", "Nothing is recorded", true, TONE_V_NEUTRAL);
+    t->step = STEP_FIX;
+    stay(t, now);
+}
+
+static void apply_fix(struct trainer *t, enum fix fix, int64_t now, int64_t mono)
+{
+    static const char *const reasons_of[] = {[FIX_APPROVE] = "seen in the session by the trainer",
+                                             [FIX_OUT_AT_END] =
+                                                 "left at the end without tapping out",
+                                             [FIX_OUT_NOW] = "left without tapping out",
+                                             [FIX_VOID] = "tapped into the wrong session"};
+    if (fix == FIX_NONE) {
+        show_register(t, now);
+        return;
+    }
+    struct correction c = {.store = t->opt.store,
+                           .rules = t->opt.rules,
+                           .by = t->who.name,
+                           .reason = reasons_of[fix],
+                           .clock_state = t->opt.clock_state,
+                           .now_us = now,
+                           .mono_us = mono};
+    const char *why = "";
+    int err = fix == FIX_APPROVE ? correct_approve(&c, &t->person, &t->session, &why)
+              : fix == FIX_VOID
+                  ? correct_void(&c, &t->person, &t->session, &why)
+                  : correct_sign_out(&c, &t->person, &t->session,
+                                     fix == FIX_OUT_NOW ? now : t->session.end_us, &why);
+    if (err != STORE_OK && why[0]) {
+        message(t, TONE_V_WARNING, "Not changed", now);
+        panel_message_line(&t->panel, "%s", why);
+        return;
+    }
+    if (err != STORE_OK) {
+        fail(t, err, "the correction was not recorded");
+        message(t, TONE_V_ERROR, "Not recorded", now);
+        panel_message_line(&t->panel, "%s", t->opt.fault->text);
+        return;
+    }
+    message(t, TONE_V_OK, "Put right", now);
+    panel_message_line(&t->panel, "%s: %s, recorded with your name.", t->person.name,
+                       reasons_of[fix]);
 }
 
 /* ---- evacuation -------------------------------------------------------------------------- */
@@ -1062,6 +1144,10 @@ static void list_action(struct trainer *t, struct view_action a, int64_t now, in
         confirm_cpi(t, it->id, now);
         return;
     }
+    if (t->flow == FLOW_REGISTER) {
+        ask_fix(t, it->id, now);
+        return;
+    }
     if (t->flow == FLOW_EVACUATION) {
         if (it->id >= 0 && (size_t)it->id < t->roll.n_rows) {
             toggle_tick(t, t->roll.rows[it->id].cells[1]);
@@ -1093,6 +1179,8 @@ static void buttons_action(struct trainer *t, struct view_action a, int64_t now,
         after_session(t, now);
     else if (t->step == STEP_REASON)
         record_by_hand(t, (int)id, now, mono);
+    else if (t->step == STEP_FIX)
+        apply_fix(t, (enum fix)id, now, mono);
     else if (t->step == STEP_APPROVE && id == 1)
         approve_cpi(t, t->person.id, now, mono);
     else if (t->step == STEP_APPROVE)
@@ -1105,6 +1193,10 @@ void trainer_action(struct trainer *t, struct view_action a, int64_t now, int64_
         return;
     t->seen_us = now;
     stay(t, now);
+    if (a.kind == ACT_BACK && t->flow == FLOW_REGISTER && t->step == STEP_FIX) {
+        show_register(t, now); /* back to the register, nothing recorded */
+        return;
+    }
     if (a.kind == ACT_BACK && t->flow == FLOW_AT_RISK && t->step == STEP_CONFIRM) {
         show_at_risk(t, now); /* back to the list the person was picked from */
         return;
@@ -1125,7 +1217,9 @@ void trainer_action(struct trainer *t, struct view_action a, int64_t now, int64_
         list_action(t, a, now, mono);
         break;
     case PANEL_MESSAGE:
-        if (a.kind == ACT_OK || a.kind == ACT_BUTTON)
+        if ((a.kind == ACT_OK || a.kind == ACT_BUTTON) && t->flow == FLOW_REGISTER)
+            show_register(t, now); /* back to the register the row was on */
+        else if (a.kind == ACT_OK || a.kind == ACT_BUTTON)
             open_menu(t, now);
         break;
     }

@@ -381,6 +381,45 @@ static void test_a_roll_call(void **state)
     assert_false(view(f)->screen == SCREEN_TABLE);
 }
 
+/* On the register a trainer puts an evening right where it happened: the missed sign-out at
+ * the end, then approval of a late arrival — each a correction event with their name and why;
+ * Back and "Not now" record nothing. */
+static void test_putting_the_register_right(void **state)
+{
+    struct fixture *f = *state;
+    at(f, "2023-09-13 15:30"); /* Gareth, 15 minutes late */
+    badge(f, GARETH);
+    at(f, "2023-09-13 18:20"); /* he left without tapping out */
+    unlock(f);
+    act(f, ACT_BUTTON, button(f, "Register"));
+    assert_int_equal(view(f)->screen, SCREEN_TABLE);
+    act(f, ACT_ROW, row(f, "Gareth Lomax"));
+    assert_int_equal(view(f)->screen, SCREEN_CHOOSE);
+    assert_string_equal(f->v.title, "Put right: Gareth Lomax");
+    assert_false(f->v.buttons[button(f, "Approve in full")].enabled); /* still open */
+    act(f, ACT_BACK, 0);
+    assert_int_equal(view(f)->screen, SCREEN_TABLE);
+    struct event e;
+    assert_int_equal(store_last_event_of(f->k.store, "BIT0004", &e), STORE_OK);
+    assert_int_equal(e.type, EV_SIGN_IN);
+    act(f, ACT_ROW, row(f, "Gareth Lomax"));
+    act(f, ACT_BUTTON, button(f, "Signed out at the end (18:15)"));
+    assert_string_equal(view(f)->headline, "Put right");
+    assert_int_equal(store_last_event_of(f->k.store, "BIT0004", &e), STORE_OK);
+    assert_int_equal(e.type, EV_MANUAL_SIGN_OUT);
+    char who[64], why[64];
+    event_who_and_why(&e, who, sizeof(who), why, sizeof(why));
+    assert_string_equal(who, "Rachel Greenhalgh");
+    assert_string_equal(why, "left at the end without tapping out");
+    act(f, ACT_OK, 0); /* back to the register */
+    assert_int_equal(view(f)->screen, SCREEN_TABLE);
+    act(f, ACT_ROW, row(f, "Gareth Lomax"));
+    assert_true(f->v.buttons[button(f, "Approve in full")].enabled);
+    act(f, ACT_BUTTON, button(f, "Approve in full"));
+    assert_int_equal(store_last_event_of(f->k.store, "BIT0004", &e), STORE_OK);
+    assert_int_equal(e.type, EV_APPROVE);
+}
+
 static void test_enrol_a_badge_on_the_spot(void **state)
 {
     struct fixture *f = *state;
@@ -607,6 +646,7 @@ int main(void)
         T(test_manual_sign_in_is_its_own_event),
         T(test_who_is_at_risk_tonight),
         T(test_a_roll_call),
+        T(test_putting_the_register_right),
         T(test_enrol_a_badge_on_the_spot),
         T(test_cpi_grid_and_verification),
         T(test_a_tap_that_cannot_be_saved_says_so),
