@@ -54,6 +54,7 @@ enum step {
     STEP_CONFIRM,
     STEP_APPROVE, /* the CPI sessions to approve, with why each was flagged: yes or not now */
     STEP_FIX,     /* a register row touched: approve, the missed sign-out, void, or not now */
+    STEP_REPLACE, /* enrolling for someone with a badge: replace which, keep both, or not now */
 };
 
 /* What a trainer can put right on a register row (button ids). */
@@ -72,6 +73,8 @@ struct trainer {
     struct session session; /* the flow's session */
     struct person person;   /* the flow's person */
     struct uid enrol_uid;
+    char old_badges[VIEW_BUTTONS][5]; /* the person's working badges (last 4), when enrolling */
+    int n_old_badges;
 
     bool sync_available;
     char sync_why[128];
@@ -1060,7 +1063,9 @@ bool trainer_badge(struct trainer *t, const struct uid *uid, int64_t now)
     return true;
 }
 
-static void enrol(struct trainer *t, int64_t now, int64_t mono)
+/* The new badge first; then the old one revoked (a correction with who and why), so a failure
+ * never leaves the person with no badge that works. replace: index into old_badges, or -1. */
+static void enrol(struct trainer *t, int replace, int64_t now, int64_t mono)
 {
     char last4[5];
     struct trainer_act a = act(t, now, mono);
@@ -1071,8 +1076,64 @@ static void enrol(struct trainer *t, int64_t now, int64_t mono)
         panel_message_line(&t->panel, "%s", t->opt.fault->text);
         return;
     }
-    message(t, TONE_V_OK, "Badge enrolled", now);
+    const char *why = "";
+    if (replace >= 0) {
+        struct correction c = {.store = t->opt.store,
+                               .rules = t->opt.rules,
+                               .by = t->who.name,
+                               .reason = "replaced at the kiosk by a new badge",
+                               .clock_state = t->opt.clock_state,
+                               .now_us = now,
+                               .mono_us = mono};
+        err = correct_revoke_badge(&c, &t->person, t->old_badges[replace], &why);
+    }
+    if (err != STORE_OK) {
+        fail(t, err, "the old badge was not revoked");
+        message(t, TONE_V_WARNING, "New badge enrolled, old one still works", now);
+        panel_message_line(&t->panel, "%s", why[0] ? why : t->opt.fault->text);
+        return;
+    }
+    message(t, TONE_V_OK, replace >= 0 ? "Badge replaced" : "Badge enrolled", now);
     panel_message_line(&t->panel, "Badge …%s now signs in %s.", last4, t->person.name);
+    if (replace >= 0)
+        panel_message_line(&t->panel,
+                           "Badge …%s is refused from now on, on every kiosk after "
+                           "its next sync.",
+                           t->old_badges[replace]);
+}
+
+static int old_badge(void *ctx, const uint8_t hash[CRYPTO_BADGE_HASH_BYTES], const char *last4,
+                     const char *staff_no)
+{
+    struct trainer *t = ctx;
+    bool revoked = false;
+    if (strcmp(staff_no, t->person.staff_no) != 0 || t->n_old_badges >= VIEW_BUTTONS - 2 ||
+        store_badge_revoked(t->opt.store, hash, &revoked) != STORE_OK || revoked)
+        return 0;
+    utf8_printf(t->old_badges[t->n_old_badges++], 5, "%s", last4);
+    return 0;
+}
+
+/* Someone who has a badge already: is the new one instead (lost, broken) or as well? */
+static void ask_replace(struct trainer *t, int64_t now, int64_t mono)
+{
+    t->n_old_badges = 0;
+    if (store_badge_hashes_each(t->opt.store, old_badge, t) != STORE_OK || t->n_old_badges == 0) {
+        enrol(t, -1, now, mono);
+        return;
+    }
+    char title[VIEW_TEXT], label[96];
+    utf8_printf(title, sizeof(title), "%s has a badge already", t->person.name);
+    panel_buttons(&t->panel, PANEL_BUTTONS, title, "Is the new one instead of it, or as well?");
+    for (int i = 0; i < t->n_old_badges; i++) {
+        utf8_printf(label, sizeof(label), "Replace badge …%s", t->old_badges[i]);
+        panel_button(&t->panel, i + 1, label, "Lost or broken: it stops working on every kiosk",
+                     true, TONE_V_WARNING);
+    }
+    panel_button(&t->panel, 100, "Keep both", "The new badge as another one", true, TONE_V_INFO);
+    panel_button(&t->panel, 0, "Not now", "Nothing is recorded", true, TONE_V_NEUTRAL);
+    t->step = STEP_REPLACE;
+    stay(t, now);
 }
 
 /* ---- dispatch ---------------------------------------------------------------------------- */
@@ -1162,7 +1223,7 @@ static void list_action(struct trainer *t, struct view_action a, int64_t now, in
     if (t->step != STEP_PERSON || store_person_by_id(t->opt.store, it->id, &t->person) != STORE_OK)
         return;
     if (t->flow == FLOW_ENROL)
-        enrol(t, now, mono);
+        ask_replace(t, now, mono);
     else
         ask_reason(t, now);
 }
@@ -1181,6 +1242,10 @@ static void buttons_action(struct trainer *t, struct view_action a, int64_t now,
         record_by_hand(t, (int)id, now, mono);
     else if (t->step == STEP_FIX)
         apply_fix(t, (enum fix)id, now, mono);
+    else if (t->step == STEP_REPLACE && id > 0)
+        enrol(t, id == 100 ? -1 : (int)id - 1, now, mono);
+    else if (t->step == STEP_REPLACE)
+        open_menu(t, now);
     else if (t->step == STEP_APPROVE && id == 1)
         approve_cpi(t, t->person.id, now, mono);
     else if (t->step == STEP_APPROVE)

@@ -450,6 +450,39 @@ static void test_enrol_a_badge_on_the_spot(void **state)
     assert_string_equal(f->v.lines[0], "Chloe Barlow");
 }
 
+/* Gareth lost his badge: the new one is enrolled to him and replaces the old, which is refused
+ * from then on; "Not now" records nothing. */
+static void test_a_lost_badge_replaced_on_the_spot(void **state)
+{
+    struct fixture *f = *state;
+    at(f, "2023-09-13 15:10");
+    unlock(f);
+    act(f, ACT_BUTTON, button(f, "Enrol a badge"));
+    badge(f, "04:11:22:33:44:55:77");
+    act(f, ACT_ROW, row(f, "Gareth Lomax"));
+    assert_int_equal(view(f)->screen, SCREEN_CHOOSE);
+    assert_string_equal(f->v.title, "Gareth Lomax has a badge already");
+    act(f, ACT_BUTTON, button(f, "Not now"));
+    assert_int_equal(view(f)->screen, SCREEN_MENU);
+    struct event e;
+    assert_int_equal(store_last_event_of(f->k.store, "BIT0004", &e), STORE_ENOTFOUND);
+    act(f, ACT_BUTTON, button(f, "Enrol a badge"));
+    badge(f, "04:11:22:33:44:55:77");
+    act(f, ACT_ROW, row(f, "Gareth Lomax"));
+    act(f, ACT_BUTTON, button(f, "Replace badge …7181"));
+    assert_string_equal(view(f)->headline, "Badge replaced");
+    assert_int_equal(store_last_event_of(f->k.store, "BIT0004", &e), STORE_OK);
+    assert_int_equal(e.type, EV_BADGE_REVOKED);
+    act(f, ACT_OK, 0);
+    act(f, ACT_BACK, 0);
+    badge(f, GARETH);
+    assert_string_equal(view(f)->headline, "This badge was replaced — ask a trainer");
+    at(f, "2023-09-13 15:11");
+    badge(f, "04:11:22:33:44:55:77");
+    assert_string_equal(view(f)->headline, "Signed in");
+    assert_string_equal(f->v.lines[0], "Gareth Lomax");
+}
+
 static void test_cpi_grid_and_verification(void **state)
 {
     struct fixture *f = *state;
@@ -648,6 +681,7 @@ int main(void)
         T(test_a_roll_call),
         T(test_putting_the_register_right),
         T(test_enrol_a_badge_on_the_spot),
+        T(test_a_lost_badge_replaced_on_the_spot),
         T(test_cpi_grid_and_verification),
         T(test_a_tap_that_cannot_be_saved_says_so),
         T(test_a_pin_attempt_that_cannot_be_saved_opens_nothing),
