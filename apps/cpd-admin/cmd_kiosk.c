@@ -3,17 +3,23 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/base/clock.h"
 #include "core/base/error.h"
+#include "core/domain/event.h"
+#include "core/domain/payload.h"
 #include "apps/cpd-admin/admin.h"
 
 static const char help[] =
-    "usage: cpd-admin kiosk init [--site-key HEX]\n"
+    "usage: cpd-admin kiosk init [--site-key HEX] [--anchor OLD.db]\n"
     "Creates the database (0600, in a 0700 directory) and, where missing, the kiosk's Ed25519\n"
     "signing key and the site's badge key (hex files, 0600). Never overwrites a key, and never\n"
     "makes a new one for a database whose events or badges were made with the old one (restore\n"
     "that from backup: docs/keys.md). Give the site key head office issued with --site-key so\n"
     "every kiosk of the site hashes badges alike. Prints the public key to register in the\n"
-    "ledger.\n";
+    "ledger.\n"
+    "--anchor OLD.db: this kiosk replaces a retired one whose signing key was lost for good\n"
+    "(docs/keys.md): the old database's chain is verified with its recorded key and this new\n"
+    "kiosk's first event, chain_anchor, names its kiosk id, last seq, last hash and public key.\n";
 
 /* A lost key is restored, never replaced: a new signing key would leave every signed event
  * unverifiable, a new site key every enrolled badge unrecognised. */
@@ -56,11 +62,74 @@ static int refuse_new_keys(struct admin *a, const char *site_key_hex)
     return 0;
 }
 
+/* The retired kiosk's chain, verified, as this kiosk's first event. */
+static int anchor(struct admin *a, const char *old_path)
+{
+    int64_t seq = 0;
+    uint8_t tip[CRYPTO_HASH_BYTES];
+    if (store_chain_tip(a->store, &seq, tip) != STORE_OK || seq != 0) {
+        admin_error("--anchor: this database has events already; the anchor is a new kiosk's "
+                    "first event");
+        return 1;
+    }
+    if (access(old_path, R_OK) != 0) {
+        admin_error("--anchor %s: cannot read it", old_path);
+        return 1;
+    }
+    struct store *old = NULL;
+    char why[256] = "", kiosk[EVENT_KIOSK_MAX] = "", pk_hex[2 * CRYPTO_SIGN_PK_BYTES + 8] = "";
+    uint8_t pk[CRYPTO_SIGN_PK_BYTES];
+    struct store_verify_report report = {0};
+    int err = store_open(old_path, &old, why, sizeof(why));
+    if (err == STORE_OK)
+        err = store_meta_get(old, "kiosk_id", kiosk, sizeof(kiosk));
+    if (err == STORE_OK)
+        err = store_meta_get(old, "public_key", pk_hex, sizeof(pk_hex));
+    if (err == STORE_OK && crypto_unhex(pk, sizeof(pk), pk_hex) != 0)
+        err = STORE_EINVALID;
+    if (err == STORE_OK)
+        err = store_verify(old, pk, &report);
+    if (err == STORE_OK)
+        err = store_chain_tip(old, &seq, tip);
+    store_close(old);
+    if (err != STORE_OK || report.first_bad_seq != 0 || seq == 0) {
+        admin_error("--anchor %s: %s", old_path,
+                    err != STORE_OK        ? (why[0] ? why : cpd_strerror(err))
+                    : report.first_bad_seq ? "its chain does not verify: not anchored"
+                                           : "it holds no events: nothing to anchor");
+        return 1;
+    }
+    if (strcmp(kiosk, a->cfg.kiosk.id) == 0) {
+        admin_error("--anchor: the old kiosk is \"%s\" too; give the new one its own [kiosk] id",
+                    kiosk);
+        return 1;
+    }
+    char hash[2 * CRYPTO_HASH_BYTES + 1], payload[EVENT_PAYLOAD_MAX];
+    crypto_hex(hash, tip, CRYPTO_HASH_BYTES);
+    const struct payload_field f[] = {
+        PAYLOAD_STR_FIELD("kiosk", kiosk), PAYLOAD_INT_FIELD("seq", seq),
+        PAYLOAD_STR_FIELD("hash", hash), PAYLOAD_STR_FIELD("public_key", pk_hex)};
+    struct event e;
+    err = payload_write(payload, sizeof(payload), f, 4) == PAYLOAD_OK &&
+                  event_make(&e, EV_CHAIN_ANCHOR, NULL, NULL, clock_wall_us(), clock_monotonic_us(),
+                             "unsynced", payload) == EVENT_OK
+              ? store_append_event(a->store, &e)
+              : STORE_EINVALID;
+    if (err != STORE_OK) {
+        admin_error("cannot record the anchor: %s", cpd_strerror(err));
+        return 1;
+    }
+    printf("anchored:    %s, seq %lld, hash %.16s…\n", kiosk, (long long)seq, hash);
+    return 0;
+}
+
 int cmd_kiosk(struct admin *a, int argc, char **argv)
 {
-    const char *site_key = NULL;
+    const char *site_key = NULL, *anchor_path = NULL;
+    const struct admin_option table[] = {
+        {"site-key", true, &site_key}, {"anchor", true, &anchor_path}, {NULL, false, NULL}};
     int first = 0;
-    int rc = admin_one_option(argc, argv, "site-key", true, help, &site_key, &first);
+    int rc = admin_options(argc, argv, table, help, &first);
     if (rc != 0)
         return rc < 0 ? 0 : rc;
     if (first != argc - 1 || strcmp(argv[first], "init") != 0) {
@@ -106,5 +175,5 @@ int cmd_kiosk(struct admin *a, int argc, char **argv)
     printf("signing key: %s (%s)\n", a->sign_key_path, made_sign ? "created" : "kept");
     printf("site key:    %s (%s)\n", a->site_key_path, made_site ? "created" : "kept");
     printf("public key:  %s\n", pk);
-    return 0;
+    return anchor_path ? anchor(a, anchor_path) : 0;
 }

@@ -49,6 +49,8 @@ enum event_type {
     EV_BADGE_REVOKED,   /* a lost or replaced badge refused from now on (badge_hash, by, reason) */
     EV_CREDIT_VOIDED,   /* a credit recorded elsewhere counts nothing (programme, date, by, why) */
     EV_BOOKING_CANCELLED, /* a booking that no longer holds (by, reason) */
+    EV_CHAIN_ANCHOR,      /* the first event of a kiosk that replaced a retired one: the old chain's
+                             kiosk, last seq, last hash and public key */
     EV_TYPE_COUNT
 };
 

@@ -708,6 +708,26 @@ static void test_pull_never_skips_a_late_commit(void **state)
     kiosk_close(&k);
 }
 
+/* A replacement kiosk's first event, the anchor to the retired chain, is taken by the ledger
+ * like every other (schema 5). */
+static void test_an_anchor_reaches_the_ledger(void **state)
+{
+    (void)state;
+    struct tkiosk k;
+    kiosk_open(&k, "anchored");
+    struct event e;
+    assert_int_equal(event_make(&e, EV_CHAIN_ANCHOR, NULL, NULL, test_at("2024-01-08 08:00"),
+                                test_at("2024-01-08 08:00"), "unsynced",
+                                "{\"kiosk\":\"central-1\",\"seq\":2,\"hash\":\"00\"}"),
+                     EVENT_OK);
+    assert_int_equal(store_append_event(k.store, &e), STORE_OK);
+    struct sync_report r;
+    must_sync(&k, &r);
+    assert_int_equal(r.pushed, 1);
+    assert_int_equal(ledger_events("anchored"), 1);
+    kiosk_close(&k);
+}
+
 static char collected[8192];
 
 static void collect_line(void *ctx, const char *line)
@@ -789,6 +809,7 @@ int main(void)
         cmocka_unit_test(test_a_kiosk_signing_with_another_key_is_refused),
         cmocka_unit_test(test_two_kiosks_at_once),
         cmocka_unit_test(test_pull_never_skips_a_late_commit),
+        cmocka_unit_test(test_an_anchor_reaches_the_ledger),
         cmocka_unit_test(test_a_roster_as_the_whole_record_on_the_ledger),
     };
     return cmocka_run_group_tests(tests, ledgerfix_setup, ledgerfix_teardown);

@@ -621,6 +621,60 @@ static void test_a_long_report_shows_progress_on_a_terminal(void **state)
     sh("grep -q '250 people, 250 below the target so far' piped.txt");
 }
 
+/* A signing key lost for good: the kiosk id is retired and its replacement's first event
+ * anchors the old chain — verified first, refused when it does not verify, when the new
+ * database has events already, or when the id is the same. */
+static void test_a_retired_kiosk_is_anchored(void **state)
+{
+    (void)state;
+    assert_int_equal(admin("kiosk init"), 0);
+    assert_int_equal(admin("import programme data/programme-2023-24.csv"), 0);
+    assert_int_equal(admin("import roster data/demo-roster.csv"), 0);
+    assert_int_equal(admin("tap --badge 04:5A:2B:72:1C:6E:80 --at '2023-11-27 15:40'"), 0);
+    assert_int_equal(admin("tap --badge 3F:22:91:0C --at '2023-11-27 15:41'"), 0);
+    sh("cp kiosk.db old.db && sqlite3 old.db 'SELECT seq, hex(hash) FROM events ORDER BY seq DESC "
+       "LIMIT 1' > tip.txt && mkdir -m 700 new");
+    char path[512], args[2048], db[300];
+    snprintf(db, sizeof(db), "%s/new/k.db", dir);
+    snprintf(args, sizeof(args), "[kiosk]\nid = central-2\ndatabase = %s\n", db);
+    test_write_file(dir, "new.ini", args, path, sizeof(path));
+    snprintf(args, sizeof(args), "--config '%s' --database '%s' kiosk init --anchor '%s/old.db'",
+             path, db, dir);
+    if (admin(args) != 0)
+        fail_msg("%s", output);
+    assert_output_has("anchored:    central-1, seq 2, hash ");
+    snprintf(args, sizeof(args), "--config '%s' --database '%s' events", path, db);
+    assert_int_equal(admin(args), 0);
+    assert_output_has("chain_anchor");
+    sh("tip=$(cut -d'|' -f2 tip.txt | tr A-F a-f) && sqlite3 new/k.db 'SELECT payload FROM events "
+       "WHERE seq = 1' | grep -q \"\\\"hash\\\":\\\"$tip\\\"\"");
+    snprintf(args, sizeof(args), "--config '%s' --database '%s' verify", path, db);
+    assert_int_equal(admin(args), 0);
+    /* Again on the same database: it has its first event already. */
+    snprintf(args, sizeof(args), "--config '%s' --database '%s' kiosk init --anchor '%s/old.db'",
+             path, db, dir);
+    assert_int_equal(admin(args), 1);
+    assert_output_has("this database has events already");
+    /* The same id, or a chain that does not verify: refused, nothing written. */
+    sh("rm -rf new2 && mkdir -m 700 new2");
+    snprintf(db, sizeof(db), "%s/new2/k.db", dir);
+    snprintf(args, sizeof(args), "[kiosk]\nid = central-1\ndatabase = %s\n", db);
+    test_write_file(dir, "same.ini", args, path, sizeof(path));
+    snprintf(args, sizeof(args), "--config '%s' --database '%s' kiosk init --anchor '%s/old.db'",
+             path, db, dir);
+    assert_int_equal(admin(args), 1);
+    assert_output_has("give the new one its own [kiosk] id");
+    sh("sqlite3 old.db \"DROP TRIGGER events_no_update; UPDATE events SET payload = "
+       "'{\\\"x\\\":1}' WHERE seq = 1\" && rm -rf new3 && mkdir -m 700 new3");
+    snprintf(db, sizeof(db), "%s/new3/k.db", dir);
+    snprintf(args, sizeof(args), "[kiosk]\nid = central-3\ndatabase = %s\n", db);
+    test_write_file(dir, "edited.ini", args, path, sizeof(path));
+    snprintf(args, sizeof(args), "--config '%s' --database '%s' kiosk init --anchor '%s/old.db'",
+             path, db, dir);
+    assert_int_equal(admin(args), 1);
+    assert_output_has("its chain does not verify: not anchored");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -634,6 +688,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_a_file_as_the_whole_record, setup, teardown),
         cmocka_unit_test_setup_teardown(test_a_long_report_shows_progress_on_a_terminal, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_a_retired_kiosk_is_anchored, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
