@@ -1,5 +1,6 @@
 /* cpd-admin kiosk init: the database and this kiosk's keys. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -62,64 +63,119 @@ static int refuse_new_keys(struct admin *a, const char *site_key_hex)
     return 0;
 }
 
-/* The retired kiosk's chain, verified, as this kiosk's first event. */
-static int anchor(struct admin *a, const char *old_path)
+/* The retired kiosk's chain, as the new one's first event will name it. */
+struct anchor {
+    char kiosk[EVENT_KIOSK_MAX];
+    int64_t seq;
+    char hash[2 * CRYPTO_HASH_BYTES + 1];
+    char public_key[2 * CRYPTO_SIGN_PK_BYTES + 8];
+};
+
+/* Copies the old database to a scratch directory (opening a store migrates it: the original is
+ * never touched) and opens the copy. */
+static int open_copy(const char *path, char dir[64], struct store **out, char *why, size_t cap)
 {
-    int64_t seq = 0;
-    uint8_t tip[CRYPTO_HASH_BYTES];
-    if (store_chain_tip(a->store, &seq, tip) != STORE_OK || seq != 0) {
-        admin_error("--anchor: this database has events already; the anchor is a new kiosk's "
-                    "first event");
-        return 1;
+    char copy[128];
+    snprintf(dir, 64, "/tmp/cpd-anchor-XXXXXX");
+    if (!mkdtemp(dir))
+        return STORE_EIO;
+    snprintf(copy, sizeof(copy), "%s/old.db", dir);
+    FILE *in = fopen(path, "rb"), *to = fopen(copy, "wb");
+    char buf[65536];
+    size_t n;
+    int err = in && to ? STORE_OK : STORE_EIO;
+    while (err == STORE_OK && (n = fread(buf, 1, sizeof(buf), in)) > 0)
+        err = fwrite(buf, 1, n, to) == n ? STORE_OK : STORE_EIO;
+    if (in)
+        fclose(in);
+    if (to && fclose(to) != 0)
+        err = STORE_EIO;
+    return err == STORE_OK ? store_open(copy, out, why, cap) : err;
+}
+
+static void remove_copy(const char *dir)
+{
+    char path[128];
+    static const char *const files[] = {"old.db", "old.db-wal", "old.db-shm"};
+    for (int i = 0; i < 3; i++) {
+        snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
+        unlink(path);
     }
-    if (access(old_path, R_OK) != 0) {
-        admin_error("--anchor %s: cannot read it", old_path);
+    rmdir(dir);
+}
+
+/* Checked before anything is written: a kiosk database whose whole chain verifies with its
+ * recorded key, under another id than this kiosk's. */
+static int check_anchor(const struct admin *a, const char *path, struct anchor *out)
+{
+    char head[16] = "", why[256] = "", dir[64] = "";
+    FILE *f = fopen(path, "rb");
+    bool sqlite = f && fread(head, 1, sizeof(head), f) == sizeof(head) &&
+                  memcmp(head, "SQLite format 3", 16) == 0;
+    if (f)
+        fclose(f);
+    if (!f || !sqlite) {
+        admin_error("--anchor %s: %s", path,
+                    f ? "not a kiosk's database (not an SQLite file)" : "cannot read it");
         return 1;
     }
     struct store *old = NULL;
-    char why[256] = "", kiosk[EVENT_KIOSK_MAX] = "", pk_hex[2 * CRYPTO_SIGN_PK_BYTES + 8] = "";
-    uint8_t pk[CRYPTO_SIGN_PK_BYTES];
+    uint8_t pk[CRYPTO_SIGN_PK_BYTES], tip[CRYPTO_HASH_BYTES];
     struct store_verify_report report = {0};
-    int err = store_open(old_path, &old, why, sizeof(why));
-    if (err == STORE_OK)
-        err = store_meta_get(old, "kiosk_id", kiosk, sizeof(kiosk));
-    if (err == STORE_OK)
-        err = store_meta_get(old, "public_key", pk_hex, sizeof(pk_hex));
-    if (err == STORE_OK && crypto_unhex(pk, sizeof(pk), pk_hex) != 0)
-        err = STORE_EINVALID;
-    if (err == STORE_OK)
+    int err = open_copy(path, dir, &old, why, sizeof(why));
+    bool kiosk_db =
+        err == STORE_OK &&
+        store_meta_get(old, "kiosk_id", out->kiosk, sizeof(out->kiosk)) == STORE_OK &&
+        store_meta_get(old, "public_key", out->public_key, sizeof(out->public_key)) == STORE_OK &&
+        crypto_unhex(pk, sizeof(pk), out->public_key) == 0;
+    if (kiosk_db)
         err = store_verify(old, pk, &report);
-    if (err == STORE_OK)
-        err = store_chain_tip(old, &seq, tip);
+    if (kiosk_db && err == STORE_OK)
+        err = store_chain_tip(old, &out->seq, tip);
     store_close(old);
-    if (err != STORE_OK || report.first_bad_seq != 0 || seq == 0) {
-        admin_error("--anchor %s: %s", old_path,
-                    err != STORE_OK        ? (why[0] ? why : cpd_strerror(err))
-                    : report.first_bad_seq ? "its chain does not verify: not anchored"
-                                           : "it holds no events: nothing to anchor");
+    if (dir[0])
+        remove_copy(dir);
+    const char *problem = err != STORE_OK && !why[0] ? cpd_strerror(err)
+                          : err != STORE_OK          ? why
+                          : !kiosk_db                ? "not a kiosk's database (no kiosk id or key)"
+                          : out->seq == 0            ? "it holds no events: nothing to anchor"
+                                                     : NULL;
+    if (problem) {
+        admin_error("--anchor %s: %s", path, problem);
         return 1;
     }
-    if (strcmp(kiosk, a->cfg.kiosk.id) == 0) {
+    if (report.first_bad_seq) {
+        admin_error("--anchor %s: its chain does not verify at seq %lld (%s): not anchored", path,
+                    (long long)report.first_bad_seq, cpd_strerror(report.error));
+        return 1;
+    }
+    if (strcmp(out->kiosk, a->cfg.kiosk.id) == 0) {
         admin_error("--anchor: the old kiosk is \"%s\" too; give the new one its own [kiosk] id",
-                    kiosk);
+                    out->kiosk);
         return 1;
     }
-    char hash[2 * CRYPTO_HASH_BYTES + 1], payload[EVENT_PAYLOAD_MAX];
-    crypto_hex(hash, tip, CRYPTO_HASH_BYTES);
+    crypto_hex(out->hash, tip, CRYPTO_HASH_BYTES);
+    return 0;
+}
+
+/* This kiosk's first event: the anchor to the retired chain. */
+static int write_anchor(struct admin *a, const struct anchor *old)
+{
+    char payload[EVENT_PAYLOAD_MAX];
     const struct payload_field f[] = {
-        PAYLOAD_STR_FIELD("kiosk", kiosk), PAYLOAD_INT_FIELD("seq", seq),
-        PAYLOAD_STR_FIELD("hash", hash), PAYLOAD_STR_FIELD("public_key", pk_hex)};
+        PAYLOAD_STR_FIELD("kiosk", old->kiosk), PAYLOAD_INT_FIELD("seq", old->seq),
+        PAYLOAD_STR_FIELD("hash", old->hash), PAYLOAD_STR_FIELD("public_key", old->public_key)};
     struct event e;
-    err = payload_write(payload, sizeof(payload), f, 4) == PAYLOAD_OK &&
-                  event_make(&e, EV_CHAIN_ANCHOR, NULL, NULL, clock_wall_us(), clock_monotonic_us(),
-                             "unsynced", payload) == EVENT_OK
-              ? store_append_event(a->store, &e)
-              : STORE_EINVALID;
+    int err = payload_write(payload, sizeof(payload), f, 4) == PAYLOAD_OK &&
+                      event_make(&e, EV_CHAIN_ANCHOR, NULL, NULL, clock_wall_us(),
+                                 clock_monotonic_us(), "unsynced", payload) == EVENT_OK
+                  ? store_append_event(a->store, &e)
+                  : STORE_EINVALID;
     if (err != STORE_OK) {
         admin_error("cannot record the anchor: %s", cpd_strerror(err));
         return 1;
     }
-    printf("anchored:    %s, seq %lld, hash %.16s…\n", kiosk, (long long)seq, hash);
+    printf("anchored:    %s, seq %lld, hash %.16s…\n", old->kiosk, (long long)old->seq, old->hash);
     return 0;
 }
 
@@ -136,8 +192,18 @@ int cmd_kiosk(struct admin *a, int argc, char **argv)
         admin_usage(help);
         return EXIT_USAGE;
     }
+    struct anchor old = {0};
+    if (anchor_path && check_anchor(a, anchor_path, &old) != 0)
+        return 1;
     if (admin_open_store(a) != 0 || refuse_new_keys(a, site_key) != 0)
         return 1;
+    int64_t seq = 0;
+    uint8_t tip[CRYPTO_HASH_BYTES];
+    if (anchor_path && (store_chain_tip(a->store, &seq, tip) != STORE_OK || seq != 0)) {
+        admin_error("--anchor: this database has events already; the anchor is a new kiosk's "
+                    "first event");
+        return 1;
+    }
     bool made_sign = false, made_site = false;
     int err = keys_init(a->sign_key_path, a->site_key_path, site_key, &made_sign, &made_site);
     if (err != KEYS_OK) {
@@ -175,5 +241,5 @@ int cmd_kiosk(struct admin *a, int argc, char **argv)
     printf("signing key: %s (%s)\n", a->sign_key_path, made_sign ? "created" : "kept");
     printf("site key:    %s (%s)\n", a->site_key_path, made_site ? "created" : "kept");
     printf("public key:  %s\n", pk);
-    return anchor_path ? anchor(a, anchor_path) : 0;
+    return anchor_path ? write_anchor(a, &old) : 0;
 }

@@ -223,8 +223,8 @@ static int known(void *ctx, const struct person *p, int badges)
 static int check_filter(struct store *store, const struct request *q)
 {
     struct person p;
-    if (q->person && (store_person_by_staff_no(store, q->person, &p) != STORE_OK || !p.active)) {
-        admin_error("--person %s: no active person with this staff number", q->person);
+    if (q->person && store_person_by_staff_no(store, q->person, &p) != STORE_OK) {
+        admin_error("--person %s: no person with this staff number", q->person);
         return 1;
     }
     if (q->academy && store_people_each(store, known, (void *)q->academy) != CPD_STOP) {

@@ -222,6 +222,14 @@ int correct_sign_out(const struct correction *c, const struct person *person,
         *why = "the time is not after the sign-in and within the session's checkout window";
         return STORE_EINVALID;
     }
+    /* A sign-out recorded by the person (or a trainer) is a fact, not a gap: changing it would
+     * turn an early departure into a full session without an approval. Only a missed one — open,
+     * or closed by the kiosk's sweep — is recorded here. */
+    if (a.out_us != 0 && !(a.flags & ATT_NO_SIGNOUT)) {
+        *why = "already signed out: approve it if the session counts in full, or void it and "
+               "record it again";
+        return STORE_EINVALID;
+    }
     struct payload_field f[] = {
         PAYLOAD_INT_FIELD("at_us", out_us),
         PAYLOAD_BOOL_FIELD("early", out_us < session->end_us - r->early_before_min * US_PER_MIN)};

@@ -105,6 +105,7 @@ static void write_row(struct import_ctx *c, const struct rrow *r)
  * roster (--replace), marked inactive (their records stay); otherwise named in a warning. */
 struct leavers {
     const char **in_file; /* the file's staff numbers, sorted */
+    bool *rows_trainer;   /* the file's active trainers, by row */
     size_t n_rows;
     struct person *list;
     size_t n, cap;
@@ -144,6 +145,16 @@ static int note_leaver(void *ctx, const struct person *p, int badges)
     return 0;
 }
 
+/* After the leavers go: is anyone in the file an active trainer? */
+static bool any_trainer_left(const struct leavers *l)
+{
+    for (size_t i = 0; i < l->n_rows; i++) {
+        if (l->rows_trainer[i])
+            return true;
+    }
+    return false;
+}
+
 static void apply_leavers(struct import_ctx *c, const struct rrow *rows, size_t n)
 {
     struct leavers l = {.in_file = calloc(n ? n : 1, sizeof(*l.in_file)), .n_rows = n};
@@ -151,8 +162,16 @@ static void apply_leavers(struct import_ctx *c, const struct rrow *rows, size_t 
         import_error(c, 0, "out of memory");
         return;
     }
-    for (size_t i = 0; i < n; i++)
+    l.rows_trainer = calloc(n ? n : 1, sizeof(*l.rows_trainer));
+    if (!l.rows_trainer) {
+        free(l.in_file);
+        import_error(c, 0, "out of memory");
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
         l.in_file[i] = rows[i].person.staff_no;
+        l.rows_trainer[i] = rows[i].person.trainer && rows[i].person.active;
+    }
     if (n > 1)
         qsort(l.in_file, n, sizeof(*l.in_file), by_text);
     int err = store_people_each(c->store, note_leaver, &l);
@@ -160,9 +179,10 @@ static void apply_leavers(struct import_ctx *c, const struct rrow *rows, size_t 
     if (l.n > 1)
         qsort(l.list, l.n, sizeof(*l.list), by_staff_no);
     bool replace = c->opt->replace && !c->opt->dry_run;
-    char names[256] = "";
-    size_t shown = 0;
+    char names[256] = "", more[32] = "";
+    size_t shown = 0, trainers = 0;
     for (size_t i = 0; i < l.n && err == STORE_OK; i++) {
+        trainers += l.list[i].trainer;
         size_t used = strlen(names);
         if (used + strlen(l.list[i].staff_no) + 8 < sizeof(names)) {
             snprintf(names + used, sizeof(names) - used, "%s%s", used ? ", " : "",
@@ -175,20 +195,28 @@ static void apply_leavers(struct import_ctx *c, const struct rrow *rows, size_t 
             err = store_person_upsert(c->store, &l.list[i], &id);
         }
     }
+    if (shown < l.n)
+        snprintf(more, sizeof(more), " and %zu more", l.n - shown);
     if (err != STORE_OK)
         import_store_failed(c, 0, err, "cannot mark a leaver inactive");
-    else if (l.n && !replace)
+    else if (l.n && !c->opt->replace)
         import_warning(c, 0,
                        "%zu active people are not in this file (%s%s): import with --replace "
                        "if it is the whole roster, to mark them as leavers",
-                       l.n, names, shown < l.n ? ", …" : "");
+                       l.n, names, more);
     else if (l.n)
         import_warning(c, 0,
-                       "%zu people not in this file marked inactive as leavers (%s%s); their "
+                       "%zu people not in this file %s inactive as leavers (%s%s); their "
                        "records are kept",
-                       l.n, names, shown < l.n ? ", …" : "");
+                       l.n, replace ? "marked" : "would be marked", names, more);
+    if (err == STORE_OK && c->opt->replace && trainers && !any_trainer_left(&l))
+        import_warning(c, 0,
+                       "no active trainer is left (%zu of the leavers are trainers): nobody can "
+                       "open trainer mode until one is in the roster again",
+                       trainers);
     free(l.list);
     free(l.in_file);
+    free(l.rows_trainer);
 }
 
 void import_roster_rows(struct import_ctx *c)

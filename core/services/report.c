@@ -403,7 +403,9 @@ static int keep_person(void *ctx, const struct person *p, int badges)
     (void)badges;
     struct people *ps = ctx;
     const struct report_filter *f = ps->filter;
-    if (!p->active || (f && f->staff_no && strcmp(p->staff_no, f->staff_no) != 0) ||
+    /* A leaver's record is kept: asked for by staff number, it is reported like anyone's. */
+    bool asked = f && f->staff_no && strcmp(p->staff_no, f->staff_no) == 0;
+    if ((!p->active && !asked) || (f && f->staff_no && !asked) ||
         (f && f->academy && strcmp(p->academy, f->academy) != 0))
         return 0;
     bool listed = !f || !f->person_ids;

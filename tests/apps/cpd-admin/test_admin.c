@@ -319,6 +319,10 @@ static void test_corrections_from_the_office(void **state)
     assert_int_equal(
         admin("correct sign-out BIT0001 au2-in-class-support --at '2023-11-27 17:15'" BY), 0);
     assert_output_has("sign-out Sarah Whitworth at au2-in-class-support: corrected by J Smith");
+    /* Her sign-out is now a fact: a second "missed" one would turn it into something else. */
+    assert_int_equal(
+        admin("correct sign-out BIT0001 au2-in-class-support --at '2023-11-27 17:10'" BY), 1);
+    assert_output_has("already signed out: approve it if the session counts in full");
     assert_int_equal(admin("correct void BIT0002 au2-school-evaluation" BY), 0);
     assert_int_equal(admin("correct sign-in BIT0008 au2-in-class-support --at '2023-11-27 15:45'"
                            " --out '2023-11-27 17:15'" BY),
@@ -487,7 +491,7 @@ static void test_corrections_from_the_office(void **state)
          "--person does not apply to report completion", 2},
         {"report statements --cohort cpi-autumn", "--cohort does not apply to report statements",
          2},
-        {"report statements --person NOPE", "--person NOPE: no active person with this staff", 1},
+        {"report statements --person NOPE", "--person NOPE: no person with this staff number", 1},
         {"report due --academy 'No Such Academy'",
          "--academy \"No Such Academy\": no active person at this academy", 1},
         {"report statements --ledger ''", "--ledger: give the ledger's connection", 2},
@@ -583,6 +587,7 @@ static void test_a_file_as_the_whole_record(void **state)
                       "--replace if it is the whole roster, to mark them as leavers");
     snprintf(args, sizeof(args), "import roster '%s/roster.csv' --replace --dry-run", dir);
     assert_int_equal(admin(args), 0);
+    assert_output_has("2 people not in this file would be marked inactive as leavers");
     assert_int_equal(admin("people"), 0);
     assert_output_has("Martin Entwistle             Riverside Academy        trainer  active");
     snprintf(args, sizeof(args), "import roster '%s/roster.csv' --replace", dir);
@@ -595,6 +600,16 @@ static void test_a_file_as_the_whole_record(void **state)
     assert_output_has("Badge not active — ask a trainer");
     assert_int_equal(admin(args), 0); /* again: nobody more */
     assert_null(strstr(output, "not in this file"));
+    /* A leaver's year is kept, and reported when asked for by staff number. */
+    assert_int_equal(admin("report statements --summary --person BIT0011 --at '2024-07-20 09:00'"),
+                     0);
+    assert_output_has("Martin Entwistle");
+    /* A roster without either trainer: said plainly. */
+    sh("grep -v -e BIT0010 -e BIT0011 -e BIT0012 '%s/data/demo-roster.csv' > staff.csv",
+       CPD_SOURCE_DIR);
+    snprintf(args, sizeof(args), "import roster '%s/staff.csv' --replace --dry-run", dir);
+    assert_int_equal(admin(args), 0);
+    assert_output_has("no active trainer is left");
     assert_int_equal(admin("verify"), 0);
 }
 
@@ -672,7 +687,23 @@ static void test_a_retired_kiosk_is_anchored(void **state)
     snprintf(args, sizeof(args), "--config '%s' --database '%s' kiosk init --anchor '%s/old.db'",
              path, db, dir);
     assert_int_equal(admin(args), 1);
-    assert_output_has("its chain does not verify: not anchored");
+    assert_output_has("its chain does not verify at seq 1");
+    sh("test ! -e new3/k.db && test ! -e new3/kiosk.key && test ! -e new3/site.key");
+    /* Not a kiosk's database at all: said so, and the file is left as it was. */
+    sh("printf 'hello' > text.db && sqlite3 other.db 'CREATE TABLE t(x)' && cp other.db "
+       "other.orig && rm -rf new4 && mkdir -m 700 new4");
+    snprintf(db, sizeof(db), "%s/new4/k.db", dir);
+    snprintf(args, sizeof(args), "[kiosk]\nid = central-4\ndatabase = %s\n", db);
+    test_write_file(dir, "other.ini", args, path, sizeof(path));
+    snprintf(args, sizeof(args), "--config '%s' --database '%s' kiosk init --anchor '%s/text.db'",
+             path, db, dir);
+    assert_int_equal(admin(args), 1);
+    assert_output_has("not a kiosk's database (not an SQLite file)");
+    snprintf(args, sizeof(args), "--config '%s' --database '%s' kiosk init --anchor '%s/other.db'",
+             path, db, dir);
+    assert_int_equal(admin(args), 1);
+    assert_output_has("not a kiosk's database (no kiosk id or key)");
+    sh("cmp -s other.db other.orig && test ! -e new4/k.db");
 }
 
 int main(void)
