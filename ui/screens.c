@@ -266,10 +266,9 @@ static int tone_band(struct layout *L, enum view_tone tone, const char *headline
     int icon = h * 70 / 100;
     tone_badge(L, R(L->margin * 2, y + (h - icon) / 2, icon, icon), tone);
     int x = L->margin * 3 + icon;
-    text(L, R(x, y + h / 10, L->w - x - L->margin, h * 62 / 100), headline, h * 36 / 100,
+    /* The headline is the word ("Signed in — late"): no "OK / Warning" under it to read. */
+    text(L, R(x, y + h * 15 / 100, L->w - x - L->margin, h * 70 / 100), headline, h * 36 / 100,
          screens_tone_text(tone), ALIGN_LEFT, true);
-    text(L, R(x, y + h * 70 / 100, L->w - x - L->margin, h * 26 / 100), screens_tone_word(tone),
-         h * 18 / 100, screens_tone_text(tone), ALIGN_LEFT, false);
     return y + h;
 }
 

@@ -46,15 +46,17 @@ void tap_text_package(const struct package_progress *p, int in_progress, char *o
     if (p->has_next)
         zone_format_day_time(p->next.start_us, next);
     const char *name = p->kind == KIND_CPI_INITIAL ? "CPI" : "MAPA";
-    int done = p->sessions_done + in_progress;
+    int done = p->sessions_done + p->sessions_review + in_progress; /* never goes backwards */
     if (p->awarded)
         snprintf(out, cap, "%s complete: %d of %d%s", name, done, p->sessions_total,
                  p->online_needed ? " + online" : "");
     else
         snprintf(out, cap, "%s %d of %d%s%s%s%s", name, done, p->sessions_total,
                  p->online_needed && !p->online_done ? " (online part to do)" : "",
-                 p->sessions_review ? " (a session awaits review)" : "", next[0] ? " — next " : "",
-                 next);
+                 p->sessions_review ? (p->sessions_review == 1 ? " (1 for a trainer to check)"
+                                                               : " (some for a trainer to check)")
+                                    : "",
+                 next[0] ? " — next " : "", next);
 }
 
 void tap_text_credits(const struct credit_summary *s, char *out, size_t cap)
@@ -83,31 +85,40 @@ static void person_lines(const struct tap_result *r, struct tap_text *t, int in_
     }
 }
 
+/* What tonight earned, in the words of someone walking out of the door: the credits, or that
+ * they count with the course, or that a trainer checks them first. */
 static void signed_out(const struct tap_result *r, struct tap_text *t)
 {
     const struct tap_decision *d = &r->decision;
-    head(t, d->early ? TONE_WARNING : TONE_OK, d->early ? "Signed out early" : "Signed out");
+    const struct package_progress *p = tapflow_package_of(r);
+    const struct credit_item *tonight = NULL;
+    for (size_t i = 0; r->has_summary && i < r->summary.n_items; i++) {
+        if (strcmp(r->summary.items[i].code, r->session.code) == 0)
+            tonight = &r->summary.items[i];
+    }
+    bool check = tonight && tonight->status == ITEM_REVIEW;
+    head(t, d->early || check ? TONE_WARNING : TONE_OK,
+         d->early ? "Signed out early"
+         : check  ? "Signed out — a trainer will check tonight"
+                  : "Signed out");
     add_line(t, "%s", r->person.name);
     session_line(t, &r->session);
-    char earned[32] = "0";
-    const struct package_progress *p = tapflow_package_of(r);
-    for (size_t i = 0; r->has_summary && i < r->summary.n_items; i++) {
-        if (strcmp(r->summary.items[i].code, r->session.code) == 0) {
-            rules_format_quarters(r->summary.items[i].credits_q, earned);
-            if (!p) /* a single session: its own credits */
-                continue;
-            if (p && p->awarded) { /* this sign-out completed the course */
-                char credits[16];
-                rules_format_quarters(p->credits_q, credits);
-                snprintf(earned, sizeof(earned), "%s (%s complete)", credits,
-                         p->kind == KIND_CPI_INITIAL ? "CPI" : "MAPA");
-            } else {
-                snprintf(earned, sizeof(earned), "counts at completion");
-            }
-        }
+    char earned[TAP_TEXT_LEN] = "", q[16] = "0";
+    if (tonight)
+        rules_format_quarters(tonight->credits_q, q);
+    if (p && p->awarded) { /* this sign-out completed the course */
+        rules_format_quarters(p->credits_q, q);
+        snprintf(earned, sizeof(earned), "%s complete: %s credits",
+                 p->kind == KIND_CPI_INITIAL ? "CPI" : "MAPA", q);
+    } else if (p) {
+        snprintf(earned, sizeof(earned), "it counts when the whole course is done");
+    } else if (check) {
+        snprintf(earned, sizeof(earned), "%s %s once a trainer has checked it", q,
+                 strcmp(q, "1") == 0 ? "credit" : "credits");
+    } else {
+        snprintf(earned, sizeof(earned), "%s %s", q, strcmp(q, "1") == 0 ? "credit" : "credits");
     }
-    add_line(t, "%d minutes attended — credits earned: %s%s", d->minutes, earned,
-             d->early ? " (for a trainer to review)" : "");
+    add_line(t, "%d minutes tonight: %s", d->minutes, earned);
     person_lines(r, t, 0);
 }
 
@@ -171,7 +182,7 @@ void tap_text_build(const struct tap_result *r, struct tap_text *t)
         add_line(t, "Badge …%s", r->last4);
         break;
     case TAP_RANDOM_UID:
-        head(t, TONE_ERROR, "This card changes its number — use your staff badge");
+        head(t, TONE_ERROR, "This card can't sign you in — please use your staff badge");
         break;
     case TAP_INACTIVE:
         head(t, TONE_ERROR, "Badge not active — ask a trainer");

@@ -208,7 +208,7 @@ static void test_cpi_three_of_four_is_nothing_four_is_thirteen(void **state)
     assert_int_equal(item(&f->s, "cpi-autumn-3")->status, ITEM_PENDING);
     /* The 3rd sign-out says so too. */
     assert_string_equal(text(f), "Signed out");
-    expect_line(&f->t, "180 minutes attended — credits earned: counts at completion");
+    expect_line(&f->t, "180 minutes tonight: it counts when the whole course is done");
     expect_line(&f->t, "CPI 3 of 4 — next Thu 21 Sep 15:15");
     expect_line(&f->t, "0 / 16 credits this year (Autumn 0 · Spring 0 · Summer 0)");
 
@@ -222,7 +222,7 @@ static void test_cpi_three_of_four_is_nothing_four_is_thirteen(void **state)
     assert_int_equal(item(&f->s, "cpi-autumn")->credits_q, 13 * 4);
     /* The last sign-out's screen. */
     assert_string_equal(text(f), "Signed out");
-    expect_line(&f->t, "180 minutes attended — credits earned: 13 (CPI complete)");
+    expect_line(&f->t, "180 minutes tonight: CPI complete: 13 credits");
     expect_line(&f->t, "CPI complete: 4 of 4");
     expect_line(&f->t, "13 / 16 credits this year (Autumn 13 · Spring 0 · Summer 0)");
     assert_int_equal(f->t.credits_line, f->t.n_lines - 1);
@@ -475,7 +475,7 @@ static void test_leaving_early_needs_a_confirming_tap(void **state)
     assert_string_equal(e.payload, "{\"early\":true,\"minutes\":45}");
     assert_string_equal(text(f), "Signed out early");
     assert_int_equal(f->t.tone, TONE_WARNING);
-    expect_line(&f->t, "45 minutes attended — credits earned: 0.75 (for a trainer to review)");
+    expect_line(&f->t, "45 minutes tonight: 0.75 credits once a trainer has checked it");
     /* 45 minutes of a 1.5-credit session: 0.75, for review. */
     assert_int_equal(item(&f->r.summary, "au2-in-class-support")->credits_q, 3);
     assert_int_equal(item(&f->r.summary, "au2-in-class-support")->status, ITEM_REVIEW);
@@ -502,7 +502,7 @@ static void test_sign_out_near_the_end_is_not_early(void **state)
     assert_false(f->r.decision.early);
     assert_int_equal(f->r.decision.minutes, 81);
     assert_string_equal(text(f), "Signed out");
-    expect_line(&f->t, "81 minutes attended — credits earned: 1.5");
+    expect_line(&f->t, "81 minutes tonight: 1.5 credits");
     /* And after: already out. */
     assert_int_equal(test_tap(&f->k, SARAH, "2023-11-27 17:30", NULL, &f->r), TAP_ALREADY_OUT);
     assert_int_equal(f->r.decision.since_us, test_at("2023-11-27 17:06"));
@@ -589,8 +589,9 @@ static void test_late_arrival_gets_partial_credit(void **state)
     assert_int_equal(it->credits_q, 4);
     assert_int_equal(it->status, ITEM_REVIEW);
     assert_int_equal(f->r.summary.review_count, 1);
-    assert_string_equal(text(f), "Signed out");
-    expect_line(&f->t, "71 minutes attended — credits earned: 1");
+    assert_string_equal(text(f), "Signed out — a trainer will check tonight");
+    assert_int_equal(f->t.tone, TONE_WARNING);
+    expect_line(&f->t, "71 minutes tonight: 1 credit once a trainer has checked it");
 }
 
 static void test_random_uid_is_refused(void **state)
@@ -599,7 +600,7 @@ static void test_random_uid_is_refused(void **state)
     assert_int_equal(test_tap(&f->k, PHONE, "2023-09-13 15:05", NULL, &f->r), TAP_RANDOM_UID);
     assert_false(f->r.has_person);
     assert_false(f->r.has_summary);
-    assert_string_equal(text(f), "This card changes its number — use your staff badge");
+    assert_string_equal(text(f), "This card can't sign you in — please use your staff badge");
     assert_int_equal(f->t.tone, TONE_ERROR);
     struct event e;
     assert_true(last_event(f, EV_RANDOM_UID, &e));
@@ -707,6 +708,12 @@ static void test_signed_in_screen(void **state)
     assert_string_equal(f->t.lines[2], "CPI 1 of 4 — next Thu 14 Sep 15:15");
     assert_string_equal(f->t.lines[3], "0 / 16 credits this year (Autumn 0 · Spring 0 · Summer 0)");
     assert_int_equal(f->t.credits_line, 3);
+    /* She leaves early: the session waits for a trainer, and the count does not go back. */
+    assert_int_equal(test_tap(&f->k, MEGAN, "2023-09-13 17:00", NULL, &f->r), TAP_CONFIRM_LEAVE);
+    assert_int_equal(test_tap(&f->k, MEGAN, "2023-09-13 17:00:05", NULL, &f->r), TAP_SIGNED_OUT);
+    assert_string_equal(text(f), "Signed out early");
+    assert_string_equal(f->t.lines[3],
+                        "CPI 1 of 4 (1 for a trainer to check) — next Thu 14 Sep 15:15");
     /* A single session: no package line; Sarah's Live Teams credit of 29 Nov is not in the
      * total yet on the 27th (a statement is as of its date). */
     assert_int_equal(test_tap(&f->k, SARAH, "2023-11-27 15:41", NULL, &f->r), TAP_SIGNED_IN);
