@@ -93,7 +93,7 @@ int kiosk_new(const struct kiosk_options *o, struct kiosk **out)
                                .boot_id = o->boot_id};
     k->status.reader_up = true;
     utf8_printf(k->status.reader_text, sizeof(k->status.reader_text), "Reader ready");
-    utf8_printf(k->status.sync_text, sizeof(k->status.sync_text), "Sync not set up");
+    utf8_printf(k->status.sync_text, sizeof(k->status.sync_text), "Taps kept here");
     utf8_printf(k->status.sync_why, sizeof(k->status.sync_why),
                 "Sync to head office is not set up ([sync] conninfo)");
     k->status.sync_tone = TONE_V_NEUTRAL;
@@ -518,8 +518,11 @@ static void result_view(const struct kiosk *k, int64_t now, struct view *v)
 
 static void status_chips(const struct kiosk *k, struct view *v)
 {
+    /* Staff read the screen in a hurry: plain words there, the device's own reason in the log
+     * (and the reader-test command). */
     v->reader.tone = k->status.reader_up ? TONE_V_OK : TONE_V_ERROR;
-    utf8_printf(v->reader.text, sizeof(v->reader.text), "%s", k->status.reader_text);
+    utf8_printf(v->reader.text, sizeof(v->reader.text), "%s",
+                k->status.reader_up ? k->status.reader_text : "Reader not working");
     v->sync.tone = k->status.sync_tone;
     utf8_printf(v->sync.text, sizeof(v->sync.text), "%s", k->status.sync_text);
     v->time_status.tone = k->status.clock_ok ? TONE_V_OK : TONE_V_WARNING;
@@ -543,8 +546,8 @@ static void status_chips(const struct kiosk *k, struct view *v)
     } else if (!k->status.reader_up) {
         v->has_banner = true;
         v->banner_tone = TONE_V_ERROR;
-        utf8_printf(v->banner, sizeof(v->banner), "%s — a trainer can still sign people in by hand",
-                    k->status.reader_text);
+        utf8_printf(v->banner, sizeof(v->banner),
+                    "The badge reader is not working — a trainer can sign you in by hand");
     } else if (k->notice[0]) {
         v->has_banner = true;
         v->banner_tone = k->notice_tone;
@@ -574,7 +577,8 @@ void kiosk_view(struct kiosk *k, int64_t now, int width, int height, struct view
     switch (k->mode) {
     case KM_IDLE:
         v->screen = SCREEN_IDLE;
-        utf8_printf(v->prompt, sizeof(v->prompt), "Tap your badge");
+        utf8_printf(v->prompt, sizeof(v->prompt), "%s",
+                    k->status.reader_up ? "Tap your badge" : "Please ask a trainer to sign you in");
         memcpy(v->sessions, k->idle, sizeof(v->sessions));
         v->n_sessions = k->n_idle;
         break;

@@ -17,7 +17,7 @@ void sync_status_fill(const struct sync_facts *f, int64_t now, struct kiosk_stat
         utf8_printf(waiting, sizeof(waiting), " · %lld waiting", (long long)f->waiting);
     if (!f->configured) {
         s->sync_tone = TONE_V_NEUTRAL;
-        utf8_printf(s->sync_text, sizeof(s->sync_text), "Sync not set up");
+        utf8_printf(s->sync_text, sizeof(s->sync_text), "Taps kept here");
         utf8_printf(s->sync_why, sizeof(s->sync_why),
                     "Sync to head office is not set up ([sync] conninfo)");
     } else if (f->running) {

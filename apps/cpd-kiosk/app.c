@@ -212,7 +212,9 @@ static void sync_finished(struct app *a)
         kiosk_set_notice(a->kiosk, TONE_V_OK, "");
     } else {
         utf8_printf(text, sizeof(text), "Sync failed: %s — %s", cpd_strerror(y->err), y->why);
-        kiosk_set_notice(a->kiosk, TONE_V_ERROR, text);
+        /* On screen the sync chip says it; the reason is for the log and trainer mode. */
+        kiosk_set_notice(a->kiosk, TONE_V_ERROR,
+                         "Could not send today's taps to head office — they are kept here safely");
     }
     fprintf(stderr, "cpd-kiosk: %s\n", text);
     update_status(a);
@@ -600,8 +602,9 @@ int app_run(struct app_options *opt)
     if (opt->demo)
         a->clock_offset_us = opt->demo_state.start_us - clock_wall_us();
     update_status(a);
-    if (a->font_notice[0])
-        kiosk_set_notice(a->kiosk, TONE_V_WARNING, a->font_notice);
+    if (a->font_notice[0]) /* the details are in the log */
+        kiosk_set_notice(a->kiosk, TONE_V_WARNING,
+                         "A stand-in font is in use — tell the office (the log says which)");
     open_reader(a);
     start_sync(a); /* catch up at start: the kiosk may have been off for days */
     a->dirty = true;

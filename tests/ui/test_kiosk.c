@@ -619,6 +619,31 @@ static void test_keys(void **state)
     assert_int_equal(kiosk_key_action(f->kiosk, KEY_ENTER, 0).kind, ACT_OK);
 }
 
+/* The reader stops: plain words on the public screen (no device names), and the idle prompt
+ * no longer asks for a tap that cannot work. */
+static void test_a_reader_down_is_said_plainly(void **state)
+{
+    struct fixture *f = *state;
+    at(f, "2023-09-13 15:00");
+    struct kiosk_status st = {.reader_up = false,
+                              .reader_text = "Reader: /dev/ttyUSB0: No such file or directory",
+                              .sync_tone = TONE_V_NEUTRAL,
+                              .sync_text = "Taps kept here",
+                              .clock_ok = true,
+                              .clock_text = "Clock OK"};
+    kiosk_set_status(f->kiosk, &st);
+    const struct view *v = view(f);
+    assert_string_equal(v->reader.text, "Reader not working");
+    assert_string_equal(v->prompt, "Please ask a trainer to sign you in");
+    assert_true(v->has_banner);
+    assert_null(strstr(v->banner, "ttyUSB"));
+    assert_non_null(strstr(v->banner, "a trainer can sign you in by hand"));
+    st.reader_up = true;
+    snprintf(st.reader_text, sizeof(st.reader_text), "Reader ready");
+    kiosk_set_status(f->kiosk, &st);
+    assert_string_equal(view(f)->prompt, "Tap your badge");
+}
+
 static void test_sync_status(void **state)
 {
     (void)state;
@@ -626,7 +651,7 @@ static void test_sync_status(void **state)
     int64_t now = test_at("2023-09-14 09:00");
     struct sync_facts f = {.configured = false};
     sync_status_fill(&f, now, &s);
-    assert_string_equal(s.sync_text, "Sync not set up");
+    assert_string_equal(s.sync_text, "Taps kept here");
     assert_false(s.sync_available);
     assert_non_null(strstr(s.sync_why, "[sync] conninfo"));
     f = (struct sync_facts){.configured = true, .waiting = 3};
@@ -687,6 +712,7 @@ int main(void)
         T(test_a_pin_attempt_that_cannot_be_saved_opens_nothing),
         T(test_a_wrong_clock_is_said_in_plain_words),
         T(test_keys),
+        T(test_a_reader_down_is_said_plainly),
         cmocka_unit_test(test_sync_status),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

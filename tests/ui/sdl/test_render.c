@@ -252,7 +252,7 @@ static void every_screen(void)
     struct kiosk_status st = {.reader_up = false,
                               .reader_text = "Reader not answering (ttyUSB0 unplugged?)",
                               .sync_tone = TONE_V_NEUTRAL,
-                              .sync_text = "Sync not set up",
+                              .sync_text = "Taps kept here",
                               .sync_why = "Sync to head office is not set up ([sync] conninfo)",
                               .clock_ok = true,
                               .clock_text = "Clock synced"};
