@@ -40,7 +40,9 @@ struct kiosk {
     struct tap_result *tap; /* the last tap's result */
     bool tap_failed;
     char fail_text[160];
-    struct uid tap_uid;  /* the badge of the choose screen */
+    struct uid tap_uid;   /* the badge of the choose screen */
+    char lost[VIEW_TEXT]; /* someone left on the choose screen, not signed in: said for a while */
+    int64_t lost_until_us;
     struct panel choose; /* its buttons: ids are indexes into tap->choices */
 
     /* The PIN pad. */
@@ -204,7 +206,8 @@ static void start_choose(struct kiosk *k)
 {
     char title[VIEW_TEXT];
     utf8_printf(title, sizeof(title), "Which session are you here for, %s?", k->tap->person.name);
-    panel_buttons(&k->choose, PANEL_BUTTONS, title, "Touch it, or press its number");
+    panel_buttons(&k->choose, PANEL_BUTTONS, title,
+                  "Touch the one you are here for — you are not signed in until you do");
     for (size_t i = 0; i < k->tap->decision.n_choices; i++) {
         const struct session *s = &k->tap->choices[i];
         char a[8], z[8], detail[VIEW_TEXT];
@@ -251,10 +254,24 @@ static void tap(struct kiosk *k, const struct uid *uid, int64_t chosen, int64_t 
     kiosk_enter(k, KM_RESULT, now + stay);
 }
 
+#define LOST_NOTICE_US (INT64_C(20) * US_PER_S)
+
+/* The person on the choose screen walked away, or the next badge came first: they are told,
+ * on the screen everyone sees next, that they were not signed in. */
+static void left_unchosen(struct kiosk *k, int64_t now)
+{
+    utf8_printf(k->lost, sizeof(k->lost),
+                "%s was not signed in: no session was chosen — please tap again",
+                k->tap->person.name);
+    k->lost_until_us = now + LOST_NOTICE_US;
+}
+
 void kiosk_badge(struct kiosk *k, const struct uid *uid, int64_t now, int64_t mono)
 {
     if (k->mode == KM_TRAINER && trainer_badge(k->trainer, uid, now))
         return;
+    if (k->mode == KM_CHOOSE && memcmp(uid, &k->tap_uid, sizeof(*uid)) != 0)
+        left_unchosen(k, now);
     lock(k); /* a badge in the middle of trainer mode ends it: the kiosk is public */
     tap(k, uid, 0, now, mono);
 }
@@ -449,6 +466,8 @@ void kiosk_tick(struct kiosk *k, int64_t now, int64_t mono)
         if (!trainer_is_open(k->trainer))
             kiosk_enter(k, KM_IDLE, 0);
     } else if (k->until_us && now >= k->until_us) {
+        if (k->mode == KM_CHOOSE)
+            left_unchosen(k, now);
         lock(k);
         kiosk_enter(k, KM_IDLE, 0);
     }
@@ -471,9 +490,11 @@ int64_t kiosk_deadline(const struct kiosk *k, int64_t now)
         next = k->until_us;
     if (k->mode == KM_TRAINER)
         next = trainer_deadline(k->trainer, next);
-    /* Count down the seconds on a result screen. */
-    if (k->mode == KM_RESULT && now + US_PER_S < next)
+    /* Count down the seconds on a result or choose screen; a lost notice goes by itself. */
+    if ((k->mode == KM_RESULT || k->mode == KM_CHOOSE) && now + US_PER_S < next)
         next = (now / US_PER_S + 1) * US_PER_S;
+    if (k->lost[0] && k->lost_until_us > now && k->lost_until_us < next)
+        next = k->lost_until_us;
     return next;
 }
 
@@ -516,7 +537,7 @@ static void result_view(const struct kiosk *k, int64_t now, struct view *v)
     v->seconds_left = left > 0 ? (int)((left + US_PER_S - 1) / US_PER_S) : 0;
 }
 
-static void status_chips(const struct kiosk *k, struct view *v)
+static void status_chips(const struct kiosk *k, int64_t now, struct view *v)
 {
     /* Staff read the screen in a hurry: plain words there, the device's own reason in the log
      * (and the reader-test command). */
@@ -548,6 +569,10 @@ static void status_chips(const struct kiosk *k, struct view *v)
         v->banner_tone = TONE_V_ERROR;
         utf8_printf(v->banner, sizeof(v->banner),
                     "The badge reader is not working — a trainer can sign you in by hand");
+    } else if (k->lost[0] && now < k->lost_until_us) {
+        v->has_banner = true;
+        v->banner_tone = TONE_V_WARNING;
+        utf8_printf(v->banner, sizeof(v->banner), "%s", k->lost);
     } else if (k->notice[0]) {
         v->has_banner = true;
         v->banner_tone = k->notice_tone;
@@ -573,7 +598,7 @@ void kiosk_view(struct kiosk *k, int64_t now, int width, int height, struct view
     utf8_printf(v->date, sizeof(v->date), "%s %d %s %d", civil_weekday_name(civil_weekday(day)), d,
                 civil_month_abbr(m), y);
     utf8_copy(v->site, sizeof(v->site), k->opt.site);
-    status_chips(k, v);
+    status_chips(k, now, v);
     switch (k->mode) {
     case KM_IDLE:
         v->screen = SCREEN_IDLE;
@@ -585,9 +610,12 @@ void kiosk_view(struct kiosk *k, int64_t now, int width, int height, struct view
     case KM_RESULT:
         result_view(k, now, v);
         break;
-    case KM_CHOOSE:
+    case KM_CHOOSE: {
         panel_view(&k->choose, v);
+        int64_t left = k->until_us - now;
+        v->seconds_left = left > 0 ? (int)((left + US_PER_S - 1) / US_PER_S) : 0;
         break;
+    }
     case KM_PIN:
         v->screen = SCREEN_PIN;
         utf8_printf(v->title, sizeof(v->title), "Trainer mode: %s", k->pin_person.name);

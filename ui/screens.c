@@ -380,6 +380,12 @@ static void buttons_screen(struct layout *L, const struct view *v, int y, bool n
         button(L, R(L->margin * 2 + c * (bw + gap), y + r * (bh + gap), bw, bh), &v->buttons[i], i,
                numbered);
     }
+    if (v->seconds_left > 0) { /* how long the choice waits */
+        char left[48];
+        utf8_printf(left, sizeof(left), "%d s left to choose", v->seconds_left);
+        text(L, R(L->margin * 2, L->h - L->body * 2 - L->margin, L->w / 2, L->body * 3 / 2), left,
+             L->body * 9 / 10, ink_soft, ALIGN_LEFT, false);
+    }
     back_button(L, v->screen == SCREEN_MENU ? "Lock" : "Cancel");
 }
 

@@ -168,10 +168,29 @@ static void test_choose_by_touch(void **state)
     assert_int_equal(view(f)->screen, SCREEN_RESULT);
     assert_string_equal(f->v.headline, "Signed in");
     assert_non_null(strstr(f->v.lines[1], "Effective school evaluation"));
-    /* Unanswered, the choose screen gives up after 30 s. */
     at(f, "2023-11-27 15:40");
     badge(f, "04:5A:2B:72:1C:6E:80"); /* Sarah: booked, no question */
     assert_int_equal(view(f)->screen, SCREEN_RESULT);
+    /* Unanswered, the choose screen counts down, gives up after 30 s and says so to whoever
+     * looks next: Megan (booked on neither) was not signed in. */
+    at(f, "2023-11-27 15:41");
+    badge(f, "C2:7F:3A:E5");
+    assert_int_equal(view(f)->screen, SCREEN_CHOOSE);
+    assert_int_equal(f->v.seconds_left, 30);
+    assert_non_null(strstr(f->v.subtitle, "you are not signed in until you do"));
+    later(f, 31 * S);
+    assert_int_equal(view(f)->screen, SCREEN_IDLE);
+    assert_true(f->v.has_banner);
+    assert_string_equal(f->v.banner, "Megan Crompton was not signed in: no session was chosen — "
+                                     "please tap again");
+    later(f, 21 * S); /* and the notice goes by itself */
+    assert_false(view(f)->has_banner);
+    /* The next badge comes before she chooses: she is told too. */
+    badge(f, "C2:7F:3A:E5");
+    assert_int_equal(view(f)->screen, SCREEN_CHOOSE);
+    badge(f, "04:5A:2B:72:1C:6E:80");
+    assert_int_equal(view(f)->screen, SCREEN_RESULT);
+    assert_non_null(strstr(f->v.banner, "Megan Crompton was not signed in"));
 }
 
 static void test_pin_lockout(void **state)
