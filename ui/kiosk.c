@@ -40,7 +40,8 @@ struct kiosk {
     struct tap_result *tap; /* the last tap's result */
     bool tap_failed;
     char fail_text[160];
-    struct uid tap_uid;   /* the badge of the choose screen */
+    struct uid tap_uid;          /* the badge of the choose screen */
+    int64_t pin_locked_until_us; /* the PIN pad's person is locked out until then (0: not) */
     char lost[VIEW_TEXT]; /* someone left on the choose screen, not signed in: said for a while */
     int64_t lost_until_us;
     struct panel choose; /* its buttons: ids are indexes into tap->choices */
@@ -198,6 +199,16 @@ static void start_pin(struct kiosk *k, const struct person *trainer, int64_t now
     lock(k);
     k->pin_person = *trainer;
     utf8_printf(k->pin_message, sizeof(k->pin_message), " ");
+    /* Locked out already: said at once, and the pad is shown as not taking digits. */
+    struct pin_record rec;
+    k->pin_locked_until_us = 0;
+    if (store_pin_get(k->opt.store, trainer->id, &rec) == STORE_OK && pin_locked(&rec, now)) {
+        char until[8];
+        format_time(rec.locked_until_us, until);
+        k->pin_locked_until_us = rec.locked_until_us;
+        utf8_printf(k->pin_message, sizeof(k->pin_message),
+                    "Too many wrong PINs: trainer mode locked until %s", until);
+    }
     kiosk_enter(k, KM_PIN, now + KIOSK_PROMPT_US);
 }
 
@@ -283,6 +294,8 @@ static void pin_ok(struct kiosk *k, int64_t now)
     struct pin_record rec;
     char until[8];
     k->pin[k->pin_len] = '\0';
+    if (now < k->pin_locked_until_us)
+        return; /* the lock message stays: nothing is tried while locked */
     if (k->pin_len < PIN_MIN_DIGITS) {
         utf8_printf(k->pin_message, sizeof(k->pin_message), "Enter %d to %d digits", PIN_MIN_DIGITS,
                     PIN_MAX_DIGITS);
@@ -329,6 +342,7 @@ static void pin_ok(struct kiosk *k, int64_t now)
     case PIN_LOCKED:
         utf8_printf(k->pin_message, sizeof(k->pin_message),
                     "Too many wrong PINs: trainer mode locked until %s", until);
+        k->pin_locked_until_us = rec.locked_until_us;
         break;
     }
     k->sound = KIOSK_SOUND_ERROR;
@@ -340,7 +354,7 @@ static void pin_action(struct kiosk *k, struct view_action a, int64_t now)
     k->until_us = now + KIOSK_PROMPT_US;
     switch (a.kind) {
     case ACT_DIGIT:
-        if (k->pin_len < PIN_MAX_DIGITS)
+        if (k->pin_len < PIN_MAX_DIGITS && now >= k->pin_locked_until_us)
             k->pin[k->pin_len++] = (char)('0' + a.index);
         break;
     case ACT_ERASE:
@@ -621,6 +635,7 @@ void kiosk_view(struct kiosk *k, int64_t now, int width, int height, struct view
         utf8_printf(v->title, sizeof(v->title), "Trainer mode: %s", k->pin_person.name);
         utf8_printf(v->subtitle, sizeof(v->subtitle), "Enter your PIN");
         v->pin_digits = k->pin_len;
+        v->pin_locked = now < k->pin_locked_until_us;
         utf8_printf(v->pin_message, sizeof(v->pin_message), "%s", k->pin_message);
         break;
     case KM_TRAINER:

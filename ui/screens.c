@@ -460,9 +460,11 @@ static void pin_screen(struct layout *L, const struct view *v, int y)
 {
     y = title_block(L, v, y);
     int dot = L->body;
-    int dots_w = 6 * dot * 2;
+    /* As many boxes as a PIN has digits so far, at least the shortest PIN's 4. */
+    int boxes = v->pin_digits > 4 ? v->pin_digits : 4;
+    int dots_w = boxes * dot * 2;
     int dx = (L->w - dots_w) / 2;
-    for (int i = 0; i < 6; i++) {
+    for (int i = 0; i < boxes; i++) {
         struct rect box = R(dx + i * dot * 2, y, dot, dot);
         if (i < v->pin_digits)
             add(L, DRAW_CIRCLE, box, ink);
@@ -486,6 +488,11 @@ static void pin_screen(struct layout *L, const struct view *v, int y)
         struct rect box =
             R(kx + c * (key_w + L->body / 4), y + r * (key_h + L->body / 4), key_w, key_h);
         bool ok = i == 11;
+        if (v->pin_locked) { /* greyed, and nothing to touch */
+            fill(L, box, screens_disabled_fill(), L->body / 3);
+            text(L, box, labels[i], key_h * 45 / 100, screens_disabled_text(), ALIGN_CENTER, true);
+            continue;
+        }
         fill(L, box, ok ? screens_tone_fill(TONE_V_OK) : panel, L->body / 3);
         frame(L, box, ink_soft, 2);
         text(L, box, labels[i], key_h * 45 / 100, ok ? white : ink, ALIGN_CENTER, true);

@@ -98,6 +98,7 @@ struct view {
 
     /* PIN pad. */
     int pin_digits;
+    bool pin_locked; /* locked out: the keys are shown greyed and take nothing */
     char pin_message[VIEW_TEXT];
 
     /* Demo: the key legend. */

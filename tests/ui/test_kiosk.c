@@ -211,8 +211,11 @@ static void test_pin_lockout(void **state)
     act(f, ACT_BACK, 0);
     later(f, 60 * S);
     badge(f, RACHEL);
+    assert_true(view(f)->pin_locked); /* said at once, the keys greyed */
+    assert_non_null(strstr(f->v.pin_message, "locked until 15:05"));
     type_pin(f, "2468");
     assert_int_equal(view(f)->screen, SCREEN_PIN);
+    assert_int_equal(f->v.pin_digits, 0); /* digits are not taken */
     assert_non_null(strstr(f->v.pin_message, "locked until 15:05"));
     later(f, 4 * 60 * S);
     badge(f, RACHEL);

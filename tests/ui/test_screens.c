@@ -209,6 +209,15 @@ static void test_pin_pad_and_disabled_menu_items(void **state)
         assert_int_equal(erase, 1);
         assert_int_equal(circles, 3); /* one filled dot per digit typed, never the digits */
         assert_non_null(find_text("Wrong PIN — 4 tries left"));
+        /* Locked out: the keys take nothing. */
+        v.pin_locked = true;
+        screens_build(&v, &out);
+        digits = ok = 0;
+        for (int i = 0; i < out.n_hot; i++) {
+            digits += out.hot[i].action.kind == ACT_DIGIT;
+            ok += out.hot[i].action.kind == ACT_OK;
+        }
+        assert_int_equal(digits + ok, 0);
 
         base(&v, SCREEN_MENU, sizes[s][0], sizes[s][1]);
         strcpy(v.title, "Trainer mode");
