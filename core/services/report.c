@@ -210,19 +210,13 @@ static struct report_row *person_row(struct register_ctx *c, const struct person
     return row;
 }
 
-static struct attendance as_of(const struct rules *rules, const struct session *s,
-                               const struct attendance *a, int64_t at)
-{
-    return tap_attendance_as_of(rules, s, a, at);
-}
-
 static int attended_row(void *ctx, const struct person *p, const struct attendance *stored)
 {
     struct register_ctx *c = ctx;
     bool booked = false;
     if (stored->in_us == 0 || stored->in_us > c->at)
         return 0;
-    struct attendance now = as_of(c->rules, c->session, stored, c->at);
+    struct attendance now = tap_attendance_as_of(c->rules, c->session, stored, c->at);
     const struct attendance *a = &now;
     int err = store_booked(c->store, p->id, c->session->id, &booked);
     struct report_row *row = err == STORE_OK ? person_row(c, p, booked) : NULL;
@@ -848,7 +842,7 @@ static int completion_attended(void *ctx, const struct person *p, const struct a
 {
     struct completion_visit *v = ctx;
     const struct session *s = v->session;
-    struct attendance now = as_of(v->c->rules, s, stored, v->c->at);
+    struct attendance now = tap_attendance_as_of(v->c->rules, s, stored, v->c->at);
     const struct attendance *a = &now;
     bool counts = a->in_us && a->in_us <= v->c->at && !(a->flags & ATT_VOID);
     struct report_row *r = counts ? completion_row(v->c, p, s->group) : NULL;

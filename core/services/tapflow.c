@@ -391,17 +391,10 @@ int tapflow_summary(struct store *store, const struct rules *rules, int64_t pers
     if (err == STORE_OK)
         err = store_mandatory_courses(store, in->mandatory, MAX_MANDATORY, &ci.n_mandatory);
     if (err == STORE_OK) {
-        /* As of now_us: what came later has not happened yet — not counted, not listed, and
-         * not weighed against the cap or a course's parts either. */
+        /* As of now_us, a credit recorded elsewhere and dated later has not happened yet: not
+         * counted, not listed, not weighed against the cap or a course's parts (attendance is
+         * taken as of now_us by the engine itself: tap_attendance_as_of). */
         size_t kept = 0;
-        for (size_t i = 0; i < ci.n_rows; i++) {
-            if (in->rows[i].in_us <= now_us) {
-                in->sessions[kept] = in->sessions[i];
-                in->rows[kept++] = in->rows[i];
-            }
-        }
-        ci.n_rows = kept;
-        kept = 0;
         for (size_t i = 0; i < ci.n_external; i++) {
             if (in->external[i].date <= ci.today)
                 in->external[kept++] = in->external[i];

@@ -29,6 +29,25 @@ static char *write_all(const struct report *r, bool csv)
     return text;
 }
 
+/* The autumn CPI cohort: Joanne at all four sessions, Megan at the first three. */
+static const char *const cpi_autumn_days[4] = {"2023-09-13", "2023-09-14", "2023-09-20",
+                                               "2023-09-21"};
+
+static void attend_cpi_autumn(struct testkiosk *k)
+{
+    char in[32], out[32];
+    for (int d = 0; d < 4; d++) {
+        snprintf(in, sizeof(in), "%s 15:10", cpi_autumn_days[d]);
+        snprintf(out, sizeof(out), "%s 18:16", cpi_autumn_days[d]);
+        assert_int_equal(test_tap(k, "9b1f6c3d", in, NULL, NULL), TAP_SIGNED_IN);
+        assert_int_equal(test_tap(k, "9b1f6c3d", out, NULL, NULL), TAP_SIGNED_OUT);
+        if (d < 3) {
+            assert_int_equal(test_tap(k, "C2:7F:3A:E5", in, NULL, NULL), TAP_SIGNED_IN);
+            assert_int_equal(test_tap(k, "C2:7F:3A:E5", out, NULL, NULL), TAP_SIGNED_OUT);
+        }
+    }
+}
+
 static void test_register_golden(void **state)
 {
     (void)state;
@@ -246,20 +265,10 @@ static void test_cpi_completion(void **state)
     (void)state;
     struct testkiosk k;
     testkiosk_open(&k, true);
-    const char *days[4] = {"2023-09-13", "2023-09-14", "2023-09-20", "2023-09-21"};
+    attend_cpi_autumn(&k);
     char in[32], out[32];
-    for (int d = 0; d < 4; d++) {
-        snprintf(in, sizeof(in), "%s 15:10", days[d]);
-        snprintf(out, sizeof(out), "%s 18:16", days[d]);
-        assert_int_equal(test_tap(&k, "9b1f6c3d", in, NULL, NULL), TAP_SIGNED_IN);
-        assert_int_equal(test_tap(&k, "9b1f6c3d", out, NULL, NULL), TAP_SIGNED_OUT);
-        if (d < 3) {
-            assert_int_equal(test_tap(&k, "C2:7F:3A:E5", in, NULL, NULL), TAP_SIGNED_IN);
-            assert_int_equal(test_tap(&k, "C2:7F:3A:E5", out, NULL, NULL), TAP_SIGNED_OUT);
-        }
-    }
-    snprintf(in, sizeof(in), "%s 15:40", days[0]);
-    snprintf(out, sizeof(out), "%s 18:16", days[0]);
+    snprintf(in, sizeof(in), "%s 15:40", cpi_autumn_days[0]);
+    snprintf(out, sizeof(out), "%s 18:16", cpi_autumn_days[0]);
     assert_int_equal(test_tap(&k, "04-3B-19-D2-6A-71-81", in, NULL, NULL), TAP_SIGNED_IN);
     assert_int_equal(test_tap(&k, "04-3B-19-D2-6A-71-81", out, NULL, NULL), TAP_SIGNED_OUT);
     struct report r;
@@ -425,18 +434,7 @@ static void test_a_seeded_year_golden(void **state)
     (void)state;
     struct testkiosk k;
     testkiosk_open(&k, true);
-    const char *days[4] = {"2023-09-13", "2023-09-14", "2023-09-20", "2023-09-21"};
-    char in[32], out[32];
-    for (int d = 0; d < 4; d++) {
-        snprintf(in, sizeof(in), "%s 15:10", days[d]);
-        snprintf(out, sizeof(out), "%s 18:16", days[d]);
-        assert_int_equal(test_tap(&k, "9b1f6c3d", in, NULL, NULL), TAP_SIGNED_IN);
-        assert_int_equal(test_tap(&k, "9b1f6c3d", out, NULL, NULL), TAP_SIGNED_OUT);
-        if (d < 3) {
-            assert_int_equal(test_tap(&k, "C2:7F:3A:E5", in, NULL, NULL), TAP_SIGNED_IN);
-            assert_int_equal(test_tap(&k, "C2:7F:3A:E5", out, NULL, NULL), TAP_SIGNED_OUT);
-        }
-    }
+    attend_cpi_autumn(&k);
     assert_int_equal(test_tap(&k, SARAH, "2023-11-27 15:40", NULL, NULL), TAP_SIGNED_IN);
     assert_int_equal(test_tap(&k, TOM, "2023-11-27 15:40", "au2-in-class-support", NULL),
                      TAP_SIGNED_IN);
