@@ -63,12 +63,6 @@ const char *screens_tone_icon(enum view_tone tone)
     }
 }
 
-const char *screens_tone_word(enum view_tone tone)
-{
-    static const char *const words[] = {"OK", "Info", "Warning", "Error", ""};
-    return tone <= TONE_V_NEUTRAL ? words[tone] : "";
-}
-
 static double channel(uint8_t c)
 {
     double s = c / 255.0;
@@ -201,9 +195,8 @@ static int banner(struct layout *L, const struct view *v, int y)
     int h = L->body * 2;
     fill(L, R(0, y, L->w, h), screens_tone_fill(v->banner_tone), 0);
     tone_badge(L, R(L->margin, y + h / 8, h * 3 / 4, h * 3 / 4), v->banner_tone);
-    char s[VIEW_TEXT + 16];
-    utf8_printf(s, sizeof(s), "%s: %s", screens_tone_word(v->banner_tone), v->banner);
-    text(L, R(L->margin + h, y, L->w - 2 * L->margin - h, h), s, L->body,
+    /* The icon and the colour say how bad it is; the words say only what is wrong. */
+    text(L, R(L->margin + h, y, L->w - 2 * L->margin - h, h), v->banner, L->body,
          screens_tone_text(v->banner_tone), ALIGN_LEFT, true);
     return y + h;
 }

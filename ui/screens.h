@@ -35,7 +35,6 @@ const char *screens_tone_icon(enum view_tone tone); /* "✔" "ℹ" "⚠" "✖" *
 /* A greyed-out button: its background and its words. */
 struct rgba screens_disabled_fill(void);
 struct rgba screens_disabled_text(void);
-const char *screens_tone_word(enum view_tone tone); /* "OK" "Info" "Warning" "Error" */
 /* WCAG 2 contrast ratio of two colours (1–21). */
 double screens_contrast(struct rgba a, struct rgba b);
 

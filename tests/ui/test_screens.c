@@ -302,7 +302,7 @@ static void test_banner_and_long_text(void **state)
     v.n_sessions = 1;
     screens_build(&v, &out);
     assert_sane(&v);
-    assert_non_null(find_text("Error: Reader: cannot open the reader"));
+    assert_non_null(find_text("Reader: cannot open the reader"));
     for (int i = 0; i < out.draw.n; i++) {
         const unsigned char *t = (const unsigned char *)out.draw.cmds[i].text;
         size_t n = strlen((const char *)t);

@@ -69,10 +69,16 @@ int gfx_open(const struct gfx_options *o, struct gfx **out, char *why, size_t ca
     }
     SDL_SetHint(SDL_HINT_VIDEO_MINIMIZE_ON_FOCUS_LOSS, "0");
     Uint32 flags = SDL_WINDOW_SHOWN | SDL_WINDOW_RESIZABLE;
-    if (o->fullscreen)
-        flags |= SDL_WINDOW_FULLSCREEN_DESKTOP;
-    g->window = SDL_CreateWindow(o->title ? o->title : "CPD Kiosk", SDL_WINDOWPOS_CENTERED,
-                                 SDL_WINDOWPOS_CENTERED, o->width, o->height, flags);
+    SDL_Rect at = {SDL_WINDOWPOS_CENTERED, SDL_WINDOWPOS_CENTERED, o->width, o->height};
+    if (o->fullscreen) {
+        /* A kiosk often has no window manager to honour a full-screen request, so the window is
+         * also made borderless at the display's own position and size. */
+        flags = SDL_WINDOW_SHOWN | SDL_WINDOW_BORDERLESS | SDL_WINDOW_FULLSCREEN_DESKTOP;
+        SDL_Rect display;
+        if (SDL_GetDisplayBounds(0, &display) == 0 && display.w > 0 && display.h > 0)
+            at = display;
+    }
+    g->window = SDL_CreateWindow(o->title ? o->title : "CPD Kiosk", at.x, at.y, at.w, at.h, flags);
     if (!g->window) {
         snprintf(why, cap, "cannot open a window: %s", SDL_GetError());
         goto fail;

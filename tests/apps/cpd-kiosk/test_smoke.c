@@ -72,6 +72,8 @@ static bool wait_for(const char *path, const char *text, int ms, char *line, siz
     return false;
 }
 
+static const char *xvfb_size = "1280x800x24";
+
 static int start_xvfb(void)
 {
     const char *xvfb_bin = "/usr/bin/Xvfb";
@@ -82,8 +84,8 @@ static int start_xvfb(void)
     snprintf(disp, sizeof(disp), ":%d", display);
     snprintf(log, sizeof(log), "%s/xvfb.log", dir);
     snprintf(sock, sizeof(sock), "/tmp/.X11-unix/X%d", display);
-    char *argv[] = {(char *)xvfb_bin, disp,        "-screen", "0",
-                    "1280x800x24",    "-nolisten", "tcp",     NULL};
+    char *argv[] = {(char *)xvfb_bin,  disp,        "-screen", "0",
+                    (char *)xvfb_size, "-nolisten", "tcp",     NULL};
     char *env[] = {"PATH=/usr/bin:/bin", NULL};
     xvfb = spawn(argv, env, log);
     assert_true(wait_for(sock, NULL, 10000, NULL, 0));
@@ -335,6 +337,104 @@ static void test_kiosk_with_a_libnfc_reader(void **state)
     assert_int_equal(c, 0x1B7A34); /* green: signed in */
 }
 
+/* The kiosk's window as the X server has it (not as SDL thinks it is). */
+static bool window_geometry(int *w, int *h, int *x, int *y)
+{
+    char cmd[128], buf[512];
+    snprintf(cmd, sizeof(cmd), "xwininfo -display :%d -root -tree 2>/dev/null", display);
+    FILE *p = popen(cmd, "r");
+    bool found = false;
+    while (p && !found && fgets(buf, sizeof(buf), p)) {
+        const char *at = strstr(buf, "\"CPD Kiosk\"");
+        at = at ? strchr(at, ')') : NULL;
+        found = at && sscanf(at + 1, " %dx%d+%d+%d", w, h, x, y) == 4;
+    }
+    if (p)
+        pclose(p);
+    return found;
+}
+
+/* Full screen with no window manager (as on a kiosk): the window is the display's own size, and
+ * the whole of it is drawn — the top bar reaches the right edge and the background the bottom. */
+static void fills_the_display(int want_w, int want_h)
+{
+    char line[512], log[512], shot[512];
+    snprintf(log, sizeof(log), "%s/case.log", dir);
+    snprintf(shot, sizeof(shot), "%s/case.png", dir);
+    char kiosk_bin[512], env_display[32], env_shot[600], env_tmp[300], ini[512];
+    test_write_file(dir, "full.ini", "[display]\nsound = false\n", ini, sizeof(ini));
+    snprintf(kiosk_bin, sizeof(kiosk_bin), "%s/cpd-kiosk", CPD_BINARY_DIR);
+    snprintf(env_display, sizeof(env_display), "DISPLAY=:%d", display);
+    snprintf(env_shot, sizeof(env_shot), "CPD_KIOSK_SCREENSHOT=%s", shot);
+    snprintf(env_tmp, sizeof(env_tmp), "TMPDIR=%s", dir);
+    char *argv[] = {kiosk_bin, "--demo", "--config", ini, NULL};
+    char *env[] = {env_display,          env_shot, env_tmp, "SDL_AUDIODRIVER=dummy",
+                   "PATH=/usr/bin:/bin", NULL};
+    kiosk = spawn(argv, env, log);
+    if (!wait_for(log, "demo database ", 20000, line, sizeof(line)))
+        fail_msg("the kiosk did not start; see %s", log);
+    int w = 0, h = 0, x = -1, y = -1;
+    for (int tries = 0; tries < 50 && !(w == want_w && h == want_h && x == 0 && y == 0); tries++) {
+        if (!window_geometry(&w, &h, &x, &y) || w != want_w || h != want_h || x || y)
+            sleep_ms(200);
+    }
+    assert_int_equal(w, want_w);
+    assert_int_equal(h, want_h);
+    assert_int_equal(x, 0);
+    assert_int_equal(y, 0);
+    w = h = 0;
+    uint32_t corner = 0, top_right = 0;
+    for (int tries = 0; tries < 50 && (w != want_w || h != want_h); tries++) {
+        look(log, shot);
+        cairo_surface_t *png = cairo_image_surface_create_from_png(shot);
+        assert_int_equal(cairo_surface_status(png), CAIRO_STATUS_SUCCESS);
+        w = cairo_image_surface_get_width(png);
+        h = cairo_image_surface_get_height(png);
+        const unsigned char *data = cairo_image_surface_get_data(png);
+        int stride = cairo_image_surface_get_stride(png);
+        top_right = *(const uint32_t *)(data + (size_t)4 * stride + (w - 4) * 4) & 0xFFFFFF;
+        corner = *(const uint32_t *)(data + (size_t)(h - 4) * stride + (w - 4) * 4) & 0xFFFFFF;
+        cairo_surface_destroy(png);
+        if (w != want_w || h != want_h)
+            sleep_ms(200);
+    }
+    kill(kiosk, SIGTERM);
+    int status = 0;
+    assert_int_equal(waitpid(kiosk, &status, 0), kiosk);
+    kiosk = 0;
+    assert_int_equal(w, want_w);
+    assert_int_equal(h, want_h);
+    assert_int_not_equal(top_right, 0); /* drawn to the edge: no black border */
+    assert_int_not_equal(corner, 0);
+    char keep[600];
+    snprintf(keep, sizeof(keep), "%s/smoke-full-%dx%d.png", CPD_BINARY_DIR, want_w, want_h);
+    rename(shot, keep);
+}
+
+static int setup_small(void **state)
+{
+    xvfb_size = "800x480x24";
+    return setup(state);
+}
+
+static int setup_large(void **state)
+{
+    xvfb_size = "1920x1080x24";
+    return setup(state);
+}
+
+static void test_full_screen_at_800x480_without_a_window_manager(void **state)
+{
+    (void)state;
+    fills_the_display(800, 480);
+}
+
+static void test_full_screen_at_1920x1080_without_a_window_manager(void **state)
+{
+    (void)state;
+    fills_the_display(1920, 1080);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -346,6 +446,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_reader_script_missing_shows_reader_down, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_kiosk_with_a_libnfc_reader, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_full_screen_at_800x480_without_a_window_manager,
+                                        setup_small, teardown),
+        cmocka_unit_test_setup_teardown(test_full_screen_at_1920x1080_without_a_window_manager,
+                                        setup_large, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
