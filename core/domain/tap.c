@@ -1,5 +1,8 @@
 #include "core/domain/tap.h"
 
+#include <stdio.h>
+#include <string.h>
+
 #define US_PER_S   INT64_C(1000000)
 #define US_PER_MIN (60 * US_PER_S)
 
@@ -220,4 +223,30 @@ void tap_decide(const struct tap_facts *f, struct tap_decision *d)
         decide_signed_in(f, current, row, d);
     else
         decide_sign_in(f, d);
+}
+
+void tap_forgotten_fold(struct tap_forgotten *f, const struct event *e)
+{
+    switch (e->type) {
+    case EV_AUTO_CLOSE:
+        f->pending = true;
+        snprintf(f->session, sizeof(f->session), "%s", e->session);
+        break;
+    case EV_SIGN_IN:
+    case EV_SIGN_OUT:
+    case EV_ALREADY_IN:
+    case EV_ALREADY_OUT:
+    case EV_NO_SESSION:
+        f->pending = false; /* they saw a result screen since: told, or it was not news */
+        break;
+    case EV_APPROVE:
+    case EV_CORRECTION:
+    case EV_MANUAL_SIGN_OUT:
+    case EV_VOID_ATTENDANCE:
+        if (strcmp(e->session, f->session) == 0)
+            f->pending = false; /* a trainer has already put it right */
+        break;
+    default:
+        break; /* prompts (leave early? which session?) come before the tap that tells them */
+    }
 }

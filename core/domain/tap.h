@@ -87,4 +87,13 @@ struct attendance tap_attendance_as_of(const struct rules *rules, const struct s
 int tap_minutes_within(const struct session *session, int64_t in_us, int64_t out_us);
 const char *tap_outcome_code(enum tap_outcome outcome);
 
+/* Whether a person should be told, at this tap, that their last sign-out was forgotten and
+ * closed for them: fold their events in order into it. An auto-close sets it; a tap whose result
+ * they saw, or a trainer putting that attendance right, clears it (so it is said once). */
+struct tap_forgotten {
+    bool pending;
+    char session[DOMAIN_CODE_MAX]; /* the session closed for them */
+};
+void tap_forgotten_fold(struct tap_forgotten *state, const struct event *e);
+
 #endif

@@ -122,6 +122,17 @@ static void signed_out(const struct tap_result *r, struct tap_text *t)
     person_lines(r, t, 0);
 }
 
+/* Said once, at the first tap after the kiosk closed a forgotten sign-out for them. */
+static void forgot_line(const struct tap_result *r, struct tap_text *t)
+{
+    if (!r->forgot_sign_out || r->decision.outcome == TAP_CHOOSE)
+        return; /* on the choose screen it waits for the tap that chooses */
+    char day[32];
+    zone_format_day_time(r->forgotten.start_us, day);
+    add_line(t, "Last time you didn't sign out (%s, %s) — a trainer will check it",
+             r->forgotten.title, day);
+}
+
 void tap_text_build(const struct tap_result *r, struct tap_text *t)
 {
     memset(t, 0, sizeof(*t));
@@ -205,4 +216,5 @@ void tap_text_build(const struct tap_result *r, struct tap_text *t)
         head(t, TONE_ERROR, "Unexpected outcome");
         break;
     }
+    forgot_line(r, t);
 }

@@ -183,6 +183,8 @@ static int remember_reading(const struct tapflow *f, int64_t now_us, int64_t mon
 
 /* ---- deciding ------------------------------------------------------------------------------ */
 
+static int forgotten_sign_out(const struct tapflow *f, struct tap_result *r);
+
 /* Finds who the badge belongs to and what the tap means; fills r->decision. */
 static int decide(const struct tapflow *f, const struct uid *uid, int64_t chosen,
                   enum clock_verdict clock, struct tap_result *r,
@@ -240,8 +242,28 @@ static int decide(const struct tapflow *f, const struct uid *uid, int64_t chosen
     } else if (err != STORE_OK && err != STORE_ENOTFOUND) {
         return err;
     }
+    if (!r->person.trainer && (err = forgotten_sign_out(f, r)) != STORE_OK)
+        return err;
     tap_decide(&facts, &r->decision);
     return STORE_OK;
+}
+
+static int fold_forgotten(void *ctx, const struct event *e)
+{
+    tap_forgotten_fold(ctx, e);
+    return 0;
+}
+
+/* Whether this tap is the first they make since a forgotten sign-out was closed for them. */
+static int forgotten_sign_out(const struct tapflow *f, struct tap_result *r)
+{
+    struct tap_forgotten state = {0};
+    int err = store_events_of(f->store, r->person.staff_no, fold_forgotten, &state);
+    if (err != STORE_OK || !state.pending)
+        return err;
+    err = store_session_by_code(f->store, state.session, &r->forgotten);
+    r->forgot_sign_out = err == STORE_OK;
+    return err == STORE_ENOTFOUND ? STORE_OK : err;
 }
 
 static int sweep(const struct tapflow *f, int64_t now_us, int64_t mono_us, int *closed);

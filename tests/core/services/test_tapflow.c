@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "core/domain/payload.h"
+#include "core/services/corrections.h"
 #include "core/services/lists.h"
 #include "core/services/tap_text.h"
 #include "tests/support/testutil.h"
@@ -540,6 +541,14 @@ static void test_forgotten_sign_out_is_closed_and_flagged(void **state)
     /* Her next tap is a new day. */
     assert_int_equal(test_tap(&f->k, MEGAN, "2023-09-14 15:05", NULL, &f->r), TAP_SIGNED_IN);
     assert_string_equal(f->r.session.code, "cpi-autumn-2");
+    /* … where she is told, once. */
+    text(f);
+    expect_line(&f->t, "Last time you didn't sign out (CPI Initial Training, Wed 13 Sep 15:15) — "
+                       "a trainer will check it");
+    assert_int_equal(test_tap(&f->k, MEGAN, "2023-09-14 15:07", NULL, &f->r), TAP_ALREADY_IN);
+    text(f);
+    for (int i = 0; i < f->t.n_lines; i++)
+        assert_null(strstr(f->t.lines[i], "didn't sign out"));
     /* The CPI session without a sign-out waits for a trainer before it counts. */
     summary(f, "BIT0007", "2023-09-14 09:00");
     assert_int_equal(package(&f->s, "cpi-autumn")->sessions_done, 0);
@@ -567,6 +576,25 @@ static void test_sweep_closes_every_forgotten_sign_out(void **state)
     assert_int_equal(item(&f->s, "au2-in-class-support")->credits_q, 6);
     assert_int_equal(item(&f->s, "au2-in-class-support")->status, ITEM_REVIEW);
     assert_string_equal(item(&f->s, "au2-in-class-support")->note, "no sign-out");
+    /* Sarah's next tap tells her; Daniel's does not, once a trainer has put his right. */
+    struct person daniel = person(f, "BIT0002");
+    struct session evaluation = session(f, "au2-school-evaluation");
+    struct correction fix = {.store = f->k.store,
+                             .rules = f->k.flow.rules,
+                             .by = "BIT0010",
+                             .reason = "stayed to the end",
+                             .clock_state = "test",
+                             .now_us = test_at("2023-11-27 18:20")};
+    const char *why = NULL;
+    assert_int_equal(correct_approve(&fix, &daniel, &evaluation, &why), STORE_OK);
+    assert_int_equal(test_tap(&f->k, SARAH, "2023-11-28 09:00", NULL, &f->r), TAP_NO_SESSION);
+    text(f);
+    expect_line(&f->t, "Last time you didn't sign out (The role of the in class support, Mon 27 "
+                       "Nov 15:45) — a trainer will check it");
+    assert_int_equal(test_tap(&f->k, DANIEL, "2023-11-28 09:00", NULL, &f->r), TAP_NO_SESSION);
+    text(f);
+    for (int i = 0; i < f->t.n_lines; i++)
+        assert_null(strstr(f->t.lines[i], "didn't sign out"));
 }
 
 static void test_late_arrival_gets_partial_credit(void **state)
