@@ -102,7 +102,7 @@ int kiosk_new(const struct kiosk_options *o, struct kiosk **out)
     k->status.sync_tone = TONE_V_NEUTRAL;
     k->status.clock_ok = true;
     utf8_printf(k->status.clock_text, sizeof(k->status.clock_text), "Clock OK");
-    trainer_set_sync(k->trainer, k->status.sync_available, k->status.sync_why);
+    kiosk_set_status(k, &k->status);
     k->idle_minute = -1;
     *out = k;
     return STORE_OK;
@@ -139,10 +139,31 @@ static void lock(struct kiosk *k)
     crypto_wipe(k->pin, sizeof(k->pin));
 }
 
+/* Trainer mode's status page: the same facts as the chips, with their reasons. */
+static void trainer_status(struct kiosk *k)
+{
+    struct trainer_status ts;
+    const struct kiosk_status *s = &k->status;
+    utf8_printf(ts.reader, sizeof(ts.reader), "%s%s", s->reader_up ? "" : "not working — ",
+                s->reader_text);
+    if (s->sync_detail[0])
+        utf8_printf(ts.sync, sizeof(ts.sync), "%s", s->sync_detail);
+    else
+        utf8_printf(ts.sync, sizeof(ts.sync), "%s%s%s", s->sync_text, s->sync_why[0] ? " — " : "",
+                    s->sync_why);
+    if (k->clock != CLOCK_OK)
+        utf8_printf(ts.clock, sizeof(ts.clock), "wrong, taps are refused — %s",
+                    clock_verdict_text(k->clock));
+    else
+        utf8_printf(ts.clock, sizeof(ts.clock), "%s", s->clock_text);
+    trainer_set_status(k->trainer, &ts);
+}
+
 void kiosk_set_status(struct kiosk *k, const struct kiosk_status *status)
 {
     k->status = *status;
     trainer_set_sync(k->trainer, status->sync_available, status->sync_why);
+    trainer_status(k);
 }
 
 void kiosk_set_notice(struct kiosk *k, enum view_tone tone, const char *text)
@@ -248,6 +269,7 @@ static void tap(struct kiosk *k, const struct uid *uid, int64_t chosen, int64_t 
     tap_text_build(k->tap, &t);
     k->sound = sound_of(t.tone);
     k->clock = k->tap->clock;
+    trainer_status(k);
     if (d->outcome == TAP_TRAINER) {
         start_pin(k, &k->tap->person, now);
         return;
@@ -570,19 +592,21 @@ static void status_chips(const struct kiosk *k, int64_t now, struct view *v)
     if (k->fault.failed) {
         v->has_banner = true;
         v->banner_tone = TONE_V_ERROR;
-        utf8_printf(v->banner, sizeof(v->banner), "Database problem — %s", k->fault.text);
+        /* The details are in the log and on trainer mode's status page. */
+        utf8_printf(v->banner, sizeof(v->banner),
+                    "The kiosk cannot save taps — please sign the paper register and tell a "
+                    "trainer");
     } else if (k->clock != CLOCK_OK) {
         v->has_banner = true;
         v->banner_tone = TONE_V_ERROR;
         utf8_printf(v->banner, sizeof(v->banner),
-                    "The kiosk's clock is wrong: taps are not counted — sign the paper register "
-                    "(%s)",
-                    clock_verdict_text(k->clock));
+                    "The kiosk's clock is wrong: taps are not counted — please sign the paper "
+                    "register");
     } else if (!k->status.reader_up) {
         v->has_banner = true;
         v->banner_tone = TONE_V_ERROR;
         utf8_printf(v->banner, sizeof(v->banner),
-                    "The badge reader is not working — a trainer can sign you in by hand");
+                    "Please sign the paper register and tell a trainer");
     } else if (k->lost[0] && now < k->lost_until_us) {
         v->has_banner = true;
         v->banner_tone = TONE_V_WARNING;
@@ -617,7 +641,7 @@ void kiosk_view(struct kiosk *k, int64_t now, int width, int height, struct view
     case KM_IDLE:
         v->screen = SCREEN_IDLE;
         utf8_printf(v->prompt, sizeof(v->prompt), "%s",
-                    k->status.reader_up ? "Tap your badge" : "Please ask a trainer to sign you in");
+                    k->status.reader_up ? "Tap your badge" : "Badge reader not working");
         memcpy(v->sessions, k->idle, sizeof(v->sessions));
         v->n_sessions = k->n_idle;
         break;

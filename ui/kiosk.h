@@ -31,11 +31,12 @@ struct kiosk_options {
 /* What the app knows about the world outside: shown in the status chips and banners. */
 struct kiosk_status {
     bool reader_up;
-    char reader_text[64];
+    char reader_text[192]; /* "Reader ready", or why it is down (the chip says it plainly) */
     enum view_tone sync_tone;
     char sync_text[64];
     bool sync_available; /* "Sync now" can run (else greyed out with sync_why) */
     char sync_why[128];
+    char sync_detail[256]; /* for trainer mode's status page: last sent, waiting, last error */
     bool clock_ok;
     char clock_text[64];
 };

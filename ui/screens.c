@@ -323,13 +323,18 @@ static void button(struct layout *L, struct rect box, const struct view_button *
     else
         utf8_printf(label, sizeof(label), "%s", b->label);
     int pad = L->body / 2;
-    bool two = b->detail[0] != '\0';
+    /* The detail is a hint: where the button is too short for it, the label alone, unclipped. */
+    bool two = b->detail[0] != '\0' && box.h >= L->body * 16 / 10;
     int top_h = two ? box.h * 55 / 100 : box.h;
-    text(L, R(box.x + pad, box.y, box.w - 2 * pad, top_h), label, L->body,
+    int label_px = two && box.h * 48 / 100 < L->body ? box.h * 48 / 100 : L->body;
+    int detail_px =
+        two && box.h * 30 / 100 < L->body * 75 / 100 ? box.h * 30 / 100 : L->body * 75 / 100;
+    int lift = two ? box.h / 16 : 0; /* clear of the frame */
+    text(L, R(box.x + pad, box.y + lift, box.w - 2 * pad, top_h), label, label_px,
          b->enabled ? ink : disabled, ALIGN_LEFT, true);
     if (two)
-        text(L, R(box.x + pad, box.y + top_h - box.h / 12, box.w - 2 * pad, box.h - top_h),
-             b->detail, L->body * 75 / 100, b->enabled ? ink_soft : disabled, ALIGN_LEFT, false);
+        text(L, R(box.x + pad, box.y + top_h - box.h / 20, box.w - 2 * pad, box.h - top_h),
+             b->detail, detail_px, b->enabled ? ink_soft : disabled, ALIGN_LEFT, false);
     if (b->enabled)
         hot(L, box, ACT_BUTTON, index);
 }

@@ -41,6 +41,12 @@ void sync_status_fill(const struct sync_facts *f, int64_t now, struct kiosk_stat
         s->sync_tone = age > 48 * US_PER_HOUR ? TONE_V_WARNING : TONE_V_OK;
         utf8_printf(s->sync_text, sizeof(s->sync_text), "Synced %s%s", when, waiting);
     }
+    char last[32] = "never";
+    if (f->last_success_us)
+        zone_format_day_time(f->last_success_us, last);
+    utf8_printf(s->sync_detail, sizeof(s->sync_detail), "%s%s%s · last sent %s · %lld waiting%s%s",
+                s->sync_text, s->sync_why[0] ? " — " : "", s->sync_why, last, (long long)f->waiting,
+                f->last_error[0] ? " · last error: " : "", f->last_error);
     if (f->has_offset && llabs(f->clock_offset_ms) > (long long)f->clock_warn_s * 1000) {
         s->clock_ok = false;
         utf8_printf(s->clock_text, sizeof(s->clock_text), "Clock %lld s %s the ledger",

@@ -29,7 +29,7 @@ enum menu_item {
     M_ENROL,
     M_EVACUATION,
     M_SYNC,
-    M_LOCK,
+    M_STATUS,
     M_COUNT
 };
 
@@ -79,6 +79,7 @@ struct trainer {
     bool sync_available;
     char sync_why[128];
     bool sync_requested;
+    struct trainer_status status;
 
     struct report risk; /* the at-risk list on screen: a touched row shows its whole text */
 
@@ -131,6 +132,11 @@ void trainer_set_sync(struct trainer *t, bool available, const char *why)
 {
     t->sync_available = available;
     utf8_printf(t->sync_why, sizeof(t->sync_why), "%s", why);
+}
+
+void trainer_set_status(struct trainer *t, const struct trainer_status *status)
+{
+    t->status = *status;
 }
 
 bool trainer_take_sync_request(struct trainer *t)
@@ -197,7 +203,8 @@ static void open_menu(struct trainer *t, int64_t now)
     panel_button(p, M_SYNC, "Sync now",
                  t->sync_available ? "Send events to head office, fetch the roster" : t->sync_why,
                  t->sync_available, TONE_V_INFO);
-    panel_button(p, M_LOCK, "Lock", "Leave trainer mode", true, TONE_V_NEUTRAL);
+    panel_button(p, M_STATUS, "Kiosk status", "The reader, sync, clock and database in detail",
+                 true, TONE_V_NEUTRAL);
     stay(t, now);
 }
 
@@ -1154,6 +1161,25 @@ static void after_session(struct trainer *t, int64_t now)
     }
 }
 
+/* What the public screen says in plain words, with the device's own reasons, for whoever fixes
+ * it (the log has the same). */
+static void show_status(struct trainer *t, int64_t now)
+{
+    bool failed = t->opt.fault && t->opt.fault->failed;
+    message(t, failed ? TONE_V_ERROR : TONE_V_INFO, "Kiosk status", now);
+    panel_message_line(&t->panel, "Badge reader: %s", t->status.reader);
+    panel_message_line(&t->panel, "Sync: %s", t->status.sync);
+    panel_message_line(&t->panel, "Clock: %s", t->status.clock);
+    if (failed)
+        panel_message_line(&t->panel, "Database: %s", t->opt.fault->text);
+    else if (t->opt.fault && t->opt.fault->text[0])
+        panel_message_line(&t->panel, "Database: taps are being saved normally (last problem: %s)",
+                           t->opt.fault->text);
+    else
+        panel_message_line(&t->panel, "Database: taps are being saved normally");
+    panel_message_line(&t->panel, "Site: %s", t->opt.site);
+}
+
 static void menu_action(struct trainer *t, int item, int64_t now)
 {
     switch (item) {
@@ -1188,6 +1214,9 @@ static void menu_action(struct trainer *t, int item, int64_t now)
         panel_message_line(&t->panel, "Events go to head office and the roster comes back, in the "
                                       "background: the kiosk keeps working.");
         panel_message_line(&t->panel, "The sync chip at the top shows how it went.");
+        break;
+    case M_STATUS:
+        show_status(t, now);
         break;
     default:
         trainer_close(t);

@@ -50,6 +50,14 @@ int64_t trainer_deadline(const struct trainer *trainer, int64_t next_us);
 enum view_screen trainer_screen(const struct trainer *trainer);
 void trainer_view(struct trainer *trainer, struct view *v);
 
+/* What trainer mode's status page shows: the details the public screen keeps to plain words. */
+struct trainer_status {
+    char reader[192];
+    char sync[320];
+    char clock[256];
+};
+void trainer_set_status(struct trainer *trainer, const struct trainer_status *status);
+
 /* Whether "Sync now" can run, and why not (shown on the greyed-out button). */
 void trainer_set_sync(struct trainer *trainer, bool available, const char *why);
 /* True once the trainer pressed "Sync now" (cleared by reading). */

@@ -41,6 +41,9 @@ struct fixture {
     struct screen_out out;
     char dir[512];
     FILE *index;
+    char *words; /* the table of every screen's words, for the end of the index */
+    size_t words_len;
+    FILE *words_f;
     int size;
 };
 
@@ -70,6 +73,48 @@ static uint32_t rgb(struct rgba c)
 }
 
 /* Renders the kiosk's current view, checks it, writes the PNG. */
+/* A cell of the words table: '|' and newlines would break the row. */
+static void cell(FILE *f, const char *text)
+{
+    fputs(" ", f);
+    for (const char *p = text; *p; p++) {
+        if (*p == '|')
+            fputs("\\|", f);
+        else
+            fputc(*p == '\n' ? ' ' : *p, f);
+    }
+    fputs(" |", f);
+}
+
+/* One row of the words table: what the screen says, in the order it says it. */
+static void words_row(const char *name, const struct view *v)
+{
+    FILE *f = F->words_f;
+    fprintf(f, "| [%s](#%s) |", name, name);
+    cell(f, v->has_banner ? v->banner : "");
+    char said[VIEW_TEXT * (VIEW_LINES + 4)] = "";
+    const char *parts[VIEW_LINES + 4];
+    int n = 0;
+    if (v->screen == SCREEN_IDLE)
+        parts[n++] = v->prompt;
+    if (v->title[0] && v->screen != SCREEN_RESULT)
+        parts[n++] = v->title;
+    if (v->headline[0])
+        parts[n++] = v->headline;
+    for (int i = 0; i < v->n_lines && n < VIEW_LINES + 3; i++)
+        parts[n++] = v->lines[i];
+    if (v->screen == SCREEN_PIN && v->pin_message[0])
+        parts[n++] = v->pin_message;
+    for (int i = 0; i < n; i++) {
+        if (!parts[i][0])
+            continue;
+        size_t len = strlen(said);
+        snprintf(said + len, sizeof(said) - len, "%s%s", len ? " · " : "", parts[i]);
+    }
+    cell(f, said);
+    fputs("\n", f);
+}
+
 static void shoot(const char *name, const char *caption)
 {
     int w = sizes[F->size][0], h = sizes[F->size][1];
@@ -112,6 +157,8 @@ static void shoot(const char *name, const char *caption)
     snprintf(path, sizeof(path), "%s/%s-%dx%d.png", F->dir, name, w, h);
     assert_int_equal(paper_write_png(path, px, w, h), 0);
     free(px);
+    if (F->words_f && F->size == 1)
+        words_row(name, &F->view);
     if (F->index && F->size == 1)
         fprintf(F->index,
                 "### %s\n\n![%s](%s-1280x800.png)\n\n%s — also at [1920×1080](%s-1920x1080.png) "
@@ -154,6 +201,7 @@ static int open_fixture(int size)
         char path[1100];
         snprintf(path, sizeof(path), "%s/README.md", F->dir);
         F->index = fopen(path, "w");
+        F->words_f = open_memstream(&F->words, &F->words_len);
         if (F->index)
             fprintf(F->index, "# The kiosk's screens\n\nRendered by `tests/ui/sdl/test_render.c` "
                               "(real SDL, offscreen) from real kiosk states on the demo data. "
@@ -164,6 +212,17 @@ static int open_fixture(int size)
 
 static void close_fixture(void)
 {
+    if (F->words_f)
+        fclose(F->words_f);
+    if (F->index && F->words) {
+        fprintf(F->index,
+                "## Every screen's words in one place\n\nWhat each screen above says, "
+                "in order, so the wording can be reviewed together (staff see these "
+                "in a hurry: plain words, no codes, no configuration).\n\n"
+                "| Screen | Banner | What it says |\n|---|---|---|\n%s\n",
+                F->words);
+    }
+    free(F->words);
     if (F->index)
         fclose(F->index);
     gfx_close(F->gfx);
@@ -221,6 +280,9 @@ static void every_screen(void)
     type_pin("2468");
     act(ACT_OK, 0);
     shoot("trainer-menu", "Trainer menu (sync greyed out with the reason until it is set up)");
+    act(ACT_BUTTON, 8);
+    shoot("trainer-status", "Kiosk status: the reader, sync, clock and database in detail");
+    act(ACT_BACK, 0);
     act(ACT_BUTTON, 0);
     shoot("register", "Register of the open session: in, late, booked but not here");
     act(ACT_BACK, 0);
