@@ -8,6 +8,8 @@
 #include <SDL.h>
 #include <SDL_ttf.h>
 
+#include "ui/gesture.h"
+
 #define CACHE_SLOTS 384
 #define FONT_SIZES  48
 #define SAMPLE_RATE 22050
@@ -39,6 +41,7 @@ struct gfx {
     Uint32 wake_event;
     SDL_AudioDeviceID audio;
     bool sound;
+    struct gesture gesture;
 };
 
 static void open_audio(struct gfx *g)
@@ -394,6 +397,32 @@ static enum gfx_key map_key(SDL_Keycode k, char *ch)
     return KEY_NONE;
 }
 
+/* A press waits for its release: a tap acts where it went down, a swipe pages the list. */
+static int pointer(struct gfx *g, bool down, int x, int y, struct gfx_input *in)
+{
+    if (down) {
+        gesture_press(&g->gesture, x, y);
+        return 0;
+    }
+    int w = 0, h = 0;
+    gfx_size(g, &w, &h);
+    switch (gesture_release(&g->gesture, x, y, h, &in->x, &in->y)) {
+    case GESTURE_TAP:
+        in->kind = INPUT_POINTER;
+        return 1;
+    case GESTURE_SWIPE_UP: /* the list moves up with the finger: the next page */
+        in->kind = INPUT_KEY;
+        in->key = KEY_PAGE_DOWN;
+        return 1;
+    case GESTURE_SWIPE_DOWN:
+        in->kind = INPUT_KEY;
+        in->key = KEY_PAGE_UP;
+        return 1;
+    default:
+        return 0;
+    }
+}
+
 /* Our view of one SDL event; 0 when it is not one the app cares about. */
 static int translate(struct gfx *g, const SDL_Event *e, struct gfx_input *in)
 {
@@ -410,18 +439,19 @@ static int translate(struct gfx *g, const SDL_Event *e, struct gfx_input *in)
         in->kind = INPUT_TEXT;
         snprintf(in->text, sizeof(in->text), "%s", e->text.text);
         return 1;
+    /* SDL also reports a touch as a mouse click: that copy is dropped, or one touch would act
+     * twice (a roll-call tick undone at once). */
     case SDL_MOUSEBUTTONDOWN:
-        in->kind = INPUT_POINTER;
-        in->x = e->button.x;
-        in->y = e->button.y;
-        return 1;
-    case SDL_FINGERDOWN: {
+    case SDL_MOUSEBUTTONUP:
+        if (e->button.which == SDL_TOUCH_MOUSEID || e->button.button != SDL_BUTTON_LEFT)
+            return 0;
+        return pointer(g, e->type == SDL_MOUSEBUTTONDOWN, e->button.x, e->button.y, in);
+    case SDL_FINGERDOWN:
+    case SDL_FINGERUP: {
         int w = 0, h = 0;
         gfx_size(g, &w, &h);
-        in->kind = INPUT_POINTER;
-        in->x = (int)(e->tfinger.x * (float)w);
-        in->y = (int)(e->tfinger.y * (float)h);
-        return 1;
+        return pointer(g, e->type == SDL_FINGERDOWN, (int)(e->tfinger.x * (float)w),
+                       (int)(e->tfinger.y * (float)h), in);
     }
     case SDL_WINDOWEVENT:
         if (e->window.event == SDL_WINDOWEVENT_SIZE_CHANGED) {

@@ -39,7 +39,7 @@ struct gfx_input {
     enum gfx_key key;
     char ch;       /* KEY_CHAR: the key's character ('0'–'9', 'a'–'z', …) */
     char text[32]; /* INPUT_TEXT: UTF-8 typed (keyboard-wedge readers type here) */
-    int x, y;      /* INPUT_POINTER */
+    int x, y;      /* INPUT_POINTER: a tap (on release, where it went down) */
 };
 
 enum gfx_tone { GFX_TONE_OK, GFX_TONE_WARNING, GFX_TONE_ERROR };

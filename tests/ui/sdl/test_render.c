@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <SDL.h>
 #include <cmocka.h>
 
 #include "core/base/error.h"
@@ -388,12 +389,94 @@ static void test_tones(void **state)
     }
 }
 
+static void push_finger(Uint32 type, float x, float y)
+{
+    SDL_Event e;
+    SDL_zero(e);
+    e.type = type;
+    e.tfinger.x = x;
+    e.tfinger.y = y;
+    assert_int_equal(SDL_PushEvent(&e), 1);
+}
+
+/* How SDL reports a touch: the finger, and a copy as a mouse click. */
+static void push_touch(Uint32 finger, Uint32 mouse, float x, float y, int w, int h)
+{
+    push_finger(finger, x, y);
+    SDL_Event e;
+    SDL_zero(e);
+    e.type = mouse;
+    e.button.which = SDL_TOUCH_MOUSEID;
+    e.button.button = SDL_BUTTON_LEFT;
+    e.button.x = (int)(x * (float)w);
+    e.button.y = (int)(y * (float)h);
+    assert_int_equal(SDL_PushEvent(&e), 1);
+}
+
+/* Everything gfx_wait has for us now. */
+static int drain(struct gfx *g, struct gfx_input *in, int cap)
+{
+    int n = 0;
+    struct gfx_input one;
+    while (gfx_wait(g, 50, &one) == 1) {
+        if (one.kind == INPUT_EXPOSE || one.kind == INPUT_RESIZE)
+            continue;
+        if (n < cap)
+            in[n] = one;
+        n++;
+    }
+    return n;
+}
+
+/* A touch is one tap (not two: SDL's mouse copy is dropped), where the finger went down; a
+ * swipe up is the next page, down the previous; a mouse click is a tap too. */
+static void test_touch(void **state)
+{
+    (void)state;
+    char regular[1024], bold[1024], why[256];
+    assert_int_equal(fontfind("DejaVu Sans", false, regular, sizeof(regular)), 0);
+    assert_int_equal(fontfind("DejaVu Sans", true, bold, sizeof(bold)), 0);
+    struct gfx_options o = {
+        .width = 1280, .height = 800, .font_regular = regular, .font_bold = bold};
+    struct gfx *g = NULL;
+    assert_int_equal(gfx_open(&o, &g, why, sizeof(why)), GFX_OK);
+    struct gfx_input in[8];
+    drain(g, in, 8);
+    push_touch(SDL_FINGERDOWN, SDL_MOUSEBUTTONDOWN, 0.25f, 0.5f, 1280, 800);
+    push_touch(SDL_FINGERUP, SDL_MOUSEBUTTONUP, 0.25f, 0.5f, 1280, 800);
+    assert_int_equal(drain(g, in, 8), 1);
+    assert_int_equal(in[0].kind, INPUT_POINTER);
+    assert_int_equal(in[0].x, 320);
+    assert_int_equal(in[0].y, 400);
+    push_finger(SDL_FINGERDOWN, 0.5f, 0.8f);
+    push_finger(SDL_FINGERUP, 0.5f, 0.3f);
+    assert_int_equal(drain(g, in, 8), 1);
+    assert_int_equal(in[0].kind, INPUT_KEY);
+    assert_int_equal(in[0].key, KEY_PAGE_DOWN);
+    push_finger(SDL_FINGERDOWN, 0.5f, 0.3f);
+    push_finger(SDL_FINGERUP, 0.5f, 0.8f);
+    assert_int_equal(drain(g, in, 8), 1);
+    assert_int_equal(in[0].key, KEY_PAGE_UP);
+    SDL_Event e;
+    SDL_zero(e);
+    e.type = SDL_MOUSEBUTTONDOWN;
+    e.button.button = SDL_BUTTON_LEFT;
+    e.button.x = 100;
+    e.button.y = 200;
+    SDL_PushEvent(&e);
+    e.type = SDL_MOUSEBUTTONUP;
+    SDL_PushEvent(&e);
+    assert_int_equal(drain(g, in, 8), 1);
+    assert_int_equal(in[0].kind, INPUT_POINTER);
+    assert_int_equal(in[0].x, 100);
+    gfx_close(g);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_tones),
-        cmocka_unit_test(test_1280x800),
-        cmocka_unit_test(test_1920x1080),
+        cmocka_unit_test(test_tones),    cmocka_unit_test(test_touch),
+        cmocka_unit_test(test_1280x800), cmocka_unit_test(test_1920x1080),
         cmocka_unit_test(test_800x480),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
