@@ -69,6 +69,7 @@ void panel_list(struct panel *p, const char *title, const char *const *columns, 
     p->n_items = 0;
     p->n_cut = 0;
     p->first = 0;
+    p->find_label[0] = '\0';
 }
 
 struct panel_item *panel_list_add(struct panel *p, int64_t id)
@@ -121,6 +122,40 @@ void panel_message_line(struct panel *p, const char *fmt, ...)
     utf8_fix_tail(line); /* display text, cut on purpose: but never half a character */
 }
 
+void panel_keyboard(struct panel *p, const char *title, const char *subtitle, const char *initial,
+                    int max)
+{
+    p->kind = PANEL_KEYBOARD;
+    utf8_printf(p->title, sizeof(p->title), "%s", title);
+    utf8_printf(p->subtitle, sizeof(p->subtitle), "%s", subtitle);
+    p->entry_max = max > 0 && max < (int)sizeof(p->entry) ? max : (int)sizeof(p->entry) - 1;
+    utf8_printf(p->entry, sizeof(p->entry), "%.*s", p->entry_max, initial);
+    utf8_fix_tail(p->entry);
+    p->entry_hint[0] = '\0';
+    p->n_buttons = 0;
+}
+
+bool panel_entry_type(struct panel *p, char ch)
+{
+    size_t n = strlen(p->entry);
+    if (ch < 32 || ch > 126 || (int)n >= p->entry_max ||
+        (ch == ' ' && (n == 0 || p->entry[n - 1] == ' ')))
+        return false; /* no leading or double spaces: a note is one tidy line */
+    p->entry[n] = ch;
+    p->entry[n + 1] = '\0';
+    return true;
+}
+
+void panel_entry_erase(struct panel *p)
+{
+    size_t n = strlen(p->entry);
+    while (n > 0 && ((unsigned char)p->entry[n - 1] & 0xC0) == 0x80)
+        n--; /* a whole character, not a byte of one */
+    if (n > 0)
+        n--;
+    p->entry[n] = '\0';
+}
+
 void panel_page(struct panel *p, enum view_action_kind kind)
 {
     int page = p->per_page > 0 ? p->per_page : 8;
@@ -133,6 +168,15 @@ void panel_page(struct panel *p, enum view_action_kind kind)
 struct view_action panel_key_action(const struct panel *p, enum gfx_key key, char ch)
 {
     struct view_action none = {ACT_NONE, 0};
+    if (p->kind == PANEL_KEYBOARD) { /* a real keyboard types as the on-screen one does */
+        if (key == KEY_CHAR)
+            return (struct view_action){ACT_CHAR, (unsigned char)ch};
+        if (key == KEY_BACKSPACE)
+            return (struct view_action){ACT_ERASE, 0};
+        if (key == KEY_ENTER)
+            return (struct view_action){ACT_OK, 0};
+        return key == KEY_ESCAPE ? (struct view_action){ACT_BACK, 0} : none;
+    }
     switch (key) {
     case KEY_ESCAPE:
         return (struct view_action){ACT_BACK, 0};
@@ -156,10 +200,9 @@ struct view_action panel_key_action(const struct panel *p, enum gfx_key key, cha
 enum view_screen panel_screen(const struct panel *p)
 {
     static const enum view_screen screens[] = {
-        [PANEL_MENU] = SCREEN_MENU,
-        [PANEL_BUTTONS] = SCREEN_CHOOSE,
-        [PANEL_LIST] = SCREEN_TABLE,
-        [PANEL_MESSAGE] = SCREEN_MESSAGE,
+        [PANEL_MENU] = SCREEN_MENU,         [PANEL_BUTTONS] = SCREEN_CHOOSE,
+        [PANEL_LIST] = SCREEN_TABLE,        [PANEL_MESSAGE] = SCREEN_MESSAGE,
+        [PANEL_KEYBOARD] = SCREEN_KEYBOARD,
     };
     return screens[p->kind];
 }
@@ -196,6 +239,11 @@ void panel_view(struct panel *p, struct view *v)
         break;
     case PANEL_LIST:
         list_view(p, v);
+        utf8_printf(v->find_label, sizeof(v->find_label), "%s", p->find_label);
+        break;
+    case PANEL_KEYBOARD:
+        utf8_printf(v->entry, sizeof(v->entry), "%s", p->entry);
+        utf8_printf(v->entry_hint, sizeof(v->entry_hint), "%s", p->entry_hint);
         break;
     case PANEL_MESSAGE:
         v->tone = p->msg_tone;
@@ -203,6 +251,8 @@ void panel_view(struct panel *p, struct view *v)
         for (int i = 0; i < p->n_msg; i++)
             utf8_printf(v->lines[i], VIEW_TEXT, "%s", p->msg_lines[i]);
         v->n_lines = p->n_msg;
+        memcpy(v->buttons, p->buttons, sizeof(v->buttons)); /* a message's actions, if any */
+        v->n_buttons = p->n_buttons;
         break;
     }
 }

@@ -12,10 +12,11 @@
 #include "ui/view.h"
 
 enum panel_kind {
-    PANEL_MENU,    /* buttons, drawn as a menu */
-    PANEL_BUTTONS, /* buttons: pick one (a session, a reason) */
-    PANEL_LIST,    /* a table of rows, some selectable */
-    PANEL_MESSAGE, /* a headline and lines */
+    PANEL_MENU,     /* buttons, drawn as a menu */
+    PANEL_BUTTONS,  /* buttons: pick one (a session, a reason) */
+    PANEL_LIST,     /* a table of rows, some selectable */
+    PANEL_MESSAGE,  /* a headline and lines */
+    PANEL_KEYBOARD, /* an on-screen keyboard and what is typed */
 };
 
 struct panel_item {
@@ -42,6 +43,12 @@ struct panel {
     struct view_button buttons[VIEW_BUTTONS];
     int64_t button_ids[VIEW_BUTTONS];
     int n_buttons;
+
+    char find_label[48]; /* a list's "Find a name" button, "" when it has none */
+
+    char entry[VIEW_TEXT];
+    int entry_max; /* bytes */
+    char entry_hint[VIEW_TEXT];
 
     enum view_tone msg_tone;
     char msg_head[VIEW_TEXT];
@@ -72,6 +79,13 @@ const struct panel_item *panel_selectable(const struct panel *p, int index);
 void panel_message(struct panel *p, enum view_tone tone, const char *head);
 void panel_message_line(struct panel *p, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
+/* An on-screen keyboard: what is typed starts as initial, at most max bytes (< VIEW_TEXT). */
+void panel_keyboard(struct panel *p, const char *title, const char *subtitle, const char *initial,
+                    int max);
+/* A printable ASCII character typed (others, and beyond max, are not taken: false). */
+bool panel_entry_type(struct panel *p, char ch);
+void panel_entry_erase(struct panel *p);
 
 /* Page up/down through a list, by the rows that fit the window last drawn. */
 void panel_page(struct panel *p, enum view_action_kind kind);

@@ -430,8 +430,15 @@ static void table_screen(struct layout *L, const struct view *v, int y)
     }
     if (v->n_rows == 0)
         text(L, R(x, y, w, line), "Nobody here yet", L->body, ink_soft, ALIGN_LEFT, false);
-    int h = L->body * 2, bw = L->w / 6;
+    int h = L->body * 2, bw = L->w / 7;
     int by = L->h - h - L->margin;
+    if (v->find_label[0]) { /* between the count and Back */
+        struct rect find = R(L->margin * 4 + 3 * bw, by, bw * 13 / 10, h);
+        fill(L, find, panel, L->body / 3);
+        frame(L, find, screens_tone_fill(TONE_V_INFO), 2);
+        text(L, find, v->find_label, L->body * 85 / 100, ink, ALIGN_CENTER, true);
+        hot(L, find, ACT_FIND, 0);
+    }
     if (v->first_row > 0) {
         struct rect up = R(L->margin * 2, by, bw, h);
         frame(L, up, ink_soft, 2);
@@ -452,6 +459,75 @@ static void table_screen(struct layout *L, const struct view *v, int y)
     text(L, R(L->margin * 4 + 2 * bw, by, bw, h), count, L->body * 8 / 10, ink_soft, ALIGN_LEFT,
          false);
     back_button(L, "Back");
+}
+
+/* Letters, digits and a little punctuation: enough for a note or a name; a real keyboard
+ * types the same. The last row: Cancel, Space, Erase, Done. */
+static void keyboard_screen(struct layout *L, const struct view *v, int y)
+{
+    static const char *const rows[] = {"1234567890", "qwertyuiop", "asdfghjkl'", "zxcvbnm-.,"};
+    y = title_block(L, v, y);
+    int x = L->margin * 2, w = L->w - 4 * L->margin;
+    int field_h = L->body * 16 / 10;
+    fill(L, R(x, y, w, field_h), panel, L->body / 4);
+    frame(L, R(x, y, w, field_h), screens_tone_fill(TONE_V_INFO), 2);
+    char shown[VIEW_TEXT + 8];
+    utf8_printf(shown, sizeof(shown), "%s\u258F", v->entry); /* the text and a caret */
+    text(L, R(x + L->body / 2, y, w - L->body, field_h), shown, L->body, ink, ALIGN_LEFT, false);
+    y += field_h;
+    text(L, R(x, y, w, L->body * 12 / 10), v->entry_hint, L->body * 8 / 10, ink_soft, ALIGN_LEFT,
+         false);
+    y += L->body * 13 / 10;
+    int gap = L->body / 5;
+    int key_h = (L->h - L->margin - y) / 5 - gap;
+    int key_w = (w - 9 * gap) / 10;
+    for (int r = 0; r < 4; r++) {
+        for (int c = 0; rows[r][c]; c++) {
+            struct rect key = R(x + c * (key_w + gap), y + r * (key_h + gap), key_w, key_h);
+            char label[2] = {rows[r][c], '\0'};
+            fill(L, key, panel, L->body / 4);
+            frame(L, key, ink_soft, 2);
+            text(L, key, label, key_h * 5 / 10, ink, ALIGN_CENTER, true);
+            hot(L, key, ACT_CHAR, (unsigned char)rows[r][c]);
+        }
+    }
+    int ry = y + 4 * (key_h + gap);
+    struct {
+        const char *label;
+        int span;
+        enum view_action_kind kind;
+        int index;
+    } last[] = {{"Cancel", 2, ACT_BACK, 0},
+                {"Space", 4, ACT_CHAR, ' '},
+                {"\u232B Erase", 2, ACT_ERASE, 0},
+                {"Done", 2, ACT_OK, 0}};
+    int kx = x;
+    for (size_t i = 0; i < sizeof(last) / sizeof(last[0]); i++) {
+        int kw = last[i].span * key_w + (last[i].span - 1) * gap;
+        struct rect key = R(kx, ry, kw, key_h);
+        bool done = last[i].kind == ACT_OK;
+        fill(L, key, done ? screens_tone_fill(TONE_V_OK) : panel, L->body / 4);
+        frame(L, key, ink_soft, 2);
+        text(L, key, last[i].label, L->body * 85 / 100, done ? white : ink, ALIGN_CENTER, true);
+        hot(L, key, last[i].kind, last[i].index);
+        kx += kw + gap;
+    }
+}
+
+/* A message's actions (Undo, Done), along the bottom, the last at the right where Back is. */
+static void message_buttons(struct layout *L, const struct view *v)
+{
+    int h = L->body * 2, w = L->w / 4, y = L->h - h - L->margin;
+    for (int i = 0; i < v->n_buttons; i++) {
+        const struct view_button *b = &v->buttons[i];
+        struct rect box = R(L->w - (v->n_buttons - i) * (w + L->margin), y, w, h);
+        bool primary = b->tone == TONE_V_OK;
+        fill(L, box, primary ? screens_tone_fill(TONE_V_OK) : panel, L->body / 3);
+        frame(L, box, ink_soft, 2);
+        text(L, box, b->label, L->body, primary ? white : ink, ALIGN_CENTER, true);
+        if (b->enabled)
+            hot(L, box, ACT_BUTTON, i);
+    }
 }
 
 static void pin_screen(struct layout *L, const struct view *v, int y)
@@ -526,6 +602,8 @@ void screens_build(const struct view *v, struct screen_out *out)
         lines_block(&L, v, y + L.body / 2);
         if (v->screen == SCREEN_MESSAGE && v->n_buttons == 0)
             back_button(&L, "Done"); /* what is done is done: nothing here undoes it */
+        else if (v->screen == SCREEN_MESSAGE)
+            message_buttons(&L, v);
         if (v->screen == SCREEN_RESULT)
             hot(&L, R(0, L.top, L.w, L.h - L.top), ACT_OK, 0);
         break;
@@ -538,6 +616,9 @@ void screens_build(const struct view *v, struct screen_out *out)
         break;
     case SCREEN_PIN:
         pin_screen(&L, v, y + L.body / 2);
+        break;
+    case SCREEN_KEYBOARD:
+        keyboard_screen(&L, v, y + L.body / 2);
         break;
     default:
         break;

@@ -55,7 +55,16 @@ enum step {
     STEP_APPROVE, /* the CPI sessions to approve, with why each was flagged: yes or not now */
     STEP_FIX,     /* a register row touched: approve, the missed sign-out, void, or not now */
     STEP_REPLACE, /* enrolling for someone with a badge: replace which, keep both, or not now */
+    STEP_FIND,    /* typing part of a name to find in the list */
+    STEP_NOTE,    /* typing the note of an "Other" reason */
+    STEP_HAND,    /* a sign-in or out by hand: the time, then yes or cancel */
+    STEP_DONE,    /* recorded by hand: done, or undo */
 };
+
+/* The buttons of the by-hand confirmation. */
+enum hand { HAND_CANCEL, HAND_RECORD, HAND_EARLIER, HAND_LATER, HAND_EDGE, HAND_UNDO };
+#define HAND_STEP_US (INT64_C(5) * 60 * 1000000)
+#define NOTE_MAX     80
 
 /* What a trainer can put right on a register row (button ids). */
 enum fix { FIX_NONE, FIX_APPROVE, FIX_OUT_AT_END, FIX_OUT_NOW, FIX_VOID };
@@ -73,6 +82,11 @@ struct trainer {
     struct session session; /* the flow's session */
     struct person person;   /* the flow's person */
     struct uid enrol_uid;
+    char find[48];                    /* the part of a name the list is narrowed to, "" for all */
+    int reason;                       /* by hand: index into reasons */
+    char note[VIEW_TEXT];             /* by hand: the reason as recorded */
+    int64_t at_us;                    /* by hand: when they came or went */
+    int64_t at_lo_us, at_hi_us;       /* … within these */
     char old_badges[VIEW_BUTTONS][5]; /* the person's working badges (last 4), when enrolling */
     int n_old_badges;
 
@@ -244,6 +258,7 @@ static void start_flow(struct trainer *t, enum flow flow, int64_t now)
 {
     struct session s[VIEW_BUTTONS];
     t->flow = flow;
+    t->find[0] = '\0';
     int n = current_sessions(t, now, s, VIEW_BUTTONS);
     if (n == 0) {
         message(t, TONE_V_INFO, "No session is open now", now);
@@ -958,6 +973,9 @@ static int booked_first(const void *a, const void *b)
     return strcmp(x->cells[0], y->cells[0]);
 }
 
+static void narrow_to_find(struct trainer *t);
+static void ask_find(struct trainer *t, int64_t now);
+
 /* Who is signed in now at the flow's session: the people a trainer may sign out. */
 static void ask_leaver(struct trainer *t)
 {
@@ -976,6 +994,7 @@ static void ask_leaver(struct trainer *t)
     }
     p->n_items = keep;
     utf8_printf(p->subtitle, sizeof(p->subtitle), "Touch the person who is leaving");
+    narrow_to_find(t);
 }
 
 static void ask_person(struct trainer *t, int64_t now)
@@ -999,8 +1018,10 @@ static void ask_person(struct trainer *t, int64_t now)
     int err = store_people_each(t->opt.store, person_row, t);
     if (err != STORE_OK && err != CPD_STOP)
         fail(t, err, "cannot read the roster");
-    qsort(p->items, (size_t)p->n_items, sizeof(p->items[0]), booked_first);
+    if (p->n_items > 1)
+        qsort(p->items, (size_t)p->n_items, sizeof(p->items[0]), booked_first);
     utf8_printf(p->subtitle, sizeof(p->subtitle), "Touch the person (booked people first)");
+    narrow_to_find(t);
     stay(t, now);
 }
 
@@ -1016,25 +1037,226 @@ static void ask_reason(struct trainer *t, int64_t now)
     stay(t, now);
 }
 
-static void record_by_hand(struct trainer *t, int reason, int64_t now, int64_t mono)
+/* ---- finding a name, typing a note ------------------------------------------------------- */
+
+static bool contains_folded(const char *text, const char *part)
+{
+    size_t n = strlen(part);
+    for (const char *s = text; *s; s++) {
+        size_t i = 0;
+        while (i < n && s[i] &&
+               (s[i] | (s[i] >= 'A' && s[i] <= 'Z' ? 0x20 : 0)) ==
+                   (part[i] | (part[i] >= 'A' && part[i] <= 'Z' ? 0x20 : 0)))
+            i++;
+        if (i == n)
+            return true;
+    }
+    return n == 0;
+}
+
+/* The list narrowed to the names with t->find in them, and its Find button. */
+static void narrow_to_find(struct trainer *t)
+{
+    struct panel *p = &t->panel;
+    if (t->find[0]) {
+        int keep = 0;
+        for (int i = 0; i < p->n_items; i++) {
+            if (contains_folded(p->items[i].cells[0], t->find))
+                p->items[keep++] = p->items[i];
+        }
+        p->n_items = keep;
+        utf8_printf(p->subtitle, sizeof(p->subtitle), "Names with \u201c%s\u201d: %d — touch one",
+                    t->find, keep);
+    }
+    utf8_printf(p->find_label, sizeof(p->find_label), "%s",
+                t->find[0] ? "Find again" : "Find a name");
+}
+
+static void ask_find(struct trainer *t, int64_t now)
+{
+    t->step = STEP_FIND;
+    panel_keyboard(&t->panel, "Find a name", "Type part of a first name or a surname", t->find,
+                   (int)sizeof(t->find) - 1);
+    utf8_printf(t->panel.entry_hint, sizeof(t->panel.entry_hint),
+                "Done shows the names with it; nothing typed shows everyone");
+    stay(t, now);
+}
+
+static void ask_note(struct trainer *t, int64_t now)
+{
+    t->step = STEP_NOTE;
+    char title[VIEW_TEXT];
+    utf8_printf(title, sizeof(title), "Why by hand? %s", t->person.name);
+    panel_keyboard(&t->panel, title, "A short note, recorded with your name", "", NOTE_MAX);
+    utf8_printf(t->panel.entry_hint, sizeof(t->panel.entry_hint), "Up to %d characters", NOTE_MAX);
+    stay(t, now);
+}
+
+/* ---- by hand: when, yes or cancel, undo -------------------------------------------------- */
+
+static void confirm_by_hand(struct trainer *t, int64_t now);
+
+static int64_t clamp(int64_t v, int64_t lo, int64_t hi)
+{
+    return v < lo ? lo : v > hi ? hi : v;
+}
+
+/* A reason chosen: the note for "Other", else straight to when. The time starts at now (or
+ * the session's start for someone who came before the kiosk was on) and stays within the
+ * session's window, never later than now, never before a sign-out's sign-in. */
+static void choose_reason(struct trainer *t, int reason, int64_t now)
+{
+    const struct rules *r = t->opt.rules;
+    bool in = t->flow == FLOW_SIGN_IN;
+    t->reason = reason;
+    t->at_lo_us = t->session.start_us - r->open_before_min * US_PER_MIN;
+    t->at_hi_us = t->session.end_us + r->checkout_after_min * US_PER_MIN;
+    struct attendance a;
+    if (!in && store_attendance_get(t->opt.store, t->person.id, t->session.id, &a) == STORE_OK &&
+        a.in_us > t->at_lo_us)
+        t->at_lo_us = a.in_us;
+    if (now < t->at_hi_us)
+        t->at_hi_us = now - now % US_PER_MIN;
+    bool before_kiosk = strcmp(reasons[reason], "Arrived before the kiosk was on") == 0;
+    t->at_us = clamp(before_kiosk ? t->session.start_us : now - now % US_PER_MIN, t->at_lo_us,
+                     t->at_hi_us);
+    if (reason == N_REASONS - 1) {
+        ask_note(t, now);
+        return;
+    }
+    utf8_printf(t->note, sizeof(t->note), "%s", reasons[reason]);
+    confirm_by_hand(t, now);
+}
+
+static void note_typed(struct trainer *t, int64_t now)
+{
+    if (!t->panel.entry[0]) {
+        utf8_printf(t->panel.entry_hint, sizeof(t->panel.entry_hint),
+                    "Please type a short note: it is recorded as the reason");
+        stay(t, now);
+        return;
+    }
+    utf8_printf(t->note, sizeof(t->note), "Other: %s", t->panel.entry);
+    confirm_by_hand(t, now);
+}
+
+static bool by_hand_flagged(const struct trainer *t)
+{
+    const struct rules *r = t->opt.rules;
+    return t->flow == FLOW_SIGN_IN
+               ? t->at_us > t->session.start_us + r->late_after_min * US_PER_MIN
+               : t->at_us < t->session.end_us - r->early_before_min * US_PER_MIN;
+}
+
+/* Nothing is recorded until the trainer says yes, at the time shown. */
+static void confirm_by_hand(struct trainer *t, int64_t now)
+{
+    bool in = t->flow == FLOW_SIGN_IN;
+    struct panel *p = &t->panel;
+    char title[VIEW_TEXT], subtitle[VIEW_TEXT], label[96], at[8], edge[8], detail[VIEW_TEXT];
+    t->step = STEP_HAND;
+    utf8_printf(title, sizeof(title), "Sign %s %s by hand?", t->person.name, in ? "in" : "out");
+    utf8_printf(subtitle, sizeof(subtitle), "%s · %s", t->session.title, t->note);
+    panel_buttons(p, PANEL_BUTTONS, title, subtitle);
+    format_time(t->at_us, at);
+    bool flagged = by_hand_flagged(t);
+    utf8_printf(label, sizeof(label), "Sign %s at %s%s", in ? "in" : "out", at,
+                flagged ? (in ? " (late)" : " (early)") : "");
+    panel_button(p, HAND_RECORD, label,
+                 flagged ? "Recorded with your name; a trainer reviews it before it counts"
+                         : "Recorded with your name",
+                 true, flagged ? TONE_V_WARNING : TONE_V_OK);
+    int64_t earlier = t->at_us - HAND_STEP_US, later = t->at_us + HAND_STEP_US;
+    format_time(earlier, edge);
+    utf8_printf(detail, sizeof(detail), "%s", edge);
+    panel_button(p, HAND_EARLIER, "5 minutes earlier", detail, earlier >= t->at_lo_us, TONE_V_INFO);
+    format_time(later, edge);
+    utf8_printf(detail, sizeof(detail), "%s", edge);
+    panel_button(p, HAND_LATER, "5 minutes later", detail, later <= t->at_hi_us, TONE_V_INFO);
+    int64_t edge_us = in ? t->session.start_us : t->session.end_us;
+    format_time(edge_us, edge);
+    utf8_printf(label, sizeof(label), "%s, %s", in ? "At the start" : "At the end", edge);
+    panel_button(p, HAND_EDGE, label, in ? "Came before the kiosk was on" : "Stayed to the end",
+                 edge_us >= t->at_lo_us && edge_us <= t->at_hi_us && edge_us != t->at_us,
+                 TONE_V_INFO);
+    stay(t, now); /* the screen's Cancel: nothing is recorded */
+}
+
+static void record_by_hand(struct trainer *t, int64_t now, int64_t mono)
 {
     bool in = t->flow == FLOW_SIGN_IN, flag = false;
     struct trainer_act a = act(t, now, mono);
-    int err = trainer_sign_by_hand(&a, in, &t->person, &t->session, reasons[reason], &flag);
+    int err = trainer_sign_by_hand(&a, in, &t->person, &t->session, t->note, t->at_us, &flag);
     if (err != STORE_OK) {
-        fail(t, err, "the sign-in by hand was not recorded");
+        fail(t, err,
+             in ? "the sign-in by hand was not recorded" : "the sign-out by hand was not recorded");
         message(t, TONE_V_ERROR, "Not recorded", now);
         panel_message_line(&t->panel, "%s", t->opt.fault->text);
         return;
     }
     store_fault_clear(t->opt.fault);
     char at[8];
-    format_time(now, at);
+    format_time(t->at_us, at);
+    t->step = STEP_DONE;
     message(t, TONE_V_OK, in ? "Signed in by hand" : "Signed out by hand", now);
     panel_message_line(&t->panel, "%s", t->person.name);
     panel_message_line(&t->panel, "%s, at %s%s", t->session.title, at,
                        flag ? (in ? " (late)" : " (early)") : "");
-    panel_message_line(&t->panel, "Reason: %s — recorded by %s", reasons[reason], t->who.name);
+    panel_message_line(&t->panel, "Reason: %s — recorded by %s", t->note, t->who.name);
+    /* A sign-in by mistake is undone by voiding it (an event with who and why); a sign-out at
+     * the wrong time is put right from the register. */
+    if (in)
+        panel_button(&t->panel, HAND_UNDO, "Undo", "It was a mistake", true, TONE_V_NEUTRAL);
+    panel_button(&t->panel, HAND_CANCEL, "Done", "", true, TONE_V_OK);
+}
+
+static void undo_by_hand(struct trainer *t, int64_t now, int64_t mono)
+{
+    struct correction c = {.store = t->opt.store,
+                           .rules = t->opt.rules,
+                           .by = t->who.name,
+                           .reason = "signed in by hand by mistake (undone at once)",
+                           .clock_state = t->opt.clock_state,
+                           .now_us = now,
+                           .mono_us = mono};
+    const char *why = "";
+    int err = correct_void(&c, &t->person, &t->session, &why);
+    if (err != STORE_OK) {
+        if (!why[0])
+            fail(t, err, "the undo was not recorded");
+        message(t, TONE_V_ERROR, "Not undone", now);
+        panel_message_line(&t->panel, "%s", why[0] ? why : t->opt.fault->text);
+        return;
+    }
+    message(t, TONE_V_OK, "Undone", now);
+    panel_message_line(&t->panel, "%s is not signed in to %s: recorded with your name.",
+                       t->person.name, t->session.title);
+}
+
+static void hand_action(struct trainer *t, enum hand h, int64_t now, int64_t mono)
+{
+    switch (h) {
+    case HAND_RECORD:
+        record_by_hand(t, now, mono);
+        break;
+    case HAND_EARLIER:
+    case HAND_LATER:
+        t->at_us = clamp(t->at_us + (h == HAND_LATER ? HAND_STEP_US : -HAND_STEP_US), t->at_lo_us,
+                         t->at_hi_us);
+        confirm_by_hand(t, now);
+        break;
+    case HAND_EDGE:
+        t->at_us = clamp(t->flow == FLOW_SIGN_IN ? t->session.start_us : t->session.end_us,
+                         t->at_lo_us, t->at_hi_us);
+        confirm_by_hand(t, now);
+        break;
+    case HAND_UNDO:
+        undo_by_hand(t, now, mono);
+        break;
+    default:
+        open_menu(t, now);
+        break;
+    }
 }
 
 /* ---- enrolling a badge ------------------------------------------------------------------- */
@@ -1227,6 +1449,10 @@ static void menu_action(struct trainer *t, int item, int64_t now)
 static void list_action(struct trainer *t, struct view_action a, int64_t now, int64_t mono)
 {
     panel_page(&t->panel, a.kind);
+    if (a.kind == ACT_FIND && t->step == STEP_PERSON && t->panel.find_label[0]) {
+        ask_find(t, now);
+        return;
+    }
     const struct panel_item *it = a.kind == ACT_ROW ? panel_selectable(&t->panel, a.index) : NULL;
     if (!it)
         return;
@@ -1267,8 +1493,10 @@ static void buttons_action(struct trainer *t, struct view_action a, int64_t now,
     else if (t->step == STEP_SESSION &&
              store_session_by_id(t->opt.store, id, &t->session) == STORE_OK)
         after_session(t, now);
-    else if (t->step == STEP_REASON)
-        record_by_hand(t, (int)id, now, mono);
+    else if (t->step == STEP_REASON && id >= 0 && id < N_REASONS)
+        choose_reason(t, (int)id, now);
+    else if (t->step == STEP_HAND || t->step == STEP_DONE)
+        hand_action(t, (enum hand)id, now, mono);
     else if (t->step == STEP_FIX)
         apply_fix(t, (enum fix)id, now, mono);
     else if (t->step == STEP_REPLACE && id > 0)
@@ -1279,6 +1507,25 @@ static void buttons_action(struct trainer *t, struct view_action a, int64_t now,
         approve_cpi(t, t->person.id, now, mono);
     else if (t->step == STEP_APPROVE)
         show_cpi(t, now); /* not now: back to the grid, nothing recorded */
+}
+
+/* Typing a name to find or a note: Done uses it, Cancel goes back a step. */
+static void keyboard_action(struct trainer *t, struct view_action a, int64_t now)
+{
+    struct panel *p = &t->panel;
+    if (a.kind == ACT_CHAR && a.index > 0 && a.index < 128)
+        panel_entry_type(p, (char)a.index);
+    else if (a.kind == ACT_ERASE)
+        panel_entry_erase(p);
+    else if (a.kind == ACT_OK && t->step == STEP_FIND) {
+        utf8_printf(t->find, sizeof(t->find), "%s", p->entry);
+        ask_person(t, now);
+    } else if (a.kind == ACT_OK && t->step == STEP_NOTE)
+        note_typed(t, now);
+    else if (a.kind == ACT_BACK && t->step == STEP_FIND)
+        ask_person(t, now);
+    else if (a.kind == ACT_BACK && t->step == STEP_NOTE)
+        ask_reason(t, now);
 }
 
 void trainer_action(struct trainer *t, struct view_action a, int64_t now, int64_t mono)
@@ -1293,6 +1540,10 @@ void trainer_action(struct trainer *t, struct view_action a, int64_t now, int64_
     }
     if (a.kind == ACT_BACK && t->flow == FLOW_AT_RISK && t->step == STEP_CONFIRM) {
         show_at_risk(t, now); /* back to the list the person was picked from */
+        return;
+    }
+    if (t->panel.kind == PANEL_KEYBOARD) {
+        keyboard_action(t, a, now);
         return;
     }
     if (a.kind == ACT_BACK) {
@@ -1311,11 +1562,15 @@ void trainer_action(struct trainer *t, struct view_action a, int64_t now, int64_
         list_action(t, a, now, mono);
         break;
     case PANEL_MESSAGE:
-        if ((a.kind == ACT_OK || a.kind == ACT_BUTTON) && t->flow == FLOW_REGISTER)
+        if (a.kind == ACT_BUTTON && t->panel.n_buttons > 0)
+            buttons_action(t, a, now, mono);
+        else if ((a.kind == ACT_OK || a.kind == ACT_BUTTON) && t->flow == FLOW_REGISTER)
             show_register(t, now); /* back to the register the row was on */
         else if (a.kind == ACT_OK || a.kind == ACT_BUTTON)
             open_menu(t, now);
         break;
+    case PANEL_KEYBOARD:
+        break; /* keyboard_action, above */
     }
 }
 

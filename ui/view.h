@@ -19,13 +19,14 @@
 
 enum view_screen {
     SCREEN_IDLE,
-    SCREEN_RESULT,  /* a tap's outcome: signed in/out, already, leaving early?, errors */
-    SCREEN_CHOOSE,  /* several sessions open: which one? (buttons) */
-    SCREEN_PIN,     /* trainer PIN pad */
-    SCREEN_MENU,    /* trainer menu (buttons) */
-    SCREEN_TABLE,   /* register, CPI grid, evacuation list, pick a person (rows) */
-    SCREEN_MESSAGE, /* a trainer-mode prompt: "Tap the new badge", confirmations */
-    SCREEN_FATAL,   /* the kiosk cannot work: what is wrong and what to do */
+    SCREEN_RESULT,   /* a tap's outcome: signed in/out, already, leaving early?, errors */
+    SCREEN_CHOOSE,   /* several sessions open: which one? (buttons) */
+    SCREEN_PIN,      /* trainer PIN pad */
+    SCREEN_MENU,     /* trainer menu (buttons) */
+    SCREEN_TABLE,    /* register, CPI grid, evacuation list, pick a person (rows) */
+    SCREEN_MESSAGE,  /* a trainer-mode prompt: "Tap the new badge", confirmations */
+    SCREEN_FATAL,    /* the kiosk cannot work: what is wrong and what to do */
+    SCREEN_KEYBOARD, /* a trainer types a note or part of a name on an on-screen keyboard */
     SCREEN_COUNT
 };
 
@@ -93,8 +94,13 @@ struct view {
     int n_columns;
     struct view_row rows[VIEW_ROWS];
     int n_rows;
-    int first_row;  /* scrolled to */
-    int total_rows; /* rows in the whole list (n_rows may be a page of it) */
+    int first_row;       /* scrolled to */
+    int total_rows;      /* rows in the whole list (n_rows may be a page of it) */
+    char find_label[48]; /* a list searchable by name: its button ("Find a name"), else "" */
+
+    /* On-screen keyboard. */
+    char entry[VIEW_TEXT];      /* typed so far */
+    char entry_hint[VIEW_TEXT]; /* under the field: "3 names match", "Up to 80 characters" */
 
     /* PIN pad. */
     int pin_digits;
@@ -117,6 +123,8 @@ enum view_action_kind {
     ACT_BACK,
     ACT_PAGE_UP,
     ACT_PAGE_DOWN,
+    ACT_CHAR, /* index: the character typed on the on-screen keyboard (printable ASCII) */
+    ACT_FIND, /* a list's "Find a name" */
 };
 
 struct view_action {

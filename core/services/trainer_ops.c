@@ -24,12 +24,23 @@ static int record(const struct trainer_act *a, enum event_type type, const struc
 }
 
 int trainer_sign_by_hand(const struct trainer_act *a, bool sign_in, const struct person *person,
-                         const struct session *session, const char *reason, bool *flagged)
+                         const struct session *session, const char *reason, int64_t at_us,
+                         bool *flagged)
 {
     const struct rules *r = a->rules;
-    *flagged = sign_in ? a->now_us > session->start_us + r->late_after_min * US_PER_MIN
-                       : a->now_us < session->end_us - r->early_before_min * US_PER_MIN;
-    struct payload_field f[] = {PAYLOAD_INT_FIELD("at_us", a->now_us),
+    if (at_us == 0)
+        at_us = a->now_us;
+    *flagged = false;
+    if (at_us > a->now_us || at_us < session->start_us - r->open_before_min * US_PER_MIN ||
+        at_us > session->end_us + r->checkout_after_min * US_PER_MIN)
+        return STORE_EINVALID;
+    struct attendance was;
+    if (!sign_in && store_attendance_get(a->store, person->id, session->id, &was) == STORE_OK &&
+        was.in_us != 0 && at_us < was.in_us)
+        return STORE_EINVALID; /* out before they came */
+    *flagged = sign_in ? at_us > session->start_us + r->late_after_min * US_PER_MIN
+                       : at_us < session->end_us - r->early_before_min * US_PER_MIN;
+    struct payload_field f[] = {PAYLOAD_INT_FIELD("at_us", at_us),
                                 PAYLOAD_STR_FIELD("trainer", a->trainer->staff_no),
                                 PAYLOAD_STR_FIELD("reason", reason),
                                 PAYLOAD_BOOL_FIELD(sign_in ? "late" : "early", *flagged)};

@@ -20,9 +20,14 @@ struct trainer_act {
     int64_t now_us, mono_us;
 };
 
-/* A sign-in (sign_in) or sign-out by hand at a session; *flagged: late or early by the rules. */
+/* A sign-in (sign_in) or sign-out by hand at a session, at at_us (0: now) — when the person
+ * really came or went, which may be before the kiosk was on. at_us must not be after now, nor
+ * outside the session's sign-in window (start − open window … end + checkout window), nor (a
+ * sign-out) before they came: else STORE_EINVALID and nothing is recorded. *flagged: late or
+ * early by the rules. */
 int trainer_sign_by_hand(const struct trainer_act *act, bool sign_in, const struct person *person,
-                         const struct session *session, const char *reason, bool *flagged);
+                         const struct session *session, const char *reason, int64_t at_us,
+                         bool *flagged);
 /* Approves every CPI Initial session of the person that needs a review; *approved: how many. */
 int trainer_approve_cpi(const struct trainer_act *act, const struct person *person, int *approved);
 /* Enrols the badge for the person (its keyed hash; last4 out for the screen), with its event

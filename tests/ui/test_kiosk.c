@@ -250,6 +250,7 @@ static void test_trainer_mode_locks_after_a_minute(void **state)
 static void test_manual_sign_in_is_its_own_event(void **state)
 {
     struct fixture *f = *state;
+    struct event e0;
     at(f, "2023-09-13 15:20");
     unlock(f);
     act(f, ACT_BUTTON, button(f, "Sign someone in"));
@@ -260,6 +261,14 @@ static void test_manual_sign_in_is_its_own_event(void **state)
     act(f, ACT_ROW, row(f, "Chloe Barlow"));
     assert_int_equal(view(f)->screen, SCREEN_CHOOSE);
     act(f, ACT_BUTTON, button(f, "Forgot badge"));
+    /* Nothing yet: the trainer sees what will be recorded, and when, and says yes. */
+    assert_int_equal(view(f)->screen, SCREEN_CHOOSE);
+    assert_string_equal(f->v.title, "Sign Chloe Barlow in by hand?");
+    assert_string_equal(f->v.subtitle, "CPI Initial Training · Forgot badge");
+    int64_t events = 0;
+    assert_int_equal(store_count(f->k.store, "events", &events), STORE_OK);
+    assert_int_not_equal(store_last_event_of(f->k.store, "BIT0012", &e0), STORE_OK);
+    act(f, ACT_BUTTON, button(f, "Sign in at 15:20"));
     assert_int_equal(view(f)->screen, SCREEN_MESSAGE);
     assert_string_equal(f->v.headline, "Signed in by hand");
     struct event e;
@@ -286,7 +295,8 @@ static void test_manual_sign_in_is_its_own_event(void **state)
     assert_int_equal(a.in_us, f->now);
     assert_true(a.flags & ATT_MANUAL_IN);
     /* She is now on the register and the evacuation list; and can be signed out by hand. */
-    act(f, ACT_OK, 0);
+    act(f, ACT_BUTTON, button(f, "Done"));
+    assert_int_equal(view(f)->screen, SCREEN_MENU);
     act(f, ACT_BUTTON, button(f, "Register"));
     row(f, "Chloe Barlow");
     act(f, ACT_BACK, 0);
@@ -297,11 +307,140 @@ static void test_manual_sign_in_is_its_own_event(void **state)
     act(f, ACT_BUTTON, button(f, "Sign someone out"));
     act(f, ACT_ROW, row(f, "Chloe Barlow"));
     act(f, ACT_BUTTON, button(f, "Reader not working"));
+    assert_string_equal(view(f)->title, "Sign Chloe Barlow out by hand?");
+    act(f, ACT_BUTTON, button(f, "Sign out at 15:20 (early)"));
     assert_string_equal(view(f)->headline, "Signed out by hand");
+    for (int i = 0; i < f->v.n_buttons; i++)
+        assert_null(strstr(f->v.buttons[i].label, "Undo")); /* put right from the register */
     assert_int_equal(store_last_event_of(f->k.store, "BIT0012", &e), STORE_OK);
     assert_int_equal(e.type, EV_MANUAL_SIGN_OUT);
     assert_int_equal(payload_get_bool(e.payload, "early", &late), PAYLOAD_OK);
     assert_true(late);
+}
+
+/* Cancel records nothing; the time moves in 5-minute steps within the session's window and
+ * never past now; someone who came before the kiosk was on starts at the session's start. */
+static void test_by_hand_asks_when_and_can_be_cancelled(void **state)
+{
+    struct fixture *f = *state;
+    at(f, "2023-09-13 15:32");
+    unlock(f);
+    int64_t before = 0, after = 0;
+    assert_int_equal(store_count(f->k.store, "events", &before), STORE_OK);
+    act(f, ACT_BUTTON, button(f, "Sign someone in"));
+    act(f, ACT_ROW, row(f, "Chloe Barlow"));
+    act(f, ACT_BUTTON, button(f, "Forgot badge"));
+    act(f, ACT_BACK, 0); /* Cancel */
+    assert_int_equal(view(f)->screen, SCREEN_MENU);
+    assert_int_equal(store_count(f->k.store, "events", &after), STORE_OK);
+    assert_int_equal(after, before);
+    /* Later is greyed at now; earlier steps back. */
+    act(f, ACT_BUTTON, button(f, "Sign someone in"));
+    act(f, ACT_ROW, row(f, "Chloe Barlow"));
+    act(f, ACT_BUTTON, button(f, "Forgot badge"));
+    assert_false(view(f)->buttons[button(f, "5 minutes later")].enabled);
+    button(f, "Sign in at 15:32 (late)");
+    act(f, ACT_BUTTON, button(f, "5 minutes earlier"));
+    act(f, ACT_BUTTON, button(f, "5 minutes earlier"));
+    act(f, ACT_BUTTON, button(f, "5 minutes earlier"));
+    act(f, ACT_BUTTON, button(f, "Sign in at 15:17"));
+    struct event e;
+    int64_t at_us = 0;
+    bool late = true;
+    assert_int_equal(store_last_event_of(f->k.store, "BIT0012", &e), STORE_OK);
+    assert_int_equal(payload_get_int(e.payload, "at_us", &at_us), PAYLOAD_OK);
+    assert_int_equal(at_us, test_at("2023-09-13 15:17"));
+    assert_int_equal(payload_get_bool(e.payload, "late", &late), PAYLOAD_OK);
+    assert_false(late);
+    act(f, ACT_BUTTON, button(f, "Done"));
+    /* Came before the kiosk was on: the start, and earlier only to the window's opening. */
+    act(f, ACT_BUTTON, button(f, "Sign someone in"));
+    act(f, ACT_ROW, row(f, "Megan Crompton"));
+    act(f, ACT_BUTTON, button(f, "Arrived before the kiosk was on"));
+    button(f, "Sign in at 15:15");
+    for (int i = 0; i < 20 && view(f)->buttons[button(f, "5 minutes earlier")].enabled; i++)
+        act(f, ACT_BUTTON, button(f, "5 minutes earlier"));
+    button(f, "Sign in at 14:45"); /* 30 minutes before the start: the window opens */
+    act(f, ACT_BUTTON, button(f, "At the start, 15:15"));
+    act(f, ACT_BUTTON, button(f, "Sign in at 15:15"));
+    assert_string_equal(view(f)->headline, "Signed in by hand");
+}
+
+/* Undo right after a sign-in by hand: voided, with who and why; she is not on the roll call. */
+static void test_a_sign_in_by_hand_can_be_undone(void **state)
+{
+    struct fixture *f = *state;
+    at(f, "2023-09-13 15:20");
+    unlock(f);
+    act(f, ACT_BUTTON, button(f, "Sign someone in"));
+    act(f, ACT_ROW, row(f, "Chloe Barlow"));
+    act(f, ACT_BUTTON, button(f, "Forgot badge"));
+    act(f, ACT_BUTTON, button(f, "Sign in at 15:20"));
+    act(f, ACT_BUTTON, button(f, "Undo"));
+    assert_string_equal(view(f)->headline, "Undone");
+    struct event e;
+    assert_int_equal(store_last_event_of(f->k.store, "BIT0012", &e), STORE_OK);
+    assert_int_equal(e.type, EV_VOID_ATTENDANCE);
+    char by[64];
+    assert_int_equal(payload_get_str(e.payload, "by", by, sizeof(by)), PAYLOAD_OK);
+    assert_string_equal(by, "Rachel Greenhalgh");
+    act(f, ACT_OK, 0);
+    act(f, ACT_BUTTON, button(f, "Evacuation list"));
+    for (int i = 0; i < f->v.n_rows; i++)
+        assert_null(strstr(f->v.rows[i].cells[0], "Chloe"));
+    /* … and she can still be signed in, properly, afterwards. */
+    act(f, ACT_BACK, 0);
+    act(f, ACT_BUTTON, button(f, "Sign someone in"));
+    act(f, ACT_ROW, row(f, "Chloe Barlow"));
+}
+
+static void type(struct fixture *f, const char *text)
+{
+    for (const char *p = text; *p; p++)
+        act(f, ACT_CHAR, (unsigned char)*p);
+}
+
+/* "Other" asks for a note on the on-screen keyboard; the list is searched the same way. */
+static void test_other_takes_a_note_and_lists_find_names(void **state)
+{
+    struct fixture *f = *state;
+    at(f, "2023-09-13 15:20");
+    unlock(f);
+    act(f, ACT_BUTTON, button(f, "Sign someone in"));
+    assert_string_equal(view(f)->find_label, "Find a name");
+    act(f, ACT_FIND, 0);
+    assert_int_equal(view(f)->screen, SCREEN_KEYBOARD);
+    type(f, "TATx");
+    act(f, ACT_ERASE, 0);
+    assert_string_equal(view(f)->entry, "TAT");
+    act(f, ACT_OK, 0);
+    assert_int_equal(view(f)->screen, SCREEN_TABLE);
+    assert_int_equal(f->v.total_rows, 1);
+    assert_string_equal(f->v.rows[0].cells[0], "Joanne Tattersall");
+    assert_string_equal(f->v.subtitle, "Names with \u201cTAT\u201d: 1 — touch one");
+    /* Nothing typed: everyone again. */
+    act(f, ACT_FIND, 0);
+    for (int i = 0; i < 3; i++)
+        act(f, ACT_ERASE, 0);
+    act(f, ACT_OK, 0);
+    assert_true(view(f)->total_rows > 1);
+    act(f, ACT_ROW, row(f, "Joanne Tattersall"));
+    act(f, ACT_BUTTON, button(f, "Other"));
+    assert_int_equal(view(f)->screen, SCREEN_KEYBOARD);
+    act(f, ACT_OK, 0); /* an empty note is not a reason */
+    assert_int_equal(view(f)->screen, SCREEN_KEYBOARD);
+    assert_non_null(strstr(f->v.entry_hint, "Please type a short note"));
+    type(f, "  came with  the fire\twarden\x1b");
+    assert_string_equal(view(f)->entry, "came with the firewarden");
+    act(f, ACT_OK, 0);
+    assert_string_equal(view(f)->subtitle,
+                        "CPI Initial Training · Other: came with the firewarden");
+    act(f, ACT_BUTTON, button(f, "Sign in at"));
+    struct event e;
+    char reason[128];
+    assert_int_equal(store_last_event_of(f->k.store, "BIT0009", &e), STORE_OK);
+    assert_int_equal(payload_get_str(e.payload, "reason", reason, sizeof(reason)), PAYLOAD_OK);
+    assert_string_equal(reason, "Other: came with the firewarden");
 }
 
 /* The at-risk forecast for the people of today's sessions, most urgent first, with the way
@@ -745,6 +884,9 @@ int main(void)
         T(test_pin_lockout),
         T(test_trainer_mode_locks_after_a_minute),
         T(test_manual_sign_in_is_its_own_event),
+        T(test_by_hand_asks_when_and_can_be_cancelled),
+        T(test_a_sign_in_by_hand_can_be_undone),
+        T(test_other_takes_a_note_and_lists_find_names),
         T(test_who_is_at_risk_tonight),
         T(test_a_roll_call),
         T(test_putting_the_register_right),

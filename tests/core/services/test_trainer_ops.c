@@ -60,7 +60,8 @@ static void test_sign_in_and_out_by_hand(void **state)
     bool flagged = true;
     struct trainer_act a = act(f, "2023-09-13 15:20");
     assert_int_equal(
-        trainer_sign_by_hand(&a, true, &f->staff, &f->session, "Forgot badge", &flagged), STORE_OK);
+        trainer_sign_by_hand(&a, true, &f->staff, &f->session, "Forgot badge", 0, &flagged),
+        STORE_OK);
     assert_false(flagged); /* 15:20 is within the grace of a 15:15 start */
     struct event e;
     assert_int_equal(store_events_each(f->k.store, 1, last_event, &e), STORE_OK);
@@ -74,7 +75,8 @@ static void test_sign_in_and_out_by_hand(void **state)
     assert_string_equal(why, "Forgot badge");
     a = act(f, "2023-09-13 17:00");
     assert_int_equal(
-        trainer_sign_by_hand(&a, false, &f->staff, &f->session, "Badge lost", &flagged), STORE_OK);
+        trainer_sign_by_hand(&a, false, &f->staff, &f->session, "Badge lost", 0, &flagged),
+        STORE_OK);
     assert_true(flagged); /* an hour before the end */
     struct attendance at;
     assert_int_equal(store_attendance_get(f->k.store, f->staff.id, f->session.id, &at), STORE_OK);
@@ -87,9 +89,47 @@ static void test_sign_in_and_out_by_hand(void **state)
     int64_t before = 0, after = 0;
     assert_int_equal(store_count(f->k.store, "events", &before), STORE_OK);
     assert_int_not_equal(
-        trainer_sign_by_hand(&a, false, &f->staff, &f->session, long_reason, &flagged), STORE_OK);
+        trainer_sign_by_hand(&a, false, &f->staff, &f->session, long_reason, 0, &flagged),
+        STORE_OK);
     assert_int_equal(store_count(f->k.store, "events", &after), STORE_OK);
     assert_int_equal(after, before);
+}
+
+/* "Arrived before the kiosk was on": the time they really came, within the session's window,
+ * never in the future, never a sign-out before the sign-in. */
+static void test_by_hand_at_a_time(void **state)
+{
+    struct fixture *f = *state;
+    bool flagged = true;
+    struct trainer_act a = act(f, "2023-09-13 15:50");
+    int64_t before = 0, after = 0;
+    assert_int_equal(store_count(f->k.store, "events", &before), STORE_OK);
+    const char *refused[] = {"2023-09-13 15:51", "2023-09-13 14:44", "2023-09-12 15:15"};
+    for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
+        assert_int_equal(trainer_sign_by_hand(&a, true, &f->staff, &f->session, "Forgot badge",
+                                              test_at(refused[i]), &flagged),
+                         STORE_EINVALID);
+    assert_int_equal(store_count(f->k.store, "events", &after), STORE_OK);
+    assert_int_equal(after, before);
+    assert_int_equal(trainer_sign_by_hand(&a, true, &f->staff, &f->session,
+                                          "Arrived before the kiosk was on",
+                                          test_at("2023-09-13 15:10"), &flagged),
+                     STORE_OK);
+    assert_false(flagged); /* on time, though recorded at 15:50 */
+    struct attendance at;
+    assert_int_equal(store_attendance_get(f->k.store, f->staff.id, f->session.id, &at), STORE_OK);
+    assert_int_equal(at.in_us, test_at("2023-09-13 15:10"));
+    assert_false(at.flags & ATT_LATE);
+    a = act(f, "2023-09-13 19:00");
+    assert_int_equal(trainer_sign_by_hand(&a, false, &f->staff, &f->session, "Left",
+                                          test_at("2023-09-13 15:05"), &flagged),
+                     STORE_EINVALID); /* before they came */
+    assert_int_equal(trainer_sign_by_hand(&a, false, &f->staff, &f->session, "Left",
+                                          test_at("2023-09-13 18:15"), &flagged),
+                     STORE_OK);
+    assert_false(flagged);
+    assert_int_equal(store_attendance_get(f->k.store, f->staff.id, f->session.id, &at), STORE_OK);
+    assert_int_equal(at.out_us, test_at("2023-09-13 18:15"));
 }
 
 static void test_approve_only_what_needs_it(void **state)
@@ -135,6 +175,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_sign_in_and_out_by_hand, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_by_hand_at_a_time, setup, teardown),
         cmocka_unit_test_setup_teardown(test_approve_only_what_needs_it, setup, teardown),
         cmocka_unit_test_setup_teardown(test_an_enrolled_badge_signs_in, setup, teardown),
     };

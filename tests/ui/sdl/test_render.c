@@ -93,13 +93,19 @@ static void words_row(const char *name, const struct view *v)
     FILE *f = F->words_f;
     fprintf(f, "| [%s](#%s) |", name, name);
     cell(f, v->has_banner ? v->banner : "");
-    char said[VIEW_TEXT * (VIEW_LINES + 4)] = "";
-    const char *parts[VIEW_LINES + 4];
+    char said[VIEW_TEXT * (VIEW_LINES + VIEW_BUTTONS + 6)] = "";
+    const char *parts[VIEW_LINES + VIEW_BUTTONS + 6];
     int n = 0;
+    bool titled = v->screen != SCREEN_RESULT && v->screen != SCREEN_MESSAGE &&
+                  v->screen != SCREEN_FATAL && v->screen != SCREEN_IDLE;
     if (v->screen == SCREEN_IDLE)
         parts[n++] = v->prompt;
-    if (v->title[0] && v->screen != SCREEN_RESULT)
+    if (titled) {
         parts[n++] = v->title;
+        parts[n++] = v->subtitle;
+    }
+    for (int i = 0; i < v->n_buttons; i++)
+        parts[n++] = v->buttons[i].label;
     if (v->headline[0])
         parts[n++] = v->headline;
     for (int i = 0; i < v->n_lines && n < VIEW_LINES + 3; i++)
@@ -298,10 +304,23 @@ static void every_screen(void)
     act(ACT_BACK, 0); /* to the menu */
     act(ACT_BUTTON, 3);
     shoot("manual-pick-person", "Sign in by hand: pick the person (booked people first)");
+    act(ACT_FIND, 0);
+    for (const char *c = "ow"; *c; c++)
+        act(ACT_CHAR, *c);
+    shoot("manual-find", "Find a name: the on-screen keyboard");
+    act(ACT_OK, 0);
+    shoot("manual-found", "The names with what was typed");
     act(ACT_ROW, 0);
     shoot("manual-reason", "Sign in by hand: the reason, recorded with the trainer");
+    act(ACT_BUTTON, 5);
+    for (const char *c = "came in with the site team"; *c; c++)
+        act(ACT_CHAR, *c);
+    shoot("manual-note", "\"Other\": a short note, typed on screen");
+    act(ACT_OK, 0);
+    act(ACT_BUTTON, 1);
+    shoot("manual-confirm", "Sign in by hand: when, then yes — nothing is recorded before");
     act(ACT_BUTTON, 0);
-    shoot("manual-done", "Signed in by hand");
+    shoot("manual-done", "Signed in by hand: Undo, or Done");
     act(ACT_OK, 0);
     act(ACT_BUTTON, 6);
     shoot("evacuation", "Roll call: everyone in the building, the trainer first, by surname");
