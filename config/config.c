@@ -105,6 +105,8 @@ static const struct key_spec keys[] = {
     TEXT("display", "font", display.font),
     BOOL("display", "sound", display.sound),
     INT("display", "result_seconds", display.result_seconds, 2, 30, "seconds"),
+    BOOL("display", "evaluation", display.evaluation),
+    INT("display", "evaluation_seconds", display.evaluation_seconds, 3, 30, "seconds"),
     TEXT("sync", "conninfo", sync.conninfo),
     PATH("sync", "password_file", sync.password_file),
     INT("sync", "batch", sync.batch, 1, 10000, "events"), /* the ledger takes 10,000 at most */
@@ -137,6 +139,7 @@ void config_default(struct config *cfg)
     snprintf(cfg->display.font, sizeof(cfg->display.font), "DejaVu Sans");
     cfg->display.sound = true;
     cfg->display.result_seconds = 5;
+    cfg->display.evaluation_seconds = 8;
     cfg->sync.batch = 1000;
     cfg->sync.connect_timeout_s = 10;
     cfg->sync.clock_warn_s = 60;

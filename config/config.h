@@ -36,7 +36,9 @@ struct config_display {
     bool fullscreen;
     char font[CONFIG_TEXT_MAX]; /* fontconfig pattern, "DejaVu Sans" */
     bool sound;
-    int result_seconds; /* a result screen stays this long, 2–30 */
+    int result_seconds;     /* a result screen stays this long, 2–30 */
+    bool evaluation;        /* the sign-out screen asks "How useful was tonight?" */
+    int evaluation_seconds; /* … for this long, 3–30 */
 };
 
 struct config {

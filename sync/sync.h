@@ -15,7 +15,7 @@
 #include "sync/sync_options.h"
 #include "core/store/store.h"
 
-#define LEDGER_SCHEMA_VERSION 5
+#define LEDGER_SCHEMA_VERSION 6
 
 struct sync_report {
     int schema;

@@ -11,6 +11,7 @@
 #include "core/base/zone.h"
 #include "core/domain/crypto.h"
 #include "core/domain/pin.h"
+#include "core/services/evaluation.h"
 #include "core/services/lists.h"
 #include "core/services/tap_text.h"
 #include "core/services/tapflow.h"
@@ -45,6 +46,10 @@ struct kiosk {
     char lost[VIEW_TEXT]; /* someone left on the choose screen, not signed in: said for a while */
     int64_t lost_until_us;
     struct panel choose; /* its buttons: ids are indexes into tap->choices */
+    /* After a sign-out, when configured: how useful was tonight? Asked after the sign-out is
+     * committed, so skipping or a failure here never touches it. */
+    enum { EVAL_NONE, EVAL_ASKING, EVAL_THANKS, EVAL_NOT_SAVED } eval;
+    int eval_score;
 
     /* The PIN pad. */
     struct person pin_person;
@@ -255,6 +260,7 @@ static void start_choose(struct kiosk *k)
 static void tap(struct kiosk *k, const struct uid *uid, int64_t chosen, int64_t now, int64_t mono)
 {
     int err = tapflow_tap(&k->flow, uid, now, mono, chosen, k->tap);
+    k->eval = EVAL_NONE;
     k->tap_failed = err != STORE_OK;
     if (k->tap_failed) {
         store_fault_set(&k->fault, k->opt.store, err, "the tap was not recorded");
@@ -284,6 +290,12 @@ static void tap(struct kiosk *k, const struct uid *uid, int64_t chosen, int64_t 
     int64_t stay = d->outcome == TAP_CONFIRM_LEAVE
                        ? (int64_t)k->opt.rules->confirm_leave_s * US_PER_S
                        : (int64_t)k->opt.result_seconds * US_PER_S;
+    if (d->outcome == TAP_SIGNED_OUT && k->opt.evaluation_seconds > 0 && k->tap->has_person &&
+        !k->tap->person.trainer) {
+        k->eval = EVAL_ASKING;
+        if (stay < (int64_t)k->opt.evaluation_seconds * US_PER_S)
+            stay = (int64_t)k->opt.evaluation_seconds * US_PER_S;
+    }
     kiosk_enter(k, KM_RESULT, now + stay);
 }
 
@@ -395,6 +407,26 @@ static void pin_action(struct kiosk *k, struct view_action a, int64_t now)
     }
 }
 
+/* ---- how useful was tonight? ------------------------------------------------------------ */
+
+#define THANKS_US (INT64_C(2) * US_PER_S)
+
+static void evaluate(struct kiosk *k, int score, int64_t now, int64_t mono)
+{
+    int err = evaluation_record(k->opt.store, k->opt.clock_state, &k->tap->person, &k->tap->session,
+                                score, now, mono);
+    /* Refused (answered already): thanked all the same, the first answer stands. */
+    if (err == STORE_OK || err == STORE_EINVALID) {
+        store_fault_clear(&k->fault);
+        k->eval = EVAL_THANKS;
+    } else {
+        store_fault_set(&k->fault, k->opt.store, err, "an evaluation was not recorded");
+        k->eval = EVAL_NOT_SAVED;
+    }
+    k->eval_score = score;
+    kiosk_enter(k, KM_RESULT, now + THANKS_US);
+}
+
 /* ---- actions, keys, time ----------------------------------------------------------------- */
 
 void kiosk_action(struct kiosk *k, struct view_action a, int64_t now, int64_t mono)
@@ -404,7 +436,11 @@ void kiosk_action(struct kiosk *k, struct view_action a, int64_t now, int64_t mo
         return;
     switch (k->mode) {
     case KM_RESULT:
-        kiosk_enter(k, KM_IDLE, 0);
+        if (k->eval == EVAL_ASKING && a.kind == ACT_BUTTON && a.index >= 0 &&
+            a.index < EVALUATION_SCORES)
+            evaluate(k, a.index + 1, now, mono);
+        else
+            kiosk_enter(k, KM_IDLE, 0);
         break;
     case KM_CHOOSE:
         if (a.kind == ACT_BUTTON && panel_button_id(&k->choose, a.index, &choice))
@@ -446,6 +482,9 @@ struct view_action kiosk_key_action(const struct kiosk *k, enum gfx_key key, cha
     case KEY_CHAR:
         if (k->mode == KM_PIN && ch >= '0' && ch <= '9')
             return (struct view_action){ACT_DIGIT, ch - '0'};
+        if (k->mode == KM_RESULT && k->eval == EVAL_ASKING && ch >= '1' &&
+            ch < '1' + EVALUATION_SCORES)
+            return (struct view_action){ACT_BUTTON, ch - '1'};
         return none;
     default:
         return none;
@@ -542,6 +581,26 @@ static enum view_tone view_tone_of(enum tap_tone t)
     return t <= TONE_ERROR ? map[t] : TONE_V_NEUTRAL;
 }
 
+/* Five large buttons under the sign-out; once touched, thanks in their place. */
+static void evaluation_view(const struct kiosk *k, struct view *v)
+{
+    static const char *const words[EVALUATION_SCORES] = {"Not useful", "", "", "", "Very useful"};
+    if (k->eval == EVAL_ASKING) {
+        utf8_printf(v->title, sizeof(v->title), "How useful was tonight?");
+        for (int i = 0; i < EVALUATION_SCORES; i++) {
+            struct view_button *b = &v->buttons[v->n_buttons++];
+            utf8_printf(b->label, sizeof(b->label), "%d", i + 1);
+            utf8_printf(b->detail, sizeof(b->detail), "%s", words[i]);
+            b->enabled = true;
+            b->tone = TONE_V_INFO;
+        }
+    } else if (k->eval != EVAL_NONE && v->n_lines < VIEW_LINES) {
+        utf8_printf(v->lines[v->n_lines++], VIEW_TEXT, "%s",
+                    k->eval == EVAL_THANKS ? "Thank you for your answer"
+                                           : "Your answer was not saved — your sign-out was");
+    }
+}
+
 static void result_view(const struct kiosk *k, int64_t now, struct view *v)
 {
     v->screen = SCREEN_RESULT;
@@ -568,6 +627,7 @@ static void result_view(const struct kiosk *k, int64_t now, struct view *v)
             for (int i = 0; i < 3; i++)
                 v->term_q[i] = k->tap->summary.term_q[i];
         }
+        evaluation_view(k, v);
     }
     int64_t left = k->until_us - now;
     v->seconds_left = left > 0 ? (int)((left + US_PER_S - 1) / US_PER_S) : 0;

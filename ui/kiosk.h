@@ -21,8 +21,9 @@
 struct kiosk_options {
     struct store *store;
     const struct rules *rules;
-    const char *site;   /* shown on screen, and where a session without a location is */
-    int result_seconds; /* a result stays up this long */
+    const char *site;       /* shown on screen, and where a session without a location is */
+    int result_seconds;     /* a result stays up this long */
+    int evaluation_seconds; /* a sign-out asks "How useful was tonight?" this long; 0: never */
     const uint8_t *site_key;
     const char *clock_state; /* written into events: "synced", "unsynced", "demo" */
     const char *boot_id;     /* this boot's (clock_boot_id), for the clock check; "" in the demo */

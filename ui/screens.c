@@ -283,6 +283,8 @@ static int credits_bar(struct layout *L, const struct view *v, int y)
         fill(L, R(x, y, done < h ? h : done, h), screens_tone_fill(TONE_V_OK), h / 2);
     frame(L, R(x, y, w, h), ink_soft, 1);
     y += h + L->body / 3;
+    if (v->n_buttons > 0)
+        return y; /* the evaluation needs the room: the terms are on the next tap's screen */
     char a[16], s[16], u[16];
     const char *frac[] = {"", ".25", ".5", ".75"};
     utf8_printf(a, sizeof(a), "%d%s", v->term_q[0] / 4, frac[v->term_q[0] % 4]);
@@ -514,6 +516,33 @@ static void keyboard_screen(struct layout *L, const struct view *v, int y)
     }
 }
 
+/* "How useful was tonight?" and five large buttons along the bottom of a sign-out; the rest
+ * of the screen still dismisses it (skipping costs nothing). */
+static void evaluation_strip(struct layout *L, const struct view *v)
+{
+    int x = L->margin * 2, w = L->w - 4 * L->margin - L->w / 10; /* clear of the countdown */
+    int bh = L->body * 24 / 10, qh = L->body * 14 / 10, gap = L->body / 2;
+    int y = L->h - L->margin - bh - qh;
+    text(L, R(x, y, w, qh), v->title, L->body * 11 / 10, ink, ALIGN_LEFT, true);
+    y += qh;
+    int bw = (w - (v->n_buttons - 1) * gap) / v->n_buttons;
+    if (bw > L->body * 7)
+        bw = L->body * 7;
+    for (int i = 0; i < v->n_buttons; i++) {
+        const struct view_button *b = &v->buttons[i];
+        struct rect box = R(x + i * (bw + gap), y, bw, bh);
+        fill(L, box, panel, L->body / 3);
+        frame(L, box, screens_tone_fill(TONE_V_INFO), L->body / 8 + 1);
+        int label_h = b->detail[0] ? bh * 62 / 100 : bh;
+        text(L, R(box.x, box.y, box.w, label_h), b->label, L->body * 13 / 10, ink, ALIGN_CENTER,
+             true);
+        if (b->detail[0])
+            text(L, R(box.x, box.y + label_h - bh / 10, box.w, bh - label_h), b->detail,
+                 L->body * 7 / 10, ink_soft, ALIGN_CENTER, false);
+        hot(L, box, ACT_BUTTON, i);
+    }
+}
+
 /* A message's actions (Undo, Done), along the bottom, the last at the right where Back is. */
 static void message_buttons(struct layout *L, const struct view *v)
 {
@@ -606,6 +635,8 @@ void screens_build(const struct view *v, struct screen_out *out)
             message_buttons(&L, v);
         if (v->screen == SCREEN_RESULT)
             hot(&L, R(0, L.top, L.w, L.h - L.top), ACT_OK, 0);
+        if (v->screen == SCREEN_RESULT && v->n_buttons > 0)
+            evaluation_strip(&L, v);
         break;
     case SCREEN_CHOOSE:
     case SCREEN_MENU:

@@ -12,6 +12,7 @@
 #include "core/domain/crypto.h"
 #include "core/domain/tap.h"
 #include "core/services/corrections.h"
+#include "core/services/evaluation.h"
 #include "core/services/lists.h"
 #include "core/services/report.h"
 #include "core/services/trainer_ops.h"
@@ -366,9 +367,16 @@ static void show_register(struct trainer *t, int64_t now)
         late += strstr(t->panel.items[i].cells[1], "late") != NULL;
         missing += strncmp(t->panel.items[i].cells[1], "Booked", 6) == 0;
     }
+    /* Tonight's evaluations, when anyone answered: how it went, while the trainer is here. */
+    struct evaluation_tally tally = {0};
+    char words[80] = "", said[96] = "";
+    if (evaluation_tally_of(t->opt.store, t->session.code, &tally) == STORE_OK && tally.answers) {
+        evaluation_words(&tally, words, sizeof(words));
+        utf8_printf(said, sizeof(said), " · evaluations: %s", words);
+    }
     utf8_printf(t->panel.subtitle, sizeof(t->panel.subtitle),
-                "%d in now · %d late · %d booked but not here · touch a name to put it right", in,
-                late, missing);
+                "%d in now · %d late · %d booked but not here%s · touch a name to put it right", in,
+                late, missing, said);
     t->step = STEP_NONE;
     stay(t, now);
 }

@@ -13,6 +13,7 @@
 #include "core/base/utf8.h"
 #include "core/base/zone.h"
 #include "core/domain/crypto.h"
+#include "core/services/evaluation.h"
 #include "core/services/report.h"
 #include "sync/ledger/ledger.h"
 #include "ui/sdl/paper.h"
@@ -20,7 +21,7 @@
 static const char help[] =
     "usage: cpd-admin report register --session ID | evacuation | due [--within DAYS] | "
     "statements [--term T] [--summary] | completion --course cpi|mapa [--cohort ID] | at-risk "
-    "[--at TIME] "
+    "| evaluations [--at TIME] "
     "[--format text|csv|pdf] [--output FILE] [--ledger CONNINFO [--password-file FILE]]\n"
     "Reports from the kiosk's records, every figure from the credits engine:\n"
     "  register --session ID   everyone who attended the session (in, out, late / left early /\n"
@@ -43,6 +44,9 @@ static const char help[] =
     "  at-risk                 who can no longer reach 16, and who ends this term at 0\n"
     "                          unless they attend, most urgent first, each with the fewest\n"
     "                          sessions that would do it\n"
+    "  evaluations             per session, the answers to \"How useful was tonight?\" (asked\n"
+    "                          at sign-out when [display] evaluation is on): how many, the\n"
+    "                          average and how many gave each score 1-5\n"
     "--person STAFF_NO, --academy NAME (due, statements, at-risk): only them. An option a\n"
     "report does not take is a usage error, and so is a filter that matches nobody.\n"
     "--at TIME: as of then (local \"YYYY-MM-DD HH:MM\"), within the credit year; without it,\n"
@@ -81,9 +85,18 @@ static int copy_ledger(struct admin *a, const char *conninfo, const char *passwo
     return err == SYNC_OK ? 0 : admin_ledger_fail(err, why);
 }
 
-enum kind { K_REGISTER, K_EVACUATION, K_DUE, K_STATEMENTS, K_COMPLETION, K_AT_RISK, K_COUNT };
-static const char *const kinds[K_COUNT] = {"register",   "evacuation", "due",
-                                           "statements", "completion", "at-risk"};
+enum kind {
+    K_REGISTER,
+    K_EVACUATION,
+    K_DUE,
+    K_STATEMENTS,
+    K_COMPLETION,
+    K_AT_RISK,
+    K_EVALUATIONS,
+    K_COUNT
+};
+static const char *const kinds[K_COUNT] = {"register",   "evacuation", "due",        "statements",
+                                           "completion", "at-risk",    "evaluations"};
 
 struct request {
     enum kind kind;
@@ -250,6 +263,8 @@ static int run(struct store *store, const struct rules *rules, const char *site,
         return report_completion(store, rules, q->course_kind, q->cohort, q->when, r);
     case K_AT_RISK:
         return report_at_risk(store, rules, q->when, &filter, r);
+    case K_EVALUATIONS:
+        return report_evaluations(store, q->when, r);
     default:
         return report_statements(store, rules, q->when, q->term_index, q->summary != NULL, &filter,
                                  r);
@@ -317,7 +332,7 @@ int cmd_report(struct admin *a, int argc, char **argv)
     if (q.kind == K_COUNT) {
         if (kind)
             admin_error("unknown report \"%s\": expected register, evacuation, due, statements, "
-                        "completion or at-risk",
+                        "completion, at-risk or evaluations",
                         kind);
         else
             admin_usage(help);

@@ -26,7 +26,7 @@ static const char usage[] =
     "                                 void (each an event with who and why)\n"
     "  report KIND [--at TIME] [--format text|csv|pdf] [--output FILE] [--ledger CONNINFO]\n"
     "                                 register, evacuation, due, statements, completion,\n"
-    "                                 at-risk: from the credits engine, here or trust-wide\n"
+    "                                 at-risk, evaluations: here or trust-wide\n"
     "  events [--from SEQ]            list the event log\n"
     "  verify [--ledger CONNINFO --keyring FILE [--checkpoints FILE]]\n"
     "                                 check the event chain and signatures (here, or of every\n"

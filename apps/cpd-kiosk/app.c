@@ -588,15 +588,17 @@ int app_run(struct app_options *opt)
     char boot_id[CLOCK_BOOT_ID_LEN] = "";
     if (!opt->demo)
         clock_boot_id(boot_id);
-    struct kiosk_options ko = {.store = opt->store,
-                               .boot_id = boot_id,
-                               .rules = &opt->cfg.rules,
-                               .site = opt->cfg.kiosk.site,
-                               .result_seconds = opt->cfg.display.result_seconds,
-                               .site_key = opt->keys->site,
-                               .clock_state = opt->demo        ? "demo"
-                                              : clock_synced() ? "synced"
-                                                               : "unsynced"};
+    struct kiosk_options ko = {
+        .store = opt->store,
+        .boot_id = boot_id,
+        .rules = &opt->cfg.rules,
+        .site = opt->cfg.kiosk.site,
+        .result_seconds = opt->cfg.display.result_seconds,
+        .evaluation_seconds = opt->cfg.display.evaluation ? opt->cfg.display.evaluation_seconds : 0,
+        .site_key = opt->keys->site,
+        .clock_state = opt->demo        ? "demo"
+                       : clock_synced() ? "synced"
+                                        : "unsynced"};
     if (kiosk_new(&ko, &a->kiosk) != STORE_OK)
         goto out;
     if (opt->demo)

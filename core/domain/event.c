@@ -13,7 +13,7 @@ static const char *const type_codes[EV_TYPE_COUNT] = {
     "leave_prompt",   "choose_prompt",     "no_session",      "unknown_badge",   "random_uid",
     "inactive_badge", "trainer_badge",     "manual_sign_in",  "manual_sign_out", "approve",
     "correction",     "badge_enrolled",    "void_attendance", "clock_refused",   "badge_revoked",
-    "credit_voided",  "booking_cancelled", "chain_anchor"};
+    "credit_voided",  "booking_cancelled", "chain_anchor",    "evaluation"};
 
 const char *event_type_code(enum event_type type)
 {

@@ -51,6 +51,7 @@ enum event_type {
     EV_BOOKING_CANCELLED, /* a booking that no longer holds (by, reason) */
     EV_CHAIN_ANCHOR,      /* the first event of a kiosk that replaced a retired one: the old chain's
                              kiosk, last seq, last hash and public key */
+    EV_EVALUATION,        /* how useful tonight was, answered at sign-out (payload: score 1–5) */
     EV_TYPE_COUNT
 };
 

@@ -22,7 +22,7 @@ void report_free(struct report *r)
     memset(r, 0, sizeof(*r));
 }
 
-static struct report_row *add_row(struct report *r)
+struct report_row *report_add_row(struct report *r)
 {
     if (r->n_rows == r->cap_rows) {
         size_t cap = r->cap_rows ? 2 * r->cap_rows : 32;
@@ -66,8 +66,7 @@ static void vline(char lines[][REPORT_LINE], int *n, const char *fmt, va_list ap
     utf8_fix_tail(lines[(*n)++]);
 }
 
-static void add_line(struct report *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void add_line(struct report *r, const char *fmt, ...)
+void report_add_line(struct report *r, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -193,7 +192,7 @@ static void credits_of(const struct register_ctx *c, const struct attendance *a,
 
 static struct report_row *person_row(struct register_ctx *c, const struct person *p, bool booked)
 {
-    struct report_row *row = add_row(c->report);
+    struct report_row *row = report_add_row(c->report);
     if (!row) {
         c->err = STORE_ENOMEM;
         return NULL;
@@ -276,9 +275,9 @@ int report_register(struct store *store, const struct rules *rules, const char *
     if (s.credits_q >= 0)
         rules_format_quarters(s.credits_q, credits);
     utf8_printf(out->title, sizeof(out->title), "Register: %s", s.title);
-    add_line(out, "Session %s, %s–%s, %s (%s %s)", s.code, start, end,
-             s.location[0] ? s.location : site, credits,
-             s.credits_q == QUARTERS_PER_CREDIT ? "credit printed" : "credits printed");
+    report_add_line(out, "Session %s, %s–%s, %s (%s %s)", s.code, start, end,
+                    s.location[0] ? s.location : site, credits,
+                    s.credits_q == QUARTERS_PER_CREDIT ? "credit printed" : "credits printed");
     err = store_register_each(store, s.id, attended_row, &c);
     size_t attended_rows = out->n_rows;
     if (err == STORE_OK || err == CPD_STOP)
@@ -295,8 +294,8 @@ int report_register(struct store *store, const struct rules *rules, const char *
     if (out->n_rows - attended_rows > 1)
         qsort(out->rows + attended_rows, out->n_rows - attended_rows, sizeof(out->rows[0]),
               by_surname);
-    add_line(out, "%d attended (%d without a booking) · %d booked but absent", c.attended,
-             c.unbooked, c.absent);
+    report_add_line(out, "%d attended (%d without a booking) · %d booked but absent", c.attended,
+                    c.unbooked, c.absent);
     return STORE_OK;
 }
 
@@ -321,7 +320,7 @@ static int in_building(void *ctx, const struct person *p, const struct attendanc
     struct attendance then = tap_attendance_as_of(c->rules, c->session, a, c->at);
     if (then.in_us == 0 || then.out_us != 0 || (then.flags & ATT_VOID))
         return 0;
-    struct report_row *row = add_row(c->report);
+    struct report_row *row = report_add_row(c->report);
     if (!row) {
         c->err = STORE_ENOMEM;
         return CPD_STOP;
@@ -378,8 +377,9 @@ int report_evacuation(struct store *store, const struct rules *rules, const char
     char when[24];
     zone_format_local(at_us, when);
     snprintf(out->title, sizeof(out->title), "Evacuation list: %s", site);
-    add_line(out, "Everyone signed in for CPD by the kiosk's records at %s", when);
-    add_line(out, "%zu %s in the building", out->n_rows, out->n_rows == 1 ? "person" : "people");
+    report_add_line(out, "Everyone signed in for CPD by the kiosk's records at %s", when);
+    report_add_line(out, "%zu %s in the building", out->n_rows,
+                    out->n_rows == 1 ? "person" : "people");
     return STORE_OK;
 }
 
@@ -483,7 +483,7 @@ int report_due(struct store *store, const struct rules *rules, int64_t at_us, in
                          (due->status != DUE_NEVER && due->due - today <= within_days);
             if (!shown)
                 continue;
-            struct report_row *row = add_row(out);
+            struct report_row *row = report_add_row(out);
             if (!row) {
                 err = STORE_ENOMEM;
                 break;
@@ -516,8 +516,9 @@ int report_due(struct store *store, const struct rules *rules, int64_t at_us, in
     civil_format_date(today, date);
     snprintf(out->title, sizeof(out->title), "Mandatory training due");
     out->wide = true;
-    add_line(out, "As of %s: due within %d days, overdue, or not recorded", date, within_days);
-    add_line(out, "%zu %s", out->n_rows, out->n_rows == 1 ? "renewal" : "renewals");
+    report_add_line(out, "As of %s: due within %d days, overdue, or not recorded", date,
+                    within_days);
+    report_add_line(out, "%zu %s", out->n_rows, out->n_rows == 1 ? "renewal" : "renewals");
     return STORE_OK;
 }
 
@@ -694,7 +695,7 @@ static int item_rows(struct report *out, struct store *store, const struct perso
         running_q += it->credits_q;
         if (term >= 0 && it->term != term)
             continue;
-        struct report_row *row = err == STORE_OK ? add_row(out) : NULL;
+        struct report_row *row = err == STORE_OK ? report_add_row(out) : NULL;
         if (!row) {
             err = err == STORE_OK ? STORE_ENOMEM : err;
             break;
@@ -751,7 +752,7 @@ int report_statements(struct store *store, const struct rules *rules, int64_t at
         told(filter, i, ps.n);
         err = tapflow_summary(store, rules, ps.list[i].id, at_us, &s);
         if (err == STORE_OK && summary) {
-            struct report_row *row = add_row(out);
+            struct report_row *row = report_add_row(out);
             struct forecast_input fi;
             struct forecast f;
             forecast_of(rules, &later, &s, &fi, &f);
@@ -781,9 +782,9 @@ int report_statements(struct store *store, const struct rules *rules, int64_t at
     zone_format_local(at_us, when);
     snprintf(out->title, sizeof(out->title), "Statements: %s",
              term >= 0 ? rules_term_name(term) : "the year");
-    add_line(out, "As of %s, every figure from the credits engine", when);
-    add_line(out, "%zu %s, %d below the target so far", people, people == 1 ? "person" : "people",
-             behind);
+    report_add_line(out, "As of %s, every figure from the credits engine", when);
+    report_add_line(out, "%zu %s, %d below the target so far", people,
+                    people == 1 ? "person" : "people", behind);
     return STORE_OK;
 }
 
@@ -811,7 +812,7 @@ static struct report_row *completion_row(struct completion_ctx *c, const struct 
         if (strcmp(r->cells[1], p->staff_no) == 0 && strcmp(r->cells[2], group) == 0)
             return r;
     }
-    struct report_row *r = add_row(c->report);
+    struct report_row *r = report_add_row(c->report);
     if (!r) {
         c->err = STORE_ENOMEM;
         return NULL;
@@ -1011,11 +1012,13 @@ int report_completion(struct store *store, const struct rules *rules, enum cours
     out->wide = true;
     snprintf(out->title, sizeof(out->title), "%s completion",
              kind == KIND_MAPA_BLOCK ? "MAPA Refresher" : "CPI Initial Training");
-    add_line(out, "As of %s: %s", when,
-             kind == KIND_MAPA_BLOCK ? "a block of 2 days and the online part give 10 credits"
-                                     : "all 4 sessions of one cohort give 13 credits");
-    add_line(out, "%zu %s × %s, %d complete", out->n_rows, out->n_rows == 1 ? "person" : "people",
-             kind == KIND_MAPA_BLOCK ? "block" : "cohort", complete);
+    report_add_line(out, "As of %s: %s", when,
+                    kind == KIND_MAPA_BLOCK
+                        ? "a block of 2 days and the online part give 10 credits"
+                        : "all 4 sessions of one cohort give 13 credits");
+    report_add_line(out, "%zu %s × %s, %d complete", out->n_rows,
+                    out->n_rows == 1 ? "person" : "people",
+                    kind == KIND_MAPA_BLOCK ? "block" : "cohort", complete);
     return STORE_OK;
 }
 
@@ -1222,7 +1225,7 @@ int report_at_risk(struct store *store, const struct rules *rules, int64_t at_us
         forecast_of(rules, &later, &s, &fi, &f);
         if (!f.cannot_reach && f.term_at_risk < 0)
             continue;
-        struct report_row *row = add_row(out);
+        struct report_row *row = report_add_row(out);
         if (!row) {
             err = STORE_ENOMEM;
             break;
@@ -1263,11 +1266,12 @@ int report_at_risk(struct store *store, const struct rules *rules, int64_t at_us
     zone_format_local(at_us, when);
     snprintf(out->title, sizeof(out->title), "Who is at risk");
     out->wide = true;
-    add_line(out,
-             "As of %s, with the sessions still to come this year, the pre-recorded "
-             "headroom and the CPI and MAPA courses not started yet",
-             when);
-    add_line(out, "%zu at risk (1: cannot reach the target; 2: a term ending at 0)", out->n_rows);
+    report_add_line(out,
+                    "As of %s, with the sessions still to come this year, the pre-recorded "
+                    "headroom and the CPI and MAPA courses not started yet",
+                    when);
+    report_add_line(out, "%zu at risk (1: cannot reach the target; 2: a term ending at 0)",
+                    out->n_rows);
     return STORE_OK;
 }
 

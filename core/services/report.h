@@ -51,6 +51,10 @@ struct report {
 };
 
 void report_free(struct report *report);
+/* For a report built elsewhere (evaluation.c): a zeroed row (NULL: out of memory), a line. */
+struct report_row *report_add_row(struct report *report);
+void report_add_line(struct report *report, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 /* Whom a report about people covers: one person, one academy, a list of people, or (all NULL)
  * everyone; and

@@ -154,6 +154,8 @@ int store_events_each(struct store *store, int64_t from_seq, store_event_fn fn, 
 int store_newest_believed_wall(struct store *store, int64_t *wall_us);
 /* The person's events, oldest first. */
 int store_events_of(struct store *store, const char *staff_no, store_event_fn fn, void *ctx);
+/* The events of one type, oldest first. */
+int store_events_of_type(struct store *store, enum event_type type, store_event_fn fn, void *ctx);
 /* The person's most recent event (any type). */
 int store_last_event_of(struct store *store, const char *staff_no, struct event *out);
 

@@ -542,6 +542,16 @@ int store_events_of(struct store *s, const char *staff_no, store_event_fn fn, vo
     FOR_EACH_ROW(s, st, event_row(st, fn, ctx));
 }
 
+int store_events_of_type(struct store *s, enum event_type type, store_event_fn fn, void *ctx)
+{
+    sqlite3_stmt *st = NULL;
+    int err = st_prepare(s, ST_EVENTS_OF_TYPE, &st);
+    if (err != STORE_OK)
+        return err;
+    st_bind_text(st, 1, event_type_code(type));
+    FOR_EACH_ROW(s, st, event_row(st, fn, ctx));
+}
+
 int store_last_event_of(struct store *s, const char *staff_no, struct event *out)
 {
     sqlite3_stmt *st = NULL;

@@ -217,6 +217,7 @@ const char *const stmt_sql[ST_COUNT] = {
     [ST_LAST_EVENT_OF] = "SELECT " EVENT_COLS " FROM events WHERE person = ?1"
                          " ORDER BY seq DESC LIMIT 1",
     [ST_EVENTS_OF] = "SELECT " EVENT_COLS " FROM events WHERE person = ?1 ORDER BY seq",
+    [ST_EVENTS_OF_TYPE] = "SELECT " EVENT_COLS " FROM events WHERE type = ?1 ORDER BY seq",
     [ST_REVOCATION_PUT] =
         "INSERT OR IGNORE INTO badge_revocations(uid_hash, seq, revoked_us) VALUES (?1, ?2, ?3)",
     [ST_REVOKED] = "SELECT 1 FROM badge_revocations WHERE uid_hash = ?1",

@@ -21,6 +21,7 @@
 #include "sync/ledger/ledger.h"
 #include "core/domain/credits.h"
 #include "core/services/corrections.h"
+#include "core/services/evaluation.h"
 #include "tests/support/ledgerfix.h"
 #include "tests/support/pgserver.h"
 #include "sync/sync_pg.h"
@@ -728,6 +729,64 @@ static void test_an_anchor_reaches_the_ledger(void **state)
     kiosk_close(&k);
 }
 
+/* An evaluation reaches the ledger and head office's report of it is the kiosk's (schema 6);
+ * one whose score is not 1–5 is refused there even with the kiosk's own signature. */
+static void test_evaluations_reach_the_ledger(void **state)
+{
+    (void)state;
+    struct tkiosk k;
+    kiosk_open(&k, "evaluated");
+    must_sync(&k, NULL);
+    tap_at(&k, "04-3B-19-D2-6A-71-81", "2023-09-13 15:10", TAP_SIGNED_IN); /* Gareth */
+    tap_at(&k, "04-3B-19-D2-6A-71-81", "2023-09-13 18:15", TAP_SIGNED_OUT);
+    struct person gareth;
+    struct session s;
+    assert_int_equal(store_person_by_staff_no(k.store, "BIT0004", &gareth), STORE_OK);
+    assert_int_equal(store_session_by_code(k.store, "cpi-autumn-1", &s), STORE_OK);
+    assert_int_equal(evaluation_record(k.store, "synced", &gareth, &s, 5,
+                                       test_at("2023-09-13 18:16"), test_at("2023-09-13 18:16")),
+                     STORE_OK);
+    must_sync(&k, NULL);
+    char role[96], err[512], conninfo[256];
+    struct ledger_target owner = admin();
+    assert_int_equal(ledger_add_office(&owner, "evaluations", "office-pw-0123456789", role,
+                                       sizeof(role), err, sizeof(err)),
+                     SYNC_OK);
+    snprintf(conninfo, sizeof(conninfo), "host=127.0.0.1 port=%d dbname=cpd user=%s", server.port,
+             role);
+    struct ledger_target office = {conninfo, "office-pw-0123456789", 10};
+    struct ledger_copy copy;
+    assert_int_equal(ledger_copy_open(&office, &copy, err, sizeof(err)), SYNC_OK);
+    struct report here, there;
+    int64_t at = test_at("2024-07-20 12:00");
+    assert_int_equal(report_evaluations(k.store, at, &here), STORE_OK);
+    assert_int_equal(report_evaluations(copy.store, at, &there), STORE_OK);
+    ledger_copy_close(&copy);
+    assert_true(there.n_rows >= 1);
+    bool found = false;
+    for (size_t i = 0; i < there.n_rows; i++) {
+        if (strcmp(there.rows[i].cells[2], "cpi-autumn-1") == 0) {
+            found = true;
+            assert_string_equal(there.rows[i].cells[3], here.rows[0].cells[3]);
+            assert_string_equal(there.rows[i].cells[9], "1"); /* one gave 5 */
+        }
+    }
+    assert_true(found);
+    report_free(&here);
+    report_free(&there);
+    /* A score the kiosk's code would never write, signed all the same: refused. */
+    struct event e;
+    assert_int_equal(event_make(&e, EV_EVALUATION, "BIT0004", "cpi-autumn-1",
+                                test_at("2023-09-13 18:17"), test_at("2023-09-13 18:17"), "synced",
+                                "{\"score\":9}"),
+                     EVENT_OK);
+    assert_int_equal(store_append_event(k.store, &e), STORE_OK);
+    char why[512];
+    assert_int_not_equal(sync_now(&k, NULL, why, sizeof(why)), SYNC_OK);
+    assert_non_null(strstr(why, "events_evaluation_check"));
+    kiosk_close(&k);
+}
+
 static char collected[8192];
 
 static void collect_line(void *ctx, const char *line)
@@ -810,6 +869,7 @@ int main(void)
         cmocka_unit_test(test_two_kiosks_at_once),
         cmocka_unit_test(test_pull_never_skips_a_late_commit),
         cmocka_unit_test(test_an_anchor_reaches_the_ledger),
+        cmocka_unit_test(test_evaluations_reach_the_ledger),
         cmocka_unit_test(test_a_roster_as_the_whole_record_on_the_ledger),
     };
     return cmocka_run_group_tests(tests, ledgerfix_setup, ledgerfix_teardown);

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "config/config.h"
+#include "core/services/evaluation.h"
 #include "ui/kiosk.h"
 #include "core/domain/payload.h"
 #include "core/domain/pin.h"
@@ -21,6 +22,8 @@
 #define GARETH "04-3B-19-D2-6A-71-81"
 #define TOM    "04D7E2A2B95C81"
 #define RACHEL "04:B2:5E:1A:83:4C:80"
+#define MEGAN  "C2:7F:3A:E5" /* BIT0007, booked on the autumn CPI cohort */
+#define JOANNE "9b1f6c3d"    /* BIT0009, likewise */
 #define S      INT64_C(1000000)
 
 struct fixture {
@@ -31,19 +34,26 @@ struct fixture {
     int64_t now;
 };
 
+static void new_kiosk(struct fixture *f, int evaluation_seconds)
+{
+    kiosk_free(f->kiosk);
+    struct kiosk_options o = {.store = f->k.store,
+                              .rules = &f->cfg.rules,
+                              .site = f->cfg.kiosk.site,
+                              .result_seconds = f->cfg.display.result_seconds,
+                              .evaluation_seconds = evaluation_seconds,
+                              .site_key = f->k.keys.site,
+                              .clock_state = "synced",
+                              .boot_id = "test-boot"};
+    assert_int_equal(kiosk_new(&o, &f->kiosk), STORE_OK);
+}
+
 static int setup(void **state)
 {
     struct fixture *f = calloc(1, sizeof(*f));
     testkiosk_open(&f->k, true);
     config_default(&f->cfg);
-    struct kiosk_options o = {.store = f->k.store,
-                              .rules = &f->cfg.rules,
-                              .site = f->cfg.kiosk.site,
-                              .result_seconds = f->cfg.display.result_seconds,
-                              .site_key = f->k.keys.site,
-                              .clock_state = "synced",
-                              .boot_id = "test-boot"};
-    assert_int_equal(kiosk_new(&o, &f->kiosk), STORE_OK);
+    new_kiosk(f, 0);
     /* Rachel's PIN is 2468. */
     struct person rachel;
     char hash[CRYPTO_PIN_HASH_MAX];
@@ -441,6 +451,86 @@ static void test_other_takes_a_note_and_lists_find_names(void **state)
     assert_int_equal(store_last_event_of(f->k.store, "BIT0009", &e), STORE_OK);
     assert_int_equal(payload_get_str(e.payload, "reason", reason, sizeof(reason)), PAYLOAD_OK);
     assert_string_equal(reason, "Other: came with the firewarden");
+}
+
+/* Evaluations: asked only after the sign-out is committed, one touch answers it, anything else
+ * skips it, a second badge is a tap like any other, and a failure costs the sign-out nothing. */
+static void test_how_useful_was_tonight(void **state)
+{
+    struct fixture *f = *state;
+    at(f, "2023-09-13 15:10");
+    badge(f, GARETH);
+    at(f, "2023-09-13 18:15");
+    badge(f, GARETH);
+    /* Off by default: no question. */
+    assert_string_equal(view(f)->headline, "Signed out");
+    assert_int_equal(f->v.n_buttons, 0);
+    new_kiosk(f, 8);
+    at(f, "2023-09-14 15:10");
+    badge(f, GARETH);
+    at(f, "2023-09-14 18:15");
+    badge(f, GARETH);
+    struct event e;
+    assert_int_equal(store_last_event_of(f->k.store, "BIT0004", &e), STORE_OK);
+    assert_int_equal(e.type, EV_SIGN_OUT); /* committed before the question is shown */
+    assert_string_equal(view(f)->headline, "Signed out");
+    assert_string_equal(f->v.title, "How useful was tonight?");
+    assert_int_equal(f->v.n_buttons, 5);
+    assert_int_equal(f->v.seconds_left, 8);
+    assert_int_equal(kiosk_key_action(f->kiosk, KEY_CHAR, '4').kind, ACT_BUTTON);
+    act(f, ACT_BUTTON, 3);
+    assert_int_equal(store_last_event_of(f->k.store, "BIT0004", &e), STORE_OK);
+    assert_int_equal(e.type, EV_EVALUATION);
+    assert_string_equal(e.session, "cpi-autumn-2");
+    assert_string_equal(e.payload, "{\"score\":4}");
+    assert_int_equal(view(f)->n_buttons, 0);
+    assert_string_equal(f->v.lines[f->v.n_lines - 1], "Thank you for your answer");
+    later(f, 3 * S);
+    assert_int_equal(view(f)->screen, SCREEN_IDLE);
+    /* Skipped: a touch anywhere else; nothing recorded. */
+    struct evaluation_tally t;
+    assert_int_equal(evaluation_tally_of(f->k.store, "cpi-autumn-1", &t), STORE_OK);
+    assert_int_equal(t.answers, 0);
+    at(f, "2023-09-20 15:10");
+    badge(f, MEGAN);
+    at(f, "2023-09-20 18:15");
+    badge(f, MEGAN);
+    assert_int_equal(view(f)->n_buttons, 5);
+    act(f, ACT_OK, 0);
+    assert_int_equal(view(f)->screen, SCREEN_IDLE);
+    assert_int_equal(store_last_event_of(f->k.store, "BIT0007", &e), STORE_OK);
+    assert_int_equal(e.type, EV_SIGN_OUT);
+    /* The next badge while the question is up is a tap like any other. */
+    at(f, "2023-09-20 15:12");
+    badge(f, JOANNE);
+    at(f, "2023-09-20 18:16");
+    badge(f, JOANNE);
+    assert_int_equal(view(f)->n_buttons, 5);
+    badge(f, GARETH);
+    assert_int_equal(view(f)->n_buttons, 0);
+    assert_int_equal(evaluation_tally_of(f->k.store, "cpi-autumn-3", &t), STORE_OK);
+    assert_int_equal(t.answers, 0);
+    /* The store cannot take the answer: said plainly; the sign-out stands. */
+    at(f, "2023-09-21 15:10");
+    badge(f, MEGAN);
+    at(f, "2023-09-21 18:15");
+    badge(f, MEGAN);
+    struct store *other = NULL;
+    char why[256];
+    assert_int_equal(store_open(f->k.db_path, &other, why, sizeof(why)), STORE_OK);
+    assert_int_equal(store_begin(other), STORE_OK);
+    act(f, ACT_BUTTON, 4);
+    store_rollback(other);
+    store_close(other);
+    assert_string_equal(view(f)->lines[f->v.n_lines - 1],
+                        "Your answer was not saved — your sign-out was");
+    assert_int_equal(store_last_event_of(f->k.store, "BIT0007", &e), STORE_OK);
+    assert_int_equal(e.type, EV_SIGN_OUT);
+    /* A trainer sees tonight's answers on the register. */
+    at(f, "2023-09-14 18:20");
+    unlock(f);
+    act(f, ACT_BUTTON, button(f, "Register"));
+    assert_non_null(strstr(view(f)->subtitle, "evaluations: 1 answer, average 4.0 of 5"));
 }
 
 /* The at-risk forecast for the people of today's sessions, most urgent first, with the way
@@ -887,6 +977,7 @@ int main(void)
         T(test_by_hand_asks_when_and_can_be_cancelled),
         T(test_a_sign_in_by_hand_can_be_undone),
         T(test_other_takes_a_note_and_lists_find_names),
+        T(test_how_useful_was_tonight),
         T(test_who_is_at_risk_tonight),
         T(test_a_roll_call),
         T(test_putting_the_register_right),

@@ -475,6 +475,12 @@ static void test_corrections_from_the_office(void **state)
     assert_int_equal(admin("report statements --summary --at '2030-01-01 09:00'"), 2);
     assert_output_has("--at \"2030-01-01 09:00\": outside the credit year 2023-09-01 – 2024-08-31");
     assert_int_equal(admin("report at-risk --at '2023-08-31 23:00'"), 2);
+    /* Evaluations (none here: this kiosk never asked), as text and as CSV. */
+    assert_int_equal(admin("report evaluations --at '2024-07-20 09:00'"), 0);
+    assert_output_has("Session evaluations");
+    assert_output_has("0 sessions, 0 answers");
+    assert_int_equal(admin("report evaluations --at '2024-07-20 09:00' --format csv"), 0);
+    assert_output_has("\"Date\",\"Session\",\"Programme id\",\"Answers\",\"Average\",\"1\"");
     assert_int_equal(admin("report completion --course cpi --cohort nope"), 1);
     assert_output_has("--cohort nope: no CPI cohort with this programme id");
     /* Every mistake in one line that names it. */
@@ -487,6 +493,8 @@ static void test_corrections_from_the_office(void **state)
         {"report completion --course xyz", "--course \"xyz\": expected cpi or mapa", 2},
         {"report register", "report register: give --session ID", 2},
         {"report evacuation --person BIT0001", "--person does not apply to report evacuation", 2},
+        {"report evaluations --session cpi-autumn-1",
+         "--session does not apply to report evaluations", 2},
         {"report completion --course cpi --person BIT0004",
          "--person does not apply to report completion", 2},
         {"report statements --cohort cpi-autumn", "--cohort does not apply to report statements",

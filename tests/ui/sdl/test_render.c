@@ -183,6 +183,7 @@ static int open_fixture(int size)
                               .rules = &F->cfg.rules,
                               .site = F->cfg.kiosk.site,
                               .result_seconds = F->cfg.display.result_seconds,
+                              .evaluation_seconds = 8, /* [display] evaluation = true */
                               .site_key = F->k.keys.site,
                               .clock_state = "synced"};
     assert_int_equal(kiosk_new(&o, &F->kiosk), STORE_OK);
@@ -260,7 +261,10 @@ static void every_screen(void)
     badge("C2:7F:3A:E5");
     at("2023-09-13 18:12");
     badge("04-3B-19-D2-6A-71-81");
-    shoot("signed-out", "Signed out: minutes attended, credits earned");
+    shoot("signed-out", "Signed out: minutes attended, credits earned; how useful was tonight? "
+                        "(when [display] evaluation is on)");
+    act(ACT_BUTTON, 3);
+    shoot("evaluated", "An answer given: thanks, and back to idle in 2 s");
     at("2023-09-13 15:40");
     badge("9b1f6c3d");
     shoot("signed-in-late", "Signed in late: amber, with the word and the icon");
