@@ -237,16 +237,23 @@ static void idle(struct layout *L, const struct view *v, int y)
     y += prompt_px * 2;
     int line = L->body * 15 / 10;
     int x = L->margin * 2, w = L->w - 4 * L->margin;
+    /* "15:15–18:15" fits a fifth; "Thu 14 Sep 15:15" (the next session, another day) needs
+     * more, and the title gives it up. */
+    int when_w = w / 5;
+    for (int i = 0; i < v->n_sessions; i++) {
+        if (strlen(v->sessions[i].when) > 13)
+            when_w = w * 3 / 10;
+    }
     for (int i = 0; i < v->n_sessions; i++, y += line) {
         const struct view_session *s = &v->sessions[i];
         struct view_status tag = {s->open ? TONE_V_OK : TONE_V_NEUTRAL, ""};
         utf8_printf(tag.text, sizeof(tag.text), "%s", s->open ? "Open" : "Next");
         chip(L, x, y + line / 10, w / 9, line * 8 / 10, &tag);
-        text(L, R(x + w / 9 + L->margin / 2, y, w / 5, line), s->when, L->body, ink, ALIGN_LEFT,
+        text(L, R(x + w / 9 + L->margin / 2, y, when_w, line), s->when, L->body, ink, ALIGN_LEFT,
              true);
         char what[VIEW_TEXT + 80];
         utf8_printf(what, sizeof(what), "%s%s%s", s->title, s->room[0] ? "  ·  " : "", s->room);
-        text(L, R(x + w / 9 + w / 5 + L->margin, y, w - w / 9 - w / 5 - L->margin, line), what,
+        text(L, R(x + w / 9 + when_w + L->margin, y, w - w / 9 - when_w - L->margin, line), what,
              L->body, ink, ALIGN_LEFT, false);
     }
 }

@@ -13,6 +13,7 @@
 #include "core/base/error.h"
 #include "core/base/utf8.h"
 #include "ui/panel.h"
+#include "ui/screens.h"
 
 static const char *const cols[] = {"Name", "Status"};
 
@@ -139,6 +140,83 @@ static void message_lines_end_on_a_whole_character(void **state)
     panel_free(&p);
 }
 
+/* The centre of the first hot zone for this action on the screen drawn, or false. */
+static bool touch_point(const struct screen_out *out, enum view_action_kind kind, int *x, int *y)
+{
+    for (int i = 0; i < out->n_hot; i++) {
+        if (out->hot[i].action.kind == kind) {
+            *x = out->hot[i].box.x + out->hot[i].box.w / 2;
+            *y = out->hot[i].box.y + out->hot[i].box.h / 2;
+            return true;
+        }
+    }
+    return false;
+}
+
+static bool drew(const struct screen_out *out, const char *text)
+{
+    for (int i = 0; i < out->draw.n; i++) {
+        if (out->draw.cmds[i].kind == DRAW_TEXT && strcmp(out->draw.cmds[i].text, text) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* 8, 10 and 60 people at each size: touching Next (where it is drawn) until it is gone shows
+ * every row exactly once, "x–y of N" is always what is on screen, and Previous comes back. */
+static void every_row_is_reachable_by_touch(void **state)
+{
+    (void)state;
+    static const int sizes[3][2] = {{1920, 1080}, {1280, 800}, {800, 480}};
+    static const int people[] = {8, 10, 60};
+    static struct screen_out out;
+    struct panel p;
+    assert_int_equal(panel_init(&p, 100), STORE_OK);
+    for (int s = 0; s < 3; s++) {
+        for (size_t k = 0; k < sizeof(people) / sizeof(people[0]); k++) {
+            int n = people[k], seen[60] = {0}, pages = 0;
+            fill(&p, n);
+            for (;;) {
+                struct view v = {.width = sizes[s][0], .height = sizes[s][1]};
+                panel_view(&p, &v);
+                screens_build(&v, &out);
+                int per_page = screens_rows_per_page(v.width, v.height);
+                int shown = v.n_rows < per_page ? v.n_rows : per_page;
+                char count[32];
+                snprintf(count, sizeof(count), "%d–%d of %d", v.first_row + 1, v.first_row + shown,
+                         n);
+                assert_true(drew(&out, count));
+                for (int i = 0; i < shown; i++) {
+                    int who = -1;
+                    assert_int_equal(sscanf(v.rows[i].cells[0], "Person %d", &who), 1);
+                    seen[who]++;
+                }
+                pages++;
+                int x = 0, y = 0;
+                if (!touch_point(&out, ACT_PAGE_DOWN, &x, &y))
+                    break;
+                struct view_action a = screens_hit(&out, x, y);
+                assert_int_equal(a.kind, ACT_PAGE_DOWN);
+                panel_page(&p, a.kind);
+            }
+            for (int i = 0; i < n; i++)
+                assert_int_equal(seen[i], 1);
+            int per_page = screens_rows_per_page(sizes[s][0], sizes[s][1]);
+            assert_int_equal(pages, (n + per_page - 1) / per_page);
+            if (pages > 1) { /* and back */
+                struct view v = {.width = sizes[s][0], .height = sizes[s][1]};
+                panel_view(&p, &v);
+                screens_build(&v, &out);
+                int x = 0, y = 0;
+                assert_true(touch_point(&out, ACT_PAGE_UP, &x, &y));
+                panel_page(&p, screens_hit(&out, x, y).kind);
+                assert_int_equal(p.first, (pages - 2) * per_page);
+            }
+        }
+    }
+    panel_free(&p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -146,6 +224,7 @@ int main(void)
         cmocka_unit_test(pages_stay_inside_the_list),
         cmocka_unit_test(disabled_buttons_cannot_be_picked),
         cmocka_unit_test(message_lines_end_on_a_whole_character),
+        cmocka_unit_test(every_row_is_reachable_by_touch),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

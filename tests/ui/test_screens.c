@@ -288,6 +288,27 @@ static void test_tables_page(void **state)
     }
 }
 
+/* The next session on another day: its day and time get the room they need (a bold
+ * "Thu 14 Sep 15:15" is about 8 body heights wide), the title what is left. */
+static void test_idle_next_session_in_full(void **state)
+{
+    (void)state;
+    struct view v;
+    for (int s = 0; s < 3; s++) {
+        base(&v, SCREEN_IDLE, sizes[s][0], sizes[s][1]);
+        v.n_sessions = 1;
+        strcpy(v.sessions[0].when, "Thu 14 Sep 15:15");
+        strcpy(v.sessions[0].title, "CPI Initial Training");
+        screens_build(&v, &out);
+        assert_sane(&v);
+        const struct draw_cmd *when = find_text("Thu 14 Sep 15:15");
+        assert_non_null(when);
+        assert_true(when->box.w >= when->px * 8);
+        const struct draw_cmd *title = find_text("CPI Initial Training");
+        assert_true(title->box.x >= when->box.x + when->box.w);
+    }
+}
+
 static void test_banner_and_long_text(void **state)
 {
     (void)state;
@@ -320,6 +341,7 @@ int main(void)
         cmocka_unit_test(test_choose_buttons_are_touch_targets),
         cmocka_unit_test(test_pin_pad_and_disabled_menu_items),
         cmocka_unit_test(test_tables_page),
+        cmocka_unit_test(test_idle_next_session_in_full),
         cmocka_unit_test(test_banner_and_long_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -274,6 +274,11 @@ static void every_screen(void)
     at("2023-09-13 12:00");
     badge("A7C41E92");
     shoot("no-session", "No session open: the next session and the person's credits");
+    at("2023-09-13 21:00");
+    act(ACT_OK, 0);
+    at("2023-09-13 21:01");
+    shoot("idle-next", "Idle after the evening: the next session with its day, in full");
+    at("2023-09-13 12:00");
     badge("04:11:22:33:44:55:66");
     shoot("unknown-badge", "Unknown badge: the last 4 hex digits, for enrolling on the spot");
     badge("08:A1:B2:C3");
