@@ -64,6 +64,8 @@ static const struct key_spec keys[] = {
     TEXT("kiosk", "id", kiosk.id),
     TEXT("kiosk", "site", kiosk.site),
     TEXT("kiosk", "trust", kiosk.trust),
+    TEXT("kiosk", "fire_wardens", kiosk.fire_wardens),
+    TEXT("kiosk", "printer", kiosk.printer),
     TEXT("kiosk", "timezone", kiosk.timezone),
     PATH("kiosk", "database", kiosk.database),
     PATH("kiosk", "key_file", kiosk.key_file),
@@ -268,6 +270,20 @@ static const char *check_text(const struct key_spec *k, const char *value)
          strcmp(k->key, "font") == 0 || strcmp(k->key, "database") == 0) &&
         value[0] == '\0')
         return "a value";
+    /* Staff numbers, separated by spaces or commas. */
+    for (size_t i = 0; strcmp(k->key, "fire_wardens") == 0 && value[i]; i++) {
+        if (!isalnum((unsigned char)value[i]) && !strchr("_- ,", value[i]))
+            return "staff numbers (A-Z a-z 0-9 _ -) separated by spaces or commas";
+    }
+    /* A CUPS queue name, handed to lp -d: never an option, never a path. */
+    if (strcmp(k->key, "printer") == 0) {
+        for (size_t i = 0; value[i]; i++) {
+            if (!isalnum((unsigned char)value[i]) && !strchr("_.-", value[i]))
+                return "a CUPS printer name (A-Z a-z 0-9 _ . -), as lpstat -p lists it";
+        }
+        if (value[0] == '-' || value[0] == '.')
+            return "a CUPS printer name (A-Z a-z 0-9 _ . -), as lpstat -p lists it";
+    }
     if (strcmp(k->key, "timezone") == 0) {
         char path[512];
         snprintf(path, sizeof(path), "/usr/share/zoneinfo/%s", value);

@@ -30,6 +30,8 @@ struct config_kiosk {
     char key_file[CONFIG_PATH_MAX]; /* Ed25519 signing key; "" = next to the database */
     char site_key_file[CONFIG_PATH_MAX]; /* badge hashing key; "" = next to the database */
     char log_file[CONFIG_PATH_MAX];      /* "" = stderr */
+    char fire_wardens[CONFIG_TEXT_MAX];  /* staff numbers whose tap offers the roll call */
+    char printer[CONFIG_TEXT_MAX];       /* CUPS queue for the roll call's Print; "" = none */
 };
 
 struct config_display {

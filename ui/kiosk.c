@@ -50,6 +50,7 @@ struct kiosk {
      * committed, so skipping or a failure here never touches it. */
     enum { EVAL_NONE, EVAL_ASKING, EVAL_THANKS, EVAL_NOT_SAVED } eval;
     int eval_score;
+    bool warden; /* the last tap was a fire warden's: the result offers the roll call */
 
     /* The PIN pad. */
     struct person pin_person;
@@ -86,7 +87,8 @@ int kiosk_new(const struct kiosk_options *o, struct kiosk **out)
                                  .site = o->site,
                                  .site_key = o->site_key,
                                  .clock_state = o->clock_state,
-                                 .fault = &k->fault};
+                                 .fault = &k->fault,
+                                 .can_print = o->can_print};
     int err = panel_init(&k->choose, 0);
     if (err == STORE_OK)
         err = trainer_new(&to, &k->trainer);
@@ -205,6 +207,21 @@ bool kiosk_take_sync_request(struct kiosk *k)
     return trainer_take_sync_request(k->trainer);
 }
 
+bool kiosk_take_print_request(struct kiosk *k)
+{
+    return trainer_take_print_request(k->trainer);
+}
+
+const struct report *kiosk_roll_call(const struct kiosk *k)
+{
+    return trainer_roll_call(k->trainer);
+}
+
+void kiosk_printed(struct kiosk *k, bool ok, const char *why, int64_t now)
+{
+    trainer_printed(k->trainer, ok, why, now);
+}
+
 /* ---- taps -------------------------------------------------------------------------------- */
 
 static enum kiosk_sound sound_of(enum tap_tone tone)
@@ -257,10 +274,26 @@ static void start_choose(struct kiosk *k)
 }
 
 /* One tap through tapflow; chosen is the session picked on the choose screen (0: none). */
+/* Whether staff_no is one of the list's (spaces or commas between them). */
+static bool is_warden(const char *list, const char *staff_no)
+{
+    size_t n = strlen(staff_no);
+    for (const char *p = list ? list : ""; n && *p;) {
+        p += strspn(p, " ,");
+        size_t len = strcspn(p, " ,");
+        if (len == n && strncmp(p, staff_no, n) == 0)
+            return true;
+        p += len;
+    }
+    return false;
+}
+
 static void tap(struct kiosk *k, const struct uid *uid, int64_t chosen, int64_t now, int64_t mono)
 {
     int err = tapflow_tap(&k->flow, uid, now, mono, chosen, k->tap);
     k->eval = EVAL_NONE;
+    k->warden = err == STORE_OK && k->tap->has_person && k->tap->person.active &&
+                is_warden(k->opt.fire_wardens, k->tap->person.staff_no);
     k->tap_failed = err != STORE_OK;
     if (k->tap_failed) {
         store_fault_set(&k->fault, k->opt.store, err, "the tap was not recorded");
@@ -291,7 +324,7 @@ static void tap(struct kiosk *k, const struct uid *uid, int64_t chosen, int64_t 
                        ? (int64_t)k->opt.rules->confirm_leave_s * US_PER_S
                        : (int64_t)k->opt.result_seconds * US_PER_S;
     if (d->outcome == TAP_SIGNED_OUT && k->opt.evaluation_seconds > 0 && k->tap->has_person &&
-        !k->tap->person.trainer) {
+        !k->tap->person.trainer && !k->warden) { /* a warden's screen has the roll call */
         k->eval = EVAL_ASKING;
         if (stay < (int64_t)k->opt.evaluation_seconds * US_PER_S)
             stay = (int64_t)k->opt.evaluation_seconds * US_PER_S;
@@ -436,8 +469,11 @@ void kiosk_action(struct kiosk *k, struct view_action a, int64_t now, int64_t mo
         return;
     switch (k->mode) {
     case KM_RESULT:
-        if (k->eval == EVAL_ASKING && a.kind == ACT_BUTTON && a.index >= 0 &&
-            a.index < EVALUATION_SCORES)
+        if (a.kind == ACT_ROLL_CALL && k->warden) {
+            trainer_open_roll_call(k->trainer, &k->tap->person, now);
+            kiosk_enter(k, KM_TRAINER, 0);
+        } else if (k->eval == EVAL_ASKING && a.kind == ACT_BUTTON && a.index >= 0 &&
+                   a.index < EVALUATION_SCORES)
             evaluate(k, a.index + 1, now, mono);
         else
             kiosk_enter(k, KM_IDLE, 0);
@@ -604,6 +640,7 @@ static void evaluation_view(const struct kiosk *k, struct view *v)
 static void result_view(const struct kiosk *k, int64_t now, struct view *v)
 {
     v->screen = SCREEN_RESULT;
+    v->roll_call_button = k->warden;
     if (k->tap_failed) {
         v->tone = TONE_V_ERROR;
         utf8_printf(v->headline, sizeof(v->headline), "Not recorded — please tap again");

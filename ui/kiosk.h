@@ -14,6 +14,7 @@
 #include "core/domain/uid.h"
 #include "core/store/store.h"
 #include "ui/input.h"
+#include "core/services/report.h"
 #include "ui/view.h"
 
 #define KIOSK_PROMPT_US (INT64_C(30) * 1000000) /* PIN pad, choose screen: give up */
@@ -21,9 +22,11 @@
 struct kiosk_options {
     struct store *store;
     const struct rules *rules;
-    const char *site;       /* shown on screen, and where a session without a location is */
-    int result_seconds;     /* a result stays up this long */
-    int evaluation_seconds; /* a sign-out asks "How useful was tonight?" this long; 0: never */
+    const char *site;         /* shown on screen, and where a session without a location is */
+    int result_seconds;       /* a result stays up this long */
+    int evaluation_seconds;   /* a sign-out asks "How useful was tonight?" this long; 0: never */
+    const char *fire_wardens; /* staff numbers (spaces or commas): their tap offers the roll call */
+    bool can_print;           /* a printer is configured: the roll call has Print */
     const uint8_t *site_key;
     const char *clock_state; /* written into events: "synced", "unsynced", "demo" */
     const char *boot_id;     /* this boot's (clock_boot_id), for the clock check; "" in the demo */
@@ -64,6 +67,11 @@ void kiosk_view(struct kiosk *kiosk, int64_t now_us, int width, int height, stru
 /* The tone for the last outcome, once. */
 enum kiosk_sound kiosk_take_sound(struct kiosk *kiosk);
 enum view_screen kiosk_screen(const struct kiosk *kiosk);
+/* True once Print was touched on the roll call (cleared by reading): the app prints
+ * kiosk_roll_call() and tells kiosk_printed how it went. */
+bool kiosk_take_print_request(struct kiosk *kiosk);
+const struct report *kiosk_roll_call(const struct kiosk *kiosk);
+void kiosk_printed(struct kiosk *kiosk, bool ok, const char *why, int64_t now_us);
 /* True once the trainer pressed "Sync now" (the app runs it and clears this). */
 bool kiosk_take_sync_request(struct kiosk *kiosk);
 

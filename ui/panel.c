@@ -69,7 +69,7 @@ void panel_list(struct panel *p, const char *title, const char *const *columns, 
     p->n_items = 0;
     p->n_cut = 0;
     p->first = 0;
-    p->find_label[0] = '\0';
+    p->extra_label[0] = '\0';
 }
 
 struct panel_item *panel_list_add(struct panel *p, int64_t id)
@@ -239,7 +239,7 @@ void panel_view(struct panel *p, struct view *v)
         break;
     case PANEL_LIST:
         list_view(p, v);
-        utf8_printf(v->find_label, sizeof(v->find_label), "%s", p->find_label);
+        utf8_printf(v->extra_label, sizeof(v->extra_label), "%s", p->extra_label);
         break;
     case PANEL_KEYBOARD:
         utf8_printf(v->entry, sizeof(v->entry), "%s", p->entry);

@@ -44,7 +44,7 @@ struct panel {
     int64_t button_ids[VIEW_BUTTONS];
     int n_buttons;
 
-    char find_label[48]; /* a list's "Find a name" button, "" when it has none */
+    char extra_label[48]; /* a list's extra button ("Find a name", "Print"), "" for none */
 
     char entry[VIEW_TEXT];
     int entry_max; /* bytes */

@@ -441,12 +441,12 @@ static void table_screen(struct layout *L, const struct view *v, int y)
         text(L, R(x, y, w, line), "Nobody here yet", L->body, ink_soft, ALIGN_LEFT, false);
     int h = L->body * 2, bw = L->w / 7;
     int by = L->h - h - L->margin;
-    if (v->find_label[0]) { /* between the count and Back */
+    if (v->extra_label[0]) { /* between the count and Back */
         struct rect find = R(L->margin * 4 + 3 * bw, by, bw * 13 / 10, h);
         fill(L, find, panel, L->body / 3);
         frame(L, find, screens_tone_fill(TONE_V_INFO), 2);
-        text(L, find, v->find_label, L->body * 85 / 100, ink, ALIGN_CENTER, true);
-        hot(L, find, ACT_FIND, 0);
+        text(L, find, v->extra_label, L->body * 85 / 100, ink, ALIGN_CENTER, true);
+        hot(L, find, ACT_EXTRA, 0);
     }
     if (v->first_row > 0) {
         struct rect up = R(L->margin * 2, by, bw, h);
@@ -550,6 +550,18 @@ static void evaluation_strip(struct layout *L, const struct view *v)
     }
 }
 
+/* A fire warden's tap: the roll call one touch away, large and amber, bottom right. */
+static void roll_call_button(struct layout *L)
+{
+    int h = L->body * 26 / 10, w = L->w / 4;
+    struct rect box = R(L->w - L->margin - w, L->h - h - L->margin - L->body * 2, w, h);
+    fill(L, box, screens_tone_fill(TONE_V_WARNING), L->body / 3);
+    frame(L, box, ink, 2);
+    text(L, box, "Roll call", L->body * 12 / 10, screens_tone_text(TONE_V_WARNING), ALIGN_CENTER,
+         true);
+    hot(L, box, ACT_ROLL_CALL, 0);
+}
+
 /* A message's actions (Undo, Done), along the bottom, the last at the right where Back is. */
 static void message_buttons(struct layout *L, const struct view *v)
 {
@@ -644,6 +656,8 @@ void screens_build(const struct view *v, struct screen_out *out)
             hot(&L, R(0, L.top, L.w, L.h - L.top), ACT_OK, 0);
         if (v->screen == SCREEN_RESULT && v->n_buttons > 0)
             evaluation_strip(&L, v);
+        if (v->screen == SCREEN_RESULT && v->roll_call_button)
+            roll_call_button(&L);
         break;
     case SCREEN_CHOOSE:
     case SCREEN_MENU:

@@ -95,6 +95,9 @@ struct trainer {
     char sync_why[128];
     bool sync_requested;
     struct trainer_status status;
+    bool roll_only;          /* opened by a fire warden: the roll call and nothing else */
+    bool print_requested;    /* Print touched on the roll call */
+    char printed[VIEW_TEXT]; /* what came of the last Print, said on the list */
 
     struct report risk; /* the at-risk list on screen: a touched row shows its whole text */
 
@@ -185,6 +188,9 @@ static void format_time(int64_t utc_us, char out[8])
 
 void trainer_close(struct trainer *t)
 {
+    t->roll_only = false;
+    t->print_requested = false;
+    t->printed[0] = '\0';
     report_free(&t->risk);
     report_free(&t->roll);
     t->n_ticked = 0;
@@ -221,6 +227,43 @@ static void open_menu(struct trainer *t, int64_t now)
     panel_button(p, M_STATUS, "Kiosk status", "The reader, sync, clock and database in detail",
                  true, TONE_V_NEUTRAL);
     stay(t, now);
+}
+
+static void show_evacuation(struct trainer *t, int64_t now);
+
+void trainer_open_roll_call(struct trainer *t, const struct person *warden, int64_t now)
+{
+    t->who = *warden;
+    t->open = true;
+    t->seen_us = now;
+    t->roll_only = true;
+    t->flow = FLOW_EVACUATION;
+    t->step = STEP_NONE;
+    show_evacuation(t, now);
+}
+
+bool trainer_take_print_request(struct trainer *t)
+{
+    bool r = t->print_requested;
+    t->print_requested = false;
+    return r;
+}
+
+const struct report *trainer_roll_call(const struct trainer *t)
+{
+    return &t->roll;
+}
+
+void trainer_printed(struct trainer *t, bool ok, const char *why, int64_t now)
+{
+    char at[8];
+    format_time(now, at);
+    if (ok)
+        utf8_printf(t->printed, sizeof(t->printed), "sent to the printer at %s", at);
+    else
+        utf8_printf(t->printed, sizeof(t->printed), "not printed: %s", why);
+    if (t->open && t->flow == FLOW_EVACUATION)
+        show_evacuation(t, now);
 }
 
 void trainer_open(struct trainer *t, const struct person *who, int64_t now)
@@ -522,7 +565,7 @@ static void show_evacuation(struct trainer *t, int64_t now)
     roll_row(t, -1, who, "", "", "", true);
     int accounted = 1, people = 1;
     for (size_t i = 0; i < r->n_rows; i++) {
-        const struct report_row *x = &r->rows[i];
+        struct report_row *x = &r->rows[i];
         if (strcmp(x->cells[1], t->who.staff_no) == 0)
             continue; /* the trainer is on the first row */
         bool here = ticked(t, x->cells[1]);
@@ -530,6 +573,7 @@ static void show_evacuation(struct trainer *t, int64_t now)
         if (strlen(x->cells[5]) >= 16)
             utf8_printf(since, sizeof(since), "since %s", x->cells[5] + 11);
         roll_row(t, (int64_t)i, x->cells[0], x->cells[3], since, x->cells[4], here);
+        utf8_printf(x->cells[6], REPORT_CELL, "%s", here ? "\u2714 here" : ""); /* on paper too */
         accounted += here;
         people++;
     }
@@ -539,6 +583,13 @@ static void show_evacuation(struct trainer *t, int64_t now)
                 "%s%d in the building at %s · %d accounted for · %d still to find — touch a name "
                 "to tick it",
                 t->panel.n_cut ? "at least " : "", people, at, accounted, people - accounted);
+    if (t->printed[0]) {
+        size_t used = strlen(t->panel.subtitle);
+        utf8_printf(t->panel.subtitle + used, sizeof(t->panel.subtitle) - used, " · %s",
+                    t->printed);
+    }
+    if (t->opt.can_print)
+        utf8_printf(t->panel.extra_label, sizeof(t->panel.extra_label), "Print");
     t->panel.first = first < t->panel.n_items ? first : 0; /* a tick keeps the page */
     t->idle_us = ROLL_CALL_IDLE_US;
     stay(t, now);
@@ -1076,7 +1127,7 @@ static void narrow_to_find(struct trainer *t)
         utf8_printf(p->subtitle, sizeof(p->subtitle), "Names with \u201c%s\u201d: %d — touch one",
                     t->find, keep);
     }
-    utf8_printf(p->find_label, sizeof(p->find_label), "%s",
+    utf8_printf(p->extra_label, sizeof(p->extra_label), "%s",
                 t->find[0] ? "Find again" : "Find a name");
 }
 
@@ -1457,8 +1508,12 @@ static void menu_action(struct trainer *t, int item, int64_t now)
 static void list_action(struct trainer *t, struct view_action a, int64_t now, int64_t mono)
 {
     panel_page(&t->panel, a.kind);
-    if (a.kind == ACT_FIND && t->step == STEP_PERSON && t->panel.find_label[0]) {
+    if (a.kind == ACT_EXTRA && t->step == STEP_PERSON && t->panel.extra_label[0]) {
         ask_find(t, now);
+        return;
+    }
+    if (a.kind == ACT_EXTRA && t->flow == FLOW_EVACUATION && t->opt.can_print) {
+        t->print_requested = true; /* the app prints; trainer_printed says how it went */
         return;
     }
     const struct panel_item *it = a.kind == ACT_ROW ? panel_selectable(&t->panel, a.index) : NULL;
@@ -1554,6 +1609,10 @@ void trainer_action(struct trainer *t, struct view_action a, int64_t now, int64_
         keyboard_action(t, a, now);
         return;
     }
+    if (a.kind == ACT_BACK && t->roll_only) {
+        trainer_close(t); /* a fire warden's roll call: nothing behind it */
+        return;
+    }
     if (a.kind == ACT_BACK) {
         if (t->panel.kind == PANEL_MENU)
             trainer_close(t);
@@ -1594,7 +1653,7 @@ void trainer_tick(struct trainer *t, int64_t now)
     if (now - t->seen_us >= (t->idle_us ? t->idle_us : TRAINER_IDLE_US))
         trainer_close(t);
     else if (t->until_us && now >= t->until_us) {
-        if (t->panel.kind != PANEL_MENU)
+        if (t->panel.kind != PANEL_MENU && !t->roll_only)
             open_menu(t, now);
         else
             trainer_close(t);

@@ -12,6 +12,7 @@
 #include "core/domain/uid.h"
 #include "core/store/store.h"
 #include "ui/input.h"
+#include "core/services/report.h"
 #include "ui/store_fault.h"
 #include "ui/view.h"
 
@@ -25,6 +26,7 @@ struct trainer_options {
     const uint8_t *site_key;
     const char *clock_state;   /* written into events: "synced", "unsynced", "demo" */
     struct store_fault *fault; /* where a store failure is reported (the kiosk's banner) */
+    bool can_print;            /* a printer is configured: the roll call has Print */
 };
 
 struct trainer;
@@ -34,6 +36,14 @@ void trainer_free(struct trainer *trainer);
 
 /* Opens trainer mode for this trainer (their PIN was accepted): the menu. */
 void trainer_open(struct trainer *trainer, const struct person *who, int64_t now_us);
+/* Opens the roll call alone, for a fire warden (no PIN: the list and its ticks, nothing else;
+ * Back locks). */
+void trainer_open_roll_call(struct trainer *trainer, const struct person *warden, int64_t now_us);
+/* True once Print was touched on the roll call (cleared by reading); the list to print, its
+ * last column saying who was ticked; then what came of it, said on the list. */
+bool trainer_take_print_request(struct trainer *trainer);
+const struct report *trainer_roll_call(const struct trainer *trainer);
+void trainer_printed(struct trainer *trainer, bool ok, const char *why, int64_t now_us);
 /* Locks it: whatever was in progress is dropped. */
 void trainer_close(struct trainer *trainer);
 bool trainer_is_open(const struct trainer *trainer);

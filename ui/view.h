@@ -80,7 +80,8 @@ struct view {
     char headline[VIEW_TEXT];
     char lines[VIEW_LINES][VIEW_TEXT];
     int n_lines;
-    bool show_credits; /* the progress bar: credits this year against the target */
+    bool show_credits;     /* the progress bar: credits this year against the target */
+    bool roll_call_button; /* a fire warden tapped: a large "Roll call" button */
     int credits_q, target_q;
     int term_q[3];
     int seconds_left; /* back to idle in … (0: no countdown shown) */
@@ -94,9 +95,9 @@ struct view {
     int n_columns;
     struct view_row rows[VIEW_ROWS];
     int n_rows;
-    int first_row;       /* scrolled to */
-    int total_rows;      /* rows in the whole list (n_rows may be a page of it) */
-    char find_label[48]; /* a list searchable by name: its button ("Find a name"), else "" */
+    int first_row;        /* scrolled to */
+    int total_rows;       /* rows in the whole list (n_rows may be a page of it) */
+    char extra_label[48]; /* a list's one extra button: "Find a name", "Print"; "" for none */
 
     /* On-screen keyboard. */
     char entry[VIEW_TEXT];      /* typed so far */
@@ -123,8 +124,9 @@ enum view_action_kind {
     ACT_BACK,
     ACT_PAGE_UP,
     ACT_PAGE_DOWN,
-    ACT_CHAR, /* index: the character typed on the on-screen keyboard (printable ASCII) */
-    ACT_FIND, /* a list's "Find a name" */
+    ACT_CHAR,      /* index: the character typed on the on-screen keyboard (printable ASCII) */
+    ACT_EXTRA,     /* a list's extra button (Find a name, Print) */
+    ACT_ROLL_CALL, /* a fire warden's result screen: open the roll call */
 };
 
 struct view_action {

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/timex.h>
 
+#include "apps/cpd-kiosk/print.h"
 #include "ui/sdl/fontfind.h"
 #include "ui/kiosk.h"
 #include "ui/sdl/paper.h"
@@ -168,6 +169,24 @@ static void update_status(struct app *a)
     }
     sync_status_fill(&f, clock_wall_us(), s);
     kiosk_set_status(a->kiosk, s);
+}
+
+/* The roll call on the office printer, ticks and all; the list says how it went, the log why. */
+static void print_roll_call(struct app *a, int64_t now)
+{
+    char generated[24], why[256] = "";
+    zone_format_local(now, generated);
+    const struct paper_header header = {
+        .trust = a->opt->cfg.kiosk.trust, .site = a->opt->cfg.kiosk.site, .generated = generated};
+    bool ok = print_report(kiosk_roll_call(a->kiosk), &header, a->opt->cfg.kiosk.printer, why,
+                           sizeof(why)) == 0;
+    if (ok)
+        fprintf(stderr, "cpd-kiosk: roll call sent to printer %s\n", a->opt->cfg.kiosk.printer);
+    else
+        fprintf(stderr, "cpd-kiosk: roll call not printed on %s: %s\n", a->opt->cfg.kiosk.printer,
+                why);
+    kiosk_printed(a->kiosk, ok, why, now);
+    a->dirty = true;
 }
 
 static void *sync_thread(void *arg)
@@ -595,6 +614,8 @@ int app_run(struct app_options *opt)
         .site = opt->cfg.kiosk.site,
         .result_seconds = opt->cfg.display.result_seconds,
         .evaluation_seconds = opt->cfg.display.evaluation ? opt->cfg.display.evaluation_seconds : 0,
+        .fire_wardens = opt->cfg.kiosk.fire_wardens,
+        .can_print = opt->cfg.kiosk.printer[0] != '\0',
         .site_key = opt->keys->site,
         .clock_state = opt->demo        ? "demo"
                        : clock_synced() ? "synced"
@@ -622,6 +643,8 @@ int app_run(struct app_options *opt)
             kiosk_set_notice(a->kiosk, TONE_V_INFO, "");
             start_sync(a);
         }
+        if (kiosk_take_print_request(a->kiosk))
+            print_roll_call(a, now);
         frame(a, now);
         if (a->signals.screenshot) {
             a->signals.screenshot = 0;

@@ -216,6 +216,22 @@ static void test_every_bad_value_class_is_named_by_line(void **state)
     assert_int_equal(
         load(&c2, "[sync]\nconninfo = postgresql://cpd_kiosk_x@ledger/cpd\n", path2, sizeof(path2)),
         CONFIG_OK);
+    /* The printer goes to lp -d: an option or a path in its place is refused. */
+    static const char *const printers[] = {"-h evil.example", "--help", "../etc", "a b", "q;rm"};
+    for (size_t i = 0; i < sizeof(printers) / sizeof(printers[0]); i++) {
+        char ini[128];
+        snprintf(ini, sizeof(ini), "[kiosk]\nprinter = %s\n", printers[i]);
+        assert_int_equal(load(&c2, ini, path2, sizeof(path2)), CONFIG_EINVALID);
+        assert_non_null(strstr(reports, "[kiosk] printer: expected a CUPS printer name"));
+    }
+    assert_int_equal(load(&c2,
+                          "[kiosk]\nprinter = Office_Laser-2\nfire_wardens = BIT0010, "
+                          "BIT0011\n",
+                          path2, sizeof(path2)),
+                     CONFIG_OK);
+    assert_string_equal(c2.kiosk.printer, "Office_Laser-2");
+    assert_int_equal(load(&c2, "[kiosk]\nfire_wardens = BIT0010; BIT0011\n", path2, sizeof(path2)),
+                     CONFIG_EINVALID);
     assert_int_equal(load(&c, text, path, sizeof(path)), CONFIG_EINVALID);
     /* A secret is never echoed, in any report. */
     assert_null(strstr(reports, "hunter2"));

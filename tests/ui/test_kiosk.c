@@ -34,10 +34,13 @@ struct fixture {
     int64_t now;
 };
 
-static void new_kiosk(struct fixture *f, int evaluation_seconds)
+static void new_kiosk_with(struct fixture *f, int evaluation_seconds, const char *wardens,
+                           bool can_print)
 {
     kiosk_free(f->kiosk);
     struct kiosk_options o = {.store = f->k.store,
+                              .fire_wardens = wardens,
+                              .can_print = can_print,
                               .rules = &f->cfg.rules,
                               .site = f->cfg.kiosk.site,
                               .result_seconds = f->cfg.display.result_seconds,
@@ -46,6 +49,11 @@ static void new_kiosk(struct fixture *f, int evaluation_seconds)
                               .clock_state = "synced",
                               .boot_id = "test-boot"};
     assert_int_equal(kiosk_new(&o, &f->kiosk), STORE_OK);
+}
+
+static void new_kiosk(struct fixture *f, int evaluation_seconds)
+{
+    new_kiosk_with(f, evaluation_seconds, NULL, false);
 }
 
 static int setup(void **state)
@@ -417,8 +425,8 @@ static void test_other_takes_a_note_and_lists_find_names(void **state)
     at(f, "2023-09-13 15:20");
     unlock(f);
     act(f, ACT_BUTTON, button(f, "Sign someone in"));
-    assert_string_equal(view(f)->find_label, "Find a name");
-    act(f, ACT_FIND, 0);
+    assert_string_equal(view(f)->extra_label, "Find a name");
+    act(f, ACT_EXTRA, 0);
     assert_int_equal(view(f)->screen, SCREEN_KEYBOARD);
     type(f, "TATx");
     act(f, ACT_ERASE, 0);
@@ -429,7 +437,7 @@ static void test_other_takes_a_note_and_lists_find_names(void **state)
     assert_string_equal(f->v.rows[0].cells[0], "Joanne Tattersall");
     assert_string_equal(f->v.subtitle, "Names with \u201cTAT\u201d: 1 — touch one");
     /* Nothing typed: everyone again. */
-    act(f, ACT_FIND, 0);
+    act(f, ACT_EXTRA, 0);
     for (int i = 0; i < 3; i++)
         act(f, ACT_ERASE, 0);
     act(f, ACT_OK, 0);
@@ -531,6 +539,60 @@ static void test_how_useful_was_tonight(void **state)
     unlock(f);
     act(f, ACT_BUTTON, button(f, "Register"));
     assert_non_null(strstr(view(f)->subtitle, "evaluations: 1 answer, average 4.0 of 5"));
+}
+
+/* A fire warden's badge (configured) signs them in as ever and puts the roll call one touch
+ * away, without a PIN: the list and its ticks only, Back locks, no auto-lock for 30 minutes;
+ * Print hands the list, ticks and all, to the app. */
+static void test_a_fire_warden_opens_the_roll_call(void **state)
+{
+    struct fixture *f = *state;
+    new_kiosk_with(f, 8, "BIT0099, BIT0004", true);
+    at(f, "2023-09-13 15:10");
+    badge(f, MEGAN);
+    assert_false(view(f)->roll_call_button); /* not a warden */
+    badge(f, GARETH);
+    assert_string_equal(view(f)->headline, "Signed in");
+    assert_true(f->v.roll_call_button);
+    act(f, ACT_ROLL_CALL, 0);
+    assert_int_equal(view(f)->screen, SCREEN_TABLE);
+    assert_string_equal(f->v.title, "Roll call: everyone in the building for CPD");
+    assert_string_equal(f->v.rows[0].cells[0], "Gareth Lomax (taking the roll call)");
+    assert_string_equal(f->v.rows[1].cells[0], "Megan Crompton");
+    assert_string_equal(f->v.extra_label, "Print");
+    act(f, ACT_ROW, 1);
+    assert_string_equal(view(f)->rows[1].cells[4], "\u2714 here");
+    assert_non_null(strstr(f->v.subtitle, "2 accounted for · 0 still to find"));
+    /* Print: the app is asked, with the list as it stands. */
+    assert_false(kiosk_take_print_request(f->kiosk));
+    act(f, ACT_EXTRA, 0);
+    assert_true(kiosk_take_print_request(f->kiosk));
+    assert_false(kiosk_take_print_request(f->kiosk));
+    const struct report *r = kiosk_roll_call(f->kiosk);
+    bool megan = false;
+    for (size_t i = 0; i < r->n_rows; i++) {
+        if (strcmp(r->rows[i].cells[1], "BIT0007") == 0)
+            megan = strcmp(r->rows[i].cells[6], "\u2714 here") == 0;
+    }
+    assert_true(megan);
+    kiosk_printed(f->kiosk, false, "lp: The printer or class does not exist.", f->now);
+    assert_non_null(strstr(view(f)->subtitle, "not printed: lp: The printer or class does not"));
+    kiosk_printed(f->kiosk, true, "", f->now);
+    assert_non_null(strstr(view(f)->subtitle, "sent to the printer at 15:10"));
+    /* Nothing else behind it: no menu; it stays up through a long drill, then locks. */
+    later(f, 20 * 60 * S);
+    assert_int_equal(view(f)->screen, SCREEN_TABLE);
+    act(f, ACT_BACK, 0);
+    assert_int_equal(view(f)->screen, SCREEN_IDLE);
+    badge(f, GARETH);
+    act(f, ACT_ROLL_CALL, 0);
+    later(f, 31 * 60 * S);
+    assert_int_equal(view(f)->screen, SCREEN_IDLE);
+    /* Without a printer there is no Print. */
+    new_kiosk_with(f, 0, "BIT0004", false);
+    badge(f, GARETH);
+    act(f, ACT_ROLL_CALL, 0);
+    assert_string_equal(view(f)->extra_label, "");
 }
 
 /* The at-risk forecast for the people of today's sessions, most urgent first, with the way
@@ -978,6 +1040,7 @@ int main(void)
         T(test_a_sign_in_by_hand_can_be_undone),
         T(test_other_takes_a_note_and_lists_find_names),
         T(test_how_useful_was_tonight),
+        T(test_a_fire_warden_opens_the_roll_call),
         T(test_who_is_at_risk_tonight),
         T(test_a_roll_call),
         T(test_putting_the_register_right),

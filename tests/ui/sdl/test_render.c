@@ -183,7 +183,9 @@ static int open_fixture(int size)
                               .rules = &F->cfg.rules,
                               .site = F->cfg.kiosk.site,
                               .result_seconds = F->cfg.display.result_seconds,
-                              .evaluation_seconds = 8, /* [display] evaluation = true */
+                              .evaluation_seconds = 8,   /* [display] evaluation = true */
+                              .fire_wardens = "BIT0007", /* [kiosk] fire_wardens */
+                              .can_print = true,         /* [kiosk] printer */
                               .site_key = F->k.keys.site,
                               .clock_state = "synced"};
     assert_int_equal(kiosk_new(&o, &F->kiosk), STORE_OK);
@@ -259,6 +261,7 @@ static void every_screen(void)
     shoot("leaving-early", "Leaving early? A second tap within 10 seconds confirms");
     at("2023-09-13 18:10");
     badge("C2:7F:3A:E5");
+    shoot("fire-warden", "A fire warden's tap: signed in as ever, the roll call one touch away");
     at("2023-09-13 18:12");
     badge("04-3B-19-D2-6A-71-81");
     shoot("signed-out", "Signed out: minutes attended, credits earned; how useful was tonight? "
@@ -313,7 +316,7 @@ static void every_screen(void)
     act(ACT_BACK, 0); /* to the menu */
     act(ACT_BUTTON, 3);
     shoot("manual-pick-person", "Sign in by hand: pick the person (booked people first)");
-    act(ACT_FIND, 0);
+    act(ACT_EXTRA, 0);
     for (const char *c = "ow"; *c; c++)
         act(ACT_CHAR, *c);
     shoot("manual-find", "Find a name: the on-screen keyboard");
