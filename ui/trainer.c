@@ -53,13 +53,14 @@ enum step {
     STEP_REASON,
     STEP_BADGE,
     STEP_CONFIRM,
-    STEP_APPROVE, /* the CPI sessions to approve, with why each was flagged: yes or not now */
-    STEP_FIX,     /* a register row touched: approve, the missed sign-out, void, or not now */
-    STEP_REPLACE, /* enrolling for someone with a badge: replace which, keep both, or not now */
-    STEP_FIND,    /* typing part of a name to find in the list */
-    STEP_NOTE,    /* typing the note of an "Other" reason */
-    STEP_HAND,    /* a sign-in or out by hand: the time, then yes or cancel */
-    STEP_DONE,    /* recorded by hand: done, or undo */
+    STEP_APPROVE,  /* the CPI sessions to approve, with why each was flagged: yes or not now */
+    STEP_FIX,      /* a register row touched: approve, the missed sign-out, void, or not now */
+    STEP_REPLACE,  /* enrolling for someone with a badge: replace which, keep both, or not now */
+    STEP_FIND,     /* typing part of a name to find in the list */
+    STEP_NOTE,     /* typing the note of an "Other" reason */
+    STEP_HAND,     /* a sign-in or out by hand: the time, then yes or cancel */
+    STEP_DONE,     /* recorded by hand: done, or undo */
+    STEP_APPROVED, /* CPI sessions approved: done, or undo */
 };
 
 /* The buttons of the by-hand confirmation. */
@@ -83,11 +84,13 @@ struct trainer {
     struct session session; /* the flow's session */
     struct person person;   /* the flow's person */
     struct uid enrol_uid;
-    char find[48];                    /* the part of a name the list is narrowed to, "" for all */
-    int reason;                       /* by hand: index into reasons */
-    char note[VIEW_TEXT];             /* by hand: the reason as recorded */
-    int64_t at_us;                    /* by hand: when they came or went */
-    int64_t at_lo_us, at_hi_us;       /* … within these */
+    char find[48];              /* the part of a name the list is narrowed to, "" for all */
+    int reason;                 /* by hand: index into reasons */
+    char note[VIEW_TEXT];       /* by hand: the reason as recorded */
+    int64_t at_us;              /* by hand: when they came or went */
+    int64_t at_lo_us, at_hi_us; /* … within these */
+    int64_t approving[8];       /* the CPI sessions the approval on screen is about */
+    int n_approving;
     char old_badges[VIEW_BUTTONS][5]; /* the person's working badges (last 4), when enrolling */
     int n_old_badges;
 
@@ -336,27 +339,55 @@ static void ask_session(struct trainer *t, const struct session *s, int n, int64
 
 /* ---- register ---------------------------------------------------------------------------- */
 
-static void describe(const struct attendance *a, char *status, size_t cap, enum view_tone *tone)
+/* "25 min", "1 h 45": how far off the session's times, in the words a trainer says. */
+static void minutes_words(int64_t us, char out[24])
 {
-    char in[8], out[8];
+    int m = (int)((us + US_PER_MIN / 2) / US_PER_MIN);
+    if (m < 60)
+        snprintf(out, 24, "%d min", m);
+    else if (m % 60 == 0)
+        snprintf(out, 24, "%d h", m / 60);
+    else
+        snprintf(out, 24, "%d h %02d", m / 60, m % 60);
+}
+
+/* Why an attendance needs a trainer, with the minutes: "arrived 25 min late", "left 1 h 45
+ * early", "no sign-out"; "" when nothing is off. */
+static void why_flagged(const struct session *s, const struct attendance *a, char *out, size_t cap)
+{
+    char late[24] = "", early[24] = "";
+    if ((a->flags & ATT_LATE) && a->in_us > s->start_us)
+        minutes_words(a->in_us - s->start_us, late);
+    if ((a->flags & ATT_EARLY) && a->out_us && a->out_us < s->end_us)
+        minutes_words(s->end_us - a->out_us, early);
+    utf8_printf(out, cap, "%s%s%s%s%s%s%s", late[0] ? "arrived " : "", late, late[0] ? " late" : "",
+                late[0] && (early[0] || (a->flags & ATT_NO_SIGNOUT)) ? ", " : "",
+                early[0] ? "left " : "", early[0] ? early : "",
+                early[0]                      ? " early"
+                : (a->flags & ATT_NO_SIGNOUT) ? "no sign-out"
+                                              : "");
+}
+
+static void describe(const struct session *s, const struct attendance *a, char *status, size_t cap,
+                     enum view_tone *tone)
+{
+    char in[8], out[8], why[96];
     format_time(a->in_us, in);
     format_time(a->out_us, out);
+    why_flagged(s, a, why, sizeof(why));
     const char *by_hand = a->flags & (ATT_MANUAL_IN | ATT_MANUAL_OUT) ? ", by hand" : "";
     *tone = TONE_V_OK;
     if (a->flags & ATT_VOID) {
         utf8_printf(status, cap, "Voided (a correction)");
         *tone = TONE_V_NEUTRAL;
     } else if (a->out_us == 0) {
-        utf8_printf(status, cap, "In %s%s%s", in, a->flags & ATT_LATE ? " (late)" : "", by_hand);
+        utf8_printf(status, cap, "In %s%s%s%s", in, why[0] ? " — " : "", why, by_hand);
         if (a->flags & ATT_LATE)
             *tone = TONE_V_WARNING;
-    } else if (a->flags & ATT_NO_SIGNOUT) {
-        utf8_printf(status, cap, "In %s, no sign-out", in);
-        *tone = TONE_V_WARNING;
     } else {
-        utf8_printf(status, cap, "%s %s%s%s", a->flags & ATT_EARLY ? "Left early" : "Out", out,
-                    a->flags & ATT_LATE ? " (came late)" : "", by_hand);
-        if (a->flags & (ATT_EARLY | ATT_LATE))
+        utf8_printf(status, cap, "%s %s–%s%s%s%s", a->flags & ATT_APPROVED ? "Approved," : "In", in,
+                    (a->flags & ATT_NO_SIGNOUT) ? "?" : out, why[0] ? " — " : "", why, by_hand);
+        if ((a->flags & (ATT_EARLY | ATT_LATE | ATT_NO_SIGNOUT)) && !(a->flags & ATT_APPROVED))
             *tone = TONE_V_WARNING;
     }
 }
@@ -368,7 +399,7 @@ static int register_row(void *ctx, const struct person *p, const struct attendan
     if (!it)
         return 0; /* counted in n_cut: the list says how many it could not show */
     utf8_printf(it->cells[0], sizeof(it->cells[0]), "%s", p->name);
-    describe(a, it->cells[1], sizeof(it->cells[1]), &it->tone);
+    describe(&t->session, a, it->cells[1], sizeof(it->cells[1]), &it->tone);
     utf8_printf(it->cells[2], sizeof(it->cells[2]), "%s", p->academy);
     it->selectable = (t->flow == FLOW_SIGN_OUT && a->in_us != 0 && a->out_us == 0) ||
                      (t->flow == FLOW_REGISTER && a->in_us != 0 && !(a->flags & ATT_VOID));
@@ -434,7 +465,7 @@ static void ask_fix(struct trainer *t, int64_t person_id, int64_t now)
         return;
     char title[VIEW_TEXT], status[96], end[8], at[8], label[96];
     enum view_tone tone;
-    describe(&a, status, sizeof(status), &tone);
+    describe(&t->session, &a, status, sizeof(status), &tone);
     format_time(t->session.end_us, end);
     format_time(now, at);
     utf8_printf(title, sizeof(title), "Put right: %s", t->person.name);
@@ -497,6 +528,13 @@ static void apply_fix(struct trainer *t, enum fix fix, int64_t now, int64_t mono
     message(t, TONE_V_OK, "Put right", now);
     panel_message_line(&t->panel, "%s: %s, recorded with your name.", t->person.name,
                        reasons_of[fix]);
+    if (fix == FIX_APPROVE) { /* an approval can be taken back at once */
+        t->approving[0] = t->session.id;
+        t->n_approving = 1;
+        t->step = STEP_APPROVED;
+        panel_button(&t->panel, 1, "Undo", "It was a mistake", true, TONE_V_NEUTRAL);
+        panel_button(&t->panel, 0, "Done", "", true, TONE_V_OK);
+    }
 }
 
 /* ---- evacuation -------------------------------------------------------------------------- */
@@ -939,6 +977,7 @@ static void confirm_cpi(struct trainer *t, int64_t person_id, int64_t now)
     struct session *sessions = NULL;
     size_t n = 0;
     char why[VIEW_TEXT] = "", title[VIEW_TEXT];
+    t->n_approving = 0;
     int err = store_person_by_id(t->opt.store, person_id, &t->person);
     if (err == STORE_OK)
         err = lists_package_sessions(t->opt.store, &sessions, &n);
@@ -950,9 +989,10 @@ static void confirm_cpi(struct trainer *t, int64_t person_id, int64_t now)
             credits_attendance_complete(t->opt.rules, &sessions[i], &a))
             continue;
         char day[16], status[96];
-        enum view_tone tone;
         civil_format_short(sessions[i].date, day);
-        describe(&a, status, sizeof(status), &tone);
+        why_flagged(&sessions[i], &a, status, sizeof(status));
+        if (t->n_approving < (int)(sizeof(t->approving) / sizeof(t->approving[0])))
+            t->approving[t->n_approving++] = sessions[i].id;
         size_t used = strlen(why);
         utf8_printf(why + used, sizeof(why) - used, "%s%s: %s", used ? "; " : "", day, status);
     }
@@ -987,6 +1027,43 @@ static void approve_cpi(struct trainer *t, int64_t person_id, int64_t now, int64
     message(t, TONE_V_OK, "Verified", now);
     panel_message_line(&t->panel, "%s: %d CPI session%s approved by %s.", p.name, approved,
                        approved == 1 ? "" : "s", t->who.name);
+    t->step = STEP_APPROVED;
+    panel_button(&t->panel, 1, "Undo", "It was a mistake", true, TONE_V_NEUTRAL);
+    panel_button(&t->panel, 0, "Done", "", true, TONE_V_OK);
+}
+
+/* The approval just made, undone: a correction for each session (who, and why), so they wait
+ * for a trainer again. */
+static void undo_approval(struct trainer *t, int64_t now, int64_t mono)
+{
+    struct correction c = {.store = t->opt.store,
+                           .rules = t->opt.rules,
+                           .by = t->who.name,
+                           .reason = "approved by mistake (undone at once)",
+                           .clock_state = t->opt.clock_state,
+                           .now_us = now,
+                           .mono_us = mono};
+    const char *why = "";
+    int err = STORE_OK, undone = 0;
+    for (int i = 0; i < t->n_approving && err == STORE_OK; i++) {
+        struct session s;
+        err = store_session_by_id(t->opt.store, t->approving[i], &s);
+        if (err == STORE_OK)
+            err = correct_withdraw_approval(&c, &t->person, &s, &why);
+        if (err == STORE_EINVALID) /* not approved (nothing to undo there) */
+            err = STORE_OK;
+        else
+            undone += err == STORE_OK;
+    }
+    if (err != STORE_OK) {
+        fail(t, err, "the undo was not recorded");
+        message(t, TONE_V_ERROR, "Not undone", now);
+        panel_message_line(&t->panel, "%s", t->opt.fault->text);
+        return;
+    }
+    message(t, TONE_V_OK, "Undone", now);
+    panel_message_line(&t->panel, "%s: %d CPI session%s wait for a trainer again.", t->person.name,
+                       undone, undone == 1 ? "" : "s");
 }
 
 static int person_row(void *ctx, const struct person *p, int badges)
@@ -1568,6 +1645,12 @@ static void buttons_action(struct trainer *t, struct view_action a, int64_t now,
         open_menu(t, now);
     else if (t->step == STEP_APPROVE && id == 1)
         approve_cpi(t, t->person.id, now, mono);
+    else if (t->step == STEP_APPROVED && id == 1)
+        undo_approval(t, now, mono);
+    else if (t->step == STEP_APPROVED && t->flow == FLOW_REGISTER)
+        show_register(t, now); /* done: back to the register */
+    else if (t->step == STEP_APPROVED)
+        show_cpi(t, now); /* done: back to the grid */
     else if (t->step == STEP_APPROVE)
         show_cpi(t, now); /* not now: back to the grid, nothing recorded */
 }
@@ -1633,6 +1716,8 @@ void trainer_action(struct trainer *t, struct view_action a, int64_t now, int64_
             buttons_action(t, a, now, mono);
         else if ((a.kind == ACT_OK || a.kind == ACT_BUTTON) && t->flow == FLOW_REGISTER)
             show_register(t, now); /* back to the register the row was on */
+        else if ((a.kind == ACT_OK || a.kind == ACT_BUTTON) && t->flow == FLOW_CPI)
+            show_cpi(t, now); /* back to the grid */
         else if (a.kind == ACT_OK || a.kind == ACT_BUTTON)
             open_menu(t, now);
         break;

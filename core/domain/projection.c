@@ -81,6 +81,8 @@ bool projection_apply(struct attendance *row, const struct event *e)
     case EV_CORRECTION:
         if (payload_get_int(e->payload, "credits_q", &q) == PAYLOAD_OK && q >= 0 && q <= 4000)
             row->override_q = (int)q;
+        if (payload_flag(e, "withdrawn", 1)) /* an approval undone */
+            row->flags &= ~(unsigned)ATT_APPROVED;
         break;
     case EV_VOID_ATTENDANCE:
         /* Closed, so the person is not "in the building" and no sweep closes it again. */

@@ -131,6 +131,25 @@ int correct_approve(const struct correction *c, const struct person *person,
     return err == STORE_OK ? commit(c, &e, 1) : err;
 }
 
+int correct_withdraw_approval(const struct correction *c, const struct person *person,
+                              const struct session *session, const char **why)
+{
+    struct attendance a;
+    *why = "";
+    if (!who_and_why(c, why))
+        return STORE_EINVALID;
+    int err = attendance_of(c, person, session, &a, why);
+    if (err == STORE_OK && !(a.flags & ATT_APPROVED)) {
+        *why = "not approved: nothing to undo";
+        err = STORE_EINVALID;
+    }
+    struct payload_field f[] = {PAYLOAD_BOOL_FIELD("withdrawn", true)};
+    struct event e;
+    if (err == STORE_OK)
+        err = make(c, EV_CORRECTION, person, session, f, 1, &e);
+    return err == STORE_OK ? commit(c, &e, 1) : err;
+}
+
 /* A time a correction states about a session: inside its sign-in and checkout windows. */
 static bool within_session(const struct correction *c, const struct session *s, int64_t at)
 {

@@ -27,6 +27,10 @@ int correct_credits(const struct correction *c, const struct person *person,
 /* Approves full credit for an attendance a trainer checked (late, early, no sign-out). */
 int correct_approve(const struct correction *c, const struct person *person,
                     const struct session *session, const char **why);
+/* Undoes an approval (a correction with withdrawn: true): the attendance needs a trainer's
+ * review again. Refused when it is not approved. */
+int correct_withdraw_approval(const struct correction *c, const struct person *person,
+                              const struct session *session, const char **why);
 /* Attended, as a paper register shows: in at in_us, out at out_us (0: not known). */
 int correct_sign_in(const struct correction *c, const struct person *person,
                     const struct session *session, int64_t in_us, int64_t out_us, const char **why);

@@ -595,6 +595,28 @@ static void test_a_fire_warden_opens_the_roll_call(void **state)
     assert_string_equal(view(f)->extra_label, "");
 }
 
+/* The register says why each row needs a trainer, with the minutes. */
+static void test_register_says_why_with_minutes(void **state)
+{
+    struct fixture *f = *state;
+    at(f, "2023-09-13 15:40");
+    badge(f, JOANNE); /* 25 minutes late */
+    at(f, "2023-09-13 15:10");
+    badge(f, GARETH);
+    at(f, "2023-09-13 16:30");
+    badge(f, GARETH);
+    later(f, 2 * S);
+    badge(f, GARETH); /* confirmed: 1 h 45 early */
+    assert_string_equal(view(f)->headline, "Signed out early");
+    unlock(f);
+    act(f, ACT_BUTTON, button(f, "Register"));
+    view(f);
+    assert_string_equal(f->v.rows[row(f, "Gareth Lomax") - f->v.first_row].cells[1],
+                        "In 15:10–16:30 — left 1 h 45 early");
+    assert_string_equal(f->v.rows[row(f, "Joanne Tattersall") - f->v.first_row].cells[1],
+                        "In 15:40 — arrived 25 min late");
+}
+
 /* The at-risk forecast for the people of today's sessions, most urgent first, with the way
  * back; on a day without a session it says so. */
 static void test_who_is_at_risk_tonight(void **state)
@@ -731,6 +753,12 @@ static void test_putting_the_register_right(void **state)
     act(f, ACT_BUTTON, button(f, "Approve in full"));
     assert_int_equal(store_last_event_of(f->k.store, "BIT0004", &e), STORE_OK);
     assert_int_equal(e.type, EV_APPROVE);
+    act(f, ACT_BUTTON, button(f, "Undo"));
+    assert_int_equal(store_last_event_of(f->k.store, "BIT0004", &e), STORE_OK);
+    assert_int_equal(e.type, EV_CORRECTION);
+    act(f, ACT_OK, 0);
+    assert_int_equal(view(f)->screen, SCREEN_TABLE); /* the register again */
+    assert_true(strstr(f->v.title, "Register") != NULL);
 }
 
 static void test_enrol_a_badge_on_the_spot(void **state)
@@ -823,7 +851,7 @@ static void test_cpi_grid_and_verification(void **state)
     assert_int_equal(view(f)->screen, SCREEN_CHOOSE);
     assert_string_equal(f->v.title, "Verify Gareth Lomax's CPI sessions?");
     assert_string_equal(f->v.buttons[0].label, "Approve");
-    assert_string_equal(f->v.buttons[0].detail, "Wed 13 Sep: Out 18:10 (came late)");
+    assert_string_equal(f->v.buttons[0].detail, "Wed 13 Sep: arrived 15 min late");
     act(f, ACT_BUTTON, button(f, "Not now"));
     assert_int_equal(view(f)->screen, SCREEN_TABLE);
     struct event e;
@@ -834,10 +862,27 @@ static void test_cpi_grid_and_verification(void **state)
     assert_string_equal(view(f)->headline, "Verified");
     assert_int_equal(store_last_event_of(f->k.store, "BIT0004", &e), STORE_OK);
     assert_int_equal(e.type, EV_APPROVE);
+    /* Undo: a correction with who and why; the session waits for a trainer again, and the
+     * grid is back. */
+    act(f, ACT_BUTTON, button(f, "Undo"));
+    assert_string_equal(view(f)->headline, "Undone");
+    assert_int_equal(store_last_event_of(f->k.store, "BIT0004", &e), STORE_OK);
+    assert_int_equal(e.type, EV_CORRECTION);
+    assert_non_null(strstr(e.payload, "\"withdrawn\":true"));
+    assert_non_null(strstr(e.payload, "\"by\":\"Rachel Greenhalgh\""));
     act(f, ACT_OK, 0);
-    act(f, ACT_BUTTON, button(f, "CPI grid"));
+    assert_int_equal(view(f)->screen, SCREEN_TABLE);
+    gareth = &f->v.rows[row(f, "Gareth Lomax") - f->v.first_row];
+    assert_string_not_equal(gareth->cells[2], "\u2714");
+    /* Approved again, and Done goes back to the grid. */
+    act(f, ACT_ROW, row(f, "Gareth Lomax"));
+    act(f, ACT_BUTTON, button(f, "Approve"));
+    act(f, ACT_BUTTON, button(f, "Done"));
+    assert_int_equal(view(f)->screen, SCREEN_TABLE);
     gareth = &f->v.rows[row(f, "Gareth Lomax") - f->v.first_row];
     assert_string_equal(gareth->cells[2], "\u2714");
+    /* The events alone give the same. */
+    assert_int_equal(store_rebuild_projections(f->k.store), STORE_OK);
 }
 
 static void test_a_tap_that_cannot_be_saved_says_so(void **state)
@@ -1041,6 +1086,7 @@ int main(void)
         T(test_other_takes_a_note_and_lists_find_names),
         T(test_how_useful_was_tonight),
         T(test_a_fire_warden_opens_the_roll_call),
+        T(test_register_says_why_with_minutes),
         T(test_who_is_at_risk_tonight),
         T(test_a_roll_call),
         T(test_putting_the_register_right),
