@@ -1405,8 +1405,9 @@ bool trainer_badge(struct trainer *t, const struct uid *uid, int64_t now)
     char last4[5];
     uid_last4(uid, last4);
     if (uid_is_random(uid) && !t->opt.rules->accept_random_uids) {
-        message(t, TONE_V_ERROR, "This card changes its number", now);
-        panel_message_line(&t->panel, "It cannot be a badge: use a staff badge.");
+        message(t, TONE_V_ERROR, "Phones and bank cards can't be used as badges", now);
+        panel_message_line(&t->panel, "Their number changes at every tap: please use a staff "
+                                      "badge.");
         return true;
     }
     char hex[UID_HEX_LEN];

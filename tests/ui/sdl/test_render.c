@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "core/base/error.h"
+#include "core/services/corrections.h"
 #include "ui/sdl/fontfind.h"
 #include "config/config.h"
 #include "ui/kiosk.h"
@@ -368,6 +369,24 @@ static void every_screen(void)
     shoot("not-recorded", "The database could not save the tap: never \"signed in\"");
     store_rollback(other);
     store_close(other);
+    /* Sarah's old badge, reported lost and replaced. */
+    struct person sarah;
+    assert_int_equal(store_person_by_staff_no(F->k.store, "BIT0001", &sarah), STORE_OK);
+    struct correction c = {.store = F->k.store,
+                           .rules = &F->cfg.rules,
+                           .by = "Rachel Greenhalgh",
+                           .reason = "lost, replaced",
+                           .clock_state = "synced",
+                           .now_us = F->now};
+    const char *refused = "";
+    assert_int_equal(correct_revoke_badge(&c, &sarah, "6E80", &refused), STORE_OK);
+    F->now += 30 * S;
+    badge("04:5A:2B:72:1C:6E:80");
+    shoot("badge-replaced", "A badge reported lost and replaced: refused, plainly");
+    /* The clock jumped to 2099: nothing is counted, and the paper register is the way. */
+    at("2099-09-13 15:20");
+    badge("04-3B-19-D2-6A-71-81");
+    shoot("clock-wrong", "The kiosk's clock cannot be believed: taps refused, sign the paper");
 }
 
 static void test_every_screen_at(int size)
