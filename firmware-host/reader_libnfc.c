@@ -106,6 +106,29 @@ static int open_device(struct reader *r, char *why, size_t cap)
     return READER_OK;
 }
 
+/* Whether the same card is still in the field: it is selected again by the UID it answered
+ * with (libnfc adds the cascade tags of a 7- or 10-byte UID), at layer 3, as libnfc itself does
+ * for MIFARE Classic. Unlike nfc_initiator_target_is_present this works for every ISO 14443A
+ * card — libnfc 1.8 knows no presence check for SAK 00 / ATQA 00 04, MIFARE Plus SL2 and
+ * others ("not supported"), and its ISO 14443-4 check sends an R(NAK) that a card left at layer
+ * 3 (automatic RATS is off) never answers. NFC_SUCCESS, NFC_ETGRELEASED, or a device error. */
+static int still_there(struct nfcr *n, const nfc_target *target)
+{
+    const nfc_modulation iso14443a = {.nmt = NMT_ISO14443A, .nbr = NBR_106};
+    const nfc_iso14443a_info *was = &target->nti.nai;
+    nfc_target now;
+    int rc =
+        nfc_initiator_select_passive_target(n->dev, iso14443a, was->abtUid, was->szUidLen, &now);
+    if (rc == 0 || rc == NFC_ETIMEOUT)
+        return NFC_ETGRELEASED;
+    if (rc < 0)
+        return rc;
+    const nfc_iso14443a_info *is = &now.nti.nai;
+    return is->szUidLen == was->szUidLen && memcmp(is->abtUid, was->abtUid, was->szUidLen) == 0
+               ? NFC_SUCCESS
+               : NFC_ETGRELEASED; /* another card answered: this one is gone */
+}
+
 /* Follows one card until it is taken away. Returns false when the reader failed. */
 static bool follow_card(struct reader *r, const nfc_target *target)
 {
@@ -126,7 +149,7 @@ static bool follow_card(struct reader *r, const nfc_target *target)
     }
     int errors = 0;
     while (reader_nap(&r->stop, r->cfg.poll_ms)) {
-        int rc = nfc_initiator_target_is_present(n->dev, target);
+        int rc = still_there(n, target);
         if (rc == NFC_SUCCESS) {
             errors = 0;
             continue;

@@ -276,6 +276,60 @@ static void test_nfc_list_sees_the_emulated_card(void **state)
     assert_int_equal(s.unknown, 0);
 }
 
+/* The card kinds a school may hand out, as a real PN532 reports them with automatic RATS off
+ * (so no ATS, no layer 4): each held for a second is one card event and no reader-down, lifted
+ * is one removal, and a re-tap after the debounce is a new tap. */
+static void test_every_card_kind_once_per_presentation(void **state)
+{
+    struct fixture *f = *state;
+    f->cfg.debounce_ms = 300;
+    start(f);
+    static const struct {
+        const char *what, *uid;
+        uint8_t atqa0, atqa1, sak;
+    } kinds[] = {
+        {"MIFARE Classic 1K, 4-byte", "3F22910C", 0x00, 0x04, 0x08},
+        {"MIFARE Ultralight, 7-byte", "04A23B1C5D6E80", 0x00, 0x44, 0x00},
+        {"NTAG213, 7-byte", "04B2C3D4E5F681", 0x00, 0x44, 0x00},
+        {"DESFire EV1 (SAK 20), 7-byte", "04112233445566", 0x03, 0x44, 0x20},
+        {"SmartMX (SAK 24), 4-byte", "A1B2C3D4", 0x03, 0x04, 0x24},
+        {"MIFARE Plus SL2 (SAK 11), 7-byte", "04998877665544", 0x00, 0x44, 0x11},
+        {"unknown (SAK 00, ATQA 00 04), 4-byte", "5E6F7A8B", 0x00, 0x04, 0x00},
+        {"10-byte UID (SAK 20)", "0102030405060708090A", 0x03, 0x44, 0x20},
+        {"random UID (a phone)", "08123456", 0x00, 0x04, 0x20},
+    };
+    int cards = 0, removals = 0;
+    for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+        for (int tap = 0; tap < 2; tap++) {
+            place(f, pn532_card_kind(kinds[i].uid, kinds[i].atqa0, kinds[i].atqa1, kinds[i].sak));
+            struct reader_event e;
+            if (!events_wait(&f->ev, READER_CARD, cards, 3000, &e))
+                fail_msg("%s: no card event", kinds[i].what);
+            char hex[UID_HEX_LEN];
+            hex_of(&e, hex);
+            assert_string_equal(hex, kinds[i].uid);
+            events_sleep_ms(700); /* held: a dozen presence checks */
+            if (events_count(&f->ev, READER_CARD) != cards + 1 ||
+                events_count(&f->ev, READER_REMOVED) != removals ||
+                events_count(&f->ev, READER_DOWN) != 0)
+                fail_msg("%s held: %d card events, %d removals, %d reader-down", kinds[i].what,
+                         events_count(&f->ev, READER_CARD) - cards,
+                         events_count(&f->ev, READER_REMOVED) - removals,
+                         events_count(&f->ev, READER_DOWN));
+            cards++;
+            pn532_emu_remove(f->emu);
+            if (!events_wait(&f->ev, READER_REMOVED, removals, 3000, NULL))
+                fail_msg("%s: no removal", kinds[i].what);
+            removals++;
+            events_sleep_ms(400); /* past the debounce: the next placing is a new tap */
+            assert_int_equal(events_count(&f->ev, READER_REMOVED), removals);
+        }
+    }
+    struct pn532_stats s;
+    pn532_emu_stats(f->emu, &s);
+    assert_int_equal(s.unknown, 0);
+}
+
 int main(int argc, char **argv)
 {
     reader_prepare_process(); /* before any thread */
@@ -290,6 +344,7 @@ int main(int argc, char **argv)
         T(test_clean_stop_during_a_select),
         T(test_a_second_process_is_refused),
         T(test_nfc_list_sees_the_emulated_card),
+        T(test_every_card_kind_once_per_presentation),
     };
     if (argc > 1)
         cmocka_set_test_filter(argv[1]);

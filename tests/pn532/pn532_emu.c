@@ -27,6 +27,8 @@ struct pn532_emu {
     bool corrupt_next;
     int slow_ms;
     bool hold;
+    bool auto_rats; /* SetParameters' fAutomaticRATS: a SAK 20 card is taken to layer 4 */
+    bool layer4;    /* the selected card was (it answers ISO14443-4 blocks) */
     struct pn532_stats stats;
     uint8_t regs[65536];
     uint8_t in[1024];
@@ -56,6 +58,11 @@ static struct pn532_card card(const char *uid_hex, uint8_t a0, uint8_t a1, uint8
     struct pn532_card c = {.atqa = {a0, a1}, .sak = sak};
     c.uid_len = parse_hex(uid_hex, c.uid, sizeof(c.uid));
     return c;
+}
+
+struct pn532_card pn532_card_kind(const char *uid_hex, uint8_t atqa0, uint8_t atqa1, uint8_t sak)
+{
+    return card(uid_hex, atqa0, atqa1, sak);
 }
 
 struct pn532_card pn532_card_classic(const char *uid_hex)
@@ -190,7 +197,7 @@ static void error_frame(struct pn532_emu *e)
 
 /* ---- commands ---------------------------------------------------------------------------- */
 
-static size_t target_data(const struct pn532_card *c, uint8_t *out)
+static size_t target_data(const struct pn532_card *c, bool ats, uint8_t *out)
 {
     size_t i = 0;
     out[i++] = 0x01; /* target number */
@@ -200,10 +207,10 @@ static size_t target_data(const struct pn532_card *c, uint8_t *out)
     out[i++] = (uint8_t)c->uid_len;
     memcpy(out + i, c->uid, c->uid_len);
     i += c->uid_len;
-    if (c->sak & 0x20) { /* ATS */
-        static const uint8_t ats[] = {0x05, 0x78, 0x80, 0x70, 0x02};
-        memcpy(out + i, ats, sizeof(ats));
-        i += sizeof(ats);
+    if (ats) { /* RATS sent, as the chip does only when fAutomaticRATS is set: the ATS */
+        static const uint8_t ats_bytes[] = {0x05, 0x78, 0x80, 0x70, 0x02};
+        memcpy(out + i, ats_bytes, sizeof(ats_bytes));
+        i += sizeof(ats_bytes);
     }
     return i;
 }
@@ -243,8 +250,12 @@ static void in_list_passive_target(struct pn532_emu *e, const uint8_t *d, size_t
         pthread_mutex_unlock(&e->lock);
     }
     if (present && wanted && n >= 2 && d[1] == 0x00) {
+        pthread_mutex_lock(&e->lock);
+        e->layer4 = e->auto_rats && (c.sak & 0x20);
+        bool ats = e->layer4;
+        pthread_mutex_unlock(&e->lock);
         out[1] = 0x01;
-        len = 2 + target_data(&c, out + 2);
+        len = 2 + target_data(&c, ats, out + 2);
     }
     reply(e, out, len);
 }
@@ -285,7 +296,12 @@ static void command(struct pn532_emu *e, const uint8_t *d, size_t n)
             e->regs[(d[i] << 8) | d[i + 1]] = d[i + 2];
         out[len++] = 0x09;
         break;
-    case 0x12: /* SetParameters */
+    case 0x12: /* SetParameters: flags; bit 4 is fAutomaticRATS */
+        pthread_mutex_lock(&e->lock);
+        e->auto_rats = n >= 1 && (d[0] & 0x10);
+        pthread_mutex_unlock(&e->lock);
+        out[len++] = 0x13;
+        break;
     case 0x14: /* SAMConfiguration */
     case 0x32: /* RFConfiguration */
         out[len++] = (uint8_t)(cmd + 1);
@@ -301,7 +317,8 @@ static void command(struct pn532_emu *e, const uint8_t *d, size_t n)
         return;
     case 0x42: /* InCommunicateThru: ISO14443-4 presence check (B2) */
         out[len++] = 0x43;
-        if (n >= 1 && d[0] == 0xB2 && card_present(e) && (e->card.sak & 0x20)) {
+        /* Only a card taken to layer 4 answers an R(NAK); at layer 3 it stays silent. */
+        if (n >= 1 && d[0] == 0xB2 && card_present(e) && e->layer4) {
             out[len++] = 0x00;
             out[len++] = 0xA2;
         } else {
@@ -310,7 +327,9 @@ static void command(struct pn532_emu *e, const uint8_t *d, size_t n)
         break;
     case 0x40: /* InDataExchange: Ultralight presence check (READ page 0) */
         out[len++] = 0x41;
-        if (n >= 3 && d[1] == 0x30 && card_present(e)) {
+        /* READ page 0: an Ultralight / NTAG (ATQA 00 44, SAK 00) answers; others do not. */
+        if (n >= 3 && d[1] == 0x30 && card_present(e) && e->card.atqa[0] == 0x00 &&
+            e->card.atqa[1] == 0x44 && e->card.sak == 0x00) {
             out[len++] = 0x00;
             memcpy(out + len, e->card.uid, 16 < sizeof(e->card.uid) ? 16 : sizeof(e->card.uid));
             len += sizeof(e->card.uid);
@@ -447,6 +466,7 @@ int pn532_emu_start(const char *link_path, struct pn532_emu **out)
     e->master = e->slave = -1;
     snprintf(e->link, sizeof(e->link), "%s", link_path);
     pthread_mutex_init(&e->lock, NULL);
+    e->auto_rats = true; /* the chip's own default, until SetParameters says otherwise */
     if (pipe2(e->wake_pipe, O_CLOEXEC | O_NONBLOCK) != 0 || open_pty(e) != 0 ||
         pthread_create(&e->thread, NULL, emu_thread, e) != 0) {
         close_pty(e);

@@ -51,6 +51,8 @@ struct pn532_stats {
 };
 void pn532_emu_stats(struct pn532_emu *emu, struct pn532_stats *out);
 
+/* Any card: its UID (4, 7 or 10 bytes), ATQA and SAK as the chip reports them. */
+struct pn532_card pn532_card_kind(const char *uid_hex, uint8_t atqa0, uint8_t atqa1, uint8_t sak);
 /* Card presets. */
 struct pn532_card pn532_card_classic(const char *uid_hex);    /* SAK 08, ATQA 00 04 */
 struct pn532_card pn532_card_iso14443_4(const char *uid_hex); /* SAK 20, ATQA 03 44 */
