@@ -131,7 +131,7 @@ void config_default(struct config *cfg)
     snprintf(cfg->kiosk.timezone, sizeof(cfg->kiosk.timezone), "Europe/London");
     snprintf(cfg->kiosk.database, sizeof(cfg->kiosk.database), "/var/lib/cpd-kiosk/kiosk.db");
     cfg->reader.driver = READER_DRIVER_LIBNFC;
-    snprintf(cfg->reader.connstring, sizeof(cfg->reader.connstring), "pn532_uart:/dev/ttyUSB0");
+    snprintf(cfg->reader.connstring, sizeof(cfg->reader.connstring), "pn532_uart:/dev/cpd-reader");
     cfg->reader.poll_ms = 50;
     cfg->reader.debounce_ms = 1500;
     cfg->reader.keyboard_format = UID_TEXT_HEX;
@@ -462,13 +462,28 @@ static void check_reader(struct loader *L)
     bool baud_ok = true;
     for (const char *p = baud ? baud + 1 : ""; *p; p++)
         baud_ok &= isdigit((unsigned char)*p) != 0;
+    int line = L->line_of[key_index("reader", "connstring")];
     if (!colon || colon == r->connstring || !path[0] || (baud && (!baud[1] || !baud_ok))) {
-        int line = L->line_of[key_index("reader", "connstring")];
         problem(L, line ? line : driver_line,
                 "[reader] connstring: expected \"driver:device[:baud]\" (the device path may not "
                 "contain ':'), got \"%s\"",
                 r->connstring);
+        return;
     }
+    /* libnfc 1.8's drivers: a misspelt one would only ever be "not answering". */
+    static const char *const drivers[] = {"pn532_uart", "pn532_spi",   "pn532_i2c", "pn53x_usb",
+                                          "acr122_usb", "acr122_pcsc", "acr122s",   "arygon",
+                                          "pn71xx",     "pcsc"};
+    bool known = false;
+    for (size_t i = 0; i < sizeof(drivers) / sizeof(drivers[0]); i++)
+        known |= strlen(drivers[i]) == (size_t)(colon - r->connstring) &&
+                 strncmp(drivers[i], r->connstring, strlen(drivers[i])) == 0;
+    if (!known)
+        problem(L, line ? line : driver_line,
+                "[reader] connstring: unknown libnfc driver \"%.*s\" (expected pn532_uart, "
+                "pn532_spi, pn532_i2c, pn53x_usb, acr122_usb, acr122_pcsc, acr122s, arygon, "
+                "pn71xx or pcsc)",
+                (int)(colon - r->connstring), r->connstring);
 }
 
 /* inih's rule for a line it cannot parse, applied here where the line's text is at hand. */

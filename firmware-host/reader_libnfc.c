@@ -27,18 +27,25 @@ struct nfcr {
     nfc_context *context;
     nfc_device *dev;
     int lock_fd;
-    int state;               /* the last state reported: 1 up, 0 down, -1 none yet */
-    struct uid last_uid;     /* the last card removed … */
-    int64_t last_removed_us; /* … and when */
+    int state; /* the last state reported: 1 up, 0 down, -1 none yet */
+    char down_reason[READER_PATH_MAX + 160]; /* … and, while down, why */
+    struct uid last_uid;                     /* the last card removed … */
+    int64_t last_removed_us;                 /* … and when */
     char device_path[READER_PATH_MAX];
 };
 
+/* One event per change: up, down, or down for another reason (an installer acts on the reason
+ * now, not the first one: "device path gone" once it is unplugged, "not answering" once it is
+ * back but miswired). */
 static void report(struct reader *r, bool up, const char *reason)
 {
     struct nfcr *n = r->backend;
-    if (n->state == (up ? 1 : 0))
-        return; /* one event per change: the reason of the first failure is the useful one */
+    if (up && n->state == 1)
+        return;
+    if (!up && n->state == 0 && strcmp(n->down_reason, reason ? reason : "") == 0)
+        return;
     n->state = up ? 1 : 0;
+    snprintf(n->down_reason, sizeof(n->down_reason), "%s", up || !reason ? "" : reason);
     reader_emit(r, up ? READER_UP : READER_DOWN, NULL, reason);
 }
 
@@ -70,6 +77,18 @@ static int open_device(struct reader *r, char *why, size_t cap)
     struct nfcr *n = r->backend;
     if (n->device_path[0]) {
         n->lock_fd = open(n->device_path, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+        if (n->lock_fd < 0 && (errno == ENOENT || errno == ENODEV || errno == ENXIO)) {
+            snprintf(why, cap, "%s: device path gone (unplugged, or the udev rule is missing)",
+                     n->device_path);
+            return READER_EOPEN;
+        }
+        if (n->lock_fd < 0 && (errno == EACCES || errno == EPERM)) {
+            snprintf(why, cap,
+                     "%s: permission denied (is the kiosk's user in the cpd-kiosk group? "
+                     "docs/readers.md)",
+                     n->device_path);
+            return READER_EOPEN;
+        }
         if (n->lock_fd < 0) {
             snprintf(why, cap, "%s: %s", n->device_path, strerror(errno));
             return READER_EOPEN;
@@ -88,7 +107,10 @@ static int open_device(struct reader *r, char *why, size_t cap)
     snprintf(connstring, sizeof(connstring), "%s", r->cfg.connstring);
     nfc_device *dev = nfc_open(n->context, connstring);
     if (!dev) {
-        snprintf(why, cap, "no answer from %s", r->cfg.connstring);
+        snprintf(why, cap,
+                 "%s: not answering — check the wiring (TX/RX), the HSU switches, 3.3 V and the "
+                 "baud rate (docs/readers.md)",
+                 r->cfg.connstring);
         close_device(n);
         return READER_EOPEN;
     }

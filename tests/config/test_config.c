@@ -70,7 +70,7 @@ static void test_defaults(void **state)
     assert_string_equal(c.kiosk.id, "central-1");
     assert_string_equal(c.kiosk.timezone, "Europe/London");
     assert_int_equal(c.reader.driver, READER_DRIVER_LIBNFC);
-    assert_string_equal(c.reader.connstring, "pn532_uart:/dev/ttyUSB0");
+    assert_string_equal(c.reader.connstring, "pn532_uart:/dev/cpd-reader");
     assert_int_equal(c.reader.poll_ms, 50);
     assert_int_equal(c.rules.open_before_min, 30);
     assert_int_equal(c.rules.late_after_min, 10);
@@ -232,6 +232,17 @@ static void test_every_bad_value_class_is_named_by_line(void **state)
     assert_string_equal(c2.kiosk.printer, "Office_Laser-2");
     assert_int_equal(load(&c2, "[kiosk]\nfire_wardens = BIT0010; BIT0011\n", path2, sizeof(path2)),
                      CONFIG_EINVALID);
+    /* A misspelt libnfc driver is named, with the ones there are. */
+    assert_int_equal(load(&c2,
+                          "[reader]\ndriver = libnfc\nconnstring = pn352_uart:/dev/cpd-reader\n",
+                          path2, sizeof(path2)),
+                     CONFIG_EINVALID);
+    assert_non_null(strstr(reports, ":3: [reader] connstring: unknown libnfc driver \"pn352_uart\" "
+                                    "(expected pn532_uart,"));
+    assert_int_equal(load(&c2,
+                          "[reader]\ndriver = libnfc\nconnstring = pn532_uart:/dev/cpd-reader\n",
+                          path2, sizeof(path2)),
+                     CONFIG_OK);
     assert_int_equal(load(&c, text, path, sizeof(path)), CONFIG_EINVALID);
     /* A secret is never echoed, in any report. */
     assert_null(strstr(reports, "hunter2"));

@@ -166,6 +166,39 @@ static void test_silent_reader_goes_down_and_comes_back(void **state)
     assert_true(events_wait(&f->ev, READER_CARD, 0, 3000, NULL));
 }
 
+/* Waits up to ms for a reader-down event whose reason has text in it. */
+static bool down_saying(struct fixture *f, const char *text, int ms, struct reader_event *out)
+{
+    int64_t until = events_now_us() + (int64_t)ms * 1000;
+    for (int skip = 0; events_now_us() < until; skip++) {
+        int left = (int)((until - events_now_us()) / 1000);
+        if (!events_wait(&f->ev, READER_DOWN, skip, left > 0 ? left : 1, out))
+            return false;
+        if (strstr(out->reason, text))
+            return true;
+    }
+    return false;
+}
+
+/* The reason while down is the current one, for an installer to act on: a reader that stopped
+ * answering, then its device gone, then back. One line per change, not one per retry. */
+static void test_the_down_reason_follows_the_fault(void **state)
+{
+    struct fixture *f = *state;
+    start(f);
+    pn532_emu_silent(f->emu, true);
+    struct reader_event e;
+    assert_true(down_saying(f, "not answering — check the wiring", 8000, &e));
+    int downs = events_count(&f->ev, READER_DOWN);
+    events_sleep_ms(2500); /* retries with the same reason: no new lines */
+    assert_int_equal(events_count(&f->ev, READER_DOWN), downs);
+    pn532_emu_hangup(f->emu);
+    assert_true(down_saying(f, "device path gone", 8000, &e));
+    pn532_emu_silent(f->emu, false);
+    assert_int_equal(pn532_emu_replug(f->emu), 0);
+    assert_true(events_wait(&f->ev, READER_UP, 1, 5000, &e));
+}
+
 static void test_unplugged_and_replugged(void **state)
 {
     struct fixture *f = *state;
@@ -345,6 +378,7 @@ int main(int argc, char **argv)
         T(test_a_second_process_is_refused),
         T(test_nfc_list_sees_the_emulated_card),
         T(test_every_card_kind_once_per_presentation),
+        T(test_the_down_reason_follows_the_fault),
     };
     if (argc > 1)
         cmocka_set_test_filter(argv[1]);
