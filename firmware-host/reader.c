@@ -75,6 +75,10 @@ void reader_prepare_process(void)
     /* Only the configured device: never scan the system for others. */
     setenv("LIBNFC_AUTO_SCAN", "false", 0);
     setenv("LIBNFC_INTRUSIVE_SCAN", "false", 0);
+    /* libnfc's own log lines (untimestamped, "pn53x_check_communication error" every retry
+     * while a reader is down: thousands an hour in the journal) only when asked for, with
+     * LIBNFC_LOG_LEVEL=1..3 in the environment; the reader's own events say what matters. */
+    setenv("LIBNFC_LOG_LEVEL", "0", 0);
 }
 
 const char *const reader_driver_names[READER_DRIVER_COUNT] = {"libnfc", "keyboard", "sim"};

@@ -21,6 +21,7 @@
 #define BACKOFF_MIN_MS     250
 #define BACKOFF_MAX_MS     2000
 #define ERRORS_BEFORE_DOWN 3
+#define HELD_THROUGH_US    (INT64_C(30) * 1000000) /* a replug takes seconds, not minutes */
 
 struct nfcr {
     pthread_mutex_t dev_lock; /* guards dev: stop aborts the command in flight on it */
@@ -31,6 +32,8 @@ struct nfcr {
     char down_reason[READER_PATH_MAX + 160]; /* … and, while down, why */
     struct uid last_uid;                     /* the last card removed … */
     int64_t last_removed_us;                 /* … and when */
+    bool held_through; /* … or held while the reader failed: not a new tap when it is
+                          found again after the reopen */
     char device_path[READER_PATH_MAX];
 };
 
@@ -155,7 +158,8 @@ static int still_there(struct nfcr *n, const nfc_target *target)
 static bool follow_card(struct reader *r, const nfc_target *target)
 {
     struct nfcr *n = r->backend;
-    struct uid uid;
+    struct uid uid = {0};
+    bool bounce = true; /* a card not reported is not reported gone either */
     const nfc_iso14443a_info *info = &target->nti.nai;
     if (uid_from_bytes(info->abtUid, info->szUidLen, &uid) != UID_OK) {
         char reason[96];
@@ -163,12 +167,15 @@ static bool follow_card(struct reader *r, const nfc_target *target)
                  info->szUidLen);
         reader_emit(r, READER_REJECTED, NULL, reason);
     } else {
-        bool bounce =
-            uid.len == n->last_uid.len && memcmp(uid.bytes, n->last_uid.bytes, uid.len) == 0 &&
-            clock_monotonic_us() - n->last_removed_us < (int64_t)r->cfg.debounce_ms * 1000;
+        bool same =
+            uid.len == n->last_uid.len && memcmp(uid.bytes, n->last_uid.bytes, uid.len) == 0;
+        int64_t since = clock_monotonic_us() - n->last_removed_us;
+        bounce = same && (since < (int64_t)r->cfg.debounce_ms * 1000 ||
+                          (n->held_through && since < HELD_THROUGH_US));
         if (!bounce)
             reader_emit(r, READER_CARD, &uid, NULL);
     }
+    n->held_through = false;
     int errors = 0;
     while (reader_nap(&r->stop, r->cfg.poll_ms)) {
         int rc = still_there(n, target);
@@ -179,11 +186,16 @@ static bool follow_card(struct reader *r, const nfc_target *target)
         if (rc == NFC_ETGRELEASED) {
             n->last_uid = uid;
             n->last_removed_us = clock_monotonic_us();
-            reader_emit(r, READER_REMOVED, &uid, NULL);
+            if (!bounce && uid.len)
+                reader_emit(r, READER_REMOVED, &uid, NULL);
             return true;
         }
-        if (rc == NFC_EOPABORTED || ++errors >= ERRORS_BEFORE_DOWN || rc == NFC_ENOTSUCHDEV)
+        if (rc == NFC_EOPABORTED || ++errors >= ERRORS_BEFORE_DOWN || rc == NFC_ENOTSUCHDEV) {
+            n->last_uid = uid; /* held while the reader failed: found again, the same tap */
+            n->last_removed_us = clock_monotonic_us();
+            n->held_through = rc != NFC_EOPABORTED && uid.len;
             return rc == NFC_EOPABORTED;
+        }
     }
     return true;
 }

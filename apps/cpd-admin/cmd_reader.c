@@ -1,5 +1,6 @@
 /* cpd-admin reader-test: the configured reader's events, live, for an installer fitting one. */
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,10 +17,12 @@ static const char help[] =
     "Opens the configured reader ([reader] in kiosk.ini) and prints its events as they come —\n"
     "card present (UID masked to its last 4 hex digits unless --full-uid), card removed,\n"
     "reader up, reader down with the reason — until Ctrl-C (or N seconds). Stop the kiosk\n"
-    "first: the reader can only be open in one process.\n";
+    "first: the reader can only be open in one process. Exit status 0 once the reader came up\n"
+    "at least once, 1 when it never did (the last reason is printed).\n";
 
 struct printer {
     bool full_uid;
+    atomic_bool came_up; /* set from the reader's thread */
 };
 
 static void stamp(char out[32])
@@ -34,7 +37,7 @@ static void stamp(char out[32])
 
 static void print_event(void *ctx, const struct reader_event *e)
 {
-    const struct printer *p = ctx;
+    struct printer *p = ctx;
     char when[32], hex[UID_HEX_LEN], last4[5];
     stamp(when);
     switch (e->kind) {
@@ -49,6 +52,7 @@ static void print_event(void *ctx, const struct reader_event *e)
         printf("%s  removed\n", when);
         break;
     case READER_UP:
+        atomic_store(&((struct printer *)ctx)->came_up, true);
         printf("%s  reader up\n", when);
         break;
     case READER_DOWN:
@@ -63,7 +67,8 @@ static void print_event(void *ctx, const struct reader_event *e)
 
 int cmd_reader_test(struct admin *a, int argc, char **argv)
 {
-    struct printer p = {false};
+    struct printer p = {.full_uid = false};
+    atomic_init(&p.came_up, false);
     const char *seconds_text = NULL, *full_uid = NULL;
     const struct admin_option table[] = {
         {"seconds", true, &seconds_text}, {"full-uid", false, &full_uid}, {NULL, false, NULL}};
@@ -92,6 +97,10 @@ int cmd_reader_test(struct admin *a, int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &stop, NULL); /* before the reader's thread starts */
     struct reader *r = NULL;
     char why[512] = "";
+    /* The banner first: every event comes after it. */
+    printf("%s reader %s — tap a badge; Ctrl-C to stop\n", reader_driver_name(cfg->driver),
+           cfg->driver == READER_DRIVER_SIM ? cfg->script : cfg->connstring);
+    fflush(stdout);
     int err =
         reader_open(cfg, a->cfg.rules.accept_random_uids, print_event, &p, &r, why, sizeof(why));
     if (err == READER_OK)
@@ -102,13 +111,14 @@ int cmd_reader_test(struct admin *a, int argc, char **argv)
         reader_close(r);
         return 1;
     }
-    printf("%s reader %s — tap a badge; Ctrl-C to stop\n", reader_driver_name(cfg->driver),
-           cfg->driver == READER_DRIVER_SIM ? cfg->script : cfg->connstring);
-    fflush(stdout);
     if (seconds > 0)
         alarm((unsigned)seconds);
     int sig = 0;
     sigwait(&stop, &sig);
     reader_close(r);
+    if (!atomic_load(&p.came_up)) {
+        admin_error("the reader never came up (its reasons are above)");
+        return 1;
+    }
     return 0;
 }

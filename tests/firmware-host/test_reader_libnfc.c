@@ -199,6 +199,29 @@ static void test_the_down_reason_follows_the_fault(void **state)
     assert_true(events_wait(&f->ev, READER_UP, 1, 5000, &e));
 }
 
+/* A badge left on the reader while it is unplugged and plugged back is the same tap, not a
+ * second one (which could sign its owner out); lifted and tapped again, it is a new one. */
+static void test_a_card_held_through_a_replug_is_one_tap(void **state)
+{
+    struct fixture *f = *state;
+    start(f);
+    place(f, pn532_card_classic("3F22910C"));
+    assert_true(events_wait(&f->ev, READER_CARD, 0, 3000, NULL));
+    pn532_emu_hangup(f->emu);
+    assert_true(events_wait(&f->ev, READER_DOWN, 0, 5000, NULL));
+    assert_int_equal(pn532_emu_replug(f->emu), 0);
+    assert_true(events_wait(&f->ev, READER_UP, 1, 5000, NULL));
+    events_sleep_ms(800);
+    assert_int_equal(events_count(&f->ev, READER_CARD), 1);
+    pn532_emu_remove(f->emu);
+    events_sleep_ms(800);
+    assert_int_equal(events_count(&f->ev, READER_REMOVED), 0); /* nothing new was reported */
+    place(f, pn532_card_classic("3F22910C"));
+    assert_true(events_wait(&f->ev, READER_CARD, 1, 3000, NULL));
+    pn532_emu_remove(f->emu);
+    assert_true(events_wait(&f->ev, READER_REMOVED, 0, 3000, NULL));
+}
+
 static void test_unplugged_and_replugged(void **state)
 {
     struct fixture *f = *state;
@@ -379,6 +402,7 @@ int main(int argc, char **argv)
         T(test_nfc_list_sees_the_emulated_card),
         T(test_every_card_kind_once_per_presentation),
         T(test_the_down_reason_follows_the_fault),
+        T(test_a_card_held_through_a_replug_is_one_tap),
     };
     if (argc > 1)
         cmocka_set_test_filter(argv[1]);

@@ -647,6 +647,32 @@ static void test_a_long_report_shows_progress_on_a_terminal(void **state)
 /* A signing key lost for good: the kiosk id is retired and its replacement's first event
  * anchors the old chain — verified first, refused when it does not verify, when the new
  * database has events already, or when the id is the same. */
+/* reader-test: the banner before any event, a tap and its removal, exit 0; a reader that never
+ * came up is exit 1 with its reason. */
+static void test_reader_test(void **state)
+{
+    (void)state;
+    char script[512], ini[512], text[1024], args[1200];
+    test_write_file(dir, "reader.script", "place 04-3B-19-D2-6A-71-81\nsleep 200\nremove\n", script,
+                    sizeof(script));
+    snprintf(text, sizeof(text), "[reader]\ndriver = sim\nscript = %s\n", script);
+    test_write_file(dir, "reader.ini", text, ini, sizeof(ini));
+    snprintf(args, sizeof(args), "--config '%s' reader-test --seconds 2", ini);
+    assert_int_equal(admin(args), 0);
+    assert_int_equal(strncmp(output, "sim reader ", 11), 0); /* the banner comes first */
+    assert_output_has("  card     …7181 (7 bytes)");
+    assert_output_has("removed");
+    assert_output_has("reader up");
+    snprintf(text, sizeof(text), "[reader]\ndriver = libnfc\nconnstring = pn532_uart:%s/gone\n",
+             dir);
+    test_write_file(dir, "down.ini", text, ini, sizeof(ini));
+    snprintf(args, sizeof(args), "--config '%s' reader-test --seconds 1", ini);
+    assert_int_equal(admin(args), 1);
+    assert_output_has("reader DOWN: ");
+    assert_output_has("/gone: device path gone (unplugged, or the udev rule is missing)");
+    assert_output_has("cpd-admin: the reader never came up (its reasons are above)");
+}
+
 static void test_a_retired_kiosk_is_anchored(void **state)
 {
     (void)state;
@@ -728,6 +754,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_a_long_report_shows_progress_on_a_terminal, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_a_retired_kiosk_is_anchored, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reader_test, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
