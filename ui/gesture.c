@@ -2,17 +2,22 @@
 
 #include <stdlib.h>
 
-void gesture_press(struct gesture *g, int x, int y)
+void gesture_press(struct gesture *g, long long finger, int x, int y)
 {
     if (g->down)
         return;
-    *g = (struct gesture){.down = true, .x = x, .y = y};
+    *g = (struct gesture){.down = true, .finger = finger, .x = x, .y = y};
 }
 
-enum gesture_kind gesture_release(struct gesture *g, int x, int y, int height, int *tap_x,
-                                  int *tap_y)
+void gesture_cancel(struct gesture *g)
 {
-    if (!g->down)
+    g->down = false;
+}
+
+enum gesture_kind gesture_release(struct gesture *g, long long finger, int x, int y, int height,
+                                  int *tap_x, int *tap_y)
+{
+    if (!g->down || finger != g->finger)
         return GESTURE_NONE;
     g->down = false;
     int dx = abs(x - g->x), dy = y - g->y;

@@ -500,6 +500,8 @@ void kiosk_action(struct kiosk *k, struct view_action a, int64_t now, int64_t mo
 struct view_action kiosk_key_action(const struct kiosk *k, enum gfx_key key, char ch)
 {
     struct view_action none = {ACT_NONE, 0};
+    if (key == KEY_CHAR && k->opt.keys_are_a_reader)
+        return none;
     if (k->mode == KM_TRAINER)
         return trainer_key_action(k->trainer, key, ch);
     if (k->mode == KM_CHOOSE)

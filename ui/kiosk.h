@@ -27,6 +27,11 @@ struct kiosk_options {
     int evaluation_seconds;   /* a sign-out asks "How useful was tonight?" this long; 0: never */
     const char *fire_wardens; /* staff numbers (spaces or commas): their tap offers the roll call */
     bool can_print;           /* a printer is configured: the roll call has Print */
+    /* A keyboard-wedge reader types here: a printable key is the reader's, never a person's
+     * (SDL gives the key before its text, so a scan's first character would press a button —
+     * answer the evaluation of the person before, approve, undo). Touch is the kiosk's input;
+     * Enter, Escape, Backspace and the page keys still work. */
+    bool keys_are_a_reader;
     const uint8_t *site_key;
     const char *clock_state; /* written into events: "synced", "unsynced", "demo" */
     const char *boot_id;     /* this boot's (clock_boot_id), for the clock check; "" in the demo */

@@ -18,8 +18,9 @@
 #include "core/services/trainer_ops.h"
 #include "ui/panel.h"
 
-#define US_PER_MIN INT64_C(60000000)
-#define LIST_MAX   512 /* rows a list holds; beyond that it says how many more there are */
+#define US_PER_MIN     INT64_C(60000000)
+#define PRINT_AGAIN_US (INT64_C(15) * 1000000)
+#define LIST_MAX       512 /* rows a list holds; beyond that it says how many more there are */
 
 enum menu_item {
     M_REGISTER,
@@ -89,6 +90,7 @@ struct trainer {
     char note[VIEW_TEXT];       /* by hand: the reason as recorded */
     int64_t at_us;              /* by hand: when they came or went */
     int64_t at_lo_us, at_hi_us; /* … within these */
+    bool had_attendance;        /* by hand: they had been here tonight already */
     int64_t approving[8];       /* the CPI sessions the approval on screen is about */
     int n_approving;
     char old_badges[VIEW_BUTTONS][5]; /* the person's working badges (last 4), when enrolling */
@@ -101,6 +103,7 @@ struct trainer {
     bool roll_only;          /* opened by a fire warden: the roll call and nothing else */
     bool print_requested;    /* Print touched on the roll call */
     char printed[VIEW_TEXT]; /* what came of the last Print, said on the list */
+    int64_t printed_at_us;
 
     struct report risk; /* the at-risk list on screen: a touched row shows its whole text */
 
@@ -193,6 +196,7 @@ void trainer_close(struct trainer *t)
 {
     t->roll_only = false;
     t->print_requested = false;
+    t->printed_at_us = 0;
     t->printed[0] = '\0';
     report_free(&t->risk);
     report_free(&t->roll);
@@ -259,6 +263,7 @@ const struct report *trainer_roll_call(const struct trainer *t)
 
 void trainer_printed(struct trainer *t, bool ok, const char *why, int64_t now)
 {
+    t->printed_at_us = now;
     char at[8];
     format_time(now, at);
     if (ok)
@@ -1248,8 +1253,10 @@ static void choose_reason(struct trainer *t, int reason, int64_t now)
     t->at_lo_us = t->session.start_us - r->open_before_min * US_PER_MIN;
     t->at_hi_us = t->session.end_us + r->checkout_after_min * US_PER_MIN;
     struct attendance a;
-    if (!in && store_attendance_get(t->opt.store, t->person.id, t->session.id, &a) == STORE_OK &&
-        a.in_us > t->at_lo_us)
+    t->had_attendance =
+        store_attendance_get(t->opt.store, t->person.id, t->session.id, &a) == STORE_OK &&
+        a.in_us != 0 && !(a.flags & ATT_VOID);
+    if (!in && t->had_attendance && a.in_us > t->at_lo_us)
         t->at_lo_us = a.in_us;
     if (now < t->at_hi_us)
         t->at_hi_us = now - now % US_PER_MIN;
@@ -1323,6 +1330,15 @@ static void record_by_hand(struct trainer *t, int64_t now, int64_t mono)
     bool in = t->flow == FLOW_SIGN_IN, flag = false;
     struct trainer_act a = act(t, now, mono);
     int err = trainer_sign_by_hand(&a, in, &t->person, &t->session, t->note, t->at_us, &flag);
+    if (err == STORE_ECONSTRAINT || err == STORE_EINVALID) { /* refused, not a fault */
+        message(t, TONE_V_WARNING, "Not recorded", now);
+        panel_message_line(&t->panel, "%s",
+                           err == STORE_ECONSTRAINT
+                               ? "They were signed in to another session at that time: put that "
+                                 "one right first (its register)."
+                               : "That time is outside tonight's session.");
+        return;
+    }
     if (err != STORE_OK) {
         fail(t, err,
              in ? "the sign-in by hand was not recorded" : "the sign-out by hand was not recorded");
@@ -1339,9 +1355,11 @@ static void record_by_hand(struct trainer *t, int64_t now, int64_t mono)
     panel_message_line(&t->panel, "%s, at %s%s", t->session.title, at,
                        flag ? (in ? " (late)" : " (early)") : "");
     panel_message_line(&t->panel, "Reason: %s — recorded by %s", t->note, t->who.name);
-    /* A sign-in by mistake is undone by voiding it (an event with who and why); a sign-out at
-     * the wrong time is put right from the register. */
-    if (in)
+    /* A sign-in by mistake is undone by voiding it (an event with who and why) — only when it
+     * made a new attendance: voiding one they had already would lose their real time here. A
+     * sign-out at the wrong time, or a sign-in over an earlier one, is put right from the
+     * register. */
+    if (in && !t->had_attendance)
         panel_button(&t->panel, HAND_UNDO, "Undo", "It was a mistake", true, TONE_V_NEUTRAL);
     panel_button(&t->panel, HAND_CANCEL, "Done", "", true, TONE_V_OK);
 }
@@ -1591,7 +1609,10 @@ static void list_action(struct trainer *t, struct view_action a, int64_t now, in
         return;
     }
     if (a.kind == ACT_EXTRA && t->flow == FLOW_EVACUATION && t->opt.can_print) {
-        t->print_requested = true; /* the app prints; trainer_printed says how it went */
+        /* the app prints; trainer_printed says how it went. Once in 15 s: a second touch
+         * while the first copy comes out is not a second copy, nor another wait on lp. */
+        if (!t->printed_at_us || now - t->printed_at_us >= PRINT_AGAIN_US)
+            t->print_requested = true;
         return;
     }
     const struct panel_item *it = a.kind == ACT_ROW ? panel_selectable(&t->panel, a.index) : NULL;

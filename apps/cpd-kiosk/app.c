@@ -440,6 +440,12 @@ static void frame(struct app *a, int64_t now)
     demo_legend(a, &a->view);
     if (!a->dirty && memcmp(&a->view, &a->last, sizeof(a->view)) == 0)
         return;
+    /* Another screen under a finger still down (a badge, a timeout): its lift is not a touch on
+     * the new one (a held "5" is not the next person's evaluation). The clock ticking is not
+     * another screen. */
+    if (a->view.screen != a->last.screen || strcmp(a->view.headline, a->last.headline) != 0 ||
+        strcmp(a->view.title, a->last.title) != 0)
+        gfx_cancel_press(a->gfx);
     screens_build(&a->view, &a->screen);
     gfx_present(a->gfx, &a->screen.draw);
     a->last = a->view;
@@ -616,6 +622,7 @@ int app_run(struct app_options *opt)
         .evaluation_seconds = opt->cfg.display.evaluation ? opt->cfg.display.evaluation_seconds : 0,
         .fire_wardens = opt->cfg.kiosk.fire_wardens,
         .can_print = opt->cfg.kiosk.printer[0] != '\0',
+        .keys_are_a_reader = opt->cfg.reader.driver == READER_DRIVER_KEYBOARD,
         .site_key = opt->keys->site,
         .clock_state = opt->demo        ? "demo"
                        : clock_synced() ? "synced"

@@ -163,22 +163,12 @@ static int overlaps_another(const struct correction *c, const struct person *per
                             const struct session *session, int64_t in_us, int64_t out_us,
                             const char **why)
 {
-    struct session *sessions = NULL;
-    struct attendance *rows = NULL;
-    size_t n = 0;
-    int err = lists_attendance_of(c->store, person->id, &sessions, &rows, &n);
-    int64_t until = out_us ? out_us : session->end_us;
-    for (size_t i = 0; i < n && err == STORE_OK; i++) {
-        const struct attendance *a = &rows[i];
-        int64_t a_until = a->out_us ? a->out_us : sessions[i].end_us;
-        if (sessions[i].id == session->id || a->in_us == 0 || (a->flags & ATT_VOID) ||
-            a->in_us >= until || in_us >= a_until)
-            continue;
+    bool found = false;
+    int err = lists_at_another_session(c->store, person->id, session, in_us, out_us, &found);
+    if (err == STORE_OK && found) {
         *why = "the person was at another session then (void that one first if it was wrong)";
         err = STORE_EINVALID;
     }
-    free(sessions);
-    free(rows);
     return err;
 }
 

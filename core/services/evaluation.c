@@ -28,8 +28,9 @@ int evaluation_record(struct store *store, const char *clock_state, const struct
         return STORE_EINVALID;
     struct attendance a;
     int err = store_attendance_get(store, person->id, session->id, &a);
-    if (err == STORE_ENOTFOUND || (err == STORE_OK && a.in_us == 0))
-        return STORE_EINVALID; /* only someone who was there says how it was */
+    if (err == STORE_ENOTFOUND ||
+        (err == STORE_OK && (a.in_us == 0 || a.out_us == 0 || (a.flags & ATT_VOID))))
+        return STORE_EINVALID; /* only someone who was there, and has left, says how it was */
     struct answered answered = {.session = session->code};
     if (err == STORE_OK)
         err = store_events_of(store, person->staff_no, find_answer, &answered);
@@ -64,20 +65,92 @@ static void count(struct evaluation_tally *t, int score)
     t->sum += score;
 }
 
-static int tally_one(void *ctx, const struct event *e)
+/* The answers that count: up to at_us, of one session (or all), the first of each person for
+ * a session (another kiosk's second answer does not count twice), and not for an attendance
+ * voided since (they were not there). */
+struct answer {
+    char person[DOMAIN_CODE_MAX];
+    char session[DOMAIN_CODE_MAX];
+    int score;
+};
+
+struct answers {
+    int64_t at_us;
+    const char *session; /* NULL: every session */
+    struct answer *list;
+    size_t n, cap;
+    int err;
+};
+
+static int collect(void *ctx, const struct event *e)
 {
-    struct evaluation_tally *t = ctx;
+    struct answers *a = ctx;
     int score = score_of(e);
-    if (score && strcmp(e->session, t->session) == 0)
-        count(t, score);
+    if (!score || e->wall_us > a->at_us || (a->session && strcmp(e->session, a->session) != 0))
+        return 0;
+    for (size_t i = 0; i < a->n; i++) {
+        if (strcmp(a->list[i].person, e->person) == 0 &&
+            strcmp(a->list[i].session, e->session) == 0)
+            return 0; /* the first answer stands */
+    }
+    if (a->n == a->cap) {
+        size_t cap = a->cap ? 2 * a->cap : 64;
+        struct answer *grown = realloc(a->list, cap * sizeof(*grown));
+        if (!grown) {
+            a->err = STORE_ENOMEM;
+            return CPD_STOP;
+        }
+        a->list = grown;
+        a->cap = cap;
+    }
+    struct answer *x = &a->list[a->n++];
+    utf8_copy(x->person, sizeof(x->person), e->person);
+    utf8_copy(x->session, sizeof(x->session), e->session);
+    x->score = score;
     return 0;
+}
+
+static int still_attended(struct store *store, const struct answer *x, bool *yes)
+{
+    struct person p;
+    struct session s;
+    struct attendance a;
+    int err = store_person_by_staff_no(store, x->person, &p);
+    if (err == STORE_OK)
+        err = store_session_by_code(store, x->session, &s);
+    if (err == STORE_OK)
+        err = store_attendance_get(store, p.id, s.id, &a);
+    *yes = err == STORE_OK && a.in_us != 0 && !(a.flags & ATT_VOID);
+    return err == STORE_ENOTFOUND ? STORE_OK : err;
+}
+
+static int answers_of(struct store *store, int64_t at_us, const char *session, struct answers *out)
+{
+    *out = (struct answers){.at_us = at_us, .session = session};
+    int err = store_events_of_type(store, EV_EVALUATION, collect, out);
+    if (err == CPD_STOP || err == STORE_OK)
+        err = out->err;
+    size_t keep = 0;
+    for (size_t i = 0; i < out->n && err == STORE_OK; i++) {
+        bool yes = false;
+        err = still_attended(store, &out->list[i], &yes);
+        if (yes)
+            out->list[keep++] = out->list[i];
+    }
+    out->n = keep;
+    return err;
 }
 
 int evaluation_tally_of(struct store *store, const char *session_code, struct evaluation_tally *out)
 {
     memset(out, 0, sizeof(*out));
     utf8_copy(out->session, sizeof(out->session), session_code);
-    return store_events_of_type(store, EV_EVALUATION, tally_one, out);
+    struct answers a;
+    int err = answers_of(store, INT64_MAX, session_code, &a);
+    for (size_t i = 0; i < a.n && err == STORE_OK; i++)
+        count(out, a.list[i].score);
+    free(a.list);
+    return err;
 }
 
 /* "4.3": the average to one decimal, rounded half up. */
@@ -98,38 +171,24 @@ void evaluation_words(const struct evaluation_tally *t, char *out, size_t cap)
                  t->answers == 1 ? "answer" : "answers", avg, EVALUATION_SCORES);
 }
 
-struct tallies {
-    int64_t at_us;
-    struct evaluation_tally *list;
-    size_t n, cap;
-    int err;
-};
-
-static int tally_all(void *ctx, const struct event *e)
+/* The answers, per session, in the order sessions were first answered. */
+static int tally_sessions(const struct answers *a, struct evaluation_tally **out, size_t *n)
 {
-    struct tallies *t = ctx;
-    int score = score_of(e);
-    if (!score || e->wall_us > t->at_us)
-        return 0;
-    size_t i = 0;
-    while (i < t->n && strcmp(t->list[i].session, e->session) != 0)
-        i++;
-    if (i == t->n) {
-        if (t->n == t->cap) {
-            size_t cap = t->cap ? 2 * t->cap : 32;
-            struct evaluation_tally *grown = realloc(t->list, cap * sizeof(*grown));
-            if (!grown) {
-                t->err = STORE_ENOMEM;
-                return CPD_STOP;
-            }
-            t->list = grown;
-            t->cap = cap;
-        }
-        memset(&t->list[t->n], 0, sizeof(t->list[0]));
-        utf8_copy(t->list[t->n++].session, sizeof(t->list[0].session), e->session);
+    *out = NULL;
+    *n = 0;
+    struct evaluation_tally *list = a->n ? calloc(a->n, sizeof(*list)) : NULL;
+    if (a->n && !list)
+        return STORE_ENOMEM;
+    for (size_t i = 0; i < a->n; i++) {
+        size_t k = 0;
+        while (k < *n && strcmp(list[k].session, a->list[i].session) != 0)
+            k++;
+        if (k == *n)
+            utf8_copy(list[(*n)++].session, sizeof(list[0].session), a->list[i].session);
+        count(&list[k], a->list[i].score);
     }
-    count(&t->list[i], score);
-    return 0;
+    *out = list;
+    return STORE_OK;
 }
 
 struct dated {
@@ -152,11 +211,16 @@ int report_evaluations(struct store *store, int64_t at_us, struct report *out)
     memset(out, 0, sizeof(*out));
     out->n_columns = (int)(sizeof(columns) / sizeof(columns[0]));
     memcpy(out->columns, columns, sizeof(columns));
-    struct tallies t = {.at_us = at_us};
+    struct answers given;
+    struct {
+        struct evaluation_tally *list;
+        size_t n;
+    } t = {NULL, 0};
     struct dated *rows = NULL;
-    int err = store_events_of_type(store, EV_EVALUATION, tally_all, &t);
-    if (err == CPD_STOP || err == STORE_OK)
-        err = t.err;
+    int err = answers_of(store, at_us, NULL, &given);
+    if (err == STORE_OK)
+        err = tally_sessions(&given, &t.list, &t.n);
+    free(given.list);
     if (err == STORE_OK && t.n && !(rows = calloc(t.n, sizeof(*rows))))
         err = STORE_ENOMEM;
     for (size_t i = 0; i < t.n && err == STORE_OK; i++) {

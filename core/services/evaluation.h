@@ -18,8 +18,11 @@ struct evaluation_tally {
     int sum;
 };
 
-/* Records the person's answer for the session. STORE_EINVALID for a score outside 1–5, and for
- * a second answer (the first stands); nothing is recorded then. */
+/* Records the person's answer for the session they attended and signed out of. STORE_EINVALID
+ * for a score outside 1–5, for someone not (or no longer) signed out of it, and for a second
+ * answer (the first stands); nothing is recorded then. Counting (tally, report) takes the first
+ * answer of each person for a session — another kiosk's second does not count twice — and none
+ * for an attendance voided since. */
 int evaluation_record(struct store *store, const char *clock_state, const struct person *person,
                       const struct session *session, int score, int64_t now_us, int64_t mono_us);
 /* The answers given for one session. */

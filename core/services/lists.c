@@ -76,3 +76,24 @@ int lists_external_for(struct store *store, int64_t person_id, struct external_c
     }
     return err;
 }
+
+int lists_at_another_session(struct store *store, int64_t person_id, const struct session *session,
+                             int64_t in_us, int64_t out_us, bool *found)
+{
+    struct session *sessions = NULL;
+    struct attendance *rows = NULL;
+    size_t n = 0;
+    *found = false;
+    int err = lists_attendance_of(store, person_id, &sessions, &rows, &n);
+    int64_t until = out_us ? out_us : session->end_us;
+    for (size_t i = 0; i < n && err == STORE_OK; i++) {
+        const struct attendance *a = &rows[i];
+        int64_t a_until = a->out_us ? a->out_us : sessions[i].end_us;
+        if (sessions[i].id != session->id && a->in_us != 0 && !(a->flags & ATT_VOID) &&
+            a->in_us < until && in_us < a_until)
+            *found = true;
+    }
+    free(sessions);
+    free(rows);
+    return err;
+}

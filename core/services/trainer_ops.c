@@ -35,9 +35,21 @@ int trainer_sign_by_hand(const struct trainer_act *a, bool sign_in, const struct
         at_us > session->end_us + r->checkout_after_min * US_PER_MIN)
         return STORE_EINVALID;
     struct attendance was;
-    if (!sign_in && store_attendance_get(a->store, person->id, session->id, &was) == STORE_OK &&
-        was.in_us != 0 && at_us < was.in_us)
+    int err = store_attendance_get(a->store, person->id, session->id, &was);
+    if (err != STORE_OK && err != STORE_ENOTFOUND)
+        return err;
+    bool there = err == STORE_OK && was.in_us != 0 && !(was.flags & ATT_VOID);
+    if (!sign_in && there && at_us < was.in_us)
         return STORE_EINVALID; /* out before they came */
+    /* One place at a time: not in by hand while they were at another session. */
+    bool elsewhere = false;
+    err = lists_at_another_session(a->store, person->id, session,
+                                   sign_in ? at_us : (there ? was.in_us : at_us),
+                                   sign_in ? 0 : at_us, &elsewhere);
+    if (err != STORE_OK)
+        return err;
+    if (elsewhere)
+        return STORE_ECONSTRAINT;
     *flagged = sign_in ? at_us > session->start_us + r->late_after_min * US_PER_MIN
                        : at_us < session->end_us - r->early_before_min * US_PER_MIN;
     struct payload_field f[] = {PAYLOAD_INT_FIELD("at_us", at_us),

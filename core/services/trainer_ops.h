@@ -23,8 +23,9 @@ struct trainer_act {
 /* A sign-in (sign_in) or sign-out by hand at a session, at at_us (0: now) — when the person
  * really came or went, which may be before the kiosk was on. at_us must not be after now, nor
  * outside the session's sign-in window (start − open window … end + checkout window), nor (a
- * sign-out) before they came: else STORE_EINVALID and nothing is recorded. *flagged: late or
- * early by the rules. */
+ * sign-out) before they came: else STORE_EINVALID and nothing is recorded. STORE_ECONSTRAINT
+ * when they were at another session then (one place at a time). *flagged: late or early by the
+ * rules. */
 int trainer_sign_by_hand(const struct trainer_act *act, bool sign_in, const struct person *person,
                          const struct session *session, const char *reason, int64_t at_us,
                          bool *flagged);

@@ -14,8 +14,8 @@
 static enum gesture_kind stroke(int x0, int y0, int x1, int y1, int *tx, int *ty)
 {
     struct gesture g = {0};
-    gesture_press(&g, x0, y0);
-    return gesture_release(&g, x1, y1, H, tx, ty);
+    gesture_press(&g, 1, x0, y0);
+    return gesture_release(&g, 1, x1, y1, H, tx, ty);
 }
 
 static void test_a_tap_acts_where_it_went_down(void **state)
@@ -51,13 +51,17 @@ static void test_presses_pair_with_releases(void **state)
     (void)state;
     struct gesture g = {0};
     int x = 0, y = 0;
-    assert_int_equal(gesture_release(&g, 10, 10, H, &x, &y), GESTURE_NONE); /* no press */
-    gesture_press(&g, 100, 100);
-    gesture_press(&g, 500, 700); /* a second finger: ignored */
-    assert_int_equal(gesture_release(&g, 100, 100, H, &x, &y), GESTURE_TAP);
+    assert_int_equal(gesture_release(&g, 1, 10, 10, H, &x, &y), GESTURE_NONE); /* no press */
+    gesture_press(&g, 1, 100, 100);
+    gesture_press(&g, 2, 500, 700); /* a second finger: ignored */
+    assert_int_equal(gesture_release(&g, 2, 500, 700, H, &x, &y), GESTURE_NONE); /* its release */
+    assert_int_equal(gesture_release(&g, 1, 100, 100, H, &x, &y), GESTURE_TAP);
     assert_int_equal(x, 100);
     assert_int_equal(y, 100);
-    assert_int_equal(gesture_release(&g, 500, 700, H, &x, &y), GESTURE_NONE); /* its release */
+    /* The screen changed under the finger: its release does nothing. */
+    gesture_press(&g, 1, 300, 300);
+    gesture_cancel(&g);
+    assert_int_equal(gesture_release(&g, 1, 300, 300, H, &x, &y), GESTURE_NONE);
 }
 
 int main(void)

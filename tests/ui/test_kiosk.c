@@ -412,6 +412,28 @@ static void test_a_sign_in_by_hand_can_be_undone(void **state)
     act(f, ACT_ROW, row(f, "Chloe Barlow"));
 }
 
+/* Signed in by hand over an attendance they already had: no Undo (voiding it would lose their
+ * real time here); put right from the register instead. */
+static void test_no_undo_over_a_real_attendance(void **state)
+{
+    struct fixture *f = *state;
+    at(f, "2023-09-13 15:10");
+    badge(f, GARETH);
+    at(f, "2023-09-13 16:00");
+    badge(f, GARETH);
+    later(f, 2 * S);
+    badge(f, GARETH); /* signed out early */
+    at(f, "2023-09-13 16:30");
+    unlock(f);
+    act(f, ACT_BUTTON, button(f, "Sign someone in"));
+    act(f, ACT_ROW, row(f, "Gareth Lomax"));
+    act(f, ACT_BUTTON, button(f, "Forgot badge"));
+    act(f, ACT_BUTTON, button(f, "Sign in at 16:30"));
+    assert_string_equal(view(f)->headline, "Signed in by hand");
+    for (int i = 0; i < f->v.n_buttons; i++)
+        assert_null(strstr(f->v.buttons[i].label, "Undo"));
+}
+
 static void type(struct fixture *f, const char *text)
 {
     for (const char *p = text; *p; p++)
@@ -486,6 +508,25 @@ static void test_how_useful_was_tonight(void **state)
     assert_int_equal(f->v.n_buttons, 5);
     assert_int_equal(f->v.seconds_left, 8);
     assert_int_equal(kiosk_key_action(f->kiosk, KEY_CHAR, '4').kind, ACT_BUTTON);
+    {
+        /* … but not with a keyboard-wedge reader, whose scans type digits here. */
+        struct kiosk *k = f->kiosk;
+        struct kiosk_options o = {.store = f->k.store,
+                                  .rules = &f->cfg.rules,
+                                  .site = f->cfg.kiosk.site,
+                                  .result_seconds = 5,
+                                  .evaluation_seconds = 8,
+                                  .keys_are_a_reader = true,
+                                  .site_key = f->k.keys.site,
+                                  .clock_state = "synced",
+                                  .boot_id = "test-boot"};
+        assert_int_equal(kiosk_new(&o, &f->kiosk), STORE_OK);
+        for (char c = '0'; c <= '9'; c++)
+            assert_int_equal(kiosk_key_action(f->kiosk, KEY_CHAR, c).kind, ACT_NONE);
+        assert_int_equal(kiosk_key_action(f->kiosk, KEY_ESCAPE, 0).kind, ACT_BACK);
+        kiosk_free(f->kiosk);
+        f->kiosk = k;
+    }
     act(f, ACT_BUTTON, 3);
     assert_int_equal(store_last_event_of(f->k.store, "BIT0004", &e), STORE_OK);
     assert_int_equal(e.type, EV_EVALUATION);
@@ -579,6 +620,11 @@ static void test_a_fire_warden_opens_the_roll_call(void **state)
     assert_non_null(strstr(view(f)->subtitle, "not printed: lp: The printer or class does not"));
     kiosk_printed(f->kiosk, true, "", f->now);
     assert_non_null(strstr(view(f)->subtitle, "sent to the printer at 15:10"));
+    act(f, ACT_EXTRA, 0); /* touched again at once: one copy */
+    assert_false(kiosk_take_print_request(f->kiosk));
+    later(f, 16 * S);
+    act(f, ACT_EXTRA, 0);
+    assert_true(kiosk_take_print_request(f->kiosk));
     /* Nothing else behind it: no menu; it stays up through a long drill, then locks. */
     later(f, 20 * 60 * S);
     assert_int_equal(view(f)->screen, SCREEN_TABLE);
@@ -1083,6 +1129,7 @@ int main(void)
         T(test_manual_sign_in_is_its_own_event),
         T(test_by_hand_asks_when_and_can_be_cancelled),
         T(test_a_sign_in_by_hand_can_be_undone),
+        T(test_no_undo_over_a_real_attendance),
         T(test_other_takes_a_note_and_lists_find_names),
         T(test_how_useful_was_tonight),
         T(test_a_fire_warden_opens_the_roll_call),

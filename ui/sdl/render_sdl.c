@@ -398,15 +398,15 @@ static enum gfx_key map_key(SDL_Keycode k, char *ch)
 }
 
 /* A press waits for its release: a tap acts where it went down, a swipe pages the list. */
-static int pointer(struct gfx *g, bool down, int x, int y, struct gfx_input *in)
+static int pointer(struct gfx *g, long long finger, bool down, int x, int y, struct gfx_input *in)
 {
     if (down) {
-        gesture_press(&g->gesture, x, y);
+        gesture_press(&g->gesture, finger, x, y);
         return 0;
     }
     int w = 0, h = 0;
     gfx_size(g, &w, &h);
-    switch (gesture_release(&g->gesture, x, y, h, &in->x, &in->y)) {
+    switch (gesture_release(&g->gesture, finger, x, y, h, &in->x, &in->y)) {
     case GESTURE_TAP:
         in->kind = INPUT_POINTER;
         return 1;
@@ -445,13 +445,13 @@ static int translate(struct gfx *g, const SDL_Event *e, struct gfx_input *in)
     case SDL_MOUSEBUTTONUP:
         if (e->button.which == SDL_TOUCH_MOUSEID || e->button.button != SDL_BUTTON_LEFT)
             return 0;
-        return pointer(g, e->type == SDL_MOUSEBUTTONDOWN, e->button.x, e->button.y, in);
+        return pointer(g, -1, e->type == SDL_MOUSEBUTTONDOWN, e->button.x, e->button.y, in);
     case SDL_FINGERDOWN:
     case SDL_FINGERUP: {
         int w = 0, h = 0;
         gfx_size(g, &w, &h);
-        return pointer(g, e->type == SDL_FINGERDOWN, (int)(e->tfinger.x * (float)w),
-                       (int)(e->tfinger.y * (float)h), in);
+        return pointer(g, (long long)e->tfinger.fingerId, e->type == SDL_FINGERDOWN,
+                       (int)(e->tfinger.x * (float)w), (int)(e->tfinger.y * (float)h), in);
     }
     case SDL_WINDOWEVENT:
         if (e->window.event == SDL_WINDOWEVENT_SIZE_CHANGED) {
@@ -491,6 +491,11 @@ int gfx_wait(struct gfx *g, int timeout_ms, struct gfx_input *in)
         if (timeout_ms >= 0 && (int)(SDL_GetTicks() - start) >= timeout_ms)
             return 0;
     }
+}
+
+void gfx_cancel_press(struct gfx *g)
+{
+    gesture_cancel(&g->gesture);
 }
 
 void gfx_wake(struct gfx *g)

@@ -54,6 +54,8 @@ void gfx_size(struct gfx *gfx, int *w, int *h);
 int gfx_present(struct gfx *gfx, const struct draw_list *list);
 /* Waits up to timeout_ms (-1: forever) for input; 1 with *in filled, 0 on timeout. */
 int gfx_wait(struct gfx *gfx, int timeout_ms, struct gfx_input *in);
+/* The screen changed under a finger still down: its release is not a tap on the new one. */
+void gfx_cancel_press(struct gfx *gfx);
 /* Any thread: makes gfx_wait return INPUT_WAKE. */
 void gfx_wake(struct gfx *gfx);
 /* A short tone; returns the bytes of audio queued (0 when sound is off or there is no audio

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -107,6 +108,28 @@ static void test_refused_in_lps_words(void **state)
     report_free(&r);
 }
 
+/* lp's last word after a blank line or a flood, and a child of lp that keeps the pipe open:
+ * said, and the kiosk does not wait on the child. */
+static void test_what_lp_says_whatever_it_does(void **state)
+{
+    (void)state;
+    fake_lp("printf '\\nlp: Unable to connect to server\\n\\n' >&2; exit 1");
+    struct report r;
+    roll(&r);
+    char why[256] = "";
+    assert_int_equal(print_report(&r, &header, "Office", why, sizeof(why)), -1);
+    assert_string_equal(why, "lp: Unable to connect to server");
+    fake_lp("head -c 200000 /dev/zero | tr '\\0' x >&2; echo >&2; echo 'lp: flooded' >&2; exit 1");
+    assert_int_equal(print_report(&r, &header, "Office", why, sizeof(why)), -1);
+    assert_string_equal(why, "lp: flooded");
+    fake_lp("(sleep 30 &) ; echo 'lp: error' >&2; exit 1");
+    time_t t0 = time(NULL);
+    assert_int_equal(print_report(&r, &header, "Office", why, sizeof(why)), -1);
+    assert_true(time(NULL) - t0 < 5);
+    assert_string_equal(why, "lp: error");
+    report_free(&r);
+}
+
 static void test_a_hung_lp_is_given_up(void **state)
 {
     (void)state;
@@ -127,6 +150,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_queued_with_lp, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refused_in_lps_words, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_what_lp_says_whatever_it_does, setup, teardown),
         cmocka_unit_test_setup_teardown(test_a_hung_lp_is_given_up, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -10,6 +10,7 @@
 
 #include <cmocka.h>
 
+#include "core/services/corrections.h"
 #include "core/services/evaluation.h"
 #include "tests/support/testutil.h"
 
@@ -61,11 +62,14 @@ static void test_one_answer_from_someone_who_was_there(void **state)
 {
     struct testkiosk *k = *state;
     attend(k, GARETH, "2023-09-13");
-    int64_t before = events(k);
+    int64_t before;
     assert_int_equal(answer(k, "BIT0004", "cpi-autumn-1", 0), STORE_EINVALID);
     assert_int_equal(answer(k, "BIT0004", "cpi-autumn-1", 6), STORE_EINVALID);
     assert_int_equal(answer(k, "BIT0004", "cpi-autumn-1", -2147483647 - 1), STORE_EINVALID);
     assert_int_equal(answer(k, "BIT0007", "cpi-autumn-1", 5), STORE_EINVALID); /* not there */
+    assert_int_equal(test_tap(k, MEGAN, "2023-09-14 15:10", NULL, NULL), TAP_SIGNED_IN);
+    assert_int_equal(answer(k, "BIT0007", "cpi-autumn-2", 5), STORE_EINVALID); /* still in */
+    before = events(k);
     assert_int_equal(events(k), before);
     assert_int_equal(answer(k, "BIT0004", "cpi-autumn-1", 4), STORE_OK);
     assert_int_equal(answer(k, "BIT0004", "cpi-autumn-1", 1), STORE_EINVALID); /* first stands */
@@ -119,6 +123,41 @@ static void test_the_report_counts_and_averages(void **state)
     assert_int_equal(r.n_rows, 0);
     assert_string_equal(r.lines[1], "0 sessions, 0 answers");
     report_free(&r);
+    /* Joanne's attendance voided (tapped into the wrong session): her answer no longer counts. */
+    struct person joanne;
+    struct session s1;
+    assert_int_equal(store_person_by_staff_no(k->store, "BIT0009", &joanne), STORE_OK);
+    assert_int_equal(store_session_by_code(k->store, "cpi-autumn-1", &s1), STORE_OK);
+    struct correction c = {.store = k->store,
+                           .rules = &k->rules,
+                           .by = "office",
+                           .reason = "wrong session",
+                           .clock_state = "test",
+                           .now_us = test_at("2023-09-15 09:00")};
+    const char *why = "";
+    assert_int_equal(correct_void(&c, &joanne, &s1, &why), STORE_OK);
+    struct evaluation_tally t;
+    assert_int_equal(evaluation_tally_of(k->store, "cpi-autumn-1", &t), STORE_OK);
+    assert_int_equal(t.answers, 2);
+    assert_int_equal(t.sum, 9);
+}
+
+/* Two answers from one person for one session (two kiosks' events merged, as on the ledger's
+ * copy): the first counts, once. */
+static void test_a_second_answer_elsewhere_counts_once(void **state)
+{
+    struct testkiosk *k = *state;
+    attend(k, GARETH, "2023-09-13");
+    assert_int_equal(answer(k, "BIT0004", "cpi-autumn-1", 2), STORE_OK);
+    struct event e;
+    assert_int_equal(event_make(&e, EV_EVALUATION, "BIT0004", "cpi-autumn-1",
+                                test_at("2023-09-13 18:30"), 0, "test", "{\"score\":5}"),
+                     EVENT_OK);
+    assert_int_equal(store_append_event(k->store, &e), STORE_OK);
+    struct evaluation_tally t;
+    assert_int_equal(evaluation_tally_of(k->store, "cpi-autumn-1", &t), STORE_OK);
+    assert_int_equal(t.answers, 1);
+    assert_int_equal(t.sum, 2);
 }
 
 int main(void)
@@ -127,6 +166,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_one_answer_from_someone_who_was_there, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_the_report_counts_and_averages, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_a_second_answer_elsewhere_counts_once, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -132,6 +132,29 @@ static void test_by_hand_at_a_time(void **state)
     assert_int_equal(at.out_us, test_at("2023-09-13 18:15"));
 }
 
+/* One place at a time: not signed in by hand to a session while at another one then. */
+static void test_by_hand_not_in_two_places(void **state)
+{
+    struct fixture *f = *state;
+    /* Sarah taps into the in-class support session, 27 November. */
+    assert_int_equal(test_tap(&f->k, "04:5A:2B:72:1C:6E:80", "2023-11-27 15:40", NULL, NULL),
+                     TAP_SIGNED_IN);
+    struct person sarah;
+    struct session evaluation;
+    assert_int_equal(store_person_by_staff_no(f->k.store, "BIT0001", &sarah), STORE_OK);
+    assert_int_equal(store_session_by_code(f->k.store, "au2-school-evaluation", &evaluation),
+                     STORE_OK);
+    int64_t before = 0, after = 0;
+    assert_int_equal(store_count(f->k.store, "events", &before), STORE_OK);
+    bool flagged = false;
+    struct trainer_act a = act(f, "2023-11-27 15:50");
+    assert_int_equal(
+        trainer_sign_by_hand(&a, true, &sarah, &evaluation, "Forgot badge", 0, &flagged),
+        STORE_ECONSTRAINT);
+    assert_int_equal(store_count(f->k.store, "events", &after), STORE_OK);
+    assert_int_equal(after, before);
+}
+
 static void test_approve_only_what_needs_it(void **state)
 {
     struct fixture *f = *state;
@@ -176,6 +199,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_sign_in_and_out_by_hand, setup, teardown),
         cmocka_unit_test_setup_teardown(test_by_hand_at_a_time, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_by_hand_not_in_two_places, setup, teardown),
         cmocka_unit_test_setup_teardown(test_approve_only_what_needs_it, setup, teardown),
         cmocka_unit_test_setup_teardown(test_an_enrolled_badge_signs_in, setup, teardown),
     };
