@@ -495,6 +495,19 @@ static void ask_fix(struct trainer *t, int64_t person_id, int64_t now)
     stay(t, now);
 }
 
+/* A correction made here: by this trainer, for this reason, now. */
+static struct correction correction_by(const struct trainer *t, const char *reason, int64_t now,
+                                       int64_t mono)
+{
+    return (struct correction){.store = t->opt.store,
+                               .rules = t->opt.rules,
+                               .by = t->who.name,
+                               .reason = reason,
+                               .clock_state = t->opt.clock_state,
+                               .now_us = now,
+                               .mono_us = mono};
+}
+
 static void apply_fix(struct trainer *t, enum fix fix, int64_t now, int64_t mono)
 {
     static const char *const reasons_of[] = {[FIX_APPROVE] = "seen in the session by the trainer",
@@ -506,13 +519,7 @@ static void apply_fix(struct trainer *t, enum fix fix, int64_t now, int64_t mono
         show_register(t, now);
         return;
     }
-    struct correction c = {.store = t->opt.store,
-                           .rules = t->opt.rules,
-                           .by = t->who.name,
-                           .reason = reasons_of[fix],
-                           .clock_state = t->opt.clock_state,
-                           .now_us = now,
-                           .mono_us = mono};
+    struct correction c = correction_by(t, reasons_of[fix], now, mono);
     const char *why = "";
     int err = fix == FIX_APPROVE ? correct_approve(&c, &t->person, &t->session, &why)
               : fix == FIX_VOID
@@ -1041,13 +1048,7 @@ static void approve_cpi(struct trainer *t, int64_t person_id, int64_t now, int64
  * for a trainer again. */
 static void undo_approval(struct trainer *t, int64_t now, int64_t mono)
 {
-    struct correction c = {.store = t->opt.store,
-                           .rules = t->opt.rules,
-                           .by = t->who.name,
-                           .reason = "approved by mistake (undone at once)",
-                           .clock_state = t->opt.clock_state,
-                           .now_us = now,
-                           .mono_us = mono};
+    struct correction c = correction_by(t, "approved by mistake (undone at once)", now, mono);
     const char *why = "";
     int err = STORE_OK, undone = 0;
     for (int i = 0; i < t->n_approving && err == STORE_OK; i++) {
@@ -1366,13 +1367,8 @@ static void record_by_hand(struct trainer *t, int64_t now, int64_t mono)
 
 static void undo_by_hand(struct trainer *t, int64_t now, int64_t mono)
 {
-    struct correction c = {.store = t->opt.store,
-                           .rules = t->opt.rules,
-                           .by = t->who.name,
-                           .reason = "signed in by hand by mistake (undone at once)",
-                           .clock_state = t->opt.clock_state,
-                           .now_us = now,
-                           .mono_us = mono};
+    struct correction c =
+        correction_by(t, "signed in by hand by mistake (undone at once)", now, mono);
     const char *why = "";
     int err = correct_void(&c, &t->person, &t->session, &why);
     if (err != STORE_OK) {
@@ -1462,13 +1458,7 @@ static void enrol(struct trainer *t, int replace, int64_t now, int64_t mono)
     }
     const char *why = "";
     if (replace >= 0) {
-        struct correction c = {.store = t->opt.store,
-                               .rules = t->opt.rules,
-                               .by = t->who.name,
-                               .reason = "replaced at the kiosk by a new badge",
-                               .clock_state = t->opt.clock_state,
-                               .now_us = now,
-                               .mono_us = mono};
+        struct correction c = correction_by(t, "replaced at the kiosk by a new badge", now, mono);
         err = correct_revoke_badge(&c, &t->person, t->old_badges[replace], &why);
     }
     if (err != STORE_OK) {
