@@ -32,7 +32,11 @@ static void *loop(void *arg)
         nfc_target t;
         if (nfc_initiator_select_passive_target(b->dev, m, NULL, 0, &t) > 0) {
             b->fn(b->fn_ctx, 1);
-            while (!b->stop && nfc_initiator_target_is_present(b->dev, &t) == NFC_SUCCESS)
+            /* Presence as the reader checks it, by selecting the UID again (libnfc's own check
+             * loses a SAK 20 card left at layer 3): the same work, with nothing around it. */
+            nfc_target again;
+            while (!b->stop && nfc_initiator_select_passive_target(b->dev, m, t.nti.nai.abtUid,
+                                                                   t.nti.nai.szUidLen, &again) > 0)
                 pause_ms(b->poll_ms);
             b->fn(b->fn_ctx, 0);
         }
