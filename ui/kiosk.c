@@ -50,7 +50,8 @@ struct kiosk {
      * committed, so skipping or a failure here never touches it. */
     enum { EVAL_NONE, EVAL_ASKING, EVAL_THANKS, EVAL_NOT_SAVED } eval;
     int eval_score;
-    bool warden; /* the last tap was a fire warden's: the result offers the roll call */
+    bool warden;           /* the last tap was a fire warden's: the result offers the roll call */
+    bool roll_call_behind; /* a badge came during the roll call: its result, then the roll call */
 
     /* The PIN pad. */
     struct person pin_person;
@@ -144,6 +145,22 @@ static void lock(struct kiosk *k)
     trainer_close(k->trainer);
     k->pin_len = 0;
     crypto_wipe(k->pin, sizeof(k->pin));
+}
+
+/* A screen is over: back to the roll call a badge interrupted (people leaving in a drill pass
+ * the kiosk; the warden's list and ticks stay), else to idle — locked, when locking. */
+static void finished(struct kiosk *k, int64_t now, bool locking)
+{
+    bool resume = k->roll_call_behind && trainer_in_roll_call(k->trainer);
+    k->roll_call_behind = false;
+    if (resume) {
+        trainer_resume_roll_call(k->trainer, now);
+        kiosk_enter(k, KM_TRAINER, 0);
+        return;
+    }
+    if (locking)
+        lock(k);
+    kiosk_enter(k, KM_IDLE, 0);
 }
 
 /* Trainer mode's status page: the same facts as the chips, with their reasons. */
@@ -350,7 +367,10 @@ void kiosk_badge(struct kiosk *k, const struct uid *uid, int64_t now, int64_t mo
         return;
     if (k->mode == KM_CHOOSE && memcmp(uid, &k->tap_uid, sizeof(*uid)) != 0)
         left_unchosen(k, now);
-    lock(k); /* a badge in the middle of trainer mode ends it: the kiosk is public */
+    if (k->mode == KM_TRAINER && trainer_in_roll_call(k->trainer))
+        k->roll_call_behind = true; /* the tap, then the roll call again */
+    if (!k->roll_call_behind)
+        lock(k); /* a badge in the middle of trainer mode ends it: the kiosk is public */
     tap(k, uid, 0, now, mono);
 }
 
@@ -432,8 +452,7 @@ static void pin_action(struct kiosk *k, struct view_action a, int64_t now)
         pin_ok(k, now);
         break;
     case ACT_BACK:
-        lock(k);
-        kiosk_enter(k, KM_IDLE, 0);
+        finished(k, now, true);
         break;
     default:
         break;
@@ -476,13 +495,13 @@ void kiosk_action(struct kiosk *k, struct view_action a, int64_t now, int64_t mo
                    a.index < EVALUATION_SCORES)
             evaluate(k, a.index + 1, now, mono);
         else
-            kiosk_enter(k, KM_IDLE, 0);
+            finished(k, now, false);
         break;
     case KM_CHOOSE:
         if (a.kind == ACT_BUTTON && panel_button_id(&k->choose, a.index, &choice))
             tap(k, &k->tap_uid, k->tap->choices[choice].id, now, mono);
         else if (a.kind == ACT_BACK)
-            kiosk_enter(k, KM_IDLE, 0);
+            finished(k, now, false);
         break;
     case KM_PIN:
         pin_action(k, a, now);
@@ -581,8 +600,7 @@ void kiosk_tick(struct kiosk *k, int64_t now, int64_t mono)
     } else if (k->until_us && now >= k->until_us) {
         if (k->mode == KM_CHOOSE)
             left_unchosen(k, now);
-        lock(k);
-        kiosk_enter(k, KM_IDLE, 0);
+        finished(k, now, true);
     }
     int64_t minute = now / US_PER_MIN;
     if (minute != k->idle_minute) {

@@ -110,6 +110,7 @@ struct trainer {
     struct report roll;              /* the roll call's list */
     char (*ticked)[DOMAIN_CODE_MAX]; /* staff numbers ticked as here, until trainer mode locks */
     size_t n_ticked, cap_ticked;
+    int64_t last_tick_us;
     int64_t idle_us; /* how long a screen stays without a touch */
 };
 
@@ -200,7 +201,6 @@ void trainer_close(struct trainer *t)
     t->printed[0] = '\0';
     report_free(&t->risk);
     report_free(&t->roll);
-    t->n_ticked = 0;
     t->idle_us = 0;
     t->open = false;
     t->flow = FLOW_NONE;
@@ -238,8 +238,23 @@ static void open_menu(struct trainer *t, int64_t now)
 
 static void show_evacuation(struct trainer *t, int64_t now);
 
+static void forget_old_ticks(struct trainer *t, int64_t now);
+
+bool trainer_in_roll_call(const struct trainer *t)
+{
+    return t->open && t->flow == FLOW_EVACUATION && t->panel.kind == PANEL_LIST;
+}
+
+void trainer_resume_roll_call(struct trainer *t, int64_t now)
+{
+    t->seen_us = now;
+    if (trainer_in_roll_call(t))
+        show_evacuation(t, now);
+}
+
 void trainer_open_roll_call(struct trainer *t, const struct person *warden, int64_t now)
 {
+    forget_old_ticks(t, now);
     t->who = *warden;
     t->open = true;
     t->seen_us = now;
@@ -583,6 +598,13 @@ static void toggle_tick(struct trainer *t, const char *staff_no)
         t->cap_ticked = cap;
     }
     utf8_printf(t->ticked[t->n_ticked++], DOMAIN_CODE_MAX, "%s", staff_no);
+}
+
+/* Ticks from a roll call long over do not carry into a new one. */
+static void forget_old_ticks(struct trainer *t, int64_t now)
+{
+    if (t->last_tick_us && now - t->last_tick_us >= ROLL_CALL_TICKS_US)
+        t->n_ticked = 0;
 }
 
 static void roll_row(struct trainer *t, int64_t id, const char *name, const char *session,
@@ -1572,6 +1594,7 @@ static void menu_action(struct trainer *t, int item, int64_t now)
         panel_message_line(&t->panel, "Then pick the person it belongs to.");
         break;
     case M_EVACUATION:
+        forget_old_ticks(t, now);
         t->flow = FLOW_EVACUATION;
         show_evacuation(t, now);
         break;
@@ -1619,6 +1642,7 @@ static void list_action(struct trainer *t, struct view_action a, int64_t now, in
     if (t->flow == FLOW_EVACUATION) {
         if (it->id >= 0 && (size_t)it->id < t->roll.n_rows) {
             toggle_tick(t, t->roll.rows[it->id].cells[1]);
+            t->last_tick_us = now;
             show_evacuation(t, now);
         }
         return;

@@ -16,8 +16,12 @@
 #include "ui/store_fault.h"
 #include "ui/view.h"
 
-#define TRAINER_IDLE_US   (INT64_C(60) * 1000000)      /* trainer mode locks after 60 s idle */
-#define ROLL_CALL_IDLE_US (INT64_C(30) * 60 * 1000000) /* a roll call stays up 30 min */
+#define TRAINER_IDLE_US (INT64_C(60) * 1000000) /* trainer mode locks after 60 s idle */
+/* A roll call stays up until it is closed (12 h: a kiosk left on it overnight still locks), and
+ * its ticks outlive trainer mode for ROLL_CALL_TICKS_US after the last one, so a roll call
+ * closed or interrupted by a tap is opened again as it was. */
+#define ROLL_CALL_IDLE_US  (INT64_C(12) * 3600 * 1000000)
+#define ROLL_CALL_TICKS_US (INT64_C(2) * 3600 * 1000000)
 
 struct trainer_options {
     struct store *store;
@@ -39,6 +43,10 @@ void trainer_open(struct trainer *trainer, const struct person *who, int64_t now
 /* Opens the roll call alone, for a fire warden (no PIN: the list and its ticks, nothing else;
  * Back locks). */
 void trainer_open_roll_call(struct trainer *trainer, const struct person *warden, int64_t now_us);
+/* Whether the roll call is on screen (a badge tapped then is shown, then the roll call again). */
+bool trainer_in_roll_call(const struct trainer *trainer);
+/* Back to the roll call after a tap's result, as it was (ticks, page), refreshed. */
+void trainer_resume_roll_call(struct trainer *trainer, int64_t now_us);
 /* True once Print was touched on the roll call (cleared by reading); the list to print, its
  * last column saying who was ticked; then what came of it, said on the list. */
 bool trainer_take_print_request(struct trainer *trainer);

@@ -96,7 +96,12 @@ static void signed_out(const struct tap_result *r, struct tap_text *t)
         if (strcmp(r->summary.items[i].code, r->session.code) == 0)
             tonight = &r->summary.items[i];
     }
-    bool check = tonight && tonight->status == ITEM_REVIEW;
+    /* A trainer checks tonight before it counts: so the item says, or — for a course's session,
+     * which counts with the course — tonight was late or early and is not approved. */
+    const struct attendance *a = r->has_attendance ? &r->attendance : NULL;
+    bool check = (tonight && tonight->status == ITEM_REVIEW) ||
+                 (p && !p->awarded && a && (a->flags & (ATT_LATE | ATT_EARLY)) &&
+                  !(a->flags & ATT_APPROVED));
     head(t, d->early || check ? TONE_WARNING : TONE_OK,
          d->early ? "Signed out early"
          : check  ? "Signed out — a trainer will check tonight"
@@ -110,6 +115,9 @@ static void signed_out(const struct tap_result *r, struct tap_text *t)
         rules_format_quarters(p->credits_q, q);
         snprintf(earned, sizeof(earned), "%s complete: %s credits",
                  p->kind == KIND_CPI_INITIAL ? "CPI" : "MAPA", q);
+    } else if (p && check) {
+        snprintf(earned, sizeof(earned),
+                 "a trainer checks tonight, then it counts when the whole course is done");
     } else if (p) {
         snprintf(earned, sizeof(earned), "it counts when the whole course is done");
     } else if (check) {

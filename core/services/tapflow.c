@@ -311,6 +311,9 @@ void tapflow_describe(const struct tapflow *f, struct tap_result *r)
 {
     if (r->decision.outcome == TAP_NO_SESSION)
         r->has_next = store_next_session(f->store, r->now_us, &r->next) == STORE_OK;
+    if (r->decision.outcome == TAP_SIGNED_OUT && r->has_person)
+        r->has_attendance =
+            store_attendance_get(f->store, r->person.id, r->session.id, &r->attendance) == STORE_OK;
     if (r->has_person && !r->person.trainer && r->person.active)
         r->has_summary =
             tapflow_summary(f->store, f->rules, r->person.id, r->now_us, &r->summary) == STORE_OK;

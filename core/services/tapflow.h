@@ -37,6 +37,8 @@ struct tap_result {
     int64_t seq;              /* the committed event */
     enum clock_verdict clock; /* what the clock check said (not CLOCK_OK: TAP_CLOCK_WRONG) */
     int64_t now_us;
+    bool has_attendance; /* a sign-out: tonight's attendance as it stands now */
+    struct attendance attendance;
     bool forgot_sign_out;     /* their last sign-out was forgotten and closed: say so, once */
     struct session forgotten; /* … in this session */
     bool has_summary;

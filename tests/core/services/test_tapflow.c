@@ -597,6 +597,24 @@ static void test_sweep_closes_every_forgotten_sign_out(void **state)
         assert_null(strstr(f->t.lines[i], "didn't sign out"));
 }
 
+/* Late into a CPI session: the sign-out is amber and says plainly that a trainer checks
+ * tonight (a CPI session counts with the course, so its item never says "review" itself). */
+static void test_a_late_cpi_evening_says_a_trainer_checks_it(void **state)
+{
+    struct fixture *f = *state;
+    assert_int_equal(test_tap(&f->k, JOANNE, "2023-09-13 15:40", NULL, &f->r), TAP_SIGNED_IN);
+    assert_int_equal(test_tap(&f->k, JOANNE, "2023-09-13 18:16", NULL, &f->r), TAP_SIGNED_OUT);
+    assert_string_equal(text(f), "Signed out — a trainer will check tonight");
+    assert_int_equal(f->t.tone, TONE_WARNING);
+    expect_line(&f->t, "155 minutes tonight: a trainer checks tonight, then it counts when the "
+                       "whole course is done");
+    /* On time: green, and the plain course line. */
+    assert_int_equal(test_tap(&f->k, JOANNE, "2023-09-14 15:10", NULL, &f->r), TAP_SIGNED_IN);
+    assert_int_equal(test_tap(&f->k, JOANNE, "2023-09-14 18:16", NULL, &f->r), TAP_SIGNED_OUT);
+    assert_string_equal(text(f), "Signed out");
+    assert_int_equal(f->t.tone, TONE_OK);
+}
+
 static void test_late_arrival_gets_partial_credit(void **state)
 {
     struct fixture *f = *state;
@@ -853,6 +871,7 @@ int main(void)
         T(test_forgotten_sign_out_is_closed_and_flagged),
         T(test_sweep_closes_every_forgotten_sign_out),
         T(test_late_arrival_gets_partial_credit),
+        T(test_a_late_cpi_evening_says_a_trainer_checks_it),
         T(test_random_uid_is_refused),
         T(test_random_uid_accepted_when_configured),
         T(test_unknown_badge),
