@@ -52,6 +52,11 @@ struct kiosk {
     int eval_score;
     bool warden;           /* the last tap was a fire warden's: the result offers the roll call */
     bool roll_call_behind; /* a badge came during the roll call: its result, then the roll call */
+    /* Another badge while someone is choosing: it waits its turn, as tapped (never replacing
+     * their choice), and is done as soon as the choice is over. */
+    bool has_queued;
+    struct uid queued_uid;
+    int64_t queued_now_us, queued_mono_us;
 
     /* The PIN pad. */
     struct person pin_person;
@@ -149,8 +154,15 @@ static void lock(struct kiosk *k)
 
 /* A screen is over: back to the roll call a badge interrupted (people leaving in a drill pass
  * the kiosk; the warden's list and ticks stay), else to idle — locked, when locking. */
+static void tap(struct kiosk *k, const struct uid *uid, int64_t chosen, int64_t now, int64_t mono);
+
 static void finished(struct kiosk *k, int64_t now, bool locking)
 {
+    if (k->has_queued) { /* the badge that waited for a choice: its turn now, as tapped */
+        k->has_queued = false;
+        tap(k, &k->queued_uid, 0, k->queued_now_us, k->queued_mono_us);
+        return;
+    }
     bool resume = k->roll_call_behind && trainer_in_roll_call(k->trainer);
     k->roll_call_behind = false;
     if (resume) {
@@ -365,8 +377,17 @@ void kiosk_badge(struct kiosk *k, const struct uid *uid, int64_t now, int64_t mo
 {
     if (k->mode == KM_TRAINER && trainer_badge(k->trainer, uid, now))
         return;
-    if (k->mode == KM_CHOOSE && memcmp(uid, &k->tap_uid, sizeof(*uid)) != 0)
-        left_unchosen(k, now);
+    if (k->mode == KM_CHOOSE && memcmp(uid, &k->tap_uid, sizeof(*uid)) != 0) {
+        k->has_queued = true; /* the one choosing keeps their screen; this tap waits */
+        k->queued_uid = *uid;
+        k->queued_now_us = now;
+        k->queued_mono_us = mono;
+        return;
+    }
+    if (k->has_queued) { /* the waiting badge first: taps are done in the order they came */
+        k->has_queued = false;
+        tap(k, &k->queued_uid, 0, k->queued_now_us, k->queued_mono_us);
+    }
     if (k->mode == KM_TRAINER && trainer_in_roll_call(k->trainer))
         k->roll_call_behind = true; /* the tap, then the roll call again */
     if (!k->roll_call_behind)
@@ -724,7 +745,13 @@ static void status_chips(const struct kiosk *k, int64_t now, struct view *v)
         v->banner_tone = TONE_V_ERROR;
         utf8_printf(v->banner, sizeof(v->banner),
                     "Please sign the paper register and tell a trainer");
-    } else if (k->lost[0] && now < k->lost_until_us) {
+    } else if (k->mode == KM_CHOOSE && k->has_queued) {
+        v->has_banner = true;
+        v->banner_tone = TONE_V_INFO;
+        utf8_printf(v->banner, sizeof(v->banner),
+                    "Another badge is waiting: it is done as soon as this choice is made");
+    } else if (k->lost[0] && now < k->lost_until_us && k->mode == KM_IDLE) {
+        /* On the idle screen only: not over the next person's own result. */
         v->has_banner = true;
         v->banner_tone = TONE_V_WARNING;
         utf8_printf(v->banner, sizeof(v->banner), "%s", k->lost);

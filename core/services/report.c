@@ -335,6 +335,74 @@ static int in_building(void *ctx, const struct person *p, const struct attendanc
     return 0;
 }
 
+/* Trainers are not signed in (their badge opens trainer mode), but they are in the building:
+ * one who tapped their badge here since the sessions on now opened (less an hour to set up) is
+ * listed, with the session and the time of that tap. */
+struct trainers_ctx {
+    struct store *store;
+    int64_t from, to;
+    const struct session *session; /* on now */
+    const char *site;
+    struct report *report;
+    int err;
+};
+
+static int trainer_here(void *ctx, const struct event *e)
+{
+    struct trainers_ctx *c = ctx;
+    struct person p;
+    if (e->wall_us < c->from || e->wall_us > c->to ||
+        store_person_by_staff_no(c->store, e->person, &p) != STORE_OK || !p.active)
+        return 0;
+    for (size_t i = 0; i < c->report->n_rows; i++) {
+        struct report_row *row = &c->report->rows[i];
+        if (strcmp(row->cells[E_STAFF], p.staff_no) == 0) {
+            if (strcmp(row->cells[E_ROLE], "trainer") == 0) /* a later tap: the latest time */
+                zone_format_local(e->wall_us, row->cells[E_SINCE]);
+            return 0;
+        }
+    }
+    struct report_row *row = report_add_row(c->report);
+    if (!row) {
+        c->err = STORE_ENOMEM;
+        return CPD_STOP;
+    }
+    utf8_copy(row->cells[E_NAME], REPORT_CELL, p.name);
+    utf8_copy(row->cells[E_STAFF], REPORT_CELL, p.staff_no);
+    snprintf(row->cells[E_ROLE], REPORT_CELL, "trainer");
+    utf8_copy(row->cells[E_SESSION], REPORT_CELL, c->session->title);
+    utf8_copy(row->cells[E_ROOM], REPORT_CELL,
+              c->session->location[0] ? c->session->location : c->site);
+    zone_format_local(e->wall_us, row->cells[E_SINCE]);
+    return 0;
+}
+
+static int trainers_in_building(struct store *store, const struct rules *rules,
+                                const struct session *sessions, size_t n, const char *site,
+                                int64_t at_us, struct report *out)
+{
+    const struct session *on = NULL;
+    int64_t from = 0;
+    for (size_t i = 0; i < n; i++) {
+        int64_t opens = sessions[i].start_us - rules->open_before_min * US_PER_MIN;
+        int64_t closes = sessions[i].end_us + rules->checkout_after_min * US_PER_MIN;
+        if (opens <= at_us && at_us <= closes && (!on || opens < from)) {
+            on = &sessions[i];
+            from = opens;
+        }
+    }
+    if (!on)
+        return STORE_OK;
+    struct trainers_ctx c = {.store = store,
+                             .from = from - 60 * US_PER_MIN,
+                             .to = at_us,
+                             .session = on,
+                             .site = site,
+                             .report = out};
+    int err = store_events_of_type(store, EV_TRAINER_BADGE, trainer_here, &c);
+    return err == CPD_STOP || err == STORE_OK ? c.err : err;
+}
+
 int report_evacuation(struct store *store, const struct rules *rules, const char *site,
                       int64_t at_us, struct report *out)
 {
@@ -357,6 +425,8 @@ int report_evacuation(struct store *store, const struct rules *rules, const char
         if (err == CPD_STOP || c.err)
             err = c.err ? c.err : STORE_OK;
     }
+    if (err == STORE_OK)
+        err = trainers_in_building(store, rules, sessions, n, site, at_us, out);
     free(sessions);
     if (err != STORE_OK) {
         report_free(out);

@@ -203,12 +203,31 @@ static void test_choose_by_touch(void **state)
                                      "please tap again");
     later(f, 21 * S); /* and the notice goes by itself */
     assert_false(view(f)->has_banner);
-    /* The next badge comes before she chooses: she is told too. */
+    /* The next badge comes before she chooses: it waits its turn, and she keeps her screen. */
     badge(f, "C2:7F:3A:E5");
     assert_int_equal(view(f)->screen, SCREEN_CHOOSE);
     badge(f, "04:5A:2B:72:1C:6E:80");
+    assert_int_equal(view(f)->screen, SCREEN_CHOOSE);
+    assert_string_equal(f->v.banner,
+                        "Another badge is waiting: it is done as soon as this choice is made");
+    act(f, ACT_BUTTON, 0);
+    assert_string_equal(view(f)->headline, "Signed in"); /* Megan, as she chose */
+    act(f, ACT_OK, 0);
+    assert_int_equal(view(f)->screen, SCREEN_RESULT); /* then Sarah's tap, as it came */
+    assert_string_equal(f->v.headline, "Already signed in");
+    assert_false(f->v.has_banner);
+    /* Waiting through a choice nobody makes: done when it times out; the notice about the one
+     * who walked away is for the idle screen, not over the next person's result. */
+    at(f, "2023-11-27 15:45");
+    badge(f, GARETH); /* booked on neither */
+    assert_int_equal(view(f)->screen, SCREEN_CHOOSE);
+    badge(f, "04:5A:2B:72:1C:6E:80");
+    later(f, 31 * S);
     assert_int_equal(view(f)->screen, SCREEN_RESULT);
-    assert_non_null(strstr(f->v.banner, "Megan Crompton was not signed in"));
+    assert_false(f->v.has_banner);
+    later(f, 6 * S);
+    assert_int_equal(view(f)->screen, SCREEN_IDLE);
+    assert_non_null(strstr(f->v.banner, "Gareth Lomax was not signed in"));
 }
 
 static void test_pin_lockout(void **state)
@@ -589,6 +608,9 @@ static void test_a_fire_warden_opens_the_roll_call(void **state)
 {
     struct fixture *f = *state;
     new_kiosk_with(f, 8, "BIT0099, BIT0004", true);
+    at(f, "2023-09-13 15:05");
+    unlock(f); /* Rachel, running tonight's session, tapped her trainer badge */
+    act(f, ACT_BACK, 0);
     at(f, "2023-09-13 15:10");
     badge(f, MEGAN);
     assert_false(view(f)->roll_call_button); /* not a warden */
@@ -600,10 +622,13 @@ static void test_a_fire_warden_opens_the_roll_call(void **state)
     assert_string_equal(f->v.title, "Roll call: everyone in the building for CPD");
     assert_string_equal(f->v.rows[0].cells[0], "Gareth Lomax (taking the roll call)");
     assert_string_equal(f->v.rows[1].cells[0], "Megan Crompton");
+    /* The trainer running the session is on it too, from her badge's tap. */
+    int rachel = row(f, "Rachel Greenhalgh") - f->v.first_row;
+    assert_string_equal(f->v.rows[rachel].cells[2], "since 15:05");
     assert_string_equal(f->v.extra_label, "Print");
     act(f, ACT_ROW, 1);
     assert_string_equal(view(f)->rows[1].cells[4], "\u2714 here");
-    assert_non_null(strstr(f->v.subtitle, "2 accounted for · 0 still to find"));
+    assert_non_null(strstr(f->v.subtitle, "2 accounted for · 1 still to find"));
     /* Print: the app is asked, with the list as it stands. */
     assert_false(kiosk_take_print_request(f->kiosk));
     act(f, ACT_EXTRA, 0);
@@ -1039,6 +1064,7 @@ static void test_keys(void **state)
     assert_int_equal(a.kind, ACT_BUTTON);
     assert_int_equal(a.index, 1);
     assert_int_equal(kiosk_key_action(f->kiosk, KEY_ESCAPE, 0).kind, ACT_BACK);
+    act(f, ACT_BACK, 0);
     badge(f, RACHEL);
     a = kiosk_key_action(f->kiosk, KEY_CHAR, '7');
     assert_int_equal(a.kind, ACT_DIGIT);
