@@ -632,22 +632,26 @@ static void show_evacuation(struct trainer *t, int64_t now)
         fail(t, err, "cannot read who is in");
     int first = t->flow == FLOW_EVACUATION && t->panel.kind == PANEL_LIST ? t->panel.first : 0;
     panel_list(&t->panel, "Roll call: everyone in the building for CPD", cols, 5);
-    char who[VIEW_CELL];
-    utf8_printf(who, sizeof(who), "%s (taking the roll call)", t->who.name);
-    roll_row(t, -1, who, "", "", "", true);
+    roll_row(t, -1, t->who.name, "taking the roll call", "", "", true);
     int accounted = 1, people = 1;
-    for (size_t i = 0; i < r->n_rows; i++) {
-        struct report_row *x = &r->rows[i];
-        if (strcmp(x->cells[1], t->who.staff_no) == 0)
-            continue; /* the trainer is on the first row */
-        bool here = ticked(t, x->cells[1]);
-        char since[16] = "";
-        if (strlen(x->cells[5]) >= 16)
-            utf8_printf(since, sizeof(since), "since %s", x->cells[5] + 11);
-        roll_row(t, (int64_t)i, x->cells[0], x->cells[3], since, x->cells[4], here);
-        utf8_printf(x->cells[6], REPORT_CELL, "%s", here ? "\u2714 here" : ""); /* on paper too */
-        accounted += here;
-        people++;
+    /* Those still to find first (by surname), then those ticked: the first page is the one to
+     * read out, and a tick moves a name out of the way. */
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t i = 0; i < r->n_rows; i++) {
+            struct report_row *x = &r->rows[i];
+            if (strcmp(x->cells[1], t->who.staff_no) == 0)
+                continue; /* the trainer is on the first row */
+            bool here = ticked(t, x->cells[1]);
+            if (here != (pass == 1))
+                continue;
+            char since[16] = "";
+            if (strlen(x->cells[5]) >= 16)
+                utf8_printf(since, sizeof(since), "since %s", x->cells[5] + 11);
+            roll_row(t, (int64_t)i, x->cells[0], x->cells[3], since, x->cells[4], here);
+            utf8_printf(x->cells[6], REPORT_CELL, "%s", here ? "\u2714 here" : ""); /* on paper */
+            accounted += here;
+            people++;
+        }
     }
     char at[8];
     format_time(now, at);
@@ -1090,8 +1094,8 @@ static void undo_approval(struct trainer *t, int64_t now, int64_t mono)
         return;
     }
     message(t, TONE_V_OK, "Undone", now);
-    panel_message_line(&t->panel, "%s: %d CPI session%s wait for a trainer again.", t->person.name,
-                       undone, undone == 1 ? "" : "s");
+    panel_message_line(&t->panel, "%s: %d CPI %s for a trainer again.", t->person.name, undone,
+                       undone == 1 ? "session waits" : "sessions wait");
 }
 
 static int person_row(void *ctx, const struct person *p, int badges)
@@ -1401,8 +1405,8 @@ static void undo_by_hand(struct trainer *t, int64_t now, int64_t mono)
         return;
     }
     message(t, TONE_V_OK, "Undone", now);
-    panel_message_line(&t->panel, "%s is not signed in to %s: recorded with your name.",
-                       t->person.name, t->session.title);
+    panel_message_line(&t->panel, "%s is not signed in to %s.", t->person.name, t->session.title);
+    panel_message_line(&t->panel, "Recorded with your name.");
 }
 
 static void hand_action(struct trainer *t, enum hand h, int64_t now, int64_t mono)
@@ -1588,6 +1592,7 @@ static void menu_action(struct trainer *t, int item, int64_t now)
         start_flow(t, FLOW_SIGN_OUT, now);
         break;
     case M_ENROL:
+        t->find[0] = '\0'; /* a search made for signing in is not this list's */
         t->flow = FLOW_ENROL;
         t->step = STEP_BADGE;
         message(t, TONE_V_INFO, "Tap the new badge on the reader", now);
@@ -1726,6 +1731,11 @@ void trainer_action(struct trainer *t, struct view_action a, int64_t now, int64_
     }
     if (t->panel.kind == PANEL_KEYBOARD) {
         keyboard_action(t, a, now);
+        return;
+    }
+    /* Back from a screen about a row goes back to that row's list, not to the menu. */
+    if (a.kind == ACT_BACK && t->flow == FLOW_CPI && t->panel.kind != PANEL_LIST) {
+        show_cpi(t, now);
         return;
     }
     if (a.kind == ACT_BACK && t->roll_only) {

@@ -201,7 +201,8 @@ void tap_text_build(const struct tap_result *r, struct tap_text *t)
         add_line(t, "Badge …%s", r->last4);
         break;
     case TAP_RANDOM_UID:
-        head(t, TONE_ERROR, "This card can't sign you in — please use your staff badge");
+        head(t, TONE_ERROR, "Please use your staff badge");
+        add_line(t, "Phones and bank cards can't be used to sign in.");
         break;
     case TAP_INACTIVE:
         head(t, TONE_ERROR, "Badge not active — ask a trainer");

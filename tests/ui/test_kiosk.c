@@ -620,14 +620,19 @@ static void test_a_fire_warden_opens_the_roll_call(void **state)
     act(f, ACT_ROLL_CALL, 0);
     assert_int_equal(view(f)->screen, SCREEN_TABLE);
     assert_string_equal(f->v.title, "Roll call: everyone in the building for CPD");
-    assert_string_equal(f->v.rows[0].cells[0], "Gareth Lomax (taking the roll call)");
+    assert_string_equal(f->v.rows[0].cells[0], "Gareth Lomax");
+    assert_string_equal(f->v.rows[0].cells[1], "taking the roll call");
     assert_string_equal(f->v.rows[1].cells[0], "Megan Crompton");
     /* The trainer running the session is on it too, from her badge's tap. */
     int rachel = row(f, "Rachel Greenhalgh") - f->v.first_row;
     assert_string_equal(f->v.rows[rachel].cells[2], "since 15:05");
     assert_string_equal(f->v.extra_label, "Print");
-    act(f, ACT_ROW, 1);
-    assert_string_equal(view(f)->rows[1].cells[4], "\u2714 here");
+    act(f, ACT_ROW, row(f, "Megan Crompton"));
+    view(f);
+    /* Ticked, she moves below those still to find. */
+    assert_string_equal(f->v.rows[1].cells[0], "Rachel Greenhalgh");
+    assert_string_equal(f->v.rows[2].cells[0], "Megan Crompton");
+    assert_string_equal(f->v.rows[2].cells[4], "\u2714 here");
     assert_non_null(strstr(f->v.subtitle, "2 accounted for · 1 still to find"));
     /* Print: the app is asked, with the list as it stands. */
     assert_false(kiosk_take_print_request(f->kiosk));
@@ -764,7 +769,8 @@ static void test_a_roll_call(void **state)
     act(f, ACT_BUTTON, button(f, "Evacuation list"));
     assert_int_equal(view(f)->screen, SCREEN_TABLE);
     assert_string_equal(f->v.title, "Roll call: everyone in the building for CPD");
-    assert_string_equal(f->v.rows[0].cells[0], "Rachel Greenhalgh (taking the roll call)");
+    assert_string_equal(f->v.rows[0].cells[0], "Rachel Greenhalgh");
+    assert_string_equal(f->v.rows[0].cells[1], "taking the roll call");
     assert_string_equal(f->v.rows[1].cells[0], "Gareth Lomax");
     assert_string_equal(f->v.rows[2].cells[0], "Joanne Tattersall");
     assert_string_equal(f->v.rows[1].cells[2], "since 15:10");
@@ -774,8 +780,9 @@ static void test_a_roll_call(void **state)
     act(f, ACT_ROW, row(f, "Joanne Tattersall"));
     assert_int_equal(view(f)->screen, SCREEN_TABLE);
     assert_non_null(strstr(f->v.subtitle, "2 accounted for · 1 still to find"));
-    assert_string_equal(f->v.rows[2].cells[4], "\u2714 here");
-    assert_int_equal(f->v.rows[2].tone, TONE_V_OK);
+    const struct view_row *joanne = &f->v.rows[row(f, "Joanne Tattersall") - f->v.first_row];
+    assert_string_equal(joanne->cells[4], "\u2714 here");
+    assert_int_equal(joanne->tone, TONE_V_OK);
     /* Five minutes without a touch: still the roll call, ticks kept. */
     later(f, 5 * 60 * S);
     assert_int_equal(view(f)->screen, SCREEN_TABLE);
@@ -941,6 +948,10 @@ static void test_cpi_grid_and_verification(void **state)
     assert_string_equal(f->v.buttons[0].detail, "Wed 13 Sep: arrived 15 min late");
     act(f, ACT_BUTTON, button(f, "Not now"));
     assert_int_equal(view(f)->screen, SCREEN_TABLE);
+    act(f, ACT_ROW, row(f, "Gareth Lomax"));
+    act(f, ACT_BACK, 0); /* Cancel: the grid again, not the menu */
+    assert_int_equal(view(f)->screen, SCREEN_TABLE);
+    assert_non_null(strstr(f->v.title, "CPI Initial Training"));
     struct event e;
     assert_int_equal(store_last_event_of(f->k.store, "BIT0004", &e), STORE_OK);
     assert_int_not_equal(e.type, EV_APPROVE);

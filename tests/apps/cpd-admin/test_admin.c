@@ -111,7 +111,8 @@ static void test_a_kiosk_from_init_to_verify(void **state)
                      1);
     assert_output_has("--session \"nope\": no such session");
     assert_int_equal(admin("tap --badge 08:A1:B2:C3 --at '2023-11-27 15:37'"), 0);
-    assert_output_has("This card can't sign you in");
+    assert_output_has("Please use your staff badge");
+    assert_output_has("Phones and bank cards can't be used to sign in.");
     assert_int_equal(admin("tap --badge 04:5A:2B:72:1C:6E:80 --at 'yesterday'"), 2);
 
     assert_int_equal(admin("credits BIT0003 --at '2024-07-20 09:00'"), 0);

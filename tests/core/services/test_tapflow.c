@@ -646,7 +646,8 @@ static void test_random_uid_is_refused(void **state)
     assert_int_equal(test_tap(&f->k, PHONE, "2023-09-13 15:05", NULL, &f->r), TAP_RANDOM_UID);
     assert_false(f->r.has_person);
     assert_false(f->r.has_summary);
-    assert_string_equal(text(f), "This card can't sign you in — please use your staff badge");
+    assert_string_equal(text(f), "Please use your staff badge");
+    assert_string_equal(f->t.lines[0], "Phones and bank cards can't be used to sign in.");
     assert_int_equal(f->t.tone, TONE_ERROR);
     struct event e;
     assert_true(last_event(f, EV_RANDOM_UID, &e));
