@@ -632,7 +632,7 @@ static void show_evacuation(struct trainer *t, int64_t now)
         fail(t, err, "cannot read who is in");
     int first = t->flow == FLOW_EVACUATION && t->panel.kind == PANEL_LIST ? t->panel.first : 0;
     panel_list(&t->panel, "Roll call: everyone in the building for CPD", cols, 5);
-    roll_row(t, -1, t->who.name, "taking the roll call", "", "", true);
+    roll_row(t, -1, t->who.name, "taking it", "", "", true);
     int accounted = 1, people = 1;
     /* Those still to find first (by surname), then those ticked: the first page is the one to
      * read out, and a tick moves a name out of the way. */

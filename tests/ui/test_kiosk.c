@@ -621,7 +621,7 @@ static void test_a_fire_warden_opens_the_roll_call(void **state)
     assert_int_equal(view(f)->screen, SCREEN_TABLE);
     assert_string_equal(f->v.title, "Roll call: everyone in the building for CPD");
     assert_string_equal(f->v.rows[0].cells[0], "Gareth Lomax");
-    assert_string_equal(f->v.rows[0].cells[1], "taking the roll call");
+    assert_string_equal(f->v.rows[0].cells[1], "taking it");
     assert_string_equal(f->v.rows[1].cells[0], "Megan Crompton");
     /* The trainer running the session is on it too, from her badge's tap. */
     int rachel = row(f, "Rachel Greenhalgh") - f->v.first_row;
@@ -770,7 +770,7 @@ static void test_a_roll_call(void **state)
     assert_int_equal(view(f)->screen, SCREEN_TABLE);
     assert_string_equal(f->v.title, "Roll call: everyone in the building for CPD");
     assert_string_equal(f->v.rows[0].cells[0], "Rachel Greenhalgh");
-    assert_string_equal(f->v.rows[0].cells[1], "taking the roll call");
+    assert_string_equal(f->v.rows[0].cells[1], "taking it");
     assert_string_equal(f->v.rows[1].cells[0], "Gareth Lomax");
     assert_string_equal(f->v.rows[2].cells[0], "Joanne Tattersall");
     assert_string_equal(f->v.rows[1].cells[2], "since 15:10");

@@ -275,6 +275,7 @@ static void every_screen(void)
     at("2023-11-27 15:36");
     badge("04D7E2A2B95C81");
     shoot("choose", "Two sessions open, none booked: choose by touch, mouse or number key");
+    act(ACT_BACK, 0); /* Cancel: the next badge would wait for the choice */
     at("2023-09-13 12:00");
     badge("A7C41E92");
     shoot("no-session", "No session open: the next session and the person's credits");
