@@ -672,6 +672,31 @@ static void test_reader_test(void **state)
     assert_output_has("reader DOWN: ");
     assert_output_has("/gone: device path gone (unplugged, or the udev rule is missing)");
     assert_output_has("cpd-admin: the reader never came up (its reasons are above)");
+    /* A reader that does not answer (the emulator, silent): our one line per change, and none
+     * of libnfc's own — unless LIBNFC_LOG_LEVEL asks for them. */
+    for (int loud = 0; loud < 2; loud++) {
+        snprintf(text, sizeof(text), "[reader]\ndriver = libnfc\nconnstring = pn532_uart:%s/emu%d\n",
+                 dir, loud);
+        test_write_file(dir, "silent.ini", text, ini, sizeof(ini));
+        snprintf(args, sizeof(args),
+                 "( (echo 'silent on'; sleep 6) | '%s/pn532-emu' '%s/emu%d' >/dev/null 2>&1 & ) && "
+                 "sleep 0.5 && %s '%s/cpd-admin' --config '%s' reader-test --seconds 2",
+                 CPD_BINARY_DIR, dir, loud, loud ? "LIBNFC_LOG_LEVEL=1" : "", CPD_BINARY_DIR, ini);
+        char cmd[4096];
+        snprintf(cmd, sizeof(cmd), "cd '%s' && CPD_KIOSK_DB='%s/kiosk.db' sh -c \"%s\" 2>&1", dir,
+                 dir, args);
+        FILE *p = popen(cmd, "r");
+        assert_non_null(p);
+        size_t n = fread(output, 1, sizeof(output) - 1, p);
+        output[n] = '\0';
+        pclose(p);
+        assert_output_has("reader DOWN: ");
+        assert_output_has("not answering — check the wiring");
+        if (loud)
+            assert_non_null(strstr(output, "pn53x_check_communication"));
+        else
+            assert_null(strstr(output, "libnfc."));
+    }
 }
 
 static void test_a_retired_kiosk_is_anchored(void **state)
