@@ -26,6 +26,9 @@ struct pn532_emu {
     bool silent;
     bool corrupt_next;
     int slow_ms;
+    bool realistic; /* replies take the time a real PN532 at 115200 baud takes */
+    int work_us;    /* … for the command being answered */
+    bool target;    /* a target is listed (InListPassiveTarget found one, not released) */
     bool hold;
     bool auto_rats; /* SetParameters' fAutomaticRATS: a SAK 20 card is taken to layer 4 */
     bool layer4;    /* the selected card was (it answers ISO14443-4 blocks) */
@@ -177,7 +180,17 @@ static void reply(struct pn532_emu *e, const uint8_t *data, size_t n)
         return;
     }
     size_t len = sizeof(ack) + build_frame(out + sizeof(ack), data, n, corrupt);
-    if (slow > 0) {
+    pthread_mutex_lock(&e->lock);
+    bool realistic = e->realistic;
+    int work_us = e->work_us;
+    pthread_mutex_unlock(&e->lock);
+    if (realistic) { /* the ACK at once; the reply after the chip's work and the line's time */
+        write_all(fd, out, sizeof(ack));
+        int line_us = (int)((len - sizeof(ack)) * 87); /* 10 bits a byte at 115200 baud */
+        struct timespec t = {0, (long)(work_us + line_us) * 1000L};
+        nanosleep(&t, NULL);
+        write_all(fd, out + sizeof(ack), len - sizeof(ack));
+    } else if (slow > 0) {
         write_all(fd, out, sizeof(ack));
         sleep_ms(slow);
         write_all(fd, out + sizeof(ack), len - sizeof(ack));
@@ -249,6 +262,14 @@ static void in_list_passive_target(struct pn532_emu *e, const uint8_t *d, size_t
         e->stats.presence_checks++;
         pthread_mutex_unlock(&e->lock);
     }
+    pthread_mutex_lock(&e->lock);
+    /* The chip's time: a REQA/anticollision round, one more select per cascade level. */
+    e->work_us = 1500 + (present && wanted ? 1200 * (c.uid_len == 4   ? 1
+                                                     : c.uid_len == 7 ? 2
+                                                                      : 3)
+                                           : 0);
+    e->target = present && wanted && n >= 2 && d[1] == 0x00;
+    pthread_mutex_unlock(&e->lock);
     if (present && wanted && n >= 2 && d[1] == 0x00) {
         pthread_mutex_lock(&e->lock);
         e->layer4 = e->auto_rats && (c.sak & 0x20);
@@ -269,8 +290,20 @@ static bool card_present(struct pn532_emu *e)
     return present;
 }
 
+static bool listed(struct pn532_emu *e)
+{
+    pthread_mutex_lock(&e->lock);
+    bool t = e->target;
+    e->work_us = 3000; /* an exchange with the card */
+    pthread_mutex_unlock(&e->lock);
+    return t;
+}
+
 static void command(struct pn532_emu *e, const uint8_t *d, size_t n)
 {
+    pthread_mutex_lock(&e->lock);
+    e->work_us = 300; /* most commands: the chip's own work is quick */
+    pthread_mutex_unlock(&e->lock);
     uint8_t out[64];
     size_t len = 0;
     uint8_t cmd = d[0];
@@ -306,9 +339,16 @@ static void command(struct pn532_emu *e, const uint8_t *d, size_t n)
     case 0x32: /* RFConfiguration */
         out[len++] = (uint8_t)(cmd + 1);
         break;
-    case 0x16: /* PowerDown */
     case 0x44: /* InDeselect */
     case 0x52: /* InRelease */
+        pthread_mutex_lock(&e->lock);
+        e->target = false;
+        e->layer4 = false;
+        pthread_mutex_unlock(&e->lock);
+        out[len++] = (uint8_t)(cmd + 1);
+        out[len++] = 0x00;
+        break;
+    case 0x16: /* PowerDown */
         out[len++] = (uint8_t)(cmd + 1);
         out[len++] = 0x00;
         break;
@@ -317,6 +357,10 @@ static void command(struct pn532_emu *e, const uint8_t *d, size_t n)
         return;
     case 0x42: /* InCommunicateThru: ISO14443-4 presence check (B2) */
         out[len++] = 0x43;
+        if (!listed(e)) { /* the chip's own refusal: no target to talk to */
+            out[len++] = 0x27;
+            break;
+        }
         /* Only a card taken to layer 4 answers an R(NAK); at layer 3 it stays silent. */
         if (n >= 1 && d[0] == 0xB2 && card_present(e) && e->layer4) {
             out[len++] = 0x00;
@@ -327,6 +371,10 @@ static void command(struct pn532_emu *e, const uint8_t *d, size_t n)
         break;
     case 0x40: /* InDataExchange: Ultralight presence check (READ page 0) */
         out[len++] = 0x41;
+        if (!listed(e)) { /* "not acceptable in the current context": no target listed */
+            out[len++] = 0x27;
+            break;
+        }
         /* READ page 0: an Ultralight / NTAG (ATQA 00 44, SAK 00) answers; others do not. */
         if (n >= 3 && d[1] == 0x30 && card_present(e) && e->card.atqa[0] == 0x00 &&
             e->card.atqa[1] == 0x44 && e->card.sak == 0x00) {
@@ -547,6 +595,13 @@ void pn532_emu_slow(struct pn532_emu *e, int delay_ms)
 {
     pthread_mutex_lock(&e->lock);
     e->slow_ms = delay_ms;
+    pthread_mutex_unlock(&e->lock);
+}
+
+void pn532_emu_realistic(struct pn532_emu *e, bool on)
+{
+    pthread_mutex_lock(&e->lock);
+    e->realistic = on;
     pthread_mutex_unlock(&e->lock);
 }
 

@@ -36,6 +36,10 @@ void pn532_emu_hangup(struct pn532_emu *emu);
 int pn532_emu_replug(struct pn532_emu *emu);
 void pn532_emu_corrupt_next(struct pn532_emu *emu);
 void pn532_emu_slow(struct pn532_emu *emu, int delay_ms);
+/* Replies take a real PN532's time at 115200 baud: the ACK at once, the answer after the
+ * chip's work (a select round, one more per cascade level; an exchange with the card) and the
+ * bytes' time on the line. */
+void pn532_emu_realistic(struct pn532_emu *emu, bool on);
 /* Acknowledges every command and never answers it, as a wedged chip does. */
 void pn532_emu_hold(struct pn532_emu *emu, bool hold);
 

@@ -42,6 +42,8 @@ int main(int argc, char **argv)
             pn532_emu_replug(e);
         } else if (strcmp(cmd, "corrupt-next") == 0) {
             pn532_emu_corrupt_next(e);
+        } else if (strcmp(cmd, "realistic") == 0) {
+            pn532_emu_realistic(e, strcmp(arg, "on") == 0);
         } else if (strcmp(cmd, "slow") == 0) {
             pn532_emu_slow(e, atoi(arg));
         } else if (strcmp(cmd, "stats") == 0) {

@@ -675,8 +675,8 @@ static void test_reader_test(void **state)
     /* A reader that does not answer (the emulator, silent): our one line per change, and none
      * of libnfc's own — unless LIBNFC_LOG_LEVEL asks for them. */
     for (int loud = 0; loud < 2; loud++) {
-        snprintf(text, sizeof(text), "[reader]\ndriver = libnfc\nconnstring = pn532_uart:%s/emu%d\n",
-                 dir, loud);
+        snprintf(text, sizeof(text),
+                 "[reader]\ndriver = libnfc\nconnstring = pn532_uart:%s/emu%d\n", dir, loud);
         test_write_file(dir, "silent.ini", text, ini, sizeof(ini));
         snprintf(args, sizeof(args),
                  "( (echo 'silent on'; sleep 6) | '%s/pn532-emu' '%s/emu%d' >/dev/null 2>&1 & ) && "
