@@ -72,6 +72,41 @@ static void hex_of(const struct reader_event *e, char out[UID_HEX_LEN])
     uid_to_hex(&e->uid, out);
 }
 
+/* The card kinds a school may hand out, as a real PN532 reports them (automatic RATS off). */
+static const struct {
+    const char *what, *uid;
+    uint8_t atqa0, atqa1, sak;
+} kinds[] = {
+    {"MIFARE Classic 1K, 4-byte", "3F22910C", 0x00, 0x04, 0x08},
+    {"MIFARE Ultralight, 7-byte", "04A23B1C5D6E80", 0x00, 0x44, 0x00},
+    {"NTAG213, 7-byte", "04B2C3D4E5F681", 0x00, 0x44, 0x00},
+    {"DESFire EV1 (SAK 20), 7-byte", "04112233445566", 0x03, 0x44, 0x20},
+    {"SmartMX (SAK 24), 4-byte", "A1B2C3D4", 0x03, 0x04, 0x24},
+    {"MIFARE Plus SL2 (SAK 11), 7-byte", "04998877665544", 0x00, 0x44, 0x11},
+    {"unknown (SAK 00, ATQA 00 04), 4-byte", "5E6F7A8B", 0x00, 0x04, 0x00},
+    {"10-byte UID (SAK 20)", "0102030405060708090A", 0x03, 0x44, 0x20},
+    {"random UID (a phone)", "08123456", 0x00, 0x04, 0x20},
+};
+#define N_KINDS ((int)(sizeof(kinds) / sizeof(kinds[0])))
+
+/* Each kind once, placed and lifted (different UIDs: no debounce between them): one card event
+ * and one removal each, and no reader-down. */
+static void each_kind_once(struct fixture *f)
+{
+    for (int i = 0; i < N_KINDS; i++) {
+        int c0 = events_count(&f->ev, READER_CARD), r0 = events_count(&f->ev, READER_REMOVED);
+        int d0 = events_count(&f->ev, READER_DOWN);
+        place(f, pn532_card_kind(kinds[i].uid, kinds[i].atqa0, kinds[i].atqa1, kinds[i].sak));
+        if (!events_wait(&f->ev, READER_CARD, c0, 3000, NULL))
+            fail_msg("%s: no card event", kinds[i].what);
+        pn532_emu_remove(f->emu);
+        if (!events_wait(&f->ev, READER_REMOVED, r0, 3000, NULL))
+            fail_msg("%s: no removal", kinds[i].what);
+        if (events_count(&f->ev, READER_CARD) != c0 + 1 || events_count(&f->ev, READER_DOWN) != d0)
+            fail_msg("%s: more than one card event, or the reader went down", kinds[i].what);
+    }
+}
+
 static void test_one_event_per_presentation(void **state)
 {
     struct fixture *f = *state;
@@ -183,8 +218,7 @@ static void test_silent_reader_goes_down_and_comes_back(void **state)
     int64_t ms = (e.mono_us - back) / 1000;
     print_message("answering again → reader up in %lld ms\n", (long long)ms);
     assert_true(ms <= 2500);
-    place(f, pn532_card_classic("3F22910C"));
-    assert_true(events_wait(&f->ev, READER_CARD, 0, 3000, NULL));
+    each_kind_once(f); /* back: every kind reads again */
 }
 
 /* Waits up to ms for a reader-down event whose reason has text in it. */
@@ -260,8 +294,7 @@ static void test_unplugged_and_replugged(void **state)
     int64_t back = events_now_us();
     assert_true(events_wait(&f->ev, READER_UP, 1, 4000, &e));
     assert_true((e.mono_us - back) / 1000 <= 2500);
-    place(f, pn532_card_classic("3F22910C"));
-    assert_true(events_wait(&f->ev, READER_CARD, 0, 3000, NULL));
+    each_kind_once(f);
 }
 
 static void test_corrupt_frame_and_slow_reply_survived(void **state)
@@ -284,6 +317,20 @@ static void test_corrupt_frame_and_slow_reply_survived(void **state)
     events_sleep_ms(1000);
     pn532_emu_remove(f->emu);
     assert_true(events_wait(&f->ev, READER_REMOVED, 0, 3000, NULL));
+    assert_int_equal(events_count(&f->ev, READER_DOWN), 0);
+    /* Every kind, with a corrupt reply in the middle of following each. */
+    events_sleep_ms(700); /* past the debounce of the card just lifted */
+    for (int i = 0; i < N_KINDS; i++) {
+        int c0 = events_count(&f->ev, READER_CARD), r0 = events_count(&f->ev, READER_REMOVED);
+        place(f, pn532_card_kind(kinds[i].uid, kinds[i].atqa0, kinds[i].atqa1, kinds[i].sak));
+        assert_true(events_wait(&f->ev, READER_CARD, c0, 3000, NULL));
+        pn532_emu_corrupt_next(f->emu);
+        events_sleep_ms(200);
+        assert_int_equal(events_count(&f->ev, READER_CARD), c0 + 1);
+        assert_int_equal(events_count(&f->ev, READER_REMOVED), r0);
+        pn532_emu_remove(f->emu);
+        assert_true(events_wait(&f->ev, READER_REMOVED, r0, 3000, NULL));
+    }
     assert_int_equal(events_count(&f->ev, READER_DOWN), 0);
 }
 
@@ -369,22 +416,8 @@ static void test_every_card_kind_once_per_presentation(void **state)
     f->cfg.debounce_ms = 300;
     pn532_emu_realistic(f->emu, true); /* a real chip's timing, too */
     start(f);
-    static const struct {
-        const char *what, *uid;
-        uint8_t atqa0, atqa1, sak;
-    } kinds[] = {
-        {"MIFARE Classic 1K, 4-byte", "3F22910C", 0x00, 0x04, 0x08},
-        {"MIFARE Ultralight, 7-byte", "04A23B1C5D6E80", 0x00, 0x44, 0x00},
-        {"NTAG213, 7-byte", "04B2C3D4E5F681", 0x00, 0x44, 0x00},
-        {"DESFire EV1 (SAK 20), 7-byte", "04112233445566", 0x03, 0x44, 0x20},
-        {"SmartMX (SAK 24), 4-byte", "A1B2C3D4", 0x03, 0x04, 0x24},
-        {"MIFARE Plus SL2 (SAK 11), 7-byte", "04998877665544", 0x00, 0x44, 0x11},
-        {"unknown (SAK 00, ATQA 00 04), 4-byte", "5E6F7A8B", 0x00, 0x04, 0x00},
-        {"10-byte UID (SAK 20)", "0102030405060708090A", 0x03, 0x44, 0x20},
-        {"random UID (a phone)", "08123456", 0x00, 0x04, 0x20},
-    };
     int cards = 0, removals = 0;
-    for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+    for (int i = 0; i < N_KINDS; i++) {
         for (int tap = 0; tap < 2; tap++) {
             place(f, pn532_card_kind(kinds[i].uid, kinds[i].atqa0, kinds[i].atqa1, kinds[i].sak));
             struct reader_event e;
