@@ -1,8 +1,9 @@
 /* pn532-emu: the emulator as a program, for installers' dry runs and for nfc-list.
  *
  *   pn532-emu LINK     prints "pn532_uart:LINK" and reads commands on stdin:
- *     place UID [classic|iso14443-4|ultralight] | remove | silent on|off | hangup | replug |
- *     corrupt-next | slow MS | stats | quit */
+ *     place UID [classic|iso14443-4|ultralight] | place UID ATQA SAK (hex: 0344 20) |
+ *     remove | silent on|off | hangup | replug | corrupt-next | slow MS | realistic on|off |
+ *     stats | quit */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,10 +25,16 @@ int main(int argc, char **argv)
     fflush(stdout);
     char line[256];
     while (fgets(line, sizeof(line), stdin)) {
-        char cmd[32] = "", arg[128] = "", kind[32] = "classic";
-        if (sscanf(line, "%31s %127s %31s", cmd, arg, kind) < 1)
+        char cmd[32] = "", arg[128] = "", kind[32] = "classic", sak[8] = "";
+        if (sscanf(line, "%31s %127s %31s %7s", cmd, arg, kind, sak) < 1)
             continue;
-        if (strcmp(cmd, "place") == 0) {
+        unsigned atqa = 0, sak_value = 0;
+        if (strcmp(cmd, "place") == 0 && sak[0] && sscanf(kind, "%4x", &atqa) == 1 &&
+            sscanf(sak, "%2x", &sak_value) == 1) { /* place UID ATQA SAK: any kind, e.g. 0344 20 */
+            struct pn532_card c =
+                pn532_card_kind(arg, (uint8_t)(atqa >> 8), (uint8_t)atqa, (uint8_t)sak_value);
+            pn532_emu_place(e, &c);
+        } else if (strcmp(cmd, "place") == 0) {
             struct pn532_card c = strcmp(kind, "iso14443-4") == 0   ? pn532_card_iso14443_4(arg)
                                   : strcmp(kind, "ultralight") == 0 ? pn532_card_ultralight(arg)
                                                                     : pn532_card_classic(arg);
