@@ -457,33 +457,39 @@ static void check_reader(struct loader *L)
     if (r->driver != READER_DRIVER_LIBNFC)
         return;
     const char *colon = strchr(r->connstring, ':');
+    size_t name_len = colon ? (size_t)(colon - r->connstring) : strlen(r->connstring);
+    int line = L->line_of[key_index("reader", "connstring")];
+    /* libnfc 1.8's drivers: a misspelt one would only ever be "not answering". USB and PC/SC
+     * readers are found by libnfc itself ("pn53x_usb", or "pn53x_usb:BUS:DEVICE"); the others
+     * need their device path. */
+    static const char *const drivers[] = {"pn532_uart",  "pn532_spi", "pn532_i2c", "arygon",
+                                          "acr122s",     "pn71xx",    "pn53x_usb", "acr122_usb",
+                                          "acr122_pcsc", "pcsc"};
+    int known = -1;
+    for (size_t i = 0; i < sizeof(drivers) / sizeof(drivers[0]); i++) {
+        if (strlen(drivers[i]) == name_len && strncmp(drivers[i], r->connstring, name_len) == 0)
+            known = (int)i;
+    }
+    if (known < 0) {
+        problem(L, line ? line : driver_line,
+                "[reader] connstring: unknown libnfc driver \"%.*s\" (expected pn532_uart, "
+                "pn532_spi, pn532_i2c, pn53x_usb, acr122_usb, acr122_pcsc, acr122s, arygon, "
+                "pn71xx or pcsc)",
+                (int)name_len, r->connstring);
+        return;
+    }
+    if (known >= 6)
+        return; /* USB / PC/SC: anything after the driver is libnfc's to read */
     const char *path = colon ? colon + 1 : "";
     const char *baud = strchr(path, ':');
     bool baud_ok = true;
     for (const char *p = baud ? baud + 1 : ""; *p; p++)
         baud_ok &= isdigit((unsigned char)*p) != 0;
-    int line = L->line_of[key_index("reader", "connstring")];
-    if (!colon || colon == r->connstring || !path[0] || (baud && (!baud[1] || !baud_ok))) {
+    if (!colon || colon == r->connstring || !path[0] || (baud && (!baud[1] || !baud_ok)))
         problem(L, line ? line : driver_line,
                 "[reader] connstring: expected \"driver:device[:baud]\" (the device path may not "
                 "contain ':'), got \"%s\"",
                 r->connstring);
-        return;
-    }
-    /* libnfc 1.8's drivers: a misspelt one would only ever be "not answering". */
-    static const char *const drivers[] = {"pn532_uart", "pn532_spi",   "pn532_i2c", "pn53x_usb",
-                                          "acr122_usb", "acr122_pcsc", "acr122s",   "arygon",
-                                          "pn71xx",     "pcsc"};
-    bool known = false;
-    for (size_t i = 0; i < sizeof(drivers) / sizeof(drivers[0]); i++)
-        known |= strlen(drivers[i]) == (size_t)(colon - r->connstring) &&
-                 strncmp(drivers[i], r->connstring, strlen(drivers[i])) == 0;
-    if (!known)
-        problem(L, line ? line : driver_line,
-                "[reader] connstring: unknown libnfc driver \"%.*s\" (expected pn532_uart, "
-                "pn532_spi, pn532_i2c, pn53x_usb, acr122_usb, acr122_pcsc, acr122s, arygon, "
-                "pn71xx or pcsc)",
-                (int)(colon - r->connstring), r->connstring);
 }
 
 /* inih's rule for a line it cannot parse, applied here where the line's text is at hand. */

@@ -22,6 +22,7 @@
 #define BACKOFF_MAX_MS     2000
 #define ERRORS_BEFORE_DOWN 3
 #define HELD_THROUGH_US    (INT64_C(30) * 1000000) /* a replug takes seconds, not minutes */
+#define QUICK_FAILURE_US   (INT64_C(5) * 1000000)
 
 struct nfcr {
     pthread_mutex_t dev_lock; /* guards dev: stop aborts the command in flight on it */
@@ -110,10 +111,14 @@ static int open_device(struct reader *r, char *why, size_t cap)
     snprintf(connstring, sizeof(connstring), "%s", r->cfg.connstring);
     nfc_device *dev = nfc_open(n->context, connstring);
     if (!dev) {
-        snprintf(why, cap,
-                 "%s: not answering — check the wiring (TX/RX), the HSU switches, 3.3 V and the "
-                 "baud rate (docs/readers.md)",
-                 r->cfg.connstring);
+        bool serial = strncmp(r->cfg.connstring, "pn532_uart", 10) == 0 ||
+                      strncmp(r->cfg.connstring, "arygon", 6) == 0 ||
+                      strncmp(r->cfg.connstring, "acr122s", 7) == 0;
+        snprintf(why, cap, "%s: not answering — %s (docs/readers.md)", r->cfg.connstring,
+                 serial ? "check the wiring (TX/RX), the HSU switches, 3.3 V and the baud rate"
+                 : n->device_path[0]
+                     ? "check the wiring and the module's interface switches"
+                     : "check it is plugged in (lsusb) and not claimed by another driver");
         close_device(n);
         return READER_EOPEN;
     }
@@ -144,8 +149,10 @@ static int still_there(struct nfcr *n, const nfc_target *target)
     nfc_target now;
     int rc =
         nfc_initiator_select_passive_target(n->dev, iso14443a, was->abtUid, was->szUidLen, &now);
-    if (rc == 0 || rc == NFC_ETIMEOUT)
+    if (rc == 0) /* the chip answered: no such card in the field */
         return NFC_ETGRELEASED;
+    if (rc == NFC_ETIMEOUT) /* the chip did not answer: the reader's fault, not the card's */
+        return NFC_EIO;
     if (rc < 0)
         return rc;
     const nfc_iso14443a_info *is = &now.nti.nai;
@@ -170,9 +177,11 @@ static bool follow_card(struct reader *r, const nfc_target *target)
         bool same =
             uid.len == n->last_uid.len && memcmp(uid.bytes, n->last_uid.bytes, uid.len) == 0;
         int64_t since = clock_monotonic_us() - n->last_removed_us;
-        bounce = same && (since < (int64_t)r->cfg.debounce_ms * 1000 ||
-                          (n->held_through && since < HELD_THROUGH_US));
-        if (!bounce)
+        /* Held through a reader fault: the same presentation, already reported (its lifting
+         * will be); back within the debounce: not a new one, and never reported. */
+        bool continuing = same && n->held_through && since < HELD_THROUGH_US;
+        bounce = !continuing && same && since < (int64_t)r->cfg.debounce_ms * 1000;
+        if (!bounce && !continuing)
             reader_emit(r, READER_CARD, &uid, NULL);
     }
     n->held_through = false;
@@ -212,13 +221,15 @@ static void poll_device(struct reader *r, char *why, size_t cap)
         if (rc > 0) {
             errors = 0;
             if (!follow_card(r, &target)) {
-                snprintf(why, cap, "%s stopped answering", r->cfg.connstring);
+                snprintf(why, cap, "%s: stopped answering while following a card",
+                         r->cfg.connstring);
                 return;
             }
         } else if (rc == 0 || rc == NFC_EOPABORTED) {
             errors = 0;
         } else if (++errors >= ERRORS_BEFORE_DOWN || rc == NFC_ENOTSUCHDEV) {
-            snprintf(why, cap, "%s: %s", r->cfg.connstring, nfc_strerror(n->dev));
+            snprintf(why, cap, "%s: stopped answering (%s)", r->cfg.connstring,
+                     nfc_strerror(n->dev));
             return;
         }
         if (!reader_nap(&r->stop, r->cfg.poll_ms))
@@ -229,8 +240,8 @@ static void poll_device(struct reader *r, char *why, size_t cap)
 static void nfc_run(struct reader *r)
 {
     struct nfcr *n = r->backend;
-    int backoff = BACKOFF_MIN_MS;
-    char why[READER_PATH_MAX + 128];
+    int backoff = BACKOFF_MIN_MS, quick_failures = 0;
+    char why[READER_PATH_MAX + 160];
     n->state = -1;
     while (!reader_stopping(&r->stop)) {
         int64_t attempt = clock_monotonic_us();
@@ -238,12 +249,19 @@ static void nfc_run(struct reader *r)
         if (err == READER_OK) {
             report(r, true, NULL);
             backoff = BACKOFF_MIN_MS;
+            int64_t polling = clock_monotonic_us();
             poll_device(r, why, sizeof(why));
             close_device(n);
             if (reader_stopping(&r->stop))
                 break;
-            report(r, false, why);
-            continue; /* reopen at once: a glitch may be over already */
+            /* Reopened at once: a glitch may be over already. If not, the reopen's reason is
+             * the one to act on ("device path gone", "not answering"), said once; a reader that
+             * opens and fails again and again is down for the polling's reason. */
+            quick_failures =
+                clock_monotonic_us() - polling < QUICK_FAILURE_US ? quick_failures + 1 : 0;
+            if (quick_failures >= ERRORS_BEFORE_DOWN)
+                report(r, false, why);
+            continue;
         }
         report(r, false, why);
         /* The backoff counts from the start of the failed attempt, so a reader that answers

@@ -243,6 +243,17 @@ static void test_every_bad_value_class_is_named_by_line(void **state)
                           "[reader]\ndriver = libnfc\nconnstring = pn532_uart:/dev/cpd-reader\n",
                           path2, sizeof(path2)),
                      CONFIG_OK);
+    /* USB readers are found by libnfc: the driver alone, or with its bus and device. */
+    static const char *const usb[] = {"pn53x_usb", "pn53x_usb:", "acr122_usb:001:002",
+                                      "acr122_pcsc"};
+    for (size_t i = 0; i < sizeof(usb) / sizeof(usb[0]); i++) {
+        char ini[160];
+        snprintf(ini, sizeof(ini), "[reader]\ndriver = libnfc\nconnstring = %s\n", usb[i]);
+        assert_int_equal(load(&c2, ini, path2, sizeof(path2)), CONFIG_OK);
+    }
+    assert_int_equal(
+        load(&c2, "[reader]\ndriver = libnfc\nconnstring = pn532_uart:\n", path2, sizeof(path2)),
+        CONFIG_EINVALID);
     assert_int_equal(load(&c, text, path, sizeof(path)), CONFIG_EINVALID);
     /* A secret is never echoed, in any report. */
     assert_null(strstr(reports, "hunter2"));

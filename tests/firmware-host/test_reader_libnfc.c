@@ -255,7 +255,8 @@ static void test_the_down_reason_follows_the_fault(void **state)
 }
 
 /* A badge left on the reader while it is unplugged and plugged back is the same tap, not a
- * second one (which could sign its owner out); lifted and tapped again, it is a new one. */
+ * second one (which could sign its owner out), and its lifting ends it; tapped again, it is a
+ * new one. */
 static void test_a_card_held_through_a_replug_is_one_tap(void **state)
 {
     struct fixture *f = *state;
@@ -272,15 +273,43 @@ static void test_a_card_held_through_a_replug_is_one_tap(void **state)
         assert_true(events_wait(&f->ev, READER_UP, u0, 5000, NULL));
         events_sleep_ms(800);
         assert_int_equal(events_count(&f->ev, READER_CARD), c0 + 1);
-        pn532_emu_remove(f->emu);
+        pn532_emu_remove(f->emu); /* the presentation ends: one removal */
+        assert_true(events_wait(&f->ev, READER_REMOVED, r0, 3000, NULL));
         events_sleep_ms(800);
-        assert_int_equal(events_count(&f->ev, READER_REMOVED), r0); /* nothing new reported */
+        assert_int_equal(events_count(&f->ev, READER_REMOVED), r0 + 1);
+        assert_int_equal(events_count(&f->ev, READER_CARD), c0 + 1);
         place(f, c);
         assert_true(events_wait(&f->ev, READER_CARD, c0 + 1, 3000, NULL));
         pn532_emu_remove(f->emu);
-        assert_true(events_wait(&f->ev, READER_REMOVED, r0, 3000, NULL));
+        assert_true(events_wait(&f->ev, READER_REMOVED, r0 + 1, 3000, NULL));
         events_sleep_ms(700);
     }
+}
+
+/* A reader that stalls or stops answering while a badge is held is the reader's fault, not a
+ * lifted card: no removal, and no second tap when it answers again. */
+static void test_a_card_held_while_the_reader_stalls(void **state)
+{
+    struct fixture *f = *state;
+    start(f);
+    place(f, pn532_card_kind("04112233445566", 0x03, 0x44, 0x20));
+    assert_true(events_wait(&f->ev, READER_CARD, 0, 3000, NULL));
+    pn532_emu_slow(f->emu, 400); /* late replies for a while */
+    events_sleep_ms(1500);
+    pn532_emu_slow(f->emu, 0);
+    events_sleep_ms(500);
+    assert_int_equal(events_count(&f->ev, READER_REMOVED), 0);
+    pn532_emu_silent(f->emu, true); /* then no answer at all */
+    assert_true(events_wait(&f->ev, READER_DOWN, 0, 5000, NULL));
+    events_sleep_ms(500);
+    pn532_emu_silent(f->emu, false);
+    assert_true(events_wait(&f->ev, READER_UP, 1, 5000, NULL));
+    events_sleep_ms(800);
+    assert_int_equal(events_count(&f->ev, READER_CARD), 1);
+    assert_int_equal(events_count(&f->ev, READER_REMOVED), 0);
+    assert_int_equal(events_count(&f->ev, READER_DOWN), 1); /* one line for the fault */
+    pn532_emu_remove(f->emu);
+    assert_true(events_wait(&f->ev, READER_REMOVED, 0, 3000, NULL));
 }
 
 static void test_unplugged_and_replugged(void **state)
@@ -499,6 +528,7 @@ int main(int argc, char **argv)
         T(test_the_down_reason_follows_the_fault),
         T(test_a_card_held_through_a_replug_is_one_tap),
         T(test_the_emulator_refuses_as_the_chip_does),
+        T(test_a_card_held_while_the_reader_stalls),
     };
     if (argc > 1)
         cmocka_set_test_filter(argv[1]);
