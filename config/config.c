@@ -462,9 +462,8 @@ static void check_reader(struct loader *L)
     /* libnfc 1.8's drivers: a misspelt one would only ever be "not answering". USB and PC/SC
      * readers are found by libnfc itself ("pn53x_usb", or "pn53x_usb:BUS:DEVICE"); the others
      * need their device path. */
-    static const char *const drivers[] = {"pn532_uart",  "pn532_spi", "pn532_i2c", "arygon",
-                                          "acr122s",     "pn71xx",    "pn53x_usb", "acr122_usb",
-                                          "acr122_pcsc", "pcsc"};
+    static const char *const drivers[] = {"pn532_uart", "pn532_spi", "pn532_i2c", "arygon",
+                                          "acr122s",    "pn53x_usb", "acr122_usb"};
     int known = -1;
     for (size_t i = 0; i < sizeof(drivers) / sizeof(drivers[0]); i++) {
         if (strlen(drivers[i]) == name_len && strncmp(drivers[i], r->connstring, name_len) == 0)
@@ -473,22 +472,26 @@ static void check_reader(struct loader *L)
     if (known < 0) {
         problem(L, line ? line : driver_line,
                 "[reader] connstring: unknown libnfc driver \"%.*s\" (expected pn532_uart, "
-                "pn532_spi, pn532_i2c, pn53x_usb, acr122_usb, acr122_pcsc, acr122s, arygon, "
-                "pn71xx or pcsc)",
+                "pn532_spi, pn532_i2c, pn53x_usb, acr122_usb, acr122s or arygon: Debian's "
+                "libnfc 1.8)",
                 (int)name_len, r->connstring);
         return;
     }
-    if (known >= 6)
-        return; /* USB / PC/SC: anything after the driver is libnfc's to read */
+    if (known >= 5)
+        return; /* USB: anything after the driver is libnfc's to read */
     const char *path = colon ? colon + 1 : "";
     const char *baud = strchr(path, ':');
     bool baud_ok = true;
     for (const char *p = baud ? baud + 1 : ""; *p; p++)
         baud_ok &= isdigit((unsigned char)*p) != 0;
-    if (!colon || colon == r->connstring || !path[0] || (baud && (!baud[1] || !baud_ok)))
+    long rate = baud && baud_ok && strlen(baud + 1) <= 7 ? strtol(baud + 1, NULL, 10) : -1;
+    if (baud && (rate < 1200 || rate > 1000000))
+        baud_ok = false;
+    /* An absolute path: the exclusive lock is taken on it, whatever the working directory. */
+    if (!colon || colon == r->connstring || path[0] != '/' || (baud && (!baud[1] || !baud_ok)))
         problem(L, line ? line : driver_line,
-                "[reader] connstring: expected \"driver:device[:baud]\" (the device path may not "
-                "contain ':'), got \"%s\"",
+                "[reader] connstring: expected \"driver:/device[:baud]\" (an absolute device "
+                "path without ':', a baud rate of 1200–1000000), got \"%s\"",
                 r->connstring);
 }
 

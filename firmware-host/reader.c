@@ -2,6 +2,7 @@
 #include "firmware-host/reader_impl.h"
 
 #include "core/base/names.h"
+#include "core/base/utf8.h"
 
 #include <errno.h>
 
@@ -65,8 +66,8 @@ void reader_emit(struct reader *r, enum reader_event_kind kind, const struct uid
         e.uid = *uid;
         e.random = uid_is_random(uid);
     }
-    if (reason)
-        snprintf(e.reason, sizeof(e.reason), "%s", reason);
+    if (reason) /* cut on a whole character: the journal and the screen get valid text */
+        utf8_copy(e.reason, sizeof(e.reason), reason);
     r->emit_fn(r->emit_ctx, &e);
 }
 

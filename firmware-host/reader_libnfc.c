@@ -97,6 +97,15 @@ static int open_device(struct reader *r, char *why, size_t cap)
             snprintf(why, cap, "%s: %s", n->device_path, strerror(errno));
             return READER_EOPEN;
         }
+        if (access(n->device_path, R_OK | W_OK) != 0 && (errno == EACCES || errno == EPERM)) {
+            snprintf(why, cap,
+                     "%s: permission denied (is the kiosk's user in the cpd-kiosk group? "
+                     "docs/readers.md)",
+                     n->device_path);
+            close(n->lock_fd);
+            n->lock_fd = -1;
+            return READER_EOPEN;
+        }
         if (flock(n->lock_fd, LOCK_EX | LOCK_NB) != 0) {
             snprintf(why, cap,
                      "%s is in use by another process (another cpd-kiosk, or "
@@ -227,6 +236,8 @@ static void poll_device(struct reader *r, char *why, size_t cap)
             }
         } else if (rc == 0 || rc == NFC_EOPABORTED) {
             errors = 0;
+            if (rc == 0) /* nothing in the field: a card held through a fault was lifted */
+                n->held_through = false;
         } else if (++errors >= ERRORS_BEFORE_DOWN || rc == NFC_ENOTSUCHDEV) {
             snprintf(why, cap, "%s: stopped answering (%s)", r->cfg.connstring,
                      nfc_strerror(n->dev));
@@ -248,6 +259,8 @@ static void nfc_run(struct reader *r)
         int err = open_device(r, why, sizeof(why));
         if (err == READER_OK) {
             report(r, true, NULL);
+            if (n->held_through) /* the window for "the same card, still held" starts now */
+                n->last_removed_us = clock_monotonic_us();
             backoff = BACKOFF_MIN_MS;
             int64_t polling = clock_monotonic_us();
             poll_device(r, why, sizeof(why));

@@ -13,7 +13,7 @@
 #include "apps/cpd-admin/admin.h"
 
 static const char help[] =
-    "usage: cpd-admin reader-test [--seconds N] [--full-uid]\n"
+    "usage: cpd-admin reader-test [--seconds N (1-86400)] [--full-uid]\n"
     "Opens the configured reader ([reader] in kiosk.ini) and prints its events as they come —\n"
     "card present (UID masked to its last 4 hex digits unless --full-uid), card removed,\n"
     "reader up, reader down with the reason — until Ctrl-C (or N seconds). Stop the kiosk\n"
@@ -78,8 +78,8 @@ int cmd_reader_test(struct admin *a, int argc, char **argv)
         return rc < 0 ? 0 : rc;
     long seconds = 0;
     char *end = NULL;
-    if (first != argc ||
-        (seconds_text && ((seconds = strtol(seconds_text, &end, 10)) <= 0 || *end))) {
+    if (first != argc || (seconds_text && ((seconds = strtol(seconds_text, &end, 10)) <= 0 ||
+                                           *end || seconds > 86400))) {
         admin_usage(help);
         return EXIT_USAGE;
     }

@@ -244,16 +244,20 @@ static void test_every_bad_value_class_is_named_by_line(void **state)
                           path2, sizeof(path2)),
                      CONFIG_OK);
     /* USB readers are found by libnfc: the driver alone, or with its bus and device. */
-    static const char *const usb[] = {"pn53x_usb", "pn53x_usb:", "acr122_usb:001:002",
-                                      "acr122_pcsc"};
+    static const char *const usb[] = {"pn53x_usb", "pn53x_usb:", "acr122_usb:001:002"};
     for (size_t i = 0; i < sizeof(usb) / sizeof(usb[0]); i++) {
         char ini[160];
         snprintf(ini, sizeof(ini), "[reader]\ndriver = libnfc\nconnstring = %s\n", usb[i]);
         assert_int_equal(load(&c2, ini, path2, sizeof(path2)), CONFIG_OK);
     }
-    assert_int_equal(
-        load(&c2, "[reader]\ndriver = libnfc\nconnstring = pn532_uart:\n", path2, sizeof(path2)),
-        CONFIG_EINVALID);
+    static const char *const refused[] = {"pn532_uart:",         "pn532_uart:tmp/reader",
+                                          "pn532_uart:/dev/x:0", "pn532_uart:/dev/x:99999999999",
+                                          "acr122_pcsc:x",       "pcsc:"};
+    for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+        char ini[160];
+        snprintf(ini, sizeof(ini), "[reader]\ndriver = libnfc\nconnstring = %s\n", refused[i]);
+        assert_int_equal(load(&c2, ini, path2, sizeof(path2)), CONFIG_EINVALID);
+    }
     assert_int_equal(load(&c, text, path, sizeof(path)), CONFIG_EINVALID);
     /* A secret is never echoed, in any report. */
     assert_null(strstr(reports, "hunter2"));
@@ -280,8 +284,9 @@ static void test_cross_key_rules(void **state)
                   "order, not overlapping)");
     assert_report(path, 4, "[terms] spring1_end: expected on or after spring1_start");
     assert_report(path, 6,
-                  "[reader] connstring: expected \"driver:device[:baud]\" (the device "
-                  "path may not contain ':'), got \"pn532_uart:/dev/serial/by-id/usb:1-port0\"");
+                  "[reader] connstring: expected \"driver:/device[:baud]\" (an absolute device "
+                  "path without ':', a baud rate of 1200–1000000), got "
+                  "\"pn532_uart:/dev/serial/by-id/usb:1-port0\"");
     assert_report(path, 8, "[kiosk] site: expected a value, got \"\"");
     assert_int_equal(load(&c, "[reader]\ndriver = sim\n", path, sizeof(path)), CONFIG_EINVALID);
     assert_report(path, 2, "[reader] script: expected a script file or FIFO when driver = sim");

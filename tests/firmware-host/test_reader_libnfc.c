@@ -284,6 +284,20 @@ static void test_a_card_held_through_a_replug_is_one_tap(void **state)
         assert_true(events_wait(&f->ev, READER_REMOVED, r0 + 1, 3000, NULL));
         events_sleep_ms(700);
     }
+    /* Lifted while the reader was away: the reader comes back to an empty field, and the
+     * next tap of that card is a tap. */
+    int c0 = events_count(&f->ev, READER_CARD), u0 = events_count(&f->ev, READER_UP);
+    int d0 = events_count(&f->ev, READER_DOWN);
+    place(f, kind_card(1, 0));
+    assert_true(events_wait(&f->ev, READER_CARD, c0, 3000, NULL));
+    pn532_emu_hangup(f->emu);
+    assert_true(events_wait(&f->ev, READER_DOWN, d0, 5000, NULL));
+    pn532_emu_remove(f->emu);
+    assert_int_equal(pn532_emu_replug(f->emu), 0);
+    assert_true(events_wait(&f->ev, READER_UP, u0, 5000, NULL));
+    events_sleep_ms(700);
+    place(f, kind_card(1, 0));
+    assert_true(events_wait(&f->ev, READER_CARD, c0 + 1, 3000, NULL));
 }
 
 /* A reader that stalls or stops answering while a badge is held is the reader's fault, not a
