@@ -76,6 +76,13 @@ static void close_device(struct nfcr *n)
     n->lock_fd = -1;
 }
 
+static void permission_denied(const char *path, char *why, size_t cap)
+{
+    snprintf(why, cap,
+             "%s: permission denied (is the kiosk's user in the cpd-kiosk group? docs/readers.md)",
+             path);
+}
+
 static int open_device(struct reader *r, char *why, size_t cap)
 {
     struct nfcr *n = r->backend;
@@ -87,10 +94,7 @@ static int open_device(struct reader *r, char *why, size_t cap)
             return READER_EOPEN;
         }
         if (n->lock_fd < 0 && (errno == EACCES || errno == EPERM)) {
-            snprintf(why, cap,
-                     "%s: permission denied (is the kiosk's user in the cpd-kiosk group? "
-                     "docs/readers.md)",
-                     n->device_path);
+            permission_denied(n->device_path, why, cap);
             return READER_EOPEN;
         }
         if (n->lock_fd < 0) {
@@ -98,10 +102,7 @@ static int open_device(struct reader *r, char *why, size_t cap)
             return READER_EOPEN;
         }
         if (access(n->device_path, R_OK | W_OK) != 0 && (errno == EACCES || errno == EPERM)) {
-            snprintf(why, cap,
-                     "%s: permission denied (is the kiosk's user in the cpd-kiosk group? "
-                     "docs/readers.md)",
-                     n->device_path);
+            permission_denied(n->device_path, why, cap);
             close(n->lock_fd);
             n->lock_fd = -1;
             return READER_EOPEN;
