@@ -1,6 +1,7 @@
 #include "core/domain/uid.h"
 
 #include <ctype.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -27,6 +28,8 @@ static void reverse(uint8_t *b, size_t n)
 }
 
 /* Trims blanks at both ends into buf; returns the trimmed length. */
+/* The text without surrounding blanks; SIZE_MAX when it does not fit: a longer text is never a
+ * UID, and cutting it could leave a different, valid one (a padded 7-byte UID read as 4). */
 static size_t trim_copy(const char *text, char *buf, size_t cap)
 {
     while (isspace((unsigned char)*text))
@@ -35,7 +38,7 @@ static size_t trim_copy(const char *text, char *buf, size_t cap)
     while (n > 0 && isspace((unsigned char)text[n - 1]))
         n--;
     if (n >= cap)
-        n = cap - 1;
+        return SIZE_MAX;
     memcpy(buf, text, n);
     buf[n] = '\0';
     return n;
@@ -119,6 +122,8 @@ int uid_parse(const char *text, enum uid_text_format format, enum uid_byte_order
     size_t n = trim_copy(text, buf, sizeof(buf));
     if (n == 0)
         return UID_EEMPTY;
+    if (n == SIZE_MAX)
+        return UID_ELENGTH;
     if (format == UID_TEXT_AUTO)
         format = guess_format(buf, n);
     struct uid parsed;

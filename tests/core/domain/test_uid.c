@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -142,6 +143,12 @@ static void test_lsb_first(void **state)
     /* Byte order does not rescue a bad length. */
     struct uid u;
     assert_int_equal(uid_parse("0C91223F11", UID_TEXT_HEX, UID_ORDER_LSB_FIRST, &u), UID_ELENGTH);
+    /* Over-long text is refused whole, never cut into another valid UID (here: 8 hex digits,
+     * then 90 blanks-that-are-not-blanks: separators). */
+    char padded[200] = "3F22910C";
+    memset(padded + 8, ':', 100);
+    snprintf(padded + 108, sizeof(padded) - 108, "04A23B1C5D6E80");
+    assert_int_equal(uid_parse(padded, UID_TEXT_HEX, UID_ORDER_MSB_FIRST, &u), UID_ELENGTH);
 }
 
 static void test_garbage(void **state)
