@@ -17,18 +17,24 @@
 static char dir[256];
 static char output[65536];
 
-/* Runs cpd-admin with CPD_KIOSK_DB in the test directory; output holds stdout + stderr. */
-static int admin(const char *args)
+/* Runs cpd-admin with CPD_KIOSK_DB in the test directory, and env (e.g. "VAR=1", or "") in its
+ * environment; output holds stdout + stderr. */
+static int admin_with(const char *env, const char *args)
 {
     char cmd[4096];
-    snprintf(cmd, sizeof(cmd), "cd '%s' && CPD_KIOSK_DB='%s/kiosk.db' '%s/cpd-admin' %s 2>&1",
-             CPD_SOURCE_DIR, dir, CPD_BINARY_DIR, args);
+    snprintf(cmd, sizeof(cmd), "cd '%s' && %s CPD_KIOSK_DB='%s/kiosk.db' '%s/cpd-admin' %s 2>&1",
+             CPD_SOURCE_DIR, env, dir, CPD_BINARY_DIR, args);
     FILE *p = popen(cmd, "r");
     assert_non_null(p);
     size_t n = fread(output, 1, sizeof(output) - 1, p);
     output[n] = '\0';
     int status = pclose(p);
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static int admin(const char *args)
+{
+    return admin_with("", args);
 }
 
 static void sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -678,18 +684,11 @@ static void test_reader_test(void **state)
         snprintf(text, sizeof(text),
                  "[reader]\ndriver = libnfc\nconnstring = pn532_uart:%s/emu%d\n", dir, loud);
         test_write_file(dir, "silent.ini", text, ini, sizeof(ini));
-        snprintf(args, sizeof(args),
-                 "( (echo 'silent on'; sleep 6) | '%s/pn532-emu' '%s/emu%d' >/dev/null 2>&1 & ) && "
-                 "sleep 0.5 && %s '%s/cpd-admin' --config '%s' reader-test --seconds 2",
-                 CPD_BINARY_DIR, dir, loud, loud ? "LIBNFC_LOG_LEVEL=1" : "", CPD_BINARY_DIR, ini);
-        char cmd[4096];
-        snprintf(cmd, sizeof(cmd), "cd '%s' && CPD_KIOSK_DB='%s/kiosk.db' sh -c \"%s\" 2>&1", dir,
-                 dir, args);
-        FILE *p = popen(cmd, "r");
-        assert_non_null(p);
-        size_t n = fread(output, 1, sizeof(output) - 1, p);
-        output[n] = '\0';
-        pclose(p);
+        sh("( (echo 'silent on'; sleep 6) | '%s/pn532-emu' '%s/emu%d' >/dev/null 2>&1 & ) && "
+           "sleep 0.5",
+           CPD_BINARY_DIR, dir, loud);
+        snprintf(args, sizeof(args), "--config '%s' reader-test --seconds 2", ini);
+        assert_int_equal(admin_with(loud ? "LIBNFC_LOG_LEVEL=1" : "", args), 1);
         assert_output_has("reader DOWN: ");
         assert_output_has("not answering — check the wiring");
         if (loud)
