@@ -1,6 +1,7 @@
 #include "config/config.h"
 
 #include "core/base/names.h"
+#include "core/base/utf8.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -159,6 +160,8 @@ struct loader {
     int errors;
     int line_of[N_KEYS]; /* where each key was set, 0 = default */
     FILE *file;
+    char *text; /* the line read_line read whole, and its buffer's size */
+    size_t text_cap;
     int line;         /* the line being parsed: Debian's inih does not pass it to the handler */
     char section[64]; /* the current [section], as read_line saw it */
     bool section_known;
@@ -495,46 +498,128 @@ static void check_reader(struct loader *L)
                 r->connstring);
 }
 
-/* inih's rule for a line it cannot parse, applied here where the line's text is at hand. */
-static void check_syntax(struct loader *L, const char *raw)
+/* inih's rule for a line it cannot parse, applied here where the line's text is at hand. s is
+ * a section or setting line, trimmed, checked as plain text. */
+static bool check_syntax(struct loader *L, const char *s)
 {
-    char text[256];
-    snprintf(text, sizeof(text), "%s", raw);
-    text[strcspn(text, "\r\n")] = '\0';
-    const char *s = text;
-    while (isspace((unsigned char)*s))
-        s++;
-    const char *close = *s == '[' ? strchr(s, ']') : NULL;
-    if (close) {
+    char shown[120];
+    utf8_copy(shown, sizeof(shown), s);
+    const char *more = strlen(shown) < strlen(s) ? "…" : "";
+    if (*s == '[') {
+        const char *close = strchr(s, ']');
+        if (!close) {
+            problem(L, L->line, "syntax error: a section needs its closing ], got \"%s%s\"", shown,
+                    more);
+            snprintf(L->section, sizeof(L->section), "?");
+            L->section_known = false; /* its keys are not checked: the section line was wrong */
+            return false;
+        }
         snprintf(L->section, sizeof(L->section), "%.*s", (int)(close - s - 1), s + 1);
         L->section_known = false;
         for (size_t i = 0; i < sizeof(sections) / sizeof(sections[0]); i++)
             L->section_known |= strcmp(L->section, sections[i]) == 0;
+        if (close[1 + strspn(close + 1, " \t")] != '\0') {
+            problem(L, L->line,
+                    "[%s]: text after the closing ] (a comment goes on a line of its own)",
+                    L->section);
+            L->section_known = false;
+            return false;
+        }
         if (!L->section_known)
             problem(L, L->line,
                     "[%s]: unknown section (expected kiosk, reader, rules, terms, "
                     "display or sync)",
                     L->section);
-        return;
+        return true;
     }
-    bool bad = *s == '[' || (*s && *s != ';' && *s != '#' && !strpbrk(s, "=:"));
-    if (bad)
-        problem(L, L->line,
-                "syntax error: expected \"key = value\" or \"[section]\", got "
-                "\"%s\"",
-                s);
+    if (!strpbrk(s, "=:")) {
+        problem(L, L->line, "syntax error: expected \"key = value\" or \"[section]\", got \"%s%s\"",
+                shown, more);
+        return false;
+    }
+    return true;
 }
 
-/* inih's line reader, counting lines. */
+/* A setting's line with a ';' after a space: Debian's inih would cut the value there without a
+ * word (`site = Room 1 ;x` → "Room 1"). Comments go on lines of their own. */
+static bool has_inline_comment(const char *s)
+{
+    for (const char *p = s + 1; *p; p++) {
+        if (*p == ';' && (p[-1] == ' ' || p[-1] == '\t'))
+            return true;
+    }
+    return false;
+}
+
+/* Valid UTF-8 with no control character but tabs, and nothing that makes a line read otherwise
+ * than it is (core/base/utf8.h). */
+static bool plain_line(const char *s)
+{
+    char copy[INI_MAX_LINE];
+    if (strlen(s) >= sizeof(copy))
+        return false;
+    snprintf(copy, sizeof(copy), "%s", s);
+    for (char *p = copy; (p = strchr(p, '\t')); p++)
+        *p = ' ';
+    return utf8_plain(copy);
+}
+
+/* inih's line reader. Debian's inih reads a line in chunks of 200 bytes, so the tail of a longer
+ * line would be parsed as a line of its own (a long comment's tail as a live key) and its line
+ * numbers would drift. So each line of the file is read here whole, checked, and handed to inih
+ * only as it should be seen: a comment or blank line as an empty line, a setting or section
+ * without its leading space (an indented line would be inih's continuation of the last value),
+ * and a line that breaks a rule as an empty line after saying why. */
 static char *read_line(char *buf, int size, void *stream)
 {
     struct loader *L = stream;
-    char *got = fgets(buf, size, L->file);
-    if (got) {
-        L->line++;
-        check_syntax(L, got);
+    ssize_t got = getline(&L->text, &L->text_cap, L->file);
+    if (got < 0) {
+        if (ferror(L->file))
+            problem(L, L->line + 1, "cannot read: %s", strerror(errno));
+        return NULL;
     }
-    return got;
+    L->line++;
+    char *s = L->text;
+    size_t n = (size_t)got;
+    if (L->line == 1 && n >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0) { /* a UTF-8 BOM */
+        s += 3;
+        n -= 3;
+    }
+    snprintf(buf, (size_t)size, "\n");
+    if (memchr(s, '\0', n)) {
+        problem(L, L->line, "a NUL byte in the line: kiosk.ini must be plain text");
+        return buf;
+    }
+    while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == '\r'))
+        s[--n] = '\0';
+    s += strspn(s, " \t");
+    if (*s == '\0' || *s == ';' || *s == '#')
+        return buf;
+    size_t len = strlen(s);
+    if (len + 2 > (size_t)size) {
+        problem(L, L->line, "the line is %zu bytes long; a setting's line may have at most %d", len,
+                size - 2);
+        return buf;
+    }
+    if (!utf8_valid(s)) {
+        problem(L, L->line, "not UTF-8 text (save the file as UTF-8)");
+        return buf;
+    }
+    if (!plain_line(s)) {
+        problem(L, L->line, "a control character in the line: kiosk.ini must be plain text");
+        return buf;
+    }
+    if (!check_syntax(L, s))
+        return buf;
+    if (*s != '[' && has_inline_comment(s)) {
+        problem(L, L->line,
+                "a ';' after a space would start a comment, and comments go on a line of their "
+                "own: move it, or remove the ';'");
+        return buf;
+    }
+    snprintf(buf, (size_t)size, "%s\n", s);
+    return buf;
 }
 
 int config_load(struct config *cfg, const char *path, config_report_fn report, void *ctx)
@@ -556,6 +641,7 @@ int config_load(struct config *cfg, const char *path, config_report_fn report, v
     L->file = f;
     int parsed = ini_parse_stream(read_line, L, on_entry, L);
     fclose(f);
+    free(L->text);
     if (parsed < 0) {
         rc = CONFIG_ENOMEM;
         goto out;

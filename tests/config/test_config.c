@@ -310,6 +310,100 @@ static void test_too_long_and_missing_files(void **state)
     assert_non_null(strstr(reports, "/nonexistent/kiosk.ini: cannot open: No such file"));
 }
 
+/* Loads n bytes (NULs and all) as kiosk.ini. */
+static int load_bytes(struct config *cfg, const char *bytes, size_t n, char *path, size_t cap)
+{
+    reports[0] = '\0';
+    n_reports = 0;
+    snprintf(path, cap, "%s/kiosk.ini", dir);
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(bytes, 1, n, f), n);
+    fclose(f);
+    config_default(cfg);
+    return config_load(cfg, path, capture, NULL);
+}
+
+/* A comment longer than inih's 200-byte chunks: its tail must not become a live key, and the
+ * lines after it keep their numbers. */
+static void test_a_long_comment_stays_a_comment(void **state)
+{
+    (void)state;
+    char path[512], text[2048], pad[400];
+    struct config c, defaults;
+    config_default(&defaults);
+    memset(pad, 'x', sizeof(pad) - 1);
+    pad[sizeof(pad) - 1] = '\0';
+    snprintf(text, sizeof(text),
+             "[kiosk]\n# %s database = /tmp/EVIL.db\n; %s id = evil\n"
+             "[reader]\n# %s accept_random_uids = true\n",
+             pad, pad, pad);
+    assert_int_equal(load(&c, text, path, sizeof(path)), CONFIG_OK);
+    assert_string_equal(c.kiosk.database, defaults.kiosk.database);
+    assert_string_equal(c.kiosk.id, defaults.kiosk.id);
+    assert_int_equal(c.rules.accept_random_uids, defaults.rules.accept_random_uids);
+    /* Line numbers after long lines are the file's own. */
+    snprintf(text, sizeof(text), "[kiosk]\n# %s\n# %s%s\n[rules]\nlate_after_min = ten\n", pad, pad,
+             pad);
+    assert_int_equal(load(&c, text, path, sizeof(path)), CONFIG_EINVALID);
+    assert_report(path, 5, "[rules] late_after_min: expected 0–120 minutes, got \"ten\"");
+    assert_int_equal(n_reports, 1);
+    /* A setting's line too long for inih is refused whole, never read in pieces. */
+    snprintf(text, sizeof(text), "[kiosk]\nsite = %s database = /tmp/EVIL.db\nid = x\n", pad);
+    assert_int_equal(load(&c, text, path, sizeof(path)), CONFIG_EINVALID);
+    assert_report(path, 2, "the line is 430 bytes long; a setting's line may have at most 198");
+    assert_int_equal(n_reports, 1);
+}
+
+static void test_text_rules(void **state)
+{
+    (void)state;
+    char path[512];
+    struct config c;
+    /* A UTF-8 BOM (Notepad's) and CRLF line ends are accepted. */
+    assert_int_equal(load(&c, "\xEF\xBB\xBF[kiosk]\r\nid = bom-kiosk\r\nsite = Salle Été\r\n", path,
+                          sizeof(path)),
+                     CONFIG_OK);
+    assert_string_equal(c.kiosk.id, "bom-kiosk");
+    assert_string_equal(c.kiosk.site, "Salle Été");
+    /* An indented line is a setting of its own, not a continuation of the one before. */
+    assert_int_equal(load(&c, "[kiosk]\nsite = Room 1\n   id = indented\n", path, sizeof(path)),
+                     CONFIG_OK);
+    assert_string_equal(c.kiosk.site, "Room 1");
+    assert_string_equal(c.kiosk.id, "indented");
+    /* '#' inside a value is the value's. */
+    assert_int_equal(load(&c, "[kiosk]\nsite = Room #3\n", path, sizeof(path)), CONFIG_OK);
+    assert_string_equal(c.kiosk.site, "Room #3");
+    /* A NUL would cut the value: it is an error at its line, and nothing is loaded. */
+    static const char nul[] = "[kiosk]\nid = ok\nsite = Room\0 1\n";
+    assert_int_equal(load_bytes(&c, nul, sizeof(nul) - 1, path, sizeof(path)), CONFIG_EINVALID);
+    assert_report(path, 3, "a NUL byte in the line: kiosk.ini must be plain text");
+    assert_int_equal(load(&c, "[kiosk]\nsite = Room\x1b[2J 1\n", path, sizeof(path)),
+                     CONFIG_EINVALID);
+    assert_report(path, 2, "a control character in the line: kiosk.ini must be plain text");
+    assert_int_equal(load(&c,
+                          "[kiosk]\nsite = Room \xE2\x80\xAE"
+                          "1\n",
+                          path, sizeof(path)),
+                     CONFIG_EINVALID);
+    assert_report(path, 2, "a control character in the line: kiosk.ini must be plain text");
+    assert_int_equal(load(&c, "[kiosk]\n\nsite = Caf\xE9\n", path, sizeof(path)), CONFIG_EINVALID);
+    assert_report(path, 3, "not UTF-8 text (save the file as UTF-8)");
+    /* Inline comments are refused, never cut silently. */
+    assert_int_equal(load(&c, "[kiosk]\nsite = Room 1 ;x\n", path, sizeof(path)), CONFIG_EINVALID);
+    assert_report(path, 2,
+                  "a ';' after a space would start a comment, and comments go on a line of their "
+                  "own: move it, or remove the ';'");
+    assert_int_equal(load(&c, "[kiosk] ; the main one\nid = x\n", path, sizeof(path)),
+                     CONFIG_EINVALID);
+    assert_report(path, 1,
+                  "[kiosk]: text after the closing ] (a comment goes on a line of its own)");
+    assert_int_equal(n_reports, 1);
+    assert_int_equal(load(&c, "[kiosk\nid = x\n", path, sizeof(path)), CONFIG_EINVALID);
+    assert_report(path, 1, "syntax error: a section needs its closing ], got \"[kiosk\"");
+    assert_int_equal(n_reports, 1);
+}
+
 static void test_failed_load_leaves_config_unchanged(void **state)
 {
     (void)state;
@@ -334,6 +428,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_cross_key_rules, setup, teardown),
         cmocka_unit_test_setup_teardown(test_too_long_and_missing_files, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failed_load_leaves_config_unchanged, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_a_long_comment_stays_a_comment, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_text_rules, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
