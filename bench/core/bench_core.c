@@ -291,6 +291,46 @@ static void bench_reports(struct kiosk *k)
         (double)pdf / 1e6, pages, pages / ((double)pdf / 1e9), (double)pdf / (double)items_csv);
 }
 
+/* A roster of n people, each with a badge, written to path. */
+static void write_roster(const char *path, int n)
+{
+    FILE *f = fopen(path, "w");
+    if (!f)
+        die(path, -1);
+    fprintf(f, "staff_no,name,academy,role,active,badge_uid\n");
+    for (int i = 0; i < n; i++)
+        fprintf(f, "B%06d,Person %d,Academy %d,staff,yes,04%06X%06X\n", i, i, i % 40, (unsigned)i,
+                (unsigned)(i * 7919) & 0xffffffu);
+    if (fclose(f) != 0)
+        die(path, -1);
+}
+
+/* Importing a big roster against ten times a small one: 1.0 is linear, 10 quadratic. */
+static void bench_roster(const char *parent, int rows)
+{
+    double seconds[2];
+    int sizes[2] = {rows / 10, rows};
+    for (int i = 0; i < 2; i++) {
+        struct kiosk k;
+        char name[32], csv[512];
+        snprintf(name, sizeof(name), "roster%d", i);
+        kiosk_open(&k, parent, name);
+        snprintf(csv, sizeof(csv), "%s/roster.csv", k.dir);
+        write_roster(csv, sizes[i]);
+        struct import_options o = {.rules = &k.rules, .site_key = k.keys.site, .report = quiet};
+        struct import_result r;
+        int64_t t0 = now_ns();
+        int err = import_file(k.store, IMPORT_ROSTER, csv, &o, &r);
+        seconds[i] = (double)(now_ns() - t0) / 1e9;
+        if (err != IMPORT_OK)
+            die("roster import", err);
+        store_close(k.store);
+    }
+    printf("roster import, %d rows:            %8.2f s  (%.2f × ten times %d rows; 1.0 is "
+           "linear)\n",
+           rows, seconds[1], seconds[1] / (10 * seconds[0]), rows / 10);
+}
+
 static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
     (void)st;
@@ -311,6 +351,7 @@ int main(void)
     struct tap_ratios ratio;
     bench_taps(&tapk, parent, taps, &ratio);
     store_close(tapk.store);
+    bench_roster(parent, getenv("CPD_BENCH_ROSTER") ? atoi(getenv("CPD_BENCH_ROSTER")) : 60000);
 
     kiosk_open(&small, parent, "small");
     fill_events(&small, 1000);

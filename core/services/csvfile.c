@@ -1,6 +1,7 @@
 #include "core/services/csvfile.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,12 +14,16 @@ struct reader {
     size_t row_cap;
     int line;      /* line being fed */
     int row_start; /* line of the current row's first field, 0 before it */
+    size_t rows_cap;
+    unsigned long fields_seen; /* fields and rows ended so far */
+    int quote_line;            /* where the quoted field still open began */
     int failed;
 };
 
 static void on_field(void *data, size_t len, void *priv)
 {
     struct reader *r = priv;
+    r->fields_seen++;
     if (r->failed)
         return;
     if (r->row.n_fields == 0 && r->row_start == 0)
@@ -52,15 +57,20 @@ static void on_row(int terminator, void *priv)
 {
     struct reader *r = priv;
     (void)terminator;
+    r->fields_seen++;
     if (r->failed)
         return;
     struct csv_table *t = r->table;
-    struct csv_row *grown = realloc(t->rows, (t->n_rows + 1) * sizeof(*grown));
-    if (!grown) {
-        r->failed = CSVFILE_ENOMEM;
-        return;
+    if (t->n_rows == r->rows_cap) {
+        size_t cap = r->rows_cap ? 2 * r->rows_cap : 64;
+        struct csv_row *grown = realloc(t->rows, cap * sizeof(*grown));
+        if (!grown) {
+            r->failed = CSVFILE_ENOMEM;
+            return;
+        }
+        t->rows = grown;
+        r->rows_cap = cap;
     }
-    t->rows = grown;
     r->row.line = r->row_start ? r->row_start : r->line;
     t->rows[t->n_rows++] = r->row;
     memset(&r->row, 0, sizeof(r->row));
@@ -110,14 +120,28 @@ int csvfile_read(const char *path, struct csv_table *out, char *why, size_t why_
             start += 3;
             n -= 3;
         }
+        bool was_quoted = parser.quoted;
+        unsigned long seen = r.fields_seen;
         if (csv_parse(&parser, start, (size_t)n, on_field, on_row, &r) != (size_t)n) {
-            snprintf(why, why_cap, "line %d: %s", r.line, csv_strerror(csv_error(&parser)));
+            snprintf(why, why_cap,
+                     "line %d: a quote in the wrong place (a field with a \" in it is quoted "
+                     "whole, each \" inside doubled)",
+                     r.line);
             err = CSVFILE_EPARSE;
             goto out;
         }
+        /* libcsv only knows the quote is unterminated at the end of the file: remember where
+         * the quoted field still open at this line's end began. */
+        if (parser.quoted && (!was_quoted || r.fields_seen != seen))
+            r.quote_line = r.line;
     }
     if (!r.failed && csv_fini(&parser, on_field, on_row, &r) != 0) {
-        snprintf(why, why_cap, "line %d: %s", r.line, csv_strerror(csv_error(&parser)));
+        if (parser.quoted)
+            snprintf(why, why_cap,
+                     "line %d: a quoted field opened here never closes (a \" is missing)",
+                     r.quote_line ? r.quote_line : r.line);
+        else
+            snprintf(why, why_cap, "line %d: %s", r.line, csv_strerror(csv_error(&parser)));
         err = CSVFILE_EPARSE;
         goto out;
     }

@@ -20,7 +20,8 @@ struct csv_table {
     size_t n_rows;
 };
 
-/* On failure why gets "cannot open: No such file" or "line 7: unterminated quote". */
+/* On failure why gets "cannot open: No such file" or "line 7: a quoted field opened here never
+ * closes (a \" is missing)" — the line where it opened, not the end of the file. */
 int csvfile_read(const char *path, struct csv_table *out, char *why, size_t why_cap);
 void csvfile_free(struct csv_table *table);
 /* Index of the header column called name, or -1. */

@@ -49,13 +49,16 @@ static void report(struct import_ctx *c, int line, const char *severity, const c
 static void report(struct import_ctx *c, int line, const char *severity, const char *fmt,
                    va_list ap)
 {
-    char message[512];
+    char message[512], shown[768];
     char out[1024];
     vsnprintf(message, sizeof(message), fmt, ap);
+    /* Cell text is quoted in messages: a line break or an escape in it must not forge a line
+     * of the report or reach the terminal. */
+    utf8_printable(shown, sizeof(shown), message);
     if (line > 0)
-        snprintf(out, sizeof(out), "%s:%d: %s: %s", c->path, line, severity, message);
+        snprintf(out, sizeof(out), "%s:%d: %s: %s", c->path, line, severity, shown);
     else
-        snprintf(out, sizeof(out), "%s: %s: %s", c->path, severity, message);
+        snprintf(out, sizeof(out), "%s: %s: %s", c->path, severity, shown);
     if (c->opt->report)
         c->opt->report(c->opt->report_ctx, out);
 }
@@ -151,6 +154,36 @@ static void map_columns(struct import_ctx *c, const struct format *f)
             known |= strcmp(header->fields[k], f->columns[i]) == 0;
         if (!known)
             import_error(c, header->line, "unknown column \"%s\"", header->fields[k]);
+        for (size_t j = 0; j < k; j++) {
+            if (strcmp(header->fields[j], header->fields[k]) == 0) {
+                import_error(c, header->line, "column \"%s\" appears twice (columns %zu and %zu)",
+                             header->fields[k], j + 1, k + 1);
+                break;
+            }
+        }
+    }
+}
+
+/* Every cell is plain text, whatever its column: names and notes reach terminals, spreadsheets
+ * and printed pages, and a NUL would cut a value short (csvfile.c makes it a DEL to be seen). */
+static void check_cells(struct import_ctx *c)
+{
+    const struct csv_row *header = &c->table->rows[0];
+    for (size_t r = 0; r < c->table->n_rows; r++) {
+        const struct csv_row *row = &c->table->rows[r];
+        for (size_t k = 0; k < row->n_fields; k++) {
+            if (utf8_plain(row->fields[k]))
+                continue;
+            char column[96];
+            if (r > 0 && k < header->n_fields && utf8_plain(header->fields[k]))
+                snprintf(column, sizeof(column), "column %zu (%s)", k + 1, header->fields[k]);
+            else
+                snprintf(column, sizeof(column), "column %zu%s", k + 1, r ? "" : " of the header");
+            import_error(c, row->line,
+                         "%s: not plain text (a NUL, an invalid UTF-8 byte, a control "
+                         "character such as a line break or ESC, or a bidirectional override)",
+                         column);
+        }
     }
 }
 
@@ -189,6 +222,7 @@ int import_file(struct store *store, enum import_kind kind, const char *path,
         import_store_failed(&c, 0, err, "cannot start a transaction");
         goto out;
     }
+    check_cells(&c);
     map_columns(&c, &formats[kind]);
     check_widths(&c);
     if (result->errors == 0)

@@ -276,6 +276,92 @@ static void test_roster_errors_and_badge_conflicts(void **state)
     assert_int_equal(count(f, "badges"), 1);
 }
 
+/* Bytes (NULs and all) as the roster file. */
+static int run_roster_bytes(struct fixture *f, const char *bytes, size_t n)
+{
+    memset(&f->out, 0, sizeof(f->out));
+    snprintf(f->path, sizeof(f->path), "%s/input.csv", f->k.dir);
+    FILE *file = fopen(f->path, "wb");
+    assert_non_null(file);
+    assert_int_equal(fwrite(bytes, 1, n, file), n);
+    fclose(file);
+    struct import_options o = {.rules = &f->k.rules,
+                               .site_key = f->k.keys.site,
+                               .report = capture_line,
+                               .report_ctx = &f->out};
+    return import_file(f->k.store, IMPORT_ROSTER, f->path, &o, &f->result);
+}
+
+/* Every cell is plain text, whatever its column; a cell quoted in a message can neither forge
+ * a line of the report nor send an escape to the terminal. */
+static void test_cells_are_plain_text(void **state)
+{
+    struct fixture *f = *state;
+    static const char bytes[] = ROSTER_HEADER
+        /* 2 */ "S1,Ann,Riverside,staff,yes,\n"
+                /* 3 */ "S2,Bob\x1b]0;owned\x07,Riverside,staff,yes,\n"
+                /* 4 */ "S3,Caf\xe9,Riverside,staff,yes,\n"
+                /* 5 */ "S4,Dan\0iel,Riverside,staff,yes,\n"
+                /* 6 */ "S5,\"Eve\ninput.csv:1: error: FORGED\",Riverside,staff,yes,\n"
+                /* 8 */ "S\x1b[31m6,Fay,Riverside,staff,yes,\n"
+                /* 9 */ "S7,Gus,Riverside\xe2\x80\xae,staff,yes,\n";
+    assert_int_equal(run_roster_bytes(f, bytes, sizeof(bytes) - 1), IMPORT_EINVALID);
+    assert_reported(f, 3, "error", "column 2 (name): not plain text");
+    assert_reported(f, 4, "error", "column 2 (name): not plain text");
+    assert_reported(f, 5, "error", "column 2 (name): not plain text");
+    assert_reported(f, 6, "error", "column 2 (name): not plain text");
+    assert_reported(f, 8, "error", "column 1 (staff_no): not plain text");
+    assert_reported(f, 9, "error", "column 3 (academy): not plain text");
+    assert_null(strchr(f->out.text, '\x1b'));
+    assert_null(strstr(f->out.text, "\ninput.csv:1:"));
+    assert_int_equal(f->out.lines, f->result.errors);
+    assert_int_equal(count(f, "people"), 0);
+    /* Cell text quoted in a message by a later check is escaped too. */
+    static const char header[] = "staff_no,name\x1b[2J,academy,role,active,badge_uid\n"
+                                 "S1,Ann,Riverside,staff,yes,\n";
+    assert_int_equal(run_roster_bytes(f, header, sizeof(header) - 1), IMPORT_EINVALID);
+    assert_reported(f, 1, "error", "unknown column \"name\xEF\xBF\xBD[2J\"");
+    assert_null(strchr(f->out.text, '\x1b'));
+
+    /* A header naming a column twice is refused (which one would count?). */
+    assert_int_equal(run_import(f, IMPORT_ROSTER,
+                                "staff_no,name,academy,role,active,badge_uid,name\n"
+                                "S1,Ann,Riverside,staff,yes,,Annie\n",
+                                false),
+                     IMPORT_EINVALID);
+    assert_reported(f, 1, "error", "column \"name\" appears twice (columns 2 and 7)");
+    assert_int_equal(count(f, "people"), 0);
+}
+
+/* A quote left open is reported where it opened, not at the end of the file. */
+static void test_quote_errors_name_their_line(void **state)
+{
+    struct fixture *f = *state;
+    assert_int_equal(run_import(f, IMPORT_ROSTER,
+                                ROSTER_HEADER "S1,Ann,Riverside,staff,yes,\n"
+                                              "S2,\"Bob,Riverside,staff,yes,\n"
+                                              "S3,Cat,Riverside,staff,yes,\n"
+                                              "S4,Dan,Riverside,staff,yes,\n",
+                                false),
+                     IMPORT_ENOFILE);
+    assert_non_null(strstr(f->out.text, "input.csv: error: line 3: a quoted field opened here "
+                                        "never closes (a \" is missing)"));
+    assert_int_equal(run_import(f, IMPORT_ROSTER,
+                                ROSTER_HEADER "S1,\"Ann\nAnnie\",Riverside,staff,yes,\n"
+                                              "S2,\"Bob,Riverside,staff,yes,\n"
+                                              "S3,Cat,Riverside,staff,yes,\n",
+                                false),
+                     IMPORT_ENOFILE);
+    assert_non_null(strstr(f->out.text, "line 4: a quoted field opened here never closes"));
+    assert_int_equal(run_import(f, IMPORT_ROSTER,
+                                ROSTER_HEADER "S1,Ann,Riverside,staff,yes,\n"
+                                              "S2,Bo\"b,Riverside,staff,yes,\n",
+                                false),
+                     IMPORT_ENOFILE);
+    assert_non_null(strstr(f->out.text, "line 3: a quote in the wrong place"));
+    assert_int_equal(count(f, "people"), 0);
+}
+
 static void test_roster_needs_the_site_key(void **state)
 {
     struct fixture *f = *state;
@@ -514,6 +600,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_shipped_programme_imports_with_the_brochures_warnings,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_roster_errors_and_badge_conflicts, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cells_are_plain_text, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_quote_errors_name_their_line, setup, teardown),
         cmocka_unit_test_setup_teardown(test_roster_needs_the_site_key, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bookings_refer_to_known_people_and_sessions, setup,
                                         teardown),
