@@ -151,9 +151,14 @@ int reader_start(struct reader *r)
     return READER_OK;
 }
 
-int reader_feed(struct reader *r, const char *line)
+int reader_type(struct reader *r, const char *text, int64_t mono_us)
 {
-    return r->ops->feed ? r->ops->feed(r, line) : READER_EINVAL;
+    return r->ops->type ? r->ops->type(r, text, mono_us) : READER_EINVAL;
+}
+
+bool reader_typing(const struct reader *r, int64_t mono_us)
+{
+    return r && r->ops->typing && r->ops->typing(r, mono_us);
 }
 
 void reader_close(struct reader *r)

@@ -5,7 +5,7 @@
  *   sim      — a script of place/remove/unplug/replug/sleep lines from a file or FIFO
  *
  * Events are delivered through the callback given to reader_open(), ON THE READER'S THREAD
- * (for keyboard: on the thread calling reader_feed). The callback must be quick and thread-safe
+ * (for keyboard: on the thread calling reader_type). The callback must be quick and thread-safe
  * (the kiosk copies the event into a queue and wakes its UI thread). No SDL or SQLite here.
  * The caller owns the struct reader; reader_close() stops the thread first. */
 #ifndef CPD_READER_H
@@ -69,8 +69,16 @@ int reader_open(const struct reader_options *cfg, bool accept_random, reader_eve
                 struct reader **out, char *why, size_t why_cap);
 /* Starts the reader's thread (keyboard: nothing to start). */
 int reader_start(struct reader *reader);
-/* Keyboard backend: one line the reader typed (without the Enter). */
-int reader_feed(struct reader *reader, const char *line);
+/* Keyboard backend: text the reader typed, as it comes (UTF-8, any length); '\n' or '\r' is its
+ * Enter, which ends a UID. A line of more than READER_KEYBOARD_MAX characters, or one the reader
+ * stopped typing for READER_KEYBOARD_GAP_US before its Enter, is dropped and reported as
+ * READER_REJECTED (and READER_EINVAL returned), never cut into a UID or kept to prefix the next.
+ * Not for other backends (READER_EINVAL). */
+#define READER_KEYBOARD_MAX    96
+#define READER_KEYBOARD_GAP_US 500000
+int reader_type(struct reader *reader, const char *text, int64_t mono_us);
+/* Keyboard backend: whether a line is being typed now (its keys belong to it, not the screen). */
+bool reader_typing(const struct reader *reader, int64_t mono_us);
 /* Stops the thread (promptly: an I/O in flight is aborted) and frees everything. */
 void reader_close(struct reader *reader);
 const char *reader_driver_name(enum reader_driver driver);

@@ -23,11 +23,12 @@ void reader_stop_signal(struct reader_stop *s);
 /* A backend: reader.c owns its thread (start, stop, join) and its stop signal; the backend
  * gives the thread's body and what to do about an I/O in flight when asked to stop. */
 struct reader_ops {
-    void (*run)(struct reader *r);                   /* the thread's body; NULL: no thread */
-    int (*start)(struct reader *r);                  /* no thread: what starting means */
-    int (*feed)(struct reader *r, const char *line); /* keyboard */
-    void (*interrupt)(struct reader *r);             /* after the stop signal, before the join */
-    void (*destroy)(struct reader *r);               /* free the backend's state */
+    void (*run)(struct reader *r);  /* the thread's body; NULL: no thread */
+    int (*start)(struct reader *r); /* no thread: what starting means */
+    int (*type)(struct reader *r, const char *text, int64_t mono_us); /* keyboard */
+    bool (*typing)(const struct reader *r, int64_t mono_us);          /* keyboard */
+    void (*interrupt)(struct reader *r); /* after the stop signal, before the join */
+    void (*destroy)(struct reader *r);   /* free the backend's state */
 };
 
 struct reader {

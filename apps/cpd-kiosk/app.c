@@ -84,8 +84,6 @@ struct app {
     struct queue queue;
     struct kiosk_status status;
     int64_t clock_offset_us; /* demo clock: wall = real + offset */
-    char typed[128];         /* keyboard-wedge reader: what it has typed so far */
-    size_t typed_len;
     struct view view, last;
     struct screen_out screen;
     struct signals signals;
@@ -356,16 +354,10 @@ static void demo_legend(const struct app *a, struct view *v)
 
 /* ---- input ------------------------------------------------------------------------------- */
 
-static void typed_text(struct app *a, const char *text)
+/* A keyboard-wedge reader types into the kiosk: its text and its Enter go to the reader. */
+static bool wedge(const struct app *a)
 {
-    if (!a->reader || a->opt->cfg.reader.driver != READER_DRIVER_KEYBOARD)
-        return;
-    size_t n = strlen(text);
-    if (a->typed_len + n < sizeof(a->typed)) {
-        memcpy(a->typed + a->typed_len, text, n);
-        a->typed_len += n;
-        a->typed[a->typed_len] = '\0';
-    }
+    return a->reader && a->opt->cfg.reader.driver == READER_DRIVER_KEYBOARD;
 }
 
 static void handle(struct app *a, const struct gfx_input *in)
@@ -384,22 +376,22 @@ static void handle(struct app *a, const struct gfx_input *in)
         sync_finished(a);
         break;
     case INPUT_TEXT:
-        typed_text(a, in->text);
+        if (wedge(a)) {
+            reader_type(a->reader, in->text, mono);
+            drain_reader(a);
+        }
         break;
     case INPUT_POINTER:
         kiosk_action(a->kiosk, screens_hit(&a->screen, in->x, in->y), now, mono);
         break;
     case INPUT_KEY:
-        if (in->key == KEY_ENTER && a->typed_len > 0) {
-            /* A keyboard-wedge reader ends each UID with Enter. */
-            reader_feed(a->reader, a->typed);
-            a->typed_len = 0;
-            a->typed[0] = '\0';
+        if (wedge(a) && reader_typing(a->reader, mono)) {
+            /* The reader is typing: its keys are its own, and it ends each UID with Enter. */
+            if (in->key == KEY_ENTER)
+                reader_type(a->reader, "\n", mono);
             drain_reader(a);
             break;
         }
-        if (a->typed_len > 0)
-            break; /* the reader is still typing */
         if (a->opt->demo && demo_key(a, in))
             break;
         kiosk_action(a->kiosk, kiosk_key_action(a->kiosk, in->key, in->ch), now, mono);

@@ -42,26 +42,63 @@ static void test_keyboard_hex_and_decimal(void **state)
 {
     (void)state;
     struct reader *r = keyboard(UID_TEXT_HEX, UID_ORDER_MSB_FIRST);
-    assert_int_equal(reader_feed(r, "04a23b1c5d6e80"), READER_OK);
+    assert_int_equal(reader_type(r, "04a23b1c5d6e80\n", 0), READER_OK);
     assert_card(0, "04A23B1C5D6E80");
-    assert_int_equal(reader_feed(r, "12345678"), READER_OK); /* hex, as configured */
+    assert_int_equal(reader_type(r, "12345678\n", 0), READER_OK); /* hex, as configured */
     assert_card(1, "12345678");
     reader_close(r);
 
     r = keyboard(UID_TEXT_DECIMAL, UID_ORDER_MSB_FIRST);
-    assert_int_equal(reader_feed(r, "1059229964"), READER_OK);
+    assert_int_equal(reader_type(r, "1059229964\n", 0), READER_OK);
     assert_card(0, "3F22910C");
     reader_close(r);
 
     /* Many wedge readers type the 4 bytes reversed, as one decimal number. */
     r = keyboard(UID_TEXT_DECIMAL, UID_ORDER_LSB_FIRST);
-    assert_int_equal(reader_feed(r, "1059229964"), READER_OK);
+    assert_int_equal(reader_type(r, "1059229964\n", 0), READER_OK);
     assert_card(0, "0C91223F");
     reader_close(r);
 
     r = keyboard(UID_TEXT_HEX, UID_ORDER_LSB_FIRST);
-    assert_int_equal(reader_feed(r, "0C91223F"), READER_OK);
+    assert_int_equal(reader_type(r, "0C91223F\n", 0), READER_OK);
     assert_card(0, "3F22910C");
+    reader_close(r);
+}
+
+/* The wedge's line is bounded and must be typed in one go: an over-long line, or one the reader
+ * stopped typing in the middle of, is dropped and said so, never cut into a UID or kept to prefix
+ * the next badge. */
+static void test_keyboard_line_is_bounded_and_times_out(void **state)
+{
+    (void)state;
+    struct reader *r = keyboard(UID_TEXT_HEX, UID_ORDER_MSB_FIRST);
+    struct reader_event e;
+    /* In pieces, as SDL delivers it; CRLF is one Enter. */
+    assert_false(reader_typing(r, 0));
+    assert_int_equal(reader_type(r, "04A2", 0), READER_OK);
+    assert_true(reader_typing(r, 10000));
+    assert_int_equal(reader_type(r, "3B1C", 20000), READER_OK);
+    assert_int_equal(reader_type(r, "5D6E80\r\n", 40000), READER_OK);
+    assert_false(reader_typing(r, 40000));
+    assert_card(0, "04A23B1C5D6E80");
+    /* 200 characters whose first 8 are a UID: too long, not cut to the UID. */
+    char line[256];
+    memset(line, '0', 200);
+    memcpy(line, "3F22910C", 8);
+    line[200] = '\0';
+    assert_int_equal(reader_type(r, line, 100000), READER_OK);
+    assert_int_equal(reader_type(r, "\n", 100000), READER_EINVAL);
+    assert_true(events_wait(&ev, READER_REJECTED, 0, 100, &e));
+    assert_non_null(strstr(e.reason, "too long for a UID (200 characters"));
+    /* Half a UID, then nothing for a second: dropped at the next key; the next badge reads. */
+    assert_int_equal(reader_type(r, "12345", 200000), READER_OK);
+    assert_true(reader_typing(r, 200000 + READER_KEYBOARD_GAP_US));
+    assert_false(reader_typing(r, 200001 + READER_KEYBOARD_GAP_US));
+    assert_int_equal(reader_type(r, "3F22910C\n", 1200000), READER_EINVAL);
+    assert_true(events_wait(&ev, READER_REJECTED, 1, 100, &e));
+    assert_non_null(strstr(e.reason, "a line without its Enter, dropped (5 characters"));
+    assert_card(1, "3F22910C");
+    assert_int_equal(events_count(&ev, READER_CARD), 2);
     reader_close(r);
 }
 
@@ -69,12 +106,13 @@ static void test_keyboard_garbage_is_rejected(void **state)
 {
     (void)state;
     struct reader *r = keyboard(UID_TEXT_HEX, UID_ORDER_MSB_FIRST);
-    static const char *const garbage[] = {"hello", "04A23B", "", "04:A2:3B:1C:5D"};
+    static const char *const garbage[] = {"hello\n", "04A23B\n", "\x1b[2J\n", "04:A2:3B:1C:5D\n"};
     for (int i = 0; i < 4; i++) {
-        assert_int_equal(reader_feed(r, garbage[i]), READER_EINVAL);
+        assert_int_equal(reader_type(r, garbage[i], 0), READER_EINVAL);
         struct reader_event e;
         assert_true(events_wait(&ev, READER_REJECTED, i, 100, &e));
         assert_non_null(strstr(e.reason, "keyboard reader: "));
+        assert_null(strchr(e.reason, '\x1b'));
     }
     assert_int_equal(events_count(&ev, READER_CARD), 0);
     reader_close(r);
@@ -195,6 +233,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_keyboard_hex_and_decimal),
+        cmocka_unit_test(test_keyboard_line_is_bounded_and_times_out),
         cmocka_unit_test(test_keyboard_garbage_is_rejected),
         cmocka_unit_test(test_sim_script),
         cmocka_unit_test(test_sim_errors_name_the_line),
