@@ -39,6 +39,9 @@ struct admin {
 
 void admin_error(const char *fmt, ...) ADMIN_PRINTF(1, 2);
 /* Opens the configured database (creating and migrating it); 0 or 1 after saying why. */
+/* Read only (core/store/store.h): for commands that only look, so they work on a read-only
+ * store, a read-only mount or a copy. */
+int admin_open_store_readonly(struct admin *a);
 int admin_open_store(struct admin *a);
 /* Loads the signing key (and tells the store) and/or the site key; 0 or 1 after saying why. */
 int admin_load_keys(struct admin *a, bool sign, bool site);

@@ -35,7 +35,7 @@ int cmd_events(struct admin *a, int argc, char **argv)
         admin_usage(help);
         return EXIT_USAGE;
     }
-    if (admin_open_store(a) != 0)
+    if (admin_open_store_readonly(a) != 0)
         return 1;
     printf("%6s  %-16s  %-15s %-10s %-24s %s\n", "SEQ", "LOCAL TIME", "TYPE", "PERSON", "SESSION",
            "PAYLOAD");
@@ -88,7 +88,7 @@ int cmd_verify(struct admin *a, int argc, char **argv)
         return EXIT_USAGE;
     }
     uint8_t pk[CRYPTO_SIGN_PK_BYTES];
-    if (admin_open_store(a) != 0 || public_key(a, pk) != 0)
+    if (admin_open_store_readonly(a) != 0 || public_key(a, pk) != 0)
         return 1;
     struct store_verify_report r;
     int err = store_verify(a->store, pk, &r);

@@ -27,11 +27,12 @@ bool admin_wants_help(int argc, char **argv)
     return false;
 }
 
-int admin_open_store(struct admin *a)
+static int open_store(struct admin *a, bool read_only)
 {
     char why[256];
     const char *path = a->cfg.kiosk.database;
-    int err = store_open(path, &a->store, why, sizeof(why));
+    int err = read_only ? store_open_readonly(path, &a->store, why, sizeof(why))
+                        : store_open(path, &a->store, why, sizeof(why));
     if (err != STORE_OK) {
         admin_error("%s: %s%s%s", path, cpd_strerror(err), why[0] ? ": " : "", why);
         return 1;
@@ -49,6 +50,16 @@ int admin_open_store(struct admin *a)
                 "keep kiosk data in a 0700 directory\n",
                 path);
     return 0;
+}
+
+int admin_open_store(struct admin *a)
+{
+    return open_store(a, false);
+}
+
+int admin_open_store_readonly(struct admin *a)
+{
+    return open_store(a, true);
 }
 
 int admin_load_keys(struct admin *a, bool sign, bool site)

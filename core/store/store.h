@@ -30,6 +30,9 @@ struct store;
 
 /* On failure why (may be NULL) receives SQLite's or the system's reason, for the log. */
 int store_open(const char *path, struct store **out, char *why, size_t why_cap);
+/* The same, read only, for looking at a store nobody may write (`verify`, `events` on a
+ * read-only mount or a copy): nothing is created, migrated or written; any write fails. */
+int store_open_readonly(const char *path, struct store **out, char *why, size_t why_cap);
 void store_close(struct store *store);
 const char *store_message(const struct store *store);
 /* false when the directory holding the file is readable or writable by others. */

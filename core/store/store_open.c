@@ -615,6 +615,82 @@ fail:
     return err;
 }
 
+/* SQLite's URI for path with nothing else in it: '%', '?' and '#' escaped. */
+static int immutable_uri(const char *path, char *uri, size_t cap)
+{
+    size_t used = (size_t)snprintf(uri, cap, "file:");
+    for (const char *p = path; *p && used + 4 < cap; p++) {
+        if (*p == '%' || *p == '?' || *p == '#')
+            used += (size_t)snprintf(uri + used, cap - used, "%%%02X", (unsigned char)*p);
+        else
+            uri[used++] = *p;
+    }
+    uri[used] = '\0';
+    return used + 20 < cap && snprintf(uri + used, cap - used, "?immutable=1") > 0 ? 0 : -1;
+}
+
+/* Read only: a file nobody may write (a read-only mount, a copy taken off a broken kiosk). In
+ * a read-only directory SQLite cannot make the WAL's index, so a store without a WAL left over
+ * is opened as immutable (nothing can change it under us); one with a WAL needs its -shm. */
+int store_open_readonly(const char *path, struct store **out, char *why, size_t why_cap)
+{
+    *out = NULL;
+    if (why && why_cap)
+        why[0] = '\0';
+    struct store *s = calloc(1, sizeof(*s));
+    if (!s)
+        return STORE_ENOMEM;
+    int err = STORE_OK, version = 0;
+    char wal[4096 + 8], uri[3 * 4096];
+    struct stat st;
+    if (stat(path, &st) != 0) {
+        snprintf(s->message, sizeof(s->message), "%s: %s", path, strerror(errno));
+        err = STORE_EPERM;
+        goto fail;
+    }
+    int rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec(s->db, "SELECT count(*) FROM sqlite_schema", NULL, NULL, NULL);
+    snprintf(wal, sizeof(wal), "%s-wal", path);
+    if (rc != SQLITE_OK && (stat(wal, &st) != 0 || st.st_size == 0) &&
+        immutable_uri(path, uri, sizeof(uri)) == 0) {
+        sqlite3_close_v2(s->db);
+        s->db = NULL;
+        rc = sqlite3_open_v2(uri, &s->db,
+                             SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI, NULL);
+    }
+    if (rc != SQLITE_OK) {
+        err = st_fail(s, rc);
+        goto fail;
+    }
+    sqlite3_extended_result_codes(s->db, 1);
+    sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
+    err = store_quick_check(s);
+    if (err == STORE_OK)
+        err = st_exec(s, "PRAGMA trusted_schema = OFF; PRAGMA query_only = ON;");
+    if (err == STORE_OK)
+        err = read_user_version(s, &version);
+    if (err == STORE_OK && version != N_MIGRATIONS) {
+        snprintf(s->message, sizeof(s->message),
+                 "schema version %d, this program reads %d: open it read-write once to upgrade "
+                 "it",
+                 version, N_MIGRATIONS);
+        err = STORE_EVERSION;
+    }
+    if (err != STORE_OK)
+        goto fail;
+    s->dir_private = true; /* nothing is written, so nothing is exposed by us */
+    *out = s;
+    return STORE_OK;
+fail:
+    if (err == STORE_EINTERNAL || err == STORE_OK)
+        err = STORE_EIO;
+    if (why && why_cap)
+        snprintf(why, why_cap, "%s", s->message);
+    store_close(s);
+    return err;
+}
+
 void store_close(struct store *s)
 {
     if (!s)

@@ -59,6 +59,31 @@ static int teardown(void **state)
     return 0;
 }
 
+/* verify and events only look: they work on a store nobody may write (a read-only file in a
+ * read-only directory, run as nobody when the tests run as root), and tap says why it cannot. */
+static void test_verify_and_events_on_a_read_only_store(void **state)
+{
+    (void)state;
+    assert_int_equal(admin("kiosk init"), 0);
+    assert_int_equal(admin("import programme data/programme-2023-24.csv"), 0);
+    assert_int_equal(admin("import roster data/demo-roster.csv"), 0);
+    assert_int_equal(admin("tap --badge 04:5A:2B:72:1C:6E:80 --at '2023-11-27 15:20'"), 0);
+    assert_int_equal(admin("tap --badge 04:5A:2B:72:1C:6E:80 --at '2023-11-27 17:20'"), 0);
+    sh("chmod 0444 '%s/kiosk.db' && chmod 0555 '%s'", dir, dir);
+    const char *as =
+        geteuid() == 0 ? "setpriv --reuid=nobody --regid=nogroup --clear-groups env" : "env";
+    assert_int_equal(admin_with(as, "verify"), 0);
+    assert_output_has("2 events: hash chain and signatures verified");
+    assert_int_equal(admin_with(as, "events"), 0);
+    assert_output_has("sign_in         BIT0001");
+    assert_output_has("sign_out        BIT0001");
+    assert_int_equal(admin_with(as, "tap --badge 04:5A:2B:72:1C:6E:80 --at '2023-11-27 17:30'"), 1);
+    assert_output_has("cannot write the database (permissions or read-only)");
+    sh("chmod 0700 '%s' && chmod 0600 '%s/kiosk.db'", dir, dir);
+    assert_int_equal(admin("verify"), 0);
+    assert_output_has("2 events: hash chain and signatures verified");
+}
+
 static void test_usage_and_help(void **state)
 {
     (void)state;
@@ -188,7 +213,7 @@ static void test_bad_input_fails_cleanly(void **state)
         test_write_file(dir, "hostile.csv", roster, path, sizeof(path));
         snprintf(args, sizeof(args), "import roster '%s'", path);
         assert_int_equal(admin(args), 1);
-        assert_output_has("hostile.csv:2: error: name: not plain text");
+        assert_output_has("hostile.csv:2: error: column 2 (name): not plain text");
         assert_output_has("nothing imported");
     }
     /* A NUL would cut the name short without a word: it is refused like any control. */
@@ -196,7 +221,7 @@ static void test_bad_input_fails_cleanly(void **state)
        "staff,yes,\\n' > nul.csv");
     snprintf(args, sizeof(args), "import roster '%s/nul.csv'", dir);
     assert_int_equal(admin(args), 1);
-    assert_output_has("nul.csv:2: error: name: not plain text");
+    assert_output_has("nul.csv:2: error: column 2 (name): not plain text");
     assert_int_equal(admin("import credits /nonexistent.csv"), 1);
     assert_output_has("/nonexistent.csv: error: cannot open: No such file or directory");
     test_write_file(dir, "kiosk.ini", "[kiosk]\nid = other-kiosk\n", path, sizeof(path));
@@ -770,6 +795,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_usage_and_help, setup, teardown),
         cmocka_unit_test_setup_teardown(test_a_kiosk_from_init_to_verify, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_verify_and_events_on_a_read_only_store, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_bad_input_fails_cleanly, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lost_keys_are_restored_never_replaced, setup,
                                         teardown),

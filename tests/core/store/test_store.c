@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -121,6 +122,77 @@ static void test_events_are_append_only(void **state)
     assert_int_equal(store_verify(k.store, k.keys.sign_pk, &r), STORE_OK);
     assert_int_equal(r.events, 2);
     assert_int_equal(r.first_bad_seq, 0);
+    testkiosk_close(&k);
+}
+
+/* In a child that cannot write (nobody, when the tests run as root): opens path read only and
+ * verifies it; exits with the number of events, or 100 + what failed. */
+static void verify_as_reader(const char *path, const uint8_t *pk, int *events)
+{
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        if (geteuid() == 0 && (setgid(65534) != 0 || setuid(65534) != 0))
+            _exit(101);
+        struct store *s = NULL;
+        char reason[256];
+        int err = store_open_readonly(path, &s, reason, sizeof(reason));
+        if (err != STORE_OK) {
+            fprintf(stderr, "%s: %s\n", cpd_strerror(err), reason);
+            _exit(102);
+        }
+        struct store_verify_report r;
+        if (store_verify(s, pk, &r) != STORE_OK || r.first_bad_seq)
+            _exit(103);
+        struct event e = {.type = EV_SIGN_IN, .wall_us = 1, .mono_us = 1};
+        if (store_append_event(s, &e) == STORE_OK)
+            _exit(104); /* a read-only store took a write */
+        store_close(s);
+        _exit((int)r.events);
+    }
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    *events = WEXITSTATUS(status);
+}
+
+/* A store nobody may write — a read-only file in a read-only directory, as a copy taken off a
+ * broken kiosk is — opens read only and verifies, with or without the WAL it was left with. */
+static void test_a_read_only_store_opens_and_verifies(void **state)
+{
+    (void)state;
+    struct testkiosk k;
+    testkiosk_open(&k, true);
+    int64_t t = test_at("2023-09-13 15:00");
+    append(&k, EV_SIGN_IN, "BIT0004", "cpi-autumn-1", t);
+    append(&k, EV_SIGN_OUT, "BIT0004", "cpi-autumn-1", t + INT64_C(3) * 3600 * 1000000);
+    /* Copied while the store is open: the last events are only in its WAL. */
+    char copy[300], cmd[4096];
+    snprintf(copy, sizeof(copy), "%s/copy", k.dir);
+    snprintf(cmd, sizeof(cmd),
+             "mkdir '%s' && cp '%s' '%s-wal' '%s-shm' '%s/' && chmod 0444 '%s'/* && "
+             "chmod 0555 '%s' && chmod 0755 '%s'",
+             copy, k.db_path, k.db_path, k.db_path, copy, copy, copy, k.dir);
+    assert_int_equal(system(cmd), 0);
+    char path[700];
+    snprintf(path, sizeof(path), "%s/kiosk.db", copy);
+    struct stat st;
+    snprintf(cmd, sizeof(cmd), "%s-wal", path);
+    assert_int_equal(stat(cmd, &st), 0);
+    assert_true(st.st_size > 0);
+    int events = 0;
+    verify_as_reader(path, k.keys.sign_pk, &events);
+    assert_int_equal(events, 2);
+    /* Closed cleanly (no WAL left), then made read-only. */
+    store_close(k.store);
+    k.store = NULL;
+    snprintf(cmd, sizeof(cmd), "chmod 0755 '%s' && chmod 0444 '%s' && chmod 0555 '%s'", k.dir,
+             k.db_path, k.dir);
+    assert_int_equal(system(cmd), 0);
+    verify_as_reader(k.db_path, k.keys.sign_pk, &events);
+    assert_int_equal(events, 2);
+    snprintf(cmd, sizeof(cmd), "chmod -R u+w '%s'", k.dir);
+    assert_int_equal(system(cmd), 0);
     testkiosk_close(&k);
 }
 
@@ -288,6 +360,7 @@ int main(void)
         cmocka_unit_test(test_newer_schema_and_damage_are_refused),
         cmocka_unit_test(test_events_are_append_only),
         cmocka_unit_test(test_an_edited_row_breaks_verify),
+        cmocka_unit_test(test_a_read_only_store_opens_and_verifies),
         cmocka_unit_test(test_projection_rebuilds_from_events),
         cmocka_unit_test(test_a_list_that_does_not_fit_says_so),
         cmocka_unit_test(test_summary_queries_use_indexes),
