@@ -76,6 +76,7 @@ void admin_progress(const char *what, int64_t done, int64_t total);
 int admin_person(struct admin *a, const char *staff_no, struct person *out);
 
 int cmd_kiosk(struct admin *a, int argc, char **argv);
+int cmd_salvage(struct admin *a, int argc, char **argv);
 int cmd_import(struct admin *a, int argc, char **argv);
 int cmd_people(struct admin *a, int argc, char **argv);
 int cmd_badges(struct admin *a, int argc, char **argv);

@@ -32,6 +32,9 @@ static const char usage[] =
     "                                 check the event chain and signatures (here, or of every\n"
     "                                 kiosk in the central ledger against head office's keyring)\n"
     "  rebuild                        rebuild attendance from the events\n"
+    "  salvage DAMAGED.db [--rest FILE.csv]\n"
+    "                                 copy what can still be read of a damaged store into\n"
+    "                                 this one (docs/recovery.md)\n"
     "  trainer pin STAFF_NO           set a trainer's PIN (read from standard input)\n"
     "  reader-test [--seconds N]      print the configured reader's events live\n"
     "  sync                           sync with the central ledger ([sync] in kiosk.ini)\n"
@@ -49,21 +52,12 @@ struct command {
 };
 
 static const struct command commands[] = {
-    {"kiosk", cmd_kiosk},
-    {"import", cmd_import},
-    {"people", cmd_people},
-    {"badges", cmd_badges},
-    {"tap", cmd_tap},
-    {"credits", cmd_credits},
-    {"correct", cmd_correct},
-    {"report", cmd_report},
-    {"events", cmd_events},
-    {"verify", cmd_verify},
-    {"rebuild", cmd_rebuild},
-    {"trainer", cmd_trainer},
-    {"reader-test", cmd_reader_test},
-    {"sync", cmd_sync},
-    {"ledger", cmd_ledger},
+    {"kiosk", cmd_kiosk},     {"import", cmd_import},   {"people", cmd_people},
+    {"badges", cmd_badges},   {"tap", cmd_tap},         {"credits", cmd_credits},
+    {"correct", cmd_correct}, {"report", cmd_report},   {"events", cmd_events},
+    {"verify", cmd_verify},   {"rebuild", cmd_rebuild}, {"salvage", cmd_salvage},
+    {"salvage", cmd_salvage}, {"trainer", cmd_trainer}, {"reader-test", cmd_reader_test},
+    {"sync", cmd_sync},       {"ledger", cmd_ledger},
 };
 
 static void print_config_problem(void *ctx, const char *file, int line, const char *message)

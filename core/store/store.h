@@ -33,6 +33,9 @@ int store_open(const char *path, struct store **out, char *why, size_t why_cap);
 /* The same, read only, for looking at a store nobody may write (`verify`, `events` on a
  * read-only mount or a copy): nothing is created, migrated or written; any write fails. */
 int store_open_readonly(const char *path, struct store **out, char *why, size_t why_cap);
+/* Read only, for getting what can still be read out of a damaged store (cpd-admin salvage): no
+ * quick_check, no schema check; each read may fail on its own (STORE_ECORRUPT, STORE_EIO). */
+int store_open_damaged(const char *path, struct store **out, char *why, size_t why_cap);
 void store_close(struct store *store);
 const char *store_message(const struct store *store);
 /* false when the directory holding the file is readable or writable by others. */
@@ -153,6 +156,8 @@ int store_adopt_event(struct store *store, const struct event *event,
 int store_copy_events(struct store *store, const struct event *events, size_t n);
 typedef int (*store_event_fn)(void *ctx, const struct event *event);
 int store_events_each(struct store *store, int64_t from_seq, store_event_fn fn, void *ctx);
+/* The event numbered seq (STORE_ENOTFOUND when there is none). */
+int store_event_at(struct store *store, int64_t seq, struct event *out);
 /* The wall time of the newest event that was not a refused tap (0 when none). */
 int store_newest_believed_wall(struct store *store, int64_t *wall_us);
 /* The person's events, oldest first. */

@@ -517,6 +517,21 @@ int store_events_each(struct store *s, int64_t from_seq, store_event_fn fn, void
     FOR_EACH_ROW(s, st, event_row(st, fn, ctx));
 }
 
+int store_event_at(struct store *s, int64_t seq, struct event *out)
+{
+    sqlite3_stmt *st = NULL;
+    int err = st_prepare(s, ST_EVENT_AT, &st);
+    if (err != STORE_OK)
+        return err;
+    sqlite3_bind_int64(st, 1, seq);
+    err = st_step_one(s, st);
+    if (err != STORE_OK)
+        return err;
+    st_read_event(st, out);
+    st_done(st);
+    return STORE_OK;
+}
+
 int store_newest_believed_wall(struct store *s, int64_t *wall_us)
 {
     sqlite3_stmt *st = NULL;

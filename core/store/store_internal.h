@@ -46,6 +46,7 @@ enum stmt_id {
     ST_LAST_EVENT,
     ST_EVENT_INSERT,
     ST_EVENTS_FROM,
+    ST_EVENT_AT,
     ST_LAST_EVENT_OF,
     ST_EVENTS_OF,
     ST_EVENTS_OF_TYPE,

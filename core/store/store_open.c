@@ -214,6 +214,7 @@ const char *const stmt_sql[ST_COUNT] = {
     [ST_EVENT_INSERT] = "INSERT INTO events(" EVENT_COLS ")"
                         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
     [ST_EVENTS_FROM] = "SELECT " EVENT_COLS " FROM events WHERE seq >= ?1 ORDER BY seq",
+    [ST_EVENT_AT] = "SELECT " EVENT_COLS " FROM events WHERE seq = ?1",
     [ST_LAST_EVENT_OF] = "SELECT " EVENT_COLS " FROM events WHERE person = ?1"
                          " ORDER BY seq DESC LIMIT 1",
     [ST_EVENTS_OF] = "SELECT " EVENT_COLS " FROM events WHERE person = ?1 ORDER BY seq",
@@ -632,7 +633,8 @@ static int immutable_uri(const char *path, char *uri, size_t cap)
 /* Read only: a file nobody may write (a read-only mount, a copy taken off a broken kiosk). In
  * a read-only directory SQLite cannot make the WAL's index, so a store without a WAL left over
  * is opened as immutable (nothing can change it under us); one with a WAL needs its -shm. */
-int store_open_readonly(const char *path, struct store **out, char *why, size_t why_cap)
+static int open_readonly(const char *path, bool damaged, struct store **out, char *why,
+                         size_t why_cap)
 {
     *out = NULL;
     if (why && why_cap)
@@ -665,12 +667,12 @@ int store_open_readonly(const char *path, struct store **out, char *why, size_t 
     }
     sqlite3_extended_result_codes(s->db, 1);
     sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
-    err = store_quick_check(s);
+    err = damaged ? STORE_OK : store_quick_check(s);
     if (err == STORE_OK)
         err = st_exec(s, "PRAGMA trusted_schema = OFF; PRAGMA query_only = ON;");
-    if (err == STORE_OK)
+    if (err == STORE_OK && !damaged)
         err = read_user_version(s, &version);
-    if (err == STORE_OK && version != N_MIGRATIONS) {
+    if (err == STORE_OK && !damaged && version != N_MIGRATIONS) {
         snprintf(s->message, sizeof(s->message),
                  "schema version %d, this program reads %d: open it read-write once to upgrade "
                  "it",
@@ -689,6 +691,16 @@ fail:
         snprintf(why, why_cap, "%s", s->message);
     store_close(s);
     return err;
+}
+
+int store_open_readonly(const char *path, struct store **out, char *why, size_t why_cap)
+{
+    return open_readonly(path, false, out, why, why_cap);
+}
+
+int store_open_damaged(const char *path, struct store **out, char *why, size_t why_cap)
+{
+    return open_readonly(path, true, out, why, why_cap);
 }
 
 void store_close(struct store *s)
