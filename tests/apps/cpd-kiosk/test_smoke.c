@@ -32,15 +32,29 @@ static void sleep_ms(int ms)
     nanosleep(&t, NULL);
 }
 
+/* Runs argv with exactly env — plus the sanitizers' options and suppressions of the test's own
+ * environment (tests/CMakeLists.txt), so the program is checked as the test is — output to log. */
 static pid_t spawn(char *const argv[], char *const env[], const char *log)
 {
+    static const char *const sanitizer_vars[] = {"ASAN_OPTIONS", "LSAN_OPTIONS", "UBSAN_OPTIONS"};
+    char *full[32], vars[3][1024];
+    size_t n = 0;
+    for (; env[n] && n < 28; n++)
+        full[n] = env[n];
+    for (size_t i = 0; i < 3; i++) {
+        const char *value = getenv(sanitizer_vars[i]);
+        if (value && (size_t)snprintf(vars[i], sizeof(vars[i]), "%s=%s", sanitizer_vars[i], value) <
+                         sizeof(vars[i]))
+            full[n++] = vars[i];
+    }
+    full[n] = NULL;
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
         int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
         dup2(fd, 1);
         dup2(fd, 2);
-        execve(argv[0], argv, env);
+        execve(argv[0], argv, full);
         _exit(127);
     }
     return pid;
