@@ -115,6 +115,19 @@ int pg_scram_verifier(struct pg *pg, const char *role, const char *password, cha
     return err;
 }
 
+void pg_describe(const struct pg *pg, char *out, size_t cap)
+{
+    const char *host = PQhost(pg->conn);
+    if (!PQsslInUse(pg->conn)) {
+        snprintf(out, cap, "%s, not encrypted", host ? host : "?");
+        return;
+    }
+    const char *protocol = PQsslAttribute(pg->conn, "protocol");
+    const char *cipher = PQsslAttribute(pg->conn, "cipher");
+    snprintf(out, cap, "%s, %s %s", host ? host : "?", protocol ? protocol : "TLS",
+             cipher ? cipher : "");
+}
+
 void pg_close(struct pg *pg)
 {
     if (!pg)

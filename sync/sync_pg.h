@@ -31,6 +31,9 @@ int pg_connect(const char *conninfo, const struct pg_options *options, struct pg
 int pg_scram_verifier(struct pg *pg, const char *role, const char *password, char *out, size_t cap,
                       char *why, size_t why_cap);
 void pg_close(struct pg *pg);
+/* The connection in words: "ledger.example.org, TLSv1.3 TLS_AES_256_GCM_SHA384" or
+ * "…, not encrypted". */
+void pg_describe(const struct pg *pg, char *out, size_t cap);
 /* Runs sql with text parameters (values[i] NULL for SQL NULL); *out may be NULL to discard. */
 int pg_exec(struct pg *pg, const char *sql, int n, const char *const *values,
             struct pg_result **out, char *why, size_t cap);

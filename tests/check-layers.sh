@@ -22,7 +22,7 @@ allowed() {
     ui/sdl/*) echo "core/base core/domain core/services/report.h ui" ;;
     ui/*) echo "core/base core/domain core/store core/services ui/." ;;
     config/*) echo "core/base core/domain firmware-host/reader.h sync/sync_options.h config" ;;
-    apps/cpd-admin/*) echo "core config firmware-host sync ui/sdl/paper.h apps/cpd-admin" ;;
+    apps/cpd-admin/*) echo "core config firmware-host sync ui/sdl/paper.h ui/sdl/fontfind.h apps/cpd-admin" ;;
     apps/cpd-kiosk/*) echo "core config firmware-host sync ui apps/cpd-kiosk" ;;
     tests/* | bench/*) echo "*" ;;
     *) echo "?" ;; # a folder this script does not know: it must be placed in a layer first

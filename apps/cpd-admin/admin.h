@@ -77,6 +77,7 @@ int admin_person(struct admin *a, const char *staff_no, struct person *out);
 
 int cmd_kiosk(struct admin *a, int argc, char **argv);
 int cmd_salvage(struct admin *a, int argc, char **argv);
+int cmd_doctor(struct admin *a, int argc, char **argv);
 int cmd_import(struct admin *a, int argc, char **argv);
 int cmd_people(struct admin *a, int argc, char **argv);
 int cmd_badges(struct admin *a, int argc, char **argv);

@@ -37,6 +37,8 @@ static const char usage[] =
     "                                 this one (docs/recovery.md)\n"
     "  trainer pin STAFF_NO           set a trainer's PIN (read from standard input)\n"
     "  reader-test [--seconds N]      print the configured reader's events live\n"
+    "  doctor                         check database, keys, reader, fonts, clock, ledger and\n"
+    "                                 disk: one line each, with the fix\n"
     "  sync                           sync with the central ledger ([sync] in kiosk.ini)\n"
     "  ledger init|add-kiosk|rotate-key|checkpoint|import\n"
     "                                 set up, feed and anchor the central ledger (head office)\n"
@@ -56,7 +58,7 @@ static const struct command commands[] = {
     {"badges", cmd_badges},   {"tap", cmd_tap},         {"credits", cmd_credits},
     {"correct", cmd_correct}, {"report", cmd_report},   {"events", cmd_events},
     {"verify", cmd_verify},   {"rebuild", cmd_rebuild}, {"salvage", cmd_salvage},
-    {"salvage", cmd_salvage}, {"trainer", cmd_trainer}, {"reader-test", cmd_reader_test},
+    {"doctor", cmd_doctor},   {"trainer", cmd_trainer}, {"reader-test", cmd_reader_test},
     {"sync", cmd_sync},       {"ledger", cmd_ledger},
 };
 

@@ -772,6 +772,54 @@ static void test_a_long_report_shows_progress_on_a_terminal(void **state)
  * database has events already, or when the id is the same. */
 /* reader-test: the banner before any event, a tap and its removal, exit 0; a reader that never
  * came up is exit 1 with its reason. */
+/* doctor: one line per check, the fix with each problem, exit status by the worst. */
+static void test_doctor(void **state)
+{
+    (void)state;
+    char script[512], ini[512], text[1024], args[1200];
+    assert_int_equal(admin("kiosk init"), 0);
+    assert_int_equal(admin("import roster data/demo-roster.csv"), 0);
+    assert_int_equal(admin("tap --badge 04:5A:2B:72:1C:6E:80"), 0); /* now: the clock is believed */
+    test_write_file(dir, "reader.script", "sleep 5000\n", script, sizeof(script));
+    snprintf(text, sizeof(text), "[reader]\ndriver = sim\nscript = %s\n", script);
+    test_write_file(dir, "doctor.ini", text, ini, sizeof(ini));
+    snprintf(args, sizeof(args), "--config '%s' doctor", ini);
+    int rc = admin(args);
+    assert_true(rc == 0 || rc == 1); /* a warning at most: the ledger is not configured */
+    assert_output_has("ok       keys      ");
+    assert_output_has("ok       database  ");
+    assert_output_has("quick check ok, 1 event, the newest verifies with this kiosk's key");
+    assert_output_has("ok       reader    sim ");
+    assert_output_has("ok       fonts     \"DejaVu Sans\" regular and bold installed");
+    assert_output_has("ok       disk      ");
+    assert_output_has("warning  ledger    not configured");
+    int lines = 0;
+    for (const char *p = output; (p = strchr(p, '\n')); p++)
+        lines++;
+    assert_int_equal(lines, 8); /* one line per check */
+    /* A key others can read: a failure, with the fix. */
+    sh("chmod 0644 '%s/kiosk.key'", dir);
+    assert_int_equal(admin(args), 2);
+    assert_output_has("FAILURE  keys      ");
+    assert_output_has("kiosk.key is mode 0644, open to other users; fix: chmod 600 ");
+    sh("chmod 0600 '%s/kiosk.key'", dir);
+    /* A reader that is not there, and a damaged database. */
+    snprintf(text, sizeof(text), "[reader]\ndriver = libnfc\nconnstring = pn532_uart:%s/gone\n",
+             dir);
+    test_write_file(dir, "down.ini", text, ini, sizeof(ini));
+    sh("cd '%s' && page=$(sqlite3 kiosk.db \"SELECT pageno FROM dbstat WHERE name = 'events' "
+       "LIMIT 1\") && head -c 4096 /dev/urandom | dd of=kiosk.db bs=4096 seek=$((page - 1)) "
+       "conv=notrunc 2>/dev/null",
+       dir);
+    snprintf(args, sizeof(args), "--config '%s' doctor", ini);
+    assert_int_equal(admin(args), 2);
+    assert_output_has("FAILURE  reader    libnfc pn532_uart:");
+    assert_output_has("device path gone (unplugged, or the udev rule is missing); fix: "
+                      "docs/readers.md");
+    assert_output_has("FAILURE  database  ");
+    assert_output_has("fix: docs/recovery.md (cpd-admin salvage)");
+}
+
 static void test_reader_test(void **state)
 {
     (void)state;
@@ -889,6 +937,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_verify_and_events_on_a_read_only_store, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_salvage_a_damaged_store, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_doctor, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_input_fails_cleanly, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lost_keys_are_restored_never_replaced, setup,
                                         teardown),
