@@ -32,6 +32,21 @@ static void sleep_ms(int ms)
     nanosleep(&t, NULL);
 }
 
+/* The programs under test: this build's, or the installed ones when CPD_TEST_PROGRAMS names
+ * their directory (tests/package/check-installed runs this test on the installed package). */
+static const char *programs(void)
+{
+    const char *installed = getenv("CPD_TEST_PROGRAMS");
+    return installed && installed[0] ? installed : CPD_BINARY_DIR;
+}
+
+/* The shipped data the same way: CPD_TEST_DATA, else the source tree's. */
+static const char *data(void)
+{
+    const char *installed = getenv("CPD_TEST_DATA");
+    return installed && installed[0] ? installed : CPD_SOURCE_DIR "/data";
+}
+
 /* Runs argv with exactly env — plus the sanitizers' options and suppressions of the test's own
  * environment (tests/CMakeLists.txt), so the program is checked as the test is — output to log. */
 static pid_t spawn(char *const argv[], char *const env[], const char *log)
@@ -151,7 +166,7 @@ static void test_demo_kiosk_under_xvfb(void **state)
     snprintf(log, sizeof(log), "%s/kiosk.log", dir);
     snprintf(shot, sizeof(shot), "%s/screen.png", dir);
     char kiosk_bin[512], env_display[32], env_shot[600], env_tmp[300];
-    snprintf(kiosk_bin, sizeof(kiosk_bin), "%s/cpd-kiosk", CPD_BINARY_DIR);
+    snprintf(kiosk_bin, sizeof(kiosk_bin), "%s/cpd-kiosk", programs());
     snprintf(env_display, sizeof(env_display), "DISPLAY=:%d", display);
     snprintf(env_shot, sizeof(env_shot), "CPD_KIOSK_SCREENSHOT=%s", shot);
     snprintf(env_tmp, sizeof(env_tmp), "TMPDIR=%s", dir);
@@ -253,7 +268,7 @@ static uint32_t run_and_look(const char *ini_text, bool demo, const char *ready,
     snprintf(shot, sizeof(shot), "%s/case.png", dir);
     unlink(shot);
     char kiosk_bin[512], env_display[32], env_shot[600], env_tmp[300];
-    snprintf(kiosk_bin, sizeof(kiosk_bin), "%s/cpd-kiosk", CPD_BINARY_DIR);
+    snprintf(kiosk_bin, sizeof(kiosk_bin), "%s/cpd-kiosk", programs());
     snprintf(env_display, sizeof(env_display), "DISPLAY=:%d", display);
     snprintf(env_shot, sizeof(env_shot), "CPD_KIOSK_SCREENSHOT=%s", shot);
     snprintf(env_tmp, sizeof(env_tmp), "TMPDIR=%s", dir);
@@ -293,13 +308,13 @@ static void test_a_foreign_key_says_out_of_order(void **state)
     snprintf(cmd, sizeof(cmd),
              "cd '%s' && mkdir -m 700 k other && A='%s/cpd-admin' && "
              "$A --database k/kiosk.db kiosk init >/dev/null && "
-             "$A --database k/kiosk.db import programme '%s/data/programme-2023-24.csv' "
+             "$A --database k/kiosk.db import programme '%s/programme-2023-24.csv' "
              ">/dev/null 2>&1 && $A --database k/kiosk.db import roster "
-             "'%s/data/demo-roster.csv' >/dev/null 2>&1 && "
+             "'%s/demo-roster.csv' >/dev/null 2>&1 && "
              "$A --database k/kiosk.db tap --badge 04:5A:2B:72:1C:6E:80 --at '2023-11-27 15:40' "
              ">/dev/null && $A --database other/kiosk.db kiosk init >/dev/null && "
              "cp other/kiosk.key k/kiosk.key",
-             dir, CPD_BINARY_DIR, CPD_SOURCE_DIR, CPD_SOURCE_DIR);
+             dir, programs(), data(), data());
     assert_int_equal(system(cmd), 0);
     snprintf(ini_text, sizeof(ini_text),
              "[kiosk]\ndatabase = %s/k/kiosk.db\n[reader]\ndriver = keyboard\n"
@@ -377,7 +392,7 @@ static void fills_the_display(int want_w, int want_h)
     snprintf(shot, sizeof(shot), "%s/case.png", dir);
     char kiosk_bin[512], env_display[32], env_shot[600], env_tmp[300], ini[512];
     test_write_file(dir, "full.ini", "[display]\nsound = false\n", ini, sizeof(ini));
-    snprintf(kiosk_bin, sizeof(kiosk_bin), "%s/cpd-kiosk", CPD_BINARY_DIR);
+    snprintf(kiosk_bin, sizeof(kiosk_bin), "%s/cpd-kiosk", programs());
     snprintf(env_display, sizeof(env_display), "DISPLAY=:%d", display);
     snprintf(env_shot, sizeof(env_shot), "CPD_KIOSK_SCREENSHOT=%s", shot);
     snprintf(env_tmp, sizeof(env_tmp), "TMPDIR=%s", dir);
