@@ -42,6 +42,7 @@ owner_of() {
     SDL.h | SDL_ttf.h | SDL2/SDL.h | SDL2/SDL_ttf.h) echo "ui/sdl/render_sdl.c" ;;
     fontconfig/fontconfig.h) echo "ui/sdl/fontfind.c" ;;
     cairo.h | cairo-pdf.h) echo "ui/sdl/paper.c" ;;
+    systemd/sd-daemon.h) echo "apps/cpd-kiosk/service.c" ;;
     *) echo "" ;;
     esac
 }

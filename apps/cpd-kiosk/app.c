@@ -1,5 +1,6 @@
 #include "core/base/clock.h"
 #include "core/base/error.h"
+#include "core/base/log.h"
 #include "apps/cpd-kiosk/app.h"
 
 #include "core/base/strcopy.h"
@@ -14,6 +15,7 @@
 #include <sys/timex.h>
 
 #include "apps/cpd-kiosk/print.h"
+#include "apps/cpd-kiosk/service.h"
 #include "ui/sdl/fontfind.h"
 #include "ui/kiosk.h"
 #include "ui/sdl/paper.h"
@@ -77,6 +79,7 @@ struct queue {
 };
 
 struct app {
+    struct service service; /* systemd: ready, and the watchdog fed from the UI loop */
     struct app_options *opt;
     struct gfx *gfx;
     struct kiosk *kiosk;
@@ -179,10 +182,9 @@ static void print_roll_call(struct app *a, int64_t now)
     bool ok = print_report(kiosk_roll_call(a->kiosk), &header, a->opt->cfg.kiosk.printer, why,
                            sizeof(why)) == 0;
     if (ok)
-        fprintf(stderr, "cpd-kiosk: roll call sent to printer %s\n", a->opt->cfg.kiosk.printer);
+        log_line(LOG_INFO, "roll call sent to printer %s", a->opt->cfg.kiosk.printer);
     else
-        fprintf(stderr, "cpd-kiosk: roll call not printed on %s: %s\n", a->opt->cfg.kiosk.printer,
-                why);
+        log_line(LOG_WARNING, "roll call not printed on %s: %s", a->opt->cfg.kiosk.printer, why);
     kiosk_printed(a->kiosk, ok, why, now);
     a->dirty = true;
 }
@@ -233,7 +235,7 @@ static void sync_finished(struct app *a)
         kiosk_set_notice(a->kiosk, TONE_V_ERROR,
                          "Could not send today's taps to head office — they are kept here safely");
     }
-    fprintf(stderr, "cpd-kiosk: %s\n", text);
+    log_line(y->err == 0 ? LOG_INFO : LOG_WARNING, "%s", text);
     update_status(a);
 }
 
@@ -243,7 +245,7 @@ static void reader_state(struct app *a, bool up, const char *why)
     utf8_printf(a->status.reader_text, sizeof(a->status.reader_text), "%s",
                 up ? "Reader ready" : why);
     if (!up)
-        fprintf(stderr, "cpd-kiosk: reader down: %s\n", why);
+        log_line(LOG_ERROR, "reader down: %s", why);
     kiosk_set_status(a->kiosk, &a->status);
 }
 
@@ -287,7 +289,7 @@ static void drain_reader(struct app *a)
             reader_state(a, false, e.reason[0] ? e.reason : "Reader not answering");
             break;
         case READER_REJECTED:
-            fprintf(stderr, "cpd-kiosk: reader input ignored: %s\n", e.reason);
+            log_line(LOG_NOTICE, "reader input ignored: %s", e.reason);
             break;
         default:
             break;
@@ -406,21 +408,21 @@ static void save_screenshot(struct app *a)
     char path[CONFIG_PATH_MAX + 32];
     const char *env = getenv("CPD_KIOSK_SCREENSHOT");
     if (env && env[0] && strcopy(path, sizeof(path), env) != 0) {
-        fprintf(stderr, "cpd-kiosk: CPD_KIOSK_SCREENSHOT: path too long\n");
+        log_line(LOG_WARNING, "CPD_KIOSK_SCREENSHOT: path too long");
         return;
     }
     if (!(env && env[0]) &&
         keys_resolve("", a->opt->cfg.kiosk.database, "screen.png", path, sizeof(path)) != KEYS_OK) {
-        fprintf(stderr, "cpd-kiosk: screenshot: path too long\n");
+        log_line(LOG_WARNING, "screenshot: path too long");
         return;
     }
     uint32_t *pixels = NULL;
     int w = 0, h = 0;
     if (gfx_read_pixels(a->gfx, &pixels, &w, &h) == GFX_OK &&
         paper_write_png(path, pixels, w, h) == 0)
-        fprintf(stderr, "cpd-kiosk: screenshot %s (%dx%d)\n", path, w, h);
+        log_line(LOG_INFO, "screenshot %s (%dx%d)", path, w, h);
     else
-        fprintf(stderr, "cpd-kiosk: cannot write a screenshot to %s\n", path);
+        log_line(LOG_WARNING, "cannot write a screenshot to %s", path);
     free(pixels);
 }
 
@@ -442,9 +444,11 @@ static void frame(struct app *a, int64_t now)
     gfx_present(a->gfx, &a->screen.draw);
     a->last = a->view;
     a->dirty = false;
-    if (a->frames++ == 0)
-        fprintf(stderr, "cpd-kiosk: first frame after %lld ms\n",
-                (long long)(clock_monotonic_us() - a->opt->started_mono_us) / 1000);
+    if (a->frames++ == 0) {
+        log_line(LOG_INFO, "first frame after %lld ms",
+                 (long long)(clock_monotonic_us() - a->opt->started_mono_us) / 1000);
+        service_ready(&a->service, a->view.headline);
+    }
     static const enum gfx_tone tones[] = {GFX_TONE_OK, GFX_TONE_OK, GFX_TONE_WARNING,
                                           GFX_TONE_ERROR};
     enum kiosk_sound sound = kiosk_take_sound(a->kiosk);
@@ -459,12 +463,12 @@ static int open_window(struct app *a)
     if (fontfind(family, false, regular, sizeof(regular)) != 0) {
         /* Legible in some other face, and saying so, beats a kiosk that does not start. */
         if (fontfind_any(false, regular, sizeof(regular), used, sizeof(used)) != 0) {
-            fprintf(stderr, "cpd-kiosk: no font at all is installed (Debian: fonts-dejavu-core)\n");
+            log_line(LOG_ERROR, "no font at all is installed (Debian: fonts-dejavu-core)");
             return 1;
         }
         utf8_printf(a->font_notice, sizeof(a->font_notice),
                     "Font \"%s\" is not installed: showing %s ([display] font)", family, used);
-        fprintf(stderr, "cpd-kiosk: %s\n", a->font_notice);
+        log_line(LOG_WARNING, "%s", a->font_notice);
         family = used;
     }
     if (fontfind(family, true, bold, sizeof(bold)) != 0)
@@ -478,14 +482,14 @@ static int open_window(struct app *a)
                             .title = "CPD Kiosk"};
     int err = gfx_open(&o, &a->gfx, why, sizeof(why));
     if (err == GFX_ENODISPLAY) {
-        fprintf(stderr,
-                "cpd-kiosk: no display (%s). Run it on the kiosk's screen, or under a virtual "
-                "one: xvfb-run -a cpd-kiosk --demo\n",
-                why);
+        log_line(LOG_ERROR,
+                 "no display (%s). Run it on the kiosk's screen, or under a virtual "
+                 "one: xvfb-run -a cpd-kiosk --demo",
+                 why);
         return 1;
     }
     if (err != GFX_OK) {
-        fprintf(stderr, "cpd-kiosk: %s: %s\n", cpd_strerror(err), why);
+        log_line(LOG_ERROR, "%s: %s", cpd_strerror(err), why);
         return 1;
     }
     return 0;
@@ -535,7 +539,7 @@ static int open_data(struct app_options *o, char *why, size_t cap)
         goto fail;
     }
     if (o->demo)
-        fprintf(stderr, "cpd-kiosk: demo database %s\n", db);
+        log_line(LOG_INFO, "demo database %s", db);
     return 0;
 fail:
     store_close(o->store);
@@ -549,7 +553,7 @@ static bool wait_for_data(struct app *a)
 {
     char why[600];
     while (open_data(a->opt, why, sizeof(why)) != 0) {
-        fprintf(stderr, "cpd-kiosk: cannot start: %s\n", why);
+        log_line(LOG_ERROR, "cannot start: %s", why);
         int w = 0, h = 0;
         gfx_size(a->gfx, &w, &h);
         struct view *v = &a->view;
@@ -570,10 +574,17 @@ static bool wait_for_data(struct app *a)
         v->n_lines = 3;
         screens_build(v, &a->screen);
         gfx_present(a->gfx, &a->screen.draw);
+        /* Up and saying what is wrong is all it can be: ready, and alive (a restart would only
+         * blank the screen). */
+        service_ready(&a->service, v->headline);
         int64_t until = clock_monotonic_us() + 30 * US_PER_S;
         for (int64_t left; (left = until - clock_monotonic_us()) > 0;) {
             struct gfx_input in;
-            if (gfx_wait(a->gfx, (int)(left / 1000) + 1, &in) && in.kind == INPUT_QUIT)
+            service_alive(&a->service, clock_monotonic_us());
+            int wait_ms = (int)(left / 1000) + 1, watchdog_ms = service_max_wait_ms(&a->service);
+            if (watchdog_ms >= 0 && wait_ms > watchdog_ms)
+                wait_ms = watchdog_ms;
+            if (gfx_wait(a->gfx, wait_ms, &in) && in.kind == INPUT_QUIT)
                 return false;
             if (a->signals.screenshot) {
                 a->signals.screenshot = 0;
@@ -595,6 +606,7 @@ int app_run(struct app_options *opt)
     int status = 1;
     if (open_window(a) != 0)
         goto out;
+    service_init(&a->service);
     a->signals.gfx = a->gfx;
     a->signals.running = pthread_create(&a->signals.thread, NULL, signal_thread, &a->signals) == 0;
     if (!wait_for_data(a)) {
@@ -633,6 +645,7 @@ int app_run(struct app_options *opt)
     int64_t last_status = 0;
     while (!a->quit) {
         int64_t now = app_now(a);
+        service_alive(&a->service, clock_monotonic_us());
         kiosk_tick(a->kiosk, now, clock_monotonic_us());
         if (now - last_status >= US_PER_MIN) {
             update_status(a);
@@ -651,11 +664,15 @@ int app_run(struct app_options *opt)
         }
         int64_t wait_us = kiosk_deadline(a->kiosk, now) - now;
         int timeout_ms = wait_us <= 0 ? 0 : (int)(wait_us / 1000) + 1;
+        int watchdog_ms = service_max_wait_ms(&a->service);
+        if (watchdog_ms >= 0 && timeout_ms > watchdog_ms)
+            timeout_ms = watchdog_ms; /* round again in time to feed the watchdog */
         struct gfx_input in;
         if (gfx_wait(a->gfx, timeout_ms, &in))
             handle(a, &in);
     }
     status = 0;
+    service_stopping();
 out:
     reader_close(a->reader); /* stops its thread before the queue goes away */
     if (a->syncer.running)

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/base/clock.h"
+#include "core/base/log.h"
 #include "apps/cpd-kiosk/app.h"
 #include "firmware-host/reader.h"
 #include "core/domain/crypto.h"
@@ -29,7 +30,7 @@ static void print_config_problem(void *ctx, const char *file, int line, const ch
     (void)ctx;
     (void)file;
     (void)line;
-    fprintf(stderr, "cpd-kiosk: %s\n", message);
+    log_line(LOG_ERROR, "%s", message);
 }
 
 static int parse(int argc, char **argv, struct app_options *o, const char **config)
@@ -53,8 +54,7 @@ static int parse(int argc, char **argv, struct app_options *o, const char **conf
         case 's':
             if (sscanf(optarg, "%dx%d", &o->width, &o->height) != 2 || o->width < 320 ||
                 o->height < 240 || o->width > 7680 || o->height > 4320) {
-                fprintf(stderr, "cpd-kiosk: --size: expected WxH like 1280x800, got \"%s\"\n",
-                        optarg);
+                log_line(LOG_ERROR, "--size: expected WxH like 1280x800, got \"%s\"", optarg);
                 return 2;
             }
             o->fullscreen = false;
@@ -83,10 +83,11 @@ static int parse(int argc, char **argv, struct app_options *o, const char **conf
 int main(int argc, char **argv)
 {
     reader_prepare_process(); /* before any thread */
+    log_init("cpd-kiosk");
     struct app_options *o = calloc(1, sizeof(*o));
     struct kiosk_keys *keys = calloc(1, sizeof(*keys));
     if (!o || !keys || crypto_init() != CRYPTO_OK) {
-        fprintf(stderr, "cpd-kiosk: cannot initialise (out of memory or no entropy)\n");
+        log_line(LOG_ERROR, "cannot initialise (out of memory or no entropy)");
         return 1;
     }
     const char *config = getenv("CPD_KIOSK_CONFIG");
@@ -108,14 +109,15 @@ int main(int argc, char **argv)
         fprintf(stdout, "cpd-kiosk: cannot open log file %s\n", o->cfg.kiosk.log_file);
         goto out;
     }
+    log_init("cpd-kiosk"); /* standard error may be a log file now, no longer the journal */
     if (zone_set(o->cfg.kiosk.timezone) != ZONE_OK) {
-        fprintf(stderr, "cpd-kiosk: unknown time zone \"%s\"\n", o->cfg.kiosk.timezone);
+        log_line(LOG_ERROR, "unknown time zone \"%s\"", o->cfg.kiosk.timezone);
         goto out;
     }
     o->keys = keys;
     char why[512];
     if (o->demo && demo_prepare(&o->demo_state, &o->cfg, o->data_dir, why, sizeof(why)) != 0) {
-        fprintf(stderr, "cpd-kiosk: demo: %s\n", why);
+        log_line(LOG_ERROR, "demo: %s", why);
         goto out;
     }
     status = app_run(o);

@@ -3,15 +3,20 @@
  * the window checked, and a clean stop on SIGTERM. */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -47,9 +52,11 @@ static const char *data(void)
     return installed && installed[0] ? installed : CPD_SOURCE_DIR "/data";
 }
 
-/* Runs argv with exactly env — plus the sanitizers' options and suppressions of the test's own
- * environment (tests/CMakeLists.txt), so the program is checked as the test is — output to log. */
-static pid_t spawn(char *const argv[], char *const env[], const char *log)
+/* Runs argv as user (setting it when it is not ours) with exactly env — plus the sanitizers'
+ * options and suppressions of the test's own environment (tests/CMakeLists.txt), so the program is
+ * checked as the test is — output to log. */
+static pid_t spawn_as(char *const argv[], char *const env[], const char *log, uid_t user,
+                      gid_t group)
 {
     static const char *const sanitizer_vars[] = {"ASAN_OPTIONS", "LSAN_OPTIONS", "UBSAN_OPTIONS"};
     char *full[32], vars[3][1024];
@@ -69,10 +76,18 @@ static pid_t spawn(char *const argv[], char *const env[], const char *log)
         int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
         dup2(fd, 1);
         dup2(fd, 2);
+        if (geteuid() != user &&
+            (setgroups(0, NULL) != 0 || setgid(group) != 0 || setuid(user) != 0))
+            _exit(126);
         execve(argv[0], argv, full);
         _exit(127);
     }
     return pid;
+}
+
+static pid_t spawn(char *const argv[], char *const env[], const char *log)
+{
+    return spawn_as(argv, env, log, geteuid(), getegid());
 }
 
 /* Waits up to ms for path to exist (and hold text, when text is not NULL). */
@@ -225,6 +240,82 @@ static void test_demo_kiosk_under_xvfb(void **state)
     assert_int_equal(WEXITSTATUS(status), 0);
     struct stat st;
     assert_int_not_equal(stat(db, &st), 0); /* the demo cleaned up its temporary database */
+}
+
+/* Under systemd (Type=notify, WatchdogSec=): READY=1 once the screen is up, WATCHDOG=1 from the
+ * UI loop at least every half period while it runs, and STOPPING=1 on the way out — through a
+ * socket standing in for systemd's, as sd_notify finds it ($NOTIFY_SOCKET). */
+static void test_tells_systemd_it_is_ready_and_alive(void **state)
+{
+    (void)state;
+    char sock_path[300], ini[512], log[512], text[256];
+    snprintf(sock_path, sizeof(sock_path), "%s/notify", dir);
+    int sock = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    assert_true(sock >= 0);
+    struct sockaddr_un addr = {.sun_family = AF_UNIX};
+    assert_true(strlen(sock_path) < sizeof(addr.sun_path));
+    memcpy(addr.sun_path, sock_path, strlen(sock_path) + 1);
+    assert_int_equal(bind(sock, (struct sockaddr *)&addr, sizeof(addr)), 0);
+    snprintf(text, sizeof(text), "[reader]\ndriver = keyboard\n[display]\nsound = false\n");
+    test_write_file(dir, "notify.ini", text, ini, sizeof(ini));
+    snprintf(log, sizeof(log), "%s/notify.log", dir);
+    char kiosk_bin[512], env_display[32], env_tmp[300], env_sock[320];
+    snprintf(kiosk_bin, sizeof(kiosk_bin), "%s/cpd-kiosk", programs());
+    snprintf(env_display, sizeof(env_display), "DISPLAY=:%d", display);
+    snprintf(env_tmp, sizeof(env_tmp), "TMPDIR=%s", dir);
+    snprintf(env_sock, sizeof(env_sock), "NOTIFY_SOCKET=%s", sock_path);
+    char *argv[] = {kiosk_bin, "--demo", "--windowed", "--config", ini, NULL};
+    char *env[] = {
+        env_display,          env_tmp, env_sock, "WATCHDOG_USEC=400000", "SDL_AUDIODRIVER=dummy",
+        "PATH=/usr/bin:/bin", NULL};
+    kiosk = spawn(argv, env, log);
+    int ready = 0, pings = 0, pings_after_ready = 0;
+    int64_t first_ping = 0, last_ping = 0;
+    struct timeval tv = {0, 200000};
+    setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    struct timespec start;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    for (;;) {
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if (pings_after_ready >= 6 || now.tv_sec - start.tv_sec > 20)
+            break;
+        char msg[512];
+        ssize_t n = recv(sock, msg, sizeof(msg) - 1, 0);
+        if (n <= 0)
+            continue;
+        msg[n] = '\0';
+        if (strstr(msg, "READY=1")) {
+            ready++;
+            assert_non_null(strstr(msg, "STATUS=")); /* what the screen says */
+        }
+        if (strstr(msg, "WATCHDOG=1")) {
+            clock_gettime(CLOCK_MONOTONIC, &now);
+            last_ping = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+            if (!first_ping)
+                first_ping = last_ping;
+            pings++;
+            pings_after_ready += ready > 0;
+        }
+    }
+    assert_int_equal(ready, 1);
+    assert_true(pings_after_ready >= 6);
+    /* Every half period (200 ms) or more often, even with nothing on the screen changing. */
+    assert_true(last_ping - first_ping <= (int64_t)(pings - 1) * 260);
+    assert_int_equal(kill(kiosk, SIGTERM), 0);
+    int status = 0;
+    assert_int_equal(waitpid(kiosk, &status, 0), kiosk);
+    kiosk = 0;
+    bool stopping = false;
+    char msg[512];
+    ssize_t n;
+    while ((n = recv(sock, msg, sizeof(msg) - 1, MSG_DONTWAIT)) > 0) {
+        msg[n] = '\0';
+        stopping |= strstr(msg, "STOPPING=1") != NULL;
+    }
+    close(sock);
+    assert_true(stopping);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
 
 static int count_lines(const char *path, const char *text)
@@ -440,6 +531,78 @@ static void fills_the_display(int want_w, int want_h)
     rename(shot, keep);
 }
 
+/* The kiosk session of cpd-kiosk.service: the kiosk inside cage, Debian's Wayland kiosk
+ * compositor, as an ordinary user (cage refuses root), here on wlroots' headless backend (no
+ * display or seat in CI). It fills cage's output, whatever size that is, on its own. */
+static void test_full_screen_in_cage(void **state)
+{
+    (void)state;
+    const char *cage = "/usr/bin/cage";
+    if (access(cage, X_OK) != 0)
+        fail_msg("cage is not installed (Debian: cage, with xwayland)");
+    char run[300], log[512], shot[400], kiosk_bin[512];
+    snprintf(run, sizeof(run), "%s/cage", dir);
+    snprintf(log, sizeof(log), "%s/cage.log", dir);
+    snprintf(shot, sizeof(shot), "%s/shot.png", run);
+    snprintf(kiosk_bin, sizeof(kiosk_bin), "%s/cpd-kiosk", programs());
+    /* The user the kiosk runs as: nobody when the tests run as root. */
+    uid_t user = geteuid() == 0 ? 65534 : geteuid();
+    gid_t group = geteuid() == 0 ? 65534 : getegid();
+    assert_int_equal(chmod(dir, 0711), 0);
+    assert_int_equal(mkdir(run, 0700), 0);
+    assert_int_equal(chown(run, user, group), 0);
+    char env_home[320], env_run[340], env_tmp[320], env_shot[440];
+    snprintf(env_home, sizeof(env_home), "HOME=%s", run);
+    snprintf(env_run, sizeof(env_run), "XDG_RUNTIME_DIR=%s", run);
+    snprintf(env_tmp, sizeof(env_tmp), "TMPDIR=%s", run);
+    snprintf(env_shot, sizeof(env_shot), "CPD_KIOSK_SCREENSHOT=%s", shot);
+    char *argv[] = {(char *)cage, "-d", "--", kiosk_bin, "--demo", NULL};
+    char *env[] = {env_home,
+                   env_run,
+                   env_tmp,
+                   env_shot,
+                   "WLR_BACKENDS=headless",
+                   "WLR_LIBINPUT_NO_DEVICES=1",
+                   "WLR_RENDERER=pixman",
+                   "SDL_VIDEODRIVER=wayland",
+                   "SDL_AUDIODRIVER=dummy",
+                   "PATH=/usr/bin:/bin",
+                   NULL};
+    kiosk = spawn_as(argv, env, log, user, group);
+    if (!wait_for(log, "first frame after", 20000, NULL, 0))
+        fail_msg("the kiosk did not start in cage; see %s", log);
+    /* cage's child is the kiosk: ask it for a screenshot. */
+    char cmd[128];
+    snprintf(cmd, sizeof(cmd), "pkill -USR1 -P %d -x cpd-kiosk", (int)kiosk);
+    assert_int_equal(system(cmd), 0);
+    if (!wait_for(log, "screenshot ", 10000, NULL, 0))
+        fail_msg("no screenshot; see %s", log);
+    cairo_surface_t *png = cairo_image_surface_create_from_png(shot);
+    assert_int_equal(cairo_surface_status(png), CAIRO_STATUS_SUCCESS);
+    int w = cairo_image_surface_get_width(png), h = cairo_image_surface_get_height(png);
+    const unsigned char *data = cairo_image_surface_get_data(png);
+    int stride = cairo_image_surface_get_stride(png);
+    uint32_t bar = *(const uint32_t *)(data + 4 * (size_t)stride + 4 * 4) & 0xFFFFFF;
+    uint32_t page = *(const uint32_t *)(data + (size_t)(h * 3 / 4) * stride + 8) & 0xFFFFFF;
+    cairo_surface_destroy(png);
+    /* wlroots' headless output is 1280x720: the kiosk filled it, with no window around it. */
+    assert_int_equal(w, 1280);
+    assert_int_equal(h, 720);
+    assert_true(((bar >> 16) & 0xFF) < 0x50 && ((bar >> 8) & 0xFF) < 0x50); /* the dark top bar */
+    assert_true(((page >> 16) & 0xFF) > 0xD0);                              /* the light page */
+    /* Stopping cage stops the kiosk, cleanly. */
+    assert_int_equal(kill(kiosk, SIGTERM), 0);
+    int status = 0;
+    assert_int_equal(waitpid(kiosk, &status, 0), kiosk);
+    kiosk = 0;
+    char left[96];
+    snprintf(left, sizeof(left), "pgrep -u %u -x cpd-kiosk >/dev/null", (unsigned)user);
+    int gone = 0;
+    for (int waited = 0; waited < 10000 && !gone; waited += 100, sleep_ms(100))
+        gone = system(left) != 0;
+    assert_true(gone);
+}
+
 static int setup_small(void **state)
 {
     xvfb_size = "800x480x24";
@@ -468,6 +631,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_demo_kiosk_under_xvfb, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tells_systemd_it_is_ready_and_alive, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_full_screen_in_cage, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_database_says_out_of_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_a_foreign_key_says_out_of_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_missing_font_falls_back_with_a_banner, setup,
