@@ -586,6 +586,12 @@ static char *read_line(char *buf, int size, void *stream)
         s += 3;
         n -= 3;
     }
+    if (L->line == 1 && n >= 2 &&
+        (memcmp(s, "\xFF\xFE", 2) == 0 || memcmp(s, "\xFE\xFF", 2) == 0)) {
+        /* Notepad's "Unicode": every other byte a NUL. One message, not one per line. */
+        problem(L, L->line, "saved as UTF-16 (\"Unicode\"): save the file as UTF-8");
+        return NULL;
+    }
     snprintf(buf, (size_t)size, "\n");
     if (memchr(s, '\0', n)) {
         problem(L, L->line, "a NUL byte in the line: kiosk.ini must be plain text");
@@ -620,6 +626,11 @@ static char *read_line(char *buf, int size, void *stream)
     }
     snprintf(buf, (size_t)size, "%s\n", s);
     return buf;
+}
+
+const char *config_installed_path(void)
+{
+    return access(CPD_INSTALLED_CONFIG, F_OK) == 0 ? CPD_INSTALLED_CONFIG : NULL;
 }
 
 int config_load(struct config *cfg, const char *path, config_report_fn report, void *ctx)

@@ -57,5 +57,9 @@ typedef void (*config_report_fn)(void *ctx, const char *file, int line, const ch
 
 void config_default(struct config *cfg);
 int config_load(struct config *cfg, const char *path, config_report_fn report, void *ctx);
+/* The installed kiosk.ini (/etc/cpd-kiosk/kiosk.ini for a package built with prefix /usr) when
+ * it exists, else NULL: what the programs read when neither --config nor $CPD_KIOSK_CONFIG
+ * says otherwise, so a technician's `cpd-admin` reads the kiosk's own configuration. */
+const char *config_installed_path(void);
 
 #endif

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <libgen.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -55,6 +56,16 @@ static void line(struct doctor *d, enum level level, const char *what, const cha
         d->worst = level;
 }
 
+static void user_name(uid_t uid, char *out, size_t cap)
+{
+    struct passwd pw, *found = NULL;
+    char buf[1024];
+    if (getpwuid_r(uid, &pw, buf, sizeof(buf), &found) == 0 && found)
+        snprintf(out, cap, "%s", found->pw_name);
+    else
+        snprintf(out, cap, "uid %u", (unsigned)uid);
+}
+
 /* What is wrong with a file (or directory) only its owner may read, into problem; false when
  * nothing is. */
 static bool not_private(const char *path, bool dir, char *problem, size_t cap)
@@ -70,10 +81,15 @@ static bool not_private(const char *path, bool dir, char *problem, size_t cap)
         return true;
     }
     if (st.st_uid != geteuid()) {
+        /* Most often doctor run as root on files that rightly belong to the kiosk's user. */
+        char owner[64], self[64];
+        user_name(st.st_uid, owner, sizeof(owner));
+        user_name(geteuid(), self, sizeof(self));
         snprintf(problem, cap,
-                 "%s belongs to uid %u, not to this user (%u); fix: chown it to "
-                 "the kiosk's user",
-                 path, (unsigned)st.st_uid, (unsigned)geteuid());
+                 "%s belongs to %s, and doctor runs as %s: the kiosk's files must belong to the "
+                 "user it runs as; fix: run doctor as that user (runuser -u %s -- cpd-admin "
+                 "doctor), or chown the file to it",
+                 path, owner, self, owner);
         return true;
     }
     return false;
@@ -114,10 +130,25 @@ static void check_store(struct doctor *d, struct admin *a, bool have_sign)
     snprintf(dir, sizeof(dir), "%s", path);
     int err = store_open_readonly(path, &a->store, why, sizeof(why));
     if (err != STORE_OK) {
+        struct stat st;
+        const char *fix = err == STORE_ECORRUPT ? "docs/recovery.md (cpd-admin salvage)"
+                          : stat(path, &st) != 0 && errno == ENOENT
+                              ? "cpd-admin kiosk init, as the kiosk's user, makes it"
+                              : "the database must be readable by the kiosk's user: chown "
+                                "cpd-kiosk: it, and run doctor as that user (runuser -u "
+                                "cpd-kiosk -- cpd-admin doctor)";
         line(d, FAILURE, "database", "%s: %s%s%s; fix: %s", path, cpd_strerror(err),
-             why[0] ? ": " : "", why,
-             err == STORE_ECORRUPT ? "docs/recovery.md (cpd-admin salvage)"
-                                   : "cpd-admin kiosk init makes a new one (docs/keys.md)");
+             why[0] ? ": " : "", why, fix);
+        return;
+    }
+    char owner[CONFIG_TEXT_MAX] = "";
+    if (store_meta_get(a->store, "kiosk_id", owner, sizeof(owner)) == STORE_OK && owner[0] &&
+        strcmp(owner, a->cfg.kiosk.id) != 0) {
+        line(d, FAILURE, "database",
+             "%s belongs to kiosk \"%s\", and the configuration says "
+             "\"%s\": the kiosk refuses it; fix: put [kiosk] id back, or give this kiosk its own "
+             "database",
+             path, owner, a->cfg.kiosk.id);
         return;
     }
     int64_t tip = 0;

@@ -41,14 +41,22 @@ struct salvage {
     int shown;
 };
 
-static void note_unreadable(struct salvage *v, int64_t seq)
+static int rest_row(struct salvage *v, const struct event *e, const char *why);
+
+/* An event that could not be read: its number in the rest file too, so the office knows which
+ * taps are gone (the paper register covers them). */
+static int note_unreadable(struct salvage *v, int64_t seq)
 {
+    struct event e = {.seq = seq, .type = EV_TYPE_COUNT};
+    int err = rest_row(v, &e, "could not be read: lost with the damaged page");
+    v->left--; /* counted as unreadable, not as left over */
     v->unreadable++;
-    if (v->shown++ >= SHOWN_SEQS)
-        return;
+    v->shown++;
     size_t used = strlen(v->unreadable_seqs);
-    snprintf(v->unreadable_seqs + used, sizeof(v->unreadable_seqs) - used, "%s%" PRId64,
-             used ? ", " : "", seq);
+    if (v->shown <= SHOWN_SEQS)
+        snprintf(v->unreadable_seqs + used, sizeof(v->unreadable_seqs) - used, "%s%" PRId64,
+                 used ? ", " : "", seq);
+    return err;
 }
 
 /* The rest file, created on first use: 0600, never over an existing file. */
@@ -70,10 +78,13 @@ static int rest_row(struct salvage *v, const struct event *e, const char *why)
     }
     char seq[24], when[24];
     snprintf(seq, sizeof(seq), "%" PRId64, e->seq);
-    zone_format_local(e->wall_us, when);
-    const char *fields[] = {seq,       e->uuid,    e->kiosk, event_type_code(e->type),
-                            e->person, e->session, when,     e->payload,
-                            why};
+    if (e->wall_us)
+        zone_format_local(e->wall_us, when);
+    else
+        when[0] = '\0';
+    const char *type = e->type < EV_TYPE_COUNT ? event_type_code(e->type) : "";
+    const char *fields[] = {seq,        e->uuid, e->kiosk,   type, e->person,
+                            e->session, when,    e->payload, why};
     v->left++;
     return csvfile_write_row(v->rest, fields, sizeof(fields) / sizeof(fields[0])) == CSVFILE_OK ? 0
                                                                                                 : 1;
@@ -139,7 +150,8 @@ static int run(struct salvage *v)
             continue;
         }
         if (err != STORE_OK) {
-            note_unreadable(v, seq);
+            if (note_unreadable(v, seq) != 0)
+                return 1;
             if (!v->gap_at && seq > tip)
                 v->gap_at = seq;
             continue;
@@ -191,8 +203,9 @@ int cmd_salvage(struct admin *a, int argc, char **argv)
     printf("%s: %" PRId64 " events read; %" PRId64 " added to %s, %" PRId64 " were already there\n",
            damaged_path, v.read, v.adopted, a->cfg.kiosk.database, v.present);
     if (v.unreadable)
-        printf("%" PRId64 " could not be read (seq %s%s)\n", v.unreadable, v.unreadable_seqs,
-               v.unreadable > SHOWN_SEQS ? ", …" : "");
+        printf("%" PRId64 " could not be read (seq %s%s; every one is listed in %s)\n",
+               v.unreadable, v.unreadable_seqs, v.unreadable > SHOWN_SEQS ? ", …" : "",
+               v.rest_path);
     if (v.left)
         printf("%" PRId64 " could not join the chain and are in %s, for the office to enter as "
                "corrections (docs/recovery.md)\n",

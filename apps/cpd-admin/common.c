@@ -34,7 +34,11 @@ static int open_store(struct admin *a, bool read_only)
     int err = read_only ? store_open_readonly(path, &a->store, why, sizeof(why))
                         : store_open(path, &a->store, why, sizeof(why));
     if (err != STORE_OK) {
-        admin_error("%s: %s%s%s", path, cpd_strerror(err), why[0] ? ": " : "", why);
+        admin_error("%s: %s%s%s%s", path, cpd_strerror(err), why[0] ? ": " : "", why,
+                    err == STORE_ECORRUPT
+                        ? " — what can still be read comes out with cpd-admin salvage "
+                          "(docs/recovery.md)"
+                        : "");
         return 1;
     }
     char kiosk[CONFIG_TEXT_MAX];

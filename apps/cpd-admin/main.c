@@ -44,9 +44,9 @@ static const char usage[] =
     "                                 set up, feed and anchor the central ledger (head office)\n"
     "\n"
     "The database is --database, else $CPD_KIOSK_DB, else [kiosk] database of the config\n"
-    "(--config, else $CPD_KIOSK_CONFIG, else built-in defaults). TIME is local\n"
-    "\"YYYY-MM-DD HH:MM[:SS]\". Every command takes --help. Exit status: 0 ok, 1 failure,\n"
-    "2 usage.\n";
+    "(--config, else $CPD_KIOSK_CONFIG, else the installed /etc/cpd-kiosk/kiosk.ini when it\n"
+    "exists, else built-in defaults). TIME is local \"YYYY-MM-DD HH:MM[:SS]\". Every command\n"
+    "takes --help. Exit status: 0 ok, 1 failure, 2 usage.\n";
 
 struct command {
     const char *name;
@@ -99,6 +99,8 @@ int main(int argc, char **argv)
     const char *config_path = getenv("CPD_KIOSK_CONFIG");
     const char *database = getenv("CPD_KIOSK_DB");
     int at = parse_globals(argc, argv, &config_path, &database);
+    if (!config_path || !config_path[0])
+        config_path = config_installed_path();
     if (at < 0) {
         if (argc == 1)
             admin_usage(usage);
@@ -112,8 +114,13 @@ int main(int argc, char **argv)
     int status = 1;
     config_default(&a->cfg);
     if (config_path && config_path[0] &&
-        config_load(&a->cfg, config_path, print_config_problem, NULL) != CONFIG_OK)
+        config_load(&a->cfg, config_path, print_config_problem, NULL) != CONFIG_OK) {
+        if (strcmp(argv[at], "doctor") == 0) { /* a kiosk that cannot start is a failure */
+            printf("FAILURE  config    %s: the errors above; fix: docs/config.md\n", config_path);
+            status = 2;
+        }
         goto out;
+    }
     if (database && database[0] &&
         strcopy(a->cfg.kiosk.database, sizeof(a->cfg.kiosk.database), database) != 0) {
         admin_error("the database path is longer than %zu bytes",

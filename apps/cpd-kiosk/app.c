@@ -506,6 +506,16 @@ static int open_data(struct app_options *o, char *why, size_t cap)
                     reason);
         return -1;
     }
+    char owner[CONFIG_TEXT_MAX] = "";
+    if (store_meta_get(o->store, "kiosk_id", owner, sizeof(owner)) == STORE_OK && owner[0] &&
+        strcmp(owner, o->cfg.kiosk.id) != 0) {
+        /* Its taps would carry this id inside another kiosk's chain. */
+        utf8_printf(why, cap,
+                    "Database %s belongs to kiosk \"%s\", and kiosk.ini says \"%s\": put [kiosk] "
+                    "id back, or give this kiosk its own database",
+                    db, owner, o->cfg.kiosk.id);
+        goto fail;
+    }
     err = keys_resolve(o->cfg.kiosk.key_file, db, "kiosk.key", sign, sizeof(sign));
     if (err == KEYS_OK)
         err = keys_resolve(o->cfg.kiosk.site_key_file, db, "site.key", site, sizeof(site));

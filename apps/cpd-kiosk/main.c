@@ -14,7 +14,8 @@
 static const char usage[] =
     "usage: cpd-kiosk [--config FILE] [--windowed] [--size WxH] [--demo [--data-dir DIR]]\n"
     "\n"
-    "  --config FILE   kiosk.ini (default: $CPD_KIOSK_CONFIG, else built-in defaults)\n"
+    "  --config FILE   kiosk.ini (default: $CPD_KIOSK_CONFIG, else the installed\n"
+    "                  /etc/cpd-kiosk/kiosk.ini when it exists, else built-in defaults)\n"
     "  --windowed      a window instead of full screen (default size 1280x800)\n"
     "  --size WxH      the window's size, e.g. 800x480\n"
     "  --demo          a temporary database with the 2023-24 programme and a demo roster,\n"
@@ -97,6 +98,8 @@ int main(int argc, char **argv)
     o->height = 800;
     o->fullscreen = true;
     int status = parse(argc, argv, o, &config);
+    if (!config || !config[0])
+        config = config_installed_path();
     bool windowed_flag = !o->fullscreen;
     if (status != 0)
         goto out;

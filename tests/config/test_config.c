@@ -366,6 +366,11 @@ static void test_text_rules(void **state)
                      CONFIG_OK);
     assert_string_equal(c.kiosk.id, "bom-kiosk");
     assert_string_equal(c.kiosk.site, "Salle Été");
+    /* Notepad's "Unicode" (UTF-16): one message saying what to do, not one per line. */
+    static const char utf16[] = "\xFF\xFE[\0k\0i\0o\0s\0k\0]\0\r\0\n\0i\0d\0 \0=\0 \0x\0";
+    assert_int_equal(load_bytes(&c, utf16, sizeof(utf16) - 1, path, sizeof(path)), CONFIG_EINVALID);
+    assert_report(path, 1, "saved as UTF-16 (\"Unicode\"): save the file as UTF-8");
+    assert_int_equal(n_reports, 1);
     /* An indented line is a setting of its own, not a continuation of the one before. */
     assert_int_equal(load(&c, "[kiosk]\nsite = Room 1\n   id = indented\n", path, sizeof(path)),
                      CONFIG_OK);

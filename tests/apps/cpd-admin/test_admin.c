@@ -136,9 +136,13 @@ static void test_salvage_a_damaged_store(void **state)
     assert_non_null(f);
     char line[512];
     int rows = 0;
-    while (fgets(line, sizeof(line), f))
+    int lost = 0;
+    while (fgets(line, sizeof(line), f)) {
         rows += strstr(line, "comes after an event that could not be read") != NULL;
+        lost += strstr(line, "could not be read: lost with the damaged page") != NULL;
+    }
     fclose(f);
+    assert_int_equal(lost, unreadable); /* every lost number is listed for the office */
     assert_int_equal(rows, left);
     struct stat st;
     assert_int_equal(stat(rest, &st), 0);
@@ -797,6 +801,19 @@ static void test_doctor(void **state)
     for (const char *p = output; (p = strchr(p, '\n')); p++)
         lines++;
     assert_int_equal(lines, 8); /* one line per check */
+    /* The store of another kiosk id: the kiosk refuses it, so doctor says so. */
+    snprintf(text, sizeof(text), "[kiosk]\nid = lab-1\n[reader]\ndriver = sim\nscript = %s\n",
+             script);
+    test_write_file(dir, "other-id.ini", text, ini, sizeof(ini));
+    snprintf(args, sizeof(args), "--config '%s' doctor", ini);
+    assert_int_equal(admin(args), 2);
+    assert_output_has("belongs to kiosk \"central-1\", and the configuration says \"lab-1\"");
+    /* A configuration the kiosk cannot start with is a failure too. */
+    test_write_file(dir, "bad.ini", "[kiosk]\nsite = Room 1 ;x\n", ini, sizeof(ini));
+    snprintf(args, sizeof(args), "--config '%s' doctor", ini);
+    assert_int_equal(admin(args), 2);
+    assert_output_has("FAILURE  config    ");
+    snprintf(args, sizeof(args), "--config '%s/doctor.ini' doctor", dir);
     /* A key others can read: a failure, with the fix. */
     sh("chmod 0644 '%s/kiosk.key'", dir);
     assert_int_equal(admin(args), 2);
