@@ -559,10 +559,30 @@ fail:
 
 /* Without its database or keys the kiosk cannot record a tap: it says so on the screen (and in
  * the log) and tries again every 30 seconds, instead of crashing or vanishing. */
+/* Whether the kiosk can run: its configuration loads, and its database and keys open. */
+static int data_ready(struct app *a, char *why, size_t cap, bool *restart)
+{
+    struct app_options *o = a->opt;
+    if (o->config_error[0]) {
+        struct config fresh;
+        config_default(&fresh);
+        if (config_load(&fresh, o->config_path, NULL, NULL) == CONFIG_OK) {
+            log_line(LOG_NOTICE, "%s loads now: stopping, to be started again on it",
+                     o->config_path);
+            *restart = true;
+            return 0;
+        }
+        utf8_printf(why, cap, "kiosk.ini: %s", o->config_error);
+        return -1;
+    }
+    return open_data(o, why, cap);
+}
+
 static bool wait_for_data(struct app *a)
 {
     char why[600];
-    while (open_data(a->opt, why, sizeof(why)) != 0) {
+    bool restart = false;
+    while (data_ready(a, why, sizeof(why), &restart) != 0) {
         log_line(LOG_ERROR, "cannot start: %s", why);
         int w = 0, h = 0;
         gfx_size(a->gfx, &w, &h);
@@ -602,7 +622,7 @@ static bool wait_for_data(struct app *a)
             }
         }
     }
-    return true;
+    return !restart;
 }
 
 int app_run(struct app_options *opt)

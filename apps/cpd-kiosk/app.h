@@ -23,6 +23,11 @@ struct app_options {
     bool fullscreen;
     int width, height;
     int64_t started_mono_us; /* when main() began: "first frame after … ms" is logged */
+    /* kiosk.ini could not be loaded: the first problem (all are in the log). The kiosk shows
+     * it as "Out of order" and looks at the file again every 30 s; once it loads, the kiosk
+     * exits 0 so that systemd starts it again on the right configuration. */
+    char config_error[600];
+    const char *config_path;
 };
 
 /* Runs until the window is closed or SIGTERM/SIGINT; returns the exit status. */

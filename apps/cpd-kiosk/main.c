@@ -6,6 +6,7 @@
 
 #include "core/base/clock.h"
 #include "core/base/log.h"
+#include "core/base/utf8.h"
 #include "apps/cpd-kiosk/app.h"
 #include "firmware-host/reader.h"
 #include "core/domain/crypto.h"
@@ -26,12 +27,19 @@ static const char usage[] =
     "Needs a display (or: xvfb-run -a cpd-kiosk --demo). SIGUSR1 writes a screenshot PNG next\n"
     "to the database (or to $CPD_KIOSK_SCREENSHOT). Exit status: 0 ok, 1 failure, 2 usage.\n";
 
+struct config_problems {
+    char first[600];
+    int n;
+};
+
 static void print_config_problem(void *ctx, const char *file, int line, const char *message)
 {
-    (void)ctx;
+    struct config_problems *p = ctx;
     (void)file;
     (void)line;
     log_line(LOG_ERROR, "%s", message);
+    if (p && p->n++ == 0)
+        utf8_copy(p->first, sizeof(p->first), message);
 }
 
 static int parse(int argc, char **argv, struct app_options *o, const char **config)
@@ -104,9 +112,16 @@ int main(int argc, char **argv)
     if (status != 0)
         goto out;
     status = 1;
+    struct config_problems problems = {.n = 0};
     if (config && config[0] &&
-        config_load(&o->cfg, config, print_config_problem, NULL) != CONFIG_OK)
-        goto out;
+        config_load(&o->cfg, config, print_config_problem, &problems) != CONFIG_OK) {
+        /* Not a blank screen and a restart loop: the kiosk stays up and says what is wrong. */
+        if (problems.n == 0)
+            utf8_copy(problems.first, sizeof(problems.first), config);
+        utf8_printf(o->config_error, sizeof(o->config_error), "%s%s", problems.first,
+                    problems.n > 1 ? " (more in the log)" : "");
+        o->config_path = config;
+    }
     o->fullscreen = windowed_flag ? false : o->cfg.display.fullscreen;
     if (o->cfg.kiosk.log_file[0] && !freopen(o->cfg.kiosk.log_file, "a", stderr)) {
         fprintf(stdout, "cpd-kiosk: cannot open log file %s\n", o->cfg.kiosk.log_file);
@@ -119,7 +134,8 @@ int main(int argc, char **argv)
     }
     o->keys = keys;
     char why[512];
-    if (o->demo && demo_prepare(&o->demo_state, &o->cfg, o->data_dir, why, sizeof(why)) != 0) {
+    if (o->demo && !o->config_error[0] &&
+        demo_prepare(&o->demo_state, &o->cfg, o->data_dir, why, sizeof(why)) != 0) {
         log_line(LOG_ERROR, "demo: %s", why);
         goto out;
     }

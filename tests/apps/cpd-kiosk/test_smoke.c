@@ -391,6 +391,19 @@ static void test_no_database_says_out_of_order(void **state)
     assert_int_equal(c, 0xB3261E); /* the red band of "Out of order" */
 }
 
+/* A kiosk.ini the kiosk cannot run with: "Out of order" with the reason, not a blank screen and
+ * a restart loop. */
+static void test_a_bad_config_says_out_of_order(void **state)
+{
+    (void)state;
+    char line[512];
+    uint32_t c = run_and_look("[kiosk]\nsite = Room 1 ;x\n[reader]\ndriver = keyboard\n"
+                              "[display]\nsound = false\n",
+                              false, "cannot start: kiosk.ini: ", 0xB3261E, line, sizeof(line));
+    assert_int_equal(c, 0xB3261E); /* the red band of "Out of order" */
+    assert_non_null(strstr(line, "case.ini:2: a ';' after a space would start a comment"));
+}
+
 /* Another kiosk's key in place of this one's: out of order with the reason, nothing signed. */
 static void test_a_foreign_key_says_out_of_order(void **state)
 {
@@ -634,6 +647,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_tells_systemd_it_is_ready_and_alive, setup, teardown),
         cmocka_unit_test_setup_teardown(test_full_screen_in_cage, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_database_says_out_of_order, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_a_bad_config_says_out_of_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_a_foreign_key_says_out_of_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_missing_font_falls_back_with_a_banner, setup,
                                         teardown),
