@@ -579,6 +579,17 @@ static int prepare_file(struct store *s, const char *path)
     return err;
 }
 
+/* An open that failed: the reason for the caller, the half-open store gone. */
+static int open_failed(struct store *s, int err, char *why, size_t why_cap)
+{
+    if (err == STORE_EINTERNAL || err == STORE_OK)
+        err = STORE_EIO;
+    if (why && why_cap)
+        snprintf(why, why_cap, "%s", s->message);
+    store_close(s);
+    return err;
+}
+
 int store_open(const char *path, struct store **out, char *why, size_t why_cap)
 {
     *out = NULL;
@@ -608,12 +619,7 @@ int store_open(const char *path, struct store **out, char *why, size_t why_cap)
     *out = s;
     return STORE_OK;
 fail:
-    if (err == STORE_EINTERNAL || err == STORE_OK)
-        err = STORE_EIO;
-    if (why && why_cap)
-        snprintf(why, why_cap, "%s", s->message);
-    store_close(s);
-    return err;
+    return open_failed(s, err, why, why_cap);
 }
 
 /* SQLite's URI for path with nothing else in it: '%', '?' and '#' escaped. */
@@ -685,12 +691,7 @@ static int open_readonly(const char *path, bool damaged, struct store **out, cha
     *out = s;
     return STORE_OK;
 fail:
-    if (err == STORE_EINTERNAL || err == STORE_OK)
-        err = STORE_EIO;
-    if (why && why_cap)
-        snprintf(why, why_cap, "%s", s->message);
-    store_close(s);
-    return err;
+    return open_failed(s, err, why, why_cap);
 }
 
 int store_open_readonly(const char *path, struct store **out, char *why, size_t why_cap)
