@@ -221,10 +221,24 @@ static bool printable(const char *text)
     return true;
 }
 
-/* "password" in any case: libpq's keywords are case-insensitive. */
+/* "password" in any case (libpq's keywords are case-insensitive), also percent-encoded in a
+ * URI's parameters (libpq decodes "pass%77ord" to "password"). */
 static bool mentions_password(const char *value)
 {
-    for (const char *p = value; *p; p++) {
+    char decoded[CONFIG_PATH_MAX + 2];
+    size_t n = 0;
+    for (const char *p = value; *p && n + 1 < sizeof(decoded); p++) {
+        unsigned hex = 0;
+        if (p[0] == '%' && sscanf(p + 1, "%2x", &hex) == 1 && isxdigit((unsigned char)p[1]) &&
+            isxdigit((unsigned char)p[2])) {
+            decoded[n++] = (char)hex;
+            p += 2;
+        } else {
+            decoded[n++] = *p;
+        }
+    }
+    decoded[n] = '\0';
+    for (const char *p = decoded; *p; p++) {
         if (strncasecmp(p, "password", 8) == 0)
             return true;
     }
@@ -599,8 +613,26 @@ static char *read_line(char *buf, int size, void *stream)
     }
     while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == '\r'))
         s[--n] = '\0';
+    if (memchr(s, '\r', n)) {
+        /* Old Mac line ends: the whole file one line, settings and all taken for a comment. */
+        problem(L, L->line,
+                "a carriage return inside the line: save the file with Unix (LF) or "
+                "Windows (CRLF) line ends");
+        return buf;
+    }
     s += strspn(s, " \t");
-    if (*s == '\0' || *s == ';' || *s == '#')
+    if (*s == ';' || *s == '#') {
+        /* A comment of any length, but text all the same: nothing in it may hide the lines
+         * around it from whoever reads the file. */
+        if (!utf8_valid(s))
+            problem(L, L->line, "not UTF-8 text (save the file as UTF-8)");
+        else if (strpbrk(s,
+                         "\x01\x02\x03\x04\x05\x06\x07\x08\x0b\x0c\x0e\x0f\x10\x11\x12\x13\x14\x15"
+                         "\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f\x7f"))
+            problem(L, L->line, "a control character in the line: kiosk.ini must be plain text");
+        return buf;
+    }
+    if (*s == '\0')
         return buf;
     size_t len = strlen(s);
     if (len + 2 > (size_t)size) {

@@ -123,6 +123,15 @@ static void check_keys(struct doctor *d, struct admin *a, bool *have_sign)
         line(d, OK, "keys", "%s and %s, private", a->sign_key_path, a->site_key_path);
 }
 
+/* Whether the key file is the one the store recorded at kiosk init. */
+static bool own_key(struct admin *a)
+{
+    char recorded[2 * CRYPTO_SIGN_PK_BYTES + 8], hex[2 * CRYPTO_SIGN_PK_BYTES + 1];
+    crypto_hex(hex, a->keys.sign_pk, CRYPTO_SIGN_PK_BYTES);
+    return store_meta_get(a->store, "public_key", recorded, sizeof(recorded)) == STORE_OK &&
+           strcmp(recorded, hex) == 0;
+}
+
 static void check_store(struct doctor *d, struct admin *a, bool have_sign)
 {
     const char *path = a->cfg.kiosk.database;
@@ -159,14 +168,29 @@ static void check_store(struct doctor *d, struct admin *a, bool have_sign)
         err = store_event_at(a->store, tip, &newest);
     int check =
         err == STORE_OK && tip > 0 && have_sign ? event_check(&newest, a->keys.sign_pk) : EVENT_OK;
+    /* What the kiosk checks before it signs: the newest events, and none missing. */
+    int tampered = err == STORE_OK && check == EVENT_OK && have_sign
+                       ? store_check_tip(a->store, a->keys.sign_pk)
+                       : STORE_OK;
     if (err != STORE_OK)
         line(d, FAILURE, "database", "%s: reading the newest event: %s; fix: docs/recovery.md",
              path, cpd_strerror(err));
+    else if (check != EVENT_OK && own_key(a))
+        line(d, FAILURE, "database",
+             "%s: the newest event (%" PRId64 ") does not verify with this kiosk's own key: %s — "
+             "changed outside the kiosk; fix: docs/recovery.md (keep it as evidence, cpd-admin "
+             "salvage)",
+             path, tip, cpd_strerror(check));
     else if (check != EVENT_OK)
         line(d, FAILURE, "database",
              "%s: the newest event (%" PRId64 ") does not verify with "
              "%s: %s; fix: restore this kiosk's own key (docs/keys.md)",
              path, tip, a->sign_key_path, cpd_strerror(check));
+    else if (tampered == STORE_ETAMPERED)
+        line(d, FAILURE, "database",
+             "%s: %s — changed outside the kiosk, which refuses to sign "
+             "on it; fix: docs/recovery.md (keep it as evidence, cpd-admin salvage)",
+             path, store_message(a->store));
     else if (have_sign && store_site_key_check(a->store, a->keys.site, false) == STORE_EKEY)
         line(d, FAILURE, "database",
              "%s: the badges were enrolled with another site key than "

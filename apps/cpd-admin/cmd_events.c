@@ -6,6 +6,7 @@
 
 #include "core/base/clock.h"
 #include "core/base/error.h"
+#include "core/base/utf8.h"
 #include "core/services/tapflow.h"
 #include "apps/cpd-admin/admin.h"
 #include "core/base/zone.h"
@@ -13,10 +14,16 @@
 static int print_event(void *ctx, const struct event *e)
 {
     (void)ctx;
-    char when[32];
+    char when[32], person[3 * DOMAIN_CODE_MAX], session[3 * DOMAIN_CODE_MAX],
+        payload[3 * EVENT_PAYLOAD_MAX];
     zone_format_day_time(e->wall_us, when);
-    printf("%6" PRId64 "  %s  %-15s %-10s %-24s %s\n", e->seq, when, event_type_code(e->type),
-           e->person[0] ? e->person : "-", e->session[0] ? e->session : "-", e->payload);
+    /* A store may be a damaged or edited copy: nothing in it may forge a line or reach the
+     * terminal as an escape. */
+    utf8_printable(person, sizeof(person), e->person[0] ? e->person : "-");
+    utf8_printable(session, sizeof(session), e->session[0] ? e->session : "-");
+    utf8_printable(payload, sizeof(payload), e->payload);
+    printf("%6" PRId64 "  %s  %-15s %-10s %-24s %s\n", e->seq, when,
+           e->type < EV_TYPE_COUNT ? event_type_code(e->type) : "?", person, session, payload);
     return 0;
 }
 

@@ -9,17 +9,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/base/error.h"
+#include "core/base/utf8.h"
 #include "core/base/zone.h"
 #include "core/services/csvfile.h"
 #include "apps/cpd-admin/admin.h"
 
-/* Beyond the newest seq the damaged file can still name, this many missing seqs in a row end
- * the search (a damaged file may not be able to say which is its newest). */
-#define PROBE_AFTER_LAST 1000
-#define SHOWN_SEQS       10
+/* Failed reads in a row that end the search: the rest of the file cannot be read at all. */
+#define MAX_UNREADABLE_IN_A_ROW 10000
+/* A jump in the numbers larger than this is a damaged number, not lost events. */
+#define MAX_GAP    1000000
+#define SHOWN_SEQS 10
 
 static const char help[] =
     "usage: cpd-admin salvage DAMAGED.db [--rest FILE.csv]\n"
@@ -37,25 +40,39 @@ struct salvage {
     const char *rest_path;
     int64_t read, adopted, present, unreadable, left;
     int64_t gap_at; /* the first seq that could not join, 0 while none */
-    char unreadable_seqs[128];
+    char unreadable_seqs[256];
     int shown;
+    int stopped; /* the error that stopped the reading, 0 when it reached the end */
+    int64_t last_read;
 };
 
 static int rest_row(struct salvage *v, const struct event *e, const char *why);
 
-/* An event that could not be read: its number in the rest file too, so the office knows which
- * taps are gone (the paper register covers them). */
-static int note_unreadable(struct salvage *v, int64_t seq)
+/* Events from..to that could not be read: one row of the rest file says which, so the office
+ * knows which taps are gone (the paper register covers them). */
+static int note_unreadable(struct salvage *v, int64_t from, int64_t to, int64_t tip)
 {
-    struct event e = {.seq = seq, .type = EV_TYPE_COUNT};
-    int err = rest_row(v, &e, "could not be read: lost with the damaged page");
+    struct event e = {.seq = from, .type = EV_TYPE_COUNT};
+    char why[96];
+    if (to > from)
+        snprintf(why, sizeof(why), "could not be read: the %" PRId64 " events %" PRId64 "–%" PRId64,
+                 to - from + 1, from, to);
+    else
+        snprintf(why, sizeof(why), "could not be read");
+    int err = rest_row(v, &e, why);
     v->left--; /* counted as unreadable, not as left over */
-    v->unreadable++;
-    v->shown++;
+    v->unreadable += to - from + 1;
+    if (!v->gap_at && to > tip)
+        v->gap_at = from > tip ? from : tip + 1;
     size_t used = strlen(v->unreadable_seqs);
-    if (v->shown <= SHOWN_SEQS)
-        snprintf(v->unreadable_seqs + used, sizeof(v->unreadable_seqs) - used, "%s%" PRId64,
-                 used ? ", " : "", seq);
+    if (v->shown++ < SHOWN_SEQS) {
+        if (to > from)
+            snprintf(v->unreadable_seqs + used, sizeof(v->unreadable_seqs) - used,
+                     "%s%" PRId64 "–%" PRId64, used ? ", " : "", from, to);
+        else
+            snprintf(v->unreadable_seqs + used, sizeof(v->unreadable_seqs) - used, "%s%" PRId64,
+                     used ? ", " : "", from);
+    }
     return err;
 }
 
@@ -86,18 +103,25 @@ static int rest_row(struct salvage *v, const struct event *e, const char *why)
     const char *fields[] = {seq,        e->uuid, e->kiosk,   type, e->person,
                             e->session, when,    e->payload, why};
     v->left++;
-    return csvfile_write_row(v->rest, fields, sizeof(fields) / sizeof(fields[0])) == CSVFILE_OK ? 0
-                                                                                                : 1;
+    return csvfile_write_cells(v->rest, fields, sizeof(fields) / sizeof(fields[0])) == CSVFILE_OK
+               ? 0
+               : 1;
 }
 
 /* One readable event of the damaged store: already here, joined, or left for the office. */
 static int take(struct salvage *v, const struct event *e, int64_t tip)
 {
     struct admin *a = v->a;
+    bool first = v->adopted + v->present + v->left == 0;
     if (strcmp(e->kiosk, a->cfg.kiosk.id) != 0) {
+        if (!first) /* one damaged field, among this kiosk's events */
+            return rest_row(v, e, "another kiosk's id");
+        char shown[64];
+        utf8_printable(shown, sizeof(shown), e->kiosk);
         admin_error("event %" PRId64 " is kiosk \"%s\"'s, and this store is \"%s\"'s: salvage "
-                    "into a store made with that kiosk's id and key (docs/recovery.md)",
-                    e->seq, e->kiosk, a->cfg.kiosk.id);
+                    "into a store made with that kiosk's id and key (docs/recovery.md); nothing "
+                    "was copied",
+                    e->seq, shown, a->cfg.kiosk.id);
         return -1;
     }
     if (e->seq <= tip) {
@@ -110,8 +134,9 @@ static int take(struct salvage *v, const struct event *e, int64_t tip)
         return rest_row(v, e, "differs from the event with the same number in this store");
     }
     int err = event_check(e, a->keys.sign_pk);
-    if (err != EVENT_OK && v->adopted + v->present + v->left == 0) {
-        /* The first one already: the wrong key far more likely than a forged store. */
+    if (err == EVENT_ESIG && first) {
+        /* Whole, but not signed with this key — at the first one already: the wrong key far
+         * more likely than a forged store. (A hash that does not match is damage.) */
         admin_error("event %" PRId64 " does not verify with the key in %s (%s): salvage with "
                     "this kiosk's own key file; nothing was copied",
                     e->seq, a->sign_key_path, cpd_strerror(err));
@@ -132,36 +157,49 @@ static int take(struct salvage *v, const struct event *e, int64_t tip)
 
 static int run(struct salvage *v)
 {
-    int64_t tip = 0, newest = 0;
+    int64_t tip = 0;
     uint8_t hash[CRYPTO_HASH_BYTES];
     int err = store_chain_tip(v->a->store, &tip, hash);
     if (err != STORE_OK) {
         admin_error("%s", cpd_strerror(err));
         return 1;
     }
-    if (store_chain_tip(v->damaged, &newest, hash) != STORE_OK)
-        newest = 0; /* it cannot say: search until the seqs stop */
-    int64_t misses = 0;
-    for (int64_t seq = 1; seq <= newest || misses < PROBE_AFTER_LAST; seq++) {
+    /* From each event to the next one there is: a damaged page makes the seeks into its range
+     * fail, and they are skipped one number at a time; a file nothing can be read of stops after
+     * MAX_UNREADABLE_IN_A_ROW failed seeks, saying so. */
+    int64_t at = 0, last = 0, failed = 0;
+    for (;;) {
         struct event e;
-        err = store_event_at(v->damaged, seq, &e);
-        if (err == STORE_ENOTFOUND && seq > newest) {
-            misses++;
-            continue;
-        }
+        err = store_event_after(v->damaged, at, &e);
+        if (err == STORE_ENOTFOUND)
+            break;
         if (err != STORE_OK) {
-            if (note_unreadable(v, seq) != 0)
-                return 1;
-            if (!v->gap_at && seq > tip)
-                v->gap_at = seq;
+            if (++failed > MAX_UNREADABLE_IN_A_ROW) {
+                v->stopped = err;
+                break;
+            }
+            at++;
             continue;
         }
-        misses = 0;
-        v->read++;
-        int taken = take(v, &e, tip);
-        if (taken != 0)
+        failed = 0;
+        if (e.seq - last > MAX_GAP) {
+            /* A number no chain could reach from here (a damaged field): the event is the
+             * office's to look at, and the numbering goes on from where it was. */
+            if (rest_row(v, &e, "its number does not follow the others") != 0)
+                return 1;
+            v->read++;
+            at = e.seq;
+            continue;
+        }
+        if (e.seq > last + 1 && note_unreadable(v, last + 1, e.seq - 1, tip) != 0)
             return 1;
+        v->read++;
+        if (take(v, &e, tip) != 0)
+            return 1;
+        last = at = v->last_read = e.seq;
     }
+    if (v->stopped && note_unreadable(v, last + 1, at, tip) != 0)
+        return 1;
     return 0;
 }
 
@@ -181,7 +219,8 @@ int cmd_salvage(struct admin *a, int argc, char **argv)
     char rest_path[CONFIG_PATH_MAX + 16];
     snprintf(rest_path, sizeof(rest_path), "%s.rest.csv", damaged_path);
     struct salvage v = {.a = a, .rest_path = rest ? rest : rest_path};
-    if (access(v.rest_path, F_OK) == 0) {
+    struct stat st;
+    if (lstat(v.rest_path, &st) == 0) { /* a symbolic link too, dangling or not */
         admin_error("%s already exists: move it away, or name another file with --rest",
                     v.rest_path);
         return 1;
@@ -210,6 +249,11 @@ int cmd_salvage(struct admin *a, int argc, char **argv)
         printf("%" PRId64 " could not join the chain and are in %s, for the office to enter as "
                "corrections (docs/recovery.md)\n",
                v.left, v.rest_path);
+    if (v.stopped)
+        printf("the file could not be read past event %" PRId64
+               " (%s): nothing more can be got out "
+               "of it\n",
+               v.read ? v.last_read : 0, cpd_strerror(v.stopped));
     if (!v.unreadable && !v.left)
         printf("everything in the damaged store is now in this one; sync sends it to the ledger\n");
     return v.unreadable || v.left ? 1 : 0;

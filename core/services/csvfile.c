@@ -8,6 +8,8 @@
 
 #include <csv.h>
 
+#include "core/base/utf8.h"
+
 struct reader {
     struct csv_table *table;
     struct csv_row row; /* the row being assembled */
@@ -173,6 +175,52 @@ int csvfile_column(const struct csv_table *t, const char *name)
             return (int)i;
     }
     return -1;
+}
+
+/* Digits with at most one decimal point ("1.5"), nothing else: no inf, nan or hex. */
+static bool plain_number(const char *t)
+{
+    size_t digits = strspn(t, "0123456789");
+    if (t[digits] == '.')
+        digits += 1 + strspn(t + digits + 1, "0123456789");
+    return digits > 0 && t[digits] == '\0' && strcmp(t, ".") != 0;
+}
+
+/* text as a spreadsheet should get it, in a new string (NULL when out of memory). */
+static char *spreadsheet_cell(const char *text)
+{
+    size_t cap = 3 * strlen(text) + 3; /* each byte may become U+FFFD's 3 */
+    char *out = malloc(cap + 1);
+    if (!out)
+        return NULL;
+    utf8_printable(out + 1, cap, text);
+    bool formula = out[1] != '\0' && strchr("=+-@\t\r", out[1]);
+    if (formula && (out[1] == '-' || out[1] == '+'))
+        formula = !plain_number(out + 2) && strcmp(out + 1, "-") != 0;
+    if (!formula)
+        memmove(out, out + 1, strlen(out + 1) + 1);
+    else
+        out[0] = '\'';
+    return out;
+}
+
+int csvfile_write_cells(FILE *out, const char *const *fields, size_t n)
+{
+    int err = CSVFILE_OK;
+    char **cells = calloc(n ? n : 1, sizeof(*cells));
+    if (!cells)
+        return CSVFILE_ENOMEM;
+    for (size_t i = 0; i < n && err == CSVFILE_OK; i++) {
+        cells[i] = spreadsheet_cell(fields[i] ? fields[i] : "");
+        if (!cells[i])
+            err = CSVFILE_ENOMEM;
+    }
+    if (err == CSVFILE_OK)
+        err = csvfile_write_row(out, (const char *const *)cells, n);
+    for (size_t i = 0; i < n; i++)
+        free(cells[i]);
+    free(cells);
+    return err;
 }
 
 int csvfile_write_row(FILE *out, const char *const *fields, size_t n)

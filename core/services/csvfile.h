@@ -29,5 +29,10 @@ int csvfile_column(const struct csv_table *table, const char *name);
 /* Writes one row, each field quoted (libcsv's csv_fwrite), CRLF-terminated as RFC 4180 and
  * Excel want. CSVFILE_EIO when the write fails. */
 int csvfile_write_row(FILE *out, const char *const *fields, size_t n);
+/* The same for cells a spreadsheet will open: each made printable (core/base/utf8.h) and never
+ * a formula — text starting with = + - @ (or a tab or carriage return) gets a leading
+ * apostrophe, which Excel and LibreOffice show as text (OWASP's advice), unless it is a plain
+ * number like "-1.5". CSVFILE_ENOMEM, CSVFILE_EIO. */
+int csvfile_write_cells(FILE *out, const char *const *fields, size_t n);
 
 #endif

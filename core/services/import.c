@@ -49,16 +49,17 @@ static void report(struct import_ctx *c, int line, const char *severity, const c
 static void report(struct import_ctx *c, int line, const char *severity, const char *fmt,
                    va_list ap)
 {
-    char message[512], shown[768];
-    char out[1024];
+    char message[512], shown[768], path[512];
+    char out[1400];
     vsnprintf(message, sizeof(message), fmt, ap);
-    /* Cell text is quoted in messages: a line break or an escape in it must not forge a line
-     * of the report or reach the terminal. */
+    /* Cell text is quoted in messages, and the file's name starts each: a line break or an
+     * escape in either must not forge a line of the report or reach the terminal. */
     utf8_printable(shown, sizeof(shown), message);
+    utf8_printable(path, sizeof(path), c->path);
     if (line > 0)
-        snprintf(out, sizeof(out), "%s:%d: %s: %s", c->path, line, severity, shown);
+        snprintf(out, sizeof(out), "%s:%d: %s: %s", path, line, severity, shown);
     else
-        snprintf(out, sizeof(out), "%s: %s: %s", c->path, severity, shown);
+        snprintf(out, sizeof(out), "%s: %s: %s", path, severity, shown);
     if (c->opt->report)
         c->opt->report(c->opt->report_ctx, out);
 }
@@ -139,10 +140,19 @@ bool import_is_code(const char *text, const char *extra)
     return true;
 }
 
+/* A header wider than any format by far is not one of ours; checked before anything that looks
+ * at each pair of its columns. */
+#define MAX_HEADER_COLUMNS 64
+
 /* The header must name exactly the format's columns, in any order. */
 static void map_columns(struct import_ctx *c, const struct format *f)
 {
     const struct csv_row *header = &c->table->rows[0];
+    if (header->n_fields > MAX_HEADER_COLUMNS) {
+        import_error(c, header->line, "the header has %zu columns; a %s file has %zu",
+                     header->n_fields, f->name, f->n_columns);
+        return;
+    }
     for (size_t i = 0; i < f->n_columns; i++) {
         c->col[i] = csvfile_column(c->table, f->columns[i]);
         if (c->col[i] < 0)

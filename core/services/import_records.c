@@ -435,9 +435,11 @@ static void apply_missing(struct import_ctx *c, bool credits)
     if (k.err)
         err = k.err;
     const char *base = strrchr(c->path, '/');
-    char reason[256];
-    snprintf(reason, sizeof(reason), "not in %s (the file is the whole record)",
-             base ? base + 1 : c->path);
+    /* The reason names the file: printable, and cut to leave room for the words around it, so
+     * a long or odd file name can never make the correction itself invalid (and skipped). */
+    char name[96], reason[192];
+    utf8_printable(name, sizeof(name), base ? base + 1 : c->path);
+    utf8_printf(reason, sizeof(reason), "not in %s (the file is the whole record)", name);
     struct correction fix = {.store = c->store,
                              .rules = c->opt->rules,
                              .by = "import",

@@ -1395,41 +1395,16 @@ int report_write_text(const struct report *r, FILE *out)
     return ferror(out) ? CSVFILE_EIO : STORE_OK;
 }
 
-/* Digits with at most one decimal point ("1.5"), nothing else: no inf, nan or hex. */
-static bool plain_number(const char *t)
-{
-    size_t digits = strspn(t, "0123456789");
-    if (t[digits] == '.')
-        digits += 1 + strspn(t + digits + 1, "0123456789");
-    return digits > 0 && t[digits] == '\0' && strcmp(t, ".") != 0;
-}
-
-/* A cell as a spreadsheet should get it: printable, and never a formula — text starting with
- * = + - @ (or a tab or carriage return) gets a leading apostrophe, which Excel and LibreOffice
- * show as text (OWASP's advice), unless it is a plain number like "-1.5". */
-static void csv_cell(const char *text, char out[REPORT_CELL * 3 + 2])
-{
-    char safe[REPORT_CELL * 3];
-    utf8_printable(safe, sizeof(safe), text);
-    bool formula = strchr("=+-@\t\r", safe[0]) && safe[0] != '\0';
-    if (formula && (safe[0] == '-' || safe[0] == '+'))
-        formula = !plain_number(safe + 1) && strcmp(safe, "-") != 0;
-    snprintf(out, REPORT_CELL * 3 + 2, "%s%s", formula ? "'" : "", safe);
-}
-
 int report_write_csv(const struct report *r, FILE *out)
 {
-    char cells[REPORT_COLUMNS][REPORT_CELL * 3 + 2];
     const char *row[REPORT_COLUMNS];
     if (fputs("\xEF\xBB\xBF", out) == EOF) /* the BOM: Excel reads UTF-8 */
         return CSVFILE_EIO;
     int err = csvfile_write_row(out, r->columns, (size_t)r->n_columns);
     for (size_t i = 0; i < r->n_rows && err == CSVFILE_OK; i++) {
-        for (int c = 0; c < r->n_columns; c++) {
-            csv_cell(r->rows[i].cells[c], cells[c]);
-            row[c] = cells[c];
-        }
-        err = csvfile_write_row(out, row, (size_t)r->n_columns);
+        for (int c = 0; c < r->n_columns; c++)
+            row[c] = r->rows[i].cells[c];
+        err = csvfile_write_cells(out, row, (size_t)r->n_columns);
     }
     return err == CSVFILE_OK ? STORE_OK : err;
 }

@@ -142,6 +142,10 @@ int store_append_event(struct store *store, struct event *event);
 /* The signer's kiosk id and public key. */
 int store_signer(const struct store *store, char *kiosk, size_t cap,
                  uint8_t pk[CRYPTO_SIGN_PK_BYTES]);
+/* What store_set_signer checks before it signs anything, without signing: the newest events
+ * verify with pk and none are missing below the highest seq ever written; STORE_ETAMPERED with
+ * store_message saying which otherwise. Works on a read-only store (cpd-admin doctor). */
+int store_check_tip(struct store *store, const uint8_t pk[CRYPTO_SIGN_PK_BYTES]);
 /* The newest event's seq and hash (0 and zeros when there is none). */
 int store_chain_tip(struct store *store, int64_t *seq, uint8_t hash[CRYPTO_HASH_BYTES]);
 /* Appends an event this kiosk sealed earlier and lost (taken back from the ledger after a
@@ -158,6 +162,8 @@ typedef int (*store_event_fn)(void *ctx, const struct event *event);
 int store_events_each(struct store *store, int64_t from_seq, store_event_fn fn, void *ctx);
 /* The event numbered seq (STORE_ENOTFOUND when there is none). */
 int store_event_at(struct store *store, int64_t seq, struct event *out);
+/* The first event numbered after seq (STORE_ENOTFOUND when there is none). */
+int store_event_after(struct store *store, int64_t seq, struct event *out);
 /* The wall time of the newest event that was not a refused tap (0 when none). */
 int store_newest_believed_wall(struct store *store, int64_t *wall_us);
 /* The person's events, oldest first. */

@@ -302,6 +302,12 @@ static int check_tip(struct store *s, const uint8_t pk[CRYPTO_SIGN_PK_BYTES], bo
     return err;
 }
 
+int store_check_tip(struct store *s, const uint8_t pk[CRYPTO_SIGN_PK_BYTES])
+{
+    bool at_first = false;
+    return check_tip(s, pk, &at_first);
+}
+
 int store_set_signer(struct store *s, const char *kiosk, const uint8_t sk[CRYPTO_SIGN_SK_BYTES])
 {
     if (strlen(kiosk) >= sizeof(s->kiosk) || kiosk[0] == '\0')
@@ -517,10 +523,10 @@ int store_events_each(struct store *s, int64_t from_seq, store_event_fn fn, void
     FOR_EACH_ROW(s, st, event_row(st, fn, ctx));
 }
 
-int store_event_at(struct store *s, int64_t seq, struct event *out)
+static int one_event(struct store *s, int which, int64_t seq, struct event *out)
 {
     sqlite3_stmt *st = NULL;
-    int err = st_prepare(s, ST_EVENT_AT, &st);
+    int err = st_prepare(s, which, &st);
     if (err != STORE_OK)
         return err;
     sqlite3_bind_int64(st, 1, seq);
@@ -530,6 +536,16 @@ int store_event_at(struct store *s, int64_t seq, struct event *out)
     st_read_event(st, out);
     st_done(st);
     return STORE_OK;
+}
+
+int store_event_at(struct store *s, int64_t seq, struct event *out)
+{
+    return one_event(s, ST_EVENT_AT, seq, out);
+}
+
+int store_event_after(struct store *s, int64_t seq, struct event *out)
+{
+    return one_event(s, ST_EVENT_AFTER, seq, out);
 }
 
 int store_newest_believed_wall(struct store *s, int64_t *wall_us)

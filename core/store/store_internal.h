@@ -47,6 +47,7 @@ enum stmt_id {
     ST_EVENT_INSERT,
     ST_EVENTS_FROM,
     ST_EVENT_AT,
+    ST_EVENT_AFTER,
     ST_LAST_EVENT_OF,
     ST_EVENTS_OF,
     ST_EVENTS_OF_TYPE,

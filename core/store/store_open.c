@@ -215,6 +215,7 @@ const char *const stmt_sql[ST_COUNT] = {
                         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
     [ST_EVENTS_FROM] = "SELECT " EVENT_COLS " FROM events WHERE seq >= ?1 ORDER BY seq",
     [ST_EVENT_AT] = "SELECT " EVENT_COLS " FROM events WHERE seq = ?1",
+    [ST_EVENT_AFTER] = "SELECT " EVENT_COLS " FROM events WHERE seq > ?1 ORDER BY seq LIMIT 1",
     [ST_LAST_EVENT_OF] = "SELECT " EVENT_COLS " FROM events WHERE person = ?1"
                          " ORDER BY seq DESC LIMIT 1",
     [ST_EVENTS_OF] = "SELECT " EVENT_COLS " FROM events WHERE person = ?1 ORDER BY seq",
@@ -569,9 +570,13 @@ static int prepare_file(struct store *s, const char *path)
         stat(dir, &st);
     }
     s->dir_private = (st.st_mode & 0077) == 0;
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    /* Never through a symbolic link: whoever may write the directory could point it at a file
+     * of root's, which the chmod below would then change. */
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0) {
-        snprintf(s->message, sizeof(s->message), "%s: %s", path, strerror(errno));
+        snprintf(s->message, sizeof(s->message), "%s: %s", path,
+                 errno == ELOOP ? "a symbolic link (the database must be a file of its own)"
+                                : strerror(errno));
         return errno == EACCES || errno == EROFS ? STORE_EPERM : STORE_EIO;
     }
     int err = fchmod(fd, 0600) == 0 || errno == EPERM ? STORE_OK : STORE_EIO;

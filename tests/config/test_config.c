@@ -366,6 +366,21 @@ static void test_text_rules(void **state)
                      CONFIG_OK);
     assert_string_equal(c.kiosk.id, "bom-kiosk");
     assert_string_equal(c.kiosk.site, "Salle Été");
+    /* Old Mac (CR-only) line ends would make the whole file one comment: refused. */
+    assert_int_equal(load(&c, "; kiosk.ini\r[kiosk]\rid = evil\r", path, sizeof(path)),
+                     CONFIG_EINVALID);
+    assert_report(path, 1,
+                  "a carriage return inside the line: save the file with Unix (LF) or "
+                  "Windows (CRLF) line ends");
+    /* A comment is text too: an escape in it could hide the line above from `cat`. */
+    assert_int_equal(load(&c, "[kiosk]\nid = real\n; \x1b[1A\x1b[2K hidden\n", path, sizeof(path)),
+                     CONFIG_EINVALID);
+    assert_report(path, 3, "a control character in the line: kiosk.ini must be plain text");
+    /* A password percent-encoded in a URI is still a password in the file. */
+    assert_int_equal(load(&c, "[sync]\nconninfo = postgresql://h/db?user=u&pass%77ord=secret\n",
+                          path, sizeof(path)),
+                     CONFIG_EINVALID);
+    assert_null(strstr(reports, "secret"));
     /* Notepad's "Unicode" (UTF-16): one message saying what to do, not one per line. */
     static const char utf16[] = "\xFF\xFE[\0k\0i\0o\0s\0k\0]\0\r\0\n\0i\0d\0 \0=\0 \0x\0";
     assert_int_equal(load_bytes(&c, utf16, sizeof(utf16) - 1, path, sizeof(path)), CONFIG_EINVALID);
