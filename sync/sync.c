@@ -25,6 +25,8 @@
 #define META_ERROR   "sync_last_error"
 #define META_LEDGER  "ledger_identity"
 #define HEAL_PAGE    1000
+/* 10000-01-01 00:00 UTC in µs since the epoch. */
+#define LEDGER_TIME_END_US INT64_C(253402300800000000)
 
 int sync_read_password(const char *path, char *out, size_t cap, char *why, size_t why_cap)
 {
@@ -175,6 +177,13 @@ static int clock_offset(struct pg *pg, struct store *s, struct sync_report *r, c
         return sync_from_pg(err, pg);
     int64_t server = strtoll(pg_value(res, 0, 0), NULL, 10);
     pg_clear(res);
+    /* Kept as the clock check's evidence: only a time a clock can show, whose sums with ours
+     * stay in range (an absurd one would overflow them). */
+    if (server <= 0 || server >= LEDGER_TIME_END_US) {
+        snprintf(why, cap, "the ledger's clock reads %" PRId64 " µs: no time between 1970 and 9999",
+                 server);
+        return SYNC_EQUERY;
+    }
     r->clock_offset_ms = (server - (before + after) / 2) / 1000;
     char boot[CLOCK_BOOT_ID_LEN], reading[128];
     clock_boot_id(boot);
@@ -247,8 +256,13 @@ static int send_batch(struct pg *pg, struct batch *b, int64_t *acked, char *why,
     int err = pg_exec(pg, push_sql, FIELDS, values, &res, why, cap);
     if (err != PG_OK)
         return sync_from_pg(err, pg);
-    *acked = strtoll(pg_value(res, 0, 0), NULL, 10);
+    int64_t seq = strtoll(pg_value(res, 0, 0), NULL, 10);
     pg_clear(res);
+    if (seq < 0) { /* no seq (and the counts from it would overflow) */
+        snprintf(why, cap, "the ledger acknowledged seq %" PRId64, seq);
+        return SYNC_EQUERY;
+    }
+    *acked = seq;
     return SYNC_OK;
 }
 
@@ -269,10 +283,13 @@ static int ledger_status(struct pg *pg, struct ledger_status *st, char *why, siz
                       0, NULL, &res, why, cap);
     if (err != PG_OK)
         return sync_from_pg(err, pg);
-    st->last_seq = strtoll(pg_value(res, 0, 0), NULL, 10);
-    int bad = crypto_unhex(st->last_hash, sizeof(st->last_hash), pg_value(res, 0, 1)) != 0 ||
-              strcopy(st->identity, sizeof(st->identity), pg_value(res, 0, 2)) != 0 ||
-              strcopy(st->kiosk, sizeof(st->kiosk), pg_value(res, 0, 3)) != 0;
+    /* One row, this login's kiosk: any other answer is no chain tip to compare with. */
+    int bad = pg_rows(res) != 1;
+    st->last_seq = bad ? 0 : strtoll(pg_value(res, 0, 0), NULL, 10);
+    bad = bad || st->last_seq < 0 ||
+          crypto_unhex(st->last_hash, sizeof(st->last_hash), pg_value(res, 0, 1)) != 0 ||
+          strcopy(st->identity, sizeof(st->identity), pg_value(res, 0, 2)) != 0 ||
+          strcopy(st->kiosk, sizeof(st->kiosk), pg_value(res, 0, 3)) != 0;
     pg_clear(res);
     if (bad) {
         snprintf(why, cap, "the ledger's chain tip for this kiosk is malformed");
@@ -555,6 +572,18 @@ static bool yes(const char *v)
     return v[0] == 't';
 }
 
+/* Credits in quarters as the importers read them: 0 to 999.75 credits; SQL NULL (none
+ * printed) is -1 where allowed. -2 for anything else: refused, as the credits engine's sums
+ * would overflow on it. */
+#define LEDGER_QUARTERS_MAX 3999
+static int ledger_quarters(const struct pg_result *res, int row, int col, bool null_is_none)
+{
+    if (pg_null(res, row, col))
+        return null_is_none ? -1 : -2;
+    long q = strtol(pg_value(res, row, col), NULL, 10);
+    return q >= 0 && q <= LEDGER_QUARTERS_MAX ? (int)q : -2;
+}
+
 static int person_id(struct store *s, const char *staff_no, int64_t *id)
 {
     struct person p;
@@ -619,7 +648,8 @@ static int apply_courses(struct store *s, const struct pg_result *res)
         c.delivery = (enum delivery)delivery;
         c.kind = (enum course_kind)kind;
         c.frequency = (enum frequency)freq;
-        c.credits_q = pg_null(res, i, 6) ? -1 : atoi(pg_value(res, i, 6));
+        c.credits_q = ledger_quarters(res, i, 6, true);
+        bad |= c.credits_q < -1; /* … and credits out of range */
         bad |= strcopy(c.group, sizeof(c.group), pg_value(res, i, 7)) != 0;
         utf8_copy(c.due, sizeof(c.due), pg_value(res, i, 9));    /* display text */
         utf8_copy(c.note, sizeof(c.note), pg_value(res, i, 10)); /* display text */
@@ -688,8 +718,8 @@ static int apply_credits(struct store *s, const struct pg_result *res, bool full
         if (source < 0 || civil_parse_date(pg_value(res, i, 2), &x.date) != 0)
             return STORE_EINVALID;
         x.source = (enum external_source)source;
-        x.credits_q = atoi(pg_value(res, i, 4));
-        bool bad = false; /* a ledger value too long for its field: refused, never cut */
+        x.credits_q = ledger_quarters(res, i, 4, false);
+        bool bad = x.credits_q < 0; /* a ledger value out of range or too long: refused */
         if (full)
             bad |= strcopy(x.certificate, sizeof(x.certificate), pg_value(res, i, 5)) != 0;
         else if (yes(pg_value(res, i, 5)))
@@ -833,7 +863,13 @@ static int merge_kiosks(const struct pg_result *res, struct event *out, char *wh
             }
         }
         int row = head[best]++;
-        if (sync_event_from_row(res, row, pg_value(res, row, 12), &out[k]) != 0) {
+        /* Taken as the ledger holds it (it checked the signatures on push), but for a time no
+         * kiosk appends — before 1970 or after 9999; a refused tap records its clock as it
+         * read: the reports' sums with it would overflow. */
+        const struct event *e = &out[k];
+        if (sync_event_from_row(res, row, pg_value(res, row, 12), &out[k]) != 0 ||
+            (e->type != EV_CLOCK_REFUSED &&
+             (e->wall_us <= 0 || e->wall_us >= LEDGER_TIME_END_US))) {
             snprintf(why, cap, "the ledger's event %s seq %s does not fit an event",
                      pg_value(res, row, 12), pg_value(res, row, 0));
             err = SYNC_EQUERY;

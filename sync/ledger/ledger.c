@@ -59,9 +59,17 @@ static int current_version(struct pg *pg, int *version, char *why, size_t cap)
     err = exec(pg, "SELECT version FROM cpd.schema_version", 0, NULL, &r, why, cap);
     if (err != SYNC_OK)
         return err;
-    *version = atoi(pg_value(r, 0, 0));
+    /* One row, as every migration leaves it: without it there is no version to go on from. */
+    if (pg_rows(r) == 1) {
+        *version = atoi(pg_value(r, 0, 0));
+    } else {
+        snprintf(why, cap,
+                 "cpd.schema_version holds %d rows, not one: not a schema ledger init made",
+                 pg_rows(r));
+        err = SYNC_ESCHEMA;
+    }
     pg_clear(r);
-    return SYNC_OK;
+    return err;
 }
 
 /* Applied by every init, whatever the schema: a restore into a new database, or someone's
