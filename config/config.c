@@ -115,6 +115,8 @@ static const struct key_spec keys[] = {
     INT("sync", "batch", sync.batch, 1, 10000, "events"), /* the ledger takes 10,000 at most */
     INT("sync", "connect_timeout_s", sync.connect_timeout_s, 1, 120, "seconds"),
     INT("sync", "clock_warn_s", sync.clock_warn_s, 1, 3600, "seconds"),
+    /* At least a CPD year and a month: the year on screen is always counted from events here. */
+    INT("sync", "keep_synced_days", sync.keep_synced_days, 400, 3650, "days"),
     TEXT("sync", "sslmode", sync.sslmode),
     PATH("sync", "sslrootcert", sync.sslrootcert),
     TEXT("sync", "channel_binding", sync.channel_binding),
@@ -146,6 +148,7 @@ void config_default(struct config *cfg)
     cfg->sync.batch = 1000;
     cfg->sync.connect_timeout_s = 10;
     cfg->sync.clock_warn_s = 60;
+    cfg->sync.keep_synced_days = 730;
     snprintf(cfg->sync.sslmode, sizeof(cfg->sync.sslmode), "verify-full");
     snprintf(cfg->sync.channel_binding, sizeof(cfg->sync.channel_binding), "require");
 }

@@ -510,7 +510,9 @@ static int push(struct pg *pg, struct store *s, const struct ledger_status *st, 
     int64_t acked = st->last_seq, total = 0;
     int64_t start = acked;
     int err = SYNC_OK;
-    if (store_count(s, "events", &total) != STORE_OK)
+    uint8_t tip_hash[CRYPTO_HASH_BYTES];
+    /* The newest seq, not the number of rows: after a retention purge they differ. */
+    if (store_chain_tip(s, &total, tip_hash) != STORE_OK)
         err = SYNC_ESTORE;
     while (err == SYNC_OK && acked < total) {
         b.n = 0;
@@ -973,6 +975,13 @@ int sync_run(const struct sync_options *o, struct store *s, sync_progress_fn pro
         err = SYNC_ESTORE;
     }
     pg_close(pg);
+    /* Retention: what the ledger now holds and is old enough goes from here (docs/privacy.md).
+     * Its failure does not fail the sync: the events are safe at head office either way. */
+    if (err == SYNC_OK && o->keep_synced_days > 0 &&
+        store_purge(s, r->acked_seq,
+                    clock_wall_us() - (int64_t)o->keep_synced_days * 86400 * INT64_C(1000000),
+                    &r->purged) != STORE_OK)
+        r->purged = 0;
     int meta = STORE_OK;
     if (err == SYNC_OK) {
         meta = meta_put_int(s, META_SUCCESS, clock_wall_us());

@@ -28,6 +28,7 @@ struct sync_report {
     int64_t resent_from;     /* > 0: the ledger had lost seqs resent_from..resent_to, */
     int64_t resent_to;       /*      which this sync sent again */
     bool full_pull;          /* another ledger, or a restored one: everything was pulled */
+    int64_t purged;          /* synced events older than keep_synced_days, deleted here */
 };
 
 typedef void (*sync_progress_fn)(void *ctx, int64_t done, int64_t total);

@@ -11,9 +11,10 @@ struct sync_options {
     int batch;                         /* events per push batch, 1–10000 (the ledger's limit) */
     int connect_timeout_s;             /* 1–120 */
     int clock_warn_s;                  /* warn on screen past this offset, 1–3600 */
-    char sslmode[16];                  /* libpq sslmode; verify-full by default */
-    char sslrootcert[SYNC_PATH_MAX];   /* the CA of the ledger's certificate ("": libpq's) */
-    char channel_binding[16];          /* disable | prefer | require (default) */
+    int keep_synced_days;            /* synced events older than this are purged here, 400–3650 */
+    char sslmode[16];                /* libpq sslmode; verify-full by default */
+    char sslrootcert[SYNC_PATH_MAX]; /* the CA of the ledger's certificate ("": libpq's) */
+    char channel_binding[16];        /* disable | prefer | require (default) */
 };
 
 #endif

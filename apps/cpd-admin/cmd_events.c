@@ -110,6 +110,10 @@ int cmd_verify(struct admin *a, int argc, char **argv)
     }
     printf("%" PRId64 " event%s: hash chain and signatures verified\n", r.events,
            r.events == 1 ? "" : "s");
+    if (r.purged_below > 1)
+        printf("events before seq %" PRId64 " were purged after the ledger had them; the chain "
+               "starts there, at a signed event naming the last one purged\n",
+               r.purged_below);
     /* The clock this machine would tap with, judged as the kiosk judges it. */
     char boot[CLOCK_BOOT_ID_LEN];
     clock_boot_id(boot);

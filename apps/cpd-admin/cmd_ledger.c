@@ -64,6 +64,10 @@ int cmd_sync(struct admin *a, int argc, char **argv)
            "credits; ledger clock %+" PRId64 " ms\n",
            r.pushed, r.acked_seq, r.waiting, r.pulled[0], r.pulled[1], r.pulled[2], r.pulled[3],
            r.pulled[4], r.pulled[5], r.clock_offset_ms);
+    if (r.purged)
+        printf("purged %" PRId64 " synced events older than %d days here (the ledger keeps "
+               "them)\n",
+               r.purged, a->cfg.sync.keep_synced_days);
     if (r.resent_from) {
         admin_error("WARNING: the ledger had lost seqs %" PRId64 "–%" PRId64
                     " that it had acknowledged (restored from a backup, or events removed): "

@@ -159,9 +159,10 @@ static void update_status(struct app *a)
     struct sync_facts f = {.configured = a->opt->cfg.sync.conninfo[0] != '\0',
                            .running = a->syncer.running,
                            .clock_warn_s = a->opt->cfg.sync.clock_warn_s};
-    int64_t events = 0;
+    int64_t events = 0; /* the newest seq: after a retention purge, more than the rows kept */
+    uint8_t tip_hash[CRYPTO_HASH_BYTES];
     if (sync_state_read(a->opt->store, &st) == STORE_OK &&
-        store_count(a->opt->store, "events", &events) == STORE_OK) {
+        store_chain_tip(a->opt->store, &events, tip_hash) == STORE_OK) {
         f.last_success_us = st.last_success_us;
         f.waiting = events > st.acked_seq ? events - st.acked_seq : 0;
         utf8_printf(f.last_error, sizeof(f.last_error), "%s", st.last_error);
@@ -226,8 +227,9 @@ static void sync_finished(struct app *a)
     y->running = false;
     char text[VIEW_TEXT];
     if (y->err == SYNC_OK) {
-        utf8_printf(text, sizeof(text), "Sync done: %lld events sent to head office",
-                    (long long)y->report.pushed);
+        utf8_printf(text, sizeof(text), "Sync done: %lld events sent to head office%s",
+                    (long long)y->report.pushed,
+                    y->report.purged ? "; old synced events purged here" : "");
         kiosk_set_notice(a->kiosk, TONE_V_OK, "");
     } else {
         utf8_printf(text, sizeof(text), "Sync failed: %s — %s", cpd_strerror(y->err), y->why);

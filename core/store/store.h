@@ -24,7 +24,7 @@
 #include "core/domain/event.h"
 #include "core/domain/pin.h"
 
-#define STORE_SCHEMA_VERSION 6
+#define STORE_SCHEMA_VERSION 7
 
 struct store;
 
@@ -223,11 +223,18 @@ int store_pin_attempts(struct store *store, int64_t person_id, int failures,
 struct store_verify_report {
     int64_t events;
     int64_t first_bad_seq;
-    int error; /* EVENT_E* for the first bad event */
+    int error;            /* EVENT_E* for the first bad event */
+    int64_t purged_below; /* > 1: events before it were purged; the chain starts at it */
 };
 int store_verify(struct store *store, const uint8_t pk[CRYPTO_SIGN_PK_BYTES],
                  struct store_verify_report *report);
 int store_quick_check(struct store *store);
+/* Retention: deletes the events before the first one that is either not older than before_us
+ * or not below keep_from (the newest seq the ledger holds: it and everything after stay), and
+ * the attendance of sessions before before_us. The first event kept is the chain's anchor: it
+ * is signed, and its prev_hash names the last one purged, so verify goes on passing; meta
+ * purge_below says where the chain starts. *purged counts the events deleted. */
+int store_purge(struct store *store, int64_t keep_from, int64_t before_us, int64_t *purged);
 /* EXPLAIN QUERY PLAN of the queries behind a credit summary, one line each, for tests. */
 int store_explain_summary(struct store *store, char *out, size_t cap);
 

@@ -659,12 +659,97 @@ static int verify_one(void *ctx, const struct event *e)
     return 0;
 }
 
+#define META_PURGE_BELOW "purge_below"
+
+static int64_t purge_below(struct store *s)
+{
+    char text[32];
+    return store_meta_get(s, META_PURGE_BELOW, text, sizeof(text)) == STORE_OK ? atoll(text) : 1;
+}
+
 int store_verify(struct store *s, const uint8_t pk[CRYPTO_SIGN_PK_BYTES],
                  struct store_verify_report *report)
 {
     memset(report, 0, sizeof(*report));
     struct verify_ctx v = {.pk = pk, .report = report};
     event_chain_start(&v.chain);
-    int err = store_events_each(s, 1, verify_one, &v);
+    int64_t from = purge_below(s);
+    if (from > 1) {
+        /* After a purge the chain starts at its anchor: the first event kept, whose signed
+         * prev_hash names the last one purged (the ledger holds them all). */
+        struct event anchor;
+        report->purged_below = from;
+        int err = store_event_at(s, from, &anchor);
+        if (err == STORE_ENOTFOUND) {
+            report->first_bad_seq = from;
+            report->error = EVENT_ESEQ;
+            return STORE_OK;
+        }
+        if (err != STORE_OK)
+            return err;
+        v.chain.last_seq = from - 1;
+        memcpy(v.chain.last_hash, anchor.prev_hash, sizeof(v.chain.last_hash));
+    }
+    int err = store_events_each(s, from, verify_one, &v);
     return err == CPD_STOP ? STORE_OK : err;
+}
+
+int store_purge(struct store *s, int64_t keep_from, int64_t before_us, int64_t *purged)
+{
+    *purged = 0;
+    sqlite3_stmt *st = NULL;
+    int64_t first_recent = INT64_MAX, count_before = 0, count_after = 0;
+    int err = sqlite3_prepare_v2(s->db, "SELECT min(seq) FROM events WHERE wall_us >= ?1", -1, &st,
+                                 NULL) == SQLITE_OK
+                  ? STORE_OK
+                  : st_fail(s, sqlite3_errcode(s->db));
+    if (err == STORE_OK) {
+        sqlite3_bind_int64(st, 1, before_us);
+        if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+            first_recent = sqlite3_column_int64(st, 0);
+    }
+    sqlite3_finalize(st);
+    int64_t tip = 0;
+    uint8_t hash[CRYPTO_HASH_BYTES];
+    if (err == STORE_OK)
+        err = chain_tip(s, &tip, hash);
+    /* The first event kept: never past the ledger's newest (sync compares it), never a recent
+     * one, and never the tip (a store keeps at least its newest event, its chain's end). */
+    int64_t keep = first_recent < keep_from ? first_recent : keep_from;
+    if (keep > tip)
+        keep = tip;
+    if (err != STORE_OK || keep <= purge_below(s))
+        return err;
+    char text[32];
+    snprintf(text, sizeof(text), "%lld", (long long)keep);
+    err = store_begin(s);
+    if (err == STORE_OK)
+        err = store_count(s, "events", &count_before);
+    if (err == STORE_OK)
+        err = store_meta_set(s, META_PURGE_BELOW, text);
+    if (err == STORE_OK && sqlite3_prepare_v2(s->db, "DELETE FROM events WHERE seq < ?1", -1, &st,
+                                              NULL) == SQLITE_OK) {
+        sqlite3_bind_int64(st, 1, keep);
+        err = sqlite3_step(st) == SQLITE_DONE ? STORE_OK : st_fail(s, sqlite3_errcode(s->db));
+        sqlite3_finalize(st);
+    } else if (err == STORE_OK) {
+        err = st_fail(s, sqlite3_errcode(s->db));
+    }
+    if (err == STORE_OK && sqlite3_prepare_v2(s->db, "DELETE FROM attendance WHERE in_us < ?1", -1,
+                                              &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_int64(st, 1, before_us);
+        err = sqlite3_step(st) == SQLITE_DONE ? STORE_OK : st_fail(s, sqlite3_errcode(s->db));
+        sqlite3_finalize(st);
+    } else if (err == STORE_OK) {
+        err = st_fail(s, sqlite3_errcode(s->db));
+    }
+    if (err == STORE_OK)
+        err = store_count(s, "events", &count_after);
+    if (err == STORE_OK)
+        err = store_commit(s);
+    else
+        store_rollback(s);
+    if (err == STORE_OK)
+        *purged = count_before - count_after;
+    return err;
 }

@@ -136,6 +136,13 @@ static const char *const migrations[] = {
     "  session_code TEXT NOT NULL,"
     "  seq INTEGER NOT NULL,"
     "  PRIMARY KEY (staff_no, session_code)) WITHOUT ROWID;",
+    /* 7: retention (store_purge): events below meta purge_below — synced, and older than
+     * [sync] keep_synced_days — may be deleted; every other delete is still refused */
+    "DROP TRIGGER events_no_delete;"
+    "CREATE TRIGGER events_no_delete BEFORE DELETE ON events"
+    "  WHEN OLD.seq >= coalesce((SELECT CAST(value AS INTEGER) FROM meta"
+    "                            WHERE key = 'purge_below'), 1)"
+    "  BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;",
 };
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 _Static_assert(N_MIGRATIONS == STORE_SCHEMA_VERSION, "schema version and migrations disagree");

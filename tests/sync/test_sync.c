@@ -729,6 +729,37 @@ static void test_an_anchor_reaches_the_ledger(void **state)
     kiosk_close(&k);
 }
 
+/* Retention: once the ledger holds them, events older than keep_synced_days go from the kiosk;
+ * its chain still verifies, the next syncs push and pull as before, and the ledger keeps all. */
+static void test_synced_old_events_are_purged_here(void **state)
+{
+    (void)state;
+    struct tkiosk k;
+    kiosk_open(&k, "retained");
+    add_events(&k, 40); /* in 2023, years before today */
+    k.cfg.sync.keep_synced_days = 400;
+    struct sync_report r;
+    must_sync(&k, &r);
+    assert_int_equal(r.pushed, 40);
+    assert_int_equal(r.purged, 39); /* all but the newest, which anchors the chain */
+    assert_int_equal(ledger_events("retained"), 40);
+    struct store_verify_report v;
+    assert_int_equal(store_verify(k.store, k.keys.sign_pk, &v), STORE_OK);
+    assert_int_equal(v.first_bad_seq, 0);
+    assert_int_equal(v.purged_below, 40);
+    /* A tap now, and the syncs after it: pushed once, nothing lost or doubled at head office. */
+    add_events(&k, 5);
+    must_sync(&k, &r);
+    assert_int_equal(r.pushed, 5);
+    must_sync(&k, &r);
+    assert_int_equal(r.pushed, 0);
+    assert_int_equal(ledger_events("retained"), 45);
+    assert_int_equal(store_verify(k.store, k.keys.sign_pk, &v), STORE_OK);
+    assert_int_equal(v.first_bad_seq, 0);
+    assert_ledger_verifies();
+    kiosk_close(&k);
+}
+
 /* An evaluation reaches the ledger and head office's report of it is the kiosk's (schema 6);
  * one whose score is not 1–5 is refused there even with the kiosk's own signature. */
 static void test_evaluations_reach_the_ledger(void **state)
@@ -870,6 +901,7 @@ int main(void)
         cmocka_unit_test(test_pull_never_skips_a_late_commit),
         cmocka_unit_test(test_an_anchor_reaches_the_ledger),
         cmocka_unit_test(test_evaluations_reach_the_ledger),
+        cmocka_unit_test(test_synced_old_events_are_purged_here),
         cmocka_unit_test(test_a_roster_as_the_whole_record_on_the_ledger),
     };
     return cmocka_run_group_tests(tests, ledgerfix_setup, ledgerfix_teardown);

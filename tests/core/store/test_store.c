@@ -196,6 +196,60 @@ static void test_a_read_only_store_opens_and_verifies(void **state)
     testkiosk_close(&k);
 }
 
+/* Retention: synced events older than the limit go; the first one kept anchors the chain, so
+ * verify still passes; nothing the ledger lacks and nothing recent goes; every other delete is
+ * still refused. */
+static void test_synced_old_events_are_purged_and_the_chain_still_verifies(void **state)
+{
+    (void)state;
+    struct testkiosk k;
+    testkiosk_open(&k, true);
+    int64_t old = test_at("2021-09-13 15:00"), recent = test_at("2023-09-13 15:00");
+    for (int i = 0; i < 5; i++)
+        append(&k, i % 2 ? EV_SIGN_OUT : EV_SIGN_IN, "BIT0004", "cpi-autumn-1",
+               old + (int64_t)i * 3600 * 1000000);
+    for (int i = 0; i < 5; i++)
+        append(&k, i % 2 ? EV_SIGN_OUT : EV_SIGN_IN, "BIT0004", "cpi-autumn-1",
+               recent + (int64_t)i * 3600 * 1000000);
+    int64_t cutoff = test_at("2023-01-01 00:00"), purged = -1, n = 0;
+    /* The ledger holds up to seq 3 only: seqs 4 and 5 are old but not synced, and stay. */
+    assert_int_equal(store_purge(k.store, 3, cutoff, &purged), STORE_OK);
+    assert_int_equal(purged, 2);
+    assert_int_equal(store_count(k.store, "events", &n), STORE_OK);
+    assert_int_equal(n, 8);
+    struct store_verify_report r;
+    assert_int_equal(store_verify(k.store, k.keys.sign_pk, &r), STORE_OK);
+    assert_int_equal(r.first_bad_seq, 0);
+    assert_int_equal(r.events, 8);
+    assert_int_equal(r.purged_below, 3);
+    /* Synced up to 8: the old ones up to 5 go, the recent ones stay. */
+    assert_int_equal(store_purge(k.store, 8, cutoff, &purged), STORE_OK);
+    assert_int_equal(purged, 3);
+    assert_int_equal(store_verify(k.store, k.keys.sign_pk, &r), STORE_OK);
+    assert_int_equal(r.first_bad_seq, 0);
+    assert_int_equal(r.events, 5);
+    assert_int_equal(r.purged_below, 6);
+    /* Nothing more to do, and nothing older than what is kept can be asked for again. */
+    assert_int_equal(store_purge(k.store, 2, test_at("2030-01-01 00:00"), &purged), STORE_OK);
+    assert_int_equal(purged, 0);
+    /* Still append-only for everything kept. */
+    char out[512];
+    assert_int_not_equal(
+        sqlite_shell(k.db_path, "DELETE FROM events WHERE seq = 6;", out, sizeof(out)), 0);
+    assert_non_null(strstr(out, "append-only"));
+    /* Reopened (the signer's checks) and verified again. */
+    store_close(k.store);
+    char why[256];
+    assert_int_equal(store_open(k.db_path, &k.store, why, sizeof(why)), STORE_OK);
+    assert_int_equal(store_set_signer(k.store, "test-kiosk", k.keys.sign_sk), STORE_OK);
+    assert_int_equal(store_verify(k.store, k.keys.sign_pk, &r), STORE_OK);
+    assert_int_equal(r.first_bad_seq, 0);
+    /* The anchor cannot be deleted out of band to hide events after it. */
+    assert_int_not_equal(
+        sqlite_shell(k.db_path, "DELETE FROM events WHERE seq = 10;", out, sizeof(out)), 0);
+    testkiosk_close(&k);
+}
+
 static void test_an_edited_row_breaks_verify(void **state)
 {
     (void)state;
@@ -360,6 +414,7 @@ int main(void)
         cmocka_unit_test(test_newer_schema_and_damage_are_refused),
         cmocka_unit_test(test_events_are_append_only),
         cmocka_unit_test(test_an_edited_row_breaks_verify),
+        cmocka_unit_test(test_synced_old_events_are_purged_and_the_chain_still_verifies),
         cmocka_unit_test(test_a_read_only_store_opens_and_verifies),
         cmocka_unit_test(test_projection_rebuilds_from_events),
         cmocka_unit_test(test_a_list_that_does_not_fit_says_so),
