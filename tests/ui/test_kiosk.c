@@ -17,6 +17,7 @@
 #include "core/domain/payload.h"
 #include "core/domain/pin.h"
 #include "ui/sync_status.h"
+#include "tests/support/powercut_vfs.h"
 #include "tests/support/testutil.h"
 
 #define GARETH "04-3B-19-D2-6A-71-81"
@@ -1019,6 +1020,52 @@ static void test_a_tap_that_cannot_be_saved_says_so(void **state)
                                               "locked"));
 }
 
+/* The kiosk on a VFS that can fail (tests/support/powercut_vfs.h): it stays installed for the
+ * rest of the process, so this test runs last. */
+static int setup_faulty_disk(void **state)
+{
+    assert_int_equal(powercut_vfs_install(), 0);
+    return setup(state);
+}
+
+/* A full disk, then an fsync that fails (EIO): each tap says "Not recorded", counts nothing,
+ * and the kiosk says what is wrong on its status page; once the fault goes, the next tap works. */
+static void test_a_full_disk_or_a_failing_fsync_is_said_and_recovered_from(void **state)
+{
+    struct fixture *f = *state;
+    at(f, "2023-09-13 15:00");
+    int64_t before = -1, n = -1;
+    assert_int_equal(store_count(f->k.store, "events", &before), STORE_OK);
+    for (int fault = 0; fault < 2; fault++) {
+        if (fault == 0)
+            powercut_vfs_fail_writes(0, -1);
+        else
+            powercut_vfs_fail_syncs(0, -1);
+        badge(f, GARETH);
+        const struct view *v = view(f);
+        assert_int_equal(v->tone, TONE_V_ERROR);
+        assert_string_equal(v->headline, "Not recorded — please tap again");
+        assert_true(v->has_banner);
+        assert_non_null(strstr(v->banner, "The kiosk cannot save taps"));
+        powercut_vfs_fail_writes(0, 0);
+        powercut_vfs_fail_syncs(0, 0);
+        assert_int_equal(store_count(f->k.store, "events", &n), STORE_OK);
+        assert_int_equal(n, before);
+        later(f, 10 * S);
+    }
+    assert_true(powercut_vfs_faults() > 0);
+    /* The fault gone: the next tap is recorded, and the banner goes. */
+    badge(f, GARETH);
+    assert_string_equal(view(f)->headline, "Signed in");
+    assert_false(f->v.has_banner);
+    assert_int_equal(store_count(f->k.store, "events", &n), STORE_OK);
+    assert_int_equal(n, before + 1);
+    later(f, 20 * S);
+    unlock(f);
+    act(f, ACT_BUTTON, button(f, "Kiosk status"));
+    assert_non_null(strstr(view(f)->lines[3], "last problem: the tap was not recorded: "));
+}
+
 static void test_a_pin_attempt_that_cannot_be_saved_opens_nothing(void **state)
 {
     struct fixture *f = *state;
@@ -1199,6 +1246,10 @@ int main(void)
         T(test_keys),
         T(test_a_reader_down_is_said_plainly),
         cmocka_unit_test(test_sync_status),
+        /* Last: its VFS stays installed. */
+        cmocka_unit_test_setup_teardown(
+            test_a_full_disk_or_a_failing_fsync_is_said_and_recovered_from, setup_faulty_disk,
+            teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
