@@ -65,6 +65,9 @@ int admin_one_option(int argc, char **argv, const char *name, bool has_value, co
                      const char **value, int *first);
 /* A usage error: the help's first line, as one line on stderr. */
 void admin_usage(const char *help);
+/* A subcommand that takes no arguments: 0 after printing help on stdout, EXIT_USAGE after the
+ * one-line usage on stderr, -1 to go on. */
+int admin_no_arguments(int argc, char **argv, const char *help);
 /* True when argv asks for help ("-h" / "--help") anywhere. */
 bool admin_wants_help(int argc, char **argv);
 /* A ledger failure as one line; the exit status (3 unreachable, 4 login refused, 5 schema, 6

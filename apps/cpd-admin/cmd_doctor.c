@@ -359,14 +359,9 @@ static void check_disk(struct doctor *d, const struct admin *a)
 
 int cmd_doctor(struct admin *a, int argc, char **argv)
 {
-    if (admin_wants_help(argc, argv)) {
-        fputs(help, stdout);
-        return 0;
-    }
-    if (argc != 1) {
-        admin_usage(help);
-        return EXIT_USAGE;
-    }
+    int usage = admin_no_arguments(argc, argv, help);
+    if (usage >= 0)
+        return usage;
     struct doctor d = {OK};
     bool have_sign = false;
     line(&d, OK, "config", "%s", a->cfg.source[0] ? a->cfg.source : "built-in defaults");

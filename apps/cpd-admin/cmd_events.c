@@ -86,14 +86,9 @@ int cmd_verify(struct admin *a, int argc, char **argv)
     static const char help[] =
         "usage: cpd-admin verify\n"
         "Checks every event's hash chain and Ed25519 signature; names the first bad event.\n";
-    if (admin_wants_help(argc, argv)) {
-        fputs(help, stdout);
-        return 0;
-    }
-    if (argc != 1) {
-        admin_usage(help);
-        return EXIT_USAGE;
-    }
+    int usage = admin_no_arguments(argc, argv, help);
+    if (usage >= 0)
+        return usage;
     uint8_t pk[CRYPTO_SIGN_PK_BYTES];
     if (admin_open_store_readonly(a) != 0 || public_key(a, pk) != 0)
         return 1;
@@ -129,14 +124,9 @@ int cmd_rebuild(struct admin *a, int argc, char **argv)
 {
     static const char help[] = "usage: cpd-admin rebuild\n"
                                "Rebuilds the attendance projection from the event log.\n";
-    if (admin_wants_help(argc, argv)) {
-        fputs(help, stdout);
-        return 0;
-    }
-    if (argc != 1) {
-        admin_usage(help);
-        return EXIT_USAGE;
-    }
+    int usage = admin_no_arguments(argc, argv, help);
+    if (usage >= 0)
+        return usage;
     if (admin_open_store(a) != 0)
         return 1;
     int err = store_rebuild_projections(a->store);

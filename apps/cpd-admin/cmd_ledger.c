@@ -37,14 +37,9 @@ static const char sync_help[] =
 
 int cmd_sync(struct admin *a, int argc, char **argv)
 {
-    if (admin_wants_help(argc, argv)) {
-        fputs(sync_help, stdout);
-        return 0;
-    }
-    if (argc != 1) {
-        admin_usage(sync_help);
-        return EXIT_USAGE;
-    }
+    int usage = admin_no_arguments(argc, argv, sync_help);
+    if (usage >= 0)
+        return usage;
     if (admin_open_store(a) != 0 || admin_load_keys(a, true, false) != 0)
         return 1;
     struct sync_report r;

@@ -18,6 +18,19 @@ void admin_error(const char *fmt, ...)
     va_end(ap);
 }
 
+int admin_no_arguments(int argc, char **argv, const char *help)
+{
+    if (admin_wants_help(argc, argv)) {
+        fputs(help, stdout);
+        return 0;
+    }
+    if (argc != 1) {
+        admin_usage(help);
+        return EXIT_USAGE;
+    }
+    return -1;
+}
+
 bool admin_wants_help(int argc, char **argv)
 {
     for (int i = 1; i < argc; i++) {
