@@ -410,7 +410,9 @@ static void test_a_foreign_key_says_out_of_order(void **state)
     (void)state;
     char cmd[2048], line[512], ini_text[600];
     snprintf(cmd, sizeof(cmd),
-             "cd '%s' && mkdir -m 700 k other && A='%s/cpd-admin' && "
+             /* Built-in defaults, whatever kiosk.ini is installed on this machine. */
+             "cd '%s' && mkdir -m 700 k other && export CPD_KIOSK_CONFIG=/dev/null && "
+             "A='%s/cpd-admin' && "
              "$A --database k/kiosk.db kiosk init >/dev/null && "
              "$A --database k/kiosk.db import programme '%s/programme-2023-24.csv' "
              ">/dev/null 2>&1 && $A --database k/kiosk.db import roster "
@@ -569,7 +571,11 @@ static void test_full_screen_in_cage(void **state)
     snprintf(env_run, sizeof(env_run), "XDG_RUNTIME_DIR=%s", run);
     snprintf(env_tmp, sizeof(env_tmp), "TMPDIR=%s", run);
     snprintf(env_shot, sizeof(env_shot), "CPD_KIOSK_SCREENSHOT=%s", shot);
-    char *argv[] = {(char *)cage, "-d", "--", kiosk_bin, "--demo", NULL};
+    char ini[512];
+    test_write_file(run, "cage.ini", "[reader]\ndriver = keyboard\n[display]\nsound = false\n", ini,
+                    sizeof(ini));
+    assert_int_equal(chmod(ini, 0644), 0);
+    char *argv[] = {(char *)cage, "-d", "--", kiosk_bin, "--demo", "--config", ini, NULL};
     char *env[] = {env_home,
                    env_run,
                    env_tmp,
