@@ -473,6 +473,16 @@ static int reconcile(struct pg *pg, struct store *s, const struct ledger_status 
     uint8_t local_hash[CRYPTO_HASH_BYTES];
     if (store_chain_tip(s, &local_seq, local_hash) != STORE_OK)
         return SYNC_ESTORE;
+    if (st->last_seq < store_purged_below(s) - 1) {
+        /* It had these once: the purge only takes what the ledger acknowledged. */
+        snprintf(why, cap,
+                 "the ledger holds this kiosk's events only up to seq %" PRId64 ", and the "
+                 "events up to %" PRId64 " were purged here after it had them: the ledger has "
+                 "lost events (restored from an old backup?); tell head office, who must restore "
+                 "them from the ledger's own backups",
+                 st->last_seq, store_purged_below(s) - 1);
+        return SYNC_EDIVERGED;
+    }
     if (st->last_seq > 0 && st->last_seq <= local_seq) {
         struct event e;
         if (local_event(s, st->last_seq, &e) != STORE_OK)

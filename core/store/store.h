@@ -231,10 +231,14 @@ int store_verify(struct store *store, const uint8_t pk[CRYPTO_SIGN_PK_BYTES],
 int store_quick_check(struct store *store);
 /* Retention: deletes the events before the first one that is either not older than before_us
  * or not below keep_from (the newest seq the ledger holds: it and everything after stay), and
- * the attendance of sessions before before_us. The first event kept is the chain's anchor: it
- * is signed, and its prev_hash names the last one purged, so verify goes on passing; meta
- * purge_below says where the chain starts. *purged counts the events deleted. */
+ * the attendance of sessions that ended before before_us. What the purged events made current
+ * state — a revoked badge, a voided credit, a cancelled booking — stays, rebuilds included. The
+ * first event kept is the chain's anchor: it is signed, and its prev_hash names the last one
+ * purged, so verify goes on passing; meta purge_below says where the chain starts. *purged counts
+ * the events deleted. */
 int store_purge(struct store *store, int64_t keep_from, int64_t before_us, int64_t *purged);
+/* Where the chain starts after purges (1 when nothing was purged). */
+int64_t store_purged_below(struct store *store);
 /* EXPLAIN QUERY PLAN of the queries behind a credit summary, one line each, for tests. */
 int store_explain_summary(struct store *store, char *out, size_t cap);
 

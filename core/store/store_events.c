@@ -604,18 +604,32 @@ static int rebuild_one(void *ctx, const struct event *e)
     return project(ctx, e);
 }
 
+static int64_t purge_below(struct store *s);
+
+/* Deletes the rows of table projected from events at or after seq `from` (a retention purge
+ * took the events before it: what they projected stays as it was). */
+static int clear_projected(struct store *s, const char *table, int64_t from)
+{
+    char sql[128];
+    snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE seq >= %lld", table, (long long)from);
+    return st_exec(s, sql);
+}
+
 int store_rebuild_projections(struct store *s)
 {
     int err = store_begin(s);
     if (err != STORE_OK)
         return err;
+    /* A revoked badge, a voided credit, a cancelled booking are current state: the purged
+     * events behind them stay in effect. Attendance is rebuilt from the events there are. */
+    int64_t from = purge_below(s);
     err = st_exec(s, "DELETE FROM attendance");
     if (err == STORE_OK)
-        err = st_exec(s, "DELETE FROM badge_revocations");
+        err = clear_projected(s, "badge_revocations", from);
     if (err == STORE_OK)
-        err = st_exec(s, "DELETE FROM credit_voids");
+        err = clear_projected(s, "credit_voids", from);
     if (err == STORE_OK)
-        err = st_exec(s, "DELETE FROM booking_cancellations");
+        err = clear_projected(s, "booking_cancellations", from);
     /* A second statement object: ST_EVENTS_FROM stays busy while project() runs others. */
     sqlite3_stmt *st = NULL;
     if (err == STORE_OK) {
@@ -694,6 +708,11 @@ int store_verify(struct store *s, const uint8_t pk[CRYPTO_SIGN_PK_BYTES],
     return err == CPD_STOP ? STORE_OK : err;
 }
 
+int64_t store_purged_below(struct store *s)
+{
+    return purge_below(s);
+}
+
 int store_purge(struct store *s, int64_t keep_from, int64_t before_us, int64_t *purged)
 {
     *purged = 0;
@@ -705,8 +724,11 @@ int store_purge(struct store *s, int64_t keep_from, int64_t before_us, int64_t *
                   : st_fail(s, sqlite3_errcode(s->db));
     if (err == STORE_OK) {
         sqlite3_bind_int64(st, 1, before_us);
-        if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+        int rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
             first_recent = sqlite3_column_int64(st, 0);
+        else if (rc != SQLITE_ROW) /* never "nothing is recent" on a failed read */
+            err = st_fail(s, rc);
     }
     sqlite3_finalize(st);
     int64_t tip = 0;
@@ -735,8 +757,10 @@ int store_purge(struct store *s, int64_t keep_from, int64_t before_us, int64_t *
     } else if (err == STORE_OK) {
         err = st_fail(s, sqlite3_errcode(s->db));
     }
-    if (err == STORE_OK && sqlite3_prepare_v2(s->db, "DELETE FROM attendance WHERE in_us < ?1", -1,
-                                              &st, NULL) == SQLITE_OK) {
+    if (err == STORE_OK && sqlite3_prepare_v2(s->db,
+                                              "DELETE FROM attendance WHERE session_id IN"
+                                              " (SELECT id FROM sessions WHERE end_us < ?1)",
+                                              -1, &st, NULL) == SQLITE_OK) {
         sqlite3_bind_int64(st, 1, before_us);
         err = sqlite3_step(st) == SQLITE_DONE ? STORE_OK : st_fail(s, sqlite3_errcode(s->db));
         sqlite3_finalize(st);

@@ -205,7 +205,19 @@ static void test_synced_old_events_are_purged_and_the_chain_still_verifies(void 
     struct testkiosk k;
     testkiosk_open(&k, true);
     int64_t old = test_at("2021-09-13 15:00"), recent = test_at("2023-09-13 15:00");
-    for (int i = 0; i < 5; i++)
+    /* A badge revoked long ago (seq 1): current state, which no purge or rebuild may undo. */
+    uint8_t badge[CRYPTO_BADGE_HASH_BYTES];
+    memset(badge, 0xab, sizeof(badge));
+    char hex[2 * CRYPTO_BADGE_HASH_BYTES + 1], payload[128];
+    crypto_hex(hex, badge, sizeof(badge));
+    snprintf(payload, sizeof(payload), "{\"badge_hash\":\"%s\",\"last4\":\"ABAB\"}", hex);
+    struct event revoked = {
+        .type = EV_BADGE_REVOKED, .wall_us = old - 3600 * INT64_C(1000000), .mono_us = 1};
+    snprintf(revoked.person, sizeof(revoked.person), "BIT0004");
+    snprintf(revoked.clock, sizeof(revoked.clock), "synced");
+    snprintf(revoked.payload, sizeof(revoked.payload), "%s", payload);
+    assert_int_equal(store_append_event(k.store, &revoked), STORE_OK);
+    for (int i = 0; i < 4; i++)
         append(&k, i % 2 ? EV_SIGN_OUT : EV_SIGN_IN, "BIT0004", "cpi-autumn-1",
                old + (int64_t)i * 3600 * 1000000);
     for (int i = 0; i < 5; i++)
@@ -237,6 +249,15 @@ static void test_synced_old_events_are_purged_and_the_chain_still_verifies(void 
     assert_int_not_equal(
         sqlite_shell(k.db_path, "DELETE FROM events WHERE seq = 6;", out, sizeof(out)), 0);
     assert_non_null(strstr(out, "append-only"));
+    /* The revocation stays in force, rebuilds included. */
+    bool is_revoked = false;
+    assert_int_equal(store_badge_revoked(k.store, badge, &is_revoked), STORE_OK);
+    assert_true(is_revoked);
+    assert_int_equal(store_rebuild_projections(k.store), STORE_OK);
+    assert_int_equal(store_badge_revoked(k.store, badge, &is_revoked), STORE_OK);
+    assert_true(is_revoked);
+    assert_int_equal(store_verify(k.store, k.keys.sign_pk, &r), STORE_OK);
+    assert_int_equal(r.first_bad_seq, 0);
     /* Reopened (the signer's checks) and verified again. */
     store_close(k.store);
     char why[256];
