@@ -572,13 +572,14 @@ static bool has_inline_comment(const char *s)
  * than it is (core/base/utf8.h). */
 static bool plain_line(const char *s)
 {
-    char copy[INI_MAX_LINE];
-    if (strlen(s) >= sizeof(copy))
+    char *copy = strdup(s); /* a comment may be of any length */
+    if (!copy)
         return false;
-    snprintf(copy, sizeof(copy), "%s", s);
     for (char *p = copy; (p = strchr(p, '\t')); p++)
         *p = ' ';
-    return utf8_plain(copy);
+    bool plain = utf8_plain(copy);
+    free(copy);
+    return plain;
 }
 
 /* inih's line reader. Debian's inih reads a line in chunks of 200 bytes, so the tail of a longer
@@ -629,9 +630,7 @@ static char *read_line(char *buf, int size, void *stream)
          * around it from whoever reads the file. */
         if (!utf8_valid(s))
             problem(L, L->line, "not UTF-8 text (save the file as UTF-8)");
-        else if (strpbrk(s,
-                         "\x01\x02\x03\x04\x05\x06\x07\x08\x0b\x0c\x0e\x0f\x10\x11\x12\x13\x14\x15"
-                         "\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f\x7f"))
+        else if (!plain_line(s))
             problem(L, L->line, "a control character in the line: kiosk.ini must be plain text");
         return buf;
     }

@@ -606,13 +606,18 @@ static int rebuild_one(void *ctx, const struct event *e)
 
 static int64_t purge_below(struct store *s);
 
-/* Deletes the rows of table projected from events at or after seq `from` (a retention purge
- * took the events before it: what they projected stays as it was). */
-static int clear_projected(struct store *s, const char *table, int64_t from)
+/* Runs a statement whose one parameter is v; *changed (may be NULL) counts the rows it changed. */
+static int run_with(struct store *s, enum stmt_id id, int64_t v, int64_t *changed)
 {
-    char sql[128];
-    snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE seq >= %lld", table, (long long)from);
-    return st_exec(s, sql);
+    sqlite3_stmt *st = NULL;
+    int err = st_prepare(s, id, &st);
+    if (err != STORE_OK)
+        return err;
+    sqlite3_bind_int64(st, 1, v);
+    err = st_run(s, st);
+    if (err == STORE_OK && changed)
+        *changed = sqlite3_changes(s->db);
+    return err;
 }
 
 int store_rebuild_projections(struct store *s)
@@ -625,11 +630,11 @@ int store_rebuild_projections(struct store *s)
     int64_t from = purge_below(s);
     err = st_exec(s, "DELETE FROM attendance");
     if (err == STORE_OK)
-        err = clear_projected(s, "badge_revocations", from);
+        err = run_with(s, ST_CLEAR_REVOCATIONS, from, NULL);
     if (err == STORE_OK)
-        err = clear_projected(s, "credit_voids", from);
+        err = run_with(s, ST_CLEAR_VOIDS, from, NULL);
     if (err == STORE_OK)
-        err = clear_projected(s, "booking_cancellations", from);
+        err = run_with(s, ST_CLEAR_CANCELLATIONS, from, NULL);
     /* A second statement object: ST_EVENTS_FROM stays busy while project() runs others. */
     sqlite3_stmt *st = NULL;
     if (err == STORE_OK) {
@@ -717,22 +722,18 @@ int store_purge(struct store *s, int64_t keep_from, int64_t before_us, int64_t *
 {
     *purged = 0;
     sqlite3_stmt *st = NULL;
-    int64_t first_recent = INT64_MAX, count_before = 0, count_after = 0;
-    int err = sqlite3_prepare_v2(s->db, "SELECT min(seq) FROM events WHERE wall_us >= ?1", -1, &st,
-                                 NULL) == SQLITE_OK
-                  ? STORE_OK
-                  : st_fail(s, sqlite3_errcode(s->db));
+    int64_t first_recent = INT64_MAX, tip = 0;
+    uint8_t hash[CRYPTO_HASH_BYTES];
+    int err = st_prepare(s, ST_FIRST_SINCE, &st);
     if (err == STORE_OK) {
         sqlite3_bind_int64(st, 1, before_us);
-        int rc = sqlite3_step(st);
-        if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+        err = st_step_one(s, st); /* min() always gives a row; a failed read is an error, never
+                                     "nothing is recent" */
+        if (err == STORE_OK && sqlite3_column_type(st, 0) != SQLITE_NULL)
             first_recent = sqlite3_column_int64(st, 0);
-        else if (rc != SQLITE_ROW) /* never "nothing is recent" on a failed read */
-            err = st_fail(s, rc);
+        if (err == STORE_OK)
+            st_done(st);
     }
-    sqlite3_finalize(st);
-    int64_t tip = 0;
-    uint8_t hash[CRYPTO_HASH_BYTES];
     if (err == STORE_OK)
         err = chain_tip(s, &tip, hash);
     /* The first event kept: never past the ledger's newest (sync compares it), never a recent
@@ -744,36 +745,19 @@ int store_purge(struct store *s, int64_t keep_from, int64_t before_us, int64_t *
         return err;
     char text[32];
     snprintf(text, sizeof(text), "%lld", (long long)keep);
+    int64_t deleted = 0;
     err = store_begin(s);
     if (err == STORE_OK)
-        err = store_count(s, "events", &count_before);
-    if (err == STORE_OK)
         err = store_meta_set(s, META_PURGE_BELOW, text);
-    if (err == STORE_OK && sqlite3_prepare_v2(s->db, "DELETE FROM events WHERE seq < ?1", -1, &st,
-                                              NULL) == SQLITE_OK) {
-        sqlite3_bind_int64(st, 1, keep);
-        err = sqlite3_step(st) == SQLITE_DONE ? STORE_OK : st_fail(s, sqlite3_errcode(s->db));
-        sqlite3_finalize(st);
-    } else if (err == STORE_OK) {
-        err = st_fail(s, sqlite3_errcode(s->db));
-    }
-    if (err == STORE_OK && sqlite3_prepare_v2(s->db,
-                                              "DELETE FROM attendance WHERE session_id IN"
-                                              " (SELECT id FROM sessions WHERE end_us < ?1)",
-                                              -1, &st, NULL) == SQLITE_OK) {
-        sqlite3_bind_int64(st, 1, before_us);
-        err = sqlite3_step(st) == SQLITE_DONE ? STORE_OK : st_fail(s, sqlite3_errcode(s->db));
-        sqlite3_finalize(st);
-    } else if (err == STORE_OK) {
-        err = st_fail(s, sqlite3_errcode(s->db));
-    }
     if (err == STORE_OK)
-        err = store_count(s, "events", &count_after);
+        err = run_with(s, ST_PURGE_EVENTS, keep, &deleted);
+    if (err == STORE_OK)
+        err = run_with(s, ST_PURGE_ATTENDANCE, before_us, NULL);
     if (err == STORE_OK)
         err = store_commit(s);
     else
         store_rollback(s);
     if (err == STORE_OK)
-        *purged = count_before - count_after;
+        *purged = deleted;
     return err;
 }

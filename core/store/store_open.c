@@ -223,6 +223,14 @@ const char *const stmt_sql[ST_COUNT] = {
     [ST_EVENTS_FROM] = "SELECT " EVENT_COLS " FROM events WHERE seq >= ?1 ORDER BY seq",
     [ST_EVENT_AT] = "SELECT " EVENT_COLS " FROM events WHERE seq = ?1",
     [ST_EVENT_AFTER] = "SELECT " EVENT_COLS " FROM events WHERE seq > ?1 ORDER BY seq LIMIT 1",
+    [ST_FIRST_SINCE] = "SELECT min(seq) FROM events WHERE wall_us >= ?1",
+    [ST_PURGE_EVENTS] = "DELETE FROM events WHERE seq < ?1",
+    [ST_PURGE_ATTENDANCE] = "DELETE FROM attendance WHERE session_id IN"
+                            " (SELECT id FROM sessions WHERE end_us < ?1)",
+    /* A rebuild: what events from seq ?1 on projected (before it, a purge took the events). */
+    [ST_CLEAR_REVOCATIONS] = "DELETE FROM badge_revocations WHERE seq >= ?1",
+    [ST_CLEAR_VOIDS] = "DELETE FROM credit_voids WHERE seq >= ?1",
+    [ST_CLEAR_CANCELLATIONS] = "DELETE FROM booking_cancellations WHERE seq >= ?1",
     [ST_LAST_EVENT_OF] = "SELECT " EVENT_COLS " FROM events WHERE person = ?1"
                          " ORDER BY seq DESC LIMIT 1",
     [ST_EVENTS_OF] = "SELECT " EVENT_COLS " FROM events WHERE person = ?1 ORDER BY seq",

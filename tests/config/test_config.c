@@ -376,6 +376,9 @@ static void test_text_rules(void **state)
     assert_int_equal(load(&c, "[kiosk]\nid = real\n; \x1b[1A\x1b[2K hidden\n", path, sizeof(path)),
                      CONFIG_EINVALID);
     assert_report(path, 3, "a control character in the line: kiosk.ini must be plain text");
+    assert_int_equal(load(&c, "[kiosk]\n# a comment \xE2\x80\xAE reversed\n", path, sizeof(path)),
+                     CONFIG_EINVALID);
+    assert_report(path, 2, "a control character in the line: kiosk.ini must be plain text");
     /* A password percent-encoded in a URI is still a password in the file. */
     assert_int_equal(load(&c, "[sync]\nconninfo = postgresql://h/db?user=u&pass%77ord=secret\n",
                           path, sizeof(path)),
