@@ -545,6 +545,17 @@ static int open_data(struct app_options *o, char *why, size_t cap)
                     cpd_strerror(err), store_message(o->store));
         goto fail;
     }
+    /* Taps it acknowledged that the file no longer holds (a lost WAL, an old copy put back):
+     * signing now would give their numbers to other taps. */
+    int64_t missing_from = 0, missing_to = 0;
+    if (store_behind_receipts(o->store, &missing_from, &missing_to)) {
+        utf8_printf(why, cap,
+                    "Database %s: acknowledged taps %lld–%lld are missing from it (its receipts "
+                    "list them). If the ledger has them, cpd-admin sync takes them back; "
+                    "otherwise docs/recovery.md",
+                    db, (long long)missing_from, (long long)missing_to);
+        goto fail;
+    }
     if (o->demo &&
         demo_seed(&o->demo_state, o->store, &o->cfg, o->keys->site, reason, sizeof(reason)) != 0) {
         utf8_printf(why, cap, "Demo data: %s", reason);

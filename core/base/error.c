@@ -74,6 +74,10 @@ const char *cpd_strerror(int err)
         return "not the key this kiosk's records were made with";
     case STORE_ETAMPERED:
         return "the newest events do not verify: the database was changed outside the kiosk";
+    case STORE_EMISSING:
+        return "acknowledged events are missing from the database";
+    case STORE_ENOREAD:
+        return "cannot read the database (permissions)";
     case IMPORT_EINVALID:
         return "the file has errors; nothing was imported";
     case IMPORT_ENOFILE:

@@ -76,6 +76,8 @@ enum cpd_error {
     STORE_ETOOMANY = -613,  /* more rows than the caller's list holds: it was filled, not cut */
     STORE_EKEY = -614,      /* a key that is not the one this store's records were made with */
     STORE_ETAMPERED = -615, /* the newest events do not verify: changed outside the kiosk */
+    STORE_EMISSING = -616,  /* events the receipts say were acknowledged are not in the file */
+    STORE_ENOREAD = -617,   /* the file cannot be read (permissions) */
     /* core/services/csvfile.c: CSV files */
     CSVFILE_OK = 0,
     CSVFILE_EOPEN = -701,

@@ -219,6 +219,43 @@ int store_pin_set(struct store *store, int64_t person_id, const char *hash, int6
 int store_pin_attempts(struct store *store, int64_t person_id, int failures,
                        int64_t locked_until_us);
 
+/* The tap receipts: PATH-receipts beside the database, one line "SEQ HASH" for every event the
+ * store committed, appended and fsynced after the commit and before the caller hears it
+ * worked — a trace of what was acknowledged that a lost or damaged WAL cannot take with it
+ * (store_receipts.c, docs/recovery.md). Lines may be out of seq order; a line a crash cut is
+ * never one that was acknowledged. */
+struct store_receipt {
+    int64_t seq;
+    uint8_t hash[CRYPTO_HASH_BYTES];
+};
+struct store_receipts {
+    struct store_receipt *items; /* in file order */
+    size_t n, cap;
+    int64_t highest; /* the highest seq (0 when none) */
+    bool exists;     /* the file is there */
+    bool torn_tail;  /* its last line was cut by a crash (never acknowledged) */
+    int64_t damaged_lines, first_damaged_line;
+};
+int store_receipts_path(const char *db_path, char *out, size_t cap);
+/* The whole file: STORE_ENOTFOUND when there is none; why (may be NULL) names the file. */
+int store_receipts_read(const char *db_path, struct store_receipts *out, char *why, size_t cap);
+/* Only its newest lines (the start-up check). */
+int store_receipts_tail(const char *db_path, struct store_receipts *out, char *why, size_t cap);
+void store_receipts_free(struct store_receipts *receipts);
+/* Every receipt from where the chain starts (store_purged_below) against the events there are. */
+struct store_receipts_check {
+    int64_t receipts;
+    int64_t missing, missing_low, missing_high; /* acknowledged, and not in the database */
+    int64_t differ, first_differ;               /* in it, but another event than acknowledged */
+};
+int store_check_receipts(struct store *store, const struct store_receipts *receipts,
+                         struct store_receipts_check *out);
+/* After store_set_signer: true when the receipts name events after this store's chain tip
+ * (from..to) — a store behind what it acknowledged (its WAL lost, an old copy put back). It
+ * signs nothing until the events are back (store_adopt_event, as the sync takes them from the
+ * ledger): store_append_event says STORE_EMISSING. */
+bool store_behind_receipts(struct store *store, int64_t *from, int64_t *to);
+
 /* Chain and signature check of every event. first_bad_seq is 0 when all is well. */
 struct store_verify_report {
     int64_t events;

@@ -276,6 +276,85 @@ static int64_t key_from_seq(struct store *s)
     return store_meta_get(s, "key_from_seq", text, sizeof(text)) == STORE_OK ? atoll(text) : 1;
 }
 
+static int64_t purge_below(struct store *s);
+
+/* Signing at or below the highest receipt would give an acknowledged number a second event. */
+static int say_missing(struct store *s, int64_t from, int64_t to)
+{
+    char which[64];
+    if (from == to)
+        snprintf(which, sizeof(which), "seq %lld", (long long)from);
+    else
+        snprintf(which, sizeof(which), "seq %lld–%lld", (long long)from, (long long)to);
+    snprintf(s->message, sizeof(s->message),
+             "%s, listed in its receipts: if the ledger has them, cpd-admin sync takes them back; "
+             "otherwise see docs/recovery.md",
+             which);
+    return STORE_EMISSING;
+}
+
+static int behind_receipts(struct store *s, int64_t tip, const uint8_t tip_hash[])
+{
+    if (tip < s->acked_high)
+        return say_missing(s, tip + 1, s->acked_high);
+    if (tip == s->acked_high && tip > 0 &&
+        memcmp(tip_hash, s->acked_hash, CRYPTO_HASH_BYTES) != 0) {
+        snprintf(s->message, sizeof(s->message),
+                 "event %lld is not the event acknowledged with that number (its receipt names "
+                 "another)",
+                 (long long)tip);
+        return STORE_ETAMPERED;
+    }
+    return STORE_OK;
+}
+
+bool store_behind_receipts(struct store *s, int64_t *from, int64_t *to)
+{
+    int64_t tip = 0;
+    uint8_t hash[CRYPTO_HASH_BYTES];
+    if (chain_tip(s, &tip, hash) != STORE_OK || tip >= s->acked_high)
+        return false;
+    *from = tip + 1;
+    *to = s->acked_high;
+    return true;
+}
+
+/* The newest receipts: the highest acknowledged seq, and its event when the store has it. */
+static int read_acked(struct store *s, int64_t tip, const uint8_t tip_hash[])
+{
+    struct store_receipts r;
+    char why[256];
+    s->acked_high = 0;
+    int err = store_receipts_tail(s->path, &r, why, sizeof(why));
+    if (err == STORE_ENOTFOUND)
+        return STORE_OK; /* a store older than receipts, or one that never signed */
+    if (err != STORE_OK) {
+        snprintf(s->message, sizeof(s->message), "%s", why);
+        return err;
+    }
+    for (size_t i = 0; i < r.n; i++) {
+        if (r.items[i].seq == r.highest)
+            memcpy(s->acked_hash, r.items[i].hash, CRYPTO_HASH_BYTES);
+    }
+    /* Below where the chain starts, purged after the ledger had it. */
+    s->acked_high = r.highest >= purge_below(s) ? r.highest : 0;
+    store_receipts_free(&r);
+    if (s->acked_high == 0 || s->acked_high > tip)
+        return STORE_OK; /* behind: signs nothing until they are back */
+    struct event e;
+    err = tip == s->acked_high ? STORE_OK : store_event_at(s, s->acked_high, &e);
+    const uint8_t *have = tip == s->acked_high ? tip_hash : e.hash;
+    if (err == STORE_ENOTFOUND ||
+        (err == STORE_OK && memcmp(have, s->acked_hash, CRYPTO_HASH_BYTES) != 0)) {
+        snprintf(s->message, sizeof(s->message),
+                 "event %lld is not the event acknowledged with that number (its receipt names "
+                 "another)",
+                 (long long)s->acked_high);
+        return STORE_ETAMPERED;
+    }
+    return err;
+}
+
 static int check_tip(struct store *s, const uint8_t pk[CRYPTO_SIGN_PK_BYTES], bool *at_first)
 {
     int64_t tip = 0;
@@ -289,6 +368,8 @@ static int check_tip(struct store *s, const uint8_t pk[CRYPTO_SIGN_PK_BYTES], bo
                  (long long)tip, text);
         return STORE_ETAMPERED;
     }
+    if (err == STORE_OK)
+        err = read_acked(s, tip, hash);
     if (err != STORE_OK || tip == 0)
         return err;
     struct tip_ctx t = {.pk = pk, .key_from = key_from_seq(s)};
@@ -305,7 +386,11 @@ static int check_tip(struct store *s, const uint8_t pk[CRYPTO_SIGN_PK_BYTES], bo
 int store_check_tip(struct store *s, const uint8_t pk[CRYPTO_SIGN_PK_BYTES])
 {
     bool at_first = false;
-    return check_tip(s, pk, &at_first);
+    int64_t from = 0, to = 0;
+    int err = check_tip(s, pk, &at_first);
+    if (err == STORE_OK && store_behind_receipts(s, &from, &to))
+        err = say_missing(s, from, to);
+    return err;
 }
 
 int store_set_signer(struct store *s, const char *kiosk, const uint8_t sk[CRYPTO_SIGN_SK_BYTES])
@@ -409,8 +494,10 @@ static int store_and_project(struct store *s, const struct event *e, int err)
         err = project(s, e);
     if (err == STORE_OK)
         err = raise_high_water(s, e->seq);
-    if (err == STORE_OK)
+    if (err == STORE_OK) {
+        receipts_queue(s, e); /* written when the outermost transaction commits */
         return store_commit(s);
+    }
     store_rollback(s);
     return err;
 }
@@ -433,6 +520,8 @@ int store_append_event(struct store *s, struct event *e)
     uint8_t prev[CRYPTO_HASH_BYTES];
     int64_t last_seq = 0;
     err = chain_tip(s, &last_seq, prev);
+    if (err == STORE_OK)
+        err = behind_receipts(s, last_seq, prev);
     if (err == STORE_OK) {
         e->seq = last_seq + 1;
         err = event_seal(e, prev, s->sk) == EVENT_OK ? STORE_OK : STORE_EINVALID;
@@ -603,8 +692,6 @@ static int rebuild_one(void *ctx, const struct event *e)
 {
     return project(ctx, e);
 }
-
-static int64_t purge_below(struct store *s);
 
 /* Runs a statement whose one parameter is v; *changed (may be NULL) counts the rows it changed. */
 static int run_with(struct store *s, enum stmt_id id, int64_t v, int64_t *changed)

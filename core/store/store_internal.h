@@ -91,6 +91,18 @@ struct store {
     char kiosk[EVENT_KIOSK_MAX];
     uint8_t sk[CRYPTO_SIGN_SK_BYTES];
     char message[256];
+    char path[4096];        /* the file as the caller named it: its receipts are beside it */
+    char private_dir[4096]; /* a read-only open's private copy, removed at close ("" if none) */
+    /* The tap receipts (store_receipts.c): the file, and the events of the open transaction. */
+    int receipts_fd;
+    struct store_receipt *pending;
+    size_t n_pending, cap_pending;
+    size_t n_committed; /* pending[0..n_committed) are committed, their receipts not yet written */
+    bool pending_lost;
+    /* The highest receipt when the signer was set: nothing is signed below it (a store behind
+     * what it acknowledged would fork its own chain); the sync may take those events back. */
+    int64_t acked_high;
+    uint8_t acked_hash[CRYPTO_HASH_BYTES];
 };
 
 /* The SQL of each statement (store_open.c). */
@@ -125,5 +137,13 @@ void st_read_session(sqlite3_stmt *st, int c, struct session *x);
 int st_run(struct store *s, sqlite3_stmt *st);
 int st_run_returning_id(struct store *s, sqlite3_stmt *st, int64_t *id_out);
 int st_step_one(struct store *s, sqlite3_stmt *st);
+
+/* The tap receipts (store_receipts.c): queued with each event inside a transaction, written
+ * and fsynced when the outermost transaction commits, dropped when it rolls back. */
+void receipts_queue(struct store *s, const struct event *e);
+int receipts_flush(struct store *s);
+void receipts_drop(struct store *s); /* the rolled-back transaction's */
+/* A read-only open's private copy removed (store_open.c). */
+void remove_private_copy(struct store *s);
 
 #endif

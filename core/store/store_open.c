@@ -569,6 +569,17 @@ int store_quick_check(struct store *s)
     return err;
 }
 
+/* A store not yet opened: the path kept (its receipts are named after it), no files. */
+static struct store *store_alloc(const char *path)
+{
+    struct store *s = calloc(1, sizeof(*s));
+    if (!s)
+        return NULL;
+    s->receipts_fd = -1;
+    snprintf(s->path, sizeof(s->path), "%s", path);
+    return s;
+}
+
 /* The file is created 0600 before SQLite opens it (SQLite gives -wal and -shm the same mode);
  * a missing directory is created 0700. */
 static int prepare_file(struct store *s, const char *path)
@@ -615,7 +626,7 @@ int store_open(const char *path, struct store **out, char *why, size_t why_cap)
     *out = NULL;
     if (why && why_cap)
         why[0] = '\0';
-    struct store *s = calloc(1, sizeof(*s));
+    struct store *s = store_alloc(path);
     if (!s)
         return STORE_ENOMEM;
     int err = prepare_file(s, path);
@@ -656,38 +667,173 @@ static int immutable_uri(const char *path, char *uri, size_t cap)
     return used + 20 < cap && snprintf(uri + used, cap - used, "?immutable=1") > 0 ? 0 : -1;
 }
 
-/* Read only: a file nobody may write (a read-only mount, a copy taken off a broken kiosk). In
- * a read-only directory SQLite cannot make the WAL's index, so a store without a WAL left over
- * is opened as immutable (nothing can change it under us); one with a WAL needs its -shm. */
+/* ---- looking without touching ------------------------------------------------------------ */
+
+static int errno_store_code(int e)
+{
+    return e == EACCES || e == EPERM    ? STORE_ENOREAD
+           : e == ENOSPC || e == EDQUOT ? STORE_EFULL
+                                        : STORE_EIO;
+}
+
+/* Copies src to a new file dst (0600); *os receives errno on failure. */
+static int copy_file(const char *src, const char *dst, int *os)
+{
+    char buf[65536];
+    int in = open(src, O_RDONLY | O_CLOEXEC), out = -1, rc = -1;
+    if (in >= 0)
+        out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+    while (in >= 0 && out >= 0) {
+        ssize_t n = read(in, buf, sizeof(buf));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            rc = n == 0 ? 0 : -1;
+            break;
+        }
+        ssize_t w = 0;
+        while (w < n) {
+            ssize_t k = write(out, buf + w, (size_t)(n - w));
+            if (k < 0 && errno == EINTR)
+                continue;
+            if (k <= 0) {
+                if (k == 0)
+                    errno = ENOSPC;
+                break;
+            }
+            w += k;
+        }
+        if (w < n)
+            break;
+    }
+    *os = rc == 0 ? 0 : errno;
+    if (in >= 0)
+        close(in);
+    if (out >= 0 && close(out) != 0 && rc == 0) {
+        *os = errno;
+        rc = -1;
+    }
+    return rc;
+}
+
+static bool same_stat(const struct stat *a, const struct stat *b)
+{
+    return a->st_size == b->st_size && a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
+           a->st_mtim.tv_nsec == b->st_mtim.tv_nsec && a->st_ino == b->st_ino;
+}
+
+void remove_private_copy(struct store *s)
+{
+    static const char *const names[] = {"/look.db", "/look.db-wal", "/look.db-shm",
+                                        "/look.db-journal"};
+    if (!s->private_dir[0])
+        return;
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        char name[4096 + 32];
+        snprintf(name, sizeof(name), "%s%s", s->private_dir, names[i]);
+        unlink(name);
+    }
+    rmdir(s->private_dir);
+    s->private_dir[0] = '\0';
+}
+
+/* The file and its WAL copied into a private folder (0700 under $TMPDIR), WAL first, again if
+ * the file changed meanwhile (a running kiosk's checkpoint): a copy SQLite may replay the WAL
+ * into and make its index beside, while the original and the folder it is in stay untouched. */
+static int private_copy(struct store *s, const char *path, const char *wal, char *copy, size_t cap)
+{
+    const char *tmp = getenv("TMPDIR");
+    snprintf(s->private_dir, sizeof(s->private_dir), "%s/cpd-look-XXXXXX",
+             tmp && tmp[0] ? tmp : "/tmp");
+    if (!mkdtemp(s->private_dir)) {
+        int e = errno;
+        snprintf(s->message, sizeof(s->message),
+                 "cannot make a private copy to read it in %s: %s (set TMPDIR to a folder with "
+                 "room)",
+                 tmp && tmp[0] ? tmp : "/tmp", strerror(e));
+        s->private_dir[0] = '\0';
+        return errno_store_code(e) == STORE_ENOREAD ? STORE_EPERM : errno_store_code(e);
+    }
+    char copy_wal[4096 + 32];
+    if (snprintf(copy, cap, "%s/look.db", s->private_dir) >= (int)cap ||
+        snprintf(copy_wal, sizeof(copy_wal), "%s/look.db-wal", s->private_dir) >=
+            (int)sizeof(copy_wal)) {
+        snprintf(s->message, sizeof(s->message), "TMPDIR is too long a path");
+        return STORE_EINVALID;
+    }
+    for (int attempt = 0;; attempt++) {
+        struct stat before, after;
+        int os = 0;
+        const char *failed = path;
+        unlink(copy);
+        unlink(copy_wal);
+        if (stat(path, &before) != 0)
+            os = errno;
+        else if (copy_file(wal, copy_wal, &os) != 0)
+            failed = os == ENOSPC || os == EDQUOT ? s->private_dir : wal;
+        else if (copy_file(path, copy, &os) != 0)
+            failed = os == ENOSPC || os == EDQUOT ? s->private_dir : path;
+        else if (stat(path, &after) != 0)
+            os = errno;
+        if (os) {
+            utf8_printf(s->message, sizeof(s->message), "%s: %s", failed, strerror(os));
+            return errno_store_code(os);
+        }
+        if (same_stat(&before, &after))
+            return STORE_OK;
+        if (attempt == 4) {
+            snprintf(s->message, sizeof(s->message),
+                     "%s kept changing while it was copied: try again, or stop the kiosk first",
+                     path);
+            return STORE_EBUSY;
+        }
+    }
+}
+
+/* Read only, and strictly so: nothing is created or changed beside the file (it may be the
+ * evidence of a broken disk). A file without a WAL is opened as immutable; one with a WAL is
+ * read from a private copy of both (SQLite needs to write beside a WAL it reads). */
 static int open_readonly(const char *path, bool damaged, struct store **out, char *why,
                          size_t why_cap)
 {
     *out = NULL;
     if (why && why_cap)
         why[0] = '\0';
-    struct store *s = calloc(1, sizeof(*s));
+    struct store *s = store_alloc(path);
     if (!s)
         return STORE_ENOMEM;
-    int err = STORE_OK, version = 0;
-    char wal[4096 + 8], uri[3 * 4096];
+    int err = STORE_OK, version = 0, rc;
+    char wal[4096 + 8], copy[4096 + 32], uri[3 * 4096 + 64];
     struct stat st;
-    if (stat(path, &st) != 0) {
-        snprintf(s->message, sizeof(s->message), "%s: %s", path, strerror(errno));
-        err = STORE_EPERM;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        int e = fd < 0 ? errno : S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
+        snprintf(s->message, sizeof(s->message), "cannot read %s: %s", path,
+                 e == EINVAL ? "not a regular file" : strerror(e));
+        err = e == EACCES || e == EPERM ? STORE_ENOREAD : e == ENOENT ? STORE_ENOTFOUND : STORE_EIO;
+        if (fd >= 0)
+            close(fd);
         goto fail;
     }
-    int rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_exec(s->db, "SELECT count(*) FROM sqlite_schema", NULL, NULL, NULL);
+    close(fd);
     snprintf(wal, sizeof(wal), "%s-wal", path);
-    if (rc != SQLITE_OK && (stat(wal, &st) != 0 || st.st_size == 0) &&
-        immutable_uri(path, uri, sizeof(uri)) == 0) {
-        sqlite3_close_v2(s->db);
-        s->db = NULL;
+    bool has_wal = stat(wal, &st) == 0 && st.st_size > 0;
+    if (has_wal) {
+        err = private_copy(s, path, wal, copy, sizeof(copy));
+        if (err != STORE_OK)
+            goto fail;
+        rc = sqlite3_open_v2(copy, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
+    } else if (immutable_uri(path, uri, sizeof(uri)) == 0) {
         rc = sqlite3_open_v2(uri, &s->db,
                              SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI, NULL);
+    } else {
+        snprintf(s->message, sizeof(s->message), "%s: the path is too long", path);
+        err = STORE_EINVALID;
+        goto fail;
     }
-    if (rc != SQLITE_OK) {
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec(s->db, "SELECT count(*) FROM sqlite_schema", NULL, NULL, NULL);
+    if (rc != SQLITE_OK && !damaged) {
         err = st_fail(s, rc);
         goto fail;
     }
@@ -696,6 +842,8 @@ static int open_readonly(const char *path, bool damaged, struct store **out, cha
     err = damaged ? STORE_OK : store_quick_check(s);
     if (err == STORE_OK)
         err = st_exec(s, "PRAGMA trusted_schema = OFF; PRAGMA query_only = ON;");
+    if (err != STORE_OK && damaged)
+        err = STORE_OK; /* salvage reads what it can, row by row */
     if (err == STORE_OK && !damaged)
         err = read_user_version(s, &version);
     if (err == STORE_OK && !damaged && version != N_MIGRATIONS) {
@@ -731,6 +879,10 @@ void store_close(struct store *s)
     for (int i = 0; i < ST_COUNT; i++)
         sqlite3_finalize(s->stmts[i]);
     sqlite3_close_v2(s->db);
+    remove_private_copy(s);
+    if (s->receipts_fd >= 0)
+        close(s->receipts_fd);
+    free(s->pending);
     crypto_wipe(s->sk, sizeof(s->sk));
     free(s);
 }
@@ -759,9 +911,13 @@ int store_commit(struct store *s)
     if (--s->txn_depth > 0)
         return STORE_OK;
     int err = st_exec(s, "COMMIT");
-    if (err != STORE_OK)
+    if (err != STORE_OK) {
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-    return err;
+        receipts_drop(s);
+        return err;
+    }
+    /* Committed; acknowledged only once its receipts are on disk too. */
+    return receipts_flush(s);
 }
 
 int store_rollback(struct store *s)
@@ -769,6 +925,7 @@ int store_rollback(struct store *s)
     if (s->txn_depth == 0)
         return STORE_EINTERNAL;
     s->txn_depth = 0;
+    receipts_drop(s);
     return st_exec(s, "ROLLBACK");
 }
 

@@ -28,6 +28,15 @@ static int sqlite_shell(const char *db, const char *sql, char *out, size_t cap)
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+static void shell_output(const char *cmd, char *out, size_t cap)
+{
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    size_t n = fread(out, 1, cap - 1, p);
+    out[n] = '\0';
+    assert_int_equal(pclose(p), 0);
+}
+
 static void append(struct testkiosk *k, enum event_type type, const char *person,
                    const char *session, int64_t wall_us)
 {
@@ -193,6 +202,65 @@ static void test_a_read_only_store_opens_and_verifies(void **state)
     assert_int_equal(events, 2);
     snprintf(cmd, sizeof(cmd), "chmod -R u+w '%s'", k.dir);
     assert_int_equal(system(cmd), 0);
+    testkiosk_close(&k);
+}
+
+/* Looking is strictly looking: a copy taken off a broken kiosk, with its WAL and without the
+ * WAL's index, in a folder anyone may write, is read whole — the WAL's events included — and
+ * afterwards the folder holds exactly the files it held, byte for byte (no -shm, no -wal
+ * replayed or removed). A file the reader may not read says "cannot read". */
+static void test_looking_creates_and_changes_nothing(void **state)
+{
+    (void)state;
+    struct testkiosk k;
+    testkiosk_open(&k, true);
+    int64_t t = test_at("2023-09-13 15:00");
+    append(&k, EV_SIGN_IN, "BIT0004", "cpi-autumn-1", t);
+    append(&k, EV_SIGN_OUT, "BIT0004", "cpi-autumn-1", t + INT64_C(3) * 3600 * 1000000);
+    char copy[300], cmd[4096], path[700], listing[2][1024];
+    snprintf(copy, sizeof(copy), "%s/evidence", k.dir);
+    snprintf(path, sizeof(path), "%s/kiosk.db", copy);
+    snprintf(cmd, sizeof(cmd),
+             "mkdir -m 0777 '%s' && cp '%s' '%s-wal' '%s/' && cp -r '%s' '%s.orig' && "
+             "test -s '%s-wal'",
+             copy, k.db_path, k.db_path, copy, copy, copy, path);
+    assert_int_equal(system(cmd), 0);
+    snprintf(cmd, sizeof(cmd), "cd '%s' && ls -a", copy);
+    shell_output(cmd, listing[0], sizeof(listing[0]));
+    for (int damaged = 0; damaged < 2; damaged++) {
+        struct store *s = NULL;
+        char why[256];
+        assert_int_equal(damaged ? store_open_damaged(path, &s, why, sizeof(why))
+                                 : store_open_readonly(path, &s, why, sizeof(why)),
+                         STORE_OK);
+        struct event e;
+        assert_int_equal(store_event_at(s, 2, &e), STORE_OK); /* only in the WAL */
+        assert_int_equal(e.type, EV_SIGN_OUT);
+        store_close(s);
+    }
+    shell_output(cmd, listing[1], sizeof(listing[1]));
+    assert_string_equal(listing[0], listing[1]);
+    snprintf(cmd, sizeof(cmd), "diff -r '%s' '%s.orig'", copy, copy);
+    assert_int_equal(system(cmd), 0);
+    /* Unreadable to this reader: said as such, not as a write failing. */
+    if (geteuid() == 0) {
+        snprintf(cmd, sizeof(cmd), "chmod 0600 '%s' && chown root '%s'", path, path);
+        assert_int_equal(system(cmd), 0);
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+            struct store *s = NULL;
+            char why[256] = "";
+            if (setgid(65534) != 0 || setuid(65534) != 0)
+                _exit(101);
+            int err = store_open_readonly(path, &s, why, sizeof(why));
+            _exit(err == STORE_ENOREAD && strstr(why, "cannot read") ? 0 : 102);
+        }
+        int status = 0;
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        assert_true(WIFEXITED(status));
+        assert_int_equal(WEXITSTATUS(status), 0);
+    }
     testkiosk_close(&k);
 }
 
@@ -437,6 +505,7 @@ int main(void)
         cmocka_unit_test(test_an_edited_row_breaks_verify),
         cmocka_unit_test(test_synced_old_events_are_purged_and_the_chain_still_verifies),
         cmocka_unit_test(test_a_read_only_store_opens_and_verifies),
+        cmocka_unit_test(test_looking_creates_and_changes_nothing),
         cmocka_unit_test(test_projection_rebuilds_from_events),
         cmocka_unit_test(test_a_list_that_does_not_fit_says_so),
         cmocka_unit_test(test_summary_queries_use_indexes),
