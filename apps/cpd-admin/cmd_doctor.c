@@ -186,6 +186,9 @@ static void check_store(struct doctor *d, struct admin *a, bool have_sign)
              "%s: the newest event (%" PRId64 ") does not verify with "
              "%s: %s; fix: restore this kiosk's own key (docs/keys.md)",
              path, tip, a->sign_key_path, cpd_strerror(check));
+    else if (tampered == STORE_EMISSING)
+        line(d, FAILURE, "database", "%s: %s: %s; the kiosk signs nothing until they are back",
+             path, cpd_strerror(tampered), store_message(a->store));
     else if (tampered == STORE_ETAMPERED)
         line(d, FAILURE, "database",
              "%s: %s — changed outside the kiosk, which refuses to sign "

@@ -77,6 +77,57 @@ static int public_key(struct admin *a, uint8_t pk[CRYPTO_SIGN_PK_BYTES])
     return 1;
 }
 
+/* The tap receipts beside the database against the events in it: an acknowledged event the
+ * file no longer holds (a lost WAL, an old copy put back) is named, with its seq. */
+static int check_receipts(struct admin *a)
+{
+    struct store_receipts receipts;
+    struct store_receipts_check c;
+    char why[512];
+    int err = store_receipts_read(a->cfg.kiosk.database, &receipts, why, sizeof(why));
+    if (err == STORE_ENOTFOUND) {
+        printf("receipts: none beside it (a store from before them, or they were not copied "
+               "with it): nothing to compare with\n");
+        return 0;
+    }
+    if (err == STORE_ENOREAD) {
+        printf("receipts: %s — not compared\n", why);
+        return 0;
+    }
+    if (err != STORE_OK) {
+        admin_error("%s: %s", cpd_strerror(err), why);
+        return 1;
+    }
+    err = store_check_receipts(a->store, &receipts, &c);
+    int64_t damaged = receipts.damaged_lines, first_damaged = receipts.first_damaged_line;
+    store_receipts_free(&receipts);
+    if (err != STORE_OK) {
+        admin_error("%s", cpd_strerror(err));
+        return 1;
+    }
+    int rc = 0;
+    if (c.missing) {
+        admin_error("%" PRId64 " acknowledged event%s missing from the database: seq %" PRId64
+                    "%s%" PRId64 " (the receipts beside it list %s) — docs/recovery.md",
+                    c.missing, c.missing == 1 ? " is" : "s are", c.missing_low,
+                    c.missing_high > c.missing_low ? "–" : "", c.missing_high,
+                    c.missing == 1 ? "it" : "them");
+        rc = 1;
+    }
+    if (c.differ) {
+        admin_error("%" PRId64 " event%s not the one acknowledged with that number (the first: "
+                    "seq %" PRId64 ")",
+                    c.differ, c.differ == 1 ? " is" : "s are", c.first_differ);
+        rc = 1;
+    }
+    if (damaged)
+        printf("receipts: %" PRId64 " damaged line%s (the first: line %" PRId64 ")\n", damaged,
+               damaged == 1 ? "" : "s", first_damaged);
+    if (rc == 0)
+        printf("receipts: %" PRId64 " acknowledged, none missing\n", c.receipts);
+    return rc;
+}
+
 int cmd_verify(struct admin *a, int argc, char **argv)
 {
     for (int i = 1; i < argc; i++) {
@@ -105,6 +156,8 @@ int cmd_verify(struct admin *a, int argc, char **argv)
     }
     printf("%" PRId64 " event%s: hash chain and signatures verified\n", r.events,
            r.events == 1 ? "" : "s");
+    if (check_receipts(a) != 0)
+        return 1;
     if (r.purged_below > 1)
         printf("events before seq %" PRId64 " were purged after the ledger had them; the chain "
                "starts there, at a signed event naming the last one purged\n",

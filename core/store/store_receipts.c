@@ -261,7 +261,7 @@ static int read_receipts(const char *db_path, bool tail_only, struct store_recei
         if (fd >= 0)
             close(fd);
         if (why && why_cap)
-            snprintf(why, why_cap, "%s: %s", name, strerror(e));
+            utf8_printf(why, why_cap, "cannot read %s: %s", name, strerror(e));
         return e == ENOENT ? STORE_ENOTFOUND : e == EACCES ? STORE_ENOREAD : STORE_EIO;
     }
     out->exists = true;

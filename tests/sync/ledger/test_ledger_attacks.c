@@ -582,7 +582,11 @@ static void test_a_cloned_kiosk_is_named(void **state)
     must_sync(&a, NULL);
     store_close(b.store);
     store_close(a.store);
-    copy_file(a.cfg.kiosk.database, b.cfg.kiosk.database);
+    copy_file(a.cfg.kiosk.database, b.cfg.kiosk.database); /* the whole disk: receipts too */
+    char receipts_a[600], receipts_b[600];
+    snprintf(receipts_a, sizeof(receipts_a), "%s-receipts", a.cfg.kiosk.database);
+    snprintf(receipts_b, sizeof(receipts_b), "%s-receipts", b.cfg.kiosk.database);
+    copy_file(receipts_a, receipts_b);
     reopen(&a);
     reopen(&b);
     add_events(&a, 1);
