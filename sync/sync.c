@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "core/domain/crypto.h"
+#include "core/domain/rules.h"
 #include "core/base/strcopy.h"
 #include "core/base/utf8.h"
 #include "sync/sync_pg.h"
@@ -25,6 +26,7 @@
 #define META_ERROR   "sync_last_error"
 #define META_LEDGER  "ledger_identity"
 #define HEAL_PAGE    1000
+#define US_PER_DAY   (INT64_C(86400) * 1000000)
 /* 10000-01-01 00:00 UTC in µs since the epoch. */
 #define LEDGER_TIME_END_US INT64_C(253402300800000000)
 
@@ -163,11 +165,17 @@ static int check_schema(struct pg *pg, struct sync_report *r, char *why, size_t 
     return SYNC_OK;
 }
 
-/* The ledger's clock against ours, measured at the middle of one round trip. */
-/* The ledger's clock against ours. The ledger's time, with our monotonic time at that moment,
- * is kept as the evidence the kiosk's clock check trusts most (core/domain/clockcheck.h). */
-static int clock_offset(struct pg *pg, struct store *s, struct sync_report *r, char *why,
-                        size_t cap)
+/* The ledger's time as one sync read it, with our monotonic time at that moment: the ledger's
+ * time later is that plus the monotonic time since, whatever our wall clock says. */
+struct ledger_clock {
+    int64_t server_us, mono_us;
+};
+
+/* The ledger's clock against ours, measured at the middle of one round trip. The ledger's
+ * time, with our monotonic time at that moment, is kept as the evidence the kiosk's clock
+ * check trusts most (core/domain/clockcheck.h); it also times the retention purge. */
+static int clock_offset(struct pg *pg, struct store *s, struct sync_report *r,
+                        struct ledger_clock *lc, char *why, size_t cap)
 {
     struct pg_result *res = NULL;
     int64_t before = clock_wall_us(), mono_before = clock_monotonic_us();
@@ -185,10 +193,12 @@ static int clock_offset(struct pg *pg, struct store *s, struct sync_report *r, c
         return SYNC_EQUERY;
     }
     r->clock_offset_ms = (server - (before + after) / 2) / 1000;
+    lc->server_us = server;
+    lc->mono_us = (mono_before + mono_after) / 2;
     char boot[CLOCK_BOOT_ID_LEN], reading[128];
     clock_boot_id(boot);
     snprintf(reading, sizeof(reading), "%s %" PRId64 " %" PRId64, boot[0] ? boot : "-", server,
-             (mono_before + mono_after) / 2);
+             lc->mono_us);
     if (meta_put_int(s, META_OFFSET, r->clock_offset_ms) != STORE_OK ||
         store_meta_set(s, STORE_META_CLOCK_LEDGER, reading) != STORE_OK) {
         snprintf(why, cap, "cannot record the ledger's clock in the database");
@@ -931,6 +941,101 @@ int sync_copy(struct pg *pg, struct store *s, enum sync_copy_for purpose, char *
     return result;
 }
 
+/* ---- retention --------------------------------------------------------------------------- */
+
+/* Retention after a successful sync: what the ledger holds and is old enough goes from here
+ * (docs/privacy.md). Old by the ledger's clock, never the kiosk's: a kiosk at 2099 would
+ * otherwise purge everything. While the two clocks disagree beyond clock_warn_s nothing goes,
+ * as the events' own times were written by the doubted clock; and a cutoff inside the credit
+ * year the ledger's clock is in would take attendance that year's credits are counted from. */
+static void retain(const struct sync_options *o, struct store *s, const struct ledger_clock *lc,
+                   struct sync_report *r)
+{
+    if (o->keep_synced_days <= 0)
+        return;
+    int64_t limit_ms = (int64_t)o->clock_warn_s * 1000;
+    if (r->clock_offset_ms > limit_ms || r->clock_offset_ms < -limit_ms) {
+        r->purge = SYNC_PURGE_CLOCK;
+        return;
+    }
+    int64_t now = lc->server_us + (clock_monotonic_us() - lc->mono_us);
+    civil_day today, first;
+    int minutes, seconds;
+    zone_utc_to_local(now, &today, &minutes, &seconds);
+    first = rules_credit_year_first(o->credit_year_first, today);
+    if (zone_local_to_utc(first, 0, &r->year_first_us) != ZONE_OK)
+        r->year_first_us = ((int64_t)first - 1) * US_PER_DAY; /* a day early: the safe side */
+    r->purge_before_us = now - (int64_t)o->keep_synced_days * US_PER_DAY;
+    if (r->purge_before_us > r->year_first_us) {
+        r->purge = SYNC_PURGE_THIS_YEAR;
+        return;
+    }
+    r->purge_error = store_purge(s, r->acked_seq, r->purge_before_us, &r->purged);
+    r->purge = r->purge_error == STORE_OK ? SYNC_PURGE_RAN : SYNC_PURGE_FAILED;
+}
+
+/* "72 years", "3 days", "90 s": how far apart the clocks are, in its largest unit. */
+static void duration_text(int64_t ms, char *out, size_t cap)
+{
+    static const struct {
+        int64_t s;
+        const char *one, *many;
+    } units[] = {{31557600, "year", "years"},
+                 {86400, "day", "days"},
+                 {3600, "hour", "hours"},
+                 {60, "minute", "minutes"}};
+    int64_t sec = (ms < 0 ? -ms : ms) / 1000;
+    for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+        if (sec >= units[i].s) {
+            int64_t n = sec / units[i].s;
+            snprintf(out, cap, "%" PRId64 " %s", n, n == 1 ? units[i].one : units[i].many);
+            return;
+        }
+    }
+    snprintf(out, cap, "%" PRId64 " s", sec);
+}
+
+void sync_purge_text(const struct sync_report *r, const struct sync_options *o, char *out,
+                     size_t cap)
+{
+    char apart[32], year[CIVIL_DATE_LEN];
+    civil_day day;
+    int minutes, seconds;
+    out[0] = '\0';
+    switch (r->purge) {
+    case SYNC_PURGE_OFF:
+        break;
+    case SYNC_PURGE_RAN:
+        if (r->purged)
+            snprintf(out, cap,
+                     "purged %" PRId64 " synced events older than %d days here (the ledger keeps "
+                     "them)",
+                     r->purged, o->keep_synced_days);
+        break;
+    case SYNC_PURGE_CLOCK:
+        duration_text(r->clock_offset_ms, apart, sizeof(apart));
+        snprintf(out, cap,
+                 "nothing was purged here: this kiosk's clock is %s %s the ledger's, more than "
+                 "[sync] clock_warn_s (%d s) allows, so which events are old cannot be told; put "
+                 "the clock right (cpd-admin doctor) and the next sync purges",
+                 apart, r->clock_offset_ms < 0 ? "ahead of" : "behind", o->clock_warn_s);
+        break;
+    case SYNC_PURGE_THIS_YEAR:
+        zone_utc_to_local(r->year_first_us, &day, &minutes, &seconds);
+        civil_format_date(day, year);
+        snprintf(out, cap,
+                 "nothing was purged here: keeping synced events for %d days would delete "
+                 "attendance of the credit year that began on %s (by the ledger's clock), which "
+                 "this year's credits are counted from; keep_synced_days must reach back past it",
+                 o->keep_synced_days, year);
+        break;
+    case SYNC_PURGE_FAILED:
+        snprintf(out, cap, "nothing was purged here: the local database failed: %s",
+                 cpd_strerror(r->purge_error));
+        break;
+    }
+}
+
 /* ---- the whole sync ---------------------------------------------------------------------- */
 
 int sync_connect(const struct sync_options *c, struct pg **pg, char *why, size_t cap)
@@ -961,13 +1066,14 @@ int sync_run(const struct sync_options *o, struct store *s, sync_progress_fn pro
     why[0] = '\0';
     struct pg *pg = NULL;
     struct ledger_status st = {0};
+    struct ledger_clock lc = {0};
     uint8_t pk[CRYPTO_SIGN_PK_BYTES];
     char kiosk[EVENT_KIOSK_MAX];
     int err = sync_connect(o, &pg, why, cap);
     if (err == SYNC_OK)
         err = check_schema(pg, r, why, cap);
     if (err == SYNC_OK)
-        err = clock_offset(pg, s, r, why, cap);
+        err = clock_offset(pg, s, r, &lc, why, cap);
     if (err == SYNC_OK)
         err = ledger_status(pg, &st, why, cap);
     if (err == SYNC_OK && store_signer(s, kiosk, sizeof(kiosk), pk) != STORE_OK)
@@ -985,13 +1091,8 @@ int sync_run(const struct sync_options *o, struct store *s, sync_progress_fn pro
         err = SYNC_ESTORE;
     }
     pg_close(pg);
-    /* Retention: what the ledger now holds and is old enough goes from here (docs/privacy.md).
-     * Its failure does not fail the sync: the events are safe at head office either way. */
-    if (err == SYNC_OK && o->keep_synced_days > 0 &&
-        store_purge(s, r->acked_seq,
-                    clock_wall_us() - (int64_t)o->keep_synced_days * 86400 * INT64_C(1000000),
-                    &r->purged) != STORE_OK)
-        r->purged = 0;
+    if (err == SYNC_OK)
+        retain(o, s, &lc, r);
     int meta = STORE_OK;
     if (err == SYNC_OK) {
         meta = meta_put_int(s, META_SUCCESS, clock_wall_us());

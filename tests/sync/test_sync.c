@@ -26,6 +26,8 @@
 #include "tests/support/pgserver.h"
 #include "sync/sync_pg.h"
 #include "tests/support/testutil.h"
+#include "tests/support/wallshift.h"
+#include "core/base/clock.h"
 #include "core/base/zone.h"
 
 static void test_round_trip(void **state)
@@ -760,6 +762,126 @@ static void test_synced_old_events_are_purged_here(void **state)
     kiosk_close(&k);
 }
 
+static int64_t count_of(struct tkiosk *k, const char *table)
+{
+    int64_t n = -1;
+    assert_int_equal(store_count(k->store, table, &n), STORE_OK);
+    return n;
+}
+
+#define GARETH "04-3B-19-D2-6A-71-81"
+
+/* The issue's kiosk: its clock at 2099 syncs with a ledger that knows the time. The sync
+ * succeeds and pushes; the purge, which by 2099's reckoning would take 8 of its 9 events and
+ * every attendance row (and rebuild could not bring Gareth's CPI session back), takes nothing
+ * and says why. Put right, the next sync purges by the ledger's clock. */
+static void test_a_kiosk_clock_at_2099_purges_nothing(void **state)
+{
+    (void)state;
+    struct tkiosk k;
+    kiosk_open(&k, "clock-2099");
+    must_sync(&k, NULL); /* the roster */
+    tap_at(&k, GARETH, "2023-09-13 15:10", TAP_SIGNED_IN);
+    tap_at(&k, GARETH, "2023-09-13 18:15", TAP_SIGNED_OUT);
+    add_events(&k, 7);
+    k.cfg.sync.keep_synced_days = 730; /* kiosk.ini's default */
+    assert_int_equal(count_of(&k, "events"), 9);
+    assert_int_equal(count_of(&k, "attendance"), 1);
+    wallshift_set(test_at("2099-01-24 15:10") - clock_wall_us());
+    struct sync_report r;
+    char why[512], text[512];
+    int err = sync_now(&k, &r, why, sizeof(why));
+    wallshift_set(0);
+    if (err != SYNC_OK)
+        fail_msg("sync at 2099: %s: %s", cpd_strerror(err), why);
+    assert_int_equal(r.pushed, 9);
+    assert_true(r.clock_offset_ms < -INT64_C(60) * 365 * 86400 * 1000);
+    assert_int_equal(count_of(&k, "events"), 9);
+    assert_int_equal(count_of(&k, "attendance"), 1);
+    assert_int_equal(r.purged, 0);
+    assert_int_equal(r.purge, SYNC_PURGE_CLOCK);
+    sync_purge_text(&r, &k.cfg.sync, text, sizeof(text));
+    if (!strstr(text, "nothing was purged here: this kiosk's clock is ") ||
+        !strstr(text, " years ahead of the ledger's") || !strstr(text, "clock_warn_s (60 s)"))
+        fail_msg("said: %s", text);
+    /* The clock put right: 2023's events are older than 730 days by the ledger's clock too. */
+    must_sync(&k, &r);
+    assert_int_equal(r.purge, SYNC_PURGE_RAN);
+    assert_int_equal(r.purged, 8);
+    assert_int_equal(count_of(&k, "attendance"), 0);
+    sync_purge_text(&r, &k.cfg.sync, text, sizeof(text));
+    assert_string_equal(text, "purged 8 synced events older than 730 days here (the ledger "
+                              "keeps them)");
+    kiosk_close(&k);
+}
+
+/* A session of the kiosk's own on day (15:30–17:00) and Gareth's attendance at it. */
+static void attend_on(struct tkiosk *k, civil_day day, struct session *x)
+{
+    struct course_row c = {.code = "retention-now",
+                           .title = "Behaviour that challenges",
+                           .delivery = DELIVERY_FACE_TO_FACE,
+                           .kind = KIND_SINGLE,
+                           .credits_q = 6};
+    int64_t course_id = 0, id = 0;
+    assert_int_equal(store_course_upsert(k->store, &c, &course_id), STORE_OK);
+    *x = (struct session){.code = "retention-now", .date = day, .start_min = 930, .end_min = 1020};
+    assert_int_equal(zone_local_to_utc(day, x->start_min, &x->start_us), ZONE_OK);
+    assert_int_equal(zone_local_to_utc(day, x->end_min, &x->end_us), ZONE_OK);
+    assert_int_equal(store_session_upsert(k->store, course_id, x, &id), STORE_OK);
+    x->id = id;
+    char date[CIVIL_DATE_LEN], when[32];
+    civil_format_date(day, date);
+    snprintf(when, sizeof(when), "%s 15:35", date);
+    tap_at(k, GARETH, when, TAP_SIGNED_IN);
+    snprintf(when, sizeof(when), "%s 17:00", date);
+    tap_at(k, GARETH, when, TAP_SIGNED_OUT);
+}
+
+/* Attendance of the credit year the ledger's clock is in stays, however short keep_synced_days
+ * is made (kiosk.ini allows no less than 400; the sync refuses even so). */
+static void test_a_purge_into_this_credit_year_is_refused(void **state)
+{
+    (void)state;
+    struct tkiosk k;
+    kiosk_open(&k, "this-year");
+    must_sync(&k, NULL); /* the roster */
+    civil_day today;
+    int minutes, seconds;
+    zone_utc_to_local(clock_wall_us(), &today, &minutes, &seconds);
+    /* The credit year began ten days ago ([terms] year_start's day and month); Gareth came
+     * to a session five days ago. */
+    k.cfg.sync.credit_year_first = today - 10;
+    struct session x;
+    attend_on(&k, today - 5, &x);
+    struct person gareth;
+    struct attendance row;
+    assert_int_equal(store_person_by_staff_no(k.store, "BIT0004", &gareth), STORE_OK);
+    assert_int_equal(store_attendance_get(k.store, gareth.id, x.id, &row), STORE_OK);
+    k.cfg.sync.keep_synced_days = 2;
+    struct sync_report r;
+    must_sync(&k, &r);
+    assert_int_equal(store_attendance_get(k.store, gareth.id, x.id, &row), STORE_OK);
+    assert_int_equal(count_of(&k, "events"), 2);
+    assert_int_equal(r.purged, 0);
+    assert_int_equal(r.purge, SYNC_PURGE_THIS_YEAR);
+    char text[512], date[CIVIL_DATE_LEN], expected[64];
+    sync_purge_text(&r, &k.cfg.sync, text, sizeof(text));
+    civil_format_date(today - 10, date);
+    snprintf(expected, sizeof(expected), "the credit year that began on %s", date);
+    if (!strstr(text, "nothing was purged here: keeping synced events for 2 days") ||
+        !strstr(text, expected))
+        fail_msg("said: %s", text);
+    /* Had the year begun after that session, the same purge would go ahead, attendance and
+     * all: the refusal was the year's. */
+    k.cfg.sync.credit_year_first = today - 1;
+    must_sync(&k, &r);
+    assert_int_equal(r.purge, SYNC_PURGE_RAN);
+    assert_int_equal(r.purged, 1);
+    assert_int_equal(store_attendance_get(k.store, gareth.id, x.id, &row), STORE_ENOTFOUND);
+    kiosk_close(&k);
+}
+
 /* An evaluation reaches the ledger and head office's report of it is the kiosk's (schema 6);
  * one whose score is not 1–5 is refused there even with the kiosk's own signature. */
 static void test_evaluations_reach_the_ledger(void **state)
@@ -902,6 +1024,8 @@ int main(void)
         cmocka_unit_test(test_an_anchor_reaches_the_ledger),
         cmocka_unit_test(test_evaluations_reach_the_ledger),
         cmocka_unit_test(test_synced_old_events_are_purged_here),
+        cmocka_unit_test(test_a_kiosk_clock_at_2099_purges_nothing),
+        cmocka_unit_test(test_a_purge_into_this_credit_year_is_refused),
         cmocka_unit_test(test_a_roster_as_the_whole_record_on_the_ledger),
     };
     return cmocka_run_group_tests(tests, ledgerfix_setup, ledgerfix_teardown);
