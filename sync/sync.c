@@ -123,6 +123,14 @@ static int meta_put_int(struct store *s, const char *key, int64_t value)
     return store_meta_set(s, key, v);
 }
 
+/* A failure of the local store, said once with the store's own reason ("disk is full", "disk
+ * I/O error") after what the sync was doing: the caller's code says only that it was local. */
+static int store_failed(int store_err, const char *doing, char *why, size_t cap)
+{
+    snprintf(why, cap, "%s: %s", doing, cpd_strerror(store_err));
+    return SYNC_ESTORE;
+}
+
 int sync_state_read(struct store *s, struct sync_state *out)
 {
     memset(out, 0, sizeof(*out));
@@ -199,12 +207,11 @@ static int clock_offset(struct pg *pg, struct store *s, struct sync_report *r,
     clock_boot_id(boot);
     snprintf(reading, sizeof(reading), "%s %" PRId64 " %" PRId64, boot[0] ? boot : "-", server,
              lc->mono_us);
-    if (meta_put_int(s, META_OFFSET, r->clock_offset_ms) != STORE_OK ||
-        store_meta_set(s, STORE_META_CLOCK_LEDGER, reading) != STORE_OK) {
-        snprintf(why, cap, "cannot record the ledger's clock in the database");
-        return SYNC_ESTORE;
-    }
-    return SYNC_OK;
+    int stored = meta_put_int(s, META_OFFSET, r->clock_offset_ms);
+    if (stored == STORE_OK)
+        stored = store_meta_set(s, STORE_META_CLOCK_LEDGER, reading);
+    return stored == STORE_OK ? SYNC_OK
+                              : store_failed(stored, "recording the ledger's clock", why, cap);
 }
 
 /* ---- push -------------------------------------------------------------------------------- */
@@ -363,8 +370,9 @@ static int continues_from(struct store *s, const struct event *next, char *why, 
 {
     int64_t seq = 0;
     uint8_t tip[CRYPTO_HASH_BYTES];
-    if (store_chain_tip(s, &seq, tip) != STORE_OK)
-        return SYNC_ESTORE;
+    int stored = store_chain_tip(s, &seq, tip);
+    if (stored != STORE_OK)
+        return store_failed(stored, "reading this kiosk's chain tip", why, cap);
     if (seq > 0 && memcmp(next->prev_hash, tip, CRYPTO_HASH_BYTES) != 0) {
         diverged(why, cap, seq, next->prev_hash, tip);
         return SYNC_EDIVERGED;
@@ -418,8 +426,9 @@ static int heal(struct pg *pg, struct store *s, const char *kiosk, const uint8_t
     int err = read_own_keys(pg, &keys, why, cap);
     if (err != SYNC_OK)
         return err;
-    if (store_begin(s) != STORE_OK)
-        return SYNC_ESTORE;
+    int stored = store_begin(s);
+    if (stored != STORE_OK)
+        return store_failed(stored, "taking back this kiosk's events", why, cap);
     for (int64_t next = from; err == SYNC_OK && next <= to;) {
         char after[24], page[16];
         snprintf(after, sizeof(after), "%" PRId64, next - 1);
@@ -457,8 +466,10 @@ static int heal(struct pg *pg, struct store *s, const char *kiosk, const uint8_t
         }
         pg_clear(res);
     }
+    if (err == SYNC_OK && (stored = store_commit(s)) == STORE_OK)
+        return SYNC_OK;
     if (err == SYNC_OK)
-        return store_commit(s) == STORE_OK ? SYNC_OK : SYNC_ESTORE;
+        err = store_failed(stored, "taking back this kiosk's events", why, cap);
     store_rollback(s);
     r->healed = 0;
     return err;
@@ -481,8 +492,9 @@ static int reconcile(struct pg *pg, struct store *s, const struct ledger_status 
     }
     int64_t local_seq = 0;
     uint8_t local_hash[CRYPTO_HASH_BYTES];
-    if (store_chain_tip(s, &local_seq, local_hash) != STORE_OK)
-        return SYNC_ESTORE;
+    int stored = store_chain_tip(s, &local_seq, local_hash);
+    if (stored != STORE_OK)
+        return store_failed(stored, "reading this kiosk's chain tip", why, cap);
     if (st->last_seq < store_purged_below(s) - 1) {
         /* It had these once: the purge only takes what the ledger acknowledged. */
         snprintf(why, cap,
@@ -495,8 +507,8 @@ static int reconcile(struct pg *pg, struct store *s, const struct ledger_status 
     }
     if (st->last_seq > 0 && st->last_seq <= local_seq) {
         struct event e;
-        if (local_event(s, st->last_seq, &e) != STORE_OK)
-            return SYNC_ESTORE;
+        if ((stored = local_event(s, st->last_seq, &e)) != STORE_OK)
+            return store_failed(stored, "reading the event the ledger ends with", why, cap);
         if (memcmp(e.hash, st->last_hash, CRYPTO_HASH_BYTES) != 0) {
             diverged(why, cap, st->last_seq, st->last_hash, e.hash);
             return SYNC_EDIVERGED;
@@ -511,10 +523,8 @@ static int reconcile(struct pg *pg, struct store *s, const struct ledger_status 
         meta = store_meta_get(s, META_LEDGER, known, sizeof(known));
         meta = meta == STORE_ENOTFOUND ? STORE_OK : meta;
     }
-    if (meta != STORE_OK) {
-        snprintf(why, cap, "cannot read what the ledger acknowledged: %s", cpd_strerror(meta));
-        return SYNC_ESTORE;
-    }
+    if (meta != STORE_OK)
+        return store_failed(meta, "reading what the ledger acknowledged", why, cap);
     bool same_ledger = known[0] == '\0' || strcmp(known, st->identity) == 0;
     if (same_ledger && st->last_seq < acked) {
         r->resent_from = st->last_seq + 1;
@@ -532,14 +542,20 @@ static int push(struct pg *pg, struct store *s, const struct ledger_status *st, 
     int err = SYNC_OK;
     uint8_t tip_hash[CRYPTO_HASH_BYTES];
     /* The newest seq, not the number of rows: after a retention purge they differ. */
-    if (store_chain_tip(s, &total, tip_hash) != STORE_OK)
-        err = SYNC_ESTORE;
+    int stored = store_chain_tip(s, &total, tip_hash);
+    if (stored != STORE_OK)
+        err = store_failed(stored, "reading this kiosk's chain tip", why, cap);
     while (err == SYNC_OK && acked < total) {
         b.n = 0;
         memset(b.len, 0, sizeof(b.len)); /* the buffers are reused, not their text */
         int rc = store_events_each(s, acked + 1, collect, &b);
-        if (b.err || (rc != STORE_OK && rc != CPD_STOP)) {
-            err = SYNC_ESTORE;
+        if (b.err) {
+            snprintf(why, cap, "out of memory for a batch of %d events", b.limit);
+            err = b.err;
+            break;
+        }
+        if (rc != STORE_OK && rc != CPD_STOP) {
+            err = store_failed(rc, "reading the events to push", why, cap);
             break;
         }
         if (b.n == 0)
@@ -557,8 +573,9 @@ static int push(struct pg *pg, struct store *s, const struct ledger_status *st, 
     /* Once, not per batch (each local write is an fsync): the ledger's own record is what the
      * next push starts from; this copy feeds the "events waiting" on screen and tells the next
      * sync whether the ledger lost what it had acknowledged. */
-    if (meta_put_int(s, META_ACKED, acked) != STORE_OK && err == SYNC_OK)
-        err = SYNC_ESTORE;
+    stored = meta_put_int(s, META_ACKED, acked);
+    if (stored != STORE_OK && err == SYNC_OK)
+        err = store_failed(stored, "recording what the ledger acknowledged", why, cap);
     r->pushed = acked - start;
     r->acked_seq = acked;
     r->waiting = total > acked ? total - acked : 0;
@@ -823,10 +840,8 @@ static int sync_pull(struct pg *pg, struct store *s, const char *identity, struc
     pg_exec(pg, err == PG_OK ? "COMMIT" : "ROLLBACK", 0, NULL, NULL, why, err == PG_OK ? cap : 0);
     if (result == SYNC_OK) {
         int store_err = apply(s, res, false, identity, upto);
-        if (store_err != STORE_OK) {
-            snprintf(why, cap, "applying what the ledger sent: %s", cpd_strerror(store_err));
-            result = SYNC_ESTORE;
-        }
+        if (store_err != STORE_OK)
+            result = store_failed(store_err, "applying what the ledger sent", why, cap);
         for (int k = 0; k < PULL_KINDS; k++)
             r->pulled[k] = pg_rows(res[k]);
     }
@@ -929,11 +944,8 @@ int sync_copy(struct pg *pg, struct store *s, enum sync_copy_for purpose, char *
     }
     if (result == SYNC_OK && store_err == STORE_OK && events_too)
         store_err = store_copy_events(s, list, (size_t)pg_rows(events));
-    if (store_err != STORE_OK) {
-        snprintf(why, cap, "copying the ledger into the report's store: %s",
-                 cpd_strerror(store_err));
-        result = SYNC_ESTORE;
-    }
+    if (store_err != STORE_OK)
+        result = store_failed(store_err, "copying the ledger into the report's store", why, cap);
     free(list);
     for (int k = 0; k < PULL_KINDS; k++)
         pg_clear(res[k]);
@@ -1076,8 +1088,9 @@ int sync_run(const struct sync_options *o, struct store *s, sync_progress_fn pro
         err = clock_offset(pg, s, r, &lc, why, cap);
     if (err == SYNC_OK)
         err = ledger_status(pg, &st, why, cap);
-    if (err == SYNC_OK && store_signer(s, kiosk, sizeof(kiosk), pk) != STORE_OK)
-        err = SYNC_ESTORE;
+    int stored = err == SYNC_OK ? store_signer(s, kiosk, sizeof(kiosk), pk) : STORE_OK;
+    if (stored != STORE_OK)
+        err = store_failed(stored, "this kiosk's signing key", why, cap);
     if (err == SYNC_OK)
         err = reconcile(pg, s, &st, kiosk, pk, r, why, cap);
     if (err == SYNC_OK)
@@ -1086,10 +1099,8 @@ int sync_run(const struct sync_options *o, struct store *s, sync_progress_fn pro
         err = sync_pull(pg, s, st.identity, r, why, cap);
     /* Events taken back before the roster and programme arrived (a new disk) changed no
      * attendance then: fold them in now that the people and sessions are known. */
-    if (err == SYNC_OK && r->healed > 0 && store_rebuild_projections(s) != STORE_OK) {
-        snprintf(why, cap, "cannot rebuild attendance from the events taken back");
-        err = SYNC_ESTORE;
-    }
+    if (err == SYNC_OK && r->healed > 0 && (stored = store_rebuild_projections(s)) != STORE_OK)
+        err = store_failed(stored, "rebuilding attendance from the events taken back", why, cap);
     pg_close(pg);
     if (err == SYNC_OK)
         retain(o, s, &lc, r);
@@ -1105,9 +1116,7 @@ int sync_run(const struct sync_options *o, struct store *s, sync_progress_fn pro
         utf8_copy(shown, sizeof(shown), line);
         meta = store_meta_set(s, META_ERROR, shown);
     }
-    if (meta != STORE_OK && err == SYNC_OK) {
-        snprintf(why, cap, "recording the sync locally: %s", cpd_strerror(meta));
-        err = SYNC_ESTORE;
-    }
+    if (meta != STORE_OK && err == SYNC_OK)
+        err = store_failed(meta, "recording the sync locally", why, cap);
     return err;
 }

@@ -24,6 +24,7 @@
 #include "core/services/evaluation.h"
 #include "tests/support/ledgerfix.h"
 #include "tests/support/pgserver.h"
+#include "tests/support/powercut_vfs.h"
 #include "sync/sync_pg.h"
 #include "tests/support/testutil.h"
 #include "tests/support/wallshift.h"
@@ -950,7 +951,7 @@ static void collect_line(void *ctx, const char *line)
 }
 
 /* Head office's roster as the whole record: a person it no longer has becomes a leaver in the
- * ledger (inactive, kept), and every kiosk refuses their badge after its next sync. Last: it
+ * ledger (inactive, kept), and every kiosk refuses their badge after its next sync. Late: it
  * changes the roster the other tests pull. */
 static void test_a_roster_as_the_whole_record_on_the_ledger(void **state)
 {
@@ -1008,6 +1009,56 @@ static void test_a_roster_as_the_whole_record_on_the_ledger(void **state)
     kiosk_close(&k);
 }
 
+/* Every write of this process's SQLite can be failed from here on (tests/support/powercut_vfs.h,
+ * single-threaded): installed for the last test only. */
+static int setup_faulty_disk(void **state)
+{
+    (void)state;
+    return powercut_vfs_install() == 0 ? 0 : -1;
+}
+
+static int occurrences(const char *text, const char *word)
+{
+    int n = 0;
+    for (const char *at = strstr(text, word); at; at = strstr(at + 1, word))
+        n++;
+    return n;
+}
+
+/* The disk fills at each write a sync makes in turn (the clock's record, the acknowledgement,
+ * the pull, the sync's own record): each time the sync fails saying the disk is full, once, as
+ * the store said it — never only "the local database failed" — and with space back the next
+ * sync goes through and nothing was lost or sent twice. */
+static void test_a_full_disk_during_a_sync_is_said(void **state)
+{
+    (void)state;
+    struct tkiosk k;
+    kiosk_open(&k, "full-disk");
+    add_events(&k, 3);
+    const char *full = cpd_strerror(STORE_EFULL);
+    int failed = 0, err = SYNC_ESTORE;
+    struct sync_report r;
+    char why[512], line[1024];
+    for (int after = 0; after < 500 && err != SYNC_OK; after++) {
+        powercut_vfs_fail_writes(after, -1);
+        err = sync_now(&k, &r, why, sizeof(why));
+        powercut_vfs_fail_writes(0, 0);
+        if (err == SYNC_OK)
+            break;
+        failed++;
+        snprintf(line, sizeof(line), "%s: %s", cpd_strerror(err), why); /* cpd-admin's line */
+        if (err != SYNC_ESTORE || occurrences(line, full) != 1)
+            fail_msg("a full disk after %d writes said: %s", after, line);
+    }
+    assert_int_equal(err, SYNC_OK);
+    assert_true(failed >= 4); /* the clock, the acknowledgement, the pull, the sync's record */
+    assert_true(powercut_vfs_faults() > 0);
+    must_sync(&k, &r);
+    assert_int_equal(r.acked_seq, 3);
+    assert_int_equal(ledger_events("full-disk"), 3);
+    kiosk_close(&k);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1027,6 +1078,7 @@ int main(void)
         cmocka_unit_test(test_a_kiosk_clock_at_2099_purges_nothing),
         cmocka_unit_test(test_a_purge_into_this_credit_year_is_refused),
         cmocka_unit_test(test_a_roster_as_the_whole_record_on_the_ledger),
+        cmocka_unit_test_setup(test_a_full_disk_during_a_sync_is_said, setup_faulty_disk),
     };
     return cmocka_run_group_tests(tests, ledgerfix_setup, ledgerfix_teardown);
 }
