@@ -1009,6 +1009,235 @@ static void test_a_roster_as_the_whole_record_on_the_ledger(void **state)
     kiosk_close(&k);
 }
 
+/* A kiosk restored from a backup taken after its first `kept` events: the ledger holds `lost`
+ * more, which its next sync takes back. full (may be NULL) gets a copy of the store from
+ * before the restore. */
+static void restored_kiosk(struct tkiosk *k, const char *id, int kept, int lost, char *full,
+                           size_t cap)
+{
+    char backup[300];
+    kiosk_open(k, id);
+    must_sync(k, NULL); /* the roster, in the backup too */
+    add_events(k, kept);
+    must_sync(k, NULL);
+    snprintf(backup, sizeof(backup), "%s/backup.db", k->dir);
+    store_close(k->store);
+    kiosk_copy_file(k->cfg.kiosk.database, backup);
+    kiosk_reopen(k);
+    add_events(k, lost);
+    must_sync(k, NULL);
+    store_close(k->store);
+    if (full) {
+        snprintf(full, cap, "%s/full.db", k->dir);
+        kiosk_copy_file(k->cfg.kiosk.database, full);
+    }
+    kiosk_copy_file(backup, k->cfg.kiosk.database);
+    kiosk_reopen(k);
+}
+
+/* A sync on a connection of its own (as the kiosk's sync thread has), against a ledger whose
+ * events table the owner holds locked: the heal's first fetch waits for it. */
+struct stalled_sync {
+    struct tkiosk *k;
+    struct pg *owner;
+    pthread_t thread;
+    int err;
+    struct sync_report r;
+    char why[1024];
+};
+
+static void *stalled_sync_run(void *arg)
+{
+    struct stalled_sync *t = arg;
+    struct store *mine = NULL;
+    t->err = store_open(t->k->cfg.kiosk.database, &mine, t->why, sizeof(t->why)) == STORE_OK &&
+                     store_set_signer(mine, t->k->id, t->k->keys.sign_sk) == STORE_OK
+                 ? sync_run(&t->k->cfg.sync, mine, NULL, NULL, &t->r, t->why, sizeof(t->why))
+                 : SYNC_ESTORE;
+    store_close(mine);
+    return NULL;
+}
+
+/* Sessions waiting for a lock on cpd.events (the owner's own lock is granted). */
+static int waiting_on_events(struct pg *owner)
+{
+    struct pg_result *res = NULL;
+    char why[512];
+    int n = -1;
+    if (pg_exec(owner,
+                "SELECT count(*) FROM pg_locks WHERE NOT granted"
+                " AND relation = 'cpd.events'::regclass",
+                0, NULL, &res, why, sizeof(why)) == PG_OK)
+        n = atoi(pg_value(res, 0, 0));
+    pg_clear(res);
+    return n;
+}
+
+/* Locks the ledger's events, starts the sync, and returns once it waits on the lock (false
+ * when it never came to, within 20 s). */
+static bool stall_a_sync(struct stalled_sync *t, struct tkiosk *k)
+{
+    char why[512];
+    memset(t, 0, sizeof(*t));
+    t->k = k;
+    assert_int_equal(connect_as(server.conninfo, server.password, &t->owner, why, sizeof(why)),
+                     SYNC_OK);
+    assert_int_equal(pg_exec(t->owner, "BEGIN", 0, NULL, NULL, why, sizeof(why)), PG_OK);
+    assert_int_equal(pg_exec(t->owner, "LOCK TABLE cpd.events IN ACCESS EXCLUSIVE MODE", 0, NULL,
+                             NULL, why, sizeof(why)),
+                     PG_OK);
+    assert_int_equal(pthread_create(&t->thread, NULL, stalled_sync_run, t), 0);
+    for (int i = 0; i < 2000; i++) {
+        if (waiting_on_events(t->owner) > 0)
+            return true;
+        usleep(10000);
+    }
+    return false;
+}
+
+/* Ends the stall once it has lasted at least min_us, and waits for the sync to finish. */
+static void end_the_stall(struct stalled_sync *t, int64_t since_us, int64_t min_us)
+{
+    char why[512];
+    int64_t left = since_us + min_us - clock_monotonic_us();
+    if (left > 0)
+        usleep((useconds_t)left);
+    pg_exec(t->owner, "ROLLBACK", 0, NULL, NULL, why, sizeof(why));
+    pthread_join(t->thread, NULL);
+    pg_close(t->owner);
+}
+
+/* A restored kiosk heals against a ledger that stalls for 3 s; a tap on the kiosk's own
+ * connection meanwhile is recorded at once — the heal holds no local lock while it waits on
+ * the ledger. The tap took the seq the ledger's next event has: the heal sees the chain moved
+ * and stops, saying so; nothing is overwritten, the tap is kept, the chain verifies. */
+static void test_a_tap_during_a_stalled_heal_waits_for_nothing(void **state)
+{
+    (void)state;
+    struct tkiosk k;
+    restored_kiosk(&k, "tap-in-heal", 5, 450, NULL, 0);
+    struct stalled_sync t;
+    int64_t stalled_at = clock_monotonic_us();
+    bool stalled = stall_a_sync(&t, &k);
+    struct tapflow flow = {k.store, &k.cfg.rules, k.keys.site, "synced", NULL};
+    struct tap_result *tr = calloc(1, sizeof(*tr));
+    struct uid uid;
+    uid_parse(GARETH, UID_TEXT_AUTO, UID_ORDER_MSB_FIRST, &uid);
+    int64_t at = test_at("2023-09-13 15:10");
+    int64_t start = clock_monotonic_us();
+    int tapped = stalled ? tapflow_tap(&flow, &uid, at, at, 0, tr) : STORE_EINTERNAL;
+    int64_t took_us = clock_monotonic_us() - start;
+    bool still_stalled = waiting_on_events(t.owner) > 0;
+    end_the_stall(&t, stalled_at, 3000000);
+    assert_true(stalled);
+    if (tapped != STORE_OK || took_us > 200000)
+        fail_msg("the tap during the heal: %s after %lld ms", cpd_strerror(tapped),
+                 (long long)(took_us / 1000));
+    assert_true(still_stalled); /* the tap was during the stall */
+    assert_int_equal(tr->decision.outcome, TAP_SIGNED_IN);
+    tapflow_result_free(tr);
+    free(tr);
+    assert_int_equal(t.err, SYNC_EDIVERGED);
+    if (!strstr(t.why, "seq 6: while this kiosk was taking back seqs 6–455 from the ledger, "
+                       "another event (a tap?) was recorded here as seq 6") ||
+        !strstr(t.why, "none was taken back"))
+        fail_msg("said: %s", t.why);
+    assert_int_equal(t.r.healed, 0);
+    struct store_verify_report v;
+    assert_int_equal(store_verify(k.store, k.keys.sign_pk, &v), STORE_OK);
+    assert_int_equal(v.events, 6);
+    assert_int_equal(v.first_bad_seq, 0);
+    assert_int_equal(ledger_events("tap-in-heal"), 455);
+    /* The next sync stops too, naming the seq where the chains part. */
+    char why[512];
+    assert_int_equal(sync_now(&k, NULL, why, sizeof(why)), SYNC_EDIVERGED);
+    assert_non_null(strstr(why, "seq 6: "));
+    kiosk_close(&k);
+}
+
+/* What another sync would write: the ledger's events first..last, as the store held them
+ * before the restore (full), taken back on the kiosk's own connection. */
+static int take_back(struct tkiosk *k, const char *full, int64_t first, int64_t last)
+{
+    struct store *before = NULL;
+    char why[512];
+    int err = store_open_readonly(full, &before, why, sizeof(why));
+    for (int64_t seq = first; seq <= last && err == STORE_OK; seq++) {
+        struct event e;
+        err = store_event_at(before, seq, &e);
+        if (err == STORE_OK)
+            err = store_adopt_event(k->store, &e, k->keys.sign_pk);
+    }
+    store_close(before);
+    return err;
+}
+
+/* Another sync took back the first events of the heal while it waited on the ledger (as the
+ * kiosk's sync and cpd-admin's nightly one might): they are the ledger's own, so the heal
+ * skips them and takes back the rest, batch by batch. */
+static void test_a_heal_skips_what_another_sync_took_back(void **state)
+{
+    (void)state;
+    struct tkiosk k;
+    char full[300];
+    restored_kiosk(&k, "heal-twice", 5, 450, full, sizeof(full));
+    struct stalled_sync t;
+    bool stalled = stall_a_sync(&t, &k);
+    int adopted = stalled ? take_back(&k, full, 6, 10) : STORE_EINTERNAL;
+    end_the_stall(&t, clock_monotonic_us(), 0);
+    assert_true(stalled);
+    assert_int_equal(adopted, STORE_OK);
+    if (t.err != SYNC_OK)
+        fail_msg("the heal: %s: %s", cpd_strerror(t.err), t.why);
+    assert_int_equal(t.r.healed, 445);
+    struct store_verify_report v;
+    assert_int_equal(store_verify(k.store, k.keys.sign_pk, &v), STORE_OK);
+    assert_int_equal(v.events, 455);
+    assert_int_equal(v.first_bad_seq, 0);
+    add_events(&k, 1);
+    struct sync_report r;
+    must_sync(&k, &r);
+    assert_int_equal(r.pushed, 1);
+    assert_int_equal(ledger_events("heal-twice"), 456);
+    kiosk_close(&k);
+}
+
+/* Part of the heal done (here by another sync), then a tap: the heal skips what matches the
+ * ledger and stops where the tap took the ledger's next seq, naming it and what was taken
+ * back; everything written stays and verifies. */
+static void test_a_tap_after_part_of_a_heal_stops_it_there(void **state)
+{
+    (void)state;
+    struct tkiosk k;
+    char full[300];
+    restored_kiosk(&k, "tap-mid-heal", 5, 450, full, sizeof(full));
+    struct stalled_sync t;
+    bool stalled = stall_a_sync(&t, &k);
+    int adopted = stalled ? take_back(&k, full, 6, 10) : STORE_EINTERNAL;
+    struct tapflow flow = {k.store, &k.cfg.rules, k.keys.site, "synced", NULL};
+    struct tap_result *tr = calloc(1, sizeof(*tr));
+    struct uid uid;
+    uid_parse(GARETH, UID_TEXT_AUTO, UID_ORDER_MSB_FIRST, &uid);
+    int64_t at = test_at("2023-09-13 15:10");
+    int tapped = adopted == STORE_OK ? tapflow_tap(&flow, &uid, at, at, 0, tr) : adopted;
+    end_the_stall(&t, clock_monotonic_us(), 0);
+    assert_true(stalled);
+    assert_int_equal(tapped, STORE_OK);
+    assert_int_equal(tr->decision.outcome, TAP_SIGNED_IN);
+    tapflow_result_free(tr);
+    free(tr);
+    assert_int_equal(t.err, SYNC_EDIVERGED);
+    if (!strstr(t.why, "seq 11: while this kiosk was taking back seqs 6–455") ||
+        !strstr(t.why, "seqs 6–10 were taken back"))
+        fail_msg("said: %s", t.why);
+    struct store_verify_report v;
+    assert_int_equal(store_verify(k.store, k.keys.sign_pk, &v), STORE_OK);
+    assert_int_equal(v.events, 11);
+    assert_int_equal(v.first_bad_seq, 0);
+    assert_int_equal(ledger_events("tap-mid-heal"), 455);
+    kiosk_close(&k);
+}
+
 /* Every write of this process's SQLite can be failed from here on (tests/support/powercut_vfs.h,
  * single-threaded): installed for the last test only. */
 static int setup_faulty_disk(void **state)
@@ -1077,6 +1306,9 @@ int main(void)
         cmocka_unit_test(test_synced_old_events_are_purged_here),
         cmocka_unit_test(test_a_kiosk_clock_at_2099_purges_nothing),
         cmocka_unit_test(test_a_purge_into_this_credit_year_is_refused),
+        cmocka_unit_test(test_a_tap_during_a_stalled_heal_waits_for_nothing),
+        cmocka_unit_test(test_a_heal_skips_what_another_sync_took_back),
+        cmocka_unit_test(test_a_tap_after_part_of_a_heal_stops_it_there),
         cmocka_unit_test(test_a_roster_as_the_whole_record_on_the_ledger),
         cmocka_unit_test_setup(test_a_full_disk_during_a_sync_is_said, setup_faulty_disk),
     };
