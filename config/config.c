@@ -149,6 +149,7 @@ void config_default(struct config *cfg)
     cfg->sync.connect_timeout_s = 10;
     cfg->sync.clock_warn_s = 60;
     cfg->sync.keep_synced_days = 730;
+    cfg->sync.credit_year_first = cfg->rules.terms.year.first;
     snprintf(cfg->sync.sslmode, sizeof(cfg->sync.sslmode), "verify-full");
     snprintf(cfg->sync.channel_binding, sizeof(cfg->sync.channel_binding), "require");
 }
@@ -698,6 +699,7 @@ int config_load(struct config *cfg, const char *path, config_report_fn report, v
         goto out;
     }
     snprintf(L->cfg.source, sizeof(L->cfg.source), "%s", path);
+    L->cfg.sync.credit_year_first = L->cfg.rules.terms.year.first;
     *cfg = L->cfg;
 out:
     free(L);

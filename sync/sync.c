@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "core/domain/crypto.h"
+#include "core/domain/rules.h"
 #include "core/base/strcopy.h"
 #include "core/base/utf8.h"
 #include "sync/sync_pg.h"
@@ -24,7 +25,9 @@
 #define META_OFFSET  "clock_offset_ms"
 #define META_ERROR   "sync_last_error"
 #define META_LEDGER  "ledger_identity"
-#define HEAL_PAGE    1000
+#define HEAL_PAGE    1000 /* own events fetched from the ledger at a time, into memory */
+#define HEAL_BATCH   200  /* … and written per local transaction: all a tap may wait for */
+#define US_PER_DAY   (INT64_C(86400) * 1000000)
 /* 10000-01-01 00:00 UTC in µs since the epoch. */
 #define LEDGER_TIME_END_US INT64_C(253402300800000000)
 
@@ -121,6 +124,14 @@ static int meta_put_int(struct store *s, const char *key, int64_t value)
     return store_meta_set(s, key, v);
 }
 
+/* A failure of the local store, said once with the store's own reason ("disk is full", "disk
+ * I/O error") after what the sync was doing: the caller's code says only that it was local. */
+static int store_failed(int store_err, const char *doing, char *why, size_t cap)
+{
+    snprintf(why, cap, "%s: %s", doing, cpd_strerror(store_err));
+    return SYNC_ESTORE;
+}
+
 int sync_state_read(struct store *s, struct sync_state *out)
 {
     memset(out, 0, sizeof(*out));
@@ -163,11 +174,17 @@ static int check_schema(struct pg *pg, struct sync_report *r, char *why, size_t 
     return SYNC_OK;
 }
 
-/* The ledger's clock against ours, measured at the middle of one round trip. */
-/* The ledger's clock against ours. The ledger's time, with our monotonic time at that moment,
- * is kept as the evidence the kiosk's clock check trusts most (core/domain/clockcheck.h). */
-static int clock_offset(struct pg *pg, struct store *s, struct sync_report *r, char *why,
-                        size_t cap)
+/* The ledger's time as one sync read it, with our monotonic time at that moment: the ledger's
+ * time later is that plus the monotonic time since, whatever our wall clock says. */
+struct ledger_clock {
+    int64_t server_us, mono_us;
+};
+
+/* The ledger's clock against ours, measured at the middle of one round trip. The ledger's
+ * time, with our monotonic time at that moment, is kept as the evidence the kiosk's clock
+ * check trusts most (core/domain/clockcheck.h); it also times the retention purge. */
+static int clock_offset(struct pg *pg, struct store *s, struct sync_report *r,
+                        struct ledger_clock *lc, char *why, size_t cap)
 {
     struct pg_result *res = NULL;
     int64_t before = clock_wall_us(), mono_before = clock_monotonic_us();
@@ -185,16 +202,17 @@ static int clock_offset(struct pg *pg, struct store *s, struct sync_report *r, c
         return SYNC_EQUERY;
     }
     r->clock_offset_ms = (server - (before + after) / 2) / 1000;
+    lc->server_us = server;
+    lc->mono_us = (mono_before + mono_after) / 2;
     char boot[CLOCK_BOOT_ID_LEN], reading[128];
     clock_boot_id(boot);
     snprintf(reading, sizeof(reading), "%s %" PRId64 " %" PRId64, boot[0] ? boot : "-", server,
-             (mono_before + mono_after) / 2);
-    if (meta_put_int(s, META_OFFSET, r->clock_offset_ms) != STORE_OK ||
-        store_meta_set(s, STORE_META_CLOCK_LEDGER, reading) != STORE_OK) {
-        snprintf(why, cap, "cannot record the ledger's clock in the database");
-        return SYNC_ESTORE;
-    }
-    return SYNC_OK;
+             lc->mono_us);
+    int stored = meta_put_int(s, META_OFFSET, r->clock_offset_ms);
+    if (stored == STORE_OK)
+        stored = store_meta_set(s, STORE_META_CLOCK_LEDGER, reading);
+    return stored == STORE_OK ? SYNC_OK
+                              : store_failed(stored, "recording the ledger's clock", why, cap);
 }
 
 /* ---- push -------------------------------------------------------------------------------- */
@@ -347,21 +365,6 @@ static void diverged(char *why, size_t cap, int64_t seq, const uint8_t *ledger,
              seq, theirs, ours);
 }
 
-/* The ledger's next event must grow from this store's tip: otherwise another store with this
- * kiosk's id wrote the ledger's history from there (a clone). */
-static int continues_from(struct store *s, const struct event *next, char *why, size_t cap)
-{
-    int64_t seq = 0;
-    uint8_t tip[CRYPTO_HASH_BYTES];
-    if (store_chain_tip(s, &seq, tip) != STORE_OK)
-        return SYNC_ESTORE;
-    if (seq > 0 && memcmp(next->prev_hash, tip, CRYPTO_HASH_BYTES) != 0) {
-        diverged(why, cap, seq, next->prev_hash, tip);
-        return SYNC_EDIVERGED;
-    }
-    return SYNC_OK;
-}
-
 /* This kiosk's keys by seq, as the ledger has registered them (cpd.own_keys); the current key
  * when the ledger lists none. */
 struct own_keys {
@@ -397,60 +400,163 @@ static const uint8_t *own_key_for(const struct own_keys *k, int64_t seq, const u
     return current;
 }
 
-/* A kiosk restored from an old backup: the ledger holds its events from..to that the store
- * lost. They are taken back, each checked to continue the local chain and to carry the
- * signature of this kiosk's key for its seq (after a key change, the keys the ledger has
- * registered for it), in one local transaction; the chain then goes on from there. */
-static int heal(struct pg *pg, struct store *s, const char *kiosk, const uint8_t pk[], int64_t from,
-                int64_t to, struct sync_report *r, char *why, size_t cap)
+/* One page of this kiosk's own events from the ledger, seqs next.. (at most HEAL_PAGE, none
+ * past to), into caller-owned page[]; *n how many. Each must be the seq that follows. */
+static int heal_fetch(struct pg *pg, const char *kiosk, int64_t next, int64_t to,
+                      struct event *page, int *n, char *why, size_t cap)
 {
-    struct own_keys keys;
-    int err = read_own_keys(pg, &keys, why, cap);
-    if (err != SYNC_OK)
-        return err;
-    if (store_begin(s) != STORE_OK)
-        return SYNC_ESTORE;
-    for (int64_t next = from; err == SYNC_OK && next <= to;) {
-        char after[24], page[16];
-        snprintf(after, sizeof(after), "%" PRId64, next - 1);
-        snprintf(page, sizeof(page), "%d", HEAL_PAGE);
-        const char *params[2] = {after, page};
-        struct pg_result *res = NULL;
-        err = sync_from_pg(pg_exec(pg,
+    char after[24], rows[24];
+    int64_t want = to - next + 1 < HEAL_PAGE ? to - next + 1 : HEAL_PAGE;
+    snprintf(after, sizeof(after), "%" PRId64, next - 1);
+    snprintf(rows, sizeof(rows), "%" PRId64, want);
+    const char *params[2] = {after, rows};
+    struct pg_result *res = NULL;
+    int err = sync_from_pg(pg_exec(pg,
                                    "SELECT seq, uuid, type, person, session, wall_us, mono_us,"
                                    " clock, payload, encode(prev_hash, 'hex'),"
                                    " encode(hash, 'hex'), encode(sig, 'hex')"
                                    " FROM cpd.pull_own_events($1::bigint, $2::integer)",
                                    2, params, &res, why, cap),
                            pg);
-        int n = err == SYNC_OK ? pg_rows(res) : 0;
-        if (err == SYNC_OK && n == 0) {
-            snprintf(why, cap, "the ledger said it holds seq %" PRId64 " but sent none after %s",
-                     to, after);
-            err = SYNC_EREJECTED;
+    *n = 0;
+    int rows_sent = err == SYNC_OK ? pg_rows(res) : 0;
+    if (err == SYNC_OK && (rows_sent == 0 || rows_sent > want)) {
+        snprintf(why, cap,
+                 "the ledger said it holds this kiosk's events up to seq %" PRId64
+                 " but sent %d after seq %s (%" PRId64 " asked for)",
+                 to, rows_sent, after, want);
+        err = SYNC_EREJECTED;
+    }
+    for (int i = 0; err == SYNC_OK && i < rows_sent; i++) {
+        if (sync_event_from_row(res, i, kiosk, &page[i]) != 0 || page[i].seq != next + i) {
+            snprintf(why, cap,
+                     "taking back seq %" PRId64 " from the ledger: it sent a malformed event or "
+                     "another seq",
+                     next + i);
+            err = SYNC_ETAMPER;
         }
-        for (int i = 0; err == SYNC_OK && i < n && next <= to; i++, next++) {
-            struct event e;
-            int bad = sync_event_from_row(res, i, kiosk, &e);
-            if (!bad && next == from)
-                err = continues_from(s, &e, why, cap);
-            if (err != SYNC_OK)
-                break;
-            if (bad || store_adopt_event(s, &e, own_key_for(&keys, e.seq, pk)) != STORE_OK) {
-                snprintf(why, cap,
-                         "taking back seq %" PRId64 " from the ledger: it does not continue this "
-                         "kiosk's chain or is not signed by its key",
-                         e.seq);
-                err = SYNC_ETAMPER;
-            }
-            r->healed += err == SYNC_OK;
-        }
-        pg_clear(res);
     }
     if (err == SYNC_OK)
-        return store_commit(s) == STORE_OK ? SYNC_OK : SYNC_ESTORE;
-    store_rollback(s);
-    r->healed = 0;
+        *n = rows_sent;
+    pg_clear(res);
+    return err;
+}
+
+/* Taken back so far, in words: "seqs 5–7 were taken back", "none was taken back". */
+static void taken_back_text(int64_t from, int64_t upto, char *out, size_t cap)
+{
+    if (upto < from)
+        snprintf(out, cap, "none was taken back");
+    else
+        snprintf(out, cap, "seqs %" PRId64 "–%" PRId64 " were taken back", from, upto);
+}
+
+/* The chain moved while the heal was away (tip: the store's newest seq, past the batch's
+ * first): events another sync took back from the ledger meanwhile are the ledger's own and
+ * are skipped (*skip); any other event there took a seq the ledger already holds — a tap
+ * recorded during the heal — and the chains fork: stop, overwrite nothing. */
+static int heal_moved(struct store *s, const struct event *e, int n, int64_t tip, int64_t from,
+                      int64_t to, int *skip, char *why, size_t cap)
+{
+    *skip = 0;
+    for (; *skip < n && e[*skip].seq <= tip; ++*skip) {
+        struct event mine;
+        int stored = local_event(s, e[*skip].seq, &mine);
+        if (stored != STORE_OK)
+            return store_failed(stored, "reading an event recorded during the heal", why, cap);
+        if (memcmp(mine.hash, e[*skip].hash, CRYPTO_HASH_BYTES) != 0) {
+            char taken[96];
+            taken_back_text(from, e[*skip].seq - 1, taken, sizeof(taken));
+            snprintf(why, cap,
+                     "seq %" PRId64 ": while this kiosk was taking back seqs %" PRId64 "–%" PRId64
+                     " from the ledger, another event (a tap?) was recorded here as seq %" PRId64
+                     ", which the ledger holds as a different event: this kiosk's chain now "
+                     "forks from the ledger's there. Nothing was overwritten: %s, and the new "
+                     "event is kept here. Stop the kiosk and tell head office "
+                     "(docs/head-office.md, the ledger is ahead)",
+                     e[*skip].seq, from, to, e[*skip].seq, taken);
+            return SYNC_EDIVERGED;
+        }
+    }
+    return SYNC_OK;
+}
+
+/* One short local transaction: the events e[0..n) appended, each checked to continue the chain
+ * and to carry the signature of this kiosk's key for its seq — after the store's tip is checked
+ * to be where the heal left it. */
+static int heal_write(struct store *s, const struct own_keys *keys, const uint8_t pk[],
+                      const struct event *e, int n, int64_t from, int64_t to, struct sync_report *r,
+                      char *why, size_t cap)
+{
+    int64_t tip = 0;
+    uint8_t tip_hash[CRYPTO_HASH_BYTES];
+    int skip = 0, err = SYNC_OK;
+    int stored = store_begin(s);
+    if (stored != STORE_OK)
+        return store_failed(stored, "taking back this kiosk's events", why, cap);
+    stored = store_chain_tip(s, &tip, tip_hash);
+    if (stored != STORE_OK)
+        err = store_failed(stored, "reading this kiosk's chain tip", why, cap);
+    else if (tip >= e[0].seq)
+        err = heal_moved(s, e, n, tip, from, to, &skip, why, cap);
+    else if (tip != e[0].seq - 1) {
+        snprintf(why, cap,
+                 "this kiosk's chain ends at seq %" PRId64 " while seq %" PRId64 " was to be "
+                 "taken back next: the database changed under the sync; nothing more was taken",
+                 tip, e[0].seq);
+        err = SYNC_ESTORE;
+    } else if (tip > 0 && memcmp(e[0].prev_hash, tip_hash, CRYPTO_HASH_BYTES) != 0) {
+        /* The ledger's history grew from another tip: another store wrote it (a clone). */
+        diverged(why, cap, tip, e[0].prev_hash, tip_hash);
+        err = SYNC_EDIVERGED;
+    }
+    for (int i = skip; err == SYNC_OK && i < n; i++) {
+        stored = store_adopt_event(s, &e[i], own_key_for(keys, e[i].seq, pk));
+        if (stored == STORE_EINVALID) {
+            snprintf(why, cap,
+                     "taking back seq %" PRId64 " from the ledger: it does not continue this "
+                     "kiosk's chain or is not signed by its key",
+                     e[i].seq);
+            err = SYNC_ETAMPER;
+        } else if (stored != STORE_OK) {
+            err = store_failed(stored, "taking back this kiosk's events", why, cap);
+        }
+    }
+    if (err == SYNC_OK && (stored = store_commit(s)) != STORE_OK)
+        err = store_failed(stored, "taking back this kiosk's events", why, cap);
+    if (err != SYNC_OK)
+        store_rollback(s);
+    else
+        r->healed += n - skip;
+    return err;
+}
+
+/* A kiosk restored from an old backup: the ledger holds its events from..to that the store
+ * lost, and the chain goes on from there once they are back. Like the pull, the heal fetches
+ * before it writes: a page of events into memory, then short local transactions of HEAL_BATCH,
+ * so the local write lock is never held across a round trip and a tap waits at most for one
+ * batch. What is written stays if a later page fails (the events are this kiosk's own,
+ * verified; the next sync goes on from them). A tap recorded meanwhile takes a seq the ledger
+ * holds: the heal sees the tip moved and stops (heal_moved). */
+static int heal(struct pg *pg, struct store *s, const char *kiosk, const uint8_t pk[], int64_t from,
+                int64_t to, struct sync_report *r, char *why, size_t cap)
+{
+    struct own_keys keys;
+    struct event *page = NULL;
+    int err = read_own_keys(pg, &keys, why, cap);
+    if (err == SYNC_OK && !(page = calloc(HEAL_PAGE, sizeof(*page)))) {
+        snprintf(why, cap, "out of memory for %d events taken back from the ledger", HEAL_PAGE);
+        err = SYNC_ESTORE;
+    }
+    for (int64_t next = from; err == SYNC_OK && next <= to;) {
+        int n = 0;
+        err = heal_fetch(pg, kiosk, next, to, page, &n, why, cap);
+        for (int i = 0; err == SYNC_OK && i < n; i += HEAL_BATCH)
+            err = heal_write(s, &keys, pk, page + i, n - i < HEAL_BATCH ? n - i : HEAL_BATCH, from,
+                             to, r, why, cap);
+        next += n;
+    }
+    free(page);
     return err;
 }
 
@@ -471,8 +577,9 @@ static int reconcile(struct pg *pg, struct store *s, const struct ledger_status 
     }
     int64_t local_seq = 0;
     uint8_t local_hash[CRYPTO_HASH_BYTES];
-    if (store_chain_tip(s, &local_seq, local_hash) != STORE_OK)
-        return SYNC_ESTORE;
+    int stored = store_chain_tip(s, &local_seq, local_hash);
+    if (stored != STORE_OK)
+        return store_failed(stored, "reading this kiosk's chain tip", why, cap);
     if (st->last_seq < store_purged_below(s) - 1) {
         /* It had these once: the purge only takes what the ledger acknowledged. */
         snprintf(why, cap,
@@ -485,8 +592,8 @@ static int reconcile(struct pg *pg, struct store *s, const struct ledger_status 
     }
     if (st->last_seq > 0 && st->last_seq <= local_seq) {
         struct event e;
-        if (local_event(s, st->last_seq, &e) != STORE_OK)
-            return SYNC_ESTORE;
+        if ((stored = local_event(s, st->last_seq, &e)) != STORE_OK)
+            return store_failed(stored, "reading the event the ledger ends with", why, cap);
         if (memcmp(e.hash, st->last_hash, CRYPTO_HASH_BYTES) != 0) {
             diverged(why, cap, st->last_seq, st->last_hash, e.hash);
             return SYNC_EDIVERGED;
@@ -501,10 +608,8 @@ static int reconcile(struct pg *pg, struct store *s, const struct ledger_status 
         meta = store_meta_get(s, META_LEDGER, known, sizeof(known));
         meta = meta == STORE_ENOTFOUND ? STORE_OK : meta;
     }
-    if (meta != STORE_OK) {
-        snprintf(why, cap, "cannot read what the ledger acknowledged: %s", cpd_strerror(meta));
-        return SYNC_ESTORE;
-    }
+    if (meta != STORE_OK)
+        return store_failed(meta, "reading what the ledger acknowledged", why, cap);
     bool same_ledger = known[0] == '\0' || strcmp(known, st->identity) == 0;
     if (same_ledger && st->last_seq < acked) {
         r->resent_from = st->last_seq + 1;
@@ -522,14 +627,20 @@ static int push(struct pg *pg, struct store *s, const struct ledger_status *st, 
     int err = SYNC_OK;
     uint8_t tip_hash[CRYPTO_HASH_BYTES];
     /* The newest seq, not the number of rows: after a retention purge they differ. */
-    if (store_chain_tip(s, &total, tip_hash) != STORE_OK)
-        err = SYNC_ESTORE;
+    int stored = store_chain_tip(s, &total, tip_hash);
+    if (stored != STORE_OK)
+        err = store_failed(stored, "reading this kiosk's chain tip", why, cap);
     while (err == SYNC_OK && acked < total) {
         b.n = 0;
         memset(b.len, 0, sizeof(b.len)); /* the buffers are reused, not their text */
         int rc = store_events_each(s, acked + 1, collect, &b);
-        if (b.err || (rc != STORE_OK && rc != CPD_STOP)) {
-            err = SYNC_ESTORE;
+        if (b.err) {
+            snprintf(why, cap, "out of memory for a batch of %d events", b.limit);
+            err = b.err;
+            break;
+        }
+        if (rc != STORE_OK && rc != CPD_STOP) {
+            err = store_failed(rc, "reading the events to push", why, cap);
             break;
         }
         if (b.n == 0)
@@ -547,8 +658,9 @@ static int push(struct pg *pg, struct store *s, const struct ledger_status *st, 
     /* Once, not per batch (each local write is an fsync): the ledger's own record is what the
      * next push starts from; this copy feeds the "events waiting" on screen and tells the next
      * sync whether the ledger lost what it had acknowledged. */
-    if (meta_put_int(s, META_ACKED, acked) != STORE_OK && err == SYNC_OK)
-        err = SYNC_ESTORE;
+    stored = meta_put_int(s, META_ACKED, acked);
+    if (stored != STORE_OK && err == SYNC_OK)
+        err = store_failed(stored, "recording what the ledger acknowledged", why, cap);
     r->pushed = acked - start;
     r->acked_seq = acked;
     r->waiting = total > acked ? total - acked : 0;
@@ -813,10 +925,8 @@ static int sync_pull(struct pg *pg, struct store *s, const char *identity, struc
     pg_exec(pg, err == PG_OK ? "COMMIT" : "ROLLBACK", 0, NULL, NULL, why, err == PG_OK ? cap : 0);
     if (result == SYNC_OK) {
         int store_err = apply(s, res, false, identity, upto);
-        if (store_err != STORE_OK) {
-            snprintf(why, cap, "applying what the ledger sent: %s", cpd_strerror(store_err));
-            result = SYNC_ESTORE;
-        }
+        if (store_err != STORE_OK)
+            result = store_failed(store_err, "applying what the ledger sent", why, cap);
         for (int k = 0; k < PULL_KINDS; k++)
             r->pulled[k] = pg_rows(res[k]);
     }
@@ -919,16 +1029,108 @@ int sync_copy(struct pg *pg, struct store *s, enum sync_copy_for purpose, char *
     }
     if (result == SYNC_OK && store_err == STORE_OK && events_too)
         store_err = store_copy_events(s, list, (size_t)pg_rows(events));
-    if (store_err != STORE_OK) {
-        snprintf(why, cap, "copying the ledger into the report's store: %s",
-                 cpd_strerror(store_err));
-        result = SYNC_ESTORE;
-    }
+    if (store_err != STORE_OK)
+        result = store_failed(store_err, "copying the ledger into the report's store", why, cap);
     free(list);
     for (int k = 0; k < PULL_KINDS; k++)
         pg_clear(res[k]);
     pg_clear(events);
     return result;
+}
+
+/* ---- retention --------------------------------------------------------------------------- */
+
+/* Retention after a successful sync: what the ledger holds and is old enough goes from here
+ * (docs/privacy.md). Old by the ledger's clock, never the kiosk's: a kiosk at 2099 would
+ * otherwise purge everything. While the two clocks disagree beyond clock_warn_s nothing goes,
+ * as the events' own times were written by the doubted clock; and a cutoff inside the credit
+ * year the ledger's clock is in would take attendance that year's credits are counted from. */
+static void retain(const struct sync_options *o, struct store *s, const struct ledger_clock *lc,
+                   struct sync_report *r)
+{
+    if (o->keep_synced_days <= 0)
+        return;
+    int64_t limit_ms = (int64_t)o->clock_warn_s * 1000;
+    if (r->clock_offset_ms > limit_ms || r->clock_offset_ms < -limit_ms) {
+        r->purge = SYNC_PURGE_CLOCK;
+        return;
+    }
+    int64_t now = lc->server_us + (clock_monotonic_us() - lc->mono_us);
+    civil_day today, first;
+    int minutes, seconds;
+    zone_utc_to_local(now, &today, &minutes, &seconds);
+    first = rules_credit_year_first(o->credit_year_first, today);
+    if (zone_local_to_utc(first, 0, &r->year_first_us) != ZONE_OK)
+        r->year_first_us = ((int64_t)first - 1) * US_PER_DAY; /* a day early: the safe side */
+    r->purge_before_us = now - (int64_t)o->keep_synced_days * US_PER_DAY;
+    if (r->purge_before_us > r->year_first_us) {
+        r->purge = SYNC_PURGE_THIS_YEAR;
+        return;
+    }
+    r->purge_error = store_purge(s, r->acked_seq, r->purge_before_us, &r->purged);
+    r->purge = r->purge_error == STORE_OK ? SYNC_PURGE_RAN : SYNC_PURGE_FAILED;
+}
+
+/* "72 years", "3 days", "90 s": how far apart the clocks are, in its largest unit. */
+static void duration_text(int64_t ms, char *out, size_t cap)
+{
+    static const struct {
+        int64_t s;
+        const char *one, *many;
+    } units[] = {{31557600, "year", "years"},
+                 {86400, "day", "days"},
+                 {3600, "hour", "hours"},
+                 {60, "minute", "minutes"}};
+    int64_t sec = (ms < 0 ? -ms : ms) / 1000;
+    for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+        if (sec >= units[i].s) {
+            int64_t n = sec / units[i].s;
+            snprintf(out, cap, "%" PRId64 " %s", n, n == 1 ? units[i].one : units[i].many);
+            return;
+        }
+    }
+    snprintf(out, cap, "%" PRId64 " s", sec);
+}
+
+void sync_purge_text(const struct sync_report *r, const struct sync_options *o, char *out,
+                     size_t cap)
+{
+    char apart[32], year[CIVIL_DATE_LEN];
+    civil_day day;
+    int minutes, seconds;
+    out[0] = '\0';
+    switch (r->purge) {
+    case SYNC_PURGE_OFF:
+        break;
+    case SYNC_PURGE_RAN:
+        if (r->purged)
+            snprintf(out, cap,
+                     "purged %" PRId64 " synced events older than %d days here (the ledger keeps "
+                     "them)",
+                     r->purged, o->keep_synced_days);
+        break;
+    case SYNC_PURGE_CLOCK:
+        duration_text(r->clock_offset_ms, apart, sizeof(apart));
+        snprintf(out, cap,
+                 "nothing was purged here: this kiosk's clock is %s %s the ledger's, more than "
+                 "[sync] clock_warn_s (%d s) allows, so which events are old cannot be told; put "
+                 "the clock right (cpd-admin doctor) and the next sync purges",
+                 apart, r->clock_offset_ms < 0 ? "ahead of" : "behind", o->clock_warn_s);
+        break;
+    case SYNC_PURGE_THIS_YEAR:
+        zone_utc_to_local(r->year_first_us, &day, &minutes, &seconds);
+        civil_format_date(day, year);
+        snprintf(out, cap,
+                 "nothing was purged here: keeping synced events for %d days would delete "
+                 "attendance of the credit year that began on %s (by the ledger's clock), which "
+                 "this year's credits are counted from; keep_synced_days must reach back past it",
+                 o->keep_synced_days, year);
+        break;
+    case SYNC_PURGE_FAILED:
+        snprintf(out, cap, "nothing was purged here: the local database failed: %s",
+                 cpd_strerror(r->purge_error));
+        break;
+    }
 }
 
 /* ---- the whole sync ---------------------------------------------------------------------- */
@@ -961,17 +1163,19 @@ int sync_run(const struct sync_options *o, struct store *s, sync_progress_fn pro
     why[0] = '\0';
     struct pg *pg = NULL;
     struct ledger_status st = {0};
+    struct ledger_clock lc = {0};
     uint8_t pk[CRYPTO_SIGN_PK_BYTES];
     char kiosk[EVENT_KIOSK_MAX];
     int err = sync_connect(o, &pg, why, cap);
     if (err == SYNC_OK)
         err = check_schema(pg, r, why, cap);
     if (err == SYNC_OK)
-        err = clock_offset(pg, s, r, why, cap);
+        err = clock_offset(pg, s, r, &lc, why, cap);
     if (err == SYNC_OK)
         err = ledger_status(pg, &st, why, cap);
-    if (err == SYNC_OK && store_signer(s, kiosk, sizeof(kiosk), pk) != STORE_OK)
-        err = SYNC_ESTORE;
+    int stored = err == SYNC_OK ? store_signer(s, kiosk, sizeof(kiosk), pk) : STORE_OK;
+    if (stored != STORE_OK)
+        err = store_failed(stored, "this kiosk's signing key", why, cap);
     if (err == SYNC_OK)
         err = reconcile(pg, s, &st, kiosk, pk, r, why, cap);
     if (err == SYNC_OK)
@@ -980,18 +1184,11 @@ int sync_run(const struct sync_options *o, struct store *s, sync_progress_fn pro
         err = sync_pull(pg, s, st.identity, r, why, cap);
     /* Events taken back before the roster and programme arrived (a new disk) changed no
      * attendance then: fold them in now that the people and sessions are known. */
-    if (err == SYNC_OK && r->healed > 0 && store_rebuild_projections(s) != STORE_OK) {
-        snprintf(why, cap, "cannot rebuild attendance from the events taken back");
-        err = SYNC_ESTORE;
-    }
+    if (err == SYNC_OK && r->healed > 0 && (stored = store_rebuild_projections(s)) != STORE_OK)
+        err = store_failed(stored, "rebuilding attendance from the events taken back", why, cap);
     pg_close(pg);
-    /* Retention: what the ledger now holds and is old enough goes from here (docs/privacy.md).
-     * Its failure does not fail the sync: the events are safe at head office either way. */
-    if (err == SYNC_OK && o->keep_synced_days > 0 &&
-        store_purge(s, r->acked_seq,
-                    clock_wall_us() - (int64_t)o->keep_synced_days * 86400 * INT64_C(1000000),
-                    &r->purged) != STORE_OK)
-        r->purged = 0;
+    if (err == SYNC_OK)
+        retain(o, s, &lc, r);
     int meta = STORE_OK;
     if (err == SYNC_OK) {
         meta = meta_put_int(s, META_SUCCESS, clock_wall_us());
@@ -1004,9 +1201,7 @@ int sync_run(const struct sync_options *o, struct store *s, sync_progress_fn pro
         utf8_copy(shown, sizeof(shown), line);
         meta = store_meta_set(s, META_ERROR, shown);
     }
-    if (meta != STORE_OK && err == SYNC_OK) {
-        snprintf(why, cap, "recording the sync locally: %s", cpd_strerror(meta));
-        err = SYNC_ESTORE;
-    }
+    if (meta != STORE_OK && err == SYNC_OK)
+        err = store_failed(meta, "recording the sync locally", why, cap);
     return err;
 }

@@ -17,6 +17,18 @@
 
 #define LEDGER_SCHEMA_VERSION 6
 
+/* What became of the retention purge that follows a successful sync (docs/privacy.md). It is
+ * timed by the ledger's clock, never the kiosk's own, and a refusal does not fail the sync: the
+ * events are safe at head office either way. */
+enum sync_purge {
+    SYNC_PURGE_OFF,       /* not run: keep_synced_days is 0, or the sync failed */
+    SYNC_PURGE_RAN,       /* ran: purged says how many events went (0: none was old enough) */
+    SYNC_PURGE_CLOCK,     /* refused: this kiosk's clock and the ledger's disagree by more than
+                             clock_warn_s (the events' own times came from that clock) */
+    SYNC_PURGE_THIS_YEAR, /* refused: it would take attendance of the current credit year */
+    SYNC_PURGE_FAILED,    /* the local database failed (purge_error): nothing was deleted */
+};
+
 struct sync_report {
     int schema;
     int64_t clock_offset_ms; /* ledger clock − kiosk clock */
@@ -29,7 +41,17 @@ struct sync_report {
     int64_t resent_to;       /*      which this sync sent again */
     bool full_pull;          /* another ledger, or a restored one: everything was pulled */
     int64_t purged;          /* synced events older than keep_synced_days, deleted here */
+    enum sync_purge purge;
+    int purge_error;         /* SYNC_PURGE_FAILED: the store's code */
+    int64_t purge_before_us; /* the purge's cutoff by the ledger's clock (0: none was taken) */
+    int64_t year_first_us;   /* the current credit year's start by the ledger's clock (0: none) */
 };
+
+/* What became of the purge in plain words, for cpd-admin sync and the kiosk's log: how many
+ * went, or why none did and what to do; "" when there is nothing to say (off, or nothing
+ * old enough). */
+void sync_purge_text(const struct sync_report *report, const struct sync_options *options,
+                     char *out, size_t cap);
 
 typedef void (*sync_progress_fn)(void *ctx, int64_t done, int64_t total);
 

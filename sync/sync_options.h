@@ -3,6 +3,8 @@
 #ifndef CPD_SYNC_OPTIONS_H
 #define CPD_SYNC_OPTIONS_H
 
+#include "core/base/civil.h"
+
 #define SYNC_PATH_MAX 512
 
 struct sync_options {
@@ -12,6 +14,10 @@ struct sync_options {
     int connect_timeout_s;             /* 1–120 */
     int clock_warn_s;                  /* warn on screen past this offset, 1–3600 */
     int keep_synced_days;            /* synced events older than this are purged here, 400–3650 */
+    civil_day credit_year_first;     /* [terms] year_start (config copies it): each credit year
+                                        begins on its day and month (the purge never reaches into
+                                        the ledger's current one, nor runs while the clocks are
+                                        further apart than clock_warn_s) */
     char sslmode[16];                /* libpq sslmode; verify-full by default */
     char sslrootcert[SYNC_PATH_MAX]; /* the CA of the ledger's certificate ("": libpq's) */
     char channel_binding[16];        /* disable | prefer | require (default) */

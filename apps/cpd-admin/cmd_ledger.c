@@ -31,6 +31,9 @@ static const char sync_help[] =
     "Before pushing it compares the ledger's chain tip with its own: a kiosk restored from an\n"
     "old backup takes its own events back; a ledger that lost events gets them again (exit 8);\n"
     "the same seq with another hash (a cloned kiosk) stops with exit 6.\n"
+    "Then synced events older than [sync] keep_synced_days are purged here, by the ledger's\n"
+    "clock; a purge refused (the clocks disagree, or it would reach into this credit year) is\n"
+    "said on stderr and the sync still succeeds.\n"
     "Exit status: 0 ok, 1 failure, 2 usage, 3 ledger unreachable, 4 login refused, 5 schema\n"
     "too old or too new, 6 tampering, divergence or an event refused by the ledger, 7 TLS\n"
     "certificate or host name failure, 8 synced after re-sending events the ledger had lost.\n";
@@ -59,10 +62,12 @@ int cmd_sync(struct admin *a, int argc, char **argv)
            "credits; ledger clock %+" PRId64 " ms\n",
            r.pushed, r.acked_seq, r.waiting, r.pulled[0], r.pulled[1], r.pulled[2], r.pulled[3],
            r.pulled[4], r.pulled[5], r.clock_offset_ms);
-    if (r.purged)
-        printf("purged %" PRId64 " synced events older than %d days here (the ledger keeps "
-               "them)\n",
-               r.purged, a->cfg.sync.keep_synced_days);
+    char purge[512];
+    sync_purge_text(&r, &a->cfg.sync, purge, sizeof(purge));
+    if (r.purge == SYNC_PURGE_RAN && purge[0])
+        printf("%s\n", purge);
+    else if (purge[0]) /* refused or failed: the sync itself succeeded */
+        admin_error("WARNING: %s", purge);
     if (r.resent_from) {
         admin_error("WARNING: the ledger had lost seqs %" PRId64 "–%" PRId64
                     " that it had acknowledged (restored from a backup, or events removed): "

@@ -227,9 +227,8 @@ static void sync_finished(struct app *a)
     y->running = false;
     char text[VIEW_TEXT];
     if (y->err == SYNC_OK) {
-        utf8_printf(text, sizeof(text), "Sync done: %lld events sent to head office%s",
-                    (long long)y->report.pushed,
-                    y->report.purged ? "; old synced events purged here" : "");
+        utf8_printf(text, sizeof(text), "Sync done: %lld events sent to head office",
+                    (long long)y->report.pushed);
         kiosk_set_notice(a->kiosk, TONE_V_OK, "");
     } else {
         utf8_printf(text, sizeof(text), "Sync failed: %s — %s", cpd_strerror(y->err), y->why);
@@ -238,6 +237,11 @@ static void sync_finished(struct app *a)
                          "Could not send today's taps to head office — they are kept here safely");
     }
     log_line(y->err == 0 ? LOG_INFO : LOG_WARNING, "%s", text);
+    /* The purge's own line: how many went, or why none did (the sync succeeded either way). */
+    char purge[512];
+    sync_purge_text(&y->report, &y->cfg->sync, purge, sizeof(purge));
+    if (y->err == SYNC_OK && purge[0])
+        log_line(y->report.purge == SYNC_PURGE_RAN ? LOG_INFO : LOG_WARNING, "%s", purge);
     update_status(a);
 }
 

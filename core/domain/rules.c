@@ -54,6 +54,15 @@ int rules_term_of(const struct terms *terms, civil_day day)
     return half < 0 ? -1 : half / 2;
 }
 
+civil_day rules_credit_year_first(civil_day year_first, civil_day day)
+{
+    int y0, month, mday, year, m, d;
+    civil_to_ymd(year_first, &y0, &month, &mday);
+    civil_to_ymd(day, &year, &m, &d);
+    civil_day first = civil_from_ymd(year, month, mday);
+    return first <= day ? first : civil_from_ymd(year - 1, month, mday);
+}
+
 const char *rules_half_term_name(int half)
 {
     return half >= 0 && half < HALF_COUNT ? half_names[half] : "?";

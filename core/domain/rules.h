@@ -55,6 +55,10 @@ void rules_default(struct rules *rules);
  * after the summer term's last day: the summer holiday is not the year's to count. */
 int rules_half_term_of(const struct terms *terms, civil_day day);
 int rules_term_of(const struct terms *terms, civil_day day);
+/* The first day of the credit year day falls in: the configured year's first day (1 Sep) in
+ * day's year or the one before. Any year, not only the configured one: the retention purge asks
+ * with the ledger's date, which may be years after the terms kiosk.ini was last given. */
+civil_day rules_credit_year_first(civil_day year_first, civil_day day);
 
 const char *rules_half_term_name(int half);  /* "Autumn 1" */
 const char *rules_half_term_code(int half);  /* "autumn1" */

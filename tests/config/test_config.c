@@ -84,6 +84,7 @@ static void test_defaults(void **state)
     assert_true(c.display.fullscreen);
     assert_string_equal(c.display.font, "DejaVu Sans");
     assert_int_equal(c.sync.batch, 1000);
+    assert_int_equal(c.sync.credit_year_first, civil_from_ymd(2023, 9, 1));
 }
 
 static void test_example_documents_the_defaults(void **state)
@@ -113,6 +114,7 @@ static void test_overrides_every_section(void **state)
                           "keyboard_format = decimal\nkeyboard_byte_order = lsb-first\n"
                           "accept_random_uids = yes\npoll_ms = 100\n[rules]\n"
                           "late_after_min = 5\ntarget_credits = 17.5\n[terms]\n"
+                          "year_start = 2023-09-02\n"
                           "summer2_end = 2024-07-23\n[display]\nfullscreen = off\n"
                           "sound = 0\nresult_seconds = 8\n[sync]\n"
                           "conninfo = host=ledger dbname=cpd sslmode=verify-full\nbatch = 500\n",
@@ -129,6 +131,8 @@ static void test_overrides_every_section(void **state)
     assert_int_equal(c.rules.late_after_min, 5);
     assert_int_equal(c.rules.target_quarters, 70);
     assert_int_equal(c.rules.terms.half[HALF_SUMMER2].last, civil_from_ymd(2024, 7, 23));
+    /* The sync's retention purge learns where each credit year begins. */
+    assert_int_equal(c.sync.credit_year_first, civil_from_ymd(2023, 9, 2));
     assert_false(c.display.fullscreen);
     assert_false(c.display.sound);
     assert_int_equal(c.display.result_seconds, 8);

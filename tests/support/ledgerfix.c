@@ -131,6 +131,20 @@ void kiosk_close(struct tkiosk *k)
     test_rmtree(k->dir);
 }
 
+void kiosk_copy_file(const char *from, const char *to)
+{
+    char cmd[4096];
+    snprintf(cmd, sizeof(cmd), "cp '%s' '%s' && rm -f '%s-wal' '%s-shm'", from, to, to, to);
+    assert_int_equal(system(cmd), 0);
+}
+
+void kiosk_reopen(struct tkiosk *k)
+{
+    char why[512];
+    assert_int_equal(store_open(k->cfg.kiosk.database, &k->store, why, sizeof(why)), STORE_OK);
+    assert_int_equal(store_set_signer(k->store, k->id, k->keys.sign_sk), STORE_OK);
+}
+
 int sync_now(struct tkiosk *k, struct sync_report *r, char *why, size_t cap)
 {
     struct sync_report local;

@@ -39,6 +39,11 @@ struct ledger_target admin(void);
 /* A kiosk with its own store and keys, registered (add-kiosk, keyring) with a login. */
 void kiosk_open(struct tkiosk *k, const char *id);
 void kiosk_close(struct tkiosk *k);
+/* A closed store's file copied whole (a backup, or its restore), without the -wal and -shm
+ * that would belong to the file copied over. */
+void kiosk_copy_file(const char *from, const char *to);
+/* The kiosk's store opened again after kiosk_copy_file, signing as the kiosk. */
+void kiosk_reopen(struct tkiosk *k);
 int sync_now(struct tkiosk *k, struct sync_report *r, char *why, size_t cap);
 void must_sync(struct tkiosk *k, struct sync_report *r);
 /* n events that change nothing but the chain. */

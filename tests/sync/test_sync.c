@@ -24,8 +24,11 @@
 #include "core/services/evaluation.h"
 #include "tests/support/ledgerfix.h"
 #include "tests/support/pgserver.h"
+#include "tests/support/powercut_vfs.h"
 #include "sync/sync_pg.h"
 #include "tests/support/testutil.h"
+#include "tests/support/wallshift.h"
+#include "core/base/clock.h"
 #include "core/base/zone.h"
 
 static void test_round_trip(void **state)
@@ -760,6 +763,126 @@ static void test_synced_old_events_are_purged_here(void **state)
     kiosk_close(&k);
 }
 
+static int64_t count_of(struct tkiosk *k, const char *table)
+{
+    int64_t n = -1;
+    assert_int_equal(store_count(k->store, table, &n), STORE_OK);
+    return n;
+}
+
+#define GARETH "04-3B-19-D2-6A-71-81"
+
+/* The issue's kiosk: its clock at 2099 syncs with a ledger that knows the time. The sync
+ * succeeds and pushes; the purge, which by 2099's reckoning would take 8 of its 9 events and
+ * every attendance row (and rebuild could not bring Gareth's CPI session back), takes nothing
+ * and says why. Put right, the next sync purges by the ledger's clock. */
+static void test_a_kiosk_clock_at_2099_purges_nothing(void **state)
+{
+    (void)state;
+    struct tkiosk k;
+    kiosk_open(&k, "clock-2099");
+    must_sync(&k, NULL); /* the roster */
+    tap_at(&k, GARETH, "2023-09-13 15:10", TAP_SIGNED_IN);
+    tap_at(&k, GARETH, "2023-09-13 18:15", TAP_SIGNED_OUT);
+    add_events(&k, 7);
+    k.cfg.sync.keep_synced_days = 730; /* kiosk.ini's default */
+    assert_int_equal(count_of(&k, "events"), 9);
+    assert_int_equal(count_of(&k, "attendance"), 1);
+    wallshift_set(test_at("2099-01-24 15:10") - clock_wall_us());
+    struct sync_report r;
+    char why[512], text[512];
+    int err = sync_now(&k, &r, why, sizeof(why));
+    wallshift_set(0);
+    if (err != SYNC_OK)
+        fail_msg("sync at 2099: %s: %s", cpd_strerror(err), why);
+    assert_int_equal(r.pushed, 9);
+    assert_true(r.clock_offset_ms < -INT64_C(60) * 365 * 86400 * 1000);
+    assert_int_equal(count_of(&k, "events"), 9);
+    assert_int_equal(count_of(&k, "attendance"), 1);
+    assert_int_equal(r.purged, 0);
+    assert_int_equal(r.purge, SYNC_PURGE_CLOCK);
+    sync_purge_text(&r, &k.cfg.sync, text, sizeof(text));
+    if (!strstr(text, "nothing was purged here: this kiosk's clock is ") ||
+        !strstr(text, " years ahead of the ledger's") || !strstr(text, "clock_warn_s (60 s)"))
+        fail_msg("said: %s", text);
+    /* The clock put right: 2023's events are older than 730 days by the ledger's clock too. */
+    must_sync(&k, &r);
+    assert_int_equal(r.purge, SYNC_PURGE_RAN);
+    assert_int_equal(r.purged, 8);
+    assert_int_equal(count_of(&k, "attendance"), 0);
+    sync_purge_text(&r, &k.cfg.sync, text, sizeof(text));
+    assert_string_equal(text, "purged 8 synced events older than 730 days here (the ledger "
+                              "keeps them)");
+    kiosk_close(&k);
+}
+
+/* A session of the kiosk's own on day (15:30–17:00) and Gareth's attendance at it. */
+static void attend_on(struct tkiosk *k, civil_day day, struct session *x)
+{
+    struct course_row c = {.code = "retention-now",
+                           .title = "Behaviour that challenges",
+                           .delivery = DELIVERY_FACE_TO_FACE,
+                           .kind = KIND_SINGLE,
+                           .credits_q = 6};
+    int64_t course_id = 0, id = 0;
+    assert_int_equal(store_course_upsert(k->store, &c, &course_id), STORE_OK);
+    *x = (struct session){.code = "retention-now", .date = day, .start_min = 930, .end_min = 1020};
+    assert_int_equal(zone_local_to_utc(day, x->start_min, &x->start_us), ZONE_OK);
+    assert_int_equal(zone_local_to_utc(day, x->end_min, &x->end_us), ZONE_OK);
+    assert_int_equal(store_session_upsert(k->store, course_id, x, &id), STORE_OK);
+    x->id = id;
+    char date[CIVIL_DATE_LEN], when[32];
+    civil_format_date(day, date);
+    snprintf(when, sizeof(when), "%s 15:35", date);
+    tap_at(k, GARETH, when, TAP_SIGNED_IN);
+    snprintf(when, sizeof(when), "%s 17:00", date);
+    tap_at(k, GARETH, when, TAP_SIGNED_OUT);
+}
+
+/* Attendance of the credit year the ledger's clock is in stays, however short keep_synced_days
+ * is made (kiosk.ini allows no less than 400; the sync refuses even so). */
+static void test_a_purge_into_this_credit_year_is_refused(void **state)
+{
+    (void)state;
+    struct tkiosk k;
+    kiosk_open(&k, "this-year");
+    must_sync(&k, NULL); /* the roster */
+    civil_day today;
+    int minutes, seconds;
+    zone_utc_to_local(clock_wall_us(), &today, &minutes, &seconds);
+    /* The credit year began ten days ago ([terms] year_start's day and month); Gareth came
+     * to a session five days ago. */
+    k.cfg.sync.credit_year_first = today - 10;
+    struct session x;
+    attend_on(&k, today - 5, &x);
+    struct person gareth;
+    struct attendance row;
+    assert_int_equal(store_person_by_staff_no(k.store, "BIT0004", &gareth), STORE_OK);
+    assert_int_equal(store_attendance_get(k.store, gareth.id, x.id, &row), STORE_OK);
+    k.cfg.sync.keep_synced_days = 2;
+    struct sync_report r;
+    must_sync(&k, &r);
+    assert_int_equal(store_attendance_get(k.store, gareth.id, x.id, &row), STORE_OK);
+    assert_int_equal(count_of(&k, "events"), 2);
+    assert_int_equal(r.purged, 0);
+    assert_int_equal(r.purge, SYNC_PURGE_THIS_YEAR);
+    char text[512], date[CIVIL_DATE_LEN], expected[64];
+    sync_purge_text(&r, &k.cfg.sync, text, sizeof(text));
+    civil_format_date(today - 10, date);
+    snprintf(expected, sizeof(expected), "the credit year that began on %s", date);
+    if (!strstr(text, "nothing was purged here: keeping synced events for 2 days") ||
+        !strstr(text, expected))
+        fail_msg("said: %s", text);
+    /* Had the year begun after that session, the same purge would go ahead, attendance and
+     * all: the refusal was the year's. */
+    k.cfg.sync.credit_year_first = today - 1;
+    must_sync(&k, &r);
+    assert_int_equal(r.purge, SYNC_PURGE_RAN);
+    assert_int_equal(r.purged, 1);
+    assert_int_equal(store_attendance_get(k.store, gareth.id, x.id, &row), STORE_ENOTFOUND);
+    kiosk_close(&k);
+}
+
 /* An evaluation reaches the ledger and head office's report of it is the kiosk's (schema 6);
  * one whose score is not 1–5 is refused there even with the kiosk's own signature. */
 static void test_evaluations_reach_the_ledger(void **state)
@@ -828,7 +951,7 @@ static void collect_line(void *ctx, const char *line)
 }
 
 /* Head office's roster as the whole record: a person it no longer has becomes a leaver in the
- * ledger (inactive, kept), and every kiosk refuses their badge after its next sync. Last: it
+ * ledger (inactive, kept), and every kiosk refuses their badge after its next sync. Late: it
  * changes the roster the other tests pull. */
 static void test_a_roster_as_the_whole_record_on_the_ledger(void **state)
 {
@@ -886,6 +1009,285 @@ static void test_a_roster_as_the_whole_record_on_the_ledger(void **state)
     kiosk_close(&k);
 }
 
+/* A kiosk restored from a backup taken after its first `kept` events: the ledger holds `lost`
+ * more, which its next sync takes back. full (may be NULL) gets a copy of the store from
+ * before the restore. */
+static void restored_kiosk(struct tkiosk *k, const char *id, int kept, int lost, char *full,
+                           size_t cap)
+{
+    char backup[300];
+    kiosk_open(k, id);
+    must_sync(k, NULL); /* the roster, in the backup too */
+    add_events(k, kept);
+    must_sync(k, NULL);
+    snprintf(backup, sizeof(backup), "%s/backup.db", k->dir);
+    store_close(k->store);
+    kiosk_copy_file(k->cfg.kiosk.database, backup);
+    kiosk_reopen(k);
+    add_events(k, lost);
+    must_sync(k, NULL);
+    store_close(k->store);
+    if (full) {
+        snprintf(full, cap, "%s/full.db", k->dir);
+        kiosk_copy_file(k->cfg.kiosk.database, full);
+    }
+    kiosk_copy_file(backup, k->cfg.kiosk.database);
+    kiosk_reopen(k);
+}
+
+/* A sync on a connection of its own (as the kiosk's sync thread has), against a ledger whose
+ * events table the owner holds locked: the heal's first fetch waits for it. */
+struct stalled_sync {
+    struct tkiosk *k;
+    struct pg *owner;
+    pthread_t thread;
+    int err;
+    struct sync_report r;
+    char why[1024];
+};
+
+static void *stalled_sync_run(void *arg)
+{
+    struct stalled_sync *t = arg;
+    struct store *mine = NULL;
+    t->err = store_open(t->k->cfg.kiosk.database, &mine, t->why, sizeof(t->why)) == STORE_OK &&
+                     store_set_signer(mine, t->k->id, t->k->keys.sign_sk) == STORE_OK
+                 ? sync_run(&t->k->cfg.sync, mine, NULL, NULL, &t->r, t->why, sizeof(t->why))
+                 : SYNC_ESTORE;
+    store_close(mine);
+    return NULL;
+}
+
+/* Sessions waiting for a lock on cpd.events (the owner's own lock is granted). */
+static int waiting_on_events(struct pg *owner)
+{
+    struct pg_result *res = NULL;
+    char why[512];
+    int n = -1;
+    if (pg_exec(owner,
+                "SELECT count(*) FROM pg_locks WHERE NOT granted"
+                " AND relation = 'cpd.events'::regclass",
+                0, NULL, &res, why, sizeof(why)) == PG_OK)
+        n = atoi(pg_value(res, 0, 0));
+    pg_clear(res);
+    return n;
+}
+
+/* Locks the ledger's events, starts the sync, and returns once it waits on the lock (false
+ * when it never came to, within 20 s). */
+static bool stall_a_sync(struct stalled_sync *t, struct tkiosk *k)
+{
+    char why[512];
+    memset(t, 0, sizeof(*t));
+    t->k = k;
+    assert_int_equal(connect_as(server.conninfo, server.password, &t->owner, why, sizeof(why)),
+                     SYNC_OK);
+    assert_int_equal(pg_exec(t->owner, "BEGIN", 0, NULL, NULL, why, sizeof(why)), PG_OK);
+    assert_int_equal(pg_exec(t->owner, "LOCK TABLE cpd.events IN ACCESS EXCLUSIVE MODE", 0, NULL,
+                             NULL, why, sizeof(why)),
+                     PG_OK);
+    assert_int_equal(pthread_create(&t->thread, NULL, stalled_sync_run, t), 0);
+    for (int i = 0; i < 2000; i++) {
+        if (waiting_on_events(t->owner) > 0)
+            return true;
+        usleep(10000);
+    }
+    return false;
+}
+
+/* Ends the stall once it has lasted at least min_us, and waits for the sync to finish. */
+static void end_the_stall(struct stalled_sync *t, int64_t since_us, int64_t min_us)
+{
+    char why[512];
+    int64_t left = since_us + min_us - clock_monotonic_us();
+    if (left > 0)
+        usleep((useconds_t)left);
+    pg_exec(t->owner, "ROLLBACK", 0, NULL, NULL, why, sizeof(why));
+    pthread_join(t->thread, NULL);
+    pg_close(t->owner);
+}
+
+/* A restored kiosk heals against a ledger that stalls for 3 s; a tap on the kiosk's own
+ * connection meanwhile is recorded at once — the heal holds no local lock while it waits on
+ * the ledger. The tap took the seq the ledger's next event has: the heal sees the chain moved
+ * and stops, saying so; nothing is overwritten, the tap is kept, the chain verifies. */
+static void test_a_tap_during_a_stalled_heal_waits_for_nothing(void **state)
+{
+    (void)state;
+    struct tkiosk k;
+    restored_kiosk(&k, "tap-in-heal", 5, 450, NULL, 0);
+    struct stalled_sync t;
+    int64_t stalled_at = clock_monotonic_us();
+    bool stalled = stall_a_sync(&t, &k);
+    struct tapflow flow = {k.store, &k.cfg.rules, k.keys.site, "synced", NULL};
+    struct tap_result *tr = calloc(1, sizeof(*tr));
+    struct uid uid;
+    uid_parse(GARETH, UID_TEXT_AUTO, UID_ORDER_MSB_FIRST, &uid);
+    int64_t at = test_at("2023-09-13 15:10");
+    int64_t start = clock_monotonic_us();
+    int tapped = stalled ? tapflow_tap(&flow, &uid, at, at, 0, tr) : STORE_EINTERNAL;
+    int64_t took_us = clock_monotonic_us() - start;
+    bool still_stalled = waiting_on_events(t.owner) > 0;
+    end_the_stall(&t, stalled_at, 3000000);
+    assert_true(stalled);
+    if (tapped != STORE_OK || took_us > 200000)
+        fail_msg("the tap during the heal: %s after %lld ms", cpd_strerror(tapped),
+                 (long long)(took_us / 1000));
+    assert_true(still_stalled); /* the tap was during the stall */
+    assert_int_equal(tr->decision.outcome, TAP_SIGNED_IN);
+    tapflow_result_free(tr);
+    free(tr);
+    assert_int_equal(t.err, SYNC_EDIVERGED);
+    if (!strstr(t.why, "seq 6: while this kiosk was taking back seqs 6–455 from the ledger, "
+                       "another event (a tap?) was recorded here as seq 6") ||
+        !strstr(t.why, "none was taken back"))
+        fail_msg("said: %s", t.why);
+    assert_int_equal(t.r.healed, 0);
+    struct store_verify_report v;
+    assert_int_equal(store_verify(k.store, k.keys.sign_pk, &v), STORE_OK);
+    assert_int_equal(v.events, 6);
+    assert_int_equal(v.first_bad_seq, 0);
+    assert_int_equal(ledger_events("tap-in-heal"), 455);
+    /* The next sync stops too, naming the seq where the chains part. */
+    char why[512];
+    assert_int_equal(sync_now(&k, NULL, why, sizeof(why)), SYNC_EDIVERGED);
+    assert_non_null(strstr(why, "seq 6: "));
+    kiosk_close(&k);
+}
+
+/* What another sync would write: the ledger's events first..last, as the store held them
+ * before the restore (full), taken back on the kiosk's own connection. */
+static int take_back(struct tkiosk *k, const char *full, int64_t first, int64_t last)
+{
+    struct store *before = NULL;
+    char why[512];
+    int err = store_open_readonly(full, &before, why, sizeof(why));
+    for (int64_t seq = first; seq <= last && err == STORE_OK; seq++) {
+        struct event e;
+        err = store_event_at(before, seq, &e);
+        if (err == STORE_OK)
+            err = store_adopt_event(k->store, &e, k->keys.sign_pk);
+    }
+    store_close(before);
+    return err;
+}
+
+/* Another sync took back the first events of the heal while it waited on the ledger (as the
+ * kiosk's sync and cpd-admin's nightly one might): they are the ledger's own, so the heal
+ * skips them and takes back the rest, batch by batch. */
+static void test_a_heal_skips_what_another_sync_took_back(void **state)
+{
+    (void)state;
+    struct tkiosk k;
+    char full[300];
+    restored_kiosk(&k, "heal-twice", 5, 450, full, sizeof(full));
+    struct stalled_sync t;
+    bool stalled = stall_a_sync(&t, &k);
+    int adopted = stalled ? take_back(&k, full, 6, 10) : STORE_EINTERNAL;
+    end_the_stall(&t, clock_monotonic_us(), 0);
+    assert_true(stalled);
+    assert_int_equal(adopted, STORE_OK);
+    if (t.err != SYNC_OK)
+        fail_msg("the heal: %s: %s", cpd_strerror(t.err), t.why);
+    assert_int_equal(t.r.healed, 445);
+    struct store_verify_report v;
+    assert_int_equal(store_verify(k.store, k.keys.sign_pk, &v), STORE_OK);
+    assert_int_equal(v.events, 455);
+    assert_int_equal(v.first_bad_seq, 0);
+    add_events(&k, 1);
+    struct sync_report r;
+    must_sync(&k, &r);
+    assert_int_equal(r.pushed, 1);
+    assert_int_equal(ledger_events("heal-twice"), 456);
+    kiosk_close(&k);
+}
+
+/* Part of the heal done (here by another sync), then a tap: the heal skips what matches the
+ * ledger and stops where the tap took the ledger's next seq, naming it and what was taken
+ * back; everything written stays and verifies. */
+static void test_a_tap_after_part_of_a_heal_stops_it_there(void **state)
+{
+    (void)state;
+    struct tkiosk k;
+    char full[300];
+    restored_kiosk(&k, "tap-mid-heal", 5, 450, full, sizeof(full));
+    struct stalled_sync t;
+    bool stalled = stall_a_sync(&t, &k);
+    int adopted = stalled ? take_back(&k, full, 6, 10) : STORE_EINTERNAL;
+    struct tapflow flow = {k.store, &k.cfg.rules, k.keys.site, "synced", NULL};
+    struct tap_result *tr = calloc(1, sizeof(*tr));
+    struct uid uid;
+    uid_parse(GARETH, UID_TEXT_AUTO, UID_ORDER_MSB_FIRST, &uid);
+    int64_t at = test_at("2023-09-13 15:10");
+    int tapped = adopted == STORE_OK ? tapflow_tap(&flow, &uid, at, at, 0, tr) : adopted;
+    end_the_stall(&t, clock_monotonic_us(), 0);
+    assert_true(stalled);
+    assert_int_equal(tapped, STORE_OK);
+    assert_int_equal(tr->decision.outcome, TAP_SIGNED_IN);
+    tapflow_result_free(tr);
+    free(tr);
+    assert_int_equal(t.err, SYNC_EDIVERGED);
+    if (!strstr(t.why, "seq 11: while this kiosk was taking back seqs 6–455") ||
+        !strstr(t.why, "seqs 6–10 were taken back"))
+        fail_msg("said: %s", t.why);
+    struct store_verify_report v;
+    assert_int_equal(store_verify(k.store, k.keys.sign_pk, &v), STORE_OK);
+    assert_int_equal(v.events, 11);
+    assert_int_equal(v.first_bad_seq, 0);
+    assert_int_equal(ledger_events("tap-mid-heal"), 455);
+    kiosk_close(&k);
+}
+
+/* Every write of this process's SQLite can be failed from here on (tests/support/powercut_vfs.h,
+ * single-threaded): installed for the last test only. */
+static int setup_faulty_disk(void **state)
+{
+    (void)state;
+    return powercut_vfs_install() == 0 ? 0 : -1;
+}
+
+static int occurrences(const char *text, const char *word)
+{
+    int n = 0;
+    for (const char *at = strstr(text, word); at; at = strstr(at + 1, word))
+        n++;
+    return n;
+}
+
+/* The disk fills at each write a sync makes in turn (the clock's record, the acknowledgement,
+ * the pull, the sync's own record): each time the sync fails saying the disk is full, once, as
+ * the store said it — never only "the local database failed" — and with space back the next
+ * sync goes through and nothing was lost or sent twice. */
+static void test_a_full_disk_during_a_sync_is_said(void **state)
+{
+    (void)state;
+    struct tkiosk k;
+    kiosk_open(&k, "full-disk");
+    add_events(&k, 3);
+    const char *full = cpd_strerror(STORE_EFULL);
+    int failed = 0, err = SYNC_ESTORE;
+    struct sync_report r;
+    char why[512], line[1024];
+    for (int after = 0; after < 500 && err != SYNC_OK; after++) {
+        powercut_vfs_fail_writes(after, -1);
+        err = sync_now(&k, &r, why, sizeof(why));
+        powercut_vfs_fail_writes(0, 0);
+        if (err == SYNC_OK)
+            break;
+        failed++;
+        snprintf(line, sizeof(line), "%s: %s", cpd_strerror(err), why); /* cpd-admin's line */
+        if (err != SYNC_ESTORE || occurrences(line, full) != 1)
+            fail_msg("a full disk after %d writes said: %s", after, line);
+    }
+    assert_int_equal(err, SYNC_OK);
+    assert_true(failed >= 4); /* the clock, the acknowledgement, the pull, the sync's record */
+    assert_true(powercut_vfs_faults() > 0);
+    must_sync(&k, &r);
+    assert_int_equal(r.acked_seq, 3);
+    assert_int_equal(ledger_events("full-disk"), 3);
+    kiosk_close(&k);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -902,7 +1304,13 @@ int main(void)
         cmocka_unit_test(test_an_anchor_reaches_the_ledger),
         cmocka_unit_test(test_evaluations_reach_the_ledger),
         cmocka_unit_test(test_synced_old_events_are_purged_here),
+        cmocka_unit_test(test_a_kiosk_clock_at_2099_purges_nothing),
+        cmocka_unit_test(test_a_purge_into_this_credit_year_is_refused),
+        cmocka_unit_test(test_a_tap_during_a_stalled_heal_waits_for_nothing),
+        cmocka_unit_test(test_a_heal_skips_what_another_sync_took_back),
+        cmocka_unit_test(test_a_tap_after_part_of_a_heal_stops_it_there),
         cmocka_unit_test(test_a_roster_as_the_whole_record_on_the_ledger),
+        cmocka_unit_test_setup(test_a_full_disk_during_a_sync_is_said, setup_faulty_disk),
     };
     return cmocka_run_group_tests(tests, ledgerfix_setup, ledgerfix_teardown);
 }

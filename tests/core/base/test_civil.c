@@ -91,6 +91,28 @@ static void test_terms(void **state)
     assert_int_equal(rules_half_term_parse("spring"), -1);
 }
 
+/* Where a credit year begins, for any date: the configured year's first day, years later or
+ * earlier (the retention purge asks with the ledger's date). */
+static void test_credit_year_first(void **state)
+{
+    (void)state;
+    civil_day first = civil_from_ymd(2023, 9, 1);
+    assert_int_equal(rules_credit_year_first(first, civil_from_ymd(2023, 9, 1)), first);
+    assert_int_equal(rules_credit_year_first(first, civil_from_ymd(2024, 8, 31)), first);
+    assert_int_equal(rules_credit_year_first(first, civil_from_ymd(2026, 12, 7)),
+                     civil_from_ymd(2026, 9, 1));
+    assert_int_equal(rules_credit_year_first(first, civil_from_ymd(2027, 8, 31)),
+                     civil_from_ymd(2026, 9, 1));
+    assert_int_equal(rules_credit_year_first(first, civil_from_ymd(2099, 1, 24)),
+                     civil_from_ymd(2098, 9, 1));
+    assert_int_equal(rules_credit_year_first(first, civil_from_ymd(2021, 3, 1)),
+                     civil_from_ymd(2020, 9, 1));
+    /* A year that starts on another day keeps its day. */
+    assert_int_equal(
+        rules_credit_year_first(civil_from_ymd(2024, 9, 2), civil_from_ymd(2025, 9, 1)),
+        civil_from_ymd(2024, 9, 2));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -98,6 +120,7 @@ int main(void)
         cmocka_unit_test(test_parsers),
         cmocka_unit_test(test_quarters),
         cmocka_unit_test(test_terms),
+        cmocka_unit_test(test_credit_year_first),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

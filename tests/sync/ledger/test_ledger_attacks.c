@@ -446,20 +446,6 @@ static void test_ghost_kiosks_are_named(void **state)
 
 /* ---- backups ------------------------------------------------------------------------------ */
 
-static void copy_file(const char *from, const char *to)
-{
-    char cmd[4096];
-    snprintf(cmd, sizeof(cmd), "cp '%s' '%s' && rm -f '%s-wal' '%s-shm'", from, to, to, to);
-    assert_int_equal(system(cmd), 0);
-}
-
-static void reopen(struct tkiosk *k)
-{
-    char why[512];
-    assert_int_equal(store_open(k->cfg.kiosk.database, &k->store, why, sizeof(why)), STORE_OK);
-    assert_int_equal(store_set_signer(k->store, k->id, k->keys.sign_sk), STORE_OK);
-}
-
 static void test_a_kiosk_restored_from_an_old_backup_heals(void **state)
 {
     (void)state;
@@ -469,15 +455,15 @@ static void test_a_kiosk_restored_from_an_old_backup_heals(void **state)
     char backup[512];
     snprintf(backup, sizeof(backup), "%s/backup.db", k.dir);
     store_close(k.store);
-    copy_file(k.cfg.kiosk.database, backup);
-    reopen(&k);
+    kiosk_copy_file(k.cfg.kiosk.database, backup);
+    kiosk_reopen(&k);
     add_events(&k, 2);
     must_sync(&k, NULL);
     assert_int_equal(ledger_events("restored"), 4);
     /* The disk dies; last week's backup goes back in. */
     store_close(k.store);
-    copy_file(backup, k.cfg.kiosk.database);
-    reopen(&k);
+    kiosk_copy_file(backup, k.cfg.kiosk.database);
+    kiosk_reopen(&k);
     struct sync_report r;
     must_sync(&k, &r);
     assert_int_equal(r.healed, 2);
@@ -552,13 +538,13 @@ static void test_a_cloned_kiosk_is_named(void **state)
     test_tempdir(b.dir, sizeof(b.dir));
     snprintf(b.cfg.kiosk.database, sizeof(b.cfg.kiosk.database), "%s/kiosk.db", b.dir);
     store_close(a.store);
-    copy_file(a.cfg.kiosk.database, b.cfg.kiosk.database);
+    kiosk_copy_file(a.cfg.kiosk.database, b.cfg.kiosk.database);
     char from[300], to[300];
     snprintf(from, sizeof(from), "%s/kiosk.key", a.dir);
     snprintf(to, sizeof(to), "%s/kiosk.key", b.dir);
-    copy_file(from, to);
-    reopen(&a);
-    reopen(&b);
+    kiosk_copy_file(from, to);
+    kiosk_reopen(&a);
+    kiosk_reopen(&b);
     /* Both go on tapping, differently. */
     add_events(&a, 2);
     add_events(&b, 3);
@@ -582,13 +568,13 @@ static void test_a_cloned_kiosk_is_named(void **state)
     must_sync(&a, NULL);
     store_close(b.store);
     store_close(a.store);
-    copy_file(a.cfg.kiosk.database, b.cfg.kiosk.database); /* the whole disk: receipts too */
+    kiosk_copy_file(a.cfg.kiosk.database, b.cfg.kiosk.database); /* the whole disk: receipts too */
     char receipts_a[600], receipts_b[600];
     snprintf(receipts_a, sizeof(receipts_a), "%s-receipts", a.cfg.kiosk.database);
     snprintf(receipts_b, sizeof(receipts_b), "%s-receipts", b.cfg.kiosk.database);
-    copy_file(receipts_a, receipts_b);
-    reopen(&a);
-    reopen(&b);
+    kiosk_copy_file(receipts_a, receipts_b);
+    kiosk_reopen(&a);
+    kiosk_reopen(&b);
     add_events(&a, 1);
     must_sync(&a, NULL);
     add_events(&b, 1); /* both at 9 locally, different 9s; then a pushes 10 */
