@@ -432,6 +432,36 @@ static void test_a_foreign_key_says_out_of_order(void **state)
     assert_non_null(strstr(line, "Restore it from backup"));
 }
 
+/* Acknowledged taps the database no longer holds (an older copy put back over it; a lost WAL
+ * looks the same): the kiosk's start-up check names them from the receipts beside the file and
+ * signs nothing on top — out of order, with the seqs. */
+static void test_missing_acknowledged_taps_say_out_of_order(void **state)
+{
+    (void)state;
+    char cmd[2048], line[512], ini_text[600];
+    snprintf(cmd, sizeof(cmd),
+             "cd '%s' && mkdir -m 700 behind && export CPD_KIOSK_CONFIG=/dev/null && "
+             "A='%s/cpd-admin' && D=behind/kiosk.db && "
+             "$A --database $D kiosk init >/dev/null && "
+             "$A --database $D import programme '%s/programme-2023-24.csv' >/dev/null 2>&1 && "
+             "$A --database $D import roster '%s/demo-roster.csv' >/dev/null 2>&1 && "
+             "$A --database $D tap --badge 04:5A:2B:72:1C:6E:80 --at '2023-11-27 15:40' "
+             ">/dev/null && cp $D behind/old.db && "
+             "$A --database $D tap --badge C2:7F:3A:E5 --at '2023-11-27 15:41' >/dev/null && "
+             "$A --database $D tap --badge 9b1f6c3d --at '2023-11-27 15:42' >/dev/null && "
+             "cp behind/old.db $D",
+             dir, programs(), data(), data());
+    assert_int_equal(system(cmd), 0);
+    snprintf(ini_text, sizeof(ini_text),
+             "[kiosk]\ndatabase = %s/behind/kiosk.db\n[reader]\ndriver = keyboard\n"
+             "[display]\nsound = false\n",
+             dir);
+    uint32_t c = run_and_look(ini_text, false, "acknowledged taps 2–3 are missing", 0xB3261E, line,
+                              sizeof(line));
+    assert_int_equal(c, 0xB3261E); /* the red band of "Out of order" */
+    assert_non_null(strstr(line, "cpd-admin sync takes them back"));
+}
+
 static void test_missing_font_falls_back_with_a_banner(void **state)
 {
     (void)state;
@@ -655,6 +685,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_no_database_says_out_of_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_a_bad_config_says_out_of_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_a_foreign_key_says_out_of_order, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_missing_acknowledged_taps_say_out_of_order, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_missing_font_falls_back_with_a_banner, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_reader_script_missing_shows_reader_down, setup,
