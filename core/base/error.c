@@ -68,6 +68,8 @@ const char *cpd_strerror(int err)
         return "cannot write the file";
     case STRCOPY_ETRUNC:
         return "too long for its field";
+    case LOG_EOPEN:
+        return "cannot open the log file";
     case KEYS_ETOOLONG:
         return "the key file's path is too long";
     case STORE_EKEY:

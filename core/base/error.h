@@ -32,6 +32,9 @@ enum cpd_error_block {
 enum cpd_error {
     /* core/base/strcopy.c: the base block, -1 … -99 */
     STRCOPY_ETRUNC = -1, /* too long for its field: not copied */
+    /* core/base/log.c: the log */
+    LOG_OK = 0,
+    LOG_EOPEN = -2, /* the log file cannot be opened (errno says why) */
     /* core/base/zone.c: time zones */
     ZONE_OK = 0,
     ZONE_EUNKNOWN = -101,
