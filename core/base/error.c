@@ -131,6 +131,10 @@ const char *cpd_strerror(int err)
         return "invalid configuration";
     case CONFIG_ENOMEM:
         return "out of memory";
+    case CONFIG_ENOTFILE:
+        return "the configuration is not a regular file";
+    case CONFIG_ETOOBIG:
+        return "the configuration file is too large";
     case GFX_ENODISPLAY:
         return "no display";
     case GFX_EFONT:

@@ -135,6 +135,8 @@ enum cpd_error {
     CONFIG_ENOENT = -1301,   /* file could not be opened */
     CONFIG_EINVALID = -1302, /* one or more bad lines, each reported */
     CONFIG_ENOMEM = -1303,
+    CONFIG_ENOTFILE = -1304, /* a directory, a device, a FIFO: not a regular file */
+    CONFIG_ETOOBIG = -1305,  /* larger than any kiosk.ini (CONFIG_FILE_MAX) */
     /* ui/sdl/: the window */
     GFX_OK = 0,
     GFX_ENODISPLAY = -1401,
