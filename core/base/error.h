@@ -39,6 +39,11 @@ enum cpd_error {
     ZONE_OK = 0,
     ZONE_EUNKNOWN = -101,
     ZONE_ERANGE = -102,
+    ZONE_ESYNTAX = -103,    /* not "YYYY-MM-DD HH:MM[:SS]" with an optional offset or zone */
+    ZONE_EDATE = -104,      /* no such date, or no such time of day (2023-02-30, 24:00) */
+    ZONE_EGAP = -105,       /* a local time the clocks go forward over: it never happens */
+    ZONE_EAMBIGUOUS = -106, /* a local time the clocks go back over, without saying which */
+    ZONE_EOFFSET = -107,    /* an offset or zone abbreviation that time does not have here */
     /* core/domain/crypto.c: libsodium */
     CRYPTO_OK = 0,
     CRYPTO_EINIT = -201,
