@@ -5,12 +5,14 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <ini.h>
@@ -163,9 +165,9 @@ struct loader {
     void *ctx;
     int errors;
     int line_of[N_KEYS]; /* where each key was set, 0 = default */
-    FILE *file;
-    char *text; /* the line read_line read whole, and its buffer's size */
-    size_t text_cap;
+    char *data; /* the whole file (at most CONFIG_FILE_MAX bytes), its size, and how far read */
+    size_t size, at;
+    char *text;       /* the line read_line read whole (its own copy, NUL-terminated) */
     int line;         /* the line being parsed: Debian's inih does not pass it to the handler */
     char section[64]; /* the current [section], as read_line saw it */
     bool section_known;
@@ -186,8 +188,8 @@ problem(struct loader *L, int line, const char *fmt, ...)
         snprintf(full, sizeof(full), "%s:%d: %s", L->path, line, message);
     else
         snprintf(full, sizeof(full), "%s: %s", L->path, message);
-    L->errors++;
-    if (L->report)
+    /* Counted all the same: the last line says how many more there were (config_load). */
+    if (++L->errors <= CONFIG_REPORT_MAX && L->report)
         L->report(L->ctx, L->path, line, full);
 }
 
@@ -592,15 +594,16 @@ static bool plain_line(const char *s)
 static char *read_line(char *buf, int size, void *stream)
 {
     struct loader *L = stream;
-    ssize_t got = getline(&L->text, &L->text_cap, L->file);
-    if (got < 0) {
-        if (ferror(L->file))
-            problem(L, L->line + 1, "cannot read: %s", strerror(errno));
+    if (L->at >= L->size)
         return NULL;
-    }
+    const char *start = L->data + L->at;
+    const char *end = memchr(start, '\n', L->size - L->at);
+    size_t n = end ? (size_t)(end - start) + 1 : L->size - L->at;
+    memcpy(L->text, start, n);
+    L->text[n] = '\0';
+    L->at += n;
     L->line++;
     char *s = L->text;
-    size_t n = (size_t)got;
     if (L->line == 1 && n >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0) { /* a UTF-8 BOM */
         s += 3;
         n -= 3;
@@ -668,6 +671,100 @@ const char *config_installed_path(void)
     return access(CPD_INSTALLED_CONFIG, F_OK) == 0 ? CPD_INSTALLED_CONFIG : NULL;
 }
 
+/* What a file that is not a regular one is, for the message. */
+static const char *file_kind(mode_t mode)
+{
+    if (S_ISDIR(mode))
+        return "a directory";
+    if (S_ISFIFO(mode))
+        return "a FIFO (named pipe)";
+    if (S_ISCHR(mode))
+        return "a character device";
+    if (S_ISBLK(mode))
+        return "a block device";
+    if (S_ISSOCK(mode))
+        return "a socket";
+    return "something else";
+}
+
+/* /dev/null, however it was reached: it reads as an empty file, so `--config /dev/null` is the
+ * usual way to say "the built-in defaults" (whatever kiosk.ini is installed). */
+static bool is_null_device(const struct stat *st)
+{
+    struct stat null;
+    return S_ISCHR(st->st_mode) && stat("/dev/null", &null) == 0 && S_ISCHR(null.st_mode) &&
+           st->st_rdev == null.st_rdev;
+}
+
+/* Says that path is not a regular file but kind, and where a symbolic link led. */
+static void not_regular(struct loader *L, const char *kind)
+{
+    struct stat lst;
+    char *target =
+        lstat(L->path, &lst) == 0 && S_ISLNK(lst.st_mode) ? realpath(L->path, NULL) : NULL;
+    char shown[200] = "";
+    if (target)
+        utf8_printf(shown, sizeof(shown), " (the symbolic link leads to %s)", target);
+    free(target);
+    problem(L, 0, "%s%s, not a regular file: kiosk.ini must be a plain text file", kind, shown);
+}
+
+/* The whole file into L->data, if it is one kiosk.ini can be: a regular file (a symbolic link
+ * is followed: configuration tools link files into /etc, and the target is checked) of at most
+ * CONFIG_FILE_MAX bytes, or /dev/null. A device, a FIFO or a directory would be read without
+ * end (/dev/zero: one endless line; /dev/urandom: endless errors) or block. */
+static int read_file(struct loader *L)
+{
+    /* O_NONBLOCK: opening a FIFO must not wait for a writer to come along. */
+    int fd = open(L->path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (fd < 0) {
+        problem(L, 0, "cannot open: %s", strerror(errno));
+        return CONFIG_ENOENT;
+    }
+    int rc = CONFIG_OK;
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        problem(L, 0, "cannot read: %s", strerror(errno));
+        rc = CONFIG_ENOENT;
+        goto out;
+    }
+    if (!S_ISREG(st.st_mode) && !is_null_device(&st)) {
+        not_regular(L, file_kind(st.st_mode));
+        rc = CONFIG_ENOTFILE;
+        goto out;
+    }
+    L->data = malloc(CONFIG_FILE_MAX + 1);
+    L->text = malloc(CONFIG_FILE_MAX + 2);
+    if (!L->data || !L->text) {
+        rc = CONFIG_ENOMEM;
+        goto out;
+    }
+    if (!S_ISREG(st.st_mode))
+        goto out; /* the null device: nothing to read */
+    /* Read to one byte past the limit: the size fstat gave may have changed since. */
+    while (rc == CONFIG_OK && L->size <= CONFIG_FILE_MAX) {
+        ssize_t n = read(fd, L->data + L->size, CONFIG_FILE_MAX + 1 - L->size);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            problem(L, 0, "cannot read: %s", strerror(errno));
+            rc = CONFIG_ENOENT;
+        }
+        if (n <= 0)
+            break;
+        L->size += (size_t)n;
+    }
+    if (rc == CONFIG_OK && L->size > CONFIG_FILE_MAX) {
+        problem(L, 0, "%lld bytes, more than kiosk.ini may have (%d KiB): is it the right file?",
+                st.st_size > (off_t)L->size ? (long long)st.st_size : (long long)L->size,
+                CONFIG_FILE_MAX / 1024);
+        rc = CONFIG_ETOOBIG;
+    }
+out:
+    close(fd);
+    return rc;
+}
+
 int config_load(struct config *cfg, const char *path, config_report_fn report, void *ctx)
 {
     struct loader *L = calloc(1, sizeof(*L));
@@ -677,23 +774,23 @@ int config_load(struct config *cfg, const char *path, config_report_fn report, v
     L->path = path;
     L->report = report;
     L->ctx = ctx;
-    int rc = CONFIG_OK;
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        problem(L, 0, "cannot open: %s", strerror(errno));
-        rc = CONFIG_ENOENT;
+    int rc = read_file(L);
+    if (rc != CONFIG_OK)
         goto out;
-    }
-    L->file = f;
-    int parsed = ini_parse_stream(read_line, L, on_entry, L);
-    fclose(f);
-    free(L->text);
-    if (parsed < 0) {
+    if (ini_parse_stream(read_line, L, on_entry, L) < 0) {
         rc = CONFIG_ENOMEM;
         goto out;
     }
     check_terms(L);
     check_reader(L);
+    if (L->errors > CONFIG_REPORT_MAX && L->report) {
+        /* Never cut silently: what was not listed is counted. */
+        char more[CONFIG_PATH_MAX + 96];
+        int hidden = L->errors - CONFIG_REPORT_MAX;
+        snprintf(more, sizeof(more), "%s: %d more problem%s not shown (the first %d are above)",
+                 path, hidden, hidden == 1 ? "" : "s", CONFIG_REPORT_MAX);
+        L->report(L->ctx, path, 0, more);
+    }
     if (L->errors) {
         rc = CONFIG_EINVALID;
         goto out;
@@ -702,6 +799,8 @@ int config_load(struct config *cfg, const char *path, config_report_fn report, v
     L->cfg.sync.credit_year_first = L->cfg.rules.terms.year.first;
     *cfg = L->cfg;
 out:
+    free(L->data);
+    free(L->text);
     free(L);
     return rc;
 }

@@ -4,8 +4,11 @@
  * 2023-24 term dates); config_load() overlays a file on top of that. Unknown sections and keys,
  * and values that fail validation, are errors: each is reported through the report callback as
  * one line "FILE:LINE: [section] key: expected …, got "…"" and config_load() returns
- * CONFIG_EINVALID after reading the whole file (so every problem is listed, not just the
- * first). The struct is plain data, owned by the caller; no allocation. Not thread-safe. */
+ * CONFIG_EINVALID after reading the whole file (so every problem is counted; the first
+ * CONFIG_REPORT_MAX are listed, then one line says how many more). A path that is not a
+ * regular file (CONFIG_ENOTFILE; a symbolic link to one is fine) or is larger than
+ * CONFIG_FILE_MAX (CONFIG_ETOOBIG) is refused with one line, unread. The struct is plain data,
+ * owned by the caller; config_load() allocates only while it runs. Not thread-safe. */
 #ifndef CPD_CONFIG_H
 #define CPD_CONFIG_H
 
@@ -20,6 +23,10 @@
 
 #define CONFIG_PATH_MAX 512
 #define CONFIG_TEXT_MAX 128
+/* kiosk.ini is a regular file of at most this many bytes (the example has about 6 KiB). */
+#define CONFIG_FILE_MAX (64 * 1024)
+/* Problems reported one by one; any more are counted in one last line. */
+#define CONFIG_REPORT_MAX 30
 
 struct config_kiosk {
     char id[CONFIG_TEXT_MAX];       /* kiosk id in the ledger, [A-Za-z0-9_-], e.g. "central-1" */

@@ -77,6 +77,15 @@ int admin_ledger_fail(int err, const char *why);
 void admin_progress(const char *what, int64_t done, int64_t total);
 /* Looks a person up by staff number, saying so when unknown. */
 int admin_person(struct admin *a, const char *staff_no, struct person *out);
+/* --option TEXT as a local time (zone_parse_local): 0, or EXIT_USAGE after one line saying
+ * exactly why not — for a time that happens twice, the two ways to write which. */
+int admin_parse_time(const char *option, const char *text, int64_t *out);
+/* What every --help says a TIME is. */
+#define ADMIN_TIME_HELP                                                                            \
+    "TIME is local \"YYYY-MM-DD HH:MM[:SS]\". A time that happens twice (the clocks go back)\n"    \
+    "needs its UTC offset or zone after it: \"2023-10-29 01:30 +01:00\" or \"... BST\" for the\n"  \
+    "first, \"... +00:00\" or \"... GMT\" for the second; a time the clocks go forward over is\n"  \
+    "refused.\n"
 
 int cmd_kiosk(struct admin *a, int argc, char **argv);
 int cmd_salvage(struct admin *a, int argc, char **argv);

@@ -23,10 +23,9 @@ static const char help[] =
     "  badge     (LAST4 for SESSION) a lost or replaced badge: refused from now on\n"
     "  credit    (PROGRAMME for SESSION) --date DATE\n"
     "                              void a credit recorded elsewhere (as imported)\n"
-    "SESSION is the programme id (for badge: the badge's last 4 hex digits, cpd-admin badges); "
-    "TIME is local \"YYYY-MM-DD HH:MM\". --by names who makes the\n"
-    "correction; --reason is one line. The statement (cpd-admin credits) shows it at once;\n"
-    "the next sync sends it to head office.\n";
+    "SESSION is the programme id (for badge: the badge's last 4 hex digits, cpd-admin badges).\n"
+    "--by names who makes the correction; --reason is one line. The statement (cpd-admin\n"
+    "credits) shows it at once; the next sync sends it to head office.\n" ADMIN_TIME_HELP;
 
 struct correct_options {
     const char *by, *reason, *credits, *at, *out, *date;
@@ -34,9 +33,9 @@ struct correct_options {
 
 static int parse_time(const char *option, const char *text, int64_t *out)
 {
-    if (text && zone_parse_local(text, out) == ZONE_OK)
-        return 0;
-    admin_error("--%s \"%s\": expected local time YYYY-MM-DD HH:MM", option, text ? text : "");
+    if (text)
+        return admin_parse_time(option, text, out);
+    admin_error("--%s: give the local time, TIME", option);
     return EXIT_USAGE;
 }
 

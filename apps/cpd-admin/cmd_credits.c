@@ -12,10 +12,11 @@
 #include "core/base/zone.h"
 
 static const char help[] =
-    "usage: cpd-admin credits STAFF_NO [--at \"YYYY-MM-DD HH:MM\"]\n"
+    "usage: cpd-admin credits STAFF_NO [--at TIME]\n"
     "A person's credits this year: total against the target, the per-term split (a term that\n"
     "ended with 0 credits is flagged), the pre-recorded cap, CPI Initial and MAPA progress,\n"
-    "every item and why it counts or not, and the mandatory training due.\n";
+    "every item and why it counts or not, and the mandatory training due. --at: as of then\n"
+    "(default: now).\n" ADMIN_TIME_HELP;
 
 static void print_packages(const struct credit_summary *s)
 {
@@ -148,10 +149,8 @@ int cmd_credits(struct admin *a, int argc, char **argv)
         return EXIT_USAGE;
     }
     int64_t now = clock_wall_us();
-    if (at && zone_parse_local(at, &now) != ZONE_OK) {
-        admin_error("--at \"%s\": expected local time YYYY-MM-DD HH:MM", at);
+    if (at && admin_parse_time("at", at, &now) != 0)
         return EXIT_USAGE;
-    }
     struct person p;
     if (admin_open_store(a) != 0 || admin_person(a, argv[first], &p) != 0)
         return 1;

@@ -49,8 +49,8 @@ static const char help[] =
     "                          average and how many gave each score 1-5\n"
     "--person STAFF_NO, --academy NAME (due, statements, at-risk): only them. An option a\n"
     "report does not take is a usage error, and so is a filter that matches nobody.\n"
-    "--at TIME: as of then (local \"YYYY-MM-DD HH:MM\"), within the credit year; without it,\n"
-    "now (after the year has ended: the year as it ended, said in the report).\n"
+    "--at TIME: as of then, within the credit year; without it, now (after the year has\n"
+    "ended: the year as it ended, said in the report).\n"
     "--format text (the default), csv (UTF-8 with a BOM, one header row: opens in Excel) or\n"
     "pdf (A4 with the trust, site, time generated and page numbers; statements a person a\n"
     "page with a chart of credits by term; registers with a signature line);\n"
@@ -59,7 +59,7 @@ static const char help[] =
     "cpd-admin ledger add-office; --password-file FILE, mode 0600, for its password): what\n"
     "its report views hold is copied into a temporary local store first. Exit status 0 ok,\n"
     "1 failure, 2 usage, 3-7 as for sync when the ledger fails.\n"
-    "A progress bar on a terminal for reports over everyone, quiet when piped.\n";
+    "A progress bar on a terminal for reports over everyone, quiet when piped.\n" ADMIN_TIME_HELP;
 
 static void progress(void *ctx, size_t done, size_t total)
 {
@@ -140,20 +140,12 @@ static int check_options(const struct request *q)
 static int parse_when(struct admin *a, struct request *q)
 {
     const struct date_range *year = &a->cfg.rules.terms.year;
-    char from[CIVIL_DATE_LEN], to[CIVIL_DATE_LEN], back[24];
+    char from[CIVIL_DATE_LEN], to[CIVIL_DATE_LEN];
     civil_format_date(year->first, from);
     civil_format_date(year->last, to);
     q->when = clock_wall_us();
-    if (q->at && zone_parse_local(q->at, &q->when) != ZONE_OK) {
-        admin_error("--at \"%s\": expected local time YYYY-MM-DD HH:MM", q->at);
+    if (q->at && admin_parse_time("at", q->at, &q->when) != 0)
         return EXIT_USAGE;
-    }
-    zone_format_local(q->when, back);
-    if (q->at && strlen(q->at) >= 16 &&
-        (strncmp(back, q->at, 10) != 0 || strncmp(back + 11, q->at + 11, 5) != 0)) {
-        admin_error("--at \"%s\": that time does not exist here (the clocks go forward)", q->at);
-        return EXIT_USAGE;
-    }
     civil_day day;
     int minute;
     zone_utc_to_local(q->when, &day, &minute, NULL);

@@ -10,10 +10,11 @@
 #include "core/base/zone.h"
 
 static const char help[] =
-    "usage: cpd-admin tap --badge UID [--at \"YYYY-MM-DD HH:MM[:SS]\"] [--session CODE]\n"
+    "usage: cpd-admin tap --badge UID [--at TIME] [--session CODE]\n"
     "Taps a badge as the kiosk would: the real tap decision and a durable commit, then prints\n"
     "what the screen would say. --at sets the local time (default: now); --session answers\n"
-    "the choose-a-session screen. UID: hex with or without separators, or decimal.\n";
+    "the choose-a-session screen. UID: hex with or without separators, or "
+    "decimal.\n" ADMIN_TIME_HELP;
 
 static int parse_args(int argc, char **argv, const char **badge, const char **at,
                       const char **session)
@@ -54,10 +55,8 @@ int cmd_tap(struct admin *a, int argc, char **argv)
         return EXIT_USAGE;
     }
     int64_t now = clock_wall_us();
-    if (at && zone_parse_local(at, &now) != ZONE_OK) {
-        admin_error("--at \"%s\": expected local time YYYY-MM-DD HH:MM[:SS]", at);
+    if (at && admin_parse_time("at", at, &now) != 0)
         return EXIT_USAGE;
-    }
     if (admin_open_store(a) != 0 || admin_load_keys(a, true, true) != 0)
         return 1;
     int64_t chosen = 0;

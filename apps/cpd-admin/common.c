@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "core/base/error.h"
+#include "core/base/zone.h"
 #include "apps/cpd-admin/admin.h"
 
 void admin_error(const char *fmt, ...)
@@ -208,4 +209,34 @@ void admin_progress(const char *what, int64_t done, int64_t total)
             "########################################", width - filled, "", done, total);
     if (done >= total)
         fputc('\n', stderr);
+}
+
+int admin_parse_time(const char *option, const char *text, int64_t *out)
+{
+    int err = zone_parse_local(text, out);
+    if (err == ZONE_OK)
+        return 0;
+    struct zone_reading r[2];
+    int n = 0;
+    char offset[2][8];
+    if ((err == ZONE_EAMBIGUOUS || err == ZONE_EOFFSET) &&
+        zone_local_readings(text, r, &n) == ZONE_OK && n > 0) {
+        for (int i = 0; i < n; i++)
+            zone_format_offset(r[i].offset_s, offset[i]);
+        int plain = text[16] == ':' ? 19 : 16; /* the time without what followed it */
+        if (err == ZONE_EAMBIGUOUS)
+            admin_error("--%s \"%s\": %s, \"%.*s %s\" (%s, the first) or \"%.*s %s\" (%s, the "
+                        "second)",
+                        option, text, cpd_strerror(err), plain, text, offset[0], r[0].abbr, plain,
+                        text, offset[1], r[1].abbr);
+        else if (n == 1)
+            admin_error("--%s \"%s\": %s: it is %s (%s)", option, text, cpd_strerror(err),
+                        offset[0], r[0].abbr);
+        else
+            admin_error("--%s \"%s\": %s: it is %s (%s) the first time, %s (%s) the second", option,
+                        text, cpd_strerror(err), offset[0], r[0].abbr, offset[1], r[1].abbr);
+    } else {
+        admin_error("--%s \"%s\": %s", option, text, cpd_strerror(err));
+    }
+    return EXIT_USAGE;
 }

@@ -45,8 +45,8 @@ static const char usage[] =
     "\n"
     "The database is --database, else $CPD_KIOSK_DB, else [kiosk] database of the config\n"
     "(--config, else $CPD_KIOSK_CONFIG, else the installed /etc/cpd-kiosk/kiosk.ini when it\n"
-    "exists, else built-in defaults). TIME is local \"YYYY-MM-DD HH:MM[:SS]\". Every command\n"
-    "takes --help. Exit status: 0 ok, 1 failure, 2 usage.\n";
+    "exists, else built-in defaults). Every command takes --help. Exit status: 0 ok,\n"
+    "1 failure, 2 usage.\n" ADMIN_TIME_HELP;
 
 struct command {
     const char *name;

@@ -194,11 +194,21 @@ static void *sync_thread(void *arg)
 {
     struct syncer *y = arg;
     struct store *store = NULL;
+    char why[sizeof(y->why)] = "";
     /* Its own connection, signed as this kiosk: a sync may take back this kiosk's own events. */
-    y->err = store_open(y->cfg->kiosk.database, &store, y->why, sizeof(y->why)) == STORE_OK &&
-                     store_set_signer(store, y->cfg->kiosk.id, y->keys->sign_sk) == STORE_OK
-                 ? sync_run(&y->cfg->sync, store, NULL, NULL, &y->report, y->why, sizeof(y->why))
-                 : SYNC_ESTORE;
+    int err = store_open(y->cfg->kiosk.database, &store, why, sizeof(why));
+    if (err == STORE_OK) {
+        err = store_set_signer(store, y->cfg->kiosk.id, y->keys->sign_sk);
+        utf8_copy(why, sizeof(why), store_message(store));
+    }
+    if (err == STORE_OK) {
+        y->err = sync_run(&y->cfg->sync, store, NULL, NULL, &y->report, y->why, sizeof(y->why));
+    } else {
+        /* What the database said ("disk is full"), not only that it failed. */
+        utf8_printf(y->why, sizeof(y->why), "%s: %s%s%s", y->cfg->kiosk.database, cpd_strerror(err),
+                    why[0] ? ": " : "", why);
+        y->err = SYNC_ESTORE;
+    }
     store_close(store);
     y->finished = true;
     gfx_wake(y->gfx);

@@ -1,4 +1,5 @@
 /* cpd-kiosk: the full-screen badge sign-in terminal. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -123,11 +124,12 @@ int main(int argc, char **argv)
         o->config_path = config;
     }
     o->fullscreen = windowed_flag ? false : o->cfg.display.fullscreen;
-    if (o->cfg.kiosk.log_file[0] && !freopen(o->cfg.kiosk.log_file, "a", stderr)) {
-        fprintf(stdout, "cpd-kiosk: cannot open log file %s\n", o->cfg.kiosk.log_file);
+    if (o->cfg.kiosk.log_file[0] && log_to_file(o->cfg.kiosk.log_file) != LOG_OK) {
+        int why_errno = errno;
+        log_line(LOG_ERROR, "%s %s ([kiosk] log_file): %s", cpd_strerror(LOG_EOPEN),
+                 o->cfg.kiosk.log_file, strerror(why_errno));
         goto out;
     }
-    log_init("cpd-kiosk"); /* standard error may be a log file now, no longer the journal */
     if (zone_set(o->cfg.kiosk.timezone) != ZONE_OK) {
         log_line(LOG_ERROR, "unknown time zone \"%s\"", o->cfg.kiosk.timezone);
         goto out;

@@ -68,6 +68,8 @@ const char *cpd_strerror(int err)
         return "cannot write the file";
     case STRCOPY_ETRUNC:
         return "too long for its field";
+    case LOG_EOPEN:
+        return "cannot open the log file";
     case KEYS_ETOOLONG:
         return "the key file's path is too long";
     case STORE_EKEY:
@@ -133,6 +135,10 @@ const char *cpd_strerror(int err)
         return "invalid configuration";
     case CONFIG_ENOMEM:
         return "out of memory";
+    case CONFIG_ENOTFILE:
+        return "the configuration is not a regular file";
+    case CONFIG_ETOOBIG:
+        return "the configuration file is too large";
     case GFX_ENODISPLAY:
         return "no display";
     case GFX_EFONT:
@@ -143,6 +149,17 @@ const char *cpd_strerror(int err)
         return "unknown time zone";
     case ZONE_ERANGE:
         return "time out of range";
+    case ZONE_ESYNTAX:
+        return "expected a local time YYYY-MM-DD HH:MM[:SS], optionally followed by its UTC offset "
+               "(+01:00) or zone (BST)";
+    case ZONE_EDATE:
+        return "no such date or time of day";
+    case ZONE_EGAP:
+        return "that time does not exist here (the clocks go forward over it)";
+    case ZONE_EAMBIGUOUS:
+        return "that time happens twice here (the clocks go back): say which";
+    case ZONE_EOFFSET:
+        return "that time here has another UTC offset or zone";
     case CRYPTO_EINIT:
         return "libsodium could not start";
     case CRYPTO_EBADSIG:

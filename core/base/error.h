@@ -32,10 +32,18 @@ enum cpd_error_block {
 enum cpd_error {
     /* core/base/strcopy.c: the base block, -1 … -99 */
     STRCOPY_ETRUNC = -1, /* too long for its field: not copied */
+    /* core/base/log.c: the log */
+    LOG_OK = 0,
+    LOG_EOPEN = -2, /* the log file cannot be opened (errno says why) */
     /* core/base/zone.c: time zones */
     ZONE_OK = 0,
     ZONE_EUNKNOWN = -101,
     ZONE_ERANGE = -102,
+    ZONE_ESYNTAX = -103,    /* not "YYYY-MM-DD HH:MM[:SS]" with an optional offset or zone */
+    ZONE_EDATE = -104,      /* no such date, or no such time of day (2023-02-30, 24:00) */
+    ZONE_EGAP = -105,       /* a local time the clocks go forward over: it never happens */
+    ZONE_EAMBIGUOUS = -106, /* a local time the clocks go back over, without saying which */
+    ZONE_EOFFSET = -107,    /* an offset or zone abbreviation that time does not have here */
     /* core/domain/crypto.c: libsodium */
     CRYPTO_OK = 0,
     CRYPTO_EINIT = -201,
@@ -134,6 +142,8 @@ enum cpd_error {
     CONFIG_ENOENT = -1301,   /* file could not be opened */
     CONFIG_EINVALID = -1302, /* one or more bad lines, each reported */
     CONFIG_ENOMEM = -1303,
+    CONFIG_ENOTFILE = -1304, /* a directory, a device, a FIFO: not a regular file */
+    CONFIG_ETOOBIG = -1305,  /* larger than any kiosk.ini (CONFIG_FILE_MAX) */
     /* ui/sdl/: the window */
     GFX_OK = 0,
     GFX_ENODISPLAY = -1401,

@@ -348,11 +348,36 @@ static int map_sqlite(int rc)
     }
 }
 
-/* Records SQLite's message for the log and maps the code. */
+/* The system's errno under an I/O error or a file SQLite could not open, else 0. */
+static int system_errno(struct store *s, int rc)
+{
+    int primary = rc & 0xFF;
+    return s->db && (primary == SQLITE_IOERR || primary == SQLITE_CANTOPEN)
+               ? sqlite3_system_errno(s->db)
+               : 0;
+}
+
+/* Records what SQLite says for the log and the caller's why — only what cpd_strerror will not
+ * already say: SQLite's own words for a code ("disk I/O error", "database or disk is full")
+ * would say it twice — and maps the code. A full disk shows as SQLITE_FULL from a write, but
+ * as an I/O error from growing the -shm or an fsync, or as "unable to open" from creating a
+ * file, with errno ENOSPC (EDQUOT: the user's quota) underneath. */
+static int note_failure(struct store *s, int rc, const char *msg)
+{
+    int sys = system_errno(s, rc);
+    bool generic = strcmp(msg, sqlite3_errstr(rc)) == 0 ||
+                   (s->db && strcmp(msg, sqlite3_errstr(sqlite3_extended_errcode(s->db))) == 0);
+    if (generic && sys != 0 && sys != ENOSPC && sys != EIO)
+        msg = strerror(sys); /* the system's words say more: "Permission denied" */
+    else if (generic)
+        msg = "";
+    snprintf(s->message, sizeof(s->message), "%s", msg);
+    return sys == ENOSPC || sys == EDQUOT ? STORE_EFULL : map_sqlite(rc);
+}
+
 int st_fail(struct store *s, int rc)
 {
-    snprintf(s->message, sizeof(s->message), "%s", s->db ? sqlite3_errmsg(s->db) : "");
-    return map_sqlite(rc);
+    return note_failure(s, rc, s->db ? sqlite3_errmsg(s->db) : "");
 }
 
 /* ---- statement helpers ------------------------------------------------------------------- */
@@ -498,9 +523,9 @@ int st_exec(struct store *s, const char *sql)
     char *msg = NULL;
     int rc = sqlite3_exec(s->db, sql, NULL, NULL, &msg);
     if (rc != SQLITE_OK) {
-        snprintf(s->message, sizeof(s->message), "%s", msg ? msg : sqlite3_errmsg(s->db));
+        int err = note_failure(s, rc, msg ? msg : sqlite3_errmsg(s->db));
         sqlite3_free(msg);
-        return map_sqlite(rc);
+        return err;
     }
     return STORE_OK;
 }
@@ -580,6 +605,19 @@ static struct store *store_alloc(const char *path)
     return s;
 }
 
+/* The directory or file that could not be made or opened: its code, and what cpd_strerror does
+ * not already say (ENOSPC is all of "disk is full"). */
+static int prepare_failed(struct store *s, const char *what, int e)
+{
+    if (e == ENOSPC)
+        snprintf(s->message, sizeof(s->message), "cannot create %s", what);
+    else
+        snprintf(s->message, sizeof(s->message), "%s: %s", what, strerror(e));
+    return e == ENOSPC || e == EDQUOT  ? STORE_EFULL
+           : e == EACCES || e == EROFS ? STORE_EPERM
+                                       : STORE_EIO;
+}
+
 /* The file is created 0600 before SQLite opens it (SQLite gives -wal and -shm the same mode);
  * a missing directory is created 0700. */
 static int prepare_file(struct store *s, const char *path)
@@ -589,22 +627,21 @@ static int prepare_file(struct store *s, const char *path)
     const char *dir = dirname(copy);
     struct stat st;
     if (stat(dir, &st) != 0) {
-        if (errno != ENOENT || mkdir(dir, 0700) != 0) {
-            snprintf(s->message, sizeof(s->message), "%s: %s", dir, strerror(errno));
-            return errno == EACCES || errno == EROFS ? STORE_EPERM : STORE_EIO;
-        }
+        if (errno != ENOENT || mkdir(dir, 0700) != 0)
+            return prepare_failed(s, dir, errno);
         stat(dir, &st);
     }
     s->dir_private = (st.st_mode & 0077) == 0;
     /* Never through a symbolic link: whoever may write the directory could point it at a file
      * of root's, which the chmod below would then change. */
     int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-    if (fd < 0) {
-        snprintf(s->message, sizeof(s->message), "%s: %s", path,
-                 errno == ELOOP ? "a symbolic link (the database must be a file of its own)"
-                                : strerror(errno));
-        return errno == EACCES || errno == EROFS ? STORE_EPERM : STORE_EIO;
+    if (fd < 0 && errno == ELOOP) {
+        snprintf(s->message, sizeof(s->message),
+                 "%s: a symbolic link (the database must be a file of its own)", path);
+        return STORE_EIO;
     }
+    if (fd < 0)
+        return prepare_failed(s, path, errno);
     int err = fchmod(fd, 0600) == 0 || errno == EPERM ? STORE_OK : STORE_EIO;
     close(fd);
     return err;

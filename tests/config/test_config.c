@@ -1,11 +1,16 @@
 /* kiosk.ini: defaults, the documented example, and every class of bad input named by line. */
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -444,6 +449,229 @@ static void test_failed_load_leaves_config_unchanged(void **state)
     assert_string_equal(cpd_strerror(CONFIG_EINVALID), "invalid configuration");
 }
 
+/* config_load of path in a child watched from here: it must end within 5 s and stay under
+ * 256 MB resident (before, /dev/zero grew without end and a FIFO waited for ever). The child's
+ * reports and result come back through a file. */
+static int bounded_load(const char *path)
+{
+    char back[512];
+    snprintf(back, sizeof(back), "%s/reports.out", dir);
+    reports[0] = '\0';
+    n_reports = 0;
+    fflush(NULL);
+    pid_t child = fork();
+    assert_true(child >= 0);
+    if (child == 0) {
+        struct config c;
+        config_default(&c);
+        int rc = config_load(&c, path, capture, NULL);
+        FILE *f = fopen(back, "w");
+        if (!f || fprintf(f, "%d %d\n%s", rc, n_reports, reports) < 0 || fclose(f) != 0)
+            _exit(3);
+        _exit(0);
+    }
+    struct timespec start, now;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    int status = 0;
+    for (;;) {
+        pid_t done = waitpid(child, &status, WNOHANG);
+        assert_true(done >= 0);
+        if (done == child)
+            break;
+        char statm[64];
+        long pages = 0, resident = 0;
+        snprintf(statm, sizeof(statm), "/proc/%d/statm", (int)child);
+        FILE *f = fopen(statm, "r");
+        if (f) {
+            if (fscanf(f, "%ld %ld", &pages, &resident) != 2)
+                resident = 0;
+            fclose(f);
+        }
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        double secs = (double)(now.tv_sec - start.tv_sec) + (now.tv_nsec - start.tv_nsec) / 1e9;
+        long mb = resident * (sysconf(_SC_PAGESIZE) / 1024) / 1024;
+        if (secs > 5 || mb > 256) {
+            kill(child, SIGKILL);
+            waitpid(child, NULL, 0);
+            fail_msg("loading %s: still running after %.1f s with %ld MB resident", path, secs, mb);
+        }
+        struct timespec tick = {0, 10 * 1000000L};
+        nanosleep(&tick, NULL);
+    }
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    FILE *f = fopen(back, "r");
+    assert_non_null(f);
+    int rc = 0;
+    assert_int_equal(fscanf(f, "%d %d\n", &rc, &n_reports), 2);
+    size_t n = fread(reports, 1, sizeof(reports) - 1, f);
+    reports[n] = '\0';
+    fclose(f);
+    unlink(back);
+    return rc;
+}
+
+/* The one report, exactly "PATH: rest". */
+static void assert_only_report(const char *path, const char *rest)
+{
+    char want[1024];
+    snprintf(want, sizeof(want), "%s: %s\n", path, rest);
+    if (n_reports != 1 || strcmp(reports, want) != 0) {
+        fprintf(stderr, "expected only \"%s\", got %d report(s):\n%s", want, n_reports, reports);
+        fail();
+    }
+}
+
+/* kiosk.ini must be a regular file: each other kind is one clear line naming it, at once. */
+static void test_a_link_to_dev_zero_is_refused(void **state)
+{
+    (void)state;
+    char path[512];
+    snprintf(path, sizeof(path), "%s/zero.ini", dir);
+    assert_int_equal(symlink("/dev/zero", path), 0);
+    assert_int_equal(bounded_load(path), CONFIG_ENOTFILE);
+    assert_only_report(path, "a character device (the symbolic link leads to /dev/zero), not a "
+                             "regular file: kiosk.ini must be a plain text file");
+    assert_string_equal(cpd_strerror(CONFIG_ENOTFILE), "the configuration is not a regular file");
+}
+
+static void test_a_link_to_dev_urandom_is_refused(void **state)
+{
+    (void)state;
+    char path[512];
+    snprintf(path, sizeof(path), "%s/urandom.ini", dir);
+    assert_int_equal(symlink("/dev/urandom", path), 0);
+    assert_int_equal(bounded_load(path), CONFIG_ENOTFILE);
+    assert_only_report(path, "a character device (the symbolic link leads to /dev/urandom), not "
+                             "a regular file: kiosk.ini must be a plain text file");
+}
+
+/* A FIFO nobody writes to: refused, not waited on. */
+static void test_a_fifo_is_refused(void **state)
+{
+    (void)state;
+    char path[512];
+    snprintf(path, sizeof(path), "%s/fifo.ini", dir);
+    assert_int_equal(mkfifo(path, 0600), 0);
+    assert_int_equal(bounded_load(path), CONFIG_ENOTFILE);
+    assert_only_report(
+        path, "a FIFO (named pipe), not a regular file: kiosk.ini must be a plain text file");
+}
+
+static void test_a_directory_is_refused(void **state)
+{
+    (void)state;
+    char path[512];
+    snprintf(path, sizeof(path), "%s/dir.ini", dir);
+    assert_int_equal(mkdir(path, 0700), 0);
+    assert_int_equal(bounded_load(path), CONFIG_ENOTFILE);
+    assert_only_report(path,
+                       "a directory, not a regular file: kiosk.ini must be a plain text file");
+}
+
+/* The null device is the one exception: it reads as an empty file (the defaults). */
+static void test_dev_null_is_the_defaults(void **state)
+{
+    (void)state;
+    char path[512];
+    struct config c, defaults;
+    config_default(&defaults);
+    assert_int_equal(bounded_load("/dev/null"), CONFIG_OK);
+    assert_int_equal(n_reports, 0);
+    snprintf(path, sizeof(path), "%s/null.ini", dir);
+    assert_int_equal(symlink("/dev/null", path), 0);
+    config_default(&c);
+    assert_int_equal(config_load(&c, path, capture, NULL), CONFIG_OK);
+    snprintf(defaults.source, sizeof(defaults.source), "%s", path);
+    assert_memory_equal(&c, &defaults, sizeof(c));
+}
+
+/* A symbolic link to a regular file is followed (configuration tools link files into /etc):
+ * what counts is the file it leads to. */
+static void test_a_link_to_a_regular_file_is_read(void **state)
+{
+    (void)state;
+    char path[512], target[512];
+    test_write_file(dir, "real.ini", "[kiosk]\nsite = Linked\n", target, sizeof(target));
+    snprintf(path, sizeof(path), "%s/linked.ini", dir);
+    assert_int_equal(symlink(target, path), 0);
+    struct config c;
+    config_default(&c);
+    reports[0] = '\0';
+    n_reports = 0;
+    assert_int_equal(config_load(&c, path, capture, NULL), CONFIG_OK);
+    assert_int_equal(n_reports, 0);
+    assert_string_equal(c.kiosk.site, "Linked");
+}
+
+/* Larger than any kiosk.ini: one line with the size and the limit, the file not parsed. */
+static void test_a_file_over_64_kib_is_refused(void **state)
+{
+    (void)state;
+    char path[512];
+    size_t size = CONFIG_FILE_MAX;
+    char *text = malloc(size + 2);
+    assert_non_null(text);
+    /* Exactly the limit, all comment lines: loads. */
+    memset(text, 'x', size);
+    for (size_t i = 0; i < size; i += 64) {
+        text[i] = '#';
+        text[(i + 63 < size ? i + 63 : size - 1)] = '\n';
+    }
+    text[size] = '\0';
+    test_write_file(dir, "big.ini", text, path, sizeof(path));
+    assert_int_equal(bounded_load(path), CONFIG_OK);
+    assert_int_equal(n_reports, 0);
+    /* One byte more: refused. */
+    text[size] = '\n';
+    text[size + 1] = '\0';
+    test_write_file(dir, "big.ini", text, path, sizeof(path));
+    free(text);
+    assert_int_equal(bounded_load(path), CONFIG_ETOOBIG);
+    assert_only_report(path, "65537 bytes, more than kiosk.ini may have (64 KiB): is it the "
+                             "right file?");
+    assert_string_equal(cpd_strerror(CONFIG_ETOOBIG), "the configuration file is too large");
+}
+
+/* A file of nothing but errors: the first 30 listed, then one line counting the rest. */
+static void test_errors_stop_after_thirty_and_say_how_many_more(void **state)
+{
+    (void)state;
+    char path[512];
+    size_t cap = 16 * 1024;
+    char *text = malloc(cap);
+    assert_non_null(text);
+    size_t used = (size_t)snprintf(text, cap, "[kiosk]\n");
+    for (int i = 0; i < 1000; i++)
+        used += (size_t)snprintf(text + used, cap - used, "volume 11\n");
+    test_write_file(dir, "bad.ini", text, path, sizeof(path));
+    free(text);
+    assert_int_equal(bounded_load(path), CONFIG_EINVALID);
+    assert_int_equal(n_reports, CONFIG_REPORT_MAX + 1);
+    assert_report(path, 2,
+                  "syntax error: expected \"key = value\" or \"[section]\", got \"volume 11\"");
+    assert_report(path, 31,
+                  "syntax error: expected \"key = value\" or \"[section]\", got \"volume 11\"");
+    char line32[600];
+    snprintf(line32, sizeof(line32), "%s:32:", path);
+    assert_null(strstr(reports, line32));
+    char last[600];
+    snprintf(last, sizeof(last), "%s: 970 more problems not shown (the first 30 are above)\n",
+             path);
+    assert_non_null(strstr(reports, last));
+    assert_string_equal(reports + strlen(reports) - strlen(last), last);
+    /* Exactly 30: no count line. */
+    text = malloc(cap);
+    assert_non_null(text);
+    used = (size_t)snprintf(text, cap, "[kiosk]\n");
+    for (int i = 0; i < CONFIG_REPORT_MAX; i++)
+        used += (size_t)snprintf(text + used, cap - used, "volume 11\n");
+    test_write_file(dir, "bad.ini", text, path, sizeof(path));
+    free(text);
+    assert_int_equal(bounded_load(path), CONFIG_EINVALID);
+    assert_int_equal(n_reports, CONFIG_REPORT_MAX);
+    assert_null(strstr(reports, "not shown"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -457,6 +685,15 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_failed_load_leaves_config_unchanged, setup, teardown),
         cmocka_unit_test_setup_teardown(test_a_long_comment_stays_a_comment, setup, teardown),
         cmocka_unit_test_setup_teardown(test_text_rules, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_a_link_to_dev_zero_is_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_a_link_to_dev_urandom_is_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_a_fifo_is_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_a_directory_is_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_a_link_to_a_regular_file_is_read, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_dev_null_is_the_defaults, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_a_file_over_64_kib_is_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_errors_stop_after_thirty_and_say_how_many_more, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -78,6 +78,7 @@ static struct {
     struct node *nodes;
     struct knob fail_writes;
     struct knob fail_syncs;
+    struct knob fail_shm;
     long faults;
 } pc;
 
@@ -261,8 +262,10 @@ static int pc_sync(sqlite3_file *f, int flags)
     struct node *node = ((struct pc_file *)f)->node;
     if (!node)
         return REAL(f)->pMethods->xSync(REAL(f), flags);
-    if (fault_take(&pc.fail_syncs))
+    if (fault_take(&pc.fail_syncs)) {
+        errno = EIO; /* what sqlite3_system_errno() reports, as after a real fsync */
         return SQLITE_IOERR_FSYNC;
+    }
     return ops_apply(node);
 }
 
@@ -306,6 +309,12 @@ static int pc_shm_map(sqlite3_file *f, int region, int size, int extend, void vo
 {
     if (REAL(f)->pMethods->iVersion < 2)
         return SQLITE_IOERR_SHMMAP;
+    if (extend && fault_take(&pc.fail_shm)) {
+        /* The unix VFS grows the -shm by writing to it: on a full disk that write fails and it
+         * says so as an I/O error, with errno (sqlite3_system_errno) ENOSPC. */
+        errno = ENOSPC;
+        return SQLITE_IOERR_SHMSIZE;
+    }
     return REAL(f)->pMethods->xShmMap(REAL(f), region, size, extend, out);
 }
 
@@ -523,6 +532,11 @@ void powercut_vfs_fail_writes(int after, int n)
 void powercut_vfs_fail_syncs(int after, int n)
 {
     pc.fail_syncs = (struct knob){.after = after, .n = n};
+}
+
+void powercut_vfs_fail_shm(int after, int n)
+{
+    pc.fail_shm = (struct knob){.after = after, .n = n};
 }
 
 long powercut_vfs_faults(void)

@@ -38,9 +38,11 @@ int powercut_discard(const char *db_path);
  * (n < 0: every one until the knob is set again; n == 0: none fail).
  * A failed write returns SQLITE_FULL (a full disk) and writes nothing. A failed sync returns
  * SQLITE_IOERR_FSYNC (fsync's EIO) and makes nothing durable: what was written stays in the
- * file, unsynced. */
+ * file, unsynced. A failed -shm mapping (one that may grow the -shm) returns
+ * SQLITE_IOERR_SHMSIZE with errno ENOSPC, as the unix VFS does on a full disk. */
 void powercut_vfs_fail_writes(int after, int n);
 void powercut_vfs_fail_syncs(int after, int n);
+void powercut_vfs_fail_shm(int after, int n);
 /* How many writes and syncs have been failed since the VFS was installed. */
 long powercut_vfs_faults(void);
 

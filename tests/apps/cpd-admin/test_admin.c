@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "core/base/civil.h"
 #include "tests/support/testutil.h"
 
 static char dir[256];
@@ -772,6 +773,56 @@ static void test_corrections_from_the_office(void **state)
 #undef BY
 }
 
+/* Exactly one line of output, and it has text. */
+static void one_line_with(const char *text)
+{
+    assert_output_has(text);
+    assert_int_equal((int)(strchr(output, '\n') - output + 1), (int)strlen(output));
+}
+
+/* --at in Europe/London: 01:30 on the night the clocks go forward never happens and is refused;
+ * on the night they go back it happens twice, and is taken only with which one it is — each
+ * reading then recorded at its own instant. */
+static void test_at_refuses_a_time_that_does_not_exist_and_asks_which(void **state)
+{
+    (void)state;
+    assert_int_equal(admin("kiosk init"), 0);
+    assert_int_equal(admin("import programme data/programme-2023-24.csv"), 0);
+    assert_int_equal(admin("import roster data/demo-roster.csv"), 0);
+    assert_int_equal(admin("tap --badge 04:5A:2B:72:1C:6E:80 --at '2024-03-31 01:30'"), 2);
+    one_line_with("cpd-admin: --at \"2024-03-31 01:30\": that time does not exist here (the "
+                  "clocks go forward over it)");
+    assert_int_equal(admin("tap --badge 04:5A:2B:72:1C:6E:80 --at '2023-10-29 01:30'"), 2);
+    one_line_with("cpd-admin: --at \"2023-10-29 01:30\": that time happens twice here (the "
+                  "clocks go back): say which, \"2023-10-29 01:30 +01:00\" (BST, the first) or "
+                  "\"2023-10-29 01:30 +00:00\" (GMT, the second)");
+    assert_int_equal(admin("credits BIT0001 --at '2023-10-29 01:30'"), 2);
+    one_line_with("that time happens twice here");
+    assert_int_equal(admin("report statements --at '2023-10-29 01:30'"), 2);
+    one_line_with("that time happens twice here");
+    assert_int_equal(admin("tap --badge 04:5A:2B:72:1C:6E:80 --at '2024-07-20 09:00 GMT'"), 2);
+    one_line_with("--at \"2024-07-20 09:00 GMT\": that time here has another UTC offset or zone: "
+                  "it is +01:00 (BST)");
+    assert_int_equal(admin("tap --badge 04:5A:2B:72:1C:6E:80 --at '2023-10-29 01:30 BST'"), 0);
+    assert_int_equal(admin("tap --badge 04:5A:2B:72:1C:6E:80 --at '2023-10-29 01:30 +00:00'"), 0);
+    /* Nothing was recorded for the refused ones; the two taps an hour apart. */
+    char db[512], why[256];
+    snprintf(db, sizeof(db), "%s/kiosk.db", dir);
+    struct store *s = NULL;
+    assert_int_equal(store_open_readonly(db, &s, why, sizeof(why)), STORE_OK);
+    struct event first, second, none;
+    assert_int_equal(store_event_at(s, 1, &first), STORE_OK);
+    assert_int_equal(store_event_at(s, 2, &second), STORE_OK);
+    assert_int_equal(store_event_at(s, 3, &none), STORE_ENOTFOUND);
+    store_close(s);
+    int64_t night = (int64_t)civil_from_ymd(2023, 10, 29) * 86400;
+    assert_int_equal(first.wall_us, (night + 30 * 60) * INT64_C(1000000));  /* 00:30 UTC */
+    assert_int_equal(second.wall_us, (night + 90 * 60) * INT64_C(1000000)); /* 01:30 UTC */
+    /* --help says how to write which one. */
+    assert_int_equal(admin("tap --help"), 0);
+    assert_output_has("\"2023-10-29 01:30 +01:00\" or \"... BST\" for the");
+}
+
 /* The issue's own scenario through cpd-admin tap: one tap at 2099 closes nobody, and a dead
  * real-time clock (1970) is recorded as refused, not lost. */
 static void test_a_jumped_clock_closes_nobody(void **state)
@@ -1088,6 +1139,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_corrections_from_the_office, setup, teardown),
         cmocka_unit_test_setup_teardown(test_a_jumped_clock_closes_nobody, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_at_refuses_a_time_that_does_not_exist_and_asks_which,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_a_file_as_the_whole_record, setup, teardown),
         cmocka_unit_test_setup_teardown(test_a_long_report_shows_progress_on_a_terminal, setup,
                                         teardown),

@@ -156,6 +156,21 @@ static int teardown(void **state)
     return 0;
 }
 
+/* cpd-kiosk --demo --windowed on ini, on the test's display, screenshots to shot, standard
+ * output and error to log. */
+static pid_t spawn_demo(const char *ini, const char *shot, const char *log)
+{
+    char kiosk_bin[512], env_display[32], env_shot[600], env_tmp[300];
+    snprintf(kiosk_bin, sizeof(kiosk_bin), "%s/cpd-kiosk", programs());
+    snprintf(env_display, sizeof(env_display), "DISPLAY=:%d", display);
+    snprintf(env_shot, sizeof(env_shot), "CPD_KIOSK_SCREENSHOT=%s", shot);
+    snprintf(env_tmp, sizeof(env_tmp), "TMPDIR=%s", dir);
+    char *argv[] = {kiosk_bin, "--demo", "--windowed", "--config", (char *)ini, NULL};
+    char *env[] = {env_display,          env_shot, env_tmp, "SDL_AUDIODRIVER=dummy",
+                   "PATH=/usr/bin:/bin", NULL};
+    return spawn(argv, env, log);
+}
+
 static int64_t count_sign_ins(const char *db)
 {
     struct store *s = NULL;
@@ -180,15 +195,7 @@ static void test_demo_kiosk_under_xvfb(void **state)
     test_write_file(dir, "smoke.ini", text, ini, sizeof(ini));
     snprintf(log, sizeof(log), "%s/kiosk.log", dir);
     snprintf(shot, sizeof(shot), "%s/screen.png", dir);
-    char kiosk_bin[512], env_display[32], env_shot[600], env_tmp[300];
-    snprintf(kiosk_bin, sizeof(kiosk_bin), "%s/cpd-kiosk", programs());
-    snprintf(env_display, sizeof(env_display), "DISPLAY=:%d", display);
-    snprintf(env_shot, sizeof(env_shot), "CPD_KIOSK_SCREENSHOT=%s", shot);
-    snprintf(env_tmp, sizeof(env_tmp), "TMPDIR=%s", dir);
-    char *argv[] = {kiosk_bin, "--demo", "--windowed", "--config", ini, NULL};
-    char *env[] = {env_display,          env_shot, env_tmp, "SDL_AUDIODRIVER=dummy",
-                   "PATH=/usr/bin:/bin", NULL};
-    kiosk = spawn(argv, env, log);
+    kiosk = spawn_demo(ini, shot, log);
 
     char line[512] = "";
     if (!wait_for(log, "demo database ", 20000, line, sizeof(line)))
@@ -484,6 +491,51 @@ static void test_reader_script_missing_shows_reader_down(void **state)
     assert_int_equal(c, 0xB3261E); /* the red reader banner */
 }
 
+/* [kiosk] log_file: each line is in the file as soon as it is logged, whole, so a kiosk killed
+ * outright (SIGKILL: no exit, no flush) leaves everything it said there. */
+static void test_log_file_lines_survive_a_kill(void **state)
+{
+    (void)state;
+    char ini[512], text[1024], file[512], out[512], shot[512];
+    snprintf(file, sizeof(file), "%s/kiosk-file.log", dir);
+    snprintf(out, sizeof(out), "%s/stderr.log", dir);
+    snprintf(shot, sizeof(shot), "%s/case.png", dir);
+    snprintf(text, sizeof(text),
+             "[kiosk]\nlog_file = %s\n[reader]\ndriver = keyboard\n[display]\nsound = false\n",
+             file);
+    test_write_file(dir, "logfile.ini", text, ini, sizeof(ini));
+    kiosk = spawn_demo(ini, shot, out);
+    if (!wait_for(file, "demo database ", 20000, NULL, 0))
+        fail_msg("\"demo database\" never reached %s while the kiosk ran (its stderr: %s)", file,
+                 out);
+    /* A line logged later, while it runs, arrives as promptly. */
+    assert_int_equal(kill(kiosk, SIGUSR1), 0);
+    if (!wait_for(file, "screenshot ", 10000, NULL, 0))
+        fail_msg("the screenshot's line never reached %s while the kiosk ran", file);
+    assert_int_equal(kill(kiosk, SIGKILL), 0);
+    int status = 0;
+    assert_int_equal(waitpid(kiosk, &status, 0), kiosk);
+    kiosk = 0;
+    assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+    /* Every line whole: a newline last, and the program's name only at the start of one
+     * (a library's own line, SDL's say, may be there too, whole as well). */
+    FILE *f = fopen(file, "r");
+    assert_non_null(f);
+    char line[4200];
+    int lines = 0, demo = 0, screenshots = 0;
+    while (fgets(line, sizeof(line), f)) {
+        lines += strncmp(line, "cpd-kiosk: ", 11) == 0;
+        if (!strchr(line, '\n') || strstr(line + 1, "cpd-kiosk: "))
+            fail_msg("not a whole log line in %s: \"%s\"", file, line);
+        demo += strstr(line, "demo database ") != NULL;
+        screenshots += strstr(line, "screenshot ") != NULL;
+    }
+    fclose(f);
+    assert_true(lines >= 2);
+    assert_int_equal(demo, 1);
+    assert_int_equal(screenshots, 1);
+}
+
 /* The real reader path: libnfc and the PN532 emulator, into the kiosk, into the database. */
 static void test_kiosk_with_a_libnfc_reader(void **state)
 {
@@ -692,6 +744,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_reader_script_missing_shows_reader_down, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_kiosk_with_a_libnfc_reader, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_log_file_lines_survive_a_kill, setup, teardown),
         cmocka_unit_test_setup_teardown(test_full_screen_at_800x480_without_a_window_manager,
                                         setup_small, teardown),
         cmocka_unit_test_setup_teardown(test_full_screen_at_1920x1080_without_a_window_manager,

@@ -203,8 +203,11 @@ static void test_disk_full_for_a_while_then_room(void **state)
     assert_int_equal(tap(&k, i++, r), STORE_OK);
     struct holding before = holding_of(k.store);
     powercut_vfs_fail_writes(0, -1);
-    for (int n = 0; n < 5; n++)
+    for (int n = 0; n < 5; n++) {
         assert_int_equal(tap(&k, i++, r), STORE_EFULL);
+        /* Said once: SQLite's "database or disk is full" would repeat "disk is full". */
+        assert_string_equal(store_message(k.store), "");
+    }
     struct holding during = holding_of(k.store);
     powercut_vfs_fail_writes(0, 0);
     assert_holding(&during, &before);
@@ -215,6 +218,42 @@ static void test_disk_full_for_a_while_then_room(void **state)
     free(r);
     reopen_and_check(&k);
     testkiosk_close(&k);
+}
+
+/* Opening a store on a full disk says "disk is full", and only that: whether SQLite met it as
+ * SQLITE_FULL (writing a new store's first pages) or as an I/O error with errno ENOSPC
+ * (growing the -shm of an existing store, which its last close removed). Before, the second
+ * read "disk I/O error: disk I/O error". Once there is room the store opens. */
+static void test_opening_on_a_full_disk_says_disk_full_once(void **state)
+{
+    (void)state;
+    char dir[256], path[512], why[256];
+    test_tempdir(dir, sizeof(dir));
+    snprintf(path, sizeof(path), "%s/kiosk.db", dir);
+    struct store *s = NULL;
+    long faults = powercut_vfs_faults();
+    powercut_vfs_fail_writes(0, -1);
+    int err = store_open(path, &s, why, sizeof(why));
+    powercut_vfs_fail_writes(0, 0);
+    assert_true(powercut_vfs_faults() > faults);
+    assert_int_equal(err, STORE_EFULL);
+    assert_null(s);
+    assert_string_equal(why, "");
+    assert_string_equal(cpd_strerror(err), "disk is full");
+    assert_int_equal(store_open(path, &s, why, sizeof(why)), STORE_OK);
+    store_close(s);
+    s = NULL;
+    faults = powercut_vfs_faults();
+    powercut_vfs_fail_shm(0, -1);
+    err = store_open(path, &s, why, sizeof(why));
+    powercut_vfs_fail_shm(0, 0);
+    assert_true(powercut_vfs_faults() > faults);
+    assert_int_equal(err, STORE_EFULL);
+    assert_null(s);
+    assert_string_equal(why, "");
+    assert_int_equal(store_open(path, &s, why, sizeof(why)), STORE_OK);
+    store_close(s);
+    test_rmtree(dir);
 }
 
 int main(void)
@@ -229,6 +268,7 @@ int main(void)
         cmocka_unit_test(test_disk_full_in_checkpoints),
         cmocka_unit_test(test_fsync_eio_in_checkpoints),
         cmocka_unit_test(test_disk_full_for_a_while_then_room),
+        cmocka_unit_test(test_opening_on_a_full_disk_says_disk_full_once),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
