@@ -1011,18 +1011,23 @@ static void test_a_roster_as_the_whole_record_on_the_ledger(void **state)
 
 /* A kiosk restored from a backup taken after its first `kept` events: the ledger holds `lost`
  * more, which its next sync takes back. full (may be NULL) gets a copy of the store from
- * before the restore. */
+ * before the restore. The backup holds the tap receipts of its day (kiosk.db*), put back with
+ * it — unless newer_receipts, as when only the database file is put back over a disk that
+ * kept them. */
 static void restored_kiosk(struct tkiosk *k, const char *id, int kept, int lost, char *full,
-                           size_t cap)
+                           size_t cap, bool newer_receipts)
 {
-    char backup[300];
+    char backup[300], receipts[600], backup_receipts[300];
     kiosk_open(k, id);
     must_sync(k, NULL); /* the roster, in the backup too */
     add_events(k, kept);
     must_sync(k, NULL);
     snprintf(backup, sizeof(backup), "%s/backup.db", k->dir);
+    snprintf(backup_receipts, sizeof(backup_receipts), "%s/backup.db-receipts", k->dir);
+    snprintf(receipts, sizeof(receipts), "%s-receipts", k->cfg.kiosk.database);
     store_close(k->store);
     kiosk_copy_file(k->cfg.kiosk.database, backup);
+    kiosk_copy_file(receipts, backup_receipts);
     kiosk_reopen(k);
     add_events(k, lost);
     must_sync(k, NULL);
@@ -1032,6 +1037,8 @@ static void restored_kiosk(struct tkiosk *k, const char *id, int kept, int lost,
         kiosk_copy_file(k->cfg.kiosk.database, full);
     }
     kiosk_copy_file(backup, k->cfg.kiosk.database);
+    if (!newer_receipts)
+        kiosk_copy_file(backup_receipts, receipts);
     kiosk_reopen(k);
 }
 
@@ -1115,7 +1122,7 @@ static void test_a_tap_during_a_stalled_heal_waits_for_nothing(void **state)
 {
     (void)state;
     struct tkiosk k;
-    restored_kiosk(&k, "tap-in-heal", 5, 450, NULL, 0);
+    restored_kiosk(&k, "tap-in-heal", 5, 450, NULL, 0, false);
     struct stalled_sync t;
     int64_t stalled_at = clock_monotonic_us();
     bool stalled = stall_a_sync(&t, &k);
@@ -1155,6 +1162,47 @@ static void test_a_tap_during_a_stalled_heal_waits_for_nothing(void **state)
     kiosk_close(&k);
 }
 
+/* The database put back without the receipts that outlived it: they say seqs 6–455 were
+ * acknowledged, so a tap before they are back is refused at once — nothing waits and nothing
+ * forks — while the heal takes them all back; then the kiosk taps again. */
+static void test_newer_receipts_keep_a_restored_kiosk_from_forking(void **state)
+{
+    (void)state;
+    struct tkiosk k;
+    restored_kiosk(&k, "receipts-kept", 5, 450, NULL, 0, true);
+    int64_t from = 0, to = 0;
+    assert_true(store_behind_receipts(k.store, &from, &to));
+    assert_int_equal(from, 6);
+    assert_int_equal(to, 455);
+    struct stalled_sync t;
+    bool stalled = stall_a_sync(&t, &k);
+    struct tapflow flow = {k.store, &k.cfg.rules, k.keys.site, "synced", NULL};
+    struct tap_result *tr = calloc(1, sizeof(*tr));
+    struct uid uid;
+    uid_parse(GARETH, UID_TEXT_AUTO, UID_ORDER_MSB_FIRST, &uid);
+    int64_t at = test_at("2023-09-13 15:10");
+    int64_t start = clock_monotonic_us();
+    int tapped = stalled ? tapflow_tap(&flow, &uid, at, at, 0, tr) : STORE_EINTERNAL;
+    int64_t took_us = clock_monotonic_us() - start;
+    end_the_stall(&t, clock_monotonic_us(), 0);
+    assert_true(stalled);
+    assert_int_equal(tapped, STORE_EMISSING);
+    assert_true(took_us < 200000);
+    if (t.err != SYNC_OK)
+        fail_msg("the heal: %s: %s", cpd_strerror(t.err), t.why);
+    assert_int_equal(t.r.healed, 450);
+    assert_false(store_behind_receipts(k.store, &from, &to));
+    assert_int_equal(tapflow_tap(&flow, &uid, at, at, 0, tr), STORE_OK);
+    assert_int_equal(tr->seq, 456);
+    tapflow_result_free(tr);
+    free(tr);
+    struct store_verify_report v;
+    assert_int_equal(store_verify(k.store, k.keys.sign_pk, &v), STORE_OK);
+    assert_int_equal(v.events, 456);
+    assert_int_equal(v.first_bad_seq, 0);
+    kiosk_close(&k);
+}
+
 /* What another sync would write: the ledger's events first..last, as the store held them
  * before the restore (full), taken back on the kiosk's own connection. */
 static int take_back(struct tkiosk *k, const char *full, int64_t first, int64_t last)
@@ -1180,7 +1228,7 @@ static void test_a_heal_skips_what_another_sync_took_back(void **state)
     (void)state;
     struct tkiosk k;
     char full[300];
-    restored_kiosk(&k, "heal-twice", 5, 450, full, sizeof(full));
+    restored_kiosk(&k, "heal-twice", 5, 450, full, sizeof(full), false);
     struct stalled_sync t;
     bool stalled = stall_a_sync(&t, &k);
     int adopted = stalled ? take_back(&k, full, 6, 10) : STORE_EINTERNAL;
@@ -1210,7 +1258,7 @@ static void test_a_tap_after_part_of_a_heal_stops_it_there(void **state)
     (void)state;
     struct tkiosk k;
     char full[300];
-    restored_kiosk(&k, "tap-mid-heal", 5, 450, full, sizeof(full));
+    restored_kiosk(&k, "tap-mid-heal", 5, 450, full, sizeof(full), false);
     struct stalled_sync t;
     bool stalled = stall_a_sync(&t, &k);
     int adopted = stalled ? take_back(&k, full, 6, 10) : STORE_EINTERNAL;
@@ -1307,6 +1355,7 @@ int main(void)
         cmocka_unit_test(test_a_kiosk_clock_at_2099_purges_nothing),
         cmocka_unit_test(test_a_purge_into_this_credit_year_is_refused),
         cmocka_unit_test(test_a_tap_during_a_stalled_heal_waits_for_nothing),
+        cmocka_unit_test(test_newer_receipts_keep_a_restored_kiosk_from_forking),
         cmocka_unit_test(test_a_heal_skips_what_another_sync_took_back),
         cmocka_unit_test(test_a_tap_after_part_of_a_heal_stops_it_there),
         cmocka_unit_test(test_a_roster_as_the_whole_record_on_the_ledger),
