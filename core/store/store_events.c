@@ -844,7 +844,11 @@ int store_purge(struct store *s, int64_t keep_from, int64_t before_us, int64_t *
         err = store_commit(s);
     else
         store_rollback(s);
-    if (err == STORE_OK)
+    if (err == STORE_OK) {
         *purged = deleted;
+        /* The receipts of what went: not needed, and kept only as long as the events. A
+         * failure leaves the file as it was (bigger, nothing lost). */
+        receipts_compact(s, keep);
+    }
     return err;
 }

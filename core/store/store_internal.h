@@ -143,6 +143,8 @@ int st_step_one(struct store *s, sqlite3_stmt *st);
 void receipts_queue(struct store *s, const struct event *e);
 int receipts_flush(struct store *s);
 void receipts_drop(struct store *s); /* the rolled-back transaction's */
+/* After a purge: receipts below keep_from removed, the file replaced whole. */
+int receipts_compact(struct store *s, int64_t keep_from);
 /* A read-only open's private copy removed (store_open.c). */
 void remove_private_copy(struct store *s);
 

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -98,6 +99,43 @@ static int receipts_open(struct store *s, char *name, size_t cap)
     return STORE_OK;
 }
 
+static bool same_file(int fd, const char *name)
+{
+    struct stat have, named;
+    return fstat(fd, &have) == 0 && lstat(name, &named) == 0 && have.st_ino == named.st_ino &&
+           have.st_dev == named.st_dev;
+}
+
+static int lock(int fd, int how)
+{
+    while (flock(fd, how) != 0) {
+        if (errno != EINTR)
+            return -1;
+    }
+    return 0;
+}
+
+/* The file, locked shared for an append. A purge rewrites it under an exclusive lock and
+ * renames the new one into place (receipts_compact): an fd of the file it replaced is noticed
+ * here, after the lock, and the file opened again — no receipt is written where nobody looks. */
+static int receipts_lock(struct store *s, char *name, size_t cap)
+{
+    for (int attempt = 0; attempt < 4; attempt++) {
+        int err = receipts_open(s, name, cap);
+        if (err != STORE_OK)
+            return err;
+        if (lock(s->receipts_fd, LOCK_SH) != 0)
+            return errno_code(errno);
+        if (same_file(s->receipts_fd, name))
+            return STORE_OK;
+        flock(s->receipts_fd, LOCK_UN);
+        close(s->receipts_fd);
+        s->receipts_fd = -1;
+    }
+    errno = EAGAIN;
+    return STORE_EBUSY;
+}
+
 /* Writes all of buf: a short write (a full disk) is an error, never half a line left. */
 static int write_all(int fd, const char *buf, size_t n)
 {
@@ -126,7 +164,7 @@ int receipts_flush(struct store *s)
     if (s->n_pending == 0)
         return STORE_OK;
     char name[4096 + 16];
-    int err = receipts_open(s, name, sizeof(name));
+    int err = receipts_lock(s, name, sizeof(name));
     if (err != STORE_OK) {
         utf8_printf(s->message, sizeof(s->message), "%s: %s", name, strerror(errno));
         return err;
@@ -156,6 +194,7 @@ int receipts_flush(struct store *s)
     if (!os && fdatasync(s->receipts_fd) != 0)
         os = errno;
     free(buf);
+    flock(s->receipts_fd, LOCK_UN);
     if (os) {
         /* Nothing half-written stays: the next commit writes these lines again with its own. */
         if (os != ENOMEM && ftruncate(s->receipts_fd, st.st_size) != 0) {
@@ -170,6 +209,65 @@ int receipts_flush(struct store *s)
 }
 
 /* ---- reading ------------------------------------------------------------------------------ */
+
+static int read_all(int fd, char **out, size_t *n);
+static bool parse_line(const char *line, size_t n, struct store_receipt *out);
+
+/* After a purge: the receipts of purged events go too (the chain starts at keep_from; the
+ * ledger holds the rest), so the file stays the size of what the store holds. Written beside
+ * it, synced and renamed into place, under the exclusive lock appenders wait on; lines that do
+ * not parse are kept (evidence), a torn last line is not (never acknowledged). */
+int receipts_compact(struct store *s, int64_t keep_from)
+{
+    char name[4096 + 16], tmp[4096 + 32];
+    if (store_receipts_path(s->path, name, sizeof(name)) != STORE_OK)
+        return STORE_EINVALID;
+    snprintf(tmp, sizeof(tmp), "%s.new", name);
+    int fd = open(name, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0)
+        return errno == ENOENT ? STORE_OK : errno_code(errno);
+    char *text = NULL, *kept = NULL;
+    size_t n = 0, used = 0;
+    int os = lock(fd, LOCK_EX) == 0 && same_file(fd, name) ? 0 : errno ? errno : EAGAIN;
+    if (!os && read_all(fd, &text, &n) != 0)
+        os = errno ? errno : EIO;
+    if (!os && !(kept = malloc(n + 1)))
+        os = ENOMEM;
+    for (size_t at = 0; !os && at < n;) {
+        const char *nl = memchr(text + at, '\n', n - at);
+        if (!nl)
+            break; /* torn */
+        size_t len = (size_t)(nl - (text + at));
+        struct store_receipt one;
+        if (len > 0 && !(parse_line(text + at, len, &one) && one.seq < keep_from)) {
+            memcpy(kept + used, text + at, len + 1);
+            used += len + 1;
+        }
+        at += len + 1;
+    }
+    int out = -1;
+    if (!os && (out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0)
+        os = errno;
+    if (!os && (write_all(out, kept, used) != 0 || fsync(out) != 0))
+        os = errno ? errno : EIO;
+    if (out >= 0 && close(out) != 0 && !os)
+        os = errno;
+    if (!os && (rename(tmp, name) != 0 || sync_directory_of(name) != 0))
+        os = errno;
+    if (os)
+        unlink(tmp);
+    flock(fd, LOCK_UN);
+    close(fd);
+    free(text);
+    free(kept);
+    if (s->receipts_fd >= 0) { /* the file it had is gone: the next append opens the new one */
+        close(s->receipts_fd);
+        s->receipts_fd = -1;
+    }
+    if (os)
+        utf8_printf(s->message, sizeof(s->message), "%s: %s", name, strerror(os));
+    return os ? errno_code(os) : STORE_OK;
+}
 
 static int hexval(char c)
 {
@@ -245,6 +343,39 @@ static int parse_text(struct store_receipts *r, const char *text, size_t n, bool
     return STORE_OK;
 }
 
+/* n bytes from off; -1 (errno set, or 0 when the file is shorter) otherwise. */
+static int read_span(int fd, char *buf, size_t n, off_t off)
+{
+    size_t got = 0;
+    while (got < n) {
+        ssize_t k = pread(fd, buf + got, n - got, off + (off_t)got);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0) {
+            if (k == 0)
+                errno = 0;
+            return -1;
+        }
+        got += (size_t)k;
+    }
+    return 0;
+}
+
+static int read_all(int fd, char **out, size_t *n)
+{
+    struct stat st;
+    *out = NULL;
+    if (fstat(fd, &st) != 0)
+        return -1;
+    *n = (size_t)st.st_size;
+    *out = malloc(*n ? *n : 1);
+    if (!*out) {
+        errno = ENOMEM;
+        return -1;
+    }
+    return read_span(fd, *out, *n, 0);
+}
+
 static int read_receipts(const char *db_path, bool tail_only, struct store_receipts *out, char *why,
                          size_t why_cap)
 {
@@ -269,18 +400,10 @@ static int read_receipts(const char *db_path, bool tail_only, struct store_recei
     size_t n = (size_t)(st.st_size - from);
     char *text = malloc(n ? n : 1);
     int err = text ? STORE_OK : STORE_ENOMEM;
-    size_t got = 0;
-    while (err == STORE_OK && got < n) {
-        ssize_t k = pread(fd, text + got, n - got, from + (off_t)got);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k <= 0) {
-            if (why && why_cap)
-                snprintf(why, why_cap, "%s: %s", name, k < 0 ? strerror(errno) : "cut short");
-            err = STORE_EIO;
-        } else {
-            got += (size_t)k;
-        }
+    if (err == STORE_OK && read_span(fd, text, n, from) != 0) {
+        if (why && why_cap)
+            utf8_printf(why, why_cap, "%s: %s", name, errno ? strerror(errno) : "cut short");
+        err = STORE_EIO;
     }
     if (err == STORE_OK)
         err = parse_text(out, text, n, from > 0, 0);

@@ -205,6 +205,52 @@ static void test_a_read_only_store_opens_and_verifies(void **state)
     testkiosk_close(&k);
 }
 
+/* The receipts follow the purge: only the kept events' stay, rewritten under a lock another
+ * connection's append waits on — its receipt lands in the new file, never in the one that was
+ * replaced — and the store still checks clean against them. */
+static void test_receipts_follow_the_purge(void **state)
+{
+    (void)state;
+    struct testkiosk k;
+    testkiosk_open(&k, true);
+    int64_t old = test_at("2021-09-13 15:00"), recent = test_at("2023-09-13 15:00");
+    for (int i = 0; i < 6; i++)
+        append(&k, i % 2 ? EV_SIGN_OUT : EV_SIGN_IN, "BIT0004", "cpi-autumn-1",
+               (i < 4 ? old : recent) + (int64_t)i * 3600 * 1000000);
+    /* A second connection (another program), which has written receipts already. */
+    struct store *other = NULL;
+    char why[256];
+    assert_int_equal(store_open(k.db_path, &other, why, sizeof(why)), STORE_OK);
+    assert_int_equal(store_set_signer(other, "test-kiosk", k.keys.sign_sk), STORE_OK);
+    struct event e = {
+        .type = EV_SIGN_IN, .wall_us = recent + 7200 * INT64_C(1000000), .mono_us = 1};
+    snprintf(e.person, sizeof(e.person), "BIT0005");
+    snprintf(e.clock, sizeof(e.clock), "synced");
+    assert_int_equal(store_append_event(other, &e), STORE_OK); /* seq 7 */
+    int64_t purged = 0;
+    assert_int_equal(store_purge(k.store, 7, test_at("2023-01-01 00:00"), &purged), STORE_OK);
+    assert_int_equal(purged, 4);
+    struct event f = e;
+    memset(f.uuid, 0, sizeof(f.uuid));
+    assert_int_equal(store_append_event(other, &f), STORE_OK); /* seq 8, from the old fd */
+    append(&k, EV_SIGN_OUT, "BIT0005", "cpi-autumn-1", recent + 9000 * INT64_C(1000000));
+    struct store_receipts r;
+    assert_int_equal(store_receipts_read(k.db_path, &r, why, sizeof(why)), STORE_OK);
+    assert_int_equal(r.n, 5); /* 5, 6, 7 kept; 8 and 9 appended after */
+    int64_t lowest = INT64_MAX;
+    for (size_t i = 0; i < r.n; i++)
+        lowest = r.items[i].seq < lowest ? r.items[i].seq : lowest;
+    assert_int_equal(lowest, 5);
+    assert_int_equal(r.highest, 9);
+    struct store_receipts_check c;
+    assert_int_equal(store_check_receipts(k.store, &r, &c), STORE_OK);
+    assert_int_equal(c.missing, 0);
+    assert_int_equal(c.differ, 0);
+    store_receipts_free(&r);
+    store_close(other);
+    testkiosk_close(&k);
+}
+
 /* Looking is strictly looking: a copy taken off a broken kiosk, with its WAL and without the
  * WAL's index, in a folder anyone may write, is read whole — the WAL's events included — and
  * afterwards the folder holds exactly the files it held, byte for byte (no -shm, no -wal
@@ -506,6 +552,7 @@ int main(void)
         cmocka_unit_test(test_synced_old_events_are_purged_and_the_chain_still_verifies),
         cmocka_unit_test(test_a_read_only_store_opens_and_verifies),
         cmocka_unit_test(test_looking_creates_and_changes_nothing),
+        cmocka_unit_test(test_receipts_follow_the_purge),
         cmocka_unit_test(test_projection_rebuilds_from_events),
         cmocka_unit_test(test_a_list_that_does_not_fit_says_so),
         cmocka_unit_test(test_summary_queries_use_indexes),
