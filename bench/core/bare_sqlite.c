@@ -1,7 +1,9 @@
 /* The baseline measures SQLite itself, so it talks to SQLite directly (bench code only). */
 #include "bench/core/bare_sqlite.h"
 
+#include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -42,6 +44,15 @@ int bare_commit_one(struct bare *b, int64_t i)
     if (rc == SQLITE_OK)
         rc = sqlite3_exec(b->db, "COMMIT", NULL, NULL, NULL);
     return rc == SQLITE_OK ? 0 : -1;
+}
+
+int bare_commit_and_trace(struct bare *b, int64_t i, int trace_fd)
+{
+    char line[96];
+    int n = snprintf(line, sizeof(line), "%lld %064d\n", (long long)i, 0);
+    if (bare_commit_one(b, i) != 0 || write(trace_fd, line, (size_t)n) != n)
+        return -1;
+    return fdatasync(trace_fd) == 0 ? 0 : -1;
 }
 
 void bare_close(struct bare *b)
