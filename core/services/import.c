@@ -152,12 +152,6 @@ bool import_is_code(const char *text, const char *extra)
     return true;
 }
 
-/* The pause after each of an import's transactions: longer than the store's look for a free
- * lock (BUSY_POLL_US, 1 ms, core/store/store_open.c), so a tap waiting for the lock takes it
- * here instead of the import taking it straight back. A 60,000-row roster makes about 130
- * transactions here: a quarter of a second of pauses. */
-#define IMPORT_YIELD_US 2000
-
 /* What a failure while writing left: the committed transactions stay, and the same import
  * run again finishes the job (every importer stores a row by its key: docs/data-formats.md). */
 static void note_partial(struct import_ctx *c, const char *what, size_t done, size_t n)

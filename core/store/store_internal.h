@@ -91,6 +91,7 @@ struct store {
     char kiosk[EVENT_KIOSK_MAX];
     uint8_t sk[CRYPTO_SIGN_SK_BYTES];
     char message[256];
+    int64_t busy_since_us; /* when the current wait for a lock began (store_open.c) */
 };
 
 /* The SQL of each statement (store_open.c). */

@@ -188,6 +188,84 @@ static void tap_while_importing(struct fixture *f, int64_t people_before, int ro
     free(r);
 }
 
+/* A 60,000-row roster imported while the kiosk is in use: every tap is committed in well under
+ * 200 ms, and the roster is all there at the end. */
+static void test_a_tap_during_a_big_roster_import_waits_briefly(void **state)
+{
+    struct fixture *f = *state;
+    snprintf(f->csv, sizeof(f->csv), "%s/roster.csv", f->k.dir);
+    write_roster(f->csv, ROWS, 0);
+    int64_t before = people(f);
+    int fds[2];
+    struct taps t;
+    struct outcome *o = calloc(1, sizeof(*o));
+    assert_non_null(o);
+    start_import(f, fds);
+    tap_while_importing(f, before, ROWS, 20, &t);
+    finish_import(f, fds[0], o);
+    print_message("%d taps during the import (%d while it was writing), the slowest %.1f ms\n", t.n,
+                  t.between, (double)t.slowest / 1000);
+    assert_int_equal(o->rc, IMPORT_OK);
+    assert_int_equal(o->result.errors, 0);
+    assert_int_equal(o->result.written, ROWS);
+    assert_int_equal(people(f), before + ROWS);
+    assert_true(t.slowest < TAP_LIMIT_US);
+    /* The taps met the import while it wrote, not only before or after it. */
+    assert_true(t.between >= 10);
+    struct person p;
+    assert_int_equal(store_person_by_staff_no(f->k.store, "GEN59999", &p), STORE_OK);
+    free(o);
+}
+
+/* Holds the store's write lock as an import does, over and over until killed: a transaction of
+ * hold_ms, then the importer's pause (IMPORT_YIELD_US). */
+static void hold_the_lock_in_child(struct fixture *f, long hold_ms)
+{
+    f->child = fork();
+    assert_true(f->child >= 0);
+    if (f->child != 0)
+        return;
+    struct store *store = NULL;
+    char why[256];
+    if (store_open(f->k.db_path, &store, why, sizeof(why)) != STORE_OK)
+        _exit(2);
+    for (;;) {
+        if (store_begin(store) != STORE_OK)
+            _exit(3);
+        nanosleep(&(struct timespec){0, hold_ms * 1000000L}, NULL);
+        if (store_commit(store) != STORE_OK)
+            _exit(4);
+        nanosleep(&(struct timespec){0, IMPORT_YIELD_US * 1000L}, NULL);
+    }
+}
+
+/* A connection waiting for the write lock while another program takes it again and again, with
+ * short pauses between (an import's pattern), gets it at one of the first pauses: it looks
+ * often enough not to sleep through them. Sixty waits, each well under 200 ms. */
+static void test_a_waiting_connection_gets_the_lock_at_the_first_gaps(void **state)
+{
+    struct fixture *f = *state;
+    hold_the_lock_in_child(f, 10);
+    nanosleep(&(struct timespec){0, 20 * 1000000L}, NULL); /* it has the lock by now */
+    int64_t slowest = 0, total = 0;
+    for (int i = 0; i < 60; i++) {
+        int64_t began = clock_monotonic_us();
+        assert_int_equal(store_begin(f->k.store), STORE_OK);
+        int64_t waited = clock_monotonic_us() - began;
+        assert_int_equal(store_commit(f->k.store), STORE_OK);
+        slowest = waited > slowest ? waited : slowest;
+        total += waited;
+        /* Come back at another point of its cycle each time. */
+        nanosleep(&(struct timespec){0, (15 + i * 7 % 11) * 1000000L}, NULL);
+    }
+    kill(f->child, SIGKILL);
+    waitpid(f->child, NULL, 0);
+    f->child = 0;
+    print_message("60 waits for the lock: %.1f ms on average, the slowest %.1f ms\n",
+                  (double)total / 60000, (double)slowest / 1000);
+    assert_true(slowest < TAP_LIMIT_US);
+}
+
 /* The same roster with two bad lines at its end — one a badge only the store knows is taken,
  * one a field — is refused with both named and nothing written, and the taps meanwhile are
  * still quick: checking is done outside the write lock. */
@@ -407,6 +485,10 @@ static void test_a_failure_while_writing_is_said_and_running_again_finishes(void
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_a_tap_during_a_big_roster_import_waits_briefly, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_a_waiting_connection_gets_the_lock_at_the_first_gaps,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_a_bad_big_roster_writes_nothing_and_keeps_no_tap_waiting, setup, teardown),
         cmocka_unit_test_setup_teardown(
