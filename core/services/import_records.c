@@ -59,9 +59,10 @@ struct missing {
     struct correction fix;
 };
 
-static void find_missing(struct import_ctx *c, struct missing *m);
-static void correct_missing(struct import_ctx *c, struct missing *m);
-static void report_missing(struct import_ctx *c, const struct missing *m);
+/* Once every row of a bookings or credits file is checked without an error: what the file no
+ * longer has, the rows (n items), then --replace's corrections, and what was done. */
+static void write_records(struct import_ctx *c, struct missing *m, size_t n,
+                          import_write_fn write_one, void *items);
 
 enum { B_STAFF_NO, B_SESSION };
 
@@ -113,7 +114,7 @@ static void check_booking(struct import_ctx *c, size_t i, char **keys, struct bo
 
 void import_bookings_rows(struct import_ctx *c)
 {
-    size_t n = c->table->n_rows - 1, n_items = 0, done = 0;
+    size_t n = c->table->n_rows - 1, n_items = 0;
     char **keys = calloc(n ? n : 1, sizeof(*keys));
     struct booking *items = calloc(n ? n : 1, sizeof(*items));
     struct missing m = {.credits = false};
@@ -123,16 +124,7 @@ void import_bookings_rows(struct import_ctx *c)
     }
     for (size_t i = 0; i < n && !c->store_error; i++)
         check_booking(c, i, keys, items, &n_items);
-    if (c->result->errors == 0 && !c->store_error)
-        find_missing(c, &m);
-    if (c->result->errors == 0 && !c->opt->dry_run) {
-        int err = import_write(c, NULL, n_items, write_booking, items, &done);
-        c->result->written = (int)done;
-        if (err == STORE_OK)
-            correct_missing(c, &m);
-    }
-    if (c->result->errors == 0)
-        report_missing(c, &m);
+    write_records(c, &m, n_items, write_booking, items);
 out:
     free(m.items);
     free(items);
@@ -417,7 +409,7 @@ static void check_credit_row(struct import_ctx *c, size_t i, struct credit_check
 
 void import_credits_rows(struct import_ctx *c)
 {
-    size_t n = c->table->n_rows - 1, done = 0;
+    size_t n = c->table->n_rows - 1;
     struct credit_check k = {.keys = calloc(n ? n : 1, sizeof(*k.keys)),
                              .seen = calloc(n ? n : 1, sizeof(*k.seen)),
                              .items = calloc(n ? n : 1, sizeof(*k.items))};
@@ -428,16 +420,7 @@ void import_credits_rows(struct import_ctx *c)
     }
     for (size_t i = 0; i < n && !c->store_error; i++)
         check_credit_row(c, i, &k);
-    if (c->result->errors == 0 && !c->store_error)
-        find_missing(c, &m);
-    if (c->result->errors == 0 && !c->opt->dry_run) {
-        int err = import_write(c, NULL, k.n_items, write_credit, k.items, &done);
-        c->result->written = (int)done;
-        if (err == STORE_OK)
-            correct_missing(c, &m);
-    }
-    if (c->result->errors == 0)
-        report_missing(c, &m);
+    write_records(c, &m, k.n_items, write_credit, k.items);
 out:
     free(m.items);
     free(k.items);
@@ -592,4 +575,20 @@ static void report_missing(struct import_ctx *c, const struct missing *m)
         import_warning(c, 0, "%d stored %s not in this file: %s by a correction naming it",
                        m->corrected, m->credits ? "credits" : "bookings",
                        m->credits ? "voided" : "cancelled");
+}
+
+static void write_records(struct import_ctx *c, struct missing *m, size_t n,
+                          import_write_fn write_one, void *items)
+{
+    size_t done = 0;
+    if (c->result->errors == 0 && !c->store_error)
+        find_missing(c, m);
+    if (c->result->errors == 0 && !c->opt->dry_run) {
+        int err = import_write(c, NULL, n, write_one, items, &done);
+        c->result->written = (int)done;
+        if (err == STORE_OK)
+            correct_missing(c, m);
+    }
+    if (c->result->errors == 0)
+        report_missing(c, m);
 }

@@ -188,21 +188,30 @@ static void tap_while_importing(struct fixture *f, int64_t people_before, int ro
     free(r);
 }
 
+/* The generated roster (bad_line: as write_roster) imported in a child process while the kiosk
+ * taps every interval_ms; returns how many people the store had before. */
+static int64_t import_while_tapping(struct fixture *f, int bad_line, long interval_ms,
+                                    struct taps *t, struct outcome *o)
+{
+    int fds[2];
+    snprintf(f->csv, sizeof(f->csv), "%s/roster.csv", f->k.dir);
+    write_roster(f->csv, ROWS, bad_line);
+    int64_t before = people(f);
+    start_import(f, fds);
+    tap_while_importing(f, before, ROWS, interval_ms, t);
+    finish_import(f, fds[0], o);
+    return before;
+}
+
 /* A 60,000-row roster imported while the kiosk is in use: every tap is committed in well under
  * 200 ms, and the roster is all there at the end. */
 static void test_a_tap_during_a_big_roster_import_waits_briefly(void **state)
 {
     struct fixture *f = *state;
-    snprintf(f->csv, sizeof(f->csv), "%s/roster.csv", f->k.dir);
-    write_roster(f->csv, ROWS, 0);
-    int64_t before = people(f);
-    int fds[2];
     struct taps t;
     struct outcome *o = calloc(1, sizeof(*o));
     assert_non_null(o);
-    start_import(f, fds);
-    tap_while_importing(f, before, ROWS, 20, &t);
-    finish_import(f, fds[0], o);
+    int64_t before = import_while_tapping(f, 0, 20, &t, o);
     print_message("%d taps during the import (%d while it was writing), the slowest %.1f ms\n", t.n,
                   t.between, (double)t.slowest / 1000);
     assert_int_equal(o->rc, IMPORT_OK);
@@ -272,16 +281,10 @@ static void test_a_waiting_connection_gets_the_lock_at_the_first_gaps(void **sta
 static void test_a_bad_big_roster_writes_nothing_and_keeps_no_tap_waiting(void **state)
 {
     struct fixture *f = *state;
-    snprintf(f->csv, sizeof(f->csv), "%s/roster.csv", f->k.dir);
-    write_roster(f->csv, ROWS, ROWS - 10);
-    int64_t before = people(f);
-    int fds[2];
     struct taps t;
     struct outcome *o = calloc(1, sizeof(*o));
     assert_non_null(o);
-    start_import(f, fds);
-    tap_while_importing(f, before, ROWS, 10, &t);
-    finish_import(f, fds[0], o);
+    int64_t before = import_while_tapping(f, ROWS - 10, 10, &t, o);
     print_message("%d taps during the import, the slowest %.1f ms\n", t.n,
                   (double)t.slowest / 1000);
     assert_int_equal(o->rc, IMPORT_EINVALID);
