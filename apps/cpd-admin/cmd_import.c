@@ -9,8 +9,11 @@
 static const char help[] =
     "usage: cpd-admin import programme|roster|bookings|credits FILE [--dry-run] "
     "[--accept-changes] [--replace]\n"
-    "Imports a CSV file (formats: docs/data-formats.md) in one transaction: all of it or, when\n"
-    "any line has an error, nothing. Every problem is printed as FILE:LINE: error|warning: ...\n"
+    "Imports a CSV file (formats: docs/data-formats.md). Every line is checked first: when any\n"
+    "has an error, nothing is written. Then it is written in short transactions, so that the\n"
+    "kiosk's taps never wait long; a failure while writing (a full disk) keeps what was written\n"
+    "before it and says how much: run the same import again to finish it. Every problem is\n"
+    "printed as FILE:LINE: error|warning|note: ...\n"
     "--dry-run checks everything and writes nothing. A programme that changes the times or\n"
     "credits of a session people attended names them and is refused unless --accept-changes.\n"
     "--replace: the file is the whole record. Bookings and credits the store holds and the\n"
@@ -59,10 +62,15 @@ int cmd_import(struct admin *a, int argc, char **argv)
     int err = import_file(a->store, (enum import_kind)kind, path, &o, &r);
     if (err == IMPORT_ENOFILE || err == IMPORT_ENOKEY)
         return 1;
-    printf("%s: %d rows, %d errors, %d warnings: %s\n", path, r.rows, r.errors, r.warnings,
-           err != IMPORT_OK ? "nothing imported"
-           : dry_run        ? "dry run, nothing written"
-                            : "imported");
+    if (err != IMPORT_OK && r.written > 0) /* a failure while writing: the note says more */
+        printf("%s: %d rows, %d errors, %d warnings: %d written before the failure; run the "
+               "same import again to finish it\n",
+               path, r.rows, r.errors, r.warnings, r.written);
+    else
+        printf("%s: %d rows, %d errors, %d warnings: %s\n", path, r.rows, r.errors, r.warnings,
+               err != IMPORT_OK ? "nothing imported"
+               : dry_run        ? "dry run, nothing written"
+                                : "imported");
     if (err != IMPORT_OK && err != IMPORT_EINVALID)
         admin_error("%s", cpd_strerror(err));
     return err == IMPORT_OK ? 0 : 1;

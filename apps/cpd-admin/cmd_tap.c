@@ -12,9 +12,9 @@
 static const char help[] =
     "usage: cpd-admin tap --badge UID [--at TIME] [--session CODE]\n"
     "Taps a badge as the kiosk would: the real tap decision and a durable commit, then prints\n"
-    "what the screen would say. --at sets the local time (default: now); --session answers\n"
-    "the choose-a-session screen. UID: hex with or without separators, or "
-    "decimal.\n" ADMIN_TIME_HELP;
+    "what the screen would say. --at sets the local time (default: now, checked as the kiosk\n"
+    "checks its clock: a jump since the last tap is refused); --session answers the\n"
+    "choose-a-session screen. UID: hex with or without separators, or decimal.\n" ADMIN_TIME_HELP;
 
 static int parse_args(int argc, char **argv, const char **badge, const char **at,
                       const char **session)
@@ -73,10 +73,17 @@ int cmd_tap(struct admin *a, int argc, char **argv)
         admin_error("out of memory");
         return 1;
     }
+    /* On this machine's own clock the tap is checked as the kiosk checks its taps: this boot's
+     * id makes the monotonic clock comparable with the last reading, so a wall clock that moved
+     * an hour is refused. --at is not this machine's clock: checked, never kept (boot_id NULL). */
+    char boot_id[CLOCK_BOOT_ID_LEN] = "";
+    if (!at)
+        clock_boot_id(boot_id);
     struct tapflow flow = {.store = a->store,
                            .rules = &a->cfg.rules,
                            .site_key = a->keys.site,
-                           .clock_state = at ? "set:--at" : "unsynced"};
+                           .clock_state = at ? "set:--at" : "unsynced",
+                           .boot_id = at ? NULL : boot_id};
     err = tapflow_tap(&flow, &uid, now, clock_monotonic_us(), chosen, r);
     if (err != STORE_OK) {
         admin_error("tap not recorded: %s%s%s", cpd_strerror(err),

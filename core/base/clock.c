@@ -34,6 +34,13 @@ void clock_boot_id(char out[CLOCK_BOOT_ID_LEN])
     fclose(f);
 }
 
+void clock_sleep_us(int64_t us)
+{
+    struct timespec ts = {.tv_sec = (time_t)(us / US_PER_S),
+                          .tv_nsec = (long)(us % US_PER_S) * 1000};
+    nanosleep(&ts, NULL);
+}
+
 struct timespec clock_monotonic_after(int64_t us)
 {
     int64_t at = read_us(CLOCK_MONOTONIC) + us;

@@ -1,3 +1,4 @@
+#include "core/base/clock.h"
 #include "core/base/error.h"
 #include "core/base/utf8.h"
 #include "core/services/import_internal.h"
@@ -82,6 +83,17 @@ void import_warning(struct import_ctx *c, int line, const char *fmt, ...)
     c->result->warnings++;
 }
 
+/* Said, not counted: what a failure left behind. */
+static void import_note(struct import_ctx *c, const char *fmt, ...) IMPORT_PRINTF(2, 3);
+
+static void import_note(struct import_ctx *c, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    report(c, 0, "note", fmt, ap);
+    va_end(ap);
+}
+
 const char *import_field(const struct import_ctx *c, const struct csv_row *row, int i)
 {
     int col = c->col[i];
@@ -138,6 +150,60 @@ bool import_is_code(const char *text, const char *extra)
             return false;
     }
     return true;
+}
+
+/* What a failure while writing left: the committed transactions stay, and the same import
+ * run again finishes the job (every importer stores a row by its key: docs/data-formats.md). */
+static void note_partial(struct import_ctx *c, const char *what, size_t done, size_t n)
+{
+    if (!what)
+        import_note(c,
+                    "%zu of the %zu rows to write were written before the failure, in "
+                    "transactions of their own, and they stay; the rest were not. Run the same "
+                    "import again to finish it: a row already written is written the same again",
+                    done, n);
+    else
+        import_note(c,
+                    "all %d of the file's rows were written, and %zu of %zu %s before the "
+                    "failure; the rest were not. Run the same import again to finish it",
+                    c->result->written, done, n, what);
+}
+
+int import_write(struct import_ctx *c, const char *what, size_t n, import_write_fn write_one,
+                 void *items, size_t *done)
+{
+    size_t cap = c->opt->batch_rows > 0 ? (size_t)c->opt->batch_rows : IMPORT_BATCH_ROWS;
+    int err = STORE_OK;
+    *done = 0;
+    while (*done < n) {
+        if (*done > 0)
+            clock_sleep_us(IMPORT_YIELD_US);
+        err = store_begin(c->store);
+        if (err != STORE_OK) {
+            import_store_failed(c, 0, err, "cannot start a transaction");
+            break;
+        }
+        /* The write lock is held from here to the commit: a few milliseconds, whatever the
+         * rows cost (a slow disk, a busy machine), and never more than cap rows. */
+        int64_t began = clock_monotonic_us();
+        size_t i = *done;
+        while (err == STORE_OK && i < n && i - *done < cap &&
+               (i == *done || clock_monotonic_us() - began < IMPORT_BATCH_US))
+            err = write_one(c, items, i++);
+        if (err != STORE_OK) {
+            store_rollback(c->store); /* this transaction only; a callee may have done it */
+            break;
+        }
+        err = store_commit(c->store);
+        if (err != STORE_OK) {
+            import_store_failed(c, 0, err, "cannot commit");
+            break;
+        }
+        *done = i;
+    }
+    if (err != STORE_OK)
+        note_partial(c, what, *done, n);
+    return err;
 }
 
 /* A header wider than any format by far is not one of ours; checked before anything that looks
@@ -227,27 +293,13 @@ int import_file(struct store *store, enum import_kind kind, const char *path,
         return IMPORT_ENOFILE;
     }
     result->rows = (int)table.n_rows - 1;
-    int err = store_begin(store);
-    if (err != STORE_OK) {
-        import_store_failed(&c, 0, err, "cannot start a transaction");
-        goto out;
-    }
+    /* No transaction here: the importer checks everything without the write lock, then
+     * writes in short transactions of its own (import_write). */
     check_cells(&c);
     map_columns(&c, &formats[kind]);
     check_widths(&c);
     if (result->errors == 0)
         formats[kind].rows(&c);
-    if (result->errors == 0 && !opt->dry_run) {
-        err = store_commit(store);
-        if (err != STORE_OK)
-            import_store_failed(&c, 0, err, "cannot commit");
-        else
-            result->written = result->rows;
-    } else {
-        store_rollback(store);
-    }
-    err = c.store_error ? c.store_error : result->errors ? IMPORT_EINVALID : IMPORT_OK;
-out:
     csvfile_free(&table);
-    return err;
+    return c.store_error ? c.store_error : result->errors ? IMPORT_EINVALID : IMPORT_OK;
 }

@@ -1,9 +1,14 @@
 /* import.h — CSV importers for the programme, the roster, bookings and external credits.
  *
  * Formats: docs/data-formats.md. Every problem is reported as one line
- * "FILE:LINE: error|warning: message" through the report callback. An import runs in one
- * transaction: with any error, or with dry_run, it is rolled back and nothing is written;
- * otherwise it is committed whole. A dry run therefore checks exactly what a real run would. */
+ * "FILE:LINE: error|warning|note: message" through the report callback. An import checks
+ * every row first — fields, duplicates, and everything it refers to in the store — without
+ * holding the store's write lock: with any error, or with dry_run, nothing is written (a dry
+ * run checks exactly what a real run would). Only then is it written, in short transactions
+ * (each a few milliseconds of writing, with a pause after it) so that the kiosk's taps never
+ * wait long for it. A failure while writing (a full disk) leaves the transactions committed
+ * before it: result->written says how many rows, a note says so, and running the same import
+ * again finishes it — every row is stored by its key, so a row written twice is the same row. */
 #ifndef CPD_IMPORT_H
 #define CPD_IMPORT_H
 
@@ -33,13 +38,27 @@ struct import_options {
     const uint8_t *site_key; /* CRYPTO_SITE_KEY_BYTES; roster only */
     import_report_fn report;
     void *report_ctx;
+    /* The most rows one transaction writes; 0: IMPORT_BATCH_ROWS. A transaction also ends
+     * after IMPORT_BATCH_US of writing, whichever comes first. */
+    int batch_rows;
 };
+
+#define IMPORT_BATCH_ROWS 1000
+#define IMPORT_BATCH_US   5000 /* of writing in one transaction (its commit comes on top) */
+/* The pause after each transaction: longer than the store's look for a free lock (every 1 ms,
+ * core/store/store_open.c), so a tap waiting for the lock takes it here instead of the import
+ * taking it straight back. A 60,000-row roster makes about 130 transactions here: a quarter of
+ * a second of pauses. */
+#define IMPORT_YIELD_US 2000
 
 struct import_result {
     int errors;
     int warnings;
-    int rows;    /* data rows read */
-    int written; /* rows written (0 on a dry run or failure) */
+    int rows; /* data rows read */
+    /* Rows written: 0 on a dry run or when any row has an error; all of them but a repeat of
+     * an earlier line (bookings) on success; those committed before it on a failure while
+     * writing — they stay. */
+    int written;
 };
 
 /* Returns IMPORT_OK, IMPORT_E*, or a STORE_E* code from the database. */

@@ -37,7 +37,18 @@ bool import_copy(struct import_ctx *c, int line, const char *column, char *out, 
 /* [A-Za-z0-9-] plus extra characters allowed by the caller, 1–63 long. */
 bool import_is_code(const char *text, const char *extra);
 
-/* Each validates every row, writes inside the caller's transaction and reports. */
+/* Writes item i of items; STORE_OK or the failure, reported (with its line) by the callee. */
+typedef int (*import_write_fn)(struct import_ctx *c, void *items, size_t i);
+/* Writes items [0, n) in order, in short transactions of their own (import.h), pausing after
+ * each so that a waiting tap gets the lock. *done: the items committed, which stay when a later
+ * one fails; the failure is returned, and a note says what was and was not written. what: NULL
+ * for the file's rows, else what the items are ("leavers marked inactive"), written after all
+ * the rows. */
+int import_write(struct import_ctx *c, const char *what, size_t n, import_write_fn write_one,
+                 void *items, size_t *done);
+
+/* Each checks every row (reading the store, never writing it), then — with no error and not
+ * on a dry run — writes them with import_write, sets result->written, and reports. */
 void import_programme_rows(struct import_ctx *c);
 void import_roster_rows(struct import_ctx *c);
 void import_bookings_rows(struct import_ctx *c);

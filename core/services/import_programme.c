@@ -44,6 +44,7 @@ struct prow {
     bool dated, timed;
     civil_day date;
     int start, end;
+    int64_t start_us, end_us; /* timed: in UTC */
 };
 
 static bool known_category(const char *text)
@@ -235,6 +236,11 @@ static void parse_when(struct import_ctx *c, const struct csv_row *row, struct p
         import_error(c, p->line, "end %s is not after start %s", end, start);
         return;
     }
+    if (zone_local_to_utc(p->date, p->start, &p->start_us) != ZONE_OK ||
+        zone_local_to_utc(p->date, p->end, &p->end_us) != ZONE_OK) {
+        import_error(c, p->line, "date and time cannot be placed in the time zone");
+        return;
+    }
     p->timed = true;
 }
 
@@ -349,12 +355,9 @@ static int note_attendee(void *ctx, const struct person *p, const struct attenda
 static void check_change(struct import_ctx *c, const struct prow *p)
 {
     struct session old;
-    int64_t start = 0, end = 0;
-    if (!p->timed || store_session_by_code(c->store, p->course.code, &old) != STORE_OK ||
-        zone_local_to_utc(p->date, p->start, &start) != ZONE_OK ||
-        zone_local_to_utc(p->date, p->end, &end) != ZONE_OK)
+    if (!p->timed || store_session_by_code(c->store, p->course.code, &old) != STORE_OK)
         return;
-    bool times = old.start_us != start || old.end_us != end;
+    bool times = old.start_us != p->start_us || old.end_us != p->end_us;
     bool credits = old.credits_q != p->course.credits_q;
     if (!times && !credits)
         return;
@@ -382,33 +385,32 @@ static void check_change(struct import_ctx *c, const struct prow *p)
                      p->course.code, what, x.n, x.n == 1 ? "person" : "people", x.names, more);
 }
 
-static void write_row(struct import_ctx *c, const struct prow *p)
+static int write_row(struct import_ctx *c, void *items, size_t i)
 {
+    const struct prow *p = &((const struct prow *)items)[i];
     int64_t course_id = 0;
     int err = store_course_upsert(c->store, &p->course, &course_id);
-    if (err != STORE_OK) {
-        import_store_failed(c, p->line, err, "cannot store the course");
-        return;
-    }
+    if (err != STORE_OK)
+        return import_store_failed(c, p->line, err, "cannot store the course");
     if (!p->timed)
-        return;
-    struct session s = {.date = p->date, .start_min = p->start, .end_min = p->end};
+        return STORE_OK;
+    struct session s = {.date = p->date,
+                        .start_min = p->start,
+                        .end_min = p->end,
+                        .start_us = p->start_us,
+                        .end_us = p->end_us};
     snprintf(s.code, sizeof(s.code), "%s", p->course.code);
     snprintf(s.location, sizeof(s.location), "%s", p->location);
-    if (zone_local_to_utc(p->date, p->start, &s.start_us) != ZONE_OK ||
-        zone_local_to_utc(p->date, p->end, &s.end_us) != ZONE_OK) {
-        import_error(c, p->line, "date and time cannot be placed in the time zone");
-        return;
-    }
     int64_t id = 0;
     err = store_session_upsert(c->store, course_id, &s, &id);
     if (err != STORE_OK)
         import_store_failed(c, p->line, err, "cannot store the session");
+    return err;
 }
 
 void import_programme_rows(struct import_ctx *c)
 {
-    size_t n = c->table->n_rows - 1;
+    size_t n = c->table->n_rows - 1, done = 0;
     struct prow *rows = calloc(n ? n : 1, sizeof(*rows));
     if (!rows) {
         import_error(c, 0, "out of memory");
@@ -428,7 +430,9 @@ void import_programme_rows(struct import_ctx *c)
     check_clashes(c, rows, n);
     for (size_t i = 0; i < n && !c->store_error; i++)
         check_change(c, &rows[i]);
-    for (size_t i = 0; i < n && c->result->errors == 0; i++)
-        write_row(c, &rows[i]);
+    if (c->result->errors == 0 && !c->opt->dry_run) {
+        import_write(c, NULL, n, write_row, rows, &done);
+        c->result->written = (int)done;
+    }
     free(rows);
 }

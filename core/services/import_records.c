@@ -41,54 +41,95 @@ static void free_keys(char **keys, size_t n)
     free(keys);
 }
 
+/* What the store holds that the file no longer does, when the file is the whole record: found
+ * while checking, cancelled or voided (--replace) after the rows are written, and counted. */
+struct missing_item {
+    struct person person;
+    struct session session;     /* a booking's */
+    char code[DOMAIN_CODE_MAX]; /* a credit's programme id */
+    civil_day date;             /* … and date */
+};
+
+struct missing {
+    bool credits;
+    struct missing_item *items;
+    size_t n;
+    int corrected; /* cancelled or voided by this import */
+    char reason[192];
+    struct correction fix;
+};
+
+/* Once every row of a bookings or credits file is checked without an error: what the file no
+ * longer has, the rows (n items), then --replace's corrections, and what was done. */
+static void write_records(struct import_ctx *c, struct missing *m, size_t n,
+                          import_write_fn write_one, void *items);
+
 enum { B_STAFF_NO, B_SESSION };
-static void apply_missing(struct import_ctx *c, bool credits);
+
+/* A booking to write: both ends found in the store. */
+struct booking {
+    int line;
+    int64_t person_id, session_id;
+};
+
+static int write_booking(struct import_ctx *c, void *items, size_t i)
+{
+    const struct booking *b = &((const struct booking *)items)[i];
+    int err = store_booking_add(c->store, b->person_id, b->session_id);
+    if (err != STORE_OK)
+        import_store_failed(c, b->line, err, "cannot store the booking");
+    return err;
+}
+
+/* Checks one row; adds the booking to write to items (a repeat of an earlier line adds none). */
+static void check_booking(struct import_ctx *c, size_t i, char **keys, struct booking *items,
+                          size_t *n_items)
+{
+    const struct csv_row *row = &c->table->rows[i + 1];
+    const char *staff_no = import_field(c, row, B_STAFF_NO);
+    const char *code = import_field(c, row, B_SESSION);
+    char key[160];
+    snprintf(key, sizeof(key), "%s\x1f%s", staff_no, code);
+    int first = find_repeat(keys, i, key);
+    keys[i] = strdup(key);
+    if (first >= 0) {
+        import_warning(c, row->line, "the same booking as line %d", c->table->rows[first + 1].line);
+        return;
+    }
+    struct person p;
+    struct session s;
+    bool have_person = find_person(c, row->line, staff_no, &p);
+    int err = store_session_by_code(c->store, code, &s);
+    if (err == STORE_ENOTFOUND) {
+        struct course_row course;
+        bool undated = store_course_by_code(c->store, code, &course, NULL) == STORE_OK;
+        import_error(c, row->line, "session: %s \"%s\"",
+                     undated ? "not a dated session:" : "unknown session", code);
+    } else if (err != STORE_OK) {
+        import_store_failed(c, row->line, err, "cannot look up the session");
+    } else if (have_person) {
+        items[(*n_items)++] = (struct booking){row->line, p.id, s.id};
+    }
+}
 
 void import_bookings_rows(struct import_ctx *c)
 {
-    size_t n = c->table->n_rows - 1;
+    size_t n = c->table->n_rows - 1, n_items = 0;
     char **keys = calloc(n ? n : 1, sizeof(*keys));
-    if (!keys) {
+    struct booking *items = calloc(n ? n : 1, sizeof(*items));
+    struct missing m = {.credits = false};
+    if (!keys || !items) {
         import_error(c, 0, "out of memory");
-        return;
+        goto out;
     }
-    for (size_t i = 0; i < n && !c->store_error; i++) {
-        const struct csv_row *row = &c->table->rows[i + 1];
-        const char *staff_no = import_field(c, row, B_STAFF_NO);
-        const char *code = import_field(c, row, B_SESSION);
-        char key[160];
-        snprintf(key, sizeof(key), "%s\x1f%s", staff_no, code);
-        int first = find_repeat(keys, i, key);
-        keys[i] = strdup(key);
-        if (first >= 0) {
-            import_warning(c, row->line, "the same booking as line %d",
-                           c->table->rows[first + 1].line);
-            continue;
-        }
-        struct person p;
-        struct session s;
-        bool have_person = find_person(c, row->line, staff_no, &p);
-        int err = store_session_by_code(c->store, code, &s);
-        if (err == STORE_ENOTFOUND) {
-            struct course_row course;
-            bool undated = store_course_by_code(c->store, code, &course, NULL) == STORE_OK;
-            import_error(c, row->line, "session: %s \"%s\"",
-                         undated ? "not a dated session:" : "unknown session", code);
-            continue;
-        }
-        if (err != STORE_OK) {
-            import_store_failed(c, row->line, err, "cannot look up the session");
-            continue;
-        }
-        if (have_person && c->result->errors == 0) {
-            err = store_booking_add(c->store, p.id, s.id);
-            if (err != STORE_OK)
-                import_store_failed(c, row->line, err, "cannot store the booking");
-        }
-    }
-    free_keys(keys, n);
-    if (c->result->errors == 0 && !c->store_error)
-        apply_missing(c, false);
+    for (size_t i = 0; i < n && !c->store_error; i++)
+        check_booking(c, i, keys, items, &n_items);
+    write_records(c, &m, n_items, write_booking, items);
+out:
+    free(m.items);
+    free(items);
+    if (keys)
+        free_keys(keys, n);
 }
 
 enum { X_STAFF_NO, X_SOURCE, X_PROGRAMME, X_DATE, X_CREDITS, X_CERTIFICATE, X_DIRECTED, X_NOTE };
@@ -305,64 +346,87 @@ static void check_repeatable(struct import_ctx *c, int line, const struct extern
     }
 }
 
+/* A credit to write, checked. */
+struct credit_write {
+    int line;
+    struct external_row row;
+};
+
+static int write_credit(struct import_ctx *c, void *items, size_t i)
+{
+    const struct credit_write *x = &((const struct credit_write *)items)[i];
+    int err = store_external_upsert(c->store, &x->row);
+    if (err != STORE_OK)
+        import_store_failed(c, x->line, err, "cannot store the credit");
+    return err;
+}
+
+/* What checking the credits keeps from row to row. */
+struct credit_check {
+    char **keys;              /* each row's key, to report repeats */
+    struct seen_credit *seen; /* the rows checked so far, for once a year and certificates */
+    size_t n_seen;
+    struct credit_write *items; /* the rows to write */
+    size_t n_items;
+};
+
+static void check_credit_row(struct import_ctx *c, size_t i, struct credit_check *k)
+{
+    const struct csv_row *row = &c->table->rows[i + 1];
+    struct external_row x = {0};
+    struct course_row course;
+    struct external_credit credit;
+    if (!parse_credit(c, row, &x, &course))
+        return;
+    int err = as_credit(c, &x, &course, &credit);
+    if (err != STORE_OK) {
+        import_store_failed(c, row->line, err, "cannot look up the session");
+        return;
+    }
+    char key[200];
+    snprintf(key, sizeof(key), "%s\x1f%s\x1f%s", import_field(c, row, X_STAFF_NO),
+             import_field(c, row, X_PROGRAMME), import_field(c, row, X_DATE));
+    int first = find_repeat(k->keys, i, key);
+    k->keys[i] = strdup(key);
+    if (first >= 0) {
+        import_error(c, row->line,
+                     "duplicate: the same person, programme id and date as "
+                     "line %d",
+                     c->table->rows[first + 1].line);
+        return;
+    }
+    int errors = c->result->errors;
+    check_credit(c, row->line, &credit);
+    check_once_a_year(c, row->line, x.person_id, &credit, k->seen, k->n_seen);
+    check_repeatable(c, row->line, &credit, &course, &x, k->seen, k->n_seen);
+    check_overwrite(c, row->line, &x);
+    if (c->result->errors == errors)
+        warn_credit(c, row->line, &credit);
+    k->seen[k->n_seen] = (struct seen_credit){x.person_id, row->line, credit, ""};
+    utf8_copy(k->seen[k->n_seen++].certificate, sizeof(k->seen[0].certificate), x.certificate);
+    k->items[k->n_items++] = (struct credit_write){row->line, x};
+}
+
 void import_credits_rows(struct import_ctx *c)
 {
     size_t n = c->table->n_rows - 1;
-    char **keys = calloc(n ? n : 1, sizeof(*keys));
-    if (!keys) {
+    struct credit_check k = {.keys = calloc(n ? n : 1, sizeof(*k.keys)),
+                             .seen = calloc(n ? n : 1, sizeof(*k.seen)),
+                             .items = calloc(n ? n : 1, sizeof(*k.items))};
+    struct missing m = {.credits = true};
+    if (!k.keys || !k.seen || !k.items) {
         import_error(c, 0, "out of memory");
-        return;
+        goto out;
     }
-    struct seen_credit *seen = calloc(n ? n : 1, sizeof(*seen));
-    size_t n_seen = 0;
-    if (!seen) {
-        free(keys);
-        import_error(c, 0, "out of memory");
-        return;
-    }
-    for (size_t i = 0; i < n && !c->store_error; i++) {
-        const struct csv_row *row = &c->table->rows[i + 1];
-        struct external_row x = {0};
-        struct course_row course;
-        struct external_credit credit;
-        if (!parse_credit(c, row, &x, &course))
-            continue;
-        int err = as_credit(c, &x, &course, &credit);
-        if (err != STORE_OK) {
-            import_store_failed(c, row->line, err, "cannot look up the session");
-            continue;
-        }
-        char key[200];
-        snprintf(key, sizeof(key), "%s\x1f%s\x1f%s", import_field(c, row, X_STAFF_NO),
-                 import_field(c, row, X_PROGRAMME), import_field(c, row, X_DATE));
-        int first = find_repeat(keys, i, key);
-        keys[i] = strdup(key);
-        if (first >= 0) {
-            import_error(c, row->line,
-                         "duplicate: the same person, programme id and date as "
-                         "line %d",
-                         c->table->rows[first + 1].line);
-            continue;
-        }
-        int errors = c->result->errors;
-        check_credit(c, row->line, &credit);
-        check_once_a_year(c, row->line, x.person_id, &credit, seen, n_seen);
-        check_repeatable(c, row->line, &credit, &course, &x, seen, n_seen);
-        check_overwrite(c, row->line, &x);
-        if (c->result->errors == errors)
-            warn_credit(c, row->line, &credit);
-        seen[n_seen] = (struct seen_credit){x.person_id, row->line, credit, ""};
-        utf8_copy(seen[n_seen++].certificate, sizeof(seen[0].certificate), x.certificate);
-        if (c->result->errors == 0) {
-            err = store_external_upsert(c->store, &x);
-            if (err != STORE_OK)
-                import_store_failed(c, row->line, err, "cannot store the credit");
-        }
-    }
-    if (c->result->errors == 0 && !c->store_error)
-        apply_missing(c, true);
-    free(seen);
-    free_keys(keys, n);
+    for (size_t i = 0; i < n && !c->store_error; i++)
+        check_credit_row(c, i, &k);
+    write_records(c, &m, k.n_items, write_credit, k.items);
+out:
+    free(m.items);
+    free(k.items);
+    free(k.seen);
+    if (k.keys)
+        free_keys(k.keys, n);
 }
 
 /* ---- the file as the whole record ----------------------------------------------------------- */
@@ -425,60 +489,106 @@ static bool in_file(const struct import_ctx *c, const struct stored_key *key, bo
     return false;
 }
 
-/* What the store holds that the file no longer does: cancelled or voided with the file as the
- * reason (--replace), or counted in a warning. */
-static void apply_missing(struct import_ctx *c, bool credits)
+/* What the store holds that the file no longer does (its people still known), from the store
+ * as it is before the import writes: the file's own rows are not among them either way. */
+static void find_missing(struct import_ctx *c, struct missing *m)
 {
     struct stored_keys k = {0};
-    int err = credits ? store_external_each(c->store, keep_credit, &k)
-                      : store_bookings_each(c->store, keep_booking, &k);
-    if (k.err)
-        err = k.err;
+    int err = m->credits ? store_external_each(c->store, keep_credit, &k)
+                         : store_bookings_each(c->store, keep_booking, &k);
+    err = err == STORE_OK || err == CPD_STOP ? k.err : err;
+    size_t cap = 0;
+    for (size_t i = 0; i < k.n && err == STORE_OK; i++) {
+        const struct stored_key *key = &k.keys[i];
+        struct missing_item x = {.date = key->date};
+        if (in_file(c, key, m->credits) ||
+            store_person_by_staff_no(c->store, key->staff_no, &x.person) != STORE_OK ||
+            (!m->credits && store_session_by_code(c->store, key->code, &x.session) != STORE_OK))
+            continue;
+        utf8_copy(x.code, sizeof(x.code), key->code);
+        if (m->n == cap) {
+            cap = cap ? 2 * cap : 16;
+            struct missing_item *grown = realloc(m->items, cap * sizeof(*grown));
+            if (!grown) {
+                err = STORE_ENOMEM;
+                break;
+            }
+            m->items = grown;
+        }
+        m->items[m->n++] = x;
+    }
+    if (err != STORE_OK)
+        import_store_failed(c, 0, err,
+                            m->credits ? "cannot read the stored credits"
+                                       : "cannot read the stored bookings");
+    free(k.keys);
+}
+
+static int write_correction(struct import_ctx *c, void *items, size_t i)
+{
+    struct missing *m = items;
+    struct missing_item *x = &m->items[i];
+    const char *why = "";
+    int rc = m->credits ? correct_void_credit(&m->fix, &x->person, x->code, x->date, &why)
+                        : correct_cancel_booking(&m->fix, &x->person, &x->session, &why);
+    if (rc == STORE_EINVALID) /* voided or cancelled already */
+        return STORE_OK;
+    if (rc != STORE_OK)
+        return import_store_failed(c, 0, rc,
+                                   m->credits ? "cannot void a credit the file no longer has"
+                                              : "cannot cancel a booking the file no longer has");
+    m->corrected++;
+    return STORE_OK;
+}
+
+/* With --replace: each cancelled or voided by a correction event naming the file, written in
+ * short transactions like the rows. */
+static void correct_missing(struct import_ctx *c, struct missing *m)
+{
+    if (!c->opt->replace || c->opt->dry_run || m->n == 0)
+        return;
     const char *base = strrchr(c->path, '/');
     /* The reason names the file: printable, and cut to leave room for the words around it, so
      * a long or odd file name can never make the correction itself invalid (and skipped). */
-    char name[96], reason[192];
+    char name[96];
     utf8_printable(name, sizeof(name), base ? base + 1 : c->path);
-    utf8_printf(reason, sizeof(reason), "not in %s (the file is the whole record)", name);
-    struct correction fix = {.store = c->store,
-                             .rules = c->opt->rules,
-                             .by = "import",
-                             .reason = reason,
-                             .clock_state = "unsynced",
-                             .now_us = clock_wall_us(),
-                             .mono_us = clock_monotonic_us()};
-    int missing = 0;
-    for (size_t i = 0; i < k.n && (err == STORE_OK || err == CPD_STOP); i++) {
-        const struct stored_key *key = &k.keys[i];
-        struct person p;
-        struct session s;
-        const char *why = "";
-        if (in_file(c, key, credits) || store_person_by_staff_no(c->store, key->staff_no, &p))
-            continue;
-        if (!c->opt->replace || c->opt->dry_run) {
-            missing++;
-            continue;
-        }
-        int rc = credits ? correct_void_credit(&fix, &p, key->code, key->date, &why)
-                 : store_session_by_code(c->store, key->code, &s) == STORE_OK
-                     ? correct_cancel_booking(&fix, &p, &s, &why)
-                     : STORE_OK;
-        if (rc == STORE_EINVALID) /* voided or cancelled already */
-            continue;
-        if (rc != STORE_OK) {
-            import_store_failed(c, 0, rc,
-                                credits ? "cannot void a credit the file no longer has"
-                                        : "cannot cancel a booking the file no longer has");
-            break;
-        }
-        missing++;
+    utf8_printf(m->reason, sizeof(m->reason), "not in %s (the file is the whole record)", name);
+    m->fix = (struct correction){.store = c->store,
+                                 .rules = c->opt->rules,
+                                 .by = "import",
+                                 .reason = m->reason,
+                                 .clock_state = "unsynced",
+                                 .now_us = clock_wall_us(),
+                                 .mono_us = clock_monotonic_us()};
+    size_t done = 0;
+    import_write(c, m->credits ? "credits voided" : "bookings cancelled", m->n, write_correction, m,
+                 &done);
+}
+
+static void report_missing(struct import_ctx *c, const struct missing *m)
+{
+    const char *what = m->credits ? "credits are" : "bookings are";
+    if (m->n && (!c->opt->replace || c->opt->dry_run))
+        import_warning(c, 0, "%zu stored %s not in this file: import with --replace to %s them",
+                       m->n, what, m->credits ? "void" : "cancel");
+    else if (m->corrected)
+        import_warning(c, 0, "%d stored %s not in this file: %s by a correction naming it",
+                       m->corrected, m->credits ? "credits" : "bookings",
+                       m->credits ? "voided" : "cancelled");
+}
+
+static void write_records(struct import_ctx *c, struct missing *m, size_t n,
+                          import_write_fn write_one, void *items)
+{
+    size_t done = 0;
+    if (c->result->errors == 0 && !c->store_error)
+        find_missing(c, m);
+    if (c->result->errors == 0 && !c->opt->dry_run) {
+        int err = import_write(c, NULL, n, write_one, items, &done);
+        c->result->written = (int)done;
+        if (err == STORE_OK)
+            correct_missing(c, m);
     }
-    if (missing && (!c->opt->replace || c->opt->dry_run))
-        import_warning(c, 0, "%d stored %s not in this file: import with --replace to %s them",
-                       missing, credits ? "credits are" : "bookings are",
-                       credits ? "void" : "cancel");
-    else if (missing)
-        import_warning(c, 0, "%d stored %s not in this file: %s by a correction naming it", missing,
-                       credits ? "credits" : "bookings", credits ? "voided" : "cancelled");
-    free(k.keys);
+    if (c->result->errors == 0)
+        report_missing(c, m);
 }

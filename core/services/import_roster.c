@@ -157,37 +157,101 @@ out:
     free(found);
 }
 
-static void write_row(struct import_ctx *c, const struct rrow *r)
+/* Badges the store has enrolled already: whose each is, by hash. */
+struct enrolled {
+    uint8_t hash[CRYPTO_BADGE_HASH_BYTES];
+    char staff_no[DOMAIN_CODE_MAX];
+};
+
+struct enrolled_list {
+    struct enrolled *list;
+    size_t n, cap;
+    int err;
+};
+
+static int by_hash(const void *a, const void *b)
 {
+    return memcmp(((const struct enrolled *)a)->hash, ((const struct enrolled *)b)->hash,
+                  CRYPTO_BADGE_HASH_BYTES);
+}
+
+static int note_enrolled(void *ctx, const uint8_t hash[CRYPTO_BADGE_HASH_BYTES], const char *last4,
+                         const char *staff_no)
+{
+    (void)last4;
+    struct enrolled_list *e = ctx;
+    if (e->n == e->cap) {
+        size_t cap = e->cap ? 2 * e->cap : 256;
+        struct enrolled *grown = realloc(e->list, cap * sizeof(*grown));
+        if (!grown) {
+            e->err = STORE_ENOMEM;
+            return CPD_STOP;
+        }
+        e->list = grown;
+        e->cap = cap;
+    }
+    struct enrolled *x = &e->list[e->n++];
+    memcpy(x->hash, hash, CRYPTO_BADGE_HASH_BYTES);
+    snprintf(x->staff_no, sizeof(x->staff_no), "%s", staff_no);
+    return 0;
+}
+
+/* A badge the store has enrolled to somebody else is refused here, before anything is written
+ * (writing it would fail half way): one pass over the stored badges, sorted, not a query a row. */
+static void check_enrolled(struct import_ctx *c, const struct rrow *rows, size_t n)
+{
+    struct enrolled_list e = {0};
+    int err = store_badge_hashes_each(c->store, note_enrolled, &e);
+    err = err == STORE_OK || err == CPD_STOP ? e.err : err;
+    if (err != STORE_OK) {
+        import_store_failed(c, 0, err, "cannot read the enrolled badges");
+        goto out;
+    }
+    if (e.n > 1)
+        qsort(e.list, e.n, sizeof(*e.list), by_hash);
+    for (size_t i = 0; i < n && e.n; i++) {
+        const struct rrow *r = &rows[i];
+        struct enrolled key;
+        if (!r->has_badge)
+            continue;
+        memcpy(key.hash, r->hash, sizeof(key.hash));
+        const struct enrolled *holder = bsearch(&key, e.list, e.n, sizeof(*e.list), by_hash);
+        if (!holder || strcmp(holder->staff_no, r->person.staff_no) == 0)
+            continue;
+        char last4[5];
+        uid_last4(&r->uid, last4);
+        import_error(c, r->line, "badge_uid: badge …%s is already enrolled to %s", last4,
+                     holder->staff_no);
+    }
+out:
+    free(e.list);
+}
+
+static int write_row(struct import_ctx *c, void *items, size_t i)
+{
+    const struct rrow *r = &((const struct rrow *)items)[i];
     int64_t id = 0;
     int err = store_person_upsert(c->store, &r->person, &id);
-    if (err != STORE_OK) {
-        import_store_failed(c, r->line, err, "cannot store the person");
-        return;
-    }
+    if (err != STORE_OK)
+        return import_store_failed(c, r->line, err, "cannot store the person");
     if (!r->has_badge)
-        return;
+        return STORE_OK;
     char last4[5];
     uid_last4(&r->uid, last4);
     err = store_badge_add(c->store, id, r->hash, last4);
-    if (err == STORE_ECONSTRAINT) {
-        int64_t owner = 0;
-        struct person holder = {0};
-        if (store_badge_lookup(c->store, r->hash, &owner) != STORE_OK ||
-            store_person_by_id(c->store, owner, &holder) != STORE_OK)
-            holder.staff_no[0] = '\0'; /* named as "someone else" */
-        import_error(c, r->line, "badge_uid: badge …%s is already enrolled to %s", last4,
-                     holder.staff_no[0] ? holder.staff_no : "someone else");
-    } else if (err != STORE_OK) {
+    /* Checked before writing; enrolled since by someone else (a trainer at the kiosk). */
+    if (err == STORE_ECONSTRAINT)
+        import_error(c, r->line, "badge_uid: badge …%s was enrolled to someone else meanwhile",
+                     last4);
+    else if (err != STORE_OK)
         import_store_failed(c, r->line, err, "cannot store the badge");
-    }
+    return err;
 }
 
 /* Active people the store has and the file does not: leavers, when the file is the whole
  * roster (--replace), marked inactive (their records stay); otherwise named in a warning. */
 struct leavers {
     const char **in_file; /* the file's staff numbers, sorted */
-    bool *rows_trainer;   /* the file's active trainers, by row */
     size_t n_rows;
     struct person *list;
     size_t n, cap;
@@ -227,83 +291,81 @@ static int note_leaver(void *ctx, const struct person *p, int badges)
     return 0;
 }
 
-/* After the leavers go: is anyone in the file an active trainer? */
-static bool any_trainer_left(const struct leavers *l)
+/* The leavers, from the store as it is before the import writes: the file's own people are
+ * not among them either way. */
+static void find_leavers(struct import_ctx *c, const struct rrow *rows, size_t n, struct leavers *l)
 {
-    for (size_t i = 0; i < l->n_rows; i++) {
-        if (l->rows_trainer[i])
-            return true;
+    l->in_file = calloc(n ? n : 1, sizeof(*l->in_file));
+    l->n_rows = n;
+    if (!l->in_file) {
+        import_error(c, 0, "out of memory");
+        return;
     }
-    return false;
+    for (size_t i = 0; i < n; i++)
+        l->in_file[i] = rows[i].person.staff_no;
+    if (n > 1)
+        qsort(l->in_file, n, sizeof(*l->in_file), by_text);
+    int err = store_people_each(c->store, note_leaver, l);
+    err = err == STORE_OK || err == CPD_STOP ? l->err : err;
+    if (err != STORE_OK)
+        import_store_failed(c, 0, err, "cannot read who the store has");
+    else if (l->n > 1)
+        qsort(l->list, l->n, sizeof(*l->list), by_staff_no);
 }
 
-static void apply_leavers(struct import_ctx *c, const struct rrow *rows, size_t n)
+static int write_leaver(struct import_ctx *c, void *items, size_t i)
 {
-    struct leavers l = {.in_file = calloc(n ? n : 1, sizeof(*l.in_file)), .n_rows = n};
-    if (!l.in_file) {
-        import_error(c, 0, "out of memory");
-        return;
-    }
-    l.rows_trainer = calloc(n ? n : 1, sizeof(*l.rows_trainer));
-    if (!l.rows_trainer) {
-        free(l.in_file);
-        import_error(c, 0, "out of memory");
-        return;
-    }
-    for (size_t i = 0; i < n; i++) {
-        l.in_file[i] = rows[i].person.staff_no;
-        l.rows_trainer[i] = rows[i].person.trainer && rows[i].person.active;
-    }
-    if (n > 1)
-        qsort(l.in_file, n, sizeof(*l.in_file), by_text);
-    int err = store_people_each(c->store, note_leaver, &l);
-    err = err == STORE_OK || err == CPD_STOP ? l.err : err;
-    if (l.n > 1)
-        qsort(l.list, l.n, sizeof(*l.list), by_staff_no);
+    struct person p = ((const struct leavers *)items)->list[i];
+    int64_t id = 0;
+    p.active = false;
+    int err = store_person_upsert(c->store, &p, &id);
+    if (err != STORE_OK)
+        import_store_failed(c, 0, err, "cannot mark a leaver inactive");
+    return err;
+}
+
+/* Said once the rows (and, with --replace, the leavers) are written. */
+static void report_leavers(struct import_ctx *c, const struct rrow *rows, size_t n,
+                           const struct leavers *l)
+{
     bool replace = c->opt->replace && !c->opt->dry_run;
     char names[256] = "", more[32] = "";
     size_t shown = 0, trainers = 0;
-    for (size_t i = 0; i < l.n && err == STORE_OK; i++) {
-        trainers += l.list[i].trainer;
+    for (size_t i = 0; i < l->n; i++) {
+        trainers += l->list[i].trainer;
         size_t used = strlen(names);
-        if (used + strlen(l.list[i].staff_no) + 8 < sizeof(names)) {
+        if (used + strlen(l->list[i].staff_no) + 8 < sizeof(names)) {
             snprintf(names + used, sizeof(names) - used, "%s%s", used ? ", " : "",
-                     l.list[i].staff_no);
+                     l->list[i].staff_no);
             shown++;
         }
-        if (replace) {
-            int64_t id = 0;
-            l.list[i].active = false;
-            err = store_person_upsert(c->store, &l.list[i], &id);
-        }
     }
-    if (shown < l.n)
-        snprintf(more, sizeof(more), " and %zu more", l.n - shown);
-    if (err != STORE_OK)
-        import_store_failed(c, 0, err, "cannot mark a leaver inactive");
-    else if (l.n && !c->opt->replace)
+    if (shown < l->n)
+        snprintf(more, sizeof(more), " and %zu more", l->n - shown);
+    if (l->n && !c->opt->replace)
         import_warning(c, 0,
                        "%zu active people are not in this file (%s%s): import with --replace "
                        "if it is the whole roster, to mark them as leavers",
-                       l.n, names, more);
-    else if (l.n)
+                       l->n, names, more);
+    else if (l->n)
         import_warning(c, 0,
                        "%zu people not in this file %s inactive as leavers (%s%s); their "
                        "records are kept",
-                       l.n, replace ? "marked" : "would be marked", names, more);
-    if (err == STORE_OK && c->opt->replace && trainers && !any_trainer_left(&l))
+                       l->n, replace ? "marked" : "would be marked", names, more);
+    bool trainer_left = false;
+    for (size_t i = 0; i < n; i++)
+        trainer_left |= rows[i].person.trainer && rows[i].person.active;
+    if (c->opt->replace && trainers && !trainer_left)
         import_warning(c, 0,
                        "no active trainer is left (%zu of the leavers are trainers): nobody can "
                        "open trainer mode until one is in the roster again",
                        trainers);
-    free(l.list);
-    free(l.in_file);
-    free(l.rows_trainer);
 }
 
 void import_roster_rows(struct import_ctx *c)
 {
-    size_t n = c->table->n_rows - 1;
+    size_t n = c->table->n_rows - 1, done = 0;
+    struct leavers l = {0};
     struct rrow *rows = calloc(n ? n : 1, sizeof(*rows));
     if (!rows) {
         import_error(c, 0, "out of memory");
@@ -314,10 +376,20 @@ void import_roster_rows(struct import_ctx *c)
         parse_row(c, &c->table->rows[i + 1], &rows[i]);
     }
     check_duplicates(c, rows, n);
-    for (size_t i = 0; i < n && c->result->errors == 0; i++)
-        write_row(c, &rows[i]);
+    if (!c->store_error)
+        check_enrolled(c, rows, n);
     if (c->result->errors == 0)
-        apply_leavers(c, rows, n);
+        find_leavers(c, rows, n, &l);
+    if (c->result->errors == 0 && !c->opt->dry_run) {
+        int err = import_write(c, NULL, n, write_row, rows, &done);
+        c->result->written = (int)done;
+        if (err == STORE_OK && c->opt->replace)
+            import_write(c, "leavers marked inactive", l.n, write_leaver, &l, &done);
+    }
+    if (c->result->errors == 0)
+        report_leavers(c, rows, n, &l);
     crypto_wipe(rows, n * sizeof(*rows));
     free(rows);
+    free(l.list);
+    free(l.in_file);
 }

@@ -647,6 +647,26 @@ static int prepare_file(struct store *s, const char *path)
     return err;
 }
 
+/* Waiting for another connection's write lock (an import, the sync, the kiosk itself): a look
+ * every millisecond, for up to BUSY_TIMEOUT_MS. SQLite's own busy_timeout sleeps longer and
+ * longer, up to 100 ms a time, so a tap behind an import that commits in short transactions
+ * slept through the gaps between them and waited seconds; a short poll finds the first gap
+ * (the importer leaves one longer than this after each commit, IMPORT_YIELD_US), so a
+ * tap waits for about one of the other's transactions (docs/architecture.md). */
+#define BUSY_POLL_US 1000
+
+static int busy_wait(void *arg, int count)
+{
+    struct store *s = arg;
+    int64_t now = clock_monotonic_us();
+    if (count == 0)
+        s->busy_since_us = now;
+    if (now - s->busy_since_us >= (int64_t)BUSY_TIMEOUT_MS * 1000)
+        return 0; /* SQLITE_BUSY: STORE_EBUSY for the caller */
+    clock_sleep_us(BUSY_POLL_US);
+    return 1;
+}
+
 /* An open that failed: the reason for the caller, the half-open store gone. */
 static int open_failed(struct store *s, int err, char *why, size_t why_cap)
 {
@@ -675,7 +695,7 @@ int store_open(const char *path, struct store **out, char *why, size_t why_cap)
         goto fail;
     }
     sqlite3_extended_result_codes(s->db, 1);
-    sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
+    sqlite3_busy_handler(s->db, busy_wait, s);
     err = store_quick_check(s);
     if (err == STORE_OK)
         err = st_exec(s, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"

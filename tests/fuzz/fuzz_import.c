@@ -1,7 +1,9 @@
 /* One CSV importer (FUZZ_IMPORT_KIND, set per target by CMake): the input is the file, imported
- * as a dry run (so the store never grows) into a kiosk store holding the shipped programme and
- * roster, so rows can match people and sessions — once as a plain import, once accepting
- * changes and replacing the whole record (the paths that write corrections). */
+ * into a kiosk store holding the shipped programme and roster, so rows can match people and
+ * sessions — once as a plain dry run, once written, accepting changes and replacing the whole
+ * record (the paths that write rows and corrections), inside a transaction of the fuzzer's own
+ * that is rolled back after: the importer's transactions join it (store.h), so the store never
+ * grows. */
 #include <stdint.h>
 #include <stdlib.h>
 
@@ -28,15 +30,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     fuzz_write_file(path, data, size);
     for (int pass = 0; pass < 2; pass++) {
-        struct import_options o = {.dry_run = true,
-                                   .accept_changes = pass == 1,
-                                   .replace = pass == 1,
+        bool write = pass == 1;
+        struct import_options o = {.dry_run = !write,
+                                   .accept_changes = write,
+                                   .replace = write,
                                    .rules = fuzz_rules(),
                                    .site_key = fuzz_keys()->site,
                                    .report = fuzz_report_line};
         struct import_result r;
+        if (write && store_begin(store) != STORE_OK)
+            fuzz_die("cannot start the fuzzer's transaction");
         int err = import_file(store, FUZZ_IMPORT_KIND, path, &o, &r);
-        if (err == IMPORT_OK && r.written != 0)
+        if (write)
+            store_rollback(store); /* a failure inside may have rolled it back already */
+        else if (err == IMPORT_OK && r.written != 0)
             fuzz_die("a dry run wrote %d rows", r.written);
     }
     return 0;

@@ -14,6 +14,8 @@
 #include <cmocka.h>
 
 #include "core/base/civil.h"
+#include "core/base/clock.h"
+#include "core/domain/payload.h"
 #include "tests/support/testutil.h"
 
 static char dir[256];
@@ -847,6 +849,78 @@ static void test_a_jumped_clock_closes_nobody(void **state)
     assert_int_equal(admin("verify"), 0);
 }
 
+/* The newest event of the store in the test directory, read the store's own way. */
+static struct event newest_event(void)
+{
+    char path[512], why[256];
+    struct store *store = NULL;
+    struct event e;
+    int64_t seq = 0;
+    uint8_t hash[CRYPTO_HASH_BYTES];
+    snprintf(path, sizeof(path), "%s/kiosk.db", dir);
+    assert_int_equal(store_open_readonly(path, &store, why, sizeof(why)), STORE_OK);
+    assert_int_equal(store_chain_tip(store, &seq, hash), STORE_OK);
+    assert_int_equal(store_event_at(store, seq, &e), STORE_OK);
+    store_close(store);
+    return e;
+}
+
+/* The store's record of the last tap on a believed clock: "BOOT_ID WALL_US MONO_US". */
+static void set_last_tap_reading(const char *boot, int64_t wall_us, int64_t mono_us)
+{
+    char path[512], why[256], text[128];
+    struct store *store = NULL;
+    snprintf(path, sizeof(path), "%s/kiosk.db", dir);
+    snprintf(text, sizeof(text), "%s %lld %lld", boot, (long long)wall_us, (long long)mono_us);
+    assert_int_equal(store_open(path, &store, why, sizeof(why)), STORE_OK);
+    assert_int_equal(store_meta_set(store, STORE_META_CLOCK_TAP, text), STORE_OK);
+    store_close(store);
+}
+
+/* cpd-admin tap on this machine's own clock (no --at) is checked as the kiosk checks its taps:
+ * it passes this boot's id and the monotonic clock, so a wall clock that moved an hour since
+ * the last tap of this boot, either way, decides nothing. */
+static void test_a_tap_on_the_machines_clock_is_checked_as_the_kiosks(void **state)
+{
+    (void)state;
+    assert_int_equal(admin("kiosk init"), 0);
+    assert_int_equal(admin("import programme data/programme-2023-24.csv"), 0);
+    assert_int_equal(admin("import roster data/demo-roster.csv"), 0);
+    char boot[CLOCK_BOOT_ID_LEN], reading[128];
+    clock_boot_id(boot);
+    assert_true(boot[0] != '\0'); /* Linux always has one */
+    assert_int_equal(admin("tap --badge 04:5A:2B:72:1C:6E:80"), 0);
+    struct event e = newest_event();
+    assert_int_not_equal(e.type, EV_CLOCK_REFUSED);
+    /* The tap is a reading of this boot's clocks, for the next one to be checked against. */
+    char path[512], why[256];
+    struct store *store = NULL;
+    snprintf(path, sizeof(path), "%s/kiosk.db", dir);
+    assert_int_equal(store_open_readonly(path, &store, why, sizeof(why)), STORE_OK);
+    assert_int_equal(store_meta_get(store, STORE_META_CLOCK_TAP, reading, sizeof(reading)),
+                     STORE_OK);
+    store_close(store);
+    assert_int_equal(strncmp(reading, boot, strlen(boot)), 0);
+    assert_int_equal(reading[strlen(boot)], ' ');
+
+    const int64_t hour = INT64_C(3600) * 1000000;
+    for (int sign = -1; sign <= 1; sign += 2) {
+        /* The last tap was a second ago by the monotonic clock, an hour away by the wall's. */
+        set_last_tap_reading(boot, clock_wall_us() + sign * hour, clock_monotonic_us() - 1000000);
+        assert_int_equal(admin("tap --badge 04:5A:2B:72:1C:6E:80"), 0);
+        e = newest_event();
+        assert_int_equal(e.type, EV_CLOCK_REFUSED);
+        char verdict[32];
+        assert_int_equal(payload_get_str(e.payload, "clock", verdict, sizeof(verdict)), PAYLOAD_OK);
+        assert_string_equal(verdict, "disagrees");
+    }
+    /* The same reading from another boot says nothing about this one's clock. */
+    set_last_tap_reading("another-boot", clock_wall_us() + hour, clock_monotonic_us() - 1000000);
+    assert_int_equal(admin("tap --badge 04:5A:2B:72:1C:6E:80"), 0);
+    assert_int_not_equal(newest_event().type, EV_CLOCK_REFUSED);
+    assert_int_equal(admin("verify"), 0);
+}
+
 /* Head office's file as the whole record: a row it no longer has is voided (or the booking
  * cancelled) by a correction event naming the file — only when asked to (--replace); without
  * it, a warning counts them. */
@@ -1140,6 +1214,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_corrections_from_the_office, setup, teardown),
         cmocka_unit_test_setup_teardown(test_a_jumped_clock_closes_nobody, setup, teardown),
         cmocka_unit_test_setup_teardown(test_at_refuses_a_time_that_does_not_exist_and_asks_which,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_a_tap_on_the_machines_clock_is_checked_as_the_kiosks,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_a_file_as_the_whole_record, setup, teardown),
         cmocka_unit_test_setup_teardown(test_a_long_report_shows_progress_on_a_terminal, setup,
