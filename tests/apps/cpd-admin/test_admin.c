@@ -117,7 +117,7 @@ static void test_salvage_a_damaged_store(void **state)
        "cp kiosk.db whole.db && "
        "page=$(sqlite3 kiosk.db \"SELECT pageno FROM dbstat WHERE name = 'events' AND "
        "pagetype = 'leaf' ORDER BY path LIMIT 1 OFFSET 1\") && test -n \"$page\" && "
-       "openssl enc -aes-128-ctr -K 00 -iv 00 -nosalt -in /dev/zero 2>/dev/null | head -c 4096 | "
+       "head -c 4096 /dev/zero | openssl enc -aes-128-ctr -K 00 -iv 00 -nosalt 2>/dev/null | "
        "dd of=damaged.db bs=4096 seek=$((page - 1)) conv=notrunc 2>/dev/null && "
        "mkdir -m 700 new other && cp kiosk.key site.key new/",
        dir);
