@@ -330,7 +330,8 @@ static int by_entry(const void *a, const void *b)
 
 static void unique_entries(struct entries *list)
 {
-    qsort(list->items, list->n, sizeof(*list->items), by_entry);
+    if (list->n > 1)
+        qsort(list->items, list->n, sizeof(*list->items), by_entry);
     size_t out = 0;
     for (size_t i = 0; i < list->n; i++) {
         if (out == 0 || list->items[out - 1].seq != list->items[i].seq)
@@ -513,7 +514,8 @@ static int unreadable(struct salvage *v, int64_t seq)
     const struct entry *uuid = entry_for(&v->uuids, seq), *person = entry_for(&v->persons, seq);
     struct store_receipt key = {.seq = seq};
     const struct store_receipt *receipt =
-        bsearch(&key, v->receipts.items, v->receipts.n, sizeof(key), by_receipt);
+        v->receipts.n ? bsearch(&key, v->receipts.items, v->receipts.n, sizeof(key), by_receipt)
+                      : NULL;
     if (!uuid && !person && !receipt) {
         if (v->pending.from && v->pending.to == seq - 1) {
             v->pending.to = seq;
@@ -677,7 +679,8 @@ static size_t read_directly(struct salvage *v, int64_t seq, struct candidate *ou
 
 static int decide_all(struct salvage *v)
 {
-    qsort(v->c, v->n, sizeof(*v->c), by_seq);
+    if (v->n > 1)
+        qsort(v->c, v->n, sizeof(*v->c), by_seq);
     struct salvage_report *r = v->r;
     int64_t lo = r->first;
     for (size_t i = 0; i < v->n; i++) {
@@ -694,7 +697,7 @@ static int decide_all(struct salvage *v)
         while (at + n < v->n && v->c[at + n].seq == seq)
             n++;
         struct candidate direct;
-        const struct candidate *cands = v->c + at;
+        const struct candidate *cands = n ? v->c + at : NULL;
         bool whole = n > 0 && cands[0].hash_ok;
         if (!whole && seq > v->tip && read_directly(v, seq, &direct)) {
             cands = &direct;
@@ -779,7 +782,8 @@ static int gather(struct salvage *v)
         snprintf(v->why, v->why_cap, "%s", why);
         return err;
     }
-    qsort(v->receipts.items, v->receipts.n, sizeof(*v->receipts.items), by_receipt);
+    if (v->receipts.n > 1)
+        qsort(v->receipts.items, v->receipts.n, sizeof(*v->receipts.items), by_receipt);
     err = store_chain_tip(v->o->target, &v->tip, v->tip_hash);
     if (err != STORE_OK) {
         snprintf(v->why, v->why_cap, "this store: %s", cpd_strerror(err));

@@ -598,8 +598,10 @@ static int index_wal(struct pagescan *s)
         if (read_at(s->wal_fd, head, sizeof(head), frame_offset(s, (uint32_t)f)) != 0)
             return STORE_EIO;
         uint32_t page = be32(head);
-        if (page == 0 || page > 0x7FFFFFFF)
-            continue; /* a damaged or zeroed frame header: which page is unknown */
+        /* A zeroed or damaged frame header: which page it is is unknown. A WAL can grow the
+         * file by at most one page a frame, so a larger number is damage too. */
+        if (page == 0 || page > s->file_pages + s->wal_frames)
+            continue;
         s->frames[s->n_frames++] = (struct frame_ref){.page = page, .frame = (uint32_t)f};
         if (page > s->max_page)
             s->max_page = page;

@@ -248,12 +248,14 @@ struct store *fuzz_store_fresh(enum fuzz_store_kind kind)
 {
     if (!fz.templates[kind].bytes)
         make_template(kind);
-    char path[256], wal[300], shm[300];
+    char path[256], wal[300], shm[300], receipts[300];
     fuzz_path(path, sizeof(path), "work.db");
     snprintf(wal, sizeof(wal), "%s-wal", path);
     snprintf(shm, sizeof(shm), "%s-shm", path);
+    snprintf(receipts, sizeof(receipts), "%s-receipts", path);
     unlink(wal);
     unlink(shm);
+    unlink(receipts); /* an earlier input's: every input starts from the template alone */
     write_all(path, fz.templates[kind].bytes, fz.templates[kind].size);
     return open_store(path, kind);
 }
