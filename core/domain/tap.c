@@ -250,3 +250,34 @@ void tap_forgotten_fold(struct tap_forgotten *f, const struct event *e)
         break; /* prompts (leave early? which session?) come before the tap that tells them */
     }
 }
+
+bool tap_forgotten_fold_back(struct tap_forgotten_back *b, const struct event *e)
+{
+    switch (e->type) {
+    case EV_AUTO_CLOSE:
+        b->result.pending = true;
+        for (size_t i = 0; i < b->n_fixed; i++)
+            b->result.pending &= strcmp(b->fixed[i], e->session) != 0;
+        snprintf(b->result.session, sizeof(b->result.session), "%s", e->session);
+        return true;
+    case EV_SIGN_IN:
+    case EV_SIGN_OUT:
+    case EV_ALREADY_IN:
+    case EV_ALREADY_OUT:
+    case EV_NO_SESSION:
+        b->result.pending = false;
+        return true;
+    case EV_APPROVE:
+    case EV_CORRECTION:
+    case EV_MANUAL_SIGN_OUT:
+    case EV_VOID_ATTENDANCE:
+        if (b->n_fixed == TAP_FORGOTTEN_FIXES) {
+            b->overflow = true;
+            return true;
+        }
+        snprintf(b->fixed[b->n_fixed++], sizeof(b->fixed[0]), "%s", e->session);
+        return false;
+    default:
+        return false;
+    }
+}

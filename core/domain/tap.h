@@ -95,5 +95,18 @@ struct tap_forgotten {
     char session[DOMAIN_CODE_MAX]; /* the session closed for them */
 };
 void tap_forgotten_fold(struct tap_forgotten *state, const struct event *e);
+/* The same answer, read newest first, so a tap need not read a person's whole history: feed
+ * their events newest first until it returns true (decided; usually at the first). A tap whose
+ * result they saw decides "no"; an auto-close decides "yes" unless a trainer put that
+ * attendance right after it. Should more trainer corrections come first than it keeps, it
+ * gives up (overflow): fold all of them in order instead. */
+#define TAP_FORGOTTEN_FIXES 8
+struct tap_forgotten_back {
+    struct tap_forgotten result;
+    char fixed[TAP_FORGOTTEN_FIXES][DOMAIN_CODE_MAX]; /* sessions put right, newer than now */
+    size_t n_fixed;
+    bool overflow;
+};
+bool tap_forgotten_fold_back(struct tap_forgotten_back *state, const struct event *e);
 
 #endif

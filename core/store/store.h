@@ -168,6 +168,9 @@ int store_event_after(struct store *store, int64_t seq, struct event *out);
 int store_newest_believed_wall(struct store *store, int64_t *wall_us);
 /* The person's events, oldest first. */
 int store_events_of(struct store *store, const char *staff_no, store_event_fn fn, void *ctx);
+/* The same, newest first (fn returns CPD_STOP once it has read enough). */
+int store_events_of_newest_first(struct store *store, const char *staff_no, store_event_fn fn,
+                                 void *ctx);
 /* The events of one type, oldest first. */
 int store_events_of_type(struct store *store, enum event_type type, store_event_fn fn, void *ctx);
 /* The person's most recent event (any type). */

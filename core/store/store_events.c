@@ -662,6 +662,17 @@ int store_events_of(struct store *s, const char *staff_no, store_event_fn fn, vo
     FOR_EACH_ROW(s, st, event_row(st, fn, ctx));
 }
 
+int store_events_of_newest_first(struct store *s, const char *staff_no, store_event_fn fn,
+                                 void *ctx)
+{
+    sqlite3_stmt *st = NULL;
+    int err = st_prepare(s, ST_EVENTS_OF_NEWEST, &st);
+    if (err != STORE_OK)
+        return err;
+    st_bind_text(st, 1, staff_no);
+    FOR_EACH_ROW(s, st, event_row(st, fn, ctx));
+}
+
 int store_events_of_type(struct store *s, enum event_type type, store_event_fn fn, void *ctx)
 {
     sqlite3_stmt *st = NULL;

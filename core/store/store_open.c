@@ -234,6 +234,8 @@ const char *const stmt_sql[ST_COUNT] = {
     [ST_LAST_EVENT_OF] = "SELECT " EVENT_COLS " FROM events WHERE person = ?1"
                          " ORDER BY seq DESC LIMIT 1",
     [ST_EVENTS_OF] = "SELECT " EVENT_COLS " FROM events WHERE person = ?1 ORDER BY seq",
+    [ST_EVENTS_OF_NEWEST] = "SELECT " EVENT_COLS " FROM events WHERE person = ?1"
+                            " ORDER BY seq DESC",
     [ST_EVENTS_OF_TYPE] = "SELECT " EVENT_COLS " FROM events WHERE type = ?1 ORDER BY seq",
     [ST_REVOCATION_PUT] =
         "INSERT OR IGNORE INTO badge_revocations(uid_hash, seq, revoked_us) VALUES (?1, ?2, ?3)",
@@ -1040,8 +1042,8 @@ int store_count(struct store *s, const char *table, int64_t *n)
 
 int store_explain_summary(struct store *s, char *out, size_t cap)
 {
-    static const enum stmt_id ids[] = {ST_ATT_OF, ST_EXTERNAL_FOR, ST_PACKAGE_SESSIONS,
-                                       ST_LAST_EVENT_OF, ST_BADGE_OWNER};
+    static const enum stmt_id ids[] = {ST_ATT_OF,        ST_EXTERNAL_FOR, ST_PACKAGE_SESSIONS,
+                                       ST_LAST_EVENT_OF, ST_BADGE_OWNER,  ST_EVENTS_OF_NEWEST};
     size_t used = 0;
     out[0] = '\0';
     for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
