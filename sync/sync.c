@@ -1176,6 +1176,7 @@ int sync_run(const struct sync_options *o, struct store *s, sync_progress_fn pro
     int stored = err == SYNC_OK ? store_signer(s, kiosk, sizeof(kiosk), pk) : STORE_OK;
     if (stored != STORE_OK)
         err = store_failed(stored, "this kiosk's signing key", why, cap);
+    int64_t unknown = store_unprojected(s);
     if (err == SYNC_OK)
         err = reconcile(pg, s, &st, kiosk, pk, r, why, cap);
     if (err == SYNC_OK)
@@ -1183,8 +1184,10 @@ int sync_run(const struct sync_options *o, struct store *s, sync_progress_fn pro
     if (err == SYNC_OK)
         err = sync_pull(pg, s, st.identity, r, why, cap);
     /* Events taken back before the roster and programme arrived (a new disk) changed no
-     * attendance then: fold them in now that the people and sessions are known. */
-    if (err == SYNC_OK && r->healed > 0 && (stored = store_rebuild_projections(s)) != STORE_OK)
+     * attendance then: fold them in now that the people and sessions are known. Only then: a
+     * rebuild holds the write lock for all the events, and a tap would wait behind it. */
+    if (err == SYNC_OK && r->healed > 0 && store_unprojected(s) > unknown &&
+        (stored = store_rebuild_projections(s)) != STORE_OK)
         err = store_failed(stored, "rebuilding attendance from the events taken back", why, cap);
     pg_close(pg);
     if (err == SYNC_OK)

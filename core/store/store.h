@@ -193,6 +193,9 @@ typedef int (*store_register_fn)(void *ctx, const struct person *person,
 int store_register_each(struct store *store, int64_t session_id, store_register_fn fn, void *ctx);
 /* Everyone booked on a session, by name (the person callback's badges argument is 0). */
 int store_bookings_of(struct store *store, int64_t session_id, store_person_fn fn, void *ctx);
+/* How many events stored through this connection changed no attendance because their person
+ * or session was not known yet (a rebuild would fold them in). */
+int64_t store_unprojected(const struct store *store);
 /* Empties attendance and folds every event again, in one transaction. */
 int store_rebuild_projections(struct store *store);
 

@@ -195,8 +195,10 @@ static int project(struct store *s, const struct event *e)
     int err = store_person_by_staff_no(s, e->person, &p);
     if (err == STORE_OK)
         err = store_session_by_code(s, e->session, &x);
-    if (err == STORE_ENOTFOUND)
+    if (err == STORE_ENOTFOUND) {
+        s->unprojected++; /* a rebuild folds it in once they are known */
         return STORE_OK;
+    }
     if (err != STORE_OK)
         return err;
     struct attendance row;
@@ -716,6 +718,11 @@ static int run_with(struct store *s, enum stmt_id id, int64_t v, int64_t *change
     if (err == STORE_OK && changed)
         *changed = sqlite3_changes(s->db);
     return err;
+}
+
+int64_t store_unprojected(const struct store *s)
+{
+    return s->unprojected;
 }
 
 int store_rebuild_projections(struct store *s)

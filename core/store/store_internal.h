@@ -104,7 +104,11 @@ struct store {
      * what it acknowledged would fork its own chain); the sync may take those events back. */
     int64_t acked_high;
     uint8_t acked_hash[CRYPTO_HASH_BYTES];
-    int64_t busy_since_us; /* when the current wait for a lock began (store_open.c) */
+    int64_t busy_since_us;
+    int64_t unprojected;
+        /* events stored here whose person or session was not known yet */ /* when the current wait
+                                                                              for a lock began
+                                                                              (store_open.c) */
 };
 
 /* The SQL of each statement (store_open.c). */
