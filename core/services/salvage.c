@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/base/grow.h"
 #include "core/base/strcopy.h"
 #include "core/base/utf8.h"
 #include "core/base/zone.h"
@@ -128,14 +129,10 @@ static int add_candidate(struct salvage *v, const struct event *e, const struct 
         if (c->rowid == e->seq && memcmp(c->hash, e->hash, CRYPTO_HASH_BYTES) == 0)
             return STORE_OK; /* the same row in another image */
     }
-    if (v->n == v->cap) {
-        size_t cap = v->cap ? 2 * v->cap : 1024;
-        struct candidate *grown = realloc(v->c, cap * sizeof(*grown));
-        if (!grown)
-            return STORE_ENOMEM;
-        v->c = grown;
-        v->cap = cap;
-    }
+    struct candidate *grown = grow(v->c, &v->cap, v->n, sizeof(*v->c), 1024);
+    if (!grown)
+        return STORE_ENOMEM;
+    v->c = grown;
     struct candidate *c = &v->c[v->n];
     memset(c, 0, sizeof(*c));
     check_event(v, e, c);
@@ -148,14 +145,10 @@ static int add_candidate(struct salvage *v, const struct event *e, const struct 
 
 static int add_entry(struct entries *list, int64_t seq, const char *key)
 {
-    if (list->n == list->cap) {
-        size_t cap = list->cap ? 2 * list->cap : 1024;
-        struct entry *grown = realloc(list->items, cap * sizeof(*grown));
-        if (!grown)
-            return STORE_ENOMEM;
-        list->items = grown;
-        list->cap = cap;
-    }
+    struct entry *grown = grow(list->items, &list->cap, list->n, sizeof(*list->items), 1024);
+    if (!grown)
+        return STORE_ENOMEM;
+    list->items = grown;
     list->items[list->n].seq = seq;
     snprintf(list->items[list->n].key, sizeof(list->items[0].key), "%s", key);
     list->n++;

@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/base/grow.h"
 #include "core/base/utf8.h"
 
 /* One line: up to 19 digits, a space, 64 hex digits, a newline. */
@@ -35,16 +36,13 @@ int store_receipts_path(const char *db_path, char *out, size_t cap)
 
 void receipts_queue(struct store *s, const struct event *e)
 {
-    if (s->n_pending == s->cap_pending) {
-        size_t cap = s->cap_pending ? 2 * s->cap_pending : 8;
-        struct store_receipt *grown = realloc(s->pending, cap * sizeof(*grown));
-        if (!grown) {
-            s->pending_lost = true; /* said at the flush: the commit then fails */
-            return;
-        }
-        s->pending = grown;
-        s->cap_pending = cap;
+    struct store_receipt *grown =
+        grow(s->pending, &s->cap_pending, s->n_pending, sizeof(*s->pending), 8);
+    if (!grown) {
+        s->pending_lost = true; /* said at the flush: the commit then fails */
+        return;
     }
+    s->pending = grown;
     s->pending[s->n_pending].seq = e->seq;
     memcpy(s->pending[s->n_pending].hash, e->hash, CRYPTO_HASH_BYTES);
     s->n_pending++;
@@ -296,14 +294,10 @@ static bool parse_line(const char *line, size_t n, struct store_receipt *out)
 
 static int add(struct store_receipts *r, const struct store_receipt *one)
 {
-    if (r->n == r->cap) {
-        size_t cap = r->cap ? 2 * r->cap : 256;
-        struct store_receipt *grown = realloc(r->items, cap * sizeof(*grown));
-        if (!grown)
-            return STORE_ENOMEM;
-        r->items = grown;
-        r->cap = cap;
-    }
+    struct store_receipt *grown = grow(r->items, &r->cap, r->n, sizeof(*r->items), 256);
+    if (!grown)
+        return STORE_ENOMEM;
+    r->items = grown;
     r->items[r->n++] = *one;
     if (one->seq > r->highest)
         r->highest = one->seq;
