@@ -227,6 +227,17 @@ int cmd_kiosk(struct admin *a, int argc, char **argv)
     }
     if (admin_load_keys(a, true, true) != 0)
         return 1;
+    /* Receipts of events this database never held: left behind by a database moved or
+     * deleted. The kiosk would sign nothing here; said now, with what to do. */
+    int64_t from = 0, to = 0;
+    if (store_behind_receipts(a->store, &from, &to)) {
+        admin_error("%s-receipts beside it lists acknowledged events %lld–%lld that this "
+                    "database does not hold: they belong with the database they were recorded "
+                    "in. Move the receipts away with that database (docs/recovery.md); if the "
+                    "ledger has those events, cpd-admin sync takes them back instead",
+                    a->cfg.kiosk.database, (long long)from, (long long)to);
+        return 1;
+    }
     char pk[2 * CRYPTO_SIGN_PK_BYTES + 1];
     crypto_hex(pk, a->keys.sign_pk, CRYPTO_SIGN_PK_BYTES);
     err = store_meta_set(a->store, "kiosk_id", a->cfg.kiosk.id);

@@ -267,6 +267,12 @@ static void test_lost_acknowledged_taps_are_named(void **state)
     snprintf(args, sizeof(args), "--config '%s' doctor", ini);
     assert_int_equal(admin(args), 2);
     assert_output_has("acknowledged events are missing from the database: seq 2–3");
+    /* A fresh database where the old one's receipts were left behind: init says so. */
+    sh("cd '%s' && mkdir -m 700 fresh && cp kiosk.key site.key kiosk.db-receipts fresh/", dir);
+    snprintf(args, sizeof(args), "--database '%s/fresh/kiosk.db' kiosk init", dir);
+    assert_int_equal(admin(args), 1);
+    assert_output_has("kiosk.db-receipts beside it lists acknowledged events 1–3 that this "
+                      "database does not hold");
 
     /* The WAL: taps committed while another connection holds the store open stay in it. */
     sh("cd '%s' && mkdir -m 700 w && cp kiosk.key site.key w/", dir);
