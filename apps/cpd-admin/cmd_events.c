@@ -77,40 +77,52 @@ static int public_key(struct admin *a, uint8_t pk[CRYPTO_SIGN_PK_BYTES])
     return 1;
 }
 
-/* The tap receipts beside the database against the events in it: an acknowledged event the
- * file no longer holds (a lost WAL, an old copy put back) is named, with its seq. */
-static int check_receipts(struct admin *a)
-{
+/* The tap receipts beside the database, read before the database is (a receipt is written
+ * after its commit: whatever it names was committed before what verify then reads). */
+struct receipts_read {
     struct store_receipts receipts;
-    struct store_receipts_check c;
+    int err;
     char why[512];
-    int err = store_receipts_read(a->cfg.kiosk.database, &receipts, why, sizeof(why));
-    if (err == STORE_ENOTFOUND) {
-        printf("receipts: none beside it (a store from before them, or they were not copied "
-               "with it): nothing to compare with\n");
-        return 0;
-    }
-    if (err == STORE_ENOREAD) {
-        printf("receipts: %s — not compared\n", why);
-        return 0;
-    }
-    if (err != STORE_OK) {
-        admin_error("%s: %s", cpd_strerror(err), why);
+};
+
+/* The receipts against the events: an acknowledged event the file no longer holds (a lost
+ * WAL, an old copy put back) is named, with its seq. */
+static int check_receipts(struct admin *a, struct receipts_read *rr)
+{
+    struct store_receipts_check c;
+    if (rr->err == STORE_ENOTFOUND && store_receipts_expected(a->store)) {
+        admin_error("its receipts are missing (%s): nothing can show whether acknowledged taps "
+                    "are missing too — they belong with the database (docs/recovery.md)",
+                    rr->why);
         return 1;
     }
-    err = store_check_receipts(a->store, &receipts, &c);
-    int64_t damaged = receipts.damaged_lines, first_damaged = receipts.first_damaged_line;
-    store_receipts_free(&receipts);
+    if (rr->err == STORE_ENOTFOUND) {
+        printf("receipts: none beside it (a store from before them): nothing to compare with\n");
+        return 0;
+    }
+    if (rr->err != STORE_OK) {
+        admin_error("%s: %s — not compared", cpd_strerror(rr->err), rr->why);
+        return 1;
+    }
+    int err = store_check_receipts(a->store, &rr->receipts, &c);
     if (err != STORE_OK) {
         admin_error("%s", cpd_strerror(err));
         return 1;
     }
     int rc = 0;
     if (c.missing) {
-        admin_error("%" PRId64 " acknowledged event%s missing from the database: seq %" PRId64
-                    "%s%" PRId64 " (the receipts beside it list %s) — docs/recovery.md",
-                    c.missing, c.missing == 1 ? " is" : "s are", c.missing_low,
-                    c.missing_high > c.missing_low ? "–" : "", c.missing_high,
+        char which[96];
+        if (c.missing == 1)
+            snprintf(which, sizeof(which), "seq %" PRId64, c.missing_low);
+        else if (c.missing == c.missing_high - c.missing_low + 1)
+            snprintf(which, sizeof(which), "seq %" PRId64 "–%" PRId64, c.missing_low,
+                     c.missing_high);
+        else
+            snprintf(which, sizeof(which), "between seq %" PRId64 " and %" PRId64, c.missing_low,
+                     c.missing_high);
+        admin_error("%" PRId64 " acknowledged event%s missing from the database: %s (the "
+                    "receipts beside it list %s) — docs/recovery.md",
+                    c.missing, c.missing == 1 ? " is" : "s are", which,
                     c.missing == 1 ? "it" : "them");
         rc = 1;
     }
@@ -120,13 +132,17 @@ static int check_receipts(struct admin *a)
                     c.differ, c.differ == 1 ? " is" : "s are", c.first_differ);
         rc = 1;
     }
-    if (damaged)
-        printf("receipts: %" PRId64 " damaged line%s (the first: line %" PRId64 ")\n", damaged,
-               damaged == 1 ? "" : "s", first_damaged);
+    if (rr->receipts.damaged_lines)
+        printf("receipts: %" PRId64 " damaged line%s (the first: line %" PRId64
+               "): each fails its own check and names nothing\n",
+               rr->receipts.damaged_lines, rr->receipts.damaged_lines == 1 ? "" : "s",
+               rr->receipts.first_damaged_line);
     if (rc == 0)
         printf("receipts: %" PRId64 " acknowledged, none missing\n", c.receipts);
     return rc;
 }
+
+static int verify(struct admin *a, const uint8_t pk[], struct receipts_read *rr);
 
 int cmd_verify(struct admin *a, int argc, char **argv)
 {
@@ -141,8 +157,20 @@ int cmd_verify(struct admin *a, int argc, char **argv)
     if (usage >= 0)
         return usage;
     uint8_t pk[CRYPTO_SIGN_PK_BYTES];
-    if (admin_open_store_readonly(a) != 0 || public_key(a, pk) != 0)
+    struct receipts_read *rr = calloc(1, sizeof(*rr));
+    if (!rr) {
+        admin_error("out of memory");
         return 1;
+    }
+    rr->err = store_receipts_read(a->cfg.kiosk.database, &rr->receipts, rr->why, sizeof(rr->why));
+    int rc = admin_open_store_readonly(a) != 0 || public_key(a, pk) != 0 ? 1 : verify(a, pk, rr);
+    store_receipts_free(&rr->receipts);
+    free(rr);
+    return rc;
+}
+
+static int verify(struct admin *a, const uint8_t pk[], struct receipts_read *rr)
+{
     struct store_verify_report r;
     int err = store_verify(a->store, pk, &r);
     if (err != STORE_OK) {
@@ -156,7 +184,7 @@ int cmd_verify(struct admin *a, int argc, char **argv)
     }
     printf("%" PRId64 " event%s: hash chain and signatures verified\n", r.events,
            r.events == 1 ? "" : "s");
-    if (check_receipts(a) != 0)
+    if (check_receipts(a, rr) != 0)
         return 1;
     if (r.purged_below > 1)
         printf("events before seq %" PRId64 " were purged after the ledger had them; the chain "

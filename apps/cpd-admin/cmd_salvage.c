@@ -99,10 +99,23 @@ static int report(struct admin *a, const char *damaged, const char *rest,
                     res->refused_seq, a->sign_key_path);
         return 1;
     }
-    if (!r->readable) {
-        admin_error("%s: not a database: nothing in it could be read", damaged);
+    if (res->refusal == SALVAGE_REFUSED_FOREIGN_WAL) {
+        admin_error("%s-wal holds kiosk \"%s\"'s events (seq %" PRId64 " the first), and the "
+                    "database beside it is this kiosk's: that WAL is another database's. Move it "
+                    "away and salvage again (docs/recovery.md); nothing was copied",
+                    damaged, res->refused_kiosk, res->refused_seq);
         return 1;
     }
+    if (!r->readable && r->last < r->first) {
+        admin_error("%s: not a database: nothing in it could be read, and nothing beside it "
+                    "says it held any event",
+                    damaged);
+        return 1;
+    }
+    if (!r->readable)
+        printf("%s: not a database: nothing in it could be read — but its receipts say what it "
+               "held\n",
+               damaged);
     print_claims(damaged, r);
     int64_t total = r->last >= r->first ? r->last - r->first + 1 : 0;
     printf("%" PRId64 " accounted for: %" PRId64 " added to %s, %" PRId64 " were already there",
@@ -118,9 +131,17 @@ static int report(struct admin *a, const char *damaged, const char *rest,
         printf("seq %" PRId64 " could not join, so this store's chain stops before it: the %" PRId64
                " read from there on %s in %s\n",
                r->gap_after, r->rest, r->rest == 1 ? "is" : "are", rest);
+    if (r->receipts_differ)
+        printf("%" PRId64 " of the events here %s not the one%s acknowledged with that number "
+               "(the first: seq %" PRId64 "): the acknowledged ones are lost — their receipts "
+               "are in %s-receipts\n",
+               r->receipts_differ, r->receipts_differ == 1 ? "is" : "are",
+               r->receipts_differ == 1 ? "" : "s", r->first_receipt_differ, damaged);
     print_notes(r);
     if (r->everything) {
-        printf("everything in the damaged store is now in this one; sync sends it to the ledger\n");
+        printf("every event of the damaged store is now in this one%s (its roster, programme, "
+               "bookings, credits and PINs are not events: docs/recovery.md)\n",
+               a->cfg.sync.conninfo[0] ? "; sync sends them to the ledger" : "");
         return 0;
     }
     if (r->rest_rows)

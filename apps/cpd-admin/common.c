@@ -92,6 +92,12 @@ int admin_load_keys(struct admin *a, bool sign, bool site)
         admin_error("bad kiosk id \"%s\"", a->cfg.kiosk.id);
         return 1;
     }
+    if (err != STORE_OK && err != STORE_ETAMPERED && err != STORE_EKEY) {
+        /* Not the key: the database or its receipts could not be read. */
+        admin_error("%s: %s (%s); nothing was signed", a->cfg.kiosk.database, cpd_strerror(err),
+                    store_message(a->store));
+        return 1;
+    }
     if (err != STORE_OK) {
         admin_error("%s: %s (%s); nothing was signed. %s (docs/keys.md)",
                     err == STORE_ETAMPERED ? a->cfg.kiosk.database : a->sign_key_path,

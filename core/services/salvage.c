@@ -16,9 +16,11 @@
 #include "core/base/zone.h"
 #include "core/services/csvfile.h"
 
-/* A number further than this beyond every event read (or taken back from the ledger) is a
- * damaged number unless another source names the very same one. */
-#define MAX_GAP INT64_C(1000000)
+/* Events a store may hold past its receipts: committed, and the process gone before their
+ * receipts were written (never acknowledged). A number further than this beyond every event
+ * read, every receipt and what the ledger gave back is believed only when another source
+ * names the very same one: one damaged number is never counted up to. */
+#define SLACK 64
 /* Events adopted per transaction of this store. */
 #define BATCH 256
 
@@ -31,7 +33,7 @@ static const char *const source_names[SALVAGE_SOURCES] = {
     [SALVAGE_WAL] = "the WAL",
     [SALVAGE_RECEIPTS] = "the tap receipts",
     [SALVAGE_LEDGER] = "what the ledger acknowledged",
-    [SALVAGE_THIS_STORE] = "this store (from the ledger)",
+    [SALVAGE_THIS_STORE] = "this store",
 };
 
 const char *salvage_source_name(enum salvage_source source)
@@ -46,6 +48,7 @@ struct candidate {
     uint8_t hash[CRYPTO_HASH_BYTES], prev[CRYPTO_HASH_BYTES];
     struct pagescan_at at;
     bool from_sql, hash_ok, sig_ok, ours;
+    int64_t wall_us; /* when, for the office to find an unreadable neighbour on paper */
 };
 
 struct entry { /* an index entry */
@@ -73,9 +76,12 @@ struct salvage {
     int64_t high_water, purge_below, acked, wal_highest;
     int64_t tip;
     uint8_t tip_hash[CRYPTO_HASH_BYTES];
-    int64_t batch; /* adopted in the open transaction */
+    int64_t batch;            /* adopted in the open transaction */
+    int64_t *damaged_numbers; /* the row numbers of rows put back under another, sorted */
+    size_t n_damaged, cap_damaged;
     FILE *rest;
     struct salvage_range pending; /* unreadable seqs not yet written (from 0: none) */
+    int64_t before_us, after_us;  /* the whole events read around the current one (0: none) */
     char *why;
     size_t why_cap;
 };
@@ -111,6 +117,7 @@ static int table_grow(struct salvage *v)
 static void check_event(struct salvage *v, const struct event *e, struct candidate *c)
 {
     c->seq = c->rowid = e->seq;
+    c->wall_us = e->wall_us;
     memcpy(c->hash, e->hash, CRYPTO_HASH_BYTES);
     memcpy(c->prev, e->prev_hash, CRYPTO_HASH_BYTES);
     c->hash_ok = e->type < EV_TYPE_COUNT && event_check_hash(e) == EVENT_OK;
@@ -175,15 +182,13 @@ static void raise_to(int64_t *at, int64_t n)
         *at = n;
 }
 
-static void take_meta(struct salvage *v, const char *key, const char *value, bool in_wal)
+static void take_meta(struct salvage *v, const char *key, const char *value)
 {
     int64_t n = number_of(value);
     if (n < 0)
         return;
     if (strcmp(key, "events_high_water") == 0) {
         raise_to(&v->high_water, n);
-        if (in_wal)
-            raise_to(&v->wal_highest, n);
     } else if (strcmp(key, "purge_below") == 0) {
         raise_to(&v->purge_below, n);
     } else if (strcmp(key, "ledger_acked_seq") == 0) {
@@ -197,20 +202,21 @@ static int found(void *ctx, const struct pagescan_found *f)
     bool in_wal = f->at.source == PAGESCAN_WAL;
     switch (f->kind) {
     case PAGESCAN_EVENT: {
+        /* What the WAL says is its whole rows alone: a mark or an index entry in a frame is
+         * the same source as in the file, and must not count twice. */
         int err = add_candidate(v, f->event, &f->at, false);
-        if (err == STORE_OK && in_wal && v->c[v->n - 1].hash_ok)
+        if (err == STORE_OK && in_wal && f->event->type < EV_TYPE_COUNT &&
+            event_check_hash(f->event) == EVENT_OK && strcmp(f->event->kiosk, v->o->kiosk_id) == 0)
             raise_to(&v->wal_highest, f->seq);
         return err;
     }
     case PAGESCAN_META:
-        take_meta(v, f->key, f->value, in_wal);
+        take_meta(v, f->key, f->value);
         return 0;
     case PAGESCAN_INDEX_UUID:
     case PAGESCAN_INDEX_PERSON:
         if (f->seq <= 0)
             return 0;
-        if (in_wal)
-            raise_to(&v->wal_highest, f->seq);
         return add_entry(f->kind == PAGESCAN_INDEX_UUID ? &v->uuids : &v->persons, f->seq, f->key);
     }
     return 0;
@@ -232,7 +238,7 @@ static void gather_sql(struct salvage *v)
         int err = store_meta_get(v->damaged, keys[i], value, sizeof(value));
         v->r->sqlite_opened |= err == STORE_OK || err == STORE_ENOTFOUND;
         if (err == STORE_OK)
-            take_meta(v, keys[i], value, false);
+            take_meta(v, keys[i], value);
     }
     int64_t max_seq = 0;
     uint8_t hash[CRYPTO_HASH_BYTES];
@@ -253,6 +259,12 @@ static int load(struct salvage *v, const struct candidate *c, struct event *e)
     if (err == STORE_OK)
         e->seq = c->seq;
     return err;
+}
+
+static int by_number(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
 }
 
 struct known_hash {
@@ -300,8 +312,18 @@ static int renumber(struct salvage *v)
         trial.rowid = c->rowid;
         *c = trial;
         v->r->renumbered++;
+        int64_t *grown =
+            grow(v->damaged_numbers, &v->cap_damaged, v->n_damaged, sizeof(int64_t), 16);
+        if (!grown) {
+            free(known);
+            return STORE_ENOMEM;
+        }
+        v->damaged_numbers = grown;
+        v->damaged_numbers[v->n_damaged++] = c->rowid;
     }
     free(known);
+    if (v->n_damaged > 1)
+        qsort(v->damaged_numbers, v->n_damaged, sizeof(int64_t), by_number);
     return STORE_OK;
 }
 
@@ -357,11 +379,8 @@ static void set_claim(struct salvage *v, enum salvage_source s, int64_t highest)
 /* The number a row was found under when its content says it is another (put back). */
 static bool damaged_number(const struct salvage *v, int64_t seq)
 {
-    for (size_t i = 0; i < v->n; i++) {
-        if (v->c[i].rowid == seq && v->c[i].seq != seq && v->c[i].hash_ok)
-            return true;
-    }
-    return false;
+    return v->n_damaged &&
+           bsearch(&seq, v->damaged_numbers, v->n_damaged, sizeof(seq), by_number) != NULL;
 }
 
 /* An index's highest seq, leaving out the damaged numbers of rows put back (an index lists a
@@ -375,14 +394,15 @@ static int64_t index_highest(const struct salvage *v, const struct entries *list
     return 0;
 }
 
-/* Each source's highest seq; believed when the rows read (or the ledger's) reach near it, or
- * when another source names the very same number. */
+/* Each source's highest seq. Believed when it is within SLACK of what is certain — the
+ * highest of this kiosk's whole rows read, of the receipts, of what this store took back from
+ * the ledger — or when another source names the very same number. */
 static void weigh_claims(struct salvage *v)
 {
     struct salvage_report *r = v->r;
     int64_t rows = 0;
     for (size_t i = 0; i < v->n; i++) {
-        if (v->c[i].hash_ok)
+        if (v->c[i].hash_ok && v->c[i].ours)
             raise_to(&rows, v->c[i].seq);
     }
     set_claim(v, SALVAGE_HIGH_WATER, v->high_water);
@@ -393,12 +413,14 @@ static void weigh_claims(struct salvage *v)
     set_claim(v, SALVAGE_RECEIPTS, v->receipts.highest);
     set_claim(v, SALVAGE_LEDGER, v->acked);
     set_claim(v, SALVAGE_THIS_STORE, v->tip);
-    int64_t anchor = rows > v->tip ? rows : v->tip;
+    int64_t anchor = rows;
+    raise_to(&anchor, v->tip);
+    raise_to(&anchor, v->receipts.highest);
     for (int s = 0; s < SALVAGE_SOURCES; s++) {
         struct salvage_claim *c = &r->claims[s];
         if (!c->known)
             continue;
-        c->believed = c->highest <= anchor + MAX_GAP;
+        c->believed = c->highest <= anchor + SLACK;
         for (int t = 0; t < SALVAGE_SOURCES && !c->believed; t++)
             c->believed = t != s && r->claims[t].known && r->claims[t].highest == c->highest;
         c->explained = !c->believed && damaged_number(v, c->highest);
@@ -415,6 +437,45 @@ static void weigh_claims(struct salvage *v)
     }
     r->first = v->purge_below > 1 && v->purge_below <= r->last + 1 ? v->purge_below : 1;
     r->purged_below = r->first;
+}
+
+static int by_receipt(const void *a, const void *b)
+{
+    const struct store_receipt *x = a, *y = b;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* The receipt of seq: the hash the kiosk acknowledged for it (NULL when none). */
+static const struct store_receipt *receipt_for(const struct salvage *v, int64_t seq)
+{
+    struct store_receipt key = {.seq = seq};
+    return v->receipts.n ? bsearch(&key, v->receipts.items, v->receipts.n, sizeof(key), by_receipt)
+                         : NULL;
+}
+
+/* An event added or already here that its receipt names otherwise: acknowledged as another. */
+static void compare_receipt(struct salvage *v, int64_t seq, const uint8_t hash[])
+{
+    const struct store_receipt *receipt = receipt_for(v, seq);
+    if (receipt && memcmp(receipt->hash, hash, CRYPTO_HASH_BYTES) != 0 &&
+        v->r->receipts_differ++ == 0)
+        v->r->first_receipt_differ = seq;
+}
+
+/* When the unreadable events were: between the whole events read on either side of them. */
+static void window(const struct salvage *v, char *out, size_t cap)
+{
+    char from[24] = "", to[24] = "";
+    if (v->before_us)
+        zone_format_local(v->before_us, from);
+    if (v->after_us)
+        zone_format_local(v->after_us, to);
+    if (from[0] && to[0])
+        snprintf(out, cap, " (between %s and %s)", from, to);
+    else if (from[0] || to[0])
+        snprintf(out, cap, " (%s %s)", from[0] ? "after" : "before", from[0] ? from : to);
+    else
+        out[0] = '\0';
 }
 
 /* ---- the rest file ------------------------------------------------------------------------ */
@@ -466,12 +527,14 @@ static int flush_unreadable(struct salvage *v)
         return STORE_OK;
     v->pending.from = 0;
     struct event e = {.seq = g.from, .type = EV_TYPE_COUNT};
-    char why[128];
+    char why[256], when[96];
+    window(v, when, sizeof(when));
     if (g.to > g.from)
-        snprintf(why, sizeof(why), "could not be read: the %" PRId64 " events %" PRId64 "–%" PRId64,
-                 g.to - g.from + 1, g.from, g.to);
+        snprintf(why, sizeof(why),
+                 "could not be read: the %" PRId64 " events %" PRId64 "–%" PRId64 "%s",
+                 g.to - g.from + 1, g.from, g.to, when);
     else
-        snprintf(why, sizeof(why), "could not be read");
+        snprintf(why, sizeof(why), "could not be read%s", when);
     return rest_row(v, &e, why);
 }
 
@@ -492,12 +555,6 @@ static void note_range(struct salvage *v, int64_t seq)
     r->unreadable_ranges++;
 }
 
-static int by_receipt(const void *a, const void *b)
-{
-    const struct store_receipt *x = a, *y = b;
-    return x->seq < y->seq ? -1 : x->seq > y->seq;
-}
-
 /* A seq nothing of which could be read: its number, and what the indexes and receipts still
  * say of it (uuid, person, the hash acknowledged), for the office to find it on paper. */
 static int unreadable(struct salvage *v, int64_t seq)
@@ -505,10 +562,7 @@ static int unreadable(struct salvage *v, int64_t seq)
     v->r->unreadable++;
     note_range(v, seq);
     const struct entry *uuid = entry_for(&v->uuids, seq), *person = entry_for(&v->persons, seq);
-    struct store_receipt key = {.seq = seq};
-    const struct store_receipt *receipt =
-        v->receipts.n ? bsearch(&key, v->receipts.items, v->receipts.n, sizeof(key), by_receipt)
-                      : NULL;
+    const struct store_receipt *receipt = receipt_for(v, seq);
     if (!uuid && !person && !receipt) {
         if (v->pending.from && v->pending.to == seq - 1) {
             v->pending.to = seq;
@@ -524,12 +578,15 @@ static int unreadable(struct salvage *v, int64_t seq)
         strcopy(e.uuid, sizeof(e.uuid), uuid->key); /* a uuid entry's key is a uuid's length */
     if (person)
         strcopy(e.person, sizeof(e.person), person->key);
-    char why[160] = "could not be read";
+    char why[320], when[96];
+    window(v, when, sizeof(when));
     if (receipt) {
         char hex[2 * CRYPTO_HASH_BYTES + 1];
         crypto_hex(hex, receipt->hash, CRYPTO_HASH_BYTES);
-        snprintf(why, sizeof(why), "could not be read; acknowledged, its receipt's hash is %.16s…",
-                 hex);
+        snprintf(why, sizeof(why),
+                 "could not be read%s; acknowledged, its receipt's hash is %.16s…", when, hex);
+    } else {
+        snprintf(why, sizeof(why), "could not be read%s", when);
     }
     return err == STORE_OK ? rest_row(v, &e, why) : err;
 }
@@ -537,11 +594,20 @@ static int unreadable(struct salvage *v, int64_t seq)
 static int rest_candidate(struct salvage *v, const struct candidate *c, const char *why)
 {
     struct event e;
+    char more[320];
     int err = flush_unreadable(v);
     if (err == STORE_OK && load(v, c, &e) != STORE_OK) {
         memset(&e, 0, sizeof(e));
         e.seq = c->seq;
         e.type = EV_TYPE_COUNT;
+    }
+    /* A damaged row's fields may be the damage: what the person index says of it. */
+    const struct entry *person = c->hash_ok ? NULL : entry_for(&v->persons, c->seq);
+    if (person && strcmp(person->key, e.person) != 0) {
+        char shown[3 * DOMAIN_CODE_MAX];
+        utf8_printable(shown, sizeof(shown), person->key);
+        snprintf(more, sizeof(more), "%s (the person index says %s)", why, shown);
+        why = more;
     }
     return err == STORE_OK ? rest_row(v, &e, why) : err;
 }
@@ -573,6 +639,7 @@ static int adopt(struct salvage *v, const struct candidate *c)
     v->tip = c->seq;
     memcpy(v->tip_hash, c->hash, CRYPTO_HASH_BYTES);
     v->r->added++;
+    compare_receipt(v, c->seq, c->hash);
     return STORE_OK;
 }
 
@@ -585,7 +652,7 @@ static const char *why_not(const struct salvage *v, const struct candidate *c, c
         return "another kiosk's id";
     if (!c->sig_ok)
         return "does not verify with this kiosk's key";
-    if (v->r->gap_after) {
+    if (v->r->gap_after && v->r->gap_after < c->seq) {
         snprintf(buf, cap, "comes after seq %" PRId64 ", which could not join this store's chain",
                  v->r->gap_after);
         return buf;
@@ -604,6 +671,7 @@ static int already_here(struct salvage *v, int64_t seq, const struct candidate *
         return err;
     }
     v->r->present++;
+    compare_receipt(v, seq, here.hash);
     for (size_t i = 0; i < n; i++) {
         if (c[i].hash_ok && memcmp(c[i].hash, here.hash, CRYPTO_HASH_BYTES) != 0 &&
             (err = rest_candidate(v, &c[i],
@@ -628,9 +696,14 @@ static int decide(struct salvage *v, int64_t seq, const struct candidate *c, siz
         break_chain(v, seq);
         return unreadable(v, seq);
     }
+    /* Of the versions that continue the chain: the one its receipt names, if any. */
+    const struct store_receipt *receipt = receipt_for(v, seq);
     size_t pick = n;
-    for (size_t i = 0; i < n && pick == n && !v->r->gap_after; i++) {
-        if (c[i].sig_ok && c[i].ours && memcmp(c[i].prev, v->tip_hash, CRYPTO_HASH_BYTES) == 0)
+    for (size_t i = 0; i < n && !v->r->gap_after; i++) {
+        bool joins =
+            c[i].sig_ok && c[i].ours && memcmp(c[i].prev, v->tip_hash, CRYPTO_HASH_BYTES) == 0;
+        if (joins &&
+            (pick == n || (receipt && memcmp(c[i].hash, receipt->hash, CRYPTO_HASH_BYTES) == 0)))
             pick = i;
     }
     int err = STORE_OK;
@@ -689,9 +762,16 @@ static int decide_all(struct salvage *v)
         size_t n = 0;
         while (at + n < v->n && v->c[at + n].seq == seq)
             n++;
+        if (v->after_us && at < v->n && v->c[at].seq == seq)
+            v->after_us = 0; /* reached it: look for the next one on */
+        for (size_t j = at; !v->after_us && j < v->n; j++)
+            v->after_us =
+                v->c[j].hash_ok && v->c[j].ours && v->c[j].seq > seq ? v->c[j].wall_us : 0;
         struct candidate direct;
         const struct candidate *cands = n ? v->c + at : NULL;
         bool whole = n > 0 && cands[0].hash_ok;
+        if (whole && cands[0].ours)
+            v->before_us = cands[0].wall_us;
         if (!whole && seq > v->tip && read_directly(v, seq, &direct)) {
             cands = &direct;
             n = 1;
@@ -717,12 +797,15 @@ static int decide_all(struct salvage *v)
  * events (their hash checks) that are all another kiosk's, or none of which verify with pk. */
 static bool refused(struct salvage *v)
 {
-    size_t ours = 0, signed_ours = 0, foreign = 0;
+    size_t ours = 0, signed_ours = 0, foreign = 0, ours_in_file = 0, foreign_in_wal = 0;
     const struct candidate *first_foreign = NULL, *first_ours = NULL;
     for (size_t i = 0; i < v->n; i++) {
         const struct candidate *c = &v->c[i];
         if (!c->hash_ok)
             continue;
+        bool in_wal = !c->from_sql && c->at.source == PAGESCAN_WAL;
+        ours_in_file += c->ours && !c->from_sql && !in_wal;
+        foreign_in_wal += !c->ours && in_wal;
         if (!c->ours) {
             foreign++;
             if (!first_foreign || c->seq < first_foreign->seq)
@@ -746,6 +829,21 @@ static bool refused(struct salvage *v)
     if (ours > 0 && signed_ours == 0) {
         res->refusal = SALVAGE_REFUSED_WRONG_KEY;
         res->refused_seq = first_ours->seq;
+        return true;
+    }
+    /* The file this kiosk's, its WAL another's: put beside it by mistake. Reading them together
+     * would hand the office another kiosk's taps as this one's. */
+    if (ours_in_file > 0 && foreign_in_wal > 0) {
+        struct event e;
+        for (size_t i = 0; i < v->n && !res->refusal; i++) {
+            const struct candidate *c = &v->c[i];
+            if (c->hash_ok && !c->ours && !c->from_sql && c->at.source == PAGESCAN_WAL &&
+                load(v, c, &e) == STORE_OK) {
+                res->refusal = SALVAGE_REFUSED_FOREIGN_WAL;
+                res->refused_seq = c->seq;
+                utf8_printable(res->refused_kiosk, sizeof(res->refused_kiosk), e.kiosk);
+            }
+        }
         return true;
     }
     return false;
@@ -797,7 +895,10 @@ int salvage_run(const struct salvage_options *o, struct salvage_result *res, cha
     if (why && why_cap)
         why[0] = '\0';
     struct salvage v = {.o = o, .res = res, .r = &res->report, .why = why, .why_cap = why_cap};
-    int err = gather(&v);
+    /* The rest file first: one that cannot be made stops it before anything is done. */
+    int err = rest_open(&v);
+    if (err == STORE_OK)
+        err = gather(&v);
     if (err == STORE_OK && !refused(&v)) {
         weigh_claims(&v);
         err = decide_all(&v);
@@ -808,11 +909,14 @@ int salvage_run(const struct salvage_options *o, struct salvage_result *res, cha
         claims_hold &= !r->claims[s].known || r->claims[s].believed || r->claims[s].explained;
     r->everything = err == STORE_OK && !res->refusal && r->readable && claims_hold &&
                     r->rest_rows == 0 && r->unreadable == 0 && r->disbelieved == 0 &&
+                    r->receipts_differ == 0 &&
                     r->added + r->present == (r->last >= r->first ? r->last - r->first + 1 : 0);
     if (v.rest && fclose(v.rest) != 0 && err == STORE_OK) {
         snprintf(why, why_cap, "%s: %s", o->rest_path, strerror(errno));
         err = STORE_EIO;
     }
+    if (v.rest && r->rest_rows == 0)
+        unlink(o->rest_path); /* made up front; nothing for the office after all */
     pagescan_close(v.scan);
     store_close(v.damaged);
     store_receipts_free(&v.receipts);
@@ -820,5 +924,6 @@ int salvage_run(const struct salvage_options *o, struct salvage_result *res, cha
     free(v.table);
     free(v.uuids.items);
     free(v.persons.items);
+    free(v.damaged_numbers);
     return err;
 }

@@ -56,15 +56,17 @@ struct salvage_range {
 
 struct salvage_report {
     struct salvage_claim claims[SALVAGE_SOURCES];
-    int64_t first, last;    /* the events the damaged store held: first..last (0, 0: none) */
-    int64_t purged_below;   /* events before it were purged there, after the ledger had them */
-    int64_t added, present; /* into this store; already in it */
-    int64_t rest;           /* read (whole or in part) but could not join: in the rest file */
-    int64_t unreadable;     /* nothing of them could be read: named in the rest file */
-    int64_t rest_rows;      /* rows written to the rest file */
-    int64_t renumbered;     /* found under a damaged row number, put back by their hash */
-    int64_t damaged_rows;   /* rows whose content does not match their hash */
-    int64_t disbelieved;    /* index entries whose seq nothing else supports */
+    int64_t first, last;     /* the events the damaged store held: first..last (0, 0: none) */
+    int64_t purged_below;    /* events before it were purged there, after the ledger had them */
+    int64_t added, present;  /* into this store; already in it */
+    int64_t rest;            /* read (whole or in part) but could not join: in the rest file */
+    int64_t unreadable;      /* nothing of them could be read: named in the rest file */
+    int64_t rest_rows;       /* rows written to the rest file */
+    int64_t renumbered;      /* found under a damaged row number, put back by their hash */
+    int64_t damaged_rows;    /* rows whose content does not match their hash */
+    int64_t disbelieved;     /* index entries whose seq nothing else supports */
+    int64_t receipts_differ; /* added or already here, but acknowledged as another event */
+    int64_t first_receipt_differ;
     struct salvage_range unreadable_shown[SALVAGE_SHOWN]; /* the first ranges */
     int64_t unreadable_ranges;
     int64_t gap_after; /* the first seq that could not join: everything after it went to rest */
@@ -88,6 +90,7 @@ enum salvage_refusal {
     SALVAGE_DONE = 0,
     SALVAGE_REFUSED_OTHER_KIOSK, /* whole events, all another kiosk's: refused_kiosk names it */
     SALVAGE_REFUSED_WRONG_KEY,   /* whole events of this kiosk id, none verifying with pk */
+    SALVAGE_REFUSED_FOREIGN_WAL, /* this kiosk's file beside another kiosk's WAL */
 };
 
 struct salvage_result {

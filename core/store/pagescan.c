@@ -33,11 +33,11 @@ struct frame_ref {
 struct pagescan {
     int db_fd, wal_fd;
     uint32_t page_size, usable;
-    bool page_size_known, schema_read;
+    bool page_size_known, page_size_guessed, schema_read;
     int64_t file_pages, wal_frames, other_pages;
     struct frame_ref *frames; /* every WAL frame, by page then frame */
     size_t n_frames;
-    uint32_t root_person;
+    uint32_t root_person, root_uuid; /* the events' indexes, as the schema names them */
     uint32_t max_page;
     uint8_t *page;    /* the image being read */
     uint8_t *payload; /* a payload gathered from overflow pages */
@@ -363,10 +363,15 @@ static bool cell_of(struct pagescan *s, const struct page_view *v, uint32_t i, s
 
 /* ---- what a page holds -------------------------------------------------------------------- */
 
+/* What a visit looks for: every page's events and meta rows, or one index's entries (its
+ * pages known only by walking it from its root: other indexes share its entries' shape — a
+ * staff number may be a GUID). */
+enum looking_for { LOOK_ROWS, LOOK_PERSON_INDEX, LOOK_UUID_INDEX };
+
 struct visit {
     pagescan_fn fn;
     void *ctx;
-    bool person_index; /* walking events_person: its entries are (person, seq, seq) */
+    enum looking_for look;
 };
 
 static bool is_uuid(const struct column *c)
@@ -386,7 +391,7 @@ static int found_index_entry(const struct record *r, const struct visit *v,
                              struct pagescan_found *f)
 {
     char key[256], value[256];
-    if (v->person_index) {
+    if (v->look == LOOK_PERSON_INDEX) { /* (person, seq) and the row id, which is seq */
         if (r->n != 3 || r->cols[1].type != COL_INT || r->cols[2].type != COL_INT ||
             r->cols[1].i != r->cols[2].i || !text_of(&r->cols[0], key, sizeof(key)))
             return 0;
@@ -395,8 +400,10 @@ static int found_index_entry(const struct record *r, const struct visit *v,
         f->key = key;
         return v->fn(v->ctx, f);
     }
-    if (r->n == 2 && is_uuid(&r->cols[0]) && r->cols[1].type == COL_INT &&
-        text_of(&r->cols[0], key, sizeof(key))) {
+    if (v->look == LOOK_UUID_INDEX) { /* (uuid) and the row id */
+        if (r->n != 2 || !is_uuid(&r->cols[0]) || r->cols[1].type != COL_INT ||
+            !text_of(&r->cols[0], key, sizeof(key)))
+            return 0;
         f->kind = PAGESCAN_INDEX_UUID;
         f->seq = r->cols[1].i;
         f->key = key;
@@ -433,7 +440,7 @@ static int visit_image(struct pagescan *s, const struct pagescan_at *where, cons
         if (view.type == PAGE_TABLE_INTERIOR || !decode_record(c.payload, c.len, &r))
             continue;
         int rc = 0;
-        if (view.type == PAGE_TABLE_LEAF && !v->person_index) {
+        if (view.type == PAGE_TABLE_LEAF && v->look == LOOK_ROWS) {
             if (event_of(&r, c.rowid, &s->event)) {
                 f.kind = PAGESCAN_EVENT;
                 f.seq = c.rowid;
@@ -536,11 +543,13 @@ static int read_schema(struct pagescan *s)
                     r.n != 5 || !text_of(&r.cols[0], type, sizeof(type)) ||
                     !text_of(&r.cols[1], name, sizeof(name)) || r.cols[3].type != COL_INT)
                     continue;
-                if (strcmp(name, "events_person") == 0 && r.cols[3].i > 0 &&
-                    r.cols[3].i <= s->max_page) {
+                if (r.cols[3].i <= 0 || r.cols[3].i > s->max_page)
+                    continue;
+                if (strcmp(name, "events_person") == 0)
                     s->root_person = (uint32_t)r.cols[3].i;
-                    s->schema_read = true;
-                }
+                else if (strcmp(name, "sqlite_autoindex_events_1") == 0)
+                    s->root_uuid = (uint32_t)r.cols[3].i;
+                s->schema_read = s->root_person && s->root_uuid;
             }
         }
     }
@@ -549,14 +558,51 @@ static int read_schema(struct pagescan *s)
 
 /* ---- open, scan, close -------------------------------------------------------------------- */
 
+/* A regular file, for reading: a FIFO or a device (which could block or never end) is
+ * refused with ENODEV, never waited on. */
+static int open_regular(const char *path)
+{
+    struct stat st;
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd >= 0 && (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))) {
+        close(fd);
+        errno = ENODEV;
+        return -1;
+    }
+    return fd;
+}
+
 static int open_failed(const char *path, int e, char *why, size_t cap)
 {
     if (why && cap)
-        snprintf(why, cap, "cannot read %s: %s", path, strerror(e));
+        snprintf(why, cap, "cannot read %s: %s", path,
+                 e == ENODEV ? "not a regular file" : strerror(e));
     return e == EACCES || e == EPERM ? STORE_ENOREAD : e == ENOENT ? STORE_ENOTFOUND : STORE_EIO;
 }
 
-/* The page size: the file's header, else the WAL's, else SQLite's default. */
+/* How many of the first pages after page 1 look like b-tree pages at this page size: a page
+ * type, and a cell count and content start that fit it. */
+static int plausible_pages(struct pagescan *s, uint32_t size)
+{
+    int64_t pages = file_size(s->db_fd) / size;
+    int score = 0;
+    for (int64_t p = 2; p <= pages && p <= 65; p++) {
+        uint8_t h[12];
+        if (read_at(s->db_fd, h, sizeof(h), (p - 1) * (int64_t)size) != 0)
+            break;
+        bool interior = h[0] == PAGE_INDEX_INTERIOR || h[0] == PAGE_TABLE_INTERIOR;
+        if (!interior && h[0] != PAGE_INDEX_LEAF && h[0] != PAGE_TABLE_LEAF)
+            continue;
+        uint32_t cells = be16(h + 3), content = be16(h + 5);
+        content = content ? content : 65536;
+        score += (interior ? 12u : 8u) + 2 * cells <= content && content <= size;
+    }
+    return score;
+}
+
+/* The page size: the file's header, else the WAL's, else SQLite's default — unless another
+ * size makes clearly more of the file's pages read as b-tree pages (the header's field is
+ * damaged). */
 static void find_page_size(struct pagescan *s)
 {
     uint8_t head[FILE_HEADER_BYTES];
@@ -576,6 +622,16 @@ static void find_page_size(struct pagescan *s)
         (be32(wal) & 0xFFFFFFFEu) == 0x377F0682u && valid_page_size(be32(wal + 8))) {
         s->page_size = be32(wal + 8);
         s->page_size_known = true;
+    }
+    int best = plausible_pages(s, s->page_size);
+    for (uint32_t size = 512; size <= 65536; size *= 2) {
+        int score = size == s->page_size ? 0 : plausible_pages(s, size);
+        if (score > 2 * best + 1) {
+            best = score;
+            s->page_size = size;
+            s->page_size_guessed = true;
+            reserved = 0;
+        }
     }
     s->usable = s->page_size - (reserved < s->page_size / 2 ? reserved : 0);
 }
@@ -619,7 +675,7 @@ int pagescan_open(const char *db_path, struct pagescan **out, char *why, size_t 
     if (!s)
         return STORE_ENOMEM;
     s->wal_fd = -1;
-    s->db_fd = open(db_path, O_RDONLY | O_CLOEXEC);
+    s->db_fd = open_regular(db_path);
     if (s->db_fd < 0) {
         int err = open_failed(db_path, errno, why, why_cap);
         free(s);
@@ -628,7 +684,7 @@ int pagescan_open(const char *db_path, struct pagescan **out, char *why, size_t 
     char wal[4096 + 8];
     int n = snprintf(wal, sizeof(wal), "%s-wal", db_path);
     if (n > 0 && (size_t)n < sizeof(wal)) {
-        s->wal_fd = open(wal, O_RDONLY | O_CLOEXEC);
+        s->wal_fd = open_regular(wal);
         if (s->wal_fd < 0 && errno != ENOENT) {
             int err = open_failed(wal, errno, why, why_cap);
             pagescan_close(s);
@@ -671,6 +727,7 @@ void pagescan_info(const struct pagescan *s, struct pagescan_info *out)
 {
     *out = (struct pagescan_info){.page_size = s->page_size,
                                   .page_size_known = s->page_size_known,
+                                  .page_size_guessed = s->page_size_guessed,
                                   .file_pages = s->file_pages,
                                   .wal_frames = s->wal_frames,
                                   .schema_read = s->schema_read,
@@ -700,8 +757,12 @@ int pagescan_each(struct pagescan *s, pagescan_fn fn, void *ctx)
         rc = rc == 1 ? 0 : rc;
     }
     if (rc == 0 && s->root_person) {
-        v.person_index = true;
+        v.look = LOOK_PERSON_INDEX;
         rc = walk(s, s->root_person, &v);
+    }
+    if (rc == 0 && s->root_uuid) {
+        v.look = LOOK_UUID_INDEX;
+        rc = walk(s, s->root_uuid, &v);
     }
     return rc;
 }

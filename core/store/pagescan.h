@@ -5,8 +5,9 @@
  *
  * It finds rows by their shape, never trusting a length: events rows (every column of the
  * events table's type), meta rows (the high-water mark, where the chain starts), and the
- * entries of the events' two indexes (uuid, and person — the latter by walking its b-tree from
- * the root the schema names, as its entries' shape is shared with other indexes). What it finds
+ * entries of the events' two indexes (uuid and person), each by walking its b-tree from the
+ * root the schema names: their entries' shapes are shared with other indexes (a staff number
+ * may look like a uuid). What it finds
  * is evidence to check, not truth: every event is verified by its hash and signature by the
  * caller. Reads only; opens nothing for writing. The SQLite file format:
  * https://www.sqlite.org/fileformat2.html. */
@@ -53,11 +54,12 @@ typedef int (*pagescan_fn)(void *ctx, const struct pagescan_found *found);
 
 struct pagescan_info {
     uint32_t page_size;
-    bool page_size_known; /* from the file's header or the WAL's (else 4096 is assumed) */
-    int64_t file_pages;   /* a short last page counts */
-    int64_t wal_frames;   /* a torn last frame counts */
-    bool schema_read;     /* the roots of events_person found in the schema */
-    int64_t other_pages;  /* pages and frames holding no b-tree page: free, overflow, damaged */
+    bool page_size_known;   /* from the file's header or the WAL's (else 4096 is assumed) */
+    bool page_size_guessed; /* the header's did not fit the pages; another size did */
+    int64_t file_pages;     /* a short last page counts */
+    int64_t wal_frames;     /* a torn last frame counts */
+    bool schema_read;       /* the roots of events_person found in the schema */
+    int64_t other_pages;    /* pages and frames holding no b-tree page: free, overflow, damaged */
 };
 
 /* STORE_OK, STORE_ENOREAD (permissions), STORE_ENOTFOUND (no such file), STORE_EIO. A

@@ -256,6 +256,8 @@ struct store_receipts_check {
 };
 int store_check_receipts(struct store *store, const struct store_receipts *receipts,
                          struct store_receipts_check *out);
+/* True once the store has written receipts: a receipts file missing beside it is then lost. */
+bool store_receipts_expected(struct store *store);
 /* After store_set_signer: true when the receipts name events after this store's chain tip
  * (from..to) — a store behind what it acknowledged (its WAL lost, an old copy put back). It
  * signs nothing until the events are back (store_adopt_event, as the sync takes them from the

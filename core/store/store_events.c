@@ -217,6 +217,8 @@ static int chain_tip(struct store *s, int64_t *seq, uint8_t hash[CRYPTO_HASH_BYT
 /* The highest seq this store ever wrote, kept beside the chain: newest events deleted (a
  * truncated or half-restored file) leave the tip below it, which the next open notices. */
 #define META_HIGH_WATER "events_high_water"
+/* Set once the store has written tap receipts. */
+#define META_RECEIPTS_KEPT "receipts_kept"
 /* Set in a copy of the ledger made for reports: it holds every kiosk's events, no chain. */
 #define META_LEDGER_COPY "ledger_copy"
 
@@ -310,6 +312,12 @@ static int behind_receipts(struct store *s, int64_t tip, const uint8_t tip_hash[
     return STORE_OK;
 }
 
+bool store_receipts_expected(struct store *s)
+{
+    char text[8];
+    return store_meta_get(s, META_RECEIPTS_KEPT, text, sizeof(text)) == STORE_OK;
+}
+
 bool store_behind_receipts(struct store *s, int64_t *from, int64_t *to)
 {
     int64_t tip = 0;
@@ -321,13 +329,20 @@ bool store_behind_receipts(struct store *s, int64_t *from, int64_t *to)
     return true;
 }
 
-/* The newest receipts: the highest acknowledged seq, and its event when the store has it. */
-static int read_acked(struct store *s, int64_t tip, const uint8_t tip_hash[])
+/* The newest receipt, read before anything of the database: a receipt is written after its
+ * commit, so whatever it names was committed before the snapshot read next — another program
+ * committing meanwhile cannot look like an event missing. The whole file when its newest lines
+ * hold none that checks (a damaged tail must not hide the highest). */
+static int newest_receipt(struct store *s, struct store_receipt *out)
 {
     struct store_receipts r;
     char why[256];
-    s->acked_high = 0;
+    memset(out, 0, sizeof(*out));
     int err = store_receipts_tail(s->path, &r, why, sizeof(why));
+    if (err == STORE_OK && (r.n == 0 || r.damaged_lines > 0)) {
+        store_receipts_free(&r);
+        err = store_receipts_read(s->path, &r, why, sizeof(why));
+    }
     if (err == STORE_ENOTFOUND)
         return STORE_OK; /* a store older than receipts, or one that never signed */
     if (err != STORE_OK) {
@@ -336,15 +351,24 @@ static int read_acked(struct store *s, int64_t tip, const uint8_t tip_hash[])
     }
     for (size_t i = 0; i < r.n; i++) {
         if (r.items[i].seq == r.highest)
-            memcpy(s->acked_hash, r.items[i].hash, CRYPTO_HASH_BYTES);
+            *out = r.items[i];
     }
-    /* Below where the chain starts, purged after the ledger had it. */
-    s->acked_high = r.highest >= purge_below(s) ? r.highest : 0;
     store_receipts_free(&r);
+    return STORE_OK;
+}
+
+/* The newest receipt against the chain: behind it (signs nothing until the events are back),
+ * or holding another event under its number. */
+static int compare_acked(struct store *s, const struct store_receipt *acked, int64_t tip,
+                         const uint8_t tip_hash[])
+{
+    /* Below where the chain starts: purged after the ledger had it. */
+    s->acked_high = acked->seq >= purge_below(s) ? acked->seq : 0;
+    memcpy(s->acked_hash, acked->hash, CRYPTO_HASH_BYTES);
     if (s->acked_high == 0 || s->acked_high > tip)
-        return STORE_OK; /* behind: signs nothing until they are back */
+        return STORE_OK;
     struct event e;
-    err = tip == s->acked_high ? STORE_OK : store_event_at(s, s->acked_high, &e);
+    int err = tip == s->acked_high ? STORE_OK : store_event_at(s, s->acked_high, &e);
     const uint8_t *have = tip == s->acked_high ? tip_hash : e.hash;
     if (err == STORE_ENOTFOUND ||
         (err == STORE_OK && memcmp(have, s->acked_hash, CRYPTO_HASH_BYTES) != 0)) {
@@ -357,7 +381,10 @@ static int read_acked(struct store *s, int64_t tip, const uint8_t tip_hash[])
     return err;
 }
 
-static int check_tip(struct store *s, const uint8_t pk[CRYPTO_SIGN_PK_BYTES], bool *at_first)
+/* Inside one read transaction: the tip, the high-water mark and the newest events one
+ * snapshot, so a commit of another program between two reads cannot look like damage. */
+static int check_tip_in(struct store *s, const uint8_t pk[CRYPTO_SIGN_PK_BYTES], bool *at_first,
+                        const struct store_receipt *acked)
 {
     int64_t tip = 0;
     uint8_t hash[CRYPTO_HASH_BYTES];
@@ -371,7 +398,7 @@ static int check_tip(struct store *s, const uint8_t pk[CRYPTO_SIGN_PK_BYTES], bo
         return STORE_ETAMPERED;
     }
     if (err == STORE_OK)
-        err = read_acked(s, tip, hash);
+        err = compare_acked(s, acked, tip, hash);
     if (err != STORE_OK || tip == 0)
         return err;
     struct tip_ctx t = {.pk = pk, .key_from = key_from_seq(s)};
@@ -382,6 +409,20 @@ static int check_tip(struct store *s, const uint8_t pk[CRYPTO_SIGN_PK_BYTES], bo
                  (long long)t.bad_seq);
         return STORE_ETAMPERED;
     }
+    return err;
+}
+
+static int check_tip(struct store *s, const uint8_t pk[CRYPTO_SIGN_PK_BYTES], bool *at_first)
+{
+    struct store_receipt acked;
+    int err = newest_receipt(s, &acked);
+    bool own = err == STORE_OK && s->txn_depth == 0;
+    if (own)
+        err = st_exec(s, "BEGIN");
+    if (err == STORE_OK)
+        err = check_tip_in(s, pk, at_first, &acked);
+    if (own)
+        sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL); /* a read: nothing to keep or lose */
     return err;
 }
 
@@ -496,6 +537,11 @@ static int store_and_project(struct store *s, const struct event *e, int err)
         err = project(s, e);
     if (err == STORE_OK)
         err = raise_high_water(s, e->seq);
+    /* Once a store keeps receipts, their absence is news (verify, doctor). */
+    if (err == STORE_OK && !s->receipts_noted) {
+        err = store_meta_set(s, META_RECEIPTS_KEPT, "1");
+        s->receipts_noted = err == STORE_OK;
+    }
     if (err == STORE_OK) {
         receipts_queue(s, e); /* written when the outermost transaction commits */
         return store_commit(s);

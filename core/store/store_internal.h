@@ -100,15 +100,16 @@ struct store {
     size_t n_pending, cap_pending;
     size_t n_committed; /* pending[0..n_committed) are committed, their receipts not yet written */
     bool pending_lost;
+    bool receipts_noted; /* meta says this store keeps receipts */
     /* The highest receipt when the signer was set: nothing is signed below it (a store behind
      * what it acknowledged would fork its own chain); the sync may take those events back. */
     int64_t acked_high;
     uint8_t acked_hash[CRYPTO_HASH_BYTES];
     int64_t busy_since_us;
     int64_t unprojected;
-        /* events stored here whose person or session was not known yet */ /* when the current wait
-                                                                              for a lock began
-                                                                              (store_open.c) */
+    /* events stored here whose person or session was not known yet */ /* when the current wait
+                                                                          for a lock began
+                                                                          (store_open.c) */
 };
 
 /* The SQL of each statement (store_open.c). */

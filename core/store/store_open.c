@@ -712,20 +712,6 @@ fail:
     return open_failed(s, err, why, why_cap);
 }
 
-/* SQLite's URI for path with nothing else in it: '%', '?' and '#' escaped. */
-static int immutable_uri(const char *path, char *uri, size_t cap)
-{
-    size_t used = (size_t)snprintf(uri, cap, "file:");
-    for (const char *p = path; *p && used + 4 < cap; p++) {
-        if (*p == '%' || *p == '?' || *p == '#')
-            used += (size_t)snprintf(uri + used, cap - used, "%%%02X", (unsigned char)*p);
-        else
-            uri[used++] = *p;
-    }
-    uri[used] = '\0';
-    return used + 20 < cap && snprintf(uri + used, cap - used, "?immutable=1") > 0 ? 0 : -1;
-}
-
 /* ---- looking without touching ------------------------------------------------------------ */
 
 static int errno_store_code(int e)
@@ -739,7 +725,14 @@ static int errno_store_code(int e)
 static int copy_file(const char *src, const char *dst, int *os)
 {
     char buf[65536];
-    int in = open(src, O_RDONLY | O_CLOEXEC), out = -1, rc = -1;
+    struct stat st;
+    /* A regular file only: a FIFO or a device would block or never end. */
+    int in = open(src, O_RDONLY | O_NONBLOCK | O_CLOEXEC), out = -1, rc = -1;
+    if (in >= 0 && (fstat(in, &st) != 0 || !S_ISREG(st.st_mode))) {
+        close(in);
+        in = -1;
+        errno = ENODEV;
+    }
     if (in >= 0)
         out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
     while (in >= 0 && out >= 0) {
@@ -828,14 +821,15 @@ static int private_copy(struct store *s, const char *path, const char *wal, char
         unlink(copy_wal);
         if (stat(path, &before) != 0)
             os = errno;
-        else if (copy_file(wal, copy_wal, &os) != 0)
+        else if (copy_file(wal, copy_wal, &os) != 0 && os != ENOENT) /* none: checkpointed */
             failed = os == ENOSPC || os == EDQUOT ? s->private_dir : wal;
-        else if (copy_file(path, copy, &os) != 0)
+        else if ((os = 0) != 0 || copy_file(path, copy, &os) != 0)
             failed = os == ENOSPC || os == EDQUOT ? s->private_dir : path;
         else if (stat(path, &after) != 0)
             os = errno;
         if (os) {
-            utf8_printf(s->message, sizeof(s->message), "%s: %s", failed, strerror(os));
+            utf8_printf(s->message, sizeof(s->message), "%s: %s", failed,
+                        os == ENODEV ? "not a regular file" : strerror(os));
             return errno_store_code(os);
         }
         if (same_stat(&before, &after))
@@ -862,9 +856,9 @@ static int open_readonly(const char *path, bool damaged, struct store **out, cha
     if (!s)
         return STORE_ENOMEM;
     int err = STORE_OK, version = 0, rc;
-    char wal[4096 + 8], copy[4096 + 32], uri[3 * 4096 + 64];
+    char wal[4096 + 8], copy[4096 + 32];
     struct stat st;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         int e = fd < 0 ? errno : S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
         snprintf(s->message, sizeof(s->message), "cannot read %s: %s", path,
@@ -876,20 +870,11 @@ static int open_readonly(const char *path, bool damaged, struct store **out, cha
     }
     close(fd);
     snprintf(wal, sizeof(wal), "%s-wal", path);
-    bool has_wal = stat(wal, &st) == 0 && st.st_size > 0;
-    if (has_wal) {
-        err = private_copy(s, path, wal, copy, sizeof(copy));
-        if (err != STORE_OK)
-            goto fail;
-        rc = sqlite3_open_v2(copy, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
-    } else if (immutable_uri(path, uri, sizeof(uri)) == 0) {
-        rc = sqlite3_open_v2(uri, &s->db,
-                             SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI, NULL);
-    } else {
-        snprintf(s->message, sizeof(s->message), "%s: the path is too long", path);
-        err = STORE_EINVALID;
+    /* Always a copy: even a file without a WAL may be a running kiosk's, written under it. */
+    err = private_copy(s, path, wal, copy, sizeof(copy));
+    if (err != STORE_OK)
         goto fail;
-    }
+    rc = sqlite3_open_v2(copy, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc == SQLITE_OK)
         rc = sqlite3_exec(s->db, "SELECT count(*) FROM sqlite_schema", NULL, NULL, NULL);
     if (rc != SQLITE_OK && !damaged) {

@@ -23,8 +23,13 @@
 #include "core/base/grow.h"
 #include "core/base/utf8.h"
 
-/* One line: up to 19 digits, a space, 64 hex digits, a newline. */
-#define LINE_MAX_BYTES (19 + 1 + 2 * CRYPTO_HASH_BYTES + 1)
+/* One line: up to 19 digits, a space, 64 hex digits, a space, the line's check (8 hex digits:
+ * the first 4 bytes of SHA-256 over what comes before it), a newline. A line a bit flip
+ * changed fails its check and counts as damaged — never as another acknowledged event. */
+#define CHECK_HEX      8
+#define LINE_MAX_BYTES (19 + 1 + 2 * CRYPTO_HASH_BYTES + 1 + CHECK_HEX + 1)
+/* Larger is not a kiosk's receipts (a purge keeps them to the events the store holds). */
+#define MAX_FILE_BYTES (256 * 1024 * 1024)
 /* The start-up check reads the newest lines only: they hold the highest seqs written. */
 #define TAIL_BYTES (64 * LINE_MAX_BYTES)
 
@@ -149,6 +154,18 @@ static int write_all(int fd, const char *buf, size_t n)
     return 0;
 }
 
+static void line_check(const char *text, size_t n, char out[CHECK_HEX + 1]);
+
+/* "SEQ HASH CHECK\n" into out (cap ≥ LINE_MAX_BYTES + 1); returns its length. */
+static size_t format_line(const struct store_receipt *r, char *out, size_t cap)
+{
+    char hex[2 * CRYPTO_HASH_BYTES + 1], check[CHECK_HEX + 1];
+    crypto_hex(hex, r->hash, CRYPTO_HASH_BYTES);
+    int n = snprintf(out, cap, "%lld %s", (long long)r->seq, hex);
+    line_check(out, (size_t)n, check);
+    return (size_t)n + (size_t)snprintf(out + n, cap - (size_t)n, " %s\n", check);
+}
+
 int receipts_flush(struct store *s)
 {
     s->n_committed = s->n_pending;
@@ -181,12 +198,8 @@ int receipts_flush(struct store *s)
         if (last != '\n')
             buf[used++] = '\n';
     }
-    for (size_t i = 0; !os && i < s->n_pending; i++) {
-        char hex[2 * CRYPTO_HASH_BYTES + 1];
-        crypto_hex(hex, s->pending[i].hash, CRYPTO_HASH_BYTES);
-        used += (size_t)snprintf(buf + used, cap - used, "%lld %s\n", (long long)s->pending[i].seq,
-                                 hex);
-    }
+    for (size_t i = 0; !os && i < s->n_pending; i++)
+        used += format_line(&s->pending[i], buf + used, cap - used);
     if (!os)
         os = write_all(s->receipts_fd, buf, used);
     if (!os && fdatasync(s->receipts_fd) != 0)
@@ -267,19 +280,32 @@ int receipts_compact(struct store *s, int64_t keep_from)
     return os ? errno_code(os) : STORE_OK;
 }
 
+/* The check of a line's text before it (its first n bytes). */
+static void line_check(const char *text, size_t n, char out[CHECK_HEX + 1])
+{
+    uint8_t digest[CRYPTO_HASH_BYTES];
+    crypto_sha256(digest, text, n, NULL, 0);
+    crypto_hex(out, digest, CHECK_HEX / 2);
+}
+
 static int hexval(char c)
 {
     return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
 
-/* One line without its newline: "SEQ HASH", exactly. */
+/* One line without its newline: "SEQ HASH CHECK", exactly, its check right. */
 static bool parse_line(const char *line, size_t n, struct store_receipt *out)
 {
     size_t i = 0;
     int64_t seq = 0;
     while (i < n && line[i] >= '0' && line[i] <= '9' && i < 18)
         seq = seq * 10 + (line[i++] - '0');
-    if (i == 0 || seq <= 0 || i >= n || line[i] != ' ' || n - i - 1 != 2 * CRYPTO_HASH_BYTES)
+    if (i == 0 || seq <= 0 || i >= n || line[i] != ' ' ||
+        n - i - 1 != 2 * CRYPTO_HASH_BYTES + 1 + CHECK_HEX || line[n - CHECK_HEX - 1] != ' ')
+        return false;
+    char check[CHECK_HEX + 1];
+    line_check(line, n - CHECK_HEX - 1, check);
+    if (memcmp(check, line + n - CHECK_HEX, CHECK_HEX) != 0)
         return false;
     const char *hex = line + i + 1;
     for (size_t k = 0; k < CRYPTO_HASH_BYTES; k++) {
@@ -379,14 +405,23 @@ static int read_receipts(const char *db_path, bool tail_only, struct store_recei
         why[0] = '\0';
     if (store_receipts_path(db_path, name, sizeof(name)) != STORE_OK)
         return STORE_EINVALID;
-    int fd = open(name, O_RDONLY | O_CLOEXEC);
+    /* A regular file of a sane size, never through a link: a FIFO would block, a device or
+     * a huge file never end. */
+    int fd = open(name, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
     struct stat st;
-    if (fd < 0 || fstat(fd, &st) != 0) {
-        int e = errno;
+    int e = fd < 0 || fstat(fd, &st) != 0 ? errno
+            : !S_ISREG(st.st_mode)        ? ENODEV
+            : st.st_size > MAX_FILE_BYTES ? EFBIG
+                                          : 0;
+    if (e) {
         if (fd >= 0)
             close(fd);
         if (why && why_cap)
-            utf8_printf(why, why_cap, "cannot read %s: %s", name, strerror(e));
+            utf8_printf(why, why_cap, "cannot read %s: %s", name,
+                        e == ENODEV  ? "not a regular file"
+                        : e == ELOOP ? "a symbolic link"
+                        : e == EFBIG ? "larger than any kiosk's receipts (256 MiB)"
+                                     : strerror(e));
         return e == ENOENT ? STORE_ENOTFOUND : e == EACCES ? STORE_ENOREAD : STORE_EIO;
     }
     out->exists = true;

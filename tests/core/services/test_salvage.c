@@ -31,7 +31,7 @@ struct leaf {
 };
 
 static struct testkiosk k;
-static char file_dir[600], wal_dir[600];
+static char file_dir[600], wal_dir[600], other_dir[600];
 static struct leaf leaves[64];
 static int n_leaves;
 static long root_events, root_meta, root_uuid, root_person;
@@ -118,6 +118,27 @@ static int group_setup(void **state)
     snprintf(wal_dir, sizeof(wal_dir), "%s/wal", k.dir);
     sh("mkdir -m 700 '%s' && cp '%s' '%s-wal' '%s-receipts' '%s/' && test -s '%s/kiosk.db-wal'",
        wal_dir, k.db_path, k.db_path, k.db_path, wal_dir, wal_dir);
+    /* Another kiosk's store, its newest events in its WAL too. */
+    struct kiosk_keys other_keys;
+    char sign[700], site[700], other_db[700];
+    bool made_sign, made_site;
+    snprintf(other_dir, sizeof(other_dir), "%s/other", k.dir);
+    snprintf(sign, sizeof(sign), "%s/kiosk.key", other_dir);
+    snprintf(site, sizeof(site), "%s/site.key", other_dir);
+    snprintf(other_db, sizeof(other_db), "%s/kiosk.db", other_dir);
+    sh("mkdir -m 700 '%s'", other_dir);
+    assert_int_equal(keys_init(sign, site, NULL, &made_sign, &made_site), KEYS_OK);
+    assert_int_equal(keys_load_sign(sign, &other_keys), KEYS_OK);
+    struct store *other = NULL;
+    assert_int_equal(store_open(other_db, &other, why, sizeof(why)), STORE_OK);
+    assert_int_equal(store_set_signer(other, "another-kiosk", other_keys.sign_sk), STORE_OK);
+    struct store *mine = k.store;
+    k.store = other;
+    append_events(N_FILE + N_WAL, 1);
+    k.store = mine;
+    sh("cd '%s' && cp kiosk.db-wal other.db-wal", other_dir); /* while it is open */
+    store_close(other);
+    keys_wipe(&other_keys);
     char db[700];
     snprintf(db, sizeof(db), "%s/kiosk.db", file_dir);
     read_layout(db);
@@ -531,6 +552,157 @@ static void test_what_is_already_here_is_counted_as_such(void **state)
     store_close(t);
 }
 
+/* The value of the newest events_high_water found in a file, set to nines (the same length:
+ * the record stays whole) — a damaged number in one cell. */
+static void nines_in_the_newest_mark(const char *path)
+{
+    FILE *f = fopen(path, "r+b");
+    assert_non_null(f);
+    static unsigned char buf[4 << 20];
+    size_t n = fread(buf, 1, sizeof(buf), f);
+    const char key[] = "events_high_water";
+    long at = -1;
+    for (size_t i = 0; i + sizeof(key) <= n; i++) {
+        if (memcmp(buf + i, key, sizeof(key) - 1) == 0)
+            at = (long)(i + sizeof(key) - 1);
+    }
+    assert_true(at > 0);
+    for (long i = at; i < (long)n && buf[i] >= '0' && buf[i] <= '9'; i++)
+        buf[i] = '9';
+    assert_int_equal(fseek(f, 0, SEEK_SET), 0);
+    assert_int_equal(fwrite(buf, 1, n, f), n);
+    fclose(f);
+}
+
+static void wal_mark_damaged(const char *db, const char *dir)
+{
+    (void)db;
+    char wal[800];
+    snprintf(wal, sizeof(wal), "%s/kiosk.db-wal", dir);
+    nines_in_the_newest_mark(wal);
+}
+
+/* One damaged number in the WAL (the newest high-water mark, 999 for 140) counts once: the
+ * mark in a frame is the same source as in the file. Noted, not counted up to. */
+static void test_one_damaged_number_in_the_wal_counts_once(void **state)
+{
+    (void)state;
+    struct outcome o;
+    salvage_case("wal-mark-damaged", wal_dir, wal_mark_damaged, NULL, NULL, NULL, &o);
+    expect(&o, N_FILE + N_WAL, 0, 0, false);
+    assert_int_equal(o.res.report.last, N_FILE + N_WAL);
+    assert_false(o.res.report.claims[SALVAGE_HIGH_WATER].believed);
+    assert_int_equal(o.res.report.claims[SALVAGE_WAL].highest, N_FILE + N_WAL);
+}
+
+static void guid_staff_numbers(const char *db, const char *dir)
+{
+    (void)dir;
+    struct store *s = NULL;
+    char why[256];
+    assert_int_equal(store_open(db, &s, why, sizeof(why)), STORE_OK);
+    for (int i = 0; i < 300; i++) {
+        struct person p = {.active = true};
+        int64_t id = 0;
+        snprintf(p.staff_no, sizeof(p.staff_no), "%08x-%04x-4%03x-8%03x-%012x", i, i, i, i, i);
+        snprintf(p.name, sizeof(p.name), "Person %d", i);
+        snprintf(p.academy, sizeof(p.academy), "Academy");
+        assert_int_equal(store_person_upsert(s, &p, &id), STORE_OK);
+    }
+    store_close(s);
+}
+
+/* Staff numbers that are GUIDs: the people index's entries look like the events' uuid index's,
+ * and are not taken for them (an index is read from its own root). */
+static void test_guid_staff_numbers_are_not_events(void **state)
+{
+    (void)state;
+    struct outcome o;
+    salvage_case("guid-staff", file_dir, guid_staff_numbers, NULL, NULL, NULL, &o);
+    expect(&o, N_FILE, 0, 0, true);
+    assert_int_equal(o.res.report.last, N_FILE);
+}
+
+static void new_versions_over_a_lost_wal(const char *db, const char *dir)
+{
+    /* The WAL lost; the kiosk (receipts moved aside) signs five new events with numbers its
+     * receipts gave to others; the receipts put back. */
+    sh("cd '%s' && rm kiosk.db-wal && mv kiosk.db-receipts receipts.keep", dir);
+    struct store *s = NULL;
+    char why[256];
+    assert_int_equal(store_open(db, &s, why, sizeof(why)), STORE_OK);
+    assert_int_equal(store_set_signer(s, "test-kiosk", k.keys.sign_sk), STORE_OK);
+    struct store *mine = k.store;
+    k.store = s;
+    append_events(5, 900);
+    k.store = mine;
+    store_close(s);
+    sh("cd '%s' && mv receipts.keep kiosk.db-receipts", dir);
+}
+
+/* Events under numbers the receipts acknowledged as others: they join (they are the file's
+ * chain), but "everything" is not said — the acknowledged ones are gone, and named. */
+static void test_receipts_name_the_acknowledged_version(void **state)
+{
+    (void)state;
+    struct outcome o;
+    salvage_case("new-versions", wal_dir, new_versions_over_a_lost_wal, NULL, NULL, NULL, &o);
+    expect(&o, N_FILE + 5, 0, N_WAL - 5, false);
+    assert_int_equal(o.res.report.receipts_differ, 5);
+    assert_int_equal(o.res.report.first_receipt_differ, N_FILE + 1);
+}
+
+static void page_size_damaged(const char *db, const char *dir)
+{
+    (void)dir;
+    FILE *f = fopen(db, "r+b");
+    assert_non_null(f);
+    assert_int_equal(fseek(f, 16, SEEK_SET), 0);
+    assert_int_equal(fwrite("\x80\x00", 1, 2, f), 2); /* 32768: a size, but not this file's */
+    fclose(f);
+}
+
+static void foreign_wal(const char *db, const char *dir)
+{
+    (void)db;
+    sh("cp '%s/other.db-wal' '%s/kiosk.db-wal'", other_dir, dir);
+}
+
+static void fifo_database(const char *db, const char *dir)
+{
+    (void)dir;
+    sh("rm -f '%s' && mkfifo '%s'", db, db);
+}
+
+static void fifo_receipts(const char *db, const char *dir)
+{
+    (void)db;
+    sh("cd '%s' && rm kiosk.db-receipts && mkfifo kiosk.db-receipts", dir);
+}
+
+/* A damaged page-size field (the pages say which size they are), another kiosk's WAL beside
+ * this kiosk's file (refused: its taps are not this kiosk's), and FIFOs in place of the files
+ * (refused at once, never waited on). */
+static void test_a_wrong_size_a_foreign_wal_and_fifos(void **state)
+{
+    (void)state;
+    struct outcome o;
+    salvage_case("page-size", file_dir, page_size_damaged, NULL, NULL, NULL, &o);
+    expect(&o, N_FILE, 0, 0, true);
+    assert_true(o.res.report.scan.page_size_guessed);
+    salvage_case("foreign-wal", file_dir, foreign_wal, NULL, NULL, NULL, &o);
+    assert_int_equal(o.err, STORE_OK);
+    assert_int_equal(o.res.refusal, SALVAGE_REFUSED_FOREIGN_WAL);
+    assert_string_equal(o.res.refused_kiosk, "another-kiosk");
+    assert_int_equal(o.target_events, 0);
+    salvage_case("fifo-database", file_dir, fifo_database, NULL, NULL, NULL, &o);
+    assert_int_not_equal(o.err, STORE_OK);
+    assert_non_null(strstr(o.why, "not a regular file"));
+    salvage_case("fifo-receipts", file_dir, fifo_receipts, NULL, NULL, NULL, &o);
+    assert_int_not_equal(o.err, STORE_OK);
+    assert_non_null(strstr(o.why, "not a regular file"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -542,6 +714,10 @@ int main(void)
         cmocka_unit_test(test_damaged_numbers_and_fields),
         cmocka_unit_test(test_another_kiosks_store_is_refused),
         cmocka_unit_test(test_what_is_already_here_is_counted_as_such),
+        cmocka_unit_test(test_one_damaged_number_in_the_wal_counts_once),
+        cmocka_unit_test(test_guid_staff_numbers_are_not_events),
+        cmocka_unit_test(test_receipts_name_the_acknowledged_version),
+        cmocka_unit_test(test_a_wrong_size_a_foreign_wal_and_fifos),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

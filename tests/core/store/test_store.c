@@ -251,6 +251,64 @@ static void test_receipts_follow_the_purge(void **state)
     testkiosk_close(&k);
 }
 
+/* Verify on a running kiosk: another program commits all the while (a tap every few ms, its
+ * receipt after each). Each look reads the receipts first, then a private copy of the store —
+ * never an acknowledged event "missing" that was only committed after the copy, never a copy
+ * torn between a checkpoint's writes. */
+static void test_looking_at_a_store_being_written(void **state)
+{
+    (void)state;
+    struct testkiosk k;
+    testkiosk_open(&k, true);
+    append(&k, EV_SIGN_IN, "BIT0004", "cpi-autumn-1", test_at("2023-09-13 15:00"));
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        struct store *w = NULL;
+        char why[256];
+        if (store_open(k.db_path, &w, why, sizeof(why)) != STORE_OK ||
+            store_set_signer(w, "test-kiosk", k.keys.sign_sk) != STORE_OK)
+            _exit(101);
+        /* SQLite checkpoints every 1000 pages: a small WAL, so checkpoints happen often. */
+        for (int i = 0; i < 4000; i++) {
+            struct event e = {
+                .type = EV_NO_SESSION, .wall_us = test_at("2023-09-13 15:00") + i, .mono_us = 1};
+            snprintf(e.clock, sizeof(e.clock), "synced");
+            if (store_append_event(w, &e) != STORE_OK)
+                _exit(102);
+        }
+        store_close(w);
+        _exit(0);
+    }
+    int looks = 0, status = 0;
+    while (waitpid(pid, &status, WNOHANG) == 0) {
+        struct store_receipts r;
+        struct store_receipts_check c;
+        struct store *s = NULL;
+        char why[256];
+        assert_int_equal(store_receipts_read(k.db_path, &r, why, sizeof(why)), STORE_OK);
+        int err = store_open_readonly(k.db_path, &s, why, sizeof(why));
+        if (err == STORE_EBUSY) { /* it kept changing under five copies: said, not wrong */
+            store_receipts_free(&r);
+            continue;
+        }
+        if (err != STORE_OK)
+            fail_msg("look %d: %s: %s", looks, cpd_strerror(err), why);
+        assert_int_equal(store_check_receipts(s, &r, &c), STORE_OK);
+        if (c.missing || c.differ)
+            fail_msg("look %d: %lld missing (%lld–%lld), %lld differ", looks, (long long)c.missing,
+                     (long long)c.missing_low, (long long)c.missing_high, (long long)c.differ);
+        store_close(s);
+        store_receipts_free(&r);
+        looks++;
+    }
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    print_message("%d looks while 4000 events were committed\n", looks);
+    assert_true(looks >= 5);
+    testkiosk_close(&k);
+}
+
 /* Looking is strictly looking: a copy taken off a broken kiosk, with its WAL and without the
  * WAL's index, in a folder anyone may write, is read whole — the WAL's events included — and
  * afterwards the folder holds exactly the files it held, byte for byte (no -shm, no -wal
@@ -552,6 +610,7 @@ int main(void)
         cmocka_unit_test(test_synced_old_events_are_purged_and_the_chain_still_verifies),
         cmocka_unit_test(test_a_read_only_store_opens_and_verifies),
         cmocka_unit_test(test_looking_creates_and_changes_nothing),
+        cmocka_unit_test(test_looking_at_a_store_being_written),
         cmocka_unit_test(test_receipts_follow_the_purge),
         cmocka_unit_test(test_projection_rebuilds_from_events),
         cmocka_unit_test(test_a_list_that_does_not_fit_says_so),
