@@ -25,14 +25,10 @@
 #define BATCH 256
 
 static const char *const source_names[SALVAGE_SOURCES] = {
-    [SALVAGE_HIGH_WATER] = "the high-water mark",
-    [SALVAGE_MAX_SEQ] = "max(seq)",
-    [SALVAGE_ROWS] = "the events read",
-    [SALVAGE_UUID_INDEX] = "the uuid index",
-    [SALVAGE_PERSON_INDEX] = "the person index",
-    [SALVAGE_WAL] = "the WAL",
-    [SALVAGE_RECEIPTS] = "the tap receipts",
-    [SALVAGE_LEDGER] = "what the ledger acknowledged",
+    [SALVAGE_HIGH_WATER] = "the high-water mark", [SALVAGE_MAX_SEQ] = "max(seq)",
+    [SALVAGE_ROWS] = "the events read",           [SALVAGE_UUID_INDEX] = "the uuid index",
+    [SALVAGE_PERSON_INDEX] = "the person index",  [SALVAGE_WAL] = "the WAL",
+    [SALVAGE_RECEIPTS] = "the tap receipts",      [SALVAGE_LEDGER] = "what the ledger acknowledged",
     [SALVAGE_THIS_STORE] = "this store",
 };
 
