@@ -132,6 +132,15 @@ static bool own_key(struct admin *a)
            strcmp(recorded, hex) == 0;
 }
 
+/* Receipts the database says it wrote, and that are not beside it. */
+static bool receipts_lost(struct admin *a, const char *path)
+{
+    struct store_receipts r;
+    int err = store_receipts_tail(path, &r, NULL, 0);
+    store_receipts_free(&r);
+    return err == STORE_ENOTFOUND && store_receipts_expected(a->store);
+}
+
 static void check_store(struct doctor *d, struct admin *a, bool have_sign)
 {
     const char *path = a->cfg.kiosk.database;
@@ -194,6 +203,12 @@ static void check_store(struct doctor *d, struct admin *a, bool have_sign)
              "%s: %s — changed outside the kiosk, which refuses to sign "
              "on it; fix: docs/recovery.md (keep it as evidence, cpd-admin salvage)",
              path, store_message(a->store));
+    else if (receipts_lost(a, path))
+        line(d, FAILURE, "database",
+             "%s: its tap receipts (%s-receipts) are missing, so nothing can show whether "
+             "acknowledged taps are missing too; fix: put them back from where the database "
+             "came from (docs/recovery.md)",
+             path, path);
     else if (have_sign && store_site_key_check(a->store, a->keys.site, false) == STORE_EKEY)
         line(d, FAILURE, "database",
              "%s: the badges were enrolled with another site key than "

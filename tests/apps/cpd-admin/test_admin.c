@@ -267,6 +267,14 @@ static void test_lost_acknowledged_taps_are_named(void **state)
     snprintf(args, sizeof(args), "--config '%s' doctor", ini);
     assert_int_equal(admin(args), 2);
     assert_output_has("acknowledged events are missing from the database: seq 2–3");
+    /* The receipts gone too: nothing can show what was acknowledged, and that is said. */
+    sh("cd '%s' && mv kiosk.db-receipts receipts.aside", dir);
+    assert_int_equal(admin("verify"), 1);
+    assert_output_has("its receipts are missing");
+    snprintf(args, sizeof(args), "--config '%s' doctor", ini);
+    assert_int_equal(admin(args), 2);
+    assert_output_has("kiosk.db-receipts) are missing");
+    sh("cd '%s' && mv receipts.aside kiosk.db-receipts", dir);
     /* A fresh database where the old one's receipts were left behind: init says so. */
     sh("cd '%s' && mkdir -m 700 fresh && cp kiosk.key site.key kiosk.db-receipts fresh/", dir);
     snprintf(args, sizeof(args), "--database '%s/fresh/kiosk.db' kiosk init", dir);
