@@ -30,8 +30,10 @@ struct store;
 
 /* On failure why (may be NULL) receives SQLite's or the system's reason, for the log. */
 int store_open(const char *path, struct store **out, char *why, size_t why_cap);
-/* The same, read only, for looking at a store nobody may write (`verify`, `events` on a
- * read-only mount or a copy): nothing is created, migrated or written; any write fails. */
+/* The same, read only, for looking at a store (`verify`, `events`, `doctor`; a read-only mount,
+ * evidence, a running kiosk's): read from a private copy of the file and its WAL in $TMPDIR,
+ * removed at close — nothing is created, migrated or written beside the file; any write fails.
+ * STORE_ENOREAD when it may not be read, STORE_EBUSY when it kept changing under five copies. */
 int store_open_readonly(const char *path, struct store **out, char *why, size_t why_cap);
 /* Read only, for getting what can still be read out of a damaged store (cpd-admin salvage): no
  * quick_check, no schema check; each read may fail on its own (STORE_ECORRUPT, STORE_EIO). */

@@ -844,8 +844,8 @@ static int private_copy(struct store *s, const char *path, const char *wal, char
 }
 
 /* Read only, and strictly so: nothing is created or changed beside the file (it may be the
- * evidence of a broken disk). A file without a WAL is opened as immutable; one with a WAL is
- * read from a private copy of both (SQLite needs to write beside a WAL it reads). */
+ * evidence of a broken disk). It is read from a private copy of it and its WAL: SQLite needs
+ * to write beside a WAL it reads, and a file without one may be a running kiosk's. */
 static int open_readonly(const char *path, bool damaged, struct store **out, char *why,
                          size_t why_cap)
 {

@@ -555,10 +555,10 @@ static void test_a_damaged_wal_is_named(void **state)
     assert_int_equal(named_loss(k.db_path, &run), 0);
     static const char *const damage[] = {
         "dd if=/dev/zero of=$W bs=1 count=$(stat -c %s $W) conv=notrunc 2>/dev/null", /* zeroed */
-        "printf 'torn frame torn frame' | dd of=$W bs=1 seek=$(( $(stat -c %s $W) / 2 ))"
-        " conv=notrunc 2>/dev/null", /* torn */
-        "truncate -s -100 $W",       /* cut */
-        "rm $W",                     /* missing */
+        ("printf 'torn frame torn frame' | dd of=$W bs=1 seek=$(( $(stat -c %s $W) / 2 ))"
+         " conv=notrunc 2>/dev/null"), /* torn */
+        "truncate -s -100 $W",         /* cut */
+        "rm $W",                       /* missing */
     };
     for (size_t d = 0; d < sizeof(damage) / sizeof(damage[0]); d++) {
         char sub[600], cmd[4096], db[700];
