@@ -32,5 +32,8 @@ struct app_options {
 
 /* Runs until the window is closed or SIGTERM/SIGINT; returns the exit status. */
 int app_run(struct app_options *options);
+/* The database and the keys (app_data.c): 0, or -1 with why saying what is wrong (for the
+ * screen and the log); options->store is then NULL. */
+int app_open_data(struct app_options *options, char *why, size_t cap);
 
 #endif

@@ -112,7 +112,22 @@ struct store {
                                                                           (store_open.c) */
 };
 
-/* The SQL of each statement (store_open.c). */
+/* The highest seq this store ever wrote, kept beside the chain: newest events deleted (a
+ * truncated or half-restored file) leave the tip below it, which the next open notices. */
+#define META_HIGH_WATER "events_high_water"
+/* Set once the store has written tap receipts. */
+#define META_RECEIPTS_KEPT "receipts_kept"
+/* Set in a copy of the ledger made for reports: it holds every kiosk's events, no chain. */
+#define META_LEDGER_COPY "ledger_copy"
+
+/* The chain (store_events.c, store_signer.c): its newest seq and hash; where events signed
+ * with this kiosk's current key begin; STORE_EMISSING (or STORE_ETAMPERED) when signing after
+ * tip would give an acknowledged number a second event. */
+int chain_tip(struct store *s, int64_t *seq, uint8_t hash[CRYPTO_HASH_BYTES]);
+int64_t key_from_seq(struct store *s);
+int behind_receipts(struct store *s, int64_t tip, const uint8_t tip_hash[]);
+
+/* The SQL of each statement (store_statements.c). */
 extern const char *const stmt_sql[ST_COUNT];
 
 #define PERSON_NCOLS  6
@@ -152,7 +167,12 @@ int receipts_flush(struct store *s);
 void receipts_drop(struct store *s); /* the rolled-back transaction's */
 /* After a purge: receipts below keep_from removed, the file replaced whole. */
 int receipts_compact(struct store *s, int64_t keep_from);
-/* A read-only open's private copy removed (store_open.c). */
+/* Opening (store_open.c), shared with looking (store_look.c): a store not yet opened (its path
+ * kept), an open that failed (the reason for the caller, the store freed), the schema version,
+ * and a read-only open's private copy removed (store_look.c). */
+struct store *store_alloc(const char *path);
+int open_failed(struct store *s, int err, char *why, size_t why_cap);
+int read_user_version(struct store *s, int *version);
 void remove_private_copy(struct store *s);
 
 #endif

@@ -1,0 +1,40 @@
+/* sync_internal.h — what the sync's files share (sync/sync*.c only): the store's metadata the
+ * sync keeps, and saying a local failure. */
+#ifndef CPD_SYNC_INTERNAL_H
+#define CPD_SYNC_INTERNAL_H
+
+#include "sync/sync.h"
+#include "sync/sync_pg.h"
+
+#define FIELDS       12
+#define META_ACKED   "ledger_acked_seq"
+#define META_CURSOR  "ledger_pull_cursor"
+#define META_SUCCESS "sync_last_success_us"
+#define META_OFFSET  "clock_offset_ms"
+#define META_ERROR   "sync_last_error"
+#define META_LEDGER  "ledger_identity"
+/* 10000-01-01 00:00 UTC in µs since the epoch: no clock shows it. */
+#define LEDGER_TIME_END_US INT64_C(253402300800000000)
+
+/* A number kept in the store's metadata (0 when never written or unreadable). */
+int64_t sync_meta_int(struct store *s, const char *key);
+/* The same, with the store's error when it cannot be read — a decision must not be taken on a
+ * 0 that was really a failed read. */
+int sync_meta_int_checked(struct store *s, const char *key, int64_t *out);
+int sync_meta_put_int(struct store *s, const char *key, int64_t value);
+/* A failure of the local store, said once with the store's own reason ("disk is full") after
+ * what the sync was doing: SYNC_ESTORE. */
+int sync_store_failed(int store_err, const char *doing, char *why, size_t cap);
+/* The roster, programme, bookings and credits since the cursor kept with the ledger's
+ * identity, applied in one local transaction (sync_pull.c). */
+int sync_pull(struct pg *pg, struct store *s, const char *identity, struct sync_report *r,
+              char *why, size_t cap);
+/* This store's event seq (STORE_ENOTFOUND when none); the reason a chain diverged, both hashes
+ * named (sync.c). */
+int sync_local_event(struct store *s, int64_t seq, struct event *e);
+void sync_diverged(char *why, size_t cap, int64_t seq, const uint8_t *ledger, const uint8_t *kiosk);
+/* Takes back this kiosk's events from..to from the ledger (sync_heal.c). */
+int sync_heal(struct pg *pg, struct store *s, const char *kiosk, const uint8_t pk[], int64_t from,
+              int64_t to, struct sync_report *r, char *why, size_t cap);
+
+#endif
