@@ -1091,7 +1091,8 @@ static void test_doctor(void **state)
              dir);
     test_write_file(dir, "down.ini", text, ini, sizeof(ini));
     sh("cd '%s' && page=$(sqlite3 kiosk.db \"SELECT pageno FROM dbstat WHERE name = 'events' "
-       "LIMIT 1\") && head -c 4096 /dev/urandom | dd of=kiosk.db bs=4096 seek=$((page - 1)) "
+       "LIMIT 1\") && head -c 4096 /dev/zero | openssl enc -aes-128-ctr -K 01 -iv 00 -nosalt "
+       "2>/dev/null | dd of=kiosk.db bs=4096 seek=$((page - 1)) "
        "conv=notrunc 2>/dev/null",
        dir);
     snprintf(args, sizeof(args), "--config '%s' doctor", ini);
