@@ -63,10 +63,11 @@ int app_open_data(struct app_options *o, char *why, size_t cap)
     int64_t missing_from = 0, missing_to = 0;
     if (store_behind_receipts(o->store, &missing_from, &missing_to)) {
         utf8_printf(why, cap,
-                    "Database %s: acknowledged taps %lld–%lld are missing from it (its receipts "
-                    "list them). If the ledger has them, cpd-admin sync takes them back; "
-                    "otherwise docs/recovery.md",
-                    db, (long long)missing_from, (long long)missing_to);
+                    /* The words first: the screen shows one line of it. */
+                    "Database: acknowledged taps %lld–%lld are missing from it, its receipts "
+                    "list them. If the ledger has them, cpd-admin sync takes them back; "
+                    "otherwise docs/recovery.md (%s)",
+                    (long long)missing_from, (long long)missing_to, db);
         goto fail;
     }
     if (o->demo &&
