@@ -703,6 +703,35 @@ static void test_a_wrong_size_a_foreign_wal_and_fifos(void **state)
     assert_non_null(strstr(o.why, "not a regular file"));
 }
 
+/* A rest file that cannot be made (its folder is not there) stops salvage before anything is
+ * added: what could not join would otherwise have nowhere to go. */
+static void test_no_rest_file_no_salvage(void **state)
+{
+    (void)state;
+    char db[700], new_db[700], why[512];
+    snprintf(db, sizeof(db), "%s/kiosk.db", file_dir);
+    snprintf(new_db, sizeof(new_db), "%s/no-rest.db", k.dir);
+    struct store *t = NULL;
+    assert_int_equal(store_open(new_db, &t, why, sizeof(why)), STORE_OK);
+    assert_int_equal(store_set_signer(t, "test-kiosk", k.keys.sign_sk), STORE_OK);
+    struct salvage_options o = {.damaged_path = db,
+                                .rest_path = "/nonexistent/folder/rest.csv",
+                                .target = t,
+                                .kiosk_id = "test-kiosk",
+                                .pk = k.keys.sign_pk};
+    struct salvage_result *res = calloc(1, sizeof(*res));
+    assert_non_null(res);
+    assert_int_equal(salvage_run(&o, res, why, sizeof(why)), STORE_EPERM);
+    assert_non_null(strstr(why, "/nonexistent/folder/rest.csv"));
+    assert_int_equal(res->report.added, 0);
+    int64_t tip = 0;
+    uint8_t hash[CRYPTO_HASH_BYTES];
+    assert_int_equal(store_chain_tip(t, &tip, hash), STORE_OK);
+    assert_int_equal(tip, 0);
+    free(res);
+    store_close(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -718,6 +747,7 @@ int main(void)
         cmocka_unit_test(test_guid_staff_numbers_are_not_events),
         cmocka_unit_test(test_receipts_name_the_acknowledged_version),
         cmocka_unit_test(test_a_wrong_size_a_foreign_wal_and_fifos),
+        cmocka_unit_test(test_no_rest_file_no_salvage),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
