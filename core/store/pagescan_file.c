@@ -3,6 +3,8 @@
  * any page's images read. */
 #include "core/store/pagescan_internal.h"
 
+#include "core/base/readfully.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -14,18 +16,10 @@
 /* Reads exactly n bytes at off, zeros for what lies past the end of the file (a cut page). */
 int read_at(int fd, uint8_t *buf, size_t n, int64_t off)
 {
-    size_t got = 0;
-    while (got < n) {
-        ssize_t k = pread(fd, buf + got, n - got, (off_t)(off + (int64_t)got));
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k < 0)
-            return -1;
-        if (k == 0)
-            break;
-        got += (size_t)k;
-    }
-    memset(buf + got, 0, n - got);
+    ssize_t got = read_fully(fd, buf, n, (off_t)off);
+    if (got < 0)
+        return -1;
+    memset(buf + got, 0, n - (size_t)got);
     return 0;
 }
 

@@ -171,6 +171,8 @@ int receipts_compact(struct store *s, int64_t keep_from);
  * kept), an open that failed (the reason for the caller, the store freed), the schema version,
  * and a read-only open's private copy removed (store_look.c). */
 struct store *store_alloc(const char *path);
+/* The store's code for a system error: a full disk, a refusal (to write, or to read), else I/O. */
+int st_errno(int e, bool writing);
 int open_failed(struct store *s, int err, char *why, size_t why_cap);
 int read_user_version(struct store *s, int *version);
 void remove_private_copy(struct store *s);

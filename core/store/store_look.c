@@ -14,13 +14,6 @@
 
 #include "core/base/utf8.h"
 
-static int errno_store_code(int e)
-{
-    return e == EACCES || e == EPERM    ? STORE_ENOREAD
-           : e == ENOSPC || e == EDQUOT ? STORE_EFULL
-                                        : STORE_EIO;
-}
-
 /* Copies src to a new file dst (0600); *os receives errno on failure. */
 static int copy_file(const char *src, const char *dst, int *os)
 {
@@ -104,7 +97,7 @@ static int private_copy(struct store *s, const char *path, const char *wal, char
                  "room)",
                  tmp && tmp[0] ? tmp : "/tmp", strerror(e));
         s->private_dir[0] = '\0';
-        return errno_store_code(e) == STORE_ENOREAD ? STORE_EPERM : errno_store_code(e);
+        return st_errno(e, true);
     }
     char copy_wal[4096 + 32];
     if (snprintf(copy, cap, "%s/look.db", s->private_dir) >= (int)cap ||
@@ -130,7 +123,7 @@ static int private_copy(struct store *s, const char *path, const char *wal, char
         if (os) {
             utf8_printf(s->message, sizeof(s->message), "%s: %s", failed,
                         os == ENODEV ? "not a regular file" : strerror(os));
-            return errno_store_code(os);
+            return st_errno(os, false);
         }
         if (same_stat(&before, &after))
             return STORE_OK;

@@ -451,6 +451,15 @@ struct store *store_alloc(const char *path)
     return s;
 }
 
+int st_errno(int e, bool writing)
+{
+    if (e == ENOSPC || e == EDQUOT)
+        return STORE_EFULL;
+    if (e == EACCES || e == EPERM || e == EROFS)
+        return writing ? STORE_EPERM : STORE_ENOREAD;
+    return STORE_EIO;
+}
+
 /* The directory or file that could not be made or opened: its code, and what cpd_strerror does
  * not already say (ENOSPC is all of "disk is full"). */
 static int prepare_failed(struct store *s, const char *what, int e)
@@ -459,9 +468,7 @@ static int prepare_failed(struct store *s, const char *what, int e)
         snprintf(s->message, sizeof(s->message), "cannot create %s", what);
     else
         snprintf(s->message, sizeof(s->message), "%s: %s", what, strerror(e));
-    return e == ENOSPC || e == EDQUOT  ? STORE_EFULL
-           : e == EACCES || e == EROFS ? STORE_EPERM
-                                       : STORE_EIO;
+    return st_errno(e, true);
 }
 
 /* The file is created 0600 before SQLite opens it (SQLite gives -wal and -shm the same mode);

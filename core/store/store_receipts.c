@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "core/base/grow.h"
+#include "core/base/readfully.h"
 #include "core/base/utf8.h"
 
 /* One line: up to 19 digits, a space, 64 hex digits, a space, the line's check (8 hex digits:
@@ -59,13 +60,6 @@ void receipts_drop(struct store *s)
     s->pending_lost = false;
 }
 
-static int errno_code(int e)
-{
-    return e == ENOSPC || e == EDQUOT                ? STORE_EFULL
-           : e == EACCES || e == EROFS || e == EPERM ? STORE_EPERM
-                                                     : STORE_EIO;
-}
-
 /* A new file's name is durable only once its directory is synced. */
 static int sync_directory_of(const char *path)
 {
@@ -97,7 +91,7 @@ static int receipts_open(struct store *s, char *name, size_t cap)
         }
     }
     if (fd < 0)
-        return errno_code(errno);
+        return st_errno(errno, true);
     s->receipts_fd = fd;
     return STORE_OK;
 }
@@ -128,7 +122,7 @@ static int receipts_lock(struct store *s, char *name, size_t cap)
         if (err != STORE_OK)
             return err;
         if (lock(s->receipts_fd, LOCK_SH) != 0)
-            return errno_code(errno);
+            return st_errno(errno, true);
         if (same_file(s->receipts_fd, name))
             return STORE_OK;
         flock(s->receipts_fd, LOCK_UN);
@@ -213,7 +207,7 @@ int receipts_flush(struct store *s)
             s->receipts_fd = -1;
         }
         utf8_printf(s->message, sizeof(s->message), "%s: %s", name, strerror(os));
-        return os == ENOMEM ? STORE_ENOMEM : errno_code(os);
+        return os == ENOMEM ? STORE_ENOMEM : st_errno(os, true);
     }
     s->n_pending = s->n_committed = 0;
     return STORE_OK;
@@ -236,7 +230,7 @@ int receipts_compact(struct store *s, int64_t keep_from)
     snprintf(tmp, sizeof(tmp), "%s.new", name);
     int fd = open(name, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0)
-        return errno == ENOENT ? STORE_OK : errno_code(errno);
+        return errno == ENOENT ? STORE_OK : st_errno(errno, true);
     char *text = NULL, *kept = NULL;
     size_t n = 0, used = 0;
     int os = lock(fd, LOCK_EX) == 0 && same_file(fd, name) ? 0 : errno ? errno : EAGAIN;
@@ -277,7 +271,7 @@ int receipts_compact(struct store *s, int64_t keep_from)
     }
     if (os)
         utf8_printf(s->message, sizeof(s->message), "%s: %s", name, strerror(os));
-    return os ? errno_code(os) : STORE_OK;
+    return os ? st_errno(os, true) : STORE_OK;
 }
 
 /* The check of a line's text before it (its first n bytes). */
@@ -366,19 +360,8 @@ static int parse_text(struct store_receipts *r, const char *text, size_t n, bool
 /* n bytes from off; -1 (errno set, or 0 when the file is shorter) otherwise. */
 static int read_span(int fd, char *buf, size_t n, off_t off)
 {
-    size_t got = 0;
-    while (got < n) {
-        ssize_t k = pread(fd, buf + got, n - got, off + (off_t)got);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k <= 0) {
-            if (k == 0)
-                errno = 0;
-            return -1;
-        }
-        got += (size_t)k;
-    }
-    return 0;
+    errno = 0;
+    return read_fully(fd, buf, n, off) == (ssize_t)n ? 0 : -1;
 }
 
 static int read_all(int fd, char **out, size_t *n)
