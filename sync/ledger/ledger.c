@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,8 +61,15 @@ static int current_version(struct pg *pg, int *version, char *why, size_t cap)
     if (err != SYNC_OK)
         return err;
     /* One row, as every migration leaves it: without it there is no version to go on from. */
-    if (pg_rows(r) == 1) {
-        *version = atoi(pg_value(r, 0, 0));
+    char *end = NULL;
+    long long v = pg_rows(r) == 1 ? strtoll(pg_value(r, 0, 0), &end, 10) : -1;
+    if (pg_rows(r) == 1 && (!end || *end || v < 1 || v > INT_MAX)) {
+        /* A number the migrations never wrote would index past them. */
+        snprintf(why, cap, "cpd.schema_version holds something other than a version ledger "
+                           "init wrote (a whole number from 1)");
+        err = SYNC_ESCHEMA;
+    } else if (pg_rows(r) == 1) {
+        *version = (int)v;
     } else {
         snprintf(why, cap,
                  "cpd.schema_version holds %d rows, not one: not a schema ledger init made",

@@ -223,13 +223,20 @@ static void test_an_event_at_no_time_a_kiosk_records_is_refused_by_the_copy(void
     testkiosk_close(&k);
 }
 
-/* ledger_init on a ledger whose cpd.schema_version has no row (or two): no version to migrate
- * from, said so (it read row 0 of an empty result: a NULL into atoi). */
+/* ledger_init on a ledger whose cpd.schema_version has no row (or two), or a number no migration
+ * wrote: no version to migrate from, said so (it read row 0 of an empty result: a NULL into
+ * atoi; a negative version indexed before the migrations: the fuzzer's crash). */
 static void test_a_schema_version_of_no_row_is_refused(void **state)
 {
     (void)state;
     static const char *const scripts[] = {"@has_schema\nt\n@version\n",
-                                          "@has_schema\nt\n@version\n5\n6\n"};
+                                          "@has_schema\nt\n@version\n5\n6\n",
+                                          "@has_schema\nt\n@version\n-744073709551615000\n",
+                                          "@has_schema\nt\n@version\n-3\n",
+                                          "@has_schema\nt\n@version\n0\n",
+                                          "@has_schema\nt\n@version\n4x\n",
+                                          "@has_schema\nt\n@version\n\\N\n",
+                                          "@has_schema\nt\n@version\n99999999999\n"};
     for (size_t i = 0; i < sizeof(scripts) / sizeof(scripts[0]); i++) {
         struct ledger_target t = {.conninfo = "dbname=fake"};
         int from = -1, to = -1;
