@@ -259,16 +259,22 @@ static int fold_forgotten_back(void *ctx, const struct event *e)
     return tap_forgotten_fold_back(ctx, e) ? CPD_STOP : 0;
 }
 
-/* Whether this tap is the first they make since a forgotten sign-out was closed for them:
- * their events read newest first, usually one (the cost of a tap must not grow with a
+/* Whether this tap is the first they make since a forgotten sign-out was closed for them: their
+ * newest auto-close found by its own index (most people have none: nothing more is read), then
+ * their events since it read newest first, usually one (the cost of a tap must not grow with a
  * person's history); in order from the first only when trainers' corrections came after more
  * than it keeps. */
 static int forgotten_sign_out(const struct tapflow *f, struct tap_result *r)
 {
     struct tap_forgotten_back back = {0};
     struct tap_forgotten state = {0};
-    int err =
-        store_events_of_newest_first(f->store, r->person.staff_no, fold_forgotten_back, &back);
+    int64_t closed_at = 0;
+    int err = store_last_auto_close_of(f->store, r->person.staff_no, &closed_at);
+    if (err == STORE_ENOTFOUND)
+        return STORE_OK;
+    if (err == STORE_OK)
+        err = store_events_of_newest_first(f->store, r->person.staff_no, closed_at,
+                                           fold_forgotten_back, &back);
     err = err == CPD_STOP ? STORE_OK : err;
     if (err == STORE_OK && back.overflow)
         err = store_events_of(f->store, r->person.staff_no, fold_forgotten, &state);

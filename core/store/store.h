@@ -24,7 +24,7 @@
 #include "core/domain/event.h"
 #include "core/domain/pin.h"
 
-#define STORE_SCHEMA_VERSION 7
+#define STORE_SCHEMA_VERSION 8
 
 struct store;
 
@@ -170,9 +170,12 @@ int store_event_after(struct store *store, int64_t seq, struct event *out);
 int store_newest_believed_wall(struct store *store, int64_t *wall_us);
 /* The person's events, oldest first. */
 int store_events_of(struct store *store, const char *staff_no, store_event_fn fn, void *ctx);
-/* The same, newest first (fn returns CPD_STOP once it has read enough). */
-int store_events_of_newest_first(struct store *store, const char *staff_no, store_event_fn fn,
-                                 void *ctx);
+/* The same from seq from_seq on, newest first (fn returns CPD_STOP once it has read enough). */
+int store_events_of_newest_first(struct store *store, const char *staff_no, int64_t from_seq,
+                                 store_event_fn fn, void *ctx);
+/* The seq of the person's newest auto_close event (a forgotten sign-out the kiosk closed), by
+ * its own index: a tap asks it, whatever the person's history; STORE_ENOTFOUND if none. */
+int store_last_auto_close_of(struct store *store, const char *staff_no, int64_t *seq);
 /* The events of one type, oldest first. */
 int store_events_of_type(struct store *store, enum event_type type, store_event_fn fn, void *ctx);
 /* The person's most recent event (any type). */

@@ -444,15 +444,30 @@ int store_events_of(struct store *s, const char *staff_no, store_event_fn fn, vo
     FOR_EACH_ROW(s, st, event_row(st, fn, ctx));
 }
 
-int store_events_of_newest_first(struct store *s, const char *staff_no, store_event_fn fn,
-                                 void *ctx)
+int store_events_of_newest_first(struct store *s, const char *staff_no, int64_t from_seq,
+                                 store_event_fn fn, void *ctx)
 {
     sqlite3_stmt *st = NULL;
     int err = st_prepare(s, ST_EVENTS_OF_NEWEST, &st);
     if (err != STORE_OK)
         return err;
     st_bind_text(st, 1, staff_no);
+    sqlite3_bind_int64(st, 2, from_seq);
     FOR_EACH_ROW(s, st, event_row(st, fn, ctx));
+}
+
+int store_last_auto_close_of(struct store *s, const char *staff_no, int64_t *seq)
+{
+    sqlite3_stmt *st = NULL;
+    int err = st_prepare(s, ST_LAST_AUTO_CLOSE_OF, &st);
+    if (err != STORE_OK)
+        return err;
+    st_bind_text(st, 1, staff_no);
+    if ((err = st_step_one(s, st)) != STORE_OK)
+        return err;
+    *seq = sqlite3_column_int64(st, 0);
+    st_done(st);
+    return STORE_OK;
 }
 
 int store_events_of_type(struct store *s, enum event_type type, store_event_fn fn, void *ctx)

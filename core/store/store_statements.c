@@ -91,7 +91,10 @@ const char *const stmt_sql[ST_COUNT] = {
                          " ORDER BY seq DESC LIMIT 1",
     [ST_EVENTS_OF] = "SELECT " EVENT_COLS " FROM events WHERE person = ?1 ORDER BY seq",
     [ST_EVENTS_OF_NEWEST] = "SELECT " EVENT_COLS " FROM events WHERE person = ?1"
-                            " ORDER BY seq DESC",
+                            " AND seq >= ?2 ORDER BY seq DESC",
+    /* The literal type matches events_auto_close's WHERE, so SQLite uses that index. */
+    [ST_LAST_AUTO_CLOSE_OF] = "SELECT seq FROM events WHERE person = ?1 AND type = 'auto_close'"
+                              " ORDER BY seq DESC LIMIT 1",
     [ST_EVENTS_OF_TYPE] = "SELECT " EVENT_COLS " FROM events WHERE type = ?1 ORDER BY seq",
     [ST_REVOCATION_PUT] =
         "INSERT OR IGNORE INTO badge_revocations(uid_hash, seq, revoked_us) VALUES (?1, ?2, ?3)",

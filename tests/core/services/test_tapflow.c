@@ -556,6 +556,71 @@ static void test_forgotten_sign_out_is_closed_and_flagged(void **state)
     assert_int_equal(f->s.review_count, 1);
 }
 
+static int fold_all(void *ctx, const struct event *e)
+{
+    tap_forgotten_fold(ctx, e);
+    return 0;
+}
+
+static uint32_t next_random(uint64_t *seed)
+{
+    *seed = *seed * 6364136223846793005u + 1442695040888963407u;
+    return (uint32_t)(*seed >> 33);
+}
+
+/* "Last time you didn't sign out" on 300 generated histories (seeded, CPD_SEED to replay):
+ * the tap reads only the newest auto-close, by its own index, and the events since; it must
+ * say what the whole history folded from the first event says. Histories mix auto-closes of
+ * two sessions, prompts, results and runs of trainers' fixes longer than the backward fold
+ * keeps. */
+static void test_the_forgotten_notice_agrees_with_the_whole_history(void **state)
+{
+    struct fixture *f = *state;
+    static const enum event_type types[] = {
+        EV_AUTO_CLOSE,     EV_AUTO_CLOSE, EV_LEAVE_PROMPT,    EV_CHOOSE_PROMPT, EV_APPROVE,
+        EV_CORRECTION,     EV_CORRECTION, EV_MANUAL_SIGN_OUT, EV_VOID_ATTENDANCE, EV_SIGN_IN,
+        EV_ALREADY_OUT,    EV_LEAVE_PROMPT};
+    static const char *const codes[] = {"cpi-autumn-1", "cpi-autumn-2"};
+    const char *replay = getenv("CPD_SEED");
+    uint64_t seed = replay ? strtoull(replay, NULL, 10) : 20261207;
+    print_message("seed %llu (CPD_SEED to replay)\n", (unsigned long long)seed);
+    int told = 0;
+    for (int round = 0; round < 300; round++) {
+        char local[32];
+        snprintf(local, sizeof(local), "2023-08-%02d %02d:%02d", 1 + round / 20,
+                 8 + (round % 20) / 2, (round % 2) * 30);
+        int64_t at = test_at(local) - 20 * 60 * 1000000LL;
+        int n = (int)(next_random(&seed) % 6);
+        if (next_random(&seed) % 10 == 0)
+            n += TAP_FORGOTTEN_FIXES + 2; /* a long run, mostly fixes */
+        assert_int_equal(store_begin(f->k.store), STORE_OK);
+        for (int i = 0; i < n; i++) {
+            enum event_type type = i >= 6 && next_random(&seed) % 4 != 0
+                                       ? EV_CORRECTION
+                                       : types[next_random(&seed) % (sizeof(types) / sizeof(*types))];
+            struct event e = {.type = type, .wall_us = at + i * 1000000, .mono_us = at + i};
+            snprintf(e.person, sizeof(e.person), "BIT0008");
+            snprintf(e.session, sizeof(e.session), "%s", codes[next_random(&seed) % 2]);
+            snprintf(e.clock, sizeof(e.clock), "synced");
+            snprintf(e.payload, sizeof(e.payload), "{}");
+            assert_int_equal(store_append_event(f->k.store, &e), STORE_OK);
+        }
+        assert_int_equal(store_commit(f->k.store), STORE_OK);
+        struct tap_forgotten want = {0};
+        assert_int_equal(store_events_of(f->k.store, "BIT0008", fold_all, &want), STORE_OK);
+        assert_int_equal(test_tap(&f->k, TOM, local, NULL, &f->r), TAP_NO_SESSION);
+        if (f->r.forgot_sign_out != want.pending)
+            fail_msg("round %d: the tap says %d, the whole history %d", round,
+                     f->r.forgot_sign_out, want.pending);
+        if (want.pending) {
+            assert_string_equal(f->r.forgotten.code, want.session);
+            told++;
+        }
+    }
+    /* Both answers were asked often enough to mean something. */
+    assert_true(told > 20 && told < 280);
+}
+
 static void test_sweep_closes_every_forgotten_sign_out(void **state)
 {
     struct fixture *f = *state;
@@ -871,6 +936,7 @@ int main(void)
         T(test_sign_out_near_the_end_is_not_early),
         T(test_forgotten_sign_out_is_closed_and_flagged),
         T(test_sweep_closes_every_forgotten_sign_out),
+        T(test_the_forgotten_notice_agrees_with_the_whole_history),
         T(test_late_arrival_gets_partial_credit),
         T(test_a_late_cpi_evening_says_a_trainer_checks_it),
         T(test_random_uid_is_refused),

@@ -548,6 +548,9 @@ static void test_summary_queries_use_indexes(void **state)
     assert_null(strstr(plan, "SCAN events"));
     assert_null(strstr(plan, "SCAN badges"));
     assert_non_null(strstr(plan, "USING"));
+    /* A tap's "did they forget to sign out?" reads the person's newest auto-close by its own
+     * index, not their history. */
+    assert_non_null(strstr(plan, "INDEX events_auto_close"));
     testkiosk_close(&k);
 }
 
