@@ -678,9 +678,9 @@ int store_count(struct store *s, const char *table, int64_t *n)
 
 int store_explain_summary(struct store *s, char *out, size_t cap)
 {
-    static const enum stmt_id ids[] = {ST_ATT_OF,        ST_EXTERNAL_FOR, ST_PACKAGE_SESSIONS,
-                                       ST_LAST_EVENT_OF, ST_BADGE_OWNER,  ST_EVENTS_OF_NEWEST,
-                                       ST_LAST_AUTO_CLOSE_OF};
+    static const enum stmt_id ids[] = {
+        ST_ATT_OF,      ST_EXTERNAL_FOR,     ST_PACKAGE_SESSIONS,  ST_LAST_EVENT_OF,
+        ST_BADGE_OWNER, ST_EVENTS_OF_NEWEST, ST_LAST_AUTO_CLOSE_OF};
     size_t used = 0;
     out[0] = '\0';
     for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {

@@ -65,8 +65,9 @@ static int current_version(struct pg *pg, int *version, char *why, size_t cap)
     long long v = pg_rows(r) == 1 ? strtoll(pg_value(r, 0, 0), &end, 10) : -1;
     if (pg_rows(r) == 1 && (!end || *end || v < 1 || v > INT_MAX)) {
         /* A number the migrations never wrote would index past them. */
-        snprintf(why, cap, "cpd.schema_version holds something other than a version ledger "
-                           "init wrote (a whole number from 1)");
+        snprintf(why, cap,
+                 "cpd.schema_version holds something other than a version ledger "
+                 "init wrote (a whole number from 1)");
         err = SYNC_ESCHEMA;
     } else if (pg_rows(r) == 1) {
         *version = (int)v;
@@ -81,7 +82,8 @@ static int current_version(struct pg *pg, int *version, char *why, size_t cap)
 }
 
 /* Applied by every init, whatever the schema: a restore into a new database, or someone's
- * GRANT, may have undone it. Nobody but the owner makes objects here (no temp tables to shadow
+ * GRANT, may have undone it. Every login of the ledger gets the extension's guard (logins made
+ * before extension 1.1 did not). Nobody but the owner makes objects here (no temp tables to shadow
  * ours, nothing in public); only this ledger's own kiosk and office logins connect (each is
  * given CONNECT by create_login; the groups are shared with other ledgers of the cluster). */
 static const char harden_sql[] =
@@ -89,6 +91,11 @@ static const char harden_sql[] =
     " EXECUTE pg_catalog.format('REVOKE TEMPORARY, CONNECT ON DATABASE %I FROM PUBLIC,"
     "  cpd_kiosk, cpd_office', pg_catalog.current_database());"
     " REVOKE CREATE ON SCHEMA public FROM PUBLIC;"
+    " IF (SELECT extversion FROM pg_catalog.pg_extension WHERE extname = 'cpd_ledger')"
+    "  IS DISTINCT FROM '1.1' THEN RAISE EXCEPTION USING ERRCODE = '0A000', MESSAGE ="
+    "  'the cpd_ledger extension is older than this program: as a superuser, in this database,"
+    " ALTER EXTENSION cpd_ledger UPDATE'; END IF;"
+    " PERFORM cpd_ledger.guard_logins();"
     " END $$";
 
 /* A digest of the rules the ledger's schema enforces — its tables' columns and constraints,
@@ -1014,6 +1021,11 @@ int ledger_verify(const struct ledger_target *t, const struct ledger_keyring *ri
     int err = checkpoints ? load_checkpoints(&v, checkpoints, why, cap) : SYNC_OK;
     if (err == SYNC_OK)
         err = connect_to(t, &v.pg, why, cap);
+    /* One snapshot for everything read: kiosks pushing meanwhile move their records and chains
+     * together, never one without the other (that read as tampering). */
+    if (err == SYNC_OK)
+        err =
+            exec(v.pg, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0, NULL, NULL, why, cap);
     /* Every kiosk the ledger has a record or events of. */
     if (err == SYNC_OK)
         err = exec(v.pg,
@@ -1061,6 +1073,8 @@ int ledger_verify(const struct ledger_target *t, const struct ledger_keyring *ri
             fingerprint, ring->schema);
         report->bad_kiosks++;
     }
+    if (v.pg)
+        err = finish(v.pg, err, why, cap);
     free(v.checkpoints);
     pg_clear(k);
     pg_close(v.pg);

@@ -12,6 +12,7 @@
 #include "core/domain/crypto.h"
 #include "core/domain/event.h"
 #include "core/domain/payload.h"
+#include "sync/ledger/pg_ext/cpd_guard.h"
 
 PG_MODULE_MAGIC;
 
@@ -32,6 +33,7 @@ void _PG_init(void)
 {
     if (crypto_init() != CRYPTO_OK)
         elog(ERROR, "cpd_ledger: libsodium could not initialise");
+    cpd_guard_init();
 }
 
 PG_FUNCTION_INFO_V1(cpd_ed25519_verify);

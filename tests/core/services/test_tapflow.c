@@ -577,9 +577,9 @@ static void test_the_forgotten_notice_agrees_with_the_whole_history(void **state
 {
     struct fixture *f = *state;
     static const enum event_type types[] = {
-        EV_AUTO_CLOSE,     EV_AUTO_CLOSE, EV_LEAVE_PROMPT,    EV_CHOOSE_PROMPT, EV_APPROVE,
-        EV_CORRECTION,     EV_CORRECTION, EV_MANUAL_SIGN_OUT, EV_VOID_ATTENDANCE, EV_SIGN_IN,
-        EV_ALREADY_OUT,    EV_LEAVE_PROMPT};
+        EV_AUTO_CLOSE,      EV_AUTO_CLOSE, EV_LEAVE_PROMPT, EV_CHOOSE_PROMPT,
+        EV_APPROVE,         EV_CORRECTION, EV_CORRECTION,   EV_MANUAL_SIGN_OUT,
+        EV_VOID_ATTENDANCE, EV_SIGN_IN,    EV_ALREADY_OUT,  EV_LEAVE_PROMPT};
     static const char *const codes[] = {"cpi-autumn-1", "cpi-autumn-2"};
     const char *replay = getenv("CPD_SEED");
     uint64_t seed = replay ? strtoull(replay, NULL, 10) : 20261207;
@@ -595,9 +595,10 @@ static void test_the_forgotten_notice_agrees_with_the_whole_history(void **state
             n += TAP_FORGOTTEN_FIXES + 2; /* a long run, mostly fixes */
         assert_int_equal(store_begin(f->k.store), STORE_OK);
         for (int i = 0; i < n; i++) {
-            enum event_type type = i >= 6 && next_random(&seed) % 4 != 0
-                                       ? EV_CORRECTION
-                                       : types[next_random(&seed) % (sizeof(types) / sizeof(*types))];
+            enum event_type type =
+                i >= 6 && next_random(&seed) % 4 != 0
+                    ? EV_CORRECTION
+                    : types[next_random(&seed) % (sizeof(types) / sizeof(*types))];
             struct event e = {.type = type, .wall_us = at + i * 1000000, .mono_us = at + i};
             snprintf(e.person, sizeof(e.person), "BIT0008");
             snprintf(e.session, sizeof(e.session), "%s", codes[next_random(&seed) % 2]);
@@ -610,8 +611,8 @@ static void test_the_forgotten_notice_agrees_with_the_whole_history(void **state
         assert_int_equal(store_events_of(f->k.store, "BIT0008", fold_all, &want), STORE_OK);
         assert_int_equal(test_tap(&f->k, TOM, local, NULL, &f->r), TAP_NO_SESSION);
         if (f->r.forgot_sign_out != want.pending)
-            fail_msg("round %d: the tap says %d, the whole history %d", round,
-                     f->r.forgot_sign_out, want.pending);
+            fail_msg("round %d: the tap says %d, the whole history %d", round, f->r.forgot_sign_out,
+                     want.pending);
         if (want.pending) {
             assert_string_equal(f->r.forgotten.code, want.session);
             told++;

@@ -78,6 +78,18 @@ static struct pg *as_kiosk(struct tkiosk *k)
     return pg;
 }
 
+/* The login's sessions without the extension's guard, as a login made before extension 1.1
+ * had them: what stands behind the guard is tested on its own. (The guard comes back when a
+ * function of the extension is first called in the session, or with add-kiosk.) */
+static void without_guard(const char *role)
+{
+    char cmd[512], out[1024];
+    snprintf(cmd, sizeof(cmd),
+             "psql -X -q -d cpd -c 'ALTER ROLE %s RESET session_preload_libraries'", role);
+    if (pgserver_shell_super(&server, cmd, out, sizeof(out)) != 0)
+        fail_msg("without the guard: %s", out);
+}
+
 static void push_expecting(struct tkiosk *k, struct raw_batch *b, const char *error)
 {
     char why[512];
@@ -97,16 +109,25 @@ static void test_temp_objects_cannot_run_as_the_owner(void **state)
     add_events(&k, 2);
     char why[512], role[96];
     assert_int_equal(ledger_kiosk_role(k.id, role, sizeof(role)), SYNC_OK);
-    /* First line of defence: no TEMP for PUBLIC, no CREATE on public. */
+    /* First line of defence: the guard lets a kiosk login call the ledger's functions only. */
     struct pg *pg = as_kiosk(&k);
     assert_int_equal(
         pg_exec(pg, "CREATE TEMP TABLE push_batch (n bigint)", 0, NULL, NULL, why, sizeof(why)),
         PG_EPERM);
+    assert_non_null(strstr(why, "may only call the ledger's functions"));
+    pg_close(pg);
+    /* Second, without the guard: no TEMP for PUBLIC, no CREATE on public. */
+    without_guard(role);
+    pg = as_kiosk(&k);
+    assert_int_equal(
+        pg_exec(pg, "CREATE TEMP TABLE push_batch (n bigint)", 0, NULL, NULL, why, sizeof(why)),
+        PG_EPERM);
+    assert_null(strstr(why, "may only call"));
     assert_int_equal(
         pg_exec(pg, "CREATE TABLE public.kiosks (x int)", 0, NULL, NULL, why, sizeof(why)),
         PG_EPERM);
     pg_close(pg);
-    /* Second: even with TEMP granted, nothing the login creates is used by the functions:
+    /* Third: even with TEMP granted, nothing the login creates is used by the functions:
      * temp tables named like ours and temp functions named like built-ins, each of which would
      * make the login a trainer if it ever ran as the owner. (A trigger would need plpgsql,
      * which the ledger's database does not give logins at all.) */
@@ -192,10 +213,10 @@ static void test_a_kiosk_cannot_read_or_push_for_another(void **state)
     struct pg *pg = as_kiosk(&b);
     struct pg_result *r = NULL;
     char why[512];
-    assert_int_equal(pg_exec(pg, "SELECT count(*) FROM cpd.pull_own_events(0, 1000)", 0, NULL, &r,
-                             why, sizeof(why)),
-                     PG_OK);
-    assert_string_equal(pg_value(r, 0, 0), "0");
+    assert_int_equal(
+        pg_exec(pg, "SELECT seq FROM cpd.pull_own_events(0, 1000)", 0, NULL, &r, why, sizeof(why)),
+        PG_OK);
+    assert_int_equal(pg_rows(r), 0);
     pg_clear(r);
     /* Its status is its own. */
     assert_int_equal(pg_exec(pg, "SELECT kiosk, last_seq FROM cpd.kiosk_status()", 0, NULL, &r, why,
@@ -940,7 +961,9 @@ static void test_a_kiosk_that_turns_off_its_own_limits_is_ended(void **state)
     add_events(&slow, 1);
     must_sync(&other, NULL);
     owner_sql("UPDATE cpd.ledger SET stall_limit_s = 2;");
-    /* The holder switches its timeouts off, takes a transaction id through a push and sits. */
+    /* Without the guard (which refuses SET), the holder switches its timeouts off, takes a
+     * transaction id through a push and sits. */
+    without_guard("cpd_kiosk_limitless");
     char why[512];
     struct pg *pg = hold_a_push_open(&slow, &other, true, "STALL2");
     struct person p;
@@ -957,14 +980,194 @@ static void test_a_kiosk_that_turns_off_its_own_limits_is_ended(void **state)
     kiosk_close(&other);
 }
 
+/* A copied kiosk password alone (no key): whatever it sends, the server bounds what it costs —
+ * the guard refuses everything but the sync's calls, so no 10 GB of temp files, no 400 MB
+ * string, no SET, no DO; the limits it asks for at connection are overridden; other kiosks are
+ * served throughout. An office login keeps its statement limit whatever it SETs. */
+static void test_a_copied_kiosk_password_cannot_exhaust_the_server(void **state)
+{
+    (void)state;
+    struct tkiosk k, other;
+    kiosk_idle_timeout_s = 2;
+    kiosk_open(&k, "copied");
+    kiosk_idle_timeout_s = 30;
+    kiosk_open(&other, "serving");
+    add_events(&k, 2);
+    char why[512];
+    struct pg *pg = as_kiosk(&k);
+    static const char *const refused[] = {
+        "SELECT count(*) FROM (SELECT g FROM generate_series(1, 1000000000) g ORDER BY g DESC) s",
+        "SELECT length(repeat('x', 400000000))",
+        "SELECT repeat(cpd.schema()::text, 100000000)",
+        "SELECT cpd.schema() FROM generate_series(1, 100000000)",
+        "SELECT * FROM cpd.pull_people('0', '1') p, generate_series(1, 100000) g",
+        "SELECT * FROM cpd.pull_people('0', '1') ORDER BY (SELECT 1)",
+        "WITH x AS (SELECT cpd.schema()) SELECT * FROM x",
+        "SELECT pg_sleep(3600)",
+        "SET statement_timeout = 0",
+        "SET LOCAL work_mem = '1GB'",
+        "RESET ALL",
+        "SELECT set_config('statement_timeout', '0', false)",
+        "DO $$ BEGIN PERFORM 1; END $$",
+        "ALTER ROLE cpd_kiosk_copied SET statement_timeout = 0",
+        "COPY (SELECT 1) TO STDOUT",
+        "SELECT * FROM cpd.kiosks",
+        "PREPARE p AS SELECT 1",
+        "SELECT CASE WHEN true THEN cpd.schema() END",
+    };
+    for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+        if (pg_exec(pg, refused[i], 0, NULL, NULL, why, sizeof(why)) != PG_EPERM ||
+            !strstr(why, "may only call the ledger's functions"))
+            fail_msg("%s: not refused by the guard (%s)", refused[i], why);
+    }
+    pg_close(pg);
+    /* What the sync sends still goes through, and the other kiosk was served meanwhile. */
+    must_sync(&k, NULL);
+    must_sync(&other, NULL);
+    assert_int_equal(ledger_events("copied"), 2);
+    /* Limits asked for at connection are overridden: its idle-in-transaction limit (2 s) ends a
+     * session that asked for none. */
+    char sql[512], out[2048];
+    snprintf(sql, sizeof(sql),
+             "BEGIN;\nSELECT cpd.schema();\n\\! sleep 3\nSELECT 'still here' FROM cpd.schema();\n");
+    setenv("PGOPTIONS",
+           "-c idle_in_transaction_session_timeout=0 -c statement_timeout=0 -c work_mem=1GB", 1);
+    int rc = pgserver_psql_as(&server, "cpd_kiosk_copied", k.kiosk_password, sql, out, sizeof(out));
+    unsetenv("PGOPTIONS");
+    if (rc == 0 || strstr(out, "still here"))
+        fail_msg("a session that asked for no idle limit kept its transaction: %s", out);
+    assert_non_null(strstr(out, "idle-in-transaction timeout"));
+    /* An office login: SET cannot lift its statement limit (here 1 s); its temp files are
+     * capped. */
+    struct pg *owner = NULL;
+    char verifier[512];
+    assert_int_equal(connect_as(server.conninfo, server.password, &owner, why, sizeof(why)), PG_OK);
+    assert_int_equal(pg_scram_verifier(owner, "cpd_office_hurried", "hurried-pw-0123456789",
+                                       verifier, sizeof(verifier), why, sizeof(why)),
+                     PG_OK);
+    const char *v[] = {verifier};
+    assert_int_equal(pg_exec(owner,
+                             "SELECT cpd_ledger.create_login('office', 'cpd_office_hurried', $1,"
+                             " 1, 30, 2)",
+                             1, v, NULL, why, sizeof(why)),
+                     PG_OK);
+    pg_close(owner);
+    rc = pgserver_psql_as(&server, "cpd_office_hurried", "hurried-pw-0123456789",
+                          "SHOW temp_file_limit;\nSET statement_timeout = 0;\n", out, sizeof(out));
+    if (rc == 0 || !strstr(out, "limits are head office's") || !strstr(out, "1GB"))
+        fail_msg("an office login set its statement limit: %s", out);
+    setenv("PGOPTIONS", "-c statement_timeout=0", 1);
+    rc = pgserver_psql_as(&server, "cpd_office_hurried", "hurried-pw-0123456789",
+                          "SELECT set_config('statement_timeout', '0', false);\n"
+                          "SELECT pg_sleep(5);\n",
+                          out, sizeof(out));
+    unsetenv("PGOPTIONS");
+    if (rc == 0 || !strstr(out, "statement timeout"))
+        fail_msg("an office login lifted its statement limit: %s", out);
+    kiosk_close(&k);
+    kiosk_close(&other);
+}
+
+/* A login made before the guard existed (or whose setting a superuser removed) gets it back
+ * from the next ledger init, which head office runs after every upgrade. */
+static void test_ledger_init_gives_every_login_the_guard(void **state)
+{
+    (void)state;
+    struct tkiosk k;
+    kiosk_open(&k, "older");
+    without_guard("cpd_kiosk_older");
+    static const char guarded[] =
+        "SELECT count(*) FROM pg_db_role_setting s JOIN pg_roles r ON r.oid = s.setrole"
+        " WHERE r.rolname = 'cpd_kiosk_older'"
+        " AND s.setconfig @> ARRAY['session_preload_libraries=cpd_ledger'];";
+    assert_int_equal(owner_count(guarded), 0);
+    struct ledger_target t = admin();
+    int from = 0, to = 0;
+    char why[512];
+    if (ledger_init(&t, keyring, &from, &to, why, sizeof(why)) != SYNC_OK)
+        fail_msg("ledger init: %s", why);
+    assert_int_equal(owner_count(guarded), 1);
+    struct pg *pg = as_kiosk(&k);
+    assert_int_equal(pg_exec(pg, "SELECT repeat('x', 9)", 0, NULL, NULL, why, sizeof(why)),
+                     PG_EPERM);
+    pg_close(pg);
+    must_sync(&k, NULL);
+    kiosk_close(&k);
+}
+
+/* verify --ledger while kiosks push: one snapshot, so a kiosk's record and its chain are read
+ * at the same moment and a push in between is no "tampering". Four kiosks push 30 batches each
+ * from child processes while verify runs again and again. */
+static void test_verify_raises_no_false_alarm_while_kiosks_push(void **state)
+{
+    (void)state;
+    enum { KIOSKS = 4, BATCHES = 30 };
+    struct tkiosk k[KIOSKS];
+    for (int i = 0; i < KIOSKS; i++) {
+        char id[32];
+        snprintf(id, sizeof(id), "busy-%d", i);
+        kiosk_open(&k[i], id);
+        add_events(&k[i], 3);
+        must_sync(&k[i], NULL);
+    }
+    /* (Other tests' kiosks in this ledger were tampered with on purpose: only ours count.) */
+    verify_all(NULL);
+    assert_null(strstr(findings, "BAD kiosk busy-"));
+    pid_t pids[KIOSKS];
+    for (int i = 0; i < KIOSKS; i++) {
+        pids[i] = fork();
+        assert_true(pids[i] >= 0);
+        if (pids[i] == 0) {
+            char why[512];
+            for (int b = 0; b < BATCHES; b++) {
+                add_events(&k[i], 5);
+                if (sync_now(&k[i], NULL, why, sizeof(why)) != SYNC_OK)
+                    _exit(1);
+            }
+            _exit(0);
+        }
+    }
+    int rounds = 0, running = KIOSKS, status[KIOSKS] = {0};
+    bool done[KIOSKS] = {false};
+    while (running > 0) {
+        verify_all(NULL);
+        if (strstr(findings, "BAD kiosk busy-"))
+            fail_msg("verify named a kiosk while it pushed:\n%s", findings);
+        rounds++;
+        for (int i = 0; i < KIOSKS; i++) {
+            if (!done[i] && waitpid(pids[i], &status[i], WNOHANG) == pids[i]) {
+                done[i] = true;
+                running--;
+            }
+        }
+    }
+    for (int i = 0; i < KIOSKS; i++) {
+        assert_true(WIFEXITED(status[i]) && WEXITSTATUS(status[i]) == 0);
+        assert_int_equal(ledger_events(k[i].id), 3 + 5 * BATCHES);
+        kiosk_close(&k[i]);
+    }
+    assert_true(rounds >= 2);
+    verify_all(NULL);
+    assert_null(strstr(findings, "BAD kiosk busy-"));
+    assert_non_null(strstr(findings, "kiosk busy-3: 153 events: chain and signatures verified"));
+}
+
 static void test_what_a_login_sets_for_itself_goes_with_add_kiosk(void **state)
 {
     (void)state;
     struct tkiosk k;
     kiosk_open(&k, "self-set");
     char why[512], role[96];
-    /* With only the password: settings for the role, and for the role in this database. */
+    /* The guard refuses it; */
     struct pg *pg = as_kiosk(&k);
+    assert_int_equal(pg_exec(pg, "ALTER ROLE cpd_kiosk_self_set SET work_mem = '1GB'", 0, NULL,
+                             NULL, why, sizeof(why)),
+                     PG_EPERM);
+    pg_close(pg);
+    /* without it, with only the password: settings for the role, and for the role in this
+     * database. */
+    without_guard("cpd_kiosk_self_set");
+    pg = as_kiosk(&k);
     static const char *const own[] = {
         "ALTER ROLE cpd_kiosk_self_set SET default_transaction_read_only = on",
         "ALTER ROLE cpd_kiosk_self_set IN DATABASE cpd SET client_encoding = 'WIN1252'"};
@@ -997,6 +1200,7 @@ static void test_what_a_login_sets_for_itself_goes_with_add_kiosk(void **state)
                                    out, sizeof(out)),
                      0);
     assert_null(strstr(out, "read_only"));
+    assert_non_null(strstr(out, "session_preload_libraries=cpd_ledger")); /* the guard is back */
     must_sync(&k, NULL);
     kiosk_close(&k);
 }
@@ -1166,6 +1370,7 @@ static void test_no_login_can_fill_the_disk_or_hold_back_the_pull(void **state)
                      PG_OK);
     pg_close(owner);
     owner_sql("UPDATE cpd.ledger SET stall_limit_s = 2;");
+    without_guard("cpd_office_sitter"); /* which refuses its SET of the idle limit */
     char office[300];
     snprintf(office, sizeof(office), "host=127.0.0.1 port=%d dbname=cpd user=cpd_office_sitter",
              server.port);
@@ -1398,6 +1603,9 @@ int main(void)
         cmocka_unit_test(test_a_login_can_be_given_a_new_password_or_turned_off),
         cmocka_unit_test(test_the_extension_is_the_owners_and_refuses_nulls),
         cmocka_unit_test(test_a_kiosk_that_turns_off_its_own_limits_is_ended),
+        cmocka_unit_test(test_a_copied_kiosk_password_cannot_exhaust_the_server),
+        cmocka_unit_test(test_ledger_init_gives_every_login_the_guard),
+        cmocka_unit_test(test_verify_raises_no_false_alarm_while_kiosks_push),
         cmocka_unit_test(test_what_a_login_sets_for_itself_goes_with_add_kiosk),
         cmocka_unit_test(test_another_ledger_in_the_cluster_cannot_touch_our_logins),
         cmocka_unit_test(test_a_stolen_key_still_cannot_do_everything),

@@ -1,0 +1,238 @@
+/* cpd_ledger's guard: what a kiosk or office login can cost the server is bounded by the server,
+ * not by the login. Loaded into every such session by session_preload_libraries (set on the role
+ * by cpd_ledger.create_login; a login cannot change it: it is superuser-only), it
+ *   - holds the session's statement, idle-in-transaction and work-memory limits at the values
+ *     head office gave the login, whatever the login asked for at connection: set again before
+ *     every statement it sends, as a SET would, and a SET or RESET of them is refused;
+ *   - lets a kiosk login run nothing but calls of the ledger's own functions (schema cpd), their
+ *     results shaped only by encode(), ||, casts to text, ORDER BY and LIMIT — the statements
+ *     the kiosk's sync sends (and the built-ins' casts) — and transaction control: no SET, no DO,
+ * no repeat('x', 4e8), no sort of a billion rows into temp files. Statements inside the ledger's
+ * SECURITY DEFINER functions run as the owner and are not checked. docs/threat-model.md says what
+ * this stops and what it cannot. */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_namespace.h"
+#include "miscadmin.h"
+#include "nodes/nodeFuncs.h"
+#include "parser/analyze.h"
+#include "tcop/tcopprot.h"
+#include "storage/proc.h"
+#include "utils/acl.h"
+#include "utils/guc.h"
+#include "utils/lsyscache.h"
+#include "utils/timeout.h"
+
+#include "sync/ledger/pg_ext/cpd_guard.h"
+
+/* What a login may cost, per login (ALTER ROLE … SET by create_login; superuser-only). */
+static int limit_statement_s = 60;
+static int limit_idle_s = 30;
+static int limit_work_mem_kb = 4096;
+
+enum login { LOGIN_UNKNOWN, LOGIN_NONE, LOGIN_KIOSK, LOGIN_OFFICE };
+static enum login session_login = LOGIN_UNKNOWN;
+static post_parse_analyze_hook_type previous_hook = NULL;
+
+static bool member_of(Oid user, const char *group)
+{
+    Oid g = get_role_oid(group, true);
+    return OidIsValid(g) && is_member_of_role_nosuper(user, g);
+}
+
+/* The session user's kind, once per session (create_login ends a login's sessions when it
+ * changes one); read only inside a transaction, where the catalogue can be asked. */
+static enum login login_of_session(void)
+{
+    if (session_login == LOGIN_UNKNOWN && IsTransactionState()) {
+        Oid user = GetSessionUserId();
+        if (superuser_arg(user))
+            session_login = LOGIN_NONE;
+        else if (member_of(user, "cpd_kiosk"))
+            session_login = LOGIN_KIOSK;
+        else if (member_of(user, "cpd_office"))
+            session_login = LOGIN_OFFICE;
+        else
+            session_login = LOGIN_NONE;
+    }
+    return session_login;
+}
+
+static void hold(const char *name, int value, int current)
+{
+    if (value == current)
+        return;
+    char text[32];
+    snprintf(text, sizeof(text), "%d", value);
+    (void)set_config_option(name, text, PGC_SUSET, PGC_S_SESSION, GUC_ACTION_SET, true, ERROR,
+                            false);
+}
+
+/* The limits, held at head office's values. The statement timer was started before this
+ * statement was parsed, with whatever the login had asked for: started again with ours. */
+static void hold_limits(void)
+{
+    hold("statement_timeout", limit_statement_s * 1000, StatementTimeout);
+    hold("idle_in_transaction_session_timeout", limit_idle_s * 1000,
+         IdleInTransactionSessionTimeout);
+    hold("work_mem", limit_work_mem_kb, work_mem);
+    if (StatementTimeout > 0)
+        enable_timeout_after(STATEMENT_TIMEOUT, StatementTimeout);
+}
+
+static const char *const held[] = {"statement_timeout", "idle_in_transaction_session_timeout",
+                                   "work_mem"};
+
+/* A SET or RESET of a held limit (or RESET ALL): refused, so the login is told, not ignored. */
+static bool sets_a_limit(const Query *q)
+{
+    if (q->commandType != CMD_UTILITY || !q->utilityStmt || !IsA(q->utilityStmt, VariableSetStmt))
+        return false;
+    const VariableSetStmt *set = (const VariableSetStmt *)q->utilityStmt;
+    if (set->kind == VAR_RESET_ALL)
+        return true;
+    for (size_t i = 0; set->name && i < sizeof(held) / sizeof(held[0]); i++) {
+        if (pg_strcasecmp(set->name, held[i]) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* A function a kiosk's statement may call: the ledger's own, and the two the sync shapes their
+ * results with. */
+static bool allowed_function(Oid fn)
+{
+    Oid ns = get_func_namespace(fn);
+    if (ns == get_namespace_oid("cpd", true))
+        return true;
+    if (ns != PG_CATALOG_NAMESPACE)
+        return false;
+    char *name = get_func_name(fn);
+    bool ok = name && (strcmp(name, "encode") == 0 || strcmp(name, "textcat") == 0);
+    if (name)
+        pfree(name);
+    return ok;
+}
+
+/* What a refused statement did that the sync never does, for the error's detail. */
+static char refused_for[128];
+
+static bool refuse(const char *what, Oid fn)
+{
+    char *name = OidIsValid(fn) ? get_func_name(fn) : NULL;
+    snprintf(refused_for, sizeof(refused_for), "%s%s%s", what, name ? " " : "", name ? name : "");
+    if (name)
+        pfree(name);
+    return true;
+}
+
+static bool kiosk_expression(Node *node, void *ctx)
+{
+    if (node == NULL)
+        return false;
+    switch (nodeTag(node)) {
+    case T_Const:
+    case T_Param:
+    case T_Var:
+    case T_RelabelType:
+    case T_CoerceViaIO:
+    case T_TargetEntry:
+    case T_List:
+    case T_RangeTblFunction:
+    case T_SortGroupClause:
+    case T_FromExpr:
+    case T_RangeTblRef:
+        break;
+    case T_FuncExpr:
+        /* a cast (LIMIT 16 is an int4 made int8): a built-in's cast function, cheap */
+        if (((FuncExpr *)node)->funcformat != COERCE_EXPLICIT_CALL &&
+            get_func_namespace(((FuncExpr *)node)->funcid) == PG_CATALOG_NAMESPACE)
+            break;
+        if (!allowed_function(((FuncExpr *)node)->funcid))
+            return refuse("calls", ((FuncExpr *)node)->funcid);
+        break;
+    case T_OpExpr:
+        set_opfuncid((OpExpr *)node);
+        if (!allowed_function(((OpExpr *)node)->opfuncid))
+            return refuse("calls", ((OpExpr *)node)->opfuncid);
+        break;
+    default:
+        /* a sub-query, an aggregate, a CASE…: not what the sync sends */
+        snprintf(refused_for, sizeof(refused_for), "has an expression of node type %d",
+                 (int)nodeTag(node));
+        return true;
+    }
+    return expression_tree_walker(node, kiosk_expression, ctx);
+}
+
+/* The statements a kiosk's sync sends, and nothing else. */
+static bool kiosk_may_run(const Query *q)
+{
+    snprintf(refused_for, sizeof(refused_for), "is not a SELECT of the ledger's functions");
+    if (q->commandType == CMD_UTILITY)
+        return q->utilityStmt && IsA(q->utilityStmt, TransactionStmt);
+    if (q->commandType != CMD_SELECT || q->cteList || q->hasSubLinks || q->hasAggs ||
+        q->hasWindowFuncs || q->hasRecursive || q->hasModifyingCTE || q->hasForUpdate ||
+        q->setOperations || q->groupClause || q->groupingSets || q->havingQual ||
+        q->distinctClause || q->windowClause || q->rowMarks || q->limitOffset)
+        return false;
+    ListCell *lc;
+    foreach (lc, q->rtable) {
+        RangeTblEntry *rte = lfirst_node(RangeTblEntry, lc);
+        if (rte->rtekind != RTE_FUNCTION) {
+            snprintf(refused_for, sizeof(refused_for), "reads a table, view or sub-query");
+            return false;
+        }
+        if (kiosk_expression((Node *)rte->functions, NULL))
+            return false;
+    }
+    return !kiosk_expression((Node *)q->targetList, NULL) &&
+           !kiosk_expression((Node *)q->jointree, NULL) && !kiosk_expression(q->limitCount, NULL);
+}
+
+static void guard(ParseState *pstate, Query *query, JumbleState *jstate)
+{
+    if (previous_hook)
+        previous_hook(pstate, query, jstate);
+    /* Only what the client sent: not the body of a SQL function being inlined (ours), nor a
+     * statement inside the ledger's own functions (they run as the owner). */
+    if (pstate == NULL || pstate->p_sourcetext != debug_query_string ||
+        GetUserId() != GetSessionUserId())
+        return;
+    enum login login = login_of_session();
+    if ((login != LOGIN_KIOSK && login != LOGIN_OFFICE) || !IsTransactionState())
+        return; /* (an aborted transaction parses only its ROLLBACK) */
+    hold_limits();
+    if (login == LOGIN_KIOSK && !kiosk_may_run(query))
+        ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+                        errmsg("permission denied: a kiosk login may only call the ledger's "
+                               "functions (this statement %s)",
+                               refused_for),
+                        errhint("The kiosk's sync sends only SELECT … FROM cpd.…(…) and "
+                                "transaction control.")));
+    if (sets_a_limit(query))
+        ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+                        errmsg("permission denied: this login's statement, idle and memory limits "
+                               "are head office's (cpd_ledger.create_login)")));
+}
+
+void cpd_guard_init(void)
+{
+    DefineCustomIntVariable("cpd_ledger.statement_timeout_s",
+                            "A kiosk or office login's statement limit, held by the server.", NULL,
+                            &limit_statement_s, 60, 1, 3600, PGC_SUSET, GUC_UNIT_S, NULL, NULL,
+                            NULL);
+    DefineCustomIntVariable("cpd_ledger.idle_in_transaction_s",
+                            "A kiosk or office login's idle-in-transaction limit, held by the "
+                            "server.",
+                            NULL, &limit_idle_s, 30, 1, 3600, PGC_SUSET, GUC_UNIT_S, NULL, NULL,
+                            NULL);
+    DefineCustomIntVariable(
+        "cpd_ledger.work_mem_kb", "A kiosk or office login's work memory, held by the server.",
+        NULL, &limit_work_mem_kb, 4096, 64, 262144, PGC_SUSET, GUC_UNIT_KB, NULL, NULL, NULL);
+    MarkGUCPrefixReserved("cpd_ledger");
+    previous_hook = post_parse_analyze_hook;
+    post_parse_analyze_hook = guard;
+}
