@@ -106,6 +106,13 @@ static int report(struct admin *a, const char *damaged, const char *rest,
                     damaged, res->refused_kiosk, res->refused_seq);
         return 1;
     }
+    if (res->refusal == SALVAGE_REFUSED_WAL_KEY) {
+        admin_error("%s-wal holds events of this kiosk's id (seq %" PRId64 " the first) of which "
+                    "none verifies with the key in %s: another kiosk set up with the same id wrote "
+                    "it. Move it away and salvage again (docs/recovery.md); nothing was copied",
+                    damaged, res->refused_seq, a->sign_key_path);
+        return 1;
+    }
     if (!r->readable && r->last < r->first) {
         admin_error("%s: not a database: nothing in it could be read, and nothing beside it "
                     "says it held any event",
@@ -137,6 +144,11 @@ static int report(struct admin *a, const char *damaged, const char *rest,
                "are in %s-receipts\n",
                r->receipts_differ, r->receipts_differ == 1 ? "is" : "are",
                r->receipts_differ == 1 ? "" : "s", r->first_receipt_differ, damaged);
+    if (r->receipts_missing)
+        printf("%s-receipts is missing, though this store kept receipts: taps acknowledged "
+               "after the last event read cannot be counted, so this cannot say it has "
+               "everything (docs/recovery.md)\n",
+               damaged);
     print_notes(r);
     if (r->everything) {
         printf("every event of the damaged store is now in this one%s (its roster, programme, "

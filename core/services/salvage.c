@@ -410,7 +410,7 @@ int salvage_run(const struct salvage_options *o, struct salvage_result *res, cha
         claims_hold &= !r->claims[s].known || r->claims[s].believed || r->claims[s].explained;
     r->everything = err == STORE_OK && !res->refusal && r->readable && claims_hold &&
                     r->rest_rows == 0 && r->unreadable == 0 && r->disbelieved == 0 &&
-                    r->receipts_differ == 0 &&
+                    r->receipts_differ == 0 && !r->receipts_missing &&
                     r->added + r->present == (r->last >= r->first ? r->last - r->first + 1 : 0);
     if (v.rest && fclose(v.rest) != 0 && err == STORE_OK) {
         snprintf(why, why_cap, "%s: %s", o->rest_path, strerror(errno));

@@ -65,8 +65,10 @@ struct salvage_report {
     int64_t renumbered;      /* found under a damaged row number, put back by their hash */
     int64_t damaged_rows;    /* rows whose content does not match their hash */
     int64_t disbelieved;     /* index entries whose seq nothing else supports */
-    int64_t receipts_differ; /* added or already here, but acknowledged as another event */
+    int64_t receipts_differ; /* added or already here, but acknowledged as another event; or two
+                                receipts naming one seq differently */
     int64_t first_receipt_differ;
+    bool receipts_missing; /* the damaged store kept receipts, and their file is not there */
     struct salvage_range unreadable_shown[SALVAGE_SHOWN]; /* the first ranges */
     int64_t unreadable_ranges;
     int64_t gap_after; /* the first seq that could not join: everything after it went to rest */
@@ -91,6 +93,7 @@ enum salvage_refusal {
     SALVAGE_REFUSED_OTHER_KIOSK, /* whole events, all another kiosk's: refused_kiosk names it */
     SALVAGE_REFUSED_WRONG_KEY,   /* whole events of this kiosk id, none verifying with pk */
     SALVAGE_REFUSED_FOREIGN_WAL, /* this kiosk's file beside another kiosk's WAL */
+    SALVAGE_REFUSED_WAL_KEY,     /* this kiosk's file, a WAL of its id whose events none verify */
 };
 
 struct salvage_result {

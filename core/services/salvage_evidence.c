@@ -124,6 +124,8 @@ static void take_meta(struct salvage *v, const char *key, const char *value)
         raise_to(&v->purge_below, n);
     } else if (strcmp(key, "ledger_acked_seq") == 0) {
         raise_to(&v->acked, n);
+    } else if (strcmp(key, "receipts_kept") == 0) {
+        v->receipts_kept = true;
     }
 }
 
@@ -162,7 +164,8 @@ static int sql_event(void *ctx, const struct event *e)
  * failure (each read may fail on its own: the file is damaged). */
 static void gather_sql(struct salvage *v)
 {
-    static const char *const keys[] = {"events_high_water", "purge_below", "ledger_acked_seq"};
+    static const char *const keys[] = {"events_high_water", "purge_below", "ledger_acked_seq",
+                                       "receipts_kept"};
     char value[64];
     size_t before = v->n;
     for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
@@ -336,7 +339,13 @@ void weigh_claims(struct salvage *v)
     set_claim(v, SALVAGE_THIS_STORE, v->tip);
     int64_t anchor = rows;
     raise_to(&anchor, v->tip);
-    raise_to(&anchor, v->receipts.highest);
+    /* The receipts count as certain as far as they run on from it without a gap past SLACK:
+     * a file is appended in order, so one line far beyond the rest is a damaged or forged one
+     * (believed only if another source names it). Every seq salvage then walks is bounded. */
+    for (size_t i = 0; i < v->receipts.n; i++) {
+        if (v->receipts.items[i].seq <= anchor + SLACK)
+            raise_to(&anchor, v->receipts.items[i].seq);
+    }
     for (int s = 0; s < SALVAGE_SOURCES; s++) {
         struct salvage_claim *c = &r->claims[s];
         if (!c->known)
@@ -367,6 +376,7 @@ void weigh_claims(struct salvage *v)
 bool refused(struct salvage *v)
 {
     size_t ours = 0, signed_ours = 0, foreign = 0, ours_in_file = 0, foreign_in_wal = 0;
+    size_t signed_in_file = 0, ours_in_wal = 0, signed_in_wal = 0;
     const struct candidate *first_foreign = NULL, *first_ours = NULL;
     for (size_t i = 0; i < v->n; i++) {
         const struct candidate *c = &v->c[i];
@@ -374,7 +384,10 @@ bool refused(struct salvage *v)
             continue;
         bool in_wal = !c->from_sql && c->at.source == PAGESCAN_WAL;
         ours_in_file += c->ours && !c->from_sql && !in_wal;
+        signed_in_file += c->ours && c->sig_ok && !c->from_sql && !in_wal;
         foreign_in_wal += !c->ours && in_wal;
+        ours_in_wal += c->ours && in_wal;
+        signed_in_wal += c->ours && c->sig_ok && in_wal;
         if (!c->ours) {
             foreign++;
             if (!first_foreign || c->seq < first_foreign->seq)
@@ -415,6 +428,18 @@ bool refused(struct salvage *v)
         }
         return true;
     }
+    /* The same id, another key: a second kiosk set up with this id (its WAL copied here). One
+     * damaged signature is damage; not one of the WAL's events verifying is another kiosk. */
+    if (signed_in_file > 0 && ours_in_wal > 0 && signed_in_wal == 0) {
+        res->refusal = SALVAGE_REFUSED_WAL_KEY;
+        for (size_t i = 0; i < v->n; i++) {
+            const struct candidate *c = &v->c[i];
+            if (c->hash_ok && c->ours && !c->from_sql && c->at.source == PAGESCAN_WAL &&
+                (!res->refused_seq || c->seq < res->refused_seq))
+                res->refused_seq = c->seq;
+        }
+        return true;
+    }
     return false;
 }
 
@@ -446,8 +471,22 @@ int gather(struct salvage *v)
         snprintf(v->why, v->why_cap, "%s", why);
         return err;
     }
+    r->receipts_missing = err == STORE_ENOTFOUND && v->receipts_kept;
     if (v->receipts.n > 1)
         qsort(v->receipts.items, v->receipts.n, sizeof(*v->receipts.items), by_receipt);
+    /* One receipt per seq: a line written twice counts once; two that disagree are news. */
+    size_t kept = 0;
+    for (size_t i = 0; i < v->receipts.n; i++) {
+        const struct store_receipt *x = &v->receipts.items[i];
+        if (kept > 0 && v->receipts.items[kept - 1].seq == x->seq) {
+            if (memcmp(v->receipts.items[kept - 1].hash, x->hash, CRYPTO_HASH_BYTES) != 0 &&
+                r->receipts_differ++ == 0)
+                r->first_receipt_differ = x->seq;
+            continue;
+        }
+        v->receipts.items[kept++] = *x;
+    }
+    v->receipts.n = kept;
     err = store_chain_tip(v->o->target, &v->tip, v->tip_hash);
     if (err != STORE_OK) {
         snprintf(v->why, v->why_cap, "this store: %s", cpd_strerror(err));

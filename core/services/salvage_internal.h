@@ -40,6 +40,7 @@ struct salvage {
     struct entries uuids, persons;
     struct store_receipts receipts;
     int64_t high_water, purge_below, acked, wal_highest;
+    bool receipts_kept; /* the damaged store's mark: it wrote receipts, so their file is due */
     int64_t tip;
     uint8_t tip_hash[CRYPTO_HASH_BYTES];
     int64_t batch;            /* adopted in the open transaction */

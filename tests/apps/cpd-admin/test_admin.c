@@ -114,7 +114,7 @@ static void test_salvage_a_damaged_store(void **state)
     }
     /* The second of the events table's leaf pages, overwritten with (seeded) garbage. */
     sh("cd '%s' && cp kiosk.db damaged.db && cp kiosk.db-receipts damaged.db-receipts && "
-       "cp kiosk.db whole.db && "
+       "cp kiosk.db whole.db && cp kiosk.db-receipts whole.db-receipts && "
        "page=$(sqlite3 kiosk.db \"SELECT pageno FROM dbstat WHERE name = 'events' AND "
        "pagetype = 'leaf' ORDER BY path LIMIT 1 OFFSET 1\") && test -n \"$page\" && "
        "head -c 4096 /dev/zero | openssl enc -aes-128-ctr -K 00 -iv 00 -nosalt 2>/dev/null | "
@@ -204,7 +204,8 @@ static void test_salvage_a_damaged_store(void **state)
      * high-water mark says 34, nothing else is left), and one whose last row's number jumped
      * far away (put back by its hash): each ends, says what it found, bounded. */
     sh("cd '%s' && printf 'hello, not a database' > text.db && head -c 8192 kiosk.db > cut.db && "
-       "cp whole.db jump.db && sqlite3 jump.db \"DROP TRIGGER IF EXISTS events_no_update; "
+       "cp whole.db jump.db && cp whole.db-receipts jump.db-receipts && sqlite3 jump.db \"DROP "
+       "TRIGGER IF EXISTS events_no_update; "
        "UPDATE events SET seq = 4611686018427387904 WHERE seq = 34\" 2>/dev/null; true",
        dir);
     sh("cd '%s' && mkdir -m 700 new2 && cp kiosk.key site.key new2/", dir);

@@ -31,7 +31,7 @@ struct leaf {
 };
 
 static struct testkiosk k;
-static char file_dir[600], wal_dir[600], other_dir[600];
+static char file_dir[600], wal_dir[600], other_dir[600], twin_dir[600];
 static struct leaf leaves[64];
 static int n_leaves;
 static long root_events, root_meta, root_uuid, root_person;
@@ -139,6 +139,22 @@ static int group_setup(void **state)
     sh("cd '%s' && cp kiosk.db-wal other.db-wal", other_dir); /* while it is open */
     store_close(other);
     keys_wipe(&other_keys);
+    /* A twin: a second kiosk set up with this kiosk's id but its own key, taps in its WAL. */
+    snprintf(twin_dir, sizeof(twin_dir), "%s/twin", k.dir);
+    snprintf(sign, sizeof(sign), "%s/kiosk.key", twin_dir);
+    snprintf(site, sizeof(site), "%s/site.key", twin_dir);
+    snprintf(other_db, sizeof(other_db), "%s/kiosk.db", twin_dir);
+    sh("mkdir -m 700 '%s'", twin_dir);
+    assert_int_equal(keys_init(sign, site, NULL, &made_sign, &made_site), KEYS_OK);
+    assert_int_equal(keys_load_sign(sign, &other_keys), KEYS_OK);
+    assert_int_equal(store_open(other_db, &other, why, sizeof(why)), STORE_OK);
+    assert_int_equal(store_set_signer(other, "test-kiosk", other_keys.sign_sk), STORE_OK);
+    k.store = other;
+    append_events(N_FILE + N_WAL, 1);
+    k.store = mine;
+    sh("cd '%s' && cp kiosk.db-wal twin.db-wal", twin_dir); /* while it is open */
+    store_close(other);
+    keys_wipe(&other_keys);
     char db[700];
     snprintf(db, sizeof(db), "%s/kiosk.db", file_dir);
     read_layout(db);
@@ -237,7 +253,8 @@ static void salvage_case(const char *name, const char *src, damage_fn damage, co
             claims_hold &= !r->claims[s].known || r->claims[s].believed || r->claims[s].explained;
         assert_int_equal(r->everything, r->added + r->present == r->last - r->first + 1 &&
                                             r->rest_rows == 0 && r->disbelieved == 0 &&
-                                            claims_hold);
+                                            claims_hold && r->receipts_differ == 0 &&
+                                            !r->receipts_missing);
     }
 }
 
@@ -703,6 +720,85 @@ static void test_a_wrong_size_a_foreign_wal_and_fifos(void **state)
     assert_non_null(strstr(o.why, "not a regular file"));
 }
 
+static void receipts_gone(const char *db, const char *dir)
+{
+    (void)dir;
+    sh("rm '%s-receipts'", db);
+}
+
+static void receipts_and_wal_gone(const char *db, const char *dir)
+{
+    (void)dir;
+    sh("rm '%s-receipts' '%s-wal'", db, db);
+}
+
+/* A well-formed receipt line (its check right) appended: seq and a hash of one repeated hex
+ * digit. */
+static void append_receipt(const char *db, const char *seq, char digit)
+{
+    sh("line=\"%s $(printf '%%064d' 0 | tr 0 '%c')\" && "
+       "printf '%%s %%s\\n' \"$line\" $(printf '%%s' \"$line\" | sha256sum | cut -c1-8) "
+       ">> '%s-receipts'",
+       seq, digit, db);
+}
+
+static void receipt_far_away(const char *db, const char *dir)
+{
+    (void)dir;
+    append_receipt(db, "999999999999", 'a');
+}
+
+static void receipt_twice(const char *db, const char *dir)
+{
+    (void)dir;
+    sh("tail -n 1 '%s-receipts' >> '%s-receipts'", db, db);
+}
+
+static void receipt_twice_differently(const char *db, const char *dir)
+{
+    (void)dir;
+    append_receipt(db, "100", 'b');
+}
+
+static void twin_wal(const char *db, const char *dir)
+{
+    (void)db;
+    sh("cp '%s/twin.db-wal' '%s/kiosk.db-wal'", twin_dir, dir);
+}
+
+/* The receipts as evidence, attacked: gone (with or without the WAL) — "everything" cannot be
+ * said, since acknowledged taps after the last event read cannot be counted; one forged line
+ * far beyond the rest — named, never believed, and salvage ends (it walked every number up to
+ * it); a line written twice counts once; two lines naming one seq differently are news; a WAL
+ * of this kiosk's id that none of this kiosk's key verifies (a twin set up with the same id) is
+ * refused before anything is copied. */
+static void test_receipts_gone_forged_doubled_and_a_twins_wal(void **state)
+{
+    (void)state;
+    struct outcome o;
+    salvage_case("receipts-gone", file_dir, receipts_gone, NULL, NULL, NULL, &o);
+    expect(&o, N_FILE, 0, 0, false);
+    assert_true(o.res.report.receipts_missing);
+    salvage_case("receipts-wal-gone", wal_dir, receipts_and_wal_gone, NULL, NULL, NULL, &o);
+    expect(&o, N_FILE, 0, 0, false);
+    assert_true(o.res.report.receipts_missing);
+    salvage_case("receipt-far-away", file_dir, receipt_far_away, NULL, NULL, NULL, &o);
+    expect(&o, N_FILE, 0, 0, false);
+    assert_int_equal(o.res.report.last, N_FILE);
+    assert_true(o.res.report.claims[SALVAGE_RECEIPTS].known);
+    assert_false(o.res.report.claims[SALVAGE_RECEIPTS].believed);
+    salvage_case("receipt-twice", file_dir, receipt_twice, NULL, NULL, NULL, &o);
+    expect(&o, N_FILE, 0, 0, true);
+    salvage_case("receipt-conflict", file_dir, receipt_twice_differently, NULL, NULL, NULL, &o);
+    expect(&o, N_FILE, 0, 0, false);
+    assert_int_equal(o.res.report.receipts_differ, 1);
+    assert_int_equal(o.res.report.first_receipt_differ, 100);
+    salvage_case("twin-wal", file_dir, twin_wal, NULL, NULL, NULL, &o);
+    assert_int_equal(o.err, STORE_OK);
+    assert_int_equal(o.res.refusal, SALVAGE_REFUSED_WAL_KEY);
+    assert_int_equal(o.target_events, 0);
+}
+
 /* A rest file that cannot be made (its folder is not there) stops salvage before anything is
  * added: what could not join would otherwise have nowhere to go. */
 static void test_no_rest_file_no_salvage(void **state)
@@ -747,6 +843,7 @@ int main(void)
         cmocka_unit_test(test_guid_staff_numbers_are_not_events),
         cmocka_unit_test(test_receipts_name_the_acknowledged_version),
         cmocka_unit_test(test_a_wrong_size_a_foreign_wal_and_fifos),
+        cmocka_unit_test(test_receipts_gone_forged_doubled_and_a_twins_wal),
         cmocka_unit_test(test_no_rest_file_no_salvage),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
