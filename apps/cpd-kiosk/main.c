@@ -124,11 +124,12 @@ int main(int argc, char **argv)
         o->config_path = config;
     }
     o->fullscreen = windowed_flag ? false : o->cfg.display.fullscreen;
-    if (o->cfg.kiosk.log_file[0] && log_to_file(o->cfg.kiosk.log_file) != LOG_OK) {
+    int log_err = o->cfg.kiosk.log_file[0] ? log_to_file(o->cfg.kiosk.log_file) : LOG_OK;
+    if (log_err != LOG_OK) { /* the kiosk still works: its lines go to standard error */
         int why_errno = errno;
-        log_line(LOG_ERROR, "%s %s ([kiosk] log_file): %s", cpd_strerror(LOG_EOPEN),
-                 o->cfg.kiosk.log_file, strerror(why_errno));
-        goto out;
+        log_line(LOG_ERROR, "%s %s ([kiosk] log_file)%s%s: logging to standard error instead",
+                 cpd_strerror(log_err), o->cfg.kiosk.log_file, log_err == LOG_EOPEN ? ": " : "",
+                 log_err == LOG_EOPEN ? strerror(why_errno) : "");
     }
     if (zone_set(o->cfg.kiosk.timezone) != ZONE_OK) {
         log_line(LOG_ERROR, "unknown time zone \"%s\"", o->cfg.kiosk.timezone);

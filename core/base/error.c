@@ -70,6 +70,8 @@ const char *cpd_strerror(int err)
         return "too long for its field";
     case LOG_EOPEN:
         return "cannot open the log file";
+    case LOG_ENOTFILE:
+        return "the log file is not a regular file (a FIFO or a device would block or fill)";
     case KEYS_ETOOLONG:
         return "the key file's path is too long";
     case STORE_EKEY:

@@ -34,7 +34,8 @@ enum cpd_error {
     STRCOPY_ETRUNC = -1, /* too long for its field: not copied */
     /* core/base/log.c: the log */
     LOG_OK = 0,
-    LOG_EOPEN = -2, /* the log file cannot be opened (errno says why) */
+    LOG_EOPEN = -2,    /* the log file cannot be opened (errno says why) */
+    LOG_ENOTFILE = -3, /* the log file is a FIFO, device or other non-regular file */
     /* core/base/zone.c: time zones */
     ZONE_OK = 0,
     ZONE_EUNKNOWN = -101,

@@ -40,9 +40,20 @@ int log_to_file(const char *path)
     /* Not freopen(): a reopened stderr is fully buffered (lines held until exit, lost in a
      * crash), and a failed freopen leaves no stderr to say so on. The descriptor is swapped
      * under the FILE instead, which stays unbuffered as stderr starts. */
-    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0666);
+    /* O_NONBLOCK: a FIFO with no reader must not hang the start (it is refused just after). */
+    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0666);
     if (fd < 0)
+        return errno == ENXIO ? LOG_ENOTFILE : LOG_EOPEN; /* ENXIO: a FIFO nobody reads */
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return LOG_ENOTFILE;
+    }
+    int flags = fcntl(fd, F_GETFL);
+    if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) != 0) {
+        close(fd);
         return LOG_EOPEN;
+    }
     fflush(stderr);
     int rc = dup2(fd, 2) == 2 ? LOG_OK : LOG_EOPEN;
     int saved = errno;

@@ -13,8 +13,9 @@ enum log_priority { LOG_ERROR = 3, LOG_WARNING = 4, LOG_NOTICE = 5, LOG_INFO = 6
 /* The program's name, the start of every line; looks whether standard error is the journal. */
 void log_init(const char *program);
 /* Standard error (descriptor 2: this log, and whatever else writes there — SDL, libnfc) from
- * now on appended to path, created if need be. LOG_OK, or LOG_EOPEN with errno saying why and
- * standard error as it was. Call it before other threads start. */
+ * now on appended to path, created if need be. LOG_OK, LOG_ENOTFILE (a FIFO, a device: refused,
+ * never waited on), or LOG_EOPEN with errno saying why and standard error as it was. Call it before
+ * other threads start. */
 int log_to_file(const char *path);
 /* A message longer than a line holds (4 KiB) is cut on a whole character, ending in "…". */
 void log_line(enum log_priority priority, const char *fmt, ...)

@@ -536,6 +536,32 @@ static void test_log_file_lines_survive_a_kill(void **state)
     assert_int_equal(screenshots, 1);
 }
 
+/* A FIFO as [kiosk] log_file (nobody reading it): the kiosk neither hangs opening it nor stops;
+ * it says why on standard error and logs there. */
+static void test_a_fifo_as_the_log_file_hangs_nothing(void **state)
+{
+    (void)state;
+    char ini[512], text[1024], fifo[512], out[512], shot[512];
+    snprintf(fifo, sizeof(fifo), "%s/kiosk.fifo", dir);
+    snprintf(out, sizeof(out), "%s/stderr.log", dir);
+    snprintf(shot, sizeof(shot), "%s/case.png", dir);
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    snprintf(text, sizeof(text),
+             "[kiosk]\nlog_file = %s\n[reader]\ndriver = keyboard\n[display]\nsound = false\n",
+             fifo);
+    test_write_file(dir, "fifolog.ini", text, ini, sizeof(ini));
+    kiosk = spawn_demo(ini, shot, out);
+    if (!wait_for(out, "not a regular file", 20000, NULL, 0))
+        fail_msg("no word of the FIFO on standard error (%s)", out);
+    if (!wait_for(out, "demo database ", 20000, NULL, 0))
+        fail_msg("the kiosk did not go on after refusing the FIFO (%s)", out);
+    assert_int_equal(kill(kiosk, SIGTERM), 0);
+    int status = 0;
+    assert_int_equal(waitpid(kiosk, &status, 0), kiosk);
+    kiosk = 0;
+    unlink(fifo);
+}
+
 /* The real reader path: libnfc and the PN532 emulator, into the kiosk, into the database. */
 static void test_kiosk_with_a_libnfc_reader(void **state)
 {
@@ -745,6 +771,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_kiosk_with_a_libnfc_reader, setup, teardown),
         cmocka_unit_test_setup_teardown(test_log_file_lines_survive_a_kill, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_a_fifo_as_the_log_file_hangs_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_full_screen_at_800x480_without_a_window_manager,
                                         setup_small, teardown),
         cmocka_unit_test_setup_teardown(test_full_screen_at_1920x1080_without_a_window_manager,

@@ -1,6 +1,7 @@
 /* The log: journald priorities only when standard error is the journal's stream; a log file
  * gets each line whole and at once. */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -148,6 +149,32 @@ static void test_a_log_file_that_cannot_open(void **state)
     assert_string_equal(cpd_strerror(LOG_EOPEN), "cannot open the log file");
 }
 
+/* A FIFO (nobody reading, or someone) or a device as the log file is refused at once: opening
+ * a FIFO with no reader would hang the kiosk's start without a word, one with a reader could
+ * block every line. Standard error is left as it was. */
+static void test_a_log_file_that_is_no_regular_file(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/cpd-logfifo-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char fifo[64];
+    snprintf(fifo, sizeof(fifo), "%s/log", dir);
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    struct stat before, after;
+    assert_int_equal(fstat(2, &before), 0);
+    assert_int_equal(log_to_file(fifo), LOG_ENOTFILE);
+    int reader = open(fifo, O_RDONLY | O_NONBLOCK); /* someone reading: still no file */
+    assert_true(reader >= 0);
+    assert_int_equal(log_to_file(fifo), LOG_ENOTFILE);
+    close(reader);
+    assert_int_equal(log_to_file("/dev/zero"), LOG_ENOTFILE);
+    assert_int_equal(fstat(2, &after), 0);
+    assert_true(before.st_dev == after.st_dev && before.st_ino == after.st_ino);
+    unlink(fifo);
+    rmdir(dir);
+    assert_non_null(strstr(cpd_strerror(LOG_ENOTFILE), "not a regular file"));
+}
+
 enum { THREADS = 4, LINES = 300, TEXT = 3000 };
 
 static void *log_many(void *arg)
@@ -203,6 +230,7 @@ int main(void)
         cmocka_unit_test(test_priorities_only_for_the_journal),
         cmocka_unit_test(test_a_log_file_keeps_lines_through_a_kill),
         cmocka_unit_test(test_a_log_file_that_cannot_open),
+        cmocka_unit_test(test_a_log_file_that_is_no_regular_file),
         cmocka_unit_test(test_threads_lines_never_mix),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
