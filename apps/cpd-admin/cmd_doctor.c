@@ -141,6 +141,16 @@ static bool receipts_lost(struct admin *a, const char *path)
     return err == STORE_ENOTFOUND && store_receipts_expected(a->store);
 }
 
+/* The highest seq the receipts acknowledge (0: none), read without the kiosk's key: missing
+ * acknowledged taps are named whether or not the key could be loaded. */
+static int64_t receipts_highest(const char *path)
+{
+    struct store_receipts r;
+    int64_t highest = store_receipts_tail(path, &r, NULL, 0) == STORE_OK ? r.highest : 0;
+    store_receipts_free(&r);
+    return highest;
+}
+
 static void check_store(struct doctor *d, struct admin *a, bool have_sign)
 {
     const char *path = a->cfg.kiosk.database;
@@ -181,6 +191,7 @@ static void check_store(struct doctor *d, struct admin *a, bool have_sign)
     int tampered = err == STORE_OK && check == EVENT_OK && have_sign
                        ? store_check_tip(a->store, a->keys.sign_pk)
                        : STORE_OK;
+    int64_t acknowledged = err == STORE_OK && !have_sign ? receipts_highest(path) : 0;
     if (err != STORE_OK)
         line(d, FAILURE, "database", "%s: reading the newest event: %s; fix: docs/recovery.md",
              path, cpd_strerror(err));
@@ -195,6 +206,11 @@ static void check_store(struct doctor *d, struct admin *a, bool have_sign)
              "%s: the newest event (%" PRId64 ") does not verify with "
              "%s: %s; fix: restore this kiosk's own key (docs/keys.md)",
              path, tip, a->sign_key_path, cpd_strerror(check));
+    else if (acknowledged > tip)
+        line(d, FAILURE, "database",
+             "%s: %s: events %" PRId64 "–%" PRId64 " were acknowledged (%s-receipts) and are not "
+             "in it; fix: docs/recovery.md",
+             path, cpd_strerror(STORE_EMISSING), tip + 1, acknowledged, path);
     else if (tampered == STORE_EMISSING)
         line(d, FAILURE, "database", "%s: %s: %s; the kiosk signs nothing until they are back",
              path, cpd_strerror(tampered), store_message(a->store));
