@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "apps/cpd-admin/admin.h"
+#include "core/services/salvage.h"
+#include "core/store/store.h"
 #include "firmware-host/reader.h"
 #include "core/domain/crypto.h"
 #include "core/base/strcopy.h"
@@ -90,12 +92,27 @@ static int parse_globals(int argc, char **argv, const char **config, const char 
     return i < argc ? i : -1;
 }
 
+/* Stopped (Ctrl-C, systemctl, a timeout): no private copy of the taps left in $TMPDIR, no
+ * half-written rest file; then the signal's own ending. */
+static void on_stop(int sig)
+{
+    store_look_remove_on_signal();
+    salvage_remove_on_signal();
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
 int main(int argc, char **argv)
 {
     reader_prepare_process(); /* before any thread */
     /* A file size limit makes a write fail (EFBIG) rather than kill us mid-file: the file is
      * then removed and the failure said. */
     signal(SIGXFSZ, SIG_IGN);
+    struct sigaction stop = {.sa_handler = on_stop};
+    sigemptyset(&stop.sa_mask);
+    sigaction(SIGINT, &stop, NULL);
+    sigaction(SIGTERM, &stop, NULL);
+    sigaction(SIGHUP, &stop, NULL);
     const char *config_path = getenv("CPD_KIOSK_CONFIG");
     const char *database = getenv("CPD_KIOSK_DB");
     int at = parse_globals(argc, argv, &config_path, &database);

@@ -3,6 +3,7 @@
 #include "core/services/salvage_internal.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -66,6 +67,18 @@ static void window(const struct salvage *v, char *out, size_t cap)
 
 /* ---- the rest file ------------------------------------------------------------------------ */
 
+/* The rest file of a salvage under way, for salvage_remove_on_signal: one cut short by a signal
+ * is not the office's list (a rerun makes the whole one). */
+static char rest_under_way[4096];
+static volatile sig_atomic_t rest_is_under_way;
+
+void salvage_remove_on_signal(void)
+{
+    if (rest_is_under_way)
+        unlink(rest_under_way);
+    rest_is_under_way = 0;
+}
+
 static int rest_open(struct salvage *v)
 {
     static const char *const header[] = {"seq",     "uuid",       "kiosk",   "type", "person",
@@ -74,6 +87,9 @@ static int rest_open(struct salvage *v)
         return STORE_OK;
     int fd = open(v->o->rest_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
     v->rest = fd >= 0 ? fdopen(fd, "w") : NULL;
+    if (v->rest && snprintf(rest_under_way, sizeof(rest_under_way), "%s", v->o->rest_path) <
+                       (int)sizeof(rest_under_way))
+        rest_is_under_way = 1;
     if (!v->rest) {
         snprintf(v->why, v->why_cap, "%s: %s", v->o->rest_path, strerror(errno));
         if (fd >= 0)
@@ -416,6 +432,7 @@ int salvage_run(const struct salvage_options *o, struct salvage_result *res, cha
         snprintf(why, why_cap, "%s: %s", o->rest_path, strerror(errno));
         err = STORE_EIO;
     }
+    rest_is_under_way = 0;
     if (v.rest && r->rest_rows == 0)
         unlink(o->rest_path); /* made up front; nothing for the office after all */
     pagescan_close(v.scan);

@@ -106,6 +106,8 @@ struct salvage_result {
 /* STORE_OK with result filled (refusal says when nothing was copied because the store is not
  * this kiosk's), or an error: the damaged file unreadable (STORE_ENOREAD, STORE_ENOTFOUND), the
  * rest file (STORE_EPERM: it exists or cannot be made; why names it), this store failing. */
+/* For a signal handler (async-signal-safe): removes the rest file of a salvage cut short. */
+void salvage_remove_on_signal(void);
 int salvage_run(const struct salvage_options *options, struct salvage_result *result, char *why,
                 size_t why_cap);
 

@@ -38,6 +38,9 @@ int store_open_readonly(const char *path, struct store **out, char *why, size_t 
 /* Read only, for getting what can still be read out of a damaged store (cpd-admin salvage): no
  * quick_check, no schema check; each read may fail on its own (STORE_ECORRUPT, STORE_EIO). */
 int store_open_damaged(const char *path, struct store **out, char *why, size_t why_cap);
+/* For a signal handler (async-signal-safe): removes the private copies the read-only and
+ * damaged opens made and have not removed yet (a copy of everyone's taps in $TMPDIR). */
+void store_look_remove_on_signal(void);
 void store_close(struct store *store);
 const char *store_message(const struct store *store);
 /* false when the directory holding the file is readable or writable by others. */

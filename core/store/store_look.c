@@ -5,6 +5,7 @@
 #include "core/store/store_internal.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,13 +68,57 @@ static bool same_stat(const struct stat *a, const struct stat *b)
            a->st_mtim.tv_nsec == b->st_mtim.tv_nsec && a->st_ino == b->st_ino;
 }
 
+static const char *const copy_names[] = {"/look.db", "/look.db-wal", "/look.db-shm",
+                                         "/look.db-journal"};
+
+/* The private copies made and not yet removed, for store_look_remove_on_signal: a program
+ * stopped by a signal must not leave a copy of everyone's taps in $TMPDIR. */
+enum { COPIES = 4 };
+static char copies[COPIES][sizeof(((struct store *)0)->private_dir)];
+static volatile sig_atomic_t copy_used[COPIES];
+
+static void copy_register(const char *dir, bool on)
+{
+    for (int i = 0; i < COPIES; i++) {
+        if (on && !copy_used[i]) {
+            snprintf(copies[i], sizeof(copies[i]), "%s", dir);
+            copy_used[i] = 1;
+            return;
+        }
+        if (!on && copy_used[i] && strcmp(copies[i], dir) == 0) {
+            copy_used[i] = 0;
+            return;
+        }
+    }
+}
+
+void store_look_remove_on_signal(void)
+{
+    for (int i = 0; i < COPIES; i++) {
+        if (!copy_used[i])
+            continue;
+        size_t n = strlen(copies[i]);
+        for (size_t j = 0; j < sizeof(copy_names) / sizeof(copy_names[0]); j++) {
+            char name[sizeof(copies[i]) + 32];
+            size_t m = strlen(copy_names[j]);
+            if (n + m >= sizeof(name))
+                continue;
+            memcpy(name, copies[i], n); /* no snprintf: this runs in a signal handler */
+            memcpy(name + n, copy_names[j], m + 1);
+            unlink(name);
+        }
+        rmdir(copies[i]);
+        copy_used[i] = 0;
+    }
+}
+
 void remove_private_copy(struct store *s)
 {
-    static const char *const names[] = {"/look.db", "/look.db-wal", "/look.db-shm",
-                                        "/look.db-journal"};
+    const char *const *names = copy_names;
     if (!s->private_dir[0])
         return;
-    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+    copy_register(s->private_dir, false);
+    for (size_t i = 0; i < sizeof(copy_names) / sizeof(copy_names[0]); i++) {
         char name[4096 + 32];
         snprintf(name, sizeof(name), "%s%s", s->private_dir, names[i]);
         unlink(name);
@@ -99,6 +144,7 @@ static int private_copy(struct store *s, const char *path, const char *wal, char
         s->private_dir[0] = '\0';
         return st_errno(e, true);
     }
+    copy_register(s->private_dir, true);
     char copy_wal[4096 + 32];
     if (snprintf(copy, cap, "%s/look.db", s->private_dir) >= (int)cap ||
         snprintf(copy_wal, sizeof(copy_wal), "%s/look.db-wal", s->private_dir) >=

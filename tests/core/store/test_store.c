@@ -535,6 +535,51 @@ static void test_a_list_that_does_not_fit_says_so(void **state)
     testkiosk_close(&k);
 }
 
+static int entries_in(const char *dir)
+{
+    char cmd[600], out[64];
+    snprintf(cmd, sizeof(cmd), "ls -A '%s' | wc -l", dir);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    assert_non_null(fgets(out, sizeof(out), p));
+    pclose(p);
+    return atoi(out);
+}
+
+/* A read-only look copies the store (everyone's taps) into $TMPDIR; what a stopped program's
+ * signal handler calls removes every copy still there, and the store closes after it all the
+ * same. */
+static void test_a_stopped_look_leaves_no_copy(void **state)
+{
+    (void)state;
+    struct testkiosk k;
+    testkiosk_open(&k, true);
+    char tmp[600], why[256];
+    snprintf(tmp, sizeof(tmp), "%s/tmp", k.dir);
+    assert_int_equal(mkdir(tmp, 0700), 0);
+    const char *saved = getenv("TMPDIR");
+    char *old = saved ? strdup(saved) : NULL;
+    setenv("TMPDIR", tmp, 1);
+    struct store *a = NULL, *b = NULL;
+    assert_int_equal(store_open_readonly(k.db_path, &a, why, sizeof(why)), STORE_OK);
+    assert_int_equal(store_open_damaged(k.db_path, &b, why, sizeof(why)), STORE_OK);
+    assert_int_equal(entries_in(tmp), 2);
+    store_look_remove_on_signal();
+    assert_int_equal(entries_in(tmp), 0);
+    store_close(a);
+    store_close(b);
+    assert_int_equal(store_open_readonly(k.db_path, &a, why, sizeof(why)), STORE_OK);
+    assert_int_equal(entries_in(tmp), 1);
+    store_close(a); /* and a normal close still removes its own */
+    assert_int_equal(entries_in(tmp), 0);
+    if (old)
+        setenv("TMPDIR", old, 1);
+    else
+        unsetenv("TMPDIR");
+    free(old);
+    testkiosk_close(&k);
+}
+
 static void test_summary_queries_use_indexes(void **state)
 {
     (void)state;
@@ -618,6 +663,7 @@ int main(void)
         cmocka_unit_test(test_projection_rebuilds_from_events),
         cmocka_unit_test(test_a_list_that_does_not_fit_says_so),
         cmocka_unit_test(test_summary_queries_use_indexes),
+        cmocka_unit_test(test_a_stopped_look_leaves_no_copy),
         cmocka_unit_test(test_badges_belong_to_one_person),
         cmocka_unit_test(test_append_needs_a_signer_and_valid_event),
     };
