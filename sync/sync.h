@@ -72,8 +72,15 @@ enum sync_copy_for {
     SYNC_COPY_FOR_PROGRAMME, /* … and every kiosk's events: who attended what a change moves */
     SYNC_COPY_FOR_REPORTS,   /* the records without badges, and the events (an office login) */
 };
-int sync_copy(struct pg *pg, struct store *store, enum sync_copy_for purpose, char *why,
-              size_t cap);
+/* Events of the ledger no kiosk writes (event_insane_field: signed with a stolen key, say), left
+ * out of a copy for reports and named, rather than stopping every report for good. NULL: such
+ * an event refuses the whole copy (head office's imports). */
+struct sync_skipped {
+    int64_t n;
+    char first[160]; /* "kiosk K seq N (wall_us)" */
+};
+int sync_copy(struct pg *pg, struct store *store, enum sync_copy_for purpose,
+              struct sync_skipped *skipped, char *why, size_t cap);
 /* Connects as [sync] says: password from its file, TLS options, timeout. */
 int sync_connect(const struct sync_options *sync, struct pg **pg, char *why, size_t cap);
 int sync_from_pg(int pg_error, const struct pg *pg);

@@ -304,9 +304,12 @@ static const char copy_events_sql[] =
     " repeat('00', 32), repeat('00', 64), kiosk FROM cpd.office_events ORDER BY kiosk, seq";
 
 /* Each kiosk's events in its own order, merged by wall time (a kiosk's clock may have been
- * wrong, so its seq order is kept and only the kiosks are interleaved). */
-static int merge_kiosks(const struct pg_result *res, struct event *out, char *why, size_t cap)
+ * wrong, so its seq order is kept and only the kiosks are interleaved); *kept of them in out.
+ * One that does not fit an event is left out and named in skipped (NULL: refused). */
+static int merge_kiosks(const struct pg_result *res, struct event *out, size_t *kept,
+                        struct sync_skipped *skipped, char *why, size_t cap)
 {
+    *kept = 0;
     int n = pg_rows(res), streams = 0;
     int *head = calloc((size_t)n + 1, sizeof(int)), *end = calloc((size_t)n + 1, sizeof(int));
     int err = head && end ? SYNC_OK : SYNC_ESTORE;
@@ -328,16 +331,23 @@ static int merge_kiosks(const struct pg_result *res, struct event *out, char *wh
             }
         }
         int row = head[best]++;
-        /* Taken as the ledger holds it (it checked the signatures on push), but for a time no
-         * kiosk appends — before 1970 or after 9999; a refused tap records its clock as it
-         * read: the reports' sums with it would overflow. */
-        const struct event *e = &out[k];
-        if (sync_event_from_row(res, row, pg_value(res, row, 12), &out[k]) != 0 ||
-            (e->type != EV_CLOCK_REFUSED &&
-             (e->wall_us <= 0 || e->wall_us >= LEDGER_TIME_END_US))) {
-            snprintf(why, cap, "the ledger's event %s seq %s does not fit an event",
-                     pg_value(res, row, 12), pg_value(res, row, 0));
+        /* Taken as the ledger holds it (it checked the signatures on push), but for fields no
+         * kiosk writes — a time before 1970 or after 9999 (the reports' sums with it would
+         * overflow), a voided credit's impossible date. */
+        struct event *e = &out[*kept];
+        const char *field = sync_event_from_row(res, row, pg_value(res, row, 12), e) != 0
+                                ? "a field"
+                                : event_insane_field(e);
+        if (field && !skipped) {
+            snprintf(why, cap, "the ledger's event %s seq %s does not fit an event (%s)",
+                     pg_value(res, row, 12), pg_value(res, row, 0), field);
             err = SYNC_EQUERY;
+        } else if (field) {
+            if (skipped->n++ == 0)
+                utf8_printf(skipped->first, sizeof(skipped->first), "kiosk %s seq %s (%s)",
+                            pg_value(res, row, 12), pg_value(res, row, 0), field);
+        } else {
+            (*kept)++;
         }
     }
     free(head);
@@ -345,8 +355,12 @@ static int merge_kiosks(const struct pg_result *res, struct event *out, char *wh
     return err;
 }
 
-int sync_copy(struct pg *pg, struct store *s, enum sync_copy_for purpose, char *why, size_t cap)
+int sync_copy(struct pg *pg, struct store *s, enum sync_copy_for purpose,
+              struct sync_skipped *skipped, char *why, size_t cap)
 {
+    size_t kept = 0;
+    if (skipped)
+        memset(skipped, 0, sizeof(*skipped));
     struct pg_result *res[PULL_KINDS] = {0}, *events = NULL;
     struct event *list = NULL;
     bool reports = purpose == SYNC_COPY_FOR_REPORTS;
@@ -366,12 +380,12 @@ int sync_copy(struct pg *pg, struct store *s, enum sync_copy_for purpose, char *
         store_err = apply(s, res, true, NULL, "0");
     if (result == SYNC_OK && store_err == STORE_OK && events_too) {
         list = calloc((size_t)pg_rows(events) + 1, sizeof(*list));
-        result = list ? merge_kiosks(events, list, why, cap) : SYNC_ESTORE;
+        result = list ? merge_kiosks(events, list, &kept, skipped, why, cap) : SYNC_ESTORE;
         if (!list)
             snprintf(why, cap, "out of memory for %d events", pg_rows(events));
     }
     if (result == SYNC_OK && store_err == STORE_OK && events_too)
-        store_err = store_copy_events(s, list, (size_t)pg_rows(events));
+        store_err = store_copy_events(s, list, kept);
     if (store_err != STORE_OK)
         result =
             sync_store_failed(store_err, "copying the ledger into the report's store", why, cap);

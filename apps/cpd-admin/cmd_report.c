@@ -1,6 +1,7 @@
 /* cpd-admin report KIND: reports as text (a terminal), CSV (Excel) or PDF (paper), from this
  * kiosk's store or head office's ledger — core/services/report.h, ui/sdl/paper.h. */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,6 +83,13 @@ static int copy_ledger(struct admin *a, const char *conninfo, const char *passwo
     if (err == SYNC_OK)
         err = ledger_copy_open(&t, copy, why, sizeof(why));
     crypto_wipe(password, sizeof(password));
+    if (err == SYNC_OK && copy->skipped.n > 0)
+        fprintf(stderr,
+                "cpd-admin: %" PRId64 " of the ledger's events %s left out of these reports: no "
+                "kiosk writes %s (the first: %s); verify --ledger names who signed %s\n",
+                copy->skipped.n, copy->skipped.n == 1 ? "is" : "are",
+                copy->skipped.n == 1 ? "it" : "them", copy->skipped.first,
+                copy->skipped.n == 1 ? "it" : "them");
     return err == SYNC_OK ? 0 : admin_ledger_fail(err, why);
 }
 

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/base/civil.h"
 #include "core/base/names.h"
 #include "core/base/strcopy.h"
 #include "core/domain/payload.h"
@@ -165,6 +166,23 @@ int event_seal(struct event *e, const uint8_t prev_hash[CRYPTO_HASH_BYTES],
         return rc;
     crypto_sign_digest(e->sig, e->hash, CRYPTO_HASH_BYTES, sk);
     return EVENT_OK;
+}
+
+const char *event_insane_field(const struct event *e)
+{
+    int64_t lowest = e->type == EV_CLOCK_REFUSED ? 0 : 1;
+    if (e->wall_us < lowest || e->wall_us >= EVENT_TIME_END_US)
+        return "wall_us";
+    if (e->mono_us < 0)
+        return "mono_us";
+    if (e->type == EV_CREDIT_VOIDED) {
+        char date[16];
+        civil_day day;
+        if (payload_get_str(e->payload, "date", date, sizeof(date)) != PAYLOAD_OK ||
+            civil_parse_date(date, &day) != 0)
+            return "payload date";
+    }
+    return NULL;
 }
 
 int event_check_hash(const struct event *e)

@@ -96,6 +96,13 @@ int event_seal(struct event *event, const uint8_t prev_hash[CRYPTO_HASH_BYTES],
 int event_check(const struct event *event, const uint8_t pk[CRYPTO_SIGN_PK_BYTES]);
 /* The hash alone (an event signed with a key not at hand: an earlier key of the kiosk). */
 int event_check_hash(const struct event *event);
+/* The first of the event's fields no kiosk writes, named ("wall_us", "payload date"), or NULL:
+ * times from 1970 to 9999 (a tap refused for its clock records the clock as it read, from
+ * 1970), a monotonic time not below zero, a credit_voided's date a real day. The ledger refuses
+ * such an event (one signed with a stolen key would otherwise stop every report); readers of
+ * the ledger skip it, named. */
+const char *event_insane_field(const struct event *event);
+#define EVENT_TIME_END_US INT64_C(253402300800000000) /* 10000-01-01 */
 
 /* Walks a chain one event at a time: feed events in seq order. */
 struct event_chain {

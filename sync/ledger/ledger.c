@@ -520,7 +520,7 @@ int ledger_import(const struct ledger_target *t, enum import_kind kind, const ch
     if (err == SYNC_OK)
         err = sync_copy(pg, scratch,
                         kind == IMPORT_PROGRAMME ? SYNC_COPY_FOR_PROGRAMME : SYNC_COPY_FOR_IMPORT,
-                        why, cap);
+                        NULL, why, cap);
     if (err == SYNC_OK) {
         int rc = import_file(scratch, kind, path, options, result);
         if (rc != IMPORT_OK) {
@@ -555,7 +555,7 @@ int ledger_copy_open(const struct ledger_target *t, struct ledger_copy *copy, ch
     if (err == SYNC_OK)
         err = connect_to(t, &pg, why, cap);
     if (err == SYNC_OK)
-        err = sync_copy(pg, copy->store, SYNC_COPY_FOR_REPORTS, why, cap);
+        err = sync_copy(pg, copy->store, SYNC_COPY_FOR_REPORTS, &copy->skipped, why, cap);
     pg_close(pg);
     if (err != SYNC_OK)
         ledger_copy_close(copy);

@@ -68,6 +68,7 @@ int ledger_import(const struct ledger_target *t, enum import_kind kind, const ch
 struct ledger_copy {
     char dir[64];
     struct store *store;
+    struct sync_skipped skipped; /* the ledger's events left out: no kiosk writes them */
 };
 int ledger_copy_open(const struct ledger_target *t, struct ledger_copy *copy, char *why,
                      size_t cap);

@@ -196,6 +196,10 @@ static void event_at(const struct columns *c, int k, const char *kiosk, struct e
 #undef BYTES_AT
     if (!bad && payload_check_object(e->payload) != PAYLOAD_OK)
         bad = "payload (not a JSON object)";
+    if (!bad) {
+        e->type = (enum event_type)type;
+        bad = event_insane_field(e); /* what no kiosk writes: it would stop every report */
+    }
     if (bad)
         ereport(ERROR, (errcode(CP_MALFORMED),
                         errmsg("event seq %lld: malformed %s", (long long)e->seq, bad)));

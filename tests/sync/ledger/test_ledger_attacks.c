@@ -1292,6 +1292,45 @@ static void test_a_stolen_key_still_cannot_do_everything(void **state)
     kiosk_close(&c);
 }
 
+/* Events correctly signed (a stolen key) with fields no kiosk writes: refused on push, each with
+ * its field named — the ledger's reports read every event, and one at wall time -1 stopped
+ * them all for good; a voided credit dated 30 February failed the whole push in a trigger. */
+static void test_fields_no_kiosk_writes_are_refused_by_name(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *kiosk, *field;
+        enum event_type type;
+        int64_t wall_us, mono_us;
+    } cases[] = {
+        {"early", "malformed wall_us", EV_NO_SESSION, -1, 0},
+        {"late", "malformed wall_us", EV_NO_SESSION, EVENT_TIME_END_US, 0},
+        {"backwards", "malformed mono_us", EV_NO_SESSION, 1695917700000000, -5},
+        {"feb30", "malformed payload date", EV_CREDIT_VOIDED, 1695917700000000, 0},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct tkiosk k;
+        kiosk_open(&k, cases[i].kiosk);
+        add_events(&k, 1);
+        /* Its first event, made into what no kiosk writes and sealed again with its own key. */
+        struct event e;
+        local_event(&k, 1, &e);
+        e.type = cases[i].type;
+        e.wall_us = cases[i].wall_us;
+        e.mono_us = cases[i].mono_us;
+        snprintf(e.payload, sizeof(e.payload), "%s",
+                 e.type == EV_CREDIT_VOIDED ? "{\"programme\":\"x\",\"date\":\"2023-02-30\","
+                                              "\"by\":\"a\",\"reason\":\"b\"}"
+                                            : "{}");
+        assert_int_equal(event_seal(&e, e.prev_hash, k.keys.sign_sk), EVENT_OK);
+        struct raw_batch b = {0};
+        raw_add(&b, &e);
+        push_expecting(&k, &b, cases[i].field);
+        assert_int_equal(ledger_events(cases[i].kiosk), 0);
+        kiosk_close(&k);
+    }
+}
+
 static void test_a_hidden_key_row_is_named(void **state)
 {
     (void)state;
@@ -1606,6 +1645,7 @@ int main(void)
         cmocka_unit_test(test_a_copied_kiosk_password_cannot_exhaust_the_server),
         cmocka_unit_test(test_ledger_init_gives_every_login_the_guard),
         cmocka_unit_test(test_verify_raises_no_false_alarm_while_kiosks_push),
+        cmocka_unit_test(test_fields_no_kiosk_writes_are_refused_by_name),
         cmocka_unit_test(test_what_a_login_sets_for_itself_goes_with_add_kiosk),
         cmocka_unit_test(test_another_ledger_in_the_cluster_cannot_touch_our_logins),
         cmocka_unit_test(test_a_stolen_key_still_cannot_do_everything),
