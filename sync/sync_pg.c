@@ -45,6 +45,65 @@ static void one_line(char *why, size_t cap, const char *message)
     }
 }
 
+/* The values the string gives sslmode and channel_binding ("" when not given there nor in the
+ * environment); PG_ECONNINFO for a password in it. */
+static int strict_keys(const PQconninfoOption *parsed, char *sslmode, char *binding, size_t cap,
+                       char *why, size_t why_cap)
+{
+    const char *env_ssl = getenv("PGSSLMODE"), *env_binding = getenv("PGCHANNELBINDING");
+    snprintf(sslmode, cap, "%s", env_ssl ? env_ssl : "");
+    snprintf(binding, cap, "%s", env_binding ? env_binding : "");
+    for (const PQconninfoOption *p = parsed; p->keyword; p++) {
+        if (!p->val || !p->val[0])
+            continue;
+        if (strcmp(p->keyword, "password") == 0) {
+            one_line(why, why_cap,
+                     "a password in the connection string is shown to every user of this "
+                     "machine (ps): put it in a file only you can read and give --password-file");
+            return PG_ECONNINFO;
+        }
+        if (strcmp(p->keyword, "sslmode") == 0)
+            snprintf(sslmode, cap, "%s", p->val);
+        else if (strcmp(p->keyword, "channel_binding") == 0)
+            snprintf(binding, cap, "%s", p->val);
+    }
+    return PG_OK;
+}
+
+static bool encrypts(const char *sslmode)
+{
+    return !sslmode[0] || strcmp(sslmode, "require") == 0 || strcmp(sslmode, "verify-ca") == 0 ||
+           strcmp(sslmode, "verify-full") == 0;
+}
+
+int pg_conninfo_weakens(const char *conninfo, char *note, size_t note_cap, char *why,
+                        size_t why_cap)
+{
+    note[0] = '\0';
+    char *parse_error = NULL;
+    PQconninfoOption *parsed = PQconninfoParse(conninfo, &parse_error);
+    if (!parsed) {
+        one_line(why, why_cap, parse_error ? parse_error : "out of memory");
+        PQfreemem(parse_error);
+        return parse_error ? PG_ECONNINFO : PG_ENOMEM;
+    }
+    char sslmode[32], binding[32];
+    int err = strict_keys(parsed, sslmode, binding, sizeof(sslmode), why, why_cap);
+    PQconninfoFree(parsed);
+    if (err != PG_OK)
+        return err;
+    if (sslmode[0] && strcmp(sslmode, "verify-full") != 0)
+        snprintf(note, note_cap, "sslmode=%s, as you asked: %s", sslmode,
+                 encrypts(sslmode) ? "the server's certificate is not checked against its name"
+                                   : "the connection may not be encrypted at all");
+    else if (binding[0] && strcmp(binding, "require") != 0)
+        snprintf(note, note_cap,
+                 "channel_binding=%s, as you asked: the password exchange is not bound to the "
+                 "TLS channel",
+                 binding);
+    return PG_OK;
+}
+
 int pg_connect(const char *conninfo, const struct pg_options *o, struct pg **out, char *why,
                size_t cap)
 {
@@ -57,7 +116,19 @@ int pg_connect(const char *conninfo, const struct pg_options *o, struct pg **out
         PQfreemem(parse_error);
         return parse_error ? PG_ECONNINFO : PG_ENOMEM;
     }
+    char given_ssl[32] = "", given_binding[32] = "";
+    int strict_err =
+        o && o->strict ? strict_keys(parsed, given_ssl, given_binding, sizeof(given_ssl), why, cap)
+                       : PG_OK;
     PQconninfoFree(parsed);
+    if (strict_err != PG_OK)
+        return strict_err;
+    /* Strict: what the string leaves unsaid is the strict value (what it says stands). */
+    const char *sslmode = o ? o->sslmode : NULL, *binding = o ? o->channel_binding : NULL;
+    if (o && o->strict && !given_ssl[0])
+        sslmode = "verify-full";
+    if (o && o->strict && !given_binding[0] && encrypts(given_ssl))
+        binding = "require";
     struct pg *pg = calloc(1, sizeof(*pg));
     if (!pg)
         return PG_ENOMEM;
@@ -76,9 +147,9 @@ int pg_connect(const char *conninfo, const struct pg_options *o, struct pg **out
                                 "UTF8",
                                 "-c default_transaction_read_only=off",
                                 o ? o->password : NULL,
-                                o ? o->sslmode : NULL,
+                                sslmode,
                                 o ? o->sslrootcert : NULL,
-                                o ? o->channel_binding : NULL};
+                                binding};
     const char *keys[10], *values[10];
     int n = 0;
     for (size_t i = 0; i < sizeof(all_keys) / sizeof(all_keys[0]); i++) {

@@ -18,7 +18,17 @@ struct pg_options {
     const char *sslmode;         /* verify-full in production */
     const char *sslrootcert;     /* the CA that signed the ledger's certificate */
     const char *channel_binding; /* require: SCRAM bound to the TLS channel */
+    /* Head office's commands: what the connection string (or PGSSLMODE, PGCHANNELBINDING) does
+     * not say is sslmode=verify-full and channel_binding=require, not libpq's "prefer"; and a
+     * password in the string (shown by ps) is refused. */
+    bool strict;
 };
+
+/* What a head office connection string weakens, said in words for the screen ("" if nothing):
+ * an sslmode other than verify-full, a channel_binding other than require. PG_ECONNINFO (why
+ * says it) for a string that does not parse or holds a password. */
+int pg_conninfo_weakens(const char *conninfo, char *note, size_t note_cap, char *why,
+                        size_t why_cap);
 
 struct pg;
 struct pg_result;

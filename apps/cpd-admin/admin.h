@@ -73,6 +73,10 @@ bool admin_wants_help(int argc, char **argv);
 /* A ledger failure as one line; the exit status (3 unreachable, 4 login refused, 5 schema, 6
  * tampering or divergence, 7 TLS, 1 otherwise). */
 int admin_ledger_fail(int err, const char *why);
+/* A head office connection string: one holding a password refused (EXIT_USAGE, said); what it
+ * weakens (sslmode other than verify-full, channel_binding other than require) said on
+ * standard error. 0 to go on. */
+int admin_ledger_conninfo(const char *conninfo);
 /* "what [####    ] done/total" on stderr when it is a terminal, quiet when piped. */
 void admin_progress(const char *what, int64_t done, int64_t total);
 /* Looks a person up by staff number, saying so when unknown. */

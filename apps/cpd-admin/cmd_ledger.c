@@ -160,6 +160,9 @@ static int target_of(struct admin *a, const struct ledger_args *o, struct ledger
                      char *password, size_t cap)
 {
     char why[300];
+    int rc = admin_ledger_conninfo(o->conninfo);
+    if (rc != 0)
+        return rc;
     t->conninfo = o->conninfo;
     t->password = NULL;
     t->timeout_s = a->cfg.sync.connect_timeout_s;

@@ -76,6 +76,9 @@ static int copy_ledger(struct admin *a, const char *conninfo, const char *passwo
     char password[256] = "", why[512] = "";
     struct ledger_target t = {.conninfo = conninfo, .timeout_s = a->cfg.sync.connect_timeout_s};
     int err = SYNC_OK;
+    int rc = admin_ledger_conninfo(conninfo);
+    if (rc != 0)
+        return rc;
     if (password_file) {
         err = sync_read_password(password_file, password, sizeof(password), why, sizeof(why));
         t.password = password;

@@ -8,6 +8,7 @@
 #include "core/base/error.h"
 #include "core/base/zone.h"
 #include "apps/cpd-admin/admin.h"
+#include "sync/sync_pg.h"
 
 void admin_error(const char *fmt, ...)
 {
@@ -204,6 +205,18 @@ int admin_ledger_fail(int err, const char *why)
     default:
         return 1;
     }
+}
+
+int admin_ledger_conninfo(const char *conninfo)
+{
+    char note[256], why[300] = "";
+    if (pg_conninfo_weakens(conninfo, note, sizeof(note), why, sizeof(why)) != PG_OK) {
+        admin_error("--conninfo: %s", why);
+        return EXIT_USAGE;
+    }
+    if (note[0])
+        fprintf(stderr, "cpd-admin: note: %s\n", note);
+    return 0;
 }
 
 void admin_progress(const char *what, int64_t done, int64_t total)

@@ -22,7 +22,7 @@
 
 static int connect_to(const struct ledger_target *t, struct pg **pg, char *why, size_t cap)
 {
-    struct pg_options o = {.password = t->password, .timeout_s = t->timeout_s};
+    struct pg_options o = {.password = t->password, .timeout_s = t->timeout_s, .strict = true};
     return sync_from_pg(pg_connect(t->conninfo, &o, pg, why, cap), NULL);
 }
 

@@ -1619,6 +1619,53 @@ static void test_tls_failures_are_named(void **state)
     kiosk_close(&k);
 }
 
+/* Head office's commands are as strict as a kiosk: a connection string that says nothing of TLS
+ * gets verify-full and channel binding (so a server it cannot check is refused, exit 7, never a
+ * silent plaintext login); one that weakens them explicitly works and says so on screen; one
+ * holding a password (shown by ps) is refused. (After test_tls_failures_are_named: TLS on.) */
+static void test_admin_connections_are_as_strict_as_a_kiosks(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/cpd-strict-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char pw[600], args[2048];
+    static char out[1 << 16];
+    test_write_file(dir, "owner.pw", server.password, pw, sizeof(pw));
+    assert_int_equal(chmod(pw, 0600), 0);
+    /* Nothing said of TLS, no CA given: the server's certificate cannot be checked: refused. */
+    snprintf(args, sizeof(args),
+             "ledger checkpoint --conninfo 'host=127.0.0.1 port=%d dbname=cpd user=cpd_owner'"
+             " --password-file '%s'",
+             server.port, pw);
+    assert_int_equal(run_admin(args, out, sizeof(out)), 7);
+    /* The CA and the certificate's name: through, nothing to say. */
+    snprintf(args, sizeof(args),
+             "ledger checkpoint --conninfo 'host=ledger.test hostaddr=127.0.0.1 port=%d"
+             " dbname=cpd user=cpd_owner sslrootcert=%s/ca.crt' --password-file '%s'",
+             server.port, server.dir, pw);
+    if (run_admin(args, out, sizeof(out)) != 0)
+        fail_msg("%s", strlen(out) > 600 ? out + strlen(out) - 600 : out);
+    assert_null(strstr(out, "note:"));
+    /* Weakened on purpose: through, and said. */
+    snprintf(args, sizeof(args),
+             "ledger checkpoint --conninfo 'host=127.0.0.1 port=%d dbname=cpd user=cpd_owner"
+             " sslmode=require' --password-file '%s'",
+             server.port, pw);
+    if (run_admin(args, out, sizeof(out)) != 0)
+        fail_msg("%s", strlen(out) > 600 ? out + strlen(out) - 600 : out);
+    assert_non_null(strstr(out, "note: sslmode=require, as you asked"));
+    /* A password in the string: refused before anything is sent. */
+    snprintf(args, sizeof(args),
+             "verify --ledger 'host=127.0.0.1 port=%d dbname=cpd user=cpd_owner password=%s"
+             " sslmode=require' --keyring '%s'",
+             server.port, server.password, keyring);
+    assert_int_equal(run_admin(args, out, sizeof(out)), 2);
+    assert_non_null(strstr(out, "a password in the connection string is shown"));
+    assert_null(strstr(out, server.password));
+    unlink(pw);
+    rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1656,6 +1703,7 @@ int main(void)
         cmocka_unit_test(test_stray_rows_and_shared_keys_are_named),
         cmocka_unit_test(test_a_new_disk_after_a_key_change_takes_its_history_back),
         cmocka_unit_test(test_tls_failures_are_named),
+        cmocka_unit_test(test_admin_connections_are_as_strict_as_a_kiosks),
     };
     return cmocka_run_group_tests(tests, ledgerfix_setup, ledgerfix_teardown);
 }
