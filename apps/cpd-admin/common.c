@@ -211,7 +211,7 @@ int admin_ledger_conninfo(const char *conninfo)
 {
     char note[256], why[300] = "";
     if (pg_conninfo_weakens(conninfo, note, sizeof(note), why, sizeof(why)) != PG_OK) {
-        admin_error("--conninfo: %s", why);
+        admin_error("the connection string: %s", why);
         return EXIT_USAGE;
     }
     if (note[0])

@@ -1,6 +1,6 @@
 #define _XOPEN_SOURCE 700 /* nftw */
 #include "core/base/error.h"
-#include "sync/ledger/ledger.h"
+#include "sync/ledger/ledger_internal.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -98,43 +98,66 @@ static const char harden_sql[] =
     " PERFORM cpd_ledger.guard_logins();"
     " END $$";
 
-/* A digest of the rules the ledger's schema enforces — its tables' columns and constraints,
- * views, functions and their privileges, triggers and whether they are on, indexes — so that an
- * owner who drops a CHECK, redefines a view or edits a function is found by verify. Privileges
- * are spelt out (a default ACL as what it means) and sorted, so a dump and restore keeps it. */
-static const char fingerprint_sql[] =
-    "SELECT encode(sha256(convert_to(string_agg(x, E'\\n' ORDER BY x), 'UTF8')), 'hex') FROM ("
-    " SELECT 'rel ' || c.relname || ' ' || c.relkind::text || ' ' ||"
-    "  coalesce(pg_get_viewdef(c.oid), '')"
-    "  || ' ' || coalesce((SELECT string_agg(a::text, ',' ORDER BY a::text)"
-    "  FROM unnest(coalesce(c.relacl, acldefault('r', c.relowner))) a), '')"
-    "  FROM pg_class c WHERE c.relnamespace = 'cpd'::regnamespace AND c.relkind IN ('r', 'v')"
-    " UNION ALL SELECT 'col ' || c.relname || ' ' || a.attname || ' ' ||"
-    "  format_type(a.atttypid, a.atttypmod) || ' ' || a.attnotnull::text || ' ' ||"
-    "  coalesce(pg_get_expr(d.adbin, d.adrelid), '')"
-    "  FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid"
-    "  LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum"
-    "  WHERE c.relnamespace = 'cpd'::regnamespace AND a.attnum > 0 AND NOT a.attisdropped"
-    "  AND c.relkind IN ('r', 'v')"
-    " UNION ALL SELECT 'con ' || conrelid::regclass::text || ' ' || conname || ' ' ||"
-    "  pg_get_constraintdef(oid) FROM pg_constraint WHERE connamespace = 'cpd'::regnamespace"
-    " UNION ALL SELECT 'trg ' || pg_get_triggerdef(t.oid) || ' ' || t.tgenabled::text"
-    "  FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid"
-    "  WHERE c.relnamespace = 'cpd'::regnamespace AND NOT t.tgisinternal"
-    " UNION ALL SELECT 'fn ' || pg_get_functiondef(p.oid) || ' ' ||"
-    "  coalesce((SELECT string_agg(a::text, ',' ORDER BY a::text)"
-    "  FROM unnest(coalesce(p.proacl, acldefault('f', p.proowner))) a), '')"
-    "  FROM pg_proc p WHERE p.pronamespace = 'cpd'::regnamespace"
-    " UNION ALL SELECT 'idx ' || pg_get_indexdef(i.indexrelid) FROM pg_index i"
-    "  JOIN pg_class c ON c.oid = i.indrelid WHERE c.relnamespace = 'cpd'::regnamespace) s(x)";
+/* The first three differences into why, then how many more. */
+struct differences {
+    char *text;
+    size_t cap;
+    size_t n;
+};
 
-static int schema_fingerprint(struct pg *pg, char out[65], char *why, size_t cap)
+static void difference_into(void *ctx, const char *what, const char *line)
 {
-    struct pg_result *r = NULL;
-    int err = exec(pg, fingerprint_sql, 0, NULL, &r, why, cap);
-    if (err == SYNC_OK && strcopy(out, 65, pg_value(r, 0, 0)) != 0)
-        err = SYNC_EQUERY;
-    pg_clear(r);
+    struct differences *d = ctx;
+    size_t used = strlen(d->text);
+    if (d->n++ < 3)
+        snprintf(d->text + used, d->cap - used, "%s%s: %.160s", used ? "; " : "", what, line);
+}
+
+/* The live schema against the keyring's anchor (its digest, and KEYRING.schema to name what
+ * differs): SYNC_OK when it is what ledger init made, SYNC_ETAMPER saying what is not. */
+static int prove_schema(struct pg *pg, const char *keyring, const char *anchor, char *why,
+                        size_t cap)
+{
+    struct schema_rules live = {0}, anchored = {0};
+    int err = schema_rules_read(pg, &live, why, cap);
+    if (err == SYNC_OK && strcmp(live.digest, anchor) != 0)
+        err = schema_rules_load(keyring, &anchored, why, cap);
+    if (err == SYNC_OK && strcmp(live.digest, anchor) != 0) {
+        char list[700] = "";
+        struct differences d = {list, sizeof(list), 0};
+        if (anchored.n > 0 && strcmp(anchored.digest, anchor) == 0)
+            schema_rules_differences(&anchored, &live, difference_into, &d);
+        snprintf(why, cap,
+                 "the ledger's schema is not what ledger init made (digest %.12s…, the keyring's "
+                 "%.12s…)%s%s%s; nothing was changed or written: put it back as the migrations "
+                 "define it (or restore), then run ledger init again",
+                 live.digest, anchor,
+                 d.n ? ": " : " (no KEYRING.schema beside the keyring names it)", list,
+                 d.n > 3 ? "; and more (verify --ledger lists them all)" : "");
+        err = SYNC_ETAMPER;
+    } else if (err == SYNC_OK && anchored.n == 0) {
+        struct schema_rules saved = {0};
+        char ignored[64];
+        /* Proved by its digest: the lines beside the keyring, for later differences' names. */
+        if (schema_rules_load(keyring, &saved, ignored, sizeof(ignored)) == SYNC_OK && saved.n == 0)
+            err = schema_rules_save(keyring, &live, why, cap);
+        schema_rules_free(&saved);
+    }
+    schema_rules_free(&live);
+    schema_rules_free(&anchored);
+    return err;
+}
+
+/* The schema as this init built it (it applied migrations, or made it): anchored. */
+static int anchor_schema(struct pg *pg, const char *keyring, char *why, size_t cap)
+{
+    struct schema_rules live = {0};
+    int err = schema_rules_read(pg, &live, why, cap);
+    if (err == SYNC_OK)
+        err = schema_rules_save(keyring, &live, why, cap);
+    if (err == SYNC_OK)
+        err = ledger_keyring_append(keyring, "@schema", 0, live.digest, "ledger init", why, cap);
+    schema_rules_free(&live);
     return err;
 }
 
@@ -142,6 +165,7 @@ int ledger_init(const struct ledger_target *t, const char *keyring, int *from, i
                 size_t cap)
 {
     struct pg *pg = NULL;
+    struct ledger_keyring ring = {0};
     int err = connect_to(t, &pg, why, cap);
     if (err == SYNC_OK)
         err = current_version(pg, from, why, cap);
@@ -151,6 +175,21 @@ int ledger_init(const struct ledger_target *t, const char *keyring, int *from, i
                  ledger_migration_count);
         err = SYNC_ESCHEMA;
     }
+    /* A schema already there is proved against the keyring before anything is done: init never
+     * takes what it finds as the new truth. */
+    if (err == SYNC_OK && keyring && *from > 0) {
+        char ignored[256];
+        if (ledger_keyring_load(keyring, &ring, ignored, sizeof(ignored)) != SYNC_OK ||
+            !ring.schema[0]) {
+            snprintf(why, cap,
+                     "%s holds no digest of this ledger's schema, so ledger init cannot prove the "
+                     "schema it finds: give the keyring ledger init wrote for this ledger",
+                     keyring);
+            err = SYNC_ECONFIG;
+        } else {
+            err = prove_schema(pg, keyring, ring.schema, why, cap);
+        }
+    }
     for (int v = *from + 1; err == SYNC_OK && v <= ledger_migration_count; v++) {
         err = sync_from_pg(pg_exec_script(pg, ledger_migrations[v - 1], why, cap), pg);
         if (err == SYNC_OK)
@@ -158,12 +197,10 @@ int ledger_init(const struct ledger_target *t, const char *keyring, int *from, i
     }
     if (err == SYNC_OK)
         err = sync_from_pg(pg_exec_script(pg, harden_sql, why, cap), pg);
-    /* The schema as init left it, anchored in the keyring. */
-    char fingerprint[65];
-    if (err == SYNC_OK && keyring)
-        err = schema_fingerprint(pg, fingerprint, why, cap);
-    if (err == SYNC_OK && keyring)
-        err = ledger_keyring_append(keyring, "@schema", 0, fingerprint, "ledger init", why, cap);
+    /* The schema as init left it, anchored in the keyring when this init built it. */
+    if (err == SYNC_OK && keyring && *to > *from)
+        err = anchor_schema(pg, keyring, why, cap);
+    ledger_keyring_free(&ring);
     pg_close(pg);
     return err;
 }
@@ -574,6 +611,9 @@ void ledger_copy_close(struct ledger_copy *copy)
 
 void ledger_keyring_free(struct ledger_keyring *k)
 {
+    if (k->rules)
+        schema_rules_free(k->rules);
+    free(k->rules);
     free(k->keys);
     memset(k, 0, sizeof(*k));
 }
@@ -647,6 +687,14 @@ int ledger_keyring_load(const char *path, struct ledger_keyring *k, char *why, s
         }
     }
     fclose(f);
+    /* The schema's lines as init built them (KEYRING.schema), to name what differs. */
+    if (err == SYNC_OK && k->schema[0] && (k->rules = calloc(1, sizeof(*k->rules))) != NULL) {
+        char ignored[256];
+        if (schema_rules_load(path, k->rules, ignored, sizeof(ignored)) != SYNC_OK) {
+            free(k->rules);
+            k->rules = NULL;
+        }
+    }
     if (err != SYNC_OK)
         ledger_keyring_free(k);
     return err;
@@ -764,6 +812,11 @@ static void say(struct verifier *v, bool bad, const char *fmt, ...)
     v->kiosk_bad |= bad;
     if (v->fn)
         v->fn(v->ctx, line, bad);
+}
+
+static void say_difference(void *ctx, const char *what, const char *line)
+{
+    say(ctx, true, "schema: %s: %.300s", what, line);
 }
 
 /* One kiosk's chain, a page at a time, each event against the keyring's key for its seq.
@@ -1059,20 +1112,24 @@ int ledger_verify(const struct ledger_target *t, const struct ledger_keyring *ri
         verify_unknown(&v, k);
     if (err == SYNC_OK)
         err = verify_strays(&v, why, cap);
-    char fingerprint[65];
+    struct schema_rules live = {0};
     if (err == SYNC_OK)
-        err = schema_fingerprint(v.pg, fingerprint, why, cap);
+        err = schema_rules_read(v.pg, &live, why, cap);
     if (err == SYNC_OK && !ring->schema[0]) {
         v.kiosk_bad = false;
         say(&v, false, "schema: the keyring holds no digest of it (run ledger init --keyring)");
-    } else if (err == SYNC_OK && strcmp(fingerprint, ring->schema) != 0) {
+    } else if (err == SYNC_OK && strcmp(live.digest, ring->schema) != 0) {
         v.kiosk_bad = false;
         say(&v, true,
             "schema: its rules (constraints, views, functions, triggers, indexes) are not what "
             "ledger init left (digest %.12s…, the keyring's %.12s…)",
-            fingerprint, ring->schema);
+            live.digest, ring->schema);
+        /* Each rule that differs, by name, when the keyring's lines are beside it. */
+        if (ring->rules && strcmp(ring->rules->digest, ring->schema) == 0)
+            schema_rules_differences(ring->rules, &live, say_difference, &v);
         report->bad_kiosks++;
     }
+    schema_rules_free(&live);
     if (v.pg)
         err = finish(v.pg, err, why, cap);
     free(v.checkpoints);

@@ -82,10 +82,12 @@ struct ledger_key {
     int64_t from_seq;
     uint8_t pk[CRYPTO_SIGN_PK_BYTES];
 };
+struct schema_rules;
 struct ledger_keyring {
     struct ledger_key *keys;
     size_t n, cap;
     char schema[65]; /* the digest of the schema's rules ledger init left ("": none yet) */
+    struct schema_rules *rules; /* their lines (KEYRING.schema), NULL when not there */
 };
 int ledger_keyring_load(const char *path, struct ledger_keyring *ring, char *why, size_t cap);
 void ledger_keyring_free(struct ledger_keyring *ring);

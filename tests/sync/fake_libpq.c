@@ -74,6 +74,7 @@ static const struct statement {
     {"strays", "WHERE kiosk IS NULL OR seq IS NULL", 2, ROWS_ANY, NULL, 0},
     {"counts", "count(DISTINCT seq)", 4, ROWS_ANY, NULL, 0},
     {"fingerprint", "SELECT encode(sha256(", 1, ROWS_ONE, FAKE_PG_SCHEMA_DIGEST, 0},
+    {"schema_lines", "SELECT x FROM (", 1, ROWS_ANY, "rel fake", 0},
     /* head office's init (ledger_init; its migrations are scripts, below) */
     {"has_schema", "to_regclass('cpd.schema_version')", 1, ROWS_ONE, "t", 0},
     {"version", "SELECT version FROM cpd.schema_version", 1, ROWS_ANY, "6", 0},

@@ -771,7 +771,7 @@ static void test_corrections_from_the_office(void **state)
         {"report due --academy 'No Such Academy'",
          "--academy \"No Such Academy\": no active person at this academy", 1},
         {"report statements --ledger ''", "--ledger: give the ledger's connection", 2},
-        {"report statements --ledger 'bogusopt=1'", "invalid connection option \"bogusopt\"", 1},
+        {"report statements --ledger 'bogusopt=1'", "invalid connection option \"bogusopt\"", 2},
         {"report statements --at '2024-03-31 01:30'", "that time does not exist here", 2},
     };
     for (size_t i = 0; i < sizeof(mistakes) / sizeof(mistakes[0]); i++) {

@@ -1526,6 +1526,56 @@ static void test_a_changed_rule_of_the_schema_is_named(void **state)
     assert_null(strstr(findings, "BAD schema"));
 }
 
+/* The schema is proved, never blessed: with the append-only trigger off and the event types'
+ * CHECK dropped, ledger init (which the docs say to run after a restore or a stray GRANT)
+ * refuses, naming both, and writes nothing into the keyring; verify names each too. Put back,
+ * init passes again and the keyring is as it was. */
+static void test_ledger_init_proves_the_schema_and_never_blesses_it(void **state)
+{
+    (void)state;
+    char before[8192] = "", after[8192] = "";
+    FILE *f = fopen(keyring, "r");
+    assert_non_null(f);
+    size_t n = fread(before, 1, sizeof(before) - 1, f);
+    before[n] = '\0';
+    fclose(f);
+    char out[2048];
+    assert_int_equal(pgserver_psql(&server,
+                                   "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE"
+                                   " conname = 'events_type_check';",
+                                   out, sizeof(out)),
+                     0);
+    char check[2200];
+    out[strcspn(out, "\n")] = '\0';
+    snprintf(check, sizeof(check), "ALTER TABLE cpd.events ADD CONSTRAINT events_type_check %s;",
+             out);
+    owner_sql("ALTER TABLE cpd.events DISABLE TRIGGER append_only;"
+              " ALTER TABLE cpd.events DROP CONSTRAINT events_type_check;");
+    struct ledger_target t = admin();
+    int from = 0, to = 0;
+    char why[1024];
+    assert_int_equal(ledger_init(&t, keyring, &from, &to, why, sizeof(why)), SYNC_ETAMPER);
+    if (!strstr(why, "append_only") || !strstr(why, "events_type_check") ||
+        !strstr(why, "nothing was changed or written"))
+        fail_msg("ledger init did not name both: %s", why);
+    f = fopen(keyring, "r");
+    assert_non_null(f);
+    n = fread(after, 1, sizeof(after) - 1, f);
+    after[n] = '\0';
+    fclose(f);
+    assert_string_equal(after, before);
+    verify_all(NULL);
+    assert_finding("BAD schema: no longer as ledger init made it: trg CREATE TRIGGER append_only");
+    assert_finding("BAD schema: no longer as ledger init made it: con cpd.events events_type_check");
+    /* Put back: proved again. */
+    owner_sql("ALTER TABLE cpd.events ENABLE TRIGGER append_only;");
+    owner_sql(check);
+    if (ledger_init(&t, keyring, &from, &to, why, sizeof(why)) != SYNC_OK)
+        fail_msg("ledger init after putting it back: %s", why);
+    verify_all(NULL);
+    assert_null(strstr(findings, "BAD schema"));
+}
+
 static void test_a_new_disk_after_a_key_change_takes_its_history_back(void **state)
 {
     (void)state;
@@ -1670,6 +1720,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_a_changed_rule_of_the_schema_is_named),
+        cmocka_unit_test(test_ledger_init_proves_the_schema_and_never_blesses_it),
         cmocka_unit_test(test_temp_objects_cannot_run_as_the_owner),
         cmocka_unit_test(test_every_security_definer_function_pins_its_search_path),
         cmocka_unit_test(test_a_kiosk_cannot_read_or_push_for_another),

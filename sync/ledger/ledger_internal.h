@@ -1,0 +1,34 @@
+/* What ledger.c and ledger_schema.c share: the schema's rules, proved (ledger_schema.c). */
+#ifndef CPD_LEDGER_INTERNAL_H
+#define CPD_LEDGER_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "sync/ledger/ledger.h"
+
+struct pg;
+
+/* The schema's rules: one line each (newlines escaped), in the database's order, and the
+ * digest of them all that the keyring holds. */
+struct schema_rules {
+    char **lines;
+    size_t n;
+    char digest[65];
+};
+void schema_rules_free(struct schema_rules *rules);
+/* The live schema's. */
+int schema_rules_read(struct pg *pg, struct schema_rules *rules, char *why, size_t cap);
+/* KEYRING.schema: the lines as ledger init built them, written 0600 whole or not at all. */
+int schema_rules_path(const char *keyring, char *out, size_t cap);
+int schema_rules_save(const char *keyring, const struct schema_rules *rules, char *why, size_t cap);
+/* Loaded; none (n = 0, digest "") when the file is not there. */
+int schema_rules_load(const char *keyring, struct schema_rules *rules, char *why, size_t cap);
+/* Each line in one and not the other, to fn: "no longer as ledger init made it" (anchored, not
+ * live) or "not made by ledger init" (live, not anchored). Returns how many. */
+typedef void (*schema_difference_fn)(void *ctx, const char *what, const char *line);
+size_t schema_rules_differences(const struct schema_rules *anchored,
+                                const struct schema_rules *live, schema_difference_fn fn,
+                                void *ctx);
+
+#endif
