@@ -205,13 +205,15 @@ static int readings_of(int64_t civil_s, struct zone_reading out[2])
     return n;
 }
 
-/* Whether suffix names reading r: its UTC offset ("+HH:MM", compared as seconds), or the
- * zone's abbreviation for it. */
+/* Whether suffix names reading r: its UTC offset ("+HH:MM", "+HHMM" or "+HH", compared as
+ * seconds), or the zone's abbreviation for it. */
 static bool suffix_names(const char *suffix, const struct zone_reading *r)
 {
-    if ((suffix[0] == '+' || suffix[0] == '-') && strlen(suffix) == 6 && suffix[3] == ':') {
+    size_t n = strlen(suffix);
+    if ((suffix[0] == '+' || suffix[0] == '-') && (n == 3 || n == 5 || n == 6)) {
+        const char *mm = n == 6 ? suffix + 4 : n == 5 ? suffix + 3 : NULL; /* form: suffix_form */
         int seconds = ((suffix[1] - '0') * 10 + (suffix[2] - '0')) * 3600 +
-                      ((suffix[4] - '0') * 10 + (suffix[5] - '0')) * 60;
+                      (mm ? ((mm[0] - '0') * 10 + (mm[1] - '0')) * 60 : 0);
         if ((suffix[0] == '-' ? -seconds : seconds) == r->offset_s)
             return true;
     }

@@ -88,6 +88,10 @@ static void test_london_fall_back_asks_which(void **state)
     /* Which one, by UTC offset or by the zone's abbreviation (any case), with or without a
      * space. */
     parses_to("2023-10-29 01:30 +01:00", utc(2023, 10, 29, 0, 30, 0));
+    /* The offset as date(1) and ISO 8601's basic form write it, too. */
+    parses_to("2023-10-29 01:30 +0100", utc(2023, 10, 29, 0, 30, 0));
+    parses_to("2023-10-29 01:30 +0000", utc(2023, 10, 29, 1, 30, 0));
+    parses_to("2023-10-29 01:30 +01", utc(2023, 10, 29, 0, 30, 0));
     parses_to("2023-10-29 01:30 BST", utc(2023, 10, 29, 0, 30, 0));
     parses_to("2023-10-29T01:30+01:00", utc(2023, 10, 29, 0, 30, 0));
     parses_to("2023-10-29 01:30 +00:00", utc(2023, 10, 29, 1, 30, 0));
