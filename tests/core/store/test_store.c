@@ -537,7 +537,7 @@ static void test_a_list_that_does_not_fit_says_so(void **state)
 
 static int entries_in(const char *dir)
 {
-    char cmd[600], out[64];
+    char cmd[700], out[64];
     snprintf(cmd, sizeof(cmd), "ls -A '%s' | wc -l", dir);
     FILE *p = popen(cmd, "r");
     assert_non_null(p);

@@ -503,7 +503,7 @@ static void test_a_kiosk_restored_from_an_old_backup_heals(void **state)
 
 static int run_admin(const char *args, char *out, size_t cap)
 {
-    char cmd[2048];
+    char cmd[4300];
     snprintf(cmd, sizeof(cmd), "'%s/cpd-admin' %s 2>&1", CPD_BINARY_DIR, args);
     FILE *p = popen(cmd, "r");
     size_t n = fread(out, 1, cap - 1, p);
