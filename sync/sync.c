@@ -403,7 +403,11 @@ static int reconcile(struct pg *pg, struct store *s, const struct ledger_status 
     }
     if (meta != STORE_OK)
         return sync_store_failed(meta, "reading what the ledger acknowledged", why, cap);
-    bool same_ledger = known[0] == '\0' || strcmp(known, st->identity) == 0;
+    /* The same ledger by its id, whatever cluster it is in now: a restore into a new cluster
+     * (docs/head-office.md) is the same ledger, and what it lost is re-sent, said loudly. */
+    size_t id_len = strcspn(st->identity, "/");
+    bool same_ledger = known[0] == '\0' || (strncmp(known, st->identity, id_len) == 0 &&
+                                            (known[id_len] == '/' || known[id_len] == '\0'));
     if (same_ledger && st->last_seq < acked) {
         r->resent_from = st->last_seq + 1;
         r->resent_to = acked;
