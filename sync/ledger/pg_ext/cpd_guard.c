@@ -31,6 +31,7 @@
 static int limit_statement_s = 60;
 static int limit_idle_s = 30;
 static int limit_work_mem_kb = 4096;
+static char *login_setting = NULL; /* cpd_ledger.login: "kiosk", "office" or "" (set on the role) */
 
 enum login { LOGIN_UNKNOWN, LOGIN_NONE, LOGIN_KIOSK, LOGIN_OFFICE };
 static enum login session_login = LOGIN_UNKNOWN;
@@ -78,12 +79,14 @@ static void hold_limits(void)
     hold("idle_in_transaction_session_timeout", limit_idle_s * 1000,
          IdleInTransactionSessionTimeout);
     hold("work_mem", limit_work_mem_kb, work_mem);
+    if (session_login == LOGIN_KIOSK)
+        hold("idle_session_timeout", limit_idle_s * 1000, IdleSessionTimeout);
     if (StatementTimeout > 0)
         enable_timeout_after(STATEMENT_TIMEOUT, StatementTimeout);
 }
 
 static const char *const held[] = {"statement_timeout", "idle_in_transaction_session_timeout",
-                                   "work_mem"};
+                                   "work_mem", "idle_session_timeout"};
 
 /* A SET or RESET of a held limit (or RESET ALL): refused, so the login is told, not ignored. */
 static bool sets_a_limit(const Query *q)
@@ -232,7 +235,16 @@ void cpd_guard_init(void)
     DefineCustomIntVariable(
         "cpd_ledger.work_mem_kb", "A kiosk or office login's work memory, held by the server.",
         NULL, &limit_work_mem_kb, 4096, 64, 262144, PGC_SUSET, GUC_UNIT_KB, NULL, NULL, NULL);
+    DefineCustomStringVariable("cpd_ledger.login",
+                               "What kind of login this session's is (kiosk, office), set on the "
+                               "role by create_login.",
+                               NULL, &login_setting, "", PGC_SUSET, 0, NULL, NULL, NULL);
     MarkGUCPrefixReserved("cpd_ledger");
     previous_hook = post_parse_analyze_hook;
     post_parse_analyze_hook = guard;
+    /* A kiosk login's session from its first moment, before any statement: connections held
+     * open and silent end at its idle limit, so they cannot keep the kiosk out (its connection
+     * limit is small). */
+    if (login_setting && strcmp(login_setting, "kiosk") == 0)
+        hold("idle_session_timeout", limit_idle_s * 1000, IdleSessionTimeout);
 }

@@ -86,6 +86,7 @@ BEGIN
                               idle_in_transaction_s);
     EXECUTE pg_catalog.format('ALTER ROLE %I SET temp_file_limit = %L', login,
                               CASE kind WHEN 'kiosk' THEN '16MB' ELSE '1GB' END);
+    EXECUTE pg_catalog.format('ALTER ROLE %I SET cpd_ledger.login = %L', login, kind);
     RETURN login;
 END $$;
 
@@ -110,6 +111,8 @@ BEGIN
                                   'cpd_ledger');
         EXECUTE pg_catalog.format('ALTER ROLE %I SET temp_file_limit = %L', login,
                                   CASE WHEN login ~ '^cpd_kiosk_' THEN '16MB' ELSE '1GB' END);
+        EXECUTE pg_catalog.format('ALTER ROLE %I SET cpd_ledger.login = %L', login,
+                                  CASE WHEN login ~ '^cpd_kiosk_' THEN 'kiosk' ELSE 'office' END);
         PERFORM pg_catalog.pg_terminate_backend(a.pid) FROM pg_catalog.pg_stat_activity a
           WHERE a.usename = login;
         changed := changed + 1;

@@ -1054,6 +1054,24 @@ static void test_a_copied_kiosk_password_cannot_exhaust_the_server(void **state)
     if (rc == 0 || strstr(out, "still here"))
         fail_msg("a session that asked for no idle limit kept its transaction: %s", out);
     assert_non_null(strstr(out, "idle-in-transaction timeout"));
+    /* Connections held open and silent (all 4 its limit allows) end at its idle limit (2 s),
+     * so they keep the kiosk out no longer; one that asked to stay does not either. */
+    struct pg *silent[4];
+    for (int i = 0; i < 4; i++)
+        silent[i] = as_kiosk(&k);
+    if (sync_now(&k, NULL, why, sizeof(why)) == SYNC_OK)
+        fail_msg("a fifth connection got in past the login's limit of 4");
+    sleep(3);
+    must_sync(&k, NULL);
+    for (int i = 0; i < 4; i++)
+        pg_close(silent[i]);
+    setenv("PGOPTIONS", "-c idle_session_timeout=0", 1);
+    rc =
+        pgserver_psql_as(&server, "cpd_kiosk_copied", k.kiosk_password,
+                         "\\! sleep 4\nSELECT 'still here' FROM cpd.schema();\n", out, sizeof(out));
+    unsetenv("PGOPTIONS");
+    if (rc == 0 || strstr(out, "still here"))
+        fail_msg("a silent session that asked for no idle limit stayed: %s", out);
     /* An office login: SET cannot lift its statement limit (here 1 s); its temp files are
      * capped. */
     struct pg *owner = NULL;
