@@ -353,6 +353,38 @@ void sync_diverged(char *why, size_t cap, int64_t seq, const uint8_t *ledger, co
              seq, theirs, ours);
 }
 
+/* The event the ledger's chain ends with is this store's at that seq (when the store has it):
+ * SYNC_EDIVERGED, both hashes said, when not. */
+static int same_tip(struct store *s, const struct ledger_status *st, int64_t local_seq, char *why,
+                    size_t cap)
+{
+    if (st->last_seq <= 0 || st->last_seq > local_seq)
+        return SYNC_OK;
+    struct event e;
+    int stored = sync_local_event(s, st->last_seq, &e);
+    if (stored != STORE_OK)
+        return sync_store_failed(stored, "reading the event the ledger ends with", why, cap);
+    if (memcmp(e.hash, st->last_hash, CRYPTO_HASH_BYTES) != 0) {
+        sync_diverged(why, cap, st->last_seq, st->last_hash, e.hash);
+        return SYNC_EDIVERGED;
+    }
+    return SYNC_OK;
+}
+
+int sync_compare(struct pg *pg, struct store *s, char *why, size_t cap)
+{
+    struct ledger_status st;
+    int64_t local_seq = 0;
+    uint8_t local_hash[CRYPTO_HASH_BYTES];
+    int err = ledger_status(pg, &st, why, cap);
+    if (err != SYNC_OK)
+        return err;
+    int stored = store_chain_tip(s, &local_seq, local_hash);
+    if (stored != STORE_OK)
+        return sync_store_failed(stored, "reading this kiosk's chain tip", why, cap);
+    return same_tip(s, &st, local_seq, why, cap);
+}
+
 /* Compares the ledger's chain tip with the store before anything is pushed: ahead (this kiosk
  * was restored from an old backup) heals; behind what it acknowledged (the ledger was restored
  * or lost events) is re-sent and reported; the same seq with another hash (a cloned kiosk, or
@@ -383,15 +415,9 @@ static int reconcile(struct pg *pg, struct store *s, const struct ledger_status 
                  st->last_seq, store_purged_below(s) - 1);
         return SYNC_EDIVERGED;
     }
-    if (st->last_seq > 0 && st->last_seq <= local_seq) {
-        struct event e;
-        if ((stored = sync_local_event(s, st->last_seq, &e)) != STORE_OK)
-            return sync_store_failed(stored, "reading the event the ledger ends with", why, cap);
-        if (memcmp(e.hash, st->last_hash, CRYPTO_HASH_BYTES) != 0) {
-            sync_diverged(why, cap, st->last_seq, st->last_hash, e.hash);
-            return SYNC_EDIVERGED;
-        }
-    }
+    int same = same_tip(s, st, local_seq, why, cap);
+    if (same != SYNC_OK)
+        return same;
     if (st->last_seq > local_seq)
         return sync_heal(pg, s, kiosk, pk, local_seq + 1, st->last_seq, r, why, cap);
     int64_t acked = 0;

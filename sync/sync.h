@@ -61,6 +61,9 @@ int sync_run(const struct sync_options *options, struct store *store, sync_progr
  * mode 0600 or 0400. */
 int sync_read_password(const char *path, char *out, size_t cap, char *why, size_t why_cap);
 struct pg;
+/* Whether the ledger's chain of this kiosk (the login's) ends with this store's event at that
+ * seq — doctor's check, changing nothing: SYNC_EDIVERGED saying both hashes when not. */
+int sync_compare(struct pg *pg, struct store *store, char *why, size_t cap);
 /* Copies what head office holds into an empty store, in one local transaction, with every
  * certificate and note as it is: for head office's imports (roster with its badges, programme,
  * bookings, credits: the owner's login), checked there by the kiosk's own importer (with the

@@ -358,7 +358,13 @@ static void check_ledger(struct doctor *d, const struct admin *a)
         return;
     }
     pg_describe(pg, how, sizeof(how));
+    /* What the next sync would stop at: a ledger whose chain of this kiosk differs from it. */
+    int compared = a->store ? sync_compare(pg, a->store, why, sizeof(why)) : SYNC_OK;
     pg_close(pg);
+    if (compared == SYNC_EDIVERGED) {
+        line(d, FAILURE, "ledger", "diverged: %s; fix: docs/recovery.md", why);
+        return;
+    }
     if (strcmp(o->sslmode, "verify-full") != 0)
         line(d, WARNING, "ledger",
              "connected (%s) with sslmode=%s: the server is not checked "

@@ -573,6 +573,20 @@ static void test_a_cloned_kiosk_is_named(void **state)
     char why[512];
     struct sync_report r;
     assert_int_equal(sync_now(&b, &r, why, sizeof(why)), SYNC_EDIVERGED);
+    /* doctor on the clone says so, with the seq (it said all was well). */
+    char script[512], ini[512], args[1200], text[4096];
+    static char said[16384];
+    test_write_file(b.dir, "reader.script", "sleep 5000\n", script, sizeof(script));
+    snprintf(text, sizeof(text),
+             "[kiosk]\nid = %s\ndatabase = %s\n[sync]\nconninfo = %s\npassword_file = %s\n"
+             "sslmode = disable\nchannel_binding = disable\nconnect_timeout_s = 5\n"
+             "[reader]\ndriver = sim\nscript = %s\n",
+             b.id, b.cfg.kiosk.database, b.cfg.sync.conninfo, b.cfg.sync.password_file, script);
+    test_write_file(b.dir, "doctor.ini", text, ini, sizeof(ini));
+    snprintf(args, sizeof(args), "--config '%s' doctor", ini);
+    assert_int_equal(run_admin(args, said, sizeof(said)), 2);
+    if (!strstr(said, "diverged: seq "))
+        fail_msg("doctor on a diverged clone: %s", said);
     struct event ea, eb;
     char ha[65], hb[65];
     local_event(&a, 5, &ea);
@@ -606,7 +620,7 @@ static void test_a_cloned_kiosk_is_named(void **state)
         fail_msg("the clone behind: %s", why);
     assert_int_equal(ledger_events("cloned"), 10);
     /* cpd-admin sync says so with exit status 6. */
-    char ini[512], args[1024], out[2048];
+    char out[2048];
     kiosk_ini(&b, ini, sizeof(ini));
     snprintf(args, sizeof(args), "--config '%s' sync", ini);
     int status = run_admin(args, out, sizeof(out));
