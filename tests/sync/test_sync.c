@@ -326,9 +326,8 @@ static void test_reports_from_the_ledger(void **state)
                                        sizeof(role), err, sizeof(err)),
                      SYNC_OK);
     char conninfo[256];
-    snprintf(conninfo, sizeof(conninfo), "host=127.0.0.1 port=%d dbname=cpd user=%s sslmode=disable",
-             server.port,
-             role);
+    snprintf(conninfo, sizeof(conninfo),
+             "host=127.0.0.1 port=%d dbname=cpd user=%s sslmode=disable", server.port, role);
     struct ledger_target office = {conninfo, "office-pw-0123456789", 10};
     struct ledger_copy copy;
     assert_int_equal(ledger_copy_open(&office, &copy, err, sizeof(err)), SYNC_OK);
@@ -907,9 +906,8 @@ static void test_evaluations_reach_the_ledger(void **state)
     assert_int_equal(ledger_add_office(&owner, "evaluations", "office-pw-0123456789", role,
                                        sizeof(role), err, sizeof(err)),
                      SYNC_OK);
-    snprintf(conninfo, sizeof(conninfo), "host=127.0.0.1 port=%d dbname=cpd user=%s sslmode=disable",
-             server.port,
-             role);
+    snprintf(conninfo, sizeof(conninfo),
+             "host=127.0.0.1 port=%d dbname=cpd user=%s sslmode=disable", server.port, role);
     struct ledger_target office = {conninfo, "office-pw-0123456789", 10};
     struct ledger_copy copy;
     assert_int_equal(ledger_copy_open(&office, &copy, err, sizeof(err)), SYNC_OK);
