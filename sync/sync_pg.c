@@ -76,20 +76,31 @@ static bool encrypts(const char *sslmode)
            strcmp(sslmode, "verify-full") == 0;
 }
 
+/* The connection string checked: it parses (a malformed one is the caller's mistake, not an
+ * unreachable server); strict, it holds no password and its sslmode and channel_binding are
+ * read (else left ""). */
+static int read_conninfo(const char *conninfo, bool strict, char sslmode[32], char binding[32],
+                         char *why, size_t cap)
+{
+    sslmode[0] = binding[0] = '\0';
+    char *parse_error = NULL;
+    PQconninfoOption *parsed = PQconninfoParse(conninfo, &parse_error);
+    if (!parsed) {
+        one_line(why, cap, parse_error ? parse_error : "out of memory");
+        PQfreemem(parse_error);
+        return parse_error ? PG_ECONNINFO : PG_ENOMEM;
+    }
+    int err = strict ? strict_keys(parsed, sslmode, binding, 32, why, cap) : PG_OK;
+    PQconninfoFree(parsed);
+    return err;
+}
+
 int pg_conninfo_weakens(const char *conninfo, char *note, size_t note_cap, char *why,
                         size_t why_cap)
 {
     note[0] = '\0';
-    char *parse_error = NULL;
-    PQconninfoOption *parsed = PQconninfoParse(conninfo, &parse_error);
-    if (!parsed) {
-        one_line(why, why_cap, parse_error ? parse_error : "out of memory");
-        PQfreemem(parse_error);
-        return parse_error ? PG_ECONNINFO : PG_ENOMEM;
-    }
     char sslmode[32], binding[32];
-    int err = strict_keys(parsed, sslmode, binding, sizeof(sslmode), why, why_cap);
-    PQconninfoFree(parsed);
+    int err = read_conninfo(conninfo, true, sslmode, binding, why, why_cap);
     if (err != PG_OK)
         return err;
     if (sslmode[0] && strcmp(sslmode, "verify-full") != 0)
@@ -108,21 +119,10 @@ int pg_connect(const char *conninfo, const struct pg_options *o, struct pg **out
                size_t cap)
 {
     *out = NULL;
-    /* A malformed string is the caller's mistake, not an unreachable server. */
-    char *parse_error = NULL;
-    PQconninfoOption *parsed = PQconninfoParse(conninfo, &parse_error);
-    if (!parsed) {
-        one_line(why, cap, parse_error ? parse_error : "out of memory");
-        PQfreemem(parse_error);
-        return parse_error ? PG_ECONNINFO : PG_ENOMEM;
-    }
-    char given_ssl[32] = "", given_binding[32] = "";
-    int strict_err =
-        o && o->strict ? strict_keys(parsed, given_ssl, given_binding, sizeof(given_ssl), why, cap)
-                       : PG_OK;
-    PQconninfoFree(parsed);
-    if (strict_err != PG_OK)
-        return strict_err;
+    char given_ssl[32], given_binding[32];
+    int read = read_conninfo(conninfo, o && o->strict, given_ssl, given_binding, why, cap);
+    if (read != PG_OK)
+        return read;
     /* Strict: what the string leaves unsaid is the strict value (what it says stands). */
     const char *sslmode = o ? o->sslmode : NULL, *binding = o ? o->channel_binding : NULL;
     if (o && o->strict && !given_ssl[0])

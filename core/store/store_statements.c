@@ -3,6 +3,8 @@
  * formatted in. */
 #include "core/store/store_internal.h"
 
+#include <stdio.h>
+
 const char *const stmt_sql[ST_COUNT] = {
     [ST_META_GET] = "SELECT value FROM meta WHERE key = ?1",
     [ST_META_SET] = "INSERT INTO meta(key, value) VALUES (?1, ?2)"
@@ -161,3 +163,31 @@ const char *const stmt_sql[ST_COUNT] = {
                         " p.staff_no AND v.course_code = c.code AND v.date = x.date)"
                         " ORDER BY x.id",
 };
+
+/* What SQLite plans for the queries a tap and its summary run (bench and tests check that no
+ * big table is scanned). */
+int store_explain_summary(struct store *s, char *out, size_t cap)
+{
+    static const enum stmt_id ids[] = {
+        ST_ATT_OF,      ST_EXTERNAL_FOR,     ST_PACKAGE_SESSIONS,  ST_LAST_EVENT_OF,
+        ST_BADGE_OWNER, ST_EVENTS_OF_NEWEST, ST_LAST_AUTO_CLOSE_OF};
+    size_t used = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+        char sql[2048];
+        snprintf(sql, sizeof(sql), "EXPLAIN QUERY PLAN %s", stmt_sql[ids[i]]);
+        sqlite3_stmt *st = NULL;
+        int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+        if (rc != SQLITE_OK)
+            return st_fail(s, rc);
+        while (sqlite3_step(st) == SQLITE_ROW && used + 1 < cap) {
+            int n = snprintf(out + used, cap - used, "%d: %s\n", (int)i,
+                             (const char *)sqlite3_column_text(st, 3));
+            used += n > 0 ? (size_t)n : 0;
+            if (used >= cap)
+                used = cap - 1;
+        }
+        sqlite3_finalize(st);
+    }
+    return STORE_OK;
+}

@@ -98,69 +98,6 @@ static const char harden_sql[] =
     " PERFORM cpd_ledger.guard_logins();"
     " END $$";
 
-/* The first three differences into why, then how many more. */
-struct differences {
-    char *text;
-    size_t cap;
-    size_t n;
-};
-
-static void difference_into(void *ctx, const char *what, const char *line)
-{
-    struct differences *d = ctx;
-    size_t used = strlen(d->text);
-    if (d->n++ < 3)
-        snprintf(d->text + used, d->cap - used, "%s%s: %.160s", used ? "; " : "", what, line);
-}
-
-/* The live schema against the keyring's anchor (its digest, and KEYRING.schema to name what
- * differs): SYNC_OK when it is what ledger init made, SYNC_ETAMPER saying what is not. */
-static int prove_schema(struct pg *pg, const char *keyring, const char *anchor, char *why,
-                        size_t cap)
-{
-    struct schema_rules live = {0}, anchored = {0};
-    int err = schema_rules_read(pg, &live, why, cap);
-    if (err == SYNC_OK && strcmp(live.digest, anchor) != 0)
-        err = schema_rules_load(keyring, &anchored, why, cap);
-    if (err == SYNC_OK && strcmp(live.digest, anchor) != 0) {
-        char list[700] = "";
-        struct differences d = {list, sizeof(list), 0};
-        if (anchored.n > 0 && strcmp(anchored.digest, anchor) == 0)
-            schema_rules_differences(&anchored, &live, difference_into, &d);
-        snprintf(why, cap,
-                 "the ledger's schema is not what ledger init made (digest %.12s…, the keyring's "
-                 "%.12s…)%s%s%s; nothing was changed or written: put it back as the migrations "
-                 "define it (or restore), then run ledger init again",
-                 live.digest, anchor,
-                 d.n ? ": " : " (no KEYRING.schema beside the keyring names it)", list,
-                 d.n > 3 ? "; and more (verify --ledger lists them all)" : "");
-        err = SYNC_ETAMPER;
-    } else if (err == SYNC_OK && anchored.n == 0) {
-        struct schema_rules saved = {0};
-        char ignored[64];
-        /* Proved by its digest: the lines beside the keyring, for later differences' names. */
-        if (schema_rules_load(keyring, &saved, ignored, sizeof(ignored)) == SYNC_OK && saved.n == 0)
-            err = schema_rules_save(keyring, &live, why, cap);
-        schema_rules_free(&saved);
-    }
-    schema_rules_free(&live);
-    schema_rules_free(&anchored);
-    return err;
-}
-
-/* The schema as this init built it (it applied migrations, or made it): anchored. */
-static int anchor_schema(struct pg *pg, const char *keyring, char *why, size_t cap)
-{
-    struct schema_rules live = {0};
-    int err = schema_rules_read(pg, &live, why, cap);
-    if (err == SYNC_OK)
-        err = schema_rules_save(keyring, &live, why, cap);
-    if (err == SYNC_OK)
-        err = ledger_keyring_append(keyring, "@schema", 0, live.digest, "ledger init", why, cap);
-    schema_rules_free(&live);
-    return err;
-}
-
 int ledger_init(const struct ledger_target *t, const char *keyring, int *from, int *to, char *why,
                 size_t cap)
 {
@@ -187,7 +124,7 @@ int ledger_init(const struct ledger_target *t, const char *keyring, int *from, i
                      keyring);
             err = SYNC_ECONFIG;
         } else {
-            err = prove_schema(pg, keyring, ring.schema, why, cap);
+            err = schema_prove(pg, keyring, ring.schema, why, cap);
         }
     }
     for (int v = *from + 1; err == SYNC_OK && v <= ledger_migration_count; v++) {
@@ -199,7 +136,7 @@ int ledger_init(const struct ledger_target *t, const char *keyring, int *from, i
         err = sync_from_pg(pg_exec_script(pg, harden_sql, why, cap), pg);
     /* The schema as init left it, anchored in the keyring when this init built it. */
     if (err == SYNC_OK && keyring && *to > *from)
-        err = anchor_schema(pg, keyring, why, cap);
+        err = schema_anchor(pg, keyring, why, cap);
     ledger_keyring_free(&ring);
     pg_close(pg);
     return err;

@@ -30,5 +30,11 @@ typedef void (*schema_difference_fn)(void *ctx, const char *what, const char *li
 size_t schema_rules_differences(const struct schema_rules *anchored,
                                 const struct schema_rules *live, schema_difference_fn fn,
                                 void *ctx);
+/* ledger init's proof: the live schema against the keyring's anchor digest (and
+ * KEYRING.schema, to name what differs). SYNC_OK when it is what init made (the lines saved
+ * beside the keyring if they were not yet), SYNC_ETAMPER saying what is not. */
+int schema_prove(struct pg *pg, const char *keyring, const char *anchor, char *why, size_t cap);
+/* The schema as this init built it: its lines beside the keyring, its digest in it. */
+int schema_anchor(struct pg *pg, const char *keyring, char *why, size_t cap);
 
 #endif

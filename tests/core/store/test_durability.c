@@ -71,7 +71,10 @@ static void test_sigkill_never_loses_a_committed_tap(void **state)
     testkiosk_open(&k, true);
     store_close(k.store);
     k.store = NULL;
-    unsigned seed = (unsigned)time(NULL);
+    /* Printed below; CPD_DURABILITY_SEED replays the same pauses. */
+    const char *seed_env = getenv("CPD_DURABILITY_SEED");
+    unsigned seed =
+        seed_env && seed_env[0] ? (unsigned)strtoul(seed_env, NULL, 10) : (unsigned)time(NULL);
     srand(seed);
     size_t cap = 1 << 16, n_reports = 0;
     struct report *reports = malloc(cap * sizeof(*reports));
