@@ -316,12 +316,12 @@ int cmd_ledger(struct admin *a, int argc, char **argv)
         return rc;
     int err = SYNC_OK;
     if (strcmp(what, "init") == 0) {
-        int from = 0, to = 0;
-        err = ledger_init(&t, o.keyring, &from, &to, why, sizeof(why));
-        if (err == SYNC_OK && from == to)
-            printf("ledger schema %d is current; hardening re-applied\n", to);
+        struct ledger_init init = {.keyring = o.keyring, .say = print_line};
+        err = ledger_init(&t, &init, why, sizeof(why));
+        if (err == SYNC_OK && init.from == init.to)
+            printf("ledger schema %d is current; hardening re-applied\n", init.to);
         else if (err == SYNC_OK)
-            printf("ledger schema %d → %d; hardening applied\n", from, to);
+            printf("ledger schema %d → %d; hardening applied\n", init.from, init.to);
         if (err == SYNC_OK && o.keyring)
             printf("the schema's digest is in %s\n", o.keyring);
         rc = err == SYNC_OK ? 0 : fail(err, why);

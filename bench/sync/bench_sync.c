@@ -66,8 +66,8 @@ int main(void)
         pgserver_start(&pg) != 0)
         die("setup", "PostgreSQL did not start");
     struct ledger_target admin = {pg.conninfo, pg.password, 10};
-    int from, to;
-    if (ledger_init(&admin, NULL, &from, &to, why, sizeof(why)))
+    struct ledger_init init = {0};
+    if (ledger_init(&admin, &init, why, sizeof(why)))
         die("ledger init", why);
     char dir[] = "/tmp/cpd-bench-sync-XXXXXX", db[128], sign[128], site[128], pw[128];
     if (!mkdtemp(dir))

@@ -23,7 +23,17 @@
 static int connect_to(const struct ledger_target *t, struct pg **pg, char *why, size_t cap)
 {
     struct pg_options o = {.password = t->password, .timeout_s = t->timeout_s, .strict = true};
-    return sync_from_pg(pg_connect(t->conninfo, &o, pg, why, cap), NULL);
+    int err = sync_from_pg(pg_connect(t->conninfo, &o, pg, why, cap), NULL);
+    /* The owner may be the one verify checks: a search_path of its own choosing (a role
+     * setting) could put its own encode or sha256 before the catalogue's. Nothing it made is
+     * looked up by an unqualified name here. */
+    if (err == SYNC_OK)
+        err = sync_from_pg(pg_exec(*pg,
+                                   "SELECT pg_catalog.set_config('search_path', 'pg_catalog,"
+                                   " pg_temp', false)",
+                                   0, NULL, NULL, why, cap),
+                           *pg);
+    return err;
 }
 
 static int exec(struct pg *pg, const char *sql, int n, const char *const *values,
@@ -98,23 +108,52 @@ static const char harden_sql[] =
     " PERFORM cpd_ledger.guard_logins();"
     " END $$";
 
-int ledger_init(const struct ledger_target *t, const char *keyring, int *from, int *to, char *why,
-                size_t cap)
+/* Privileges no migration gives, before anything is changed: those only a superuser can take
+ * back are refused by name. */
+static int refuse_strays(struct pg *pg, char *why, size_t cap)
+{
+    struct privilege_strays strays = {0};
+    int err = privilege_strays_read(pg, &strays, why, cap);
+    char list[1400];
+    if (err == SYNC_OK && privilege_strays_refused(&strays, list, sizeof(list)) > 0) {
+        snprintf(why, cap,
+                 "privileges no migration gives, which only a superuser can take back: %s; "
+                 "nothing was changed: take them back, then run ledger init again",
+                 list);
+        err = SYNC_ETAMPER;
+    }
+    privilege_strays_free(&strays);
+    return err;
+}
+
+/* After the hardening: the strays the owner can take back, taken back and said. */
+static int repair_strays(struct pg *pg, const struct ledger_init *init, char *why, size_t cap)
+{
+    struct privilege_strays strays = {0};
+    int err = privilege_strays_read(pg, &strays, why, cap);
+    if (err == SYNC_OK)
+        err = privilege_strays_repair(pg, &strays, init->say, init->ctx, why, cap);
+    privilege_strays_free(&strays);
+    return err == SYNC_OK ? refuse_strays(pg, why, cap) : err;
+}
+
+int ledger_init(const struct ledger_target *t, struct ledger_init *init, char *why, size_t cap)
 {
     struct pg *pg = NULL;
     struct ledger_keyring ring = {0};
+    const char *keyring = init->keyring;
     int err = connect_to(t, &pg, why, cap);
     if (err == SYNC_OK)
-        err = current_version(pg, from, why, cap);
-    *to = *from;
-    if (err == SYNC_OK && *from > ledger_migration_count) {
-        snprintf(why, cap, "the ledger is at schema %d, newer than this program (%d)", *from,
+        err = current_version(pg, &init->from, why, cap);
+    init->to = init->from;
+    if (err == SYNC_OK && init->from > ledger_migration_count) {
+        snprintf(why, cap, "the ledger is at schema %d, newer than this program (%d)", init->from,
                  ledger_migration_count);
         err = SYNC_ESCHEMA;
     }
     /* A schema already there is proved against the keyring before anything is done: init never
      * takes what it finds as the new truth. */
-    if (err == SYNC_OK && keyring && *from > 0) {
+    if (err == SYNC_OK && keyring && init->from > 0) {
         char ignored[256];
         if (ledger_keyring_load(keyring, &ring, ignored, sizeof(ignored)) != SYNC_OK ||
             !ring.schema[0]) {
@@ -127,15 +166,19 @@ int ledger_init(const struct ledger_target *t, const char *keyring, int *from, i
             err = schema_prove(pg, keyring, ring.schema, why, cap);
         }
     }
-    for (int v = *from + 1; err == SYNC_OK && v <= ledger_migration_count; v++) {
+    if (err == SYNC_OK)
+        err = refuse_strays(pg, why, cap);
+    for (int v = init->from + 1; err == SYNC_OK && v <= ledger_migration_count; v++) {
         err = sync_from_pg(pg_exec_script(pg, ledger_migrations[v - 1], why, cap), pg);
         if (err == SYNC_OK)
-            *to = v;
+            init->to = v;
     }
     if (err == SYNC_OK)
         err = sync_from_pg(pg_exec_script(pg, harden_sql, why, cap), pg);
+    if (err == SYNC_OK)
+        err = repair_strays(pg, init, why, cap);
     /* The schema as init left it, anchored in the keyring when this init built it. */
-    if (err == SYNC_OK && keyring && *to > *from)
+    if (err == SYNC_OK && keyring && init->to > init->from)
         err = schema_anchor(pg, keyring, why, cap);
     ledger_keyring_free(&ring);
     pg_close(pg);
@@ -1001,6 +1044,24 @@ static int verify_strays(struct verifier *v, char *why, size_t cap)
     return SYNC_OK;
 }
 
+/* Each privilege outside schema cpd that no migration gives. */
+static int verify_privileges(struct verifier *v, char *why, size_t cap)
+{
+    struct privilege_strays strays = {0};
+    int err = privilege_strays_read(v->pg, &strays, why, cap);
+    for (size_t i = 0; err == SYNC_OK && i < strays.n; i++) {
+        const struct privilege_stray *p = &strays.items[i];
+        v->kiosk_bad = false;
+        say(v, true, "privileges: %s to %s (granted by %s) is given by no migration; %s: %s",
+            p->what, p->grantee, p->grantor,
+            p->owner_can_revoke ? "ledger init takes it back" : "a superuser takes it back",
+            p->revoke);
+        v->report->bad_kiosks++;
+    }
+    privilege_strays_free(&strays);
+    return err;
+}
+
 int ledger_verify(const struct ledger_target *t, const struct ledger_keyring *ring,
                   const char *checkpoints, ledger_line_fn fn, void *ctx,
                   struct ledger_verify_report *report, char *why, size_t cap)
@@ -1049,6 +1110,8 @@ int ledger_verify(const struct ledger_target *t, const struct ledger_keyring *ri
         verify_unknown(&v, k);
     if (err == SYNC_OK)
         err = verify_strays(&v, why, cap);
+    if (err == SYNC_OK)
+        err = verify_privileges(&v, why, cap);
     struct schema_rules live = {0};
     if (err == SYNC_OK)
         err = schema_rules_read(v.pg, &live, why, cap);

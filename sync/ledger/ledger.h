@@ -23,9 +23,16 @@ typedef void (*ledger_line_fn)(void *ctx, const char *line, bool bad);
 
 /* Applies the migrations the ledger lacks, each in one transaction, as the ledger's owner (the
  * cpd_ledger extension must exist: a superuser's CREATE EXTENSION, docs/head-office.md), then
- * the hardening, and writes the digest of the schema's rules into the keyring (NULL: none). */
-int ledger_init(const struct ledger_target *t, const char *keyring, int *from, int *to, char *why,
-                size_t cap);
+ * the hardening, and writes the digest of the schema's rules into the keyring (NULL: none). A
+ * schema already there is proved first, and privileges no migration gives are refused by name
+ * (nothing changed) unless the owner can take them back: those are repaired, each said. */
+struct ledger_init {
+    const char *keyring;
+    ledger_line_fn say; /* repairs, one line each (NULL: quietly) */
+    void *ctx;
+    int from, to; /* out: the schema version found and left */
+};
+int ledger_init(const struct ledger_target *t, struct ledger_init *init, char *why, size_t cap);
 
 #define LEDGER_KIOSK_ID_MAX 40 /* the login role is cpd_kiosk_<id> */
 #define LEDGER_PASSWORD_MIN 12 /* a login's password, at the least */

@@ -1,4 +1,5 @@
-/* What ledger.c and ledger_schema.c share: the schema's rules, proved (ledger_schema.c). */
+/* What ledger.c shares with ledger_schema.c (the schema's rules, proved) and
+ * ledger_privileges.c (the privileges outside it, checked). */
 #ifndef CPD_LEDGER_INTERNAL_H
 #define CPD_LEDGER_INTERNAL_H
 
@@ -36,5 +37,25 @@ size_t schema_rules_differences(const struct schema_rules *anchored,
 int schema_prove(struct pg *pg, const char *keyring, const char *anchor, char *why, size_t cap);
 /* The schema as this init built it: its lines beside the keyring, its digest in it. */
 int schema_anchor(struct pg *pg, const char *keyring, char *why, size_t cap);
+
+/* A privilege outside schema cpd that no migration gives (ledger_privileges.c). */
+struct privilege_stray {
+    char what[400];    /* "USAGE ON LANGUAGE plpgsql", "membership in pg_read_all_data" */
+    char grantee[128]; /* a cpd_kiosk/cpd_office role or PUBLIC */
+    char grantor[128];
+    bool owner_can_revoke;
+    char revoke[700]; /* the statement that takes it back */
+};
+struct privilege_strays {
+    struct privilege_stray *items;
+    size_t n;
+};
+void privilege_strays_free(struct privilege_strays *strays);
+int privilege_strays_read(struct pg *pg, struct privilege_strays *strays, char *why, size_t cap);
+/* Takes back those the owner can, each said to fn (NULL: quietly). */
+int privilege_strays_repair(struct pg *pg, const struct privilege_strays *strays,
+                            ledger_line_fn fn, void *ctx, char *why, size_t cap);
+/* Those only a superuser can take back, the first three named into out; how many. */
+size_t privilege_strays_refused(const struct privilege_strays *strays, char *out, size_t cap);
 
 #endif

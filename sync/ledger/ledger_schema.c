@@ -40,7 +40,22 @@
     "  FROM unnest(coalesce(p.proacl, acldefault('f', p.proowner))) a), '')"                       \
     "  FROM pg_proc p WHERE p.pronamespace = 'cpd'::regnamespace"                                  \
     " UNION ALL SELECT 'idx ' || pg_get_indexdef(i.indexrelid) FROM pg_index i"                    \
-    "  JOIN pg_class c ON c.oid = i.indrelid WHERE c.relnamespace = 'cpd'::regnamespace"
+    "  JOIN pg_class c ON c.oid = i.indrelid WHERE c.relnamespace = 'cpd'::regnamespace"           \
+    /* None of these is made by a migration, so each is a line only when someone added it: a   \
+     * rule that rewrites what is read or written, a column's own grant, row security. */       \
+    " UNION ALL SELECT 'rule ' || pg_get_ruledef(r.oid) FROM pg_rewrite r"                         \
+    "  JOIN pg_class c ON c.oid = r.ev_class WHERE c.relnamespace = 'cpd'::regnamespace"           \
+    "  AND r.rulename <> '_RETURN'"                                                                \
+    " UNION ALL SELECT 'colacl ' || c.relname || ' ' || a.attname || ' ' ||"                       \
+    "  (SELECT string_agg(x::text, ',' ORDER BY x::text) FROM unnest(a.attacl) x)"                 \
+    "  FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid"                                  \
+    "  WHERE c.relnamespace = 'cpd'::regnamespace AND a.attacl IS NOT NULL"                        \
+    " UNION ALL SELECT 'rls ' || c.relname || ' ' || c.relrowsecurity::text || ' ' ||"             \
+    "  c.relforcerowsecurity::text FROM pg_class c WHERE c.relnamespace = 'cpd'::regnamespace"     \
+    "  AND (c.relrowsecurity OR c.relforcerowsecurity)"                                            \
+    " UNION ALL SELECT 'pol ' || tablename || ' ' || policyname || ' ' || permissive || ' ' ||"    \
+    "  roles::text || ' ' || cmd || ' ' || coalesce(qual, '') || ' ' || coalesce(with_check, '')"  \
+    "  FROM pg_policies WHERE schemaname = 'cpd'"
 
 /* The digest, as ledger init has always written it into the keyring, and the lines. */
 static const char digest_sql[] = "SELECT encode(sha256(convert_to(string_agg(x, E'\\n' ORDER BY "

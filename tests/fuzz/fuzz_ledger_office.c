@@ -149,12 +149,12 @@ static void verify(void)
 static void init(void)
 {
     struct ledger_target t = {.conninfo = "dbname=fuzz"};
-    int from = 0, to = 0;
+    struct ledger_init init = {.keyring = init_keyring_path};
     char why[512] = "";
     unlink(init_keyring_path); /* init appends the schema's digest to it */
-    int err = ledger_init(&t, init_keyring_path, &from, &to, why, sizeof(why));
+    int err = ledger_init(&t, &init, why, sizeof(why));
     fuzz_touch(why);
-    fuzz_say("init: %s: %s (schema %d to %d)", cpd_strerror(err), why, from, to);
+    fuzz_say("init: %s: %s (schema %d to %d)", cpd_strerror(err), why, init.from, init.to);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

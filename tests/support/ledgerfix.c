@@ -41,12 +41,12 @@ int ledgerfix_setup(void **state)
     if (pgserver_start(&server) != 0)
         return -1;
     char why[512];
-    int from = 0, to = 0;
     struct ledger_target t = admin();
     /* Head office: its keyring, the site key, and the demo roster and programme. */
     test_tempdir(office_dir, sizeof(office_dir));
     snprintf(keyring, sizeof(keyring), "%s/keyring", office_dir);
-    if (ledger_init(&t, keyring, &from, &to, why, sizeof(why)) != 0) {
+    struct ledger_init init = {.keyring = keyring};
+    if (ledger_init(&t, &init, why, sizeof(why)) != 0) {
         fprintf(stderr, "ledger init: %s\n", why);
         return -1;
     }

@@ -75,6 +75,9 @@ static const struct statement {
     {"counts", "count(DISTINCT seq)", 4, ROWS_ANY, NULL, 0},
     {"fingerprint", "SELECT encode(sha256(", 1, ROWS_ONE, FAKE_PG_SCHEMA_DIGEST, 0},
     {"schema_lines", "SELECT x FROM (", 1, ROWS_ANY, "rel fake", 0},
+    {"privileges", "roles AS (SELECT oid, rolname", 5, ROWS_ANY, NULL, 0},
+    /* every admin connection's first statement */
+    {"search_path", "set_config('search_path'", 1, ROWS_ONE, "pg_catalog, pg_temp", 0},
     /* head office's init (ledger_init; its migrations are scripts, below) */
     {"has_schema", "to_regclass('cpd.schema_version')", 1, ROWS_ONE, "t", 0},
     {"version", "SELECT version FROM cpd.schema_version", 1, ROWS_ANY, "7", 0},

@@ -252,10 +252,10 @@ static void test_a_schema_version_of_no_row_is_refused(void **state)
                                           "@has_schema\nt\n@version\n99999999999\n"};
     for (size_t i = 0; i < sizeof(scripts) / sizeof(scripts[0]); i++) {
         struct ledger_target t = {.conninfo = "dbname=fake"};
-        int from = -1, to = -1;
+        struct ledger_init init = {0};
         char why[512];
         fake_pg_load((const uint8_t *)scripts[i], strlen(scripts[i]));
-        assert_int_equal(ledger_init(&t, NULL, &from, &to, why, sizeof(why)), SYNC_ESCHEMA);
+        assert_int_equal(ledger_init(&t, &init, why, sizeof(why)), SYNC_ESCHEMA);
         fake_pg_unload();
         assert_non_null(strstr(why, "cpd.schema_version holds"));
     }

@@ -47,8 +47,8 @@ static void test_sigkill_during_sync_loses_and_doubles_nothing(void **state)
     assert_int_equal(pgserver_start(&server), 0);
     struct ledger_target admin = {server.conninfo, server.password, 10};
     char why[512], role[128];
-    int from, to;
-    assert_int_equal(ledger_init(&admin, NULL, &from, &to, why, sizeof(why)), SYNC_OK);
+    struct ledger_init init = {0};
+    assert_int_equal(ledger_init(&admin, &init, why, sizeof(why)), SYNC_OK);
     char dir[256], db[300], sign[300], site[300], pw[512];
     test_tempdir(dir, sizeof(dir));
     snprintf(db, sizeof(db), "%s/kiosk.db", dir);

@@ -1,0 +1,168 @@
+/* Privileges outside the ledger's schema, checked against the only ones the migrations and the
+ * extension give: a kiosk or office login may CONNECT to this database and its group may use
+ * schema cpd; nothing else in the database, its schemas, languages, functions, tables, large
+ * objects, parameters, default privileges or role memberships is theirs, and PUBLIC keeps none
+ * of what the ledger took from it. What lies inside schema cpd is the anchored rules'
+ * (ledger_schema.c). A stray grant the owner can take back (its grantor is a role the owner
+ * acts as) is repaired by ledger init and said; any other is named, with the statement a
+ * superuser runs to take it back. Every admin connection has search_path pinned to pg_catalog
+ * (ledger.c), so no name here can be shadowed. */
+#include "sync/ledger/ledger_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/base/strcopy.h"
+#include "sync/sync_pg.h"
+
+/* The roles the ledger gives logins to: the two groups and their logins. */
+#define CPD_ROLES                                                                                  \
+    " roles AS (SELECT oid, rolname, rolname IN ('cpd_kiosk', 'cpd_office') AS grp"               \
+    "  FROM pg_roles WHERE rolname IN ('cpd_kiosk', 'cpd_office')"                      \
+    "  OR rolname ~ '^cpd_(kiosk|office)_[a-z0-9_]+$')"
+
+/* What PUBLIC must not have back: the extension revoked these (cpd_ledger--1.0.sql). */
+#define PUBLIC_REVOKED_FUNCTIONS                                                                   \
+    " 'pg_catalog.pg_current_xact_id()'::regprocedure, 'pg_catalog.txid_current()'::regprocedure," \
+    " 'pg_catalog.lo_create(oid)'::regprocedure, 'pg_catalog.lo_creat(integer)'::regprocedure,"    \
+    " 'pg_catalog.lo_from_bytea(oid, bytea)'::regprocedure,"                                        \
+    " 'pg_catalog.lo_open(oid, integer)'::regprocedure,"                                            \
+    " 'pg_catalog.lo_put(oid, bigint, bytea)'::regprocedure,"                                       \
+    " 'pg_catalog.pg_logical_emit_message(boolean, text, text)'::regprocedure,"                     \
+    " 'pg_catalog.pg_logical_emit_message(boolean, text, bytea)'::regprocedure,"                    \
+    " 'pg_catalog.pg_notify(text, text)'::regprocedure"
+
+/* One row per stray: what, to whom, by whom, whether the owner can take it back, and how. */
+static const char strays_sql[] =
+    "WITH" CPD_ROLES ","
+    " acl(kind, obj, inside_cpd, fn, a) AS ("
+    "  SELECT 'DATABASE', quote_ident(datname), false, 0::oid,"
+    "   aclexplode(datacl)"
+    "   FROM pg_database WHERE datname = current_database()"
+    "  UNION ALL SELECT 'SCHEMA', quote_ident(nspname), nspname = 'cpd', 0::oid,"
+    "   aclexplode(nspacl) FROM pg_namespace"
+    "  UNION ALL SELECT 'LANGUAGE', quote_ident(lanname), false, 0::oid,"
+    "   aclexplode(lanacl) FROM pg_language"
+    "  UNION ALL SELECT 'FUNCTION', p.oid::regprocedure::text, false, p.oid,"
+    "   aclexplode(proacl) FROM pg_proc p"
+    "   WHERE p.pronamespace NOT IN (SELECT oid FROM pg_namespace WHERE nspname = 'cpd')"
+    "  UNION ALL SELECT CASE c.relkind WHEN 'S' THEN 'SEQUENCE' ELSE 'TABLE' END,"
+    "   c.oid::regclass::text, false, 0::oid, aclexplode(relacl)"
+    "   FROM pg_class c WHERE c.relnamespace NOT IN (SELECT oid FROM pg_namespace WHERE nspname = 'cpd')"
+    "  UNION ALL SELECT 'LARGE OBJECT', l.oid::text, false, 0::oid,"
+    "   aclexplode(lomacl) FROM pg_largeobject_metadata l"
+    "  UNION ALL SELECT 'PARAMETER', parname, false, 0::oid, aclexplode(paracl)"
+    "   FROM pg_parameter_acl),"
+    " flat AS (SELECT kind, obj, inside_cpd, fn, (a).privilege_type AS priv,"
+    "  (a).grantee AS grantee, (a).grantor AS grantor FROM acl),"
+    " stray AS ("
+    "  SELECT f.kind, f.obj, f.priv, f.grantee, f.grantor FROM flat f JOIN roles r"
+    "   ON r.oid = f.grantee WHERE NOT ((f.kind = 'DATABASE' AND f.priv = 'CONNECT' AND NOT r.grp)"
+    "   OR (f.kind = 'SCHEMA' AND f.inside_cpd AND f.priv = 'USAGE' AND r.grp))"
+    "  UNION ALL SELECT f.kind, f.obj, f.priv, f.grantee, f.grantor FROM flat f"
+    "   WHERE f.grantee = 0 AND (f.kind IN ('DATABASE', 'LARGE OBJECT', 'PARAMETER')"
+    "   OR (f.kind = 'SCHEMA' AND (f.priv = 'CREATE' OR f.inside_cpd))"
+    "   OR (f.kind = 'LANGUAGE' AND f.obj = 'plpgsql')"
+    "   OR f.fn IN (" PUBLIC_REVOKED_FUNCTIONS ")"
+    "   OR f.fn IN (SELECT oid FROM pg_proc"
+    "    WHERE pronamespace IN (SELECT oid FROM pg_namespace WHERE nspname = 'cpd_ledger')))"
+    " )"
+    " SELECT s.priv || ' ON ' || s.kind || ' ' || s.obj,"
+    "  CASE WHEN s.grantee = 0 THEN 'PUBLIC' ELSE s.grantee::regrole::text END,"
+    "  s.grantor::regrole::text,"
+    "  pg_has_role(current_user, s.grantor, 'USAGE'),"
+    "  'REVOKE ' || s.priv || ' ON ' || s.kind || ' ' || s.obj || ' FROM ' ||"
+    "  CASE WHEN s.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(s.grantee::regrole::text)"
+    "  END || ' CASCADE'"
+    "  FROM stray s"
+    /* A login belongs to its group only; a group to nothing. */
+    " UNION ALL SELECT 'membership in ' || g.rolname, m.rolname, gr.rolname, false,"
+    "  'REVOKE ' || quote_ident(g.rolname) || ' FROM ' ||"
+    "  quote_ident(m.rolname)"
+    "  FROM pg_auth_members am JOIN roles m ON m.oid = am.member"
+    "  JOIN pg_roles g ON g.oid = am.roleid"
+    "  JOIN pg_roles gr ON gr.oid = am.grantor"
+    "  WHERE m.grp OR g.rolname <> CASE WHEN m.rolname ~ '^cpd_kiosk_' THEN 'cpd_kiosk'"
+    "   ELSE 'cpd_office' END"
+    " UNION ALL SELECT 'default privileges ' || d.defaclobjtype::text || ' of ' ||"
+    "  d.defaclrole::regrole::text, r.rolname, d.defaclrole::regrole::text,"
+    "  pg_has_role(current_user, d.defaclrole, 'USAGE'),"
+    "  'ALTER DEFAULT PRIVILEGES FOR ROLE ' || quote_ident(d.defaclrole::regrole::text)"
+    "  || ' REVOKE ALL ON ' || CASE d.defaclobjtype WHEN 'r' THEN 'TABLES' WHEN 'S' THEN"
+    "  'SEQUENCES' WHEN 'f' THEN 'FUNCTIONS' WHEN 'T' THEN 'TYPES' ELSE 'SCHEMAS' END ||"
+    "  ' FROM ' || quote_ident(r.rolname)"
+    "  FROM pg_default_acl d CROSS JOIN LATERAL aclexplode(d.defaclacl) a"
+    "  JOIN roles r ON r.oid = a.grantee"
+    " ORDER BY 1, 2";
+
+void privilege_strays_free(struct privilege_strays *s)
+{
+    free(s->items);
+    memset(s, 0, sizeof(*s));
+}
+
+int privilege_strays_read(struct pg *pg, struct privilege_strays *s, char *why, size_t cap)
+{
+    memset(s, 0, sizeof(*s));
+    struct pg_result *res = NULL;
+    int err = sync_from_pg(pg_exec(pg, strays_sql, 0, NULL, &res, why, cap), pg);
+    int n = err == SYNC_OK ? pg_rows(res) : 0;
+    if (n > 0 && (s->items = calloc((size_t)n, sizeof(*s->items))) == NULL) {
+        snprintf(why, cap, "out of memory for %d stray privileges", n);
+        err = SYNC_ESTORE;
+    }
+    for (int i = 0; err == SYNC_OK && i < n; i++) {
+        struct privilege_stray *p = &s->items[i];
+        /* A name too long for its field is kept cut, but the stray is never dropped. */
+        strcopy(p->what, sizeof(p->what), pg_value(res, i, 0));
+        strcopy(p->grantee, sizeof(p->grantee), pg_value(res, i, 1));
+        strcopy(p->grantor, sizeof(p->grantor), pg_value(res, i, 2));
+        p->owner_can_revoke = pg_value(res, i, 3)[0] == 't';
+        if (strcopy(p->revoke, sizeof(p->revoke), pg_value(res, i, 4)) != 0)
+            p->owner_can_revoke = false; /* never run a statement cut short */
+        s->n++;
+    }
+    pg_clear(res);
+    if (err != SYNC_OK)
+        privilege_strays_free(s);
+    return err;
+}
+
+int privilege_strays_repair(struct pg *pg, const struct privilege_strays *s, ledger_line_fn fn,
+                            void *ctx, char *why, size_t cap)
+{
+    int err = SYNC_OK;
+    for (size_t i = 0; err == SYNC_OK && i < s->n; i++) {
+        const struct privilege_stray *p = &s->items[i];
+        if (!p->owner_can_revoke)
+            continue;
+        err = sync_from_pg(pg_exec(pg, p->revoke, 0, NULL, NULL, why, cap), pg);
+        if (err == SYNC_OK && fn) {
+            char line[1200];
+            snprintf(line, sizeof(line), "repaired: %s to %s (granted by %s) taken back", p->what,
+                     p->grantee, p->grantor);
+            fn(ctx, line, false);
+        }
+    }
+    return err;
+}
+
+size_t privilege_strays_refused(const struct privilege_strays *s, char *out, size_t cap)
+{
+    size_t refused = 0, used = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < s->n; i++) {
+        const struct privilege_stray *p = &s->items[i];
+        if (p->owner_can_revoke)
+            continue;
+        if (refused++ < 3 && used < cap)
+            used += (size_t)snprintf(out + used, cap - used, "%s%s to %s (granted by %s: %s)",
+                                     used ? "; " : "", p->what, p->grantee, p->grantor,
+                                     p->revoke);
+    }
+    if (refused > 3 && used < cap)
+        snprintf(out + used, cap - used, "; and %zu more (verify --ledger lists them all)",
+                 refused - 3);
+    return refused;
+}
