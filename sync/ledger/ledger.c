@@ -17,6 +17,7 @@
 
 #include "core/domain/crypto.h"
 #include "core/domain/event.h"
+#include "core/base/clock.h"
 #include "core/base/strcopy.h"
 #include "sync/sync_pg.h"
 
@@ -326,7 +327,7 @@ int ledger_checkpoint(const struct ledger_target *t, ledger_line_fn fn, void *ct
     if (err == SYNC_OK)
         err = exec(pg,
                    "SELECT id || ' ' || last_seq || ' ' || encode(last_hash, 'hex') || ' ' ||"
-                   " to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+                   " to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
                    " FROM cpd.kiosks ORDER BY id",
                    0, NULL, &r, why, cap);
     if (err == SYNC_OK)
@@ -625,8 +626,10 @@ static int keyring_add(struct ledger_keyring *k, const struct ledger_key *key)
 static int keyring_line(char *line, struct ledger_key *key)
 {
     char *save = NULL, *id = strtok_r(line, " \t", &save), *from = strtok_r(NULL, " \t", &save);
-    char *pk = strtok_r(NULL, " \t\r\n", &save), *end = NULL;
-    if (!id || !from || !pk || strcopy(key->kiosk, sizeof(key->kiosk), id) != 0)
+    char *pk = strtok_r(NULL, " \t\r\n", &save), *when = strtok_r(NULL, " \t\r\n", &save);
+    char *end = NULL;
+    if (!id || !from || !pk || strcopy(key->kiosk, sizeof(key->kiosk), id) != 0 ||
+        strcopy(key->when, sizeof(key->when), when ? when : "") != 0)
         return -1;
     key->from_seq = strtoll(from, &end, 10);
     if (*end || key->from_seq < 1 || crypto_unhex(key->pk, sizeof(key->pk), pk) != 0)
@@ -717,10 +720,13 @@ int ledger_keyring_append(const char *path, const char *kiosk, int64_t from_seq,
         snprintf(why, cap, "%s: %s", path, strerror(errno));
         return SYNC_ECONFIG;
     }
-    char line[1024], when[32];
-    time_t now = time(NULL);
+    char line[1024], when[48], second[24];
+    int64_t now_us = clock_wall_us();
+    time_t now = (time_t)(now_us / 1000000);
     struct tm tm;
-    strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
+    /* to the microsecond: a checkpoint taken in the same second is told apart */
+    strftime(second, sizeof(second), "%Y-%m-%dT%H:%M:%S", gmtime_r(&now, &tm));
+    snprintf(when, sizeof(when), "%s.%06dZ", second, (int)(now_us % 1000000));
     int n = snprintf(line, sizeof(line), "%s %" PRId64 " %s %s %s\n", kiosk, from_seq,
                      public_key_hex, when, reason);
     int err = SYNC_OK;
@@ -943,6 +949,34 @@ static int load_checkpoints(struct verifier *v, const char *path, char *why, siz
     return err;
 }
 
+/* Two UTC times as the keyring and checkpoints write them ("…T19:16:58.123456Z"; older
+ * files to the second): later only when that is certain, never within one second of older
+ * files. */
+static bool written_after(const char *a, const char *b)
+{
+    if (strlen(a) < 19 || strlen(b) < 19)
+        return false;
+    int by_second = strncmp(a, b, 19);
+    return by_second > 0 || (by_second == 0 && strlen(a) == strlen(b) && strcmp(a, b) > 0);
+}
+
+/* A key written into the keyring after a checkpoint must apply only after the events that
+ * checkpoint saw: otherwise it re-keys history someone already kept (an owner who lowered the
+ * kiosk's last_seq, then rotate-key --from-seq 1, re-signing every event). */
+static void verify_key_after(struct verifier *v, const struct checkpoint *c)
+{
+    for (size_t i = 0; i < v->ring->n; i++) {
+        const struct ledger_key *key = &v->ring->keys[i];
+        if (strcmp(key->kiosk, c->kiosk) == 0 && key->from_seq <= c->seq &&
+            written_after(key->when, c->when))
+            say(v, true,
+                "kiosk %s: the keyring's key from seq %" PRId64 " (written %s) re-keys events up"
+                " to %" PRId64 " that the checkpoint of %s saw: a new key applies only after"
+                " what is checkpointed",
+                c->kiosk, key->from_seq, key->when, c->seq, c->when);
+    }
+}
+
 /* This kiosk's checkpoints against the ledger: each event a checkpoint saw must still be there
  * with the same hash. */
 static int verify_checkpoints_of(struct verifier *v, const char *kiosk, char *why, size_t cap)
@@ -963,6 +997,7 @@ static int verify_checkpoints_of(struct verifier *v, const char *kiosk, char *wh
         if (err != SYNC_OK)
             return err;
         v->report->checkpoints++;
+        verify_key_after(v, c);
         if (pg_null(r, 0, 0))
             say(v, true,
                 "kiosk %s: event %s of the checkpoint of %s is missing (the ledger's chain ends"

@@ -88,6 +88,8 @@ struct ledger_key {
     char kiosk[64];
     int64_t from_seq;
     uint8_t pk[CRYPTO_SIGN_PK_BYTES];
+    char when[32]; /* when it was written (UTC, ISO 8601): a key never re-keys what a checkpoint
+                    * taken before it saw */
 };
 struct schema_rules;
 struct ledger_keyring {

@@ -430,6 +430,37 @@ static void test_a_key_changed_in_the_database_is_named(void **state)
     kiosk_close(&k);
 }
 
+/* The owner lowers a kiosk's last_seq and gives it a new key from seq 1 with rotate-key: the
+ * ledger takes it, and the keyring gets it, but verify with the checkpoints taken before names
+ * the key that re-keys events a checkpoint saw. */
+static void test_rotate_key_cannot_re_key_checkpointed_events(void **state)
+{
+    (void)state;
+    struct tkiosk k;
+    kiosk_open(&k, "rekey-all");
+    add_events(&k, 3);
+    must_sync(&k, NULL);
+    char cp[512];
+    snprintf(cp, sizeof(cp), "%s/checkpoints", k.dir);
+    write_checkpoints(cp);
+    verify_all(cp);
+    assert_null(strstr(findings, "BAD kiosk rekey-all"));
+    owner_sql("UPDATE cpd.kiosks SET last_seq = 0 WHERE id = 'rekey-all';");
+    struct ledger_target t = admin();
+    char why[512], pk[2 * CRYPTO_SIGN_PK_BYTES + 1];
+    memset(pk, 'c', sizeof(pk) - 1);
+    pk[sizeof(pk) - 1] = '\0';
+    int64_t from = 0;
+    if (ledger_rotate_key(&t, "rekey-all", pk, "re-sign everything", 1, keyring, &from, why,
+                          sizeof(why)) != SYNC_OK)
+        fail_msg("rotate-key: %s", why);
+    assert_int_equal(from, 1);
+    verify_all(cp);
+    assert_finding("BAD kiosk rekey-all: the keyring's key from seq 1 (written ");
+    assert_finding(") re-keys events up to 3 that the checkpoint of ");
+    kiosk_close(&k);
+}
+
 static void test_ghost_kiosks_are_named(void **state)
 {
     (void)state;
@@ -1897,6 +1928,7 @@ int main(void)
         cmocka_unit_test(test_tail_and_middle_deletions_are_named),
         cmocka_unit_test(test_a_swapped_key_is_named),
         cmocka_unit_test(test_a_key_changed_in_the_database_is_named),
+        cmocka_unit_test(test_rotate_key_cannot_re_key_checkpointed_events),
         cmocka_unit_test(test_ghost_kiosks_are_named),
         cmocka_unit_test(test_a_kiosk_restored_from_an_old_backup_heals),
         cmocka_unit_test(test_a_ledger_that_lost_events_is_fed_again_loudly),
