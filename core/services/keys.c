@@ -82,17 +82,26 @@ out:
     return err;
 }
 
+int keys_init_sign(const char *path, bool *made)
+{
+    struct kiosk_keys k;
+    *made = false;
+    int err = keys_load_sign(path, &k);
+    if (err == KEYS_ENOENT) {
+        crypto_sign_keypair_new(k.sign_pk, k.sign_sk);
+        err = write_hex_file(path, k.sign_sk, sizeof(k.sign_sk));
+        *made = err == KEYS_OK;
+    }
+    keys_wipe(&k);
+    return err;
+}
+
 int keys_init(const char *sign_path, const char *site_path, const char *site_key_hex,
               bool *made_sign, bool *made_site)
 {
     struct kiosk_keys k;
-    *made_sign = *made_site = false;
-    int err = keys_load_sign(sign_path, &k);
-    if (err == KEYS_ENOENT) {
-        crypto_sign_keypair_new(k.sign_pk, k.sign_sk);
-        err = write_hex_file(sign_path, k.sign_sk, sizeof(k.sign_sk));
-        *made_sign = err == KEYS_OK;
-    }
+    *made_site = false;
+    int err = keys_init_sign(sign_path, made_sign);
     if (err != KEYS_OK)
         goto out;
     uint8_t wanted[CRYPTO_SITE_KEY_BYTES];

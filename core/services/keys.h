@@ -31,6 +31,8 @@ int keys_resolve(const char *configured, const char *database, const char *file_
  * key to install instead of a fresh one (KEYS_EEXIST if a different one is there). */
 int keys_init(const char *sign_path, const char *site_path, const char *site_key_hex,
               bool *made_sign, bool *made_site);
+/* The signing key file alone, made when missing (never overwritten): head office's key. */
+int keys_init_sign(const char *path, bool *made);
 int keys_load_sign(const char *path, struct kiosk_keys *keys);
 int keys_load_site(const char *path, struct kiosk_keys *keys);
 void keys_wipe(struct kiosk_keys *keys);

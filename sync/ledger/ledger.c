@@ -19,6 +19,7 @@
 #include "core/domain/event.h"
 #include "core/base/clock.h"
 #include "core/base/strcopy.h"
+#include "core/services/keys.h"
 #include "sync/sync_pg.h"
 
 static int connect_to(const struct ledger_target *t, struct pg **pg, char *why, size_t cap)
@@ -138,6 +139,83 @@ static int repair_strays(struct pg *pg, const struct ledger_init *init, char *wh
     return err == SYNC_OK ? refuse_strays(pg, why, cap) : err;
 }
 
+static void ignore_difference(void *ctx, const char *live, const char *expected)
+{
+    (void)ctx;
+    (void)live;
+    (void)expected;
+}
+
+/* Head office's key: made when missing, anchored in the keyring, and the log's first record
+ * (the rows as they are) when it has none; a log signed by another key is refused. */
+static int office_init(struct pg *pg, const struct ledger_init *init, char *why, size_t cap)
+{
+    uint8_t sk[CRYPTO_SIGN_SK_BYTES], pk[CRYPTO_SIGN_PK_BYTES];
+    char pk_hex[2 * CRYPTO_SIGN_PK_BYTES + 1], line[700], ignored[256];
+    bool made = false;
+    struct ledger_keyring ring = {0};
+    int64_t records = 0, seq = 0;
+    int err = SYNC_OK;
+    if (!init->keyring) {
+        snprintf(why, cap, "--office-key needs --keyring: its public half is anchored there");
+        return SYNC_ECONFIG;
+    }
+    int rc = keys_init_sign(init->office_key, &made);
+    if (rc != KEYS_OK) {
+        snprintf(why, cap, "%s: head office's signing key: %s", init->office_key,
+                 cpd_strerror(rc));
+        return SYNC_ECONFIG;
+    }
+    if (made && init->say) {
+        snprintf(line, sizeof(line),
+                 "made head office's signing key %s (keep it off the database server, with the"
+                 " keyring)",
+                 init->office_key);
+        init->say(init->ctx, line, false);
+    }
+    err = office_key_load(init->office_key, sk, pk, why, cap);
+    crypto_hex(pk_hex, pk, sizeof(pk));
+    if (err == SYNC_OK && ledger_keyring_load(init->keyring, &ring, ignored, sizeof(ignored)) ==
+                              SYNC_OK &&
+        ring.has_office && memcmp(ring.office_pk, pk, sizeof(pk)) != 0) {
+        snprintf(why, cap,
+                 "%s holds another head office key than %s: give the key this ledger's records"
+                 " are signed with",
+                 init->keyring, init->office_key);
+        err = SYNC_ECONFIG;
+    }
+    ledger_keyring_free(&ring);
+    if (err == SYNC_OK)
+        err = ledger_keyring_append(init->keyring, "@office", 0, pk_hex, "head office's key", why,
+                                    cap);
+    if (err == SYNC_OK)
+        err = exec(pg, "BEGIN", 0, NULL, NULL, why, cap);
+    if (err == SYNC_OK)
+        err = office_lock(pg, OFFICE_GENESIS, why, cap);
+    if (err == SYNC_OK)
+        err = office_head(pg, &records, why, cap);
+    if (err == SYNC_OK && records == 0) {
+        err = office_record(pg, sk, OFFICE_GENESIS, &seq, why, cap);
+        if (err == SYNC_OK && init->say)
+            init->say(init->ctx,
+                      "head office's first record: the people, badges, programme, bookings and"
+                      " credits as they are now, signed",
+                      false);
+    } else if (err == SYNC_OK) {
+        char bad[300];
+        size_t differences = 0;
+        err = office_check(pg, pk, OFFICE_GENESIS, ignore_difference, NULL, &differences, bad,
+                           sizeof(bad), why, cap);
+        if (err == SYNC_OK && bad[0]) {
+            snprintf(why, cap, "head office's records: %s (with the key in %s)", bad,
+                     init->office_key);
+            err = SYNC_ETAMPER;
+        }
+    }
+    crypto_wipe(sk, sizeof(sk));
+    return finish(pg, err, why, cap);
+}
+
 int ledger_init(const struct ledger_target *t, struct ledger_init *init, char *why, size_t cap)
 {
     struct pg *pg = NULL;
@@ -181,6 +259,8 @@ int ledger_init(const struct ledger_target *t, struct ledger_init *init, char *w
     /* The schema as init left it, anchored in the keyring when this init built it. */
     if (err == SYNC_OK && keyring && init->to > init->from)
         err = schema_anchor(pg, keyring, why, cap);
+    if (err == SYNC_OK && init->office_key)
+        err = office_init(pg, init, why, cap);
     ledger_keyring_free(&ring);
     pg_close(pg);
     return err;
@@ -486,13 +566,68 @@ static int remove_tree(const char *path, const struct stat *st, int flag, struct
     return remove(path);
 }
 
-/* Writes what the scratch store holds of this kind into the ledger, in one transaction. */
-static int write_kind(struct pg *pg, struct store *scratch, enum import_kind kind, char *why,
-                      size_t cap, int *rows)
+/* The first three differences into a sentence, and how many. */
+struct named {
+    char text[1400];
+    size_t n;
+};
+
+static void name_difference(void *ctx, const char *live, const char *expected)
+{
+    struct named *d = ctx;
+    size_t used = strlen(d->text);
+    if (d->n++ < 3 && used < sizeof(d->text)) {
+        char one[900];
+        office_describe(live, expected, one, sizeof(one));
+        snprintf(d->text + used, sizeof(d->text) - used, "%s%s", used ? "; " : "", one);
+    }
+}
+
+/* Before an import writes: the kind's tables locked, and exactly what head office's records
+ * and the kiosks' events make them, so the new record signs nothing someone else changed. */
+static int office_before(struct pg *pg, enum office_kind kind,
+                         const uint8_t pk[CRYPTO_SIGN_PK_BYTES], char *why, size_t cap)
+{
+    int64_t records = 0;
+    int err = office_lock(pg, kind, why, cap);
+    if (err == SYNC_OK)
+        err = office_head(pg, &records, why, cap);
+    if (err == SYNC_OK && records == 0) {
+        snprintf(why, cap,
+                 "head office's rows are not signed yet: run ledger init --office-key FILE"
+                 " --keyring FILE first");
+        return SYNC_ECONFIG;
+    }
+    struct named d = {.text = ""};
+    char bad[300] = "";
+    size_t n = 0;
+    if (err == SYNC_OK)
+        err = office_check(pg, pk, kind, name_difference, &d, &n, bad, sizeof(bad), why, cap);
+    if (err == SYNC_OK && bad[0]) {
+        snprintf(why, cap, "head office's records: %s; nothing was imported", bad);
+        err = SYNC_ETAMPER;
+    } else if (err == SYNC_OK && n > 0) {
+        snprintf(why, cap,
+                 "the ledger's rows differ from head office's signed records (%zu): %s%s; "
+                 "nothing was imported: put them back (verify --ledger lists each) or restore",
+                 n, d.text, n > 3 ? "; and more" : "");
+        err = SYNC_ETAMPER;
+    }
+    return err;
+}
+
+/* Writes what the scratch store holds of this kind into the ledger, in one transaction, with
+ * head office's record of the result. */
+static int write_kind(struct pg *pg, struct store *scratch, enum import_kind kind,
+                      const uint8_t sk[CRYPTO_SIGN_SK_BYTES],
+                      const uint8_t pk[CRYPTO_SIGN_PK_BYTES], char *why, size_t cap, int *rows)
 {
     struct writer w = {.pg = pg, .why = why, .cap = cap};
     int err = sync_from_pg(pg_exec(pg, "BEGIN", 0, NULL, NULL, why, cap), pg);
     int rc = STORE_OK;
+    enum office_kind office = office_kind_of_import(kind);
+    if (err == SYNC_OK)
+        err = office_before(pg, office, pk, why, cap);
     if (err == SYNC_OK) {
         switch (kind) {
         case IMPORT_PROGRAMME:
@@ -512,6 +647,9 @@ static int write_kind(struct pg *pg, struct store *scratch, enum import_kind kin
         }
         err = w.err ? w.err : rc != STORE_OK && rc != CPD_STOP ? SYNC_ESTORE : SYNC_OK;
     }
+    int64_t seq = 0;
+    if (err == SYNC_OK)
+        err = office_record(pg, sk, office, &seq, why, cap);
     pg_exec(pg, err == SYNC_OK ? "COMMIT" : "ROLLBACK", 0, NULL, NULL, err == SYNC_OK ? why : NULL,
             err == SYNC_OK ? cap : 0);
     *rows = w.rows;
@@ -531,7 +669,16 @@ int ledger_import(const struct ledger_target *t, enum import_kind kind, const ch
         return SYNC_ESTORE;
     }
     snprintf(db, sizeof(db), "%s/scratch.db", dir);
-    int err = store_open(db, &scratch, why, cap) == STORE_OK ? SYNC_OK : SYNC_ESTORE;
+    uint8_t sk[CRYPTO_SIGN_SK_BYTES], pk[CRYPTO_SIGN_PK_BYTES];
+    int err = SYNC_OK;
+    if (!t->office_key) {
+        snprintf(why, cap, "every import is signed by head office: --office-key FILE");
+        err = SYNC_ECONFIG;
+    } else {
+        err = office_key_load(t->office_key, sk, pk, why, cap);
+    }
+    if (err == SYNC_OK)
+        err = store_open(db, &scratch, why, cap) == STORE_OK ? SYNC_OK : SYNC_ESTORE;
     if (err == SYNC_OK)
         err = connect_to(t, &pg, why, cap);
     /* The ledger's people and programme first: the file is checked against them. */
@@ -549,7 +696,8 @@ int ledger_import(const struct ledger_target *t, enum import_kind kind, const ch
     /* Rows already in the ledger are rewritten only where something changed. */
     int rows = 0;
     if (err == SYNC_OK && !options->dry_run)
-        err = write_kind(pg, scratch, kind, why, cap, &rows);
+        err = write_kind(pg, scratch, kind, sk, pk, why, cap, &rows);
+    crypto_wipe(sk, sizeof(sk));
     result->written = options->dry_run ? 0 : rows;
     pg_close(pg);
     store_close(scratch);
@@ -654,6 +802,15 @@ int ledger_keyring_load(const char *path, struct ledger_keyring *k, char *why, s
             err = SYNC_ECONFIG;
         } else if (line[0] == '#' || strspn(line, " \t\r\n") == strlen(line)) {
             continue;
+        } else if (strncmp(line, "@office 0 ", 10) == 0) {
+            char *pk = line + 10;
+            pk[strcspn(pk, " \t\r\n")] = '\0';
+            if (crypto_unhex(k->office_pk, sizeof(k->office_pk), pk) != 0) {
+                snprintf(why, cap, "%s:%d: an office line needs head office's 64-digit key", path,
+                         no);
+                err = SYNC_ECONFIG;
+            }
+            k->has_office = true;
         } else if (strncmp(line, "@schema 0 ", 10) == 0) {
             char *digest = line + 10;
             digest[strcspn(digest, " \t\r\n")] = '\0';
@@ -704,12 +861,14 @@ static bool keyring_holds(const char *path, const char *kiosk, int64_t from_seq,
 int ledger_keyring_append(const char *path, const char *kiosk, int64_t from_seq,
                           const char *public_key_hex, const char *reason, char *why, size_t cap)
 {
-    if (strcmp(kiosk, "@schema") == 0) {
+    if (strcmp(kiosk, "@schema") == 0 || strcmp(kiosk, "@office") == 0) {
         struct ledger_keyring ring;
-        char ignored[256];
-        bool same = ledger_keyring_load(path, &ring, ignored, sizeof(ignored)) == SYNC_OK &&
-                    strcmp(ring.schema, public_key_hex) == 0;
-        if (ring.keys || ring.schema[0])
+        char ignored[256], office[2 * CRYPTO_SIGN_PK_BYTES + 1] = "";
+        bool loaded = ledger_keyring_load(path, &ring, ignored, sizeof(ignored)) == SYNC_OK;
+        if (loaded && ring.has_office)
+            crypto_hex(office, ring.office_pk, sizeof(ring.office_pk));
+        bool same = loaded && strcmp(kiosk[1] == 's' ? ring.schema : office, public_key_hex) == 0;
+        if (loaded)
             ledger_keyring_free(&ring);
         if (same)
             return SYNC_OK;
@@ -786,7 +945,7 @@ static void say(struct verifier *v, bool bad, const char *fmt, ...)
  * as '?', so no value can forge a line of the report. */
 static void say(struct verifier *v, bool bad, const char *fmt, ...)
 {
-    char line[512];
+    char line[2048];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(line, sizeof(line), fmt, ap);
@@ -1079,6 +1238,48 @@ static int verify_strays(struct verifier *v, char *why, size_t cap)
     return SYNC_OK;
 }
 
+static void say_office_difference(void *ctx, const char *live, const char *expected)
+{
+    struct verifier *v = ctx;
+    char one[1200];
+    office_describe(live, expected, one, sizeof(one));
+    say(v, true, "office rows: %s", one);
+}
+
+/* Head office's records: their chain and signatures against the keyring's key, then every
+ * row of the people, badges, programme, bookings and credits against their projection. */
+static int verify_office(struct verifier *v, char *why, size_t cap)
+{
+    int64_t records = 0;
+    int err = office_head(v->pg, &records, why, cap);
+    v->kiosk_bad = false;
+    if (err == SYNC_OK && !v->ring->has_office)
+        say(v, true,
+            "office rows: the keyring holds no head office key, so its own rows are not proved"
+            " (ledger init --office-key FILE --keyring FILE)");
+    else if (err == SYNC_OK && records == 0)
+        say(v, true,
+            "office rows: head office's log holds no record, so its own rows are not proved"
+            " (ledger init --office-key FILE --keyring FILE)");
+    if (err != SYNC_OK || v->kiosk_bad) {
+        v->report->bad_kiosks += v->kiosk_bad;
+        return err;
+    }
+    char bad[300] = "";
+    size_t n = 0;
+    err = office_check(v->pg, v->ring->office_pk, OFFICE_GENESIS, say_office_difference, v, &n,
+                       bad, sizeof(bad), why, cap);
+    if (err == SYNC_OK && bad[0])
+        say(v, true, "office rows: head office's records: %s", bad);
+    else if (err == SYNC_OK && n == 0)
+        say(v, false,
+            "office rows: %" PRId64 " records of head office, chain and signatures verified;"
+            " people, badges, programme, bookings and credits as they make them",
+            records);
+    v->report->bad_kiosks += v->kiosk_bad;
+    return err;
+}
+
 /* Each privilege outside schema cpd that no migration gives. */
 static int verify_privileges(struct verifier *v, char *why, size_t cap)
 {
@@ -1147,6 +1348,8 @@ int ledger_verify(const struct ledger_target *t, const struct ledger_keyring *ri
         err = verify_strays(&v, why, cap);
     if (err == SYNC_OK)
         err = verify_privileges(&v, why, cap);
+    if (err == SYNC_OK)
+        err = verify_office(&v, why, cap);
     struct schema_rules live = {0};
     if (err == SYNC_OK)
         err = schema_rules_read(v.pg, &live, why, cap);

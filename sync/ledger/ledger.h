@@ -16,6 +16,7 @@ struct ledger_target {
     const char *conninfo;
     const char *password; /* NULL: from the conninfo, ~/.pgpass or the environment */
     int timeout_s;
+    const char *office_key; /* head office's signing key file: every import is signed with it */
 };
 
 /* One line of output for the caller to print; bad lines are findings. */
@@ -28,6 +29,9 @@ typedef void (*ledger_line_fn)(void *ctx, const char *line, bool bad);
  * (nothing changed) unless the owner can take them back: those are repaired, each said. */
 struct ledger_init {
     const char *keyring;
+    /* head office's signing key file, made when missing (said through say); its public half
+     * goes into the keyring, and an empty log gets its first record: the rows as they are */
+    const char *office_key;
     ledger_line_fn say; /* repairs, one line each (NULL: quietly) */
     void *ctx;
     int from, to; /* out: the schema version found and left */
@@ -96,6 +100,8 @@ struct ledger_keyring {
     struct ledger_key *keys;
     size_t n, cap;
     char schema[65]; /* the digest of the schema's rules ledger init left ("": none yet) */
+    bool has_office;  /* head office's public key ("@office" line) is there */
+    uint8_t office_pk[CRYPTO_SIGN_PK_BYTES];
     struct schema_rules *rules; /* their lines (KEYRING.schema), NULL when not there */
 };
 int ledger_keyring_load(const char *path, struct ledger_keyring *ring, char *why, size_t cap);

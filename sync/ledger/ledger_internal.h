@@ -1,11 +1,13 @@
-/* What ledger.c shares with ledger_schema.c (the schema's rules, proved) and
- * ledger_privileges.c (the privileges outside it, checked). */
+/* What ledger.c shares with ledger_schema.c (the schema's rules, proved),
+ * ledger_privileges.c (the privileges outside it, checked) and ledger_office.c (head office's
+ * own rows, signed and recomputed). */
 #ifndef CPD_LEDGER_INTERNAL_H
 #define CPD_LEDGER_INTERNAL_H
 
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "core/domain/crypto.h"
 #include "sync/ledger/ledger.h"
 
 struct pg;
@@ -57,5 +59,39 @@ int privilege_strays_repair(struct pg *pg, const struct privilege_strays *strays
                             ledger_line_fn fn, void *ctx, char *why, size_t cap);
 /* Those only a superuser can take back, the first three named into out; how many. */
 size_t privilege_strays_refused(const struct privilege_strays *strays, char *out, size_t cap);
+
+/* Head office's records (ledger_office.c): a kind is what one import changes. */
+enum office_kind {
+    OFFICE_GENESIS, /* every kind at once: ledger init's first record */
+    OFFICE_PROGRAMME,
+    OFFICE_ROSTER,
+    OFFICE_BOOKINGS,
+    OFFICE_CREDITS,
+    OFFICE_KINDS
+};
+enum office_kind office_kind_of_import(enum import_kind kind);
+/* Head office's signing key from its file (a kiosk key file's format, 0600). */
+int office_key_load(const char *path, uint8_t sk[CRYPTO_SIGN_SK_BYTES],
+                    uint8_t pk[CRYPTO_SIGN_PK_BYTES], char *why, size_t cap);
+/* How many records the log holds. */
+int office_head(struct pg *pg, int64_t *records, char *why, size_t cap);
+/* Takes the kind's tables (and the log) IN EXCLUSIVE MODE for the rest of the transaction:
+ * kiosks read on; nothing else writes them until the record is in. */
+int office_lock(struct pg *pg, enum office_kind kind, char *why, size_t cap);
+/* One row that differs: the live line (NULL: missing) and the expected (NULL: not in head
+ * office's records). Lines are "table<TAB>field<TAB>…", fields escaped. */
+typedef void (*office_difference_fn)(void *ctx, const char *live, const char *expected);
+/* The log's chain and signatures against pk (the first failure into bad, "" when none), then,
+ * when they hold, the live tables of kind (OFFICE_GENESIS: every kind) against their
+ * projection: each difference to fn, counted into *differences. */
+int office_check(struct pg *pg, const uint8_t pk[CRYPTO_SIGN_PK_BYTES], enum office_kind kind,
+                 office_difference_fn fn, void *ctx, size_t *differences, char *bad,
+                 size_t bad_cap, char *why, size_t cap);
+/* One difference in words: "people BIT0003: the ledger holds [...] where head office's
+ * records give [...]". */
+void office_describe(const char *live, const char *expected, char *out, size_t cap);
+/* Appends the record of the kind's tables as they are now, signed with sk. */
+int office_record(struct pg *pg, const uint8_t sk[CRYPTO_SIGN_SK_BYTES], enum office_kind kind,
+                  int64_t *seq, char *why, size_t cap);
 
 #endif

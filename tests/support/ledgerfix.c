@@ -20,11 +20,12 @@ struct pgserver server;
 char site_key_hex[2 * CRYPTO_SITE_KEY_BYTES + 1];
 char office_dir[256];
 char keyring[300];
+char office_key[300];
 int kiosk_idle_timeout_s = 30;
 
 struct ledger_target admin(void)
 {
-    return (struct ledger_target){server.conninfo, server.password, 10};
+    return (struct ledger_target){server.conninfo, server.password, 10, office_key};
 }
 
 static void quiet(void *ctx, const char *line)
@@ -45,7 +46,8 @@ int ledgerfix_setup(void **state)
     /* Head office: its keyring, the site key, and the demo roster and programme. */
     test_tempdir(office_dir, sizeof(office_dir));
     snprintf(keyring, sizeof(keyring), "%s/keyring", office_dir);
-    struct ledger_init init = {.keyring = keyring};
+    snprintf(office_key, sizeof(office_key), "%s/head-office.key", office_dir);
+    struct ledger_init init = {.keyring = keyring, .office_key = office_key};
     if (ledger_init(&t, &init, why, sizeof(why)) != 0) {
         fprintf(stderr, "ledger init: %s\n", why);
         return -1;

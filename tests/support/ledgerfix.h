@@ -20,6 +20,7 @@ extern struct pgserver server;
 extern char site_key_hex[2 * CRYPTO_SITE_KEY_BYTES + 1];
 extern char office_dir[256];
 extern char keyring[300];        /* head office's keyring file */
+extern char office_key[300];     /* head office's signing key file */
 extern int kiosk_idle_timeout_s; /* the next kiosk_open's idle-in-transaction limit */
 
 struct tkiosk {

@@ -783,7 +783,7 @@ static void test_dump_and_restore_keeps_pulls_flowing(void **state)
     add_events(&k, 2);
     must_sync(&k, &r);
     assert_int_equal(r.pushed, 2);
-    struct ledger_target t = {fresh.conninfo, server.password, 10};
+    struct ledger_target t = {fresh.conninfo, server.password, 10, NULL};
     snprintf(cmd, sizeof(cmd), "host=127.0.0.1 port=%d dbname=cpd user=cpd_owner sslmode=disable",
              fresh.port);
     t.conninfo = cmd;
@@ -808,6 +808,34 @@ static void test_dump_and_restore_keeps_pulls_flowing(void **state)
 }
 
 /* ---- what flows ----------------------------------------------------------------------------- */
+
+static void print_report(void *ctx, const char *line)
+{
+    (void)ctx;
+    fprintf(stderr, "import: %s\n", line);
+}
+
+/* A CSV imported into the ledger as head office does (signed with its key). */
+static int import_text(enum import_kind kind, const char *csv, char *why, size_t cap)
+{
+    char path[512];
+    snprintf(path, sizeof(path), "%s/import.csv", office_dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(csv, f);
+    fclose(f);
+    uint8_t site[CRYPTO_SITE_KEY_BYTES];
+    assert_int_equal(crypto_unhex(site, sizeof(site), site_key_hex), 0);
+    struct rules rules;
+    rules_default(&rules);
+    struct import_options o = {.rules = &rules,
+                               .site_key = site,
+                               .accept_changes = true,
+                               .report = print_report};
+    struct import_result r;
+    struct ledger_target t = admin();
+    return ledger_import(&t, kind, path, &o, &r, why, cap);
+}
 
 static void test_an_enrolment_reaches_every_kiosk(void **state)
 {
@@ -837,25 +865,19 @@ static void test_an_enrolment_reaches_every_kiosk(void **state)
     assert_int_equal(store_badge_lookup(b.store, hash, &id), STORE_OK);
     assert_int_equal(store_person_by_staff_no(b.store, "BIT0004", &p), STORE_OK);
     assert_int_equal(id, p.id);
-    /* Head office's own change to that badge supersedes the enrolment. */
-    char sql[512];
-    snprintf(sql, sizeof(sql),
-             "UPDATE cpd.badges SET staff_no = 'BIT0005', enrolled_by = NULL"
-             " WHERE uid_hash = decode('%s', 'hex');",
-             hex);
-    owner_sql(sql);
-    must_sync(&b, NULL);
-    assert_int_equal(store_badge_lookup(b.store, hash, &id), STORE_OK);
-    assert_int_equal(store_person_by_staff_no(b.store, "BIT0005", &p), STORE_OK);
-    assert_int_equal(id, p.id);
-    /* An enrolment of a badge head office already gave someone changes nothing. */
+    /* An enrolment of a badge head office already gave someone (BIT0005's, from the roster)
+     * changes nothing. */
+    uint8_t given[CRYPTO_BADGE_HASH_BYTES];
+    crypto_badge_hash(given, "5DE107B4", a.keys.site);
+    crypto_hex(hex, given, sizeof(given));
     e = (struct event){.type = EV_BADGE_ENROLLED, .wall_us = test_at("2023-09-13 15:06")};
     snprintf(e.person, sizeof(e.person), "BIT0006");
     snprintf(e.clock, sizeof(e.clock), "synced");
     snprintf(e.payload, sizeof(e.payload),
-             "{\"trainer\":\"BIT0012\",\"badge\":\"EEFF\",\"badge_hash\":\"%s\"}", hex);
+             "{\"trainer\":\"BIT0012\",\"badge\":\"07B4\",\"badge_hash\":\"%s\"}", hex);
     assert_int_equal(store_append_event(a.store, &e), STORE_OK);
     must_sync(&a, NULL);
+    char sql[512];
     snprintf(sql, sizeof(sql),
              "SELECT count(*) FROM cpd.badges WHERE uid_hash = decode('%s', 'hex')"
              " AND staff_no = 'BIT0005';",
@@ -1775,6 +1797,172 @@ static void test_a_rule_a_column_grant_or_row_security_is_named(void **state)
         fail_msg("ledger init after dropping them: %s", why);
 }
 
+/* verify's lines about head office's rows, alone. */
+static void office_findings(char *out, size_t cap)
+{
+    size_t used = 0;
+    out[0] = '\0';
+    for (const char *at = findings; (at = strstr(at, "BAD office rows")) != NULL;) {
+        size_t n = strcspn(at, "\n");
+        if (used + n + 2 < cap) {
+            memcpy(out + used, at, n);
+            used += n;
+            out[used++] = '\n';
+            out[used] = '\0';
+        }
+        at += n;
+    }
+}
+
+static void assert_office_as(const char *baseline)
+{
+    char now[8192];
+    office_findings(now, sizeof(now));
+    if (strcmp(now, baseline) == 0)
+        return;
+    /* Only what is new or gone, so the message stays readable. */
+    for (char *line = strtok(now, "\n"); line; line = strtok(NULL, "\n")) {
+        if (!strstr(baseline, line))
+            fprintf(stderr, "new: %.600s\n", line);
+    }
+    fail_msg("head office's rows are not as before (the lines above)");
+}
+
+static void owner_value(const char *sql, char *out, size_t cap)
+{
+    if (pgserver_psql(&server, sql, out, cap) != 0)
+        fail_msg("as the owner: %s\n%s", sql, out);
+    out[strcspn(out, "\n")] = '\0';
+}
+
+/* Head office's own rows are as provable as the events: verify recomputes them from head
+ * office's signed records and the kiosks' events, and names an inflated credit, a changed
+ * certificate and a badge moved to someone else (Gareth's badge signing in Tom); an import
+ * onto them is refused, writing nothing; put back, both are clean. A revocation a rule turned
+ * into nothing is named as the row it left active. A record changed after it was signed, or
+ * one the owner added with a key of their own, is named. */
+static void test_head_offices_rows_are_proved(void **state)
+{
+    (void)state;
+    struct tkiosk k;
+    kiosk_open(&k, "office-rows");
+    must_sync(&k, NULL);
+    /* Earlier tests' owner wrote some people straight into the table: those stand as they are
+     * (the baseline); this test's own changes come and go on top. */
+    verify_all(NULL);
+    char baseline[8192];
+    office_findings(baseline, sizeof(baseline));
+    if (strstr(baseline, "rows: external_credits") || strstr(baseline, "rows: badges") ||
+        strstr(baseline, "rows: head office's records:"))
+        fail_msg("credits or badges already flagged:\n%.2000s", baseline);
+    char credit[256], badge[256], why[2048], want_sql[512];
+    owner_value("SELECT staff_no || ' ' || programme || ' ' || date FROM cpd.external_credits"
+                " ORDER BY 1 LIMIT 1;",
+                credit, sizeof(credit));
+    owner_value("SELECT encode(uid_hash, 'hex') FROM cpd.badges WHERE staff_no = 'BIT0004'"
+                " ORDER BY uid_hash LIMIT 1;",
+                badge, sizeof(badge));
+    char certificate[256];
+    snprintf(want_sql, sizeof(want_sql),
+             "SELECT certificate FROM cpd.external_credits WHERE staff_no || ' ' || programme"
+             " || ' ' || date = '%s';",
+             credit);
+    owner_value(want_sql, certificate, sizeof(certificate));
+    owner_sql("UPDATE cpd.external_credits SET credits_q = credits_q + 40,"
+              " certificate = 'FORGED-1' WHERE staff_no || ' ' || programme || ' ' || date ="
+              " (SELECT staff_no || ' ' || programme || ' ' || date FROM cpd.external_credits"
+              " ORDER BY 1 LIMIT 1);"
+              " UPDATE cpd.badges SET staff_no = 'BIT0006' WHERE uid_hash = (SELECT uid_hash"
+              " FROM cpd.badges WHERE staff_no = 'BIT0004' ORDER BY uid_hash LIMIT 1);");
+    verify_all(NULL);
+    char want[600];
+    snprintf(want, sizeof(want), "BAD office rows: external_credits %s: the ledger holds [", credit);
+    assert_finding(want);
+    assert_finding("FORGED-1");
+    snprintf(want, sizeof(want), "BAD office rows: badges %s: the ledger holds [", badge);
+    assert_finding(want);
+    /* An import onto the changed rows would sign them: refused, nothing written. */
+    long records = owner_count("SELECT count(*) FROM cpd.office_log;");
+    assert_int_equal(import_text(IMPORT_CREDITS,
+                                 "staff_no,source,programme,date,credits,certificate,directed,"
+                                 "note\nBIT0007,prerecorded,au1-aces,2023-10-04,2,T-1,no,\n",
+                                 why, sizeof(why)),
+                     SYNC_ETAMPER);
+    if (!strstr(why, "differ from head office's signed records") || !strstr(why, "FORGED-1") ||
+        !strstr(why, "nothing was imported"))
+        fail_msg("the import did not say why: %s", why);
+    assert_int_equal(owner_count("SELECT count(*) FROM cpd.office_log;"), records);
+    assert_int_equal(owner_count("SELECT count(*) FROM cpd.external_credits WHERE date ="
+                                 " '2023-10-04' AND programme = 'au1-aces';"),
+                     0);
+    /* Put back: clean, and the import goes in. */
+    char sql[1024];
+    snprintf(sql, sizeof(sql),
+             "UPDATE cpd.external_credits SET credits_q = credits_q - 40, certificate = '%s'"
+             " WHERE staff_no || ' ' || programme || ' ' || date = '%s';"
+             " UPDATE cpd.badges SET staff_no = 'BIT0004' WHERE uid_hash = decode('%s', 'hex');",
+             certificate, credit, badge);
+    owner_sql(sql);
+    verify_all(NULL);
+    assert_office_as(baseline);
+    if (import_text(IMPORT_CREDITS,
+                    "staff_no,source,programme,date,credits,certificate,directed,"
+                    "note\nBIT0007,prerecorded,au1-aces,2023-10-04,2,T-1,no,\n",
+                    why, sizeof(why)) != SYNC_OK)
+        fail_msg("the import after putting back: %s", why);
+    assert_int_equal(owner_count("SELECT count(*) FROM cpd.office_log;"), records + 1);
+    verify_all(NULL);
+    assert_office_as(baseline);
+    /* A rule that turns a kiosk's revocation into nothing leaves the badge on: named. */
+    owner_sql("CREATE RULE keep_on AS ON UPDATE TO cpd.badges DO INSTEAD NOTHING;");
+    struct event e = {.type = EV_BADGE_REVOKED, .wall_us = test_at("2023-09-14 15:05")};
+    snprintf(e.person, sizeof(e.person), "BIT0004");
+    snprintf(e.clock, sizeof(e.clock), "synced");
+    snprintf(e.payload, sizeof(e.payload),
+             "{\"badge\":\"0000\",\"badge_hash\":\"%s\",\"by\":\"BIT0012\",\"reason\":"
+             "\"lost\"}",
+             badge);
+    assert_int_equal(store_append_event(k.store, &e), STORE_OK);
+    must_sync(&k, NULL);
+    verify_all(NULL);
+    snprintf(want, sizeof(want), "BAD office rows: badges %s: the ledger holds [", badge);
+    assert_finding(want);
+    assert_finding("| true] where head office's records give [");
+    owner_sql("DROP RULE keep_on ON cpd.badges;");
+    snprintf(sql, sizeof(sql),
+             "UPDATE cpd.badges SET active = false WHERE uid_hash = decode('%s', 'hex');", badge);
+    owner_sql(sql);
+    verify_all(NULL);
+    assert_office_as(baseline);
+    /* A record changed after it was signed; one added by the owner with another key. */
+    owner_sql("ALTER TABLE cpd.office_log DISABLE TRIGGER append_only;"
+              " UPDATE cpd.office_log SET body = replace(body, E'\\tT-1\\t', E'\\tT-9\\t')"
+              " WHERE seq = (SELECT max(seq) FROM cpd.office_log);");
+    verify_all(NULL);
+    assert_finding("BAD office rows: head office's records: record ");
+    assert_finding("(credits) was changed after it was signed");
+    owner_sql("UPDATE cpd.office_log SET body = replace(body, E'\\tT-9\\t', E'\\tT-1\\t')"
+              " WHERE seq = (SELECT max(seq) FROM cpd.office_log);"
+              " ALTER TABLE cpd.office_log ENABLE TRIGGER append_only;");
+    verify_all(NULL);
+    assert_office_as(baseline);
+    /* The owner appends a record hashed as head office hashes (the bytes are public) but
+     * signed with a key of their own. */
+    owner_sql("INSERT INTO cpd.office_log SELECT seq + 1, 'credits', at_us + 1, tips, body,"
+              " hash, sha256(hash || convert_to('cpd office log 1' || E'\\n' || (seq + 1) ||"
+              " E'\\n' || 'credits' || E'\\n' || (at_us + 1) || E'\\n' || tips || E'\\n' ||"
+              " encode(sha256(convert_to(body, 'UTF8')), 'hex'), 'UTF8')),"
+              " decode(repeat('ab', 64), 'hex') FROM cpd.office_log ORDER BY seq DESC LIMIT 1;");
+    verify_all(NULL);
+    assert_finding("(credits) is not signed by head office's key");
+    owner_sql("ALTER TABLE cpd.office_log DISABLE TRIGGER append_only;"
+              " DELETE FROM cpd.office_log WHERE seq = (SELECT max(seq) FROM cpd.office_log);"
+              " ALTER TABLE cpd.office_log ENABLE TRIGGER append_only;");
+    verify_all(NULL);
+    assert_office_as(baseline);
+    kiosk_close(&k);
+}
+
 static void test_a_new_disk_after_a_key_change_takes_its_history_back(void **state)
 {
     (void)state;
@@ -1957,6 +2145,7 @@ int main(void)
         cmocka_unit_test(test_admin_connections_are_as_strict_as_a_kiosks),
         cmocka_unit_test(test_stray_privileges_are_refused_or_taken_back),
         cmocka_unit_test(test_a_rule_a_column_grant_or_row_security_is_named),
+        cmocka_unit_test(test_head_offices_rows_are_proved),
     };
     return cmocka_run_group_tests(tests, ledgerfix_setup, ledgerfix_teardown);
 }

@@ -1,0 +1,724 @@
+/* Head office's own rows, as provable as the events (ledger schema 8). Each change head office
+ * makes (an import, and the first record ledger init writes) is a record of cpd.office_log:
+ * the whole state of the kind's tables as lines, every kiosk's chain tip it saw, chained by
+ * hash and signed with head office's key (a file kept off the database server). The tables
+ * are its projection: the newest record of a kind, then the kiosks' own signed events after
+ * its tips (enrolments, revocations, voids, cancellations: the only rows a kiosk changes), in
+ * the order the ledger took them. An import checks the live tables against that projection
+ * before it writes and signs a new state, so a record never blesses what someone else
+ * changed; verify does the same for every kind and names each row that differs. */
+#include "sync/ledger/ledger_internal.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/base/clock.h"
+#include "core/base/strcopy.h"
+#include "core/domain/crypto.h"
+#include "core/domain/payload.h"
+#include "core/services/keys.h"
+#include "sync/sync_pg.h"
+
+/* A field as a line holds it: backslash, tab, newline and carriage return escaped, so a
+ * field can never end a line or a field early. */
+#define F(x)                                                                                       \
+    "replace(replace(replace(replace(" x ", chr(92), chr(92) || chr(92)), chr(9), chr(92) ||"      \
+    " 't'), chr(10), chr(92) || 'n'), chr(13), chr(92) || 'r')"
+#define TAB " || chr(9) || "
+#define NUL "chr(92) || 'N'"
+
+enum office_table { T_PEOPLE, T_BADGES, T_COURSES, T_SESSIONS, T_BOOKINGS, T_CREDITS, T_COUNT };
+
+/* Each table's rows as lines: its name, the fields that identify the row, the rest (active
+ * last where a kiosk's event can turn it off). Dates and times spelt whatever DateStyle the
+ * owner's role sets. */
+static const struct {
+    const char *name;
+    int key_fields;
+    const char *lines_sql;
+} tables[T_COUNT] = {
+    [T_PEOPLE] = {"people", 1,
+                  "SELECT 'people'" TAB F("staff_no") TAB F("name") TAB F("academy") TAB F("role")
+                      TAB "active::text FROM cpd.people"},
+    [T_BADGES] = {"badges", 1,
+                  "SELECT 'badges'" TAB "encode(uid_hash, 'hex')" TAB F("last4") TAB F("staff_no")
+                      TAB "coalesce(" F("enrolled_by") ", " NUL ")" TAB
+                  "active::text FROM cpd.badges"},
+    [T_COURSES] = {"courses", 1,
+                   "SELECT 'courses'" TAB F("code") TAB F("period") TAB F("category") TAB F(
+                       "title") TAB F("delivery") TAB F("kind") TAB "coalesce(credits_q::text, " NUL
+                       ")" TAB F("grp") TAB F("frequency") TAB F("due") TAB F("note") " FROM"
+                                                                                      " cpd.courses"},
+    [T_SESSIONS] = {"sessions", 1,
+                    "SELECT 'sessions'" TAB F("code") TAB "to_char(date, 'YYYY-MM-DD')" TAB
+                    "to_char(start_time, 'HH24:MI:SS')" TAB "to_char(end_time, 'HH24:MI:SS')" TAB F(
+                        "location") " FROM cpd.sessions"},
+    [T_BOOKINGS] = {"bookings", 2,
+                    "SELECT 'bookings'" TAB F("staff_no") TAB F("session") TAB
+                    "active::text FROM cpd.bookings"},
+    [T_CREDITS] = {"external_credits", 3,
+                   "SELECT 'external_credits'" TAB F("staff_no") TAB F("programme") TAB
+                   "to_char(date, 'YYYY-MM-DD')" TAB F("source") TAB "credits_q::text" TAB F(
+                       "certificate") TAB "directed::text" TAB F("note") TAB
+                   "active::text FROM cpd.external_credits"},
+};
+
+#define MASK(t) (1u << (t))
+static const struct {
+    const char *name;
+    unsigned tables;
+} kinds[OFFICE_KINDS] = {
+    [OFFICE_GENESIS] = {"genesis", (1u << T_COUNT) - 1},
+    [OFFICE_PROGRAMME] = {"programme", MASK(T_COURSES) | MASK(T_SESSIONS)},
+    [OFFICE_ROSTER] = {"roster", MASK(T_PEOPLE) | MASK(T_BADGES)},
+    [OFFICE_BOOKINGS] = {"bookings", MASK(T_BOOKINGS)},
+    [OFFICE_CREDITS] = {"credits", MASK(T_CREDITS)},
+};
+
+enum office_kind office_kind_of_import(enum import_kind kind)
+{
+    switch (kind) {
+    case IMPORT_PROGRAMME:
+        return OFFICE_PROGRAMME;
+    case IMPORT_ROSTER:
+        return OFFICE_ROSTER;
+    case IMPORT_BOOKINGS:
+        return OFFICE_BOOKINGS;
+    case IMPORT_CREDITS:
+        break;
+    }
+    return OFFICE_CREDITS;
+}
+
+/* ---- lines --------------------------------------------------------------------------------- */
+
+struct lines {
+    char **v;
+    size_t n, cap;
+};
+
+static void lines_free(struct lines *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        free(l->v[i]);
+    free(l->v);
+    memset(l, 0, sizeof(*l));
+}
+
+static int lines_add(struct lines *l, const char *text, size_t len)
+{
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? 2 * l->cap : 256;
+        char **grown = realloc(l->v, cap * sizeof(*grown));
+        if (!grown)
+            return SYNC_ESTORE;
+        l->v = grown;
+        l->cap = cap;
+    }
+    char *copy = malloc(len + 1);
+    if (!copy)
+        return SYNC_ESTORE;
+    memcpy(copy, text, len);
+    copy[len] = '\0';
+    l->v[l->n++] = copy;
+    return SYNC_OK;
+}
+
+static int by_text(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void lines_sort(struct lines *l)
+{
+    if (l->n > 1)
+        qsort(l->v, l->n, sizeof(*l->v), by_text);
+}
+
+/* The table a line is of, by its first field; T_COUNT when none. */
+static enum office_table table_of(const char *line)
+{
+    size_t n = strcspn(line, "\t");
+    for (int t = 0; t < T_COUNT; t++) {
+        if (strlen(tables[t].name) == n && strncmp(line, tables[t].name, n) == 0)
+            return (enum office_table)t;
+    }
+    return T_COUNT;
+}
+
+/* The length of the line's key: its table and identifying fields, with the tab after them (so
+ * that lines sorted whole are sorted by key). 0 when the line has no such fields. */
+static size_t key_length(const char *line)
+{
+    enum office_table t = table_of(line);
+    if (t == T_COUNT)
+        return 0;
+    size_t at = 0;
+    for (int tabs = 0; tabs <= tables[t].key_fields; tabs++) {
+        const char *tab = strchr(line + at, '\t');
+        if (!tab)
+            return 0;
+        at = (size_t)(tab - line) + 1;
+    }
+    return at;
+}
+
+/* The line whose key is key (with its tab), in sorted lines; -1 when none. */
+static long find_key(const struct lines *l, const char *key)
+{
+    size_t lo = 0, hi = l->n, len = strlen(key);
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strncmp(l->v[mid], key, len);
+        if (c == 0)
+            return (long)mid;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return -1;
+}
+
+/* Field i (0: the table) of a line, into out; false when the line has fewer fields. */
+static bool field(const char *line, int i, char *out, size_t cap)
+{
+    for (; i > 0; i--) {
+        line = strchr(line, '\t');
+        if (!line)
+            return false;
+        line++;
+    }
+    size_t n = strcspn(line, "\t");
+    if (n >= cap)
+        return false;
+    memcpy(out, line, n);
+    out[n] = '\0';
+    return true;
+}
+
+/* A value escaped as the lines escape it (the SQL's F above). */
+static void escape(char *out, size_t cap, const char *in)
+{
+    size_t o = 0;
+    for (; *in && o + 3 < cap; in++) {
+        char c = *in == '\\' ? '\\' : *in == '\t' ? 't' : *in == '\n' ? 'n' : *in == '\r' ? 'r' : 0;
+        if (c) {
+            out[o++] = '\\';
+            out[o++] = c;
+        } else {
+            out[o++] = *in;
+        }
+    }
+    out[o] = '\0';
+}
+
+/* The line at i with its last field (active) set to active. */
+static int set_active(struct lines *l, long i, bool active)
+{
+    char *line = l->v[i], *last = strrchr(line, '\t');
+    if (!last)
+        return SYNC_OK;
+    size_t keep = (size_t)(last - line) + 1;
+    char *next = malloc(keep + 6);
+    if (!next)
+        return SYNC_ESTORE;
+    memcpy(next, line, keep);
+    strcpy(next + keep, active ? "true" : "false");
+    free(line);
+    l->v[i] = next;
+    return SYNC_OK;
+}
+
+/* The live rows of the tables in mask. */
+static int read_lines(struct pg *pg, unsigned mask, struct lines *out, char *why, size_t cap)
+{
+    int err = SYNC_OK;
+    for (int t = 0; err == SYNC_OK && t < T_COUNT; t++) {
+        if (!(mask & MASK(t)))
+            continue;
+        struct pg_result *r = NULL;
+        err = sync_from_pg(pg_exec(pg, tables[t].lines_sql, 0, NULL, &r, why, cap), pg);
+        for (int i = 0; err == SYNC_OK && i < pg_rows(r); i++) {
+            const char *line = pg_value(r, i, 0);
+            err = lines_add(out, line, strlen(line));
+        }
+        pg_clear(r);
+    }
+    if (err == SYNC_ESTORE)
+        snprintf(why, cap, "out of memory for head office's rows");
+    lines_sort(out);
+    return err;
+}
+
+/* ---- the log ------------------------------------------------------------------------------- */
+
+struct record {
+    int64_t seq, at_us;
+    enum office_kind kind;
+    char *tips;
+    char body_digest[2 * CRYPTO_HASH_BYTES + 1];
+    uint8_t prev[CRYPTO_HASH_BYTES], hash[CRYPTO_HASH_BYTES], sig[CRYPTO_SIG_BYTES];
+};
+
+struct office_log {
+    struct record *r;
+    size_t n;
+};
+
+static void log_free(struct office_log *log)
+{
+    for (size_t i = 0; i < log->n; i++)
+        free(log->r[i].tips);
+    free(log->r);
+    memset(log, 0, sizeof(*log));
+}
+
+/* What is hashed: the prev hash, then the record's fields and its body's digest. */
+static void record_hash(const struct record *r, uint8_t out[CRYPTO_HASH_BYTES])
+{
+    size_t n = strlen(r->tips) + 160;
+    char *text = malloc(n);
+    if (!text) {
+        memset(out, 0, CRYPTO_HASH_BYTES); /* matches no record: named, never trusted */
+        return;
+    }
+    int len = snprintf(text, n, "cpd office log 1\n%" PRId64 "\n%s\n%" PRId64 "\n%s\n%s", r->seq,
+                       kinds[r->kind].name, r->at_us, r->tips, r->body_digest);
+    crypto_sha256(out, r->prev, sizeof(r->prev), text, (size_t)len);
+    free(text);
+}
+
+static int kind_parse(const char *name)
+{
+    for (int k = 0; k < OFFICE_KINDS; k++) {
+        if (strcmp(kinds[k].name, name) == 0)
+            return k;
+    }
+    return -1;
+}
+
+/* Every record's header (its body by digest, hashed by the server's own sha256), in order. */
+static int log_read(struct pg *pg, struct office_log *log, char *why, size_t cap)
+{
+    memset(log, 0, sizeof(*log));
+    struct pg_result *r = NULL;
+    int err = sync_from_pg(
+        pg_exec(pg,
+                "SELECT seq, kind, at_us, tips, encode(sha256(convert_to(body, 'UTF8')), 'hex'),"
+                " encode(prev_hash, 'hex'), encode(hash, 'hex'), encode(sig, 'hex')"
+                " FROM cpd.office_log ORDER BY seq",
+                0, NULL, &r, why, cap),
+        pg);
+    int n = err == SYNC_OK ? pg_rows(r) : 0;
+    if (n > 0 && !(log->r = calloc((size_t)n, sizeof(*log->r))))
+        err = SYNC_ESTORE;
+    for (int i = 0; err == SYNC_OK && i < n; i++) {
+        struct record *rec = &log->r[i];
+        int kind = kind_parse(pg_value(r, i, 1));
+        rec->seq = strtoll(pg_value(r, i, 0), NULL, 10);
+        rec->at_us = strtoll(pg_value(r, i, 2), NULL, 10);
+        rec->kind = kind < 0 ? OFFICE_GENESIS : (enum office_kind)kind;
+        if (!(rec->tips = strdup(pg_value(r, i, 3))))
+            err = SYNC_ESTORE;
+        log->n++;
+        if (err == SYNC_OK &&
+            (kind < 0 ||
+             strcopy(rec->body_digest, sizeof(rec->body_digest), pg_value(r, i, 4)) != 0 ||
+             crypto_unhex(rec->prev, sizeof(rec->prev), pg_value(r, i, 5)) != 0 ||
+             crypto_unhex(rec->hash, sizeof(rec->hash), pg_value(r, i, 6)) != 0 ||
+             crypto_unhex(rec->sig, sizeof(rec->sig), pg_value(r, i, 7)) != 0)) {
+            snprintf(why, cap, "head office's record %" PRId64 " does not fit a record", rec->seq);
+            err = SYNC_ETAMPER;
+        }
+    }
+    if (err == SYNC_ESTORE)
+        snprintf(why, cap, "out of memory for head office's records");
+    pg_clear(r);
+    if (err != SYNC_OK)
+        log_free(log);
+    return err;
+}
+
+/* Each record's place in the chain, its hash and its signature by head office's key: the
+ * first that fails, described in bad (""). */
+static void log_check(const struct office_log *log, const uint8_t pk[CRYPTO_SIGN_PK_BYTES],
+                      char *bad, size_t cap)
+{
+    uint8_t prev[CRYPTO_HASH_BYTES] = {0}, hash[CRYPTO_HASH_BYTES];
+    bad[0] = '\0';
+    for (size_t i = 0; i < log->n; i++) {
+        const struct record *r = &log->r[i];
+        record_hash(r, hash);
+        if (r->seq != (int64_t)i + 1)
+            snprintf(bad, cap, "record %" PRId64 " stands where record %zu should", r->seq, i + 1);
+        else if (memcmp(r->prev, prev, sizeof(prev)) != 0)
+            snprintf(bad, cap, "record %" PRId64 " does not follow the one before it", r->seq);
+        else if (memcmp(hash, r->hash, sizeof(hash)) != 0)
+            snprintf(bad, cap, "record %" PRId64 " (%s) was changed after it was signed", r->seq,
+                     kinds[r->kind].name);
+        else if (crypto_verify_digest(r->sig, r->hash, sizeof(r->hash), pk) != CRYPTO_OK)
+            snprintf(bad, cap, "record %" PRId64 " (%s) is not signed by head office's key",
+                     r->seq, kinds[r->kind].name);
+        if (bad[0])
+            return;
+        memcpy(prev, r->hash, sizeof(prev));
+    }
+}
+
+/* The newest record holding the kind's state; NULL when there is none. */
+static const struct record *newest_of(const struct office_log *log, enum office_kind kind)
+{
+    for (size_t i = log->n; i-- > 0;) {
+        if (log->r[i].kind == kind || log->r[i].kind == OFFICE_GENESIS)
+            return &log->r[i];
+    }
+    return NULL;
+}
+
+/* The seq of kiosk's tip in tips ("kiosk:seq:hash,…"); 0 when it had none then. */
+static int64_t tip_of(const char *tips, const char *kiosk)
+{
+    size_t len = strlen(kiosk);
+    for (const char *at = tips; *at;) {
+        if (strncmp(at, kiosk, len) == 0 && at[len] == ':')
+            return strtoll(at + len + 1, NULL, 10);
+        const char *comma = strchr(at, ',');
+        if (!comma)
+            break;
+        at = comma + 1;
+    }
+    return 0;
+}
+
+/* ---- the projection ------------------------------------------------------------------------ */
+
+/* NNNN-NN-NN, the shape the trigger asks of a void's date before it uses it. */
+static bool date_shaped(const char *date)
+{
+    static const char shape[] = "0000-00-00";
+    for (size_t i = 0; i < sizeof(shape) - 1; i++) {
+        bool digit = date[i] >= '0' && date[i] <= '9';
+        if (shape[i] == '0' ? !digit : date[i] != '-')
+            return false;
+    }
+    return date[sizeof(shape) - 1] == '\0';
+}
+
+/* One kiosk event applied to the lines as the ledger's triggers apply it (schemas 2, 4, 8). */
+static int apply_event(struct lines *l, const char *kiosk, const char *type, const char *person,
+                       const char *session, const char *payload)
+{
+    char who[200], key[1200], hash[80] = "", badge[16] = "", programme[200] = "", date[16] = "";
+    escape(who, sizeof(who), person);
+    payload_get_str(payload, "badge_hash", hash, sizeof(hash));
+    bool hash_ok = strlen(hash) == 64 && strspn(hash, "0123456789abcdef") == 64;
+    if (strcmp(type, "badge_enrolled") == 0) {
+        payload_get_str(payload, "badge", badge, sizeof(badge));
+        char role[16];
+        snprintf(key, sizeof(key), "people\t%s\t", who);
+        long p = find_key(l, key);
+        if (!hash_ok || strlen(badge) != 4 || strspn(badge, "0123456789ABCDEF") != 4 || p < 0 ||
+            !field(l->v[p], 4, role, sizeof(role)) || strcmp(role, "staff") != 0)
+            return SYNC_OK;
+        snprintf(key, sizeof(key), "badges\t%s\t", hash);
+        if (find_key(l, key) >= 0)
+            return SYNC_OK;
+        char line[800], by[120];
+        escape(by, sizeof(by), kiosk);
+        snprintf(line, sizeof(line), "badges\t%s\t%s\t%s\t%s\ttrue", hash, badge, who, by);
+        int err = lines_add(l, line, strlen(line));
+        lines_sort(l);
+        return err;
+    }
+    long at = -1;
+    if (strcmp(type, "badge_revoked") == 0 && hash_ok) {
+        char holder[200];
+        snprintf(key, sizeof(key), "badges\t%s\t", hash);
+        at = find_key(l, key);
+        if (at >= 0 && (!field(l->v[at], 3, holder, sizeof(holder)) || strcmp(holder, who) != 0))
+            at = -1;
+    } else if (strcmp(type, "credit_voided") == 0 &&
+               payload_get_str(payload, "programme", programme, sizeof(programme)) ==
+                   PAYLOAD_OK &&
+               payload_get_str(payload, "date", date, sizeof(date)) == PAYLOAD_OK &&
+               date_shaped(date)) {
+        char prog[400];
+        escape(prog, sizeof(prog), programme);
+        snprintf(key, sizeof(key), "external_credits\t%s\t%s\t%s\t", who, prog, date);
+        at = find_key(l, key);
+    } else if (strcmp(type, "booking_cancelled") == 0 && session[0]) {
+        char s[200];
+        escape(s, sizeof(s), session);
+        snprintf(key, sizeof(key), "bookings\t%s\t%s\t", who, s);
+        at = find_key(l, key);
+    }
+    return at >= 0 ? set_active(l, at, false) : SYNC_OK;
+}
+
+/* What the kind's tables must hold: the newest record's state, then the kiosks' events after
+ * its tips, in the order the ledger took them. NULL newest: the tables must be empty. */
+static int expected_lines(struct pg *pg, const struct record *newest, enum office_kind kind,
+                          struct lines *out, char *why, size_t cap)
+{
+    memset(out, 0, sizeof(*out));
+    if (!newest)
+        return SYNC_OK;
+    char seq[24];
+    snprintf(seq, sizeof(seq), "%" PRId64, newest->seq);
+    const char *params[] = {seq};
+    struct pg_result *r = NULL, *ev = NULL;
+    int err = sync_from_pg(pg_exec(pg, "SELECT body FROM cpd.office_log WHERE seq = $1::bigint",
+                                   1, params, &r, why, cap),
+                           pg);
+    uint8_t digest[CRYPTO_HASH_BYTES];
+    char hex[2 * CRYPTO_HASH_BYTES + 1];
+    if (err == SYNC_OK && pg_rows(r) == 1) {
+        const char *body = pg_value(r, 0, 0);
+        crypto_sha256(digest, body, strlen(body), NULL, 0);
+        crypto_hex(hex, digest, sizeof(digest));
+        if (strcmp(hex, newest->body_digest) != 0) {
+            snprintf(why, cap, "head office's record %" PRId64 " read back differs from itself",
+                     newest->seq);
+            err = SYNC_ETAMPER;
+        }
+        for (const char *at = body; err == SYNC_OK && *at;) {
+            size_t n = strcspn(at, "\n");
+            enum office_table t = table_of(at);
+            if (t != T_COUNT && (kinds[kind].tables & MASK(t)))
+                err = lines_add(out, at, n);
+            at += n + (at[n] == '\n');
+        }
+    }
+    pg_clear(r);
+    lines_sort(out);
+    if (err == SYNC_OK && (kinds[kind].tables & (MASK(T_BADGES) | MASK(T_BOOKINGS) |
+                                                 MASK(T_CREDITS))))
+        err = sync_from_pg(
+            pg_exec(pg,
+                    "SELECT kiosk, seq, type, person, session, payload FROM cpd.events"
+                    " WHERE type IN ('badge_enrolled', 'badge_revoked', 'credit_voided',"
+                    " 'booking_cancelled') ORDER BY received_at, kiosk, seq",
+                    0, NULL, &ev, why, cap),
+            pg);
+    for (int i = 0; err == SYNC_OK && ev && i < pg_rows(ev); i++) {
+        const char *kiosk = pg_value(ev, i, 0);
+        if (strtoll(pg_value(ev, i, 1), NULL, 10) > tip_of(newest->tips, kiosk))
+            err = apply_event(out, kiosk, pg_value(ev, i, 2), pg_value(ev, i, 3),
+                              pg_value(ev, i, 4), pg_value(ev, i, 5));
+    }
+    pg_clear(ev);
+    if (err == SYNC_ESTORE)
+        snprintf(why, cap, "out of memory for head office's rows");
+    if (err != SYNC_OK)
+        lines_free(out);
+    return err;
+}
+
+/* Two lines by key: the same order as the whole lines (a key ends with a tab, lower than any
+ * character an escaped field holds but control characters, which sort the same either way). */
+static int key_cmp(const char *a, const char *b)
+{
+    size_t ka = key_length(a), kb = key_length(b);
+    ka = ka ? ka : strlen(a);
+    kb = kb ? kb : strlen(b);
+    int c = memcmp(a, b, ka < kb ? ka : kb);
+    return c ? c : (ka > kb) - (ka < kb);
+}
+
+/* Each row that differs between the live lines and the expected, to fn; how many. */
+static size_t compare(const struct lines *live, const struct lines *want, office_difference_fn fn,
+                      void *ctx)
+{
+    size_t i = 0, j = 0, n = 0;
+    while (i < live->n || j < want->n) {
+        const char *a = i < live->n ? live->v[i] : NULL, *b = j < want->n ? want->v[j] : NULL;
+        int c = !a ? 1 : !b ? -1 : key_cmp(a, b);
+        if (c == 0 && strcmp(a, b) == 0) {
+            i++;
+            j++;
+            continue;
+        }
+        n++;
+        fn(ctx, c <= 0 ? a : NULL, c >= 0 ? b : NULL);
+        i += c <= 0;
+        j += c >= 0;
+    }
+    return n;
+}
+
+int office_check(struct pg *pg, const uint8_t pk[CRYPTO_SIGN_PK_BYTES], enum office_kind kind,
+                 office_difference_fn fn, void *ctx, size_t *differences, char *bad,
+                 size_t bad_cap, char *why, size_t cap)
+{
+    struct office_log log = {0};
+    struct lines live = {0}, want = {0};
+    *differences = 0;
+    int err = log_read(pg, &log, why, cap);
+    if (err == SYNC_OK)
+        log_check(&log, pk, bad, bad_cap);
+    for (int k = OFFICE_PROGRAMME; err == SYNC_OK && !bad[0] && k < OFFICE_KINDS; k++) {
+        if (kind != OFFICE_GENESIS && kind != (enum office_kind)k)
+            continue;
+        err = read_lines(pg, kinds[k].tables, &live, why, cap);
+        if (err == SYNC_OK)
+            err = expected_lines(pg, newest_of(&log, (enum office_kind)k),
+                                 (enum office_kind)k, &want, why, cap);
+        if (err == SYNC_OK)
+            *differences += compare(&live, &want, fn, ctx);
+        lines_free(&live);
+        lines_free(&want);
+    }
+    log_free(&log);
+    return err;
+}
+
+int office_head(struct pg *pg, int64_t *records, char *why, size_t cap)
+{
+    struct pg_result *r = NULL;
+    int err = sync_from_pg(pg_exec(pg, "SELECT count(*) FROM cpd.office_log", 0, NULL, &r, why,
+                                   cap),
+                           pg);
+    *records = err == SYNC_OK ? strtoll(pg_value(r, 0, 0), NULL, 10) : 0;
+    pg_clear(r);
+    return err;
+}
+
+int office_lock(struct pg *pg, enum office_kind kind, char *why, size_t cap)
+{
+    char sql[256] = "LOCK TABLE cpd.office_log";
+    for (int t = 0; t < T_COUNT; t++) {
+        if (kinds[kind].tables & MASK(t)) {
+            size_t used = strlen(sql);
+            snprintf(sql + used, sizeof(sql) - used, ", cpd.%s", tables[t].name);
+        }
+    }
+    size_t used = strlen(sql);
+    snprintf(sql + used, sizeof(sql) - used, " IN EXCLUSIVE MODE");
+    return sync_from_pg(pg_exec(pg, sql, 0, NULL, NULL, why, cap), pg);
+}
+
+int office_record(struct pg *pg, const uint8_t sk[CRYPTO_SIGN_SK_BYTES], enum office_kind kind,
+                  int64_t *seq_out, char *why, size_t cap)
+{
+    struct lines live = {0};
+    struct pg_result *tips = NULL, *head = NULL;
+    struct record rec = {.kind = kind, .at_us = clock_wall_us()};
+    char *body = NULL;
+    int err = read_lines(pg, kinds[kind].tables, &live, why, cap);
+    if (err == SYNC_OK)
+        err = sync_from_pg(pg_exec(pg,
+                                   "SELECT coalesce(string_agg(id || ':' || last_seq || ':' ||"
+                                   " encode(last_hash, 'hex'), ',' ORDER BY id COLLATE \"C\"),"
+                                   " '') FROM cpd.kiosks",
+                                   0, NULL, &tips, why, cap),
+                           pg);
+    if (err == SYNC_OK)
+        err = sync_from_pg(pg_exec(pg,
+                                   "SELECT seq, encode(hash, 'hex') FROM cpd.office_log"
+                                   " ORDER BY seq DESC LIMIT 1",
+                                   0, NULL, &head, why, cap),
+                           pg);
+    size_t len = 0;
+    for (size_t i = 0; err == SYNC_OK && i < live.n; i++)
+        len += strlen(live.v[i]) + 1;
+    if (err == SYNC_OK && !(body = malloc(len + 1))) {
+        snprintf(why, cap, "out of memory for head office's record");
+        err = SYNC_ESTORE;
+    }
+    if (err == SYNC_OK) {
+        size_t at = 0;
+        for (size_t i = 0; i < live.n; i++) {
+            size_t n = strlen(live.v[i]);
+            memcpy(body + at, live.v[i], n);
+            at += n;
+            body[at++] = '\n';
+        }
+        body[at] = '\0';
+        rec.tips = (char *)pg_value(tips, 0, 0);
+        rec.seq = 1;
+        if (pg_rows(head) == 1) {
+            rec.seq = strtoll(pg_value(head, 0, 0), NULL, 10) + 1;
+            crypto_unhex(rec.prev, sizeof(rec.prev), pg_value(head, 0, 1));
+        }
+        uint8_t digest[CRYPTO_HASH_BYTES];
+        crypto_sha256(digest, body, at, NULL, 0);
+        crypto_hex(rec.body_digest, digest, sizeof(digest));
+        record_hash(&rec, rec.hash);
+        crypto_sign_digest(rec.sig, rec.hash, sizeof(rec.hash), sk);
+        char seq[24], at_us[24], prev[65], hash[65], sig[129];
+        snprintf(seq, sizeof(seq), "%" PRId64, rec.seq);
+        snprintf(at_us, sizeof(at_us), "%" PRId64, rec.at_us);
+        crypto_hex(prev, rec.prev, sizeof(rec.prev));
+        crypto_hex(hash, rec.hash, sizeof(rec.hash));
+        crypto_hex(sig, rec.sig, sizeof(rec.sig));
+        const char *v[] = {seq, kinds[kind].name, at_us, rec.tips, body, prev, hash, sig};
+        err = sync_from_pg(pg_exec(pg,
+                                   "INSERT INTO cpd.office_log (seq, kind, at_us, tips, body,"
+                                   " prev_hash, hash, sig) VALUES ($1::bigint, $2, $3::bigint,"
+                                   " $4, $5, decode($6, 'hex'), decode($7, 'hex'),"
+                                   " decode($8, 'hex'))",
+                                   8, v, NULL, why, cap),
+                           pg);
+        *seq_out = rec.seq;
+    }
+    free(body);
+    pg_clear(tips);
+    pg_clear(head);
+    lines_free(&live);
+    return err;
+}
+
+int office_key_load(const char *path, uint8_t sk[CRYPTO_SIGN_SK_BYTES],
+                    uint8_t pk[CRYPTO_SIGN_PK_BYTES], char *why, size_t cap)
+{
+    struct kiosk_keys keys;
+    int rc = keys_load_sign(path, &keys);
+    if (rc == KEYS_OK) {
+        memcpy(sk, keys.sign_sk, CRYPTO_SIGN_SK_BYTES);
+        memcpy(pk, keys.sign_pk, CRYPTO_SIGN_PK_BYTES);
+    } else {
+        snprintf(why, cap, "%s: head office's signing key: %s", path, cpd_strerror(rc));
+    }
+    keys_wipe(&keys);
+    return rc == KEYS_OK ? SYNC_OK : SYNC_ECONFIG;
+}
+
+/* A line's fields from i on, " | " between them, into out. */
+static void fields_from(const char *line, size_t from, char *out, size_t cap)
+{
+    size_t o = 0;
+    for (const char *c = line + from; *c && o + 4 < cap; c++) {
+        if (*c == '\t') {
+            memcpy(out + o, " | ", 3);
+            o += 3;
+        } else {
+            out[o++] = *c;
+        }
+    }
+    out[o] = '\0';
+}
+
+void office_describe(const char *live, const char *expected, char *out, size_t cap)
+{
+    const char *line = live ? live : expected;
+    size_t key = key_length(line);
+    char name[400], have[700] = "", want[700] = "";
+    snprintf(name, sizeof(name), "%.*s", key ? (int)key - 1 : 0, line);
+    for (char *c = name; *c; c++)
+        *c = *c == '\t' ? ' ' : *c;
+    if (live)
+        fields_from(live, key, have, sizeof(have));
+    if (expected)
+        fields_from(expected, key, want, sizeof(want));
+    if (live && expected)
+        snprintf(out, cap, "%s: the ledger holds [%s] where head office's records give [%s]", name,
+                 have, want);
+    else if (live)
+        snprintf(out, cap, "%s: in the ledger [%s] but in no record of head office's", name, have);
+    else
+        snprintf(out, cap, "%s: in head office's records [%s] but missing from the ledger", name,
+                 want);
+}
