@@ -83,8 +83,11 @@ int cmd_sync(struct admin *a, int argc, char **argv)
 static const char ledger_help[] =
     "usage: cpd-admin ledger init|add-kiosk|add-office|rotate-key|checkpoint|import --conninfo "
     "CONNINFO [...]\n"
-    "  ledger init [--keyring FILE]       create or migrate the ledger schema (as its owner,\n"
-    "                                     after a superuser's CREATE EXTENSION cpd_ledger)\n"
+    "  ledger init [--keyring FILE] [--office-key FILE]\n"
+    "                                     create or migrate the ledger schema (as its owner,\n"
+    "                                     after a superuser's CREATE EXTENSION cpd_ledger);\n"
+    "                                     --office-key: head office's signing key (made when\n"
+    "                                     missing; its public half into the keyring)\n"
     "  ledger add-kiosk ID --public-key HEX --kiosk-password-file FILE --keyring FILE\n"
     "       [--statement-timeout S] [--idle-timeout S] [--connections N]\n"
     "                                     register a kiosk, its key and its login role\n"
@@ -93,18 +96,19 @@ static const char ledger_help[] =
     "  ledger rotate-key ID --public-key HEX --reason TEXT --keyring FILE [--from-seq N]\n"
     "                                     a new key for the kiosk's events from N on\n"
     "  ledger checkpoint                  print each kiosk's last seq and hash (keep it apart)\n"
-    "  ledger import KIND FILE [--dry-run] [--replace] [--accept-changes]\n"
+    "  ledger import KIND FILE --office-key FILE [--dry-run] [--replace] [--accept-changes]\n"
     "                                     import programme | roster | bookings | credits;\n"
     "                                     --replace (roster): people not in it become leavers;\n"
     "                                     --accept-changes: as for a kiosk's import (a programme\n"
-    "                                     change to what people attended names them)\n"
+    "                                     change to what people attended names them); each\n"
+    "                                     import is a record signed with head office's key\n"
     "Connect as the ledger's owner; --password-file FILE (mode 0600) for the password.\n"
     "The keyring (written 0600, appended to) is the trust anchor of verify --ledger: keep it\n"
     "away from the database server. Exit status as for sync.\n";
 
 struct ledger_args {
     const char *conninfo, *password_file, *public_key, *kiosk_password_file, *keyring;
-    const char *checkpoints, *reason, *from_seq, *office_password_file;
+    const char *checkpoints, *reason, *from_seq, *office_password_file, *office_key;
     int statement_timeout_s, idle_timeout_s, connections;
     bool dry_run, replace, accept_changes;
     int first;
@@ -129,6 +133,7 @@ static int ledger_args(int argc, char **argv, struct ledger_args *o)
                                          {"kiosk-password-file", true, &o->kiosk_password_file},
                                          {"office-password-file", true, &o->office_password_file},
                                          {"keyring", true, &o->keyring},
+                                         {"office-key", true, &o->office_key},
                                          {"checkpoints", true, &o->checkpoints},
                                          {"reason", true, &o->reason},
                                          {"from-seq", true, &o->from_seq},
@@ -165,6 +170,7 @@ static int target_of(struct admin *a, const struct ledger_args *o, struct ledger
         return rc;
     t->conninfo = o->conninfo;
     t->password = NULL;
+    t->office_key = o->office_key;
     t->timeout_s = a->cfg.sync.connect_timeout_s;
     if (!o->password_file)
         return 0;
@@ -185,7 +191,7 @@ static int ledger_import_cmd(struct admin *a, const struct ledger_target *t, int
                              const char *path, const struct ledger_args *args)
 {
     bool dry_run = args->dry_run, replace = args->replace;
-    char why[512];
+    char why[2048];
     if (replace && kind != IMPORT_ROSTER) {
         admin_error("--replace on the ledger: the roster only (a kiosk's corrections void "
                     "credits and cancel bookings)");
@@ -207,6 +213,8 @@ static int ledger_import_cmd(struct admin *a, const struct ledger_target *t, int
            err != SYNC_OK ? "nothing imported"
            : dry_run      ? "dry run, nothing written"
                           : "imported into the ledger");
+    if (err != SYNC_OK && r.errors == 0)
+        admin_error("%s", why); /* not the file's own lines: say why */
     return err == SYNC_OK ? 0 : 1;
 }
 
@@ -311,12 +319,13 @@ int cmd_ledger(struct admin *a, int argc, char **argv)
         return EXIT_USAGE;
     }
     struct ledger_target t;
-    char password[256] = "", why[512] = "";
+    char password[256] = "", why[2048] = "";
     if ((rc = target_of(a, &o, &t, password, sizeof(password))) != 0)
         return rc;
     int err = SYNC_OK;
     if (strcmp(what, "init") == 0) {
-        struct ledger_init init = {.keyring = o.keyring, .say = print_line};
+        struct ledger_init init = {
+            .keyring = o.keyring, .office_key = o.office_key, .say = print_line};
         err = ledger_init(&t, &init, why, sizeof(why));
         if (err == SYNC_OK && init.from == init.to)
             printf("ledger schema %d is current; hardening re-applied\n", init.to);
@@ -356,7 +365,7 @@ int cmd_verify_ledger(struct admin *a, int argc, char **argv)
     }
     struct ledger_target t;
     struct ledger_keyring ring;
-    char password[256] = "", why[512] = "";
+    char password[256] = "", why[2048] = "";
     if ((rc = target_of(a, &o, &t, password, sizeof(password))) != 0)
         return rc;
     int err = ledger_keyring_load(o.keyring, &ring, why, sizeof(why));
@@ -367,11 +376,14 @@ int cmd_verify_ledger(struct admin *a, int argc, char **argv)
     ledger_keyring_free(&ring);
     if (err != SYNC_OK)
         return fail(err, why);
-    if (r.bad_kiosks) {
-        admin_error("%d of %d kiosks' records in the ledger do not verify", r.bad_kiosks, r.kiosks);
+    if (r.bad_kiosks || r.bad_other) {
+        admin_error("%d of %d kiosks' records and %d findings in the schema, privileges or head"
+                    " office's rows do not verify",
+                    r.bad_kiosks, r.kiosks, r.bad_other);
         return EXIT_TAMPER;
     }
-    printf("%d kiosk%s, %" PRId64 " event%s, %d checkpoint%s: all verified against the keyring\n",
+    printf("%d kiosk%s, %" PRId64 " event%s, %d checkpoint%s, head office's rows: all verified"
+           " against the keyring\n",
            r.kiosks, r.kiosks == 1 ? "" : "s", r.events, r.events == 1 ? "" : "s", r.checkpoints,
            r.checkpoints == 1 ? "" : "s");
     return 0;

@@ -100,7 +100,7 @@ struct ledger_keyring {
     struct ledger_key *keys;
     size_t n, cap;
     char schema[65]; /* the digest of the schema's rules ledger init left ("": none yet) */
-    bool has_office;  /* head office's public key ("@office" line) is there */
+    bool has_office; /* head office's public key ("@office" line) is there */
     uint8_t office_pk[CRYPTO_SIGN_PK_BYTES];
     struct schema_rules *rules; /* their lines (KEYRING.schema), NULL when not there */
 };
@@ -114,6 +114,7 @@ struct ledger_verify_report {
     int kiosks;
     int64_t events;
     int bad_kiosks;  /* kiosks with any finding */
+    int bad_other;   /* findings in the schema, privileges or head office's rows */
     int checkpoints; /* checkpoint lines checked */
 };
 /* Walks every kiosk's chain in the ledger against the keyring (never the database's own keys),

@@ -55,8 +55,8 @@ struct privilege_strays {
 void privilege_strays_free(struct privilege_strays *strays);
 int privilege_strays_read(struct pg *pg, struct privilege_strays *strays, char *why, size_t cap);
 /* Takes back those the owner can, each said to fn (NULL: quietly). */
-int privilege_strays_repair(struct pg *pg, const struct privilege_strays *strays,
-                            ledger_line_fn fn, void *ctx, char *why, size_t cap);
+int privilege_strays_repair(struct pg *pg, const struct privilege_strays *strays, ledger_line_fn fn,
+                            void *ctx, char *why, size_t cap);
 /* Those only a superuser can take back, the first three named into out; how many. */
 size_t privilege_strays_refused(const struct privilege_strays *strays, char *out, size_t cap);
 
@@ -85,8 +85,8 @@ typedef void (*office_difference_fn)(void *ctx, const char *live, const char *ex
  * when they hold, the live tables of kind (OFFICE_GENESIS: every kind) against their
  * projection: each difference to fn, counted into *differences. */
 int office_check(struct pg *pg, const uint8_t pk[CRYPTO_SIGN_PK_BYTES], enum office_kind kind,
-                 office_difference_fn fn, void *ctx, size_t *differences, char *bad,
-                 size_t bad_cap, char *why, size_t cap);
+                 office_difference_fn fn, void *ctx, size_t *differences, char *bad, size_t bad_cap,
+                 char *why, size_t cap);
 /* One difference in words: "people BIT0003: the ledger holds [...] where head office's
  * records give [...]". */
 void office_describe(const char *live, const char *expected, char *out, size_t cap);

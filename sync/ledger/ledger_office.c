@@ -32,8 +32,8 @@
 enum office_table { T_PEOPLE, T_BADGES, T_COURSES, T_SESSIONS, T_BOOKINGS, T_CREDITS, T_COUNT };
 
 /* Each table's rows as lines: its name, the fields that identify the row, the rest (active
- * last where a kiosk's event can turn it off). Dates and times spelt whatever DateStyle the
- * owner's role sets. */
+ * last where a kiosk's event can turn it off). Dates and times spelt by to_char, the same
+ * whatever DateStyle the owner's role sets. */
 static const struct {
     const char *name;
     int key_fields;
@@ -45,23 +45,23 @@ static const struct {
     [T_BADGES] = {"badges", 1,
                   "SELECT 'badges'" TAB "encode(uid_hash, 'hex')" TAB F("last4") TAB F("staff_no")
                       TAB "coalesce(" F("enrolled_by") ", " NUL ")" TAB
-                  "active::text FROM cpd.badges"},
+                                                       "active::text FROM cpd.badges"},
     [T_COURSES] = {"courses", 1,
-                   "SELECT 'courses'" TAB F("code") TAB F("period") TAB F("category") TAB F(
-                       "title") TAB F("delivery") TAB F("kind") TAB "coalesce(credits_q::text, " NUL
-                       ")" TAB F("grp") TAB F("frequency") TAB F("due") TAB F("note") " FROM"
-                                                                                      " cpd.courses"},
+                   "SELECT 'courses'" TAB F("code") TAB F("period") TAB F("category") TAB F("title")
+                       TAB F("delivery") TAB F("kind") TAB
+                   "coalesce(credits_q::text, " NUL ")" TAB F("grp") TAB F("frequency") TAB F("due")
+                       TAB F("note") " FROM cpd.courses"},
     [T_SESSIONS] = {"sessions", 1,
-                    "SELECT 'sessions'" TAB F("code") TAB "to_char(date, 'YYYY-MM-DD')" TAB
-                    "to_char(start_time, 'HH24:MI:SS')" TAB "to_char(end_time, 'HH24:MI:SS')" TAB F(
-                        "location") " FROM cpd.sessions"},
+                    "SELECT 'sessions'" TAB F("code") TAB
+                    "to_char(date, 'YYYY-MM-DD')" TAB "to_char(start_time, 'HH24:MI:SS')" TAB
+                    "to_char(end_time, 'HH24:MI:SS')" TAB F("location") " FROM cpd.sessions"},
     [T_BOOKINGS] = {"bookings", 2,
                     "SELECT 'bookings'" TAB F("staff_no") TAB F("session") TAB
                     "active::text FROM cpd.bookings"},
     [T_CREDITS] = {"external_credits", 3,
                    "SELECT 'external_credits'" TAB F("staff_no") TAB F("programme") TAB
-                   "to_char(date, 'YYYY-MM-DD')" TAB F("source") TAB "credits_q::text" TAB F(
-                       "certificate") TAB "directed::text" TAB F("note") TAB
+                   "to_char(date, 'YYYY-MM-DD')" TAB F("source") TAB
+                   "credits_q::text" TAB F("certificate") TAB "directed::text" TAB F("note") TAB
                    "active::text FROM cpd.external_credits"},
 };
 
@@ -360,8 +360,8 @@ static void log_check(const struct office_log *log, const uint8_t pk[CRYPTO_SIGN
             snprintf(bad, cap, "record %" PRId64 " (%s) was changed after it was signed", r->seq,
                      kinds[r->kind].name);
         else if (crypto_verify_digest(r->sig, r->hash, sizeof(r->hash), pk) != CRYPTO_OK)
-            snprintf(bad, cap, "record %" PRId64 " (%s) is not signed by head office's key",
-                     r->seq, kinds[r->kind].name);
+            snprintf(bad, cap, "record %" PRId64 " (%s) is not signed by head office's key", r->seq,
+                     kinds[r->kind].name);
         if (bad[0])
             return;
         memcpy(prev, r->hash, sizeof(prev));
@@ -441,8 +441,7 @@ static int apply_event(struct lines *l, const char *kiosk, const char *type, con
         if (at >= 0 && (!field(l->v[at], 3, holder, sizeof(holder)) || strcmp(holder, who) != 0))
             at = -1;
     } else if (strcmp(type, "credit_voided") == 0 &&
-               payload_get_str(payload, "programme", programme, sizeof(programme)) ==
-                   PAYLOAD_OK &&
+               payload_get_str(payload, "programme", programme, sizeof(programme)) == PAYLOAD_OK &&
                payload_get_str(payload, "date", date, sizeof(date)) == PAYLOAD_OK &&
                date_shaped(date)) {
         char prog[400];
@@ -470,8 +469,8 @@ static int expected_lines(struct pg *pg, const struct record *newest, enum offic
     snprintf(seq, sizeof(seq), "%" PRId64, newest->seq);
     const char *params[] = {seq};
     struct pg_result *r = NULL, *ev = NULL;
-    int err = sync_from_pg(pg_exec(pg, "SELECT body FROM cpd.office_log WHERE seq = $1::bigint",
-                                   1, params, &r, why, cap),
+    int err = sync_from_pg(pg_exec(pg, "SELECT body FROM cpd.office_log WHERE seq = $1::bigint", 1,
+                                   params, &r, why, cap),
                            pg);
     uint8_t digest[CRYPTO_HASH_BYTES];
     char hex[2 * CRYPTO_HASH_BYTES + 1];
@@ -494,8 +493,8 @@ static int expected_lines(struct pg *pg, const struct record *newest, enum offic
     }
     pg_clear(r);
     lines_sort(out);
-    if (err == SYNC_OK && (kinds[kind].tables & (MASK(T_BADGES) | MASK(T_BOOKINGS) |
-                                                 MASK(T_CREDITS))))
+    if (err == SYNC_OK &&
+        (kinds[kind].tables & (MASK(T_BADGES) | MASK(T_BOOKINGS) | MASK(T_CREDITS))))
         err = sync_from_pg(
             pg_exec(pg,
                     "SELECT kiosk, seq, type, person, session, payload FROM cpd.events"
@@ -550,8 +549,8 @@ static size_t compare(const struct lines *live, const struct lines *want, office
 }
 
 int office_check(struct pg *pg, const uint8_t pk[CRYPTO_SIGN_PK_BYTES], enum office_kind kind,
-                 office_difference_fn fn, void *ctx, size_t *differences, char *bad,
-                 size_t bad_cap, char *why, size_t cap)
+                 office_difference_fn fn, void *ctx, size_t *differences, char *bad, size_t bad_cap,
+                 char *why, size_t cap)
 {
     struct office_log log = {0};
     struct lines live = {0}, want = {0};
@@ -564,8 +563,8 @@ int office_check(struct pg *pg, const uint8_t pk[CRYPTO_SIGN_PK_BYTES], enum off
             continue;
         err = read_lines(pg, kinds[k].tables, &live, why, cap);
         if (err == SYNC_OK)
-            err = expected_lines(pg, newest_of(&log, (enum office_kind)k),
-                                 (enum office_kind)k, &want, why, cap);
+            err = expected_lines(pg, newest_of(&log, (enum office_kind)k), (enum office_kind)k,
+                                 &want, why, cap);
         if (err == SYNC_OK)
             *differences += compare(&live, &want, fn, ctx);
         lines_free(&live);
@@ -578,9 +577,8 @@ int office_check(struct pg *pg, const uint8_t pk[CRYPTO_SIGN_PK_BYTES], enum off
 int office_head(struct pg *pg, int64_t *records, char *why, size_t cap)
 {
     struct pg_result *r = NULL;
-    int err = sync_from_pg(pg_exec(pg, "SELECT count(*) FROM cpd.office_log", 0, NULL, &r, why,
-                                   cap),
-                           pg);
+    int err =
+        sync_from_pg(pg_exec(pg, "SELECT count(*) FROM cpd.office_log", 0, NULL, &r, why, cap), pg);
     *records = err == SYNC_OK ? strtoll(pg_value(r, 0, 0), NULL, 10) : 0;
     pg_clear(r);
     return err;

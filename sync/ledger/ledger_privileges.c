@@ -18,19 +18,19 @@
 
 /* The roles the ledger gives logins to: the two groups and their logins. */
 #define CPD_ROLES                                                                                  \
-    " roles AS (SELECT oid, rolname, rolname IN ('cpd_kiosk', 'cpd_office') AS grp"               \
-    "  FROM pg_roles WHERE rolname IN ('cpd_kiosk', 'cpd_office')"                      \
+    " roles AS (SELECT oid, rolname, rolname IN ('cpd_kiosk', 'cpd_office') AS grp"                \
+    "  FROM pg_roles WHERE rolname IN ('cpd_kiosk', 'cpd_office')"                                 \
     "  OR rolname ~ '^cpd_(kiosk|office)_[a-z0-9_]+$')"
 
 /* What PUBLIC must not have back: the extension revoked these (cpd_ledger--1.0.sql). */
 #define PUBLIC_REVOKED_FUNCTIONS                                                                   \
     " 'pg_catalog.pg_current_xact_id()'::regprocedure, 'pg_catalog.txid_current()'::regprocedure," \
     " 'pg_catalog.lo_create(oid)'::regprocedure, 'pg_catalog.lo_creat(integer)'::regprocedure,"    \
-    " 'pg_catalog.lo_from_bytea(oid, bytea)'::regprocedure,"                                        \
-    " 'pg_catalog.lo_open(oid, integer)'::regprocedure,"                                            \
-    " 'pg_catalog.lo_put(oid, bigint, bytea)'::regprocedure,"                                       \
-    " 'pg_catalog.pg_logical_emit_message(boolean, text, text)'::regprocedure,"                     \
-    " 'pg_catalog.pg_logical_emit_message(boolean, text, bytea)'::regprocedure,"                    \
+    " 'pg_catalog.lo_from_bytea(oid, bytea)'::regprocedure,"                                       \
+    " 'pg_catalog.lo_open(oid, integer)'::regprocedure,"                                           \
+    " 'pg_catalog.lo_put(oid, bigint, bytea)'::regprocedure,"                                      \
+    " 'pg_catalog.pg_logical_emit_message(boolean, text, text)'::regprocedure,"                    \
+    " 'pg_catalog.pg_logical_emit_message(boolean, text, bytea)'::regprocedure,"                   \
     " 'pg_catalog.pg_notify(text, text)'::regprocedure"
 
 /* One row per stray: what, to whom, by whom, whether the owner can take it back, and how. */
@@ -49,7 +49,8 @@ static const char strays_sql[] =
     "   WHERE p.pronamespace NOT IN (SELECT oid FROM pg_namespace WHERE nspname = 'cpd')"
     "  UNION ALL SELECT CASE c.relkind WHEN 'S' THEN 'SEQUENCE' ELSE 'TABLE' END,"
     "   c.oid::regclass::text, false, 0::oid, aclexplode(relacl)"
-    "   FROM pg_class c WHERE c.relnamespace NOT IN (SELECT oid FROM pg_namespace WHERE nspname = 'cpd')"
+    "   FROM pg_class c WHERE c.relnamespace NOT IN (SELECT oid FROM pg_namespace WHERE nspname = "
+    "'cpd')"
     "  UNION ALL SELECT 'LARGE OBJECT', l.oid::text, false, 0::oid,"
     "   aclexplode(lomacl) FROM pg_largeobject_metadata l"
     "  UNION ALL SELECT 'PARAMETER', parname, false, 0::oid, aclexplode(paracl)"
@@ -158,8 +159,7 @@ size_t privilege_strays_refused(const struct privilege_strays *s, char *out, siz
             continue;
         if (refused++ < 3 && used < cap)
             used += (size_t)snprintf(out + used, cap - used, "%s%s to %s (granted by %s: %s)",
-                                     used ? "; " : "", p->what, p->grantee, p->grantor,
-                                     p->revoke);
+                                     used ? "; " : "", p->what, p->grantee, p->grantor, p->revoke);
     }
     if (refused > 3 && used < cap)
         snprintf(out + used, cap - used, "; and %zu more (verify --ledger lists them all)",

@@ -17,44 +17,72 @@
 #include "sync/sync_pg.h"
 
 /* Every rule, one row each (newlines inside a definition kept), in the database's order. */
-#define SCHEMA_LINES_SQL                                                                           \
-    " SELECT 'rel ' || c.relname || ' ' || c.relkind::text || ' ' ||"                              \
-    "  coalesce(pg_get_viewdef(c.oid), '')"                                                        \
-    "  || ' ' || coalesce((SELECT string_agg(a::text, ',' ORDER BY a::text)"                       \
-    "  FROM unnest(coalesce(c.relacl, acldefault('r', c.relowner))) a), '')"                       \
-    "  FROM pg_class c WHERE c.relnamespace = 'cpd'::regnamespace AND c.relkind IN ('r', 'v')"     \
-    " UNION ALL SELECT 'col ' || c.relname || ' ' || a.attname || ' ' ||"                          \
-    "  format_type(a.atttypid, a.atttypmod) || ' ' || a.attnotnull::text || ' ' ||"                \
-    "  coalesce(pg_get_expr(d.adbin, d.adrelid), '')"                                              \
-    "  FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid"                                  \
-    "  LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum"                    \
-    "  WHERE c.relnamespace = 'cpd'::regnamespace AND a.attnum > 0 AND NOT a.attisdropped"         \
-    "  AND c.relkind IN ('r', 'v')"                                                                \
-    " UNION ALL SELECT 'con ' || conrelid::regclass::text || ' ' || conname || ' ' ||"             \
-    "  pg_get_constraintdef(oid) FROM pg_constraint WHERE connamespace = 'cpd'::regnamespace"      \
-    " UNION ALL SELECT 'trg ' || pg_get_triggerdef(t.oid) || ' ' || t.tgenabled::text"             \
-    "  FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid"                                     \
-    "  WHERE c.relnamespace = 'cpd'::regnamespace AND NOT t.tgisinternal"                          \
-    " UNION ALL SELECT 'fn ' || pg_get_functiondef(p.oid) || ' ' ||"                               \
-    "  coalesce((SELECT string_agg(a::text, ',' ORDER BY a::text)"                                 \
-    "  FROM unnest(coalesce(p.proacl, acldefault('f', p.proowner))) a), '')"                       \
-    "  FROM pg_proc p WHERE p.pronamespace = 'cpd'::regnamespace"                                  \
-    " UNION ALL SELECT 'idx ' || pg_get_indexdef(i.indexrelid) FROM pg_index i"                    \
-    "  JOIN pg_class c ON c.oid = i.indrelid WHERE c.relnamespace = 'cpd'::regnamespace"           \
-    /* None of these is made by a migration, so each is a line only when someone added it: a   \
-     * rule that rewrites what is read or written, a column's own grant, row security. */       \
-    " UNION ALL SELECT 'rule ' || pg_get_ruledef(r.oid) FROM pg_rewrite r"                         \
-    "  JOIN pg_class c ON c.oid = r.ev_class WHERE c.relnamespace = 'cpd'::regnamespace"           \
-    "  AND r.rulename <> '_RETURN'"                                                                \
-    " UNION ALL SELECT 'colacl ' || c.relname || ' ' || a.attname || ' ' ||"                       \
-    "  (SELECT string_agg(x::text, ',' ORDER BY x::text) FROM unnest(a.attacl) x)"                 \
-    "  FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid"                                  \
-    "  WHERE c.relnamespace = 'cpd'::regnamespace AND a.attacl IS NOT NULL"                        \
-    " UNION ALL SELECT 'rls ' || c.relname || ' ' || c.relrowsecurity::text || ' ' ||"             \
-    "  c.relforcerowsecurity::text FROM pg_class c WHERE c.relnamespace = 'cpd'::regnamespace"     \
-    "  AND (c.relrowsecurity OR c.relforcerowsecurity)"                                            \
-    " UNION ALL SELECT 'pol ' || tablename || ' ' || policyname || ' ' || permissive || ' ' ||"    \
-    "  roles::text || ' ' || cmd || ' ' || coalesce(qual, '') || ' ' || coalesce(with_check, '')"  \
+#define SCHEMA_LINES_SQL                                                                               \
+    " SELECT 'rel ' || c.relname || ' ' || c.relkind::text || ' ' ||"                                  \
+    "  coalesce(pg_get_viewdef(c.oid), '')"                                                            \
+    "  || ' ' || coalesce((SELECT string_agg(a::text, ',' ORDER BY a::text)"                           \
+    "  FROM unnest(coalesce(c.relacl, acldefault('r', c.relowner))) a), '')"                           \
+    "  FROM pg_class c WHERE c.relnamespace = 'cpd'::regnamespace AND c.relkind IN ('r', 'v')"         \
+    " UNION ALL SELECT 'col ' || c.relname || ' ' || a.attname || ' ' ||"                              \
+    "  format_type(a.atttypid, a.atttypmod) || ' ' || a.attnotnull::text || ' ' ||"                    \
+    "  coalesce(pg_get_expr(d.adbin, d.adrelid), '')"                                                  \
+    "  FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid"                                      \
+    "  LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum"                        \
+    "  WHERE c.relnamespace = 'cpd'::regnamespace AND a.attnum > 0 AND NOT a.attisdropped"             \
+    "  AND c.relkind IN ('r', 'v')"                                                                    \
+    " UNION ALL SELECT 'con ' || conrelid::regclass::text || ' ' || conname || ' ' ||"                 \
+    "  pg_get_constraintdef(oid) FROM pg_constraint WHERE connamespace = 'cpd'::regnamespace"          \
+    " UNION ALL SELECT 'trg ' || pg_get_triggerdef(t.oid) || ' ' || t.tgenabled::text"                 \
+    "  FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid"                                         \
+    "  WHERE c.relnamespace = 'cpd'::regnamespace AND NOT t.tgisinternal"                              \
+    " UNION ALL SELECT 'fn ' || pg_get_functiondef(p.oid) || ' ' ||"                                   \
+    "  coalesce((SELECT string_agg(a::text, ',' ORDER BY a::text)"                                     \
+    "  FROM unnest(coalesce(p.proacl, acldefault('f', p.proowner))) a), '')"                           \
+    "  FROM pg_proc p WHERE p.pronamespace = 'cpd'::regnamespace"                                      \
+    " UNION ALL SELECT 'idx ' || pg_get_indexdef(i.indexrelid) FROM pg_index i"                        \
+    "  JOIN pg_class c ON c.oid = i.indrelid WHERE c.relnamespace = 'cpd'::regnamespace" /* None       \
+                                                                                          * of         \
+                                                                                          * these      \
+                                                                                          * is         \
+                                                                                          * made       \
+                                                                                          * by a       \
+                                                                                          * migration, \
+                                                                                          * so         \
+                                                                                          * each       \
+                                                                                          * is a       \
+                                                                                          * line       \
+                                                                                          * only       \
+                                                                                          * when       \
+                                                                                          * someone    \
+                                                                                          * added      \
+                                                                                          * it: a      \
+                                                                                          * rule       \
+                                                                                          * that       \
+                                                                                          * rewrites   \
+                                                                                          * what       \
+                                                                                          * is         \
+                                                                                          * read       \
+                                                                                          * or         \
+                                                                                          * written,   \
+                                                                                          * a          \
+                                                                                          * column's   \
+                                                                                          * own        \
+                                                                                          * grant,     \
+                                                                                          * row        \
+                                                                                          * security.  \
+                                                                                          */           \
+    " UNION ALL SELECT 'rule ' || pg_get_ruledef(r.oid) FROM pg_rewrite r"                             \
+    "  JOIN pg_class c ON c.oid = r.ev_class WHERE c.relnamespace = 'cpd'::regnamespace"               \
+    "  AND r.rulename <> '_RETURN'"                                                                    \
+    " UNION ALL SELECT 'colacl ' || c.relname || ' ' || a.attname || ' ' ||"                           \
+    "  (SELECT string_agg(x::text, ',' ORDER BY x::text) FROM unnest(a.attacl) x)"                     \
+    "  FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid"                                      \
+    "  WHERE c.relnamespace = 'cpd'::regnamespace AND a.attacl IS NOT NULL"                            \
+    " UNION ALL SELECT 'rls ' || c.relname || ' ' || c.relrowsecurity::text || ' ' ||"                 \
+    "  c.relforcerowsecurity::text FROM pg_class c WHERE c.relnamespace = 'cpd'::regnamespace"         \
+    "  AND (c.relrowsecurity OR c.relforcerowsecurity)"                                                \
+    " UNION ALL SELECT 'pol ' || tablename || ' ' || policyname || ' ' || permissive || ' ' ||"        \
+    "  roles::text || ' ' || cmd || ' ' || coalesce(qual, '') || ' ' || coalesce(with_check, '')"      \
     "  FROM pg_policies WHERE schemaname = 'cpd'"
 
 /* The digest, as ledger init has always written it into the keyring, and the lines. */

@@ -211,6 +211,32 @@ void assert_ledger_verifies(void)
         fail_msg("verify: %s", why);
     ledger_keyring_free(&ring);
     assert_int_equal(r.bad_kiosks, 0);
+    assert_int_equal(r.bad_other, 0);
+}
+
+static void print_report(void *ctx, const char *line)
+{
+    (void)ctx;
+    fprintf(stderr, "import: %s\n", line);
+}
+
+int import_text(enum import_kind kind, const char *csv, char *why, size_t cap)
+{
+    char path[512];
+    snprintf(path, sizeof(path), "%s/import.csv", office_dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(csv, f);
+    fclose(f);
+    uint8_t site[CRYPTO_SITE_KEY_BYTES];
+    assert_int_equal(crypto_unhex(site, sizeof(site), site_key_hex), 0);
+    struct rules rules;
+    rules_default(&rules);
+    struct import_options o = {
+        .rules = &rules, .site_key = site, .accept_changes = true, .report = print_report};
+    struct import_result r;
+    struct ledger_target t = admin();
+    return ledger_import(&t, kind, path, &o, &r, why, cap);
 }
 
 int connect_as(const char *conninfo, const char *password, struct pg **pg, char *why, size_t cap)

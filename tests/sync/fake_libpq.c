@@ -76,6 +76,21 @@ static const struct statement {
     {"fingerprint", "SELECT encode(sha256(", 1, ROWS_ONE, FAKE_PG_SCHEMA_DIGEST, 0},
     {"schema_lines", "SELECT x FROM (", 1, ROWS_ANY, "rel fake", 0},
     {"privileges", "roles AS (SELECT oid, rolname", 5, ROWS_ANY, NULL, 0},
+    /* head office's records (sync/ledger/ledger_office.c) */
+    {"office_count", "count(*) FROM cpd.office_log", 1, ROWS_ONE, "0", 0},
+    {"office_head", "ORDER BY seq DESC LIMIT 1", 2, ROWS_ANY, NULL, 1},
+    {"office_log", "FROM cpd.office_log ORDER BY seq", 8, ROWS_ANY, NULL, 0},
+    {"office_body", "SELECT body FROM cpd.office_log", 1, ROWS_ANY, NULL, 0},
+    {"office_events", "WHERE type IN ('badge_enrolled'", 6, ROWS_ANY, NULL, 0},
+    {"office_tips", "string_agg(id || ':'", 1, ROWS_ONE, "", 0},
+    {"office_lock", "LOCK TABLE cpd.office_log", 0, ROWS_NONE, NULL, 0},
+    {"office_insert", "INSERT INTO cpd.office_log", 0, ROWS_NONE, NULL, 0},
+    {"lines_people", "SELECT 'people'", 1, ROWS_ANY, NULL, 0},
+    {"lines_badges", "SELECT 'badges'", 1, ROWS_ANY, NULL, 0},
+    {"lines_courses", "SELECT 'courses'", 1, ROWS_ANY, NULL, 0},
+    {"lines_sessions", "SELECT 'sessions'", 1, ROWS_ANY, NULL, 0},
+    {"lines_bookings", "SELECT 'bookings'", 1, ROWS_ANY, NULL, 0},
+    {"lines_credits", "SELECT 'external_credits'", 1, ROWS_ANY, NULL, 0},
     /* every admin connection's first statement */
     {"search_path", "set_config('search_path'", 1, ROWS_ONE, "pg_catalog, pg_temp", 0},
     /* head office's init (ledger_init; its migrations are scripts, below) */

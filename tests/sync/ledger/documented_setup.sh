@@ -13,15 +13,15 @@ $SUPERUSER_PSQL -v owner=cpd_owner -v db=cpd -f $SHARE/ledger-superuser.sql
 $SUPERUSER_PSQL -q -c "ALTER ROLE cpd_owner PASSWORD '$OWNER_PASSWORD'" # test: \password
 # 4. As the owner.
 install -m 0600 /dev/null owner.pw && printf '%s\n' "$OWNER_PASSWORD" >owner.pw # test: nano
-cpd-admin ledger init --conninfo "$LEDGER" --password-file owner.pw --keyring keyring
+cpd-admin ledger init --conninfo "$LEDGER" --password-file owner.pw --keyring keyring --office-key office.key
 # 5. The site key.
 install -m 0600 /dev/null site.key && openssl rand -hex 32 > site.key
 printf '[kiosk]\nsite_key_file = %s/site.key\n' "$PWD" > site.ini
 # 6. The data.
-cpd-admin ledger import programme programme-2023-24.csv --conninfo "$LEDGER" --password-file owner.pw
-cpd-admin --config site.ini ledger import roster roster.csv --conninfo "$LEDGER" --password-file owner.pw
-cpd-admin ledger import bookings bookings.csv --conninfo "$LEDGER" --password-file owner.pw
-cpd-admin ledger import credits credits.csv --conninfo "$LEDGER" --password-file owner.pw
+cpd-admin ledger import programme programme-2023-24.csv --office-key office.key --conninfo "$LEDGER" --password-file owner.pw
+cpd-admin --config site.ini ledger import roster roster.csv --office-key office.key --conninfo "$LEDGER" --password-file owner.pw
+cpd-admin ledger import bookings bookings.csv --office-key office.key --conninfo "$LEDGER" --password-file owner.pw
+cpd-admin ledger import credits credits.csv --office-key office.key --conninfo "$LEDGER" --password-file owner.pw
 # 7. A kiosk: its keys on the kiosk, its registration at head office.
 SITE_KEY=$(cat site.key) # test: a person copies it
 cpd-admin --config $KIOSK_INI kiosk init --site-key "$SITE_KEY"
