@@ -27,7 +27,7 @@ CREATE TRIGGER append_only_truncate BEFORE TRUNCATE ON cpd.office_log
 -- A badge a kiosk enrolled joins the roster as its event is inserted, like a revocation
 -- (schema 2), so a badge enrolled and then revoked in one push ends revoked, in the kiosk's
 -- order, and verify replays exactly that order. push_events' own insert of the batch's
--- enrolments (schema 1) then finds the row there and does nothing.
+-- enrolments is gone (below).
 CREATE FUNCTION cpd.apply_enrolment() RETURNS trigger LANGUAGE plpgsql
     SET search_path = pg_catalog, cpd, pg_temp AS $$
 BEGIN
@@ -44,5 +44,105 @@ END $$;
 REVOKE ALL ON FUNCTION cpd.apply_enrolment() FROM PUBLIC;
 CREATE TRIGGER apply_enrolment AFTER INSERT ON cpd.events FOR EACH ROW
     WHEN (NEW.type = 'badge_enrolled') EXECUTE FUNCTION cpd.apply_enrolment();
+
+-- push_events as in schema 1, but for two things: a batch whose arrays differ in length is
+-- refused as malformed before anything is compared (it read as "tampering", one error per
+-- retry), and the batch's enrolments are the trigger's (above).
+CREATE OR REPLACE FUNCTION cpd.push_events(p_seq bigint[], p_uuid uuid[], p_type text[], p_person text[],
+                                p_session text[], p_wall bigint[], p_mono bigint[],
+                                p_clock text[], p_payload text[], p_prev bytea[], p_hash bytea[],
+                                p_sig bytea[])
+    RETURNS bigint LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, cpd, pg_temp AS $$
+DECLARE
+    k cpd.kiosks;
+    bad record;
+    fresh integer;
+    tip bytea;
+    key_from bigint[];
+    keys bytea[];
+BEGIN
+    -- The batch's size before anything else is done with it.
+    IF coalesce(pg_catalog.cardinality(p_seq), 0) > 10000 THEN
+        RAISE EXCEPTION 'push: % events in one batch (at most 10000)',
+            pg_catalog.cardinality(p_seq) USING ERRCODE = 'CP005';
+    END IF;
+    -- One element of each array per event: a batch of another shape is malformed, said once
+    -- as such, never compared with what the ledger holds (that read as tampering).
+    IF coalesce(pg_catalog.cardinality(p_uuid), -1) <> coalesce(pg_catalog.cardinality(p_seq), -1)
+       OR coalesce(pg_catalog.cardinality(p_type), -1) <> coalesce(pg_catalog.cardinality(p_seq), -1)
+       OR coalesce(pg_catalog.cardinality(p_person), -1) <> coalesce(pg_catalog.cardinality(p_seq), -1)
+       OR coalesce(pg_catalog.cardinality(p_session), -1) <> coalesce(pg_catalog.cardinality(p_seq), -1)
+       OR coalesce(pg_catalog.cardinality(p_wall), -1) <> coalesce(pg_catalog.cardinality(p_seq), -1)
+       OR coalesce(pg_catalog.cardinality(p_mono), -1) <> coalesce(pg_catalog.cardinality(p_seq), -1)
+       OR coalesce(pg_catalog.cardinality(p_clock), -1) <> coalesce(pg_catalog.cardinality(p_seq), -1)
+       OR coalesce(pg_catalog.cardinality(p_payload), -1) <> coalesce(pg_catalog.cardinality(p_seq), -1)
+       OR coalesce(pg_catalog.cardinality(p_prev), -1) <> coalesce(pg_catalog.cardinality(p_seq), -1)
+       OR coalesce(pg_catalog.cardinality(p_hash), -1) <> coalesce(pg_catalog.cardinality(p_seq), -1)
+       OR coalesce(pg_catalog.cardinality(p_sig), -1) <> coalesce(pg_catalog.cardinality(p_seq), -1)
+    THEN
+        RAISE EXCEPTION 'push: malformed batch (the arrays differ in length)' USING ERRCODE = 'CP005';
+    END IF;
+    SELECT * INTO k FROM cpd.kiosks WHERE role = session_user FOR UPDATE; -- one push at a time
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'role % is not a registered kiosk', session_user USING ERRCODE = '42501';
+    END IF;
+    -- What the ledger already holds must be exactly what the kiosk holds (after a kill or a
+    -- restore the kiosk re-sends some; usually there are none, and the check is skipped).
+    IF (SELECT pg_catalog.min(x) FROM pg_catalog.unnest(p_seq) AS x) <= k.last_seq THEN
+        SELECT b.seq, b.uuid INTO bad
+          FROM ROWS FROM (pg_catalog.unnest(p_seq), pg_catalog.unnest(p_uuid),
+                          pg_catalog.unnest(p_type), pg_catalog.unnest(p_person),
+                          pg_catalog.unnest(p_session), pg_catalog.unnest(p_wall),
+                          pg_catalog.unnest(p_mono), pg_catalog.unnest(p_clock),
+                          pg_catalog.unnest(p_payload), pg_catalog.unnest(p_prev),
+                          pg_catalog.unnest(p_hash), pg_catalog.unnest(p_sig))
+               AS b(seq, uuid, type, person, session, wall_us, mono_us, clock, payload, prev_hash,
+                    hash, sig)
+          LEFT JOIN cpd.events e ON e.kiosk = k.id AND e.seq = b.seq
+         WHERE b.seq <= k.last_seq
+           AND (e.uuid, e.type, e.person, e.session, e.wall_us, e.mono_us, e.clock, e.payload,
+                e.prev_hash, e.hash, e.sig)
+               IS DISTINCT FROM (b.uuid, b.type, b.person, b.session, b.wall_us, b.mono_us, b.clock,
+                                 b.payload, b.prev_hash, b.hash, b.sig)
+         ORDER BY b.seq LIMIT 1;
+        IF FOUND THEN
+            RAISE EXCEPTION 'tampering: event % (seq %) differs from what the ledger holds for '
+                            'kiosk %', bad.uuid, bad.seq, k.id USING ERRCODE = 'CP001';
+        END IF;
+    END IF;
+    SELECT pg_catalog.array_agg(kk.from_seq ORDER BY kk.from_seq),
+           pg_catalog.array_agg(kk.public_key ORDER BY kk.from_seq)
+      INTO key_from, keys FROM cpd.kiosk_keys kk WHERE kk.kiosk = k.id;
+    fresh := cpd_ledger.check_events(k.id, k.last_seq, k.last_hash, coalesce(key_from, '{}'),
+                                     coalesce(keys, '{}'), p_seq, p_uuid::text[], p_type,
+                                     p_person, p_session, p_wall, p_mono, p_clock, p_payload,
+                                     p_prev, p_hash, p_sig);
+    IF fresh = 0 THEN
+        UPDATE cpd.kiosks SET last_push_at = pg_catalog.now() WHERE id = k.id;
+        RETURN k.last_seq;
+    END IF;
+    INSERT INTO cpd.events (kiosk, seq, uuid, type, person, session, wall_us, mono_us, clock,
+                            payload, prev_hash, hash, sig)
+    SELECT k.id, b.*
+      FROM ROWS FROM (pg_catalog.unnest(p_seq), pg_catalog.unnest(p_uuid),
+                      pg_catalog.unnest(p_type), pg_catalog.unnest(p_person),
+                      pg_catalog.unnest(p_session), pg_catalog.unnest(p_wall),
+                      pg_catalog.unnest(p_mono), pg_catalog.unnest(p_clock),
+                      pg_catalog.unnest(p_payload), pg_catalog.unnest(p_prev),
+                      pg_catalog.unnest(p_hash), pg_catalog.unnest(p_sig))
+           AS b(seq, uuid, type, person, session, wall_us, mono_us, clock, payload, prev_hash,
+                hash, sig)
+     WHERE b.seq > k.last_seq;
+    SELECT b.hash INTO tip FROM ROWS FROM (pg_catalog.unnest(p_seq),
+                                           pg_catalog.unnest(p_hash)) AS b(seq, hash)
+     WHERE b.seq = k.last_seq + fresh;
+    -- Enrolments joined the roster as their events went in (cpd.apply_enrolment): staff
+    -- only, head office's own badge rows win.
+    UPDATE cpd.kiosks SET last_seq = k.last_seq + fresh, last_hash = tip,
+                          last_push_at = pg_catalog.now()
+     WHERE id = k.id;
+    RETURN k.last_seq + fresh;
+END $$;
 
 UPDATE cpd.schema_version SET version = 8;

@@ -325,6 +325,26 @@ static void test_forged_and_malformed_events_are_refused(void **state)
 
 /* ---- an owner rewriting history ----------------------------------------------------------- */
 
+/* A push of seqs alone ({1,2,3}, every other array empty) for seqs the ledger already holds
+ * is one plain "malformed" error, never taken for tampering. */
+static void test_a_malformed_push_is_one_plain_error(void **state)
+{
+    (void)state;
+    struct tkiosk k;
+    kiosk_open(&k, "shapeless");
+    add_events(&k, 3);
+    must_sync(&k, NULL);
+    struct raw_batch b = {0};
+    struct event e;
+    local_event(&k, 1, &e);
+    raw_add(&b, &e);
+    raw_append_element(&b, 0, "2");
+    raw_append_element(&b, 0, "3");
+    push_expecting(&k, &b, "push: malformed batch (the arrays differ in length)");
+    assert_int_equal(ledger_events("shapeless"), 3);
+    kiosk_close(&k);
+}
+
 static void test_truncate_is_refused(void **state)
 {
     (void)state;
@@ -2085,6 +2105,7 @@ int main(void)
         cmocka_unit_test(test_every_security_definer_function_pins_its_search_path),
         cmocka_unit_test(test_a_kiosk_cannot_read_or_push_for_another),
         cmocka_unit_test(test_forged_and_malformed_events_are_refused),
+        cmocka_unit_test(test_a_malformed_push_is_one_plain_error),
         cmocka_unit_test(test_truncate_is_refused),
         cmocka_unit_test(test_tail_and_middle_deletions_are_named),
         cmocka_unit_test(test_a_swapped_key_is_named),
