@@ -418,8 +418,14 @@ static int reconcile(struct pg *pg, struct store *s, const struct ledger_status 
     int same = same_tip(s, st, local_seq, why, cap);
     if (same != SYNC_OK)
         return same;
-    if (st->last_seq > local_seq)
+    if (st->last_seq > local_seq) {
+        /* Events this store has no receipt of were never committed here: a whole disk put back
+         * from a backup, or a clone that tapped as this kiosk. Said, never silent. */
+        if (store_unreceipted(s, local_seq + 1, st->last_seq, &r->adopted_unreceipted,
+                              &r->unreceipted_from, &r->unreceipted_to) != STORE_OK)
+            r->adopted_unreceipted = 0;
         return sync_heal(pg, s, kiosk, pk, local_seq + 1, st->last_seq, r, why, cap);
+    }
     int64_t acked = 0;
     char known[128] = "";
     int meta = sync_meta_int_checked(s, META_ACKED, &acked);

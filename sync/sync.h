@@ -31,16 +31,19 @@ enum sync_purge {
 
 struct sync_report {
     int schema;
-    int64_t clock_offset_ms; /* ledger clock − kiosk clock */
-    int64_t pushed;          /* events the ledger took this time */
-    int64_t acked_seq;       /* the highest seq the ledger holds */
-    int64_t waiting;         /* local events it does not hold yet */
-    int pulled[6];           /* people, badges, courses, sessions, bookings, credits */
-    int64_t healed;          /* own events taken back from the ledger (restored kiosk) */
-    int64_t resent_from;     /* > 0: the ledger had lost seqs resent_from..resent_to, */
-    int64_t resent_to;       /*      which this sync sent again */
-    bool full_pull;          /* another ledger, or a restored one: everything was pulled */
-    int64_t purged;          /* synced events older than keep_synced_days, deleted here */
+    int64_t clock_offset_ms;     /* ledger clock − kiosk clock */
+    int64_t pushed;              /* events the ledger took this time */
+    int64_t acked_seq;           /* the highest seq the ledger holds */
+    int64_t waiting;             /* local events it does not hold yet */
+    int pulled[6];               /* people, badges, courses, sessions, bookings, credits */
+    int64_t healed;              /* own events taken back from the ledger (restored kiosk) */
+    int64_t adopted_unreceipted; /* of them, seqs this store has no receipt of (never */
+    int64_t unreceipted_from;    /* committed here: the whole disk restored, or a clone */
+    int64_t unreceipted_to;      /* signing as this kiosk) */
+    int64_t resent_from;         /* > 0: the ledger had lost seqs resent_from..resent_to, */
+    int64_t resent_to;           /*      which this sync sent again */
+    bool full_pull;              /* another ledger, or a restored one: everything was pulled */
+    int64_t purged;              /* synced events older than keep_synced_days, deleted here */
     enum sync_purge purge;
     int purge_error;         /* SYNC_PURGE_FAILED: the store's code */
     int64_t purge_before_us; /* the purge's cutoff by the ledger's clock (0: none was taken) */

@@ -20,7 +20,8 @@ enum {
     EXIT_SCHEMA = 5,
     EXIT_TAMPER = 6,
     EXIT_TLS = 7,
-    EXIT_RESENT = 8
+    EXIT_RESENT = 8,
+    EXIT_ADOPTED = 9
 };
 
 struct admin {

@@ -36,7 +36,8 @@ static const char sync_help[] =
     "said on stderr and the sync still succeeds.\n"
     "Exit status: 0 ok, 1 failure, 2 usage, 3 ledger unreachable, 4 login refused, 5 schema\n"
     "too old or too new, 6 tampering, divergence or an event refused by the ledger, 7 TLS\n"
-    "certificate or host name failure, 8 synced after re-sending events the ledger had lost.\n";
+    "certificate or host name failure, 8 synced after re-sending events the ledger had lost, 9\n"
+    "synced after taking back events this disk never committed (restored whole, or a clone).\n";
 
 int cmd_sync(struct admin *a, int argc, char **argv)
 {
@@ -68,6 +69,15 @@ int cmd_sync(struct admin *a, int argc, char **argv)
         printf("%s\n", purge);
     else if (purge[0]) /* refused or failed: the sync itself succeeded */
         admin_error("WARNING: %s", purge);
+    if (r.adopted_unreceipted) {
+        admin_error("WARNING: %" PRId64 " of the events taken back (seqs %" PRId64 "–%" PRId64
+                    ") were never committed on this disk (no receipt names them): either this "
+                    "whole disk was put back from a backup, or another copy of this kiosk (a "
+                    "clone, with its key) tapped as it. If it was not restored, tell head office "
+                    "at once",
+                    r.adopted_unreceipted, r.unreceipted_from, r.unreceipted_to);
+        return EXIT_ADOPTED;
+    }
     if (r.resent_from) {
         admin_error("WARNING: the ledger had lost seqs %" PRId64 "–%" PRId64
                     " that it had acknowledged (restored from a backup, or events removed): "

@@ -252,6 +252,12 @@ static void sync_finished(struct app *a)
     sync_purge_text(&y->report, &y->cfg->sync, purge, sizeof(purge));
     if (y->err == SYNC_OK && purge[0])
         log_line(y->report.purge == SYNC_PURGE_RAN ? LOG_INFO : LOG_WARNING, "%s", purge);
+    if (y->err == SYNC_OK && y->report.adopted_unreceipted)
+        log_line(LOG_WARNING,
+                 "took back %lld events (seqs %lld-%lld) never committed on this disk: a whole"
+                 " disk restored, or a clone of this kiosk tapping as it; tell head office",
+                 (long long)y->report.adopted_unreceipted, (long long)y->report.unreceipted_from,
+                 (long long)y->report.unreceipted_to);
     update_status(a);
 }
 

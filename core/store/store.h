@@ -272,6 +272,13 @@ bool store_receipts_expected(struct store *store);
  * ledger): store_append_event says STORE_EMISSING. */
 bool store_behind_receipts(struct store *store, int64_t *from, int64_t *to);
 
+/* Of seqs from..to (events about to be taken back from the ledger), how many no receipt names,
+ * and the first and last such: events this store never committed — the whole disk put back
+ * from a backup, or another copy of this kiosk (a clone) that signed them. 0 when the store
+ * keeps no receipts. */
+int store_unreceipted(struct store *store, int64_t from, int64_t to, int64_t *count, int64_t *first,
+                      int64_t *last);
+
 /* Chain and signature check of every event. first_bad_seq is 0 when all is well. */
 struct store_verify_report {
     int64_t events;

@@ -471,3 +471,36 @@ int store_check_receipts(struct store *s, const struct store_receipts *r,
     }
     return STORE_OK;
 }
+
+int store_unreceipted(struct store *s, int64_t from, int64_t to, int64_t *count, int64_t *first,
+                      int64_t *last)
+{
+    *count = *first = *last = 0;
+    if (to < from || !store_receipts_expected(s))
+        return STORE_OK;
+    if (to - from >= 50000000)
+        return STORE_EINVALID; /* no kiosk wrote that many: the range itself is wrong */
+    struct store_receipts r = {0};
+    int err = store_receipts_read(s->path, &r, NULL, 0);
+    if (err != STORE_OK && err != STORE_ENOTFOUND)
+        return err;
+    bool *seen = calloc((size_t)(to - from + 1), sizeof(*seen));
+    if (!seen) {
+        store_receipts_free(&r);
+        return STORE_ENOMEM;
+    }
+    for (size_t i = 0; i < r.n; i++) {
+        if (r.items[i].seq >= from && r.items[i].seq <= to)
+            seen[r.items[i].seq - from] = true;
+    }
+    for (int64_t seq = from; seq <= to; seq++) {
+        if (seen[seq - from])
+            continue;
+        if ((*count)++ == 0)
+            *first = seq;
+        *last = seq;
+    }
+    free(seen);
+    store_receipts_free(&r);
+    return STORE_OK;
+}

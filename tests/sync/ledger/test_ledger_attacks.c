@@ -539,6 +539,7 @@ static void test_a_kiosk_restored_from_an_old_backup_heals(void **state)
     struct sync_report r;
     must_sync(&k, &r);
     assert_int_equal(r.healed, 2);
+    assert_int_equal(r.adopted_unreceipted, 0); /* its receipts name them: its own, quietly */
     assert_int_equal(r.pushed, 0);
     struct store_verify_report v;
     assert_int_equal(store_verify(k.store, k.keys.sign_pk, &v), STORE_OK);
@@ -571,6 +572,46 @@ static void kiosk_ini(struct tkiosk *k, char *path, size_t cap)
              "sslmode = disable\nchannel_binding = disable\nconnect_timeout_s = 5\n",
              k->id, k->cfg.kiosk.database, k->cfg.sync.conninfo, k->cfg.sync.password_file);
     test_write_file(k->dir, "kiosk.ini", text, path, cap);
+}
+
+/* The whole disk copied to a second machine; only the copy taps. The original takes the
+ * copy's events back at its next sync (they continue its chain, signed by its key), but its
+ * receipts never named them: cpd-admin sync says so loudly with exit status 9. */
+static void test_an_original_that_takes_a_clones_events_says_so(void **state)
+{
+    (void)state;
+    struct tkiosk a;
+    kiosk_open(&a, "quiet-original");
+    add_events(&a, 2);
+    must_sync(&a, NULL);
+    struct tkiosk b = a;
+    test_tempdir(b.dir, sizeof(b.dir));
+    snprintf(b.cfg.kiosk.database, sizeof(b.cfg.kiosk.database), "%s/kiosk.db", b.dir);
+    store_close(a.store);
+    char from[600], to[600];
+    kiosk_copy_file(a.cfg.kiosk.database, b.cfg.kiosk.database);
+    snprintf(from, sizeof(from), "%s-receipts", a.cfg.kiosk.database);
+    snprintf(to, sizeof(to), "%s-receipts", b.cfg.kiosk.database);
+    kiosk_copy_file(from, to);
+    snprintf(from, sizeof(from), "%s/kiosk.key", a.dir);
+    snprintf(to, sizeof(to), "%s/kiosk.key", b.dir);
+    kiosk_copy_file(from, to);
+    kiosk_reopen(&a);
+    kiosk_reopen(&b);
+    add_events(&b, 3);
+    must_sync(&b, NULL);
+    store_close(a.store);
+    char ini[512], args[1024], out[4096];
+    kiosk_ini(&a, ini, sizeof(ini));
+    snprintf(args, sizeof(args), "--config '%s' sync", ini);
+    int status = run_admin(args, out, sizeof(out));
+    if (status != 9 || !strstr(out, "3 of the events taken back (seqs 3–5) were never committed"
+                                    " on this disk"))
+        fail_msg("the original's sync: %d %s", status, out);
+    kiosk_reopen(&a);
+    store_close(b.store);
+    test_rmtree(b.dir);
+    kiosk_close(&a);
 }
 
 static void test_a_ledger_that_lost_events_is_fed_again_loudly(void **state)
@@ -2114,6 +2155,7 @@ int main(void)
         cmocka_unit_test(test_ghost_kiosks_are_named),
         cmocka_unit_test(test_a_kiosk_restored_from_an_old_backup_heals),
         cmocka_unit_test(test_a_ledger_that_lost_events_is_fed_again_loudly),
+        cmocka_unit_test(test_an_original_that_takes_a_clones_events_says_so),
         cmocka_unit_test(test_a_cloned_kiosk_is_named),
         cmocka_unit_test(test_a_kiosk_holding_a_transaction_stalls_no_one_for_long),
         cmocka_unit_test(test_dump_and_restore_keeps_pulls_flowing),
