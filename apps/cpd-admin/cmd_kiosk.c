@@ -11,13 +11,14 @@
 #include "apps/cpd-admin/admin.h"
 
 static const char help[] =
-    "usage: cpd-admin kiosk init [--site-key HEX] [--anchor OLD.db]\n"
+    "usage: cpd-admin kiosk init [--site-key-file FILE|-] [--anchor OLD.db]\n"
     "Creates the database (0600, in a 0700 directory) and, where missing, the kiosk's Ed25519\n"
     "signing key and the site's badge key (hex files, 0600). Never overwrites a key, and never\n"
     "makes a new one for a database whose events or badges were made with the old one (restore\n"
-    "that from backup: docs/keys.md). Give the site key head office issued with --site-key so\n"
-    "every kiosk of the site hashes badges alike. Prints the public key to register in the\n"
-    "ledger.\n"
+    "that from backup: docs/keys.md). Give the site key head office issued (64 hex digits on\n"
+    "one line) with --site-key-file FILE, or - to read it from standard input, so every kiosk\n"
+    "of the site hashes badges alike; never on the command line, where every user sees it.\n"
+    "Prints the public key to register in the ledger.\n"
     "--anchor OLD.db: this kiosk replaces a retired one whose signing key was lost for good\n"
     "(docs/keys.md): the old database's chain is verified with its recorded key and this new\n"
     "kiosk's first event, chain_anchor, names its kiosk id, last seq, last hash and public key.\n";
@@ -46,7 +47,7 @@ static int refuse_new_keys(struct admin *a, const char *site_key_hex)
     if (site_key_hex && crypto_unhex(site, sizeof(site), site_key_hex) == CRYPTO_OK &&
         store_site_key_check(a->store, site, false) != STORE_OK) {
         crypto_wipe(site, sizeof(site));
-        admin_error("--site-key: not the site key this database's %lld badges were enrolled "
+        admin_error("--site-key-file: not the site key this database's %lld badges were enrolled "
                     "with. No key was written.",
                     (long long)badges);
         return 1;
@@ -55,7 +56,7 @@ static int refuse_new_keys(struct admin *a, const char *site_key_hex)
     if (access(a->site_key_path, F_OK) != 0 && !site_key_hex && badges > 0) {
         admin_error("%s is missing, but %lld badge%s here %s enrolled with it: a new key would "
                     "make every one \"not recognised\". Restore it from backup, or give head "
-                    "office's site key with --site-key (docs/keys.md). No key was made.",
+                    "office's site key with --site-key-file (docs/keys.md). No key was made.",
                     a->site_key_path, (long long)badges, badges == 1 ? "" : "s",
                     badges == 1 ? "was" : "were");
         return 1;
@@ -179,11 +180,42 @@ static int write_anchor(struct admin *a, const struct anchor *old)
     return 0;
 }
 
+static int kiosk_init(struct admin *a, const char *site_key, const char *anchor_path);
+
+/* The site key from a file or standard input ("-"): 64 hex digits on its first line. */
+static int read_site_key(const char *path, char out[2 * CRYPTO_SITE_KEY_BYTES + 1])
+{
+    char line[256] = "";
+    uint8_t key[CRYPTO_SITE_KEY_BYTES];
+    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
+    bool read = f && fgets(line, sizeof(line), f) != NULL;
+    if (f && f != stdin)
+        fclose(f);
+    line[strcspn(line, "\r\n")] = '\0';
+    int rc = 0;
+    if (!f)
+        admin_error("--site-key-file %s: cannot be read", path);
+    if (!f || !read || strlen(line) != 2 * CRYPTO_SITE_KEY_BYTES ||
+        crypto_unhex(key, sizeof(key), line) != CRYPTO_OK) {
+        if (f)
+            admin_error("--site-key-file %s: expected the site key, 64 hex digits on one line",
+                        strcmp(path, "-") == 0 ? "(standard input)" : path);
+        rc = 1;
+    } else {
+        memcpy(out, line, 2 * CRYPTO_SITE_KEY_BYTES + 1);
+    }
+    crypto_wipe(line, sizeof(line));
+    crypto_wipe(key, sizeof(key));
+    return rc;
+}
+
 int cmd_kiosk(struct admin *a, int argc, char **argv)
 {
-    const char *site_key = NULL, *anchor_path = NULL;
-    const struct admin_option table[] = {
-        {"site-key", true, &site_key}, {"anchor", true, &anchor_path}, {NULL, false, NULL}};
+    const char *on_command_line = NULL, *site_key_file = NULL, *anchor_path = NULL;
+    const struct admin_option table[] = {{"site-key", true, &on_command_line},
+                                         {"site-key-file", true, &site_key_file},
+                                         {"anchor", true, &anchor_path},
+                                         {NULL, false, NULL}};
     int first = 0;
     int rc = admin_options(argc, argv, table, help, &first);
     if (rc != 0)
@@ -192,6 +224,26 @@ int cmd_kiosk(struct admin *a, int argc, char **argv)
         admin_usage(help);
         return EXIT_USAGE;
     }
+    if (on_command_line) {
+        admin_error("--site-key: a key on the command line is seen by every user of this "
+                    "machine (ps): give it with --site-key-file FILE, or --site-key-file - on "
+                    "standard input. Nothing was done.");
+        return EXIT_USAGE;
+    }
+    char site_key_hex[2 * CRYPTO_SITE_KEY_BYTES + 1];
+    const char *site_key = NULL;
+    if (site_key_file) {
+        if (read_site_key(site_key_file, site_key_hex) != 0)
+            return 1;
+        site_key = site_key_hex;
+    }
+    rc = kiosk_init(a, site_key, anchor_path);
+    crypto_wipe(site_key_hex, sizeof(site_key_hex));
+    return rc;
+}
+
+static int kiosk_init(struct admin *a, const char *site_key, const char *anchor_path)
+{
     struct anchor old = {0};
     if (anchor_path && check_anchor(a, anchor_path, &old) != 0)
         return 1;

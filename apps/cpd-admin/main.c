@@ -16,7 +16,7 @@
 static const char usage[] =
     "usage: cpd-admin [--config FILE] [--database FILE] COMMAND [ARGS]\n"
     "\n"
-    "  kiosk init [--site-key HEX]    create the database and this kiosk's keys\n"
+    "  kiosk init [--site-key-file F] create the database and this kiosk's keys\n"
     "  import KIND FILE [--dry-run]   import programme | roster | bookings | credits (CSV)\n"
     "  people                         list people\n"
     "  badges                         list enrolled badges (last 4 hex digits only)\n"

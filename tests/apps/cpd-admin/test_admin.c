@@ -555,16 +555,28 @@ static void test_lost_keys_are_restored_never_replaced(void **state)
     assert_int_equal(admin("kiosk init"), 1);
     assert_output_has("site.key is missing, but 12 badges here were enrolled with it");
     assert_false(exists("site.key"));
+    /* Never on the command line (ps shows it to every user). */
     assert_int_equal(admin("kiosk init --site-key "
                            "00000000000000000000000000000000000000000000000000000000000000aa"),
-                     1);
+                     2);
+    assert_output_has("a key on the command line is seen by every user of this machine");
+    assert_false(exists("site.key"));
+    sh("printf '%%s\\n' 00000000000000000000000000000000000000000000000000000000000000aa"
+       " > wrong.key");
+    char args[600];
+    snprintf(args, sizeof(args), "kiosk init --site-key-file '%s/wrong.key'", dir);
+    assert_int_equal(admin(args), 1);
     assert_output_has("not the site key this database's 12 badges were enrolled with");
+    sh("printf 'not a key\\n' > bad.key");
+    snprintf(args, sizeof(args), "kiosk init --site-key-file '%s/bad.key'", dir);
+    assert_int_equal(admin(args), 1);
+    assert_output_has("bad.key: expected the site key, 64 hex digits on one line");
     assert_false(exists("site.key"));
     sh("cp other/site.key site.key");
     assert_int_equal(admin(TAP), 1);
     assert_output_has("enrolled with another site key");
-    sh("rm site.key && '%s/cpd-admin' --database kiosk.db kiosk init --site-key \"$(cat "
-       "site.key.bak)\" >/dev/null",
+    sh("rm site.key && '%s/cpd-admin' --database kiosk.db kiosk init --site-key-file -"
+       " < site.key.bak >/dev/null",
        CPD_BINARY_DIR);
     assert_int_equal(admin("tap --badge 04:5A:2B:72:1C:6E:80 --at '2023-11-27 17:20'"), 0);
     assert_output_has("Sarah");

@@ -2,7 +2,7 @@
 # docs/head-office.md, "Setting it up", steps 3-7, 9 and 10, in that order, as test_ledger_docs runs them
 # against a fresh PostgreSQL 15. Every line below stands in that page word for word, after
 # these substitutions: $SUPERUSER_PSQL is `runuser -u postgres -- psql` there, $SHARE is
-# /usr/local/share/cpd-kiosk, $KIOSK_INI is /etc/cpd-kiosk/kiosk.ini and "$SITE_KEY" is 5be1… —
+# /usr/local/share/cpd-kiosk, and $KIOSK_INI is /etc/cpd-kiosk/kiosk.ini —
 # except the lines marked "# test:", which do non-interactively what the page has a person do.
 # Run in a directory holding the CSV files and central-1.pw; environment: SUPERUSER_PSQL,
 # SHARE, OWNER_PASSWORD, LEDGER, OFFICE_LEDGER, KIOSK_INI, and cpd-admin on PATH.
@@ -23,9 +23,8 @@ cpd-admin --config site.ini ledger import roster roster.csv --office-key office.
 cpd-admin ledger import bookings bookings.csv --office-key office.key --conninfo "$LEDGER" --password-file owner.pw
 cpd-admin ledger import credits credits.csv --office-key office.key --conninfo "$LEDGER" --password-file owner.pw
 # 7. A kiosk: its keys on the kiosk, its registration at head office.
-SITE_KEY=$(cat site.key) # test: a person copies it
-cpd-admin --config $KIOSK_INI kiosk init --site-key "$SITE_KEY"
-KIOSK_KEY=$(cpd-admin --config $KIOSK_INI kiosk init --site-key "$SITE_KEY" | sed -n 's/^public key: *//p') # test: a person copies it
+cpd-admin --config $KIOSK_INI kiosk init --site-key-file site.key
+KIOSK_KEY=$(cpd-admin --config $KIOSK_INI kiosk init --site-key-file site.key | sed -n 's/^public key: *//p') # test: a person copies it
 cpd-admin ledger add-kiosk central-1 --public-key "$KIOSK_KEY" --kiosk-password-file central-1.pw --keyring keyring --conninfo "$LEDGER" --password-file owner.pw
 # 9. An office login.
 install -m 0600 /dev/null jane.pw && printf 'office-secret\n' >jane.pw # test: a person writes it
