@@ -15,12 +15,17 @@ struct pg_result {
     PGresult *res;
 };
 
+/* What libpq says when the server's certificate is signed with an algorithm that has no hash
+ * of its own (Ed25519, Ed448): channel binding (RFC 5929 tls-server-end-point) cannot be
+ * computed. */
+#define UNHASHED_SIGNATURE "could not find digest for NID"
+
 /* libpq gives connection failures no SQLSTATE: its message says which kind it was. */
 static int classify_connect(const char *message)
 {
-    static const char *const tls[] = {"certificate",      "does not match host name",
-                                      "SSL was required", "SSL error",
-                                      "channel binding",  "root certificate file"};
+    static const char *const tls[] = {
+        "certificate",     "does not match host name", "SSL was required", "SSL error",
+        "channel binding", "root certificate file",    UNHASHED_SIGNATURE};
     static const char *const auth[] = {"authentication failed", "no password supplied",
                                        "password is required", "role \"", "pg_hba.conf"};
     for (size_t i = 0; i < sizeof(auth) / sizeof(auth[0]); i++) {
@@ -164,6 +169,13 @@ int pg_connect(const char *conninfo, const struct pg_options *o, struct pg **out
         const char *msg = pg->conn ? PQerrorMessage(pg->conn) : "out of memory";
         one_line(why, cap, msg);
         int err = pg->conn ? classify_connect(msg) : PG_ENOMEM;
+        if (strstr(msg, UNHASHED_SIGNATURE)) {
+            size_t used = strlen(why);
+            snprintf(why + used, cap - used,
+                     " — the ledger's TLS certificate is signed with Ed25519 (or another "
+                     "algorithm without a hash), which channel binding cannot use: give the "
+                     "server an ECDSA or RSA certificate (docs/head-office.md, step 2)");
+        }
         pg_close(pg);
         return err;
     }

@@ -109,20 +109,27 @@ int pgserver_enable_tls(struct pgserver *pg, const char *host_name)
              " -out data/server.crt -days 2 -extfile san.ext 2>/dev/null &&"
              " chmod 600 data/server.key && chmod 644 ca.crt",
              pg->dir, host_name, host_name);
-    if (run_capture(cmd, out, sizeof(out)) != 0)
+    if (run_capture(cmd, out, sizeof(out)) != 0) {
+        fprintf(stderr, "pgserver: the test certificates: %s\n", out);
         return -1;
+    }
     struct passwd *pw = geteuid() == 0 ? getpwnam("postgres") : NULL;
     char key[512], crt[512];
     snprintf(key, sizeof(key), "%s/data/server.key", pg->dir);
     snprintf(crt, sizeof(crt), "%s/data/server.crt", pg->dir);
     if (pw && (chown(key, pw->pw_uid, pw->pw_gid) != 0 || chown(crt, pw->pw_uid, pw->pw_gid) != 0))
         return -1;
-    return pgserver_shell_super(pg,
-                                "psql -X -q -c 'ALTER SYSTEM SET ssl = on' &&"
-                                " psql -X -q -c 'SELECT pg_reload_conf()' >/dev/null && sleep 0.5",
-                                out, sizeof(out)) == 0
-               ? 0
-               : -1;
+    if (pgserver_shell_super(pg,
+                             /* not over TLS: the certificate in place may be one being
+                              * replaced (one libpq cannot bind to) */
+                             "PGSSLMODE=disable psql -X -q -c 'ALTER SYSTEM SET ssl = on' &&"
+                             " PGSSLMODE=disable psql -X -q -c 'SELECT pg_reload_conf()'"
+                             " >/dev/null && sleep 0.5",
+                             out, sizeof(out)) != 0) {
+        fprintf(stderr, "pgserver: ssl = on: %s\n", out);
+        return -1;
+    }
+    return 0;
 }
 
 int pgserver_start_empty(struct pgserver *pg)

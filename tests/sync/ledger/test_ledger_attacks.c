@@ -2090,6 +2090,45 @@ static void test_tls_failures_are_named(void **state)
     kiosk_close(&k);
 }
 
+/* A server certificate signed with Ed25519: SCRAM's channel binding needs a hash of the
+ * certificate that Ed25519 does not define, so libpq cannot bind. The kiosk says it is the
+ * certificate (TLS, exit 7 for cpd-admin), with what to do, not that the ledger is down.
+ * (After test_tls_failures_are_named: TLS on; the EC certificate is put back after.) */
+static void test_an_ed25519_server_certificate_is_named(void **state)
+{
+    (void)state;
+    char cmd[2048], out[2048], why[1024];
+    snprintf(cmd, sizeof(cmd),
+             "cd %s && openssl req -x509 -newkey ed25519 -nodes -keyout ed-ca.key -out"
+             " ed-ca.crt -days 2 -subj /CN=cpd-test-ed25519-ca 2>/dev/null && chmod 644"
+             " ed-ca.crt && openssl req -newkey ed25519 -nodes -keyout data/server.key -out"
+             " server.csr -subj /CN=ledger.test 2>/dev/null && openssl x509 -req -in server.csr"
+             " -CA ed-ca.crt -CAkey ed-ca.key -CAcreateserial -out data/server.crt -days 2"
+             " -extfile san.ext 2>/dev/null && chmod 600 data/server.key",
+             server.dir);
+    if (pgserver_shell_super(&server, cmd, out, sizeof(out)) != 0)
+        fail_msg("an Ed25519 certificate: %s", out);
+    if (pgserver_shell_super(&server,
+                             "PGSSLMODE=disable psql -X -q -c 'SELECT pg_reload_conf()'"
+                             " >/dev/null && sleep 0.5",
+                             out, sizeof(out)) != 0)
+        fail_msg("reload: %s", out);
+    struct tkiosk k;
+    kiosk_open(&k, "ed25519");
+    snprintf(k.cfg.sync.conninfo, sizeof(k.cfg.sync.conninfo),
+             "host=ledger.test hostaddr=127.0.0.1 port=%d dbname=cpd user=cpd_kiosk_ed25519",
+             server.port);
+    snprintf(k.cfg.sync.sslmode, sizeof(k.cfg.sync.sslmode), "verify-full");
+    snprintf(k.cfg.sync.channel_binding, sizeof(k.cfg.sync.channel_binding), "require");
+    snprintf(k.cfg.sync.sslrootcert, sizeof(k.cfg.sync.sslrootcert), "%s/ed-ca.crt", server.dir);
+    struct sync_report r;
+    int err = sync_now(&k, &r, why, sizeof(why));
+    if (err != SYNC_ETLS || !strstr(why, "Ed25519"))
+        fail_msg("an Ed25519 certificate: %d %s", err, why);
+    kiosk_close(&k);
+    assert_int_equal(pgserver_enable_tls(&server, "ledger.test"), 0);
+}
+
 /* Head office's commands are as strict as a kiosk: a connection string that says nothing of TLS
  * gets verify-full and channel binding (so a server it cannot check is refused, exit 7, never a
  * silent plaintext login); one that weakens them explicitly works and says so on screen; one
@@ -2179,6 +2218,7 @@ int main(void)
         cmocka_unit_test(test_a_new_disk_after_a_key_change_takes_its_history_back),
         cmocka_unit_test(test_tls_failures_are_named),
         cmocka_unit_test(test_admin_connections_are_as_strict_as_a_kiosks),
+        cmocka_unit_test(test_an_ed25519_server_certificate_is_named),
         cmocka_unit_test(test_stray_privileges_are_refused_or_taken_back),
         cmocka_unit_test(test_a_rule_a_column_grant_or_row_security_is_named),
         cmocka_unit_test(test_head_offices_rows_are_proved),
