@@ -85,8 +85,9 @@ struct sync_skipped {
     int64_t n;
     char first[160]; /* "kiosk K seq N (wall_us)" */
 };
+/* events_from_us: only the events from then on (INT64_MIN: every one). */
 int sync_copy(struct pg *pg, struct store *store, enum sync_copy_for purpose,
-              struct sync_skipped *skipped, char *why, size_t cap);
+              int64_t events_from_us, struct sync_skipped *skipped, char *why, size_t cap);
 /* Connects as [sync] says: password from its file, TLS options, timeout. */
 int sync_connect(const struct sync_options *sync, struct pg **pg, char *why, size_t cap);
 int sync_from_pg(int pg_error, const struct pg *pg);

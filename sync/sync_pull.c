@@ -299,9 +299,12 @@ static const char *const copy_sql[PULL_KINDS] = {
      " ORDER BY staff_no, programme, date"),
 };
 static const char no_badges_sql[] = "SELECT NULL WHERE false";
+/* Only the events from the first moment the reports ask about (the credit year's start): the
+ * years before it stay in the ledger (index events_wall, schema 8). */
 static const char copy_events_sql[] =
     "SELECT seq, uuid, type, person, session, wall_us, 0, clock, payload, repeat('00', 32),"
-    " repeat('00', 32), repeat('00', 64), kiosk FROM cpd.office_events ORDER BY kiosk, seq";
+    " repeat('00', 32), repeat('00', 64), kiosk FROM cpd.office_events"
+    " WHERE wall_us >= $1::bigint ORDER BY kiosk, seq";
 
 /* Each kiosk's events in its own order, merged by wall time (a kiosk's clock may have been
  * wrong, so its seq order is kept and only the kiosks are interleaved); *kept of them in out.
@@ -355,9 +358,12 @@ static int merge_kiosks(const struct pg_result *res, struct event *out, size_t *
     return err;
 }
 
-int sync_copy(struct pg *pg, struct store *s, enum sync_copy_for purpose,
+int sync_copy(struct pg *pg, struct store *s, enum sync_copy_for purpose, int64_t events_from_us,
               struct sync_skipped *skipped, char *why, size_t cap)
 {
+    char from[24];
+    snprintf(from, sizeof(from), "%" PRId64, events_from_us);
+    const char *params[] = {from};
     size_t kept = 0;
     if (skipped)
         memset(skipped, 0, sizeof(*skipped));
@@ -371,8 +377,8 @@ int sync_copy(struct pg *pg, struct store *s, enum sync_copy_for purpose,
         err = pg_exec(pg, reports && k == PULL_BADGES ? no_badges_sql : copy_sql[k], 0, NULL,
                       &res[k], why, cap);
     if (err == PG_OK)
-        err = pg_exec(pg, events_too ? copy_events_sql : "SELECT NULL WHERE false", 0, NULL,
-                      &events, why, cap);
+        err = events_too ? pg_exec(pg, copy_events_sql, 1, params, &events, why, cap)
+                         : pg_exec(pg, "SELECT NULL WHERE false", 0, NULL, &events, why, cap);
     int result = sync_from_pg(err, pg);
     pg_exec(pg, err == PG_OK ? "COMMIT" : "ROLLBACK", 0, NULL, NULL, why, err == PG_OK ? cap : 0);
     int store_err = STORE_OK;

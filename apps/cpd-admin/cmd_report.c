@@ -69,33 +69,6 @@ static void progress(void *ctx, size_t done, size_t total)
         admin_progress("people", (int64_t)done, (int64_t)total);
 }
 
-/* The ledger's report views, copied into a temporary store: 0, or the exit status. */
-static int copy_ledger(struct admin *a, const char *conninfo, const char *password_file,
-                       struct ledger_copy *copy)
-{
-    char password[256] = "", why[512] = "";
-    struct ledger_target t = {.conninfo = conninfo, .timeout_s = a->cfg.sync.connect_timeout_s};
-    int err = SYNC_OK;
-    int rc = admin_ledger_conninfo(conninfo);
-    if (rc != 0)
-        return rc;
-    if (password_file) {
-        err = sync_read_password(password_file, password, sizeof(password), why, sizeof(why));
-        t.password = password;
-    }
-    if (err == SYNC_OK)
-        err = ledger_copy_open(&t, copy, why, sizeof(why));
-    crypto_wipe(password, sizeof(password));
-    if (err == SYNC_OK && copy->skipped.n > 0)
-        fprintf(stderr,
-                "cpd-admin: %" PRId64 " of the ledger's events %s left out of these reports: no "
-                "kiosk writes %s (the first: %s); verify --ledger names who signed %s\n",
-                copy->skipped.n, copy->skipped.n == 1 ? "is" : "are",
-                copy->skipped.n == 1 ? "it" : "them", copy->skipped.first,
-                copy->skipped.n == 1 ? "it" : "them");
-    return err == SYNC_OK ? 0 : admin_ledger_fail(err, why);
-}
-
 enum kind {
     K_REGISTER,
     K_EVACUATION,
@@ -313,6 +286,39 @@ static int write_out(struct admin *a, const struct request *q, const struct repo
     return 0;
 }
 
+/* The ledger's report views, copied into a temporary store: 0, or the exit status. */
+static int copy_ledger(struct admin *a, const struct request *q, struct ledger_copy *copy)
+{
+    const char *conninfo = q->ledger, *password_file = q->password_file;
+    /* Only the credit year's events (and the evacuation's last two days, whenever it is): a
+     * ledger holding years of taps is read for the year asked, not copied whole. */
+    int64_t from_us = INT64_MIN;
+    zone_local_to_utc(a->cfg.rules.terms.year.first, 0, &from_us);
+    if (q->kind == K_EVACUATION && q->when - 2 * 86400 * INT64_C(1000000) < from_us)
+        from_us = q->when - 2 * 86400 * INT64_C(1000000);
+    char password[256] = "", why[512] = "";
+    struct ledger_target t = {.conninfo = conninfo, .timeout_s = a->cfg.sync.connect_timeout_s};
+    int err = SYNC_OK;
+    int rc = admin_ledger_conninfo(conninfo);
+    if (rc != 0)
+        return rc;
+    if (password_file) {
+        err = sync_read_password(password_file, password, sizeof(password), why, sizeof(why));
+        t.password = password;
+    }
+    if (err == SYNC_OK)
+        err = ledger_copy_open(&t, copy, from_us, why, sizeof(why));
+    crypto_wipe(password, sizeof(password));
+    if (err == SYNC_OK && copy->skipped.n > 0)
+        fprintf(stderr,
+                "cpd-admin: %" PRId64 " of the ledger's events %s left out of these reports: no "
+                "kiosk writes %s (the first: %s); verify --ledger names who signed %s\n",
+                copy->skipped.n, copy->skipped.n == 1 ? "is" : "are",
+                copy->skipped.n == 1 ? "it" : "them", copy->skipped.first,
+                copy->skipped.n == 1 ? "it" : "them");
+    return err == SYNC_OK ? 0 : admin_ledger_fail(err, why);
+}
+
 int cmd_report(struct admin *a, int argc, char **argv)
 {
     struct request q = {0};
@@ -344,7 +350,7 @@ int cmd_report(struct admin *a, int argc, char **argv)
     if ((rc = check_options(&q)) != 0 || (rc = parse_values(a, &q)) != 0)
         return rc;
     struct ledger_copy copy = {0};
-    if (q.ledger && (rc = copy_ledger(a, q.ledger, q.password_file, &copy)) != 0)
+    if (q.ledger && (rc = copy_ledger(a, &q, &copy)) != 0)
         return rc;
     if (!q.ledger && admin_open_store(a) != 0)
         return 1;

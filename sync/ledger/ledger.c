@@ -684,7 +684,7 @@ int ledger_import(const struct ledger_target *t, enum import_kind kind, const ch
     if (err == SYNC_OK)
         err = sync_copy(pg, scratch,
                         kind == IMPORT_PROGRAMME ? SYNC_COPY_FOR_PROGRAMME : SYNC_COPY_FOR_IMPORT,
-                        NULL, why, cap);
+                        INT64_MIN, NULL, why, cap);
     if (err == SYNC_OK) {
         int rc = import_file(scratch, kind, path, options, result);
         if (rc != IMPORT_OK) {
@@ -704,7 +704,8 @@ int ledger_import(const struct ledger_target *t, enum import_kind kind, const ch
     return err;
 }
 
-int ledger_copy_open(const struct ledger_target *t, struct ledger_copy *copy, char *why, size_t cap)
+int ledger_copy_open(const struct ledger_target *t, struct ledger_copy *copy,
+                     int64_t events_from_us, char *why, size_t cap)
 {
     char db[sizeof(copy->dir) + 16];
     struct pg *pg = NULL;
@@ -720,7 +721,8 @@ int ledger_copy_open(const struct ledger_target *t, struct ledger_copy *copy, ch
     if (err == SYNC_OK)
         err = connect_to(t, &pg, why, cap);
     if (err == SYNC_OK)
-        err = sync_copy(pg, copy->store, SYNC_COPY_FOR_REPORTS, &copy->skipped, why, cap);
+        err = sync_copy(pg, copy->store, SYNC_COPY_FOR_REPORTS, events_from_us, &copy->skipped, why,
+                        cap);
     pg_close(pg);
     if (err != SYNC_OK)
         ledger_copy_close(copy);

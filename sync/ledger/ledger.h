@@ -81,8 +81,9 @@ struct ledger_copy {
     struct store *store;
     struct sync_skipped skipped; /* the ledger's events left out: no kiosk writes them */
 };
-int ledger_copy_open(const struct ledger_target *t, struct ledger_copy *copy, char *why,
-                     size_t cap);
+/* events_from_us: only the events from then on (the credit year asked; INT64_MIN: all). */
+int ledger_copy_open(const struct ledger_target *t, struct ledger_copy *copy,
+                     int64_t events_from_us, char *why, size_t cap);
 void ledger_copy_close(struct ledger_copy *copy);
 
 /* The keyring: every kiosk key head office has registered, in a file kept apart from the

@@ -95,8 +95,8 @@ static void copy(enum sync_copy_for purpose)
     int err =
         sync_connect(&(struct sync_options){.conninfo = "dbname=fuzz"}, &pg, why, sizeof(why));
     if (err == SYNC_OK)
-        err = sync_copy(pg, s, purpose, purpose == SYNC_COPY_FOR_REPORTS ? &skipped : NULL, why,
-                        sizeof(why));
+        err = sync_copy(pg, s, purpose, INT64_MIN,
+                        purpose == SYNC_COPY_FOR_REPORTS ? &skipped : NULL, why, sizeof(why));
     fuzz_touch(why);
     fuzz_say("copy: %s: %s", cpd_strerror(err), why);
     pg_close(pg);

@@ -330,7 +330,7 @@ static void test_reports_from_the_ledger(void **state)
              "host=127.0.0.1 port=%d dbname=cpd user=%s sslmode=disable", server.port, role);
     struct ledger_target office = {conninfo, "office-pw-0123456789", 10, NULL};
     struct ledger_copy copy;
-    assert_int_equal(ledger_copy_open(&office, &copy, err, sizeof(err)), SYNC_OK);
+    assert_int_equal(ledger_copy_open(&office, &copy, INT64_MIN, err, sizeof(err)), SYNC_OK);
     char *from_kiosk = statements_csv(a.store, &a.cfg.rules);
     char *from_ledger = statements_csv(copy.store, &a.cfg.rules);
     assert_string_equal(from_ledger, from_kiosk);
@@ -351,7 +351,7 @@ static void test_reports_from_the_ledger(void **state)
     tap_at(&b, HANNAH, "2023-11-27 15:44", TAP_SIGNED_IN);
     tap_at(&b, HANNAH, "2023-11-27 17:16", TAP_SIGNED_OUT);
     must_sync(&b, NULL);
-    assert_int_equal(ledger_copy_open(&office, &copy, err, sizeof(err)), SYNC_OK);
+    assert_int_equal(ledger_copy_open(&office, &copy, INT64_MIN, err, sizeof(err)), SYNC_OK);
     from_ledger = statements_csv(copy.store, &a.cfg.rules);
     ledger_copy_close(&copy);
     char *from_b = statements_csv(b.store, &b.cfg.rules);
@@ -914,7 +914,7 @@ static void test_evaluations_reach_the_ledger(void **state)
              "host=127.0.0.1 port=%d dbname=cpd user=%s sslmode=disable", server.port, role);
     struct ledger_target office = {conninfo, "office-pw-0123456789", 10, NULL};
     struct ledger_copy copy;
-    assert_int_equal(ledger_copy_open(&office, &copy, err, sizeof(err)), SYNC_OK);
+    assert_int_equal(ledger_copy_open(&office, &copy, INT64_MIN, err, sizeof(err)), SYNC_OK);
     struct report here, there;
     int64_t at = test_at("2024-07-20 12:00");
     assert_int_equal(report_evaluations(k.store, at, &here), STORE_OK);

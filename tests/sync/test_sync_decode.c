@@ -105,7 +105,7 @@ static int copy_for_reports(const char *dir, const char *script, int64_t *rows, 
     struct pg *pg = NULL;
     int err = sync_connect(&(struct sync_options){.conninfo = "dbname=fake"}, &pg, why, cap);
     if (err == SYNC_OK)
-        err = sync_copy(pg, copy, SYNC_COPY_FOR_REPORTS, &last_skipped, why, cap);
+        err = sync_copy(pg, copy, SYNC_COPY_FOR_REPORTS, INT64_MIN, &last_skipped, why, cap);
     pg_close(pg);
     fake_pg_unload();
     assert_int_equal(store_count(copy, "events", rows), STORE_OK);

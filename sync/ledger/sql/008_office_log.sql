@@ -45,6 +45,9 @@ REVOKE ALL ON FUNCTION cpd.apply_enrolment() FROM PUBLIC;
 CREATE TRIGGER apply_enrolment AFTER INSERT ON cpd.events FOR EACH ROW
     WHEN (NEW.type = 'badge_enrolled') EXECUTE FUNCTION cpd.apply_enrolment();
 
+-- Trust-wide reports read the credit year asked, not every year the ledger holds.
+CREATE INDEX events_wall ON cpd.events (wall_us);
+
 -- push_events as in schema 1, but for two things: a batch whose arrays differ in length is
 -- refused as malformed before anything is compared (it read as "tampering", one error per
 -- retry), and the batch's enrolments are the trigger's (above).

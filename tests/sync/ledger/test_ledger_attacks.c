@@ -345,6 +345,49 @@ static void test_a_malformed_push_is_one_plain_error(void **state)
     kiosk_close(&k);
 }
 
+/* A trust-wide report's copy reads the credit year asked: the ledger's events from before it
+ * (last year's taps) are not copied, those from it on all are. */
+static void test_a_report_copy_reads_only_the_year_asked(void **state)
+{
+    (void)state;
+    struct tkiosk k;
+    kiosk_open(&k, "two-years");
+    assert_int_equal(store_begin(k.store), STORE_OK);
+    for (int i = 0; i < 4; i++) {
+        struct event e = {.type = EV_NO_SESSION,
+                          .wall_us = test_at(i < 3 ? "2022-10-03 12:00" : "2023-09-14 12:00") + i,
+                          .mono_us = i};
+        snprintf(e.person, sizeof(e.person), "BIT0001");
+        snprintf(e.clock, sizeof(e.clock), "synced");
+        assert_int_equal(store_append_event(k.store, &e), STORE_OK);
+    }
+    assert_int_equal(store_commit(k.store), STORE_OK);
+    must_sync(&k, NULL);
+    int64_t from = test_at("2023-09-01 00:00");
+    char sql[256];
+    snprintf(sql, sizeof(sql), "SELECT count(*) FROM cpd.events WHERE wall_us >= %lld;",
+             (long long)from);
+    long in_year = owner_count(sql);
+    struct ledger_target t = admin();
+    struct ledger_copy copy;
+    char why[512];
+    if (ledger_copy_open(&t, &copy, from, why, sizeof(why)) != SYNC_OK)
+        fail_msg("copy: %s", why);
+    int64_t copied = 0, two_years = 0;
+    assert_int_equal(store_count(copy.store, "events", &copied), STORE_OK);
+    ledger_copy_close(&copy);
+    assert_int_equal(copied, in_year);
+    if (ledger_copy_open(&t, &copy, INT64_MIN, why, sizeof(why)) != SYNC_OK)
+        fail_msg("copy: %s", why);
+    assert_int_equal(store_count(copy.store, "events", &two_years), STORE_OK);
+    ledger_copy_close(&copy);
+    assert_int_equal(two_years, owner_count("SELECT count(*) FROM cpd.events;"));
+    assert_int_equal(two_years - copied, owner_count("SELECT count(*) FROM cpd.events WHERE"
+                                                     " wall_us < 1693522800000000;"));
+    assert_true(two_years - copied >= 3);
+    kiosk_close(&k);
+}
+
 static void test_truncate_is_refused(void **state)
 {
     (void)state;
@@ -2186,6 +2229,7 @@ int main(void)
         cmocka_unit_test(test_a_kiosk_cannot_read_or_push_for_another),
         cmocka_unit_test(test_forged_and_malformed_events_are_refused),
         cmocka_unit_test(test_a_malformed_push_is_one_plain_error),
+        cmocka_unit_test(test_a_report_copy_reads_only_the_year_asked),
         cmocka_unit_test(test_truncate_is_refused),
         cmocka_unit_test(test_tail_and_middle_deletions_are_named),
         cmocka_unit_test(test_a_swapped_key_is_named),
