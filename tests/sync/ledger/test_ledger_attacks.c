@@ -844,12 +844,23 @@ static void test_dump_and_restore_keeps_pulls_flowing(void **state)
     char dir[256], cmd[2048], out[4096];
     test_tempdir(dir, sizeof(dir));
     chmod(dir, 0777);
+    /* As the page writes them (umask 077: a dump holds everyone's records and the logins'
+     * verifiers), as the superuser. */
     snprintf(cmd, sizeof(cmd),
-             "pg_dumpall --globals-only -f %s/globals.sql &&"
-             " PGUSER=cpd_owner PGPASSWORD='%s' pg_dump -Fc -d cpd -f %s/cpd.dump",
-             dir, server.password, dir);
+             "sh -c 'umask 077 && pg_dumpall --globals-only -f %s/globals.sql' &&"
+             " sh -c 'umask 077 && pg_dump -Fc -d cpd -f %s/cpd.dump'",
+             dir, dir);
     if (pgserver_shell_super(&server, cmd, out, sizeof(out)) != 0)
         fail_msg("backup: %s", out);
+    static const char *const dumps[] = {"globals.sql", "cpd.dump"};
+    for (int i = 0; i < 2; i++) {
+        char path[600];
+        struct stat st;
+        snprintf(path, sizeof(path), "%s/%s", dir, dumps[i]);
+        assert_int_equal(stat(path, &st), 0);
+        if ((st.st_mode & 0777) != 0600)
+            fail_msg("%s is written %o, not 0600", dumps[i], (unsigned)(st.st_mode & 0777));
+    }
     /* Three more taps the old server acknowledged after the backup: lost with it. */
     add_events(&k, 3);
     must_sync(&k, NULL);
