@@ -107,6 +107,7 @@ static const struct key_spec keys[] = {
     TEXT("sync", "sslmode", sync.sslmode),
     PATH("sync", "sslrootcert", sync.sslrootcert),
     TEXT("sync", "channel_binding", sync.channel_binding),
+    TEXT("sync", "office_public_key", sync.office_public_key),
 };
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
 

@@ -642,7 +642,7 @@ int sync_run(const struct sync_options *o, struct store *s, sync_progress_fn pro
     if (err == SYNC_OK)
         err = push(pg, s, &st, o->batch, progress, ctx, r, why, cap);
     if (err == SYNC_OK)
-        err = sync_pull(pg, s, st.identity, r, why, cap);
+        err = sync_pull(pg, s, st.identity, o->office_public_key, r, why, cap);
     /* Events taken back before the roster and programme arrived (a new disk) changed no
      * attendance then: fold them in now that the people and sessions are known. Only then: a
      * rebuild holds the write lock for all the events, and a tap would wait behind it. */

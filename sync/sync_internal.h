@@ -26,9 +26,11 @@ int sync_meta_put_int(struct store *s, const char *key, int64_t value);
  * what the sync was doing: SYNC_ESTORE. */
 int sync_store_failed(int store_err, const char *doing, char *why, size_t cap);
 /* The roster, programme, bookings and credits since the cursor kept with the ledger's
- * identity, applied in one local transaction (sync_pull.c). */
-int sync_pull(struct pg *pg, struct store *s, const char *identity, struct sync_report *r,
-              char *why, size_t cap);
+ * identity, applied in one local transaction (sync_pull.c). office_key_hex (not ""): the
+ * people and badges pulled are first checked against head office's newest signed roster, and
+ * refused (SYNC_ETAMPER, nothing applied) where they differ. */
+int sync_pull(struct pg *pg, struct store *s, const char *identity, const char *office_key_hex,
+              struct sync_report *r, char *why, size_t cap);
 /* This store's event seq (STORE_ENOTFOUND when none); the reason a chain diverged, both hashes
  * named (sync.c). */
 int sync_local_event(struct store *s, int64_t seq, struct event *e);

@@ -21,6 +21,8 @@ struct sync_options {
     char sslmode[16];                /* libpq sslmode; verify-full by default */
     char sslrootcert[SYNC_PATH_MAX]; /* the CA of the ledger's certificate ("": libpq's) */
     char channel_binding[16];        /* disable | prefer | require (default) */
+    char office_public_key[80];      /* head office's key, 64 hex digits: the roster pulled is
+                                      * checked against its signed record ("": not checked) */
 };
 
 #endif

@@ -11,6 +11,7 @@
 #include "core/base/strcopy.h"
 #include "core/base/utf8.h"
 #include "core/base/zone.h"
+#include "sync/sync_office.h"
 
 /* ---- pull -------------------------------------------------------------------------------- */
 
@@ -229,6 +230,150 @@ static int apply(struct store *s, struct pg_result *const *res, bool full_credit
     return err;
 }
 
+/* ---- head office's signature on the roster ----------------------------------------------- */
+
+/* The newest signed roster: its body's lines ("people\t…", "badges\t…"), once its hash and
+ * head office's signature are checked. */
+struct signed_roster {
+    struct pg_result *res;
+    const char *body;
+};
+
+static int signed_roster(struct pg *pg, const char *key_hex, struct signed_roster *out, char *why,
+                         size_t cap)
+{
+    uint8_t pk[CRYPTO_SIGN_PK_BYTES], prev[CRYPTO_HASH_BYTES], hash[CRYPTO_HASH_BYTES],
+        sig[CRYPTO_SIG_BYTES], want[CRYPTO_HASH_BYTES], digest[CRYPTO_HASH_BYTES];
+    if (strlen(key_hex) != 2 * CRYPTO_SIGN_PK_BYTES || crypto_unhex(pk, sizeof(pk), key_hex)) {
+        snprintf(why, cap, "[sync] office_public_key: expected head office's key, 64 hex digits");
+        return SYNC_ECONFIG;
+    }
+    int err = sync_from_pg(pg_exec(pg,
+                                   "SELECT seq, at_us, tips, body, encode(prev_hash, 'hex'),"
+                                   " encode(hash, 'hex'), encode(sig, 'hex')"
+                                   " FROM cpd.pull_office_roster()",
+                                   0, NULL, &out->res, why, cap),
+                           pg);
+    if (err != SYNC_OK)
+        return err;
+    if (pg_rows(out->res) != 1) {
+        snprintf(why, cap, "the ledger holds no roster signed by head office: its people and "
+                           "badges cannot be checked (head office: ledger init --office-key)");
+        return SYNC_ETAMPER;
+    }
+    const struct pg_result *r = out->res;
+    char body_hex[2 * CRYPTO_HASH_BYTES + 1];
+    out->body = pg_value(r, 0, 3);
+    crypto_sha256(digest, out->body, strlen(out->body), NULL, 0);
+    crypto_hex(body_hex, digest, sizeof(digest));
+    bool fits = crypto_unhex(prev, sizeof(prev), pg_value(r, 0, 4)) == 0 &&
+                crypto_unhex(hash, sizeof(hash), pg_value(r, 0, 5)) == 0 &&
+                crypto_unhex(sig, sizeof(sig), pg_value(r, 0, 6)) == 0;
+    if (fits)
+        office_record_hash(prev, strtoll(pg_value(r, 0, 0), NULL, 10), "roster",
+                           strtoll(pg_value(r, 0, 1), NULL, 10), pg_value(r, 0, 2), body_hex,
+                           want);
+    if (!fits || memcmp(want, hash, sizeof(hash)) != 0 ||
+        crypto_verify_digest(sig, hash, sizeof(hash), pk) != CRYPTO_OK) {
+        snprintf(why, cap,
+                 "the ledger's roster record %s is not signed by head office's key"
+                 " ([sync] office_public_key): nothing was taken from this pull",
+                 pg_value(r, 0, 0));
+        return SYNC_ETAMPER;
+    }
+    return SYNC_OK;
+}
+
+/* The body's line whose key (with its tab) is key; NULL when none. */
+static const char *signed_line(const char *body, const char *key)
+{
+    size_t n = strlen(key);
+    for (const char *at = body; *at;) {
+        if (strncmp(at, key, n) == 0)
+            return at;
+        const char *next = strchr(at, '\n');
+        if (!next)
+            break;
+        at = next + 1;
+    }
+    return NULL;
+}
+
+/* Field i (0: the table) of a body line, into out; false when it has fewer or too long. */
+static bool signed_field(const char *line, int i, char *out, size_t cap)
+{
+    for (; i > 0; i--) {
+        line = line + strcspn(line, "\t\n");
+        if (*line != '\t')
+            return false;
+        line++;
+    }
+    size_t n = strcspn(line, "\t\n");
+    if (n >= cap)
+        return false;
+    memcpy(out, line, n);
+    out[n] = '\0';
+    return true;
+}
+
+/* Each pulled person must be as head office signed them; each pulled badge as signed, or
+ * turned off since (a kiosk's revocation), or not in the record (a kiosk's enrolment since,
+ * of a member of staff: never a trainer's). The first that is not, named in why. */
+static int check_roster(const struct signed_roster *sr, const struct pg_result *people,
+                        const struct pg_result *badges, char *why, size_t cap)
+{
+    char key[600], field[400], a[400], b[400], c[400];
+    for (int i = 0; i < pg_rows(people); i++) {
+        char line[1600];
+        bool fits = office_escape(a, sizeof(a), pg_value(people, i, 0)) &&
+                    office_escape(b, sizeof(b), pg_value(people, i, 1)) &&
+                    office_escape(c, sizeof(c), pg_value(people, i, 2));
+        snprintf(key, sizeof(key), "people\t%s\t", a);
+        snprintf(line, sizeof(line), "people\t%s\t%s\t%s\t%s\t%s", a, b, c,
+                 pg_value(people, i, 3), pg_value(people, i, 4)[0] == 't' ? "true" : "false");
+        const char *signed_at = fits ? signed_line(sr->body, key) : NULL;
+        size_t n = strlen(line);
+        if (!signed_at || strncmp(signed_at, line, n) != 0 ||
+            (signed_at[n] != '\n' && signed_at[n] != '\0')) {
+            utf8_printf(why, cap,
+                        "person %.64s from the ledger is not as head office signed the roster:"
+                        " nothing was taken from this pull (head office: verify --ledger)",
+                        pg_value(people, i, 0));
+            return SYNC_ETAMPER;
+        }
+    }
+    for (int i = 0; i < pg_rows(badges); i++) {
+        const char *hash = pg_value(badges, i, 0);
+        bool on = pg_value(badges, i, 3)[0] == 't', ok = false;
+        snprintf(key, sizeof(key), "badges\t%.64s\t", hash);
+        const char *signed_at = signed_line(sr->body, key);
+        if (signed_at) {
+            bool signed_on = signed_field(signed_at, 5, field, sizeof(field)) &&
+                             strcmp(field, "true") == 0;
+            ok = office_escape(a, sizeof(a), pg_value(badges, i, 1)) &&
+                 office_escape(b, sizeof(b), pg_value(badges, i, 2)) &&
+                 signed_field(signed_at, 2, c, sizeof(c)) && strcmp(a, c) == 0 &&
+                 signed_field(signed_at, 3, c, sizeof(c)) && strcmp(b, c) == 0 &&
+                 (signed_on || !on);
+        } else {
+            /* Enrolled at a kiosk since: only a member of staff the record names. */
+            ok = office_escape(b, sizeof(b), pg_value(badges, i, 2));
+            snprintf(key, sizeof(key), "people\t%s\t", b);
+            const char *person = ok ? signed_line(sr->body, key) : NULL;
+            ok = person && signed_field(person, 4, field, sizeof(field)) &&
+                 strcmp(field, "staff") == 0;
+        }
+        if (!ok) {
+            utf8_printf(why, cap,
+                        "badge …%.4s of %.64s from the ledger is not as head office signed the "
+                        "roster: nothing was taken from this pull (head office: verify --ledger)",
+                        pg_value(badges, i, 1), pg_value(badges, i, 2));
+            return SYNC_ETAMPER;
+        }
+    }
+    return SYNC_OK;
+}
+
 /* Where the pull starts: the stored cursor, unless it belongs to another ledger or cluster
  * (a logical restore gives the same rows other transaction ids) or is ahead of the server. */
 static void pull_start(struct store *s, const char *identity, char *since, size_t cap, bool *full)
@@ -245,11 +390,12 @@ static void pull_start(struct store *s, const char *identity, char *since, size_
 
 /* Pulls everything the ledger holds since the store's cursor into the store (one local
  * transaction). identity: the ledger's (from cpd.kiosk_status), remembered with the cursor. */
-int sync_pull(struct pg *pg, struct store *s, const char *identity, struct sync_report *r,
-              char *why, size_t cap)
+int sync_pull(struct pg *pg, struct store *s, const char *identity, const char *office_key_hex,
+              struct sync_report *r, char *why, size_t cap)
 {
     char since[32] = "0", upto[32] = "0";
     struct pg_result *res[PULL_KINDS] = {0}, *bound = NULL;
+    struct signed_roster roster = {0};
     pull_start(s, identity, since, sizeof(since), &r->full_pull);
     int err =
         pg_exec(pg, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0, NULL, NULL, why, cap);
@@ -265,7 +411,13 @@ int sync_pull(struct pg *pg, struct store *s, const char *identity, struct sync_
     for (int k = 0; k < PULL_KINDS && err == PG_OK; k++)
         err = pg_exec(pg, pull_sql[k], 2, params, &res[k], why, cap);
     int result = sync_from_pg(err, pg);
-    pg_exec(pg, err == PG_OK ? "COMMIT" : "ROLLBACK", 0, NULL, NULL, why, err == PG_OK ? cap : 0);
+    /* In the same snapshot: the roster's record and the rows pulled are of one moment. */
+    if (result == SYNC_OK && office_key_hex && office_key_hex[0])
+        result = signed_roster(pg, office_key_hex, &roster, why, cap);
+    if (result == SYNC_OK && roster.res)
+        result = check_roster(&roster, res[PULL_PEOPLE], res[PULL_BADGES], why, cap);
+    pg_exec(pg, result == SYNC_OK ? "COMMIT" : "ROLLBACK", 0, NULL, NULL, why,
+            result == SYNC_OK ? cap : 0);
     if (result == SYNC_OK) {
         int store_err = apply(s, res, false, identity, upto);
         if (store_err != STORE_OK)
@@ -276,6 +428,7 @@ int sync_pull(struct pg *pg, struct store *s, const char *identity, struct sync_
     for (int k = 0; k < PULL_KINDS; k++)
         pg_clear(res[k]);
     pg_clear(bound);
+    pg_clear(roster.res);
     return result;
 }
 

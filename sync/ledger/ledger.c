@@ -193,8 +193,10 @@ static int office_init(struct pg *pg, const struct ledger_init *init, char *why,
         err = office_lock(pg, OFFICE_GENESIS, why, cap);
     if (err == SYNC_OK)
         err = office_head(pg, &records, why, cap);
+    /* One record per kind, so that a kiosk can check the roster's alone (nothing else in it). */
     if (err == SYNC_OK && records == 0) {
-        err = office_record(pg, sk, OFFICE_GENESIS, &seq, why, cap);
+        for (int k = OFFICE_PROGRAMME; err == SYNC_OK && k < OFFICE_KINDS; k++)
+            err = office_record(pg, sk, (enum office_kind)k, &seq, why, cap);
         if (err == SYNC_OK && init->say)
             init->say(init->ctx,
                       "head office's first record: the people, badges, programme, bookings and"

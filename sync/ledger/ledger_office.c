@@ -19,6 +19,7 @@
 #include "core/domain/crypto.h"
 #include "core/domain/payload.h"
 #include "core/services/keys.h"
+#include "sync/sync_office.h"
 #include "sync/sync_pg.h"
 
 /* A field as a line holds it: backslash, tab, newline and carriage return escaped, so a
@@ -199,22 +200,6 @@ static bool field(const char *line, int i, char *out, size_t cap)
     return true;
 }
 
-/* A value escaped as the lines escape it (the SQL's F above). */
-static void escape(char *out, size_t cap, const char *in)
-{
-    size_t o = 0;
-    for (; *in && o + 3 < cap; in++) {
-        char c = *in == '\\' ? '\\' : *in == '\t' ? 't' : *in == '\n' ? 'n' : *in == '\r' ? 'r' : 0;
-        if (c) {
-            out[o++] = '\\';
-            out[o++] = c;
-        } else {
-            out[o++] = *in;
-        }
-    }
-    out[o] = '\0';
-}
-
 /* The line at i with its last field (active) set to active. */
 static int set_active(struct lines *l, long i, bool active)
 {
@@ -279,16 +264,8 @@ static void log_free(struct office_log *log)
 /* What is hashed: the prev hash, then the record's fields and its body's digest. */
 static void record_hash(const struct record *r, uint8_t out[CRYPTO_HASH_BYTES])
 {
-    size_t n = strlen(r->tips) + 160;
-    char *text = malloc(n);
-    if (!text) {
-        memset(out, 0, CRYPTO_HASH_BYTES); /* matches no record: named, never trusted */
-        return;
-    }
-    int len = snprintf(text, n, "cpd office log 1\n%" PRId64 "\n%s\n%" PRId64 "\n%s\n%s", r->seq,
-                       kinds[r->kind].name, r->at_us, r->tips, r->body_digest);
-    crypto_sha256(out, r->prev, sizeof(r->prev), text, (size_t)len);
-    free(text);
+    office_record_hash(r->prev, r->seq, kinds[r->kind].name, r->at_us, r->tips, r->body_digest,
+                       out);
 }
 
 static int kind_parse(const char *name)
@@ -412,7 +389,7 @@ static int apply_event(struct lines *l, const char *kiosk, const char *type, con
                        const char *session, const char *payload)
 {
     char who[200], key[1200], hash[80] = "", badge[16] = "", programme[200] = "", date[16] = "";
-    escape(who, sizeof(who), person);
+    office_escape(who, sizeof(who), person);
     payload_get_str(payload, "badge_hash", hash, sizeof(hash));
     bool hash_ok = strlen(hash) == 64 && strspn(hash, "0123456789abcdef") == 64;
     if (strcmp(type, "badge_enrolled") == 0) {
@@ -427,7 +404,7 @@ static int apply_event(struct lines *l, const char *kiosk, const char *type, con
         if (find_key(l, key) >= 0)
             return SYNC_OK;
         char line[800], by[120];
-        escape(by, sizeof(by), kiosk);
+        office_escape(by, sizeof(by), kiosk);
         snprintf(line, sizeof(line), "badges\t%s\t%s\t%s\t%s\ttrue", hash, badge, who, by);
         int err = lines_add(l, line, strlen(line));
         lines_sort(l);
@@ -445,12 +422,12 @@ static int apply_event(struct lines *l, const char *kiosk, const char *type, con
                payload_get_str(payload, "date", date, sizeof(date)) == PAYLOAD_OK &&
                date_shaped(date)) {
         char prog[400];
-        escape(prog, sizeof(prog), programme);
+        office_escape(prog, sizeof(prog), programme);
         snprintf(key, sizeof(key), "external_credits\t%s\t%s\t%s\t", who, prog, date);
         at = find_key(l, key);
     } else if (strcmp(type, "booking_cancelled") == 0 && session[0]) {
         char s[200];
-        escape(s, sizeof(s), session);
+        office_escape(s, sizeof(s), session);
         snprintf(key, sizeof(key), "bookings\t%s\t%s\t", who, s);
         at = find_key(l, key);
     }

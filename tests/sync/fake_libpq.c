@@ -52,6 +52,7 @@ static const struct statement {
     {"push", "SELECT cpd.push_events(", 1, ROWS_ONE, "2", 0},
     {"upto", "SELECT cpd.pull_upto()", 1, ROWS_ONE, "1000", 0},
     {"people", "FROM cpd.pull_people(", 5, ROWS_ANY, NULL, 0},
+    {"office_roster", "FROM cpd.pull_office_roster()", 7, ROWS_ANY, NULL, 1},
     {"badges", "FROM cpd.pull_badges(", 4, ROWS_ANY, NULL, 0},
     {"courses", "FROM cpd.pull_courses(", 11, ROWS_ANY, NULL, 0},
     {"sessions", "FROM cpd.pull_sessions(", 5, ROWS_ANY, NULL, 0},

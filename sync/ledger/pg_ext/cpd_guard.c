@@ -79,14 +79,22 @@ static void hold_limits(void)
     hold("idle_in_transaction_session_timeout", limit_idle_s * 1000,
          IdleInTransactionSessionTimeout);
     hold("work_mem", limit_work_mem_kb, work_mem);
+    if (hash_mem_multiplier != 2.0) /* PostgreSQL 15's own: a hash table's memory, bounded */
+        (void)set_config_option("hash_mem_multiplier", "2", PGC_SUSET, PGC_S_SESSION,
+                                GUC_ACTION_SET, true, ERROR, false);
     if (session_login == LOGIN_KIOSK)
         hold("idle_session_timeout", limit_idle_s * 1000, IdleSessionTimeout);
     if (StatementTimeout > 0)
         enable_timeout_after(STATEMENT_TIMEOUT, StatementTimeout);
 }
 
-static const char *const held[] = {"statement_timeout", "idle_in_transaction_session_timeout",
-                                   "work_mem", "idle_session_timeout"};
+/* The held limits, and what would lift them another way: more memory per hash table, another
+ * role's settings. */
+static const char *const held[] = {"statement_timeout",    "idle_in_transaction_session_timeout",
+                                   "work_mem",             "idle_session_timeout",
+                                   "hash_mem_multiplier",  "maintenance_work_mem",
+                                   "temp_buffers",         "role",
+                                   "session_authorization"};
 
 /* A SET or RESET of a held limit (or RESET ALL): refused, so the login is told, not ignored. */
 static bool sets_a_limit(const Query *q)
@@ -200,9 +208,10 @@ static void guard(ParseState *pstate, Query *query, JumbleState *jstate)
     if (previous_hook)
         previous_hook(pstate, query, jstate);
     /* Only what the client sent: not the body of a SQL function being inlined (ours), nor a
-     * statement inside the ledger's own functions (they run as the owner). */
-    if (pstate == NULL || pstate->p_sourcetext != debug_query_string ||
-        GetUserId() != GetSessionUserId())
+     * statement inside the ledger's own functions (their text is not the client's). Whatever
+     * role the session took on (SET ROLE, or role= at connection): the login is the session
+     * user's, and its limits hold. */
+    if (pstate == NULL || pstate->p_sourcetext != debug_query_string)
         return;
     enum login login = login_of_session();
     if ((login != LOGIN_KIOSK && login != LOGIN_OFFICE) || !IsTransactionState())
@@ -218,7 +227,7 @@ static void guard(ParseState *pstate, Query *query, JumbleState *jstate)
     if (sets_a_limit(query))
         ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
                         errmsg("permission denied: this login's statement, idle and memory limits "
-                               "are head office's (cpd_ledger.create_login)")));
+                               "are head office's, and its role (cpd_ledger.create_login)")));
 }
 
 void cpd_guard_init(void)

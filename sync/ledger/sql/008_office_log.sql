@@ -45,6 +45,18 @@ REVOKE ALL ON FUNCTION cpd.apply_enrolment() FROM PUBLIC;
 CREATE TRIGGER apply_enrolment AFTER INSERT ON cpd.events FOR EACH ROW
     WHEN (NEW.type = 'badge_enrolled') EXECUTE FUNCTION cpd.apply_enrolment();
 
+-- The newest signed roster (people and badges), for a kiosk to check what it pulls against
+-- head office's signature (sync/sync_office.c): the same rows kiosks pull already.
+CREATE FUNCTION cpd.pull_office_roster()
+    RETURNS TABLE (seq bigint, at_us bigint, tips text, body text, prev_hash bytea, hash bytea,
+                   sig bytea)
+    LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, cpd, pg_temp AS $$
+    SELECT l.seq, l.at_us, l.tips, l.body, l.prev_hash, l.hash, l.sig FROM cpd.office_log l
+     WHERE l.kind = 'roster' ORDER BY l.seq DESC LIMIT 1
+$$;
+REVOKE ALL ON FUNCTION cpd.pull_office_roster() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION cpd.pull_office_roster() TO cpd_kiosk;
+
 -- Trust-wide reports read the credit year asked, not every year the ledger holds.
 CREATE INDEX events_wall ON cpd.events (wall_us);
 

@@ -99,6 +99,85 @@ static void push_expecting(struct tkiosk *k, struct raw_batch *b, const char *er
     raw_free(b);
 }
 
+/* A kiosk given head office's public key checks the people and badges it pulls against head
+ * office's newest signed roster: a badge the owner moved to someone else (Gareth's badge
+ * signing in Tom) or a renamed person is refused, nothing taken, and the kiosk keeps what it
+ * had; put back, the pull goes through. A badge enrolled at a kiosk since (staff) is taken; a
+ * wrong key is named. (First of all: later tests change rows behind head office's back.) */
+static void test_a_kiosk_checks_head_offices_signature_on_the_roster(void **state)
+{
+    (void)state;
+    struct kiosk_keys office;
+    assert_int_equal(keys_load_sign(office_key, &office), KEYS_OK);
+    char office_hex[2 * CRYPTO_SIGN_PK_BYTES + 1];
+    crypto_hex(office_hex, office.sign_pk, CRYPTO_SIGN_PK_BYTES);
+    keys_wipe(&office);
+    struct tkiosk k, other;
+    kiosk_open(&k, "signed-roster");
+    kiosk_open(&other, "signed-enrol");
+    snprintf(k.cfg.sync.office_public_key, sizeof(k.cfg.sync.office_public_key), "%s",
+             office_hex);
+    struct sync_report r;
+    must_sync(&k, &r);
+    assert_true(r.pulled[0] > 0 && r.pulled[1] > 0);
+    /* A badge enrolled at another kiosk since the record: taken. */
+    uint8_t hash[CRYPTO_BADGE_HASH_BYTES];
+    crypto_badge_hash(hash, "04A1B2C3D4E5F6", other.keys.site);
+    char hex[65], sql[512], why[1024];
+    crypto_hex(hex, hash, sizeof(hash));
+    struct event e = {.type = EV_BADGE_ENROLLED, .wall_us = test_at("2023-09-13 15:05")};
+    snprintf(e.person, sizeof(e.person), "BIT0002");
+    snprintf(e.clock, sizeof(e.clock), "synced");
+    snprintf(e.payload, sizeof(e.payload),
+             "{\"badge\":\"E5F6\",\"badge_hash\":\"%s\",\"trainer\":\"BIT0012\"}", hex);
+    assert_int_equal(store_append_event(other.store, &e), STORE_OK);
+    must_sync(&other, NULL);
+    must_sync(&k, &r);
+    assert_int_equal(r.pulled[1], 1);
+    /* Gareth's badge moved to Imran behind head office's back: refused, nothing taken. */
+    char badge[80];
+    if (pgserver_psql(&server,
+                      "SELECT encode(uid_hash, 'hex') FROM cpd.badges WHERE staff_no = 'BIT0004'"
+                      " AND enrolled_by IS NULL ORDER BY uid_hash LIMIT 1;",
+                      badge, sizeof(badge)) != 0)
+        fail_msg("%s", badge);
+    badge[strcspn(badge, "\n")] = '\0';
+    snprintf(sql, sizeof(sql),
+             "UPDATE cpd.badges SET staff_no = 'BIT0006' WHERE uid_hash = decode('%s', 'hex');",
+             badge);
+    owner_sql(sql);
+    assert_int_equal(sync_now(&k, &r, why, sizeof(why)), SYNC_ETAMPER);
+    if (!strstr(why, "of BIT0006 from the ledger is not as head office signed the roster"))
+        fail_msg("the moved badge: %s", why);
+    uint8_t moved[CRYPTO_BADGE_HASH_BYTES];
+    assert_int_equal(crypto_unhex(moved, sizeof(moved), badge), 0);
+    int64_t id = 0;
+    struct person p;
+    assert_int_equal(store_badge_lookup(k.store, moved, &id), STORE_OK);
+    assert_int_equal(store_person_by_staff_no(k.store, "BIT0004", &p), STORE_OK);
+    assert_int_equal(id, p.id);
+    snprintf(sql, sizeof(sql),
+             "UPDATE cpd.badges SET staff_no = 'BIT0004' WHERE uid_hash = decode('%s', 'hex');",
+             badge);
+    owner_sql(sql);
+    must_sync(&k, &r);
+    /* A renamed person: refused; put back: through. */
+    owner_sql("UPDATE cpd.people SET name = name || ' ' WHERE staff_no = 'BIT0003';");
+    assert_int_equal(sync_now(&k, &r, why, sizeof(why)), SYNC_ETAMPER);
+    if (!strstr(why, "person BIT0003 from the ledger is not as head office signed the roster"))
+        fail_msg("the renamed person: %s", why);
+    owner_sql("UPDATE cpd.people SET name = rtrim(name) WHERE staff_no = 'BIT0003';");
+    must_sync(&k, &r);
+    /* Another key than head office's. */
+    k.cfg.sync.office_public_key[0] = k.cfg.sync.office_public_key[0] == 'a' ? 'b' : 'a';
+    owner_sql("UPDATE cpd.people SET name = name WHERE staff_no = 'BIT0003';");
+    assert_int_equal(sync_now(&k, &r, why, sizeof(why)), SYNC_ETAMPER);
+    if (!strstr(why, "is not signed by head office's key"))
+        fail_msg("another key: %s", why);
+    kiosk_close(&k);
+    kiosk_close(&other);
+}
+
 /* ---- a kiosk login against the owner's rights --------------------------------------------- */
 
 static void test_temp_objects_cannot_run_as_the_owner(void **state)
@@ -1253,6 +1332,29 @@ static void test_a_copied_kiosk_password_cannot_exhaust_the_server(void **state)
     unsetenv("PGOPTIONS");
     if (rc == 0 || !strstr(out, "statement timeout"))
         fail_msg("an office login lifted its statement limit: %s", out);
+    /* Another role taken at connection (role=) or by SET ROLE, or a larger hash table: the
+     * login is still the session's, and its limits hold. */
+    setenv("PGOPTIONS", "-c role=cpd_office", 1);
+    rc = pgserver_psql_as(&server, "cpd_office_hurried", "hurried-pw-0123456789",
+                          "SET statement_timeout = 0;\n", out, sizeof(out));
+    unsetenv("PGOPTIONS");
+    if (rc == 0 || !strstr(out, "limits are head office's"))
+        fail_msg("an office login under its group's role lifted its limit: %s", out);
+    static const char *const office_sets[] = {"SET ROLE cpd_office;\n",
+                                              "SET hash_mem_multiplier = 1000;\n",
+                                              "SET SESSION AUTHORIZATION cpd_office_hurried;\n"};
+    for (int i = 0; i < 3; i++) {
+        rc = pgserver_psql_as(&server, "cpd_office_hurried", "hurried-pw-0123456789",
+                              office_sets[i], out, sizeof(out));
+        if (rc == 0 || !strstr(out, "limits are head office's"))
+            fail_msg("an office login ran %s: %s", office_sets[i], out);
+    }
+    setenv("PGOPTIONS", "-c role=cpd_kiosk", 1);
+    rc = pgserver_psql_as(&server, "cpd_kiosk_copied", k.kiosk_password,
+                          "SELECT count(*) FROM pg_class;\n", out, sizeof(out));
+    unsetenv("PGOPTIONS");
+    if (rc == 0 || !strstr(out, "a kiosk login may only call the ledger's functions"))
+        fail_msg("a kiosk login under its group's role ran a query: %s", out);
     kiosk_close(&k);
     kiosk_close(&other);
 }
@@ -2233,6 +2335,7 @@ static void test_admin_connections_are_as_strict_as_a_kiosks(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_a_kiosk_checks_head_offices_signature_on_the_roster),
         cmocka_unit_test(test_a_changed_rule_of_the_schema_is_named),
         cmocka_unit_test(test_ledger_init_proves_the_schema_and_never_blesses_it),
         cmocka_unit_test(test_temp_objects_cannot_run_as_the_owner),

@@ -1,0 +1,45 @@
+/* sync_office.c — see sync_office.h. */
+#include "sync/sync_office.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void office_record_hash(const uint8_t prev[CRYPTO_HASH_BYTES], int64_t seq, const char *kind,
+                        int64_t at_us, const char *tips, const char *body_digest_hex,
+                        uint8_t out[CRYPTO_HASH_BYTES])
+{
+    size_t n = strlen(tips) + strlen(kind) + strlen(body_digest_hex) + 96;
+    char *text = malloc(n);
+    if (!text) {
+        memset(out, 0, CRYPTO_HASH_BYTES);
+        return;
+    }
+    int len = snprintf(text, n, "cpd office log 1\n%" PRId64 "\n%s\n%" PRId64 "\n%s\n%s", seq,
+                       kind, at_us, tips, body_digest_hex);
+    crypto_sha256(out, prev, CRYPTO_HASH_BYTES, text, (size_t)len);
+    free(text);
+}
+
+bool office_escape(char *out, size_t cap, const char *in)
+{
+    size_t o = 0;
+    for (; *in; in++) {
+        char c = *in == '\\'   ? '\\'
+                 : *in == '\t' ? 't'
+                 : *in == '\n' ? 'n'
+                 : *in == '\r' ? 'r'
+                               : 0;
+        if (o + (c ? 2 : 1) >= cap)
+            return false;
+        if (c) {
+            out[o++] = '\\';
+            out[o++] = c;
+        } else {
+            out[o++] = *in;
+        }
+    }
+    out[o] = '\0';
+    return true;
+}
