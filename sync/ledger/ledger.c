@@ -174,9 +174,11 @@ static int office_init(struct pg *pg, const struct ledger_init *init, char *why,
     }
     err = office_key_load(init->office_key, sk, pk, why, cap);
     crypto_hex(pk_hex, pk, sizeof(pk));
+    bool anchored = false; /* the keyring already holds head office's key */
     if (err == SYNC_OK &&
-        ledger_keyring_load(init->keyring, &ring, ignored, sizeof(ignored)) == SYNC_OK &&
-        ring.has_office && memcmp(ring.office_pk, pk, sizeof(pk)) != 0) {
+        ledger_keyring_load(init->keyring, &ring, ignored, sizeof(ignored)) == SYNC_OK)
+        anchored = ring.has_office;
+    if (err == SYNC_OK && anchored && memcmp(ring.office_pk, pk, sizeof(pk)) != 0) {
         snprintf(why, cap,
                  "%s holds another head office key than %s: give the key this ledger's records"
                  " are signed with",
@@ -194,7 +196,16 @@ static int office_init(struct pg *pg, const struct ledger_init *init, char *why,
     if (err == SYNC_OK)
         err = office_head(pg, &records, why, cap);
     /* One record per kind, so that a kiosk can check the roster's alone (nothing else in it). */
-    if (err == SYNC_OK && records == 0) {
+    if (err == SYNC_OK && records == 0 && anchored) {
+        /* The keyring holds head office's key: this ledger had signed records. An empty log
+         * is one someone emptied; a first record now would sign whatever they left. */
+        snprintf(why, cap,
+                 "head office's log is empty, but %s already holds head office's key: its "
+                 "records were removed. Nothing was signed: restore the ledger from a backup (or, "
+                 "for a new ledger, start a new keyring)",
+                 init->keyring);
+        err = SYNC_ETAMPER;
+    } else if (err == SYNC_OK && records == 0) {
         for (int k = OFFICE_PROGRAMME; err == SYNC_OK && k < OFFICE_KINDS; k++)
             err = office_record(pg, sk, (enum office_kind)k, &seq, why, cap);
         if (err == SYNC_OK && init->say)
@@ -409,7 +420,11 @@ int ledger_checkpoint(const struct ledger_target *t, ledger_line_fn fn, void *ct
         err = exec(pg,
                    "SELECT id || ' ' || last_seq || ' ' || encode(last_hash, 'hex') || ' ' ||"
                    " to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
-                   " FROM cpd.kiosks ORDER BY id",
+                   " FROM cpd.kiosks"
+                   /* head office's own log: its newest record, so none can be taken back */
+                   " UNION ALL (SELECT '@office ' || seq || ' ' || encode(hash, 'hex') || ' ' ||"
+                   " to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+                   " FROM cpd.office_log ORDER BY seq DESC LIMIT 1) ORDER BY 1",
                    0, NULL, &r, why, cap);
     if (err == SYNC_OK)
         fn(ctx,
@@ -1268,13 +1283,38 @@ static int verify_office(struct verifier *v, char *why, size_t cap)
         v->report->bad_other += v->kiosk_bad;
         return err;
     }
+    /* The checkpoints' "@office" lines: each record they saw is there, unchanged. */
+    for (size_t i = 0; err == SYNC_OK && i < v->n_checkpoints; i++) {
+        const struct checkpoint *c = &v->checkpoints[i];
+        if (strcmp(c->kiosk, "@office") != 0)
+            continue;
+        char seq[24];
+        snprintf(seq, sizeof(seq), "%" PRId64, c->seq);
+        const char *params[] = {seq};
+        struct pg_result *r = NULL;
+        err = exec(v->pg,
+                   "SELECT encode(hash, 'hex') FROM (SELECT 1) one LEFT JOIN cpd.office_log"
+                   " ON seq = $1::bigint",
+                   1, params, &r, why, cap);
+        if (err == SYNC_OK && pg_null(r, 0, 0))
+            say(v, true,
+                "office rows: head office's record %s of the checkpoint of %s is missing (the"
+                " log holds %" PRId64 ")",
+                seq, c->when, records);
+        else if (err == SYNC_OK && strcmp(pg_value(r, 0, 0), c->hash) != 0)
+            say(v, true,
+                "office rows: head office's record %s differs from the checkpoint of %s", seq,
+                c->when);
+        pg_clear(r);
+    }
     char bad[300] = "";
     size_t n = 0;
-    err = office_check(v->pg, v->ring->office_pk, OFFICE_GENESIS, say_office_difference, v, &n, bad,
-                       sizeof(bad), why, cap);
+    if (err == SYNC_OK)
+        err = office_check(v->pg, v->ring->office_pk, OFFICE_GENESIS, say_office_difference, v,
+                           &n, bad, sizeof(bad), why, cap);
     if (err == SYNC_OK && bad[0])
         say(v, true, "office rows: head office's records: %s", bad);
-    else if (err == SYNC_OK && n == 0)
+    else if (err == SYNC_OK && n == 0 && !v->kiosk_bad)
         say(v, false,
             "office rows: %" PRId64 " records of head office, chain and signatures verified;"
             " people, badges, programme, bookings and credits as they make them",

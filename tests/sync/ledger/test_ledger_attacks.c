@@ -2332,6 +2332,38 @@ static void test_admin_connections_are_as_strict_as_a_kiosks(void **state)
     rmdir(dir);
 }
 
+/* Head office's log cannot be cut back or emptied unnoticed: the newest record deleted (the
+ * rows rolled back to an older signed state) is named against the checkpoints, which carry
+ * the log's head; an emptied log is not signed afresh by ledger init, which knows from the
+ * keyring that records existed. (Last: it leaves the log broken.) */
+static void test_head_offices_log_cannot_be_cut_back_or_emptied(void **state)
+{
+    (void)state;
+    char cp[512], why[1024];
+    snprintf(cp, sizeof(cp), "%s/office-checkpoints", office_dir);
+    write_checkpoints(cp);
+    long newest = owner_count("SELECT max(seq) FROM cpd.office_log;");
+    owner_sql("ALTER TABLE cpd.office_log DISABLE TRIGGER append_only;"
+              " DELETE FROM cpd.office_log WHERE seq = (SELECT max(seq) FROM cpd.office_log);"
+              " ALTER TABLE cpd.office_log ENABLE TRIGGER append_only;");
+    verify_all(cp);
+    char want[200];
+    snprintf(want, sizeof(want),
+             "BAD office rows: head office's record %ld of the checkpoint of ", newest);
+    assert_finding(want);
+    owner_sql("ALTER TABLE cpd.office_log DISABLE TRIGGER append_only_truncate;"
+              " TRUNCATE cpd.office_log;"
+              " ALTER TABLE cpd.office_log ENABLE TRIGGER append_only_truncate;");
+    struct ledger_target t = admin();
+    struct ledger_init init = {.keyring = keyring, .office_key = office_key};
+    assert_int_equal(ledger_init(&t, &init, why, sizeof(why)), SYNC_ETAMPER);
+    if (!strstr(why, "already holds head office's key: its records were removed"))
+        fail_msg("ledger init on an emptied log: %s", why);
+    assert_int_equal(owner_count("SELECT count(*) FROM cpd.office_log;"), 0);
+    verify_all(NULL);
+    assert_finding("BAD office rows: head office's log holds no record");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -2380,6 +2412,7 @@ int main(void)
         cmocka_unit_test(test_stray_privileges_are_refused_or_taken_back),
         cmocka_unit_test(test_a_rule_a_column_grant_or_row_security_is_named),
         cmocka_unit_test(test_head_offices_rows_are_proved),
+        cmocka_unit_test(test_head_offices_log_cannot_be_cut_back_or_emptied),
     };
     return cmocka_run_group_tests(tests, ledgerfix_setup, ledgerfix_teardown);
 }
