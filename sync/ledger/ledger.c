@@ -527,10 +527,13 @@ static int put_badge(void *ctx, const uint8_t hash[CRYPTO_BADGE_HASH_BYTES], con
     crypto_hex(hex, hash, CRYPTO_BADGE_HASH_BYTES);
     const char *v[] = {hex, last4, staff_no};
     return put(ctx,
-               "INSERT INTO cpd.badges (uid_hash, last4, staff_no) VALUES (decode($1, 'hex'), $2,"
-               " $3) ON CONFLICT (uid_hash) DO UPDATE SET last4 = excluded.last4,"
-               " staff_no = excluded.staff_no, active = true WHERE (cpd.badges.staff_no,"
-               " cpd.badges.active) IS DISTINCT FROM (excluded.staff_no, true)",
+               /* a badge a kiosk revoked is not brought back on (schema 8) */
+               "INSERT INTO cpd.badges (uid_hash, last4, staff_no, active) SELECT"
+               " decode($1, 'hex'), $2, $3, NOT EXISTS (SELECT 1 FROM cpd.revoked_badges r"
+               " WHERE r.uid_hash = decode($1, 'hex')) ON CONFLICT (uid_hash) DO UPDATE SET"
+               " last4 = excluded.last4, staff_no = excluded.staff_no, active = excluded.active"
+               " WHERE (cpd.badges.staff_no, cpd.badges.active) IS DISTINCT FROM"
+               " (excluded.staff_no, excluded.active)",
                3, v);
 }
 

@@ -45,6 +45,38 @@ REVOKE ALL ON FUNCTION cpd.apply_enrolment() FROM PUBLIC;
 CREATE TRIGGER apply_enrolment AFTER INSERT ON cpd.events FOR EACH ROW
     WHEN (NEW.type = 'badge_enrolled') EXECUTE FUNCTION cpd.apply_enrolment();
 
+-- A badge a kiosk revoked stays off: head office's roster import brings a badge back on only
+-- when no kiosk revoked it (a lost badge is lost for good; the person gets a new one). Only a
+-- revocation that turned a badge off is kept, so an event naming someone else's badge blocks
+-- nothing.
+CREATE TABLE cpd.revoked_badges (
+    uid_hash bytea PRIMARY KEY CHECK (length(uid_hash) = 32)
+);
+REVOKE ALL ON cpd.revoked_badges FROM PUBLIC;
+INSERT INTO cpd.revoked_badges
+    SELECT DISTINCT b.uid_hash FROM cpd.badges b JOIN cpd.events e
+        ON e.type = 'badge_revoked' AND e.person = b.staff_no
+       AND (e.payload::jsonb ->> 'badge_hash') ~ '^[0-9a-f]{64}$'
+       AND pg_catalog.decode(e.payload::jsonb ->> 'badge_hash', 'hex') = b.uid_hash
+     WHERE NOT b.active;
+CREATE OR REPLACE FUNCTION cpd.apply_revocation() RETURNS trigger LANGUAGE plpgsql
+    SET search_path = pg_catalog, cpd, pg_temp AS $$
+DECLARE
+    v_hash bytea;
+    v_rows bigint;
+BEGIN
+    IF (NEW.payload::jsonb ->> 'badge_hash') ~ '^[0-9a-f]{64}$' THEN
+        v_hash := pg_catalog.decode(NEW.payload::jsonb ->> 'badge_hash', 'hex');
+        UPDATE cpd.badges SET active = false
+         WHERE uid_hash = v_hash AND staff_no = NEW.person AND active;
+        GET DIAGNOSTICS v_rows = ROW_COUNT;
+        IF v_rows > 0 THEN
+            INSERT INTO cpd.revoked_badges VALUES (v_hash) ON CONFLICT DO NOTHING;
+        END IF;
+    END IF;
+    RETURN NULL;
+END $$;
+
 -- The newest signed roster (people and badges), for a kiosk to check what it pulls against
 -- head office's signature (sync/sync_office.c): the same rows kiosks pull already.
 CREATE FUNCTION cpd.pull_office_roster()

@@ -178,6 +178,43 @@ static void test_a_kiosk_checks_head_offices_signature_on_the_roster(void **stat
     kiosk_close(&other);
 }
 
+/* A badge a kiosk revoked (reported lost) stays off when head office imports the same roster
+ * again: the lost badge never works again on any kiosk, and verify agrees. (Early: the import
+ * needs the roster as head office signed it.) */
+static void test_a_revoked_badge_stays_off_after_a_roster_import(void **state)
+{
+    (void)state;
+    struct tkiosk k;
+    kiosk_open(&k, "revoker");
+    must_sync(&k, NULL);
+    uint8_t hash[CRYPTO_BADGE_HASH_BYTES];
+    crypto_badge_hash(hash, "3F22910C", k.keys.site);
+    char hex[65], why[2048], sql[512];
+    crypto_hex(hex, hash, sizeof(hash));
+    struct event e = {.type = EV_BADGE_REVOKED, .wall_us = test_at("2023-09-20 15:05")};
+    snprintf(e.person, sizeof(e.person), "BIT0002");
+    snprintf(e.clock, sizeof(e.clock), "synced");
+    snprintf(e.payload, sizeof(e.payload),
+             "{\"badge\":\"910C\",\"badge_hash\":\"%s\",\"by\":\"BIT0012\",\"reason\":\"lost\"}",
+             hex);
+    assert_int_equal(store_append_event(k.store, &e), STORE_OK);
+    must_sync(&k, NULL);
+    snprintf(sql, sizeof(sql),
+             "SELECT count(*) FROM cpd.badges WHERE uid_hash = decode('%s', 'hex') AND active;",
+             hex);
+    assert_int_equal(owner_count(sql), 0);
+    if (import_text(IMPORT_ROSTER,
+                    "staff_no,name,academy,role,active,badge_uid\n"
+                    "BIT0002,Daniel Ashworth,Moorside Academy,staff,yes,3F:22:91:0C\n",
+                    why, sizeof(why)) != SYNC_OK)
+        fail_msg("the roster again: %s", why);
+    assert_int_equal(owner_count(sql), 0);
+    verify_all(NULL);
+    if (strstr(findings, "BAD office rows"))
+        fail_msg("%s", strstr(findings, "BAD office rows"));
+    kiosk_close(&k);
+}
+
 /* ---- a kiosk login against the owner's rights --------------------------------------------- */
 
 static void test_temp_objects_cannot_run_as_the_owner(void **state)
@@ -2368,6 +2405,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_a_kiosk_checks_head_offices_signature_on_the_roster),
+        cmocka_unit_test(test_a_revoked_badge_stays_off_after_a_roster_import),
         cmocka_unit_test(test_a_changed_rule_of_the_schema_is_named),
         cmocka_unit_test(test_ledger_init_proves_the_schema_and_never_blesses_it),
         cmocka_unit_test(test_temp_objects_cannot_run_as_the_owner),
