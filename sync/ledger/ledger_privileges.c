@@ -22,52 +22,42 @@
     "  FROM pg_roles WHERE rolname IN ('cpd_kiosk', 'cpd_office')"                                 \
     "  OR rolname ~ '^cpd_(kiosk|office)_[a-z0-9_]+$')"
 
-/* What PUBLIC must not have back: the extension revoked these (cpd_ledger--1.0.sql). */
-#define PUBLIC_REVOKED_FUNCTIONS                                                                   \
-    " 'pg_catalog.pg_current_xact_id()'::regprocedure, 'pg_catalog.txid_current()'::regprocedure," \
-    " 'pg_catalog.lo_create(oid)'::regprocedure, 'pg_catalog.lo_creat(integer)'::regprocedure,"    \
-    " 'pg_catalog.lo_from_bytea(oid, bytea)'::regprocedure,"                                       \
-    " 'pg_catalog.lo_open(oid, integer)'::regprocedure,"                                           \
-    " 'pg_catalog.lo_put(oid, bigint, bytea)'::regprocedure,"                                      \
-    " 'pg_catalog.pg_logical_emit_message(boolean, text, text)'::regprocedure,"                    \
-    " 'pg_catalog.pg_logical_emit_message(boolean, text, bytea)'::regprocedure,"                   \
-    " 'pg_catalog.pg_notify(text, text)'::regprocedure"
+/* Each query's rows: what, to whom, by whom, whether the owner can take it back, and how. */
 
-/* One row per stray: what, to whom, by whom, whether the owner can take it back, and how. */
-static const char strays_sql[] =
+/* Privileges (ACLs) outside schema cpd. PUBLIC keeps nothing the ledger took from it, and no
+ * function outside schema cpd is given to PUBLIC explicitly (a fresh cluster gives none: its
+ * defaults are implicit), nor any table outside the system catalogues. */
+static const char acl_strays_sql[] =
     "WITH" CPD_ROLES ","
-    " acl(kind, obj, inside_cpd, fn, a) AS ("
-    "  SELECT 'DATABASE', quote_ident(datname), false, 0::oid,"
-    "   aclexplode(datacl)"
+    " acl(kind, obj, inside_cpd, sys, a) AS ("
+    "  SELECT 'DATABASE', quote_ident(datname), false, false, aclexplode(datacl)"
     "   FROM pg_database WHERE datname = current_database()"
-    "  UNION ALL SELECT 'SCHEMA', quote_ident(nspname), nspname = 'cpd', 0::oid,"
+    "  UNION ALL SELECT 'SCHEMA', quote_ident(nspname), nspname = 'cpd', false,"
     "   aclexplode(nspacl) FROM pg_namespace"
-    "  UNION ALL SELECT 'LANGUAGE', quote_ident(lanname), false, 0::oid,"
-    "   aclexplode(lanacl) FROM pg_language"
-    "  UNION ALL SELECT 'FUNCTION', p.oid::regprocedure::text, false, p.oid,"
-    "   aclexplode(proacl) FROM pg_proc p"
+    "  UNION ALL SELECT 'LANGUAGE', quote_ident(lanname), false, false, aclexplode(lanacl)"
+    "   FROM pg_language"
+    "  UNION ALL SELECT 'FUNCTION', p.oid::regprocedure::text, false, false, aclexplode(proacl)"
+    "   FROM pg_proc p"
     "   WHERE p.pronamespace NOT IN (SELECT oid FROM pg_namespace WHERE nspname = 'cpd')"
     "  UNION ALL SELECT CASE c.relkind WHEN 'S' THEN 'SEQUENCE' ELSE 'TABLE' END,"
-    "   c.oid::regclass::text, false, 0::oid, aclexplode(relacl)"
-    "   FROM pg_class c WHERE c.relnamespace NOT IN (SELECT oid FROM pg_namespace WHERE nspname = "
-    "'cpd')"
-    "  UNION ALL SELECT 'LARGE OBJECT', l.oid::text, false, 0::oid,"
-    "   aclexplode(lomacl) FROM pg_largeobject_metadata l"
-    "  UNION ALL SELECT 'PARAMETER', parname, false, 0::oid, aclexplode(paracl)"
+    "   c.oid::regclass::text, false, n.nspname IN ('pg_catalog', 'information_schema'),"
+    "   aclexplode(relacl) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+    "   WHERE n.nspname <> 'cpd'"
+    "  UNION ALL SELECT 'LARGE OBJECT', l.oid::text, false, false, aclexplode(lomacl)"
+    "   FROM pg_largeobject_metadata l"
+    "  UNION ALL SELECT 'PARAMETER', parname, false, false, aclexplode(paracl)"
     "   FROM pg_parameter_acl),"
-    " flat AS (SELECT kind, obj, inside_cpd, fn, (a).privilege_type AS priv,"
+    " flat AS (SELECT kind, obj, inside_cpd, sys, (a).privilege_type AS priv,"
     "  (a).grantee AS grantee, (a).grantor AS grantor FROM acl),"
     " stray AS ("
     "  SELECT f.kind, f.obj, f.priv, f.grantee, f.grantor FROM flat f JOIN roles r"
     "   ON r.oid = f.grantee WHERE NOT ((f.kind = 'DATABASE' AND f.priv = 'CONNECT' AND NOT r.grp)"
     "   OR (f.kind = 'SCHEMA' AND f.inside_cpd AND f.priv = 'USAGE' AND r.grp))"
     "  UNION ALL SELECT f.kind, f.obj, f.priv, f.grantee, f.grantor FROM flat f"
-    "   WHERE f.grantee = 0 AND (f.kind IN ('DATABASE', 'LARGE OBJECT', 'PARAMETER')"
+    "   WHERE f.grantee = 0 AND (f.kind IN ('DATABASE', 'LARGE OBJECT', 'PARAMETER', 'FUNCTION')"
     "   OR (f.kind = 'SCHEMA' AND (f.priv = 'CREATE' OR f.inside_cpd))"
     "   OR (f.kind = 'LANGUAGE' AND f.obj = 'plpgsql')"
-    "   OR f.fn IN (" PUBLIC_REVOKED_FUNCTIONS ")"
-    "   OR f.fn IN (SELECT oid FROM pg_proc"
-    "    WHERE pronamespace IN (SELECT oid FROM pg_namespace WHERE nspname = 'cpd_ledger')))"
+    "   OR (f.kind IN ('TABLE', 'SEQUENCE') AND NOT f.sys))"
     " )"
     " SELECT s.priv || ' ON ' || s.kind || ' ' || s.obj,"
     "  CASE WHEN s.grantee = 0 THEN 'PUBLIC' ELSE s.grantee::regrole::text END,"
@@ -76,14 +66,18 @@ static const char strays_sql[] =
     "  'REVOKE ' || s.priv || ' ON ' || s.kind || ' ' || s.obj || ' FROM ' ||"
     "  CASE WHEN s.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(s.grantee::regrole::text)"
     "  END || ' CASCADE'"
-    "  FROM stray s"
-    /* A login belongs to its group only; a group to nothing. */
-    " UNION ALL SELECT 'membership in ' || g.rolname, m.rolname, gr.rolname, false,"
-    "  'REVOKE ' || quote_ident(g.rolname) || ' FROM ' ||"
-    "  quote_ident(m.rolname)"
+    "  FROM stray s";
+
+/* The roles themselves: a login belongs to its group only and a group to nothing; no default
+ * privileges for them; none of the attributes create_login refuses (a superuser could add
+ * them after it); no setting of theirs for one database (create_login sets theirs for every
+ * database: a setting for this one would outrank it — session_preload_libraries without the
+ * guard, temp_file_limit = -1). Only a superuser changes these. */
+static const char role_strays_sql[] =
+    "WITH" CPD_ROLES " SELECT 'membership in ' || g.rolname, m.rolname, gr.rolname, false,"
+    "  'REVOKE ' || quote_ident(g.rolname) || ' FROM ' || quote_ident(m.rolname)"
     "  FROM pg_auth_members am JOIN roles m ON m.oid = am.member"
-    "  JOIN pg_roles g ON g.oid = am.roleid"
-    "  JOIN pg_roles gr ON gr.oid = am.grantor"
+    "  JOIN pg_roles g ON g.oid = am.roleid JOIN pg_roles gr ON gr.oid = am.grantor"
     "  WHERE m.grp OR g.rolname <> CASE WHEN m.rolname ~ '^cpd_kiosk_' THEN 'cpd_kiosk'"
     "   ELSE 'cpd_office' END"
     " UNION ALL SELECT 'default privileges ' || d.defaclobjtype::text || ' of ' ||"
@@ -95,7 +89,19 @@ static const char strays_sql[] =
     "  ' FROM ' || quote_ident(r.rolname)"
     "  FROM pg_default_acl d CROSS JOIN LATERAL aclexplode(d.defaclacl) a"
     "  JOIN roles r ON r.oid = a.grantee"
-    " ORDER BY 1, 2";
+    " UNION ALL SELECT 'attribute ' || x.attr, r.rolname, 'a superuser', false,"
+    "  'ALTER ROLE ' || quote_ident(r.rolname) || ' NO' || x.attr"
+    "  FROM roles r JOIN pg_roles a ON a.oid = r.oid"
+    "  CROSS JOIN LATERAL (VALUES ('SUPERUSER', a.rolsuper), ('CREATEDB', a.rolcreatedb),"
+    "   ('CREATEROLE', a.rolcreaterole), ('REPLICATION', a.rolreplication),"
+    "   ('BYPASSRLS', a.rolbypassrls), ('LOGIN', a.rolcanlogin AND r.grp)) x(attr, has)"
+    "  WHERE x.has"
+    " UNION ALL SELECT 'setting ' || array_to_string(s.setconfig, ', ') || ' in database ' ||"
+    "  d.datname, r.rolname, 'a superuser', false,"
+    "  'ALTER ROLE ' || quote_ident(r.rolname) || ' IN DATABASE ' || quote_ident(d.datname) ||"
+    "  ' RESET ALL'"
+    "  FROM pg_db_role_setting s JOIN roles r ON r.oid = s.setrole"
+    "  JOIN pg_database d ON d.oid = s.setdatabase";
 
 void privilege_strays_free(struct privilege_strays *s)
 {
@@ -106,15 +112,20 @@ void privilege_strays_free(struct privilege_strays *s)
 int privilege_strays_read(struct pg *pg, struct privilege_strays *s, char *why, size_t cap)
 {
     memset(s, 0, sizeof(*s));
-    struct pg_result *res = NULL;
-    int err = sync_from_pg(pg_exec(pg, strays_sql, 0, NULL, &res, why, cap), pg);
-    int n = err == SYNC_OK ? pg_rows(res) : 0;
+    struct pg_result *acl = NULL, *roles = NULL;
+    int err = sync_from_pg(pg_exec(pg, acl_strays_sql, 0, NULL, &acl, why, cap), pg);
+    if (err == SYNC_OK)
+        err = sync_from_pg(pg_exec(pg, role_strays_sql, 0, NULL, &roles, why, cap), pg);
+    int n_acl = err == SYNC_OK ? pg_rows(acl) : 0,
+        n = n_acl + (err == SYNC_OK ? pg_rows(roles) : 0);
     if (n > 0 && (s->items = calloc((size_t)n, sizeof(*s->items))) == NULL) {
         snprintf(why, cap, "out of memory for %d stray privileges", n);
         err = SYNC_ESTORE;
     }
-    for (int i = 0; err == SYNC_OK && i < n; i++) {
-        struct privilege_stray *p = &s->items[i];
+    for (int j = 0; err == SYNC_OK && j < n; j++) {
+        const struct pg_result *res = j < n_acl ? acl : roles;
+        int i = j < n_acl ? j : j - n_acl;
+        struct privilege_stray *p = &s->items[j];
         /* A name too long for its field is kept cut, but the stray is never dropped. */
         strcopy(p->what, sizeof(p->what), pg_value(res, i, 0));
         strcopy(p->grantee, sizeof(p->grantee), pg_value(res, i, 1));
@@ -124,7 +135,8 @@ int privilege_strays_read(struct pg *pg, struct privilege_strays *s, char *why, 
             p->owner_can_revoke = false; /* never run a statement cut short */
         s->n++;
     }
-    pg_clear(res);
+    pg_clear(acl);
+    pg_clear(roles);
     if (err != SYNC_OK)
         privilege_strays_free(s);
     return err;

@@ -1970,6 +1970,24 @@ static void test_stray_privileges_are_refused_or_taken_back(void **state)
               " REVOKE EXECUTE ON FUNCTION pg_catalog.lo_creat(integer) FROM cpd_kiosk_strayed;"
               " REVOKE pg_read_all_data FROM cpd_kiosk_strayed;"
               " REVOKE EXECUTE ON FUNCTION pg_catalog.pg_notify(text, text) FROM PUBLIC;");
+    /* What only a superuser can do to a login besides grants: a setting for this database
+     * that outranks create_login's (the guard off, temp files unlimited), an attribute, a
+     * function given to everyone. */
+    super_sql("ALTER ROLE cpd_kiosk_strayed IN DATABASE cpd SET temp_file_limit = -1;"
+              " ALTER ROLE cpd_office CREATEDB;"
+              " GRANT EXECUTE ON FUNCTION pg_catalog.pg_read_file(text) TO PUBLIC;");
+    assert_int_equal(ledger_init(&t, &init, why, sizeof(why)), SYNC_ETAMPER);
+    if (!strstr(why, "attribute CREATEDB to cpd_office") ||
+        !strstr(why, "EXECUTE ON FUNCTION pg_read_file(text) to PUBLIC") ||
+        !strstr(why, "setting temp_file_limit=-1 in database cpd to cpd_kiosk_strayed"))
+        fail_msg("ledger init did not name the superuser's changes: %s", why);
+    verify_all(NULL);
+    assert_finding("BAD privileges: setting temp_file_limit=-1 in database cpd to "
+                   "cpd_kiosk_strayed (granted by a superuser) is given by no migration; a "
+                   "superuser takes it back: ALTER ROLE cpd_kiosk_strayed IN DATABASE cpd RESET ALL");
+    super_sql("ALTER ROLE cpd_kiosk_strayed IN DATABASE cpd RESET ALL;"
+              " ALTER ROLE cpd_office NOCREATEDB;"
+              " REVOKE EXECUTE ON FUNCTION pg_catalog.pg_read_file(text) FROM PUBLIC;");
     /* The owner's own stray: ledger init takes it back and says so. */
     owner_sql("GRANT TEMPORARY ON DATABASE cpd TO cpd_kiosk_strayed;"
               " GRANT CREATE ON SCHEMA public TO cpd_kiosk_strayed;");
