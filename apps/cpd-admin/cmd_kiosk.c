@@ -302,7 +302,10 @@ static int kiosk_init(struct admin *a, const char *site_key, const char *anchor_
     printf("kiosk:       %s\n", a->cfg.kiosk.id);
     printf("database:    %s\n", a->cfg.kiosk.database);
     printf("signing key: %s (%s)\n", a->sign_key_path, made_sign ? "created" : "kept");
-    printf("site key:    %s (%s)\n", a->site_key_path, made_site ? "created" : "kept");
+    printf("site key:    %s (%s)\n", a->site_key_path,
+           !made_site ? "kept"
+           : site_key ? "installed: head office's, as given"
+                      : "created: a new one, for a lone kiosk");
     printf("public key:  %s\n", pk);
     return anchor_path ? write_anchor(a, &old) : 0;
 }

@@ -116,7 +116,7 @@ const char *cpd_strerror(int err)
     case SYNC_ESCHEMA:
         return "the ledger's schema does not match this kiosk";
     case SYNC_ETAMPER:
-        return "TAMPERING: an event in the ledger differs from the kiosk's copy";
+        return "TAMPERING: what the ledger holds does not check out";
     case SYNC_EREJECTED:
         return "the ledger refused an event";
     case SYNC_ESTORE:
