@@ -16,8 +16,8 @@ void office_record_hash(const uint8_t prev[CRYPTO_HASH_BYTES], int64_t seq, cons
         memset(out, 0, CRYPTO_HASH_BYTES);
         return;
     }
-    int len = snprintf(text, n, "cpd office log 1\n%" PRId64 "\n%s\n%" PRId64 "\n%s\n%s", seq,
-                       kind, at_us, tips, body_digest_hex);
+    int len = snprintf(text, n, "cpd office log 1\n%" PRId64 "\n%s\n%" PRId64 "\n%s\n%s", seq, kind,
+                       at_us, tips, body_digest_hex);
     crypto_sha256(out, prev, CRYPTO_HASH_BYTES, text, (size_t)len);
     free(text);
 }
@@ -26,11 +26,7 @@ bool office_escape(char *out, size_t cap, const char *in)
 {
     size_t o = 0;
     for (; *in; in++) {
-        char c = *in == '\\'   ? '\\'
-                 : *in == '\t' ? 't'
-                 : *in == '\n' ? 'n'
-                 : *in == '\r' ? 'r'
-                               : 0;
+        char c = *in == '\\' ? '\\' : *in == '\t' ? 't' : *in == '\n' ? 'n' : *in == '\r' ? 'r' : 0;
         if (o + (c ? 2 : 1) >= cap)
             return false;
         if (c) {

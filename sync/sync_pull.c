@@ -257,8 +257,9 @@ static int signed_roster(struct pg *pg, const char *key_hex, struct signed_roste
     if (err != SYNC_OK)
         return err;
     if (pg_rows(out->res) != 1) {
-        snprintf(why, cap, "the ledger holds no roster signed by head office: its people and "
-                           "badges cannot be checked (head office: ledger init --office-key)");
+        snprintf(why, cap,
+                 "the ledger holds no roster signed by head office: its people and "
+                 "badges cannot be checked (head office: ledger init --office-key)");
         return SYNC_ETAMPER;
     }
     const struct pg_result *r = out->res;
@@ -271,8 +272,7 @@ static int signed_roster(struct pg *pg, const char *key_hex, struct signed_roste
                 crypto_unhex(sig, sizeof(sig), pg_value(r, 0, 6)) == 0;
     if (fits)
         office_record_hash(prev, strtoll(pg_value(r, 0, 0), NULL, 10), "roster",
-                           strtoll(pg_value(r, 0, 1), NULL, 10), pg_value(r, 0, 2), body_hex,
-                           want);
+                           strtoll(pg_value(r, 0, 1), NULL, 10), pg_value(r, 0, 2), body_hex, want);
     if (!fits || memcmp(want, hash, sizeof(hash)) != 0 ||
         crypto_verify_digest(sig, hash, sizeof(hash), pk) != CRYPTO_OK) {
         snprintf(why, cap,
@@ -329,8 +329,8 @@ static int check_roster(const struct signed_roster *sr, const struct pg_result *
                     office_escape(b, sizeof(b), pg_value(people, i, 1)) &&
                     office_escape(c, sizeof(c), pg_value(people, i, 2));
         snprintf(key, sizeof(key), "people\t%s\t", a);
-        snprintf(line, sizeof(line), "people\t%s\t%s\t%s\t%s\t%s", a, b, c,
-                 pg_value(people, i, 3), pg_value(people, i, 4)[0] == 't' ? "true" : "false");
+        snprintf(line, sizeof(line), "people\t%s\t%s\t%s\t%s\t%s", a, b, c, pg_value(people, i, 3),
+                 pg_value(people, i, 4)[0] == 't' ? "true" : "false");
         const char *signed_at = fits ? signed_line(sr->body, key) : NULL;
         size_t n = strlen(line);
         if (!signed_at || strncmp(signed_at, line, n) != 0 ||
@@ -348,8 +348,8 @@ static int check_roster(const struct signed_roster *sr, const struct pg_result *
         snprintf(key, sizeof(key), "badges\t%.64s\t", hash);
         const char *signed_at = signed_line(sr->body, key);
         if (signed_at) {
-            bool signed_on = signed_field(signed_at, 5, field, sizeof(field)) &&
-                             strcmp(field, "true") == 0;
+            bool signed_on =
+                signed_field(signed_at, 5, field, sizeof(field)) && strcmp(field, "true") == 0;
             ok = office_escape(a, sizeof(a), pg_value(badges, i, 1)) &&
                  office_escape(b, sizeof(b), pg_value(badges, i, 2)) &&
                  signed_field(signed_at, 2, c, sizeof(c)) && strcmp(a, c) == 0 &&

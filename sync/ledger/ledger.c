@@ -189,6 +189,11 @@ static int office_init(struct pg *pg, const struct ledger_init *init, char *why,
     if (err == SYNC_OK)
         err = ledger_keyring_append(init->keyring, "@office", 0, pk_hex, "head office's key", why,
                                     cap);
+    if (err == SYNC_OK && init->say) {
+        snprintf(line, sizeof(line),
+                 "head office's public key: %s (each kiosk's [sync] office_public_key)", pk_hex);
+        init->say(init->ctx, line, false);
+    }
     if (err == SYNC_OK)
         err = exec(pg, "BEGIN", 0, NULL, NULL, why, cap);
     if (err == SYNC_OK)
@@ -1305,16 +1310,15 @@ static int verify_office(struct verifier *v, char *why, size_t cap)
                 " log holds %" PRId64 ")",
                 seq, c->when, records);
         else if (err == SYNC_OK && strcmp(pg_value(r, 0, 0), c->hash) != 0)
-            say(v, true,
-                "office rows: head office's record %s differs from the checkpoint of %s", seq,
-                c->when);
+            say(v, true, "office rows: head office's record %s differs from the checkpoint of %s",
+                seq, c->when);
         pg_clear(r);
     }
     char bad[300] = "";
     size_t n = 0;
     if (err == SYNC_OK)
-        err = office_check(v->pg, v->ring->office_pk, OFFICE_GENESIS, say_office_difference, v,
-                           &n, bad, sizeof(bad), why, cap);
+        err = office_check(v->pg, v->ring->office_pk, OFFICE_GENESIS, say_office_difference, v, &n,
+                           bad, sizeof(bad), why, cap);
     if (err == SYNC_OK && bad[0])
         say(v, true, "office rows: head office's records: %s", bad);
     else if (err == SYNC_OK && n == 0 && !v->kiosk_bad)

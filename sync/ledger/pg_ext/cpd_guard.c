@@ -90,10 +90,14 @@ static void hold_limits(void)
 
 /* The held limits, and what would lift them another way: more memory per hash table, another
  * role's settings. */
-static const char *const held[] = {"statement_timeout",    "idle_in_transaction_session_timeout",
-                                   "work_mem",             "idle_session_timeout",
-                                   "hash_mem_multiplier",  "maintenance_work_mem",
-                                   "temp_buffers",         "role",
+static const char *const held[] = {"statement_timeout",
+                                   "idle_in_transaction_session_timeout",
+                                   "work_mem",
+                                   "idle_session_timeout",
+                                   "hash_mem_multiplier",
+                                   "maintenance_work_mem",
+                                   "temp_buffers",
+                                   "role",
                                    "session_authorization"};
 
 /* A SET or RESET of a held limit (or RESET ALL): refused, so the login is told, not ignored. */

@@ -115,8 +115,7 @@ static void test_a_kiosk_checks_head_offices_signature_on_the_roster(void **stat
     struct tkiosk k, other;
     kiosk_open(&k, "signed-roster");
     kiosk_open(&other, "signed-enrol");
-    snprintf(k.cfg.sync.office_public_key, sizeof(k.cfg.sync.office_public_key), "%s",
-             office_hex);
+    snprintf(k.cfg.sync.office_public_key, sizeof(k.cfg.sync.office_public_key), "%s", office_hex);
     struct sync_report r;
     must_sync(&k, &r);
     assert_true(r.pulled[0] > 0 && r.pulled[1] > 0);
@@ -1982,9 +1981,10 @@ static void test_stray_privileges_are_refused_or_taken_back(void **state)
         !strstr(why, "setting temp_file_limit=-1 in database cpd to cpd_kiosk_strayed"))
         fail_msg("ledger init did not name the superuser's changes: %s", why);
     verify_all(NULL);
-    assert_finding("BAD privileges: setting temp_file_limit=-1 in database cpd to "
-                   "cpd_kiosk_strayed (granted by a superuser) is given by no migration; a "
-                   "superuser takes it back: ALTER ROLE cpd_kiosk_strayed IN DATABASE cpd RESET ALL");
+    assert_finding(
+        "BAD privileges: setting temp_file_limit=-1 in database cpd to "
+        "cpd_kiosk_strayed (granted by a superuser) is given by no migration; a "
+        "superuser takes it back: ALTER ROLE cpd_kiosk_strayed IN DATABASE cpd RESET ALL");
     super_sql("ALTER ROLE cpd_kiosk_strayed IN DATABASE cpd RESET ALL;"
               " ALTER ROLE cpd_office NOCREATEDB;"
               " REVOKE EXECUTE ON FUNCTION pg_catalog.pg_read_file(text) FROM PUBLIC;");
@@ -2403,8 +2403,8 @@ static void test_head_offices_log_cannot_be_cut_back_or_emptied(void **state)
               " ALTER TABLE cpd.office_log ENABLE TRIGGER append_only;");
     verify_all(cp);
     char want[200];
-    snprintf(want, sizeof(want),
-             "BAD office rows: head office's record %ld of the checkpoint of ", newest);
+    snprintf(want, sizeof(want), "BAD office rows: head office's record %ld of the checkpoint of ",
+             newest);
     assert_finding(want);
     owner_sql("ALTER TABLE cpd.office_log DISABLE TRIGGER append_only_truncate;"
               " TRUNCATE cpd.office_log;"
