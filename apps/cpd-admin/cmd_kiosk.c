@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/base/clock.h"
@@ -188,6 +189,11 @@ static int read_site_key(const char *path, char out[2 * CRYPTO_SITE_KEY_BYTES + 
     char line[256] = "";
     uint8_t key[CRYPTO_SITE_KEY_BYTES];
     FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
+    struct stat st;
+    if (f && f != stdin && fstat(fileno(f), &st) == 0 && (st.st_mode & 077))
+        admin_error("warning: --site-key-file %s can be read by other users of this machine: "
+                    "remove the copy once the kiosk has it (shred -u %s)",
+                    path, path);
     bool read = f && fgets(line, sizeof(line), f) != NULL;
     if (f && f != stdin)
         fclose(f);

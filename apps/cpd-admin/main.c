@@ -42,7 +42,7 @@ static const char usage[] =
     "  doctor                         check database, keys, reader, fonts, clock, ledger and\n"
     "                                 disk: one line each, with the fix\n"
     "  sync                           sync with the central ledger ([sync] in kiosk.ini)\n"
-    "  ledger init|add-kiosk|rotate-key|checkpoint|import\n"
+    "  ledger init|add-kiosk|add-office|rotate-key|checkpoint|import\n"
     "                                 set up, feed and anchor the central ledger (head office)\n"
     "\n"
     "The database is --database, else $CPD_KIOSK_DB, else [kiosk] database of the config\n"

@@ -565,8 +565,10 @@ static void test_lost_keys_are_restored_never_replaced(void **state)
        " > wrong.key");
     char args[600];
     snprintf(args, sizeof(args), "kiosk init --site-key-file '%s/wrong.key'", dir);
+    sh("chmod 0644 wrong.key");
     assert_int_equal(admin(args), 1);
     assert_output_has("not the site key this database's 12 badges were enrolled with");
+    assert_output_has("wrong.key can be read by other users of this machine");
     sh("printf 'not a key\\n' > bad.key");
     snprintf(args, sizeof(args), "kiosk init --site-key-file '%s/bad.key'", dir);
     assert_int_equal(admin(args), 1);
