@@ -39,3 +39,19 @@ bool office_escape(char *out, size_t cap, const char *in)
     out[o] = '\0';
     return true;
 }
+
+bool office_field(const char *line, int i, char *out, size_t cap)
+{
+    for (; i > 0; i--) {
+        line += strcspn(line, "\t\n");
+        if (*line != '\t')
+            return false;
+        line++;
+    }
+    size_t n = strcspn(line, "\t\n");
+    if (n >= cap)
+        return false;
+    memcpy(out, line, n);
+    out[n] = '\0';
+    return true;
+}

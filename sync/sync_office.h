@@ -17,6 +17,9 @@
 void office_record_hash(const uint8_t prev[CRYPTO_HASH_BYTES], int64_t seq, const char *kind,
                         int64_t at_us, const char *tips, const char *body_digest_hex,
                         uint8_t out[CRYPTO_HASH_BYTES]);
+/* Field i (0: the table) of a record's line (which ends at a newline or the string's end),
+ * into out; false when the line has fewer fields or the field does not fit cap. */
+bool office_field(const char *line, int i, char *out, size_t cap);
 /* A value as a record's line holds it: backslash, tab, newline and carriage return escaped;
  * false when it does not fit cap (never cut). */
 bool office_escape(char *out, size_t cap, const char *in);

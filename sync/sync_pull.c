@@ -299,23 +299,6 @@ static const char *signed_line(const char *body, const char *key)
     return NULL;
 }
 
-/* Field i (0: the table) of a body line, into out; false when it has fewer or too long. */
-static bool signed_field(const char *line, int i, char *out, size_t cap)
-{
-    for (; i > 0; i--) {
-        line = line + strcspn(line, "\t\n");
-        if (*line != '\t')
-            return false;
-        line++;
-    }
-    size_t n = strcspn(line, "\t\n");
-    if (n >= cap)
-        return false;
-    memcpy(out, line, n);
-    out[n] = '\0';
-    return true;
-}
-
 /* Each pulled person must be as head office signed them; each pulled badge as signed, or
  * turned off since (a kiosk's revocation), or not in the record (a kiosk's enrolment since,
  * of a member of staff: never a trainer's). The first that is not, named in why. */
@@ -349,18 +332,18 @@ static int check_roster(const struct signed_roster *sr, const struct pg_result *
         const char *signed_at = signed_line(sr->body, key);
         if (signed_at) {
             bool signed_on =
-                signed_field(signed_at, 5, field, sizeof(field)) && strcmp(field, "true") == 0;
+                office_field(signed_at, 5, field, sizeof(field)) && strcmp(field, "true") == 0;
             ok = office_escape(a, sizeof(a), pg_value(badges, i, 1)) &&
                  office_escape(b, sizeof(b), pg_value(badges, i, 2)) &&
-                 signed_field(signed_at, 2, c, sizeof(c)) && strcmp(a, c) == 0 &&
-                 signed_field(signed_at, 3, c, sizeof(c)) && strcmp(b, c) == 0 &&
+                 office_field(signed_at, 2, c, sizeof(c)) && strcmp(a, c) == 0 &&
+                 office_field(signed_at, 3, c, sizeof(c)) && strcmp(b, c) == 0 &&
                  (signed_on || !on);
         } else {
             /* Enrolled at a kiosk since: only a member of staff the record names. */
             ok = office_escape(b, sizeof(b), pg_value(badges, i, 2));
             snprintf(key, sizeof(key), "people\t%s\t", b);
             const char *person = ok ? signed_line(sr->body, key) : NULL;
-            ok = person && signed_field(person, 4, field, sizeof(field)) &&
+            ok = person && office_field(person, 4, field, sizeof(field)) &&
                  strcmp(field, "staff") == 0;
         }
         if (!ok) {

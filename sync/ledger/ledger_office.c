@@ -183,23 +183,6 @@ static long find_key(const struct lines *l, const char *key)
     return -1;
 }
 
-/* Field i (0: the table) of a line, into out; false when the line has fewer fields. */
-static bool field(const char *line, int i, char *out, size_t cap)
-{
-    for (; i > 0; i--) {
-        line = strchr(line, '\t');
-        if (!line)
-            return false;
-        line++;
-    }
-    size_t n = strcspn(line, "\t");
-    if (n >= cap)
-        return false;
-    memcpy(out, line, n);
-    out[n] = '\0';
-    return true;
-}
-
 /* The line at i with its last field (active) set to active. */
 static int set_active(struct lines *l, long i, bool active)
 {
@@ -398,7 +381,7 @@ static int apply_event(struct lines *l, const char *kiosk, const char *type, con
         snprintf(key, sizeof(key), "people\t%s\t", who);
         long p = find_key(l, key);
         if (!hash_ok || strlen(badge) != 4 || strspn(badge, "0123456789ABCDEF") != 4 || p < 0 ||
-            !field(l->v[p], 4, role, sizeof(role)) || strcmp(role, "staff") != 0)
+            !office_field(l->v[p], 4, role, sizeof(role)) || strcmp(role, "staff") != 0)
             return SYNC_OK;
         snprintf(key, sizeof(key), "badges\t%s\t", hash);
         if (find_key(l, key) >= 0)
@@ -415,7 +398,8 @@ static int apply_event(struct lines *l, const char *kiosk, const char *type, con
         char holder[200];
         snprintf(key, sizeof(key), "badges\t%s\t", hash);
         at = find_key(l, key);
-        if (at >= 0 && (!field(l->v[at], 3, holder, sizeof(holder)) || strcmp(holder, who) != 0))
+        if (at >= 0 &&
+            (!office_field(l->v[at], 3, holder, sizeof(holder)) || strcmp(holder, who) != 0))
             at = -1;
     } else if (strcmp(type, "credit_voided") == 0 &&
                payload_get_str(payload, "programme", programme, sizeof(programme)) == PAYLOAD_OK &&
