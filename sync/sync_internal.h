@@ -13,6 +13,8 @@
 #define META_OFFSET  "clock_offset_ms"
 #define META_ERROR   "sync_last_error"
 #define META_LEDGER  "ledger_identity"
+/* head office's time on the newest signed roster this kiosk took: never an older one after */
+#define META_ROSTER_AT "office_roster_at_us"
 /* 10000-01-01 00:00 UTC in µs since the epoch: no clock shows it. */
 #define LEDGER_TIME_END_US INT64_C(253402300800000000)
 

@@ -237,6 +237,7 @@ static int apply(struct store *s, struct pg_result *const *res, bool full_credit
 struct signed_roster {
     struct pg_result *res;
     const char *body;
+    int64_t at_us; /* head office's time on it */
 };
 
 static int signed_roster(struct pg *pg, const char *key_hex, struct signed_roster *out, char *why,
@@ -281,7 +282,23 @@ static int signed_roster(struct pg *pg, const char *key_hex, struct signed_roste
                  pg_value(r, 0, 0));
         return SYNC_ETAMPER;
     }
+    out->at_us = strtoll(pg_value(r, 0, 1), NULL, 10);
     return SYNC_OK;
+}
+
+/* A ledger that serves an older signed roster than this kiosk already took (the newest records
+ * removed, rows put back to match them) is refused: head office's times only go forward. */
+static int roster_not_older(struct store *s, const struct signed_roster *sr, char *why, size_t cap)
+{
+    int64_t known = sync_meta_int(s, META_ROSTER_AT);
+    if (sr->at_us >= known)
+        return SYNC_OK;
+    snprintf(why, cap,
+             "the ledger's newest signed roster (record %s) is older than one this kiosk already "
+             "took: head office's newer records were removed. Nothing was taken from this pull "
+             "(head office: verify --ledger with the checkpoints)",
+             pg_value(sr->res, 0, 0));
+    return SYNC_ETAMPER;
 }
 
 /* The body's line whose key (with its tab) is key; NULL when none. */
@@ -398,11 +415,18 @@ int sync_pull(struct pg *pg, struct store *s, const char *identity, const char *
     if (result == SYNC_OK && office_key_hex && office_key_hex[0])
         result = signed_roster(pg, office_key_hex, &roster, why, cap);
     if (result == SYNC_OK && roster.res)
+        result = roster_not_older(s, &roster, why, cap);
+    if (result == SYNC_OK && roster.res)
         result = check_roster(&roster, res[PULL_PEOPLE], res[PULL_BADGES], why, cap);
     pg_exec(pg, result == SYNC_OK ? "COMMIT" : "ROLLBACK", 0, NULL, NULL, why,
             result == SYNC_OK ? cap : 0);
     if (result == SYNC_OK) {
         int store_err = apply(s, res, false, identity, upto);
+        if (store_err == STORE_OK && roster.res) {
+            char at[24];
+            snprintf(at, sizeof(at), "%" PRId64, roster.at_us);
+            store_err = store_meta_set(s, META_ROSTER_AT, at);
+        }
         if (store_err != STORE_OK)
             result = sync_store_failed(store_err, "applying what the ledger sent", why, cap);
         for (int k = 0; k < PULL_KINDS; k++)

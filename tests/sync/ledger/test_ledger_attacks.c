@@ -167,6 +167,25 @@ static void test_a_kiosk_checks_head_offices_signature_on_the_roster(void **stat
         fail_msg("the renamed person: %s", why);
     owner_sql("UPDATE cpd.people SET name = rtrim(name) WHERE staff_no = 'BIT0003';");
     must_sync(&k, &r);
+    /* The newest roster record removed and a row put back to match the older one: the kiosk
+     * took the newer already, and refuses the older. (Put back after.) */
+    if (import_text(IMPORT_ROSTER,
+                    "staff_no,name,academy,role,active,badge_uid\n"
+                    "BIT0007,Megan Crompton,Hollins Brook Academy,staff,yes,C2:7F:3A:E5\n",
+                    why, sizeof(why)) != SYNC_OK)
+        fail_msg("a roster import: %s", why);
+    must_sync(&k, &r);
+    owner_sql("CREATE TABLE public.kept AS SELECT * FROM cpd.office_log WHERE kind = 'roster'"
+              " AND seq = (SELECT max(seq) FROM cpd.office_log);"
+              " ALTER TABLE cpd.office_log DISABLE TRIGGER append_only;"
+              " DELETE FROM cpd.office_log WHERE seq = (SELECT seq FROM public.kept);"
+              " UPDATE cpd.people SET name = name WHERE staff_no = 'BIT0003';");
+    assert_int_equal(sync_now(&k, &r, why, sizeof(why)), SYNC_ETAMPER);
+    if (!strstr(why, "is older than one this kiosk already took"))
+        fail_msg("an older roster: %s", why);
+    owner_sql("INSERT INTO cpd.office_log SELECT * FROM public.kept; DROP TABLE public.kept;"
+              " ALTER TABLE cpd.office_log ENABLE TRIGGER append_only;");
+    must_sync(&k, &r);
     /* Another key than head office's. */
     k.cfg.sync.office_public_key[0] = k.cfg.sync.office_public_key[0] == 'a' ? 'b' : 'a';
     owner_sql("UPDATE cpd.people SET name = name WHERE staff_no = 'BIT0003';");
