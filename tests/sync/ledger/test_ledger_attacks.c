@@ -35,6 +35,9 @@ static long owner_count(const char *sql)
     return atol(out);
 }
 
+/* cpd-admin with args, its output (stdout and stderr) into out: its exit status. */
+static int run_admin(const char *args, char *out, size_t cap);
+
 /* What verify --ledger (against the keyring, and the checkpoints file when given) says. */
 static char findings[16384];
 
@@ -119,6 +122,26 @@ static void test_a_kiosk_checks_head_offices_signature_on_the_roster(void **stat
     struct sync_report r;
     must_sync(&k, &r);
     assert_true(r.pulled[0] > 0 && r.pulled[1] > 0);
+    /* doctor says whether the kiosk checks (a kiosk.ini without the key: it does not). */
+    char script[512], ini[512], args[1200], text[4096];
+    static char said[16384];
+    test_write_file(k.dir, "reader.script", "sleep 5000\n", script, sizeof(script));
+    for (int with_key = 0; with_key < 2; with_key++) {
+        snprintf(text, sizeof(text),
+                 "[kiosk]\nid = %s\ndatabase = %s\n[sync]\nconninfo = %s\npassword_file = %s\n"
+                 "sslmode = disable\nchannel_binding = disable\nconnect_timeout_s = 5\n"
+                 "office_public_key = %s\n[reader]\ndriver = sim\nscript = %s\n",
+                 k.id, k.cfg.kiosk.database, k.cfg.sync.conninfo, k.cfg.sync.password_file,
+                 with_key ? office_hex : "", script);
+        test_write_file(k.dir, "doctor.ini", text, ini, sizeof(ini));
+        snprintf(args, sizeof(args), "--config '%s' doctor", ini);
+        run_admin(args, said, sizeof(said));
+        if (!strstr(said, with_key ? "the roster pulled is checked against head office's"
+                                   : "the roster pulled is not checked against head office's")) {
+            fprintf(stderr, "%s", said);
+            fail_msg("doctor, %s the key", with_key ? "with" : "without");
+        }
+    }
     /* A badge enrolled at another kiosk since the record: taken. */
     uint8_t hash[CRYPTO_BADGE_HASH_BYTES];
     crypto_badge_hash(hash, "04A1B2C3D4E5F6", other.keys.site);
