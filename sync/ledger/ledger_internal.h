@@ -11,6 +11,18 @@
 #include "sync/ledger/ledger.h"
 
 struct pg;
+struct pg_result;
+
+/* The ledger's owner (or an office login), strict TLS, search_path pinned (ledger.c). */
+int ledger_connect(const struct ledger_target *t, struct pg **pg, char *why, size_t cap);
+int ledger_exec(struct pg *pg, const char *sql, int n, const char *const *values,
+                struct pg_result **out, char *why, size_t cap);
+/* COMMIT when err is SYNC_OK, else ROLLBACK keeping err and its reason. */
+int ledger_finish(struct pg *pg, int err, char *why, size_t cap);
+/* The keyring's key for kiosk at seq (NULL: none), and whether it has any (ledger_keyring.c). */
+const uint8_t *ledger_keyring_key(const struct ledger_keyring *ring, const char *kiosk,
+                                  int64_t seq);
+bool ledger_keyring_has(const struct ledger_keyring *ring, const char *kiosk);
 
 /* The schema's rules: one line each (newlines escaped), in the database's order, and the
  * digest of them all that the keyring holds. */
