@@ -237,7 +237,10 @@ static int apply(struct store *s, struct pg_result *const *res, bool full_credit
 struct signed_roster {
     struct pg_result *res;
     const char *body;
-    int64_t at_us; /* head office's time on it */
+    int64_t at_us;      /* head office's time on it */
+    const char **lines; /* where each of the body's lines starts: in order, as head office
+                         * sorted them, so a row's line is found by halving */
+    size_t n;
 };
 
 static int signed_roster(struct pg *pg, const char *key_hex, struct signed_roster *out, char *why,
@@ -301,17 +304,37 @@ static int roster_not_older(struct store *s, const struct signed_roster *sr, cha
     return SYNC_ETAMPER;
 }
 
-/* The body's line whose key (with its tab) is key; NULL when none. */
-static const char *signed_line(const char *body, const char *key)
+/* The body's lines indexed (a roster of thousands is checked row by row). */
+static int index_lines(struct signed_roster *sr, char *why, size_t cap)
 {
-    size_t n = strlen(key);
-    for (const char *at = body; *at;) {
-        if (strncmp(at, key, n) == 0)
-            return at;
-        const char *next = strchr(at, '\n');
-        if (!next)
-            break;
-        at = next + 1;
+    size_t n = 0;
+    for (const char *at = sr->body; *at; at++)
+        n += *at == '\n';
+    if (!(sr->lines = calloc(n + 1, sizeof(*sr->lines)))) {
+        snprintf(why, cap, "out of memory for head office's roster (%zu lines)", n);
+        return SYNC_ESTORE;
+    }
+    for (const char *at = sr->body; *at;) {
+        sr->lines[sr->n++] = at;
+        at += strcspn(at, "\n");
+        at += *at == '\n';
+    }
+    return SYNC_OK;
+}
+
+/* The body's line whose key (with its tab) is key; NULL when none. */
+static const char *signed_line(const struct signed_roster *sr, const char *key)
+{
+    size_t lo = 0, hi = sr->n, len = strlen(key);
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strncmp(sr->lines[mid], key, len);
+        if (c == 0)
+            return sr->lines[mid];
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
     }
     return NULL;
 }
@@ -331,7 +354,7 @@ static int check_roster(const struct signed_roster *sr, const struct pg_result *
         snprintf(key, sizeof(key), "people\t%s\t", a);
         snprintf(line, sizeof(line), "people\t%s\t%s\t%s\t%s\t%s", a, b, c, pg_value(people, i, 3),
                  pg_value(people, i, 4)[0] == 't' ? "true" : "false");
-        const char *signed_at = fits ? signed_line(sr->body, key) : NULL;
+        const char *signed_at = fits ? signed_line(sr, key) : NULL;
         size_t n = strlen(line);
         if (!signed_at || strncmp(signed_at, line, n) != 0 ||
             (signed_at[n] != '\n' && signed_at[n] != '\0')) {
@@ -346,7 +369,7 @@ static int check_roster(const struct signed_roster *sr, const struct pg_result *
         const char *hash = pg_value(badges, i, 0);
         bool on = pg_value(badges, i, 3)[0] == 't', ok = false;
         snprintf(key, sizeof(key), "badges\t%.64s\t", hash);
-        const char *signed_at = signed_line(sr->body, key);
+        const char *signed_at = signed_line(sr, key);
         if (signed_at) {
             bool signed_on =
                 office_field(signed_at, 5, field, sizeof(field)) && strcmp(field, "true") == 0;
@@ -359,7 +382,7 @@ static int check_roster(const struct signed_roster *sr, const struct pg_result *
             /* Enrolled at a kiosk since: only a member of staff the record names. */
             ok = office_escape(b, sizeof(b), pg_value(badges, i, 2));
             snprintf(key, sizeof(key), "people\t%s\t", b);
-            const char *person = ok ? signed_line(sr->body, key) : NULL;
+            const char *person = ok ? signed_line(sr, key) : NULL;
             ok = person && office_field(person, 4, field, sizeof(field)) &&
                  strcmp(field, "staff") == 0;
         }
@@ -415,6 +438,8 @@ int sync_pull(struct pg *pg, struct store *s, const char *identity, const char *
     if (result == SYNC_OK && office_key_hex && office_key_hex[0])
         result = signed_roster(pg, office_key_hex, &roster, why, cap);
     if (result == SYNC_OK && roster.res)
+        result = index_lines(&roster, why, cap);
+    if (result == SYNC_OK && roster.res)
         result = roster_not_older(s, &roster, why, cap);
     if (result == SYNC_OK && roster.res)
         result = check_roster(&roster, res[PULL_PEOPLE], res[PULL_BADGES], why, cap);
@@ -436,6 +461,7 @@ int sync_pull(struct pg *pg, struct store *s, const char *identity, const char *
         pg_clear(res[k]);
     pg_clear(bound);
     pg_clear(roster.res);
+    free(roster.lines);
     return result;
 }
 

@@ -82,7 +82,7 @@ static const struct statement {
     {"office_head", "ORDER BY seq DESC LIMIT 1", 2, ROWS_ANY, NULL, 1},
     {"office_log", "FROM cpd.office_log ORDER BY seq", 8, ROWS_ANY, NULL, 0},
     {"office_body", "SELECT body FROM cpd.office_log", 1, ROWS_ANY, NULL, 0},
-    {"office_events", "WHERE type IN ('badge_enrolled'", 6, ROWS_ANY, NULL, 0},
+    {"office_events", "WHERE type = ANY ($1::text[]) ORDER BY received_at", 6, ROWS_ANY, NULL, 0},
     {"office_tips", "string_agg(id || ':'", 1, ROWS_ONE, "", 0},
     {"office_lock", "LOCK TABLE cpd.office_log", 0, ROWS_NONE, NULL, 0},
     {"office_insert", "INSERT INTO cpd.office_log", 0, ROWS_NONE, NULL, 0},
