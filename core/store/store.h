@@ -46,6 +46,13 @@ const char *store_message(const struct store *store);
 /* false when the directory holding the file is readable or writable by others. */
 bool store_dir_private(const struct store *store);
 int store_schema_version(struct store *store, int *version);
+/* How this connection has waited for another's write lock (an import, the sync) since it
+ * opened: how many times, and the longest wait in µs (to the last look, within 1 ms). */
+struct store_lock_waits {
+    int64_t count;
+    int64_t longest_us;
+};
+void store_lock_waits(const struct store *store, struct store_lock_waits *out);
 
 /* Explicit transactions (BEGIN IMMEDIATE); store calls inside one join it. */
 int store_begin(struct store *store);

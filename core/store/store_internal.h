@@ -106,11 +106,11 @@ struct store {
      * what it acknowledged would fork its own chain); the sync may take those events back. */
     int64_t acked_high;
     uint8_t acked_hash[CRYPTO_HASH_BYTES];
+    /* Waiting for another connection's write lock (store_open.c): when the current wait
+     * began, and every wait so far (store_lock_waits). */
     int64_t busy_since_us;
-    int64_t unprojected;
-    /* events stored here whose person or session was not known yet */ /* when the current wait
-                                                                          for a lock began
-                                                                          (store_open.c) */
+    int64_t lock_waits, longest_lock_wait_us;
+    int64_t unprojected; /* events stored here whose person or session was not known yet */
 };
 
 /* The highest seq this store ever wrote, kept beside the chain: newest events deleted (a

@@ -516,12 +516,22 @@ static int busy_wait(void *arg, int count)
 {
     struct store *s = arg;
     int64_t now = clock_monotonic_us();
-    if (count == 0)
+    if (count == 0) {
         s->busy_since_us = now;
+        s->lock_waits++;
+    }
+    if (now - s->busy_since_us > s->longest_lock_wait_us)
+        s->longest_lock_wait_us = now - s->busy_since_us;
     if (now - s->busy_since_us >= (int64_t)BUSY_TIMEOUT_MS * 1000)
         return 0; /* SQLITE_BUSY: STORE_EBUSY for the caller */
     clock_sleep_us(BUSY_POLL_US);
     return 1;
+}
+
+void store_lock_waits(const struct store *s, struct store_lock_waits *out)
+{
+    out->count = s->lock_waits;
+    out->longest_us = s->longest_lock_wait_us;
 }
 
 /* An open that failed: the reason for the caller, the half-open store gone. */

@@ -22,8 +22,12 @@
 #include "tests/support/powercut_vfs.h"
 #include "tests/support/testutil.h"
 
-#define ROWS         60000
-#define TAP_LIMIT_US (200 * 1000)           /* issue 23: a tap never waits more than 200 ms */
+#define ROWS 60000
+/* Issue 23: a tap never waits more than 200 ms for an import. What is asserted is the wait for
+ * the write lock the store counts (store_lock_waits), not a tap's wall time: that also holds the
+ * tap's own work, which a loaded machine (a sanitizer build beside the rest of the suite)
+ * stretches past any fixed limit; bench/ measures speed. */
+#define TAP_LIMIT_US (200 * 1000)
 #define SARAH        "04:5A:2B:72:1C:6E:80" /* BIT0001 in the demo roster */
 #define REPORT_MAX   8192
 #define SMALL_ROWS   400 /* the generated roster on a disk that fills */
@@ -153,7 +157,8 @@ static int64_t people(struct fixture *f)
 struct taps {
     int n;           /* taps made while the import ran */
     int between;     /* … of them while some of its rows were written and some not */
-    int64_t slowest; /* µs, the tap's own wall time */
+    int64_t slowest; /* µs, the tap's own wall time (printed) */
+    struct store_lock_waits waits; /* the kiosk connection's, during the import */
 };
 
 /* The kiosk taps Sarah's badge every interval_ms (20: fifty times a queue at the door), on its
@@ -168,6 +173,8 @@ static void tap_while_importing(struct fixture *f, int64_t people_before, int ro
     assert_non_null(r);
     int64_t at = test_at("2023-11-27 15:20");
     memset(t, 0, sizeof(*t));
+    struct store_lock_waits before;
+    store_lock_waits(f->k.store, &before);
     siginfo_t ended = {0};
     while (waitid(P_PID, (id_t)f->child, &ended, WEXITED | WNOHANG | WNOWAIT) == 0 &&
            ended.si_pid == 0) {
@@ -184,6 +191,8 @@ static void tap_while_importing(struct fixture *f, int64_t people_before, int ro
         t->between += n > people_before && n < people_before + rows;
         nanosleep(&(struct timespec){0, interval_ms * 1000000L}, NULL);
     }
+    store_lock_waits(f->k.store, &t->waits);
+    t->waits.count -= before.count;
     tapflow_result_free(r);
     free(r);
 }
@@ -212,13 +221,16 @@ static void test_a_tap_during_a_big_roster_import_waits_briefly(void **state)
     struct outcome *o = calloc(1, sizeof(*o));
     assert_non_null(o);
     int64_t before = import_while_tapping(f, 0, 20, &t, o);
-    print_message("%d taps during the import (%d while it was writing), the slowest %.1f ms\n", t.n,
-                  t.between, (double)t.slowest / 1000);
+    print_message("%d taps during the import (%d while it was writing), the slowest %.1f ms;"
+                  " %lld waited for the lock, the longest %.1f ms\n",
+                  t.n, t.between, (double)t.slowest / 1000, (long long)t.waits.count,
+                  (double)t.waits.longest_us / 1000);
     assert_int_equal(o->rc, IMPORT_OK);
     assert_int_equal(o->result.errors, 0);
     assert_int_equal(o->result.written, ROWS);
     assert_int_equal(people(f), before + ROWS);
-    assert_true(t.slowest < TAP_LIMIT_US);
+    assert_true(t.waits.count > 0); /* the lock was met, so the limit below says something */
+    assert_true(t.waits.longest_us < TAP_LIMIT_US);
     /* The taps met the import while it wrote, not only before or after it. */
     assert_true(t.between >= 10);
     struct person p;
@@ -256,23 +268,25 @@ static void test_a_waiting_connection_gets_the_lock_at_the_first_gaps(void **sta
     struct fixture *f = *state;
     hold_the_lock_in_child(f, 10);
     nanosleep(&(struct timespec){0, 20 * 1000000L}, NULL); /* it has the lock by now */
-    int64_t slowest = 0, total = 0;
+    int64_t total = 0;
     for (int i = 0; i < 60; i++) {
         int64_t began = clock_monotonic_us();
         assert_int_equal(store_begin(f->k.store), STORE_OK);
-        int64_t waited = clock_monotonic_us() - began;
+        total += clock_monotonic_us() - began;
         assert_int_equal(store_commit(f->k.store), STORE_OK);
-        slowest = waited > slowest ? waited : slowest;
-        total += waited;
         /* Come back at another point of its cycle each time. */
         nanosleep(&(struct timespec){0, (15 + i * 7 % 11) * 1000000L}, NULL);
     }
     kill(f->child, SIGKILL);
     waitpid(f->child, NULL, 0);
     f->child = 0;
-    print_message("60 waits for the lock: %.1f ms on average, the slowest %.1f ms\n",
-                  (double)total / 60000, (double)slowest / 1000);
-    assert_true(slowest < TAP_LIMIT_US);
+    struct store_lock_waits waits;
+    store_lock_waits(f->k.store, &waits);
+    print_message("60 transactions: %.1f ms to begin on average; %lld waited for the lock, the"
+                  " longest %.1f ms\n",
+                  (double)total / 60000, (long long)waits.count, (double)waits.longest_us / 1000);
+    assert_true(waits.count > 0);
+    assert_true(waits.longest_us < TAP_LIMIT_US);
 }
 
 /* The same roster with two bad lines at its end — one a badge only the store knows is taken,
@@ -285,8 +299,8 @@ static void test_a_bad_big_roster_writes_nothing_and_keeps_no_tap_waiting(void *
     struct outcome *o = calloc(1, sizeof(*o));
     assert_non_null(o);
     int64_t before = import_while_tapping(f, ROWS - 10, 10, &t, o);
-    print_message("%d taps during the import, the slowest %.1f ms\n", t.n,
-                  (double)t.slowest / 1000);
+    print_message("%d taps during the import, the slowest %.1f ms; %lld waited for the lock\n", t.n,
+                  (double)t.slowest / 1000, (long long)t.waits.count);
     assert_int_equal(o->rc, IMPORT_EINVALID);
     assert_int_equal(o->result.errors, 2);
     assert_int_equal(o->result.written, 0);
@@ -302,7 +316,7 @@ static void test_a_bad_big_roster_writes_nothing_and_keeps_no_tap_waiting(void *
         fail_msg("expected \"%s\" in:\n%s", expected, o->report);
     assert_int_equal(people(f), before);
     assert_int_equal(t.between, 0);
-    assert_true(t.slowest < TAP_LIMIT_US);
+    assert_int_equal(t.waits.count, 0); /* the rows were checked without the write lock */
     assert_true(t.n >= 5); /* checking 60,000 rows takes a good half second: taps met it */
     free(o);
 }
