@@ -230,11 +230,25 @@ static int apply(struct store *s, struct pg_result *const *res, bool full_credit
     return err;
 }
 
-/* ---- head office's signature on the roster ----------------------------------------------- */
+/* ---- head office's signature on what is pulled ------------------------------------------ */
 
-/* The newest signed roster: its body's lines ("people\t…", "badges\t…"), once its hash and
- * head office's signature are checked. */
-struct signed_roster {
+/* The signed records a kiosk checks its pull against (ledger schema 9), each with the meta key
+ * holding head office's time on the newest the kiosk took. */
+enum signed_kind { SIGNED_ROSTER, SIGNED_PROGRAMME, SIGNED_BOOKINGS, SIGNED_CREDITS, SIGNED_KINDS };
+static const struct {
+    const char *record; /* its kind in cpd.office_log */
+    const char *name;   /* in messages */
+    const char *meta;
+} signed_kinds[SIGNED_KINDS] = {
+    [SIGNED_ROSTER] = {"roster", "roster", META_ROSTER_AT},
+    [SIGNED_PROGRAMME] = {"programme", "programme", "office_programme_at_us"},
+    [SIGNED_BOOKINGS] = {"bookings", "bookings", "office_bookings_at_us"},
+    [SIGNED_CREDITS] = {"credits_seen", "credits", "office_credits_at_us"},
+};
+
+/* The newest signed record of a kind: its body's lines ("people\t…", "badges\t…"), once its
+ * hash and head office's signature are checked. */
+struct signed_record {
     struct pg_result *res;
     const char *body;
     int64_t at_us;      /* head office's time on it */
@@ -243,27 +257,33 @@ struct signed_roster {
     size_t n;
 };
 
-static int signed_roster(struct pg *pg, const char *key_hex, struct signed_roster *out, char *why,
-                         size_t cap)
+static void signed_record_free(struct signed_record *sr)
 {
-    uint8_t pk[CRYPTO_SIGN_PK_BYTES], prev[CRYPTO_HASH_BYTES], hash[CRYPTO_HASH_BYTES],
-        sig[CRYPTO_SIG_BYTES], want[CRYPTO_HASH_BYTES], digest[CRYPTO_HASH_BYTES];
-    if (strlen(key_hex) != 2 * CRYPTO_SIGN_PK_BYTES || crypto_unhex(pk, sizeof(pk), key_hex)) {
-        snprintf(why, cap, "[sync] office_public_key: expected head office's key, 64 hex digits");
-        return SYNC_ECONFIG;
-    }
+    pg_clear(sr->res);
+    free(sr->lines);
+    memset(sr, 0, sizeof(*sr));
+}
+
+static int signed_record(struct pg *pg, const uint8_t pk[CRYPTO_SIGN_PK_BYTES],
+                         enum signed_kind kind, struct signed_record *out, char *why, size_t cap)
+{
+    uint8_t prev[CRYPTO_HASH_BYTES], hash[CRYPTO_HASH_BYTES], sig[CRYPTO_SIG_BYTES],
+        want[CRYPTO_HASH_BYTES], digest[CRYPTO_HASH_BYTES];
+    const char *params[] = {signed_kinds[kind].record};
     int err = sync_from_pg(pg_exec(pg,
                                    "SELECT seq, at_us, tips, body, encode(prev_hash, 'hex'),"
                                    " encode(hash, 'hex'), encode(sig, 'hex')"
-                                   " FROM cpd.pull_office_roster()",
-                                   0, NULL, &out->res, why, cap),
+                                   " FROM cpd.pull_office_record($1)",
+                                   1, params, &out->res, why, cap),
                            pg);
     if (err != SYNC_OK)
         return err;
     if (pg_rows(out->res) != 1) {
         snprintf(why, cap,
-                 "the ledger holds no roster signed by head office: its people and "
-                 "badges cannot be checked (head office: ledger init --office-key)");
+                 "the ledger holds no %s signed by head office, so what this kiosk pulls cannot "
+                 "be checked: nothing was taken from this pull (head office: ledger init "
+                 "--office-key)",
+                 signed_kinds[kind].name);
         return SYNC_ETAMPER;
     }
     const struct pg_result *r = out->res;
@@ -275,43 +295,43 @@ static int signed_roster(struct pg *pg, const char *key_hex, struct signed_roste
                 crypto_unhex(hash, sizeof(hash), pg_value(r, 0, 5)) == 0 &&
                 crypto_unhex(sig, sizeof(sig), pg_value(r, 0, 6)) == 0;
     if (fits)
-        office_record_hash(prev, strtoll(pg_value(r, 0, 0), NULL, 10), "roster",
+        office_record_hash(prev, strtoll(pg_value(r, 0, 0), NULL, 10), signed_kinds[kind].record,
                            strtoll(pg_value(r, 0, 1), NULL, 10), pg_value(r, 0, 2), body_hex, want);
     if (!fits || memcmp(want, hash, sizeof(hash)) != 0 ||
         crypto_verify_digest(sig, hash, sizeof(hash), pk) != CRYPTO_OK) {
         snprintf(why, cap,
-                 "the ledger's roster record %s is not signed by head office's key"
+                 "the ledger's %s record %s is not signed by head office's key"
                  " ([sync] office_public_key): nothing was taken from this pull",
-                 pg_value(r, 0, 0));
+                 signed_kinds[kind].name, pg_value(r, 0, 0));
         return SYNC_ETAMPER;
     }
     out->at_us = strtoll(pg_value(r, 0, 1), NULL, 10);
     return SYNC_OK;
 }
 
-/* A ledger that serves an older signed roster than this kiosk already took (the newest records
+/* A ledger that serves an older signed record than this kiosk already took (the newest records
  * removed, rows put back to match them) is refused: head office's times only go forward. */
-static int roster_not_older(struct store *s, const struct signed_roster *sr, char *why, size_t cap)
+static int record_not_older(struct store *s, enum signed_kind kind, const struct signed_record *sr,
+                            char *why, size_t cap)
 {
-    int64_t known = sync_meta_int(s, META_ROSTER_AT);
-    if (sr->at_us >= known)
+    if (sr->at_us >= sync_meta_int(s, signed_kinds[kind].meta))
         return SYNC_OK;
     snprintf(why, cap,
-             "the ledger's newest signed roster (record %s) is older than one this kiosk already "
+             "the ledger's newest signed %s (record %s) is older than one this kiosk already "
              "took: head office's newer records were removed. Nothing was taken from this pull "
              "(head office: verify --ledger with the checkpoints)",
-             pg_value(sr->res, 0, 0));
+             signed_kinds[kind].name, pg_value(sr->res, 0, 0));
     return SYNC_ETAMPER;
 }
 
 /* The body's lines indexed (a roster of thousands is checked row by row). */
-static int index_lines(struct signed_roster *sr, char *why, size_t cap)
+static int index_lines(struct signed_record *sr, char *why, size_t cap)
 {
     size_t n = 0;
     for (const char *at = sr->body; *at; at++)
         n += *at == '\n';
     if (!(sr->lines = calloc(n + 1, sizeof(*sr->lines)))) {
-        snprintf(why, cap, "out of memory for head office's roster (%zu lines)", n);
+        snprintf(why, cap, "out of memory for head office's record (%zu lines)", n);
         return SYNC_ESTORE;
     }
     for (const char *at = sr->body; *at;) {
@@ -323,7 +343,7 @@ static int index_lines(struct signed_roster *sr, char *why, size_t cap)
 }
 
 /* The body's line whose key (with its tab) is key; NULL when none. */
-static const char *signed_line(const struct signed_roster *sr, const char *key)
+static const char *signed_line(const struct signed_record *sr, const char *key)
 {
     size_t lo = 0, hi = sr->n, len = strlen(key);
     while (lo < hi) {
@@ -339,32 +359,158 @@ static const char *signed_line(const struct signed_roster *sr, const char *key)
     return NULL;
 }
 
-/* Each pulled person must be as head office signed them; each pulled badge as signed, or
- * turned off since (a kiosk's revocation), or not in the record (a kiosk's enrolment since,
- * of a member of staff: never a trainer's). The first that is not, named in why. */
-static int check_roster(const struct signed_roster *sr, const struct pg_result *people,
-                        const struct pg_result *badges, char *why, size_t cap)
+/* How a pulled column is spelt in a signed line: as text (escaped), a boolean ("true"), a
+ * number that may be NULL ("\N"), a time the pull gives as HH:MM (the record: HH:MM:SS). */
+enum spelling { AS_TEXT, AS_BOOL, AS_NULLABLE, AS_HHMM };
+
+/* A pulled kind's rows as its signed lines: the table's name, then columns in the line's
+ * order; the first key_fields identify the row. turned_off: a kiosk's event may have turned
+ * the row's last field (active) off since head office signed it. */
+struct line_shape {
+    const char *table;
+    const char *noun; /* in messages */
+    int key_fields;
+    bool turned_off;
+    int n;
+    struct {
+        int col;
+        enum spelling as;
+    } f[11];
+};
+
+static const struct line_shape people_shape = {
+    .table = "people",
+    .noun = "person",
+    .key_fields = 1,
+    .n = 5,
+    .f = {{0, AS_TEXT}, {1, AS_TEXT}, {2, AS_TEXT}, {3, AS_TEXT}, {4, AS_BOOL}}};
+static const struct line_shape courses_shape = {.table = "courses",
+                                                .noun = "course",
+                                                .key_fields = 1,
+                                                .n = 11,
+                                                .f = {{0, AS_TEXT},
+                                                      {1, AS_TEXT},
+                                                      {2, AS_TEXT},
+                                                      {3, AS_TEXT},
+                                                      {4, AS_TEXT},
+                                                      {5, AS_TEXT},
+                                                      {6, AS_NULLABLE},
+                                                      {7, AS_TEXT},
+                                                      {8, AS_TEXT},
+                                                      {9, AS_TEXT},
+                                                      {10, AS_TEXT}}};
+static const struct line_shape sessions_shape = {
+    .table = "sessions",
+    .noun = "session",
+    .key_fields = 1,
+    .n = 5,
+    .f = {{0, AS_TEXT}, {1, AS_TEXT}, {2, AS_HHMM}, {3, AS_HHMM}, {4, AS_TEXT}}};
+static const struct line_shape bookings_shape = {.table = "bookings",
+                                                 .noun = "booking",
+                                                 .key_fields = 2,
+                                                 .turned_off = true, /* a cancellation at a kiosk */
+                                                 .n = 3,
+                                                 .f = {{0, AS_TEXT}, {1, AS_TEXT}, {2, AS_BOOL}}};
+/* cpd.pull_external_credits: has_reason (8) comes after active (7); the line ends with active. */
+static const struct line_shape credits_shape = {.table = "credits_seen",
+                                                .noun = "credit",
+                                                .key_fields = 3,
+                                                .turned_off = true, /* a void at a kiosk */
+                                                .n = 9,
+                                                .f = {{0, AS_TEXT},
+                                                      {1, AS_TEXT},
+                                                      {2, AS_TEXT},
+                                                      {3, AS_TEXT},
+                                                      {4, AS_TEXT},
+                                                      {5, AS_BOOL},
+                                                      {6, AS_BOOL},
+                                                      {8, AS_BOOL},
+                                                      {7, AS_BOOL}}};
+
+/* Row i as its signed line into line, and the line's key (with its tab) into key; false when
+ * a field does not fit (no such line could be signed). */
+static bool shaped_line(const struct line_shape *shape, const struct pg_result *res, int i,
+                        char *line, size_t cap, char *key, size_t key_cap)
 {
-    char key[600], field[400], a[400], b[400], c[400];
-    for (int i = 0; i < pg_rows(people); i++) {
-        char line[1600];
-        bool fits = office_escape(a, sizeof(a), pg_value(people, i, 0)) &&
-                    office_escape(b, sizeof(b), pg_value(people, i, 1)) &&
-                    office_escape(c, sizeof(c), pg_value(people, i, 2));
-        snprintf(key, sizeof(key), "people\t%s\t", a);
-        snprintf(line, sizeof(line), "people\t%s\t%s\t%s\t%s\t%s", a, b, c, pg_value(people, i, 3),
-                 pg_value(people, i, 4)[0] == 't' ? "true" : "false");
+    size_t used = (size_t)snprintf(line, cap, "%s", shape->table);
+    for (int k = 0; k < shape->n; k++) {
+        char field[1200];
+        int col = shape->f[k].col;
+        const char *v = pg_value(res, i, col);
+        switch (shape->f[k].as) {
+        case AS_BOOL:
+            strcopy(field, sizeof(field), v[0] == 't' ? "true" : "false");
+            break;
+        case AS_NULLABLE:
+            strcopy(field, sizeof(field), pg_null(res, i, col) ? "\\N" : v);
+            break;
+        case AS_HHMM:
+            snprintf(field, sizeof(field), "%.8s:00", v);
+            break;
+        case AS_TEXT:
+            if (!office_escape(field, sizeof(field), v))
+                return false;
+            break;
+        }
+        int n = snprintf(line + used, cap - used, "\t%s", field);
+        if (n < 0 || (size_t)n >= cap - used)
+            return false;
+        used += (size_t)n;
+        if (k + 1 == shape->key_fields) {
+            if (used + 2 > key_cap)
+                return false;
+            memcpy(key, line, used);
+            key[used] = '\t';
+            key[used + 1] = '\0';
+        }
+    }
+    return true;
+}
+
+/* Whether the signed line (ending at a newline or the body's end) is exactly line. */
+static bool line_is(const char *signed_at, const char *line)
+{
+    size_t n = strlen(line);
+    return signed_at && strncmp(signed_at, line, n) == 0 &&
+           (signed_at[n] == '\n' || signed_at[n] == '\0');
+}
+
+/* Each pulled row must be as head office signed it, or (turned_off) as signed but turned off
+ * since by a kiosk's event. The first that is not, named in why. */
+static int check_rows(const struct signed_record *sr, enum signed_kind kind,
+                      const struct line_shape *shape, const struct pg_result *res, char *why,
+                      size_t cap)
+{
+    char line[4000], key[2000];
+    for (int i = 0; i < pg_rows(res); i++) {
+        bool fits = shaped_line(shape, res, i, line, sizeof(line), key, sizeof(key));
         const char *signed_at = fits ? signed_line(sr, key) : NULL;
+        bool ok = line_is(signed_at, line);
         size_t n = strlen(line);
-        if (!signed_at || strncmp(signed_at, line, n) != 0 ||
-            (signed_at[n] != '\n' && signed_at[n] != '\0')) {
+        if (!ok && shape->turned_off && n > 6 && strcmp(line + n - 6, "\tfalse") == 0) {
+            strcpy(line + n - 5, "true"); /* off since: signed on */
+            ok = line_is(signed_at, line);
+        }
+        if (!ok) {
             utf8_printf(why, cap,
-                        "person %.64s from the ledger is not as head office signed the roster:"
-                        " nothing was taken from this pull (head office: verify --ledger)",
-                        pg_value(people, i, 0));
+                        "%s %.64s%s%.64s%s%.16s from the ledger is not as head office signed the"
+                        " %s: nothing was taken from this pull (head office: verify --ledger)",
+                        shape->noun, pg_value(res, i, 0), shape->key_fields > 1 ? " " : "",
+                        shape->key_fields > 1 ? pg_value(res, i, 1) : "",
+                        shape->key_fields > 2 ? " " : "",
+                        shape->key_fields > 2 ? pg_value(res, i, 2) : "", signed_kinds[kind].name);
             return SYNC_ETAMPER;
         }
     }
+    return SYNC_OK;
+}
+
+/* Each pulled badge as signed, or turned off since (a kiosk's revocation), or not in the
+ * record (a kiosk's enrolment since, of a member of staff: never a trainer's). */
+static int check_badges(const struct signed_record *sr, const struct pg_result *badges, char *why,
+                        size_t cap)
+{
+    char key[600], field[400], a[400], b[400], c[400];
     for (int i = 0; i < pg_rows(badges); i++) {
         const char *hash = pg_value(badges, i, 0);
         bool on = pg_value(badges, i, 3)[0] == 't', ok = false;
@@ -397,6 +543,45 @@ static int check_roster(const struct signed_roster *sr, const struct pg_result *
     return SYNC_OK;
 }
 
+/* Everything pulled (res, by PULL_ kind) against head office's newest signed records, read in
+ * the pull's own snapshot so that the rows and the records are of one moment. */
+static int check_signed(struct pg *pg, struct store *s, const char *key_hex,
+                        struct pg_result *const *res, struct signed_record *sr, char *why,
+                        size_t cap)
+{
+    uint8_t pk[CRYPTO_SIGN_PK_BYTES];
+    if (strlen(key_hex) != 2 * CRYPTO_SIGN_PK_BYTES || crypto_unhex(pk, sizeof(pk), key_hex)) {
+        snprintf(why, cap, "[sync] office_public_key: expected head office's key, 64 hex digits");
+        return SYNC_ECONFIG;
+    }
+    int err = SYNC_OK;
+    for (int k = 0; k < SIGNED_KINDS && err == SYNC_OK; k++) {
+        err = signed_record(pg, pk, (enum signed_kind)k, &sr[k], why, cap);
+        if (err == SYNC_OK)
+            err = index_lines(&sr[k], why, cap);
+        if (err == SYNC_OK)
+            err = record_not_older(s, (enum signed_kind)k, &sr[k], why, cap);
+    }
+    if (err == SYNC_OK)
+        err = check_rows(&sr[SIGNED_ROSTER], SIGNED_ROSTER, &people_shape, res[PULL_PEOPLE], why,
+                         cap);
+    if (err == SYNC_OK)
+        err = check_badges(&sr[SIGNED_ROSTER], res[PULL_BADGES], why, cap);
+    if (err == SYNC_OK)
+        err = check_rows(&sr[SIGNED_PROGRAMME], SIGNED_PROGRAMME, &courses_shape, res[PULL_COURSES],
+                         why, cap);
+    if (err == SYNC_OK)
+        err = check_rows(&sr[SIGNED_PROGRAMME], SIGNED_PROGRAMME, &sessions_shape,
+                         res[PULL_SESSIONS], why, cap);
+    if (err == SYNC_OK)
+        err = check_rows(&sr[SIGNED_BOOKINGS], SIGNED_BOOKINGS, &bookings_shape, res[PULL_BOOKINGS],
+                         why, cap);
+    if (err == SYNC_OK)
+        err = check_rows(&sr[SIGNED_CREDITS], SIGNED_CREDITS, &credits_shape, res[PULL_CREDITS],
+                         why, cap);
+    return err;
+}
+
 /* Where the pull starts: the stored cursor, unless it belongs to another ledger or cluster
  * (a logical restore gives the same rows other transaction ids) or is ahead of the server. */
 static void pull_start(struct store *s, const char *identity, char *since, size_t cap, bool *full)
@@ -418,7 +603,8 @@ int sync_pull(struct pg *pg, struct store *s, const char *identity, const char *
 {
     char since[32] = "0", upto[32] = "0";
     struct pg_result *res[PULL_KINDS] = {0}, *bound = NULL;
-    struct signed_roster roster = {0};
+    struct signed_record records[SIGNED_KINDS] = {0};
+    bool checked = office_key_hex && office_key_hex[0];
     pull_start(s, identity, since, sizeof(since), &r->full_pull);
     int err =
         pg_exec(pg, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0, NULL, NULL, why, cap);
@@ -434,23 +620,16 @@ int sync_pull(struct pg *pg, struct store *s, const char *identity, const char *
     for (int k = 0; k < PULL_KINDS && err == PG_OK; k++)
         err = pg_exec(pg, pull_sql[k], 2, params, &res[k], why, cap);
     int result = sync_from_pg(err, pg);
-    /* In the same snapshot: the roster's record and the rows pulled are of one moment. */
-    if (result == SYNC_OK && office_key_hex && office_key_hex[0])
-        result = signed_roster(pg, office_key_hex, &roster, why, cap);
-    if (result == SYNC_OK && roster.res)
-        result = index_lines(&roster, why, cap);
-    if (result == SYNC_OK && roster.res)
-        result = roster_not_older(s, &roster, why, cap);
-    if (result == SYNC_OK && roster.res)
-        result = check_roster(&roster, res[PULL_PEOPLE], res[PULL_BADGES], why, cap);
+    if (result == SYNC_OK && checked)
+        result = check_signed(pg, s, office_key_hex, res, records, why, cap);
     pg_exec(pg, result == SYNC_OK ? "COMMIT" : "ROLLBACK", 0, NULL, NULL, why,
             result == SYNC_OK ? cap : 0);
     if (result == SYNC_OK) {
         int store_err = apply(s, res, false, identity, upto);
-        if (store_err == STORE_OK && roster.res) {
+        for (int k = 0; k < SIGNED_KINDS && store_err == STORE_OK && checked; k++) {
             char at[24];
-            snprintf(at, sizeof(at), "%" PRId64, roster.at_us);
-            store_err = store_meta_set(s, META_ROSTER_AT, at);
+            snprintf(at, sizeof(at), "%" PRId64, records[k].at_us);
+            store_err = store_meta_set(s, signed_kinds[k].meta, at);
         }
         if (store_err != STORE_OK)
             result = sync_store_failed(store_err, "applying what the ledger sent", why, cap);
@@ -459,9 +638,9 @@ int sync_pull(struct pg *pg, struct store *s, const char *identity, const char *
     }
     for (int k = 0; k < PULL_KINDS; k++)
         pg_clear(res[k]);
+    for (int k = 0; k < SIGNED_KINDS; k++)
+        signed_record_free(&records[k]);
     pg_clear(bound);
-    pg_clear(roster.res);
-    free(roster.lines);
     return result;
 }
 

@@ -373,11 +373,13 @@ static void check_ledger(struct doctor *d, const struct admin *a)
     else
         line(d, OK, "ledger", "connected (%s), certificate verified", how);
     if (!o->office_public_key[0])
-        line(d, WARNING, "roster",
-             "the roster pulled is not checked against head office's signature; fix: [sync] "
-             "office_public_key (ledger init prints it)");
+        line(d, WARNING, "signed",
+             "what is pulled from the ledger is not checked against head office's signature; "
+             "fix: [sync] office_public_key (ledger init prints it)");
     else
-        line(d, OK, "roster", "the roster pulled is checked against head office's signature");
+        line(d, OK, "signed",
+             "what is pulled from the ledger (roster, programme, bookings, credits) is checked "
+             "against head office's signature");
 }
 
 static void check_disk(struct doctor *d, const struct admin *a)

@@ -213,7 +213,7 @@ static int office_init(struct pg *pg, const struct ledger_init *init, char *why,
                  init->keyring);
         err = SYNC_ETAMPER;
     } else if (err == SYNC_OK && records == 0) {
-        for (int k = OFFICE_PROGRAMME; err == SYNC_OK && k < OFFICE_KINDS; k++)
+        for (int k = OFFICE_PROGRAMME; err == SYNC_OK && k < OFFICE_CREDITS_SEEN; k++)
             err = office_record(pg, sk, (enum office_kind)k, &seq, why, cap);
         if (err == SYNC_OK && init->say)
             init->say(init->ctx,
@@ -223,13 +223,25 @@ static int office_init(struct pg *pg, const struct ledger_init *init, char *why,
     } else if (err == SYNC_OK) {
         char bad[300];
         size_t differences = 0;
-        err = office_check(pg, pk, OFFICE_GENESIS, ignore_difference, NULL, &differences, bad,
-                           sizeof(bad), why, cap);
+        bool seen = true;
+        /* A log from before schema 9: what kiosks see of its newest credits record, signed
+         * (derived from that record, never from the rows as they are). */
+        err = office_seen_current(pg, &seen, why, cap);
+        if (err == SYNC_OK && !seen)
+            err = office_record(pg, sk, OFFICE_CREDITS_SEEN, &seq, why, cap);
+        if (err == SYNC_OK)
+            err = office_check(pg, pk, OFFICE_GENESIS, ignore_difference, NULL, &differences, bad,
+                               sizeof(bad), why, cap);
         if (err == SYNC_OK && bad[0]) {
             snprintf(why, cap, "head office's records: %s (with the key in %s)", bad,
                      init->office_key);
             err = SYNC_ETAMPER;
         }
+        if (err == SYNC_OK && !seen && init->say)
+            init->say(init->ctx,
+                      "head office's record of the credits as kiosks see them, signed: kiosks"
+                      " now check the programme, bookings and credits they pull too",
+                      false);
     }
     crypto_wipe(sk, sizeof(sk));
     return ledger_finish(pg, err, why, cap);

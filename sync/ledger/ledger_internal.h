@@ -79,6 +79,7 @@ enum office_kind {
     OFFICE_ROSTER,
     OFFICE_BOOKINGS,
     OFFICE_CREDITS,
+    OFFICE_CREDITS_SEEN, /* the credits as kiosks pull them: written with each credits record */
     OFFICE_KINDS
 };
 enum office_kind office_kind_of_import(enum import_kind kind);
@@ -87,6 +88,9 @@ int office_key_load(const char *path, uint8_t sk[CRYPTO_SIGN_SK_BYTES],
                     uint8_t pk[CRYPTO_SIGN_PK_BYTES], char *why, size_t cap);
 /* How many records the log holds. */
 int office_head(struct pg *pg, int64_t *records, char *why, size_t cap);
+/* Whether the newest credits record is followed by its credits_seen record (a log from before
+ * schema 9 has none). */
+int office_seen_current(struct pg *pg, bool *current, char *why, size_t cap);
 /* Takes the kind's tables (and the log) IN EXCLUSIVE MODE for the rest of the transaction:
  * kiosks read on; nothing else writes them until the record is in. */
 int office_lock(struct pg *pg, enum office_kind kind, char *why, size_t cap);
@@ -102,7 +106,9 @@ int office_check(struct pg *pg, const uint8_t pk[CRYPTO_SIGN_PK_BYTES], enum off
 /* One difference in words: "people BIT0003: the ledger holds [...] where head office's
  * records give [...]". */
 void office_describe(const char *live, const char *expected, char *out, size_t cap);
-/* Appends the record of the kind's tables as they are now, signed with sk. */
+/* Appends the record of the kind's tables as they are now, signed with sk; a credits record
+ * is followed by its credits_seen record (*seq: the last). OFFICE_CREDITS_SEEN alone: the one
+ * of the newest credits record (a ledger from before schema 9). */
 int office_record(struct pg *pg, const uint8_t sk[CRYPTO_SIGN_SK_BYTES], enum office_kind kind,
                   int64_t *seq, char *why, size_t cap);
 

@@ -30,7 +30,16 @@
 #define TAB " || chr(9) || "
 #define NUL "chr(92) || 'N'"
 
-enum office_table { T_PEOPLE, T_BADGES, T_COURSES, T_SESSIONS, T_BOOKINGS, T_CREDITS, T_COUNT };
+enum office_table {
+    T_PEOPLE,
+    T_BADGES,
+    T_COURSES,
+    T_SESSIONS,
+    T_BOOKINGS,
+    T_CREDITS,
+    T_SEEN, /* no table: the credits as kiosks pull them (credits_seen records) */
+    T_COUNT
+};
 
 /* Each table's rows as lines: its name, the fields that identify the row, the rest (active
  * last where a kiosk's event can turn it off). Dates and times spelt by to_char, the same
@@ -64,6 +73,9 @@ static const struct {
                    "to_char(date, 'YYYY-MM-DD')" TAB F("source") TAB
                    "credits_q::text" TAB F("certificate") TAB "directed::text" TAB F("note") TAB
                    "active::text FROM cpd.external_credits"},
+    /* staff_no, programme, date, source, credits_q, has a certificate, directed, the note
+     * gives a reason, active: what cpd.pull_external_credits gives a kiosk. */
+    [T_SEEN] = {"credits_seen", 3, NULL},
 };
 
 #define MASK(t) (1u << (t))
@@ -71,11 +83,13 @@ static const struct {
     const char *name;
     unsigned tables;
 } kinds[OFFICE_KINDS] = {
-    [OFFICE_GENESIS] = {"genesis", (1u << T_COUNT) - 1},
+    [OFFICE_GENESIS] = {"genesis", MASK(T_PEOPLE) | MASK(T_BADGES) | MASK(T_COURSES) |
+                                       MASK(T_SESSIONS) | MASK(T_BOOKINGS) | MASK(T_CREDITS)},
     [OFFICE_PROGRAMME] = {"programme", MASK(T_COURSES) | MASK(T_SESSIONS)},
     [OFFICE_ROSTER] = {"roster", MASK(T_PEOPLE) | MASK(T_BADGES)},
     [OFFICE_BOOKINGS] = {"bookings", MASK(T_BOOKINGS)},
     [OFFICE_CREDITS] = {"credits", MASK(T_CREDITS)},
+    [OFFICE_CREDITS_SEEN] = {"credits_seen", MASK(T_SEEN)},
 };
 
 enum office_kind office_kind_of_import(enum import_kind kind)
@@ -205,7 +219,7 @@ static int read_lines(struct pg *pg, unsigned mask, struct lines *out, char *why
 {
     int err = SYNC_OK;
     for (int t = 0; err == SYNC_OK && t < T_COUNT; t++) {
-        if (!(mask & MASK(t)))
+        if (!(mask & MASK(t)) || !tables[t].lines_sql)
             continue;
         struct pg_result *r = NULL;
         err = sync_from_pg(pg_exec(pg, tables[t].lines_sql, 0, NULL, &r, why, cap), pg);
@@ -433,6 +447,44 @@ static const char *kiosk_events_of(enum office_kind kind)
     }
 }
 
+/* The lines of the record's body of the tables in mask, its body read back checked against
+ * the digest the chain holds. */
+static int body_lines(struct pg *pg, const struct record *rec, unsigned mask, struct lines *out,
+                      char *why, size_t cap)
+{
+    char seq[24];
+    snprintf(seq, sizeof(seq), "%" PRId64, rec->seq);
+    const char *params[] = {seq};
+    struct pg_result *r = NULL;
+    int err = sync_from_pg(pg_exec(pg, "SELECT body FROM cpd.office_log WHERE seq = $1::bigint", 1,
+                                   params, &r, why, cap),
+                           pg);
+    uint8_t digest[CRYPTO_HASH_BYTES];
+    char hex[2 * CRYPTO_HASH_BYTES + 1];
+    if (err == SYNC_OK && pg_rows(r) != 1)
+        err = SYNC_ETAMPER;
+    if (err == SYNC_OK) {
+        const char *body = pg_value(r, 0, 0);
+        crypto_sha256(digest, body, strlen(body), NULL, 0);
+        crypto_hex(hex, digest, sizeof(digest));
+        if (strcmp(hex, rec->body_digest) != 0)
+            err = SYNC_ETAMPER;
+        for (const char *at = body; err == SYNC_OK && *at;) {
+            size_t n = strcspn(at, "\n");
+            enum office_table t = table_of(at);
+            if (t != T_COUNT && (mask & MASK(t)))
+                err = lines_add(out, at, n);
+            at += n + (at[n] == '\n');
+        }
+    }
+    if (err == SYNC_ETAMPER)
+        snprintf(why, cap, "head office's record %" PRId64 " read back differs from itself",
+                 rec->seq);
+    pg_clear(r);
+    lines_sort(out);
+    return err;
+}
+
 /* What the kind's tables must hold: the newest record's state, then the kiosks' events after
  * its tips, in the order the ledger took them. NULL newest: the tables must be empty. */
 static int expected_lines(struct pg *pg, const struct record *newest, enum office_kind kind,
@@ -441,34 +493,8 @@ static int expected_lines(struct pg *pg, const struct record *newest, enum offic
     memset(out, 0, sizeof(*out));
     if (!newest)
         return SYNC_OK;
-    char seq[24];
-    snprintf(seq, sizeof(seq), "%" PRId64, newest->seq);
-    const char *params[] = {seq};
-    struct pg_result *r = NULL, *ev = NULL;
-    int err = sync_from_pg(pg_exec(pg, "SELECT body FROM cpd.office_log WHERE seq = $1::bigint", 1,
-                                   params, &r, why, cap),
-                           pg);
-    uint8_t digest[CRYPTO_HASH_BYTES];
-    char hex[2 * CRYPTO_HASH_BYTES + 1];
-    if (err == SYNC_OK && pg_rows(r) == 1) {
-        const char *body = pg_value(r, 0, 0);
-        crypto_sha256(digest, body, strlen(body), NULL, 0);
-        crypto_hex(hex, digest, sizeof(digest));
-        if (strcmp(hex, newest->body_digest) != 0) {
-            snprintf(why, cap, "head office's record %" PRId64 " read back differs from itself",
-                     newest->seq);
-            err = SYNC_ETAMPER;
-        }
-        for (const char *at = body; err == SYNC_OK && *at;) {
-            size_t n = strcspn(at, "\n");
-            enum office_table t = table_of(at);
-            if (t != T_COUNT && (kinds[kind].tables & MASK(t)))
-                err = lines_add(out, at, n);
-            at += n + (at[n] == '\n');
-        }
-    }
-    pg_clear(r);
-    lines_sort(out);
+    struct pg_result *ev = NULL;
+    int err = body_lines(pg, newest, kinds[kind].tables, out, why, cap);
     const char *event_types[] = {kiosk_events_of(kind)};
     if (err == SYNC_OK && event_types[0])
         err =
@@ -488,6 +514,28 @@ static int expected_lines(struct pg *pg, const struct record *newest, enum offic
         snprintf(why, cap, "out of memory for head office's rows");
     if (err != SYNC_OK)
         lines_free(out);
+    return err;
+}
+
+/* The credits' lines as a kiosk pulls them (credits_seen): whether there is a certificate and
+ * whether the note gives a reason, never what they say. */
+static int seen_lines(const struct lines *credits, struct lines *out)
+{
+    int err = SYNC_OK;
+    for (size_t i = 0; err == SYNC_OK && i < credits->n; i++) {
+        char f[10][400];
+        bool fits = true;
+        for (int k = 1; k < 10; k++)
+            fits &= office_field(credits->v[i], k, f[k], sizeof(f[k]));
+        if (!fits)
+            continue; /* a field too long for any import: no kiosk could pull it either */
+        char line[2400];
+        int n = snprintf(line, sizeof(line), "credits_seen\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s",
+                         f[1], f[2], f[3], f[4], f[5], f[6][0] ? "true" : "false", f[7],
+                         f[8][0] ? "true" : "false", f[9]);
+        err = lines_add(out, line, (size_t)n);
+    }
+    lines_sort(out);
     return err;
 }
 
@@ -523,6 +571,39 @@ static size_t compare(const struct lines *live, const struct lines *want, office
     return n;
 }
 
+/* The newest credits_seen record must follow the newest credits record and hold exactly its
+ * rows as kiosks pull them: each row that differs to fn, counted; a missing or older record
+ * into bad. */
+static int check_seen(struct pg *pg, const struct office_log *log, office_difference_fn fn,
+                      void *ctx, size_t *differences, char *bad, size_t bad_cap, char *why,
+                      size_t cap)
+{
+    const struct record *credits = newest_of(log, OFFICE_CREDITS), *seen = NULL;
+    for (size_t i = log->n; !seen && i-- > 0;)
+        seen = log->r[i].kind == OFFICE_CREDITS_SEEN ? &log->r[i] : NULL;
+    if (!credits)
+        return SYNC_OK;
+    if (!seen || seen->seq < credits->seq) {
+        snprintf(bad, bad_cap,
+                 "no credits_seen record follows record %" PRId64 " (credits): kiosks cannot"
+                 " check the credits they pull (ledger init --office-key writes it)",
+                 credits->seq);
+        return SYNC_OK;
+    }
+    struct lines have = {0}, full = {0}, want = {0};
+    int err = body_lines(pg, seen, MASK(T_SEEN), &have, why, cap);
+    if (err == SYNC_OK)
+        err = body_lines(pg, credits, MASK(T_CREDITS), &full, why, cap);
+    if (err == SYNC_OK)
+        err = seen_lines(&full, &want);
+    if (err == SYNC_OK)
+        *differences += compare(&have, &want, fn, ctx);
+    lines_free(&have);
+    lines_free(&full);
+    lines_free(&want);
+    return err;
+}
+
 int office_check(struct pg *pg, const uint8_t pk[CRYPTO_SIGN_PK_BYTES], enum office_kind kind,
                  office_difference_fn fn, void *ctx, size_t *differences, char *bad, size_t bad_cap,
                  char *why, size_t cap)
@@ -536,6 +617,10 @@ int office_check(struct pg *pg, const uint8_t pk[CRYPTO_SIGN_PK_BYTES], enum off
     for (int k = OFFICE_PROGRAMME; err == SYNC_OK && !bad[0] && k < OFFICE_KINDS; k++) {
         if (kind != OFFICE_GENESIS && kind != (enum office_kind)k)
             continue;
+        if (k == OFFICE_CREDITS_SEEN) {
+            err = check_seen(pg, &log, fn, ctx, differences, bad, bad_cap, why, cap);
+            continue;
+        }
         err = read_lines(pg, kinds[k].tables, &live, why, cap);
         if (err == SYNC_OK)
             err = expected_lines(pg, newest_of(&log, (enum office_kind)k), (enum office_kind)k,
@@ -559,11 +644,26 @@ int office_head(struct pg *pg, int64_t *records, char *why, size_t cap)
     return err;
 }
 
+int office_seen_current(struct pg *pg, bool *current, char *why, size_t cap)
+{
+    struct pg_result *r = NULL;
+    int err =
+        sync_from_pg(pg_exec(pg,
+                             "SELECT coalesce(max(seq) FILTER (WHERE kind = 'credits_seen'), 0) >"
+                             " coalesce(max(seq) FILTER (WHERE kind IN ('credits', 'genesis')), 0)"
+                             " FROM cpd.office_log",
+                             0, NULL, &r, why, cap),
+                     pg);
+    *current = err == SYNC_OK && pg_value(r, 0, 0)[0] == 't';
+    pg_clear(r);
+    return err;
+}
+
 int office_lock(struct pg *pg, enum office_kind kind, char *why, size_t cap)
 {
     char sql[256] = "LOCK TABLE cpd.office_log";
     for (int t = 0; t < T_COUNT; t++) {
-        if (kinds[kind].tables & MASK(t)) {
+        if ((kinds[kind].tables & MASK(t)) && tables[t].lines_sql) {
             size_t used = strlen(sql);
             snprintf(sql + used, sizeof(sql) - used, ", cpd.%s", tables[t].name);
         }
@@ -573,16 +673,15 @@ int office_lock(struct pg *pg, enum office_kind kind, char *why, size_t cap)
     return sync_from_pg(pg_exec(pg, sql, 0, NULL, NULL, why, cap), pg);
 }
 
-int office_record(struct pg *pg, const uint8_t sk[CRYPTO_SIGN_SK_BYTES], enum office_kind kind,
-                  int64_t *seq_out, char *why, size_t cap)
+/* Appends a record of kind holding lines (sorted), signed with sk, after the log's newest. */
+static int write_record(struct pg *pg, const uint8_t sk[CRYPTO_SIGN_SK_BYTES],
+                        enum office_kind kind, const struct lines *lines, int64_t *seq_out,
+                        char *why, size_t cap)
 {
-    struct lines live = {0};
     struct pg_result *tips = NULL, *head = NULL;
     struct record rec = {.kind = kind, .at_us = clock_wall_us()};
     char *body = NULL;
-    int err = read_lines(pg, kinds[kind].tables, &live, why, cap);
-    if (err == SYNC_OK)
-        err = sync_from_pg(pg_exec(pg,
+    int err = sync_from_pg(pg_exec(pg,
                                    "SELECT coalesce(string_agg(id || ':' || last_seq || ':' ||"
                                    " encode(last_hash, 'hex'), ',' ORDER BY id COLLATE \"C\"),"
                                    " '') FROM cpd.kiosks",
@@ -595,17 +694,17 @@ int office_record(struct pg *pg, const uint8_t sk[CRYPTO_SIGN_SK_BYTES], enum of
                                    0, NULL, &head, why, cap),
                            pg);
     size_t len = 0;
-    for (size_t i = 0; err == SYNC_OK && i < live.n; i++)
-        len += strlen(live.v[i]) + 1;
+    for (size_t i = 0; err == SYNC_OK && i < lines->n; i++)
+        len += strlen(lines->v[i]) + 1;
     if (err == SYNC_OK && !(body = malloc(len + 1))) {
         snprintf(why, cap, "out of memory for head office's record");
         err = SYNC_ESTORE;
     }
     if (err == SYNC_OK) {
         size_t at = 0;
-        for (size_t i = 0; i < live.n; i++) {
-            size_t n = strlen(live.v[i]);
-            memcpy(body + at, live.v[i], n);
+        for (size_t i = 0; i < lines->n; i++) {
+            size_t n = strlen(lines->v[i]);
+            memcpy(body + at, lines->v[i], n);
             at += n;
             body[at++] = '\n';
         }
@@ -640,7 +739,39 @@ int office_record(struct pg *pg, const uint8_t sk[CRYPTO_SIGN_SK_BYTES], enum of
     free(body);
     pg_clear(tips);
     pg_clear(head);
+    return err;
+}
+
+int office_record(struct pg *pg, const uint8_t sk[CRYPTO_SIGN_SK_BYTES], enum office_kind kind,
+                  int64_t *seq_out, char *why, size_t cap)
+{
+    struct lines live = {0}, seen = {0};
+    struct office_log log = {0};
+    int err = SYNC_OK;
+    if (kind == OFFICE_CREDITS_SEEN) { /* of the newest signed credits, never the live rows */
+        const struct record *credits = NULL;
+        err = log_read(pg, &log, why, cap);
+        if (err == SYNC_OK && !(credits = newest_of(&log, OFFICE_CREDITS))) {
+            snprintf(why, cap, "head office's log holds no credits record");
+            err = SYNC_ETAMPER;
+        }
+        if (err == SYNC_OK)
+            err = body_lines(pg, credits, MASK(T_CREDITS), &live, why, cap);
+    } else {
+        err = read_lines(pg, kinds[kind].tables, &live, why, cap);
+        if (err == SYNC_OK)
+            err = write_record(pg, sk, kind, &live, seq_out, why, cap);
+    }
+    if (err == SYNC_OK && (kind == OFFICE_CREDITS || kind == OFFICE_CREDITS_SEEN)) {
+        err = seen_lines(&live, &seen);
+        if (err == SYNC_ESTORE)
+            snprintf(why, cap, "out of memory for head office's record");
+        if (err == SYNC_OK)
+            err = write_record(pg, sk, OFFICE_CREDITS_SEEN, &seen, seq_out, why, cap);
+    }
     lines_free(&live);
+    lines_free(&seen);
+    log_free(&log);
     return err;
 }
 

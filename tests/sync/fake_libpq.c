@@ -40,7 +40,7 @@ static const struct statement {
     size_t limit;         /* the SQL's LIMIT: never more rows than that (0: none) */
 } statements[] = {
     /* the kiosk's sync (sync/sync.c) */
-    {"schema", "SELECT cpd.schema()", 1, ROWS_ONE, "8", 0},
+    {"schema", "SELECT cpd.schema()", 1, ROWS_ONE, "9", 0},
     /* 2023-09-28 15:40 BST: the ledger_kiosk target taps then, on a clock the ledger agrees with */
     {"server_time", "SELECT cpd.server_time_us()", 1, ROWS_ONE, "1695912000000000", 0},
     {"kiosk_status", "FROM cpd.kiosk_status()", 4, ROWS_ANY,
@@ -96,7 +96,7 @@ static const struct statement {
     {"search_path", "set_config('search_path'", 1, ROWS_ONE, "pg_catalog, pg_temp", 0},
     /* head office's init (ledger_init; its migrations are scripts, below) */
     {"has_schema", "to_regclass('cpd.schema_version')", 1, ROWS_ONE, "t", 0},
-    {"version", "SELECT version FROM cpd.schema_version", 1, ROWS_ANY, "8", 0},
+    {"version", "SELECT version FROM cpd.schema_version", 1, ROWS_ANY, "9", 0},
     /* transactions */
     {"begin", "BEGIN", 0, ROWS_NONE, NULL, 0},
     {"commit", "COMMIT", 0, ROWS_NONE, NULL, 0},

@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "core/base/utf8.h"
+#include "core/services/corrections.h"
 #include "tests/support/ledgerfix.h"
 #include "tests/support/testutil.h"
 
@@ -136,8 +137,8 @@ static void test_a_kiosk_checks_head_offices_signature_on_the_roster(void **stat
         test_write_file(k.dir, "doctor.ini", text, ini, sizeof(ini));
         snprintf(args, sizeof(args), "--config '%s' doctor", ini);
         run_admin(args, said, sizeof(said));
-        if (!strstr(said, with_key ? "the roster pulled is checked against head office's"
-                                   : "the roster pulled is not checked against head office's")) {
+        if (!strstr(said, with_key ? "(roster, programme, bookings, credits) is checked against"
+                                   : "is not checked against head office's signature")) {
             fprintf(stderr, "%s", said);
             fail_msg("doctor, %s the key", with_key ? "with" : "without");
         }
@@ -2197,7 +2198,8 @@ static void test_head_offices_rows_are_proved(void **state)
                     "note\nBIT0007,prerecorded,au1-aces,2023-10-04,2,T-1,no,\n",
                     why, sizeof(why)) != SYNC_OK)
         fail_msg("the import after putting back: %s", why);
-    assert_int_equal(owner_count("SELECT count(*) FROM cpd.office_log;"), records + 1);
+    assert_int_equal(owner_count("SELECT count(*) FROM cpd.office_log;"),
+                     records + 2); /* the credits and what kiosks see of them */
     verify_all(NULL);
     assert_office_as(baseline);
     /* A rule that turns a kiosk's revocation into nothing leaves the badge on: named. */
@@ -2224,12 +2226,12 @@ static void test_head_offices_rows_are_proved(void **state)
     /* A record changed after it was signed; one added by the owner with another key. */
     owner_sql("ALTER TABLE cpd.office_log DISABLE TRIGGER append_only;"
               " UPDATE cpd.office_log SET body = replace(body, E'\\tT-1\\t', E'\\tT-9\\t')"
-              " WHERE seq = (SELECT max(seq) FROM cpd.office_log);");
+              " WHERE seq = (SELECT max(seq) FROM cpd.office_log WHERE kind = 'credits');");
     verify_all(NULL);
     assert_finding("BAD office rows: head office's records: record ");
     assert_finding("(credits) was changed after it was signed");
     owner_sql("UPDATE cpd.office_log SET body = replace(body, E'\\tT-9\\t', E'\\tT-1\\t')"
-              " WHERE seq = (SELECT max(seq) FROM cpd.office_log);"
+              " WHERE seq = (SELECT max(seq) FROM cpd.office_log WHERE kind = 'credits');"
               " ALTER TABLE cpd.office_log ENABLE TRIGGER append_only;");
     verify_all(NULL);
     assert_office_as(baseline);
@@ -2462,10 +2464,197 @@ static void test_head_offices_log_cannot_be_cut_back_or_emptied(void **state)
     assert_finding("BAD office rows: head office's log holds no record");
 }
 
+/* The kiosk with head office's key set, as docs/head-office.md says. */
+static void kiosk_checking(struct tkiosk *k, const char *id)
+{
+    struct kiosk_keys office;
+    assert_int_equal(keys_load_sign(office_key, &office), KEYS_OK);
+    kiosk_open(k, id);
+    crypto_hex(k->cfg.sync.office_public_key, office.sign_pk, CRYPTO_SIGN_PK_BYTES);
+    keys_wipe(&office);
+}
+
+/* What a kiosk's sync refuses (why holds want) while the owner's change is in; after undo,
+ * the sync goes through again. */
+static void refused_until_undone(struct tkiosk *k, const char *change, const char *want,
+                                 const char *undo)
+{
+    struct sync_report r;
+    char why[1024];
+    owner_sql(change);
+    int err = sync_now(k, &r, why, sizeof(why));
+    if (err != SYNC_ETAMPER || !strstr(why, want))
+        fail_msg("after \"%s\": %s (expected \"%s\")", change, why, want);
+    owner_sql(undo);
+    must_sync(k, &r);
+}
+
+/* A ledger whose log was written before schema 9 (no credits_seen record): verify names it, a
+ * kiosk checking signatures takes nothing (the credits differ from the older one it finds), and
+ * ledger init --office-key signs what kiosks see
+ * of the newest signed credits record — never of the rows as they are, so a credit inflated
+ * before the init is still refused. (First: on the fixture's own first records.) */
+static void test_ledger_init_signs_what_kiosks_see_of_an_older_log(void **state)
+{
+    (void)state;
+    char kind[64], why[1024];
+    owner_value("SELECT kind FROM cpd.office_log ORDER BY seq DESC LIMIT 1;", kind, sizeof(kind));
+    assert_string_equal(kind, "credits_seen");
+    owner_sql("ALTER TABLE cpd.office_log DISABLE TRIGGER append_only;"
+              " DELETE FROM cpd.office_log WHERE seq = (SELECT max(seq) FROM cpd.office_log);"
+              " ALTER TABLE cpd.office_log ENABLE TRIGGER append_only;");
+    verify_all(NULL);
+    assert_finding("no credits_seen record follows record ");
+    struct tkiosk k;
+    kiosk_checking(&k, "older-log");
+    struct sync_report r;
+    assert_int_equal(sync_now(&k, &r, why, sizeof(why)), SYNC_ETAMPER);
+    /* It has only the credits_seen of the first record, older than the credits now. */
+    if (!strstr(why, "from the ledger is not as head office signed the credits"))
+        fail_msg("no current credits_seen record: %s", why);
+    owner_sql("UPDATE cpd.external_credits SET credits_q = credits_q + 40 WHERE staff_no ="
+              " 'BIT0003' AND programme = 'au1-aces';");
+    struct ledger_target t = admin();
+    struct ledger_init init = {.keyring = keyring, .office_key = office_key};
+    if (ledger_init(&t, &init, why, sizeof(why)) != SYNC_OK)
+        fail_msg("ledger init: %s", why);
+    owner_value("SELECT kind FROM cpd.office_log ORDER BY seq DESC LIMIT 1;", kind, sizeof(kind));
+    assert_string_equal(kind, "credits_seen");
+    assert_int_equal(sync_now(&k, &r, why, sizeof(why)), SYNC_ETAMPER);
+    if (!strstr(why, "credit BIT0003 au1-aces 2023-10-03 from the ledger is not as head office"
+                     " signed the credits"))
+        fail_msg("the credit inflated before the init: %s", why);
+    owner_sql("UPDATE cpd.external_credits SET credits_q = credits_q - 40 WHERE staff_no ="
+              " 'BIT0003' AND programme = 'au1-aces';");
+    must_sync(&k, &r);
+    assert_true(r.pulled[5] > 0);
+    verify_all(NULL);
+    assert_null(strstr(findings, "BAD office rows"));
+    kiosk_close(&k);
+}
+
+/* The programme, bookings and credits a kiosk pulls are checked against head office's
+ * signature like the roster: a course's credits, a session's time, a booking and a credit
+ * changed behind head office's back are each refused, the whole pull with them; a booking
+ * cancelled and a credit voided at a kiosk since are taken; a certificate number changed is
+ * not the kiosk's to see (it pulls only that there is one): verify names it. */
+static void test_a_kiosk_checks_head_offices_signature_on_everything_it_pulls(void **state)
+{
+    (void)state;
+    struct tkiosk k, other;
+    kiosk_checking(&k, "checks-all");
+    kiosk_open(&other, "cancels");
+    struct sync_report r;
+    must_sync(&k, &r);
+    assert_true(r.pulled[2] > 0 && r.pulled[3] > 0 && r.pulled[4] > 0 && r.pulled[5] > 0);
+    refused_until_undone(
+        &k, "UPDATE cpd.courses SET credits_q = credits_q + 4 WHERE code = 'au2-in-class-support';",
+        "course au2-in-class-support from the ledger is not as head office signed the programme",
+        "UPDATE cpd.courses SET credits_q = credits_q - 4 WHERE code = 'au2-in-class-support';");
+    refused_until_undone(
+        &k,
+        "UPDATE cpd.sessions SET start_time = start_time - interval '1 hour'"
+        " WHERE code = 'au2-in-class-support';",
+        "session au2-in-class-support from the ledger is not as head office signed the programme",
+        "UPDATE cpd.sessions SET start_time = start_time + interval '1 hour'"
+        " WHERE code = 'au2-in-class-support';");
+    refused_until_undone(
+        &k,
+        "INSERT INTO cpd.bookings (staff_no, session) VALUES ('BIT0006', 'au2-in-class-support');",
+        "booking BIT0006 au2-in-class-support from the ledger is not as head office signed the"
+        " bookings",
+        "UPDATE cpd.bookings SET active = false WHERE staff_no = 'BIT0006' AND session ="
+        " 'au2-in-class-support'; DELETE FROM cpd.bookings WHERE staff_no = 'BIT0006' AND"
+        " session = 'au2-in-class-support';");
+    refused_until_undone(
+        &k,
+        "UPDATE cpd.external_credits SET credits_q = credits_q + 40 WHERE staff_no = 'BIT0003'"
+        " AND programme = 'au2-cpi-online';",
+        "credit BIT0003 au2-cpi-online 2023-11-14 from the ledger is not as head office signed"
+        " the credits",
+        "UPDATE cpd.external_credits SET credits_q = credits_q - 40 WHERE staff_no = 'BIT0003'"
+        " AND programme = 'au2-cpi-online';");
+    char certificate[128], sql[512];
+    owner_value("SELECT certificate FROM cpd.external_credits WHERE staff_no = 'BIT0003' AND"
+                " programme = 'au2-cpi-online';",
+                certificate, sizeof(certificate));
+    snprintf(sql, sizeof(sql),
+             "UPDATE cpd.external_credits SET certificate = '%s' WHERE staff_no = 'BIT0003' AND"
+             " programme = 'au2-cpi-online';",
+             certificate);
+    refused_until_undone(&k,
+                         "UPDATE cpd.external_credits SET certificate = '' WHERE staff_no ="
+                         " 'BIT0003' AND programme = 'au2-cpi-online';",
+                         "credit BIT0003 au2-cpi-online 2023-11-14 from the ledger is not as head"
+                         " office signed the credits",
+                         sql);
+    /* Another number: the kiosk sees only that there is one; verify names the change. */
+    owner_sql("UPDATE cpd.external_credits SET certificate = 'OTHER-1' WHERE staff_no = 'BIT0003'"
+              " AND programme = 'au2-cpi-online';");
+    must_sync(&k, &r);
+    verify_all(NULL);
+    assert_finding("BAD office rows: external_credits BIT0003 au2-cpi-online 2023-11-14: the"
+                   " ledger holds [");
+    owner_sql(sql);
+    /* A cancellation and a void at another kiosk: taken. */
+    must_sync(&other, NULL);
+    struct person sarah, priya;
+    struct session in_class;
+    const char *said = "";
+    assert_int_equal(store_person_by_staff_no(other.store, "BIT0001", &sarah), STORE_OK);
+    assert_int_equal(store_person_by_staff_no(other.store, "BIT0003", &priya), STORE_OK);
+    assert_int_equal(store_session_by_code(other.store, "au2-in-class-support", &in_class),
+                     STORE_OK);
+    struct correction c = {.store = other.store,
+                           .rules = &other.cfg.rules,
+                           .by = "J Smith (office)",
+                           .reason = "rang in",
+                           .clock_state = "synced",
+                           .now_us = test_at("2023-11-28 09:00"),
+                           .mono_us = test_at("2023-11-28 09:00")};
+    assert_int_equal(correct_cancel_booking(&c, &sarah, &in_class, &said), STORE_OK);
+    assert_int_equal(
+        correct_void_credit(&c, &priya, "au1-lgbt-awareness", civil_from_ymd(2023, 10, 10), &said),
+        STORE_OK);
+    must_sync(&other, NULL);
+    must_sync(&k, &r);
+    assert_int_equal(r.pulled[4], 1);
+    assert_true(r.pulled[5] >= 1); /* the void, and the certificate put back */
+    /* What kiosks see of the credits, a line added in the log: not signed. */
+    static const char forged[] = "E'credits_seen\\tBIT0003\\tforged\\t2023-10-01\\tprerecorded"
+                                 "\\t40\\ttrue\\tfalse\\tfalse\\ttrue\\n'";
+    char edit[1024];
+    snprintf(edit, sizeof(edit),
+             "ALTER TABLE cpd.office_log DISABLE TRIGGER append_only;"
+             " UPDATE cpd.office_log SET body = body || %s WHERE seq = (SELECT max(seq) FROM"
+             " cpd.office_log WHERE kind = 'credits_seen');"
+             " UPDATE cpd.people SET name = name WHERE staff_no = 'BIT0003';",
+             forged);
+    owner_sql(edit);
+    char why[1024];
+    assert_int_equal(sync_now(&k, &r, why, sizeof(why)), SYNC_ETAMPER);
+    if (!strstr(why, "the ledger's credits record ") ||
+        !strstr(why, "is not signed by head office's key"))
+        fail_msg("an edited credits_seen record: %s", why);
+    verify_all(NULL);
+    assert_finding("(credits_seen) was changed after it was signed");
+    snprintf(edit, sizeof(edit),
+             "UPDATE cpd.office_log SET body = left(body, -length(%s)) WHERE seq = (SELECT"
+             " max(seq) FROM cpd.office_log WHERE kind = 'credits_seen');"
+             " ALTER TABLE cpd.office_log ENABLE TRIGGER append_only;",
+             forged);
+    owner_sql(edit);
+    must_sync(&k, &r);
+    kiosk_close(&k);
+    kiosk_close(&other);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_ledger_init_signs_what_kiosks_see_of_an_older_log),
         cmocka_unit_test(test_a_kiosk_checks_head_offices_signature_on_the_roster),
+        cmocka_unit_test(test_a_kiosk_checks_head_offices_signature_on_everything_it_pulls),
         cmocka_unit_test(test_a_revoked_badge_stays_off_after_a_roster_import),
         cmocka_unit_test(test_a_changed_rule_of_the_schema_is_named),
         cmocka_unit_test(test_ledger_init_proves_the_schema_and_never_blesses_it),
