@@ -34,6 +34,9 @@ struct import_options {
      * cancelled or voided by a correction event naming the file (the store needs its signer);
      * without it such rows are only counted in a warning. */
     bool replace;
+    /* Head office's ledger, where a file never voids or cancels (a kiosk's corrections do):
+     * the warning about stored rows a file lacks says so, instead of offering replace. */
+    bool corrections_elsewhere;
     const struct rules *rules;
     const uint8_t *site_key; /* CRYPTO_SITE_KEY_BYTES; roster only */
     import_report_fn report;

@@ -568,7 +568,13 @@ static void correct_missing(struct import_ctx *c, struct missing *m)
 static void report_missing(struct import_ctx *c, const struct missing *m)
 {
     const char *what = m->credits ? "credits are" : "bookings are";
-    if (m->n && (!c->opt->replace || c->opt->dry_run))
+    if (m->n && c->opt->corrections_elsewhere)
+        import_warning(c, 0,
+                       "%zu stored %s not in this file: kept; to %s one, correct it at a kiosk"
+                       " (cpd-admin correct %s …, synced like a tap)",
+                       m->n, what, m->credits ? "void" : "cancel",
+                       m->credits ? "credit" : "unbook");
+    else if (m->n && (!c->opt->replace || c->opt->dry_run))
         import_warning(c, 0, "%zu stored %s not in this file: import with --replace to %s them",
                        m->n, what, m->credits ? "void" : "cancel");
     else if (m->corrected)

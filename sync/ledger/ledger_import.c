@@ -292,7 +292,9 @@ int ledger_import(const struct ledger_target *t, enum import_kind kind, const ch
                         kind == IMPORT_PROGRAMME ? SYNC_COPY_FOR_PROGRAMME : SYNC_COPY_FOR_IMPORT,
                         INT64_MIN, NULL, why, cap);
     if (err == SYNC_OK) {
-        int rc = import_file(scratch, kind, path, options, result);
+        struct import_options here = *options;
+        here.corrections_elsewhere = true; /* --replace is the roster's only, here */
+        int rc = import_file(scratch, kind, path, &here, result);
         if (rc != IMPORT_OK) {
             snprintf(why, cap, "%s", cpd_strerror(rc));
             err = SYNC_ECONFIG;

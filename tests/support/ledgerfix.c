@@ -214,16 +214,21 @@ void assert_ledger_verifies(void)
     assert_int_equal(r.bad_other, 0);
 }
 
+char import_said[8192];
+
 static void print_report(void *ctx, const char *line)
 {
     (void)ctx;
     fprintf(stderr, "import: %s\n", line);
+    size_t used = strlen(import_said);
+    snprintf(import_said + used, sizeof(import_said) - used, "%s\n", line);
 }
 
 int import_text(enum import_kind kind, const char *csv, char *why, size_t cap)
 {
     char path[512];
     snprintf(path, sizeof(path), "%s/import.csv", office_dir);
+    import_said[0] = '\0';
     FILE *f = fopen(path, "w");
     assert_non_null(f);
     fputs(csv, f);

@@ -55,6 +55,8 @@ long ledger_events(const char *kiosk);
 void assert_ledger_verifies(void);
 /* A CSV imported into the ledger as head office does (signed with its key). */
 int import_text(enum import_kind kind, const char *csv, char *why, size_t cap);
+/* What the last import_text's import reported, a line each. */
+extern char import_said[8192];
 int connect_as(const char *conninfo, const char *password, struct pg **pg, char *why, size_t cap);
 /* Event seq of the kiosk's store. */
 void local_event(struct tkiosk *k, int64_t seq, struct event *e);
