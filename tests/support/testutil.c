@@ -126,3 +126,22 @@ void test_write_file(const char *dir, const char *name, const char *text, char *
     fputs(text, f);
     fclose(f);
 }
+
+char *test_read_all(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        fail_msg("cannot read %s", path);
+    assert_int_equal(fseek(f, 0, SEEK_END), 0);
+    long size = ftell(f);
+    assert_true(size >= 0);
+    rewind(f);
+    char *text = malloc((size_t)size + 1);
+    assert_non_null(text);
+    assert_int_equal(fread(text, 1, (size_t)size, f), (size_t)size);
+    text[size] = '\0';
+    fclose(f);
+    if (len)
+        *len = (size_t)size;
+    return text;
+}

@@ -35,6 +35,9 @@ int64_t test_at(const char *local);
  * NULL (allocate struct tap_result: it is large). Fails the test if the tap is not committed. */
 enum tap_outcome test_tap(struct testkiosk *k, const char *uid_text, const char *local,
                           const char *chosen_code, struct tap_result *out);
+/* What a file holds, NUL-terminated, in a buffer the caller frees; its length into *len (when
+ * len is not NULL). Fails the test when it cannot be read. */
+char *test_read_all(const char *path, size_t *len);
 /* Writes text to dir/name and returns the path in out. */
 void test_write_file(const char *dir, const char *name, const char *text, char *out, size_t cap);
 

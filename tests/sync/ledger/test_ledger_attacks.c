@@ -1019,6 +1019,33 @@ static void test_dump_and_restore_keeps_pulls_flowing(void **state)
         if ((st.st_mode & 0777) != 0600)
             fail_msg("%s is written %o, not 0600", dumps[i], (unsigned)(st.st_mode & 0777));
     }
+    /* A stolen backup cannot sign: no kiosk's secret key, nor head office's, nor the site key,
+     * nor a login's password is in it (threat-model.md, "A stolen backup"). */
+    snprintf(cmd, sizeof(cmd), "pg_restore -f %s/cpd.sql %s/cpd.dump", dir, dir);
+    if (pgserver_shell_super(&server, cmd, out, sizeof(out)) != 0)
+        fail_msg("pg_restore to text: %s", out);
+    struct kiosk_keys office;
+    assert_int_equal(keys_load_sign(office_key, &office), KEYS_OK);
+    char secrets[4][2 * CRYPTO_SIGN_SK_BYTES + 1];
+    crypto_hex(secrets[0], k.keys.sign_sk, 32); /* the seed: the secret half */
+    crypto_hex(secrets[1], office.sign_sk, 32);
+    snprintf(secrets[2], sizeof(secrets[2]), "%s", site_key_hex);
+    snprintf(secrets[3], sizeof(secrets[3]), "%s", k.kiosk_password);
+    keys_wipe(&office);
+    static const char *const texts[] = {"globals.sql", "cpd.sql"};
+    for (int i = 0; i < 2; i++) {
+        char path[600];
+        snprintf(path, sizeof(path), "%s/%s", dir, texts[i]);
+        size_t len = 0;
+        char *text = test_read_all(path, &len);
+        assert_non_null(text);
+        assert_true(strstr(text, "cpd.events") || strstr(text, "SCRAM-SHA-256"));
+        for (int j = 0; j < 4; j++) {
+            if (strstr(text, secrets[j]))
+                fail_msg("secret %d is in the backup's %s", j, texts[i]);
+        }
+        free(text);
+    }
     /* Three more taps the old server acknowledged after the backup: lost with it. */
     add_events(&k, 3);
     must_sync(&k, NULL);
@@ -2468,6 +2495,44 @@ static void test_head_offices_log_cannot_be_cut_back_or_emptied(void **state)
     assert_finding("BAD office rows: head office's log holds no record");
 }
 
+/* The owner cannot import without head office's key: with none, nothing is imported; with a
+ * key of their own, the import is refused before it writes (the log is not signed by it), and
+ * the rows and the log are as before. */
+static void test_no_import_without_head_offices_key(void **state)
+{
+    (void)state;
+    char path[512], why[1024], own[512];
+    snprintf(path, sizeof(path), "%s/import.csv", office_dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("staff_no,source,programme,date,credits,certificate,directed,note\n"
+          "BIT0005,prerecorded,au1-aces,2023-10-05,2,OWN-1,no,\n",
+          f);
+    fclose(f);
+    long records = owner_count("SELECT count(*) FROM cpd.office_log;");
+    long credits = owner_count("SELECT count(*) FROM cpd.external_credits;");
+    struct rules rules;
+    rules_default(&rules);
+    struct import_options o = {.rules = &rules, .report = NULL};
+    struct import_result r;
+    struct ledger_target t = admin();
+    t.office_key = NULL;
+    assert_int_equal(ledger_import(&t, IMPORT_CREDITS, path, &o, &r, why, sizeof(why)),
+                     SYNC_ECONFIG);
+    if (!strstr(why, "every import is signed by head office: --office-key FILE"))
+        fail_msg("no key: %s", why);
+    snprintf(own, sizeof(own), "%s/owners-own.key", office_dir);
+    bool made = false;
+    assert_int_equal(keys_init_sign(own, &made), KEYS_OK);
+    t.office_key = own;
+    int err = ledger_import(&t, IMPORT_CREDITS, path, &o, &r, why, sizeof(why));
+    if (err != SYNC_ETAMPER || !strstr(why, "is not signed by head office's key"))
+        fail_msg("the owner's own key: %s", why);
+    assert_int_equal(owner_count("SELECT count(*) FROM cpd.office_log;"), records);
+    assert_int_equal(owner_count("SELECT count(*) FROM cpd.external_credits;"), credits);
+    unlink(own);
+}
+
 /* The kiosk with head office's key set, as docs/head-office.md says. */
 static void kiosk_checking(struct tkiosk *k, const char *id)
 {
@@ -2704,6 +2769,7 @@ int main(void)
         cmocka_unit_test(test_stray_privileges_are_refused_or_taken_back),
         cmocka_unit_test(test_a_rule_a_column_grant_or_row_security_is_named),
         cmocka_unit_test(test_head_offices_rows_are_proved),
+        cmocka_unit_test(test_no_import_without_head_offices_key),
         cmocka_unit_test(test_head_offices_log_cannot_be_cut_back_or_emptied),
     };
     return cmocka_run_group_tests(tests, ledgerfix_setup, ledgerfix_teardown);

@@ -22,17 +22,6 @@
 #include "tests/support/testutil.h"
 #include "core/base/zone.h"
 
-static char *read_all(const char *path)
-{
-    FILE *f = fopen(path, "r");
-    assert_non_null(f);
-    static char buf[1 << 16];
-    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-    buf[n] = '\0';
-    fclose(f);
-    return strdup(buf);
-}
-
 /* Replaces every from in line (cap bytes) with to. */
 static void replace_all(char *line, size_t cap, const char *from, const char *to)
 {
@@ -51,8 +40,8 @@ static void replace_all(char *line, size_t cap, const char *from, const char *to
  * page word for word (after the substitutions the script's header names). */
 static void assert_script_is_documented(void)
 {
-    char *page = read_all(CPD_SOURCE_DIR "/docs/head-office.md");
-    char *script = read_all(CPD_SOURCE_DIR "/tests/sync/ledger/documented_setup.sh");
+    char *page = test_read_all(CPD_SOURCE_DIR "/docs/head-office.md", NULL);
+    char *script = test_read_all(CPD_SOURCE_DIR "/tests/sync/ledger/documented_setup.sh", NULL);
     int checked = 0;
     char *save = NULL;
     for (char *line = strtok_r(script, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
