@@ -6,14 +6,16 @@
  *     every statement it sends, as a SET would, and a SET or RESET of them is refused;
  *   - lets a kiosk login run nothing but calls of the ledger's own functions (schema cpd), their
  *     results shaped only by encode(), ||, casts to text, ORDER BY and LIMIT — the statements
- *     the kiosk's sync sends (and the built-ins' casts) — and transaction control: no SET, no DO,
- * no repeat('x', 4e8), no sort of a billion rows into temp files. Statements inside the ledger's
- * SECURITY DEFINER functions run as the owner and are not checked. docs/threat-model.md says what
- * this stops and what it cannot. */
+ *     the kiosk's sync sends (and the built-ins' casts) — and transaction control: no SET, no
+ *     DO, no repeat('x', 4e8), no sort of a billion rows into temp files;
+ *   - refuses either login a prepared transaction and any function called by the fast path.
+ * Statements inside the ledger's SECURITY DEFINER functions run as the owner and are not
+ * checked. docs/threat-model.md says what this stops and what it cannot. */
 #include "postgres.h"
 
 #include "access/xact.h"
 #include "catalog/namespace.h"
+#include "catalog/objectaccess.h"
 #include "catalog/pg_namespace.h"
 #include "miscadmin.h"
 #include "nodes/nodeFuncs.h"
@@ -36,6 +38,7 @@ static char *login_setting = NULL; /* cpd_ledger.login: "kiosk", "office" or "" 
 enum login { LOGIN_UNKNOWN, LOGIN_NONE, LOGIN_KIOSK, LOGIN_OFFICE };
 static enum login session_login = LOGIN_UNKNOWN;
 static post_parse_analyze_hook_type previous_hook = NULL;
+static object_access_hook_type previous_access_hook = NULL;
 
 static bool member_of(Oid user, const char *group)
 {
@@ -207,6 +210,18 @@ static bool kiosk_may_run(const Query *q)
            !kiosk_expression((Node *)q->jointree, NULL) && !kiosk_expression(q->limitCount, NULL);
 }
 
+/* PREPARE TRANSACTION (and COMMIT or ROLLBACK PREPARED): a prepared transaction outlives the
+ * session, its locks and its snapshot held with no timeout until someone ends it; the server
+ * would keep every dead row for it. Neither login's work needs one. */
+static bool prepares(const Query *q)
+{
+    if (q->commandType != CMD_UTILITY || !q->utilityStmt || !IsA(q->utilityStmt, TransactionStmt))
+        return false;
+    TransactionStmtKind kind = ((const TransactionStmt *)q->utilityStmt)->kind;
+    return kind == TRANS_STMT_PREPARE || kind == TRANS_STMT_COMMIT_PREPARED ||
+           kind == TRANS_STMT_ROLLBACK_PREPARED;
+}
+
 static void guard(ParseState *pstate, Query *query, JumbleState *jstate)
 {
     if (previous_hook)
@@ -221,6 +236,10 @@ static void guard(ParseState *pstate, Query *query, JumbleState *jstate)
     if ((login != LOGIN_KIOSK && login != LOGIN_OFFICE) || !IsTransactionState())
         return; /* (an aborted transaction parses only its ROLLBACK) */
     hold_limits();
+    if (prepares(query))
+        ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+                        errmsg("permission denied: a kiosk or office login may not prepare a "
+                               "transaction (it would outlive the session)")));
     if (login == LOGIN_KIOSK && !kiosk_may_run(query))
         ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
                         errmsg("permission denied: a kiosk login may only call the ledger's "
@@ -232,6 +251,25 @@ static void guard(ParseState *pstate, Query *query, JumbleState *jstate)
         ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
                         errmsg("permission denied: this login's statement, idle and memory limits "
                                "are head office's, and its role (cpd_ledger.create_login)")));
+}
+
+/* A function called by the fast-path protocol (libpq's PQfn) is parsed by no one, so the guard
+ * above never sees it: any function the login may execute — repeat(), pg_sleep() — with no
+ * statement around it. The executor asks this hook before any function runs; a call with no
+ * client statement behind it (debug_query_string unset) from a kiosk or office login is the
+ * fast path, and is refused. */
+static void guard_function_call(ObjectAccessType access, Oid class_id, Oid object_id, int sub_id,
+                                void *arg)
+{
+    if (previous_access_hook)
+        previous_access_hook(access, class_id, object_id, sub_id, arg);
+    if (access != OAT_FUNCTION_EXECUTE || debug_query_string != NULL || !IsTransactionState())
+        return;
+    enum login login = login_of_session();
+    if (login == LOGIN_KIOSK || login == LOGIN_OFFICE)
+        ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+                        errmsg("permission denied: a kiosk or office login may not call a "
+                               "function by the fast-path protocol")));
 }
 
 void cpd_guard_init(void)
@@ -255,6 +293,8 @@ void cpd_guard_init(void)
     MarkGUCPrefixReserved("cpd_ledger");
     previous_hook = post_parse_analyze_hook;
     post_parse_analyze_hook = guard;
+    previous_access_hook = object_access_hook;
+    object_access_hook = guard_function_call;
     /* A kiosk login's session from its first moment, before any statement: connections held
      * open and silent end at its idle limit, so they cannot keep the kiosk out (its connection
      * limit is small). */

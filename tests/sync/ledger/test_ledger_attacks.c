@@ -17,6 +17,8 @@
 #include <cmocka.h>
 
 #include "core/base/utf8.h"
+#include <libpq-fe.h>
+
 #include "core/services/corrections.h"
 #include "tests/support/ledgerfix.h"
 #include "tests/support/testutil.h"
@@ -34,6 +36,14 @@ static long owner_count(const char *sql)
     if (pgserver_psql(&server, sql, out, sizeof(out)) != 0)
         fail_msg("as the owner: %s\n%s", sql, out);
     return atol(out);
+}
+
+/* The first line of what the owner's query prints. */
+static void owner_value(const char *sql, char *out, size_t cap)
+{
+    if (pgserver_psql(&server, sql, out, cap) != 0)
+        fail_msg("as the owner: %s\n%s", sql, out);
+    out[strcspn(out, "\n")] = '\0';
 }
 
 /* cpd-admin with args, its output (stdout and stderr) into out: its exit status. */
@@ -1336,6 +1346,32 @@ static void test_a_kiosk_that_turns_off_its_own_limits_is_ended(void **state)
     kiosk_close(&other);
 }
 
+/* repeat('x', 16) called by the fast-path protocol (libpq's PQfn: no statement, nothing parsed)
+ * as role: the server's error ("" when the call went through). Any function the login may
+ * execute could be called so — repeat('x', 400000000) too — but PQfn copies the result into a
+ * buffer of the caller's, with no size: a short one, so a call that goes through fails the
+ * test instead of overrunning it. */
+static void fast_path_repeat(const char *role, const char *password, char *error, size_t cap)
+{
+    char oid[32], conninfo[512];
+    owner_value("SELECT 'repeat(text,integer)'::regprocedure::oid;", oid, sizeof(oid));
+    snprintf(conninfo, sizeof(conninfo),
+             "host=127.0.0.1 port=%d dbname=cpd user=%s password=%s sslmode=disable", server.port,
+             role, password);
+    PGconn *conn = PQconnectdb(conninfo);
+    if (PQstatus(conn) != CONNECTION_OK)
+        fail_msg("login as %s: %s", role, PQerrorMessage(conn));
+    static char result[64];
+    int result_len = 0;
+    PQArgBlock args[2] = {{.len = 1, .isint = 0, .u.ptr = (int *)"x"},
+                          {.len = 4, .isint = 1, .u.integer = 16}};
+    PGresult *res = PQfn(conn, (int)strtol(oid, NULL, 10), (int *)result, &result_len, 0, args, 2);
+    snprintf(error, cap, "%s",
+             PQresultStatus(res) == PGRES_COMMAND_OK ? "" : PQresultErrorMessage(res));
+    PQclear(res);
+    PQfinish(conn);
+}
+
 /* A copied kiosk password alone (no key): whatever it sends, the server bounds what it costs —
  * the guard refuses everything but the sync's calls, so no 10 GB of temp files, no 400 MB
  * string, no SET, no DO; the limits it asks for at connection are overridden; other kiosks are
@@ -1461,6 +1497,25 @@ static void test_a_copied_kiosk_password_cannot_exhaust_the_server(void **state)
     unsetenv("PGOPTIONS");
     if (rc == 0 || !strstr(out, "a kiosk login may only call the ledger's functions"))
         fail_msg("a kiosk login under its group's role ran a query: %s", out);
+    /* Neither login prepares a transaction (it would hold its locks and snapshot past the
+     * session, with no limit), nor calls a function by the fast path, which no statement
+     * carries for the guard to see. */
+    rc = pgserver_psql_as(&server, "cpd_kiosk_copied", k.kiosk_password,
+                          "BEGIN;\nSELECT cpd.schema();\nPREPARE TRANSACTION 'kept';\n", out,
+                          sizeof(out));
+    if (rc == 0 || !strstr(out, "may not prepare a transaction"))
+        fail_msg("a kiosk login prepared a transaction: %s", out);
+    rc = pgserver_psql_as(&server, "cpd_office_hurried", "hurried-pw-0123456789",
+                          "BEGIN;\nSELECT 1;\nPREPARE TRANSACTION 'kept';\n", out, sizeof(out));
+    if (rc == 0 || !strstr(out, "may not prepare a transaction"))
+        fail_msg("an office login prepared a transaction: %s", out);
+    fast_path_repeat("cpd_kiosk_copied", k.kiosk_password, out, sizeof(out));
+    if (!strstr(out, "may not call a function by the fast-path protocol"))
+        fail_msg("a kiosk login's fast-path call: %s", out[0] ? out : "went through");
+    fast_path_repeat("cpd_office_hurried", "hurried-pw-0123456789", out, sizeof(out));
+    if (!strstr(out, "may not call a function by the fast-path protocol"))
+        fail_msg("an office login's fast-path call: %s", out[0] ? out : "went through");
+    must_sync(&k, NULL); /* the sync itself is untouched */
     kiosk_close(&k);
     kiosk_close(&other);
 }
@@ -2140,13 +2195,6 @@ static void assert_office_as(const char *baseline)
             fprintf(stderr, "new: %.600s\n", line);
     }
     fail_msg("head office's rows are not as before (the lines above)");
-}
-
-static void owner_value(const char *sql, char *out, size_t cap)
-{
-    if (pgserver_psql(&server, sql, out, cap) != 0)
-        fail_msg("as the owner: %s\n%s", sql, out);
-    out[strcspn(out, "\n")] = '\0';
 }
 
 /* Head office's own rows are as provable as the events: verify recomputes them from head
