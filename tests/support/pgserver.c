@@ -10,7 +10,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define PGBIN "/usr/lib/postgresql/15/bin"
+#define PG_LIB   "/usr/lib/postgresql/15"
+#define PG_SHARE "/usr/share/postgresql/15"
 
 /* Runs a shell command as the postgres user when we are root; returns its exit status. */
 static int as_postgres(const char *cmd)
@@ -26,11 +27,11 @@ static int as_postgres(const char *cmd)
 
 static int start_server(struct pgserver *pg)
 {
-    char cmd[1024];
+    char cmd[2048];
     snprintf(cmd, sizeof(cmd),
-             PGBIN "/pg_ctl -D %s/data -l %s/server.log -w -t 60 -o \"-p %d -k %s "
-                   "-c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=50\" start",
-             pg->dir, pg->dir, pg->port, pg->dir);
+             "%s/pg_ctl -D %s/data -l %s/server.log -w -t 60 -o \"-p %d -k %s "
+             "-c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=50\" start",
+             pg->bin, pg->dir, pg->dir, pg->port, pg->dir);
     return as_postgres(cmd) == 0 ? 0 : -1;
 }
 
@@ -132,6 +133,37 @@ int pgserver_enable_tls(struct pgserver *pg, const char *host_name)
     return 0;
 }
 
+/* PostgreSQL's installation, copied under dir: its programs (copies: it finds its share and
+ * lib directories relative to where the running program really is, symlinks resolved), links
+ * to the rest, and the cpd_ledger extension just built in place of any the machine has. */
+static int private_installation(struct pgserver *pg)
+{
+    char cmd[4096], out[2048];
+    snprintf(pg->bin, sizeof(pg->bin), "%s/install/lib/postgresql/15/bin", pg->dir);
+    snprintf(
+        cmd, sizeof(cmd),
+        "set -e; umask 022; r='%s/install'; lib=\"$r/lib/postgresql/15\";"
+        " share=\"$r/share/postgresql/15\";"
+        " mkdir -p \"$lib/bin\" \"$lib/lib\" \"$share/extension\";"
+        " cp " PG_LIB "/bin/postgres " PG_LIB "/bin/initdb " PG_LIB "/bin/pg_ctl \"$lib/bin/\";"
+        " for f in " PG_SHARE "/*; do [ \"${f##*/}\" = extension ] || ln -s \"$f\" \"$share/\";"
+        " done;"
+        " for f in " PG_SHARE "/extension/*; do case \"${f##*/}\" in cpd_ledger*) ;;"
+        " *) ln -s \"$f\" \"$share/extension/\";; esac; done;"
+        " for f in " PG_LIB "/lib/*; do case \"${f##*/}\" in cpd_ledger*) ;;"
+        " *) ln -s \"$f\" \"$lib/lib/\";; esac; done;"
+        " cp '%s' \"$lib/lib/cpd_ledger.so\";"
+        " cp '%s'/sync/ledger/pg_ext/cpd_ledger.control '%s'/sync/ledger/pg_ext/cpd_ledger--*.sql"
+        " \"$share/extension/\" 2>&1",
+        pg->dir, CPD_LEDGER_MODULE, CPD_SOURCE_DIR, CPD_SOURCE_DIR);
+    if (run_capture(cmd, out, sizeof(out)) != 0) {
+        fprintf(stderr, "pgserver: a private copy of PostgreSQL 15 (Debian: postgresql-15): %s\n",
+                out);
+        return -1;
+    }
+    return 0;
+}
+
 int pgserver_start_empty(struct pgserver *pg)
 {
     memset(pg, 0, sizeof(*pg));
@@ -139,6 +171,8 @@ int pgserver_start_empty(struct pgserver *pg)
     if (!mkdtemp(pg->dir))
         return -1;
     chmod(pg->dir, 0755);
+    if (private_installation(pg) != 0)
+        return -1;
     struct passwd *pw = geteuid() == 0 ? getpwnam("postgres") : NULL;
     if (geteuid() == 0 && (!pw || chown(pg->dir, pw->pw_uid, pw->pw_gid) != 0)) {
         fprintf(stderr, "pgserver: no postgres user (Debian: postgresql-15)\n");
@@ -156,9 +190,9 @@ int pgserver_start_empty(struct pgserver *pg)
         return -1;
     char cmd[1024];
     snprintf(cmd, sizeof(cmd),
-             PGBIN "/initdb -D %s/data -U cpd_admin -A scram-sha-256 --pwfile=%s --no-sync "
-                   "-E UTF8 --locale=C.UTF-8",
-             pg->dir, pwfile);
+             "%s/initdb -D %s/data -U cpd_admin -A scram-sha-256 --pwfile=%s --no-sync "
+             "-E UTF8 --locale=C.UTF-8",
+             pg->bin, pg->dir, pwfile);
     if (as_postgres(cmd) != 0) {
         fprintf(stderr, "pgserver: initdb failed (Debian: postgresql-15)\n");
         return -1;
@@ -181,8 +215,8 @@ int pgserver_start_empty(struct pgserver *pg)
 
 int pgserver_stop_server(struct pgserver *pg)
 {
-    char cmd[512];
-    snprintf(cmd, sizeof(cmd), PGBIN "/pg_ctl -D %s/data -m fast -w stop", pg->dir);
+    char cmd[1024];
+    snprintf(cmd, sizeof(cmd), "%s/pg_ctl -D %s/data -m fast -w stop", pg->bin, pg->dir);
     return as_postgres(cmd) == 0 ? 0 : -1;
 }
 

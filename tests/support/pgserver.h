@@ -9,6 +9,11 @@
 
 struct pgserver {
     char dir[256];
+    /* PostgreSQL's own programs, in a private copy of its installation under dir whose
+     * extension directory and library directory hold the cpd_ledger extension just built (never
+     * the one installed on the machine): PostgreSQL finds its share and lib directories from
+     * where its programs are. */
+    char bin[320];
     int port;
     char super_conninfo[256]; /* the superuser: for the documented superuser step only */
     char super_password[32];
