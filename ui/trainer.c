@@ -106,6 +106,11 @@ struct trainer {
     int64_t printed_at_us;
 
     struct report risk; /* the at-risk list on screen: a touched row shows its whole text */
+    /* The register's head count, from the attendance records themselves (never from the words
+     * a row shows): in the building now, late, booked but not here. */
+    struct {
+        int in, late, missing;
+    } count;
 
     struct report roll;              /* the roll call's list */
     char (*ticked)[DOMAIN_CODE_MAX]; /* staff numbers ticked as here, until trainer mode locks */
@@ -426,12 +431,25 @@ static int register_row(void *ctx, const struct person *p, const struct attendan
     return 0;
 }
 
+/* The register's rows counted as records: each is counted whether or not the list could show
+ * it. */
+static int count_attendance(void *ctx, const struct person *p, const struct attendance *a)
+{
+    struct trainer *t = ctx;
+    if (!(a->flags & ATT_VOID)) {
+        t->count.in += a->in_us != 0 && a->out_us == 0;
+        t->count.late += (a->flags & ATT_LATE) != 0;
+    }
+    return register_row(ctx, p, a);
+}
+
 static int booked_row(void *ctx, const struct person *p, int unused)
 {
     (void)unused;
     struct trainer *t = ctx;
     if (panel_list_find(&t->panel, p->id))
         return 0;
+    t->count.missing++;
     struct panel_item *it = panel_list_add(&t->panel, p->id);
     if (!it)
         return 0; /* counted in n_cut: the list says how many it could not show */
@@ -450,17 +468,12 @@ static void show_register(struct trainer *t, int64_t now)
     format_time(t->session.end_us, z);
     utf8_printf(title, sizeof(title), "Register: %s, %s–%s", t->session.title, a, z);
     panel_list(&t->panel, title, cols, 3);
-    int err = store_register_each(t->opt.store, t->session.id, register_row, t);
+    memset(&t->count, 0, sizeof(t->count));
+    int err = store_register_each(t->opt.store, t->session.id, count_attendance, t);
     if (err == STORE_OK || err == CPD_STOP)
         err = store_bookings_of(t->opt.store, t->session.id, booked_row, t);
     if (err != STORE_OK && err != CPD_STOP)
         fail(t, err, "cannot read the register");
-    int in = 0, late = 0, missing = 0;
-    for (int i = 0; i < t->panel.n_items; i++) {
-        in += strncmp(t->panel.items[i].cells[1], "In ", 3) == 0;
-        late += strstr(t->panel.items[i].cells[1], "late") != NULL;
-        missing += strncmp(t->panel.items[i].cells[1], "Booked", 6) == 0;
-    }
     /* Tonight's evaluations, when anyone answered: how it went, while the trainer is here. */
     struct evaluation_tally tally = {0};
     char words[80] = "", said[96] = "";
@@ -469,8 +482,8 @@ static void show_register(struct trainer *t, int64_t now)
         utf8_printf(said, sizeof(said), " · evaluations: %s", words);
     }
     utf8_printf(t->panel.subtitle, sizeof(t->panel.subtitle),
-                "%d in now · %d late · %d booked but not here%s · touch a name to put it right", in,
-                late, missing, said);
+                "%d in now · %d late · %d booked but not here%s · touch a name to put it right",
+                t->count.in, t->count.late, t->count.missing, said);
     t->step = STEP_NONE;
     stay(t, now);
 }

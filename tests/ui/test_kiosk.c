@@ -673,7 +673,7 @@ static void test_a_fire_warden_opens_the_roll_call(void **state)
     assert_string_equal(view(f)->extra_label, "");
 }
 
-/* The register says why each row needs a trainer, with the minutes. */
+/* The register says why each row needs a trainer, with the minutes, and counts who is in. */
 static void test_register_says_why_with_minutes(void **state)
 {
     struct fixture *f = *state;
@@ -693,6 +693,9 @@ static void test_register_says_why_with_minutes(void **state)
                         "In 15:10–16:30 — left 1 h 45 early");
     assert_string_equal(f->v.rows[row(f, "Joanne Tattersall") - f->v.first_row].cells[1],
                         "In 15:40 — arrived 25 min late");
+    /* Two came, one left: one in now (counted from the records, not the rows' words). */
+    if (strncmp(f->v.subtitle, "1 in now · 1 late · ", strlen("1 in now · 1 late · ")) != 0)
+        fail_msg("the register's head count: %s", f->v.subtitle);
 }
 
 /* The at-risk forecast for the people of today's sessions, most urgent first, with the way
