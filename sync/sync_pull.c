@@ -427,43 +427,51 @@ static const struct line_shape credits_shape = {.table = "credits_seen",
                                                       {8, AS_BOOL},
                                                       {7, AS_BOOL}}};
 
-/* Row i as its signed line into line, and the line's key (with its tab) into key; false when
- * a field does not fit (no such line could be signed). */
+/* Row i as its signed line, and the line's key (with its tab), each in memory the caller
+ * frees; false when memory runs out. Fields of any length: escaped, a value is at most twice
+ * as long. */
 static bool shaped_line(const struct line_shape *shape, const struct pg_result *res, int i,
-                        char *line, size_t cap, char *key, size_t key_cap)
+                        char **line_out, char **key_out)
 {
-    size_t used = (size_t)snprintf(line, cap, "%s", shape->table);
-    for (int k = 0; k < shape->n; k++) {
-        char field[1200];
+    size_t cap = strlen(shape->table) + 1;
+    for (int k = 0; k < shape->n; k++)
+        cap += 2 * strlen(pg_value(res, i, shape->f[k].col)) + 12;
+    char *line = malloc(cap), *key = malloc(cap + 1);
+    size_t used = line ? (size_t)snprintf(line, cap, "%s", shape->table) : 0;
+    for (int k = 0; line && key && k < shape->n; k++) {
         int col = shape->f[k].col;
         const char *v = pg_value(res, i, col);
+        line[used++] = '\t';
         switch (shape->f[k].as) {
         case AS_BOOL:
-            strcopy(field, sizeof(field), v[0] == 't' ? "true" : "false");
+            used += (size_t)snprintf(line + used, cap - used, "%s", v[0] == 't' ? "true" : "false");
             break;
         case AS_NULLABLE:
-            strcopy(field, sizeof(field), pg_null(res, i, col) ? "\\N" : v);
+            used +=
+                (size_t)snprintf(line + used, cap - used, "%s", pg_null(res, i, col) ? "\\N" : v);
             break;
         case AS_HHMM:
-            snprintf(field, sizeof(field), "%.8s:00", v);
+            used += (size_t)snprintf(line + used, cap - used, "%.8s:00", v);
             break;
         case AS_TEXT:
-            if (!office_escape(field, sizeof(field), v))
-                return false;
+            office_escape(line + used, cap - used, v); /* fits: cap allows each char twice */
+            used += strlen(line + used);
             break;
         }
-        int n = snprintf(line + used, cap - used, "\t%s", field);
-        if (n < 0 || (size_t)n >= cap - used)
-            return false;
-        used += (size_t)n;
         if (k + 1 == shape->key_fields) {
-            if (used + 2 > key_cap)
-                return false;
             memcpy(key, line, used);
             key[used] = '\t';
             key[used + 1] = '\0';
         }
     }
+    if (!line || !key) {
+        free(line);
+        free(key);
+        return false;
+    }
+    line[used] = '\0';
+    *line_out = line;
+    *key_out = key;
     return true;
 }
 
@@ -481,16 +489,21 @@ static int check_rows(const struct signed_record *sr, enum signed_kind kind,
                       const struct line_shape *shape, const struct pg_result *res, char *why,
                       size_t cap)
 {
-    char line[4000], key[2000];
     for (int i = 0; i < pg_rows(res); i++) {
-        bool fits = shaped_line(shape, res, i, line, sizeof(line), key, sizeof(key));
-        const char *signed_at = fits ? signed_line(sr, key) : NULL;
+        char *line = NULL, *key = NULL;
+        if (!shaped_line(shape, res, i, &line, &key)) {
+            snprintf(why, cap, "out of memory checking head office's %s", signed_kinds[kind].name);
+            return SYNC_ESTORE;
+        }
+        const char *signed_at = signed_line(sr, key);
         bool ok = line_is(signed_at, line);
         size_t n = strlen(line);
         if (!ok && shape->turned_off && n > 6 && strcmp(line + n - 6, "\tfalse") == 0) {
-            strcpy(line + n - 5, "true"); /* off since: signed on */
+            memcpy(line + n - 5, "true", 5); /* off since: signed on */
             ok = line_is(signed_at, line);
         }
+        free(line);
+        free(key);
         if (!ok) {
             utf8_printf(why, cap,
                         "%s %.64s%s%.64s%s%.16s from the ledger is not as head office signed the"

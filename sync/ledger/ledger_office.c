@@ -518,22 +518,39 @@ static int expected_lines(struct pg *pg, const struct record *newest, enum offic
 }
 
 /* The credits' lines as a kiosk pulls them (credits_seen): whether there is a certificate and
- * whether the note gives a reason, never what they say. */
+ * whether the note gives a reason, never what they say. Fields are copied as they stand, of
+ * any length (a note may be as long as the importer allows). */
 static int seen_lines(const struct lines *credits, struct lines *out)
 {
     int err = SYNC_OK;
     for (size_t i = 0; err == SYNC_OK && i < credits->n; i++) {
-        char f[10][400];
-        bool fits = true;
-        for (int k = 1; k < 10; k++)
-            fits &= office_field(credits->v[i], k, f[k], sizeof(f[k]));
-        if (!fits)
-            continue; /* a field too long for any import: no kiosk could pull it either */
-        char line[2400];
-        int n = snprintf(line, sizeof(line), "credits_seen\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s",
-                         f[1], f[2], f[3], f[4], f[5], f[6][0] ? "true" : "false", f[7],
-                         f[8][0] ? "true" : "false", f[9]);
-        err = lines_add(out, line, (size_t)n);
+        const char *line = credits->v[i], *field[10];
+        size_t len[10];
+        int n = 0;
+        for (const char *at = line; n < 10; n++) {
+            field[n] = at;
+            len[n] = strcspn(at, "\t");
+            if (!at[len[n]])
+                break;
+            at += len[n] + 1;
+        }
+        if (n != 9)
+            continue; /* not a credit's line (verify names its table's rows on their own) */
+        size_t cap = strlen(line) + 32, used = 0;
+        char *seen = malloc(cap);
+        if (!seen)
+            return SYNC_ESTORE;
+        /* staff_no, programme, date, source, credits_q; certificate?; directed; note?; active */
+        used += (size_t)snprintf(seen, cap, "credits_seen");
+        for (int k = 1; k <= 9; k++) {
+            if (k == 6 || k == 8)
+                used +=
+                    (size_t)snprintf(seen + used, cap - used, "\t%s", len[k] ? "true" : "false");
+            else
+                used += (size_t)snprintf(seen + used, cap - used, "\t%.*s", (int)len[k], field[k]);
+        }
+        err = lines_add(out, seen, used);
+        free(seen);
     }
     lines_sort(out);
     return err;
