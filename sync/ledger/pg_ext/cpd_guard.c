@@ -146,6 +146,10 @@ static bool refuse(const char *what, Oid fn)
     return true;
 }
 
+/* The ||s of the statement being checked (the only operator a kiosk's statement may use). */
+#define MAX_CONCATENATIONS 4
+static int concatenations;
+
 static bool kiosk_expression(Node *node, void *ctx)
 {
     if (node == NULL)
@@ -175,6 +179,20 @@ static bool kiosk_expression(Node *node, void *ctx)
         set_opfuncid((OpExpr *)node);
         if (!allowed_function(((OpExpr *)node)->opfuncid))
             return refuse("calls", ((OpExpr *)node)->opfuncid);
+        /* || joins what the ledger's functions return ("ledger_id || '/' || cluster_id"): a
+         * few of them, never a parameter, which $1 || $1 || … would copy into gigabytes. */
+        if (++concatenations > MAX_CONCATENATIONS) {
+            snprintf(refused_for, sizeof(refused_for), "uses || more than %d times",
+                     MAX_CONCATENATIONS);
+            return true;
+        }
+        ListCell *arg;
+        foreach (arg, ((OpExpr *)node)->args) {
+            if (IsA(lfirst(arg), Param)) {
+                snprintf(refused_for, sizeof(refused_for), "joins a parameter with ||");
+                return true;
+            }
+        }
         break;
     default:
         /* a sub-query, an aggregate, a CASE…: not what the sync sends */
@@ -189,6 +207,7 @@ static bool kiosk_expression(Node *node, void *ctx)
 static bool kiosk_may_run(const Query *q)
 {
     snprintf(refused_for, sizeof(refused_for), "is not a SELECT of the ledger's functions");
+    concatenations = 0;
     if (q->commandType == CMD_UTILITY)
         return q->utilityStmt && IsA(q->utilityStmt, TransactionStmt);
     if (q->commandType != CMD_SELECT || q->cteList || q->hasSubLinks || q->hasAggs ||
@@ -196,6 +215,10 @@ static bool kiosk_may_run(const Query *q)
         q->setOperations || q->groupClause || q->groupingSets || q->havingQual ||
         q->distinctClause || q->windowClause || q->rowMarks || q->limitOffset)
         return false;
+    if (list_length(q->rtable) > 1) { /* one function's rows: the sync never joins two */
+        snprintf(refused_for, sizeof(refused_for), "joins the rows of two functions");
+        return false;
+    }
     ListCell *lc;
     foreach (lc, q->rtable) {
         RangeTblEntry *rte = lfirst_node(RangeTblEntry, lc);

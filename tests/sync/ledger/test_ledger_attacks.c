@@ -1406,12 +1406,20 @@ static void test_a_copied_kiosk_password_cannot_exhaust_the_server(void **state)
         "SELECT * FROM cpd.kiosks",
         "PREPARE p AS SELECT 1",
         "SELECT CASE WHEN true THEN cpd.schema() END",
+        "SELECT * FROM cpd.pull_people('0', '1') a, cpd.pull_people('0', '1') b",
+        "SELECT cpd.schema()::text || 'a' || 'a' || 'a' || 'a' || 'a'",
     };
     for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
         if (pg_exec(pg, refused[i], 0, NULL, NULL, why, sizeof(why)) != PG_EPERM ||
             !strstr(why, "may only call the ledger's functions"))
             fail_msg("%s: not refused by the guard (%s)", refused[i], why);
     }
+    /* A parameter copied by ||: $1 || $1 || … made one megabyte into gigabytes. */
+    const char *megabyte[] = {"x"};
+    if (pg_exec(pg, "SELECT * FROM cpd.pull_office_record($1::text || $1)", 1, megabyte, NULL, why,
+                sizeof(why)) != PG_EPERM ||
+        !strstr(why, "joins a parameter with ||"))
+        fail_msg("a parameter joined with ||: not refused by the guard (%s)", why);
     pg_close(pg);
     /* What the sync sends still goes through, and the other kiosk was served meanwhile. */
     must_sync(&k, NULL);
