@@ -8,7 +8,8 @@
  *     results shaped only by encode(), ||, casts to text, ORDER BY and LIMIT — the statements
  *     the kiosk's sync sends (and the built-ins' casts) — and transaction control: no SET, no
  *     DO, no repeat('x', 4e8), no sort of a billion rows into temp files;
- *   - refuses either login a prepared transaction and any function called by the fast path.
+ *   - refuses either login a prepared transaction, set_config() and any function called by the
+ *     fast path.
  * Statements inside the ledger's SECURITY DEFINER functions run as the owner and are not
  * checked. docs/threat-model.md says what this stops and what it cannot. */
 #include "postgres.h"
@@ -23,6 +24,7 @@
 #include "tcop/tcopprot.h"
 #include "storage/proc.h"
 #include "utils/acl.h"
+#include "utils/fmgroids.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/timeout.h"
@@ -286,13 +288,21 @@ static void guard_function_call(ObjectAccessType access, Oid class_id, Oid objec
 {
     if (previous_access_hook)
         previous_access_hook(access, class_id, object_id, sub_id, arg);
-    if (access != OAT_FUNCTION_EXECUTE || debug_query_string != NULL || !IsTransactionState())
+    if (access != OAT_FUNCTION_EXECUTE || !IsTransactionState())
         return;
     enum login login = login_of_session();
-    if (login == LOGIN_KIOSK || login == LOGIN_OFFICE)
+    if (login != LOGIN_KIOSK && login != LOGIN_OFFICE)
+        return;
+    if (debug_query_string == NULL)
         ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
                         errmsg("permission denied: a kiosk or office login may not call a "
                                "function by the fast-path protocol")));
+    /* set_config() inside a statement would lift a held limit for the rest of it (the limits
+     * are set again only before the next statement). None of the ledger's functions uses it. */
+    if (object_id == F_SET_CONFIG)
+        ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+                        errmsg("permission denied: this login's statement, idle and memory limits "
+                               "are head office's (set_config)")));
 }
 
 void cpd_guard_init(void)

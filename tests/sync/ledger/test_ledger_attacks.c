@@ -1480,8 +1480,16 @@ static void test_a_copied_kiosk_password_cannot_exhaust_the_server(void **state)
                           "SELECT pg_sleep(5);\n",
                           out, sizeof(out));
     unsetenv("PGOPTIONS");
-    if (rc == 0 || !strstr(out, "statement timeout"))
+    if (rc == 0 || !strstr(out, "limits are head office's (set_config)"))
         fail_msg("an office login lifted its statement limit: %s", out);
+    /* … nor its work memory for the rest of one statement (a sort then held 256 MB). */
+    rc = pgserver_psql_as(&server, "cpd_office_hurried", "hurried-pw-0123456789",
+                          "SELECT count(*) FROM (SELECT set_config('work_mem', '1000000', true)) s"
+                          " CROSS JOIN LATERAL (SELECT g FROM generate_series(1, 10) g ORDER BY g"
+                          " DESC) x;\n",
+                          out, sizeof(out));
+    if (rc == 0 || !strstr(out, "limits are head office's (set_config)"))
+        fail_msg("an office login raised its work memory within a statement: %s", out);
     /* Another role taken at connection (role=) or by SET ROLE, or a larger hash table: the
      * login is still the session's, and its limits hold. */
     setenv("PGOPTIONS", "-c role=cpd_office", 1);
