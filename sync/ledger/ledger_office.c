@@ -497,12 +497,16 @@ static int expected_lines(struct pg *pg, const struct record *newest, enum offic
     int err = body_lines(pg, newest, kinds[kind].tables, out, why, cap);
     const char *event_types[] = {kiosk_events_of(kind)};
     if (err == SYNC_OK && event_types[0])
-        err =
-            sync_from_pg(pg_exec(pg,
-                                 "SELECT kiosk, seq, type, person, session, payload FROM cpd.events"
-                                 " WHERE type = ANY ($1::text[]) ORDER BY received_at, kiosk, seq",
-                                 1, event_types, &ev, why, cap),
-                         pg);
+        err = sync_from_pg(pg_exec(pg,
+                                   /* in the order the ledger took them, but never one
+                                    * kiosk's out of its own seq order (received_at is not
+                                    * under the events' hashes) */
+                                   "SELECT kiosk, seq, type, person, session, payload FROM"
+                                   " (SELECT *, max(received_at) OVER (PARTITION BY kiosk"
+                                   " ORDER BY seq) AS taken FROM cpd.events"
+                                   " WHERE type = ANY ($1::text[])) e ORDER BY taken, kiosk, seq",
+                                   1, event_types, &ev, why, cap),
+                           pg);
     for (int i = 0; err == SYNC_OK && ev && i < pg_rows(ev); i++) {
         const char *kiosk = pg_value(ev, i, 0);
         if (strtoll(pg_value(ev, i, 1), NULL, 10) > tip_of(newest->tips, kiosk))

@@ -2597,6 +2597,70 @@ static void test_no_import_without_head_offices_key(void **state)
     unlink(own);
 }
 
+/* One kiosk's events are replayed in its own order, whatever order the owner gives their
+ * received_at (not under their hashes): a badge enrolled then revoked stays revoked, so an
+ * owner who swaps the two times and turns the badge back on is named. */
+static void test_one_kiosks_events_are_replayed_in_its_own_order(void **state)
+{
+    (void)state;
+    struct tkiosk k;
+    kiosk_open(&k, "in-order");
+    uint8_t hash[CRYPTO_BADGE_HASH_BYTES];
+    crypto_badge_hash(hash, "04C1C2C3C4C5C6", k.keys.site);
+    char hex[65], sql[1024], first[64], second[64];
+    crypto_hex(hex, hash, sizeof(hash));
+    struct event e = {.type = EV_BADGE_ENROLLED, .wall_us = test_at("2023-09-13 15:05")};
+    snprintf(e.person, sizeof(e.person), "BIT0002");
+    snprintf(e.clock, sizeof(e.clock), "synced");
+    snprintf(e.payload, sizeof(e.payload),
+             "{\"badge\":\"C5C6\",\"badge_hash\":\"%s\",\"trainer\":\"BIT0012\"}", hex);
+    assert_int_equal(store_append_event(k.store, &e), STORE_OK);
+    must_sync(&k, NULL);
+    struct event v = {.type = EV_BADGE_REVOKED, .wall_us = test_at("2023-09-14 15:05")};
+    snprintf(v.person, sizeof(v.person), "BIT0002");
+    snprintf(v.clock, sizeof(v.clock), "synced");
+    snprintf(v.payload, sizeof(v.payload),
+             "{\"badge\":\"C5C6\",\"badge_hash\":\"%s\",\"by\":\"BIT0012\",\"reason\":\"lost\"}",
+             hex);
+    assert_int_equal(store_append_event(k.store, &v), STORE_OK);
+    must_sync(&k, NULL);
+    verify_all(NULL);
+    assert_null(strstr(findings, hex));
+    snprintf(sql, sizeof(sql),
+             "SELECT received_at FROM cpd.events WHERE kiosk = 'in-order' AND type ="
+             " 'badge_enrolled';");
+    owner_value(sql, first, sizeof(first));
+    snprintf(sql, sizeof(sql),
+             "SELECT received_at FROM cpd.events WHERE kiosk = 'in-order' AND type ="
+             " 'badge_revoked';");
+    owner_value(sql, second, sizeof(second));
+    snprintf(sql, sizeof(sql),
+             "ALTER TABLE cpd.events DISABLE TRIGGER append_only;"
+             " UPDATE cpd.events SET received_at = '%s'::timestamptz - interval '1 hour'"
+             " WHERE kiosk = 'in-order' AND type = 'badge_revoked';"
+             " ALTER TABLE cpd.events ENABLE TRIGGER append_only;"
+             " DELETE FROM cpd.revoked_badges WHERE uid_hash = decode('%s', 'hex');"
+             " UPDATE cpd.badges SET active = true WHERE uid_hash = decode('%s', 'hex');",
+             first, hex, hex);
+    owner_sql(sql);
+    verify_all(NULL);
+    char want[200];
+    snprintf(want, sizeof(want), "BAD office rows: badges %s: the ledger holds [", hex);
+    assert_finding(want);
+    snprintf(sql, sizeof(sql),
+             "ALTER TABLE cpd.events DISABLE TRIGGER append_only;"
+             " UPDATE cpd.events SET received_at = '%s' WHERE kiosk = 'in-order' AND type ="
+             " 'badge_revoked';"
+             " ALTER TABLE cpd.events ENABLE TRIGGER append_only;"
+             " INSERT INTO cpd.revoked_badges VALUES (decode('%s', 'hex'));"
+             " UPDATE cpd.badges SET active = false WHERE uid_hash = decode('%s', 'hex');",
+             second, hex, hex);
+    owner_sql(sql);
+    verify_all(NULL);
+    assert_null(strstr(findings, hex));
+    kiosk_close(&k);
+}
+
 /* The kiosk with head office's key set, as docs/head-office.md says. */
 static void kiosk_checking(struct tkiosk *k, const char *id)
 {
@@ -2846,6 +2910,7 @@ int main(void)
         cmocka_unit_test(test_a_rule_a_column_grant_or_row_security_is_named),
         cmocka_unit_test(test_head_offices_rows_are_proved),
         cmocka_unit_test(test_no_import_without_head_offices_key),
+        cmocka_unit_test(test_one_kiosks_events_are_replayed_in_its_own_order),
         cmocka_unit_test(test_head_offices_log_cannot_be_cut_back_or_emptied),
     };
     return cmocka_run_group_tests(tests, ledgerfix_setup, ledgerfix_teardown);
