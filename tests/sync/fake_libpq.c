@@ -52,7 +52,7 @@ static const struct statement {
     {"push", "SELECT cpd.push_events(", 1, ROWS_ONE, "2", 0},
     {"upto", "SELECT cpd.pull_upto()", 1, ROWS_ONE, "1000", 0},
     {"people", "FROM cpd.pull_people(", 5, ROWS_ANY, NULL, 0},
-    {"office_roster", "FROM cpd.pull_office_roster()", 7, ROWS_ANY, NULL, 1},
+    {"office_record", "FROM cpd.pull_office_record($1)", 7, ROWS_ANY, NULL, 1},
     {"badges", "FROM cpd.pull_badges(", 4, ROWS_ANY, NULL, 0},
     {"courses", "FROM cpd.pull_courses(", 11, ROWS_ANY, NULL, 0},
     {"sessions", "FROM cpd.pull_sessions(", 5, ROWS_ANY, NULL, 0},
@@ -82,7 +82,8 @@ static const struct statement {
     {"office_head", "ORDER BY seq DESC LIMIT 1", 2, ROWS_ANY, NULL, 1},
     {"office_log", "FROM cpd.office_log ORDER BY seq", 8, ROWS_ANY, NULL, 0},
     {"office_body", "SELECT body FROM cpd.office_log", 1, ROWS_ANY, NULL, 0},
-    {"office_events", "WHERE type = ANY ($1::text[]) ORDER BY received_at", 6, ROWS_ANY, NULL, 0},
+    {"office_events", "max(received_at) OVER (PARTITION BY kiosk", 6, ROWS_ANY, NULL, 0},
+    {"office_seen", "coalesce(max(seq) FILTER", 1, ROWS_ONE, "t", 0},
     {"office_tips", "string_agg(id || ':'", 1, ROWS_ONE, "", 0},
     {"office_lock", "LOCK TABLE cpd.office_log", 0, ROWS_NONE, NULL, 0},
     {"office_insert", "INSERT INTO cpd.office_log", 0, ROWS_NONE, NULL, 0},
@@ -93,7 +94,7 @@ static const struct statement {
     {"lines_bookings", "SELECT 'bookings'", 1, ROWS_ANY, NULL, 0},
     {"lines_credits", "SELECT 'external_credits'", 1, ROWS_ANY, NULL, 0},
     /* every admin connection's first statement */
-    {"search_path", "set_config('search_path'", 1, ROWS_ONE, "pg_catalog, pg_temp", 0},
+    {"search_path", "SET search_path = pg_catalog, pg_temp", 0, ROWS_NONE, NULL, 0},
     /* head office's init (ledger_init; its migrations are scripts, below) */
     {"has_schema", "to_regclass('cpd.schema_version')", 1, ROWS_ONE, "t", 0},
     {"version", "SELECT version FROM cpd.schema_version", 1, ROWS_ANY, "9", 0},

@@ -85,6 +85,38 @@ static int run(const char *cmd, char *out, size_t cap)
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+static void no_report(void *ctx, const char *file, int line, const char *message)
+{
+    fprintf(stderr, "%s:%d: %s\n", file, line, message);
+    *(int *)ctx += 1;
+}
+
+/* The page's example of a kiosk's [sync] (the indented block from "[sync]" to the blank line
+ * after it), as a kiosk.ini: loaded without a word. */
+static void assert_sync_example_loads(const char *dir)
+{
+    char *page = test_read_all(CPD_SOURCE_DIR "/docs/head-office.md", NULL);
+    const char *at = strstr(page, "\n       [sync]\n");
+    assert_non_null(at);
+    char ini[4096] = "", path[600];
+    size_t used = 0;
+    for (at++; *at && *at != '\n';) {
+        size_t n = strcspn(at, "\n");
+        assert_true(n > 7 && used + n < sizeof(ini));
+        used += (size_t)snprintf(ini + used, sizeof(ini) - used, "%.*s\n", (int)(n - 7), at + 7);
+        at += n + (at[n] == '\n');
+    }
+    free(page);
+    test_write_file(dir, "example.ini", ini, path, sizeof(path));
+    struct config cfg;
+    config_default(&cfg);
+    int complaints = 0;
+    int err = config_load(&cfg, path, no_report, &complaints);
+    if (err != 0 || complaints)
+        fail_msg("the page's [sync] example does not load (%d):\n%s", err, ini);
+    assert_true(cfg.sync.office_public_key[0] != '\0');
+}
+
 static void test_the_documented_setup_works_as_written(void **state)
 {
     (void)state;
@@ -97,6 +129,7 @@ static void test_the_documented_setup_works_as_written(void **state)
     char dir[256], kiosk_dir[256], path[600], out[8192], cmd[4096];
     test_tempdir(dir, sizeof(dir));
     test_tempdir(kiosk_dir, sizeof(kiosk_dir));
+    assert_sync_example_loads(dir);
     copy_data(dir, "programme-2023-24.csv", "programme-2023-24.csv");
     copy_data(dir, "demo-roster.csv", "roster.csv");
     copy_data(dir, "demo-bookings.csv", "bookings.csv");
