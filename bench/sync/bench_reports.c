@@ -76,9 +76,23 @@ static double now_s(void)
     return t.tv_sec + t.tv_nsec / 1e9;
 }
 
+/* The server and the files stopped and removed on any way out: the machine is shared. */
+static struct pgserver server;
+static char dir[] = "/tmp/cpd-bench-reports-XXXXXX";
+static bool made_dir;
+
+static int clean_up(void)
+{
+    char rm[160];
+    snprintf(rm, sizeof(rm), "rm -rf %s", dir);
+    pgserver_destroy(&server);
+    return made_dir && system(rm) != 0 ? -1 : 0;
+}
+
 static void die(const char *what, const char *why)
 {
     fprintf(stderr, "bench_reports: %s: %s\n", what, why);
+    clean_up();
     exit(1);
 }
 
@@ -399,12 +413,10 @@ int main(void)
     fflush(stdout);
 
     char why[512], role[128], out[1024];
-    struct pgserver pg;
     if (crypto_init() != CRYPTO_OK || zone_set("Europe/London") != ZONE_OK ||
-        pgserver_start(&pg) != 0)
+        pgserver_start(&server) != 0)
         die("setup", "PostgreSQL did not start");
-    char dir[] = "/tmp/cpd-bench-reports-XXXXXX";
-    if (!mkdtemp(dir))
+    if (!(made_dir = mkdtemp(dir) != NULL))
         die("mkdtemp", dir);
     char keyring[300], office_key[300], sign[300], site[300], roster[300], office_pw[300], ini[300],
         log[300], output[300];
@@ -421,7 +433,7 @@ int main(void)
     /* Head office as docs/head-office.md sets it up: init with its key, the programme and the
      * roster imported (signed), kiosks registered, an office login for the reports. */
     double t0 = now_s();
-    struct ledger_target owner = {pg.conninfo, pg.password, 30, office_key};
+    struct ledger_target owner = {server.conninfo, server.password, 30, office_key};
     struct ledger_init init = {.keyring = keyring, .office_key = office_key};
     if (ledger_init(&owner, &init, why, sizeof(why)) != SYNC_OK)
         die("ledger init", why);
@@ -442,7 +454,7 @@ int main(void)
      * whatever this machine has installed. */
     write_file(ini, "[kiosk]\ntimezone = Europe/London\n", 0600);
     static struct session_row sessions[256];
-    int n_sessions = load_sessions(&pg, sessions, 256);
+    int n_sessions = load_sessions(&server, sessions, 256);
     if (n_sessions < per_year + per_year / 2)
         die("sessions", "the programme has fewer dated sessions than a person attends");
     double setup = now_s() - t0;
@@ -454,7 +466,7 @@ int main(void)
     if (!kiosk)
         die("kiosks", "out of memory");
     for (int i = 0; i < n_kiosks; i++)
-        kiosk_open(&kiosk[i], i, dir, &pg, &owner, keyring);
+        kiosk_open(&kiosk[i], i, dir, &server, &owner, keyring);
     for (int year = 0; year < years; year++) {
         for (int p = 0; p < people; p++) {
             int count = per_year / 2 + below(&rng, per_year + 1);
@@ -478,8 +490,8 @@ int main(void)
     char sql[1024];
     snprintf(sql, sizeof(sql), "SELECT count(*) FROM cpd.events WHERE wall_us >= %" PRId64 ";",
              year_from);
-    int64_t in_year = count_of(&pg, sql);
-    int64_t all = count_of(&pg, "SELECT count(*) FROM cpd.events;");
+    int64_t in_year = count_of(&server, sql);
+    int64_t all = count_of(&server, "SELECT count(*) FROM cpd.events;");
     printf("setup (ledger, programme, roster of %d): %.1f s; taps signed and pushed by %d kiosks: "
            "%.1f s\n",
            people, setup, n_kiosks, push);
@@ -500,7 +512,7 @@ int main(void)
     struct run copy[MAX_RUNS];
     for (int r = 0; r < runs; r++) {
         t0 = now_s();
-        if (pgserver_psql_as(&pg, role, OFFICE_PW, sql, out, sizeof(out)) != 0)
+        if (pgserver_psql_as(&server, role, OFFICE_PW, sql, out, sizeof(out)) != 0)
             die("\\copy", out);
         copy[r] = (struct run){now_s() - t0, 0, 0};
     }
@@ -515,7 +527,7 @@ int main(void)
     static char plan[8192];
     char explain[1024];
     snprintf(explain, sizeof(explain), "EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) %s;", query);
-    if (pgserver_psql_as(&pg, role, OFFICE_PW, explain, plan, sizeof(plan)) != 0)
+    if (pgserver_psql_as(&server, role, OFFICE_PW, explain, plan, sizeof(plan)) != 0)
         die("explain", plan);
     long removed = 0, loops = 1; /* a node's counts are each loop's (a parallel worker's) */
     for (char *line = strtok(plan, "\n"); line; line = strtok(NULL, "\n")) {
@@ -531,7 +543,7 @@ int main(void)
     /* Each report through the real cpd-admin, as the office runs it. */
     char conninfo[256];
     snprintf(conninfo, sizeof(conninfo),
-             "host=127.0.0.1 port=%d dbname=cpd user=%s sslmode=disable", pg.port, role);
+             "host=127.0.0.1 port=%d dbname=cpd user=%s sslmode=disable", server.port, role);
     /* For profiling by hand (perf record -g cpd-admin …): the loaded ledger kept up, with the
      * command line in a file, until that file is removed. */
     if (getenv("CPD_BENCH_REPORT_HOLD")) {
@@ -609,8 +621,5 @@ int main(void)
         free(kiosk[i].taps.list);
     }
     free(kiosk);
-    pgserver_destroy(&pg);
-    char rm[160];
-    snprintf(rm, sizeof(rm), "rm -rf %s", dir);
-    return system(rm) == 0 ? 0 : 1;
+    return clean_up() == 0 ? 0 : 1;
 }
