@@ -685,21 +685,19 @@ static const char copy_events_sql[] =
     " WHERE wall_us >= $1::bigint ORDER BY kiosk, seq";
 
 /* Each kiosk's events in its own order, merged by wall time (a kiosk's clock may have been
- * wrong, so its seq order is kept and only the kiosks are interleaved); *kept of them in out.
- * One that does not fit an event is left out and named in skipped (NULL: refused). */
-static int merge_kiosks(const struct pg_result *res, struct event *out, size_t *kept,
-                        struct sync_skipped *skipped, char *why, size_t cap)
+ * wrong, so its seq order is kept and only the kiosks are interleaved): the rows' indexes in
+ * that order, or NULL when out of memory. */
+static int *merge_kiosks(const struct pg_result *res)
 {
-    *kept = 0;
     int n = pg_rows(res), streams = 0;
     int *head = calloc((size_t)n + 1, sizeof(int)), *end = calloc((size_t)n + 1, sizeof(int));
-    int err = head && end ? SYNC_OK : SYNC_ESTORE;
-    for (int i = 0; i < n && err == SYNC_OK; i++) {
+    int *order = head && end ? calloc((size_t)n + 1, sizeof(int)) : NULL;
+    for (int i = 0; i < n && order; i++) {
         if (i == 0 || strcmp(pg_value(res, i, 12), pg_value(res, i - 1, 12)) != 0)
             head[streams++] = i;
         end[streams - 1] = i + 1;
     }
-    for (int k = 0; k < n && err == SYNC_OK; k++) {
+    for (int k = 0; k < n && order; k++) {
         int best = -1;
         int64_t best_wall = 0;
         for (int st = 0; st < streams; st++) {
@@ -711,11 +709,39 @@ static int merge_kiosks(const struct pg_result *res, struct event *out, size_t *
                 best_wall = wall;
             }
         }
-        int row = head[best]++;
+        order[k] = head[best]++;
+    }
+    free(head);
+    free(end);
+    return order;
+}
+
+/* Events converted and written at a time: a year of a trust's taps as events at once would
+ * be hundreds of MB (an event holds room for a 1 KiB payload). */
+#define COPY_CHUNK 1024
+
+/* The ledger's events into the store in the merged order, in one local transaction. One that
+ * does not fit an event is left out and named in skipped (NULL: refused). *store_err: the
+ * store's error, when it failed. */
+static int copy_events(struct store *s, const struct pg_result *res, struct sync_skipped *skipped,
+                       int *store_err, char *why, size_t cap)
+{
+    int n = pg_rows(res);
+    int *order = merge_kiosks(res);
+    struct event *chunk = order ? calloc(COPY_CHUNK, sizeof(*chunk)) : NULL;
+    size_t kept = 0;
+    int err = chunk ? SYNC_OK : SYNC_ESTORE;
+    if (!chunk)
+        snprintf(why, cap, "out of memory for %d events", n);
+    if (err == SYNC_OK)
+        *store_err = store_begin(s);
+    bool began = err == SYNC_OK && *store_err == STORE_OK;
+    for (int k = 0; k < n && began && err == SYNC_OK && *store_err == STORE_OK; k++) {
         /* Taken as the ledger holds it (it checked the signatures on push), but for fields no
          * kiosk writes — a time before 1970 or after 9999 (the reports' sums with it would
          * overflow), a voided credit's impossible date. */
-        struct event *e = &out[*kept];
+        int row = order[k];
+        struct event *e = &chunk[kept];
         const char *field = sync_event_from_row(res, row, pg_value(res, row, 12), e) != 0
                                 ? "a field"
                                 : event_insane_field(e);
@@ -727,12 +753,20 @@ static int merge_kiosks(const struct pg_result *res, struct event *out, size_t *
             if (skipped->n++ == 0)
                 utf8_printf(skipped->first, sizeof(skipped->first), "kiosk %s seq %s (%s)",
                             pg_value(res, row, 12), pg_value(res, row, 0), field);
-        } else {
-            (*kept)++;
+        } else if (++kept == COPY_CHUNK) {
+            *store_err = store_copy_events(s, chunk, kept);
+            kept = 0;
         }
     }
-    free(head);
-    free(end);
+    /* The rest, even none: store_copy_events also marks the store a copy. */
+    if (began && err == SYNC_OK && *store_err == STORE_OK)
+        *store_err = store_copy_events(s, chunk, kept);
+    if (began && err == SYNC_OK && *store_err == STORE_OK)
+        *store_err = store_commit(s);
+    else if (began)
+        store_rollback(s); /* nothing when a failed chunk has already rolled it back */
+    free(chunk);
+    free(order);
     return err;
 }
 
@@ -742,11 +776,9 @@ int sync_copy(struct pg *pg, struct store *s, enum sync_copy_for purpose, int64_
     char from[24];
     snprintf(from, sizeof(from), "%" PRId64, events_from_us);
     const char *params[] = {from};
-    size_t kept = 0;
     if (skipped)
         memset(skipped, 0, sizeof(*skipped));
     struct pg_result *res[PULL_KINDS] = {0}, *events = NULL;
-    struct event *list = NULL;
     bool reports = purpose == SYNC_COPY_FOR_REPORTS;
     bool events_too = purpose != SYNC_COPY_FOR_IMPORT;
     int err =
@@ -762,18 +794,11 @@ int sync_copy(struct pg *pg, struct store *s, enum sync_copy_for purpose, int64_
     int store_err = STORE_OK;
     if (result == SYNC_OK)
         store_err = apply(s, res, true, NULL, "0");
-    if (result == SYNC_OK && store_err == STORE_OK && events_too) {
-        list = calloc((size_t)pg_rows(events) + 1, sizeof(*list));
-        result = list ? merge_kiosks(events, list, &kept, skipped, why, cap) : SYNC_ESTORE;
-        if (!list)
-            snprintf(why, cap, "out of memory for %d events", pg_rows(events));
-    }
     if (result == SYNC_OK && store_err == STORE_OK && events_too)
-        store_err = store_copy_events(s, list, kept);
+        result = copy_events(s, events, skipped, &store_err, why, cap);
     if (store_err != STORE_OK)
         result =
             sync_store_failed(store_err, "copying the ledger into the report's store", why, cap);
-    free(list);
     for (int k = 0; k < PULL_KINDS; k++)
         pg_clear(res[k]);
     pg_clear(events);
