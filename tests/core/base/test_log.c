@@ -19,6 +19,7 @@
 
 #include "core/base/error.h"
 #include "core/base/log.h"
+#include "tests/support/testutil.h"
 
 /* Logs one line with standard error on a fresh file, JOURNAL_STREAM as journal says ("self":
  * that file's own device and inode), and returns what was written. */
@@ -73,24 +74,6 @@ static void test_priorities_only_for_the_journal(void **state)
     assert_string_equal(out, "cpd-kiosk: x\n");
 }
 
-/* What a file holds, NUL-terminated, in a buffer the caller frees. */
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    assert_int_equal(fseek(f, 0, SEEK_END), 0);
-    long size = ftell(f);
-    assert_true(size >= 0);
-    rewind(f);
-    char *text = malloc((size_t)size + 1);
-    assert_non_null(text);
-    assert_int_equal(fread(text, 1, (size_t)size, f), (size_t)size);
-    text[size] = '\0';
-    fclose(f);
-    *len = (size_t)size;
-    return text;
-}
-
 /* A process killed outright (no exit, no flush) leaves every line it logged in the file; a
  * line too long for the log is cut visibly, on a whole character. */
 static void test_a_log_file_keeps_lines_through_a_kill(void **state)
@@ -122,7 +105,7 @@ static void test_a_log_file_keeps_lines_through_a_kill(void **state)
     assert_int_equal(waitpid(child, &status, 0), child);
     assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
     size_t len = 0;
-    char *text = slurp(path, &len);
+    char *text = test_read_all(path, &len);
     unlink(path);
     const char *want = "cpd-kiosk: tap not recorded: disk is full\ncpd-kiosk: second\n";
     assert_memory_equal(text, want, strlen(want));
@@ -208,7 +191,7 @@ static void test_threads_lines_never_mix(void **state)
     dup2(saved, 2);
     close(saved);
     size_t len = 0;
-    char *text = slurp(path, &len);
+    char *text = test_read_all(path, &len);
     unlink(path);
     assert_int_equal(len, (size_t)THREADS * LINES * (3 + TEXT + 1));
     for (size_t at = 0; at < len; at += 3 + TEXT + 1) {
