@@ -188,6 +188,15 @@ static void name_difference(void *ctx, const char *live, const char *expected)
     }
 }
 
+static void name_keep_difference(void *ctx, const char *what, bool invented)
+{
+    struct named *d = ctx;
+    size_t used = strlen(d->text);
+    if (d->n++ < 3 && used < sizeof(d->text))
+        snprintf(d->text + used, sizeof(d->text) - used, "%s%s (%s)", used ? "; " : "", what,
+                 invented ? "no kiosk's event made it" : "no longer kept");
+}
+
 /* Before an import writes: the kind's tables locked, and exactly what head office's records
  * and the kiosks' events make them, so the new record signs nothing someone else changed. */
 static int office_before(struct pg *pg, enum office_kind kind,
@@ -208,8 +217,18 @@ static int office_before(struct pg *pg, enum office_kind kind,
     size_t n = 0;
     if (err == SYNC_OK)
         err = office_check(pg, pk, kind, name_difference, &d, &n, bad, sizeof(bad), why, cap);
+    size_t kept = 0;
+    if (err == SYNC_OK && !bad[0] && n == 0)
+        err = office_keep_lists(pg, name_keep_difference, &d, &kept, why, cap);
     if (err == SYNC_OK && bad[0]) {
         snprintf(why, cap, "head office's records: %s; nothing was imported", bad);
+        err = SYNC_ETAMPER;
+    } else if (err == SYNC_OK && kept > 0) {
+        snprintf(why, cap,
+                 "the ledger's kept revocations, voids and cancellations differ from the kiosks'"
+                 " events (%zu): %s%s; nothing was imported: put them back (verify --ledger lists"
+                 " each) or restore",
+                 kept, d.text, kept > 3 ? "; and more" : "");
         err = SYNC_ETAMPER;
     } else if (err == SYNC_OK && n > 0) {
         snprintf(why, cap,

@@ -103,6 +103,16 @@ typedef void (*office_difference_fn)(void *ctx, const char *live, const char *ex
 int office_check(struct pg *pg, const uint8_t pk[CRYPTO_SIGN_PK_BYTES], enum office_kind kind,
                  office_difference_fn fn, void *ctx, size_t *differences, char *bad, size_t bad_cap,
                  char *why, size_t cap);
+/* One kept revocation, void or cancellation (what: "revoked_badges <hash>", "voided_credits
+ * <staff> <programme> <date>", "cancelled_bookings <staff> <session>") that no kiosk's event
+ * made (invented), or that a kiosk's event made and the ledger no longer keeps. */
+typedef void (*office_keep_fn)(void *ctx, const char *what, bool invented);
+/* cpd.revoked_badges, cpd.voided_credits and cpd.cancelled_bookings (what keeps a kiosk's
+ * revocations, voids and cancellations through head office's next import) against the
+ * kiosks' own signed events: each difference to fn, counted into *differences. A revoked badge
+ * no longer kept is named while it works again. */
+int office_keep_lists(struct pg *pg, office_keep_fn fn, void *ctx, size_t *differences, char *why,
+                      size_t cap);
 /* One difference in words: "people BIT0003: the ledger holds [...] where head office's
  * records give [...]". */
 void office_describe(const char *live, const char *expected, char *out, size_t cap);

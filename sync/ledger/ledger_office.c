@@ -655,6 +655,51 @@ int office_check(struct pg *pg, const uint8_t pk[CRYPTO_SIGN_PK_BYTES], enum off
     return err;
 }
 
+/* What keeps a kiosk's revocations, voids and cancellations through head office's next import
+ * (cpd.revoked_badges, cpd.voided_credits, cpd.cancelled_bookings), against the kiosks' own
+ * signed events: a row no event made (it would turn a row off with nothing behind it), and an
+ * event's row missing (the next import would bring the revoked, voided or cancelled row back,
+ * under head office's signature). A revoked badge is missed only while it works again. */
+static const char keep_lists_sql[] =
+    "WITH voids AS (SELECT DISTINCT person AS staff_no, payload::jsonb ->> 'programme' AS"
+    " programme, payload::jsonb ->> 'date' AS date FROM cpd.events WHERE type = 'credit_voided'"
+    " AND payload::jsonb ->> 'programme' IS NOT NULL"
+    " AND payload::jsonb ->> 'date' ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}$'),"
+    " kept_voids AS (SELECT staff_no, programme, to_char(date, 'YYYY-MM-DD') AS date"
+    " FROM cpd.voided_credits),"
+    " cancels AS (SELECT DISTINCT person AS staff_no, session FROM cpd.events"
+    " WHERE type = 'booking_cancelled' AND session <> ''),"
+    " revokes AS (SELECT DISTINCT person AS staff_no, decode(payload::jsonb ->> 'badge_hash',"
+    " 'hex') AS uid_hash FROM cpd.events WHERE type = 'badge_revoked'"
+    " AND payload::jsonb ->> 'badge_hash' ~ '^[0-9a-f]{64}$')"
+    " SELECT 'voided_credits ' || coalesce(k.staff_no, e.staff_no) || ' ' ||"
+    " coalesce(k.programme, e.programme) || ' ' || coalesce(k.date, e.date),"
+    " e.staff_no IS NULL FROM kept_voids k FULL JOIN voids e ON k.staff_no = e.staff_no AND"
+    " k.programme = e.programme AND k.date = e.date WHERE k.staff_no IS NULL OR e.staff_no IS NULL"
+    " UNION ALL SELECT 'cancelled_bookings ' || coalesce(k.staff_no, e.staff_no) || ' ' ||"
+    " coalesce(k.session, e.session), e.staff_no IS NULL FROM cpd.cancelled_bookings k"
+    " FULL JOIN cancels e ON k.staff_no = e.staff_no AND k.session = e.session"
+    " WHERE k.staff_no IS NULL OR e.staff_no IS NULL"
+    " UNION ALL SELECT 'revoked_badges ' || encode(k.uid_hash, 'hex'), true"
+    " FROM cpd.revoked_badges k WHERE NOT EXISTS (SELECT 1 FROM revokes e"
+    " WHERE e.uid_hash = k.uid_hash)"
+    " UNION ALL SELECT 'revoked_badges ' || encode(b.uid_hash, 'hex'), false FROM cpd.badges b"
+    " JOIN revokes e ON e.uid_hash = b.uid_hash AND e.staff_no = b.staff_no WHERE b.active"
+    " AND NOT EXISTS (SELECT 1 FROM cpd.revoked_badges k WHERE k.uid_hash = b.uid_hash)"
+    " ORDER BY 1";
+
+int office_keep_lists(struct pg *pg, office_keep_fn fn, void *ctx, size_t *differences, char *why,
+                      size_t cap)
+{
+    struct pg_result *r = NULL;
+    int err = sync_from_pg(pg_exec(pg, keep_lists_sql, 0, NULL, &r, why, cap), pg);
+    *differences = err == SYNC_OK ? (size_t)pg_rows(r) : 0;
+    for (int i = 0; err == SYNC_OK && i < pg_rows(r); i++)
+        fn(ctx, pg_value(r, i, 0), pg_value(r, i, 1)[0] == 't');
+    pg_clear(r);
+    return err;
+}
+
 int office_head(struct pg *pg, int64_t *records, char *why, size_t cap)
 {
     struct pg_result *r = NULL;

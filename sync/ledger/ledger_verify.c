@@ -354,6 +354,15 @@ static void say_office_difference(void *ctx, const char *live, const char *expec
     say(v, true, "office rows: %s", one);
 }
 
+/* One kept revocation, void or cancellation that differs from the kiosks' events. */
+static void say_keep_difference(void *ctx, const char *what, bool invented)
+{
+    say(ctx, true, "office rows: %s: %s", what,
+        invented ? "kept by the ledger, but no kiosk's event made it"
+                 : "a kiosk's event made it, but the ledger no longer keeps it (the next import"
+                   " would bring the row back)");
+}
+
 /* Head office's records: their chain and signatures against the keyring's key, then every
  * row of the people, badges, programme, bookings and credits against their projection. */
 static int verify_office(struct verifier *v, char *why, size_t cap)
@@ -401,6 +410,9 @@ static int verify_office(struct verifier *v, char *why, size_t cap)
     if (err == SYNC_OK)
         err = office_check(v->pg, v->ring->office_pk, OFFICE_GENESIS, say_office_difference, v, &n,
                            bad, sizeof(bad), why, cap);
+    size_t kept = 0;
+    if (err == SYNC_OK)
+        err = office_keep_lists(v->pg, say_keep_difference, v, &kept, why, cap);
     if (err == SYNC_OK && bad[0])
         say(v, true, "office rows: head office's records: %s", bad);
     else if (err == SYNC_OK && n == 0 && !v->kiosk_bad)

@@ -84,6 +84,7 @@ static const struct statement {
     {"office_body", "SELECT body FROM cpd.office_log", 1, ROWS_ANY, NULL, 0},
     {"office_events", "max(received_at) OVER (PARTITION BY kiosk", 6, ROWS_ANY, NULL, 0},
     {"office_seen", "coalesce(max(seq) FILTER", 1, ROWS_ONE, "t", 0},
+    {"office_keep_lists", "WITH voids AS (SELECT DISTINCT person", 2, ROWS_ANY, NULL, 0},
     {"office_tips", "string_agg(id || ':'", 1, ROWS_ONE, "", 0},
     {"office_lock", "LOCK TABLE cpd.office_log", 0, ROWS_NONE, NULL, 0},
     {"office_insert", "INSERT INTO cpd.office_log", 0, ROWS_NONE, NULL, 0},

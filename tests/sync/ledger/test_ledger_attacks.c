@@ -2647,6 +2647,12 @@ static void test_one_kiosks_events_are_replayed_in_its_own_order(void **state)
     char want[200];
     snprintf(want, sizeof(want), "BAD office rows: badges %s: the ledger holds [", hex);
     assert_finding(want);
+    /* … and the revocation no longer kept, which the next roster import would undo. */
+    snprintf(want, sizeof(want),
+             "office rows: revoked_badges %s: a kiosk's event made it, but the ledger no longer"
+             " keeps it",
+             hex);
+    assert_finding(want);
     snprintf(sql, sizeof(sql),
              "ALTER TABLE cpd.events DISABLE TRIGGER append_only;"
              " UPDATE cpd.events SET received_at = '%s' WHERE kiosk = 'in-order' AND type ="
@@ -2854,6 +2860,32 @@ static void test_a_kiosk_checks_head_offices_signature_on_everything_it_pulls(vo
              forged);
     owner_sql(edit);
     must_sync(&k, &r);
+    /* What keeps that void and that cancellation through head office's next import, emptied
+     * by the owner (the import would bring them back, signed), or given a row no kiosk's event
+     * made: named. */
+    owner_sql("CREATE TABLE public.kept_voids AS SELECT * FROM cpd.voided_credits;"
+              " CREATE TABLE public.kept_cancels AS SELECT * FROM cpd.cancelled_bookings;"
+              " DELETE FROM cpd.voided_credits; DELETE FROM cpd.cancelled_bookings;"
+              " INSERT INTO cpd.voided_credits VALUES ('BIT0005', 'au1-aces', '2023-10-05');");
+    verify_all(NULL);
+    assert_finding("office rows: voided_credits BIT0003 au1-lgbt-awareness 2023-10-10: a kiosk's"
+                   " event made it, but the ledger no longer keeps it");
+    assert_finding("office rows: cancelled_bookings BIT0001 au2-in-class-support: a kiosk's event"
+                   " made it, but the ledger no longer keeps it");
+    assert_finding("office rows: voided_credits BIT0005 au1-aces 2023-10-05: kept by the ledger,"
+                   " but no kiosk's event made it");
+    /* … and head office's next import refuses to sign over it. */
+    if (import_text(IMPORT_BOOKINGS, "staff_no,session\nBIT0001,au2-in-class-support\n", why,
+                    sizeof(why)) != SYNC_ETAMPER ||
+        !strstr(why, "kept revocations, voids and cancellations differ from the kiosks' events"))
+        fail_msg("an import over emptied keep lists: %s", why);
+    owner_sql("DELETE FROM cpd.voided_credits;"
+              " INSERT INTO cpd.voided_credits SELECT * FROM public.kept_voids;"
+              " INSERT INTO cpd.cancelled_bookings SELECT * FROM public.kept_cancels;"
+              " DROP TABLE public.kept_voids; DROP TABLE public.kept_cancels;");
+    verify_all(NULL);
+    assert_null(strstr(findings, "voided_credits"));
+    assert_null(strstr(findings, "cancelled_bookings"));
     kiosk_close(&k);
     kiosk_close(&other);
 }
