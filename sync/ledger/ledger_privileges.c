@@ -72,7 +72,8 @@ static const char acl_strays_sql[] =
  * privileges for them; none of the attributes create_login refuses (a superuser could add
  * them after it); no setting of theirs for one database (create_login sets theirs for every
  * database: a setting for this one would outrank it — session_preload_libraries without the
- * guard, temp_file_limit = -1). Only a superuser changes these. */
+ * guard, temp_file_limit = -1), nor for the whole database. Only a superuser changes these
+ * (a database-wide setting: also the database's owner). */
 static const char role_strays_sql[] =
     "WITH" CPD_ROLES " SELECT 'membership in ' || g.rolname, m.rolname, gr.rolname, false,"
     "  'REVOKE ' || quote_ident(g.rolname) || ' FROM ' || quote_ident(m.rolname)"
@@ -101,7 +102,15 @@ static const char role_strays_sql[] =
     "  'ALTER ROLE ' || quote_ident(r.rolname) || ' IN DATABASE ' || quote_ident(d.datname) ||"
     "  ' RESET ALL'"
     "  FROM pg_db_role_setting s JOIN roles r ON r.oid = s.setrole"
-    "  JOIN pg_database d ON d.oid = s.setdatabase";
+    "  JOIN pg_database d ON d.oid = s.setdatabase"
+    /* and none for the whole database (default_transaction_read_only = on stops every push;
+     * the ledger sets none) */
+    " UNION ALL SELECT 'setting ' || array_to_string(s.setconfig, ', ') || ' for database ' ||"
+    "  d.datname, 'every login', pg_get_userbyid(d.datdba),"
+    "  pg_has_role(current_user, d.datdba, 'USAGE'),"
+    "  'ALTER DATABASE ' || quote_ident(d.datname) || ' RESET ALL'"
+    "  FROM pg_db_role_setting s JOIN pg_database d ON d.oid = s.setdatabase"
+    "  WHERE s.setrole = 0 AND d.datname = current_database()";
 
 void privilege_strays_free(struct privilege_strays *s)
 {

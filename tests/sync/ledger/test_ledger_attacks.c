@@ -2131,15 +2131,19 @@ static void test_stray_privileges_are_refused_or_taken_back(void **state)
               " REVOKE EXECUTE ON FUNCTION pg_catalog.pg_read_file(text) FROM PUBLIC;");
     /* The owner's own stray: ledger init takes it back and says so. */
     owner_sql("GRANT TEMPORARY ON DATABASE cpd TO cpd_kiosk_strayed;"
-              " GRANT CREATE ON SCHEMA public TO cpd_kiosk_strayed;");
+              " GRANT CREATE ON SCHEMA public TO cpd_kiosk_strayed;"
+              " ALTER DATABASE cpd SET work_mem = '1GB';");
     verify_all(NULL);
     assert_finding("BAD privileges: TEMPORARY ON DATABASE cpd to cpd_kiosk_strayed");
+    /* A setting for the whole database (default_transaction_read_only = on stops every push). */
+    assert_finding("BAD privileges: setting work_mem=1GB for database cpd to every login");
     repaired[0] = '\0';
     init.say = collect_repair;
     if (ledger_init(&t, &init, why, sizeof(why)) != SYNC_OK)
         fail_msg("ledger init with the owner's stray: %s", why);
     if (!strstr(repaired, "repaired: TEMPORARY ON DATABASE cpd to cpd_kiosk_strayed") ||
-        !strstr(repaired, "repaired: CREATE ON SCHEMA public to cpd_kiosk_strayed"))
+        !strstr(repaired, "repaired: CREATE ON SCHEMA public to cpd_kiosk_strayed") ||
+        !strstr(repaired, "repaired: setting work_mem=1GB for database cpd to every login"))
         fail_msg("not said: %s", repaired);
     verify_all(NULL);
     assert_null(strstr(findings, "BAD privileges"));
