@@ -19,8 +19,8 @@
  *
  * CPD_POWERCUTS: power cuts in the first test (default 200; 1000 under the slow label; the
  * plain SIGKILL rounds come on top); CPD_POWERCUTS_NORMAL: in the second (default 40);
- * CPD_POWERCUT_SEED: the same plan of rounds again (the seed is printed; where a free-running
- * child is killed still depends on timing). */
+ * CPD_POWERCUT_SEED: another plan of rounds (the seed is fixed unless given, and printed; where a
+ * free-running child is killed still depends on timing). */
 #include <limits.h>
 #include <poll.h>
 #include <setjmp.h>
@@ -467,9 +467,9 @@ static size_t power_cut_run(int cuts, bool normal, size_t lost_by_cut[CUT_KINDS]
     k.store = NULL;
     const char *env = getenv("CPD_POWERCUT_SEED");
     *run = (struct run){.normal = normal};
-    run->seed = env && env[0]
-                    ? strtoull(env, NULL, 10)
-                    : (uint64_t)time(NULL) ^ (uint64_t)getpid() ^ ((uint64_t)normal << 32);
+    /* A fixed seed unless asked for another, so a failure replays (where a free-running child
+     * is killed still depends on timing). */
+    run->seed = env && env[0] ? strtoull(env, NULL, 10) : (normal ? 20232u : 20231u);
     /* One sequence for the plan, another for the torn sectors (their number depends on
      * timing), so that a seed gives the same plan again. */
     uint64_t plan_rng = run->seed | 1, torn_rng = (run->seed ^ 0x5DEECE66Du) | 1;
@@ -531,7 +531,10 @@ static void test_power_cut_loses_taps_on_synchronous_normal(void **state)
     size_t lost = power_cut_run(env_count("CPD_POWERCUTS_NORMAL", 40), true, lost_by_cut, &run);
     print_message("synchronous=NORMAL lost %zu to synced-only cuts, %zu to torn, %zu to sigkill\n",
                   lost_by_cut[CUT_SYNCED], lost_by_cut[CUT_TORN], lost_by_cut[CUT_NONE]);
-    assert_true(lost > 0);
+    /* Committed events lost: their receipts (written only once the commit returned) name
+     * them. The parent may not have heard the acknowledgement of every one before the cut, so
+     * the acknowledged ones lost may be fewer, never more. */
+    assert_true(run.named.missing > 0);
     assert_int_equal(lost_by_cut[CUT_NONE], 0);
     /* ... and said so, with the numbers, the round it happened. */
     assert_true(run.named.missing >= (int64_t)lost);
