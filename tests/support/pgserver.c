@@ -16,7 +16,7 @@
 /* Runs a shell command as the postgres user when we are root; returns its exit status. */
 static int as_postgres(const char *cmd)
 {
-    char full[2048];
+    char full[4096];
     if (geteuid() == 0)
         snprintf(full, sizeof(full), "runuser -u postgres -- sh -c '%s' >/dev/null 2>&1", cmd);
     else
