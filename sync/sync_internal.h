@@ -27,6 +27,28 @@ int sync_meta_put_int(struct store *s, const char *key, int64_t value);
 /* A failure of the local store, said once with the store's own reason ("disk is full") after
  * what the sync was doing: SYNC_ESTORE. */
 int sync_store_failed(int store_err, const char *doing, char *why, size_t cap);
+/* What a pull reads from the ledger, in order; a pull's results are indexed by it. */
+enum pull_kind {
+    PULL_PEOPLE,
+    PULL_BADGES,
+    PULL_COURSES,
+    PULL_SESSIONS,
+    PULL_BOOKINGS,
+    PULL_CREDITS,
+    PULL_KINDS
+};
+/* Head office's newest signed records a pull was checked against (sync_signed.c). */
+struct signed_pull;
+/* Each row of res against head office's newest signed record of its kind (office_key_hex: its
+ * public key, 64 hex digits), read on pg in the pull's own snapshot; the first row that
+ * differs named in why (SYNC_ETAMPER), or an older record than this kiosk took. *out: the
+ * records, for sync_signed_remember and sync_signed_free (also after a failure). */
+int sync_signed_check(struct pg *pg, struct store *s, const char *office_key_hex,
+                      struct pg_result *const res[PULL_KINDS], struct signed_pull **out, char *why,
+                      size_t cap);
+/* Head office's time on each record the pull took, kept: an older one is refused after. */
+int sync_signed_remember(struct store *s, const struct signed_pull *sp);
+void sync_signed_free(struct signed_pull *sp);
 /* The roster, programme, bookings and credits since the cursor kept with the ledger's
  * identity, applied in one local transaction (sync_pull.c). office_key_hex (not ""): the
  * people and badges pulled are first checked against head office's newest signed roster, and

@@ -15,16 +15,6 @@
 
 /* ---- pull -------------------------------------------------------------------------------- */
 
-enum {
-    PULL_PEOPLE,
-    PULL_BADGES,
-    PULL_COURSES,
-    PULL_SESSIONS,
-    PULL_BOOKINGS,
-    PULL_CREDITS,
-    PULL_KINDS
-};
-
 static const char *const pull_sql[PULL_KINDS] = {
     [PULL_PEOPLE] = "SELECT * FROM cpd.pull_people($1::xid8, $2::xid8)",
     [PULL_BADGES] = ("SELECT encode(uid_hash, 'hex'), last4, staff_no, active"
@@ -230,371 +220,6 @@ static int apply(struct store *s, struct pg_result *const *res, bool full_credit
     return err;
 }
 
-/* ---- head office's signature on what is pulled ------------------------------------------ */
-
-/* The signed records a kiosk checks its pull against (ledger schema 9), each with the meta key
- * holding head office's time on the newest the kiosk took. */
-enum signed_kind { SIGNED_ROSTER, SIGNED_PROGRAMME, SIGNED_BOOKINGS, SIGNED_CREDITS, SIGNED_KINDS };
-static const struct {
-    const char *record; /* its kind in cpd.office_log */
-    const char *name;   /* in messages */
-    const char *meta;
-} signed_kinds[SIGNED_KINDS] = {
-    [SIGNED_ROSTER] = {"roster", "roster", META_ROSTER_AT},
-    [SIGNED_PROGRAMME] = {"programme", "programme", "office_programme_at_us"},
-    [SIGNED_BOOKINGS] = {"bookings", "bookings", "office_bookings_at_us"},
-    [SIGNED_CREDITS] = {"credits_seen", "credits", "office_credits_at_us"},
-};
-
-/* The newest signed record of a kind: its body's lines ("people\t…", "badges\t…"), once its
- * hash and head office's signature are checked. */
-struct signed_record {
-    struct pg_result *res;
-    const char *body;
-    int64_t at_us;      /* head office's time on it */
-    const char **lines; /* where each of the body's lines starts: in order, as head office
-                         * sorted them, so a row's line is found by halving */
-    size_t n;
-};
-
-static void signed_record_free(struct signed_record *sr)
-{
-    pg_clear(sr->res);
-    free(sr->lines);
-    memset(sr, 0, sizeof(*sr));
-}
-
-static int signed_record(struct pg *pg, const uint8_t pk[CRYPTO_SIGN_PK_BYTES],
-                         enum signed_kind kind, struct signed_record *out, char *why, size_t cap)
-{
-    uint8_t prev[CRYPTO_HASH_BYTES], hash[CRYPTO_HASH_BYTES], sig[CRYPTO_SIG_BYTES],
-        want[CRYPTO_HASH_BYTES], digest[CRYPTO_HASH_BYTES];
-    const char *params[] = {signed_kinds[kind].record};
-    int err = sync_from_pg(pg_exec(pg,
-                                   "SELECT seq, at_us, tips, body, encode(prev_hash, 'hex'),"
-                                   " encode(hash, 'hex'), encode(sig, 'hex')"
-                                   " FROM cpd.pull_office_record($1)",
-                                   1, params, &out->res, why, cap),
-                           pg);
-    if (err != SYNC_OK)
-        return err;
-    if (pg_rows(out->res) != 1) {
-        snprintf(why, cap,
-                 "the ledger holds no %s signed by head office, so what this kiosk pulls cannot "
-                 "be checked: nothing was taken from this pull (head office: ledger init "
-                 "--office-key)",
-                 signed_kinds[kind].name);
-        return SYNC_ETAMPER;
-    }
-    const struct pg_result *r = out->res;
-    char body_hex[2 * CRYPTO_HASH_BYTES + 1];
-    out->body = pg_value(r, 0, 3);
-    crypto_sha256(digest, out->body, strlen(out->body), NULL, 0);
-    crypto_hex(body_hex, digest, sizeof(digest));
-    bool fits = crypto_unhex(prev, sizeof(prev), pg_value(r, 0, 4)) == 0 &&
-                crypto_unhex(hash, sizeof(hash), pg_value(r, 0, 5)) == 0 &&
-                crypto_unhex(sig, sizeof(sig), pg_value(r, 0, 6)) == 0;
-    if (fits)
-        office_record_hash(prev, strtoll(pg_value(r, 0, 0), NULL, 10), signed_kinds[kind].record,
-                           strtoll(pg_value(r, 0, 1), NULL, 10), pg_value(r, 0, 2), body_hex, want);
-    if (!fits || memcmp(want, hash, sizeof(hash)) != 0 ||
-        crypto_verify_digest(sig, hash, sizeof(hash), pk) != CRYPTO_OK) {
-        snprintf(why, cap,
-                 "the ledger's %s record %s is not signed by head office's key"
-                 " ([sync] office_public_key): nothing was taken from this pull",
-                 signed_kinds[kind].name, pg_value(r, 0, 0));
-        return SYNC_ETAMPER;
-    }
-    out->at_us = strtoll(pg_value(r, 0, 1), NULL, 10);
-    return SYNC_OK;
-}
-
-/* A ledger that serves an older signed record than this kiosk already took (the newest records
- * removed, rows put back to match them) is refused: head office's times only go forward. */
-static int record_not_older(struct store *s, enum signed_kind kind, const struct signed_record *sr,
-                            char *why, size_t cap)
-{
-    if (sr->at_us >= sync_meta_int(s, signed_kinds[kind].meta))
-        return SYNC_OK;
-    snprintf(why, cap,
-             "the ledger's newest signed %s (record %s) is older than one this kiosk already "
-             "took: head office's newer records were removed. Nothing was taken from this pull "
-             "(head office: verify --ledger with the checkpoints)",
-             signed_kinds[kind].name, pg_value(sr->res, 0, 0));
-    return SYNC_ETAMPER;
-}
-
-/* The body's lines indexed (a roster of thousands is checked row by row). */
-static int index_lines(struct signed_record *sr, char *why, size_t cap)
-{
-    size_t n = 0;
-    for (const char *at = sr->body; *at; at++)
-        n += *at == '\n';
-    if (!(sr->lines = calloc(n + 1, sizeof(*sr->lines)))) {
-        snprintf(why, cap, "out of memory for head office's record (%zu lines)", n);
-        return SYNC_ESTORE;
-    }
-    for (const char *at = sr->body; *at;) {
-        sr->lines[sr->n++] = at;
-        at += strcspn(at, "\n");
-        at += *at == '\n';
-    }
-    return SYNC_OK;
-}
-
-/* The body's line whose key (with its tab) is key; NULL when none. */
-static const char *signed_line(const struct signed_record *sr, const char *key)
-{
-    size_t lo = 0, hi = sr->n, len = strlen(key);
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        int c = strncmp(sr->lines[mid], key, len);
-        if (c == 0)
-            return sr->lines[mid];
-        if (c < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return NULL;
-}
-
-/* How a pulled column is spelt in a signed line: as text (escaped), a boolean ("true"), a
- * number that may be NULL ("\N"), a time the pull gives as HH:MM (the record: HH:MM:SS). */
-enum spelling { AS_TEXT, AS_BOOL, AS_NULLABLE, AS_HHMM };
-
-/* A pulled kind's rows as its signed lines: the table's name, then columns in the line's
- * order; the first key_fields identify the row. turned_off: a kiosk's event may have turned
- * the row's last field (active) off since head office signed it. */
-struct line_shape {
-    const char *table;
-    const char *noun; /* in messages */
-    int key_fields;
-    bool turned_off;
-    int n;
-    struct {
-        int col;
-        enum spelling as;
-    } f[11];
-};
-
-static const struct line_shape people_shape = {
-    .table = "people",
-    .noun = "person",
-    .key_fields = 1,
-    .n = 5,
-    .f = {{0, AS_TEXT}, {1, AS_TEXT}, {2, AS_TEXT}, {3, AS_TEXT}, {4, AS_BOOL}}};
-static const struct line_shape courses_shape = {.table = "courses",
-                                                .noun = "course",
-                                                .key_fields = 1,
-                                                .n = 11,
-                                                .f = {{0, AS_TEXT},
-                                                      {1, AS_TEXT},
-                                                      {2, AS_TEXT},
-                                                      {3, AS_TEXT},
-                                                      {4, AS_TEXT},
-                                                      {5, AS_TEXT},
-                                                      {6, AS_NULLABLE},
-                                                      {7, AS_TEXT},
-                                                      {8, AS_TEXT},
-                                                      {9, AS_TEXT},
-                                                      {10, AS_TEXT}}};
-static const struct line_shape sessions_shape = {
-    .table = "sessions",
-    .noun = "session",
-    .key_fields = 1,
-    .n = 5,
-    .f = {{0, AS_TEXT}, {1, AS_TEXT}, {2, AS_HHMM}, {3, AS_HHMM}, {4, AS_TEXT}}};
-static const struct line_shape bookings_shape = {.table = "bookings",
-                                                 .noun = "booking",
-                                                 .key_fields = 2,
-                                                 .turned_off = true, /* a cancellation at a kiosk */
-                                                 .n = 3,
-                                                 .f = {{0, AS_TEXT}, {1, AS_TEXT}, {2, AS_BOOL}}};
-/* cpd.pull_external_credits: has_reason (8) comes after active (7); the line ends with active. */
-static const struct line_shape credits_shape = {.table = "credits_seen",
-                                                .noun = "credit",
-                                                .key_fields = 3,
-                                                .turned_off = true, /* a void at a kiosk */
-                                                .n = 9,
-                                                .f = {{0, AS_TEXT},
-                                                      {1, AS_TEXT},
-                                                      {2, AS_TEXT},
-                                                      {3, AS_TEXT},
-                                                      {4, AS_TEXT},
-                                                      {5, AS_BOOL},
-                                                      {6, AS_BOOL},
-                                                      {8, AS_BOOL},
-                                                      {7, AS_BOOL}}};
-
-/* Row i as its signed line, and the line's key (with its tab), each in memory the caller
- * frees; false when memory runs out. Fields of any length: escaped, a value is at most twice
- * as long. */
-static bool shaped_line(const struct line_shape *shape, const struct pg_result *res, int i,
-                        char **line_out, char **key_out)
-{
-    size_t cap = strlen(shape->table) + 1;
-    for (int k = 0; k < shape->n; k++)
-        cap += 2 * strlen(pg_value(res, i, shape->f[k].col)) + 12;
-    char *line = malloc(cap), *key = malloc(cap + 1);
-    size_t used = line ? (size_t)snprintf(line, cap, "%s", shape->table) : 0;
-    for (int k = 0; line && key && k < shape->n; k++) {
-        int col = shape->f[k].col;
-        const char *v = pg_value(res, i, col);
-        line[used++] = '\t';
-        switch (shape->f[k].as) {
-        case AS_BOOL:
-            used += (size_t)snprintf(line + used, cap - used, "%s", v[0] == 't' ? "true" : "false");
-            break;
-        case AS_NULLABLE:
-            used +=
-                (size_t)snprintf(line + used, cap - used, "%s", pg_null(res, i, col) ? "\\N" : v);
-            break;
-        case AS_HHMM:
-            used += (size_t)snprintf(line + used, cap - used, "%.8s:00", v);
-            break;
-        case AS_TEXT:
-            office_escape(line + used, cap - used, v); /* fits: cap allows each char twice */
-            used += strlen(line + used);
-            break;
-        }
-        if (k + 1 == shape->key_fields) {
-            memcpy(key, line, used);
-            key[used] = '\t';
-            key[used + 1] = '\0';
-        }
-    }
-    if (!line || !key) {
-        free(line);
-        free(key);
-        return false;
-    }
-    line[used] = '\0';
-    *line_out = line;
-    *key_out = key;
-    return true;
-}
-
-/* Whether the signed line (ending at a newline or the body's end) is exactly line. */
-static bool line_is(const char *signed_at, const char *line)
-{
-    size_t n = strlen(line);
-    return signed_at && strncmp(signed_at, line, n) == 0 &&
-           (signed_at[n] == '\n' || signed_at[n] == '\0');
-}
-
-/* Each pulled row must be as head office signed it, or (turned_off) as signed but turned off
- * since by a kiosk's event. The first that is not, named in why. */
-static int check_rows(const struct signed_record *sr, enum signed_kind kind,
-                      const struct line_shape *shape, const struct pg_result *res, char *why,
-                      size_t cap)
-{
-    for (int i = 0; i < pg_rows(res); i++) {
-        char *line = NULL, *key = NULL;
-        if (!shaped_line(shape, res, i, &line, &key)) {
-            snprintf(why, cap, "out of memory checking head office's %s", signed_kinds[kind].name);
-            return SYNC_ESTORE;
-        }
-        const char *signed_at = signed_line(sr, key);
-        bool ok = line_is(signed_at, line);
-        size_t n = strlen(line);
-        if (!ok && shape->turned_off && n > 6 && strcmp(line + n - 6, "\tfalse") == 0) {
-            memcpy(line + n - 5, "true", 5); /* off since: signed on */
-            ok = line_is(signed_at, line);
-        }
-        free(line);
-        free(key);
-        if (!ok) {
-            utf8_printf(why, cap,
-                        "%s %.64s%s%.64s%s%.16s from the ledger is not as head office signed the"
-                        " %s: nothing was taken from this pull (head office: verify --ledger)",
-                        shape->noun, pg_value(res, i, 0), shape->key_fields > 1 ? " " : "",
-                        shape->key_fields > 1 ? pg_value(res, i, 1) : "",
-                        shape->key_fields > 2 ? " " : "",
-                        shape->key_fields > 2 ? pg_value(res, i, 2) : "", signed_kinds[kind].name);
-            return SYNC_ETAMPER;
-        }
-    }
-    return SYNC_OK;
-}
-
-/* Each pulled badge as signed, or turned off since (a kiosk's revocation), or not in the
- * record (a kiosk's enrolment since, of a member of staff: never a trainer's). */
-static int check_badges(const struct signed_record *sr, const struct pg_result *badges, char *why,
-                        size_t cap)
-{
-    char key[600], field[400], a[400], b[400], c[400];
-    for (int i = 0; i < pg_rows(badges); i++) {
-        const char *hash = pg_value(badges, i, 0);
-        bool on = pg_value(badges, i, 3)[0] == 't', ok = false;
-        snprintf(key, sizeof(key), "badges\t%.64s\t", hash);
-        const char *signed_at = signed_line(sr, key);
-        if (signed_at) {
-            bool signed_on =
-                office_field(signed_at, 5, field, sizeof(field)) && strcmp(field, "true") == 0;
-            ok = office_escape(a, sizeof(a), pg_value(badges, i, 1)) &&
-                 office_escape(b, sizeof(b), pg_value(badges, i, 2)) &&
-                 office_field(signed_at, 2, c, sizeof(c)) && strcmp(a, c) == 0 &&
-                 office_field(signed_at, 3, c, sizeof(c)) && strcmp(b, c) == 0 &&
-                 (signed_on || !on);
-        } else {
-            /* Enrolled at a kiosk since: only a member of staff the record names. */
-            ok = office_escape(b, sizeof(b), pg_value(badges, i, 2));
-            snprintf(key, sizeof(key), "people\t%s\t", b);
-            const char *person = ok ? signed_line(sr, key) : NULL;
-            ok = person && office_field(person, 4, field, sizeof(field)) &&
-                 strcmp(field, "staff") == 0;
-        }
-        if (!ok) {
-            utf8_printf(why, cap,
-                        "badge …%.4s of %.64s from the ledger is not as head office signed the "
-                        "roster: nothing was taken from this pull (head office: verify --ledger)",
-                        pg_value(badges, i, 1), pg_value(badges, i, 2));
-            return SYNC_ETAMPER;
-        }
-    }
-    return SYNC_OK;
-}
-
-/* Everything pulled (res, by PULL_ kind) against head office's newest signed records, read in
- * the pull's own snapshot so that the rows and the records are of one moment. */
-static int check_signed(struct pg *pg, struct store *s, const char *key_hex,
-                        struct pg_result *const *res, struct signed_record *sr, char *why,
-                        size_t cap)
-{
-    uint8_t pk[CRYPTO_SIGN_PK_BYTES];
-    if (strlen(key_hex) != 2 * CRYPTO_SIGN_PK_BYTES || crypto_unhex(pk, sizeof(pk), key_hex)) {
-        snprintf(why, cap, "[sync] office_public_key: expected head office's key, 64 hex digits");
-        return SYNC_ECONFIG;
-    }
-    int err = SYNC_OK;
-    for (int k = 0; k < SIGNED_KINDS && err == SYNC_OK; k++) {
-        err = signed_record(pg, pk, (enum signed_kind)k, &sr[k], why, cap);
-        if (err == SYNC_OK)
-            err = index_lines(&sr[k], why, cap);
-        if (err == SYNC_OK)
-            err = record_not_older(s, (enum signed_kind)k, &sr[k], why, cap);
-    }
-    if (err == SYNC_OK)
-        err = check_rows(&sr[SIGNED_ROSTER], SIGNED_ROSTER, &people_shape, res[PULL_PEOPLE], why,
-                         cap);
-    if (err == SYNC_OK)
-        err = check_badges(&sr[SIGNED_ROSTER], res[PULL_BADGES], why, cap);
-    if (err == SYNC_OK)
-        err = check_rows(&sr[SIGNED_PROGRAMME], SIGNED_PROGRAMME, &courses_shape, res[PULL_COURSES],
-                         why, cap);
-    if (err == SYNC_OK)
-        err = check_rows(&sr[SIGNED_PROGRAMME], SIGNED_PROGRAMME, &sessions_shape,
-                         res[PULL_SESSIONS], why, cap);
-    if (err == SYNC_OK)
-        err = check_rows(&sr[SIGNED_BOOKINGS], SIGNED_BOOKINGS, &bookings_shape, res[PULL_BOOKINGS],
-                         why, cap);
-    if (err == SYNC_OK)
-        err = check_rows(&sr[SIGNED_CREDITS], SIGNED_CREDITS, &credits_shape, res[PULL_CREDITS],
-                         why, cap);
-    return err;
-}
-
 /* Where the pull starts: the stored cursor, unless it belongs to another ledger or cluster
  * (a logical restore gives the same rows other transaction ids) or is ahead of the server. */
 static void pull_start(struct store *s, const char *identity, char *since, size_t cap, bool *full)
@@ -616,7 +241,7 @@ int sync_pull(struct pg *pg, struct store *s, const char *identity, const char *
 {
     char since[32] = "0", upto[32] = "0";
     struct pg_result *res[PULL_KINDS] = {0}, *bound = NULL;
-    struct signed_record records[SIGNED_KINDS] = {0};
+    struct signed_pull *signed_records = NULL;
     bool checked = office_key_hex && office_key_hex[0];
     pull_start(s, identity, since, sizeof(since), &r->full_pull);
     int err =
@@ -634,16 +259,13 @@ int sync_pull(struct pg *pg, struct store *s, const char *identity, const char *
         err = pg_exec(pg, pull_sql[k], 2, params, &res[k], why, cap);
     int result = sync_from_pg(err, pg);
     if (result == SYNC_OK && checked)
-        result = check_signed(pg, s, office_key_hex, res, records, why, cap);
+        result = sync_signed_check(pg, s, office_key_hex, res, &signed_records, why, cap);
     pg_exec(pg, result == SYNC_OK ? "COMMIT" : "ROLLBACK", 0, NULL, NULL, why,
             result == SYNC_OK ? cap : 0);
     if (result == SYNC_OK) {
         int store_err = apply(s, res, false, identity, upto);
-        for (int k = 0; k < SIGNED_KINDS && store_err == STORE_OK && checked; k++) {
-            char at[24];
-            snprintf(at, sizeof(at), "%" PRId64, records[k].at_us);
-            store_err = store_meta_set(s, signed_kinds[k].meta, at);
-        }
+        if (store_err == STORE_OK && signed_records)
+            store_err = sync_signed_remember(s, signed_records);
         if (store_err != STORE_OK)
             result = sync_store_failed(store_err, "applying what the ledger sent", why, cap);
         for (int k = 0; k < PULL_KINDS; k++)
@@ -651,8 +273,7 @@ int sync_pull(struct pg *pg, struct store *s, const char *identity, const char *
     }
     for (int k = 0; k < PULL_KINDS; k++)
         pg_clear(res[k]);
-    for (int k = 0; k < SIGNED_KINDS; k++)
-        signed_record_free(&records[k]);
+    sync_signed_free(signed_records);
     pg_clear(bound);
     return result;
 }
