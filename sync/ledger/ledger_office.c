@@ -8,6 +8,7 @@
  * before it writes and signs a new state, so a record never blesses what someone else
  * changed; verify does the same for every kind and names each row that differs. */
 #include "sync/ledger/ledger_internal.h"
+#include "sync/ledger/ledger_lines.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -22,63 +23,6 @@
 #include "sync/sync_office.h"
 #include "sync/sync_pg.h"
 
-/* A field as a line holds it: backslash, tab, newline and carriage return escaped, so a
- * field can never end a line or a field early. */
-#define F(x)                                                                                       \
-    "replace(replace(replace(replace(" x ", chr(92), chr(92) || chr(92)), chr(9), chr(92) ||"      \
-    " 't'), chr(10), chr(92) || 'n'), chr(13), chr(92) || 'r')"
-#define TAB " || chr(9) || "
-#define NUL "chr(92) || 'N'"
-
-enum office_table {
-    T_PEOPLE,
-    T_BADGES,
-    T_COURSES,
-    T_SESSIONS,
-    T_BOOKINGS,
-    T_CREDITS,
-    T_SEEN, /* no table: the credits as kiosks pull them (credits_seen records) */
-    T_COUNT
-};
-
-/* Each table's rows as lines: its name, the fields that identify the row, the rest (active
- * last where a kiosk's event can turn it off). Dates and times spelt by to_char, the same
- * whatever DateStyle the owner's role sets. */
-static const struct {
-    const char *name;
-    int key_fields;
-    const char *lines_sql;
-} tables[T_COUNT] = {
-    [T_PEOPLE] = {"people", 1,
-                  "SELECT 'people'" TAB F("staff_no") TAB F("name") TAB F("academy") TAB F("role")
-                      TAB "active::text FROM cpd.people"},
-    [T_BADGES] = {"badges", 1,
-                  "SELECT 'badges'" TAB "encode(uid_hash, 'hex')" TAB F("last4") TAB F("staff_no")
-                      TAB "coalesce(" F("enrolled_by") ", " NUL ")" TAB
-                                                       "active::text FROM cpd.badges"},
-    [T_COURSES] = {"courses", 1,
-                   "SELECT 'courses'" TAB F("code") TAB F("period") TAB F("category") TAB F("title")
-                       TAB F("delivery") TAB F("kind") TAB
-                   "coalesce(credits_q::text, " NUL ")" TAB F("grp") TAB F("frequency") TAB F("due")
-                       TAB F("note") " FROM cpd.courses"},
-    [T_SESSIONS] = {"sessions", 1,
-                    "SELECT 'sessions'" TAB F("code") TAB
-                    "to_char(date, 'YYYY-MM-DD')" TAB "to_char(start_time, 'HH24:MI:SS')" TAB
-                    "to_char(end_time, 'HH24:MI:SS')" TAB F("location") " FROM cpd.sessions"},
-    [T_BOOKINGS] = {"bookings", 2,
-                    "SELECT 'bookings'" TAB F("staff_no") TAB F("session") TAB
-                    "active::text FROM cpd.bookings"},
-    [T_CREDITS] = {"external_credits", 3,
-                   "SELECT 'external_credits'" TAB F("staff_no") TAB F("programme") TAB
-                   "to_char(date, 'YYYY-MM-DD')" TAB F("source") TAB
-                   "credits_q::text" TAB F("certificate") TAB "directed::text" TAB F("note") TAB
-                   "active::text FROM cpd.external_credits"},
-    /* staff_no, programme, date, source, credits_q, has a certificate, directed, the note
-     * gives a reason, active: what cpd.pull_external_credits gives a kiosk. */
-    [T_SEEN] = {"credits_seen", 3, NULL},
-};
-
-#define MASK(t) (1u << (t))
 static const struct {
     const char *name;
     unsigned tables;
@@ -105,134 +49,6 @@ enum office_kind office_kind_of_import(enum import_kind kind)
         break;
     }
     return OFFICE_CREDITS;
-}
-
-/* ---- lines --------------------------------------------------------------------------------- */
-
-struct lines {
-    char **v;
-    size_t n, cap;
-};
-
-static void lines_free(struct lines *l)
-{
-    for (size_t i = 0; i < l->n; i++)
-        free(l->v[i]);
-    free(l->v);
-    memset(l, 0, sizeof(*l));
-}
-
-static int lines_add(struct lines *l, const char *text, size_t len)
-{
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? 2 * l->cap : 256;
-        char **grown = realloc(l->v, cap * sizeof(*grown));
-        if (!grown)
-            return SYNC_ESTORE;
-        l->v = grown;
-        l->cap = cap;
-    }
-    char *copy = malloc(len + 1);
-    if (!copy)
-        return SYNC_ESTORE;
-    memcpy(copy, text, len);
-    copy[len] = '\0';
-    l->v[l->n++] = copy;
-    return SYNC_OK;
-}
-
-static int by_text(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static void lines_sort(struct lines *l)
-{
-    if (l->n > 1)
-        qsort(l->v, l->n, sizeof(*l->v), by_text);
-}
-
-/* The table a line is of, by its first field; T_COUNT when none. */
-static enum office_table table_of(const char *line)
-{
-    size_t n = strcspn(line, "\t");
-    for (int t = 0; t < T_COUNT; t++) {
-        if (strlen(tables[t].name) == n && strncmp(line, tables[t].name, n) == 0)
-            return (enum office_table)t;
-    }
-    return T_COUNT;
-}
-
-/* The length of the line's key: its table and identifying fields, with the tab after them (so
- * that lines sorted whole are sorted by key). 0 when the line has no such fields. */
-static size_t key_length(const char *line)
-{
-    enum office_table t = table_of(line);
-    if (t == T_COUNT)
-        return 0;
-    size_t at = 0;
-    for (int tabs = 0; tabs <= tables[t].key_fields; tabs++) {
-        const char *tab = strchr(line + at, '\t');
-        if (!tab)
-            return 0;
-        at = (size_t)(tab - line) + 1;
-    }
-    return at;
-}
-
-/* The line whose key is key (with its tab), in sorted lines; -1 when none. */
-static long find_key(const struct lines *l, const char *key)
-{
-    size_t lo = 0, hi = l->n, len = strlen(key);
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        int c = strncmp(l->v[mid], key, len);
-        if (c == 0)
-            return (long)mid;
-        if (c < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return -1;
-}
-
-/* The line at i with its last field (active) set to active. */
-static int set_active(struct lines *l, long i, bool active)
-{
-    char *line = l->v[i], *last = strrchr(line, '\t');
-    if (!last)
-        return SYNC_OK;
-    size_t keep = (size_t)(last - line) + 1;
-    char *next = malloc(keep + 6);
-    if (!next)
-        return SYNC_ESTORE;
-    memcpy(next, line, keep);
-    strcpy(next + keep, active ? "true" : "false");
-    free(line);
-    l->v[i] = next;
-    return SYNC_OK;
-}
-
-/* The live rows of the tables in mask. */
-static int read_lines(struct pg *pg, unsigned mask, struct lines *out, char *why, size_t cap)
-{
-    int err = SYNC_OK;
-    for (int t = 0; err == SYNC_OK && t < T_COUNT; t++) {
-        if (!(mask & MASK(t)) || !tables[t].lines_sql)
-            continue;
-        struct pg_result *r = NULL;
-        err = sync_from_pg(pg_exec(pg, tables[t].lines_sql, 0, NULL, &r, why, cap), pg);
-        for (int i = 0; err == SYNC_OK && i < pg_rows(r); i++) {
-            const char *line = pg_value(r, i, 0);
-            err = lines_add(out, line, strlen(line));
-        }
-        pg_clear(r);
-    }
-    if (err == SYNC_ESTORE)
-        snprintf(why, cap, "out of memory for head office's rows");
-    lines_sort(out);
-    return err;
 }
 
 /* ---- the log ------------------------------------------------------------------------------- */
@@ -393,12 +209,12 @@ static int apply_event(struct lines *l, const char *kiosk, const char *type, con
         payload_get_str(payload, "badge", badge, sizeof(badge));
         char role[16];
         snprintf(key, sizeof(key), "people\t%s\t", who);
-        long p = find_key(l, key);
+        long p = lines_find(l, key);
         if (!hash_ok || strlen(badge) != 4 || strspn(badge, "0123456789ABCDEF") != 4 || p < 0 ||
             !office_field(l->v[p], 4, role, sizeof(role)) || strcmp(role, "staff") != 0)
             return SYNC_OK;
         snprintf(key, sizeof(key), "badges\t%s\t", hash);
-        if (find_key(l, key) >= 0)
+        if (lines_find(l, key) >= 0)
             return SYNC_OK;
         char line[800], by[120];
         office_escape(by, sizeof(by), kiosk);
@@ -411,7 +227,7 @@ static int apply_event(struct lines *l, const char *kiosk, const char *type, con
     if (strcmp(type, "badge_revoked") == 0 && hash_ok) {
         char holder[200];
         snprintf(key, sizeof(key), "badges\t%s\t", hash);
-        at = find_key(l, key);
+        at = lines_find(l, key);
         if (at >= 0 &&
             (!office_field(l->v[at], 3, holder, sizeof(holder)) || strcmp(holder, who) != 0))
             at = -1;
@@ -422,14 +238,14 @@ static int apply_event(struct lines *l, const char *kiosk, const char *type, con
         char prog[400];
         office_escape(prog, sizeof(prog), programme);
         snprintf(key, sizeof(key), "external_credits\t%s\t%s\t%s\t", who, prog, date);
-        at = find_key(l, key);
+        at = lines_find(l, key);
     } else if (strcmp(type, "booking_cancelled") == 0 && session[0]) {
         char s[200];
         office_escape(s, sizeof(s), session);
         snprintf(key, sizeof(key), "bookings\t%s\t%s\t", who, s);
-        at = find_key(l, key);
+        at = lines_find(l, key);
     }
-    return at >= 0 ? set_active(l, at, false) : SYNC_OK;
+    return at >= 0 ? lines_set_active(l, at, false) : SYNC_OK;
 }
 
 /* The kiosks' events that change a kind's tables (schemas 2, 4, 8); NULL: none does. */
@@ -471,7 +287,7 @@ static int body_lines(struct pg *pg, const struct record *rec, unsigned mask, st
             err = SYNC_ETAMPER;
         for (const char *at = body; err == SYNC_OK && *at;) {
             size_t n = strcspn(at, "\n");
-            enum office_table t = table_of(at);
+            enum office_table t = lines_table_of(at);
             if (t != T_COUNT && (mask & MASK(t)))
                 err = lines_add(out, at, n);
             at += n + (at[n] == '\n');
@@ -560,38 +376,6 @@ static int seen_lines(const struct lines *credits, struct lines *out)
     return err;
 }
 
-/* Two lines by key: the same order as the whole lines (a key ends with a tab, lower than any
- * character an escaped field holds but control characters, which sort the same either way). */
-static int key_cmp(const char *a, const char *b)
-{
-    size_t ka = key_length(a), kb = key_length(b);
-    ka = ka ? ka : strlen(a);
-    kb = kb ? kb : strlen(b);
-    int c = memcmp(a, b, ka < kb ? ka : kb);
-    return c ? c : (ka > kb) - (ka < kb);
-}
-
-/* Each row that differs between the live lines and the expected, to fn; how many. */
-static size_t compare(const struct lines *live, const struct lines *want, office_difference_fn fn,
-                      void *ctx)
-{
-    size_t i = 0, j = 0, n = 0;
-    while (i < live->n || j < want->n) {
-        const char *a = i < live->n ? live->v[i] : NULL, *b = j < want->n ? want->v[j] : NULL;
-        int c = !a ? 1 : !b ? -1 : key_cmp(a, b);
-        if (c == 0 && strcmp(a, b) == 0) {
-            i++;
-            j++;
-            continue;
-        }
-        n++;
-        fn(ctx, c <= 0 ? a : NULL, c >= 0 ? b : NULL);
-        i += c <= 0;
-        j += c >= 0;
-    }
-    return n;
-}
-
 /* The newest credits_seen record must follow the newest credits record and hold exactly its
  * rows as kiosks pull them: each row that differs to fn, counted; a missing or older record
  * into bad. */
@@ -618,7 +402,7 @@ static int check_seen(struct pg *pg, const struct office_log *log, office_differ
     if (err == SYNC_OK)
         err = seen_lines(&full, &want);
     if (err == SYNC_OK)
-        *differences += compare(&have, &want, fn, ctx);
+        *differences += lines_compare(&have, &want, fn, ctx);
     lines_free(&have);
     lines_free(&full);
     lines_free(&want);
@@ -642,12 +426,12 @@ int office_check(struct pg *pg, const uint8_t pk[CRYPTO_SIGN_PK_BYTES], enum off
             err = check_seen(pg, &log, fn, ctx, differences, bad, bad_cap, why, cap);
             continue;
         }
-        err = read_lines(pg, kinds[k].tables, &live, why, cap);
+        err = lines_read(pg, kinds[k].tables, &live, why, cap);
         if (err == SYNC_OK)
             err = expected_lines(pg, newest_of(&log, (enum office_kind)k), (enum office_kind)k,
                                  &want, why, cap);
         if (err == SYNC_OK)
-            *differences += compare(&live, &want, fn, ctx);
+            *differences += lines_compare(&live, &want, fn, ctx);
         lines_free(&live);
         lines_free(&want);
     }
@@ -729,9 +513,10 @@ int office_lock(struct pg *pg, enum office_kind kind, char *why, size_t cap)
 {
     char sql[256] = "LOCK TABLE cpd.office_log";
     for (int t = 0; t < T_COUNT; t++) {
-        if ((kinds[kind].tables & MASK(t)) && tables[t].lines_sql) {
+        const char *name = office_table_stored((enum office_table)t);
+        if ((kinds[kind].tables & MASK(t)) && name) {
             size_t used = strlen(sql);
-            snprintf(sql + used, sizeof(sql) - used, ", cpd.%s", tables[t].name);
+            snprintf(sql + used, sizeof(sql) - used, ", cpd.%s", name);
         }
     }
     size_t used = strlen(sql);
@@ -824,7 +609,7 @@ int office_record(struct pg *pg, const uint8_t sk[CRYPTO_SIGN_SK_BYTES], enum of
         if (err == SYNC_OK)
             err = body_lines(pg, credits, MASK(T_CREDITS), &live, why, cap);
     } else {
-        err = read_lines(pg, kinds[kind].tables, &live, why, cap);
+        err = lines_read(pg, kinds[kind].tables, &live, why, cap);
         if (err == SYNC_OK)
             err = write_record(pg, sk, kind, &live, seq_out, why, cap);
     }
@@ -854,41 +639,4 @@ int office_key_load(const char *path, uint8_t sk[CRYPTO_SIGN_SK_BYTES],
     }
     keys_wipe(&keys);
     return rc == KEYS_OK ? SYNC_OK : SYNC_ECONFIG;
-}
-
-/* A line's fields from i on, " | " between them, into out. */
-static void fields_from(const char *line, size_t from, char *out, size_t cap)
-{
-    size_t o = 0;
-    for (const char *c = line + from; *c && o + 4 < cap; c++) {
-        if (*c == '\t') {
-            memcpy(out + o, " | ", 3);
-            o += 3;
-        } else {
-            out[o++] = *c;
-        }
-    }
-    out[o] = '\0';
-}
-
-void office_describe(const char *live, const char *expected, char *out, size_t cap)
-{
-    const char *line = live ? live : expected;
-    size_t key = key_length(line);
-    char name[400], have[700] = "", want[700] = "";
-    snprintf(name, sizeof(name), "%.*s", key ? (int)key - 1 : 0, line);
-    for (char *c = name; *c; c++)
-        *c = *c == '\t' ? ' ' : *c;
-    if (live)
-        fields_from(live, key, have, sizeof(have));
-    if (expected)
-        fields_from(expected, key, want, sizeof(want));
-    if (live && expected)
-        snprintf(out, cap, "%s: the ledger holds [%s] where head office's records give [%s]", name,
-                 have, want);
-    else if (live)
-        snprintf(out, cap, "%s: in the ledger [%s] but in no record of head office's", name, have);
-    else
-        snprintf(out, cap, "%s: in head office's records [%s] but missing from the ledger", name,
-                 want);
 }
