@@ -7,6 +7,7 @@
 
 #include "core/base/clock.h"
 #include "core/base/error.h"
+#include "core/base/tempdir.h"
 #include "core/domain/event.h"
 #include "core/domain/payload.h"
 #include "apps/cpd-admin/admin.h"
@@ -75,11 +76,10 @@ struct anchor {
 
 /* Copies the old database to a scratch directory (opening a store migrates it: the original is
  * never touched) and opens the copy. */
-static int open_copy(const char *path, char dir[64], struct store **out, char *why, size_t cap)
+static int open_copy(const char *path, char dir[4096], struct store **out, char *why, size_t cap)
 {
-    char copy[128];
-    snprintf(dir, 64, "/tmp/cpd-anchor-XXXXXX");
-    if (!mkdtemp(dir))
+    char copy[4096 + 16];
+    if (tempdir_make(dir, 4096, "cpd-anchor") != 0)
         return STORE_EIO;
     snprintf(copy, sizeof(copy), "%s/old.db", dir);
     FILE *in = fopen(path, "rb"), *to = fopen(copy, "wb");
@@ -110,7 +110,7 @@ static void remove_copy(const char *dir)
  * recorded key, under another id than this kiosk's. */
 static int check_anchor(const struct admin *a, const char *path, struct anchor *out)
 {
-    char head[16] = "", why[256] = "", dir[64] = "";
+    char head[16] = "", why[256] = "", dir[4096] = "";
     FILE *f = fopen(path, "rb");
     bool sqlite = f && fread(head, 1, sizeof(head), f) == sizeof(head) &&
                   memcmp(head, "SQLite format 3", 16) == 0;

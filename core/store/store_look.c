@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/base/tempdir.h"
 #include "core/base/utf8.h"
 
 /* Copies src to a new file dst (0600); *os receives errno on failure. */
@@ -132,15 +133,12 @@ void remove_private_copy(struct store *s)
  * into and make its index beside, while the original and the folder it is in stay untouched. */
 static int private_copy(struct store *s, const char *path, const char *wal, char *copy, size_t cap)
 {
-    const char *tmp = getenv("TMPDIR");
-    snprintf(s->private_dir, sizeof(s->private_dir), "%s/cpd-look-XXXXXX",
-             tmp && tmp[0] ? tmp : "/tmp");
-    if (!mkdtemp(s->private_dir)) {
-        int e = errno;
-        snprintf(s->message, sizeof(s->message),
-                 "cannot make a private copy to read it in %s: %s (set TMPDIR to a folder with "
-                 "room)",
-                 tmp && tmp[0] ? tmp : "/tmp", strerror(e));
+    int e = tempdir_make(s->private_dir, sizeof(s->private_dir), "cpd-look");
+    if (e != 0) {
+        utf8_printf(s->message, sizeof(s->message),
+                    "cannot make a private copy to read it in %s: %s (set TMPDIR to a folder "
+                    "with room)",
+                    s->private_dir, strerror(e));
         s->private_dir[0] = '\0';
         return st_errno(e, true);
     }

@@ -77,7 +77,7 @@ int ledger_import(const struct ledger_target *t, enum import_kind kind, const ch
  * reports run trust-wide (cpd-admin report --ledger). Read with an office login or the
  * owner's; ledger_copy_close removes it. */
 struct ledger_copy {
-    char dir[64];
+    char dir[4096];
     struct store *store;
     struct sync_skipped skipped; /* the ledger's events left out: no kiosk writes them */
 };

@@ -19,6 +19,7 @@
 #include "core/base/clock.h"
 #include "core/base/error.h"
 #include "core/base/strcopy.h"
+#include "core/base/tempdir.h"
 #include "core/domain/crypto.h"
 #include "core/domain/event.h"
 #include "core/services/keys.h"
@@ -284,12 +285,15 @@ int ledger_import(const struct ledger_target *t, enum import_kind kind, const ch
                   const struct import_options *options, struct import_result *result, char *why,
                   size_t cap)
 {
-    char dir[] = "/tmp/cpd-ledger-import-XXXXXX", db[64];
+    char dir[4096], db[4096 + 16];
     struct store *scratch = NULL;
     struct pg *pg = NULL;
     memset(result, 0, sizeof(*result));
-    if (!mkdtemp(dir)) {
-        snprintf(why, cap, "cannot make a scratch directory");
+    int made = tempdir_make(dir, sizeof(dir), "cpd-ledger-import");
+    if (made != 0) {
+        snprintf(why, cap,
+                 "cannot make a scratch directory %s: %s (set TMPDIR to a folder with room)", dir,
+                 strerror(made));
         return SYNC_ESTORE;
     }
     snprintf(db, sizeof(db), "%s/scratch.db", dir);
@@ -337,9 +341,11 @@ int ledger_copy_open(const struct ledger_target *t, struct ledger_copy *copy,
     char db[sizeof(copy->dir) + 16];
     struct pg *pg = NULL;
     memset(copy, 0, sizeof(*copy));
-    strcopy(copy->dir, sizeof(copy->dir), "/tmp/cpd-report-XXXXXX");
-    if (!mkdtemp(copy->dir)) {
-        snprintf(why, cap, "cannot make a scratch directory in /tmp");
+    int made = tempdir_make(copy->dir, sizeof(copy->dir), "cpd-report");
+    if (made != 0) {
+        snprintf(why, cap,
+                 "cannot make a scratch directory %s: %s (set TMPDIR to a folder with room)",
+                 copy->dir, strerror(made));
         copy->dir[0] = '\0';
         return SYNC_ESTORE;
     }
