@@ -11,14 +11,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/base/strcopy.h"
+#include "core/base/timeunits.h"
+#include "core/base/utf8.h"
+#include "core/base/zone.h"
 #include "core/domain/crypto.h"
 #include "core/domain/rules.h"
-#include "core/base/strcopy.h"
-#include "core/base/utf8.h"
 #include "sync/sync_pg.h"
-#include "core/base/zone.h"
-
-#define US_PER_DAY (INT64_C(86400) * 1000000)
 
 int sync_read_password(const char *path, char *out, size_t cap, char *why, size_t why_cap)
 {

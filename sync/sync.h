@@ -43,6 +43,9 @@ struct sync_report {
     int64_t resent_from;         /* > 0: the ledger had lost seqs resent_from..resent_to, */
     int64_t resent_to;           /*      which this sync sent again */
     bool full_pull;              /* another ledger, or a restored one: everything was pulled */
+    bool whole_pull;             /* everything was pulled (full_pull, a record head office
+                                  * signed since, or a day since the last) and, with
+                                  * office_public_key, held whole against the records */
     int64_t purged;              /* synced events older than keep_synced_days, deleted here */
     enum sync_purge purge;
     int purge_error;         /* SYNC_PURGE_FAILED: the store's code */

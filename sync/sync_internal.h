@@ -13,6 +13,7 @@
 #define META_OFFSET  "clock_offset_ms"
 #define META_ERROR   "sync_last_error"
 #define META_LEDGER  "ledger_identity"
+#define META_WHOLE   "ledger_whole_pull_us" /* this kiosk's clock at its last whole pull */
 /* head office's time on the newest signed roster this kiosk took: never an older one after */
 #define META_ROSTER_AT "office_roster_at_us"
 /* 10000-01-01 00:00 UTC in µs since the epoch: no clock shows it. */
@@ -37,15 +38,20 @@ enum pull_kind {
     PULL_CREDITS,
     PULL_KINDS
 };
-/* Head office's newest signed records a pull was checked against (sync_signed.c). */
+/* Head office's newest signed records a pull is checked against (sync_signed.c). */
 struct signed_pull;
-/* Each row of res against head office's newest signed record of its kind (office_key_hex: its
- * public key, 64 hex digits), read on pg in the pull's own snapshot; the first row that
- * differs named in why (SYNC_ETAMPER), or an older record than this kiosk took. *out: the
- * records, for sync_signed_remember and sync_signed_free (also after a failure). */
-int sync_signed_check(struct pg *pg, struct store *s, const char *office_key_hex,
-                      struct pg_result *const res[PULL_KINDS], struct signed_pull **out, char *why,
-                      size_t cap);
+/* Head office's newest signed record of each kind (office_key_hex: its public key, 64 hex
+ * digits), read on pg in the pull's own snapshot, each signature checked; refused
+ * (SYNC_ETAMPER, named in why) when one is not signed or is older than this kiosk took. *out:
+ * the records, for the calls below and sync_signed_free (also after a failure). */
+int sync_signed_load(struct pg *pg, struct store *s, const char *office_key_hex,
+                     struct signed_pull **out, char *why, size_t cap);
+/* Whether head office signed a record since this kiosk last took one of its kind. */
+bool sync_signed_newer(struct store *s, const struct signed_pull *sp);
+/* Each row of res against its kind's record: the first that differs named in why
+ * (SYNC_ETAMPER). complete (a full pull): every row a record names must also be in res. */
+int sync_signed_check(const struct signed_pull *sp, struct pg_result *const res[PULL_KINDS],
+                      bool complete, char *why, size_t cap);
 /* Head office's time on each record the pull took, kept: an older one is refused after. */
 int sync_signed_remember(struct store *s, const struct signed_pull *sp);
 void sync_signed_free(struct signed_pull *sp);

@@ -8,7 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/base/clock.h"
 #include "core/base/strcopy.h"
+#include "core/base/timeunits.h"
 #include "core/base/utf8.h"
 #include "core/base/zone.h"
 #include "sync/sync_office.h"
@@ -234,6 +236,19 @@ static void pull_start(struct store *s, const char *identity, char *since, size_
     }
 }
 
+/* A row changed with its txid set back (the touch trigger off for a moment) never reaches a
+ * pull from the cursor, so every kiosk also pulls everything at least this often, and whenever
+ * head office has signed a record since: what it then lacks or holds differently is named. */
+#define WHOLE_PULL_EVERY_US (20 * US_PER_HOUR)
+
+static bool whole_pull_due(struct store *s, int64_t now_us)
+{
+    int64_t last = 0;
+    if (sync_meta_int_checked(s, META_WHOLE, &last) != STORE_OK)
+        return true;
+    return now_us - last >= WHOLE_PULL_EVERY_US || now_us < last; /* a clock put back: too */
+}
+
 /* Pulls everything the ledger holds since the store's cursor into the store (one local
  * transaction). identity: the ledger's (from cpd.kiosk_status), remembered with the cursor. */
 int sync_pull(struct pg *pg, struct store *s, const char *identity, const char *office_key_hex,
@@ -243,6 +258,7 @@ int sync_pull(struct pg *pg, struct store *s, const char *identity, const char *
     struct pg_result *res[PULL_KINDS] = {0}, *bound = NULL;
     struct signed_pull *signed_records = NULL;
     bool checked = office_key_hex && office_key_hex[0];
+    int64_t now_us = clock_wall_us();
     pull_start(s, identity, since, sizeof(since), &r->full_pull);
     int err =
         pg_exec(pg, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0, NULL, NULL, why, cap);
@@ -254,18 +270,26 @@ int sync_pull(struct pg *pg, struct store *s, const char *identity, const char *
         strcopy(since, sizeof(since), "0"); /* the server is behind our cursor: restored */
         r->full_pull = true;
     }
-    const char *params[2] = {since, upto};
-    for (int k = 0; k < PULL_KINDS && err == PG_OK; k++)
-        err = pg_exec(pg, pull_sql[k], 2, params, &res[k], why, cap);
     int result = sync_from_pg(err, pg);
     if (result == SYNC_OK && checked)
-        result = sync_signed_check(pg, s, office_key_hex, res, &signed_records, why, cap);
+        result = sync_signed_load(pg, s, office_key_hex, &signed_records, why, cap);
+    r->whole_pull = r->full_pull || whole_pull_due(s, now_us) ||
+                    (signed_records && sync_signed_newer(s, signed_records));
+    if (r->whole_pull)
+        strcopy(since, sizeof(since), "0");
+    const char *params[2] = {since, upto};
+    for (int k = 0; k < PULL_KINDS && result == SYNC_OK; k++)
+        result = sync_from_pg(pg_exec(pg, pull_sql[k], 2, params, &res[k], why, cap), pg);
+    if (result == SYNC_OK && checked)
+        result = sync_signed_check(signed_records, res, r->whole_pull, why, cap);
     pg_exec(pg, result == SYNC_OK ? "COMMIT" : "ROLLBACK", 0, NULL, NULL, why,
             result == SYNC_OK ? cap : 0);
     if (result == SYNC_OK) {
         int store_err = apply(s, res, false, identity, upto);
         if (store_err == STORE_OK && signed_records)
             store_err = sync_signed_remember(s, signed_records);
+        if (store_err == STORE_OK && r->whole_pull)
+            store_err = sync_meta_put_int(s, META_WHOLE, now_us);
         if (store_err != STORE_OK)
             result = sync_store_failed(store_err, "applying what the ledger sent", why, cap);
         for (int k = 0; k < PULL_KINDS; k++)

@@ -266,9 +266,10 @@ static bool line_is(const char *signed_at, const char *line)
 /* Each pulled row must be as head office signed it, or (turned_off) as signed but turned off
  * since by a kiosk's event. The first that is not, named in why. */
 static int check_rows(const struct signed_record *sr, enum signed_kind kind,
-                      const struct line_shape *shape, const struct pg_result *res, char *why,
-                      size_t cap)
+                      const struct line_shape *shape, const struct pg_result *res, size_t *signed_n,
+                      char *why, size_t cap)
 {
+    *signed_n = (size_t)pg_rows(res); /* each row's key is its own and each must be signed */
     for (int i = 0; i < pg_rows(res); i++) {
         char *line = NULL, *key = NULL;
         if (!shaped_line(shape, res, i, &line, &key)) {
@@ -299,16 +300,19 @@ static int check_rows(const struct signed_record *sr, enum signed_kind kind,
 }
 
 /* Each pulled badge as signed, or turned off since (a kiosk's revocation), or not in the
- * record (a kiosk's enrolment since, of a member of staff: never a trainer's). */
-static int check_badges(const struct signed_record *sr, const struct pg_result *badges, char *why,
-                        size_t cap)
+ * record (a kiosk's enrolment since, of a member of staff: never a trainer's). *signed_n: how
+ * many of them the record names. */
+static int check_badges(const struct signed_record *sr, const struct pg_result *badges,
+                        size_t *signed_n, char *why, size_t cap)
 {
     char key[600], field[400], a[400], b[400], c[400];
+    *signed_n = 0;
     for (int i = 0; i < pg_rows(badges); i++) {
         const char *hash = pg_value(badges, i, 0);
         bool on = pg_value(badges, i, 3)[0] == 't', ok = false;
         snprintf(key, sizeof(key), "badges\t%.64s\t", hash);
         const char *signed_at = signed_line(sr, key);
+        *signed_n += signed_at != NULL;
         if (signed_at) {
             bool signed_on =
                 office_field(signed_at, 5, field, sizeof(field)) && strcmp(field, "true") == 0;
@@ -336,61 +340,97 @@ static int check_badges(const struct signed_record *sr, const struct pg_result *
     return SYNC_OK;
 }
 
-/* Everything pulled (res, by PULL_ kind) against head office's newest signed records, read in
- * the pull's own snapshot so that the rows and the records are of one moment. */
-static int check_signed(struct pg *pg, struct store *s, const char *key_hex,
-                        struct pg_result *const *res, struct signed_record *sr, char *why,
-                        size_t cap)
+/* How many lines of table the record holds (its lines are sorted, so they are together). */
+static size_t table_lines(const struct signed_record *sr, const char *table)
 {
-    uint8_t pk[CRYPTO_SIGN_PK_BYTES];
-    if (strlen(key_hex) != 2 * CRYPTO_SIGN_PK_BYTES || crypto_unhex(pk, sizeof(pk), key_hex)) {
-        snprintf(why, cap, "[sync] office_public_key: expected head office's key, 64 hex digits");
-        return SYNC_ECONFIG;
-    }
-    int err = SYNC_OK;
-    for (int k = 0; k < SIGNED_KINDS && err == SYNC_OK; k++) {
-        err = signed_record(pg, pk, (enum signed_kind)k, &sr[k], why, cap);
-        if (err == SYNC_OK)
-            err = index_lines(&sr[k], why, cap);
-        if (err == SYNC_OK)
-            err = record_not_older(s, (enum signed_kind)k, &sr[k], why, cap);
-    }
-    if (err == SYNC_OK)
-        err = check_rows(&sr[SIGNED_ROSTER], SIGNED_ROSTER, &people_shape, res[PULL_PEOPLE], why,
-                         cap);
-    if (err == SYNC_OK)
-        err = check_badges(&sr[SIGNED_ROSTER], res[PULL_BADGES], why, cap);
-    if (err == SYNC_OK)
-        err = check_rows(&sr[SIGNED_PROGRAMME], SIGNED_PROGRAMME, &courses_shape, res[PULL_COURSES],
-                         why, cap);
-    if (err == SYNC_OK)
-        err = check_rows(&sr[SIGNED_PROGRAMME], SIGNED_PROGRAMME, &sessions_shape,
-                         res[PULL_SESSIONS], why, cap);
-    if (err == SYNC_OK)
-        err = check_rows(&sr[SIGNED_BOOKINGS], SIGNED_BOOKINGS, &bookings_shape, res[PULL_BOOKINGS],
-                         why, cap);
-    if (err == SYNC_OK)
-        err = check_rows(&sr[SIGNED_CREDITS], SIGNED_CREDITS, &credits_shape, res[PULL_CREDITS],
-                         why, cap);
-    return err;
+    size_t n = 0, len = strlen(table);
+    for (size_t i = 0; i < sr->n; i++)
+        n += strncmp(sr->lines[i], table, len) == 0 && sr->lines[i][len] == '\t';
+    return n;
+}
+
+/* A full pull that lacks a row the record names: the row was deleted, or hidden from the pull,
+ * behind head office's back (a revoked badge a kiosk would otherwise keep on). */
+static int all_there(const struct signed_record *sr, enum signed_kind kind, const char *table,
+                     size_t pulled, char *why, size_t cap)
+{
+    size_t want = table_lines(sr, table);
+    if (pulled == want)
+        return SYNC_OK;
+    snprintf(why, cap,
+             "the ledger sent %zu of the %zu %s rows head office signed in its %s: rows were "
+             "removed or hidden behind its back. Nothing was taken from this pull (head office: "
+             "verify --ledger)",
+             pulled, want, table, signed_kinds[kind].name);
+    return SYNC_ETAMPER;
 }
 
 struct signed_pull {
     struct signed_record r[SIGNED_KINDS];
 };
 
-int sync_signed_check(struct pg *pg, struct store *s, const char *key_hex,
-                      struct pg_result *const res[PULL_KINDS], struct signed_pull **out, char *why,
-                      size_t cap)
+int sync_signed_load(struct pg *pg, struct store *s, const char *office_key_hex,
+                     struct signed_pull **out, char *why, size_t cap)
 {
-    *out = calloc(1, sizeof(**out));
-    if (!*out) {
+    uint8_t pk[CRYPTO_SIGN_PK_BYTES];
+    if (!(*out = calloc(1, sizeof(**out)))) {
         snprintf(why, cap, "out of memory checking head office's records");
         return SYNC_ESTORE;
     }
-    return check_signed(pg, s, key_hex, res, (*out)->r, why, cap);
+    if (strlen(office_key_hex) != 2 * CRYPTO_SIGN_PK_BYTES ||
+        crypto_unhex(pk, sizeof(pk), office_key_hex)) {
+        snprintf(why, cap, "[sync] office_public_key: expected head office's key, 64 hex digits");
+        return SYNC_ECONFIG;
+    }
+    int err = SYNC_OK;
+    for (int k = 0; k < SIGNED_KINDS && err == SYNC_OK; k++) {
+        struct signed_record *sr = &(*out)->r[k];
+        err = signed_record(pg, pk, (enum signed_kind)k, sr, why, cap);
+        if (err == SYNC_OK)
+            err = index_lines(sr, why, cap);
+        if (err == SYNC_OK)
+            err = record_not_older(s, (enum signed_kind)k, sr, why, cap);
+    }
+    return err;
 }
 
+bool sync_signed_newer(struct store *s, const struct signed_pull *sp)
+{
+    bool newer = false;
+    for (int k = 0; k < SIGNED_KINDS; k++)
+        newer |= sp->r[k].at_us > sync_meta_int(s, signed_kinds[k].meta);
+    return newer;
+}
+
+/* Which record and shape each pulled kind is checked against (badges: check_badges). */
+static const struct {
+    enum signed_kind kind;
+    const struct line_shape *shape;
+} checked_as[PULL_KINDS] = {
+    [PULL_PEOPLE] = {SIGNED_ROSTER, &people_shape},
+    [PULL_BADGES] = {SIGNED_ROSTER, NULL},
+    [PULL_COURSES] = {SIGNED_PROGRAMME, &courses_shape},
+    [PULL_SESSIONS] = {SIGNED_PROGRAMME, &sessions_shape},
+    [PULL_BOOKINGS] = {SIGNED_BOOKINGS, &bookings_shape},
+    [PULL_CREDITS] = {SIGNED_CREDITS, &credits_shape},
+};
+
+int sync_signed_check(const struct signed_pull *sp, struct pg_result *const res[PULL_KINDS],
+                      bool complete, char *why, size_t cap)
+{
+    int err = SYNC_OK;
+    for (int k = 0; k < PULL_KINDS && err == SYNC_OK; k++) {
+        enum signed_kind kind = checked_as[k].kind;
+        const struct line_shape *shape = checked_as[k].shape;
+        size_t signed_n = 0;
+        err = shape ? check_rows(&sp->r[kind], kind, shape, res[k], &signed_n, why, cap)
+                    : check_badges(&sp->r[kind], res[k], &signed_n, why, cap);
+        if (err == SYNC_OK && complete)
+            err =
+                all_there(&sp->r[kind], kind, shape ? shape->table : "badges", signed_n, why, cap);
+    }
+    return err;
+}
 int sync_signed_remember(struct store *s, const struct signed_pull *sp)
 {
     int err = STORE_OK;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/base/error.h"
+#include "core/base/timeunits.h"
 #include "core/base/utf8.h"
 #include "core/base/zone.h"
 #include "core/domain/crypto.h"
@@ -19,9 +20,6 @@
 #include "ui/screens.h"
 #include "ui/store_fault.h"
 #include "ui/trainer.h"
-
-#define US_PER_S   INT64_C(1000000)
-#define US_PER_MIN (60 * US_PER_S)
 
 enum kiosk_mode {
     KM_IDLE,

@@ -4,9 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "core/base/timeunits.h"
 #include "core/base/zone.h"
-
-#define US_PER_HOUR (INT64_C(3600) * 1000000)
 
 void sync_status_fill(const struct sync_facts *f, int64_t now, struct kiosk_status *s)
 {

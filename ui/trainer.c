@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/base/timeunits.h"
 #include "core/base/utf8.h"
 #include "core/base/zone.h"
 #include "core/domain/credits.h"
@@ -18,7 +19,6 @@
 #include "core/services/trainer_ops.h"
 #include "ui/panel.h"
 
-#define US_PER_MIN     INT64_C(60000000)
 #define PRINT_AGAIN_US (INT64_C(15) * 1000000)
 #define LIST_MAX       512 /* rows a list holds; beyond that it says how many more there are */
 

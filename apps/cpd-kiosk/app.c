@@ -16,19 +16,18 @@
 
 #include "apps/cpd-kiosk/print.h"
 #include "apps/cpd-kiosk/service.h"
-#include "ui/sdl/fontfind.h"
-#include "ui/kiosk.h"
-#include "ui/sdl/paper.h"
-#include "firmware-host/reader.h"
-#include "ui/sdl/render_sdl.h"
-#include "ui/screens.h"
-#include "sync/sync.h"
-#include "ui/sync_status.h"
+#include "core/base/timeunits.h"
 #include "core/base/zone.h"
+#include "firmware-host/reader.h"
+#include "sync/sync.h"
+#include "ui/kiosk.h"
+#include "ui/screens.h"
+#include "ui/sdl/fontfind.h"
+#include "ui/sdl/paper.h"
+#include "ui/sdl/render_sdl.h"
+#include "ui/sync_status.h"
 
 #define QUEUE_SIZE 64
-#define US_PER_S   INT64_C(1000000)
-#define US_PER_MIN (60 * US_PER_S)
 
 /* SIGUSR1 asks for a screenshot (support, tests). A thread waits for it with sigwait and wakes
  * the UI: no polling, and nothing unsafe in a signal handler. */

@@ -10,16 +10,15 @@
 #include <unistd.h>
 
 #include "bench/core/bare_sqlite.h"
+#include "core/base/timeunits.h"
+#include "core/base/zone.h"
 #include "core/domain/crypto.h"
 #include "core/services/import.h"
-#include "core/services/report.h"
-#include "ui/sdl/paper.h"
 #include "core/services/keys.h"
-#include "core/store/store.h"
+#include "core/services/report.h"
 #include "core/services/tapflow.h"
-#include "core/base/zone.h"
-
-#define US_PER_S INT64_C(1000000)
+#include "core/store/store.h"
+#include "ui/sdl/paper.h"
 
 static int64_t now_ns(void)
 {

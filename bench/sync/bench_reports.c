@@ -18,6 +18,7 @@
 
 #include "config/config.h"
 #include "core/base/civil.h"
+#include "core/base/timeunits.h"
 #include "core/base/zone.h"
 #include "core/domain/crypto.h"
 #include "core/domain/event.h"
@@ -32,7 +33,6 @@
 #define MAX_KIOSKS  16
 #define MAX_RUNS    9
 #define OFFICE_PW   "office-pw-0123456789"
-#define US_PER_MIN  INT64_C(60000000)
 #define EARLIER_DAY 364 /* an earlier year: the same programme 52 weeks before, same weekdays */
 
 static const char *const academies[ACADEMIES] = {

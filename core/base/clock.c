@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#define US_PER_S INT64_C(1000000)
+#include "core/base/timeunits.h"
 
 static int64_t read_us(clockid_t id)
 {

@@ -8,7 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define US_PER_S INT64_C(1000000)
+#include "core/base/timeunits.h"
 
 int zone_set(const char *tz_name)
 {
@@ -85,8 +85,6 @@ void zone_format_local(int64_t utc_us, char out[24])
 }
 
 /* ---- local times as people write them -------------------------------------------------- */
-
-#define S_PER_DAY INT64_C(86400)
 
 /* A local time as written: the civil second it names (counted as if it were UTC) and what
  * follows it ("" when nothing does). */

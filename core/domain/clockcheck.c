@@ -2,7 +2,7 @@
 
 #include <stddef.h>
 
-#define US_PER_DAY (INT64_C(86400) * 1000000)
+#include "core/base/timeunits.h"
 
 /* The reading of this boot taken last. */
 static const struct clock_reading *latest(const struct clock_evidence *ev, int64_t mono_us)

@@ -5,9 +5,8 @@
 #include <string.h>
 
 #include "core/base/error.h"
+#include "core/base/timeunits.h"
 #include "core/domain/tap.h"
-
-#define US_PER_MIN INT64_C(60000000)
 
 const char *credits_item_status_name(enum item_status status)
 {

@@ -3,8 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#define US_PER_S   INT64_C(1000000)
-#define US_PER_MIN (60 * US_PER_S)
+#include "core/base/timeunits.h"
 
 const char *tap_outcome_code(enum tap_outcome outcome)
 {

@@ -6,13 +6,13 @@
 #include <strings.h>
 
 #include "core/base/error.h"
+#include "core/base/timeunits.h"
 #include "core/base/utf8.h"
 #include "core/domain/credits.h"
 #include "core/domain/crypto.h"
 #include "core/domain/payload.h"
 #include "core/services/lists.h"
 
-#define US_PER_MIN INT64_C(60000000)
 #define REASON_MAX 200
 
 /* One line of plain text: valid UTF-8, no control characters, no bidirectional overrides or

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/base/timeunits.h"
 #include "core/base/utf8.h"
 #include "core/base/zone.h"
 #include "core/domain/credits.h"
@@ -12,8 +13,6 @@
 #include "core/services/csvfile.h"
 #include "core/services/lists.h"
 #include "core/services/tapflow.h"
-
-#define US_PER_MIN INT64_C(60000000)
 
 void report_free(struct report *r)
 {

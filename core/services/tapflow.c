@@ -4,12 +4,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/domain/payload.h"
 #include "core/base/clock.h"
-#include "core/services/lists.h"
+#include "core/base/timeunits.h"
 #include "core/base/zone.h"
+#include "core/domain/payload.h"
+#include "core/services/lists.h"
 
-#define US_PER_MIN    INT64_C(60000000)
 #define MAX_MANDATORY 64
 
 /* The facts tap_decide needs, loaded from the store. */

@@ -3,12 +3,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/base/timeunits.h"
 #include "core/domain/credits.h"
 #include "core/domain/crypto.h"
 #include "core/domain/payload.h"
 #include "core/services/lists.h"
-
-#define US_PER_MIN INT64_C(60000000)
 
 /* One event by the trainer about person (at session, when not NULL). */
 static int record(const struct trainer_act *a, enum event_type type, const struct person *person,

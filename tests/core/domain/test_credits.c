@@ -10,11 +10,10 @@
 
 #include <cmocka.h>
 
-#include "core/domain/credits.h"
+#include "core/base/timeunits.h"
 #include "core/base/zone.h"
+#include "core/domain/credits.h"
 
-#define US_PER_S   INT64_C(1000000)
-#define US_PER_MIN (60 * US_PER_S)
 #define Q(credits) ((int)((credits)*QUARTERS_PER_CREDIT))
 
 static struct rules rules;

@@ -11,11 +11,9 @@
 
 #include <cmocka.h>
 
-#include "core/domain/tap.h"
+#include "core/base/timeunits.h"
 #include "core/base/zone.h"
-
-#define US_PER_S   INT64_C(1000000)
-#define US_PER_MIN (60 * US_PER_S)
+#include "core/domain/tap.h"
 
 enum { CPI1 = 11, IN_CLASS = 21, SCHOOL_EVAL = 22, THIRD_ROOM = 23 };
 

@@ -3,6 +3,7 @@
  * owner or to push what its kiosk never signed, an owner rewriting history behind the
  * keyring's and the checkpoints' back, kiosks and ledgers restored from backups, a cloned
  * kiosk, a kiosk holding a transaction open, and the roster flowing on after a restore. */
+#include <inttypes.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,6 +17,8 @@
 
 #include <cmocka.h>
 
+#include "core/base/clock.h"
+#include "core/base/timeunits.h"
 #include "core/base/utf8.h"
 #include <libpq-fe.h>
 
@@ -2894,12 +2897,96 @@ static void test_a_kiosk_checks_head_offices_signature_on_everything_it_pulls(vo
     kiosk_close(&other);
 }
 
+/* A change the owner hides from the kiosks' cursor (the row's txid set back with the touch
+ * trigger off for a moment) reaches every kiosk at its next whole pull: a day after the last,
+ * or as soon as head office signs a record. A row the record names that the ledger no longer
+ * sends (deleted behind head office's back) stops the whole pull, nothing taken. */
+static void test_a_change_hidden_from_the_cursor_reaches_every_kiosk(void **state)
+{
+    (void)state;
+    struct tkiosk k, other;
+    kiosk_checking(&k, "whole-pulls");
+    kiosk_open(&other, "hides-nothing");
+    struct sync_report r;
+    must_sync(&k, &r);
+    assert_true(r.whole_pull); /* the first */
+    must_sync(&k, &r);
+    assert_false(r.whole_pull);
+    must_sync(&other, NULL);
+    char hex[80], last4[16], sql[1024], why[1024];
+    owner_value("SELECT encode(uid_hash, 'hex') FROM cpd.badges WHERE staff_no = 'BIT0006' AND"
+                " active AND enrolled_by IS NULL ORDER BY uid_hash LIMIT 1;",
+                hex, sizeof(hex));
+    snprintf(sql, sizeof(sql), "SELECT last4 FROM cpd.badges WHERE uid_hash = decode('%s', 'hex');",
+             hex);
+    owner_value(sql, last4, sizeof(last4));
+    uint8_t hash[CRYPTO_BADGE_HASH_BYTES];
+    int64_t id = 0;
+    assert_int_equal(crypto_unhex(hash, sizeof(hash), hex), 0);
+    assert_int_equal(store_badge_lookup(k.store, hash, &id), STORE_OK);
+    /* Lost, says the other kiosk; the owner sets the row's txid back. */
+    struct event e = {.type = EV_BADGE_REVOKED, .wall_us = test_at("2023-11-20 15:05")};
+    snprintf(e.person, sizeof(e.person), "BIT0006");
+    snprintf(e.clock, sizeof(e.clock), "synced");
+    snprintf(e.payload, sizeof(e.payload),
+             "{\"badge\":\"%s\",\"badge_hash\":\"%s\",\"by\":\"BIT0012\",\"reason\":\"lost\"}",
+             last4, hex);
+    assert_int_equal(store_append_event(other.store, &e), STORE_OK);
+    must_sync(&other, NULL);
+    snprintf(sql, sizeof(sql),
+             "ALTER TABLE cpd.badges DISABLE TRIGGER touch;"
+             " UPDATE cpd.badges SET txid = '3'::xid8 WHERE uid_hash = decode('%s', 'hex');"
+             " ALTER TABLE cpd.badges ENABLE TRIGGER touch;",
+             hex);
+    owner_sql(sql);
+    must_sync(&k, &r);
+    assert_false(r.whole_pull);
+    assert_int_equal(store_badge_lookup(k.store, hash, &id), STORE_OK); /* not yet: the gap */
+    /* A day on: everything pulled, the revocation taken. */
+    char day_ago[32];
+    snprintf(day_ago, sizeof(day_ago), "%" PRId64, clock_wall_us() - 21 * US_PER_HOUR);
+    assert_int_equal(store_meta_set(k.store, "ledger_whole_pull_us", day_ago), STORE_OK);
+    must_sync(&k, &r);
+    assert_true(r.whole_pull);
+    assert_int_equal(store_badge_lookup(k.store, hash, &id), STORE_ENOTFOUND);
+    /* A clock put back: a whole pull too. */
+    snprintf(day_ago, sizeof(day_ago), "%" PRId64, clock_wall_us() + 5 * US_PER_HOUR);
+    assert_int_equal(store_meta_set(k.store, "ledger_whole_pull_us", day_ago), STORE_OK);
+    must_sync(&k, &r);
+    assert_true(r.whole_pull);
+    /* A badge the roster names, deleted: the whole pull refuses, nothing taken. */
+    owner_sql(
+        "CREATE TABLE public.kept_badge AS SELECT * FROM cpd.badges WHERE staff_no ="
+        " 'BIT0009' AND enrolled_by IS NULL;"
+        " DELETE FROM cpd.badges WHERE uid_hash IN (SELECT uid_hash FROM public.kept_badge);");
+    assert_int_equal(store_meta_set(k.store, "ledger_whole_pull_us", "0"), STORE_OK);
+    assert_int_equal(sync_now(&k, &r, why, sizeof(why)), SYNC_ETAMPER);
+    if (!strstr(why, "badges rows head office signed in its roster: rows were removed or hidden"))
+        fail_msg("a deleted badge: %s", why);
+    owner_sql("INSERT INTO cpd.badges SELECT * FROM public.kept_badge;"
+              " DROP TABLE public.kept_badge;");
+    must_sync(&k, &r);
+    assert_true(r.whole_pull);
+    /* Head office signs a record: the next sync pulls everything. */
+    must_sync(&k, &r);
+    assert_false(r.whole_pull);
+    if (import_text(IMPORT_BOOKINGS, "staff_no,session\nBIT0009,au2-in-class-support\n", why,
+                    sizeof(why)) != SYNC_OK)
+        fail_msg("a bookings import: %s", why);
+    must_sync(&k, &r);
+    assert_true(r.whole_pull);
+    assert_true(r.pulled[0] > 10);
+    kiosk_close(&k);
+    kiosk_close(&other);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ledger_init_signs_what_kiosks_see_of_an_older_log),
         cmocka_unit_test(test_a_kiosk_checks_head_offices_signature_on_the_roster),
         cmocka_unit_test(test_a_kiosk_checks_head_offices_signature_on_everything_it_pulls),
+        cmocka_unit_test(test_a_change_hidden_from_the_cursor_reaches_every_kiosk),
         cmocka_unit_test(test_a_revoked_badge_stays_off_after_a_roster_import),
         cmocka_unit_test(test_a_changed_rule_of_the_schema_is_named),
         cmocka_unit_test(test_ledger_init_proves_the_schema_and_never_blesses_it),
