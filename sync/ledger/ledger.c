@@ -131,6 +131,25 @@ static int refuse_strays(struct pg *pg, char *why, size_t cap)
     return err;
 }
 
+/* Objects no migration makes, before anything is changed: refused by name (ledger init never
+ * drops what someone else made). */
+static int refuse_foreign(struct pg *pg, char *why, size_t cap)
+{
+    struct pg_result *res = NULL;
+    int err = foreign_objects_read(pg, &res, why, cap);
+    char list[1400];
+    if (err == SYNC_OK && foreign_objects_list(res, list, sizeof(list)) > 0) {
+        snprintf(why, cap,
+                 "the ledger's database holds objects no migration makes: %s; nothing was "
+                 "changed: drop them or move them to another database, then run ledger init "
+                 "again",
+                 list);
+        err = SYNC_ETAMPER;
+    }
+    pg_clear(res);
+    return err;
+}
+
 /* After the hardening: the strays the owner can take back, taken back and said. */
 static int repair_strays(struct pg *pg, const struct ledger_init *init, char *why, size_t cap)
 {
@@ -279,6 +298,8 @@ int ledger_init(const struct ledger_target *t, struct ledger_init *init, char *w
     }
     if (err == SYNC_OK)
         err = refuse_strays(pg, why, cap);
+    if (err == SYNC_OK)
+        err = refuse_foreign(pg, why, cap);
     for (int v = init->from + 1; err == SYNC_OK && v <= ledger_migration_count; v++) {
         err = sync_from_pg(pg_exec_script(pg, ledger_migrations[v - 1], why, cap), pg);
         if (err == SYNC_OK)

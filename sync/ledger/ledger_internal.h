@@ -65,6 +65,11 @@ struct privilege_strays {
     size_t n;
 };
 void privilege_strays_free(struct privilege_strays *strays);
+/* Objects in the ledger's database that no migration makes (ledger_privileges.c): a row each
+ * of what, its owner, the statement that drops it. */
+int foreign_objects_read(struct pg *pg, struct pg_result **res, char *why, size_t cap);
+/* The first three into out ("…; and N more"); how many there are. */
+size_t foreign_objects_list(const struct pg_result *res, char *out, size_t cap);
 int privilege_strays_read(struct pg *pg, struct privilege_strays *strays, char *why, size_t cap);
 /* Takes back those the owner can, each said to fn (NULL: quietly). */
 int privilege_strays_repair(struct pg *pg, const struct privilege_strays *strays, ledger_line_fn fn,

@@ -112,6 +112,80 @@ static const char role_strays_sql[] =
     "  FROM pg_db_role_setting s JOIN pg_database d ON d.oid = s.setdatabase"
     "  WHERE s.setrole = 0 AND d.datname = current_database()";
 
+/* Objects in the ledger's database that no migration makes and the extension does not hold:
+ * another schema, and anything outside schema cpd that could run or be run (a table, view,
+ * function, type, operator) — an owner's function beside the ledger is code no review of the
+ * ledger saw; what lies inside cpd is the anchored rules' (ledger_schema.c). Also the
+ * database-level machinery that could change or copy what the ledger holds: event triggers,
+ * publications, subscriptions, foreign servers, other extensions. Each: what, its owner, the
+ * statement that drops it. */
+static const char foreign_objects_sql[] =
+    "WITH sys AS (SELECT oid FROM pg_namespace WHERE nspname IN ('pg_catalog',"
+    "  'information_schema', 'pg_toast') OR nspname ~ '^pg_(toast_)?temp_'"
+    "  OR oid = (SELECT extnamespace FROM pg_extension WHERE extname = 'cpd_ledger')),"
+    " member AS (SELECT classid, objid FROM pg_depend WHERE deptype = 'e'),"
+    " outside AS (SELECT oid FROM pg_namespace WHERE oid NOT IN (SELECT oid FROM sys)"
+    "  AND nspname <> 'cpd'),"
+    " ledger AS (SELECT oid FROM pg_namespace WHERE nspname = 'cpd')" /* none before the first init
+                                                                       */
+    " SELECT 'SCHEMA ' || quote_ident(n.nspname), pg_get_userbyid(n.nspowner),"
+    "  'DROP SCHEMA ' || quote_ident(n.nspname) || ' CASCADE'"
+    "  FROM pg_namespace n WHERE n.oid IN (SELECT oid FROM outside) AND n.nspname <> 'public'"
+    " UNION ALL SELECT CASE c.relkind WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW'"
+    "  WHEN 'S' THEN 'SEQUENCE' WHEN 'f' THEN 'FOREIGN TABLE' ELSE 'TABLE' END || ' ' ||"
+    "  c.oid::regclass::text, pg_get_userbyid(c.relowner),"
+    "  'DROP ' || CASE c.relkind WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW'"
+    "  WHEN 'S' THEN 'SEQUENCE' WHEN 'f' THEN 'FOREIGN TABLE' ELSE 'TABLE' END || ' ' ||"
+    "  c.oid::regclass::text || ' CASCADE'"
+    "  FROM pg_class c WHERE c.relnamespace IN (SELECT oid FROM outside)"
+    "  AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')"
+    "  AND (c.oid NOT IN (SELECT objid FROM member WHERE classid = 'pg_class'::regclass))"
+    " UNION ALL SELECT 'FUNCTION ' || p.oid::regprocedure::text, pg_get_userbyid(p.proowner),"
+    "  'DROP ROUTINE ' || p.oid::regprocedure::text || ' CASCADE'"
+    "  FROM pg_proc p WHERE p.pronamespace IN (SELECT oid FROM outside)"
+    "  AND p.oid NOT IN (SELECT objid FROM member WHERE classid = 'pg_proc'::regclass)"
+    " UNION ALL SELECT 'TYPE ' || t.oid::regtype::text, pg_get_userbyid(t.typowner),"
+    "  'DROP TYPE ' || t.oid::regtype::text || ' CASCADE'"
+    "  FROM pg_type t WHERE (t.typnamespace IN (SELECT oid FROM outside)"
+    "  OR t.typnamespace IN (SELECT oid FROM ledger)) AND t.typrelid = 0 AND t.typcategory <> 'A'"
+    "  AND t.oid NOT IN (SELECT objid FROM member WHERE classid = 'pg_type'::regclass)"
+    " UNION ALL SELECT 'OPERATOR ' || o.oid::regoperator::text, pg_get_userbyid(o.oprowner),"
+    "  'DROP OPERATOR ' || o.oid::regoperator::text || ' CASCADE'"
+    "  FROM pg_operator o WHERE (o.oprnamespace IN (SELECT oid FROM outside)"
+    "  OR o.oprnamespace IN (SELECT oid FROM ledger))"
+    "  AND o.oid NOT IN (SELECT objid FROM member WHERE classid = 'pg_operator'::regclass)"
+    " UNION ALL SELECT 'EVENT TRIGGER ' || quote_ident(evtname), pg_get_userbyid(evtowner),"
+    "  'DROP EVENT TRIGGER ' || quote_ident(evtname) FROM pg_event_trigger"
+    " UNION ALL SELECT 'PUBLICATION ' || quote_ident(pubname), pg_get_userbyid(pubowner),"
+    "  'DROP PUBLICATION ' || quote_ident(pubname) FROM pg_publication"
+    " UNION ALL SELECT 'SUBSCRIPTION ' || quote_ident(subname), pg_get_userbyid(subowner),"
+    "  'DROP SUBSCRIPTION ' || quote_ident(subname) FROM pg_subscription"
+    "  WHERE subdbid = (SELECT oid FROM pg_database WHERE datname = current_database())"
+    " UNION ALL SELECT 'SERVER ' || quote_ident(srvname), pg_get_userbyid(srvowner),"
+    "  'DROP SERVER ' || quote_ident(srvname) || ' CASCADE' FROM pg_foreign_server"
+    " UNION ALL SELECT 'EXTENSION ' || quote_ident(extname), pg_get_userbyid(extowner),"
+    "  'DROP EXTENSION ' || quote_ident(extname) || ' CASCADE' FROM pg_extension"
+    "  WHERE extname NOT IN ('plpgsql', 'cpd_ledger')"
+    " ORDER BY 1";
+
+int foreign_objects_read(struct pg *pg, struct pg_result **res, char *why, size_t cap)
+{
+    return sync_from_pg(pg_exec(pg, foreign_objects_sql, 0, NULL, res, why, cap), pg);
+}
+
+size_t foreign_objects_list(const struct pg_result *res, char *out, size_t cap)
+{
+    size_t used = 0, n = (size_t)pg_rows(res);
+    out[0] = '\0';
+    for (size_t i = 0; i < n && i < 3 && used < cap; i++)
+        used += (size_t)snprintf(out + used, cap - used, "%s%s (owner %s: %s)", i ? "; " : "",
+                                 pg_value(res, (int)i, 0), pg_value(res, (int)i, 1),
+                                 pg_value(res, (int)i, 2));
+    if (n > 3 && used < cap)
+        snprintf(out + used, cap - used, "; and %zu more (verify --ledger lists them all)", n - 3);
+    return n;
+}
+
 void privilege_strays_free(struct privilege_strays *s)
 {
     free(s->items);

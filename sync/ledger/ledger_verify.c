@@ -442,6 +442,23 @@ static int verify_privileges(struct verifier *v, char *why, size_t cap)
     return err;
 }
 
+/* Each object in the ledger's database that no migration makes. */
+static int verify_foreign(struct verifier *v, char *why, size_t cap)
+{
+    struct pg_result *res = NULL;
+    int err = foreign_objects_read(v->pg, &res, why, cap);
+    for (int i = 0; err == SYNC_OK && i < pg_rows(res); i++) {
+        v->kiosk_bad = false;
+        say(v, true,
+            "objects: %s (owner %s) is made by no migration and does not belong in the ledger's"
+            " database: %s",
+            pg_value(res, i, 0), pg_value(res, i, 1), pg_value(res, i, 2));
+        v->report->bad_other++;
+    }
+    pg_clear(res);
+    return err;
+}
+
 int ledger_verify(const struct ledger_target *t, const struct ledger_keyring *ring,
                   const char *checkpoints, ledger_line_fn fn, void *ctx,
                   struct ledger_verify_report *report, char *why, size_t cap)
@@ -493,6 +510,8 @@ int ledger_verify(const struct ledger_target *t, const struct ledger_keyring *ri
         err = verify_strays(&v, why, cap);
     if (err == SYNC_OK)
         err = verify_privileges(&v, why, cap);
+    if (err == SYNC_OK)
+        err = verify_foreign(&v, why, cap);
     if (err == SYNC_OK)
         err = verify_office(&v, why, cap);
     struct schema_rules live = {0};

@@ -2980,6 +2980,53 @@ static void test_a_change_hidden_from_the_cursor_reaches_every_kiosk(void **stat
     kiosk_close(&other);
 }
 
+/* What no migration makes, in the ledger's database: an owner's schema with a function in it,
+ * a table and a function beside the ledger, a type and an operator in schema cpd, and a
+ * superuser's event trigger and publication. Verify names each with the statement that drops
+ * it; ledger init refuses, naming them, and changes nothing; dropped, both pass again. */
+static void test_objects_no_migration_makes_are_named(void **state)
+{
+    (void)state;
+    owner_sql("CREATE SCHEMA side;"
+              " CREATE FUNCTION side.helper() RETURNS int LANGUAGE sql AS 'SELECT 1';"
+              " CREATE TABLE public.notes (x int);"
+              " CREATE FUNCTION public.later(int) RETURNS int LANGUAGE sql AS 'SELECT $1';"
+              " CREATE TYPE cpd.mood AS ENUM ('ok');"
+              " CREATE FUNCTION public.same(cpd.mood, cpd.mood) RETURNS boolean LANGUAGE sql"
+              " AS 'SELECT true';"
+              " CREATE OPERATOR cpd.=== (LEFTARG = cpd.mood, RIGHTARG = cpd.mood,"
+              " FUNCTION = public.same);");
+    super_sql("CREATE FUNCTION public.on_ddl() RETURNS event_trigger LANGUAGE plpgsql AS"
+              " 'BEGIN END'; CREATE EVENT TRIGGER quiet ON ddl_command_end EXECUTE FUNCTION"
+              " public.on_ddl(); CREATE PUBLICATION everything FOR ALL TABLES;");
+    verify_all(NULL);
+    assert_finding("BAD objects: SCHEMA side (owner cpd_owner) is made by no migration and does"
+                   " not belong in the ledger's database: DROP SCHEMA side CASCADE");
+    assert_finding("BAD objects: FUNCTION side.helper() (owner cpd_owner)");
+    assert_finding("BAD objects: TABLE public.notes (owner cpd_owner)");
+    assert_finding("BAD objects: FUNCTION public.later(integer) (owner cpd_owner)");
+    assert_finding("BAD objects: TYPE cpd.mood (owner cpd_owner)");
+    assert_finding("BAD objects: OPERATOR cpd.===(cpd.mood,cpd.mood)");
+    assert_finding("BAD objects: EVENT TRIGGER quiet");
+    assert_finding("BAD objects: PUBLICATION everything");
+    struct ledger_target t = admin();
+    struct ledger_init init = {.keyring = keyring};
+    char why[2048];
+    assert_int_equal(ledger_init(&t, &init, why, sizeof(why)), SYNC_ETAMPER);
+    if (!strstr(why, "the ledger's database holds objects no migration makes: EVENT TRIGGER") ||
+        !strstr(why, "more (verify --ledger lists them all)") ||
+        !strstr(why, "nothing was changed"))
+        fail_msg("ledger init over foreign objects: %s", why);
+    super_sql("DROP EVENT TRIGGER quiet; DROP FUNCTION public.on_ddl(); DROP PUBLICATION"
+              " everything;");
+    owner_sql("DROP SCHEMA side CASCADE; DROP TABLE public.notes; DROP FUNCTION public.later(int);"
+              " DROP TYPE cpd.mood CASCADE;");
+    if (ledger_init(&t, &init, why, sizeof(why)) != SYNC_OK)
+        fail_msg("ledger init once they are dropped: %s", why);
+    verify_all(NULL);
+    assert_null(strstr(findings, "BAD objects"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -2990,6 +3037,7 @@ int main(void)
         cmocka_unit_test(test_a_revoked_badge_stays_off_after_a_roster_import),
         cmocka_unit_test(test_a_changed_rule_of_the_schema_is_named),
         cmocka_unit_test(test_ledger_init_proves_the_schema_and_never_blesses_it),
+        cmocka_unit_test(test_objects_no_migration_makes_are_named),
         cmocka_unit_test(test_temp_objects_cannot_run_as_the_owner),
         cmocka_unit_test(test_every_security_definer_function_pins_its_search_path),
         cmocka_unit_test(test_a_kiosk_cannot_read_or_push_for_another),
