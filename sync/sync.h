@@ -15,7 +15,7 @@
 #include "sync/sync_options.h"
 #include "core/store/store.h"
 
-#define LEDGER_SCHEMA_VERSION 9
+#define LEDGER_SCHEMA_VERSION 10
 
 /* What became of the retention purge that follows a successful sync (docs/privacy.md). It is
  * timed by the ledger's clock, never the kiosk's own, and a refusal does not fail the sync: the

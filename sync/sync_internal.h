@@ -48,9 +48,12 @@ int sync_signed_load(struct pg *pg, struct store *s, const char *office_key_hex,
                      struct signed_pull **out, char *why, size_t cap);
 /* Whether head office signed a record since this kiosk last took one of its kind. */
 bool sync_signed_newer(struct store *s, const struct signed_pull *sp);
-/* Each row of res against its kind's record: the first that differs named in why
- * (SYNC_ETAMPER). complete (a full pull): every row a record names must also be in res. */
-int sync_signed_check(const struct signed_pull *sp, struct pg_result *const res[PULL_KINDS],
+/* Each row of res (pulled over range, the pull's since and upto) against its kind's record,
+ * and each badge a kiosk enrolled since against that kiosk's signed event (read on pg in the
+ * same snapshot): the first that differs named in why (SYNC_ETAMPER). complete (a whole
+ * pull): every row a record names must also be in res. */
+int sync_signed_check(struct pg *pg, const struct signed_pull *sp,
+                      struct pg_result *const res[PULL_KINDS], const char *const range[2],
                       bool complete, char *why, size_t cap);
 /* Head office's time on each record the pull took, kept: an older one is refused after. */
 int sync_signed_remember(struct store *s, const struct signed_pull *sp);

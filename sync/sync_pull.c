@@ -281,7 +281,7 @@ int sync_pull(struct pg *pg, struct store *s, const char *identity, const char *
     for (int k = 0; k < PULL_KINDS && result == SYNC_OK; k++)
         result = sync_from_pg(pg_exec(pg, pull_sql[k], 2, params, &res[k], why, cap), pg);
     if (result == SYNC_OK && checked)
-        result = sync_signed_check(signed_records, res, r->whole_pull, why, cap);
+        result = sync_signed_check(pg, signed_records, res, params, r->whole_pull, why, cap);
     pg_exec(pg, result == SYNC_OK ? "COMMIT" : "ROLLBACK", 0, NULL, NULL, why,
             result == SYNC_OK ? cap : 0);
     if (result == SYNC_OK) {

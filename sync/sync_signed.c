@@ -10,6 +10,8 @@
 
 #include "core/base/strcopy.h"
 #include "core/base/utf8.h"
+#include "core/domain/event.h"
+#include "core/domain/payload.h"
 #include "sync/sync_office.h"
 
 /* The signed records a kiosk checks its pull against (ledger schema 9), each with the meta key
@@ -299,17 +301,59 @@ static int check_rows(const struct signed_record *sr, enum signed_kind kind,
     return SYNC_OK;
 }
 
+/* The proof of each kiosk-enrolled badge pulled (cpd.pull_enrolments, schema 10): the event's
+ * columns as sync_event_from_row reads them, then its kiosk, the badge's hash and the kiosk's
+ * key at that seq; sorted by the badge's hash. */
+static const char enrolments_sql[] =
+    "SELECT seq, uuid, type, person, session, wall_us, mono_us, clock, payload,"
+    " encode(prev_hash, 'hex'), encode(hash, 'hex'), encode(sig, 'hex'), kiosk,"
+    " encode(uid_hash, 'hex'), encode(public_key, 'hex')"
+    " FROM cpd.pull_enrolments($1::xid8, $2::xid8)";
+enum { PROOF_KIOSK = 12, PROOF_BADGE = 13, PROOF_KEY = 14 };
+
+/* The proof row of the badge whose hash is hex; -1 when none. */
+static int proof_row(const struct pg_result *proofs, const char *hex)
+{
+    int lo = 0, hi = pg_rows(proofs);
+    while (lo < hi) {
+        int mid = lo + (hi - lo) / 2, c = strcmp(pg_value(proofs, mid, PROOF_BADGE), hex);
+        if (c == 0)
+            return mid;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return -1;
+}
+
+/* Whether a kiosk's signed badge_enrolled event enrolled badge hex for staff_no: the event's
+ * hash and signature right under the key the ledger holds for its kiosk at its seq. */
+static bool enrolment_proved(const struct pg_result *proofs, const char *hex, const char *staff_no)
+{
+    int i = proof_row(proofs, hex);
+    struct event e;
+    uint8_t pk[CRYPTO_SIGN_PK_BYTES];
+    char named[2 * CRYPTO_BADGE_HASH_BYTES + 1];
+    return i >= 0 && sync_event_from_row(proofs, i, pg_value(proofs, i, PROOF_KIOSK), &e) == 0 &&
+           e.type == EV_BADGE_ENROLLED && strcmp(e.person, staff_no) == 0 &&
+           payload_get_str(e.payload, "badge_hash", named, sizeof(named)) == 0 &&
+           strcmp(named, hex) == 0 &&
+           crypto_unhex(pk, sizeof(pk), pg_value(proofs, i, PROOF_KEY)) == 0 &&
+           event_check(&e, pk) == EVENT_OK;
+}
+
 /* Each pulled badge as signed, or turned off since (a kiosk's revocation), or not in the
- * record (a kiosk's enrolment since, of a member of staff: never a trainer's). *signed_n: how
- * many of them the record names. */
+ * record: enrolled at a kiosk since, of a member of staff (never a trainer), proved by that
+ * kiosk's signed event. *signed_n: how many of them the record names. */
 static int check_badges(const struct signed_record *sr, const struct pg_result *badges,
-                        size_t *signed_n, char *why, size_t cap)
+                        const struct pg_result *proofs, size_t *signed_n, char *why, size_t cap)
 {
     char key[600], field[400], a[400], b[400], c[400];
     *signed_n = 0;
     for (int i = 0; i < pg_rows(badges); i++) {
         const char *hash = pg_value(badges, i, 0);
-        bool on = pg_value(badges, i, 3)[0] == 't', ok = false;
+        bool on = pg_value(badges, i, 3)[0] == 't', ok = false, proved = true;
         snprintf(key, sizeof(key), "badges\t%.64s\t", hash);
         const char *signed_at = signed_line(sr, key);
         *signed_n += signed_at != NULL;
@@ -322,18 +366,21 @@ static int check_badges(const struct signed_record *sr, const struct pg_result *
                  office_field(signed_at, 3, c, sizeof(c)) && strcmp(b, c) == 0 &&
                  (signed_on || !on);
         } else {
-            /* Enrolled at a kiosk since: only a member of staff the record names. */
             ok = office_escape(b, sizeof(b), pg_value(badges, i, 2));
             snprintf(key, sizeof(key), "people\t%s\t", b);
             const char *person = ok ? signed_line(sr, key) : NULL;
             ok = person && office_field(person, 4, field, sizeof(field)) &&
                  strcmp(field, "staff") == 0;
+            proved = ok && enrolment_proved(proofs, hash, pg_value(badges, i, 2));
         }
-        if (!ok) {
+        if (!ok || !proved) {
             utf8_printf(why, cap,
-                        "badge …%.4s of %.64s from the ledger is not as head office signed the "
-                        "roster: nothing was taken from this pull (head office: verify --ledger)",
-                        pg_value(badges, i, 1), pg_value(badges, i, 2));
+                        "badge …%.4s of %.64s from the ledger is %s: nothing was taken from this "
+                        "pull (head office: verify --ledger)",
+                        pg_value(badges, i, 1), pg_value(badges, i, 2),
+                        ok ? "in no roster head office signed, and no kiosk's signed enrolment"
+                             " gives it to them"
+                           : "not as head office signed the roster");
             return SYNC_ETAMPER;
         }
     }
@@ -415,16 +462,18 @@ static const struct {
     [PULL_CREDITS] = {SIGNED_CREDITS, &credits_shape},
 };
 
-int sync_signed_check(const struct signed_pull *sp, struct pg_result *const res[PULL_KINDS],
+int sync_signed_check(struct pg *pg, const struct signed_pull *sp,
+                      struct pg_result *const res[PULL_KINDS], const char *const range[2],
                       bool complete, char *why, size_t cap)
 {
-    int err = SYNC_OK;
+    struct pg_result *proofs = NULL;
+    int err = sync_from_pg(pg_exec(pg, enrolments_sql, 2, range, &proofs, why, cap), pg);
     for (int k = 0; k < PULL_KINDS && err == SYNC_OK; k++) {
         enum signed_kind kind = checked_as[k].kind;
         const struct line_shape *shape = checked_as[k].shape;
         size_t signed_n = 0;
         err = shape ? check_rows(&sp->r[kind], kind, shape, res[k], &signed_n, why, cap)
-                    : check_badges(&sp->r[kind], res[k], &signed_n, why, cap);
+                    : check_badges(&sp->r[kind], res[k], proofs, &signed_n, why, cap);
         if (err == SYNC_OK && complete)
             err =
                 all_there(&sp->r[kind], kind, shape ? shape->table : "badges", signed_n, why, cap);

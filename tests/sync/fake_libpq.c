@@ -40,7 +40,7 @@ static const struct statement {
     size_t limit;         /* the SQL's LIMIT: never more rows than that (0: none) */
 } statements[] = {
     /* the kiosk's sync (sync/sync.c) */
-    {"schema", "SELECT cpd.schema()", 1, ROWS_ONE, "9", 0},
+    {"schema", "SELECT cpd.schema()", 1, ROWS_ONE, "10", 0},
     /* 2023-09-28 15:40 BST: the ledger_kiosk target taps then, on a clock the ledger agrees with */
     {"server_time", "SELECT cpd.server_time_us()", 1, ROWS_ONE, "1695912000000000", 0},
     {"kiosk_status", "FROM cpd.kiosk_status()", 4, ROWS_ANY,
@@ -58,6 +58,7 @@ static const struct statement {
     {"sessions", "FROM cpd.pull_sessions(", 5, ROWS_ANY, NULL, 0},
     {"bookings", "FROM cpd.pull_bookings(", 3, ROWS_ANY, NULL, 0},
     {"credits", "FROM cpd.pull_external_credits(", 9, ROWS_ANY, NULL, 0},
+    {"enrolments", "FROM cpd.pull_enrolments(", 15, ROWS_ANY, NULL, 0},
     /* head office's copy (sync_copy) */
     {"office_people", "FROM cpd.office_people", 5, ROWS_ANY, NULL, 0},
     {"office_badges", "FROM cpd.badges ORDER BY", 4, ROWS_ANY, NULL, 0},
@@ -77,6 +78,7 @@ static const struct statement {
     {"fingerprint", "SELECT encode(sha256(", 1, ROWS_ONE, FAKE_PG_SCHEMA_DIGEST, 0},
     {"schema_lines", "SELECT x FROM (", 1, ROWS_ANY, "rel fake", 0},
     {"privileges", "roles AS (SELECT oid, rolname", 5, ROWS_ANY, NULL, 0},
+    {"objects", "WITH sys AS (SELECT oid FROM pg_namespace", 3, ROWS_ANY, NULL, 0},
     /* head office's records (sync/ledger/ledger_office.c) */
     {"office_count", "count(*) FROM cpd.office_log", 1, ROWS_ONE, "0", 0},
     {"office_head", "ORDER BY seq DESC LIMIT 1", 2, ROWS_ANY, NULL, 1},
@@ -98,7 +100,7 @@ static const struct statement {
     {"search_path", "SET search_path = pg_catalog, pg_temp", 0, ROWS_NONE, NULL, 0},
     /* head office's init (ledger_init; its migrations are scripts, below) */
     {"has_schema", "to_regclass('cpd.schema_version')", 1, ROWS_ONE, "t", 0},
-    {"version", "SELECT version FROM cpd.schema_version", 1, ROWS_ANY, "9", 0},
+    {"version", "SELECT version FROM cpd.schema_version", 1, ROWS_ANY, "10", 0},
     /* transactions */
     {"begin", "BEGIN", 0, ROWS_NONE, NULL, 0},
     {"commit", "COMMIT", 0, ROWS_NONE, NULL, 0},

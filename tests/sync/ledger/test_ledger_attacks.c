@@ -159,7 +159,7 @@ static void test_a_kiosk_checks_head_offices_signature_on_the_roster(void **stat
     /* A badge enrolled at another kiosk since the record: taken. */
     uint8_t hash[CRYPTO_BADGE_HASH_BYTES];
     crypto_badge_hash(hash, "04A1B2C3D4E5F6", other.keys.site);
-    char hex[65], sql[512], why[1024];
+    char hex[65], sql[1024], why[1024];
     crypto_hex(hex, hash, sizeof(hash));
     struct event e = {.type = EV_BADGE_ENROLLED, .wall_us = test_at("2023-09-13 15:05")};
     snprintf(e.person, sizeof(e.person), "BIT0002");
@@ -170,6 +170,38 @@ static void test_a_kiosk_checks_head_offices_signature_on_the_roster(void **stat
     must_sync(&other, NULL);
     must_sync(&k, &r);
     assert_int_equal(r.pulled[1], 1);
+    /* That badge moved to another member of staff: no kiosk's signed enrolment gives it to
+     * them, refused; with an enrolment event forged for them (no kiosk's signature): refused. */
+    for (int m = 0; m < 2; m++) {
+        if (m == 0)
+            snprintf(sql, sizeof(sql),
+                     "UPDATE cpd.badges SET staff_no = 'BIT0006' WHERE uid_hash ="
+                     " decode('%s', 'hex');",
+                     hex);
+        else
+            snprintf(sql, sizeof(sql),
+                     "INSERT INTO cpd.events (kiosk, seq, uuid, type, person, session, wall_us,"
+                     " mono_us, clock, payload, prev_hash, hash, sig) SELECT kiosk, 900000,"
+                     " gen_random_uuid(), type, 'BIT0006', session, wall_us, mono_us, clock,"
+                     " payload, prev_hash, hash, sig FROM cpd.events WHERE type ="
+                     " 'badge_enrolled' AND payload LIKE '%%%s%%';"
+                     " UPDATE cpd.badges SET staff_no = 'BIT0006' WHERE uid_hash ="
+                     " decode('%s', 'hex');",
+                     hex, hex);
+        owner_sql(sql);
+        assert_int_equal(sync_now(&k, &r, why, sizeof(why)), SYNC_ETAMPER);
+        if (!strstr(why, "of BIT0006 from the ledger is in no roster head office signed, and no"
+                         " kiosk's signed enrolment gives it to them"))
+            fail_msg("an enrolled badge moved (%d): %s", m, why);
+        snprintf(sql, sizeof(sql),
+                 "UPDATE cpd.badges SET staff_no = 'BIT0002' WHERE uid_hash = decode('%s', 'hex');"
+                 " ALTER TABLE cpd.events DISABLE TRIGGER append_only;"
+                 " DELETE FROM cpd.events WHERE seq = 900000;"
+                 " ALTER TABLE cpd.events ENABLE TRIGGER append_only;",
+                 hex);
+        owner_sql(sql);
+        must_sync(&k, &r);
+    }
     /* Gareth's badge moved to Imran behind head office's back: refused, nothing taken. */
     char badge[80];
     if (pgserver_psql(&server,
