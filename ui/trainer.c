@@ -661,7 +661,7 @@ static void show_evacuation(struct trainer *t, int64_t now)
             if (strlen(x->cells[5]) >= 16)
                 utf8_printf(since, sizeof(since), "since %s", x->cells[5] + 11);
             roll_row(t, (int64_t)i, x->cells[0], x->cells[3], since, x->cells[4], here);
-            utf8_printf(x->cells[6], REPORT_CELL, "%s", here ? "\u2714 here" : ""); /* on paper */
+            report_cell(x, 6, "%s", here ? "\u2714 here" : ""); /* on paper */
             accounted += here;
             people++;
         }

@@ -242,19 +242,24 @@ int report_evaluations(struct store *store, int64_t at_us, struct report *out)
             break;
         }
         const struct evaluation_tally *x = &rows[i].tally;
+        char text[16] = "";
         if (rows[i].session.start_us)
-            civil_format_date(rows[i].session.date, row->cells[0]);
-        utf8_copy(row->cells[1], REPORT_CELL, rows[i].session.title);
-        utf8_copy(row->cells[2], REPORT_CELL, rows[i].session.code);
-        snprintf(row->cells[3], REPORT_CELL, "%d", x->answers);
-        average(x, row->cells[4]);
+            civil_format_date(rows[i].session.date, text);
+        report_cell(row, 0, "%s", text);
+        report_cell(row, 1, "%s", rows[i].session.title);
+        report_cell(row, 2, "%s", rows[i].session.code);
+        report_cell(row, 3, "%d", x->answers);
+        average(x, text);
+        report_cell(row, 4, "%s", text);
         for (int s = 0; s < EVALUATION_SCORES; s++)
-            snprintf(row->cells[5 + s], REPORT_CELL, "%d", x->count[s]);
+            report_cell(row, 5 + s, "%d", x->count[s]);
         answers += x->answers;
         sum += x->sum;
     }
     free(rows);
     free(t.list);
+    if (err == STORE_OK)
+        err = report_rows_whole(out);
     if (err != STORE_OK) {
         report_free(out);
         return err;

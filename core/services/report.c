@@ -1,4 +1,5 @@
 #include "core/services/report.h"
+#include "core/services/report_internal.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
@@ -14,8 +15,27 @@
 #include "core/services/lists.h"
 #include "core/services/tapflow.h"
 
+/* What an unset cell holds: never freed. */
+static const char no_text[] = "";
+
+static void row_free(struct report_row *row)
+{
+    for (int c = 0; c < REPORT_COLUMNS; c++) {
+        if (row->cells[c] != no_text)
+            free((char *)row->cells[c]); /* report_cell's own copy */
+        row->cells[c] = no_text;
+    }
+}
+
+void report_truncate(struct report *r, size_t n)
+{
+    while (r->n_rows > n)
+        row_free(&r->rows[--r->n_rows]);
+}
+
 void report_free(struct report *r)
 {
+    report_truncate(r, 0);
     free(r->rows);
     free(r->sections);
     memset(r, 0, sizeof(*r));
@@ -32,8 +52,52 @@ struct report_row *report_add_row(struct report *r)
         r->cap_rows = cap;
     }
     struct report_row *row = &r->rows[r->n_rows++];
-    memset(row, 0, sizeof(*row));
+    row->short_of_memory = false;
+    for (int c = 0; c < REPORT_COLUMNS; c++)
+        row->cells[c] = no_text;
     return row;
+}
+
+void report_cell(struct report_row *row, int col, const char *fmt, ...)
+{
+    char text[REPORT_CELL];
+    va_list ap;
+    va_start(ap, fmt);
+    if (vsnprintf(text, sizeof(text), fmt, ap) < 0)
+        text[0] = '\0';
+    va_end(ap);
+    utf8_fix_tail(text); /* display text: cut on a character boundary */
+    char *copy = text[0] ? strdup(text) : NULL;
+    if (text[0] && !copy) {
+        row->short_of_memory = true;
+        return;
+    }
+    if (row->cells[col] != no_text)
+        free((char *)row->cells[col]);
+    row->cells[col] = copy ? copy : no_text;
+}
+
+void report_time_cell(struct report_row *row, int col, int64_t us)
+{
+    char text[24];
+    zone_format_local(us, text);
+    report_cell(row, col, "%s", text);
+}
+
+void report_date_cell(struct report_row *row, int col, civil_day day)
+{
+    char text[16];
+    civil_format_date(day, text);
+    report_cell(row, col, "%s", text);
+}
+
+int report_rows_whole(const struct report *r)
+{
+    for (size_t i = 0; i < r->n_rows; i++) {
+        if (r->rows[i].short_of_memory)
+            return STORE_ENOMEM;
+    }
+    return STORE_OK;
 }
 
 static struct report_section *add_section(struct report *r)
@@ -131,10 +195,7 @@ static int note_by_hand(void *ctx, const struct event *e)
     return 0;
 }
 
-/* Appends "; "-separated text (display text: cut on purpose if it ever overflows). */
-static void append(char *text, size_t cap, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void append(char *text, size_t cap, const char *fmt, ...)
+void report_append(char *text, size_t cap, const char *fmt, ...)
 {
     size_t used = strlen(text);
     if (used && used + 2 < cap) {
@@ -154,19 +215,19 @@ static void flags_of(const struct register_ctx *c, const struct attendance *a, b
     const struct session *s = c->session;
     out[0] = '\0';
     if (a->flags & ATT_VOID)
-        append(out, cap, "voided");
+        report_append(out, cap, "voided");
     if (a->flags & ATT_LATE)
-        append(out, cap, "late %d min", (int)((a->in_us - s->start_us) / US_PER_MIN));
+        report_append(out, cap, "late %d min", (int)((a->in_us - s->start_us) / US_PER_MIN));
     if (a->out_us == 0 && !(a->flags & ATT_VOID))
-        append(out, cap, "still signed in");
+        report_append(out, cap, "still signed in");
     else if (a->flags & ATT_NO_SIGNOUT)
-        append(out, cap, "no sign-out (closed at the end)");
+        report_append(out, cap, "no sign-out (closed at the end)");
     else if (a->flags & ATT_EARLY)
-        append(out, cap, "left early %d min", (int)((s->end_us - a->out_us) / US_PER_MIN));
+        report_append(out, cap, "left early %d min", (int)((s->end_us - a->out_us) / US_PER_MIN));
     if (a->flags & ATT_APPROVED)
-        append(out, cap, "approved");
+        report_append(out, cap, "approved");
     if (!booked)
-        append(out, cap, "came without booking");
+        report_append(out, cap, "came without booking");
 }
 
 static void credits_of(const struct register_ctx *c, const struct attendance *a, char *out,
@@ -196,15 +257,15 @@ static struct report_row *person_row(struct register_ctx *c, const struct person
         c->err = STORE_ENOMEM;
         return NULL;
     }
-    utf8_copy(row->cells[R_NAME], REPORT_CELL, p->name);
-    utf8_copy(row->cells[R_STAFF], REPORT_CELL, p->staff_no);
-    utf8_copy(row->cells[R_ACADEMY], REPORT_CELL, p->academy);
-    snprintf(row->cells[R_BOOKED], REPORT_CELL, "%s", booked ? "yes" : "no");
+    report_cell(row, R_NAME, "%s", p->name);
+    report_cell(row, R_STAFF, "%s", p->staff_no);
+    report_cell(row, R_ACADEMY, "%s", p->academy);
+    report_cell(row, R_BOOKED, "%s", booked ? "yes" : "no");
     struct by_hand b = {.session = c->session->code};
     int err = store_events_of(c->store, p->staff_no, note_by_hand, &b);
     if (err != STORE_OK && err != CPD_STOP)
         c->err = err;
-    utf8_copy(row->cells[R_BY_HAND], REPORT_CELL, b.text);
+    report_cell(row, R_BY_HAND, "%s", b.text);
     return row;
 }
 
@@ -222,10 +283,13 @@ static int attended_row(void *ctx, const struct person *p, const struct attendan
         c->err = err != STORE_OK ? err : c->err;
         return CPD_STOP;
     }
-    zone_format_local(a->in_us, row->cells[R_IN]);
-    zone_format_local(a->out_us, row->cells[R_OUT]);
-    flags_of(c, a, booked, row->cells[R_FLAGS], REPORT_CELL);
-    credits_of(c, a, row->cells[R_CREDITS], REPORT_CELL);
+    report_time_cell(row, R_IN, a->in_us);
+    report_time_cell(row, R_OUT, a->out_us);
+    char text[REPORT_CELL];
+    flags_of(c, a, booked, text, sizeof(text));
+    report_cell(row, R_FLAGS, "%s", text);
+    credits_of(c, a, text, sizeof(text));
+    report_cell(row, R_CREDITS, "%s", text);
     c->attended += !(a->flags & ATT_VOID);
     c->unbooked += !booked && !(a->flags & ATT_VOID);
     return 0;
@@ -246,8 +310,8 @@ static int booked_row(void *ctx, const struct person *p, int unused)
     struct report_row *row = person_row(c, p, true);
     if (!row)
         return CPD_STOP;
-    snprintf(row->cells[R_FLAGS], REPORT_CELL, "booked, absent");
-    snprintf(row->cells[R_CREDITS], REPORT_CELL, "0");
+    report_cell(row, R_FLAGS, "booked, absent");
+    report_cell(row, R_CREDITS, "0");
     c->absent++;
     return 0;
 }
@@ -283,6 +347,8 @@ int report_register(struct store *store, const struct rules *rules, const char *
         err = c.err ? c.err : store_bookings_of(store, s.id, booked_row, &c);
     if (err == CPD_STOP)
         err = c.err;
+    if (err == STORE_OK)
+        err = report_rows_whole(out);
     if (err != STORE_OK) {
         report_free(out);
         return err;
@@ -324,13 +390,12 @@ static int in_building(void *ctx, const struct person *p, const struct attendanc
         c->err = STORE_ENOMEM;
         return CPD_STOP;
     }
-    utf8_copy(row->cells[E_NAME], REPORT_CELL, p->name);
-    utf8_copy(row->cells[E_STAFF], REPORT_CELL, p->staff_no);
-    snprintf(row->cells[E_ROLE], REPORT_CELL, "%s", p->trainer ? "trainer" : "staff");
-    utf8_copy(row->cells[E_SESSION], REPORT_CELL, c->session->title);
-    utf8_copy(row->cells[E_ROOM], REPORT_CELL,
-              c->session->location[0] ? c->session->location : c->site);
-    zone_format_local(a->in_us, row->cells[E_SINCE]);
+    report_cell(row, E_NAME, "%s", p->name);
+    report_cell(row, E_STAFF, "%s", p->staff_no);
+    report_cell(row, E_ROLE, "%s", p->trainer ? "trainer" : "staff");
+    report_cell(row, E_SESSION, "%s", c->session->title);
+    report_cell(row, E_ROOM, "%s", c->session->location[0] ? c->session->location : c->site);
+    report_time_cell(row, E_SINCE, a->in_us);
     return 0;
 }
 
@@ -357,7 +422,7 @@ static int trainer_here(void *ctx, const struct event *e)
         struct report_row *row = &c->report->rows[i];
         if (strcmp(row->cells[E_STAFF], p.staff_no) == 0) {
             if (strcmp(row->cells[E_ROLE], "trainer") == 0) /* a later tap: the latest time */
-                zone_format_local(e->wall_us, row->cells[E_SINCE]);
+                report_time_cell(row, E_SINCE, e->wall_us);
             return 0;
         }
     }
@@ -366,13 +431,12 @@ static int trainer_here(void *ctx, const struct event *e)
         c->err = STORE_ENOMEM;
         return CPD_STOP;
     }
-    utf8_copy(row->cells[E_NAME], REPORT_CELL, p.name);
-    utf8_copy(row->cells[E_STAFF], REPORT_CELL, p.staff_no);
-    snprintf(row->cells[E_ROLE], REPORT_CELL, "trainer");
-    utf8_copy(row->cells[E_SESSION], REPORT_CELL, c->session->title);
-    utf8_copy(row->cells[E_ROOM], REPORT_CELL,
-              c->session->location[0] ? c->session->location : c->site);
-    zone_format_local(e->wall_us, row->cells[E_SINCE]);
+    report_cell(row, E_NAME, "%s", p.name);
+    report_cell(row, E_STAFF, "%s", p.staff_no);
+    report_cell(row, E_ROLE, "trainer");
+    report_cell(row, E_SESSION, "%s", c->session->title);
+    report_cell(row, E_ROOM, "%s", c->session->location[0] ? c->session->location : c->site);
+    report_time_cell(row, E_SINCE, e->wall_us);
     return 0;
 }
 
@@ -427,6 +491,8 @@ int report_evacuation(struct store *store, const struct rules *rules, const char
     if (err == STORE_OK)
         err = trainers_in_building(store, rules, sessions, n, site, at_us, out);
     free(sessions);
+    if (err == STORE_OK)
+        err = report_rows_whole(out);
     if (err != STORE_OK) {
         report_free(out);
         return err;
@@ -557,23 +623,25 @@ int report_due(struct store *store, const struct rules *rules, int64_t at_us, in
                 err = STORE_ENOMEM;
                 break;
             }
-            utf8_copy(row->cells[0], REPORT_CELL, ps.list[i].academy);
-            utf8_copy(row->cells[1], REPORT_CELL, ps.list[i].name);
-            utf8_copy(row->cells[2], REPORT_CELL, ps.list[i].staff_no);
-            utf8_copy(row->cells[3], REPORT_CELL, due->title);
-            snprintf(row->cells[4], REPORT_CELL, "%s", domain_frequency_code(due->frequency));
+            report_cell(row, 0, "%s", ps.list[i].academy);
+            report_cell(row, 1, "%s", ps.list[i].name);
+            report_cell(row, 2, "%s", ps.list[i].staff_no);
+            report_cell(row, 3, "%s", due->title);
+            report_cell(row, 4, "%s", domain_frequency_code(due->frequency));
             if (due->status != DUE_NEVER) {
-                civil_format_date(due->last_done, row->cells[5]);
-                civil_format_date(due->due, row->cells[6]);
+                report_date_cell(row, 5, due->last_done);
+                report_date_cell(row, 6, due->due);
             }
             if (due->status == DUE_OVERDUE || due->status == DUE_NEVER)
-                snprintf(row->cells[7], REPORT_CELL, "%s", credits_due_status_name(due->status));
+                report_cell(row, 7, "%s", credits_due_status_name(due->status));
             else
-                snprintf(row->cells[7], REPORT_CELL, "due in %d days", (int)(due->due - today));
+                report_cell(row, 7, "due in %d days", (int)(due->due - today));
         }
     }
     credits_summary_free(&s);
     free(ps.list);
+    if (err == STORE_OK)
+        err = report_rows_whole(out);
     if (err != STORE_OK) {
         report_free(out);
         return err;
@@ -613,25 +681,26 @@ static void summary_row(struct report_row *row, const struct person *p,
                         const struct rules *rules)
 {
     char q[16];
-    utf8_copy(row->cells[0], REPORT_CELL, p->academy);
-    utf8_copy(row->cells[1], REPORT_CELL, p->name);
-    utf8_copy(row->cells[2], REPORT_CELL, p->staff_no);
+    report_cell(row, 0, "%s", p->academy);
+    report_cell(row, 1, "%s", p->name);
+    report_cell(row, 2, "%s", p->staff_no);
     quarters(s->total_q, q);
-    snprintf(row->cells[3], REPORT_CELL, "%s", q);
+    report_cell(row, 3, "%s", q);
+    char breaches[REPORT_CELL] = "";
     for (int t = 0; t < TERM_COUNT; t++) {
         quarters(s->term_q[t], q);
-        snprintf(row->cells[4 + t], REPORT_CELL, "%s", q);
+        report_cell(row, 4 + t, "%s", q);
         if (s->term_breach[t])
-            append(row->cells[7], REPORT_CELL, "%s", rules_term_name(t));
+            report_append(breaches, sizeof(breaches), "%s", rules_term_name(t));
     }
-    snprintf(row->cells[8], REPORT_CELL, "%d", s->review_count);
+    report_cell(row, 7, "%s", breaches);
+    report_cell(row, 8, "%d", s->review_count);
     quarters(s->target_q > s->total_q ? s->target_q - s->total_q : 0, q);
-    snprintf(row->cells[9], REPORT_CELL, "%s", q);
+    report_cell(row, 9, "%s", q);
     if (f->cannot_reach)
-        snprintf(row->cells[10], REPORT_CELL, "cannot reach %d",
-                 rules->target_quarters / QUARTERS_PER_CREDIT);
+        report_cell(row, 10, "cannot reach %d", rules->target_quarters / QUARTERS_PER_CREDIT);
     else if (f->term_at_risk >= 0)
-        snprintf(row->cells[10], REPORT_CELL, "%s term at 0", rules_term_name(f->term_at_risk));
+        report_cell(row, 10, "%s term at 0", rules_term_name(f->term_at_risk));
 }
 
 /* The person's page: the totals, each term, the pre-recorded cap, what awaits review, CPI and
@@ -649,8 +718,8 @@ static void statement_section(struct report_section *sec, const struct person *p
     line[0] = '\0';
     for (int t = 0; t < TERM_COUNT; t++) {
         quarters(s->term_q[t], q);
-        append(line, sizeof(line), "%s %s%s", rules_term_name(t), q,
-               s->term_breach[t] ? " (BREACH: ended at 0)" : "");
+        report_append(line, sizeof(line), "%s %s%s", rules_term_name(t), q,
+                      s->term_breach[t] ? " (BREACH: ended at 0)" : "");
         sec->term_q[t] = s->term_q[t];
         sec->term_breach[t] = s->term_breach[t];
     }
@@ -668,10 +737,10 @@ static void statement_section(struct report_section *sec, const struct person *p
         const struct package_progress *pk = &s->packages[i];
         if (pk->sessions_done + pk->sessions_review == 0 && !pk->awarded)
             continue; /* a cohort or block they never came to */
-        append(line, sizeof(line), "%s %d of %d%s%s", pk->title, pk->sessions_done,
-               pk->sessions_total,
-               pk->online_needed ? (pk->online_done ? " + online" : " (online part missing)") : "",
-               pk->awarded ? " — awarded" : "");
+        report_append(
+            line, sizeof(line), "%s %d of %d%s%s", pk->title, pk->sessions_done, pk->sessions_total,
+            pk->online_needed ? (pk->online_done ? " + online" : " (online part missing)") : "",
+            pk->awarded ? " — awarded" : "");
     }
     if (line[0])
         section_line(sec, "%s", line);
@@ -685,11 +754,11 @@ static void statement_section(struct report_section *sec, const struct person *p
         char date[CIVIL_DATE_LEN];
         civil_format_date(due->due, date);
         if (due->status == DUE_NEVER)
-            append(never, sizeof(never), "%s", due->title);
+            report_append(never, sizeof(never), "%s", due->title);
         else if (due->status == DUE_OVERDUE)
-            append(line, sizeof(line), "%s (overdue since %s)", due->title, date);
+            report_append(line, sizeof(line), "%s (overdue since %s)", due->title, date);
         else if (due->due - today <= 30)
-            append(line, sizeof(line), "%s (due %s)", due->title, date);
+            report_append(line, sizeof(line), "%s (due %s)", due->title, date);
     }
     section_line(sec, "Mandatory training due: %s", line[0] ? line : "none within 30 days");
     if (never[0])
@@ -748,7 +817,7 @@ static void item_note(const struct corrections_of *c, const struct credit_item *
         const struct correction_note *note = &c->list[i];
         bool about = strcmp(note->code, it->code) == 0 && (!note->date || note->date == it->date);
         if (about)
-            append(out, REPORT_CELL, "%s", note->text);
+            report_append(out, REPORT_CELL, "%s", note->text);
     }
 }
 
@@ -770,19 +839,21 @@ static int item_rows(struct report *out, struct store *store, const struct perso
             break;
         }
         char q[16];
-        utf8_copy(row->cells[0], REPORT_CELL, p->academy);
-        utf8_copy(row->cells[1], REPORT_CELL, p->name);
-        utf8_copy(row->cells[2], REPORT_CELL, p->staff_no);
-        civil_format_date(it->date, row->cells[3]);
-        utf8_copy(row->cells[4], REPORT_CELL, it->title);
-        snprintf(row->cells[5], REPORT_CELL, "%s", domain_delivery_name(it->delivery));
-        snprintf(row->cells[6], REPORT_CELL, "%s", it->term >= 0 ? rules_term_name(it->term) : "");
+        report_cell(row, 0, "%s", p->academy);
+        report_cell(row, 1, "%s", p->name);
+        report_cell(row, 2, "%s", p->staff_no);
+        report_date_cell(row, 3, it->date);
+        report_cell(row, 4, "%s", it->title);
+        report_cell(row, 5, "%s", domain_delivery_name(it->delivery));
+        report_cell(row, 6, "%s", it->term >= 0 ? rules_term_name(it->term) : "");
         quarters(it->credits_q, q);
-        snprintf(row->cells[7], REPORT_CELL, "%s", q);
+        report_cell(row, 7, "%s", q);
         quarters(running_q, q);
-        snprintf(row->cells[8], REPORT_CELL, "%s", q);
-        snprintf(row->cells[9], REPORT_CELL, "%s", credits_item_status_name(it->status));
-        item_note(&c, it, row->cells[10]);
+        report_cell(row, 8, "%s", q);
+        report_cell(row, 9, "%s", credits_item_status_name(it->status));
+        char note[REPORT_CELL];
+        item_note(&c, it, note);
+        report_cell(row, 10, "%s", note);
     }
     free(c.list);
     return err;
@@ -843,6 +914,8 @@ int report_statements(struct store *store, const struct rules *rules, int64_t at
     still_to_come_free(&later);
     size_t people = ps.n;
     free(ps.list);
+    if (err == STORE_OK)
+        err = report_rows_whole(out);
     if (err != STORE_OK) {
         report_free(out);
         return err;
@@ -854,240 +927,6 @@ int report_statements(struct store *store, const struct rules *rules, int64_t at
     report_add_line(out, "As of %s, every figure from the credits engine", when);
     report_add_line(out, "%zu %s, %d below the target so far", people,
                     people == 1 ? "person" : "people", behind);
-    return STORE_OK;
-}
-
-/* ---- CPI and MAPA completion ----------------------------------------------------------------- */
-
-#define PART_MAX 4 /* sessions a cohort or block has at most: CPI 4, MAPA 2 */
-
-struct completion_ctx {
-    struct store *store;
-    const struct rules *rules;
-    enum course_kind kind;
-    int64_t at;
-    const struct session *sessions; /* the kind's sessions, by start */
-    size_t n_sessions;
-    struct report *report;
-    int err;
-};
-
-/* The row of person × group, made on first sight. cells: 0 name, 1 staff, 2 group, 3.. marks. */
-static struct report_row *completion_row(struct completion_ctx *c, const struct person *p,
-                                         const char *group)
-{
-    for (size_t i = 0; i < c->report->n_rows; i++) {
-        struct report_row *r = &c->report->rows[i];
-        if (strcmp(r->cells[1], p->staff_no) == 0 && strcmp(r->cells[2], group) == 0)
-            return r;
-    }
-    struct report_row *r = report_add_row(c->report);
-    if (!r) {
-        c->err = STORE_ENOMEM;
-        return NULL;
-    }
-    utf8_copy(r->cells[0], REPORT_CELL, p->name);
-    utf8_copy(r->cells[1], REPORT_CELL, p->staff_no);
-    utf8_copy(r->cells[2], REPORT_CELL, group);
-    for (int k = 0; k < PART_MAX; k++)
-        snprintf(r->cells[3 + k], REPORT_CELL, "-");
-    return r;
-}
-
-/* Which of its group's sessions this one is (0-based). */
-static int part_of(const struct completion_ctx *c, const struct session *s)
-{
-    int part = 0;
-    for (size_t i = 0; i < c->n_sessions && c->sessions[i].id != s->id; i++)
-        part += strcmp(c->sessions[i].group, s->group) == 0;
-    return part < PART_MAX ? part : PART_MAX - 1;
-}
-
-struct completion_visit {
-    struct completion_ctx *c;
-    const struct session *session;
-};
-
-static int completion_attended(void *ctx, const struct person *p, const struct attendance *stored)
-{
-    struct completion_visit *v = ctx;
-    const struct session *s = v->session;
-    struct attendance now = tap_attendance_as_of(v->c->rules, s, stored, v->c->at);
-    const struct attendance *a = &now;
-    bool counts = a->in_us && a->in_us <= v->c->at && !(a->flags & ATT_VOID);
-    struct report_row *r = counts ? completion_row(v->c, p, s->group) : NULL;
-    if (!r)
-        return v->c->err ? CPD_STOP : 0;
-    char *cell = r->cells[3 + part_of(v->c, s)];
-    if (credits_attendance_complete(v->c->rules, s, a))
-        snprintf(cell, REPORT_CELL, "done");
-    else if (a->out_us == 0)
-        snprintf(cell, REPORT_CELL, "signed in");
-    else if (a->flags & ATT_NO_SIGNOUT)
-        snprintf(cell, REPORT_CELL, "review: no sign-out");
-    else if (a->flags & ATT_LATE)
-        snprintf(cell, REPORT_CELL, "review: late %d min",
-                 (int)((a->in_us - s->start_us) / US_PER_MIN));
-    else
-        snprintf(cell, REPORT_CELL, "review: left early %d min",
-                 (int)((s->end_us - a->out_us) / US_PER_MIN));
-    return 0;
-}
-
-static int completion_booked(void *ctx, const struct person *p, int unused)
-{
-    (void)unused;
-    struct completion_visit *v = ctx;
-    struct report_row *r = completion_row(v->c, p, v->session->group);
-    if (!r)
-        return CPD_STOP;
-    char *cell = r->cells[3 + part_of(v->c, v->session)];
-    if (strcmp(cell, "-") == 0)
-        snprintf(cell, REPORT_CELL, "%s", v->session->end_us < v->c->at ? "missed" : "booked");
-    return 0;
-}
-
-/* The later groups of the kind that have not started by then: where one can still complete. */
-static void later_groups(const struct completion_ctx *c, const char *group, char *out, size_t cap)
-{
-    out[0] = '\0';
-    for (size_t i = 0; i < c->n_sessions; i++) {
-        const struct session *s = &c->sessions[i];
-        bool first_of_group = true;
-        for (size_t j = 0; j < i && first_of_group; j++)
-            first_of_group = strcmp(c->sessions[j].group, s->group) != 0;
-        if (first_of_group && strcmp(s->group, group) != 0 && s->start_us > c->at)
-            append(out, cap, "%s", s->group);
-    }
-}
-
-static void completion_status(struct completion_ctx *c, struct report_row *r,
-                              struct credit_summary *s)
-{
-    const struct package_progress *p = NULL;
-    bool awarded_elsewhere = false;
-    for (size_t i = 0; i < s->n_packages; i++) {
-        if (strcmp(s->packages[i].group, r->cells[2]) == 0)
-            p = &s->packages[i];
-        else if (s->packages[i].kind == c->kind && s->packages[i].awarded)
-            awarded_elsewhere = true;
-    }
-    int parts = c->kind == KIND_MAPA_BLOCK ? 2 : 4;
-    char *status = r->cells[3 + PART_MAX], *award = r->cells[4 + PART_MAX],
-         *later = r->cells[5 + PART_MAX];
-    if (c->kind == KIND_MAPA_BLOCK)
-        snprintf(r->cells[3 + parts], REPORT_CELL, "%s", p && p->online_done ? "done" : "-");
-    /* A session of their cohort that is over and they did not attend is missed, booked or not:
-     * the cohort can no longer be completed. */
-    for (size_t i = 0; i < c->n_sessions; i++) {
-        const struct session *x = &c->sessions[i];
-        char *cell = r->cells[3 + part_of(c, x)];
-        if (strcmp(x->group, r->cells[2]) == 0 && x->end_us <= c->at &&
-            (strcmp(cell, "-") == 0 || strcmp(cell, "booked") == 0))
-            snprintf(cell, REPORT_CELL, "missed");
-    }
-    bool missed = false, review = false;
-    for (int k = 0; k < parts; k++) {
-        missed |= strcmp(r->cells[3 + k], "missed") == 0;
-        review |= strncmp(r->cells[3 + k], "review", 6) == 0;
-    }
-    char q[16] = "0";
-    if (p && p->awarded)
-        rules_format_quarters(p->credits_q, q);
-    snprintf(status, REPORT_CELL, "%s",
-             p && p->awarded ? "complete"
-             : missed        ? "missing a session"
-             : review        ? "needs review"
-                             : "in progress");
-    snprintf(award, REPORT_CELL, "%s", q);
-    if (!(p && p->awarded) && !awarded_elsewhere && missed)
-        later_groups(c, r->cells[2], later, REPORT_CELL);
-}
-
-int report_completion(struct store *store, const struct rules *rules, enum course_kind kind,
-                      const char *group, int64_t at_us, struct report *out)
-{
-    static const char *const cpi[] = {
-        "Name",      "Staff no",  "Cohort", "Session 1",       "Session 2",
-        "Session 3", "Session 4", "Status", "Credits awarded", "Can still complete in"};
-    static const char *const mapa[] = {"Name",   "Staff no",        "Block",
-                                       "Day 1",  "Day 2",           "Online part",
-                                       "Status", "Credits awarded", "Can still complete in",
-                                       ""};
-    struct session *all = NULL;
-    struct credit_summary s = {0};
-    size_t n = 0;
-    memset(out, 0, sizeof(*out));
-    int columns = (int)(sizeof(cpi) / sizeof(cpi[0]));
-    out->n_columns = columns;
-    memcpy(out->columns, kind == KIND_MAPA_BLOCK ? mapa : cpi, sizeof(cpi));
-    int err = lists_package_sessions(store, &all, &n);
-    size_t m = 0; /* the kind's sessions only, in place */
-    bool group_known = group == NULL;
-    for (size_t i = 0; i < n; i++) {
-        if (all[i].kind == kind)
-            all[m++] = all[i];
-        if (group && all[i].kind == kind && strcmp(all[i].group, group) == 0)
-            group_known = true;
-    }
-    if (err == STORE_OK && !group_known)
-        err = STORE_ENOTFOUND;
-    struct completion_ctx c = {.store = store,
-                               .rules = rules,
-                               .kind = kind,
-                               .at = at_us,
-                               .sessions = all,
-                               .n_sessions = m,
-                               .report = out};
-    for (size_t i = 0; i < m && err == STORE_OK; i++) {
-        struct completion_visit v = {&c, &all[i]};
-        err = store_register_each(store, all[i].id, completion_attended, &v);
-        if (err == STORE_OK || err == CPD_STOP)
-            err = c.err ? c.err : store_bookings_of(store, all[i].id, completion_booked, &v);
-        if (err == CPD_STOP)
-            err = c.err;
-    }
-    for (size_t i = 0; i < out->n_rows && err == STORE_OK; i++) {
-        struct person p;
-        err = store_person_by_staff_no(store, out->rows[i].cells[1], &p);
-        if (err == STORE_OK)
-            err = tapflow_summary(store, rules, p.id, at_us, &s);
-        if (err == STORE_OK)
-            completion_status(&c, &out->rows[i], &s);
-    }
-    credits_summary_free(&s);
-    free(all);
-    if (err != STORE_OK) {
-        report_free(out);
-        return err;
-    }
-    /* One cohort (block) asked for: the others go, after they told where one could complete. */
-    size_t kept = 0;
-    for (size_t i = 0; i < out->n_rows; i++) {
-        if (!group || strcmp(out->rows[i].cells[2], group) == 0)
-            out->rows[kept++] = out->rows[i];
-    }
-    out->n_rows = kept;
-    /* MAPA has two days and the online part: the fourth session's column goes. */
-    for (size_t i = 0; kind == KIND_MAPA_BLOCK && i < out->n_rows; i++)
-        memmove(out->rows[i].cells[6], out->rows[i].cells[7], 3 * REPORT_CELL);
-    if (kind == KIND_MAPA_BLOCK)
-        out->n_columns = columns - 1;
-    int complete = 0, status = kind == KIND_MAPA_BLOCK ? 6 : 3 + PART_MAX;
-    for (size_t i = 0; i < out->n_rows; i++)
-        complete += strcmp(out->rows[i].cells[status], "complete") == 0;
-    char when[24];
-    zone_format_local(at_us, when);
-    out->wide = true;
-    snprintf(out->title, sizeof(out->title), "%s completion",
-             kind == KIND_MAPA_BLOCK ? "MAPA Refresher" : "CPI Initial Training");
-    report_add_line(out, "As of %s: %s", when,
-                    kind == KIND_MAPA_BLOCK
-                        ? "a block of 2 days and the online part give 10 credits"
-                        : "all 4 sessions of one cohort give 13 credits");
-    report_add_line(out, "%zu %s × %s, %d complete", out->n_rows,
-                    out->n_rows == 1 ? "person" : "people",
-                    kind == KIND_MAPA_BLOCK ? "block" : "cohort", complete);
     return STORE_OK;
 }
 
@@ -1155,16 +994,17 @@ static void other_ways(const struct rules *rules, civil_day today, const struct 
     out[0] = '\0';
     if (cpi) {
         civil_format_short(cpi->date, day);
-        append(out, cap, "or CPI Initial Training from %s (4 sessions, 13 credits)", day);
+        report_append(out, cap, "or CPI Initial Training from %s (4 sessions, 13 credits)", day);
     }
     if (mapa) {
         civil_format_short(mapa->date, day);
-        append(out, cap, "or MAPA Refresher from %s (2 days and the online part, 10 credits)", day);
+        report_append(out, cap,
+                      "or MAPA Refresher from %s (2 days and the online part, 10 credits)", day);
     }
     int headroom = rules->prerecorded_cap_quarters - s->prerecorded_counted_q;
     if (headroom > 0 && rules_term_of(&rules->terms, today) >= 0) {
         rules_format_quarters(headroom, q);
-        append(out, cap, "pre-recorded training: up to %s more", q);
+        report_append(out, cap, "pre-recorded training: up to %s more", q);
     }
 }
 
@@ -1300,31 +1140,37 @@ int report_at_risk(struct store *store, const struct rules *rules, int64_t at_us
             break;
         }
         char q[16];
-        snprintf(row->cells[0], REPORT_CELL, "%d", f.cannot_reach ? 1 : 2);
-        utf8_copy(row->cells[1], REPORT_CELL, ps.list[i].academy);
-        utf8_copy(row->cells[2], REPORT_CELL, ps.list[i].name);
-        utf8_copy(row->cells[3], REPORT_CELL, ps.list[i].staff_no);
+        report_cell(row, 0, "%d", f.cannot_reach ? 1 : 2);
+        report_cell(row, 1, "%s", ps.list[i].academy);
+        report_cell(row, 2, "%s", ps.list[i].name);
+        report_cell(row, 3, "%s", ps.list[i].staff_no);
         rules_format_quarters(s.total_q, q);
-        snprintf(row->cells[4], REPORT_CELL, "%s", q);
+        report_cell(row, 4, "%s", q);
         rules_format_quarters(f.needed_q, q);
-        snprintf(row->cells[5], REPORT_CELL, "%s", q);
+        report_cell(row, 5, "%s", q);
         rules_format_quarters(f.reachable_q, q);
-        snprintf(row->cells[6], REPORT_CELL, "%s", q);
+        report_cell(row, 6, "%s", q);
+        char risk[REPORT_CELL];
         if (f.cannot_reach)
-            snprintf(row->cells[7], REPORT_CELL, "cannot reach %d this year",
+            snprintf(risk, sizeof(risk), "cannot reach %d this year",
                      rules->target_quarters / QUARTERS_PER_CREDIT);
         else
-            term_risk_text(rules, &f, coming, m, row->cells[7], REPORT_CELL);
+            term_risk_text(rules, &f, coming, m, risk, sizeof(risk));
+        report_cell(row, 7, "%s", risk);
         char others[REPORT_CELL];
         other_ways(rules, later.today, &s,
                    fi.cpi_open ? package_next(packages, n_packages, KIND_CPI_INITIAL, at_us) : NULL,
                    fi.mapa_open ? package_next(packages, n_packages, KIND_MAPA_BLOCK, at_us) : NULL,
                    others, sizeof(others));
-        way_back_text(&f, coming, others, row->cells[8], REPORT_CELL);
+        char way_back[REPORT_CELL];
+        way_back_text(&f, coming, others, way_back, sizeof(way_back));
+        report_cell(row, 8, "%s", way_back);
     }
     credits_summary_free(&s);
     free(ps.list);
     still_to_come_free(&later);
+    if (err == STORE_OK)
+        err = report_rows_whole(out);
     if (err != STORE_OK) {
         report_free(out);
         return err;

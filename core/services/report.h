@@ -17,8 +17,12 @@
 #define REPORT_LINE    640 /* a line about the report or a section */
 #define REPORT_LINES   6
 
+/* A row's cells, each its own text on the heap (a row costs what it says, not 12 × 320
+ * bytes: a trust's statements are 100,000s of rows), "" until set. Set only through
+ * report_cell. */
 struct report_row {
-    char cells[REPORT_COLUMNS][REPORT_CELL];
+    const char *cells[REPORT_COLUMNS];
+    bool short_of_memory; /* a cell could not be set: its maker returns STORE_ENOMEM */
 };
 
 /* A run of rows about one person (statements): printed on a page of its own with a heading,
@@ -51,8 +55,16 @@ struct report {
 };
 
 void report_free(struct report *report);
-/* For a report built elsewhere (evaluation.c): a zeroed row (NULL: out of memory), a line. */
+/* For a report built elsewhere (evaluation.c): an empty row (NULL: out of memory), a line. */
 struct report_row *report_add_row(struct report *report);
+/* Sets cell col of row to the formatted text, cut at REPORT_CELL bytes on a character
+ * boundary (display text). Out of memory: the cell keeps what it had and the row says so. */
+void report_cell(struct report_row *row, int col, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* STORE_ENOMEM when a cell of any row could not be set, else STORE_OK. */
+int report_rows_whole(const struct report *report);
+/* Drops rows from the end, down to n (their cells freed). */
+void report_truncate(struct report *report, size_t n);
 void report_add_line(struct report *report, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 

@@ -39,9 +39,9 @@ static void roll(struct report *r)
     snprintf(r->title, sizeof(r->title), "Roll call");
     struct report_row *row = report_add_row(r);
     assert_non_null(row);
-    snprintf(row->cells[0], REPORT_CELL, "Megan Crompton");
-    snprintf(row->cells[1], REPORT_CELL, "BIT0007");
-    snprintf(row->cells[2], REPORT_CELL, "\u2714 here");
+    report_cell(row, 0, "Megan Crompton");
+    report_cell(row, 1, "BIT0007");
+    report_cell(row, 2, "\u2714 here");
 }
 
 static const struct paper_header header = {"Bolton Impact Trust", "Central Office",

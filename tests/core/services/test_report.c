@@ -325,6 +325,46 @@ static void test_cpi_completion(void **state)
     testkiosk_close(&k);
 }
 
+/* MAPA: two days and the online part (its days print no times: booked, not tapped). Joanne
+ * is booked on both days of block 1: before it, booked and in progress; after it, both missed
+ * and blocks 2, 3 and 4 are where she could still complete. */
+static void test_mapa_completion(void **state)
+{
+    (void)state;
+    struct testkiosk k;
+    testkiosk_open(&k, true);
+    struct person joanne;
+    struct session day;
+    assert_int_equal(store_person_by_staff_no(k.store, "BIT0009", &joanne), STORE_OK);
+    static const char *const codes[] = {"mapa-1-day1", "mapa-1-day2"};
+    for (int d = 0; d < 2; d++) {
+        assert_int_equal(store_session_by_code(k.store, codes[d], &day), STORE_OK);
+        assert_int_equal(store_booking_add(k.store, joanne.id, day.id), STORE_OK);
+    }
+    static const struct {
+        const char *at, *row;
+    } cases[] = {
+        {"2024-04-20 09:00", "\"Joanne Tattersall\",\"BIT0009\",\"mapa-1\",\"booked\",\"booked\","
+                             "\"-\",\"in progress\",\"0\",\"\"\r\n"},
+        {"2024-04-29 09:00", "\"Joanne Tattersall\",\"BIT0009\",\"mapa-1\",\"missed\",\"missed\","
+                             "\"-\",\"missing a session\",\"0\",\"mapa-2; mapa-3; mapa-4\"\r\n"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct report r;
+        assert_int_equal(
+            report_completion(k.store, &k.rules, KIND_MAPA_BLOCK, NULL, test_at(cases[i].at), &r),
+            STORE_OK);
+        assert_int_equal(r.n_columns, 9);
+        assert_string_equal(r.columns[5], "Online part");
+        char *csv = write_all(&r, true);
+        if (!strstr(csv, cases[i].row))
+            fail_msg("MAPA as of %s:\n%s", cases[i].at, csv);
+        free(csv);
+        report_free(&r);
+    }
+    testkiosk_close(&k);
+}
+
 static void test_at_risk(void **state)
 {
     (void)state;
@@ -364,11 +404,11 @@ static void test_writers_make_hostile_text_inert(void **state)
     static const char *const names[] = {"=cmd|' /C calc'!A0",   "+SUM(A1)",     "@SUM(A1)", "-2+3",
                                         "Eve \x1b]0;pwned\x07", "Bad \xff byte"};
     static const char *const credits[] = {"-1.5", "-", "1", "+2", "\t3", "-inf"};
-    r.rows = calloc(6, sizeof(*r.rows));
-    r.n_rows = r.cap_rows = 6;
     for (int i = 0; i < 6; i++) {
-        snprintf(r.rows[i].cells[0], REPORT_CELL, "%s", names[i]);
-        snprintf(r.rows[i].cells[1], REPORT_CELL, "%s", credits[i]);
+        struct report_row *row = report_add_row(&r);
+        assert_non_null(row);
+        report_cell(row, 0, "%s", names[i]);
+        report_cell(row, 1, "%s", credits[i]);
     }
     char *csv = write_all(&r, true);
     assert_non_null(strstr(csv, "\"'=cmd|' /C calc'!A0\",\"-1.5\"\r\n"));
@@ -503,6 +543,7 @@ int main(void)
         cmocka_unit_test(test_writers_make_hostile_text_inert),
         cmocka_unit_test(test_statements_and_due),
         cmocka_unit_test(test_cpi_completion),
+        cmocka_unit_test(test_mapa_completion),
         cmocka_unit_test(test_at_risk),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

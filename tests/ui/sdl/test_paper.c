@@ -36,13 +36,8 @@ static int teardown(void **state)
 
 static struct report_row *row(struct report *r)
 {
-    if (r->n_rows == r->cap_rows) {
-        r->cap_rows = r->cap_rows ? 2 * r->cap_rows : 64;
-        r->rows = realloc(r->rows, r->cap_rows * sizeof(*r->rows));
-        assert_non_null(r->rows);
-    }
-    struct report_row *x = &r->rows[r->n_rows++];
-    memset(x, 0, sizeof(*x));
+    struct report_row *x = report_add_row(r);
+    assert_non_null(x);
     return x;
 }
 
@@ -102,12 +97,12 @@ static void evacuation(struct report *r, int people)
     memcpy(r->columns, columns, sizeof(columns));
     for (int i = 0; i < people; i++) {
         struct report_row *x = row(r);
-        snprintf(x->cells[0], REPORT_CELL, "Person Number%03d", i);
-        snprintf(x->cells[1], REPORT_CELL, "BIT%04d", i);
-        snprintf(x->cells[2], REPORT_CELL, "staff");
-        snprintf(x->cells[3], REPORT_CELL, "Feedback and questioning");
-        snprintf(x->cells[4], REPORT_CELL, "Central Office");
-        snprintf(x->cells[5], REPORT_CELL, "2024-01-22 15:4%d", i % 10);
+        report_cell(x, 0, "Person Number%03d", i);
+        report_cell(x, 1, "BIT%04d", i);
+        report_cell(x, 2, "staff");
+        report_cell(x, 3, "Feedback and questioning");
+        report_cell(x, 4, "Central Office");
+        report_cell(x, 5, "2024-01-22 15:4%d", i % 10);
     }
 }
 
@@ -151,14 +146,17 @@ static void test_long_text_wraps_never_cut(void **state)
     (void)state;
     struct report r;
     evacuation(&r, 2);
-    char *note = r.rows[1].cells[3];
-    memset(note, 0, REPORT_CELL);
-    for (int i = 0; strlen(note) + 12 < REPORT_CELL - 10; i++)
-        strcat(note, "safeguarding ");
-    strcat(note, "LASTWORD");
+    char note[REPORT_CELL] = "";
+    size_t used = 0;
+    while (used + 12 < REPORT_CELL - 10)
+        used += (size_t)snprintf(note + used, sizeof(note) - used, "safeguarding ");
+    snprintf(note + used, sizeof(note) - used, "LASTWORD");
+    report_cell(&r.rows[1], 3, "%s", note);
     /* One word wider than any column: broken across lines, every character kept. */
-    memset(r.rows[0].cells[4], 'W', 200);
-    r.rows[0].cells[4][200] = '\0';
+    char word[201];
+    memset(word, 'W', 200);
+    word[200] = '\0';
+    report_cell(&r.rows[0], 4, "%s", word);
     memset(r.lines[1], 0, REPORT_LINE);
     for (int i = 0; strlen(r.lines[1]) + 12 < REPORT_LINE - 12; i++)
         strcat(r.lines[1], "everybody ");
@@ -202,10 +200,10 @@ static void test_sections_and_signature(void **state)
         sec->target_q = 64;
         for (size_t i = 0; i < items[p]; i++) {
             struct report_row *x = row(&r);
-            snprintf(x->cells[1], REPORT_CELL, "%s", names[p]);
-            snprintf(x->cells[3], REPORT_CELL, "2023-10-%02zu", 1 + i % 28);
-            snprintf(x->cells[4], REPORT_CELL, "Item %zu of %s", i, names[p]);
-            snprintf(x->cells[5], REPORT_CELL, "0.25");
+            report_cell(x, 1, "%s", names[p]);
+            report_cell(x, 3, "2023-10-%02zu", 1 + i % 28);
+            report_cell(x, 4, "Item %zu of %s", i, names[p]);
+            report_cell(x, 5, "0.25");
         }
     }
     r.signature = true;
@@ -259,7 +257,7 @@ static void test_a_bad_byte_does_not_blank_the_page(void **state)
     (void)state;
     struct report r;
     evacuation(&r, 3);
-    snprintf(r.rows[1].cells[0], REPORT_CELL, "Bad \xff byte \x1b[2J Name");
+    report_cell(&r.rows[1], 0, "Bad \xff byte \x1b[2J Name");
     assert_int_equal(write_pdf(&r, "bad"), 1);
     poppler("pdftotext -layout", "bad");
     assert_text_has("Person Number000");
