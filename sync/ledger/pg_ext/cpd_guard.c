@@ -18,6 +18,7 @@
 #include "catalog/namespace.h"
 #include "catalog/objectaccess.h"
 #include "catalog/pg_namespace.h"
+#include "catalog/pg_type.h"
 #include "miscadmin.h"
 #include "nodes/nodeFuncs.h"
 #include "parser/analyze.h"
@@ -148,6 +149,28 @@ static bool refuse(const char *what, Oid fn)
     return true;
 }
 
+/* The types a kiosk's statement casts to or writes a constant of: the sync's parameters and
+ * results (text, bigint, integer, xid8, bytea, uuid, boolean and their arrays). A cast to
+ * anything else — regrole, regclass (which tell what the catalogue holds), char(10485760) — is
+ * not what the sync sends. */
+static bool kiosk_type(Oid type, int32 typmod)
+{
+    static const Oid allowed[] = {TEXTOID,     INT8OID,      INT4OID,      XID8OID,
+                                  BYTEAOID,    UUIDOID,      BOOLOID,      UNKNOWNOID,
+                                  TEXTARRAYOID, INT8ARRAYOID, BYTEAARRAYOID, UUIDARRAYOID};
+    if (typmod != -1)
+        return false;
+    for (size_t i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++) {
+        if (type == allowed[i])
+            return true;
+    }
+    return false;
+}
+
+/* A constant of the client's is a short word ('hex', '/'): what the sync sends goes in
+ * parameters. */
+#define KIOSK_CONST_MAX 256
+
 /* The ||s of the statement being checked (the only operator a kiosk's statement may use). */
 #define MAX_CONCATENATIONS 4
 static int concatenations;
@@ -157,11 +180,27 @@ static bool kiosk_expression(Node *node, void *ctx)
     if (node == NULL)
         return false;
     switch (nodeTag(node)) {
-    case T_Const:
-    case T_Param:
-    case T_Var:
+    case T_Const: {
+        const Const *c = (const Const *)node;
+        if (!kiosk_type(c->consttype, c->consttypmod) ||
+            (!c->constisnull && c->constlen == -1 &&
+             VARSIZE_ANY(DatumGetPointer(c->constvalue)) > KIOSK_CONST_MAX)) {
+            snprintf(refused_for, sizeof(refused_for),
+                     "has a constant the sync never sends (type %u)", c->consttype);
+            return true;
+        }
+        break;
+    }
     case T_RelabelType:
     case T_CoerceViaIO:
+        if (!kiosk_type(exprType(node), exprTypmod(node))) {
+            snprintf(refused_for, sizeof(refused_for), "casts to a type the sync never uses (%u)",
+                     exprType(node));
+            return true;
+        }
+        break;
+    case T_Param:
+    case T_Var:
     case T_TargetEntry:
     case T_List:
     case T_RangeTblFunction:
@@ -170,10 +209,17 @@ static bool kiosk_expression(Node *node, void *ctx)
     case T_RangeTblRef:
         break;
     case T_FuncExpr:
-        /* a cast (LIMIT 16 is an int4 made int8): a built-in's cast function, cheap */
+        /* a cast (LIMIT 16 is an int4 made int8): a built-in's cast function, cheap, to one
+         * of the sync's types */
         if (((FuncExpr *)node)->funcformat != COERCE_EXPLICIT_CALL &&
-            get_func_namespace(((FuncExpr *)node)->funcid) == PG_CATALOG_NAMESPACE)
+            get_func_namespace(((FuncExpr *)node)->funcid) == PG_CATALOG_NAMESPACE) {
+            if (!kiosk_type(exprType(node), exprTypmod(node))) {
+                snprintf(refused_for, sizeof(refused_for),
+                         "casts to a type the sync never uses (%u)", exprType(node));
+                return true;
+            }
             break;
+        }
         if (!allowed_function(((FuncExpr *)node)->funcid))
             return refuse("calls", ((FuncExpr *)node)->funcid);
         break;
@@ -235,6 +281,34 @@ static bool kiosk_may_run(const Query *q)
            !kiosk_expression((Node *)q->jointree, NULL) && !kiosk_expression(q->limitCount, NULL);
 }
 
+/* A value padded to its length when it is made — char(n), bit(n) — costs what n says, and its
+ * constant is folded by the planner, which does not look at the statement timeout: ''::char(
+ * 10485760) three hundred times held a backend at a gigabyte for four minutes. Neither login
+ * needs more than a short one. */
+#define PADDED_MAX 1024
+
+static bool padded_wide(Node *node, void *ctx)
+{
+    if (node == NULL)
+        return false;
+    if (IsA(node, Query))
+        return query_tree_walker((Query *)node, padded_wide, ctx, 0);
+    Oid type = InvalidOid;
+    int32 typmod = -1;
+    if (IsA(node, Const)) {
+        type = ((Const *)node)->consttype;
+        typmod = ((Const *)node)->consttypmod;
+    } else if (IsA(node, FuncExpr) || IsA(node, RelabelType) || IsA(node, ArrayCoerceExpr) ||
+               IsA(node, CoerceViaIO) || IsA(node, CoerceToDomain)) {
+        type = exprType(node);
+        typmod = exprTypmod(node);
+    }
+    if ((type == BPCHAROID || type == BITOID || type == BPCHARARRAYOID || type == BITARRAYOID) &&
+        typmod > PADDED_MAX + VARHDRSZ)
+        return true;
+    return expression_tree_walker(node, padded_wide, ctx);
+}
+
 /* PREPARE TRANSACTION (and COMMIT or ROLLBACK PREPARED): a prepared transaction outlives the
  * session, its locks and its snapshot held with no timeout until someone ends it; the server
  * would keep every dead row for it. Neither login's work needs one. */
@@ -265,6 +339,11 @@ static void guard(ParseState *pstate, Query *query, JumbleState *jstate)
         ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
                         errmsg("permission denied: a kiosk or office login may not prepare a "
                                "transaction (it would outlive the session)")));
+    if (query_tree_walker(query, padded_wide, NULL, 0))
+        ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+                        errmsg("a kiosk or office login may not make a char(n) or bit(n) value "
+                               "longer than %d",
+                               PADDED_MAX)));
     if (login == LOGIN_KIOSK && !kiosk_may_run(query))
         ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
                         errmsg("permission denied: a kiosk login may only call the ledger's "

@@ -1443,12 +1443,37 @@ static void test_a_copied_kiosk_password_cannot_exhaust_the_server(void **state)
         "SELECT CASE WHEN true THEN cpd.schema() END",
         "SELECT * FROM cpd.pull_people('0', '1') a, cpd.pull_people('0', '1') b",
         "SELECT cpd.schema()::text || 'a' || 'a' || 'a' || 'a' || 'a'",
+        /* what the catalogue holds, told by a cast (of a name that exists: one that does not
+         * fails while the statement is parsed, before the guard: threat-model.md) */
+        "SELECT 'cpd_kiosk'::regrole",
+        "SELECT 'cpd.events'::regclass::oid",
+        "SELECT 'pg_read_file(text)'::regprocedure FROM cpd.schema()",
+        /* a constant longer than any the sync sends */
+        "SELECT * FROM cpd.pull_office_record('roster' || repeat('x', 300))",
     };
     for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
         if (pg_exec(pg, refused[i], 0, NULL, NULL, why, sizeof(why)) != PG_EPERM ||
             !strstr(why, "may only call the ledger's functions"))
             fail_msg("%s: not refused by the guard (%s)", refused[i], why);
     }
+    /* A padded cast folded by the planner, which does not look at the statement timeout: 300
+     * of ''::char(10485760) held a backend at a gigabyte for four minutes. Refused for both
+     * logins, before planning. */
+    char padded[8192];
+    size_t used = (size_t)snprintf(padded, sizeof(padded), "SELECT ");
+    for (int i = 0; i < 300; i++)
+        used += (size_t)snprintf(padded + used, sizeof(padded) - used,
+                                 "''::char(10485760)::text, ");
+    snprintf(padded + used, sizeof(padded) - used, "1 LIMIT 0");
+    int64_t before = clock_monotonic_us();
+    if (pg_exec(pg, padded, 0, NULL, NULL, why, sizeof(why)) == PG_OK ||
+        !strstr(why, "may not make a char(n) or bit(n) value longer than 1024"))
+        fail_msg("300 padded casts: not refused (%s)", why);
+    assert_true(clock_monotonic_us() - before < 10 * US_PER_S);
+    if (pg_exec(pg, "SELECT B'1'::bit(2000000) FROM cpd.schema()", 0, NULL, NULL, why,
+                sizeof(why)) == PG_OK ||
+        !strstr(why, "char(n) or bit(n)"))
+        fail_msg("a padded bit string: not refused (%s)", why);
     /* A parameter copied by ||: $1 || $1 || … made one megabyte into gigabytes. */
     const char *megabyte[] = {"x"};
     if (pg_exec(pg, "SELECT * FROM cpd.pull_office_record($1::text || $1)", 1, megabyte, NULL, why,
@@ -1517,6 +1542,10 @@ static void test_a_copied_kiosk_password_cannot_exhaust_the_server(void **state)
     unsetenv("PGOPTIONS");
     if (rc == 0 || !strstr(out, "limits are head office's (set_config)"))
         fail_msg("an office login lifted its statement limit: %s", out);
+    rc = pgserver_psql_as(&server, "cpd_office_hurried", "hurried-pw-0123456789",
+                          "SELECT length(''::char(10485760)::text);\n", out, sizeof(out));
+    if (rc == 0 || !strstr(out, "may not make a char(n) or bit(n) value longer than 1024"))
+        fail_msg("an office login padded a value: %s", out);
     /* … nor its work memory for the rest of one statement (a sort then held 256 MB). */
     rc = pgserver_psql_as(&server, "cpd_office_hurried", "hurried-pw-0123456789",
                           "SELECT count(*) FROM (SELECT set_config('work_mem', '1000000', true)) s"
