@@ -52,9 +52,14 @@ bool sync_signed_newer(struct store *s, const struct signed_pull *sp);
  * and each badge a kiosk enrolled since against that kiosk's signed event (read on pg in the
  * same snapshot): the first that differs named in why (SYNC_ETAMPER). complete (a whole
  * pull): every row a record names must also be in res. */
-int sync_signed_check(struct pg *pg, const struct signed_pull *sp,
+int sync_signed_check(struct pg *pg, struct signed_pull *sp,
                       struct pg_result *const res[PULL_KINDS], const char *const range[2],
                       bool complete, char *why, size_t cap);
+/* The rows of res the check found turned off since head office signed them on — another
+ * kiosk's revocation, void or cancellation — kept in the store for good (in the pull's own
+ * local transaction), so the ledger cannot turn them back on here. */
+int sync_signed_keep(struct store *s, const struct signed_pull *sp,
+                     struct pg_result *const res[PULL_KINDS], int64_t now_us);
 /* Head office's time on each record the pull took, kept: an older one is refused after. */
 int sync_signed_remember(struct store *s, const struct signed_pull *sp);
 void sync_signed_free(struct signed_pull *sp);

@@ -203,7 +203,8 @@ static int apply_credits(struct store *s, const struct pg_result *res, bool full
 }
 
 static int apply(struct store *s, struct pg_result *const *res, bool full_credits,
-                 const char *identity, const char *upto)
+                 const char *identity, const char *upto, const struct signed_pull *signed_records,
+                 int64_t now_us)
 {
     static int (*const appliers[PULL_CREDITS])(struct store *, const struct pg_result *) = {
         apply_people, apply_badges, apply_courses, apply_sessions, apply_bookings};
@@ -212,6 +213,8 @@ static int apply(struct store *s, struct pg_result *const *res, bool full_credit
         err = appliers[k](s, res[k]);
     if (err == STORE_OK)
         err = apply_credits(s, res[PULL_CREDITS], full_credits);
+    if (err == STORE_OK && signed_records)
+        err = sync_signed_keep(s, signed_records, res, now_us);
     if (err == STORE_OK)
         err = store_meta_set(s, META_CURSOR, upto);
     if (err == STORE_OK && identity)
@@ -285,7 +288,7 @@ int sync_pull(struct pg *pg, struct store *s, const char *identity, const char *
     pg_exec(pg, result == SYNC_OK ? "COMMIT" : "ROLLBACK", 0, NULL, NULL, why,
             result == SYNC_OK ? cap : 0);
     if (result == SYNC_OK) {
-        int store_err = apply(s, res, false, identity, upto);
+        int store_err = apply(s, res, false, identity, upto, signed_records, now_us);
         if (store_err == STORE_OK && signed_records)
             store_err = sync_signed_remember(s, signed_records);
         if (store_err == STORE_OK && r->whole_pull)
@@ -438,7 +441,7 @@ int sync_copy(struct pg *pg, struct store *s, enum sync_copy_for purpose, int64_
     pg_exec(pg, err == PG_OK ? "COMMIT" : "ROLLBACK", 0, NULL, NULL, why, err == PG_OK ? cap : 0);
     int store_err = STORE_OK;
     if (result == SYNC_OK)
-        store_err = apply(s, res, true, NULL, "0");
+        store_err = apply(s, res, true, NULL, "0", NULL, 0);
     if (result == SYNC_OK && store_err == STORE_OK && events_too)
         result = copy_events(s, events, skipped, &store_err, why, cap);
     if (store_err != STORE_OK)

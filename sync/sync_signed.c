@@ -257,6 +257,27 @@ static bool shaped_line(const struct line_shape *shape, const struct pg_result *
     return true;
 }
 
+/* The rows of a pull turned off since head office signed them on: a kiosk's revocation, void
+ * or cancellation, kept here for good (sync_signed_keep). */
+struct row_list {
+    size_t *at;
+    size_t n, cap;
+};
+
+static bool row_list_add(struct row_list *l, size_t row)
+{
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? 2 * l->cap : 16;
+        size_t *grown = realloc(l->at, cap * sizeof(*grown));
+        if (!grown)
+            return false;
+        l->at = grown;
+        l->cap = cap;
+    }
+    l->at[l->n++] = row;
+    return true;
+}
+
 /* Whether the signed line (ending at a newline or the body's end) is exactly line. */
 static bool line_is(const char *signed_at, const char *line)
 {
@@ -269,7 +290,7 @@ static bool line_is(const char *signed_at, const char *line)
  * since by a kiosk's event. The first that is not, named in why. */
 static int check_rows(const struct signed_record *sr, enum signed_kind kind,
                       const struct line_shape *shape, const struct pg_result *res, size_t *signed_n,
-                      char *why, size_t cap)
+                      struct row_list *off, char *why, size_t cap)
 {
     *signed_n = (size_t)pg_rows(res); /* each row's key is its own and each must be signed */
     for (int i = 0; i < pg_rows(res); i++) {
@@ -279,14 +300,18 @@ static int check_rows(const struct signed_record *sr, enum signed_kind kind,
             return SYNC_ESTORE;
         }
         const char *signed_at = signed_line(sr, key);
-        bool ok = line_is(signed_at, line);
+        bool ok = line_is(signed_at, line), turned_off = false;
         size_t n = strlen(line);
         if (!ok && shape->turned_off && n > 6 && strcmp(line + n - 6, "\tfalse") == 0) {
             memcpy(line + n - 5, "true", 5); /* off since: signed on */
-            ok = line_is(signed_at, line);
+            ok = turned_off = line_is(signed_at, line);
         }
         free(line);
         free(key);
+        if (turned_off && !row_list_add(off, (size_t)i)) {
+            snprintf(why, cap, "out of memory checking head office's %s", signed_kinds[kind].name);
+            return SYNC_ESTORE;
+        }
         if (!ok) {
             utf8_printf(why, cap,
                         "%s %.64s%s%.64s%s%.16s from the ledger is not as head office signed the"
@@ -347,7 +372,8 @@ static bool enrolment_proved(const struct pg_result *proofs, const char *hex, co
  * record: enrolled at a kiosk since, of a member of staff (never a trainer), proved by that
  * kiosk's signed event. *signed_n: how many of them the record names. */
 static int check_badges(const struct signed_record *sr, const struct pg_result *badges,
-                        const struct pg_result *proofs, size_t *signed_n, char *why, size_t cap)
+                        const struct pg_result *proofs, size_t *signed_n, struct row_list *off,
+                        char *why, size_t cap)
 {
     char key[600], field[400], a[400], b[400], c[400];
     *signed_n = 0;
@@ -365,6 +391,10 @@ static int check_badges(const struct signed_record *sr, const struct pg_result *
                  office_field(signed_at, 2, c, sizeof(c)) && strcmp(a, c) == 0 &&
                  office_field(signed_at, 3, c, sizeof(c)) && strcmp(b, c) == 0 &&
                  (signed_on || !on);
+            if (ok && signed_on && !on && !row_list_add(off, (size_t)i)) {
+                snprintf(why, cap, "out of memory checking head office's roster");
+                return SYNC_ESTORE;
+            }
         } else {
             ok = office_escape(b, sizeof(b), pg_value(badges, i, 2));
             snprintf(key, sizeof(key), "people\t%s\t", b);
@@ -414,6 +444,7 @@ static int all_there(const struct signed_record *sr, enum signed_kind kind, cons
 
 struct signed_pull {
     struct signed_record r[SIGNED_KINDS];
+    struct row_list off[PULL_KINDS]; /* by pulled kind: rows turned off since signed on */
 };
 
 int sync_signed_load(struct pg *pg, struct store *s, const char *office_key_hex,
@@ -462,7 +493,7 @@ static const struct {
     [PULL_CREDITS] = {SIGNED_CREDITS, &credits_shape},
 };
 
-int sync_signed_check(struct pg *pg, const struct signed_pull *sp,
+int sync_signed_check(struct pg *pg, struct signed_pull *sp,
                       struct pg_result *const res[PULL_KINDS], const char *const range[2],
                       bool complete, char *why, size_t cap)
 {
@@ -472,8 +503,10 @@ int sync_signed_check(struct pg *pg, const struct signed_pull *sp,
         enum signed_kind kind = checked_as[k].kind;
         const struct line_shape *shape = checked_as[k].shape;
         size_t signed_n = 0;
-        err = shape ? check_rows(&sp->r[kind], kind, shape, res[k], &signed_n, why, cap)
-                    : check_badges(&sp->r[kind], res[k], proofs, &signed_n, why, cap);
+        struct row_list *off = &sp->off[k];
+        off->n = 0;
+        err = shape ? check_rows(&sp->r[kind], kind, shape, res[k], &signed_n, off, why, cap)
+                    : check_badges(&sp->r[kind], res[k], proofs, &signed_n, off, why, cap);
         if (err == SYNC_OK && complete)
             err =
                 all_there(&sp->r[kind], kind, shape ? shape->table : "badges", signed_n, why, cap);
@@ -491,11 +524,42 @@ int sync_signed_remember(struct store *s, const struct signed_pull *sp)
     return err;
 }
 
+int sync_signed_keep(struct store *s, const struct signed_pull *sp,
+                     struct pg_result *const res[PULL_KINDS], int64_t now_us)
+{
+    int err = STORE_OK;
+    const struct row_list *off = &sp->off[PULL_BADGES];
+    for (size_t i = 0; i < off->n && err == STORE_OK; i++) {
+        uint8_t hash[CRYPTO_BADGE_HASH_BYTES];
+        if (crypto_unhex(hash, sizeof(hash), pg_value(res[PULL_BADGES], (int)off->at[i], 0)))
+            return STORE_EINVALID;
+        err = store_revocation_taken(s, hash, now_us);
+    }
+    off = &sp->off[PULL_BOOKINGS];
+    for (size_t i = 0; i < off->n && err == STORE_OK; i++) {
+        int row = (int)off->at[i];
+        err = store_booking_cancel_taken(s, pg_value(res[PULL_BOOKINGS], row, 0),
+                                         pg_value(res[PULL_BOOKINGS], row, 1));
+    }
+    off = &sp->off[PULL_CREDITS];
+    for (size_t i = 0; i < off->n && err == STORE_OK; i++) {
+        int row = (int)off->at[i];
+        civil_day date;
+        if (civil_parse_date(pg_value(res[PULL_CREDITS], row, 2), &date) != 0)
+            return STORE_EINVALID;
+        err = store_credit_void_taken(s, pg_value(res[PULL_CREDITS], row, 0),
+                                      pg_value(res[PULL_CREDITS], row, 1), date);
+    }
+    return err;
+}
+
 void sync_signed_free(struct signed_pull *sp)
 {
     if (!sp)
         return;
     for (int k = 0; k < SIGNED_KINDS; k++)
         signed_record_free(&sp->r[k]);
+    for (int k = 0; k < PULL_KINDS; k++)
+        free(sp->off[k].at);
     free(sp);
 }

@@ -217,6 +217,15 @@ int store_rebuild_projections(struct store *store);
 /* What head office sends (sync) and what the ledger import exports. */
 int store_badge_put(struct store *store, const uint8_t hash[CRYPTO_BADGE_HASH_BYTES],
                     const char *last4, int64_t person_id);
+/* A revocation, void or cancellation another kiosk made, as the ledger's rows showed it turned
+ * off since head office signed it on (sync_signed.c): kept like this store's own (seq 0: no
+ * event of this store's), so the row never comes back on here, whatever a later pull says. */
+int store_revocation_taken(struct store *store, const uint8_t hash[CRYPTO_BADGE_HASH_BYTES],
+                           int64_t at_us);
+int store_credit_void_taken(struct store *store, const char *staff_no, const char *course_code,
+                            civil_day date);
+int store_booking_cancel_taken(struct store *store, const char *staff_no,
+                               const char *session_code);
 int store_badge_remove(struct store *store, const uint8_t hash[CRYPTO_BADGE_HASH_BYTES]);
 int store_booking_remove(struct store *store, int64_t person_id, int64_t session_id);
 int store_external_remove(struct store *store, int64_t person_id, int64_t course_id,

@@ -2891,6 +2891,44 @@ static void test_a_kiosk_checks_head_offices_signature_on_everything_it_pulls(vo
     must_sync(&k, &r);
     assert_int_equal(r.pulled[4], 1);
     assert_true(r.pulled[5] >= 1); /* the void, and the certificate put back */
+    /* Turned back on by the owner (keep lists emptied to match): this kiosk took them off for
+     * good, so they stay off here; verify names both. */
+    struct person sarah_here, priya_here;
+    struct session in_class_here;
+    assert_int_equal(store_person_by_staff_no(k.store, "BIT0001", &sarah_here), STORE_OK);
+    assert_int_equal(store_person_by_staff_no(k.store, "BIT0003", &priya_here), STORE_OK);
+    assert_int_equal(store_session_by_code(k.store, "au2-in-class-support", &in_class_here),
+                     STORE_OK);
+    owner_sql("CREATE TABLE public.kept_v AS SELECT * FROM cpd.voided_credits;"
+              " CREATE TABLE public.kept_c AS SELECT * FROM cpd.cancelled_bookings;"
+              " DELETE FROM cpd.voided_credits; DELETE FROM cpd.cancelled_bookings;"
+              " UPDATE cpd.bookings SET active = true WHERE staff_no = 'BIT0001' AND session ="
+              " 'au2-in-class-support';"
+              " UPDATE cpd.external_credits SET active = true WHERE staff_no = 'BIT0003' AND"
+              " programme = 'au1-lgbt-awareness';");
+    must_sync(&k, &r);
+    assert_int_equal(r.pulled[4], 1);
+    bool booked = true;
+    assert_int_equal(store_booked(k.store, sarah_here.id, in_class_here.id, &booked), STORE_OK);
+    assert_false(booked);
+    struct external_credit xs[64];
+    size_t n_xs = 0;
+    assert_int_equal(store_external_for(k.store, priya_here.id, xs, 64, &n_xs), STORE_OK);
+    bool voided = false;
+    for (size_t i = 0; i < n_xs; i++)
+        voided |= strcmp(xs[i].course_code, "au1-lgbt-awareness") == 0 && xs[i].voided;
+    assert_true(voided);
+    verify_all(NULL);
+    assert_finding("BAD office rows: bookings BIT0001 au2-in-class-support");
+    assert_finding("BAD office rows: external_credits BIT0003 au1-lgbt-awareness");
+    owner_sql("UPDATE cpd.bookings SET active = false WHERE staff_no = 'BIT0001' AND session ="
+              " 'au2-in-class-support';"
+              " UPDATE cpd.external_credits SET active = false WHERE staff_no = 'BIT0003' AND"
+              " programme = 'au1-lgbt-awareness';"
+              " INSERT INTO cpd.voided_credits SELECT * FROM public.kept_v;"
+              " INSERT INTO cpd.cancelled_bookings SELECT * FROM public.kept_c;"
+              " DROP TABLE public.kept_v; DROP TABLE public.kept_c;");
+    must_sync(&k, &r);
     /* A credit whose note is as long as the importer allows (backslashes doubled in the
      * record): in what kiosks see, and taken. */
     char csv[1024], why[1024];
@@ -3010,6 +3048,20 @@ static void test_a_change_hidden_from_the_cursor_reaches_every_kiosk(void **stat
     must_sync(&k, &r);
     assert_true(r.whole_pull);
     assert_int_equal(store_badge_lookup(k.store, hash, &id), STORE_ENOTFOUND);
+    /* Turned back on by the owner: this kiosk took the revocation for good, and refuses the
+     * badge still; verify names it. */
+    snprintf(sql, sizeof(sql),
+             "UPDATE cpd.badges SET active = true WHERE uid_hash = decode('%s', 'hex');", hex);
+    owner_sql(sql);
+    must_sync(&k, &r);
+    bool revoked = false;
+    assert_int_equal(store_badge_revoked(k.store, hash, &revoked), STORE_OK);
+    assert_true(revoked);
+    verify_all(NULL);
+    assert_finding("BAD office rows: badges ");
+    snprintf(sql, sizeof(sql),
+             "UPDATE cpd.badges SET active = false WHERE uid_hash = decode('%s', 'hex');", hex);
+    owner_sql(sql);
     /* A clock put back: a whole pull too. */
     snprintf(day_ago, sizeof(day_ago), "%" PRId64, clock_wall_us() + 5 * US_PER_HOUR);
     assert_int_equal(store_meta_set(k.store, "ledger_whole_pull_us", day_ago), STORE_OK);
