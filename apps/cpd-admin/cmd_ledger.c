@@ -106,8 +106,10 @@ static const char ledger_help[] =
     "  ledger rotate-key ID --public-key HEX --reason TEXT --keyring FILE [--from-seq N]\n"
     "                                     a new key for the kiosk's events from N on\n"
     "  ledger checkpoint                  print each kiosk's last seq and hash (keep it apart)\n"
-    "  ledger import KIND FILE --office-key FILE [--dry-run] [--replace] [--accept-changes]\n"
-    "                                     import programme | roster | bookings | credits;\n"
+    "  ledger import KIND FILE --office-key FILE [--checkpoints FILE] [--dry-run] [--replace]\n"
+    "       [--accept-changes]            import programme | roster | bookings | credits;\n"
+    "                                     --checkpoints: the signed record's checkpoint is\n"
+    "                                     appended there (keep it with the others);\n"
     "                                     --replace (roster): people not in it become leavers;\n"
     "                                     --accept-changes: as for a kiosk's import (a programme\n"
     "                                     change to what people attended names them); each\n"
@@ -181,6 +183,7 @@ static int target_of(struct admin *a, const struct ledger_args *o, struct ledger
     t->conninfo = o->conninfo;
     t->password = NULL;
     t->office_key = o->office_key;
+    t->checkpoints = o->checkpoints;
     t->timeout_s = a->cfg.sync.connect_timeout_s;
     if (!o->password_file)
         return 0;
@@ -219,10 +222,16 @@ static int ledger_import_cmd(struct admin *a, const struct ledger_target *t, int
     int err = ledger_import(t, (enum import_kind)kind, path, &o, &r, why, sizeof(why));
     if (err != SYNC_OK && err != SYNC_ECONFIG)
         return fail(err, why);
+    bool written = r.written > 0 || (err == SYNC_OK && !dry_run);
     printf("%s: %d rows, %d errors, %d warnings: %s\n", path, r.rows, r.errors, r.warnings,
-           err != SYNC_OK ? "nothing imported"
-           : dry_run      ? "dry run, nothing written"
-                          : "imported into the ledger");
+           written   ? "imported into the ledger"
+           : dry_run ? "dry run, nothing written"
+                     : "nothing imported");
+    if (written && args->checkpoints && err == SYNC_OK)
+        printf("head office's signed record of it is checkpointed in %s\n", args->checkpoints);
+    else if (written && !args->checkpoints)
+        printf("not checkpointed (no --checkpoints FILE): until the next ledger checkpoint, the "
+               "owner could take this import back unseen\n");
     if (err != SYNC_OK && r.errors == 0)
         admin_error("%s", why); /* not the file's own lines: say why */
     return err == SYNC_OK ? 0 : 1;

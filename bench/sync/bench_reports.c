@@ -433,7 +433,10 @@ int main(void)
     /* Head office as docs/head-office.md sets it up: init with its key, the programme and the
      * roster imported (signed), kiosks registered, an office login for the reports. */
     double t0 = now_s();
-    struct ledger_target owner = {server.conninfo, server.password, 30, office_key};
+    struct ledger_target owner = {.conninfo = server.conninfo,
+                                  .password = server.password,
+                                  .timeout_s = 30,
+                                  .office_key = office_key};
     struct ledger_init init = {.keyring = keyring, .office_key = office_key};
     if (ledger_init(&owner, &init, why, sizeof(why)) != SYNC_OK)
         die("ledger init", why);

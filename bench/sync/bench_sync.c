@@ -65,7 +65,8 @@ int main(void)
     if (crypto_init() != CRYPTO_OK || zone_set("Europe/London") != ZONE_OK ||
         pgserver_start(&pg) != 0)
         die("setup", "PostgreSQL did not start");
-    struct ledger_target admin = {pg.conninfo, pg.password, 10, NULL};
+    struct ledger_target admin = {
+        .conninfo = pg.conninfo, .password = pg.password, .timeout_s = 10};
     struct ledger_init init = {0};
     if (ledger_init(&admin, &init, why, sizeof(why)))
         die("ledger init", why);

@@ -224,8 +224,7 @@ int store_revocation_taken(struct store *store, const uint8_t hash[CRYPTO_BADGE_
                            int64_t at_us);
 int store_credit_void_taken(struct store *store, const char *staff_no, const char *course_code,
                             civil_day date);
-int store_booking_cancel_taken(struct store *store, const char *staff_no,
-                               const char *session_code);
+int store_booking_cancel_taken(struct store *store, const char *staff_no, const char *session_code);
 int store_badge_remove(struct store *store, const uint8_t hash[CRYPTO_BADGE_HASH_BYTES]);
 int store_booking_remove(struct store *store, int64_t person_id, int64_t session_id);
 int store_external_remove(struct store *store, int64_t person_id, int64_t course_id,

@@ -16,7 +16,10 @@ struct ledger_target {
     const char *conninfo;
     const char *password; /* NULL: from the conninfo, ~/.pgpass or the environment */
     int timeout_s;
-    const char *office_key; /* head office's signing key file: every import is signed with it */
+    const char *office_key;  /* head office's signing key file: every import is signed with it */
+    const char *checkpoints; /* ledger_import: the file the checkpoint of the record it signed is
+                              * appended to, so the owner cannot take the import back unseen
+                              * before the next checkpoint (NULL: none; said on screen) */
 };
 
 /* One line of output for the caller to print; bad lines are findings. */

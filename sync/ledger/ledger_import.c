@@ -245,7 +245,8 @@ static int office_before(struct pg *pg, enum office_kind kind,
  * head office's record of the result. */
 static int write_kind(struct pg *pg, struct store *scratch, enum import_kind kind,
                       const uint8_t sk[CRYPTO_SIGN_SK_BYTES],
-                      const uint8_t pk[CRYPTO_SIGN_PK_BYTES], char *why, size_t cap, int *rows)
+                      const uint8_t pk[CRYPTO_SIGN_PK_BYTES], char *checkpoint,
+                      size_t checkpoint_cap, char *why, size_t cap, int *rows)
 {
     struct writer w = {.pg = pg, .why = why, .cap = cap};
     int err = sync_from_pg(pg_exec(pg, "BEGIN", 0, NULL, NULL, why, cap), pg);
@@ -275,10 +276,48 @@ static int write_kind(struct pg *pg, struct store *scratch, enum import_kind kin
     int64_t seq = 0;
     if (err == SYNC_OK)
         err = office_record(pg, sk, office, &seq, why, cap);
+    /* The record's checkpoint line, as ledger checkpoint writes head office's. */
+    struct pg_result *line = NULL;
+    char seq_text[24];
+    snprintf(seq_text, sizeof(seq_text), "%" PRId64, seq);
+    const char *params[] = {seq_text};
+    if (err == SYNC_OK)
+        err = sync_from_pg(
+            pg_exec(pg,
+                    "SELECT '@office ' || seq || ' ' || encode(hash, 'hex') || ' ' ||"
+                    " to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+                    " FROM cpd.office_log WHERE seq = $1::bigint",
+                    1, params, &line, why, cap),
+            pg);
+    if (err == SYNC_OK &&
+        (pg_rows(line) != 1 || strcopy(checkpoint, checkpoint_cap, pg_value(line, 0, 0)) != 0)) {
+        snprintf(why, cap, "head office's record %s is not in the ledger after writing it",
+                 seq_text);
+        err = SYNC_ETAMPER;
+    }
+    pg_clear(line);
     pg_exec(pg, err == SYNC_OK ? "COMMIT" : "ROLLBACK", 0, NULL, NULL, err == SYNC_OK ? why : NULL,
             err == SYNC_OK ? cap : 0);
     *rows = w.rows;
     return err;
+}
+
+/* The import's checkpoint line appended to the file (0600, synced); said why when not: the
+ * import itself is in. */
+static int checkpoint_append(const char *path, const char *line, char *why, size_t cap)
+{
+    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    size_t n = strlen(line);
+    bool ok =
+        fd >= 0 && write(fd, line, n) == (ssize_t)n && write(fd, "\n", 1) == 1 && fsync(fd) == 0;
+    if (!ok)
+        snprintf(why, cap,
+                 "imported, but its checkpoint could not be added to %s (%s): run ledger "
+                 "checkpoint >> %s now",
+                 path, strerror(errno), path);
+    if (fd >= 0)
+        close(fd);
+    return ok ? SYNC_OK : SYNC_ECONFIG;
 }
 
 int ledger_import(const struct ledger_target *t, enum import_kind kind, const char *path,
@@ -325,8 +364,12 @@ int ledger_import(const struct ledger_target *t, enum import_kind kind, const ch
     }
     /* Rows already in the ledger are rewritten only where something changed. */
     int rows = 0;
+    char checkpoint[256] = "";
     if (err == SYNC_OK && !options->dry_run)
-        err = write_kind(pg, scratch, kind, sk, pk, why, cap, &rows);
+        err =
+            write_kind(pg, scratch, kind, sk, pk, checkpoint, sizeof(checkpoint), why, cap, &rows);
+    if (err == SYNC_OK && checkpoint[0] && t->checkpoints)
+        err = checkpoint_append(t->checkpoints, checkpoint, why, cap);
     crypto_wipe(sk, sizeof(sk));
     result->written = options->dry_run ? 0 : rows;
     pg_close(pg);

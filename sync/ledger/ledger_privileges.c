@@ -137,8 +137,9 @@ static const char foreign_objects_sql[] =
     "  'DROP ' || CASE c.relkind WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW'"
     "  WHEN 'S' THEN 'SEQUENCE' WHEN 'f' THEN 'FOREIGN TABLE' ELSE 'TABLE' END || ' ' ||"
     "  c.oid::regclass::text || ' CASCADE'"
-    "  FROM pg_class c WHERE c.relnamespace IN (SELECT oid FROM outside)"
+    "  FROM pg_class c WHERE (c.relnamespace IN (SELECT oid FROM outside)"
     "  AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')"
+    "  OR c.relnamespace IN (SELECT oid FROM ledger) AND c.relkind IN ('p', 'm', 'S', 'f'))"
     "  AND (c.oid NOT IN (SELECT objid FROM member WHERE classid = 'pg_class'::regclass))"
     " UNION ALL SELECT 'FUNCTION ' || p.oid::regprocedure::text, pg_get_userbyid(p.proowner),"
     "  'DROP ROUTINE ' || p.oid::regprocedure::text || ' CASCADE'"
@@ -153,7 +154,22 @@ static const char foreign_objects_sql[] =
     "  'DROP OPERATOR ' || o.oid::regoperator::text || ' CASCADE'"
     "  FROM pg_operator o WHERE (o.oprnamespace IN (SELECT oid FROM outside)"
     "  OR o.oprnamespace IN (SELECT oid FROM ledger))"
-    "  AND o.oid NOT IN (SELECT objid FROM member WHERE classid = 'pg_operator'::regclass)"
+    "  AND o.oid NOT IN (SELECT objid FROM member WHERE classid = 'pg_operator'::regclass)";
+
+/* … the rest (too long for one literal). */
+static const char foreign_objects_more_sql[] =
+    " UNION ALL SELECT x.kind || ' ' || quote_ident(n.nspname) || '.' || quote_ident(x.name),"
+    "  pg_get_userbyid(x.owner), 'DROP ' || x.kind || ' ' || quote_ident(n.nspname) || '.' ||"
+    "  quote_ident(x.name) || ' CASCADE'"
+    "  FROM (SELECT 'STATISTICS' AS kind, stxname AS name, stxnamespace AS ns, stxowner AS owner"
+    "   FROM pg_statistic_ext"
+    "   UNION ALL SELECT 'COLLATION', collname, collnamespace, collowner FROM pg_collation"
+    "   UNION ALL SELECT 'CONVERSION', conname, connamespace, conowner FROM pg_conversion"
+    "   UNION ALL SELECT 'TEXT SEARCH CONFIGURATION', cfgname, cfgnamespace, cfgowner"
+    "   FROM pg_ts_config"
+    "   UNION ALL SELECT 'TEXT SEARCH DICTIONARY', dictname, dictnamespace, dictowner"
+    "   FROM pg_ts_dict) x JOIN pg_namespace n ON n.oid = x.ns"
+    "  WHERE x.ns IN (SELECT oid FROM outside) OR x.ns IN (SELECT oid FROM ledger)"
     " UNION ALL SELECT 'EVENT TRIGGER ' || quote_ident(evtname), pg_get_userbyid(evtowner),"
     "  'DROP EVENT TRIGGER ' || quote_ident(evtname) FROM pg_event_trigger"
     " UNION ALL SELECT 'PUBLICATION ' || quote_ident(pubname), pg_get_userbyid(pubowner),"
@@ -170,7 +186,9 @@ static const char foreign_objects_sql[] =
 
 int foreign_objects_read(struct pg *pg, struct pg_result **res, char *why, size_t cap)
 {
-    return sync_from_pg(pg_exec(pg, foreign_objects_sql, 0, NULL, res, why, cap), pg);
+    char sql[sizeof(foreign_objects_sql) + sizeof(foreign_objects_more_sql)];
+    snprintf(sql, sizeof(sql), "%s%s", foreign_objects_sql, foreign_objects_more_sql);
+    return sync_from_pg(pg_exec(pg, sql, 0, NULL, res, why, cap), pg);
 }
 
 size_t foreign_objects_list(const struct pg_result *res, char *out, size_t cap)

@@ -25,7 +25,10 @@ int kiosk_idle_timeout_s = 30;
 
 struct ledger_target admin(void)
 {
-    return (struct ledger_target){server.conninfo, server.password, 10, office_key};
+    return (struct ledger_target){.conninfo = server.conninfo,
+                                  .password = server.password,
+                                  .timeout_s = 10,
+                                  .office_key = office_key};
 }
 
 static void quiet(void *ctx, const char *line)

@@ -328,7 +328,8 @@ static void test_reports_from_the_ledger(void **state)
     char conninfo[256];
     snprintf(conninfo, sizeof(conninfo),
              "host=127.0.0.1 port=%d dbname=cpd user=%s sslmode=disable", server.port, role);
-    struct ledger_target office = {conninfo, "office-pw-0123456789", 10, NULL};
+    struct ledger_target office = {
+        .conninfo = conninfo, .password = "office-pw-0123456789", .timeout_s = 10};
     struct ledger_copy copy;
     assert_int_equal(ledger_copy_open(&office, &copy, INT64_MIN, err, sizeof(err)), SYNC_OK);
     char *from_kiosk = statements_csv(a.store, &a.cfg.rules);
@@ -912,7 +913,8 @@ static void test_evaluations_reach_the_ledger(void **state)
                      SYNC_OK);
     snprintf(conninfo, sizeof(conninfo),
              "host=127.0.0.1 port=%d dbname=cpd user=%s sslmode=disable", server.port, role);
-    struct ledger_target office = {conninfo, "office-pw-0123456789", 10, NULL};
+    struct ledger_target office = {
+        .conninfo = conninfo, .password = "office-pw-0123456789", .timeout_s = 10};
     struct ledger_copy copy;
     assert_int_equal(ledger_copy_open(&office, &copy, INT64_MIN, err, sizeof(err)), SYNC_OK);
     struct report here, there;

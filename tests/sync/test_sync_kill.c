@@ -45,7 +45,8 @@ static void test_sigkill_during_sync_loses_and_doubles_nothing(void **state)
     int kills = env ? atoi(env) : 20;
     assert_int_equal(crypto_init(), CRYPTO_OK);
     assert_int_equal(pgserver_start(&server), 0);
-    struct ledger_target admin = {server.conninfo, server.password, 10, NULL};
+    struct ledger_target admin = {
+        .conninfo = server.conninfo, .password = server.password, .timeout_s = 10};
     char why[512], role[128];
     struct ledger_init init = {0};
     assert_int_equal(ledger_init(&admin, &init, why, sizeof(why)), SYNC_OK);

@@ -155,8 +155,8 @@ static bool refuse(const char *what, Oid fn)
  * not what the sync sends. */
 static bool kiosk_type(Oid type, int32 typmod)
 {
-    static const Oid allowed[] = {TEXTOID,     INT8OID,      INT4OID,      XID8OID,
-                                  BYTEAOID,    UUIDOID,      BOOLOID,      UNKNOWNOID,
+    static const Oid allowed[] = {TEXTOID,      INT8OID,      INT4OID,       XID8OID,
+                                  BYTEAOID,     UUIDOID,      BOOLOID,       UNKNOWNOID,
                                   TEXTARRAYOID, INT8ARRAYOID, BYTEAARRAYOID, UUIDARRAYOID};
     if (typmod != -1)
         return false;

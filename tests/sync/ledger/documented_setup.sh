@@ -18,10 +18,10 @@ cpd-admin ledger init --conninfo "$LEDGER" --password-file owner.pw --keyring ke
 install -m 0600 /dev/null site.key && openssl rand -hex 32 > site.key
 printf '[kiosk]\nsite_key_file = %s/site.key\n' "$PWD" > site.ini
 # 6. The data.
-cpd-admin ledger import programme programme-2023-24.csv --office-key office.key --conninfo "$LEDGER" --password-file owner.pw
-cpd-admin --config site.ini ledger import roster roster.csv --office-key office.key --conninfo "$LEDGER" --password-file owner.pw
-cpd-admin ledger import bookings bookings.csv --office-key office.key --conninfo "$LEDGER" --password-file owner.pw
-cpd-admin ledger import credits credits.csv --office-key office.key --conninfo "$LEDGER" --password-file owner.pw
+cpd-admin ledger import programme programme-2023-24.csv --office-key office.key --checkpoints checkpoints --conninfo "$LEDGER" --password-file owner.pw
+cpd-admin --config site.ini ledger import roster roster.csv --office-key office.key --checkpoints checkpoints --conninfo "$LEDGER" --password-file owner.pw
+cpd-admin ledger import bookings bookings.csv --office-key office.key --checkpoints checkpoints --conninfo "$LEDGER" --password-file owner.pw
+cpd-admin ledger import credits credits.csv --office-key office.key --checkpoints checkpoints --conninfo "$LEDGER" --password-file owner.pw
 # 7. A kiosk: its keys on the kiosk, its registration at head office.
 cpd-admin --config $KIOSK_INI kiosk init --site-key-file site.key
 KIOSK_KEY=$(cpd-admin --config $KIOSK_INI kiosk init --site-key-file site.key | sed -n 's/^public key: *//p') # test: a person copies it

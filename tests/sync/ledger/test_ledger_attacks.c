@@ -1128,7 +1128,8 @@ static void test_dump_and_restore_keeps_pulls_flowing(void **state)
     add_events(&k, 2);
     must_sync(&k, &r);
     assert_int_equal(r.pushed, 2);
-    struct ledger_target t = {fresh.conninfo, server.password, 10, NULL};
+    struct ledger_target t = {
+        .conninfo = fresh.conninfo, .password = server.password, .timeout_s = 10};
     snprintf(cmd, sizeof(cmd), "host=127.0.0.1 port=%d dbname=cpd user=cpd_owner sslmode=disable",
              fresh.port);
     t.conninfo = cmd;
@@ -1462,8 +1463,8 @@ static void test_a_copied_kiosk_password_cannot_exhaust_the_server(void **state)
     char padded[8192];
     size_t used = (size_t)snprintf(padded, sizeof(padded), "SELECT ");
     for (int i = 0; i < 300; i++)
-        used += (size_t)snprintf(padded + used, sizeof(padded) - used,
-                                 "''::char(10485760)::text, ");
+        used +=
+            (size_t)snprintf(padded + used, sizeof(padded) - used, "''::char(10485760)::text, ");
     snprintf(padded + used, sizeof(padded) - used, "1 LIMIT 0");
     int64_t before = clock_monotonic_us();
     if (pg_exec(pg, padded, 0, NULL, NULL, why, sizeof(why)) == PG_OK ||
@@ -3108,7 +3109,10 @@ static void test_objects_no_migration_makes_are_named(void **state)
               " CREATE FUNCTION public.same(cpd.mood, cpd.mood) RETURNS boolean LANGUAGE sql"
               " AS 'SELECT true';"
               " CREATE OPERATOR cpd.=== (LEFTARG = cpd.mood, RIGHTARG = cpd.mood,"
-              " FUNCTION = public.same);");
+              " FUNCTION = public.same);"
+              " CREATE SEQUENCE cpd.zseq; CREATE STATISTICS cpd.zst ON staff_no, name FROM"
+              " cpd.people; CREATE COLLATION cpd.zc (provider = icu, locale = 'und');"
+              " CREATE TEXT SEARCH CONFIGURATION public.zts (COPY = pg_catalog.simple);");
     super_sql("CREATE FUNCTION public.on_ddl() RETURNS event_trigger LANGUAGE plpgsql AS"
               " 'BEGIN END'; CREATE EVENT TRIGGER quiet ON ddl_command_end EXECUTE FUNCTION"
               " public.on_ddl(); CREATE PUBLICATION everything FOR ALL TABLES;");
@@ -3122,22 +3126,83 @@ static void test_objects_no_migration_makes_are_named(void **state)
     assert_finding("BAD objects: OPERATOR cpd.===(cpd.mood,cpd.mood)");
     assert_finding("BAD objects: EVENT TRIGGER quiet");
     assert_finding("BAD objects: PUBLICATION everything");
+    assert_finding("BAD objects: SEQUENCE cpd.zseq");
+    assert_finding("BAD objects: STATISTICS cpd.zst");
+    assert_finding("BAD objects: COLLATION cpd.zc");
+    assert_finding("BAD objects: TEXT SEARCH CONFIGURATION public.zts");
     struct ledger_target t = admin();
     struct ledger_init init = {.keyring = keyring};
     char why[2048];
     assert_int_equal(ledger_init(&t, &init, why, sizeof(why)), SYNC_ETAMPER);
-    if (!strstr(why, "the ledger's database holds objects no migration makes: EVENT TRIGGER") ||
+    if (!strstr(why, "the ledger's database holds objects no migration makes: COLLATION cpd.zc") ||
         !strstr(why, "more (verify --ledger lists them all)") ||
         !strstr(why, "nothing was changed"))
         fail_msg("ledger init over foreign objects: %s", why);
     super_sql("DROP EVENT TRIGGER quiet; DROP FUNCTION public.on_ddl(); DROP PUBLICATION"
               " everything;");
     owner_sql("DROP SCHEMA side CASCADE; DROP TABLE public.notes; DROP FUNCTION public.later(int);"
-              " DROP TYPE cpd.mood CASCADE;");
+              " DROP TYPE cpd.mood CASCADE; DROP SEQUENCE cpd.zseq; DROP STATISTICS cpd.zst;"
+              " DROP COLLATION cpd.zc; DROP TEXT SEARCH CONFIGURATION public.zts;");
     if (ledger_init(&t, &init, why, sizeof(why)) != SYNC_OK)
         fail_msg("ledger init once they are dropped: %s", why);
     verify_all(NULL);
     assert_null(strstr(findings, "BAD objects"));
+}
+
+/* An import the owner takes back before the next checkpoint (its record deleted, the rows put
+ * back): with --checkpoints, the import itself anchored its record outside the ledger, so
+ * verify names the missing record at once. */
+static void test_an_import_is_checkpointed_as_it_is_made(void **state)
+{
+    (void)state;
+    char path[400], checkpoints[400], why[1024];
+    snprintf(checkpoints, sizeof(checkpoints), "%s/import-checkpoints", office_dir);
+    unlink(checkpoints);
+    test_write_file(office_dir, "roster-megan.csv",
+                    "staff_no,name,academy,role,active,badge_uid\n"
+                    "BIT0007,Megan Crompton,Hollins Brook Academy,staff,yes,C2:7F:3A:E5\n",
+                    path, sizeof(path));
+    uint8_t site[CRYPTO_SITE_KEY_BYTES];
+    assert_int_equal(crypto_unhex(site, sizeof(site), site_key_hex), 0);
+    struct rules rules;
+    rules_default(&rules);
+    struct import_options o = {.rules = &rules, .site_key = site, .accept_changes = true};
+    struct import_result r;
+    struct ledger_target t = admin();
+    t.checkpoints = checkpoints;
+    if (ledger_import(&t, IMPORT_ROSTER, path, &o, &r, why, sizeof(why)) != SYNC_OK)
+        fail_msg("the import: %s", why);
+    char seq[32], line[256];
+    owner_value("SELECT max(seq) FROM cpd.office_log;", seq, sizeof(seq));
+    FILE *f = fopen(checkpoints, "r");
+    assert_non_null(f);
+    assert_non_null(fgets(line, sizeof(line), f));
+    fclose(f);
+    char want[128];
+    snprintf(want, sizeof(want), "@office %s ", seq);
+    if (strncmp(line, want, strlen(want)) != 0)
+        fail_msg("the import's checkpoint: %s (the log ends at %s)", line, seq);
+    struct stat st;
+    assert_int_equal(stat(checkpoints, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+    verify_all(checkpoints);
+    assert_null(strstr(findings, "BAD"));
+    char sql[512];
+    snprintf(sql, sizeof(sql),
+             "CREATE TABLE public.kept AS SELECT * FROM cpd.office_log WHERE seq = %s;"
+             " ALTER TABLE cpd.office_log DISABLE TRIGGER append_only;"
+             " DELETE FROM cpd.office_log WHERE seq = %s;"
+             " ALTER TABLE cpd.office_log ENABLE TRIGGER append_only;",
+             seq, seq);
+    owner_sql(sql);
+    verify_all(checkpoints);
+    snprintf(want, sizeof(want), "head office's record %s of the checkpoint of", seq);
+    assert_finding(want);
+    owner_sql("ALTER TABLE cpd.office_log DISABLE TRIGGER append_only;"
+              " INSERT INTO cpd.office_log SELECT * FROM public.kept; DROP TABLE public.kept;"
+              " ALTER TABLE cpd.office_log ENABLE TRIGGER append_only;");
+    verify_all(checkpoints);
+    assert_null(strstr(findings, "BAD"));
 }
 
 int main(void)
@@ -3148,6 +3213,7 @@ int main(void)
         cmocka_unit_test(test_a_kiosk_checks_head_offices_signature_on_everything_it_pulls),
         cmocka_unit_test(test_a_change_hidden_from_the_cursor_reaches_every_kiosk),
         cmocka_unit_test(test_a_revoked_badge_stays_off_after_a_roster_import),
+        cmocka_unit_test(test_an_import_is_checkpointed_as_it_is_made),
         cmocka_unit_test(test_a_changed_rule_of_the_schema_is_named),
         cmocka_unit_test(test_ledger_init_proves_the_schema_and_never_blesses_it),
         cmocka_unit_test(test_objects_no_migration_makes_are_named),
