@@ -2,6 +2,7 @@
  * badge, the evacuation list. Every change is an event with the trainer's identity and reason. */
 #include "ui/trainer.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include "core/domain/credits.h"
 #include "core/domain/crypto.h"
 #include "core/domain/tap.h"
+#include "core/services/at_risk.h"
 #include "core/services/corrections.h"
 #include "core/services/evaluation.h"
 #include "core/services/lists.h"
@@ -105,7 +107,7 @@ struct trainer {
     char printed[VIEW_TEXT]; /* what came of the last Print, said on the list */
     int64_t printed_at_us;
 
-    struct report risk; /* the at-risk list on screen: a touched row shows its whole text */
+    struct at_risk risk; /* the at-risk list on screen: a touched row shows its ways back */
     /* The register's head count, from the attendance records themselves (never from the words
      * a row shows): in the building now, late, booked but not here. */
     struct {
@@ -147,7 +149,7 @@ void trainer_free(struct trainer *t)
     if (!t)
         return;
     panel_free(&t->panel);
-    report_free(&t->risk);
+    at_risk_free(&t->risk);
     report_free(&t->roll);
     free(t->ticked);
     free(t);
@@ -204,7 +206,7 @@ void trainer_close(struct trainer *t)
     t->print_requested = false;
     t->printed_at_us = 0;
     t->printed[0] = '\0';
-    report_free(&t->risk);
+    at_risk_free(&t->risk);
     report_free(&t->roll);
     t->idle_us = 0;
     t->open = false;
@@ -750,85 +752,105 @@ static int people_today(struct trainer *t, int64_t now, struct today *d, int *se
     return err;
 }
 
-/* The at-risk report (core/services/report.c) for the people of today's sessions. */
 /* The words that fit a row: "Cannot reach 16", "Spring term at 0". */
-static void short_risk(const struct rules *rules, const char *urgency, const char *risk, char *out,
-                       size_t cap)
+static void short_risk(const struct rules *rules, const struct risk *r, char *out, size_t cap)
 {
-    char term[16] = "";
-    if (strcmp(urgency, "1") == 0 || sscanf(risk, "the %15s term ends", term) != 1)
-        utf8_printf(out, cap, "Cannot reach %d", rules->target_quarters / QUARTERS_PER_CREDIT);
+    char target[16];
+    rules_format_quarters(rules->target_quarters, target);
+    if (r->kind == RISK_CANNOT_REACH)
+        utf8_printf(out, cap, "Cannot reach %s", target);
     else
-        utf8_printf(out, cap, "%s term at 0", term);
+        utf8_printf(out, cap, "%s term at 0", rules_term_name(r->term_at_risk));
 }
 
-/* "the Spring term ends at 0 unless they attend one of: A Mon 29 Jan, B Tue 30 Jan and 3 more"
- * as rows: the label and the words before the colon, then each session, then "and 3 more". */
-static void text_rows(struct panel *p, const char *label, const char *whole)
+/* A heading row, then a row a session ("    Title Mon 29 Jan"), then "    and N more". */
+static void session_rows(struct panel *p, const char *heading, const struct session *coming,
+                         const size_t *at, size_t n, size_t more)
 {
-    /* "…; or CPI Initial Training from Wed 17 Jan (4 sessions, 13 credits); …": the other
-     * ways back, a row each, after the sessions. */
-    char text[REPORT_CELL], first[REPORT_CELL];
-    const char *others = strstr(whole, "; ");
-    utf8_printf(text, sizeof(text), "%.*s", others ? (int)(others - whole) : (int)strlen(whole),
-                whole);
-    const char *colon = strstr(text, ": ");
-    const char *items = colon ? colon + 2 : "";
-    utf8_printf(first, sizeof(first), "%s%.*s", label,
-                colon ? (int)(colon - text) + 1 : (int)strlen(text), text);
-    first[0] = (char)(first[0] >= 'a' && first[0] <= 'z' ? first[0] - 'a' + 'A' : first[0]);
     struct panel_item *it = panel_list_add(p, -1);
     if (!it)
         return;
-    utf8_printf(it->cells[0], sizeof(it->cells[0]), "%s", first);
+    utf8_printf(it->cells[0], sizeof(it->cells[0]), "%s", heading);
     it->tone = TONE_V_NEUTRAL;
-    while (*items) {
-        size_t n = strcspn(items, ",");
-        if (items[n] == '\0') { /* the last: "B Tue 30 Jan and 3 more" is two rows */
-            const char *more = NULL;
-            for (const char *at = strstr(items, " and "); at; at = strstr(at + 1, " and "))
-                more = at;
-            int count = 0, used = 0;
-            if (more && sscanf(more, " and %d more%n", &count, &used) == 1 && more[used] == '\0')
-                n = (size_t)(more - items);
-        }
-        if (!(it = panel_list_add(p, -1)))
-            return;
-        utf8_printf(it->cells[0], sizeof(it->cells[0]), "    %.*s", (int)n, items);
+    for (size_t i = 0; i < n && (it = panel_list_add(p, -1)); i++) {
+        char day[16];
+        civil_format_short(coming[at[i]].date, day);
+        utf8_printf(it->cells[0], sizeof(it->cells[0]), "    %s %s", coming[at[i]].title, day);
         it->tone = TONE_V_INFO;
-        items += n;
-        while (*items == ',' || *items == ' ')
-            items++;
     }
-    while (others) {
-        const char *next = strstr(others + 2, "; ");
-        if (!(it = panel_list_add(p, -1)))
-            return;
-        utf8_printf(it->cells[0], sizeof(it->cells[0]), "%.*s",
-                    next ? (int)(next - others - 2) : (int)strlen(others + 2), others + 2);
-        it->cells[0][0] =
-            (char)(it->cells[0][0] >= 'a' && it->cells[0][0] <= 'z' ? it->cells[0][0] - 'a' + 'A'
-                                                                    : it->cells[0][0]);
-        it->tone = TONE_V_OK;
-        others = next;
+    if (more > 0 && (it = panel_list_add(p, -1))) {
+        utf8_printf(it->cells[0], sizeof(it->cells[0]), "    and %zu more", more);
+        it->tone = TONE_V_INFO;
     }
 }
 
-/* A person touched: the risk and the way back, a session a row. */
+static void other_way_row(struct panel *p, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void other_way_row(struct panel *p, const char *fmt, ...)
+{
+    struct panel_item *it = panel_list_add(p, -1);
+    if (!it)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(it->cells[0], sizeof(it->cells[0]), fmt, ap);
+    va_end(ap);
+    utf8_fix_tail(it->cells[0]);
+    it->tone = TONE_V_OK;
+}
+
+/* A person touched: the risk and the ways back, a session a row, from the typed record. */
 static void show_risk_detail(struct trainer *t, size_t row, int64_t now)
 {
-    if (row >= t->risk.n_rows)
+    if (row >= t->risk.n)
         return;
     static const char *const cols[] = {"What would do it"};
-    const struct report_row *x = &t->risk.rows[row];
-    char title[VIEW_TEXT];
-    utf8_printf(title, sizeof(title), "%s: %s of 16 credits so far", x->cells[2], x->cells[4]);
+    const struct at_risk_person *x = &t->risk.people[row];
+    const struct risk *r = &x->risk;
+    const struct session *coming = t->risk.later.offer.coming;
+    char title[VIEW_TEXT], q[16], target[16], heading[VIEW_TEXT];
+    rules_format_quarters(r->total_q, q);
+    rules_format_quarters(t->opt.rules->target_quarters, target);
+    utf8_printf(title, sizeof(title), "%s: %s of %s credits so far", x->person.name, q, target);
     panel_list(&t->panel, title, cols, 1);
-    text_rows(&t->panel, "", x->cells[7]);
-    text_rows(&t->panel, "The way back: ", x->cells[8]);
-    utf8_printf(t->panel.subtitle, sizeof(t->panel.subtitle), "%s, %s", x->cells[1],
-                strcmp(x->cells[0], "1") == 0 ? "cannot reach the target this year"
-                                              : "a term would end at 0");
+    if (r->kind == RISK_TERM_AT_ZERO) {
+        utf8_printf(heading, sizeof(heading), "The %s term ends at 0 unless they attend one of:",
+                    rules_term_name(r->term_at_risk));
+        session_rows(&t->panel, heading, coming, r->term_sessions, r->n_term_sessions,
+                     r->term_sessions_more);
+    } else {
+        utf8_printf(heading, sizeof(heading), "Cannot reach %s this year", target);
+        session_rows(&t->panel, heading, coming, NULL, 0, 0);
+    }
+    if (r->n_way_back > 0) {
+        if (r->kind == RISK_CANNOT_REACH)
+            utf8_printf(heading, sizeof(heading), "The way back: the most left:");
+        else
+            utf8_printf(heading, sizeof(heading), "The way back: attend %zu%s:", r->n_way_back,
+                        r->way_back_cut ? " or more" : "");
+        session_rows(&t->panel, heading, coming, r->way_back, r->n_way_back, 0);
+    }
+    char day[16];
+    if (r->cpi.first) {
+        civil_format_short(r->cpi.first->date, day);
+        rules_format_quarters(r->cpi.credits_q, q);
+        other_way_row(&t->panel, "Or CPI Initial Training from %s (%d sessions, %s credits)", day,
+                      r->cpi.sessions, q);
+    }
+    if (r->mapa.first) {
+        civil_format_short(r->mapa.first->date, day);
+        rules_format_quarters(r->mapa.credits_q, q);
+        other_way_row(&t->panel,
+                      "Or MAPA Refresher from %s (%d days and the online part, %s credits)", day,
+                      r->mapa.sessions, q);
+    }
+    if (r->prerecorded_headroom_q > 0) {
+        rules_format_quarters(r->prerecorded_headroom_q, q);
+        other_way_row(&t->panel, "Pre-recorded training: up to %s more", q);
+    }
+    utf8_printf(t->panel.subtitle, sizeof(t->panel.subtitle), "%s, %s", x->person.academy,
+                r->kind == RISK_CANNOT_REACH ? "cannot reach the target this year"
+                                             : "a term would end at 0");
     t->step = STEP_CONFIRM;
     stay(t, now);
 }
@@ -846,23 +868,24 @@ static void show_at_risk(struct trainer *t, int64_t now)
                                       "has the whole trust's (cpd-admin report at-risk).");
         return;
     }
-    struct report *r = &t->risk;
+    struct at_risk *r = &t->risk;
     struct report_filter f = {.person_ids = d.ids, .n_person_ids = d.n};
-    report_free(r);
+    at_risk_free(r);
     if (err == STORE_OK)
-        err = report_at_risk(t->opt.store, t->opt.rules, now, &f, r);
+        err = at_risk_find(t->opt.store, t->opt.rules, now, &f, r);
     panel_list(&t->panel, "Who is at risk: the people at today's sessions", cols, 3);
-    char target[16];
+    char target[16], q[16];
     rules_format_quarters(t->opt.rules->target_quarters, target);
-    for (size_t i = 0; i < r->n_rows && err == STORE_OK; i++) {
+    for (size_t i = 0; i < r->n && err == STORE_OK; i++) {
         struct panel_item *it = panel_list_add(&t->panel, (int64_t)i);
         if (!it)
             break; /* counted in n_cut: the list says how many it could not show */
-        const struct report_row *x = &r->rows[i];
-        utf8_printf(it->cells[0], sizeof(it->cells[0]), "%s", x->cells[2]);
-        utf8_printf(it->cells[1], sizeof(it->cells[1]), "%s of %s", x->cells[4], target);
-        short_risk(t->opt.rules, x->cells[0], x->cells[7], it->cells[2], sizeof(it->cells[2]));
-        it->tone = strcmp(x->cells[0], "1") == 0 ? TONE_V_ERROR : TONE_V_WARNING;
+        const struct at_risk_person *x = &r->people[i];
+        rules_format_quarters(x->risk.total_q, q);
+        utf8_printf(it->cells[0], sizeof(it->cells[0]), "%s", x->person.name);
+        utf8_printf(it->cells[1], sizeof(it->cells[1]), "%s of %s", q, target);
+        short_risk(t->opt.rules, &x->risk, it->cells[2], sizeof(it->cells[2]));
+        it->tone = x->risk.kind == RISK_CANNOT_REACH ? TONE_V_ERROR : TONE_V_WARNING;
         it->selectable = true;
     }
     if (err != STORE_OK)
@@ -870,7 +893,7 @@ static void show_at_risk(struct trainer *t, int64_t now)
     utf8_printf(t->panel.subtitle, sizeof(t->panel.subtitle),
                 "%zu of the %zu people at today's sessions %s at risk · touch a name for the way "
                 "back",
-                r->n_rows, d.n, r->n_rows == 1 ? "is" : "are");
+                r->n, d.n, r->n == 1 ? "is" : "are");
     free(d.ids);
     t->flow = FLOW_AT_RISK;
     t->step = STEP_PERSON;

@@ -1,5 +1,6 @@
 #include "core/services/report.h"
 #include "core/services/report_internal.h"
+#include "core/services/at_risk.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
@@ -520,67 +521,6 @@ int report_evacuation(struct store *store, const struct rules *rules, const char
 
 /* ---- every person's year ----------------------------------------------------------------- */
 
-struct people {
-    const struct report_filter *filter;
-    struct person *list;
-    size_t n, cap;
-    int err;
-};
-
-static int keep_person(void *ctx, const struct person *p, int badges)
-{
-    (void)badges;
-    struct people *ps = ctx;
-    const struct report_filter *f = ps->filter;
-    /* A leaver's record is kept: asked for by staff number, it is reported like anyone's. */
-    bool asked = f && f->staff_no && strcmp(p->staff_no, f->staff_no) == 0;
-    if ((!p->active && !asked) || (f && f->staff_no && !asked) ||
-        (f && f->academy && strcmp(p->academy, f->academy) != 0))
-        return 0;
-    bool listed = !f || !f->person_ids;
-    for (size_t i = 0; !listed && i < f->n_person_ids; i++)
-        listed = f->person_ids[i] == p->id;
-    if (!listed)
-        return 0;
-    if (ps->n == ps->cap) {
-        size_t cap = ps->cap ? 2 * ps->cap : 64;
-        struct person *grown = realloc(ps->list, cap * sizeof(*grown));
-        if (!grown) {
-            ps->err = STORE_ENOMEM;
-            return CPD_STOP;
-        }
-        ps->list = grown;
-        ps->cap = cap;
-    }
-    ps->list[ps->n++] = *p;
-    return 0;
-}
-
-static int by_academy(const void *a, const void *b)
-{
-    const struct person *x = a, *y = b;
-    int c = strcoll(x->academy, y->academy);
-    return c ? c : strcoll(x->name, y->name);
-}
-
-/* The active people, by academy then name. */
-/* How far a report over everyone has got, for a progress bar (done == total at the end). */
-static void told(const struct report_filter *filter, size_t done, size_t total)
-{
-    if (filter && filter->progress && (done % 64 == 0 || done + 1 == total))
-        filter->progress(filter->progress_ctx, done + 1 == total ? total : done, total);
-}
-
-static int active_people(struct store *store, struct people *ps)
-{
-    int err = store_people_each(store, keep_person, ps);
-    if (err == CPD_STOP || ps->err)
-        err = ps->err;
-    if (err == STORE_OK && ps->n)
-        qsort(ps->list, ps->n, sizeof(ps->list[0]), by_academy);
-    return err;
-}
-
 static void quarters(int q, char *out)
 {
     rules_format_quarters(q, out);
@@ -600,7 +540,7 @@ int report_due(struct store *store, const struct rules *rules, int64_t at_us, in
 {
     static const char *const columns[] = {"Academy",   "Name",      "Staff no", "Course",
                                           "Frequency", "Last done", "Due",      "Status"};
-    struct people ps = {.filter = filter};
+    struct report_people ps = {.filter = filter};
     struct credit_summary s = {0};
     civil_day today;
     int minute;
@@ -608,9 +548,9 @@ int report_due(struct store *store, const struct rules *rules, int64_t at_us, in
     out->n_columns = (int)(sizeof(columns) / sizeof(columns[0]));
     memcpy(out->columns, columns, sizeof(columns));
     zone_utc_to_local(at_us, &today, &minute, NULL);
-    int err = active_people(store, &ps);
+    int err = report_people_load(store, &ps);
     for (size_t i = 0; i < ps.n && err == STORE_OK; i++) {
-        told(filter, i, ps.n);
+        report_told(filter, i, ps.n);
         err = tapflow_summary(store, rules, ps.list[i].id, at_us, &s);
         for (size_t d = 0; d < s.n_due && err == STORE_OK; d++) {
             const struct due_item *due = &s.due[d];
@@ -659,25 +599,10 @@ int report_due(struct store *store, const struct rules *rules, int64_t at_us, in
     return STORE_OK;
 }
 
-/* What the rest of the year offers everyone as of a time (still_to_come_load). */
-struct still_to_come {
-    int64_t at;
-    civil_day today;
-    struct session *coming, *packages;
-    size_t n_coming, n_packages;
-};
-
-static int still_to_come_load(struct store *store, const struct rules *rules, int64_t at,
-                              struct still_to_come *c);
-static void still_to_come_free(struct still_to_come *c);
-static void forecast_of(const struct rules *rules, const struct still_to_come *c,
-                        const struct credit_summary *s, struct forecast_input *fi,
-                        struct forecast *f);
-
 /* One row a person: figures in columns of their own (so a spreadsheet can add them up), the
  * terms that ended at 0 by name, and the forecast's risk in a few words. */
 static void summary_row(struct report_row *row, const struct person *p,
-                        const struct credit_summary *s, const struct forecast *f,
+                        const struct credit_summary *s, const struct risk *r,
                         const struct rules *rules)
 {
     char q[16];
@@ -697,10 +622,12 @@ static void summary_row(struct report_row *row, const struct person *p,
     report_cell(row, 8, "%d", s->review_count);
     quarters(s->target_q > s->total_q ? s->target_q - s->total_q : 0, q);
     report_cell(row, 9, "%s", q);
-    if (f->cannot_reach)
-        report_cell(row, 10, "cannot reach %d", rules->target_quarters / QUARTERS_PER_CREDIT);
-    else if (f->term_at_risk >= 0)
-        report_cell(row, 10, "%s term at 0", rules_term_name(f->term_at_risk));
+    char target[16];
+    quarters(rules->target_quarters, target);
+    if (r->kind == RISK_CANNOT_REACH)
+        report_cell(row, 10, "cannot reach %s", target);
+    else if (r->kind == RISK_TERM_AT_ZERO)
+        report_cell(row, 10, "%s term at 0", rules_term_name(r->term_at_risk));
 }
 
 /* The person's page: the totals, each term, the pre-recorded cap, what awaits review, CPI and
@@ -868,7 +795,7 @@ int report_statements(struct store *store, const struct rules *rules, int64_t at
     static const char *const per_item[] = {"Academy", "Name",     "Staff no", "Date",
                                            "Item",    "Delivery", "Term",     "Credits",
                                            "Total",   "Status",   "Note"};
-    struct people ps = {.filter = filter};
+    struct report_people ps = {.filter = filter};
     struct credit_summary s = {0};
     civil_day today;
     int minute;
@@ -883,23 +810,22 @@ int report_statements(struct store *store, const struct rules *rules, int64_t at
         memcpy(out->columns, per_item, sizeof(per_item));
         out->section_columns = 3;
     }
-    struct still_to_come later = {0};
-    int err = summary ? still_to_come_load(store, rules, at_us, &later) : STORE_OK;
+    struct at_risk_offer later = {0};
+    int err = summary ? at_risk_offer_load(store, rules, at_us, &later) : STORE_OK;
     if (err == STORE_OK)
-        err = active_people(store, &ps);
+        err = report_people_load(store, &ps);
     int behind = 0;
     for (size_t i = 0; i < ps.n && err == STORE_OK; i++) {
-        told(filter, i, ps.n);
+        report_told(filter, i, ps.n);
         err = tapflow_summary(store, rules, ps.list[i].id, at_us, &s);
         if (err == STORE_OK && summary) {
             struct report_row *row = report_add_row(out);
-            struct forecast_input fi;
-            struct forecast f;
-            forecast_of(rules, &later, &s, &fi, &f);
+            struct risk r;
+            risk_assess(&later.offer, &s, &r);
             if (!row)
                 err = STORE_ENOMEM;
             else
-                summary_row(row, &ps.list[i], &s, &f, rules);
+                summary_row(row, &ps.list[i], &s, &r, rules);
         } else if (err == STORE_OK) {
             struct report_section *sec = add_section(out);
             err = sec ? item_rows(out, store, &ps.list[i], &s, term) : STORE_ENOMEM;
@@ -911,7 +837,7 @@ int report_statements(struct store *store, const struct rules *rules, int64_t at
         behind += err == STORE_OK && s.total_q < s.target_q;
     }
     credits_summary_free(&s);
-    still_to_come_free(&later);
+    at_risk_offer_free(&later);
     size_t people = ps.n;
     free(ps.list);
     if (err == STORE_OK)
@@ -932,37 +858,6 @@ int report_statements(struct store *store, const struct rules *rules, int64_t at
 
 /* ---- at risk -------------------------------------------------------------------------------- */
 
-/* A package course with a cohort or block that has not started by then. */
-/* The first session of the next cohort or block of the kind not started by then, or NULL. */
-static const struct session *package_next(const struct session *all, size_t n,
-                                          enum course_kind kind, int64_t at)
-{
-    for (size_t i = 0; i < n; i++) {
-        if (all[i].kind != kind || all[i].start_us <= at)
-            continue;
-        bool started = false;
-        for (size_t j = 0; j < n && !started; j++)
-            started = strcmp(all[j].group, all[i].group) == 0 && all[j].start_us <= at;
-        if (!started)
-            return &all[i];
-    }
-    return NULL;
-}
-
-static bool package_open(const struct session *all, size_t n, enum course_kind kind, int64_t at)
-{
-    return package_next(all, n, kind, at) != NULL;
-}
-
-static bool awarded(const struct credit_summary *s, enum course_kind kind)
-{
-    for (size_t i = 0; i < s->n_packages; i++) {
-        if (s->packages[i].kind == kind && s->packages[i].awarded)
-            return true;
-    }
-    return false;
-}
-
 /* Adds ", TITLE DAY" to a list when it fits with room left to say what did not; false when
  * not (the caller then says how many more). */
 static bool list_item(char *out, size_t cap, const struct session *s)
@@ -978,133 +873,80 @@ static bool list_item(char *out, size_t cap, const struct session *s)
     return true;
 }
 
-static void more(char *out, size_t cap, int left)
+/* The listed sessions (indexes into coming) as many as fit, then " and N more" with extra. */
+static void session_list(char *out, size_t cap, const struct session *coming, const size_t *at,
+                         size_t n, size_t extra)
 {
+    size_t left = extra;
+    for (size_t i = 0; i < n; i++)
+        left += left > 0 || !list_item(out, cap, &coming[at[i]]);
     size_t used = strlen(out);
     if (left > 0)
-        snprintf(out + used, cap - used, " and %d more", left);
+        snprintf(out + used, cap - used, " and %zu more", left);
 }
 
-/* The other ways: a CPI cohort or MAPA block still to start (4 or 2 sessions for 13 or 10
- * credits — fewer evenings than single sessions), and the pre-recorded headroom. */
-static void other_ways(const struct rules *rules, civil_day today, const struct credit_summary *s,
-                       const struct session *cpi, const struct session *mapa, char *out, size_t cap)
+/* The other ways: a CPI cohort or MAPA block still to start (its sessions and credits as the
+ * programme gives them), and the pre-recorded headroom. */
+static void other_ways(const struct risk *r, char *out, size_t cap)
 {
     char day[16], q[16];
     out[0] = '\0';
-    if (cpi) {
-        civil_format_short(cpi->date, day);
-        report_append(out, cap, "or CPI Initial Training from %s (4 sessions, 13 credits)", day);
+    if (r->cpi.first) {
+        civil_format_short(r->cpi.first->date, day);
+        quarters(r->cpi.credits_q, q);
+        report_append(out, cap, "or CPI Initial Training from %s (%d sessions, %s credits)", day,
+                      r->cpi.sessions, q);
     }
-    if (mapa) {
-        civil_format_short(mapa->date, day);
+    if (r->mapa.first) {
+        civil_format_short(r->mapa.first->date, day);
+        quarters(r->mapa.credits_q, q);
         report_append(out, cap,
-                      "or MAPA Refresher from %s (2 days and the online part, 10 credits)", day);
+                      "or MAPA Refresher from %s (%d days and the online part, %s "
+                      "credits)",
+                      day, r->mapa.sessions, q);
     }
-    int headroom = rules->prerecorded_cap_quarters - s->prerecorded_counted_q;
-    if (headroom > 0 && rules_term_of(&rules->terms, today) >= 0) {
-        rules_format_quarters(headroom, q);
+    if (r->prerecorded_headroom_q > 0) {
+        quarters(r->prerecorded_headroom_q, q);
         report_append(out, cap, "pre-recorded training: up to %s more", q);
     }
 }
 
-static void way_back_text(const struct forecast *f, const struct session *coming,
-                          const char *others, char *out, size_t cap)
+/* "attend 2: A Mon 29 Jan, B Tue 30 Jan; or CPI Initial Training from …" */
+static void way_back_text(const struct risk *r, const struct session *coming, char *out, size_t cap)
 {
+    char others[REPORT_CELL];
+    other_ways(r, others, sizeof(others));
     out[0] = '\0';
     size_t room = cap > strlen(others) + 3 ? cap - strlen(others) - 3 : 0;
-    if (f->n_way_back == 0 || room == 0) {
+    if (r->n_way_back == 0 || room == 0) {
         utf8_copy(out, cap, others);
         return;
     }
-    cap = room;
-    int left = 0;
-    if (f->cannot_reach)
-        snprintf(out, cap, "the most left: ");
+    if (r->kind == RISK_CANNOT_REACH)
+        snprintf(out, room, "the most left: ");
     else
-        snprintf(out, cap, "attend %zu%s: ", f->n_way_back, f->way_back_cut ? " or more" : "");
-    for (size_t i = 0; i < f->n_way_back; i++)
-        left += left > 0 || !list_item(out, cap, &coming[f->way_back[i]]);
-    more(out, cap, left);
+        snprintf(out, room, "attend %zu%s: ", r->n_way_back, r->way_back_cut ? " or more" : "");
+    session_list(out, room, coming, r->way_back, r->n_way_back, 0);
     if (others[0]) {
         size_t used = strlen(out);
-        snprintf(out + used, room + 3 + strlen(others) - used, "; %s", others);
+        snprintf(out + used, cap - used, "; %s", others);
     }
 }
 
-/* "the Spring term ends at 0 unless they attend one of: A Mon 29 Jan, B Tue 30 Jan, …" */
-static void term_risk_text(const struct rules *rules, const struct forecast *f,
-                           const struct session *coming, size_t n, char *out, size_t cap)
+/* "cannot reach 16 this year", or "the Spring term ends at 0 unless they attend one of: A Mon
+ * 29 Jan, B Tue 30 Jan, …" */
+static void risk_text(const struct rules *rules, const struct risk *r, const struct session *coming,
+                      char *out, size_t cap)
 {
-    int left = 0;
+    char target[16];
+    if (r->kind == RISK_CANNOT_REACH) {
+        quarters(rules->target_quarters, target);
+        snprintf(out, cap, "cannot reach %s this year", target);
+        return;
+    }
     snprintf(out, cap,
-             "the %s term ends at 0 unless they attend one of: ", rules_term_name(f->term_at_risk));
-    for (size_t i = 0; i < n; i++) {
-        const struct session *s = &coming[i];
-        if (rules_term_of(&rules->terms, s->date) != f->term_at_risk || s->credits_q <= 0 ||
-            domain_kind_zero_credit(s->kind) || s->kind == KIND_CPI_INITIAL ||
-            s->kind == KIND_MAPA_BLOCK)
-            continue;
-        left += left > 0 || !list_item(out, cap, s);
-    }
-    more(out, cap, left);
-}
-
-static int by_urgency(const void *a, const void *b)
-{
-    const struct report_row *x = a, *y = b;
-    int c = strcmp(x->cells[0], y->cells[0]);
-    return c ? c : strcoll(x->cells[2], y->cells[2]);
-}
-
-static void still_to_come_free(struct still_to_come *c)
-{
-    free(c->coming);
-    free(c->packages);
-    memset(c, 0, sizeof(*c));
-}
-
-/* What the rest of the year offers everyone as of at: the sessions still to start, and the
- * CPI and MAPA sessions (for the cohorts and blocks not started yet). */
-static int still_to_come_load(struct store *store, const struct rules *rules, int64_t at,
-                              struct still_to_come *c)
-{
-    int64_t year_end = 0;
-    int minute;
-    memset(c, 0, sizeof(*c));
-    c->at = at;
-    zone_utc_to_local(at, &c->today, &minute, NULL);
-    zone_local_to_utc(rules->terms.year.last, 24 * 60 - 1, &year_end);
-    int err = lists_sessions_between(store, at, year_end, &c->coming, &c->n_coming);
-    if (err == STORE_OK)
-        err = lists_package_sessions(store, &c->packages, &c->n_packages);
-    size_t m = 0; /* still to start */
-    for (size_t i = 0; i < c->n_coming; i++) {
-        if (c->coming[i].start_us > at)
-            c->coming[m++] = c->coming[i];
-    }
-    c->n_coming = m;
-    if (err != STORE_OK)
-        still_to_come_free(c);
-    return err;
-}
-
-/* The engine's forecast for one person's summary. */
-static void forecast_of(const struct rules *rules, const struct still_to_come *c,
-                        const struct credit_summary *s, struct forecast_input *fi,
-                        struct forecast *f)
-{
-    *fi = (struct forecast_input){
-        .rules = rules,
-        .today = c->today,
-        .summary = s,
-        .coming = c->coming,
-        .n_coming = c->n_coming,
-        .cpi_open = !awarded(s, KIND_CPI_INITIAL) &&
-                    package_open(c->packages, c->n_packages, KIND_CPI_INITIAL, c->at),
-        .mapa_open = !awarded(s, KIND_MAPA_BLOCK) &&
-                     package_open(c->packages, c->n_packages, KIND_MAPA_BLOCK, c->at)};
-    credits_forecast(fi, f);
+             "the %s term ends at 0 unless they attend one of: ", rules_term_name(r->term_at_risk));
+    session_list(out, cap, coming, r->term_sessions, r->n_term_sessions, r->term_sessions_more);
 }
 
 int report_at_risk(struct store *store, const struct rules *rules, int64_t at_us,
@@ -1113,70 +955,42 @@ int report_at_risk(struct store *store, const struct rules *rules, int64_t at_us
     static const char *const columns[] = {"Urgency",       "Academy", "Name",
                                           "Staff no",      "Credits", "Needed",
                                           "Most possible", "Risk",    "The way back"};
-    struct people ps = {.filter = filter};
-    struct credit_summary s = {0};
-    struct still_to_come later;
+    struct at_risk list;
     memset(out, 0, sizeof(*out));
     out->n_columns = (int)(sizeof(columns) / sizeof(columns[0]));
     memcpy(out->columns, columns, sizeof(columns));
-    int err = still_to_come_load(store, rules, at_us, &later);
-    if (err == STORE_OK)
-        err = active_people(store, &ps);
-    const struct session *coming = later.coming, *packages = later.packages;
-    size_t m = later.n_coming, n_packages = later.n_packages;
-    for (size_t i = 0; i < ps.n && err == STORE_OK; i++) {
-        told(filter, i, ps.n);
-        err = tapflow_summary(store, rules, ps.list[i].id, at_us, &s);
-        if (err != STORE_OK)
-            break;
-        struct forecast_input fi;
-        struct forecast f;
-        forecast_of(rules, &later, &s, &fi, &f);
-        if (!f.cannot_reach && f.term_at_risk < 0)
-            continue;
+    int err = at_risk_find(store, rules, at_us, filter, &list);
+    const struct session *coming = list.later.offer.coming;
+    for (size_t i = 0; i < list.n && err == STORE_OK; i++) {
+        const struct at_risk_person *x = &list.people[i];
         struct report_row *row = report_add_row(out);
         if (!row) {
             err = STORE_ENOMEM;
             break;
         }
-        char q[16];
-        report_cell(row, 0, "%d", f.cannot_reach ? 1 : 2);
-        report_cell(row, 1, "%s", ps.list[i].academy);
-        report_cell(row, 2, "%s", ps.list[i].name);
-        report_cell(row, 3, "%s", ps.list[i].staff_no);
-        rules_format_quarters(s.total_q, q);
+        char q[16], text[REPORT_CELL];
+        report_cell(row, 0, "%d", x->risk.kind == RISK_CANNOT_REACH ? 1 : 2);
+        report_cell(row, 1, "%s", x->person.academy);
+        report_cell(row, 2, "%s", x->person.name);
+        report_cell(row, 3, "%s", x->person.staff_no);
+        quarters(x->risk.total_q, q);
         report_cell(row, 4, "%s", q);
-        rules_format_quarters(f.needed_q, q);
+        quarters(x->risk.needed_q, q);
         report_cell(row, 5, "%s", q);
-        rules_format_quarters(f.reachable_q, q);
+        quarters(x->risk.reachable_q, q);
         report_cell(row, 6, "%s", q);
-        char risk[REPORT_CELL];
-        if (f.cannot_reach)
-            snprintf(risk, sizeof(risk), "cannot reach %d this year",
-                     rules->target_quarters / QUARTERS_PER_CREDIT);
-        else
-            term_risk_text(rules, &f, coming, m, risk, sizeof(risk));
-        report_cell(row, 7, "%s", risk);
-        char others[REPORT_CELL];
-        other_ways(rules, later.today, &s,
-                   fi.cpi_open ? package_next(packages, n_packages, KIND_CPI_INITIAL, at_us) : NULL,
-                   fi.mapa_open ? package_next(packages, n_packages, KIND_MAPA_BLOCK, at_us) : NULL,
-                   others, sizeof(others));
-        char way_back[REPORT_CELL];
-        way_back_text(&f, coming, others, way_back, sizeof(way_back));
-        report_cell(row, 8, "%s", way_back);
+        risk_text(rules, &x->risk, coming, text, sizeof(text));
+        report_cell(row, 7, "%s", text);
+        way_back_text(&x->risk, coming, text, sizeof(text));
+        report_cell(row, 8, "%s", text);
     }
-    credits_summary_free(&s);
-    free(ps.list);
-    still_to_come_free(&later);
+    at_risk_free(&list);
     if (err == STORE_OK)
         err = report_rows_whole(out);
     if (err != STORE_OK) {
         report_free(out);
         return err;
     }
-    if (out->n_rows > 1)
-        qsort(out->rows, out->n_rows, sizeof(out->rows[0]), by_urgency);
     char when[24];
     zone_format_local(at_us, when);
     snprintf(out->title, sizeof(out->title), "Who is at risk");

@@ -16,4 +16,16 @@ void report_append(char *text, size_t cap, const char *fmt, ...)
 void report_time_cell(struct report_row *row, int col, int64_t us);
 void report_date_cell(struct report_row *row, int col, civil_day day);
 
+/* The people a report covers (report_people.c): filter's, or every active person; by academy
+ * then name. The caller frees list. */
+struct report_people {
+    const struct report_filter *filter;
+    struct person *list;
+    size_t n, cap;
+    int err;
+};
+int report_people_load(struct store *store, struct report_people *people);
+/* How far a report over everyone has got, for a progress bar (done == total at the end). */
+void report_told(const struct report_filter *filter, size_t done, size_t total);
+
 #endif

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "core/services/corrections.h"
+#include "core/services/at_risk.h"
 #include "core/services/report.h"
 #include "core/services/tapflow.h"
 #include "tests/support/testutil.h"
@@ -388,6 +389,27 @@ static void test_at_risk(void **state)
                                 "of: Creating a culture of wellbeing Mon 29 Jan,"));
     assert_non_null(strstr(csv, " and 5 more\""));
     free(csv);
+    /* The report's rows and the kiosk's list are made from the same typed records: the same
+     * people in the same order, the urgency and the term from the record, never from words. */
+    struct at_risk list;
+    assert_int_equal(at_risk_find(k.store, &k.rules, test_at("2024-01-10 09:00"), NULL, &list),
+                     STORE_OK);
+    assert_int_equal(list.n, r.n_rows);
+    for (size_t i = 0; i < list.n; i++) {
+        const struct at_risk_person *x = &list.people[i];
+        assert_string_equal(r.rows[i].cells[3], x->person.staff_no);
+        assert_string_equal(r.rows[i].cells[0], x->risk.kind == RISK_CANNOT_REACH ? "1" : "2");
+        if (x->risk.kind == RISK_TERM_AT_ZERO) {
+            char words[64];
+            snprintf(words, sizeof(words), "the %s term ends at 0",
+                     rules_term_name(x->risk.term_at_risk));
+            assert_non_null(strstr(r.rows[i].cells[7], words));
+            assert_true(x->risk.n_term_sessions > 0);
+            assert_non_null(strstr(r.rows[i].cells[7],
+                                   list.later.offer.coming[x->risk.term_sessions[0]].title));
+        }
+    }
+    at_risk_free(&list);
     report_free(&r);
     testkiosk_close(&k);
 }
