@@ -16,6 +16,15 @@ void report_append(char *text, size_t cap, const char *fmt, ...)
 void report_time_cell(struct report_row *row, int col, int64_t us);
 void report_date_cell(struct report_row *row, int col, civil_day day);
 
+/* Credits in quarters as the brochure writes them ("7.5"). */
+void report_quarters(int q, char *out);
+/* A new section (statements) starting at the next row; NULL when out of memory. */
+struct report_section *report_add_section(struct report *report);
+void report_section_line(struct report_section *section, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* qsort: rows whose first cell is a name, by surname, then the whole name. */
+int report_by_surname(const void *a, const void *b);
+
 /* The people a report covers (report_people.c): filter's, or every active person; by academy
  * then name. The caller frees list. */
 struct report_people {
