@@ -14,6 +14,7 @@
 #include "core/domain/crypto.h"
 #include "core/domain/tap.h"
 #include "core/services/at_risk.h"
+#include "core/services/completion.h"
 #include "core/services/corrections.h"
 #include "core/services/evaluation.h"
 #include "core/services/lists.h"
@@ -224,11 +225,13 @@ static void open_menu(struct trainer *t, int64_t now)
     utf8_printf(title, sizeof(title), "Trainer mode — %s", t->who.name);
     panel_buttons(p, PANEL_MENU, title, "Locks after 60 seconds without a touch");
     panel_button(p, M_REGISTER, "Register", "Who is here for tonight's session", true, TONE_V_INFO);
-    panel_button(p, M_CPI, "CPI grid", "Cohorts × 4 sessions: verify, see who is at risk", true,
+    panel_button(p, M_CPI, "CPI grid", "Each cohort's sessions: verify, see who is at risk", true,
                  TONE_V_INFO);
-    panel_button(p, M_AT_RISK, "Who is at risk",
-                 "Today's people who may not reach 16 credits, and the way back", true,
-                 TONE_V_INFO);
+    char target[16], at_risk[VIEW_TEXT];
+    rules_format_quarters(t->opt.rules->target_quarters, target);
+    utf8_printf(at_risk, sizeof(at_risk),
+                "Today's people who may not reach %s credits, and the way back", target);
+    panel_button(p, M_AT_RISK, "Who is at risk", at_risk, true, TONE_V_INFO);
     panel_button(p, M_SIGN_IN, "Sign someone in", "By hand, with a reason", true, TONE_V_INFO);
     panel_button(p, M_SIGN_OUT, "Sign someone out", "By hand, with a reason", true, TONE_V_INFO);
     panel_button(p, M_ENROL, "Enrol a badge", "Tap the new badge, pick the person", true,
@@ -752,7 +755,7 @@ static int people_today(struct trainer *t, int64_t now, struct today *d, int *se
     return err;
 }
 
-/* The words that fit a row: "Cannot reach 16", "Spring term at 0". */
+/* The words that fit a row: "Cannot reach 16" (the target), "Spring term at 0". */
 static void short_risk(const struct rules *rules, const struct risk *r, char *out, size_t cap)
 {
     char target[16];
@@ -904,79 +907,60 @@ static void show_at_risk(struct trainer *t, int64_t now)
 
 #define CPI_MARK 1 /* cells[CPI_MARK + 1 … 4]: the cohort's sessions; + 5: the status */
 
-struct cpi_ctx {
-    struct trainer *t;
-    int column; /* which of the cohort's sessions, 1–4 */
-    const struct session *session;
-    int64_t now;
-    char group[DOMAIN_CODE_MAX];
-};
-
-static struct panel_item *cpi_person(struct cpi_ctx *c, const struct person *p)
+/* A session's mark in the grid, from the typed record (completion.h). */
+static const char *part_glyph(enum part_mark mark)
 {
-    /* One row per person and cohort: ids are person ids, the cohort has its own column. */
-    const char *cohort = strncmp(c->group, "cpi-", 4) == 0 ? c->group + 4 : c->group;
-    for (int i = 0; i < c->t->panel.n_items; i++) {
-        struct panel_item *it = &c->t->panel.items[i];
-        if (it->id == p->id && strcmp(it->cells[1], cohort) == 0)
-            return it;
+    switch (mark) {
+    case PART_NONE:
+        return "\u2013";
+    case PART_BOOKED:
+        return "booked";
+    case PART_SIGNED_IN:
+        return "\u25CF in";
+    case PART_DONE:
+        return "\u2714";
+    case PART_MISSED:
+        return "\u2716 missed";
+    case PART_NO_SIGN_OUT:
+    case PART_LATE:
+    case PART_LEFT_EARLY:
+        break;
     }
-    struct panel_item *it = panel_list_add(&c->t->panel, p->id);
-    if (!it)
-        return NULL;
-    utf8_printf(it->cells[0], sizeof(it->cells[0]), "%s", p->name);
+    return "\u26A0 review";
+}
+
+/* One row per person and cohort (ids are person ids): the marks, then the status. */
+static void cpi_row(struct panel_item *it, const struct completion_entry *e, int parts)
+{
+    const char *cohort = strncmp(e->group, "cpi-", 4) == 0 ? e->group + 4 : e->group;
+    int done = 0, review = 0;
+    utf8_printf(it->cells[0], sizeof(it->cells[0]), "%s", e->person.name);
     utf8_printf(it->cells[1], sizeof(it->cells[1]), "%s", cohort);
-    for (int s = 1; s <= 4; s++)
-        utf8_printf(it->cells[CPI_MARK + s], sizeof(it->cells[0]), "–");
-    return it;
-}
-
-static int cpi_attended(void *ctx, const struct person *p, const struct attendance *a)
-{
-    struct cpi_ctx *c = ctx;
-    struct panel_item *it = cpi_person(c, p);
-    if (!it || c->column > 4)
-        return 0;
-    const char *mark = a->out_us == 0 ? "\u25CF in"
-                       : credits_attendance_complete(c->t->opt.rules, c->session, a)
-                           ? "\u2714"
-                           : "\u26A0 review";
-    utf8_printf(it->cells[CPI_MARK + c->column], sizeof(it->cells[0]), "%s", mark);
-    return 0;
-}
-
-static int cpi_booked(void *ctx, const struct person *p, int unused)
-{
-    (void)unused;
-    struct cpi_ctx *c = ctx;
-    struct panel_item *it = cpi_person(c, p);
-    if (it && c->column <= 4 && strcmp(it->cells[CPI_MARK + c->column], "–") == 0)
-        utf8_printf(it->cells[CPI_MARK + c->column], sizeof(it->cells[0]), "%s",
-                    c->session->end_us < c->now ? "\u2716 missed" : "booked");
-    return 0;
-}
-
-static void cpi_status(struct panel_item *it)
-{
-    int done = 0, review = 0, missed = 0;
-    for (int s = 1; s <= 4; s++) {
-        done += strcmp(it->cells[CPI_MARK + s], "\u2714") == 0;
-        review += strstr(it->cells[CPI_MARK + s], "review") != NULL;
-        missed += strstr(it->cells[CPI_MARK + s], "missed") != NULL;
+    for (int s = 0; s < COMPLETION_PARTS_MAX; s++) {
+        utf8_printf(it->cells[CPI_MARK + 1 + s], sizeof(it->cells[0]), "%s",
+                    s < parts ? part_glyph(e->marks[s]) : "");
+        done += s < parts && e->marks[s] == PART_DONE;
+        review += s < parts && completion_needs_review(e->marks[s]);
     }
     char *status = it->cells[CPI_MARK + 5];
     it->selectable = review > 0;
-    if (done == 4) {
+    it->tone = TONE_V_NEUTRAL;
+    switch (e->status) {
+    case COMPLETION_COMPLETE:
         utf8_printf(status, sizeof(it->cells[0]), "Complete");
         it->tone = TONE_V_OK;
-    } else if (missed) {
+        break;
+    case COMPLETION_MISSING:
         utf8_printf(status, sizeof(it->cells[0]), "At risk");
         it->tone = TONE_V_ERROR;
-    } else if (review) {
+        break;
+    case COMPLETION_REVIEW:
         utf8_printf(status, sizeof(it->cells[0]), "Verify %d", review);
         it->tone = TONE_V_WARNING;
-    } else {
-        utf8_printf(status, sizeof(it->cells[0]), "%d of 4", done);
+        break;
+    case COMPLETION_IN_PROGRESS:
+        utf8_printf(status, sizeof(it->cells[0]), "%d of %d", done, parts);
+        break;
     }
 }
 
@@ -995,38 +979,31 @@ static int by_urgency(const void *a, const void *b)
 static void show_cpi(struct trainer *t, int64_t now)
 {
     static const char *const cols[] = {"Name", "Cohort", "1", "2", "3", "4", "Status"};
-    panel_list(&t->panel, "CPI Initial Training: 4 sessions, all needed for 13 credits", cols, 7);
-    struct session *sessions = NULL;
-    size_t n = 0;
-    int err = lists_package_sessions(t->opt.store, &sessions, &n);
-    char last_group[DOMAIN_CODE_MAX] = "";
-    int column = 0;
-    for (size_t i = 0; i < n && err == STORE_OK; i++) {
-        if (sessions[i].kind != KIND_CPI_INITIAL)
-            continue;
-        column = strcmp(last_group, sessions[i].group) == 0 ? column + 1 : 1;
-        utf8_printf(last_group, sizeof(last_group), "%s", sessions[i].group);
-        struct cpi_ctx c = {.t = t, .column = column, .session = &sessions[i], .now = now};
-        utf8_printf(c.group, sizeof(c.group), "%s", sessions[i].group);
-        err = store_register_each(t->opt.store, sessions[i].id, cpi_attended, &c);
-        if (err == STORE_OK)
-            err = store_bookings_of(t->opt.store, sessions[i].id, cpi_booked, &c);
-    }
-    free(sessions);
+    struct completion_list l;
+    int err = completion_find(t->opt.store, t->opt.rules, KIND_CPI_INITIAL, NULL, now, &l);
+    char title[VIEW_TEXT], credits[16];
+    rules_format_quarters(l.credits_q, credits);
+    utf8_printf(title, sizeof(title),
+                "CPI Initial Training: %d sessions, all needed for %s credits", l.parts, credits);
+    panel_list(&t->panel, title, cols, 7);
     if (err != STORE_OK)
         fail(t, err, "cannot read the CPI sessions");
     int at_risk = 0, complete = 0;
-    for (int i = 0; i < t->panel.n_items; i++) {
-        cpi_status(&t->panel.items[i]);
-        at_risk += t->panel.items[i].tone == TONE_V_ERROR;
-        complete += t->panel.items[i].tone == TONE_V_OK;
+    for (size_t i = 0; i < l.n; i++) {
+        struct panel_item *it = panel_list_add(&t->panel, l.list[i].person.id);
+        if (!it)
+            break; /* counted in n_cut: the list says how many it could not show */
+        cpi_row(it, &l.list[i], l.parts);
+        at_risk += l.list[i].status == COMPLETION_MISSING;
+        complete += l.list[i].status == COMPLETION_COMPLETE;
     }
+    completion_free(&l);
     /* What needs the trainer first: at risk, then to verify, then the rest, by name. */
     if (t->panel.n_items > 1)
         qsort(t->panel.items, (size_t)t->panel.n_items, sizeof(t->panel.items[0]), by_urgency);
     utf8_printf(t->panel.subtitle, sizeof(t->panel.subtitle),
-                "%d complete · %d at risk of missing their 13 credits · touch a row to verify",
-                complete, at_risk);
+                "%d complete · %d at risk of missing their %s credits · touch a row to verify",
+                complete, at_risk, credits);
     t->flow = FLOW_CPI;
     t->step = STEP_CONFIRM;
     stay(t, now);

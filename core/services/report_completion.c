@@ -1,7 +1,7 @@
 /* CPI Initial and MAPA completion (report.h): each person × cohort or block worked out as a
  * typed record first — what they did of each session, the status, the award, where they could
  * still complete — and only then written as the report's cells. */
-#include "core/services/report.h"
+#include "core/services/completion.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -12,35 +12,9 @@
 #include "core/domain/credits.h"
 #include "core/domain/tap.h"
 #include "core/services/lists.h"
+#include "core/services/report.h"
 #include "core/services/report_internal.h"
 #include "core/services/tapflow.h"
-
-#define PART_MAX 4 /* sessions a cohort or block has at most: CPI 4, MAPA 2 */
-
-/* What one person did of one session of their cohort or block. */
-enum part_mark {
-    MARK_NONE,
-    MARK_BOOKED,
-    MARK_SIGNED_IN,
-    MARK_DONE,
-    MARK_NO_SIGN_OUT, /* review */
-    MARK_LATE,        /* review */
-    MARK_LEFT_EARLY,  /* review */
-    MARK_MISSED,
-};
-
-enum completion_status { STATUS_IN_PROGRESS, STATUS_REVIEW, STATUS_MISSING, STATUS_COMPLETE };
-
-struct completion_entry {
-    struct person person;
-    char group[DOMAIN_CODE_MAX];
-    enum part_mark marks[PART_MAX];
-    int minutes[PART_MAX]; /* late or early by */
-    bool online_done;      /* MAPA's online part */
-    enum completion_status status;
-    int awarded_q;
-    char later[REPORT_CELL]; /* the cohorts or blocks one could still complete in, "; " */
-};
 
 struct completion_ctx {
     const struct rules *rules;
@@ -48,8 +22,7 @@ struct completion_ctx {
     int64_t at;
     const struct session *sessions; /* the kind's sessions, by start */
     size_t n_sessions;
-    struct completion_entry *list;
-    size_t n, cap;
+    struct completion_list *out;
     int err;
 };
 
@@ -57,21 +30,22 @@ struct completion_ctx {
 static struct completion_entry *entry_of(struct completion_ctx *c, const struct person *p,
                                          const char *group)
 {
-    for (size_t i = 0; i < c->n; i++) {
-        if (c->list[i].person.id == p->id && strcmp(c->list[i].group, group) == 0)
-            return &c->list[i];
+    struct completion_list *l = c->out;
+    for (size_t i = 0; i < l->n; i++) {
+        if (l->list[i].person.id == p->id && strcmp(l->list[i].group, group) == 0)
+            return &l->list[i];
     }
-    if (c->n == c->cap) {
-        size_t cap = c->cap ? 2 * c->cap : 32;
-        struct completion_entry *grown = realloc(c->list, cap * sizeof(*grown));
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? 2 * l->cap : 32;
+        struct completion_entry *grown = realloc(l->list, cap * sizeof(*grown));
         if (!grown) {
             c->err = STORE_ENOMEM;
             return NULL;
         }
-        c->list = grown;
-        c->cap = cap;
+        l->list = grown;
+        l->cap = cap;
     }
-    struct completion_entry *e = &c->list[c->n++];
+    struct completion_entry *e = &l->list[l->n++];
     memset(e, 0, sizeof(*e));
     e->person = *p;
     utf8_copy(e->group, sizeof(e->group), group);
@@ -84,7 +58,7 @@ static int part_of(const struct completion_ctx *c, const struct session *s)
     int part = 0;
     for (size_t i = 0; i < c->n_sessions && c->sessions[i].id != s->id; i++)
         part += strcmp(c->sessions[i].group, s->group) == 0;
-    return part < PART_MAX ? part : PART_MAX - 1;
+    return part < COMPLETION_PARTS_MAX ? part : COMPLETION_PARTS_MAX - 1;
 }
 
 struct completion_visit {
@@ -104,16 +78,16 @@ static int completion_attended(void *ctx, const struct person *p, const struct a
         return v->c->err ? CPD_STOP : 0;
     int part = part_of(v->c, s);
     if (credits_attendance_complete(v->c->rules, s, a)) {
-        e->marks[part] = MARK_DONE;
+        e->marks[part] = PART_DONE;
     } else if (a->out_us == 0) {
-        e->marks[part] = MARK_SIGNED_IN;
+        e->marks[part] = PART_SIGNED_IN;
     } else if (a->flags & ATT_NO_SIGNOUT) {
-        e->marks[part] = MARK_NO_SIGN_OUT;
+        e->marks[part] = PART_NO_SIGN_OUT;
     } else if (a->flags & ATT_LATE) {
-        e->marks[part] = MARK_LATE;
+        e->marks[part] = PART_LATE;
         e->minutes[part] = (int)((a->in_us - s->start_us) / US_PER_MIN);
     } else {
-        e->marks[part] = MARK_LEFT_EARLY;
+        e->marks[part] = PART_LEFT_EARLY;
         e->minutes[part] = (int)((s->end_us - a->out_us) / US_PER_MIN);
     }
     return 0;
@@ -127,8 +101,8 @@ static int completion_booked(void *ctx, const struct person *p, int unused)
     if (!e)
         return CPD_STOP;
     int part = part_of(v->c, v->session);
-    if (e->marks[part] == MARK_NONE)
-        e->marks[part] = v->session->end_us < v->c->at ? MARK_MISSED : MARK_BOOKED;
+    if (e->marks[part] == PART_NONE)
+        e->marks[part] = v->session->end_us < v->c->at ? PART_MISSED : PART_BOOKED;
     return 0;
 }
 
@@ -146,9 +120,9 @@ static void later_groups(const struct completion_ctx *c, const char *group, char
     }
 }
 
-static bool needs_review(enum part_mark mark)
+bool completion_needs_review(enum part_mark mark)
 {
-    return mark == MARK_NO_SIGN_OUT || mark == MARK_LATE || mark == MARK_LEFT_EARLY;
+    return mark == PART_NO_SIGN_OUT || mark == PART_LATE || mark == PART_LEFT_EARLY;
 }
 
 static void completion_status(const struct completion_ctx *c, struct completion_entry *e,
@@ -162,7 +136,7 @@ static void completion_status(const struct completion_ctx *c, struct completion_
         else if (s->packages[i].kind == c->kind && s->packages[i].awarded)
             awarded_elsewhere = true;
     }
-    int parts = c->kind == KIND_MAPA_BLOCK ? 2 : 4;
+    int parts = c->out->parts;
     e->online_done = p && p->online_done;
     /* A session of their cohort that is over and they did not attend is missed, booked or not:
      * the cohort can no longer be completed. */
@@ -170,20 +144,20 @@ static void completion_status(const struct completion_ctx *c, struct completion_
         const struct session *x = &c->sessions[i];
         int part = part_of(c, x);
         if (strcmp(x->group, e->group) == 0 && x->end_us <= c->at &&
-            (e->marks[part] == MARK_NONE || e->marks[part] == MARK_BOOKED))
-            e->marks[part] = MARK_MISSED;
+            (e->marks[part] == PART_NONE || e->marks[part] == PART_BOOKED))
+            e->marks[part] = PART_MISSED;
     }
     bool missed = false, review = false;
     for (int k = 0; k < parts; k++) {
-        missed |= e->marks[k] == MARK_MISSED;
-        review |= needs_review(e->marks[k]);
+        missed |= e->marks[k] == PART_MISSED;
+        review |= completion_needs_review(e->marks[k]);
     }
     bool awarded = p && p->awarded;
     e->awarded_q = awarded ? p->credits_q : 0;
-    e->status = awarded  ? STATUS_COMPLETE
-                : missed ? STATUS_MISSING
-                : review ? STATUS_REVIEW
-                         : STATUS_IN_PROGRESS;
+    e->status = awarded  ? COMPLETION_COMPLETE
+                : missed ? COMPLETION_MISSING
+                : review ? COMPLETION_REVIEW
+                         : COMPLETION_IN_PROGRESS;
     if (!awarded && !awarded_elsewhere && missed)
         later_groups(c, e->group, e->later, sizeof(e->later));
 }
@@ -193,28 +167,28 @@ static void completion_status(const struct completion_ctx *c, struct completion_
 static void mark_cell(struct report_row *row, int col, enum part_mark mark, int minutes)
 {
     switch (mark) {
-    case MARK_NONE:
+    case PART_NONE:
         report_cell(row, col, "-");
         break;
-    case MARK_BOOKED:
+    case PART_BOOKED:
         report_cell(row, col, "booked");
         break;
-    case MARK_SIGNED_IN:
+    case PART_SIGNED_IN:
         report_cell(row, col, "signed in");
         break;
-    case MARK_DONE:
+    case PART_DONE:
         report_cell(row, col, "done");
         break;
-    case MARK_NO_SIGN_OUT:
+    case PART_NO_SIGN_OUT:
         report_cell(row, col, "review: no sign-out");
         break;
-    case MARK_LATE:
+    case PART_LATE:
         report_cell(row, col, "review: late %d min", minutes);
         break;
-    case MARK_LEFT_EARLY:
+    case PART_LEFT_EARLY:
         report_cell(row, col, "review: left early %d min", minutes);
         break;
-    case MARK_MISSED:
+    case PART_MISSED:
         report_cell(row, col, "missed");
         break;
     }
@@ -223,13 +197,13 @@ static void mark_cell(struct report_row *row, int col, enum part_mark mark, int 
 static const char *status_words(enum completion_status status)
 {
     switch (status) {
-    case STATUS_COMPLETE:
+    case COMPLETION_COMPLETE:
         return "complete";
-    case STATUS_MISSING:
+    case COMPLETION_MISSING:
         return "missing a session";
-    case STATUS_REVIEW:
+    case COMPLETION_REVIEW:
         return "needs review";
-    case STATUS_IN_PROGRESS:
+    case COMPLETION_IN_PROGRESS:
         break;
     }
     return "in progress";
@@ -237,10 +211,10 @@ static const char *status_words(enum completion_status status)
 
 /* Name, staff no, group, the sessions (MAPA: two days and the online part), status, credits
  * awarded, where one could still complete. */
-static void entry_row(struct report_row *row, enum course_kind kind,
+static void entry_row(struct report_row *row, enum course_kind kind, int parts,
                       const struct completion_entry *e)
 {
-    int parts = kind == KIND_MAPA_BLOCK ? 2 : 4, col = 3;
+    int col = 3;
     char q[16] = "0";
     report_cell(row, 0, "%s", e->person.name);
     report_cell(row, 1, "%s", e->person.staff_no);
@@ -249,30 +223,26 @@ static void entry_row(struct report_row *row, enum course_kind kind,
         mark_cell(row, col, e->marks[k], e->minutes[k]);
     if (kind == KIND_MAPA_BLOCK)
         report_cell(row, col++, "%s", e->online_done ? "done" : "-");
-    if (e->status == STATUS_COMPLETE)
+    if (e->status == COMPLETION_COMPLETE)
         rules_format_quarters(e->awarded_q, q);
     report_cell(row, col++, "%s", status_words(e->status));
     report_cell(row, col++, "%s", q);
     report_cell(row, col, "%s", e->later);
 }
 
-int report_completion(struct store *store, const struct rules *rules, enum course_kind kind,
-                      const char *group, int64_t at_us, struct report *out)
+void completion_free(struct completion_list *l)
 {
-    static const char *const cpi[] = {
-        "Name",      "Staff no",  "Cohort", "Session 1",       "Session 2",
-        "Session 3", "Session 4", "Status", "Credits awarded", "Can still complete in"};
-    static const char *const mapa[] = {"Name",   "Staff no",        "Block",
-                                       "Day 1",  "Day 2",           "Online part",
-                                       "Status", "Credits awarded", "Can still complete in"};
+    free(l->list);
+    memset(l, 0, sizeof(*l));
+}
+
+int completion_find(struct store *store, const struct rules *rules, enum course_kind kind,
+                    const char *group, int64_t at_us, struct completion_list *out)
+{
     struct session *all = NULL;
     struct credit_summary s = {0};
     size_t n = 0;
     memset(out, 0, sizeof(*out));
-    bool is_mapa = kind == KIND_MAPA_BLOCK;
-    out->n_columns =
-        is_mapa ? (int)(sizeof(mapa) / sizeof(mapa[0])) : (int)(sizeof(cpi) / sizeof(cpi[0]));
-    memcpy(out->columns, is_mapa ? mapa : cpi, (size_t)out->n_columns * sizeof(cpi[0]));
     int err = lists_package_sessions(store, &all, &n);
     size_t m = 0; /* the kind's sessions only, in place */
     bool group_known = group == NULL;
@@ -284,8 +254,15 @@ int report_completion(struct store *store, const struct rules *rules, enum cours
     }
     if (err == STORE_OK && !group_known)
         err = STORE_ENOTFOUND;
+    /* What the programme says a cohort or block is: its first's sessions and credits. */
+    for (size_t i = 0; i < m; i++) {
+        out->parts += strcmp(all[i].group, all[0].group) == 0;
+        out->credits_q = all[0].credits_q;
+    }
+    if (out->parts > COMPLETION_PARTS_MAX)
+        out->parts = COMPLETION_PARTS_MAX;
     struct completion_ctx c = {
-        .rules = rules, .kind = kind, .at = at_us, .sessions = all, .n_sessions = m};
+        .rules = rules, .kind = kind, .at = at_us, .sessions = all, .n_sessions = m, .out = out};
     for (size_t i = 0; i < m && err == STORE_OK; i++) {
         struct completion_visit v = {&c, &all[i]};
         err = store_register_each(store, all[i].id, completion_attended, &v);
@@ -294,26 +271,54 @@ int report_completion(struct store *store, const struct rules *rules, enum cours
         if (err == CPD_STOP)
             err = c.err;
     }
-    int complete = 0;
-    for (size_t i = 0; i < c.n && err == STORE_OK; i++) {
-        err = tapflow_summary(store, rules, c.list[i].person.id, at_us, &s);
+    /* One cohort (block) asked for: only its entries, after they told where one could
+     * complete. */
+    size_t kept = 0;
+    for (size_t i = 0; i < out->n && err == STORE_OK; i++) {
+        err = tapflow_summary(store, rules, out->list[i].person.id, at_us, &s);
         if (err == STORE_OK)
-            completion_status(&c, &c.list[i], &s);
-        /* One cohort (block) asked for: only its rows, after they told where one could
-         * complete. */
-        if (err != STORE_OK || (group && strcmp(c.list[i].group, group) != 0))
-            continue;
+            completion_status(&c, &out->list[i], &s);
+        if (err == STORE_OK && (!group || strcmp(out->list[i].group, group) == 0))
+            out->list[kept++] = out->list[i];
+    }
+    out->n = kept;
+    credits_summary_free(&s);
+    free(all);
+    if (err != STORE_OK)
+        completion_free(out);
+    return err;
+}
+
+int report_completion(struct store *store, const struct rules *rules, enum course_kind kind,
+                      const char *group, int64_t at_us, struct report *out)
+{
+    static const char *const cpi[] = {
+        "Name",      "Staff no",  "Cohort", "Session 1",       "Session 2",
+        "Session 3", "Session 4", "Status", "Credits awarded", "Can still complete in"};
+    static const char *const mapa[] = {"Name",   "Staff no",        "Block",
+                                       "Day 1",  "Day 2",           "Online part",
+                                       "Status", "Credits awarded", "Can still complete in"};
+    struct completion_list list;
+    memset(out, 0, sizeof(*out));
+    bool is_mapa = kind == KIND_MAPA_BLOCK;
+    out->n_columns =
+        is_mapa ? (int)(sizeof(mapa) / sizeof(mapa[0])) : (int)(sizeof(cpi) / sizeof(cpi[0]));
+    memcpy(out->columns, is_mapa ? mapa : cpi, (size_t)out->n_columns * sizeof(cpi[0]));
+    int err = completion_find(store, rules, kind, group, at_us, &list);
+    int complete = 0, parts = is_mapa ? 2 : 4; /* the report's columns */
+    for (size_t i = 0; i < list.n && err == STORE_OK; i++) {
         struct report_row *row = report_add_row(out);
         if (!row) {
             err = STORE_ENOMEM;
             break;
         }
-        entry_row(row, kind, &c.list[i]);
-        complete += c.list[i].status == STATUS_COMPLETE;
+        entry_row(row, kind, parts, &list.list[i]);
+        complete += list.list[i].status == COMPLETION_COMPLETE;
     }
-    credits_summary_free(&s);
-    free(all);
-    free(c.list);
+    char q[16] = "0";
+    rules_format_quarters(list.credits_q, q);
+    int sessions = list.parts;
+    completion_free(&list);
     if (err == STORE_OK)
         err = report_rows_whole(out);
     if (err != STORE_OK) {
@@ -325,9 +330,12 @@ int report_completion(struct store *store, const struct rules *rules, enum cours
     out->wide = true;
     snprintf(out->title, sizeof(out->title), "%s completion",
              is_mapa ? "MAPA Refresher" : "CPI Initial Training");
-    report_add_line(out, "As of %s: %s", when,
-                    is_mapa ? "a block of 2 days and the online part give 10 credits"
-                            : "all 4 sessions of one cohort give 13 credits");
+    if (is_mapa)
+        report_add_line(out, "As of %s: a block of %d days and the online part give %s credits",
+                        when, sessions, q);
+    else
+        report_add_line(out, "As of %s: all %d sessions of one cohort give %s credits", when,
+                        sessions, q);
     report_add_line(out, "%zu %s × %s, %d complete", out->n_rows,
                     out->n_rows == 1 ? "person" : "people", is_mapa ? "block" : "cohort", complete);
     return STORE_OK;

@@ -698,6 +698,32 @@ static void test_register_says_why_with_minutes(void **state)
         fail_msg("the register's head count: %s", f->v.subtitle);
 }
 
+/* The year's target is kiosk.ini's ([rules] target_credits), never a 16 typed into words:
+ * with 20, the menu, the at-risk list and a person's way back all say 20. */
+static void test_the_target_comes_from_the_config(void **state)
+{
+    struct fixture *f = *state;
+    int kept = f->cfg.rules.target_quarters;
+    f->cfg.rules.target_quarters = 20 * QUARTERS_PER_CREDIT;
+    at(f, "2024-01-29 15:30");
+    unlock(f);
+    view(f);
+    bool said = false;
+    for (int i = 0; i < f->v.n_buttons; i++) {
+        said |= strstr(f->v.buttons[i].detail, "may not reach 20 credits") != NULL;
+        assert_null(strstr(f->v.buttons[i].detail, "16"));
+    }
+    assert_true(said);
+    act(f, ACT_BUTTON, button(f, "Who is at risk"));
+    assert_int_equal(view(f)->screen, SCREEN_TABLE);
+    assert_string_equal(f->v.rows[0].cells[1], "0 of 20");
+    act(f, ACT_ROW, row(f, "Daniel Ashworth"));
+    assert_string_equal(view(f)->title, "Daniel Ashworth: 0 of 20 credits so far");
+    for (int i = 0; i < f->v.n_rows; i++)
+        assert_null(strstr(f->v.rows[i].cells[0], "16 credits"));
+    f->cfg.rules.target_quarters = kept;
+}
+
 /* The at-risk forecast for the people of today's sessions, most urgent first, with the way
  * back; on a day without a session it says so. */
 static void test_who_is_at_risk_tonight(void **state)
@@ -943,6 +969,9 @@ static void test_cpi_grid_and_verification(void **state)
     at(f, "2023-09-14 15:00");
     unlock(f);
     act(f, ACT_BUTTON, button(f, "CPI grid"));
+    /* The cohort's sessions and credits as the programme gives them. */
+    assert_string_equal(view(f)->title,
+                        "CPI Initial Training: 4 sessions, all needed for 13 credits");
     int r = row(f, "Gareth Lomax");
     const struct view_row *gareth = &f->v.rows[r - f->v.first_row];
     assert_non_null(strstr(gareth->cells[2], "review"));
@@ -1249,6 +1278,7 @@ int main(void)
         T(test_a_fire_warden_opens_the_roll_call),
         T(test_register_says_why_with_minutes),
         T(test_who_is_at_risk_tonight),
+        T(test_the_target_comes_from_the_config),
         T(test_a_roll_call),
         T(test_putting_the_register_right),
         T(test_enrol_a_badge_on_the_spot),

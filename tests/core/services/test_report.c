@@ -411,6 +411,15 @@ static void test_at_risk(void **state)
     }
     at_risk_free(&list);
     report_free(&r);
+    /* The target is the config's: with 20, the report says 20, never 16. */
+    k.rules.target_quarters = 20 * QUARTERS_PER_CREDIT;
+    assert_int_equal(report_at_risk(k.store, &k.rules, test_at("2024-06-01 09:00"), NULL, &r),
+                     STORE_OK);
+    csv = write_all(&r, true);
+    assert_non_null(strstr(csv, "\"cannot reach 20 this year\""));
+    assert_null(strstr(csv, "reach 16"));
+    free(csv);
+    report_free(&r);
     testkiosk_close(&k);
 }
 
