@@ -33,7 +33,7 @@ int demo_find_data(const char *given, char *out, size_t cap, char *why, size_t w
         beside[n] = '\0';
         char *slash = strrchr(beside, '/');
         if (slash)
-            strcpy(slash, "/data"); /* room kept above */
+            memcpy(slash, "/data", sizeof("/data")); /* room kept above */
     }
     const char *env = getenv("CPD_DATA_DIR");
     const char *const places[] = {given, env, beside, CPD_INSTALLED_DATA_DIR};

@@ -99,10 +99,9 @@ static int write_payload(const struct tap_result *r, const uint8_t *badge_hash, 
         fields[n++] = PAYLOAD_INT_FIELD("since_us", d->since_us);
         break;
     case TAP_CHOOSE:
-        for (size_t i = 0; i < d->n_choices; i++) {
-            strcat(choices, i ? "," : "");
-            strcat(choices, d->choices[i]->code);
-        }
+        for (size_t i = 0, used = 0; i < d->n_choices && used < sizeof(choices); i++)
+            used += (size_t)snprintf(choices + used, sizeof(choices) - used, "%s%s", i ? "," : "",
+                                     d->choices[i]->code);
         fields[n++] = PAYLOAD_STR_FIELD("choices", choices);
         break;
     case TAP_UNKNOWN_BADGE:

@@ -149,7 +149,7 @@ int lines_set_active(struct lines *l, long i, bool active)
     if (!next)
         return SYNC_ESTORE;
     memcpy(next, line, keep);
-    strcpy(next + keep, active ? "true" : "false");
+    memcpy(next + keep, active ? "true" : "false", active ? 5 : 6);
     free(line);
     l->v[i] = next;
     return SYNC_OK;
