@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/base/grow.h"
 #include "core/base/strcopy.h"
 #include "core/base/utf8.h"
 #include "core/domain/event.h"
@@ -266,14 +267,10 @@ struct row_list {
 
 static bool row_list_add(struct row_list *l, size_t row)
 {
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? 2 * l->cap : 16;
-        size_t *grown = realloc(l->at, cap * sizeof(*grown));
-        if (!grown)
-            return false;
-        l->at = grown;
-        l->cap = cap;
-    }
+    size_t *grown = grow(l->at, &l->cap, l->n, sizeof(*grown), 16);
+    if (!grown)
+        return false;
+    l->at = grown;
     l->at[l->n++] = row;
     return true;
 }

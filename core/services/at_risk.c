@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/base/grow.h"
 #include "core/base/zone.h"
 #include "core/services/lists.h"
 #include "core/services/report_internal.h"
@@ -60,14 +61,10 @@ static int by_urgency(const void *a, const void *b)
 
 static int add(struct at_risk *l, const struct person *p, const struct risk *r)
 {
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? 2 * l->cap : 32;
-        struct at_risk_person *grown = realloc(l->people, cap * sizeof(*grown));
-        if (!grown)
-            return STORE_ENOMEM;
-        l->people = grown;
-        l->cap = cap;
-    }
+    struct at_risk_person *grown = grow(l->people, &l->cap, l->n, sizeof(*grown), 32);
+    if (!grown)
+        return STORE_ENOMEM;
+    l->people = grown;
     l->people[l->n++] = (struct at_risk_person){.person = *p, .risk = *r};
     return STORE_OK;
 }

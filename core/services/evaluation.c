@@ -258,12 +258,8 @@ int report_evaluations(struct store *store, int64_t at_us, struct report *out)
     }
     free(rows);
     free(t.list);
-    if (err == STORE_OK)
-        err = report_rows_whole(out);
-    if (err != STORE_OK) {
-        report_free(out);
+    if ((err = report_made(out, err)) != STORE_OK)
         return err;
-    }
     snprintf(out->title, sizeof(out->title), "Session evaluations");
     out->wide = true;
     char asof[24];

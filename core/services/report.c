@@ -73,6 +73,15 @@ void report_cell(struct report_row *row, int col, const char *fmt, ...)
     row->cells[col] = copy ? copy : no_text;
 }
 
+int report_made(struct report *r, int err)
+{
+    if (err == STORE_OK)
+        err = report_rows_whole(r);
+    if (err != STORE_OK)
+        report_free(r);
+    return err;
+}
+
 void report_time_cell(struct report_row *row, int col, int64_t us)
 {
     char text[24];

@@ -63,6 +63,9 @@ void report_cell(struct report_row *row, int col, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* STORE_ENOMEM when a cell of any row could not be set, else STORE_OK. */
 int report_rows_whole(const struct report *report);
+/* The end of a report's making: err, or STORE_ENOMEM when a cell could not be set; the report
+ * freed when it is not STORE_OK (nothing half-made is returned). */
+int report_made(struct report *report, int err);
 /* Drops rows from the end, down to n (their cells freed). */
 void report_truncate(struct report *report, size_t n);
 void report_add_line(struct report *report, const char *fmt, ...)

@@ -145,12 +145,8 @@ int report_at_risk(struct store *store, const struct rules *rules, int64_t at_us
         report_cell(row, 8, "%s", text);
     }
     at_risk_free(&list);
-    if (err == STORE_OK)
-        err = report_rows_whole(out);
-    if (err != STORE_OK) {
-        report_free(out);
+    if ((err = report_made(out, err)) != STORE_OK)
         return err;
-    }
     char when[24];
     zone_format_local(at_us, when);
     snprintf(out->title, sizeof(out->title), "Who is at risk");

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/base/grow.h"
 #include "core/base/timeunits.h"
 #include "core/base/utf8.h"
 #include "core/base/zone.h"
@@ -35,16 +36,12 @@ static struct completion_entry *entry_of(struct completion_ctx *c, const struct 
         if (l->list[i].person.id == p->id && strcmp(l->list[i].group, group) == 0)
             return &l->list[i];
     }
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? 2 * l->cap : 32;
-        struct completion_entry *grown = realloc(l->list, cap * sizeof(*grown));
-        if (!grown) {
-            c->err = STORE_ENOMEM;
-            return NULL;
-        }
-        l->list = grown;
-        l->cap = cap;
+    struct completion_entry *grown = grow(l->list, &l->cap, l->n, sizeof(*grown), 32);
+    if (!grown) {
+        c->err = STORE_ENOMEM;
+        return NULL;
     }
+    l->list = grown;
     struct completion_entry *e = &l->list[l->n++];
     memset(e, 0, sizeof(*e));
     e->person = *p;
@@ -319,12 +316,8 @@ int report_completion(struct store *store, const struct rules *rules, enum cours
     rules_format_quarters(list.credits_q, q);
     int sessions = list.parts;
     completion_free(&list);
-    if (err == STORE_OK)
-        err = report_rows_whole(out);
-    if (err != STORE_OK) {
-        report_free(out);
+    if ((err = report_made(out, err)) != STORE_OK)
         return err;
-    }
     char when[24];
     zone_format_local(at_us, when);
     out->wide = true;

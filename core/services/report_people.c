@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/base/grow.h"
+
 static int keep_person(void *ctx, const struct person *p, int badges)
 {
     (void)badges;
@@ -20,16 +22,12 @@ static int keep_person(void *ctx, const struct person *p, int badges)
         listed = f->person_ids[i] == p->id;
     if (!listed)
         return 0;
-    if (ps->n == ps->cap) {
-        size_t cap = ps->cap ? 2 * ps->cap : 64;
-        struct person *grown = realloc(ps->list, cap * sizeof(*grown));
-        if (!grown) {
-            ps->err = STORE_ENOMEM;
-            return CPD_STOP;
-        }
-        ps->list = grown;
-        ps->cap = cap;
+    struct person *grown = grow(ps->list, &ps->cap, ps->n, sizeof(*grown), 64);
+    if (!grown) {
+        ps->err = STORE_ENOMEM;
+        return CPD_STOP;
     }
+    ps->list = grown;
     ps->list[ps->n++] = *p;
     return 0;
 }

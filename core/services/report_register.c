@@ -188,12 +188,8 @@ int report_register(struct store *store, const struct rules *rules, const char *
         err = c.err ? c.err : store_bookings_of(store, s.id, booked_row, &c);
     if (err == CPD_STOP)
         err = c.err;
-    if (err == STORE_OK)
-        err = report_rows_whole(out);
-    if (err != STORE_OK) {
-        report_free(out);
+    if ((err = report_made(out, err)) != STORE_OK)
         return err;
-    }
     /* Those who came, then those booked who did not, each by surname as on a paper register. */
     if (attended_rows > 1)
         qsort(out->rows, attended_rows, sizeof(out->rows[0]), report_by_surname);
@@ -332,12 +328,8 @@ int report_evacuation(struct store *store, const struct rules *rules, const char
     if (err == STORE_OK)
         err = trainers_in_building(store, rules, sessions, n, site, at_us, out);
     free(sessions);
-    if (err == STORE_OK)
-        err = report_rows_whole(out);
-    if (err != STORE_OK) {
-        report_free(out);
+    if ((err = report_made(out, err)) != STORE_OK)
         return err;
-    }
     if (out->n_rows > 1)
         qsort(out->rows, out->n_rows, sizeof(out->rows[0]), report_by_surname);
     /* One line a person, even signed into two sessions at once. */

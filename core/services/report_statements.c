@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/base/grow.h"
 #include "core/base/timeunits.h"
 #include "core/base/utf8.h"
 #include "core/base/zone.h"
@@ -73,12 +74,8 @@ int report_due(struct store *store, const struct rules *rules, int64_t at_us, in
     }
     credits_summary_free(&s);
     free(ps.list);
-    if (err == STORE_OK)
-        err = report_rows_whole(out);
-    if (err != STORE_OK) {
-        report_free(out);
+    if ((err = report_made(out, err)) != STORE_OK)
         return err;
-    }
     /* By academy, name and course: the same order here and on the ledger's copy. */
     if (out->n_rows > 1)
         qsort(out->rows, out->n_rows, sizeof(out->rows[0]), by_academy_name_course);
@@ -203,16 +200,12 @@ static int collect_correction(void *ctx, const struct event *e)
     struct corrections_of *c = ctx;
     if (!event_by_hand(e->type) || e->type == EV_BADGE_REVOKED)
         return 0;
-    if (c->n == c->cap) {
-        size_t cap = c->cap ? 2 * c->cap : 8;
-        struct correction_note *grown = realloc(c->list, cap * sizeof(*grown));
-        if (!grown) {
-            c->err = STORE_ENOMEM;
-            return CPD_STOP;
-        }
-        c->list = grown;
-        c->cap = cap;
+    struct correction_note *grown = grow(c->list, &c->cap, c->n, sizeof(*grown), 8);
+    if (!grown) {
+        c->err = STORE_ENOMEM;
+        return CPD_STOP;
     }
+    c->list = grown;
     struct correction_note *note = &c->list[c->n];
     memset(note, 0, sizeof(*note));
     utf8_copy(note->code, sizeof(note->code), e->session);
@@ -334,12 +327,8 @@ int report_statements(struct store *store, const struct rules *rules, int64_t at
     at_risk_offer_free(&later);
     size_t people = ps.n;
     free(ps.list);
-    if (err == STORE_OK)
-        err = report_rows_whole(out);
-    if (err != STORE_OK) {
-        report_free(out);
+    if ((err = report_made(out, err)) != STORE_OK)
         return err;
-    }
     char when[24];
     zone_format_local(at_us, when);
     snprintf(out->title, sizeof(out->title), "Statements: %s",
