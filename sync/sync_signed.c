@@ -508,6 +508,7 @@ int sync_signed_check(struct pg *pg, struct signed_pull *sp,
             err =
                 all_there(&sp->r[kind], kind, shape ? shape->table : "badges", signed_n, why, cap);
     }
+    pg_clear(proofs);
     return err;
 }
 int sync_signed_remember(struct store *s, const struct signed_pull *sp)
