@@ -38,12 +38,14 @@ struct signed_record {
     const char **lines; /* where each of the body's lines starts: in order, as head office
                          * sorted them, so a row's line is found by halving */
     size_t n;
+    unsigned char *taken; /* a pulled row matched line i already: a second is a duplicate */
 };
 
 static void signed_record_free(struct signed_record *sr)
 {
     pg_clear(sr->res);
     free(sr->lines);
+    free(sr->taken);
     memset(sr, 0, sizeof(*sr));
 }
 
@@ -113,7 +115,7 @@ static int index_lines(struct signed_record *sr, char *why, size_t cap)
     size_t n = 0;
     for (const char *at = sr->body; *at; at++)
         n += *at == '\n';
-    if (!(sr->lines = calloc(n + 1, sizeof(*sr->lines)))) {
+    if (!(sr->lines = calloc(n + 1, sizeof(*sr->lines))) || !(sr->taken = calloc(n + 1, 1))) {
         snprintf(why, cap, "out of memory for head office's record (%zu lines)", n);
         return SYNC_ESTORE;
     }
@@ -126,20 +128,48 @@ static int index_lines(struct signed_record *sr, char *why, size_t cap)
 }
 
 /* The body's line whose key (with its tab) is key; NULL when none. */
-static const char *signed_line(const struct signed_record *sr, const char *key)
+static long signed_index(const struct signed_record *sr, const char *key)
 {
     size_t lo = 0, hi = sr->n, len = strlen(key);
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
         int c = strncmp(sr->lines[mid], key, len);
         if (c == 0)
-            return sr->lines[mid];
+            return (long)mid;
         if (c < 0)
             lo = mid + 1;
         else
             hi = mid;
     }
-    return NULL;
+    return -1;
+}
+
+static const char *signed_line(const struct signed_record *sr, const char *key)
+{
+    long i = signed_index(sr, key);
+    return i < 0 ? NULL : sr->lines[i];
+}
+
+/* The signed line of key marked as pulled; false when a row of that key was pulled already
+ * (a duplicate: a table inheriting the ledger's, say), which the caller refuses. */
+static bool take(struct signed_record *sr, const char *key)
+{
+    long i = signed_index(sr, key);
+    if (i < 0)
+        return true;
+    if (sr->taken[i])
+        return false;
+    sr->taken[i] = 1;
+    return true;
+}
+
+static int duplicate(const char *noun, const char *key, const char *record, char *why, size_t cap)
+{
+    utf8_printf(why, cap,
+                "the ledger sent %s %.64s twice where head office's %s has it once: nothing was "
+                "taken from this pull (head office: verify --ledger)",
+                noun, key, record);
+    return SYNC_ETAMPER;
 }
 
 /* How a pulled column is spelt in a signed line: as text (escaped), a boolean ("true"), a
@@ -285,7 +315,7 @@ static bool line_is(const char *signed_at, const char *line)
 
 /* Each pulled row must be as head office signed it, or (turned_off) as signed but turned off
  * since by a kiosk's event. The first that is not, named in why. */
-static int check_rows(const struct signed_record *sr, enum signed_kind kind,
+static int check_rows(struct signed_record *sr, enum signed_kind kind,
                       const struct line_shape *shape, const struct pg_result *res, size_t *signed_n,
                       struct row_list *off, char *why, size_t cap)
 {
@@ -297,6 +327,11 @@ static int check_rows(const struct signed_record *sr, enum signed_kind kind,
             return SYNC_ESTORE;
         }
         const char *signed_at = signed_line(sr, key);
+        if (signed_at && !take(sr, key)) {
+            free(line);
+            free(key);
+            return duplicate(shape->noun, pg_value(res, i, 0), signed_kinds[kind].name, why, cap);
+        }
         bool ok = line_is(signed_at, line), turned_off = false;
         size_t n = strlen(line);
         if (!ok && shape->turned_off && n > 6 && strcmp(line + n - 6, "\tfalse") == 0) {
@@ -368,7 +403,7 @@ static bool enrolment_proved(const struct pg_result *proofs, const char *hex, co
 /* Each pulled badge as signed, or turned off since (a kiosk's revocation), or not in the
  * record: enrolled at a kiosk since, of a member of staff (never a trainer), proved by that
  * kiosk's signed event. *signed_n: how many of them the record names. */
-static int check_badges(const struct signed_record *sr, const struct pg_result *badges,
+static int check_badges(struct signed_record *sr, const struct pg_result *badges,
                         const struct pg_result *proofs, size_t *signed_n, struct row_list *off,
                         char *why, size_t cap)
 {
@@ -379,6 +414,8 @@ static int check_badges(const struct signed_record *sr, const struct pg_result *
         bool on = pg_value(badges, i, 3)[0] == 't', ok = false, proved = true;
         snprintf(key, sizeof(key), "badges\t%.64s\t", hash);
         const char *signed_at = signed_line(sr, key);
+        if (signed_at && !take(sr, key))
+            return duplicate("badge", hash, "roster", why, cap);
         *signed_n += signed_at != NULL;
         if (signed_at) {
             bool signed_on =
@@ -399,6 +436,11 @@ static int check_badges(const struct signed_record *sr, const struct pg_result *
             ok = person && office_field(person, 4, field, sizeof(field)) &&
                  strcmp(field, "staff") == 0;
             proved = ok && enrolment_proved(proofs, hash, pg_value(badges, i, 2));
+            /* enrolled at a kiosk and off since: a kiosk's revocation, kept for good */
+            if (ok && proved && !on && !row_list_add(off, (size_t)i)) {
+                snprintf(why, cap, "out of memory checking head office's roster");
+                return SYNC_ESTORE;
+            }
         }
         if (!ok || !proved) {
             utf8_printf(why, cap,

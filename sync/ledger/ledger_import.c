@@ -296,8 +296,10 @@ static int write_kind(struct pg *pg, struct store *scratch, enum import_kind kin
         err = SYNC_ETAMPER;
     }
     pg_clear(line);
-    pg_exec(pg, err == SYNC_OK ? "COMMIT" : "ROLLBACK", 0, NULL, NULL, err == SYNC_OK ? why : NULL,
-            err == SYNC_OK ? cap : 0);
+    if (err == SYNC_OK) /* a commit refused (a deferred check) wrote nothing: said, not hidden */
+        err = sync_from_pg(pg_exec(pg, "COMMIT", 0, NULL, NULL, why, cap), pg);
+    else
+        pg_exec(pg, "ROLLBACK", 0, NULL, NULL, NULL, 0);
     *rows = w.rows;
     return err;
 }

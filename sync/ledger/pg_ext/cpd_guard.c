@@ -200,6 +200,16 @@ static bool kiosk_expression(Node *node, void *ctx)
         }
         break;
     case T_Param:
+        /* a parameter typed regclass or regrole is looked up in the catalogue as it is bound
+         * (and written back as a name): only the sync's own types */
+        if (!kiosk_type(((Param *)node)->paramtype, ((Param *)node)->paramtypmod)) {
+            snprintf(refused_for, sizeof(refused_for),
+                     "has a parameter of a type the sync never "
+                     "sends (%u)",
+                     ((Param *)node)->paramtype);
+            return true;
+        }
+        break;
     case T_Var:
     case T_TargetEntry:
     case T_List:
