@@ -55,3 +55,19 @@ bool office_field(const char *line, int i, char *out, size_t cap)
     out[n] = '\0';
     return true;
 }
+
+long office_find_line(const char *const *lines, size_t n, const char *key)
+{
+    size_t lo = 0, hi = n, len = strlen(key);
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strncmp(lines[mid], key, len);
+        if (c == 0)
+            return (long)mid;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return -1;
+}

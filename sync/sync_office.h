@@ -23,5 +23,8 @@ bool office_field(const char *line, int i, char *out, size_t cap);
 /* A value as a record's line holds it: backslash, tab, newline and carriage return escaped;
  * false when it does not fit cap (never cut). */
 bool office_escape(char *out, size_t cap, const char *in);
+/* The line of lines (n of them, sorted as head office sorts a record's) that starts with key
+ * (its fields up to and with a tab), by halving; -1 when none. */
+long office_find_line(const char *const *lines, size_t n, const char *key);
 
 #endif

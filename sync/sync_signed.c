@@ -130,18 +130,7 @@ static int index_lines(struct signed_record *sr, char *why, size_t cap)
 /* The body's line whose key (with its tab) is key; NULL when none. */
 static long signed_index(const struct signed_record *sr, const char *key)
 {
-    size_t lo = 0, hi = sr->n, len = strlen(key);
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        int c = strncmp(sr->lines[mid], key, len);
-        if (c == 0)
-            return (long)mid;
-        if (c < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return -1;
+    return office_find_line(sr->lines, sr->n, key);
 }
 
 static const char *signed_line(const struct signed_record *sr, const char *key)

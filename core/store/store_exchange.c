@@ -146,3 +146,44 @@ int store_external_each(struct store *s, store_external_fn fn, void *ctx)
         return err;
     FOR_EACH_ROW(s, st, external_all_cb(st, fn, ctx));
 }
+
+/* A revocation, void or cancellation another kiosk made, taken from a pull (seq 0 beside this
+ * store's own projected ones; store.h). */
+int store_revocation_taken(struct store *s, const uint8_t hash[CRYPTO_BADGE_HASH_BYTES],
+                           int64_t at_us)
+{
+    sqlite3_stmt *st = NULL;
+    int err = st_prepare(s, ST_REVOCATION_PUT, &st);
+    if (err != STORE_OK)
+        return err;
+    sqlite3_bind_blob(st, 1, hash, CRYPTO_BADGE_HASH_BYTES, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 2, 0);
+    sqlite3_bind_int64(st, 3, at_us);
+    return st_run(s, st);
+}
+
+int store_credit_void_taken(struct store *s, const char *staff_no, const char *course_code,
+                            civil_day date)
+{
+    sqlite3_stmt *st = NULL;
+    int err = st_prepare(s, ST_CREDIT_VOID_PUT, &st);
+    if (err != STORE_OK)
+        return err;
+    st_bind_text(st, 1, staff_no);
+    st_bind_text(st, 2, course_code);
+    sqlite3_bind_int(st, 3, date);
+    sqlite3_bind_int64(st, 4, 0);
+    return st_run(s, st);
+}
+
+int store_booking_cancel_taken(struct store *s, const char *staff_no, const char *session_code)
+{
+    sqlite3_stmt *st = NULL;
+    int err = st_prepare(s, ST_BOOKING_CANCEL_PUT, &st);
+    if (err != STORE_OK)
+        return err;
+    st_bind_text(st, 1, staff_no);
+    st_bind_text(st, 2, session_code);
+    sqlite3_bind_int64(st, 3, 0);
+    return st_run(s, st);
+}

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sync/sync_office.h"
+
 /* A field as a line holds it: backslash, tab, newline and carriage return escaped, so a
  * field can never end a line or a field early. */
 #define F(x)                                                                                       \
@@ -124,18 +126,7 @@ static size_t key_length(const char *line)
 /* The line whose key is key (with its tab), in sorted lines; -1 when none. */
 long lines_find(const struct lines *l, const char *key)
 {
-    size_t lo = 0, hi = l->n, len = strlen(key);
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        int c = strncmp(l->v[mid], key, len);
-        if (c == 0)
-            return (long)mid;
-        if (c < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return -1;
+    return office_find_line((const char *const *)l->v, l->n, key);
 }
 
 /* The line at i with its last field (active) set to active. */
