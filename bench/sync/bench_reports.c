@@ -18,6 +18,7 @@
 
 #include "config/config.h"
 #include "core/base/civil.h"
+#include "core/base/tempdir.h"
 #include "core/base/timeunits.h"
 #include "core/base/zone.h"
 #include "core/domain/crypto.h"
@@ -78,7 +79,7 @@ static double now_s(void)
 
 /* The server and the files stopped and removed on any way out: the machine is shared. */
 static struct pgserver server;
-static char dir[] = "/tmp/cpd-bench-reports-XXXXXX";
+static char dir[128]; /* under $TMPDIR (core/base/tempdir.c; a longer one is refused) */
 static bool made_dir;
 
 static int clean_up(void)
@@ -416,7 +417,7 @@ int main(void)
     if (crypto_init() != CRYPTO_OK || zone_set("Europe/London") != ZONE_OK ||
         pgserver_start(&server) != 0)
         die("setup", "PostgreSQL did not start");
-    if (!(made_dir = mkdtemp(dir) != NULL))
+    if (!(made_dir = tempdir_make(dir, sizeof(dir), "cpd-bench-reports") == 0))
         die("mkdtemp", dir);
     char keyring[300], office_key[300], sign[300], site[300], roster[300], office_pw[300], ini[300],
         log[300], output[300];
